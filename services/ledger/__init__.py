@@ -1,0 +1,1 @@
+"""The ledger service: consumes every event, appends it to PostgreSQL, proves it, answers auditors."""

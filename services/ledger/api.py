@@ -1,0 +1,157 @@
+"""HTTP adapter of the ledger: history, state as of a date, the event feed, quarantine."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import asyncpg
+import orjson
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from services.ledger import queries
+from services.ledger.dossier import Dossier, fold_dossier
+from shared.db import acquire
+from shared.envelope import CadreId, CloudEvent
+from shared.http import Api, path_param
+from shared.problems import NotFound
+from shared.settings import Settings
+
+_CADRE_ID: TypeAdapter[Any] = TypeAdapter(CadreId)
+MAX_PAGE = 1000
+
+
+class LedgerEvent(BaseModel):
+    """One ledger row: where it stands, its hashes, and the envelope exactly as hashed."""
+
+    position: int = Field(description="Ledger position (账本位置), gap-free, commit order.")
+    stream_seq: int = Field(description="JetStream sequence the event arrived with.")
+    cadre_id: str
+    cadre_version: int = Field(description="The cadre's event number, 1..n (干部记录版本).")
+    type: str
+    label_zh: str
+    label_en: str
+    occurred_on: date
+    recorded_at: str
+    committed_at: str
+    prev_hash: str | None = Field(description="Leaf hash of the cadre's previous event (hash chain), hex.")
+    leaf_hash: str = Field(description="SHA-256(0x00 || canonical envelope bytes), hex.")
+    event: dict[str, Any] = Field(description="The CloudEvents envelope (RFC 8785 canonical form).")
+
+
+class HistoryPage(BaseModel):
+    cadre_id: str
+    events: list[LedgerEvent]
+    next_after_version: int | None = Field(description="Pass as `after_version` for the next page; null at the end.")
+
+
+class EventsPage(BaseModel):
+    events: list[LedgerEvent]
+    next_after: int | None
+
+
+class QuarantineEntry(BaseModel):
+    id: int
+    stream_seq: int
+    subject: str
+    cadre_id: str | None
+    reason: str = Field(description="not_json | not_cloudevent | unknown_type | schema | subject_mismatch | duplicate")
+    detail: str
+    headers: dict[str, Any]
+    raw_text: str | None
+    raw_hex: str | None
+    received_at: str
+
+
+class QuarantinePage(BaseModel):
+    entries: list[QuarantineEntry]
+    next_after: int | None
+
+
+class Tip(BaseModel):
+    stream_seq: int
+    position: int
+    updated_at: str | None
+
+
+class HistoryQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    after_version: int = Field(0, ge=0, description="Return events after this cadre version.")
+    limit: int = Field(100, ge=1, le=MAX_PAGE)
+
+
+class StateQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    as_of: date | None = Field(None, description="YYYY-MM-DD: fold events that occurred on or before this date.")
+
+
+class FeedQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    after: int = Field(0, ge=0, description="Return entries after this position (or quarantine id).")
+    limit: int = Field(100, ge=1, le=MAX_PAGE)
+
+
+TAGS = ("ledger 台账",)
+
+
+def build_api(pool: asyncpg.Pool, settings: Settings) -> Api:
+    """The ledger's read routes."""
+    api = Api("cadre-ledger ledger (干部任用监督台账)", "1.0",
+              "Reads of the append-only, hash-chained ledger of cadre events.")
+    timeout = settings.pg_acquire_timeout_s
+
+    @api.route("GET", "/v1/cadres/{cadre_id}/history", summary="A cadre's history (干部履历)",
+               query=HistoryQuery, response=HistoryPage, tags=TAGS, errors=(404, 503))
+    async def history(request: web.Request, *, query: HistoryQuery) -> dict[str, Any]:
+        """The cadre's events in chain order (versions 1..n), paginated by `after_version`."""
+        cadre_id = path_param(request, "cadre_id", _CADRE_ID)
+        async with acquire(pool, timeout) as conn:
+            rows = await queries.history(conn, cadre_id, query.after_version, query.limit + 1)
+        if not rows and query.after_version == 0:
+            raise NotFound(f"no events for cadre {cadre_id} (无此干部记录)", cadre_id=cadre_id)
+        more = len(rows) > query.limit
+        rows = rows[: query.limit]
+        return {"cadre_id": cadre_id, "events": [queries.event_row(r) for r in rows],
+                "next_after_version": rows[-1]["cadre_version"] if more else None}
+
+    @api.route("GET", "/v1/cadres/{cadre_id}/state", summary="A cadre's state on a date (某日状态)",
+               query=StateQuery, response=Dossier, tags=TAGS, errors=(404, 503))
+    async def state(request: web.Request, *, query: StateQuery) -> Dossier:
+        """The dossier folded from events whose occurred-on date is on or before `as_of`."""
+        cadre_id = path_param(request, "cadre_id", _CADRE_ID)
+        async with acquire(pool, timeout) as conn:
+            rows = await queries.all_of_cadre(conn, cadre_id)
+        if not rows:
+            raise NotFound(f"no events for cadre {cadre_id} (无此干部记录)", cadre_id=cadre_id)
+        events = [CloudEvent.model_validate(orjson.loads(r["canonical"])) for r in rows]
+        return fold_dossier(cadre_id, events, query.as_of)
+
+    @api.route("GET", "/v1/events", summary="The ledger feed (全部事件)", query=FeedQuery, response=EventsPage,
+               tags=TAGS, errors=(503,))
+    async def events(request: web.Request, *, query: FeedQuery) -> dict[str, Any]:
+        """Every event in position order after `after`."""
+        async with acquire(pool, timeout) as conn:
+            rows = await queries.events_after(conn, query.after, query.limit + 1)
+        more = len(rows) > query.limit
+        rows = rows[: query.limit]
+        return {"events": [queries.event_row(r) for r in rows], "next_after": rows[-1]["position"] if more else None}
+
+    @api.route("GET", "/v1/quarantine", summary="Quarantined messages (隔离消息)", query=FeedQuery,
+               response=QuarantinePage, tags=("operators 运维",), errors=(503,))
+    async def quarantine(request: web.Request, *, query: FeedQuery) -> dict[str, Any]:
+        """Messages that were not valid events, with their raw bytes and reason."""
+        async with acquire(pool, timeout) as conn:
+            entries = await queries.quarantine_after(conn, query.after, query.limit + 1)
+        more = len(entries) > query.limit
+        entries = entries[: query.limit]
+        return {"entries": entries, "next_after": entries[-1]["id"] if more else None}
+
+    @api.route("GET", "/v1/tip", summary="What the ledger has committed (已提交位置)", response=Tip,
+               tags=TAGS, errors=(503,))
+    async def tip(request: web.Request) -> dict[str, Any]:
+        """The writer's checkpoint: last stream sequence and ledger position committed."""
+        async with acquire(pool, timeout) as conn:
+            return await queries.tip(conn, settings.consumer)
+
+    return api

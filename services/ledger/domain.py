@@ -1,0 +1,167 @@
+"""The ledger's pure core: turn a batch of stream messages into rows to append.
+
+No I/O here. The writer gathers what the plan needs (the consumer checkpoint, each cadre's chain
+head, which event ids are already stored) and writes what the plan says, in one transaction.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from shared.envelope import InvalidEvent, ParsedEvent, parse_event
+from shared.merkle import leaf_hash
+
+_SUBJECT = re.compile(r"^cadre\.([^.]+)\.([A-Za-z0-9_-]{1,64})$")
+
+
+@dataclass(frozen=True)
+class StreamMessage:
+    """A message as delivered by JetStream."""
+
+    stream_seq: int
+    subject: str
+    data: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    """The last appended event of one cadre."""
+
+    version: int
+    leaf_hash: bytes
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One row of `ledger_events`."""
+
+    position: int
+    stream_seq: int
+    event_id: uuid.UUID
+    cadre_id: str
+    county: str
+    type: str
+    occurred_on: date
+    recorded_at: datetime
+    ruleset: str
+    cadre_version: int
+    prev_hash: bytes | None
+    leaf_hash: bytes
+    canonical: bytes
+
+
+@dataclass(frozen=True)
+class QuarantineRow:
+    """One row of `quarantine`: a message kept with the reason it was not appended."""
+
+    stream_seq: int
+    nats_subject: str
+    cadre_id: str | None
+    reason: str
+    detail: str
+    headers: Mapping[str, str]
+    raw: bytes
+
+
+@dataclass
+class BatchPlan:
+    """What one transaction appends, and the writer state after it."""
+
+    events: list[EventRow] = field(default_factory=list)
+    quarantined: list[QuarantineRow] = field(default_factory=list)
+    redelivered: int = 0
+    last_stream_seq: int = 0
+    next_position: int = 1
+    heads: dict[str, ChainHead] = field(default_factory=dict)
+
+
+def cadre_of_subject(subject: str) -> str | None:
+    """The cadre id in `cadre.<county>.<cadre_id>`, or None for any other subject."""
+    match = _SUBJECT.match(subject)
+    return match[2] if match else None
+
+
+@dataclass(frozen=True)
+class Classified:
+    """A message with its validation outcome: a parsed event, or the reason it is not one."""
+
+    msg: StreamMessage
+    parsed: ParsedEvent | None
+    rejection: InvalidEvent | None
+
+
+def classify(messages: Sequence[StreamMessage]) -> list[Classified]:
+    """Validate every message, in stream order."""
+    out = []
+    for msg in sorted(messages, key=lambda m: m.stream_seq):
+        try:
+            out.append(Classified(msg, parse_event(msg.data, msg.subject), None))
+        except InvalidEvent as exc:
+            out.append(Classified(msg, None, exc))
+    return out
+
+
+def event_ids(batch: Sequence[Classified]) -> list[uuid.UUID]:
+    """Ids of the valid events in the batch, to look up among stored events before planning."""
+    return [c.parsed.event.id for c in batch if c.parsed is not None]
+
+
+def cadres(batch: Sequence[Classified]) -> set[str]:
+    """Cadres with valid events in the batch, whose chain heads the plan needs."""
+    return {c.parsed.event.subject for c in batch if c.parsed is not None}
+
+
+def plan_batch(
+    batch: Sequence[Classified],
+    *,
+    checkpoint_seq: int,
+    next_position: int,
+    heads: Mapping[str, ChainHead],
+    stored_ids: Mapping[uuid.UUID, int],
+) -> BatchPlan:
+    """Decide each message: already committed (skip), appended, or quarantined with a reason.
+
+    `heads` must hold the chain head of every cadre in `cadres(batch)` that has events;
+    `stored_ids` maps the already-stored ids among `event_ids(batch)` to their stream sequences.
+    """
+    plan = BatchPlan(last_stream_seq=checkpoint_seq, next_position=next_position, heads=dict(heads))
+    seen: dict[uuid.UUID, int] = dict(stored_ids)
+    for item in batch:
+        msg = item.msg
+        if msg.stream_seq <= plan.last_stream_seq:
+            plan.redelivered += 1
+            continue
+        plan.last_stream_seq = msg.stream_seq
+        if item.parsed is None:
+            assert item.rejection is not None
+            plan.quarantined.append(_quarantine(msg, item.rejection.reason, item.rejection.detail))
+            continue
+        parsed = item.parsed
+        event = parsed.event
+        first_seq = seen.get(event.id)
+        if first_seq is not None:
+            plan.quarantined.append(_quarantine(
+                msg, "duplicate", f"event {event.id} was already appended from stream sequence {first_seq}"))
+            continue
+        seen[event.id] = msg.stream_seq
+        head = plan.heads.get(event.subject)
+        version = head.version + 1 if head else 1
+        leaf = leaf_hash(parsed.canonical)
+        plan.events.append(EventRow(
+            position=plan.next_position, stream_seq=msg.stream_seq, event_id=event.id, cadre_id=event.subject,
+            county=event.county, type=event.type, occurred_on=event.occurredon, recorded_at=event.time,
+            ruleset=event.ruleset, cadre_version=version, prev_hash=head.leaf_hash if head else None,
+            leaf_hash=leaf, canonical=parsed.canonical))
+        plan.heads[event.subject] = ChainHead(version, leaf)
+        plan.next_position += 1
+    return plan
+
+
+def _quarantine(msg: StreamMessage, reason: str, detail: str) -> QuarantineRow:
+    return QuarantineRow(stream_seq=msg.stream_seq, nats_subject=msg.subject, cadre_id=cadre_of_subject(msg.subject),
+                         reason=reason, detail=detail[:2000], headers=dict(msg.headers), raw=msg.data)

@@ -1,0 +1,76 @@
+"""Entry point of the ledger: migrate, elect a writer, project read models, serve reads."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry, Gauge
+
+from services.ledger.api import build_api
+from services.ledger.projections import ProjectionRunner, default_projections
+from services.ledger.writer import LedgerWriter
+from shared.bus import connect, ensure_stream
+from shared.db import WRITER_ROLE, create_pool, dsn_as, migrate
+from shared.http import create_app, serve
+from shared.logs import configure_logging
+from shared.service import nats_check, pool_check, reader_dsn
+from shared.settings import Settings, get_settings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def writer_dsn(settings: Settings) -> str:
+    """DSN of the writer role (INSERT and SELECT on the ledger only)."""
+    assert settings.pg_dsn, "CADRE_PG_DSN must be set"
+    return settings.pg_writer_dsn or dsn_as(settings.pg_dsn, WRITER_ROLE)
+
+
+async def run_ledger(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Run the ledger service until SIGTERM (or `stop`)."""
+    assert settings.nats_url and settings.pg_dsn, "CADRE_NATS_URL and CADRE_PG_DSN must be set"
+    stop = stop or asyncio.Event()
+    await migrate(settings.pg_dsn, MIGRATIONS)
+    nc = await connect(settings.nats_url, "cadre-ledger", settings.nats_timeout_s)
+    await ensure_stream(nc.jetstream(), settings.stream, settings.duplicate_window_s, settings.nats_timeout_s)
+    pool = await create_pool(reader_dsn(settings), min_size=settings.pg_pool_min, max_size=settings.pg_pool_max,
+                             command_timeout=settings.pg_command_timeout_s)
+    writer = LedgerWriter(dsn=writer_dsn(settings), nc=nc, stream=settings.stream, consumer=settings.consumer,
+                          batch_size=settings.batch_size)
+    runner = ProjectionRunner(writer_dsn(settings), default_projections())
+    registry = CollectorRegistry()
+    status = writer.status
+    Gauge("ledger_position", "Last committed ledger position", registry=registry).set_function(
+        lambda: status.last_position)
+    Gauge("ledger_stream_seq", "Last committed stream sequence", registry=registry).set_function(
+        lambda: status.last_stream_seq)
+    Gauge("ledger_appended_total", "Events appended by this process", registry=registry).set_function(
+        lambda: status.appended)
+    Gauge("ledger_quarantined_total", "Messages quarantined by this process", registry=registry).set_function(
+        lambda: status.quarantined)
+    Gauge("ledger_is_writer", "1 when this process is the elected writer", registry=registry).set_function(
+        lambda: int(status.is_leader))
+    app = create_app("ledger", build_api(pool, settings), registry=registry,
+                     readiness=[nats_check(nc), pool_check(pool, settings.pg_acquire_timeout_s)])
+    tasks = [asyncio.create_task(writer.run(stop)), asyncio.create_task(runner.run(stop))]
+    try:
+        await serve(app, settings.host, settings.ledger_port, stop=stop)
+    finally:
+        stop.set()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(task, 10)
+        await nc.drain()
+        await pool.close()
+
+
+def main() -> None:
+    """Run the ledger with settings from the environment."""
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    asyncio.run(run_ledger(settings))
+
+
+if __name__ == "__main__":
+    main()

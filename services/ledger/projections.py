@@ -1,0 +1,152 @@
+"""Read models: checkpointed projections fed from the ledger in position order, rebuildable from 0.
+
+A projection owns some `rm_*` tables and applies batches of events; the runner commits each batch
+together with the projection's checkpoint, so a crash replays at most the uncommitted batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+import asyncpg
+import orjson
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ProjectedEvent:
+    """What a projection sees of a ledger row."""
+
+    position: int
+    cadre_id: str
+    county: str
+    type: str
+    occurred_on: date
+    data: dict[str, Any]
+
+
+class Projection(Protocol):
+    """A read model."""
+
+    name: str
+    tables: tuple[str, ...]
+
+    async def apply(self, conn: asyncpg.Connection, events: Sequence[ProjectedEvent]) -> None:
+        """Apply events (in position order) inside the runner's transaction."""
+
+
+class CadreDirectory:
+    """`rm_cadres`: every cadre with its county, event count and latest event."""
+
+    name = "cadre_directory"
+    tables: tuple[str, ...] = ("rm_cadres",)
+
+    async def apply(self, conn: asyncpg.Connection, events: Sequence[ProjectedEvent]) -> None:
+        """Upsert one row per cadre touched by the batch."""
+        await conn.executemany(
+            """INSERT INTO rm_cadres AS c (cadre_id, county, events, first_occurred_on, last_occurred_on, last_type,
+                                           last_position)
+               VALUES ($1, $2, 1, $3, $3, $4, $5)
+               ON CONFLICT (cadre_id) DO UPDATE SET county = EXCLUDED.county, events = c.events + 1,
+                 first_occurred_on = least(c.first_occurred_on, EXCLUDED.first_occurred_on),
+                 last_occurred_on = greatest(c.last_occurred_on, EXCLUDED.last_occurred_on),
+                 last_type = EXCLUDED.last_type, last_position = EXCLUDED.last_position""",
+            [(e.cadre_id, e.county, e.occurred_on, e.type, e.position) for e in events])
+
+
+def default_projections() -> list[Projection]:
+    """Every read model the ledger maintains."""
+    return [CadreDirectory()]
+
+
+def _lock_key(name: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"cadre-ledger projection {name}".encode()).digest()[:8], "big", signed=True)
+
+
+async def _checkpoint(conn: asyncpg.Connection, name: str) -> int:
+    value = await conn.fetchval("SELECT position FROM projection_checkpoints WHERE name = $1", name)
+    return int(value or 0)
+
+
+async def _fetch(conn: asyncpg.Connection, after: int, limit: int) -> list[ProjectedEvent]:
+    rows = await conn.fetch(
+        """SELECT position, cadre_id, county, type, occurred_on, canonical FROM ledger_events
+           WHERE position > $1 ORDER BY position LIMIT $2""", after, limit)
+    return [ProjectedEvent(r["position"], r["cadre_id"], r["county"], r["type"], r["occurred_on"],
+                           orjson.loads(r["canonical"])["data"]) for r in rows]
+
+
+async def step(conn: asyncpg.Connection, projection: Projection, batch: int) -> int:
+    """Apply the next batch to one projection; returns how many events it applied."""
+    after = await _checkpoint(conn, projection.name)
+    events = await _fetch(conn, after, batch)
+    if not events:
+        return 0
+    async with conn.transaction():
+        await projection.apply(conn, events)
+        await conn.execute(
+            """INSERT INTO projection_checkpoints (name, position) VALUES ($1, $2)
+               ON CONFLICT (name) DO UPDATE SET position = $2, updated_at = now()""",
+            projection.name, events[-1].position)
+    return len(events)
+
+
+async def rebuild(conn: asyncpg.Connection, projection: Projection, batch: int = 5000,
+                  progress: Callable[[int, int], None] | None = None) -> int:
+    """Empty the projection's tables and replay it from position 0; returns events applied."""
+    total = int(await conn.fetchval("SELECT coalesce(max(position), 0) FROM ledger_events"))
+    async with conn.transaction():
+        for table in projection.tables:
+            await conn.execute(f"DELETE FROM {table}")
+        await conn.execute("DELETE FROM projection_checkpoints WHERE name = $1", projection.name)
+    done = 0
+    while applied := await step(conn, projection, batch):
+        done += applied
+        if progress:
+            progress(done, total)
+    return done
+
+
+class ProjectionRunner:
+    """Keeps every projection caught up with the ledger, one runner per projection at a time."""
+
+    def __init__(self, dsn: str, projections: list[Projection], batch: int = 2000, idle_s: float = 0.2) -> None:
+        self.dsn = dsn
+        self.projections = projections
+        self.batch = batch
+        self.idle_s = idle_s
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Project until `stop` is set, reconnecting after failures."""
+        while not stop.is_set():
+            try:
+                await self._run_once(stop)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+                log.warning("projection runner interrupted: %s", exc)
+            if not stop.is_set():
+                with_timeout = asyncio.wait_for(stop.wait(), 1.0)
+                with contextlib.suppress(TimeoutError):
+                    await with_timeout
+
+    async def _run_once(self, stop: asyncio.Event) -> None:
+        conn: asyncpg.Connection = await asyncpg.connect(self.dsn, timeout=5)
+        try:
+            mine = [p for p in self.projections
+                    if await conn.fetchval("SELECT pg_try_advisory_lock($1)", _lock_key(p.name))]
+            while not stop.is_set():
+                applied = 0
+                for projection in mine:
+                    applied += await step(conn, projection, self.batch)
+                if not applied:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), self.idle_s)
+        finally:
+            await conn.close(timeout=5)

@@ -1,0 +1,145 @@
+"""The single ledger writer: a durable pull consumer that appends batches and acks after commit.
+
+One writer per stream at a time: a PostgreSQL advisory lock, held on the connection that also
+appends, elects it. If that connection drops, the lock and any open transaction go with it, and a
+standby writer takes over from the committed checkpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from dataclasses import dataclass, field
+
+import asyncpg
+import nats.errors
+import nats.js.errors
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from services.ledger import store
+from services.ledger.domain import ChainHead, StreamMessage, cadres, classify, event_ids, plan_batch
+
+log = logging.getLogger(__name__)
+
+HEAD_CACHE_LIMIT = 500_000
+
+
+def writer_lock_key(stream: str) -> int:
+    """The advisory lock id electing the writer of `stream` (a signed 64-bit int)."""
+    return int.from_bytes(hashlib.sha256(f"cadre-ledger writer {stream}".encode()).digest()[:8], "big", signed=True)
+
+
+@dataclass
+class WriterStatus:
+    """What the writer has done, for readiness and metrics."""
+
+    is_leader: bool = False
+    last_stream_seq: int = 0
+    last_position: int = 0
+    appended: int = 0
+    quarantined: int = 0
+    redelivered: int = 0
+    batches: int = 0
+    last_error: str | None = None
+    batch_sizes: list[int] = field(default_factory=list)
+
+
+class LedgerWriter:
+    """Consumes the stream and appends to the ledger until `stop` is set."""
+
+    def __init__(self, *, dsn: str, nc: NATS, stream: str, consumer: str, batch_size: int,
+                 fetch_timeout: float = 1.0) -> None:
+        self.dsn = dsn
+        self.nc = nc
+        self.js = nc.jetstream()
+        self.stream = stream
+        self.consumer = consumer
+        self.batch_size = batch_size
+        self.fetch_timeout = fetch_timeout
+        self.status = WriterStatus()
+        self._heads: dict[str, ChainHead] = {}
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Lead when elected, retry after any failure, return when `stop` is set."""
+        while not stop.is_set():
+            try:
+                await self._lead(stop)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, nats.errors.Error,
+                    TimeoutError) as exc:
+                self.status.last_error = f"{type(exc).__name__}: {exc}"
+                log.warning("writer interrupted, retrying", extra={"error": self.status.last_error})
+            finally:
+                self.status.is_leader = False
+            if not stop.is_set():
+                await _sleep_or_stop(stop, 1.0)
+
+    async def _lead(self, stop: asyncio.Event) -> None:
+        conn: asyncpg.Connection = await asyncpg.connect(self.dsn, timeout=5)
+        try:
+            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", writer_lock_key(self.stream)):
+                if await _sleep_or_stop(stop, 1.0):
+                    return
+            self.status.is_leader = True
+            self._heads.clear()
+            checkpoint_seq, position = await store.load_checkpoint(conn, self.consumer)
+            self.status.last_stream_seq, self.status.last_position = checkpoint_seq, position
+            log.info("writer elected", extra={"stream_seq": checkpoint_seq, "position": position})
+            sub = await self._subscribe(checkpoint_seq)
+            while not stop.is_set():
+                try:
+                    msgs = await sub.fetch(self.batch_size, timeout=self.fetch_timeout)
+                except (TimeoutError, nats.errors.TimeoutError):
+                    continue
+                await self._append(conn, msgs)
+        finally:
+            await conn.close(timeout=5)
+
+    async def _subscribe(self, checkpoint_seq: int) -> nats.js.JetStreamContext.PullSubscription:
+        try:
+            await asyncio.wait_for(self.js.consumer_info(self.stream, self.consumer), 5)
+        except nats.js.errors.NotFoundError:
+            await asyncio.wait_for(self.js.add_consumer(self.stream, ConsumerConfig(
+                durable_name=self.consumer, ack_policy=AckPolicy.ALL, ack_wait=30, max_deliver=-1,
+                max_ack_pending=-1, filter_subject="cadre.>",
+                deliver_policy=DeliverPolicy.BY_START_SEQUENCE if checkpoint_seq else DeliverPolicy.ALL,
+                opt_start_seq=checkpoint_seq + 1 if checkpoint_seq else None,
+                description="cadre-ledger writer")), 5)
+        return await self.js.pull_subscribe_bind(self.consumer, self.stream)
+
+    async def _append(self, conn: asyncpg.Connection, msgs: list[Msg]) -> None:
+        batch = classify([StreamMessage(m.metadata.sequence.stream, m.subject, m.data, dict(m.headers or {}))
+                          for m in msgs])
+        missing = cadres(batch) - self._heads.keys()
+        if missing:
+            self._heads.update(await store.load_heads(conn, missing))
+        stored = await store.load_stored_ids(conn, event_ids(batch))
+        plan = plan_batch(batch, checkpoint_seq=self.status.last_stream_seq,
+                          next_position=self.status.last_position + 1, heads=self._heads, stored_ids=stored)
+        if plan.events or plan.quarantined:
+            await store.append(conn, self.consumer, plan)
+        if len(self._heads) > HEAD_CACHE_LIMIT:
+            self._heads.clear()
+        self._heads.update(plan.heads)
+        self.status.last_stream_seq = plan.last_stream_seq
+        self.status.last_position = plan.next_position - 1
+        self.status.appended += len(plan.events)
+        self.status.quarantined += len(plan.quarantined)
+        self.status.redelivered += plan.redelivered
+        self.status.batches += 1
+        await msgs[-1].ack()  # AckPolicy.ALL: acknowledges the whole batch, only after commit
+        if plan.quarantined:
+            for q in plan.quarantined:
+                log.warning("message quarantined", extra={"stream_seq": q.stream_seq, "subject": q.nats_subject,
+                                                          "reason": q.reason, "detail": q.detail})
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> bool:
+    """Sleep up to `seconds`; True when `stop` was set meanwhile."""
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+        return True
+    except TimeoutError:
+        return False

@@ -1,0 +1,1 @@
+"""Code common to every cadre-ledger service: envelope, catalogue, adapters, settings, dev stack."""

@@ -1,0 +1,146 @@
+"""NATS JetStream adapter: connection, the CADRE stream, publishing with optimistic concurrency.
+
+Every await carries a timeout: nats-py can leave a publish future unresolved when the server
+errors, and a command must answer 503 rather than hang.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import nats
+import nats.errors
+import nats.js.errors
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+
+from shared.envelope import CONTENT_TYPE, CloudEvent, cadre_wildcard
+
+log = logging.getLogger(__name__)
+
+ERR_WRONG_LAST_SEQUENCE = 10071
+CHECKPOINT_SUBJECT = "ledger.checkpoints"
+
+
+class BusUnavailable(RuntimeError):
+    """NATS did not answer in time or is disconnected."""
+
+
+class WrongLastSequence(RuntimeError):
+    """Another event reached the cadre's subjects first (optimistic concurrency conflict)."""
+
+
+class PublishRejected(RuntimeError):
+    """JetStream refused the message for another reason."""
+
+
+async def connect(url: str, name: str, timeout: float = 5.0) -> NATS:
+    """Connect with unbounded reconnects; raises BusUnavailable when the first connect fails."""
+
+    async def on_disconnect() -> None:
+        log.warning("nats disconnected", extra={"service": name})
+
+    async def on_reconnect() -> None:
+        log.info("nats reconnected", extra={"service": name})
+
+    async def on_error(exc: Exception) -> None:
+        log.warning("nats error: %s", exc, extra={"service": name})
+
+    try:
+        return await nats.connect(
+            url, name=name, connect_timeout=timeout, max_reconnect_attempts=-1, reconnect_time_wait=0.5,
+            allow_reconnect=True, disconnected_cb=on_disconnect, reconnected_cb=on_reconnect,
+            error_cb=on_error,
+        )
+    except (OSError, nats.errors.Error, TimeoutError) as exc:
+        raise BusUnavailable(f"cannot connect to NATS at {url}: {exc}") from exc
+
+
+def stream_config(name: str, duplicate_window_s: float) -> StreamConfig:
+    """The CADRE stream: file storage, de-duplication window, no deletes or purges, kept forever."""
+    return StreamConfig(
+        name=name,
+        subjects=["cadre.>"],
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        discard=DiscardPolicy.NEW,
+        duplicate_window=duplicate_window_s,
+        deny_delete=True,
+        deny_purge=True,
+        allow_rollup_hdrs=False,
+        description="Every cadre event (CloudEvents 1.0, one subject per cadre).",
+    )
+
+
+async def ensure_stream(js: JetStreamContext, name: str, duplicate_window_s: float, timeout: float = 5.0) -> None:
+    """Create the stream if missing; leave an existing one as it is."""
+    try:
+        await asyncio.wait_for(js.stream_info(name), timeout)
+        return
+    except nats.js.errors.NotFoundError:
+        pass
+    except (TimeoutError, nats.errors.Error) as exc:
+        raise BusUnavailable(f"stream_info({name}) failed: {exc}") from exc
+    try:
+        await asyncio.wait_for(js.add_stream(stream_config(name, duplicate_window_s)), timeout)
+    except nats.js.errors.BadRequestError as exc:
+        if exc.err_code != 10058:  # stream name already in use: created concurrently, fine
+            raise
+    except (TimeoutError, nats.errors.Error) as exc:
+        raise BusUnavailable(f"add_stream({name}) failed: {exc}") from exc
+
+
+def event_headers(event: CloudEvent, expected_last_subject_seq: int | None) -> dict[str, str]:
+    """Structured-mode CloudEvents headers plus de-duplication and concurrency headers."""
+    headers = {"Content-Type": CONTENT_TYPE, "Nats-Msg-Id": str(event.id)}
+    if event.traceparent:
+        headers["traceparent"] = event.traceparent
+    if expected_last_subject_seq is not None:
+        headers["Nats-Expected-Last-Subject-Sequence"] = str(expected_last_subject_seq)
+        headers["Nats-Expected-Last-Subject-Sequence-Subject"] = cadre_wildcard(event.subject)
+    return headers
+
+
+@dataclass(frozen=True)
+class Published:
+    """Where JetStream stored a published event."""
+
+    stream_seq: int
+    duplicate: bool
+
+
+async def publish_event(js: JetStreamContext, stream: str, event: CloudEvent,
+                        expected_last_subject_seq: int | None, timeout: float) -> Published:
+    """Publish one event; `expected_last_subject_seq` is the cadre's last stream sequence (0: none)."""
+    return await publish_raw(js, stream, event.nats_subject, event.canonical(),
+                             event_headers(event, expected_last_subject_seq), timeout)
+
+
+async def publish_raw(js: JetStreamContext, stream: str, subject: str, payload: bytes,
+                      headers: dict[str, Any], timeout: float) -> Published:
+    """Publish bytes with a hard timeout, mapping nats-py errors to ours."""
+    try:
+        ack = await asyncio.wait_for(
+            js.publish(subject, payload, timeout=timeout, stream=stream, headers=headers), timeout + 0.5)
+    except nats.js.errors.APIError as exc:
+        if exc.err_code == ERR_WRONG_LAST_SEQUENCE:
+            raise WrongLastSequence(exc.description or "wrong last sequence") from exc
+        if exc.code is not None and exc.code >= 500:
+            raise BusUnavailable(f"JetStream error: {exc}") from exc
+        raise PublishRejected(f"JetStream rejected the message: {exc}") from exc
+    except (TimeoutError, nats.errors.Error, OSError) as exc:
+        raise BusUnavailable(f"publish to {subject} failed: {type(exc).__name__} {exc}") from exc
+    return Published(stream_seq=ack.seq, duplicate=bool(ack.duplicate))
+
+
+async def stream_last_seq(js: JetStreamContext, stream: str, timeout: float) -> int:
+    """The stream's last sequence number (0 when empty)."""
+    try:
+        info = await asyncio.wait_for(js.stream_info(stream), timeout)
+    except (TimeoutError, nats.errors.Error) as exc:
+        raise BusUnavailable(f"stream_info({stream}) failed: {exc}") from exc
+    return int(info.state.last_seq)

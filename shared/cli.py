@@ -1,0 +1,133 @@
+"""`cadre-ledger`: run the dev stack, read histories, manage the event catalogue's schemas."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import click
+
+from shared.settings import get_settings
+
+SCHEMA_DIR = Path("schemas") / "events"
+
+
+@click.group(help="cadre-ledger: a verifiable ledger of cadres' careers (干部任用监督可验证台账).")
+def main() -> None:
+    """The command group."""
+
+
+@main.command(help="Start NATS, PostgreSQL and every service locally; Ctrl-C stops all (启动本地环境).")
+@click.option("--demo/--no-demo", default=False, help="Load a demo county after start (加载演示数据).")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+              help="Where the embedded servers keep data (default: CADRE_DATA_DIR or ./var).")
+def run(demo: bool, data_dir: Path | None) -> None:
+    """Run the whole system in the foreground."""
+    from shared.devstack import DevStack
+    from shared.processes import SERVICES, ServiceProcess
+
+    settings = get_settings()
+    data = (data_dir or settings.data_dir).resolve()
+    stack = DevStack(data, nats_url=settings.nats_url, pg_dsn=settings.pg_dsn).start()
+    assert stack.nats_url and stack.pg_dsn
+    env = {"CADRE_NATS_URL": stack.nats_url, "CADRE_PG_DSN": stack.pg_dsn}
+    procs: list[ServiceProcess] = []
+    try:
+        for spec in SERVICES:
+            port = getattr(settings, f"{spec.name}_port")
+            proc = ServiceProcess(spec, port, env, data / "logs")
+            procs.append(proc)
+            proc.wait_ready()
+        if demo:
+            from shared.demo import load_demo
+
+            count = load_demo({p.spec.name: p.url for p in procs})
+            click.echo(f"demo county 431021 loaded: {count} events (演示数据已加载)")
+        click.echo("cadre-ledger is running (已启动):")
+        click.echo(f"  NATS        {stack.nats_url}")
+        click.echo(f"  PostgreSQL  {stack.pg_dsn}")
+        for p in procs:
+            click.echo(f"  {p.spec.name:<11} {p.url}  (docs: {p.url}/docs)")
+        click.echo(f"  try: curl {procs[0].url}/v1/events?limit=5")
+        click.echo(f"  logs in {data / 'logs'}; Ctrl-C to stop (按 Ctrl-C 停止)")
+        _wait_for_interrupt(procs)
+    finally:
+        for p in reversed(procs):
+            p.stop()
+        stack.stop()
+
+
+def _wait_for_interrupt(procs: list[Any]) -> None:
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        while True:
+            for p in procs:
+                if p.proc.poll() is not None:
+                    click.echo(f"{p.spec.name} exited ({p.proc.returncode}); see {p.log_path}", err=True)
+                    return
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        click.echo("stopping (正在停止)…")
+
+
+@main.command(help="Print a cadre's history from the ledger (干部履历).")
+@click.argument("cadre_id")
+@click.option("--url", default=None, help="Ledger base URL (default: CADRE_LEDGER_URL).")
+def history(cadre_id: str, url: str | None) -> None:
+    """Fetch every page of a cadre's history and print it as JSON lines."""
+    base = (url or get_settings().ledger_url).rstrip("/")
+    after = 0
+    while True:
+        page = _get_json(f"{base}/v1/cadres/{cadre_id}/history?after_version={after}&limit=1000")
+        for event in page["events"]:
+            click.echo(json.dumps(event, ensure_ascii=False))
+        if page["next_after_version"] is None:
+            return
+        after = page["next_after_version"]
+
+
+def _get_json(url: str) -> Any:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as resp:
+            return json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        body = exc.read().decode(errors="replace")
+        raise click.ClickException(f"{exc.code} from {url}: {body}") from exc
+    except urllib.error.URLError as exc:
+        raise click.ClickException(f"cannot reach {url}: {exc.reason}") from exc
+
+
+@main.command(help="Write or check the committed JSON Schemas of the event catalogue (事件目录).")
+@click.option("--write", "mode", flag_value="write", help="Regenerate schemas/events/*.json.")
+@click.option("--check", "mode", flag_value="check", default=True, help="Fail when the files drift (default).")
+@click.option("--dir", "directory", type=click.Path(path_type=Path), default=SCHEMA_DIR)
+def schemas(mode: str, directory: Path) -> None:
+    """Generate every event type's JSON Schema and write or compare them."""
+    from shared.schemas import render_schemas
+
+    rendered = render_schemas()
+    if mode == "write":
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in set(p.name for p in directory.glob("*.json")) - set(rendered):
+            (directory / stale).unlink()
+        for name, text in rendered.items():
+            (directory / name).write_text(text)
+        click.echo(f"wrote {len(rendered)} schemas to {directory}")
+        return
+    drift = [name for name, text in rendered.items()
+             if not (directory / name).exists() or (directory / name).read_text() != text]
+    drift += [p.name for p in directory.glob("*.json") if p.name not in rendered]
+    if drift:
+        raise click.ClickException(f"schemas drifted from the catalogue: {', '.join(sorted(drift))}; "
+                                   "run `make schemas`")
+    click.echo(f"{len(rendered)} schemas match the catalogue")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""The command services' write path: decide on the ledger, publish with optimistic concurrency.
+
+1. load the cadre's events from the ledger (read-only), 2. a pure decide turns them and the
+command into one new event or a rule violation, 3. publish it expecting the cadre's last stream
+sequence; a conflict waits for the ledger to catch up and decides again, then answers 409.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+import asyncpg
+from nats.aio.client import Client as NATS
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.bus import BusUnavailable, PublishRejected, WrongLastSequence, publish_event, stream_last_seq
+from shared.db import DatabaseUnavailable
+from shared.envelope import CadreId, CloudEvent, CountyCode, new_event
+from shared.events.registry import EventData
+from shared.ledger_reader import load_cadre, position_of, wait_for_seq
+from shared.problems import Conflict, Problem, RuleViolation, Unavailable
+from shared.rulesets import NoRuleSet, RuleSet, ruleset_for
+from shared.settings import Settings
+
+MAX_ATTEMPTS = 4
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a pure `decide` returns: the one event a command yields."""
+
+    type: str
+    data: EventData
+    occurred_on: date
+
+
+Decider = Callable[[list[CloudEvent]], Decision]
+"""Given the cadre's history, decide (pure; raises RuleViolation)."""
+
+
+class CadreCommand(BaseModel):
+    """Fields every command body carries: whose record, which county, when the fact happened."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cadre_id: CadreId = Field(description="The cadre's id (干部编号), `[A-Za-z0-9_-]{1,64}`.")
+    county: CountyCode = Field(description="6-digit GB/T 2260 county code (县级行政区划代码), e.g. 431021.")
+    occurred_on: date = Field(description="The date the fact happened (发生日期), YYYY-MM-DD.")
+
+
+class CommandResult(BaseModel):
+    """Answer to an accepted command."""
+
+    event_id: str
+    type: str
+    cadre_id: str
+    stream_seq: int
+    committed: bool
+    position: int | None = None
+    ruleset: str
+
+
+@dataclass
+class CommandBus:
+    """What a command service needs to record facts."""
+
+    service: str
+    settings: Settings
+    pool: asyncpg.Pool
+    nc: NATS
+
+    async def execute(self, *, cadre_id: str, county: str, ruleset: str, decide: Decider,
+                      wait_committed: bool = False, traceparent: str | None = None) -> CommandResult:
+        """Decide and publish; raise 409 after repeated conflicts, 503 when NATS or PostgreSQL is down."""
+        s = self.settings
+        js = self.nc.jetstream()
+        try:
+            for _ in range(MAX_ATTEMPTS):
+                history = await load_cadre(self.pool, cadre_id, s.pg_acquire_timeout_s)
+                decision = decide(history.events)
+                event = new_event(event_type=decision.type, cadre_id=cadre_id, county=county, service=self.service,
+                                  data=decision.data, occurred_on=decision.occurred_on, ruleset=ruleset,
+                                  traceparent=traceparent)
+                try:
+                    published = await publish_event(js, s.stream, event, history.last_subject_seq, s.nats_timeout_s)
+                except WrongLastSequence:
+                    await self._catch_up()
+                    continue
+                result = CommandResult(event_id=str(event.id), type=event.type, cadre_id=cadre_id,
+                                       stream_seq=published.stream_seq, committed=False, ruleset=ruleset)
+                if wait_committed and await wait_for_seq(self.pool, s.consumer, published.stream_seq,
+                                                         s.commit_wait_s):
+                    result.committed = True
+                    result.position = await position_of(self.pool, published.stream_seq, s.pg_acquire_timeout_s)
+                return result
+        except BusUnavailable as exc:
+            raise Unavailable(f"NATS unavailable (消息总线不可用): {exc}") from exc
+        except DatabaseUnavailable as exc:
+            raise Unavailable(f"ledger database unavailable (数据库不可用): {exc}") from exc
+        except PublishRejected as exc:
+            raise Problem(f"event rejected by the stream: {exc}", status_override=500) from exc
+        raise Conflict(f"cadre {cadre_id} changed concurrently {MAX_ATTEMPTS} times; reload and retry "
+                       "(干部记录被并发修改)", cadre_id=cadre_id)
+
+    async def _catch_up(self) -> None:
+        """After a conflict, wait (bounded) until the ledger holds everything the stream has now."""
+        s = self.settings
+        target = await stream_last_seq(self.nc.jetstream(), s.stream, s.nats_timeout_s)
+        await wait_for_seq(self.pool, s.consumer, target, s.commit_wait_s)
+
+
+class WaitQuery(BaseModel):
+    """`?wait=committed`: answer only once the ledger has committed the event (read-your-writes)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    wait: Literal["committed"] | None = Field(
+        None, description="`committed`: wait (bounded by CADRE_COMMIT_WAIT_S) until the ledger holds the event.")
+
+
+def rules_in_force(county: str, day: date) -> RuleSet:
+    """The rule set for a command; 422 naming the missing rule set when none is in force."""
+    try:
+        return ruleset_for(county, day)
+    except NoRuleSet as exc:
+        raise RuleViolation("ruleset.in_force", str(exc), f"县 {county} 在 {day.isoformat()} 没有生效的规则集") from exc

@@ -1,0 +1,120 @@
+"""PostgreSQL adapter: pools with acquire timeouts, plain-SQL migrations applied in order."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+log = logging.getLogger(__name__)
+
+MIGRATION_LOCK = 0x6361_6472_6501  # advisory lock key: one migrator at a time
+WRITER_ROLE = "cadre_writer"
+READER_ROLE = "cadre_reader"
+
+
+class DatabaseUnavailable(RuntimeError):
+    """PostgreSQL did not answer or no pooled connection was free in time."""
+
+
+def dsn_as(dsn: str, role: str) -> str:
+    """The same DSN with another user name (how the dev stack derives the service roles' DSNs)."""
+    parts = urlsplit(dsn)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, f"{role}@{host}", parts.path, parts.query, parts.fragment))
+
+
+async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10, command_timeout: float = 30.0,
+                      connect_timeout: float = 5.0) -> asyncpg.Pool:
+    """A connection pool; raises DatabaseUnavailable when PostgreSQL cannot be reached."""
+    try:
+        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size,
+                                         command_timeout=command_timeout, timeout=connect_timeout)
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        raise DatabaseUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc
+    assert pool is not None
+    return pool
+
+
+@asynccontextmanager
+async def acquire(pool: asyncpg.Pool, timeout: float) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection within `timeout` seconds, or DatabaseUnavailable."""
+    try:
+        conn = await pool.acquire(timeout=timeout)
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+        raise DatabaseUnavailable(f"no database connection: {type(exc).__name__} {exc}") from exc
+    try:
+        yield conn
+    finally:
+        await pool.release(conn)
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One `NNN_name.sql` file."""
+
+    version: int
+    name: str
+    sql: str
+
+    @property
+    def checksum(self) -> str:
+        """SHA-256 of the file: an applied migration must never change."""
+        return hashlib.sha256(self.sql.encode()).hexdigest()
+
+
+_NAME = re.compile(r"^(\d{3,})_([a-z0-9_]+)\.sql$")
+
+
+def load_migrations(directory: Path) -> list[Migration]:
+    """Migrations in version order; a malformed file name is an error, not a silent skip."""
+    migrations = []
+    for path in sorted(directory.glob("*.sql")):
+        match = _NAME.match(path.name)
+        if not match:
+            raise ValueError(f"migration file name must look like 001_name.sql: {path.name}")
+        migrations.append(Migration(int(match[1]), match[2], path.read_text()))
+    versions = [m.version for m in migrations]
+    if len(set(versions)) != len(versions):
+        raise ValueError(f"duplicate migration versions in {directory}")
+    return migrations
+
+
+async def migrate(dsn: str, directory: Path) -> list[int]:
+    """Apply pending migrations in order, each in its own transaction; returns versions applied."""
+    conn = await asyncpg.connect(dsn)
+    applied_now: list[int] = []
+    try:
+        await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+        await conn.execute(
+            """CREATE TABLE IF NOT EXISTS schema_migrations (
+                   version int PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
+                   applied_at timestamptz NOT NULL DEFAULT now())""")
+        rows = await conn.fetch("SELECT version, checksum FROM schema_migrations")
+        done = {r["version"]: r["checksum"] for r in rows}
+        for m in load_migrations(directory):
+            if m.version in done:
+                if done[m.version] != m.checksum:
+                    raise RuntimeError(f"migration {m.version}_{m.name} changed after it was applied")
+                continue
+            async with conn.transaction():
+                await conn.execute(m.sql)
+                await conn.execute("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+                                   m.version, m.name, m.checksum)
+            applied_now.append(m.version)
+            log.info("migration applied", extra={"version": m.version, "migration": m.name})
+    finally:
+        try:
+            await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
+        finally:
+            await conn.close()
+    return applied_now

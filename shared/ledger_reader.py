@@ -1,0 +1,66 @@
+"""Read-only access to the ledger for the command services (their write path decides on it)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+import asyncpg
+import orjson
+
+from shared.db import DatabaseUnavailable, acquire
+from shared.envelope import CloudEvent
+
+
+@dataclass(frozen=True)
+class CadreHistory:
+    """A cadre's events in ledger order, and the stream sequence that publishing must expect."""
+
+    events: list[CloudEvent]
+    last_subject_seq: int
+
+
+async def load_cadre(pool: asyncpg.Pool, cadre_id: str, timeout: float) -> CadreHistory:
+    """Every event of the cadre, plus the last stream sequence on its subjects (quarantine included)."""
+    try:
+        async with acquire(pool, timeout) as conn:
+            rows = await conn.fetch(
+                "SELECT canonical, stream_seq FROM ledger_events WHERE cadre_id = $1 ORDER BY position", cadre_id)
+            quarantined = await conn.fetchval(
+                "SELECT coalesce(max(stream_seq), 0) FROM quarantine WHERE cadre_id = $1", cadre_id)
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        raise DatabaseUnavailable(f"ledger read failed: {exc}") from exc
+    events = [CloudEvent.model_validate(orjson.loads(r["canonical"])) for r in rows]
+    last = max([int(quarantined), *(int(r["stream_seq"]) for r in rows)])
+    return CadreHistory(events, last)
+
+
+async def committed_seq(pool: asyncpg.Pool, consumer: str, timeout: float) -> int:
+    """The last stream sequence the ledger writer has committed."""
+    try:
+        async with acquire(pool, timeout) as conn:
+            value = await conn.fetchval("SELECT stream_seq FROM consumer_checkpoint WHERE consumer = $1", consumer)
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        raise DatabaseUnavailable(f"ledger read failed: {exc}") from exc
+    return int(value or 0)
+
+
+async def wait_for_seq(pool: asyncpg.Pool, consumer: str, stream_seq: int, timeout: float) -> bool:
+    """Wait until the ledger has committed `stream_seq`; False when `timeout` passes first."""
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while True:
+        if await committed_seq(pool, consumer, timeout) >= stream_seq:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.1)
+
+
+async def position_of(pool: asyncpg.Pool, stream_seq: int, timeout: float) -> int | None:
+    """The ledger position of the event stored from `stream_seq`, if it was appended."""
+    async with acquire(pool, timeout) as conn:
+        value = await conn.fetchval("SELECT position FROM ledger_events WHERE stream_seq = $1", stream_seq)
+    return int(value) if value is not None else None

@@ -1,0 +1,83 @@
+"""OpenAPI 3.1 from the declared routes and their pydantic models."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+if TYPE_CHECKING:
+    from shared.http import Api
+
+_PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details; `errors` names invalid fields, `rule` a broken domain rule.",
+    "properties": {
+        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+        "detail": {"type": "string"}, "instance": {"type": "string"},
+        "rule": {"type": "string"}, "basis": {"type": "string"},
+        "message_en": {"type": "string"}, "message_zh": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+    "required": ["type", "title", "status", "detail"],
+}
+_ERROR_TEXT = {400: "Malformed request", 401: "Not authenticated", 403: "Out of scope", 404: "Not found",
+               409: "Concurrent change", 413: "Too large", 422: "Invalid input or rule violated",
+               503: "A dependency is unavailable; retry after Retry-After"}
+
+
+def _operation_id(method: str, path: str) -> str:
+    return method.lower() + "_" + re.sub(r"[^a-zA-Z0-9]+", "_", path).strip("_")
+
+
+def build_openapi(api: Api) -> dict[str, Any]:
+    """The OpenAPI document; component schemas are generated once from every model used."""
+    models: set[type[BaseModel]] = set()
+    for r in api.routes:
+        models.update(m for m in (r.body, r.response) if m is not None)
+    key_map, defs = models_json_schema([(m, "validation") for m in sorted(models, key=lambda m: m.__name__)],
+                                       ref_template="#/components/schemas/{model}")
+    schemas: dict[str, Any] = dict(defs.get("$defs", {}))
+    schemas["Problem"] = _PROBLEM_SCHEMA
+
+    def ref(model: type[BaseModel]) -> dict[str, Any]:
+        return key_map[(model, "validation")]
+
+    paths: dict[str, dict[str, Any]] = {}
+    for r in api.routes:
+        op: dict[str, Any] = {"operationId": _operation_id(r.method, r.path), "summary": r.summary,
+                              "tags": list(r.tags)}
+        if r.description:
+            op["description"] = r.description
+        params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                  for name in re.findall(r"{(\w+)}", r.path)]
+        if r.query is not None:
+            qschema = r.query.model_json_schema()
+            required = set(qschema.get("required", []))
+            for name, prop in qschema.get("properties", {}).items():
+                params.append({"name": name, "in": "query", "required": name in required,
+                               "description": prop.get("description", ""),
+                               "schema": {k: v for k, v in prop.items() if k not in ("title", "description")}})
+        if params:
+            op["parameters"] = params
+        if r.body is not None:
+            op["requestBody"] = {"required": True, "content": {"application/json": {"schema": ref(r.body)}}}
+        ok: dict[str, Any] = {"description": "OK"}
+        if r.response is not None:
+            ok["content"] = {"application/json": {"schema": ref(r.response)}}
+        responses: dict[str, Any] = {str(r.status): ok}
+        codes = set(r.errors) | ({422} if r.body or r.query else set())
+        for code in sorted(codes):
+            responses[str(code)] = {"description": _ERROR_TEXT.get(code, "Error"),
+                                    "content": {"application/problem+json": {
+                                        "schema": {"$ref": "#/components/schemas/Problem"}}}}
+        op["responses"] = responses
+        paths.setdefault(r.path, {})[r.method.lower()] = op
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": api.title, "version": api.version, "description": api.description},
+        "paths": paths,
+        "components": {"schemas": schemas},
+    }

@@ -1,0 +1,87 @@
+"""Errors that reach users, each with the RFC 9457 problem+json shape it maps to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_BY_STATUS = {
+    413: ("too-large", "Request too large (请求过大)"),
+    404: ("not-found", "Not found (未找到)"),
+    405: ("method-not-allowed", "Method not allowed (方法不允许)"),
+    500: ("internal", "Internal error (内部错误)"),
+}
+
+
+class Problem(Exception):
+    """An error with an HTTP status and an RFC 9457 body; raise it from any handler."""
+
+    status = 400
+    type_slug = "bad-request"
+    title = "Bad request (请求有误)"
+
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None,
+                 status_override: int | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers or {}
+        self.extra = extra
+        if status_override is not None:
+            self.status = status_override
+            self.type_slug, self.title = _BY_STATUS.get(status_override, ("http-error", "HTTP error (请求错误)"))
+
+    def body(self, instance: str | None = None) -> dict[str, Any]:
+        """The problem document."""
+        doc: dict[str, Any] = {
+            "type": f"https://cadre-ledger.dev/problems/{self.type_slug}",
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
+        if instance:
+            doc["instance"] = instance
+        doc.update(self.extra)
+        return doc
+
+
+class InvalidInput(Problem):
+    """The request is malformed or fails validation; `errors` name each field."""
+
+    status = 422
+    type_slug = "invalid-input"
+    title = "Invalid input (输入无效)"
+
+
+class NotFound(Problem):
+    status = 404
+    type_slug = "not-found"
+    title = "Not found (未找到)"
+
+
+class Conflict(Problem):
+    status = 409
+    type_slug = "conflict"
+    title = "Conflict (并发冲突)"
+
+
+class Unavailable(Problem):
+    """A dependency (NATS, PostgreSQL) is down; the client should retry later."""
+
+    status = 503
+    type_slug = "unavailable"
+    title = "Service unavailable (服务暂不可用)"
+
+    def __init__(self, detail: str, *, retry_after: int = 2, **extra: Any) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)}, **extra)
+
+
+class RuleViolation(Problem):
+    """A command breaks a domain rule: 422 naming the rule, its basis, in Chinese and English."""
+
+    status = 422
+    type_slug = "rule-violation"
+    title = "Rule violated (违反规则)"
+
+    def __init__(self, rule: str, message_en: str, message_zh: str, basis: str = "", **extra: Any) -> None:
+        super().__init__(f"{message_zh} / {message_en}", rule=rule, basis=basis, message_en=message_en,
+                         message_zh=message_zh, **extra)
+        self.rule = rule

@@ -1,0 +1,97 @@
+"""Versioned rule sets: every threshold the services enforce, per county, with validity dates.
+
+Rule sets are data (`*.json` beside this module), never literals in code. The national rule set
+(county `000000`) applies wherever no county-specific one is valid; each event records the id of
+the rule set it was decided under (envelope extension `ruleset`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+NATIONAL = "000000"
+_DIR = Path(__file__).parent
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RotationRules(_Section):
+    """任用与交流: tenure limits and probation."""
+
+    township_years: int = Field(8, description="General cadres: years in one township before rotation (乡镇).")
+    leader_same_post_years: int = Field(10, description="Leaders: years in the same post (同一职位).")
+    internal_unit_years: int = Field(10, description="Internal-unit leaders (内设机构).")
+    sensitive_post_years: int = Field(10, description="Sensitive posts (重要岗位).")
+    probation_months: int = Field(12, description="Probation of a newly promoted cadre (试用期).")
+    deferral_max_months: int = Field(3, description="Longest appointment deferral (缓任).")
+
+
+class AssessmentRules(_Section):
+    """考核: notice, vote, evaluation and competency thresholds."""
+
+    notice_min_working_days: int = Field(5, description="任前公示 at least this many working days.")
+    vote_quorum_num: int = Field(2, description="Quorum: present >= num/den of members entitled (到会).")
+    vote_quorum_den: int = 3
+    evaluation_last_n: int = Field(5, description="Ranked in the last N by excellent-vote rate (末位).")
+    evaluation_excellent_min_pct: int = Field(40, description="Excellent rate below this % breaches.")
+    evaluation_incompetent_max_pct: int = Field(20, description="Incompetent rate above this % breaches.")
+    retest_after_months: int = Field(3, description="Competency retest no earlier than this (补测).")
+
+
+class AuditRules(_Section):
+    """监督: audit and inquiry windows, finding categories."""
+
+    opinion_working_days: int = Field(10, description="Cadre's written opinion on an audit (书面意见).")
+    inquiry_answer_working_days: int = Field(15, description="Answer to a written inquiry (函询).")
+    finding_categories: dict[int, str] = Field(default_factory=dict,
+                                               description="Finding categories: number -> Chinese label.")
+
+
+class RuleSet(_Section):
+    """One version of one county's rules."""
+
+    id: str = Field(description="Recorded in every event as the `ruleset` extension, e.g. `431021@2024.1`.")
+    county: str = Field(pattern=r"^[0-9]{6}$")
+    valid_from: date
+    valid_to: date | None = None
+    basis: str = Field("", description="Documents the rules come from.")
+    rotation: RotationRules = RotationRules()
+    assessment: AssessmentRules = AssessmentRules()
+    audit: AuditRules = AuditRules()
+
+    def valid_on(self, day: date) -> bool:
+        """True when this version is in force on `day`."""
+        return self.valid_from <= day and (self.valid_to is None or day < self.valid_to)
+
+
+class NoRuleSet(LookupError):
+    """No rule set is in force for the county on the date."""
+
+
+@lru_cache(maxsize=1)
+def all_rulesets() -> tuple[RuleSet, ...]:
+    """Every shipped rule set."""
+    return tuple(RuleSet.model_validate_json(p.read_bytes()) for p in sorted(_DIR.glob("*.json")))
+
+
+def ruleset_for(county: str, day: date) -> RuleSet:
+    """The rule set in force in `county` on `day`: the county's own, else the national one."""
+    for scope in (county, NATIONAL):
+        for rs in all_rulesets():
+            if rs.county == scope and rs.valid_on(day):
+                return rs
+    raise NoRuleSet(f"no rule set in force for county {county} on {day.isoformat()}")
+
+
+def ruleset_by_id(ruleset_id: str) -> RuleSet:
+    """The rule set with this id (as recorded in an event)."""
+    for rs in all_rulesets():
+        if rs.id == ruleset_id:
+            return rs
+    raise NoRuleSet(f"unknown rule set {ruleset_id!r}")

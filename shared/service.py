@@ -1,0 +1,66 @@
+"""Wiring shared by the command services: connect, build the app, serve until SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+import asyncpg
+from aiohttp import web
+from nats.aio.client import Client as NATS
+
+from shared.bus import connect, ensure_stream
+from shared.commands import CommandBus
+from shared.db import READER_ROLE, create_pool, dsn_as
+from shared.http import Api, ReadinessCheck, create_app, serve
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def nats_check(nc: NATS) -> ReadinessCheck:
+    """Readiness: NATS connected."""
+
+    async def check() -> str | None:
+        return None if nc.is_connected else "NATS disconnected"
+
+    return check
+
+
+def pool_check(pool: asyncpg.Pool, timeout: float) -> ReadinessCheck:
+    """Readiness: PostgreSQL answers through the pool."""
+
+    async def check() -> str | None:
+        try:
+            async with pool.acquire(timeout=timeout) as conn:
+                await conn.fetchval("SELECT 1")
+        except Exception as exc:
+            return f"PostgreSQL: {type(exc).__name__}"
+        return None
+
+    return check
+
+
+def reader_dsn(settings: Settings) -> str:
+    """DSN of the read-only role the command services use (derived from CADRE_PG_DSN)."""
+    assert settings.pg_dsn, "CADRE_PG_DSN must be set"
+    return settings.pg_reader_dsn or dsn_as(settings.pg_dsn, READER_ROLE)
+
+
+async def run_command_service(service: str, port: int, settings: Settings,
+                              build_api: Callable[[CommandBus], Api], stop: asyncio.Event | None = None) -> None:
+    """Connect to NATS and the ledger (read-only), then serve the service's API."""
+    assert settings.nats_url, "CADRE_NATS_URL must be set"
+    nc = await connect(settings.nats_url, f"cadre-{service}", settings.nats_timeout_s)
+    await ensure_stream(nc.jetstream(), settings.stream, settings.duplicate_window_s, settings.nats_timeout_s)
+    pool = await create_pool(reader_dsn(settings), min_size=settings.pg_pool_min, max_size=settings.pg_pool_max,
+                             command_timeout=settings.pg_command_timeout_s)
+    bus = CommandBus(service, settings, pool, nc)
+    app: web.Application = create_app(service, build_api(bus), readiness=[
+        nats_check(nc), pool_check(pool, settings.pg_acquire_timeout_s)])
+    try:
+        await serve(app, settings.host, port, stop=stop)
+    finally:
+        await nc.drain()
+        await pool.close()

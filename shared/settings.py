@@ -1,0 +1,47 @@
+"""Configuration from `CADRE_*` environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of every service; each field is read from `CADRE_<FIELD>`."""
+
+    model_config = SettingsConfigDict(env_prefix="CADRE_", extra="ignore")
+
+    nats_url: str | None = Field(None, description="NATS server URL; unset: the dev stack starts one.")
+    pg_dsn: str | None = Field(None, description="PostgreSQL DSN; unset: the dev stack starts one.")
+    pg_writer_dsn: str | None = Field(None, description="DSN of the ledger writer role; default: CADRE_PG_DSN "
+                                      "with user cadre_writer.")
+    pg_reader_dsn: str | None = Field(None, description="DSN of the read-only role; default: CADRE_PG_DSN with "
+                                      "user cadre_reader.")
+    data_dir: Path = Field(Path("var"), description="Where the dev stack keeps its servers' data.")
+    host: str = Field("127.0.0.1", description="Address the HTTP services listen on.")
+    ledger_port: int = 8100
+    assessment_port: int = 8101
+    audit_port: int = 8102
+    rotation_port: int = 8103
+    ledger_url: str = Field("http://127.0.0.1:8100", description="Base URL of the ledger for clients.")
+    stream: str = Field("CADRE", description="JetStream stream holding every cadre event.")
+    duplicate_window_s: float = Field(120.0, description="JetStream de-duplication window, seconds.")
+    consumer: str = Field("ledger", description="Durable consumer name of the ledger writer.")
+    batch_size: int = Field(1000, ge=1, le=10000, description="Most messages the ledger appends at once.")
+    nats_timeout_s: float = Field(5.0, gt=0, description="Timeout for every NATS request and publish.")
+    pg_pool_min: int = 1
+    pg_pool_max: int = 10
+    pg_acquire_timeout_s: float = Field(5.0, gt=0, description="Longest wait for a pooled connection.")
+    pg_command_timeout_s: float = Field(30.0, gt=0)
+    commit_wait_s: float = Field(5.0, gt=0, description="Longest wait of `?wait=committed`.")
+    log_level: str = "INFO"
+    log_json: bool = True
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()
