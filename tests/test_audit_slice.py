@@ -1,0 +1,60 @@
+"""The vertical slice through real interfaces: HTTP command -> NATS -> ledger -> HTTP history."""
+
+from __future__ import annotations
+
+from tests.support import System, audit_body, call, new_cadre_id
+
+
+async def test_completed_audit_appears_in_history_with_read_your_writes(system: System) -> None:
+    cadre = new_cadre_id()
+    status, body, _ = await call("POST", f"{system.url('audit')}/v1/audits/SJ-1/complete?wait=committed",
+                                 audit_body(cadre))
+    assert status == 202, body
+    assert body["committed"] is True and body["position"] >= 1
+    assert body["ruleset"] == "431021@2008.1"
+
+    status, history, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/history")
+    assert status == 200
+    [row] = history["events"]
+    assert row["event"]["id"] == body["event_id"]
+    assert row["position"] == body["position"]
+    assert row["cadre_version"] == 1 and row["prev_hash"] is None
+    assert row["event"]["data"]["findings"][0]["amount"] == "12000.50"
+    assert row["label_zh"] == "经济责任审计完成"
+
+
+async def test_completing_an_audit_twice_is_a_rule_violation(system: System) -> None:
+    cadre = new_cadre_id()
+    url = f"{system.url('audit')}/v1/audits/SJ-2/complete?wait=committed"
+    assert (await call("POST", url, audit_body(cadre)))[0] == 202
+    status, problem, headers = await call("POST", url, audit_body(cadre))
+    assert status == 422
+    assert headers["Content-Type"].startswith("application/problem+json")
+    assert problem["rule"] == "audit.complete_once"
+    assert "已经完成" in problem["message_zh"] and "already completed" in problem["message_en"]
+
+
+async def test_unknown_finding_category_names_the_rule_set(system: System) -> None:
+    body = audit_body(new_cadre_id(), findings=[
+        {"finding_id": "F1", "category": 21, "amount": "1.00", "responsibility": "direct"}])
+    status, problem, _ = await call("POST", f"{system.url('audit')}/v1/audits/SJ-3/complete", body)
+    assert status == 422
+    assert problem["rule"] == "audit.finding_category"
+    assert "431021@2008.1" in problem["message_en"]
+
+
+async def test_bad_input_is_a_problem_naming_the_fields(system: System) -> None:
+    url = f"{system.url('audit')}/v1/audits/SJ-4/complete"
+    status, problem, _ = await call("POST", url, audit_body("not a valid id!", evaluation="excellent"))
+    assert status == 422
+    assert {e["field"] for e in problem["errors"]} == {"cadre_id", "evaluation"}
+
+    status, problem, _ = await call("POST", url, data=b"{not json", headers={"Content-Type": "application/json"})
+    assert status == 400 and "JSON" in problem["detail"]
+
+    status, problem, _ = await call("POST", f"{system.url('audit')}/v1/audits/bad%20id/complete",
+                                    audit_body(new_cadre_id()))
+    assert status == 422 and problem["errors"][0]["field"] == "audit_id"
+
+    status, problem, _ = await call("POST", f"{url}?wait=soon", audit_body(new_cadre_id()))
+    assert status == 422 and problem["errors"][0]["field"] == "wait"
