@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from services.ledger import queries
 from services.ledger.dossier import Dossier, fold_dossier
+from services.ledger.read_models import add_all_routes
 from shared.db import acquire
 from shared.envelope import CadreId, CloudEvent
 from shared.http import Api, path_param
@@ -154,4 +155,5 @@ def build_api(pool: asyncpg.Pool, settings: Settings) -> Api:
         async with acquire(pool, timeout) as conn:
             return await queries.tip(conn, settings.consumer)
 
+    add_all_routes(api, pool, settings)
     return api

@@ -43,28 +43,11 @@ class Projection(Protocol):
         """Apply events (in position order) inside the runner's transaction."""
 
 
-class CadreDirectory:
-    """`rm_cadres`: every cadre with its county, event count and latest event."""
-
-    name = "cadre_directory"
-    tables: tuple[str, ...] = ("rm_cadres",)
-
-    async def apply(self, conn: asyncpg.Connection, events: Sequence[ProjectedEvent]) -> None:
-        """Upsert one row per cadre touched by the batch."""
-        await conn.executemany(
-            """INSERT INTO rm_cadres AS c (cadre_id, county, events, first_occurred_on, last_occurred_on, last_type,
-                                           last_position)
-               VALUES ($1, $2, 1, $3, $3, $4, $5)
-               ON CONFLICT (cadre_id) DO UPDATE SET county = EXCLUDED.county, events = c.events + 1,
-                 first_occurred_on = least(c.first_occurred_on, EXCLUDED.first_occurred_on),
-                 last_occurred_on = greatest(c.last_occurred_on, EXCLUDED.last_occurred_on),
-                 last_type = EXCLUDED.last_type, last_position = EXCLUDED.last_position""",
-            [(e.cadre_id, e.county, e.occurred_on, e.type, e.position) for e in events])
-
-
 def default_projections() -> list[Projection]:
-    """Every read model the ledger maintains."""
-    return [CadreDirectory()]
+    """Every read model the ledger maintains (collected from `services.ledger.read_models`)."""
+    from services.ledger.read_models import all_projections
+
+    return all_projections()
 
 
 def _lock_key(name: str) -> int:
