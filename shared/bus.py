@@ -144,3 +144,12 @@ async def stream_last_seq(js: JetStreamContext, stream: str, timeout: float) -> 
     except (TimeoutError, nats.errors.Error) as exc:
         raise BusUnavailable(f"stream_info({stream}) failed: {exc}") from exc
     return int(info.state.last_seq)
+
+
+async def close(nc: NATS, timeout: float = 5.0) -> None:
+    """Flush what is pending and close; never hang (nats-py's drain can wait forever on a pull subscription)."""
+    try:
+        await asyncio.wait_for(nc.flush(), timeout)
+    except (TimeoutError, nats.errors.Error):
+        log.warning("nats flush on close failed; closing anyway")
+    await nc.close()

@@ -10,7 +10,7 @@ import asyncpg
 from aiohttp import web
 from nats.aio.client import Client as NATS
 
-from shared.bus import connect, ensure_stream
+from shared.bus import close, connect, ensure_stream
 from shared.commands import CommandBus
 from shared.db import READER_ROLE, create_pool, dsn_as
 from shared.http import Api, ReadinessCheck, create_app, serve
@@ -62,5 +62,5 @@ async def run_command_service(service: str, port: int, settings: Settings,
     try:
         await serve(app, settings.host, port, stop=stop)
     finally:
-        await nc.drain()
+        await close(nc)
         await pool.close()

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     pg_acquire_timeout_s: float = Field(5.0, gt=0, description="Longest wait for a pooled connection.")
     pg_command_timeout_s: float = Field(30.0, gt=0)
     commit_wait_s: float = Field(5.0, gt=0, description="Longest wait of `?wait=committed`.")
+    fault_exit_after_commits: int | None = Field(
+        None, description="Fault injection for tests: the ledger writer exits (like kill -9) right after its N-th "
+        "commit, before acknowledging; never set in production.")
     log_level: str = "INFO"
     log_json: bool = True
 

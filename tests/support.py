@@ -5,14 +5,20 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import asyncpg
+import nats
 
+from shared.bus import event_headers
 from shared.devstack import DevStack, free_port
+from shared.envelope import CloudEvent, new_event
+from shared.events.audit import AuditCompleted
 from shared.processes import SERVICES, ServiceProcess
 
 
@@ -107,3 +113,60 @@ def audit_body(cadre_id: str, **overrides: Any) -> dict[str, Any]:
             "findings": [{"finding_id": "F1", "category": 3, "amount": "12000.50", "responsibility": "direct"}]}
     body.update(overrides)
     return body
+
+
+def audit_event(cadre_id: str, n: int = 1, county: str = "431021") -> CloudEvent:
+    """A valid `audit.completed` envelope, as a service would publish it."""
+    data = AuditCompleted(audit_id=f"A{n}", audit_type="in_office", report_number=f"R{n}", evaluation="good",
+                          findings=[])
+    return new_event(event_type="audit.completed", cadre_id=cadre_id, county=county, service="audit", data=data,
+                     occurred_on=date(2020, 1, 1) + timedelta(days=n % 2000), ruleset="431021@2008.1")
+
+
+async def publish(nats_url: str, events: Sequence[CloudEvent], chunk: int = 500) -> list[int]:
+    """Publish envelopes blindly (no concurrency check), as fast as acks come; returns stream sequences."""
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        seqs: list[int] = []
+        for i in range(0, len(events), chunk):
+            acks = await asyncio.gather(*[
+                js.publish(e.nats_subject, e.canonical(), headers=event_headers(e, None), timeout=10)
+                for e in events[i:i + chunk]])
+            seqs.extend(a.seq for a in acks)
+        return seqs
+    finally:
+        await nc.close()
+
+
+async def publish_raw(nats_url: str, subject: str, data: bytes, headers: dict[str, str] | None = None) -> int:
+    """Publish arbitrary bytes on a subject of the stream; returns the stream sequence."""
+    nc = await nats.connect(nats_url)
+    try:
+        ack = await nc.jetstream().publish(subject, data, headers=headers, timeout=10)
+        return int(ack.seq)
+    finally:
+        await nc.close()
+
+
+async def fetch(pg_dsn: str, sql: str, *args: Any) -> list[asyncpg.Record]:
+    """Run a query as the database superuser."""
+    conn = await asyncpg.connect(pg_dsn)
+    try:
+        return list(await conn.fetch(sql, *args))
+    finally:
+        await conn.close()
+
+
+async def committed_seq(pg_dsn: str) -> int:
+    """The ledger writer's committed stream sequence."""
+    rows = await fetch(pg_dsn, "SELECT stream_seq FROM consumer_checkpoint WHERE consumer = 'ledger'")
+    return int(rows[0]["stream_seq"]) if rows else 0
+
+
+async def wait_committed(pg_dsn: str, stream_seq: int, timeout: float = 60.0) -> None:
+    """Wait until the ledger has committed `stream_seq`."""
+    async def done() -> bool:
+        return await committed_seq(pg_dsn) >= stream_seq
+
+    await wait_until(done, timeout)

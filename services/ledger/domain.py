@@ -75,6 +75,7 @@ class BatchPlan:
     events: list[EventRow] = field(default_factory=list)
     quarantined: list[QuarantineRow] = field(default_factory=list)
     redelivered: int = 0
+    gap_after: int | None = None
     last_stream_seq: int = 0
     next_position: int = 1
     heads: dict[str, ChainHead] = field(default_factory=dict)
@@ -126,6 +127,10 @@ def plan_batch(
 ) -> BatchPlan:
     """Decide each message: already committed (skip), appended, or quarantined with a reason.
 
+    Every stream sequence is either appended or quarantined, so committed sequences are contiguous;
+    planning stops at a gap (`gap_after`), which means the consumer delivered out of order and
+    must be re-created from the checkpoint.
+
     `heads` must hold the chain head of every cadre in `cadres(batch)` that has events;
     `stored_ids` maps the already-stored ids among `event_ids(batch)` to their stream sequences.
     """
@@ -136,6 +141,9 @@ def plan_batch(
         if msg.stream_seq <= plan.last_stream_seq:
             plan.redelivered += 1
             continue
+        if msg.stream_seq != plan.last_stream_seq + 1:
+            plan.gap_after = plan.last_stream_seq
+            break
         plan.last_stream_seq = msg.stream_seq
         if item.parsed is None:
             assert item.rejection is not None

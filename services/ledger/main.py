@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry, Gauge
 from services.ledger.api import build_api
 from services.ledger.projections import ProjectionRunner, default_projections
 from services.ledger.writer import LedgerWriter
-from shared.bus import connect, ensure_stream
+from shared.bus import close, connect, ensure_stream
 from shared.db import WRITER_ROLE, create_pool, dsn_as, migrate
 from shared.http import create_app, serve
 from shared.logs import configure_logging
@@ -37,7 +37,7 @@ async def run_ledger(settings: Settings, stop: asyncio.Event | None = None) -> N
     pool = await create_pool(reader_dsn(settings), min_size=settings.pg_pool_min, max_size=settings.pg_pool_max,
                              command_timeout=settings.pg_command_timeout_s)
     writer = LedgerWriter(dsn=writer_dsn(settings), nc=nc, stream=settings.stream, consumer=settings.consumer,
-                          batch_size=settings.batch_size)
+                          batch_size=settings.batch_size, exit_after_commits=settings.fault_exit_after_commits)
     runner = ProjectionRunner(writer_dsn(settings), default_projections())
     registry = CollectorRegistry()
     status = writer.status
@@ -61,7 +61,7 @@ async def run_ledger(settings: Settings, stop: asyncio.Event | None = None) -> N
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.wait_for(task, 10)
-        await nc.drain()
+        await close(nc)
         await pool.close()
 
 

@@ -8,8 +8,10 @@ standby writer takes over from the committed checkpoint.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
+import os
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -51,7 +53,7 @@ class LedgerWriter:
     """Consumes the stream and appends to the ledger until `stop` is set."""
 
     def __init__(self, *, dsn: str, nc: NATS, stream: str, consumer: str, batch_size: int,
-                 fetch_timeout: float = 1.0) -> None:
+                 fetch_timeout: float = 1.0, exit_after_commits: int | None = None) -> None:
         self.dsn = dsn
         self.nc = nc
         self.js = nc.jetstream()
@@ -61,6 +63,7 @@ class LedgerWriter:
         self.fetch_timeout = fetch_timeout
         self.status = WriterStatus()
         self._heads: dict[str, ChainHead] = {}
+        self._exit_after_commits = exit_after_commits
 
     async def run(self, stop: asyncio.Event) -> None:
         """Lead when elected, retry after any failure, return when `stop` is set."""
@@ -88,28 +91,35 @@ class LedgerWriter:
             self.status.last_stream_seq, self.status.last_position = checkpoint_seq, position
             log.info("writer elected", extra={"stream_seq": checkpoint_seq, "position": position})
             sub = await self._subscribe(checkpoint_seq)
-            while not stop.is_set():
-                try:
-                    msgs = await sub.fetch(self.batch_size, timeout=self.fetch_timeout)
-                except (TimeoutError, nats.errors.TimeoutError):
-                    continue
-                await self._append(conn, msgs)
+            try:
+                while not stop.is_set():
+                    try:
+                        msgs = await sub.fetch(self.batch_size, timeout=self.fetch_timeout)
+                    except (TimeoutError, nats.errors.TimeoutError):
+                        continue
+                    if not await self._append(conn, msgs):
+                        return  # out-of-order delivery: re-elect, which re-creates the consumer
+            finally:
+                await sub.unsubscribe()
         finally:
             await conn.close(timeout=5)
 
     async def _subscribe(self, checkpoint_seq: int) -> nats.js.JetStreamContext.PullSubscription:
-        try:
-            await asyncio.wait_for(self.js.consumer_info(self.stream, self.consumer), 5)
-        except nats.js.errors.NotFoundError:
-            await asyncio.wait_for(self.js.add_consumer(self.stream, ConsumerConfig(
-                durable_name=self.consumer, ack_policy=AckPolicy.ALL, ack_wait=30, max_deliver=-1,
-                max_ack_pending=-1, filter_subject="cadre.>",
-                deliver_policy=DeliverPolicy.BY_START_SEQUENCE if checkpoint_seq else DeliverPolicy.ALL,
-                opt_start_seq=checkpoint_seq + 1 if checkpoint_seq else None,
-                description="cadre-ledger writer")), 5)
+        """(Re)create the durable consumer to start right after the committed checkpoint.
+
+        The database, not the consumer's ack floor, is the truth: a previous writer's unacked
+        messages would otherwise come back only after ack_wait, behind newer ones.
+        """
+        with contextlib.suppress(nats.js.errors.NotFoundError):
+            await asyncio.wait_for(self.js.delete_consumer(self.stream, self.consumer), 5)
+        await asyncio.wait_for(self.js.add_consumer(self.stream, ConsumerConfig(
+            durable_name=self.consumer, ack_policy=AckPolicy.ALL, ack_wait=30, max_deliver=-1,
+            max_ack_pending=-1, filter_subject="cadre.>", deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+            opt_start_seq=checkpoint_seq + 1, description="cadre-ledger writer")), 5)
         return await self.js.pull_subscribe_bind(self.consumer, self.stream)
 
-    async def _append(self, conn: asyncpg.Connection, msgs: list[Msg]) -> None:
+    async def _append(self, conn: asyncpg.Connection, msgs: list[Msg]) -> bool:
+        """Append one fetched batch; False when delivery skipped a sequence (nothing past it is acked)."""
         batch = classify([StreamMessage(m.metadata.sequence.stream, m.subject, m.data, dict(m.headers or {}))
                           for m in msgs])
         missing = cadres(batch) - self._heads.keys()
@@ -120,6 +130,8 @@ class LedgerWriter:
                           next_position=self.status.last_position + 1, heads=self._heads, stored_ids=stored)
         if plan.events or plan.quarantined:
             await store.append(conn, self.consumer, plan)
+            if self._exit_after_commits is not None and self.status.batches + 1 >= self._exit_after_commits:
+                os._exit(137)  # fault injection: die between commit and ack, as kill -9 would
         if len(self._heads) > HEAD_CACHE_LIMIT:
             self._heads.clear()
         self._heads.update(plan.heads)
@@ -129,11 +141,14 @@ class LedgerWriter:
         self.status.quarantined += len(plan.quarantined)
         self.status.redelivered += plan.redelivered
         self.status.batches += 1
+        for q in plan.quarantined:
+            log.warning("message quarantined", extra={"stream_seq": q.stream_seq, "subject": q.nats_subject,
+                                                      "reason": q.reason, "detail": q.detail})
+        if plan.gap_after is not None:
+            log.warning("stream delivered out of order; re-creating the consumer", extra={"after": plan.gap_after})
+            return False
         await msgs[-1].ack()  # AckPolicy.ALL: acknowledges the whole batch, only after commit
-        if plan.quarantined:
-            for q in plan.quarantined:
-                log.warning("message quarantined", extra={"stream_seq": q.stream_seq, "subject": q.nats_subject,
-                                                          "reason": q.reason, "detail": q.detail})
+        return True
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> bool:

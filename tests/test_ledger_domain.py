@@ -1,0 +1,77 @@
+"""The ledger's pure batch planner: given messages and writer state, then rows (no servers)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from services.ledger.domain import ChainHead, StreamMessage, cadres, classify, event_ids, plan_batch
+from tests.support import audit_event
+
+
+def msg(seq: int, data: bytes, subject: str = "cadre.431021.C1") -> StreamMessage:
+    return StreamMessage(seq, subject, data)
+
+
+def test_new_cadre_starts_a_chain_and_positions_follow_the_writer() -> None:
+    e1, e2 = audit_event("C1", 1), audit_event("C1", 2)
+    plan = plan_batch(classify([msg(11, e2.canonical()), msg(10, e1.canonical())]), checkpoint_seq=9,
+                      next_position=5, heads={}, stored_ids={})
+    assert [(r.position, r.stream_seq, r.cadre_version) for r in plan.events] == [(5, 10, 1), (6, 11, 2)]
+    leaf1 = hashlib.sha256(b"\x00" + e1.canonical()).digest()
+    assert plan.events[0].prev_hash is None and plan.events[0].leaf_hash == leaf1
+    assert plan.events[1].prev_hash == leaf1
+    assert plan.last_stream_seq == 11 and plan.next_position == 7
+    assert plan.heads["C1"].version == 2
+
+
+def test_existing_chain_continues_from_its_head() -> None:
+    head = ChainHead(7, b"\x01" * 32)
+    plan = plan_batch(classify([msg(1, audit_event("C1").canonical())]), checkpoint_seq=0, next_position=1,
+                      heads={"C1": head}, stored_ids={})
+    assert plan.events[0].cadre_version == 8 and plan.events[0].prev_hash == head.leaf_hash
+
+
+def test_redelivered_messages_are_skipped() -> None:
+    plan = plan_batch(classify([msg(3, audit_event("C1").canonical())]), checkpoint_seq=3, next_position=4,
+                      heads={}, stored_ids={})
+    assert plan.events == [] and plan.quarantined == [] and plan.redelivered == 1
+
+
+def test_a_stored_event_id_arriving_again_is_quarantined_as_duplicate() -> None:
+    event = audit_event("C1")
+    batch = classify([msg(8, event.canonical())])
+    assert event_ids(batch) == [event.id] and cadres(batch) == {"C1"}
+    plan = plan_batch(batch, checkpoint_seq=7, next_position=3, heads={}, stored_ids={event.id: 2})
+    assert plan.events == []
+    [q] = plan.quarantined
+    assert q.reason == "duplicate" and q.cadre_id == "C1" and plan.last_stream_seq == 8
+
+
+def test_the_same_event_twice_in_one_batch_is_appended_once() -> None:
+    data = audit_event("C1").canonical()
+    plan = plan_batch(classify([msg(1, data), msg(2, data)]), checkpoint_seq=0, next_position=1, heads={},
+                      stored_ids={})
+    assert len(plan.events) == 1 and [q.reason for q in plan.quarantined] == ["duplicate"]
+
+
+@pytest.mark.parametrize(("data", "subject", "reason"), [
+    (b"\x00\xff", "cadre.431021.C1", "not_json"),
+    (b'"a string"', "cadre.431021.C1", "not_cloudevent"),
+    (b"{}", "cadre.431021.C1", "not_cloudevent"),
+    (None, "cadre.431021.C2", "subject_mismatch"),
+    (None, "cadre.430000.C1", "subject_mismatch"),
+])
+def test_invalid_messages_are_quarantined_with_reason(data: bytes | None, subject: str, reason: str) -> None:
+    raw = data if data is not None else audit_event("C1").canonical()
+    plan = plan_batch(classify([msg(1, raw, subject)]), checkpoint_seq=0, next_position=1, heads={}, stored_ids={})
+    [q] = plan.quarantined
+    assert q.reason == reason and q.raw == raw and plan.events == [] and plan.last_stream_seq == 1
+
+
+def test_planning_stops_at_a_sequence_gap() -> None:
+    plan = plan_batch(classify([msg(5, audit_event("C1", 1).canonical()), msg(7, audit_event("C1", 2).canonical())]),
+                      checkpoint_seq=4, next_position=1, heads={}, stored_ids={})
+    assert [r.stream_seq for r in plan.events] == [5]
+    assert plan.gap_after == 5 and plan.last_stream_seq == 5

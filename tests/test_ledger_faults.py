@@ -1,0 +1,69 @@
+"""Exactly-once under crashes: the ledger killed mid-ingest, or between commit and ack."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support import System, audit_event, fetch, publish, wait_committed
+
+
+@pytest.fixture
+def own_system(tmp_path: Path) -> Iterator[System]:
+    """A private system: these tests kill its ledger."""
+    sys_ = System(tmp_path, services=("ledger",)).start()
+    yield sys_
+    sys_.stop()
+
+
+async def assert_exactly_once(system: System, expected_ids: set[str]) -> None:
+    """Every published event is in the ledger once; positions gap-free; every chain unbroken."""
+    rows = await fetch(system.pg_dsn, """SELECT position, event_id::text AS id, cadre_id, cadre_version, prev_hash,
+                                                leaf_hash, canonical FROM ledger_events ORDER BY position""")
+    ids = [r["id"] for r in rows]
+    assert len(ids) == len(set(ids)), "no event appended twice"
+    assert set(ids) == expected_ids, "every published event appended"
+    assert [r["position"] for r in rows] == list(range(1, len(rows) + 1)), "positions gap-free"
+    heads: dict[str, tuple[int, bytes]] = {}
+    for r in rows:
+        assert bytes(r["leaf_hash"]) == hashlib.sha256(b"\x00" + bytes(r["canonical"])).digest()
+        version, prev = heads.get(r["cadre_id"], (0, None))
+        assert r["cadre_version"] == version + 1
+        assert (bytes(r["prev_hash"]) if r["prev_hash"] is not None else None) == prev
+        heads[r["cadre_id"]] = (r["cadre_version"], bytes(r["leaf_hash"]))
+
+
+async def test_kill_9_in_the_middle_of_a_10000_event_ingest(own_system: System) -> None:
+    rng = random.Random(7)
+    events = [audit_event(f"K{rng.randrange(300):03d}", n) for n in range(10_000)]
+    publishing = asyncio.create_task(publish(own_system.nats_url, events))
+    for _ in range(3):  # kill -9 several times while events stream in, restart each time
+        await asyncio.sleep(rng.uniform(0.3, 0.9))
+        own_system.procs["ledger"].kill()
+        await asyncio.sleep(0.2)
+        await asyncio.to_thread(own_system.start_service, "ledger")
+    seqs = await publishing
+    await wait_committed(own_system.pg_dsn, max(seqs), timeout=120)
+    await assert_exactly_once(own_system, {str(e.id) for e in events})
+
+
+async def test_redelivery_after_a_crash_between_commit_and_ack_is_a_no_op(own_system: System) -> None:
+    own_system.procs["ledger"].stop()
+    own_system.extra_env["CADRE_FAULT_EXIT_AFTER_COMMITS"] = "1"
+    ledger = await asyncio.to_thread(own_system.start_service, "ledger")
+    events = [audit_event("CRASH", n) for n in range(50)]
+    await publish(own_system.nats_url, events)
+    await asyncio.to_thread(ledger.proc.wait, 30)
+    assert ledger.proc.returncode == 137, "the writer died right after its first commit, before acking"
+    committed = await fetch(own_system.pg_dsn, "SELECT count(*) AS n FROM ledger_events")
+    assert committed[0]["n"] >= 1
+
+    del own_system.extra_env["CADRE_FAULT_EXIT_AFTER_COMMITS"]
+    await asyncio.to_thread(own_system.start_service, "ledger")  # JetStream redelivers the unacked batch
+    await wait_committed(own_system.pg_dsn, 50, timeout=60)
+    await assert_exactly_once(own_system, {str(e.id) for e in events})

@@ -1,0 +1,128 @@
+"""The ledger's storage invariants through NATS and PostgreSQL (real servers)."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+import asyncpg
+import orjson
+import pytest
+
+from shared.bus import event_headers
+from shared.envelope import cadre_subject
+from tests.support import System, audit_event, call, fetch, new_cadre_id, publish, publish_raw, wait_committed
+
+
+async def test_history_is_in_order_with_versions_and_an_unbroken_chain(system: System) -> None:
+    cadre = new_cadre_id()
+    events = [audit_event(cadre, n) for n in range(1, 26)]
+    seqs = await publish(system.nats_url, events)
+    await wait_committed(system.pg_dsn, max(seqs))
+
+    rows: list[dict[str, object]] = []
+    after = 0
+    while True:  # paginate, to exercise the cursor too
+        status, page, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/history?after_version={after}"
+                                            "&limit=10")
+        assert status == 200
+        rows += page["events"]
+        if page["next_after_version"] is None:
+            break
+        after = page["next_after_version"]
+    assert [r["event"]["id"] for r in rows] == [str(e.id) for e in events]
+    assert [r["cadre_version"] for r in rows] == list(range(1, 26))
+    previous = None
+    for row, event in zip(rows, events, strict=True):
+        leaf = hashlib.sha256(b"\x00" + event.canonical()).hexdigest()
+        assert row["leaf_hash"] == leaf, "the hashed bytes are the canonical envelope"
+        assert row["prev_hash"] == previous
+        previous = leaf
+    positions = [r["position"] for r in rows]
+    assert positions == sorted(positions)
+
+
+async def test_a_duplicate_inside_and_outside_the_window_appears_once(system: System) -> None:
+    cadre = new_cadre_id()
+    event = audit_event(cadre)
+    first = (await publish(system.nats_url, [event]))[0]
+    again = (await publish(system.nats_url, [event]))[0]
+    assert again == first, "JetStream de-duplicates by Nats-Msg-Id inside the window"
+    # Outside the window (simulated by another message id): the ledger's unique event id catches it.
+    headers = {**event_headers(event, None), "Nats-Msg-Id": str(uuid.uuid4())}
+    late = await publish_raw(system.nats_url, event.nats_subject, event.canonical(), headers)
+    assert late > first
+    await wait_committed(system.pg_dsn, late)
+    rows = await fetch(system.pg_dsn, "SELECT stream_seq FROM ledger_events WHERE event_id = $1", event.id)
+    assert [r["stream_seq"] for r in rows] == [first]
+    [q] = await fetch(system.pg_dsn, "SELECT reason, detail FROM quarantine WHERE stream_seq = $1", late)
+    assert q["reason"] == "duplicate" and str(first) in q["detail"]
+
+
+@pytest.mark.parametrize(("payload", "subject_cadre", "reason"), [
+    (b"\xff\xfe garbage \x00", None, "not_json"),
+    (b'{"hello": "world"}', None, "not_cloudevent"),
+    (b"[1, 2, 3]", None, "not_cloudevent"),
+    ("unknown_type", None, "unknown_type"),
+    ("schema", None, "schema"),
+    ("subject", "OTHER", "subject_mismatch"),
+])
+async def test_invalid_messages_are_quarantined_and_do_not_block(system: System, payload: object,
+                                                                 subject_cadre: str | None, reason: str) -> None:
+    cadre = new_cadre_id()
+    good = audit_event(cadre)
+    obj = orjson.loads(good.canonical())
+    if payload == "unknown_type":
+        obj["type"] = "audit.exploded"
+        data = orjson.dumps(obj)
+    elif payload == "schema":
+        obj["data"]["evaluation"] = "superb"
+        obj["id"] = str(uuid.uuid4())
+        data = orjson.dumps(obj)
+    elif payload == "subject":
+        data = good.canonical()
+    else:
+        assert isinstance(payload, bytes)
+        data = payload
+    bad_seq = await publish_raw(system.nats_url, cadre_subject("431021", subject_cadre or cadre), data)
+    after = audit_event(cadre, 2)
+    [good_seq] = await publish(system.nats_url, [after])
+    await wait_committed(system.pg_dsn, good_seq)
+
+    [q] = await fetch(system.pg_dsn, "SELECT reason, raw FROM quarantine WHERE stream_seq = $1", bad_seq)
+    assert q["reason"] == reason
+    assert bytes(q["raw"]) == data, "the raw bytes are kept as received"
+    [row] = await fetch(system.pg_dsn, "SELECT cadre_version FROM ledger_events WHERE stream_seq = $1", good_seq)
+    assert row["cadre_version"] == 1
+
+    status, page, _ = await call("GET", f"{system.url('ledger')}/v1/quarantine?limit=1000")
+    assert status == 200
+    assert any(e["stream_seq"] == bad_seq and e["reason"] == reason for e in page["entries"])
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE ledger_events SET type = 'x' WHERE position = 1",
+    "DELETE FROM ledger_events WHERE position = 1",
+    "TRUNCATE ledger_events",
+    "UPDATE quarantine SET reason = 'x'",
+    "DELETE FROM quarantine",
+    "TRUNCATE quarantine",
+])
+@pytest.mark.parametrize("role", ["superuser", "cadre_writer", "cadre_reader"])
+async def test_ledger_tables_are_append_only(system: System, statement: str, role: str) -> None:
+    cadre = new_cadre_id()
+    await publish_raw(system.nats_url, cadre_subject("431021", cadre), b"not json")  # a quarantine row to touch
+    await wait_committed(system.pg_dsn, (await publish(system.nats_url, [audit_event(cadre)]))[0])
+    before = await fetch(system.pg_dsn, "SELECT count(*) AS n FROM ledger_events")
+    conn = await asyncpg.connect(system.pg_dsn)
+    try:
+        if role != "superuser":
+            await conn.execute(f"SET ROLE {role}")
+        with pytest.raises(asyncpg.InsufficientPrivilegeError) as exc:
+            await conn.execute(statement)
+        if role == "superuser":
+            assert "append-only" in str(exc.value), "the trigger, not a privilege, stops the superuser"
+    finally:
+        await conn.close()
+    after = await fetch(system.pg_dsn, "SELECT count(*) AS n FROM ledger_events")
+    assert after[0]["n"] >= before[0]["n"]
