@@ -68,12 +68,16 @@ async def _fetch(conn: asyncpg.Connection, after: int, limit: int) -> list[Proje
 
 
 async def step(conn: asyncpg.Connection, projection: Projection, batch: int) -> int:
-    """Apply the next batch to one projection; returns how many events it applied."""
-    after = await _checkpoint(conn, projection.name)
-    events = await _fetch(conn, after, batch)
-    if not events:
-        return 0
+    """Apply the next batch to one projection; returns how many events it applied.
+
+    The projection's transaction-level advisory lock serialises concurrent runners and rebuilds.
+    """
     async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", _lock_key(projection.name))
+        after = await _checkpoint(conn, projection.name)
+        events = await _fetch(conn, after, batch)
+        if not events:
+            return 0
         await projection.apply(conn, events)
         await conn.execute(
             """INSERT INTO projection_checkpoints (name, position) VALUES ($1, $2)
@@ -84,22 +88,26 @@ async def step(conn: asyncpg.Connection, projection: Projection, batch: int) -> 
 
 async def rebuild(conn: asyncpg.Connection, projection: Projection, batch: int = 5000,
                   progress: Callable[[int, int], None] | None = None) -> int:
-    """Empty the projection's tables and replay it from position 0; returns events applied."""
+    """Empty the projection's tables and replay it from position 0, in one transaction.
+
+    Readers see the old read model until the rebuilt one commits; runners wait on the lock.
+    """
     total = int(await conn.fetchval("SELECT coalesce(max(position), 0) FROM ledger_events"))
+    done = 0
     async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", _lock_key(projection.name))
         for table in projection.tables:
             await conn.execute(f"DELETE FROM {table}")
         await conn.execute("DELETE FROM projection_checkpoints WHERE name = $1", projection.name)
-    done = 0
-    while applied := await step(conn, projection, batch):
-        done += applied
-        if progress:
-            progress(done, total)
+        while applied := await step(conn, projection, batch):
+            done += applied
+            if progress:
+                progress(done, total)
     return done
 
 
 class ProjectionRunner:
-    """Keeps every projection caught up with the ledger, one runner per projection at a time."""
+    """Keeps every projection caught up with the ledger (several runners may run; steps serialise)."""
 
     def __init__(self, dsn: str, projections: list[Projection], batch: int = 2000, idle_s: float = 0.2) -> None:
         self.dsn = dsn
@@ -122,11 +130,9 @@ class ProjectionRunner:
     async def _run_once(self, stop: asyncio.Event) -> None:
         conn: asyncpg.Connection = await asyncpg.connect(self.dsn, timeout=5)
         try:
-            mine = [p for p in self.projections
-                    if await conn.fetchval("SELECT pg_try_advisory_lock($1)", _lock_key(p.name))]
             while not stop.is_set():
                 applied = 0
-                for projection in mine:
+                for projection in self.projections:
                     applied += await step(conn, projection, self.batch)
                 if not applied:
                     with contextlib.suppress(TimeoutError):

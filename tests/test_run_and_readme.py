@@ -1,0 +1,58 @@
+"""`cadre-ledger run --demo` (what `make run` calls) brings everything up; the README example works."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def readme_example() -> str:
+    text = (ROOT / "README.md").read_text()
+    block = re.search(r"<!-- example:start -->\s*```sh\n(.*?)```\s*<!-- example:end -->", text, re.S)
+    assert block, "README.md has no example block"
+    return block.group(1)
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    data = tmp_path_factory.mktemp("run")
+    env = {k: v for k, v in os.environ.items() if k not in ("CADRE_NATS_URL", "CADRE_PG_DSN")}
+    proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "run", "--demo", "--data-dir", str(data)],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    output = []
+    deadline = time.monotonic() + 240
+    for line in proc.stdout:
+        output.append(line)
+        if "Ctrl-C" in line or time.monotonic() > deadline:
+            break
+    assert any("is running" in line for line in output), "".join(output)
+    yield "".join(output)
+    proc.terminate()
+    proc.wait(60)
+
+
+def test_run_prints_every_service_url(running: str) -> None:
+    for name, port in [("ledger", 8100), ("audit", 8102)]:
+        assert re.search(rf"{name}\s+http://127\.0\.0\.1:{port}", running)
+    assert "demo county 431021 loaded" in running
+
+
+def test_readme_first_example_works_as_printed(running: str) -> None:
+    out = subprocess.run(["bash", "-c", readme_example()], capture_output=True, text=True, timeout=60, check=True)
+    first, second = out.stdout.split("}{", 1)
+    accepted = json.loads(first + "}")
+    assert accepted["committed"] is True and accepted["type"] == "audit.completed"
+    history = json.loads("{" + second)
+    assert history["cadre_id"] == "GY9001"
+    assert history["events"][-1]["event"]["id"] == accepted["event_id"]
