@@ -1,0 +1,81 @@
+"""What blocks a cadre's appointment on a given day (DOMAIN.md rule 3; S1). Pure: no I/O.
+
+Rotation (a promotion `post.assigned`) and assessment (closing a notice as clear, the committee's
+vote) call `appointment_blockers` on the cadre's ledger events. It reads events by type string, so
+it depends on no service and on no event model: the four facts it looks for are
+
+- an unverified report (12380 举报 not yet verified): `report.received` without a `report.verified`
+  for the same `report_id`;
+- a running deferral (缓任): `appointment.deferred` whose `until` is after the day;
+- a cancelled qualification (取消任职资格): `appointment.qualification_cancelled`;
+- a running sanction period (处分影响期): `sanction.imposed` with effective_from <= day <= effective_until,
+  or with no `effective_until` (open-ended).
+
+Only events that occurred on or before the day count (`occurredon`), so the answer is the one the
+ledger gave on that day: a report received later does not block an appointment made earlier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from shared.envelope import CloudEvent
+from shared.problems import RuleViolation
+
+BASIS = "干部选拔任用工作条例 (2019); 桂阳县12380举报受理与核查 (S1)"
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def appointment_blockers(events: Sequence[CloudEvent], on: date) -> list[RuleViolation]:
+    """Every reason the cadre cannot be appointed on `on`, in ledger order; empty when none.
+
+    `events` are the cadre's ledger events in ledger order. Each reason is a RuleViolation naming
+    its rule (`appointment.unverified_report`, `appointment.deferral_running`,
+    `appointment.qualification_cancelled`, `appointment.sanction_running`); callers raise the first
+    or report them all.
+    """
+    known = [e for e in events if e.occurredon <= on]
+    verified = {str(e.data["report_id"]) for e in known if e.type == "report.verified"}
+    blockers: list[RuleViolation] = []
+    for event in known:
+        data = event.data
+        if event.type == "report.received" and str(data["report_id"]) not in verified:
+            report_id = str(data["report_id"])
+            blockers.append(RuleViolation(
+                "appointment.unverified_report",
+                f"report {report_id} (received {event.occurredon.isoformat()}) is not verified yet; "
+                "an unverified report blocks appointment",
+                f"举报 {report_id} ({event.occurredon.isoformat()} 受理) 尚未核查 (未核查的举报), 不能任用",
+                basis=BASIS, report_id=report_id))
+        elif event.type == "appointment.deferred" and _day(data["until"]) > on:
+            until = _day(data["until"]).isoformat()
+            blockers.append(RuleViolation(
+                "appointment.deferral_running",
+                f"the appointment is deferred until {until} (notice {data.get('notice_id', '-')})",
+                f"缓任期未满 (至 {until}), 不能任用",
+                basis=BASIS, notice_id=data.get("notice_id"), until=until))
+        elif event.type == "appointment.qualification_cancelled":
+            blockers.append(RuleViolation(
+                "appointment.qualification_cancelled",
+                f"the qualification for appointment was cancelled (notice {data.get('notice_id', '-')})"
+                + (f": {data['reason']}" if data.get("reason") else ""),
+                "已取消任职资格 (取消任职资格), 不能任用",
+                basis=BASIS, notice_id=data.get("notice_id")))
+        elif event.type == "sanction.imposed":
+            start = _day(data["effective_from"])
+            end = _day(data["effective_until"]) if data.get("effective_until") else None
+            if start <= on and (end is None or on <= end):
+                period = f"{start.isoformat()}..{end.isoformat() if end else ''}"
+                blockers.append(RuleViolation(
+                    "appointment.sanction_running",
+                    f"sanction {data['sanction_id']} ({data.get('measure', '')}) is in its effect period "
+                    f"{period}" + ("" if end else " (open-ended)"),
+                    f"处分 {data['sanction_id']} 在影响期内 (处分影响期 {period}), 不能提拔任用",
+                    basis=BASIS, sanction_id=str(data["sanction_id"]), effective_from=start.isoformat(),
+                    effective_until=end.isoformat() if end else None))
+    return blockers

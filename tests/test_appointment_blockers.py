@@ -1,0 +1,81 @@
+"""Table tests of shared.appointment_blockers (DOMAIN.md rule 3): given events, on a day, then the rules.
+
+The module reads events by type string (it must not depend on the services that own them), so the
+given events are envelopes built here directly, with data as it is stored on the ledger (JSON).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+from shared.appointment_blockers import appointment_blockers
+from shared.envelope import CloudEvent
+
+
+def ev(type_: str, occurred: str, **data: Any) -> CloudEvent:
+    """An envelope of `type_` for cadre C1 in the seed county, occurred on `occurred`."""
+    return CloudEvent(id=uuid.uuid4(), source="/counties/431021/test", type=type_, subject="C1",
+                      time=datetime(2024, 1, 1, tzinfo=UTC),
+                      dataschema=f"https://cadre-ledger.dev/schemas/events/v1/{type_}.json", county="431021",
+                      occurredon=date.fromisoformat(occurred), ruleset="431021@2008.1", data=data)
+
+
+RECEIVED = ev("report.received", "2024-03-01", report_id="R1", channel="12380", named=False, summary="收受礼金")
+VERIFIED = ev("report.verified", "2024-03-10", report_id="R1", outcome="unfounded")
+DEFERRED = ev("appointment.deferred", "2024-03-05", notice_id="N1", until="2024-06-05")
+CANCELLED = ev("appointment.qualification_cancelled", "2024-03-05", notice_id="N1", reason="举报查实")
+SANCTION = ev("sanction.imposed", "2024-02-01", sanction_id="S1", category="party", measure="警告",
+              effective_from="2024-02-01", effective_until="2024-08-01")
+OPEN_SANCTION = ev("sanction.imposed", "2024-02-01", sanction_id="S2", category="organisational",
+                   measure="责令辞职", effective_from="2024-02-01")
+UNRELATED = ev("audit.completed", "2024-01-01", audit_id="A1", audit_type="departure", report_number="R",
+               evaluation="good", findings=[])
+
+CASES: list[tuple[str, list[CloudEvent], str, list[str]]] = [
+    ("no events, nothing blocks", [], "2024-04-01", []),
+    ("other services' events do not block", [UNRELATED], "2024-04-01", []),
+    ("unverified report blocks", [RECEIVED], "2024-03-05", ["appointment.unverified_report"]),
+    ("verified report (any outcome) no longer blocks", [RECEIVED, VERIFIED], "2024-03-10", []),
+    ("a verification after the day does not count", [RECEIVED, VERIFIED], "2024-03-09",
+     ["appointment.unverified_report"]),
+    ("a report received after the day does not count", [RECEIVED], "2024-02-28", []),
+    ("verification of another report does not clear this one",
+     [RECEIVED, ev("report.verified", "2024-03-02", report_id="R2", outcome="verified")], "2024-03-05",
+     ["appointment.unverified_report"]),
+    ("running deferral blocks", [DEFERRED], "2024-06-04", ["appointment.deferral_running"]),
+    ("deferral ends on its until day", [DEFERRED], "2024-06-05", []),
+    ("cancelled qualification blocks", [CANCELLED], "2025-01-01", ["appointment.qualification_cancelled"]),
+    ("sanction blocks on its first day", [SANCTION], "2024-02-01", ["appointment.sanction_running"]),
+    ("sanction blocks on its last day", [SANCTION], "2024-08-01", ["appointment.sanction_running"]),
+    ("sanction over after its period", [SANCTION], "2024-08-02", []),
+    ("sanction effective later does not block yet",
+     [ev("sanction.imposed", "2024-01-15", sanction_id="S3", category="administrative", measure="记过",
+         effective_from="2024-02-01", effective_until="2024-12-31")], "2024-01-20", []),
+    ("open-ended sanction blocks indefinitely", [OPEN_SANCTION], "2030-01-01", ["appointment.sanction_running"]),
+    ("every blocker, in ledger order", [SANCTION, RECEIVED, DEFERRED, CANCELLED], "2024-03-06",
+     ["appointment.sanction_running", "appointment.unverified_report", "appointment.deferral_running",
+      "appointment.qualification_cancelled"]),
+]
+
+
+@pytest.mark.parametrize(("given", "on", "then"), [(g, o, t) for _, g, o, t in CASES],
+                         ids=[name for name, *_ in CASES])
+def test_appointment_blockers(given: list[CloudEvent], on: str, then: list[str]) -> None:
+    assert [v.rule for v in appointment_blockers(given, date.fromisoformat(on))] == then
+
+
+def test_a_blocker_is_a_422_in_both_languages_naming_its_subject() -> None:
+    [violation] = appointment_blockers([RECEIVED], date(2024, 3, 5))
+    body = violation.body()
+    assert violation.status == 422 and body["rule"] == "appointment.unverified_report"
+    assert body["report_id"] == "R1" and "R1" in body["message_en"] and "未核查" in body["message_zh"]
+    assert body["basis"]
+
+    [sanction] = appointment_blockers([SANCTION], date(2024, 5, 1))
+    assert sanction.body()["effective_until"] == "2024-08-01" and "影响期" in sanction.body()["message_zh"]
+    [open_ended] = appointment_blockers([OPEN_SANCTION], date(2024, 5, 1))
+    assert open_ended.body()["effective_until"] is None and "open-ended" in open_ended.body()["message_en"]
