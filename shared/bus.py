@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 ERR_WRONG_LAST_SEQUENCE = 10071
 CHECKPOINT_SUBJECT = "ledger.checkpoints"
+CHECKPOINT_STREAM = "LEDGER_CHECKPOINTS"
 
 
 class BusUnavailable(RuntimeError):
@@ -76,8 +77,9 @@ def stream_config(name: str, duplicate_window_s: float) -> StreamConfig:
     )
 
 
-async def ensure_stream(js: JetStreamContext, name: str, duplicate_window_s: float, timeout: float = 5.0) -> None:
-    """Create the stream if missing; leave an existing one as it is."""
+async def ensure_stream(js: JetStreamContext, name: str, duplicate_window_s: float, timeout: float = 5.0,
+                        config: StreamConfig | None = None) -> None:
+    """Create the stream if missing (default: the CADRE stream); leave an existing one as it is."""
     try:
         await asyncio.wait_for(js.stream_info(name), timeout)
         return
@@ -86,12 +88,19 @@ async def ensure_stream(js: JetStreamContext, name: str, duplicate_window_s: flo
     except (TimeoutError, nats.errors.Error) as exc:
         raise BusUnavailable(f"stream_info({name}) failed: {exc}") from exc
     try:
-        await asyncio.wait_for(js.add_stream(stream_config(name, duplicate_window_s)), timeout)
+        await asyncio.wait_for(js.add_stream(config or stream_config(name, duplicate_window_s)), timeout)
     except nats.js.errors.BadRequestError as exc:
         if exc.err_code != 10058:  # stream name already in use: created concurrently, fine
             raise
     except (TimeoutError, nats.errors.Error) as exc:
         raise BusUnavailable(f"add_stream({name}) failed: {exc}") from exc
+
+
+def checkpoint_stream_config() -> StreamConfig:
+    """Where the ledger publishes its signed checkpoints, kept for witnesses and monitors."""
+    return StreamConfig(name=CHECKPOINT_STREAM, subjects=[CHECKPOINT_SUBJECT], storage=StorageType.FILE,
+                        retention=RetentionPolicy.LIMITS, deny_delete=True, deny_purge=True,
+                        description="Signed checkpoints (C2SP signed notes) of the cadre ledger's Merkle log.")
 
 
 def event_headers(event: CloudEvent, expected_last_subject_seq: int | None) -> dict[str, str]:

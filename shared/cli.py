@@ -36,7 +36,7 @@ def run(demo: bool, data_dir: Path | None) -> None:
     data = (data_dir or settings.data_dir).resolve()
     stack = DevStack(data, nats_url=settings.nats_url, pg_dsn=settings.pg_dsn).start()
     assert stack.nats_url and stack.pg_dsn
-    env = {"CADRE_NATS_URL": stack.nats_url, "CADRE_PG_DSN": stack.pg_dsn}
+    env = stack.service_env()
     procs: list[ServiceProcess] = []
     try:
         for spec in SERVICES:

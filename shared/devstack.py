@@ -212,6 +212,17 @@ class DevStack:
             self.pg_dsn = pg.url
         return self
 
+    def service_env(self) -> dict[str, str]:
+        """Environment for service processes: server URLs and the log's signing key."""
+        from shared.keys import ensure_keypair
+
+        assert self.nats_url and self.pg_dsn, "start() first"
+        env = {"CADRE_NATS_URL": self.nats_url, "CADRE_PG_DSN": self.pg_dsn}
+        if not os.environ.get("CADRE_CHECKPOINT_KEY_FILE"):
+            skey, _ = ensure_keypair(self.data_dir / "keys", "cadre-ledger-dev")
+            env["CADRE_CHECKPOINT_KEY_FILE"] = str(skey)
+        return env
+
     def server(self, name: str) -> ManagedServer:
         """The embedded server called `name` ("nats" or "postgres")."""
         for srv in self.servers:

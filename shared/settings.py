@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     pg_acquire_timeout_s: float = Field(5.0, gt=0, description="Longest wait for a pooled connection.")
     pg_command_timeout_s: float = Field(30.0, gt=0)
     commit_wait_s: float = Field(5.0, gt=0, description="Longest wait of `?wait=committed`.")
+    checkpoint_key_file: Path | None = Field(
+        None, description="File holding the ledger's Ed25519 signing key (signed-note skey format). Kept out of "
+        "the database; the dev stack generates one under CADRE_DATA_DIR/keys.")
+    log_origin: str = Field("cadre-ledger.dev/log/CADRE", description="Origin line of the log's checkpoints.")
+    checkpoint_every_n: int = Field(1000, ge=1, description="Sign a checkpoint after this many new events...")
+    checkpoint_every_s: float = Field(5.0, gt=0, description="...or this many seconds, when the log grew.")
     fault_exit_after_commits: int | None = Field(
         None, description="Fault injection for tests: the ledger writer exits (like kill -9) right after its N-th "
         "commit, before acknowledging; never set in production.")

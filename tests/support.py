@@ -43,9 +43,8 @@ class System:
     @property
     def env(self) -> dict[str, str]:
         """Environment every service process gets."""
-        assert self.stack and self.stack.nats_url and self.stack.pg_dsn
-        return {"CADRE_NATS_URL": self.stack.nats_url, "CADRE_PG_DSN": self.stack.pg_dsn,
-                "CADRE_COMMIT_WAIT_S": "10", **self.extra_env}
+        assert self.stack
+        return {**self.stack.service_env(), "CADRE_COMMIT_WAIT_S": "10", **self.extra_env}
 
     def start_service(self, name: str, port: int | None = None) -> ServiceProcess:
         """Start (or restart) one service process and wait until it is ready."""

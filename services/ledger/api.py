@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from services.ledger import queries
 from services.ledger.dossier import Dossier, fold_dossier
+from services.ledger.proofs import Prover
+from services.ledger.proofs_api import add_proof_routes
 from services.ledger.read_models import add_all_routes
 from shared.db import acquire
 from shared.envelope import CadreId, CloudEvent
@@ -96,7 +98,7 @@ class FeedQuery(BaseModel):
 TAGS = ("ledger 台账",)
 
 
-def build_api(pool: asyncpg.Pool, settings: Settings) -> Api:
+def build_api(pool: asyncpg.Pool, settings: Settings, prover: Prover) -> Api:
     """The ledger's read routes."""
     api = Api("cadre-ledger ledger (干部任用监督台账)", "1.0",
               "Reads of the append-only, hash-chained ledger of cadre events.")
@@ -155,5 +157,6 @@ def build_api(pool: asyncpg.Pool, settings: Settings) -> Api:
         async with acquire(pool, timeout) as conn:
             return await queries.tip(conn, settings.consumer)
 
+    add_proof_routes(api, prover)
     add_all_routes(api, pool, settings)
     return api

@@ -9,11 +9,23 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry, Gauge
 
 from services.ledger.api import build_api
+from services.ledger.checkpointing import CheckpointPolicy
 from services.ledger.projections import ProjectionRunner, default_projections
+from services.ledger.proofs import Prover
+from services.ledger.tree import StoredCheckpoint
 from services.ledger.writer import LedgerWriter
-from shared.bus import close, connect, ensure_stream
+from shared.bus import (
+    CHECKPOINT_STREAM,
+    CHECKPOINT_SUBJECT,
+    checkpoint_stream_config,
+    close,
+    connect,
+    ensure_stream,
+    publish_raw,
+)
 from shared.db import WRITER_ROLE, create_pool, dsn_as, migrate
 from shared.http import create_app, serve
+from shared.keys import load_signer
 from shared.logs import configure_logging
 from shared.service import nats_check, pool_check, reader_dsn
 from shared.settings import Settings, get_settings
@@ -31,13 +43,28 @@ async def run_ledger(settings: Settings, stop: asyncio.Event | None = None) -> N
     """Run the ledger service until SIGTERM (or `stop`)."""
     assert settings.nats_url and settings.pg_dsn, "CADRE_NATS_URL and CADRE_PG_DSN must be set"
     stop = stop or asyncio.Event()
+    if settings.checkpoint_key_file is None:
+        raise SystemExit("CADRE_CHECKPOINT_KEY_FILE is not set: the ledger signs its checkpoints with a key kept "
+                         "outside the database (make one with `cadre-ledger keygen`)")
+    signer = load_signer(settings.checkpoint_key_file)
     await migrate(settings.pg_dsn, MIGRATIONS)
     nc = await connect(settings.nats_url, "cadre-ledger", settings.nats_timeout_s)
     await ensure_stream(nc.jetstream(), settings.stream, settings.duplicate_window_s, settings.nats_timeout_s)
     pool = await create_pool(reader_dsn(settings), min_size=settings.pg_pool_min, max_size=settings.pg_pool_max,
                              command_timeout=settings.pg_command_timeout_s)
+    js = nc.jetstream()
+    await ensure_stream(js, CHECKPOINT_STREAM, 120, settings.nats_timeout_s, config=checkpoint_stream_config())
+
+    async def publish_checkpoint(cp: StoredCheckpoint) -> None:
+        await publish_raw(js, CHECKPOINT_STREAM, CHECKPOINT_SUBJECT, cp.note.encode(),
+                          {"Nats-Msg-Id": f"checkpoint-{cp.id}", "Content-Type": "text/plain; charset=utf-8"},
+                          settings.nats_timeout_s)
+
+    policy = CheckpointPolicy(signer, settings.log_origin, settings.checkpoint_every_n, settings.checkpoint_every_s,
+                              publish_checkpoint)
     writer = LedgerWriter(dsn=writer_dsn(settings), nc=nc, stream=settings.stream, consumer=settings.consumer,
-                          batch_size=settings.batch_size, exit_after_commits=settings.fault_exit_after_commits)
+                          batch_size=settings.batch_size, checkpoints=policy,
+                          exit_after_commits=settings.fault_exit_after_commits)
     runner = ProjectionRunner(writer_dsn(settings), default_projections())
     registry = CollectorRegistry()
     status = writer.status
@@ -51,7 +78,8 @@ async def run_ledger(settings: Settings, stop: asyncio.Event | None = None) -> N
         lambda: status.quarantined)
     Gauge("ledger_is_writer", "1 when this process is the elected writer", registry=registry).set_function(
         lambda: int(status.is_leader))
-    app = create_app("ledger", build_api(pool, settings), registry=registry,
+    prover = Prover(pool, writer_dsn(settings), signer, settings.log_origin, settings.pg_acquire_timeout_s)
+    app = create_app("ledger", build_api(pool, settings, prover), registry=registry,
                      readiness=[nats_check(nc), pool_check(pool, settings.pg_acquire_timeout_s)])
     tasks = [asyncio.create_task(writer.run(stop)), asyncio.create_task(runner.run(stop))]
     try:

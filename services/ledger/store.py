@@ -43,9 +43,12 @@ async def load_stored_ids(conn: asyncpg.Connection, ids: list[uuid.UUID]) -> dic
     return {r["event_id"]: int(r["stream_seq"]) for r in rows}
 
 
-async def append(conn: asyncpg.Connection, consumer: str, plan: BatchPlan) -> None:
-    """Write the plan and the checkpoint in one transaction; notify listeners on commit."""
+async def append(conn: asyncpg.Connection, consumer: str, plan: BatchPlan,
+                 nodes: list[tuple[int, int, bytes]]) -> None:
+    """Write the plan, its Merkle nodes and the consumer checkpoint in one transaction."""
     async with conn.transaction():
+        if nodes:
+            await conn.copy_records_to_table("merkle_nodes", columns=("level", "idx", "hash"), records=nodes)
         if plan.events:
             await conn.copy_records_to_table("ledger_events", columns=_EVENT_COLUMNS, records=[
                 (e.position, e.stream_seq, e.event_id, e.cadre_id, e.county, e.type, e.occurred_on, e.recorded_at,

@@ -21,8 +21,10 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from services.ledger import store
+from services.ledger import store, tree
+from services.ledger.checkpointing import CheckpointPolicy
 from services.ledger.domain import ChainHead, StreamMessage, cadres, classify, event_ids, plan_batch
+from shared.merkle import CompactRange
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +55,8 @@ class LedgerWriter:
     """Consumes the stream and appends to the ledger until `stop` is set."""
 
     def __init__(self, *, dsn: str, nc: NATS, stream: str, consumer: str, batch_size: int,
-                 fetch_timeout: float = 1.0, exit_after_commits: int | None = None) -> None:
+                 checkpoints: CheckpointPolicy, fetch_timeout: float = 1.0,
+                 exit_after_commits: int | None = None) -> None:
         self.dsn = dsn
         self.nc = nc
         self.js = nc.jetstream()
@@ -64,6 +67,8 @@ class LedgerWriter:
         self.status = WriterStatus()
         self._heads: dict[str, ChainHead] = {}
         self._exit_after_commits = exit_after_commits
+        self.checkpoints = checkpoints
+        self._tree = CompactRange()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Lead when elected, retry after any failure, return when `stop` is set."""
@@ -89,6 +94,8 @@ class LedgerWriter:
             self._heads.clear()
             checkpoint_seq, position = await store.load_checkpoint(conn, self.consumer)
             self.status.last_stream_seq, self.status.last_position = checkpoint_seq, position
+            self._tree = await tree.backfill(conn, position)
+            await self.checkpoints.resume(conn)
             log.info("writer elected", extra={"stream_seq": checkpoint_seq, "position": position})
             sub = await self._subscribe(checkpoint_seq)
             try:
@@ -96,9 +103,11 @@ class LedgerWriter:
                     try:
                         msgs = await sub.fetch(self.batch_size, timeout=self.fetch_timeout)
                     except (TimeoutError, nats.errors.TimeoutError):
+                        await self.checkpoints.maybe_sign(conn, self._tree)
                         continue
                     if not await self._append(conn, msgs):
                         return  # out-of-order delivery: re-elect, which re-creates the consumer
+                    await self.checkpoints.maybe_sign(conn, self._tree)
             finally:
                 await sub.unsubscribe()
         finally:
@@ -129,7 +138,10 @@ class LedgerWriter:
         plan = plan_batch(batch, checkpoint_seq=self.status.last_stream_seq,
                           next_position=self.status.last_position + 1, heads=self._heads, stored_ids=stored)
         if plan.events or plan.quarantined:
-            await store.append(conn, self.consumer, plan)
+            grown = CompactRange.from_frontier(self._tree.size, self._tree.frontier)
+            nodes = grown.extend(e.leaf_hash for e in plan.events)
+            await store.append(conn, self.consumer, plan, nodes)
+            self._tree = grown
             if self._exit_after_commits is not None and self.status.batches + 1 >= self._exit_after_commits:
                 os._exit(137)  # fault injection: die between commit and ack, as kill -9 would
         if len(self._heads) > HEAD_CACHE_LIMIT:

@@ -1,0 +1,123 @@
+"""Proofs for auditors: checkpoints on demand, inclusion and consistency proofs, a cadre's bundle."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import asyncpg
+
+from services.ledger import tree
+from shared.bundle import BUNDLE_FORMAT
+from shared.db import acquire
+from shared.merkle import (
+    consistency_proof_from_nodes,
+    inclusion_proof_from_nodes,
+    nodes_for_consistency,
+    nodes_for_inclusion,
+)
+from shared.problems import InvalidInput, NotFound
+from shared.signednote import Signer
+
+
+class Prover:
+    """Answers proof requests from the stored tree; signs on-demand checkpoints with the log's key."""
+
+    def __init__(self, pool: asyncpg.Pool, writer_dsn: str, signer: Signer, origin: str, timeout: float) -> None:
+        self.pool = pool
+        self.writer_dsn = writer_dsn
+        self.signer = signer
+        self.origin = origin
+        self.timeout = timeout
+
+    async def latest(self) -> tree.StoredCheckpoint:
+        """The newest checkpoint; 404 when the log has none yet."""
+        async with acquire(self.pool, self.timeout) as conn:
+            checkpoint = await tree.latest_checkpoint(conn)
+        if checkpoint is None:
+            raise NotFound("no checkpoint yet (尚无检查点)")
+        return checkpoint
+
+    async def checkpoint_now(self) -> tree.StoredCheckpoint:
+        """Sign a checkpoint of the log as it is now (the writer role stores it)."""
+        conn: asyncpg.Connection = await asyncpg.connect(self.writer_dsn, timeout=self.timeout)
+        try:
+            size = await tree.tree_size(conn)
+            latest = await tree.latest_checkpoint(conn)
+            if latest is not None and latest.size == size:
+                return latest
+            return await tree.store_checkpoint(conn, self.signer, self.origin, size, await tree.root_at(conn, size))
+        finally:
+            await conn.close()
+
+    async def _size_or_latest(self, conn: asyncpg.Connection, size: int | None) -> int:
+        current = await tree.tree_size(conn)
+        if size is None:
+            checkpoint = await tree.latest_checkpoint(conn)
+            if checkpoint is None:
+                raise NotFound("no checkpoint yet (尚无检查点)")
+            return checkpoint.size
+        if size > current:
+            raise InvalidInput(f"tree size {size} is beyond the log's size {current} (超出日志大小)",
+                               errors=[{"field": "size", "in": "query", "message": f"at most {current}"}])
+        return size
+
+    async def inclusion(self, position: int, size: int | None) -> dict[str, Any]:
+        """Inclusion proof of the event at `position` in the tree of `size` (default: latest checkpoint)."""
+        async with acquire(self.pool, self.timeout) as conn:
+            size = await self._size_or_latest(conn, size)
+            if position > size:
+                raise InvalidInput(f"position {position} is not in a tree of size {size}",
+                                   errors=[{"field": "position", "in": "query", "message": f"at most {size}"}])
+            leaf = await conn.fetchval("SELECT leaf_hash FROM ledger_events WHERE position = $1", position)
+            nodes = await tree.fetch_nodes(conn, nodes_for_inclusion(position - 1, size))
+        return {"position": position, "leaf_index": position - 1, "tree_size": size,
+                "leaf_hash": bytes(leaf).hex(),
+                "proof": [h.hex() for h in inclusion_proof_from_nodes(position - 1, size, nodes)]}
+
+    async def consistency(self, first: int, second: int) -> dict[str, Any]:
+        """Consistency proof between two tree sizes."""
+        if not 0 < first <= second:
+            raise InvalidInput("sizes must satisfy 0 < first <= second",
+                               errors=[{"field": "first", "in": "query", "message": "0 < first <= second"}])
+        async with acquire(self.pool, self.timeout) as conn:
+            await self._size_or_latest(conn, second)
+            nodes = await tree.fetch_nodes(conn, nodes_for_consistency(first, second))
+        return {"first": first, "second": second,
+                "proof": [h.hex() for h in consistency_proof_from_nodes(first, second, nodes)]}
+
+    async def bundle(self, cadre_id: str) -> dict[str, Any]:
+        """The cadre's events with canonical bytes and inclusion proofs against one signed checkpoint."""
+        async with acquire(self.pool, self.timeout) as conn:
+            last = await conn.fetchval("SELECT max(position) FROM ledger_events WHERE cadre_id = $1", cadre_id)
+        if last is None:
+            raise NotFound(f"no events for cadre {cadre_id} (无此干部记录)", cadre_id=cadre_id)
+        checkpoint = await self.latest_covering(int(last))
+        async with acquire(self.pool, self.timeout) as conn:
+            rows = await conn.fetch(
+                """SELECT position, cadre_version, prev_hash, leaf_hash, canonical FROM ledger_events
+                   WHERE cadre_id = $1 AND position <= $2 ORDER BY cadre_version""", cadre_id, checkpoint.size)
+            wanted = [n for r in rows for n in nodes_for_inclusion(r["position"] - 1, checkpoint.size)]
+            nodes = await tree.fetch_nodes(conn, wanted)
+        return {
+            "format": BUNDLE_FORMAT,
+            "cadre_id": cadre_id,
+            "checkpoint": checkpoint.note,
+            "events": [{
+                "position": r["position"],
+                "cadre_version": r["cadre_version"],
+                "prev_hash": bytes(r["prev_hash"]).hex() if r["prev_hash"] is not None else None,
+                "leaf_hash": bytes(r["leaf_hash"]).hex(),
+                "canonical": base64.b64encode(bytes(r["canonical"])).decode(),
+                "inclusion_proof": [h.hex() for h in inclusion_proof_from_nodes(r["position"] - 1, checkpoint.size,
+                                                                               nodes)],
+            } for r in rows],
+        }
+
+    async def latest_covering(self, position: int) -> tree.StoredCheckpoint:
+        """The latest checkpoint if it covers `position`, else a new one signed now."""
+        async with acquire(self.pool, self.timeout) as conn:
+            checkpoint = await tree.latest_checkpoint(conn)
+        if checkpoint is not None and checkpoint.size >= position:
+            return checkpoint
+        return await self.checkpoint_now()

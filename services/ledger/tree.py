@@ -1,0 +1,78 @@
+"""The Merkle log in PostgreSQL: load the frontier, fetch nodes for proofs, make signed checkpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import asyncpg
+
+from shared.merkle import CompactRange, NodeId, nodes_for_root, root_at_from_nodes
+from shared.signednote import Checkpoint, Signer, sign_note
+
+
+async def fetch_nodes(conn: asyncpg.Connection, ids: Iterable[NodeId]) -> dict[NodeId, bytes]:
+    """The stored hashes of the given (level, idx) nodes, in one query."""
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return {}
+    rows = await conn.fetch(
+        """SELECT n.level, n.idx, n.hash FROM merkle_nodes n
+           JOIN unnest($1::smallint[], $2::bigint[]) AS w(level, idx) ON n.level = w.level AND n.idx = w.idx""",
+        [level for level, _ in wanted], [idx for _, idx in wanted])
+    return {(r["level"], r["idx"]): bytes(r["hash"]) for r in rows}
+
+
+async def tree_size(conn: asyncpg.Connection) -> int:
+    """Leaves in the stored tree (level-0 nodes)."""
+    return int(await conn.fetchval("SELECT coalesce(max(idx) + 1, 0) FROM merkle_nodes WHERE level = 0"))
+
+
+async def load_range(conn: asyncpg.Connection, size: int) -> CompactRange:
+    """The compact range of the stored tree of `size` leaves."""
+    ids = nodes_for_root(size)
+    nodes = await fetch_nodes(conn, ids)
+    return CompactRange.from_frontier(size, [nodes[i] for i in ids])
+
+
+async def backfill(conn: asyncpg.Connection, ledger_size: int, batch: int = 10_000) -> CompactRange:
+    """Bring the stored tree up to the ledger (a ledger older than the Merkle log, or nodes missing)."""
+    size = await tree_size(conn)
+    tree = await load_range(conn, size)
+    while size < ledger_size:
+        rows = await conn.fetch("SELECT leaf_hash FROM ledger_events WHERE position > $1 ORDER BY position LIMIT $2",
+                                size, batch)
+        nodes = tree.extend(bytes(r["leaf_hash"]) for r in rows)
+        await conn.copy_records_to_table("merkle_nodes", columns=("level", "idx", "hash"), records=nodes)
+        size = tree.size
+    return tree
+
+
+async def root_at(conn: asyncpg.Connection, size: int) -> bytes:
+    """The root of the log at a past (or the current) size."""
+    return root_at_from_nodes(size, await fetch_nodes(conn, nodes_for_root(size)))
+
+
+@dataclass(frozen=True)
+class StoredCheckpoint:
+    """A signed checkpoint as stored."""
+
+    id: int
+    size: int
+    root: bytes
+    note: str
+
+
+async def store_checkpoint(conn: asyncpg.Connection, signer: Signer, origin: str, size: int,
+                           root: bytes) -> StoredCheckpoint:
+    """Sign (origin, size, root) as a C2SP checkpoint note and store it."""
+    note = sign_note(Checkpoint(origin, size, root).to_note_body(), [signer])
+    row_id = await conn.fetchval("INSERT INTO checkpoints (origin, size, root, note) VALUES ($1, $2, $3, $4) "
+                                 "RETURNING id", origin, size, root, note)
+    return StoredCheckpoint(int(row_id), size, root, note)
+
+
+async def latest_checkpoint(conn: asyncpg.Connection) -> StoredCheckpoint | None:
+    """The checkpoint of the largest size (the newest among equals)."""
+    row = await conn.fetchrow("SELECT id, size, root, note FROM checkpoints ORDER BY size DESC, id DESC LIMIT 1")
+    return StoredCheckpoint(row["id"], row["size"], bytes(row["root"]), row["note"]) if row else None

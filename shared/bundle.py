@@ -1,0 +1,85 @@
+"""A cadre's verifiable history bundle, checked offline: no database, no network.
+
+A bundle holds the cadre's events as the canonical bytes the ledger hashed, an RFC 9162 inclusion
+proof for each, and the signed checkpoint (C2SP signed note) the proofs lead to. Checking it needs
+only the ledger's public key.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from shared.canonical import canonical_bytes
+from shared.merkle import ProofError, leaf_hash, verify_inclusion
+from shared.signednote import Checkpoint, NoteError, Verifier, open_note
+
+BUNDLE_FORMAT = "cadre-ledger-bundle/1"
+
+
+class BundleError(ValueError):
+    """The bundle does not verify; the message says what and where."""
+
+
+@dataclass
+class BundleReport:
+    """What a verified bundle proves."""
+
+    cadre_id: str
+    origin: str
+    tree_size: int
+    root_hex: str
+    events: int
+    signed_by: list[str] = field(default_factory=list)
+
+
+def verify_bundle(bundle: dict[str, Any], verifiers: list[Verifier]) -> BundleReport:
+    """Check signature, every inclusion proof, every leaf hash, the chain and the envelopes; raise BundleError."""
+    if bundle.get("format") != BUNDLE_FORMAT:
+        raise BundleError(f"not a {BUNDLE_FORMAT} bundle")
+    cadre_id = str(bundle.get("cadre_id", ""))
+    try:
+        body, signed_by = open_note(str(bundle["checkpoint"]), verifiers)
+        checkpoint = Checkpoint.parse(body)
+    except (KeyError, NoteError, ValueError) as exc:
+        raise BundleError(f"checkpoint does not verify with the given key: {exc}") from exc
+    previous: bytes | None = None
+    events = bundle.get("events") or []
+    if not events:
+        raise BundleError("the bundle holds no events")
+    for expected_version, item in enumerate(events, start=1):
+        where = f"event version {expected_version} (position {item.get('position')})"
+        try:
+            raw = base64.b64decode(item["canonical"], validate=True)
+            position = int(item["position"])
+            proof = [bytes.fromhex(h) for h in item["inclusion_proof"]]
+            stated_leaf = bytes.fromhex(item["leaf_hash"])
+            stated_prev = bytes.fromhex(item["prev_hash"]) if item["prev_hash"] is not None else None
+        except (KeyError, TypeError, ValueError, binascii.Error) as exc:
+            raise BundleError(f"{where}: malformed entry: {exc}") from exc
+        if item.get("cadre_version") != expected_version:
+            raise BundleError(f"{where}: versions are not 1..n in order (got {item.get('cadre_version')})")
+        leaf = leaf_hash(raw)
+        if leaf != stated_leaf:
+            raise BundleError(f"{where}: bytes do not hash to the stated leaf hash")
+        if stated_prev != previous:
+            raise BundleError(f"{where}: hash chain broken (prev_hash is not the previous event's leaf hash)")
+        try:
+            envelope = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise BundleError(f"{where}: not JSON: {exc}") from exc
+        if canonical_bytes(envelope) != raw:
+            raise BundleError(f"{where}: bytes are not in RFC 8785 canonical form")
+        if envelope.get("subject") != cadre_id:
+            raise BundleError(f"{where}: event belongs to {envelope.get('subject')!r}, not {cadre_id!r}")
+        try:
+            verify_inclusion(leaf, position - 1, checkpoint.size, proof, checkpoint.root)
+        except ProofError as exc:
+            raise BundleError(f"{where}: inclusion proof fails against the checkpoint: {exc}") from exc
+        previous = leaf
+    return BundleReport(cadre_id, checkpoint.origin, checkpoint.size, checkpoint.root.hex(), len(events), signed_by)
+

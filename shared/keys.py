@@ -1,0 +1,43 @@
+"""Signing keys of the log, kept in files (or mounted secrets), never in the database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from shared.signednote import NoteError, Signer, Verifier, generate_key
+
+
+class KeyFileError(ValueError):
+    """A key file is missing or malformed."""
+
+
+def load_signer(path: Path) -> Signer:
+    """The signer in `path` (a signed-note private key line: PRIVATE+KEY+name+id+key)."""
+    try:
+        return Signer.from_skey(path.read_text().strip())
+    except OSError as exc:
+        raise KeyFileError(f"cannot read signing key {path}: {exc.strerror}") from exc
+    except (NoteError, ValueError) as exc:
+        raise KeyFileError(f"{path} is not a signed-note private key: {exc}") from exc
+
+
+def load_verifier(text_or_path: str) -> Verifier:
+    """A verifier from a vkey string (name+id+key) or a file holding one."""
+    candidate = Path(text_or_path)
+    text = candidate.read_text().strip() if "+" not in text_or_path and candidate.exists() else text_or_path
+    try:
+        return Verifier.from_vkey(text.strip())
+    except (NoteError, ValueError) as exc:
+        raise KeyFileError(f"not a signed-note public key: {exc}") from exc
+
+
+def ensure_keypair(directory: Path, name: str) -> tuple[Path, Path]:
+    """The key pair `name.skey` / `name.vkey` in `directory`, generated on first use (dev stack)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    skey_path, vkey_path = directory / f"{name}.skey", directory / f"{name}.vkey"
+    if not skey_path.exists():
+        skey, vkey = generate_key(name)
+        skey_path.write_text(skey + "\n")
+        skey_path.chmod(0o600)
+        vkey_path.write_text(vkey + "\n")
+    return skey_path, vkey_path

@@ -1,0 +1,94 @@
+"""The verifiable log through HTTP: checkpoints, proofs, a bundle verified offline."""
+
+from __future__ import annotations
+
+import base64
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shared.bundle import BundleError, verify_bundle
+from shared.keys import load_verifier
+from shared.merkle import leaf_hash, verify_consistency, verify_inclusion
+from shared.signednote import Checkpoint, open_note
+from tests.support import System, audit_body, call, new_cadre_id
+
+
+def ledger_key(system: System) -> str:
+    return Path(system.env["CADRE_CHECKPOINT_KEY_FILE"]).with_suffix(".vkey").read_text().strip()
+
+
+async def record(system: System, cadre: str, n: int) -> None:
+    for k in range(n):
+        status, body, _ = await call("POST", f"{system.url('audit')}/v1/audits/P{k}/complete?wait=committed",
+                                     audit_body(cadre, occurred_on=f"202{k % 4}-01-0{1 + k % 8}"))
+        assert status == 202, body
+
+
+async def test_checkpoint_is_a_signed_note_over_the_log(system: System) -> None:
+    await record(system, new_cadre_id(), 2)
+    status, cp, _ = await call("POST", f"{system.url('ledger')}/v1/checkpoints")
+    assert status == 201
+    body, signers = open_note(cp["note"], [load_verifier(ledger_key(system))])
+    parsed = Checkpoint.parse(body)
+    assert parsed.size == cp["size"] and parsed.root.hex() == cp["root"]
+    assert signers == ["cadre-ledger-dev"]
+    status, latest, _ = await call("GET", f"{system.url('ledger')}/v1/checkpoints/latest")
+    assert status == 200 and latest["size"] >= cp["size"]
+
+
+async def test_inclusion_and_consistency_proofs_verify(system: System) -> None:
+    await record(system, new_cadre_id(), 3)
+    _, old, _ = await call("POST", f"{system.url('ledger')}/v1/checkpoints")
+    await record(system, new_cadre_id(), 3)
+    _, new, _ = await call("POST", f"{system.url('ledger')}/v1/checkpoints")
+    assert new["size"] > old["size"]
+
+    status, proof, _ = await call("GET", f"{system.url('ledger')}/v1/proofs/consistency?first={old['size']}"
+                                         f"&second={new['size']}")
+    assert status == 200
+    verify_consistency(old["size"], new["size"], bytes.fromhex(old["root"]), bytes.fromhex(new["root"]),
+                       [bytes.fromhex(h) for h in proof["proof"]])
+
+    for position in (1, old["size"], new["size"]):
+        status, inc, _ = await call("GET", f"{system.url('ledger')}/v1/proofs/inclusion?position={position}"
+                                           f"&size={new['size']}")
+        assert status == 200
+        _, feed, _ = await call("GET", f"{system.url('ledger')}/v1/events?after={position - 1}&limit=1")
+        canonical = feed["events"][0]["event"]
+        assert inc["leaf_hash"] == feed["events"][0]["leaf_hash"]
+        verify_inclusion(bytes.fromhex(inc["leaf_hash"]), position - 1, new["size"],
+                         [bytes.fromhex(h) for h in inc["proof"]], bytes.fromhex(new["root"]))
+        assert canonical["id"]
+
+    status, problem, _ = await call("GET", f"{system.url('ledger')}/v1/proofs/inclusion?position=1&size=999999999")
+    assert status == 422 and problem["errors"][0]["field"] == "size"
+    status, problem, _ = await call("GET", f"{system.url('ledger')}/v1/proofs/consistency?first=5&second=2")
+    assert status == 422
+
+
+async def test_bundle_verifies_offline_and_one_changed_byte_fails(system: System) -> None:
+    cadre = new_cadre_id()
+    await record(system, cadre, 4)
+    status, bundle, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/bundle")
+    assert status == 200
+    key = [load_verifier(ledger_key(system))]
+    report = verify_bundle(bundle, key)
+    assert report.events == 4 and report.cadre_id == cadre
+
+    tampered: dict[str, Any] = copy.deepcopy(bundle)
+    raw = bytearray(base64.b64decode(tampered["events"][1]["canonical"]))
+    raw[raw.index(b"good") if b"good" in raw else 40] ^= 0x01
+    tampered["events"][1]["canonical"] = base64.b64encode(bytes(raw)).decode()
+    with pytest.raises(BundleError, match="version 2"):
+        verify_bundle(tampered, key)
+
+    rehashed = copy.deepcopy(tampered)
+    rehashed["events"][1]["leaf_hash"] = leaf_hash(bytes(raw)).hex()
+    with pytest.raises(BundleError):
+        verify_bundle(rehashed, key)
+
+    status, _, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{new_cadre_id()}/bundle")
+    assert status == 404
