@@ -44,23 +44,37 @@ def run(demo: bool, data_dir: Path | None) -> None:
             proc = ServiceProcess(spec, port, env, data / "logs")
             procs.append(proc)
             proc.wait_ready()
+        tokens = _write_dev_tokens(stack, data / "tokens")
         if demo:
             from shared.demo import load_demo
 
-            count = load_demo({p.spec.name: p.url for p in procs})
+            count = load_demo({p.spec.name: p.url for p in procs}, tokens["recorder"])
             click.echo(f"demo county 431021 loaded: {count} events (演示数据已加载)")
         click.echo("cadre-ledger is running (已启动):")
         click.echo(f"  NATS        {stack.nats_url}")
         click.echo(f"  PostgreSQL  {stack.pg_dsn}")
         for p in procs:
             click.echo(f"  {p.spec.name:<11} {p.url}  (docs: {p.url}/docs)")
-        click.echo(f"  try: curl {procs[0].url}/v1/events?limit=5")
+        click.echo("  tokens (令牌), one per role, valid 30 days:")
+        for role in tokens:
+            click.echo(f"    {role:<9} {data / 'tokens' / f'{role}.token'}")
+        click.echo(f"  try: curl -H \"Authorization: Bearer $(cat {data / 'tokens' / 'auditor.token'})\" "
+                   f"{procs[0].url}/v1/events?limit=5")
         click.echo(f"  logs in {data / 'logs'}; Ctrl-C to stop (按 Ctrl-C 停止)")
         _wait_for_interrupt(procs)
     finally:
         for p in reversed(procs):
             p.stop()
         stack.stop()
+
+
+def _write_dev_tokens(stack: Any, directory: Path) -> dict[str, str]:
+    """One dev token per role (all counties), written to `directory/<role>.token`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    tokens = {role: stack.dev_token([role]) for role in ("recorder", "auditor", "operator")}
+    for role, token in tokens.items():
+        (directory / f"{role}.token").write_text(token + "\n")
+    return tokens
 
 
 def _wait_for_interrupt(procs: list[Any]) -> None:

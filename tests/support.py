@@ -36,6 +36,8 @@ class System:
         """Start servers (or use CADRE_NATS_URL / CADRE_PG_DSN) and the named services."""
         self.stack = DevStack(self.root / "servers", nats_url=os.environ.get("CADRE_NATS_URL"),
                               pg_dsn=os.environ.get("CADRE_PG_DSN"), fast=True).start()
+        global DEFAULT_TOKEN
+        DEFAULT_TOKEN = self.stack.dev_token(["recorder", "auditor", "operator"])
         for name in self.services:
             self.start_service(name)
         return self
@@ -82,9 +84,23 @@ def new_cadre_id(prefix: str = "T") -> str:
     return f"{prefix}{uuid.uuid4().hex[:12]}"
 
 
-async def call(method: str, url: str, json: Any = None, **kwargs: Any) -> tuple[int, Any, dict[str, str]]:
-    """One HTTP request; returns (status, parsed JSON or text, headers)."""
-    async with aiohttp.ClientSession() as session, session.request(method, url, json=json, **kwargs) as resp:
+DEFAULT_TOKEN: str | None = None
+"""A token with every role over every county, issued by the running System's dev key."""
+ANONYMOUS = ""
+
+
+async def call(method: str, url: str, json: Any = None, token: str | None = None,
+               **kwargs: Any) -> tuple[int, Any, dict[str, str]]:
+    """One HTTP request (with DEFAULT_TOKEN unless `token` is given; ANONYMOUS sends none).
+
+    Returns (status, parsed JSON or text, headers).
+    """
+    bearer = DEFAULT_TOKEN if token is None else token
+    headers = dict(kwargs.pop("headers", {}) or {})
+    if bearer:
+        headers.setdefault("Authorization", f"Bearer {bearer}")
+    async with aiohttp.ClientSession() as session, \
+            session.request(method, url, json=json, headers=headers, **kwargs) as resp:
         text = await resp.text()
         try:
             body: Any = await resp.json(content_type=None)
@@ -112,6 +128,25 @@ def audit_body(cadre_id: str, **overrides: Any) -> dict[str, Any]:
             "findings": [{"finding_id": "F1", "category": 3, "amount": "12000.50", "responsibility": "direct"}]}
     body.update(overrides)
     return body
+
+
+async def prepare_audit(system: System, cadre_id: str, audit_id: str, completed_on: str = "2024-06-30",
+                        audit_type: str = "departure") -> None:
+    """Record an audit's steps before its completion: started 40 days, opinion requested 20 days and the
+    opinion received 10 days (always within the 10-working-day window) before `completed_on`."""
+    day = date.fromisoformat(completed_on)
+    base = {"cadre_id": cadre_id, "county": "431021"}
+    url = f"{system.url('audit')}/v1/audits/{audit_id}"
+    steps: list[tuple[str, dict[str, Any]]] = [
+        ("start", {"audit_type": audit_type, "period_from": (day - timedelta(days=3 * 365)).isoformat(),
+                   "period_to": (day - timedelta(days=45)).isoformat(), "auditing_body": "桂阳县审计局",
+                   "post_id": f"P-{cadre_id}" if audit_type == "departure" else None,
+                   "occurred_on": (day - timedelta(days=40)).isoformat()}),
+        ("opinion-request", {"occurred_on": (day - timedelta(days=20)).isoformat()}),
+        ("opinion", {"agrees": True, "occurred_on": (day - timedelta(days=10)).isoformat()})]
+    for step, body in steps:
+        status, answer, _ = await call("POST", f"{url}/{step}?wait=committed", {**base, **body})
+        assert status == 202, answer
 
 
 def audit_event(cadre_id: str, n: int = 1, county: str = "431021") -> CloudEvent:

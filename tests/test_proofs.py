@@ -13,7 +13,7 @@ from shared.bundle import BundleError, verify_bundle
 from shared.keys import load_verifier
 from shared.merkle import leaf_hash, verify_consistency, verify_inclusion
 from shared.signednote import Checkpoint, open_note
-from tests.support import System, audit_body, call, new_cadre_id
+from tests.support import System, audit_event, call, new_cadre_id, publish, wait_committed
 
 
 def ledger_key(system: System) -> str:
@@ -21,10 +21,8 @@ def ledger_key(system: System) -> str:
 
 
 async def record(system: System, cadre: str, n: int) -> None:
-    for k in range(n):
-        status, body, _ = await call("POST", f"{system.url('audit')}/v1/audits/P{k}/complete?wait=committed",
-                                     audit_body(cadre, occurred_on=f"202{k % 4}-01-0{1 + k % 8}"))
-        assert status == 202, body
+    seqs = await publish(system.nats_url, [audit_event(cadre, k) for k in range(n)])
+    await wait_committed(system.pg_dsn, max(seqs))
 
 
 async def test_checkpoint_is_a_signed_note_over_the_log(system: System) -> None:

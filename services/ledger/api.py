@@ -16,8 +16,8 @@ from services.ledger.proofs import Prover
 from services.ledger.proofs_api import add_proof_routes
 from services.ledger.read_models import add_all_routes
 from shared.db import acquire
-from shared.envelope import CadreId, CloudEvent
-from shared.http import Api, path_param
+from shared.envelope import COUNTY_PATTERN, CadreId, CloudEvent
+from shared.http import Api, path_param, require_counties
 from shared.problems import NotFound
 from shared.settings import Settings
 
@@ -91,6 +91,7 @@ class StateQuery(BaseModel):
 
 class FeedQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    county: str | None = Field(None, pattern=COUNTY_PATTERN, description="Only events of this county.")
     after: int = Field(0, ge=0, description="Return entries after this position (or quarantine id).")
     limit: int = Field(100, ge=1, le=MAX_PAGE)
 
@@ -113,6 +114,7 @@ def build_api(pool: asyncpg.Pool, settings: Settings, prover: Prover) -> Api:
             rows = await queries.history(conn, cadre_id, query.after_version, query.limit + 1)
         if not rows and query.after_version == 0:
             raise NotFound(f"no events for cadre {cadre_id} (无此干部记录)", cadre_id=cadre_id)
+        require_counties(request, {r["county"] for r in rows})
         more = len(rows) > query.limit
         rows = rows[: query.limit]
         return {"cadre_id": cadre_id, "events": [queries.event_row(r) for r in rows],
@@ -127,6 +129,7 @@ def build_api(pool: asyncpg.Pool, settings: Settings, prover: Prover) -> Api:
             rows = await queries.all_of_cadre(conn, cadre_id)
         if not rows:
             raise NotFound(f"no events for cadre {cadre_id} (无此干部记录)", cadre_id=cadre_id)
+        require_counties(request, {r["county"] for r in rows})
         events = [CloudEvent.model_validate(orjson.loads(r["canonical"])) for r in rows]
         return fold_dossier(cadre_id, events, query.as_of)
 
@@ -135,13 +138,13 @@ def build_api(pool: asyncpg.Pool, settings: Settings, prover: Prover) -> Api:
     async def events(request: web.Request, *, query: FeedQuery) -> dict[str, Any]:
         """Every event in position order after `after`."""
         async with acquire(pool, timeout) as conn:
-            rows = await queries.events_after(conn, query.after, query.limit + 1)
+            rows = await queries.events_after(conn, query.after, query.limit + 1, query.county)
         more = len(rows) > query.limit
         rows = rows[: query.limit]
         return {"events": [queries.event_row(r) for r in rows], "next_after": rows[-1]["position"] if more else None}
 
     @api.route("GET", "/v1/quarantine", summary="Quarantined messages (隔离消息)", query=FeedQuery,
-               response=QuarantinePage, tags=("operators 运维",), errors=(503,))
+               response=QuarantinePage, tags=("operators 运维",), errors=(503,), access="operator")
     async def quarantine(request: web.Request, *, query: FeedQuery) -> dict[str, Any]:
         """Messages that were not valid events, with their raw bytes and reason."""
         async with acquire(pool, timeout) as conn:

@@ -24,7 +24,7 @@ from shared.bus import (
     publish_raw,
 )
 from shared.db import WRITER_ROLE, create_pool, dsn_as, migrate
-from shared.http import create_app, serve
+from shared.http import create_app, guard_from_settings, serve
 from shared.keys import load_signer
 from shared.logs import configure_logging
 from shared.service import nats_check, pool_check, reader_dsn
@@ -47,6 +47,7 @@ async def run_ledger(settings: Settings, stop: asyncio.Event | None = None) -> N
         raise SystemExit("CADRE_CHECKPOINT_KEY_FILE is not set: the ledger signs its checkpoints with a key kept "
                          "outside the database (make one with `cadre-ledger keygen`)")
     signer = load_signer(settings.checkpoint_key_file)
+    guard = guard_from_settings(settings)
     await migrate(settings.pg_dsn, MIGRATIONS)
     nc = await connect(settings.nats_url, "cadre-ledger", settings.nats_timeout_s)
     await ensure_stream(nc.jetstream(), settings.stream, settings.duplicate_window_s, settings.nats_timeout_s)
@@ -79,7 +80,7 @@ async def run_ledger(settings: Settings, stop: asyncio.Event | None = None) -> N
     Gauge("ledger_is_writer", "1 when this process is the elected writer", registry=registry).set_function(
         lambda: int(status.is_leader))
     prover = Prover(pool, writer_dsn(settings), signer, settings.log_origin, settings.pg_acquire_timeout_s)
-    app = create_app("ledger", build_api(pool, settings, prover), registry=registry,
+    app = create_app("ledger", build_api(pool, settings, prover), guard=guard, registry=registry,
                      readiness=[nats_check(nc), pool_check(pool, settings.pg_acquire_timeout_s)])
     tasks = [asyncio.create_task(writer.run(stop)), asyncio.create_task(runner.run(stop))]
     try:

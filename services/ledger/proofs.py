@@ -86,6 +86,14 @@ class Prover:
         return {"first": first, "second": second,
                 "proof": [h.hex() for h in consistency_proof_from_nodes(first, second, nodes)]}
 
+    async def counties_of(self, cadre_id: str) -> set[str]:
+        """Counties the cadre's events were recorded in; 404 when the cadre has none."""
+        async with acquire(self.pool, self.timeout) as conn:
+            rows = await conn.fetch("SELECT DISTINCT county FROM ledger_events WHERE cadre_id = $1", cadre_id)
+        if not rows:
+            raise NotFound(f"no events for cadre {cadre_id} (无此干部记录)", cadre_id=cadre_id)
+        return {r["county"] for r in rows}
+
     async def bundle(self, cadre_id: str) -> dict[str, Any]:
         """The cadre's events with canonical bytes and inclusion proofs against one signed checkpoint."""
         async with acquire(self.pool, self.timeout) as conn:

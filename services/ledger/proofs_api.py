@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from services.ledger.proofs import Prover
 from services.ledger.tree import StoredCheckpoint
 from shared.envelope import CadreId
-from shared.http import Api, path_param
+from shared.http import Api, path_param, require_counties
 
 _CADRE_ID: TypeAdapter[Any] = TypeAdapter(CadreId)
 TAGS = ("proofs 证明",)
@@ -79,7 +79,7 @@ def add_proof_routes(api: Api, prover: Prover) -> None:
         return _out(await prover.latest())
 
     @api.route("POST", "/v1/checkpoints", summary="Sign a checkpoint now (立即签署检查点)", response=CheckpointOut,
-               status=201, tags=TAGS, errors=(503,))
+               status=201, tags=TAGS, errors=(503,), access="operator")
     async def sign_now(request: web.Request) -> dict[str, Any]:
         """Checkpoint the log as it is now (returns the latest one when the log has not grown)."""
         return _out(await prover.checkpoint_now())
@@ -103,4 +103,6 @@ def add_proof_routes(api: Api, prover: Prover) -> None:
 
         Verify offline with `cadre-ledger verify bundle FILE --key PUBLIC_KEY`.
         """
-        return await prover.bundle(path_param(request, "cadre_id", _CADRE_ID))
+        cadre_id = path_param(request, "cadre_id", _CADRE_ID)
+        require_counties(request, await prover.counties_of(cadre_id))
+        return await prover.bundle(cadre_id)

@@ -46,10 +46,15 @@ async def all_of_cadre(conn: asyncpg.Connection, cadre_id: str) -> list[asyncpg.
         f"SELECT {_EVENT_FIELDS} FROM ledger_events WHERE cadre_id = $1 ORDER BY position", cadre_id))
 
 
-async def events_after(conn: asyncpg.Connection, after: int, limit: int) -> list[asyncpg.Record]:
-    """A page of the whole ledger in position order."""
+async def events_after(conn: asyncpg.Connection, after: int, limit: int,
+                       county: str | None = None) -> list[asyncpg.Record]:
+    """A page of the ledger (or of one county) in position order."""
+    if county is None:
+        return list(await conn.fetch(
+            f"SELECT {_EVENT_FIELDS} FROM ledger_events WHERE position > $1 ORDER BY position LIMIT $2", after, limit))
     return list(await conn.fetch(
-        f"SELECT {_EVENT_FIELDS} FROM ledger_events WHERE position > $1 ORDER BY position LIMIT $2", after, limit))
+        f"SELECT {_EVENT_FIELDS} FROM ledger_events WHERE county = $3 AND position > $1 ORDER BY position LIMIT $2",
+        after, limit, county))
 
 
 async def quarantine_after(conn: asyncpg.Connection, after: int, limit: int) -> list[dict[str, Any]]:

@@ -1,0 +1,107 @@
+"""Who may do what: tokens, roles and county scopes, on every service (real HTTP)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from shared.auth import Principal, TokenError, issue_token, verify_token
+from shared.processes import SERVICES
+from tests.support import ANONYMOUS, System, audit_event, call, new_cadre_id, publish, wait_committed
+
+KEY = Ed25519PrivateKey.generate()
+
+
+def test_token_round_trip_and_claims() -> None:
+    token = issue_token(KEY, "clerk-1", ["recorder"], ["431021"], ttl_s=60)
+    principal = verify_token(KEY.public_key(), token)
+    assert principal == Principal("clerk-1", frozenset({"recorder"}), frozenset({"431021"}), principal.expires)
+    assert principal.covers("431021") and not principal.covers("430000")
+    assert verify_token(KEY.public_key(), issue_token(KEY, "a", ["auditor"], ["*"], 60)).covers("430000")
+
+
+@pytest.mark.parametrize(("token", "message"), [
+    ("", "malformed"),
+    ("cadre1.e30", "malformed"),
+    ("jwt.a.b", "malformed"),
+    (issue_token(KEY, "late", ["auditor"], ["*"], ttl_s=10, now=time.time() - 100), "expired"),
+    (issue_token(Ed25519PrivateKey.generate(), "forged", ["operator"], ["*"], ttl_s=60), "signature"),
+])
+def test_invalid_tokens_are_refused(token: str, message: str) -> None:
+    with pytest.raises(TokenError, match=message):
+        verify_token(KEY.public_key(), token)
+
+
+def test_a_tampered_payload_breaks_the_signature() -> None:
+    prefix, _, sig = issue_token(KEY, "clerk", ["recorder"], ["431021"], 60).split(".")
+    other = issue_token(KEY, "clerk", ["operator"], ["*"], 60).split(".")[1]
+    with pytest.raises(TokenError, match="signature"):
+        verify_token(KEY.public_key(), f"{prefix}.{other}.{sig}")
+
+
+def first_get_route(doc: dict[str, object]) -> str:
+    paths = doc["paths"]
+    assert isinstance(paths, dict)
+    for path, ops in paths.items():
+        if "get" in ops:
+            return path.replace("{cadre_id}", "NOBODY")
+    raise AssertionError("no GET route")
+
+
+@pytest.mark.parametrize("service", [s.name for s in SERVICES])
+async def test_every_declared_route_needs_a_token(system: System, service: str) -> None:
+    if service not in system.procs:
+        system.start_service(service)
+    base = system.url(service)
+    status, doc, _ = await call("GET", f"{base}/openapi.json", token=ANONYMOUS)
+    assert status == 200, "API docs are public: they hold no data"
+    for path, ops in doc["paths"].items():
+        for method in ops:
+            url = base + path.replace("{", "").replace("}", "")
+            status, _, headers = await call(method.upper(), url, token=ANONYMOUS)
+            assert status == 401, f"{method} {path} answered {status} without a token"
+            assert headers["Content-Type"].startswith("application/problem+json")
+            assert "WWW-Authenticate" in headers
+    for public in ("/livez", "/readyz", "/metrics"):
+        assert (await call("GET", base + public, token=ANONYMOUS))[0] == 200
+
+
+async def test_roles_and_county_scopes(system: System) -> None:
+    assert system.stack is not None
+    ledger, audit = system.url("ledger"), system.url("audit")
+    recorder_elsewhere = system.stack.dev_token(["recorder"], ["430000"])
+    auditor = system.stack.dev_token(["auditor"])
+    body = {"cadre_id": new_cadre_id(), "county": "431021", "occurred_on": "2024-01-02", "audit_type": "departure",
+            "period_from": "2019-01-01", "period_to": "2023-12-31", "auditing_body": "桂阳县审计局"}
+
+    status, problem, _ = await call("POST", f"{audit}/v1/audits/Z1/start", body, token=auditor)
+    assert status == 403 and problem["required_role"] == "recorder", "auditors read but never write"
+    status, problem, _ = await call("POST", f"{audit}/v1/audits/Z1/start", body, token=recorder_elsewhere)
+    assert status == 403 and problem["counties"] == ["431021"], "a county cannot write another county's cadres"
+
+    status, problem, _ = await call("GET", f"{ledger}/v1/events", token=recorder_elsewhere)
+    assert status == 403 and problem["required_role"] == "auditor"
+    status, _, _ = await call("GET", f"{ledger}/v1/events", token=auditor)
+    assert status == 200
+    status, problem, _ = await call("GET", f"{ledger}/v1/quarantine", token=auditor)
+    assert status == 403 and problem["required_role"] == "operator"
+
+
+async def test_a_county_scoped_auditor_reads_only_its_counties(system: System) -> None:
+    assert system.stack is not None
+    cadre = new_cadre_id()
+    seqs = await publish(system.nats_url, [audit_event(cadre)])
+    await wait_committed(system.pg_dsn, seqs[0])
+    ledger = system.url("ledger")
+    mine, other = system.stack.dev_token(["auditor"], ["431021"]), system.stack.dev_token(["auditor"], ["430000"])
+    for path in (f"/v1/cadres/{cadre}/history", f"/v1/cadres/{cadre}/state", f"/v1/cadres/{cadre}/bundle"):
+        assert (await call("GET", ledger + path, token=mine))[0] == 200, path
+        status, problem, _ = await call("GET", ledger + path, token=other)
+        assert status == 403 and problem["counties"] == ["431021"], path
+    status, problem, _ = await call("GET", f"{ledger}/v1/events", token=mine)
+    assert status == 403, "a scoped auditor must filter the feed by county"
+    status, page, _ = await call("GET", f"{ledger}/v1/events?county=431021&limit=5", token=mine)
+    assert status == 200 and all(e["event"]["county"] == "431021" for e in page["events"])
+    assert (await call("GET", f"{ledger}/v1/events?county=430000", token=mine))[0] == 403
