@@ -93,12 +93,13 @@ def _wait_for_interrupt(procs: list[Any]) -> None:
 @main.command(help="Print a cadre's history from the ledger (干部履历).")
 @click.argument("cadre_id")
 @click.option("--url", default=None, help="Ledger base URL (default: CADRE_LEDGER_URL).")
-def history(cadre_id: str, url: str | None) -> None:
+@click.option("--token", envvar="CADRE_TOKEN", required=True, help="Auditor token (or CADRE_TOKEN).")
+def history(cadre_id: str, url: str | None, token: str) -> None:
     """Fetch every page of a cadre's history and print it as JSON lines."""
     base = (url or get_settings().ledger_url).rstrip("/")
     after = 0
     while True:
-        page = _get_json(f"{base}/v1/cadres/{cadre_id}/history?after_version={after}&limit=1000")
+        page = _get_json(f"{base}/v1/cadres/{cadre_id}/history?after_version={after}&limit=1000", token)
         for event in page["events"]:
             click.echo(json.dumps(event, ensure_ascii=False))
         if page["next_after_version"] is None:
@@ -106,9 +107,10 @@ def history(cadre_id: str, url: str | None) -> None:
         after = page["next_after_version"]
 
 
-def _get_json(url: str) -> Any:
+def _get_json(url: str, token: str) -> Any:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
     try:
-        with urllib.request.urlopen(url, timeout=30) as resp:
+        with urllib.request.urlopen(request, timeout=30) as resp:
             return json.loads(resp.read())
     except urllib.error.HTTPError as exc:
         body = exc.read().decode(errors="replace")
@@ -145,3 +147,12 @@ def schemas(mode: str, directory: Path) -> None:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _register_subcommands() -> None:
+    from shared.cli_token import token
+
+    main.add_command(token)
+
+
+_register_subcommands()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from shared.auth import Principal, TokenError, issue_token, verify_token
+from shared.auth import Principal, TokenError, issue_token, load_public_key, verify_token
+from shared.cli import main as cli
 from shared.processes import SERVICES
 from tests.support import ANONYMOUS, System, audit_event, call, new_cadre_id, publish, wait_committed
 
@@ -105,3 +108,16 @@ async def test_a_county_scoped_auditor_reads_only_its_counties(system: System) -
     status, page, _ = await call("GET", f"{ledger}/v1/events?county=431021&limit=5", token=mine)
     assert status == 200 and all(e["event"]["county"] == "431021" for e in page["events"])
     assert (await call("GET", f"{ledger}/v1/events?county=430000", token=mine))[0] == 403
+
+
+def test_token_cli_issues_tokens_the_services_accept(tmp_path: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(cli, ["token", "keygen", str(tmp_path)]).exit_code == 0
+    result = runner.invoke(cli, ["token", "issue", "--key", str(tmp_path / "token-issuer.pem"), "--subject", "gy-zzb",
+                                 "--role", "recorder", "--county", "431021", "--ttl", "600"])
+    assert result.exit_code == 0, result.output
+    principal = verify_token(load_public_key(tmp_path / "token-verify.pem"), result.output.strip())
+    assert principal.subject == "gy-zzb" and principal.roles == {"recorder"} and principal.covers("431021")
+    bad = runner.invoke(cli, ["token", "issue", "--key", str(tmp_path / "token-issuer.pem"), "--subject", "x",
+                              "--role", "recorder", "--county", "4310"])
+    assert bad.exit_code != 0 and "county" in bad.output
