@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import random
 import urllib.error
 import urllib.request
-from datetime import date, timedelta
 from typing import Any
 
 COUNTY = "431021"
@@ -24,21 +22,10 @@ def post(url: str, body: dict[str, Any], token: str) -> dict[str, Any]:
 
 
 def load_demo(urls: dict[str, str], token: str, cadres: int = 40, seed: int = 431021) -> int:
-    """Record a departure or in-office audit for each of `cadres` demo cadres; returns events recorded.
+    """Record the demo county through every service's API; returns events recorded.
 
     `token` must carry the recorder role for county 431021.
     """
-    rng = random.Random(seed)
-    count = 0
-    for n in range(1, cadres + 1):
-        cadre_id = f"GY{n:04d}"
-        day = date(2016, 1, 1) + timedelta(days=rng.randrange(0, 3000))
-        findings = [{"finding_id": f"F{k}", "category": rng.randint(1, 20),
-                     "amount": f"{rng.randint(0, 500000)}.{rng.randint(0, 99):02d}",
-                     "responsibility": rng.choice(["direct", "leadership"])} for k in range(rng.randint(0, 3))]
-        post(f"{urls['audit']}/v1/audits/SJ-{day.year}-{n:03d}/complete?wait=committed", {
-            "cadre_id": cadre_id, "county": COUNTY, "occurred_on": day.isoformat(),
-            "audit_type": rng.choice(["departure", "in_office"]), "report_number": f"桂审经责〔{day.year}〕{n}号",
-            "evaluation": rng.choice(["good", "fairly_good", "average", "poor"]), "findings": findings}, token)
-        count += 1
-    return count
+    from shared.demo_audit import load_audit_demo
+
+    return load_audit_demo(urls["audit"], lambda url, body: post(url, body, token), cadres=cadres, seed=seed)

@@ -1,12 +1,17 @@
-"""The vertical slice through real interfaces: HTTP command -> NATS -> ledger -> HTTP history."""
+"""The vertical slice through real interfaces: HTTP command -> NATS -> ledger -> HTTP history.
+
+An audit completes only after it was started and the cadre's opinion was requested and received (or its
+window closed): `prepare_audit` records those steps first.
+"""
 
 from __future__ import annotations
 
-from tests.support import System, audit_body, call, new_cadre_id
+from tests.support import System, audit_body, call, new_cadre_id, prepare_audit
 
 
 async def test_completed_audit_appears_in_history_with_read_your_writes(system: System) -> None:
     cadre = new_cadre_id()
+    await prepare_audit(system, cadre, "SJ-1")
     status, body, _ = await call("POST", f"{system.url('audit')}/v1/audits/SJ-1/complete?wait=committed",
                                  audit_body(cadre))
     assert status == 202, body
@@ -15,16 +20,20 @@ async def test_completed_audit_appears_in_history_with_read_your_writes(system: 
 
     status, history, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/history")
     assert status == 200
-    [row] = history["events"]
+    assert [r["event"]["type"] for r in history["events"]] == [
+        "audit.started", "audit.opinion_requested", "audit.opinion_received", "audit.completed"]
+    first, *_, row = history["events"]
+    assert first["cadre_version"] == 1 and first["prev_hash"] is None
     assert row["event"]["id"] == body["event_id"]
     assert row["position"] == body["position"]
-    assert row["cadre_version"] == 1 and row["prev_hash"] is None
+    assert row["cadre_version"] == 4 and row["prev_hash"] == history["events"][-2]["leaf_hash"]
     assert row["event"]["data"]["findings"][0]["amount"] == "12000.50"
     assert row["label_zh"] == "经济责任审计完成"
 
 
 async def test_completing_an_audit_twice_is_a_rule_violation(system: System) -> None:
     cadre = new_cadre_id()
+    await prepare_audit(system, cadre, "SJ-2")
     url = f"{system.url('audit')}/v1/audits/SJ-2/complete?wait=committed"
     assert (await call("POST", url, audit_body(cadre)))[0] == 202
     status, problem, headers = await call("POST", url, audit_body(cadre))
@@ -35,7 +44,9 @@ async def test_completing_an_audit_twice_is_a_rule_violation(system: System) -> 
 
 
 async def test_unknown_finding_category_names_the_rule_set(system: System) -> None:
-    body = audit_body(new_cadre_id(), findings=[
+    cadre = new_cadre_id()
+    await prepare_audit(system, cadre, "SJ-3")
+    body = audit_body(cadre, findings=[
         {"finding_id": "F1", "category": 21, "amount": "1.00", "responsibility": "direct"}])
     status, problem, _ = await call("POST", f"{system.url('audit')}/v1/audits/SJ-3/complete", body)
     assert status == 422

@@ -8,10 +8,12 @@ from services.ledger.main import writer_dsn
 from services.ledger.projections import rebuild
 from services.ledger.read_models.directory import CadreDirectory
 from shared.settings import Settings
-from tests.support import System, audit_body, call, new_cadre_id
+from tests.support import System, audit_body, call, new_cadre_id, prepare_audit
 
 
 async def _complete(system: System, cadre: str, audit_id: str, day: str, evaluation: str) -> dict[str, object]:
+    """Record an audit (4 events: started, opinion requested and received, completed on `day`)."""
+    await prepare_audit(system, cadre, audit_id, completed_on=day)
     status, body, _ = await call("POST", f"{system.url('audit')}/v1/audits/{audit_id}/complete?wait=committed",
                                  audit_body(cadre, occurred_on=day, evaluation=evaluation))
     assert status == 202, body
@@ -20,16 +22,16 @@ async def _complete(system: System, cadre: str, audit_id: str, day: str, evaluat
 
 async def test_state_as_of_folds_only_what_had_happened(system: System) -> None:
     cadre = new_cadre_id()
-    await _complete(system, cadre, "A1", "2019-03-01", "good")
+    await _complete(system, cadre, "A1", "2021-03-01", "good")
     await _complete(system, cadre, "A2", "2023-09-30", "poor")
     base = f"{system.url('ledger')}/v1/cadres/{cadre}/state"
 
-    status, before, _ = await call("GET", f"{base}?as_of=2019-02-28")
+    status, before, _ = await call("GET", f"{base}?as_of=2021-01-01")
     assert status == 200 and before["events"] == 0 and before["audits"] == {}
-    status, mid, _ = await call("GET", f"{base}?as_of=2020-01-01")
-    assert mid["events"] == 1 and set(mid["audits"]) == {"A1"}
+    status, mid, _ = await call("GET", f"{base}?as_of=2022-01-01")
+    assert mid["events"] == 4 and set(mid["audits"]) == {"A1"}
     status, now, _ = await call("GET", base)
-    assert now["events"] == 2 and now["audits"]["A2"]["evaluation"] == "poor"
+    assert now["events"] == 8 and now["audits"]["A2"]["evaluation"] == "poor"
 
     status, problem, _ = await call("GET", f"{base}?as_of=2020-02-30")
     assert status == 422 and problem["errors"][0]["field"] == "as_of"
@@ -39,8 +41,8 @@ async def test_state_as_of_folds_only_what_had_happened(system: System) -> None:
 
 async def test_event_feed_pages_in_position_order(system: System) -> None:
     cadre = new_cadre_id()
-    first = await _complete(system, cadre, "F1", "2020-01-01", "good")
-    await _complete(system, cadre, "F2", "2020-02-01", "good")
+    first = await _complete(system, cadre, "F1", "2020-03-01", "good")
+    await _complete(system, cadre, "F2", "2020-04-01", "good")
     status, page, _ = await call("GET", f"{system.url('ledger')}/v1/events?after={int(str(first['position'])) - 1}"
                                         "&limit=1")
     assert status == 200
@@ -57,7 +59,7 @@ async def test_directory_read_model_is_projected_and_rebuildable(system: System)
 
     async def listed() -> dict[str, object] | None:
         _, page, _ = await call("GET", f"{system.url('ledger')}/v1/cadres?prefix={cadre}")
-        return page["cadres"][0] if page["cadres"] and page["cadres"][0]["events"] == 2 else None
+        return page["cadres"][0] if page["cadres"] and page["cadres"][0]["events"] == 8 else None
 
     from tests.support import wait_until
 

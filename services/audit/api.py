@@ -1,38 +1,76 @@
-"""HTTP adapter of the audit service: validate, decide on the ledger, publish."""
+"""HTTP adapter of the audit service: validate, decide on the ledger, publish. One route per command."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 from pydantic import TypeAdapter
 
-from services.audit import domain
-from shared.commands import CommandBus, CommandResult, WaitQuery, rules_in_force
+from services.audit.domain import AuditState, audits, fold, supervision
+from shared.commands import CadreCommand, CommandBus, CommandResult, Decision, WaitQuery, rules_in_force
 from shared.events.types import Identifier
 from shared.http import Api, path_param, traceparent_of
+from shared.rulesets import RuleSet
 
-_AUDIT_ID: TypeAdapter[Any] = TypeAdapter(Identifier)
-TAGS = ("audits 经济责任审计",)
+_ID: TypeAdapter[Any] = TypeAdapter(Identifier)
+AUDITS = ("audits 经济责任审计",)
+SUPERVISION = ("supervision 监督",)
+Decide = Callable[[AuditState, Any, RuleSet], Decision]
+
+
+def _command_route(api: Api, bus: CommandBus, path: str, *, summary: str, body: type[CadreCommand],
+                   command: type[CadreCommand], decide: Decide, event: str, tags: tuple[str, ...]) -> None:
+    """Declare `POST path`: body + path ids -> command -> decide on the cadre's ledger history -> `event`."""
+    ids = [part[1:-1] for part in path.split("/") if part.startswith("{")]
+
+    async def handler(request: web.Request, *, body: CadreCommand, query: WaitQuery) -> CommandResult:
+        cmd = command(**{name: path_param(request, name, _ID) for name in ids}, **dict(body))
+        rules = rules_in_force(cmd.county, cmd.occurred_on)
+        return await bus.execute(
+            cadre_id=cmd.cadre_id, county=cmd.county, ruleset=rules.id,
+            decide=lambda history: decide(fold(history), cmd, rules),
+            wait_committed=query.wait == "committed", traceparent=traceparent_of(request))
+
+    description = (f"Publishes `{event}`. {(decide.__doc__ or '').strip()} With `?wait=committed` the answer "
+                   "comes once the ledger holds the event.")
+    api.route("POST", path, summary=summary, body=body, query=WaitQuery, response=CommandResult, status=202,
+              tags=tags, description=description, errors=(409, 503))(handler)
 
 
 def build_api(bus: CommandBus) -> Api:
     """The audit service's routes, bound to a command bus."""
     api = Api("cadre-ledger audit service (审计与监督)", "1.0",
               "Records economic responsibility audits and supervision actions as ledger events.")
-
-    @api.route("POST", "/v1/audits/{audit_id}/complete", summary="Complete an audit (审计完成)",
-               body=domain.AuditCompletion, query=WaitQuery, response=CommandResult, status=202, tags=TAGS,
-               errors=(409, 503))
-    async def complete_audit(request: web.Request, *, body: domain.AuditCompletion,
-                             query: WaitQuery) -> CommandResult:
-        """Publishes `audit.completed`. With `?wait=committed` the answer comes once the ledger holds it."""
-        command = domain.CompleteAudit(audit_id=path_param(request, "audit_id", _AUDIT_ID), **dict(body))
-        rules = rules_in_force(command.county, command.occurred_on)
-        return await bus.execute(
-            cadre_id=command.cadre_id, county=command.county, ruleset=rules.id,
-            decide=lambda history: domain.decide_complete(domain.fold(history), command, rules),
-            wait_committed=query.wait == "committed", traceparent=traceparent_of(request))
-
+    a, s = audits, supervision
+    routes: list[tuple[str, str, type[CadreCommand], type[CadreCommand], Decide, str, tuple[str, ...]]] = [
+        ("/v1/audits/{audit_id}/start", "Start an audit (审计开始)", a.AuditStart, a.StartAudit, a.decide_start,
+         "audit.started", AUDITS),
+        ("/v1/audits/{audit_id}/opinion-request", "Request the cadre's written opinion (征求书面意见)",
+         a.OpinionRequest, a.RequestOpinion, a.decide_request_opinion, "audit.opinion_requested", AUDITS),
+        ("/v1/audits/{audit_id}/opinion", "Written opinion received (收到书面意见)", a.OpinionReceipt,
+         a.ReceiveOpinion, a.decide_receive_opinion, "audit.opinion_received", AUDITS),
+        ("/v1/audits/{audit_id}/complete", "Complete an audit (审计完成)", a.AuditCompletion, a.CompleteAudit,
+         a.decide_complete, "audit.completed", AUDITS),
+        ("/v1/audits/{audit_id}/findings/{finding_id}/rectify", "Finding rectified (问题整改)", a.Rectification,
+         a.RectifyFinding, a.decide_rectify, "audit.finding_rectified", AUDITS),
+        ("/v1/audits/{audit_id}/result", "Apply the audit result (审计结果运用)", a.ResultApplication,
+         a.ApplyResult, a.decide_apply_result, "audit.result_applied", AUDITS),
+        ("/v1/reports/{report_id}/receive", "Report received (受理举报)", s.ReportReceipt, s.ReceiveReport,
+         s.decide_receive_report, "report.received", SUPERVISION),
+        ("/v1/reports/{report_id}/verify", "Report verified (核查完毕)", s.ReportVerification, s.VerifyReport,
+         s.decide_verify_report, "report.verified", SUPERVISION),
+        ("/v1/talks/{talk_id}", "Talk held (谈话)", s.Talk, s.HoldTalk, s.decide_hold_talk,
+         "supervision.talk_held", SUPERVISION),
+        ("/v1/inquiries/{inquiry_id}/send", "Written inquiry sent (函询)", s.InquiryLetter, s.SendInquiry,
+         s.decide_send_inquiry, "supervision.inquiry_sent", SUPERVISION),
+        ("/v1/inquiries/{inquiry_id}/answer", "Written inquiry answered (函询回复)", s.InquiryAnswer,
+         s.AnswerInquiry, s.decide_answer_inquiry, "supervision.inquiry_answered", SUPERVISION),
+        ("/v1/sanctions/{sanction_id}", "Sanction imposed (处分 / 组织处理)", s.Sanction, s.ImposeSanction,
+         s.decide_impose_sanction, "sanction.imposed", SUPERVISION),
+    ]
+    for path, summary, body, command, decide, event, tags in routes:
+        _command_route(api, bus, path, summary=summary, body=body, command=command, decide=decide, event=event,
+                       tags=tags)
     return api
-

@@ -12,19 +12,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from services.ledger import dossier_audit
+from services.ledger.dossier_audit import AuditSummary, InquirySummary, ReportSummary, SanctionSummary, TalkSummary
 from shared.envelope import CloudEvent
 from shared.events.registry import CATALOGUE
-
-
-class AuditSummary(BaseModel):
-    """An audit as the dossier shows it."""
-
-    audit_id: str
-    audit_type: str
-    completed_on: date | None = None
-    report_number: str | None = None
-    evaluation: str | None = None
-    findings: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class Dossier(BaseModel):
@@ -37,6 +28,10 @@ class Dossier(BaseModel):
     last_occurred_on: date | None = None
     counties: list[str] = Field(default_factory=list)
     audits: dict[str, AuditSummary] = Field(default_factory=dict)
+    reports: dict[str, ReportSummary] = Field(default_factory=dict, description="Reports (举报) and their outcome.")
+    talks: list[TalkSummary] = Field(default_factory=list, description="Supervision talks (谈话).")
+    inquiries: dict[str, InquirySummary] = Field(default_factory=dict, description="Written inquiries (函询).")
+    sanctions: dict[str, SanctionSummary] = Field(default_factory=dict, description="Sanctions (处分 / 组织处理).")
     event_counts: dict[str, int] = Field(default_factory=dict, description="Events per type (按类型计数).")
     last_event: dict[str, Any] | None = None
 
@@ -44,16 +39,7 @@ class Dossier(BaseModel):
 Reducer = Callable[[Dossier, CloudEvent], None]
 
 
-def _audit_completed(d: Dossier, e: CloudEvent) -> None:
-    audit = d.audits.setdefault(e.data["audit_id"], AuditSummary(audit_id=e.data["audit_id"],
-                                                                 audit_type=e.data["audit_type"]))
-    audit.completed_on = e.occurredon
-    audit.report_number = e.data["report_number"]
-    audit.evaluation = e.data["evaluation"]
-    audit.findings = list(e.data.get("findings", []))
-
-
-REDUCERS: dict[str, Reducer] = {"audit.completed": _audit_completed}
+REDUCERS: dict[str, Reducer] = {**dossier_audit.REDUCERS}
 
 
 def fold_dossier(cadre_id: str, events: Iterable[CloudEvent], as_of: date | None = None) -> Dossier:

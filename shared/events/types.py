@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints
+from pydantic import BeforeValidator, Field, StringConstraints, WithJsonSchema
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:/-]{1,64}$")]
 """An id chosen by the recording system (audit id, notice id, report id...)."""
 
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(max_length=4000)]
-AmountCNY = Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=2)]
-"""An amount in yuan with fen precision; serialised as a JSON string, never a float."""
+
+
+def _amount_is_text(value: Any) -> Any:
+    # A JSON number is a binary float in most clients: 0.1 + 0.2 is not 0.3. Money crosses the wire as text.
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        raise ValueError('an amount is a decimal string such as "12000.50", never a JSON number')
+    return value
+
+
+AmountCNY = Annotated[Decimal, BeforeValidator(_amount_is_text), Field(ge=0, max_digits=16, decimal_places=2),
+                      WithJsonSchema({"type": "string", "pattern": r"^[0-9]{1,14}(\.[0-9]{1,2})?$",
+                                      "description": "Decimal yuan as a string (元, 保留到分), e.g. \"12000.50\"."})]
+"""An amount in yuan with fen precision; a JSON string in and out, never a float."""

@@ -1,0 +1,41 @@
+"""Checks several audit and supervision rules share: chronology, working-day deadlines, months."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, timedelta
+
+from shared.problems import RuleViolation
+from shared.rulesets import RuleSet
+from shared.workdays import CalendarGap, add_working_days
+
+
+def not_before(day: date, earlier: date | None, rule: str, what_en: str, what_zh: str) -> None:
+    """A step cannot be dated before the step it follows (`earlier`), else `rule`."""
+    if earlier is not None and day < earlier:
+        raise RuleViolation(rule, f"{what_en} on {day.isoformat()} is dated before {earlier.isoformat()}, "
+                                  "the step it follows",
+                            f"{what_zh}日期 {day.isoformat()} 早于前一环节的日期 {earlier.isoformat()}")
+
+
+def working_day_deadline(start: date, days: int, rules: RuleSet, what_en: str, what_zh: str) -> date:
+    """The `days`-th working day after `start` (the last day allowed); 422 `calendar.gap` when not covered."""
+    try:
+        return add_working_days(start, days)
+    except CalendarGap as gap:
+        raise RuleViolation("calendar.gap", f"cannot count the {what_en} ({days} working days from "
+                                            f"{start.isoformat()}): {gap.message_en}",
+                            f"无法计算{what_zh} (自 {start.isoformat()} 起 {days} 个工作日): {gap.message_zh}",
+                            basis=rules.basis) from gap
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def period_end(start: date, months: int) -> date:
+    """The last day of a period of `months` starting on `start` (12 months from 1 Feb end on 31 Jan)."""
+    return add_months(start, months) - timedelta(days=1)

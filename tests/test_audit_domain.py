@@ -1,0 +1,213 @@
+"""Table tests of the audit lifecycle rules (DOMAIN.md rule 9): given events, when a command, then an event or a rule.
+
+No servers: the given events are envelopes built with `new_event`, folded as the service folds the ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from pydantic import BaseModel, ValidationError
+
+from services.audit.domain import audits as a
+from services.audit.domain import fold
+from shared.commands import Decision
+from shared.envelope import CloudEvent, new_event
+from shared.events.audit import (
+    AuditCompleted,
+    AuditFindingRectified,
+    AuditOpinionReceived,
+    AuditOpinionRequested,
+    AuditResultApplied,
+    AuditStarted,
+    Finding,
+)
+from shared.events.registry import CATALOGUE
+from shared.problems import RuleViolation
+from shared.rulesets import RuleSet, ruleset_for
+
+RULES = ruleset_for("431021", date(2024, 1, 1))
+BASE: dict[str, Any] = {"cadre_id": "C1", "county": "431021"}
+
+
+def ev(type_: str, data: BaseModel, on: str) -> CloudEvent:
+    """A ledger event of cadre C1 in the seed county."""
+    return new_event(event_type=type_, cadre_id="C1", county="431021", service="audit", data=data,
+                     occurred_on=date.fromisoformat(on), ruleset=RULES.id)
+
+
+def finding(n: int, category: int = 3, amount: str = "100.00") -> Finding:
+    return Finding(finding_id=f"F{n}", category=category, amount=Decimal(amount), responsibility="direct")
+
+
+STARTED = ev("audit.started", AuditStarted(audit_id="A1", audit_type="departure", period_from=date(2019, 1, 1),
+                                           period_to=date(2024, 3, 31), auditing_body="桂阳县审计局",
+                                           post_id="P1"), "2024-05-06")
+# requested on Mon 3 June 2024: 10 June is the Dragon Boat holiday, so the 10th working day is 18 June
+REQUESTED = ev("audit.opinion_requested", AuditOpinionRequested(audit_id="A1", due=date(2024, 6, 18)), "2024-06-03")
+RECEIVED = ev("audit.opinion_received", AuditOpinionReceived(audit_id="A1", agrees=True), "2024-06-12")
+COMPLETED = ev("audit.completed", AuditCompleted(audit_id="A1", audit_type="departure", report_number="桂审〔2024〕7号",
+                                                 evaluation="fairly_good",
+                                                 findings=[finding(1), finding(2), finding(3)]), "2024-06-20")
+RECTIFIED = ev("audit.finding_rectified", AuditFindingRectified(audit_id="A1", finding_id="F1"), "2024-07-01")
+APPLIED = ev("audit.result_applied", AuditResultApplied(audit_id="A1", result="admonishment", filed_to_dossier=True),
+             "2024-07-05")
+
+
+def start(on: str = "2024-05-06", **kw: Any) -> a.StartAudit:
+    fields: dict[str, Any] = {"audit_id": "A1", "audit_type": "departure", "period_from": "2019-01-01",
+                              "period_to": "2024-03-31", "auditing_body": "桂阳县审计局", "post_id": "P1"}
+    return a.StartAudit.model_validate({**BASE, "occurred_on": on, **fields, **kw})
+
+
+def request(on: str = "2024-06-03") -> a.RequestOpinion:
+    return a.RequestOpinion.model_validate({**BASE, "occurred_on": on, "audit_id": "A1"})
+
+
+def receive(on: str = "2024-06-12") -> a.ReceiveOpinion:
+    return a.ReceiveOpinion.model_validate({**BASE, "occurred_on": on, "audit_id": "A1", "agrees": False,
+                                            "summary": "对第2项有异议"})
+
+
+def complete(on: str = "2024-06-20", findings: list[dict[str, Any]] | None = None, **kw: Any) -> a.CompleteAudit:
+    fs = findings if findings is not None else [
+        {"finding_id": f"F{n}", "category": 3, "amount": "100.00", "responsibility": "direct"} for n in (1, 2, 3)]
+    fields: dict[str, Any] = {"audit_id": "A1", "audit_type": "departure", "report_number": "桂审〔2024〕7号",
+                              "evaluation": "fairly_good", "findings": fs}
+    return a.CompleteAudit.model_validate({**BASE, "occurred_on": on, **fields, **kw})
+
+
+def rectify(finding_id: str = "F1", on: str = "2024-07-01") -> a.RectifyFinding:
+    return a.RectifyFinding.model_validate({**BASE, "occurred_on": on, "audit_id": "A1", "finding_id": finding_id,
+                                            "measures": "退回资金", "amount_recovered": "100.00"})
+
+
+def apply(on: str = "2024-07-05", audit_id: str = "A1") -> a.ApplyResult:
+    return a.ApplyResult.model_validate({**BASE, "occurred_on": on, "audit_id": audit_id, "result": "admonishment",
+                                         "filed_to_dossier": True})
+
+
+When = Callable[[Any, Any, RuleSet], Decision]
+CASES: list[tuple[str, list[CloudEvent], When, Any, str]] = [
+    # start
+    ("start an audit", [], a.decide_start, start(), "audit.started"),
+    ("an audit id starts once", [STARTED], a.decide_start, start(), "audit.start_once"),
+    ("audited period must be ordered", [], a.decide_start, start(period_from="2025-01-01"), "audit.period_order"),
+    ("a departure audit names the post left", [], a.decide_start, start(post_id=None), "audit.departure_post"),
+    ("an in-office audit needs no post", [], a.decide_start, start(audit_type="in_office", post_id=None),
+     "audit.started"),
+    # opinion requested
+    ("request the opinion", [STARTED], a.decide_request_opinion, request(), "audit.opinion_requested"),
+    ("no opinion request before the start", [], a.decide_request_opinion, request(), "audit.not_started"),
+    ("the opinion is requested once", [STARTED, REQUESTED], a.decide_request_opinion, request("2024-06-04"),
+     "audit.opinion_request_once"),
+    ("a request cannot predate the start", [STARTED], a.decide_request_opinion, request("2024-05-01"),
+     "audit.chronology"),
+    ("no request after completion", [STARTED, REQUESTED, RECEIVED, COMPLETED], a.decide_request_opinion,
+     request("2024-06-21"), "audit.already_completed"),
+    ("a window beyond the calendar is refused, never guessed", [STARTED], a.decide_request_opinion,
+     request("2031-12-20"), "calendar.gap"),
+    # opinion received
+    ("opinion received within the window", [STARTED, REQUESTED], a.decide_receive_opinion, receive(),
+     "audit.opinion_received"),
+    ("opinion received on the last day of the window", [STARTED, REQUESTED], a.decide_receive_opinion,
+     receive("2024-06-18"), "audit.opinion_received"),
+    ("opinion after the 10th working day is late", [STARTED, REQUESTED], a.decide_receive_opinion,
+     receive("2024-06-19"), "audit.opinion_late"),
+    ("opinion needs a request", [STARTED], a.decide_receive_opinion, receive(), "audit.opinion_not_requested"),
+    ("opinion received once", [STARTED, REQUESTED, RECEIVED], a.decide_receive_opinion, receive("2024-06-13"),
+     "audit.opinion_receive_once"),
+    ("opinion cannot predate its request", [STARTED, REQUESTED], a.decide_receive_opinion, receive("2024-06-01"),
+     "audit.chronology"),
+    # complete
+    ("complete after the opinion arrived", [STARTED, REQUESTED, RECEIVED], a.decide_complete, complete("2024-06-13"),
+     "audit.completed"),
+    ("complete without an opinion once the window closed", [STARTED, REQUESTED], a.decide_complete,
+     complete("2024-06-19"), "audit.completed"),
+    ("no completion while the window is open and no opinion came", [STARTED, REQUESTED], a.decide_complete,
+     complete("2024-06-18"), "audit.opinion_window_open"),
+    ("no completion before the opinion was requested", [STARTED], a.decide_complete, complete(),
+     "audit.opinion_not_requested"),
+    ("no completion of an audit never started", [], a.decide_complete, complete(), "audit.not_started"),
+    ("an audit completes once", [STARTED, REQUESTED, RECEIVED, COMPLETED], a.decide_complete, complete("2024-06-21"),
+     "audit.complete_once"),
+    ("the audit type is the one started", [STARTED, REQUESTED, RECEIVED], a.decide_complete,
+     complete(audit_type="in_office"), "audit.type_mismatch"),
+    ("completion cannot predate the opinion", [STARTED, REQUESTED, RECEIVED], a.decide_complete,
+     complete("2024-06-11"), "audit.chronology"),
+    ("finding ids are unique", [STARTED, REQUESTED, RECEIVED], a.decide_complete,
+     complete(findings=[{"finding_id": "F1", "category": 1, "amount": "1.00", "responsibility": "direct"}] * 2),
+     "audit.finding_ids_unique"),
+    ("a finding's category is one of the county's 20", [STARTED, REQUESTED, RECEIVED], a.decide_complete,
+     complete(findings=[{"finding_id": "F1", "category": 21, "amount": "1.00", "responsibility": "leadership"}]),
+     "audit.finding_category"),
+    # rectify
+    ("rectify a finding", [STARTED, REQUESTED, RECEIVED, COMPLETED], a.decide_rectify, rectify(),
+     "audit.finding_rectified"),
+    ("no rectification before completion", [STARTED, REQUESTED, RECEIVED], a.decide_rectify, rectify(),
+     "audit.not_completed"),
+    ("only the audit's findings are rectified", [STARTED, REQUESTED, RECEIVED, COMPLETED], a.decide_rectify,
+     rectify("F9"), "audit.finding_unknown"),
+    ("a finding is rectified once", [STARTED, REQUESTED, RECEIVED, COMPLETED, RECTIFIED], a.decide_rectify,
+     rectify(), "audit.rectify_once"),
+    ("a rectification cannot predate the report", [STARTED, REQUESTED, RECEIVED, COMPLETED], a.decide_rectify,
+     rectify(on="2024-06-19"), "audit.chronology"),
+    # result applied
+    ("apply the result", [STARTED, REQUESTED, RECEIVED, COMPLETED], a.decide_apply_result, apply(),
+     "audit.result_applied"),
+    ("the result is applied once", [STARTED, REQUESTED, RECEIVED, COMPLETED, APPLIED], a.decide_apply_result,
+     apply("2024-07-06"), "audit.result_apply_once"),
+    ("no result before completion", [STARTED, REQUESTED], a.decide_apply_result, apply(), "audit.not_completed"),
+    ("a result cannot predate the completion", [STARTED, REQUESTED, RECEIVED, COMPLETED], a.decide_apply_result,
+     apply("2024-06-01"), "audit.chronology"),
+]
+
+
+@pytest.mark.parametrize(("given", "decide", "command", "then"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_audit_rules(given: list[CloudEvent], decide: When, command: Any, then: str) -> None:
+    state = fold(given)
+    if then in CATALOGUE:
+        decision = decide(state, command, RULES)
+        assert decision.type == then
+        assert decision.occurred_on == command.occurred_on
+    else:
+        with pytest.raises(RuleViolation) as caught:
+            decide(state, command, RULES)
+        assert caught.value.rule == then
+        assert caught.value.status == 422 and caught.value.body()["message_zh"]
+
+
+def test_opinion_due_is_the_tenth_working_day_on_the_holiday_calendar() -> None:
+    decision = a.decide_request_opinion(fold([STARTED]), request("2024-06-03"), RULES)
+    assert decision.data.model_dump()["due"] == date(2024, 6, 18)
+    # across the National Day week and its make-up Saturday (12 October 2024)
+    decision = a.decide_request_opinion(fold([STARTED]), request("2024-09-30"), RULES)
+    assert decision.data.model_dump()["due"] == date(2024, 10, 18)
+
+
+def test_completed_event_carries_findings_with_decimal_amounts() -> None:
+    decision = a.decide_complete(fold([STARTED, REQUESTED, RECEIVED]), complete("2024-06-13"), RULES)
+    data = decision.data.model_dump(mode="json")
+    assert [f["amount"] for f in data["findings"]] == ["100.00"] * 3
+    assert {f["responsibility"] for f in data["findings"]} == {"direct"}
+
+
+@pytest.mark.parametrize("bad", [{"amount": 100.5}, {"amount": 100}, {"amount": "1.234"}, {"amount": "-1.00"},
+                                 {"responsibility": None}, {"responsibility": "collective"}])
+def test_a_finding_needs_a_decimal_string_amount_and_a_responsibility_type(bad: dict[str, Any]) -> None:
+    raw = {"finding_id": "F1", "category": 3, "amount": "100.00", "responsibility": "direct", **bad}
+    with pytest.raises(ValidationError) as caught:
+        complete(findings=[raw])
+    assert caught.value.errors()[0]["loc"][:2] == ("findings", 0)
+
+
+def test_a_legacy_completion_without_start_still_counts_as_completed() -> None:
+    legacy = ev("audit.completed", AuditCompleted(audit_id="A1", audit_type="in_office", report_number="R",
+                                                  evaluation="good", findings=[finding(1)]), "2020-01-01")
+    state = fold([legacy])
+    assert state.completed == {"A1"}
+    assert a.decide_rectify(state, rectify(on="2020-02-01"), RULES).type == "audit.finding_rectified"

@@ -1,0 +1,200 @@
+"""Table tests of the supervision rules (DOMAIN.md rules 3 and 10): reports, talks, inquiries, sanctions.
+
+Given events (built with `new_event`), when a command, then an event type or the violated rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from services.audit.domain import fold
+from services.audit.domain import supervision as s
+from services.audit.domain.checks import add_months, period_end
+from shared.commands import Decision
+from shared.envelope import CloudEvent, new_event
+from shared.events.audit import (
+    AuditCompleted,
+    InquiryAnswered,
+    InquirySent,
+    ReportReceived,
+    ReportVerified,
+    SanctionImposed,
+    TalkHeld,
+)
+from shared.events.registry import CATALOGUE
+from shared.problems import RuleViolation
+from shared.rulesets import RuleSet, ruleset_for
+
+RULES = ruleset_for("431021", date(2024, 1, 1))
+BASE: dict[str, Any] = {"cadre_id": "C1", "county": "431021"}
+
+
+def ev(type_: str, data: BaseModel, on: str) -> CloudEvent:
+    return new_event(event_type=type_, cadre_id="C1", county="431021", service="audit", data=data,
+                     occurred_on=date.fromisoformat(on), ruleset=RULES.id)
+
+
+RECEIVED = ev("report.received", ReportReceived(report_id="R1", channel="12380", named=False), "2024-03-01")
+VERIFIED = ev("report.verified", ReportVerified(report_id="R1", outcome="partly"), "2024-03-20")
+UNFOUNDED = ev("report.verified", ReportVerified(report_id="R1", outcome="unfounded"), "2024-03-20")
+TALKED = ev("supervision.talk_held", TalkHeld(talk_id="T1", kind="reminder"), "2024-03-25")
+# sent Fri 1 March 2024: the 15th working day is Fri 22 March
+SENT = ev("supervision.inquiry_sent", InquirySent(inquiry_id="Q1", due=date(2024, 3, 22), report_id="R1"),
+          "2024-03-01")
+ANSWERED = ev("supervision.inquiry_answered", InquiryAnswered(inquiry_id="Q1", late=False), "2024-03-10")
+SANCTIONED = ev("sanction.imposed", SanctionImposed(sanction_id="S1", category="party", measure="warning",
+                                                    effective_from=date(2024, 4, 1),
+                                                    effective_until=date(2025, 3, 31)), "2024-04-01")
+AUDITED = ev("audit.completed", AuditCompleted(audit_id="A1", audit_type="in_office", report_number="R",
+                                               evaluation="average", findings=[]), "2024-02-01")
+
+
+def cmd(model: type[BaseModel], on: str, **fields: Any) -> Any:
+    return model.model_validate({**BASE, "occurred_on": on, **fields})
+
+
+def receive(on: str = "2024-03-01") -> Any:
+    return cmd(s.ReceiveReport, on, report_id="R1", channel="12380", named=True, summary="违规收受礼金")
+
+
+def verify(on: str = "2024-03-20", outcome: str = "verified") -> Any:
+    return cmd(s.VerifyReport, on, report_id="R1", outcome=outcome)
+
+
+def talk(on: str = "2024-03-25", **kw: Any) -> Any:
+    return cmd(s.HoldTalk, on, **{"talk_id": "T1", "kind": "reminder", **kw})
+
+
+def send(on: str = "2024-03-01", **kw: Any) -> Any:
+    return cmd(s.SendInquiry, on, **{"inquiry_id": "Q1", **kw})
+
+
+def answer(on: str = "2024-03-10", **kw: Any) -> Any:
+    return cmd(s.AnswerInquiry, on, **{"inquiry_id": "Q1", **kw})
+
+
+def sanction(on: str = "2024-04-01", **kw: Any) -> Any:
+    fields = {"sanction_id": "S1", "category": "party", "measure": "warning", "effective_from": "2024-04-01",
+              "effective_until": "2025-03-31", **kw}
+    return cmd(s.ImposeSanction, on, **fields)
+
+
+When = Callable[[Any, Any, RuleSet], Decision]
+CASES: list[tuple[str, list[CloudEvent], When, Any, str]] = [
+    # reports
+    ("receive a report", [], s.decide_receive_report, receive(), "report.received"),
+    ("a report id is received once", [RECEIVED], s.decide_receive_report, receive(), "report.receive_once"),
+    ("verify a received report", [RECEIVED], s.decide_verify_report, verify(), "report.verified"),
+    ("verify only a received report", [], s.decide_verify_report, verify(), "report.not_received"),
+    ("a report is verified once", [RECEIVED, VERIFIED], s.decide_verify_report, verify("2024-03-21"),
+     "report.verify_once"),
+    ("a verification cannot predate the report", [RECEIVED], s.decide_verify_report, verify("2024-02-28"),
+     "report.chronology"),
+    # talks
+    ("hold a talk", [], s.decide_hold_talk, talk(kind="integrity_before_appointment"), "supervision.talk_held"),
+    ("a talk after a verified report", [RECEIVED, VERIFIED], s.decide_hold_talk, talk(report_id="R1"),
+     "supervision.talk_held"),
+    ("a talk id is held once", [TALKED], s.decide_hold_talk, talk(), "supervision.talk_once"),
+    ("a talk on an unverified report", [RECEIVED], s.decide_hold_talk, talk(report_id="R1"),
+     "supervision.report_unverified"),
+    ("a talk on an unknown report", [], s.decide_hold_talk, talk(report_id="R9"), "report.not_received"),
+    ("a talk cannot predate the verification", [RECEIVED, VERIFIED], s.decide_hold_talk,
+     talk("2024-03-19", report_id="R1"), "supervision.chronology"),
+    ("a talk applying a completed audit", [AUDITED], s.decide_hold_talk, talk(kind="admonishment", audit_id="A1"),
+     "supervision.talk_held"),
+    ("a talk applying an audit not completed", [], s.decide_hold_talk, talk(audit_id="A1"),
+     "supervision.audit_not_completed"),
+    # inquiries
+    ("send an inquiry", [], s.decide_send_inquiry, send(), "supervision.inquiry_sent"),
+    ("an inquiry id is sent once", [SENT], s.decide_send_inquiry, send(), "supervision.inquiry_send_once"),
+    ("an inquiry on an unknown report", [], s.decide_send_inquiry, send(report_id="R1"), "report.not_received"),
+    ("an inquiry cannot predate its report", [RECEIVED], s.decide_send_inquiry, send("2024-02-01", report_id="R1"),
+     "supervision.chronology"),
+    ("an answer window beyond the calendar is refused", [], s.decide_send_inquiry, send("2031-12-20"),
+     "calendar.gap"),
+    ("answer within 15 working days", [SENT], s.decide_answer_inquiry, answer(), "supervision.inquiry_answered"),
+    ("answer on the 15th working day", [SENT], s.decide_answer_inquiry, answer("2024-03-22"),
+     "supervision.inquiry_answered"),
+    ("a late answer without a reason", [SENT], s.decide_answer_inquiry, answer("2024-03-25"),
+     "supervision.inquiry_answer_late"),
+    ("a late answer with its reason is recorded late", [SENT], s.decide_answer_inquiry,
+     answer("2024-03-25", late_reason="出差在外"), "supervision.inquiry_answered"),
+    ("answer only a sent inquiry", [], s.decide_answer_inquiry, answer(), "supervision.inquiry_not_sent"),
+    ("an inquiry is answered once", [SENT, ANSWERED], s.decide_answer_inquiry, answer("2024-03-11"),
+     "supervision.inquiry_answer_once"),
+    ("an answer cannot predate the inquiry", [SENT], s.decide_answer_inquiry, answer("2024-02-29"),
+     "supervision.chronology"),
+    # sanctions
+    ("impose a sanction", [], s.decide_impose_sanction, sanction(), "sanction.imposed"),
+    ("impose an open-ended sanction", [], s.decide_impose_sanction,
+     sanction(category="party", measure="expulsion_from_party", effective_until=None), "sanction.imposed"),
+    ("a sanction id is recorded once", [SANCTIONED], s.decide_impose_sanction, sanction(), "sanction.impose_once"),
+    ("the measure belongs to its category", [], s.decide_impose_sanction,
+     sanction(category="organisational", measure="serious_warning"), "sanction.measure_category"),
+    ("the effect period is ordered", [], s.decide_impose_sanction, sanction(effective_until="2024-03-01"),
+     "sanction.period_order"),
+    ("a party warning bars promotion for 12 months", [], s.decide_impose_sanction,
+     sanction(effective_until="2025-03-30"), "sanction.effect_period_short"),
+    ("an administrative warning needs only 6 months", [], s.decide_impose_sanction,
+     sanction(category="administrative", effective_until="2024-09-30"), "sanction.imposed"),
+    ("a measure without a minimum", [], s.decide_impose_sanction,
+     sanction(category="organisational", measure="suspension", effective_until="2024-04-30"), "sanction.imposed"),
+    ("a sanction following a verified report", [RECEIVED, VERIFIED], s.decide_impose_sanction,
+     sanction(report_id="R1"), "sanction.imposed"),
+    ("a sanction on an unverified report", [RECEIVED], s.decide_impose_sanction, sanction(report_id="R1"),
+     "supervision.report_unverified"),
+    ("no sanction on an unfounded report", [RECEIVED, UNFOUNDED], s.decide_impose_sanction, sanction(report_id="R1"),
+     "sanction.report_unfounded"),
+    ("a sanction cannot predate the verification", [RECEIVED, VERIFIED], s.decide_impose_sanction,
+     sanction("2024-03-19", report_id="R1"), "supervision.chronology"),
+]
+
+
+@pytest.mark.parametrize(("given", "decide", "command", "then"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_supervision_rules(given: list[CloudEvent], decide: When, command: Any, then: str) -> None:
+    state = fold(given)
+    if then in CATALOGUE:
+        decision = decide(state, command, RULES)
+        assert decision.type == then and decision.occurred_on == command.occurred_on
+    else:
+        with pytest.raises(RuleViolation) as caught:
+            decide(state, command, RULES)
+        assert caught.value.rule == then
+        assert caught.value.status == 422 and caught.value.body()["message_zh"]
+
+
+def test_inquiry_due_is_the_fifteenth_working_day() -> None:
+    decision = s.decide_send_inquiry(fold([]), send("2024-03-01"), RULES)
+    assert decision.data.model_dump()["due"] == date(2024, 3, 22)
+    # across the Spring Festival break of 2024 (10-17 Feb off, 4 and 18 Feb worked)
+    decision = s.decide_send_inquiry(fold([]), send("2024-02-02"), RULES)
+    assert decision.data.model_dump()["due"] == date(2024, 2, 28)
+
+
+def test_a_late_answer_is_marked_late_with_its_reason_and_a_timely_one_is_not() -> None:
+    late = s.decide_answer_inquiry(fold([SENT]), answer("2024-03-25", late_reason="出差在外"), RULES)
+    assert late.data.model_dump()["late"] is True and late.data.model_dump()["late_reason"] == "出差在外"
+    timely = s.decide_answer_inquiry(fold([SENT]), answer("2024-03-22", late_reason="n/a"), RULES)
+    assert timely.data.model_dump()["late"] is False and timely.data.model_dump()["late_reason"] is None
+
+
+def test_short_sanction_names_the_shortest_allowed_end() -> None:
+    with pytest.raises(RuleViolation) as caught:
+        s.decide_impose_sanction(fold([]), sanction(effective_until="2024-12-31"), RULES)
+    assert caught.value.body()["shortest_until"] == "2025-03-31"
+
+
+@pytest.mark.parametrize(("start", "months", "then"), [
+    ("2024-01-31", 1, "2024-02-29"), ("2023-01-31", 1, "2023-02-28"), ("2024-11-15", 3, "2025-02-15"),
+    ("2024-04-01", 12, "2025-04-01"), ("2024-01-01", 0, "2024-01-01")])
+def test_add_months_clamps_to_month_end(start: str, months: int, then: str) -> None:
+    assert add_months(date.fromisoformat(start), months) == date.fromisoformat(then)
+
+
+def test_a_period_of_months_ends_the_day_before_the_same_date() -> None:
+    assert period_end(date(2024, 4, 1), 12) == date(2025, 3, 31)
