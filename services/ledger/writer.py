@@ -79,6 +79,9 @@ class LedgerWriter:
                     TimeoutError) as exc:
                 self.status.last_error = f"{type(exc).__name__}: {exc}"
                 log.warning("writer interrupted, retrying", extra={"error": self.status.last_error})
+            except Exception as exc:  # the writer must outlive any surprise; nothing is acked before commit
+                self.status.last_error = f"{type(exc).__name__}: {exc}"
+                log.exception("writer failed unexpectedly, re-electing", extra={"error": self.status.last_error})
             finally:
                 self.status.is_leader = False
             if not stop.is_set():
@@ -103,6 +106,8 @@ class LedgerWriter:
                     try:
                         msgs = await sub.fetch(self.batch_size, timeout=self.fetch_timeout)
                     except (TimeoutError, nats.errors.TimeoutError):
+                        msgs = []
+                    if not msgs:  # nothing new (a fetch can also come back empty after a reconnect)
                         await self.checkpoints.maybe_sign(conn, self._tree)
                         continue
                     if not await self._append(conn, msgs):

@@ -1,0 +1,68 @@
+"""Nothing lost when NATS or PostgreSQL goes away during ingest; commands answer 503 meanwhile."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support import System, audit_event, call, new_cadre_id, publish, wait_committed, wait_until
+from tests.test_ledger_faults import assert_exactly_once
+
+
+@pytest.fixture
+def own_system(tmp_path: Path) -> Iterator[System]:
+    """A private system whose servers these tests restart."""
+    sys_ = System(tmp_path, services=("ledger", "audit")).start()
+    yield sys_
+    sys_.stop()
+
+
+def start_body(cadre: str) -> dict[str, str]:
+    return {"cadre_id": cadre, "county": "431021", "occurred_on": "2024-01-02", "audit_type": "in_office",
+            "period_from": "2019-01-01", "period_to": "2023-12-31", "auditing_body": "桂阳县审计局"}
+
+
+async def ready(system: System, service: str) -> bool:
+    return (await call("GET", f"{system.url(service)}/readyz"))[0] == 200
+
+
+async def test_nats_restart_during_ingest_loses_nothing(own_system: System) -> None:
+    assert own_system.stack is not None
+    first = [audit_event(f"N{n % 50:02d}", n) for n in range(3000)]
+    await publish(own_system.nats_url, first)
+    await asyncio.to_thread(own_system.stack.restart, "nats")  # mid-ingest: the writer is still appending
+    second = [audit_event(f"N{n % 50:02d}", n) for n in range(3000, 6000)]
+    seqs = await publish(own_system.nats_url, second)
+    await wait_committed(own_system.pg_dsn, max(seqs), timeout=90)
+    await assert_exactly_once(own_system, {str(e.id) for e in first + second})
+
+
+async def test_postgres_restart_during_ingest_loses_nothing(own_system: System) -> None:
+    assert own_system.stack is not None
+    events = [audit_event(f"P{n % 50:02d}", n) for n in range(6000)]
+    publishing = asyncio.create_task(publish(own_system.nats_url, events))
+    await asyncio.sleep(0.3)
+    await asyncio.to_thread(own_system.stack.restart, "postgres")
+    seqs = await publishing
+    await wait_committed(own_system.pg_dsn, max(seqs), timeout=90)
+    await assert_exactly_once(own_system, {str(e.id) for e in events})
+    assert await ready(own_system, "ledger"), "the ledger reconnected by itself"
+
+
+async def test_commands_answer_503_while_nats_is_down_and_recover(own_system: System) -> None:
+    assert own_system.stack is not None
+    url = f"{own_system.url('audit')}/v1/audits/F1/start"
+    own_system.stack.server("nats").stop()
+    try:
+        status, problem, headers = await call("POST", url, start_body(new_cadre_id()))
+        assert status == 503 and headers.get("Retry-After"), problem
+        assert problem["status"] == 503 and "NATS" in problem["detail"]
+        assert not await ready(own_system, "audit")
+    finally:
+        await asyncio.to_thread(own_system.stack.restart, "nats")
+    await wait_until(lambda: ready(own_system, "audit"), timeout=30)
+    status, body, _ = await call("POST", f"{url}?wait=committed", start_body(new_cadre_id()))
+    assert status == 202 and body["committed"] is True, body
