@@ -61,10 +61,14 @@ async def connect(url: str, name: str, timeout: float = 5.0) -> NATS:
         raise BusUnavailable(f"cannot connect to NATS at {url}: {exc}") from exc
 
 
-def stream_config(name: str, duplicate_window_s: float) -> StreamConfig:
-    """The CADRE stream: file storage, de-duplication window, no deletes or purges, kept forever."""
+def stream_config(name: str, duplicate_window_s: float, replicas: int = 1) -> StreamConfig:
+    """The CADRE stream: file storage, de-duplication window, no deletes or purges, kept forever.
+
+    `replicas` > 1 needs a JetStream cluster (3 for R3: survives the loss of one server).
+    """
     return StreamConfig(
         name=name,
+        num_replicas=replicas,
         subjects=["cadre.>"],
         retention=RetentionPolicy.LIMITS,
         storage=StorageType.FILE,
@@ -78,7 +82,7 @@ def stream_config(name: str, duplicate_window_s: float) -> StreamConfig:
 
 
 async def ensure_stream(js: JetStreamContext, name: str, duplicate_window_s: float, timeout: float = 5.0,
-                        config: StreamConfig | None = None) -> None:
+                        config: StreamConfig | None = None, replicas: int = 1) -> None:
     """Create the stream if missing (default: the CADRE stream); leave an existing one as it is."""
     try:
         await asyncio.wait_for(js.stream_info(name), timeout)
@@ -88,7 +92,7 @@ async def ensure_stream(js: JetStreamContext, name: str, duplicate_window_s: flo
     except (TimeoutError, nats.errors.Error) as exc:
         raise BusUnavailable(f"stream_info({name}) failed: {exc}") from exc
     try:
-        await asyncio.wait_for(js.add_stream(config or stream_config(name, duplicate_window_s)), timeout)
+        await asyncio.wait_for(js.add_stream(config or stream_config(name, duplicate_window_s, replicas)), timeout)
     except nats.js.errors.BadRequestError as exc:
         if exc.err_code != 10058:  # stream name already in use: created concurrently, fine
             raise
@@ -96,9 +100,10 @@ async def ensure_stream(js: JetStreamContext, name: str, duplicate_window_s: flo
         raise BusUnavailable(f"add_stream({name}) failed: {exc}") from exc
 
 
-def checkpoint_stream_config() -> StreamConfig:
+def checkpoint_stream_config(replicas: int = 1) -> StreamConfig:
     """Where the ledger publishes its signed checkpoints, kept for witnesses and monitors."""
     return StreamConfig(name=CHECKPOINT_STREAM, subjects=[CHECKPOINT_SUBJECT], storage=StorageType.FILE,
+                        num_replicas=replicas,
                         retention=RetentionPolicy.LIMITS, deny_delete=True, deny_purge=True,
                         description="Signed checkpoints (C2SP signed notes) of the cadre ledger's Merkle log.")
 

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     ledger_url: str = Field("http://127.0.0.1:8100", description="Base URL of the ledger for clients.")
     stream: str = Field("CADRE", description="JetStream stream holding every cadre event.")
     duplicate_window_s: float = Field(120.0, description="JetStream de-duplication window, seconds.")
+    stream_replicas: int = Field(1, ge=1, le=5, description="Replicas of the streams when a service creates them "
+                                 "(3 on a 3-node JetStream cluster); an existing stream is left as it is.")
     consumer: str = Field("ledger", description="Durable consumer name of the ledger writer.")
     batch_size: int = Field(1000, ge=1, le=10000, description="Most messages the ledger appends at once.")
     nats_timeout_s: float = Field(5.0, gt=0, description="Timeout for every NATS request and publish.")
