@@ -1,0 +1,180 @@
+"""HTTP adapter of the assessment service: validate, decide on the ledger, publish."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, Field, TypeAdapter
+
+from services.assessment.domain import AssessmentState, fold, grading, selection
+from shared.commands import CadreCommand, CommandBus, CommandResult, Decision, WaitQuery, rules_in_force
+from shared.envelope import CloudEvent
+from shared.events.types import Identifier
+from shared.http import Api, path_param, traceparent_of
+from shared.problems import Problem
+from shared.rulesets import RuleSet
+
+_ID: TypeAdapter[Any] = TypeAdapter(Identifier)
+GRADES = ("grades 考核",)
+SELECTION = ("selection 选拔任用",)
+ERRORS = (409, 503)
+
+C = TypeVar("C", bound=CadreCommand)
+Decide = Callable[[AssessmentState, C, RuleSet], Decision]
+
+
+class EvaluationResult(BaseModel):
+    """Answer to a recorded evaluation, and to the threshold check it may have triggered."""
+
+    evaluation: CommandResult
+    threshold_check: Literal["not_applicable", "recorded", "failed"] = Field(
+        description="not_applicable: no breach with this evaluation; recorded: `assessment.threshold_breached` was "
+                    "published too; failed: the breach could not be recorded now, POST /v1/threshold-checks again.")
+    threshold_breached: CommandResult | None = None
+    threshold_problem: dict[str, Any] | None = Field(None, description="Why the check failed (problem document).")
+
+
+def _with_id(request: web.Request, name: str, body: BaseModel, command: type[C]) -> C:
+    return command(**{name: path_param(request, name, _ID)}, **dict(body))
+
+
+def build_api(bus: CommandBus) -> Api:
+    """The assessment service's routes, bound to a command bus."""
+    api = Api("cadre-ledger assessment service (考核与选拔任用)", "1.0",
+              "Records annual grades, democratic evaluations, competency tests, periodic scores and the selection "
+              "pipeline (inspection, committee vote, pre-appointment notice, objections, outcome) as ledger events.")
+
+    async def execute(request: web.Request, command: C, decide: Decide[C], query: WaitQuery,
+                      observe: Callable[[AssessmentState, Decision, RuleSet], None] | None = None) -> CommandResult:
+        rules = rules_in_force(command.county, command.occurred_on)
+
+        def decider(history: list[CloudEvent]) -> Decision:
+            state = fold(history)
+            decision = decide(state, command, rules)
+            if observe is not None:
+                observe(state, decision, rules)
+            return decision
+
+        return await bus.execute(cadre_id=command.cadre_id, county=command.county, ruleset=rules.id, decide=decider,
+                                 wait_committed=query.wait == "committed", traceparent=traceparent_of(request))
+
+    # ---- grades -----------------------------------------------------------------------------
+
+    @api.route("POST", "/v1/annual-grades", summary="Record an annual grade (年度考核定等)", body=grading.AnnualGrade,
+               query=WaitQuery, response=CommandResult, status=202, tags=GRADES, errors=ERRORS)
+    async def annual_grade(request: web.Request, *, body: grading.AnnualGrade, query: WaitQuery) -> CommandResult:
+        """Publishes `assessment.annual_graded` with its consequences: 基本称职 -> admonishment and no promotion
+        next year; a second consecutive 不称职 -> dismissal case."""
+        return await execute(request, body, grading.decide_annual_grade, query)
+
+    @api.route("POST", "/v1/evaluations", summary="Record a democratic evaluation (民主测评)",
+               body=grading.EvaluationRecord, query=WaitQuery, response=EvaluationResult, status=202, tags=GRADES,
+               errors=ERRORS)
+    async def evaluation(request: web.Request, *, body: grading.EvaluationRecord, query: WaitQuery) -> EvaluationResult:
+        """Publishes `assessment.evaluation_recorded`. When it is the second evaluation of the year and the pair
+        breaches the county's dual rule, a threshold check follows as its own command (`threshold_breached`)."""
+        breach = False
+
+        def observe(state: AssessmentState, decision: Decision, rules: RuleSet) -> None:
+            nonlocal breach
+            breach = grading.completes_breach(state, decision, rules)
+
+        recorded = await execute(request, body, grading.decide_evaluation, query, observe)
+        if not breach:
+            return EvaluationResult(evaluation=recorded, threshold_check="not_applicable")
+        check = grading.ThresholdCheck(cadre_id=body.cadre_id, county=body.county, occurred_on=body.occurred_on,
+                                       year=body.year)
+        try:
+            breached = await execute(request, check, grading.decide_threshold_check, query)
+        except Problem as problem:
+            return EvaluationResult(evaluation=recorded, threshold_check="failed", threshold_problem=problem.body())
+        return EvaluationResult(evaluation=recorded, threshold_check="recorded", threshold_breached=breached)
+
+    @api.route("POST", "/v1/threshold-checks", summary="Check the dual evaluation threshold (双重民主测评降免职线)",
+               body=grading.ThresholdCheck, query=WaitQuery, response=CommandResult, status=202, tags=GRADES,
+               errors=ERRORS)
+    async def threshold_check(request: web.Request, *, body: grading.ThresholdCheck,
+                              query: WaitQuery) -> CommandResult:
+        """Publishes `assessment.threshold_breached` when the year's two evaluations breach the rule; 422 naming
+        the rule otherwise. Safe to repeat: a year's breach is recorded once."""
+        return await execute(request, body, grading.decide_threshold_check, query)
+
+    @api.route("POST", "/v1/competency-tests", summary="Record a competency test (能力测试, 补测)",
+               body=grading.CompetencyTest, query=WaitQuery, response=CommandResult, status=202, tags=GRADES,
+               errors=ERRORS)
+    async def competency_test(request: web.Request, *, body: grading.CompetencyTest,
+                              query: WaitQuery) -> CommandResult:
+        """Publishes `assessment.competency_tested`; a failed retest must name exactly one action."""
+        return await execute(request, body, grading.decide_competency_test, query)
+
+    @api.route("POST", "/v1/periodic-scores", summary="Record a monthly or quarterly score (平时考核计分)",
+               body=grading.PeriodicScore, query=WaitQuery, response=CommandResult, status=202, tags=GRADES,
+               errors=ERRORS)
+    async def periodic_score(request: web.Request, *, body: grading.PeriodicScore, query: WaitQuery) -> CommandResult:
+        """Publishes `assessment.periodic_scored`."""
+        return await execute(request, body, grading.decide_periodic_score, query)
+
+    # ---- selection --------------------------------------------------------------------------
+
+    @api.route("POST", "/v1/selections/{selection_id}/inspection", summary="Record the inspection (任前考察)",
+               body=selection.InspectionBody, query=WaitQuery, response=CommandResult, status=202, tags=SELECTION,
+               errors=ERRORS)
+    async def inspection(request: web.Request, *, body: selection.InspectionBody, query: WaitQuery) -> CommandResult:
+        """Publishes `selection.inspected`: starts a selection; all four checks must be done."""
+        command = _with_id(request, "selection_id", body, selection.Inspect)
+        return await execute(request, command, selection.decide_inspection, query)
+
+    @api.route("POST", "/v1/selections/{selection_id}/vote", summary="Record the committee vote (常委会票决)",
+               body=selection.VoteBody, query=WaitQuery, response=CommandResult, status=202, tags=SELECTION,
+               errors=ERRORS)
+    async def vote(request: web.Request, *, body: selection.VoteBody, query: WaitQuery) -> CommandResult:
+        """Publishes `appointment.voted` with the outcome the tally gives; 422 without quorum, and when an
+        approval meets a blocker (unverified report, deferral, cancelled qualification, sanction)."""
+        command = _with_id(request, "selection_id", body, selection.Vote)
+        return await execute(request, command, selection.decide_vote, query)
+
+    @api.route("POST", "/v1/selections/{selection_id}/notice", summary="Post the notice (任前公示)",
+               body=selection.NoticeBody, query=WaitQuery, response=CommandResult, status=202, tags=SELECTION,
+               errors=ERRORS)
+    async def notice(request: web.Request, *, body: selection.NoticeBody, query: WaitQuery) -> CommandResult:
+        """Publishes `notice.posted`; the period is counted in working days on the shipped calendar."""
+        command = _with_id(request, "selection_id", body, selection.PostNotice)
+        return await execute(request, command, selection.decide_notice, query)
+
+    @api.route("POST", "/v1/notices/{notice_id}/objections", summary="Record an objection (公示期间收到反映)",
+               body=selection.ObjectionBody, query=WaitQuery, response=CommandResult, status=202, tags=SELECTION,
+               errors=ERRORS)
+    async def objection(request: web.Request, *, body: selection.ObjectionBody, query: WaitQuery) -> CommandResult:
+        """Publishes `notice.objection_received`; it stays unresolved until the audit service verifies the report."""
+        command = _with_id(request, "notice_id", body, selection.ReceiveObjection)
+        return await execute(request, command, selection.decide_objection, query)
+
+    @api.route("POST", "/v1/notices/{notice_id}/close", summary="Close the notice (公示结束)",
+               body=selection.CloseBody, query=WaitQuery, response=CommandResult, status=202, tags=SELECTION,
+               errors=ERRORS)
+    async def close(request: web.Request, *, body: selection.CloseBody, query: WaitQuery) -> CommandResult:
+        """Publishes `notice.closed`; `clear` needs the period over, every objection verified unfounded, and no
+        blocker."""
+        command = _with_id(request, "notice_id", body, selection.CloseNotice)
+        return await execute(request, command, selection.decide_close, query)
+
+    @api.route("POST", "/v1/notices/{notice_id}/deferral", summary="Defer the appointment (缓任)",
+               body=selection.DeferralBody, query=WaitQuery, response=CommandResult, status=202, tags=SELECTION,
+               errors=ERRORS)
+    async def deferral(request: web.Request, *, body: selection.DeferralBody, query: WaitQuery) -> CommandResult:
+        """Publishes `appointment.deferred`, at most the rule set's months."""
+        command = _with_id(request, "notice_id", body, selection.Defer)
+        return await execute(request, command, selection.decide_deferral, query)
+
+    @api.route("POST", "/v1/notices/{notice_id}/cancellation", summary="Cancel the qualification (取消任职资格)",
+               body=selection.CancellationBody, query=WaitQuery, response=CommandResult, status=202, tags=SELECTION,
+               errors=ERRORS)
+    async def cancellation(request: web.Request, *, body: selection.CancellationBody,
+                           query: WaitQuery) -> CommandResult:
+        """Publishes `appointment.qualification_cancelled`; it ends the notice."""
+        command = _with_id(request, "notice_id", body, selection.CancelQualification)
+        return await execute(request, command, selection.decide_cancellation, query)
+
+    return api

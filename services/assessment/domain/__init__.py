@@ -1,0 +1,11 @@
+"""The assessment service's pure domain: commands, state, evolve and decide (no I/O, thresholds from rule sets).
+
+`grading`: annual grades, democratic evaluations and their dual threshold, competency tests, periodic
+scores (考核). `selection`: inspection, committee vote, notice, objections, deferral, cancellation
+(考察, 票决, 任前公示). `state`: one cadre's records folded from the ledger. `rules`: what they share.
+"""
+
+from services.assessment.domain import grading, selection
+from services.assessment.domain.state import AssessmentState, evolve, fold
+
+__all__ = ["AssessmentState", "evolve", "fold", "grading", "selection"]

@@ -1,0 +1,292 @@
+"""Grades (考核): annual grade, democratic evaluation and its dual threshold, competency test, periodic score.
+
+DOMAIN.md rules 6 (annual grade), 7 (dual democratic evaluation, S4) and 8 (competency test, S4).
+
+The threshold breach is its own command, decided on the ledger: recording the second evaluation of a
+year yields only `assessment.evaluation_recorded`; `decide_threshold_check` then reads both
+evaluations from the ledger and yields `assessment.threshold_breached`. The service runs the check
+right after an evaluation that completes a breach (`completes_breach`), and it can be run again at
+any time (at most one breach per year), so a crash between the two commands loses nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from pydantic import Field
+
+from services.assessment.domain.rules import COMPETENCY_BASIS, GRADE_BASIS, add_months
+from services.assessment.domain.state import AssessmentState, Evaluation
+from shared.commands import CadreCommand, Decision
+from shared.events.assessment import (
+    GRADE_ZH,
+    AnnualGraded,
+    CompetencyTested,
+    EvaluationFigures,
+    EvaluationRecorded,
+    Grade,
+    GradeCounts,
+    HandlingAction,
+    Indicator,
+    Period,
+    PeriodicScored,
+    Scope,
+    Score,
+    ThresholdBreached,
+    Year,
+)
+from shared.problems import RuleViolation
+from shared.rulesets import RuleSet
+
+# ---- commands -------------------------------------------------------------------------------
+
+
+class AnnualGrade(CadreCommand):
+    """Record the annual assessment grade (年度考核等次) of a year."""
+
+    year: Year = Field(description="The assessed year (考核年度).")
+    grade: Grade = Field(description="excellent 优秀, competent 称职, basically_competent 基本称职, "
+                                     "incompetent 不称职, not_graded 不定等次.")
+
+
+class EvaluationRecord(CadreCommand):
+    """Record one democratic evaluation (民主测评) of a unit principal."""
+
+    year: Year
+    scope: Scope = Field(description="county_wide (全县统一测评) or own_unit (本单位测评).")
+    ballots: int = Field(ge=1, le=1_000_000, description="Valid ballots (有效票).")
+    counts: GradeCounts = Field(description="Votes per grade (各等次票数).")
+    rank: int | None = Field(None, ge=1, description="Rank by excellent-vote rate (优秀票率排名); county_wide.")
+    of: int | None = Field(None, ge=1, description="Principals ranked (参加排队人数); county_wide.")
+
+
+class ThresholdCheck(CadreCommand):
+    """Check the year's two evaluations against the dual threshold and record the breach."""
+
+    year: Year
+
+
+class CompetencyTest(CadreCommand):
+    """Record a competency test (行政管理能力测试) or its retest (补测)."""
+
+    attempt: int = Field(ge=1, le=2, description="1: the test; 2: the retest after a failure (补测).")
+    score: Score
+    passed: bool
+    action: HandlingAction | None = Field(
+        None, description="Required when the retest fails, exactly one of: reverse_rotation 逆向交流, demotion 降职, "
+                          "non_leadership_post 改任非领导职务.")
+
+
+class PeriodicScore(CadreCommand):
+    """Record a monthly or quarterly score (平时考核, 千分制)."""
+
+    period: Period = Field(description="Month `YYYY-MM` or quarter `YYYY-Qn`.")
+    score: Score
+    indicators: list[Indicator] = Field(default_factory=list, max_length=100,
+                                        description="Score lines (指标得分); when given they add up to `score`.")
+
+
+# ---- annual grade (rule 6) ------------------------------------------------------------------
+
+
+def decide_annual_grade(state: AssessmentState, cmd: AnnualGrade, rules: RuleSet) -> Decision:
+    """One grade per year; 基本称职 requires an admonishment and bars promotion; 2 x 不称职 opens a dismissal case."""
+    if cmd.year in state.grades:
+        raise RuleViolation(
+            "assessment.annual_grade_once",
+            f"{cmd.year} is already graded {state.grades[cmd.year]}; one annual grade per cadre and year",
+            f"{cmd.year}年度已确定为{GRADE_ZH[state.grades[cmd.year]]}, 每人每年只确定一个年度考核等次",
+            basis=GRADE_BASIS, year=cmd.year)
+    if cmd.year > cmd.occurred_on.year:
+        raise RuleViolation(
+            "assessment.grade_year_not_begun", f"cannot grade {cmd.year} on {cmd.occurred_on.isoformat()}",
+            f"{cmd.occurred_on.isoformat()} 不能确定 {cmd.year} 年度的考核等次 (考核年度尚未开始)", basis=GRADE_BASIS)
+    basically = cmd.grade == "basically_competent"
+    consecutive: list[int] = []
+    if cmd.grade == "incompetent":
+        neighbours = [y for y in (cmd.year - 1, cmd.year + 1) if state.grades.get(y) == "incompetent"]
+        if neighbours:
+            consecutive = sorted([cmd.year, *neighbours])
+    blocked = [cmd.year + n for n in range(1, rules.assessment.promotion_block_years + 1)] if basically else []
+    data = AnnualGraded(year=cmd.year, grade=cmd.grade, admonishment_required=basically,
+                        promotion_blocked_years=blocked, dismissal_case=bool(consecutive),
+                        consecutive_incompetent_years=consecutive)
+    return Decision("assessment.annual_graded", data, cmd.occurred_on)
+
+
+# ---- democratic evaluation (rule 7) ---------------------------------------------------------
+
+
+def decide_evaluation(state: AssessmentState, cmd: EvaluationRecord, rules: RuleSet) -> Decision:
+    """One evaluation per year and scope; votes fit the ballots; a county-wide one is ranked."""
+    if (cmd.year, cmd.scope) in state.evaluations:
+        raise RuleViolation(
+            "assessment.evaluation_once", f"the {cmd.scope} evaluation of {cmd.year} is already recorded",
+            f"{cmd.year}年度{_scope_zh(cmd.scope)}已经记录, 不能重复记录", basis=rules.basis)
+    c = cmd.counts
+    votes = c.excellent + c.competent + c.basically_competent + c.incompetent
+    if votes > cmd.ballots:
+        raise RuleViolation(
+            "assessment.evaluation_counts", f"counts add up to {votes}, more than the {cmd.ballots} ballots",
+            f"各等次票数之和 {votes} 超过有效票数 {cmd.ballots}", field="counts")
+    if cmd.scope == "county_wide" and (cmd.rank is None or cmd.of is None):
+        raise RuleViolation(
+            "assessment.evaluation_rank", "a county-wide evaluation needs rank and of (the ranking by excellent rate)",
+            "全县统一测评须填写按优秀票率的排名 (rank) 和参加排队人数 (of)", field="rank")
+    if cmd.rank is not None and cmd.of is not None and cmd.rank > cmd.of:
+        raise RuleViolation("assessment.evaluation_rank", f"rank {cmd.rank} is beyond the {cmd.of} ranked",
+                            f"排名 {cmd.rank} 超出参加排队人数 {cmd.of}", field="rank")
+    data = EvaluationRecorded(year=cmd.year, scope=cmd.scope, ballots=cmd.ballots, counts=cmd.counts, rank=cmd.rank,
+                              of=cmd.of)
+    return Decision("assessment.evaluation_recorded", data, cmd.occurred_on)
+
+
+def _scope_zh(scope: str) -> str:
+    return "全县统一民主测评" if scope == "county_wide" else "本单位民主测评"
+
+
+def _rates_breach(ev: Evaluation, rules: RuleSet) -> bool:
+    # Exact integer comparisons: a rate of exactly 40 % does not breach "below 40 %".
+    a = rules.assessment
+    return ev.excellent * 100 < a.evaluation_excellent_min_pct * ev.ballots or \
+        ev.incompetent * 100 > a.evaluation_incompetent_max_pct * ev.ballots
+
+
+def _in_last_n(ev: Evaluation, rules: RuleSet) -> bool:
+    return ev.rank is not None and ev.of is not None and ev.rank > ev.of - rules.assessment.evaluation_last_n
+
+
+def dual_breach(county: Evaluation, own: Evaluation, rules: RuleSet) -> bool:
+    """S4: last N county-wide by excellent rate, and in both evaluations excellent < 40 % or incompetent > 20 %."""
+    return _in_last_n(county, rules) and _rates_breach(county, rules) and _rates_breach(own, rules)
+
+
+def completes_breach(state: AssessmentState, decision: Decision, rules: RuleSet) -> bool:
+    """True when the evaluation `decision` is the second of its year and the pair breaches the dual rule."""
+    if decision.type != "assessment.evaluation_recorded" or not rules.assessment.dual_evaluation_rule:
+        return False
+    data = decision.data
+    assert isinstance(data, EvaluationRecorded)
+    new = Evaluation("", data.year, data.scope, data.ballots, data.counts.excellent, data.counts.incompetent,
+                     data.rank, data.of)
+    other = state.evaluations.get((data.year, "own_unit" if data.scope == "county_wide" else "county_wide"))
+    if other is None or data.year in state.breached_years:
+        return False
+    county, own = (new, other) if data.scope == "county_wide" else (other, new)
+    return dual_breach(county, own, rules)
+
+
+def _pct(part: int, whole: int) -> Decimal:
+    return (Decimal(part * 100) / Decimal(whole)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _figures(ev: Evaluation) -> EvaluationFigures:
+    return EvaluationFigures.model_validate({
+        "event_id": ev.event_id, "scope": ev.scope, "ballots": ev.ballots, "rank": ev.rank, "of": ev.of,
+        "excellent_pct": _pct(ev.excellent, ev.ballots), "incompetent_pct": _pct(ev.incompetent, ev.ballots)})
+
+
+def decide_threshold_check(state: AssessmentState, cmd: ThresholdCheck, rules: RuleSet) -> Decision:
+    """Both evaluations of the year recorded and breaching -> `assessment.threshold_breached` (once a year)."""
+    a = rules.assessment
+    if not a.dual_evaluation_rule:
+        raise RuleViolation(
+            "assessment.dual_evaluation_not_in_force", f"rule set {rules.id} has no dual evaluation rule",
+            f"规则集 {rules.id} 未规定双重民主测评降免职", basis=rules.basis)
+    if cmd.year in state.breached_years:
+        raise RuleViolation("assessment.breach_once", f"the breach of {cmd.year} is already recorded",
+                            f"{cmd.year}年度民主测评触线已经记录", basis=rules.basis)
+    county, own = state.evaluations.get((cmd.year, "county_wide")), state.evaluations.get((cmd.year, "own_unit"))
+    if county is None or own is None:
+        missing = [s for s, e in (("county_wide", county), ("own_unit", own)) if e is None]
+        raise RuleViolation(
+            "assessment.evaluations_incomplete",
+            f"the dual rule needs both evaluations of {cmd.year}; missing: {', '.join(missing)}",
+            f"双重民主测评须有{cmd.year}年度两次测评结果, 缺少: {'、'.join(_scope_zh(s) for s in missing)}",
+            basis=rules.basis, missing=missing)
+    figures = [_figures(county), _figures(own)]
+    if not dual_breach(county, own, rules):
+        raise RuleViolation(
+            "assessment.threshold_not_breached",
+            f"{cmd.year}: not breached (needs rank in the last {a.evaluation_last_n} county-wide and, in both "
+            f"evaluations, excellent < {a.evaluation_excellent_min_pct} % or incompetent > "
+            f"{a.evaluation_incompetent_max_pct} %)",
+            f"{cmd.year}年度未触及降免职线 (须全县排名末{a.evaluation_last_n}位, 且两次测评均优秀率未达"
+            f"{a.evaluation_excellent_min_pct}%或不称职率超过{a.evaluation_incompetent_max_pct}%)",
+            basis=rules.basis, evaluations=[f.model_dump(mode="json") for f in figures])
+    data = ThresholdBreached(rule="dual_evaluation", year=cmd.year, evaluations=figures)
+    return Decision("assessment.threshold_breached", data, cmd.occurred_on)
+
+
+# ---- competency test (rule 8) ---------------------------------------------------------------
+
+
+def decide_competency_test(state: AssessmentState, cmd: CompetencyTest, rules: RuleSet) -> Decision:
+    """A failed test allows a retest no earlier than N months later; a failed retest requires one action."""
+    last = state.competency[-1] if state.competency else None
+    failed_retest = cmd.attempt == 2 and not cmd.passed
+    if cmd.action is not None and not failed_retest:
+        raise RuleViolation(
+            "assessment.action_only_after_second_failure",
+            "an organisational action is recorded only with a failed retest",
+            "只有补测不合格时才记录组织处理方式", basis=COMPETENCY_BASIS, field="action")
+    if cmd.attempt == 1:
+        if last is not None and last.awaiting_retest:
+            raise RuleViolation(
+                "assessment.retest_pending",
+                f"the test of {last.first_on.isoformat()} failed and its retest is not recorded yet",
+                f"{last.first_on.isoformat()} 的测试不合格, 尚未补测", basis=COMPETENCY_BASIS)
+        due = None if cmd.passed else add_months(cmd.occurred_on, rules.assessment.retest_after_months)
+        data = CompetencyTested(attempt=1, score=cmd.score, passed=cmd.passed, retest_due=due)
+        return Decision("assessment.competency_tested", data, cmd.occurred_on)
+    if last is None or not last.awaiting_retest:
+        raise RuleViolation("assessment.retest_without_failure", "a retest follows a failed test only",
+                            "只有测试不合格才能补测", basis=COMPETENCY_BASIS)
+    assert last.retest_due is not None
+    if cmd.occurred_on < last.retest_due:
+        months = rules.assessment.retest_after_months
+        raise RuleViolation(
+            "assessment.retest_too_early",
+            f"retest no earlier than {months} months after the failed test: not before {last.retest_due.isoformat()}",
+            f"测试不合格者自学{months}个月后补测, 补测不得早于 {last.retest_due.isoformat()}",
+            basis=COMPETENCY_BASIS, retest_due=last.retest_due.isoformat())
+    if failed_retest and cmd.action is None:
+        raise RuleViolation(
+            "assessment.second_failure_action",
+            "a failed retest requires exactly one of reverse_rotation, demotion, non_leadership_post",
+            "补测不合格者须采取逆向交流、降职、改任非领导职务中的一种方式组织处理", basis=COMPETENCY_BASIS,
+            field="action")
+    data = CompetencyTested(attempt=2, score=cmd.score, passed=cmd.passed, action=cmd.action)
+    return Decision("assessment.competency_tested", data, cmd.occurred_on)
+
+
+# ---- periodic score -------------------------------------------------------------------------
+
+
+def period_start(period: str) -> date:
+    """First day of a month `YYYY-MM` or a quarter `YYYY-Qn`."""
+    year, part = period.split("-")
+    month = (int(part[1]) - 1) * 3 + 1 if part.startswith("Q") else int(part)
+    return date(int(year), month, 1)
+
+
+def decide_periodic_score(state: AssessmentState, cmd: PeriodicScore, rules: RuleSet) -> Decision:
+    """One score per period, within the rule set's maximum, equal to its indicators' sum when they are given."""
+    top = rules.assessment.periodic_max_score
+    if cmd.period in state.periods:
+        raise RuleViolation("assessment.period_once", f"period {cmd.period} is already scored",
+                            f"{cmd.period} 已经计分, 不能重复计分", basis=rules.basis)
+    if period_start(cmd.period) > cmd.occurred_on:
+        raise RuleViolation("assessment.period_not_begun", f"period {cmd.period} has not begun on "
+                            f"{cmd.occurred_on.isoformat()}", f"{cmd.period} 尚未开始, 不能计分", field="period")
+    if cmd.score > top:
+        raise RuleViolation("assessment.periodic_max_score", f"score {cmd.score} is over the maximum {top}",
+                            f"得分 {cmd.score} 超过满分 {top} 分", basis=rules.basis, field="score")
+    total = sum((i.score for i in cmd.indicators), Decimal(0))
+    if cmd.indicators and total != cmd.score:
+        raise RuleViolation("assessment.indicator_sum", f"indicators add up to {total}, not {cmd.score}",
+                            f"各项指标得分之和 {total} 与总分 {cmd.score} 不符", field="indicators")
+    data = PeriodicScored(period=cmd.period, score=cmd.score, indicators=cmd.indicators)
+    return Decision("assessment.periodic_scored", data, cmd.occurred_on)
+

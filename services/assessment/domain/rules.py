@@ -1,0 +1,50 @@
+"""What the assessment rules share: the documents they rest on, month arithmetic, appointment blockers."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date
+
+from services.assessment.domain.state import AssessmentState
+from shared.appointment_blockers import appointment_blockers
+from shared.problems import RuleViolation
+
+SELECTION_BASIS = "党政领导干部选拔任用工作条例 (2019)"
+NOTICE_BASIS = "党政领导干部选拔任用工作条例 (2019), 任职前公示制度; 桂阳县任前公示 (S4)"
+GRADE_BASIS = "中华人民共和国公务员法 (2018); 党政领导干部考核工作条例 (2019); 公务员考核规定 (2020)"
+COMPETENCY_BASIS = "桂阳县行政管理能力测试 (S4): 不合格者自学3个月后补测, 补测不合格者逆向交流、降职、改任非领导职务"
+DEFERRAL_BASIS = "党政领导干部选拔任用工作条例 (2019); 桂阳县12380举报受理与核查: 缓任, 取消任职资格 (S1)"
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later; the month's last day when it is shorter (31 Jan + 1 -> 28/29 Feb)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def blockers(state: AssessmentState, on: date, *, promotion: bool) -> list[RuleViolation]:
+    """Everything that blocks appointing the cadre on `on` (DOMAIN.md rules 3 and 6).
+
+    The shared blockers (unverified report, running deferral, cancelled qualification, running
+    sanction) and, for a promotion, a year barred by a 基本称职 grade.
+    """
+    found = appointment_blockers(state.history, on)
+    if promotion and on.year in state.promotion_blocked_years:
+        found.append(RuleViolation(
+            "assessment.promotion_blocked",
+            f"an annual grade of basically competent bars promotion in {on.year}",
+            f"年度考核被确定为基本称职, {on.year}年不得提拔 (基本称职次年不得提拔)",
+            basis=GRADE_BASIS, year=on.year))
+    return found
+
+
+def raise_blockers(found: list[RuleViolation], doing_en: str, doing_zh: str) -> None:
+    """Raise the first blocker, naming what it stops and listing every blocker's rule."""
+    if not found:
+        return
+    first = found[0]
+    details = {k: v for k, v in first.extra.items() if k not in ("rule", "basis", "message_en", "message_zh")}
+    raise RuleViolation(first.rule, f"{doing_en}: {first.extra['message_en']}",
+                        f"{doing_zh}: {first.extra['message_zh']}", basis=str(first.extra.get("basis", "")),
+                        blockers=[b.rule for b in found], **details)

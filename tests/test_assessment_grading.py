@@ -1,0 +1,228 @@
+"""Table tests of the grading rules (DOMAIN.md rules 6, 7, 8): given events, when a command, then event or rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from services.assessment.domain import fold
+from services.assessment.domain import grading as g
+from services.assessment.domain.rules import add_months
+from tests.assessment_given import D, Expected, check, cmd, competency, evaluation, event, graded, rules
+
+# ---- rule 6: annual grade -------------------------------------------------------------------
+
+GRADE_CASES: list[tuple[str, list[Any], Any, Expected]] = [
+    ("a first grade is recorded without consequences", [], cmd(g.AnnualGrade, "2024-01-10", year=2023,
+                                                               grade="competent"),
+     {"type": "assessment.annual_graded", "grade": "competent", "admonishment_required": False,
+      "promotion_blocked_years": [], "dismissal_case": False}),
+    ("one grade per cadre and year", [graded(2023, "excellent")],
+     cmd(g.AnnualGrade, "2024-02-01", year=2023, grade="competent"), "assessment.annual_grade_once"),
+    ("a year that has not begun cannot be graded", [], cmd(g.AnnualGrade, "2024-12-31", year=2025, grade="competent"),
+     "assessment.grade_year_not_begun"),
+    ("the year in progress can be graded (year-end assessment)", [],
+     cmd(g.AnnualGrade, "2024-12-20", year=2024, grade="excellent"),
+     {"type": "assessment.annual_graded", "grade": "excellent"}),
+    ("basically competent: admonishment and no promotion next year", [],
+     cmd(g.AnnualGrade, "2024-01-10", year=2023, grade="basically_competent"),
+     {"type": "assessment.annual_graded", "admonishment_required": True, "promotion_blocked_years": [2024],
+      "dismissal_case": False}),
+    ("second consecutive incompetent opens a dismissal case", [graded(2022, "incompetent")],
+     cmd(g.AnnualGrade, "2024-01-10", year=2023, grade="incompetent"),
+     {"type": "assessment.annual_graded", "dismissal_case": True, "consecutive_incompetent_years": [2022, 2023]}),
+    ("consecutive also when the earlier year is recorded late", [graded(2023, "incompetent")],
+     cmd(g.AnnualGrade, "2024-03-01", year=2022, grade="incompetent"),
+     {"type": "assessment.annual_graded", "dismissal_case": True, "consecutive_incompetent_years": [2022, 2023]}),
+    ("incompetent with a gap year is not consecutive", [graded(2021, "incompetent"), graded(2022, "competent")],
+     cmd(g.AnnualGrade, "2024-01-10", year=2023, grade="incompetent"),
+     {"type": "assessment.annual_graded", "dismissal_case": False, "consecutive_incompetent_years": []}),
+    ("a not-graded year breaks the sequence", [graded(2022, "not_graded")],
+     cmd(g.AnnualGrade, "2024-01-10", year=2023, grade="incompetent"),
+     {"type": "assessment.annual_graded", "dismissal_case": False}),
+    ("basically competent then incompetent is no dismissal case", [graded(2022, "basically_competent")],
+     cmd(g.AnnualGrade, "2024-01-10", year=2023, grade="incompetent"),
+     {"type": "assessment.annual_graded", "dismissal_case": False, "admonishment_required": False}),
+]
+
+
+@pytest.mark.parametrize(("name", "given", "command", "expected"), GRADE_CASES, ids=[c[0] for c in GRADE_CASES])
+def test_annual_grade(name: str, given: list[Any], command: Any, expected: Expected) -> None:
+    check(given, g.decide_annual_grade, command, expected)
+
+
+# ---- rule 7: democratic evaluation and the dual threshold -------------------------------------
+
+def _eval_cmd(scope: str, ballots: int, excellent: int, incompetent: int, rank: int | None = None,
+              of: int | None = None, year: int = 2024) -> Any:
+    return cmd(g.EvaluationRecord, f"{year}-12-20", year=year, scope=scope, ballots=ballots, rank=rank, of=of,
+               counts={"excellent": excellent, "competent": ballots - excellent - incompetent,
+                       "basically_competent": 0, "incompetent": incompetent})
+
+
+EVALUATION_CASES: list[tuple[str, list[Any], Any, Expected]] = [
+    ("a county-wide evaluation is recorded", [], _eval_cmd("county_wide", 100, 30, 10, rank=58, of=60),
+     {"type": "assessment.evaluation_recorded", "scope": "county_wide", "rank": 58, "of": 60}),
+    ("one evaluation per year and scope", [evaluation(2024, "own_unit", 40, 20, 2)],
+     _eval_cmd("own_unit", 40, 10, 2), "assessment.evaluation_once"),
+    ("votes cannot exceed ballots", [], cmd(g.EvaluationRecord, "2024-12-20", year=2024, scope="own_unit",
+                                           ballots=10, counts={"excellent": 6, "competent": 5,
+                                                               "basically_competent": 0, "incompetent": 0}),
+     "assessment.evaluation_counts"),
+    ("a county-wide evaluation needs its rank", [], _eval_cmd("county_wide", 100, 30, 10),
+     "assessment.evaluation_rank"),
+    ("rank within those ranked", [], _eval_cmd("county_wide", 100, 30, 10, rank=61, of=60),
+     "assessment.evaluation_rank"),
+]
+
+
+@pytest.mark.parametrize(("name", "given", "command", "expected"), EVALUATION_CASES,
+                         ids=[c[0] for c in EVALUATION_CASES])
+def test_evaluation(name: str, given: list[Any], command: Any, expected: Expected) -> None:
+    check(given, g.decide_evaluation, command, expected)
+
+
+BREACHING_COUNTY = evaluation(2024, "county_wide", 100, 30, 10, rank=56, of=60)   # last 5, excellent 30 %
+BREACHING_OWN = evaluation(2024, "own_unit", 40, 20, 9)                            # incompetent 22.5 %
+CHECK = cmd(g.ThresholdCheck, "2024-12-28", year=2024)
+
+THRESHOLD_CASES: list[tuple[str, list[Any], Expected]] = [
+    ("both evaluations breach: last 5, excellent < 40 % county-wide, incompetent > 20 % in own unit",
+     [BREACHING_COUNTY, BREACHING_OWN],
+     {"type": "assessment.threshold_breached", "rule": "dual_evaluation", "year": 2024,
+      "required_decision": "demotion_or_removal"}),
+    ("one evaluation is not enough", [BREACHING_COUNTY], "assessment.evaluations_incomplete"),
+    ("rank 55 of 60 is not in the last 5", [evaluation(2024, "county_wide", 100, 30, 10, rank=55, of=60),
+                                            BREACHING_OWN], "assessment.threshold_not_breached"),
+    ("rank 56 of 60 is in the last 5", [evaluation(2024, "county_wide", 100, 30, 10, rank=56, of=60),
+                                        BREACHING_OWN], {"type": "assessment.threshold_breached"}),
+    ("excellent exactly 40 % and incompetent exactly 20 % county-wide do not breach",
+     [evaluation(2024, "county_wide", 100, 40, 20, rank=60, of=60), BREACHING_OWN],
+     "assessment.threshold_not_breached"),
+    ("incompetent over 20 % county-wide breaches even with excellent at 40 %",
+     [evaluation(2024, "county_wide", 100, 40, 21, rank=60, of=60), BREACHING_OWN],
+     {"type": "assessment.threshold_breached"}),
+    ("own unit fine (excellent 50 %, incompetent 5 %): no breach",
+     [BREACHING_COUNTY, evaluation(2024, "own_unit", 40, 20, 2)], "assessment.threshold_not_breached"),
+    ("own unit excellent 39 % breaches", [BREACHING_COUNTY, evaluation(2024, "own_unit", 100, 39, 0)],
+     {"type": "assessment.threshold_breached"}),
+    ("evaluations of another year do not count",
+     [evaluation(2023, "county_wide", 100, 30, 10, rank=60, of=60), BREACHING_OWN],
+     "assessment.evaluations_incomplete"),
+    ("a year's breach is recorded once", [BREACHING_COUNTY, BREACHING_OWN, "breach"], "assessment.breach_once"),
+]
+
+
+@pytest.mark.parametrize(("name", "given", "expected"), THRESHOLD_CASES, ids=[c[0] for c in THRESHOLD_CASES])
+def test_dual_threshold(name: str, given: list[Any], expected: Expected) -> None:
+    events = [e for e in given if e != "breach"]
+    if "breach" in given:
+        decision = g.decide_threshold_check(fold(events), CHECK, rules())
+        events.append(event(decision.type, "2024-12-28", decision.data))
+    check(events, g.decide_threshold_check, CHECK, expected)
+
+
+def test_breach_figures_point_at_both_evaluations() -> None:
+    decision = g.decide_threshold_check(fold([BREACHING_COUNTY, BREACHING_OWN]), CHECK, rules())
+    figures = decision.data.model_dump(mode="json")["evaluations"]
+    assert [f["event_id"] for f in figures] == [str(BREACHING_COUNTY.id), str(BREACHING_OWN.id)]
+    assert figures[0]["excellent_pct"] == "30.00" and figures[1]["incompetent_pct"] == "22.50"
+
+
+def test_dual_rule_is_local_to_the_seed_county() -> None:
+    check([BREACHING_COUNTY, BREACHING_OWN], g.decide_threshold_check, CHECK,
+          "assessment.dual_evaluation_not_in_force", ruleset=rules("430000"))
+
+
+@pytest.mark.parametrize(("given", "command", "county", "expected"), [
+    ([BREACHING_COUNTY], _eval_cmd("own_unit", 40, 20, 9), "431021", True),
+    ([BREACHING_OWN], _eval_cmd("county_wide", 100, 30, 10, rank=56, of=60), "431021", True),
+    ([], _eval_cmd("own_unit", 40, 20, 9), "431021", False),                       # first of the two
+    ([BREACHING_COUNTY], _eval_cmd("own_unit", 40, 20, 2), "431021", False),       # pair does not breach
+    ([BREACHING_COUNTY], _eval_cmd("own_unit", 40, 20, 9), "430000", False),       # no dual rule there
+])
+def test_the_second_evaluation_says_when_a_breach_follows(given: list[Any], command: Any, county: str,
+                                                          expected: bool) -> None:
+    state = fold(given)
+    rs = rules(county)
+    decision = g.decide_evaluation(state, command, rs)
+    assert g.completes_breach(state, decision, rs) is expected
+
+
+# ---- rule 8: competency test ----------------------------------------------------------------
+
+def _test_cmd(on: str, attempt: int, passed: bool, action: str | None = None) -> Any:
+    return cmd(g.CompetencyTest, on, attempt=attempt, score="55.0", passed=passed, action=action)
+
+
+COMPETENCY_CASES: list[tuple[str, list[Any], Any, Expected]] = [
+    ("a failed test sets the retest 3 months later", [], _test_cmd("2024-03-15", 1, False),
+     {"type": "assessment.competency_tested", "attempt": 1, "passed": False, "retest_due": "2024-06-15"}),
+    ("month ends clamp: 30 Nov + 3 months is 29 Feb in a leap year", [], _test_cmd("2023-11-30", 1, False),
+     {"type": "assessment.competency_tested", "retest_due": "2024-02-29"}),
+    ("a passed test has no retest", [], _test_cmd("2024-03-15", 1, True),
+     {"type": "assessment.competency_tested", "passed": True, "retest_due": None}),
+    ("retest one day early is refused", [competency("2024-03-15", 1, False, "2024-06-15")],
+     _test_cmd("2024-06-14", 2, True), "assessment.retest_too_early"),
+    ("retest on the due day is allowed", [competency("2024-03-15", 1, False, "2024-06-15")],
+     _test_cmd("2024-06-15", 2, True), {"type": "assessment.competency_tested", "attempt": 2, "passed": True}),
+    ("a retest needs a failed test", [competency("2024-03-15", 1, True)], _test_cmd("2024-07-01", 2, True),
+     "assessment.retest_without_failure"),
+    ("no retest without any test", [], _test_cmd("2024-07-01", 2, True), "assessment.retest_without_failure"),
+    ("a second failure requires an action", [competency("2024-03-15", 1, False, "2024-06-15")],
+     _test_cmd("2024-07-01", 2, False), "assessment.second_failure_action"),
+    ("a second failure with exactly one action", [competency("2024-03-15", 1, False, "2024-06-15")],
+     _test_cmd("2024-07-01", 2, False, "reverse_rotation"),
+     {"type": "assessment.competency_tested", "passed": False, "action": "reverse_rotation"}),
+    ("no action after a pass", [competency("2024-03-15", 1, False, "2024-06-15")],
+     _test_cmd("2024-07-01", 2, True, "demotion"), "assessment.action_only_after_second_failure"),
+    ("no action on a first attempt", [], _test_cmd("2024-03-15", 1, False, "demotion"),
+     "assessment.action_only_after_second_failure"),
+    ("a new test waits for the pending retest", [competency("2024-03-15", 1, False, "2024-06-15")],
+     _test_cmd("2024-09-01", 1, True), "assessment.retest_pending"),
+    ("a new round after a completed one", [competency("2024-03-15", 1, False, "2024-06-15"),
+                                           competency("2024-07-01", 2, True)],
+     _test_cmd("2025-03-01", 1, True), {"type": "assessment.competency_tested", "attempt": 1}),
+]
+
+
+@pytest.mark.parametrize(("name", "given", "command", "expected"), COMPETENCY_CASES,
+                         ids=[c[0] for c in COMPETENCY_CASES])
+def test_competency(name: str, given: list[Any], command: Any, expected: Expected) -> None:
+    check(given, g.decide_competency_test, command, expected)
+
+
+def test_retest_rule_is_the_rule_sets_value() -> None:
+    assert rules().assessment.retest_after_months == 3
+    assert add_months(D("2024-01-31"), 1) == D("2024-02-29") and add_months(D("2024-11-15"), 3) == D("2025-02-15")
+
+
+# ---- periodic score -------------------------------------------------------------------------
+
+def _score_cmd(on: str, period: str, score: str, indicators: list[dict[str, str]] | None = None) -> Any:
+    return cmd(g.PeriodicScore, on, period=period, score=score, indicators=indicators or [])
+
+
+PERIODIC_CASES: list[tuple[str, list[Any], Any, Expected]] = [
+    ("a monthly score", [], _score_cmd("2024-04-05", "2024-03", "912.5"),
+     {"type": "assessment.periodic_scored", "period": "2024-03", "score": "912.5"}),
+    ("a quarterly score with indicators adding up", [], _score_cmd(
+        "2024-04-05", "2024-Q1", "900", [{"name": "经济指标", "score": "600"}, {"name": "计生", "score": "300"}]),
+     {"type": "assessment.periodic_scored", "period": "2024-Q1"}),
+    ("indicators must add up", [], _score_cmd(
+        "2024-04-05", "2024-Q1", "900", [{"name": "经济指标", "score": "600"}]), "assessment.indicator_sum"),
+    ("over 1000 points", [], _score_cmd("2024-04-05", "2024-03", "1000.5"), "assessment.periodic_max_score"),
+    ("a period not begun", [], _score_cmd("2024-03-31", "2024-Q2", "900"), "assessment.period_not_begun"),
+]
+
+
+@pytest.mark.parametrize(("name", "given", "command", "expected"), PERIODIC_CASES, ids=[c[0] for c in PERIODIC_CASES])
+def test_periodic(name: str, given: list[Any], command: Any, expected: Expected) -> None:
+    check(given, g.decide_periodic_score, command, expected)
+
+
+def test_one_score_per_period() -> None:
+    first = g.decide_periodic_score(fold([]), _score_cmd("2024-04-05", "2024-03", "900"), rules())
+    check([event(first.type, "2024-04-05", first.data)], g.decide_periodic_score,
+          _score_cmd("2024-04-06", "2024-03", "910"), "assessment.period_once")

@@ -1,0 +1,323 @@
+"""Table tests of the selection pipeline (DOMAIN.md rules 1, 2, 3): inspection -> vote -> notice -> outcome.
+
+Given events, when a command, then the one event (its fields) or the violated rule. The notice cases
+run on the shipped holiday calendar (shared.workdays): National Day weeks, make-up Saturdays.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from services.assessment.domain import fold
+from services.assessment.domain import selection as s
+from shared.problems import RuleViolation
+from tests.assessment_given import (
+    Expected,
+    cancelled,
+    check,
+    closed,
+    cmd,
+    deferred,
+    graded,
+    inspected,
+    objection,
+    posted,
+    raw,
+    report,
+    rules,
+    verified,
+    voted,
+)
+
+CHECKS = {"dossier_checked": True, "personal_matters_checked": True, "discipline_opinion_obtained": True,
+          "petitions_checked": True}
+
+# ---- inspection -----------------------------------------------------------------------------
+
+INSPECTION_CASES: list[tuple[str, list[Any], Any, Expected]] = [
+    ("all four checks done", [], cmd(s.Inspect, "2024-03-01", selection_id="S1", proposed_post="某镇镇长", **CHECKS),
+     {"type": "selection.inspected", "selection_id": "S1", "promotion": True, "petitions_checked": True}),
+    ("a missing check is refused", [], cmd(s.Inspect, "2024-03-01", selection_id="S1", proposed_post="某镇镇长",
+                                           **{**CHECKS, "discipline_opinion_obtained": False}),
+     "selection.inspection_incomplete"),
+    ("a selection is inspected once", [inspected("2024-03-01")],
+     cmd(s.Inspect, "2024-03-02", selection_id="S1", proposed_post="某镇镇长", **CHECKS), "selection.once"),
+]
+
+
+@pytest.mark.parametrize(("name", "given", "command", "expected"), INSPECTION_CASES,
+                         ids=[c[0] for c in INSPECTION_CASES])
+def test_inspection(name: str, given: list[Any], command: Any, expected: Expected) -> None:
+    check(given, s.decide_inspection, command, expected)
+
+
+# ---- vote: order, quorum 2/3 present, approved by more than half of ALL entitled --------------
+
+def _vote(on: str, entitled: int, present: int, yes: int, no: int = 0, later: int = 0, sid: str = "S1") -> Any:
+    return cmd(s.Vote, on, selection_id=sid, members_entitled=entitled, members_present=present, votes_for=yes,
+               votes_against=no, votes_deferred=later)
+
+
+INSPECTED = [inspected("2024-03-01")]
+VOTE_CASES: list[tuple[str, list[Any], Any, Expected]] = [
+    ("approved: 9 of 11 entitled", INSPECTED, _vote("2024-03-10", 11, 10, 9, 1),
+     {"type": "appointment.voted", "outcome": "approved", "proposed_post": "某镇党委书记", "members_present": 10}),
+    ("no vote without an inspection", [], _vote("2024-03-10", 11, 10, 9), "selection.order"),
+    ("no vote before the inspection date", INSPECTED, _vote("2024-02-28", 11, 10, 9), "selection.order"),
+    ("one vote per selection", [*INSPECTED, voted("2024-03-10")], _vote("2024-03-11", 11, 10, 9),
+     "selection.vote_once"),
+    ("quorum: 7 of 11 present is under 2/3", INSPECTED, _vote("2024-03-10", 11, 7, 7), "appointment.vote_quorum"),
+    ("quorum: 8 of 11 present is enough", INSPECTED, _vote("2024-03-10", 11, 8, 6, 2),
+     {"type": "appointment.voted", "outcome": "approved"}),
+    ("quorum: exactly 2/3 (6 of 9) is enough", INSPECTED, _vote("2024-03-10", 9, 6, 5, 1),
+     {"type": "appointment.voted", "outcome": "approved"}),
+    ("majority of those present but not of all entitled: rejected", INSPECTED, _vote("2024-03-10", 11, 8, 5, 3),
+     {"type": "appointment.voted", "outcome": "rejected"}),
+    ("exactly half of all entitled is not more than half: rejected", INSPECTED, _vote("2024-03-10", 10, 10, 5, 5),
+     {"type": "appointment.voted", "outcome": "rejected"}),
+    ("deferred votes count for nothing", INSPECTED, _vote("2024-03-10", 11, 11, 5, 0, 6),
+     {"type": "appointment.voted", "outcome": "rejected", "votes_deferred": 6}),
+    ("more present than entitled", INSPECTED, _vote("2024-03-10", 11, 12, 9), "appointment.vote_tally"),
+    ("more votes than present", INSPECTED, _vote("2024-03-10", 11, 9, 8, 2), "appointment.vote_tally"),
+    ("an unverified report blocks an approval", [*INSPECTED, report("2024-03-05", "R1")],
+     _vote("2024-03-10", 11, 10, 9), "appointment.unverified_report"),
+    ("a rejection is recorded despite a blocker", [*INSPECTED, report("2024-03-05", "R1")],
+     _vote("2024-03-10", 11, 10, 3, 7), {"type": "appointment.voted", "outcome": "rejected"}),
+    ("a verified report no longer blocks", [*INSPECTED, report("2024-03-05", "R1"),
+                                            verified("2024-03-08", "R1", "partly")],
+     _vote("2024-03-10", 11, 10, 9), {"type": "appointment.voted", "outcome": "approved"}),
+    ("basically competent last year bars a promotion this year", [graded(2023, "basically_competent"), *INSPECTED],
+     _vote("2024-03-10", 11, 10, 9), "assessment.promotion_blocked"),
+    ("... but not a lateral move", [graded(2023, "basically_competent"), inspected("2024-03-01", promotion=False)],
+     _vote("2024-03-10", 11, 10, 9), {"type": "appointment.voted", "outcome": "approved"}),
+    ("... and not the year after", [graded(2023, "basically_competent"), inspected("2025-01-10")],
+     _vote("2025-01-20", 11, 10, 9), {"type": "appointment.voted", "outcome": "approved"}),
+    ("a running sanction blocks an approval",
+     [*INSPECTED, raw("sanction.imposed", "2024-02-01", sanction_id="X1", category="party", measure="warning",
+                      effective_from="2024-02-01", effective_until="2025-01-31")],
+     _vote("2024-03-10", 11, 10, 9), "appointment.sanction_running"),
+]
+
+
+@pytest.mark.parametrize(("name", "given", "command", "expected"), VOTE_CASES, ids=[c[0] for c in VOTE_CASES])
+def test_vote(name: str, given: list[Any], command: Any, expected: Expected) -> None:
+    check(given, s.decide_vote, command, expected)
+
+
+def test_a_blocked_approval_lists_every_blocker() -> None:
+    state = fold([graded(2023, "basically_competent"), *INSPECTED, report("2024-03-05", "R1")])
+    with pytest.raises(RuleViolation) as caught:
+        s.decide_vote(state, _vote("2024-03-10", 11, 10, 9), rules())
+    assert caught.value.extra["blockers"] == ["appointment.unverified_report", "assessment.promotion_blocked"]
+    assert "不能票决通过" in caught.value.extra["message_zh"]
+
+
+# ---- notice: order and at least 5 working days on the holiday calendar -----------------------
+
+def _notice(on: str, start: str, end: str, nid: str = "N1", sid: str = "S1") -> Any:
+    return cmd(s.PostNotice, on, selection_id=sid, notice_id=nid, start=start, end=end, channels=["县委组织部网站"])
+
+
+APPROVED = [inspected("2024-03-01"), voted("2024-03-10")]
+NOTICE_CASES: list[tuple[str, list[Any], Any, Expected]] = [
+    ("Monday to Friday is 5 working days", APPROVED, _notice("2024-03-11", "2024-03-11", "2024-03-15"),
+     {"type": "notice.posted", "working_days": 5, "proposed_post": "某镇党委书记", "selection_id": "S1"}),
+    ("Monday to Thursday is 4: refused", APPROVED, _notice("2024-03-11", "2024-03-11", "2024-03-14"),
+     "notice.min_working_days"),
+    ("over a weekend: Wed to Tue is 5", APPROVED, _notice("2024-03-13", "2024-03-13", "2024-03-19"),
+     {"type": "notice.posted", "working_days": 5}),
+    # National Day 2024: 1-7 Oct off, Sun 29 Sep and Sat 12 Oct worked.
+    ("National Day week: Fri 27 Sep to Tue 8 Oct, 12 calendar days, only 4 working days", APPROVED,
+     _notice("2024-09-27", "2024-09-27", "2024-10-08"), "notice.min_working_days"),
+    ("National Day week: Thu 26 Sep to Tue 8 Oct is 5 (the worked Sunday 29 Sep counts)", APPROVED,
+     _notice("2024-09-26", "2024-09-26", "2024-10-08"), {"type": "notice.posted", "working_days": 5}),
+    ("make-up Saturday: Tue 8 to Sat 12 Oct 2024 is 5 working days", APPROVED,
+     _notice("2024-10-08", "2024-10-08", "2024-10-12"), {"type": "notice.posted", "working_days": 5}),
+    ("an ordinary Saturday does not count: Tue 15 to Sat 19 Oct 2024 is 4", APPROVED,
+     _notice("2024-10-15", "2024-10-15", "2024-10-19"), "notice.min_working_days"),
+    # Spring Festival 2025: 28 Jan - 4 Feb off, Sun 26 Jan and Sat 8 Feb worked.
+    ("Spring Festival: Fri 24 Jan to Wed 5 Feb 2025 is 4 (24, Sun 26, 27 Jan, 5 Feb)", APPROVED,
+     _notice("2025-01-24", "2025-01-24", "2025-02-05"), "notice.min_working_days"),
+    ("a year the calendar does not cover", [inspected("2031-03-01"), voted("2031-03-10")],
+     _notice("2031-03-11", "2031-03-11", "2031-03-21"), "notice.calendar_gap"),
+    ("no notice without a vote", [inspected("2024-03-01")], _notice("2024-03-11", "2024-03-11", "2024-03-15"),
+     "selection.order"),
+    ("no notice after a rejected vote", [inspected("2024-03-01"), voted("2024-03-10", outcome="rejected")],
+     _notice("2024-03-11", "2024-03-11", "2024-03-15"), "selection.order"),
+    ("no notice without any selection", [], _notice("2024-03-11", "2024-03-11", "2024-03-15"), "selection.order"),
+    ("no notice dated before the vote", APPROVED, _notice("2024-03-08", "2024-03-11", "2024-03-15"),
+     "selection.order"),
+    ("one notice per selection", [*APPROVED, posted("2024-03-11", "2024-03-11", "2024-03-15")],
+     _notice("2024-03-18", "2024-03-18", "2024-03-22", nid="N2"), "notice.once_per_selection"),
+    ("a notice id is not reused", [*APPROVED, posted("2024-03-11", "2024-03-11", "2024-03-15"),
+                                   inspected("2024-04-01", "S2"), voted("2024-04-10", "S2")],
+     _notice("2024-04-11", "2024-04-11", "2024-04-17", sid="S2"), "notice.id_taken"),
+    ("a notice cannot start before it is posted", APPROVED, _notice("2024-03-12", "2024-03-11", "2024-03-18"),
+     "notice.period"),
+    ("a notice cannot end before it starts", APPROVED, _notice("2024-03-11", "2024-03-15", "2024-03-11"),
+     "notice.period"),
+]
+
+
+@pytest.mark.parametrize(("name", "given", "command", "expected"), NOTICE_CASES, ids=[c[0] for c in NOTICE_CASES])
+def test_notice(name: str, given: list[Any], command: Any, expected: Expected) -> None:
+    check(given, s.decide_notice, command, expected)
+
+
+def test_the_four_day_notice_names_the_rule_in_both_languages() -> None:
+    with pytest.raises(RuleViolation) as caught:
+        s.decide_notice(fold(APPROVED), _notice("2024-03-11", "2024-03-11", "2024-03-14"), rules())
+    body = caught.value.body()
+    assert body["status"] == 422 and body["rule"] == "notice.min_working_days"
+    assert "任前公示期不少于5个工作日" in body["message_zh"]
+    assert "notice period must be at least 5 working days" in body["message_en"]
+    assert "党政领导干部选拔任用工作条例" in body["basis"] and body["working_days"] == 4
+
+
+# ---- objections, deferral, cancellation, close ----------------------------------------------
+
+POSTED = [*APPROVED, posted("2024-03-11", "2024-03-11", "2024-03-15")]
+
+
+def _objection(on: str, report_id: str = "R1", nid: str = "N1") -> Any:
+    return cmd(s.ReceiveObjection, on, notice_id=nid, report_id=report_id, channel="12380", named=False)
+
+
+OBJECTION_CASES: list[tuple[str, list[Any], Any, Expected]] = [
+    ("an objection during the notice", POSTED, _objection("2024-03-12"),
+     {"type": "notice.objection_received", "report_id": "R1", "channel": "12380", "named": False}),
+    ("to an unknown notice", POSTED, _objection("2024-03-12", nid="N9"), "notice.unknown"),
+    ("once per report", [*POSTED, objection("2024-03-12", "R1")], _objection("2024-03-13"),
+     "notice.objection_once"),
+    ("not after the notice is closed", [*POSTED, closed("2024-03-15", "clear")], _objection("2024-03-18"),
+     "notice.not_open"),
+    ("not dated before the notice was posted", POSTED, _objection("2024-03-10"), "selection.order"),
+    ("while the appointment is deferred", [*POSTED, deferred("2024-03-14", "2024-05-14"),
+                                           closed("2024-03-15", "deferred")], _objection("2024-03-20"),
+     {"type": "notice.objection_received"}),
+]
+
+
+@pytest.mark.parametrize(("name", "given", "command", "expected"), OBJECTION_CASES,
+                         ids=[c[0] for c in OBJECTION_CASES])
+def test_objection(name: str, given: list[Any], command: Any, expected: Expected) -> None:
+    check(given, s.decide_objection, command, expected)
+
+
+def _defer(on: str, until: str) -> Any:
+    return cmd(s.Defer, on, notice_id="N1", until=until)
+
+
+DEFERRAL_CASES: list[tuple[str, list[Any], Any, Expected]] = [
+    ("exactly 3 months", POSTED, _defer("2024-03-14", "2024-06-14"),
+     {"type": "appointment.deferred", "until": "2024-06-14", "notice_id": "N1"}),
+    ("one day over 3 months", POSTED, _defer("2024-03-14", "2024-06-15"), "appointment.deferral_max"),
+    ("3 months from 30 Nov ends on 28 Feb", [inspected("2023-11-01"), voted("2023-11-10"),
+                                             posted("2023-11-13", "2023-11-13", "2023-11-17")],
+     _defer("2023-11-30", "2024-02-29"), {"type": "appointment.deferred", "until": "2024-02-29"}),
+    ("until must be after the decision", POSTED, _defer("2024-03-14", "2024-03-14"), "appointment.deferral_max"),
+    ("a deferral is not extended", [*POSTED, deferred("2024-03-14", "2024-04-14")], _defer("2024-04-10",
+                                                                                            "2024-06-10"),
+     "appointment.deferral_once"),
+    ("not on a closed notice", [*POSTED, closed("2024-03-15", "clear")], _defer("2024-03-16", "2024-04-16"),
+     "notice.not_open"),
+    ("not on an unknown notice", APPROVED, _defer("2024-03-16", "2024-04-16"), "notice.unknown"),
+]
+
+
+@pytest.mark.parametrize(("name", "given", "command", "expected"), DEFERRAL_CASES, ids=[c[0] for c in DEFERRAL_CASES])
+def test_deferral(name: str, given: list[Any], command: Any, expected: Expected) -> None:
+    check(given, s.decide_deferral, command, expected)
+
+
+def test_deferral_limit_is_the_rule_sets() -> None:
+    assert rules().rotation.deferral_max_months == 3
+
+
+def _cancel(on: str) -> Any:
+    return cmd(s.CancelQualification, on, notice_id="N1", reason="举报查实, 取消任职资格")
+
+
+CANCEL_CASES: list[tuple[str, list[Any], Any, Expected]] = [
+    ("during the notice", POSTED, _cancel("2024-03-14"),
+     {"type": "appointment.qualification_cancelled", "notice_id": "N1"}),
+    ("while deferred", [*POSTED, deferred("2024-03-14", "2024-05-14"), closed("2024-03-15", "deferred")],
+     _cancel("2024-04-01"), {"type": "appointment.qualification_cancelled"}),
+    ("not twice", [*POSTED, cancelled("2024-03-14")], _cancel("2024-03-15"), "notice.not_open"),
+    ("not after a final close", [*POSTED, closed("2024-03-15", "clear")], _cancel("2024-03-16"), "notice.not_open"),
+]
+
+
+@pytest.mark.parametrize(("name", "given", "command", "expected"), CANCEL_CASES, ids=[c[0] for c in CANCEL_CASES])
+def test_cancellation(name: str, given: list[Any], command: Any, expected: Expected) -> None:
+    check(given, s.decide_cancellation, command, expected)
+
+
+def _close(on: str, outcome: str) -> Any:
+    return cmd(s.CloseNotice, on, notice_id="N1", outcome=outcome)
+
+
+DEFERRED = [*POSTED, objection("2024-03-12", "R1"), deferred("2024-03-14", "2024-05-14"),
+            closed("2024-03-15", "deferred")]
+CLOSE_CASES: list[tuple[str, list[Any], Any, Expected]] = [
+    ("clear on the last day", POSTED, _close("2024-03-15", "clear"),
+     {"type": "notice.closed", "outcome": "clear", "notice_id": "N1"}),
+    ("not clear before the last day", POSTED, _close("2024-03-14", "clear"), "notice.period_not_over"),
+    ("not minor_issue_reminded before the last day either", POSTED, _close("2024-03-14", "minor_issue_reminded"),
+     "notice.period_not_over"),
+    ("an objection not yet verified: not clear", [*POSTED, objection("2024-03-12", "R1")],
+     _close("2024-03-15", "clear"), "notice.unresolved_objection"),
+    ("... nor minor_issue_reminded", [*POSTED, objection("2024-03-12", "R1")],
+     _close("2024-03-15", "minor_issue_reminded"), "notice.unresolved_objection"),
+    ("a report received by the audit service during the notice is an objection too",
+     [*POSTED, report("2024-03-13", "R7")], _close("2024-03-15", "clear"), "notice.unresolved_objection"),
+    ("an objection verified unfounded: clear", [*POSTED, objection("2024-03-12", "R1"),
+                                                report("2024-03-12", "R1"), verified("2024-03-15", "R1")],
+     _close("2024-03-15", "clear"), {"type": "notice.closed", "outcome": "clear"}),
+    ("a verification dated after the close does not count",
+     [*POSTED, objection("2024-03-12", "R1"), verified("2024-03-20", "R1")], _close("2024-03-15", "clear"),
+     "notice.unresolved_objection"),
+    ("an objection found true: not clear", [*POSTED, objection("2024-03-12", "R1"),
+                                            verified("2024-03-14", "R1", "verified")],
+     _close("2024-03-15", "clear"), "notice.founded_objection"),
+    ("... partly true: not clear", [*POSTED, objection("2024-03-12", "R1"), verified("2024-03-14", "R1", "partly")],
+     _close("2024-03-15", "clear"), "notice.founded_objection"),
+    ("... but minor_issue_reminded", [*POSTED, objection("2024-03-12", "R1"),
+                                      verified("2024-03-14", "R1", "partly")],
+     _close("2024-03-15", "minor_issue_reminded"), {"type": "notice.closed", "outcome": "minor_issue_reminded"}),
+    ("a report from before the notice, unverified, blocks the appointment", [report("2024-02-01", "R0"), *POSTED],
+     _close("2024-03-15", "clear"), "appointment.unverified_report"),
+    ("not_appointed at any time, objections or not", [*POSTED, objection("2024-03-12", "R1")],
+     _close("2024-03-12", "not_appointed"), {"type": "notice.closed", "outcome": "not_appointed"}),
+    ("deferred needs the deferral first", POSTED, _close("2024-03-15", "deferred"), "notice.deferral_missing"),
+    ("deferred after the deferral", [*POSTED, deferred("2024-03-14", "2024-05-14")], _close("2024-03-15", "deferred"),
+     {"type": "notice.closed", "outcome": "deferred"}),
+    ("not deferred twice", DEFERRED, _close("2024-04-01", "deferred"), "notice.not_open"),
+    ("deferred then cleared, but not while the deferral runs",
+     [*DEFERRED, verified("2024-04-01", "R1")], _close("2024-05-13", "clear"), "appointment.deferral_running"),
+    ("deferred then cleared once the deferral has run out", [*DEFERRED, verified("2024-04-01", "R1")],
+     _close("2024-05-14", "clear"), {"type": "notice.closed", "outcome": "clear"}),
+    ("deferred then not cleared while the objection is unresolved", DEFERRED, _close("2024-05-14", "clear"),
+     "notice.unresolved_objection"),
+    ("deferred then not appointed", DEFERRED, _close("2024-04-01", "not_appointed"),
+     {"type": "notice.closed", "outcome": "not_appointed"}),
+    ("a final close is final", [*POSTED, closed("2024-03-15", "clear")], _close("2024-03-16", "not_appointed"),
+     "notice.not_open"),
+    ("a cancelled qualification ends the notice", [*POSTED, cancelled("2024-03-14")], _close("2024-03-15", "clear"),
+     "notice.not_open"),
+    ("a running sanction blocks a clear close",
+     [*POSTED, raw("sanction.imposed", "2024-03-13", sanction_id="X1", category="administrative", measure="demerit",
+                   effective_from="2024-03-13", effective_until="2025-03-12")],
+     _close("2024-03-15", "clear"), "appointment.sanction_running"),
+    ("basically competent in 2023 bars the promotion in 2024", [graded(2023, "basically_competent"), *POSTED],
+     _close("2024-03-15", "clear"), "assessment.promotion_blocked"),
+    ("closing an unknown notice", POSTED, cmd(s.CloseNotice, "2024-03-15", notice_id="N2", outcome="clear"),
+     "notice.unknown"),
+]
+
+
+@pytest.mark.parametrize(("name", "given", "command", "expected"), CLOSE_CASES, ids=[c[0] for c in CLOSE_CASES])
+def test_close(name: str, given: list[Any], command: Any, expected: Expected) -> None:
+    check(given, s.decide_close, command, expected)
