@@ -150,9 +150,12 @@ if __name__ == "__main__":
 
 
 def _register_subcommands() -> None:
+    from shared.cli_docs import COMMANDS as DOC_COMMANDS
     from shared.cli_token import token
 
     main.add_command(token)
+    for command in DOC_COMMANDS:
+        main.add_command(command)
 
 
 _register_subcommands()

@@ -1,0 +1,84 @@
+"""The configuration reference (docs/configuration.md), generated from `shared.settings.Settings`."""
+
+from __future__ import annotations
+
+import types
+import typing
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from annotated_types import Ge, Gt, Le, Lt
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+
+from shared.settings import Settings
+
+_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean (true/false)", Path: "file path",
+          date: "date (YYYY-MM-DD)"}
+
+_HEADER = """# Configuration reference (配置参考)
+
+<!-- Generated from shared/settings.py by `cadre-ledger config-doc --write`; a test fails when it drifts. -->
+
+Every setting is an environment variable named `CADRE_<NAME>`, read once when a service starts
+(pydantic-settings). Unset variables take the default. Lists are JSON (`["a", "b"]`).
+
+每个设置都是名为 `CADRE_<名称>` 的环境变量，服务启动时读取一次；未设置时取默认值；列表用 JSON 书写。
+Which service reads which setting: the dev stack and the CLI read the `data_dir` and URL settings;
+the ledger reads the checkpoint, batch and writer settings; every service reads the NATS,
+PostgreSQL, HTTP, authentication and log settings. Production deployments set them through
+deploy/compose.yaml or the ConfigMap in deploy/k8s/configmap.yaml (secrets through files).
+
+| variable (变量) | type (类型) | default (默认值) | bounds (范围) | meaning (含义) |
+|---|---|---|---|---|
+"""
+
+
+def _type_name(annotation: Any) -> str:
+    args = typing.get_args(annotation)
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        names = [_type_name(a) for a in args if a is not type(None)]
+        optional = type(None) in args
+        return " or ".join(names) + (", optional" if optional else "")
+    if typing.get_origin(annotation) is list:
+        return f"JSON list of {_type_name(args[0])}s"
+    return _TYPES.get(annotation, getattr(annotation, "__name__", str(annotation)))
+
+
+def _default(field: FieldInfo) -> str:
+    if field.default_factory is not None:
+        value: Any = field.default_factory()  # type: ignore[call-arg]
+    elif field.default is PydanticUndefined or field.default is None:
+        return "unset"
+    else:
+        value = field.default
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    if isinstance(value, list):
+        return f"`{value!r}`".replace("'", '"')
+    return f"`{value}`"
+
+
+def _bounds(field: FieldInfo) -> str:
+    parts = []
+    for item in field.metadata:
+        if isinstance(item, Ge):
+            parts.append(f"≥ {item.ge}")
+        elif isinstance(item, Gt):
+            parts.append(f"> {item.gt}")
+        elif isinstance(item, Le):
+            parts.append(f"≤ {item.le}")
+        elif isinstance(item, Lt):
+            parts.append(f"< {item.lt}")
+    return ", ".join(parts)
+
+
+def render_config_doc() -> str:
+    """The Markdown reference of every setting, in declaration order."""
+    rows = []
+    for name, field in Settings.model_fields.items():
+        meaning = " ".join((field.description or "").split()).replace("|", "\\|")
+        rows.append(f"| `CADRE_{name.upper()}` | {_type_name(field.annotation)} | {_default(field)} | "
+                    f"{_bounds(field)} | {meaning} |")
+    return _HEADER + "\n".join(rows) + "\n"
