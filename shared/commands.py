@@ -7,6 +7,7 @@ sequence; a conflict waits for the ledger to catch up and decides again, then an
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -30,11 +31,12 @@ MAX_ATTEMPTS = 4
 
 @dataclass(frozen=True)
 class Decision:
-    """What a pure `decide` returns: the one event a command yields."""
+    """What a pure `decide` returns: the one event a command yields (`event_id`: a deterministic id, else random)."""
 
     type: str
     data: EventData
     occurred_on: date
+    event_id: uuid.UUID | None = None
 
 
 Decider = Callable[[list[CloudEvent]], Decision]
@@ -61,6 +63,7 @@ class CommandResult(BaseModel):
     committed: bool
     position: int | None = None
     ruleset: str
+    duplicate: bool = Field(False, description="JetStream already held this event id: nothing new was recorded.")
 
 
 @dataclass
@@ -83,14 +86,15 @@ class CommandBus:
                 decision = decide(history.events)
                 event = new_event(event_type=decision.type, cadre_id=cadre_id, county=county, service=self.service,
                                   data=decision.data, occurred_on=decision.occurred_on, ruleset=ruleset,
-                                  traceparent=traceparent)
+                                  traceparent=traceparent, event_id=decision.event_id)
                 try:
                     published = await publish_event(js, s.stream, event, history.last_subject_seq, s.nats_timeout_s)
                 except WrongLastSequence:
                     await self._catch_up()
                     continue
                 result = CommandResult(event_id=str(event.id), type=event.type, cadre_id=cadre_id,
-                                       stream_seq=published.stream_seq, committed=False, ruleset=ruleset)
+                                       stream_seq=published.stream_seq, committed=False, ruleset=ruleset,
+                                       duplicate=published.duplicate)
                 if wait_committed and await wait_for_seq(self.pool, s.consumer, published.stream_seq,
                                                          s.commit_wait_s):
                     result.committed = True

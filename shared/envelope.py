@@ -84,13 +84,18 @@ def new_event(
     ruleset: str,
     traceparent: str | None = None,
     now: datetime | None = None,
+    event_id: uuid.UUID | None = None,
 ) -> CloudEvent:
-    """Build an envelope for a catalogue event; `data` must be that type's model."""
+    """Build an envelope for a catalogue event; `data` must be that type's model.
+
+    `event_id` defaults to a random UUID; a deterministic one lets racing publishers of the same fact
+    be de-duplicated by JetStream (it is also the `Nats-Msg-Id`).
+    """
     spec = spec_for(event_type)
     if not isinstance(data, spec.model):
         raise TypeError(f"{event_type} carries {spec.model.__name__}, not {data.__class__.__name__}")
     return CloudEvent(
-        id=uuid.uuid4(),
+        id=event_id or uuid.uuid4(),
         source=f"/counties/{county}/{service}",
         type=event_type,
         subject=cadre_id,

@@ -49,12 +49,15 @@ class Settings(BaseSettings):
     log_origin: str = Field("cadre-ledger.dev/log/CADRE", description="Origin line of the log's checkpoints.")
     checkpoint_every_n: int = Field(1000, ge=1, description="Sign a checkpoint after this many new events...")
     checkpoint_every_s: float = Field(5.0, gt=0, description="...or this many seconds, when the log grew.")
+    witness_keys: list[str] = Field(default_factory=list, description="Public keys (vkey strings or files) of the "
+                                    "witnesses (见证方) allowed to cosign checkpoints, as a JSON list.")
     fault_exit_after_commits: int | None = Field(
         None, description="Fault injection for tests: the ledger writer exits (like kill -9) right after its N-th "
         "commit, before acknowledging; never set in production.")
     pg_rotation_dsn: str | None = Field(None, description="DSN of the rotation service's personal-data role; "
                                         "default: CADRE_PG_DSN with user cadre_rotation.")
-    today: date | None = Field(None, description="Fixed date for tests and demos (CADRE_TODAY); unset: the system date.")
+    today: date | None = Field(None, description="Fixed date for tests and demos (CADRE_TODAY); unset: the "
+                               "system date.")
     rotation_scan_interval_s: float = Field(60.0, ge=0, description="Seconds between rotation-due scans; 0: only "
                                             "on POST /v1/rotation/scan.")
     log_level: str = "INFO"

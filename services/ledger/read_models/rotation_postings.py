@@ -1,0 +1,155 @@
+"""Current postings and tenure (现任职务与任职年限), and the rotations due, projected from events.
+
+One projection keeps both tables: for every cadre touched by a batch, it folds the cadre's posting
+events up to the batch's end with `shared.tenure` (the same fold the rotation service decides on)
+and rewrites that cadre's rows. `rotation_due.py` serves the second table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import asyncpg
+import orjson
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.ledger.projections import ProjectedEvent
+from shared.clock import clock_from
+from shared.db import acquire
+from shared.envelope import CADRE_ID_PATTERN, COUNTY_PATTERN
+from shared.events.rotation import RULE_ZH, RotationRule
+from shared.http import Api
+from shared.settings import Settings
+from shared.tenure import TENURE_EVENTS, TenureState, applicable_rules, completed_years, evolve_tenure
+
+
+class RotationProjection:
+    """`rm_rotation_postings` and `rm_rotation_due`, rewritten per affected cadre."""
+
+    name = "rotation"
+    tables: tuple[str, ...] = ("rm_rotation_postings", "rm_rotation_due")
+
+    async def apply(self, conn: asyncpg.Connection, events: Sequence[ProjectedEvent]) -> None:
+        """Re-fold each cadre with a posting event in the batch and replace its rows."""
+        cadres = sorted({e.cadre_id for e in events if e.type in TENURE_EVENTS})
+        if not cadres:
+            return
+        rows = await conn.fetch(
+            """SELECT cadre_id, county, type, occurred_on, position, canonical FROM ledger_events
+               WHERE cadre_id = ANY($1::text[]) AND type = ANY($2::text[]) AND position <= $3
+               ORDER BY position""", cadres, sorted(TENURE_EVENTS), events[-1].position)
+        states: dict[str, tuple[TenureState, str, int]] = {}
+        for r in rows:
+            state, _, _ = states.get(r["cadre_id"], (TenureState(), "", 0))
+            state = evolve_tenure(state, r["type"], r["occurred_on"], orjson.loads(r["canonical"])["data"])
+            states[r["cadre_id"]] = (state, r["county"], r["position"])
+        postings, dues = [], []
+        for cadre_id, (state, county, position) in states.items():
+            for p in state.posts.values():
+                stint = state.stints.get(p.township) if p.township else None
+                postings.append((cadre_id, p.post_id, county, p.post, p.unit, p.township, p.level, p.leadership,
+                                 p.internal_unit, p.sensitive, p.kind, p.since, stint.since if stint else None,
+                                 p.probation_end, p.probation, applicable_rules(p), position))
+            for d in state.dues.values():
+                p = state.posts[d.post_id]
+                dues.append((cadre_id, d.post_id, d.rule, county, p.post, p.unit, p.township, d.since, d.years,
+                             d.due_on, d.overdue_on, d.deferred_until, d.approval_reference, d.deferrals, position))
+        await conn.execute("DELETE FROM rm_rotation_postings WHERE cadre_id = ANY($1::text[])", cadres)
+        await conn.execute("DELETE FROM rm_rotation_due WHERE cadre_id = ANY($1::text[])", cadres)
+        await conn.executemany(
+            """INSERT INTO rm_rotation_postings (cadre_id, post_id, county, post, unit, township, level, leadership,
+                 internal_unit, sensitive, kind, since, township_since, probation_end, probation, rules, last_position)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)""", postings)
+        await conn.executemany(
+            """INSERT INTO rm_rotation_due (cadre_id, post_id, rule, county, post, unit, township, since, years,
+                 due_on, overdue_on, deferred_until, approval_reference, deferrals, last_position)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)""", dues)
+
+
+PROJECTIONS = [RotationProjection()]
+
+
+class RotationFilter(BaseModel):
+    """Filters shared by the posting and the rotation-due lists."""
+
+    model_config = ConfigDict(extra="forbid")
+    county: str | None = Field(None, pattern=COUNTY_PATTERN, description="Only this county (县).")
+    township: str | None = Field(None, max_length=200, description="Only posts in this township (乡镇).")
+    unit: str | None = Field(None, max_length=200, description="Only posts in this unit (单位).")
+    rule: RotationRule | None = Field(None, description="Only posts under this rotation rule (交流规则).")
+    cadre_id: str | None = Field(None, pattern=CADRE_ID_PATTERN, description="Only this cadre.")
+    as_of: date | None = Field(None, description="Count tenure up to this day (default: today).")
+    offset: int = Field(0, ge=0, le=1_000_000)
+    limit: int = Field(100, ge=1, le=1000)
+
+
+class PostingEntry(BaseModel):
+    cadre_id: str
+    county: str
+    post_id: str
+    post: str
+    unit: str
+    township: str | None
+    level: str
+    leadership: bool
+    internal_unit: bool
+    sensitive: bool
+    kind: str
+    since: date = Field(description="Decision date of the posting (任职决定日期).")
+    tenure_years: int = Field(description="Completed years in the post on as_of (本职任职年限).")
+    tenure_days: int
+    township_since: date | None = Field(description="Start of continuous presence in the township (乡镇起算日).")
+    township_years: int | None = Field(description="Completed years in the township on as_of (乡镇任职年限).")
+    probation_end: date | None
+    probation: str = Field(description="none | running | confirmed | removed | ended_early (试用期).")
+    rules: list[str] = Field(description="Rotation rules that apply to the post (适用的交流规则).")
+    rules_zh: list[str]
+
+
+class PostingPage(BaseModel):
+    as_of: date
+    total: int
+    postings: list[PostingEntry]
+    next_offset: int | None
+
+
+FILTER_SQL = """($1::text IS NULL OR county = $1) AND ($2::text IS NULL OR township = $2)
+                AND ($3::text IS NULL OR unit = $3) AND ($4::text IS NULL OR cadre_id = $4)"""
+
+
+def filter_args(query: RotationFilter) -> list[Any]:
+    """The positional arguments of FILTER_SQL."""
+    return [query.county, query.township, query.unit, query.cadre_id]
+
+
+def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
+    """`GET /v1/rotation/postings`: who holds which post, since when."""
+    clock = clock_from(settings)
+
+    @api.route("GET", "/v1/rotation/postings", summary="Current postings and tenure (现任职务与任职年限)",
+               query=RotationFilter, response=PostingPage, tags=("read models 查询",), errors=(503,))
+    async def postings(request: web.Request, *, query: RotationFilter) -> dict[str, Any]:
+        """Posts held now, with tenure in the post and in the township as of `as_of`; filterable."""
+        as_of = query.as_of or clock.today()
+        where = f"{FILTER_SQL} AND ($5::text IS NULL OR $5 = ANY(rules))"
+        args = [*filter_args(query), query.rule]
+        async with acquire(pool, settings.pg_acquire_timeout_s) as conn:
+            total = await conn.fetchval(f"SELECT count(*) FROM rm_rotation_postings WHERE {where}", *args)
+            rows = await conn.fetch(f"""SELECT * FROM rm_rotation_postings WHERE {where}
+                                       ORDER BY cadre_id, post_id OFFSET $6 LIMIT $7""",
+                                    *args, query.offset, query.limit)
+        entries = []
+        for r in rows:
+            row = dict(r)
+            row.pop("last_position")
+            township_since = row["township_since"]
+            entries.append({**row, "tenure_years": completed_years(row["since"], as_of),
+                            "tenure_days": max((as_of - row["since"]).days, 0),
+                            "township_years": completed_years(township_since, as_of) if township_since else None,
+                            "rules": list(row["rules"]), "rules_zh": [RULE_ZH[x] for x in row["rules"]]})
+        more = query.offset + len(rows) < total
+        return {"as_of": as_of, "total": total, "postings": entries,
+                "next_offset": query.offset + len(rows) if more else None}

@@ -1,0 +1,137 @@
+"""HTTP adapter of the rotation service: validate, decide on the ledger, publish."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, Field, TypeAdapter
+
+from services.rotation import commands as c
+from services.rotation import domain
+from services.rotation.persons import PersonStore
+from services.rotation.scheduler import ScanResult, Scheduler
+from shared.clock import Clock
+from shared.commands import CadreCommand, CommandBus, CommandResult, Decider, WaitQuery, rules_in_force
+from shared.envelope import CadreId
+from shared.events.types import Identifier
+from shared.http import Api, path_param, traceparent_of
+from shared.ledger_reader import load_cadre
+from shared.personal import commit_value, mask_resident_id, new_salt, verify_commitment
+from shared.problems import NotFound
+
+_POST_ID: TypeAdapter[Any] = TypeAdapter(Identifier)
+_CADRE_ID: TypeAdapter[Any] = TypeAdapter(CadreId)
+REGISTRY = ("registry 干部登记",)
+POSTINGS = ("postings 任免",)
+ROTATION = ("rotation 交流",)
+
+
+class PersonView(BaseModel):
+    """The clear personal data behind a registration, as far as it may be shown."""
+
+    cadre_id: str
+    name: str | None = Field(description="Name (姓名); null once erased.")
+    id_number_masked: str | None = Field(description="ID number with its middle hidden (身份证号, 部分隐藏).")
+    erased: bool = Field(description="The clear values were erased (已删除); the ledger's proofs stay valid.")
+    commitments_match: bool | None = Field(
+        description="The stored values and salts reproduce the commitments in `cadre.registered` (null once erased).")
+
+
+def build_api(bus: CommandBus, persons: PersonStore, clock: Clock, scheduler: Scheduler) -> Api:
+    """The rotation service's routes."""
+    api = Api("cadre-ledger rotation service (任用与交流)", "1.0",
+              "The cadre registry, postings, probation and rotation rules, recorded as ledger events.")
+
+    async def run(request: web.Request, cmd: CadreCommand, decide: Decider, wait: WaitQuery,
+                  ruleset: str | None = None) -> CommandResult:
+        rules = ruleset or rules_in_force(cmd.county, cmd.occurred_on).id
+        return await bus.execute(cadre_id=cmd.cadre_id, county=cmd.county, ruleset=rules, decide=decide,
+                                 wait_committed=wait.wait == "committed", traceparent=traceparent_of(request))
+
+    @api.route("POST", "/v1/cadres/register", summary="Register a cadre (干部登记)", body=c.Registration,
+               query=WaitQuery, response=CommandResult, status=202, tags=REGISTRY, errors=(409, 503))
+    async def register(request: web.Request, *, body: c.Registration, query: WaitQuery) -> CommandResult:
+        """Publishes `cadre.registered` with salted commitments; the clear name and ID number go to the
+        erasable person table, committed only if the event was published."""
+        name_salt, id_salt = new_salt(), new_salt()
+        fields = body.model_dump(exclude={"name", "id_number"})
+        cmd = c.RegisterCadre(name_commitment=commit_value(name_salt, body.name),
+                              id_number_commitment=commit_value(id_salt, body.id_number), **fields)
+        today = clock.today()
+        async with persons.reserve(cmd.cadre_id, body.name, body.id_number, name_salt, id_salt):
+            return await run(request, cmd, lambda h: domain.decide_register(domain.fold(h), cmd, today), query)
+
+    @api.route("GET", "/v1/cadres/{cadre_id}/person", summary="Personal data behind a registration (个人信息)",
+               response=PersonView, tags=REGISTRY, errors=(404, 503))
+    async def person(request: web.Request) -> PersonView:
+        """The name and masked ID number, and whether they still match the ledger's commitments."""
+        cadre_id = path_param(request, "cadre_id", _CADRE_ID)
+        row = await persons.get(cadre_id)
+        if row is None:
+            raise NotFound(f"no personal data for cadre {cadre_id} (无此干部个人信息)", cadre_id=cadre_id)
+        history = await load_cadre(bus.pool, cadre_id, bus.settings.pg_acquire_timeout_s)
+        registered = next((e for e in history.events if e.type == "cadre.registered"), None)
+        match = None
+        if row.name is not None and row.name_salt and row.id_number and row.id_number_salt and registered:
+            match = (verify_commitment(row.name_salt, row.name, registered.data["name_commitment"])
+                     and verify_commitment(row.id_number_salt, row.id_number, registered.data["id_number_commitment"]))
+        return PersonView(cadre_id=cadre_id, name=row.name, erased=row.erased_at is not None, commitments_match=match,
+                          id_number_masked=mask_resident_id(row.id_number) if row.id_number else None)
+
+    @api.route("POST", "/v1/posts/{post_id}/assign", summary="Assign a post (任职)", body=c.Assignment,
+               query=WaitQuery, response=CommandResult, status=202, tags=POSTINGS, errors=(409, 503))
+    async def assign(request: web.Request, *, body: c.Assignment, query: WaitQuery) -> CommandResult:
+        """Publishes `post.assigned`. A promotion needs a notice closed as clear (or an exemption reason),
+        no appointment blocker and no running probation; it starts a probation."""
+        cmd = c.AssignPost(post_id=path_param(request, "post_id", _POST_ID), **dict(body))
+        rules = rules_in_force(cmd.county, cmd.occurred_on)
+        today = clock.today()
+        return await run(request, cmd, lambda h: domain.decide_assign(domain.fold(h), cmd, rules, today), query,
+                         rules.id)
+
+    @api.route("POST", "/v1/posts/{post_id}/vacate", summary="Vacate a post (免职)", body=c.Vacation,
+               query=WaitQuery, response=CommandResult, status=202, tags=POSTINGS, errors=(409, 503))
+    async def vacate(request: web.Request, *, body: c.Vacation, query: WaitQuery) -> CommandResult:
+        """Publishes `post.vacated`."""
+        cmd = c.VacatePost(post_id=path_param(request, "post_id", _POST_ID), **dict(body))
+        today = clock.today()
+        return await run(request, cmd, lambda h: domain.decide_vacate(domain.fold(h), cmd, today), query)
+
+    @api.route("POST", "/v1/posts/{post_id}/probation/conclude", summary="Conclude a probation (试用期满考核)",
+               body=c.ProbationConclusion, query=WaitQuery, response=CommandResult, status=202, tags=POSTINGS,
+               errors=(409, 503))
+    async def conclude(request: web.Request, *, body: c.ProbationConclusion, query: WaitQuery) -> CommandResult:
+        """Publishes `probation.concluded`: from the probation's end on, or earlier when ended early."""
+        cmd = c.ConcludeProbation(post_id=path_param(request, "post_id", _POST_ID), **dict(body))
+        today = clock.today()
+        return await run(request, cmd, lambda h: domain.decide_conclude_probation(domain.fold(h), cmd, today), query)
+
+    @api.route("POST", "/v1/posts/{post_id}/rotation/defer", summary="Defer a due rotation (暂缓交流)",
+               body=c.Deferral, query=WaitQuery, response=CommandResult, status=202, tags=ROTATION,
+               errors=(409, 503))
+    async def defer(request: web.Request, *, body: c.Deferral, query: WaitQuery) -> CommandResult:
+        """Publishes `rotation.deferred`; the approval reference is mandatory."""
+        cmd = c.DeferRotation(post_id=path_param(request, "post_id", _POST_ID), **dict(body))
+        rules = rules_in_force(cmd.county, cmd.occurred_on)
+        today = clock.today()
+        return await run(request, cmd, lambda h: domain.decide_defer(domain.fold(h), cmd, rules, today), query,
+                         rules.id)
+
+    @api.route("POST", "/v1/posts/{post_id}/rotation/complete", summary="Complete a rotation (交流)",
+               body=c.RotationCompletion, query=WaitQuery, response=CommandResult, status=202, tags=ROTATION,
+               errors=(409, 503))
+    async def complete(request: web.Request, *, body: c.RotationCompletion, query: WaitQuery) -> CommandResult:
+        """Publishes `rotation.completed`: leaves post `post_id` and takes `to`, in one event."""
+        cmd = c.CompleteRotation(post_id=path_param(request, "post_id", _POST_ID), **dict(body))
+        today = clock.today()
+        return await run(request, cmd, lambda h: domain.decide_complete(domain.fold(h), cmd, today), query)
+
+    @api.route("POST", "/v1/rotation/scan", summary="Record rotations that fell due (到期扫描)", response=ScanResult,
+               tags=ROTATION, errors=(503,))
+    async def scan(request: web.Request) -> ScanResult:
+        """Runs the scheduler now: records `rotation.due` for every tenure limit reached by today and
+        not yet recorded (exactly once, also when instances race). Answers what it recorded."""
+        return await scheduler.scan()
+
+    return api

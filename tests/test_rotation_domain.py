@@ -1,0 +1,357 @@
+"""Table tests of the rotation rules: given events / when a command / then an event or a violation.
+
+No servers: the pure decide functions of services/rotation/domain.py on events built like the ledger's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pytest
+
+from services.rotation import domain
+from services.rotation.domain import RotationState
+from shared.commands import Decision
+from shared.envelope import CloudEvent
+from shared.events.registry import CATALOGUE
+from shared.problems import RuleViolation
+from shared.rulesets import ruleset_by_id
+from tests.rotation_support import (
+    CADRE,
+    D,
+    assign_cmd,
+    assigned,
+    conclude_cmd,
+    defer_cmd,
+    deferred,
+    due,
+    foreign,
+    leader,
+    notice_closed,
+    promote_cmd,
+    raise_cmd,
+    register_cmd,
+    registered,
+    report_received,
+    report_verified,
+    rotate_cmd,
+    vacate_cmd,
+    vacated,
+)
+
+LOCAL = ruleset_by_id("431021@2008.1")
+NATIONAL = ruleset_by_id("000000@2019.1")
+TODAY = D("2030-01-01")
+
+
+@dataclass(frozen=True)
+class Case:
+    """given events, when a command (a decide call on the folded state), then an event type or a rule id."""
+
+    name: str
+    given: list[CloudEvent]
+    when: Callable[[RotationState], Decision]
+    then: str
+    data: dict[str, Any] = field(default_factory=dict)
+    occurred_on: str | None = None
+
+
+def at(day: str) -> date:
+    return D(day)
+
+
+REG = registered()
+PROMOTED = [REG, assigned("2020-03-01", "L2", kind="promotion", probation_end="2021-03-01", notice_id="N0",
+                          post="副县长", unit="桂阳县人民政府", township=None, level="deputy_division",
+                          leadership=True)]
+
+REGISTRATION = [
+    Case("a new cadre is registered with commitments only", [],
+         lambda s: domain.decide_register(s, register_cmd(), TODAY), "cadre.registered",
+         {"name_commitment": "a" * 64, "sex": "female", "commitment_scheme": "sha256-salted-v1"}),
+    Case("a cadre is registered once", [REG], lambda s: domain.decide_register(s, register_cmd(), TODAY),
+         "cadre.register_once"),
+    Case("no registration before the day it happens", [],
+         lambda s: domain.decide_register(s, register_cmd("2030-01-02"), TODAY), "command.not_in_future"),
+]
+
+POSTINGS = [
+    Case("an unregistered cadre takes no post", [], lambda s: domain.decide_assign(s, assign_cmd("2010-01-01"),
+                                                                                   LOCAL, TODAY),
+         "cadre.registered_first"),
+    Case("a lateral posting in a township: tenure counts from the decision date", [REG],
+         lambda s: domain.decide_assign(s, assign_cmd("2010-01-01"), LOCAL, TODAY), "post.assigned",
+         {"post_id": "P2", "township": "樟市镇", "decision_date": "2010-01-01", "kind": "lateral"}, "2010-01-01"),
+    Case("a post already held cannot be taken again", [REG, assigned("2010-01-01", "P2")],
+         lambda s: domain.decide_assign(s, assign_cmd("2011-01-01"), LOCAL, TODAY), "posting.already_held"),
+    Case("no posting before the day it is decided", [REG],
+         lambda s: domain.decide_assign(s, assign_cmd("2030-01-02"), LOCAL, TODAY), "command.not_in_future"),
+    Case("a promotion without notice or exemption is refused", [REG],
+         lambda s: domain.decide_assign(s, promote_cmd("2020-03-01", notice_id=None), LOCAL, TODAY),
+         "promotion.notice_cleared"),
+    Case("a promotion with a recorded exemption starts a 12-month probation", [REG],
+         lambda s: domain.decide_assign(s, promote_cmd("2020-03-01", notice_id=None, exemption_reason="换届选举"),
+                                        LOCAL, TODAY),
+         "post.assigned", {"probation_end": "2021-03-01", "exemption_reason": "换届选举"}),
+    Case("a promotion after a notice closed as clear", [REG, notice_closed("2020-02-20")],
+         lambda s: domain.decide_assign(s, promote_cmd("2020-03-01"), LOCAL, TODAY), "post.assigned",
+         {"notice_id": "N1", "kind": "promotion", "probation_end": "2021-03-01"}),
+    Case("a notice closed with a reminder also clears", [REG, notice_closed("2020-02-20",
+                                                                            outcome="minor_issue_reminded")],
+         lambda s: domain.decide_assign(s, promote_cmd("2020-03-01"), LOCAL, TODAY), "post.assigned"),
+    Case("a notice closed as deferred does not clear", [REG, notice_closed("2020-02-20", outcome="deferred")],
+         lambda s: domain.decide_assign(s, promote_cmd("2020-03-01"), LOCAL, TODAY), "promotion.notice_cleared"),
+    Case("a notice closed after the decision does not clear", [REG, notice_closed("2020-03-02")],
+         lambda s: domain.decide_assign(s, promote_cmd("2020-03-01"), LOCAL, TODAY), "promotion.notice_cleared"),
+    Case("a notice serves one appointment", [REG, notice_closed("2020-02-20"),
+                                             assigned("2020-03-01", "L1", kind="promotion", notice_id="N1",
+                                                      level="deputy_section", leadership=False)],
+         lambda s: domain.decide_assign(s, promote_cmd("2021-03-01"), LOCAL, TODAY), "promotion.notice_cleared"),
+    Case("an unverified report blocks a promotion", [REG, notice_closed("2020-02-20"),
+                                                     report_received("2020-02-25")],
+         lambda s: domain.decide_assign(s, promote_cmd("2020-03-01"), LOCAL, TODAY),
+         "appointment.unverified_report"),
+    Case("a verified report no longer blocks", [REG, notice_closed("2020-02-20"), report_received("2020-02-01"),
+                                                report_verified("2020-02-25")],
+         lambda s: domain.decide_assign(s, promote_cmd("2020-03-01"), LOCAL, TODAY), "post.assigned"),
+    Case("a running sanction blocks a promotion",
+         [REG, notice_closed("2020-02-20"),
+          foreign("sanction.imposed", "2019-06-01", "audit", sanction_id="S1", category="party", measure="警告",
+                  effective_from="2019-06-01", effective_until="2020-06-01")],
+         lambda s: domain.decide_assign(s, promote_cmd("2020-03-01"), LOCAL, TODAY), "appointment.sanction_running"),
+    Case("no promotion during probation", [*PROMOTED, notice_closed("2020-12-01", "N1")],
+         lambda s: domain.decide_assign(s, promote_cmd("2021-01-01", "L3", level="division"), LOCAL, TODAY),
+         "promotion.not_during_probation"),
+    Case("a promotion after the probation is concluded",
+         [*PROMOTED, foreign("probation.concluded", "2021-03-01", "rotation", post_id="L2", outcome="confirmed"),
+          notice_closed("2023-01-01", "N1")],
+         lambda s: domain.decide_assign(s, promote_cmd("2023-02-01", "L3", level="division"), LOCAL, TODAY),
+         "post.assigned"),
+    Case("a promotion must raise the rank", [REG, notice_closed("2020-02-20"),
+                                             assigned("2019-01-01", level="deputy_division")],
+         lambda s: domain.decide_assign(s, promote_cmd("2020-03-01"), LOCAL, TODAY), "posting.kind_matches_level"),
+    Case("a demotion must lower the rank", [REG, assigned("2019-01-01", level="section")],
+         lambda s: domain.decide_assign(s, assign_cmd("2020-03-01", kind="demotion", level="division"), LOCAL, TODAY),
+         "posting.kind_matches_level"),
+    Case("a promotion to a non-leadership rank has no probation", [REG, notice_closed("2020-02-20")],
+         lambda s: domain.decide_assign(s, promote_cmd("2020-03-01", leadership=False, level="deputy_section"),
+                                        LOCAL, TODAY), "post.assigned", {"kind": "promotion"}),
+    Case("a posting by rotation is refused during probation", PROMOTED,
+         lambda s: domain.decide_assign(s, assign_cmd("2020-06-01", kind="rotation"), LOCAL, TODAY),
+         "rotation.not_during_probation"),
+    Case("a held post is vacated", [REG, assigned("2010-01-01")],
+         lambda s: domain.decide_vacate(s, vacate_cmd("2015-01-01"), TODAY), "post.vacated", {"post_id": "P1"}),
+    Case("a post not held cannot be vacated", [REG], lambda s: domain.decide_vacate(s, vacate_cmd("2015-01-01"),
+                                                                                    TODAY), "posting.not_held"),
+    Case("a post is not vacated before it was taken", [REG, assigned("2010-01-01")],
+         lambda s: domain.decide_vacate(s, vacate_cmd("2009-12-31"), TODAY), "posting.not_held"),
+]
+
+PROBATION = [
+    Case("probation is not concluded the day before its end", PROMOTED,
+         lambda s: domain.decide_conclude_probation(s, conclude_cmd("2021-02-28"), TODAY), "probation.before_end"),
+    Case("probation is concluded on the day it ends", PROMOTED,
+         lambda s: domain.decide_conclude_probation(s, conclude_cmd("2021-03-01"), TODAY), "probation.concluded",
+         {"outcome": "confirmed"}),
+    Case("removal also waits for the end", PROMOTED,
+         lambda s: domain.decide_conclude_probation(s, conclude_cmd("2020-09-01", outcome="removed"), TODAY),
+         "probation.before_end"),
+    Case("probation ended early, with a reason", PROMOTED,
+         lambda s: domain.decide_conclude_probation(
+             s, conclude_cmd("2020-09-01", outcome="ended_early", reason="机构改革, 职位撤销"), TODAY),
+         "probation.concluded", {"outcome": "ended_early"}),
+    Case("probation ended early needs a reason", PROMOTED,
+         lambda s: domain.decide_conclude_probation(s, conclude_cmd("2020-09-01", outcome="ended_early"), TODAY),
+         "probation.early_end_reason"),
+    Case("a post without probation has none to conclude", [REG, assigned("2010-01-01", "L2")],
+         lambda s: domain.decide_conclude_probation(s, conclude_cmd("2011-01-01"), TODAY), "probation.none"),
+]
+
+TOWNSHIP = [REG, assigned("2016-03-01")]
+LEAP = [REG, assigned("2016-02-29")]
+
+DUE = [
+    Case("8 years in a township: not due the day before", TOWNSHIP,
+         lambda s: domain.decide_due(s, raise_cmd(), LOCAL, at("2024-02-29")), "rotation.not_yet_due"),
+    Case("8 years in a township: due on the day it completes", TOWNSHIP,
+         lambda s: domain.decide_due(s, raise_cmd(), LOCAL, at("2024-03-01")), "rotation.due",
+         {"rule": "township_8y", "since": "2016-03-01", "years": 8, "due_on": "2024-03-01",
+          "overdue_on": "2024-09-01"}, "2024-03-01"),
+    Case("history loaded after the fact: due on the past day the limit was reached", TOWNSHIP,
+         lambda s: domain.decide_due(s, raise_cmd(), LOCAL, at("2029-06-30")), "rotation.due",
+         {"due_on": "2024-03-01"}, "2024-03-01"),
+    Case("due once per post and rule", [*TOWNSHIP, due("P1", "township_8y", "2016-03-01", 8, "2024-03-01",
+                                                       "2024-09-01")],
+         lambda s: domain.decide_due(s, raise_cmd(), LOCAL, at("2025-01-01")), "rotation.due_once"),
+    Case("started 29 Feb 2016: 8 years end 29 Feb 2024 (leap), not the day before", LEAP,
+         lambda s: domain.decide_due(s, raise_cmd(), LOCAL, at("2024-02-28")), "rotation.not_yet_due"),
+    Case("started 29 Feb 2016: due 29 Feb 2024", LEAP,
+         lambda s: domain.decide_due(s, raise_cmd(), LOCAL, at("2024-02-29")), "rotation.due",
+         {"due_on": "2024-02-29"}),
+    Case("started 29 Feb 2016: 10 years end 28 Feb 2026 (common year), not the 27th",
+         [REG, leader("2016-02-29")], lambda s: domain.decide_due(s, raise_cmd("L1", "leader_same_post_10y"), LOCAL,
+                                                                  at("2026-02-27")), "rotation.not_yet_due"),
+    Case("started 29 Feb 2016: 10 years reached on 28 Feb 2026", [REG, leader("2016-02-29")],
+         lambda s: domain.decide_due(s, raise_cmd("L1", "leader_same_post_10y"), LOCAL, at("2026-02-28")),
+         "rotation.due", {"rule": "leader_same_post_10y", "years": 10, "due_on": "2026-02-28"}),
+    Case("a leader: 10 years in the same post, not the day before", [REG, leader("2012-07-15")],
+         lambda s: domain.decide_due(s, raise_cmd("L1", "leader_same_post_10y"), LOCAL, at("2022-07-14")),
+         "rotation.not_yet_due"),
+    Case("a leader: 10 years in the same post", [REG, leader("2012-07-15")],
+         lambda s: domain.decide_due(s, raise_cmd("L1", "leader_same_post_10y"), LOCAL, at("2022-07-15")),
+         "rotation.due", {"due_on": "2022-07-15"}),
+    Case("an internal-unit leader: 10 years", [REG, leader("2012-07-15", internal_unit=True, township=None)],
+         lambda s: domain.decide_due(s, raise_cmd("L1", "internal_unit_10y"), LOCAL, at("2022-07-15")),
+         "rotation.due", {"rule": "internal_unit_10y"}),
+    Case("an internal-unit leader is not under the general leader rule",
+         [REG, leader("2012-07-15", internal_unit=True, township=None)],
+         lambda s: domain.decide_due(s, raise_cmd("L1", "leader_same_post_10y"), LOCAL, at("2022-07-15")),
+         "rotation.rule_not_applicable"),
+    Case("a sensitive post: 10 years", [REG, assigned("2012-07-15", sensitive=True, township=None)],
+         lambda s: domain.decide_due(s, raise_cmd("P1", "sensitive_post_10y"), LOCAL, at("2022-07-15")),
+         "rotation.due", {"rule": "sensitive_post_10y"}),
+    Case("the township rule is for general cadres, not leaders", [REG, leader("2012-07-15")],
+         lambda s: domain.decide_due(s, raise_cmd("L1", "township_8y"), LOCAL, at("2022-07-15")),
+         "rotation.rule_not_applicable"),
+    Case("the national rule set has no township limit", TOWNSHIP,
+         lambda s: domain.decide_due(s, raise_cmd(), NATIONAL, at("2026-01-01")), "rotation.rule_not_applicable"),
+    Case("township tenure continues across posts of the same township",
+         [REG, assigned("2012-05-01"), vacated("2015-05-01"), assigned("2015-05-01", "P2")],
+         lambda s: domain.decide_due(s, raise_cmd("P2"), LOCAL, at("2020-05-01")), "rotation.due",
+         {"since": "2012-05-01", "due_on": "2020-05-01"}),
+    Case("a gap restarts township tenure",
+         [REG, assigned("2012-05-01"), vacated("2015-05-01"), assigned("2015-06-01", "P2")],
+         lambda s: domain.decide_due(s, raise_cmd("P2"), LOCAL, at("2020-05-01")), "rotation.not_yet_due"),
+    Case("no due for a post left", [*TOWNSHIP, vacated("2020-01-01")],
+         lambda s: domain.decide_due(s, raise_cmd(), LOCAL, at("2025-01-01")), "posting.not_held"),
+]
+
+DUE_P1 = due("P1", "township_8y", "2016-03-01", 8, "2024-03-01", "2024-09-01")
+
+DEFERRAL = [
+    Case("a deferral without approval reference is refused, naming the rule", [*TOWNSHIP, DUE_P1],
+         lambda s: domain.decide_defer(s, defer_cmd("2024-03-10", "2024-12-31", approval=None), LOCAL, TODAY),
+         "rotation.deferral_approval_required"),
+    Case("a blank approval reference is no approval", [*TOWNSHIP, DUE_P1],
+         lambda s: domain.decide_defer(s, defer_cmd("2024-03-10", "2024-12-31", approval="  "), LOCAL, TODAY),
+         "rotation.deferral_approval_required"),
+    Case("an approved deferral", [*TOWNSHIP, DUE_P1],
+         lambda s: domain.decide_defer(s, defer_cmd("2024-03-10", "2024-12-31"), LOCAL, TODAY), "rotation.deferred",
+         {"until": "2024-12-31", "approval_reference": "桂组干〔2024〕3号"}),
+    Case("only a due rotation can be deferred", TOWNSHIP,
+         lambda s: domain.decide_defer(s, defer_cmd("2024-03-10", "2024-12-31"), LOCAL, TODAY),
+         "rotation.deferral_needs_due"),
+    Case("a deferral lasts at most 12 months (rule set)", [*TOWNSHIP, DUE_P1],
+         lambda s: domain.decide_defer(s, defer_cmd("2024-03-10", "2025-03-11"), LOCAL, TODAY),
+         "rotation.deferral_until"),
+    Case("a deferral of exactly 12 months", [*TOWNSHIP, DUE_P1],
+         lambda s: domain.decide_defer(s, defer_cmd("2024-03-10", "2025-03-10"), LOCAL, TODAY), "rotation.deferred"),
+    Case("a deferral ends after the day it is decided", [*TOWNSHIP, DUE_P1],
+         lambda s: domain.decide_defer(s, defer_cmd("2024-03-10", "2024-03-10"), LOCAL, TODAY),
+         "rotation.deferral_until"),
+]
+
+ROTATION = [
+    Case("a due township rotation completes: old post left, new one taken, trigger the due rule",
+         [*TOWNSHIP, DUE_P1], lambda s: domain.decide_complete(s, rotate_cmd("2024-05-01"), TODAY),
+         "rotation.completed", {"from_post_id": "P1", "trigger_rule": "township_8y", "years_in_old_post": 8,
+                                "decision_date": "2024-05-01", "from_township": "樟市镇"}),
+    Case("a rotation without a due rule is by need", TOWNSHIP,
+         lambda s: domain.decide_complete(s, rotate_cmd("2020-05-01"), TODAY), "rotation.completed",
+         {"trigger_rule": "by_need", "years_in_old_post": 4}),
+    Case("a named trigger must be due", TOWNSHIP,
+         lambda s: domain.decide_complete(s, rotate_cmd("2020-05-01", trigger="township_8y"), TODAY),
+         "rotation.trigger_not_due"),
+    Case("after 8 years in a township the rotation leaves it", [*TOWNSHIP, DUE_P1],
+         lambda s: domain.decide_complete(s, rotate_cmd("2024-05-01", township="樟市镇"), TODAY),
+         "rotation.same_township"),
+    Case("a rotation is not a promotion", [*TOWNSHIP, DUE_P1],
+         lambda s: domain.decide_complete(s, rotate_cmd("2024-05-01", level="section"), TODAY),
+         "rotation.no_promotion"),
+    Case("a rotation leads to another post", [*TOWNSHIP, DUE_P1],
+         lambda s: domain.decide_complete(s, rotate_cmd("2024-05-01", to_post_id="P1"), TODAY), "rotation.same_post"),
+    Case("no rotation during probation", [*PROMOTED, assigned("2016-01-01")],
+         lambda s: domain.decide_complete(s, rotate_cmd("2020-06-01"), TODAY), "rotation.not_during_probation"),
+    Case("no rotation while under investigation", [*TOWNSHIP, DUE_P1, report_received("2024-04-01")],
+         lambda s: domain.decide_complete(s, rotate_cmd("2024-05-01"), TODAY), "rotation.under_investigation"),
+    Case("a verified report ends the investigation", [*TOWNSHIP, DUE_P1, report_received("2024-04-01"),
+                                                      report_verified("2024-04-20", outcome="partly")],
+         lambda s: domain.decide_complete(s, rotate_cmd("2024-05-01"), TODAY), "rotation.completed"),
+    Case("a rotation of a post not held", [REG], lambda s: domain.decide_complete(s, rotate_cmd("2024-05-01"), TODAY),
+         "posting.not_held"),
+]
+
+
+@pytest.mark.parametrize("case", [*REGISTRATION, *POSTINGS, *PROBATION, *DUE, *DEFERRAL, *ROTATION],
+                         ids=lambda c: c.name)
+def test_rule(case: Case) -> None:
+    state = domain.fold(case.given)
+    if case.then in CATALOGUE:
+        decision = case.when(state)
+        assert decision.type == case.then
+        data = decision.data.model_dump(mode="json", exclude_none=True)
+        assert {k: data.get(k) for k in case.data} == case.data
+        if case.occurred_on:
+            assert decision.occurred_on == D(case.occurred_on)
+    else:
+        with pytest.raises(RuleViolation) as caught:
+            case.when(state)
+        violation = caught.value
+        assert violation.rule == case.then
+        assert violation.status == 422
+        assert violation.extra["message_en"] and violation.extra["message_zh"]
+
+
+def test_due_event_id_is_deterministic_per_cadre_post_rule_and_tenure() -> None:
+    state = domain.fold(TOWNSHIP)
+    first = domain.decide_due(state, raise_cmd(), LOCAL, at("2024-03-01"))
+    again = domain.decide_due(state, raise_cmd(), LOCAL, at("2025-07-01"))
+    assert first.event_id is not None and first.event_id == again.event_id
+    other_tenure = domain.fold([REG, assigned("2016-03-02")])
+    assert domain.decide_due(other_tenure, raise_cmd(), LOCAL, at("2025-07-01")).event_id != first.event_id
+    assert domain.due_event_id(CADRE, "P1", "township_8y", D("2016-03-01")) == first.event_id
+
+
+def test_promotion_blockers_are_all_named() -> None:
+    state = domain.fold([REG, notice_closed("2020-02-20"), report_received("2020-02-01", "R1"),
+                         report_received("2020-02-02", "R2")])
+    with pytest.raises(RuleViolation) as caught:
+        domain.decide_assign(state, promote_cmd("2020-03-01"), LOCAL, TODAY)
+    assert caught.value.extra["blockers"] == ["appointment.unverified_report", "appointment.unverified_report"]
+
+
+# ---- evolve -----------------------------------------------------------------------------------
+
+
+def test_evolve_a_completed_rotation_moves_the_cadre() -> None:
+    decision = domain.decide_complete(domain.fold([*TOWNSHIP, DUE_P1]), rotate_cmd("2024-05-01"), TODAY)
+    completed = foreign("rotation.completed", "2024-05-01", "rotation",
+                        **decision.data.model_dump(mode="json", exclude_none=True))
+    state = domain.fold([*TOWNSHIP, DUE_P1, completed])
+    assert set(state.tenure.posts) == {"P9"}
+    assert state.tenure.posts["P9"].since == D("2024-05-01") and state.tenure.posts["P9"].kind == "rotation"
+    assert state.tenure.dues == {}
+    assert state.tenure.stints["樟市镇"].left_on == D("2024-05-01")
+    assert state.tenure.stints["仁义镇"].since == D("2024-05-01")
+    assert state.tenure.rotations == 1
+
+
+def test_evolve_a_deferral_and_a_conclusion() -> None:
+    state = domain.fold([*TOWNSHIP, DUE_P1, deferred("2024-03-10", "P1", "township_8y", "2024-12-31")])
+    raised = state.tenure.dues[("P1", "township_8y")]
+    assert raised.deferred_until == D("2024-12-31") and raised.deferrals == 1
+    assert raised.approval_reference == "桂组干〔2024〕3号"
+    concluded = domain.fold([*PROMOTED, foreign("probation.concluded", "2021-03-01", "rotation", post_id="L2",
+                                                outcome="confirmed")])
+    assert not concluded.tenure.posts["L2"].in_probation
+    assert domain.fold(PROMOTED).tenure.posts["L2"].in_probation
+
+
+def test_evolve_ignores_what_it_does_not_know() -> None:
+    state = domain.fold(TOWNSHIP)
+    assert domain.evolve(state, vacated("2020-01-01", "NOPE")).tenure == state.tenure
+    audit = foreign("audit.completed", "2020-01-01", "audit", audit_id="A1")
+    assert domain.evolve(state, audit) == state

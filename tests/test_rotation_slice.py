@@ -1,0 +1,252 @@
+"""The rotation service through HTTP, NATS and the ledger, with the clock injected (CADRE_TODAY).
+
+Extra rotation processes run on fixed days (years after the real date, so the session's own rotation
+process, on the real date, never finds these cadres due): one for recording the posting, others for
+the days the tenure limit is or is not yet reached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from shared.devstack import free_port
+from shared.processes import SERVICES, ServiceProcess
+from tests.support import System, call, new_cadre_id, wait_until
+
+COUNTY = "431021"
+ID_NUMBER = "431021198503150027"  # valid check digit; born 1985-03; female
+Clocks = Callable[..., str]
+
+
+@pytest.fixture(scope="module")
+def clocks(system: System) -> Iterator[Clocks]:
+    """`clocks(day, instance=0)`: the URL of a rotation process whose today is `day` (started on first use)."""
+    spec = next(s for s in SERVICES if s.name == "rotation")
+    running: dict[tuple[str, int], ServiceProcess] = {}
+
+    def at(day: str, instance: int = 0) -> str:
+        if (day, instance) not in running:
+            env = {**system.env, "CADRE_TODAY": day, "CADRE_ROTATION_SCAN_INTERVAL_S": "0"}
+            proc = ServiceProcess(spec, free_port(), env, system.root / f"logs-rotation-{day}-{instance}")
+            running[(day, instance)] = proc
+            proc.wait_ready()
+        return running[(day, instance)].url
+
+    yield at
+    for proc in running.values():
+        proc.stop()
+
+
+def registration(cadre: str, **overrides: Any) -> dict[str, Any]:
+    body = {"cadre_id": cadre, "county": COUNTY, "occurred_on": "2030-01-02", "name": "李桂芳", "sex": "female",
+            "birth_month": "1985-03", "id_number": ID_NUMBER, "work_start": "2007-07-01",
+            "unit": "桂阳县樟市镇人民政府"}
+    body.update(overrides)
+    return body
+
+
+def township_post(cadre: str, on: str, township: str = "樟市镇", **overrides: Any) -> dict[str, Any]:
+    body = {"cadre_id": cadre, "county": COUNTY, "occurred_on": on, "post": "镇政府科员", "unit": f"{township}人民政府",
+            "township": township, "level": "clerk", "leadership": False, "kind": "lateral"}
+    body.update(overrides)
+    return body
+
+
+async def post_ok(url: str, body: dict[str, Any]) -> dict[str, Any]:
+    status, answer, _ = await call("POST", url, body)
+    assert status == 202, answer
+    return dict(answer)
+
+
+async def scan(url: str) -> dict[str, Any]:
+    """Run the scheduler of the rotation process at `url` now."""
+    status, answer, _ = await call("POST", f"{url}/v1/rotation/scan")
+    assert status == 200, answer
+    return dict(answer)
+
+
+async def recorded_cadre_in_township(url: str, cadre: str, post_id: str, on: str = "2030-03-01") -> None:
+    """Register a cadre and post them to a township on `on`, both committed in the ledger."""
+    await post_ok(f"{url}/v1/cadres/register?wait=committed", registration(cadre))
+    await post_ok(f"{url}/v1/posts/{post_id}/assign?wait=committed", township_post(cadre, on))
+
+
+async def projected(system: System, path: str, key: str, predicate: Callable[[list[dict[str, Any]]], bool]
+                    ) -> list[dict[str, Any]]:
+    """Poll a ledger read model until its `key` list satisfies `predicate`; returns the list."""
+    seen: list[dict[str, Any]] = []
+
+    async def check() -> bool:
+        nonlocal seen
+        status, body, _ = await call("GET", f"{system.url('ledger')}{path}")
+        assert status == 200, body
+        seen = body[key]
+        return predicate(seen)
+
+    await wait_until(check, timeout=15)
+    return seen
+
+
+def mine(result: dict[str, Any], cadre: str) -> list[dict[str, Any]]:
+    return [e for e in result["emitted"] if e["cadre_id"] == cadre]
+
+
+async def test_eight_years_in_a_township_fall_due_then_a_deferral_and_a_rotation(system: System,
+                                                                                  clocks: Clocks) -> None:
+    cadre, post_id = new_cadre_id("R"), "ZS-KY-01"
+    start = clocks("2030-03-01")
+    await recorded_cadre_in_township(start, cadre, post_id)
+
+    status, person, _ = await call("GET", f"{start}/v1/cadres/{cadre}/person")
+    assert status == 200, person
+    assert person["name"] == "李桂芳" and person["id_number_masked"] == "4310**********0027"
+    assert person["commitments_match"] is True and person["erased"] is False
+
+    postings = await projected(system, f"/v1/rotation/postings?cadre_id={cadre}&as_of=2038-02-28", "postings",
+                               lambda rows: len(rows) == 1)
+    assert postings[0]["township_since"] == "2030-03-01" and postings[0]["rules"] == ["township_8y"]
+    assert postings[0]["township_years"] == 7 and postings[0]["level"] == "clerk"
+
+    # the day before 8 years complete: nothing is due
+    before = await scan(clocks("2038-02-28"))
+    assert mine(before, cadre) == []
+    status, due, _ = await call("GET", f"{system.url('ledger')}/v1/rotation/due?cadre_id={cadre}&as_of=2038-02-28")
+    assert status == 200 and due["entries"] == []
+
+    # the day they complete: rotation.due, once
+    day = clocks("2038-03-01")
+    scanned = await scan(day)
+    [emitted] = mine(scanned, cadre)
+    assert emitted["rule"] == "township_8y" and emitted["due_on"] == "2038-03-01" and emitted["position"] >= 1
+    listed = await projected(system, f"/v1/rotation/due?cadre_id={cadre}&as_of=2038-03-01", "entries",
+                             lambda rows: len(rows) == 1)
+    assert listed[0]["status"] == "due" and listed[0]["rule"] == "township_8y" and listed[0]["years"] == 8
+    assert listed[0]["township"] == "樟市镇" and listed[0]["since"] == "2030-03-01"
+    for query, hits in [("township=樟市镇&rule=township_8y", 1), (f"county={COUNTY}&unit=樟市镇人民政府", 1),
+                        ("rule=leader_same_post_10y", 0), ("township=仁义镇", 0), ("status=overdue", 0)]:
+        status, page, _ = await call(
+            "GET", f"{system.url('ledger')}/v1/rotation/due?cadre_id={cadre}&as_of=2038-03-01&{query}")
+        assert status == 200 and len(page["entries"]) == hits, query
+    status, late, _ = await call("GET", f"{system.url('ledger')}/v1/rotation/due?cadre_id={cadre}&as_of=2038-09-01")
+    assert late["entries"][0]["status"] == "overdue"
+
+    # a deferral without an approval reference is refused, naming the rule
+    deferral = {"cadre_id": cadre, "county": COUNTY, "occurred_on": "2038-03-01", "rule": "township_8y",
+                "until": "2038-12-31"}
+    status, problem, headers = await call("POST", f"{day}/v1/posts/{post_id}/rotation/defer", deferral)
+    assert status == 422 and headers["Content-Type"].startswith("application/problem+json")
+    assert problem["rule"] == "rotation.deferral_approval_required"
+    assert "approval reference" in problem["message_en"] and "批准文号" in problem["message_zh"]
+    await post_ok(f"{day}/v1/posts/{post_id}/rotation/defer?wait=committed",
+                  {**deferral, "approval_reference": "桂组干〔2038〕12号", "reason": "防汛任务"})
+    listed = await projected(system, f"/v1/rotation/due?cadre_id={cadre}&as_of=2038-03-02", "entries",
+                             lambda rows: len(rows) == 1 and rows[0]["status"] == "deferred")
+    assert listed[0]["deferred_until"] == "2038-12-31" and listed[0]["approval_reference"] == "桂组干〔2038〕12号"
+
+    # the rotation: to another township; the cadre leaves the list
+    rotation = {"cadre_id": cadre, "county": COUNTY, "occurred_on": "2038-03-01",
+                "to": {"post_id": "RY-KY-02", "post": "镇政府科员", "unit": "仁义镇人民政府", "township": "仁义镇",
+                       "level": "clerk", "leadership": False}}
+    done = await post_ok(f"{day}/v1/posts/{post_id}/rotation/complete?wait=committed", rotation)
+    assert done["committed"] is True
+    await projected(system, f"/v1/rotation/due?cadre_id={cadre}&as_of=2038-03-02", "entries", lambda rows: not rows)
+    postings = await projected(system, f"/v1/rotation/postings?cadre_id={cadre}&as_of=2038-03-02", "postings",
+                               lambda rows: [r["post_id"] for r in rows] == ["RY-KY-02"])
+    assert postings[0]["township_since"] == "2038-03-01" and postings[0]["kind"] == "rotation"
+
+    # the history shows every step, versions gap-free, each under the county's rule set
+    status, history, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/history")
+    assert status == 200
+    rows = history["events"]
+    assert [r["type"] for r in rows] == ["cadre.registered", "post.assigned", "rotation.due", "rotation.deferred",
+                                         "rotation.completed"]
+    assert [r["cadre_version"] for r in rows] == [1, 2, 3, 4, 5]
+    assert {r["event"]["ruleset"] for r in rows} == {"431021@2008.1"}
+    assert rows[2]["event"]["id"] == emitted["event_id"] and rows[2]["occurred_on"] == "2038-03-01"
+    completed = rows[4]["event"]["data"]
+    assert completed["trigger_rule"] == "township_8y" and completed["years_in_old_post"] == 8
+    registered = rows[0]["event"]["data"]
+    assert "李桂芳" not in str(rows[0]["event"]) and ID_NUMBER not in str(rows[0]["event"])
+    assert len(registered["name_commitment"]) == 64
+
+
+async def test_two_scans_racing_on_two_instances_record_rotation_due_once(system: System, clocks: Clocks) -> None:
+    cadre, post_id = new_cadre_id("R"), "ZS-KY-03"
+    await recorded_cadre_in_township(clocks("2030-04-01"), cadre, post_id, on="2030-04-01")
+    await projected(system, f"/v1/rotation/postings?cadre_id={cadre}", "postings", lambda rows: len(rows) == 1)
+
+    first, second = clocks("2038-04-01", 0), clocks("2038-04-01", 1)
+    results = await asyncio.gather(*(call("POST", f"{url}/v1/rotation/scan") for url in (first, second, first,
+                                                                                          second)))
+    assert all(status == 200 for status, _, _ in results), results
+    emitted = [e for _, body, _ in results for e in mine(body, cadre)]
+    assert len(emitted) == 1 and emitted[0]["rule"] == "township_8y"
+    skipped = [s for _, body, _ in results for s in body["skipped"] if s["cadre_id"] == cadre]
+    assert {s["reason"] for s in skipped} <= {"duplicate", "rotation.due_once"}
+
+    # a restarted instance (a later scan) does not record it again
+    again = await scan(clocks("2038-04-02"))
+    assert mine(again, cadre) == []
+    status, history, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/history")
+    assert status == 200
+    assert [r["type"] for r in history["events"]].count("rotation.due") == 1
+    assert [r["cadre_version"] for r in history["events"]] == [1, 2, 3]
+
+
+async def test_two_conflicting_rotations_of_one_cadre_one_wins(system: System) -> None:
+    url = system.url("rotation")
+    cadre, post_id = new_cadre_id("R"), "ZS-KY-04"
+    await post_ok(f"{url}/v1/cadres/register?wait=committed", registration(cadre, occurred_on="2019-01-02"))
+    await post_ok(f"{url}/v1/posts/{post_id}/assign?wait=committed", township_post(cadre, "2019-03-01"))
+
+    def to(township: str, to_post: str) -> dict[str, Any]:
+        return {"cadre_id": cadre, "county": COUNTY, "occurred_on": "2021-03-01",
+                "to": {"post_id": to_post, "post": "镇政府科员", "unit": f"{township}人民政府",
+                       "township": township, "level": "clerk", "leadership": False}}
+
+    answers = await asyncio.gather(*(call("POST", f"{url}/v1/posts/{post_id}/rotation/complete?wait=committed",
+                                          to(t, p)) for t, p in (("仁义镇", "RY-KY"), ("洋市镇", "YS-KY"))))
+    statuses = sorted(status for status, _, _ in answers)
+    assert statuses[0] == 202 and statuses[1] in (409, 422), answers
+    loser = next(body for status, body, _ in answers if status != 202)
+    assert loser.get("rule") == "posting.not_held" or loser["status"] == 409
+
+    status, history, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/history")
+    assert status == 200
+    types = [r["type"] for r in history["events"]]
+    assert types.count("rotation.completed") == 1
+    assert [r["cadre_version"] for r in history["events"]] == list(range(1, len(types) + 1))
+    chain = history["events"]
+    assert all(chain[i]["prev_hash"] == chain[i - 1]["leaf_hash"] for i in range(1, len(chain)))
+
+
+async def test_registration_guards_personal_data_and_the_calendar(system: System) -> None:
+    url = system.url("rotation")
+    cadre = new_cadre_id("R")
+    status, problem, _ = await call("POST", f"{url}/v1/cadres/register",
+                                    registration(cadre, id_number="431021198503150028"))
+    assert status == 422 and [e["field"] for e in problem["errors"]] == ["id_number"]
+    status, problem, _ = await call("POST", f"{url}/v1/cadres/register", registration(cadre, sex="male"))
+    assert status == 422 and "sex does not match" in problem["errors"][0]["message"]
+
+    await post_ok(f"{url}/v1/cadres/register?wait=committed", registration(cadre, occurred_on="2020-01-02"))
+    status, problem, _ = await call("POST", f"{url}/v1/cadres/register", registration(cadre, occurred_on="2020-01-02"))
+    assert status == 422 and problem["rule"] == "cadre.register_once"
+
+    status, problem, _ = await call("POST", f"{url}/v1/posts/P-future/assign",
+                                    township_post(cadre, "2099-01-01"))
+    assert status == 422 and problem["rule"] == "command.not_in_future"
+    status, problem, _ = await call("POST", f"{url}/v1/posts/P-X/assign",
+                                    township_post(new_cadre_id("R"), "2020-03-01"))
+    assert status == 422 and problem["rule"] == "cadre.registered_first"
+    status, problem, _ = await call("POST", f"{url}/v1/posts/P-X/assign",
+                                    township_post(cadre, "2020-03-01", kind="promotion", level="deputy_section"))
+    assert status == 422 and problem["rule"] == "promotion.notice_cleared"
+    assert "任前公示" in problem["message_zh"] and problem["basis"]
+
+    status, problem, _ = await call("GET", f"{url}/v1/cadres/{new_cadre_id('R')}/person")
+    assert status == 404
