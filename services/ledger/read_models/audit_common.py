@@ -1,0 +1,54 @@
+"""Helpers the audit and supervision read models share (audit_*.py, reports.py, inquiries.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.envelope import CADRE_ID_PATTERN, COUNTY_PATTERN
+
+TAGS = ("read models 查询",)
+
+
+class Statements:
+    """SQL statements to run in event order; consecutive runs of one statement go as one executemany."""
+
+    def __init__(self) -> None:
+        self.runs: list[tuple[str, list[tuple[Any, ...]]]] = []
+
+    def add(self, sql: str, *args: Any) -> None:
+        """Queue one execution of `sql`."""
+        if self.runs and self.runs[-1][0] == sql:
+            self.runs[-1][1].append(args)
+        else:
+            self.runs.append((sql, [args]))
+
+    async def run(self, conn: asyncpg.Connection) -> None:
+        """Execute every queued statement, in order."""
+        for sql, rows in self.runs:
+            await conn.executemany(sql, rows)
+
+
+def day(value: Any) -> date | None:
+    """An ISO date from event data (None stays None)."""
+    return None if value is None else date.fromisoformat(str(value))
+
+
+def yuan(amount: Decimal | None) -> str | None:
+    """An amount as the API shows it: a decimal string with fen (元, 两位小数), never a float."""
+    return None if amount is None else f"{amount:.2f}"
+
+
+class ListQuery(BaseModel):
+    """Filters and paging common to the audit and supervision lists."""
+
+    model_config = ConfigDict(extra="forbid")
+    county: str | None = Field(None, pattern=COUNTY_PATTERN, description="Only this county (县).")
+    cadre_id: str | None = Field(None, pattern=CADRE_ID_PATTERN, description="Only this cadre.")
+    as_of: date | None = Field(None, description="The day the list is for (default: today).")
+    offset: int = Field(0, ge=0, le=1_000_000)
+    limit: int = Field(100, ge=1, le=1000)

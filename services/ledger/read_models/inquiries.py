@@ -1,0 +1,103 @@
+"""Overdue written inquiries (逾期未回复的函询): DOMAIN.md rule 10, answers due within 15 working days.
+
+The due day was counted on the working-day calendar when the inquiry was sent (`supervision.inquiry_sent`
+records it under its rule set). An inquiry is overdue on `as_of` when it was sent by then, its due day is
+past and no answer had come by then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from services.ledger.projections import ProjectedEvent
+from services.ledger.read_models.audit_common import TAGS, ListQuery, Statements, day
+from shared.clock import clock_from
+from shared.db import acquire
+from shared.http import Api
+from shared.settings import Settings
+from shared.workdays import CalendarGap, working_days_between
+
+_SENT = """INSERT INTO rm_inquiries (cadre_id, inquiry_id, county, sent_on, due, report_id)
+           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (cadre_id, inquiry_id) DO NOTHING"""
+_ANSWERED = """UPDATE rm_inquiries SET answered_on = $3, late = $4, late_reason = $5
+               WHERE cadre_id = $1 AND inquiry_id = $2"""
+
+
+class InquiriesProjection:
+    """`rm_inquiries`."""
+
+    name = "inquiries"
+    tables: tuple[str, ...] = ("rm_inquiries",)
+
+    async def apply(self, conn: asyncpg.Connection, events: Sequence[ProjectedEvent]) -> None:
+        """Record inquiries sent and answered, in position order."""
+        todo = Statements()
+        for e in events:
+            d = e.data
+            if e.type == "supervision.inquiry_sent":
+                todo.add(_SENT, e.cadre_id, d["inquiry_id"], e.county, e.occurred_on, day(d["due"]),
+                         d.get("report_id"))
+            elif e.type == "supervision.inquiry_answered":
+                todo.add(_ANSWERED, e.cadre_id, d["inquiry_id"], e.occurred_on, d["late"], d.get("late_reason"))
+        await todo.run(conn)
+
+
+PROJECTIONS = [InquiriesProjection()]
+
+
+class OverdueInquiry(BaseModel):
+    cadre_id: str
+    county: str
+    inquiry_id: str
+    sent_on: date
+    due: date = Field(description="Last day for the answer (回复截止日).")
+    report_id: str | None
+    days_overdue: int = Field(description="Calendar days past the due day on as_of (逾期天数).")
+    working_days_overdue: int | None = Field(description="Working days past the due day (逾期工作日); null when "
+                                                         "the calendar does not cover the span.")
+
+
+class OverdueInquiriesPage(BaseModel):
+    as_of: date
+    total: int
+    inquiries: list[OverdueInquiry]
+    next_offset: int | None
+
+
+_WHERE = """sent_on <= $1 AND due < $1 AND (answered_on IS NULL OR answered_on > $1)
+            AND ($2::text IS NULL OR county = $2) AND ($3::text IS NULL OR cadre_id = $3)"""
+
+
+def _working_days_after(due: date, as_of: date) -> int | None:
+    try:
+        return working_days_between(due + timedelta(days=1), as_of)
+    except CalendarGap:
+        return None
+
+
+def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
+    """`GET /v1/inquiries/overdue`."""
+    clock = clock_from(settings)
+
+    @api.route("GET", "/v1/inquiries/overdue", summary="Overdue written inquiries (逾期未回复的函询)",
+               query=ListQuery, response=OverdueInquiriesPage, tags=TAGS, errors=(503,))
+    async def overdue(request: web.Request, *, query: ListQuery) -> dict[str, Any]:
+        """Inquiries past their due day and unanswered on `as_of`, the longest overdue first."""
+        as_of = query.as_of or clock.today()
+        args = (as_of, query.county, query.cadre_id)
+        async with acquire(pool, settings.pg_acquire_timeout_s) as conn:
+            total = int(await conn.fetchval(f"SELECT count(*) FROM rm_inquiries WHERE {_WHERE}", *args))
+            rows = await conn.fetch(f"""SELECT cadre_id, county, inquiry_id, sent_on, due, report_id FROM rm_inquiries
+                                       WHERE {_WHERE} ORDER BY due, cadre_id, inquiry_id OFFSET $4 LIMIT $5""",
+                                    *args, query.offset, query.limit)
+        inquiries = [{**dict(r), "days_overdue": (as_of - r["due"]).days,
+                      "working_days_overdue": _working_days_after(r["due"], as_of)} for r in rows]
+        more = query.offset + len(rows) < total
+        return {"as_of": as_of, "total": total, "inquiries": inquiries,
+                "next_offset": query.offset + len(rows) if more else None}
