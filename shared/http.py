@@ -25,6 +25,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from shared.auth import ALL_COUNTIES, ROLES, Principal, Role, TokenError, load_public_key, verify_token
+from shared.docs_page import STATIC_DIR, STATIC_PATH, docs_html
 from shared.envelope import TRACEPARENT_PATTERN
 from shared.problems import Forbidden, InvalidInput, Problem, Unauthenticated
 from shared.settings import Settings
@@ -239,8 +240,6 @@ def create_app(service: str, api: Api, *, guard: Guard | None, readiness: list[R
         return json_response(document)
 
     async def docs(request: web.Request) -> web.Response:
-        from shared.docs_page import docs_html
-
         return web.Response(text=docs_html(api.title), content_type="text/html")
 
     app.router.add_get("/livez", livez)
@@ -248,6 +247,7 @@ def create_app(service: str, api: Api, *, guard: Guard | None, readiness: list[R
     app.router.add_get("/metrics", metrics_endpoint)
     app.router.add_get("/openapi.json", openapi)
     app.router.add_get("/docs", docs)
+    app.router.add_static(STATIC_PATH, STATIC_DIR, append_version=False)
     for route in api.routes:
         app.router.add_route(route.method, route.path, _endpoint(route, guard))
     return app
