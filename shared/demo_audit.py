@@ -2,8 +2,6 @@
 
 - 40 cadres (GY0001..) each with an economic responsibility audit through its whole lifecycle, some
   findings rectified, the result applied and filed;
-- GY9001's departure audit SJ-2024-001 started with the opinion received, waiting for the completion
-  the README's first example records;
 - the report funnel of seed S1 over 2020-2022: 95 reports, 23 verified, 12 cadres talked to, 2 sanctioned
   (the 1 deferral and 1 cancelled qualification are the assessment service's to record);
 - written inquiries: answered in time, answered late with a reason, and one still unanswered (overdue).
@@ -62,17 +60,6 @@ def _audits(url: str, post: Post, rng: random.Random, cadres: int) -> int:
     return count
 
 
-def _readme_audit(url: str, post: Post) -> int:
-    base = {"cadre_id": "GY9001", "county": COUNTY}
-    audit = f"{url}/v1/audits/SJ-2024-001"
-    post(f"{audit}/start?wait=committed", {**base, "occurred_on": "2024-05-06", "audit_type": "departure",
-                                           "period_from": "2019-01-01", "period_to": "2024-03-31",
-                                           "auditing_body": "桂阳县审计局经济责任审计室", "post_id": "GY9001-P1"})
-    post(f"{audit}/opinion-request?wait=committed", {**base, "occurred_on": "2024-06-03"})
-    post(f"{audit}/opinion?wait=committed", {**base, "occurred_on": "2024-06-12", "agrees": True})
-    return 3
-
-
 def _report_funnel(url: str, post: Post, rng: random.Random) -> int:
     """Seed S1 (2020-2022): 95 reports, 23 cadres' reports verified, 12 talked to, 2 sanctioned."""
     count = 0
@@ -129,14 +116,14 @@ def _inquiries(url: str, post: Post) -> int:
 def load_audit_demo(url: str, post: Post, cadres: int = 40, seed: int = 431021) -> int:
     """Record the demo county's audits and supervision; returns how many events were recorded.
 
-    A second run against the same data (`make run` again) finds GY9001's audit already started and
+    A second run against the same data (`make run` again) finds the first audit already started and
     records nothing.
     """
+    rng = random.Random(seed)
     try:
-        count = _readme_audit(url, post)
+        count = _audits(url, post, rng, cadres)
     except RuntimeError as exc:
         if "audit.start_once" in str(exc):
             return 0
         raise
-    rng = random.Random(seed)
-    return count + _audits(url, post, rng, cadres) + _report_funnel(url, post, rng) + _inquiries(url, post)
+    return count + _report_funnel(url, post, rng) + _inquiries(url, post)
