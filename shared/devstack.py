@@ -200,7 +200,13 @@ class DevStack:
     nats_url: str | None = None
     pg_dsn: str | None = None
     fast: bool = False
+    keys_dir: Path | None = None
     servers: list[ManagedServer] = field(default_factory=list)
+
+    @property
+    def keys(self) -> Path:
+        """Where the dev stack keeps the log's signing key and the token keys."""
+        return self.keys_dir or self.data_dir / "keys"
 
     def start(self) -> DevStack:
         """Start whatever is not configured externally; fill in `nats_url` and `pg_dsn`."""
@@ -221,15 +227,15 @@ class DevStack:
         assert self.nats_url and self.pg_dsn, "start() first"
         env = {"CADRE_NATS_URL": self.nats_url, "CADRE_PG_DSN": self.pg_dsn}
         if not os.environ.get("CADRE_CHECKPOINT_KEY_FILE"):
-            skey, _ = ensure_keypair(self.data_dir / "keys", "cadre-ledger-dev")
+            skey, _ = ensure_keypair(self.keys, "cadre-ledger-dev")
             env["CADRE_CHECKPOINT_KEY_FILE"] = str(skey)
         if not os.environ.get("CADRE_AUTH_PUBLIC_KEY_FILE"):
-            env["CADRE_AUTH_PUBLIC_KEY_FILE"] = str(ensure_token_keys(self.data_dir / "keys")[1])
+            env["CADRE_AUTH_PUBLIC_KEY_FILE"] = str(ensure_token_keys(self.keys)[1])
         return env
 
     def dev_token(self, roles: list[Role], counties: list[str] | None = None, ttl_s: int = 30 * 86400) -> str:
         """A token signed with the dev stack's issuer key (for `make run` and tests)."""
-        private_path, _ = ensure_token_keys(self.data_dir / "keys")
+        private_path, _ = ensure_token_keys(self.keys)
         return issue_token(load_private_key(private_path), f"dev-{'-'.join(roles)}", roles, counties or ["*"],
                            ttl_s)
 

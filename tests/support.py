@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,10 @@ from shared.events.audit import AuditCompleted
 from shared.processes import SERVICES, ServiceProcess
 
 
+KEYS_DIR = Path(tempfile.mkdtemp(prefix="cadre-test-keys-"))
+"""One set of keys for every System of a test session, so DEFAULT_TOKEN works on all of them."""
+
+
 @dataclass
 class System:
     """Embedded NATS + PostgreSQL and service processes, as `make run` starts them."""
@@ -35,7 +40,7 @@ class System:
     def start(self) -> System:
         """Start servers (or use CADRE_NATS_URL / CADRE_PG_DSN) and the named services."""
         self.stack = DevStack(self.root / "servers", nats_url=os.environ.get("CADRE_NATS_URL"),
-                              pg_dsn=os.environ.get("CADRE_PG_DSN"), fast=True).start()
+                              pg_dsn=os.environ.get("CADRE_PG_DSN"), fast=True, keys_dir=KEYS_DIR).start()
         global DEFAULT_TOKEN
         DEFAULT_TOKEN = self.stack.dev_token(["recorder", "auditor", "operator"])
         for name in self.services:
