@@ -14,21 +14,20 @@ import re
 import signal
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 from aiohttp import web
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from shared.auth import ALL_COUNTIES, ROLES, Principal, Role, TokenError, load_public_key, verify_token
+from shared.auth import Role
 from shared.docs_page import STATIC_DIR, STATIC_PATH, docs_html
 from shared.envelope import TRACEPARENT_PATTERN
-from shared.problems import Forbidden, InvalidInput, Problem, Unauthenticated
-from shared.settings import Settings
+from shared.guard import Guard, require_counties, require_county_filter
+from shared.problems import InvalidInput, Problem
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +148,7 @@ def _endpoint(route: Route, guard: Guard | None) -> Callable[[web.Request], Awai
         if route.query is not None:
             kwargs["query"] = _parse_query(request, route.query)
             if guard is not None and "county" in type(kwargs["query"]).model_fields:
-                _require_county_filter(request, getattr(kwargs["query"], "county", None))
+                require_county_filter(request, getattr(kwargs["query"], "county", None))
         result = await route.handler(request, **kwargs)
         if isinstance(result, web.StreamResponse):
             return result
@@ -304,62 +303,3 @@ def traceparent_of(request: web.Request) -> str | None:
     """The request's W3C traceparent, or None when absent or malformed (the spec says: ignore it)."""
     value = request.headers.get("traceparent", "").strip().lower()
     return value if _TRACEPARENT.match(value) else None
-
-
-@dataclass(frozen=True)
-class Guard:
-    """Authenticates bearer tokens and checks the route's role."""
-
-    public_key: Ed25519PublicKey
-
-    def authorize(self, request: web.Request, role: Role) -> Principal:
-        """The caller, when its token is valid and holds `role`; 401 or 403 otherwise."""
-        header = request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthenticated("a bearer token is required (需要持有令牌): Authorization: Bearer <token>",
-                                  headers={"WWW-Authenticate": 'Bearer realm="cadre-ledger"'})
-        try:
-            principal = verify_token(self.public_key, token.strip())
-        except TokenError as exc:
-            raise Unauthenticated(str(exc), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from exc
-        if not principal.has(role):
-            raise Forbidden(f"role {role} required (需要 {_ROLE_ZH[role]} 角色); token has "
-                            f"{', '.join(sorted(principal.roles)) or 'none'}", required_role=role)
-        return principal
-
-
-_ROLE_ZH = {"recorder": "记录员", "auditor": "审计员", "operator": "运维员"}
-assert set(_ROLE_ZH) == set(ROLES)
-
-
-def require_counties(request: web.Request, counties: Iterable[str]) -> None:
-    """403 unless the caller's scope covers every county (no-op when auth is disabled)."""
-    principal: Principal | None = request.get("principal")
-    if principal is None:
-        return
-    outside = sorted(c for c in set(counties) if not principal.covers(c))
-    if outside:
-        raise Forbidden(f"county {', '.join(outside)} is outside the token's scope (超出授权县域)",
-                        counties=outside)
-
-
-def _require_county_filter(request: web.Request, county: str | None) -> None:
-    """A list filtered by county: a county-scoped caller must name one of its counties."""
-    principal: Principal = request["principal"]
-    if county is not None:
-        require_counties(request, [county])
-    elif not principal.covers(ALL_COUNTIES):
-        raise Forbidden("a county-scoped token must filter by one of its counties (?county=) (须指定授权县域)",
-                        counties=sorted(principal.counties))
-
-
-def guard_from_settings(settings: Settings) -> Guard | None:
-    """The guard the settings ask for; exits with a clear message when no key is configured."""
-    if settings.auth_disabled:
-        log.warning("authentication is DISABLED (CADRE_AUTH_DISABLED=true)")
-        return None
-    if settings.auth_public_key_file is None:
-        raise SystemExit("CADRE_AUTH_PUBLIC_KEY_FILE is not set: every endpoint needs a token verified with it "
-                         "(create keys with `cadre-ledger token keygen`), or set CADRE_AUTH_DISABLED=true")
-    return Guard(load_public_key(settings.auth_public_key_file))

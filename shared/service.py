@@ -13,7 +13,8 @@ from nats.aio.client import Client as NATS
 from shared.bus import close, connect, ensure_stream
 from shared.commands import CommandBus
 from shared.db import READER_ROLE, create_pool, dsn_as
-from shared.http import Api, ReadinessCheck, create_app, guard_from_settings, serve
+from shared.guard import guard_from_settings
+from shared.http import Api, ReadinessCheck, create_app, serve
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
         "the database; the dev stack generates one under CADRE_DATA_DIR/keys.")
     auth_public_key_file: Path | None = Field(
         None, description="PEM Ed25519 public key that verifies bearer tokens (the dev stack writes one).")
+    rate_per_s: float = Field(200.0, ge=0, description="Requests a second each principal may make on average; 0: "
+                              "unlimited.")
+    rate_burst: float = Field(400.0, ge=1, description="Requests a principal may make at once before the rate applies.")
     auth_disabled: bool = Field(False, description="Serve without authentication: only for a closed test bench.")
     log_origin: str = Field("cadre-ledger.dev/log/CADRE", description="Origin line of the log's checkpoints.")
     checkpoint_every_n: int = Field(1000, ge=1, description="Sign a checkpoint after this many new events...")

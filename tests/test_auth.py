@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from shared.auth import Principal, TokenError, issue_token, load_public_key, verify_token
 from shared.cli import main as cli
+from shared.guard import RateLimiter
 from shared.processes import SERVICES
 from tests.support import ANONYMOUS, System, audit_event, call, new_cadre_id, publish, wait_committed
 
@@ -121,3 +122,26 @@ def test_token_cli_issues_tokens_the_services_accept(tmp_path: Path) -> None:
     bad = runner.invoke(cli, ["token", "issue", "--key", str(tmp_path / "token-issuer.pem"), "--subject", "x",
                               "--role", "recorder", "--county", "4310"])
     assert bad.exit_code != 0 and "county" in bad.output
+
+
+def test_rate_limiter_allows_a_burst_then_the_rate() -> None:
+    limiter = RateLimiter(rate=2, burst=3)
+    assert [limiter.take("a", now=100.0) for _ in range(3)] == [0, 0, 0]
+    assert limiter.take("a", now=100.0) == pytest.approx(0.5)
+    assert limiter.take("b", now=100.0) == 0, "buckets are per principal"
+    assert limiter.take("a", now=100.6) == 0, "refilled at the rate"
+
+
+async def test_a_principal_over_its_rate_gets_429(tmp_path: Path) -> None:
+    limited = System(tmp_path, services=("ledger",), extra_env={"CADRE_RATE_PER_S": "1", "CADRE_RATE_BURST": "3"})
+    limited.start()
+    try:
+        assert limited.stack is not None
+        token = limited.stack.dev_token(["auditor"])
+        statuses = [(await call("GET", f"{limited.url('ledger')}/v1/events", token=token)) for _ in range(5)]
+        assert [s for s, _, _ in statuses[:3]] == [200, 200, 200]
+        status, problem, headers = statuses[4]
+        assert status == 429 and int(headers["Retry-After"]) >= 1
+        assert problem["type"].endswith("rate-limited") and "频率" in problem["detail"]
+    finally:
+        limited.stop()

@@ -17,7 +17,8 @@ from services.ledger.proofs_api import add_proof_routes
 from services.ledger.read_models import add_all_routes
 from shared.db import acquire
 from shared.envelope import COUNTY_PATTERN, CadreId, CloudEvent
-from shared.http import Api, path_param, require_counties
+from shared.guard import require_counties
+from shared.http import Api, path_param
 from shared.problems import NotFound
 from shared.settings import Settings
 

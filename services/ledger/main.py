@@ -24,8 +24,9 @@ from shared.bus import (
     publish_raw,
 )
 from shared.db import WRITER_ROLE, create_pool, dsn_as, migrate
-from shared.http import create_app, guard_from_settings, serve
-from shared.keys import load_signer
+from shared.guard import guard_from_settings
+from shared.http import create_app, serve
+from shared.keys import load_signer, load_verifier
 from shared.logs import configure_logging
 from shared.service import nats_check, pool_check, reader_dsn
 from shared.settings import Settings, get_settings
@@ -81,7 +82,8 @@ async def run_ledger(settings: Settings, stop: asyncio.Event | None = None) -> N
         lambda: status.quarantined)
     Gauge("ledger_is_writer", "1 when this process is the elected writer", registry=registry).set_function(
         lambda: int(status.is_leader))
-    prover = Prover(pool, writer_dsn(settings), signer, settings.log_origin, settings.pg_acquire_timeout_s)
+    prover = Prover(pool, writer_dsn(settings), signer, settings.log_origin, settings.pg_acquire_timeout_s,
+                    witnesses=[load_verifier(key) for key in settings.witness_keys])
     app = create_app("ledger", build_api(pool, settings, prover), guard=guard, registry=registry,
                      readiness=[nats_check(nc), pool_check(pool, settings.pg_acquire_timeout_s)])
     tasks = [asyncio.create_task(writer.run(stop)), asyncio.create_task(runner.run(stop))]

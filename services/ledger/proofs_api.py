@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -10,10 +10,18 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from services.ledger.proofs import Prover
 from services.ledger.tree import StoredCheckpoint
 from shared.envelope import CadreId
-from shared.http import Api, path_param, require_counties
+from shared.guard import require_counties
+from shared.http import Api, path_param
 
 _CADRE_ID: TypeAdapter[Any] = TypeAdapter(CadreId)
+_CHECKPOINT_ID: TypeAdapter[Any] = TypeAdapter(Annotated[int, Field(ge=1, le=2**63 - 1)])
 TAGS = ("proofs 证明",)
+
+
+class CosignatureOut(BaseModel):
+    witness: str = Field(description="Key name of the witness (见证方).")
+    note: str = Field(description="The checkpoint note signed by the log and by the witness.")
+    created_at: str
 
 
 class CheckpointOut(BaseModel):
@@ -21,6 +29,22 @@ class CheckpointOut(BaseModel):
     size: int = Field(description="Tree size: the log's first `size` positions.")
     root: str = Field(description="RFC 9162 root hash, hex.")
     note: str = Field(description="C2SP signed note (tlog-checkpoint) as text.")
+    cosignatures: list[CosignatureOut] = Field(default_factory=list,
+                                               description="Witnesses' cosigned notes (见证方联署).")
+
+
+class CosignatureIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    witness: str = Field(min_length=1, max_length=200, description="Key name of the witness (见证方).")
+    note: str = Field(min_length=1, max_length=16_000,
+                      description="The checkpoint's note with the witness's signature line added.")
+
+
+class CosignatureStored(BaseModel):
+    checkpoint_id: int
+    witness: str
+    note: str
+    created_at: str
 
 
 class InclusionQuery(BaseModel):
@@ -65,8 +89,8 @@ class Bundle(BaseModel):
     events: list[BundleEvent]
 
 
-def _out(cp: StoredCheckpoint) -> dict[str, Any]:
-    return {"id": cp.id, "size": cp.size, "root": cp.root.hex(), "note": cp.note}
+def _out(cp: StoredCheckpoint, cosignatures: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {"id": cp.id, "size": cp.size, "root": cp.root.hex(), "note": cp.note, "cosignatures": cosignatures or []}
 
 
 def add_proof_routes(api: Api, prover: Prover) -> None:
@@ -75,14 +99,29 @@ def add_proof_routes(api: Api, prover: Prover) -> None:
     @api.route("GET", "/v1/checkpoints/latest", summary="Latest signed checkpoint (最新检查点)",
                response=CheckpointOut, tags=TAGS, errors=(404, 503))
     async def latest(request: web.Request) -> dict[str, Any]:
-        """The newest signed checkpoint of the Merkle log."""
-        return _out(await prover.latest())
+        """The newest signed checkpoint of the Merkle log, with the witnesses' cosignatures."""
+        checkpoint = await prover.latest()
+        return _out(checkpoint, await prover.cosignatures(checkpoint.id))
 
     @api.route("POST", "/v1/checkpoints", summary="Sign a checkpoint now (立即签署检查点)", response=CheckpointOut,
                status=201, tags=TAGS, errors=(503,), access="operator")
     async def sign_now(request: web.Request) -> dict[str, Any]:
         """Checkpoint the log as it is now (returns the latest one when the log has not grown)."""
         return _out(await prover.checkpoint_now())
+
+    @api.route("POST", "/v1/checkpoints/{checkpoint_id}/cosignatures", summary="Add a witness cosignature (见证方联署)",
+               body=CosignatureIn, response=CosignatureStored, status=201, tags=TAGS, errors=(404, 409, 422, 503),
+               access="auditor")
+    async def cosign(request: web.Request, *, body: CosignatureIn) -> dict[str, Any]:
+        """Store a witness's cosignature of a checkpoint.
+
+        The note must be the checkpoint's own text signed by the log and by the named witness, whose
+        public key the ledger is configured with (CADRE_WITNESS_KEYS). A witness cosigns only after
+        checking that the checkpoint is consistent with the last one it cosigned: run
+        `cadre-ledger witness cosign`. Needs the auditor role (审计员): the audit office is the usual witness.
+        """
+        checkpoint_id = path_param(request, "checkpoint_id", _CHECKPOINT_ID)
+        return await prover.cosign(checkpoint_id, body.witness, body.note)
 
     @api.route("GET", "/v1/proofs/inclusion", summary="Inclusion proof (包含性证明)", query=InclusionQuery,
                response=InclusionProof, tags=TAGS, errors=(404, 503))

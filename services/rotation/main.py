@@ -12,7 +12,8 @@ from shared.bus import close, connect, ensure_stream
 from shared.clock import clock_from
 from shared.commands import CommandBus
 from shared.db import create_pool, dsn_as
-from shared.http import create_app, guard_from_settings, serve
+from shared.guard import guard_from_settings
+from shared.http import create_app, serve
 from shared.logs import configure_logging
 from shared.service import nats_check, pool_check, reader_dsn
 from shared.settings import Settings, get_settings

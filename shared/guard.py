@@ -1,0 +1,111 @@
+"""Authentication and authorisation of HTTP requests: tokens, roles, county scopes, rate limits."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from shared.auth import ALL_COUNTIES, ROLES, Principal, Role, TokenError, load_public_key, verify_token
+from shared.problems import Forbidden, Problem, Unauthenticated
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class TooManyRequests(Problem):
+    """The principal exceeded its request rate."""
+
+    status = 429
+    type_slug = "rate-limited"
+    title = "Too many requests (请求过于频繁)"
+
+
+@dataclass
+class RateLimiter:
+    """A token bucket per principal: `rate` requests a second on average, bursts up to `burst`."""
+
+    rate: float
+    burst: float
+    _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def take(self, key: str, now: float | None = None) -> float:
+        """Spend one request; 0 when allowed, else the seconds until one is available."""
+        now = time.monotonic() if now is None else now
+        tokens, last = self._buckets.get(key, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - last) * self.rate)
+        if tokens >= 1:
+            self._buckets[key] = (tokens - 1, now)
+            return 0.0
+        self._buckets[key] = (tokens, now)
+        return (1 - tokens) / self.rate
+
+
+@dataclass
+class Guard:
+    """Authenticates bearer tokens, checks the route's role and each principal's rate."""
+
+    public_key: Ed25519PublicKey
+    limiter: RateLimiter | None = None
+
+    def authorize(self, request: web.Request, role: Role) -> Principal:
+        """The caller, when its token is valid and holds `role`; 401 or 403 otherwise."""
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("a bearer token is required (需要持有令牌): Authorization: Bearer <token>",
+                                  headers={"WWW-Authenticate": 'Bearer realm="cadre-ledger"'})
+        try:
+            principal = verify_token(self.public_key, token.strip())
+        except TokenError as exc:
+            raise Unauthenticated(str(exc), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from exc
+        if not principal.has(role):
+            raise Forbidden(f"role {role} required (需要 {_ROLE_ZH[role]} 角色); token has "
+                            f"{', '.join(sorted(principal.roles)) or 'none'}", required_role=role)
+        if self.limiter is not None:
+            wait = self.limiter.take(principal.subject)
+            if wait:
+                raise TooManyRequests(f"rate limit of {self.limiter.rate:g}/s for {principal.subject} exceeded "
+                                      "(超出访问频率限制)", headers={"Retry-After": str(max(1, round(wait)))})
+        return principal
+
+
+_ROLE_ZH = {"recorder": "记录员", "auditor": "审计员", "operator": "运维员"}
+assert set(_ROLE_ZH) == set(ROLES)
+
+
+def require_counties(request: web.Request, counties: Iterable[str]) -> None:
+    """403 unless the caller's scope covers every county (no-op when auth is disabled)."""
+    principal: Principal | None = request.get("principal")
+    if principal is None:
+        return
+    outside = sorted(c for c in set(counties) if not principal.covers(c))
+    if outside:
+        raise Forbidden(f"county {', '.join(outside)} is outside the token's scope (超出授权县域)",
+                        counties=outside)
+
+
+def require_county_filter(request: web.Request, county: str | None) -> None:
+    """A list filtered by county: a county-scoped caller must name one of its counties."""
+    principal: Principal = request["principal"]
+    if county is not None:
+        require_counties(request, [county])
+    elif not principal.covers(ALL_COUNTIES):
+        raise Forbidden("a county-scoped token must filter by one of its counties (?county=) (须指定授权县域)",
+                        counties=sorted(principal.counties))
+
+
+def guard_from_settings(settings: Settings) -> Guard | None:
+    """The guard the settings ask for; exits with a clear message when no key is configured."""
+    if settings.auth_disabled:
+        log.warning("authentication is DISABLED (CADRE_AUTH_DISABLED=true)")
+        return None
+    if settings.auth_public_key_file is None:
+        raise SystemExit("CADRE_AUTH_PUBLIC_KEY_FILE is not set: every endpoint needs a token verified with it "
+                         "(create keys with `cadre-ledger token keygen`), or set CADRE_AUTH_DISABLED=true")
+    limiter = RateLimiter(settings.rate_per_s, settings.rate_burst) if settings.rate_per_s > 0 else None
+    return Guard(load_public_key(settings.auth_public_key_file), limiter)
