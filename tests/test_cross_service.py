@@ -1,0 +1,66 @@
+"""Across services, through events only: a report recorded by the audit service during a pre-appointment
+notice blocks the appointment in the assessment service (DOMAIN.md rule 3; shared.appointment_blockers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.support import System, call, new_cadre_id
+
+
+async def command(system: System, service: str, path: str, cadre: str, body: dict[str, Any],
+                  expect: int = 202) -> dict[str, Any]:
+    status, answer, _ = await call("POST", f"{system.url(service)}{path}?wait=committed",
+                                   {"cadre_id": cadre, "county": "431021", **body})
+    assert status == expect, answer
+    return dict(answer)
+
+
+async def test_a_report_verified_during_a_notice_blocks_the_appointment_in_assessment(system: System) -> None:
+    cadre, selection, notice = new_cadre_id("XS"), "/v1/selections/XS-1", "/v1/notices/GS-2024-17"
+    await command(system, "assessment", f"{selection}/inspection", cadre, {
+        "occurred_on": "2024-04-08", "proposed_post": "某镇党委书记", "promotion": True, "dossier_checked": True,
+        "personal_matters_checked": True, "discipline_opinion_obtained": True, "petitions_checked": True})
+    await command(system, "assessment", f"{selection}/vote", cadre, {
+        "occurred_on": "2024-04-15", "members_entitled": 11, "members_present": 10, "votes_for": 9,
+        "votes_against": 1})
+    await command(system, "assessment", f"{selection}/notice", cadre, {
+        "occurred_on": "2024-04-16", "notice_id": "GS-2024-17", "start": "2024-04-16", "end": "2024-04-22",
+        "channels": ["桂阳县人民政府网", "12380举报网站"]})
+
+    # during the notice a 12380 report arrives; discipline staff record it in the audit service
+    await command(system, "audit", "/v1/reports/JB-2024-301/receive", cadre, {
+        "occurred_on": "2024-04-18", "channel": "12380", "named": True, "summary": "反映其在原单位违规发放补贴"})
+
+    await command(system, "assessment", f"{notice}/objections", cadre, {
+        "occurred_on": "2024-04-18", "report_id": "JB-2024-301", "channel": "12380", "named": True})
+
+    # unverified, it blocks closing the notice for the appointment
+    problem = await command(system, "assessment", f"{notice}/close", cadre, {"occurred_on": "2024-04-23",
+                                                                             "outcome": "clear"}, expect=422)
+    # the assessment service names its own rule for an objection not yet verified; the shared blocker
+    # (appointment.unverified_report) stands behind it
+    assert problem["rule"] in ("notice.unresolved_objection", "appointment.unverified_report"), problem
+    assert "JB-2024-301" in problem["message_en"]
+
+    # verified as true: it still blocks the appointment
+    await command(system, "audit", "/v1/reports/JB-2024-301/verify", cadre, {
+        "occurred_on": "2024-04-26", "outcome": "verified", "summary": "经核查基本属实"})
+    problem = await command(system, "assessment", f"{notice}/close", cadre, {"occurred_on": "2024-04-29",
+                                                                             "outcome": "clear"}, expect=422)
+    assert problem["rule"] == "notice.founded_objection" and "JB-2024-301" in problem["message_en"]
+
+    # the organisation department defers the appointment; the deferral now blocks it in turn
+    await command(system, "assessment", f"{notice}/deferral", cadre, {"occurred_on": "2024-04-29",
+                                                                      "until": "2024-07-29", "reason": "举报属实"})
+    await command(system, "assessment", f"{notice}/close", cadre, {"occurred_on": "2024-04-29",
+                                                                   "outcome": "deferred"})
+    await command(system, "audit", "/v1/talks/TH-2024-301", cadre, {
+        "occurred_on": "2024-05-06", "kind": "admonishment", "report_id": "JB-2024-301"})
+
+    status, history, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/history")
+    assert status == 200
+    assert [r["event"]["type"] for r in history["events"]] == [
+        "selection.inspected", "appointment.voted", "notice.posted", "report.received", "notice.objection_received",
+        "report.verified",
+        "appointment.deferred", "notice.closed", "supervision.talk_held"]
