@@ -55,8 +55,12 @@ async def test_postgres_restart_during_ingest_loses_nothing(own_system: System) 
 async def test_commands_answer_503_while_nats_is_down_and_recover(own_system: System) -> None:
     assert own_system.stack is not None
     url = f"{own_system.url('audit')}/v1/audits/F1/start"
+    cadre = new_cadre_id()
+    await wait_committed(own_system.pg_dsn, (await publish(own_system.nats_url, [audit_event(cadre)]))[0])
     own_system.stack.server("nats").stop()
     try:
+        status, problem, _ = await call("GET", f"{own_system.url('ledger')}/v1/cadres/{cadre}/history")
+        assert status == 503 and "查阅" in problem["detail"], "a read that cannot be put on record is refused"
         status, problem, headers = await call("POST", url, start_body(new_cadre_id()))
         assert status == 503 and headers.get("Retry-After"), problem
         assert problem["status"] == 503 and "NATS" in problem["detail"]

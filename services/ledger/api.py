@@ -11,6 +11,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from services.ledger import queries
+from services.ledger.access_trail import AccessTrail, add_access_routes
 from services.ledger.dossier import Dossier, fold_dossier
 from services.ledger.proofs import Prover
 from services.ledger.proofs_api import add_proof_routes
@@ -79,14 +80,19 @@ class Tip(BaseModel):
     updated_at: str | None
 
 
+PURPOSE = Field(None, max_length=200, description="Why you read this dossier (查阅事由); kept in the access trail.")
+
+
 class HistoryQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    purpose: str | None = PURPOSE
     after_version: int = Field(0, ge=0, description="Return events after this cadre version.")
     limit: int = Field(100, ge=1, le=MAX_PAGE)
 
 
 class StateQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    purpose: str | None = PURPOSE
     as_of: date | None = Field(None, description="YYYY-MM-DD: fold events that occurred on or before this date.")
 
 
@@ -100,7 +106,7 @@ class FeedQuery(BaseModel):
 TAGS = ("ledger 台账",)
 
 
-def build_api(pool: asyncpg.Pool, settings: Settings, prover: Prover) -> Api:
+def build_api(pool: asyncpg.Pool, settings: Settings, prover: Prover, trail: AccessTrail) -> Api:
     """The ledger's read routes."""
     api = Api("cadre-ledger ledger (干部任用监督台账)", "1.0",
               "Reads of the append-only, hash-chained ledger of cadre events.")
@@ -116,6 +122,7 @@ def build_api(pool: asyncpg.Pool, settings: Settings, prover: Prover) -> Api:
         if not rows and query.after_version == 0:
             raise NotFound(f"no events for cadre {cadre_id} (无此干部记录)", cadre_id=cadre_id)
         require_counties(request, {r["county"] for r in rows})
+        await trail.record(request, cadre_id, f"history after_version={query.after_version}", query.purpose)
         more = len(rows) > query.limit
         rows = rows[: query.limit]
         return {"cadre_id": cadre_id, "events": [queries.event_row(r) for r in rows],
@@ -131,6 +138,7 @@ def build_api(pool: asyncpg.Pool, settings: Settings, prover: Prover) -> Api:
         if not rows:
             raise NotFound(f"no events for cadre {cadre_id} (无此干部记录)", cadre_id=cadre_id)
         require_counties(request, {r["county"] for r in rows})
+        await trail.record(request, cadre_id, f"state as_of={query.as_of or 'now'}", query.purpose)
         events = [CloudEvent.model_validate(orjson.loads(r["canonical"])) for r in rows]
         return fold_dossier(cadre_id, events, query.as_of)
 
@@ -161,6 +169,7 @@ def build_api(pool: asyncpg.Pool, settings: Settings, prover: Prover) -> Api:
         async with acquire(pool, timeout) as conn:
             return await queries.tip(conn, settings.consumer)
 
-    add_proof_routes(api, prover)
+    add_proof_routes(api, prover, trail)
+    add_access_routes(api, pool, settings)
     add_all_routes(api, pool, settings)
     return api

@@ -8,12 +8,15 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Gauge
 
+from services.ledger.access_trail import AccessTrail
 from services.ledger.api import build_api
+from services.ledger.auditor_page import add_auditor_page
 from services.ledger.checkpointing import CheckpointPolicy
 from services.ledger.projections import ProjectionRunner, default_projections
 from services.ledger.proofs import Prover
 from services.ledger.tree import StoredCheckpoint
 from services.ledger.writer import LedgerWriter
+from shared.access import ACCESS_STREAM, access_stream_config
 from shared.bus import (
     CHECKPOINT_STREAM,
     CHECKPOINT_SUBJECT,
@@ -84,9 +87,13 @@ async def run_ledger(settings: Settings, stop: asyncio.Event | None = None) -> N
         lambda: int(status.is_leader))
     prover = Prover(pool, writer_dsn(settings), signer, settings.log_origin, settings.pg_acquire_timeout_s,
                     witnesses=[load_verifier(key) for key in settings.witness_keys])
-    app = create_app("ledger", build_api(pool, settings, prover), guard=guard, registry=registry,
+    await ensure_stream(js, ACCESS_STREAM, 120, settings.nats_timeout_s, config=access_stream_config())
+    trail = AccessTrail(nc, writer_dsn(settings), settings.nats_timeout_s)
+    app = create_app("ledger", build_api(pool, settings, prover, trail), guard=guard, registry=registry,
                      readiness=[nats_check(nc), pool_check(pool, settings.pg_acquire_timeout_s)])
-    tasks = [asyncio.create_task(writer.run(stop)), asyncio.create_task(runner.run(stop))]
+    add_auditor_page(app)
+    tasks = [asyncio.create_task(writer.run(stop)), asyncio.create_task(runner.run(stop)),
+             asyncio.create_task(trail.run(stop))]
     try:
         await serve(app, settings.host, settings.ledger_port, stop=stop)
     finally:

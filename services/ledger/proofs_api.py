@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from services.ledger.access_trail import AccessTrail
 from services.ledger.proofs import Prover
 from services.ledger.tree import StoredCheckpoint
 from shared.envelope import CadreId
@@ -93,7 +94,12 @@ def _out(cp: StoredCheckpoint, cosignatures: list[dict[str, Any]] | None = None)
     return {"id": cp.id, "size": cp.size, "root": cp.root.hex(), "note": cp.note, "cosignatures": cosignatures or []}
 
 
-def add_proof_routes(api: Api, prover: Prover) -> None:
+class BundleQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    purpose: str | None = Field(None, max_length=200, description="Why (查阅事由); kept in the access trail.")
+
+
+def add_proof_routes(api: Api, prover: Prover, trail: AccessTrail) -> None:
     """Checkpoints, inclusion and consistency proofs, cadre bundles."""
 
     @api.route("GET", "/v1/checkpoints/latest", summary="Latest signed checkpoint (最新检查点)",
@@ -136,12 +142,13 @@ def add_proof_routes(api: Api, prover: Prover) -> None:
         return await prover.consistency(query.first, query.second)
 
     @api.route("GET", "/v1/cadres/{cadre_id}/bundle", summary="Verifiable history bundle (可验证履历包)",
-               response=Bundle, tags=TAGS, errors=(404, 503))
-    async def bundle(request: web.Request) -> dict[str, Any]:
+               query=BundleQuery, response=Bundle, tags=TAGS, errors=(404, 503))
+    async def bundle(request: web.Request, *, query: BundleQuery) -> dict[str, Any]:
         """The cadre's events, canonical bytes and inclusion proofs against one signed checkpoint.
 
         Verify offline with `cadre-ledger verify bundle FILE --key PUBLIC_KEY`.
         """
         cadre_id = path_param(request, "cadre_id", _CADRE_ID)
         require_counties(request, await prover.counties_of(cadre_id))
+        await trail.record(request, cadre_id, "bundle", query.purpose)
         return await prover.bundle(cadre_id)

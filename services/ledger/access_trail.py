@@ -1,0 +1,132 @@
+"""Files access records from the ACCESS stream into `access_trail`, and serves them to operators."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import nats.errors
+import nats.js.errors
+import orjson
+from aiohttp import web
+from nats.aio.client import Client as NATS
+from nats.js.api import AckPolicy, ConsumerConfig
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.access import ACCESS_STREAM, ACCESS_SUBJECTS, AccessRecord, publish_access
+from shared.auth import Principal
+from shared.bus import BusUnavailable
+from shared.db import acquire
+from shared.http import Api
+from shared.problems import Unavailable
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+CONSUMER = "access-trail"
+
+
+class AccessTrail:
+    """Records reads (publishing before the answer) and files them into PostgreSQL."""
+
+    def __init__(self, nc: NATS, writer_dsn: str, timeout: float) -> None:
+        self.nc = nc
+        self.js = nc.jetstream()
+        self.writer_dsn = writer_dsn
+        self.timeout = timeout
+
+    async def record(self, request: web.Request, cadre_id: str, what: str, purpose: str | None) -> None:
+        """Put the read on record; 503 when it cannot be, so that no read goes unrecorded."""
+        principal: Principal | None = request.get("principal")
+        record = AccessRecord(principal=principal.subject if principal else "anonymous (auth disabled)",
+                              roles=sorted(principal.roles) if principal else [], cadre_id=cadre_id, what=what,
+                              purpose=purpose or "(none given / 未说明)", request_id=request["request_id"])
+        try:
+            await publish_access(self.js, record, self.timeout)
+        except BusUnavailable as exc:
+            raise Unavailable(f"the read cannot be put on record, so it is refused (无法记录查阅): {exc}") from exc
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """File records until `stop` is set, retrying after failures."""
+        while not stop.is_set():
+            try:
+                await self._file(stop)
+            except Exception as exc:
+                log.warning("access trail interrupted: %s", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 1.0)
+
+    async def _file(self, stop: asyncio.Event) -> None:
+        with contextlib.suppress(nats.js.errors.BadRequestError):
+            await asyncio.wait_for(self.js.add_consumer(ACCESS_STREAM, ConsumerConfig(
+                durable_name=CONSUMER, ack_policy=AckPolicy.EXPLICIT, filter_subject=ACCESS_SUBJECTS,
+                max_deliver=-1, ack_wait=30)), self.timeout)
+        sub = await self.js.pull_subscribe_bind(CONSUMER, ACCESS_STREAM)
+        conn: asyncpg.Connection = await asyncpg.connect(self.writer_dsn, timeout=self.timeout)
+        try:
+            while not stop.is_set():
+                try:
+                    msgs = await sub.fetch(500, timeout=1.0)
+                except (TimeoutError, nats.errors.TimeoutError):
+                    continue
+                if not msgs:
+                    continue
+                rows = []
+                for msg in msgs:
+                    r = AccessRecord.model_validate(orjson.loads(msg.data))
+                    rows.append((r.id, msg.metadata.sequence.stream, r.at, r.principal, r.roles, r.cadre_id, r.what,
+                                 r.purpose, r.request_id))
+                await conn.executemany(
+                    """INSERT INTO access_trail (id, stream_seq, at, principal, roles, cadre_id, what, purpose,
+                                                 request_id)
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING""", rows)
+                for msg in msgs:
+                    await msg.ack()
+        finally:
+            await sub.unsubscribe()
+            await conn.close()
+
+
+class AccessQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    cadre_id: str | None = Field(None, max_length=64, description="Reads of this cadre.")
+    principal: str | None = Field(None, max_length=200, description="Reads by this token subject.")
+    after: int = Field(0, ge=0, description="Continue after this stream sequence.")
+    limit: int = Field(100, ge=1, le=1000)
+
+
+class AccessEntry(BaseModel):
+    stream_seq: int
+    at: datetime
+    principal: str
+    roles: list[str]
+    cadre_id: str
+    what: str
+    purpose: str
+    request_id: str
+
+
+class AccessPage(BaseModel):
+    entries: list[AccessEntry]
+    next_after: int | None
+
+
+def add_access_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
+    """`GET /v1/access`: the access trail, for operators."""
+
+    @api.route("GET", "/v1/access", summary="Access trail (查阅记录)", query=AccessQuery, response=AccessPage,
+               tags=("operators 运维",), errors=(503,), access="operator")
+    async def access(request: web.Request, *, query: AccessQuery) -> dict[str, Any]:
+        """Who read which cadre's dossier, when and why, in the order the reads were recorded."""
+        async with acquire(pool, settings.pg_acquire_timeout_s) as conn:
+            rows = await conn.fetch(
+                """SELECT stream_seq, at, principal, roles, cadre_id, what, purpose, request_id FROM access_trail
+                   WHERE stream_seq > $1 AND ($2::text IS NULL OR cadre_id = $2)
+                     AND ($3::text IS NULL OR principal = $3) ORDER BY stream_seq LIMIT $4""",
+                query.after, query.cadre_id, query.principal, query.limit + 1)
+        more = len(rows) > query.limit
+        rows = rows[: query.limit]
+        return {"entries": [dict(r) for r in rows], "next_after": rows[-1]["stream_seq"] if more else None}
