@@ -23,6 +23,7 @@ class ServiceSpec:
 
 SERVICES = (
     ServiceSpec("ledger", "CADRE_LEDGER_PORT", "services.ledger.main"),
+    ServiceSpec("assessment", "CADRE_ASSESSMENT_PORT", "services.assessment.main"),
     ServiceSpec("audit", "CADRE_AUDIT_PORT", "services.audit.main"),
     ServiceSpec("rotation", "CADRE_ROTATION_PORT", "services.rotation.main"),
 )

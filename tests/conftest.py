@@ -14,6 +14,6 @@ from tests.support import System
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     """Every service, started as `make run` starts it, shared by the session's tests."""
     root: Path = tmp_path_factory.mktemp("system")
-    sys_ = System(root, services=("ledger", "audit", "rotation")).start()
+    sys_ = System(root, services=("ledger", "assessment", "audit", "rotation")).start()
     yield sys_
     sys_.stop()

@@ -12,7 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from services.ledger import dossier_audit
+from services.ledger import dossier_assessment, dossier_audit
+from services.ledger.dossier_assessment import AssessmentPart
 from services.ledger.dossier_audit import AuditSummary, InquirySummary, ReportSummary, SanctionSummary, TalkSummary
 from shared.envelope import CloudEvent
 from shared.events.registry import CATALOGUE
@@ -32,6 +33,8 @@ class Dossier(BaseModel):
     talks: list[TalkSummary] = Field(default_factory=list, description="Supervision talks (谈话).")
     inquiries: dict[str, InquirySummary] = Field(default_factory=dict, description="Written inquiries (函询).")
     sanctions: dict[str, SanctionSummary] = Field(default_factory=dict, description="Sanctions (处分 / 组织处理).")
+    assessment: AssessmentPart = Field(default_factory=AssessmentPart,
+                                       description="Grades, evaluations, tests, selections, notices (考核与选拔任用).")
     event_counts: dict[str, int] = Field(default_factory=dict, description="Events per type (按类型计数).")
     last_event: dict[str, Any] | None = None
 
@@ -39,7 +42,7 @@ class Dossier(BaseModel):
 Reducer = Callable[[Dossier, CloudEvent], None]
 
 
-REDUCERS: dict[str, Reducer] = {**dossier_audit.REDUCERS}
+REDUCERS: dict[str, Reducer] = {**dossier_audit.REDUCERS, **dossier_assessment.REDUCERS}
 
 
 def fold_dossier(cadre_id: str, events: Iterable[CloudEvent], as_of: date | None = None) -> Dossier:

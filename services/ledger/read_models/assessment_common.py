@@ -1,0 +1,56 @@
+"""Helpers the assessment read models share (notices.py, compliance.py, assessment_watchlist.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import asyncpg
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.envelope import CADRE_ID_PATTERN, COUNTY_PATTERN
+from shared.workdays import CalendarGap, working_days_between
+
+TAGS = ("read models 查询",)
+
+
+class Batch:
+    """SQL statements to run in event order; consecutive runs of one statement go as one executemany."""
+
+    def __init__(self) -> None:
+        self.runs: list[tuple[str, list[tuple[Any, ...]]]] = []
+
+    def add(self, sql: str, *args: Any) -> None:
+        """Queue one execution of `sql`."""
+        if self.runs and self.runs[-1][0] == sql:
+            self.runs[-1][1].append(args)
+        else:
+            self.runs.append((sql, [args]))
+
+    async def run(self, conn: asyncpg.Connection) -> None:
+        """Execute every queued statement, in order."""
+        for sql, rows in self.runs:
+            await conn.executemany(sql, rows)
+
+
+def day(value: Any) -> date | None:
+    """An ISO date from event data (None stays None)."""
+    return None if value is None else date.fromisoformat(str(value))
+
+
+def working_days_left(start: date, end: date, as_of: date) -> int | None:
+    """Working days of [start, end] still ahead on `as_of` (today counted); None beyond the shipped calendar."""
+    try:
+        return working_days_between(max(start, as_of), end)
+    except CalendarGap:
+        return None
+
+
+class AssessmentQuery(BaseModel):
+    """Filters and paging common to the assessment lists."""
+
+    model_config = ConfigDict(extra="forbid")
+    county: str | None = Field(None, pattern=COUNTY_PATTERN, description="Only this county (县).")
+    cadre_id: str | None = Field(None, pattern=CADRE_ID_PATTERN, description="Only this cadre.")
+    offset: int = Field(0, ge=0, le=1_000_000)
+    limit: int = Field(100, ge=1, le=1000)

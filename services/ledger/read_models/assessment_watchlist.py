@@ -1,0 +1,197 @@
+"""The assessment watchlist (考核预警): what an assessment requires and whether it was done.
+
+Kinds of item, each from one event, each resolved by a later one (on or after the day it arose):
+
+- `threshold_breach` (民主测评触及降免职线, rule 7): resolved by a demotion (`post.assigned` kind demotion,
+  `post.vacated` reason demotion) or a removal (`post.vacated` reason dismissal);
+- `basically_competent` (基本称职, rule 6): an admonishment talk is due (`supervision.talk_held` kind
+  admonishment resolves it); promotion is barred in the years listed;
+- `dismissal_case` (连续两年不称职, rule 6): resolved by `post.vacated` reason dismissal;
+- `consecutive_low_grades` (连续两年基本称职或不称职): two adjacent years graded basically competent or
+  incompetent; resolved by a competent or excellent grade for a later year;
+- `retest_due` (补测, rule 8): due on the retest day; resolved by the retest;
+- `second_failure` (补测不合格, rule 8): the action named (逆向交流, 降职, 改任非领导职务) is due; resolved by a
+  `post.assigned` of kind rotation, demotion, or to a non-leadership post respectively.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any, Literal
+
+import asyncpg
+import orjson
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from services.ledger.projections import ProjectedEvent
+from services.ledger.read_models.assessment_common import TAGS, AssessmentQuery, Batch, day
+from shared.clock import clock_from
+from shared.db import acquire
+from shared.http import Api
+from shared.settings import Settings
+
+Kind = Literal["threshold_breach", "basically_competent", "dismissal_case", "consecutive_low_grades", "retest_due",
+               "second_failure"]
+KIND_ZH = {"threshold_breach": "民主测评触及降免职线", "basically_competent": "基本称职 (诫勉, 次年不得提拔)",
+           "dismissal_case": "连续两年不称职 (免职程序)", "consecutive_low_grades": "连续两年考核等次偏低",
+           "retest_due": "能力测试补测", "second_failure": "补测不合格 (组织处理)"}
+LOW = ("basically_competent", "incompetent")
+
+_ITEM = """INSERT INTO rm_assessment_watch (cadre_id, kind, item_key, county, year, since, due, detail, last_position)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9)
+           ON CONFLICT (cadre_id, kind, item_key) DO NOTHING"""
+_GRADE = """WITH g AS (INSERT INTO rm_assessment_grades (cadre_id, year, grade) VALUES ($1, $2, $3)
+                       ON CONFLICT (cadre_id, year) DO UPDATE SET grade = EXCLUDED.grade)
+            INSERT INTO rm_assessment_watch (cadre_id, kind, item_key, county, year, since, detail, last_position)
+            SELECT $1, 'consecutive_low_grades', least(o.year, $2) || '-' || greatest(o.year, $2), $4,
+                   greatest(o.year, $2), $5,
+                   jsonb_build_object('grades', jsonb_build_object(o.year::text, o.grade, $2::text, $3::text)), $6
+            FROM rm_assessment_grades o
+            WHERE $3 = ANY($7::text[]) AND o.cadre_id = $1 AND o.year IN ($2 - 1, $2 + 1) AND o.grade = ANY($7::text[])
+            ON CONFLICT (cadre_id, kind, item_key) DO NOTHING"""
+_IMPROVED = """UPDATE rm_assessment_watch SET resolved_on = $3, resolution = $4, last_position = $5
+               WHERE cadre_id = $1 AND kind = 'consecutive_low_grades' AND resolved_on IS NULL AND year < $2"""
+_RESOLVE = """UPDATE rm_assessment_watch SET resolved_on = $4, resolution = $5, last_position = $6
+              WHERE cadre_id = $1 AND kind = ANY($2::text[]) AND resolved_on IS NULL AND since <= $4
+                AND ($3::text IS NULL OR detail ->> 'action' = $3)"""
+
+
+class WatchlistProjection:
+    """`rm_assessment_watch` (and `rm_assessment_grades`, to see consecutive years)."""
+
+    name = "assessment_watchlist"
+    tables: tuple[str, ...] = ("rm_assessment_watch", "rm_assessment_grades")
+
+    async def apply(self, conn: asyncpg.Connection, events: Sequence[ProjectedEvent]) -> None:
+        """Raise and resolve items in position order."""
+        todo = Batch()
+        for e in events:
+            self._event(todo, e)
+        await todo.run(conn)
+
+    @staticmethod
+    def _item(todo: Batch, e: ProjectedEvent, kind: str, key: str, year: int | None, detail: dict[str, Any],
+              due: date | None = None) -> None:
+        todo.add(_ITEM, e.cadre_id, kind, key, e.county, year, e.occurred_on, due, orjson.dumps(detail).decode(),
+                 e.position)
+
+    @staticmethod
+    def _resolve(todo: Batch, e: ProjectedEvent, kinds: list[str], resolution: str, action: str | None = None) -> None:
+        todo.add(_RESOLVE, e.cadre_id, kinds, action, e.occurred_on, resolution, e.position)
+
+    def _event(self, todo: Batch, e: ProjectedEvent) -> None:
+        d = e.data
+        if e.type == "assessment.annual_graded":
+            year = int(d["year"])
+            todo.add(_GRADE, e.cadre_id, year, d["grade"], e.county, e.occurred_on, e.position, list(LOW))
+            if d["grade"] in ("competent", "excellent"):
+                todo.add(_IMPROVED, e.cadre_id, year, e.occurred_on, f"graded {d['grade']} for {year} ({year}年度考核"
+                         f"{'优秀' if d['grade'] == 'excellent' else '称职'})", e.position)
+            if d.get("admonishment_required") or d.get("promotion_blocked_years"):
+                self._item(todo, e, "basically_competent", str(year), year, {
+                    "admonishment_required": d.get("admonishment_required", False),
+                    "promotion_blocked_years": d.get("promotion_blocked_years", [])})
+            if d.get("dismissal_case"):
+                self._item(todo, e, "dismissal_case", str(year), year,
+                           {"consecutive_incompetent_years": d.get("consecutive_incompetent_years", [])})
+        elif e.type == "assessment.threshold_breached":
+            self._item(todo, e, "threshold_breach", str(d["year"]), int(d["year"]),
+                       {"rule": d["rule"], "evaluations": d["evaluations"],
+                        "required_decision": d.get("required_decision")})
+        elif e.type == "assessment.competency_tested":
+            self._competency(todo, e)
+        elif e.type == "supervision.talk_held" and d.get("kind") == "admonishment":
+            self._resolve(todo, e, ["basically_competent"], "admonishment talk held (已诫勉谈话)")
+        elif e.type == "post.vacated" and d.get("reason") in ("dismissal", "demotion"):
+            resolution = "removed (免职)" if d["reason"] == "dismissal" else "demoted (降职)"
+            kinds = ["threshold_breach", "dismissal_case"] if d["reason"] == "dismissal" else ["threshold_breach"]
+            self._resolve(todo, e, kinds, resolution)
+        elif e.type == "post.assigned":
+            if d.get("kind") == "demotion":
+                self._resolve(todo, e, ["threshold_breach"], "demoted (降职)")
+                self._resolve(todo, e, ["second_failure"], "demoted (降职)", "demotion")
+            if d.get("kind") == "rotation":
+                self._resolve(todo, e, ["second_failure"], "reverse rotation (逆向交流)", "reverse_rotation")
+            if d.get("leadership") is False:
+                self._resolve(todo, e, ["second_failure"], "non-leadership post (改任非领导职务)",
+                              "non_leadership_post")
+
+    def _competency(self, todo: Batch, e: ProjectedEvent) -> None:
+        d = e.data
+        if int(d["attempt"]) == 1:
+            if not d["passed"]:
+                self._item(todo, e, "retest_due", e.occurred_on.isoformat(), None, {"score": d["score"]},
+                           due=day(d.get("retest_due")))
+            return
+        outcome = "retest passed (补测合格)" if d["passed"] else "retest failed (补测不合格)"
+        self._resolve(todo, e, ["retest_due"], outcome)
+        if not d["passed"]:
+            self._item(todo, e, "second_failure", e.occurred_on.isoformat(), None,
+                       {"action": d.get("action"), "score": d["score"]})
+
+
+PROJECTIONS = [WatchlistProjection()]
+
+
+class WatchFilter(AssessmentQuery):
+    kind: Kind | None = Field(None, description="Only this kind of item.")
+    state: Literal["open", "resolved", "all"] = Field("open", description="open (default), resolved, all.")
+    as_of: date | None = Field(None, description="The day statuses are for (default: today).")
+
+
+class WatchItem(BaseModel):
+    cadre_id: str
+    county: str
+    kind: Kind
+    kind_zh: str
+    year: int | None
+    since: date
+    due: date | None
+    status: Literal["open", "due", "scheduled", "resolved"] = Field(
+        description="resolved; a retest: scheduled before its day, due from it; otherwise open.")
+    promotion_blocked: bool = Field(description="基本称职: promotion is barred in the year of `as_of`.")
+    detail: dict[str, Any]
+    resolved_on: date | None
+    resolution: str | None
+
+
+class WatchPage(BaseModel):
+    as_of: date
+    total: int
+    items: list[WatchItem]
+
+
+def _item(r: asyncpg.Record, as_of: date) -> dict[str, Any]:
+    detail = orjson.loads(r["detail"])
+    if r["resolved_on"] is not None:
+        status = "resolved"
+    elif r["kind"] == "retest_due":
+        status = "due" if r["due"] is not None and as_of >= r["due"] else "scheduled"
+    else:
+        status = "open"
+    return {**{k: r[k] for k in ("cadre_id", "county", "kind", "year", "since", "due", "resolved_on", "resolution")},
+            "kind_zh": KIND_ZH[r["kind"]], "status": status, "detail": detail,
+            "promotion_blocked": as_of.year in detail.get("promotion_blocked_years", [])}
+
+
+def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
+    """`GET /v1/watchlist/assessment`."""
+    clock = clock_from(settings)
+
+    @api.route("GET", "/v1/watchlist/assessment", summary="Assessment watchlist (考核预警名单)", query=WatchFilter,
+               response=WatchPage, tags=TAGS, errors=(503,))
+    async def watchlist(request: web.Request, *, query: WatchFilter) -> dict[str, Any]:
+        """Threshold breaches, low grades, dismissal cases, retests and second failures, oldest first."""
+        as_of = query.as_of or clock.today()
+        where = """($1::text IS NULL OR county = $1) AND ($2::text IS NULL OR cadre_id = $2)
+                   AND ($3::text IS NULL OR kind = $3)
+                   AND ($4 = 'all' OR ($4 = 'open') = (resolved_on IS NULL))"""
+        args = [query.county, query.cadre_id, query.kind, query.state]
+        async with acquire(pool, settings.pg_acquire_timeout_s) as conn:
+            total = await conn.fetchval(f"SELECT count(*) FROM rm_assessment_watch WHERE {where}", *args)
+            rows = await conn.fetch(f"""SELECT * FROM rm_assessment_watch WHERE {where}
+                                        ORDER BY since, cadre_id, kind, item_key OFFSET $5 LIMIT $6""",
+                                    *args, query.offset, query.limit)
+        return {"as_of": as_of, "total": total, "items": [_item(r, as_of) for r in rows]}

@@ -1,0 +1,250 @@
+"""Appointment compliance (选拔任用程序合规): each selection's steps, dates, vote tally and notice, checked again.
+
+One row per selection (`selection.inspected`), followed through `appointment.voted`, `notice.posted`,
+objections, `appointment.deferred`, `notice.closed` (a deferred close, then the final one),
+`appointment.qualification_cancelled` and the `post.assigned` that names the notice. The auditor's
+view re-checks the order and the thresholds from the events alone, under the rule set in force on
+each step's day, so an appointment recorded by any producer shows its issues (DOMAIN.md rules 1, 2).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import asyncpg
+import orjson
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from services.ledger.projections import ProjectedEvent
+from services.ledger.read_models.assessment_common import TAGS, AssessmentQuery, Batch, day
+from shared.db import acquire
+from shared.http import Api
+from shared.rulesets import NoRuleSet, RuleSet, ruleset_for
+from shared.settings import Settings
+
+_INSPECTED = """INSERT INTO rm_appointments (cadre_id, selection_id, county, proposed_post, promotion, inspected_on,
+                                             checks, last_position)
+                VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8) ON CONFLICT (cadre_id, selection_id) DO NOTHING"""
+_VOTED = """UPDATE rm_appointments SET voted_on = $3, members_entitled = $4, members_present = $5, votes_for = $6,
+              votes_against = $7, votes_deferred = $8, vote_outcome = $9, last_position = $10
+            WHERE cadre_id = $1 AND selection_id = $2"""
+_POSTED = """UPDATE rm_appointments SET notice_id = $3, notice_posted_on = $4, notice_start = $5, notice_end = $6,
+               notice_working_days = $7, last_position = $8
+             WHERE cadre_id = $1 AND selection_id = $2"""
+_OBJECTION = """UPDATE rm_appointments SET objections = objections + 1, last_position = $3
+                WHERE cadre_id = $1 AND notice_id = $2"""
+_DEFERRED = """UPDATE rm_appointments SET deferred_on = $3, deferred_until = $4, last_position = $5
+               WHERE cadre_id = $1 AND notice_id = $2"""
+_CLOSED_DEFERRED = """UPDATE rm_appointments SET closed_deferred_on = $3, outcome = 'deferred', last_position = $4
+                      WHERE cadre_id = $1 AND notice_id = $2"""
+_CLOSED = """UPDATE rm_appointments SET closed_on = $3, outcome = $4, last_position = $5
+             WHERE cadre_id = $1 AND notice_id = $2"""
+_CANCELLED = """UPDATE rm_appointments SET cancelled_on = $3, last_position = $4
+                WHERE cadre_id = $1 AND notice_id = $2"""
+_APPOINTED = """UPDATE rm_appointments SET appointed_on = $3, appointed_kind = $4, appointed_post_id = $5,
+                  last_position = $6
+                WHERE cadre_id = $1 AND notice_id = $2 AND appointed_on IS NULL"""
+
+_TYPES = frozenset({"selection.inspected", "appointment.voted", "notice.posted", "notice.objection_received",
+                    "appointment.deferred", "notice.closed", "appointment.qualification_cancelled", "post.assigned"})
+CHECKS = ("dossier_checked", "personal_matters_checked", "discipline_opinion_obtained", "petitions_checked")
+
+
+class ComplianceProjection:
+    """`rm_appointments`: one row per selection, step by step."""
+
+    name = "appointment_compliance"
+    tables: tuple[str, ...] = ("rm_appointments",)
+
+    async def apply(self, conn: asyncpg.Connection, events: Sequence[ProjectedEvent]) -> None:
+        """Apply the batch's selection, notice and posting events in position order."""
+        todo = Batch()
+        for e in events:
+            d = e.data
+            if e.type == "selection.inspected":
+                checks = orjson.dumps({k: bool(d.get(k)) for k in CHECKS}).decode()
+                todo.add(_INSPECTED, e.cadre_id, d["selection_id"], e.county, d["proposed_post"], d["promotion"],
+                         e.occurred_on, checks, e.position)
+            elif e.type == "appointment.voted":
+                todo.add(_VOTED, e.cadre_id, d["selection_id"], e.occurred_on, d["members_entitled"],
+                         d["members_present"], d["votes_for"], d["votes_against"], d["votes_deferred"], d["outcome"],
+                         e.position)
+            elif e.type == "notice.posted":
+                todo.add(_POSTED, e.cadre_id, d["selection_id"], d["notice_id"], e.occurred_on, day(d["start"]),
+                         day(d["end"]), d["working_days"], e.position)
+            elif e.type == "notice.objection_received":
+                todo.add(_OBJECTION, e.cadre_id, d["notice_id"], e.position)
+            elif e.type == "appointment.deferred":
+                todo.add(_DEFERRED, e.cadre_id, d["notice_id"], e.occurred_on, day(d["until"]), e.position)
+            elif e.type == "notice.closed" and d["outcome"] == "deferred":
+                todo.add(_CLOSED_DEFERRED, e.cadre_id, d["notice_id"], e.occurred_on, e.position)
+            elif e.type == "notice.closed":
+                todo.add(_CLOSED, e.cadre_id, d["notice_id"], e.occurred_on, d["outcome"], e.position)
+            elif e.type == "appointment.qualification_cancelled":
+                todo.add(_CANCELLED, e.cadre_id, d["notice_id"], e.occurred_on, e.position)
+            elif e.type == "post.assigned" and d.get("notice_id"):
+                todo.add(_APPOINTED, e.cadre_id, d["notice_id"], e.occurred_on, d["kind"], d["post_id"], e.position)
+        await todo.run(conn)
+        # the checks read whole rows, so they run once the batch is in, for the cadres it touched
+        touched = sorted({e.cadre_id for e in events if e.type in _TYPES})
+        if touched:
+            rows = await conn.fetch("SELECT * FROM rm_appointments WHERE cadre_id = ANY($1::text[])", touched)
+            await conn.executemany(
+                "UPDATE rm_appointments SET issues = $3::jsonb WHERE cadre_id = $1 AND selection_id = $2",
+                [(r["cadre_id"], r["selection_id"], orjson.dumps(issues(r, _steps(r))).decode()) for r in rows])
+
+
+PROJECTIONS = [ComplianceProjection()]
+
+
+class Step(BaseModel):
+    step: str = Field(description="inspected, voted, notice_posted, deferred, closed_deferred, notice_closed, "
+                                  "qualification_cancelled, appointed.")
+    label_zh: str
+    on: date
+    detail: str | None = None
+
+
+class Tally(BaseModel):
+    members_entitled: int
+    members_present: int
+    votes_for: int
+    votes_against: int
+    votes_deferred: int
+    outcome: str
+
+
+class Issue(BaseModel):
+    rule: str
+    message_en: str
+    message_zh: str
+
+
+class AppointmentEntry(BaseModel):
+    cadre_id: str
+    county: str
+    selection_id: str
+    proposed_post: str
+    promotion: bool
+    stage: str = Field(description="The latest step reached (当前环节).")
+    steps: list[Step]
+    checks: dict[str, bool] = Field(description="The inspection's four checks (考察四项查核).")
+    tally: Tally | None = Field(description="The committee vote (票决结果).")
+    notice_id: str | None
+    notice_start: date | None
+    notice_end: date | None
+    notice_working_days: int | None = Field(description="Working days of the notice (公示工作日数).")
+    objections: int
+    deferred_until: date | None
+    outcome: str | None
+    compliant: bool = Field(description="No issue found in the steps so far (程序合规).")
+    issues: list[Issue]
+
+
+class AppointmentPage(BaseModel):
+    total: int
+    appointments: list[AppointmentEntry]
+
+
+class AppointmentFilter(AssessmentQuery):
+    selection_id: str | None = Field(None, pattern=r"^[A-Za-z0-9_.:/-]{1,64}$", description="Only this selection.")
+    compliant: bool | None = Field(None, description="Only compliant (true) or non-compliant (false) ones.")
+
+
+_LABELS = {"inspected": "任前考察", "voted": "常委会票决", "notice_posted": "任前公示", "deferred": "缓任",
+           "closed_deferred": "公示结束: 缓任", "notice_closed": "公示结束", "qualification_cancelled": "取消任职资格",
+           "appointed": "任职"}
+
+
+def _steps(r: asyncpg.Record) -> list[dict[str, Any]]:
+    found = [("inspected", r["inspected_on"], None), ("voted", r["voted_on"], r["vote_outcome"]),
+             ("notice_posted", r["notice_posted_on"], r["notice_id"]),
+             ("deferred", r["deferred_on"], r["deferred_until"] and f"until {r['deferred_until'].isoformat()}"),
+             ("closed_deferred", r["closed_deferred_on"], "deferred"),
+             ("notice_closed", r["closed_on"], r["outcome"] if r["closed_on"] else None),
+             ("qualification_cancelled", r["cancelled_on"], None),
+             ("appointed", r["appointed_on"], r["appointed_kind"])]
+    return [{"step": s, "label_zh": _LABELS[s], "on": on, "detail": detail} for s, on, detail in found if on]
+
+
+def _rules(county: str, on: date) -> RuleSet | None:
+    try:
+        return ruleset_for(county, on)
+    except NoRuleSet:
+        return None
+
+
+def _issue(rule: str, en: str, zh: str) -> dict[str, str]:
+    return {"rule": rule, "message_en": en, "message_zh": zh}
+
+
+def issues(r: asyncpg.Record, steps: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """What the recorded steps break (DOMAIN.md rules 1, 2), from the events alone."""
+    found: list[dict[str, str]] = []
+    if not all(orjson.loads(r["checks"]).values()):
+        found.append(_issue("selection.inspection_incomplete", "the inspection lacks one of its four checks",
+                            "任前考察四项查核不全"))
+    for before, after in itertools.pairwise(steps):
+        if after["on"] < before["on"]:
+            found.append(_issue("selection.order", f"{after['step']} ({after['on']}) precedes {before['step']} "
+                                f"({before['on']})", f"{after['label_zh']}早于{before['label_zh']}"))
+    if r["voted_on"] is not None and (rs := _rules(r["county"], r["voted_on"])) is not None:
+        a = rs.assessment
+        if r["members_present"] * a.vote_quorum_den < r["members_entitled"] * a.vote_quorum_num:
+            found.append(_issue("appointment.vote_quorum", "fewer than the quorum of members were present",
+                                f"到会成员不足应到会成员的{a.vote_quorum_num}/{a.vote_quorum_den}"))
+        majority = r["votes_for"] * a.vote_majority_den > r["members_entitled"] * a.vote_majority_num
+        if r["vote_outcome"] == "approved" and not majority:
+            found.append(_issue("appointment.vote_majority", "approved without more than half of all members entitled",
+                                "同意票未超过应到会成员半数却通过"))
+    if r["notice_id"] is not None:
+        if r["vote_outcome"] != "approved":
+            found.append(_issue("selection.order", "notice posted without an approved vote", "未经票决通过即公示"))
+        rs = _rules(r["county"], r["notice_posted_on"])
+        if rs is not None and r["notice_working_days"] < rs.assessment.notice_min_working_days:
+            least = rs.assessment.notice_min_working_days
+            found.append(_issue("notice.min_working_days", f"notice period must be at least {least} working days: "
+                                f"{r['notice_working_days']}", f"任前公示期不少于{least}个工作日: 只有"
+                                f"{r['notice_working_days']}个"))
+    if r["outcome"] in ("clear", "minor_issue_reminded") and r["closed_on"] < r["notice_end"]:
+        found.append(_issue("notice.period_not_over", "closed before the notice's last day", "公示期未满即结束"))
+    if r["appointed_on"] is not None and r["outcome"] not in ("clear", "minor_issue_reminded"):
+        found.append(_issue("selection.order", "appointed without a notice closed as clear or minor_issue_reminded",
+                            "任职前公示未以无异议或提醒后任用结束"))
+    return found
+
+
+def _entry(r: asyncpg.Record) -> dict[str, Any]:
+    steps = _steps(r)
+    found = orjson.loads(r["issues"])
+    tally = None if r["voted_on"] is None else {
+        "members_entitled": r["members_entitled"], "members_present": r["members_present"],
+        "votes_for": r["votes_for"], "votes_against": r["votes_against"], "votes_deferred": r["votes_deferred"],
+        "outcome": r["vote_outcome"]}
+    return {**{k: r[k] for k in ("cadre_id", "county", "selection_id", "proposed_post", "promotion", "notice_id",
+                                 "notice_start", "notice_end", "notice_working_days", "objections", "deferred_until",
+                                 "outcome")},
+            "stage": steps[-1]["step"], "steps": steps, "checks": orjson.loads(r["checks"]), "tally": tally,
+            "compliant": not found, "issues": found}
+
+
+def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
+    """`GET /v1/appointments`: each selection's steps and issues."""
+
+    @api.route("GET", "/v1/appointments", summary="Appointment compliance (选拔任用程序合规)", query=AppointmentFilter,
+               response=AppointmentPage, tags=TAGS, errors=(503,))
+    async def appointments(request: web.Request, *, query: AppointmentFilter) -> dict[str, Any]:
+        """Selections, latest inspection first, each with its steps, dates, vote tally, notice and issues."""
+        where = """($1::text IS NULL OR county = $1) AND ($2::text IS NULL OR cadre_id = $2)
+                   AND ($3::text IS NULL OR selection_id = $3) AND ($4::boolean IS NULL OR compliant = $4)"""
+        args = [query.county, query.cadre_id, query.selection_id, query.compliant]
+        async with acquire(pool, settings.pg_acquire_timeout_s) as conn:
+            total = await conn.fetchval(f"SELECT count(*) FROM rm_appointments WHERE {where}", *args)
+            rows = await conn.fetch(f"""SELECT * FROM rm_appointments WHERE {where}
+                                        ORDER BY inspected_on DESC, cadre_id, selection_id OFFSET $5 LIMIT $6""",
+                                    *args, query.offset, query.limit)
+        return {"total": total, "appointments": [_entry(r) for r in rows]}

@@ -1,0 +1,196 @@
+"""Open notices (未结束的任前公示) with their objections and the working days left.
+
+A notice is `open` from its posting until it is closed; `deferred` once closed as 缓任 until it is
+closed again (the deferral must then be resolved: `deferral_overdue` from its last day); `closed`
+or `cancelled` (取消任职资格) when over. Its objections are the ones recorded against it and every
+report (举报) received about the cadre while it was open; each shows whether the audit service has
+verified it (unresolved objections stop a `clear` close). Working days are counted on the shipped
+calendar (shared.workdays) on `as_of`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any, Literal
+
+import asyncpg
+import orjson
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from services.ledger.projections import ProjectedEvent
+from services.ledger.read_models.assessment_common import TAGS, AssessmentQuery, Batch, day, working_days_left
+from shared.clock import clock_from
+from shared.db import acquire
+from shared.http import Api
+from shared.settings import Settings
+
+_POSTED = """INSERT INTO rm_notices (cadre_id, notice_id, county, selection_id, proposed_post, posted_on, start_on,
+                                     end_on, working_days, channels, status, last_position)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, 'open', $11)
+             ON CONFLICT (cadre_id, notice_id) DO NOTHING"""
+_OBJECTION = """INSERT INTO rm_notice_objections (cadre_id, notice_id, report_id, county, channel, named, received_on,
+                                                  recorded_as)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, 'objection')
+                ON CONFLICT (cadre_id, notice_id, report_id) DO UPDATE SET channel = EXCLUDED.channel,
+                  named = EXCLUDED.named, recorded_as = 'objection'"""
+_CLOSED = """UPDATE rm_notices SET status = CASE WHEN $3 = 'deferred' THEN 'deferred' ELSE 'closed' END, outcome = $3,
+               closed_on = $4, last_position = $5
+             WHERE cadre_id = $1 AND notice_id = $2"""
+_DEFERRED = """UPDATE rm_notices SET deferred_on = $3, deferred_until = $4, last_position = $5
+               WHERE cadre_id = $1 AND notice_id = $2"""
+_CANCELLED = """UPDATE rm_notices SET status = 'cancelled', cancelled_on = $3, cancel_reason = $4, last_position = $5
+                WHERE cadre_id = $1 AND notice_id = $2"""
+# a report received while a notice of the cadre is open is an objection to it, whichever service records it
+_REPORT = """WITH r AS (
+               INSERT INTO rm_assessment_reports (cadre_id, report_id, received_on, channel, named)
+               VALUES ($1, $2, $3, $4, $5)
+               ON CONFLICT (cadre_id, report_id) DO UPDATE SET received_on = EXCLUDED.received_on,
+                 channel = EXCLUDED.channel, named = EXCLUDED.named)
+             INSERT INTO rm_notice_objections (cadre_id, notice_id, report_id, county, channel, named, received_on,
+                                               recorded_as)
+             SELECT $1, n.notice_id, $2, n.county, $4, $5, $3, 'report' FROM rm_notices n
+             WHERE n.cadre_id = $1 AND n.status IN ('open', 'deferred') AND n.start_on <= $3
+             ON CONFLICT (cadre_id, notice_id, report_id) DO NOTHING"""
+_VERIFIED = """INSERT INTO rm_assessment_reports (cadre_id, report_id, verified_on, outcome) VALUES ($1, $2, $3, $4)
+               ON CONFLICT (cadre_id, report_id) DO UPDATE SET verified_on = EXCLUDED.verified_on,
+                 outcome = EXCLUDED.outcome"""
+
+
+class NoticesProjection:
+    """`rm_notices`, `rm_notice_objections` and the reports they refer to."""
+
+    name = "notices"
+    tables: tuple[str, ...] = ("rm_notice_objections", "rm_notices", "rm_assessment_reports")
+
+    async def apply(self, conn: asyncpg.Connection, events: Sequence[ProjectedEvent]) -> None:
+        """Apply the batch's notice and report events in position order."""
+        todo = Batch()
+        for e in events:
+            d = e.data
+            key = (e.cadre_id, d.get("notice_id"))
+            if e.type == "notice.posted":
+                todo.add(_POSTED, *key, e.county, d["selection_id"], d["proposed_post"], e.occurred_on,
+                         day(d["start"]), day(d["end"]), d["working_days"], orjson.dumps(d["channels"]).decode(),
+                         e.position)
+            elif e.type == "notice.objection_received":
+                todo.add(_OBJECTION, *key, d["report_id"], e.county, d["channel"], d["named"], e.occurred_on)
+            elif e.type == "notice.closed":
+                todo.add(_CLOSED, *key, d["outcome"], e.occurred_on, e.position)
+            elif e.type == "appointment.deferred":
+                todo.add(_DEFERRED, *key, e.occurred_on, day(d["until"]), e.position)
+            elif e.type == "appointment.qualification_cancelled":
+                todo.add(_CANCELLED, *key, e.occurred_on, d["reason"], e.position)
+            elif e.type == "report.received":
+                todo.add(_REPORT, e.cadre_id, d["report_id"], e.occurred_on, d.get("channel"), d.get("named"))
+            elif e.type == "report.verified":
+                todo.add(_VERIFIED, e.cadre_id, d["report_id"], e.occurred_on, d["outcome"])
+        await todo.run(conn)
+
+
+PROJECTIONS = [NoticesProjection()]
+
+Status = Literal["open", "deferred", "closed", "cancelled"]
+STATUS_ZH = {"open": "公示中", "deferred": "缓任", "closed": "已结束", "cancelled": "取消任职资格"}
+
+
+class NoticeFilter(AssessmentQuery):
+    status: Literal["unresolved", "open", "deferred", "closed", "cancelled", "all"] = Field(
+        "unresolved", description="unresolved (default: open and deferred), open 公示中, deferred 缓任, "
+                                  "closed 已结束, cancelled 取消任职资格, all.")
+    as_of: date | None = Field(None, description="The day days left are counted on (default: today).")
+
+
+class Objection(BaseModel):
+    report_id: str
+    channel: str | None
+    named: bool | None
+    received_on: date
+    recorded_as: Literal["objection", "report"] = Field(
+        description="objection: recorded against the notice; report: a report received while it was open.")
+    verified_on: date | None
+    verification: str | None = Field(description="unfounded 不属实, partly 部分属实, verified 属实; null: not yet.")
+    resolved: bool = Field(description="Verified on or before `as_of` (核查完毕).")
+
+
+class NoticeEntry(BaseModel):
+    cadre_id: str
+    county: str
+    notice_id: str
+    selection_id: str
+    proposed_post: str
+    posted_on: date
+    start: date
+    end: date
+    working_days: int
+    channels: list[str]
+    status: Status
+    status_zh: str
+    outcome: str | None
+    closed_on: date | None
+    working_days_left: int | None = Field(description="Working days from `as_of` (counted) to the end; 0 when over, "
+                                                      "null when the calendar does not cover the period.")
+    period_over: bool = Field(description="`as_of` is on or after the last day: the notice may close (公示期满).")
+    deferred_until: date | None
+    deferral_overdue: bool = Field(description="Deferred and the deferral has run out: to be resolved (缓任期满).")
+    cancelled_on: date | None
+    objections: list[Objection]
+    unresolved_objections: int
+
+
+class NoticePage(BaseModel):
+    as_of: date
+    total: int
+    notices: list[NoticeEntry]
+
+
+_STATUS_SQL = {"unresolved": ("open", "deferred"), "all": ("open", "deferred", "closed", "cancelled")}
+
+
+def _entry(row: asyncpg.Record, as_of: date) -> dict[str, Any]:
+    objections = []
+    for o in orjson.loads(row["objections"]):
+        verified_on = day(o["verified_on"])
+        objections.append({**o, "received_on": day(o["received_on"]), "verified_on": verified_on,
+                           "resolved": verified_on is not None and verified_on <= as_of})
+    left = working_days_left(row["start_on"], row["end_on"], as_of)
+    until = row["deferred_until"]
+    return {
+        **{k: row[k] for k in ("cadre_id", "county", "notice_id", "selection_id", "proposed_post", "posted_on",
+                               "working_days", "status", "outcome", "closed_on", "deferred_until", "cancelled_on")},
+        "start": row["start_on"], "end": row["end_on"], "channels": orjson.loads(row["channels"]),
+        "status_zh": STATUS_ZH[row["status"]], "working_days_left": left, "period_over": as_of >= row["end_on"],
+        "deferral_overdue": row["status"] == "deferred" and until is not None and as_of >= until,
+        "objections": objections, "unresolved_objections": sum(not o["resolved"] for o in objections)}
+
+
+def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
+    """`GET /v1/notices`: notices with objections and days left."""
+    clock = clock_from(settings)
+
+    @api.route("GET", "/v1/notices", summary="Notices and their objections (任前公示与反映)", query=NoticeFilter,
+               response=NoticePage, tags=TAGS, errors=(503,))
+    async def notices(request: web.Request, *, query: NoticeFilter) -> dict[str, Any]:
+        """Notices not yet resolved (default) or by status, ending soonest first, with objections and days left."""
+        as_of = query.as_of or clock.today()
+        statuses = list(_STATUS_SQL.get(query.status, (query.status,)))
+        where = """n.status = ANY($1::text[]) AND ($2::text IS NULL OR n.county = $2)
+                   AND ($3::text IS NULL OR n.cadre_id = $3)"""
+        args = [statuses, query.county, query.cadre_id]
+        async with acquire(pool, settings.pg_acquire_timeout_s) as conn:
+            total = await conn.fetchval(f"SELECT count(*) FROM rm_notices n WHERE {where}", *args)
+            rows = await conn.fetch(
+                f"""SELECT n.*, coalesce((
+                      SELECT jsonb_agg(jsonb_build_object(
+                               'report_id', o.report_id, 'channel', o.channel, 'named', o.named,
+                               'received_on', o.received_on, 'recorded_as', o.recorded_as,
+                               'verified_on', r.verified_on, 'verification', r.outcome)
+                             ORDER BY o.received_on, o.report_id)
+                      FROM rm_notice_objections o
+                      LEFT JOIN rm_assessment_reports r ON r.cadre_id = o.cadre_id AND r.report_id = o.report_id
+                      WHERE o.cadre_id = n.cadre_id AND o.notice_id = n.notice_id), '[]'::jsonb)::text AS objections
+                    FROM rm_notices n WHERE {where}
+                    ORDER BY n.end_on, n.cadre_id, n.notice_id OFFSET $4 LIMIT $5""",
+                *args, query.offset, query.limit)
+        return {"as_of": as_of, "total": total, "notices": [_entry(r, as_of) for r in rows]}

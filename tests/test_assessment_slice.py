@@ -1,0 +1,326 @@
+"""The assessment service through HTTP, NATS and the ledger: a full selection, the seed county's funnel, the
+watchlist, and the assessment read models rebuilt from position 0."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from services.ledger.main import writer_dsn
+from services.ledger.projections import Projection, rebuild
+from services.ledger.read_models.assessment_watchlist import WatchlistProjection
+from services.ledger.read_models.compliance import ComplianceProjection
+from services.ledger.read_models.notices import NoticesProjection
+from shared.settings import Settings
+from tests.support import System, call, new_cadre_id, wait_until
+
+COUNTY = "431021"
+
+
+async def post(system: System, service: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    """A command that must be accepted and committed."""
+    status, answer, _ = await call("POST", f"{system.url(service)}{path}?wait=committed", body)
+    assert status == 202, answer
+    assert answer["committed"] is True, answer
+    return dict(answer)
+
+
+async def refused(system: System, service: str, path: str, body: dict[str, Any], rule: str) -> dict[str, Any]:
+    """A command that must be refused with a 422 naming `rule`."""
+    status, problem, headers = await call("POST", f"{system.url(service)}{path}", body)
+    assert status == 422, problem
+    assert headers["Content-Type"].startswith("application/problem+json")
+    assert problem["rule"] == rule, problem
+    return dict(problem)
+
+
+def base(cadre: str, on: str) -> dict[str, Any]:
+    return {"cadre_id": cadre, "county": COUNTY, "occurred_on": on}
+
+
+CHECKS = {"dossier_checked": True, "personal_matters_checked": True, "discipline_opinion_obtained": True,
+          "petitions_checked": True}
+
+
+async def select(system: System, cadre: str, sid: str, inspected: str, voted: str,
+                 post_name: str = "某镇党委书记") -> None:
+    """Inspection and an approved vote (9 of 11 entitled)."""
+    await post(system, "assessment", f"/v1/selections/{sid}/inspection",
+               {**base(cadre, inspected), "proposed_post": post_name, **CHECKS})
+    await post(system, "assessment", f"/v1/selections/{sid}/vote",
+               {**base(cadre, voted), "members_entitled": 11, "members_present": 10, "votes_for": 9,
+                "votes_against": 1})
+
+
+async def notice(system: System, cadre: str, sid: str, nid: str, start: str, end: str) -> None:
+    await post(system, "assessment", f"/v1/selections/{sid}/notice",
+               {**base(cadre, start), "notice_id": nid, "start": start, "end": end,
+                "channels": ["县委组织部网站", "桂阳县电视台"]})
+
+
+async def ledger_get(system: System, path: str) -> Any:
+    status, body, _ = await call("GET", f"{system.url('ledger')}{path}")
+    assert status == 200, body
+    return body
+
+
+async def projected(system: System, path: str, key: str, ready: Any) -> Any:
+    """Poll a read model until `ready(first entry)` holds (projections run behind the ledger)."""
+    async def entry() -> Any:
+        page = await ledger_get(system, path)
+        return page[key][0] if page[key] and ready(page[key][0]) else None
+
+    return await wait_until(entry)
+
+
+# ---- one cadre from inspection to closed notice ----------------------------------------------
+
+async def test_a_full_selection_is_in_the_history_and_the_compliance_read_model(system: System) -> None:
+    cadre = new_cadre_id("SEL")
+    await select(system, cadre, "XB-2024-07", "2024-09-10", "2024-09-20")
+    # over the National Day week: Thu 26 Sep to Tue 8 Oct is 5 working days (Sun 29 Sep is worked)
+    await notice(system, cadre, "XB-2024-07", "GS-2024-031", "2024-09-26", "2024-10-08")
+    await refused(system, "assessment", "/v1/notices/GS-2024-031/close",
+                  {**base(cadre, "2024-10-07"), "outcome": "clear"}, "notice.period_not_over")
+    closed = await post(system, "assessment", "/v1/notices/GS-2024-031/close",
+                        {**base(cadre, "2024-10-08"), "outcome": "clear"})
+
+    history = await ledger_get(system, f"/v1/cadres/{cadre}/history")
+    rows = history["events"]
+    assert [r["event"]["type"] for r in rows] == ["selection.inspected", "appointment.voted", "notice.posted",
+                                                  "notice.closed"]
+    assert [r["label_zh"] for r in rows] == ["任前考察", "常委会票决", "任前公示", "公示结束"]
+    assert [r["event"]["occurredon"] for r in rows] == ["2024-09-10", "2024-09-20", "2024-09-26", "2024-10-08"]
+    assert rows[2]["event"]["data"]["working_days"] == 5 and rows[3]["event"]["id"] == closed["event_id"]
+    assert all(r["event"]["ruleset"] == "431021@2008.1" for r in rows)
+
+    entry = await projected(system, f"/v1/appointments?cadre_id={cadre}", "appointments",
+                            lambda e: e["stage"] == "notice_closed")
+    assert [(s["step"], s["on"]) for s in entry["steps"]] == [
+        ("inspected", "2024-09-10"), ("voted", "2024-09-20"), ("notice_posted", "2024-09-26"),
+        ("notice_closed", "2024-10-08")]
+    assert entry["tally"] == {"members_entitled": 11, "members_present": 10, "votes_for": 9, "votes_against": 1,
+                              "votes_deferred": 0, "outcome": "approved"}
+    assert entry["notice_working_days"] == 5 and entry["notice_id"] == "GS-2024-031"
+    assert entry["outcome"] == "clear" and entry["compliant"] is True and entry["issues"] == []
+    assert all(entry["checks"].values())
+
+    state = await ledger_get(system, f"/v1/cadres/{cadre}/state")
+    assert state["assessment"]["notices"]["GS-2024-031"]["status"] == "closed"
+    assert state["assessment"]["selections"]["XB-2024-07"]["vote"]["outcome"] == "approved"
+    earlier = await ledger_get(system, f"/v1/cadres/{cadre}/state?as_of=2024-10-01")
+    assert earlier["assessment"]["notices"]["GS-2024-031"]["status"] == "open"
+
+
+async def test_a_notice_of_four_working_days_is_a_422_naming_the_rule(system: System) -> None:
+    cadre = new_cadre_id("SEL")
+    await select(system, cadre, "XB-4", "2024-09-10", "2024-09-20")
+    # Fri 27 Sep to Tue 8 Oct: 12 days, but only 27 Sep, Sun 29 Sep (worked), 30 Sep and 8 Oct are working days
+    problem = await refused(system, "assessment", "/v1/selections/XB-4/notice",
+                            {**base(cadre, "2024-09-27"), "notice_id": "GS-4", "start": "2024-09-27",
+                             "end": "2024-10-08", "channels": ["县委组织部网站"]}, "notice.min_working_days")
+    assert "任前公示期不少于5个工作日" in problem["message_zh"]
+    assert "notice period must be at least 5 working days" in problem["message_en"]
+    assert problem["detail"].startswith("任前公示期不少于5个工作日")
+    assert "党政领导干部选拔任用工作条例 (2019)" in problem["basis"]
+    assert problem["working_days"] == 4 and problem["required"] == 5
+    history = await ledger_get(system, f"/v1/cadres/{cadre}/history")
+    assert [r["event"]["type"] for r in history["events"]] == ["selection.inspected", "appointment.voted"]
+
+
+async def test_order_quorum_and_bad_input(system: System) -> None:
+    cadre = new_cadre_id("SEL")
+    await refused(system, "assessment", "/v1/selections/XB-9/vote",
+                  {**base(cadre, "2024-03-01"), "members_entitled": 11, "members_present": 10, "votes_for": 9,
+                   "votes_against": 1}, "selection.order")
+    await post(system, "assessment", "/v1/selections/XB-9/inspection",
+               {**base(cadre, "2024-03-01"), "proposed_post": "某局局长", **CHECKS})
+    problem = await refused(system, "assessment", "/v1/selections/XB-9/vote",
+                            {**base(cadre, "2024-03-08"), "members_entitled": 11, "members_present": 7,
+                             "votes_for": 7, "votes_against": 0}, "appointment.vote_quorum")
+    assert "2/3" in problem["message_en"]
+    rejected = await post(system, "assessment", "/v1/selections/XB-9/vote",
+                          {**base(cadre, "2024-03-08"), "members_entitled": 11, "members_present": 8,
+                           "votes_for": 5, "votes_against": 3})
+    assert rejected["type"] == "appointment.voted"
+    await refused(system, "assessment", "/v1/selections/XB-9/notice",
+                  {**base(cadre, "2024-03-11"), "notice_id": "GS-9", "start": "2024-03-11", "end": "2024-03-15",
+                   "channels": ["网站"]}, "selection.order")
+    status, problem, _ = await call("POST", f"{system.url('assessment')}/v1/notices/GS-9/close",
+                                    {**base(cadre, "2024-03-15"), "outcome": "approved"})
+    assert status == 422 and [e["field"] for e in problem["errors"]] == ["outcome"]
+    status, problem, _ = await call("POST", f"{system.url('assessment')}/v1/notices/bad%20id/close",
+                                    {**base(cadre, "2024-03-15"), "outcome": "clear"})
+    assert status == 422 and problem["errors"][0]["field"] == "notice_id"
+
+
+# ---- the seed county's funnel (S1): objections, one deferred then cleared, one cancelled --------
+
+async def test_the_seed_county_funnel(system: System) -> None:
+    cleared, deferred, cancelled = new_cadre_id("FUN"), new_cadre_id("FUN"), new_cadre_id("FUN")
+    for cadre in (cleared, deferred, cancelled):
+        await select(system, cadre, "XB-2024-03", "2024-03-01", "2024-03-08")
+        await notice(system, cadre, "XB-2024-03", "GS-2024-012", "2024-03-11", "2024-03-15")
+
+    # 1. an objection through 12380, verified unfounded: the notice closes clear
+    await post(system, "assessment", "/v1/notices/GS-2024-012/objections",
+               {**base(cleared, "2024-03-12"), "report_id": "JB-101", "channel": "12380", "named": False})
+    await post(system, "audit", "/v1/reports/JB-101/receive",
+               {**base(cleared, "2024-03-12"), "channel": "12380", "named": False, "summary": "反映其收受礼金"})
+    mid = await projected(system, f"/v1/notices?cadre_id={cleared}&as_of=2024-03-13", "notices",
+                          lambda n: len(n["objections"]) == 1)
+    assert mid["status"] == "open" and mid["working_days_left"] == 3 and mid["period_over"] is False
+    assert mid["objections"][0]["report_id"] == "JB-101" and mid["objections"][0]["resolved"] is False
+    assert mid["unresolved_objections"] == 1
+    await refused(system, "assessment", "/v1/notices/GS-2024-012/close",
+                  {**base(cleared, "2024-03-15"), "outcome": "clear"}, "notice.unresolved_objection")
+    await post(system, "audit", "/v1/reports/JB-101/verify", {**base(cleared, "2024-03-15"), "outcome": "unfounded"})
+    await post(system, "assessment", "/v1/notices/GS-2024-012/close", {**base(cleared, "2024-03-15"),
+                                                                       "outcome": "clear"})
+
+    # 2. a report received by the audit service during the notice: deferred (缓任), then cleared
+    await post(system, "audit", "/v1/reports/JB-102/receive",
+               {**base(deferred, "2024-03-13"), "channel": "letter", "named": True})
+    problem = await refused(system, "assessment", "/v1/notices/GS-2024-012/close",
+                            {**base(deferred, "2024-03-15"), "outcome": "clear"}, "notice.unresolved_objection")
+    assert problem["reports"] == ["JB-102"]
+    await refused(system, "assessment", "/v1/notices/GS-2024-012/deferral",
+                  {**base(deferred, "2024-03-15"), "until": "2024-06-16"}, "appointment.deferral_max")
+    await post(system, "assessment", "/v1/notices/GS-2024-012/deferral",
+               {**base(deferred, "2024-03-15"), "until": "2024-05-15", "reason": "举报待核查"})
+    await post(system, "assessment", "/v1/notices/GS-2024-012/close",
+               {**base(deferred, "2024-03-15"), "outcome": "deferred"})
+    waiting = await projected(system, f"/v1/notices?cadre_id={deferred}&as_of=2024-04-01", "notices",
+                              lambda n: n["status"] == "deferred")
+    assert waiting["deferred_until"] == "2024-05-15" and waiting["deferral_overdue"] is False
+    assert waiting["objections"][0]["recorded_as"] == "report" and waiting["objections"][0]["channel"] == "letter"
+    late = await ledger_get(system, f"/v1/notices?cadre_id={deferred}&as_of=2024-05-15")
+    assert late["notices"][0]["deferral_overdue"] is True
+    await post(system, "audit", "/v1/reports/JB-102/verify", {**base(deferred, "2024-04-10"), "outcome": "unfounded"})
+    await refused(system, "assessment", "/v1/notices/GS-2024-012/close",
+                  {**base(deferred, "2024-05-14"), "outcome": "clear"}, "appointment.deferral_running")
+    await post(system, "assessment", "/v1/notices/GS-2024-012/close", {**base(deferred, "2024-05-15"),
+                                                                       "outcome": "clear"})
+
+    # 3. a named report found true: the notice cannot close clear; the qualification is cancelled
+    await post(system, "assessment", "/v1/notices/GS-2024-012/objections",
+               {**base(cancelled, "2024-03-12"), "report_id": "JB-103", "channel": "visit", "named": True})
+    await post(system, "audit", "/v1/reports/JB-103/receive",
+               {**base(cancelled, "2024-03-12"), "channel": "visit", "named": True})
+    await post(system, "audit", "/v1/reports/JB-103/verify", {**base(cancelled, "2024-03-14"), "outcome": "verified"})
+    await refused(system, "assessment", "/v1/notices/GS-2024-012/close",
+                  {**base(cancelled, "2024-03-15"), "outcome": "clear"}, "notice.founded_objection")
+    await post(system, "assessment", "/v1/notices/GS-2024-012/cancellation",
+               {**base(cancelled, "2024-03-18"), "reason": "举报查实, 取消任职资格"})
+    await refused(system, "assessment", "/v1/notices/GS-2024-012/close",
+                  {**base(cancelled, "2024-03-19"), "outcome": "clear"}, "notice.not_open")
+    await post(system, "assessment", "/v1/selections/XB-2024-09/inspection",
+               {**base(cancelled, "2024-09-02"), "proposed_post": "某局副局长", **CHECKS})
+    await refused(system, "assessment", "/v1/selections/XB-2024-09/vote",
+                  {**base(cancelled, "2024-09-10"), "members_entitled": 11, "members_present": 11, "votes_for": 10,
+                   "votes_against": 1}, "appointment.qualification_cancelled")
+
+    # the read models: nothing left open; each appointment step by step
+    for cadre in (cleared, deferred, cancelled):
+        page = await ledger_get(system, f"/v1/notices?cadre_id={cadre}")
+        assert page["notices"] == [], page
+    finished = {}
+    for cadre, stage in ((cleared, "notice_closed"), (deferred, "notice_closed"),
+                         (cancelled, "qualification_cancelled")):
+        finished[cadre] = await projected(system, f"/v1/appointments?cadre_id={cadre}&selection_id=XB-2024-03",
+                                          "appointments", lambda e, stage=stage: e["stage"] == stage)
+    assert [s["step"] for s in finished[deferred]["steps"]] == [
+        "inspected", "voted", "notice_posted", "deferred", "closed_deferred", "notice_closed"]
+    assert finished[deferred]["deferred_until"] == "2024-05-15" and finished[deferred]["outcome"] == "clear"
+    assert finished[cleared]["objections"] == 1 and finished[cleared]["outcome"] == "clear"
+    assert finished[cancelled]["steps"][-1]["on"] == "2024-03-18"
+    assert all(e["compliant"] for e in finished.values())
+    everything = await ledger_get(system, f"/v1/notices?cadre_id={deferred}&status=all")
+    assert everything["notices"][0]["outcome"] == "clear" and everything["notices"][0]["unresolved_objections"] == 0
+
+    await _rebuilt_equal(system, [NoticesProjection(), ComplianceProjection(), WatchlistProjection()])
+
+
+# ---- the watchlist ----------------------------------------------------------------------------
+
+async def test_grades_evaluations_and_tests_reach_the_watchlist(system: System) -> None:
+    cadre = new_cadre_id("WL")
+    for year, grade in ((2021, "basically_competent"), (2022, "incompetent")):
+        await post(system, "assessment", "/v1/annual-grades", {**base(cadre, f"{year + 1}-01-20"), "year": year,
+                                                              "grade": grade})
+    graded = await post(system, "assessment", "/v1/annual-grades",
+                        {**base(cadre, "2024-01-20"), "year": 2023, "grade": "incompetent"})
+    await refused(system, "assessment", "/v1/annual-grades", {**base(cadre, "2024-02-01"), "year": 2023,
+                                                             "grade": "competent"}, "assessment.annual_grade_once")
+
+    status, first, _ = await call("POST", f"{system.url('assessment')}/v1/evaluations?wait=committed", {
+        **base(cadre, "2024-12-20"), "year": 2024, "scope": "county_wide", "ballots": 120, "rank": 58, "of": 60,
+        "counts": {"excellent": 36, "competent": 70, "basically_competent": 6, "incompetent": 8}})
+    assert status == 202 and first["threshold_check"] == "not_applicable", first
+    status, second, _ = await call("POST", f"{system.url('assessment')}/v1/evaluations?wait=committed", {
+        **base(cadre, "2024-12-22"), "year": 2024, "scope": "own_unit", "ballots": 40,
+        "counts": {"excellent": 12, "competent": 18, "basically_competent": 1, "incompetent": 9}})
+    assert status == 202 and second["threshold_check"] == "recorded", second
+    assert second["threshold_breached"]["type"] == "assessment.threshold_breached"
+    await refused(system, "assessment", "/v1/threshold-checks", {**base(cadre, "2024-12-23"), "year": 2024},
+                  "assessment.breach_once")
+
+    await post(system, "assessment", "/v1/competency-tests", {**base(cadre, "2024-03-15"), "attempt": 1,
+                                                             "score": "52.5", "passed": False})
+    await refused(system, "assessment", "/v1/competency-tests", {**base(cadre, "2024-06-14"), "attempt": 2,
+                                                                "score": "70", "passed": True},
+                  "assessment.retest_too_early")
+    await refused(system, "assessment", "/v1/competency-tests", {**base(cadre, "2024-06-20"), "attempt": 2,
+                                                                "score": "48", "passed": False},
+                  "assessment.second_failure_action")
+    await post(system, "assessment", "/v1/competency-tests", {**base(cadre, "2024-06-20"), "attempt": 2,
+                                                             "score": "48", "passed": False, "action": "demotion"})
+    await post(system, "assessment", "/v1/periodic-scores", {**base(cadre, "2024-04-03"), "period": "2024-Q1",
+                                                            "score": "912.5"})
+
+    history = await ledger_get(system, f"/v1/cadres/{cadre}/history")
+    types = [r["event"]["type"] for r in history["events"]]
+    assert types.count("assessment.threshold_breached") == 1
+    assert history["events"][2]["event"]["id"] == graded["event_id"]
+    assert history["events"][2]["event"]["data"]["dismissal_case"] is True
+
+    async def items() -> list[dict[str, Any]] | None:
+        page = await ledger_get(system, f"/v1/watchlist/assessment?cadre_id={cadre}&state=all&as_of=2024-07-01")
+        found = page["items"]
+        return found if len(found) == 7 else None
+
+    listed = sorted((i["kind"], i["year"], i["status"]) for i in await wait_until(items))
+    assert listed == [("basically_competent", 2021, "open"), ("consecutive_low_grades", 2022, "open"),
+                      ("consecutive_low_grades", 2023, "open"), ("dismissal_case", 2023, "open"),
+                      ("retest_due", None, "resolved"), ("second_failure", None, "open"),
+                      ("threshold_breach", 2024, "open")]
+    open_page = await ledger_get(system, f"/v1/watchlist/assessment?cadre_id={cadre}&kind=second_failure")
+    assert open_page["items"][0]["detail"]["action"] == "demotion"
+    state = await ledger_get(system, f"/v1/cadres/{cadre}/state")
+    assert state["assessment"]["annual_grades"]["2023"]["dismissal_case"] is True
+    assert state["assessment"]["threshold_breaches"]["2024"]["required_decision"] == "demotion_or_removal"
+    assert state["assessment"]["periodic_scores"] == {"2024-Q1": "912.5"}
+
+
+# ---- rebuild ----------------------------------------------------------------------------------
+
+async def _rebuilt_equal(system: System, projections: list[Projection]) -> None:
+    """Each projection, rebuilt from position 0, gives the tables it had (once caught up)."""
+    conn = await asyncpg.connect(writer_dsn(Settings(pg_dsn=system.pg_dsn)))
+    try:
+        async def caught_up() -> bool:
+            top = await conn.fetchval("SELECT coalesce(max(position), 0) FROM ledger_events")
+            done = await conn.fetch("SELECT name, position FROM projection_checkpoints")
+            at = {r["name"]: r["position"] for r in done}
+            return all(at.get(p.name, 0) >= top for p in projections)
+
+        await wait_until(caught_up, timeout=30)
+        for projection in projections:
+            before = {t: await conn.fetch(f"SELECT * FROM {t} ORDER BY 1, 2, 3") for t in projection.tables}
+            assert await rebuild(conn, projection) > 0
+            after = {t: await conn.fetch(f"SELECT * FROM {t} ORDER BY 1, 2, 3") for t in projection.tables}
+            for table in projection.tables:
+                assert [dict(r) for r in after[table]] == [dict(r) for r in before[table]], table
+    finally:
+        await conn.close()
