@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench schemas clean
+.PHONY: run test lint bench schemas clean chromium
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "cadre-ledger needs Python 3.11+ (found %s)" % sys.version.split()[0]'
@@ -20,7 +20,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check shared services tests
 	$(BIN)/mypy
 
-test: $(STAMP) lint
+# The browser tests drive Debian's Chromium (never a browser Playwright downloads).
+chromium:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+test: $(STAMP) lint chromium
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -1,0 +1,173 @@
+"""The auditor page in a real browser: Debian's Chromium driven by Playwright (never a downloaded browser)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+from collections.abc import AsyncIterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from playwright.async_api import Browser, Page, Route, async_playwright, expect
+
+import tests.support as support
+from shared.bundle import verify_bundle
+from shared.envelope import new_event
+from shared.events.audit import AuditCompleted, AuditOpinionRequested, AuditStarted, Finding
+from shared.keys import load_verifier
+from tests.support import System, new_cadre_id, publish, wait_committed
+
+CHROMIUM = os.environ.get("CADRE_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "build" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    assert shutil.which(CHROMIUM), f"{CHROMIUM} missing: `make test` installs Debian's chromium"
+    async with async_playwright() as pw:
+        chromium = await pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield chromium
+        await chromium.close()
+
+
+async def _record_audit(system: System, cadre: str) -> None:
+    """Three audit events with known dates, published as the audit service publishes them."""
+    audit = "SJ-PW-1"
+    common: dict[str, Any] = {"cadre_id": cadre, "county": "431021", "service": "audit", "ruleset": "431021@2008.1"}
+    events = [
+        new_event(event_type="audit.started", occurred_on=date(2023, 3, 1), **common, data=AuditStarted(
+            audit_id=audit, audit_type="departure", period_from=date(2020, 1, 1), period_to=date(2022, 12, 31),
+            auditing_body="桂阳县审计局", post_id="P-1")),
+        new_event(event_type="audit.opinion_requested", occurred_on=date(2023, 5, 10), **common,
+                  data=AuditOpinionRequested(audit_id=audit, due=date(2023, 5, 24))),
+        new_event(event_type="audit.completed", occurred_on=date(2023, 6, 30), **common, data=AuditCompleted(
+            audit_id=audit, audit_type="departure", report_number="桂审经责〔2023〕9号", evaluation="good",
+            findings=[Finding(finding_id="F1", category=3, amount="1200.00", responsibility="direct")])),
+    ]
+    seqs = await publish(system.nats_url, events)
+    await wait_committed(system.pg_dsn, max(seqs))
+
+
+async def _dossier_events(page: Page) -> str:
+    text: str = await page.evaluate("""() => {
+        const dt = [...document.querySelectorAll('#state dt')].find(d => d.textContent === 'events');
+        return dt ? dt.nextElementSibling.textContent : '';
+    }""")
+    return text
+
+
+async def _open_page(browser: Browser, url: str, outside: list[str]) -> Page:
+    context = await browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 1000})
+    page = await context.new_page()
+    origin = url.split("/", 3)[:3]
+    page.on("request", lambda r: None if r.url.split("/", 3)[:3] == origin or r.url.startswith(("blob:", "data:"))
+            else outside.append(r.url))
+    await page.goto(url)
+    return page
+
+
+async def test_auditor_finds_a_cadre_reads_the_timeline_and_sees_verified_proofs(
+        system: System, browser: Browser, tmp_path: Path) -> None:
+    cadre = new_cadre_id("PW")
+    await _record_audit(system, cadre)
+    base = system.url("ledger")
+    outside: list[str] = []
+    page = await _open_page(browser, f"{base}/", outside)
+    await expect(page.locator("h1")).to_have_text("干部履历审阅")  # Chinese first
+
+    assert support.DEFAULT_TOKEN
+    await page.fill("#token", support.DEFAULT_TOKEN)
+    await page.click("#token-save")
+    await page.fill("#prefix", cadre[:10])
+    await page.click("#search button[type=submit]")
+    await page.locator("#results").get_by_role("link", name=cadre).click()
+
+    rows = page.locator("#timeline tbody tr[data-position]")
+    await expect(rows).to_have_count(3)
+    await expect(rows.nth(0)).to_contain_text("经济责任审计开始")
+    await expect(rows.nth(0).locator("td.date")).to_have_text("2023-03-01")
+    await expect(rows.nth(1)).to_contain_text("征求被审计人书面意见")
+    await expect(rows.nth(2)).to_contain_text("经济责任审计完成")
+    await expect(rows.nth(2).locator("td.date")).to_have_text("2023-06-30")
+    for i in range(3):
+        await expect(rows.nth(i).locator(".svc")).to_have_text("audit")
+    await expect(page.locator("#timeline [data-proof=verified]")).to_have_count(3, timeout=15000)
+    await expect(page.locator("#proof-summary")).to_contain_text("全部通过包含性证明核验")
+    await expect(page.locator("#proof-summary")).to_contain_text("根哈希")
+    await expect(page.locator("#cadre")).to_contain_text("cadre-ledger verify bundle")  # signatures: the CLI
+
+    await rows.nth(2).locator("summary").click()
+    await expect(rows.nth(2).locator("details")).to_contain_text("桂审经责〔2023〕9号")
+
+    await page.fill("#as-of", "2023-04-01")
+    await page.click("#state-form button")
+    await expect(page.locator("#state .hint")).to_contain_text("2023-04-01")
+    assert await _dossier_events(page) == "1"
+    await page.fill("#as-of", "2023-12-31")
+    await page.click("#state-form button")
+    await expect(page.locator("#state .hint")).to_contain_text("2023-12-31")
+    assert await _dossier_events(page) == "3"
+
+    await expect(page.locator("[data-list='/v1/rotation/due']")).to_be_visible()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.locator("#find").scroll_into_view_if_needed()
+    await page.screenshot(path=str(ARTIFACTS / "auditor-page.png"))
+
+    async with page.expect_download() as download_info:
+        await page.click("#download")
+    download = await download_info.value
+    bundle = json.loads(await asyncio.to_thread(Path(await download.path()).read_text))
+    assert download.suggested_filename == f"{cadre}.bundle.json"
+    verifier = load_verifier(str(Path(system.env["CADRE_CHECKPOINT_KEY_FILE"]).with_suffix(".vkey")))
+    report = verify_bundle(bundle, [verifier])  # the downloaded file verifies offline, signature included
+    assert report.cadre_id == cadre and report.events == 3
+
+    await page.click("#lang-en")
+    await expect(page.locator("h1")).to_have_text("Cadre history review")
+    await expect(page.locator("#timeline tbody tr[data-position]").nth(0)).to_contain_text(
+        "Economic responsibility audit started (经济责任审计开始)")
+    await expect(page.locator("#timeline [data-proof=verified]")).to_have_count(3, timeout=15000)
+    assert outside == []  # no CDN, nothing fetched from elsewhere
+    await page.context.close()
+
+
+async def test_a_list_the_ledger_does_not_serve_shows_as_not_available(system: System, browser: Browser) -> None:
+    base = system.url("ledger")
+
+    async def without_notices(route: Route) -> None:
+        response = await route.fetch()
+        document = orjson.loads(await response.body())
+        document["paths"].pop("/v1/notices", None)
+        await route.fulfill(response=response, body=orjson.dumps(document))
+
+    outside: list[str] = []
+    context = await browser.new_context()
+    page = await context.new_page()
+    await page.route("**/openapi.json", without_notices)
+    await page.goto(f"{base}/?lang=en")
+    await page.fill("#token", support.DEFAULT_TOKEN or "")
+    await page.click("#token-save")
+    notices = page.locator("[data-list='/v1/notices']")
+    await expect(notices.locator(".unavailable")).to_contain_text("not available")
+    # the other lists still render (a table, or the line saying there is nothing to act on)
+    await expect(page.locator("[data-list='/v1/rotation/due'] table, [data-list='/v1/rotation/due'] .hint")
+                 ).to_be_visible()
+    assert outside == []
+    await context.close()
+
+
+async def test_page_and_assets_are_served_with_a_strict_policy(system: System) -> None:
+    base = system.url("ledger")
+    status, html, headers = await support.call("GET", f"{base}/", token=support.ANONYMOUS)
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert "default-src 'self'" in headers["Content-Security-Policy"]
+    assert "http://" not in html and "https://" not in html
+    for asset, kind in (("/web/app.js", "javascript"), ("/web/style.css", "text/css")):
+        status, _, headers = await support.call("GET", f"{base}{asset}", token=support.ANONYMOUS)
+        assert status == 200 and kind in headers["Content-Type"], asset
