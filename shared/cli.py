@@ -151,10 +151,13 @@ if __name__ == "__main__":
 
 def _register_subcommands() -> None:
     from shared.cli_docs import COMMANDS as DOC_COMMANDS
+    from shared.cli_proofs import COMMANDS as PROOF_COMMANDS
     from shared.cli_token import token
 
     main.add_command(token)
     for command in DOC_COMMANDS:
+        main.add_command(command)
+    for command in PROOF_COMMANDS:
         main.add_command(command)
 
 

@@ -12,6 +12,7 @@ from services.ledger.access_trail import AccessTrail
 from services.ledger.api import build_api
 from services.ledger.auditor_page import add_auditor_page
 from services.ledger.checkpointing import CheckpointPolicy
+from services.ledger.monitor import LedgerMonitor
 from services.ledger.projections import ProjectionRunner, default_projections
 from services.ledger.proofs import Prover
 from services.ledger.tree import StoredCheckpoint
@@ -69,11 +70,13 @@ async def run_ledger(settings: Settings, stop: asyncio.Event | None = None) -> N
 
     policy = CheckpointPolicy(signer, settings.log_origin, settings.checkpoint_every_n, settings.checkpoint_every_s,
                               publish_checkpoint)
+    registry = CollectorRegistry()
+    monitor = LedgerMonitor(pool, js, settings.stream, settings.consumer, settings.pg_acquire_timeout_s)
+    batch_sizes = monitor.register(registry)
     writer = LedgerWriter(dsn=writer_dsn(settings), nc=nc, stream=settings.stream, consumer=settings.consumer,
                           batch_size=settings.batch_size, checkpoints=policy,
-                          exit_after_commits=settings.fault_exit_after_commits)
+                          exit_after_commits=settings.fault_exit_after_commits, on_batch=batch_sizes.observe)
     runner = ProjectionRunner(writer_dsn(settings), default_projections())
-    registry = CollectorRegistry()
     status = writer.status
     Gauge("ledger_position", "Last committed ledger position", registry=registry).set_function(
         lambda: status.last_position)
@@ -93,7 +96,7 @@ async def run_ledger(settings: Settings, stop: asyncio.Event | None = None) -> N
                      readiness=[nats_check(nc), pool_check(pool, settings.pg_acquire_timeout_s)])
     add_auditor_page(app)
     tasks = [asyncio.create_task(writer.run(stop)), asyncio.create_task(runner.run(stop)),
-             asyncio.create_task(trail.run(stop))]
+             asyncio.create_task(trail.run(stop)), asyncio.create_task(monitor.run(stop))]
     try:
         await serve(app, settings.host, settings.ledger_port, stop=stop)
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -16,19 +17,24 @@ from shared.merkle import (
     nodes_for_consistency,
     nodes_for_inclusion,
 )
-from shared.problems import InvalidInput, NotFound
-from shared.signednote import Signer
+from shared.problems import Conflict, InvalidInput, NotFound, RuleViolation
+from shared.signednote import NoteError, Signer, Verifier, open_note
 
 
 class Prover:
-    """Answers proof requests from the stored tree; signs on-demand checkpoints with the log's key."""
+    """Answers proof requests from the stored tree; signs on-demand checkpoints with the log's key.
 
-    def __init__(self, pool: asyncpg.Pool, writer_dsn: str, signer: Signer, origin: str, timeout: float) -> None:
+    `witnesses` are the public keys allowed to cosign checkpoints (CADRE_WITNESS_KEYS).
+    """
+
+    def __init__(self, pool: asyncpg.Pool, writer_dsn: str, signer: Signer, origin: str, timeout: float,
+                 witnesses: Sequence[Verifier] = ()) -> None:
         self.pool = pool
         self.writer_dsn = writer_dsn
         self.signer = signer
         self.origin = origin
         self.timeout = timeout
+        self.witnesses = {w.name: w for w in witnesses}
 
     async def latest(self) -> tree.StoredCheckpoint:
         """The newest checkpoint; 404 when the log has none yet."""
@@ -129,3 +135,49 @@ class Prover:
         if checkpoint is not None and checkpoint.size >= position:
             return checkpoint
         return await self.checkpoint_now()
+
+    async def cosignatures(self, checkpoint_id: int) -> list[dict[str, Any]]:
+        """The witnesses' cosigned notes of a checkpoint, oldest first."""
+        async with acquire(self.pool, self.timeout) as conn:
+            rows = await conn.fetch("SELECT witness, note, created_at FROM checkpoint_cosignatures "
+                                    "WHERE checkpoint_id = $1 ORDER BY id", checkpoint_id)
+        return [{"witness": r["witness"], "note": r["note"], "created_at": r["created_at"].isoformat()} for r in rows]
+
+    async def cosign(self, checkpoint_id: int, witness: str, note: str) -> dict[str, Any]:
+        """Store a witness's cosignature: the checkpoint's own text, signed by the log and by that witness."""
+        verifier = self.witnesses.get(witness)
+        if verifier is None:
+            raise RuleViolation("witness.unknown_key", f"{witness!r} is not a witness this ledger is configured with "
+                                "(CADRE_WITNESS_KEYS)", f"{witness!r} 不是本账本登记的见证方", field="witness")
+        async with acquire(self.pool, self.timeout) as conn:
+            stored = await conn.fetchval("SELECT note FROM checkpoints WHERE id = $1", checkpoint_id)
+        if stored is None:
+            raise NotFound(f"no checkpoint {checkpoint_id} (无此检查点)", checkpoint_id=checkpoint_id)
+        body, _ = open_note(stored, [self.signer.verifier()])
+        try:
+            cosigned_body, names = open_note(note, [self.signer.verifier(), verifier])
+        except NoteError as exc:
+            raise RuleViolation("witness.signature", f"the note does not verify: {exc}",
+                                f"联署签名验证失败: {exc}", field="note") from exc
+        if cosigned_body != body:
+            raise RuleViolation("witness.same_text", f"the note's text is not the text of checkpoint {checkpoint_id}",
+                                f"联署内容与检查点 {checkpoint_id} 的文本不一致", field="note")
+        if names.count(witness) != 1 or self.signer.name not in names:
+            raise RuleViolation("witness.signature", f"the note must carry signatures by the log and by {witness!r}",
+                                f"联署须同时带有账本与见证方 {witness!r} 的签名", field="note")
+        conn = await asyncpg.connect(self.writer_dsn, timeout=self.timeout)
+        try:
+            row = await conn.fetchrow(
+                """INSERT INTO checkpoint_cosignatures (checkpoint_id, witness, note) VALUES ($1, $2, $3)
+                   ON CONFLICT (checkpoint_id, witness) DO NOTHING RETURNING created_at""",
+                checkpoint_id, witness, note)
+            if row is None:
+                row = await conn.fetchrow("SELECT note, created_at FROM checkpoint_cosignatures "
+                                          "WHERE checkpoint_id = $1 AND witness = $2", checkpoint_id, witness)
+                if row["note"] != note:
+                    raise Conflict(f"witness {witness} already cosigned checkpoint {checkpoint_id} with another note "
+                                   "(见证方已联署此检查点)")
+        finally:
+            await conn.close()
+        return {"checkpoint_id": checkpoint_id, "witness": witness, "note": note,
+                "created_at": row["created_at"].isoformat()}

@@ -1,0 +1,221 @@
+"""CLI commands for auditors and witnesses: verify, keygen, export, witness cosign (registered in shared.cli)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import click
+import orjson
+
+from shared.settings import get_settings
+from shared.signednote import Verifier
+
+KEY_HELP = "The ledger's public key (账本公钥): a vkey string or a file holding one; repeat for several."
+TOKEN_HELP = "Bearer token with the auditor role (审计员令牌); default: CADRE_TOKEN."
+
+
+class CannotRun(click.ClickException):
+    """The check could not run at all (bad key, unreachable database or ledger): exit code 2."""
+
+    exit_code = 2
+
+
+class Failed(click.ClickException):
+    """The check ran and failed (tampering, fork, refusal): exit code 1."""
+
+    exit_code = 1
+
+
+def _verifiers(keys: tuple[str, ...]) -> list[Verifier]:
+    from shared.keys import KeyFileError, load_verifier
+
+    try:
+        return [load_verifier(key) for key in keys]
+    except (KeyFileError, OSError) as exc:
+        raise CannotRun(f"bad public key (公钥无效): {exc}") from exc
+
+
+@click.group(name="verify", invoke_without_command=True,
+             help="Verify the whole ledger (全账本验证) against PostgreSQL, read-only: re-hash every row, check "
+             "every cadre's hash chain (哈希链), rebuild the Merkle tree (默克尔树) and compare it with every signed "
+             "checkpoint (签名检查点) and the stored nodes. Exit 0: verified; 1: a problem, the first bad position "
+             "(首个异常位置) is named; 2: could not run. `verify bundle FILE` checks a bundle offline.")
+@click.option("--dsn", default=None, help="PostgreSQL DSN (数据库连接); default: CADRE_PG_DSN. A read-only role "
+              "(cadre_reader) suffices.")
+@click.option("--key", "keys", multiple=True, help=KEY_HELP)
+@click.option("--witness-key", "witness_keys", multiple=True,
+              help="A witness's public key (见证方公钥): its cosignatures (联署) must verify; repeatable.")
+@click.option("--checkpoint", "checkpoints", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A checkpoint note kept outside the database (外部检查点), or a witness state file; the rows "
+              "must match it too. Catches a truncation that also deleted the stored checkpoints.")
+@click.option("--max-problems", default=50, show_default=True, help="Stop after this many problems (问题上限).")
+@click.pass_context
+def verify(ctx: click.Context, dsn: str | None, keys: tuple[str, ...], witness_keys: tuple[str, ...],
+           checkpoints: tuple[Path, ...], max_problems: int) -> None:
+    """Full-ledger verification with a progress bar; see the help text."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from shared.verify import external_checkpoint, verify_ledger
+
+    if not keys:
+        raise click.UsageError("--key is required: the ledger's public key (需要账本公钥)")
+    dsn = dsn or get_settings().pg_dsn
+    if not dsn:
+        raise click.UsageError("no database: pass --dsn or set CADRE_PG_DSN (需要数据库连接)")
+    verifiers, witnesses = _verifiers(keys), _verifiers(witness_keys)
+    try:
+        external = [external_checkpoint(path) for path in checkpoints]
+    except (OSError, ValueError) as exc:
+        raise CannotRun(f"unreadable checkpoint file (外部检查点无法读取): {exc}") from exc
+    with Progress(TextColumn("verifying (验证中)"), BarColumn(), MofNCompleteColumn(), TextColumn("events"),
+                  TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("verify", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=max(total, done))
+
+        try:
+            report = asyncio.run(verify_ledger(dsn, verifiers, witnesses=witnesses,
+                                               external=external, progress=advance, max_problems=max_problems))
+        except (OSError, TimeoutError) as exc:
+            raise CannotRun(f"cannot reach PostgreSQL (无法连接数据库): {exc}") from exc
+        except Exception as exc:
+            if type(exc).__module__.startswith("asyncpg"):
+                raise CannotRun(f"database error (数据库错误): {exc}") from exc
+            raise
+    click.echo(f"{report.count} events in {report.seconds:.2f} s ({report.events_per_s:,.0f} events/s); "
+               f"{report.checkpoints} signed checkpoints up to size {report.covered_size}"
+               f"{' signed by ' + ', '.join(report.signed_by) if report.signed_by else ''}; "
+               f"{report.nodes_checked} leaves of merkle_nodes compared; {report.cosignatures} witness "
+               "cosignatures verified")
+    if report.uncovered:
+        click.echo(f"{report.uncovered} events after position {report.covered_size} are not yet covered by a "
+                   "checkpoint (尚未被检查点覆盖): checked, but no signature vouches for them yet")
+    if not report.ok:
+        for finding in report.problems[:20]:
+            click.echo(f"  - {finding.reason}")
+        more = " (stopped early, 已提前停止)" if report.stopped_early else ""
+        raise Failed(f"verification FAILED (验证失败){more}: {report.reason}")
+    click.echo("verified (验证通过): every row, chain, checkpoint and Merkle node is consistent")
+
+
+@verify.command(name="bundle", help="Verify a cadre's history bundle (履历包) offline: no database, no network. "
+                "Checks the checkpoint's signature, every event's bytes, hash chain and inclusion proof "
+                "(包含性证明). Exit 0: verified; 1: the bundle fails; 2: bad key.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--key", "keys", multiple=True, required=True, help=KEY_HELP)
+def verify_bundle_command(file: Path, keys: tuple[str, ...]) -> None:
+    """Offline bundle verification."""
+    from shared.bundle import BundleError
+    from shared.verify import verify_bundle_file
+
+    verifiers = _verifiers(keys)
+    try:
+        report = verify_bundle_file(file, verifiers)
+    except BundleError as exc:
+        raise Failed(f"bundle does NOT verify (履历包验证失败): {exc}") from exc
+    click.echo(f"verified (验证通过): cadre {report.cadre_id}, {report.events} events, included in log "
+               f"{report.origin} at tree size {report.tree_size} (root {report.root_hex}), signed by "
+               f"{', '.join(report.signed_by)}")
+
+
+@click.command(help="Generate an Ed25519 signing key pair (生成签名密钥对) as signed-note keys: NAME.skey (private, "
+               "私钥, mode 0600; keep it out of the database) and NAME.vkey (public, 公钥, give it to auditors).")
+@click.argument("name")
+@click.option("--out", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="Directory for the key files (密钥目录).")
+def keygen(name: str, directory: Path) -> None:
+    """Write a new key pair; never overwrite an existing one."""
+    from shared.signednote import NoteError, generate_key
+
+    try:
+        skey, vkey = generate_key(name)
+    except NoteError as exc:
+        raise click.BadParameter(str(exc), param_hint="NAME") from exc
+    directory.mkdir(parents=True, exist_ok=True)
+    skey_path, vkey_path = directory / f"{name}.skey", directory / f"{name}.vkey"
+    for path in (skey_path, vkey_path):
+        if path.exists():
+            raise CannotRun(f"{path} exists; not overwriting a key (密钥已存在)")
+    fd = os.open(skey_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(skey + "\n")
+    vkey_path.write_text(vkey + "\n")
+    click.echo(f"private key (私钥): {skey_path}")
+    click.echo(f"public key (公钥):  {vkey_path}")
+    click.echo(vkey)
+
+
+@click.command(help="Download a cadre's verifiable history bundle (导出履历包) from the ledger over HTTP and write "
+               "it to a file; check it offline with `cadre-ledger verify bundle FILE --key PUB`.")
+@click.argument("cadre_id")
+@click.option("--url", default=None, help="Ledger base URL (账本地址); default: CADRE_LEDGER_URL.")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Bundle file to write (输出文件).")
+@click.option("--token", envvar="CADRE_TOKEN", required=True, help=TOKEN_HELP)
+def export(cadre_id: str, url: str | None, out: Path, token: str) -> None:
+    """Fetch the bundle and write it as compact JSON (every byte matters to the offline check)."""
+    base = (url or get_settings().ledger_url).rstrip("/")
+    target = f"{base}/v1/cadres/{cadre_id}/bundle"
+    request = urllib.request.Request(target, headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as resp:
+            bundle = orjson.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        raise Failed(f"{exc.code} from {target}: {exc.read().decode(errors='replace')}") from exc
+    except (urllib.error.URLError, OSError) as exc:
+        raise CannotRun(f"cannot reach the ledger at {target} (无法连接账本): {exc}") from exc
+    except orjson.JSONDecodeError as exc:
+        raise CannotRun(f"not JSON from {target}: {exc}") from exc
+    out.write_bytes(orjson.dumps(bundle))
+    click.echo(f"wrote {out}: cadre {cadre_id}, {len(bundle.get('events', []))} events (已导出履历包)")
+
+
+@click.group(help="Witness commands (见证方): cosign the ledger's checkpoints after checking consistency.")
+def witness() -> None:
+    """The witness command group."""
+
+
+@witness.command(help="Cosign the ledger's latest checkpoint (联署检查点) as a witness, e.g. the audit office: "
+                 "check the ledger's signature, check an RFC 9162 consistency proof (一致性证明) from the last "
+                 "checkpoint this witness cosigned (kept in --state), add the witness's signature and post it. "
+                 "Exit 0: cosigned; 1: refused (a fork 分叉, a rollback, another log); 2: could not run.")
+@click.option("--key", "skey", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="The witness's private key file (见证方私钥, NAME.skey from `cadre-ledger keygen`).")
+@click.option("--ledger-key", "ledger_keys", multiple=True, required=True, help=KEY_HELP)
+@click.option("--url", default=None, help="Ledger base URL (账本地址); default: CADRE_LEDGER_URL.")
+@click.option("--state", "state", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The witness's state file (见证状态): the last checkpoint it cosigned; created on first use.")
+@click.option("--token", envvar="CADRE_TOKEN", required=True, help=TOKEN_HELP)
+def cosign(skey: Path, ledger_keys: tuple[str, ...], url: str | None, state: Path, token: str) -> None:
+    """Run one witness round."""
+    from shared.keys import KeyFileError, load_signer
+    from shared.witness import WitnessError, WitnessRefusal, cosign_latest
+
+    try:
+        signer = load_signer(skey)
+    except KeyFileError as exc:
+        raise CannotRun(str(exc)) from exc
+    verifiers = _verifiers(ledger_keys)
+    try:
+        result = asyncio.run(cosign_latest(url or get_settings().ledger_url, signer, verifiers, state, token))
+    except WitnessRefusal as exc:
+        raise Failed(str(exc)) from exc
+    except WitnessError as exc:
+        raise CannotRun(str(exc)) from exc
+    since = "first checkpoint seen, trusted on first use (首次信任)" if result.previous_size is None else \
+        f"consistent with size {result.previous_size} (与已联署检查点一致)"
+    click.echo(f"cosigned (已联署) checkpoint #{result.checkpoint_id}: size {result.size}, root {result.root_hex}; "
+               f"{since}")
+
+
+COMMANDS = (verify, keygen, export, witness)
+"""Registered on the `cadre-ledger` group by shared.cli."""

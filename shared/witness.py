@@ -1,0 +1,146 @@
+"""A witness (见证方, e.g. the audit office) cosigns the ledger's checkpoints, never two histories.
+
+Each run: fetch the ledger's latest checkpoint over HTTP, check the ledger's signature with the
+ledger's public key (brought out of band, never fetched from the ledger), fetch an RFC 9162
+consistency proof from the last checkpoint this witness cosigned (kept in a small local state file)
+and verify it, remember the new checkpoint, add the witness's signature to the note (C2SP signed
+note, one more signature line) and hand the cosigned note back to the ledger. A witness refuses when
+the new checkpoint does not extend the one it cosigned (a fork, 分叉), when it is older (a rollback)
+or names another log. The first run trusts the checkpoint it sees (trust on first use) and says so.
+
+Because a witness never cosigns two inconsistent checkpoints, a ledger operator holding the log's
+key still cannot show different histories to different auditors without a witness noticing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import orjson
+
+from shared.merkle import ProofError, verify_consistency
+from shared.signednote import Checkpoint, NoteError, Signer, Verifier, add_signature, open_note
+
+
+class WitnessError(RuntimeError):
+    """The witness could not do its job (ledger unreachable, bad answer, bad state file)."""
+
+
+class WitnessRefusal(WitnessError):
+    """The witness refuses to cosign: the checkpoint does not extend what it cosigned before."""
+
+
+@dataclass(frozen=True)
+class WitnessState:
+    """The last checkpoint this witness cosigned."""
+
+    origin: str
+    size: int
+    root: bytes
+    note: str
+
+    @classmethod
+    def load(cls, path: Path) -> WitnessState | None:
+        """The state in `path`; None when the witness has never cosigned."""
+        if not path.exists():
+            return None
+        try:
+            data = orjson.loads(path.read_bytes())
+            return cls(str(data["origin"]), int(data["size"]), bytes.fromhex(data["root"]), str(data["note"]))
+        except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            raise WitnessError(f"witness state {path} is unreadable (见证状态文件损坏): {exc}") from exc
+
+    def save(self, path: Path) -> None:
+        """Write the state atomically: a crash leaves the old state or the new one, never half of each."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(path.name + ".tmp")
+        temporary.write_bytes(orjson.dumps({"origin": self.origin, "size": self.size, "root": self.root.hex(),
+                                            "note": self.note}, option=orjson.OPT_INDENT_2))
+        os.replace(temporary, path)
+
+
+@dataclass(frozen=True)
+class CosignResult:
+    """What the witness cosigned."""
+
+    checkpoint_id: int
+    size: int
+    root_hex: str
+    previous_size: int | None
+    note: str
+
+
+def check_extends(previous: WitnessState | None, new: Checkpoint, proof: Sequence[bytes]) -> None:
+    """Raise `WitnessRefusal` unless `new` extends the previously cosigned checkpoint (pure, no I/O)."""
+    if previous is None:
+        return
+    if new.origin != previous.origin:
+        raise WitnessRefusal(f"refused (拒绝联署): the checkpoint is for log {new.origin!r}, this witness follows "
+                             f"{previous.origin!r}")
+    if new.size < previous.size:
+        raise WitnessRefusal(f"refused (拒绝联署): rollback (回滚): the latest checkpoint has size {new.size}, this "
+                             f"witness already cosigned size {previous.size}")
+    try:
+        verify_consistency(previous.size, new.size, previous.root, new.root, proof)
+    except ProofError as exc:
+        raise WitnessRefusal(f"refused (拒绝联署): fork (分叉): the checkpoint of size {new.size} is not consistent "
+                             f"with the one of size {previous.size} this witness cosigned: {exc}") from exc
+
+
+async def cosign_latest(url: str, witness: Signer, ledger_keys: Sequence[Verifier], state_path: Path,
+                        token: str, timeout: float = 10.0) -> CosignResult:
+    """Check the ledger's latest checkpoint against this witness's state, cosign it and post the cosignature.
+
+    `token` is a bearer token with the auditor role: it lets the witness talk to the ledger, while
+    the witness's signature is what the cosignature is worth.
+    """
+    base = url.rstrip("/")
+    previous = WitnessState.load(state_path)
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout),
+                                     headers={"Authorization": f"Bearer {token}"}) as session:
+        latest = await _request(session, "GET", f"{base}/v1/checkpoints/latest")
+        note = str(latest.get("note", ""))
+        try:
+            body, _ = open_note(note, list(ledger_keys))
+            checkpoint = Checkpoint.parse(body)
+        except NoteError as exc:
+            raise WitnessRefusal(f"refused (拒绝联署): the latest checkpoint is not signed by the ledger's key "
+                                 f"(账本签名无效): {exc}") from exc
+        proof: list[bytes] = []
+        if previous is not None and 0 < previous.size < checkpoint.size:
+            answer = await _request(session, "GET", f"{base}/v1/proofs/consistency?first={previous.size}"
+                                                    f"&second={checkpoint.size}")
+            try:
+                proof = [bytes.fromhex(h) for h in answer["proof"]]
+            except (KeyError, TypeError, ValueError) as exc:
+                raise WitnessError(f"malformed consistency proof from the ledger: {exc}") from exc
+        if previous is not None and previous.size == 0:
+            previous = None  # an empty tree is a prefix of every tree; RFC 9162 has no proof for it
+        check_extends(previous, checkpoint, proof)
+        WitnessState(checkpoint.origin, checkpoint.size, checkpoint.root, note).save(state_path)
+        cosigned = add_signature(note, witness)
+        await _request(session, "POST", f"{base}/v1/checkpoints/{int(latest['id'])}/cosignatures",
+                       {"witness": witness.name, "note": cosigned})
+    return CosignResult(int(latest["id"]), checkpoint.size, checkpoint.root.hex(),
+                        previous.size if previous else None, cosigned)
+
+
+async def _request(session: aiohttp.ClientSession, method: str, url: str, body: Any = None) -> dict[str, Any]:
+    try:
+        async with session.request(method, url, json=body) as resp:
+            text = await resp.text()
+            if resp.status >= 400:
+                raise WitnessError(f"{resp.status} from {method} {url}: {text}")
+            answer = orjson.loads(text)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise WitnessError(f"cannot reach the ledger at {url} (无法连接账本): {exc}") from exc
+    except orjson.JSONDecodeError as exc:
+        raise WitnessError(f"not JSON from {url}: {exc}") from exc
+    if not isinstance(answer, dict):
+        raise WitnessError(f"unexpected answer from {url}")
+    return answer

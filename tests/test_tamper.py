@@ -1,0 +1,205 @@
+"""Tampering as a PostgreSQL superuser against a running ledger; `verify` names the position every time.
+
+The append-only triggers stop UPDATE, DELETE and TRUNCATE even for a superuser, so each test first
+does what an attacker holding the superuser would do: `ALTER TABLE ... DISABLE TRIGGER USER`.
+Every test gets a private system, because it ruins its ledger.
+
+The ledger holds 12 events of 3 cadres, interleaved, with a signed checkpoint after each one:
+cadre A at positions 1, 4, 7, 10; B at 2, 5, 8, 11; C at 3, 6, 9, 12.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+from shared.keys import load_signer, load_verifier
+from shared.merkle import CompactRange
+from shared.signednote import Checkpoint, sign_note
+from shared.verify import VerifyReport, external_checkpoint, verify_ledger
+from tests.support import System, audit_event, call, publish, wait_committed, wait_until
+
+CADRES = ("A", "B", "C")
+EVENTS_PER_CADRE = 4
+LEDGER_TABLES = ("ledger_events", "merkle_nodes", "checkpoints")
+
+
+@pytest.fixture
+async def ledger(tmp_path: Path) -> AsyncIterator[System]:
+    """A private system whose ledger holds the 12 events above, each followed by a signed checkpoint."""
+    # Checkpoints only on demand here, so that none appears by timer while a test tampers.
+    quiet = {"CADRE_CHECKPOINT_EVERY_S": "3600", "CADRE_CHECKPOINT_EVERY_N": "100000"}
+    sys_ = await asyncio.to_thread(System(tmp_path, services=("ledger",), extra_env=quiet).start)
+    try:
+        for version in range(EVENTS_PER_CADRE):
+            for cadre in CADRES:
+                seqs = await publish(sys_.nats_url, [audit_event(cadre, version)])
+                await wait_committed(sys_.pg_dsn, seqs[0])
+                status, _, _ = await call("POST", f"{sys_.url('ledger')}/v1/checkpoints")
+                assert status == 201
+        yield sys_
+    finally:
+        await asyncio.to_thread(sys_.stop)
+
+
+def ledger_key(system: System) -> str:
+    return Path(system.env["CADRE_CHECKPOINT_KEY_FILE"]).with_suffix(".vkey").read_text().strip()
+
+
+async def verify(system: System, **kwargs: Any) -> VerifyReport:
+    return await verify_ledger(system.pg_dsn, [load_verifier(ledger_key(system))], **kwargs)
+
+
+async def as_superuser(system: System, *statements: str) -> None:
+    """Run statements as the superuser with the append-only triggers off, as an attacker would."""
+    conn = await asyncpg.connect(system.pg_dsn)
+    try:
+        async with conn.transaction():
+            for table in LEDGER_TABLES:
+                await conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+            for statement in statements:
+                await conn.execute(statement)
+            for table in LEDGER_TABLES:
+                await conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+    finally:
+        await conn.close()
+
+
+EDIT_ROW_7 = """UPDATE ledger_events SET canonical = convert_to(replace(convert_from(canonical, 'UTF8'),
+                '"evaluation":"good"', '"evaluation":"poor"'), 'UTF8') WHERE position = 7"""
+RECOMPUTE_ROW_7 = """UPDATE ledger_events SET leaf_hash = sha256('\\x00'::bytea || canonical),
+                     envelope = convert_from(canonical, 'UTF8')::jsonb WHERE position = 7"""
+
+
+async def test_an_untouched_ledger_verifies(ledger: System) -> None:
+    report = await verify(ledger)
+    assert report.ok, report.problems
+    assert report.count == 12 and report.covered_size == 12 and report.uncovered == 0
+    assert report.nodes_checked == 12 and report.first_bad_position is None
+
+
+async def test_edited_row_is_named(ledger: System) -> None:
+    await as_superuser(ledger, EDIT_ROW_7)
+    report = await verify(ledger)
+    assert not report.ok
+    assert report.first_bad_position == 7
+    assert report.reason == "position 7: leaf hash does not match canonical bytes (叶哈希与规范字节不符)"
+
+
+async def test_edited_row_with_recomputed_leaf_hash_is_named(ledger: System) -> None:
+    await as_superuser(ledger, EDIT_ROW_7, RECOMPUTE_ROW_7)
+    report = await verify(ledger)
+    assert report.first_bad_position == 7
+    assert "position 7: the stored Merkle leaf differs" in (report.reason or "")
+    reasons = [f.reason for f in report.problems]
+    assert any(r.startswith("position 10: hash chain broken") for r in reasons), reasons
+    assert any(r.startswith("position 7: the Merkle root recomputed") for r in reasons), reasons
+
+
+async def test_deleted_row_is_named(ledger: System) -> None:
+    await as_superuser(ledger, "DELETE FROM ledger_events WHERE position = 7")
+    report = await verify(ledger)
+    assert report.first_bad_position == 7
+    assert report.reason == "position 7: missing, the next row is position 8 (位置缺失)"
+
+
+async def test_swapped_rows_are_named(ledger: System) -> None:
+    await as_superuser(ledger, "UPDATE ledger_events SET position = 1000 WHERE position = 4",
+                       "UPDATE ledger_events SET position = 4 WHERE position = 8",
+                       "UPDATE ledger_events SET position = 8 WHERE position = 1000")
+    report = await verify(ledger)
+    assert report.first_bad_position == 4
+    positions = {f.position for f in report.problems if f.exact}
+    assert {4, 8} <= positions, report.problems
+
+
+async def test_truncated_tail_is_named(ledger: System) -> None:
+    _, latest, _ = await call("GET", f"{ledger.url('ledger')}/v1/checkpoints/latest")
+    kept_elsewhere = Path(ledger.root) / "published-checkpoint.note"
+    kept_elsewhere.write_text(latest["note"])
+
+    await as_superuser(ledger, "DELETE FROM ledger_events WHERE position > 9")
+    report = await verify(ledger)
+    assert report.first_bad_position == 10
+    assert report.reason is not None and report.reason.startswith("position 10: missing (账本尾部缺失)")
+
+    # Deleting the covering checkpoints and nodes too leaves a shorter log that is valid on its own:
+    # only a checkpoint kept outside the database (published on NATS, held by a witness) catches it.
+    await as_superuser(ledger, "DELETE FROM merkle_nodes WHERE (idx + 1) << level::int > 9",
+                       "DELETE FROM checkpoints WHERE size > 9")
+    alone = await verify(ledger)
+    assert alone.ok and alone.count == 9
+    outside = await verify(ledger, external=[external_checkpoint(kept_elsewhere)])
+    assert outside.first_bad_position == 10
+    assert "position 10: missing" in (outside.reason or "")
+
+
+async def test_consistent_rewrite_is_caught_only_by_the_signed_checkpoints(ledger: System) -> None:
+    conn = await asyncpg.connect(ledger.pg_dsn)
+    try:
+        rows = await conn.fetch("SELECT position, cadre_id, canonical FROM ledger_events ORDER BY position")
+    finally:
+        await conn.close()
+    # The attacker's new history: row 7 says "poor", and every hash that depends on it is recomputed.
+    canonical = {r["position"]: bytes(r["canonical"]) for r in rows}
+    canonical[7] = canonical[7].replace(b'"evaluation":"good"', b'"evaluation":"poor"')
+    assert canonical[7] != bytes(rows[6]["canonical"])
+    leaves = {p: hashlib.sha256(b"\x00" + c).digest() for p, c in canonical.items()}
+    tree = CompactRange()
+    nodes = tree.extend(leaves[p] for p in sorted(leaves))
+    values = ", ".join(f"({level}, {idx}, '\\x{value.hex()}'::bytea)" for level, idx, value in nodes)
+    await as_superuser(
+        ledger,
+        EDIT_ROW_7, RECOMPUTE_ROW_7,
+        f"UPDATE ledger_events SET prev_hash = '\\x{leaves[7].hex()}'::bytea WHERE position = 10",
+        "DELETE FROM merkle_nodes",
+        f"INSERT INTO merkle_nodes (level, idx, hash) VALUES {values}")
+
+    report = await verify(ledger)
+    assert report.first_bad_position == 7
+    assert report.problems and all("Merkle root recomputed from the rows differs" in f.reason
+                                   for f in report.problems), report.problems
+    assert report.reason is not None and report.reason.startswith("position 7: the Merkle root recomputed")
+
+
+async def test_fork_of_two_checkpoints_of_one_size_is_named(ledger: System) -> None:
+    signer = load_signer(Path(ledger.env["CADRE_CHECKPOINT_KEY_FILE"]))
+    _, latest, _ = await call("GET", f"{ledger.url('ledger')}/v1/checkpoints/latest")
+    origin = Checkpoint.parse(latest["note"].split("\n\n")[0] + "\n").origin
+    forged_root = os.urandom(32)
+    note = sign_note(Checkpoint(origin, 6, forged_root).to_note_body(), [signer])
+    conn = await asyncpg.connect(ledger.pg_dsn)
+    try:  # INSERT is allowed by the triggers; the key is what the attacker needed
+        await conn.execute("INSERT INTO checkpoints (origin, size, root, note) VALUES ($1, 6, $2, $3)",
+                           origin, forged_root, note)
+    finally:
+        await conn.close()
+
+    report = await verify(ledger)
+    assert report.first_bad_position == 6
+    assert report.reason is not None and report.reason.startswith("position 6: fork (分叉)")
+    assert any(f.reason.startswith("position 6: the Merkle root recomputed") for f in report.problems)
+
+
+async def test_a_busy_ledger_verifies_with_bounded_batches(ledger: System) -> None:
+    events = [audit_event(f"K{n % 37:02d}", n) for n in range(3000)]
+    seqs = await publish(ledger.nats_url, events)
+    await wait_committed(ledger.pg_dsn, max(seqs), timeout=60)
+
+    async def signed() -> bool:
+        _, cp, _ = await call("POST", f"{ledger.url('ledger')}/v1/checkpoints")
+        return bool(cp["size"] == 3012)
+
+    await wait_until(signed)
+    seen: list[tuple[int, int]] = []
+    report = await verify(ledger, progress=lambda done, total: seen.append((done, total)))
+    assert report.ok, report.problems[:3]
+    assert report.count == 3012 and report.events_per_s > 0
+    assert len(seen) >= 2 and seen[-1] == (3012, 3012)

@@ -1,0 +1,187 @@
+"""`cadre-ledger verify`, `verify bundle`, `export` and `keygen` through the real CLI entry point."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import orjson
+import pytest
+from click.testing import CliRunner, Result
+
+from shared.bundle import BundleError
+from shared.cli import main
+from shared.keys import load_signer, load_verifier
+from shared.signednote import open_note, sign_note
+from shared.verify import verify_bundle_file, verify_ledger
+from tests.support import System, audit_event, call, new_cadre_id, publish, wait_committed
+
+QUIET = {"CADRE_CHECKPOINT_EVERY_S": "3600", "CADRE_CHECKPOINT_EVERY_N": "100000"}
+"""Checkpoints only on demand, so a test decides what is covered."""
+
+
+@pytest.fixture(scope="module")
+def quiet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    """A private ledger that signs checkpoints only when asked."""
+    sys_ = System(tmp_path_factory.mktemp("verify"), services=("ledger",), extra_env=QUIET).start()
+    yield sys_
+    sys_.stop()
+
+
+@pytest.fixture
+async def tampered(tmp_path: Path) -> AsyncIterator[System]:
+    """A private ledger of 5 events, checkpointed; the test breaks it."""
+    sys_ = await asyncio.to_thread(System(tmp_path, services=("ledger",), extra_env=QUIET).start)
+    try:
+        await append(sys_, "TAMPER", 5)
+        yield sys_
+    finally:
+        await asyncio.to_thread(sys_.stop)
+
+
+def auditor(system: System) -> str:
+    """A token with only the auditor role: enough to export a bundle."""
+    assert system.stack
+    return system.stack.dev_token(["auditor"])
+
+
+def vkey_file(system: System) -> str:
+    return str(Path(system.env["CADRE_CHECKPOINT_KEY_FILE"]).with_suffix(".vkey"))
+
+
+async def append(system: System, cadre: str, n: int, checkpoint: bool = True) -> None:
+    seqs = await publish(system.nats_url, [audit_event(cadre, k) for k in range(n)])
+    await wait_committed(system.pg_dsn, max(seqs))
+    if checkpoint:
+        status, _, _ = await call("POST", f"{system.url('ledger')}/v1/checkpoints")
+        assert status == 201
+
+
+async def cli(*args: str) -> Result:
+    """Invoke `cadre-ledger` as a user would (in a thread: commands run their own event loop)."""
+    return await asyncio.to_thread(CliRunner().invoke, main, list(args))
+
+
+async def test_clean_ledger_verifies_and_names_rows_not_yet_covered(quiet: System) -> None:
+    await append(quiet, new_cadre_id(), 10)
+    await append(quiet, new_cadre_id(), 5, checkpoint=False)
+
+    report = await verify_ledger(quiet.pg_dsn, [load_verifier(vkey_file(quiet))])
+    assert report.ok and report.first_bad_position is None and report.reason is None
+    assert (report.count, report.covered_size, report.uncovered) == (15, 10, 5)
+    assert report.signed_by == ["cadre-ledger-dev"] and report.events_per_s > 0
+
+    result = await cli("verify", "--dsn", quiet.pg_dsn, "--key", vkey_file(quiet))
+    assert result.exit_code == 0, result.output
+    assert "15 events" in result.stdout
+    assert "5 events after position 10 are not yet covered by a checkpoint (尚未被检查点覆盖)" in result.stdout
+    assert "verified (验证通过)" in result.stdout
+
+
+async def test_cli_verify_exit_codes(tampered: System) -> None:
+    key = vkey_file(tampered)
+    ok = await cli("verify", "--dsn", tampered.pg_dsn, "--key", key)
+    assert ok.exit_code == 0, ok.output
+
+    missing_key = await cli("verify", "--dsn", tampered.pg_dsn)
+    assert missing_key.exit_code == 2 and "--key is required" in missing_key.output
+    bad_key = await cli("verify", "--dsn", tampered.pg_dsn, "--key", "not+a+key")
+    assert bad_key.exit_code == 2 and "bad public key (公钥无效)" in bad_key.output
+    unreachable = await cli("verify", "--dsn", "postgresql://postgres@127.0.0.1:1/cadre", "--key", key)
+    assert unreachable.exit_code == 2 and "cannot reach PostgreSQL" in unreachable.output
+
+    other_key = tampered.root / "other"
+    made = await cli("keygen", "someone-else", "--out", str(other_key))
+    assert made.exit_code == 0, made.output
+    wrong = await cli("verify", "--dsn", tampered.pg_dsn, "--key", str(other_key / "someone-else.vkey"))
+    assert wrong.exit_code == 1 and "does not verify with the given key(s)" in wrong.output
+
+    conn = await asyncpg.connect(tampered.pg_dsn)
+    try:
+        await conn.execute("ALTER TABLE ledger_events DISABLE TRIGGER USER")
+        await conn.execute("UPDATE ledger_events SET canonical = canonical || ' '::bytea WHERE position = 3")
+    finally:
+        await conn.close()
+    failed = await cli("verify", "--dsn", tampered.pg_dsn, "--key", key)
+    assert failed.exit_code == 1
+    assert "verification FAILED (验证失败): position 3: leaf hash does not match canonical bytes" in failed.output
+
+
+async def test_exported_bundle_verifies_offline_and_every_changed_byte_fails(quiet: System, tmp_path: Path) -> None:
+    cadre = new_cadre_id()
+    await append(quiet, cadre, 3, checkpoint=False)
+    out = tmp_path / "bundle.json"
+    exported = await cli("export", cadre, "--url", quiet.url("ledger"), "--out", str(out), "--token", auditor(quiet))
+    assert exported.exit_code == 0, exported.output
+    assert f"cadre {cadre}, 3 events" in exported.stdout
+
+    # Offline from here: only the file and the public key.
+    key = vkey_file(quiet)
+    passed = await cli("verify", "bundle", str(out), "--key", key)
+    assert passed.exit_code == 0, passed.output
+    assert f"verified (验证通过): cadre {cadre}, 3 events" in passed.stdout
+
+    original = out.read_bytes()
+    changed = bytearray(original)
+    changed[original.index(b'"canonical":"') + 40] ^= 0x01
+    out.write_bytes(bytes(changed))
+    failed = await cli("verify", "bundle", str(out), "--key", key)
+    assert failed.exit_code == 1 and "bundle does NOT verify (履历包验证失败)" in failed.output
+
+    # Not just that byte: any single changed byte anywhere in the file fails.
+    verifiers = [load_verifier(key)]
+    probe = tmp_path / "probe.json"
+    survivors = []
+    for at in range(len(original)):
+        flipped = bytearray(original)
+        flipped[at] ^= 0x01
+        probe.write_bytes(bytes(flipped))
+        try:
+            verify_bundle_file(probe, verifiers)
+        except BundleError:
+            continue
+        survivors.append(at)
+    assert survivors == [], [original[max(0, i - 20):i + 20] for i in survivors[:5]]
+
+    status, _, _ = await call("GET", f"{quiet.url('ledger')}/v1/cadres/{new_cadre_id()}/bundle")
+    assert status == 404
+    missing = await cli("export", new_cadre_id(), "--url", quiet.url("ledger"), "--out", str(tmp_path / "x.json"),
+                        "--token", auditor(quiet))
+    assert missing.exit_code == 1 and "404" in missing.output
+
+
+async def test_bundle_with_a_rehashed_event_fails_offline(quiet: System, tmp_path: Path) -> None:
+    cadre = new_cadre_id()
+    await append(quiet, cadre, 2, checkpoint=False)
+    out = tmp_path / "bundle.json"
+    exported = await cli("export", cadre, "--url", quiet.url("ledger"), "--out", str(out), "--token", auditor(quiet))
+    assert exported.exit_code == 0, exported.output
+    bundle = orjson.loads(out.read_bytes())
+    raw = base64.b64decode(bundle["events"][0]["canonical"]).replace(b'"evaluation":"good"', b'"evaluation":"poor"')
+    bundle["events"][0]["canonical"] = base64.b64encode(raw).decode()
+    bundle["events"][0]["leaf_hash"] = hashlib.sha256(b"\x00" + raw).hexdigest()
+    out.write_bytes(orjson.dumps(bundle))
+    result = await cli("verify", "bundle", str(out), "--key", vkey_file(quiet))
+    assert result.exit_code == 1 and "event version 1" in result.output
+
+
+async def test_keygen_writes_a_working_pair_and_never_overwrites(tmp_path: Path) -> None:
+    made = await cli("keygen", "audit-office", "--out", str(tmp_path))
+    assert made.exit_code == 0, made.output
+    skey, vkey = tmp_path / "audit-office.skey", tmp_path / "audit-office.vkey"
+    assert skey.stat().st_mode & 0o777 == 0o600
+    note = sign_note("hello\n", [load_signer(skey)])
+    assert open_note(note, [load_verifier(str(vkey))]) == ("hello\n", ["audit-office"])
+
+    again = await cli("keygen", "audit-office", "--out", str(tmp_path))
+    assert again.exit_code == 2 and "not overwriting" in again.output
+    bad = await cli("keygen", "has space", "--out", str(tmp_path))
+    assert bad.exit_code == 2
+
+    for command in (["verify"], ["verify", "bundle"], ["keygen"], ["export"], ["witness", "cosign"]):
+        helped = await cli(*command, "--help")
+        assert helped.exit_code == 0 and any("\u4e00" <= ch <= "\u9fff" for ch in helped.output), command

@@ -1,0 +1,219 @@
+"""A witness (the audit office) cosigns checkpoints after checking consistency, and refuses a fork."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import pytest
+from click.testing import CliRunner, Result
+
+from shared.auth import Role
+from shared.cli import main
+from shared.keys import load_signer, load_verifier
+from shared.merkle import CompactRange, consistency_proof
+from shared.signednote import Checkpoint, Signer, add_signature, generate_key, open_note, sign_note
+from shared.verify import verify_ledger
+from shared.witness import WitnessRefusal, WitnessState, check_extends
+from tests.support import ANONYMOUS, System, audit_event, call, new_cadre_id, publish, wait_committed, wait_until
+
+ORIGIN = "cadre-ledger.test/log"
+
+
+# --- the witness's decision, without servers -------------------------------------------------------
+
+def tree_of(n: int) -> tuple[bytes, dict[tuple[int, int], bytes]]:
+    leaves = [hashlib.sha256(bytes([k])).digest() for k in range(n)]
+    compact = CompactRange()
+    nodes = {(level, idx): value for level, idx, value in compact.extend(leaves)}
+    return compact.root(), nodes
+
+
+def state_at(n: int, origin: str = ORIGIN) -> WitnessState:
+    return WitnessState(origin, n, tree_of(n)[0], "")
+
+
+def proof(old: int, new: int) -> list[bytes]:
+    _, nodes = tree_of(new)
+    return consistency_proof(old, new, lambda level, idx: nodes[(level, idx)]) if old < new else []
+
+
+@pytest.mark.parametrize(("given", "then_size", "then_root_of", "proof_sizes", "refusal"), [
+    (None, 5, 5, None, None),                        # first checkpoint seen: trusted on first use
+    (state_at(5), 9, 9, (5, 9), None),               # the log grew: consistent
+    (state_at(5), 5, 5, None, None),                 # nothing new: same checkpoint again
+    (state_at(5), 5, 6, None, "fork"),               # same size, another root
+    (state_at(5), 9, 10, (5, 9), "fork"),            # a root the old tree is not a prefix of
+    (state_at(5), 4, 4, None, "rollback"),           # older than what was cosigned
+    (state_at(5, "another/log"), 9, 9, (5, 9), "follows"),
+])
+def test_witness_decision(given: WitnessState | None, then_size: int, then_root_of: int,
+                          proof_sizes: tuple[int, int] | None, refusal: str | None) -> None:
+    new = Checkpoint(ORIGIN, then_size, tree_of(then_root_of)[0])
+    path = proof(*proof_sizes) if proof_sizes else []
+    if refusal is None:
+        check_extends(given, new, path)
+    else:
+        with pytest.raises(WitnessRefusal, match=refusal):
+            check_extends(given, new, path)
+
+
+# --- through the real ledger and CLI ---------------------------------------------------------------
+
+@dataclass
+class Witnessed:
+    system: System
+    skey: Path
+    witness: Signer
+    state: Path
+
+    @property
+    def ledger_vkey(self) -> str:
+        return str(Path(self.system.env["CADRE_CHECKPOINT_KEY_FILE"]).with_suffix(".vkey"))
+
+    @property
+    def url(self) -> str:
+        return self.system.url("ledger")
+
+    def token(self, role: Role = "auditor") -> str:
+        assert self.system.stack
+        return self.system.stack.dev_token([role])
+
+    async def cosign(self) -> Result:
+        args = ["witness", "cosign", "--key", str(self.skey), "--ledger-key", self.ledger_vkey, "--url", self.url,
+                "--state", str(self.state), "--token", self.token()]
+        return await asyncio.to_thread(CliRunner().invoke, main, args)
+
+    async def grow_to(self, size: int) -> dict[str, object]:
+        """Append events until the log has `size`, and wait for the writer's checkpoint of that size."""
+        _, latest, _ = await call("GET", f"{self.url}/v1/checkpoints/latest")
+        have = latest["size"] if isinstance(latest, dict) and "size" in latest else 0
+        cadre = new_cadre_id()
+        seqs = await publish(self.system.nats_url, [audit_event(cadre, k) for k in range(size - have)])
+        await wait_committed(self.system.pg_dsn, max(seqs))
+
+        async def signed() -> dict[str, object] | None:
+            _, cp, _ = await call("GET", f"{self.url}/v1/checkpoints/latest")
+            return cp if isinstance(cp, dict) and cp.get("size") == size else None
+
+        return dict(await wait_until(signed))
+
+
+@pytest.fixture
+async def witnessed(tmp_path: Path) -> AsyncIterator[Witnessed]:
+    """A ledger configured with the audit office's witness key, signing a checkpoint after every batch."""
+    skey, vkey = generate_key("audit-office")
+    skey_path = tmp_path / "audit-office.skey"
+    skey_path.write_text(skey + "\n")
+    env = {"CADRE_WITNESS_KEYS": json.dumps([vkey]), "CADRE_CHECKPOINT_EVERY_N": "1",
+           "CADRE_CHECKPOINT_EVERY_S": "3600"}
+    sys_ = await asyncio.to_thread(System(tmp_path / "sys", services=("ledger",), extra_env=env).start)
+    try:
+        yield Witnessed(sys_, skey_path, load_signer(skey_path), tmp_path / "witness-state.json")
+    finally:
+        await asyncio.to_thread(sys_.stop)
+
+
+async def test_witness_cosigns_consistent_checkpoints(witnessed: Witnessed) -> None:
+    await witnessed.grow_to(3)
+    first = await witnessed.cosign()
+    assert first.exit_code == 0, first.output
+    assert "size 3" in first.stdout and "trusted on first use (首次信任)" in first.stdout
+
+    await witnessed.grow_to(7)
+    second = await witnessed.cosign()
+    assert second.exit_code == 0, second.output
+    assert "size 7" in second.stdout and "consistent with size 3 (与已联署检查点一致)" in second.stdout
+    again = await witnessed.cosign()  # nothing new: the same cosignature, stored once
+    assert again.exit_code == 0 and "consistent with size 7" in again.stdout
+
+    status, latest, _ = await call("GET", f"{witnessed.url}/v1/checkpoints/latest")
+    assert status == 200 and latest["size"] == 7
+    assert [c["witness"] for c in latest["cosignatures"]] == ["audit-office"]
+    ledger_key = load_verifier(witnessed.ledger_vkey)
+    body, names = open_note(latest["cosignatures"][0]["note"], [ledger_key, witnessed.witness.verifier()])
+    assert names == ["cadre-ledger-dev", "audit-office"] and Checkpoint.parse(body).size == 7
+    assert WitnessState.load(witnessed.state) == WitnessState(
+        Checkpoint.parse(body).origin, 7, bytes.fromhex(latest["root"]), latest["note"])
+
+    report = await verify_ledger(witnessed.system.pg_dsn, [ledger_key], witnesses=[witnessed.witness.verifier()])
+    assert report.ok, report.problems
+    assert report.cosignatures == 2
+
+
+async def test_witness_refuses_a_fork(witnessed: Witnessed) -> None:
+    await witnessed.grow_to(3)
+    assert (await witnessed.cosign()).exit_code == 0
+    genuine = await witnessed.grow_to(6)
+
+    # Someone holding the log's key signs another history of size 6 and makes it the latest.
+    ledger_signer = load_signer(Path(witnessed.system.env["CADRE_CHECKPOINT_KEY_FILE"]))
+    origin = Checkpoint.parse(str(genuine["note"]).split("\n\n")[0] + "\n").origin
+    forged_root = os.urandom(32)
+    forged = sign_note(Checkpoint(origin, 6, forged_root).to_note_body(), [ledger_signer])
+    conn = await asyncpg.connect(witnessed.system.pg_dsn)
+    try:
+        forged_id = await conn.fetchval("INSERT INTO checkpoints (origin, size, root, note) VALUES ($1, 6, $2, $3) "
+                                        "RETURNING id", origin, forged_root, forged)
+    finally:
+        await conn.close()
+    _, latest, _ = await call("GET", f"{witnessed.url}/v1/checkpoints/latest")
+    assert latest["id"] == forged_id
+
+    refused = await witnessed.cosign()
+    assert refused.exit_code == 1
+    assert "refused (拒绝联署): fork (分叉)" in refused.output
+    assert "not consistent with the one of size 3" in refused.output
+    state = WitnessState.load(witnessed.state)
+    assert state is not None and state.size == 3, "a refused checkpoint is not remembered"
+    assert latest["cosignatures"] == []
+
+    report = await verify_ledger(witnessed.system.pg_dsn, [load_verifier(witnessed.ledger_vkey)])
+    assert report.first_bad_position == 6 and (report.reason or "").startswith("position 6: fork (分叉)")
+
+
+async def test_ledger_checks_every_cosignature(witnessed: Witnessed) -> None:
+    latest = await witnessed.grow_to(2)
+    cp_id, note = latest["id"], str(latest["note"])
+    url = f"{witnessed.url}/v1/checkpoints/{cp_id}/cosignatures"
+    good = add_signature(note, witnessed.witness)
+
+    stranger = Signer.from_skey(generate_key("stranger")[0])
+    status, problem, _ = await call("POST", url, {"witness": "stranger", "note": add_signature(note, stranger)})
+    assert status == 422 and problem["rule"] == "witness.unknown_key" and problem["message_zh"]
+
+    status, problem, _ = await call("POST", f"{witnessed.url}/v1/checkpoints/999999/cosignatures",
+                                    {"witness": "audit-office", "note": good})
+    assert status == 404
+
+    ledger_signer = load_signer(Path(witnessed.system.env["CADRE_CHECKPOINT_KEY_FILE"]))
+    other_text = sign_note(Checkpoint("elsewhere", 1, bytes(32)).to_note_body(), [ledger_signer])
+    status, problem, _ = await call("POST", url, {"witness": "audit-office",
+                                                  "note": add_signature(other_text, witnessed.witness)})
+    assert status == 422 and problem["rule"] == "witness.same_text"
+
+    status, problem, _ = await call("POST", url, {"witness": "audit-office", "note": note})
+    assert status == 422 and problem["rule"] == "witness.signature"
+
+    lines = good.split("\n")
+    witness_line = lines[-2]
+    broken_sig = witness_line[:-6] + ("AAAA==" if not witness_line.endswith("AAAA==") else "BBBB==")
+    status, problem, _ = await call("POST", url, {"witness": "audit-office",
+                                                  "note": "\n".join([*lines[:-2], broken_sig, ""])})
+    assert status == 422 and problem["rule"] == "witness.signature"
+
+    status, problem, _ = await call("POST", url, {"witness": "audit-office"})
+    assert status == 422 and problem["errors"][0]["field"] == "note"
+    status, _, _ = await call("POST", url, {"witness": "audit-office", "note": good}, token=ANONYMOUS)
+    assert status == 401
+    status, _, _ = await call("POST", url, {"witness": "audit-office", "note": good}, token=witnessed.token("recorder"))
+    assert status == 403
+
+    status, stored, _ = await call("POST", url, {"witness": "audit-office", "note": good}, token=witnessed.token())
+    assert status == 201 and stored["checkpoint_id"] == cp_id and stored["note"] == good
