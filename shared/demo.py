@@ -26,6 +26,13 @@ def load_demo(urls: dict[str, str], token: str, cadres: int = 40, seed: int = 43
 
     `token` must carry the recorder role for county 431021.
     """
+    from shared.demo_assessment import load_assessment_demo
     from shared.demo_audit import load_audit_demo
+    from shared.demo_rotation import load_rotation_demo
 
-    return load_audit_demo(urls["audit"], lambda url, body: post(url, body, token), cadres=cadres, seed=seed)
+    def send(url: str, body: dict[str, Any]) -> dict[str, Any]:
+        return post(url, body, token)
+
+    careers = load_rotation_demo(urls["rotation"], send, seed=seed) if "rotation" in urls else 0
+    audits = load_audit_demo(urls["audit"], send, cadres=cadres, seed=seed)
+    return careers + audits + (load_assessment_demo(urls, send, seed=seed) if "assessment" in urls else 0)

@@ -173,6 +173,19 @@ async def test_eight_years_in_a_township_fall_due_then_a_deferral_and_a_rotation
     assert "李桂芳" not in str(rows[0]["event"]) and ID_NUMBER not in str(rows[0]["event"])
     assert len(registered["name_commitment"]) == 64
 
+    # the dossier on a date: before, the township post; after, the new one and the old one left
+    ledger = system.url("ledger")
+    status, before_state, _ = await call("GET", f"{ledger}/v1/cadres/{cadre}/state?as_of=2038-02-28")
+    assert status == 200
+    part = before_state["rotation"]
+    assert list(part["posts"]) == [post_id] and part["rotations_due"] == [] and part["registered_on"] == "2030-01-02"
+    status, now_state, _ = await call("GET", f"{ledger}/v1/cadres/{cadre}/state")
+    part = now_state["rotation"]
+    assert list(part["posts"]) == ["RY-KY-02"] and part["posts"]["RY-KY-02"]["township_since"] == "2038-03-01"
+    assert part["former_posts"] == [{"post_id": post_id, "post": "镇政府科员", "township": "樟市镇",
+                                     "since": "2030-03-01", "left_on": "2038-03-01", "reason": "rotation"}]
+    assert part["rotations"][0]["trigger_rule"] == "township_8y" and part["rotations_due"] == []
+
 
 async def test_two_scans_racing_on_two_instances_record_rotation_due_once(system: System, clocks: Clocks) -> None:
     cadre, post_id = new_cadre_id("R"), "ZS-KY-03"

@@ -12,9 +12,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from services.ledger import dossier_assessment, dossier_audit
+from services.ledger import dossier_assessment, dossier_audit, dossier_rotation
 from services.ledger.dossier_assessment import AssessmentPart
 from services.ledger.dossier_audit import AuditSummary, InquirySummary, ReportSummary, SanctionSummary, TalkSummary
+from services.ledger.dossier_rotation import RotationPart
 from shared.envelope import CloudEvent
 from shared.events.registry import CATALOGUE
 
@@ -35,6 +36,8 @@ class Dossier(BaseModel):
     sanctions: dict[str, SanctionSummary] = Field(default_factory=dict, description="Sanctions (处分 / 组织处理).")
     assessment: AssessmentPart = Field(default_factory=AssessmentPart,
                                        description="Grades, evaluations, tests, selections, notices (考核与选拔任用).")
+    rotation: RotationPart = Field(default_factory=RotationPart,
+                                   description="Registration, posts, tenure and rotations (任用与交流).")
     event_counts: dict[str, int] = Field(default_factory=dict, description="Events per type (按类型计数).")
     last_event: dict[str, Any] | None = None
 
@@ -42,7 +45,7 @@ class Dossier(BaseModel):
 Reducer = Callable[[Dossier, CloudEvent], None]
 
 
-REDUCERS: dict[str, Reducer] = {**dossier_audit.REDUCERS, **dossier_assessment.REDUCERS}
+REDUCERS: dict[str, Reducer] = {**dossier_audit.REDUCERS, **dossier_assessment.REDUCERS, **dossier_rotation.REDUCERS}
 
 
 def fold_dossier(cadre_id: str, events: Iterable[CloudEvent], as_of: date | None = None) -> Dossier:

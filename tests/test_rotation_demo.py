@@ -1,0 +1,48 @@
+"""The demo county's careers: the plan's shape, and a slice of it loaded through the real services."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from typing import Any
+
+from shared.demo import post
+from shared.demo_rotation import TOWNSHIPS, load_rotation_demo, plan
+from tests import support
+from tests.support import System, call
+
+TODAY = date(2026, 11, 22)
+
+
+def test_the_plan_is_shaped_like_the_seed_county() -> None:
+    assert len(TOWNSHIPS) == 39 and len({name for name, _ in TOWNSHIPS}) == 39
+    assert Counter(cls for _, cls in TOWNSHIPS) == {1: 13, 2: 13, 3: 13}
+    careers = plan(400, 431021, TODAY)
+    assert len(careers) == 400 and len({c.cadre_id for c in careers}) == 400
+    steps = Counter(s.path.rsplit("/", 1)[-1] for c in careers for s in c.steps)
+    assert steps["register"] == 400 and steps["complete"] >= 80 and steps["defer"] >= 10
+    for career in careers:
+        days = [s.body["occurred_on"] for s in career.steps]
+        assert career.steps[0].path == "/v1/cadres/register"
+        assert min(days) >= "2008-01-02" and max(days) <= TODAY.isoformat()
+    first_year = min(s.body["occurred_on"] for c in careers for s in c.steps if s.path.endswith("/assign"))
+    assert first_year < "2010-01-01"  # careers over more than ten years
+    assert plan(400, 431021, TODAY)[7].steps == careers[7].steps  # deterministic
+
+
+async def test_a_slice_of_the_demo_loads_through_the_services(system: System) -> None:
+    token = support.DEFAULT_TOKEN or ""
+
+    def send(url: str, body: dict[str, Any]) -> dict[str, Any]:
+        return post(url, body, token)
+
+    recorded = load_rotation_demo(system.url("rotation"), send, cadres=80)
+    assert recorded > 80 * 2
+    assert load_rotation_demo(system.url("rotation"), send, cadres=80) == 0  # a rerun is a no-op
+
+    status, page, _ = await call("GET", f"{system.url('ledger')}/v1/rotation/due?county=431021&limit=1000")
+    assert status == 200
+    demo = [e for e in page["entries"] if e["cadre_id"].startswith("GY")]
+    assert demo and {e["status"] for e in demo} <= {"due", "overdue", "deferred"}
+    status, page, _ = await call("GET", f"{system.url('ledger')}/v1/rotation/postings?county=431021&limit=1000")
+    assert len({p["cadre_id"] for p in page["postings"] if p["cadre_id"].startswith("GY")}) > 60
