@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -56,7 +57,7 @@ class LedgerWriter:
 
     def __init__(self, *, dsn: str, nc: NATS, stream: str, consumer: str, batch_size: int,
                  checkpoints: CheckpointPolicy, fetch_timeout: float = 1.0,
-                 exit_after_commits: int | None = None) -> None:
+                 exit_after_commits: int | None = None, on_batch: Callable[[int], None] | None = None) -> None:
         self.dsn = dsn
         self.nc = nc
         self.js = nc.jetstream()
@@ -69,6 +70,7 @@ class LedgerWriter:
         self._exit_after_commits = exit_after_commits
         self.checkpoints = checkpoints
         self._tree = CompactRange()
+        self._on_batch = on_batch
 
     async def run(self, stop: asyncio.Event) -> None:
         """Lead when elected, retry after any failure, return when `stop` is set."""
@@ -158,9 +160,17 @@ class LedgerWriter:
         self.status.quarantined += len(plan.quarantined)
         self.status.redelivered += plan.redelivered
         self.status.batches += 1
+        if self._on_batch is not None:
+            self._on_batch(len(msgs))
         for q in plan.quarantined:
-            log.warning("message quarantined", extra={"stream_seq": q.stream_seq, "subject": q.nats_subject,
-                                                      "reason": q.reason, "detail": q.detail})
+            log.warning("message quarantined", extra={
+                "event_id": q.headers.get("Nats-Msg-Id"), "stream_seq": q.stream_seq, "subject": q.nats_subject,
+                "cadre_id": q.cadre_id, "reason": q.reason, "detail": q.detail})
+        if log.isEnabledFor(logging.DEBUG):  # per-event lines cost at full speed; only when asked for
+            for e in plan.events:
+                log.debug("event appended", extra={
+                    "event_id": str(e.event_id), "subject": f"cadre.{e.county}.{e.cadre_id}", "position": e.position,
+                    "stream_seq": e.stream_seq, "type": e.type, "cadre_version": e.cadre_version})
         if plan.gap_after is not None:
             log.warning("stream delivered out of order; re-creating the consumer", extra={"after": plan.gap_after})
             return False

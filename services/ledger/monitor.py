@@ -1,0 +1,103 @@
+"""What an operator watches on the ledger's /metrics: lag behind the stream, quarantine, checkpoint age.
+
+A small poller reads the stream's last sequence from JetStream and the committed state from
+PostgreSQL (read-only role), so every ledger replica, the standby included, reports the same lag.
+Batch sizes are observed by the writer itself as it commits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+
+import asyncpg
+import nats.errors
+from nats.js import JetStreamContext
+from prometheus_client import CollectorRegistry, Gauge, Histogram
+
+from shared.db import acquire
+
+log = logging.getLogger(__name__)
+
+BATCH_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
+
+
+@dataclass
+class Observed:
+    """The latest poll; NaN-free defaults so a scrape before the first poll reads zeros."""
+
+    stream_last_seq: int = 0
+    committed_seq: int = 0
+    quarantined: int = 0
+    checkpoint_at: float | None = None
+    polled_at: float = 0.0
+
+    @property
+    def lag(self) -> int:
+        """Messages in the stream the ledger has not committed yet."""
+        return max(0, self.stream_last_seq - self.committed_seq)
+
+    def checkpoint_age(self) -> float:
+        """Seconds since the latest signed checkpoint (-1 before the first one)."""
+        return -1.0 if self.checkpoint_at is None else max(0.0, time.time() - self.checkpoint_at)
+
+
+class LedgerMonitor:
+    """Polls JetStream and PostgreSQL every `interval` seconds for the gauges."""
+
+    def __init__(self, pool: asyncpg.Pool, js: JetStreamContext, stream: str, consumer: str,
+                 acquire_timeout: float, interval: float = 2.0) -> None:
+        self.pool = pool
+        self.js = js
+        self.stream = stream
+        self.consumer = consumer
+        self.acquire_timeout = acquire_timeout
+        self.interval = interval
+        self.observed = Observed()
+
+    def register(self, registry: CollectorRegistry) -> Histogram:
+        """Create the gauges on `registry`; returns the batch-size histogram for the writer to observe."""
+        seen = self.observed
+        Gauge("ledger_stream_last_seq", "Last sequence in the JetStream stream",
+              registry=registry).set_function(lambda: seen.stream_last_seq)
+        Gauge("ledger_committed_seq", "Stream sequence the ledger has committed (consumer checkpoint)",
+              registry=registry).set_function(lambda: seen.committed_seq)
+        Gauge("ledger_lag_messages", "Stream messages not yet committed to the ledger (last seq - committed seq)",
+              registry=registry).set_function(lambda: seen.lag)
+        Gauge("ledger_quarantine_messages", "Messages in the quarantine table (all time)",
+              registry=registry).set_function(lambda: seen.quarantined)
+        Gauge("ledger_checkpoint_age_seconds", "Seconds since the latest signed checkpoint (-1: none yet)",
+              registry=registry).set_function(seen.checkpoint_age)
+        Gauge("ledger_monitor_last_poll_timestamp_seconds", "When the monitor last read the stream and database",
+              registry=registry).set_function(lambda: seen.polled_at)
+        return Histogram("ledger_batch_size", "Messages per committed writer batch", buckets=BATCH_BUCKETS,
+                         registry=registry)
+
+    async def poll(self) -> None:
+        """Read the stream's last sequence and the committed state once."""
+        info = await asyncio.wait_for(self.js.stream_info(self.stream), 5)
+        async with acquire(self.pool, self.acquire_timeout) as conn:
+            row = await conn.fetchrow(
+                """SELECT (SELECT stream_seq FROM consumer_checkpoint WHERE consumer = $1) AS committed,
+                          (SELECT count(*) FROM quarantine) AS quarantined,
+                          (SELECT extract(epoch FROM created_at) FROM checkpoints ORDER BY id DESC LIMIT 1) AS cp_at""",
+                self.consumer)
+        self.observed.stream_last_seq = int(info.state.last_seq)
+        self.observed.committed_seq = int(row["committed"] or 0)
+        self.observed.quarantined = int(row["quarantined"])
+        self.observed.checkpoint_at = float(row["cp_at"]) if row["cp_at"] is not None else None
+        self.observed.polled_at = time.time()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Poll until `stop`; a failed poll keeps the last values (the poll timestamp shows their age)."""
+        while not stop.is_set():
+            try:
+                await self.poll()
+            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, nats.errors.Error,
+                    RuntimeError) as exc:
+                log.warning("monitor poll failed", extra={"error": f"{type(exc).__name__}: {exc}"})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.interval)
