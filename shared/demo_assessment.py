@@ -1,0 +1,151 @@
+"""The demo county's assessments and selections (桂阳县 431021), through the assessment service's HTTP API.
+
+Shaped by the seeds (S1, S4), scaled down:
+- 30 selections (选拔任用) in 2023-2024: inspection with its four checks, the standing committee's vote
+  (票决, 11 members), a notice of exactly 5 working days on the holiday calendar, closed clear; one vote
+  rejected; objections through 12380 (recorded by the audit service too, and verified there): unfounded
+  ones closed clear, a partly true one closed with a reminder, one deferred (缓任) then cleared, one
+  cancelled (取消任职资格, S1: 1 deferred, 1 cancelled), and one notice still waiting on its objection;
+- annual grades 2022-2024, a few 基本称职 and one cadre 不称职 twice (dismissal case);
+- the dual democratic evaluation of 2024 for 8 unit principals, one breaching (S4: 末位5名, 40 %/20 %);
+- competency tests (S4: 自学3个月后补测): two failures, one retest passed, one failed with a demotion;
+- quarterly scores (千分制) for 2024.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+from shared.workdays import add_working_days
+
+COUNTY = "431021"
+Post = Callable[[str, dict[str, Any]], dict[str, Any]]
+"""POST a JSON body to a URL and return the JSON answer (raises RuntimeError with the problem on error)."""
+CHECKS = {"dossier_checked": True, "personal_matters_checked": True, "discipline_opinion_obtained": True,
+          "petitions_checked": True}
+POSTS = ("镇党委书记", "镇长", "乡党委副书记", "县直局局长", "县直局副局长", "乡长")
+TOWNS = ("龙潭镇", "仁义镇", "太和镇", "洋市镇", "樟市镇", "敖泉镇", "四里乡", "桥市乡")
+# what happens to selection n during its notice
+STORIES = {3: "unfounded", 8: "unfounded", 13: "unfounded", 17: "partly", 21: "deferred", 25: "cancelled",
+           29: "rejected", 30: "pending"}
+
+
+class _Recorder:
+    """Posts commands for one cadre at a time, counting the events."""
+
+    def __init__(self, urls: dict[str, str], post: Post) -> None:
+        self.urls, self.post, self.count = urls, post, 0
+
+    def __call__(self, service: str, path: str, cadre: str, on: date, **body: Any) -> None:
+        self.post(f"{self.urls[service]}{path}?wait=committed",
+                  {"cadre_id": cadre, "county": COUNTY, "occurred_on": on.isoformat(), **body})
+        self.count += 1
+
+
+def _selection(rec: _Recorder, rng: random.Random, n: int) -> None:
+    cadre, sid, nid = f"GYX{n:03d}", f"XB-{n:03d}", f"GS-{n:03d}"
+    story = STORIES.get(n, "clear")
+    inspected = date(2023, 2, 6) + timedelta(days=23 * n + rng.randrange(5))
+    voted = inspected + timedelta(days=10)
+    start = add_working_days(voted, 1)   # a notice starts on a working day...
+    end = add_working_days(start, 4)     # ...and runs exactly 5 of them, its first included
+    rec("assessment", f"/v1/selections/{sid}/inspection", cadre, inspected,
+        proposed_post=f"{rng.choice(TOWNS)}{rng.choice(POSTS)}", **CHECKS)
+    votes_for = 4 if story == "rejected" else rng.randint(8, 11)
+    rec("assessment", f"/v1/selections/{sid}/vote", cadre, voted, members_entitled=11, members_present=11,
+        votes_for=votes_for, votes_against=11 - votes_for)
+    if story == "rejected":
+        return
+    rec("assessment", f"/v1/selections/{sid}/notice", cadre, start, notice_id=nid, start=start.isoformat(),
+        end=end.isoformat(), channels=["桂阳县人民政府网", "县委组织部公示栏"])
+    if story == "clear":
+        rec("assessment", f"/v1/notices/{nid}/close", cadre, end, outcome="clear")
+        return
+    report, received = f"JB-GS-{n:03d}", start + timedelta(days=1)
+    rec("audit", f"/v1/reports/{report}/receive", cadre, received, channel="12380", named=story == "cancelled",
+        summary="公示期间反映问题")
+    rec("assessment", f"/v1/notices/{nid}/objections", cadre, received, report_id=report, channel="12380",
+        named=story == "cancelled")
+    if story == "pending":
+        return
+    if story == "deferred":
+        until = end + timedelta(days=60)
+        rec("assessment", f"/v1/notices/{nid}/deferral", cadre, end, until=until.isoformat(), reason="举报待核查")
+        rec("assessment", f"/v1/notices/{nid}/close", cadre, end, outcome="deferred")
+        rec("audit", f"/v1/reports/{report}/verify", cadre, end + timedelta(days=40), outcome="unfounded")
+        rec("assessment", f"/v1/notices/{nid}/close", cadre, until, outcome="clear", reason="缓任期满, 举报不属实")
+        return
+    outcome = {"unfounded": "unfounded", "partly": "partly", "cancelled": "verified"}[story]
+    rec("audit", f"/v1/reports/{report}/verify", cadre, end, outcome=outcome)
+    if story == "cancelled":
+        rec("assessment", f"/v1/notices/{nid}/cancellation", cadre, end + timedelta(days=3),
+            reason="举报查实, 取消任职资格")
+    else:
+        rec("assessment", f"/v1/notices/{nid}/close", cadre, end,
+            outcome="clear" if story == "unfounded" else "minor_issue_reminded")
+
+
+def _grades(rec: _Recorder, rng: random.Random) -> None:
+    low = {(31, 2023): "basically_competent", (32, 2024): "basically_competent", (33, 2022): "incompetent",
+           (33, 2023): "incompetent"}
+    for n in range(1, 37):
+        for year in (2022, 2023, 2024):
+            grade = low.get((n, year), "excellent" if rng.random() < 0.2 else "competent")
+            rec("assessment", "/v1/annual-grades", f"GYX{n:03d}", date(year + 1, 1, 15), year=year, grade=grade)
+
+
+def _evaluations(rec: _Recorder, rng: random.Random) -> None:
+    for k, n in enumerate(range(40, 48)):
+        cadre, rank = f"GYX{n:03d}", 60 - k if k == 0 else 10 + 5 * k
+        excellent = 30 if k == 0 else rng.randint(55, 90)
+        rec("assessment", "/v1/evaluations", cadre, date(2024, 12, 20), year=2024, scope="county_wide", ballots=100,
+            rank=rank, of=60, counts={"excellent": excellent, "competent": 90 - excellent, "basically_competent": 5,
+                                      "incompetent": 5})
+        own = 12 if k == 0 else rng.randint(20, 35)
+        rec("assessment", "/v1/evaluations", cadre, date(2024, 12, 27), year=2024, scope="own_unit", ballots=40,
+            counts={"excellent": own, "competent": 40 - own - 1, "basically_competent": 0, "incompetent": 1})
+
+
+def _competency(rec: _Recorder) -> None:
+    for n in range(50, 60):
+        rec("assessment", "/v1/competency-tests", f"GYX{n:03d}", date(2024, 3, 15), attempt=1,
+            score="52.0" if n in (50, 51) else "78.5", passed=n not in (50, 51))
+    rec("assessment", "/v1/competency-tests", "GYX050", date(2024, 6, 17), attempt=2, score="71.0", passed=True)
+    rec("assessment", "/v1/competency-tests", "GYX051", date(2024, 6, 17), attempt=2, score="49.0", passed=False,
+        action="demotion")
+
+
+def _scores(rec: _Recorder, rng: random.Random) -> None:
+    for n in range(1, 6):
+        for quarter in range(1, 5):
+            economy, other = rng.randint(500, 600), rng.randint(300, 380)
+            rec("assessment", "/v1/periodic-scores", f"GYX{n:03d}", date(2024, 3 * quarter, 28) + timedelta(days=7),
+                period=f"2024-Q{quarter}", score=str(economy + other),
+                indicators=[{"name": "主要经济指标", "score": str(economy)},
+                            {"name": "计生、政法综治、财政、组织工作", "score": str(other)}])
+
+
+def load_assessment_demo(urls: dict[str, str], post: Post, seed: int = 431021) -> int:
+    """Record the demo county's assessments and selections; returns how many events were recorded.
+
+    Needs the assessment and the audit service (reports are the audit service's). A second run against
+    the same data finds the first selection already inspected and records nothing.
+    """
+    rng = random.Random(seed)
+    rec = _Recorder(urls, post)
+    try:
+        _selection(rec, rng, 1)
+    except RuntimeError as exc:
+        if "selection.once" in str(exc):
+            return 0
+        raise
+    for n in range(2, 31):
+        _selection(rec, rng, n)
+    _grades(rec, rng)
+    _evaluations(rec, rng)
+    _competency(rec)
+    _scores(rec, rng)
+    return rec.count

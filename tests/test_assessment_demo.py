@@ -1,0 +1,49 @@
+"""The demo county's assessments (`make run`) load through the real APIs and show in the read models."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from shared import demo
+from shared.demo_assessment import load_assessment_demo
+from tests import support
+from tests.support import System, call, wait_until
+
+
+async def test_the_assessment_demo_loads_once_and_fills_the_read_models(system: System) -> None:
+    assert support.DEFAULT_TOKEN
+    token = support.DEFAULT_TOKEN
+    urls = {name: system.url(name) for name in ("assessment", "audit")}
+
+    def send(url: str, body: dict[str, Any]) -> dict[str, Any]:
+        return demo.post(url, body, token)
+
+    loaded = await asyncio.to_thread(load_assessment_demo, urls, send)
+    assert loaded >= 250
+    assert await asyncio.to_thread(load_assessment_demo, urls, send) == 0, "a second run records nothing"
+
+    ledger = system.url("ledger")
+
+    async def pending() -> Any:
+        _, page, _ = await call("GET", f"{ledger}/v1/notices?county=431021&cadre_id=GYX030&as_of=2026-01-01")
+        return page["notices"] or None
+
+    [waiting] = await wait_until(pending)
+    assert waiting["period_over"] is True and waiting["unresolved_objections"] == 1
+
+    async def appointments() -> Any:
+        _, page, _ = await call("GET", f"{ledger}/v1/appointments?county=431021&cadre_id=GYX021")
+        return page["appointments"] if page["appointments"] and page["appointments"][0]["outcome"] == "clear" \
+            else None
+
+    [deferred] = await wait_until(appointments)
+    assert "closed_deferred" in [s["step"] for s in deferred["steps"]] and deferred["compliant"]
+
+    async def breach() -> Any:
+        _, page, _ = await call("GET", f"{ledger}/v1/watchlist/assessment?county=431021&kind=threshold_breach"
+                                       "&cadre_id=GYX040")
+        return page["items"] or None
+
+    [item] = await wait_until(breach)
+    assert item["year"] == 2024 and item["status"] == "open"
