@@ -38,18 +38,19 @@ async def assert_exactly_once(system: System, expected_ids: set[str]) -> None:
         heads[r["cadre_id"]] = (r["cadre_version"], bytes(r["leaf_hash"]))
 
 
-async def test_kill_9_in_the_middle_of_a_10000_event_ingest(own_system: System) -> None:
-    rng = random.Random(7)
-    events = [audit_event(f"K{rng.randrange(300):03d}", n) for n in range(10_000)]
-    publishing = asyncio.create_task(publish(own_system.nats_url, events))
-    for _ in range(3):  # kill -9 several times while events stream in, restart each time
-        await asyncio.sleep(rng.uniform(0.3, 0.9))
+@pytest.mark.parametrize(("events", "kills"), [(10_000, 3), (50_000, 20)])
+async def test_kill_9_during_ingest(own_system: System, events: int, kills: int) -> None:
+    """Issue 2: a kill in the middle of 10,000 events; issue 7: 20 kills at random points of 50,000."""
+    rng = random.Random(events)
+    published = [audit_event(f"K{rng.randrange(300):03d}", n) for n in range(events)]
+    publishing = asyncio.create_task(publish(own_system.nats_url, published, chunk=2000))
+    for _ in range(kills):  # kill -9 at random points while events stream in, restart each time
+        await asyncio.sleep(rng.uniform(0.05, 0.6))
         own_system.procs["ledger"].kill()
-        await asyncio.sleep(0.2)
         await asyncio.to_thread(own_system.start_service, "ledger")
     seqs = await publishing
-    await wait_committed(own_system.pg_dsn, max(seqs), timeout=120)
-    await assert_exactly_once(own_system, {str(e.id) for e in events})
+    await wait_committed(own_system.pg_dsn, max(seqs), timeout=240)
+    await assert_exactly_once(own_system, {str(e.id) for e in published})
 
 
 async def test_redelivery_after_a_crash_between_commit_and_ack_is_a_no_op(own_system: System) -> None:
