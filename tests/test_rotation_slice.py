@@ -11,10 +11,15 @@ import asyncio
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import asyncpg
 import pytest
 
+from services.ledger.main import writer_dsn
+from services.ledger.projections import rebuild
+from services.ledger.read_models.rotation_postings import RotationProjection
 from shared.devstack import free_port
 from shared.processes import SERVICES, ServiceProcess
+from shared.settings import Settings
 from tests.support import System, call, new_cadre_id, wait_until
 
 COUNTY = "431021"
@@ -263,3 +268,32 @@ async def test_registration_guards_personal_data_and_the_calendar(system: System
 
     status, problem, _ = await call("GET", f"{url}/v1/cadres/{new_cadre_id('R')}/person")
     assert status == 404
+
+
+async def test_rotation_read_models_rebuild_from_position_zero_to_the_same_rows(system: System,
+                                                                              clocks: Clocks) -> None:
+    url = clocks("2038-05-01")
+    cadre, post_id = new_cadre_id("R"), "ZS-KY-05"
+    await recorded_cadre_in_township(url, cadre, post_id, on="2030-05-01")
+    await projected(system, f"/v1/rotation/postings?cadre_id={cadre}", "postings", lambda rows: len(rows) == 1)
+    assert [e["cadre_id"] for e in (await scan(url))["emitted"]].count(cadre) == 1
+    projection = RotationProjection()
+    conn = await asyncpg.connect(writer_dsn(Settings(pg_dsn=system.pg_dsn)))
+    try:
+        async def caught_up() -> bool:
+            last = await conn.fetchval("SELECT max(position) FROM ledger_events")
+            mine = await conn.fetchval("SELECT position FROM projection_checkpoints WHERE name = $1",
+                                       projection.name)
+            return bool(mine is not None and mine >= last)
+
+        await wait_until(caught_up)
+        order = {"rm_rotation_postings": "cadre_id, post_id", "rm_rotation_due": "cadre_id, post_id, rule"}
+        before = {t: [dict(r) for r in await conn.fetch(f"SELECT * FROM {t} ORDER BY {order[t]}")]
+                  for t in projection.tables}
+        replayed = await rebuild(conn, projection)
+        after = {t: [dict(r) for r in await conn.fetch(f"SELECT * FROM {t} ORDER BY {order[t]}")]
+                 for t in projection.tables}
+    finally:
+        await conn.close()
+    assert replayed > 0 and after == before
+    assert any(r["cadre_id"] == cadre for r in before["rm_rotation_due"])
