@@ -22,7 +22,6 @@ from shared.envelope import CloudEvent, new_event
 from shared.events.audit import AuditCompleted
 from shared.processes import SERVICES, ServiceProcess
 
-
 KEYS_DIR = Path(tempfile.mkdtemp(prefix="cadre-test-keys-"))
 """One set of keys for every System of a test session, so DEFAULT_TOKEN works on all of them."""
 

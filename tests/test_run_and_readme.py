@@ -24,8 +24,14 @@ def readme_example() -> str:
 
 
 @pytest.fixture(scope="module")
-def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data = tmp_path_factory.mktemp("run")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Stands in for the project directory: `make run` keeps its data (and tokens) in ./var."""
+    return tmp_path_factory.mktemp("run")
+
+
+@pytest.fixture(scope="module")
+def running(workdir: Path) -> Iterator[str]:
+    data = workdir / "var"
     env = {k: v for k, v in os.environ.items() if k not in ("CADRE_NATS_URL", "CADRE_PG_DSN")}
     proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "run", "--demo", "--data-dir", str(data)],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -43,16 +49,19 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_run_prints_every_service_url(running: str) -> None:
-    for name, port in [("ledger", 8100), ("audit", 8102)]:
+    for name, port in [("ledger", 8100), ("assessment", 8101), ("audit", 8102), ("rotation", 8103)]:
         assert re.search(rf"{name}\s+http://127\.0\.0\.1:{port}", running)
     assert "demo county 431021 loaded" in running
 
 
-def test_readme_first_example_works_as_printed(running: str) -> None:
-    out = subprocess.run(["bash", "-c", readme_example()], capture_output=True, text=True, timeout=60, check=True)
+def test_readme_first_example_works_as_printed(running: str, workdir: Path) -> None:
+    out = subprocess.run(["bash", "-c", readme_example()], capture_output=True, text=True, timeout=60, check=True,
+                         cwd=workdir)
     first, second = out.stdout.split("}{", 1)
     accepted = json.loads(first + "}")
-    assert accepted["committed"] is True and accepted["type"] == "audit.completed"
+    assert accepted["committed"] is True and accepted["type"] == "cadre.registered", accepted
     history = json.loads("{" + second)
     assert history["cadre_id"] == "GY9001"
-    assert history["events"][-1]["event"]["id"] == accepted["event_id"]
+    [event] = history["events"]
+    assert event["event"]["id"] == accepted["event_id"] and event["cadre_version"] == 1
+    assert "张三" not in out.stdout and "431021198001010016" not in out.stdout, "personal data stays out"
