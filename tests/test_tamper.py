@@ -19,7 +19,9 @@ from typing import Any
 
 import asyncpg
 import pytest
+from click.testing import CliRunner
 
+from shared.cli import main
 from shared.keys import load_signer, load_verifier
 from shared.merkle import CompactRange
 from shared.signednote import Checkpoint, sign_note
@@ -139,6 +141,9 @@ async def test_truncated_tail_is_named(ledger: System) -> None:
     outside = await verify(ledger, external=[external_checkpoint(kept_elsewhere)])
     assert outside.first_bad_position == 10
     assert "position 10: missing" in (outside.reason or "")
+    result = await asyncio.to_thread(CliRunner().invoke, main, [
+        "verify", "--dsn", ledger.pg_dsn, "--key", ledger_key(ledger), "--checkpoint", str(kept_elsewhere)])
+    assert result.exit_code == 1 and "FAILED (验证失败): position 10: missing" in result.output
 
 
 async def test_consistent_rewrite_is_caught_only_by_the_signed_checkpoints(ledger: System) -> None:

@@ -15,6 +15,7 @@ from click.testing import CliRunner, Result
 
 from shared.bundle import BundleError
 from shared.cli import main
+from shared.db import READER_ROLE, dsn_as
 from shared.keys import load_signer, load_verifier
 from shared.signednote import open_note, sign_note
 from shared.verify import verify_bundle_file, verify_ledger
@@ -70,12 +71,13 @@ async def test_clean_ledger_verifies_and_names_rows_not_yet_covered(quiet: Syste
     await append(quiet, new_cadre_id(), 10)
     await append(quiet, new_cadre_id(), 5, checkpoint=False)
 
-    report = await verify_ledger(quiet.pg_dsn, [load_verifier(vkey_file(quiet))])
+    reader = dsn_as(quiet.pg_dsn, READER_ROLE)  # read-only access is enough
+    report = await verify_ledger(reader, [load_verifier(vkey_file(quiet))])
     assert report.ok and report.first_bad_position is None and report.reason is None
     assert (report.count, report.covered_size, report.uncovered) == (15, 10, 5)
     assert report.signed_by == ["cadre-ledger-dev"] and report.events_per_s > 0
 
-    result = await cli("verify", "--dsn", quiet.pg_dsn, "--key", vkey_file(quiet))
+    result = await cli("verify", "--dsn", reader, "--key", vkey_file(quiet))
     assert result.exit_code == 0, result.output
     assert "15 events" in result.stdout
     assert "5 events after position 10 are not yet covered by a checkpoint (尚未被检查点覆盖)" in result.stdout
