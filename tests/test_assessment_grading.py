@@ -8,7 +8,8 @@ import pytest
 
 from services.assessment.domain import fold
 from services.assessment.domain import grading as g
-from services.assessment.domain.rules import add_months
+from services.assessment.domain.rules import add_months, not_in_future
+from shared.problems import RuleViolation
 from tests.assessment_given import D, Expected, check, cmd, competency, evaluation, event, graded, rules
 
 # ---- rule 6: annual grade -------------------------------------------------------------------
@@ -226,3 +227,10 @@ def test_one_score_per_period() -> None:
     first = g.decide_periodic_score(fold([]), _score_cmd("2024-04-05", "2024-03", "900"), rules())
     check([event(first.type, "2024-04-05", first.data)], g.decide_periodic_score,
           _score_cmd("2024-04-06", "2024-03", "910"), "assessment.period_once")
+
+
+def test_a_fact_cannot_be_recorded_before_it_happens() -> None:
+    not_in_future(D("2024-05-01"), D("2024-05-01"))
+    with pytest.raises(RuleViolation) as caught:
+        not_in_future(D("2024-05-02"), D("2024-05-01"))
+    assert caught.value.rule == "command.not_in_future" and caught.value.extra["field"] == "occurred_on"

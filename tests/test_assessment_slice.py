@@ -150,6 +150,8 @@ async def test_order_quorum_and_bad_input(system: System) -> None:
     status, problem, _ = await call("POST", f"{system.url('assessment')}/v1/notices/GS-9/close",
                                     {**base(cadre, "2024-03-15"), "outcome": "approved"})
     assert status == 422 and [e["field"] for e in problem["errors"]] == ["outcome"]
+    await refused(system, "assessment", "/v1/annual-grades", {**base(cadre, "2099-01-05"), "year": 2098,
+                                                             "grade": "competent"}, "command.not_in_future")
     status, problem, _ = await call("POST", f"{system.url('assessment')}/v1/notices/bad%20id/close",
                                     {**base(cadre, "2024-03-15"), "outcome": "clear"})
     assert status == 422 and problem["errors"][0]["field"] == "notice_id"
@@ -221,10 +223,7 @@ async def test_the_seed_county_funnel(system: System) -> None:
                   {**base(cancelled, "2024-09-10"), "members_entitled": 11, "members_present": 11, "votes_for": 10,
                    "votes_against": 1}, "appointment.qualification_cancelled")
 
-    # the read models: nothing left open; each appointment step by step
-    for cadre in (cleared, deferred, cancelled):
-        page = await ledger_get(system, f"/v1/notices?cadre_id={cadre}")
-        assert page["notices"] == [], page
+    # the read models: each appointment step by step, then nothing left open
     finished = {}
     for cadre, stage in ((cleared, "notice_closed"), (deferred, "notice_closed"),
                          (cancelled, "qualification_cancelled")):
@@ -236,6 +235,12 @@ async def test_the_seed_county_funnel(system: System) -> None:
     assert finished[cleared]["objections"] == 1 and finished[cleared]["outcome"] == "clear"
     assert finished[cancelled]["steps"][-1]["on"] == "2024-03-18"
     assert all(e["compliant"] for e in finished.values())
+
+    async def none_unresolved() -> bool:
+        pages = [await ledger_get(system, f"/v1/notices?cadre_id={c}") for c in (cleared, deferred, cancelled)]
+        return all(p["notices"] == [] for p in pages)
+
+    await wait_until(none_unresolved)
     everything = await ledger_get(system, f"/v1/notices?cadre_id={deferred}&status=all")
     assert everything["notices"][0]["outcome"] == "clear" and everything["notices"][0]["unresolved_objections"] == 0
 

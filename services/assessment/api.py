@@ -9,6 +9,8 @@ from aiohttp import web
 from pydantic import BaseModel, Field, TypeAdapter
 
 from services.assessment.domain import AssessmentState, fold, grading, selection
+from services.assessment.domain.rules import not_in_future
+from shared.clock import clock_from
 from shared.commands import CadreCommand, CommandBus, CommandResult, Decision, WaitQuery, rules_in_force
 from shared.envelope import CloudEvent
 from shared.events.types import Identifier
@@ -45,9 +47,11 @@ def build_api(bus: CommandBus) -> Api:
     api = Api("cadre-ledger assessment service (考核与选拔任用)", "1.0",
               "Records annual grades, democratic evaluations, competency tests, periodic scores and the selection "
               "pipeline (inspection, committee vote, pre-appointment notice, objections, outcome) as ledger events.")
+    clock = clock_from(bus.settings)
 
     async def execute(request: web.Request, command: C, decide: Decide[C], query: WaitQuery,
                       observe: Callable[[AssessmentState, Decision, RuleSet], None] | None = None) -> CommandResult:
+        not_in_future(command.occurred_on, clock.today())
         rules = rules_in_force(command.county, command.occurred_on)
 
         def decider(history: list[CloudEvent]) -> Decision:
