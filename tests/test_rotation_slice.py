@@ -268,6 +268,13 @@ async def test_registration_guards_personal_data_and_the_calendar(system: System
 
     status, problem, _ = await call("GET", f"{url}/v1/cadres/{new_cadre_id('R')}/person")
     assert status == 404
+    assert system.stack is not None
+    elsewhere = system.stack.dev_token(["auditor"], ["110101"])
+    status, problem, _ = await call("GET", f"{url}/v1/cadres/{cadre}/person", token=elsewhere)
+    assert status == 403, problem
+    status, person, _ = await call("GET", f"{url}/v1/cadres/{cadre}/person",
+                                   token=system.stack.dev_token(["auditor"], [COUNTY]))
+    assert status == 200 and person["commitments_match"] is True
 
 
 async def test_rotation_read_models_rebuild_from_position_zero_to_the_same_rows(system: System,

@@ -15,6 +15,7 @@ from shared.clock import Clock
 from shared.commands import CadreCommand, CommandBus, CommandResult, Decider, WaitQuery, rules_in_force
 from shared.envelope import CadreId
 from shared.events.types import Identifier
+from shared.guard import require_counties
 from shared.http import Api, path_param, traceparent_of
 from shared.ledger_reader import load_cadre
 from shared.personal import commit_value, mask_resident_id, new_salt, verify_commitment
@@ -71,6 +72,7 @@ def build_api(bus: CommandBus, persons: PersonStore, clock: Clock, scheduler: Sc
         if row is None:
             raise NotFound(f"no personal data for cadre {cadre_id} (无此干部个人信息)", cadre_id=cadre_id)
         history = await load_cadre(bus.pool, cadre_id, bus.settings.pg_acquire_timeout_s)
+        require_counties(request, {e.county for e in history.events})
         registered = next((e for e in history.events if e.type == "cadre.registered"), None)
         match = None
         if row.name is not None and row.name_salt and row.id_number and row.id_number_salt and registered:

@@ -154,7 +154,7 @@ def decide_register(state: RotationState, cmd: RegisterCadre, today: date) -> De
     return Decision("cadre.registered", data, cmd.occurred_on)
 
 
-def _check_promotion(state: RotationState, cmd: AssignPost, rules: RuleSet) -> None:
+def _check_promotion(state: RotationState, cmd: AssignPost) -> None:
     _no_probation(state, "promotion.not_during_probation", "promotion", "提拔")
     if cmd.notice_id is not None:
         notice = state.cleared_notices.get(cmd.notice_id)
@@ -192,7 +192,7 @@ def decide_assign(state: RotationState, cmd: AssignPost, rules: RuleSet, today: 
                             f"{'降职须降低' if cmd.kind == 'demotion' else '提拔须提高'}职级: 由{LEVEL_ZH[last]}到"
                             f"{LEVEL_ZH[cmd.level]}不符", level=cmd.level, previous_level=last)
     if cmd.kind in PROMOTIONS:
-        _check_promotion(state, cmd, rules)
+        _check_promotion(state, cmd)
     if cmd.kind == "rotation":
         _rotation_allowed(state, cmd.occurred_on)
     probation_end = (add_months(cmd.occurred_on, rules.rotation.probation_months)
