@@ -23,10 +23,10 @@ class Settings(BaseSettings):
                                       "user cadre_reader.")
     data_dir: Path = Field(Path("var"), description="Where the dev stack keeps its servers' data.")
     host: str = Field("127.0.0.1", description="Address the HTTP services listen on.")
-    ledger_port: int = 8100
-    assessment_port: int = 8101
-    audit_port: int = 8102
-    rotation_port: int = 8103
+    ledger_port: int = Field(8100, description="HTTP port of the ledger (台账服务).")
+    assessment_port: int = Field(8101, description="HTTP port of the assessment service (考核考察).")
+    audit_port: int = Field(8102, description="HTTP port of the audit service (审计与监督).")
+    rotation_port: int = Field(8103, description="HTTP port of the rotation service (任用与交流).")
     ledger_url: str = Field("http://127.0.0.1:8100", description="Base URL of the ledger for clients.")
     stream: str = Field("CADRE", description="JetStream stream holding every cadre event.")
     duplicate_window_s: float = Field(120.0, description="JetStream de-duplication window, seconds.")
@@ -35,10 +35,10 @@ class Settings(BaseSettings):
     consumer: str = Field("ledger", description="Durable consumer name of the ledger writer.")
     batch_size: int = Field(1000, ge=1, le=10000, description="Most messages the ledger appends at once.")
     nats_timeout_s: float = Field(5.0, gt=0, description="Timeout for every NATS request and publish.")
-    pg_pool_min: int = 1
-    pg_pool_max: int = 10
+    pg_pool_min: int = Field(1, ge=0, description="Connections each service pool keeps open.")
+    pg_pool_max: int = Field(10, ge=1, description="Most connections in each service pool.")
     pg_acquire_timeout_s: float = Field(5.0, gt=0, description="Longest wait for a pooled connection.")
-    pg_command_timeout_s: float = Field(30.0, gt=0)
+    pg_command_timeout_s: float = Field(30.0, gt=0, description="Longest a single SQL statement may run.")
     commit_wait_s: float = Field(5.0, gt=0, description="Longest wait of `?wait=committed`.")
     checkpoint_key_file: Path | None = Field(
         None, description="File holding the ledger's Ed25519 signing key (signed-note skey format). Kept out of "
@@ -63,8 +63,8 @@ class Settings(BaseSettings):
                                "system date.")
     rotation_scan_interval_s: float = Field(60.0, ge=0, description="Seconds between rotation-due scans; 0: only "
                                             "on POST /v1/rotation/scan.")
-    log_level: str = "INFO"
-    log_json: bool = True
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR; DEBUG logs every appended event.")
+    log_json: bool = Field(True, description="One JSON object per log line on stderr; false: plain text.")
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,61 @@
+"""docs/: the configuration reference is generated from the settings; the guides are bilingual and name
+only commands and settings that exist."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from shared.cli import main as cli
+from shared.config_doc import render_config_doc
+from shared.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+GUIDES = ["operating-guide.md", "integrator-guide.md"]
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def test_configuration_reference_matches_the_settings() -> None:
+    assert (ROOT / "docs" / "configuration.md").read_text() == render_config_doc(), \
+        "run `cadre-ledger config-doc --write`"
+
+
+def test_config_doc_check_fails_on_drift(tmp_path: Path) -> None:
+    target = tmp_path / "configuration.md"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["config-doc", "--write", "--file", str(target)]).exit_code == 0
+    assert runner.invoke(cli, ["config-doc", "--check", "--file", str(target)]).exit_code == 0
+    target.write_text(target.read_text().replace("CADRE_BATCH_SIZE", "CADRE_BATCH"))
+    result = runner.invoke(cli, ["config-doc", "--check", "--file", str(target)])
+    assert result.exit_code != 0 and "drifted" in result.output
+
+
+def test_every_setting_is_documented() -> None:
+    undocumented = [name for name, field in Settings.model_fields.items() if not (field.description or "").strip()]
+    assert undocumented == []
+    text = render_config_doc()
+    assert all(f"`CADRE_{name.upper()}`" in text for name in Settings.model_fields)
+
+
+@pytest.mark.parametrize("guide", GUIDES)
+def test_guides_are_bilingual_section_by_section(guide: str) -> None:
+    text = (ROOT / "docs" / guide).read_text()
+    sections = re.split(r"^## ", text, flags=re.M)[1:]
+    assert len(sections) >= 4
+    for section in sections:
+        title = section.splitlines()[0]
+        body = re.sub(r"```.*?```", "", section, flags=re.S)
+        assert len(CJK.findall(body)) > 40, f"{guide} / {title}: no Chinese text"
+        assert len(re.findall(r"\b(the|and|of|a)\b", body, flags=re.I)) > 5, f"{guide} / {title}: no English text"
+
+
+@pytest.mark.parametrize("guide", GUIDES)
+def test_guides_name_only_commands_and_settings_that_exist(guide: str) -> None:
+    text = (ROOT / "docs" / guide).read_text()
+    commands = set(re.findall(r"(?:`|^)cadre-ledger ([a-z][a-z-]+)", text, flags=re.M))
+    assert commands and commands <= set(cli.commands), commands - set(cli.commands)
+    settings = set(re.findall(r"CADRE_([A-Z0-9_]+)", text)) - {"NAME"}
+    assert settings <= {name.upper() for name in Settings.model_fields}
