@@ -115,7 +115,7 @@ def verify(ctx: click.Context, dsn: str | None, keys: tuple[str, ...], witness_k
 def verify_bundle_command(file: Path, keys: tuple[str, ...]) -> None:
     """Offline bundle verification."""
     from shared.bundle import BundleError
-    from shared.verify import verify_bundle_file
+    from shared.bundle_file import verify_bundle_file
 
     verifiers = _verifiers(keys)
     try:

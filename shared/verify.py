@@ -1,4 +1,4 @@
-"""Full-ledger verification (全账本验证) against PostgreSQL, and strict loading of bundle files.
+"""Full-ledger verification (全账本验证) against PostgreSQL.
 
 `verify_ledger` reads the ledger in one read-only, repeatable-read transaction, streaming rows in
 position order through a server-side cursor, so memory grows with the number of cadres and
@@ -25,11 +25,8 @@ signature vouches for them yet.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -39,7 +36,6 @@ from typing import Any
 import asyncpg
 import orjson
 
-from shared.bundle import BundleError, BundleReport, verify_bundle
 from shared.merkle import EMPTY_ROOT, CompactRange
 from shared.signednote import Checkpoint, NoteError, Verifier, open_note
 
@@ -376,40 +372,6 @@ async def _check_node(nodes: _NodeStream, level: int, idx: int, value: bytes, fo
         else:
             found.add((idx << level) + 1, f"{_span(level, idx)}: stored Merkle node (level {level}, index {idx}) "
                       "differs from the tree rebuilt from the rows (存储的默克尔节点不符)", exact=False)
-
-
-_HEX = re.compile(r"(?:[0-9a-f]{2})*")
-
-
-def load_bundle_file(path: Path) -> dict[str, Any]:
-    """Read a bundle file strictly: JSON, lowercase hex and canonical base64, so no byte can change silently."""
-    try:
-        bundle = orjson.loads(path.read_bytes())
-    except orjson.JSONDecodeError as exc:
-        raise BundleError(f"{path} is not JSON: {exc}") from exc
-    if not isinstance(bundle, dict) or not isinstance(bundle.get("events"), list):
-        raise BundleError(f"{path} is not a bundle (no events list)")
-    for n, item in enumerate(bundle["events"], start=1):
-        if not isinstance(item, dict):
-            raise BundleError(f"event {n}: not an object")
-        hexes = [item.get("leaf_hash"), *(item.get("inclusion_proof") or [])]
-        if item.get("prev_hash") is not None:
-            hexes.append(item["prev_hash"])
-        if not all(isinstance(h, str) and _HEX.fullmatch(h) for h in hexes):
-            raise BundleError(f"event {n}: hashes must be lowercase hex")
-        encoded = item.get("canonical")
-        try:
-            if not isinstance(encoded, str) or base64.b64encode(base64.b64decode(encoded, validate=True)).decode() \
-                    != encoded:
-                raise BundleError(f"event {n}: canonical bytes must be canonical base64")
-        except binascii.Error as exc:
-            raise BundleError(f"event {n}: canonical bytes are not base64: {exc}") from exc
-    return dict(bundle)
-
-
-def verify_bundle_file(path: Path, verifiers: Sequence[Verifier]) -> BundleReport:
-    """Verify a bundle file offline (no database, no network); raise `BundleError` naming what fails."""
-    return verify_bundle(load_bundle_file(path), list(verifiers))
 
 
 def external_checkpoint(path: Path) -> tuple[str, str]:

@@ -14,11 +14,12 @@ import pytest
 from click.testing import CliRunner, Result
 
 from shared.bundle import BundleError
+from shared.bundle_file import verify_bundle_file
 from shared.cli import main
 from shared.db import READER_ROLE, dsn_as
 from shared.keys import load_signer, load_verifier
 from shared.signednote import open_note, sign_note
-from shared.verify import verify_bundle_file, verify_ledger
+from shared.verify import verify_ledger
 from tests.support import System, audit_event, call, new_cadre_id, publish, wait_committed
 
 QUIET = {"CADRE_CHECKPOINT_EVERY_S": "3600", "CADRE_CHECKPOINT_EVERY_N": "100000"}
