@@ -39,7 +39,7 @@ def check(service: str, timeout: float = 2.0) -> bool:
     """True when the service answers 200 on /readyz within `timeout`."""
     try:
         with urllib.request.urlopen(readyz_url(service), timeout=timeout) as resp:
-            return resp.status == 200
+            return bool(resp.status == 200)
     except (urllib.error.URLError, OSError):
         return False
 
