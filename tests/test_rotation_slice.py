@@ -304,3 +304,55 @@ async def test_rotation_read_models_rebuild_from_position_zero_to_the_same_rows(
         await conn.close()
     assert replayed > 0 and after == before
     assert any(r["cadre_id"] == cadre for r in before["rm_rotation_due"])
+
+
+async def test_a_promotion_consumes_the_assessment_services_cleared_notice(system: System) -> None:
+    rotation, assessment = system.url("rotation"), system.url("assessment")
+    cadre = new_cadre_id("R")
+    await post_ok(f"{rotation}/v1/cadres/register?wait=committed", registration(cadre, occurred_on="2016-01-04"))
+    await post_ok(f"{rotation}/v1/posts/ZS-KY-06/assign?wait=committed", township_post(cadre, "2016-03-01"))
+
+    def at(on: str, **body: Any) -> dict[str, Any]:
+        return {"cadre_id": cadre, "county": COUNTY, "occurred_on": on, **body}
+
+    promotion = township_post(cadre, "2024-10-15", post="副镇长", level="deputy_section", leadership=True,
+                              kind="promotion", notice_id="GS-2024-R1")
+    status, problem, _ = await call("POST", f"{rotation}/v1/posts/ZS-FZZ-01/assign", promotion)
+    assert status == 422 and problem["rule"] == "promotion.notice_cleared"
+
+    # the selection in the assessment service: inspection, vote, a 5-working-day notice closed as clear
+    await post_ok(f"{assessment}/v1/selections/XB-R1/inspection", at(
+        "2024-09-10", proposed_post="樟市镇副镇长", dossier_checked=True, personal_matters_checked=True,
+        discipline_opinion_obtained=True, petitions_checked=True))
+    await post_ok(f"{assessment}/v1/selections/XB-R1/vote", at(
+        "2024-09-20", members_entitled=11, members_present=10, votes_for=9, votes_against=1))
+    await post_ok(f"{assessment}/v1/selections/XB-R1/notice", at(
+        "2024-09-26", notice_id="GS-2024-R1", start="2024-09-26", end="2024-10-08", channels=["县委组织部网站"]))
+    await post_ok(f"{assessment}/v1/notices/GS-2024-R1/close?wait=committed", at("2024-10-08", outcome="clear"))
+
+    # an unverified report (audit service) blocks it; once verified, the promotion goes through
+    await post_ok(f"{system.url('audit')}/v1/reports/JB-R1/receive?wait=committed",
+                  at("2024-10-10", channel="12380", named=True))
+    status, problem, _ = await call("POST", f"{rotation}/v1/posts/ZS-FZZ-01/assign", promotion)
+    assert status == 422 and problem["rule"] == "appointment.unverified_report"
+    await post_ok(f"{system.url('audit')}/v1/reports/JB-R1/verify?wait=committed",
+                  at("2024-10-12", outcome="unfounded"))
+    done = await post_ok(f"{rotation}/v1/posts/ZS-FZZ-01/assign?wait=committed", promotion)
+    assert done["committed"] is True
+
+    status, problem, _ = await call("POST", f"{rotation}/v1/posts/ZS-FZZ-02/assign",
+                                    {**promotion, "occurred_on": "2026-01-05", "level": "section"})
+    assert status == 422 and problem["rule"] == "promotion.not_during_probation"
+    conclude = at("2025-10-14", outcome="confirmed")
+    status, problem, _ = await call("POST", f"{rotation}/v1/posts/ZS-FZZ-01/probation/conclude", conclude)
+    assert status == 422 and problem["rule"] == "probation.before_end" and problem["probation_end"] == "2025-10-15"
+    await post_ok(f"{rotation}/v1/posts/ZS-FZZ-01/probation/conclude?wait=committed",
+                  {**conclude, "occurred_on": "2025-10-15"})
+    status, problem, _ = await call("POST", f"{rotation}/v1/posts/ZS-FZZ-02/assign",
+                                    {**promotion, "occurred_on": "2026-01-05", "level": "section"})
+    assert status == 422 and problem["rule"] == "promotion.notice_cleared"  # the notice served once
+
+    status, history, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/history")
+    assert status == 200
+    assigned = [r["event"]["data"] for r in history["events"] if r["type"] == "post.assigned"]
+    assert assigned[-1]["notice_id"] == "GS-2024-R1" and assigned[-1]["probation_end"] == "2025-10-15"
