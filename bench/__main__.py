@@ -1,0 +1,225 @@
+"""`python -m bench`: start the embedded servers, measure everything issue 8 lists in one run, write BENCHMARKS.md."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import asyncpg
+
+from bench import engines
+from bench.commands import command_path
+from bench.ingest import commit_rate, drain, latency, live
+from bench.integrity import replay, verify
+from bench.markdown import render
+from bench.profile import pure_path
+from bench.reads import inclusion_proofs, read_latency
+from bench.report import Results, table_text
+from bench.stack import BenchStack
+from bench.workload import EventFactory, Layout, check_factory
+from services.ledger.main import MIGRATIONS
+from services.ledger.read_models import all_projections
+from shared.db import migrate
+
+T = TypeVar("T")
+HISTORY = "/v1/cadres/{cadre}/history?limit=100"
+STATE = "/v1/cadres/{cadre}/state?as_of=2015-03-01"
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How much each step does."""
+
+    events: int
+    raw: int
+    live: int
+    latency_s: float
+    reads: int
+    proofs: int
+    commands: int
+    concurrency: int = 16
+
+    @property
+    def chunk(self) -> int:
+        return max(self.events // 10, 1000)
+
+
+def sizes(quick: bool, events: int | None) -> Sizes:
+    """Full run: a 1,000,000-event ledger; quick: a smoke run of under a minute."""
+    if quick:
+        return Sizes(events=events or 20_000, raw=20_000, live=2_000, latency_s=2, reads=100, proofs=100,
+                     commands=100)
+    n = events or 1_000_000
+    return Sizes(events=n, raw=200_000, live=min(100_000, n // 5), latency_s=20, reads=2000, proofs=2000,
+                 commands=2000)
+
+
+class Run:
+    """One benchmark run against one freshly started stack."""
+
+    def __init__(self, s: Sizes, stack: BenchStack, results: Results, keep_going: bool = True) -> None:
+        self.s = s
+        self.stack = stack
+        self.r = results
+        self.keep_going = keep_going
+
+    async def step(self, name: str, work: Awaitable[T]) -> T | None:
+        """Run one measurement; a failure is recorded in the report instead of ending the run."""
+        t0 = time.perf_counter()
+        print(f"[bench] {name} ...", file=sys.stderr, flush=True)
+        try:
+            result = await work
+        except Exception as exc:
+            if not self.keep_going:
+                raise
+            self.r.errors.append(f"{name}: {type(exc).__name__}: {exc}"[:500])
+            print(f"[bench] {name} FAILED: {exc}", file=sys.stderr, flush=True)
+            return None
+        print(f"[bench] {name} done in {time.perf_counter() - t0:.1f}s", file=sys.stderr, flush=True)
+        return result
+
+    async def projections_caught_up(self, conn: asyncpg.Connection, timeout: float = 600) -> None:
+        """Wait until every read model has applied the whole ledger (so reads run on a quiet system)."""
+        names = [p.name for p in all_projections()]
+        deadline = time.monotonic() + timeout
+        while True:
+            tip = int(await conn.fetchval("SELECT coalesce(max(position), 0) FROM ledger_events"))
+            done = int(await conn.fetchval("SELECT count(*) FROM projection_checkpoints WHERE name = ANY($1) "
+                                           "AND position >= $2", names, tip))
+            if done >= len(names):
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"read models still behind after {timeout:.0f}s")
+            await asyncio.sleep(0.5)
+
+    async def reads(self, chunks: int) -> tuple[object, object]:
+        layout = Layout(self.s.chunk)
+        probes = layout.probes(chunks)
+        base = self.stack.url("ledger")
+        history = await read_latency(base, self.stack.auth(), probes, self.s.reads, HISTORY)
+        state = await read_latency(base, self.stack.auth(), probes, self.s.reads, STATE)
+        return history, state
+
+    async def main(self, workdir: Path) -> None:
+        s, r, stack = self.s, self.r, self.stack
+        factory = EventFactory()
+        r.event_bytes = check_factory(factory)
+        layout = Layout(s.chunk)
+        await migrate(stack.pg_dsn, MIGRATIONS)
+        conn = await stack.connect()
+        try:
+            e = r.engines
+            e.publish = await self.step("raw JetStream publish", engines.raw_publish(stack.nats_url, s.raw)) or 0.0
+            e.fetch = await self.step("nats-py pull fetch", engines.raw_fetch(stack.nats_url, s.raw // 2)) or 0.0
+            e.ordered = await self.step("nats-py ordered consumer",
+                                        engines.raw_ordered(stack.nats_url, s.raw // 2)) or 0.0
+            await engines.delete_raw_stream(stack.nats_url)
+            payloads = [ev.payload for ev in layout.events(0, s.raw, factory)]
+            e.copy_bare = await self.step("raw COPY, bare", engines.raw_copy(conn, payloads, False)) or 0.0
+            e.copy_indexed = await self.step("raw COPY, indexed", engines.raw_copy(conn, payloads, True)) or 0.0
+            del payloads
+            r.pure = await self.step("writer pure path", asyncio.to_thread(pure_path, min(s.events // 4, 20_000)))
+
+            r.first = await self.step(f"ingest first chunk 0 -> {s.chunk:,}",
+                                      drain(stack, conn, layout, factory, 0, s.chunk))
+            r.rate_small = r.first.rate if r.first else 0.0
+            await self.step("read models catch up", self.projections_caught_up(conn))
+            small = await self.step(f"reads at {s.chunk:,}", self.reads(1))
+            if small:
+                r.history_small, r.state_small = small  # type: ignore[assignment]
+            # Replay runs on the first chunk: rebuilding is all-or-nothing from position 0, and at a million
+            # events it would take most of the run's time budget; events/s is what the target is about.
+            r.replay = await self.step("replay", replay(stack.pg_dsn))
+
+            r.rest = await self.step(f"ingest sustained {s.chunk:,} -> {s.events:,}",
+                                     drain(stack, conn, layout, factory, s.chunk, s.events, workdir / "spy.txt"))
+            r.rate_large = await commit_rate(conn, s.events - s.chunk + 1, s.events)
+            await self.step("read models catch up", self.projections_caught_up(conn))
+            large = await self.step(f"reads at {s.events:,}", self.reads(s.events // s.chunk))
+            if large:
+                r.history_large, r.state_large = large  # type: ignore[assignment]
+            r.proofs = await self.step("inclusion proofs",
+                                       inclusion_proofs(stack.url("ledger"), stack.auth(), s.proofs))
+            key = Path(stack.service_env()["CADRE_CHECKPOINT_KEY_FILE"])
+            r.verify = await self.step("verify", verify(stack.pg_dsn, key))
+
+            r.live = await self.step("ingest live", live(stack, conn, layout, factory, s.events, s.live))
+            rate = (r.rest.rate if r.rest else 5000) / 2
+            r.latency = await self.step("latency at half load", latency(
+                stack, conn, layout, factory, s.events + s.live, rate, s.latency_s))
+            await self.step("start audit service", asyncio.to_thread(stack.start_service, "audit"))
+            r.command = await self.step("command path", command_path(
+                stack.url("audit"), stack.auth(), s.commands, s.concurrency, str(os.getpid())))
+        finally:
+            await conn.close()
+
+
+async def _watch_load(results: Results, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        results.load_max = max(results.load_max, os.getloadavg()[0])
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 2)
+
+
+async def run(args: argparse.Namespace) -> Results:
+    """Start the stack, measure, stop the stack; the results (failed steps listed in `errors`)."""
+    s = sizes(args.quick, args.events)
+    results = Results(quick=args.quick, events=s.events, chunk=s.chunk, durable=not args.fast)
+    results.load_before = os.getloadavg()
+    workdir = Path(tempfile.mkdtemp(prefix="cadre-bench-"))
+    stack = BenchStack(workdir, fast=args.fast)
+    stop = asyncio.Event()
+    watcher = asyncio.create_task(_watch_load(results, stop))
+    main_task = asyncio.current_task()
+    assert main_task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)  # stop the servers on TERM
+    try:
+        await asyncio.to_thread(stack.start)
+        await Run(s, stack, results, keep_going=not args.strict).main(workdir)
+    finally:
+        stop.set()
+        await watcher
+        await asyncio.to_thread(stack.stop)
+        if args.keep:
+            print(f"[bench] kept {workdir}", file=sys.stderr)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    results.load_after = os.getloadavg()
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse options, run, print the table, write the report."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--events", type=int, default=None,
+                        help="ledger size to fill (default 1,000,000; --quick: 20,000); growth is measured at a "
+                             "tenth of it and at all of it")
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run of under a minute")
+    parser.add_argument("--output", type=Path, default=None,
+                        help="where to write the report (default: BENCHMARKS.md; --quick: no file)")
+    parser.add_argument("--fast", action="store_true", help="PostgreSQL with fsync off (not durable)")
+    parser.add_argument("--strict", action="store_true", help="stop at the first failing step")
+    parser.add_argument("--keep", action="store_true", help="keep the servers' data directory")
+    args = parser.parse_args(argv)
+    results = asyncio.run(run(args))
+    print(table_text(results))
+    output = args.output or (None if args.quick else Path("BENCHMARKS.md"))
+    if output is not None:
+        output.write_text(render(results))
+        print(f"[bench] wrote {output}", file=sys.stderr)
+    return 1 if results.errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,169 @@
+"""Ingest: a backlog drained by the ledger, a live run, and publish-to-committed latency at half load."""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+
+from bench.profile import Profile, record
+from bench.stack import BenchStack, CpuMeter
+from bench.workload import EventFactory, Layout, connect, publish_all, publish_paced
+from services.ledger.store import COMMIT_CHANNEL
+
+
+async def committed(conn: asyncpg.Connection) -> tuple[int, int]:
+    """(stream sequence, position) the ledger writer has committed."""
+    row = await conn.fetchrow("SELECT stream_seq, position FROM consumer_checkpoint WHERE consumer = 'ledger'")
+    return (int(row["stream_seq"]), int(row["position"])) if row else (0, 0)
+
+
+async def wait_committed(conn: asyncpg.Connection, stream_seq: int, timeout: float, interval: float = 0.05) -> float:
+    """Poll until the ledger committed `stream_seq`; returns the wall time (time.time()) it was seen."""
+    deadline = time.monotonic() + timeout
+    while (await committed(conn))[0] < stream_seq:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the ledger did not commit stream sequence {stream_seq} within {timeout:.0f}s "
+                               f"(at {(await committed(conn))[0]})")
+        await asyncio.sleep(interval)
+    return time.time()
+
+
+async def commit_rate(conn: asyncpg.Connection, first: int, last: int) -> float:
+    """Events/s over positions [first, last] from the rows' commit stamps (the writer's pace, not start-up)."""
+    row = await conn.fetchrow(
+        """SELECT min(committed_at) AS t0, max(committed_at) AS t1 FROM ledger_events
+           WHERE position BETWEEN $1 AND $2""", first, last)
+    t0, t1 = row["t0"], row["t1"]
+    if t0 is None or t1 <= t0:
+        return 0.0
+    done = await conn.fetchval("SELECT count(*) FROM ledger_events WHERE position BETWEEN $1 AND $2 "
+                               "AND committed_at < $3", first, last, t1)
+    return float(done) / float((t1 - t0).total_seconds())
+
+
+@dataclass
+class Drain:
+    """A backlog published with the ledger stopped, then drained."""
+
+    events: int
+    publish_rate: float
+    drain_seconds: float
+    rate: float
+    cpu: dict[str, float] = field(default_factory=dict)
+    profile: Profile | None = None
+
+
+async def drain(stack: BenchStack, conn: asyncpg.Connection, layout: Layout, factory: EventFactory, start: int,
+                stop: int, profile_to: Path | None = None, timeout: float = 900) -> Drain:
+    """Publish events [start, stop) while the ledger is stopped, start it, time the drain."""
+    stack.stop_service("ledger")
+    nc, js = await connect(stack.nats_url)
+    try:
+        count, seconds, last_seq = await publish_all(js, layout.events(start, stop, factory))
+    finally:
+        await nc.close()
+    _, base = await committed(conn)
+    meter = CpuMeter(stack)
+    ledger = await asyncio.to_thread(stack.start_service, "ledger")
+    began = time.time()
+    meter.start()
+    spy: asyncio.Task[Profile] | None = None
+    if profile_to is not None:
+        expected = max(count / 20_000, 2)
+        spy = asyncio.create_task(record(ledger.proc.pid, min(max(expected * 0.6, 2), 20), profile_to))
+    done_at = await wait_committed(conn, last_seq, timeout)
+    cpu = meter.stop(done_at - began)
+    profile = await spy if spy else None
+    rate = await commit_rate(conn, base + 1, base + count)
+    return Drain(count, count / seconds, done_at - began, rate, cpu, profile)
+
+
+@dataclass
+class Live:
+    """Publishing at full speed while the ledger ingests."""
+
+    events: int
+    publish_rate: float
+    rate: float
+    cpu: dict[str, float] = field(default_factory=dict)
+
+
+async def live(stack: BenchStack, conn: asyncpg.Connection, layout: Layout, factory: EventFactory, start: int,
+               count: int) -> Live:
+    """End-to-end rate: first publish to last commit, publisher and ledger sharing the machine."""
+    meter = CpuMeter(stack)
+    nc, js = await connect(stack.nats_url)
+    try:
+        began = time.time()
+        meter.start()
+        n, seconds, last_seq = await publish_all(js, layout.events(start, start + count, factory))
+    finally:
+        await nc.close()
+    done_at = await wait_committed(conn, last_seq, 600, interval=0.02)
+    return Live(n, n / seconds, n / (done_at - began), meter.stop(done_at - began))
+
+
+@dataclass
+class Latency:
+    """Publish-to-committed latency at a fixed publish rate, ms."""
+
+    rate: float
+    events: int
+    committed_p50: float
+    committed_p99: float
+    visible_p50: float
+    visible_p99: float
+    cpu: dict[str, float] = field(default_factory=dict)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-quantile (nearest rank) of `values`."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
+
+
+async def latency(stack: BenchStack, conn: asyncpg.Connection, layout: Layout, factory: EventFactory, start: int,
+                  rate: float, seconds: float) -> Latency:
+    """Paced publishing; latency by the rows' `committed_at - recorded_at` (the envelope time, same clock)
+    and as seen by a LISTENer on the writer's commit notification (includes the commit itself)."""
+    notes: list[tuple[int, float]] = []
+
+    def on_commit(_c: object, _pid: int, _channel: str, payload: str) -> None:
+        notes.append((int(payload.split()[1]), time.time()))
+
+    listener: asyncpg.Connection = await asyncpg.connect(stack.pg_dsn)
+    await listener.add_listener(COMMIT_CHANNEL, on_commit)
+    meter = CpuMeter(stack)
+    nc, js = await connect(stack.nats_url)
+    try:
+        _, first_position = await committed(conn)
+        meter.start()
+        began = time.time()
+        sent = await publish_paced(js, layout, factory, start, rate, seconds)
+    finally:
+        await nc.close()
+    acks = [(t, int(f.result().seq)) for t, f in sent]
+    done_at = await wait_committed(conn, max(s for _, s in acks), 120, interval=0.02)
+    cpu = meter.stop(done_at - began)
+    await asyncio.sleep(0.2)
+    await listener.close()
+    rows = await conn.fetch(
+        """SELECT extract(epoch FROM committed_at - recorded_at) * 1000 AS ms FROM ledger_events
+           WHERE position > $1 AND stream_seq <= $2""", first_position, max(s for _, s in acks))
+    by_commit = [float(r["ms"]) for r in rows]
+    notes.sort()
+    seqs = [s for s, _ in notes]
+    visible = []
+    for t, seq in acks:
+        i = bisect.bisect_left(seqs, seq)
+        if i < len(notes):
+            visible.append((notes[i][1] - t) * 1000)
+    return Latency(len(acks) / seconds, len(acks), percentile(by_commit, 0.5), percentile(by_commit, 0.99),
+                   percentile(visible, 0.5), percentile(visible, 0.99), cpu)

@@ -1,0 +1,140 @@
+"""The system under test: embedded NATS and PostgreSQL, the ledger and audit services as processes."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+
+from shared.devstack import DevStack, free_port
+from shared.processes import SERVICES, ServiceProcess
+
+
+@dataclass
+class BenchStack:
+    """Servers started from their wheels (durable PostgreSQL unless `fast`) and service processes."""
+
+    root: Path
+    fast: bool = False
+    env: dict[str, str] = field(default_factory=dict)
+    stack: DevStack | None = None
+    procs: dict[str, ServiceProcess] = field(default_factory=dict)
+    ports: dict[str, int] = field(default_factory=dict)
+
+    def start(self) -> BenchStack:
+        """Start NATS and PostgreSQL (external ones are never used: the figures are about this machine)."""
+        self.stack = DevStack(self.root / "servers", fast=self.fast).start()
+        return self
+
+    @property
+    def nats_url(self) -> str:
+        assert self.stack and self.stack.nats_url
+        return self.stack.nats_url
+
+    @property
+    def pg_dsn(self) -> str:
+        assert self.stack and self.stack.pg_dsn
+        return self.stack.pg_dsn
+
+    def service_env(self) -> dict[str, str]:
+        """What every service process gets: server URLs, the signing key, quiet logs."""
+        assert self.stack
+        return {**self.stack.service_env(), "CADRE_LOG_LEVEL": "WARNING", **self.env}
+
+    def start_service(self, name: str) -> ServiceProcess:
+        """Start one service (same port as before when restarted) and wait until it is ready."""
+        spec = next(s for s in SERVICES if s.name == name)
+        port = self.ports.setdefault(name, free_port())
+        proc = ServiceProcess(spec, port, self.service_env(), self.root / "logs")
+        self.procs[name] = proc
+        proc.wait_ready(timeout=60)
+        return proc
+
+    def stop_service(self, name: str) -> None:
+        """Stop a service gracefully."""
+        proc = self.procs.pop(name, None)
+        if proc:
+            proc.stop()
+
+    def auth(self) -> dict[str, str]:
+        """HTTP headers with a dev token holding every role over every county."""
+        assert self.stack
+        return {"Authorization": f"Bearer {self.stack.dev_token(['recorder', 'auditor', 'operator'])}"}
+
+    def url(self, name: str) -> str:
+        """Base URL of a running service."""
+        return self.procs[name].url
+
+    def pids(self) -> dict[str, list[int]]:
+        """Process ids per component, for CPU accounting (PostgreSQL: the postmaster and its children)."""
+        assert self.stack
+        out: dict[str, list[int]] = {name: [proc.proc.pid] for name, proc in self.procs.items()}
+        out["nats-server"] = [self.stack.server("nats").proc.pid]
+        postmaster = self.stack.server("postgres").proc.pid
+        out["postgres"] = [postmaster, *_children(postmaster)]
+        out["bench (publisher, clients)"] = [os.getpid()]
+        return out
+
+    async def connect(self) -> asyncpg.Connection:
+        """A superuser connection (the harness reads committed_at and cleans its own tables)."""
+        conn: asyncpg.Connection = await asyncpg.connect(self.pg_dsn)
+        return conn
+
+    def stop(self) -> None:
+        """Stop the services, then the servers."""
+        for name in list(self.procs):
+            self.stop_service(name)
+        if self.stack:
+            self.stack.stop()
+
+
+def _children(ppid: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == ppid:
+            out.append(int(entry.name))
+    return out
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class CpuMeter:
+    """CPU used per component between `start` and `stop`, in cores (CPU seconds per wall second)."""
+
+    stack: BenchStack
+    before: dict[int, float] = field(default_factory=dict)
+    names: dict[int, str] = field(default_factory=dict)
+
+    def start(self) -> None:
+        """Snapshot every component's CPU time."""
+        self.before.clear()
+        for name, pids in self.stack.pids().items():
+            for pid in pids:
+                self.names[pid] = name
+                self.before[pid] = cpu_seconds(pid)
+
+    def stop(self, wall: float) -> dict[str, float]:
+        """Cores used per component since `start` (processes that started meanwhile count from 0)."""
+        used: dict[str, float] = {}
+        for name, pids in self.stack.pids().items():
+            for pid in pids:
+                delta = cpu_seconds(pid) - self.before.get(pid, 0.0)
+                used[name] = used.get(name, 0.0) + max(delta, 0.0)
+        return {name: round(sec / wall, 2) for name, sec in used.items()} if wall > 0 else {}
