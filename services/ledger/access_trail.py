@@ -21,6 +21,7 @@ from shared.access import ACCESS_STREAM, ACCESS_SUBJECTS, AccessRecord, publish_
 from shared.auth import Principal
 from shared.bus import BusUnavailable
 from shared.db import acquire
+from shared.events.types import Cursor
 from shared.http import Api
 from shared.problems import Unavailable
 from shared.settings import Settings
@@ -94,7 +95,7 @@ class AccessQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     cadre_id: str | None = Field(None, max_length=64, description="Reads of this cadre.")
     principal: str | None = Field(None, max_length=200, description="Reads by this token subject.")
-    after: int = Field(0, ge=0, description="Continue after this stream sequence.")
+    after: Cursor = Field(0, description="Continue after this stream sequence.")
     limit: int = Field(100, ge=1, le=1000)
 
 

@@ -18,6 +18,7 @@ from services.ledger.proofs_api import add_proof_routes
 from services.ledger.read_models import add_all_routes
 from shared.db import acquire
 from shared.envelope import COUNTY_PATTERN, CadreId, CloudEvent
+from shared.events.types import Cursor
 from shared.guard import require_counties
 from shared.http import Api, path_param
 from shared.problems import NotFound
@@ -86,7 +87,7 @@ PURPOSE = Field(None, max_length=200, description="Why you read this dossier (æŸ
 class HistoryQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     purpose: str | None = PURPOSE
-    after_version: int = Field(0, ge=0, description="Return events after this cadre version.")
+    after_version: int = Field(0, ge=0, le=2**31 - 1, description="Return events after this cadre version.")
     limit: int = Field(100, ge=1, le=MAX_PAGE)
 
 
@@ -99,7 +100,7 @@ class StateQuery(BaseModel):
 class FeedQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     county: str | None = Field(None, pattern=COUNTY_PATTERN, description="Only events of this county.")
-    after: int = Field(0, ge=0, description="Return entries after this position (or quarantine id).")
+    after: Cursor = Field(0, description="Return entries after this position (or quarantine id).")
     limit: int = Field(100, ge=1, le=MAX_PAGE)
 
 

@@ -11,6 +11,7 @@ from services.ledger.access_trail import AccessTrail
 from services.ledger.proofs import Prover
 from services.ledger.tree import StoredCheckpoint
 from shared.envelope import CadreId
+from shared.events.types import PG_BIGINT_MAX
 from shared.guard import require_counties
 from shared.http import Api, path_param
 
@@ -50,8 +51,8 @@ class CosignatureStored(BaseModel):
 
 class InclusionQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    position: int = Field(ge=1, description="Ledger position of the event (leaf index + 1).")
-    size: int | None = Field(None, ge=1, description="Tree size; default: the latest checkpoint's.")
+    position: int = Field(ge=1, le=PG_BIGINT_MAX, description="Ledger position of the event (leaf index + 1).")
+    size: int | None = Field(None, ge=1, le=PG_BIGINT_MAX, description="Tree size; default: the latest checkpoint's.")
 
 
 class InclusionProof(BaseModel):
@@ -64,8 +65,8 @@ class InclusionProof(BaseModel):
 
 class ConsistencyQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    first: int = Field(ge=1, description="The older tree size.")
-    second: int = Field(ge=1, description="The newer tree size.")
+    first: int = Field(ge=1, le=PG_BIGINT_MAX, description="The older tree size.")
+    second: int = Field(ge=1, le=PG_BIGINT_MAX, description="The newer tree size.")
 
 
 class ConsistencyProof(BaseModel):

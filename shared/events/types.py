@@ -25,3 +25,7 @@ AmountCNY = Annotated[Decimal, BeforeValidator(_amount_is_text), Field(ge=0, max
                       WithJsonSchema({"type": "string", "pattern": r"^[0-9]{1,14}(\.[0-9]{1,2})?$",
                                       "description": "Decimal yuan as a string (元, 保留到分), e.g. \"12000.50\"."})]
 """An amount in yuan with fen precision; a JSON string in and out, never a float."""
+
+PG_BIGINT_MAX = 2**63 - 1
+Cursor = Annotated[int, Field(ge=0, le=PG_BIGINT_MAX)]
+"""A pagination cursor or position: what fits PostgreSQL's bigint, so no input overflows a query."""
