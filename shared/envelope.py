@@ -135,7 +135,8 @@ def parse_event(raw: bytes, nats_subject: str) -> ParsedEvent:
     """Validate raw NATS bytes as a catalogue event published on `nats_subject`.
 
     Raises InvalidEvent with reason `not_json`, `not_cloudevent`, `unknown_type`, `schema`,
-    `subject_mismatch` or `not_canonicalisable`.
+    `source_mismatch` (a service publishing another's event type), `subject_mismatch` or
+    `not_canonicalisable`.
     """
     try:
         obj = orjson.loads(raw)
@@ -157,6 +158,11 @@ def parse_event(raw: bytes, nats_subject: str) -> ParsedEvent:
         spec.model.model_validate(event.data)
     except ValidationError as exc:
         raise InvalidEvent("schema", f"data of {event.type}: {_errors(exc)}") from exc
+    source_county, _, source_service = event.source.removeprefix("/counties/").partition("/")
+    if source_service != spec.service or source_county != event.county:
+        raise InvalidEvent("source_mismatch",
+                           f"{event.type} is published by the {spec.service} service of its county, not by "
+                           f"{event.source!r}")
     if nats_subject != event.nats_subject:
         raise InvalidEvent("subject_mismatch",
                            f"published on {nats_subject!r} but the envelope says {event.nats_subject!r}")

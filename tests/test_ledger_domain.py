@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+import orjson
 import pytest
 
 from services.ledger.domain import ChainHead, StreamMessage, cadres, classify, event_ids, plan_batch
@@ -68,6 +69,15 @@ def test_invalid_messages_are_quarantined_with_reason(data: bytes | None, subjec
     plan = plan_batch(classify([msg(1, raw, subject)]), checkpoint_seq=0, next_position=1, heads={}, stored_ids={})
     [q] = plan.quarantined
     assert q.reason == reason and q.raw == raw and plan.events == [] and plan.last_stream_seq == 1
+
+
+@pytest.mark.parametrize("source", ["/counties/431021/rotation", "/counties/430000/audit"])
+def test_an_event_from_the_wrong_service_or_county_is_quarantined(source: str) -> None:
+    obj = orjson.loads(audit_event("C1").canonical())
+    obj["source"] = source
+    plan = plan_batch(classify([msg(1, orjson.dumps(obj))]), checkpoint_seq=0, next_position=1, heads={},
+                      stored_ids={})
+    assert [q.reason for q in plan.quarantined] == ["source_mismatch"] and plan.events == []
 
 
 def test_planning_stops_at_a_sequence_gap() -> None:

@@ -62,7 +62,8 @@ class QuarantineEntry(BaseModel):
     stream_seq: int
     subject: str
     cadre_id: str | None
-    reason: str = Field(description="not_json | not_cloudevent | unknown_type | schema | subject_mismatch | duplicate")
+    reason: str = Field(description="not_json | not_cloudevent | unknown_type | schema | source_mismatch | "
+                        "subject_mismatch | duplicate")
     detail: str
     headers: dict[str, Any]
     raw_text: str | None
