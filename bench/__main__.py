@@ -58,8 +58,10 @@ class Sizes:
 def sizes(quick: bool, events: int | None) -> Sizes:
     """Full run: a 1,000,000-event ledger; quick: a smoke run of under a minute."""
     if quick:
-        return Sizes(events=events or 20_000, raw=20_000, live=2_000, latency_s=2, reads=100, proofs=100,
-                     commands=100)
+        n = events or 20_000
+        few = min(100, max(n // 50, 30))
+        return Sizes(events=n, raw=min(n, 20_000), live=max(n // 10, 500), latency_s=2, reads=few, proofs=few,
+                     commands=min(n // 100, 100))
     n = events or 1_000_000
     return Sizes(events=n, raw=200_000, live=min(100_000, n // 5), latency_s=20, reads=2000, proofs=2000,
                  commands=2000)

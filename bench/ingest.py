@@ -79,7 +79,7 @@ async def drain(stack: BenchStack, conn: asyncpg.Connection, layout: Layout, fac
     done_at = await wait_committed(conn, last_seq, timeout)
     cpu = meter.stop(done_at - began)
     profile = await spy if spy else None
-    rate = await commit_rate(conn, base + 1, base + count)
+    rate = await commit_rate(conn, base + 1, base + count) or count / (done_at - began)  # one batch: no pace
     return Drain(count, count / seconds, done_at - began, rate, cpu, profile)
 
 
