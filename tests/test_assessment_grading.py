@@ -182,6 +182,8 @@ COMPETENCY_CASES: list[tuple[str, list[Any], Any, Expected]] = [
      "assessment.action_only_after_second_failure"),
     ("a new test waits for the pending retest", [competency("2024-03-15", 1, False, "2024-06-15")],
      _test_cmd("2024-09-01", 1, True), "assessment.retest_pending"),
+    ("a stray retest on the ledger with no test before it is ignored", [competency("2024-03-15", 2, True)],
+     _test_cmd("2024-04-01", 1, True), {"type": "assessment.competency_tested", "attempt": 1}),
     ("a new round after a completed one", [competency("2024-03-15", 1, False, "2024-06-15"),
                                            competency("2024-07-01", 2, True)],
      _test_cmd("2025-03-01", 1, True), {"type": "assessment.competency_tested", "attempt": 1}),

@@ -313,6 +313,9 @@ CLOSE_CASES: list[tuple[str, list[Any], Any, Expected]] = [
      _close("2024-03-15", "clear"), "appointment.sanction_running"),
     ("basically competent in 2023 bars the promotion in 2024", [graded(2023, "basically_competent"), *POSTED],
      _close("2024-03-15", "clear"), "assessment.promotion_blocked"),
+    ("a notice without its inspection on the ledger is held to the promotion rules",
+     [graded(2023, "basically_competent"), posted("2024-03-11", "2024-03-11", "2024-03-15")],
+     _close("2024-03-15", "clear"), "assessment.promotion_blocked"),
     ("closing an unknown notice", POSTED, cmd(s.CloseNotice, "2024-03-15", notice_id="N2", outcome="clear"),
      "notice.unknown"),
 ]

@@ -326,8 +326,9 @@ def decide_close(state: AssessmentState, cmd: CloseNotice, rules: RuleSet) -> De
                 f"notice {cmd.notice_id} runs until {notice.end.isoformat()}: it cannot close as {cmd.outcome} earlier",
                 f"任前公示 {cmd.notice_id} 公示期至 {notice.end.isoformat()}, 公示期未满不能结束", basis=NOTICE_BASIS)
         _check_objections(state, notice, cmd)
-        sel = state.selections[notice.selection_id]
-        raise_blockers(blockers(state, cmd.occurred_on, promotion=sel.promotion),
+        sel = state.selections.get(notice.selection_id)
+        # a notice whose inspection is not on the ledger is held to the stricter, promotion, rules
+        raise_blockers(blockers(state, cmd.occurred_on, promotion=sel is None or sel.promotion),
                        f"notice {cmd.notice_id} cannot close as {cmd.outcome}",
                        f"任前公示 {cmd.notice_id} 不能结束并任用")
     data = NoticeClosed(notice_id=cmd.notice_id, outcome=cmd.outcome, reason=cmd.reason)

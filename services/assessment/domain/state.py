@@ -140,6 +140,9 @@ def _evolve_grading(state: AssessmentState, e: CloudEvent) -> AssessmentState:
         if int(d["attempt"]) == 1:
             due = as_date(d["retest_due"]) if d.get("retest_due") else None
             return replace(state, competency=(*state.competency, CompetencyRound(e.occurredon, passed, due)))
+        if not state.competency:
+            # a retest with no test before it (only another producer could record one): nothing to attach it to
+            return state
         *done, last = state.competency
         return replace(state, competency=(*done, replace(last, second_on=e.occurredon, second_passed=passed)))
     if e.type == "assessment.periodic_scored":
