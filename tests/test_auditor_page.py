@@ -171,3 +171,13 @@ async def test_page_and_assets_are_served_with_a_strict_policy(system: System) -
     for asset, kind in (("/web/app.js", "javascript"), ("/web/style.css", "text/css")):
         status, _, headers = await support.call("GET", f"{base}{asset}", token=support.ANONYMOUS)
         assert status == 200 and kind in headers["Content-Type"], asset
+
+
+async def test_swagger_ui_renders_offline_from_the_vendored_assets(system: System, browser: Browser) -> None:
+    outside: list[str] = []
+    page = await _open_page(browser, f"{system.url('audit')}/docs", outside)
+    await expect(page.locator(".opblock").first).to_be_visible(timeout=15000)
+    assert await page.locator(".opblock").count() >= 5
+    await expect(page.locator(".swagger-ui .title").first).to_contain_text("audit")
+    assert outside == []  # the bundle, the stylesheet and the document all come from the service itself
+    await page.context.close()
