@@ -61,6 +61,8 @@ class ScanResult(BaseModel):
 
 @dataclass(frozen=True)
 class Candidate:
+    """A held post whose rule limit the read model says is reached, to be decided on the ledger."""
+
     cadre_id: str
     county: str
     post_id: str
