@@ -22,6 +22,8 @@ CADRE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 COUNTY_PATTERN = r"^[0-9]{6}$"
 TRACEPARENT_PATTERN = r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"
 CONTENT_TYPE = "application/cloudevents+json"
+NUL_ESCAPE = b"\\u0000"
+"""How U+0000 appears in JSON text (RFC 8785 and orjson both escape it this way)."""
 SUBJECT_PREFIX = "cadre"
 
 CadreId = Annotated[str, StringConstraints(pattern=CADRE_ID_PATTERN)]
@@ -170,4 +172,7 @@ def parse_event(raw: bytes, nats_subject: str) -> ParsedEvent:
         canonical = canonical_bytes(obj)
     except CanonicalisationError as exc:
         raise InvalidEvent("not_canonicalisable", str(exc)) from exc
+    if NUL_ESCAPE in canonical:
+        # PostgreSQL text and jsonb cannot hold U+0000; appending it would fail the batch forever.
+        raise InvalidEvent("schema", "strings must not contain U+0000 (NUL)")
     return ParsedEvent(event=event, canonical=canonical, json_obj=obj)

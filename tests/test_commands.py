@@ -14,3 +14,12 @@ async def test_a_fact_dated_after_today_is_refused(system: System) -> None:
     status, problem, _ = await call("POST", f"{system.url('audit')}/v1/audits/FUT-1/start", body)
     assert status == 422, problem
     assert problem["rule"] == "command.not_in_future" and "不能记录尚未发生的事实" in problem["message_zh"]
+
+
+async def test_nul_characters_are_refused_at_the_edge(system: System) -> None:
+    body = {"cadre_id": new_cadre_id(), "county": "431021", "occurred_on": "2024-01-02", "audit_type": "in_office",
+            "period_from": "2020-01-01", "period_to": "2023-12-31", "auditing_body": "审计局\u0000"}
+    status, problem, _ = await call("POST", f"{system.url('audit')}/v1/audits/NUL-1/start", body)
+    assert status == 422 and problem["errors"][0]["field"] == "body"
+    status, problem, _ = await call("GET", f"{system.url('ledger')}/v1/cadres?prefix=a%00b")
+    assert status == 422 and problem["errors"][0]["field"] == "prefix"

@@ -66,6 +66,7 @@ async def test_a_duplicate_inside_and_outside_the_window_appears_once(system: Sy
     ("unknown_type", None, "unknown_type"),
     ("schema", None, "schema"),
     ("subject", "OTHER", "subject_mismatch"),
+    ("nul", None, "schema"),
 ])
 async def test_invalid_messages_are_quarantined_and_do_not_block(system: System, payload: object,
                                                                  subject_cadre: str | None, reason: str) -> None:
@@ -81,6 +82,10 @@ async def test_invalid_messages_are_quarantined_and_do_not_block(system: System,
         data = orjson.dumps(obj)
     elif payload == "subject":
         data = good.canonical()
+    elif payload == "nul":  # jsonb cannot hold U+0000: it must not reach the append and wedge the writer
+        obj["data"]["report_number"] = "R\u0000"
+        obj["id"] = str(uuid.uuid4())
+        data = orjson.dumps(obj)
     else:
         assert isinstance(payload, bytes)
         data = payload
