@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from services.rotation import commands as c
 from services.rotation import domain
 from services.rotation.domain import RotationState
 from shared.commands import Decision
@@ -21,6 +22,7 @@ from shared.problems import RuleViolation
 from shared.rulesets import ruleset_by_id
 from tests.rotation_support import (
     CADRE,
+    COUNTY,
     D,
     assign_cmd,
     assigned,
@@ -28,6 +30,7 @@ from tests.rotation_support import (
     defer_cmd,
     deferred,
     due,
+    ev,
     foreign,
     leader,
     notice_closed,
@@ -78,6 +81,23 @@ REGISTRATION = [
          "cadre.register_once"),
     Case("no registration before the day it happens", [],
          lambda s: domain.decide_register(s, register_cmd("2030-01-02"), TODAY), "command.not_in_future"),
+]
+
+def erase_cmd(on: str = "2024-05-01") -> c.Erasure:
+    return c.Erasure(cadre_id=CADRE, county=COUNTY, occurred_on=D(on), reason="本人申请删除",
+                     reference="桂组〔2024〕12号")
+
+
+ERASED = ev("person.erased", "2024-05-01", reason="本人申请删除", reference="桂组〔2024〕12号")
+
+ERASURE = [
+    Case("a registered cadre's personal data is erased with reason and reference", [REG],
+         lambda s: domain.decide_erase(s, erase_cmd(), TODAY), "person.erased",
+         {"reason": "本人申请删除", "reference": "桂组〔2024〕12号"}, occurred_on="2024-05-01"),
+    Case("erasure happens once", [REG, ERASED], lambda s: domain.decide_erase(s, erase_cmd(), TODAY),
+         "person.erase_once"),
+    Case("nothing to erase for an unregistered cadre", [], lambda s: domain.decide_erase(s, erase_cmd(), TODAY),
+         "cadre.registered_first"),
 ]
 
 POSTINGS = [
@@ -297,7 +317,7 @@ ROTATION = [
 ]
 
 
-@pytest.mark.parametrize("case", [*REGISTRATION, *POSTINGS, *PROBATION, *DUE, *DEFERRAL, *ROTATION],
+@pytest.mark.parametrize("case", [*REGISTRATION, *ERASURE, *POSTINGS, *PROBATION, *DUE, *DEFERRAL, *ROTATION],
                          ids=lambda c: c.name)
 def test_rule(case: Case) -> None:
     state = domain.fold(case.given)

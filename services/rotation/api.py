@@ -63,6 +63,16 @@ def build_api(bus: CommandBus, persons: PersonStore, clock: Clock, scheduler: Sc
         async with persons.reserve(cmd.cadre_id, body.name, body.id_number, name_salt, id_salt):
             return await run(request, cmd, lambda h: domain.decide_register(domain.fold(h), cmd, today), query)
 
+    @api.route("POST", "/v1/cadres/erase-personal-data", summary="Erase personal data (删除个人信息)",
+               body=c.Erasure, query=WaitQuery, response=CommandResult, status=202, tags=REGISTRY,
+               errors=(409, 503))
+    async def erase(request: web.Request, *, body: c.Erasure, query: WaitQuery) -> CommandResult:
+        """Publishes `person.erased` and erases the clear name, ID number and salts in one step: the erasure
+        commits only if the event was published. Every proof stays valid: only commitments were hashed."""
+        today = clock.today()
+        async with persons.erase(body.cadre_id):
+            return await run(request, body, lambda h: domain.decide_erase(domain.fold(h), body, today), query)
+
     @api.route("GET", "/v1/cadres/{cadre_id}/person", summary="Personal data behind a registration (个人信息)",
                response=PersonView, tags=REGISTRY, errors=(404, 503))
     async def person(request: web.Request) -> PersonView:

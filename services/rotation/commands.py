@@ -151,3 +151,10 @@ class RaiseDue(BaseModel):
     cadre_id: str
     post_id: str
     rule: RotationRule
+
+
+class Erasure(CadreCommand):
+    """Body of `erase personal data` (删除个人信息): the clear values go, the commitments stay."""
+
+    reason: ShortText = Field(description="Why (删除事由).")
+    reference: ShortText = Field(description="The decision or request reference (批准文号/申请编号).")

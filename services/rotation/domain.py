@@ -25,6 +25,7 @@ from services.rotation.commands import (
     CompleteRotation,
     ConcludeProbation,
     DeferRotation,
+    Erasure,
     RaiseDue,
     RegisterCadre,
     VacatePost,
@@ -37,6 +38,7 @@ from shared.events.rotation import (
     LEVEL_ZH,
     RULE_ZH,
     CadreRegistered,
+    PersonErased,
     PostAssigned,
     PostFields,
     PostVacated,
@@ -73,6 +75,7 @@ class RotationState:
     """One cadre as the rotation rules see it."""
 
     registered: bool = False
+    erased: bool = False
     tenure: TenureState = field(default_factory=TenureState)
     cleared_notices: Mapping[str, Notice] = field(default_factory=dict)
     used_notices: frozenset[str] = frozenset()
@@ -85,6 +88,8 @@ def evolve(state: RotationState, event: CloudEvent) -> RotationState:
     data = event.data
     if event.type == "cadre.registered":
         return replace(state, registered=True)
+    if event.type == "person.erased":
+        return replace(state, erased=True)
     if event.type == "notice.closed" and data.get("outcome") in CLEARED:
         notice = Notice(str(data["notice_id"]), event.occurredon)
         return replace(state, cleared_notices={**state.cleared_notices, notice.notice_id: notice})
@@ -152,6 +157,16 @@ def decide_register(state: RotationState, cmd: RegisterCadre, today: date) -> De
     data = CadreRegistered(name_commitment=cmd.name_commitment, id_number_commitment=cmd.id_number_commitment,
                            sex=cmd.sex, birth_month=cmd.birth_month, work_start=cmd.work_start, unit=cmd.unit)
     return Decision("cadre.registered", data, cmd.occurred_on)
+
+
+def decide_erase(state: RotationState, cmd: Erasure, today: date) -> Decision:
+    """A registered cadre's clear personal data is erased once, with a reason and a reference."""
+    not_in_future(cmd.occurred_on, today)
+    _registered(state, cmd.cadre_id)
+    if state.erased:
+        raise RuleViolation("person.erase_once", f"the personal data of cadre {cmd.cadre_id} is already erased",
+                            f"干部 {cmd.cadre_id} 的个人信息已经删除")
+    return Decision("person.erased", PersonErased(reason=cmd.reason, reference=cmd.reference), cmd.occurred_on)
 
 
 def _check_promotion(state: RotationState, cmd: AssignPost) -> None:

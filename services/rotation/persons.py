@@ -60,6 +60,20 @@ class PersonStore:
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             raise DatabaseUnavailable(f"person_data: {exc}") from exc
 
+    @asynccontextmanager
+    async def erase(self, cadre_id: str) -> AsyncIterator[None]:
+        """Null the clear values and salts in a transaction that commits only if the block (the publish)
+        succeeds; a cadre with no stored values (never registered here, or erased) yields nothing to do."""
+        try:
+            async with acquire(self.pool, self.timeout) as conn, conn.transaction():
+                await conn.execute(
+                    """UPDATE person_data SET name = NULL, id_number = NULL, name_salt = NULL,
+                       id_number_salt = NULL, erased_at = now() WHERE cadre_id = $1 AND erased_at IS NULL""",
+                    cadre_id)
+                yield
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise DatabaseUnavailable(f"person_data: {exc}") from exc
+
     async def get(self, cadre_id: str) -> Person | None:
         """The person's row, or None."""
         try:

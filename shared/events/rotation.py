@@ -48,6 +48,15 @@ class CadreRegistered(EventData):
     unit: ShortText = Field(description="Unit at registration (所在单位).")
 
 
+@event_type("person.erased", "rotation", "个人信息删除", "Personal data erased")
+class PersonErased(EventData):
+    """The clear name and ID number behind `cadre.registered` were erased; the commitments stay."""
+
+    reason: ShortText = Field(description="Why (删除事由), e.g. a request under the Personal Information "
+                              "Protection Law (个人信息保护法) art. 47.")
+    reference: ShortText = Field(description="The decision or request reference (批准文号/申请编号).")
+
+
 class PostFields(EventData):
     """What a post is: the fields a posting and a rotation's destination share."""
 
