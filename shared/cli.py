@@ -36,12 +36,11 @@ def run(demo: bool, data_dir: Path | None) -> None:
     data = (data_dir or settings.data_dir).resolve()
     stack = DevStack(data, nats_url=settings.nats_url, pg_dsn=settings.pg_dsn).start()
     assert stack.nats_url and stack.pg_dsn
-    env = stack.service_env()
     procs: list[ServiceProcess] = []
     try:
         for spec in SERVICES:
             port = getattr(settings, f"{spec.name}_port")
-            proc = ServiceProcess(spec, port, env, data / "logs")
+            proc = ServiceProcess(spec, port, stack.service_env(spec.name), data / "logs")
             procs.append(proc)
             proc.wait_ready()
         tokens = _write_dev_tokens(stack, data / "tokens")
@@ -51,7 +50,8 @@ def run(demo: bool, data_dir: Path | None) -> None:
             count = load_demo({p.spec.name: p.url for p in procs}, tokens["recorder"])
             click.echo(f"demo county 431021 loaded: {count} events (演示数据已加载)")
         click.echo("cadre-ledger is running (已启动):")
-        click.echo(f"  NATS        {stack.nats_url}")
+        click.echo(f"  NATS        {stack.nats_url.split('@')[-1]}  (users and passwords: "
+                   f"{data / 'nats' / 'users.json'})")
         click.echo(f"  PostgreSQL  {stack.pg_dsn}")
         for p in procs:
             click.echo(f"  {p.spec.name:<11} {p.url}  (docs: {p.url}/docs)")

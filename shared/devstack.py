@@ -8,8 +8,10 @@ servers are used instead and nothing is started.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -97,17 +99,71 @@ class ManagedServer:
         self.proc.wait(10)
 
 
+SERVICE_USERS = ("assessment", "audit", "rotation")
+"""Command services: each may publish cadre events, and only touch the CADRE stream's info."""
+
+
+def nats_permissions(user: str) -> dict[str, object] | None:
+    """What each NATS user may do; None: everything (the admin, for tests and operations).
+
+    Only the command services publish to `cadre.>`; the ledger consumes it (JetStream API, acks) and
+    publishes only checkpoints and access records. Which event types a service may publish is checked
+    by the ledger's intake (`source_mismatch`), as subjects name cadres, not types.
+    """
+    if user == "ledger":
+        return {"publish": {"allow": ["$JS.API.>", "$JS.ACK.>", "ledger.checkpoints", "access.>"],
+                            "deny": ["cadre.>"]},
+                "subscribe": {"allow": ["_INBOX.>"]}}
+    if user in SERVICE_USERS:
+        return {"publish": {"allow": ["cadre.>", "$JS.API.STREAM.INFO.CADRE", "$JS.API.STREAM.CREATE.CADRE"]},
+                "subscribe": {"allow": ["_INBOX.>"]}}
+    return None
+
+
+def nats_credentials(data_dir: Path) -> dict[str, str]:
+    """Passwords of the dev stack's NATS users, made once per data directory."""
+    path = data_dir / "users.json"
+    if path.exists():
+        return dict(json.loads(path.read_text()))
+    creds = {user: secrets.token_urlsafe(18) for user in ("admin", "ledger", *SERVICE_USERS)}
+    path.write_text(json.dumps(creds))
+    path.chmod(0o600)
+    return creds
+
+
+def _nats_config(port: int, creds: dict[str, str]) -> str:
+    users = []
+    for user, password in creds.items():
+        entry: dict[str, object] = {"user": user, "password": password}
+        permissions = nats_permissions(user)
+        if permissions is not None:
+            entry["permissions"] = permissions
+        users.append(entry)
+    # nats-server's configuration format accepts JSON syntax.
+    return json.dumps({"listen": f"127.0.0.1:{port}", "authorization": {"users": users}}, indent=2)
+
+
 def start_nats(data_dir: Path, port: int | None = None, timeout: float = 20.0) -> ManagedServer:
-    """Start nats-server with JetStream storing under `data_dir`."""
+    """Start nats-server with JetStream storing under `data_dir`, one user per service (see nats_permissions)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     logfile = data_dir / "nats-server.log"
-    cmd = [nats_server_binary(), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(data_dir / "jetstream"),
-           "-l", str(logfile)]
+    creds = nats_credentials(data_dir)
+    config = data_dir / "nats.conf"
+    config.write_text(_nats_config(port, creds))
+    config.chmod(0o600)
+    cmd = [nats_server_binary(), "-c", str(config), "-js", "-sd", str(data_dir / "jetstream"), "-l", str(logfile)]
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     _wait_for_port(port, proc, "nats-server", logfile, timeout)
-    return ManagedServer("nats", f"nats://127.0.0.1:{port}", proc, logfile, port)
+    return ManagedServer("nats", f"nats://admin:{creds['admin']}@127.0.0.1:{port}", proc, logfile, port)
+
+
+def nats_url_as(admin_url: str, data_dir: Path, user: str) -> str:
+    """The embedded NATS URL with `user`'s credentials instead of the admin's."""
+    creds = nats_credentials(data_dir)
+    host = admin_url.rsplit("@", 1)[1]
+    return f"nats://{user}:{creds[user]}@{host}"
 
 
 def _pg_bin() -> Path:
@@ -220,12 +276,15 @@ class DevStack:
             self.pg_dsn = pg.url
         return self
 
-    def service_env(self) -> dict[str, str]:
-        """Environment for service processes: server URLs and the log's signing key."""
+    def service_env(self, service: str | None = None) -> dict[str, str]:
+        """Environment for a service process: server URLs (its own NATS user) and the keys it needs."""
         from shared.keys import ensure_keypair
 
         assert self.nats_url and self.pg_dsn, "start() first"
-        env = {"CADRE_NATS_URL": self.nats_url, "CADRE_PG_DSN": self.pg_dsn}
+        nats_url = self.nats_url
+        if service is not None and any(s.name == "nats" for s in self.servers):
+            nats_url = nats_url_as(self.nats_url, self.data_dir / "nats", service)
+        env = {"CADRE_NATS_URL": nats_url, "CADRE_PG_DSN": self.pg_dsn}
         if not os.environ.get("CADRE_CHECKPOINT_KEY_FILE"):
             skey, _ = ensure_keypair(self.keys, "cadre-ledger-dev")
             env["CADRE_CHECKPOINT_KEY_FILE"] = str(skey)

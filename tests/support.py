@@ -48,15 +48,19 @@ class System:
 
     @property
     def env(self) -> dict[str, str]:
-        """Environment every service process gets."""
+        """Environment common to the service processes (NATS as admin)."""
+        return self.env_for(None)
+
+    def env_for(self, service: str | None) -> dict[str, str]:
+        """Environment of one service process (its own NATS user)."""
         assert self.stack
-        return {**self.stack.service_env(), "CADRE_COMMIT_WAIT_S": "10", **self.extra_env}
+        return {**self.stack.service_env(service), "CADRE_COMMIT_WAIT_S": "10", **self.extra_env}
 
     def start_service(self, name: str, port: int | None = None) -> ServiceProcess:
         """Start (or restart) one service process and wait until it is ready."""
         spec = next(s for s in SERVICES if s.name == name)
         old = self.procs.get(name)
-        proc = ServiceProcess(spec, port or (old.port if old else free_port()), self.env, self.root / "logs")
+        proc = ServiceProcess(spec, port or (old.port if old else free_port()), self.env_for(name), self.root / "logs")
         self.procs[name] = proc
         proc.wait_ready()
         return proc

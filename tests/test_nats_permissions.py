@@ -1,0 +1,63 @@
+"""Each service connects to NATS as itself; only command services publish cadre events (real nats-server)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import nats
+import nats.errors
+import nats.js.errors
+import pytest
+
+from shared.devstack import nats_url_as
+from tests.support import System, audit_event
+
+
+def url(system: System, user: str) -> str:
+    assert system.stack is not None
+    return nats_url_as(system.nats_url, system.stack.data_dir / "nats", user)
+
+
+async def publish_ok(nats_url: str, subject: str, data: bytes) -> bool:
+    """True when JetStream stored the message; False when the server refused it."""
+    errors: list[Exception] = []
+
+    async def on_error(exc: Exception) -> None:
+        errors.append(exc)
+
+    nc = await nats.connect(nats_url, error_cb=on_error, allow_reconnect=False)
+    try:
+        await nc.jetstream().publish(subject, data, timeout=2)
+        return True
+    except (nats.errors.Error, TimeoutError):
+        return False
+    finally:
+        await nc.close()
+
+
+async def test_only_command_services_publish_cadre_events(system: System) -> None:
+    event = audit_event("PERM1")
+    assert await publish_ok(url(system, "audit"), event.nats_subject, event.canonical())
+    assert not await publish_ok(url(system, "ledger"), event.nats_subject, event.canonical()), \
+        "the ledger only consumes cadre events"
+
+
+@pytest.mark.parametrize("subject", ["ledger.checkpoints", "access.X1"])
+async def test_command_services_cannot_forge_checkpoints_or_access_records(system: System, subject: str) -> None:
+    assert not await publish_ok(url(system, "rotation"), subject, b"forged")
+
+
+async def test_services_cannot_delete_the_stream(system: System) -> None:
+    nc = await nats.connect(url(system, "assessment"), allow_reconnect=False)
+    try:
+        with pytest.raises((nats.errors.Error, TimeoutError)):
+            await asyncio.wait_for(nc.jetstream().delete_stream("CADRE"), 3)
+    finally:
+        await nc.close()
+
+
+async def test_anonymous_and_wrong_passwords_are_refused(system: System) -> None:
+    host = system.nats_url.rsplit("@", 1)[1]
+    for bad in (f"nats://{host}", f"nats://audit:wrong@{host}"):
+        with pytest.raises((nats.errors.Error, OSError)):
+            await nats.connect(bad, allow_reconnect=False, max_reconnect_attempts=0, connect_timeout=2)
