@@ -33,6 +33,30 @@ class ProjectedEvent:
     data: dict[str, Any]
 
 
+class Statements:
+    """SQL statements to run in event order; consecutive runs of one statement go as one executemany."""
+
+    def __init__(self) -> None:
+        self.runs: list[tuple[str, list[tuple[Any, ...]]]] = []
+
+    def add(self, sql: str, *args: Any) -> None:
+        """Queue one execution of `sql`."""
+        if self.runs and self.runs[-1][0] == sql:
+            self.runs[-1][1].append(args)
+        else:
+            self.runs.append((sql, [args]))
+
+    async def run(self, conn: asyncpg.Connection) -> None:
+        """Execute every queued statement, in order."""
+        for sql, rows in self.runs:
+            await conn.executemany(sql, rows)
+
+
+def day(value: Any) -> date | None:
+    """An ISO date from event data (None stays None)."""
+    return None if value is None else date.fromisoformat(str(value))
+
+
 class Projection(Protocol):
     """A read model."""
 

@@ -3,39 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
-import asyncpg
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.envelope import CADRE_ID_PATTERN, COUNTY_PATTERN
 from shared.workdays import CalendarGap, working_days_between
 
 TAGS = ("read models 查询",)
-
-
-class Batch:
-    """SQL statements to run in event order; consecutive runs of one statement go as one executemany."""
-
-    def __init__(self) -> None:
-        self.runs: list[tuple[str, list[tuple[Any, ...]]]] = []
-
-    def add(self, sql: str, *args: Any) -> None:
-        """Queue one execution of `sql`."""
-        if self.runs and self.runs[-1][0] == sql:
-            self.runs[-1][1].append(args)
-        else:
-            self.runs.append((sql, [args]))
-
-    async def run(self, conn: asyncpg.Connection) -> None:
-        """Execute every queued statement, in order."""
-        for sql, rows in self.runs:
-            await conn.executemany(sql, rows)
-
-
-def day(value: Any) -> date | None:
-    """An ISO date from event data (None stays None)."""
-    return None if value is None else date.fromisoformat(str(value))
 
 
 def working_days_left(start: date, end: date, as_of: date) -> int | None:

@@ -25,8 +25,8 @@ import orjson
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from services.ledger.projections import ProjectedEvent
-from services.ledger.read_models.assessment_common import TAGS, AssessmentQuery, Batch, day
+from services.ledger.projections import ProjectedEvent, Statements, day
+from services.ledger.read_models.assessment_common import TAGS, AssessmentQuery
 from shared.clock import clock_from
 from shared.db import acquire
 from shared.http import Api
@@ -66,22 +66,23 @@ class WatchlistProjection:
 
     async def apply(self, conn: asyncpg.Connection, events: Sequence[ProjectedEvent]) -> None:
         """Raise and resolve items in position order."""
-        todo = Batch()
+        todo = Statements()
         for e in events:
             self._event(todo, e)
         await todo.run(conn)
 
     @staticmethod
-    def _item(todo: Batch, e: ProjectedEvent, kind: str, key: str, year: int | None, detail: dict[str, Any],
+    def _item(todo: Statements, e: ProjectedEvent, kind: str, key: str, year: int | None, detail: dict[str, Any],
               due: date | None = None) -> None:
         todo.add(_ITEM, e.cadre_id, kind, key, e.county, year, e.occurred_on, due, orjson.dumps(detail).decode(),
                  e.position)
 
     @staticmethod
-    def _resolve(todo: Batch, e: ProjectedEvent, kinds: list[str], resolution: str, action: str | None = None) -> None:
+    def _resolve(todo: Statements, e: ProjectedEvent, kinds: list[str], resolution: str,
+                 action: str | None = None) -> None:
         todo.add(_RESOLVE, e.cadre_id, kinds, action, e.occurred_on, resolution, e.position)
 
-    def _event(self, todo: Batch, e: ProjectedEvent) -> None:
+    def _event(self, todo: Statements, e: ProjectedEvent) -> None:
         d = e.data
         if e.type == "assessment.annual_graded":
             year = int(d["year"])
@@ -118,7 +119,7 @@ class WatchlistProjection:
                 self._resolve(todo, e, ["second_failure"], "non-leadership post (改任非领导职务)",
                               "non_leadership_post")
 
-    def _competency(self, todo: Batch, e: ProjectedEvent) -> None:
+    def _competency(self, todo: Statements, e: ProjectedEvent) -> None:
         d = e.data
         if int(d["attempt"]) == 1:
             if not d["passed"]:

@@ -17,8 +17,8 @@ import orjson
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from services.ledger.projections import ProjectedEvent
-from services.ledger.read_models.audit_common import TAGS, ListQuery, Statements, day, yuan
+from services.ledger.projections import ProjectedEvent, Statements, day
+from services.ledger.read_models.audit_common import TAGS, ListQuery, yuan
 from shared.clock import clock_from
 from shared.db import acquire
 from shared.http import Api

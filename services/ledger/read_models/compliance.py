@@ -19,8 +19,8 @@ import orjson
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from services.ledger.projections import ProjectedEvent
-from services.ledger.read_models.assessment_common import TAGS, AssessmentQuery, Batch, day
+from services.ledger.projections import ProjectedEvent, Statements, day
+from services.ledger.read_models.assessment_common import TAGS, AssessmentQuery
 from shared.db import acquire
 from shared.http import Api
 from shared.rulesets import NoRuleSet, RuleSet, ruleset_for
@@ -62,7 +62,7 @@ class ComplianceProjection:
 
     async def apply(self, conn: asyncpg.Connection, events: Sequence[ProjectedEvent]) -> None:
         """Apply the batch's selection, notice and posting events in position order."""
-        todo = Batch()
+        todo = Statements()
         for e in events:
             d = e.data
             if e.type == "selection.inspected":

@@ -15,8 +15,8 @@ import asyncpg
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from services.ledger.projections import ProjectedEvent
-from services.ledger.read_models.audit_common import TAGS, ListQuery, Statements, day
+from services.ledger.projections import ProjectedEvent, Statements, day
+from services.ledger.read_models.audit_common import TAGS, ListQuery
 from shared.clock import clock_from
 from shared.db import acquire
 from shared.http import Api

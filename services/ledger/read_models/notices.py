@@ -19,8 +19,8 @@ import orjson
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from services.ledger.projections import ProjectedEvent
-from services.ledger.read_models.assessment_common import TAGS, AssessmentQuery, Batch, day, working_days_left
+from services.ledger.projections import ProjectedEvent, Statements, day
+from services.ledger.read_models.assessment_common import TAGS, AssessmentQuery, working_days_left
 from shared.clock import clock_from
 from shared.db import acquire
 from shared.http import Api
@@ -66,7 +66,7 @@ class NoticesProjection:
 
     async def apply(self, conn: asyncpg.Connection, events: Sequence[ProjectedEvent]) -> None:
         """Apply the batch's notice and report events in position order."""
-        todo = Batch()
+        todo = Statements()
         for e in events:
             d = e.data
             key = (e.cadre_id, d.get("notice_id"))

@@ -18,8 +18,8 @@ import orjson
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from services.ledger.projections import ProjectedEvent
-from services.ledger.read_models.audit_common import TAGS, Statements
+from services.ledger.projections import ProjectedEvent, Statements
+from services.ledger.read_models.audit_common import TAGS
 from shared.db import acquire
 from shared.envelope import COUNTY_PATTERN
 from shared.http import Api
