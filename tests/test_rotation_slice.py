@@ -321,12 +321,12 @@ async def test_a_promotion_consumes_the_assessment_services_cleared_notice(syste
     assert status == 422 and problem["rule"] == "promotion.notice_cleared"
 
     # the selection in the assessment service: inspection, vote, a 5-working-day notice closed as clear
-    await post_ok(f"{assessment}/v1/selections/XB-R1/inspection", at(
+    await post_ok(f"{assessment}/v1/selections/XB-R1/inspection?wait=committed", at(
         "2024-09-10", proposed_post="樟市镇副镇长", dossier_checked=True, personal_matters_checked=True,
         discipline_opinion_obtained=True, petitions_checked=True))
-    await post_ok(f"{assessment}/v1/selections/XB-R1/vote", at(
+    await post_ok(f"{assessment}/v1/selections/XB-R1/vote?wait=committed", at(
         "2024-09-20", members_entitled=11, members_present=10, votes_for=9, votes_against=1))
-    await post_ok(f"{assessment}/v1/selections/XB-R1/notice", at(
+    await post_ok(f"{assessment}/v1/selections/XB-R1/notice?wait=committed", at(
         "2024-09-26", notice_id="GS-2024-R1", start="2024-09-26", end="2024-10-08", channels=["县委组织部网站"]))
     await post_ok(f"{assessment}/v1/notices/GS-2024-R1/close?wait=committed", at("2024-10-08", outcome="clear"))
 
