@@ -1,4 +1,4 @@
-"""`cadre-ledger asyncapi` and `cadre-ledger config-doc`: generated documents, written or checked for drift."""
+"""`cadre-ledger asyncapi`, `config-doc` and `nats-config`: generated files, written or checked for drift."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import click
 
 ASYNCAPI_FILE = Path("docs") / "asyncapi.json"
 CONFIG_DOC_FILE = Path("docs") / "configuration.md"
+NATS_CONFIG_FILE = Path("deploy") / "nats" / "nats.conf"
 
 
 def write_or_check(path: Path, rendered: str, mode: str, what: str, command: str) -> None:
@@ -47,7 +48,15 @@ def _render_config_doc() -> str:
     return render_config_doc()
 
 
+def _render_nats_config() -> str:
+    from shared.nats_config import deploy_config
+
+    return deploy_config()
+
+
 COMMANDS = [
+    _generated("nats-config", NATS_CONFIG_FILE, "NATS permissions", _render_nats_config,
+               "Write or check deploy/nats/nats.conf, one NATS user per service (消息总线权限配置)."),
     _generated("asyncapi", ASYNCAPI_FILE, "event catalogue", _render_asyncapi,
                "Write or check the AsyncAPI 3.0 document of the NATS side (消息接口文档)."),
     _generated("config-doc", CONFIG_DOC_FILE, "settings", _render_config_doc,

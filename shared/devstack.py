@@ -24,6 +24,7 @@ from pathlib import Path
 from types import TracebackType
 
 from shared.auth import Role, ensure_token_keys, issue_token, load_private_key
+from shared.nats_config import USERS, dev_config
 
 log = logging.getLogger(__name__)
 
@@ -99,58 +100,25 @@ class ManagedServer:
         self.proc.wait(10)
 
 
-SERVICE_USERS = ("assessment", "audit", "rotation")
-"""Command services: each may publish cadre events, and only touch the CADRE stream's info."""
-
-
-def nats_permissions(user: str) -> dict[str, object] | None:
-    """What each NATS user may do; None: everything (the admin, for tests and operations).
-
-    Only the command services publish to `cadre.>`; the ledger consumes it (JetStream API, acks) and
-    publishes only checkpoints and access records. Which event types a service may publish is checked
-    by the ledger's intake (`source_mismatch`), as subjects name cadres, not types.
-    """
-    if user == "ledger":
-        return {"publish": {"allow": ["$JS.API.>", "$JS.ACK.>", "ledger.checkpoints", "access.>"],
-                            "deny": ["cadre.>"]},
-                "subscribe": {"allow": ["_INBOX.>"]}}
-    if user in SERVICE_USERS:
-        return {"publish": {"allow": ["cadre.>", "$JS.API.STREAM.INFO.CADRE", "$JS.API.STREAM.CREATE.CADRE"]},
-                "subscribe": {"allow": ["_INBOX.>"]}}
-    return None
-
-
 def nats_credentials(data_dir: Path) -> dict[str, str]:
     """Passwords of the dev stack's NATS users, made once per data directory."""
     path = data_dir / "users.json"
     if path.exists():
         return dict(json.loads(path.read_text()))
-    creds = {user: secrets.token_urlsafe(18) for user in ("admin", "ledger", *SERVICE_USERS)}
+    creds = {user: secrets.token_urlsafe(18) for user in USERS}
     path.write_text(json.dumps(creds))
     path.chmod(0o600)
     return creds
 
 
-def _nats_config(port: int, creds: dict[str, str]) -> str:
-    users = []
-    for user, password in creds.items():
-        entry: dict[str, object] = {"user": user, "password": password}
-        permissions = nats_permissions(user)
-        if permissions is not None:
-            entry["permissions"] = permissions
-        users.append(entry)
-    # nats-server's configuration format accepts JSON syntax.
-    return json.dumps({"listen": f"127.0.0.1:{port}", "authorization": {"users": users}}, indent=2)
-
-
 def start_nats(data_dir: Path, port: int | None = None, timeout: float = 20.0) -> ManagedServer:
-    """Start nats-server with JetStream storing under `data_dir`, one user per service (see nats_permissions)."""
+    """Start nats-server with JetStream storing under `data_dir`, one user per service (shared.nats_config)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     logfile = data_dir / "nats-server.log"
     creds = nats_credentials(data_dir)
     config = data_dir / "nats.conf"
-    config.write_text(_nats_config(port, creds))
+    config.write_text(dev_config(port, creds))
     config.chmod(0o600)
     cmd = [nats_server_binary(), "-c", str(config), "-js", "-sd", str(data_dir / "jetstream"), "-l", str(logfile)]
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

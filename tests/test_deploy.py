@@ -25,9 +25,10 @@ import pytest
 import yaml
 
 from shared.auth import ensure_token_keys
-from shared.devstack import DevStack, free_port
+from shared.devstack import DevStack, free_port, nats_url_as
 from shared.healthcheck import service_of
 from shared.keys import ensure_keypair
+from shared.nats_config import password_variable
 from shared.processes import SERVICES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,7 +61,10 @@ def test_compose_starts_in_health_gated_order() -> None:
     services = _compose()["services"]
     assert set(APP_SERVICES) | {"nats", "postgres"} == set(services)
     assert services["nats"]["image"].startswith("nats:")
-    assert {"--jetstream", "--http_port"} <= set(services["nats"]["command"])
+    assert services["nats"]["command"] == ["-c", "/etc/nats/nats.conf"]
+    assert "./nats/nats.conf:/etc/nats/nats.conf:ro" in services["nats"]["volumes"]
+    nats_conf = (DEPLOY / "nats" / "nats.conf").read_text()
+    assert "jetstream {" in nats_conf and "http_port: 8222" in nats_conf, "JetStream and monitoring enabled"
     assert services["postgres"]["image"] == "postgres:18"
     assert any(v.startswith("pg-data:") for v in services["postgres"]["volumes"])
     for name in ("nats", "postgres", *APP_SERVICES):
@@ -207,13 +211,17 @@ def _container_env(name: str, stack: DevStack, keys: Path, port: int) -> tuple[l
     pg_host = stack.pg_dsn.split("@", 1)[1].split("/", 1)[0]
     skey, _ = ensure_keypair(keys, "cadre-ledger-deploy-test")
     _, token_public = ensure_token_keys(keys)
-    local = {"nats://nats:4222": stack.nats_url, "@postgres:5432/": f"@{pg_host}/",
+    local = {"@postgres:5432/": f"@{pg_host}/",
              "/run/secrets/checkpoint_key": str(skey), "/etc/cadre/token-verify.pem": str(token_public)}
     env: dict[str, str] = {}
     for key, raw in spec["environment"].items():
         value = _interpolate(str(raw), _dotenv())
         for container_value, here in local.items():
             value = value.replace(container_value, here)
+        if key == "CADRE_NATS_URL":  # the same NATS user as in the container, with the dev stack's password
+            user = value.removeprefix("nats://").split(":", 1)[0]
+            assert value == f"nats://{user}:{_dotenv()[password_variable(user)]}@nats:4222", value
+            value = nats_url_as(stack.nats_url, stack.data_dir / "nats", user)
         env[key] = value
     env[f"CADRE_{name.upper()}_PORT"] = str(port)
     env["CADRE_HOST"] = "127.0.0.1"  # the image listens on 0.0.0.0; tests stay on the loopback

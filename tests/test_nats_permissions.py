@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+from pathlib import Path
 
 import nats
 import nats.errors
 import nats.js.errors
 import pytest
 
-from shared.devstack import nats_url_as
+from shared.devstack import nats_server_binary, nats_url_as
+from shared.nats_config import USERS, deploy_config, password_variable
 from tests.support import System, audit_event
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def url(system: System, user: str) -> str:
@@ -61,3 +66,15 @@ async def test_anonymous_and_wrong_passwords_are_refused(system: System) -> None
     for bad in (f"nats://{host}", f"nats://audit:wrong@{host}"):
         with pytest.raises((nats.errors.Error, OSError)):
             await nats.connect(bad, allow_reconnect=False, max_reconnect_attempts=0, connect_timeout=2)
+
+
+def test_production_nats_config_is_generated_and_valid(tmp_path: Path) -> None:
+    committed = ROOT / "deploy" / "nats" / "nats.conf"
+    assert committed.read_text() == deploy_config(), "drifted: run `cadre-ledger nats-config --write`"
+    env = {password_variable(user): f"pw-{user}" for user in USERS}
+    ok = subprocess.run([nats_server_binary(), "-c", str(committed), "-t"], env=env, capture_output=True, text=True,
+                        cwd=tmp_path)
+    assert ok.returncode == 0, ok.stderr
+    missing = subprocess.run([nats_server_binary(), "-c", str(committed), "-t"], capture_output=True, text=True,
+                             env={password_variable("admin"): "x"}, cwd=tmp_path)
+    assert missing.returncode != 0 and "CADRE_NATS_LEDGER_PASSWORD" in missing.stderr + missing.stdout
