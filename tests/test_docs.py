@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from shared.cli import main as cli
 from shared.config_doc import render_config_doc
+from shared.nats_config import USERS, password_variable
 from shared.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,4 +59,5 @@ def test_guides_name_only_commands_and_settings_that_exist(guide: str) -> None:
     commands = set(re.findall(r"(?:`|^)cadre-ledger ([a-z][a-z-]+)", text, flags=re.M))
     assert commands and commands <= set(cli.commands), commands - set(cli.commands)
     settings = set(re.findall(r"CADRE_([A-Z0-9_]+)", text)) - {"NAME"}
-    assert settings <= {name.upper() for name in Settings.model_fields}
+    nats_passwords = {password_variable(user).removeprefix("CADRE_") for user in USERS}  # nats-server's, in compose
+    assert settings <= {name.upper() for name in Settings.model_fields} | nats_passwords
