@@ -70,7 +70,9 @@ def sizes(quick: bool, events: int | None) -> Sizes:
 class Run:
     """One benchmark run against one freshly started stack."""
 
-    def __init__(self, s: Sizes, stack: BenchStack, results: Results, keep_going: bool = True) -> None:
+    def __init__(self, s: Sizes, stack: BenchStack, results: Results, keep_going: bool = True,
+                 ingest_only: bool = False) -> None:
+        self.ingest_only = ingest_only
         self.s = s
         self.stack = stack
         self.r = results
@@ -136,6 +138,14 @@ class Run:
             r.first = await self.step(f"ingest first chunk 0 -> {s.chunk:,}",
                                       drain(stack, conn, layout, factory, 0, s.chunk))
             r.rate_small = r.first.rate if r.first else 0.0
+            if self.ingest_only:
+                r.rest = await self.step(f"ingest sustained {s.chunk:,} -> {s.events:,}", drain(
+                    stack, conn, layout, factory, s.chunk, s.events, workdir / "spy.txt"))
+                r.live = await self.step("ingest live", live(stack, conn, layout, factory, s.events, s.live))
+                rate = (r.rest.rate if r.rest else 5000) / 2
+                r.latency = await self.step("latency at half load", latency(
+                    stack, conn, layout, factory, s.events + s.live, rate, s.latency_s))
+                return
             await self.step("read models catch up", self.projections_caught_up(conn))
             small = await self.step(f"reads at {s.chunk:,}", self.reads(1))
             if small:
@@ -188,7 +198,7 @@ async def run(args: argparse.Namespace) -> Results:
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)  # stop the servers on TERM
     try:
         await asyncio.to_thread(stack.start)
-        await Run(s, stack, results, keep_going=not args.strict).main(workdir)
+        await Run(s, stack, results, keep_going=not args.strict, ingest_only=args.ingest_only).main(workdir)
     finally:
         stop.set()
         await watcher
@@ -212,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="where to write the report (default: BENCHMARKS.md; --quick: no file)")
     parser.add_argument("--fast", action="store_true", help="PostgreSQL with fsync off (not durable)")
     parser.add_argument("--strict", action="store_true", help="stop at the first failing step")
+    parser.add_argument("--ingest-only", action="store_true", help="engines and ingest only (for tuning the writer)")
     parser.add_argument("--keep", action="store_true", help="keep the servers' data directory")
     args = parser.parse_args(argv)
     results = asyncio.run(run(args))

@@ -57,6 +57,11 @@ class Drain:
     cpu: dict[str, float] = field(default_factory=dict)
     profile: Profile | None = None
 
+    @property
+    def cpu_us(self) -> dict[str, float]:
+        """CPU microseconds per event, per component: what bounds the rate when the cores are busy."""
+        return {name: cores * self.drain_seconds / self.events * 1e6 for name, cores in self.cpu.items()}
+
 
 async def drain(stack: BenchStack, conn: asyncpg.Connection, layout: Layout, factory: EventFactory, start: int,
                 stop: int, profile_to: Path | None = None, timeout: float = 900) -> Drain:
@@ -91,6 +96,11 @@ class Live:
     publish_rate: float
     rate: float
     cpu: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def cpu_us(self) -> dict[str, float]:
+        """CPU microseconds per event, per component."""
+        return {name: cores / self.rate * 1e6 for name, cores in self.cpu.items()} if self.rate else {}
 
 
 async def live(stack: BenchStack, conn: asyncpg.Connection, layout: Layout, factory: EventFactory, start: int,

@@ -12,6 +12,11 @@ def _cpu(cpu: dict[str, float]) -> str:
     return ", ".join(f"{name} {cores:.2f}" for name, cores in sorted(cpu.items(), key=lambda kv: -kv[1])) or "n/a"
 
 
+def _us(cpu_us: dict[str, float]) -> str:
+    return ", ".join(f"{name} {us:.0f}" for name, us in sorted(cpu_us.items(), key=lambda kv: -kv[1])
+                     if us >= 0.5) or "n/a"
+
+
 def _profile(p: Profile | None, title: str) -> list[str]:
     if p is None:
         return [f"{title}: not recorded.", ""]
@@ -30,7 +35,10 @@ def _why(r: Results, row: Row) -> list[str]:
     lines = [f"### {row.what}: {row.value}, target {row.target}, {row.verdict}", ""]
     drain = r.rest
     if row.what.startswith("ingest") and drain:
-        lines.append(f"- CPU during the drain (cores, of {machine()['cores']}): {_cpu(drain.cpu)}.")
+        lines.append(f"- CPU during the drain (cores, of {machine()['cores']}): {_cpu(drain.cpu)}; CPU per event "
+                     f"(us): {_us(drain.cpu_us)}: {sum(drain.cpu_us.values()):.0f} us of CPU per event in all, "
+                     f"so {machine()['cores']} fully used cores would allow about "
+                     f"{int(machine()['cores']) * 1e6 / max(sum(drain.cpu_us.values()), 1):,.0f} events/s.")
         if r.pure:
             lines.append(f"- The writer's pure path (classify -> plan -> Merkle, no I/O) costs "
                          f"{r.pure.us_per_event:.1f} us/event on one core, a ceiling of "
@@ -116,10 +124,12 @@ def render(r: Results) -> str:
         if d:
             out.append(f"- {label}: {d.events:,} events published at {_n(d.publish_rate)} ev/s with the ledger "
                        f"stopped; drained at {_n(d.rate)} ev/s ({d.rate / e.publish:.2f}x the raw publish rate) in "
-                       f"{d.drain_seconds:.1f} s including the writer's start. CPU (cores): {_cpu(d.cpu)}.")
+                       f"{d.drain_seconds:.1f} s including the writer's start. CPU (cores): {_cpu(d.cpu)}; "
+                       f"CPU per event (us): {_us(d.cpu_us)}.")
     if r.live:
         out.append(f"- live: {r.live.events:,} events published at full speed ({_n(r.live.publish_rate)} ev/s) while "
-                   f"the ledger ingests; first publish to last commit {_n(r.live.rate)} ev/s. CPU: {_cpu(r.live.cpu)}.")
+                   f"the ledger ingests; first publish to last commit {_n(r.live.rate)} ev/s. CPU: {_cpu(r.live.cpu)}; "
+                   f"per event (us): {_us(r.live.cpu_us)}.")
     if r.latency:
         out.append(f"- latency at {_n(r.latency.rate)} ev/s (about half the drain rate), {r.latency.events:,} events: "
                    f"publish -> commit visible (LISTEN on the writer's NOTIFY) p50 {_n(r.latency.visible_p50)} ms, "

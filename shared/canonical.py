@@ -23,25 +23,36 @@ class CanonicalisationError(ValueError):
 
 
 def _fast_path_applies(value: Any) -> bool:
-    """True when orjson's sorted output is byte-identical to RFC 8785 for `value`."""
+    """True when orjson's sorted output is byte-identical to RFC 8785 for `value`.
+
+    Iterative (no recursion limit); strings, the bulk of an envelope, are checked without being
+    pushed on the stack, as this walk runs for every event the ledger takes in.
+    """
     stack = [value]
+    pop, push = stack.pop, stack.append
     while stack:
-        item = stack.pop()
+        item = pop()
         kind = type(item)
-        if kind is str or kind is bool or item is None:
-            continue
-        if kind is int:
-            if -_SAFE_INT < item < _SAFE_INT:
-                continue
-            return False
         if kind is dict:
             for key in item:
                 if type(key) is not str or (not key.isascii() and max(key) > "\uffff"):
                     return False
-            stack.extend(item.values())
+            children = item.values()
         elif kind is list:
-            stack.extend(item)
+            children = item
         else:
+            children = (item,)
+        for child in children:
+            kind = type(child)
+            if kind is str or kind is bool or child is None:
+                continue
+            if kind is int:
+                if -_SAFE_INT < child < _SAFE_INT:
+                    continue
+                return False
+            if kind is dict or kind is list:
+                push(child)
+                continue
             return False  # floats (number formatting differs), tuples, other types
     return True
 

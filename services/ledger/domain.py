@@ -79,6 +79,7 @@ class BatchPlan:
     last_stream_seq: int = 0
     next_position: int = 1
     heads: dict[str, ChainHead] = field(default_factory=dict)
+    """The chain heads this batch moved (not a copy of every head: that would cost O(cadres) per batch)."""
 
 
 def cadre_of_subject(subject: str) -> str | None:
@@ -134,7 +135,7 @@ def plan_batch(
     `heads` must hold the chain head of every cadre in `cadres(batch)` that has events;
     `stored_ids` maps the already-stored ids among `event_ids(batch)` to their stream sequences.
     """
-    plan = BatchPlan(last_stream_seq=checkpoint_seq, next_position=next_position, heads=dict(heads))
+    plan = BatchPlan(last_stream_seq=checkpoint_seq, next_position=next_position)
     seen: dict[uuid.UUID, int] = dict(stored_ids)
     for item in batch:
         msg = item.msg
@@ -157,7 +158,7 @@ def plan_batch(
                 msg, "duplicate", f"event {event.id} was already appended from stream sequence {first_seq}"))
             continue
         seen[event.id] = msg.stream_seq
-        head = plan.heads.get(event.subject)
+        head = plan.heads.get(event.subject) or heads.get(event.subject)
         version = head.version + 1 if head else 1
         leaf = leaf_hash(parsed.canonical)
         plan.events.append(EventRow(

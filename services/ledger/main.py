@@ -16,7 +16,7 @@ from services.ledger.monitor import LedgerMonitor
 from services.ledger.projections import ProjectionRunner, default_projections
 from services.ledger.proofs import Prover
 from services.ledger.tree import StoredCheckpoint
-from services.ledger.writer import LedgerWriter
+from services.ledger.writer import LedgerWriter, tune_collector
 from shared.access import ACCESS_STREAM, access_stream_config
 from shared.bus import (
     CHECKPOINT_STREAM,
@@ -112,6 +112,7 @@ def main() -> None:
     """Run the ledger with settings from the environment."""
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
+    tune_collector()
     asyncio.run(run_ledger(settings))
 
 

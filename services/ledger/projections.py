@@ -91,15 +91,22 @@ async def _fetch(conn: asyncpg.Connection, after: int, limit: int) -> list[Proje
                            orjson.loads(r["canonical"])["data"]) for r in rows]
 
 
-async def step(conn: asyncpg.Connection, projection: Projection, batch: int) -> int:
+async def step(conn: asyncpg.Connection, projection: Projection, batch: int,
+               fetched: Sequence[ProjectedEvent] = ()) -> int:
     """Apply the next batch to one projection; returns how many events it applied.
 
     The projection's transaction-level advisory lock serialises concurrent runners and rebuilds.
+    `fetched`: events the caller already read (contiguous positions); used when they continue this
+    projection's checkpoint, so projections at the same position share one read and one decode
+    (their `data` dicts are shared too: projections must not change them).
     """
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", _lock_key(projection.name))
         after = await _checkpoint(conn, projection.name)
-        events = await _fetch(conn, after, batch)
+        if fetched and fetched[0].position <= after + 1 <= fetched[-1].position:
+            events: Sequence[ProjectedEvent] = fetched[after + 1 - fetched[0].position:]
+        else:
+            events = await _fetch(conn, after, batch)
         if not events:
             return 0
         await projection.apply(conn, events)
@@ -154,10 +161,16 @@ class ProjectionRunner:
     async def _run_once(self, stop: asyncio.Event) -> None:
         conn: asyncpg.Connection = await asyncpg.connect(self.dsn, timeout=5)
         try:
+            names = [p.name for p in self.projections]
             while not stop.is_set():
                 applied = 0
-                for projection in self.projections:
-                    applied += await step(conn, projection, self.batch)
+                # One read of the ledger per round, from the projection furthest behind, shared by all.
+                behind = await conn.fetchval(
+                    """SELECT coalesce(min(coalesce(c.position, 0)), 0) FROM unnest($1::text[]) AS p(name)
+                       LEFT JOIN projection_checkpoints c ON c.name = p.name""", names)
+                fetched = await _fetch(conn, int(behind), self.batch)
+                for projection in self.projections if fetched else ():  # nothing new: all are at the tip
+                    applied += await step(conn, projection, self.batch, fetched)
                 if not applied:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), self.idle_s)
