@@ -23,10 +23,10 @@ from bench.commands import command_path
 from bench.ingest import commit_rate, drain, latency, live
 from bench.integrity import replay, verify
 from bench.markdown import render
-from bench.profile import pure_path
+from bench.profile import pure_path, record
 from bench.reads import inclusion_proofs, read_latency
 from bench.report import Results, table_text
-from bench.stack import BenchStack
+from bench.stack import BenchStack, CpuMeter
 from bench.workload import EventFactory, Layout, check_factory
 from services.ledger.main import MIGRATIONS
 from services.ledger.read_models import all_projections
@@ -73,6 +73,7 @@ class Run:
     def __init__(self, s: Sizes, stack: BenchStack, results: Results, keep_going: bool = True,
                  ingest_only: bool = False) -> None:
         self.ingest_only = ingest_only
+        self.workdir = stack.root
         self.s = s
         self.stack = stack
         self.r = results
@@ -93,6 +94,18 @@ class Run:
         print(f"[bench] {name} done in {time.perf_counter() - t0:.1f}s", file=sys.stderr, flush=True)
         return result
 
+    async def profiled(self, label: str, pid: int, seconds: float, work: Awaitable[T]) -> T:
+        """Run `work` while py-spy samples `pid` for `seconds` (keep it shorter than the work); CPU per component."""
+        spy = asyncio.create_task(record(pid, seconds, self.workdir / f"spy-{len(self.r.profiles)}.txt"))
+        meter = CpuMeter(self.stack)
+        meter.start()
+        began = time.perf_counter()
+        try:
+            return await work
+        finally:
+            self.r.cpu[label] = meter.stop(time.perf_counter() - began)
+            self.r.profiles[label] = await spy
+
     async def projections_caught_up(self, conn: asyncpg.Connection, timeout: float = 600) -> None:
         """Wait until every read model has applied the whole ledger (so reads run on a quiet system)."""
         names = [p.name for p in all_projections()]
@@ -107,12 +120,18 @@ class Run:
                 raise TimeoutError(f"read models still behind after {timeout:.0f}s")
             await asyncio.sleep(0.5)
 
-    async def reads(self, chunks: int) -> tuple[object, object]:
+    async def reads(self, chunks: int, profile: bool = False) -> tuple[object, object]:
         layout = Layout(self.s.chunk)
         probes = layout.probes(chunks)
         base = self.stack.url("ledger")
-        history = await read_latency(base, self.stack.auth(), probes, self.s.reads, HISTORY)
-        state = await read_latency(base, self.stack.auth(), probes, self.s.reads, STATE)
+        history_reads = read_latency(base, self.stack.auth(), probes, self.s.reads, HISTORY)
+        state_reads = read_latency(base, self.stack.auth(), probes, self.s.reads, STATE)
+        if not profile:
+            return await history_reads, await state_reads
+        pid = self.stack.procs["ledger"].proc.pid
+        seconds = 1 if self.r.quick else 4
+        history = await self.profiled("history reads (the ledger process)", pid, seconds, history_reads)
+        state = await self.profiled("state reads (the ledger process)", pid, seconds, state_reads)
         return history, state
 
     async def main(self, workdir: Path) -> None:
@@ -152,19 +171,21 @@ class Run:
                 r.history_small, r.state_small = small  # type: ignore[assignment]
             # Replay runs on the first chunk: rebuilding is all-or-nothing from position 0, and at a million
             # events it would take most of the run's time budget; events/s is what the target is about.
-            r.replay = await self.step("replay", replay(stack.pg_dsn))
+            r.replay = await self.step("replay", self.profiled(
+                "replay (this process)", os.getpid(), 1 if r.quick else 5, replay(stack.pg_dsn)))
 
             r.rest = await self.step(f"ingest sustained {s.chunk:,} -> {s.events:,}",
                                      drain(stack, conn, layout, factory, s.chunk, s.events, workdir / "spy.txt"))
             r.rate_large = await commit_rate(conn, s.events - s.chunk + 1, s.events)
             await self.step("read models catch up", self.projections_caught_up(conn))
-            large = await self.step(f"reads at {s.events:,}", self.reads(s.events // s.chunk))
+            large = await self.step(f"reads at {s.events:,}", self.reads(s.events // s.chunk, profile=True))
             if large:
                 r.history_large, r.state_large = large  # type: ignore[assignment]
             r.proofs = await self.step("inclusion proofs",
                                        inclusion_proofs(stack.url("ledger"), stack.auth(), s.proofs))
             key = Path(stack.service_env()["CADRE_CHECKPOINT_KEY_FILE"])
-            r.verify = await self.step("verify", verify(stack.pg_dsn, key))
+            r.verify = await self.step("verify", self.profiled(
+                "verify (this process)", os.getpid(), 1 if r.quick else 5, verify(stack.pg_dsn, key)))
 
             r.live = await self.step("ingest live", live(stack, conn, layout, factory, s.events, s.live))
             rate = (r.rest.rate if r.rest else 5000) / 2

@@ -19,15 +19,27 @@ def _us(cpu_us: dict[str, float]) -> str:
 
 def _profile(p: Profile | None, title: str) -> list[str]:
     if p is None:
-        return [f"{title}: not recorded.", ""]
+        return [title, "", "Not recorded.", ""]
     if p.error:
-        return [f"{title}: {p.error}.", ""]
-    out = [f"{title}: {p.samples} on-CPU samples over {p.seconds:.0f} s at {p.rate} Hz; the writer process's Python "
+        return [title, "", f"{p.error}.", ""]
+    out = [title, "", f"{p.samples} on-CPU samples over {p.seconds:.0f} s at {p.rate} Hz: the process's Python "
            f"thread was on CPU {p.busy:.0%} of the time.", "", "| own time | function |", "|---:|---|"]
     out += [f"| {share:.1%} | `{name}` |" for name, share in p.own]
     out += ["", "| inclusive | function (ours) |", "|---:|---|"]
     out += [f"| {share:.1%} | `{name}` |" for name, share in p.inclusive]
     return [*out, ""]
+
+
+def _evidence(r: Results, label: str) -> list[str]:
+    """CPU per component and the top own-time functions of a profiled step."""
+    out = []
+    if label in r.cpu:
+        out.append(f"- CPU while it ran (cores): {_cpu(r.cpu[label])}.")
+    p = r.profiles.get(label)
+    if p and not p.error and p.own:
+        out.append(f"- py-spy of {label}: Python on CPU {p.busy:.0%} of the sampled time; top own time: "
+                   + "; ".join(f"`{n}` {s:.0%}" for n, s in p.own[:6]) + " (full table under Profile).")
+    return out
 
 
 def _why(r: Results, row: Row) -> list[str]:
@@ -61,17 +73,24 @@ def _why(r: Results, row: Row) -> list[str]:
         read = r.history_large if row.what.startswith("history") else r.state_large
         if read:
             lines.append(f"- {read.requests} sequential requests, {read.events_per_response:.0f} events per answer, "
-                         f"{_n(read.per_s)} answers/s from one client; the time is the aiohttp handler, the "
-                         "index scan of the cadre's rows and JSON encoding of the answer.")
+                         f"{_n(read.per_s)} answers/s from one client. An answer is: token check, the index scan "
+                         "of the cadre's rows, the access-trail record (an acknowledged JetStream publish), and "
+                         "building and encoding the JSON.")
+        lines += _evidence(r, "history reads (the ledger process)" if row.what.startswith("history")
+                           else "state reads (the ledger process)")
     elif row.what.startswith("replay") and r.replay:
-        lines.append("- Per read model (events/s when rebuilt alone): " + ", ".join(
-            f"{name} {_n(rate)}" for name, rate in r.replay.per_projection.items()) + ".")
-        lines.append("- Each read model replays in one transaction: the runner reads the ledger in batches, decodes "
-                     "each envelope and the model writes its rows (statements per event), so the rate is set by "
-                     "the slowest read model, and the sum of all.")
+        lines.append(f"- Of {r.replay.seconds:.1f} s: reading and decoding the ledger {r.replay.read_seconds:.1f} s; "
+                     "applying, per read model: " + ", ".join(
+                         f"{name} {sec:.1f} s" for name, sec in r.replay.apply_seconds.items()) + ".")
+        lines.append("- `projections.rebuild_all` reads each batch of 5000 events once, decodes every envelope "
+                     "once, and hands the batch to every read model in turn, all in one transaction; a read model's "
+                     "time is its own Python plus the SQL it sends (statements per event or per cadre). See the CPU "
+                     "split between this process and PostgreSQL.")
+        lines += _evidence(r, "replay (this process)")
     elif row.what.startswith("verify") and r.verify:
         lines.append(f"- {r.verify.how}. Every row's bytes travel from PostgreSQL and are hashed, parsed and "
                      "compared in one Python process on one core.")
+        lines += _evidence(r, "verify (this process)")
     elif row.what.startswith("growth"):
         lines.append(f"- At {r.chunk:,} events {_n(r.rate_small)} ev/s, at {r.events:,} events "
                      f"{_n(r.rate_large)} ev/s (rates from the rows' commit stamps over the first and the last "
@@ -137,7 +156,9 @@ def render(r: Results) -> str:
                    f"p50 {_n(r.latency.committed_p50)} ms, p99 {_n(r.latency.committed_p99)} ms.")
     out += ["", "## 3. Reads", "",
             "One client, sequential requests over a kept-alive connection, random cadres with 100 events each "
-            "(their events interleaved with 99 other cadres' over the chunk they were written in).", ""]
+            "(their events interleaved with 99 other cadres' over the chunk they were written in). Each answer "
+            "includes the bearer-token check and the access-trail record (an acknowledged JetStream publish) "
+            "the ledger makes before answering; the per-client rate limit is off (`CADRE_RATE_PER_S=0`).", ""]
     for label, read in (("history `GET /v1/cadres/{id}/history?limit=100`", r.history_large),
                         ("state `GET /v1/cadres/{id}/state?as_of=2015-03-01`", r.state_large)):
         if read:
@@ -149,12 +170,13 @@ def render(r: Results) -> str:
                    f"checking alone {_n(r.proofs.check_per_s)}/s.")
     out += ["", "## 4. Replay", ""]
     if r.replay:
-        out.append(f"Every read model (`read_models.all_projections()`) rebuilt from position 0 with "
-                   f"`projections.rebuild`, one after the other, {r.replay.events:,} events: {_n(r.replay.rate)} "
-                   f"ledger events/s for all of them ({r.replay.seconds:.1f} s). Alone: "
-                   + ", ".join(f"{k} {_n(v)} ev/s" for k, v in r.replay.per_projection.items()) + ".")
-        if r.replay.failed:
-            out.append("Failed: " + "; ".join(f"{k}: {v}" for k, v in r.replay.failed.items()))
+        out.append(f"Every read model (`read_models.all_projections()`, {len(r.replay.apply_seconds)}) rebuilt from "
+                   f"position 0 in one pass with `projections.rebuild_all`, over the first {r.replay.events:,} events "
+                   f"(rebuilding is all or nothing from position 0; the whole {r.events:,}-event ledger would take "
+                   f"about {r.events / max(r.replay.rate, 1):.0f} s at this rate): {_n(r.replay.rate)} ledger "
+                   "events/s for all of them "
+                   f"({r.replay.seconds:.1f} s; reading and decoding {r.replay.read_seconds:.1f} s, then per read "
+                   "model: " + ", ".join(f"{k} {v:.1f} s" for k, v in r.replay.apply_seconds.items()) + ").")
     out += ["", "## 5. Verify", ""]
     if r.verify:
         out.append(f"{r.verify.how}: {r.verify.events:,} events at {_n(r.verify.rate)} events/s; "
@@ -181,10 +203,15 @@ def render(r: Results) -> str:
         out.append("None in this run.")
     for w in missed:
         out += _why(r, w)
-    out += ["", "## Profile", ""]
-    out += _profile(r.rest.profile if r.rest else None, "py-spy of the ledger process during the sustained drain")
+    out += ["", "## Profile", "",
+            "py-spy samples on-CPU Python stacks only (`--nonblocking`, no idle frames); C code (pydantic-core, "
+            "orjson, asyncpg's encoders, hashlib) counts as the Python function that called it.", ""]
+    out += _profile(r.rest.profile if r.rest else None, "### Ingest: the ledger process during the sustained drain")
+    for label, profile in r.profiles.items():
+        out += _profile(profile, f"### {label[0].upper()}{label[1:]}")
     if r.pure:
-        out += [f"cProfile of the writer's pure path (no I/O): {r.pure.us_per_event:.1f} us/event; inclusive shares:",
+        out += ["### The writer's pure path (cProfile)", "", f"classify -> plan_batch -> Merkle nodes without I/O: "
+                f"{r.pure.us_per_event:.1f} us/event without the profiler; inclusive shares under cProfile:",
                 "", "| inclusive | function |", "|---:|---|",
                 *[f"| {share:.1%} | `{name}` |" for name, share in r.pure.top], ""]
     out.append(f"_Generated {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} by `python -m bench`._")

@@ -59,12 +59,15 @@ async def record(pid: int, seconds: float, out: Path, rate: int = 100) -> Profil
     return summarise(out, max(int(seconds), 1), rate)
 
 
+_ROOT = f"{Path(__file__).resolve().parents[1]}/"
+
+
 def _label(frame: str) -> str:
     match = _FRAME.match(frame.strip())
     if not match:
         return frame.strip()
     path = match["file"]
-    for marker in ("site-packages/", "/work/main/", "lib/python3"):
+    for marker in ("site-packages/", _ROOT, "lib/python3"):
         if marker in path:
             path = path.split(marker, 1)[1]
             break
@@ -92,7 +95,7 @@ def summarise(path: Path, seconds: float, rate: int, top: int = 14) -> Profile:
         return Profile(seconds=seconds, rate=rate, error="no samples")
     share = [(name, n / total) for name, n in own.most_common(top)]
     ours = [(name, n / total) for name, n in inclusive.most_common()
-            if ("services/" in name or "shared/" in name) and n / total >= 0.02][:top]
+            if name.split(" (", 1)[-1].startswith(("services/", "shared/", "bench/")) and n / total >= 0.02][:top]
     return Profile(samples=total, seconds=seconds, rate=rate, own=share, inclusive=ours)
 
 
@@ -140,8 +143,8 @@ def pure_path(events: int = 20_000, batch: int = 1000) -> PurePath:
     for (file, _, func), (_, _, _, cumulative, _) in rows:
         if func == "parse_event":
             parse = cumulative
-        if "/work/main/" in file or "site-packages" in file or file.startswith("~"):
-            label = f"{func} ({file.split('/work/main/')[-1].split('site-packages/')[-1]})"
+        if file.startswith(_ROOT) or "site-packages" in file or file.startswith("~"):
+            label = f"{func} ({file.removeprefix(_ROOT).split('site-packages/')[-1]})"
             if len(top) < 12 and func not in ("run", "<lambda>"):
                 top.append((label, cumulative / total if total else 0.0))
     whole = next((v[3] for (f, _, fn), v in rows if fn == "run"), total)

@@ -39,9 +39,10 @@ class BenchStack:
         return self.stack.pg_dsn
 
     def service_env(self) -> dict[str, str]:
-        """What every service process gets: server URLs, the signing key, quiet logs."""
+        """What every service process gets: server URLs, the signing key, quiet logs, no per-client rate limit
+        (the benchmark is one client measuring the service, not the limiter)."""
         assert self.stack
-        return {**self.stack.service_env(), "CADRE_LOG_LEVEL": "WARNING", **self.env}
+        return {**self.stack.service_env(), "CADRE_LOG_LEVEL": "WARNING", "CADRE_RATE_PER_S": "0", **self.env}
 
     def start_service(self, name: str) -> ServiceProcess:
         """Start one service (same port as before when restarted) and wait until it is ready."""

@@ -123,17 +123,37 @@ async def rebuild(conn: asyncpg.Connection, projection: Projection, batch: int =
 
     Readers see the old read model until the rebuilt one commits; runners wait on the lock.
     """
+    return await rebuild_all(conn, [projection], batch, progress)
+
+
+async def rebuild_all(conn: asyncpg.Connection, projections: Sequence[Projection], batch: int = 5000,
+                      progress: Callable[[int, int], None] | None = None) -> int:
+    """Rebuild several projections from position 0 in one pass and one transaction; returns events replayed.
+
+    Each batch of the ledger is read and decoded once and fed to every projection in turn (rebuilding
+    them one by one reads and decodes the whole ledger once per read model). Locks are taken in name
+    order, so concurrent rebuilds cannot deadlock.
+    """
     total = int(await conn.fetchval("SELECT coalesce(max(position), 0) FROM ledger_events"))
+    ordered = sorted(projections, key=lambda p: p.name)
     done = 0
     async with conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock($1)", _lock_key(projection.name))
-        for table in projection.tables:
-            await conn.execute(f"DELETE FROM {table}")
-        await conn.execute("DELETE FROM projection_checkpoints WHERE name = $1", projection.name)
-        while applied := await step(conn, projection, batch):
-            done += applied
+        for projection in ordered:
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", _lock_key(projection.name))
+            for table in projection.tables:
+                await conn.execute(f"DELETE FROM {table}")
+            await conn.execute("DELETE FROM projection_checkpoints WHERE name = $1", projection.name)
+        while events := await _fetch(conn, done, batch):
+            for projection in ordered:
+                await projection.apply(conn, events)
+            done = events[-1].position
             if progress:
                 progress(done, total)
+        if done:
+            await conn.executemany(
+                """INSERT INTO projection_checkpoints (name, position) VALUES ($1, $2)
+                   ON CONFLICT (name) DO UPDATE SET position = $2, updated_at = now()""",
+                [(projection.name, done) for projection in ordered])
     return done
 
 
@@ -163,15 +183,14 @@ class ProjectionRunner:
         try:
             names = [p.name for p in self.projections]
             while not stop.is_set():
-                applied = 0
                 # One read of the ledger per round, from the projection furthest behind, shared by all.
                 behind = await conn.fetchval(
                     """SELECT coalesce(min(coalesce(c.position, 0)), 0) FROM unnest($1::text[]) AS p(name)
                        LEFT JOIN projection_checkpoints c ON c.name = p.name""", names)
                 fetched = await _fetch(conn, int(behind), self.batch)
                 for projection in self.projections if fetched else ():  # nothing new: all are at the tip
-                    applied += await step(conn, projection, self.batch, fetched)
-                if not applied:
+                    await step(conn, projection, self.batch, fetched)
+                if len(fetched) < self.batch:  # caught up: let events gather instead of a round per commit
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), self.idle_s)
         finally:

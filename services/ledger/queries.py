@@ -29,7 +29,8 @@ def event_row(r: asyncpg.Record) -> dict[str, Any]:
         "committed_at": r["committed_at"].isoformat(),
         "prev_hash": r["prev_hash"].hex() if r["prev_hash"] is not None else None,
         "leaf_hash": r["leaf_hash"].hex(),
-        "event": orjson.loads(r["canonical"]),
+        # The stored RFC 8785 bytes are valid JSON: embedded as they are, not parsed and encoded again.
+        "event": orjson.Fragment(r["canonical"]),
     }
 
 

@@ -25,16 +25,29 @@ class CadreDirectory:
     tables: tuple[str, ...] = ("rm_cadres",)
 
     async def apply(self, conn: asyncpg.Connection, events: Sequence[ProjectedEvent]) -> None:
-        """Upsert one row per event (the batch is in position order)."""
-        await conn.executemany(
+        """One upsert per cadre of the batch (in position order, so its last event sets county and type)."""
+        rows: dict[str, list[Any]] = {}
+        for e in events:
+            row = rows.get(e.cadre_id)
+            if row is None:
+                rows[e.cadre_id] = [e.cadre_id, e.county, 1, e.occurred_on, e.occurred_on, e.type, e.position]
+            else:
+                row[1], row[5], row[6] = e.county, e.type, e.position
+                row[2] += 1
+                row[3] = min(row[3], e.occurred_on)
+                row[4] = max(row[4], e.occurred_on)
+        if not rows:
+            return
+        await conn.execute(
             """INSERT INTO rm_cadres AS c (cadre_id, county, events, first_occurred_on, last_occurred_on, last_type,
                                            last_position)
-               VALUES ($1, $2, 1, $3, $3, $4, $5)
-               ON CONFLICT (cadre_id) DO UPDATE SET county = EXCLUDED.county, events = c.events + 1,
+               SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::date[], $5::date[], $6::text[],
+                                    $7::bigint[])
+               ON CONFLICT (cadre_id) DO UPDATE SET county = EXCLUDED.county, events = c.events + EXCLUDED.events,
                  first_occurred_on = least(c.first_occurred_on, EXCLUDED.first_occurred_on),
                  last_occurred_on = greatest(c.last_occurred_on, EXCLUDED.last_occurred_on),
                  last_type = EXCLUDED.last_type, last_position = EXCLUDED.last_position""",
-            [(e.cadre_id, e.county, e.occurred_on, e.type, e.position) for e in events])
+            *(list(column) for column in zip(*rows.values(), strict=True)))
 
 
 PROJECTIONS = [CadreDirectory()]
