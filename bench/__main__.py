@@ -26,7 +26,7 @@ from bench.markdown import render
 from bench.profile import pure_path, record
 from bench.reads import inclusion_proofs, read_latency
 from bench.report import Results, table_text
-from bench.stack import BenchStack, CpuMeter
+from bench.stack import BenchStack, CpuMeter, machine_busy_seconds
 from bench.workload import EventFactory, Layout, check_factory
 from services.ledger.main import MIGRATIONS
 from services.ledger.read_models import all_projections
@@ -205,11 +205,19 @@ async def _watch_load(results: Results, stop: asyncio.Event) -> None:
             await asyncio.wait_for(stop.wait(), 2)
 
 
+async def background_cores(seconds: float = 2.0) -> float:
+    """Cores the machine keeps busy while this harness does nothing (other users' work)."""
+    busy, began = machine_busy_seconds(), time.monotonic()
+    await asyncio.sleep(seconds)
+    return round((machine_busy_seconds() - busy) / (time.monotonic() - began), 2)
+
+
 async def run(args: argparse.Namespace) -> Results:
     """Start the stack, measure, stop the stack; the results (failed steps listed in `errors`)."""
     s = sizes(args.quick, args.events)
     results = Results(quick=args.quick, events=s.events, chunk=s.chunk, durable=not args.fast)
     results.load_before = os.getloadavg()
+    before = await background_cores()
     workdir = Path(tempfile.mkdtemp(prefix="cadre-bench-"))
     stack = BenchStack(workdir, fast=args.fast)
     stop = asyncio.Event()
@@ -229,6 +237,7 @@ async def run(args: argparse.Namespace) -> Results:
         else:
             shutil.rmtree(workdir, ignore_errors=True)
     results.load_after = os.getloadavg()
+    results.background = (before, await background_cores())
     return results
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import asyncpg
 
+from bench import pgstats
 from bench.profile import Profile, record
 from bench.stack import BenchStack, CpuMeter
 from bench.workload import EventFactory, Layout, connect, publish_all, publish_paced
@@ -56,6 +57,7 @@ class Drain:
     rate: float
     cpu: dict[str, float] = field(default_factory=dict)
     profile: Profile | None = None
+    statements: list[pgstats.Statement] = field(default_factory=list)
 
     @property
     def cpu_us(self) -> dict[str, float]:
@@ -73,6 +75,7 @@ async def drain(stack: BenchStack, conn: asyncpg.Connection, layout: Layout, fac
     finally:
         await nc.close()
     _, base = await committed(conn)
+    counting = await pgstats.reset(conn)
     meter = CpuMeter(stack)
     ledger = await asyncio.to_thread(stack.start_service, "ledger")
     began = time.time()
@@ -84,8 +87,9 @@ async def drain(stack: BenchStack, conn: asyncpg.Connection, layout: Layout, fac
     done_at = await wait_committed(conn, last_seq, timeout)
     cpu = meter.stop(done_at - began)
     profile = await spy if spy else None
+    statements = await pgstats.top(conn) if counting else []
     rate = await commit_rate(conn, base + 1, base + count) or count / (done_at - began)  # one batch: no pace
-    return Drain(count, count / seconds, done_at - began, rate, cpu, profile)
+    return Drain(count, count / seconds, done_at - began, rate, cpu, profile, statements)
 
 
 @dataclass

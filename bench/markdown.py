@@ -5,16 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bench.profile import Profile
-from bench.report import FLAT, Results, Row, _n, machine, rows
-
-
-def _cpu(cpu: dict[str, float]) -> str:
-    return ", ".join(f"{name} {cores:.2f}" for name, cores in sorted(cpu.items(), key=lambda kv: -kv[1])) or "n/a"
-
-
-def _us(cpu_us: dict[str, float]) -> str:
-    return ", ".join(f"{name} {us:.0f}" for name, us in sorted(cpu_us.items(), key=lambda kv: -kv[1])
-                     if us >= 0.5) or "n/a"
+from bench.report import FLAT, Results, _n, machine, rows
+from bench.stack import OTHERS
+from bench.why import OPTIMISATIONS, cpu_text, us_text, why
 
 
 def _profile(p: Profile | None, title: str) -> list[str]:
@@ -30,80 +23,13 @@ def _profile(p: Profile | None, title: str) -> list[str]:
     return [*out, ""]
 
 
-def _evidence(r: Results, label: str) -> list[str]:
-    """CPU per component and the top own-time functions of a profiled step."""
-    out = []
-    if label in r.cpu:
-        out.append(f"- CPU while it ran (cores): {_cpu(r.cpu[label])}.")
-    p = r.profiles.get(label)
-    if p and not p.error and p.own:
-        out.append(f"- py-spy of {label}: Python on CPU {p.busy:.0%} of the sampled time; top own time: "
-                   + "; ".join(f"`{n}` {s:.0%}" for n, s in p.own[:6]) + " (full table under Profile).")
-    return out
-
-
-def _why(r: Results, row: Row) -> list[str]:
-    """The evidence behind a missed target, from this run's own measurements."""
-    lines = [f"### {row.what}: {row.value}, target {row.target}, {row.verdict}", ""]
-    drain = r.rest
-    if row.what.startswith("ingest") and drain:
-        lines.append(f"- CPU during the drain (cores, of {machine()['cores']}): {_cpu(drain.cpu)}; CPU per event "
-                     f"(us): {_us(drain.cpu_us)}: {sum(drain.cpu_us.values()):.0f} us of CPU per event in all, "
-                     f"so {machine()['cores']} fully used cores would allow about "
-                     f"{int(machine()['cores']) * 1e6 / max(sum(drain.cpu_us.values()), 1):,.0f} events/s.")
-        if r.pure:
-            lines.append(f"- The writer's pure path (classify -> plan -> Merkle, no I/O) costs "
-                         f"{r.pure.us_per_event:.1f} us/event on one core, a ceiling of "
-                         f"{1e6 / r.pure.us_per_event:,.0f} events/s before any NATS or PostgreSQL work; "
-                         f"validation (`parse_event`) is {r.pure.parse_share:.0%} of it.")
-        p = drain.profile
-        if p and not p.error and p.own:
-            lines.append(f"- py-spy of the writer during the drain: Python on CPU {p.busy:.0%} of the time; top own "
-                         f"time: " + "; ".join(f"`{n}` {s:.0%}" for n, s in p.own[:5]) + ".")
-        lines.append("- The engines themselves: publish ran at "
-                     f"{_n(r.engines.publish)} ev/s and COPY with the ledger's indexes at "
-                     f"{_n(r.engines.copy_indexed)} rows/s, each using most of a core; on 2 cores the ledger's own "
-                     "process, PostgreSQL and nats-server share what is left.")
-    elif row.what.startswith("publish->committed") and r.latency:
-        lines.append(f"- At {_n(r.latency.rate)} ev/s: committed_at - time p50/p99 "
-                     f"{_n(r.latency.committed_p50)} / {_n(r.latency.committed_p99)} ms (committed_at is the "
-                     "transaction's start), seen by a LISTENer on the commit notification "
-                     f"{_n(r.latency.visible_p50)} / {_n(r.latency.visible_p99)} ms. CPU: {_cpu(r.latency.cpu)}.")
-    elif row.what.startswith(("history", "state")):
-        read = r.history_large if row.what.startswith("history") else r.state_large
-        if read:
-            lines.append(f"- {read.requests} sequential requests, {read.events_per_response:.0f} events per answer, "
-                         f"{_n(read.per_s)} answers/s from one client. An answer is: token check, the index scan "
-                         "of the cadre's rows, the access-trail record (an acknowledged JetStream publish), and "
-                         "building and encoding the JSON.")
-        lines += _evidence(r, "history reads (the ledger process)" if row.what.startswith("history")
-                           else "state reads (the ledger process)")
-    elif row.what.startswith("replay") and r.replay:
-        lines.append(f"- Of {r.replay.seconds:.1f} s: reading and decoding the ledger {r.replay.read_seconds:.1f} s; "
-                     "applying, per read model: " + ", ".join(
-                         f"{name} {sec:.1f} s" for name, sec in r.replay.apply_seconds.items()) + ".")
-        lines.append("- `projections.rebuild_all` reads each batch of 5000 events once, decodes every envelope "
-                     "once, and hands the batch to every read model in turn, all in one transaction; a read model's "
-                     "time is its own Python plus the SQL it sends (statements per event or per cadre). See the CPU "
-                     "split between this process and PostgreSQL.")
-        lines += _evidence(r, "replay (this process)")
-    elif row.what.startswith("verify") and r.verify:
-        lines.append(f"- {r.verify.how}. Every row's bytes travel from PostgreSQL and are hashed, parsed and "
-                     "compared in one Python process on one core.")
-        lines += _evidence(r, "verify (this process)")
-    elif row.what.startswith("growth"):
-        lines.append(f"- At {r.chunk:,} events {_n(r.rate_small)} ev/s, at {r.events:,} events "
-                     f"{_n(r.rate_large)} ev/s (rates from the rows' commit stamps over the first and the last "
-                     "chunk).")
-    return [*lines, ""]
-
-
 def render(r: Results) -> str:
     """The whole BENCHMARKS.md."""
     m = machine()
     e = r.engines
     loads = f"{r.load_before[0]:.2f} before, {r.load_after[0]:.2f} after, highest seen {r.load_max:.2f}"
-    other = r.load_before[0] > 0.5 or r.load_max > 2.5
+    during = [d.cpu.get(OTHERS, 0.0) for d in (r.first, r.rest) if d is not None]
+    other = max([*r.background, *during], default=0.0) > 0.3
     out = ["# Benchmarks (性能基准)", "",
            f"Measured by `make bench` on {r.started.strftime('%Y-%m-%d %H:%M UTC')}"
            + (" (a `--quick` smoke run: small sizes, figures are not meaningful)." if r.quick else "."),
@@ -112,7 +38,9 @@ def render(r: Results) -> str:
            "## Machine", "",
            *[f"- {k}: {v}" for k, v in m.items()],
            f"- PostgreSQL durability: {'fsync on, synchronous_commit on (defaults)' if r.durable else 'fsync off'}",
-           f"- Load average (1 min): {loads}."
+           f"- Load average (1 min): {loads}. Cores kept busy by other processes: {r.background[0]:.2f} in the "
+           f"2 s before the run, {r.background[1]:.2f} after it"
+           + (f", {max(during):.2f} at most during the drains" if during else "") + "."
            + (" Other work was running on this machine during the run (shared with other engineers' test "
               "suites), so the figures are lower and noisier than on an idle machine." if other else ""),
            "",
@@ -143,12 +71,12 @@ def render(r: Results) -> str:
         if d:
             out.append(f"- {label}: {d.events:,} events published at {_n(d.publish_rate)} ev/s with the ledger "
                        f"stopped; drained at {_n(d.rate)} ev/s ({d.rate / e.publish:.2f}x the raw publish rate) in "
-                       f"{d.drain_seconds:.1f} s including the writer's start. CPU (cores): {_cpu(d.cpu)}; "
-                       f"CPU per event (us): {_us(d.cpu_us)}.")
+                       f"{d.drain_seconds:.1f} s including the writer's start. CPU (cores): {cpu_text(d.cpu)}; "
+                       f"CPU per event (us): {us_text(d.cpu_us)}.")
     if r.live:
         out.append(f"- live: {r.live.events:,} events published at full speed ({_n(r.live.publish_rate)} ev/s) while "
-                   f"the ledger ingests; first publish to last commit {_n(r.live.rate)} ev/s. CPU: {_cpu(r.live.cpu)}; "
-                   f"per event (us): {_us(r.live.cpu_us)}.")
+                   f"the ledger ingests; first publish to last commit {_n(r.live.rate)} ev/s. CPU: "
+                   f"{cpu_text(r.live.cpu)}; per event (us): {us_text(r.live.cpu_us)}.")
     if r.latency:
         out.append(f"- latency at {_n(r.latency.rate)} ev/s (about half the drain rate), {r.latency.events:,} events: "
                    f"publish -> commit visible (LISTEN on the writer's NOTIFY) p50 {_n(r.latency.visible_p50)} ms, "
@@ -202,11 +130,19 @@ def render(r: Results) -> str:
     if not missed:
         out.append("None in this run.")
     for w in missed:
-        out += _why(r, w)
+        out += why(r, w)
+    out += ["", *OPTIMISATIONS.splitlines()]
     out += ["", "## Profile", "",
             "py-spy samples on-CPU Python stacks only (`--nonblocking`, no idle frames); C code (pydantic-core, "
             "orjson, asyncpg's encoders, hashlib) counts as the Python function that called it.", ""]
     out += _profile(r.rest.profile if r.rest else None, "### Ingest: the ledger process during the sustained drain")
+    if r.rest and r.rest.statements:
+        out += ["### Ingest: PostgreSQL during the sustained drain (pg_stat_statements)", "",
+                f"Execution time per statement over the drain of {r.rest.events:,} events (the ledger's writer, its "
+                "read models and the harness's polling):", "",
+                "| share | ms | us/event | calls | rows | statement |", "|---:|---:|---:|---:|---:|---|",
+                *[f"| {st.share:.1%} | {st.ms:,.0f} | {st.ms * 1000 / r.rest.events:.1f} | {st.calls:,} | "
+                  f"{st.rows:,} | `{st.query.replace('|', '/')}` |" for st in r.rest.statements], ""]
     for label, profile in r.profiles.items():
         out += _profile(profile, f"### {label[0].upper()}{label[1:]}")
     if r.pure:

@@ -18,7 +18,7 @@ from bench.reads import Proofs, ReadLatency
 
 SECTIONS = ("## Machine", "## How to reproduce", "## Results", "## 1. Engines' ceiling", "## 2. Ingest",
             "## 3. Reads", "## 4. Replay", "## 5. Verify", "## 6. Command path", "## 7. Growth",
-            "## Missed targets", "## Profile")
+            "## Missed targets", "## What was optimised", "## Profile")
 FLAT = 0.8  # "cost stays flat": the rate at 1M is at least this share of the rate at 100k (and p99 at most 1/FLAT)
 
 
@@ -46,6 +46,7 @@ class Results:
     load_before: tuple[float, float, float] = (0.0, 0.0, 0.0)
     load_after: tuple[float, float, float] = (0.0, 0.0, 0.0)
     load_max: float = 0.0
+    background: tuple[float, float] = (0.0, 0.0)  # cores busy on the machine just before and just after the run
     engines: Engines = field(default_factory=Engines)
     first: Drain | None = None
     rest: Drain | None = None

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
 
+from bench import pgstats
 from shared.devstack import DevStack, free_port
 from shared.processes import SERVICES, ServiceProcess
 
@@ -24,9 +26,21 @@ class BenchStack:
     ports: dict[str, int] = field(default_factory=dict)
 
     def start(self) -> BenchStack:
-        """Start NATS and PostgreSQL (external ones are never used: the figures are about this machine)."""
+        """Start NATS and PostgreSQL (external ones are never used: the figures are about this machine).
+
+        PostgreSQL is restarted once with pg_stat_statements loaded, to show where its time goes.
+        """
         self.stack = DevStack(self.root / "servers", fast=self.fast).start()
+        if asyncio.run(self._enable_statement_stats()):
+            self.stack.restart("postgres")
         return self
+
+    async def _enable_statement_stats(self) -> bool:
+        conn = await self.connect()
+        try:
+            return await pgstats.enable(conn)
+        finally:
+            await conn.close()
 
     @property
     def nats_url(self) -> str:
@@ -69,7 +83,7 @@ class BenchStack:
         return self.procs[name].url
 
     def pids(self) -> dict[str, list[int]]:
-        """Process ids per component, for CPU accounting (PostgreSQL: the postmaster and its children)."""
+        """Process ids per component, for CPU accounting (PostgreSQL: the postmaster first, then its children)."""
         assert self.stack
         out: dict[str, list[int]] = {name: [proc.proc.pid] for name, proc in self.procs.items()}
         out["nats-server"] = [self.stack.server("nats").proc.pid]
@@ -106,13 +120,31 @@ def _children(ppid: int) -> list[int]:
     return out
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds a process has used (0 when it is gone)."""
+def cpu_seconds(pid: int, reaped: bool = False) -> float:
+    """User + system CPU seconds a process has used (0 when it is gone).
+
+    `reaped`: add what its exited children used (PostgreSQL's backends come and go; the postmaster
+    reaps them, so a step's own connection is counted even after it closed).
+    """
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if reaped else 0)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy (all cores, every process) since boot."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+OTHERS = "other processes"
 
 
 @dataclass
@@ -122,20 +154,26 @@ class CpuMeter:
     stack: BenchStack
     before: dict[int, float] = field(default_factory=dict)
     names: dict[int, str] = field(default_factory=dict)
+    machine_before: float = 0.0
 
     def start(self) -> None:
         """Snapshot every component's CPU time."""
+        self.machine_before = machine_busy_seconds()
         self.before.clear()
         for name, pids in self.stack.pids().items():
-            for pid in pids:
+            for i, pid in enumerate(pids):
                 self.names[pid] = name
-                self.before[pid] = cpu_seconds(pid)
+                self.before[pid] = cpu_seconds(pid, reaped=name == "postgres" and i == 0)
 
     def stop(self, wall: float) -> dict[str, float]:
-        """Cores used per component since `start` (processes that started meanwhile count from 0)."""
+        """Cores used per component since `start` (processes that started meanwhile count from 0), and by
+        everything else on the machine (other users' work, py-spy, the kernel)."""
         used: dict[str, float] = {}
         for name, pids in self.stack.pids().items():
-            for pid in pids:
-                delta = cpu_seconds(pid) - self.before.get(pid, 0.0)
-                used[name] = used.get(name, 0.0) + max(delta, 0.0)
+            for i, pid in enumerate(pids):
+                used[name] = used.get(name, 0.0) + cpu_seconds(pid, reaped=name == "postgres" and i == 0)
+        for pid, seconds in self.before.items():  # exited PostgreSQL backends live on in the postmaster's count
+            used[self.names[pid]] = used.get(self.names[pid], 0.0) - seconds
+        used = {name: max(sec, 0.0) for name, sec in used.items()}
+        used[OTHERS] = max(machine_busy_seconds() - self.machine_before - sum(used.values()), 0.0)
         return {name: round(sec / wall, 2) for name, sec in used.items()} if wall > 0 else {}
