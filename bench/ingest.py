@@ -58,6 +58,7 @@ class Drain:
     cpu: dict[str, float] = field(default_factory=dict)
     profile: Profile | None = None
     statements: list[pgstats.Statement] = field(default_factory=list)
+    checkpoints: int = 0
 
     @property
     def cpu_us(self) -> dict[str, float]:
@@ -76,6 +77,7 @@ async def drain(stack: BenchStack, conn: asyncpg.Connection, layout: Layout, fac
         await nc.close()
     _, base = await committed(conn)
     counting = await pgstats.reset(conn)
+    checkpoints = await pgstats.checkpoints(conn)
     meter = CpuMeter(stack)
     ledger = await asyncio.to_thread(stack.start_service, "ledger")
     began = time.time()
@@ -89,7 +91,8 @@ async def drain(stack: BenchStack, conn: asyncpg.Connection, layout: Layout, fac
     profile = await spy if spy else None
     statements = await pgstats.top(conn) if counting else []
     rate = await commit_rate(conn, base + 1, base + count) or count / (done_at - began)  # one batch: no pace
-    return Drain(count, count / seconds, done_at - began, rate, cpu, profile, statements)
+    return Drain(count, count / seconds, done_at - began, rate, cpu, profile, statements,
+                 await pgstats.checkpoints(conn) - checkpoints)
 
 
 @dataclass
@@ -133,6 +136,7 @@ class Latency:
     visible_p50: float
     visible_p99: float
     cpu: dict[str, float] = field(default_factory=dict)
+    checkpoints: int = 0
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -158,6 +162,7 @@ async def latency(stack: BenchStack, conn: asyncpg.Connection, layout: Layout, f
     nc, js = await connect(stack.nats_url)
     try:
         _, first_position = await committed(conn)
+        checkpoints = await pgstats.checkpoints(conn)
         meter.start()
         began = time.time()
         sent = await publish_paced(js, layout, factory, start, rate, seconds)
@@ -180,4 +185,5 @@ async def latency(stack: BenchStack, conn: asyncpg.Connection, layout: Layout, f
         if i < len(notes):
             visible.append((notes[i][1] - t) * 1000)
     return Latency(len(acks) / seconds, len(acks), percentile(by_commit, 0.5), percentile(by_commit, 0.99),
-                   percentile(visible, 0.5), percentile(visible, 0.99), cpu)
+                   percentile(visible, 0.5), percentile(visible, 0.99), cpu,
+                   await pgstats.checkpoints(conn) - checkpoints)

@@ -45,7 +45,7 @@ def render(r: Results) -> str:
               "suites), so the figures are lower and noisier than on an idle machine." if other else ""),
            "",
            "## How to reproduce", "",
-           "```", "make bench                      # full run, writes BENCHMARKS.md (about 10 minutes)",
+           "```", "make bench                      # full run, writes BENCHMARKS.md (about 6 minutes)",
            ".venv/bin/python -m bench --quick  # smoke run, under a minute",
            f".venv/bin/python -m bench --events {r.events}  # the ledger size of this run", "```", "",
            "The harness starts its own embedded NATS and PostgreSQL (never external ones), runs the ledger and the "
@@ -72,7 +72,7 @@ def render(r: Results) -> str:
             out.append(f"- {label}: {d.events:,} events published at {_n(d.publish_rate)} ev/s with the ledger "
                        f"stopped; drained at {_n(d.rate)} ev/s ({d.rate / e.publish:.2f}x the raw publish rate) in "
                        f"{d.drain_seconds:.1f} s including the writer's start. CPU (cores): {cpu_text(d.cpu)}; "
-                       f"CPU per event (us): {us_text(d.cpu_us)}.")
+                       f"CPU per event (us): {us_text(d.cpu_us)}; PostgreSQL checkpoints meanwhile: {d.checkpoints}.")
     if r.live:
         out.append(f"- live: {r.live.events:,} events published at full speed ({_n(r.live.publish_rate)} ev/s) while "
                    f"the ledger ingests; first publish to last commit {_n(r.live.rate)} ev/s. CPU: "
@@ -81,7 +81,8 @@ def render(r: Results) -> str:
         out.append(f"- latency at {_n(r.latency.rate)} ev/s (about half the drain rate), {r.latency.events:,} events: "
                    f"publish -> commit visible (LISTEN on the writer's NOTIFY) p50 {_n(r.latency.visible_p50)} ms, "
                    f"p99 {_n(r.latency.visible_p99)} ms; `committed_at - time` (transaction start vs envelope time) "
-                   f"p50 {_n(r.latency.committed_p50)} ms, p99 {_n(r.latency.committed_p99)} ms.")
+                   f"p50 {_n(r.latency.committed_p50)} ms, p99 {_n(r.latency.committed_p99)} ms; PostgreSQL "
+                   f"checkpoints meanwhile: {r.latency.checkpoints}.")
     out += ["", "## 3. Reads", "",
             "One client, sequential requests over a kept-alive connection, random cadres with 100 events each "
             "(their events interleaved with 99 other cadres' over the chunk they were written in). Each answer "

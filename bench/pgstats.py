@@ -52,3 +52,15 @@ async def top(conn: asyncpg.Connection, limit: int = 12) -> list[Statement]:
         return []
     return [Statement(_SPACES.sub(" ", r["query"]).strip()[:110], int(r["calls"]), int(r["rows"]), float(r["ms"]),
                       float(r["ms"]) / float(r["total"]) if r["total"] else 0.0) for r in rows]
+
+
+async def checkpoints(conn: asyncpg.Connection) -> int:
+    """Checkpoints PostgreSQL has completed so far (each writes out dirty pages and makes the next writes of
+    every page carry a full-page image in the WAL: a burst of I/O that commits wait behind)."""
+    for sql in ("SELECT num_timed + num_requested FROM pg_stat_checkpointer",
+                "SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter"):
+        try:
+            return int(await conn.fetchval(sql))
+        except asyncpg.PostgresError:
+            continue
+    return 0

@@ -96,7 +96,7 @@ def _version(cmd: list[str]) -> str:
         out = subprocess.run([nats_server_binary(), *cmd[1:]], capture_output=True, text=True, timeout=10).stdout
     except (OSError, subprocess.SubprocessError, RuntimeError):
         return "unknown"
-    return out.strip() or "unknown"
+    return out.strip().removeprefix("nats-server: ") or "unknown"
 
 
 def _pg_version() -> str:

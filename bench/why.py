@@ -86,7 +86,9 @@ def why(r: Results, row: Row) -> list[str]:
         lines.append(f"- At {_n(lat.rate)} ev/s: `committed_at - time` p50/p99 {_n(lat.committed_p50)} / "
                      f"{_n(lat.committed_p99)} ms (committed_at is the transaction's start); seen by a LISTENer on "
                      f"the commit notification {_n(lat.visible_p50)} / {_n(lat.visible_p99)} ms. CPU (cores): "
-                     f"{cpu_text(lat.cpu)}.")
+                     f"{cpu_text(lat.cpu)}. PostgreSQL checkpoints completed meanwhile: {lat.checkpoints} (each is "
+                     "a burst of page writes, and first writes to every page after it carry a full-page image in "
+                     "the WAL, so commits wait longer).")
         if r.live:
             lines.append(f"- Half the drain rate is {lat.rate / r.live.rate:.0%} of what the machine sustains with "
                          f"the publisher on it ({_n(r.live.rate)} ev/s live): the publisher (nats-py, "
