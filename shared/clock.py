@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
+from shared.problems import RuleViolation
 from shared.settings import Settings
 
 
@@ -43,3 +44,14 @@ class FixedClock:
 def clock_from(settings: Settings) -> Clock:
     """The fixed clock when CADRE_TODAY is set, else the system clock."""
     return FixedClock(settings.today) if settings.today is not None else SystemClock()
+
+
+def not_in_future(occurred_on: date, today: date) -> None:
+    """`command.not_in_future`: a fact is recorded on or after the day it happened, never before."""
+    if occurred_on > today:
+        raise RuleViolation("command.not_in_future",
+                            f"occurred_on {occurred_on.isoformat()} is after today ({today.isoformat()}): facts are "
+                            "recorded once they happened",
+                            f"发生日期 {occurred_on.isoformat()} 晚于今天 ({today.isoformat()}), "
+                            "不能记录尚未发生的事实",
+                            field="occurred_on")

@@ -18,7 +18,7 @@ from nats.aio.client import Client as NATS
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.bus import BusUnavailable, PublishRejected, WrongLastSequence, publish_event, stream_last_seq
-from shared.clock import clock_from
+from shared.clock import clock_from, not_in_future
 from shared.db import DatabaseUnavailable
 from shared.envelope import CadreId, CloudEvent, CountyCode, new_event
 from shared.events.registry import EventData
@@ -85,13 +85,7 @@ class CommandBus:
             for _ in range(MAX_ATTEMPTS):
                 history = await load_cadre(self.pool, cadre_id, s.pg_acquire_timeout_s)
                 decision = decide(history.events)
-                today = clock_from(s).today()
-                if decision.occurred_on > today:
-                    raise RuleViolation("command.not_in_future",
-                                        f"occurred_on {decision.occurred_on.isoformat()} is after today "
-                                        f"({today.isoformat()}): facts are recorded once they happened",
-                                        f"发生日期 {decision.occurred_on.isoformat()} 晚于今天 ({today.isoformat()}), "
-                                        "不能记录尚未发生的事实")
+                not_in_future(decision.occurred_on, clock_from(s).today())
                 event = new_event(event_type=decision.type, cadre_id=cadre_id, county=county, service=self.service,
                                   data=decision.data, occurred_on=decision.occurred_on, ruleset=ruleset,
                                   traceparent=traceparent, event_id=decision.event_id)

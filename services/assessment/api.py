@@ -9,8 +9,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field, TypeAdapter
 
 from services.assessment.domain import AssessmentState, fold, grading, selection
-from services.assessment.domain.rules import not_in_future
-from shared.clock import clock_from
+from shared.clock import clock_from, not_in_future
 from shared.commands import CadreCommand, CommandBus, CommandResult, Decision, WaitQuery, rules_in_force
 from shared.envelope import CloudEvent
 from shared.events.types import Identifier

@@ -31,6 +31,7 @@ from services.rotation.commands import (
     VacatePost,
 )
 from shared.appointment_blockers import appointment_blockers
+from shared.clock import not_in_future
 from shared.commands import Decision
 from shared.envelope import CloudEvent
 from shared.events.rotation import (
@@ -110,14 +111,6 @@ def fold(events: Iterable[CloudEvent]) -> RotationState:
 
 
 # ---- checks shared by several commands -------------------------------------------------------
-
-
-def not_in_future(occurred_on: date, today: date) -> None:
-    """`command.not_in_future`: a fact cannot be recorded before the day it happens."""
-    if occurred_on > today:
-        raise RuleViolation("command.not_in_future",
-                            f"occurred_on {occurred_on.isoformat()} is after today ({today.isoformat()})",
-                            f"发生日期 {occurred_on.isoformat()} 晚于今天 ({today.isoformat()}), 不能预先登记")
 
 
 def _registered(state: RotationState, cadre_id: str) -> None:

@@ -16,15 +16,6 @@ COMPETENCY_BASIS = "桂阳县行政管理能力测试 (S4): 不合格者自学3�
 DEFERRAL_BASIS = "党政领导干部选拔任用工作条例 (2019); 桂阳县12380举报受理与核查: 缓任, 取消任职资格 (S1)"
 
 
-def not_in_future(occurred_on: date, today: date) -> None:
-    """`command.not_in_future` (as in the rotation service): a fact is recorded on or after the day it happens."""
-    if occurred_on > today:
-        raise RuleViolation("command.not_in_future",
-                            f"occurred_on {occurred_on.isoformat()} is after today ({today.isoformat()})",
-                            f"发生日期 {occurred_on.isoformat()} 晚于今天 ({today.isoformat()}), 不能预先登记",
-                            field="occurred_on")
-
-
 def add_months(day: date, months: int) -> date:
     """The same day `months` later; the month's last day when it is shorter (31 Jan + 1 -> 28/29 Feb)."""
     index = day.month - 1 + months
