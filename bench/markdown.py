@@ -87,7 +87,9 @@ def render(r: Results) -> str:
             "One client, sequential requests over a kept-alive connection, random cadres with 100 events each "
             "(their events interleaved with 99 other cadres' over the chunk they were written in). Each answer "
             "includes the bearer-token check and the access-trail record (an acknowledged JetStream publish) "
-            "the ledger makes before answering; the per-client rate limit is off (`CADRE_RATE_PER_S=0`).", ""]
+            "the ledger makes before answering; the per-client rate limit is off (`CADRE_RATE_PER_S=0`). A "
+            "request's latency runs from sending it to the last byte of the answer; the client then parses "
+            "and checks the answer outside the timing.", ""]
     for label, read in (("history `GET /v1/cadres/{id}/history?limit=100`", r.history_large),
                         ("state `GET /v1/cadres/{id}/state?as_of=2015-03-01`", r.state_large)):
         if read:

@@ -1,8 +1,10 @@
 """The access trail (查阅记录): every read of a cadre's dossier is itself on record.
 
-A read of a history, a state or a bundle publishes an access record to the `ACCESS` stream before
-the answer leaves; if the record cannot be stored, the read is refused (503), so no read goes
-unrecorded. The ledger files the records in the append-only `access_trail` table for operators.
+A read of a history, a state or a bundle publishes an access record to the `ACCESS` stream as it
+starts and answers only once JetStream has acknowledged it; if the record cannot be stored, the read
+is refused (503), so no read goes unrecorded. Reads that end in an error (404, or 403 for a county
+outside the token's scope) are on record too: the trail lists attempts, not only answers. The
+ledger files the records in the append-only `access_trail` table for operators.
 """
 
 from __future__ import annotations

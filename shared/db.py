@@ -37,12 +37,21 @@ async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10, comman
                       connect_timeout: float = 5.0) -> asyncpg.Pool:
     """A connection pool; raises DatabaseUnavailable when PostgreSQL cannot be reached."""
     try:
-        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size,
+        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, reset=_no_session_reset,
                                          command_timeout=command_timeout, timeout=connect_timeout)
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
         raise DatabaseUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc
     assert pool is not None
     return pool
+
+
+async def _no_session_reset(conn: asyncpg.Connection) -> None:
+    """Skip asyncpg's default reset query on release (UNLISTEN, RESET ALL, CLOSE ALL, advisory unlock).
+
+    That query is one more round trip on every release, which each read waits for. asyncpg still rolls
+    back a transaction left open and drops listeners before calling this; pooled connections here never
+    keep other session state (SET, session-level locks, cursors outside a transaction).
+    """
 
 
 @asynccontextmanager

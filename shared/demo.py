@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from typing import Any
@@ -10,15 +11,22 @@ from typing import Any
 COUNTY = "431021"
 
 
-def post(url: str, body: dict[str, Any], token: str) -> dict[str, Any]:
-    """POST JSON with a bearer token and return the JSON answer; raise with the problem document on error."""
+def post(url: str, body: dict[str, Any], token: str, attempts: int = 5) -> dict[str, Any]:
+    """POST JSON with a bearer token and return the JSON answer; raise with the problem document on error.
+
+    A 429 (the per-principal rate limit) is retried after its Retry-After, as any client should.
+    """
     req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
                                  headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return dict(json.loads(resp.read()))
-    except urllib.error.HTTPError as exc:
-        raise RuntimeError(f"{exc.code} from {url}: {exc.read().decode(errors='replace')}") from exc
+    for attempt in range(attempts):
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return dict(json.loads(resp.read()))
+        except urllib.error.HTTPError as exc:
+            if exc.code != 429 or attempt == attempts - 1:
+                raise RuntimeError(f"{exc.code} from {url}: {exc.read().decode(errors='replace')}") from exc
+            time.sleep(float(exc.headers.get("Retry-After", "1")))
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def load_demo(urls: dict[str, str], token: str, cadres: int = 40, seed: int = 431021) -> int:

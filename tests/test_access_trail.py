@@ -28,3 +28,24 @@ async def test_reads_of_history_state_and_bundle_are_recorded(system: System) ->
 
     status, problem, _ = await call("GET", f"{ledger}/v1/access", token=reader)
     assert status == 403 and problem["required_role"] == "operator", "only operators read the trail"
+
+
+async def test_refused_and_missing_reads_are_on_record_too(system: System) -> None:
+    assert system.stack is not None
+    cadre = new_cadre_id()
+    await wait_committed(system.pg_dsn, (await publish(system.nats_url, [audit_event(cadre)]))[0])
+    ledger = system.url("ledger")
+    outsider = system.stack.dev_token(["auditor"], ["430000"])
+    status, problem, _ = await call("GET", f"{ledger}/v1/cadres/{cadre}/history?purpose=probe", token=outsider)
+    assert status == 403 and problem["counties"] == ["431021"]
+    missing = new_cadre_id()
+    assert (await call("GET", f"{ledger}/v1/cadres/{missing}/state"))[0] == 404
+
+    async def filed(who: str) -> list[dict[str, object]] | None:
+        status, page, _ = await call("GET", f"{ledger}/v1/access?cadre_id={who}")
+        assert status == 200
+        return page["entries"] or None
+
+    refused = await wait_until(lambda: filed(cadre), timeout=20)
+    assert [(e["what"], e["purpose"]) for e in refused] == [("history after_version=0", "probe")]
+    assert [e["what"] for e in await wait_until(lambda: filed(missing), timeout=20)] == ["state as_of=now"]

@@ -45,6 +45,16 @@ def test_a_tampered_payload_breaks_the_signature() -> None:
         verify_token(KEY.public_key(), f"{prefix}.{other}.{sig}")
 
 
+
+def test_a_token_seen_before_still_expires_and_other_keys_still_refuse_it() -> None:
+    issued = time.time()
+    token = issue_token(KEY, "clerk", ["auditor"], ["*"], ttl_s=60, now=issued)
+    assert verify_token(KEY.public_key(), token, now=issued).subject == "clerk"  # now remembered as well-signed
+    with pytest.raises(TokenError, match="expired"):
+        verify_token(KEY.public_key(), token, now=issued + 61)
+    with pytest.raises(TokenError, match="signature"):
+        verify_token(Ed25519PrivateKey.generate().public_key(), token, now=issued)
+
 def first_get_route(doc: dict[str, object]) -> str:
     paths = doc["paths"]
     assert isinstance(paths, dict)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
@@ -28,10 +29,12 @@ from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 CONSUMER = "access-trail"
+_FILE_BATCH = 500
+_GATHER_S = 0.2
 
 
 class AccessTrail:
-    """Records reads (publishing before the answer) and files them into PostgreSQL."""
+    """Records reads (published while the read runs, acknowledged before the answer) and files them into PostgreSQL."""
 
     def __init__(self, nc: NATS, writer_dsn: str, timeout: float) -> None:
         self.nc = nc
@@ -39,8 +42,23 @@ class AccessTrail:
         self.writer_dsn = writer_dsn
         self.timeout = timeout
 
-    async def record(self, request: web.Request, cadre_id: str, what: str, purpose: str | None) -> None:
-        """Put the read on record; 503 when it cannot be, so that no read goes unrecorded."""
+    @contextlib.asynccontextmanager
+    async def recording(self, request: web.Request, cadre_id: str, what: str,
+                        purpose: str | None) -> AsyncIterator[None]:
+        """Put a read on record while its body runs; the answer waits for the record's acknowledgement.
+
+        The record is published as the read starts, so the JetStream round trip overlaps the query
+        instead of following it. A read that ends in an error (no such cadre, a county outside the
+        token's scope) is therefore on record too: an attempt to read a dossier leaves a trace whether
+        or not it was answered. When the record cannot be stored the read is refused with 503 (无法记录查阅).
+        """
+        recorded = asyncio.ensure_future(self._record(request, cadre_id, what, purpose))
+        try:
+            yield
+        finally:
+            await recorded
+
+    async def _record(self, request: web.Request, cadre_id: str, what: str, purpose: str | None) -> None:
         principal: Principal | None = request.get("principal")
         record = AccessRecord(principal=principal.subject if principal else "anonymous (auth disabled)",
                               roles=sorted(principal.roles) if principal else [], cadre_id=cadre_id, what=what,
@@ -70,7 +88,7 @@ class AccessTrail:
         try:
             while not stop.is_set():
                 try:
-                    msgs = await sub.fetch(500, timeout=1.0)
+                    msgs = await sub.fetch(_FILE_BATCH, timeout=1.0)
                 except (TimeoutError, nats.errors.TimeoutError):
                     continue
                 if not msgs:
@@ -86,6 +104,9 @@ class AccessTrail:
                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING""", rows)
                 for msg in msgs:
                     await msg.ack()
+                if len(msgs) < _FILE_BATCH:  # a trickle: let records gather rather than a round trip per read
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), _GATHER_S)
         finally:
             await sub.unsubscribe()
             await conn.close()

@@ -6,7 +6,6 @@ from datetime import date
 from typing import Any
 
 import asyncpg
-import orjson
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -119,29 +118,27 @@ def build_api(pool: asyncpg.Pool, settings: Settings, prover: Prover, trail: Acc
     async def history(request: web.Request, *, query: HistoryQuery) -> dict[str, Any]:
         """The cadre's events in chain order (versions 1..n), paginated by `after_version`."""
         cadre_id = path_param(request, "cadre_id", _CADRE_ID)
-        async with acquire(pool, timeout) as conn:
-            rows = await queries.history(conn, cadre_id, query.after_version, query.limit + 1)
-        if not rows and query.after_version == 0:
+        what = f"history after_version={query.after_version}"
+        async with trail.recording(request, cadre_id, what, query.purpose), acquire(pool, timeout) as conn:
+            page = await queries.history(conn, cadre_id, query.after_version, query.limit)
+        if not page.count and query.after_version == 0:
             raise NotFound(f"no events for cadre {cadre_id} (无此干部记录)", cadre_id=cadre_id)
-        require_counties(request, {r["county"] for r in rows})
-        await trail.record(request, cadre_id, f"history after_version={query.after_version}", query.purpose)
-        more = len(rows) > query.limit
-        rows = rows[: query.limit]
-        return {"cadre_id": cadre_id, "events": [queries.event_row(r) for r in rows],
-                "next_after_version": rows[-1]["cadre_version"] if more else None}
+        require_counties(request, page.counties)
+        return {"cadre_id": cadre_id, "events": page.events,
+                "next_after_version": page.last_key if page.more else None}
 
     @api.route("GET", "/v1/cadres/{cadre_id}/state", summary="A cadre's state on a date (某日状态)",
                query=StateQuery, response=Dossier, tags=TAGS, errors=(404, 503))
     async def state(request: web.Request, *, query: StateQuery) -> Dossier:
         """The dossier folded from events whose occurred-on date is on or before `as_of`."""
         cadre_id = path_param(request, "cadre_id", _CADRE_ID)
-        async with acquire(pool, timeout) as conn:
-            rows = await queries.all_of_cadre(conn, cadre_id)
+        what = f"state as_of={query.as_of or 'now'}"
+        async with trail.recording(request, cadre_id, what, query.purpose), acquire(pool, timeout) as conn:
+            rows = await queries.all_of_cadre(conn, cadre_id, query.as_of)
         if not rows:
             raise NotFound(f"no events for cadre {cadre_id} (无此干部记录)", cadre_id=cadre_id)
         require_counties(request, {r["county"] for r in rows})
-        await trail.record(request, cadre_id, f"state as_of={query.as_of or 'now'}", query.purpose)
-        events = [CloudEvent.model_validate(orjson.loads(r["canonical"])) for r in rows]
+        events = [CloudEvent.model_validate_json(r["canonical"]) for r in rows if r["canonical"] is not None]
         return fold_dossier(cadre_id, events, query.as_of)
 
     @api.route("GET", "/v1/events", summary="The ledger feed (全部事件)", query=FeedQuery, response=EventsPage,
@@ -149,10 +146,8 @@ def build_api(pool: asyncpg.Pool, settings: Settings, prover: Prover, trail: Acc
     async def events(request: web.Request, *, query: FeedQuery) -> dict[str, Any]:
         """Every event in position order after `after`."""
         async with acquire(pool, timeout) as conn:
-            rows = await queries.events_after(conn, query.after, query.limit + 1, query.county)
-        more = len(rows) > query.limit
-        rows = rows[: query.limit]
-        return {"events": [queries.event_row(r) for r in rows], "next_after": rows[-1]["position"] if more else None}
+            page = await queries.events_after(conn, query.after, query.limit, query.county)
+        return {"events": page.events, "next_after": page.last_key if page.more else None}
 
     @api.route("GET", "/v1/quarantine", summary="Quarantined messages (隔离消息)", query=FeedQuery,
                response=QuarantinePage, tags=("operators 运维",), errors=(503,), access="operator")

@@ -150,6 +150,6 @@ def add_proof_routes(api: Api, prover: Prover, trail: AccessTrail) -> None:
         Verify offline with `cadre-ledger verify bundle FILE --key PUBLIC_KEY`.
         """
         cadre_id = path_param(request, "cadre_id", _CADRE_ID)
-        require_counties(request, await prover.counties_of(cadre_id))
-        await trail.record(request, cadre_id, "bundle", query.purpose)
+        async with trail.recording(request, cadre_id, "bundle", query.purpose):
+            require_counties(request, await prover.counties_of(cadre_id))
         return await prover.bundle(cadre_id)

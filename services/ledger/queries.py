@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -9,53 +11,72 @@ import orjson
 
 from shared.events.registry import CATALOGUE
 
-_EVENT_FIELDS = """position, stream_seq, event_id, cadre_id, county, type, occurred_on, recorded_at, ruleset,
-                   cadre_version, prev_hash, leaf_hash, canonical, committed_at"""
+# PostgreSQL builds each answer's JSON array in C, so the ledger's Python never touches the rows of a page:
+# hashes in hex, times in UTC with microseconds, the stored RFC 8785 bytes embedded verbatim (a `json`
+# value keeps its text as given), labels from the catalogue passed as a parameter.
+_EVENT_JSON = """json_build_object(
+    'position', position, 'stream_seq', stream_seq, 'cadre_id', cadre_id, 'cadre_version', cadre_version,
+    'type', type, 'label_zh', coalesce($1::jsonb -> type ->> 0, type),
+    'label_en', coalesce($1::jsonb -> type ->> 1, type),
+    'occurred_on', occurred_on,
+    'recorded_at', to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'),
+    'committed_at', to_char(committed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'),
+    'prev_hash', encode(prev_hash, 'hex'), 'leaf_hash', encode(leaf_hash, 'hex'),
+    'event', convert_from(canonical, 'UTF8')::json)"""
+_LABELS = orjson.dumps({t: [spec.label_zh, spec.label_en] for t, spec in CATALOGUE.items()}).decode()
 
 
-def event_row(r: asyncpg.Record) -> dict[str, Any]:
-    """A ledger row as the API shows it: metadata, hashes in hex, the envelope as stored."""
-    spec = CATALOGUE.get(r["type"])
-    return {
-        "position": r["position"],
-        "stream_seq": r["stream_seq"],
-        "cadre_id": r["cadre_id"],
-        "cadre_version": r["cadre_version"],
-        "type": r["type"],
-        "label_zh": spec.label_zh if spec else r["type"],
-        "label_en": spec.label_en if spec else r["type"],
-        "occurred_on": r["occurred_on"].isoformat(),
-        "recorded_at": r["recorded_at"].isoformat(),
-        "committed_at": r["committed_at"].isoformat(),
-        "prev_hash": r["prev_hash"].hex() if r["prev_hash"] is not None else None,
-        "leaf_hash": r["leaf_hash"].hex(),
-        # The stored RFC 8785 bytes are valid JSON: embedded as they are, not parsed and encoded again.
-        "event": orjson.Fragment(r["canonical"]),
-    }
+@dataclass(frozen=True)
+class EventPage:
+    """A page of ledger rows as the API shows them, built by PostgreSQL."""
+
+    events: orjson.Fragment  # the JSON array, embedded in the answer as it is
+    count: int
+    counties: frozenset[str]
+    last_key: int | None  # cadre version (history) or position (feed) of the page's last row
+    more: bool  # rows follow the page
 
 
-async def history(conn: asyncpg.Connection, cadre_id: str, after_version: int, limit: int) -> list[asyncpg.Record]:
+def _page_sql(where: str, key: str) -> str:
+    """The page of rows matching `where` in `key` order after `$2`, at most `$3` of them; `$1` the labels."""
+    return f"""
+      WITH page AS (
+        SELECT * FROM ledger_events WHERE {where} AND {key} > $2 ORDER BY {key} LIMIT $3)
+      SELECT count(*) AS n, max({key}) AS last, coalesce(array_agg(DISTINCT county), '{{}}') AS counties,
+             coalesce(json_agg({_EVENT_JSON} ORDER BY {key}), '[]')::text AS events,
+             EXISTS (SELECT 1 FROM ledger_events WHERE {where} AND {key} > (SELECT max({key}) FROM page)) AS more
+      FROM page"""
+
+
+_HISTORY = _page_sql("cadre_id = $4", "cadre_version")
+_FEED = _page_sql("true", "position")
+_FEED_OF_COUNTY = _page_sql("county = $4", "position")
+
+
+async def _page(conn: asyncpg.Connection, sql: str, *args: Any) -> EventPage:
+    row = await conn.fetchrow(sql, _LABELS, *args)
+    assert row is not None  # an aggregate always answers one row
+    return EventPage(orjson.Fragment(row["events"]), row["n"], frozenset(row["counties"]), row["last"], row["more"])
+
+
+async def history(conn: asyncpg.Connection, cadre_id: str, after_version: int, limit: int) -> EventPage:
     """A page of one cadre's events, in chain order."""
-    return list(await conn.fetch(
-        f"SELECT {_EVENT_FIELDS} FROM ledger_events WHERE cadre_id = $1 AND cadre_version > $2 "
-        "ORDER BY cadre_version LIMIT $3", cadre_id, after_version, limit))
+    return await _page(conn, _HISTORY, after_version, limit, cadre_id)
 
 
-async def all_of_cadre(conn: asyncpg.Connection, cadre_id: str) -> list[asyncpg.Record]:
-    """Every event of one cadre, in ledger order."""
-    return list(await conn.fetch(
-        f"SELECT {_EVENT_FIELDS} FROM ledger_events WHERE cadre_id = $1 ORDER BY position", cadre_id))
-
-
-async def events_after(conn: asyncpg.Connection, after: int, limit: int,
-                       county: str | None = None) -> list[asyncpg.Record]:
+async def events_after(conn: asyncpg.Connection, after: int, limit: int, county: str | None = None) -> EventPage:
     """A page of the ledger (or of one county) in position order."""
     if county is None:
-        return list(await conn.fetch(
-            f"SELECT {_EVENT_FIELDS} FROM ledger_events WHERE position > $1 ORDER BY position LIMIT $2", after, limit))
+        return await _page(conn, _FEED, after, limit)
+    return await _page(conn, _FEED_OF_COUNTY, after, limit, county)
+
+
+async def all_of_cadre(conn: asyncpg.Connection, cadre_id: str, as_of: date | None) -> list[asyncpg.Record]:
+    """Every event of one cadre in ledger order: its county, and its canonical bytes when it occurred on or
+    before `as_of` (null for later ones, which a fold as of that date skips anyway)."""
     return list(await conn.fetch(
-        f"SELECT {_EVENT_FIELDS} FROM ledger_events WHERE county = $3 AND position > $1 ORDER BY position LIMIT $2",
-        after, limit, county))
+        """SELECT county, CASE WHEN $2::date IS NULL OR occurred_on <= $2 THEN canonical END AS canonical
+           FROM ledger_events WHERE cadre_id = $1 ORDER BY position""", cadre_id, as_of))
 
 
 async def quarantine_after(conn: asyncpg.Connection, after: int, limit: int) -> list[dict[str, Any]]:
