@@ -56,7 +56,18 @@ def ledger_key(system: System) -> str:
 
 
 async def verify(system: System, **kwargs: Any) -> VerifyReport:
-    return await verify_ledger(system.pg_dsn, [load_verifier(ledger_key(system))], **kwargs)
+    """Verify as `cadre-ledger verify` does, and again by ranges of 4 in 2 worker processes: same answer.
+
+    The ranges cut the 12 events into 3, so a tampered row is inside a range, on a range boundary, or
+    in the chains and tree joined across ranges; the workers read through the exported snapshot.
+    """
+    keys = [load_verifier(ledger_key(system))]
+    report = await verify_ledger(system.pg_dsn, keys, **kwargs)
+    ranged = await verify_ledger(system.pg_dsn, keys, workers=2, range_size=4, **kwargs)
+    assert (ranged.problems, ranged.count, ranged.nodes_checked, ranged.covered_size, ranged.row_by_row) == (
+        report.problems, report.count, report.nodes_checked, report.covered_size, report.row_by_row)
+    assert report.row_by_row == (not report.ok), "only a ledger with findings is scanned row by row"
+    return report
 
 
 async def as_superuser(system: System, *statements: str) -> None:
@@ -208,3 +219,63 @@ async def test_a_busy_ledger_verifies_with_bounded_batches(ledger: System) -> No
     assert report.ok, report.problems[:3]
     assert report.count == 3012 and report.events_per_s > 0
     assert len(seen) >= 2 and seen[-1] == (3012, 3012)
+
+
+def flip(table: str, column: str, where: str) -> str:
+    """Flip one bit of a hash: the same statement undoes it."""
+    return f"UPDATE {table} SET {column} = set_byte({column}, 0, get_byte({column}, 0) # 1) WHERE {where}"
+
+
+# (what the attacker changes, how the test undoes it, the first finding's start). Cadre B is at 2, 5, 8, 11.
+ONE_CHANGE = [
+    ("UPDATE ledger_events SET envelope = jsonb_set(envelope, '{data,evaluation}', '\"poor\"') WHERE position = 5",
+     "UPDATE ledger_events SET envelope = convert_from(canonical, 'UTF8')::jsonb WHERE position = 5",
+     "position 5: the jsonb copy differs from the hashed bytes (jsonb 副本被改)"),
+    ("UPDATE ledger_events SET county = '431022' WHERE position = 6",
+     "UPDATE ledger_events SET county = envelope->>'county' WHERE position = 6",
+     "position 6: column county is '431022' but the hashed envelope says '431021'"),
+    ("UPDATE ledger_events SET occurred_on = occurred_on + 1 WHERE position = 3",
+     "UPDATE ledger_events SET occurred_on = (envelope->>'occurredon')::date WHERE position = 3",
+     "position 3: column occurred_on is"),
+    ("UPDATE ledger_events SET cadre_version = 9 WHERE position = 8",
+     "UPDATE ledger_events SET cadre_version = 3 WHERE position = 8",
+     "position 8: cadre B version 9 follows version 2"),
+    ("UPDATE ledger_events SET prev_hash = leaf_hash WHERE position = 9",
+     "UPDATE ledger_events SET prev_hash = (SELECT leaf_hash FROM ledger_events WHERE position = 6) WHERE position = 9",
+     "position 9: hash chain broken (哈希链断裂)"),
+    (flip("ledger_events", "leaf_hash", "position = 4"), flip("ledger_events", "leaf_hash", "position = 4"),
+     "position 4: leaf hash does not match canonical bytes"),
+    (flip("merkle_nodes", "hash", "level = 0 AND idx = 10"), flip("merkle_nodes", "hash", "level = 0 AND idx = 10"),
+     "position 11: the stored Merkle leaf differs"),
+    # Above the ranges of 4: only the join of ranges rebuilds this node.
+    (flip("merkle_nodes", "hash", "level = 3 AND idx = 0"), flip("merkle_nodes", "hash", "level = 3 AND idx = 0"),
+     "positions 1..8: stored Merkle node (level 3, index 0) differs from the tree rebuilt from the rows"),
+    ("INSERT INTO merkle_nodes (level, idx, hash) VALUES (5, 0, sha256('x'))",
+     "DELETE FROM merkle_nodes WHERE level = 5",
+     "position 13: missing: merkle_nodes holds node (level 5, index 0) over positions 1..32"),
+]
+
+
+async def test_every_single_change_is_named_by_both_paths(ledger: System) -> None:
+    for change, undo, first in ONE_CHANGE:
+        await as_superuser(ledger, change)
+        report = await verify(ledger)
+        assert report.reason is not None and report.reason.startswith(first), (change, report.problems)
+        await as_superuser(ledger, undo)
+        assert (await verify(ledger)).ok, undo
+
+    node = await fetch_node(ledger, 1, 2)
+    await as_superuser(ledger, "DELETE FROM merkle_nodes WHERE level = 1 AND idx = 2")
+    report = await verify(ledger)
+    assert report.reason == ("positions 5..6: Merkle node (level 1, index 2) is missing from merkle_nodes "
+                             "(默克尔节点缺失)")
+    await as_superuser(ledger, f"INSERT INTO merkle_nodes (level, idx, hash) VALUES (1, 2, '\\x{node.hex()}'::bytea)")
+    assert (await verify(ledger)).ok
+
+
+async def fetch_node(system: System, level: int, idx: int) -> bytes:
+    conn = await asyncpg.connect(system.pg_dsn)
+    try:
+        return bytes(await conn.fetchval("SELECT hash FROM merkle_nodes WHERE level = $1 AND idx = $2", level, idx))
+    finally:
+        await conn.close()

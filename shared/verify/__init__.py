@@ -1,0 +1,159 @@
+"""Full-ledger verification (全账本验证) against PostgreSQL.
+
+`verify_ledger` reads the ledger in one read-only, repeatable-read transaction. It trusts nothing
+stored except the signed checkpoint notes, checked with public keys the auditor brings:
+
+- every row: positions run 1..n without gaps; SHA-256(0x00 || canonical) equals the stored leaf
+  hash; the query columns (event id, cadre, county, type, dates, rule set, the jsonb copy) say what
+  the hashed envelope says;
+- every cadre: versions run 1..n in position order and each prev_hash is the leaf hash of the
+  cadre's previous event, recomputed from its bytes;
+- the Merkle log: the tree is rebuilt from the recomputed leaf hashes, its root is compared with
+  every signed checkpoint at that checkpoint's size, and every stored node in `merkle_nodes` is
+  compared with the rebuilt tree (a full comparison, not a spot check);
+- every checkpoint: its note verifies with a given key and its body states the row's (origin, size,
+  root); no two signed checkpoints give one size two roots (a fork); cosigned notes keep the body.
+
+Someone who rewrites rows, hashes, chains and `merkle_nodes` consistently is still caught, because
+the roots are recomputed from the rows and compared with notes only the key holder can sign. Rows
+appended after the last checkpoint are reported as not yet covered: they are checked, but no
+signature vouches for them yet.
+
+How (two paths, one answer). First the ledger is checked by ranges (`ranges`, `merge`): runs of
+2**k positions aligned on subtree boundaries, each fetched in one query as arrays, checked in bulk,
+in worker processes (`parallel`, `worker`) that import the coordinator's exported snapshot so all of
+them read one ledger, then joined in position order (chains across ranges, the tree above them,
+roots against checkpoints). Counting every row and every stored node, and comparing each expected
+one exactly once, leaves no room for an extra one. If that finds everything as a sound ledger has
+it, the ledger verifies. If anything differs, or the checkpoints already filled the findings, the
+row-by-row scan (`rowscan`) runs over the same snapshot and words every finding, so findings never
+depend on the faster path: that path only decides that there is nothing to report.
+
+What PostgreSQL is trusted with. The verifier recomputes every leaf hash, every interior node, every
+chain link and every root itself, in Python, from the canonical bytes. PostgreSQL only compares, in
+C: the query columns with the fields of the jsonb copy (returning how many rows differ), and it
+aggregates rows and nodes into arrays in position order. The jsonb copy itself is compared with the
+hashed bytes here (the copy as PostgreSQL prints it, parsed, against the canonical bytes). That is
+safe against the adversary the ledger defends against: one who rewrites rows (and may disable
+triggers to do it), not one who replaces the PostgreSQL executable; a comparison that PostgreSQL
+gets right for the writer's queries it gets right for ours, and every value it compares is one the
+verifier has tied to the hashed bytes (columns to the copy in SQL, the copy to the bytes here).
+Aggregation cannot hide a row: positions come back and must be exactly the range, and the row and
+node counts must be exactly n and 2n - popcount(n).
+
+Memory: a range's rows (at most 2**13) at a time per worker, the chain head of every cadre, the
+tree's frontier and the checkpoints; never the whole ledger.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import asyncpg
+import orjson
+
+from shared.signednote import Verifier
+from shared.verify.checkpoints import load_checkpoints
+from shared.verify.merge import Merge, plan
+from shared.verify.parallel import Workers, in_process
+from shared.verify.report import Collector, Finding, Progress, Signed, VerifyReport
+from shared.verify.rowscan import scan
+
+__all__ = ["Finding", "Progress", "VerifyReport", "external_checkpoint", "verify_ledger"]
+
+_COUNTS = "SELECT (SELECT count(*) FROM ledger_events) AS rows, (SELECT count(*) FROM merkle_nodes) AS nodes"
+_MIN_LEVEL, _MAX_LEVEL = 10, 13
+_PER_WORKER = 8
+"""Ranges per worker at least, so that one slow range does not leave the other workers idle for long."""
+_WORKERS_FROM = 50_000
+"""Below this many events, starting processes costs more than it saves."""
+
+
+async def verify_ledger(dsn: str, verifiers: Sequence[Verifier], *, witnesses: Sequence[Verifier] = (),
+                        external: Sequence[tuple[str, str]] = (), progress: Progress | None = None,
+                        max_problems: int = 50, workers: int | None = None,
+                        range_size: int | None = None) -> VerifyReport:
+    """Verify the whole ledger at `dsn` read-only; checkpoints must verify with one of `verifiers`.
+
+    `witnesses` are keys whose cosignatures must verify when present; `external` holds (label, note)
+    checkpoints obtained elsewhere (a witness's state, the NATS feed) that the rows must also match,
+    which catches a truncation that also deleted the stored checkpoints. The scan stops after
+    `max_problems` findings. `workers` (worker processes; 0 checks in this process) and `range_size`
+    (positions per range, a power of two) are chosen from the ledger's size and the CPUs unless given.
+    """
+    if range_size is not None and (range_size < 1 or range_size & (range_size - 1)):
+        raise ValueError(f"range_size must be a power of two, got {range_size}")
+    report = VerifyReport()
+    found = Collector(report, max_problems)
+    started = time.perf_counter()
+    conn: asyncpg.Connection = await asyncpg.connect(dsn)
+    try:
+        async with conn.transaction(isolation="repeatable_read", readonly=True):
+            signed = await load_checkpoints(conn, verifiers, witnesses, external, report, found)
+            total = int(await conn.fetchval("SELECT coalesce(max(position), 0) FROM ledger_events"))
+            count = _workers(total) if workers is None else workers
+            level = (range_size.bit_length() - 1) if range_size else _level(total, max(count, 1))
+            if found.full or not await _by_ranges(conn, dsn, signed, total, report, progress, count, level):
+                report.count = report.nodes_checked = 0
+                report.row_by_row = True
+                await scan(conn, signed, report, found, total, progress)
+    finally:
+        await conn.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _workers(total: int) -> int:
+    if total < _WORKERS_FROM:
+        return 0
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return cpus if cpus > 1 else 0
+
+
+def _level(total: int, workers: int) -> int:
+    wanted = max(total // (workers * _PER_WORKER), 1)
+    return min(max(wanted.bit_length() - 1, _MIN_LEVEL), _MAX_LEVEL)
+
+
+async def _by_ranges(conn: asyncpg.Connection, dsn: str, signed: list[Signed], total: int, report: VerifyReport,
+                     progress: Progress | None, workers: int, level: int) -> bool:
+    """Check the ledger range by range; True only when everything is as a sound ledger has it."""
+    spans = plan(total, level, signed)
+    if spans is None:
+        return False
+    merged = Merge(level, signed)
+    pool = None
+    if workers > 0:
+        pool = Workers(dsn, str(await conn.fetchval("SELECT pg_export_snapshot()")), spans, workers)
+        await pool.start()
+    try:
+        counts = await conn.fetchrow(_COUNTS)  # while the workers check their first ranges
+        if (counts["rows"], counts["nodes"]) != (total, 2 * total - total.bit_count()):
+            return False
+        async with contextlib.aclosing(pool.outcomes() if pool else in_process(conn, spans)) as outcomes:
+            async for outcome in outcomes:
+                if not merged.add(outcome):
+                    return False
+                if progress:
+                    progress(merged.size, total)
+    finally:
+        if pool:
+            await pool.stop()
+    if merged.size != total:
+        return False
+    if progress and total == 0:
+        progress(0, 0)
+    report.count = report.nodes_checked = total
+    return True
+
+
+def external_checkpoint(path: Path) -> tuple[str, str]:
+    """A checkpoint note kept outside the database: a note file, or a witness state file holding one."""
+    text = path.read_text()
+    if text.lstrip().startswith("{"):
+        text = str(orjson.loads(text).get("note", ""))
+    return f"external checkpoint {path}", text

@@ -1,0 +1,197 @@
+"""Checking one range of positions at a time: few round trips, no Python object per stored node.
+
+A range is a run of positions ``start + 1 .. end`` whose leaf indices ``[start, end)`` begin on a
+multiple of its power-of-two size, so the complete Merkle subtrees inside it are exactly the stored
+nodes ``(level, idx)`` with ``start >> level <= idx < end >> level``. One query brings the range's
+rows as arrays (no record per row) together with its stored nodes, one byte string per level; the
+Python side then recomputes what matters and compares in bulk.
+
+The outcome is all or nothing: a range is *clean* when everything in it is as a sound ledger has it;
+otherwise nothing more is said, and the row-by-row scan (`rowscan`) words the findings. What crosses
+range boundaries (chains, the tree above the range, checkpoint roots) is returned for `merge`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import orjson
+
+# PostgreSQL compares the query columns with the jsonb copy, in C, and returns only how many rows
+# differ. `->>` alone would take the number 5 for the text '5'; `?` on the same value only matches a
+# JSON string (or an array or object holding it, which `->>` then prints longer than the column), so
+# both together say: the field is the JSON string the column holds. concat() prints char(6) as
+# asyncpg reads it, padded, where a cast to text would trim it.
+_COLUMNS_DIFFER = """count(*) FILTER (WHERE NOT coalesce(
+      envelope->>'id' = event_id::text
+  AND envelope->>'subject' = cadre_id AND envelope->'subject' ? cadre_id
+  AND envelope->>'county' = concat(county) AND envelope->'county' ? concat(county)
+  AND envelope->>'type' = type AND envelope->'type' ? type
+  AND envelope->>'occurredon' = to_char(occurred_on, 'YYYY-MM-DD')
+  AND envelope->>'ruleset' = ruleset AND envelope->'ruleset' ? ruleset, false))"""
+
+RANGE_QUERY = f"""
+WITH levels AS (
+  SELECT l.level, agg.n, agg.hashes, agg.sized
+  FROM generate_series(0, $3::int) AS l(level),
+  LATERAL (SELECT count(*) AS n, coalesce(string_agg(hash, ''::bytea ORDER BY idx), ''::bytea) AS hashes,
+                  coalesce(bool_and(octet_length(hash) = 32), true) AS sized
+           FROM merkle_nodes WHERE level = l.level AND idx >= $1::bigint >> l.level
+                                   AND idx < $2::bigint >> l.level) AS agg)
+SELECT rows.*,
+       (SELECT array_agg(n ORDER BY level) FROM levels) AS node_counts,
+       (SELECT array_agg(hashes ORDER BY level) FROM levels) AS node_hashes,
+       (SELECT bool_and(sized) FROM levels) AS nodes_sized,
+       (SELECT array_agg(ARRAY[n.level::bigint, n.idx] ORDER BY n.level, n.idx)
+        FROM merkle_nodes n JOIN unnest($4::int[], $5::bigint[]) AS u(level, idx)
+          ON n.level = u.level AND n.idx = u.idx) AS upper_ids,
+       (SELECT array_agg(n.hash ORDER BY n.level, n.idx)
+        FROM merkle_nodes n JOIN unnest($4::int[], $5::bigint[]) AS u(level, idx)
+          ON n.level = u.level AND n.idx = u.idx) AS upper_hashes
+FROM (SELECT array_agg(position ORDER BY position) AS positions,
+             array_agg(cadre_id ORDER BY position) AS cadres,
+             array_agg(cadre_version ORDER BY position) AS versions,
+             array_agg(prev_hash ORDER BY position) AS prevs,
+             coalesce(string_agg(leaf_hash, ''::bytea ORDER BY position), ''::bytea) AS leaves,
+             coalesce(bool_and(octet_length(leaf_hash) = 32), true) AS leaves_sized,
+             array_agg(canonical ORDER BY position) AS canonical,
+             array_agg(envelope::text ORDER BY position) AS envelopes,
+             {_COLUMNS_DIFFER} AS columns_differ
+      FROM ledger_events WHERE position > $1::bigint AND position <= $2::bigint) AS rows"""
+"""Parameters: start, end (leaf indices, [start, end)), the range's level (log2 of its size), and the
+levels and indices of the stored nodes above the range that it completes."""
+
+ChainEnds = dict[str, tuple[int, bytes | None, int, bytes]]
+"""Per cadre in a range: (first version, its prev_hash, last version, its recomputed leaf hash)."""
+
+_ENVELOPE_KEYS = ("id", "subject", "county", "type", "occurredon", "ruleset")
+
+
+@dataclass(frozen=True)
+class Span:
+    """A range to check, the checkpoint sizes inside it (``start < size <= end``), the nodes above it it completes."""
+
+    start: int
+    end: int
+    level: int
+    sizes: tuple[int, ...] = ()
+    upper: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass
+class Outcome:
+    """What a clean range tells the merge; `clean` False means: scan row by row to say what differs."""
+
+    span: Span
+    clean: bool
+    chains: ChainEnds = field(default_factory=dict)
+    frontier: list[bytes] = field(default_factory=list)
+    """The range's complete subtrees that make up [start, end), largest first."""
+    prefixes: dict[int, list[bytes]] = field(default_factory=dict)
+    """For each checkpoint size in the range: the complete subtrees making up [start, size), largest first."""
+    upper: list[tuple[int, int, bytes]] = field(default_factory=list)
+    """The stored nodes at `Span.upper`, as (level, idx, hash), by level: the merge compares them."""
+
+
+async def fetch(conn: asyncpg.Connection, span: Span) -> Any:
+    """The range's rows and stored nodes, in one query (one row of arrays)."""
+    return await conn.fetchrow(RANGE_QUERY, span.start, span.end, span.level, [level for level, _ in span.upper],
+                               [idx for _, idx in span.upper])
+
+
+def check(span: Span, row: Any) -> Outcome:
+    """Recompute leaves, tree and chains of one range from its fetched rows and compare with what is stored."""
+    dirty = Outcome(span, clean=False)
+    count = span.end - span.start
+    positions = row["positions"] or []
+    if positions != list(range(span.start + 1, span.end + 1)) or row["columns_differ"]:
+        return dirty
+    canonical: list[bytes] = row["canonical"]
+    sha256 = hashlib.sha256
+    leaves = [sha256(b"\x00" + raw).digest() for raw in canonical]
+    level = b"".join(leaves)
+    if not row["leaves_sized"] or level != row["leaves"]:
+        return dirty
+    if not _envelopes_match(row["envelopes"], canonical):
+        return dirty
+    chains = _chains(row["cadres"], row["versions"], row["prevs"], leaves)
+    if chains is None:
+        return dirty
+    levels = _tree(level, count, row["node_counts"], row["node_hashes"], row["nodes_sized"], span.level)
+    if levels is None:
+        return dirty
+    upper = [(int(level), int(idx), bytes(value))
+             for (level, idx), value in zip(row["upper_ids"] or [], row["upper_hashes"] or [], strict=True)]
+    return Outcome(span, True, chains, _subtrees(levels, span.start, span.start, span.end),
+                   {size: _subtrees(levels, span.start, span.start, size) for size in span.sizes}, upper)
+
+
+def _envelopes_match(envelopes: Sequence[str], canonical: Sequence[bytes]) -> bool:
+    """The jsonb copy (as PostgreSQL prints it) holds the JSON value of the hashed bytes, row by row.
+
+    Re-serialising the copy with sorted keys gives the canonical bytes of every sound row, so one
+    bytes comparison usually settles it; otherwise both sides are parsed and compared as the
+    row-by-row scan compares them. Either way the hashed bytes are a JSON object with the envelope
+    fields whose values PostgreSQL compared with the query columns.
+    """
+    loads, dumps, sort = orjson.loads, orjson.dumps, orjson.OPT_SORT_KEYS
+    for text, raw in zip(envelopes, canonical, strict=True):
+        try:
+            copy = loads(text)
+            if dumps(copy, option=sort) == raw:
+                continue
+            env = loads(raw)
+            if not isinstance(env, dict) or any(key not in env for key in _ENVELOPE_KEYS) or copy != env:
+                return False
+        except (orjson.JSONDecodeError, orjson.JSONEncodeError, TypeError):
+            return False
+    return True
+
+
+def _chains(cadres: Sequence[str], versions: Sequence[int], prevs: Sequence[bytes | None],
+            leaves: Sequence[bytes]) -> ChainEnds | None:
+    """Versions run on and each prev_hash is the recomputed leaf of the cadre's previous event in the range."""
+    ends: ChainEnds = {}
+    for cadre, version, prev, leaf in zip(cadres, versions, prevs, leaves, strict=True):
+        seen = ends.get(cadre)
+        if seen is None:
+            ends[cadre] = (version, prev, version, leaf)
+        elif version != seen[2] + 1 or prev != seen[3]:
+            return None
+        else:
+            ends[cadre] = (seen[0], seen[1], version, leaf)
+    return ends
+
+
+def _tree(level: bytes, count: int, counts: Sequence[int], stored: Sequence[bytes], sized: bool,
+          top: int) -> list[bytes] | None:
+    """Every level of the range's tree, rebuilt from the leaves, if it equals the stored nodes exactly.
+
+    Level l is the concatenation of the range's complete subtrees of height l, left to right.
+    """
+    if not sized:
+        return None
+    sha256 = hashlib.sha256
+    levels: list[bytes] = []
+    for height in range(top + 1):
+        if counts[height] != count >> height or stored[height] != level:
+            return None
+        levels.append(level)
+        level = b"".join([sha256(b"\x01" + level[i:i + 64]).digest() for i in range(0, len(level) - 63, 64)])
+    return levels
+
+
+def _subtrees(levels: Sequence[bytes], base: int, start: int, end: int) -> list[bytes]:
+    """The complete subtrees making up leaves [start, end) of a range beginning at `base`, largest first."""
+    out: list[bytes] = []
+    offset, remaining = start - base, end - start
+    for height in range(len(levels) - 1, -1, -1):
+        if remaining >> height & 1:
+            idx = offset >> height
+            out.append(levels[height][idx * 32:(idx + 1) * 32])
+            offset += 1 << height
+    return out
