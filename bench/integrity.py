@@ -10,7 +10,7 @@ from pathlib import Path
 
 import asyncpg
 
-from services.ledger.projections import ProjectedEvent, Projection, rebuild_all
+from services.ledger.projections import ProjectedEvent, Projection, Span, rebuild_all
 from services.ledger.read_models import all_projections
 from shared.db import WRITER_ROLE, dsn_as
 from shared.merkle import CompactRange
@@ -42,25 +42,29 @@ class _Timed:
         self.inner = inner
         self.name = inner.name
         self.tables = inner.tables
+        self.types = inner.types
         self.spent = spent
 
-    async def apply(self, conn: asyncpg.Connection, events: Sequence[ProjectedEvent]) -> None:
+    async def apply(self, conn: asyncpg.Connection, span: Span, events: Sequence[ProjectedEvent]) -> None:
         t0 = time.perf_counter()
         try:
-            await self.inner.apply(conn, events)
+            await self.inner.apply(conn, span, events)
         finally:
             self.spent[self.name] = self.spent.get(self.name, 0.0) + time.perf_counter() - t0
 
 
 async def replay(pg_dsn: str) -> Replay:
-    """projections.rebuild_all over read_models.all_projections(), as the writer role."""
+    """projections.rebuild_all over read_models.all_projections(), as the writer role (the ledger read on a
+    second connection)."""
     conn: asyncpg.Connection = await asyncpg.connect(dsn_as(pg_dsn, WRITER_ROLE))
+    reader: asyncpg.Connection = await asyncpg.connect(dsn_as(pg_dsn, WRITER_ROLE))
     try:
         spent: dict[str, float] = {}
         t0 = time.perf_counter()
-        events = await rebuild_all(conn, [_Timed(p, spent) for p in all_projections()])
+        events = await rebuild_all(conn, [_Timed(p, spent) for p in all_projections()], reader=reader)
         return Replay(events, time.perf_counter() - t0, dict(sorted(spent.items(), key=lambda kv: -kv[1])))
     finally:
+        await reader.close()
         await conn.close()
 
 

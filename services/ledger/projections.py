@@ -1,19 +1,22 @@
 """Read models: checkpointed projections fed from the ledger in position order, rebuildable from 0.
 
-A projection owns some `rm_*` tables and applies batches of events; the runner commits each batch
-together with the projection's checkpoint, so a crash replays at most the uncommitted batch.
+A projection owns some `rm_*` tables, declares the event types it consumes and applies spans of the
+ledger; the runner commits each span together with the projection's checkpoint, so a crash replays
+at most the uncommitted span. SQL helpers for projections are in `services.ledger.statements`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
+import functools
 import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import asyncpg
 import orjson
@@ -21,9 +24,8 @@ import orjson
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class ProjectedEvent:
-    """What a projection sees of a ledger row."""
+class ProjectedEvent(NamedTuple):
+    """What a projection sees of a ledger row (its envelope's `data` only, decoded)."""
 
     position: int
     cadre_id: str
@@ -33,28 +35,12 @@ class ProjectedEvent:
     data: dict[str, Any]
 
 
-class Statements:
-    """SQL statements to run in event order; consecutive runs of one statement go as one executemany."""
+@dataclass(frozen=True, slots=True)
+class Span:
+    """The ledger positions a batch covers: after < position <= upto."""
 
-    def __init__(self) -> None:
-        self.runs: list[tuple[str, list[tuple[Any, ...]]]] = []
-
-    def add(self, sql: str, *args: Any) -> None:
-        """Queue one execution of `sql`."""
-        if self.runs and self.runs[-1][0] == sql:
-            self.runs[-1][1].append(args)
-        else:
-            self.runs.append((sql, [args]))
-
-    async def run(self, conn: asyncpg.Connection) -> None:
-        """Execute every queued statement, in order."""
-        for sql, rows in self.runs:
-            await conn.executemany(sql, rows)
-
-
-def day(value: Any) -> date | None:
-    """An ISO date from event data (None stays None)."""
-    return None if value is None else date.fromisoformat(str(value))
+    after: int
+    upto: int
 
 
 class Projection(Protocol):
@@ -62,9 +48,14 @@ class Projection(Protocol):
 
     name: str
     tables: tuple[str, ...]
+    types: frozenset[str]
+    """The event types whose rows `apply` is given; empty: it reads `ledger_events` over the span itself."""
 
-    async def apply(self, conn: asyncpg.Connection, events: Sequence[ProjectedEvent]) -> None:
-        """Apply events (in position order) inside the runner's transaction."""
+    async def apply(self, conn: asyncpg.Connection, span: Span, events: Sequence[ProjectedEvent]) -> None:
+        """Apply the span: `events` are its rows of `types`, in position order, inside the runner's transaction.
+
+        The `data` dicts are shared by every projection of the batch: projections must not change them.
+        """
 
 
 def default_projections() -> list[Projection]:
@@ -83,38 +74,83 @@ async def _checkpoint(conn: asyncpg.Connection, name: str) -> int:
     return int(value or 0)
 
 
-async def _fetch(conn: asyncpg.Connection, after: int, limit: int) -> list[ProjectedEvent]:
+async def _tip(conn: asyncpg.Connection) -> int:
+    # positions are committed in order by the one writer, so every position up to the tip is visible
+    return int(await conn.fetchval("SELECT coalesce(max(position), 0) FROM ledger_events"))
+
+
+async def fetch_events(conn: asyncpg.Connection, span: Span, types: frozenset[str]) -> list[ProjectedEvent]:
+    """The span's rows of these types; only the envelope's `data` travels and is decoded."""
+    if not types or span.upto <= span.after:
+        return []
     rows = await conn.fetch(
-        """SELECT position, cadre_id, county, type, occurred_on, canonical FROM ledger_events
-           WHERE position > $1 ORDER BY position LIMIT $2""", after, limit)
-    return [ProjectedEvent(r["position"], r["cadre_id"], r["county"], r["type"], r["occurred_on"],
-                           orjson.loads(r["canonical"])["data"]) for r in rows]
+        """SELECT position, cadre_id, county, type, occurred_on, (envelope -> 'data')::text FROM ledger_events
+           WHERE position > $1 AND position <= $2 AND type = ANY($3::text[]) ORDER BY position""",
+        span.after, span.upto, sorted(types))
+    loads = orjson.loads
+    return [ProjectedEvent(p, c, k, t, o, loads(d)) for p, c, k, t, o, d in rows]
 
 
-async def step(conn: asyncpg.Connection, projection: Projection, batch: int,
-               fetched: Sequence[ProjectedEvent] = ()) -> int:
-    """Apply the next batch to one projection; returns how many events it applied.
+def _only(events: Sequence[ProjectedEvent], after: int, types: frozenset[str],
+          present: frozenset[str]) -> Sequence[ProjectedEvent]:
+    """The events after `after` of these types; `present`: every type in `events`.
+
+    The same list when none is left out.
+    """
+    if events and events[0].position <= after:
+        events = events[bisect.bisect_right([e.position for e in events], after):]
+    if present <= types:
+        return events
+    if present.isdisjoint(types):
+        return []
+    return [e for e in events if e.type in types]
+
+
+async def _save(conn: asyncpg.Connection, names: Sequence[str], position: int) -> None:
+    await conn.executemany(
+        """INSERT INTO projection_checkpoints (name, position) VALUES ($1, $2)
+           ON CONFLICT (name) DO UPDATE SET position = $2, updated_at = now()""",
+        [(name, position) for name in names])
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One shared read: the span's rows of `types` (the union of the projections' types)."""
+
+    span: Span
+    types: frozenset[str]
+    events: Sequence[ProjectedEvent]
+
+    @functools.cached_property
+    def present(self) -> frozenset[str]:
+        """The types the read found."""
+        return frozenset(e.type for e in self.events)
+
+
+async def step(conn: asyncpg.Connection, projection: Projection, batch: int, fetched: Fetched | None = None) -> int:
+    """Bring one projection up to `fetched`'s end (or the next `batch` positions); returns positions advanced.
 
     The projection's transaction-level advisory lock serialises concurrent runners and rebuilds.
-    `fetched`: events the caller already read (contiguous positions); used when they continue this
-    projection's checkpoint, so projections at the same position share one read and one decode
-    (their `data` dicts are shared too: projections must not change them).
+    `fetched`: a read the caller already made; used when it covers this projection's checkpoint, so
+    projections share one read and one decode per round. A projection with no events of its types in
+    the span only advances its checkpoint.
     """
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", _lock_key(projection.name))
         after = await _checkpoint(conn, projection.name)
-        if fetched and fetched[0].position <= after + 1 <= fetched[-1].position:
-            events: Sequence[ProjectedEvent] = fetched[after + 1 - fetched[0].position:]
+        if (fetched is not None and fetched.span.after <= after < fetched.span.upto
+                and projection.types <= fetched.types):
+            span = Span(after, fetched.span.upto)
+            events = _only(fetched.events, after, projection.types, fetched.present)
         else:
-            events = await _fetch(conn, after, batch)
-        if not events:
+            span = Span(after, min(await _tip(conn), after + batch))
+            events = await fetch_events(conn, span, projection.types)
+        if span.upto <= after:
             return 0
-        await projection.apply(conn, events)
-        await conn.execute(
-            """INSERT INTO projection_checkpoints (name, position) VALUES ($1, $2)
-               ON CONFLICT (name) DO UPDATE SET position = $2, updated_at = now()""",
-            projection.name, events[-1].position)
-    return len(events)
+        if events or not projection.types:
+            await projection.apply(conn, span, events)
+        await _save(conn, [projection.name], span.upto)
+    return span.upto - after
 
 
 async def rebuild(conn: asyncpg.Connection, projection: Projection, batch: int = 5000,
@@ -127,34 +163,75 @@ async def rebuild(conn: asyncpg.Connection, projection: Projection, batch: int =
 
 
 async def rebuild_all(conn: asyncpg.Connection, projections: Sequence[Projection], batch: int = 5000,
-                      progress: Callable[[int, int], None] | None = None) -> int:
-    """Rebuild several projections from position 0 in one pass and one transaction; returns events replayed.
+                      progress: Callable[[int, int], None] | None = None,
+                      reader: asyncpg.Connection | None = None) -> int:
+    """Rebuild several projections from position 0 in one pass and one transaction; returns positions replayed.
 
-    Each batch of the ledger is read and decoded once and fed to every projection in turn (rebuilding
-    them one by one reads and decodes the whole ledger once per read model). Locks are taken in name
-    order, so concurrent rebuilds cannot deadlock.
+    The ledger is read in spans of `batch` positions, once for every projection, fetching only the
+    event types some projection consumes; a projection that reads the ledger itself (no `types`)
+    is applied once over the whole ledger. `reader`: a second connection to read the ledger with,
+    so that the next span is read and decoded while this one is applied (the ledger is append-only
+    and read only up to the tip seen at the start, so the two connections see the same rows).
+    Locks are taken in name order, so concurrent rebuilds cannot deadlock.
     """
-    total = int(await conn.fetchval("SELECT coalesce(max(position), 0) FROM ledger_events"))
     ordered = sorted(projections, key=lambda p: p.name)
-    done = 0
     async with conn.transaction():
         for projection in ordered:
             await conn.execute("SELECT pg_advisory_xact_lock($1)", _lock_key(projection.name))
             for table in projection.tables:
                 await conn.execute(f"DELETE FROM {table}")
             await conn.execute("DELETE FROM projection_checkpoints WHERE name = $1", projection.name)
-        while events := await _fetch(conn, done, batch):
-            for projection in ordered:
-                await projection.apply(conn, events)
-            done = events[-1].position
-            if progress:
-                progress(done, total)
-        if done:
-            await conn.executemany(
-                """INSERT INTO projection_checkpoints (name, position) VALUES ($1, $2)
-                   ON CONFLICT (name) DO UPDATE SET position = $2, updated_at = now()""",
-                [(projection.name, done) for projection in ordered])
-    return done
+        tip = await _tip(conn)
+        for projection in ordered:
+            if tip and not projection.types:
+                await projection.apply(conn, Span(0, tip), [])
+        readers = [p for p in ordered if p.types]
+        types = frozenset().union(*(p.types for p in readers))
+        spans = [Span(after, min(after + batch, tip)) for after in range(0, tip, batch)]
+        ahead: asyncio.Task[list[ProjectedEvent]] | None = None
+        try:
+            for i, span in enumerate(spans):
+                if reader is None:
+                    events = await fetch_events(conn, span, types)
+                else:
+                    events = await (ahead or fetch_events(reader, span, types))
+                    ahead = None
+                    if i + 1 < len(spans):
+                        ahead = asyncio.ensure_future(fetch_events(reader, spans[i + 1], types))
+                present = frozenset(e.type for e in events)
+                for projection in readers:
+                    mine = _only(events, span.after, projection.types, present)
+                    if mine:
+                        await projection.apply(conn, span, mine)
+                if progress:
+                    progress(span.upto, tip)
+        finally:
+            if ahead is not None:
+                ahead.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await ahead
+        if tip:
+            await _save(conn, [p.name for p in ordered], tip)
+    return tip
+
+
+async def catch_up(conn: asyncpg.Connection, projections: Sequence[Projection], batch: int) -> bool:
+    """One round of the runner: every projection brought up to `batch` positions past the one furthest behind.
+
+    One read of the ledger per round, of the types the projections still short of its end consume,
+    shared by all. Returns whether the round reached the tip (nothing more to do right now).
+    """
+    at = dict(await conn.fetch(
+        """SELECT p.name, coalesce(c.position, 0) FROM unnest($1::text[]) AS p(name)
+           LEFT JOIN projection_checkpoints c ON c.name = p.name""", [p.name for p in projections]))
+    behind, tip = min(at.values(), default=0), await _tip(conn)
+    if behind < tip:
+        span = Span(behind, min(tip, behind + batch))
+        types = frozenset().union(*(p.types for p in projections if at[p.name] < span.upto))
+        fetched = Fetched(span, types, await fetch_events(conn, span, types))
+        for projection in projections:
+            await step(conn, projection, batch, fetched)
+    return behind + batch >= tip
 
 
 class ProjectionRunner:
@@ -181,16 +258,9 @@ class ProjectionRunner:
     async def _run_once(self, stop: asyncio.Event) -> None:
         conn: asyncpg.Connection = await asyncpg.connect(self.dsn, timeout=5)
         try:
-            names = [p.name for p in self.projections]
             while not stop.is_set():
-                # One read of the ledger per round, from the projection furthest behind, shared by all.
-                behind = await conn.fetchval(
-                    """SELECT coalesce(min(coalesce(c.position, 0)), 0) FROM unnest($1::text[]) AS p(name)
-                       LEFT JOIN projection_checkpoints c ON c.name = p.name""", names)
-                fetched = await _fetch(conn, int(behind), self.batch)
-                for projection in self.projections if fetched else ():  # nothing new: all are at the tip
-                    await step(conn, projection, self.batch, fetched)
-                if len(fetched) < self.batch:  # caught up: let events gather instead of a round per commit
+                if await catch_up(conn, self.projections, self.batch):
+                    # caught up: let events gather instead of a round per commit
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), self.idle_s)
         finally:

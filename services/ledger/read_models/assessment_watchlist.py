@@ -25,8 +25,9 @@ import orjson
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from services.ledger.projections import ProjectedEvent, Statements, day
+from services.ledger.projections import ProjectedEvent, Span
 from services.ledger.read_models.assessment_common import TAGS, AssessmentQuery
+from services.ledger.statements import Statements, day
 from shared.clock import clock_from
 from shared.db import acquire
 from shared.http import Api
@@ -63,9 +64,11 @@ class WatchlistProjection:
 
     name = "assessment_watchlist"
     tables: tuple[str, ...] = ("rm_assessment_watch", "rm_assessment_grades")
+    types = frozenset({"assessment.annual_graded", "assessment.threshold_breached", "assessment.competency_tested",
+                       "supervision.talk_held", "post.vacated", "post.assigned"})
 
-    async def apply(self, conn: asyncpg.Connection, events: Sequence[ProjectedEvent]) -> None:
-        """Raise and resolve items in position order."""
+    async def apply(self, conn: asyncpg.Connection, span: Span, events: Sequence[ProjectedEvent]) -> None:
+        """Raise and resolve items with the effect of position order (every statement keeps to its cadre's rows)."""
         todo = Statements()
         for e in events:
             self._event(todo, e)

@@ -16,8 +16,9 @@ import asyncpg
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from services.ledger.projections import ProjectedEvent, Statements, day
+from services.ledger.projections import ProjectedEvent, Span
 from services.ledger.read_models.audit_common import TAGS, ListQuery
+from services.ledger.statements import Statements, day
 from shared.clock import clock_from
 from shared.db import acquire
 from shared.http import Api
@@ -38,9 +39,13 @@ class DepartureAuditsProjection:
 
     name = "audit_departures"
     tables: tuple[str, ...] = ("rm_leadership_posts", "rm_departure_audits")
+    types = frozenset({"post.assigned", "post.vacated", "rotation.completed", "audit.started"})
 
-    async def apply(self, conn: asyncpg.Connection, events: Sequence[ProjectedEvent]) -> None:
-        """Record leadership posts taken and left, and departure audits started, in position order."""
+    async def apply(self, conn: asyncpg.Connection, span: Span, events: Sequence[ProjectedEvent]) -> None:
+        """Record leadership posts taken and left, and departure audits started, with the effect of position order.
+
+        Every statement keeps to its cadre's rows.
+        """
         todo = Statements()
         for e in events:
             d = e.data

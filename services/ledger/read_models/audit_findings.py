@@ -17,69 +17,86 @@ import orjson
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from services.ledger.projections import ProjectedEvent, Statements, day
+from services.ledger.projections import ProjectedEvent, Span
 from services.ledger.read_models.audit_common import TAGS, ListQuery, yuan
+from services.ledger.statements import Statements, bulk, day
 from shared.clock import clock_from
 from shared.db import acquire
 from shared.http import Api
 from shared.rulesets import NoRuleSet, ruleset_for
 from shared.settings import Settings
 
-_STARTED = """INSERT INTO rm_audits AS a (cadre_id, audit_id, county, audit_type, post_id, started_on, last_position)
-              VALUES ($1, $2, $3, $4, $5, $6, $7)
-              ON CONFLICT (cadre_id, audit_id) DO UPDATE SET audit_type = EXCLUDED.audit_type,
-                post_id = EXCLUDED.post_id, started_on = EXCLUDED.started_on, last_position = EXCLUDED.last_position"""
-_REQUESTED = """UPDATE rm_audits SET opinion_requested_on = $3, opinion_due = $4, last_position = $5
-                WHERE cadre_id = $1 AND audit_id = $2"""
-_RECEIVED = """UPDATE rm_audits SET opinion_received_on = $3, last_position = $4
-               WHERE cadre_id = $1 AND audit_id = $2"""
-# one statement per completion (audit row and its findings), so a run of completions is one executemany
-_COMPLETED = """WITH audit AS (
-                  INSERT INTO rm_audits AS a (cadre_id, audit_id, county, audit_type, completed_on, report_number,
-                                              evaluation, last_position)
-                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                  ON CONFLICT (cadre_id, audit_id) DO UPDATE SET completed_on = EXCLUDED.completed_on,
-                    report_number = EXCLUDED.report_number, evaluation = EXCLUDED.evaluation,
-                    last_position = EXCLUDED.last_position)
-                INSERT INTO rm_audit_findings (cadre_id, audit_id, finding_id, county, category, amount, responsibility,
-                                               description, found_on)
-                SELECT $1, $2, f.finding_id, $3, f.category, f.amount, f.responsibility, coalesce(f.description, ''),
-                       $5
-                FROM jsonb_to_recordset($9::jsonb) AS f(finding_id text, category integer, amount numeric,
-                                                       responsibility text, description text)
-                ON CONFLICT (cadre_id, audit_id, finding_id) DO NOTHING"""
-_RECTIFIED = """UPDATE rm_audit_findings SET rectified_on = $4, amount_recovered = $5
-                WHERE cadre_id = $1 AND audit_id = $2 AND finding_id = $3 AND rectified_on IS NULL"""
-_APPLIED = """UPDATE rm_audits SET result = $3, result_applied_on = $4, filed_to_dossier = $5, last_position = $6
-              WHERE cadre_id = $1 AND audit_id = $2"""
+# rm_audits rows are keyed ("audit", cadre, audit) and rm_audit_findings rows ("finding", cadre, audit, finding):
+# no statement reads or writes rows of another key, so each run goes as one statement (statements.py)
+_AUDIT = "cadre_id text, audit_id text"
+_STARTED = bulk(f"{_AUDIT}, county text, audit_type text, post_id text, started_on date, last_position bigint", """
+  INSERT INTO rm_audits AS a (cadre_id, audit_id, county, audit_type, post_id, started_on, last_position)
+  SELECT * FROM {rows}
+  ON CONFLICT (cadre_id, audit_id) DO UPDATE SET audit_type = EXCLUDED.audit_type, post_id = EXCLUDED.post_id,
+    started_on = EXCLUDED.started_on, last_position = EXCLUDED.last_position""")
+_REQUESTED = bulk(f"{_AUDIT}, requested_on date, due date, last_position bigint", """
+  UPDATE rm_audits a SET opinion_requested_on = v.requested_on, opinion_due = v.due, last_position = v.last_position
+  FROM {rows} WHERE a.cadre_id = v.cadre_id AND a.audit_id = v.audit_id""")
+_RECEIVED = bulk(f"{_AUDIT}, received_on date, last_position bigint", """
+  UPDATE rm_audits a SET opinion_received_on = v.received_on, last_position = v.last_position
+  FROM {rows} WHERE a.cadre_id = v.cadre_id AND a.audit_id = v.audit_id""")
+_COMPLETED = bulk(f"{_AUDIT}, county text, audit_type text, completed_on date, report_number text, evaluation text, "
+                  "last_position bigint", """
+  INSERT INTO rm_audits AS a (cadre_id, audit_id, county, audit_type, completed_on, report_number, evaluation,
+                              last_position)
+  SELECT * FROM {rows}
+  ON CONFLICT (cadre_id, audit_id) DO UPDATE SET completed_on = EXCLUDED.completed_on,
+    report_number = EXCLUDED.report_number, evaluation = EXCLUDED.evaluation, last_position = EXCLUDED.last_position""")
+_FINDING = bulk(f"{_AUDIT}, finding_id text, county text, category integer, amount numeric, responsibility text, "
+                "description text, found_on date", """
+  INSERT INTO rm_audit_findings (cadre_id, audit_id, finding_id, county, category, amount, responsibility, description,
+                                 found_on)
+  SELECT * FROM {rows}
+  ON CONFLICT (cadre_id, audit_id, finding_id) DO NOTHING""")
+_RECTIFIED = bulk(f"{_AUDIT}, finding_id text, rectified_on date, amount_recovered numeric", """
+  UPDATE rm_audit_findings f SET rectified_on = v.rectified_on, amount_recovered = v.amount_recovered
+  FROM {rows} WHERE f.cadre_id = v.cadre_id AND f.audit_id = v.audit_id AND f.finding_id = v.finding_id
+    AND f.rectified_on IS NULL""")
+_APPLIED = bulk(f"{_AUDIT}, result text, applied_on date, filed boolean, last_position bigint", """
+  UPDATE rm_audits a SET result = v.result, result_applied_on = v.applied_on, filed_to_dossier = v.filed,
+    last_position = v.last_position
+  FROM {rows} WHERE a.cadre_id = v.cadre_id AND a.audit_id = v.audit_id""")
 
 
 class AuditFindingsProjection:
-    """`rm_audits` and `rm_audit_findings`, upserted event by event."""
+    """`rm_audits` and `rm_audit_findings`, with the effect of upserting event by event."""
 
     name = "audit_findings"
     tables: tuple[str, ...] = ("rm_audit_findings", "rm_audits")
+    types = frozenset({"audit.started", "audit.opinion_requested", "audit.opinion_received", "audit.completed",
+                       "audit.finding_rectified", "audit.result_applied"})
 
-    async def apply(self, conn: asyncpg.Connection, events: Sequence[ProjectedEvent]) -> None:
-        """Apply the audit events of the batch in position order."""
+    async def apply(self, conn: asyncpg.Connection, span: Span, events: Sequence[ProjectedEvent]) -> None:
+        """Apply the audit events of the batch with the effect of position order."""
         todo = Statements()
+        add = todo.add_for
         for e in events:
-            d, key = e.data, (e.cadre_id, e.data.get("audit_id"))
-            if e.type == "audit.started":
-                todo.add(_STARTED, *key, e.county, d["audit_type"], d.get("post_id"), e.occurred_on, e.position)
-            elif e.type == "audit.opinion_requested":
-                todo.add(_REQUESTED, *key, e.occurred_on, day(d["due"]), e.position)
-            elif e.type == "audit.opinion_received":
-                todo.add(_RECEIVED, *key, e.occurred_on, e.position)
-            elif e.type == "audit.completed":
-                todo.add(_COMPLETED, *key, e.county, d["audit_type"], e.occurred_on, d["report_number"],
-                         d["evaluation"], e.position, orjson.dumps(d.get("findings", [])).decode())
-            elif e.type == "audit.finding_rectified":
+            d, t = e.data, e.type
+            c, a = e.cadre_id, d.get("audit_id")
+            key = ("audit", c, a)
+            if t == "audit.completed":
+                add(key, _COMPLETED, c, a, e.county, d["audit_type"], e.occurred_on, d["report_number"],
+                    d["evaluation"], e.position)
+                for f in d.get("findings") or ():
+                    add(("finding", c, a, f["finding_id"]), _FINDING, c, a, f["finding_id"], e.county, f["category"],
+                        Decimal(f["amount"]), f["responsibility"], f.get("description") or "", e.occurred_on)
+            elif t == "audit.started":
+                add(key, _STARTED, c, a, e.county, d["audit_type"], d.get("post_id"), e.occurred_on, e.position)
+            elif t == "audit.opinion_requested":
+                add(key, _REQUESTED, c, a, e.occurred_on, day(d["due"]), e.position)
+            elif t == "audit.opinion_received":
+                add(key, _RECEIVED, c, a, e.occurred_on, e.position)
+            elif t == "audit.finding_rectified":
                 recovered = d.get("amount_recovered")
-                todo.add(_RECTIFIED, *key, d["finding_id"], e.occurred_on,
-                         None if recovered is None else Decimal(recovered))
-            elif e.type == "audit.result_applied":
-                todo.add(_APPLIED, *key, d["result"], e.occurred_on, d["filed_to_dossier"], e.position)
+                add(("finding", c, a, d["finding_id"]), _RECTIFIED, c, a, d["finding_id"], e.occurred_on,
+                    None if recovered is None else Decimal(recovered))
+            elif t == "audit.result_applied":
+                add(key, _APPLIED, c, a, d["result"], e.occurred_on, d["filed_to_dossier"], e.position)
         await todo.run(conn)
 
 

@@ -19,8 +19,9 @@ import orjson
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from services.ledger.projections import ProjectedEvent, Statements, day
+from services.ledger.projections import ProjectedEvent, Span
 from services.ledger.read_models.assessment_common import TAGS, AssessmentQuery
+from services.ledger.statements import Statements, day
 from shared.db import acquire
 from shared.http import Api
 from shared.rulesets import NoRuleSet, RuleSet, ruleset_for
@@ -59,9 +60,13 @@ class ComplianceProjection:
 
     name = "appointment_compliance"
     tables: tuple[str, ...] = ("rm_appointments",)
+    types = _TYPES
 
-    async def apply(self, conn: asyncpg.Connection, events: Sequence[ProjectedEvent]) -> None:
-        """Apply the batch's selection, notice and posting events in position order."""
+    async def apply(self, conn: asyncpg.Connection, span: Span, events: Sequence[ProjectedEvent]) -> None:
+        """Apply the batch's selection, notice and posting events with the effect of position order.
+
+        Every statement keeps to its cadre's rows.
+        """
         todo = Statements()
         for e in events:
             d = e.data

@@ -10,44 +10,37 @@ import asyncpg
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.ledger.projections import ProjectedEvent
+from services.ledger.projections import ProjectedEvent, Span
 from shared.db import acquire
 from shared.envelope import COUNTY_PATTERN
 from shared.events.registry import CATALOGUE
 from shared.http import Api
 from shared.settings import Settings
 
+# per cadre of the span: its events counted and dated in SQL, county and type from its last event of the span
+_UPSERT = """
+  INSERT INTO rm_cadres AS c (cadre_id, county, events, first_occurred_on, last_occurred_on, last_type, last_position)
+  SELECT g.cadre_id, l.county, g.events, g.first_on, g.last_on, l.type, g.last_position
+  FROM (SELECT cadre_id, count(*)::int AS events, min(occurred_on) AS first_on, max(occurred_on) AS last_on,
+               max(position) AS last_position
+        FROM ledger_events WHERE position > $1 AND position <= $2 GROUP BY cadre_id) g
+  JOIN ledger_events l ON l.position = g.last_position
+  ON CONFLICT (cadre_id) DO UPDATE SET county = EXCLUDED.county, events = c.events + EXCLUDED.events,
+    first_occurred_on = least(c.first_occurred_on, EXCLUDED.first_occurred_on),
+    last_occurred_on = greatest(c.last_occurred_on, EXCLUDED.last_occurred_on),
+    last_type = EXCLUDED.last_type, last_position = EXCLUDED.last_position"""
+
 
 class CadreDirectory:
-    """`rm_cadres`: one row per cadre."""
+    """`rm_cadres`: one row per cadre, computed in SQL from the ledger's own columns (no rows travel)."""
 
     name = "cadre_directory"
     tables: tuple[str, ...] = ("rm_cadres",)
+    types: frozenset[str] = frozenset()
 
-    async def apply(self, conn: asyncpg.Connection, events: Sequence[ProjectedEvent]) -> None:
-        """One upsert per cadre of the batch (in position order, so its last event sets county and type)."""
-        rows: dict[str, list[Any]] = {}
-        for e in events:
-            row = rows.get(e.cadre_id)
-            if row is None:
-                rows[e.cadre_id] = [e.cadre_id, e.county, 1, e.occurred_on, e.occurred_on, e.type, e.position]
-            else:
-                row[1], row[5], row[6] = e.county, e.type, e.position
-                row[2] += 1
-                row[3] = min(row[3], e.occurred_on)
-                row[4] = max(row[4], e.occurred_on)
-        if not rows:
-            return
-        await conn.execute(
-            """INSERT INTO rm_cadres AS c (cadre_id, county, events, first_occurred_on, last_occurred_on, last_type,
-                                           last_position)
-               SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::date[], $5::date[], $6::text[],
-                                    $7::bigint[])
-               ON CONFLICT (cadre_id) DO UPDATE SET county = EXCLUDED.county, events = c.events + EXCLUDED.events,
-                 first_occurred_on = least(c.first_occurred_on, EXCLUDED.first_occurred_on),
-                 last_occurred_on = greatest(c.last_occurred_on, EXCLUDED.last_occurred_on),
-                 last_type = EXCLUDED.last_type, last_position = EXCLUDED.last_position""",
-            *(list(column) for column in zip(*rows.values(), strict=True)))
+    async def apply(self, conn: asyncpg.Connection, span: Span, events: Sequence[ProjectedEvent]) -> None:
+        """One upsert per cadre with events in the span (its last event there sets county and type)."""
+        await conn.execute(_UPSERT, span.after, span.upto)
 
 
 PROJECTIONS = [CadreDirectory()]

@@ -15,8 +15,9 @@ import asyncpg
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from services.ledger.projections import ProjectedEvent, Statements, day
+from services.ledger.projections import ProjectedEvent, Span
 from services.ledger.read_models.audit_common import TAGS, ListQuery
+from services.ledger.statements import Statements, day
 from shared.clock import clock_from
 from shared.db import acquire
 from shared.http import Api
@@ -34,8 +35,9 @@ class InquiriesProjection:
 
     name = "inquiries"
     tables: tuple[str, ...] = ("rm_inquiries",)
+    types = frozenset({"supervision.inquiry_sent", "supervision.inquiry_answered"})
 
-    async def apply(self, conn: asyncpg.Connection, events: Sequence[ProjectedEvent]) -> None:
+    async def apply(self, conn: asyncpg.Connection, span: Span, events: Sequence[ProjectedEvent]) -> None:
         """Record inquiries sent and answered, in position order."""
         todo = Statements()
         for e in events:

@@ -19,8 +19,9 @@ import orjson
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from services.ledger.projections import ProjectedEvent, Statements, day
+from services.ledger.projections import ProjectedEvent, Span
 from services.ledger.read_models.assessment_common import TAGS, AssessmentQuery, working_days_left
+from services.ledger.statements import Statements, day
 from shared.clock import clock_from
 from shared.db import acquire
 from shared.http import Api
@@ -63,9 +64,14 @@ class NoticesProjection:
 
     name = "notices"
     tables: tuple[str, ...] = ("rm_notice_objections", "rm_notices", "rm_assessment_reports")
+    types = frozenset({"notice.posted", "notice.objection_received", "notice.closed", "appointment.deferred",
+                       "appointment.qualification_cancelled", "report.received", "report.verified"})
 
-    async def apply(self, conn: asyncpg.Connection, events: Sequence[ProjectedEvent]) -> None:
-        """Apply the batch's notice and report events in position order."""
+    async def apply(self, conn: asyncpg.Connection, span: Span, events: Sequence[ProjectedEvent]) -> None:
+        """Apply the batch's notice and report events with the effect of position order.
+
+        Every statement keeps to its cadre's rows (a report reads the cadre's open notices).
+        """
         todo = Statements()
         for e in events:
             d = e.data

@@ -18,8 +18,9 @@ import orjson
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from services.ledger.projections import ProjectedEvent, Statements
+from services.ledger.projections import ProjectedEvent, Span
 from services.ledger.read_models.audit_common import TAGS
+from services.ledger.statements import Statements
 from shared.db import acquire
 from shared.envelope import COUNTY_PATTERN
 from shared.http import Api
@@ -48,9 +49,11 @@ class ReportFunnelProjection:
 
     name = "report_funnel"
     tables: tuple[str, ...] = ("rm_reports", "rm_report_notices")
+    types = frozenset({"report.received", "report.verified", "notice.objection_received", *_FOLLOWING,
+                       *_NOTICE_OUTCOMES})
 
-    async def apply(self, conn: asyncpg.Connection, events: Sequence[ProjectedEvent]) -> None:
-        """Follow each report through the batch, in position order."""
+    async def apply(self, conn: asyncpg.Connection, span: Span, events: Sequence[ProjectedEvent]) -> None:
+        """Follow each report through the batch, with the effect of position order (per cadre)."""
         todo = Statements()
         for e in events:
             d = e.data

@@ -16,7 +16,7 @@ import orjson
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.ledger.projections import ProjectedEvent
+from services.ledger.projections import ProjectedEvent, Span
 from shared.clock import clock_from
 from shared.db import acquire
 from shared.envelope import CADRE_ID_PATTERN, COUNTY_PATTERN
@@ -31,8 +31,9 @@ class RotationProjection:
 
     name = "rotation"
     tables: tuple[str, ...] = ("rm_rotation_postings", "rm_rotation_due")
+    types = frozenset(TENURE_EVENTS)
 
-    async def apply(self, conn: asyncpg.Connection, events: Sequence[ProjectedEvent]) -> None:
+    async def apply(self, conn: asyncpg.Connection, span: Span, events: Sequence[ProjectedEvent]) -> None:
         """Re-fold each cadre with a posting event in the batch and replace its rows."""
         cadres = sorted({e.cadre_id for e in events if e.type in TENURE_EVENTS})
         if not cadres:
@@ -40,7 +41,7 @@ class RotationProjection:
         rows = await conn.fetch(
             """SELECT cadre_id, county, type, occurred_on, position, canonical FROM ledger_events
                WHERE cadre_id = ANY($1::text[]) AND type = ANY($2::text[]) AND position <= $3
-               ORDER BY position""", cadres, sorted(TENURE_EVENTS), events[-1].position)
+               ORDER BY position""", cadres, sorted(TENURE_EVENTS), span.upto)
         states: dict[str, tuple[TenureState, str, int]] = {}
         for r in rows:
             state, _, _ = states.get(r["cadre_id"], (TenureState(), "", 0))

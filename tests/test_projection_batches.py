@@ -1,0 +1,188 @@
+"""Read models come out the same however the ledger is cut: event by event, in live rounds of any size,
+one projection at a time, and rebuilt from position 0 (with and without a second reading connection).
+
+The set-based statements of a batch must keep the effect of applying its events in position order,
+including when one key (a cadre, an audit, a finding) comes back several times in one batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+import pytest
+
+from services.ledger.main import MIGRATIONS
+from services.ledger.projections import Projection, Span, catch_up, fetch_events, rebuild_all, step
+from services.ledger.read_models import all_projections
+from services.ledger.statements import Bulk, Statements, bulk
+from shared import demo
+from shared.db import migrate
+from shared.envelope import CloudEvent, new_event
+from shared.events import audit
+from tests import support
+from tests.support import System, new_cadre_id, publish, wait_committed, wait_until
+
+Snapshot = dict[str, list[tuple[Any, ...]]]
+
+
+def _repeated_keys(cadre: str) -> list[CloudEvent]:
+    """One audit's whole life, with its audit and findings coming back, published together (so in one batch)."""
+    f = [audit.Finding(finding_id=f"F{i}", category=1, amount=f"{i}000.50", responsibility="direct")
+         for i in range(1, 4)]
+    steps: list[tuple[str, Any]] = [
+        ("audit.started", audit.AuditStarted(audit_id="A1", audit_type="departure", period_from=date(2020, 1, 1),
+                                             period_to=date(2021, 1, 1), auditing_body="审计局", post_id="P1")),
+        ("audit.opinion_requested", audit.AuditOpinionRequested(audit_id="A1", due=date(2021, 3, 1))),
+        ("audit.completed", audit.AuditCompleted(audit_id="A1", audit_type="departure", report_number="R1",
+                                                 evaluation="good", findings=f[:2])),
+        ("audit.finding_rectified", audit.AuditFindingRectified(audit_id="A1", finding_id="F1",
+                                                                amount_recovered="10.00")),
+        ("audit.opinion_received", audit.AuditOpinionReceived(audit_id="A1", agrees=True)),
+        ("audit.completed", audit.AuditCompleted(audit_id="A1", audit_type="departure", report_number="R2",
+                                                 evaluation="poor", findings=[f[1], f[2], f[2]])),
+        ("audit.finding_rectified", audit.AuditFindingRectified(audit_id="A1", finding_id="F1",
+                                                                amount_recovered="99.00")),
+        ("audit.result_applied", audit.AuditResultApplied(audit_id="A1", result="talk", filed_to_dossier=False)),
+        ("audit.finding_rectified", audit.AuditFindingRectified(audit_id="A1", finding_id="F3")),
+        ("audit.result_applied", audit.AuditResultApplied(audit_id="A1", result="referral", filed_to_dossier=True)),
+        ("audit.started", audit.AuditStarted(audit_id="A2", audit_type="in_office", period_from=date(2020, 1, 1),
+                                             period_to=date(2021, 1, 1), auditing_body="审计局")),
+        ("audit.completed", audit.AuditCompleted(audit_id="A2", audit_type="in_office", report_number="R3",
+                                                 evaluation="average")),
+    ]
+    return [new_event(event_type=t, cadre_id=cadre, county="431021", service="audit", data=d,
+                      occurred_on=date(2021, 1, 4) + timedelta(days=i), ruleset="431021@2008.1")
+            for i, (t, d) in enumerate(steps)]
+
+
+async def _snapshot(conn: asyncpg.Connection, projections: list[Projection]) -> Snapshot:
+    return {t: sorted(tuple(r.values()) for r in await conn.fetch(f"SELECT * FROM {t}"))
+            for p in projections for t in p.tables}
+
+
+async def _empty(conn: asyncpg.Connection, projections: list[Projection]) -> None:
+    for p in projections:
+        for t in p.tables:
+            await conn.execute(f"DELETE FROM {t}")
+    await conn.execute("DELETE FROM projection_checkpoints WHERE name = ANY($1::text[])", [p.name for p in projections])
+
+
+async def _event_by_event(conn: asyncpg.Connection, projections: list[Projection], tip: int) -> None:
+    """Every projection applied to one event at a time, in position order: the reference."""
+    everything = frozenset().union(*(p.types for p in projections))
+    events = {e.position: e for e in await fetch_events(conn, Span(0, tip), everything)}
+    for position in range(1, tip + 1):
+        span, e = Span(position - 1, position), events.get(position)
+        for p in projections:
+            if not p.types:
+                await p.apply(conn, span, [])
+            elif e is not None and e.type in p.types:
+                await p.apply(conn, span, [e])
+
+
+async def _copy_of_the_ledger(system: System, name: str) -> str:
+    """A scratch database with the system's migrations and a copy of its ledger rows (no read model rows)."""
+    admin = await asyncpg.connect(system.pg_dsn)
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {name}")
+        await admin.execute(f"CREATE DATABASE {name}")
+    finally:
+        await admin.close()
+    dsn = system.pg_dsn.rsplit("/", 1)[0] + f"/{name}"
+    await migrate(dsn, MIGRATIONS)
+    source, target = await asyncpg.connect(system.pg_dsn), await asyncpg.connect(dsn)
+    try:
+        rows = await source.fetch("SELECT * FROM ledger_events ORDER BY position")
+        await target.copy_records_to_table("ledger_events", records=[tuple(r.values()) for r in rows],
+                                           columns=list(rows[0].keys()))
+    finally:
+        await source.close()
+        await target.close()
+    return dsn
+
+
+async def test_read_models_are_the_same_event_by_event_in_batches_and_rebuilt(system: System) -> None:
+    token = support.DEFAULT_TOKEN
+    assert token
+    urls = {name: system.url(name) for name in ("rotation", "assessment", "audit")}
+    await asyncio.to_thread(demo.load_demo, urls, token, 12)
+    seqs = await publish(system.nats_url, _repeated_keys(new_cadre_id("EQ")) + _repeated_keys(new_cadre_id("EQ")))
+    await wait_committed(system.pg_dsn, max(seqs))
+    projections = all_projections()
+    conn = await asyncpg.connect(system.pg_dsn)
+    try:
+        tip = await conn.fetchval("SELECT max(position) FROM ledger_events")
+
+        async def live_caught_up() -> bool:
+            done = await conn.fetchval("SELECT count(*) FROM projection_checkpoints WHERE position >= $1", tip)
+            return bool(done == len(projections))
+
+        await wait_until(live_caught_up, 30)
+        live = await _snapshot(conn, projections)  # as the ledger process's runner keeps them
+    finally:
+        await conn.close()
+    dsn = await _copy_of_the_ledger(system, "projection_batches")
+    found: dict[str, Snapshot] = {}
+    conn, reader = await asyncpg.connect(dsn), await asyncpg.connect(dsn)
+    try:
+        await _event_by_event(conn, projections, tip)
+        found["event by event"] = await _snapshot(conn, projections)
+        assert await rebuild_all(conn, projections, batch=400) == tip
+        found["rebuilt"] = await _snapshot(conn, projections)
+        assert await rebuild_all(conn, projections, batch=1000, reader=reader) == tip
+        found["rebuilt, read ahead on a second connection"] = await _snapshot(conn, projections)
+        for batch in (5, 64, 3000):
+            await _empty(conn, projections)
+            while not await catch_up(conn, projections, batch):
+                pass
+            found[f"live rounds of {batch}"] = await _snapshot(conn, projections)
+        await _empty(conn, projections)
+        for p in projections:
+            while await step(conn, p, 37):
+                pass
+        found["one projection at a time, 37 positions a step"] = await _snapshot(conn, projections)
+    finally:
+        await reader.close()
+        await conn.close()
+    assert sum(map(len, live.values())) > 200, "the workload fills the read models"
+    assert any(r[0].startswith("EQ") for r in live["rm_audit_findings"])
+    for how, snapshot in found.items():
+        assert snapshot == live, how
+
+
+def test_runs_keep_each_keys_order_and_never_repeat_a_key_in_a_run() -> None:
+    a, b = bulk("k text", "SELECT {rows}"), "UPDATE t SET x = $2 WHERE k = $1"
+    todo = Statements()
+    adds: list[tuple[str, str | Bulk]] = [("k1", a), ("k2", a), ("k1", a), ("k1", b), ("k2", b), ("k3", a),
+                                          ("k2", a), ("k3", b)]
+    for key, sql in adds:
+        todo.add(sql, key)
+    assert [(sql, [r[0] for r in rows]) for sql, rows in todo.runs] == [
+        (a, ["k1", "k2", "k3"]), (a, ["k1"]), (b, ["k1", "k2", "k3"]), (a, ["k2"])]
+
+
+def test_bulk_reads_its_rows_from_one_array_per_column() -> None:
+    sql = bulk("cadre_id text, amount numeric, on_day date", "INSERT INTO t SELECT * FROM {rows}").sql
+    assert sql == ("INSERT INTO t SELECT * FROM unnest($1::text[], $2::numeric[], $3::date[]) "
+                   "AS v(cadre_id, amount, on_day)")
+    with pytest.raises(ValueError):
+        bulk("cadre_id", "SELECT {rows}")
+
+
+async def test_a_bulk_run_matches_row_by_row_execution(system: System) -> None:
+    todo = Statements()
+    upsert = bulk("k text, n numeric", """INSERT INTO pg_temp.t AS t SELECT * FROM {rows}
+                                          ON CONFLICT (k) DO UPDATE SET n = t.n + EXCLUDED.n""")
+    for k, n in [("a", 1), ("b", 2), ("a", 3), ("a", 4), ("c", 5), ("b", 6)]:
+        todo.add(upsert, k, Decimal(n))
+    conn = await asyncpg.connect(system.pg_dsn)
+    try:
+        await conn.execute("CREATE TEMP TABLE t (k text PRIMARY KEY, n numeric NOT NULL)")
+        await todo.run(conn)
+        assert dict(await conn.fetch("SELECT k, n FROM pg_temp.t")) == {"a": 8, "b": 8, "c": 5}
+    finally:
+        await conn.close()
