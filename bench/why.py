@@ -61,7 +61,6 @@ def _ingest(r: Results) -> list[str]:
         parts = [("validation (`parse_event`: JSON, pydantic envelope and data, canonical bytes)", "parse_event"),
                  ("planning (`plan_batch`: positions, leaf hashes, chains)", "plan_batch"),
                  ("the commit (`store.append`: COPY encoding, round trips)", "append"),
-                 ("the read models kept up in the same process (`ProjectionRunner`)", "ProjectionRunner._run_once"),
                  ("nats-py's protocol parser", "Parser.parse")]
         found = [(text, _share(p, fn)) for text, fn in parts if _share(p, fn)]
         lines.append("- Where the writer's CPU goes (py-spy, share of its samples x its CPU per event): " + "; ".join(

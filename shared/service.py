@@ -12,7 +12,7 @@ from nats.aio.client import Client as NATS
 
 from shared.bus import close, connect, ensure_stream
 from shared.commands import CommandBus
-from shared.db import READER_ROLE, create_pool, dsn_as
+from shared.db import READER_ROLE, WRITER_ROLE, create_pool, dsn_as
 from shared.guard import guard_from_settings
 from shared.http import Api, ReadinessCheck, create_app, serve
 from shared.settings import Settings
@@ -47,6 +47,12 @@ def reader_dsn(settings: Settings) -> str:
     """DSN of the read-only role the command services use (derived from CADRE_PG_DSN)."""
     assert settings.pg_dsn, "CADRE_PG_DSN must be set"
     return settings.pg_reader_dsn or dsn_as(settings.pg_dsn, READER_ROLE)
+
+
+def writer_dsn(settings: Settings) -> str:
+    """DSN of the ledger's writer role (INSERT and SELECT on the ledger, the read models' tables)."""
+    assert settings.pg_dsn, "CADRE_PG_DSN must be set"
+    return settings.pg_writer_dsn or dsn_as(settings.pg_dsn, WRITER_ROLE)
 
 
 async def run_command_service(service: str, port: int, settings: Settings,

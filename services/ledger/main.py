@@ -1,4 +1,4 @@
-"""Entry point of the ledger: migrate, elect a writer, project read models, serve reads."""
+"""Entry point of the ledger: migrate, elect a writer, project read models (in a child process), serve reads."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from services.ledger.api import build_api
 from services.ledger.auditor_page import add_auditor_page
 from services.ledger.checkpointing import CheckpointPolicy
 from services.ledger.monitor import LedgerMonitor
-from services.ledger.projections import ProjectionRunner, default_projections
+from services.ledger.projector import supervise
 from services.ledger.proofs import Prover
 from services.ledger.tree import StoredCheckpoint
 from services.ledger.writer import LedgerWriter, tune_collector
@@ -27,21 +27,15 @@ from shared.bus import (
     ensure_stream,
     publish_raw,
 )
-from shared.db import WRITER_ROLE, create_pool, dsn_as, migrate
+from shared.db import create_pool, migrate
 from shared.guard import guard_from_settings
 from shared.http import create_app, serve
 from shared.keys import load_signer, load_verifier
 from shared.logs import configure_logging
-from shared.service import nats_check, pool_check, reader_dsn
+from shared.service import nats_check, pool_check, reader_dsn, writer_dsn
 from shared.settings import Settings, get_settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-
-
-def writer_dsn(settings: Settings) -> str:
-    """DSN of the writer role (INSERT and SELECT on the ledger only)."""
-    assert settings.pg_dsn, "CADRE_PG_DSN must be set"
-    return settings.pg_writer_dsn or dsn_as(settings.pg_dsn, WRITER_ROLE)
 
 
 async def run_ledger(settings: Settings, stop: asyncio.Event | None = None) -> None:
@@ -76,7 +70,6 @@ async def run_ledger(settings: Settings, stop: asyncio.Event | None = None) -> N
     writer = LedgerWriter(dsn=writer_dsn(settings), nc=nc, stream=settings.stream, consumer=settings.consumer,
                           batch_size=settings.batch_size, checkpoints=policy,
                           exit_after_commits=settings.fault_exit_after_commits, on_batch=batch_sizes.observe)
-    runner = ProjectionRunner(writer_dsn(settings), default_projections())
     status = writer.status
     Gauge("ledger_position", "Last committed ledger position", registry=registry).set_function(
         lambda: status.last_position)
@@ -95,7 +88,7 @@ async def run_ledger(settings: Settings, stop: asyncio.Event | None = None) -> N
     app = create_app("ledger", build_api(pool, settings, prover, trail), guard=guard, registry=registry,
                      readiness=[nats_check(nc), pool_check(pool, settings.pg_acquire_timeout_s)])
     add_auditor_page(app)
-    tasks = [asyncio.create_task(writer.run(stop)), asyncio.create_task(runner.run(stop)),
+    tasks = [asyncio.create_task(writer.run(stop)), asyncio.create_task(supervise(stop)),
              asyncio.create_task(trail.run(stop)), asyncio.create_task(monitor.run(stop))]
     try:
         await serve(app, settings.host, settings.ledger_port, stop=stop)

@@ -1,0 +1,85 @@
+"""The read models' projector, run as a child process of the ledger.
+
+The writer is one Python thread; a projector sharing its event loop took about a tenth of that
+thread during ingest and, when it applied a large batch, held the loop while commits waited. In a
+process of its own it uses the second core instead, and the writer's loop only appends, acks and
+serves reads. The ledger supervises it: started with the ledger, restarted when it exits, stopped
+with it; the child stops by itself when its parent is gone (a kill -9 of the ledger leaves no
+orphan). Projection steps serialise on advisory locks, so a restarted or duplicated projector
+cannot apply a batch twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+
+from services.ledger.projections import ProjectionRunner, default_projections
+from services.ledger.writer import tune_collector
+from shared.logs import configure_logging
+from shared.service import writer_dsn
+from shared.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+RESTART_AFTER_S = 1.0
+STOP_GRACE_S = 10.0
+
+
+async def supervise(stop: asyncio.Event) -> None:
+    """Keep one projector child running until `stop` is set, then stop it (SIGTERM, then SIGKILL)."""
+    while not stop.is_set():
+        child = await asyncio.create_subprocess_exec(sys.executable, "-m", __name__, str(os.getpid()))
+        stopping = asyncio.create_task(stop.wait())
+        exited = asyncio.create_task(child.wait())
+        await asyncio.wait({stopping, exited}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if exited.done():
+            log.warning("projector exited with %s; restarting", child.returncode)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), RESTART_AFTER_S)
+            continue
+        with contextlib.suppress(ProcessLookupError):
+            child.terminate()
+        try:
+            await asyncio.wait_for(exited, STOP_GRACE_S)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                child.kill()
+            await exited
+
+
+async def _orphaned(stop: asyncio.Event, parent: int) -> None:
+    while not stop.is_set():
+        if os.getppid() != parent:
+            log.warning("the ledger process is gone; the projector stops")
+            stop.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 1.0)
+
+
+async def run_projector(settings: Settings, parent: int) -> None:
+    """Project every read model until SIGTERM or the exit of the process `parent`."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    watchdog = asyncio.create_task(_orphaned(stop, parent))
+    await ProjectionRunner(writer_dsn(settings), default_projections()).run(stop)
+    await watchdog
+
+
+def main() -> None:
+    """Run the projector with settings from the environment; the ledger starts it with its own pid as the
+    one argument (taken by the parent, since the parent may already be gone when the child starts)."""
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    tune_collector()
+    asyncio.run(run_projector(settings, int(sys.argv[1])))
+
+
+if __name__ == "__main__":
+    main()
