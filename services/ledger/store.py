@@ -58,9 +58,13 @@ async def append(conn: asyncpg.Connection, consumer: str, plan: BatchPlan,
             await conn.copy_records_to_table("quarantine", columns=_QUARANTINE_COLUMNS, records=[
                 (q.stream_seq, q.nats_subject, q.cadre_id, q.reason, q.detail, orjson.dumps(dict(q.headers)).decode(),
                  q.raw) for q in plan.quarantined])
+        # One round trip for both: while the writer plans the next batch, every round trip of this
+        # transaction waits for the event loop, and PostgreSQL idles meanwhile.
         await conn.execute(
-            """INSERT INTO consumer_checkpoint (consumer, stream_seq, position) VALUES ($1, $2, $3)
-               ON CONFLICT (consumer) DO UPDATE SET stream_seq = $2, position = $3, updated_at = now()""",
-            consumer, plan.last_stream_seq, plan.next_position - 1)
-        await conn.execute("SELECT pg_notify($1, $2)", COMMIT_CHANNEL,
-                           f"{plan.next_position - 1} {plan.last_stream_seq}")
+            """WITH moved AS (
+                 INSERT INTO consumer_checkpoint (consumer, stream_seq, position) VALUES ($1, $2, $3)
+                 ON CONFLICT (consumer) DO UPDATE SET stream_seq = $2, position = $3, updated_at = now()
+                 RETURNING 1)
+               SELECT pg_notify($4, $5) FROM moved""",
+            consumer, plan.last_stream_seq, plan.next_position - 1, COMMIT_CHANNEL,
+            f"{plan.next_position - 1} {plan.last_stream_seq}")

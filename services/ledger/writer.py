@@ -40,7 +40,7 @@ from shared.merkle import CompactRange
 log = logging.getLogger(__name__)
 
 HEAD_CACHE_LIMIT = 500_000
-CLASSIFY_SLICE = 250  # messages validated between two yields to the event loop
+CLASSIFY_SLICE = 100  # messages validated between two yields to the event loop (the commit's round trips wait)
 
 
 def tune_collector() -> None:
