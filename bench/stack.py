@@ -93,9 +93,6 @@ class BenchStack:
         postmaster = self.stack.server("postgres").proc.pid
         out["postgres"] = [postmaster, *_children(postmaster)]
         out["bench (publisher, clients)"] = [os.getpid()]
-        known = {pid for pids in out.values() for pid in pids}
-        if helpers := [pid for pid in _children(os.getpid()) if pid not in known]:
-            out["bench (child processes, e.g. verify workers)"] = helpers
         return out
 
     async def connect(self) -> asyncpg.Connection:
