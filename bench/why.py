@@ -98,10 +98,11 @@ def why(r: Results, row: Row) -> list[str]:
         read = r.history_large if row.what.startswith("history") else r.state_large
         if read:
             lines.append(f"- {read.requests} sequential requests, {read.events_per_response:.0f} events per answer, "
-                         f"{_n(read.per_s)} answers/s from one client. An answer is: the token check, an index scan "
-                         "of the cadre's rows (scattered over the heap among other cadres'), the access-trail record "
-                         "(an acknowledged JetStream publish, file storage) and the JSON; the state answer also "
-                         "validates and folds every event.")
+                         f"{_n(read.per_s)} answers/s from one client. An answer is: the token check (cached after "
+                         "the first), an index scan of the cadre's rows (scattered over the heap among other "
+                         "cadres'), built into one JSON array by PostgreSQL for a history, while the access-trail "
+                         "record (an acknowledged JetStream publish, file storage) travels at the same time; the "
+                         "state answer also validates and folds every event up to the date.")
         lines += _evidence(r, "history reads (the ledger process)" if row.what.startswith("history")
                            else "state reads (the ledger process)")
         lines.append("- A ledger process that is busy well under 100% of the time is waiting: on PostgreSQL, on "
@@ -116,8 +117,12 @@ def why(r: Results, row: Row) -> list[str]:
                      "its own Python plus the SQL it sends (one statement per event for most of them).")
         lines += _evidence(r, "replay (this process)")
     elif row.what.startswith("verify") and r.verify:
-        lines.append(f"- {r.verify.how}. Every row's bytes travel from PostgreSQL and are hashed, parsed and "
-                     "compared in one Python process on one core.")
+        lines.append(f"- {r.verify.how}. Worker processes (one per core) each verify ranges of positions "
+                     "aligned to Merkle subtrees over one exported snapshot: every row's canonical bytes travel "
+                     "from PostgreSQL and are hashed and compared in Python, the jsonb copy is printed by "
+                     "PostgreSQL and compared with them; the coordinator joins chains, tree and signed roots. "
+                     "On 2 cores the target leaves about 6.7 us of CPU per event, PostgreSQL included; the "
+                     "jsonb-copy check alone costs about 5.6 us of it.")
         lines += _evidence(r, "verify (this process)")
     elif row.what.startswith("growth") and r.first and r.rest:
         lines.append(f"- Ingest over the first chunk {_n(r.rate_small)} ev/s, over the last {_n(r.rate_large)} ev/s "
