@@ -43,6 +43,7 @@ class _Timed:
         self.name = inner.name
         self.tables = inner.tables
         self.types = inner.types
+        self.sql_types = inner.sql_types
         self.spent = spent
 
     async def apply(self, conn: asyncpg.Connection, span: Span, events: Sequence[ProjectedEvent]) -> None:

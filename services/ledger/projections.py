@@ -50,6 +50,11 @@ class Projection(Protocol):
     tables: tuple[str, ...]
     types: frozenset[str]
     """The event types whose rows `apply` is given; empty: it reads `ledger_events` over the span itself."""
+    sql_types: frozenset[str]
+    """Event types `apply` reads from `ledger_events` over the span itself, in SQL, besides `types`.
+
+    Their rows are neither fetched nor decoded for it, and `apply` is called for every span.
+    """
 
     async def apply(self, conn: asyncpg.Connection, span: Span, events: Sequence[ProjectedEvent]) -> None:
         """Apply the span: `events` are its rows of `types`, in position order, inside the runner's transaction.
@@ -79,16 +84,24 @@ async def _tip(conn: asyncpg.Connection) -> int:
     return int(await conn.fetchval("SELECT coalesce(max(position), 0) FROM ledger_events"))
 
 
+EVENT_COLUMNS = "position, cadre_id, county, type, occurred_on, (envelope -> 'data')::text"
+"""What a query selects from `ledger_events` for `decoded`."""
+
+
+def decoded(rows: Sequence[asyncpg.Record]) -> list[ProjectedEvent]:
+    """Rows selected as `EVENT_COLUMNS`, as projected events."""
+    loads = orjson.loads
+    return [ProjectedEvent(p, c, k, t, o, loads(d)) for p, c, k, t, o, d in rows]
+
+
 async def fetch_events(conn: asyncpg.Connection, span: Span, types: frozenset[str]) -> list[ProjectedEvent]:
     """The span's rows of these types; only the envelope's `data` travels and is decoded."""
     if not types or span.upto <= span.after:
         return []
-    rows = await conn.fetch(
-        """SELECT position, cadre_id, county, type, occurred_on, (envelope -> 'data')::text FROM ledger_events
-           WHERE position > $1 AND position <= $2 AND type = ANY($3::text[]) ORDER BY position""",
-        span.after, span.upto, sorted(types))
-    loads = orjson.loads
-    return [ProjectedEvent(p, c, k, t, o, loads(d)) for p, c, k, t, o, d in rows]
+    return decoded(await conn.fetch(
+        f"""SELECT {EVENT_COLUMNS} FROM ledger_events
+            WHERE position > $1 AND position <= $2 AND type = ANY($3::text[]) ORDER BY position""",
+        span.after, span.upto, sorted(types)))
 
 
 def _only(events: Sequence[ProjectedEvent], after: int, types: frozenset[str],
@@ -147,7 +160,7 @@ async def step(conn: asyncpg.Connection, projection: Projection, batch: int, fet
             events = await fetch_events(conn, span, projection.types)
         if span.upto <= after:
             return 0
-        if events or not projection.types:
+        if events or not projection.types or projection.sql_types:
             await projection.apply(conn, span, events)
         await _save(conn, [projection.name], span.upto)
     return span.upto - after
@@ -168,10 +181,11 @@ async def rebuild_all(conn: asyncpg.Connection, projections: Sequence[Projection
     """Rebuild several projections from position 0 in one pass and one transaction; returns positions replayed.
 
     The ledger is read in spans of `batch` positions, once for every projection, fetching only the
-    event types some projection consumes; a projection that reads the ledger itself (no `types`)
-    is applied once over the whole ledger. `reader`: a second connection to read the ledger with,
-    so that the next span is read and decoded while this one is applied (the ledger is append-only
-    and read only up to the tip seen at the start, so the two connections see the same rows).
+    event types some projection consumes (not its `sql_types`); a projection that reads the ledger
+    itself (neither `types` nor `sql_types`) is applied once over the whole ledger. `reader`: a
+    second connection to read the ledger with, so that the next span is read and decoded while this
+    one is applied (the ledger is append-only and read only up to the tip seen at the start, so the
+    two connections see the same rows).
     Locks are taken in name order, so concurrent rebuilds cannot deadlock.
     """
     ordered = sorted(projections, key=lambda p: p.name)
@@ -183,9 +197,9 @@ async def rebuild_all(conn: asyncpg.Connection, projections: Sequence[Projection
             await conn.execute("DELETE FROM projection_checkpoints WHERE name = $1", projection.name)
         tip = await _tip(conn)
         for projection in ordered:
-            if tip and not projection.types:
+            if tip and not projection.types and not projection.sql_types:
                 await projection.apply(conn, Span(0, tip), [])
-        readers = [p for p in ordered if p.types]
+        readers = [p for p in ordered if p.types or p.sql_types]
         types = frozenset().union(*(p.types for p in readers))
         spans = [Span(after, min(after + batch, tip)) for after in range(0, tip, batch)]
         ahead: asyncio.Task[list[ProjectedEvent]] | None = None
@@ -201,7 +215,7 @@ async def rebuild_all(conn: asyncpg.Connection, projections: Sequence[Projection
                 present = frozenset(e.type for e in events)
                 for projection in readers:
                     mine = _only(events, span.after, projection.types, present)
-                    if mine:
+                    if mine or projection.sql_types:
                         await projection.apply(conn, span, mine)
                 if progress:
                     progress(span.upto, tip)

@@ -64,6 +64,7 @@ class WatchlistProjection:
 
     name = "assessment_watchlist"
     tables: tuple[str, ...] = ("rm_assessment_watch", "rm_assessment_grades")
+    sql_types: frozenset[str] = frozenset()
     types = frozenset({"assessment.annual_graded", "assessment.threshold_breached", "assessment.competency_tested",
                        "supervision.talk_held", "post.vacated", "post.assigned"})
 

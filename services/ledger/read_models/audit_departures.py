@@ -39,6 +39,7 @@ class DepartureAuditsProjection:
 
     name = "audit_departures"
     tables: tuple[str, ...] = ("rm_leadership_posts", "rm_departure_audits")
+    sql_types: frozenset[str] = frozenset()
     types = frozenset({"post.assigned", "post.vacated", "rotation.completed", "audit.started"})
 
     async def apply(self, conn: asyncpg.Connection, span: Span, events: Sequence[ProjectedEvent]) -> None:

@@ -7,6 +7,7 @@ been applied and filed to the dossier by then. A finding leaves the list on the 
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
@@ -17,7 +18,7 @@ import orjson
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from services.ledger.projections import ProjectedEvent, Span
+from services.ledger.projections import EVENT_COLUMNS, ProjectedEvent, Span, decoded
 from services.ledger.read_models.audit_common import TAGS, ListQuery, yuan
 from services.ledger.statements import Statements, bulk, day
 from shared.clock import clock_from
@@ -63,16 +64,79 @@ _APPLIED = bulk(f"{_AUDIT}, result text, applied_on date, filed boolean, last_po
   FROM {rows} WHERE a.cadre_id = v.cadre_id AND a.audit_id = v.audit_id""")
 
 
+_TYPES = frozenset({"audit.started", "audit.opinion_requested", "audit.opinion_received", "audit.completed",
+                    "audit.finding_rectified", "audit.result_applied"})
+_DONE = "audit.completed"
+# The span's audit.completed rows of audits no other event of the span touches ($3/$4: the audits that are
+# touched), applied straight from the ledger. Only completions then meet those rows within the span, so the
+# effect of applying them one by one is: the first one's county and type if the audit is new, the last one's
+# completion, and each finding as the first completion to list it recorded it.
+_COMPLETED_IN_SQL = """
+  WITH done AS (
+    SELECT l.position, l.cadre_id, l.county, l.occurred_on, d.audit_id, d.audit_type, d.report_number,
+           d.evaluation, d.findings
+    FROM ledger_events l, jsonb_to_record(l.envelope -> 'data')
+      AS d(audit_id text, audit_type text, report_number text, evaluation text, findings jsonb)
+    WHERE l.position > $1 AND l.position <= $2 AND l.type = 'audit.completed'
+      AND NOT EXISTS (SELECT 1 FROM unnest($3::text[], $4::text[]) AS t(cadre_id, audit_id)
+                      WHERE t.cadre_id = l.cadre_id AND t.audit_id = d.audit_id)),
+  audits AS (
+    INSERT INTO rm_audits AS a (cadre_id, audit_id, county, audit_type, completed_on, report_number, evaluation,
+                                last_position)
+    SELECT DISTINCT ON (cadre_id, audit_id) cadre_id, audit_id, first_value(county) OVER first,
+           first_value(audit_type) OVER first, occurred_on, report_number, evaluation, position
+    FROM done WINDOW first AS (PARTITION BY cadre_id, audit_id ORDER BY position)
+    ORDER BY cadre_id, audit_id, position DESC
+    ON CONFLICT (cadre_id, audit_id) DO UPDATE SET completed_on = EXCLUDED.completed_on,
+      report_number = EXCLUDED.report_number, evaluation = EXCLUDED.evaluation,
+      last_position = EXCLUDED.last_position)
+  INSERT INTO rm_audit_findings (cadre_id, audit_id, finding_id, county, category, amount, responsibility,
+                                 description, found_on)
+  SELECT DISTINCT ON (done.cadre_id, done.audit_id, f.value ->> 'finding_id') done.cadre_id, done.audit_id,
+         f.value ->> 'finding_id', done.county, (f.value ->> 'category')::integer, (f.value ->> 'amount')::numeric,
+         f.value ->> 'responsibility', coalesce(f.value ->> 'description', ''), done.occurred_on
+  FROM done, jsonb_array_elements(CASE jsonb_typeof(done.findings) WHEN 'array' THEN done.findings END)
+    WITH ORDINALITY AS f(value, n)
+  ORDER BY done.cadre_id, done.audit_id, f.value ->> 'finding_id', done.position, f.n
+  ON CONFLICT (cadre_id, audit_id, finding_id) DO NOTHING"""
+_COMPLETED_OF = f"""
+  SELECT {EVENT_COLUMNS} FROM ledger_events l
+  WHERE l.position > $1 AND l.position <= $2 AND l.type = 'audit.completed'
+    AND EXISTS (SELECT 1 FROM unnest($3::text[], $4::text[]) AS t(cadre_id, audit_id)
+                WHERE t.cadre_id = l.cadre_id AND t.audit_id = l.envelope -> 'data' ->> 'audit_id')
+  ORDER BY l.position"""
+
+
 class AuditFindingsProjection:
-    """`rm_audits` and `rm_audit_findings`, with the effect of upserting event by event."""
+    """`rm_audits` and `rm_audit_findings`, with the effect of upserting event by event.
+
+    `completed_in_sql`: audit.completed rows are applied straight from the ledger in SQL (they are most
+    of the audit events, and a replay then moves none of their data through Python), except those of
+    audits another event of the same span touches, which join the span's events in position order.
+    """
 
     name = "audit_findings"
     tables: tuple[str, ...] = ("rm_audit_findings", "rm_audits")
-    types = frozenset({"audit.started", "audit.opinion_requested", "audit.opinion_received", "audit.completed",
-                       "audit.finding_rectified", "audit.result_applied"})
+
+    def __init__(self, completed_in_sql: bool = True) -> None:
+        self.sql_types: frozenset[str] = frozenset({_DONE}) if completed_in_sql else frozenset()
+        self.types: frozenset[str] = _TYPES - self.sql_types
+
+    async def _completed_in_sql(self, conn: asyncpg.Connection, span: Span,
+                                events: Sequence[ProjectedEvent]) -> Sequence[ProjectedEvent]:
+        """Apply the span's completions in SQL but for audits `events` touch; `events` with those added."""
+        touched = {(e.cadre_id, e.data.get("audit_id")) for e in events}
+        cadres, audits = [c for c, _ in touched], [a for _, a in touched]
+        await conn.execute(_COMPLETED_IN_SQL, span.after, span.upto, cadres, audits)
+        if not touched:
+            return events
+        also = decoded(await conn.fetch(_COMPLETED_OF, span.after, span.upto, cadres, audits))
+        return list(heapq.merge(events, also, key=lambda e: e.position)) if also else events
 
     async def apply(self, conn: asyncpg.Connection, span: Span, events: Sequence[ProjectedEvent]) -> None:
         """Apply the audit events of the batch with the effect of position order."""
+        if self.sql_types:
+            events = await self._completed_in_sql(conn, span, events)
         todo = Statements()
         add = todo.add_for
         for e in events:

@@ -60,6 +60,7 @@ class ComplianceProjection:
 
     name = "appointment_compliance"
     tables: tuple[str, ...] = ("rm_appointments",)
+    sql_types: frozenset[str] = frozenset()
     types = _TYPES
 
     async def apply(self, conn: asyncpg.Connection, span: Span, events: Sequence[ProjectedEvent]) -> None:

@@ -36,6 +36,7 @@ class CadreDirectory:
 
     name = "cadre_directory"
     tables: tuple[str, ...] = ("rm_cadres",)
+    sql_types: frozenset[str] = frozenset()
     types: frozenset[str] = frozenset()
 
     async def apply(self, conn: asyncpg.Connection, span: Span, events: Sequence[ProjectedEvent]) -> None:

@@ -35,6 +35,7 @@ class InquiriesProjection:
 
     name = "inquiries"
     tables: tuple[str, ...] = ("rm_inquiries",)
+    sql_types: frozenset[str] = frozenset()
     types = frozenset({"supervision.inquiry_sent", "supervision.inquiry_answered"})
 
     async def apply(self, conn: asyncpg.Connection, span: Span, events: Sequence[ProjectedEvent]) -> None:

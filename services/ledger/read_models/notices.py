@@ -64,6 +64,7 @@ class NoticesProjection:
 
     name = "notices"
     tables: tuple[str, ...] = ("rm_notice_objections", "rm_notices", "rm_assessment_reports")
+    sql_types: frozenset[str] = frozenset()
     types = frozenset({"notice.posted", "notice.objection_received", "notice.closed", "appointment.deferred",
                        "appointment.qualification_cancelled", "report.received", "report.verified"})
 

@@ -49,6 +49,7 @@ class ReportFunnelProjection:
 
     name = "report_funnel"
     tables: tuple[str, ...] = ("rm_reports", "rm_report_notices")
+    sql_types: frozenset[str] = frozenset()
     types = frozenset({"report.received", "report.verified", "notice.objection_received", *_FOLLOWING,
                        *_NOTICE_OUTCOMES})
 

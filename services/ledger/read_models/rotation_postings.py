@@ -31,6 +31,7 @@ class RotationProjection:
 
     name = "rotation"
     tables: tuple[str, ...] = ("rm_rotation_postings", "rm_rotation_due")
+    sql_types: frozenset[str] = frozenset()
     types = frozenset(TENURE_EVENTS)
 
     async def apply(self, conn: asyncpg.Connection, span: Span, events: Sequence[ProjectedEvent]) -> None:
