@@ -26,6 +26,7 @@ from shared import demo
 from shared.db import migrate
 from shared.envelope import CloudEvent, new_event
 from shared.events import audit
+from shared.tenure import Posting, applicable_rules
 from tests import support
 from tests.support import System, new_cadre_id, publish, wait_committed, wait_until
 
@@ -199,6 +200,12 @@ async def test_read_models_are_the_same_event_by_event_in_batches_and_rebuilt(sy
         "A0": ("in_office", "R0", "good"), "A1": ("departure", "R2", "poor"), "A2": ("in_office", "R3", "average"),
         "A3": ("in_office", "R7", "average"), "A4": ("departure", "R5", "good"),
     }, "the first completion's type, the last one's report and evaluation"
+    rules = {r[15] and len(r[15]) for r in live["rm_rotation_postings"]}
+    assert {1, 2} <= rules, "postings under one rule and under two"
+    for r in live["rm_rotation_postings"]:
+        posting = Posting(post_id=r[1], post=r[3], unit=r[4], township=r[5], level=r[6], leadership=r[7],
+                          internal_unit=r[8], sensitive=r[9], kind=r[10], since=r[11])
+        assert r[15] == applicable_rules(posting), r
     for how, snapshot in found.items():
         assert snapshot == live, how
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -52,6 +52,11 @@ def bulk(columns: str, template: str) -> Bulk:
     return Bulk(template.replace("{rows}", rows))
 
 
+async def execute_bulk(conn: asyncpg.Connection, sql: Bulk, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Run `sql` once over all `rows` (tuples in the order of its columns)."""
+    await conn.execute(sql.sql, *(list(column) for column in zip(*rows, strict=True)))
+
+
 class Statements:
     """Statement executions of a batch, gathered into runs that keep each key's order (see the module)."""
 
@@ -82,6 +87,6 @@ class Statements:
         """Execute every run, in order."""
         for sql, rows in self.runs:
             if isinstance(sql, Bulk):
-                await conn.execute(sql.sql, *(list(column) for column in zip(*rows, strict=True)))
+                await execute_bulk(conn, sql, rows)
             else:
                 await conn.executemany(sql, rows)

@@ -7,16 +7,17 @@ and rewrites that cadre's rows. `rotation_due.py` serves the second table.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 import asyncpg
-import orjson
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.ledger.projections import ProjectedEvent, Span
+from services.ledger.projections import EVENT_COLUMNS, ProjectedEvent, Span, decoded
+from services.ledger.statements import bulk, execute_bulk
 from shared.clock import clock_from
 from shared.db import acquire
 from shared.envelope import CADRE_ID_PATTERN, COUNTY_PATTERN
@@ -24,6 +25,23 @@ from shared.events.rotation import RULE_ZH, RotationRule
 from shared.http import Api
 from shared.settings import Settings
 from shared.tenure import TENURE_EVENTS, TenureState, applicable_rules, completed_years, evolve_tenure
+
+# a posting's rules travel as one space-separated string (rule names have no spaces): unnest cannot
+# carry an array per row
+_POSTINGS = bulk("""cadre_id text, post_id text, county text, post text, unit text, township text, level text,
+                    leadership boolean, internal_unit boolean, sensitive boolean, kind text, since date,
+                    township_since date, probation_end date, probation text, rules text, last_position bigint""", """
+  INSERT INTO rm_rotation_postings (cadre_id, post_id, county, post, unit, township, level, leadership, internal_unit,
+                                    sensitive, kind, since, township_since, probation_end, probation, rules,
+                                    last_position)
+  SELECT cadre_id, post_id, county, post, unit, township, level, leadership, internal_unit, sensitive, kind, since,
+         township_since, probation_end, probation, string_to_array(rules, ' '), last_position FROM {rows}""")
+_DUES = bulk("""cadre_id text, post_id text, rule text, county text, post text, unit text, township text, since date,
+                years integer, due_on date, overdue_on date, deferred_until date, approval_reference text,
+                deferrals integer, last_position bigint""", """
+  INSERT INTO rm_rotation_due (cadre_id, post_id, rule, county, post, unit, township, since, years, due_on,
+                               overdue_on, deferred_until, approval_reference, deferrals, last_position)
+  SELECT * FROM {rows}""")
 
 
 class RotationProjection:
@@ -35,40 +53,38 @@ class RotationProjection:
     types = frozenset(TENURE_EVENTS)
 
     async def apply(self, conn: asyncpg.Connection, span: Span, events: Sequence[ProjectedEvent]) -> None:
-        """Re-fold each cadre with a posting event in the batch and replace its rows."""
-        cadres = sorted({e.cadre_id for e in events if e.type in TENURE_EVENTS})
+        """Re-fold each cadre with a posting event in the batch and replace its rows.
+
+        The span's own events are the ones given; only the cadres' earlier posting events are read.
+        """
+        mine = [e for e in events if e.type in TENURE_EVENTS]
+        cadres = sorted({e.cadre_id for e in mine})
         if not cadres:
             return
-        rows = await conn.fetch(
-            """SELECT cadre_id, county, type, occurred_on, position, canonical FROM ledger_events
-               WHERE cadre_id = ANY($1::text[]) AND type = ANY($2::text[]) AND position <= $3
-               ORDER BY position""", cadres, sorted(TENURE_EVENTS), span.upto)
+        earlier = decoded(await conn.fetch(
+            f"""SELECT {EVENT_COLUMNS} FROM ledger_events
+                WHERE cadre_id = ANY($1::text[]) AND type = ANY($2::text[]) AND position <= $3
+                ORDER BY position""", cadres, sorted(TENURE_EVENTS), span.after))
         states: dict[str, tuple[TenureState, str, int]] = {}
-        for r in rows:
-            state, _, _ = states.get(r["cadre_id"], (TenureState(), "", 0))
-            state = evolve_tenure(state, r["type"], r["occurred_on"], orjson.loads(r["canonical"])["data"])
-            states[r["cadre_id"]] = (state, r["county"], r["position"])
+        for e in itertools.chain(earlier, mine):
+            state, _, _ = states.get(e.cadre_id, (TenureState(), "", 0))
+            states[e.cadre_id] = (evolve_tenure(state, e.type, e.occurred_on, e.data), e.county, e.position)
         postings, dues = [], []
         for cadre_id, (state, county, position) in states.items():
             for p in state.posts.values():
                 stint = state.stints.get(p.township) if p.township else None
                 postings.append((cadre_id, p.post_id, county, p.post, p.unit, p.township, p.level, p.leadership,
                                  p.internal_unit, p.sensitive, p.kind, p.since, stint.since if stint else None,
-                                 p.probation_end, p.probation, applicable_rules(p), position))
+                                 p.probation_end, p.probation, " ".join(applicable_rules(p)), position))
             for d in state.dues.values():
                 p = state.posts[d.post_id]
                 dues.append((cadre_id, d.post_id, d.rule, county, p.post, p.unit, p.township, d.since, d.years,
                              d.due_on, d.overdue_on, d.deferred_until, d.approval_reference, d.deferrals, position))
         await conn.execute("DELETE FROM rm_rotation_postings WHERE cadre_id = ANY($1::text[])", cadres)
         await conn.execute("DELETE FROM rm_rotation_due WHERE cadre_id = ANY($1::text[])", cadres)
-        await conn.executemany(
-            """INSERT INTO rm_rotation_postings (cadre_id, post_id, county, post, unit, township, level, leadership,
-                 internal_unit, sensitive, kind, since, township_since, probation_end, probation, rules, last_position)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)""", postings)
-        await conn.executemany(
-            """INSERT INTO rm_rotation_due (cadre_id, post_id, rule, county, post, unit, township, since, years,
-                 due_on, overdue_on, deferred_until, approval_reference, deferrals, last_position)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)""", dues)
+        for sql, rows in ((_POSTINGS, postings), (_DUES, dues)):
+            if rows:
+                await execute_bulk(conn, sql, rows)
 
 
 PROJECTIONS = [RotationProjection()]
