@@ -27,7 +27,7 @@ from pydantic import BaseModel, Field
 
 from services.ledger.projections import ProjectedEvent, Span
 from services.ledger.read_models.assessment_common import TAGS, AssessmentQuery
-from services.ledger.statements import Statements, day
+from services.ledger.statements import Statements, bulk, day
 from shared.clock import clock_from
 from shared.db import acquire
 from shared.http import Api
@@ -40,23 +40,36 @@ KIND_ZH = {"threshold_breach": "民主测评触及降免职线", "basically_comp
            "retest_due": "能力测试补测", "second_failure": "补测不合格 (组织处理)"}
 LOW = ("basically_competent", "incompetent")
 
-_ITEM = """INSERT INTO rm_assessment_watch (cadre_id, kind, item_key, county, year, since, due, detail, last_position)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9)
-           ON CONFLICT (cadre_id, kind, item_key) DO NOTHING"""
-_GRADE = """WITH g AS (INSERT INTO rm_assessment_grades (cadre_id, year, grade) VALUES ($1, $2, $3)
-                       ON CONFLICT (cadre_id, year) DO UPDATE SET grade = EXCLUDED.grade)
-            INSERT INTO rm_assessment_watch (cadre_id, kind, item_key, county, year, since, detail, last_position)
-            SELECT $1, 'consecutive_low_grades', least(o.year, $2) || '-' || greatest(o.year, $2), $4,
-                   greatest(o.year, $2), $5,
-                   jsonb_build_object('grades', jsonb_build_object(o.year::text, o.grade, $2::text, $3::text)), $6
-            FROM rm_assessment_grades o
-            WHERE $3 = ANY($7::text[]) AND o.cadre_id = $1 AND o.year IN ($2 - 1, $2 + 1) AND o.grade = ANY($7::text[])
-            ON CONFLICT (cadre_id, kind, item_key) DO NOTHING"""
-_IMPROVED = """UPDATE rm_assessment_watch SET resolved_on = $3, resolution = $4, last_position = $5
-               WHERE cadre_id = $1 AND kind = 'consecutive_low_grades' AND resolved_on IS NULL AND year < $2"""
-_RESOLVE = """UPDATE rm_assessment_watch SET resolved_on = $4, resolution = $5, last_position = $6
-              WHERE cadre_id = $1 AND kind = ANY($2::text[]) AND resolved_on IS NULL AND since <= $4
-                AND ($3::text IS NULL OR detail ->> 'action' = $3)"""
+_LOW_SQL = "ARRAY[" + ", ".join(f"'{grade}'" for grade in LOW) + "]"
+# every statement reads and writes only the rows of its first column's cadre, so each run of them goes
+# as one statement over all its rows (services.ledger.statements)
+_ITEM = bulk("""cadre_id text, kind text, item_key text, county text, year integer, since date, due date, detail text,
+                last_position bigint""", """
+  INSERT INTO rm_assessment_watch (cadre_id, kind, item_key, county, year, since, due, detail, last_position)
+  SELECT cadre_id, kind, item_key, county, year, since, due, detail::jsonb, last_position FROM {rows}
+  ON CONFLICT (cadre_id, kind, item_key) DO NOTHING""")
+_GRADE = bulk("cadre_id text, year integer, grade text, county text, since date, last_position bigint", """
+  WITH g AS (INSERT INTO rm_assessment_grades (cadre_id, year, grade) SELECT cadre_id, year, grade FROM {rows}
+             ON CONFLICT (cadre_id, year) DO UPDATE SET grade = EXCLUDED.grade)
+  INSERT INTO rm_assessment_watch (cadre_id, kind, item_key, county, year, since, detail, last_position)
+  SELECT v.cadre_id, 'consecutive_low_grades', least(o.year, v.year) || '-' || greatest(o.year, v.year), v.county,
+         greatest(o.year, v.year), v.since,
+         jsonb_build_object('grades', jsonb_build_object(o.year::text, o.grade, v.year::text, v.grade)), v.last_position
+  FROM {rows} JOIN rm_assessment_grades o ON o.cadre_id = v.cadre_id AND o.year IN (v.year - 1, v.year + 1)
+  WHERE v.grade = ANY(""" + _LOW_SQL + ") AND o.grade = ANY(" + _LOW_SQL + """)
+  ON CONFLICT (cadre_id, kind, item_key) DO NOTHING""")
+_IMPROVED = bulk("cadre_id text, year integer, resolved_on date, resolution text, last_position bigint", """
+  UPDATE rm_assessment_watch w SET resolved_on = v.resolved_on, resolution = v.resolution,
+    last_position = v.last_position
+  FROM {rows}
+  WHERE w.cadre_id = v.cadre_id AND w.kind = 'consecutive_low_grades' AND w.resolved_on IS NULL AND w.year < v.year""")
+# kinds: space-separated (kind names have no spaces), as unnest cannot carry an array per row
+_RESOLVE = bulk("cadre_id text, kinds text, action text, resolved_on date, resolution text, last_position bigint", """
+  UPDATE rm_assessment_watch w SET resolved_on = v.resolved_on, resolution = v.resolution,
+    last_position = v.last_position
+  FROM {rows}
+  WHERE w.cadre_id = v.cadre_id AND w.kind = ANY(string_to_array(v.kinds, ' ')) AND w.resolved_on IS NULL
+    AND w.since <= v.resolved_on AND (v.action IS NULL OR w.detail ->> 'action' = v.action)""")
 
 
 class WatchlistProjection:
@@ -84,13 +97,13 @@ class WatchlistProjection:
     @staticmethod
     def _resolve(todo: Statements, e: ProjectedEvent, kinds: list[str], resolution: str,
                  action: str | None = None) -> None:
-        todo.add(_RESOLVE, e.cadre_id, kinds, action, e.occurred_on, resolution, e.position)
+        todo.add(_RESOLVE, e.cadre_id, " ".join(kinds), action, e.occurred_on, resolution, e.position)
 
     def _event(self, todo: Statements, e: ProjectedEvent) -> None:
         d = e.data
         if e.type == "assessment.annual_graded":
             year = int(d["year"])
-            todo.add(_GRADE, e.cadre_id, year, d["grade"], e.county, e.occurred_on, e.position, list(LOW))
+            todo.add(_GRADE, e.cadre_id, year, d["grade"], e.county, e.occurred_on, e.position)
             if d["grade"] in ("competent", "excellent"):
                 todo.add(_IMPROVED, e.cadre_id, year, e.occurred_on, f"graded {d['grade']} for {year} ({year}年度考核"
                          f"{'优秀' if d['grade'] == 'excellent' else '称职'})", e.position)

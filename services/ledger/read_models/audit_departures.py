@@ -18,20 +18,23 @@ from pydantic import BaseModel, Field
 
 from services.ledger.projections import ProjectedEvent, Span
 from services.ledger.read_models.audit_common import TAGS, ListQuery
-from services.ledger.statements import Statements, day
+from services.ledger.statements import Statements, bulk, day
 from shared.clock import clock_from
 from shared.db import acquire
 from shared.http import Api
 from shared.settings import Settings
 
-_ASSIGNED = """INSERT INTO rm_leadership_posts (cadre_id, post_id, county, post, unit, assigned_on)
-               VALUES ($1, $2, $3, $4, $5, $6)
-               ON CONFLICT (cadre_id, post_id) DO UPDATE SET county = EXCLUDED.county, post = EXCLUDED.post,
-                 unit = EXCLUDED.unit, assigned_on = EXCLUDED.assigned_on, vacated_on = NULL, vacate_reason = NULL"""
-_VACATED = """UPDATE rm_leadership_posts SET vacated_on = $3, vacate_reason = $4
-              WHERE cadre_id = $1 AND post_id = $2"""
-_AUDIT = """INSERT INTO rm_departure_audits (cadre_id, audit_id, post_id, started_on) VALUES ($1, $2, $3, $4)
-            ON CONFLICT (cadre_id, audit_id) DO NOTHING"""
+# every statement reads and writes only its first column's cadre's rows: each run goes as one statement
+_ASSIGNED = bulk("cadre_id text, post_id text, county text, post text, unit text, assigned_on date", """
+  INSERT INTO rm_leadership_posts (cadre_id, post_id, county, post, unit, assigned_on) SELECT * FROM {rows}
+  ON CONFLICT (cadre_id, post_id) DO UPDATE SET county = EXCLUDED.county, post = EXCLUDED.post,
+    unit = EXCLUDED.unit, assigned_on = EXCLUDED.assigned_on, vacated_on = NULL, vacate_reason = NULL""")
+_VACATED = bulk("cadre_id text, post_id text, vacated_on date, vacate_reason text", """
+  UPDATE rm_leadership_posts p SET vacated_on = v.vacated_on, vacate_reason = v.vacate_reason
+  FROM {rows} WHERE p.cadre_id = v.cadre_id AND p.post_id = v.post_id""")
+_AUDIT = bulk("cadre_id text, audit_id text, post_id text, started_on date", """
+  INSERT INTO rm_departure_audits (cadre_id, audit_id, post_id, started_on) SELECT * FROM {rows}
+  ON CONFLICT (cadre_id, audit_id) DO NOTHING""")
 
 
 class DepartureAuditsProjection:
