@@ -21,34 +21,55 @@ from pydantic import BaseModel, Field
 
 from services.ledger.projections import ProjectedEvent, Span
 from services.ledger.read_models.assessment_common import TAGS, AssessmentQuery
-from services.ledger.statements import Statements, day
+from services.ledger.statements import Statements, bulk, day, execute_bulk
 from shared.db import acquire
 from shared.http import Api
 from shared.rulesets import NoRuleSet, RuleSet, ruleset_for
 from shared.settings import Settings
 
-_INSPECTED = """INSERT INTO rm_appointments (cadre_id, selection_id, county, proposed_post, promotion, inspected_on,
-                                             checks, last_position)
-                VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8) ON CONFLICT (cadre_id, selection_id) DO NOTHING"""
-_VOTED = """UPDATE rm_appointments SET voted_on = $3, members_entitled = $4, members_present = $5, votes_for = $6,
-              votes_against = $7, votes_deferred = $8, vote_outcome = $9, last_position = $10
-            WHERE cadre_id = $1 AND selection_id = $2"""
-_POSTED = """UPDATE rm_appointments SET notice_id = $3, notice_posted_on = $4, notice_start = $5, notice_end = $6,
-               notice_working_days = $7, last_position = $8
-             WHERE cadre_id = $1 AND selection_id = $2"""
-_OBJECTION = """UPDATE rm_appointments SET objections = objections + 1, last_position = $3
-                WHERE cadre_id = $1 AND notice_id = $2"""
-_DEFERRED = """UPDATE rm_appointments SET deferred_on = $3, deferred_until = $4, last_position = $5
-               WHERE cadre_id = $1 AND notice_id = $2"""
-_CLOSED_DEFERRED = """UPDATE rm_appointments SET closed_deferred_on = $3, outcome = 'deferred', last_position = $4
-                      WHERE cadre_id = $1 AND notice_id = $2"""
-_CLOSED = """UPDATE rm_appointments SET closed_on = $3, outcome = $4, last_position = $5
-             WHERE cadre_id = $1 AND notice_id = $2"""
-_CANCELLED = """UPDATE rm_appointments SET cancelled_on = $3, last_position = $4
-                WHERE cadre_id = $1 AND notice_id = $2"""
-_APPOINTED = """UPDATE rm_appointments SET appointed_on = $3, appointed_kind = $4, appointed_post_id = $5,
-                  last_position = $6
-                WHERE cadre_id = $1 AND notice_id = $2 AND appointed_on IS NULL"""
+# every statement reads and writes only its first column's cadre's rows: each run goes as one statement
+_SELECTION = "cadre_id text, selection_id text"
+_NOTICE = "cadre_id text, notice_id text"
+_INSPECTED = bulk(f"""{_SELECTION}, county text, proposed_post text, promotion boolean, inspected_on date, checks text,
+                      last_position bigint""", """
+  INSERT INTO rm_appointments (cadre_id, selection_id, county, proposed_post, promotion, inspected_on, checks,
+                               last_position)
+  SELECT cadre_id, selection_id, county, proposed_post, promotion, inspected_on, checks::jsonb, last_position
+  FROM {rows} ON CONFLICT (cadre_id, selection_id) DO NOTHING""")
+_VOTED = bulk(f"""{_SELECTION}, voted_on date, members_entitled integer, members_present integer, votes_for integer,
+                 votes_against integer, votes_deferred integer, vote_outcome text, last_position bigint""", """
+  UPDATE rm_appointments a SET voted_on = v.voted_on, members_entitled = v.members_entitled,
+    members_present = v.members_present, votes_for = v.votes_for, votes_against = v.votes_against,
+    votes_deferred = v.votes_deferred, vote_outcome = v.vote_outcome, last_position = v.last_position
+  FROM {rows} WHERE a.cadre_id = v.cadre_id AND a.selection_id = v.selection_id""")
+_POSTED = bulk(f"""{_SELECTION}, notice_id text, posted_on date, notice_start date, notice_end date,
+                  working_days integer, last_position bigint""", """
+  UPDATE rm_appointments a SET notice_id = v.notice_id, notice_posted_on = v.posted_on, notice_start = v.notice_start,
+    notice_end = v.notice_end, notice_working_days = v.working_days, last_position = v.last_position
+  FROM {rows} WHERE a.cadre_id = v.cadre_id AND a.selection_id = v.selection_id""")
+_OBJECTION = bulk(f"{_NOTICE}, last_position bigint", """
+  UPDATE rm_appointments a SET objections = a.objections + 1, last_position = v.last_position
+  FROM {rows} WHERE a.cadre_id = v.cadre_id AND a.notice_id = v.notice_id""")
+_DEFERRED = bulk(f"{_NOTICE}, deferred_on date, deferred_until date, last_position bigint", """
+  UPDATE rm_appointments a SET deferred_on = v.deferred_on, deferred_until = v.deferred_until,
+    last_position = v.last_position
+  FROM {rows} WHERE a.cadre_id = v.cadre_id AND a.notice_id = v.notice_id""")
+_CLOSED_DEFERRED = bulk(f"{_NOTICE}, closed_on date, last_position bigint", """
+  UPDATE rm_appointments a SET closed_deferred_on = v.closed_on, outcome = 'deferred', last_position = v.last_position
+  FROM {rows} WHERE a.cadre_id = v.cadre_id AND a.notice_id = v.notice_id""")
+_CLOSED = bulk(f"{_NOTICE}, closed_on date, outcome text, last_position bigint", """
+  UPDATE rm_appointments a SET closed_on = v.closed_on, outcome = v.outcome, last_position = v.last_position
+  FROM {rows} WHERE a.cadre_id = v.cadre_id AND a.notice_id = v.notice_id""")
+_CANCELLED = bulk(f"{_NOTICE}, cancelled_on date, last_position bigint", """
+  UPDATE rm_appointments a SET cancelled_on = v.cancelled_on, last_position = v.last_position
+  FROM {rows} WHERE a.cadre_id = v.cadre_id AND a.notice_id = v.notice_id""")
+_APPOINTED = bulk(f"{_NOTICE}, appointed_on date, kind text, post_id text, last_position bigint", """
+  UPDATE rm_appointments a SET appointed_on = v.appointed_on, appointed_kind = v.kind, appointed_post_id = v.post_id,
+    last_position = v.last_position
+  FROM {rows} WHERE a.cadre_id = v.cadre_id AND a.notice_id = v.notice_id AND a.appointed_on IS NULL""")
+_ISSUES = bulk("cadre_id text, selection_id text, issues text", """
+  UPDATE rm_appointments a SET issues = v.issues::jsonb
+  FROM {rows} WHERE a.cadre_id = v.cadre_id AND a.selection_id = v.selection_id""")
 
 _TYPES = frozenset({"selection.inspected", "appointment.voted", "notice.posted", "notice.objection_received",
                     "appointment.deferred", "notice.closed", "appointment.qualification_cancelled", "post.assigned"})
@@ -95,13 +116,14 @@ class ComplianceProjection:
             elif e.type == "post.assigned" and d.get("notice_id"):
                 todo.add(_APPOINTED, e.cadre_id, d["notice_id"], e.occurred_on, d["kind"], d["post_id"], e.position)
         await todo.run(conn)
-        # the checks read whole rows, so they run once the batch is in, for the cadres it touched
-        touched = sorted({e.cadre_id for e in events if e.type in _TYPES})
+        # the checks read whole rows, so they run once the batch is in, for the cadres whose rows a statement
+        # may have changed (issues depend on nothing but the row)
+        touched = sorted({args[0] for _, runs in todo.runs for args in runs})
         if touched:
             rows = await conn.fetch("SELECT * FROM rm_appointments WHERE cadre_id = ANY($1::text[])", touched)
-            await conn.executemany(
-                "UPDATE rm_appointments SET issues = $3::jsonb WHERE cadre_id = $1 AND selection_id = $2",
-                [(r["cadre_id"], r["selection_id"], orjson.dumps(issues(r, _steps(r))).decode()) for r in rows])
+            if rows:
+                await execute_bulk(conn, _ISSUES, [(r["cadre_id"], r["selection_id"],
+                                                    orjson.dumps(issues(r, _steps(r))).decode()) for r in rows])
 
 
 PROJECTIONS = [ComplianceProjection()]
