@@ -86,7 +86,7 @@ class BenchStack:
         """Process ids per component, for CPU accounting (PostgreSQL: the postmaster first, then its children)."""
         assert self.stack
         out: dict[str, list[int]] = {name: [proc.proc.pid] for name, proc in self.procs.items()}
-        for name, proc in self.procs.items():  # the ledger's read-model projector runs as its child
+        for name, proc in self.procs.items():  # the ledger's background work runs as its child
             if children := _children(proc.proc.pid):
                 out[f"{name} (child processes)"] = children
         out["nats-server"] = [self.stack.server("nats").proc.pid]

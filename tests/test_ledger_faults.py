@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import System, audit_event, fetch, publish, wait_committed, wait_until
+from tests.support import System, audit_event, call, fetch, publish, wait_committed, wait_until
 
 
 @pytest.fixture
@@ -72,9 +72,9 @@ async def test_redelivery_after_a_crash_between_commit_and_ack_is_a_no_op(own_sy
     await assert_exactly_once(own_system, {str(e.id) for e in events})
 
 
-def projector_pids(ledger_pid: int) -> list[int]:
-    """Projector processes started by the ledger `ledger_pid` (its pid is their argument), even orphaned ones."""
-    wanted = f"services.ledger.projector\0{ledger_pid}\0".encode()
+def background_pids(ledger_pid: int) -> list[int]:
+    """Background processes started by the ledger `ledger_pid` (its pid is their argument), even orphaned ones."""
+    wanted = f"services.ledger.background\0{ledger_pid}\0".encode()
     pids = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -94,11 +94,11 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-async def test_the_projector_is_restarted_and_never_outlives_the_ledger(own_system: System) -> None:
+async def test_the_background_process_is_restarted_and_never_outlives_the_ledger(own_system: System) -> None:
     ledger = own_system.procs["ledger"].proc
-    [first] = await wait_until(lambda: asyncio.sleep(0, projector_pids(ledger.pid) or None))
+    [first] = await wait_until(lambda: asyncio.sleep(0, background_pids(ledger.pid) or None))
     os.kill(first, signal.SIGKILL)
-    [second] = await wait_until(lambda: asyncio.sleep(0, [p for p in projector_pids(ledger.pid) if p != first]
+    [second] = await wait_until(lambda: asyncio.sleep(0, [p for p in background_pids(ledger.pid) if p != first]
                                                       or None), timeout=20)
     seqs = await publish(own_system.nats_url, [audit_event("PROJECTED")])
     await wait_committed(own_system.pg_dsn, seqs[0])
@@ -106,13 +106,20 @@ async def test_the_projector_is_restarted_and_never_outlives_the_ledger(own_syst
     async def projected() -> list[object] | None:
         return list(await fetch(own_system.pg_dsn, "SELECT 1 FROM rm_cadres WHERE cadre_id = 'PROJECTED'")) or None
 
-    assert await wait_until(projected, timeout=20), "the restarted projector keeps the read models up"
+    assert await wait_until(projected, timeout=20), "the restarted child keeps the read models up"
+    await call("GET", f"{own_system.url('ledger')}/v1/cadres/PROJECTED/history?purpose=after-restart")
+
+    async def filed() -> list[object] | None:
+        return list(await fetch(own_system.pg_dsn, "SELECT 1 FROM access_trail WHERE purpose = 'after-restart'")) \
+            or None
+
+    assert await wait_until(filed, timeout=20), "and files the access trail"
     own_system.procs["ledger"].kill()
     assert await wait_until(lambda: asyncio.sleep(0, not alive(second) or None), timeout=10), \
-        "a projector whose ledger is gone stops by itself"
-    for _ in range(3):  # killed at once: the projector may start after its ledger is gone
+        "a background process whose ledger is gone stops by itself"
+    for _ in range(3):  # killed at once: the child may start after its ledger is gone
         quick = await asyncio.to_thread(own_system.start_service, "ledger")
         quick.kill()
         await asyncio.sleep(2.0)
-        assert await wait_until(lambda pid=quick.proc.pid: asyncio.sleep(0, not projector_pids(pid) or None),
+        assert await wait_until(lambda pid=quick.proc.pid: asyncio.sleep(0, not background_pids(pid) or None),
                                 timeout=10)

@@ -34,12 +34,10 @@ _GATHER_S = 0.2
 
 
 class AccessTrail:
-    """Records reads (published while the read runs, acknowledged before the answer) and files them into PostgreSQL."""
+    """Records reads: published while the read runs, acknowledged before the answer leaves."""
 
-    def __init__(self, nc: NATS, writer_dsn: str, timeout: float) -> None:
-        self.nc = nc
+    def __init__(self, nc: NATS, timeout: float) -> None:
         self.js = nc.jetstream()
-        self.writer_dsn = writer_dsn
         self.timeout = timeout
 
     @contextlib.asynccontextmanager
@@ -67,6 +65,16 @@ class AccessTrail:
             await publish_access(self.js, record, self.timeout)
         except BusUnavailable as exc:
             raise Unavailable(f"the read cannot be put on record, so it is refused (无法记录查阅): {exc}") from exc
+
+
+class AccessFiler:
+    """Files access records from the ACCESS stream into `access_trail` (in the ledger's background process,
+    so that batches of inserts and acks never hold up the loop that answers reads)."""
+
+    def __init__(self, nc: NATS, writer_dsn: str, timeout: float) -> None:
+        self.js = nc.jetstream()
+        self.writer_dsn = writer_dsn
+        self.timeout = timeout
 
     async def run(self, stop: asyncio.Event) -> None:
         """File records until `stop` is set, retrying after failures."""

@@ -1,4 +1,4 @@
-"""Entry point of the ledger: migrate, elect a writer, project read models (in a child process), serve reads."""
+"""Entry point of the ledger: migrate, elect a writer, serve reads; read models and access filing run in a child."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from prometheus_client import CollectorRegistry, Gauge
 from services.ledger.access_trail import AccessTrail
 from services.ledger.api import build_api
 from services.ledger.auditor_page import add_auditor_page
+from services.ledger.background import supervise
 from services.ledger.checkpointing import CheckpointPolicy
 from services.ledger.monitor import LedgerMonitor
-from services.ledger.projector import supervise
 from services.ledger.proofs import Prover
 from services.ledger.tree import StoredCheckpoint
 from services.ledger.writer import LedgerWriter, tune_collector
@@ -84,12 +84,12 @@ async def run_ledger(settings: Settings, stop: asyncio.Event | None = None) -> N
     prover = Prover(pool, writer_dsn(settings), signer, settings.log_origin, settings.pg_acquire_timeout_s,
                     witnesses=[load_verifier(key) for key in settings.witness_keys])
     await ensure_stream(js, ACCESS_STREAM, 120, settings.nats_timeout_s, config=access_stream_config())
-    trail = AccessTrail(nc, writer_dsn(settings), settings.nats_timeout_s)
+    trail = AccessTrail(nc, settings.nats_timeout_s)
     app = create_app("ledger", build_api(pool, settings, prover, trail), guard=guard, registry=registry,
                      readiness=[nats_check(nc), pool_check(pool, settings.pg_acquire_timeout_s)])
     add_auditor_page(app)
     tasks = [asyncio.create_task(writer.run(stop)), asyncio.create_task(supervise(stop)),
-             asyncio.create_task(trail.run(stop)), asyncio.create_task(monitor.run(stop))]
+             asyncio.create_task(monitor.run(stop))]
     try:
         await serve(app, settings.host, settings.ledger_port, stop=stop)
     finally:

@@ -1,11 +1,12 @@
-"""The read models' projector, run as a child process of the ledger.
+"""The ledger's background work, run as a child process: the read models' projector and the access-trail filer.
 
 The writer is one Python thread; a projector sharing its event loop took about a tenth of that
-thread during ingest and, when it applied a large batch, held the loop while commits waited. In a
-process of its own it uses the second core instead, and the writer's loop only appends, acks and
-serves reads. The ledger supervises it: started with the ledger, restarted when it exits, stopped
-with it; the child stops by itself when its parent is gone (a kill -9 of the ledger leaves no
-orphan). Projection steps serialise on advisory locks, so a restarted or duplicated projector
+thread during ingest and, when it applied a large batch, held the loop while commits waited; filing
+access records in batches did the same to reads. In a process of their own they use the second core
+instead, and the ledger's loop only appends, acks and serves. The ledger supervises the child:
+started with the ledger, restarted when it exits, stopped with it; the child stops by itself when
+its parent is gone (a kill -9 of the ledger leaves no orphan). Projection steps serialise on
+advisory locks and filing is idempotent (records keep their id), so a restarted or duplicated child
 cannot apply a batch twice.
 """
 
@@ -18,8 +19,10 @@ import os
 import signal
 import sys
 
+from services.ledger.access_trail import AccessFiler
 from services.ledger.projections import ProjectionRunner, default_projections
 from services.ledger.writer import tune_collector
+from shared.bus import close, connect
 from shared.logs import configure_logging
 from shared.service import writer_dsn
 from shared.settings import Settings, get_settings
@@ -30,7 +33,7 @@ STOP_GRACE_S = 10.0
 
 
 async def supervise(stop: asyncio.Event) -> None:
-    """Keep one projector child running until `stop` is set, then stop it (SIGTERM, then SIGKILL)."""
+    """Keep one background child running until `stop` is set, then stop it (SIGTERM, then SIGKILL)."""
     while not stop.is_set():
         child = await asyncio.create_subprocess_exec(sys.executable, "-m", __name__, str(os.getpid()))
         stopping = asyncio.create_task(stop.wait())
@@ -38,7 +41,7 @@ async def supervise(stop: asyncio.Event) -> None:
         await asyncio.wait({stopping, exited}, return_when=asyncio.FIRST_COMPLETED)
         stopping.cancel()
         if exited.done():
-            log.warning("projector exited with %s; restarting", child.returncode)
+            log.warning("the ledger's background process exited with %s; restarting", child.returncode)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), RESTART_AFTER_S)
             continue
@@ -55,30 +58,36 @@ async def supervise(stop: asyncio.Event) -> None:
 async def _orphaned(stop: asyncio.Event, parent: int) -> None:
     while not stop.is_set():
         if os.getppid() != parent:
-            log.warning("the ledger process is gone; the projector stops")
+            log.warning("the ledger process is gone; its background process stops")
             stop.set()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 1.0)
 
 
-async def run_projector(settings: Settings, parent: int) -> None:
-    """Project every read model until SIGTERM or the exit of the process `parent`."""
+async def run_background(settings: Settings, parent: int) -> None:
+    """Project every read model and file access records until SIGTERM or the exit of the process `parent`."""
+    assert settings.nats_url, "CADRE_NATS_URL must be set"
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     watchdog = asyncio.create_task(_orphaned(stop, parent))
-    await ProjectionRunner(writer_dsn(settings), default_projections()).run(stop)
+    nc = await connect(settings.nats_url, "cadre-ledger-background", settings.nats_timeout_s)
+    try:
+        await asyncio.gather(ProjectionRunner(writer_dsn(settings), default_projections()).run(stop),
+                             AccessFiler(nc, writer_dsn(settings), settings.nats_timeout_s).run(stop))
+    finally:
+        await close(nc)
     await watchdog
 
 
 def main() -> None:
-    """Run the projector with settings from the environment; the ledger starts it with its own pid as the
-    one argument (taken by the parent, since the parent may already be gone when the child starts)."""
+    """Run the background work with settings from the environment; the ledger starts it with its own pid as
+    the one argument (taken by the parent, since the parent may already be gone when the child starts)."""
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
     tune_collector()
-    asyncio.run(run_projector(settings, int(sys.argv[1])))
+    asyncio.run(run_background(settings, int(sys.argv[1])))
 
 
 if __name__ == "__main__":
