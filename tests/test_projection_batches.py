@@ -221,24 +221,31 @@ def test_runs_keep_each_keys_order_and_never_repeat_a_key_in_a_run() -> None:
         (a, ["k1", "k2", "k3"]), (a, ["k1"]), (b, ["k1", "k2", "k3"]), (a, ["k2"])]
 
 
-def test_bulk_reads_its_rows_from_one_array_per_column() -> None:
+def test_bulk_reads_its_rows_from_one_json_array() -> None:
     sql = bulk("cadre_id text, amount numeric, on_day date", "INSERT INTO t SELECT * FROM {rows}").sql
-    assert sql == ("INSERT INTO t SELECT * FROM unnest($1::text[], $2::numeric[], $3::date[]) "
-                   "AS v(cadre_id, amount, on_day)")
+    assert sql == ("INSERT INTO t SELECT * FROM (SELECT (r.value ->> 0)::text AS cadre_id, "
+                   "(r.value ->> 1)::numeric AS amount, (r.value ->> 2)::date AS on_day "
+                   "FROM jsonb_array_elements($1::jsonb) AS r(value)) AS v")
     with pytest.raises(ValueError):
         bulk("cadre_id", "SELECT {rows}")
 
 
 async def test_a_bulk_run_matches_row_by_row_execution(system: System) -> None:
     todo = Statements()
-    upsert = bulk("k text, n numeric", """INSERT INTO pg_temp.t AS t SELECT * FROM {rows}
-                                          ON CONFLICT (k) DO UPDATE SET n = t.n + EXCLUDED.n""")
-    for k, n in [("a", 1), ("b", 2), ("a", 3), ("a", 4), ("c", 5), ("b", 6)]:
-        todo.add(upsert, k, Decimal(n))
+    upsert = bulk("k text, n numeric, d date, b boolean, s text", """
+        INSERT INTO pg_temp.t AS t SELECT * FROM {rows}
+        ON CONFLICT (k) DO UPDATE SET n = t.n + EXCLUDED.n, d = EXCLUDED.d, b = EXCLUDED.b, s = EXCLUDED.s""")
+    odd = 'quote " back \\ 审计局 \n'
+    for k, n, d, b, text in [("a", "1.10", date(2020, 1, 1), True, None), ("b", "2", None, None, odd),
+                             ("a", "3.05", date(2021, 2, 3), False, "x"), ("a", "4", None, True, odd),
+                             ("c", "5", date(1999, 12, 31), None, ""), ("b", "6.5", date(2020, 2, 29), False, None)]:
+        todo.add(upsert, k, Decimal(n), d, b, text)
     conn = await asyncpg.connect(system.pg_dsn)
     try:
-        await conn.execute("CREATE TEMP TABLE t (k text PRIMARY KEY, n numeric NOT NULL)")
+        await conn.execute("CREATE TEMP TABLE t (k text PRIMARY KEY, n numeric NOT NULL, d date, b boolean, s text)")
         await todo.run(conn)
-        assert dict(await conn.fetch("SELECT k, n FROM pg_temp.t")) == {"a": 8, "b": 8, "c": 5}
+        assert {r["k"]: tuple(r.values())[1:] for r in await conn.fetch("SELECT * FROM pg_temp.t")} == {
+            "a": (Decimal("8.15"), None, True, odd), "b": (Decimal("8.5"), date(2020, 2, 29), False, None),
+            "c": (Decimal(5), date(1999, 12, 31), None, "")}
     finally:
         await conn.close()

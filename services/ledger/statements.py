@@ -16,9 +16,11 @@ import re
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
+import orjson
 
 
 def day(value: Any) -> date | None:
@@ -39,22 +41,27 @@ class Bulk:
 def bulk(columns: str, template: str) -> Bulk:
     """A `Bulk` whose `template` reads `{rows}`: a relation `v` of `columns` ("name type, ...").
 
-    `v` has one row per execution; the rows travel as one array per column (`unnest`), so a run of
-    any length is one statement.
+    `v` has one row per execution; the rows travel as one JSON array of arrays (its only parameter),
+    so a run of any length is one statement and is encoded in one call to orjson rather than value by
+    value by the driver.
     """
     parsed = [_COLUMN.match(c) for c in columns.split(",")]
     if not all(parsed):
         raise ValueError(f"columns must read 'name type, ...': {columns!r}")
-    names = [m[1] for m in parsed if m]
-    types = [m[2] for m in parsed if m]
-    rows = (f"unnest({', '.join(f'${i}::{t}[]' for i, t in enumerate(types, 1))}) "
-            f"AS v({', '.join(names)})")
+    fields = ", ".join(f"(r.value ->> {i})::{m[2]} AS {m[1]}" for i, m in enumerate(parsed) if m)
+    rows = f"(SELECT {fields} FROM jsonb_array_elements($1::jsonb) AS r(value)) AS v"
     return Bulk(template.replace("{rows}", rows))
+
+
+def _json(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not a bulk column value")
 
 
 async def execute_bulk(conn: asyncpg.Connection, sql: Bulk, rows: Sequence[tuple[Any, ...]]) -> None:
     """Run `sql` once over all `rows` (tuples in the order of its columns)."""
-    await conn.execute(sql.sql, *(list(column) for column in zip(*rows, strict=True)))
+    await conn.execute(sql.sql, orjson.dumps(rows, default=_json).decode())
 
 
 class Statements:
