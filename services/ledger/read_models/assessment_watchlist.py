@@ -63,7 +63,7 @@ _IMPROVED = bulk("cadre_id text, year integer, resolved_on date, resolution text
     last_position = v.last_position
   FROM {rows}
   WHERE w.cadre_id = v.cadre_id AND w.kind = 'consecutive_low_grades' AND w.resolved_on IS NULL AND w.year < v.year""")
-# kinds: space-separated (kind names have no spaces), as unnest cannot carry an array per row
+# kinds: space-separated (kind names have no spaces), as a bulk column is a scalar
 _RESOLVE = bulk("cadre_id text, kinds text, action text, resolved_on date, resolution text, last_position bigint", """
   UPDATE rm_assessment_watch w SET resolved_on = v.resolved_on, resolution = v.resolution,
     last_position = v.last_position

@@ -26,8 +26,8 @@ from shared.http import Api
 from shared.settings import Settings
 from shared.tenure import TENURE_EVENTS, TenureState, applicable_rules, completed_years, evolve_tenure
 
-# a posting's rules travel as one space-separated string (rule names have no spaces): unnest cannot
-# carry an array per row
+# a posting's rules travel as one space-separated string (rule names have no spaces), as a bulk column is a
+# scalar
 _POSTINGS = bulk("""cadre_id text, post_id text, county text, post text, unit text, township text, level text,
                     leadership boolean, internal_unit boolean, sensitive boolean, kind text, since date,
                     township_since date, probation_end date, probation text, rules text, last_position bigint""", """
