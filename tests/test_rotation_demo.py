@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from shared.demo import post
 from shared.demo_rotation import TOWNSHIPS, load_rotation_demo, plan
@@ -12,6 +16,14 @@ from tests import support
 from tests.support import System, call
 
 TODAY = date(2026, 11, 22)
+
+
+@pytest.fixture
+def own_system(tmp_path: Path) -> Iterator[System]:
+    """A system of its own: the demo's cadre ids are fixed, and other tests load the demo into the shared one."""
+    sys_ = System(tmp_path, services=("ledger", "rotation")).start()
+    yield sys_
+    sys_.stop()
 
 
 def test_the_plan_is_shaped_like_the_seed_county() -> None:
@@ -30,7 +42,8 @@ def test_the_plan_is_shaped_like_the_seed_county() -> None:
     assert plan(400, 431021, TODAY)[7].steps == careers[7].steps  # deterministic
 
 
-async def test_a_slice_of_the_demo_loads_through_the_services(system: System) -> None:
+async def test_a_slice_of_the_demo_loads_through_the_services(own_system: System) -> None:
+    system = own_system
     token = support.DEFAULT_TOKEN or ""
 
     def send(url: str, body: dict[str, Any]) -> dict[str, Any]:
