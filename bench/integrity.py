@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -13,7 +12,8 @@ import asyncpg
 from services.ledger.projections import ProjectedEvent, Projection, Span, rebuild_all
 from services.ledger.read_models import all_projections
 from shared.db import WRITER_ROLE, dsn_as
-from shared.merkle import CompactRange
+from shared.keys import load_verifier
+from shared.verify import verify_ledger
 
 
 @dataclass
@@ -80,40 +80,8 @@ class Verify:
 
 
 async def verify(pg_dsn: str, key_file: Path) -> Verify:
-    """shared.verify.verify_ledger with the log's public key; a re-hash + tree rebuild when it is missing."""
-    try:
-        from shared.keys import load_verifier
-        from shared.verify import verify_ledger
-    except ImportError:
-        return await _rehash(pg_dsn)
+    """shared.verify.verify_ledger with the log's public key (worker processes, one per core)."""
     report = await verify_ledger(pg_dsn, [load_verifier(str(key_file.with_suffix(".vkey")))])
     return Verify(report.count, report.events_per_s, report.ok,
                   "shared.verify.verify_ledger: leaf hashes, columns vs envelope, jsonb copy, chains, Merkle tree "
                   "rebuilt and every stored node compared, roots against every signed checkpoint")
-
-
-async def _rehash(pg_dsn: str) -> Verify:
-    """Fallback: re-hash every row, check chains, rebuild the tree (no signatures, no stored nodes)."""
-    conn: asyncpg.Connection = await asyncpg.connect(pg_dsn)
-    started = time.perf_counter()
-    ok = True
-    count = 0
-    try:
-        async with conn.transaction(isolation="repeatable_read", readonly=True):
-            tree = CompactRange()
-            heads: dict[str, bytes] = {}
-            cursor = await conn.cursor("SELECT cadre_id, prev_hash, leaf_hash, canonical FROM ledger_events "
-                                       "ORDER BY position")
-            while rows := await cursor.fetch(5000):
-                for r in rows:
-                    leaf = hashlib.sha256(b"\x00" + r["canonical"]).digest()
-                    prev = r["prev_hash"]
-                    ok = ok and leaf == r["leaf_hash"] and (bytes(prev) if prev else None) == heads.get(r["cadre_id"])
-                    heads[r["cadre_id"]] = leaf
-                    tree.append(leaf)
-                count += len(rows)
-    finally:
-        await conn.close()
-    seconds = time.perf_counter() - started
-    return Verify(count, count / seconds if seconds else 0.0, ok,
-                  "fallback (shared.verify not available): re-hash, chains, tree rebuild; no signature check")

@@ -112,9 +112,13 @@ def why(r: Results, row: Row) -> list[str]:
         lines.append(f"- Of {rp.seconds:.1f} s: reading and decoding the ledger {rp.read_seconds:.1f} s; applying, "
                      "per read model: " + ", ".join(f"{name} {sec:.1f} s" for name, sec in rp.apply_seconds.items())
                      + ".")
-        lines.append("- `projections.rebuild_all` reads each batch of 5000 events once, decodes every envelope once "
-                     "and hands the batch to every read model in turn, in one transaction; a read model's time is "
-                     "its own Python plus the SQL it sends (one statement per event for most of them).")
+        lines.append("- `projections.rebuild_all` rebuilds every read model in one transaction: each read model "
+                     "declares the event types it consumes, one read per span fetches only those and decodes only "
+                     "`envelope -> 'data'` (reading ahead on a second connection), and statements go set-based "
+                     "(one `unnest` statement per run of keys); `audit.completed` is applied straight from "
+                     "`ledger_events` in SQL, so its rows never reach Python. What remains is PostgreSQL writing "
+                     "the `rm_audits` rows and their two indexes (primary key on text columns, county), about "
+                     "8 us of its time per event measured alone.")
         lines += _evidence(r, "replay (this process)")
     elif row.what.startswith("verify") and r.verify:
         lines.append(f"- {r.verify.how}. Worker processes (one per core) each verify ranges of positions "
