@@ -22,6 +22,7 @@ class Replay:
 
     events: int
     seconds: float
+    models: int
     apply_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -61,9 +62,11 @@ async def replay(pg_dsn: str) -> Replay:
     reader: asyncpg.Connection = await asyncpg.connect(dsn_as(pg_dsn, WRITER_ROLE))
     try:
         spent: dict[str, float] = {}
+        projections = all_projections()
         t0 = time.perf_counter()
-        events = await rebuild_all(conn, [_Timed(p, spent) for p in all_projections()], reader=reader)
-        return Replay(events, time.perf_counter() - t0, dict(sorted(spent.items(), key=lambda kv: -kv[1])))
+        events = await rebuild_all(conn, [_Timed(p, spent) for p in projections], reader=reader)
+        return Replay(events, time.perf_counter() - t0, len(projections),
+                      dict(sorted(spent.items(), key=lambda kv: -kv[1])))
     finally:
         await reader.close()
         await conn.close()

@@ -101,13 +101,14 @@ def render(r: Results) -> str:
                    f"checking alone {_n(r.proofs.check_per_s)}/s.")
     out += ["", "## 4. Replay", ""]
     if r.replay:
-        out.append(f"Every read model (`read_models.all_projections()`, {len(r.replay.apply_seconds)}) rebuilt from "
+        out.append(f"Every read model (`read_models.all_projections()`, {r.replay.models}) rebuilt from "
                    f"position 0 in one pass with `projections.rebuild_all`, over the first {r.replay.events:,} events "
                    f"(rebuilding is all or nothing from position 0; the whole {r.events:,}-event ledger would take "
                    f"about {r.events / max(r.replay.rate, 1):.0f} s at this rate): {_n(r.replay.rate)} ledger "
                    "events/s for all of them "
                    f"({r.replay.seconds:.1f} s; reading and decoding {r.replay.read_seconds:.1f} s, then per read "
-                   "model: " + ", ".join(f"{k} {v:.1f} s" for k, v in r.replay.apply_seconds.items()) + ").")
+                   "model with events of its types: "
+                   + ", ".join(f"{k} {v:.1f} s" for k, v in r.replay.apply_seconds.items()) + ").")
     out += ["", "## 5. Verify", ""]
     if r.verify:
         out.append(f"{r.verify.how}: {r.verify.events:,} events at {_n(r.verify.rate)} events/s; "

@@ -170,7 +170,7 @@ def rows(r: Results) -> list[Row]:
                            "p99 < 5 ms", verdict, ratio))
     if r.replay:
         verdict, ratio = _higher(r.replay.rate, 100_000)
-        out.append(Row(f"replay, {len(r.replay.apply_seconds)} read models", _n(r.replay.rate, "ev/s"),
+        out.append(Row(f"replay, {r.replay.models} read models", _n(r.replay.rate, "ev/s"),
                        ">= 100,000 ev/s", verdict, ratio))
     if r.verify:
         verdict, ratio = _higher(r.verify.rate, 300_000)
