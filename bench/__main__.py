@@ -120,6 +120,12 @@ class Run:
                 raise TimeoutError(f"read models still behind after {timeout:.0f}s")
             await asyncio.sleep(0.5)
 
+    async def settled(self, conn: asyncpg.Connection) -> None:
+        """Wait for the read models, then vacuum what the drain wrote, as an operator would after a bulk load:
+        otherwise autovacuum works through the fresh rows while reads are measured."""
+        await self.projections_caught_up(conn)
+        await conn.execute("VACUUM (ANALYZE) ledger_events, merkle_nodes")
+
     async def reads(self, chunks: int, profile: bool = False) -> tuple[object, object]:
         layout = Layout(self.s.chunk)
         probes = layout.probes(chunks)
@@ -165,7 +171,7 @@ class Run:
                 r.latency = await self.step("latency at half load", latency(
                     stack, conn, layout, factory, s.events + s.live, rate, s.latency_s))
                 return
-            await self.step("read models catch up", self.projections_caught_up(conn))
+            await self.step("read models catch up, vacuum", self.settled(conn))
             small = await self.step(f"reads at {s.chunk:,}", self.reads(1))
             if small:
                 r.history_small, r.state_small = small  # type: ignore[assignment]
@@ -177,7 +183,7 @@ class Run:
             r.rest = await self.step(f"ingest sustained {s.chunk:,} -> {s.events:,}",
                                      drain(stack, conn, layout, factory, s.chunk, s.events, workdir / "spy.txt"))
             r.rate_large = await commit_rate(conn, s.events - s.chunk + 1, s.events)
-            await self.step("read models catch up", self.projections_caught_up(conn))
+            await self.step("read models catch up, vacuum", self.settled(conn))
             large = await self.step(f"reads at {s.events:,}", self.reads(s.events // s.chunk, profile=True))
             if large:
                 r.history_large, r.state_large = large  # type: ignore[assignment]
