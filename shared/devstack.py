@@ -164,10 +164,11 @@ def _make_traversable(path: Path) -> None:
 
 
 def start_postgres(data_dir: Path, port: int | None = None, fast: bool = False,
-                   timeout: float = 60.0) -> ManagedServer:
+                   timeout: float = 60.0, settings: dict[str, str] | None = None) -> ManagedServer:
     """Start PostgreSQL on 127.0.0.1, initialising `data_dir` on first use.
 
     `fast` turns off fsync: for throw-away test clusters only, never for data that matters.
+    `settings`: server settings that override the defaults here (e.g. shared_buffers).
     """
     run_as = _pg_run_as()
     bin_dir = _pg_bin()
@@ -189,6 +190,8 @@ def start_postgres(data_dir: Path, port: int | None = None, fast: bool = False,
             "-c", "shared_buffers=256MB"]
     if fast:
         opts += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
+    for name, value in (settings or {}).items():
+        opts += ["-c", f"{name}={value}"]
     with open(logfile, "ab") as out:
         proc = subprocess.Popen([str(bin_dir / "postgres"), "-D", str(pgdata), *opts], stdin=subprocess.DEVNULL,
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
@@ -225,6 +228,7 @@ class DevStack:
     pg_dsn: str | None = None
     fast: bool = False
     keys_dir: Path | None = None
+    pg_settings: dict[str, str] = field(default_factory=dict)
     servers: list[ManagedServer] = field(default_factory=list)
 
     @property
@@ -239,7 +243,7 @@ class DevStack:
             self.servers.append(nats)
             self.nats_url = nats.url
         if self.pg_dsn is None:
-            pg = start_postgres(self.data_dir / "postgres", fast=self.fast)
+            pg = start_postgres(self.data_dir / "postgres", fast=self.fast, settings=self.pg_settings)
             self.servers.append(pg)
             self.pg_dsn = pg.url
         return self
@@ -280,7 +284,7 @@ class DevStack:
         if name == "nats":
             new = start_nats(self.data_dir / "nats", port=srv.port)
         else:
-            new = start_postgres(self.data_dir / "postgres", port=srv.port, fast=self.fast)
+            new = start_postgres(self.data_dir / "postgres", port=srv.port, fast=self.fast, settings=self.pg_settings)
         self.servers[self.servers.index(srv)] = new
 
     def stop(self) -> None:
