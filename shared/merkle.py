@@ -143,7 +143,7 @@ class CompactRange:
 
     def root(self) -> bytes:
         """Return the Merkle Tree Hash of the current tree."""
-        return _fold_right(self._frontier)
+        return root_of_subtrees(self._frontier)
 
 
 def nodes_for_root(size: int) -> list[NodeId]:
@@ -160,7 +160,7 @@ def root_at_from_nodes(size: int, nodes: Mapping[NodeId, bytes]) -> bytes:
 
 def root_at(size: int, get_node: GetNode) -> bytes:
     """Return the root the tree had when it held ``size`` leaves, from stored complete subtrees."""
-    return _fold_right([get_node(level, index) for level, index in nodes_for_root(size)])
+    return root_of_subtrees([get_node(level, index) for level, index in nodes_for_root(size)])
 
 
 def nodes_for_inclusion(index: int, size: int) -> list[NodeId]:
@@ -363,8 +363,12 @@ def _range_nodes(begin: int, end: int) -> list[NodeId]:
     return nodes
 
 
-def _fold_right(hashes: Sequence[bytes]) -> bytes:
-    """MTH of consecutive perfect subtrees given largest first: each joins everything to its right."""
+def root_of_subtrees(hashes: Sequence[bytes]) -> bytes:
+    """MTH of consecutive perfect subtrees given largest first: each joins everything to its right.
+
+    This is RFC 9162's split at the largest power of two below the size, taken recursively: the first
+    subtree is exactly that left half whenever it is at least as large as the rest.
+    """
     if not hashes:
         return EMPTY_ROOT
     result = hashes[-1]
@@ -374,7 +378,7 @@ def _fold_right(hashes: Sequence[bytes]) -> bytes:
 
 
 def _resolve(plan: _Plan, get_node: GetNode) -> list[bytes]:
-    return [_fold_right([get_node(level, index) for level, index in pieces]) for pieces in plan]
+    return [root_of_subtrees([get_node(level, index) for level, index in pieces]) for pieces in plan]
 
 
 def _flatten(plan: _Plan) -> list[NodeId]:

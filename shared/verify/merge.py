@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from shared.merkle import EMPTY_ROOT, CompactRange, node_hash
+from shared.merkle import EMPTY_ROOT, CompactRange, root_of_subtrees
 from shared.verify.ranges import Outcome, Span
 from shared.verify.report import Signed
 
@@ -66,7 +66,7 @@ class Merge:
             self.heads[cadre] = (last, leaf)
         below = list(self.upper.frontier)
         for size, prefix in outcome.prefixes.items():
-            if self.roots.get(size, set()) != {_root(below + prefix)}:
+            if self.roots.get(size, set()) != {root_of_subtrees(below + prefix)}:
                 return False
         self.size = span.end
         if span.end - span.start < 1 << self.level:
@@ -74,17 +74,3 @@ class Merge:
         (whole,) = outcome.frontier
         built = [(self.level + height, idx, value) for height, idx, value in self.upper.append(whole)[1:]]
         return built == outcome.upper
-
-
-def _root(subtrees: Sequence[bytes]) -> bytes:
-    """The root of a tree given as its perfect subtrees, left to right, each at least as large as all after it.
-
-    Folding from the right is RFC 9162's split at the largest power of two below the size, taken
-    recursively: the first subtree is exactly that left half whenever it is at least the rest.
-    """
-    if not subtrees:
-        return EMPTY_ROOT
-    acc = subtrees[-1]
-    for left in reversed(subtrees[:-1]):
-        acc = node_hash(left, acc)
-    return acc
