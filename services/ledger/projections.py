@@ -170,7 +170,7 @@ async def rebuild(conn: asyncpg.Connection, projection: Projection, batch: int =
                   progress: Callable[[int, int], None] | None = None) -> int:
     """Empty the projection's tables and replay it from position 0, in one transaction.
 
-    Readers see the old read model until the rebuilt one commits; runners wait on the lock.
+    Queries of the read model wait until the rebuilt one commits; runners wait on the lock.
     """
     return await rebuild_all(conn, [projection], batch, progress)
 
@@ -186,15 +186,20 @@ async def rebuild_all(conn: asyncpg.Connection, projections: Sequence[Projection
     second connection to read the ledger with, so that the next span is read and decoded while this
     one is applied (the ledger is append-only and read only up to the tip seen at the start, so the
     two connections see the same rows).
-    Locks are taken in name order, so concurrent rebuilds cannot deadlock.
+    Locks are taken in name order, so concurrent rebuilds cannot deadlock. The read models' tables are
+    emptied with TRUNCATE, which holds them exclusively: a query of them waits until the rebuild commits
+    (or rolls back, leaving them as they were).
     """
     ordered = sorted(projections, key=lambda p: p.name)
     async with conn.transaction():
         for projection in ordered:
             await conn.execute("SELECT pg_advisory_xact_lock($1)", _lock_key(projection.name))
-            for table in projection.tables:
-                await conn.execute(f"DELETE FROM {table}")
             await conn.execute("DELETE FROM projection_checkpoints WHERE name = $1", projection.name)
+        # TRUNCATE, not DELETE: the rebuild writes the same keys again, and every insert would meet the
+        # deleted row's index entry and visit its heap tuple (measured: 16 against 10 us per audit row).
+        tables = sorted({table for projection in ordered for table in projection.tables})
+        if tables:
+            await conn.execute(f"TRUNCATE {', '.join(tables)}")
         tip = await _tip(conn)
         for projection in ordered:
             if tip and not projection.types and not projection.sql_types:
