@@ -94,9 +94,8 @@ class Run:
         print(f"[bench] {name} done in {time.perf_counter() - t0:.1f}s", file=sys.stderr, flush=True)
         return result
 
-    async def profiled(self, label: str, pid: int, seconds: float, work: Awaitable[T]) -> T:
-        """Run `work` while py-spy samples `pid` for `seconds` (keep it shorter than the work); CPU per component."""
-        spy = asyncio.create_task(record(pid, seconds, self.workdir / f"spy-{len(self.r.profiles)}.txt"))
+    async def metered(self, label: str, work: Awaitable[T]) -> T:
+        """Run `work`, recording the CPU each component spent meanwhile."""
         meter = CpuMeter(self.stack)
         meter.start()
         began = time.perf_counter()
@@ -104,7 +103,18 @@ class Run:
             return await work
         finally:
             self.r.cpu[label] = meter.stop(time.perf_counter() - began)
+
+    async def sampled(self, label: str, pid: int, seconds: float, work: Awaitable[T]) -> T:
+        """Run `work` while py-spy samples `pid` for `seconds` (keep it shorter than the work)."""
+        spy = asyncio.create_task(record(pid, seconds, self.workdir / f"spy-{len(self.r.profiles)}.txt"))
+        try:
+            return await work
+        finally:
             self.r.profiles[label] = await spy
+
+    async def profiled(self, label: str, pid: int, seconds: float, work: Awaitable[T]) -> T:
+        """`work` metered and sampled at once (for throughput figures, which py-spy's own CPU barely moves)."""
+        return await self.sampled(label, pid, seconds, self.metered(label, work))
 
     async def projections_caught_up(self, conn: asyncpg.Connection, timeout: float = 600) -> None:
         """Wait until every read model has applied the whole ledger (so reads run on a quiet system)."""
@@ -134,10 +144,16 @@ class Run:
         state_reads = read_latency(base, self.stack.auth(), probes, self.s.reads, STATE)
         if not profile:
             return await history_reads, await state_reads
+        labels = {HISTORY: "history reads (the ledger process)", STATE: "state reads (the ledger process)"}
+        history = await self.metered(labels[HISTORY], history_reads)
+        state = await self.metered(labels[STATE], state_reads)
+        # py-spy gets passes of its own, untimed: its sampling would take CPU from the same 2 cores as the
+        # timed requests and lengthen their tail.
         pid = self.stack.procs["ledger"].proc.pid
         seconds = 1 if self.r.quick else 4
-        history = await self.profiled("history reads (the ledger process)", pid, seconds, history_reads)
-        state = await self.profiled("state reads (the ledger process)", pid, seconds, state_reads)
+        for path, label in labels.items():
+            await self.sampled(label, pid, seconds, read_latency(base, self.stack.auth(), probes, self.s.reads, path,
+                                                                 seed=2))
         return history, state
 
     async def main(self, workdir: Path) -> None:

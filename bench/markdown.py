@@ -94,7 +94,9 @@ def render(r: Results) -> str:
             "`merkle_nodes`, as an operator would after a bulk load (else autovacuum works through the fresh "
             "rows while reads are measured). A "
             "request's latency runs from sending it to the last byte of the answer; the client then parses "
-            "and checks the answer outside the timing.", ""]
+            "and checks the answer outside the timing. The profiles of the reads (under Profile) come from "
+            "passes of their own after the timed ones, so py-spy's sampling does not share the cores with "
+            "the timed requests.", ""]
     for label, read in (("history `GET /v1/cadres/{id}/history?limit=100`", r.history_large),
                         ("state `GET /v1/cadres/{id}/state?as_of=2015-03-01`", r.state_large)):
         if read:
