@@ -1,0 +1,40 @@
+"""The dossier fold's running summary (pure): counts, first and last dates, the latest event, as of a date."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from services.ledger.dossier import fold_dossier
+from shared.envelope import CloudEvent, new_event
+from shared.events import audit
+
+
+def _completed(audit_id: str, on: date) -> CloudEvent:
+    return new_event(event_type="audit.completed", cadre_id="FOLD1", county="431021", service="audit",
+                     data=audit.AuditCompleted(audit_id=audit_id, audit_type="in_office", report_number=f"R-{audit_id}",
+                                               evaluation="good", findings=[]),
+                     occurred_on=on, ruleset="431021@2008.1")
+
+
+# Ledger order is not occurred-on order: a late record of an earlier fact comes after later ones.
+EVENTS = [_completed("A1", date(2020, 5, 1)), _completed("A2", date(2022, 3, 1)), _completed("A0", date(2019, 1, 2))]
+
+
+def test_the_summary_spans_every_event_in_ledger_order() -> None:
+    d = fold_dossier("FOLD1", EVENTS)
+    assert (d.events, d.first_occurred_on, d.last_occurred_on) == (3, date(2019, 1, 2), date(2022, 3, 1))
+    assert d.last_event == {"type": "audit.completed", "label_zh": "经济责任审计完成", "occurred_on": "2019-01-02",
+                            "id": str(EVENTS[2].id)}
+    assert d.event_counts == {"audit.completed": 3} and d.counties == ["431021"]
+
+
+def test_as_of_leaves_later_events_out_of_the_summary() -> None:
+    d = fold_dossier("FOLD1", EVENTS, as_of=date(2021, 1, 1))
+    assert (d.events, d.first_occurred_on, d.last_occurred_on) == (2, date(2019, 1, 2), date(2020, 5, 1))
+    assert d.last_event is not None and d.last_event["id"] == str(EVENTS[2].id)
+    assert set(d.audits) == {"A0", "A1"}
+
+
+def test_nothing_on_or_before_the_date_leaves_an_empty_summary() -> None:
+    d = fold_dossier("FOLD1", EVENTS, as_of=date(2018, 1, 1))
+    assert (d.events, d.first_occurred_on, d.last_occurred_on, d.last_event) == (0, None, None, None)
