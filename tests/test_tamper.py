@@ -226,11 +226,29 @@ def flip(table: str, column: str, where: str) -> str:
     return f"UPDATE {table} SET {column} = set_byte({column}, 0, get_byte({column}, 0) # 1) WHERE {where}"
 
 
+def _append_to_canonical(position: int, byte: str) -> str:
+    """One byte added to a row's hashed bytes, its leaf hash recomputed from them."""
+    return (f"UPDATE ledger_events SET canonical = canonical || '{byte}'::bytea, "
+            f"leaf_hash = sha256('\\x00'::bytea || canonical || '{byte}'::bytea) WHERE position = {position}")
+
+
+def _strip_canonical(position: int) -> str:
+    """Undo `_append_to_canonical`."""
+    stripped = "substring(canonical from 1 for length(canonical) - 1)"
+    return (f"UPDATE ledger_events SET canonical = {stripped}, leaf_hash = sha256('\\x00'::bytea || {stripped}) "
+            f"WHERE position = {position}")
+
+
 # (what the attacker changes, how the test undoes it, the first finding's start). Cadre B is at 2, 5, 8, 11.
 ONE_CHANGE = [
     ("UPDATE ledger_events SET envelope = jsonb_set(envelope, '{data,evaluation}', '\"poor\"') WHERE position = 5",
      "UPDATE ledger_events SET envelope = convert_from(canonical, 'UTF8')::jsonb WHERE position = 5",
      "position 5: the jsonb copy differs from the hashed bytes (jsonb 副本被改)"),
+    # Hashed bytes PostgreSQL cannot read as JSON (not UTF-8; not JSON), the leaf hash made to match them.
+    (_append_to_canonical(10, "\\xff"), _strip_canonical(10),
+     "position 10: the hashed bytes are not an event envelope (不是事件信封)"),
+    (_append_to_canonical(10, "\\x7d"), _strip_canonical(10),
+     "position 10: the hashed bytes are not an event envelope (不是事件信封)"),
     ("UPDATE ledger_events SET county = '431022' WHERE position = 6",
      "UPDATE ledger_events SET county = envelope->>'county' WHERE position = 6",
      "position 6: column county is '431022' but the hashed envelope says '431021'"),

@@ -32,13 +32,14 @@ depend on the faster path: that path only decides that there is nothing to repor
 
 What PostgreSQL is trusted with. The verifier recomputes every leaf hash, every interior node, every
 chain link and every root itself, in Python, from the canonical bytes. PostgreSQL only compares, in
-C: the query columns with the fields of the jsonb copy (returning how many rows differ), and it
-aggregates rows and nodes into arrays in position order. The jsonb copy itself is compared with the
-hashed bytes here (the copy as PostgreSQL prints it, parsed, against the canonical bytes). That is
-safe against the adversary the ledger defends against: one who rewrites rows (and may disable
-triggers to do it), not one who replaces the PostgreSQL executable; a comparison that PostgreSQL
-gets right for the writer's queries it gets right for ours, and every value it compares is one the
-verifier has tied to the hashed bytes (columns to the copy in SQL, the copy to the bytes here).
+C, returning how many rows differ: the query columns with the fields of the jsonb copy, and the jsonb
+copy with the hashed bytes read as JSON (`convert_from(canonical, 'UTF8')::jsonb`, jsonb equality);
+and it aggregates rows and nodes into arrays in position order. That is safe against the adversary
+the ledger defends against: one who rewrites rows (and may disable triggers to do it), not one who
+replaces the PostgreSQL executable; a comparison that PostgreSQL gets right for the writer's queries
+it gets right for ours, and every value it compares is tied to the bytes the verifier hashes itself
+(columns to the copy, the copy to those bytes). Bytes PostgreSQL cannot read as JSON make the range
+not clean, and the row-by-row scan parses them in Python and says what they are.
 Aggregation cannot hide a row: positions come back and must be exactly the range, node counts per
 level must be exactly the range's, and nothing may lie outside the ranges.
 

@@ -1,7 +1,7 @@
 """Range outcomes in position order: from worker processes, or from the coordinator's own connection.
 
-Workers are separate processes because the per-row work (hashing, parsing the jsonb copy) is Python
-bound to one core; each has its own PostgreSQL connection in the coordinator's exported snapshot. The
+Workers are separate processes because the per-row work (hashing, chains, the tree) is Python bound
+to one core; each has its own PostgreSQL connection in the coordinator's exported snapshot. The
 ranges are dealt out round robin, so range i comes from worker i mod n and is read in order.
 """
 

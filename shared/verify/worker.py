@@ -43,7 +43,7 @@ async def work(dsn: str, snapshot: str, spans: list[ranges.Span], out: BinaryIO)
                 assert pending is not None
                 row = await pending
                 pending = None
-                if i + 1 < len(spans):
+                if row is not None and i + 1 < len(spans):
                     pending = asyncio.ensure_future(ranges.fetch(conn, spans[i + 1]))
                     await asyncio.sleep(0)  # let the next query go out before hashing this range
                 outcome = ranges.check(span, row)
