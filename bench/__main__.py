@@ -25,7 +25,7 @@ from bench.integrity import replay, verify
 from bench.markdown import render
 from bench.profile import pure_path, record
 from bench.reads import inclusion_proofs, read_latency
-from bench.report import Results, table_text
+from bench.report import REPLAY, VERIFY, Results, table_text
 from bench.stack import BenchStack, CpuMeter, machine_busy_seconds
 from bench.workload import EventFactory, Layout, check_factory
 from services.ledger.main import MIGRATIONS
@@ -112,10 +112,6 @@ class Run:
         finally:
             self.r.profiles[label] = await spy
 
-    async def profiled(self, label: str, pid: int, seconds: float, work: Awaitable[T]) -> T:
-        """`work` metered and sampled at once (for throughput figures, which py-spy's own CPU barely moves)."""
-        return await self.sampled(label, pid, seconds, self.metered(label, work))
-
     async def projections_caught_up(self, conn: asyncpg.Connection, timeout: float = 600) -> None:
         """Wait until every read model has applied the whole ledger (so reads run on a quiet system)."""
         names = [p.name for p in all_projections()]
@@ -193,8 +189,9 @@ class Run:
                 r.history_small, r.state_small = small  # type: ignore[assignment]
             # Replay runs on the first chunk: rebuilding is all-or-nothing from position 0, and at a million
             # events it would take most of the run's time budget; events/s is what the target is about.
-            r.replay = await self.step("replay", self.profiled(
-                "replay (this process)", os.getpid(), 1 if r.quick else 5, replay(stack.pg_dsn)))
+            # Replay and verify run without py-spy: PostgreSQL and the verify workers keep both cores busy,
+            # and sampling would take its share of them; this process, all it could sample, only waits.
+            r.replay = await self.step("replay", self.metered(REPLAY, replay(stack.pg_dsn)))
 
             r.rest = await self.step(f"ingest sustained {s.chunk:,} -> {s.events:,}",
                                      drain(stack, conn, layout, factory, s.chunk, s.events, workdir / "spy.txt"))
@@ -206,8 +203,7 @@ class Run:
             r.proofs = await self.step("inclusion proofs",
                                        inclusion_proofs(stack.url("ledger"), stack.auth(), s.proofs))
             key = Path(stack.service_env()["CADRE_CHECKPOINT_KEY_FILE"])
-            r.verify = await self.step("verify", self.profiled(
-                "verify (this process)", os.getpid(), 1 if r.quick else 5, verify(stack.pg_dsn, key)))
+            r.verify = await self.step("verify", self.metered(VERIFY, verify(stack.pg_dsn, key)))
 
             r.live = await self.step("ingest live", live(stack, conn, layout, factory, s.events, s.live))
             rate = (r.rest.rate if r.rest else 5000) / 2

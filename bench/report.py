@@ -19,6 +19,7 @@ from bench.reads import Proofs, ReadLatency
 SECTIONS = ("## Machine", "## How to reproduce", "## Results", "## 1. Engines' ceiling", "## 2. Ingest",
             "## 3. Reads", "## 4. Replay", "## 5. Verify", "## 6. Command path", "## 7. Growth",
             "## Missed targets", "## What was optimised", "## Profile")
+REPLAY, VERIFY = "replay", "verify"  # labels of their CPU figures in Results.cpu
 FLAT = 0.8  # "cost stays flat": the rate at 1M is at least this share of the rate at 100k (and p99 at most 1/FLAT)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bench.profile import Profile
-from bench.report import Results, Row, _n, machine
+from bench.report import REPLAY, VERIFY, Results, Row, _n, machine
 from bench.stack import OTHERS
 
 
@@ -119,7 +119,7 @@ def why(r: Results, row: Row) -> list[str]:
                      "`ledger_events` in SQL, so its rows never reach Python. What remains is PostgreSQL writing "
                      "the `rm_audits` rows and their two indexes (primary key on text columns, county), about "
                      "8 us of its time per event measured alone.")
-        lines += _evidence(r, "replay (this process)")
+        lines += _evidence(r, REPLAY)
     elif row.what.startswith("verify") and r.verify:
         lines.append(f"- {r.verify.how}. Worker processes (one per core) each verify ranges of positions "
                      "aligned to Merkle subtrees over one exported snapshot: every row's canonical bytes travel "
@@ -128,7 +128,7 @@ def why(r: Results, row: Row) -> list[str]:
                      "roots. On 2 cores the target leaves about 6.7 us of CPU per event, PostgreSQL included: "
                      "reading each row's bytes as JSON and comparing the copy takes about 3 us of PostgreSQL's "
                      "time, the arrays of rows and nodes most of the rest.")
-        lines += _evidence(r, "verify (this process)")
+        lines += _evidence(r, VERIFY)
     elif row.what.startswith("growth") and r.first and r.rest:
         lines.append(f"- Ingest over the first chunk {_n(r.rate_small)} ev/s, over the last {_n(r.rate_large)} ev/s "
                      "(rates from the rows' commit stamps). Per-event CPU over the first chunk (us): "
