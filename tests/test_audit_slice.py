@@ -28,7 +28,7 @@ async def test_completed_audit_appears_in_history_with_read_your_writes(system: 
     assert row["position"] == body["position"]
     assert row["cadre_version"] == 4 and row["prev_hash"] == history["events"][-2]["leaf_hash"]
     assert row["event"]["data"]["findings"][0]["amount"] == "12000.50"
-    assert row["label_zh"] == "经济责任审计完成"
+    assert (row["label_zh"], row["label_en"]) == ("经济责任审计完成", "Economic responsibility audit completed")
 
 
 async def test_completing_an_audit_twice_is_a_rule_violation(system: System) -> None:
