@@ -148,6 +148,21 @@ async def test_witness_cosigns_consistent_checkpoints(witnessed: Witnessed) -> N
     assert report.cosignatures == 2 and report.checkpoints >= 3
 
 
+async def test_each_checkpoint_commits_in_the_transaction_of_the_batch_it_signs(witnessed: Witnessed) -> None:
+    await witnessed.grow_to(4)
+    await witnessed.grow_to(9)  # two bursts: at least two batches
+    conn = await asyncpg.connect(witnessed.system.pg_dsn)
+    try:
+        # now() is the transaction's start: a batch's rows share it, and so does a checkpoint stored with them.
+        batches = {r["committed_at"]: r["last"] for r in await conn.fetch(
+            "SELECT committed_at, max(position) AS last FROM ledger_events GROUP BY committed_at")}
+        signed = {r["created_at"]: r["size"] for r in await conn.fetch("SELECT created_at, size FROM checkpoints")}
+    finally:
+        await conn.close()
+    assert len(batches) >= 2
+    assert signed == batches  # CADRE_CHECKPOINT_EVERY_N=1: one per batch, at its end, in its transaction
+
+
 async def test_witness_refuses_a_fork(witnessed: Witnessed) -> None:
     await witnessed.grow_to(3)
     assert (await witnessed.cosign()).exit_code == 0

@@ -19,7 +19,11 @@ Publish = Callable[[tree.StoredCheckpoint], Awaitable[None]]
 
 
 class CheckpointPolicy:
-    """Sign after `every_n` new leaves, or after `every_s` seconds when the log grew."""
+    """Sign after `every_n` new leaves, or after `every_s` seconds when the log grew.
+
+    Under load the writer signs while it plans a batch (`plan`) and stores the checkpoint in that
+    batch's transaction; when idle it signs what was committed on its own (`maybe_sign`).
+    """
 
     def __init__(self, signer: Signer, origin: str, every_n: int, every_s: float, publish: Publish) -> None:
         self.signer = signer
@@ -27,26 +31,37 @@ class CheckpointPolicy:
         self.every_n = every_n
         self.every_s = every_s
         self.publish = publish
-        self.last_size = 0
+        self.last_size = 0  # of the newest checkpoint signed (maybe still committing with its batch)
         self.last_at = time.monotonic()
-        self.latest: tree.StoredCheckpoint | None = None
 
     async def resume(self, conn: asyncpg.Connection) -> None:
         """Continue from the newest stored checkpoint (after an election)."""
-        self.latest = await tree.latest_checkpoint(conn)
-        self.last_size = self.latest.size if self.latest else 0
+        latest = await tree.latest_checkpoint(conn)
+        self.last_size = latest.size if latest else 0
         self.last_at = time.monotonic()
 
+    def _due(self, size: int) -> bool:
+        grown = size - self.last_size
+        return grown > 0 and (grown >= self.every_n or time.monotonic() - self.last_at >= self.every_s)
+
+    def plan(self, log_tree: CompactRange) -> tree.SignedCheckpoint | None:
+        """When one is due: a checkpoint of `log_tree`, signed now, for the batch that grows the log to it."""
+        if not self._due(log_tree.size):
+            return None
+        self.last_size, self.last_at = log_tree.size, time.monotonic()
+        return tree.sign_checkpoint(self.signer, self.origin, log_tree.size, log_tree.root())
+
     async def maybe_sign(self, conn: asyncpg.Connection, log_tree: CompactRange) -> None:
-        """Sign and publish a checkpoint when the policy says it is due."""
-        grown = log_tree.size - self.last_size
-        if grown <= 0:
-            return
-        if grown < self.every_n and time.monotonic() - self.last_at < self.every_s:
+        """Sign, store and publish a checkpoint of the committed log when one is due."""
+        if not self._due(log_tree.size):
             return
         checkpoint = await tree.store_checkpoint(conn, self.signer, self.origin, log_tree.size, log_tree.root())
-        self.latest, self.last_size, self.last_at = checkpoint, checkpoint.size, time.monotonic()
+        self.last_size, self.last_at = checkpoint.size, time.monotonic()
+        await self.stored(checkpoint)
+
+    async def stored(self, checkpoint: tree.StoredCheckpoint) -> None:
+        """Publish a stored checkpoint; a failure is logged (witnesses also poll it over HTTP)."""
         try:
             await asyncio.wait_for(self.publish(checkpoint), 5)
-        except Exception as exc:  # the stored checkpoint stands; witnesses also poll it over HTTP
+        except Exception as exc:  # the stored checkpoint stands
             log.warning("checkpoint not published: %s", exc, extra={"size": checkpoint.size})

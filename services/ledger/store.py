@@ -9,6 +9,7 @@ import asyncpg
 import orjson
 
 from services.ledger.domain import BatchPlan, ChainHead
+from services.ledger.tree import SignedCheckpoint
 
 COMMIT_CHANNEL = "ledger_committed"
 _EVENT_COLUMNS = ("position", "stream_seq", "event_id", "cadre_id", "county", "type", "occurred_on", "recorded_at",
@@ -43,9 +44,10 @@ async def load_stored_ids(conn: asyncpg.Connection, ids: list[uuid.UUID]) -> dic
     return {r["event_id"]: int(r["stream_seq"]) for r in rows}
 
 
-async def append(conn: asyncpg.Connection, consumer: str, plan: BatchPlan,
-                 nodes: list[tuple[int, int, bytes]]) -> None:
-    """Write the plan, its Merkle nodes and the consumer checkpoint in one transaction."""
+async def append(conn: asyncpg.Connection, consumer: str, plan: BatchPlan, nodes: list[tuple[int, int, bytes]],
+                 checkpoint: SignedCheckpoint | None = None) -> int | None:
+    """Write the plan, its Merkle nodes, the consumer checkpoint and (when one is due) the signed checkpoint
+    of the log it grows to, in one transaction; the stored checkpoint's id."""
     async with conn.transaction():
         if nodes:
             await conn.copy_records_to_table("merkle_nodes", columns=("level", "idx", "hash"), records=nodes)
@@ -58,13 +60,19 @@ async def append(conn: asyncpg.Connection, consumer: str, plan: BatchPlan,
             await conn.copy_records_to_table("quarantine", columns=_QUARANTINE_COLUMNS, records=[
                 (q.stream_seq, q.nats_subject, q.cadre_id, q.reason, q.detail, orjson.dumps(dict(q.headers)).decode(),
                  q.raw) for q in plan.quarantined])
-        # One round trip for both: while the writer plans the next batch, every round trip of this
+        # One round trip for all three: while the writer plans the next batch, every round trip of this
         # transaction waits for the event loop, and PostgreSQL idles meanwhile.
-        await conn.execute(
+        cp = checkpoint
+        row_id = await conn.fetchval(
             """WITH moved AS (
                  INSERT INTO consumer_checkpoint (consumer, stream_seq, position) VALUES ($1, $2, $3)
                  ON CONFLICT (consumer) DO UPDATE SET stream_seq = $2, position = $3, updated_at = now()
-                 RETURNING 1)
-               SELECT pg_notify($4, $5) FROM moved""",
+                 RETURNING 1),
+               signed AS (
+                 INSERT INTO checkpoints (origin, size, root, note)
+                 SELECT $6::text, $7::bigint, $8::bytea, $9::text WHERE $9::text IS NOT NULL RETURNING id)
+               SELECT (SELECT id FROM signed) FROM moved, pg_notify($4, $5)""",
             consumer, plan.last_stream_seq, plan.next_position - 1, COMMIT_CHANNEL,
-            f"{plan.next_position - 1} {plan.last_stream_seq}")
+            f"{plan.next_position - 1} {plan.last_stream_seq}", cp and cp.origin, cp and cp.size, cp and cp.root,
+            cp and cp.note)
+    return None if row_id is None else int(row_id)

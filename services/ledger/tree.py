@@ -63,13 +63,28 @@ class StoredCheckpoint:
     note: str
 
 
+@dataclass(frozen=True)
+class SignedCheckpoint:
+    """A checkpoint signed and not yet stored (the writer stores it with the batch that grows the log to it)."""
+
+    origin: str
+    size: int
+    root: bytes
+    note: str
+
+
+def sign_checkpoint(signer: Signer, origin: str, size: int, root: bytes) -> SignedCheckpoint:
+    """Sign (origin, size, root) as a C2SP checkpoint note."""
+    return SignedCheckpoint(origin, size, root, sign_note(Checkpoint(origin, size, root).to_note_body(), [signer]))
+
+
 async def store_checkpoint(conn: asyncpg.Connection, signer: Signer, origin: str, size: int,
                            root: bytes) -> StoredCheckpoint:
     """Sign (origin, size, root) as a C2SP checkpoint note and store it."""
-    note = sign_note(Checkpoint(origin, size, root).to_note_body(), [signer])
+    signed = sign_checkpoint(signer, origin, size, root)
     row_id = await conn.fetchval("INSERT INTO checkpoints (origin, size, root, note) VALUES ($1, $2, $3, $4) "
-                                 "RETURNING id", origin, size, root, note)
-    return StoredCheckpoint(int(row_id), size, root, note)
+                                 "RETURNING id", origin, size, root, signed.note)
+    return StoredCheckpoint(int(row_id), size, root, signed.note)
 
 
 async def latest_checkpoint(conn: asyncpg.Connection) -> StoredCheckpoint | None:

@@ -6,7 +6,8 @@ standby writer takes over from the committed checkpoint.
 
 The writer is a two-stage pipeline. While batch k commits (COPY, checkpoint, fsync, then the ack),
 batch k+1 is validated, looked up (chain heads, stored event ids, on a second connection) and
-planned (positions, hashes, Merkle nodes) on top of batch k's plan. Commits and acks stay strictly
+planned (positions, hashes, Merkle nodes, and the signed checkpoint when one is due, which commits in
+the batch's transaction) on top of batch k's plan. Commits and acks stay strictly
 in order, one transaction per batch, and nothing is acked before its commit. A failed commit ends
 the leadership: everything planned but not committed is dropped and the next election starts over
 from the database. JetStream pushes messages to the writer (nats-py's pull `fetch` costs more per
@@ -35,6 +36,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from services.ledger import store, tree
 from services.ledger.checkpointing import CheckpointPolicy
 from services.ledger.domain import BatchPlan, ChainHead, StreamMessage, cadres, classify, event_ids, plan_batch
+from services.ledger.tree import SignedCheckpoint, StoredCheckpoint
 from shared.merkle import CompactRange
 
 log = logging.getLogger(__name__)
@@ -112,6 +114,7 @@ class _Planned:
     plan: BatchPlan
     nodes: list[tuple[int, int, bytes]]
     tree: CompactRange
+    checkpoint: SignedCheckpoint | None  # stored with the batch when one is due
     last: Msg
     received: int
 
@@ -271,13 +274,15 @@ class LedgerWriter:
         self._heads.update(plan.heads)
         self._tree = grown
         self._planned_seq, self._planned_position = plan.last_stream_seq, plan.next_position - 1
-        return _Planned(plan, nodes, grown, msgs[-1], len(msgs))
+        checkpoint = self.checkpoints.plan(grown) if plan.events else None
+        return _Planned(plan, nodes, grown, checkpoint, msgs[-1], len(msgs))
 
     async def _commit(self, conn: asyncpg.Connection, planned: _Planned) -> bool:
         """Append one planned batch, then ack it; False when delivery skipped a sequence (nothing past it is acked)."""
         plan = planned.plan
+        checkpoint_id = None
         if plan.events or plan.quarantined:
-            await store.append(conn, self.consumer, plan, planned.nodes)
+            checkpoint_id = await store.append(conn, self.consumer, plan, planned.nodes, planned.checkpoint)
             if self._exit_after_commits is not None and self.status.batches + 1 >= self._exit_after_commits:
                 os._exit(137)  # fault injection: die between commit and ack, as kill -9 would
         self._committed_tree = planned.tree
@@ -298,11 +303,14 @@ class LedgerWriter:
                 log.debug("event appended", extra={
                     "event_id": str(e.event_id), "subject": f"cadre.{e.county}.{e.cadre_id}", "position": e.position,
                     "stream_seq": e.stream_seq, "type": e.type, "cadre_version": e.cadre_version})
+        if plan.gap_after is None:
+            await planned.last.ack()  # AckPolicy.ALL: acknowledges the whole batch, only after commit
+        if planned.checkpoint is not None and checkpoint_id is not None:
+            signed = planned.checkpoint
+            await self.checkpoints.stored(StoredCheckpoint(checkpoint_id, signed.size, signed.root, signed.note))
         if plan.gap_after is not None:
             log.warning("stream delivered out of order; re-creating the consumer", extra={"after": plan.gap_after})
             return False
-        await planned.last.ack()  # AckPolicy.ALL: acknowledges the whole batch, only after commit
-        await self.checkpoints.maybe_sign(conn, planned.tree)
         return True
 
 
