@@ -165,10 +165,9 @@ async def latency(stack: BenchStack, conn: asyncpg.Connection, layout: Layout, f
         checkpoints = await pgstats.checkpoints(conn)
         meter.start()
         began = time.time()
-        sent = await publish_paced(js, layout, factory, start, rate, seconds)
+        acks = await publish_paced(js, layout, factory, start, rate, seconds)
     finally:
         await nc.close()
-    acks = [(t, int(f.result().seq)) for t, f in sent]
     done_at = await wait_committed(conn, max(s for _, s in acks), 120, interval=0.02)
     cpu = meter.stop(done_at - began)
     await asyncio.sleep(0.2)

@@ -9,6 +9,9 @@ stored bytes are the published bytes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
+import gc
 import time
 import uuid
 from collections.abc import Iterator
@@ -149,9 +152,31 @@ async def publish_all(js: JetStreamContext, events: Iterator[Event]) -> tuple[in
 
 
 async def publish_paced(js: JetStreamContext, layout: Layout, factory: EventFactory, start: int, rate: float,
-                        seconds: float) -> list[tuple[float, asyncio.Future[Any]]]:
-    """Publish at `rate` events/s for `seconds`, in 5 ms ticks; returns (publish time, ack future) per event."""
-    sent: list[tuple[float, asyncio.Future[Any]]] = []
+                        seconds: float) -> list[tuple[float, int]]:
+    """Publish at `rate` events/s for `seconds`, in 5 ms ticks; returns (publish time, stream sequence) per event.
+
+    This is the load generator, not the system under test, so it runs without CPython's cyclic
+    collector (reference counting still frees what it makes), and keeps only plain numbers per event:
+    the collector's pauses (50-160 ms, longer as the run went on) stalled the publisher, whose late
+    events then went out in bursts and came out as ledger latency.
+    """
+    with _collector_paused():
+        return await _paced(js, layout, factory, start, rate, seconds)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+async def _paced(js: JetStreamContext, layout: Layout, factory: EventFactory, start: int, rate: float,
+                 seconds: float) -> list[tuple[float, int]]:
+    sent: list[tuple[float, int]] = []
     acks = Acks()
     index = start
     began = time.time()
@@ -167,8 +192,13 @@ async def publish_paced(js: JetStreamContext, layout: Layout, factory: EventFact
             event = factory.make(cadre, k, datetime.fromtimestamp(now, UTC))
             future = await js.publish_async(event.subject, event.payload, headers=event.headers)
             future.add_done_callback(acks)
-            sent.append((now, future))
+            future.add_done_callback(functools.partial(_sent_at, sent, now))
             index += 1
         await asyncio.sleep(tick)
     await acks.completed(js)
     return sent
+
+
+def _sent_at(sent: list[tuple[float, int]], at: float, future: asyncio.Future[Any]) -> None:
+    if not future.cancelled() and future.exception() is None:
+        sent.append((at, int(future.result().seq)))
