@@ -131,6 +131,9 @@ class Run:
         otherwise autovacuum works through the fresh rows while reads are measured."""
         await self.projections_caught_up(conn)
         await conn.execute("VACUUM (ANALYZE) ledger_events, merkle_nodes")
+        row = await conn.fetchrow("SELECT count(*) AS n, pg_table_size('ledger_events') AS heap, "
+                                  "pg_indexes_size('ledger_events') AS indexes FROM ledger_events")
+        self.r.ledger_bytes[int(row["n"])] = (int(row["heap"]), int(row["indexes"]))
 
     async def reads(self, chunks: int, profile: bool = False) -> tuple[object, object]:
         layout = Layout(self.s.chunk)

@@ -66,6 +66,7 @@ class Results:
     pure: PurePath | None = None
     profiles: dict[str, Profile] = field(default_factory=dict)
     cpu: dict[str, dict[str, float]] = field(default_factory=dict)  # cores per component, by profiled step
+    ledger_bytes: dict[int, tuple[int, int]] = field(default_factory=dict)  # events -> (heap, indexes) of ledger_events
     errors: list[str] = field(default_factory=list)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bench.profile import Profile
 from bench.report import REPLAY, VERIFY, Results, Row, _n, machine
-from bench.stack import OTHERS
+from bench.stack import OTHERS, PG_SETTINGS
 
 
 def cpu_text(cpu: dict[str, float]) -> str:
@@ -103,6 +103,13 @@ def why(r: Results, row: Row) -> list[str]:
                          "cadres'), built into one JSON array by PostgreSQL for a history, while the access-trail "
                          "record (an acknowledged JetStream publish, file storage) travels at the same time; the "
                          "state answer also validates and folds every event up to the date.")
+        if r.ledger_bytes:
+            sizes = "; ".join(f"{n:,} events: {heap / 2**30:.2f} GiB of rows, {idx / 2**30:.2f} GiB of indexes"
+                              for n, (heap, idx) in sorted(r.ledger_bytes.items()))
+            lines.append(f"- `ledger_events` after each drain ({sizes}), against {PG_SETTINGS['shared_buffers']} "
+                         "of shared_buffers. An answer reads about 100 heap pages (the cadre's rows lie among other "
+                         "cadres'); when rows and indexes exceed shared_buffers, some of those pages come from the "
+                         "operating system's cache instead, each a system call and a buffer eviction.")
         lines += _evidence(r, "history reads (the ledger process)" if row.what.startswith("history")
                            else "state reads (the ledger process)")
         lines.append("- A ledger process that is busy well under 100% of the time is waiting: on PostgreSQL, on "
