@@ -182,6 +182,7 @@ class Run:
                 r.rest = await self.step(f"ingest sustained {s.chunk:,} -> {s.events:,}", drain(
                     stack, conn, layout, factory, s.chunk, s.events, workdir / "spy.txt"))
                 r.live = await self.step("ingest live", live(stack, conn, layout, factory, s.events, s.live))
+                await self.step("read models catch up", self.projections_caught_up(conn))
                 rate = (r.rest.rate if r.rest else 5000) / 2
                 r.latency = await self.step("latency at half load", latency(
                     stack, conn, layout, factory, s.events + s.live, rate, s.latency_s))
@@ -209,6 +210,9 @@ class Run:
             r.verify = await self.step("verify", self.metered(VERIFY, verify(stack.pg_dsn, key)))
 
             r.live = await self.step("ingest live", live(stack, conn, layout, factory, s.events, s.live))
+            # The latency run starts on a quiet system, as every other measurement does: not while the read
+            # models are still applying the live run's 100,000 events.
+            await self.step("read models catch up", self.projections_caught_up(conn))
             rate = (r.rest.rate if r.rest else 5000) / 2
             r.latency = await self.step("latency at half load", latency(
                 stack, conn, layout, factory, s.events + s.live, rate, s.latency_s))

@@ -84,7 +84,9 @@ def render(r: Results) -> str:
                    f"publish -> commit visible (LISTEN on the writer's NOTIFY) p50 {_n(r.latency.visible_p50)} ms, "
                    f"p99 {_n(r.latency.visible_p99)} ms; `committed_at - time` (transaction start vs envelope time) "
                    f"p50 {_n(r.latency.committed_p50)} ms, p99 {_n(r.latency.committed_p99)} ms; PostgreSQL "
-                   f"checkpoints meanwhile: {r.latency.checkpoints}.")
+                   f"checkpoints meanwhile: {r.latency.checkpoints}. It starts once the read models have caught "
+                   "up with the live run; the paced publisher runs without CPython's cyclic collector, whose "
+                   "pauses it would otherwise count as ledger latency.")
     out += ["", "## 3. Reads", "",
             "One client, sequential requests over a kept-alive connection, random cadres with 100 events each "
             "(their events interleaved with 99 other cadres' over the chunk they were written in). Each answer "
