@@ -62,7 +62,7 @@ async def append(conn: asyncpg.Connection, consumer: str, plan: BatchPlan, nodes
                  q.raw) for q in plan.quarantined])
         # One round trip for all three: while the writer plans the next batch, every round trip of this
         # transaction waits for the event loop, and PostgreSQL idles meanwhile.
-        cp = checkpoint
+        signed = (checkpoint.origin, checkpoint.size, checkpoint.root, checkpoint.note) if checkpoint else (None,) * 4
         row_id = await conn.fetchval(
             """WITH moved AS (
                  INSERT INTO consumer_checkpoint (consumer, stream_seq, position) VALUES ($1, $2, $3)
@@ -73,6 +73,5 @@ async def append(conn: asyncpg.Connection, consumer: str, plan: BatchPlan, nodes
                  SELECT $6::text, $7::bigint, $8::bytea, $9::text WHERE $9::text IS NOT NULL RETURNING id)
                SELECT (SELECT id FROM signed) FROM moved, pg_notify($4, $5)""",
             consumer, plan.last_stream_seq, plan.next_position - 1, COMMIT_CHANNEL,
-            f"{plan.next_position - 1} {plan.last_stream_seq}", cp and cp.origin, cp and cp.size, cp and cp.root,
-            cp and cp.note)
+            f"{plan.next_position - 1} {plan.last_stream_seq}", *signed)
     return None if row_id is None else int(row_id)

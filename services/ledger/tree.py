@@ -72,6 +72,10 @@ class SignedCheckpoint:
     root: bytes
     note: str
 
+    def stored_as(self, row_id: int) -> StoredCheckpoint:
+        """The checkpoint as stored in row `row_id`."""
+        return StoredCheckpoint(row_id, self.size, self.root, self.note)
+
 
 def sign_checkpoint(signer: Signer, origin: str, size: int, root: bytes) -> SignedCheckpoint:
     """Sign (origin, size, root) as a C2SP checkpoint note."""
@@ -84,7 +88,7 @@ async def store_checkpoint(conn: asyncpg.Connection, signer: Signer, origin: str
     signed = sign_checkpoint(signer, origin, size, root)
     row_id = await conn.fetchval("INSERT INTO checkpoints (origin, size, root, note) VALUES ($1, $2, $3, $4) "
                                  "RETURNING id", origin, size, root, signed.note)
-    return StoredCheckpoint(int(row_id), size, root, signed.note)
+    return signed.stored_as(int(row_id))
 
 
 async def latest_checkpoint(conn: asyncpg.Connection) -> StoredCheckpoint | None:

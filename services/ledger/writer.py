@@ -36,7 +36,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from services.ledger import store, tree
 from services.ledger.checkpointing import CheckpointPolicy
 from services.ledger.domain import BatchPlan, ChainHead, StreamMessage, cadres, classify, event_ids, plan_batch
-from services.ledger.tree import SignedCheckpoint, StoredCheckpoint
+from services.ledger.tree import SignedCheckpoint
 from shared.merkle import CompactRange
 
 log = logging.getLogger(__name__)
@@ -306,8 +306,7 @@ class LedgerWriter:
         if plan.gap_after is None:
             await planned.last.ack()  # AckPolicy.ALL: acknowledges the whole batch, only after commit
         if planned.checkpoint is not None and checkpoint_id is not None:
-            signed = planned.checkpoint
-            await self.checkpoints.stored(StoredCheckpoint(checkpoint_id, signed.size, signed.root, signed.note))
+            await self.checkpoints.stored(planned.checkpoint.stored_as(checkpoint_id))
         if plan.gap_after is not None:
             log.warning("stream delivered out of order; re-creating the consumer", extra={"after": plan.gap_after})
             return False
