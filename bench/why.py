@@ -236,10 +236,17 @@ table at the top of this file is the full run after all of it).
 
 Measured on held stacks of this harness (200,000 to 1,000,000 events, servers left running between
 measurements) with targeted scripts, before and after each change, on a quiet machine; the table
-at the top of this file is the full run after all of it. Full runs on the same code still differ by
-up to 10-20% from one another (the 11:26 run of this session: replay 101k ev/s, history p99
-7.7 ms; the run above: replay 93k, history p99 4.9 ms), so a target within that margin is met in
-some runs and missed in others.
+at the top of this file is the full run after all of it. Full runs differ from one another by
+10-20% on the same code, so a target within that margin is met in some runs and missed in others.
+The four full runs of 2026-11-22 after 09:45 (each with more of the changes below; the last two
+differ only in item 1's statement and fillfactor):
+
+| run (UTC) | drain ev/s | publish->commit p99 (at ev/s) | history p99 | state p99 | replay ev/s | verify ev/s |
+|---|---:|---:|---:|---:|---:|---:|
+| 10:55 | 13,536 | 215 ms (6,767) | 6.17 ms | 5.59 ms | 89,725 | 123,958 |
+| 11:26 | 15,792 | 121 ms (7,896) | 7.74 ms | 6.02 ms | 101,051 | 156,400 |
+| 11:38 | 17,251 | 111 ms (8,623) | 4.85 ms | 4.49 ms | 93,383 | 164,020 |
+| 11:53 | 16,174 | 98.4 ms (8,084) | 4.92 ms | 5.39 ms | 117,984 | 145,749 |
 
 | what | before (9bc501f) | after |
 |---|---:|---:|
