@@ -18,15 +18,16 @@ def post(url: str, body: dict[str, Any], token: str, attempts: int = 5) -> dict[
     """
     req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
                                  headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
-    for attempt in range(attempts):
+    retries = attempts - 1
+    while True:
         try:
             with urllib.request.urlopen(req, timeout=30) as resp:
                 return dict(json.loads(resp.read()))
         except urllib.error.HTTPError as exc:
-            if exc.code != 429 or attempt == attempts - 1:
+            if exc.code != 429 or retries <= 0:
                 raise RuntimeError(f"{exc.code} from {url}: {exc.read().decode(errors='replace')}") from exc
+            retries -= 1
             time.sleep(float(exc.headers.get("Retry-After", "1")))
-    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def load_demo(urls: dict[str, str], token: str, cadres: int = 40, seed: int = 431021) -> int:
