@@ -85,9 +85,9 @@ async def raw_ordered(nats_url: str, count: int) -> float:
 _SHAPE = """position bigint NOT NULL, stream_seq bigint NOT NULL, event_id uuid NOT NULL, cadre_id text NOT NULL,
             county char(6) NOT NULL, type text NOT NULL, occurred_on date NOT NULL, recorded_at timestamptz NOT NULL,
             ruleset text NOT NULL, cadre_version integer NOT NULL, prev_hash bytea, leaf_hash bytea NOT NULL,
-            canonical bytea NOT NULL, envelope jsonb NOT NULL, committed_at timestamptz NOT NULL DEFAULT now()"""
+            canonical bytea NOT NULL, committed_at timestamptz NOT NULL DEFAULT now()"""
 _COLUMNS = ("position", "stream_seq", "event_id", "cadre_id", "county", "type", "occurred_on", "recorded_at",
-            "ruleset", "cadre_version", "prev_hash", "leaf_hash", "canonical", "envelope")
+            "ruleset", "cadre_version", "prev_hash", "leaf_hash", "canonical")
 
 
 async def raw_copy(conn: asyncpg.Connection, payloads: list[bytes], indexed: bool) -> float:
@@ -104,7 +104,7 @@ async def raw_copy(conn: asyncpg.Connection, payloads: list[bytes], indexed: boo
     now = datetime.now(UTC)
     rows = [(i + 1, i + 1, uuid.uuid4(), f"C{i % 1000}", "431021", "audit.completed", date(2020, 1, 1), now,
              "431021@2008.1", i // 1000 + 1, None if i < 1000 else b"\x01" * 32,
-             hashlib.sha256(b"\x00" + p).digest(), p, p.decode()) for i, p in enumerate(payloads)]
+             hashlib.sha256(b"\x00" + p).digest(), p) for i, p in enumerate(payloads)]
     started = time.perf_counter()
     for i in range(0, len(rows), COPY_BATCH):
         async with conn.transaction():

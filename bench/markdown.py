@@ -63,7 +63,7 @@ def render(r: Results) -> str:
             f"- nats-py consumers over the same messages: pull `fetch(1000)` {_n(e.fetch)} msg/s, ordered push "
             f"consumer {_n(e.ordered)} msg/s.",
             f"- PostgreSQL: binary COPY (asyncpg `copy_records_to_table`) of ledger-shaped rows "
-            f"({r.event_bytes} B envelopes, jsonb copy included), 1000 rows per transaction: bare table "
+            f"({r.event_bytes} B envelopes), 1000 rows per transaction: bare table "
             f"{_n(e.copy_bare)} rows/s, with the ledger's constraints and indexes {_n(e.copy_indexed)} rows/s.", ""]
     out += ["## 2. Ingest", "",
             f"Events are `audit.completed` envelopes of {r.event_bytes} bytes. Ingest means published -> validated -> "

@@ -173,6 +173,7 @@ def parse_event(raw: bytes, nats_subject: str) -> ParsedEvent:
     except CanonicalisationError as exc:
         raise InvalidEvent("not_canonicalisable", str(exc)) from exc
     if NUL_ESCAPE in canonical:
-        # PostgreSQL text and jsonb cannot hold U+0000; appending it would fail the batch forever.
+        # PostgreSQL text and jsonb cannot hold U+0000, and the read models and the auditors' view read the
+        # stored bytes as jsonb: such an event would fail every projection of its span forever.
         raise InvalidEvent("schema", "strings must not contain U+0000 (NUL)")
     return ParsedEvent(event=event, canonical=canonical, json_obj=obj)

@@ -31,9 +31,9 @@ async def test_traceparent_of_the_command_request_reaches_the_nats_header_and_th
     status, answer, _ = await call("POST", f"{system.url('audit')}/v1/audits/SJ-TRACE/start?wait=committed", body,
                                    headers={"traceparent": TRACEPARENT})
     assert status == 202, answer
-    [row] = await fetch(system.pg_dsn, "SELECT stream_seq, envelope FROM ledger_events WHERE event_id = $1",
+    [row] = await fetch(system.pg_dsn, "SELECT stream_seq, canonical FROM ledger_events WHERE event_id = $1",
                         uuid.UUID(answer["event_id"]))
-    assert json.loads(row["envelope"])["traceparent"] == TRACEPARENT  # the row as hashed carries it
+    assert json.loads(row["canonical"])["traceparent"] == TRACEPARENT  # the row as hashed carries it
     nc = await nats.connect(system.nats_url)
     try:
         message = await nc.jetstream().get_msg("CADRE", int(row["stream_seq"]))
@@ -51,9 +51,9 @@ async def test_a_malformed_traceparent_is_ignored_not_recorded(system: System) -
     status, answer, _ = await call("POST", f"{system.url('audit')}/v1/audits/SJ-TRACE2/start?wait=committed", body,
                                    headers={"traceparent": "not-a-trace"})
     assert status == 202, answer
-    [row] = await fetch(system.pg_dsn, "SELECT envelope FROM ledger_events WHERE event_id = $1",
+    [row] = await fetch(system.pg_dsn, "SELECT canonical FROM ledger_events WHERE event_id = $1",
                         uuid.UUID(answer["event_id"]))
-    assert "traceparent" not in json.loads(row["envelope"])
+    assert "traceparent" not in json.loads(row["canonical"])
 
 
 async def test_metrics_show_lag_batch_sizes_quarantine_and_checkpoint_age(system: System) -> None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import asyncpg
+import orjson
 import pytest
 
+from shared.canonical import canonical_bytes
 from shared.db import dsn_as
 from tests.support import System, audit_event, publish, wait_committed
 
@@ -13,8 +17,12 @@ async def test_auditor_role_reads_views_and_nothing_else(system: System) -> None
     await wait_committed(system.pg_dsn, (await publish(system.nats_url, [audit_event("SQLAUD")]))[0])
     conn = await asyncpg.connect(dsn_as(system.pg_dsn, "cadre_auditor"))
     try:
-        row = await conn.fetchrow("SELECT cadre_id, leaf_hash FROM v_events WHERE cadre_id = 'SQLAUD'")
+        row = await conn.fetchrow("SELECT cadre_id, leaf_hash, envelope FROM v_events WHERE cadre_id = 'SQLAUD'")
         assert row is not None and len(row["leaf_hash"]) == 64
+        # the envelope as jsonb is read from the hashed bytes (the ledger stores no copy of it)
+        envelope = orjson.loads(row["envelope"])
+        assert envelope["subject"] == "SQLAUD" and envelope["type"] == "audit.completed"
+        assert hashlib.sha256(b"\x00" + canonical_bytes(envelope)).hexdigest() == row["leaf_hash"]
         assert await conn.fetchval("SELECT count(*) FROM v_checkpoints") >= 0
         for forbidden in ("SELECT * FROM ledger_events LIMIT 1", "SELECT raw FROM quarantine LIMIT 1",
                           "INSERT INTO rm_cadres VALUES ('x', '431021', 1, now(), now(), 'x', 1)"):

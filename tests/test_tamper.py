@@ -87,8 +87,7 @@ async def as_superuser(system: System, *statements: str) -> None:
 
 EDIT_ROW_7 = """UPDATE ledger_events SET canonical = convert_to(replace(convert_from(canonical, 'UTF8'),
                 '"evaluation":"good"', '"evaluation":"poor"'), 'UTF8') WHERE position = 7"""
-RECOMPUTE_ROW_7 = """UPDATE ledger_events SET leaf_hash = sha256('\\x00'::bytea || canonical),
-                     envelope = convert_from(canonical, 'UTF8')::jsonb WHERE position = 7"""
+RECOMPUTE_ROW_7 = """UPDATE ledger_events SET leaf_hash = sha256('\\x00'::bytea || canonical) WHERE position = 7"""
 
 
 async def test_an_untouched_ledger_verifies(ledger: System) -> None:
@@ -239,22 +238,29 @@ def _strip_canonical(position: int) -> str:
             f"WHERE position = {position}")
 
 
+ENVELOPE = "convert_from(canonical, 'UTF8')::jsonb"
 # (what the attacker changes, how the test undoes it, the first finding's start). Cadre B is at 2, 5, 8, 11.
 ONE_CHANGE = [
-    ("UPDATE ledger_events SET envelope = jsonb_set(envelope, '{data,evaluation}', '\"poor\"') WHERE position = 5",
-     "UPDATE ledger_events SET envelope = convert_from(canonical, 'UTF8')::jsonb WHERE position = 5",
-     "position 5: the jsonb copy differs from the hashed bytes (jsonb 副本被改)"),
-    # Hashed bytes PostgreSQL cannot read as JSON (not UTF-8; not JSON), the leaf hash made to match them.
+    # Hashed bytes that are not JSON (not UTF-8; not JSON), the leaf hash made to match them.
     (_append_to_canonical(10, "\\xff"), _strip_canonical(10),
      "position 10: the hashed bytes are not an event envelope (不是事件信封)"),
     (_append_to_canonical(10, "\\x7d"), _strip_canonical(10),
      "position 10: the hashed bytes are not an event envelope (不是事件信封)"),
     ("UPDATE ledger_events SET county = '431022' WHERE position = 6",
-     "UPDATE ledger_events SET county = envelope->>'county' WHERE position = 6",
+     f"UPDATE ledger_events SET county = {ENVELOPE}->>'county' WHERE position = 6",
      "position 6: column county is '431022' but the hashed envelope says '431021'"),
     ("UPDATE ledger_events SET occurred_on = occurred_on + 1 WHERE position = 3",
-     "UPDATE ledger_events SET occurred_on = (envelope->>'occurredon')::date WHERE position = 3",
+     f"UPDATE ledger_events SET occurred_on = ({ENVELOPE}->>'occurredon')::date WHERE position = 3",
      "position 3: column occurred_on is"),
+    ("UPDATE ledger_events SET type = 'audit.started' WHERE position = 1",
+     f"UPDATE ledger_events SET type = {ENVELOPE}->>'type' WHERE position = 1",
+     "position 1: column type is 'audit.started' but the hashed envelope says 'audit.completed'"),
+    ("UPDATE ledger_events SET ruleset = '431021@1999.1' WHERE position = 12",
+     f"UPDATE ledger_events SET ruleset = {ENVELOPE}->>'ruleset' WHERE position = 12",
+     "position 12: column ruleset is '431021@1999.1' but the hashed envelope says"),
+    ("UPDATE ledger_events SET event_id = '00000000-0000-4000-8000-000000000007' WHERE position = 7",
+     f"UPDATE ledger_events SET event_id = ({ENVELOPE}->>'id')::uuid WHERE position = 7",
+     "position 7: column event_id is '00000000-0000-4000-8000-000000000007' but the hashed envelope says"),
     ("UPDATE ledger_events SET cadre_version = 9 WHERE position = 8",
      "UPDATE ledger_events SET cadre_version = 3 WHERE position = 8",
      "position 8: cadre B version 9 follows version 2"),

@@ -21,8 +21,8 @@ import sys
 
 from services.ledger.access_trail import AccessFiler
 from services.ledger.projections import ProjectionRunner, default_projections
-from services.ledger.writer import tune_collector
 from shared.bus import close, connect
+from shared.collector import tune_collector
 from shared.logs import configure_logging
 from shared.service import writer_dsn
 from shared.settings import Settings, get_settings

@@ -16,7 +16,7 @@ from services.ledger.checkpointing import CheckpointPolicy
 from services.ledger.monitor import LedgerMonitor
 from services.ledger.proofs import Prover
 from services.ledger.tree import StoredCheckpoint
-from services.ledger.writer import LedgerWriter, tune_collector
+from services.ledger.writer import LedgerWriter
 from shared.access import ACCESS_STREAM, access_stream_config
 from shared.bus import (
     CHECKPOINT_STREAM,
@@ -27,6 +27,7 @@ from shared.bus import (
     ensure_stream,
     publish_raw,
 )
+from shared.collector import tune_collector
 from shared.db import create_pool, migrate
 from shared.guard import guard_from_settings
 from shared.http import create_app, serve

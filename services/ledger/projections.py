@@ -84,18 +84,18 @@ async def _tip(conn: asyncpg.Connection) -> int:
     return int(await conn.fetchval("SELECT coalesce(max(position), 0) FROM ledger_events"))
 
 
-EVENT_COLUMNS = "position, cadre_id, county, type, occurred_on, (envelope -> 'data')::text"
+EVENT_COLUMNS = "position, cadre_id, county, type, occurred_on, canonical"
 """What a query selects from `ledger_events` for `decoded`."""
 
 
 def decoded(rows: Sequence[asyncpg.Record]) -> list[ProjectedEvent]:
-    """Rows selected as `EVENT_COLUMNS`, as projected events."""
+    """Rows selected as `EVENT_COLUMNS`, as projected events (the hashed bytes parsed here, not in PostgreSQL)."""
     loads = orjson.loads
-    return [ProjectedEvent(p, c, k, t, o, loads(d)) for p, c, k, t, o, d in rows]
+    return [ProjectedEvent(p, c, k, t, o, loads(b)["data"]) for p, c, k, t, o, b in rows]
 
 
 async def fetch_events(conn: asyncpg.Connection, span: Span, types: frozenset[str]) -> list[ProjectedEvent]:
-    """The span's rows of these types; only the envelope's `data` travels and is decoded."""
+    """The span's rows of these types, their envelopes' `data` decoded."""
     if not types or span.upto <= span.after:
         return []
     return decoded(await conn.fetch(

@@ -13,7 +13,7 @@ from services.ledger.tree import SignedCheckpoint
 
 COMMIT_CHANNEL = "ledger_committed"
 _EVENT_COLUMNS = ("position", "stream_seq", "event_id", "cadre_id", "county", "type", "occurred_on", "recorded_at",
-                  "ruleset", "cadre_version", "prev_hash", "leaf_hash", "canonical", "envelope")
+                  "ruleset", "cadre_version", "prev_hash", "leaf_hash", "canonical")
 _QUARANTINE_COLUMNS = ("stream_seq", "nats_subject", "cadre_id", "reason", "detail", "headers", "raw")
 
 
@@ -54,7 +54,7 @@ async def append(conn: asyncpg.Connection, consumer: str, plan: BatchPlan, nodes
         if plan.events:
             await conn.copy_records_to_table("ledger_events", columns=_EVENT_COLUMNS, records=[
                 (e.position, e.stream_seq, e.event_id, e.cadre_id, e.county, e.type, e.occurred_on, e.recorded_at,
-                 e.ruleset, e.cadre_version, e.prev_hash, e.leaf_hash, e.canonical, e.canonical.decode())
+                 e.ruleset, e.cadre_version, e.prev_hash, e.leaf_hash, e.canonical)
                 for e in plan.events])
         if plan.quarantined:
             await conn.copy_records_to_table("quarantine", columns=_QUARANTINE_COLUMNS, records=[

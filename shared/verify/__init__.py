@@ -4,8 +4,8 @@
 stored except the signed checkpoint notes, checked with public keys the auditor brings:
 
 - every row: positions run 1..n without gaps; SHA-256(0x00 || canonical) equals the stored leaf
-  hash; the query columns (event id, cadre, county, type, dates, rule set, the jsonb copy) say what
-  the hashed envelope says;
+  hash; the query columns (event id, cadre, county, type, date, rule set) say what the hashed
+  envelope says (the envelope is stored once, as those bytes: there is no copy to compare);
 - every cadre: versions run 1..n in position order and each prev_hash is the leaf hash of the
   cadre's previous event, recomputed from its bytes;
 - the Merkle log: the tree is rebuilt from the recomputed leaf hashes, its root is compared with
@@ -30,18 +30,12 @@ it, the ledger verifies. If anything differs, or the checkpoints already filled 
 row-by-row scan (`rowscan`) runs over the same snapshot and words every finding, so findings never
 depend on the faster path: that path only decides that there is nothing to report.
 
-What PostgreSQL is trusted with. The verifier recomputes every leaf hash, every interior node, every
-chain link and every root itself, in Python, from the canonical bytes. PostgreSQL only compares, in
-C, returning how many rows differ: the query columns with the fields of the jsonb copy, and the jsonb
-copy with the hashed bytes read as JSON (`convert_from(canonical, 'UTF8')::jsonb`, jsonb equality);
-and it aggregates rows and nodes into arrays in position order. That is safe against the adversary
-the ledger defends against: one who rewrites rows (and may disable triggers to do it), not one who
-replaces the PostgreSQL executable; a comparison that PostgreSQL gets right for the writer's queries
-it gets right for ours, and every value it compares is tied to the bytes the verifier hashes itself
-(columns to the copy, the copy to those bytes). Bytes PostgreSQL cannot read as JSON make the range
-not clean, and the row-by-row scan parses them in Python and says what they are.
-Aggregation cannot hide a row: positions come back and must be exactly the range, node counts per
-level must be exactly the range's, and nothing may lie outside the ranges.
+What PostgreSQL is trusted with: nothing but handing over what it stores. The verifier recomputes
+every leaf hash, every interior node, every chain link and every root itself, in Python, from the
+canonical bytes, and parses those bytes itself to compare the query columns with the fields they
+repeat; PostgreSQL only aggregates rows and nodes into arrays in position order. Aggregation cannot
+hide a row: positions come back and must be exactly the range, node counts per level must be exactly
+the range's, and nothing may lie outside the ranges.
 
 Memory: a range's rows (at most 2**13) at a time per worker, the chain head of every cadre, the
 tree's frontier and the checkpoints; never the whole ledger.

@@ -19,23 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
+import orjson
 
-# PostgreSQL compares the query columns with the jsonb copy, in C, and returns only how many rows
-# differ. `->>` alone would take the number 5 for the text '5'; `?` on the same value only matches a
-# JSON string (or an array or object holding it, which `->>` then prints longer than the column), so
-# both together say: the field is the JSON string the column holds. concat() prints char(6) as
-# asyncpg reads it, padded, where a cast to text would trim it. The jsonb copy is compared with the
-# hashed bytes read as JSON by the same parser that made it (jsonb equality: keys in any order, numbers
-# by value), which PostgreSQL does in a fraction of what parsing both again in Python cost.
-_COLUMNS_DIFFER = """count(*) FILTER (WHERE NOT coalesce(
-      envelope->>'id' = event_id::text
-  AND envelope->>'subject' = cadre_id AND envelope->'subject' ? cadre_id
-  AND envelope->>'county' = concat(county) AND envelope->'county' ? concat(county)
-  AND envelope->>'type' = type AND envelope->'type' ? type
-  AND envelope->>'occurredon' = to_char(occurred_on, 'YYYY-MM-DD')
-  AND envelope->>'ruleset' = ruleset AND envelope->'ruleset' ? ruleset, false))"""
-
-RANGE_QUERY = f"""
+# The query columns travel as text, each as the envelope field says it: concat() prints char(6) as asyncpg
+# reads it, padded, where a cast to text would trim it; dates as ISO 8601, as the envelope writes them.
+RANGE_QUERY = """
 WITH levels AS (
   SELECT l.level, agg.n, agg.hashes, agg.sized
   FROM generate_series(0, $3::int) AS l(level),
@@ -60,8 +48,11 @@ FROM (SELECT array_agg(position ORDER BY position) AS positions,
              coalesce(string_agg(leaf_hash, ''::bytea ORDER BY position), ''::bytea) AS leaves,
              coalesce(bool_and(octet_length(leaf_hash) = 32), true) AS leaves_sized,
              array_agg(canonical ORDER BY position) AS canonical,
-             count(*) FILTER (WHERE envelope IS DISTINCT FROM convert_from(canonical, 'UTF8')::jsonb) AS copies_differ,
-             {_COLUMNS_DIFFER} AS columns_differ
+             array_agg(event_id::text ORDER BY position) AS ids,
+             array_agg(concat(county) ORDER BY position) AS counties,
+             array_agg(type ORDER BY position) AS types,
+             array_agg(to_char(occurred_on, 'YYYY-MM-DD') ORDER BY position) AS dates,
+             array_agg(ruleset ORDER BY position) AS rulesets
       FROM ledger_events WHERE position > $1::bigint AND position <= $2::bigint) AS rows"""
 """Parameters: start, end (leaf indices, [start, end)), the range's level (log2 of its size), and the
 levels and indices of the stored nodes above the range that it completes."""
@@ -97,29 +88,21 @@ class Outcome:
 
 
 async def fetch(conn: asyncpg.Connection, span: Span) -> Any:
-    """The range's rows and stored nodes, in one query (one row of arrays); None when PostgreSQL cannot read
-    some row's hashed bytes as JSON (not UTF-8, not JSON: the row-by-row scan says which and why).
-
-    The query runs in a savepoint, so that error leaves the caller's transaction (and snapshot) usable.
-    """
-    try:
-        async with conn.transaction():
-            return await conn.fetchrow(RANGE_QUERY, span.start, span.end, span.level,
-                                       [level for level, _ in span.upper], [idx for _, idx in span.upper])
-    except asyncpg.DataError:
-        return None
+    """The range's rows and stored nodes, in one query (one row of arrays)."""
+    return await conn.fetchrow(RANGE_QUERY, span.start, span.end, span.level,
+                               [level for level, _ in span.upper], [idx for _, idx in span.upper])
 
 
 def check(span: Span, row: Any) -> Outcome:
     """Recompute leaves, tree and chains of one range from its fetched rows and compare with what is stored."""
     dirty = Outcome(span, clean=False)
-    if row is None:
-        return dirty
     count = span.end - span.start
     positions = row["positions"] or []
-    if positions != list(range(span.start + 1, span.end + 1)) or row["columns_differ"] or row["copies_differ"]:
+    if positions != list(range(span.start + 1, span.end + 1)):
         return dirty
     canonical: list[bytes] = row["canonical"]
+    if not _columns_agree(canonical, row):
+        return dirty
     sha256 = hashlib.sha256
     leaves = [sha256(b"\x00" + raw).digest() for raw in canonical]
     level = b"".join(leaves)
@@ -135,6 +118,21 @@ def check(span: Span, row: Any) -> Outcome:
              for (level, idx), value in zip(row["upper_ids"] or [], row["upper_hashes"] or [], strict=True)]
     return Outcome(span, True, chains, _subtrees(levels, span.start, span.start, span.end),
                    {size: _subtrees(levels, span.start, span.start, size) for size in span.sizes}, upper)
+
+
+def _columns_agree(canonical: Sequence[bytes], row: Any) -> bool:
+    """Every row's query columns are the JSON strings its hashed envelope holds in those fields.
+
+    Each envelope is parsed here, from the bytes this process hashes (orjson: strict JSON, UTF-8 checked);
+    a string compares unequal to a number or anything else, so the field's type is checked too.
+    """
+    try:
+        said = [(e["id"], e["subject"], e["county"], e["type"], e["occurredon"], e["ruleset"])
+                for e in map(orjson.loads, canonical)]
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        return False
+    return said == list(zip(row["ids"], row["cadres"], row["counties"], row["types"], row["dates"], row["rulesets"],
+                            strict=True))
 
 
 def _chains(cadres: Sequence[str], versions: Sequence[int], prevs: Sequence[bytes | None],

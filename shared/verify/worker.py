@@ -17,6 +17,7 @@ from typing import BinaryIO
 
 import asyncpg
 
+from shared.collector import tune_collector
 from shared.verify import ranges
 
 _SNAPSHOT = re.compile(r"^[0-9A-F]+-[0-9A-F]+(-[0-9]+)?$")
@@ -43,7 +44,7 @@ async def work(dsn: str, snapshot: str, spans: list[ranges.Span], out: BinaryIO)
                 assert pending is not None
                 row = await pending
                 pending = None
-                if row is not None and i + 1 < len(spans):
+                if i + 1 < len(spans):
                     pending = asyncio.ensure_future(ranges.fetch(conn, spans[i + 1]))
                     await asyncio.sleep(0)  # let the next query go out before hashing this range
                 outcome = ranges.check(span, row)
@@ -59,6 +60,7 @@ async def work(dsn: str, snapshot: str, spans: list[ranges.Span], out: BinaryIO)
 def main() -> None:
     """Entry point: arguments on stdin, outcomes on stdout."""
     dsn, snapshot, spans = pickle.load(sys.stdin.buffer)
+    tune_collector()
     asyncio.run(work(dsn, snapshot, spans, sys.stdout.buffer))
 
 
