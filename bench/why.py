@@ -120,21 +120,23 @@ def why(r: Results, row: Row) -> list[str]:
                      "per read model: " + ", ".join(f"{name} {sec:.1f} s" for name, sec in rp.apply_seconds.items())
                      + ".")
         lines.append("- `projections.rebuild_all` rebuilds every read model in one transaction: each read model "
-                     "declares the event types it consumes, one read per span fetches only those and decodes only "
-                     "`envelope -> 'data'` (reading ahead on a second connection), and statements go set-based "
-                     "(one `unnest` statement per run of keys); `audit.completed` is applied straight from "
-                     "`ledger_events` in SQL, so its rows never reach Python. What remains is PostgreSQL writing "
-                     "the `rm_audits` rows and their two indexes (primary key on text columns, county), about "
-                     "8 us of its time per event measured alone.")
+                     "declares the event types it consumes, one read per span fetches only those and decodes their "
+                     "`data` from the canonical bytes (reading ahead on a second connection), and statements go "
+                     "set-based (one `unnest` statement per run of keys); `audit.completed` is applied straight "
+                     "from `ledger_events` in SQL, so its rows never reach Python. What remains is PostgreSQL "
+                     "reading each completion's `data` from the hashed bytes (the ledger keeps no jsonb copy; about "
+                     "3 us per event) and writing the `rm_audits` rows and their two indexes (primary key on text "
+                     "columns, county), about 6-8 us of its time per event measured alone.")
         lines += _evidence(r, REPLAY)
     elif row.what.startswith("verify") and r.verify:
         lines.append(f"- {r.verify.how}. Worker processes (one per core) each verify ranges of positions "
-                     "aligned to Merkle subtrees over one exported snapshot: every row's canonical bytes travel "
-                     "from PostgreSQL and are hashed in Python, while PostgreSQL compares the columns and the "
-                     "jsonb copy with those bytes read as JSON; the coordinator joins chains, tree and signed "
-                     "roots. On 2 cores the target leaves about 6.7 us of CPU per event, PostgreSQL included: "
-                     "reading each row's bytes as JSON and comparing the copy takes about 3 us of PostgreSQL's "
-                     "time, the arrays of rows and nodes most of the rest.")
+                     "aligned to Merkle subtrees over one exported snapshot: every row's canonical bytes and query "
+                     "columns travel from PostgreSQL as arrays, and the workers hash the bytes, parse each envelope "
+                     "(orjson) and compare its fields with the columns; the coordinator joins chains, tree and "
+                     "signed roots. On 2 cores the target leaves about 6.7 us of CPU per event, PostgreSQL "
+                     "included. Measured on a held 1,000,000-event stack: about 5 us of PostgreSQL (reading rows "
+                     "and nodes, building the arrays) and 4.5 us in the workers (decoding the arrays about 1, "
+                     "parsing and comparing 1.6, leaf hashes 0.5, chains 0.7, the tree 0.5).")
         lines += _evidence(r, VERIFY)
     elif row.what.startswith("growth") and r.first and r.rest:
         lines.append(f"- Ingest over the first chunk {_n(r.rate_small)} ev/s, over the last {_n(r.rate_large)} ev/s "
@@ -287,4 +289,41 @@ altogether (read models parsing the canonical bytes) would shrink rows by 40% an
 verify, but move that parsing into every replay and projection. Smaller: `COLLATE "C"` keys for
 `rm_audits`. The writer itself (46 us of CPU per event in the drain, validation a third of it) is
 the other half of the ingest gap: the drain needs both it and PostgreSQL about a third cheaper.
+
+### Fourth round
+
+Measured on held stacks of this harness with targeted scripts, old and new code on the same ledger
+where the schema allowed it; full runs of this round ran on a host slower than the third round's
+(the JetStream ceiling 24.8k against 35.0k events/s on the same code path), so compare ratios and
+the A/B figures below, not absolute figures across rounds.
+
+| what | before (85a4b00) | after |
+|---|---:|---:|
+| verify, 300,000 events, same stack, events/s | 121k-137k | 207k-243k |
+| verify, 1,000,000 events, held stack, events/s | - | 187k-197k (first pass after the drain 140k) |
+| verify worker, range check, us/row | 1.4 (PostgreSQL compared) | 2.7 (parses and compares itself) |
+| PostgreSQL CPU per event in the drain, us (300,000 events) | 48-49 | 41-44 |
+| binary COPY ceiling, ledger indexes, rows/s | 53k | 81k |
+| replay, 300,000 `audit.completed`, same stack, events/s | 112k | 87k-94k |
+
+1. **No jsonb copy** (migration 033). The envelope is stored once, as the canonical bytes that are
+   hashed; `v_events` and the read models read it from them. Verify no longer proves a copy equal
+   to the bytes (3 us of PostgreSQL per event); its workers parse each envelope themselves and
+   compare the query columns, so PostgreSQL only hands rows over. Rows are 40% smaller (710 MB of
+   heap for 1,000,000 events, against 1.27 GB), which keeps a million-event ledger inside 1 GB of
+   shared_buffers. The cost moved to replay and the live `audit.completed` projection, which read
+   `data` from the bytes in PostgreSQL (as json, building only `data` as jsonb: a fifth cheaper than
+   the whole envelope as jsonb; once per row, not once per field).
+2. **Verify workers tune the cyclic collector** as the writer does (`shared.collector`): the dict
+   per row and lists per column of a range made the default collector run every few rows.
+
+Tried and not kept:
+- **Validation in a worker process** (a `ProcessPoolExecutor` beside the writer): the writer's thread
+  fell from 45 to 30 us per event, but the worker spent 26 us per event and the hand-over 5 us in the
+  writer, so CPU per event rose from about 97 to 116 us and, with the read models projecting on the
+  same 2 cores, the drain stayed at 15.3k events/s.
+- **Read models paused during a drain** (their process stopped by hand, as an experiment): PostgreSQL
+  fell from about 37 to 22 us per event, but the drain moved only from 17.7-17.9k to 17.5-20.4k
+  events/s: the writer's one thread (40-48 us per event) bounds it, not the cores.
+- **Bitmap scans off** for the range query's nodes: no change (4.6 against 4.7 us per row).
 """
