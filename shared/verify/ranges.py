@@ -14,12 +14,18 @@ range boundaries (chains, the tree above the range, checkpoint roots) is returne
 from __future__ import annotations
 
 import hashlib
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
 import orjson
+
+COLUMN_FIELDS = {"event_id": "id", "cadre_id": "subject", "county": "county", "type": "type",
+                 "occurred_on": "occurredon", "ruleset": "ruleset"}
+"""The query columns of `ledger_events` that repeat an envelope field, and the field each repeats."""
+_FIELDS = operator.itemgetter(*COLUMN_FIELDS.values())
 
 # The query columns travel as text, each as the envelope field says it: concat() prints char(6) as asyncpg
 # reads it, padded, where a cast to text would trim it; dates as ISO 8601, as the envelope writes them.
@@ -121,18 +127,17 @@ def check(span: Span, row: Any) -> Outcome:
 
 
 def _columns_agree(canonical: Sequence[bytes], row: Any) -> bool:
-    """Every row's query columns are the JSON strings its hashed envelope holds in those fields.
+    """Every row's query columns (`COLUMN_FIELDS`) are the JSON strings its hashed envelope holds in those fields.
 
     Each envelope is parsed here, from the bytes this process hashes (orjson: strict JSON, UTF-8 checked);
     a string compares unequal to a number or anything else, so the field's type is checked too.
     """
     try:
-        said = [(e["id"], e["subject"], e["county"], e["type"], e["occurredon"], e["ruleset"])
-                for e in map(orjson.loads, canonical)]
+        said = list(map(_FIELDS, map(orjson.loads, canonical)))
     except (orjson.JSONDecodeError, KeyError, TypeError):
         return False
-    return said == list(zip(row["ids"], row["cadres"], row["counties"], row["types"], row["dates"], row["rulesets"],
-                            strict=True))
+    columns = (row["ids"], row["cadres"], row["counties"], row["types"], row["dates"], row["rulesets"])
+    return said == list(zip(*columns, strict=True))  # in COLUMN_FIELDS order
 
 
 def _chains(cadres: Sequence[str], versions: Sequence[int], prevs: Sequence[bytes | None],

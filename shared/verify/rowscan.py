@@ -16,6 +16,7 @@ import asyncpg
 import orjson
 
 from shared.merkle import EMPTY_ROOT, CompactRange
+from shared.verify.ranges import COLUMN_FIELDS
 from shared.verify.report import Collector, Progress, Signed, VerifyReport
 
 _ROWS = """SELECT position, event_id::text AS event_id, cadre_id, county, type, occurred_on, ruleset, cadre_version,
@@ -130,8 +131,7 @@ def _check_row(r: Any, position: int, raw: bytes, leaf: bytes, heads: dict[str, 
         found.add(position, f"position {position}: leaf hash does not match canonical bytes (叶哈希与规范字节不符)")
     try:
         env = orjson.loads(raw)
-        columns = {"event_id": env["id"], "cadre_id": env["subject"], "county": env["county"], "type": env["type"],
-                   "occurred_on": env["occurredon"], "ruleset": env["ruleset"]}
+        columns = {column: env[field] for column, field in COLUMN_FIELDS.items()}
     except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
         found.add(position, f"position {position}: the hashed bytes are not an event envelope (不是事件信封): {exc}")
         columns = {}
