@@ -7,13 +7,14 @@ recorded), `ruleset` (the rule-set version the event was decided under), `tracep
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import AwareDatetime, BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from shared.canonical import CanonicalisationError, canonical_bytes
 from shared.events.registry import UnknownEventType, spec_for
@@ -21,6 +22,8 @@ from shared.events.registry import UnknownEventType, spec_for
 CADRE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 COUNTY_PATTERN = r"^[0-9]{6}$"
 TRACEPARENT_PATTERN = r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"
+EVENT_ID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+_EVENT_ID = re.compile(EVENT_ID_PATTERN)
 CONTENT_TYPE = "application/cloudevents+json"
 NUL_ESCAPE = b"\\u0000"
 """How U+0000 appears in JSON text (RFC 8785 and orjson both escape it this way)."""
@@ -36,7 +39,7 @@ class CloudEvent(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     specversion: Literal["1.0"] = "1.0"
-    id: uuid.UUID
+    id: uuid.UUID = Field(json_schema_extra={"pattern": EVENT_ID_PATTERN})
     source: Annotated[str, StringConstraints(pattern=r"^/counties/[0-9]{6}/[a-z]+$")]
     type: Annotated[str, StringConstraints(pattern=r"^[a-z_]+(\.[a-z_]+)+$")]
     subject: CadreId
@@ -48,6 +51,20 @@ class CloudEvent(BaseModel):
     ruleset: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     traceparent: Annotated[str, StringConstraints(pattern=TRACEPARENT_PATTERN)] | None = None
     data: dict[str, Any]
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_as_stored(cls, value: Any) -> Any:
+        """Event ids as text must be the form PostgreSQL prints a uuid in (lowercase, 8-4-4-4-12).
+
+        The hashed bytes keep the id as published while the `event_id` column holds the uuid, and
+        verification checks that the two agree as text: "{...}", "urn:uuid:", hyphen-less or upper-case
+        spellings of the same uuid would make a sound ledger read as tampered.
+        """
+        if isinstance(value, str) and not _EVENT_ID.match(value):
+            raise ValueError("event id (事件标识) must be a UUID written in lowercase 8-4-4-4-12 form, "
+                             "e.g. 0b9c2f7e-3c1a-4d2b-9e8f-1a2b3c4d5e6f")
+        return value
 
     @property
     def nats_subject(self) -> str:

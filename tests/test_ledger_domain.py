@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 import orjson
 import pytest
@@ -78,6 +79,17 @@ def test_an_event_from_the_wrong_service_or_county_is_quarantined(source: str) -
     plan = plan_batch(classify([msg(1, orjson.dumps(obj))]), checkpoint_seq=0, next_position=1, heads={},
                       stored_ids={})
     assert [q.reason for q in plan.quarantined] == ["source_mismatch"] and plan.events == []
+
+
+@pytest.mark.parametrize("spelling", [str.upper, lambda i: i.replace("-", ""), lambda i: "{" + i + "}",
+                                      lambda i: "urn:uuid:" + i])
+def test_an_event_id_not_in_the_stored_spelling_is_quarantined(spelling: Callable[[str], str]) -> None:
+    obj = orjson.loads(audit_event("C1").canonical())
+    obj["id"] = spelling(obj["id"])
+    plan = plan_batch(classify([msg(1, orjson.dumps(obj))]), checkpoint_seq=0, next_position=1, heads={},
+                      stored_ids={})
+    [q] = plan.quarantined
+    assert q.reason == "not_cloudevent" and "事件标识" in q.detail and plan.events == []
 
 
 def test_planning_stops_at_a_sequence_gap() -> None:
