@@ -71,9 +71,9 @@ _DONE = "audit.completed"
 # touched), applied straight from the ledger. Only completions then meet those rows within the span, so the
 # effect of applying them one by one is: the first one's county and type if the audit is new, the last one's
 # completion, and each finding as the first completion to list it recorded it. The data fields are taken
-# with `->>` from one `data`, read from the hashed bytes once per row: as json (checked, not built), whose
-# `data` alone is built as jsonb (a fifth less than the whole envelope as jsonb); OFFSET 0 keeps the planner
-# from pulling the subquery up and reading the bytes again for every field. Only completions that list
+# with `->>` from one `data`, read from the hashed bytes once per row by ledger_event_data (migration 034:
+# only the bytes of `data` are parsed); OFFSET 0 keeps the planner from pulling the subquery up and reading
+# the bytes again for every field. Only completions that list
 # findings go on to the findings insert (together a tenth faster than jsonb_to_record and a function scan
 # per completion).
 _COMPLETED_IN_SQL = """
@@ -81,7 +81,7 @@ _COMPLETED_IN_SQL = """
     SELECT l.position, l.cadre_id, l.county, l.occurred_on, d.audit_id, d.audit_type, d.report_number,
            d.evaluation, d.findings
     FROM ledger_events l,
-      LATERAL (SELECT (convert_from(l.canonical, 'UTF8')::json -> 'data')::jsonb AS j OFFSET 0) AS x,
+      LATERAL (SELECT ledger_event_data(l.canonical) AS j OFFSET 0) AS x,
       LATERAL (SELECT x.j ->> 'audit_id' AS audit_id, x.j ->> 'audit_type' AS audit_type,
                       x.j ->> 'report_number' AS report_number, x.j ->> 'evaluation' AS evaluation,
                       x.j -> 'findings' AS findings) AS d
@@ -112,7 +112,7 @@ _COMPLETED_OF = f"""
   WHERE l.position > $1 AND l.position <= $2 AND l.type = 'audit.completed'
     AND EXISTS (SELECT 1 FROM unnest($3::text[], $4::text[]) AS t(cadre_id, audit_id)
                 WHERE t.cadre_id = l.cadre_id
-                  AND t.audit_id = convert_from(l.canonical, 'UTF8')::json -> 'data' ->> 'audit_id')
+                  AND t.audit_id = ledger_event_data(l.canonical) ->> 'audit_id')
   ORDER BY l.position"""
 
 
