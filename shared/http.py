@@ -41,10 +41,9 @@ Handler = Callable[..., Awaitable[Any]]
 
 def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None,
                   content_type: str = "application/json") -> web.Response:
-    """A JSON response serialised with orjson (pydantic models via model_dump)."""
-    if isinstance(payload, BaseModel):
-        payload = payload.model_dump(mode="json")
-    return web.Response(body=orjson.dumps(payload), status=status, headers=headers, content_type=content_type)
+    """A JSON response: pydantic models by their own serialiser (no dict of the model in between), else orjson."""
+    body = payload.model_dump_json().encode() if isinstance(payload, BaseModel) else orjson.dumps(payload)
+    return web.Response(body=body, status=status, headers=headers, content_type=content_type)
 
 
 def problem_response(problem: Problem, instance: str | None = None) -> web.Response:

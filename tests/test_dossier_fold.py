@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from services.ledger.dossier import fold_dossier
-from shared.envelope import CloudEvent, new_event
+from shared.envelope import CloudEvent, StoredEvent, envelope_data, new_event
 from shared.events import audit
 
 
@@ -38,3 +38,9 @@ def test_as_of_leaves_later_events_out_of_the_summary() -> None:
 def test_nothing_on_or_before_the_date_leaves_an_empty_summary() -> None:
     d = fold_dossier("FOLD1", EVENTS, as_of=date(2018, 1, 1))
     assert (d.events, d.first_occurred_on, d.last_occurred_on, d.last_event) == (0, None, None, None)
+
+
+def test_events_read_back_from_the_ledger_fold_as_their_envelopes_do() -> None:
+    stored = [StoredEvent(e.id, e.type, e.county, e.occurredon, envelope_data(e.canonical())) for e in EVENTS]
+    for as_of in (None, date(2021, 1, 1)):
+        assert fold_dossier("FOLD1", stored, as_of) == fold_dossier("FOLD1", EVENTS, as_of)

@@ -16,7 +16,7 @@ from services.ledger.proofs import Prover
 from services.ledger.proofs_api import add_proof_routes
 from services.ledger.read_models import add_all_routes
 from shared.db import acquire
-from shared.envelope import COUNTY_PATTERN, CadreId, CloudEvent
+from shared.envelope import COUNTY_PATTERN, CadreId, StoredEvent, envelope_data
 from shared.events.types import Cursor
 from shared.guard import require_counties
 from shared.http import Api, path_param
@@ -138,7 +138,7 @@ def build_api(pool: asyncpg.Pool, settings: Settings, prover: Prover, trail: Acc
         if not rows:
             raise NotFound(f"no events for cadre {cadre_id} (无此干部记录)", cadre_id=cadre_id)
         require_counties(request, {r["county"] for r in rows})
-        events = [CloudEvent.model_validate_json(r["canonical"]) for r in rows if r["canonical"] is not None]
+        events = [StoredEvent(i, t, c, o, envelope_data(b)) for i, t, c, o, b in rows if b is not None]
         return fold_dossier(cadre_id, events, query.as_of)
 
     @api.route("GET", "/v1/events", summary="The ledger feed (全部事件)", query=FeedQuery, response=EventsPage,

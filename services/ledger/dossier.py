@@ -16,7 +16,7 @@ from services.ledger import dossier_assessment, dossier_audit, dossier_rotation
 from services.ledger.dossier_assessment import AssessmentPart
 from services.ledger.dossier_audit import AuditSummary, InquirySummary, ReportSummary, SanctionSummary, TalkSummary
 from services.ledger.dossier_rotation import RotationPart
-from shared.envelope import CloudEvent
+from shared.envelope import FoldedEvent
 from shared.events.registry import CATALOGUE
 
 
@@ -42,13 +42,13 @@ class Dossier(BaseModel):
     last_event: dict[str, Any] | None = None
 
 
-Reducer = Callable[[Dossier, CloudEvent], None]
+Reducer = Callable[[Dossier, FoldedEvent], None]
 
 
 REDUCERS: dict[str, Reducer] = {**dossier_audit.REDUCERS, **dossier_assessment.REDUCERS, **dossier_rotation.REDUCERS}
 
 
-def fold_dossier(cadre_id: str, events: Iterable[CloudEvent], as_of: date | None = None) -> Dossier:
+def fold_dossier(cadre_id: str, events: Iterable[FoldedEvent], as_of: date | None = None) -> Dossier:
     """Fold the events (in ledger order) that occurred on or before `as_of` (all when None)."""
     d = Dossier(cadre_id=cadre_id, as_of=as_of)
     # The running summary stays in locals and is set once: assigning a pydantic field costs about a
@@ -56,7 +56,7 @@ def fold_dossier(cadre_id: str, events: Iterable[CloudEvent], as_of: date | None
     count = 0
     first: date | None = None
     last: date | None = None
-    latest: CloudEvent | None = None
+    latest: FoldedEvent | None = None
     for e in events:
         if as_of is not None and e.occurredon > as_of:
             continue

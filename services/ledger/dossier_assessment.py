@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from shared.envelope import CloudEvent
+from shared.envelope import FoldedEvent
 
 if TYPE_CHECKING:
     from services.ledger.dossier import Dossier
@@ -69,46 +69,46 @@ class AssessmentPart(BaseModel):
     notices: dict[str, NoticeSummary] = Field(default_factory=dict, description="Notices (任前公示).")
 
 
-Reducer = Callable[["Dossier", CloudEvent], None]
+Reducer = Callable[["Dossier", FoldedEvent], None]
 
 
-def _graded(d: Dossier, e: CloudEvent) -> None:
+def _graded(d: Dossier, e: FoldedEvent) -> None:
     x = e.data
     d.assessment.annual_grades[int(x["year"])] = GradeSummary(
         grade=x["grade"], graded_on=e.occurredon, admonishment_required=x.get("admonishment_required", False),
         promotion_blocked_years=x.get("promotion_blocked_years", []), dismissal_case=x.get("dismissal_case", False))
 
 
-def _evaluated(d: Dossier, e: CloudEvent) -> None:
+def _evaluated(d: Dossier, e: FoldedEvent) -> None:
     d.assessment.evaluations.append({**e.data, "recorded_on": e.occurredon.isoformat(), "event_id": str(e.id)})
 
 
-def _breached(d: Dossier, e: CloudEvent) -> None:
+def _breached(d: Dossier, e: FoldedEvent) -> None:
     d.assessment.threshold_breaches[int(e.data["year"])] = {**e.data, "recorded_on": e.occurredon.isoformat()}
 
 
-def _tested(d: Dossier, e: CloudEvent) -> None:
+def _tested(d: Dossier, e: FoldedEvent) -> None:
     d.assessment.competency_tests.append({**e.data, "tested_on": e.occurredon.isoformat()})
 
 
-def _scored(d: Dossier, e: CloudEvent) -> None:
+def _scored(d: Dossier, e: FoldedEvent) -> None:
     d.assessment.periodic_scores[str(e.data["period"])] = str(e.data["score"])
 
 
-def _inspected(d: Dossier, e: CloudEvent) -> None:
+def _inspected(d: Dossier, e: FoldedEvent) -> None:
     x = e.data
     d.assessment.selections[x["selection_id"]] = SelectionSummary(
         proposed_post=x["proposed_post"], promotion=x["promotion"], inspected_on=e.occurredon)
 
 
-def _voted(d: Dossier, e: CloudEvent) -> None:
+def _voted(d: Dossier, e: FoldedEvent) -> None:
     selection = d.assessment.selections.get(e.data["selection_id"])
     if selection is not None:
         selection.voted_on = e.occurredon
         selection.vote = {k: v for k, v in e.data.items() if k not in ("selection_id", "proposed_post")}
 
 
-def _posted(d: Dossier, e: CloudEvent) -> None:
+def _posted(d: Dossier, e: FoldedEvent) -> None:
     x = e.data
     d.assessment.notices[x["notice_id"]] = NoticeSummary(
         selection_id=x["selection_id"], proposed_post=x["proposed_post"], posted_on=e.occurredon,
@@ -118,13 +118,13 @@ def _posted(d: Dossier, e: CloudEvent) -> None:
         selection.notice_id = x["notice_id"]
 
 
-def _objection(d: Dossier, e: CloudEvent) -> None:
+def _objection(d: Dossier, e: FoldedEvent) -> None:
     notice = d.assessment.notices.get(e.data["notice_id"])
     if notice is not None:
         notice.objections.append(e.data["report_id"])
 
 
-def _closed(d: Dossier, e: CloudEvent) -> None:
+def _closed(d: Dossier, e: FoldedEvent) -> None:
     notice = d.assessment.notices.get(e.data["notice_id"])
     if notice is not None:
         notice.outcome = e.data["outcome"]
@@ -132,13 +132,13 @@ def _closed(d: Dossier, e: CloudEvent) -> None:
         notice.closed_on = e.occurredon
 
 
-def _deferred(d: Dossier, e: CloudEvent) -> None:
+def _deferred(d: Dossier, e: FoldedEvent) -> None:
     notice = d.assessment.notices.get(e.data["notice_id"])
     if notice is not None:
         notice.deferred_until = date.fromisoformat(str(e.data["until"]))
 
 
-def _cancelled(d: Dossier, e: CloudEvent) -> None:
+def _cancelled(d: Dossier, e: FoldedEvent) -> None:
     notice = d.assessment.notices.get(e.data["notice_id"])
     if notice is not None:
         notice.status = "cancelled"

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from shared.envelope import CloudEvent
+from shared.envelope import FoldedEvent
 
 if TYPE_CHECKING:
     from services.ledger.dossier import Dossier
@@ -89,14 +89,14 @@ def _day(value: Any) -> date:
     return date.fromisoformat(str(value))
 
 
-def _audit(d: Dossier, e: CloudEvent) -> AuditSummary:
+def _audit(d: Dossier, e: FoldedEvent) -> AuditSummary:
     audit_id = str(e.data["audit_id"])
     if audit_id not in d.audits:
         d.audits[audit_id] = AuditSummary(audit_id=audit_id, audit_type=str(e.data.get("audit_type", "")))
     return d.audits[audit_id]
 
 
-def _audit_started(d: Dossier, e: CloudEvent) -> None:
+def _audit_started(d: Dossier, e: FoldedEvent) -> None:
     audit = _audit(d, e)
     audit.audit_type = e.data["audit_type"]
     audit.started_on = e.occurredon
@@ -106,19 +106,19 @@ def _audit_started(d: Dossier, e: CloudEvent) -> None:
     audit.post_id = e.data.get("post_id")
 
 
-def _opinion_requested(d: Dossier, e: CloudEvent) -> None:
+def _opinion_requested(d: Dossier, e: FoldedEvent) -> None:
     audit = _audit(d, e)
     audit.opinion_requested_on = e.occurredon
     audit.opinion_due = _day(e.data["due"])
 
 
-def _opinion_received(d: Dossier, e: CloudEvent) -> None:
+def _opinion_received(d: Dossier, e: FoldedEvent) -> None:
     audit = _audit(d, e)
     audit.opinion_received_on = e.occurredon
     audit.opinion_agrees = e.data["agrees"]
 
 
-def _audit_completed(d: Dossier, e: CloudEvent) -> None:
+def _audit_completed(d: Dossier, e: FoldedEvent) -> None:
     audit = _audit(d, e)
     audit.completed_on = e.occurredon
     audit.report_number = e.data["report_number"]
@@ -127,7 +127,7 @@ def _audit_completed(d: Dossier, e: CloudEvent) -> None:
     audit.open_findings = len(audit.findings)
 
 
-def _finding_rectified(d: Dossier, e: CloudEvent) -> None:
+def _finding_rectified(d: Dossier, e: FoldedEvent) -> None:
     audit = _audit(d, e)
     for finding in audit.findings:
         if finding["finding_id"] == e.data["finding_id"] and "rectified_on" not in finding:
@@ -135,50 +135,50 @@ def _finding_rectified(d: Dossier, e: CloudEvent) -> None:
             audit.open_findings -= 1
 
 
-def _result_applied(d: Dossier, e: CloudEvent) -> None:
+def _result_applied(d: Dossier, e: FoldedEvent) -> None:
     audit = _audit(d, e)
     audit.result = e.data["result"]
     audit.result_applied_on = e.occurredon
     audit.filed_to_dossier = e.data["filed_to_dossier"]
 
 
-def _report_received(d: Dossier, e: CloudEvent) -> None:
+def _report_received(d: Dossier, e: FoldedEvent) -> None:
     d.reports[e.data["report_id"]] = ReportSummary(report_id=e.data["report_id"], received_on=e.occurredon,
                                                    channel=e.data["channel"], named=e.data["named"])
 
 
-def _report_verified(d: Dossier, e: CloudEvent) -> None:
+def _report_verified(d: Dossier, e: FoldedEvent) -> None:
     report = d.reports.get(e.data["report_id"])
     if report is not None:
         report.verified_on = e.occurredon
         report.outcome = e.data["outcome"]
 
 
-def _talk_held(d: Dossier, e: CloudEvent) -> None:
+def _talk_held(d: Dossier, e: FoldedEvent) -> None:
     d.talks.append(TalkSummary(talk_id=e.data["talk_id"], held_on=e.occurredon, kind=e.data["kind"],
                                report_id=e.data.get("report_id"), audit_id=e.data.get("audit_id")))
 
 
-def _inquiry_sent(d: Dossier, e: CloudEvent) -> None:
+def _inquiry_sent(d: Dossier, e: FoldedEvent) -> None:
     d.inquiries[e.data["inquiry_id"]] = InquirySummary(inquiry_id=e.data["inquiry_id"], sent_on=e.occurredon,
                                                        due=e.data["due"])
 
 
-def _inquiry_answered(d: Dossier, e: CloudEvent) -> None:
+def _inquiry_answered(d: Dossier, e: FoldedEvent) -> None:
     inquiry = d.inquiries.get(e.data["inquiry_id"])
     if inquiry is not None:
         inquiry.answered_on = e.occurredon
         inquiry.late = e.data["late"]
 
 
-def _sanction_imposed(d: Dossier, e: CloudEvent) -> None:
+def _sanction_imposed(d: Dossier, e: FoldedEvent) -> None:
     d.sanctions[e.data["sanction_id"]] = SanctionSummary(
         sanction_id=e.data["sanction_id"], imposed_on=e.occurredon, category=e.data["category"],
         measure=e.data["measure"], effective_from=e.data["effective_from"],
         effective_until=e.data.get("effective_until"), report_id=e.data.get("report_id"))
 
 
-REDUCERS: dict[str, Callable[[Dossier, CloudEvent], None]] = {
+REDUCERS: dict[str, Callable[[Dossier, FoldedEvent], None]] = {
     "audit.started": _audit_started,
     "audit.opinion_requested": _opinion_requested,
     "audit.opinion_received": _opinion_received,

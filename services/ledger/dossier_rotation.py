@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, PrivateAttr
 
-from shared.envelope import CloudEvent
+from shared.envelope import FoldedEvent
 from shared.tenure import TenureState, applicable_rules, evolve_tenure
 
 if TYPE_CHECKING:
@@ -72,12 +72,12 @@ class RotationPart(BaseModel):
     _tenure: TenureState = PrivateAttr(default_factory=TenureState)
 
 
-def _registered(d: Dossier, e: CloudEvent) -> None:
+def _registered(d: Dossier, e: FoldedEvent) -> None:
     d.rotation.registered_on = e.occurredon
     d.rotation.registration = dict(e.data)
 
 
-def _tenure_event(d: Dossier, e: CloudEvent) -> None:
+def _tenure_event(d: Dossier, e: FoldedEvent) -> None:
     part = d.rotation
     before = part._tenure
     part._tenure = after = evolve_tenure(before, e.type, e.occurredon, e.data)
@@ -101,7 +101,7 @@ def _tenure_event(d: Dossier, e: CloudEvent) -> None:
                           for x in after.dues.values()]
 
 
-Reducer = Callable[["Dossier", CloudEvent], None]
+Reducer = Callable[["Dossier", FoldedEvent], None]
 REDUCERS: dict[str, Reducer] = {
     "cadre.registered": _registered,
     **{t: _tenure_event for t in ("post.assigned", "post.vacated", "probation.concluded", "rotation.due",

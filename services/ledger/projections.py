@@ -19,7 +19,8 @@ from datetime import date
 from typing import Any, NamedTuple, Protocol
 
 import asyncpg
-import orjson
+
+from shared.envelope import envelope_data
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +90,8 @@ EVENT_COLUMNS = "position, cadre_id, county, type, occurred_on, canonical"
 
 
 def decoded(rows: Sequence[asyncpg.Record]) -> list[ProjectedEvent]:
-    """Rows selected as `EVENT_COLUMNS`, as projected events (the hashed bytes parsed here, not in PostgreSQL)."""
-    loads = orjson.loads
-    return [ProjectedEvent(p, c, k, t, o, loads(b)["data"]) for p, c, k, t, o, b in rows]
+    """Rows selected as `EVENT_COLUMNS`, as projected events (`data` parsed here from the hashed bytes)."""
+    return [ProjectedEvent(p, c, k, t, o, envelope_data(b)) for p, c, k, t, o, b in rows]
 
 
 async def fetch_events(conn: asyncpg.Connection, span: Span, types: frozenset[str]) -> list[ProjectedEvent]:

@@ -82,10 +82,11 @@ async def events_after(conn: asyncpg.Connection, after: int, limit: int, county:
 
 
 async def all_of_cadre(conn: asyncpg.Connection, cadre_id: str, as_of: date | None) -> list[asyncpg.Record]:
-    """Every event of one cadre in ledger order: its county, and its canonical bytes when it occurred on or
-    before `as_of` (null for later ones, which a fold as of that date skips anyway)."""
+    """Every event of one cadre in ledger order: its id, type, county and date, and its canonical bytes when
+    it occurred on or before `as_of` (null for later ones, which a fold as of that date skips anyway)."""
     return list(await conn.fetch(
-        """SELECT county, CASE WHEN $2::date IS NULL OR occurred_on <= $2 THEN canonical END AS canonical
+        """SELECT event_id, type, county, occurred_on,
+                  CASE WHEN $2::date IS NULL OR occurred_on <= $2 THEN canonical END AS canonical
            FROM ledger_events WHERE cadre_id = $1 ORDER BY position""", cadre_id, as_of))
 
 
