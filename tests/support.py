@@ -15,6 +15,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 import nats
+from prometheus_client.parser import text_string_to_metric_families
 
 from shared.bus import event_headers
 from shared.devstack import DevStack, free_port
@@ -115,6 +116,14 @@ async def call(method: str, url: str, json: Any = None, token: str | None = None
         except ValueError:
             body = text
         return resp.status, body, dict(resp.headers)
+
+
+async def ledger_metrics(system: System) -> dict[str, float]:
+    """The ledger's /metrics samples by name (unlabelled ones, and the batch-size histogram's)."""
+    status, text, _ = await call("GET", f"{system.url('ledger')}/metrics")
+    assert status == 200
+    return {sample.name: sample.value for family in text_string_to_metric_families(text)
+            for sample in family.samples if not sample.labels or sample.name.startswith("ledger_batch_size")}
 
 
 async def wait_until(predicate: Any, timeout: float = 15.0, interval: float = 0.05) -> Any:

@@ -11,7 +11,17 @@ import pytest
 
 from shared.bus import event_headers
 from shared.envelope import cadre_subject
-from tests.support import System, audit_event, call, fetch, new_cadre_id, publish, publish_raw, wait_committed
+from tests.support import (
+    System,
+    audit_event,
+    call,
+    fetch,
+    ledger_metrics,
+    new_cadre_id,
+    publish,
+    publish_raw,
+    wait_committed,
+)
 
 
 async def test_history_is_in_order_with_versions_and_an_unbroken_chain(system: System) -> None:
@@ -48,7 +58,11 @@ async def test_a_duplicate_inside_and_outside_the_window_appears_once(system: Sy
     first = (await publish(system.nats_url, [event]))[0]
     again = (await publish(system.nats_url, [event]))[0]
     assert again == first, "JetStream de-duplicates by Nats-Msg-Id inside the window"
-    # Outside the window (simulated by another message id): the ledger's unique event id catches it.
+    # Outside the window (simulated by another message id): the ledger's unique event id catches it, and the
+    # writer, which does not look every id up, reads the batch again with lookups.
+    # (Another batch first: the writer remembers the batch before the one it plans, committed or not.)
+    await wait_committed(system.pg_dsn, (await publish(system.nats_url, [audit_event(new_cadre_id())]))[0])
+    rechecked = (await ledger_metrics(system))["ledger_rechecked_batches_total"]
     headers = {**event_headers(event, None), "Nats-Msg-Id": str(uuid.uuid4())}
     late = await publish_raw(system.nats_url, event.nats_subject, event.canonical(), headers)
     assert late > first
@@ -57,6 +71,7 @@ async def test_a_duplicate_inside_and_outside_the_window_appears_once(system: Sy
     assert [r["stream_seq"] for r in rows] == [first]
     [q] = await fetch(system.pg_dsn, "SELECT reason, detail FROM quarantine WHERE stream_seq = $1", late)
     assert q["reason"] == "duplicate" and str(first) in q["detail"]
+    assert (await ledger_metrics(system))["ledger_rechecked_batches_total"] == rechecked + 1
 
 
 @pytest.mark.parametrize(("payload", "subject_cadre", "reason"), [

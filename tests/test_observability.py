@@ -9,19 +9,11 @@ import uuid
 from typing import Any
 
 import nats
-from prometheus_client.parser import text_string_to_metric_families
 
 from services.ledger.monitor import Observed
-from tests.support import System, call, fetch, new_cadre_id, publish_raw, wait_committed, wait_until
+from tests.support import System, call, fetch, ledger_metrics, new_cadre_id, publish_raw, wait_committed, wait_until
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-
-
-async def _metrics(system: System) -> dict[str, float]:
-    status, text, _ = await call("GET", f"{system.url('ledger')}/metrics")
-    assert status == 200
-    return {sample.name: sample.value for family in text_string_to_metric_families(text)
-            for sample in family.samples if not sample.labels or sample.name.startswith("ledger_batch_size")}
 
 
 async def test_traceparent_of_the_command_request_reaches_the_nats_header_and_the_ledger_row(system: System) -> None:
@@ -65,7 +57,7 @@ async def test_metrics_show_lag_batch_sizes_quarantine_and_checkpoint_age(system
     assert status == 201
 
     async def caught_up() -> dict[str, float] | None:
-        metrics = await _metrics(system)
+        metrics = await ledger_metrics(system)
         fresh = metrics.get("ledger_monitor_last_poll_timestamp_seconds", 0) > time.time() - 1.5
         return metrics if fresh and metrics["ledger_committed_seq"] >= seq else None
 

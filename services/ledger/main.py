@@ -80,6 +80,8 @@ async def run_ledger(settings: Settings, stop: asyncio.Event | None = None) -> N
         lambda: status.appended)
     Gauge("ledger_quarantined_total", "Messages quarantined by this process", registry=registry).set_function(
         lambda: status.quarantined)
+    Gauge("ledger_rechecked_batches_total", "Batches read again because they held an event id already stored "
+          "(late duplicates)", registry=registry).set_function(lambda: status.rechecked)
     Gauge("ledger_is_writer", "1 when this process is the elected writer", registry=registry).set_function(
         lambda: int(status.is_leader))
     prover = Prover(pool, writer_dsn(settings), signer, settings.log_origin, settings.pg_acquire_timeout_s,

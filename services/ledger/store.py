@@ -12,6 +12,8 @@ from services.ledger.domain import BatchPlan, ChainHead
 from services.ledger.tree import SignedCheckpoint
 
 COMMIT_CHANNEL = "ledger_committed"
+EVENT_ID_KEY = "ledger_events_event_id_key"
+"""The unique index that catches an event appended twice (migration 001)."""
 _EVENT_COLUMNS = ("position", "stream_seq", "event_id", "cadre_id", "county", "type", "occurred_on", "recorded_at",
                   "ruleset", "cadre_version", "prev_hash", "leaf_hash", "canonical")
 _QUARANTINE_COLUMNS = ("stream_seq", "nats_subject", "cadre_id", "reason", "detail", "headers", "raw")

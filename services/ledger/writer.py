@@ -60,6 +60,7 @@ class WriterStatus:
     quarantined: int = 0
     redelivered: int = 0
     batches: int = 0
+    rechecked: int = 0  # batches read again because they held an event id already stored
     last_error: str | None = None
     batch_sizes: list[int] = field(default_factory=list)
 
@@ -127,6 +128,9 @@ class LedgerWriter:
         self._planned_seq = 0
         self._planned_position = 0
         self._on_batch = on_batch
+        # Batches look their event ids up among stored events only up to this stream sequence: a late duplicate
+        # (outside JetStream's de-duplication window) is rare, and the unique event id catches it anyway.
+        self._look_up_until = 0
 
     async def run(self, stop: asyncio.Event) -> None:
         """Lead when elected, retry after any failure, return when `stop` is set."""
@@ -175,7 +179,8 @@ class LedgerWriter:
 
     async def _consume(self, conn: asyncpg.Connection, reader: asyncpg.Connection, inbox: _Inbox,
                        stop: asyncio.Event) -> None:
-        """Plan batch k+1 while batch k commits; return to re-create the consumer after a sequence gap."""
+        """Plan batch k+1 while batch k commits; return to re-create the consumer after a sequence gap or a
+        batch that held a stored event id."""
         committing: asyncio.Task[bool] | None = None
         in_flight: BatchPlan | None = None
         idle = 0
@@ -246,7 +251,8 @@ class LedgerWriter:
         missing = cadres(batch) - self._heads.keys()
         if missing:
             self._heads.update(await store.load_heads(reader, missing))
-        stored = await store.load_stored_ids(reader, event_ids(batch))
+        looked_up = bool(messages) and messages[0].stream_seq <= self._look_up_until
+        stored = await store.load_stored_ids(reader, event_ids(batch)) if looked_up else {}
         if in_flight is not None:  # not visible to the reader until it commits
             stored.update({e.event_id: e.stream_seq for e in in_flight.events})
         plan = plan_batch(batch, checkpoint_seq=self._planned_seq, next_position=self._planned_position + 1,
@@ -264,11 +270,24 @@ class LedgerWriter:
         return _Planned(plan, nodes, grown, checkpoint, msgs[-1], len(msgs))
 
     async def _commit(self, conn: asyncpg.Connection, planned: _Planned) -> bool:
-        """Append one planned batch, then ack it; False when delivery skipped a sequence (nothing past it is acked)."""
+        """Append one planned batch, then ack it; False when the stream must be read again from the committed
+        checkpoint: delivery skipped a sequence (nothing past it is acked), or the batch held an event id
+        already stored (nothing of it was written)."""
         plan = planned.plan
         checkpoint_id = None
         if plan.events or plan.quarantined:
-            checkpoint_id = await store.append(conn, self.consumer, plan, planned.nodes, planned.checkpoint)
+            try:
+                checkpoint_id = await store.append(conn, self.consumer, plan, planned.nodes, planned.checkpoint)
+            except asyncpg.UniqueViolationError as exc:
+                if exc.constraint_name != store.EVENT_ID_KEY:
+                    raise
+                # Nothing of the batch was written or acked: read again from the committed checkpoint, this
+                # time looking the ids up, so the duplicate is quarantined and the rest appended.
+                self._look_up_until = plan.last_stream_seq
+                self.status.rechecked += 1
+                log.info("an event id already in the ledger arrived again; re-reading the batch with lookups",
+                         extra={"stream_seq": plan.last_stream_seq})
+                return False
             if self._exit_after_commits is not None and self.status.batches + 1 >= self._exit_after_commits:
                 os._exit(137)  # fault injection: die between commit and ack, as kill -9 would
         self._committed_tree = planned.tree
