@@ -327,4 +327,42 @@ Tried and not kept:
   fell from about 37 to 22 us per event, but the drain moved only from 17.7-17.9k to 17.5-20.4k
   events/s: the writer's one thread (40-48 us per event) bounds it, not the cores.
 - **Bitmap scans off** for the range query's nodes: no change (4.6 against 4.7 us per row).
+
+### Fifth round
+
+Measured on a held 300,000-event stack and on fresh 200,000-event drains, old and new code
+interleaved run by run: this host's speed drifted by a fifth within minutes (the same drain ran at
+12k and at 17k events/s), so only interleaved pairs are compared. A first lesson: a measurement
+taken while the read models were still catching up with a drain shares the cores with them (replay
+60k, history p99 6.5-9 ms on that stack, against 100k+ and 3.3-4.5 ms once they were idle); the
+harness already waits for them, lab scripts must too.
+
+| what | before (102ff5b) | after |
+|---|---:|---:|
+| replay, 300,000 `audit.completed`, held stack, interleaved, events/s | 99k, 105k, 102k | 116k, 120k, 116k |
+| PostgreSQL reading `data` of a completion, us/event | 4.6-4.9 | 2.1-2.4 |
+| state: turn a 59-event dossier's rows into events, ms | 0.31 | 0.11 |
+| state p50 over HTTP, held stack, ms | 2.6-2.7 | 1.8-2.2 |
+| 200,000-event drain, stored-id lookup vs none, interleaved, events/s | 13.0k, 11.6k, 14.8k | 13.8k, 12.1k, 15.9k |
+| 200,000-event drain, batches of 1000 vs 3000, interleaved, events/s | 15.4k, 15.0k, 17.2k | 17.7k, 17.2k, 17.6k |
+
+1. **`data` read from its slice of the bytes** (`ledger_event_data`, migration 034, and its Python
+   twin `shared.envelope.envelope_data`). RFC 8785 fixes the envelope's key order: `county` (six
+   digits) opens it, `data` follows, then `datacontenttype` or `dataschema`; only the bytes of
+   `data` are parsed. The `audit.completed` statement of replay and of the live projection, and the
+   projector's decoding, use it; bytes laid out otherwise are parsed whole.
+2. **State reads fold stored events without validating them again**: the event's id, type, county
+   and date come from the columns verification checks against the bytes, `data` from its slice;
+   pydantic answers are serialised by pydantic directly.
+3. **No stored-id lookup before each append.** The unique event id catches a late duplicate; the
+   batch then rolls back and is read again from the checkpoint with lookups
+   (`ledger_rechecked_batches_total`).
+4. **Batches of up to 3000** (`CADRE_BATCH_SIZE`): fewer transactions, fsyncs and COPY set-ups per
+   event in a backlog; live batches stay what has arrived.
+5. **Event ids as PostgreSQL prints them** (a fix, not a speed-up): upper-case, braced or hyphen-less
+   UUIDs were taken in and would have made verification report a sound ledger as tampered.
+
+Tried and not kept: dropping `rm_audits`' county index for a rebuild and creating it afterwards
+(1.2 us less per insert, 0.6 us more to build it: not worth the DDL); one pydantic model per event
+type validating envelope and `data` in one call (slower than the two calls, 12-13 against 7-9 us).
 """
