@@ -33,9 +33,12 @@ class Settings(BaseSettings):
     stream_replicas: int = Field(1, ge=1, le=5, description="Replicas of the streams when a service creates them "
                                  "(3 on a 3-node JetStream cluster); an existing stream is left as it is.")
     consumer: str = Field("ledger", description="Durable consumer name of the ledger writer.")
-    batch_size: int = Field(3000, ge=1, le=10000, description="Most messages the ledger appends at once (a backlog "
-                            "drains about a tenth faster at 3000 than at 1000; below the limit a batch is what has "
-                            "arrived, so latency under load does not depend on it).")
+    batch_size: int = Field(1000, ge=1, le=10000, description="Most messages the ledger appends at once while it "
+                            "keeps up (below it a batch is what has arrived; larger batches lengthen the wait of "
+                            "every event in them).")
+    backlog_batch_size: int = Field(3000, ge=1, le=10000, description="Most messages the ledger appends at once when "
+                                    "at least that many are waiting (a backlog: fewer, larger transactions drain it "
+                                    "about a tenth faster); below CADRE_BATCH_SIZE it means CADRE_BATCH_SIZE.")
     nats_timeout_s: float = Field(5.0, gt=0, description="Timeout for every NATS request and publish.")
     pg_pool_min: int = Field(1, ge=0, description="Connections each service pool keeps open.")
     pg_pool_max: int = Field(10, ge=1, description="Most connections in each service pool.")

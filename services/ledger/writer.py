@@ -78,12 +78,15 @@ class _Inbox:
             self.msgs.append(msg)
             self.ready.set()
 
-    async def take(self, limit: int, timeout: float) -> list[Msg]:
-        """Up to `limit` messages: whatever has arrived, waiting up to `timeout` for the first."""
+    async def take(self, limit: int, backlog_limit: int, timeout: float) -> list[Msg]:
+        """Whatever has arrived, waiting up to `timeout` for the first: up to `limit` messages, or `backlog_limit`
+        when at least that many are waiting."""
         if not self.msgs:
             self.ready.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.ready.wait(), timeout)
+        if len(self.msgs) >= backlog_limit:
+            limit = backlog_limit
         batch, self.msgs = self.msgs[:limit], self.msgs[limit:]
         return batch
 
@@ -109,7 +112,7 @@ class _Planned:
 class LedgerWriter:
     """Consumes the stream and appends to the ledger until `stop` is set."""
 
-    def __init__(self, *, dsn: str, nc: NATS, stream: str, consumer: str, batch_size: int,
+    def __init__(self, *, dsn: str, nc: NATS, stream: str, consumer: str, batch_size: int, backlog_batch_size: int,
                  checkpoints: CheckpointPolicy, fetch_timeout: float = 1.0,
                  exit_after_commits: int | None = None, on_batch: Callable[[int], None] | None = None) -> None:
         self.dsn = dsn
@@ -118,6 +121,10 @@ class LedgerWriter:
         self.stream = stream
         self.consumer = consumer
         self.batch_size = batch_size
+        # Larger batches only for a backlog: they drain it with fewer transactions, but every event in a batch
+        # waits for all of it to be planned and committed (measured at 8,000 events/s on 2 cores: publish to
+        # commit p99 about 190 ms with batches of up to 1000, 330 ms with up to 3000).
+        self.backlog_batch_size = max(batch_size, backlog_batch_size)
         self.fetch_timeout = fetch_timeout
         self.status = WriterStatus()
         self._heads: dict[str, ChainHead] = {}
@@ -186,7 +193,7 @@ class LedgerWriter:
         idle = 0
         try:
             while not stop.is_set():
-                msgs = await inbox.take(self.batch_size, self.fetch_timeout)
+                msgs = await inbox.take(self.batch_size, self.backlog_batch_size, self.fetch_timeout)
                 if not msgs:
                     if committing is not None:
                         if not await committing:
@@ -228,7 +235,7 @@ class LedgerWriter:
         sub = await self.nc.subscribe(deliver, cb=inbox.on_msg)
         await asyncio.wait_for(self.js.add_consumer(self.stream, ConsumerConfig(
             durable_name=self.consumer, deliver_subject=deliver, ack_policy=AckPolicy.ALL, ack_wait=30,
-            max_deliver=-1, max_ack_pending=3 * self.batch_size, filter_subject="cadre.>",
+            max_deliver=-1, max_ack_pending=3 * self.backlog_batch_size, filter_subject="cadre.>",
             deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=checkpoint_seq + 1,
             description="cadre-ledger writer")), 5)
         return sub

@@ -1,0 +1,35 @@
+"""How the writer cuts batches from what JetStream pushed: small while it keeps up, large for a backlog."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from nats.aio.msg import Msg
+
+from services.ledger.writer import _Inbox
+
+
+async def _inbox_with(count: int) -> _Inbox:
+    inbox = _Inbox()
+    for seq in range(1, count + 1):
+        await inbox.on_msg(Msg(_client=None, subject="cadre.431021.C1",  # type: ignore[arg-type]
+                               reply=f"$JS.ACK.CADRE.ledger.1.{seq}.{seq}.0.0", data=b"{}"))
+    return inbox
+
+
+@pytest.mark.parametrize(("waiting", "sizes"), [
+    (10, [10]),  # keeping up: whatever has arrived
+    (2500, [1000, 1000, 500]),  # more than a batch but no backlog: latency-sized batches
+    (7000, [3000, 3000, 1000]),  # a backlog: large batches until what is left is no longer one
+])
+async def test_batches_are_latency_sized_unless_a_backlog_waits(waiting: int, sizes: list[int]) -> None:
+    inbox = await _inbox_with(waiting)
+    taken = [len(await inbox.take(1000, 3000, 0.01)) for _ in sizes]
+    assert taken == sizes and await inbox.take(1000, 3000, 0.01) == []
+
+
+async def test_status_messages_without_an_ack_subject_are_not_batched() -> None:
+    inbox = _Inbox()
+    await inbox.on_msg(Msg(_client=None, subject="_INBOX.x", reply="", data=b""))  # type: ignore[arg-type]
+    assert await asyncio.wait_for(inbox.take(1000, 3000, 0.01), 1) == []
