@@ -15,12 +15,13 @@ from typing import Any
 import aiohttp
 import asyncpg
 import nats
+import orjson
 from prometheus_client.parser import text_string_to_metric_families
 
 from shared.bus import event_headers
 from shared.devstack import DevStack, free_port
-from shared.envelope import CloudEvent, new_event
-from shared.events.audit import AuditCompleted
+from shared.envelope import CloudEvent, new_event, parse_event
+from shared.events.audit import AuditCompleted, Finding
 from shared.processes import SERVICES, ServiceProcess
 
 KEYS_DIR = Path(tempfile.mkdtemp(prefix="cadre-test-keys-"))
@@ -172,6 +173,33 @@ def audit_event(cadre_id: str, n: int = 1, county: str = "431021") -> CloudEvent
                           findings=[])
     return new_event(event_type="audit.completed", cadre_id=cadre_id, county=county, service="audit", data=data,
                      occurred_on=date(2020, 1, 1) + timedelta(days=n % 2000), ruleset="431021@2008.1")
+
+
+SLICE_TRAPS = ',"dataschema":"x","datacontenttype":"application/json"},"data":{"county":"430000"} \\" \\\\ 审计'
+"""Text that spells the keys the `data` slice of stored bytes is cut at (shared.envelope.envelope_data)."""
+
+
+def stored_completion(cadre_id: str, *, traps: bool = False, content_type: bool = True) -> bytes:
+    """The bytes the ledger stores for an `audit.completed` envelope: with SLICE_TRAPS in its data strings
+    (`traps`), without the optional datacontenttype (`content_type=False`)."""
+    event = audit_event(cadre_id)
+    obj = orjson.loads(event.canonical())
+    if traps:
+        findings = [Finding(finding_id="F1", category=3, amount="12.50", responsibility="direct",
+                            description=SLICE_TRAPS)]
+        obj["data"] = AuditCompleted(audit_id="A1", audit_type="in_office", report_number=SLICE_TRAPS[:60],
+                                     evaluation="good", findings=findings).model_dump(mode="json", exclude_none=True)
+    if not content_type:
+        del obj["datacontenttype"]
+    return parse_event(orjson.dumps(obj), event.nats_subject).canonical
+
+
+NOT_LAID_OUT_CANONICALLY = [
+    b' {"county":"431021","data":{"a":1},"dataschema":"s"}',  # not opening as canonical bytes do
+    b'{"data":{"a":"b"},"county":"431021","dataschema":"s"}',  # keys out of order
+    b'{"county":"431021","data":{"a":[1,{"b":null}]}}',  # nothing after data
+]
+"""JSON envelopes whose `data` the slice cannot be cut from: parsed whole instead."""
 
 
 async def publish(nats_url: str, events: Sequence[CloudEvent], chunk: int = 500) -> list[int]:

@@ -8,35 +8,24 @@ import asyncpg
 import orjson
 import pytest
 
-from shared.envelope import parse_event
-from shared.events.audit import AuditCompleted, Finding
 from shared.events.registry import spec_for
-from tests.support import System, audit_event, new_cadre_id, publish, publish_raw, wait_committed, wait_until
+from tests.support import (
+    NOT_LAID_OUT_CANONICALLY,
+    System,
+    audit_event,
+    new_cadre_id,
+    publish,
+    publish_raw,
+    stored_completion,
+    wait_committed,
+    wait_until,
+)
 
 WHOLE = "(convert_from($1::bytea, 'UTF8')::jsonb -> 'data')"
-TRICKY = ',"dataschema":"x","datacontenttype":"application/json"},"data":{"county":"430000"} \\" \\\\ 审计'
 
 
-def _tricky_completion(cadre: str) -> bytes:
-    """Canonical bytes whose data strings spell the keys the slice is cut at."""
-    event = audit_event(cadre)
-    findings = [Finding(finding_id="F1", category=3, amount="12.50", responsibility="direct", description=TRICKY)]
-    data = AuditCompleted(audit_id="A1", audit_type="in_office", report_number=TRICKY[:60], evaluation="good",
-                          findings=findings)
-    obj = orjson.loads(event.canonical())
-    obj["data"] = data.model_dump(mode="json", exclude_none=True)
-    return parse_event(orjson.dumps(obj), event.nats_subject).canonical
-
-
-def _without_content_type(cadre: str) -> bytes:
-    """An envelope whose publisher left out the optional datacontenttype, as the ledger would store it."""
-    event = audit_event(cadre)
-    obj = orjson.loads(event.canonical())
-    del obj["datacontenttype"]
-    return parse_event(orjson.dumps(obj), event.nats_subject).canonical
-
-
-@pytest.mark.parametrize("make", [lambda c: audit_event(c).canonical(), _tricky_completion, _without_content_type])
+@pytest.mark.parametrize("make", [stored_completion, lambda c: stored_completion(c, traps=True),
+                                  lambda c: stored_completion(c, content_type=False)])
 async def test_the_slice_read_equals_the_whole_parse_for_stored_envelopes(system: System,
                                                                           make: Callable[[str], bytes]) -> None:
     cadre = new_cadre_id()
@@ -59,11 +48,7 @@ async def test_the_slice_read_equals_the_whole_parse_for_stored_envelopes(system
         await conn.close()
 
 
-@pytest.mark.parametrize("raw", [
-    b' {"county":"431021","data":{"a":1},"dataschema":"s"}',  # not opening as canonical bytes do
-    b'{"data":{"a":"b"},"county":"431021","dataschema":"s"}',  # keys out of order
-    b'{"county":"431021","data":{"a":[1,{"b":null}]}}',  # no dataschema after data
-])
+@pytest.mark.parametrize("raw", NOT_LAID_OUT_CANONICALLY)
 async def test_bytes_not_laid_out_canonically_are_parsed_whole(system: System, raw: bytes) -> None:
     conn = await asyncpg.connect(system.pg_dsn)
     try:
