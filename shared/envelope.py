@@ -160,7 +160,7 @@ class StoredEvent:
 
 _OPENING = b'{"county":"'
 _DATA_KEY = b'","data":{'
-_DATA_AT = len(_OPENING) + 6 + len(_DATA_KEY) - 1
+_DATA_AT = len(_OPENING) + 6 + len(_DATA_KEY) - 1  # the `{` that opens data's value, after the six-digit county
 _AFTER_DATA = b',"dataschema":"'
 _CONTENT_TYPE = b',"datacontenttype":"application/json"'
 
