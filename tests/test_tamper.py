@@ -238,6 +238,14 @@ def _strip_canonical(position: int) -> str:
             f"WHERE position = {position}")
 
 
+def _in_first_data_key(position: int, replacement: str, length: int) -> str:
+    """Bytes put into the first key of a row's `data` (replacing `length` of them), its leaf hash recomputed."""
+    at = "position('\"data\":{\"'::bytea in canonical) + 9"
+    changed = f"overlay(canonical placing '{replacement}'::bytea from {at} for {length})"
+    return f"UPDATE ledger_events SET canonical = {changed}, leaf_hash = sha256('\\x00'::bytea || {changed}) " \
+           f"WHERE position = {position}"
+
+
 ENVELOPE = "convert_from(canonical, 'UTF8')::jsonb"
 # (what the attacker changes, how the test undoes it, the first finding's start). Cadre B is at 2, 5, 8, 11.
 ONE_CHANGE = [
@@ -245,6 +253,9 @@ ONE_CHANGE = [
     (_append_to_canonical(10, "\\xff"), _strip_canonical(10),
      "position 10: the hashed bytes are not an event envelope (不是事件信封)"),
     (_append_to_canonical(10, "\\x7d"), _strip_canonical(10),
+     "position 10: the hashed bytes are not an event envelope (不是事件信封)"),
+    # Valid JSON syntax around bytes that are not UTF-8, inside data: a string no field check reads.
+    (_in_first_data_key(10, "\\xff", 0), _in_first_data_key(10, "", 1),
      "position 10: the hashed bytes are not an event envelope (不是事件信封)"),
     ("UPDATE ledger_events SET county = '431022' WHERE position = 6",
      f"UPDATE ledger_events SET county = {ENVELOPE}->>'county' WHERE position = 6",

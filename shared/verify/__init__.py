@@ -20,7 +20,8 @@ appended after the last checkpoint are reported as not yet covered: they are che
 signature vouches for them yet.
 
 How (two paths, one answer). First the ledger is checked by ranges (`ranges`, `merge`): runs of
-2**k positions aligned on subtree boundaries, each fetched in one query as arrays, checked in bulk,
+2**k positions aligned on subtree boundaries, each fetched in two queries (its rows, its stored nodes
+one byte string per level), checked in bulk,
 in worker processes (`parallel`, `worker`) that import the coordinator's exported snapshot so all of
 them read one ledger, then joined in position order (chains across ranges, the tree above them,
 roots against checkpoints). Each range's positions, and its stored nodes level by level, must be
@@ -32,10 +33,10 @@ depend on the faster path: that path only decides that there is nothing to repor
 
 What PostgreSQL is trusted with: nothing but handing over what it stores. The verifier recomputes
 every leaf hash, every interior node, every chain link and every root itself, in Python, from the
-canonical bytes, and parses those bytes itself to compare the query columns with the fields they
-repeat; PostgreSQL only aggregates rows and nodes into arrays in position order. Aggregation cannot
-hide a row: positions come back and must be exactly the range, node counts per level must be exactly
-the range's, and nothing may lie outside the ranges.
+canonical bytes, and reads those bytes itself to compare the query columns with the fields they
+repeat (`fields`); PostgreSQL only hands over rows in position order and concatenates nodes per
+level. That cannot hide a row: positions come back and must be exactly the range, node counts per
+level must be exactly the range's, and nothing may lie outside the ranges.
 
 Memory: a range's rows (at most 2**13) at a time per worker, the chain head of every cadre, the
 tree's frontier and the checkpoints; never the whole ledger.

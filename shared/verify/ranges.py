@@ -1,10 +1,10 @@
-"""Checking one range of positions at a time: few round trips, no Python object per stored node.
+"""Checking one range of positions at a time: two round trips, no Python object per stored node.
 
 A range is a run of positions ``start + 1 .. end`` whose leaf indices ``[start, end)`` begin on a
 multiple of its power-of-two size, so the complete Merkle subtrees inside it are exactly the stored
 nodes ``(level, idx)`` with ``start >> level <= idx < end >> level``. One query brings the range's
-rows as arrays (no record per row) together with its stored nodes, one byte string per level; the
-Python side then recomputes what matters and compares in bulk.
+rows, another its stored nodes, one byte string per level (no Python object per node); the Python
+side then recomputes what matters and compares in bulk.
 
 The outcome is all or nothing: a range is *clean* when everything in it is as a sound ledger has it;
 otherwise nothing more is said, and the row-by-row scan (`rowscan`) words the findings. What crosses
@@ -20,16 +20,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
-import orjson
 
-COLUMN_FIELDS = {"event_id": "id", "cadre_id": "subject", "county": "county", "type": "type",
-                 "occurred_on": "occurredon", "ruleset": "ruleset"}
-"""The query columns of `ledger_events` that repeat an envelope field, and the field each repeats."""
-_FIELDS = operator.itemgetter(*COLUMN_FIELDS.values())
+from shared.verify.fields import repeated_fields_of
 
 # The query columns travel as text, each as the envelope field says it: concat() prints char(6) as asyncpg
 # reads it, padded, where a cast to text would trim it; dates as ISO 8601, as the envelope writes them.
-RANGE_QUERY = """
+# Rows come as rows: PostgreSQL builds no array of them (aggregating and sending the envelopes as one
+# array cost it three times what sending them as rows does), and asyncpg decodes them in C.
+ROWS_QUERY = """
+SELECT position, cadre_id, cadre_version, prev_hash, leaf_hash, canonical,
+       event_id::text, concat(county), type, to_char(occurred_on, 'YYYY-MM-DD'), ruleset
+FROM ledger_events WHERE position > $1::bigint AND position <= $2::bigint ORDER BY position"""
+"""Parameters: start, end (leaf indices, [start, end))."""
+
+NODES_QUERY = """
 WITH levels AS (
   SELECT l.level, agg.n, agg.hashes, agg.sized
   FROM generate_series(0, $3::int) AS l(level),
@@ -37,8 +41,7 @@ WITH levels AS (
                   coalesce(bool_and(octet_length(hash) = 32), true) AS sized
            FROM merkle_nodes WHERE level = l.level AND idx >= $1::bigint >> l.level
                                    AND idx < $2::bigint >> l.level) AS agg)
-SELECT rows.*,
-       (SELECT array_agg(n ORDER BY level) FROM levels) AS node_counts,
+SELECT (SELECT array_agg(n ORDER BY level) FROM levels) AS node_counts,
        (SELECT array_agg(hashes ORDER BY level) FROM levels) AS node_hashes,
        (SELECT bool_and(sized) FROM levels) AS nodes_sized,
        (SELECT array_agg(ARRAY[n.level::bigint, n.idx] ORDER BY n.level, n.idx)
@@ -46,22 +49,14 @@ SELECT rows.*,
           ON n.level = u.level AND n.idx = u.idx) AS upper_ids,
        (SELECT array_agg(n.hash ORDER BY n.level, n.idx)
         FROM merkle_nodes n JOIN unnest($4::int[], $5::bigint[]) AS u(level, idx)
-          ON n.level = u.level AND n.idx = u.idx) AS upper_hashes
-FROM (SELECT array_agg(position ORDER BY position) AS positions,
-             array_agg(cadre_id ORDER BY position) AS cadres,
-             array_agg(cadre_version ORDER BY position) AS versions,
-             array_agg(prev_hash ORDER BY position) AS prevs,
-             coalesce(string_agg(leaf_hash, ''::bytea ORDER BY position), ''::bytea) AS leaves,
-             coalesce(bool_and(octet_length(leaf_hash) = 32), true) AS leaves_sized,
-             array_agg(canonical ORDER BY position) AS canonical,
-             array_agg(event_id::text ORDER BY position) AS ids,
-             array_agg(concat(county) ORDER BY position) AS counties,
-             array_agg(type ORDER BY position) AS types,
-             array_agg(to_char(occurred_on, 'YYYY-MM-DD') ORDER BY position) AS dates,
-             array_agg(ruleset ORDER BY position) AS rulesets
-      FROM ledger_events WHERE position > $1::bigint AND position <= $2::bigint) AS rows"""
+          ON n.level = u.level AND n.idx = u.idx) AS upper_hashes"""
 """Parameters: start, end (leaf indices, [start, end)), the range's level (log2 of its size), and the
-levels and indices of the stored nodes above the range that it completes."""
+levels and indices of the stored nodes above the range that it completes. One row: the stored nodes
+inside the range one byte string per level (small, so aggregated), and those above it."""
+_POSITION, _CHAIN, _LEAF, _CANONICAL = (operator.itemgetter(0), operator.itemgetter(1, 2, 3), operator.itemgetter(4),
+                                        operator.itemgetter(5))
+_COLUMNS = operator.itemgetter(6, 1, 7, 8, 9, 10)
+"""A row's `COLUMN_FIELDS` columns, in that order (cadre_id is also a chain column, so it comes once)."""
 
 ChainEnds = dict[str, tuple[int, bytes | None, int, bytes]]
 """Per cadre in a range: (first version, its prev_hash, last version, its recomputed leaf hash)."""
@@ -93,58 +88,60 @@ class Outcome:
     """The stored nodes at `Span.upper`, as (level, idx, hash), by level: the merge compares them."""
 
 
-async def fetch(conn: asyncpg.Connection, span: Span) -> Any:
-    """The range's rows and stored nodes, in one query (one row of arrays)."""
-    return await conn.fetchrow(RANGE_QUERY, span.start, span.end, span.level,
-                               [level for level, _ in span.upper], [idx for _, idx in span.upper])
+Fetched = tuple[list[Any], Any]
+"""A range as read: its rows (`ROWS_QUERY`) and its stored nodes (`NODES_QUERY`)."""
 
 
-def check(span: Span, row: Any) -> Outcome:
+async def fetch(conn: asyncpg.Connection, span: Span) -> Fetched:
+    """The range's rows and stored nodes, in two queries."""
+    rows = await conn.fetch(ROWS_QUERY, span.start, span.end)
+    nodes = await conn.fetchrow(NODES_QUERY, span.start, span.end, span.level,
+                                [level for level, _ in span.upper], [idx for _, idx in span.upper])
+    return rows, nodes
+
+
+def check(span: Span, fetched: Fetched) -> Outcome:
     """Recompute leaves, tree and chains of one range from its fetched rows and compare with what is stored."""
     dirty = Outcome(span, clean=False)
+    rows, nodes = fetched
     count = span.end - span.start
-    positions = row["positions"] or []
-    if positions != list(range(span.start + 1, span.end + 1)):
+    if len(rows) != count:
         return dirty
-    canonical: list[bytes] = row["canonical"]
-    if not _columns_agree(canonical, row):
+    if list(map(_POSITION, rows)) != list(range(span.start + 1, span.end + 1)):
+        return dirty
+    canonical = list(map(_CANONICAL, rows))
+    if not _columns_agree(canonical, rows):
         return dirty
     sha256 = hashlib.sha256
     leaves = [sha256(b"\x00" + raw).digest() for raw in canonical]
-    level = b"".join(leaves)
-    if not row["leaves_sized"] or level != row["leaves"]:
+    if list(map(_LEAF, rows)) != leaves:
         return dirty
-    chains = _chains(row["cadres"], row["versions"], row["prevs"], leaves)
+    chains = _chains(rows, leaves)
     if chains is None:
         return dirty
-    levels = _tree(level, count, row["node_counts"], row["node_hashes"], row["nodes_sized"], span.level)
+    levels = _tree(b"".join(leaves), count, nodes["node_counts"], nodes["node_hashes"], nodes["nodes_sized"],
+                   span.level)
     if levels is None:
         return dirty
     upper = [(int(level), int(idx), bytes(value))
-             for (level, idx), value in zip(row["upper_ids"] or [], row["upper_hashes"] or [], strict=True)]
+             for (level, idx), value in zip(nodes["upper_ids"] or [], nodes["upper_hashes"] or [], strict=True)]
     return Outcome(span, True, chains, _subtrees(levels, span.start, span.start, span.end),
                    {size: _subtrees(levels, span.start, span.start, size) for size in span.sizes}, upper)
 
 
-def _columns_agree(canonical: Sequence[bytes], row: Any) -> bool:
+def _columns_agree(canonical: Sequence[bytes], rows: Sequence[Any]) -> bool:
     """Every row's query columns (`COLUMN_FIELDS`) are the JSON strings its hashed envelope holds in those fields.
 
-    Each envelope is parsed here, from the bytes this process hashes (orjson: strict JSON, UTF-8 checked);
-    a string compares unequal to a number or anything else, so the field's type is checked too.
+    Each envelope is read here, from the bytes this process hashes, as the row-by-row scan reads it.
     """
-    try:
-        said = list(map(_FIELDS, map(orjson.loads, canonical)))
-    except (orjson.JSONDecodeError, KeyError, TypeError):
-        return False
-    columns = (row["ids"], row["cadres"], row["counties"], row["types"], row["dates"], row["rulesets"])
-    return said == list(zip(*columns, strict=True))  # in COLUMN_FIELDS order
+    said = repeated_fields_of(canonical)
+    return said is not None and said == list(map(_COLUMNS, rows))  # in COLUMN_FIELDS order
 
 
-def _chains(cadres: Sequence[str], versions: Sequence[int], prevs: Sequence[bytes | None],
-            leaves: Sequence[bytes]) -> ChainEnds | None:
+def _chains(rows: Sequence[Any], leaves: Sequence[bytes]) -> ChainEnds | None:
     """Versions run on and each prev_hash is the recomputed leaf of the cadre's previous event in the range."""
     ends: ChainEnds = {}
-    for cadre, version, prev, leaf in zip(cadres, versions, prevs, leaves, strict=True):
+    for (cadre, version, prev), leaf in zip(map(_CHAIN, rows), leaves, strict=True):
         seen = ends.get(cadre)
         if seen is None:
             ends[cadre] = (version, prev, version, leaf)

@@ -13,10 +13,9 @@ import hmac
 from typing import Any
 
 import asyncpg
-import orjson
 
 from shared.merkle import EMPTY_ROOT, CompactRange
-from shared.verify.ranges import COLUMN_FIELDS
+from shared.verify.fields import COLUMN_FIELDS, NotAnEnvelope, repeated_fields
 from shared.verify.report import Collector, Progress, Signed, VerifyReport
 
 _ROWS = """SELECT position, event_id::text AS event_id, cadre_id, county, type, occurred_on, ruleset, cadre_version,
@@ -130,9 +129,8 @@ def _check_row(r: Any, position: int, raw: bytes, leaf: bytes, heads: dict[str, 
     if not hmac.compare_digest(leaf, bytes(r["leaf_hash"])):
         found.add(position, f"position {position}: leaf hash does not match canonical bytes (叶哈希与规范字节不符)")
     try:
-        env = orjson.loads(raw)
-        columns = {column: env[field] for column, field in COLUMN_FIELDS.items()}
-    except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+        columns = dict(zip(COLUMN_FIELDS, repeated_fields(raw), strict=True))
+    except NotAnEnvelope as exc:
         found.add(position, f"position {position}: the hashed bytes are not an event envelope (不是事件信封): {exc}")
         columns = {}
     for column, value in columns.items():

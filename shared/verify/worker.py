@@ -35,19 +35,19 @@ async def work(dsn: str, snapshot: str, spans: list[ranges.Span], out: BinaryIO)
     if not _SNAPSHOT.match(snapshot):
         raise ValueError(f"not a snapshot id: {snapshot!r}")
     conn: asyncpg.Connection = await asyncpg.connect(dsn)
-    pending: asyncio.Future[object] | None = None
+    pending: asyncio.Future[ranges.Fetched] | None = None
     try:
         async with conn.transaction(isolation="repeatable_read", readonly=True):
             await conn.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
             pending = asyncio.ensure_future(ranges.fetch(conn, spans[0])) if spans else None
             for i, span in enumerate(spans):
                 assert pending is not None
-                row = await pending
+                fetched = await pending
                 pending = None
                 if i + 1 < len(spans):
                     pending = asyncio.ensure_future(ranges.fetch(conn, spans[i + 1]))
                     await asyncio.sleep(0)  # let the next query go out before hashing this range
-                outcome = ranges.check(span, row)
+                outcome = ranges.check(span, fetched)
                 send(out, outcome)
                 if not outcome.clean:
                     break
