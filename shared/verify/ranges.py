@@ -53,6 +53,10 @@ SELECT (SELECT array_agg(n ORDER BY level) FROM levels) AS node_counts,
 """Parameters: start, end (leaf indices, [start, end)), the range's level (log2 of its size), and the
 levels and indices of the stored nodes above the range that it completes. One row: the stored nodes
 inside the range one byte string per level (small, so aggregated), and those above it."""
+SETTINGS = "SET LOCAL enable_bitmapscan = off"
+"""For the transaction that reads ranges. The planner guesses a sixth of a level's nodes in a range and
+takes a bitmap scan, whose rows then need sorting; the index scan brings them in order (a third less of
+PostgreSQL's time for the nodes, measured on a 300,000-event ledger)."""
 _POSITION, _CHAIN, _LEAF, _CANONICAL = (operator.itemgetter(0), operator.itemgetter(1, 2, 3), operator.itemgetter(4),
                                         operator.itemgetter(5))
 _COLUMNS = operator.itemgetter(6, 1, 7, 8, 9, 10)

@@ -39,6 +39,7 @@ async def work(dsn: str, snapshot: str, spans: list[ranges.Span], out: BinaryIO)
     try:
         async with conn.transaction(isolation="repeatable_read", readonly=True):
             await conn.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+            await conn.execute(ranges.SETTINGS)
             pending = asyncio.ensure_future(ranges.fetch(conn, spans[0])) if spans else None
             for i, span in enumerate(spans):
                 assert pending is not None
