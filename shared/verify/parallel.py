@@ -19,7 +19,8 @@ from shared.verify import ranges
 
 
 async def in_process(conn: asyncpg.Connection, spans: Sequence[ranges.Span]) -> AsyncGenerator[ranges.Outcome, None]:
-    """Check the ranges one after another on `conn` (small ledgers, or one core)."""
+    """Check the ranges one after another on `conn` (small ledgers, or one core), inside its transaction."""
+    await conn.execute(ranges.SETTINGS)
     for span in spans:
         yield ranges.check(span, await ranges.fetch(conn, span))
 

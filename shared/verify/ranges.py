@@ -23,13 +23,14 @@ import asyncpg
 
 from shared.verify.fields import repeated_fields_of
 
-# The query columns travel as text, each as the envelope field says it: concat() prints char(6) as asyncpg
-# reads it, padded, where a cast to text would trim it; dates as ISO 8601, as the envelope writes them.
-# Rows come as rows: PostgreSQL builds no array of them (aggregating and sending the envelopes as one
-# array cost it three times what sending them as rows does), and asyncpg decodes them in C.
+# The query columns travel as text, each as the envelope field says it: char(6) as asyncpg reads it
+# (padded, as the row-by-row scan compares it), dates as ISO 8601, as the envelope writes them (DateStyle
+# ISO, see SETTINGS; to_char cost PostgreSQL a third more per row). Rows come as rows: PostgreSQL builds
+# no array of them (aggregating and sending the envelopes as one array cost it three times what sending
+# them as rows does), and asyncpg decodes them in C.
 ROWS_QUERY = """
 SELECT position, cadre_id, cadre_version, prev_hash, leaf_hash, canonical,
-       event_id::text, concat(county), type, to_char(occurred_on, 'YYYY-MM-DD'), ruleset
+       event_id::text, county, type, occurred_on::text, ruleset
 FROM ledger_events WHERE position > $1::bigint AND position <= $2::bigint ORDER BY position"""
 """Parameters: start, end (leaf indices, [start, end))."""
 
@@ -53,10 +54,11 @@ SELECT (SELECT array_agg(n ORDER BY level) FROM levels) AS node_counts,
 """Parameters: start, end (leaf indices, [start, end)), the range's level (log2 of its size), and the
 levels and indices of the stored nodes above the range that it completes. One row: the stored nodes
 inside the range one byte string per level (small, so aggregated), and those above it."""
-SETTINGS = "SET LOCAL enable_bitmapscan = off"
-"""For the transaction that reads ranges. The planner guesses a sixth of a level's nodes in a range and
-takes a bitmap scan, whose rows then need sorting; the index scan brings them in order (a third less of
-PostgreSQL's time for the nodes, measured on a 300,000-event ledger)."""
+SETTINGS = "SET LOCAL enable_bitmapscan = off; SET LOCAL DateStyle = 'ISO'"
+"""For the transaction that reads ranges: dates printed as ISO 8601 whatever the server's default; and
+no bitmap scans: the planner guesses a sixth of a level's nodes in a range and takes a bitmap scan,
+whose rows then need sorting, where the index scan brings them in order (a third less of PostgreSQL's
+time for the nodes, measured on a 300,000-event ledger)."""
 _POSITION, _CHAIN, _LEAF, _CANONICAL = (operator.itemgetter(0), operator.itemgetter(1, 2, 3), operator.itemgetter(4),
                                         operator.itemgetter(5))
 _COLUMNS = operator.itemgetter(6, 1, 7, 8, 9, 10)
