@@ -22,6 +22,7 @@ import pytest
 from click.testing import CliRunner
 
 from shared.cli import main
+from shared.devstack import PG_DATABASE
 from shared.keys import load_signer, load_verifier
 from shared.merkle import CompactRange
 from shared.signednote import Checkpoint, sign_note
@@ -95,6 +96,18 @@ async def test_an_untouched_ledger_verifies(ledger: System) -> None:
     assert report.ok, report.problems
     assert report.count == 12 and report.covered_size == 12 and report.uncovered == 0
     assert report.nodes_checked == 12 and report.first_bad_position is None
+
+
+async def test_a_server_printing_dates_otherwise_still_verifies_by_ranges(ledger: System) -> None:
+    """The range check compares dates as PostgreSQL prints them, so it sets the style it expects."""
+    await as_superuser(ledger, f"ALTER DATABASE {PG_DATABASE} SET DateStyle = 'SQL, DMY'")
+    conn = await asyncpg.connect(ledger.pg_dsn)
+    try:
+        assert await conn.fetchval("SELECT DATE '2020-01-31'::text") == "31/01/2020"
+    finally:
+        await conn.close()
+    report = await verify(ledger)
+    assert report.ok and not report.row_by_row, report.problems
 
 
 async def test_edited_row_is_named(ledger: System) -> None:
