@@ -132,12 +132,15 @@ def why(r: Results, row: Row) -> list[str]:
     elif row.what.startswith("verify") and r.verify:
         lines.append(f"- {r.verify.how}. Worker processes (one per core) each verify ranges of positions "
                      "aligned to Merkle subtrees over one exported snapshot: every row's canonical bytes and query "
-                     "columns travel from PostgreSQL as arrays, and the workers hash the bytes, parse each envelope "
-                     "(orjson) and compare its fields with the columns; the coordinator joins chains, tree and "
-                     "signed roots. On 2 cores the target leaves about 6.7 us of CPU per event, PostgreSQL "
-                     "included. Measured on a held 1,000,000-event stack: about 5 us of PostgreSQL (reading rows "
-                     "and nodes, building the arrays) and 4.5 us in the workers (decoding the arrays about 1, "
-                     "parsing and comparing 1.6, leaf hashes 0.5, chains 0.7, the tree 0.5).")
+                     "columns travel from PostgreSQL as rows, the stored nodes concatenated per level, and the "
+                     "workers hash the bytes, read each envelope's repeated fields (msgspec, `data` skipped) and "
+                     "compare them with the columns; the coordinator joins chains, tree and signed roots. On 2 "
+                     "cores the target leaves about 6.7 us of CPU per event, PostgreSQL included. Measured on a "
+                     "held 1,660,000-event stack (2026-12-02): 6.7-6.9 us of CPU per event in all, about 2.4 of "
+                     "them PostgreSQL's (the rows 0.7, the nodes 0.6, sending them over loopback TCP), 4.1 the "
+                     "workers' (receiving and decoding the rows 1.4, reading the fields 0.6, leaf hashes 0.6, "
+                     "the tree 0.5, chains and comparisons 0.5) and 0.3 the coordinator's (checkpoint signatures, "
+                     "the merge).")
         lines += _evidence(r, VERIFY)
     elif row.what.startswith("growth") and r.first and r.rest:
         lines.append(f"- Ingest over the first chunk {_n(r.rate_small)} ev/s, over the last {_n(r.rate_large)} ev/s "
@@ -371,4 +374,41 @@ harness already waits for them, lab scripts must too.
 Tried and not kept: dropping `rm_audits`' county index for a rebuild and creating it afterwards
 (1.2 us less per insert, 0.6 us more to build it: not worth the DDL); one pydantic model per event
 type validating envelope and `data` in one call (slower than the two calls, 12-13 against 7-9 us).
+
+### Sixth round
+
+Verification, measured on a held stack (300,000 events at first, 3,460,000 at the end), old and new
+code interleaved on the same ledger; the host ran fast this time (JetStream ceiling 34.0k events/s).
+
+| what | before (53b4986) | after |
+|---|---:|---:|
+| verify, 3,460,000 events, held stack, interleaved, events/s | 187k, 198k, 200k, 198k | 263k, 269k, 267k, 269k |
+| PostgreSQL and decoding per row: rows as arrays vs as rows, us | 4.1 | 2.5-2.8 |
+| reading an envelope's repeated fields, us | 1.3-1.5 (orjson, whole) | 0.6 (msgspec, six fields) |
+| PostgreSQL for a range's nodes, bitmap vs index scan, us/row | 0.84 | 0.57 |
+| PostgreSQL for a range's rows, concat()/to_char() vs as stored/ISO text, us/row | 1.0 | 0.7 |
+
+1. **Rows as rows.** A range came as one row of arrays, one per column; building and sending the
+   array of 8,192 envelopes cost PostgreSQL three times what sending them as rows does, and the rows
+   decode in asyncpg's C. The nodes, small, still come concatenated per level, in a second query.
+2. **The repeated fields read with msgspec** (`shared.verify.fields`): six fields into strings, `data`
+   skipped but its syntax checked; UTF-8 is checked over all the bytes, since msgspec checks it only in
+   the strings it keeps (a tamper test puts a non-UTF-8 byte inside `data`). Both paths use it, so
+   they agree on what is an envelope.
+3. **Index scans for the nodes**, and **county and dates as stored**, in the reading transaction's
+   settings (DateStyle ISO, so a server printing dates otherwise still verifies by ranges: tested).
+
+Tried and not kept (no difference beyond the noise, measured interleaved): the worker's range in one
+statement with the nodes joined to its first row; three workers on two cores, ranges of 4,096 or
+16,384; PostgreSQL over its unix socket instead of loopback TCP (for verify 1-2% less CPU; for the
+writer's COPY none); the access filer as an elected push consumer acknowledging a batch at once
+(its process spent more CPU per record, not less) or with one INSERT per batch; validation
+yielding to the event loop every 25 messages instead of 100.
+
+Noticed and left: the access filer (the ledger's background child filing access records) is what
+lengthens the history tail: on a held 1,660,000-event stack, history p99 2.2-3.4 ms with it stopped
+against 4.6-5.5 ms with it running (it costs about 200 us of CPU per record across the child,
+nats-server and PostgreSQL). The publish->commit tail at half the drain rate is a matter of
+capacity: at 10,200 events/s the machine is 1.8 of its 2 cores busy, the load generator's
+acknowledged publishing taking 0.46 of them (46 us per event; a core NATS publish would take 23).
 """

@@ -95,17 +95,26 @@ async def verify_ledger(dsn: str, verifiers: Sequence[Verifier], *, witnesses: S
     found = Collector(report, max_problems)
     started = time.perf_counter()
     conn: asyncpg.Connection = await asyncpg.connect(dsn)
+    pool: Workers | None = None
     try:
         async with conn.transaction(isolation="repeatable_read", readonly=True):
-            signed = await load_checkpoints(conn, verifiers, witnesses, external, report, found)
             total = int(await conn.fetchval("SELECT coalesce(max(position), 0) FROM ledger_events"))
             count = _workers(total) if workers is None else workers
             level = (range_size.bit_length() - 1) if range_size else _level(total, max(count, 1))
-            if found.full or not await _by_ranges(conn, dsn, signed, total, report, progress, count, level):
+            count = min(count, -(-total // (1 << level)))  # no more workers than ranges
+            if count > 0:
+                pool = Workers(count)
+                await pool.spawn()  # they start up while the checkpoints are verified
+            signed = await load_checkpoints(conn, verifiers, witnesses, external, report, found)
+            if found.full or not await _by_ranges(conn, dsn, signed, total, report, progress, pool, level):
                 report.count = report.nodes_checked = 0
                 report.row_by_row = True
+                if pool:
+                    await pool.stop()
                 await scan(conn, signed, report, found, total, progress)
     finally:
+        if pool:
+            await pool.stop()
         await conn.close()
     report.seconds = time.perf_counter() - started
     return report
@@ -124,17 +133,16 @@ def _level(total: int, workers: int) -> int:
 
 
 async def _by_ranges(conn: asyncpg.Connection, dsn: str, signed: list[Signed], total: int, report: VerifyReport,
-                     progress: Progress | None, workers: int, level: int) -> bool:
-    """Check the ledger range by range; True only when everything is as a sound ledger has it."""
-    spans = plan(total, level, signed)
-    if spans is None:
-        return False
-    merged = Merge(level, signed)
-    pool = None
-    if workers > 0:
-        pool = Workers(dsn, str(await conn.fetchval("SELECT pg_export_snapshot()")), spans, workers)
-        await pool.start()
+                     progress: Progress | None, pool: Workers | None, level: int) -> bool:
+    """Check the ledger range by range (in `pool`, or on `conn`); True only when everything is as a sound
+    ledger has it."""
     try:
+        spans = plan(total, level, signed)
+        if spans is None:
+            return False
+        merged = Merge(level, signed)
+        if pool:
+            await pool.start(dsn, str(await conn.fetchval("SELECT pg_export_snapshot()")), spans)
         if await conn.fetchval(_OUTSIDE, total):  # while the workers check their first ranges
             return False
         async with contextlib.aclosing(pool.outcomes() if pool else in_process(conn, spans)) as outcomes:
@@ -144,7 +152,7 @@ async def _by_ranges(conn: asyncpg.Connection, dsn: str, signed: list[Signed], t
                 if progress:
                     progress(merged.size, total)
     finally:
-        if pool:
+        if pool:  # before any row-by-row scan, which then has the cores to itself
             await pool.stop()
     if merged.size != total:
         return False
