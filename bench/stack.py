@@ -153,6 +153,13 @@ def machine_busy_seconds() -> float:
 
 
 OTHERS = "other processes"
+HARNESS_CHILDREN = "bench (exited child processes: verify workers, py-spy)"
+
+
+def _reaped_children_seconds() -> float:
+    """CPU seconds this process's exited and reaped children have used (verify workers, py-spy)."""
+    times = os.times()
+    return times.children_user + times.children_system
 
 
 @dataclass
@@ -163,10 +170,12 @@ class CpuMeter:
     before: dict[int, float] = field(default_factory=dict)
     names: dict[int, str] = field(default_factory=dict)
     machine_before: float = 0.0
+    children_before: float = 0.0
 
     def start(self) -> None:
         """Snapshot every component's CPU time."""
         self.machine_before = machine_busy_seconds()
+        self.children_before = _reaped_children_seconds()
         self.before.clear()
         for name, pids in self.stack.pids().items():
             for i, pid in enumerate(pids):
@@ -183,5 +192,7 @@ class CpuMeter:
         for pid, seconds in self.before.items():  # exited PostgreSQL backends live on in the postmaster's count
             used[self.names[pid]] = used.get(self.names[pid], 0.0) - seconds
         used = {name: max(sec, 0.0) for name, sec in used.items()}
+        if (children := _reaped_children_seconds() - self.children_before) > 0.01:
+            used[HARNESS_CHILDREN] = children
         used[OTHERS] = max(machine_busy_seconds() - self.machine_before - sum(used.values()), 0.0)
         return {name: round(sec / wall, 2) for name, sec in used.items()} if wall > 0 else {}
