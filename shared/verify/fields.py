@@ -1,6 +1,6 @@
 """The envelope fields that `ledger_events`' query columns repeat, read from the hashed bytes.
 
-Both verification paths read them with this one function, so the range check and the row-by-row
+Both verification paths read them here, so the range check and the row-by-row
 scan agree on which bytes are an event envelope at all. msgspec reads only these six fields into
 Python strings and skips the rest (``data`` above all) without building it, which is most of
 the cost of parsing an envelope; it still checks the skipped JSON's syntax. UTF-8 is checked over
@@ -32,6 +32,7 @@ class _Repeated(msgspec.Struct):
 
 _DECODE = msgspec.json.Decoder(_Repeated).decode
 _AS_TUPLE = msgspec.structs.astuple
+_UNREADABLE = (UnicodeDecodeError, msgspec.DecodeError, RecursionError)
 
 
 class NotAnEnvelope(ValueError):
@@ -43,7 +44,7 @@ def repeated_fields(raw: bytes) -> tuple[str, ...]:
     try:
         raw.decode()
         return _AS_TUPLE(_DECODE(raw))
-    except (UnicodeDecodeError, msgspec.DecodeError, RecursionError) as exc:
+    except _UNREADABLE as exc:
         raise NotAnEnvelope(str(exc)) from None
 
 
@@ -52,5 +53,5 @@ def repeated_fields_of(raws: Sequence[bytes]) -> list[tuple[str, ...]] | None:
     try:
         deque(map(bytes.decode, raws), maxlen=0)
         return list(map(_AS_TUPLE, map(_DECODE, raws)))
-    except (UnicodeDecodeError, msgspec.DecodeError, RecursionError):
+    except _UNREADABLE:
         return None
