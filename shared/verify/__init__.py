@@ -19,17 +19,17 @@ the roots are recomputed from the rows and compared with notes only the key hold
 appended after the last checkpoint are reported as not yet covered: they are checked, but no
 signature vouches for them yet.
 
-How (two paths, one answer). First the ledger is checked by ranges (`ranges`, `merge`): runs of
-2**k positions aligned on subtree boundaries, each fetched in two queries (its rows, its stored nodes
-one byte string per level), checked in bulk,
-in worker processes (`parallel`, `worker`) that import the coordinator's exported snapshot so all of
-them read one ledger, then joined in position order (chains across ranges, the tree above them,
-roots against checkpoints). Each range's positions, and its stored nodes level by level, must be
-exactly the expected ones (counted, not just compared as a concatenation); index probes find any row
-or node outside all ranges, so no extra one is left unread. If that finds everything as a sound ledger has
-it, the ledger verifies. If anything differs, or the checkpoints already filled the findings, the
-row-by-row scan (`rowscan`) runs over the same snapshot and words every finding, so findings never
-depend on the faster path: that path only decides that there is nothing to report.
+How (two paths, one answer). First the ledger is checked by ranges (`ranges`, `merge`): runs of 2**k
+positions aligned on subtree boundaries, each fetched in two queries (its rows; its stored nodes,
+one byte string per level) and checked in bulk, in worker processes (`parallel`, `worker`) that
+import the coordinator's exported snapshot so all of them read one ledger, then joined in position
+order (chains across ranges, the tree above them, roots against checkpoints). Each range's
+positions, and its stored nodes level by level, must be exactly the expected ones (counted, not just
+compared as a concatenation); index probes find any row or node outside all ranges, so no extra one
+is left unread. If that finds everything as a sound ledger has it, the ledger verifies. If anything
+differs, or the checkpoints already filled the findings, the row-by-row scan (`rowscan`) runs over
+the same snapshot and words every finding, so findings never depend on the faster path: that path
+only decides that there is nothing to report.
 
 What PostgreSQL is trusted with: nothing but handing over what it stores. The verifier recomputes
 every leaf hash, every interior node, every chain link and every root itself, in Python, from the
@@ -109,8 +109,6 @@ async def verify_ledger(dsn: str, verifiers: Sequence[Verifier], *, witnesses: S
             if found.full or not await _by_ranges(conn, dsn, signed, total, report, progress, pool, level):
                 report.count = report.nodes_checked = 0
                 report.row_by_row = True
-                if pool:
-                    await pool.stop()
                 await scan(conn, signed, report, found, total, progress)
     finally:
         if pool:
