@@ -126,7 +126,7 @@ def pure_path(events: int = 20_000, batch: int = 1000) -> PurePath:
         for i in range(0, events, batch):
             plan = plan_batch(classify(messages[i:i + batch]), checkpoint_seq=i, next_position=position,
                               heads=heads, stored_ids={})
-            tree.extend(e.leaf_hash for e in plan.events)
+            tree.extend((e.leaf_hash for e in plan.events), with_leaves=False)
             heads.update(plan.heads)
             position = plan.next_position
 

@@ -94,8 +94,8 @@ def verify(ctx: click.Context, dsn: str | None, keys: tuple[str, ...], witness_k
     click.echo(f"{report.count} events in {report.seconds:.2f} s ({report.events_per_s:,.0f} events/s); "
                f"{report.checkpoints} signed checkpoints up to size {report.covered_size}"
                f"{' signed by ' + ', '.join(report.signed_by) if report.signed_by else ''}; "
-               f"{report.nodes_checked} leaves of merkle_nodes compared; {report.cosignatures} witness "
-               "cosignatures verified")
+               f"the Merkle tree over {report.nodes_checked} leaves compared with merkle_nodes; "
+               f"{report.cosignatures} witness cosignatures verified")
     if report.uncovered:
         click.echo(f"{report.uncovered} events after position {report.covered_size} are not yet covered by a "
                    "checkpoint (尚未被检查点覆盖): checked, but no signature vouches for them yet")

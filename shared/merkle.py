@@ -134,11 +134,15 @@ class CompactRange:
         self._size += 1
         return completed
 
-    def extend(self, leaves: Iterable[bytes]) -> list[tuple[int, int, bytes]]:
-        """Append several leaf hashes in order; return all completed subtrees (see `append`)."""
+    def extend(self, leaves: Iterable[bytes], *, with_leaves: bool = True) -> list[tuple[int, int, bytes]]:
+        """Append several leaf hashes in order; return all completed subtrees (see `append`).
+
+        ``with_leaves=False`` leaves out the level-0 entries, for a store that keeps the leaf hashes elsewhere.
+        """
+        first = 0 if with_leaves else 1
         completed: list[tuple[int, int, bytes]] = []
         for leaf in leaves:
-            completed.extend(self.append(leaf))
+            completed.extend(self.append(leaf)[first:])
         return completed
 
     def root(self) -> bytes:

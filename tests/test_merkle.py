@@ -147,6 +147,13 @@ def test_extend_equals_repeated_append(store: _Store) -> None:
     }
 
 
+def test_extend_without_leaves_leaves_out_only_level_zero(store: _Store) -> None:
+    with_leaves = CompactRange().extend(store.leaves[:13])
+    compact = CompactRange()
+    assert compact.extend(store.leaves[:13], with_leaves=False) == [n for n in with_leaves if n[0] > 0]
+    assert compact.root() == store.roots[13]
+
+
 def test_compact_range_rejects_bad_input() -> None:
     with pytest.raises(ValueError, match="frontier hashes"):
         CompactRange.from_frontier(3, [b"\x00" * 32])

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,9 @@ import asyncpg
 import pytest
 from click.testing import CliRunner
 
+from services.ledger.main import MIGRATIONS
 from shared.cli import main
+from shared.db import migrate
 from shared.devstack import PG_DATABASE
 from shared.keys import load_signer, load_verifier
 from shared.merkle import CompactRange
@@ -119,13 +122,15 @@ async def test_edited_row_is_named(ledger: System) -> None:
 
 
 async def test_edited_row_with_recomputed_leaf_hash_is_named(ledger: System) -> None:
+    """The row agrees with itself; the signed root of size 7 (a checkpoint per event here), the stored node over
+    the row and its neighbour, and the chain after it do not."""
     await as_superuser(ledger, EDIT_ROW_7, RECOMPUTE_ROW_7)
     report = await verify(ledger)
-    assert report.first_bad_position == 7
-    assert "position 7: the stored Merkle leaf differs" in (report.reason or "")
     reasons = [f.reason for f in report.problems]
+    assert report.first_bad_position == 7
+    assert report.reason is not None and report.reason.startswith("position 7: the Merkle root recomputed"), reasons
     assert any(r.startswith("position 10: hash chain broken") for r in reasons), reasons
-    assert any(r.startswith("position 7: the Merkle root recomputed") for r in reasons), reasons
+    assert any(r.startswith("positions 7..8: stored Merkle node (level 1, index 3) differs") for r in reasons), reasons
 
 
 async def test_deleted_row_is_named(ledger: System) -> None:
@@ -181,7 +186,7 @@ async def test_consistent_rewrite_is_caught_only_by_the_signed_checkpoints(ledge
     assert canonical[7] != bytes(rows[6]["canonical"])
     leaves = {p: hashlib.sha256(b"\x00" + c).digest() for p, c in canonical.items()}
     tree = CompactRange()
-    nodes = tree.extend(leaves[p] for p in sorted(leaves))
+    nodes = tree.extend((leaves[p] for p in sorted(leaves)), with_leaves=False)
     values = ", ".join(f"({level}, {idx}, '\\x{value.hex()}'::bytea)" for level, idx, value in nodes)
     await as_superuser(
         ledger,
@@ -293,8 +298,15 @@ ONE_CHANGE = [
      "position 9: hash chain broken (哈希链断裂)"),
     (flip("ledger_events", "leaf_hash", "position = 4"), flip("ledger_events", "leaf_hash", "position = 4"),
      "position 4: leaf hash does not match canonical bytes"),
-    (flip("merkle_nodes", "hash", "level = 0 AND idx = 10"), flip("merkle_nodes", "hash", "level = 0 AND idx = 10"),
-     "position 11: the stored Merkle leaf differs"),
+    # Leaves are the rows' leaf_hash: a copy in merkle_nodes, even a true one, is not part of the stored tree.
+    ("ALTER TABLE merkle_nodes DROP CONSTRAINT merkle_nodes_above_leaves; INSERT INTO merkle_nodes (level, idx, hash) "
+     "SELECT 0, 10, leaf_hash FROM ledger_events WHERE position = 11",
+     "DELETE FROM merkle_nodes WHERE level = 0; "
+     "ALTER TABLE merkle_nodes ADD CONSTRAINT merkle_nodes_above_leaves CHECK (level >= 1)",
+     "position 11: merkle_nodes holds node (level 0, index 10) that is not in the stored tree (多余的默克尔节点): "
+     "leaves are the rows' leaf_hash"),
+    (flip("merkle_nodes", "hash", "level = 1 AND idx = 5"), flip("merkle_nodes", "hash", "level = 1 AND idx = 5"),
+     "positions 11..12: stored Merkle node (level 1, index 5) differs from the tree rebuilt from the rows"),
     # Above the ranges of 4: only the join of ranges rebuilds this node.
     (flip("merkle_nodes", "hash", "level = 3 AND idx = 0"), flip("merkle_nodes", "hash", "level = 3 AND idx = 0"),
      "positions 1..8: stored Merkle node (level 3, index 0) differs from the tree rebuilt from the rows"),
@@ -325,5 +337,67 @@ async def fetch_node(system: System, level: int, idx: int) -> bytes:
     conn = await asyncpg.connect(system.pg_dsn)
     try:
         return bytes(await conn.fetchval("SELECT hash FROM merkle_nodes WHERE level = $1 AND idx = $2", level, idx))
+    finally:
+        await conn.close()
+
+
+async def _ledger_as_before_035(system: System, tmp_path: Path, name: str) -> str:
+    """A scratch database migrated up to 034 holding the system's rows, checkpoints and Merkle nodes as the
+    writer stored them then: every leaf copied into merkle_nodes at level 0."""
+    before = tmp_path / f"migrations-{name}"
+    before.mkdir()
+    for path in MIGRATIONS.glob("*.sql"):
+        if int(path.name[:3]) < 35:
+            shutil.copy(path, before / path.name)
+    admin = await asyncpg.connect(system.pg_dsn)
+    try:
+        await admin.execute(f"CREATE DATABASE {name}")
+    finally:
+        await admin.close()
+    dsn = system.pg_dsn.rsplit("/", 1)[0] + f"/{name}"
+    assert await migrate(dsn, before) == sorted(int(p.name[:3]) for p in before.glob("*.sql"))
+    source, target = await asyncpg.connect(system.pg_dsn), await asyncpg.connect(dsn)
+    try:
+        for table, order in (("ledger_events", "position"), ("checkpoints", "id"), ("merkle_nodes", "level, idx")):
+            rows = await source.fetch(f"SELECT * FROM {table} ORDER BY {order}")
+            await target.copy_records_to_table(table, records=[tuple(r.values()) for r in rows],
+                                               columns=list(rows[0].keys()))
+        await target.execute("INSERT INTO merkle_nodes (level, idx, hash) "
+                             "SELECT 0, position - 1, leaf_hash FROM ledger_events")
+    finally:
+        await source.close()
+        await target.close()
+    return dsn
+
+
+async def test_migration_035_drops_the_leaf_copies_and_the_ledger_still_verifies(ledger: System,
+                                                                                  tmp_path: Path) -> None:
+    dsn = await _ledger_as_before_035(ledger, tmp_path, "leaves_copied")
+    conn = await asyncpg.connect(dsn)
+    try:
+        inner = await conn.fetchval("SELECT count(*) FROM merkle_nodes WHERE level > 0")
+        assert await conn.fetchval("SELECT count(*) FROM merkle_nodes WHERE level = 0") == 12
+        assert await migrate(dsn, MIGRATIONS) == [35]
+        assert await conn.fetchval("SELECT count(*) FROM merkle_nodes WHERE level = 0") == 0
+        assert await conn.fetchval("SELECT count(*) FROM merkle_nodes") == inner
+        with pytest.raises(asyncpg.CheckViolationError):
+            await conn.execute("INSERT INTO merkle_nodes (level, idx, hash) VALUES (0, 12, sha256('x'))")
+    finally:
+        await conn.close()
+    report = await verify_ledger(dsn, [load_verifier(ledger_key(ledger))])
+    assert report.ok and report.count == 12 and report.covered_size == 12, report.problems
+
+
+async def test_migration_035_refuses_a_leaf_copy_that_differs_and_changes_nothing(ledger: System,
+                                                                                   tmp_path: Path) -> None:
+    dsn = await _ledger_as_before_035(ledger, tmp_path, "leaf_differs")
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("ALTER TABLE merkle_nodes DISABLE TRIGGER USER")
+        await conn.execute(flip("merkle_nodes", "hash", "level = 0 AND idx = 6"))
+        with pytest.raises(asyncpg.RaiseError, match="默克尔叶节点不符"):
+            await migrate(dsn, MIGRATIONS)
+        assert await conn.fetchval("SELECT count(*) FROM merkle_nodes WHERE level = 0") == 12
+        assert await conn.fetchval("SELECT max(version) FROM schema_migrations") == 34
     finally:
         await conn.close()

@@ -12,20 +12,33 @@ from shared.signednote import Checkpoint, Signer, sign_note
 
 
 async def fetch_nodes(conn: asyncpg.Connection, ids: Iterable[NodeId]) -> dict[NodeId, bytes]:
-    """The stored hashes of the given (level, idx) nodes, in one query."""
+    """The stored hashes of the given (level, idx) nodes, in one query.
+
+    Leaves (level 0) are not kept in `merkle_nodes`: leaf idx is the leaf_hash of the row at position idx + 1.
+    """
     wanted = list(dict.fromkeys(ids))
     if not wanted:
         return {}
+    inner = [(level, idx) for level, idx in wanted if level]
     rows = await conn.fetch(
         """SELECT n.level, n.idx, n.hash FROM merkle_nodes n
-           JOIN unnest($1::smallint[], $2::bigint[]) AS w(level, idx) ON n.level = w.level AND n.idx = w.idx""",
-        [level for level, _ in wanted], [idx for _, idx in wanted])
+           JOIN unnest($1::smallint[], $2::bigint[]) AS w(level, idx) ON n.level = w.level AND n.idx = w.idx
+           UNION ALL
+           SELECT 0::smallint, position - 1, leaf_hash FROM ledger_events WHERE position = ANY($3::bigint[])""",
+        [level for level, _ in inner], [idx for _, idx in inner], [idx + 1 for level, idx in wanted if not level])
     return {(r["level"], r["idx"]): bytes(r["hash"]) for r in rows}
 
 
 async def tree_size(conn: asyncpg.Connection) -> int:
-    """Leaves in the stored tree (level-0 nodes)."""
-    return int(await conn.fetchval("SELECT coalesce(max(idx) + 1, 0) FROM merkle_nodes WHERE level = 0"))
+    """Leaves in the stored tree.
+
+    The nodes of a batch commit with its rows, so this is the ledger's size; on a ledger older than the
+    Merkle log it is as far as the nodes reach (`backfill`). Level 1 fixes the size up to its last bit, and
+    a tree one leaf larger than an even size has no node of its own above that leaf, which is a row.
+    """
+    return int(await conn.fetchval(
+        """SELECT least((SELECT coalesce(max(position), 0) FROM ledger_events),
+                        2 * (SELECT coalesce(max(idx) + 1, 0) FROM merkle_nodes WHERE level = 1) + 1)"""))
 
 
 async def load_range(conn: asyncpg.Connection, size: int) -> CompactRange:
@@ -42,7 +55,7 @@ async def backfill(conn: asyncpg.Connection, ledger_size: int, batch: int = 10_0
     while size < ledger_size:
         rows = await conn.fetch("SELECT leaf_hash FROM ledger_events WHERE position > $1 ORDER BY position LIMIT $2",
                                 size, batch)
-        nodes = tree.extend(bytes(r["leaf_hash"]) for r in rows)
+        nodes = tree.extend((bytes(r["leaf_hash"]) for r in rows), with_leaves=False)
         await conn.copy_records_to_table("merkle_nodes", columns=("level", "idx", "hash"), records=nodes)
         size = tree.size
     return tree

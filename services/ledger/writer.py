@@ -265,7 +265,7 @@ class LedgerWriter:
         plan = plan_batch(batch, checkpoint_seq=self._planned_seq, next_position=self._planned_position + 1,
                           heads=self._heads, stored_ids=stored)
         grown = CompactRange.from_frontier(self._tree.size, self._tree.frontier)
-        nodes = grown.extend(e.leaf_hash for e in plan.events)
+        nodes = grown.extend((e.leaf_hash for e in plan.events), with_leaves=False)  # leaves are the rows'
         if len(self._heads) > HEAD_CACHE_LIMIT:
             self._heads.clear()  # the heads of a batch still committing come back with the update below
             if in_flight is not None:

@@ -2,9 +2,10 @@
 
 A range is a run of positions ``start + 1 .. end`` whose leaf indices ``[start, end)`` begin on a
 multiple of its power-of-two size, so the complete Merkle subtrees inside it are exactly the stored
-nodes ``(level, idx)`` with ``start >> level <= idx < end >> level``. One query brings the range's
-rows, another its stored nodes, one byte string per level (no Python object per node); the Python
-side then recomputes what matters and compares in bulk.
+nodes ``(level, idx)`` with ``start >> level <= idx < end >> level``, from level 1 up (the leaves are
+the rows' leaf hashes). One query brings the range's rows, another its stored nodes, one byte string
+per level (no Python object per node); the Python side then recomputes what matters and compares in
+bulk.
 
 The outcome is all or nothing: a range is *clean* when everything in it is as a sound ledger has it;
 otherwise nothing more is said, and the row-by-row scan (`rowscan`) words the findings. What crosses
@@ -160,19 +161,20 @@ def _chains(rows: Sequence[Any], leaves: Sequence[bytes]) -> ChainEnds | None:
 
 def _tree(level: bytes, count: int, counts: Sequence[int], stored: Sequence[bytes], sized: bool,
           top: int) -> list[bytes] | None:
-    """Every level of the range's tree, rebuilt from the leaves, if it equals the stored nodes exactly.
+    """Every level of the range's tree, rebuilt from the leaves, if the stored nodes are exactly its levels above 0.
 
-    Level l is the concatenation of the range's complete subtrees of height l, left to right.
+    Level l is the concatenation of the range's complete subtrees of height l, left to right. Leaves are
+    the rows' leaf_hash (already compared), never stored as nodes, so a stored level-0 node is a difference.
     """
-    if not sized:
+    if not sized or counts[0]:
         return None
     sha256 = hashlib.sha256
-    levels: list[bytes] = []
-    for height in range(top + 1):
+    levels = [level]
+    for height in range(1, top + 1):
+        level = b"".join([sha256(b"\x01" + level[i:i + 64]).digest() for i in range(0, len(level) - 63, 64)])
         if counts[height] != count >> height or stored[height] != level:
             return None
         levels.append(level)
-        level = b"".join([sha256(b"\x01" + level[i:i + 64]).digest() for i in range(0, len(level) - 63, 64)])
     return levels
 
 

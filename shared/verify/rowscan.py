@@ -90,7 +90,7 @@ async def scan(conn: asyncpg.Connection, signed: list[Signed], report: VerifyRep
             raw = bytes(r["canonical"])
             leaf = hashlib.sha256(b"\x00" + raw).digest()
             _check_row(r, position, raw, leaf, heads, found)
-            for level, idx, value in tree.append(leaf):
+            for level, idx, value in tree.append(leaf)[1:]:  # the leaf itself is the row's leaf_hash
                 await _check_node(nodes, level, idx, value, found)
             report.nodes_checked = tree.size
             report.count += 1
@@ -117,7 +117,9 @@ async def scan(conn: asyncpg.Connection, signed: list[Signed], report: VerifyRep
         s = pending[next_check]
         found.add(last_position + 1, f"position {last_position + 1}: missing (账本尾部缺失): {s.label} signs "
                   f"tree size {s.size}, but the ledger ends at position {last_position}")
-    extra = await nodes.peek()
+    while (extra := await nodes.peek()) is not None and (extra[1] + 1) << extra[0] <= last_position:
+        _not_in_tree(extra, found)  # a stored leaf (level 0) after the last stored node above it
+        nodes.pop()
     if extra is not None:
         level, idx, _ = extra
         found.add(last_position + 1, f"position {last_position + 1}: missing: merkle_nodes holds node (level "
@@ -154,18 +156,20 @@ def _check_row(r: Any, position: int, raw: bytes, leaf: bytes, heads: dict[str, 
 async def _check_node(nodes: _NodeStream, level: int, idx: int, value: bytes, found: Collector) -> None:
     want = _order(level, idx)
     while (stored := await nodes.peek()) is not None and _order(stored[0], stored[1]) < want:
-        found.add((stored[1] << stored[0]) + 1, f"{_span(stored[0], stored[1])}: merkle_nodes holds node (level "
-                  f"{stored[0]}, index {stored[1]}) that is not in the tree (多余的默克尔节点)", exact=False)
+        _not_in_tree(stored, found)
         nodes.pop()
     if stored is None or (stored[0], stored[1]) != (level, idx):
         found.add((idx << level) + 1, f"{_span(level, idx)}: Merkle node (level {level}, index {idx}) is missing "
-                  "from merkle_nodes (默克尔节点缺失)", exact=level == 0)
+                  "from merkle_nodes (默克尔节点缺失)", exact=False)
         return
     nodes.pop()
     if not hmac.compare_digest(stored[2], value):
-        if level == 0:
-            found.add(idx + 1, f"position {idx + 1}: the stored Merkle leaf differs from the hash of the row's bytes "
-                      "(存储的默克尔叶节点不符)")
-        else:
-            found.add((idx << level) + 1, f"{_span(level, idx)}: stored Merkle node (level {level}, index {idx}) "
-                      "differs from the tree rebuilt from the rows (存储的默克尔节点不符)", exact=False)
+        found.add((idx << level) + 1, f"{_span(level, idx)}: stored Merkle node (level {level}, index {idx}) "
+                  "differs from the tree rebuilt from the rows (存储的默克尔节点不符)", exact=False)
+
+
+def _not_in_tree(stored: tuple[int, int, bytes], found: Collector) -> None:
+    level, idx, _ = stored
+    found.add((idx << level) + 1, f"{_span(level, idx)}: merkle_nodes holds node (level {level}, index {idx}) that is "
+              "not in the stored tree (多余的默克尔节点)" + (": leaves are the rows' leaf_hash" if level == 0 else ""),
+              exact=False)
