@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 from bench.profile import Profile
 from bench.report import FLAT, Results, _n, machine, rows
+from bench.rounds import OPTIMISATIONS
 from bench.stack import OTHERS, PG_SETTINGS
-from bench.why import OPTIMISATIONS, cpu_text, us_text, why
+from bench.why import cpu_text, us_text, why
 
 
 def _profile(p: Profile | None, title: str) -> list[str]:
@@ -38,8 +39,9 @@ def render(r: Results) -> str:
            "## Machine", "",
            *[f"- {k}: {v}" for k, v in m.items()],
            f"- PostgreSQL durability: {'fsync on, synchronous_commit on (defaults)' if r.durable else 'fsync off'}",
-           "- PostgreSQL memory: " + ", ".join(f"{k} {v}" for k, v in PG_SETTINGS.items())
-           + " (as deploy/k8s/postgres-cluster.yaml; the dev stack of `make run` uses 256MB)",
+           "- PostgreSQL settings: " + ", ".join(f"{k} {v}" for k, v in PG_SETTINGS.items())
+           + " (as deploy/k8s/postgres-cluster.yaml; the dev stack of `make run` keeps the defaults but for "
+           "shared_buffers 256MB)",
            f"- Load average (1 min): {loads}. Cores kept busy by other processes: {r.background[0]:.2f} in the "
            f"2 s before the run, {r.background[1]:.2f} after it"
            + (f", {max(during):.2f} at most during the drains" if during else "") + "."
