@@ -285,6 +285,10 @@ The ingest path again, measured with interleaved `--quick --ingest-only` runs of
    every page of the random-keyed indexes carried a full page image in the WAL.
 3. `ParsedEvent`, one per event, is slotted and no longer keeps the parsed JSON object nobody read.
 
+In the full run after this round the host was faster again (JetStream ceiling 40k events/s), and the
+drain kept its ratio of about 0.65x the raw publish rate: the interleaved pairs above, not full runs
+on different days, are the measure of these changes.
+
 Noticed and left: a drain's PostgreSQL cost per event grows with the ledger (22-23 us over 270,000
 events, 29-32 over 900,000): the B-tree of random event ids and the per-cadre index touch more pages as
 they grow. `ledger_events_type (type, position)` serves no query that the primary key's position

@@ -1,6 +1,6 @@
 -- Each leaf hash is stored once, as ledger_events.leaf_hash. merkle_nodes kept a copy of every leaf
--- (level 0) beside the row it hashes: half of the table's rows, written with every event (2 us of
--- PostgreSQL time per event in the drain, and as much again in the writer). Proofs read a leaf from its
+-- (level 0) beside the row it hashes: half of the table's rows, written with every event (about 2 us of
+-- PostgreSQL time per event in the drain, and some of the writer's). Proofs read a leaf from its
 -- row (leaf idx is position idx + 1), and verification, which recomputes every leaf from the row's bytes
 -- and compares it with leaf_hash, compares the stored nodes from level 1 up. The copies are removed here
 -- (each equals the row's leaf_hash, so nothing a verification can tell is lost: the migration stops,
