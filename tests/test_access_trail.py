@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from tests.support import System, audit_event, call, new_cadre_id, publish, wait_committed, wait_until
+import asyncpg
+
+from tests.support import (
+    System,
+    audit_event,
+    call,
+    ledger_metrics,
+    new_cadre_id,
+    publish,
+    publish_raw,
+    wait_committed,
+    wait_until,
+)
 
 
 async def test_reads_of_history_state_and_bundle_are_recorded(system: System) -> None:
@@ -49,3 +61,35 @@ async def test_refused_and_missing_reads_are_on_record_too(system: System) -> No
     refused = await wait_until(lambda: filed(cadre), timeout=20)
     assert [(e["what"], e["purpose"]) for e in refused] == [("history after_version=0", "probe")]
     assert [e["what"] for e in await wait_until(lambda: filed(missing), timeout=20)] == ["state as_of=now"]
+
+
+async def test_a_message_that_is_no_access_record_is_kept_with_its_reason_and_filing_goes_on(system: System) -> None:
+    bogus = (b"not json", b'{"principal": "someone"}')
+    seqs = [await publish_raw(system.nats_url, f"access.bogus.{n}", raw) for n, raw in enumerate(bogus)]
+    cadre = new_cadre_id()
+    await wait_committed(system.pg_dsn, (await publish(system.nats_url, [audit_event(cadre)]))[0])
+    ledger = system.url("ledger")
+    assert (await call("GET", f"{ledger}/v1/cadres/{cadre}/history?purpose=after-bogus"))[0] == 200
+
+    async def filed() -> list[dict[str, object]] | None:
+        status, page, _ = await call("GET", f"{ledger}/v1/access?cadre_id={cadre}")
+        assert status == 200
+        return page["entries"] or None
+
+    assert [e["purpose"] for e in await wait_until(filed, timeout=20)] == ["after-bogus"]
+    conn = await asyncpg.connect(system.pg_dsn)
+    try:
+        rows = await conn.fetch("""SELECT stream_seq, subject, reason, raw FROM access_rejected
+                                   WHERE stream_seq = ANY($1) ORDER BY stream_seq""", seqs)
+    finally:
+        await conn.close()
+    assert [(r["stream_seq"], r["subject"], bytes(r["raw"])) for r in rows] == [
+        (seqs[0], "access.bogus.0", bogus[0]), (seqs[1], "access.bogus.1", bogus[1])]
+    assert all(r["reason"].startswith("not an access record (不是查阅记录)") for r in rows)
+    assert "roles" in rows[1]["reason"], "the reason names a missing field"
+
+    async def counted() -> dict[str, float] | None:
+        metrics = await ledger_metrics(system)
+        return metrics if metrics.get("ledger_access_rejected_messages", 0) >= 2 else None
+
+    assert (await wait_until(counted, timeout=20))["ledger_access_rejected_messages"] >= 2

@@ -38,7 +38,7 @@ async def test_no_service_role_may_update_or_delete_ledger_tables(system: System
         rows = await conn.fetch(
             """SELECT grantee, table_name, privilege_type FROM information_schema.role_table_grants
                WHERE table_name IN ('ledger_events', 'quarantine', 'merkle_nodes', 'checkpoints',
-                                    'checkpoint_cosignatures', 'access_trail')
+                                    'checkpoint_cosignatures', 'access_trail', 'access_rejected')
                  AND grantee LIKE 'cadre_%' AND privilege_type IN ('UPDATE', 'DELETE', 'TRUNCATE')""")
     finally:
         await conn.close()

@@ -15,8 +15,9 @@ import nats.js.errors
 import orjson
 from aiohttp import web
 from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared.access import ACCESS_STREAM, ACCESS_SUBJECTS, AccessRecord, publish_access
 from shared.auth import Principal
@@ -101,15 +102,15 @@ class AccessFiler:
                     continue
                 if not msgs:
                     continue
-                rows = []
-                for msg in msgs:
-                    r = AccessRecord.model_validate(orjson.loads(msg.data))
-                    rows.append((r.id, msg.metadata.sequence.stream, r.at, r.principal, r.roles, r.cadre_id, r.what,
-                                 r.purpose, r.request_id))
-                await conn.executemany(
-                    """INSERT INTO access_trail (id, stream_seq, at, principal, roles, cadre_id, what, purpose,
-                                                 request_id)
-                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING""", rows)
+                rows, rejected = _rows(msgs)
+                async with conn.transaction():
+                    await conn.executemany(
+                        """INSERT INTO access_trail (id, stream_seq, at, principal, roles, cadre_id, what, purpose,
+                                                     request_id)
+                           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING""", rows)
+                    await conn.executemany(
+                        """INSERT INTO access_rejected (stream_seq, subject, reason, raw) VALUES ($1, $2, $3, $4)
+                           ON CONFLICT DO NOTHING""", rejected)
                 for msg in msgs:
                     await msg.ack()
                 if len(msgs) < _FILE_BATCH:  # a trickle: let records gather rather than a round trip per read
@@ -118,6 +119,22 @@ class AccessFiler:
         finally:
             await sub.unsubscribe()
             await conn.close()
+
+
+def _rows(msgs: list[Msg]) -> tuple[list[tuple[Any, ...]], list[tuple[int, str, str, bytes]]]:
+    """The `access_trail` rows of the records among `msgs`, and the `access_rejected` rows of the others."""
+    rows, rejected = [], []
+    for msg in msgs:
+        seq = msg.metadata.sequence.stream
+        try:
+            r = AccessRecord.model_validate(orjson.loads(msg.data))
+        except (orjson.JSONDecodeError, ValidationError) as exc:
+            reason = f"not an access record (不是查阅记录): {exc}"[:2000]
+            log.error("access message rejected", extra={"stream_seq": seq, "subject": msg.subject, "reason": reason})
+            rejected.append((seq, msg.subject, reason, msg.data))
+            continue
+        rows.append((r.id, seq, r.at, r.principal, r.roles, r.cadre_id, r.what, r.purpose, r.request_id))
+    return rows, rejected
 
 
 class AccessQuery(BaseModel):

@@ -32,6 +32,7 @@ class Observed:
     stream_last_seq: int = 0
     committed_seq: int = 0
     quarantined: int = 0
+    access_rejected: int = 0
     checkpoint_at: float | None = None
     polled_at: float = 0.0
 
@@ -69,6 +70,8 @@ class LedgerMonitor:
               registry=registry).set_function(lambda: seen.lag)
         Gauge("ledger_quarantine_messages", "Messages in the quarantine table (all time)",
               registry=registry).set_function(lambda: seen.quarantined)
+        Gauge("ledger_access_rejected_messages", "Messages of the ACCESS stream that are not access records (all time)",
+              registry=registry).set_function(lambda: seen.access_rejected)
         Gauge("ledger_checkpoint_age_seconds", "Seconds since the latest signed checkpoint (-1: none yet)",
               registry=registry).set_function(seen.checkpoint_age)
         Gauge("ledger_monitor_last_poll_timestamp_seconds", "When the monitor last read the stream and database",
@@ -83,11 +86,13 @@ class LedgerMonitor:
             row = await conn.fetchrow(
                 """SELECT (SELECT stream_seq FROM consumer_checkpoint WHERE consumer = $1) AS committed,
                           (SELECT count(*) FROM quarantine) AS quarantined,
+                          (SELECT count(*) FROM access_rejected) AS access_rejected,
                           (SELECT extract(epoch FROM created_at) FROM checkpoints ORDER BY id DESC LIMIT 1) AS cp_at""",
                 self.consumer)
         self.observed.stream_last_seq = int(info.state.last_seq)
         self.observed.committed_seq = int(row["committed"] or 0)
         self.observed.quarantined = int(row["quarantined"])
+        self.observed.access_rejected = int(row["access_rejected"])
         self.observed.checkpoint_at = float(row["cp_at"]) if row["cp_at"] is not None else None
         self.observed.polled_at = time.time()
 
