@@ -103,11 +103,12 @@ class AccessFiler:
                 if not msgs:
                     continue
                 rows, rejected = _rows(msgs)
-                async with conn.transaction():
-                    await conn.executemany(
-                        """INSERT INTO access_trail (id, stream_seq, at, principal, roles, cadre_id, what, purpose,
-                                                     request_id)
-                           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING""", rows)
+                # Both inserts are idempotent and the acks follow them, so a crash in between only files again.
+                await conn.executemany(
+                    """INSERT INTO access_trail (id, stream_seq, at, principal, roles, cadre_id, what, purpose,
+                                                 request_id)
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING""", rows)
+                if rejected:
                     await conn.executemany(
                         """INSERT INTO access_rejected (stream_seq, subject, reason, raw) VALUES ($1, $2, $3, $4)
                            ON CONFLICT DO NOTHING""", rejected)
