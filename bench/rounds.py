@@ -285,6 +285,11 @@ The ingest path again, measured with interleaved `--quick --ingest-only` runs of
    every page of the random-keyed indexes carried a full page image in the WAL.
 3. `ParsedEvent`, one per event, is slotted and no longer keeps the parsed JSON object nobody read.
 
+Tried and not kept: the read models in rounds of at most 500 positions every 0.05 s instead of 2000
+every 0.2 s, to smooth their bursts under the latency step (interleaved quick runs: publish->commit
+p99 66-75 against 76-157 ms, within the noise, while the drain lost 5% to more statements: PostgreSQL
+24-25 against 20-21 us per event).
+
 In the full run after this round the host was faster again (JetStream ceiling 40k events/s), and the
 drain kept its ratio of about 0.65x the raw publish rate: the interleaved pairs above, not full runs
 on different days, are the measure of these changes.
