@@ -377,7 +377,7 @@ async def test_migration_035_drops_the_leaf_copies_and_the_ledger_still_verifies
     try:
         inner = await conn.fetchval("SELECT count(*) FROM merkle_nodes WHERE level > 0")
         assert await conn.fetchval("SELECT count(*) FROM merkle_nodes WHERE level = 0") == 12
-        assert await migrate(dsn, MIGRATIONS) == [35]
+        assert (await migrate(dsn, MIGRATIONS))[0] == 35  # and any later ones
         assert await conn.fetchval("SELECT count(*) FROM merkle_nodes WHERE level = 0") == 0
         assert await conn.fetchval("SELECT count(*) FROM merkle_nodes") == inner
         with pytest.raises(asyncpg.CheckViolationError):
