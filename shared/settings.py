@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     backlog_batch_size: int = Field(3000, ge=1, le=10000, description="Most messages the ledger appends at once when "
                                     "at least that many are waiting (a backlog: fewer, larger transactions drain it "
                                     "about a tenth faster); below CADRE_BATCH_SIZE it means CADRE_BATCH_SIZE.")
+    projection_yield_backlog: int = Field(20000, ge=0, description="While the ledger writer has at least this many "
+                                          "stream messages to commit (a backlog, e.g. after an outage), the read "
+                                          "models (读模型) work only CADRE_PROJECTION_BACKLOG_SHARE of the time, so "
+                                          "the cores go to the ledger first; 0: they never yield.")
+    projection_backlog_share: float = Field(0.2, gt=0, le=1, description="Share of the time the read models work "
+                                            "while the writer drains a backlog (they catch up at full speed after).")
     nats_timeout_s: float = Field(5.0, gt=0, description="Timeout for every NATS request and publish.")
     pg_pool_min: int = Field(1, ge=0, description="Connections each service pool keeps open.")
     pg_pool_max: int = Field(10, ge=1, description="Most connections in each service pool.")

@@ -20,6 +20,7 @@ import signal
 import sys
 
 from services.ledger.access_trail import AccessFiler
+from services.ledger.backlog import Pacer, WriterBacklog, YieldPolicy
 from services.ledger.projections import ProjectionRunner, default_projections
 from shared.bus import close, connect
 from shared.collector import tune_collector
@@ -74,7 +75,10 @@ async def run_background(settings: Settings, parent: int) -> None:
     watchdog = asyncio.create_task(_orphaned(stop, parent))
     nc = await connect(settings.nats_url, "cadre-ledger-background", settings.nats_timeout_s)
     try:
-        await asyncio.gather(ProjectionRunner(writer_dsn(settings), default_projections()).run(stop),
+        backlog = WriterBacklog(nc.jetstream(), settings.stream, settings.consumer, timeout=settings.nats_timeout_s)
+        pacer = Pacer(YieldPolicy(settings.projection_yield_backlog, settings.projection_backlog_share), backlog)
+        runner = ProjectionRunner(writer_dsn(settings), default_projections(), pacer=pacer)
+        await asyncio.gather(runner.run(stop),
                              AccessFiler(nc, writer_dsn(settings), settings.nats_timeout_s).run(stop))
     finally:
         await close(nc)

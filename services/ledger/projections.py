@@ -13,6 +13,7 @@ import contextlib
 import functools
 import hashlib
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -20,6 +21,7 @@ from typing import Any, NamedTuple, Protocol
 
 import asyncpg
 
+from services.ledger.backlog import Pacer
 from shared.envelope import envelope_data
 
 log = logging.getLogger(__name__)
@@ -256,11 +258,13 @@ async def catch_up(conn: asyncpg.Connection, projections: Sequence[Projection], 
 class ProjectionRunner:
     """Keeps every projection caught up with the ledger (several runners may run; steps serialise)."""
 
-    def __init__(self, dsn: str, projections: list[Projection], batch: int = 2000, idle_s: float = 0.2) -> None:
+    def __init__(self, dsn: str, projections: list[Projection], batch: int = 2000, idle_s: float = 0.2,
+                 pacer: Pacer | None = None) -> None:
         self.dsn = dsn
         self.projections = projections
         self.batch = batch
         self.idle_s = idle_s
+        self.pacer = pacer
 
     async def run(self, stop: asyncio.Event) -> None:
         """Project until `stop` is set, reconnecting after failures."""
@@ -278,9 +282,13 @@ class ProjectionRunner:
         conn: asyncpg.Connection = await asyncpg.connect(self.dsn, timeout=5)
         try:
             while not stop.is_set():
-                if await catch_up(conn, self.projections, self.batch):
-                    # caught up: let events gather instead of a round per commit
+                began = time.monotonic()
+                # caught up: let events gather instead of a round per commit
+                rest = self.idle_s if await catch_up(conn, self.projections, self.batch) else 0.0
+                if self.pacer is not None:
+                    rest = max(rest, await self.pacer.rest_after(conn, time.monotonic() - began))
+                if rest > 0:
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), self.idle_s)
+                        await asyncio.wait_for(stop.wait(), rest)
         finally:
             await conn.close(timeout=5)
