@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     backlog_batch_size: int = Field(3000, ge=1, le=10000, description="Most messages the ledger appends at once when "
                                     "at least that many are waiting (a backlog: fewer, larger transactions drain it "
                                     "about a tenth faster); below CADRE_BATCH_SIZE it means CADRE_BATCH_SIZE.")
+    batch_linger_ms: float = Field(10.0, ge=0, le=1000, description="How long the ledger lets a batch short of "
+                                   "CADRE_BATCH_SIZE gather once its first message has arrived: each batch costs a "
+                                   "transaction, an fsync and an ack, so a trickle cut into batches of a few events "
+                                   "keeps the cores busy for nothing; 0: take whatever has arrived at once.")
     projection_yield_backlog: int = Field(20000, ge=0, description="While the ledger writer has at least this many "
                                           "stream messages to commit (a backlog, e.g. after an outage), the read "
                                           "models (读模型) work only CADRE_PROJECTION_BACKLOG_SHARE of the time, so "

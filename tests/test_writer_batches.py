@@ -33,3 +33,34 @@ async def test_status_messages_without_an_ack_subject_are_not_batched() -> None:
     inbox = _Inbox()
     await inbox.on_msg(Msg(_client=None, subject="_INBOX.x", reply="", data=b""))  # type: ignore[arg-type]
     assert await asyncio.wait_for(inbox.take(1000, 3000, 0.01), 1) == []
+
+
+async def test_a_short_batch_lingers_until_its_oldest_message_has_waited() -> None:
+    inbox = await _inbox_with(3)
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    taken = await inbox.take(1000, 3000, 1.0, linger=0.05)
+    assert len(taken) == 3 and loop.time() - began >= 0.04, "a trickle waits for company, up to the linger"
+
+
+async def test_a_batch_that_fills_while_lingering_is_taken_at_once() -> None:
+    inbox = await _inbox_with(3)
+
+    async def trickle() -> None:
+        for seq in range(4, 11):
+            await asyncio.sleep(0.001)
+            await inbox.on_msg(Msg(_client=None, subject="cadre.431021.C1",  # type: ignore[arg-type]
+                                   reply=f"$JS.ACK.CADRE.ledger.1.{seq}.{seq}.0.0", data=b"{}"))
+
+    feeding = asyncio.create_task(trickle())
+    taken = await asyncio.wait_for(inbox.take(10, 3000, 1.0, linger=5.0), 2)
+    await feeding
+    assert len(taken) == 10, "a full batch does not wait out the linger"
+
+
+async def test_what_is_left_after_a_full_batch_does_not_linger_again() -> None:
+    inbox = await _inbox_with(1005)
+    assert len(await inbox.take(1000, 3000, 1.0, linger=0.0)) == 1000
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    assert len(await inbox.take(1000, 3000, 1.0, linger=5.0)) == 5 and loop.time() - began < 1.0

@@ -70,7 +70,8 @@ async def run_ledger(settings: Settings, stop: asyncio.Event | None = None) -> N
     batch_sizes = monitor.register(registry)
     writer = LedgerWriter(dsn=writer_dsn(settings), nc=nc, stream=settings.stream, consumer=settings.consumer,
                           batch_size=settings.batch_size,
-                          backlog_batch_size=settings.backlog_batch_size, checkpoints=policy,
+                          backlog_batch_size=settings.backlog_batch_size, linger=settings.batch_linger_ms / 1000,
+                          checkpoints=policy,
                           exit_after_commits=settings.fault_exit_after_commits, on_batch=batch_sizes.observe)
     status = writer.status
     Gauge("ledger_position", "Last committed ledger position", registry=registry).set_function(
