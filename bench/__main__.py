@@ -20,7 +20,7 @@ import asyncpg
 
 from bench import engines
 from bench.commands import command_path
-from bench.ingest import commit_rate, drain, latency, live
+from bench.ingest import commit_rate, drain, latency, live, read_models_caught_up
 from bench.integrity import replay, verify
 from bench.markdown import render
 from bench.profile import pure_path, record
@@ -29,7 +29,6 @@ from bench.report import REPLAY, VERIFY, Results, table_text
 from bench.stack import BenchStack, CpuMeter, machine_busy_seconds
 from bench.workload import EventFactory, Layout, check_factory
 from services.ledger.main import MIGRATIONS
-from services.ledger.read_models import all_projections
 from shared.db import migrate
 
 T = TypeVar("T")
@@ -114,17 +113,7 @@ class Run:
 
     async def projections_caught_up(self, conn: asyncpg.Connection, timeout: float = 600) -> None:
         """Wait until every read model has applied the whole ledger (so reads run on a quiet system)."""
-        names = [p.name for p in all_projections()]
-        deadline = time.monotonic() + timeout
-        while True:
-            tip = int(await conn.fetchval("SELECT coalesce(max(position), 0) FROM ledger_events"))
-            done = int(await conn.fetchval("SELECT count(*) FROM projection_checkpoints WHERE name = ANY($1) "
-                                           "AND position >= $2", names, tip))
-            if done >= len(names):
-                return
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"read models still behind after {timeout:.0f}s")
-            await asyncio.sleep(0.5)
+        await read_models_caught_up(conn, timeout)
 
     async def settled(self, conn: asyncpg.Connection) -> None:
         """Wait for the read models, then vacuum what the drain wrote, as an operator would after a bulk load:

@@ -14,6 +14,7 @@ from bench import pgstats
 from bench.profile import Profile, record
 from bench.stack import BenchStack, CpuMeter
 from bench.workload import EventFactory, Layout, connect, publish_all, publish_paced
+from services.ledger.read_models import all_projections
 from services.ledger.store import COMMIT_CHANNEL
 
 
@@ -47,6 +48,25 @@ async def commit_rate(conn: asyncpg.Connection, first: int, last: int) -> float:
     return float(done) / float((t1 - t0).total_seconds())
 
 
+async def read_models_position(conn: asyncpg.Connection) -> int:
+    """The position every read model has applied: the lowest of their checkpoints (0 before each has one)."""
+    names = [p.name for p in all_projections()]
+    rows = await conn.fetch("SELECT position FROM projection_checkpoints WHERE name = ANY($1)", names)
+    return min(int(r["position"]) for r in rows) if len(rows) == len(names) else 0
+
+
+async def read_models_caught_up(conn: asyncpg.Connection, timeout: float) -> float:
+    """Wait until every read model has applied the whole ledger; returns the wall time (time.time()) it was seen."""
+    deadline = time.monotonic() + timeout
+    while True:
+        tip = int(await conn.fetchval("SELECT coalesce(max(position), 0) FROM ledger_events"))
+        if await read_models_position(conn) >= tip:
+            return time.time()
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"read models still behind after {timeout:.0f}s")
+        await asyncio.sleep(0.2)
+
+
 @dataclass
 class Drain:
     """A backlog published with the ledger stopped, then drained."""
@@ -59,6 +79,10 @@ class Drain:
     profile: Profile | None = None
     statements: list[pgstats.Statement] = field(default_factory=list)
     checkpoints: int = 0
+    read_models_behind: int = 0
+    """Positions the read models had still to apply when the drain ended (they yield to a writer backlog)."""
+    read_models_after: float = 0.0
+    """Seconds after the drain ended until they had applied all of it."""
 
     @property
     def cpu_us(self) -> dict[str, float]:
@@ -90,9 +114,11 @@ async def drain(stack: BenchStack, conn: asyncpg.Connection, layout: Layout, fac
     cpu = meter.stop(done_at - began)
     profile = await spy if spy else None
     statements = await pgstats.top(conn) if counting else []
+    behind = (await committed(conn))[1] - await read_models_position(conn)
+    caught_up = await read_models_caught_up(conn, timeout)
     rate = await commit_rate(conn, base + 1, base + count) or count / (done_at - began)  # one batch: no pace
     return Drain(count, count / seconds, done_at - began, rate, cpu, profile, statements,
-                 await pgstats.checkpoints(conn) - checkpoints)
+                 await pgstats.checkpoints(conn) - checkpoints, behind, max(0.0, caught_up - done_at))
 
 
 @dataclass

@@ -9,6 +9,12 @@ from bench.report import FLAT, Results, _n, machine, rows
 from bench.rounds import OPTIMISATIONS
 from bench.stack import OTHERS, PG_SETTINGS
 from bench.why import cpu_text, us_text, why
+from services.ledger.backlog import YieldPolicy
+from shared.settings import Settings
+
+_DEFAULTS = Settings.model_fields
+_YIELD = YieldPolicy(_DEFAULTS["projection_yield_backlog"].default, _DEFAULTS["projection_backlog_share"].default)
+"""What the ledger's read models do by default while the writer has a backlog (the bench sets neither)."""
 
 
 def _profile(p: Profile | None, title: str) -> list[str]:
@@ -70,13 +76,18 @@ def render(r: Results) -> str:
     out += ["## 2. Ingest", "",
             f"Events are `audit.completed` envelopes of {r.event_bytes} bytes. Ingest means published -> validated -> "
             "appended with leaf hash, per-cadre chain, Merkle nodes and consumer checkpoint in one transaction -> "
-            "acked; signed checkpoints every 1000 events; read models kept up by the ledger process meanwhile.", ""]
+            "acked; signed checkpoints every 1000 events. The read models are applied by the ledger's child "
+            f"process meanwhile, {_YIELD.share:.0%} of the time while the writer has a backlog of "
+            f"{_YIELD.threshold:,} messages or more (`CADRE_PROJECTION_YIELD_BACKLOG`): how far behind they were "
+            "when a drain ended, and how long they took to catch up, is given with it.", ""]
     for label, d in (("first chunk (empty ledger)", r.first), ("sustained backlog drain", r.rest)):
         if d:
             out.append(f"- {label}: {d.events:,} events published at {_n(d.publish_rate)} ev/s with the ledger "
                        f"stopped; drained at {_n(d.rate)} ev/s ({d.rate / e.publish:.2f}x the raw publish rate) in "
                        f"{d.drain_seconds:.1f} s including the writer's start. CPU (cores): {cpu_text(d.cpu)}; "
-                       f"CPU per event (us): {us_text(d.cpu_us)}; PostgreSQL checkpoints meanwhile: {d.checkpoints}.")
+                       f"CPU per event (us): {us_text(d.cpu_us)}; PostgreSQL checkpoints meanwhile: {d.checkpoints}; "
+                       f"read models {d.read_models_behind:,} positions behind when it ended, caught up "
+                       f"{d.read_models_after:.1f} s later.")
     if r.live:
         out.append(f"- live: {r.live.events:,} events published at full speed ({_n(r.live.publish_rate)} ev/s) while "
                    f"the ledger ingests; first publish to last commit {_n(r.live.rate)} ev/s. CPU: "

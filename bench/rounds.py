@@ -299,4 +299,45 @@ events, 29-32 over 900,000): the B-tree of random event ids and the per-cadre in
 they grow. `ledger_events_type (type, position)` serves no query that the primary key's position
 ranges do not (the read models read spans of positions); dropping it would save about an index's
 insert per event, but ad-hoc auditor queries by type over `v_events` use it, so it stays.
+
+### Eighth round
+
+On another host (AMD EPYC, 2 cores), about two and a half times slower than the seventh round's for this
+work: the JetStream ceiling 11.8k-19.5k events/s against 37.1k, binary COPY 48.6k against 185k rows/s,
+replay and verify unchanged in code and 2.5x slower. Figures of this round are therefore compared with
+each other, interleaved, not with earlier rounds'.
+
+| what | before | after |
+|---|---:|---:|
+| 270,000-event drain, read models working flat out vs yielding to the backlog, events/s | 10,193; 11,119 | 11,289; 12,007 |
+| the same, PostgreSQL CPU per event, us | 62; 58 | 44; 39 |
+| the same, ledger process CPU per event, us | 83; 72 | 77; 76 |
+| ledger process, cores, paced 1,000 and 2,000 ev/s, batches taken at once vs lingering 10 ms | 0.47, 0.50; 0.45, 0.51 | 0.33, 0.42; 0.32, 0.39 |
+| PostgreSQL, cores, the same | 0.36, 0.35; 0.42, 0.36 | 0.30, 0.28; 0.25, 0.27 |
+| publish -> commit visible p50 / p99 at 1,000 and 2,000 ev/s, the same, ms | 10/86, 13/80; 13/135, 19/67 | 19/86, 25/79; 19/121, 24/107 |
+
+1. **Read models yield to a writer backlog** (`services/ledger/backlog.py`). While the writer has at least
+   `CADRE_PROJECTION_YIELD_BACKLOG` (20,000) stream messages to commit, the projector rests after each round
+   so that it works `CADRE_PROJECTION_BACKLOG_SHARE` (a fifth) of the time; below that it works at full
+   speed and catches up. In a drain it had taken a third of PostgreSQL's time (the `audit.completed`
+   statement of every event it applied) from the writer; the writer's thread, 0.85-0.9 of a core, is now
+   what bounds the drain. The report gives, for each drain, how far the read models were behind when it
+   ended and how long they took to catch up.
+2. **Batches linger** (`CADRE_BATCH_LINGER_MS`, 10). At a few thousand events a second the writer took
+   whatever had arrived the moment the previous batch was planned: batches of a handful of events, each
+   with a transaction of seven round trips, an fsync and an ack. A py-spy profile of the ledger at 2,000
+   events/s had 22% of its samples in socket writes (BEGIN and the two COPYs of each batch) and 19% in
+   `epoll_wait`, at 180 us of ledger CPU per event against 77 in a drain. A batch short of
+   `CADRE_BATCH_SIZE` now waits until its oldest message has waited 10 ms (or it fills); the wait overlaps
+   the commit in flight. It costs a light load about 10 ms of p50 and gave back a quarter of the ledger's
+   and PostgreSQL's CPU there; near saturation, and in a drain, batches fill and it does nothing (5 ms,
+   tried at 3,000 and 4,500 events/s, changed nothing measurable).
+
+Noticed and left: the latency step runs at half the drain rate, so a faster drain raises its load: with
+the publisher on the same two cores (about 96 us of CPU per event here, as much as the ledger), half the
+drain rate is 87-89% of what the machine sustains live, where queueing, not any one cost, makes the tail
+(publish -> commit p99 60-145 ms at 2,000 events/s on this host, over a second at 6,200). At a light
+load the ledger spends twice a drain's CPU per event, in per-batch round trips and event-loop wake-ups;
+fewer round trips per batch (one statement inserting from arrays instead of BEGIN, two COPYs and COMMIT)
+would cut that further, at a higher PostgreSQL cost per row than COPY's, and was not tried.
 """
