@@ -142,6 +142,17 @@ def why(r: Results, row: Row) -> list[str]:
                      "the tree 0.5, chains and comparisons 0.5) and 0.3 the coordinator's (checkpoint signatures, "
                      "the merge).")
         lines += _evidence(r, VERIFY)
+    elif row.what.startswith("growth: history") and r.history_small and r.history_large:
+        lines.append(f"- History p50/p99 {_n(r.history_small.p50)} / {_n(r.history_small.p99)} ms at {r.chunk:,} "
+                     f"events, {_n(r.history_large.p50)} / {_n(r.history_large.p99)} ms at {r.events:,}; each read "
+                     "is an index scan of one cadre's rows, whose depth grows with the log's logarithm, and about "
+                     "100 heap pages scattered among other cadres' rows.")
+        if r.ledger_bytes:
+            lines.append("- What grows is the heap those pages come from (" + "; ".join(
+                f"{n:,} events: {heap / 2**30:.2f} GiB of rows" for n, (heap, _) in sorted(r.ledger_bytes.items()))
+                + f"), against {PG_SETTINGS['shared_buffers']} of shared_buffers, and the access trail each read "
+                "appends to; the tail of sequential requests from one client on 2 busy cores is also the least "
+                "stable figure of a run.")
     elif row.what.startswith("growth") and r.first and r.rest:
         lines.append(f"- Ingest over the first chunk {_n(r.rate_small)} ev/s, over the last {_n(r.rate_large)} ev/s "
                      "(rates from the rows' commit stamps). Per-event CPU over the first chunk (us): "
