@@ -30,9 +30,13 @@ class YieldPolicy:
     threshold: int
     share: float
 
+    def applies(self, backlog: int) -> bool:
+        """Whether a writer with `backlog` messages to commit has the read models yield."""
+        return 0 < self.threshold <= backlog
+
     def rest(self, backlog: int, worked_s: float) -> float:
         """Seconds to rest after a round that took `worked_s`, while the writer has `backlog` messages to commit."""
-        if self.threshold <= 0 or backlog < self.threshold or self.share >= 1:
+        if not self.applies(backlog):
             return 0.0
         return worked_s * (1 - self.share) / self.share
 
@@ -79,20 +83,17 @@ class Pacer:
         self.policy = policy
         self.backlog = backlog
         self.yielding = False
-        self.rests = 0
 
     async def rest_after(self, conn: asyncpg.Connection, worked_s: float) -> float:
         """Seconds to rest after a round of the read models that took `worked_s`."""
         if self.policy.threshold <= 0:
             return 0.0
         backlog = await self.backlog.messages(conn)
-        rest = self.policy.rest(backlog, worked_s)
-        if (rest > 0) != self.yielding:
-            self.yielding = rest > 0
+        if self.policy.applies(backlog) != self.yielding:
+            self.yielding = not self.yielding
             if self.yielding:
                 log.info("read models (读模型) yield to the writer's backlog", extra={
                     "backlog": backlog, "share": self.policy.share})
             else:
                 log.info("writer's backlog drained; read models at full speed", extra={"backlog": backlog})
-        self.rests += rest > 0
-        return rest
+        return self.policy.rest(backlog, worked_s)
