@@ -32,6 +32,8 @@ from services.ledger.main import MIGRATIONS
 from shared.db import migrate
 
 T = TypeVar("T")
+CATCH_UP_S = 600
+"""Longest wait for the read models to apply the whole ledger before a step that should run on a quiet system."""
 HISTORY = "/v1/cadres/{cadre}/history?limit=100"
 STATE = "/v1/cadres/{cadre}/state?as_of=2015-03-01"
 
@@ -111,14 +113,10 @@ class Run:
         finally:
             self.r.profiles[label] = await spy
 
-    async def projections_caught_up(self, conn: asyncpg.Connection, timeout: float = 600) -> None:
-        """Wait until every read model has applied the whole ledger (so reads run on a quiet system)."""
-        await read_models_caught_up(conn, timeout)
-
     async def settled(self, conn: asyncpg.Connection) -> None:
         """Wait for the read models, then vacuum what the drain wrote, as an operator would after a bulk load:
         otherwise autovacuum works through the fresh rows while reads are measured."""
-        await self.projections_caught_up(conn)
+        await read_models_caught_up(conn, CATCH_UP_S)
         await conn.execute("VACUUM (ANALYZE) ledger_events, merkle_nodes")
         row = await conn.fetchrow("SELECT count(*) AS n, pg_table_size('ledger_events') AS heap, "
                                   "pg_indexes_size('ledger_events') AS indexes FROM ledger_events")
@@ -171,7 +169,7 @@ class Run:
                 r.rest = await self.step(f"ingest sustained {s.chunk:,} -> {s.events:,}", drain(
                     stack, conn, layout, factory, s.chunk, s.events, workdir / "spy.txt"))
                 r.live = await self.step("ingest live", live(stack, conn, layout, factory, s.events, s.live))
-                await self.step("read models catch up", self.projections_caught_up(conn))
+                await self.step("read models catch up", read_models_caught_up(conn, CATCH_UP_S))
                 rate = (r.rest.rate if r.rest else 5000) / 2
                 r.latency = await self.step("latency at half load", latency(
                     stack, conn, layout, factory, s.events + s.live, rate, s.latency_s))
@@ -201,7 +199,7 @@ class Run:
             r.live = await self.step("ingest live", live(stack, conn, layout, factory, s.events, s.live))
             # The latency run starts on a quiet system, as every other measurement does: not while the read
             # models are still applying the live run's 100,000 events.
-            await self.step("read models catch up", self.projections_caught_up(conn))
+            await self.step("read models catch up", read_models_caught_up(conn, CATCH_UP_S))
             rate = (r.rest.rate if r.rest else 5000) / 2
             r.latency = await self.step("latency at half load", latency(
                 stack, conn, layout, factory, s.events + s.live, rate, s.latency_s))
