@@ -19,6 +19,8 @@ import asyncpg
 import nats.errors
 from nats.js import JetStreamContext
 
+from services.ledger.monitor import Observed
+
 log = logging.getLogger(__name__)
 
 
@@ -72,7 +74,7 @@ class WriterBacklog:
             return 0
         committed = await conn.fetchval("SELECT stream_seq FROM consumer_checkpoint WHERE consumer = $1",
                                         self.consumer)
-        self._value = max(0, int(info.state.last_seq) - int(committed or 0))
+        self._value = Observed(stream_last_seq=int(info.state.last_seq), committed_seq=int(committed or 0)).lag
         return self._value
 
 
