@@ -8,12 +8,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import aiohttp
 import asyncpg
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench import pgstats
 from bench.profile import Profile, record
 from bench.stack import BenchStack, CpuMeter
 from bench.workload import EventFactory, Layout, connect, publish_all, publish_paced
+from services.ledger.monitor import BATCH_PHASES
 from services.ledger.read_models import all_projections
 from services.ledger.store import COMMIT_CHANNEL
 
@@ -151,6 +154,36 @@ async def live(stack: BenchStack, conn: asyncpg.Connection, layout: Layout, fact
     return Live(n, n / seconds, n / (done_at - began), meter.stop(done_at - began))
 
 
+@dataclass(frozen=True)
+class BatchTimes:
+    """The writer's batches over a run, from the ledger's `ledger_batch_*` histograms."""
+
+    batches: int
+    mean_size: float
+    mean_ms: dict[str, float]  # per part of a batch's time (`BatchTiming` field): its mean, ms
+
+
+async def batch_histograms(ledger_url: str) -> dict[str, float]:
+    """The `_sum` and `_count` of the ledger's batch histograms, by sample name."""
+    async with aiohttp.ClientSession() as session, session.get(f"{ledger_url}/metrics") as response:
+        text = await response.text()
+    return {sample.name: sample.value for family in text_string_to_metric_families(text)
+            if family.name.startswith("ledger_batch_") for sample in family.samples
+            if sample.name.endswith(("_sum", "_count"))}
+
+
+def batch_times(before: dict[str, float], after: dict[str, float]) -> BatchTimes | None:
+    """What the batch histograms added between two readings; None when no batch was committed between them."""
+    def added(name: str) -> float:
+        return after.get(name, 0.0) - before.get(name, 0.0)
+
+    batches = int(added("ledger_batch_size_count"))
+    if batches <= 0:
+        return None
+    return BatchTimes(batches, added("ledger_batch_size_sum") / batches,
+                      {field: added(f"{name}_sum") * 1000 / batches for field, name, _ in BATCH_PHASES})
+
+
 @dataclass
 class Latency:
     """Publish-to-committed latency at a fixed publish rate, ms."""
@@ -163,6 +196,7 @@ class Latency:
     visible_p99: float
     cpu: dict[str, float] = field(default_factory=dict)
     checkpoints: int = 0
+    batches: BatchTimes | None = None
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -189,6 +223,7 @@ async def latency(stack: BenchStack, conn: asyncpg.Connection, layout: Layout, f
     try:
         _, first_position = await committed(conn)
         checkpoints = await pgstats.checkpoints(conn)
+        histograms = await batch_histograms(stack.url("ledger"))
         meter.start()
         began = time.time()
         acks = await publish_paced(js, layout, factory, start, rate, seconds)
@@ -196,6 +231,7 @@ async def latency(stack: BenchStack, conn: asyncpg.Connection, layout: Layout, f
         await nc.close()
     done_at = await wait_committed(conn, max(s for _, s in acks), 120, interval=0.02)
     cpu = meter.stop(done_at - began)
+    batches = batch_times(histograms, await batch_histograms(stack.url("ledger")))
     await asyncio.sleep(0.2)
     await listener.close()
     rows = await conn.fetch(
@@ -211,4 +247,4 @@ async def latency(stack: BenchStack, conn: asyncpg.Connection, layout: Layout, f
             visible.append((notes[i][1] - t) * 1000)
     return Latency(len(acks) / seconds, len(acks), percentile(by_commit, 0.5), percentile(by_commit, 0.99),
                    percentile(visible, 0.5), percentile(visible, 0.99), cpu,
-                   await pgstats.checkpoints(conn) - checkpoints)
+                   await pgstats.checkpoints(conn) - checkpoints, batches)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bench.ingest import BatchTimes
 from bench.profile import Profile
 from bench.report import REPLAY, VERIFY, Results, Row, _n, machine
 from bench.stack import OTHERS, PG_SETTINGS
@@ -75,6 +76,18 @@ def _ingest(r: Results) -> list[str]:
     return lines
 
 
+def _batch_line(b: BatchTimes) -> str:
+    """Where the writer's batches spent their time during the latency run (its `ledger_batch_*` histograms)."""
+    ms = b.mean_ms
+    return (f"- The writer committed {b.batches:,} batches of {b.mean_size:.0f} messages on average meanwhile; per "
+            f"batch, on average (the ledger's `ledger_batch_*_seconds` histograms): its oldest message waited "
+            f"{ms['waited']:.1f} ms in the writer's inbox (`CADRE_BATCH_LINGER_MS` included), planning took "
+            f"{ms['planned']:.1f} ms, waiting for the batch before it to commit {ms['queued']:.1f} ms and its "
+            f"transaction {ms['committed']:.1f} ms (which shares the writer's thread with planning the next batch). "
+            "The rest of an event's latency: the acknowledged publish, JetStream's push to the writer, the commit "
+            "notification.")
+
+
 def why(r: Results, row: Row) -> list[str]:
     """The evidence behind a missed target, from this run's own measurements."""
     lines = [f"### {row.what}: {row.value}, target {row.target}, {row.verdict}", ""]
@@ -88,6 +101,8 @@ def why(r: Results, row: Row) -> list[str]:
                      f"{cpu_text(lat.cpu)}. PostgreSQL checkpoints completed meanwhile: {lat.checkpoints} (each is "
                      "a burst of page writes, and first writes to every page after it carry a full-page image in "
                      "the WAL, so commits wait longer).")
+        if lat.batches:
+            lines.append(_batch_line(lat.batches))
         if r.live:
             lines.append(f"- Half the drain rate is {lat.rate / r.live.rate:.0%} of what the machine sustains with "
                          f"the publisher on it ({_n(r.live.rate)} ev/s live): the publisher (nats-py, "

@@ -48,7 +48,7 @@ async def test_a_malformed_traceparent_is_ignored_not_recorded(system: System) -
     assert "traceparent" not in json.loads(row["canonical"])
 
 
-async def test_metrics_show_lag_batch_sizes_quarantine_and_checkpoint_age(system: System) -> None:
+async def test_metrics_show_lag_batch_sizes_and_times_quarantine_and_checkpoint_age(system: System) -> None:
     cadre = new_cadre_id()
     seq = await publish_raw(system.nats_url, f"cadre.431021.{cadre}", b"not an event",
                             {"Nats-Msg-Id": str(uuid.uuid4())})
@@ -68,6 +68,9 @@ async def test_metrics_show_lag_batch_sizes_quarantine_and_checkpoint_age(system
     assert metrics["ledger_lag_messages"] == max(0, metrics["ledger_stream_last_seq"] - metrics["ledger_committed_seq"])
     assert 0 <= metrics["ledger_checkpoint_age_seconds"] < 60
     assert metrics["ledger_batch_size_count"] >= 1 and metrics["ledger_batch_size_sum"] >= 1
+    for phase in ("wait", "plan", "queue", "commit"):  # where a batch's time went, one sample per batch
+        assert metrics[f"ledger_batch_{phase}_seconds_count"] == metrics["ledger_batch_size_count"]
+    assert metrics["ledger_batch_commit_seconds_sum"] > 0 and metrics["ledger_batch_plan_seconds_sum"] > 0
     assert (await call("GET", f"{system.url('ledger')}/v1/tip"))[0] == 200
     status, text, _ = await call("GET", f"{system.url('ledger')}/metrics")
     assert any(line.startswith("http_request_duration_seconds_bucket") and 'route="/v1/tip"' in line

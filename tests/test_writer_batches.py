@@ -6,8 +6,10 @@ import asyncio
 
 import pytest
 from nats.aio.msg import Msg
+from prometheus_client import CollectorRegistry
 
-from services.ledger.writer import _Inbox
+from services.ledger.monitor import batch_metrics
+from services.ledger.writer import BatchTiming, _Inbox
 
 
 async def _inbox_with(count: int) -> _Inbox:
@@ -41,6 +43,7 @@ async def test_a_short_batch_lingers_until_its_oldest_message_has_waited() -> No
     began = loop.time()
     taken = await inbox.take(1000, 3000, 1.0, linger=0.05)
     assert len(taken) == 3 and loop.time() - began >= 0.04, "a trickle waits for company, up to the linger"
+    assert 0.04 <= inbox.waited < 1.0, "the batch's wait (ledger_batch_wait_seconds) counts the linger"
 
 
 async def test_a_batch_that_fills_while_lingering_is_taken_at_once() -> None:
@@ -64,3 +67,28 @@ async def test_what_is_left_after_a_full_batch_does_not_linger_again() -> None:
     loop = asyncio.get_running_loop()
     began = loop.time()
     assert len(await inbox.take(1000, 3000, 1.0, linger=5.0)) == 5 and loop.time() - began < 1.0
+    assert inbox.waited >= 0, "the leftovers' wait counts from before the full batch was taken"
+
+
+async def test_a_new_message_after_the_leftovers_are_taken_lingers_again() -> None:
+    inbox = await _inbox_with(1005)
+    await inbox.take(1000, 3000, 1.0)
+    await inbox.take(1000, 3000, 1.0, linger=5.0)
+    await inbox.on_msg(Msg(_client=None, subject="cadre.431021.C1",  # type: ignore[arg-type]
+                           reply="$JS.ACK.CADRE.ledger.1.2000.2000.0.0", data=b"{}"))
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    assert len(await inbox.take(1000, 3000, 1.0, linger=0.05)) == 1 and loop.time() - began >= 0.04
+
+
+def test_batch_metrics_show_each_part_of_a_batchs_time() -> None:
+    registry = CollectorRegistry()
+    observe = batch_metrics(registry)
+    observe(BatchTiming(received=40, waited=0.012, planned=0.004, queued=0.002, committed=0.009))
+    observe(BatchTiming(received=60, waited=0.010, planned=0.006, queued=0.0, committed=0.011))
+    value = registry.get_sample_value
+    assert value("ledger_batch_size_count") == 2 and value("ledger_batch_size_sum") == 100
+    for name, total in [("wait", 0.022), ("plan", 0.010), ("queue", 0.002), ("commit", 0.020)]:
+        assert value(f"ledger_batch_{name}_seconds_count") == 2
+        assert value(f"ledger_batch_{name}_seconds_sum") == pytest.approx(total)
+    assert value("ledger_batch_commit_seconds_bucket", {"le": "0.01"}) == 1, "one commit under 10 ms, one over"

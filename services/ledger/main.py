@@ -13,7 +13,7 @@ from services.ledger.api import build_api
 from services.ledger.auditor_page import add_auditor_page
 from services.ledger.background import supervise
 from services.ledger.checkpointing import CheckpointPolicy
-from services.ledger.monitor import LedgerMonitor
+from services.ledger.monitor import LedgerMonitor, batch_metrics
 from services.ledger.proofs import Prover
 from services.ledger.tree import StoredCheckpoint
 from services.ledger.writer import LedgerWriter
@@ -67,12 +67,12 @@ async def run_ledger(settings: Settings, stop: asyncio.Event | None = None) -> N
                               publish_checkpoint)
     registry = CollectorRegistry()
     monitor = LedgerMonitor(pool, js, settings.stream, settings.consumer, settings.pg_acquire_timeout_s)
-    batch_sizes = monitor.register(registry)
+    monitor.register(registry)
     writer = LedgerWriter(dsn=writer_dsn(settings), nc=nc, stream=settings.stream, consumer=settings.consumer,
                           batch_size=settings.batch_size,
                           backlog_batch_size=settings.backlog_batch_size, linger=settings.batch_linger_ms / 1000,
                           checkpoints=policy,
-                          exit_after_commits=settings.fault_exit_after_commits, on_batch=batch_sizes.observe)
+                          exit_after_commits=settings.fault_exit_after_commits, on_batch=batch_metrics(registry))
     status = writer.status
     Gauge("ledger_position", "Last committed ledger position", registry=registry).set_function(
         lambda: status.last_position)

@@ -1,8 +1,9 @@
-"""What an operator watches on the ledger's /metrics: lag behind the stream, quarantine, checkpoint age.
+"""What an operator watches on the ledger's /metrics: lag behind the stream, quarantine, checkpoint age,
+and where the writer's batches spend their time.
 
 A small poller reads the stream's last sequence from JetStream and the committed state from
 PostgreSQL (read-only role), so every ledger replica, the standby included, reports the same lag.
-Batch sizes are observed by the writer itself as it commits.
+Batch sizes and times are observed by the writer itself as it commits (`batch_metrics`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import asyncpg
@@ -18,11 +20,37 @@ import nats.errors
 from nats.js import JetStreamContext
 from prometheus_client import CollectorRegistry, Gauge, Histogram
 
+from services.ledger.writer import BatchTiming
 from shared.db import acquire
 
 log = logging.getLogger(__name__)
 
 BATCH_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
+SECONDS_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+BATCH_PHASES = (
+    ("waited", "ledger_batch_wait_seconds",
+     "How long a batch's oldest message waited in the writer's inbox until the batch was taken (lingering included)"),
+    ("planned", "ledger_batch_plan_seconds", "Validating, looking up and planning a batch"),
+    ("queued", "ledger_batch_queue_seconds", "A planned batch waiting for the batch before it to commit"),
+    ("committed", "ledger_batch_commit_seconds", "A batch's transaction"),
+)
+"""Each part of `BatchTiming` as the histogram that shows it: together the writer's share of the
+publish-to-commit latency, batch by batch."""
+
+
+def batch_metrics(registry: CollectorRegistry) -> Callable[[BatchTiming], None]:
+    """The writer's batch histograms on `registry`; returns what the writer calls with each committed batch."""
+    sizes = Histogram("ledger_batch_size", "Messages per committed writer batch", buckets=BATCH_BUCKETS,
+                      registry=registry)
+    phases = [(field, Histogram(name, text, buckets=SECONDS_BUCKETS, registry=registry))
+              for field, name, text in BATCH_PHASES]
+
+    def observe(timing: BatchTiming) -> None:
+        sizes.observe(timing.received)
+        for field, histogram in phases:
+            histogram.observe(getattr(timing, field))
+
+    return observe
 
 
 @dataclass
@@ -59,8 +87,8 @@ class LedgerMonitor:
         self.interval = interval
         self.observed = Observed()
 
-    def register(self, registry: CollectorRegistry) -> Histogram:
-        """Create the gauges on `registry`; returns the batch-size histogram for the writer to observe."""
+    def register(self, registry: CollectorRegistry) -> None:
+        """Create the gauges on `registry`."""
         seen = self.observed
         Gauge("ledger_stream_last_seq", "Last sequence in the JetStream stream",
               registry=registry).set_function(lambda: seen.stream_last_seq)
@@ -76,8 +104,6 @@ class LedgerMonitor:
               registry=registry).set_function(seen.checkpoint_age)
         Gauge("ledger_monitor_last_poll_timestamp_seconds", "When the monitor last read the stream and database",
               registry=registry).set_function(lambda: seen.polled_at)
-        return Histogram("ledger_batch_size", "Messages per committed writer batch", buckets=BATCH_BUCKETS,
-                         registry=registry)
 
     async def poll(self) -> None:
         """Read the stream's last sequence and the committed state once."""

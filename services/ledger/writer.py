@@ -20,10 +20,10 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-import math
 import os
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import asyncpg
 import nats.errors
@@ -63,7 +63,18 @@ class WriterStatus:
     batches: int = 0
     rechecked: int = 0  # batches read again because they held an event id already stored
     last_error: str | None = None
-    batch_sizes: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchTiming:
+    """Where a committed batch's time went, in seconds: the parts of its events' publish-to-commit latency
+    that the writer spends (the `ledger_batch_*` histograms)."""
+
+    received: int  # stream messages in the batch
+    waited: float  # its oldest message, in the writer's inbox until the batch was taken (lingering included)
+    planned: float  # validating, looking up and planning it (the commit before it runs meanwhile)
+    queued: float  # then waiting for the batch before it to commit
+    committed: float  # its transaction
 
 
 class _Inbox:
@@ -75,6 +86,8 @@ class _Inbox:
         self.enough = asyncio.Event()
         self.wanted = 1  # how many messages make `enough` (a lingering take waits for a full batch)
         self.first_at = 0.0  # when the oldest waiting message arrived (event loop time)
+        self.leftover = False  # the waiting messages are what a full batch left: they are taken at once
+        self.waited = 0.0  # how long the oldest message of the last batch taken had waited for it
 
     async def on_msg(self, msg: Msg) -> None:
         """Subscription callback: keep stream messages (status messages carry no ack subject)."""
@@ -82,6 +95,7 @@ class _Inbox:
             self.msgs.append(msg)
             if len(self.msgs) == 1:
                 self.first_at = asyncio.get_running_loop().time()
+                self.leftover = False
                 self.ready.set()
             if len(self.msgs) >= self.wanted:
                 self.enough.set()
@@ -99,8 +113,9 @@ class _Inbox:
             self.ready.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.ready.wait(), timeout)
-        rest = self.first_at + linger - asyncio.get_running_loop().time()
-        if self.msgs and len(self.msgs) < limit and rest > 0:
+        loop = asyncio.get_running_loop()
+        rest = self.first_at + linger - loop.time()
+        if self.msgs and len(self.msgs) < limit and rest > 0 and not self.leftover:
             self.wanted = limit
             self.enough.clear()
             with contextlib.suppress(TimeoutError):
@@ -109,7 +124,10 @@ class _Inbox:
         if len(self.msgs) >= backlog_limit:
             limit = backlog_limit
         batch, self.msgs = self.msgs[:limit], self.msgs[limit:]
-        self.first_at = -math.inf  # what is left waited already: the next batch takes it at once
+        if batch:
+            self.waited = loop.time() - self.first_at
+        # What is left waited already (since before `first_at`, which stays as the bound of its wait).
+        self.leftover = bool(self.msgs)
         return batch
 
 
@@ -129,6 +147,9 @@ class _Planned:
     checkpoint: SignedCheckpoint | None  # stored with the batch when one is due
     last: Msg
     received: int
+    waited: float  # see BatchTiming
+    planned: float
+    queued: float = 0.0
 
 
 class LedgerWriter:
@@ -136,7 +157,7 @@ class LedgerWriter:
 
     def __init__(self, *, dsn: str, nc: NATS, stream: str, consumer: str, batch_size: int, backlog_batch_size: int,
                  checkpoints: CheckpointPolicy, fetch_timeout: float = 1.0, linger: float = 0.0,
-                 exit_after_commits: int | None = None, on_batch: Callable[[int], None] | None = None) -> None:
+                 exit_after_commits: int | None = None, on_batch: Callable[[BatchTiming], None] | None = None) -> None:
         self.dsn = dsn
         self.nc = nc
         self.js = nc.jetstream()
@@ -228,9 +249,12 @@ class LedgerWriter:
                         await self._check_consumer()
                     continue
                 idle = 0
-                planned = await self._plan(reader, msgs, in_flight)
-                if committing is not None and not await committing:
-                    return
+                planned = await self._plan(reader, msgs, in_flight, inbox.waited)
+                if committing is not None:
+                    began = time.perf_counter()
+                    if not await committing:
+                        return
+                    planned.queued = time.perf_counter() - began
                 committing = asyncio.create_task(self._commit(conn, planned))
                 in_flight = planned.plan
                 await asyncio.sleep(0)  # let the commit start writing before the next batch is planned
@@ -270,8 +294,11 @@ class LedgerWriter:
         except nats.js.errors.NotFoundError as exc:
             raise RuntimeError("the writer's consumer disappeared") from exc
 
-    async def _plan(self, reader: asyncpg.Connection, msgs: list[Msg], in_flight: BatchPlan | None) -> _Planned:
-        """Validate, look up and plan a batch on top of the planned (maybe not yet committed) one."""
+    async def _plan(self, reader: asyncpg.Connection, msgs: list[Msg], in_flight: BatchPlan | None,
+                    waited: float) -> _Planned:
+        """Validate, look up and plan a batch on top of the planned (maybe not yet committed) one; `waited`: how
+        long its oldest message waited to be taken."""
+        began = time.perf_counter()
         messages = sorted((StreamMessage(_stream_seq(m.reply), m.subject, m.data, m.headers or {}) for m in msgs),
                           key=lambda m: m.stream_seq)
         batch = []
@@ -297,7 +324,7 @@ class LedgerWriter:
         self._tree = grown
         self._planned_seq, self._planned_position = plan.last_stream_seq, plan.next_position - 1
         checkpoint = self.checkpoints.plan(grown) if plan.events else None
-        return _Planned(plan, nodes, grown, checkpoint, msgs[-1], len(msgs))
+        return _Planned(plan, nodes, grown, checkpoint, msgs[-1], len(msgs), waited, time.perf_counter() - began)
 
     async def _commit(self, conn: asyncpg.Connection, planned: _Planned) -> bool:
         """Append one planned batch, then ack it; False when the stream must be read again from the committed
@@ -305,6 +332,7 @@ class LedgerWriter:
         already stored (nothing of it was written)."""
         plan = planned.plan
         checkpoint_id = None
+        began = time.perf_counter()
         if plan.events or plan.quarantined:
             try:
                 checkpoint_id = await store.append(conn, self.consumer, plan, planned.nodes, planned.checkpoint)
@@ -328,7 +356,8 @@ class LedgerWriter:
         self.status.redelivered += plan.redelivered
         self.status.batches += 1
         if self._on_batch is not None:
-            self._on_batch(planned.received)
+            self._on_batch(BatchTiming(planned.received, planned.waited, planned.planned, planned.queued,
+                                       time.perf_counter() - began))
         for q in plan.quarantined:
             log.warning("message quarantined", extra={
                 "event_id": q.headers.get("Nats-Msg-Id"), "stream_seq": q.stream_seq, "subject": q.nats_subject,
