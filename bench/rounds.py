@@ -358,4 +358,44 @@ built column by column cost more than COPY's records; PostgreSQL 51 and 47 again
 and 2,000 events/s it saved about a tenth of a core (ledger 0.26 and 0.33 against 0.33 and 0.39 cores,
 PostgreSQL 0.17 and 0.23 against 0.29 and 0.26); keeping it for small batches only would mean two append
 paths for that, so COPY stays for all.
+
+### Ninth round
+
+Same host as the eighth round, which drifted as much between runs; every comparison below is interleaved.
+
+1. **Where a batch's time goes, on /metrics.** The writer observes, for each committed batch, how long its
+   oldest message waited in the writer's inbox, planning, waiting for the batch before it to commit, and
+   its transaction (`ledger_batch_wait_seconds`, `_plan_`, `_queue_`, `_commit_seconds`). The report's
+   explanation of a latency miss reads them around the latency run. A `--quick` run at 4,060 events/s:
+   94 batches of 86 messages, waited 11.6 ms, planning 6.7, queued 2.2, the transaction 16.0: the
+   commit, which shares the writer's thread with planning the next batch, is the largest part.
+2. **Validation yields every 25 messages instead of every 100.** A batch under 100 messages was validated
+   without a yield, so each of the commit's round trips in flight waited for all of it. Paced at 4,000
+   events/s for 30 s, three interleaved pairs (100 against 25):
+
+   | per batch, mean, and latency | every 100 | every 25 |
+   |---|---:|---:|
+   | commit, ms | 29.8; 30.4; 40.3 | 23.2; 23.8; 31.8 |
+   | waiting for the batch before, ms | 11.6; 11.5; 18.1 | 5.9; 6.3; 8.4 |
+   | publish -> commit p50, ms | 96; 97; 133 | 78; 82; 112 |
+   | publish -> commit p99, ms | 642; 782; 547 | 357; 340; 678 |
+   | ledger, cores | 0.53; 0.52; 0.52 | 0.53; 0.52; 0.54 |
+
+   The same CPU; the tail stays noisy (the machine is near saturation at that rate). Yielding every 10
+   messages was no better than every 25 (commit 40.0 and 24.9 ms).
+
+Measured and not kept: the read models' round in one transaction instead of one per read model (a commit
+each). Paced at 2,000 and 3,500 events/s, two interleaved pairs: PostgreSQL 0.28-0.35 cores either way,
+the ledger's child process 0.01 cores less; not worth changing how a failing read model stops a round.
+Dropping the read models' secondary indexes for a rebuild and creating them after it: replay 5-8% faster
+(37.1k-39.9k against 35.4k-37.0k events/s over 100,000 events), but it would need the writer role to own
+the read-model tables; not taken. A PostgreSQL round trip over the Unix socket instead of loopback TCP
+cost the client 64-109 against 79-162 us of CPU in a bare `SELECT 1`, but nothing measurable in a
+transaction of two COPYs; the embedded servers stay on TCP, as a deployment's are.
+
+Noticed and left: on this host even a bare `SELECT 1` costs asyncpg 80-160 us of CPU and a COPY of 60 rows
+about 270 us, so a live batch's fixed cost (about seven round trips, the ack, the inbox's wake-ups) is
+several milliseconds of the writer's thread; at 1,000 events/s the ledger spends 0.37 cores, most of it
+per batch, not per event. A 260 ms stall once in 30 s at 1,000 events/s (one batch, 242 events) makes that
+rate's p99; its cause was not found.
 """

@@ -42,7 +42,10 @@ from shared.merkle import CompactRange
 log = logging.getLogger(__name__)
 
 HEAD_CACHE_LIMIT = 500_000
-CLASSIFY_SLICE = 100  # messages validated between two yields to the event loop (the commit's round trips wait)
+# Messages validated between two yields to the event loop. The batch before this one commits meanwhile, and
+# each of its round trips waits for the next yield: with 100, a live batch (under 100 messages) was planned
+# without one, and its commit took 30 against 23-32 ms at 4,000 events/s (interleaved, ninth round).
+CLASSIFY_SLICE = 25
 
 
 def writer_lock_key(stream: str) -> int:
