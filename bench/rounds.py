@@ -384,6 +384,14 @@ Same host as the eighth round, which drifted as much between runs; every compari
    The same CPU; the tail stays noisy (the machine is near saturation at that rate). Yielding every 10
    messages was no better than every 25 (commit 40.0 and 24.9 ms).
 
+The full run at the top of this file (17:00 UTC, this round's code) found the host slower again for
+PostgreSQL's single-threaded work: replay 37.4k events/s against 63.6k at 14:47 with code this round did
+not touch (re-run side by side: the eighth round's code 37.9k, this round's 39.6k), and a JetStream ceiling
+of 10.9k against 12.6k. The drain met its target (9,462 against 8,727 events/s), and so did both growth
+figures. The latency step ran at 4,724 events/s, 92% of the 5,161 the machine sustained live, with a p99 of
+468 ms (the eighth round's run: 1,765 ms at 4,950 events/s). The writer's batches there averaged 287
+messages: the oldest waited 40 ms, planning took 44, the wait for the batch before 9, the transaction 52.
+
 Measured and not kept: the read models' round in one transaction instead of one per read model (a commit
 each). Paced at 2,000 and 3,500 events/s, two interleaved pairs: PostgreSQL 0.28-0.35 cores either way,
 the ledger's child process 0.01 cores less; not worth changing how a failing read model stops a round.
