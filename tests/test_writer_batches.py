@@ -64,10 +64,11 @@ async def test_a_batch_that_fills_while_lingering_is_taken_at_once() -> None:
 async def test_what_is_left_after_a_full_batch_does_not_linger_again() -> None:
     inbox = await _inbox_with(1005)
     assert len(await inbox.take(1000, 3000, 1.0, linger=0.0)) == 1000
+    await asyncio.sleep(0.02)
     loop = asyncio.get_running_loop()
     began = loop.time()
     assert len(await inbox.take(1000, 3000, 1.0, linger=5.0)) == 5 and loop.time() - began < 1.0
-    assert inbox.waited >= 0, "the leftovers' wait counts from before the full batch was taken"
+    assert 0.02 <= inbox.waited < 1.0, "the leftovers' wait counts from their batch's first arrival, not the take"
 
 
 async def test_a_new_message_after_the_leftovers_are_taken_lingers_again() -> None:

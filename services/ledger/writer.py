@@ -129,7 +129,8 @@ class _Inbox:
         batch, self.msgs = self.msgs[:limit], self.msgs[limit:]
         if batch:
             self.waited = loop.time() - self.first_at
-        # What is left waited already (since before `first_at`, which stays as the bound of its wait).
+        # What is left waited already (it arrived after `first_at`, which stays as the bound of its wait), so the
+        # next take does not linger for it.
         self.leftover = bool(self.msgs)
         return batch
 
