@@ -401,9 +401,17 @@ the read-model tables; not taken. A PostgreSQL round trip over the Unix socket i
 cost the client 64-109 against 79-162 us of CPU in a bare `SELECT 1`, but nothing measurable in a
 transaction of two COPYs; the embedded servers stay on TCP, as a deployment's are.
 
+uvloop as the ledger's event loop: two ledger processes served history reads from the same stack, one on
+each loop, alternated over eight rounds of 250 requests: p50 4.1-6.6 ms on uvloop against 4.2-5.7 ms on
+asyncio's loop, p99 8.4-14.5 against 9.5-11.9 ms. Two pairs of paced ingest runs at 4,000 events/s went
+once each way, within this host's drift. Not added as a dependency. Of a history read's 5-6 ms on this
+host at 100,000 events, the statement alone takes 2.65 ms (p50, asyncpg from the benchmark process) and a
+bare `GET /v1/tip` 2.4 ms: PostgreSQL and the round trips, not the event loop.
+
 Noticed and left: on this host even a bare `SELECT 1` costs asyncpg 80-160 us of CPU and a COPY of 60 rows
 about 270 us, so a live batch's fixed cost (about seven round trips, the ack, the inbox's wake-ups) is
 several milliseconds of the writer's thread; at 1,000 events/s the ledger spends 0.37 cores, most of it
-per batch, not per event. A 260 ms stall once in 30 s at 1,000 events/s (one batch, 242 events) makes that
-rate's p99; its cause was not found.
+per batch, not per event. A 260 ms stall once in 30 s at 1,000 events/s (one batch, 242 events) made that
+rate's p99 in one run; three later 40 s runs at that rate, read with the batch histograms, had no part of
+any batch over 100 ms and p99 59-66 ms. Its cause was not found.
 """
