@@ -384,7 +384,7 @@ Same host as the eighth round, which drifted as much between runs; every compari
    The same CPU; the tail stays noisy (the machine is near saturation at that rate). Yielding every 10
    messages was no better than every 25 (commit 40.0 and 24.9 ms).
 
-The full run at the top of this file (17:00 UTC, this round's code) found the host slower again for
+The full run at the top of this file (16:58 UTC, this round's code) found the host slower again for
 PostgreSQL's single-threaded work: replay 37.4k events/s against 63.6k at 14:47 with code this round did
 not touch (re-run side by side: the eighth round's code 37.9k, this round's 39.6k), and a JetStream ceiling
 of 10.9k against 12.6k. The drain met its target (9,462 against 8,727 events/s), and so did both growth
