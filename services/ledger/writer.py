@@ -151,8 +151,8 @@ class _Planned:
     checkpoint: SignedCheckpoint | None  # stored with the batch when one is due
     last: Msg
     received: int
-    waited: float  # see BatchTiming
-    planned: float
+    waited: float = 0.0  # the parts of BatchTiming known before the commit, set by the loop that plans it
+    planned: float = 0.0
     queued: float = 0.0
 
 
@@ -253,12 +253,13 @@ class LedgerWriter:
                         await self._check_consumer()
                     continue
                 idle = 0
-                planned = await self._plan(reader, msgs, in_flight, inbox.waited)
-                if committing is not None:
-                    began = time.perf_counter()
-                    if not await committing:
-                        return
-                    planned.queued = time.perf_counter() - began
+                taken_at = time.perf_counter()
+                planned = await self._plan(reader, msgs, in_flight)
+                planned_at = time.perf_counter()
+                if committing is not None and not await committing:
+                    return
+                planned.waited, planned.planned = inbox.waited, planned_at - taken_at
+                planned.queued = time.perf_counter() - planned_at
                 committing = asyncio.create_task(self._commit(conn, planned))
                 in_flight = planned.plan
                 await asyncio.sleep(0)  # let the commit start writing before the next batch is planned
@@ -298,11 +299,8 @@ class LedgerWriter:
         except nats.js.errors.NotFoundError as exc:
             raise RuntimeError("the writer's consumer disappeared") from exc
 
-    async def _plan(self, reader: asyncpg.Connection, msgs: list[Msg], in_flight: BatchPlan | None,
-                    waited: float) -> _Planned:
-        """Validate, look up and plan a batch on top of the planned (maybe not yet committed) one; `waited`: how
-        long its oldest message waited to be taken."""
-        began = time.perf_counter()
+    async def _plan(self, reader: asyncpg.Connection, msgs: list[Msg], in_flight: BatchPlan | None) -> _Planned:
+        """Validate, look up and plan a batch on top of the planned (maybe not yet committed) one."""
         messages = sorted((StreamMessage(_stream_seq(m.reply), m.subject, m.data, m.headers or {}) for m in msgs),
                           key=lambda m: m.stream_seq)
         batch = []
@@ -328,7 +326,7 @@ class LedgerWriter:
         self._tree = grown
         self._planned_seq, self._planned_position = plan.last_stream_seq, plan.next_position - 1
         checkpoint = self.checkpoints.plan(grown) if plan.events else None
-        return _Planned(plan, nodes, grown, checkpoint, msgs[-1], len(msgs), waited, time.perf_counter() - began)
+        return _Planned(plan, nodes, grown, checkpoint, msgs[-1], len(msgs))
 
     async def _commit(self, conn: asyncpg.Connection, planned: _Planned) -> bool:
         """Append one planned batch, then ack it; False when the stream must be read again from the committed
