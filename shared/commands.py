@@ -7,8 +7,6 @@ sequence; a conflict waits for the ledger to catch up and decides again, then an
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -20,38 +18,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.bus import BusUnavailable, PublishRejected, WrongLastSequence, publish_event, stream_last_seq
 from shared.clock import clock_from, not_in_future
 from shared.db import DatabaseUnavailable
-from shared.envelope import CadreId, CloudEvent, CountyCode, new_event
-from shared.events.registry import EventData
+from shared.decisions import Decider
+from shared.envelope import new_event
 from shared.ledger_reader import load_cadre, position_of, wait_for_seq
 from shared.problems import Conflict, Problem, RuleViolation, Unavailable
 from shared.rulesets import NoRuleSet, RuleSet, ruleset_for
 from shared.settings import Settings
 
 MAX_ATTEMPTS = 4
-
-
-@dataclass(frozen=True)
-class Decision:
-    """What a pure `decide` returns: the one event a command yields (`event_id`: a deterministic id, else random)."""
-
-    type: str
-    data: EventData
-    occurred_on: date
-    event_id: uuid.UUID | None = None
-
-
-Decider = Callable[[list[CloudEvent]], Decision]
-"""Given the cadre's history, decide (pure; raises RuleViolation)."""
-
-
-class CadreCommand(BaseModel):
-    """Fields every command body carries: whose record, which county, when the fact happened."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    cadre_id: CadreId = Field(description="The cadre's id (干部编号), `[A-Za-z0-9_-]{1,64}`.")
-    county: CountyCode = Field(description="6-digit GB/T 2260 county code (县级行政区划代码), e.g. 431021.")
-    occurred_on: date = Field(description="The date the fact happened (发生日期), YYYY-MM-DD.")
 
 
 class CommandResult(BaseModel):

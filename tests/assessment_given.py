@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from services.assessment.domain import fold
-from shared.commands import Decision
+from shared.decisions import Decision
 from shared.envelope import CloudEvent, new_event
 from shared.events import assessment as ev
 from shared.events.audit import ReportReceived, ReportVerified

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from services.audit.domain import audits as a
 from services.audit.domain import fold
-from shared.commands import Decision
+from shared.decisions import Decision
 from shared.envelope import CloudEvent, new_event
 from shared.events.audit import (
     AuditCompleted,

@@ -15,7 +15,7 @@ import pytest
 from services.rotation import commands as c
 from services.rotation import domain
 from services.rotation.domain import RotationState
-from shared.commands import Decision
+from shared.decisions import Decision
 from shared.envelope import CloudEvent
 from shared.events.registry import CATALOGUE
 from shared.problems import RuleViolation

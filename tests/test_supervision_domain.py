@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from services.audit.domain import fold
 from services.audit.domain import supervision as s
 from services.audit.domain.checks import add_months, period_end
-from shared.commands import Decision
+from shared.decisions import Decision
 from shared.envelope import CloudEvent, new_event
 from shared.events.audit import (
     AuditCompleted,

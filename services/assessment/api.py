@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field, TypeAdapter
 
 from services.assessment.domain import AssessmentState, fold, grading, selection
 from shared.clock import clock_from, not_in_future
-from shared.commands import CadreCommand, CommandBus, CommandResult, Decision, WaitQuery, rules_in_force
+from shared.commands import CommandBus, CommandResult, WaitQuery, rules_in_force
+from shared.decisions import CadreCommand, Decision
 from shared.envelope import CloudEvent
 from shared.events.types import Identifier
 from shared.http import Api, path_param, traceparent_of

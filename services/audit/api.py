@@ -9,7 +9,8 @@ from aiohttp import web
 from pydantic import TypeAdapter
 
 from services.audit.domain import AuditState, audits, fold, supervision
-from shared.commands import CadreCommand, CommandBus, CommandResult, Decision, WaitQuery, rules_in_force
+from shared.commands import CommandBus, CommandResult, WaitQuery, rules_in_force
+from shared.decisions import CadreCommand, Decision
 from shared.events.types import Identifier
 from shared.http import Api, path_param, traceparent_of
 from shared.rulesets import RuleSet

@@ -14,14 +14,17 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import asyncpg
 import nats.errors
 from nats.js import JetStreamContext
 from prometheus_client import CollectorRegistry, Gauge, Histogram
 
-from services.ledger.writer import BatchTiming
 from shared.db import acquire
+
+if TYPE_CHECKING:  # the background child imports this module (via backlog) and needs nothing of the writer
+    from services.ledger.writer import BatchTiming
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,8 @@ from services.rotation import domain
 from services.rotation.persons import PersonStore
 from services.rotation.scheduler import ScanResult, Scheduler
 from shared.clock import Clock
-from shared.commands import CadreCommand, CommandBus, CommandResult, Decider, WaitQuery, rules_in_force
+from shared.commands import CommandBus, CommandResult, WaitQuery, rules_in_force
+from shared.decisions import CadreCommand, Decider
 from shared.envelope import CadreId
 from shared.events.types import Identifier
 from shared.guard import require_counties

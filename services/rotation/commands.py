@@ -6,7 +6,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from shared.commands import CadreCommand
+from shared.decisions import CadreCommand
 from shared.events.rotation import (
     BirthMonth,
     Commitment,

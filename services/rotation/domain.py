@@ -32,7 +32,7 @@ from services.rotation.commands import (
 )
 from shared.appointment_blockers import appointment_blockers
 from shared.clock import not_in_future
-from shared.commands import Decision
+from shared.decisions import Decision
 from shared.envelope import CloudEvent
 from shared.events.rotation import (
     LEVEL_ORDER,

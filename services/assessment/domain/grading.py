@@ -18,7 +18,7 @@ from pydantic import Field
 
 from services.assessment.domain.rules import COMPETENCY_BASIS, GRADE_BASIS, add_months
 from services.assessment.domain.state import AssessmentState, Evaluation
-from shared.commands import CadreCommand, Decision
+from shared.decisions import CadreCommand, Decision
 from shared.events.assessment import (
     GRADE_ZH,
     AnnualGraded,

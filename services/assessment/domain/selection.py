@@ -32,7 +32,7 @@ from services.assessment.domain.rules import (
     raise_blockers,
 )
 from services.assessment.domain.state import AssessmentState, Notice
-from shared.commands import CadreCommand, Decision
+from shared.decisions import CadreCommand, Decision
 from shared.events.assessment import (
     AppointmentDeferred,
     AppointmentVoted,

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from services.audit.domain.checks import not_before, working_day_deadline
 from services.audit.domain.state import AuditRecord, AuditState
-from shared.commands import CadreCommand, Decision
+from shared.decisions import CadreCommand, Decision
 from shared.events.audit import (
     AppliedResult,
     AuditCompleted,

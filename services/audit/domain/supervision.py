@@ -14,7 +14,7 @@ from pydantic import Field
 
 from services.audit.domain.checks import not_before, period_end, working_day_deadline
 from services.audit.domain.state import AuditState, ReportRecord
-from shared.commands import CadreCommand, Decision
+from shared.decisions import CadreCommand, Decision
 from shared.events.audit import (
     InquiryAnswered,
     InquirySent,
