@@ -22,7 +22,7 @@ from bench import engines
 from bench.commands import command_path
 from bench.ingest import commit_rate, drain, latency, live, read_models_caught_up
 from bench.integrity import replay, verify
-from bench.markdown import render
+from bench.markdown import render, with_record
 from bench.profile import pure_path, record
 from bench.reads import inclusion_proofs, read_latency
 from bench.report import REPLAY, VERIFY, Results, table_text
@@ -266,7 +266,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strict", action="store_true", help="stop at the first failing step")
     parser.add_argument("--ingest-only", action="store_true", help="engines and ingest only (for tuning the writer)")
     parser.add_argument("--keep", action="store_true", help="keep the servers' data directory")
+    parser.add_argument("--record-only", action="store_true",
+                        help="measure nothing: replace the optimisation record in the report (--output, default "
+                             "BENCHMARKS.md) with bench/rounds.py's, keeping the run's figures and profiles")
     args = parser.parse_args(argv)
+    if args.record_only:
+        path = args.output or Path("BENCHMARKS.md")
+        try:
+            path.write_text(with_record(path.read_text(encoding="utf-8")), encoding="utf-8")
+        except (OSError, ValueError) as exc:
+            print(f"[bench] {path}: {exc}", file=sys.stderr)
+            return 2
+        print(f"[bench] rewrote the optimisation record in {path}", file=sys.stderr)
+        return 0
     results = asyncio.run(run(args))
     print(table_text(results))
     output = args.output or (None if args.quick else Path("BENCHMARKS.md"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bench.profile import Profile
-from bench.report import FLAT, Results, _n, machine, rows
+from bench.report import FLAT, PROFILE, RECORD, Results, _n, machine, rows
 from bench.rounds import OPTIMISATIONS
 from bench.stack import OTHERS, PG_SETTINGS
 from bench.why import cpu_text, us_text, why
@@ -28,6 +28,25 @@ def _profile(p: Profile | None, title: str) -> list[str]:
     out += ["", "| inclusive | function (ours) |", "|---:|---|"]
     out += [f"| {share:.1%} | `{name}` |" for name, share in p.inclusive]
     return [*out, ""]
+
+
+def with_record(report: str) -> str:
+    """`report` (a BENCHMARKS.md) with its optimisation record replaced by the one in `bench/rounds.py`.
+
+    Everything before the record (the run's figures) and from the Profile section on (the run's profiles)
+    stays as it is, so the record can grow between full runs without measuring again.
+    """
+    start = _heading(report, RECORD)
+    if start < 0:
+        raise ValueError(f"no {RECORD!r} section to replace: write the report with a full run first")
+    end = _heading(report, PROFILE, start)
+    return report[:start] + OPTIMISATIONS.rstrip("\n") + "\n\n" + (report[end:] if end >= 0 else "")
+
+
+def _heading(report: str, heading: str, start: int = 0) -> int:
+    """Where the line that begins with `heading` starts (after `start`); -1: nowhere."""
+    at = report.find("\n" + heading, start)
+    return at + 1 if at >= 0 else -1
 
 
 def render(r: Results) -> str:
@@ -55,9 +74,11 @@ def render(r: Results) -> str:
               "suites), so the figures are lower and noisier than on an idle machine." if other else ""),
            "",
            "## How to reproduce", "",
-           "```", "make bench                      # full run, writes BENCHMARKS.md (about 6 minutes)",
+           "```", "make bench                      # full run, writes BENCHMARKS.md (6-10 minutes on 2 cores)",
            ".venv/bin/python -m bench --quick  # smoke run, under a minute",
-           f".venv/bin/python -m bench --events {r.events}  # the ledger size of this run", "```", "",
+           f".venv/bin/python -m bench --events {r.events}  # the ledger size of this run",
+           ".venv/bin/python -m bench --record-only  # rewrite only the optimisation record (bench/rounds.py)",
+           "```", "",
            "The harness starts its own embedded NATS and PostgreSQL (never external ones), runs the ledger and the "
            "audit service as processes exactly as `make run` does, and drives them from this process.", "",
            "## Results", "",
@@ -158,7 +179,7 @@ def render(r: Results) -> str:
     for w in missed:
         out += why(r, w)
     out += ["", *OPTIMISATIONS.splitlines()]
-    out += ["", "## Profile", "",
+    out += ["", PROFILE, "",
             "py-spy samples on-CPU Python stacks only (`--nonblocking`, no idle frames); C code (pydantic-core, "
             "orjson, asyncpg's encoders, hashlib) counts as the Python function that called it.", ""]
     out += _profile(r.rest.profile if r.rest else None, "### Ingest: the ledger process during the sustained drain")

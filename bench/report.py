@@ -16,9 +16,10 @@ from bench.integrity import Replay, Verify
 from bench.profile import Profile, PurePath
 from bench.reads import Proofs, ReadLatency
 
+RECORD, PROFILE = "## What was optimised", "## Profile"  # the record of rounds (bench/rounds.py), the profiles
 SECTIONS = ("## Machine", "## How to reproduce", "## Results", "## 1. Engines' ceiling", "## 2. Ingest",
             "## 3. Reads", "## 4. Replay", "## 5. Verify", "## 6. Command path", "## 7. Growth",
-            "## Missed targets", "## What was optimised", "## Profile")
+            "## Missed targets", RECORD, PROFILE)
 REPLAY, VERIFY = "replay", "verify"  # labels of their CPU figures in Results.cpu
 FLAT = 0.8  # "cost stays flat": the rate at 1M is at least this share of the rate at 100k (and p99 at most 1/FLAT)
 
