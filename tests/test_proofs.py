@@ -63,6 +63,15 @@ async def test_inclusion_and_consistency_proofs_verify(system: System) -> None:
 
     status, problem, _ = await call("GET", f"{system.url('ledger')}/v1/proofs/inclusion?position=1&size=999999999")
     assert status == 422 and problem["errors"][0]["field"] == "size"
+
+    # without a size: the tree of the latest checkpoint (the log may have grown past it since)
+    await record(system, new_cadre_id(), 1)
+    status, inc, _ = await call("GET", f"{system.url('ledger')}/v1/proofs/inclusion?position=2")
+    assert status == 200 and inc["tree_size"] == new["size"]
+    verify_inclusion(bytes.fromhex(inc["leaf_hash"]), 1, new["size"], [bytes.fromhex(h) for h in inc["proof"]],
+                     bytes.fromhex(new["root"]))
+    status, problem, _ = await call("GET", f"{system.url('ledger')}/v1/proofs/inclusion?position={new['size'] + 1}")
+    assert status == 422 and problem["errors"][0]["field"] == "position"
     status, problem, _ = await call("GET", f"{system.url('ledger')}/v1/proofs/consistency?first=5&second=2")
     assert status == 422
 

@@ -57,12 +57,12 @@ class Prover:
             await conn.close()
 
     async def _size_or_latest(self, conn: asyncpg.Connection, size: int | None) -> int:
-        current = await tree.tree_size(conn)
-        if size is None:
+        if size is None:  # a checkpoint's size is never beyond the stored tree: no need to read the tree's size
             checkpoint = await tree.latest_checkpoint(conn)
             if checkpoint is None:
                 raise NotFound("no checkpoint yet (尚无检查点)")
             return checkpoint.size
+        current = await tree.tree_size(conn)
         if size > current:
             raise InvalidInput(f"tree size {size} is beyond the log's size {current} (超出日志大小)",
                                errors=[{"field": "size", "in": "query", "message": f"at most {current}"}])
@@ -75,10 +75,10 @@ class Prover:
             if position > size:
                 raise InvalidInput(f"position {position} is not in a tree of size {size}",
                                    errors=[{"field": "position", "in": "query", "message": f"at most {size}"}])
-            leaf = await conn.fetchval("SELECT leaf_hash FROM ledger_events WHERE position = $1", position)
-            nodes = await tree.fetch_nodes(conn, nodes_for_inclusion(position - 1, size))
+            leaf = (0, position - 1)  # fetched with the proof's nodes, one round trip for both
+            nodes = await tree.fetch_nodes(conn, [leaf, *nodes_for_inclusion(position - 1, size)])
         return {"position": position, "leaf_index": position - 1, "tree_size": size,
-                "leaf_hash": bytes(leaf).hex(),
+                "leaf_hash": nodes[leaf].hex(),
                 "proof": [h.hex() for h in inclusion_proof_from_nodes(position - 1, size, nodes)]}
 
     async def consistency(self, first: int, second: int) -> dict[str, Any]:
