@@ -21,19 +21,24 @@ class CadreHistory:
     last_subject_seq: int
 
 
+# One round trip for a command's read (it decides on what this returns): the events in order, and the
+# last stream sequence on the cadre's subjects, stored or quarantined.
+_CADRE = """
+  SELECT array_agg(canonical ORDER BY position) AS events,
+         coalesce(greatest(max(stream_seq), (SELECT max(stream_seq) FROM quarantine WHERE cadre_id = $1)), 0) AS last
+  FROM ledger_events WHERE cadre_id = $1"""
+
+
 async def load_cadre(pool: asyncpg.Pool, cadre_id: str, timeout: float) -> CadreHistory:
     """Every event of the cadre, plus the last stream sequence on its subjects (quarantine included)."""
     try:
         async with acquire(pool, timeout) as conn:
-            rows = await conn.fetch(
-                "SELECT canonical, stream_seq FROM ledger_events WHERE cadre_id = $1 ORDER BY position", cadre_id)
-            quarantined = await conn.fetchval(
-                "SELECT coalesce(max(stream_seq), 0) FROM quarantine WHERE cadre_id = $1", cadre_id)
+            row = await conn.fetchrow(_CADRE, cadre_id)
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         raise DatabaseUnavailable(f"ledger read failed: {exc}") from exc
-    events = [CloudEvent.model_validate(orjson.loads(r["canonical"])) for r in rows]
-    last = max([int(quarantined), *(int(r["stream_seq"]) for r in rows)])
-    return CadreHistory(events, last)
+    assert row is not None  # an aggregate without GROUP BY answers one row
+    events = [CloudEvent.model_validate(orjson.loads(b)) for b in row["events"] or ()]
+    return CadreHistory(events, int(row["last"]))
 
 
 async def committed_seq(pool: asyncpg.Pool, consumer: str, timeout: float) -> int:
