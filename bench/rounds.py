@@ -419,4 +419,55 @@ several milliseconds of the writer's thread; at 1,000 events/s the ledger spends
 per batch, not per event. A 260 ms stall once in 30 s at 1,000 events/s (one batch, 242 events) made that
 rate's p99 in one run; three later 40 s runs at that rate, read with the batch histograms, had no part of
 any batch over 100 ms and p99 59-66 ms. Its cause was not found.
+
+### Tenth round
+
+Same host again, as noisy (a command-path run drifted from 601 to 352 requests/s between identical runs);
+each comparison below alternates old and new code.
+
+| what | before | after |
+|---|---:|---:|
+| load generator at 4,000 ev/s, ledger stopped, CPU per event, us | 135-154 | 111-128 |
+| the same in the latency step at 4,700 ev/s, bench process, cores | 0.63; 0.63 | 0.53; 0.54 |
+| inclusion proofs over HTTP at 100,000 events, per second (mean of six) | 431 | 458 |
+| the same, p99, ms | 3.98-6.22 | 3.55-4.62 |
+| a command's read of a 100-event cadre, p50, ms (four alternations) | 2.03-2.98 | 2.31-2.91 |
+| the same, PostgreSQL per read, ms | 0.69-0.89 | 0.60-0.88 |
+
+1. **The load generator costs a fifth less.** It shares the two cores with the ledger, so its CPU is taken
+   from the system it measures. An event took 40 us to make (uuid4 from `os.urandom`, `strftime` and a
+   date each time); ids are now a random prefix per factory and a counter in version-4 form, the recorded
+   time is formatted once per tick of the paced publisher (whose events all carried the tick's time
+   already), and each publish has one acknowledgement callback instead of two. What is left is nats-py's
+   own work per acknowledged publish (the future, the reply inbox, parsing the acknowledgement).
+2. **Inclusion proofs in two round trips** instead of three or four: the leaf comes with the proof's
+   nodes, and without a size the tree's size is not read (the latest checkpoint's size never exceeds it).
+3. **A command's read in one statement**: the cadre's events and the last stream sequence on its subjects,
+   quarantine included, were two.
+
+Also: the optimisation record is rewritten with `python -m bench --record-only`, which keeps the run's
+figures and its Profile section (the ninth round's hand-made splice had dropped that section).
+
+Measured and not kept: `COLLATE "C"` on the audit read models' keys (`rm_audits`, `rm_audit_findings`,
+`rm_cadres`), which sorts and compares text bytewise instead of through the C.UTF-8 locale: four
+alternations of the 150,000-event replay on one stack, 42.0k-49.5k events/s (mean 46.4k) against
+40.5k-46.2k (mean 43.3k) with the database's collation, 7% in this host's noise; two interleaved drains
+with the ledger's own text keys collated "C" as well were 14% faster once and 5% slower once. A migration
+that changes the collation of `ledger_events` columns rebuilds their indexes on every deployed ledger;
+not worth it for a difference this host cannot show.
+
+Noticed and left: on this host a history read costs the ledger process 2.1-2.6 ms of CPU (1,000 reads at
+100,000 events), a third of it in socket writes (the query to PostgreSQL, the access record to NATS, the
+answer): each write to a loopback socket wakes another process, and on this virtual machine that costs
+about as much as all the Python of the request. The access filer (the background child filing the access
+trail) costs about 240 us of its own CPU per record; with it stopped, history p99 was 7.2-9.0 ms against
+8.7-9.8 with it running, so it is not what keeps reads from 5 ms here.
+
+The full run at the top of this file (18:53 UTC, this round's code) found the host faster than the ninth
+round's (JetStream ceiling 12.1k against 10.9k events/s, replay 57.2k against 37.4k with unchanged replay
+code): the drain met its target at 0.99x the raw publish rate (11,983 against 9,642 events/s), and
+inclusion proofs ran at 391/s against 139. Half the faster drain rate (5,982 events/s) was 95% of what the
+machine sustained live (6,303), and the latency step's p99 rose to 1,704 ms: batches of 798 messages whose
+oldest had waited a second. History p99 at 100,000 events was 9.44 ms and at 1,000,000 12.7 ms (1.34x,
+above the 1.25x of "flat"; the ninth round's run had 11.5 and 12.1).
 """
