@@ -17,7 +17,7 @@ run: $(STAMP)
 	$(BIN)/cadre-ledger run --demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check shared services tests
+	$(BIN)/ruff check shared services bench tests
 	$(BIN)/mypy
 
 # The browser tests drive Debian's Chromium (never a browser Playwright downloads).

@@ -122,6 +122,24 @@ class Run:
                                   "pg_indexes_size('ledger_events') AS indexes FROM ledger_events")
         self.r.ledger_bytes[int(row["n"])] = (int(row["heap"]), int(row["indexes"]))
 
+    async def latencies(self, conn: asyncpg.Connection, layout: Layout, factory: EventFactory) -> None:
+        """Publish-to-commit latency at half the drain rate (the issue's half load), then at half the live rate.
+
+        The drain runs with no publisher on the machine; with one, the machine sustains about half of that
+        (the live figure), so half the drain rate is close to full load on 2 cores. Half the live rate is half
+        of what the machine sustains with the publisher on it, given for reference beside the issue's figure.
+        The caller lets the read models catch up before the first; they catch up again before the second.
+        """
+        r, s = self.r, self.s
+        start, rate = s.events + s.live, (r.rest.rate if r.rest else 5000) / 2
+        r.latency = await self.step("latency at half load", latency(
+            self.stack, conn, layout, factory, start, rate, s.latency_s))
+        if r.live is None:
+            return
+        await self.step("read models catch up", read_models_caught_up(conn, CATCH_UP_S))
+        r.latency_live = await self.step("latency at half the live rate", latency(
+            self.stack, conn, layout, factory, start + int(rate * s.latency_s) + 1, r.live.rate / 2, s.latency_s))
+
     async def reads(self, chunks: int, profile: bool = False) -> tuple[object, object]:
         layout = Layout(self.s.chunk)
         probes = layout.probes(chunks)
@@ -170,9 +188,7 @@ class Run:
                     stack, conn, layout, factory, s.chunk, s.events, workdir / "spy.txt"))
                 r.live = await self.step("ingest live", live(stack, conn, layout, factory, s.events, s.live))
                 await self.step("read models catch up", read_models_caught_up(conn, CATCH_UP_S))
-                rate = (r.rest.rate if r.rest else 5000) / 2
-                r.latency = await self.step("latency at half load", latency(
-                    stack, conn, layout, factory, s.events + s.live, rate, s.latency_s))
+                await self.latencies(conn, layout, factory)
                 return
             await self.step("read models catch up, vacuum", self.settled(conn))
             small = await self.step(f"reads at {s.chunk:,}", self.reads(1))
@@ -200,9 +216,7 @@ class Run:
             # The latency run starts on a quiet system, as every other measurement does: not while the read
             # models are still applying the live run's 100,000 events.
             await self.step("read models catch up", read_models_caught_up(conn, CATCH_UP_S))
-            rate = (r.rest.rate if r.rest else 5000) / 2
-            r.latency = await self.step("latency at half load", latency(
-                stack, conn, layout, factory, s.events + s.live, rate, s.latency_s))
+            await self.latencies(conn, layout, factory)
             await self.step("start audit service", asyncio.to_thread(stack.start_service, "audit"))
             r.command = await self.step("command path", command_path(
                 stack.url("audit"), stack.auth(), s.commands, s.concurrency, str(os.getpid())))

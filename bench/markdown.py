@@ -8,7 +8,7 @@ from bench.profile import Profile
 from bench.report import FLAT, PROFILE, RECORD, Results, _n, machine, rows
 from bench.rounds import OPTIMISATIONS
 from bench.stack import OTHERS, PG_SETTINGS
-from bench.why import cpu_text, us_text, why
+from bench.why import batch_line, cpu_text, us_text, why
 from services.ledger.backlog import YieldPolicy
 from shared.settings import Settings
 
@@ -121,6 +121,13 @@ def render(r: Results) -> str:
                    f"checkpoints meanwhile: {r.latency.checkpoints}. It starts once the read models have caught "
                    "up with the live run; the paced publisher runs without CPython's cyclic collector, whose "
                    "pauses it would otherwise count as ledger latency.")
+    if r.latency_live:
+        lat = r.latency_live
+        out.append(f"- latency at {_n(lat.rate)} ev/s (half the live rate: half of what the machine sustains with the "
+                   f"publisher on it; for reference), {lat.events:,} events: publish -> commit visible p50 "
+                   f"{_n(lat.visible_p50)} ms, p99 {_n(lat.visible_p99)} ms; `committed_at - time` p50 "
+                   f"{_n(lat.committed_p50)} ms, p99 {_n(lat.committed_p99)} ms. CPU: {cpu_text(lat.cpu)}."
+                   + (f" {batch_line(lat.batches)[2:]}" if lat.batches else ""))
     out += ["", "## 3. Reads", "",
             "One client, sequential requests over a kept-alive connection, random cadres with 100 events each "
             "(their events interleaved with 99 other cadres' over the chunk they were written in). Each answer "

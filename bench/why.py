@@ -76,7 +76,7 @@ def _ingest(r: Results) -> list[str]:
     return lines
 
 
-def _batch_line(b: BatchTimes) -> str:
+def batch_line(b: BatchTimes) -> str:
     """Where the writer's batches spent their time during the latency run (its `ledger_batch_*` histograms)."""
     ms = b.mean_ms
     return (f"- The writer committed {b.batches:,} batches of {b.mean_size:.0f} messages on average meanwhile; per "
@@ -102,13 +102,18 @@ def why(r: Results, row: Row) -> list[str]:
                      "a burst of page writes, and first writes to every page after it carry a full-page image in "
                      "the WAL, so commits wait longer).")
         if lat.batches:
-            lines.append(_batch_line(lat.batches))
+            lines.append(batch_line(lat.batches))
         if r.live:
             lines.append(f"- Half the drain rate is {lat.rate / r.live.rate:.0%} of what the machine sustains with "
                          f"the publisher on it ({_n(r.live.rate)} ev/s live): the publisher (nats-py, "
                          f"{r.live.cpu_us.get('bench (publisher, clients)', 0):.0f} us of CPU per event) competes "
                          "with the writer and PostgreSQL for the same 2 cores, so batches queue behind each other "
                          "and the tail grows.")
+        if r.latency_live:
+            half = r.latency_live
+            lines.append(f"- At half the live rate ({_n(half.rate)} ev/s, half of what the machine sustains with the "
+                         f"publisher on it) the same run gave p50/p99 {_n(half.visible_p50)} / "
+                         f"{_n(half.visible_p99)} ms.")
     elif row.what.startswith(("history", "state")):
         read = r.history_large if row.what.startswith("history") else r.state_large
         if read:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench.ingest import batch_times
-from bench.why import _batch_line
+from bench.why import batch_line
 
 
 def test_batch_times_are_what_the_histograms_added_during_the_run() -> None:
@@ -18,7 +18,7 @@ def test_batch_times_are_what_the_histograms_added_during_the_run() -> None:
     times = batch_times(before, after)
     assert times is not None and times.batches == 4 and times.mean_size == 100
     assert times.mean_ms == pytest.approx({"waited": 12.0, "planned": 6.0, "queued": 2.0, "committed": 15.0})
-    line = _batch_line(times)
+    line = batch_line(times)
     assert "4 batches of 100 messages" in line and "waited 12.0 ms" in line and "transaction 15.0 ms" in line
 
 

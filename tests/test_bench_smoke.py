@@ -19,6 +19,6 @@ def test_quick_bench_run_writes_every_section(tmp_path: Path) -> None:
     assert not missing, f"sections missing from the report: {missing}"
     assert "Steps that failed" not in text
     for figure in ("ingest, backlog drain", "history (100 events)", "replay", "verify, full ledger",
-                   "command POST complete", "publish->committed"):
+                   "command POST complete", "publish->committed", "at half the live rate"):
         assert figure in text, f"{figure!r} missing from the results table"
     assert "positions behind when it ended, caught up" in text, "each drain says how far the read models lagged"
