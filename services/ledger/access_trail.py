@@ -104,10 +104,8 @@ class AccessFiler:
                     continue
                 rows, rejected = _rows(msgs)
                 # Both inserts are idempotent and the acks follow them, so a crash in between only files again.
-                await conn.executemany(
-                    """INSERT INTO access_trail (id, stream_seq, at, principal, roles, cadre_id, what, purpose,
-                                                 request_id)
-                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING""", rows)
+                if rows:
+                    await conn.execute(_FILE, orjson.dumps(rows).decode())
                 if rejected:
                     await conn.executemany(
                         """INSERT INTO access_rejected (stream_seq, subject, reason, raw) VALUES ($1, $2, $3, $4)
@@ -122,19 +120,29 @@ class AccessFiler:
             await conn.close()
 
 
-def _rows(msgs: list[Msg]) -> tuple[list[tuple[Any, ...]], list[tuple[int, str, str, bytes]]]:
-    """The `access_trail` rows of the records among `msgs`, and the `access_rejected` rows of the others."""
+# A batch of records in one statement (one parse of one JSON array, instead of a Bind and an Execute per row).
+_FILE = """
+  INSERT INTO access_trail (id, stream_seq, at, principal, roles, cadre_id, what, purpose, request_id)
+  SELECT id, stream_seq, at, principal, roles, cadre_id, what, purpose, request_id
+  FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, stream_seq bigint, at timestamptz, principal text, roles text[],
+                                          cadre_id text, what text, purpose text, request_id text)
+  ON CONFLICT DO NOTHING"""
+
+
+def _rows(msgs: list[Msg]) -> tuple[list[dict[str, Any]], list[tuple[int, str, str, bytes]]]:
+    """The `access_trail` rows of the records among `msgs` (as the records validated them: ISO times, so that
+    PostgreSQL reads what pydantic accepted), and the `access_rejected` rows of the others."""
     rows, rejected = [], []
     for msg in msgs:
         seq = msg.metadata.sequence.stream
         try:
-            r = AccessRecord.model_validate(orjson.loads(msg.data))
-        except (orjson.JSONDecodeError, ValidationError) as exc:
+            record = AccessRecord.model_validate_json(msg.data)
+        except ValidationError as exc:
             reason = f"not an access record (不是查阅记录): {exc}"[:2000]
             log.error("access message rejected", extra={"stream_seq": seq, "subject": msg.subject, "reason": reason})
             rejected.append((seq, msg.subject, reason, msg.data))
             continue
-        rows.append((r.id, seq, r.at, r.principal, r.roles, r.cadre_id, r.what, r.purpose, r.request_id))
+        rows.append({**record.model_dump(mode="json"), "stream_seq": seq})
     return rows, rejected
 
 
