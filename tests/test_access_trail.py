@@ -64,7 +64,9 @@ async def test_refused_and_missing_reads_are_on_record_too(system: System) -> No
 
 
 async def test_a_message_that_is_no_access_record_is_kept_with_its_reason_and_filing_goes_on(system: System) -> None:
-    bogus = (b"not json", b'{"principal": "someone"}')
+    nul = (b'{"principal": "p", "roles": [], "cadre_id": "c", "what": "history", "purpose": "a\\u0000b", '
+           b'"request_id": "r"}')  # a record in every field, but PostgreSQL cannot store U+0000
+    bogus = (b"not json", b'{"principal": "someone"}', nul)
     seqs = [await publish_raw(system.nats_url, f"access.bogus.{n}", raw) for n, raw in enumerate(bogus)]
     cadre = new_cadre_id()
     await wait_committed(system.pg_dsn, (await publish(system.nats_url, [audit_event(cadre)]))[0])
@@ -84,12 +86,13 @@ async def test_a_message_that_is_no_access_record_is_kept_with_its_reason_and_fi
     finally:
         await conn.close()
     assert [(r["stream_seq"], r["subject"], bytes(r["raw"])) for r in rows] == [
-        (seqs[0], "access.bogus.0", bogus[0]), (seqs[1], "access.bogus.1", bogus[1])]
+        (seqs[n], f"access.bogus.{n}", raw) for n, raw in enumerate(bogus)]
     assert all(r["reason"].startswith("not an access record (不是查阅记录)") for r in rows)
     assert "roles" in rows[1]["reason"], "the reason names a missing field"
+    assert "U+0000" in rows[2]["reason"]
 
     async def counted() -> dict[str, float] | None:
         metrics = await ledger_metrics(system)
-        return metrics if metrics.get("ledger_access_rejected_messages", 0) >= 2 else None
+        return metrics if metrics.get("ledger_access_rejected_messages", 0) >= 3 else None
 
-    assert (await wait_until(counted, timeout=20))["ledger_access_rejected_messages"] >= 2
+    assert (await wait_until(counted, timeout=20))["ledger_access_rejected_messages"] >= 3

@@ -17,12 +17,13 @@ from aiohttp import web
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.access import ACCESS_STREAM, ACCESS_SUBJECTS, AccessRecord, publish_access
 from shared.auth import Principal
 from shared.bus import BusUnavailable
 from shared.db import acquire
+from shared.envelope import NUL_ESCAPE
 from shared.events.types import Cursor
 from shared.http import Api
 from shared.problems import Unavailable
@@ -105,7 +106,7 @@ class AccessFiler:
                 rows, rejected = _rows(msgs)
                 # Both inserts are idempotent and the acks follow them, so a crash in between only files again.
                 if rows:
-                    await conn.execute(_FILE, orjson.dumps(rows).decode())
+                    await conn.execute(_FILE, (b"[" + b",".join(rows) + b"]").decode())
                 if rejected:
                     await conn.executemany(
                         """INSERT INTO access_rejected (stream_seq, subject, reason, raw) VALUES ($1, $2, $3, $4)
@@ -129,20 +130,28 @@ _FILE = """
   ON CONFLICT DO NOTHING"""
 
 
-def _rows(msgs: list[Msg]) -> tuple[list[dict[str, Any]], list[tuple[int, str, str, bytes]]]:
-    """The `access_trail` rows of the records among `msgs` (as the records validated them: ISO times, so that
-    PostgreSQL reads what pydantic accepted), and the `access_rejected` rows of the others."""
+def _rows(msgs: list[Msg]) -> tuple[list[bytes], list[tuple[int, str, str, bytes]]]:
+    """The `access_trail` rows of the records among `msgs`, as JSON objects, and the `access_rejected` rows of
+    the others.
+
+    A row is the record as pydantic read it (ISO times), so PostgreSQL never parses a form pydantic accepted
+    and it does not; text holding U+0000, which PostgreSQL cannot store, is rejected here rather than
+    failing the whole batch again and again.
+    """
     rows, rejected = [], []
     for msg in msgs:
         seq = msg.metadata.sequence.stream
         try:
             record = AccessRecord.model_validate_json(msg.data)
-        except ValidationError as exc:
+            row = orjson.dumps({**record.model_dump(mode="json"), "stream_seq": seq})
+            if NUL_ESCAPE in row:
+                raise ValueError("text must not contain U+0000 (NUL) (文本不能包含空字符)")
+        except ValueError as exc:  # pydantic's ValidationError is one
             reason = f"not an access record (不是查阅记录): {exc}"[:2000]
             log.error("access message rejected", extra={"stream_seq": seq, "subject": msg.subject, "reason": reason})
             rejected.append((seq, msg.subject, reason, msg.data))
             continue
-        rows.append({**record.model_dump(mode="json"), "stream_seq": seq})
+        rows.append(row)
     return rows, rejected
 
 
