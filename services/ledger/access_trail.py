@@ -17,7 +17,7 @@ from aiohttp import web
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared.access import ACCESS_STREAM, ACCESS_SUBJECTS, AccessRecord, publish_access
 from shared.auth import Principal
@@ -143,15 +143,17 @@ def _rows(msgs: list[Msg]) -> tuple[list[bytes], list[tuple[int, str, str, bytes
         seq = msg.metadata.sequence.stream
         try:
             record = AccessRecord.model_validate_json(msg.data)
+        except ValidationError as exc:
+            why = str(exc)
+        else:
             row = orjson.dumps({**record.model_dump(mode="json"), "stream_seq": seq})
-            if NUL_ESCAPE in row:
-                raise ValueError("text must not contain U+0000 (NUL) (文本不能包含空字符)")
-        except ValueError as exc:  # pydantic's ValidationError is one
-            reason = f"not an access record (不是查阅记录): {exc}"[:2000]
-            log.error("access message rejected", extra={"stream_seq": seq, "subject": msg.subject, "reason": reason})
-            rejected.append((seq, msg.subject, reason, msg.data))
-            continue
-        rows.append(row)
+            if NUL_ESCAPE not in row:
+                rows.append(row)
+                continue
+            why = "text must not contain U+0000 (NUL) (文本不能包含空字符)"
+        reason = f"not an access record (不是查阅记录): {why}"[:2000]
+        log.error("access message rejected", extra={"stream_seq": seq, "subject": msg.subject, "reason": reason})
+        rejected.append((seq, msg.subject, reason, msg.data))
     return rows, rejected
 
 
