@@ -475,6 +475,17 @@ about as much as all the Python of the request. The access filer (the background
 trail) costs about 240 us of its own CPU per record; with it stopped, history p99 was 7.2-9.0 ms against
 8.7-9.8 with it running, so it is not what keeps reads from 5 ms here.
 
+Where the latency tail comes from, at 4,000 events/s on a 100,000-event ledger (p50 20-37 ms, p99 90-342
+ms over six 30 s runs): a second push consumer of the stream, in a process of its own, received every
+event within 10-50 ms (p99) of its publishing, so NATS is not the tail. The writer's batches are, in
+episodes: an 80-message batch commits in 8 ms at the median, but now and then one takes 70-200 ms (this
+disk's `fdatasync`, idle, has a p99.9 of 34 ms), the messages arriving meanwhile make batches of 400-860
+that take 60-130 ms to plan, and the episode lasts until the backlog is gone. Not kept: batches of at most
+250 messages while the writer keeps up (`CADRE_BATCH_SIZE`), so that such a backlog is planned in smaller
+pipelined pieces: p99 112 and 144 ms against 90 and 108 with 1,000 (two interleaved pairs); and autovacuum
+off on `ledger_events` and `merkle_nodes` (its runs came during some episodes): p99 214 and 167 against 179
+and 124 ms.
+
 The full run at the top of this file (19:15 UTC, this round's code) found the host faster still: JetStream
 ceiling 12.6k events/s, and the machine sustained 8,267 events/s live (publisher included) against 6,303 in
 a run at 18:53 and 5,161 in the ninth round's, the load generator taking 79 us of CPU per event against
