@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import itertools
 import os
 import re
 import subprocess
@@ -24,6 +25,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from bench.stack import PG_SETTINGS
 from shared.auth import ensure_token_keys
 from shared.devstack import DevStack, free_port, nats_url_as
 from shared.healthcheck import service_of
@@ -141,6 +143,16 @@ def test_postgres_cluster_and_nats_values_describe_replicated_servers() -> None:
     assert values["config"]["monitor"]["enabled"] is True
     config = next(r for r in _k8s_resources() if r["kind"] == "ConfigMap")
     assert config["data"]["CADRE_STREAM_REPLICAS"] == "3"
+
+
+def test_the_benchmark_runs_postgresql_with_the_settings_of_both_deployments() -> None:
+    """BENCHMARKS.md says its PostgreSQL runs as deploy/ does; a setting changed in one place only fails here."""
+    [cluster] = [r for r in _k8s_resources() if r["kind"] == "Cluster"]
+    k8s = {k: str(v) for k, v in cluster["spec"]["postgresql"]["parameters"].items()}
+    command = _compose()["services"]["postgres"]["command"]
+    compose = dict(arg.split("=", 1) for flag, arg in itertools.pairwise(command) if flag == "-c")
+    assert PG_SETTINGS.items() <= k8s.items()
+    assert compose == PG_SETTINGS
 
 
 def test_dockerfile_passes_hadolint_and_builds_a_non_root_image() -> None:
