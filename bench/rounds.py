@@ -498,4 +498,53 @@ p99 was 6.95 ms and state 7.28 at 1,000,000 events; replay 57.3k and verify 198k
 unchanged this round. The 18:53 run, on the same code but for the access filer and the second latency
 step, had history p99 growing 9.44 -> 12.7 ms from 100,000 to 1,000,000 events (1.34x, above the 1.25x of
 "flat"); this run had 8.01 -> 6.95.
+
+### Eleventh round
+
+Same host, much faster this evening than at 19:15 (the full run at the top of this file drained 19,046
+events/s against 11,449, on the same ingest code), so only interleaved pairs compare.
+
+| what | before | after |
+|---|---:|---:|
+| WAL segment inits in a 30 s run at 4,000 ev/s (`pg_stat_io`): count; write + fsync ms | 13; 82 + 369 | 13; 0.2 + 17 |
+| publish->commit p99 at 4,000 ev/s, three interleaved pairs, ms | 147, 172, 255 | 104, 100, 104 |
+| the same, mean commit of a batch, ms | 6.8-8.6 | 4.1-5.2 |
+| publish->commit p99 at 5,000 ev/s, three interleaved pairs, ms | 189, 229, 186 | 198, 173, 101 |
+
+1. **WAL segments without zeroes** (`wal_init_zero` off, in both deployments' PostgreSQL settings and the
+   harness's; a test keeps the three alike). While the WAL grows (a fresh cluster such as this harness's,
+   or a burst beyond what checkpoints recycle), every new 16 MB segment was written full of zeroes and
+   fsynced inside whichever commit needed it: about 35 ms each, every 2-3 s at 4,000 events/s. A
+   recycled segment (a long-running server's usual case) costs neither way. Commits stay durable: WAL is
+   fdatasync'ed at commit, which persists the blocks a write allocated.
+
+The full run at the top of this file (20:32 UTC) had publish->commit p99 108 ms at 9,519 events/s (half
+the drain rate; 1.1x the limit), state reads met (p99 4.13 ms), history p99 5.28 ms, verify 266k and replay
+65k events/s; history growth 4.04 -> 5.28 ms (1.31x) missed "flat" where the previous run met it.
+
+Where the rest of the latency tail is: at half the live rate (5,655 events/s) that run's p99 was 191 ms,
+above the heavier step's, so it is not load. Three 30 s runs at 5,000 events/s (p99 184, 135, 163 ms)
+had 2, 2 and 1 batches out of about 1,800 whose commit took over 100 ms (the WAL flush on this virtual
+disk); the messages that arrive meanwhile are taken and planned only once the stalled commit returns
+(the pipeline is one batch deep), then commit as one large batch, so each stall holds 500-1,000 events
+for 100-250 ms, and two such stalls make a run's p99. The next thing to try is planning during a stall:
+growing the next batch's plan as messages arrive while a commit is outstanding. Not built this round.
+
+History reads, decomposed at 100,000 events on this host: a bare aiohttp round trip 0.44-0.49 ms (p50),
+`GET /v1/tip` 0.68, the history statement from asyncpg 0.94-1.02, an acknowledged JetStream publish
+0.20; the history answer 2.07-2.54 ms (p99 5.5-5.8). The ledger's own histogram put 95.5% of the answers
+under 2.5 ms and 99.5% under 5 ms, while the client saw 75% and 98.2%: the tail lies outside the
+handler (reading the request and writing the answer, and four processes taking turns on two cores).
+Running the client without its cyclic collector changed nothing (three alternations).
+
+Considered and not done: replay in parallel. A rebuild is one transaction (TRUNCATE holds the read
+models' tables exclusively, so a reader waits for the rebuilt tables instead of seeing half of them);
+PostgreSQL cannot share a transaction between connections, and building into shadow tables that are
+swapped in at the end needs rights to create, drop and rename tables that the writer role does not have,
+and for good reason. On one backend, an `audit.completed` costs PostgreSQL about 2.2 us to read its
+`data`, 1.6 us of sorting and windowing and 6 us to insert the `rm_audits` row with its two indexes
+(EXPLAIN ANALYZE of a 5,000-event span), so replay stays below 100,000 events/s on this host. Also
+measured: `parse_event` takes 14.1 us per event (orjson 1.3, envelope validation 4.8, `data` validation
+3.3, the canonical fast-path check 3.5, sorted serialisation 1.1); the check cannot be narrowed to
+`data`, because lax validation lets numbers through for the envelope's time and date fields.
 """
