@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
+import time
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 import nats
 import nats.errors
 import nats.js.errors
 import pytest
+import yaml
 
-from shared.devstack import nats_server_binary, nats_url_as
-from shared.nats_config import USERS, deploy_config, password_variable
+from shared.devstack import free_port, nats_server_binary, nats_url_as
+from shared.nats_config import JETSTREAM_SYNC_INTERVAL, USERS, deploy_config, dev_config, password_variable
 from tests.support import System, audit_event
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,3 +83,28 @@ def test_production_nats_config_is_generated_and_valid(tmp_path: Path) -> None:
     missing = subprocess.run([nats_server_binary(), "-c", str(committed), "-t"], capture_output=True, text=True,
                              env={password_variable("admin"): "x"}, cwd=tmp_path)
     assert missing.returncode != 0 and "CADRE_NATS_LEDGER_PASSWORD" in missing.stderr + missing.stdout
+
+
+def test_every_nats_configuration_syncs_jetstream_every_second(tmp_path: Path) -> None:
+    """The dev stack's server reports the interval it runs with; the deployments carry the same one."""
+    port, monitor = free_port(), free_port()
+    config = tmp_path / "nats.conf"
+    config.write_text(dev_config(port, {user: f"pw-{user}" for user in USERS}))
+    server = subprocess.Popen([nats_server_binary(), "-c", str(config), "-js", "-sd", str(tmp_path / "js"),
+                               "-m", str(monitor)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        varz: dict[str, Any] = {}
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{monitor}/varz", timeout=1) as answer:
+                    varz = json.load(answer)
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert varz["jetstream"]["config"]["sync_interval"] == 1_000_000_000  # nanoseconds
+    finally:
+        server.terminate()
+        server.wait(10)
+    assert f'sync_interval: "{JETSTREAM_SYNC_INTERVAL}"' in deploy_config()
+    values = yaml.safe_load((ROOT / "deploy" / "k8s" / "nats-values.yaml").read_text())
+    assert values["config"]["jetstream"]["merge"] == {"sync_interval": JETSTREAM_SYNC_INTERVAL}
