@@ -501,15 +501,19 @@ step, had history p99 growing 9.44 -> 12.7 ms from 100,000 to 1,000,000 events (
 
 ### Eleventh round
 
-Same host, much faster this evening than at 19:15 (the full run at the top of this file drained 19,046
-events/s against 11,449, on the same ingest code), so only interleaved pairs compare.
+Same host, and its speed swung within the hour: three full runs this round drained 19,046 (20:32 UTC,
+item 1 only), 14,272 (21:15) and 14,782 events/s (21:28, the run at the top of this file), and replay,
+whose code did not change, gave 65.0k, 41.9k and 73.1k events/s. Only interleaved pairs compare.
 
 | what | before | after |
 |---|---:|---:|
 | WAL segment inits in a 30 s run at 4,000 ev/s (`pg_stat_io`): count; write + fsync ms | 13; 82 + 369 | 13; 0.2 + 17 |
-| publish->commit p99 at 4,000 ev/s, three interleaved pairs, ms | 147, 172, 255 | 104, 100, 104 |
+| item 1: publish->commit p99 at 4,000 ev/s, three interleaved pairs, ms | 147, 172, 255 | 104, 100, 104 |
 | the same, mean commit of a batch, ms | 6.8-8.6 | 4.1-5.2 |
-| publish->commit p99 at 5,000 ev/s, three interleaved pairs, ms | 189, 229, 186 | 198, 173, 101 |
+| item 1: publish->commit p99 at 5,000 ev/s, three interleaved pairs, ms | 189, 229, 186 | 198, 173, 101 |
+| item 2: publish->commit p99 at 4,000 ev/s, three interleaved pairs, ms | 126, 139, 164 | 75, 69, 78 |
+| item 2: publish->commit p99 at 5,000 ev/s, three interleaved pairs, ms | 225, 176, 352 | 121, 167, 135 |
+| item 2: 100,000-event drain, four pairs, k ev/s | 14.8, 18.4, 15.4, 13.0 | 13.9, 17.7, 14.5, 17.2 |
 
 1. **WAL segments without zeroes** (`wal_init_zero` off, in both deployments' PostgreSQL settings and the
    harness's; a test keeps the three alike). While the WAL grows (a fresh cluster such as this harness's,
@@ -517,18 +521,29 @@ events/s against 11,449, on the same ingest code), so only interleaved pairs com
    fsynced inside whichever commit needed it: about 35 ms each, every 2-3 s at 4,000 events/s. A
    recycled segment (a long-running server's usual case) costs neither way. Commits stay durable: WAL is
    fdatasync'ed at commit, which persists the blocks a write allocated.
+2. **JetStream syncs its files every second** (`sync_interval` 1s instead of nats-server's 2 minutes, in the
+   dev stack, `deploy/nats/nats.conf` and the Helm values, all from `shared/nats_config.py`; a test reads
+   the interval a running server reports on `/varz`). With item 1 in place, PostgreSQL's log
+   (`log_min_duration_statement` 40 ms) over two 30 s runs at 5,000 events/s showed the writer's slow
+   COMMITs (45-190 ms) exactly 5 s apart: the kernel writes back pages dirty for over 30 s every 5 s, and
+   what it found was minutes of JetStream's unsynced messages; the WAL's fdatasync queued behind each
+   burst on this virtual disk. Synced every second, NATS writes a second of messages at a time. A single
+   NATS server that loses power now loses at most a second of what it acknowledged, not two minutes. The
+   drain pays nothing for it (table); an A/A set of four pairs with identical settings differed by up to
+   26% (18,057 against 13,377 events/s), which is this host's noise on a drain.
 
-The full run at the top of this file (20:32 UTC) had publish->commit p99 108 ms at 9,519 events/s (half
-the drain rate; 1.1x the limit), state reads met (p99 4.13 ms), history p99 5.28 ms, verify 266k and replay
-65k events/s; history growth 4.04 -> 5.28 ms (1.31x) missed "flat" where the previous run met it.
+The full run at the top of this file (21:28 UTC, both items) found the host slower than at 20:32 (replay
+73k, verify 217k events/s, history p99 8.13 ms, state 7.56 ms, all on unchanged code) and JetStream faster
+(19,361 against 15,456 acknowledged publishes/s), so the drain (14,782 events/s) missed its target,
+0.8x of that ceiling, by 5%. Publish->commit p99 was 259 ms at 7,389 events/s (half the drain rate, 77% of
+the 9,547 events/s the machine sustained live) and 149 ms at half the live rate (4,772 events/s), against
+108 and 191 ms at 20:32 with item 1 alone; the interleaved pairs above are the measure of item 2.
 
-Where the rest of the latency tail is: at half the live rate (5,655 events/s) that run's p99 was 191 ms,
-above the heavier step's, so it is not load. Three 30 s runs at 5,000 events/s (p99 184, 135, 163 ms)
-had 2, 2 and 1 batches out of about 1,800 whose commit took over 100 ms (the WAL flush on this virtual
-disk); the messages that arrive meanwhile are taken and planned only once the stalled commit returns
-(the pipeline is one batch deep), then commit as one large batch, so each stall holds 500-1,000 events
-for 100-250 ms, and two such stalls make a run's p99. The next thing to try is planning during a stall:
-growing the next batch's plan as messages arrive while a commit is outstanding. Not built this round.
+What is left of the latency tail: at 5,000 events/s, runs still have a few commits over 100 ms. The
+messages that arrive meanwhile are taken and planned only once the stalled commit returns (the pipeline is
+one batch deep), then commit as one large batch, so each stall holds 500-1,000 events for 100-250 ms, and
+two such stalls make a run's p99. The next thing to try is planning during a stall: growing the next
+batch's plan as messages arrive while a commit is outstanding. Not built this round.
 
 History reads, decomposed at 100,000 events on this host: a bare aiohttp round trip 0.44-0.49 ms (p50),
 `GET /v1/tip` 0.68, the history statement from asyncpg 0.94-1.02, an acknowledged JetStream publish
