@@ -17,8 +17,8 @@ JETSTREAM_SYNC_INTERVAL = "1s"
 JetStream acknowledges a publish once the message is written, not once it is on disk, so a single server that
 loses power loses what it acknowledged since its last sync: a second at most, instead of two minutes. It also
 keeps the page cache from holding minutes of messages that the kernel then writes back in bursts every 5 s;
-where PostgreSQL shares the disk, each burst stalled the ledger's commits (WAL fsync) by 50-190 ms, which made
-the publish-to-commit p99 (make bench: 126-164 -> 69-78 ms at 4,000 events/s, three interleaved pairs)."""
+where PostgreSQL shares the disk, each burst held the ledger's commits (WAL fsync) for 45-190 ms. Synced every
+second: publish-to-commit p99 126-164 -> 69-78 ms at 4,000 events/s (make bench, three interleaved pairs)."""
 
 
 def permissions(user: str) -> dict[str, object] | None:
