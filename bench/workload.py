@@ -159,14 +159,14 @@ class Acks:
         self.sent = sent
 
     def __call__(self, future: asyncio.Future[Any]) -> None:
-        self.record(0.0, future)
+        self.record(None, future)
 
     def stamped(self, at: float) -> Callable[[asyncio.Future[Any]], None]:
         """A callback for the futures of events published at `at` (one for all of them: one call per ack)."""
         return functools.partial(self.record, at)
 
-    def record(self, at: float, future: asyncio.Future[Any]) -> None:
-        """Take one publish's outcome."""
+    def record(self, at: float | None, future: asyncio.Future[Any]) -> None:
+        """Take one publish's outcome; `at`: when it was published (None: not kept in `sent`)."""
         if future.cancelled():
             self.error = self.error or asyncio.CancelledError()
         elif (exc := future.exception()) is not None:
@@ -174,7 +174,7 @@ class Acks:
         else:
             seq = int(future.result().seq)
             self.last_seq = max(self.last_seq, seq)
-            if self.sent is not None:
+            if self.sent is not None and at is not None:
                 self.sent.append((at, seq))
 
     async def completed(self, js: JetStreamContext) -> None:
