@@ -90,7 +90,20 @@ def machine() -> dict[str, str]:
         pass
     return {"CPU": cpu, "cores": str(os.cpu_count()), "memory": mem,
             "OS": f"{platform.system()} {platform.release()}", "Python": platform.python_version(),
-            "nats-server": _version(["nats-server", "--version"]), "PostgreSQL": _pg_version()}
+            "nats-server": _version(["nats-server", "--version"]), "PostgreSQL": _pg_version(),
+            "page-cache writeback": page_cache_writeback()}
+
+
+def page_cache_writeback() -> str:
+    """When the kernel writes back dirty pages nobody syncs: it decides how bursty PostgreSQL's data files make
+    the disk under the WAL's fsyncs (the twelfth round of the optimisation record)."""
+    try:
+        expire, every = (int(Path(f"/proc/sys/vm/{name}").read_text())
+                         for name in ("dirty_expire_centisecs", "dirty_writeback_centisecs"))
+    except (OSError, ValueError):
+        return "unknown"
+    return (f"a page is written back once dirty for {expire / 100:g} s, checked every {every / 100:g} s "
+            f"(vm.dirty_expire_centisecs {expire}, vm.dirty_writeback_centisecs {every})")
 
 
 def _version(cmd: list[str]) -> str:

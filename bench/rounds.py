@@ -591,4 +591,50 @@ stall of 100-250 ms; what it costs is a longer transaction after every slow comm
 The test that held the writer's commit on a row lock stays, rewritten for the writer as it is: no batch
 commits ahead of the stalled one, nothing is lost, positions stay contiguous, the ledger verifies, and the
 events are provable against a checkpoint signed after the stall (tests/test_writer_stall.py).
+
+
+Also tried and dropped: read-model rounds committed without waiting for their WAL flush
+(`synchronous_commit` off on the projection runner's connection only; read models are derived and their
+checkpoints commit with them, so a crash would lose only rounds the runner applies again). Each round
+commits once per read model, so at 7,000 events/s PostgreSQL's WAL fsyncs fell from 1,977-2,137 to
+1,177-1,409 per 20 s run (`pg_stat_io`). The latency did not follow, in sixteen interleaved pairs
+(publish->commit p99, ms):
+
+| rate | A: every commit flushed | B: read-model rounds not waiting |
+|---|---:|---:|
+| 7,000 ev/s, eight pairs (median) | 133 63 53 55 36 75 37 138 (59) | 48 40 100 53 50 76 168 82 (64) |
+| 5,000 ev/s, eight pairs (median) | 40 28 36 134 31 25 27 28 (29) | 30 26 68 32 40 27 24 79 (31) |
+
+Eight pairs each way: the writer's stalls do not come from the number of flushes beside its own. An idle
+fdatasync of 64 KB on this disk takes 0.6 ms (p99 1.4 ms over 20 s); with another process writing 5 MB/s
+that it fsyncs every second, the same; with that process writing 5 MB/s and never syncing, the kernel's
+writeback of its pages held two fdatasyncs of the 20 s for 61 and 76 ms. Files written and left for the
+kernel to flush are what stalls a commit on this disk.
+
+
+Which files those are, found: during a 20 s run at 7,000 events/s the page cache's dirty pages
+(`/proc/meminfo`) grew by about 3.5 MB/s and fell by 50-70 MB at once about every 30 s, and the slowest
+batches (80-200 ms) committed within a second of each fall. fsyncing NATS's files or the WAL's freed
+nothing; fsyncing the rest of PostgreSQL's data directory freed all of it, 2-4 MB in each of the ledger's
+indexes and table, `merkle_nodes` and `rm_audits`. `pg_stat_io` showed no buffer writes at all, but
+8,855 relation extends in the 20 s (about 70 MB): PostgreSQL grows tables and indexes by writing new
+pages through the page cache and syncs those files only at a checkpoint, so the kernel writes them back
+when they have been dirty for `vm.dirty_expire_centisecs` (30 s), a whole file at a time, and the WAL's
+fdatasync waits behind that. The same run with NATS alone left the page cache clean (it syncs every
+second since the eleventh round).
+
+It is the host's setting, not the ledger's. With `vm.dirty_expire_centisecs` and
+`vm.dirty_writeback_centisecs` at 100 (1 s) the kernel writes those pages back in small amounts; in
+interleaved pairs at 7,000 events/s, 30 s each (the harness restarts the ledger for each run):
+
+| | kernel defaults (30 s, 5 s) | 1 s, 1 s |
+|---|---:|---:|
+| publish->commit p99, four pairs, ms | 73, 68, 124, 39 | 36, 40, 44, 39 |
+| events over 100 ms | 562, 148, 7,001, 0 | 0, 0, 610, 0 |
+| batches over 80 ms | 9, 7, 60, 0 | 0, 0, 3, 1 |
+| 20 s runs, four pairs at 7,000 then 5,000 ev/s, p99 ms | 45 52 34 30; 49 27 30 19 | 39 40 41 40; 28 24 25 22 |
+
+The harness keeps the host's settings (it measures the machine as it is) and reports them under
+Machine. The operating guide tells operators to set these on a host where WAL and data share a disk;
+the Kubernetes `Cluster` already gives the WAL a volume of its own (`walStorage`).
 """

@@ -22,3 +22,4 @@ def test_quick_bench_run_writes_every_section(tmp_path: Path) -> None:
                    "command POST complete", "publish->committed", "at half the live rate"):
         assert figure in text, f"{figure!r} missing from the results table"
     assert "positions behind when it ended, caught up" in text, "each drain says how far the read models lagged"
+    assert "- page-cache writeback: a page is written back once dirty for " in text, "the kernel's writeback is given"
