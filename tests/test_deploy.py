@@ -30,7 +30,7 @@ from shared.auth import ensure_token_keys
 from shared.devstack import DevStack, free_port, nats_url_as
 from shared.healthcheck import service_of
 from shared.keys import ensure_keypair
-from shared.nats_config import password_variable
+from shared.nats_config import password_variable, secret_name
 from shared.processes import SERVICES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,6 +124,20 @@ def test_deployments_probe_health_run_unprivileged_and_match_compose() -> None:
     ledger = deployments["ledger"]["spec"]["template"]["spec"]
     assert {v["name"]: v["secret"]["secretName"] for v in ledger["volumes"]}["checkpoint-key"] == \
         "cadre-checkpoint-key"
+
+
+def test_each_deployment_connects_to_nats_as_its_own_user_with_the_password_nats_reads() -> None:
+    """The Deployment's NATS password and the NATS chart's come from the same secret (shared/nats_config.py)."""
+    nats_env = yaml.safe_load((K8S / "nats-values.yaml").read_text())["container"]["env"]
+    deployments = {r["metadata"]["name"]: r for r in _k8s_resources() if r["kind"] == "Deployment"}
+    assert "CADRE_NATS_URL" not in next(r for r in _k8s_resources() if r["kind"] == "ConfigMap")["data"]
+    for name, deployment in deployments.items():
+        env = {e["name"]: e for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert env["CADRE_NATS_URL"]["value"] == f"nats://{name}:$(NATS_PASSWORD)@nats:4222"
+        names = list(env)
+        assert names.index("NATS_PASSWORD") < names.index("CADRE_NATS_URL"), "Kubernetes expands earlier variables"
+        assert env["NATS_PASSWORD"]["valueFrom"] == nats_env[password_variable(name)]["valueFrom"]
+        assert env["NATS_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == secret_name(name)
 
 
 def test_postgres_cluster_and_nats_values_describe_replicated_servers() -> None:

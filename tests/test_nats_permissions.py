@@ -17,7 +17,15 @@ import pytest
 import yaml
 
 from shared.devstack import free_port, nats_server_binary, nats_url_as
-from shared.nats_config import JETSTREAM_SYNC_INTERVAL, USERS, deploy_config, dev_config, password_variable
+from shared.nats_config import (
+    JETSTREAM_SYNC_INTERVAL,
+    USERS,
+    deploy_config,
+    dev_config,
+    helm_authorization,
+    helm_env,
+    password_variable,
+)
 from tests.support import System, audit_event
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,6 +90,28 @@ def test_production_nats_config_is_generated_and_valid(tmp_path: Path) -> None:
     assert ok.returncode == 0, ok.stderr
     missing = subprocess.run([nats_server_binary(), "-c", str(committed), "-t"], capture_output=True, text=True,
                              env={password_variable("admin"): "x"}, cwd=tmp_path)
+    assert missing.returncode != 0 and "CADRE_NATS_LEDGER_PASSWORD" in missing.stderr + missing.stdout
+
+
+def test_the_helm_values_carry_every_user_and_nats_server_accepts_them(tmp_path: Path) -> None:
+    """deploy/k8s/nats-values.yaml holds the same users and permissions as every other configuration, and the
+    block the chart writes from it (`<< $VAR >>` unquoted) is one nats-server accepts, passwords from its
+    environment."""
+    values = yaml.safe_load((ROOT / "deploy" / "k8s" / "nats-values.yaml").read_text())
+    authorization = values["config"]["merge"]["authorization"]
+    assert authorization == helm_authorization(), "drifted from shared/nats_config.py"
+    assert values["container"]["env"] == helm_env()
+    rendered = json.dumps({"listen": "127.0.0.1:-1", "authorization": authorization})
+    for user in USERS:
+        rendered = rendered.replace(f'"<< ${password_variable(user)} >>"', f"${password_variable(user)}")
+    assert "<<" not in rendered
+    config = tmp_path / "helm.conf"
+    config.write_text(rendered)
+    env = {password_variable(user): f"pw-{user}" for user in USERS}
+    ok = subprocess.run([nats_server_binary(), "-c", str(config), "-t"], env=env, capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    missing = subprocess.run([nats_server_binary(), "-c", str(config), "-t"], capture_output=True, text=True,
+                             env={password_variable("admin"): "x"})
     assert missing.returncode != 0 and "CADRE_NATS_LEDGER_PASSWORD" in missing.stderr + missing.stdout
 
 
