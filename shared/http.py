@@ -192,6 +192,8 @@ def create_app(service: str, api: Api, *, guard: Guard | None, readiness: list[R
         try:
             response: web.StreamResponse = await handler(request)
         except Problem as problem:
+            if problem.status >= 500:
+                log.error("request failed: %s", problem.detail, extra={"request_id": request_id, "path": request.path})
             response = problem_response(problem, request.path)
         except web.HTTPException as exc:
             if exc.status < 400:

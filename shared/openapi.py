@@ -20,11 +20,14 @@ _PROBLEM_SCHEMA: dict[str, Any] = {
         "rule": {"type": "string"}, "basis": {"type": "string"},
         "message_en": {"type": "string"}, "message_zh": {"type": "string"},
         "errors": {"type": "array", "items": {"type": "object"}},
+        "missing": {"type": "array", "items": {"type": "array", "items": {"type": "integer"}},
+                    "description": "(level, index) of Merkle nodes a proof needs and the database lacks"},
     },
     "required": ["type", "title", "status", "detail"],
 }
 _ERROR_TEXT = {400: "Malformed request", 401: "Not authenticated", 403: "Out of scope", 404: "Not found",
                409: "Concurrent change", 413: "Too large", 422: "Invalid input or rule violated",
+               500: "Stored data inconsistent (a damaged database): `missing` names what is lacking",
                503: "A dependency is unavailable; retry after Retry-After"}
 
 

@@ -90,6 +90,14 @@ class Unavailable(Problem):
         super().__init__(detail, headers={"Retry-After": str(retry_after)}, **extra)
 
 
+class Inconsistent(Problem):
+    """Stored data contradicts itself (a damaged database): 500 naming what is missing, never a bare error."""
+
+    status = 500
+    type_slug = "inconsistent"
+    title = "Stored data inconsistent (存储数据不一致)"
+
+
 class RuleViolation(Problem):
     """A command breaks a domain rule: 422 naming the rule, its basis, in Chinese and English."""
 

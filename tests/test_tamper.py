@@ -140,6 +140,26 @@ async def test_deleted_row_is_named(ledger: System) -> None:
     assert report.reason == "position 7: missing, the next row is position 8 (位置缺失)"
 
 
+async def test_proofs_over_a_damaged_tree_say_what_is_missing(ledger: System) -> None:
+    """A deleted row (a leaf) or Merkle node turns a proof into a problem naming the missing node, not a bare 500."""
+    await as_superuser(ledger, "DELETE FROM ledger_events WHERE position = 7",
+                       "DELETE FROM merkle_nodes WHERE level = 2 AND idx = 0")
+    base = ledger.url("ledger")
+    for path, node in (("/v1/proofs/inclusion?position=7&size=12", [0, 6]),
+                       ("/v1/proofs/inclusion?position=5&size=12", [2, 0]),
+                       ("/v1/proofs/consistency?first=5&second=12", [2, 0])):
+        status, body, headers = await call("GET", base + path)
+        assert status == 500, (path, body)
+        assert headers["Content-Type"].startswith("application/problem+json")
+        assert body["type"].endswith("/inconsistent") and "默克尔树节点缺失" in body["detail"], body
+        assert node in body["missing"] and "cadre-ledger verify" in body["detail"]
+    status, body, _ = await call("GET", base + "/v1/proofs/inclusion?position=3&size=12")
+    assert status == 200, "a proof that needs none of what is missing is still given"
+    assert "request failed: the stored Merkle tree lacks" in ledger.procs["ledger"].log_path.read_text(errors="replace")
+    status, spec, _ = await call("GET", base + "/openapi.json")
+    assert "500" in spec["paths"]["/v1/proofs/inclusion"]["get"]["responses"], "documented where integrators look"
+
+
 async def test_swapped_rows_are_named(ledger: System) -> None:
     await as_superuser(ledger, "UPDATE ledger_events SET position = 1000 WHERE position = 4",
                        "UPDATE ledger_events SET position = 4 WHERE position = 8",

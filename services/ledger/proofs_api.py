@@ -131,19 +131,19 @@ def add_proof_routes(api: Api, prover: Prover, trail: AccessTrail) -> None:
         return await prover.cosign(checkpoint_id, body.witness, body.note)
 
     @api.route("GET", "/v1/proofs/inclusion", summary="Inclusion proof (包含性证明)", query=InclusionQuery,
-               response=InclusionProof, tags=TAGS, errors=(404, 503))
+               response=InclusionProof, tags=TAGS, errors=(404, 500, 503))
     async def inclusion(request: web.Request, *, query: InclusionQuery) -> dict[str, Any]:
         """RFC 9162 inclusion proof of a position in a tree size."""
         return await prover.inclusion(query.position, query.size)
 
     @api.route("GET", "/v1/proofs/consistency", summary="Consistency proof (一致性证明)", query=ConsistencyQuery,
-               response=ConsistencyProof, tags=TAGS, errors=(503,))
+               response=ConsistencyProof, tags=TAGS, errors=(500, 503))
     async def consistency(request: web.Request, *, query: ConsistencyQuery) -> dict[str, Any]:
         """RFC 9162 consistency proof between two tree sizes."""
         return await prover.consistency(query.first, query.second)
 
     @api.route("GET", "/v1/cadres/{cadre_id}/bundle", summary="Verifiable history bundle (可验证履历包)",
-               query=BundleQuery, response=Bundle, tags=TAGS, errors=(404, 503))
+               query=BundleQuery, response=Bundle, tags=TAGS, errors=(404, 500, 503))
     async def bundle(request: web.Request, *, query: BundleQuery) -> dict[str, Any]:
         """The cadre's events, canonical bytes and inclusion proofs against one signed checkpoint.
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from shared.merkle import CompactRange, NodeId, nodes_for_root, root_at_from_nodes
+from shared.problems import Inconsistent
 from shared.signednote import Checkpoint, Signer, sign_note
 
 
@@ -15,6 +16,7 @@ async def fetch_nodes(conn: asyncpg.Connection, ids: Iterable[NodeId]) -> dict[N
     """The stored hashes of the given (level, idx) nodes, in one query.
 
     Leaves (level 0) are not kept in `merkle_nodes`: leaf idx is the leaf_hash of the row at position idx + 1.
+    A node that should be stored and is not (a damaged database) raises `Inconsistent`.
     """
     wanted = list(dict.fromkeys(ids))
     if not wanted:
@@ -26,7 +28,14 @@ async def fetch_nodes(conn: asyncpg.Connection, ids: Iterable[NodeId]) -> dict[N
            UNION ALL
            SELECT 0::smallint, position - 1, leaf_hash FROM ledger_events WHERE position = ANY($3::bigint[])""",
         [level for level, _ in inner], [idx for _, idx in inner], [idx + 1 for level, idx in wanted if not level])
-    return {(r["level"], r["idx"]): bytes(r["hash"]) for r in rows}
+    found = {(r["level"], r["idx"]): bytes(r["hash"]) for r in rows}
+    if len(found) < len(wanted):
+        missing = [node for node in wanted if node not in found]
+        raise Inconsistent(
+            f"the stored Merkle tree lacks {len(missing)} of the {len(wanted)} nodes asked for (默克尔树节点缺失), "
+            f"first (level, index) {missing[0]}; run `cadre-ledger verify` to find the damage",
+            missing=[list(node) for node in missing[:10]])
+    return found
 
 
 async def tree_size(conn: asyncpg.Connection) -> int:
