@@ -28,6 +28,14 @@ from shared.settings import Settings
 MAX_ATTEMPTS = 4
 
 
+class CommandWarning(BaseModel):
+    """A warning on an accepted command (the command was recorded)."""
+
+    code: str = Field(description="What kind, e.g. `calendar.provisional`.")
+    message_en: str
+    message_zh: str
+
+
 class CommandResult(BaseModel):
     """Answer to an accepted command."""
 
@@ -39,6 +47,9 @@ class CommandResult(BaseModel):
     position: int | None = None
     ruleset: str
     duplicate: bool = Field(False, description="JetStream already held this event id: nothing new was recorded.")
+    warnings: list[CommandWarning] = Field(
+        default_factory=list, description="What the clerk must know about the accepted fact, e.g. "
+        "`calendar.provisional`: a count of working days on a year whose holidays are not yet official (日历暂定).")
 
 
 @dataclass
@@ -70,7 +81,9 @@ class CommandBus:
                     continue
                 result = CommandResult(event_id=str(event.id), type=event.type, cadre_id=cadre_id,
                                        stream_seq=published.stream_seq, committed=False, ruleset=ruleset,
-                                       duplicate=published.duplicate)
+                                       duplicate=published.duplicate,
+                                       warnings=[CommandWarning(code=w.code, message_en=w.message_en,
+                                                                message_zh=w.message_zh) for w in decision.warnings])
                 if wait_committed and await wait_for_seq(self.pool, s.consumer, published.stream_seq,
                                                          s.commit_wait_s):
                     result.committed = True

@@ -15,16 +15,46 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.envelope import CadreId, CloudEvent, CountyCode
 from shared.events.registry import EventData
+from shared.workdays import provisional_years
+
+
+@dataclass(frozen=True)
+class DecisionWarning:
+    """Something the clerk must know about an accepted command: not a rule broken, but a fact that may change."""
+
+    code: str
+    message_en: str
+    message_zh: str
 
 
 @dataclass(frozen=True)
 class Decision:
-    """What a pure `decide` returns: the one event a command yields (`event_id`: a deterministic id, else random)."""
+    """What a pure `decide` returns: the one event a command yields (`event_id`: a deterministic id, else random),
+    and what the answer must warn of."""
 
     type: str
     data: EventData
     occurred_on: date
     event_id: uuid.UUID | None = None
+    warnings: tuple[DecisionWarning, ...] = ()
+
+
+def provisional_calendar(start: date, end: date, what_en: str, what_zh: str) -> tuple[DecisionWarning, ...]:
+    """A warning when working days from `start` to `end` were counted on a year with no official notice yet.
+
+    Such a year lists only the statutory holidays (shared/workdays): the State Council's notice may still
+    move days off and make-up working days, and with them this count or deadline.
+    """
+    years = provisional_years(start, end)
+    if not years:
+        return ()
+    listed = ", ".join(str(y) for y in years)
+    listed_zh = "、".join(str(y) for y in years)
+    return (DecisionWarning(
+        "calendar.provisional",
+        f"the {what_en} was counted on the provisional working-day calendar of {listed} (statutory holidays "
+        "only): check it again once the State Council publishes that year's holiday arrangements",
+        f"{what_zh}按{listed_zh}年暂定工作日历（仅含法定节假日）计算：国务院办公厅发布该年节假日安排后请复核"),)
 
 
 Decider = Callable[[list[CloudEvent]], Decision]

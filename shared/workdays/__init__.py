@@ -48,6 +48,7 @@ __all__ = [
     "is_provisional",
     "is_working_day",
     "load_calendar_file",
+    "provisional_years",
     "validate_calendar",
     "working_days_between",
 ]
@@ -244,6 +245,11 @@ def covered_years() -> tuple[int, ...]:
 def is_provisional(year: int) -> bool:
     """True when `year` has no official notice yet (statutory holidays only); `CalendarGap` if not covered."""
     return _year(year).provisional
+
+
+def provisional_years(start: date, end: date) -> list[int]:
+    """The years from `start`'s to `end`'s that have no official notice yet (a count over them may change)."""
+    return [year for year in range(_plain_date(start).year, _plain_date(end).year + 1) if is_provisional(year)]
 
 
 def is_working_day(day: date) -> bool:

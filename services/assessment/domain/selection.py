@@ -32,7 +32,7 @@ from services.assessment.domain.rules import (
     raise_blockers,
 )
 from services.assessment.domain.state import AssessmentState, Notice
-from shared.decisions import CadreCommand, Decision
+from shared.decisions import CadreCommand, Decision, provisional_calendar
 from shared.events.assessment import (
     AppointmentDeferred,
     AppointmentVoted,
@@ -251,7 +251,8 @@ def decide_notice(state: AssessmentState, cmd: PostNotice, rules: RuleSet) -> De
             basis=NOTICE_BASIS, working_days=days, required=least)
     data = NoticePosted(notice_id=cmd.notice_id, selection_id=cmd.selection_id, proposed_post=sel.proposed_post,
                         start=cmd.start, end=cmd.end, working_days=days, channels=cmd.channels)
-    return Decision("notice.posted", data, cmd.occurred_on)
+    return Decision("notice.posted", data, cmd.occurred_on,
+                    warnings=provisional_calendar(cmd.start, cmd.end, "notice period", "公示期"))
 
 
 def _notice(state: AssessmentState, notice_id: str, day: date, *, allow: tuple[str, ...]) -> Notice:

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from services.audit.domain.checks import not_before, working_day_deadline
 from services.audit.domain.state import AuditRecord, AuditState
-from shared.decisions import CadreCommand, Decision
+from shared.decisions import CadreCommand, Decision, provisional_calendar
 from shared.events.audit import (
     AppliedResult,
     AuditCompleted,
@@ -162,7 +162,8 @@ def decide_request_opinion(state: AuditState, cmd: RequestOpinion, rules: RuleSe
     days = rules.audit.opinion_working_days
     due = working_day_deadline(cmd.occurred_on, days, rules, "opinion window", "书面意见期限")
     return Decision("audit.opinion_requested", AuditOpinionRequested(audit_id=cmd.audit_id, due=due),
-                    cmd.occurred_on)
+                    cmd.occurred_on, warnings=provisional_calendar(cmd.occurred_on, due, "opinion window's due day",
+                                                                    "书面意见期限"))
 
 
 def decide_receive_opinion(state: AuditState, cmd: ReceiveOpinion, rules: RuleSet) -> Decision:

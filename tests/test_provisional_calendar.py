@@ -1,0 +1,113 @@
+"""A count of working days on a year whose holidays are not yet official is accepted with a warning (日历暂定).
+
+Given events, when a command, then the warnings of its decision; here on an operator calendar in which 2030 is
+official and 2031 provisional, so the cases do not change when the shipped calendar gains a year's notice. The
+HTTP test uses the shipped calendar as the running service does.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from services.assessment.domain import selection
+from services.audit.domain import audits, supervision
+from services.audit.domain import fold as audit_fold
+from shared import workdays
+from shared.decisions import Decision
+from shared.envelope import CloudEvent, new_event
+from shared.events.audit import AuditStarted
+from tests.assessment_given import cmd, fold, inspected, rules, voted
+from tests.support import System, call, new_cadre_id
+from tests.test_assessment_slice import select
+
+COUNTY = "431021"
+
+
+@pytest.fixture
+def calendar_2031_provisional(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """2030 official, 2031 provisional (statutory holidays only), over the shipped calendar."""
+    def year(y: int, provisional: bool) -> dict[str, Any]:
+        return {"provisional": provisional, "source": f"国务院办公厅关于{y}年部分节假日安排的通知",
+                "holidays": [f"{y}-01-01"], "makeup_workdays": []}
+
+    path = tmp_path / "calendar.json"
+    path.write_text(json.dumps({"years": {"2030": year(2030, False), "2031": year(2031, True)}}), encoding="utf-8")
+    monkeypatch.setenv(workdays.ENV_FILE, str(path))
+    workdays.clear_cache()
+    yield
+    monkeypatch.delenv(workdays.ENV_FILE)
+    workdays.clear_cache()
+
+
+def _started(on: str) -> CloudEvent:
+    data = AuditStarted(audit_id="A1", audit_type="departure", period_from=date(2025, 1, 1),
+                        period_to=date(2029, 12, 31), auditing_body="桂阳县审计局", post_id="P1")
+    return new_event(event_type="audit.started", cadre_id="C1", county=COUNTY, service="audit", data=data,
+                     occurred_on=date.fromisoformat(on), ruleset=rules().id)
+
+
+def _notice(on: str, end: str) -> Any:
+    return cmd(selection.PostNotice, on, selection_id="S1", notice_id="N1", start=on, end=end,
+               channels=["县委组织部网站"])
+
+
+def _assessment(decide: Callable[..., Decision]) -> Callable[[list[CloudEvent], Any], Decision]:
+    return lambda given, command: decide(fold(given), command, rules())
+
+
+def _audit(decide: Callable[..., Decision]) -> Callable[[list[CloudEvent], Any], Decision]:
+    return lambda given, command: decide(audit_fold(given), command, rules())
+
+
+SELECTED = [inspected("2030-11-01"), voted("2030-11-08")]
+CASES: list[tuple[str, Callable[[list[CloudEvent], Any], Decision], list[CloudEvent], Any, list[int]]] = [
+    ("a notice within an official year", _assessment(selection.decide_notice), SELECTED,
+     _notice("2030-12-16", "2030-12-20"), []),
+    ("a notice running into a provisional year", _assessment(selection.decide_notice), SELECTED,
+     _notice("2030-12-27", "2031-01-08"), [2031]),
+    ("an opinion window due within an official year", _audit(audits.decide_request_opinion),
+     [_started("2030-05-06")], cmd(audits.RequestOpinion, "2030-06-03", audit_id="A1"), []),
+    ("an opinion window due in a provisional year", _audit(audits.decide_request_opinion),
+     [_started("2030-11-04")], cmd(audits.RequestOpinion, "2030-12-23", audit_id="A1"), [2031]),
+    ("an inquiry answer due within an official year", _audit(supervision.decide_send_inquiry), [],
+     cmd(supervision.SendInquiry, "2030-03-01", inquiry_id="Q1"), []),
+    ("an inquiry answer due in a provisional year", _audit(supervision.decide_send_inquiry), [],
+     cmd(supervision.SendInquiry, "2031-03-03", inquiry_id="Q1"), [2031]),
+]
+
+
+@pytest.mark.usefixtures("calendar_2031_provisional")
+@pytest.mark.parametrize(("name", "when", "given", "command", "years"), CASES, ids=[c[0] for c in CASES])
+def test_counts_on_a_provisional_year_are_accepted_with_a_warning(
+        name: str, when: Callable[[list[CloudEvent], Any], Decision], given: list[CloudEvent], command: Any,
+        years: list[int]) -> None:
+    decision = when(given, command)
+    assert [w.code for w in decision.warnings] == ["calendar.provisional"] * bool(years)
+    for warning, year in zip(decision.warnings, years, strict=True):
+        assert f"provisional working-day calendar of {year}" in warning.message_en
+        assert f"{year}年暂定工作日历" in warning.message_zh and "国务院办公厅" in warning.message_zh
+
+
+async def test_the_command_answer_carries_the_warning_in_both_languages(system: System) -> None:
+    first = min(y for y in workdays.covered_years() if workdays.is_provisional(y))
+    cadre = new_cadre_id("CAL")
+    await select(system, cadre, "XB-CAL", "2026-11-02", "2026-11-09")
+    body = {"cadre_id": cadre, "county": COUNTY, "occurred_on": "2026-11-30", "notice_id": "GS-CAL",
+            "start": "2026-11-30", "end": f"{first}-01-08", "channels": ["县委组织部网站"]}
+    status, answer, _ = await call("POST", f"{system.url('assessment')}/v1/selections/XB-CAL/notice", body)
+    assert status == 202, answer
+    [warning] = answer["warnings"]
+    assert warning["code"] == "calendar.provisional"
+    assert f"{first}年暂定工作日历" in warning["message_zh"] and str(first) in warning["message_en"]
+    other = new_cadre_id("CAL")
+    await select(system, other, "XB-CAL2", "2024-03-01", "2024-03-10")
+    status, answer, _ = await call("POST", f"{system.url('assessment')}/v1/selections/XB-CAL2/notice", {
+        **body, "cadre_id": other, "occurred_on": "2024-03-11", "notice_id": "GS-CAL2", "start": "2024-03-11",
+        "end": "2024-03-15"})
+    assert status == 202 and answer["warnings"] == [], answer
