@@ -192,7 +192,7 @@ def create_app(service: str, api: Api, *, guard: Guard | None, readiness: list[R
         try:
             response: web.StreamResponse = await handler(request)
         except Problem as problem:
-            if problem.status >= 500:
+            if problem.status == 500:  # a fault to look into; a 503 (an outage) would log once per request
                 log.error("request failed: %s", problem.detail, extra={"request_id": request_id, "path": request.path})
             response = problem_response(problem, request.path)
         except web.HTTPException as exc:
