@@ -7,7 +7,7 @@ sequence; a conflict waits for the ledger to catch up and decides again, then an
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Literal
 
@@ -82,8 +82,7 @@ class CommandBus:
                 result = CommandResult(event_id=str(event.id), type=event.type, cadre_id=cadre_id,
                                        stream_seq=published.stream_seq, committed=False, ruleset=ruleset,
                                        duplicate=published.duplicate,
-                                       warnings=[CommandWarning(code=w.code, message_en=w.message_en,
-                                                                message_zh=w.message_zh) for w in decision.warnings])
+                                       warnings=[CommandWarning(**asdict(w)) for w in decision.warnings])
                 if wait_committed and await wait_for_seq(self.pool, s.consumer, published.stream_seq,
                                                          s.commit_wait_s):
                     result.committed = True

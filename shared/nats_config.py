@@ -44,12 +44,20 @@ def password_variable(user: str) -> str:
     return f"CADRE_NATS_{user.upper()}_PASSWORD"
 
 
-def _user_line(user: str, password: str) -> str:
-    entry = f"    {{ user: {json.dumps(user)}, password: {password}"
+def _user_entry(user: str, password: str) -> dict[str, object]:
+    """One user of an `authorization` block: its name, its password as given, its permissions if restricted."""
+    entry: dict[str, object] = {"user": user, "password": password}
     granted = permissions(user)
     if granted is not None:
-        entry += f", permissions: {json.dumps(granted)}"
-    return entry + " }"
+        entry["permissions"] = granted
+    return entry
+
+
+def _user_line(user: str, password: str) -> str:
+    # `password` is configuration text already (a quoted string or a $VARIABLE), so it is not quoted again
+    fields = ", ".join(f"{key}: {value if key == 'password' else json.dumps(value)}"
+                       for key, value in _user_entry(user, password).items())
+    return f"    {{ {fields} }}"
 
 
 def render(listen: str, passwords: dict[str, str], header: str = "", extra: str = "") -> str:
@@ -84,14 +92,7 @@ def helm_authorization() -> dict[str, object]:
 
     The chart writes `<< $VAR >>` unquoted, so nats-server reads the password from its environment.
     """
-    users = []
-    for user in USERS:
-        entry: dict[str, object] = {"user": user, "password": f"<< ${password_variable(user)} >>"}
-        granted = permissions(user)
-        if granted is not None:
-            entry["permissions"] = granted
-        users.append(entry)
-    return {"users": users}
+    return {"users": [_user_entry(user, f"<< ${password_variable(user)} >>") for user in USERS]}
 
 
 def helm_env() -> dict[str, object]:
