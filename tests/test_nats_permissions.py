@@ -24,6 +24,7 @@ from shared.nats_config import (
     dev_config,
     helm_authorization,
     helm_env,
+    helm_nats_box_env,
     password_variable,
 )
 from tests.support import System, audit_event
@@ -101,6 +102,10 @@ def test_the_helm_values_carry_every_user_and_nats_server_accepts_them(tmp_path:
     authorization = values["config"]["merge"]["authorization"]
     assert authorization == helm_authorization(), "drifted from shared/nats_config.py"
     assert values["container"]["env"] == helm_env()
+    box = values["natsBox"]["container"]["env"]
+    assert box == helm_nats_box_env()
+    assert box["NATS_USER"] == "admin"
+    assert box["NATS_PASSWORD"] == values["container"]["env"][password_variable("admin")]
     rendered = json.dumps({"listen": "127.0.0.1:-1", "authorization": authorization})
     for user in USERS:
         rendered = rendered.replace(f'"<< ${password_variable(user)} >>"', f"${password_variable(user)}")
