@@ -7,7 +7,7 @@ service's `domain` imports no adapter, not even by way of a shared module.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -15,7 +15,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.envelope import CadreId, CloudEvent, CountyCode
 from shared.events.registry import EventData
-from shared.workdays import provisional_years
 
 
 @dataclass(frozen=True)
@@ -39,13 +38,13 @@ class Decision:
     warnings: tuple[DecisionWarning, ...] = ()
 
 
-def provisional_calendar(start: date, end: date, what_en: str, what_zh: str) -> tuple[DecisionWarning, ...]:
-    """A warning when working days from `start` to `end` were counted on a year with no official notice yet.
+def provisional_calendar(years: Sequence[int], what_en: str, what_zh: str) -> tuple[DecisionWarning, ...]:
+    """A warning when a count of working days touched `years`, whose calendar has no official notice yet.
 
     Such a year lists only the statutory holidays (shared/workdays): the State Council's notice may still
-    move days off and make-up working days, and with them this count or deadline.
+    move days off and make-up working days, and with them this count or deadline. The event records the
+    same years (`provisional_calendar_years`), so that read models can say so long after the answer.
     """
-    years = provisional_years(start, end)
     if not years:
         return ()
     listed = ", ".join(str(y) for y in years)

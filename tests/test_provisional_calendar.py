@@ -1,8 +1,9 @@
 """A count of working days on a year whose holidays are not yet official is accepted with a warning (日历暂定).
 
-Given events, when a command, then the warnings of its decision; here on an operator calendar in which 2030 is
-official and 2031 provisional, so the cases do not change when the shipped calendar gains a year's notice. The
-HTTP test uses the shipped calendar as the running service does.
+The event records the years (`provisional_calendar_years`), and the read models and the dossier show them.
+Given events, when a command, then the warnings and the event of its decision; here on an operator calendar in
+which 2030 is official and 2031 provisional, so the cases do not change when the shipped calendar gains a year's
+notice. The HTTP tests use the shipped calendar as the running service does.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from shared.decisions import Decision
 from shared.envelope import CloudEvent, new_event
 from shared.events.audit import AuditStarted
 from tests.assessment_given import cmd, fold, inspected, rules, voted
-from tests.support import System, call, new_cadre_id
-from tests.test_assessment_slice import select
+from tests.support import System, call, new_cadre_id, publish, wait_committed
+from tests.test_assessment_slice import ledger_get, projected, select
 
 COUNTY = "431021"
 
@@ -89,6 +90,7 @@ def test_counts_on_a_provisional_year_are_accepted_with_a_warning(
         years: list[int]) -> None:
     decision = when(given, command)
     assert [w.code for w in decision.warnings] == ["calendar.provisional"] * bool(years)
+    assert decision.data.model_dump()["provisional_calendar_years"] == (years or None), "the event records them"
     for warning, year in zip(decision.warnings, years, strict=True):
         assert f"provisional working-day calendar of {year}" in warning.message_en
         assert f"{year}年暂定工作日历" in warning.message_zh and "国务院办公厅" in warning.message_zh
@@ -111,3 +113,36 @@ async def test_the_command_answer_carries_the_warning_in_both_languages(system: 
         **body, "cadre_id": other, "occurred_on": "2024-03-11", "notice_id": "GS-CAL2", "start": "2024-03-11",
         "end": "2024-03-15"})
     assert status == 202 and answer["warnings"] == [], answer
+
+    counted = await projected(system, f"/v1/notices?cadre_id={cadre}&as_of=2026-12-01", "notices",
+                              lambda n: n["notice_id"] == "GS-CAL")
+    assert counted["provisional_calendar_years"] == [first]
+    official = await projected(system, f"/v1/notices?cadre_id={other}&as_of=2024-03-12", "notices",
+                               lambda n: n["notice_id"] == "GS-CAL2")
+    assert official["provisional_calendar_years"] is None
+    state = await ledger_get(system, f"/v1/cadres/{cadre}/state")
+    assert state["assessment"]["notices"]["GS-CAL"]["provisional_calendar_years"] == [first]
+    [posted] = [r["event"] for r in (await ledger_get(system, f"/v1/cadres/{cadre}/history"))["events"]
+                if r["event"]["type"] == "notice.posted"]
+    assert posted["data"]["provisional_calendar_years"] == [first]
+
+
+async def test_a_deadline_counted_on_a_provisional_year_says_so_in_the_read_models(system: System) -> None:
+    """An inquiry whose answer is due in a provisional year: the overdue list and the dossier name the year.
+
+    Sent late in the last official year, which a command cannot date in the future: the audit service's decision
+    is published over NATS as the service would publish it.
+    """
+    first = min(y for y in workdays.covered_years() if workdays.is_provisional(y))
+    cadre, sent_on = new_cadre_id("CAL"), f"{first - 1}-12-21"
+    decision = _audit(supervision.decide_send_inquiry)([], cmd(supervision.SendInquiry, sent_on, inquiry_id="HX-CAL"))
+    assert [w.code for w in decision.warnings] == ["calendar.provisional"]
+    event = new_event(event_type=decision.type, cadre_id=cadre, county=COUNTY, service="audit", data=decision.data,
+                      occurred_on=decision.occurred_on, ruleset=rules().id)
+    [seq] = await publish(system.nats_url, [event])
+    await wait_committed(system.pg_dsn, seq)
+    row = await projected(system, f"/v1/inquiries/overdue?cadre_id={cadre}&as_of={first}-06-01", "inquiries",
+                          lambda i: i["inquiry_id"] == "HX-CAL")
+    assert row["provisional_calendar_years"] == [first] and row["due"].startswith(f"{first}-01")
+    state = await ledger_get(system, f"/v1/cadres/{cadre}/state")
+    assert state["inquiries"]["HX-CAL"]["due_provisional_years"] == [first]

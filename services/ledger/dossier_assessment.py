@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from shared.envelope import FoldedEvent
+from shared.events.types import ProvisionalCalendarYears
 
 if TYPE_CHECKING:
     from services.ledger.dossier import Dossier
@@ -48,6 +49,7 @@ class NoticeSummary(BaseModel):
     start: date
     end: date
     working_days: int
+    provisional_calendar_years: ProvisionalCalendarYears = None
     status: str = "open"
     outcome: str | None = None
     closed_on: date | None = None
@@ -112,7 +114,8 @@ def _posted(d: Dossier, e: FoldedEvent) -> None:
     x = e.data
     d.assessment.notices[x["notice_id"]] = NoticeSummary(
         selection_id=x["selection_id"], proposed_post=x["proposed_post"], posted_on=e.occurredon,
-        start=x["start"], end=x["end"], working_days=x["working_days"])
+        start=x["start"], end=x["end"], working_days=x["working_days"],
+        provisional_calendar_years=x.get("provisional_calendar_years"))
     selection = d.assessment.selections.get(x["selection_id"])
     if selection is not None:
         selection.notice_id = x["notice_id"]

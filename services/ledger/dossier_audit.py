@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from shared.envelope import FoldedEvent
+from shared.events.types import ProvisionalCalendarYears
 
 if TYPE_CHECKING:
     from services.ledger.dossier import Dossier
@@ -29,6 +30,7 @@ class AuditSummary(BaseModel):
     post_id: str | None = None
     opinion_requested_on: date | None = None
     opinion_due: date | None = None
+    opinion_due_provisional_years: ProvisionalCalendarYears = None
     opinion_received_on: date | None = None
     opinion_agrees: bool | None = None
     completed_on: date | None = None
@@ -69,6 +71,7 @@ class InquirySummary(BaseModel):
     inquiry_id: str
     sent_on: date
     due: date
+    due_provisional_years: ProvisionalCalendarYears = None
     answered_on: date | None = None
     late: bool | None = None
 
@@ -110,6 +113,7 @@ def _opinion_requested(d: Dossier, e: FoldedEvent) -> None:
     audit = _audit(d, e)
     audit.opinion_requested_on = e.occurredon
     audit.opinion_due = _day(e.data["due"])
+    audit.opinion_due_provisional_years = e.data.get("provisional_calendar_years")
 
 
 def _opinion_received(d: Dossier, e: FoldedEvent) -> None:
@@ -161,7 +165,8 @@ def _talk_held(d: Dossier, e: FoldedEvent) -> None:
 
 def _inquiry_sent(d: Dossier, e: FoldedEvent) -> None:
     d.inquiries[e.data["inquiry_id"]] = InquirySummary(inquiry_id=e.data["inquiry_id"], sent_on=e.occurredon,
-                                                       due=e.data["due"])
+                                                       due=e.data["due"],
+                                                       due_provisional_years=e.data.get("provisional_calendar_years"))
 
 
 def _inquiry_answered(d: Dossier, e: FoldedEvent) -> None:

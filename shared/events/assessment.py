@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from shared.events.registry import EventData, event_type
-from shared.events.types import Identifier, LongText, ShortText
+from shared.events.types import Identifier, LongText, ProvisionalCalendarYears, ShortText
 
 Grade = Literal["excellent", "competent", "basically_competent", "incompetent", "not_graded"]
 """Annual grade: 优秀, 称职, 基本称职, 不称职, 不定等次."""
@@ -142,6 +142,7 @@ class NoticePosted(EventData):
     start: date = Field(description="First day of the notice (公示开始).")
     end: date = Field(description="Last day of the notice (公示截止).")
     working_days: int = Field(ge=0, description="Working days in [start, end] on the shipped calendar (工作日).")
+    provisional_calendar_years: ProvisionalCalendarYears = None
     channels: list[ShortText] = Field(min_length=1, max_length=20, description="Where it is posted (公示渠道).")
 
 

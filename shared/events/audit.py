@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field
 
 from shared.events.registry import EventData, event_type
-from shared.events.types import AmountCNY, Identifier, LongText, ShortText
+from shared.events.types import AmountCNY, Identifier, LongText, ProvisionalCalendarYears, ShortText
 
 AuditType = Literal["pre_appointment", "in_office", "departure"]
 Responsibility = Literal["direct", "leadership"]
@@ -56,6 +56,7 @@ class AuditStarted(EventData):
 class AuditOpinionRequested(EventData):
     audit_id: Identifier
     due: date = Field(description="Last day for the written opinion (书面意见截止日), counted in working days.")
+    provisional_calendar_years: ProvisionalCalendarYears = None
 
 
 @event_type("audit.opinion_received", "audit", "收到被审计人书面意见", "Audited cadre's written opinion received")
@@ -121,6 +122,7 @@ class TalkHeld(EventData):
 class InquirySent(EventData):
     inquiry_id: Identifier
     due: date = Field(description="Last day for the answer (函询回复截止日), counted in working days.")
+    provisional_calendar_years: ProvisionalCalendarYears = None
     report_id: Identifier | None = Field(None, description="The report the inquiry follows from, if any.")
     summary: LongText = ""
 

@@ -26,6 +26,14 @@ AmountCNY = Annotated[Decimal, BeforeValidator(_amount_is_text), Field(ge=0, max
                                       "description": "Decimal yuan as a string (元, 保留到分), e.g. \"12000.50\"."})]
 """An amount in yuan with fen precision; a JSON string in and out, never a float."""
 
+ProvisionalCalendarYears = Annotated[
+    list[Annotated[int, Field(ge=1900, le=9999)]] | None,
+    Field(min_length=1, max_length=10, description=(
+        "Years whose working-day calendar was provisional when this was counted (日历暂定): only their statutory "
+        "holidays were known, and the State Council's holiday notice may still move the count. Absent when every "
+        "year counted was official."))]
+"""The provisional calendar years a count of working days touched (`shared.workdays.provisional_years`)."""
+
 PG_BIGINT_MAX = 2**63 - 1
 Cursor = Annotated[int, Field(ge=0, le=PG_BIGINT_MAX)]
 """A pagination cursor or position: what fits PostgreSQL's bigint, so no input overflows a query."""

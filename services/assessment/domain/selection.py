@@ -47,7 +47,7 @@ from shared.events.assessment import (
 from shared.events.types import Identifier, LongText, ShortText
 from shared.problems import RuleViolation
 from shared.rulesets import RuleSet
-from shared.workdays import CalendarGap, working_days_between
+from shared.workdays import CalendarGap, provisional_years, working_days_between
 
 # ---- commands (bodies; the id comes from the path) -----------------------------------------
 
@@ -249,10 +249,12 @@ def decide_notice(state: AssessmentState, cmd: PostNotice, rules: RuleSet) -> De
             f"{cmd.end.isoformat()} has {days}",
             f"任前公示期不少于{least}个工作日: {cmd.start.isoformat()} 至 {cmd.end.isoformat()} 只有 {days} 个工作日",
             basis=NOTICE_BASIS, working_days=days, required=least)
+    provisional = provisional_years(cmd.start, cmd.end)
     data = NoticePosted(notice_id=cmd.notice_id, selection_id=cmd.selection_id, proposed_post=sel.proposed_post,
-                        start=cmd.start, end=cmd.end, working_days=days, channels=cmd.channels)
+                        start=cmd.start, end=cmd.end, working_days=days, channels=cmd.channels,
+                        provisional_calendar_years=provisional or None)
     return Decision("notice.posted", data, cmd.occurred_on,
-                    warnings=provisional_calendar(cmd.start, cmd.end, "notice period", "公示期"))
+                    warnings=provisional_calendar(provisional, "notice period", "公示期"))
 
 
 def _notice(state: AssessmentState, notice_id: str, day: date, *, allow: tuple[str, ...]) -> Notice:

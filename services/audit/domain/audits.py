@@ -13,7 +13,7 @@ from pydantic import Field
 
 from services.audit.domain.checks import not_before, working_day_deadline
 from services.audit.domain.state import AuditRecord, AuditState
-from shared.decisions import CadreCommand, Decision, provisional_calendar
+from shared.decisions import CadreCommand, Decision
 from shared.events.audit import (
     AppliedResult,
     AuditCompleted,
@@ -160,10 +160,10 @@ def decide_request_opinion(state: AuditState, cmd: RequestOpinion, rules: RuleSe
                             f"审计 {cmd.audit_id} 已于 {audit.opinion_requested_on} 征求过书面意见")
     not_before(cmd.occurred_on, audit.last_step_on, "audit.chronology", "the opinion request", "征求意见")
     days = rules.audit.opinion_working_days
-    due = working_day_deadline(cmd.occurred_on, days, rules, "opinion window", "书面意见期限")
-    return Decision("audit.opinion_requested", AuditOpinionRequested(audit_id=cmd.audit_id, due=due),
-                    cmd.occurred_on, warnings=provisional_calendar(cmd.occurred_on, due, "opinion window's due day",
-                                                                    "书面意见期限"))
+    deadline = working_day_deadline(cmd.occurred_on, days, rules, "opinion window", "书面意见期限")
+    data = AuditOpinionRequested(audit_id=cmd.audit_id, due=deadline.due,
+                                 provisional_calendar_years=deadline.provisional_years)
+    return Decision("audit.opinion_requested", data, cmd.occurred_on, warnings=deadline.warnings)
 
 
 def decide_receive_opinion(state: AuditState, cmd: ReceiveOpinion, rules: RuleSet) -> Decision:

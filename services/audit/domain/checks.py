@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import calendar
+from dataclasses import dataclass
 from datetime import date, timedelta
 
+from shared.decisions import DecisionWarning, provisional_calendar
 from shared.problems import RuleViolation
 from shared.rulesets import RuleSet
-from shared.workdays import CalendarGap, add_working_days
+from shared.workdays import CalendarGap, add_working_days, provisional_years
 
 
 def not_before(day: date, earlier: date | None, rule: str, what_en: str, what_zh: str) -> None:
@@ -18,15 +20,27 @@ def not_before(day: date, earlier: date | None, rule: str, what_en: str, what_zh
                             f"{what_zh}日期 {day.isoformat()} 早于前一环节的日期 {earlier.isoformat()}")
 
 
-def working_day_deadline(start: date, days: int, rules: RuleSet, what_en: str, what_zh: str) -> date:
+@dataclass(frozen=True)
+class Deadline:
+    """A due day counted in working days, with what the event and the answer say about its calendar."""
+
+    due: date
+    provisional_years: list[int] | None
+    """The provisional calendar years the count touched (the event's `provisional_calendar_years`); None: none."""
+    warnings: tuple[DecisionWarning, ...]
+
+
+def working_day_deadline(start: date, days: int, rules: RuleSet, what_en: str, what_zh: str) -> Deadline:
     """The `days`-th working day after `start` (the last day allowed); 422 `calendar.gap` when not covered."""
     try:
-        return add_working_days(start, days)
+        due = add_working_days(start, days)
     except CalendarGap as gap:
         raise RuleViolation("calendar.gap", f"cannot count the {what_en} ({days} working days from "
                                             f"{start.isoformat()}): {gap.message_en}",
                             f"无法计算{what_zh} (自 {start.isoformat()} 起 {days} 个工作日): {gap.message_zh}",
                             basis=rules.basis) from gap
+    years = provisional_years(start, due)
+    return Deadline(due, years or None, provisional_calendar(years, f"{what_en}'s due day", what_zh))
 
 
 def add_months(day: date, months: int) -> date:

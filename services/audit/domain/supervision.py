@@ -14,7 +14,7 @@ from pydantic import Field
 
 from services.audit.domain.checks import not_before, period_end, working_day_deadline
 from services.audit.domain.state import AuditState, ReportRecord
-from shared.decisions import CadreCommand, Decision, provisional_calendar
+from shared.decisions import CadreCommand, Decision
 from shared.events.audit import (
     InquiryAnswered,
     InquirySent,
@@ -189,10 +189,10 @@ def decide_send_inquiry(state: AuditState, cmd: SendInquiry, rules: RuleSet) -> 
         report = _report(state, cmd.report_id)
         not_before(cmd.occurred_on, report.received_on, "supervision.chronology", "the inquiry", "函询")
     days = rules.audit.inquiry_answer_working_days
-    due = working_day_deadline(cmd.occurred_on, days, rules, "answer window", "函询回复期限")
-    data = InquirySent(inquiry_id=cmd.inquiry_id, due=due, report_id=cmd.report_id, summary=cmd.summary)
-    return Decision("supervision.inquiry_sent", data, cmd.occurred_on,
-                    warnings=provisional_calendar(cmd.occurred_on, due, "answer window's due day", "函询回复期限"))
+    deadline = working_day_deadline(cmd.occurred_on, days, rules, "answer window", "函询回复期限")
+    data = InquirySent(inquiry_id=cmd.inquiry_id, due=deadline.due, report_id=cmd.report_id, summary=cmd.summary,
+                       provisional_calendar_years=deadline.provisional_years)
+    return Decision("supervision.inquiry_sent", data, cmd.occurred_on, warnings=deadline.warnings)
 
 
 def decide_answer_inquiry(state: AuditState, cmd: AnswerInquiry, rules: RuleSet) -> Decision:

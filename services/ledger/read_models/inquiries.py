@@ -1,8 +1,8 @@
 """Overdue written inquiries (逾期未回复的函询): DOMAIN.md rule 10, answers due within 15 working days.
 
 The due day was counted on the working-day calendar when the inquiry was sent (`supervision.inquiry_sent`
-records it under its rule set). An inquiry is overdue on `as_of` when it was sent by then, its due day is
-past and no answer had come by then.
+records it under its rule set, with the years whose calendar was then still provisional, 日历暂定). An inquiry
+is overdue on `as_of` when it was sent by then, its due day is past and no answer had come by then.
 """
 
 from __future__ import annotations
@@ -20,12 +20,13 @@ from services.ledger.read_models.audit_common import TAGS, ListQuery
 from services.ledger.statements import Statements, day
 from shared.clock import clock_from
 from shared.db import acquire
+from shared.events.types import ProvisionalCalendarYears
 from shared.http import Api
 from shared.settings import Settings
 from shared.workdays import CalendarGap, working_days_between
 
-_SENT = """INSERT INTO rm_inquiries (cadre_id, inquiry_id, county, sent_on, due, report_id)
-           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (cadre_id, inquiry_id) DO NOTHING"""
+_SENT = """INSERT INTO rm_inquiries (cadre_id, inquiry_id, county, sent_on, due, report_id, provisional_calendar_years)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (cadre_id, inquiry_id) DO NOTHING"""
 _ANSWERED = """UPDATE rm_inquiries SET answered_on = $3, late = $4, late_reason = $5
                WHERE cadre_id = $1 AND inquiry_id = $2"""
 
@@ -45,7 +46,7 @@ class InquiriesProjection:
             d = e.data
             if e.type == "supervision.inquiry_sent":
                 todo.add(_SENT, e.cadre_id, d["inquiry_id"], e.county, e.occurred_on, day(d["due"]),
-                         d.get("report_id"))
+                         d.get("report_id"), d.get("provisional_calendar_years"))
             elif e.type == "supervision.inquiry_answered":
                 todo.add(_ANSWERED, e.cadre_id, d["inquiry_id"], e.occurred_on, d["late"], d.get("late_reason"))
         await todo.run(conn)
@@ -60,6 +61,7 @@ class OverdueInquiry(BaseModel):
     inquiry_id: str
     sent_on: date
     due: date = Field(description="Last day for the answer (回复截止日).")
+    provisional_calendar_years: ProvisionalCalendarYears = None
     report_id: str | None
     days_overdue: int = Field(description="Calendar days past the due day on as_of (逾期天数).")
     working_days_overdue: int | None = Field(description="Working days past the due day (逾期工作日); null when "
@@ -96,7 +98,8 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
         args = (as_of, query.county, query.cadre_id)
         async with acquire(pool, settings.pg_acquire_timeout_s) as conn:
             total = int(await conn.fetchval(f"SELECT count(*) FROM rm_inquiries WHERE {_WHERE}", *args))
-            rows = await conn.fetch(f"""SELECT cadre_id, county, inquiry_id, sent_on, due, report_id FROM rm_inquiries
+            rows = await conn.fetch(f"""SELECT cadre_id, county, inquiry_id, sent_on, due, report_id,
+                                              provisional_calendar_years FROM rm_inquiries
                                        WHERE {_WHERE} ORDER BY due, cadre_id, inquiry_id OFFSET $4 LIMIT $5""",
                                     *args, query.offset, query.limit)
         inquiries = [{**dict(r), "days_overdue": (as_of - r["due"]).days,

@@ -24,12 +24,14 @@ from services.ledger.read_models.assessment_common import TAGS, AssessmentQuery,
 from services.ledger.statements import Statements, day
 from shared.clock import clock_from
 from shared.db import acquire
+from shared.events.types import ProvisionalCalendarYears
 from shared.http import Api
 from shared.settings import Settings
 
 _POSTED = """INSERT INTO rm_notices (cadre_id, notice_id, county, selection_id, proposed_post, posted_on, start_on,
-                                     end_on, working_days, channels, status, last_position)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, 'open', $11)
+                                     end_on, working_days, channels, status, last_position,
+                                     provisional_calendar_years)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, 'open', $11, $12)
              ON CONFLICT (cadre_id, notice_id) DO NOTHING"""
 _OBJECTION = """INSERT INTO rm_notice_objections (cadre_id, notice_id, report_id, county, channel, named, received_on,
                                                   recorded_as)
@@ -80,7 +82,7 @@ class NoticesProjection:
             if e.type == "notice.posted":
                 todo.add(_POSTED, *key, e.county, d["selection_id"], d["proposed_post"], e.occurred_on,
                          day(d["start"]), day(d["end"]), d["working_days"], orjson.dumps(d["channels"]).decode(),
-                         e.position)
+                         e.position, d.get("provisional_calendar_years"))
             elif e.type == "notice.objection_received":
                 todo.add(_OBJECTION, *key, d["report_id"], e.county, d["channel"], d["named"], e.occurred_on)
             elif e.type == "notice.closed":
@@ -131,6 +133,7 @@ class NoticeEntry(BaseModel):
     start: date
     end: date
     working_days: int
+    provisional_calendar_years: ProvisionalCalendarYears = None
     channels: list[str]
     status: Status
     status_zh: str
@@ -165,7 +168,8 @@ def _entry(row: asyncpg.Record, as_of: date) -> dict[str, Any]:
     until = row["deferred_until"]
     return {
         **{k: row[k] for k in ("cadre_id", "county", "notice_id", "selection_id", "proposed_post", "posted_on",
-                               "working_days", "status", "outcome", "closed_on", "deferred_until", "cancelled_on")},
+                               "working_days", "provisional_calendar_years", "status", "outcome", "closed_on",
+                               "deferred_until", "cancelled_on")},
         "start": row["start_on"], "end": row["end_on"], "channels": orjson.loads(row["channels"]),
         "status_zh": STATUS_ZH[row["status"]], "working_days_left": left, "period_over": as_of >= row["end_on"],
         "deferral_overdue": row["status"] == "deferred" and until is not None and as_of >= until,
