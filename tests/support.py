@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterable, Sequence
@@ -26,6 +28,8 @@ from shared.processes import SERVICES, ServiceProcess
 
 KEYS_DIR = Path(tempfile.mkdtemp(prefix="cadre-test-keys-"))
 """One set of keys for every System of a test session, so DEFAULT_TOKEN works on all of them."""
+# the directory holds private signing keys: gone with the process that made it, not left in /tmp run after run
+atexit.register(shutil.rmtree, KEYS_DIR, True)
 
 
 @dataclass
