@@ -8,7 +8,6 @@ notice. The HTTP tests use the shipped calendar as the running service does.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -24,6 +23,7 @@ from shared.decisions import Decision
 from shared.envelope import CloudEvent, new_event
 from shared.events.audit import AuditStarted
 from tests.assessment_given import cmd, fold, inspected, rules, voted
+from tests.operator_calendar import write_calendar, year_entry
 from tests.support import System, call, new_cadre_id, publish, wait_committed
 from tests.test_assessment_slice import ledger_get, projected, select
 
@@ -33,12 +33,7 @@ COUNTY = "431021"
 @pytest.fixture
 def calendar_2031_provisional(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """2030 official, 2031 provisional (statutory holidays only), over the shipped calendar."""
-    def year(y: int, provisional: bool) -> dict[str, Any]:
-        return {"provisional": provisional, "source": f"国务院办公厅关于{y}年部分节假日安排的通知",
-                "holidays": [f"{y}-01-01"], "makeup_workdays": []}
-
-    path = tmp_path / "calendar.json"
-    path.write_text(json.dumps({"years": {"2030": year(2030, False), "2031": year(2031, True)}}), encoding="utf-8")
+    path = write_calendar(tmp_path, {"2030": year_entry(2030), "2031": year_entry(2031, provisional=True)})
     monkeypatch.setenv(workdays.ENV_FILE, str(path))
     workdays.clear_cache()
     yield

@@ -25,6 +25,7 @@ from shared.workdays import (
     working_days_between,
 )
 from shared.workdays.__main__ import main as check_files
+from tests.operator_calendar import write_calendar, year_entry
 
 D = date.fromisoformat
 
@@ -208,29 +209,12 @@ def test_calendar_gap(call: Any, year: int) -> None:
 
 # --- the operator file (CADRE_CALENDAR_FILE) -----------------------------------------------------
 
-def _year_entry(year: int, **changes: Any) -> dict[str, Any]:
-    entry: dict[str, Any] = {
-        "provisional": False,
-        "source": f"国务院办公厅关于{year}年部分节假日安排的通知",
-        "holidays": [f"{year}-01-01"],
-        "makeup_workdays": [],
-    }
-    entry.update(changes)
-    return entry
-
-
-def _write(tmp_path: Path, years: dict[str, Any]) -> Path:
-    path = tmp_path / "calendar.json"
-    path.write_text(json.dumps({"years": years}, ensure_ascii=False), encoding="utf-8")
-    return path
-
-
 def test_operator_file_extends_and_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # A hypothetical notice for 2027 (break 5-11 Feb, Sat 20 Feb worked) and data for 2031.
     spring = [f"2027-02-{d:02d}" for d in range(5, 12)]
-    path = _write(tmp_path, {
-        "2027": _year_entry(2027, holidays=["2027-01-01", *spring], makeup_workdays=["2027-02-20"]),
-        "2031": _year_entry(2031, provisional=True),
+    path = write_calendar(tmp_path, {
+        "2027": year_entry(2027, holidays=["2027-01-01", *spring], makeup_workdays=["2027-02-20"]),
+        "2031": year_entry(2031, provisional=True),
     })
     assert is_working_day(D("2027-02-09"))  # shipped provisional data before the override
     monkeypatch.setenv(workdays.ENV_FILE, str(path))
@@ -262,7 +246,7 @@ def test_operator_file_missing_or_invalid(tmp_path: Path, monkeypatch: pytest.Mo
     with pytest.raises(CalendarDataError, match="not valid JSON"):
         covered_years()
 
-    bad = _write(tmp_path, {"2031": _year_entry(2031, makeup_workdays=["2031-01-06"])})
+    bad = write_calendar(tmp_path, {"2031": year_entry(2031, makeup_workdays=["2031-01-06"])})
     monkeypatch.setenv(workdays.ENV_FILE, str(bad))
     workdays.clear_cache()
     with pytest.raises(CalendarDataError, match="2031-01-06 is a Monday"):
@@ -272,7 +256,7 @@ def test_operator_file_missing_or_invalid(tmp_path: Path, monkeypatch: pytest.Mo
 # --- validation ---------------------------------------------------------------------------------
 
 def _doc(**changes: Any) -> dict[str, Any]:
-    return {"years": {"2027": _year_entry(2027, **changes)}}
+    return {"years": {"2027": year_entry(2027, **changes)}}
 
 
 @pytest.mark.parametrize(("doc", "problem"), [
@@ -296,7 +280,7 @@ def _doc(**changes: Any) -> dict[str, Any]:
     (_doc(notes="see notice"), "year 2027: notes must be a list of strings"),
     (_doc(makeup_workday=["2027-02-20"]), "year 2027: unknown key 'makeup_workday'"),
     ({"years": {"2027": {"holidays": ["2027-01-01"]}}}, "year 2027: missing key 'makeup_workdays'"),
-    ({"years": {"27": _year_entry(2027)}}, "year key '27' is not a four-digit year"),
+    ({"years": {"27": year_entry(2027)}}, "year key '27' is not a four-digit year"),
     ({"years": {"2027": ["2027-01-01"]}}, "year 2027: must be an object"),
     ({"years": [], "about": "x"}, "\"years\" must be an object"),
     ({"year": {}}, "unknown top-level key 'year'"),
@@ -311,8 +295,8 @@ def test_validation_rejects(doc: Any, problem: str) -> None:
 
 def test_validation_reports_every_problem_at_once() -> None:
     doc = {"years": {
-        "2027": _year_entry(2027, makeup_workdays=["2027-02-03"]),
-        "2028": _year_entry(2028, holidays=["2028-01-01", "2028-01-01"]),
+        "2027": year_entry(2027, makeup_workdays=["2027-02-03"]),
+        "2028": year_entry(2028, holidays=["2028-01-01", "2028-01-01"]),
     }}
     with pytest.raises(CalendarDataError) as caught:
         validate_calendar(doc, "operator.json")
@@ -331,6 +315,6 @@ def test_check_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     out = capsys.readouterr().out
     assert "2024  official (正式)" in out and "working days 251" in out
     assert "2030  provisional (暂定)" in out
-    bad = _write(tmp_path, {"2031": _year_entry(2031, holidays=["2031-01-01", "2031-01-01"])})
+    bad = write_calendar(tmp_path, {"2031": year_entry(2031, holidays=["2031-01-01", "2031-01-01"])})
     assert check_files([str(bad)]) == 1
     assert "2031-01-01 is listed twice" in capsys.readouterr().err
