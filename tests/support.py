@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import base64
 import os
 import shutil
 import tempfile
@@ -121,6 +122,17 @@ async def call(method: str, url: str, json: Any = None, token: str | None = None
         except ValueError:
             body = text
         return resp.status, body, dict(resp.headers)
+
+
+def last_signature_bytes(note: str) -> bytes:
+    """The bytes (key ID || signature) of a signed note's last signature line."""
+    return base64.b64decode(note.rstrip("\n").rsplit("\n", 1)[1].split(" ")[2])
+
+
+def with_last_signature_bytes(note: str, raw: bytes) -> str:
+    """The note with its last signature line carrying ``raw`` instead: to forge or mangle a signature."""
+    head, last = note.rstrip("\n").rsplit("\n", 1)
+    return f"{head}\n\u2014 {last.split(' ')[1]} {base64.b64encode(raw).decode()}\n"
 
 
 async def ledger_metrics(system: System) -> dict[str, float]:
