@@ -48,7 +48,8 @@ def _verifiers(keys: tuple[str, ...]) -> list[Verifier]:
               "(cadre_reader) suffices.")
 @click.option("--key", "keys", multiple=True, help=KEY_HELP)
 @click.option("--witness-key", "witness_keys", multiple=True,
-              help="A witness's public key (见证方公钥): its cosignatures (联署) must verify; repeatable.")
+              help="A witness's public key (见证方公钥): its cosignatures (联署) must verify, a cosignature/v1 one "
+              "with its timestamp (时间戳), which must not lie ahead of this machine's clock; repeatable.")
 @click.option("--checkpoint", "checkpoints", multiple=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A checkpoint note kept outside the database (外部检查点), or a witness state file; the rows "
@@ -128,16 +129,22 @@ def verify_bundle_command(file: Path, keys: tuple[str, ...]) -> None:
 
 
 @click.command(help="Generate an Ed25519 signing key pair (生成签名密钥对) as signed-note keys: NAME.skey (private, "
-               "私钥, mode 0600; keep it out of the database) and NAME.vkey (public, 公钥, give it to auditors).")
+               "私钥, mode 0600; keep it out of the database) and NAME.vkey (public, 公钥, give it to auditors). "
+               "Without --cosignature: the ledger's checkpoint signing key (type 0x01). With --cosignature: a "
+               "witness key (见证方密钥) for `cadre-ledger witness cosign`.")
 @click.argument("name")
 @click.option("--out", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
               show_default=True, help="Directory for the key files (密钥目录).")
-def keygen(name: str, directory: Path) -> None:
+@click.option("--cosignature", is_flag=True,
+              help="Make a witness key for timestamped C2SP tlog-cosignature cosignatures (联署, cosignature/v1, "
+              "type 0x04): each cosignature states when (时间戳 timestamp) the witness saw the checkpoint. Give "
+              "NAME.vkey to the ledger operator (CADRE_WITNESS_KEYS) and to auditors (verify --witness-key).")
+def keygen(name: str, directory: Path, cosignature: bool) -> None:
     """Write a new key pair; never overwrite an existing one."""
-    from shared.signednote import NoteError, generate_key
+    from shared.signednote import COSIGNATURE_V1_TYPE, ED25519_TYPE, NoteError, generate_key
 
     try:
-        skey, vkey = generate_key(name)
+        skey, vkey = generate_key(name, COSIGNATURE_V1_TYPE if cosignature else ED25519_TYPE)
     except NoteError as exc:
         raise click.BadParameter(str(exc), param_hint="NAME") from exc
     directory.mkdir(parents=True, exist_ok=True)
@@ -189,7 +196,9 @@ def witness() -> None:
                  "checkpoint this witness cosigned (kept in --state), add the witness's signature and post it. "
                  "Exit 0: cosigned; 1: refused (a fork 分叉, a rollback, another log); 2: could not run.")
 @click.option("--key", "skey", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
-              help="The witness's private key file (见证方私钥, NAME.skey from `cadre-ledger keygen`).")
+              help="The witness's private key file (见证方私钥, NAME.skey from `cadre-ledger keygen --cosignature "
+              "NAME`): its cosignatures are C2SP cosignature/v1 with a timestamp (时间戳). An older key made "
+              "without --cosignature still works and adds a plain signature without a time.")
 @click.option("--ledger-key", "ledger_keys", multiple=True, required=True, help=KEY_HELP)
 @click.option("--url", default=None, help="Ledger base URL (账本地址); default: CADRE_LEDGER_URL.")
 @click.option("--state", "state", type=click.Path(dir_okay=False, path_type=Path), required=True,
@@ -197,13 +206,20 @@ def witness() -> None:
 @click.option("--token", envvar="CADRE_TOKEN", required=True, help=TOKEN_HELP)
 def cosign(skey: Path, ledger_keys: tuple[str, ...], url: str | None, state: Path, token: str) -> None:
     """Run one witness round."""
+    from shared.cosignature import format_time
     from shared.keys import KeyFileError, load_signer
+    from shared.signednote import COSIGNATURE_V1_TYPE, ED25519_TYPE
     from shared.witness import WitnessError, WitnessRefusal, cosign_latest
 
     try:
-        signer = load_signer(skey)
+        signer = load_signer(skey, key_types=(ED25519_TYPE, COSIGNATURE_V1_TYPE))
     except KeyFileError as exc:
         raise CannotRun(str(exc)) from exc
+    if signer.key_type != COSIGNATURE_V1_TYPE:
+        # Kept working so configured witnesses and their stored cosignatures stay valid; nudged to move on.
+        click.echo(f"note (提示): {skey} is a plain signed-note key (type 0x01): its cosignatures carry no time "
+                   "(无时间戳). Make a cosignature/v1 key with `cadre-ledger keygen --cosignature NAME` and have the "
+                   "ledger operator add its .vkey to CADRE_WITNESS_KEYS.", err=True)
     verifiers = _verifiers(ledger_keys)
     try:
         result = asyncio.run(cosign_latest(url or get_settings().ledger_url, signer, verifiers, state, token))
@@ -213,8 +229,10 @@ def cosign(skey: Path, ledger_keys: tuple[str, ...], url: str | None, state: Pat
         raise CannotRun(str(exc)) from exc
     since = "first checkpoint seen, trusted on first use (首次信任)" if result.previous_size is None else \
         f"consistent with size {result.previous_size} (与已联署检查点一致)"
+    when = "" if result.timestamp is None else \
+        f"; cosignature/v1 timestamp (时间戳) {result.timestamp} ({format_time(result.timestamp)})"
     click.echo(f"cosigned (已联署) checkpoint #{result.checkpoint_id}: size {result.size}, root {result.root_hex}; "
-               f"{since}")
+               f"{since}{when}")
 
 
 COMMANDS = (verify, keygen, export, witness)

@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
-from shared.signednote import NoteError, Signer, Verifier, generate_key
+from shared.signednote import COSIGNATURE_V1_TYPE, ED25519_TYPE, KEY_TYPES, NoteError, Signer, Verifier, generate_key
 
 
 class KeyFileError(ValueError):
     """A key file is missing or malformed."""
 
 
-def load_signer(path: Path) -> Signer:
-    """The signer in `path` (a signed-note private key line: PRIVATE+KEY+name+id+key)."""
+def load_signer(path: Path, key_types: Collection[int] = (ED25519_TYPE,)) -> Signer:
+    """The signer in `path` (a signed-note private key line: PRIVATE+KEY+name+id+key) of one of `key_types`.
+
+    The default admits only type 0x01, the log's checkpoint signing key: a witness's cosignature/v1 key
+    (0x04) signing checkpoints would make notes no log client accepts.
+    """
     try:
-        return Signer.from_skey(path.read_text().strip())
+        signer = Signer.from_skey(path.read_text().strip())
     except OSError as exc:
         raise KeyFileError(f"cannot read signing key {path}: {exc.strerror}") from exc
     except (NoteError, ValueError) as exc:
         raise KeyFileError(f"{path} is not a signed-note private key: {exc}") from exc
+    if signer.key_type not in key_types:
+        hint = ("a witness key (见证方密钥) for cosignatures; the ledger signs checkpoints with a type 0x01 key "
+                "made by `cadre-ledger keygen NAME`") if signer.key_type == COSIGNATURE_V1_TYPE else "not usable here"
+        raise KeyFileError(f"{path} is an {KEY_TYPES[signer.key_type]} key: {hint}")
+    return signer
 
 
 def load_verifier(text_or_path: str) -> Verifier:

@@ -68,7 +68,9 @@ class Settings(BaseSettings):
     checkpoint_every_n: int = Field(1000, ge=1, description="Sign a checkpoint after this many new events...")
     checkpoint_every_s: float = Field(5.0, gt=0, description="...or this many seconds, when the log grew.")
     witness_keys: list[str] = Field(default_factory=list, description="Public keys (vkey strings or files) of the "
-                                    "witnesses (见证方) allowed to cosign checkpoints, as a JSON list.")
+                                    "witnesses (见证方) allowed to cosign checkpoints, as a JSON list: C2SP "
+                                    "cosignature/v1 keys (timestamped, `cadre-ledger keygen --cosignature`) or "
+                                    "older plain signed-note keys.")
     fault_exit_after_commits: int | None = Field(
         None, description="Fault injection for tests: the ledger writer exits (like kill -9) right after its N-th "
         "commit, before acknowledging; never set in production.")

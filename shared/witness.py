@@ -3,19 +3,24 @@
 Each run: fetch the ledger's latest checkpoint over HTTP, check the ledger's signature with the
 ledger's public key (brought out of band, never fetched from the ledger), fetch an RFC 9162
 consistency proof from the last checkpoint this witness cosigned (kept in a small local state file)
-and verify it, remember the new checkpoint, add the witness's signature to the note (C2SP signed
-note, one more signature line) and hand the cosigned note back to the ledger. A witness refuses when
+and verify it, remember the new checkpoint, add the witness's cosignature to the note (one more
+signed-note line) and hand the cosigned note back to the ledger. A witness refuses when
 the new checkpoint does not extend the one it cosigned (a fork, 分叉), when it is older (a rollback)
 or names another log. The first run trusts the checkpoint it sees (trust on first use) and says so.
 
 Because a witness never cosigns two inconsistent checkpoints, a ledger operator holding the log's
 key still cannot show different histories to different auditors without a witness noticing.
+
+With a cosignature/v1 key (type 0x04, C2SP tlog-cosignature) the cosignature carries the time of the
+round (时间戳): "as of T, this is the largest consistent checkpoint this witness has seen of the log".
+An older type 0x01 witness key still works and adds a plain signature without a time.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,6 +78,9 @@ class CosignResult:
     root_hex: str
     previous_size: int | None
     note: str
+    """The cosigned note the ledger keeps (an earlier one of this witness, if it had cosigned this checkpoint)."""
+    timestamp: int | None
+    """Its cosignature/v1 time, POSIX seconds; None with a type 0x01 witness key."""
 
 
 def check_extends(previous: WitnessState | None, new: Checkpoint, proof: Sequence[bytes]) -> None:
@@ -93,11 +101,13 @@ def check_extends(previous: WitnessState | None, new: Checkpoint, proof: Sequenc
 
 
 async def cosign_latest(url: str, witness: Signer, ledger_keys: Sequence[Verifier], state_path: Path,
-                        token: str, timeout: float = 10.0) -> CosignResult:
+                        token: str, timeout: float = 10.0,
+                        clock: Callable[[], float] = time.time) -> CosignResult:
     """Check the ledger's latest checkpoint against this witness's state, cosign it and post the cosignature.
 
     `token` is a bearer token with the auditor role: it lets the witness talk to the ledger, while
-    the witness's signature is what the cosignature is worth.
+    the witness's signature is what the cosignature is worth. A cosignature/v1 key signs the time
+    `clock()` (POSIX seconds, whole seconds as the format has) once the checks passed.
     """
     base = url.rstrip("/")
     previous = WitnessState.load(state_path)
@@ -123,11 +133,14 @@ async def cosign_latest(url: str, witness: Signer, ledger_keys: Sequence[Verifie
             previous = None  # an empty tree is a prefix of every tree; RFC 9162 has no proof for it
         check_extends(previous, checkpoint, proof)
         WitnessState(checkpoint.origin, checkpoint.size, checkpoint.root, note).save(state_path)
-        cosigned = add_signature(note, witness)
-        await _request(session, "POST", f"{base}/v1/checkpoints/{int(latest['id'])}/cosignatures",
-                       {"witness": witness.name, "note": cosigned})
+        # The time is taken after the checks: it states when this witness vouched for the checkpoint.
+        cosigned = add_signature(note, witness, timestamp=int(clock()))
+        stored = await _request(session, "POST", f"{base}/v1/checkpoints/{int(latest['id'])}/cosignatures",
+                                {"witness": witness.name, "note": cosigned})
+    stored_timestamp = stored.get("timestamp")
     return CosignResult(int(latest["id"]), checkpoint.size, checkpoint.root.hex(),
-                        previous.size if previous else None, cosigned)
+                        previous.size if previous else None, str(stored.get("note", cosigned)),
+                        stored_timestamp if isinstance(stored_timestamp, int) else None)
 
 
 async def _request(session: aiohttp.ClientSession, method: str, url: str, body: Any = None) -> dict[str, Any]:

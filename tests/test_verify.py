@@ -17,8 +17,8 @@ from shared.bundle import BundleError
 from shared.bundle_file import verify_bundle_file
 from shared.cli import main
 from shared.db import READER_ROLE, dsn_as
-from shared.keys import load_signer, load_verifier
-from shared.signednote import open_note, sign_note
+from shared.keys import KeyFileError, load_signer, load_verifier
+from shared.signednote import COSIGNATURE_V1_TYPE, open_note, sign_note
 from shared.verify import verify_ledger
 from tests.support import System, audit_event, call, new_cadre_id, publish, wait_committed
 
@@ -184,6 +184,15 @@ async def test_keygen_writes_a_working_pair_and_never_overwrites(tmp_path: Path)
     assert again.exit_code == 2 and "not overwriting" in again.output
     bad = await cli("keygen", "has space", "--out", str(tmp_path))
     assert bad.exit_code == 2
+
+    # A witness key: cosignature/v1 (type 0x04), which the ledger refuses as its checkpoint key.
+    witness = await cli("keygen", "--cosignature", "witness-office", "--out", str(tmp_path))
+    assert witness.exit_code == 0, witness.output
+    assert load_verifier(str(tmp_path / "witness-office.vkey")).key_type == COSIGNATURE_V1_TYPE
+    assert load_signer(tmp_path / "witness-office.skey", key_types=(COSIGNATURE_V1_TYPE,)).name == "witness-office"
+    with pytest.raises(KeyFileError, match=r"is an Ed25519 cosignature/v1 .* a witness key"):
+        load_signer(tmp_path / "witness-office.skey")
+    assert "cosignature/v1" in (await cli("keygen", "--help")).output
 
     for command in (["verify"], ["verify", "bundle"], ["keygen"], ["export"], ["witness", "cosign"]):
         helped = await cli(*command, "--help")

@@ -6,22 +6,47 @@ import asyncio
 import hashlib
 import json
 import os
+import struct
+import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
 import pytest
 from click.testing import CliRunner, Result
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from shared.auth import Role
 from shared.cli import main
 from shared.keys import load_signer, load_verifier
 from shared.merkle import CompactRange, consistency_proof
-from shared.signednote import Checkpoint, Signer, add_signature, generate_key, open_note, sign_note
+from shared.signednote import (
+    COSIGNATURE_V1_TYPE,
+    ED25519_TYPE,
+    Checkpoint,
+    Signer,
+    add_signature,
+    generate_key,
+    open_note,
+    sign_note,
+    verify_note,
+)
 from shared.verify import external_checkpoint, verify_ledger
-from shared.witness import WitnessRefusal, WitnessState, check_extends
-from tests.support import ANONYMOUS, System, audit_event, call, new_cadre_id, publish, wait_committed, wait_until
+from shared.witness import WitnessRefusal, WitnessState, check_extends, cosign_latest
+from tests.support import (
+    ANONYMOUS,
+    System,
+    audit_event,
+    call,
+    last_signature_bytes,
+    new_cadre_id,
+    publish,
+    wait_committed,
+    wait_until,
+    with_last_signature_bytes,
+)
 
 ORIGIN = "cadre-ledger.test/log"
 
@@ -105,19 +130,27 @@ class Witnessed:
         return dict(await wait_until(signed))
 
 
-@pytest.fixture
-async def witnessed(tmp_path: Path) -> AsyncIterator[Witnessed]:
-    """A ledger configured with the audit office's witness key, signing a checkpoint after every batch."""
-    skey, vkey = generate_key("audit-office")
-    skey_path = tmp_path / "audit-office.skey"
-    skey_path.write_text(skey + "\n")
+@asynccontextmanager
+async def ledger_with_witness(tmp_path: Path, skey_path: Path, vkey: str) -> AsyncIterator[Witnessed]:
+    """A ledger configured with the witness key `vkey`, signing a checkpoint after every batch."""
     env = {"CADRE_WITNESS_KEYS": json.dumps([vkey]), "CADRE_CHECKPOINT_EVERY_N": "1",
            "CADRE_CHECKPOINT_EVERY_S": "3600"}
     sys_ = await asyncio.to_thread(System(tmp_path / "sys", services=("ledger",), extra_env=env).start)
     try:
-        yield Witnessed(sys_, skey_path, load_signer(skey_path), tmp_path / "witness-state.json")
+        witness = load_signer(skey_path, key_types=(ED25519_TYPE, COSIGNATURE_V1_TYPE))
+        yield Witnessed(sys_, skey_path, witness, tmp_path / "witness-state.json")
     finally:
         await asyncio.to_thread(sys_.stop)
+
+
+@pytest.fixture
+async def witnessed(tmp_path: Path) -> AsyncIterator[Witnessed]:
+    """The audit office as witness with a plain signed-note key (type 0x01), as witnesses had before cosignature/v1."""
+    skey, vkey = generate_key("audit-office")
+    skey_path = tmp_path / "audit-office.skey"
+    skey_path.write_text(skey + "\n")
+    async with ledger_with_witness(tmp_path, skey_path, vkey) as witnessed:
+        yield witnessed
 
 
 async def test_witness_cosigns_consistent_checkpoints(witnessed: Witnessed) -> None:
@@ -125,6 +158,9 @@ async def test_witness_cosigns_consistent_checkpoints(witnessed: Witnessed) -> N
     first = await witnessed.cosign()
     assert first.exit_code == 0, first.output
     assert "size 3" in first.stdout and "trusted on first use (首次信任)" in first.stdout
+    # An old type 0x01 witness key keeps working, with a nudge towards a cosignature/v1 key.
+    assert "type 0x01" in first.stderr and "keygen --cosignature" in first.stderr
+    assert "timestamp" not in first.stdout
 
     await witnessed.grow_to(7)
     second = await witnessed.cosign()
@@ -135,7 +171,7 @@ async def test_witness_cosigns_consistent_checkpoints(witnessed: Witnessed) -> N
 
     status, latest, _ = await call("GET", f"{witnessed.url}/v1/checkpoints/latest")
     assert status == 200 and latest["size"] == 7
-    assert [c["witness"] for c in latest["cosignatures"]] == ["audit-office"]
+    assert [(c["witness"], c["timestamp"]) for c in latest["cosignatures"]] == [("audit-office", None)]
     ledger_key = load_verifier(witnessed.ledger_vkey)
     body, names = open_note(latest["cosignatures"][0]["note"], [ledger_key, witnessed.witness.verifier()])
     assert names == ["cadre-ledger-dev", "audit-office"] and Checkpoint.parse(body).size == 7
@@ -233,3 +269,121 @@ async def test_ledger_checks_every_cosignature(witnessed: Witnessed) -> None:
 
     status, stored, _ = await call("POST", url, {"witness": "audit-office", "note": good}, token=witnessed.token())
     assert status == 201 and stored["checkpoint_id"] == cp_id and stored["note"] == good
+
+
+# --- cosignature/v1 (C2SP tlog-cosignature): a witness key that signs when it saw the checkpoint ---
+
+@pytest.fixture
+async def cosigning(tmp_path: Path) -> AsyncIterator[Witnessed]:
+    """The audit office as witness with a cosignature/v1 key, made as the auditor guide says."""
+    keys = tmp_path / "keys"
+    made = await asyncio.to_thread(CliRunner().invoke, main,
+                                   ["keygen", "--cosignature", "audit-office", "--out", str(keys)])
+    assert made.exit_code == 0, made.output
+    async with ledger_with_witness(tmp_path, keys / "audit-office.skey",
+                                   (keys / "audit-office.vkey").read_text().strip()) as witnessed:
+        yield witnessed
+
+
+async def test_cosignature_v1_is_stored_verified_and_timestamped(cosigning: Witnessed) -> None:
+    witness_key = cosigning.witness.verifier()
+    assert witness_key.key_type == COSIGNATURE_V1_TYPE
+    ledger_key = load_verifier(cosigning.ledger_vkey)
+    await cosigning.grow_to(3)
+    before = int(time.time())
+    first = await cosigning.cosign()
+    after = time.time()
+    assert first.exit_code == 0, first.output
+    assert "trusted on first use" in first.stdout and "type 0x01" not in first.output
+
+    status, latest, _ = await call("GET", f"{cosigning.url}/v1/checkpoints/latest")
+    assert status == 200 and latest["size"] == 3
+    [stored] = latest["cosignatures"]
+    assert before <= stored["timestamp"] <= after
+    assert f"cosignature/v1 timestamp (时间戳) {stored['timestamp']} (" in first.stdout
+    opened = verify_note(stored["note"], [ledger_key, witness_key])
+    assert opened.names == ["cadre-ledger-dev", "audit-office"]
+    signature = opened.by(witness_key)
+    assert signature is not None and signature.timestamp == stored["timestamp"]
+    assert last_signature_bytes(stored["note"])[4:12] == stored["timestamp"].to_bytes(8, "big")
+
+    # The same checkpoint again, five minutes later by the witness's clock: the ledger keeps the first.
+    again = await cosign_latest(cosigning.url, cosigning.witness, [ledger_key], cosigning.state, cosigning.token(),
+                                clock=lambda: stored["timestamp"] + 300)
+    assert (again.timestamp, again.note) == (stored["timestamp"], stored["note"])
+    _, latest, _ = await call("GET", f"{cosigning.url}/v1/checkpoints/latest")
+    assert latest["cosignatures"] == [stored]
+
+    # The log grows; with the clock injected, the stored cosignature states exactly when.
+    await cosigning.grow_to(6)
+    seen_at = int(time.time()) - 7
+    later = await cosign_latest(cosigning.url, cosigning.witness, [ledger_key], cosigning.state, cosigning.token(),
+                                clock=lambda: seen_at)
+    assert later.size == 6 and later.previous_size == 3 and later.timestamp == seen_at
+    _, latest, _ = await call("GET", f"{cosigning.url}/v1/checkpoints/latest")
+    assert [c["timestamp"] for c in latest["cosignatures"]] == [seen_at]
+
+    report = await verify_ledger(cosigning.system.pg_dsn, [ledger_key], witnesses=[witness_key])
+    assert report.ok, report.problems
+    assert report.cosignatures == 2
+    verified = await asyncio.to_thread(CliRunner().invoke, main, [
+        "verify", "--dsn", cosigning.system.pg_dsn, "--key", cosigning.ledger_vkey,
+        "--witness-key", str(cosigning.skey.with_suffix(".vkey"))])
+    assert verified.exit_code == 0, verified.output
+    assert "2 witness cosignatures verified" in verified.stdout
+
+
+async def test_bad_cosignatures_v1_are_refused_and_reported(cosigning: Witnessed) -> None:
+    latest = await cosigning.grow_to(2)
+    cp_id, note = latest["id"], str(latest["note"])
+    url, token = f"{cosigning.url}/v1/checkpoints/{cp_id}/cosignatures", cosigning.token()
+    now = int(time.time())
+
+    ahead = add_signature(note, cosigning.witness, timestamp=now + 3600)
+    status, problem, headers = await call("POST", url, {"witness": "audit-office", "note": ahead}, token=token)
+    assert status == 422 and headers["Content-Type"].startswith("application/problem+json")
+    assert problem["rule"] == "witness.timestamp" and "ahead of the clock" in problem["message_en"]
+    assert "时钟" in problem["message_zh"]
+
+    good = add_signature(note, cosigning.witness, timestamp=now)
+    raw = last_signature_bytes(good)
+    for mangled, named in [
+        (raw[:4] + raw[12:], "has 72 bytes after the key ID"),  # a plain signature's layout, no timestamp
+        (raw[:4] + struct.pack(">Q", 2**63) + raw[12:], "outside 0..2^63-1"),
+        (raw[:4] + struct.pack(">Q", now + 1) + raw[12:], "does not verify"),  # the time was changed
+    ]:
+        status, problem, _ = await call("POST", url, {"witness": "audit-office",
+                                                      "note": with_last_signature_bytes(good, mangled)}, token=token)
+        assert status == 422 and problem["rule"] == "witness.signature", problem
+        assert named in problem["message_en"], problem
+    # A key of the old type under the witness's name: the answer names the key the ledger expects.
+    old_type = Signer("audit-office", Ed25519PrivateKey.generate())
+    status, problem, _ = await call("POST", url, {"witness": "audit-office", "note": add_signature(note, old_type)},
+                                    token=token)
+    assert status == 422 and problem["rule"] == "witness.signature"
+    assert f"key ID {cosigning.witness.key_id.hex()}, Ed25519 cosignature/v1 (0x04)" in problem["message_en"]
+
+    within = add_signature(note, cosigning.witness, timestamp=now + 60)  # clock drift under ten minutes
+    status, stored, _ = await call("POST", url, {"witness": "audit-office", "note": within}, token=token)
+    assert status == 201 and stored["timestamp"] == now + 60 and stored["note"] == within
+
+    # Rows written behind the ledger's back: a changed timestamp, and a far future one signed as such.
+    tampered = await cosigning.grow_to(4)
+    future = await cosigning.grow_to(6)
+    conn = await asyncpg.connect(cosigning.system.pg_dsn)
+    try:
+        forged = add_signature(str(tampered["note"]), cosigning.witness, timestamp=now)
+        forged_raw = last_signature_bytes(forged)
+        forged = with_last_signature_bytes(forged, forged_raw[:4] + struct.pack(">Q", now - 86400) + forged_raw[12:])
+        await conn.execute("INSERT INTO checkpoint_cosignatures (checkpoint_id, witness, note) VALUES ($1, $2, $3), "
+                           "($4, $2, $5)", tampered["id"], "audit-office", forged, future["id"],
+                           add_signature(str(future["note"]), cosigning.witness, timestamp=now + 86400))
+    finally:
+        await conn.close()
+    report = await verify_ledger(cosigning.system.pg_dsn, [load_verifier(cosigning.ledger_vkey)],
+                                 witnesses=[cosigning.witness.verifier()])
+    assert not report.ok and report.cosignatures == 1
+    reasons = [finding.reason for finding in report.problems]
+    assert any(f"on checkpoint #{tampered['id']}: does not verify (联署签名无效)" in r for r in reasons), reasons
+    assert any(f"on checkpoint #{future['id']}: its cosignature/v1 timestamp {now + 86400}" in r
+               and "ahead of the clock" in r and "联署时间戳晚于当前时间" in r for r in reasons), reasons

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import asyncpg
 
 from services.ledger import tree
 from shared.bundle import BUNDLE_FORMAT
+from shared.cosignature import COSIGNATURE_V1_TYPE, CosignatureError, check_not_ahead
 from shared.db import acquire
 from shared.merkle import (
     consistency_proof_from_nodes,
@@ -18,23 +20,25 @@ from shared.merkle import (
     nodes_for_inclusion,
 )
 from shared.problems import Conflict, InvalidInput, NotFound, RuleViolation
-from shared.signednote import NoteError, Signer, Verifier, open_note
+from shared.signednote import KEY_TYPES, NoteError, Signer, Verifier, open_note, verify_note
 
 
 class Prover:
     """Answers proof requests from the stored tree; signs on-demand checkpoints with the log's key.
 
-    `witnesses` are the public keys allowed to cosign checkpoints (CADRE_WITNESS_KEYS).
+    `witnesses` are the public keys allowed to cosign checkpoints (CADRE_WITNESS_KEYS), of type 0x01 or
+    cosignature/v1; `clock` gives the POSIX time cosignature timestamps are checked against.
     """
 
     def __init__(self, pool: asyncpg.Pool, writer_dsn: str, signer: Signer, origin: str, timeout: float,
-                 witnesses: Sequence[Verifier] = ()) -> None:
+                 witnesses: Sequence[Verifier] = (), clock: Callable[[], float] = time.time) -> None:
         self.pool = pool
         self.writer_dsn = writer_dsn
         self.signer = signer
         self.origin = origin
         self.timeout = timeout
         self.witnesses = {w.name: w for w in witnesses}
+        self.clock = clock
 
     async def latest(self) -> tree.StoredCheckpoint:
         """The newest checkpoint; 404 when the log has none yet."""
@@ -137,14 +141,35 @@ class Prover:
         return await self.checkpoint_now()
 
     async def cosignatures(self, checkpoint_id: int) -> list[dict[str, Any]]:
-        """The witnesses' cosigned notes of a checkpoint, oldest first."""
+        """The witnesses' cosigned notes of a checkpoint, oldest first, with their cosignature/v1 timestamps."""
         async with acquire(self.pool, self.timeout) as conn:
             rows = await conn.fetch("SELECT witness, note, created_at FROM checkpoint_cosignatures "
                                     "WHERE checkpoint_id = $1 ORDER BY id", checkpoint_id)
-        return [{"witness": r["witness"], "note": r["note"], "created_at": r["created_at"].isoformat()} for r in rows]
+        return [{"witness": r["witness"], "note": r["note"], "created_at": r["created_at"].isoformat(),
+                 "timestamp": self._timestamp(r["witness"], r["note"])} for r in rows]
+
+    def _timestamp(self, witness: str, note: str) -> int | None:
+        """The time a stored cosignature/v1 states; None for type 0x01, or when the witness's key is gone.
+
+        Read through the configured key, so a stored note is never trusted for its time without its
+        signature (verified again: a few cosignatures per answer, about 0.1 ms each).
+        """
+        verifier = self.witnesses.get(witness)
+        if verifier is None or verifier.key_type != COSIGNATURE_V1_TYPE:
+            return None
+        try:
+            signature = verify_note(note, [verifier]).by(verifier)
+        except NoteError:
+            return None
+        return signature.timestamp if signature else None
 
     async def cosign(self, checkpoint_id: int, witness: str, note: str) -> dict[str, Any]:
-        """Store a witness's cosignature: the checkpoint's own text, signed by the log and by that witness."""
+        """Store a witness's cosignature: the checkpoint's own text, signed by the log and by that witness.
+
+        A cosignature/v1 timestamp more than `MAX_AHEAD_S` after this ledger's clock is refused. A witness
+        with a cosignature/v1 key cosigning a checkpoint again gets its first cosignature back: the
+        ledger keeps one per witness and checkpoint, the earliest time it vouched for it.
+        """
         verifier = self.witnesses.get(witness)
         if verifier is None:
             raise RuleViolation("witness.unknown_key", f"{witness!r} is not a witness this ledger is configured with "
@@ -155,16 +180,28 @@ class Prover:
             raise NotFound(f"no checkpoint {checkpoint_id} (无此检查点)", checkpoint_id=checkpoint_id)
         body, _ = open_note(stored, [self.signer.verifier()])
         try:
-            cosigned_body, names = open_note(note, [self.signer.verifier(), verifier])
+            opened = verify_note(note, [self.signer.verifier(), verifier])
         except NoteError as exc:
             raise RuleViolation("witness.signature", f"the note does not verify: {exc}",
                                 f"联署签名验证失败: {exc}", field="note") from exc
-        if cosigned_body != body:
+        if opened.body != body:
             raise RuleViolation("witness.same_text", f"the note's text is not the text of checkpoint {checkpoint_id}",
                                 f"联署内容与检查点 {checkpoint_id} 的文本不一致", field="note")
-        if names.count(witness) != 1 or self.signer.name not in names:
-            raise RuleViolation("witness.signature", f"the note must carry signatures by the log and by {witness!r}",
-                                f"联署须同时带有账本与见证方 {witness!r} 的签名", field="note")
+        cosigned = opened.by(verifier)
+        if cosigned is None or opened.by(self.signer.verifier()) is None:
+            # Name the configured key: a witness that made a new key but was not reconfigured sees why.
+            expected = f"{witness!r} (key ID {verifier.key_id.hex()}, {KEY_TYPES[verifier.key_type]})"
+            raise RuleViolation("witness.signature", f"the note must carry signatures by the log and by {expected}",
+                                f"联署须同时带有账本与见证方 {expected} 的签名", field="note")
+        if cosigned.timestamp is not None:
+            try:
+                check_not_ahead(cosigned.timestamp, self.clock())
+            except CosignatureError as exc:
+                raise RuleViolation("witness.timestamp", f"the cosignature's {exc}: check the witness's clock",
+                                    f"联署时间戳超前于账本时钟 ({exc})，请检查见证方时钟", field="note") from exc
+        return await self._store(checkpoint_id, witness, note, cosigned.timestamp)
+
+    async def _store(self, checkpoint_id: int, witness: str, note: str, timestamp: int | None) -> dict[str, Any]:
         conn = await asyncpg.connect(self.writer_dsn, timeout=self.timeout)
         try:
             row = await conn.fetchrow(
@@ -174,10 +211,13 @@ class Prover:
             if row is None:
                 row = await conn.fetchrow("SELECT note, created_at FROM checkpoint_cosignatures "
                                           "WHERE checkpoint_id = $1 AND witness = $2", checkpoint_id, witness)
-                if row["note"] != note:
+                earlier = self._timestamp(witness, row["note"])
+                # A timestamped witness re-cosigns a checkpoint it already did at a later time: not a conflict.
+                if row["note"] != note and (timestamp is None or earlier is None):
                     raise Conflict(f"witness {witness} already cosigned checkpoint {checkpoint_id} with another note "
                                    "(见证方已联署此检查点)")
+                note, timestamp = row["note"], earlier if earlier is not None else timestamp
         finally:
             await conn.close()
         return {"checkpoint_id": checkpoint_id, "witness": witness, "note": note,
-                "created_at": row["created_at"].isoformat()}
+                "created_at": row["created_at"].isoformat(), "timestamp": timestamp}

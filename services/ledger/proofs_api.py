@@ -20,10 +20,19 @@ _CHECKPOINT_ID: TypeAdapter[Any] = TypeAdapter(Annotated[int, Field(ge=1, le=2**
 TAGS = ("proofs 证明",)
 
 
+_TIMESTAMP_DESCRIPTION = (
+    "When the witness cosigned (联署时间戳 timestamp): POSIX time in seconds, read from its C2SP tlog-cosignature "
+    "cosignature/v1 signature (type 0x04), where it is signed with the checkpoint's text; it states that as of "
+    "this time the checkpoint was the largest consistent one the witness had seen of this log. null for a "
+    "plain signed-note signature (type 0x01), which carries no time, or when the witness's key is no longer "
+    "configured. `created_at` is when the ledger stored the cosignature, by the ledger's clock.")
+
+
 class CosignatureOut(BaseModel):
     witness: str = Field(description="Key name of the witness (见证方).")
     note: str = Field(description="The checkpoint note signed by the log and by the witness.")
     created_at: str
+    timestamp: int | None = Field(None, description=_TIMESTAMP_DESCRIPTION)
 
 
 class CheckpointOut(BaseModel):
@@ -39,14 +48,18 @@ class CosignatureIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     witness: str = Field(min_length=1, max_length=200, description="Key name of the witness (见证方).")
     note: str = Field(min_length=1, max_length=16_000,
-                      description="The checkpoint's note with the witness's signature line added.")
+                      description="The checkpoint's note with the witness's signature line added: a C2SP "
+                      "tlog-cosignature cosignature/v1 line (type 0x04, timestamped) or a plain signed-note "
+                      "line (type 0x01), by the key configured for that witness.")
 
 
 class CosignatureStored(BaseModel):
     checkpoint_id: int
     witness: str
-    note: str
+    note: str = Field(description="The cosigned note the ledger keeps: for a cosignature/v1 witness that had "
+                      "already cosigned this checkpoint, its first one.")
     created_at: str
+    timestamp: int | None = Field(None, description=_TIMESTAMP_DESCRIPTION)
 
 
 class InclusionQuery(BaseModel):
@@ -123,9 +136,12 @@ def add_proof_routes(api: Api, prover: Prover, trail: AccessTrail) -> None:
         """Store a witness's cosignature of a checkpoint.
 
         The note must be the checkpoint's own text signed by the log and by the named witness, whose
-        public key the ledger is configured with (CADRE_WITNESS_KEYS). A witness cosigns only after
-        checking that the checkpoint is consistent with the last one it cosigned: run
-        `cadre-ledger witness cosign`. Needs the auditor role (审计员): the audit office is the usual witness.
+        public key the ledger is configured with (CADRE_WITNESS_KEYS). A cosignature/v1 (C2SP
+        tlog-cosignature, type 0x04) carries a timestamp (时间戳); one more than 10 minutes ahead of the
+        ledger's clock is refused (422 `witness.timestamp`), a malformed or failing one too (422
+        `witness.signature`, naming the problem). A witness cosigns only after checking that the
+        checkpoint is consistent with the last one it cosigned: run `cadre-ledger witness cosign`. Needs
+        the auditor role (审计员): the audit office is the usual witness.
         """
         checkpoint_id = path_param(request, "checkpoint_id", _CHECKPOINT_ID)
         return await prover.cosign(checkpoint_id, body.witness, body.note)

@@ -5,11 +5,13 @@ Only the notes are trusted, and only because they verify with public keys the au
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 import asyncpg
 
-from shared.signednote import Checkpoint, NoteError, Verifier, open_note
+from shared.cosignature import CosignatureError, check_not_ahead
+from shared.signednote import Checkpoint, NoteError, Verifier, open_note, verify_note
 from shared.verify.report import Collector, Signed, VerifyReport
 
 
@@ -63,18 +65,29 @@ async def _check_cosignatures(conn: asyncpg.Connection, verifiers: Sequence[Veri
     known = {w.name for w in witnesses}
     trusted = list(verifiers) + [w for w in witnesses if all(w.key_id != v.key_id for v in verifiers)]
     rows = await conn.fetch("SELECT id, checkpoint_id, witness, note FROM checkpoint_cosignatures ORDER BY id")
+    now = time.time()
     for r in rows:
         label = f"cosignature #{r['id']} by {r['witness']!r} on checkpoint #{r['checkpoint_id']}"
         try:
-            body, names = open_note(r["note"], trusted)
+            # A cosignature/v1 signs its timestamp with the text: a changed timestamp fails here too.
+            opened = verify_note(r["note"], trusted)
         except NoteError as exc:
             found.add(None, f"{label}: does not verify (联署签名无效): {exc}", exact=False)
             continue
-        if r["checkpoint_id"] in bodies and body != bodies[r["checkpoint_id"]]:
+        by_witness = [s for s in opened.signatures if s.name == r["witness"]]
+        if r["checkpoint_id"] in bodies and opened.body != bodies[r["checkpoint_id"]]:
             found.add(None, f"{label}: signs a different text than the checkpoint (联署内容与检查点不符)", exact=False)
-        elif r["witness"] in known and r["witness"] not in names:
+        elif r["witness"] in known and not by_witness:
             found.add(None, f"{label}: carries no signature by that witness (缺少见证方签名)", exact=False)
-        elif r["witness"] in names:
+        elif by_witness:
+            try:
+                for signature in by_witness:
+                    if signature.timestamp is not None:
+                        check_not_ahead(signature.timestamp, now)
+            except CosignatureError as exc:
+                # The ledger refuses such a timestamp: a stored one means a witness vouched for a time to come.
+                found.add(None, f"{label}: its cosignature/v1 {exc} (联署时间戳晚于当前时间)", exact=False)
+                continue
             report.cosignatures += 1
 
 
