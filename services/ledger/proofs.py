@@ -152,7 +152,7 @@ class Prover:
         """The time a stored cosignature/v1 states; None for type 0x01, or when the witness's key is gone.
 
         Read through the configured key, so a stored note is never trusted for its time without its
-        signature (verified again: a few cosignatures per answer, about 0.1 ms each).
+        signature (verified again: a few cosignatures per answer, about 0.17 ms each measured here).
         """
         verifier = self.witnesses.get(witness)
         if verifier is None or verifier.key_type != COSIGNATURE_V1_TYPE:
