@@ -70,7 +70,8 @@ class Settings(BaseSettings):
     witness_keys: list[str] = Field(default_factory=list, description="Public keys (vkey strings or files) of the "
                                     "witnesses (见证方) allowed to cosign checkpoints, as a JSON list: C2SP "
                                     "cosignature/v1 keys (timestamped, `cadre-ledger keygen --cosignature`) or "
-                                    "older plain signed-note keys.")
+                                    "older plain signed-note keys; one per witness name, never the ledger's own "
+                                    "(the ledger refuses to start otherwise).")
     fault_exit_after_commits: int | None = Field(
         None, description="Fault injection for tests: the ledger writer exits (like kill -9) right after its N-th "
         "commit, before acknowledging; never set in production.")

@@ -8,7 +8,7 @@ import json
 import os
 import struct
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +20,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from shared.auth import Role
 from shared.cli import main
+from shared.devstack import free_port
 from shared.keys import load_signer, load_verifier
 from shared.merkle import CompactRange, consistency_proof
+from shared.processes import SERVICES, ServiceProcess
 from shared.signednote import (
     COSIGNATURE_V1_TYPE,
     ED25519_TYPE,
@@ -387,3 +389,21 @@ async def test_bad_cosignatures_v1_are_refused_and_reported(cosigning: Witnessed
     assert any(f"on checkpoint #{tampered['id']}: does not verify (联署签名无效)" in r for r in reasons), reasons
     assert any(f"on checkpoint #{future['id']}: its cosignature/v1 timestamp {now + 86400}" in r
                and "ahead of the clock" in r and "联署时间戳晚于当前时间" in r for r in reasons), reasons
+
+
+@pytest.mark.parametrize(("witnesses", "says"), [
+    (lambda own, other: [own], "the name of the ledger's own checkpoint key"),
+    (lambda own, other: [other, other], "more than once"),
+], ids=["the log's own key", "one witness twice"])
+def test_the_ledger_refuses_to_start_with_witness_keys_it_cannot_use(
+        system: System, tmp_path: Path, witnesses: Callable[[str, str], list[str]], says: str) -> None:
+    """A misconfigured CADRE_WITNESS_KEYS stops the ledger at start with the reason, not a 500 at the first
+    cosignature (the log's own key) or a key silently unused (a name twice)."""
+    env = system.env_for("ledger")
+    own = Path(env["CADRE_CHECKPOINT_KEY_FILE"]).with_suffix(".vkey").read_text().strip()
+    other = generate_key("audit-office", COSIGNATURE_V1_TYPE)[1]
+    spec = next(s for s in SERVICES if s.name == "ledger")
+    env["CADRE_WITNESS_KEYS"] = json.dumps(witnesses(own, other))
+    with pytest.raises(RuntimeError, match="exited") as refused:
+        ServiceProcess(spec, free_port(), env, tmp_path).wait_ready()
+    assert says in str(refused.value) and "CADRE_WITNESS_KEYS" in str(refused.value)

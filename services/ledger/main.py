@@ -35,8 +35,28 @@ from shared.keys import load_signer, load_verifier
 from shared.logs import configure_logging
 from shared.service import nats_check, pool_check, reader_dsn, writer_dsn
 from shared.settings import Settings, get_settings
+from shared.signednote import Verifier
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def witness_keys(keys: list[Verifier], log: Verifier) -> list[Verifier]:
+    """The configured witness keys (CADRE_WITNESS_KEYS), or SystemExit naming what is wrong with them.
+
+    A witness is known by its key name, so two keys of one name would leave one of them unused, and the
+    log's own key as a witness would let the ledger vouch for itself (and makes every cosigned note
+    carry two signatures of one key name).
+    """
+    names = [key.name for key in keys]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise SystemExit(f"CADRE_WITNESS_KEYS lists witness {', '.join(map(repr, twice))} more than once: one key "
+                         "per witness name (每个见证方只配置一个公钥)")
+    if log.name in names:
+        raise SystemExit(f"CADRE_WITNESS_KEYS lists {log.name!r}, the name of the ledger's own checkpoint key: a "
+                         "witness cosigns with a key of its own (见证方须使用自己的密钥, `cadre-ledger keygen "
+                         "--cosignature NAME`)")
+    return keys
 
 
 async def run_ledger(settings: Settings, stop: asyncio.Event | None = None) -> None:
@@ -47,6 +67,7 @@ async def run_ledger(settings: Settings, stop: asyncio.Event | None = None) -> N
         raise SystemExit("CADRE_CHECKPOINT_KEY_FILE is not set: the ledger signs its checkpoints with a key kept "
                          "outside the database (make one with `cadre-ledger keygen`)")
     signer = load_signer(settings.checkpoint_key_file)
+    witnesses = witness_keys([load_verifier(key) for key in settings.witness_keys], signer.verifier())
     guard = guard_from_settings(settings)
     await migrate(settings.pg_dsn, MIGRATIONS)
     nc = await connect(settings.nats_url, "cadre-ledger", settings.nats_timeout_s)
@@ -87,7 +108,7 @@ async def run_ledger(settings: Settings, stop: asyncio.Event | None = None) -> N
     Gauge("ledger_is_writer", "1 when this process is the elected writer", registry=registry).set_function(
         lambda: int(status.is_leader))
     prover = Prover(pool, writer_dsn(settings), signer, settings.log_origin, settings.pg_acquire_timeout_s,
-                    witnesses=[load_verifier(key) for key in settings.witness_keys])
+                    witnesses=witnesses)
     await ensure_stream(js, ACCESS_STREAM, 120, settings.nats_timeout_s, config=access_stream_config())
     trail = AccessTrail(nc, settings.nats_timeout_s)
     app = create_app("ledger", build_api(pool, settings, prover, trail), guard=guard, registry=registry,
