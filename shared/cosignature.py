@@ -67,12 +67,18 @@ def decode(data: bytes) -> tuple[int, bytes]:
     return timestamp, data[_TIMESTAMP.size:]
 
 
-def check_not_ahead(timestamp: int, now: float, tolerance: int = MAX_AHEAD_S) -> None:
-    """Raise `CosignatureError` when ``timestamp`` is more than ``tolerance`` seconds after ``now``."""
+def check_timestamp(timestamp: int, now: float, signed_at: float | None = None,
+                    tolerance: int = MAX_AHEAD_S) -> None:
+    """Raise `CosignatureError` when ``timestamp`` is more than ``tolerance`` seconds after ``now``, or before
+    ``signed_at`` (when the checker knows the checkpoint was signed): a witness can vouch neither for a time to
+    come nor for a checkpoint before it existed."""
     ahead = timestamp - now
     if ahead > tolerance:
         raise CosignatureError(f"timestamp {timestamp} ({format_time(timestamp)}) is {ahead:.0f} s ahead of "
                                f"the clock here; at most {tolerance} s is tolerated")
+    if signed_at is not None and signed_at - timestamp > tolerance:
+        raise CosignatureError(f"timestamp {timestamp} ({format_time(timestamp)}) is {signed_at - timestamp:.0f} s "
+                               f"before the checkpoint was signed; at most {tolerance} s is tolerated")
 
 
 def format_time(timestamp: int) -> str:

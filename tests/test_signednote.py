@@ -526,8 +526,11 @@ def test_non_canonical_cosignature_encodings_are_rejected(log_keys: tuple[Signer
         add_signature(sign_note("x\n", [log_keys[0]]), _cosigner(), timestamp=-1)
 
 
-def test_timestamps_ahead_of_the_clock() -> None:
-    cosignature.check_not_ahead(1000 + cosignature.MAX_AHEAD_S, now=1000)
+def test_timestamps_ahead_of_the_clock_or_before_the_checkpoint() -> None:
+    cosignature.check_timestamp(1000 + cosignature.MAX_AHEAD_S, now=1000)
     with pytest.raises(cosignature.CosignatureError, match="601 s ahead"):
-        cosignature.check_not_ahead(1000 + cosignature.MAX_AHEAD_S + 1, now=1000)
+        cosignature.check_timestamp(1000 + cosignature.MAX_AHEAD_S + 1, now=1000)
+    cosignature.check_timestamp(5000 - cosignature.MAX_AHEAD_S, now=9000, signed_at=5000)
+    with pytest.raises(cosignature.CosignatureError, match="601 s before the checkpoint was signed"):
+        cosignature.check_timestamp(5000 - cosignature.MAX_AHEAD_S - 1, now=9000, signed_at=5000)
     assert cosignature.format_time(SUNLIGHT_TIMESTAMP) == "2025-12-31T00:00:00Z"

@@ -346,6 +346,10 @@ async def test_bad_cosignatures_v1_are_refused_and_reported(cosigning: Witnessed
     assert status == 422 and headers["Content-Type"].startswith("application/problem+json")
     assert problem["rule"] == "witness.timestamp" and "ahead of the clock" in problem["message_en"]
     assert "时钟" in problem["message_zh"]
+    before = add_signature(note, cosigning.witness, timestamp=now - 86400)  # a day before the checkpoint existed
+    status, problem, _ = await call("POST", url, {"witness": "audit-office", "note": before}, token=token)
+    assert status == 422 and problem["rule"] == "witness.timestamp", problem
+    assert "before the checkpoint was signed" in problem["message_en"] and "早于检查点签署时间" in problem["message_zh"]
 
     good = add_signature(note, cosigning.witness, timestamp=now)
     raw = last_signature_bytes(good)

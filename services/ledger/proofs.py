@@ -11,7 +11,7 @@ import asyncpg
 
 from services.ledger import tree
 from shared.bundle import BUNDLE_FORMAT
-from shared.cosignature import COSIGNATURE_V1_TYPE, CosignatureError, check_not_ahead
+from shared.cosignature import COSIGNATURE_V1_TYPE, CosignatureError, check_timestamp
 from shared.db import acquire
 from shared.merkle import (
     consistency_proof_from_nodes,
@@ -166,19 +166,20 @@ class Prover:
     async def cosign(self, checkpoint_id: int, witness: str, note: str) -> dict[str, Any]:
         """Store a witness's cosignature: the checkpoint's own text, signed by the log and by that witness.
 
-        A cosignature/v1 timestamp more than `MAX_AHEAD_S` after this ledger's clock is refused. A witness
-        with a cosignature/v1 key cosigning a checkpoint again gets its first cosignature back: the
-        ledger keeps one per witness and checkpoint, the earliest time it vouched for it.
+        A cosignature/v1 timestamp more than `MAX_AHEAD_S` after this ledger's clock, or before the
+        checkpoint was signed, is refused. A witness with a cosignature/v1 key cosigning a checkpoint again
+        gets its first cosignature back: the ledger keeps one per witness and checkpoint, the earliest time
+        it vouched for it.
         """
         verifier = self.witnesses.get(witness)
         if verifier is None:
             raise RuleViolation("witness.unknown_key", f"{witness!r} is not a witness this ledger is configured with "
                                 "(CADRE_WITNESS_KEYS)", f"{witness!r} 不是本账本登记的见证方", field="witness")
         async with acquire(self.pool, self.timeout) as conn:
-            stored = await conn.fetchval("SELECT note FROM checkpoints WHERE id = $1", checkpoint_id)
-        if stored is None:
+            checkpoint = await conn.fetchrow("SELECT note, created_at FROM checkpoints WHERE id = $1", checkpoint_id)
+        if checkpoint is None:
             raise NotFound(f"no checkpoint {checkpoint_id} (无此检查点)", checkpoint_id=checkpoint_id)
-        body, _ = open_note(stored, [self.signer.verifier()])
+        body, _ = open_note(checkpoint["note"], [self.signer.verifier()])
         try:
             opened = verify_note(note, [self.signer.verifier(), verifier])
         except NoteError as exc:
@@ -195,10 +196,11 @@ class Prover:
                                 f"联署须同时带有账本与见证方 {expected} 的签名", field="note")
         if cosigned.timestamp is not None:
             try:
-                check_not_ahead(cosigned.timestamp, self.clock())
+                check_timestamp(cosigned.timestamp, self.clock(), checkpoint["created_at"].timestamp())
             except CosignatureError as exc:
                 raise RuleViolation("witness.timestamp", f"the cosignature's {exc}: check the witness's clock",
-                                    f"联署时间戳超前于账本时钟 ({exc})，请检查见证方时钟", field="note") from exc
+                                    f"联署时间戳超前于账本时钟或早于检查点签署时间 ({exc})，请检查见证方时钟",
+                                    field="note") from exc
         return await self._store(checkpoint_id, witness, note, cosigned.timestamp)
 
     async def _store(self, checkpoint_id: int, witness: str, note: str, timestamp: int | None) -> dict[str, Any]:

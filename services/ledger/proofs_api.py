@@ -138,7 +138,8 @@ def add_proof_routes(api: Api, prover: Prover, trail: AccessTrail) -> None:
         The note must be the checkpoint's own text signed by the log and by the named witness, whose
         public key the ledger is configured with (CADRE_WITNESS_KEYS). A cosignature/v1 (C2SP
         tlog-cosignature, type 0x04) carries a timestamp (时间戳); one more than 10 minutes ahead of the
-        ledger's clock is refused (422 `witness.timestamp`), a malformed or failing one too (422
+        ledger's clock, or before the checkpoint was signed, is refused (422 `witness.timestamp`), a
+        malformed or failing one too (422
         `witness.signature`, naming the problem). A witness cosigns only after checking that the
         checkpoint is consistent with the last one it cosigned: run `cadre-ledger witness cosign`. Needs
         the auditor role (审计员): the audit office is the usual witness.

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from shared.cosignature import CosignatureError, check_not_ahead
+from shared.cosignature import CosignatureError, check_timestamp
 from shared.signednote import Checkpoint, NoteError, Verifier, open_note, verify_note
 from shared.verify.report import Collector, Signed, VerifyReport
 
@@ -83,7 +83,7 @@ async def _check_cosignatures(conn: asyncpg.Connection, verifiers: Sequence[Veri
             try:
                 for signature in by_witness:
                     if signature.timestamp is not None:
-                        check_not_ahead(signature.timestamp, now)
+                        check_timestamp(signature.timestamp, now)
             except CosignatureError as exc:
                 # The ledger refuses such a timestamp: a stored one means a witness vouched for a time to come.
                 found.add(None, f"{label}: its cosignature/v1 {exc} (联署时间戳晚于当前时间)", exact=False)
