@@ -8,6 +8,7 @@ notice. The HTTP tests use the shipped calendar as the running service does.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -22,9 +23,10 @@ from shared import workdays
 from shared.decisions import Decision
 from shared.envelope import CloudEvent, new_event
 from shared.events.audit import AuditStarted
+from shared.rulesets import ruleset_for
 from tests.assessment_given import cmd, fold, inspected, rules, voted
 from tests.operator_calendar import write_calendar, year_entry
-from tests.support import System, call, new_cadre_id, publish, wait_committed
+from tests.support import System, call, new_cadre_id, publish, wait_committed, wait_until
 from tests.test_assessment_slice import ledger_get, projected, select
 
 COUNTY = "431021"
@@ -141,3 +143,51 @@ async def test_a_deadline_counted_on_a_provisional_year_says_so_in_the_read_mode
     assert row["provisional_calendar_years"] == [first] and row["due"].startswith(f"{first}-01")
     state = await ledger_get(system, f"/v1/cadres/{cadre}/state")
     assert state["inquiries"]["HX-CAL"]["due_provisional_years"] == [first]
+
+
+@pytest.mark.usefixtures("calendar_2031_provisional")
+async def test_once_the_year_is_official_the_read_models_recount_what_was_counted_on_it(tmp_path: Path) -> None:
+    """Recorded on a calendar where 2031 was provisional; read by a ledger whose calendar has the 2031 notice,
+    which gives 2 January off as well: the notice list and the overdue list show the count made again beside
+    the recorded one (复核), and leave counts made on official years alone."""
+    (tmp_path / "official").mkdir()
+    official = write_calendar(tmp_path / "official", {
+        "2030": year_entry(2030), "2031": year_entry(2031, holidays=["2031-01-01", "2031-01-02"])})
+    cadre, sent_on = new_cadre_id("CAL"), "2030-12-20"
+    notice = _assessment(selection.decide_notice)(SELECTED, _notice("2030-12-27", "2031-01-08"))
+    inquiry = _audit(supervision.decide_send_inquiry)([], cmd(supervision.SendInquiry, sent_on, inquiry_id="HX-R"))
+    plain = _audit(supervision.decide_send_inquiry)([], cmd(supervision.SendInquiry, "2030-03-01", inquiry_id="HX-P"))
+    assert notice.data.model_dump()["provisional_calendar_years"] == [2031] and not plain.warnings
+    events = [new_event(event_type=d.type, cadre_id=cadre, county=COUNTY, service=service, data=d.data,
+                        occurred_on=d.occurred_on, ruleset=rules().id)
+              for d, service in ((notice, "assessment"), (inquiry, "audit"), (plain, "audit"))]
+    system = await asyncio.to_thread(System(tmp_path / "sys", services=("ledger",),
+                                            extra_env={workdays.ENV_FILE: str(official)}).start)
+    try:
+        await wait_committed(system.pg_dsn, max(await publish(system.nats_url, events)))
+        listed = await projected(system, f"/v1/notices?cadre_id={cadre}&status=all&as_of=2030-12-28", "notices",
+                                 lambda n: n["notice_id"] == "N1")
+        recorded = notice.data.model_dump()["working_days"]
+        assert listed["working_days"] == recorded and listed["working_days_recounted"] == recorded - 1
+
+        def overdue(page: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
+            rows = {i["inquiry_id"]: i for i in page["inquiries"]}
+            return rows if len(rows) == 2 else None
+
+        rows = await wait_until(lambda: _page(system, f"/v1/inquiries/overdue?cadre_id={cadre}&as_of=2031-06-01",
+                                              overdue))
+        answer_days = ruleset_for(COUNTY, date.fromisoformat(sent_on)).audit.inquiry_answer_working_days
+        with pytest.MonkeyPatch.context() as as_the_ledger:  # count it here on the ledger's calendar
+            as_the_ledger.setenv(workdays.ENV_FILE, str(official))
+            workdays.clear_cache()
+            expected = workdays.add_working_days(date.fromisoformat(sent_on), answer_days)
+        workdays.clear_cache()
+        assert rows["HX-R"]["due"] == inquiry.data.model_dump(mode="json")["due"]
+        assert rows["HX-R"]["due_recounted"] == expected.isoformat() != rows["HX-R"]["due"]
+        assert rows["HX-P"]["provisional_calendar_years"] is None and rows["HX-P"]["due_recounted"] is None
+    finally:
+        await asyncio.to_thread(system.stop)
+
+
+async def _page(system: System, path: str, ready: Callable[[dict[str, Any]], Any]) -> Any:
+    return ready(await ledger_get(system, path))

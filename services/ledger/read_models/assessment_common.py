@@ -6,18 +6,15 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.ledger.read_models.recount import working_days_now
 from shared.envelope import CADRE_ID_PATTERN, COUNTY_PATTERN
-from shared.workdays import CalendarGap, working_days_between
 
 TAGS = ("read models 查询",)
 
 
 def working_days_left(start: date, end: date, as_of: date) -> int | None:
     """Working days of [start, end] still ahead on `as_of` (today counted); None beyond the shipped calendar."""
-    try:
-        return working_days_between(max(start, as_of), end)
-    except CalendarGap:
-        return None
+    return working_days_now(max(start, as_of), end)
 
 
 class AssessmentQuery(BaseModel):

@@ -17,13 +17,14 @@ from pydantic import BaseModel, Field
 
 from services.ledger.projections import ProjectedEvent, Span
 from services.ledger.read_models.audit_common import TAGS, ListQuery
+from services.ledger.read_models.recount import recounted_deadline, working_days_now
 from services.ledger.statements import Statements, day
 from shared.clock import clock_from
 from shared.db import acquire
 from shared.events.types import ProvisionalCalendarYears
 from shared.http import Api
+from shared.rulesets import NoRuleSet, ruleset_for
 from shared.settings import Settings
-from shared.workdays import CalendarGap, working_days_between
 
 _SENT = """INSERT INTO rm_inquiries (cadre_id, inquiry_id, county, sent_on, due, report_id, provisional_calendar_years)
            VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (cadre_id, inquiry_id) DO NOTHING"""
@@ -62,6 +63,10 @@ class OverdueInquiry(BaseModel):
     sent_on: date
     due: date = Field(description="Last day for the answer (回复截止日).")
     provisional_calendar_years: ProvisionalCalendarYears = None
+    due_recounted: date | None = Field(
+        description="When the due day touched a provisional calendar year: the due day counted again on the "
+                    "calendar as it is now, from sent_on with the rule set's working days (回复期限复核); it differs "
+                    "from `due` once that year's holiday notice moved a day. null otherwise, or beyond the calendar.")
     report_id: str | None
     days_overdue: int = Field(description="Calendar days past the due day on as_of (逾期天数).")
     working_days_overdue: int | None = Field(description="Working days past the due day (逾期工作日); null when "
@@ -79,10 +84,10 @@ _WHERE = """sent_on <= $1 AND due < $1 AND (answered_on IS NULL OR answered_on >
             AND ($2::text IS NULL OR county = $2) AND ($3::text IS NULL OR cadre_id = $3)"""
 
 
-def _working_days_after(due: date, as_of: date) -> int | None:
+def _answer_days(county: str, sent_on: date) -> int | None:
     try:
-        return working_days_between(due + timedelta(days=1), as_of)
-    except CalendarGap:
+        return ruleset_for(county, sent_on).audit.inquiry_answer_working_days
+    except NoRuleSet:
         return None
 
 
@@ -103,7 +108,9 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
                                        WHERE {_WHERE} ORDER BY due, cadre_id, inquiry_id OFFSET $4 LIMIT $5""",
                                     *args, query.offset, query.limit)
         inquiries = [{**dict(r), "days_overdue": (as_of - r["due"]).days,
-                      "working_days_overdue": _working_days_after(r["due"], as_of)} for r in rows]
+                      "working_days_overdue": working_days_now(r["due"] + timedelta(days=1), as_of),
+                      "due_recounted": recounted_deadline(r["sent_on"], _answer_days(r["county"], r["sent_on"]),
+                                                          r["provisional_calendar_years"])} for r in rows]
         more = query.offset + len(rows) < total
         return {"as_of": as_of, "total": total, "inquiries": inquiries,
                 "next_offset": query.offset + len(rows) if more else None}

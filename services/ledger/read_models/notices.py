@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from services.ledger.projections import ProjectedEvent, Span
 from services.ledger.read_models.assessment_common import TAGS, AssessmentQuery, working_days_left
+from services.ledger.read_models.recount import recounted_working_days
 from services.ledger.statements import Statements, day
 from shared.clock import clock_from
 from shared.db import acquire
@@ -134,6 +135,10 @@ class NoticeEntry(BaseModel):
     end: date
     working_days: int
     provisional_calendar_years: ProvisionalCalendarYears = None
+    working_days_recounted: int | None = Field(
+        description="When the count touched a provisional calendar year: the working days of [start, end] counted "
+                    "again on the calendar as it is now (公示期工作日复核), which differs from `working_days` once "
+                    "that year's holiday notice moved a day; null otherwise, or when the calendar does not cover them.")
     channels: list[str]
     status: Status
     status_zh: str
@@ -171,6 +176,8 @@ def _entry(row: asyncpg.Record, as_of: date) -> dict[str, Any]:
                                "working_days", "provisional_calendar_years", "status", "outcome", "closed_on",
                                "deferred_until", "cancelled_on")},
         "start": row["start_on"], "end": row["end_on"], "channels": orjson.loads(row["channels"]),
+        "working_days_recounted": recounted_working_days(row["start_on"], row["end_on"],
+                                                         row["provisional_calendar_years"]),
         "status_zh": STATUS_ZH[row["status"]], "working_days_left": left, "period_over": as_of >= row["end_on"],
         "deferral_overdue": row["status"] == "deferred" and until is not None and as_of >= until,
         "objections": objections, "unresolved_objections": sum(not o["resolved"] for o in objections)}
