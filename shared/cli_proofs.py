@@ -231,6 +231,8 @@ def cosign(skey: Path, ledger_keys: tuple[str, ...], url: str | None, state: Pat
         f"consistent with size {result.previous_size} (与已联署检查点一致)"
     when = "" if result.timestamp is None else \
         f"; cosignature/v1 timestamp (时间戳) {result.timestamp} ({format_time(result.timestamp)})"
+    if result.latest_timestamp is not None:
+        when += f", renewed (续签) as of {result.latest_timestamp} ({format_time(result.latest_timestamp)})"
     click.echo(f"cosigned (已联署) checkpoint #{result.checkpoint_id}: size {result.size}, root {result.root_hex}; "
                f"{since}{when}")
 

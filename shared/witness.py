@@ -81,6 +81,8 @@ class CosignResult:
     """The cosigned note the ledger keeps (an earlier one of this witness, if it had cosigned this checkpoint)."""
     timestamp: int | None
     """Its cosignature/v1 time, POSIX seconds; None with a type 0x01 witness key."""
+    latest_timestamp: int | None = None
+    """The time of the witness's latest renewal of this checkpoint (a later cosignature of it), if any."""
 
 
 def check_extends(previous: WitnessState | None, new: Checkpoint, proof: Sequence[bytes]) -> None:
@@ -137,10 +139,11 @@ async def cosign_latest(url: str, witness: Signer, ledger_keys: Sequence[Verifie
         cosigned = add_signature(note, witness, timestamp=int(clock()))
         stored = await _request(session, "POST", f"{base}/v1/checkpoints/{int(latest['id'])}/cosignatures",
                                 {"witness": witness.name, "note": cosigned})
-    stored_timestamp = stored.get("timestamp")
+    stored_timestamp, renewed = stored.get("timestamp"), stored.get("latest_timestamp")
     return CosignResult(int(latest["id"]), checkpoint.size, checkpoint.root.hex(),
                         previous.size if previous else None, str(stored.get("note", cosigned)),
-                        stored_timestamp if isinstance(stored_timestamp, int) else None)
+                        stored_timestamp if isinstance(stored_timestamp, int) else None,
+                        renewed if isinstance(renewed, int) else None)
 
 
 async def _request(session: aiohttp.ClientSession, method: str, url: str, body: Any = None) -> dict[str, Any]:

@@ -309,12 +309,28 @@ async def test_cosignature_v1_is_stored_verified_and_timestamped(cosigning: Witn
     assert signature is not None and signature.timestamp == stored["timestamp"]
     assert last_signature_bytes(stored["note"])[4:12] == stored["timestamp"].to_bytes(8, "big")
 
-    # The same checkpoint again, five minutes later by the witness's clock: the ledger keeps the first.
+    assert stored["latest_note"] is None and stored["latest_timestamp"] is None
+
+    # The same checkpoint again, five minutes later by the witness's clock, then once more in between: the
+    # ledger keeps the first, and the latest renewal says how fresh the checkpoint is (联署续签).
+    first_at = stored["timestamp"]
     again = await cosign_latest(cosigning.url, cosigning.witness, [ledger_key], cosigning.state, cosigning.token(),
-                                clock=lambda: stored["timestamp"] + 300)
-    assert (again.timestamp, again.note) == (stored["timestamp"], stored["note"])
+                                clock=lambda: first_at + 300)
+    assert (again.timestamp, again.note, again.latest_timestamp) == (first_at, stored["note"], first_at + 300)
+    between = await cosign_latest(cosigning.url, cosigning.witness, [ledger_key], cosigning.state,
+                                  cosigning.token(), clock=lambda: first_at + 100)
+    assert between.latest_timestamp == first_at + 300, "the latest renewal is the one stating the latest time"
     _, latest, _ = await call("GET", f"{cosigning.url}/v1/checkpoints/latest")
-    assert latest["cosignatures"] == [stored]
+    [renewed] = latest["cosignatures"]
+    assert {k: renewed[k] for k in stored if not k.startswith("latest_")} == \
+        {k: stored[k] for k in stored if not k.startswith("latest_")}
+    assert renewed["latest_timestamp"] == first_at + 300
+    renewal_signature = verify_note(renewed["latest_note"], [ledger_key, witness_key]).by(witness_key)
+    assert renewal_signature is not None and renewal_signature.timestamp == first_at + 300
+    await asyncio.sleep(max(0.0, first_at + 1 - time.time()))  # the CLI signs the time now: a later second
+    renewal = await cosigning.cosign()
+    assert renewal.exit_code == 0, renewal.output
+    assert f"renewed (续签) as of {first_at + 300} (" in renewal.stdout, renewal.output
 
     # The log grows; with the clock injected, the stored cosignature states exactly when.
     await cosigning.grow_to(6)
@@ -327,12 +343,12 @@ async def test_cosignature_v1_is_stored_verified_and_timestamped(cosigning: Witn
 
     report = await verify_ledger(cosigning.system.pg_dsn, [ledger_key], witnesses=[witness_key])
     assert report.ok, report.problems
-    assert report.cosignatures == 2
+    assert report.cosignatures == 5  # size 3: the first and three renewals; size 6
     verified = await asyncio.to_thread(CliRunner().invoke, main, [
         "verify", "--dsn", cosigning.system.pg_dsn, "--key", cosigning.ledger_vkey,
         "--witness-key", str(cosigning.skey.with_suffix(".vkey"))])
     assert verified.exit_code == 0, verified.output
-    assert "2 witness cosignatures verified" in verified.stdout
+    assert "5 witness cosignatures verified" in verified.stdout
 
 
 async def test_bad_cosignatures_v1_are_refused_and_reported(cosigning: Witnessed) -> None:
@@ -384,6 +400,10 @@ async def test_bad_cosignatures_v1_are_refused_and_reported(cosigning: Witnessed
         await conn.execute("INSERT INTO checkpoint_cosignatures (checkpoint_id, witness, note) VALUES ($1, $2, $3), "
                            "($4, $2, $5)", tampered["id"], "audit-office", forged, future["id"],
                            add_signature(str(future["note"]), cosigning.witness, timestamp=now + 86400))
+        # a sound renewal whose ordering column says a later time than its note does
+        await conn.execute("INSERT INTO checkpoint_cosignatures (checkpoint_id, witness, note, stated_at, renewal) "
+                           "VALUES ($1, 'audit-office', $2, $3, true)", cp_id,
+                           add_signature(note, cosigning.witness, timestamp=now + 120), now + 500)
     finally:
         await conn.close()
     report = await verify_ledger(cosigning.system.pg_dsn, [load_verifier(cosigning.ledger_vkey)],
@@ -393,6 +413,8 @@ async def test_bad_cosignatures_v1_are_refused_and_reported(cosigning: Witnessed
     assert any(f"on checkpoint #{tampered['id']}: does not verify (联署签名无效)" in r for r in reasons), reasons
     assert any(f"on checkpoint #{future['id']}: its cosignature/v1 timestamp {now + 86400}" in r
                and "ahead of the clock" in r and "联署时间戳晚于当前时间" in r for r in reasons), reasons
+    assert any(f"on checkpoint #{cp_id}: its stated_at {now + 500} is not the time its note states" in r
+               for r in reasons), reasons
 
 
 @pytest.mark.parametrize(("witnesses", "says"), [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -141,12 +142,16 @@ class Prover:
         return await self.checkpoint_now()
 
     async def cosignatures(self, checkpoint_id: int) -> list[dict[str, Any]]:
-        """The witnesses' cosigned notes of a checkpoint, oldest first, with their cosignature/v1 timestamps."""
+        """The witnesses' first cosignatures of a checkpoint, oldest first, each with its cosignature/v1 timestamp
+        and the witness's latest renewal of it (a later cosignature of the same checkpoint), if any."""
         async with acquire(self.pool, self.timeout) as conn:
-            rows = await conn.fetch("SELECT witness, note, created_at FROM checkpoint_cosignatures "
-                                    "WHERE checkpoint_id = $1 ORDER BY id", checkpoint_id)
-        return [{"witness": r["witness"], "note": r["note"], "created_at": r["created_at"].isoformat(),
-                 "timestamp": self._timestamp(r["witness"], r["note"])} for r in rows]
+            rows = await conn.fetch(_COSIGNATURES, checkpoint_id)
+        return [self._answer(r["witness"], r["note"], r["created_at"], r["latest_note"]) for r in rows]
+
+    def _answer(self, witness: str, note: str, created_at: datetime, latest_note: str | None) -> dict[str, Any]:
+        return {"witness": witness, "note": note, "created_at": created_at.isoformat(),
+                "timestamp": self._timestamp(witness, note), "latest_note": latest_note,
+                "latest_timestamp": None if latest_note is None else self._timestamp(witness, latest_note)}
 
     def _timestamp(self, witness: str, note: str) -> int | None:
         """The time a stored cosignature/v1 states; None for type 0x01, or when the witness's key is gone.
@@ -204,22 +209,39 @@ class Prover:
         return await self._store(checkpoint_id, witness, note, cosigned.timestamp)
 
     async def _store(self, checkpoint_id: int, witness: str, note: str, timestamp: int | None) -> dict[str, Any]:
+        """Keep the witness's first cosignature of the checkpoint, and a later timestamped one as a renewal."""
         conn = await asyncpg.connect(self.writer_dsn, timeout=self.timeout)
         try:
-            row = await conn.fetchrow(
-                """INSERT INTO checkpoint_cosignatures (checkpoint_id, witness, note) VALUES ($1, $2, $3)
-                   ON CONFLICT (checkpoint_id, witness) DO NOTHING RETURNING created_at""",
-                checkpoint_id, witness, note)
-            if row is None:
-                row = await conn.fetchrow("SELECT note, created_at FROM checkpoint_cosignatures "
-                                          "WHERE checkpoint_id = $1 AND witness = $2", checkpoint_id, witness)
-                earlier = self._timestamp(witness, row["note"])
-                # A timestamped witness re-cosigns a checkpoint it already did at a later time: not a conflict.
-                if row["note"] != note and (timestamp is None or earlier is None):
-                    raise Conflict(f"witness {witness} already cosigned checkpoint {checkpoint_id} with another note "
-                                   "(见证方已联署此检查点)")
-                note, timestamp = row["note"], earlier if earlier is not None else timestamp
+            async with conn.transaction():
+                await conn.execute(
+                    """INSERT INTO checkpoint_cosignatures (checkpoint_id, witness, note, stated_at)
+                       VALUES ($1, $2, $3, $4) ON CONFLICT (checkpoint_id, witness) WHERE NOT renewal DO NOTHING""",
+                    checkpoint_id, witness, note, timestamp)
+                first = await conn.fetchrow("SELECT note, created_at FROM checkpoint_cosignatures "
+                                            "WHERE checkpoint_id = $1 AND witness = $2 AND NOT renewal",
+                                            checkpoint_id, witness)
+                earlier = self._timestamp(witness, first["note"])
+                if first["note"] != note:
+                    if timestamp is None or earlier is None:
+                        raise Conflict(f"witness {witness} already cosigned checkpoint {checkpoint_id} with another "
+                                       "note (见证方已联署此检查点)")
+                    if timestamp > earlier:
+                        # The same checkpoint vouched for again later: still the largest this witness has seen.
+                        await conn.execute(
+                            """INSERT INTO checkpoint_cosignatures (checkpoint_id, witness, note, stated_at, renewal)
+                               VALUES ($1, $2, $3, $4, true) ON CONFLICT DO NOTHING""",
+                            checkpoint_id, witness, note, timestamp)
+                latest = await conn.fetchval(_LATEST_RENEWAL, checkpoint_id, witness)
         finally:
             await conn.close()
-        return {"checkpoint_id": checkpoint_id, "witness": witness, "note": note,
-                "created_at": row["created_at"].isoformat(), "timestamp": timestamp}
+        return {"checkpoint_id": checkpoint_id, **self._answer(witness, first["note"], first["created_at"], latest)}
+
+
+# A witness's latest renewal of a checkpoint, by the time it states (the answer reads the time from the note).
+_LATEST_RENEWAL = """SELECT r.note FROM checkpoint_cosignatures r WHERE r.checkpoint_id = $1 AND r.witness = $2
+                       AND r.renewal ORDER BY r.stated_at DESC LIMIT 1"""
+_COSIGNATURES = """
+  SELECT c.witness, c.note, c.created_at,
+         (SELECT r.note FROM checkpoint_cosignatures r WHERE r.checkpoint_id = c.checkpoint_id
+            AND r.witness = c.witness AND r.renewal ORDER BY r.stated_at DESC LIMIT 1) AS latest_note
+  FROM checkpoint_cosignatures c WHERE c.checkpoint_id = $1 AND NOT c.renewal ORDER BY c.id"""

@@ -26,9 +26,20 @@ _TIMESTAMP_DESCRIPTION = (
     "this time the checkpoint was the largest consistent one the witness had seen of this log. null for a "
     "plain signed-note signature (type 0x01), which carries no time, or when the witness's key is no longer "
     "configured. `created_at` is when the ledger stored the cosignature, by the ledger's clock.")
+_LATEST_NOTE_DESCRIPTION = (
+    "The witness's latest renewal of this checkpoint (联署续签): a later cosignature/v1 of the same checkpoint, "
+    "made on a round when the log had not grown. null when the witness has not cosigned it again.")
+_LATEST_TIMESTAMP_DESCRIPTION = (
+    "The time the latest renewal states (POSIX seconds): as of then the checkpoint was still the largest one "
+    "the witness had seen of this log, which is how fresh it is (新鲜度). null without a renewal.")
 
 
-class CosignatureOut(BaseModel):
+class _Renewed(BaseModel):
+    latest_note: str | None = Field(None, description=_LATEST_NOTE_DESCRIPTION)
+    latest_timestamp: int | None = Field(None, description=_LATEST_TIMESTAMP_DESCRIPTION)
+
+
+class CosignatureOut(_Renewed):
     witness: str = Field(description="Key name of the witness (见证方).")
     note: str = Field(description="The checkpoint note signed by the log and by the witness.")
     created_at: str
@@ -53,11 +64,11 @@ class CosignatureIn(BaseModel):
                       "line (type 0x01), by the key configured for that witness.")
 
 
-class CosignatureStored(BaseModel):
+class CosignatureStored(_Renewed):
     checkpoint_id: int
     witness: str
-    note: str = Field(description="The cosigned note the ledger keeps: for a cosignature/v1 witness that had "
-                      "already cosigned this checkpoint, its first one.")
+    note: str = Field(description="The witness's first cosignature of this checkpoint, which the ledger keeps; a "
+                      "later cosignature/v1 of it is kept as a renewal (`latest_note`).")
     created_at: str
     timestamp: int | None = Field(None, description=_TIMESTAMP_DESCRIPTION)
 

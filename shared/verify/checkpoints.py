@@ -64,7 +64,8 @@ async def _check_cosignatures(conn: asyncpg.Connection, verifiers: Sequence[Veri
                               found: Collector) -> None:
     known = {w.name for w in witnesses}
     trusted = list(verifiers) + [w for w in witnesses if all(w.key_id != v.key_id for v in verifiers)]
-    rows = await conn.fetch("SELECT id, checkpoint_id, witness, note FROM checkpoint_cosignatures ORDER BY id")
+    rows = await conn.fetch("SELECT id, checkpoint_id, witness, note, stated_at FROM checkpoint_cosignatures "
+                            "ORDER BY id")
     now = time.time()
     for r in rows:
         label = f"cosignature #{r['id']} by {r['witness']!r} on checkpoint #{r['checkpoint_id']}"
@@ -87,6 +88,11 @@ async def _check_cosignatures(conn: asyncpg.Connection, verifiers: Sequence[Veri
             except CosignatureError as exc:
                 # The ledger refuses such a timestamp: a stored one means a witness vouched for a time to come.
                 found.add(None, f"{label}: its cosignature/v1 {exc} (联署时间戳晚于当前时间)", exact=False)
+                continue
+            if r["stated_at"] is not None and r["stated_at"] not in {s.timestamp for s in by_witness}:
+                # The column only orders renewals; one edited behind the ledger's back would show a stale one.
+                found.add(None, f"{label}: its stated_at {r['stated_at']} is not the time its note states "
+                          "(联署时间列与签名不符)", exact=False)
                 continue
             report.cosignatures += 1
 
