@@ -1,14 +1,16 @@
 """A cadre's verifiable history bundle, checked offline: no database, no network.
 
 A bundle holds the cadre's events as the canonical bytes the ledger hashed, an RFC 9162 inclusion
-proof for each, and the signed checkpoint (C2SP signed note) the proofs lead to. Checking it needs
-only the ledger's public key.
+proof for each, and the signed checkpoint (C2SP signed note) the proofs lead to, with the witnesses'
+cosignatures of it. Checking it needs only the ledger's public key, and the witnesses' keys to require
+their cosignatures.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +18,7 @@ import orjson
 
 from shared.canonical import canonical_bytes
 from shared.merkle import ProofError, leaf_hash, verify_inclusion
-from shared.signednote import Checkpoint, NoteError, Verifier, open_note
+from shared.signednote import Checkpoint, NoteError, Verifier, open_note, verify_note
 
 BUNDLE_FORMAT = "cadre-ledger-bundle/1"
 
@@ -35,10 +37,17 @@ class BundleReport:
     root_hex: str
     events: int
     signed_by: list[str] = field(default_factory=list)
+    witnessed_by: list[tuple[str, int | None]] = field(default_factory=list)
+    """Each witness key given, with the time its cosignature states (None: a plain signature, no time)."""
 
 
-def verify_bundle(bundle: dict[str, Any], verifiers: list[Verifier]) -> BundleReport:
-    """Check signature, every inclusion proof, every leaf hash, the chain and the envelopes; raise BundleError."""
+def verify_bundle(bundle: dict[str, Any], verifiers: list[Verifier],
+                  witnesses: Sequence[Verifier] = ()) -> BundleReport:
+    """Check signature, every inclusion proof, every leaf hash, the chain and the envelopes; raise BundleError.
+
+    Each of `witnesses` must have cosigned the bundle's checkpoint (one of the bundle's `cosignatures`): a
+    log operator could otherwise show this auditor a view of the log that no witness saw.
+    """
     if bundle.get("format") != BUNDLE_FORMAT:
         raise BundleError(f"not a {BUNDLE_FORMAT} bundle")
     cadre_id = str(bundle.get("cadre_id", ""))
@@ -47,6 +56,8 @@ def verify_bundle(bundle: dict[str, Any], verifiers: list[Verifier]) -> BundleRe
         checkpoint = Checkpoint.parse(body)
     except (KeyError, NoteError, ValueError) as exc:
         raise BundleError(f"checkpoint does not verify with the given key: {exc}") from exc
+    notes = _cosignatures(bundle, body, verifiers)
+    witnessed_by = [(w.name, _cosigned_at(notes, body, verifiers, w)) for w in witnesses]
     previous: bytes | None = None
     events = bundle.get("events") or []
     if not events:
@@ -81,5 +92,33 @@ def verify_bundle(bundle: dict[str, Any], verifiers: list[Verifier]) -> BundleRe
         except ProofError as exc:
             raise BundleError(f"{where}: inclusion proof fails against the checkpoint: {exc}") from exc
         previous = leaf
-    return BundleReport(cadre_id, checkpoint.origin, checkpoint.size, checkpoint.root.hex(), len(events), signed_by)
+    return BundleReport(cadre_id, checkpoint.origin, checkpoint.size, checkpoint.root.hex(), len(events), signed_by,
+                        witnessed_by)
 
+
+def _cosignatures(bundle: dict[str, Any], body: str, verifiers: list[Verifier]) -> list[str]:
+    """The bundle's cosigned notes, each the checkpoint's own text with the log's signature that verifies."""
+    notes = bundle.get("cosignatures", [])
+    if not isinstance(notes, list) or not all(isinstance(note, str) for note in notes):
+        raise BundleError("cosignatures must be a list of cosigned notes")
+    for note in notes:
+        try:
+            cosigned_body, _ = open_note(note, verifiers)
+        except NoteError as exc:
+            raise BundleError(f"a cosignature does not carry the log's signature (联署签名无效): {exc}") from exc
+        if cosigned_body != body:
+            raise BundleError("a cosignature signs another text than the bundle's checkpoint (联署内容与检查点不符)")
+    return notes
+
+
+def _cosigned_at(notes: list[str], body: str, verifiers: list[Verifier], witness: Verifier) -> int | None:
+    """The time `witness`'s cosignature of the checkpoint `body` states; BundleError when the bundle has none."""
+    for note in notes:
+        try:
+            signature = verify_note(note, [*verifiers, witness]).by(witness)
+        except NoteError as exc:
+            raise BundleError(f"a cosignature does not verify (联署签名无效): {exc}") from exc
+        if signature is not None:
+            return signature.timestamp
+    raise BundleError(f"the checkpoint carries no cosignature by witness {witness.name!r} (缺少见证方联署): export "
+                      "the bundle with --witnessed, or once the witness has cosigned a checkpoint covering it")

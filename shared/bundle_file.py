@@ -20,6 +20,8 @@ from shared.bundle import BundleError, BundleReport, verify_bundle
 from shared.signednote import Verifier
 
 _HEX = re.compile(r"(?:[0-9a-f]{2})*")
+# `cosignatures` may be absent: bundles exported before witnesses' cosignatures travelled with them
+_MEMBERS = frozenset({"format", "cadre_id", "checkpoint", "cosignatures", "events"})
 
 
 def load_bundle_file(path: Path) -> dict[str, Any]:
@@ -30,6 +32,8 @@ def load_bundle_file(path: Path) -> dict[str, Any]:
         raise BundleError(f"{path} is not JSON: {exc}") from exc
     if not isinstance(bundle, dict) or not isinstance(bundle.get("events"), list):
         raise BundleError(f"{path} is not a bundle (no events list)")
+    if unknown := set(bundle) - _MEMBERS:
+        raise BundleError(f"{path} has members a bundle does not: {', '.join(sorted(unknown))}")
     for n, item in enumerate(bundle["events"], start=1):
         if not isinstance(item, dict):
             raise BundleError(f"event {n}: not an object")
@@ -48,6 +52,6 @@ def load_bundle_file(path: Path) -> dict[str, Any]:
     return dict(bundle)
 
 
-def verify_bundle_file(path: Path, verifiers: Sequence[Verifier]) -> BundleReport:
+def verify_bundle_file(path: Path, verifiers: Sequence[Verifier], witnesses: Sequence[Verifier] = ()) -> BundleReport:
     """Verify a bundle file offline (no database, no network); raise `BundleError` naming what fails."""
-    return verify_bundle(load_bundle_file(path), list(verifiers))
+    return verify_bundle(load_bundle_file(path), list(verifiers), witnesses)

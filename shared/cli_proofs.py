@@ -110,22 +110,29 @@ def verify(ctx: click.Context, dsn: str | None, keys: tuple[str, ...], witness_k
 
 @verify.command(name="bundle", help="Verify a cadre's history bundle (履历包) offline: no database, no network. "
                 "Checks the checkpoint's signature, every event's bytes, hash chain and inclusion proof "
-                "(包含性证明). Exit 0: verified; 1: the bundle fails; 2: bad key.")
+                "(包含性证明), and with --witness-key that the witness cosigned the checkpoint (见证方联署). Exit 0: "
+                "verified; 1: the bundle fails; 2: bad key.")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--key", "keys", multiple=True, required=True, help=KEY_HELP)
-def verify_bundle_command(file: Path, keys: tuple[str, ...]) -> None:
+@click.option("--witness-key", "witness_keys", multiple=True,
+              help="A witness's public key (见证方公钥): the bundle's checkpoint must carry its cosignature, so it "
+              "cannot come from a view of the log that witness never saw; repeatable.")
+def verify_bundle_command(file: Path, keys: tuple[str, ...], witness_keys: tuple[str, ...]) -> None:
     """Offline bundle verification."""
     from shared.bundle import BundleError
     from shared.bundle_file import verify_bundle_file
+    from shared.cosignature import format_time
 
-    verifiers = _verifiers(keys)
+    verifiers, witnesses = _verifiers(keys), _verifiers(witness_keys)
     try:
-        report = verify_bundle_file(file, verifiers)
+        report = verify_bundle_file(file, verifiers, witnesses)
     except BundleError as exc:
         raise Failed(f"bundle does NOT verify (履历包验证失败): {exc}") from exc
+    witnessed = "".join(f"; cosigned by witness {name}" + ("" if at is None else f" as of {format_time(at)}")
+                        for name, at in report.witnessed_by)
     click.echo(f"verified (验证通过): cadre {report.cadre_id}, {report.events} events, included in log "
                f"{report.origin} at tree size {report.tree_size} (root {report.root_hex}), signed by "
-               f"{', '.join(report.signed_by)}")
+               f"{', '.join(report.signed_by)}{witnessed}")
 
 
 @click.command(help="Generate an Ed25519 signing key pair (生成签名密钥对) as signed-note keys: NAME.skey (private, "
@@ -168,10 +175,12 @@ def keygen(name: str, directory: Path, cosignature: bool) -> None:
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Bundle file to write (输出文件).")
 @click.option("--token", envvar="CADRE_TOKEN", required=True, help=TOKEN_HELP)
-def export(cadre_id: str, url: str | None, out: Path, token: str) -> None:
+@click.option("--witnessed", is_flag=True, help="Lead the proofs to the newest checkpoint every witness cosigned "
+              "(经见证的检查点), for `verify bundle --witness-key`; fails while none covering the cadre is cosigned.")
+def export(cadre_id: str, url: str | None, out: Path, token: str, witnessed: bool) -> None:
     """Fetch the bundle and write it as compact JSON (every byte matters to the offline check)."""
     base = (url or get_settings().ledger_url).rstrip("/")
-    target = f"{base}/v1/cadres/{cadre_id}/bundle"
+    target = f"{base}/v1/cadres/{cadre_id}/bundle" + ("?witnessed=true" if witnessed else "")
     request = urllib.request.Request(target, headers={"Authorization": f"Bearer {token}"})
     try:
         with urllib.request.urlopen(request, timeout=60) as resp:

@@ -79,6 +79,14 @@ class Conflict(Problem):
     title = "Conflict (并发冲突)"
 
 
+class NotWitnessed(Problem):
+    """A witnessed answer was asked for, and no checkpoint it could lead to is cosigned by every witness yet."""
+
+    status = 409
+    type_slug = "not-witnessed"
+    title = "Not yet witnessed (尚未见证)"
+
+
 class Unavailable(Problem):
     """A dependency (NATS, PostgreSQL) is down; the client should retry later."""
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
+import orjson
 import pytest
 from click.testing import CliRunner, Result
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -433,3 +434,53 @@ def test_the_ledger_refuses_to_start_with_witness_keys_it_cannot_use(
     with pytest.raises(RuntimeError, match="exited") as refused:
         ServiceProcess(spec, free_port(), env, tmp_path).wait_ready()
     assert says in str(refused.value) and "CADRE_WITNESS_KEYS" in str(refused.value)
+
+
+async def test_a_bundle_can_be_required_to_lead_to_a_witnessed_checkpoint(cosigning: Witnessed, tmp_path: Path) -> None:
+    """`export --witnessed` leads the proofs to a checkpoint the witness cosigned, and `verify bundle --witness-key`
+    refuses a bundle whose checkpoint no witness cosigned: a view of the log shown only to this auditor."""
+    cadre = new_cadre_id("WB")
+    await wait_committed(cosigning.system.pg_dsn,
+                         max(await publish(cosigning.system.nats_url, [audit_event(cadre, k) for k in range(1, 4)])))
+    status, problem, _ = await call("GET", f"{cosigning.url}/v1/cadres/{cadre}/bundle?witnessed=true",
+                                    token=cosigning.token())
+    assert status == 409 and problem["type"].endswith("/not-witnessed"), problem
+    assert "audit-office" in problem["detail"] and "尚无经全部见证方联署的检查点" in problem["detail"]
+    cosigned = await cosigning.cosign()
+    assert cosigned.exit_code == 0, cosigned.output
+    await cosigning.grow_to(5)  # the log moves on past the checkpoint the witness cosigned
+
+    files = {"witnessed": tmp_path / "witnessed.json", "latest": tmp_path / "latest.json"}
+    for name, flags in (("witnessed", ["--witnessed"]), ("latest", [])):
+        exported = await asyncio.to_thread(CliRunner().invoke, main, [
+            "export", cadre, "--url", cosigning.url, "--out", str(files[name]), "--token", cosigning.token(), *flags])
+        assert exported.exit_code == 0, exported.output
+    witness_vkey = str(cosigning.skey.with_suffix(".vkey"))
+
+    def check(path: Path, *witness: str) -> Result:
+        args = ["verify", "bundle", str(path), "--key", cosigning.ledger_vkey]
+        return CliRunner().invoke(main, args + [a for key in witness for a in ("--witness-key", key)])
+
+    witnessed = orjson.loads(files["witnessed"].read_bytes())
+    assert Checkpoint.parse(witnessed["checkpoint"].split("\n\n")[0] + "\n").size == 3
+    ok = await asyncio.to_thread(check, files["witnessed"], witness_vkey)
+    assert ok.exit_code == 0 and "cosigned by witness audit-office as of" in ok.stdout, ok.output
+    unwitnessed = await asyncio.to_thread(check, files["latest"], witness_vkey)
+    assert unwitnessed.exit_code == 1 and "缺少见证方联署" in unwitnessed.output, unwitnessed.output
+    assert (await asyncio.to_thread(check, files["latest"])).exit_code == 0, "without a witness key, as before"
+
+    changed = files["witnessed"].with_name("changed.json")
+    [note] = witnessed["cosignatures"]
+    raw = last_signature_bytes(note)
+    changed.write_bytes(orjson.dumps({**witnessed, "cosignatures": [
+        with_last_signature_bytes(note, raw[:4] + struct.pack(">Q", 1) + raw[12:])]}))
+    forged = await asyncio.to_thread(check, changed, witness_vkey)
+    assert forged.exit_code == 1 and "联署签名无效" in forged.output, forged.output
+
+
+async def test_a_witnessed_bundle_needs_witnesses(system: System) -> None:
+    cadre = new_cadre_id("WB")
+    await wait_committed(system.pg_dsn, max(await publish(system.nats_url, [audit_event(cadre)])))
+    status, problem, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/bundle?witnessed=true")
+    assert status == 409 and problem["type"].endswith("/not-witnessed"), problem
+    assert "CADRE_WITNESS_KEYS" in problem["detail"]

@@ -20,7 +20,7 @@ from shared.merkle import (
     nodes_for_consistency,
     nodes_for_inclusion,
 )
-from shared.problems import Conflict, InvalidInput, NotFound, RuleViolation
+from shared.problems import Conflict, InvalidInput, NotFound, NotWitnessed, RuleViolation
 from shared.signednote import KEY_TYPES, NoteError, Signer, Verifier, open_note, verify_note
 
 
@@ -105,13 +105,15 @@ class Prover:
             raise NotFound(f"no events for cadre {cadre_id} (无此干部记录)", cadre_id=cadre_id)
         return {r["county"] for r in rows}
 
-    async def bundle(self, cadre_id: str) -> dict[str, Any]:
-        """The cadre's events with canonical bytes and inclusion proofs against one signed checkpoint."""
+    async def bundle(self, cadre_id: str, witnessed: bool = False) -> dict[str, Any]:
+        """The cadre's events with canonical bytes and inclusion proofs against one signed checkpoint, with the
+        witnesses' cosignatures of it; `witnessed`: the newest checkpoint every configured witness cosigned."""
         async with acquire(self.pool, self.timeout) as conn:
             last = await conn.fetchval("SELECT max(position) FROM ledger_events WHERE cadre_id = $1", cadre_id)
         if last is None:
             raise NotFound(f"no events for cadre {cadre_id} (无此干部记录)", cadre_id=cadre_id)
-        checkpoint = await self.latest_covering(int(last))
+        checkpoint = await (self.witnessed_covering(int(last)) if witnessed else self.latest_covering(int(last)))
+        cosigned = [c["latest_note"] or c["note"] for c in await self.cosignatures(checkpoint.id)]
         async with acquire(self.pool, self.timeout) as conn:
             rows = await conn.fetch(
                 """SELECT position, cadre_version, prev_hash, leaf_hash, canonical FROM ledger_events
@@ -122,6 +124,7 @@ class Prover:
             "format": BUNDLE_FORMAT,
             "cadre_id": cadre_id,
             "checkpoint": checkpoint.note,
+            "cosignatures": cosigned,
             "events": [{
                 "position": r["position"],
                 "cadre_version": r["cadre_version"],
@@ -132,6 +135,19 @@ class Prover:
                                                                                nodes)],
             } for r in rows],
         }
+
+    async def witnessed_covering(self, position: int) -> tree.StoredCheckpoint:
+        """The newest checkpoint covering `position` that every configured witness cosigned; 409 when none is."""
+        if not self.witnesses:
+            raise NotWitnessed("this ledger has no witnesses configured (CADRE_WITNESS_KEYS), so no checkpoint is "
+                           "witnessed (未配置见证方)")
+        async with acquire(self.pool, self.timeout) as conn:
+            row = await conn.fetchrow(_WITNESSED_COVERING, position, sorted(self.witnesses))
+        if row is None:
+            raise NotWitnessed(f"no checkpoint covering position {position} is cosigned by every witness yet "
+                           f"({', '.join(sorted(self.witnesses))}): retry after the witnesses' next round "
+                           "(尚无经全部见证方联署的检查点)", position=position)
+        return tree.StoredCheckpoint(row["id"], row["size"], bytes(row["root"]), row["note"])
 
     async def latest_covering(self, position: int) -> tree.StoredCheckpoint:
         """The latest checkpoint if it covers `position`, else a new one signed now."""
@@ -245,3 +261,10 @@ _COSIGNATURES = """
          (SELECT r.note FROM checkpoint_cosignatures r WHERE r.checkpoint_id = c.checkpoint_id
             AND r.witness = c.witness AND r.renewal ORDER BY r.stated_at DESC LIMIT 1) AS latest_note
   FROM checkpoint_cosignatures c WHERE c.checkpoint_id = $1 AND NOT c.renewal ORDER BY c.id"""
+# The newest checkpoint of at least a size ($1) with a first cosignature by each of the witnesses named ($2).
+_WITNESSED_COVERING = """
+  SELECT c.id, c.size, c.root, c.note FROM checkpoints c
+  WHERE c.size >= $1 AND (SELECT count(DISTINCT s.witness) FROM checkpoint_cosignatures s
+                          WHERE s.checkpoint_id = c.id AND NOT s.renewal AND s.witness = ANY($2::text[]))
+                         = cardinality($2::text[])
+  ORDER BY c.size DESC, c.id DESC LIMIT 1"""

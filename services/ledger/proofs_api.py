@@ -112,6 +112,10 @@ class Bundle(BaseModel):
     format: str
     cadre_id: str
     checkpoint: str = Field(description="Signed checkpoint note the proofs lead to.")
+    cosignatures: list[str] = Field(default_factory=list, description=(
+        "That checkpoint's note as each witness cosigned it (见证方联署; its latest renewal where there is one): "
+        "`cadre-ledger verify bundle FILE --key LOG_KEY --witness-key WITNESS_KEY` requires that witness's "
+        "cosignature, so the bundle cannot come from a view of the log no witness saw."))
     events: list[BundleEvent]
 
 
@@ -122,6 +126,9 @@ def _out(cp: StoredCheckpoint, cosignatures: list[dict[str, Any]] | None = None)
 class BundleQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     purpose: str | None = Field(None, max_length=200, description="Why (查阅事由); kept in the access trail.")
+    witnessed: bool = Field(False, description=(
+        "Lead the proofs to the newest checkpoint every configured witness cosigned (经见证的检查点), instead of "
+        "the newest one; 409 `not-witnessed` when none covering the cadre's events is cosigned yet."))
 
 
 def add_proof_routes(api: Api, prover: Prover, trail: AccessTrail) -> None:
@@ -171,13 +178,14 @@ def add_proof_routes(api: Api, prover: Prover, trail: AccessTrail) -> None:
         return await prover.consistency(query.first, query.second)
 
     @api.route("GET", "/v1/cadres/{cadre_id}/bundle", summary="Verifiable history bundle (可验证履历包)",
-               query=BundleQuery, response=Bundle, tags=TAGS, errors=(404, 500, 503))
+               query=BundleQuery, response=Bundle, tags=TAGS, errors=(404, 409, 500, 503))
     async def bundle(request: web.Request, *, query: BundleQuery) -> dict[str, Any]:
-        """The cadre's events, canonical bytes and inclusion proofs against one signed checkpoint.
+        """The cadre's events, canonical bytes and inclusion proofs against one signed checkpoint, with the
+        witnesses' cosignatures of it (`witnessed=true`: a checkpoint every witness cosigned).
 
-        Verify offline with `cadre-ledger verify bundle FILE --key PUBLIC_KEY`.
+        Verify offline with `cadre-ledger verify bundle FILE --key PUBLIC_KEY [--witness-key WITNESS_KEY]`.
         """
         cadre_id = path_param(request, "cadre_id", _CADRE_ID)
         async with trail.recording(request, cadre_id, "bundle", query.purpose):
             require_counties(request, await prover.counties_of(cadre_id))
-        return await prover.bundle(cadre_id)
+        return await prover.bundle(cadre_id, query.witnessed)
