@@ -139,14 +139,14 @@ class Prover:
     async def witnessed_covering(self, position: int) -> tree.StoredCheckpoint:
         """The newest checkpoint covering `position` that every configured witness cosigned; 409 when none is."""
         if not self.witnesses:
-            raise NotWitnessed("this ledger has no witnesses configured (CADRE_WITNESS_KEYS), so no checkpoint is "
-                           "witnessed (未配置见证方)")
+            raise NotWitnessed("this ledger has no witnesses configured (CADRE_WITNESS_KEYS), so no checkpoint "
+                               "is witnessed (未配置见证方)")
         async with acquire(self.pool, self.timeout) as conn:
             row = await conn.fetchrow(_WITNESSED_COVERING, position, sorted(self.witnesses))
         if row is None:
             raise NotWitnessed(f"no checkpoint covering position {position} is cosigned by every witness yet "
-                           f"({', '.join(sorted(self.witnesses))}): retry after the witnesses' next round "
-                           "(尚无经全部见证方联署的检查点)", position=position)
+                               f"({', '.join(sorted(self.witnesses))}): retry after the witnesses' next round "
+                               "(尚无经全部见证方联署的检查点)", position=position)
         return tree.StoredCheckpoint(row["id"], row["size"], bytes(row["root"]), row["note"])
 
     async def latest_covering(self, position: int) -> tree.StoredCheckpoint:
@@ -189,8 +189,7 @@ class Prover:
 
         A cosignature/v1 timestamp more than `MAX_AHEAD_S` after this ledger's clock, or before the
         checkpoint was signed, is refused. A witness with a cosignature/v1 key cosigning a checkpoint again
-        gets its first cosignature back: the ledger keeps one per witness and checkpoint, the earliest time
-        it vouched for it.
+        later renews it (`_store`); the answer gives its first cosignature and its latest renewal.
         """
         verifier = self.witnesses.get(witness)
         if verifier is None:
@@ -254,12 +253,13 @@ class Prover:
 
 
 # A witness's latest renewal of a checkpoint, by the time it states (the answer reads the time from the note).
-_LATEST_RENEWAL = """SELECT r.note FROM checkpoint_cosignatures r WHERE r.checkpoint_id = $1 AND r.witness = $2
-                       AND r.renewal ORDER BY r.stated_at DESC LIMIT 1"""
-_COSIGNATURES = """
+_RENEWAL = """SELECT r.note FROM checkpoint_cosignatures r
+              WHERE r.checkpoint_id = {checkpoint} AND r.witness = {witness} AND r.renewal
+              ORDER BY r.stated_at DESC LIMIT 1"""
+_LATEST_RENEWAL = _RENEWAL.format(checkpoint="$1", witness="$2")
+_COSIGNATURES = f"""
   SELECT c.witness, c.note, c.created_at,
-         (SELECT r.note FROM checkpoint_cosignatures r WHERE r.checkpoint_id = c.checkpoint_id
-            AND r.witness = c.witness AND r.renewal ORDER BY r.stated_at DESC LIMIT 1) AS latest_note
+         ({_RENEWAL.format(checkpoint="c.checkpoint_id", witness="c.witness")}) AS latest_note
   FROM checkpoint_cosignatures c WHERE c.checkpoint_id = $1 AND NOT c.renewal ORDER BY c.id"""
 # The newest checkpoint of at least a size ($1) with a first cosignature by each of the witnesses named ($2).
 _WITNESSED_COVERING = """
