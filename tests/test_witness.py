@@ -156,6 +156,25 @@ async def witnessed(tmp_path: Path) -> AsyncIterator[Witnessed]:
         yield witnessed
 
 
+async def test_a_witness_moving_to_a_cosignature_v1_key_renews_what_its_old_key_cosigned(witnessed: Witnessed) -> None:
+    """The switch the auditor guide describes: the ledger's CADRE_WITNESS_KEYS gets the witness's new key while
+    the latest checkpoint carries the old key's cosignature; the first round with the new key is kept as a
+    renewal of it (no 409), and states its time."""
+    await witnessed.grow_to(2)
+    assert (await witnessed.cosign()).exit_code == 0
+    new_skey, new_vkey = generate_key("audit-office", COSIGNATURE_V1_TYPE)
+    witnessed.system.extra_env["CADRE_WITNESS_KEYS"] = json.dumps([new_vkey])
+    await asyncio.to_thread(witnessed.system.procs["ledger"].stop)
+    await asyncio.to_thread(witnessed.system.start_service, "ledger")
+    at = int(time.time())
+    renewed = await cosign_latest(witnessed.url, Signer.from_skey(new_skey), [load_verifier(witnessed.ledger_vkey)],
+                                  witnessed.state, witnessed.token(), clock=lambda: at)
+    assert renewed.size == 2 and renewed.timestamp is None and renewed.latest_timestamp == at
+    _, latest, _ = await call("GET", f"{witnessed.url}/v1/checkpoints/latest")
+    [cosignature] = latest["cosignatures"]
+    assert cosignature["latest_timestamp"] == at and cosignature["timestamp"] is None
+
+
 async def test_witness_cosigns_consistent_checkpoints(witnessed: Witnessed) -> None:
     await witnessed.grow_to(3)
     first = await witnessed.cosign()

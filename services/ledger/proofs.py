@@ -237,11 +237,12 @@ class Prover:
                                             checkpoint_id, witness)
                 earlier = self._timestamp(witness, first["note"])
                 if first["note"] != note:
-                    if timestamp is None or earlier is None:
+                    if timestamp is None:
                         raise Conflict(f"witness {witness} already cosigned checkpoint {checkpoint_id} with another "
                                        "note (见证方已联署此检查点)")
-                    if timestamp > earlier:
-                        # The same checkpoint vouched for again later: still the largest this witness has seen.
+                    # Vouched for again later: still the largest checkpoint this witness has seen. A first
+                    # cosignature without a time to compare was made with the witness's previous key.
+                    if earlier is None or timestamp > earlier:
                         await conn.execute(
                             """INSERT INTO checkpoint_cosignatures (checkpoint_id, witness, note, stated_at, renewal)
                                VALUES ($1, $2, $3, $4, true) ON CONFLICT DO NOTHING""",
