@@ -14,6 +14,7 @@ import orjson
 import pytest
 from click.testing import CliRunner, Result
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from prometheus_client.parser import text_string_to_metric_families
 
 from shared.cli import main
 from shared.keys import load_verifier
@@ -34,6 +35,7 @@ from tests.support import (
     new_cadre_id,
     publish,
     wait_committed,
+    wait_until,
     with_last_signature_bytes,
 )
 from tests.witness_support import Witnessed, ledger_with_witness
@@ -232,3 +234,21 @@ async def test_a_witnessed_bundle_needs_witnesses(system: System) -> None:
     status, problem, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/bundle?witnessed=true")
     assert status == 409 and problem["type"].endswith("/not-witnessed"), problem
     assert "CADRE_WITNESS_KEYS" in problem["detail"]
+
+
+async def test_metrics_show_when_each_witness_last_cosigned_and_how_far_behind_it_is(cosigning: Witnessed) -> None:
+    """What an operator alerts on: a witness that stopped (its last cosignature ages) or fell behind."""
+    await cosigning.grow_to(3)
+    before = time.time()
+    assert (await cosigning.cosign()).exit_code == 0
+    await cosigning.grow_to(5)
+
+    async def witness_samples() -> dict[tuple[str, str], float] | None:
+        status, text, _ = await call("GET", f"{cosigning.url}/metrics")
+        assert status == 200
+        samples = {(s.name, s.labels.get("witness", "")): s.value for family in text_string_to_metric_families(text)
+                   for s in family.samples if s.name.startswith("ledger_witness_")}
+        return samples if samples.get(("ledger_witness_behind_leaves", "audit-office")) == 2 else None
+
+    samples = await wait_until(witness_samples)
+    assert before - 1 <= samples[("ledger_witness_last_cosigned_timestamp_seconds", "audit-office")] <= time.time()

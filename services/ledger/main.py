@@ -87,7 +87,8 @@ async def run_ledger(settings: Settings, stop: asyncio.Event | None = None) -> N
     policy = CheckpointPolicy(signer, settings.log_origin, settings.checkpoint_every_n, settings.checkpoint_every_s,
                               publish_checkpoint)
     registry = CollectorRegistry()
-    monitor = LedgerMonitor(pool, js, settings.stream, settings.consumer, settings.pg_acquire_timeout_s)
+    monitor = LedgerMonitor(pool, js, settings.stream, settings.consumer, settings.pg_acquire_timeout_s,
+                            witnesses=[w.name for w in witnesses])
     monitor.register(registry)
     writer = LedgerWriter(dsn=writer_dsn(settings), nc=nc, stream=settings.stream, consumer=settings.consumer,
                           batch_size=settings.batch_size,

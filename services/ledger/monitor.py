@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -65,6 +65,7 @@ class Observed:
     quarantined: int = 0
     access_rejected: int = 0
     checkpoint_at: float | None = None
+    checkpoint_size: int = 0
     polled_at: float = 0.0
 
     @property
@@ -81,14 +82,17 @@ class LedgerMonitor:
     """Polls JetStream and PostgreSQL every `interval` seconds for the gauges."""
 
     def __init__(self, pool: asyncpg.Pool, js: JetStreamContext, stream: str, consumer: str,
-                 acquire_timeout: float, interval: float = 2.0) -> None:
+                 acquire_timeout: float, interval: float = 2.0, witnesses: Sequence[str] = ()) -> None:
         self.pool = pool
         self.js = js
         self.stream = stream
         self.consumer = consumer
         self.acquire_timeout = acquire_timeout
         self.interval = interval
+        self.witnesses = sorted(witnesses)
         self.observed = Observed()
+        self._witness_at: Gauge | None = None
+        self._witness_behind: Gauge | None = None
 
     def register(self, registry: CollectorRegistry) -> None:
         """Create the gauges on `registry`."""
@@ -107,6 +111,12 @@ class LedgerMonitor:
               registry=registry).set_function(seen.checkpoint_age)
         Gauge("ledger_monitor_last_poll_timestamp_seconds", "When the monitor last read the stream and database",
               registry=registry).set_function(lambda: seen.polled_at)
+        # A witness that stops cosigning, or falls behind, leaves the log open to a split view unnoticed:
+        # alert on time() - ledger_witness_last_cosigned_timestamp_seconds, or on ledger_witness_behind_leaves.
+        self._witness_at = Gauge("ledger_witness_last_cosigned_timestamp_seconds", "When the ledger stored the "
+                                 "witness's latest cosignature or renewal (0: never)", ["witness"], registry=registry)
+        self._witness_behind = Gauge("ledger_witness_behind_leaves", "Leaves the latest checkpoint has beyond the "
+                                     "largest one the witness cosigned", ["witness"], registry=registry)
 
     async def poll(self) -> None:
         """Read the stream's last sequence and the committed state once."""
@@ -116,13 +126,20 @@ class LedgerMonitor:
                 """SELECT (SELECT stream_seq FROM consumer_checkpoint WHERE consumer = $1) AS committed,
                           (SELECT count(*) FROM quarantine) AS quarantined,
                           (SELECT count(*) FROM access_rejected) AS access_rejected,
-                          (SELECT extract(epoch FROM created_at) FROM checkpoints ORDER BY id DESC LIMIT 1) AS cp_at""",
+                          (SELECT extract(epoch FROM created_at) FROM checkpoints ORDER BY id DESC LIMIT 1) AS cp_at,
+                          (SELECT size FROM checkpoints ORDER BY id DESC LIMIT 1) AS cp_size""",
                 self.consumer)
+            witnessed = await conn.fetch(_WITNESSED, self.witnesses) if self.witnesses else []
         self.observed.stream_last_seq = int(info.state.last_seq)
         self.observed.committed_seq = int(row["committed"] or 0)
         self.observed.quarantined = int(row["quarantined"])
         self.observed.access_rejected = int(row["access_rejected"])
         self.observed.checkpoint_at = float(row["cp_at"]) if row["cp_at"] is not None else None
+        self.observed.checkpoint_size = int(row["cp_size"] or 0)
+        for w in witnessed:
+            if self._witness_at is not None and self._witness_behind is not None:
+                self._witness_at.labels(w["witness"]).set(float(w["at"] or 0))
+                self._witness_behind.labels(w["witness"]).set(self.observed.checkpoint_size - int(w["size"] or 0))
         self.observed.polled_at = time.time()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -135,3 +152,14 @@ class LedgerMonitor:
                 log.warning("monitor poll failed", extra={"error": f"{type(exc).__name__}: {exc}"})
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.interval)
+
+
+# Each configured witness ($1): when its latest cosignature or renewal was stored, and the largest checkpoint
+# it cosigned (a renewal of an older checkpoint is not progress, so sizes come from all its rows).
+_WITNESSED = """
+  SELECT w.witness,
+         (SELECT extract(epoch FROM s.created_at) FROM checkpoint_cosignatures s WHERE s.witness = w.witness
+          ORDER BY s.id DESC LIMIT 1) AS at,
+         (SELECT max(c.size) FROM checkpoint_cosignatures s JOIN checkpoints c ON c.id = s.checkpoint_id
+          WHERE s.witness = w.witness) AS size
+  FROM unnest($1::text[]) AS w(witness)"""
