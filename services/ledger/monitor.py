@@ -12,14 +12,16 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import asyncpg
 import nats.errors
 from nats.js import JetStreamContext
 from prometheus_client import CollectorRegistry, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 from shared.db import acquire
 
@@ -45,13 +47,13 @@ def batch_metrics(registry: CollectorRegistry) -> Callable[[BatchTiming], None]:
     """The writer's batch histograms on `registry`; returns what the writer calls with each committed batch."""
     sizes = Histogram("ledger_batch_size", "Messages per committed writer batch", buckets=BATCH_BUCKETS,
                       registry=registry)
-    phases = [(field, Histogram(name, text, buckets=SECONDS_BUCKETS, registry=registry))
-              for field, name, text in BATCH_PHASES]
+    phases = [(phase, Histogram(name, text, buckets=SECONDS_BUCKETS, registry=registry))
+              for phase, name, text in BATCH_PHASES]
 
     def observe(timing: BatchTiming) -> None:
         sizes.observe(timing.received)
-        for field, histogram in phases:
-            histogram.observe(getattr(timing, field))
+        for phase, histogram in phases:
+            histogram.observe(getattr(timing, phase))
 
     return observe
 
@@ -67,6 +69,8 @@ class Observed:
     checkpoint_at: float | None = None
     checkpoint_size: int = 0
     polled_at: float = 0.0
+    witnesses: dict[str, tuple[float, int]] = field(default_factory=dict)
+    """Each configured witness: when its latest cosignature was stored (0: never), the largest size it cosigned."""
 
     @property
     def lag(self) -> int:
@@ -91,8 +95,6 @@ class LedgerMonitor:
         self.interval = interval
         self.witnesses = sorted(witnesses)
         self.observed = Observed()
-        self._witness_at: Gauge | None = None
-        self._witness_behind: Gauge | None = None
 
     def register(self, registry: CollectorRegistry) -> None:
         """Create the gauges on `registry`."""
@@ -111,12 +113,7 @@ class LedgerMonitor:
               registry=registry).set_function(seen.checkpoint_age)
         Gauge("ledger_monitor_last_poll_timestamp_seconds", "When the monitor last read the stream and database",
               registry=registry).set_function(lambda: seen.polled_at)
-        # A witness that stops cosigning, or falls behind, leaves the log open to a split view unnoticed:
-        # alert on time() - ledger_witness_last_cosigned_timestamp_seconds, or on ledger_witness_behind_leaves.
-        self._witness_at = Gauge("ledger_witness_last_cosigned_timestamp_seconds", "When the ledger stored the "
-                                 "witness's latest cosignature or renewal (0: never)", ["witness"], registry=registry)
-        self._witness_behind = Gauge("ledger_witness_behind_leaves", "Leaves the latest checkpoint has beyond the "
-                                     "largest one the witness cosigned", ["witness"], registry=registry)
+        registry.register(_WitnessCollector(seen))
 
     async def poll(self) -> None:
         """Read the stream's last sequence and the committed state once."""
@@ -136,10 +133,7 @@ class LedgerMonitor:
         self.observed.access_rejected = int(row["access_rejected"])
         self.observed.checkpoint_at = float(row["cp_at"]) if row["cp_at"] is not None else None
         self.observed.checkpoint_size = int(row["cp_size"] or 0)
-        for w in witnessed:
-            if self._witness_at is not None and self._witness_behind is not None:
-                self._witness_at.labels(w["witness"]).set(float(w["at"] or 0))
-                self._witness_behind.labels(w["witness"]).set(self.observed.checkpoint_size - int(w["size"] or 0))
+        self.observed.witnesses = {w["witness"]: (float(w["at"] or 0), int(w["size"] or 0)) for w in witnessed}
         self.observed.polled_at = time.time()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -152,6 +146,29 @@ class LedgerMonitor:
                 log.warning("monitor poll failed", extra={"error": f"{type(exc).__name__}: {exc}"})
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.interval)
+
+
+class _WitnessCollector(Collector):
+    """Per-witness gauges from the latest poll, read at scrape time.
+
+    A witness that stops cosigning, or falls behind, leaves the log open to a split view unnoticed: alert on
+    time() - ledger_witness_last_cosigned_timestamp_seconds, or on ledger_witness_behind_leaves.
+    """
+
+    def __init__(self, seen: Observed) -> None:
+        self.seen = seen
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        """The two gauge families, one sample per configured witness."""
+        at = GaugeMetricFamily("ledger_witness_last_cosigned_timestamp_seconds", "When the ledger stored the "
+                               "witness's latest cosignature or renewal (0: never)", labels=["witness"])
+        behind = GaugeMetricFamily("ledger_witness_behind_leaves", "Leaves the latest checkpoint has beyond the "
+                                   "largest one the witness cosigned", labels=["witness"])
+        for name, (stored_at, size) in sorted(self.seen.witnesses.items()):
+            at.add_metric([name], stored_at)
+            behind.add_metric([name], self.seen.checkpoint_size - size)
+        yield at
+        yield behind
 
 
 # Each configured witness ($1): when its latest cosignature or renewal was stored, and the largest checkpoint
