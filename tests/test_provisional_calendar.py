@@ -23,6 +23,7 @@ from shared import workdays
 from shared.decisions import Decision
 from shared.envelope import CloudEvent, new_event
 from shared.events.audit import AuditStarted
+from shared.events.registry import spec_for
 from shared.rulesets import ruleset_for
 from tests.assessment_given import cmd, fold, inspected, rules, voted
 from tests.operator_calendar import write_calendar, year_entry
@@ -157,10 +158,19 @@ async def test_once_the_year_is_official_the_read_models_recount_what_was_counte
     notice = _assessment(selection.decide_notice)(SELECTED, _notice("2030-12-27", "2031-01-08"))
     inquiry = _audit(supervision.decide_send_inquiry)([], cmd(supervision.SendInquiry, sent_on, inquiry_id="HX-R"))
     plain = _audit(supervision.decide_send_inquiry)([], cmd(supervision.SendInquiry, "2030-03-01", inquiry_id="HX-P"))
+    # 30 Dec to 6 Jan: 5 working days while 2 January was worked, the least a notice may have; 4 once it is off
+    short_on = [inspected("2030-11-01", "S2"), voted("2030-11-08", "S2")]
+    short = _assessment(selection.decide_notice)(short_on, cmd(
+        selection.PostNotice, "2030-12-30", selection_id="S2", notice_id="N2", start="2030-12-30", end="2031-01-06",
+        channels=["县委组织部网站"]))
     assert notice.data.model_dump()["provisional_calendar_years"] == [2031] and not plain.warnings
-    events = [new_event(event_type=d.type, cadre_id=cadre, county=COUNTY, service=service, data=d.data,
-                        occurred_on=d.occurred_on, ruleset=rules().id)
-              for d, service in ((notice, "assessment"), (inquiry, "audit"), (plain, "audit"))]
+    assert short.data.model_dump()["working_days"] == rules().assessment.notice_min_working_days
+    short_cadre = new_cadre_id("CAL")
+    events = [_as_cadre(e, c) for c, given in ((cadre, SELECTED), (short_cadre, short_on)) for e in given]
+    events += [new_event(event_type=d.type, cadre_id=c, county=COUNTY, service=service, data=d.data,
+                         occurred_on=d.occurred_on, ruleset=rules().id)
+               for d, c, service in ((notice, cadre, "assessment"), (inquiry, cadre, "audit"),
+                                     (plain, cadre, "audit"), (short, short_cadre, "assessment"))]
     system = await asyncio.to_thread(System(tmp_path / "sys", services=("ledger",),
                                             extra_env={workdays.ENV_FILE: str(official)}).start)
     try:
@@ -185,9 +195,26 @@ async def test_once_the_year_is_official_the_read_models_recount_what_was_counte
         assert rows["HX-R"]["due"] == inquiry.data.model_dump(mode="json")["due"]
         assert rows["HX-R"]["due_recounted"] == expected.isoformat() != rows["HX-R"]["due"]
         assert rows["HX-P"]["provisional_calendar_years"] is None and rows["HX-P"]["due_recounted"] is None
+
+        flagged = await projected(system, f"/v1/appointments?cadre_id={short_cadre}", "appointments",
+                                  lambda a: a["notice_id"] == "N2")
+        assert flagged["notice_provisional_years"] == [2031] and not flagged["compliant"]
+        [issue] = flagged["issues"]
+        assert issue["rule"] == "notice.min_working_days_recounted" and "now it has 4, fewer than 5" in \
+            issue["message_en"] and "按现行日历复核只有4个" in issue["message_zh"]
+        sound = await projected(system, f"/v1/appointments?cadre_id={cadre}", "appointments",
+                                lambda a: a["notice_id"] == "N1")
+        assert sound["compliant"] and sound["notice_provisional_years"] == [2031]
     finally:
         await asyncio.to_thread(system.stop)
 
 
 async def _page(system: System, path: str, ready: Callable[[dict[str, Any]], Any]) -> Any:
     return ready(await ledger_get(system, path))
+
+
+def _as_cadre(event: CloudEvent, cadre: str) -> CloudEvent:
+    """A given event of the table tests, recorded for `cadre` instead."""
+    return new_event(event_type=event.type, cadre_id=cadre, county=COUNTY, service="assessment",
+                     data=spec_for(event.type).model.model_validate(event.data), occurred_on=event.occurredon,
+                     ruleset=rules().id)

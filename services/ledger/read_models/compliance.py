@@ -21,8 +21,10 @@ from pydantic import BaseModel, Field
 
 from services.ledger.projections import ProjectedEvent, Span
 from services.ledger.read_models.assessment_common import TAGS, AssessmentQuery
+from services.ledger.read_models.recount import recounted_working_days
 from services.ledger.statements import Statements, bulk, day, execute_bulk
 from shared.db import acquire
+from shared.events.types import ProvisionalCalendarYears
 from shared.http import Api
 from shared.rulesets import NoRuleSet, RuleSet, ruleset_for
 from shared.settings import Settings
@@ -43,9 +45,11 @@ _VOTED = bulk(f"""{_SELECTION}, voted_on date, members_entitled integer, members
     votes_deferred = v.votes_deferred, vote_outcome = v.vote_outcome, last_position = v.last_position
   FROM {rows} WHERE a.cadre_id = v.cadre_id AND a.selection_id = v.selection_id""")
 _POSTED = bulk(f"""{_SELECTION}, notice_id text, posted_on date, notice_start date, notice_end date,
-                  working_days integer, last_position bigint""", """
+                  working_days integer, provisional jsonb, last_position bigint""", """
   UPDATE rm_appointments a SET notice_id = v.notice_id, notice_posted_on = v.posted_on, notice_start = v.notice_start,
-    notice_end = v.notice_end, notice_working_days = v.working_days, last_position = v.last_position
+    notice_end = v.notice_end, notice_working_days = v.working_days,
+    notice_provisional_years = (SELECT array_agg(y::integer) FROM jsonb_array_elements_text(v.provisional) AS y),
+    last_position = v.last_position
   FROM {rows} WHERE a.cadre_id = v.cadre_id AND a.selection_id = v.selection_id""")
 _OBJECTION = bulk(f"{_NOTICE}, last_position bigint", """
   UPDATE rm_appointments a SET objections = a.objections + 1, last_position = v.last_position
@@ -102,7 +106,7 @@ class ComplianceProjection:
                          e.position)
             elif e.type == "notice.posted":
                 todo.add(_POSTED, e.cadre_id, d["selection_id"], d["notice_id"], e.occurred_on, day(d["start"]),
-                         day(d["end"]), d["working_days"], e.position)
+                         day(d["end"]), d["working_days"], d.get("provisional_calendar_years"), e.position)
             elif e.type == "notice.objection_received":
                 todo.add(_OBJECTION, e.cadre_id, d["notice_id"], e.position)
             elif e.type == "appointment.deferred":
@@ -166,6 +170,7 @@ class AppointmentEntry(BaseModel):
     notice_start: date | None
     notice_end: date | None
     notice_working_days: int | None = Field(description="Working days of the notice (公示工作日数).")
+    notice_provisional_years: ProvisionalCalendarYears = None
     objections: int
     deferred_until: date | None
     outcome: str | None
@@ -233,11 +238,21 @@ def issues(r: asyncpg.Record, steps: list[dict[str, Any]]) -> list[dict[str, str
         if r["vote_outcome"] != "approved":
             found.append(_issue("selection.order", "notice posted without an approved vote", "未经票决通过即公示"))
         rs = _rules(r["county"], r["notice_posted_on"])
-        if rs is not None and r["notice_working_days"] < rs.assessment.notice_min_working_days:
-            least = rs.assessment.notice_min_working_days
+        least = None if rs is None else rs.assessment.notice_min_working_days
+        # counted again on the calendar this projection runs with, when the notice's count was provisional
+        now = recounted_working_days(r["notice_start"], r["notice_end"], r["notice_provisional_years"])
+        if least is not None and r["notice_working_days"] < least:
             found.append(_issue("notice.min_working_days", f"notice period must be at least {least} working days: "
                                 f"{r['notice_working_days']}", f"任前公示期不少于{least}个工作日: 只有"
                                 f"{r['notice_working_days']}个"))
+        elif least is not None and now is not None and now < least:
+            years = r["notice_provisional_years"]
+            found.append(_issue(
+                "notice.min_working_days_recounted",
+                f"the notice's {r['notice_working_days']} working days were counted on the provisional calendar of "
+                f"{', '.join(map(str, years))}; counted on the calendar now it has {now}, fewer than {least}",
+                f"公示期按{'、'.join(map(str, years))}年暂定日历计为{r['notice_working_days']}个工作日，按现行日历复核"
+                f"只有{now}个，少于{least}个"))
     if r["outcome"] in ("clear", "minor_issue_reminded") and r["closed_on"] < r["notice_end"]:
         found.append(_issue("notice.period_not_over", "closed before the notice's last day", "公示期未满即结束"))
     if r["appointed_on"] is not None and r["outcome"] not in ("clear", "minor_issue_reminded"):
@@ -254,8 +269,8 @@ def _entry(r: asyncpg.Record) -> dict[str, Any]:
         "votes_for": r["votes_for"], "votes_against": r["votes_against"], "votes_deferred": r["votes_deferred"],
         "outcome": r["vote_outcome"]}
     return {**{k: r[k] for k in ("cadre_id", "county", "selection_id", "proposed_post", "promotion", "notice_id",
-                                 "notice_start", "notice_end", "notice_working_days", "objections", "deferred_until",
-                                 "outcome")},
+                                 "notice_start", "notice_end", "notice_working_days", "notice_provisional_years",
+                                 "objections", "deferred_until", "outcome")},
             "stage": steps[-1]["step"], "steps": steps, "checks": orjson.loads(r["checks"]), "tally": tally,
             "compliant": not found, "issues": found}
 
