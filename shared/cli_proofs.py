@@ -64,6 +64,7 @@ def verify(ctx: click.Context, dsn: str | None, keys: tuple[str, ...], witness_k
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from shared.cosignature import format_time
     from shared.verify import external_checkpoint, verify_ledger
 
     if not keys:
@@ -97,6 +98,11 @@ def verify(ctx: click.Context, dsn: str | None, keys: tuple[str, ...], witness_k
                f"{' signed by ' + ', '.join(report.signed_by) if report.signed_by else ''}; "
                f"the Merkle tree over {report.nodes_checked} leaves compared with merkle_nodes; "
                f"{report.cosignatures} witness cosignatures verified")
+    for name in dict.fromkeys(w.name for w in witnesses):
+        size, at = report.witnessed.get(name, (0, None))
+        when = "" if at is None else f", the latest as of {format_time(at)}"
+        click.echo(f"witness {name} (见证方): cosigned checkpoints up to size {size} of {report.covered_size}{when}"
+                   if size else f"witness {name} (见证方): no cosignature found (未见联署)")
     if report.uncovered:
         click.echo(f"{report.uncovered} events after position {report.covered_size} are not yet covered by a "
                    "checkpoint (尚未被检查点覆盖): checked, but no signature vouches for them yet")

@@ -17,12 +17,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from prometheus_client.parser import text_string_to_metric_families
 
 from shared.cli import main
+from shared.cosignature import format_time
 from shared.keys import load_verifier
 from shared.signednote import (
     COSIGNATURE_V1_TYPE,
     Checkpoint,
     Signer,
     add_signature,
+    generate_key,
     verify_note,
 )
 from shared.verify import verify_ledger
@@ -54,7 +56,7 @@ async def cosigning(tmp_path: Path) -> AsyncIterator[Witnessed]:
         yield witnessed
 
 
-async def test_cosignature_v1_is_stored_verified_and_timestamped(cosigning: Witnessed) -> None:
+async def test_cosignature_v1_is_stored_verified_and_timestamped(cosigning: Witnessed, tmp_path: Path) -> None:
     witness_key = cosigning.witness.verifier()
     assert witness_key.key_type == COSIGNATURE_V1_TYPE
     ledger_key = load_verifier(cosigning.ledger_vkey)
@@ -111,11 +113,20 @@ async def test_cosignature_v1_is_stored_verified_and_timestamped(cosigning: Witn
     report = await verify_ledger(cosigning.system.pg_dsn, [ledger_key], witnesses=[witness_key])
     assert report.ok, report.problems
     assert report.cosignatures == 5  # size 3: the first and three renewals; size 6
+    assert report.witnessed == {"audit-office": (6, first_at + 300)}  # the latest time any of them states
     verified = await asyncio.to_thread(CliRunner().invoke, main, [
         "verify", "--dsn", cosigning.system.pg_dsn, "--key", cosigning.ledger_vkey,
         "--witness-key", str(cosigning.skey.with_suffix(".vkey"))])
     assert verified.exit_code == 0, verified.output
     assert "5 witness cosignatures verified" in verified.stdout
+    assert f"witness audit-office (见证方): cosigned checkpoints up to size 6 of {report.covered_size}, the latest " \
+        f"as of {format_time(first_at + 300)}" in verified.stdout
+    stranger = tmp_path / "stranger.vkey"
+    stranger.write_text(generate_key("district-office", COSIGNATURE_V1_TYPE)[1] + "\n")
+    unseen = await asyncio.to_thread(CliRunner().invoke, main, [
+        "verify", "--dsn", cosigning.system.pg_dsn, "--key", cosigning.ledger_vkey, "--witness-key", str(stranger)])
+    assert unseen.exit_code == 0, unseen.output
+    assert "witness district-office (见证方): no cosignature found (未见联署)" in unseen.stdout
 
 
 async def test_bad_cosignatures_v1_are_refused_and_reported(cosigning: Witnessed) -> None:

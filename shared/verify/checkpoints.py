@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import asyncpg
 
 from shared.cosignature import CosignatureError, check_timestamp
-from shared.signednote import Checkpoint, NoteError, Verifier, open_note, verify_note
+from shared.signednote import Checkpoint, NoteError, VerifiedSignature, Verifier, open_note, verify_note
 from shared.verify.report import Collector, Signed, VerifyReport
 
 
@@ -95,6 +95,16 @@ async def _check_cosignatures(conn: asyncpg.Connection, verifiers: Sequence[Veri
                           "(联署时间列与签名不符)", exact=False)
                 continue
             report.cosignatures += 1
+            _witnessed(report, opened.body, by_witness)
+
+
+def _witnessed(report: VerifyReport, body: str, signatures: Sequence[VerifiedSignature]) -> None:
+    """Note how far each witness has verifiably cosigned, and the latest time it states."""
+    size = Checkpoint.parse(body).size
+    for s in signatures:
+        known_size, known_at = report.witnessed.get(s.name, (0, None))
+        stated = [t for t in (known_at, s.timestamp) if t is not None]
+        report.witnessed[s.name] = (max(known_size, size), max(stated) if stated else None)
 
 
 def _check_forks(signed: list[Signed], found: Collector) -> None:

@@ -29,6 +29,9 @@ class VerifyReport:
     covered_size: int = 0
     nodes_checked: int = 0
     cosignatures: int = 0  # whose witness signature verified with a given witness key
+    witnessed: dict[str, tuple[int, int | None]] = field(default_factory=dict)
+    """Each given witness key's name: the largest checkpoint size it verifiably cosigned, and the latest time
+    one of its cosignature/v1 signatures states (None: none states a time)."""
     signed_by: list[str] = field(default_factory=list)
     problems: list[Finding] = field(default_factory=list)
     stopped_early: bool = False
