@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 from collections.abc import AsyncIterator
 from datetime import date
@@ -20,7 +21,9 @@ from shared.bundle import verify_bundle
 from shared.envelope import new_event
 from shared.events.audit import AuditCompleted, AuditOpinionRequested, AuditStarted, Finding
 from shared.keys import load_verifier
+from shared.signednote import COSIGNATURE_V1_TYPE, generate_key
 from tests.support import System, new_cadre_id, publish, wait_committed
+from tests.witness_support import ledger_with_witness
 
 CHROMIUM = os.environ.get("CADRE_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "build" / "screenshots"
@@ -100,6 +103,7 @@ async def test_auditor_finds_a_cadre_reads_the_timeline_and_sees_verified_proofs
     await expect(page.locator("#timeline [data-proof=verified]")).to_have_count(3, timeout=15000)
     await expect(page.locator("#proof-summary")).to_contain_text("全部通过包含性证明核验")
     await expect(page.locator("#proof-summary")).to_contain_text("根哈希")
+    await expect(page.locator("#proof-summary .witnesses")).to_contain_text("该检查点尚无见证方联署")
     await expect(page.locator("#cadre")).to_contain_text("cadre-ledger verify bundle")  # signatures: the CLI
 
     await rows.nth(2).locator("summary").click()
@@ -135,6 +139,32 @@ async def test_auditor_finds_a_cadre_reads_the_timeline_and_sees_verified_proofs
     await expect(page.locator("#timeline [data-proof=verified]")).to_have_count(3, timeout=15000)
     assert outside == []  # no CDN, nothing fetched from elsewhere
     await page.context.close()
+
+
+async def test_the_page_names_the_witnesses_who_cosigned_the_checkpoint_it_checked(
+        browser: Browser, tmp_path: Path) -> None:
+    """With a witness configured and its cosignature made, the page checks the witnessed bundle and names the
+    witness with the time its cosignature/v1 states (the signature itself: the CLI)."""
+    skey, vkey = generate_key("audit-office", COSIGNATURE_V1_TYPE)
+    skey_path = tmp_path / "audit-office.skey"
+    skey_path.write_text(skey + "\n")
+    async with ledger_with_witness(tmp_path, skey_path, vkey) as witnessed:
+        cadre = new_cadre_id("PW")
+        await _record_audit(witnessed.system, cadre)
+        cosigned = await witnessed.cosign()
+        assert cosigned.exit_code == 0, cosigned.output
+        stated = re.search(r"timestamp \(时间戳\) \d+ \((\S+)\)", cosigned.stdout)
+        assert stated, cosigned.stdout
+        page = await _open_page(browser, f"{witnessed.url}/?cadre={cadre}", [])
+        await page.fill("#token", witnessed.token())
+        await page.click("#token-save")
+        await page.fill("#prefix", cadre[:10])
+        await page.click("#search button[type=submit]")
+        await page.locator("#results").get_by_role("link", name=cadre).click()
+        await expect(page.locator("#timeline [data-proof=verified]")).to_have_count(3, timeout=15000)
+        await expect(page.locator("#proof-summary .witnesses")).to_contain_text(
+            f"见证方联署：audit-office ({stated.group(1)})")
+        await page.context.close()
 
 
 async def test_a_list_the_ledger_does_not_serve_shows_as_not_available(system: System, browser: Browser) -> None:

@@ -19,6 +19,8 @@ const I18N = {
     verified: '已验证', failed: '未通过', checking: '核验中', notCovered: '未纳入检查点',
     proofOk: (n, size, origin) => `${n} 条记录全部通过包含性证明核验，检查点：${origin}，树大小 ${size}。`,
     proofBad: n => `${n} 条记录未通过核验，请用命令行复核并报告。`,
+    witnessed: list => `见证方联署：${list}。联署签名须用命令行核验：cadre-ledger verify bundle 文件 --key 公钥 --witness-key 见证方公钥。`,
+    notWitnessed: '该检查点尚无见证方联署（见证方按计划联署，稍后再看）。',
     proofUnavailable: '无法取得可验证履历包：', rootHash: '根哈希', recordedAt: '记录时间', position: '台账位置',
     ruleset: '规则集', eventId: '事件编号', notAvailable: '暂不可用（本台账未提供此清单）', total: '共',
     needToken: '需要有效的访问令牌（审计员角色）。', error: '出错：', stateAll: '全部事件（不限日期）',
@@ -38,6 +40,8 @@ const I18N = {
     verified: 'verified', failed: 'failed', checking: 'checking', notCovered: 'not in checkpoint',
     proofOk: (n, size, origin) => `All ${n} records pass their inclusion proofs; checkpoint ${origin}, tree size ${size}.`,
     proofBad: n => `${n} record(s) failed verification: re-check with the CLI and report it.`,
+    witnessed: list => `Cosigned by witnesses: ${list}. Their signatures are checked offline: cadre-ledger verify bundle FILE --key PUBLIC_KEY --witness-key WITNESS_KEY.`,
+    notWitnessed: 'No witness has cosigned this checkpoint yet (witnesses cosign on a schedule: look again later).',
     proofUnavailable: 'Could not get the verifiable bundle: ', rootHash: 'root hash', recordedAt: 'Recorded at', position: 'Ledger position',
     ruleset: 'Rule set', eventId: 'Event id', notAvailable: 'not available (this ledger does not serve this list)', total: 'total',
     needToken: 'A valid access token (auditor role) is required.', error: 'Error: ', stateAll: 'All events (no date limit)',
@@ -185,6 +189,41 @@ async function verifyBundle(bundle) {
   return { cp, status };
 }
 
+// The signature lines of a signed note: key name and, for a C2SP cosignature/v1 (key ID 4 bytes, big-endian
+// uint64 time 8, Ed25519 signature 64), the time it states. Names and times only: the page does not check
+// Ed25519 signatures, the CLI does (verify bundle --witness-key).
+function signatureLines(note) {
+  return note.slice(note.lastIndexOf('\n\n') + 2).split('\n').filter(l => l.startsWith('\u2014 ')).map(line => {
+    const [, name, encoded] = line.split(' ');
+    const raw = unb64(encoded);
+    const time = raw.length === 76 ? Number(new DataView(raw.buffer).getBigUint64(4)) : null;
+    return { name, time };
+  });
+}
+
+// Each witness whose cosignature of the bundle's checkpoint the bundle carries, with the time it states.
+function witnessesOf(bundle) {
+  const log = new Set(signatureLines(bundle.checkpoint).map(s => s.name));
+  const seen = new Map();
+  for (const note of bundle.cosignatures || []) {
+    for (const s of signatureLines(note)) if (!log.has(s.name)) seen.set(s.name, s.time);
+  }
+  return [...seen].map(([name, time]) => time === null ? name
+    : `${name} (${new Date(time * 1000).toISOString().replace('.000Z', 'Z')})`);
+}
+
+// The bundle to check: the newest witnessed one where every witness has cosigned a checkpoint covering the
+// cadre, else (409: none yet, or no witnesses) the newest one.
+async function fetchBundle(id) {
+  const path = `/v1/cadres/${encodeURIComponent(id)}/bundle`;
+  try {
+    return await api(path + '?witnessed=true');
+  } catch (err) {
+    if (err.status !== 409) throw err;
+    return api(path);
+  }
+}
+
 // --- rendering -------------------------------------------------------------------------------------
 
 function renderValue(value) {
@@ -287,7 +326,7 @@ function renderTimeline() {
 async function checkProofs() {
   const summary = $('#proof-summary');
   try {
-    const { json, text } = await api(`/v1/cadres/${encodeURIComponent(current.id)}/bundle`);
+    const { json, text } = await fetchBundle(current.id);
     current.bundleText = text;
     const { cp, status } = await verifyBundle(json);
     let failed = 0;
@@ -301,6 +340,9 @@ async function checkProofs() {
     summary.textContent = '';
     summary.append(failed ? el('span', { class: 'error' }, T.proofBad(failed)) : T.proofOk(status.size, cp.size, cp.origin),
       el('br'), `${T.rootHash}: `, el('code', {}, hex(cp.root)));
+    const witnesses = witnessesOf(json);
+    summary.append(el('br'), el('span', { class: 'witnesses' },
+      witnesses.length ? T.witnessed(witnesses.join(', ')) : T.notWitnessed));
     $('#download').disabled = false;
   } catch (err) {
     summary.textContent = T.proofUnavailable + err.message;
