@@ -22,7 +22,7 @@ from shared.envelope import new_event
 from shared.events.audit import AuditCompleted, AuditOpinionRequested, AuditStarted, Finding
 from shared.keys import load_verifier
 from shared.signednote import COSIGNATURE_V1_TYPE, generate_key
-from tests.support import System, new_cadre_id, publish, wait_committed
+from tests.support import System, call, new_cadre_id, publish, wait_committed, wait_until
 from tests.witness_support import ledger_with_witness
 
 CHROMIUM = os.environ.get("CADRE_CHROMIUM", "/usr/bin/chromium")
@@ -155,7 +155,14 @@ async def test_the_page_names_the_witnesses_who_cosigned_the_checkpoint_it_check
         assert cosigned.exit_code == 0, cosigned.output
         stated = re.search(r"timestamp \(时间戳\) \d+ \((\S+)\)", cosigned.stdout)
         assert stated, cosigned.stdout
-        page = await _open_page(browser, f"{witnessed.url}/?cadre={cadre}", [])
+
+        async def listed() -> bool:  # the page finds cadres in the directory read model, which runs behind
+            status, found, _ = await call("GET", f"{witnessed.url}/v1/cadres?limit=50&prefix={cadre[:10]}",
+                                          token=witnessed.token())
+            return status == 200 and any(c["cadre_id"] == cadre for c in found["cadres"])
+
+        await wait_until(listed)
+        page = await _open_page(browser, f"{witnessed.url}/", [])
         await page.fill("#token", witnessed.token())
         await page.click("#token-save")
         await page.fill("#prefix", cadre[:10])

@@ -224,6 +224,9 @@ async def test_a_bundle_can_be_required_to_lead_to_a_witnessed_checkpoint(cosign
 
     witnessed = orjson.loads(files["witnessed"].read_bytes())
     assert Checkpoint.parse(witnessed["checkpoint"].split("\n\n")[0] + "\n").size == 3
+    status, preferred, _ = await call("GET", f"{cosigning.url}/v1/cadres/{cadre}/bundle?prefer_witnessed=true",
+                                      token=cosigning.token())
+    assert status == 200 and preferred["checkpoint"] == witnessed["checkpoint"] and preferred["cosignatures"]
     ok = await asyncio.to_thread(check, files["witnessed"], witness_vkey)
     assert ok.exit_code == 0 and "cosigned by witness audit-office as of" in ok.stdout, ok.output
     unwitnessed = await asyncio.to_thread(check, files["latest"], witness_vkey)
@@ -245,6 +248,8 @@ async def test_a_witnessed_bundle_needs_witnesses(system: System) -> None:
     status, problem, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/bundle?witnessed=true")
     assert status == 409 and problem["type"].endswith("/not-witnessed"), problem
     assert "CADRE_WITNESS_KEYS" in problem["detail"]
+    status, bundle, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/bundle?prefer_witnessed=true")
+    assert status == 200 and bundle["cosignatures"] == [] and bundle["cadre_id"] == cadre, bundle
 
 
 async def test_metrics_show_when_each_witness_last_cosigned_and_how_far_behind_it_is(cosigning: Witnessed) -> None:

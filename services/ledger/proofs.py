@@ -105,14 +105,15 @@ class Prover:
             raise NotFound(f"no events for cadre {cadre_id} (无此干部记录)", cadre_id=cadre_id)
         return {r["county"] for r in rows}
 
-    async def bundle(self, cadre_id: str, witnessed: bool = False) -> dict[str, Any]:
+    async def bundle(self, cadre_id: str, witnessed: bool = False, prefer_witnessed: bool = False) -> dict[str, Any]:
         """The cadre's events with canonical bytes and inclusion proofs against one signed checkpoint, with the
-        witnesses' cosignatures of it; `witnessed`: the newest checkpoint every configured witness cosigned."""
+        witnesses' cosignatures of it; `witnessed`: the newest checkpoint every configured witness cosigned (409
+        when none covers the cadre); `prefer_witnessed`: that one if there is one, else the newest."""
         async with acquire(self.pool, self.timeout) as conn:
             last = await conn.fetchval("SELECT max(position) FROM ledger_events WHERE cadre_id = $1", cadre_id)
         if last is None:
             raise NotFound(f"no events for cadre {cadre_id} (无此干部记录)", cadre_id=cadre_id)
-        checkpoint = await (self.witnessed_covering(int(last)) if witnessed else self.latest_covering(int(last)))
+        checkpoint = await self._bundle_checkpoint(int(last), witnessed, prefer_witnessed)
         cosigned = [c["latest_note"] or c["note"] for c in await self.cosignatures(checkpoint.id)]
         async with acquire(self.pool, self.timeout) as conn:
             rows = await conn.fetch(
@@ -135,6 +136,16 @@ class Prover:
                                                                                nodes)],
             } for r in rows],
         }
+
+    async def _bundle_checkpoint(self, position: int, witnessed: bool, prefer_witnessed: bool) -> tree.StoredCheckpoint:
+        if not (witnessed or prefer_witnessed):
+            return await self.latest_covering(position)
+        try:
+            return await self.witnessed_covering(position)
+        except NotWitnessed:
+            if witnessed:
+                raise
+            return await self.latest_covering(position)
 
     async def witnessed_covering(self, position: int) -> tree.StoredCheckpoint:
         """The newest checkpoint covering `position` that every configured witness cosigned; 409 when none is."""

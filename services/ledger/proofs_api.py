@@ -129,6 +129,9 @@ class BundleQuery(BaseModel):
     witnessed: bool = Field(False, description=(
         "Lead the proofs to the newest checkpoint every configured witness cosigned (经见证的检查点), instead of "
         "the newest one; 409 `not-witnessed` when none covering the cadre's events is cosigned yet."))
+    prefer_witnessed: bool = Field(False, description=(
+        "The newest checkpoint every configured witness cosigned where one covers the cadre's events, else the "
+        "newest one (the auditor page's choice: one request, one access record)."))
 
 
 def add_proof_routes(api: Api, prover: Prover, trail: AccessTrail) -> None:
@@ -188,4 +191,4 @@ def add_proof_routes(api: Api, prover: Prover, trail: AccessTrail) -> None:
         cadre_id = path_param(request, "cadre_id", _CADRE_ID)
         async with trail.recording(request, cadre_id, "bundle", query.purpose):
             require_counties(request, await prover.counties_of(cadre_id))
-        return await prover.bundle(cadre_id, query.witnessed)
+        return await prover.bundle(cadre_id, query.witnessed, query.prefer_witnessed)

@@ -212,17 +212,9 @@ function witnessesOf(bundle) {
     : `${name} (${new Date(time * 1000).toISOString().replace('.000Z', 'Z')})`);
 }
 
-// The bundle to check: the newest witnessed one where every witness has cosigned a checkpoint covering the
-// cadre, else (409: none yet, or no witnesses) the newest one.
-async function fetchBundle(id) {
-  const path = `/v1/cadres/${encodeURIComponent(id)}/bundle`;
-  try {
-    return await api(path + '?witnessed=true');
-  } catch (err) {
-    if (err.status !== 409) throw err;
-    return api(path);
-  }
-}
+// The bundle to check: led to the newest checkpoint every witness cosigned where one covers the cadre, else
+// to the newest one (one request, so one access record).
+const fetchBundle = id => api(`/v1/cadres/${encodeURIComponent(id)}/bundle?prefer_witnessed=true`);
 
 // --- rendering -------------------------------------------------------------------------------------
 
