@@ -26,7 +26,7 @@ from shared.clock import Clock
 from shared.commands import CommandBus
 from shared.db import acquire
 from shared.problems import Conflict, RuleViolation
-from shared.rulesets import NoRuleSet, RuleSet, all_rulesets, ruleset_for
+from shared.rulesets import RuleSet, all_rulesets, ruleset_or_none
 from shared.tenure import RULES, Posting, Stint, TenureState, add_years, due_date, rule_years
 
 log = logging.getLogger(__name__)
@@ -94,9 +94,8 @@ class Scheduler:
                    ORDER BY p.cadre_id, p.post_id""", add_years(today, -shortest_limit()))
         found = []
         for r in rows:
-            try:
-                rules = ruleset_for(r["county"], today)
-            except NoRuleSet:
+            rules = ruleset_or_none(r["county"], today)
+            if rules is None:
                 continue
             posting = Posting(r["post_id"], r["post"], r["unit"], r["township"], r["level"], r["leadership"],
                               r["internal_unit"], r["sensitive"], r["kind"], r["since"])

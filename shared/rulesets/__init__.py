@@ -116,6 +116,14 @@ def ruleset_for(county: str, day: date) -> RuleSet:
     raise NoRuleSet(f"no rule set in force for county {county} on {day.isoformat()}")
 
 
+def ruleset_or_none(county: str, day: date) -> RuleSet | None:
+    """`ruleset_for`, or None when no rule set is in force (read models show what they can without one)."""
+    try:
+        return ruleset_for(county, day)
+    except NoRuleSet:
+        return None
+
+
 def ruleset_by_id(ruleset_id: str) -> RuleSet:
     """The rule set with this id (as recorded in an event)."""
     for rs in all_rulesets():

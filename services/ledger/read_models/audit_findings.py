@@ -24,7 +24,7 @@ from services.ledger.statements import Statements, bulk, day
 from shared.clock import clock_from
 from shared.db import acquire
 from shared.http import Api
-from shared.rulesets import NoRuleSet, ruleset_for
+from shared.rulesets import ruleset_or_none
 from shared.settings import Settings
 
 # rm_audits rows are keyed ("audit", cadre, audit) and rm_audit_findings rows ("finding", cadre, audit, finding):
@@ -245,10 +245,8 @@ _PAGE_SQL = _OPEN + """,
 
 
 def _label(county: str, found_on: date, category: int) -> str | None:
-    try:
-        return ruleset_for(county, found_on).audit.finding_categories.get(category)
-    except NoRuleSet:
-        return None
+    rules = ruleset_or_none(county, found_on)
+    return None if rules is None else rules.audit.finding_categories.get(category)
 
 
 def _entry(r: asyncpg.Record, as_of: date) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from services.ledger.statements import Statements, bulk, day, execute_bulk
 from shared.db import acquire
 from shared.events.types import ProvisionalCalendarYears
 from shared.http import Api
-from shared.rulesets import NoRuleSet, RuleSet, ruleset_for
+from shared.rulesets import ruleset_or_none
 from shared.settings import Settings
 
 # every statement reads and writes only its first column's cadre's rows: each run goes as one statement
@@ -204,13 +204,6 @@ def _steps(r: asyncpg.Record) -> list[dict[str, Any]]:
     return [{"step": s, "label_zh": _LABELS[s], "on": on, "detail": detail} for s, on, detail in found if on]
 
 
-def _rules(county: str, on: date) -> RuleSet | None:
-    try:
-        return ruleset_for(county, on)
-    except NoRuleSet:
-        return None
-
-
 def _issue(rule: str, en: str, zh: str) -> dict[str, str]:
     return {"rule": rule, "message_en": en, "message_zh": zh}
 
@@ -225,7 +218,7 @@ def issues(r: asyncpg.Record, steps: list[dict[str, Any]]) -> list[dict[str, str
         if after["on"] < before["on"]:
             found.append(_issue("selection.order", f"{after['step']} ({after['on']}) precedes {before['step']} "
                                 f"({before['on']})", f"{after['label_zh']}早于{before['label_zh']}"))
-    if r["voted_on"] is not None and (rs := _rules(r["county"], r["voted_on"])) is not None:
+    if r["voted_on"] is not None and (rs := ruleset_or_none(r["county"], r["voted_on"])) is not None:
         a = rs.assessment
         if r["members_present"] * a.vote_quorum_den < r["members_entitled"] * a.vote_quorum_num:
             found.append(_issue("appointment.vote_quorum", "fewer than the quorum of members were present",
@@ -237,7 +230,7 @@ def issues(r: asyncpg.Record, steps: list[dict[str, Any]]) -> list[dict[str, str
     if r["notice_id"] is not None:
         if r["vote_outcome"] != "approved":
             found.append(_issue("selection.order", "notice posted without an approved vote", "未经票决通过即公示"))
-        rs = _rules(r["county"], r["notice_posted_on"])
+        rs = ruleset_or_none(r["county"], r["notice_posted_on"])
         least = None if rs is None else rs.assessment.notice_min_working_days
         # counted again on the calendar this projection runs with, when the notice's count was provisional
         now = recounted_working_days(r["notice_start"], r["notice_end"], r["notice_provisional_years"])

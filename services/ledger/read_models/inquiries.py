@@ -23,7 +23,7 @@ from shared.clock import clock_from
 from shared.db import acquire
 from shared.events.types import ProvisionalCalendarYears
 from shared.http import Api
-from shared.rulesets import NoRuleSet, ruleset_for
+from shared.rulesets import ruleset_or_none
 from shared.settings import Settings
 
 _SENT = """INSERT INTO rm_inquiries (cadre_id, inquiry_id, county, sent_on, due, report_id, provisional_calendar_years)
@@ -85,10 +85,8 @@ _WHERE = """sent_on <= $1 AND due < $1 AND (answered_on IS NULL OR answered_on >
 
 
 def _answer_days(county: str, sent_on: date) -> int | None:
-    try:
-        return ruleset_for(county, sent_on).audit.inquiry_answer_working_days
-    except NoRuleSet:
-        return None
+    rules = ruleset_or_none(county, sent_on)
+    return None if rules is None else rules.audit.inquiry_answer_working_days
 
 
 def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
