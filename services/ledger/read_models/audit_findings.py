@@ -75,11 +75,13 @@ _DONE = "audit.completed"
 # only the bytes of `data` are parsed); OFFSET 0 keeps the planner from pulling the subquery up and reading
 # the bytes again for every field. Only completions that list
 # findings go on to the findings insert (together a tenth faster than jsonb_to_record and a function scan
-# per completion).
+# per completion). The keys are sorted in the "C" collation (byte order): grouping needs only their equality,
+# which every deterministic collation takes from the bytes, while the database's own (C.UTF-8 in the dev stack)
+# sorts through strcoll without abbreviated keys (5,000 completions: the sorts 5.9 ms in "C", 7.1 ms without).
 _COMPLETED_IN_SQL = """
   WITH done AS (
-    SELECT l.position, l.cadre_id, l.county, l.occurred_on, d.audit_id, d.audit_type, d.report_number,
-           d.evaluation, d.findings
+    SELECT l.position, l.cadre_id COLLATE "C" AS cadre_id, l.county, l.occurred_on,
+           d.audit_id COLLATE "C" AS audit_id, d.audit_type, d.report_number, d.evaluation, d.findings
     FROM ledger_events l,
       LATERAL (SELECT ledger_event_data(l.canonical) AS j OFFSET 0) AS x,
       LATERAL (SELECT x.j ->> 'audit_id' AS audit_id, x.j ->> 'audit_type' AS audit_type,
