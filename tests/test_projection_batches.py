@@ -211,6 +211,39 @@ async def test_read_models_are_the_same_event_by_event_in_batches_and_rebuilt(sy
         assert snapshot == live, how
 
 
+
+async def test_audit_read_model_keys_compare_bytewise_and_join_the_ledger(system: System) -> None:
+    """Migration 041: the audit read models' identifiers are collated "C", their indexes among them, and they still
+    compare with the ledger's columns and with parameters, which carry the database's collation."""
+    cadre = new_cadre_id("BW")
+    events = _completions_only(cadre)
+    audits = {e.data["audit_id"] for e in events}
+    await wait_committed(system.pg_dsn, max(await publish(system.nats_url, events)))
+    conn = await asyncpg.connect(system.pg_dsn)
+    try:
+        collations = {(r["table"], r["column"]): r["collation"] for r in await conn.fetch(
+            """SELECT c.relname AS table, a.attname AS column, co.collname AS collation
+               FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_collation co ON co.oid = a.attcollation
+               WHERE c.relname IN ('rm_audits', 'rm_audit_findings', 'rm_audits_pkey', 'rm_audit_findings_pkey')
+                 AND a.attnum > 0 AND NOT a.attisdropped""")}
+        keys = {("rm_audits", "cadre_id"), ("rm_audits", "audit_id"), ("rm_audits", "county"),
+                ("rm_audit_findings", "cadre_id"), ("rm_audit_findings", "audit_id"),
+                ("rm_audit_findings", "finding_id"), ("rm_audit_findings", "county"),
+                ("rm_audits_pkey", "cadre_id"), ("rm_audit_findings_pkey", "finding_id")}
+        assert {k: collations.get(k) for k in keys} == dict.fromkeys(keys, "C")
+        assert collations[("rm_audits", "report_number")] == "default", "only the identifiers change"
+
+        async def projected() -> bool:
+            return bool(await conn.fetchval("SELECT count(*) FROM rm_audits WHERE cadre_id = $1", cadre) == len(audits))
+
+        await wait_until(projected, 30)
+        joined = await conn.fetchval(
+            """SELECT count(*) FROM rm_audits a JOIN ledger_events l ON l.cadre_id = a.cadre_id AND l.county = a.county
+               WHERE a.cadre_id = $1 AND l.type = 'audit.completed'""", cadre)
+        assert joined == len(events) * len(audits), "every audit row meets each of the cadre's completions"
+    finally:
+        await conn.close()
+
 def test_runs_keep_each_keys_order_and_never_repeat_a_key_in_a_run() -> None:
     a, b = bulk("k text", "SELECT {rows}"), "UPDATE t SET x = $2 WHERE k = $1"
     todo = Statements()
