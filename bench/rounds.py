@@ -669,4 +669,67 @@ for whatever data the kernel's writeback is flushing (the twelfth round's stalls
 7,000 events/s, 30 s each on a 200,000-event stack, p99 73, 48, 128 and 166 ms with zero-filled segments
 against 131, 99, 86 and 55 with sparse ones (events over 100 ms: 364, 0, 2,878, 12,828 against 4,258,
 2,077, 1,413, 0). No difference this host shows; `wal_init_zero` stays off.
+
+### Fourteenth round
+
+Replay, measured statement by statement on a held stack of 100,000 `audit.completed` events (the harness's
+workload) with the ledger stopped, variants alternated; the whole replay through `bench.integrity.replay`.
+
+| what | before | after |
+|---|---:|---:|
+| the completions statement's sorts over 5,000 completions (EXPLAIN ANALYZE), ms | 7.1 | 5.9 |
+| replay of 100,000 events, item 1 alone, six alternations, median events/s | 99,329 | 104,507 |
+| 100,000 completions applied in spans of 5,000, items 1 and 2, eight alternations, median us each | 8.77 | 8.11 |
+
+1. **Completions grouped in byte order.** The statement that applies a span's `audit.completed` rows
+   straight from the ledger groups them by cadre and audit (a window for the first completion's county
+   and type, `DISTINCT ON` for the last one's report) over keys now sorted `COLLATE "C"`. The database's
+   collation (C.UTF-8 in the dev stack) sorts through strcoll and without abbreviated keys; the grouping
+   needs only equality, which is byte equality under either.
+2. **The audit read models' identifiers collated "C"** (migration 041): cadre, audit and finding ids and
+   county codes in `rm_audits` and `rm_audit_findings`, whose primary keys and county indexes compared
+   through strcoll on every upsert. The identifiers are ASCII, so C.UTF-8 orders them as "C" does and no
+   query answers differently; comparisons with the ledger's columns and with parameters take the
+   columns' collation (a test joins them). The tenth round measured this through whole replays and could
+   not tell it from the host's noise; applied statement by statement, eight alternations, it won seven.
+
+The full run at the top of this file (06:45 UTC, 2026-12-06, both items) met the replay target (108,877
+events/s) and missed the drain (0.97x of its target) and verify (0.97x), on a host whose JetStream
+ceiling was 31,146 acknowledged publishes/s (27,734 in the thirteenth round's run). It also missed history
+and state reads at 1,000,000 events (p99 6.17 and 6.05 ms), on code this round did not touch: on a held
+1,000,000-event stack, three pairs of 2,000 history and state reads within ten minutes gave history p99
+4.80, 5.29 and 6.45 ms (p50 2.03, 1.97, 2.87) on the same code. At 1,000,000 events the ledger (about
+1.5 GB with its indexes) outgrows the 1 GB of shared buffers, so a history's hundred heap pages come
+partly from the kernel's page cache, and how fast that is on this virtual machine varies by the minute.
+
+Measured and not kept (20,000 of the harness's envelopes unless said):
+
+- The canonical fast path's type walk narrowed to the parts of an envelope the model lets hold numbers
+  (`time` and `occurredon`, which lax validation takes as timestamps) and `data`: 1.25 against 1.59 us per
+  event. A third of a microsecond of the writer's 38-42 does not pay for tying `shared.canonical` to the
+  envelope model's field types.
+- Validating the envelope faster: the model as it is 4.11 us, without its id validator 3.71, without its
+  patterns 3.40, every field a plain `str` 2.87, a pydantic `TypedDict` adapter 3.02, `model_validate_json`
+  from the bytes 4.34, a msgspec `Struct` with the same constraints (`convert` or decoding the bytes) 3.21.
+  Most of it is the cost of building a validated object at all, so no variant buys more than a
+  microsecond; the writer's validation stays one pydantic model, the schemas' single source.
+- asyncpg's binary COPY costs the writer about 3.2 us of CPU per ledger row with the event id as a
+  `uuid.UUID` or as text alike (10,000 rows, three alternations).
+- Dropping `ledger_events`' index on (type, position), which no query needs beyond spans bounded by
+  position: COPY into a copy of the ledger holding 200,000 rows, 12.82 against 13.41 us per row (medians of
+  four alternations). 4% of PostgreSQL's share of ingest does not justify a change to the ledger's schema
+  that a future read of a rare event type across a whole ledger would miss.
+- Text keys collated "C" in a table shaped like the ledger (1,000,000 inserts, three text-keyed
+  indexes): 7.8-9.1 us per row either way, three alternations. The ledger's own columns stay as they are.
+- In the verify workers, the repeated fields decoded into a msgspec `Struct` with `gc=False` and leaf
+  hashes from a copied `sha256(b"\\x00")` state instead of a concatenation: `ranges.check` over eight
+  ranges of 65,536 rows, 2.87, 2.88 and 2.89 us per row (medians of seven alternations); nothing.
+
+Why the drain cannot gain much more on 2 cores: during it the ledger spent 38 us of CPU per event,
+PostgreSQL 21, nats-server 5 and the rest 2, about 66 us, so two fully used cores would allow about
+30,000 events/s and the writer's single thread, at 0.92 cores, about 24,000. Moving validation into
+another process (the fourth round's experiment) shortens the writer's thread but adds the hand-over to
+both sides: with the machine already at 1.6 of its 2 cores, the total becomes the limit a few percent
+above today's rate, and every run with a publisher on the same machine (the live and latency steps)
+would lose what the drain gained.
 """
