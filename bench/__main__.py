@@ -23,6 +23,7 @@ from bench.commands import command_path
 from bench.ingest import commit_rate, drain, latency, live, read_models_caught_up
 from bench.integrity import replay, verify
 from bench.markdown import render, with_record
+from bench.mixed import mixed_replay
 from bench.profile import pure_path, record
 from bench.reads import inclusion_proofs, read_latency
 from bench.report import REPLAY, VERIFY, Results, table_text
@@ -49,6 +50,10 @@ class Sizes:
     reads: int
     proofs: int
     commands: int
+    mixed: int = 100_000
+    """Events in the ledger whose replay the county's-mix step measures (the first chunk's size, as the main replay)."""
+    demo: int = 400
+    """Cadres whose careers the demo records for that step (a tenth of them also get an audit)."""
     concurrency: int = 16
 
     @property
@@ -62,7 +67,7 @@ def sizes(quick: bool, events: int | None) -> Sizes:
         n = events or 20_000
         few = min(100, max(n // 50, 30))
         return Sizes(events=n, raw=min(n, 20_000), live=max(n // 10, 500), latency_s=2, reads=few, proofs=few,
-                     commands=min(n // 100, 100))
+                     commands=min(n // 100, 100), mixed=min(n, 2_000), demo=40)
     n = events or 1_000_000
     return Sizes(events=n, raw=200_000, live=min(100_000, n // 5), latency_s=20, reads=2000, proofs=2000,
                  commands=2000)
@@ -251,13 +256,19 @@ async def run(args: argparse.Namespace) -> Results:
     main_task = asyncio.current_task()
     assert main_task is not None
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)  # stop the servers on TERM
+    runner = Run(s, stack, results, keep_going=not args.strict, ingest_only=args.ingest_only)
     try:
-        await asyncio.to_thread(stack.start)
-        await Run(s, stack, results, keep_going=not args.strict, ingest_only=args.ingest_only).main(workdir)
+        try:
+            await asyncio.to_thread(stack.start)
+            await runner.main(workdir)
+        finally:
+            await asyncio.to_thread(stack.stop)  # the county's mix is replayed on servers of its own
+        if not args.ingest_only:
+            results.mixed = await runner.step("replay of the demo county's mix", mixed_replay(
+                workdir / "mixed", s.mixed, s.demo, s.demo // 10, CATCH_UP_S))
     finally:
         stop.set()
         await watcher
-        await asyncio.to_thread(stack.stop)
         if args.keep:
             print(f"[bench] kept {workdir}", file=sys.stderr)
         else:

@@ -80,7 +80,9 @@ def render(r: Results) -> str:
            ".venv/bin/python -m bench --record-only  # rewrite only the optimisation record (bench/rounds.py)",
            "```", "",
            "The harness starts its own embedded NATS and PostgreSQL (never external ones), runs the ledger and the "
-           "audit service as processes exactly as `make run` does, and drives them from this process.", "",
+           "audit service as processes exactly as `make run` does, and drives them from this process. The replay "
+           "of the demo county's mix runs last, on servers of its own, with every service running while the "
+           "county is recorded.", "",
            "## Results", "",
            "| what | figure | target | verdict |", "|---|---:|---|---|",
            *[f"| {w.what} | {w.value} | {w.target} | {w.verdict} |" for w in rows(r)], ""]
@@ -159,6 +161,15 @@ def render(r: Results) -> str:
                    f"({r.replay.seconds:.1f} s; reading and decoding {r.replay.read_seconds:.1f} s, then per read "
                    "model with events of its types: "
                    + ", ".join(f"{k} {v:.1f} s" for k, v in r.replay.apply_seconds.items()) + ").")
+    if r.mixed:
+        mixed, rp = r.mixed, r.mixed.replay
+        out += ["", "The same replay of a county's mix of events, on a stack of its own: the demo county recorded "
+                f"through every service's HTTP API ({mixed.recorded:,} events of {mixed.types} types: careers, "
+                "postings and rotations, selections and notices, assessments, audits, reports and inquiries), "
+                f"cloned {mixed.copies} times onto other cadres (new ids, each clone's cadre id suffixed), "
+                f"{rp.events:,} events in all: {_n(rp.rate)} ledger events/s ({rp.seconds:.1f} s; reading and "
+                f"decoding {rp.read_seconds:.1f} s, then per read model: "
+                + ", ".join(f"{k} {v:.1f} s" for k, v in rp.apply_seconds.items()) + ")."]
     out += ["", "## 5. Verify", ""]
     if r.verify:
         out.append(f"{r.verify.how}: {r.verify.events:,} events at {_n(r.verify.rate)} events/s; "

@@ -98,7 +98,7 @@ class BenchStack:
         out["nats-server"] = [self.stack.server("nats").proc.pid]
         postmaster = self.stack.server("postgres").proc.pid
         out["postgres"] = [postmaster, *_children(postmaster)]
-        out["bench (publisher, clients)"] = [os.getpid()]
+        out[HARNESS] = [os.getpid()]
         return out
 
     async def connect(self) -> asyncpg.Connection:
@@ -154,6 +154,7 @@ def machine_busy_seconds() -> float:
 
 
 OTHERS = "other processes"
+HARNESS = "bench (publisher, clients)"
 HARNESS_CHILDREN = "bench (exited child processes: verify workers, py-spy)"
 
 

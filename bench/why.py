@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bench.ingest import BatchTimes
 from bench.profile import Profile
-from bench.report import REPLAY, VERIFY, Results, Row, _n, machine
-from bench.stack import OTHERS, PG_SETTINGS
+from bench.report import MIXED_ROW, REPLAY, VERIFY, Results, Row, _n, machine
+from bench.stack import HARNESS, OTHERS, PG_SETTINGS
 
 
 def cpu_text(cpu: dict[str, float]) -> str:
@@ -106,7 +106,7 @@ def why(r: Results, row: Row) -> list[str]:
         if r.live:
             lines.append(f"- Half the drain rate is {lat.rate / r.live.rate:.0%} of what the machine sustains with "
                          f"the publisher on it ({_n(r.live.rate)} ev/s live): the publisher (nats-py, "
-                         f"{r.live.cpu_us.get('bench (publisher, clients)', 0):.0f} us of CPU per event) competes "
+                         f"{r.live.cpu_us.get(HARNESS, 0):.0f} us of CPU per event) competes "
                          "with the writer and PostgreSQL for the same 2 cores, so batches queue behind each other "
                          "and the tail grows.")
         if r.latency_live:
@@ -134,6 +134,16 @@ def why(r: Results, row: Row) -> list[str]:
                            else "state reads (the ledger process)")
         lines.append("- A ledger process that is busy well under 100% of the time is waiting: on PostgreSQL, on "
                      "JetStream's acknowledgement of the access record, and on the client in the same machine.")
+    elif row.what.startswith(MIXED_ROW) and r.mixed:
+        rp = r.mixed.replay
+        lines.append(f"- Of {rp.seconds:.1f} s: reading and decoding the ledger {rp.read_seconds:.1f} s; applying, "
+                     "per read model: " + ", ".join(f"{name} {sec:.1f} s" for name, sec in rp.apply_seconds.items())
+                     + ".")
+        lines.append(f"- CPU while it ran (cores): {cpu_text(r.mixed.cpu)}. Apart from `audit.completed`, every "
+                     "event reaches Python: its `data` is decoded from the canonical bytes, the read models fold it "
+                     "(the rotation read model re-folds each touched cadre's postings) and build their statements, "
+                     "and PostgreSQL then applies them. A rebuild is one transaction on one connection, so the two "
+                     "take turns and together use about one of the two cores.")
     elif row.what.startswith("replay") and r.replay:
         rp = r.replay
         lines.append(f"- Of {rp.seconds:.1f} s: reading and decoding the ledger {rp.read_seconds:.1f} s; applying, "

@@ -30,10 +30,12 @@ def post(url: str, body: dict[str, Any], token: str, attempts: int = 5) -> dict[
             time.sleep(float(exc.headers.get("Retry-After", "1")))
 
 
-def load_demo(urls: dict[str, str], token: str, cadres: int = 40, seed: int = 431021) -> int:
+def load_demo(urls: dict[str, str], token: str, cadres: int = 40, seed: int = 431021,
+              rotation_cadres: int = 400) -> int:
     """Record the demo county through every service's API; returns events recorded.
 
-    `token` must carry the recorder role for county 431021.
+    `token` must carry the recorder role for county 431021. `cadres`: cadres with an audit;
+    `rotation_cadres`: cadres whose careers the rotation service records.
     """
     from shared.demo_assessment import load_assessment_demo
     from shared.demo_audit import load_audit_demo
@@ -42,6 +44,6 @@ def load_demo(urls: dict[str, str], token: str, cadres: int = 40, seed: int = 43
     def send(url: str, body: dict[str, Any]) -> dict[str, Any]:
         return post(url, body, token)
 
-    careers = load_rotation_demo(urls["rotation"], send, seed=seed) if "rotation" in urls else 0
+    careers = load_rotation_demo(urls["rotation"], send, rotation_cadres, seed) if "rotation" in urls else 0
     audits = load_audit_demo(urls["audit"], send, cadres=cadres, seed=seed)
     return careers + audits + (load_assessment_demo(urls, send, seed=seed) if "assessment" in urls else 0)

@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from types import SimpleNamespace
 
+from bench.mixed import clones
 from bench.workload import Acks, EventFactory, Layout, check_factory
 from shared.envelope import parse_event
 
@@ -60,3 +61,17 @@ async def test_stamped_acks_keep_publish_times_and_the_first_error() -> None:
     assert sorted(sent) == [(1.5, 7), (1.5, 8), (2.0, 9)]
     assert acks.last_seq == 9
     assert isinstance(acks.error, TimeoutError)
+
+
+def test_clones_of_a_countys_events_are_valid_events_of_other_cadres() -> None:
+    """The county's-mix replay clones recorded events: each clone is the same fact about another cadre."""
+    factory = EventFactory()
+    originals = [parse_event(e.payload, e.subject) for e in (factory.make("GY0001", k) for k in (1, 2))]
+    copied = list(clones([p.canonical for p in originals], 3))
+    assert len(copied) == 3 * len(originals)
+    parsed = [parse_event(e.payload, e.subject) for e in copied]  # raises if a clone is not a valid event
+    assert [p.event.subject for p in parsed] == [f"GY0001x{k}" for k in (1, 2, 3) for _ in originals]
+    assert len({p.event.id for p in parsed} | {p.event.id for p in originals}) == len(parsed) + len(originals)
+    assert [p.event.data for p in parsed] == [p.event.data for _ in (1, 2, 3) for p in originals]
+    assert all(e.headers["Nats-Msg-Id"] == str(p.event.id) for e, p in zip(copied, parsed, strict=True))
+    assert all(p.canonical == e.payload for e, p in zip(copied, parsed, strict=True)), "published canonical"
