@@ -30,10 +30,10 @@ class Replay:
         """Ledger events replayed per second, all read models together."""
         return self.events / self.seconds if self.seconds else 0.0
 
-    @property
-    def read_seconds(self) -> float:
-        """Reading and decoding the ledger (the time no read model was applying)."""
-        return max(self.seconds - sum(self.apply_seconds.values()), 0.0)
+    def per_model(self) -> str:
+        """How long each read model's applies took, longest first (they overlap: each has a connection of its own,
+        and the ledger is read and decoded meanwhile on another)."""
+        return ", ".join(f"{name} {sec:.1f} s" for name, sec in self.apply_seconds.items())
 
 
 class _Timed:
@@ -56,20 +56,20 @@ class _Timed:
 
 
 async def replay(pg_dsn: str) -> Replay:
-    """projections.rebuild_all over read_models.all_projections(), as the writer role (the ledger read on a
-    second connection)."""
-    conn: asyncpg.Connection = await asyncpg.connect(dsn_as(pg_dsn, WRITER_ROLE))
-    reader: asyncpg.Connection = await asyncpg.connect(dsn_as(pg_dsn, WRITER_ROLE))
+    """projections.rebuild_all over read_models.all_projections(), as the writer role and as the rebuild command
+    runs it: each read model on a connection of its own, the ledger read on one more."""
+    projections = all_projections()
+    connections = [await asyncpg.connect(dsn_as(pg_dsn, WRITER_ROLE)) for _ in range(len(projections) + 1)]
     try:
         spent: dict[str, float] = {}
-        projections = all_projections()
         t0 = time.perf_counter()
-        events = await rebuild_all(conn, [_Timed(p, spent) for p in projections], reader=reader)
+        events = await rebuild_all(connections[0], [_Timed(p, spent) for p in projections], reader=connections[-1],
+                                   others=connections[1:-1])
         return Replay(events, time.perf_counter() - t0, len(projections),
                       dict(sorted(spent.items(), key=lambda kv: -kv[1])))
     finally:
-        await reader.close()
-        await conn.close()
+        for conn in connections:
+            await conn.close()
 
 
 @dataclass

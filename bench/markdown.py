@@ -154,22 +154,21 @@ def render(r: Results) -> str:
     out += ["", "## 4. Replay", ""]
     if r.replay:
         out.append(f"Every read model (`read_models.all_projections()`, {r.replay.models}) rebuilt from "
-                   f"position 0 in one pass with `projections.rebuild_all`, over the first {r.replay.events:,} events "
-                   f"(rebuilding is all or nothing from position 0; the whole {r.events:,}-event ledger would take "
-                   f"about {r.events / max(r.replay.rate, 1):.0f} s at this rate): {_n(r.replay.rate)} ledger "
-                   "events/s for all of them "
-                   f"({r.replay.seconds:.1f} s; reading and decoding {r.replay.read_seconds:.1f} s, then per read "
-                   "model with events of its types: "
-                   + ", ".join(f"{k} {v:.1f} s" for k, v in r.replay.apply_seconds.items()) + ").")
+                   f"position 0 with `projections.rebuild_all` as `python -m services.ledger.rebuild` runs it (each "
+                   "read model in a transaction of its own on a connection of its own, the ledger read once for all "
+                   f"of them on one more), over the first {r.replay.events:,} events (rebuilding is all or nothing "
+                   f"from position 0; the whole {r.events:,}-event ledger would take about "
+                   f"{r.events / max(r.replay.rate, 1):.0f} s at this rate): {_n(r.replay.rate)} ledger events/s "
+                   f"for all of them ({r.replay.seconds:.1f} s; per read model with events of its types, the time "
+                   f"its applies took: {r.replay.per_model()}).")
     if r.mixed:
         mixed, rp = r.mixed, r.mixed.replay
         out += ["", "The same replay of a county's mix of events, on a stack of its own: the demo county recorded "
                 f"through every service's HTTP API ({mixed.recorded:,} events of {mixed.types} types: careers, "
                 "postings and rotations, selections and notices, assessments, audits, reports and inquiries), "
                 f"cloned {mixed.copies} times onto other cadres (new ids, each clone's cadre id suffixed), "
-                f"{rp.events:,} events in all: {_n(rp.rate)} ledger events/s ({rp.seconds:.1f} s; reading and "
-                f"decoding {rp.read_seconds:.1f} s, then per read model: "
-                + ", ".join(f"{k} {v:.1f} s" for k, v in rp.apply_seconds.items()) + ")."]
+                f"{rp.events:,} events in all: {_n(rp.rate)} ledger events/s ({rp.seconds:.1f} s; per read model, "
+                f"the time its applies took: {rp.per_model()})."]
     out += ["", "## 5. Verify", ""]
     if r.verify:
         out.append(f"{r.verify.how}: {r.verify.events:,} events at {_n(r.verify.rate)} events/s; "

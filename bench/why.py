@@ -136,22 +136,22 @@ def why(r: Results, row: Row) -> list[str]:
                      "JetStream's acknowledgement of the access record, and on the client in the same machine.")
     elif row.what.startswith(MIXED_ROW) and r.mixed:
         rp = r.mixed.replay
-        lines.append(f"- Of {rp.seconds:.1f} s: reading and decoding the ledger {rp.read_seconds:.1f} s; applying, "
-                     "per read model: " + ", ".join(f"{name} {sec:.1f} s" for name, sec in rp.apply_seconds.items())
-                     + ".")
+        lines.append(f"- Of {rp.seconds:.1f} s, per read model, the time its applies took (they overlap): "
+                     f"{rp.per_model()}.")
         lines.append(f"- CPU while it ran (cores): {cpu_text(r.mixed.cpu)}. Apart from `audit.completed`, every "
                      "event reaches Python: its `data` is decoded from the canonical bytes, the read models fold it "
                      "(the rotation read model re-folds each touched cadre's postings) and build their statements, "
-                     "and PostgreSQL then applies them. A rebuild is one transaction on one connection, so the two "
-                     "take turns and together use about one of the two cores.")
+                     "and PostgreSQL applies them. Each read model has a connection of its own, so PostgreSQL "
+                     "applies one while the next is prepared, but all the Python runs on one core: the read of "
+                     "the ledger, the folds and the statements' encoding, one event type's code after another.")
     elif row.what.startswith("replay") and r.replay:
         rp = r.replay
-        lines.append(f"- Of {rp.seconds:.1f} s: reading and decoding the ledger {rp.read_seconds:.1f} s; applying, "
-                     "per read model: " + ", ".join(f"{name} {sec:.1f} s" for name, sec in rp.apply_seconds.items())
-                     + ".")
-        lines.append("- `projections.rebuild_all` rebuilds every read model in one transaction: each read model "
-                     "declares the event types it consumes, one read per span fetches only those and decodes their "
-                     "`data` from the canonical bytes (reading ahead on a second connection), and statements go "
+        lines.append(f"- Of {rp.seconds:.1f} s, per read model, the time its applies took (they overlap): "
+                     f"{rp.per_model()}.")
+        lines.append("- `projections.rebuild_all` rebuilds each read model in a transaction of its own, on a "
+                     "connection of its own: each read model declares the event types it consumes, one read per "
+                     "span, shared by all, fetches only those and decodes their `data` from the canonical bytes "
+                     "(reading ahead on one more connection), and statements go "
                      "set-based (one `unnest` statement per run of keys); `audit.completed` is applied straight "
                      "from `ledger_events` in SQL, so its rows never reach Python. What remains is PostgreSQL "
                      "reading each completion's `data` from the hashed bytes (the ledger keeps no jsonb copy; "

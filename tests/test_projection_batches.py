@@ -174,6 +174,7 @@ async def test_read_models_are_the_same_event_by_event_in_batches_and_rebuilt(sy
     found: dict[str, Snapshot] = {}
     writer = dsn_as(dsn, WRITER_ROLE)  # as the ledger rebuilds: its role may empty the read models
     conn, reader = await asyncpg.connect(writer), await asyncpg.connect(writer)
+    others = [await asyncpg.connect(writer) for _ in range(len(projections) - 1)]
     try:
         await _event_by_event(conn, _reference(projections), tip)
         found["event by event"] = await _snapshot(conn, projections)
@@ -181,6 +182,10 @@ async def test_read_models_are_the_same_event_by_event_in_batches_and_rebuilt(sy
         found["rebuilt"] = await _snapshot(conn, projections)
         assert await rebuild_all(conn, projections, batch=1000, reader=reader) == tip
         found["rebuilt, read ahead on a second connection"] = await _snapshot(conn, projections)
+        assert await rebuild_all(conn, projections, batch=50, reader=reader, others=others[:2]) == tip
+        found["rebuilt in three shares, spans of 50"] = await _snapshot(conn, projections)
+        assert await rebuild_all(conn, projections, batch=1000, reader=reader, others=others) == tip
+        found["rebuilt, one connection per read model"] = await _snapshot(conn, projections)
         for batch in (5, 64, 3000):
             await _empty(conn, projections)
             while not await catch_up(conn, projections, batch):
@@ -192,8 +197,8 @@ async def test_read_models_are_the_same_event_by_event_in_batches_and_rebuilt(sy
                 pass
         found["one projection at a time, 37 positions a step"] = await _snapshot(conn, projections)
     finally:
-        await reader.close()
-        await conn.close()
+        for c in (*others, reader, conn):
+            await c.close()
     assert sum(map(len, live.values())) > 200, "the workload fills the read models"
     assert any(r[0].startswith("EQ") for r in live["rm_audit_findings"])
     repeated = {(r[0], r[1]): r[2:] for r in live["rm_audits"] if r[0] == twice}
@@ -243,6 +248,42 @@ async def test_audit_read_model_keys_compare_bytewise_and_join_the_ledger(system
         assert joined == len(events) * len(audits), "every audit row meets each of the cadre's completions"
     finally:
         await conn.close()
+
+
+class _Failing:
+    """A read model whose apply fails on its first span."""
+
+    name = "zz_failing"
+    tables: tuple[str, ...] = ()
+    types = frozenset({"audit.completed"})
+    sql_types: frozenset[str] = frozenset()
+
+    async def apply(self, conn: asyncpg.Connection, span: Span, events: Any) -> None:
+        raise RuntimeError("this read model cannot be applied")
+
+
+async def test_a_rebuild_on_several_connections_that_fails_leaves_every_read_model_as_it_was(system: System) -> None:
+    """One share's failure cancels the others before they commit; the caller sees the failure itself."""
+    cadre = new_cadre_id("RF")
+    await wait_committed(system.pg_dsn, max(await publish(system.nats_url, _completions_only(cadre))))
+    dsn = await _copy_of_the_ledger(system, "projection_rebuild_fails")
+    writer = dsn_as(dsn, WRITER_ROLE)
+    projections = all_projections()
+    connections = [await asyncpg.connect(writer) for _ in range(len(projections) + 2)]
+    conn, reader, others = connections[0], connections[1], connections[2:]
+    try:
+        tip = await conn.fetchval("SELECT max(position) FROM ledger_events")
+        assert await rebuild_all(conn, projections, reader=reader) == tip
+        before = await _snapshot(conn, projections)
+        checkpoints = await conn.fetch("SELECT name, position FROM projection_checkpoints ORDER BY name")
+        assert any(before.values()) and len(checkpoints) == len(projections)
+        with pytest.raises(RuntimeError, match="cannot be applied"):
+            await rebuild_all(conn, [*projections, _Failing()], batch=1, reader=reader, others=others)
+        assert await _snapshot(conn, projections) == before
+        assert await conn.fetch("SELECT name, position FROM projection_checkpoints ORDER BY name") == checkpoints
+    finally:
+        for c in connections:
+            await c.close()
 
 def test_runs_keep_each_keys_order_and_never_repeat_a_key_in_a_run() -> None:
     a, b = bulk("k text", "SELECT {rows}"), "UPDATE t SET x = $2 WHERE k = $1"

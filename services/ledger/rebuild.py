@@ -1,9 +1,9 @@
 """Rebuild read models from position 0 (重建读模型): `python -m services.ledger.rebuild [NAME ...]`.
 
 For an operator: to repair a read model, or after an upgrade whose notes say a read model's rules changed.
-Each read model is emptied and replayed from the ledger in one transaction with the others named, so its
-queries wait for the rebuilt tables (they never see half of them) and the ledger's own projection runner
-waits on the same locks; the ledger may keep running meanwhile.
+Each read model is emptied and replayed from the ledger in a transaction of its own, on a connection of its
+own, over one shared read of the ledger, so its queries wait for its rebuilt tables (they never see half of
+them) and the ledger's own projection runner waits on the same locks; the ledger may keep running meanwhile.
 """
 
 from __future__ import annotations
@@ -22,22 +22,23 @@ from shared.settings import get_settings
 
 
 async def _rebuild(dsn: str, projections: list[Projection]) -> int:
-    conn, reader = await asyncpg.connect(dsn), await asyncpg.connect(dsn)
+    # one connection per read model, so that PostgreSQL applies one while the next is prepared here
+    connections = [await asyncpg.connect(dsn) for _ in range(len(projections) + 1)]
     try:
         def progress(at: int, tip: int) -> None:
             click.echo(f"\r  {at:,} / {tip:,} positions", nl=False, err=True)
 
-        return await rebuild_all(conn, projections, progress=progress if sys.stderr.isatty() else None,
-                                 reader=reader)
+        return await rebuild_all(connections[0], projections, progress=progress if sys.stderr.isatty() else None,
+                                 reader=connections[-1], others=connections[1:-1])
     finally:
-        await reader.close()
-        await conn.close()
+        for conn in connections:
+            await conn.close()
 
 
 @click.command(help="Rebuild read models from position 0 (重建读模型): every one, or those NAMEd. Each is emptied "
-               "and replayed from the ledger in one transaction, so its queries wait for the rebuilt tables "
-               "instead of seeing half of them; the ledger may keep running. Exit 0: rebuilt; 2: unknown name "
-               "or PostgreSQL unreachable.")
+               "and replayed from the ledger in a transaction of its own, so its queries wait for its rebuilt "
+               "tables instead of seeing half of them; the ledger may keep running. Exit 0: rebuilt; 2: unknown "
+               "name or PostgreSQL unreachable (a read model whose rebuild failed keeps its rows).")
 @click.argument("names", nargs=-1)
 @click.option("--dsn", default=None, help="PostgreSQL DSN of the ledger's writer role (写入角色), which owns the read "
               "models' tables; default: CADRE_PG_WRITER_DSN, else CADRE_PG_DSN as cadre_writer.")
