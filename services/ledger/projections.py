@@ -217,8 +217,7 @@ async def rebuild_all(conn: asyncpg.Connection, projections: Sequence[Projection
                     await projection.apply(c, Span(0, tip), [])
             readers = [p for p in share if p.types or p.sql_types]
             for i, span in enumerate(spans):
-                events = await feed.take(i) if feed else await fetch_events(c, span, types)
-                present = frozenset(e.type for e in events)
+                events, present = await feed.take(i) if feed else _with_types(await fetch_events(c, span, types))
                 for projection in readers:
                     mine = _only(events, span.after, projection.types, present)
                     if mine or projection.sql_types:
@@ -255,6 +254,14 @@ async def _empty(conn: asyncpg.Connection, projections: Sequence[Projection]) ->
         await conn.execute(f"TRUNCATE {', '.join(tables)}")
 
 
+SpanRead = tuple[list[ProjectedEvent], frozenset[str]]
+"""A span's events of the wanted types, and which of those types it holds."""
+
+
+def _with_types(events: list[ProjectedEvent]) -> SpanRead:
+    return events, frozenset(e.type for e in events)
+
+
 class _Feed:
     """The spans of a rebuild, each read and decoded once and shared by every share of the projections.
 
@@ -267,7 +274,7 @@ class _Feed:
         self.reader, self.spans, self.types, self.takers = reader, spans, types, takers
         self.progress, self.window = progress, window
         loop = asyncio.get_running_loop()
-        self.read_spans: list[asyncio.Future[list[ProjectedEvent]] | None] = [loop.create_future() for _ in spans]
+        self.read_spans: list[asyncio.Future[SpanRead] | None] = [loop.create_future() for _ in spans]
         self.done = [0] * len(spans)
         self.released = 0  # spans every share is done with (shares go in order, so these are the first ones)
         self.room = asyncio.Event()
@@ -278,13 +285,13 @@ class _Feed:
             while i >= self.released + self.window:
                 self.room.clear()
                 await self.room.wait()
-            events = await fetch_events(self.reader, span, self.types)
+            events = _with_types(await fetch_events(self.reader, span, self.types))
             read = self.read_spans[i]
             assert read is not None
             read.set_result(events)
 
-    async def take(self, i: int) -> list[ProjectedEvent]:
-        """Span `i`'s events (the same list for every share: read only)."""
+    async def take(self, i: int) -> SpanRead:
+        """Span `i`'s events and their types (the same for every share: read only)."""
         read = self.read_spans[i]
         assert read is not None, "a share takes each span once, before it releases it"
         return await read
