@@ -9,7 +9,7 @@ from pathlib import Path
 
 import asyncpg
 
-from services.ledger.projections import ProjectedEvent, Projection, Span, rebuild_all
+from services.ledger.projections import ProjectedEvent, Projection, Span, rebuild_connected
 from services.ledger.read_models import all_projections
 from shared.db import WRITER_ROLE, dsn_as
 from shared.keys import load_verifier
@@ -56,20 +56,14 @@ class _Timed:
 
 
 async def replay(pg_dsn: str) -> Replay:
-    """projections.rebuild_all over read_models.all_projections(), as the writer role and as the rebuild command
-    runs it: each read model on a connection of its own, the ledger read on one more."""
+    """projections.rebuild_connected over read_models.all_projections(), as the writer role, as the rebuild
+    command runs it: each read model on a connection of its own, the ledger read on one more."""
     projections = all_projections()
-    connections = [await asyncpg.connect(dsn_as(pg_dsn, WRITER_ROLE)) for _ in range(len(projections) + 1)]
-    try:
-        spent: dict[str, float] = {}
-        t0 = time.perf_counter()
-        events = await rebuild_all(connections[0], [_Timed(p, spent) for p in projections], reader=connections[-1],
-                                   others=connections[1:-1])
-        return Replay(events, time.perf_counter() - t0, len(projections),
-                      dict(sorted(spent.items(), key=lambda kv: -kv[1])))
-    finally:
-        for conn in connections:
-            await conn.close()
+    spent: dict[str, float] = {}
+    t0 = time.perf_counter()
+    events = await rebuild_connected(dsn_as(pg_dsn, WRITER_ROLE), [_Timed(p, spent) for p in projections])
+    return Replay(events, time.perf_counter() - t0, len(projections),
+                  dict(sorted(spent.items(), key=lambda kv: -kv[1])))
 
 
 @dataclass

@@ -142,8 +142,10 @@ def why(r: Results, row: Row) -> list[str]:
                      "event reaches Python: its `data` is decoded from the canonical bytes, the read models fold it "
                      "(the rotation read model re-folds each touched cadre's postings) and build their statements, "
                      "and PostgreSQL applies them. Each read model has a connection of its own, so PostgreSQL "
-                     "applies one while the next is prepared, but all the Python runs on one core: the read of "
-                     "the ledger, the folds and the statements' encoding, one event type's code after another.")
+                     "applies one while the next is prepared; what is left is every read model's own chain (its "
+                     "statements one after another, each waiting for PostgreSQL and for its turn on the one "
+                     "Python thread that decodes and folds for all of them), with the shared read at most four "
+                     "spans ahead of the slowest.")
     elif row.what.startswith("replay") and r.replay:
         rp = r.replay
         lines.append(f"- Of {rp.seconds:.1f} s, per read model, the time its applies took (they overlap): "

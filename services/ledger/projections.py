@@ -242,6 +242,21 @@ async def rebuild_all(conn: asyncpg.Connection, projections: Sequence[Projection
     return tip
 
 
+async def rebuild_connected(dsn: str, projections: Sequence[Projection],
+                            progress: Callable[[int, int], None] | None = None) -> int:
+    """`rebuild_all` on connections of its own to `dsn`: one per read model, so that PostgreSQL applies one
+    while the next is prepared here, and one more to read the ledger with; returns positions replayed."""
+    connections: list[asyncpg.Connection] = []
+    try:
+        for _ in range(len(projections) + 1):
+            connections.append(await asyncpg.connect(dsn))
+        return await rebuild_all(connections[0], projections, progress=progress, reader=connections[-1],
+                                 others=connections[1:-1])
+    finally:
+        for conn in connections:
+            await conn.close()
+
+
 async def _empty(conn: asyncpg.Connection, projections: Sequence[Projection]) -> None:
     """Take the projections' locks (in name order), drop their checkpoints and TRUNCATE their tables."""
     for projection in projections:

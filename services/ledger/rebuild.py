@@ -15,24 +15,17 @@ import time
 import asyncpg
 import click
 
-from services.ledger.projections import Projection, rebuild_all
+from services.ledger.projections import Projection, rebuild_connected
 from services.ledger.read_models import all_projections
 from shared.service import writer_dsn
 from shared.settings import get_settings
 
 
 async def _rebuild(dsn: str, projections: list[Projection]) -> int:
-    # one connection per read model, so that PostgreSQL applies one while the next is prepared here
-    connections = [await asyncpg.connect(dsn) for _ in range(len(projections) + 1)]
-    try:
-        def progress(at: int, tip: int) -> None:
-            click.echo(f"\r  {at:,} / {tip:,} positions", nl=False, err=True)
+    def progress(at: int, tip: int) -> None:
+        click.echo(f"\r  {at:,} / {tip:,} positions", nl=False, err=True)
 
-        return await rebuild_all(connections[0], projections, progress=progress if sys.stderr.isatty() else None,
-                                 reader=connections[-1], others=connections[1:-1])
-    finally:
-        for conn in connections:
-            await conn.close()
+    return await rebuild_connected(dsn, projections, progress if sys.stderr.isatty() else None)
 
 
 @click.command(help="Rebuild read models from position 0 (重建读模型): every one, or those NAMEd. Each is emptied "
