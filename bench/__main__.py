@@ -51,7 +51,7 @@ class Sizes:
     proofs: int
     commands: int
     mixed: int = 100_000
-    """Events in the ledger whose replay the county's-mix step measures (the first chunk's size, as the main replay)."""
+    """Events in the ledger whose replay the county's-mix step measures (as many as a full run's main replay)."""
     demo: int = 400
     """Cadres whose careers the demo records for that step (a tenth of them also get an audit)."""
     concurrency: int = 16

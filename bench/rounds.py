@@ -713,15 +713,19 @@ then on a county's mix of events (items 3 and 4).
    cut). Held stacks, three runs each: the county's mix 32,372 events/s on one connection (a reader
    beside it), 38,723 on two, 43,294 on three, 43,854 on nine; the one-type ledger 106,443 against 111,360.
 
-The full run at the top of this file (07:18 UTC, 2026-12-06, all four items) met the replay target on the
-one-type ledger (119,249 events/s), history and state reads (p99 3.81 and 4.71 ms) and growth, and missed the
-county's mix (47,105 events/s, 0.47x), verify (289,314 events/s, 0.96x), the drain (21,189 events/s, 0.84x
-of 0.8x a JetStream ceiling of 31,477/s) and publish->commit p99 at half the drain rate (123 ms at 10,593
-events/s). During the county's-mix replay PostgreSQL used 0.78 cores and the replay's Python 0.73: each
-read model's chain of statements, each waiting in turn for PostgreSQL and for the one Python thread,
-now paces it. What would take it further: fewer statements per read model and span (the reports and
-notices read models still send one execution per event, pipelined), and folding less in Python (the
-rotation read model re-folds each touched cadre's postings from frozen dataclasses, 7.6 us per event).
+The full run at the top of this file (07:25 UTC, 2026-12-06, all four items) met the replay target on the
+one-type ledger (112,359 events/s), verify (304,437 events/s), history and state reads (p99 4.30 and 4.34
+ms) and growth, and missed the county's mix (33,584 events/s, 0.34x), the drain (22,730 events/s, 0.87x of
+0.8x a JetStream ceiling of 32,565/s) and publish->commit p99 at half the drain rate (181 ms at 11,363
+events/s). The run just before it (07:18 UTC, the same code but for the connections being opened by the
+rebuild command's helper instead of by the harness) gave the county's mix 47,105 events/s, verify 289,314
+(0.96x), the drain 21,189 and p99 123 ms at 10,593 events/s: a replay of 2-3 s swings by a third from run
+to run on this host. During the county's-mix replay PostgreSQL used 0.73 and 0.78 cores, the replay's
+Python 0.76 and 0.73: neither is saturated, and each read model's chain of statements, each waiting in
+turn for PostgreSQL and for the one Python thread, paces it. What would take it further: fewer statements
+per read model and span (the reports and notices read models still send one execution per event,
+pipelined), and folding less in Python (the rotation read model re-folds each touched cadre's postings
+from frozen dataclasses, 7.6 us per event).
 
 An earlier full run (06:45 UTC, items 1 and 2) met the replay target (108,877 events/s) and missed the
 drain (0.97x of its target) and verify (0.97x), on a host whose JetStream ceiling was 31,146 acknowledged
