@@ -243,14 +243,20 @@ async def rebuild_all(conn: asyncpg.Connection, projections: Sequence[Projection
 
 
 async def rebuild_connected(dsn: str, projections: Sequence[Projection],
-                            progress: Callable[[int, int], None] | None = None) -> int:
+                            progress: Callable[[int, int], None] | None = None, batch: int = 20_000) -> int:
     """`rebuild_all` on connections of its own to `dsn`: one per read model, so that PostgreSQL applies one
-    while the next is prepared here, and one more to read the ledger with; returns positions replayed."""
+    while the next is prepared here, and one more to read the ledger with; returns positions replayed.
+
+    Spans of 20,000 positions by default: each read model sends a few statements per span whatever its
+    size; alternated with spans of 5,000, they replayed the demo county's mix (56,186 events) at a median
+    43.4k against 38.6k events/s over six pairs, and 100,000 `audit.completed` at 100k against 89k over
+    four (spans of 50,000 left too few to overlap). The read then holds at most five spans decoded.
+    """
     connections: list[asyncpg.Connection] = []
     try:
         for _ in range(len(projections) + 1):
             connections.append(await asyncpg.connect(dsn))
-        return await rebuild_all(connections[0], projections, progress=progress, reader=connections[-1],
+        return await rebuild_all(connections[0], projections, batch, progress, reader=connections[-1],
                                  others=connections[1:-1])
     finally:
         for conn in connections:
