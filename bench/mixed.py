@@ -47,10 +47,15 @@ class MixedReplay:
 
 def clones(originals: list[bytes], copies: int) -> Iterator[Event]:
     """`copies` clones of every event in `originals` (canonical envelopes): the k-th clone of an event is
-    the same fact about cadre `<cadre>x<k>`, with an event id of its own."""
+    the same fact about cadre `<cadre>x<k>`, with an event id of its own.
+
+    An event's clones follow one another, event after event, so every cloned career spreads over the whole
+    ledger among the others, as a county's careers do over the years (not one copy of the county after
+    another, which would keep each cadre's events within a few thousand positions).
+    """
     envelopes = [orjson.loads(raw) for raw in originals]
-    for k in range(1, copies + 1):
-        for envelope in envelopes:
+    for envelope in envelopes:
+        for k in range(1, copies + 1):
             clone = {**envelope, "id": str(uuid.uuid4()), "subject": f"{envelope['subject']}x{k}"}
             yield Event(cadre_subject(clone["county"], clone["subject"]),
                         orjson.dumps(clone, option=orjson.OPT_SORT_KEYS),

@@ -70,8 +70,8 @@ def test_clones_of_a_countys_events_are_valid_events_of_other_cadres() -> None:
     copied = list(clones([p.canonical for p in originals], 3))
     assert len(copied) == 3 * len(originals)
     parsed = [parse_event(e.payload, e.subject) for e in copied]  # raises if a clone is not a valid event
-    assert [p.event.subject for p in parsed] == [f"GY0001x{k}" for k in (1, 2, 3) for _ in originals]
+    assert [p.event.subject for p in parsed] == [f"GY0001x{k}" for _ in originals for k in (1, 2, 3)]
     assert len({p.event.id for p in parsed} | {p.event.id for p in originals}) == len(parsed) + len(originals)
-    assert [p.event.data for p in parsed] == [p.event.data for _ in (1, 2, 3) for p in originals]
+    assert [p.event.data for p in parsed] == [p.event.data for p in originals for _ in (1, 2, 3)]
     assert all(e.headers["Nats-Msg-Id"] == str(p.event.id) for e, p in zip(copied, parsed, strict=True))
     assert all(p.canonical == e.payload for e, p in zip(copied, parsed, strict=True)), "published canonical"
