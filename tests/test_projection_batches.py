@@ -21,6 +21,7 @@ from services.ledger.main import MIGRATIONS
 from services.ledger.projections import Projection, Span, catch_up, fetch_events, rebuild_all, step
 from services.ledger.read_models import all_projections
 from services.ledger.read_models.audit_findings import AuditFindingsProjection
+from services.ledger.read_models.rotation_postings import RotationProjection
 from services.ledger.statements import Bulk, Statements, bulk
 from shared import demo
 from shared.db import WRITER_ROLE, dsn_as, migrate
@@ -196,9 +197,17 @@ async def test_read_models_are_the_same_event_by_event_in_batches_and_rebuilt(sy
             while await step(conn, p, 37):
                 pass
         found["one projection at a time, 37 positions a step"] = await _snapshot(conn, projections)
+        # Two runners' instances of the rotation read model taking turns, a few positions at a time, so that a
+        # career runs across spans the other applied: what one instance folded must not miss them.
+        turns: list[Projection] = [RotationProjection(), RotationProjection()]
+        await _empty(conn, turns[:1])
+        while any([await step(conn, p, 3) for p in turns]):
+            pass
+        rotation_tables = await _snapshot(conn, turns[:1])
     finally:
         for c in (*others, reader, conn):
             await c.close()
+    assert rotation_tables == {t: live[t] for t in turns[0].tables}, "two rotation runners taking turns"
     assert sum(map(len, live.values())) > 200, "the workload fills the read models"
     assert any(r[0].startswith("EQ") for r in live["rm_audit_findings"])
     repeated = {(r[0], r[1]): r[2:] for r in live["rm_audits"] if r[0] == twice}

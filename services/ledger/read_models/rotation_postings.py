@@ -44,6 +44,14 @@ _DUES = bulk("""cadre_id text, post_id text, rule text, county text, post text, 
   SELECT * FROM {rows}""")
 
 
+FOLDED_LIMIT = 100_000
+"""Cadres whose folded postings a rotation projection keeps between spans; past it, it starts over."""
+_EARLIER = f"""SELECT {EVENT_COLUMNS} FROM ledger_events
+               WHERE cadre_id = ANY($1::text[]) AND type = ANY($2::text[]) AND position > $3 AND position <= $4
+               ORDER BY position"""
+_TENURE_TYPES = sorted(TENURE_EVENTS)
+
+
 class RotationProjection:
     """`rm_rotation_postings` and `rm_rotation_due`, rewritten per affected cadre."""
 
@@ -52,23 +60,42 @@ class RotationProjection:
     sql_types: frozenset[str] = frozenset()
     types = frozenset(TENURE_EVENTS)
 
+    def __init__(self) -> None:
+        # The cadres touched so far, folded through position `_through` of the ledger, so that a later span
+        # reads and folds only what came since instead of each cadre's whole history again. Ledger events
+        # never change, so the fold holds whether or not the rows written from it were committed; a span
+        # starting before `_through` (a retry after a rollback, a rebuild from 0) starts over.
+        self._folded: dict[str, tuple[TenureState, str, int]] = {}
+        self._through = 0
+
     async def apply(self, conn: asyncpg.Connection, span: Span, events: Sequence[ProjectedEvent]) -> None:
         """Re-fold each cadre with a posting event in the batch and replace its rows.
 
-        The span's own events are the ones given; only the cadres' earlier posting events are read.
+        The span's own events are the ones given; of the cadres' earlier posting events, only those after
+        what this projection has already folded are read.
         """
         mine = [e for e in events if e.type in TENURE_EVENTS]
         cadres = sorted({e.cadre_id for e in mine})
         if not cadres:
             return
-        earlier = decoded(await conn.fetch(
-            f"""SELECT {EVENT_COLUMNS} FROM ledger_events
-                WHERE cadre_id = ANY($1::text[]) AND type = ANY($2::text[]) AND position <= $3
-                ORDER BY position""", cadres, sorted(TENURE_EVENTS), span.after))
-        states: dict[str, tuple[TenureState, str, int]] = {}
+        if span.after < self._through or len(self._folded) > FOLDED_LIMIT:
+            self._folded, self._through = {}, 0
+        states = {c: self._folded[c] for c in cadres if c in self._folded}
+        new = [c for c in cadres if c not in states]
+        # the two reads are of different cadres, so each cadre's events stay in position order one after the other
+        earlier = decoded(await conn.fetch(_EARLIER, new, _TENURE_TYPES, 0, span.after)) if new else []
+        if span.after > self._through:
+            # Positions this projection did not see (spans without its events, or another runner's): what the
+            # folded cadres of this span did meanwhile is read; the others' folds are dropped, not brought up.
+            if states:
+                earlier += decoded(await conn.fetch(_EARLIER, sorted(states), _TENURE_TYPES, self._through,
+                                                    span.after))
+            self._folded = {}
         for e in itertools.chain(earlier, mine):
             state, _, _ = states.get(e.cadre_id, (TenureState(), "", 0))
             states[e.cadre_id] = (evolve_tenure(state, e.type, e.occurred_on, e.data), e.county, e.position)
+        self._folded.update(states)
+        self._through = span.upto
         postings, dues = [], []
         for cadre_id, (state, county, position) in states.items():
             for p in state.posts.values():
