@@ -45,7 +45,8 @@ _DUES = bulk("""cadre_id text, post_id text, rule text, county text, post text, 
 
 
 FOLDED_LIMIT = 100_000
-"""Cadres whose folded postings a rotation projection keeps between spans; past it, it starts over."""
+"""Cadres whose folded postings a rotation projection keeps between spans (about 1 KB each, so at most about
+100 MB); past it, it starts over."""
 _EARLIER = f"""SELECT {EVENT_COLUMNS} FROM ledger_events
                WHERE cadre_id = ANY($1::text[]) AND type = ANY($2::text[]) AND position > $3 AND position <= $4
                ORDER BY position"""
