@@ -713,19 +713,40 @@ then on a county's mix of events (items 3 and 4).
    cut). Held stacks, three runs each: the county's mix 32,372 events/s on one connection (a reader
    beside it), 38,723 on two, 43,294 on three, 43,854 on nine; the one-type ledger 106,443 against 111,360.
 
-The full run at the top of this file (07:25 UTC, 2026-12-06, all four items) met the replay target on the
-one-type ledger (112,359 events/s), verify (304,437 events/s), history and state reads (p99 4.30 and 4.34
-ms) and growth, and missed the county's mix (33,584 events/s, 0.34x), the drain (22,730 events/s, 0.87x of
-0.8x a JetStream ceiling of 32,565/s) and publish->commit p99 at half the drain rate (181 ms at 11,363
-events/s). The run just before it (07:18 UTC, the same code but for the connections being opened by the
-rebuild command's helper instead of by the harness) gave the county's mix 47,105 events/s, verify 289,314
-(0.96x), the drain 21,189 and p99 123 ms at 10,593 events/s: a replay of 2-3 s swings by a third from run
-to run on this host. During the county's-mix replay PostgreSQL used 0.73 and 0.78 cores, the replay's
-Python 0.76 and 0.73: neither is saturated, and each read model's chain of statements, each waiting in
-turn for PostgreSQL and for the one Python thread, paces it. What would take it further: fewer statements
-per read model and span (the reports and notices read models still send one execution per event,
-pipelined), and folding less in Python (the rotation read model re-folds each touched cadre's postings
-from frozen dataclasses, 7.6 us per event).
+5. **Spans of 20,000 positions for rebuilds on several connections** (`rebuild_connected`): each read
+   model sends a few statements per span whatever its size. Alternated with spans of 5,000: the county's
+   mix (56,186 events) at a median 43,401 against 38,648 events/s over six pairs, the one-type ledger
+   100,277 against 89,359 over four; spans of 50,000 left too few to overlap (41,556).
+6. **The county's clones interleaved**: an event's clones follow one another, event after event, so every
+   cloned career spreads over the whole ledger among the others, as a county's do over the years, instead
+   of one copy of the county after another; the read models then meet each cadre in several spans, as
+   they would in a county's ledger.
+7. **The rotation read model folds each cadre once.** It re-read and re-folded the whole posting history
+   of every cadre a span touched; it now keeps each touched cadre's fold between spans (about 1 KB a
+   cadre, at most 100,000 cadres) and reads only the postings since the position it folded through.
+   Ledger events never change, so the fold holds whether or not the rows written from it were committed;
+   a span starting before that position (a retry after a rollback, a rebuild from 0) starts over, and
+   one starting after it (spans without posting events, another runner's) reads what the span's cadres
+   did meanwhile and drops the other cadres' folds. The equality test has two rotation instances taking
+   turns three positions at a time, and fails when what came between is missed. Over 101,567 interleaved
+   events of the county's mix: the rotation read model alone 1.60 against 2.28 s, all read models 44,819
+   against 40,246 events/s (medians of four alternations).
+
+The full run at the top of this file (07:54 UTC, 2026-12-06, all seven items) found a slower host (a
+JetStream ceiling of 27,281/s and a bare COPY of 98,553 rows/s, against 32,565 and 152,979 at 07:25): it met
+the drain (22,499 events/s, 1.03x its target), verify (319,978 events/s) and history reads (p99 4.95 ms), and
+missed state reads (5.38 ms, 1.1x), publish->commit p99 at half the drain rate (131 ms at 11,249 events/s),
+the one-type replay (90,122 events/s, 0.90x) and the county's mix (42,833 events/s, 0.43x; the rotation read
+model's applies took 2.1 of its 2.4 s, PostgreSQL used 0.64 cores and the replay's Python 0.77). The three
+full runs before it, on this round's code as it then stood: 06:45 (items 1-2) replay 108,877, drain 0.97x,
+verify 0.97x, reads at 1,000,000 events missed (p99 6.17 and 6.05 ms); 07:18 and 07:25 (items 1-4) replay
+119,249 and 112,359, the county's mix 47,105 and 33,584, verify 0.96x and 1.01x, the drain 0.84x and 0.87x,
+p99 123 and 181 ms; 07:37 (items 1-6) replay 99,987, the county's mix 40,105, verify 1.09x, the drain
+0.88x, p99 113 ms, reads met. A replay of 2-3 s swings by a third from run to run on this host, and the
+targets near 1.0x are met in some runs and missed in others on the same code. What would take the
+county's mix further: the rotation read model is now its longest chain (its fold of frozen dataclasses
+costs 7.6 us per posting event, and it rewrites every touched cadre's rows), then the reports and notices
+read models, which still send one execution per event, pipelined.
 
 An earlier full run (06:45 UTC, items 1 and 2) met the replay target (108,877 events/s) and missed the
 drain (0.97x of its target) and verify (0.97x), on a host whose JetStream ceiling was 31,146 acknowledged
