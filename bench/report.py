@@ -23,6 +23,7 @@ SECTIONS = ("## Machine", "## How to reproduce", "## Results", "## 1. Engines' c
             "## Missed targets", RECORD, PROFILE)
 REPLAY, VERIFY = "replay", "verify"  # labels of their CPU figures in Results.cpu
 MIXED_ROW = "replay of the demo county's mix"
+REPLAY_TARGET = 100_000  # events/s, for the one-type ledger and the county's mix alike
 FLAT = 0.8  # "cost stays flat": the rate at 1M is at least this share of the rate at 100k (and p99 at most 1/FLAT)
 
 
@@ -193,11 +194,11 @@ def rows(r: Results) -> list[Row]:
             out.append(Row(f"{label} at {r.events:,} events, p50/p99", f"{_n(read.p50)} / {_n(read.p99)} ms",
                            "p99 < 5 ms", verdict, ratio))
     if r.replay:
-        verdict, ratio = _higher(r.replay.rate, 100_000)
+        verdict, ratio = _higher(r.replay.rate, REPLAY_TARGET)
         out.append(Row(f"replay, {r.replay.models} read models", _n(r.replay.rate, "ev/s"),
                        ">= 100,000 ev/s", verdict, ratio))
     if r.mixed:
-        verdict, ratio = _higher(r.mixed.replay.rate, 100_000)
+        verdict, ratio = _higher(r.mixed.replay.rate, REPLAY_TARGET)
         out.append(Row(f"{MIXED_ROW} ({r.mixed.types} event types), {r.mixed.replay.models} read models",
                        _n(r.mixed.replay.rate, "ev/s"), ">= 100,000 ev/s", verdict, ratio))
     if r.verify:

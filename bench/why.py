@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bench.ingest import BatchTimes
+from bench.integrity import Replay
 from bench.profile import Profile
 from bench.report import MIXED_ROW, REPLAY, VERIFY, Results, Row, _n, machine
 from bench.stack import HARNESS, OTHERS, PG_SETTINGS
@@ -27,6 +28,11 @@ def _share(p: Profile | None, function: str) -> float:
         if name.startswith(function + " "):
             return share
     return 0.0
+
+
+def _replay_split(rp: Replay) -> str:
+    """Where a replay's time went, read model by read model."""
+    return f"- Of {rp.seconds:.1f} s, per read model, the time its applies took (they overlap): {rp.per_model()}."
 
 
 def _evidence(r: Results, label: str) -> list[str]:
@@ -135,21 +141,17 @@ def why(r: Results, row: Row) -> list[str]:
         lines.append("- A ledger process that is busy well under 100% of the time is waiting: on PostgreSQL, on "
                      "JetStream's acknowledgement of the access record, and on the client in the same machine.")
     elif row.what.startswith(MIXED_ROW) and r.mixed:
-        rp = r.mixed.replay
-        lines.append(f"- Of {rp.seconds:.1f} s, per read model, the time its applies took (they overlap): "
-                     f"{rp.per_model()}.")
+        lines.append(_replay_split(r.mixed.replay))
         lines.append(f"- CPU while it ran (cores): {cpu_text(r.mixed.cpu)}. Apart from `audit.completed`, every "
                      "event reaches Python: its `data` is decoded from the canonical bytes, the read models fold it "
-                     "(the rotation read model re-folds each touched cadre's postings) and build their statements, "
+                     "(the rotation read model folds each touched cadre's postings) and build their statements, "
                      "and PostgreSQL applies them. Each read model has a connection of its own, so PostgreSQL "
                      "applies one while the next is prepared; what is left is every read model's own chain (its "
                      "statements one after another, each waiting for PostgreSQL and for its turn on the one "
                      "Python thread that decodes and folds for all of them), with the shared read at most four "
                      "spans ahead of the slowest.")
     elif row.what.startswith("replay") and r.replay:
-        rp = r.replay
-        lines.append(f"- Of {rp.seconds:.1f} s, per read model, the time its applies took (they overlap): "
-                     f"{rp.per_model()}.")
+        lines.append(_replay_split(r.replay))
         lines.append("- `projections.rebuild_all` rebuilds each read model in a transaction of its own, on a "
                      "connection of its own: each read model declares the event types it consumes, one read per "
                      "span, shared by all, fetches only those and decodes their `data` from the canonical bytes "

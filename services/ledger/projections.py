@@ -206,7 +206,7 @@ async def rebuild_all(conn: asyncpg.Connection, projections: Sequence[Projection
     shares = [share for share in (ordered[i::len(connections)] for i in range(len(connections))) if share]
     tip = await _tip(reader or conn)
     spans = [Span(after, min(after + batch, tip)) for after in range(0, tip, batch)]
-    types = frozenset().union(*(p.types for p in ordered if p.types or p.sql_types))
+    types = frozenset().union(*(p.types for p in ordered))
     feed = _Feed(reader, spans, types, len(shares), progress) if reader is not None else None
 
     async def rebuild_share(c: asyncpg.Connection, share: list[Projection]) -> None:
