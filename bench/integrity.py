@@ -9,8 +9,9 @@ from pathlib import Path
 
 import asyncpg
 
-from services.ledger.projections import ProjectedEvent, Projection, Span, rebuild_connected
+from services.ledger.projections import ProjectedEvent, Projection, Span, flush, rebuild_connected
 from services.ledger.read_models import all_projections
+from shared.collector import tune_collector
 from shared.db import WRITER_ROLE, dsn_as
 from shared.keys import load_verifier
 from shared.verify import verify_ledger
@@ -37,7 +38,7 @@ class Replay:
 
 
 class _Timed:
-    """A projection whose `apply` time is added up (to tell which read model costs what)."""
+    """A projection whose `apply` and `flush` time is added up (to tell which read model costs what)."""
 
     def __init__(self, inner: Projection, spent: dict[str, float]) -> None:
         self.inner = inner
@@ -54,12 +55,20 @@ class _Timed:
         finally:
             self.spent[self.name] = self.spent.get(self.name, 0.0) + time.perf_counter() - t0
 
+    async def flush(self, conn: asyncpg.Connection) -> None:
+        t0 = time.perf_counter()
+        try:
+            await flush(conn, self.inner)
+        finally:
+            self.spent[self.name] = self.spent.get(self.name, 0.0) + time.perf_counter() - t0
+
 
 async def replay(pg_dsn: str) -> Replay:
     """projections.rebuild_connected over read_models.all_projections(), as the writer role, as the rebuild
     command runs it: each read model on a connection of its own, the ledger read on one more."""
     projections = all_projections()
     spent: dict[str, float] = {}
+    tune_collector()  # as the rebuild command does
     t0 = time.perf_counter()
     events = await rebuild_connected(dsn_as(pg_dsn, WRITER_ROLE), [_Timed(p, spent) for p in projections])
     return Replay(events, time.perf_counter() - t0, len(projections),

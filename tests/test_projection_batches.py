@@ -10,6 +10,7 @@ from the ledger in SQL wherever no other kind of event of the span touches the a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -18,7 +19,7 @@ import asyncpg
 import pytest
 
 from services.ledger.main import MIGRATIONS
-from services.ledger.projections import Projection, Span, catch_up, fetch_events, rebuild_all, step
+from services.ledger.projections import Projection, Span, catch_up, fetch_events, flush, rebuild_all, step
 from services.ledger.read_models import all_projections
 from services.ledger.read_models.audit_findings import AuditFindingsProjection
 from services.ledger.read_models.rotation_postings import RotationProjection
@@ -124,6 +125,7 @@ async def _event_by_event(conn: asyncpg.Connection, projections: list[Projection
                 await p.apply(conn, span, [])
             elif e is not None and e.type in p.types:
                 await p.apply(conn, span, [e])
+            await flush(conn, p)
 
 
 async def _copy_of_the_ledger(system: System, name: str) -> str:
@@ -204,10 +206,23 @@ async def test_read_models_are_the_same_event_by_event_in_batches_and_rebuilt(sy
         while any([await step(conn, p, 3) for p in turns]):
             pass
         rotation_tables = await _snapshot(conn, turns[:1])
+        # A runner whose transaction rolled back between its apply and its flush, while another runner went on:
+        # the rows it held back are older than the other's by then, and must not overwrite them unrefreshed.
+        late, other = RotationProjection(), RotationProjection()
+        await _empty(conn, [late])
+        with contextlib.suppress(_RolledBack):
+            async with conn.transaction():
+                await late.apply(conn, Span(0, tip // 3), await fetch_events(conn, Span(0, tip // 3), late.types))
+                raise _RolledBack
+        await step(conn, other, 2 * tip // 3)
+        while await step(conn, late, 3):
+            pass
+        rotation_after_rollback = await _snapshot(conn, [late])
     finally:
         for c in (*others, reader, conn):
             await c.close()
     assert rotation_tables == {t: live[t] for t in turns[0].tables}, "two rotation runners taking turns"
+    assert rotation_after_rollback == {t: live[t] for t in turns[0].tables}, "rows held back, then rolled back"
     assert sum(map(len, live.values())) > 200, "the workload fills the read models"
     assert any(r[0].startswith("EQ") for r in live["rm_audit_findings"])
     repeated = {(r[0], r[1]): r[2:] for r in live["rm_audits"] if r[0] == twice}
@@ -259,6 +274,10 @@ async def test_audit_read_model_keys_compare_bytewise_and_join_the_ledger(system
         await conn.close()
 
 
+class _RolledBack(Exception):
+    """Rolls a test's transaction back."""
+
+
 class _Failing:
     """A read model whose apply fails on its first span."""
 
@@ -283,6 +302,7 @@ async def test_a_rebuild_on_several_connections_that_fails_leaves_every_read_mod
     try:
         tip = await conn.fetchval("SELECT max(position) FROM ledger_events")
         assert await rebuild_all(conn, projections, reader=reader) == tip
+        assert await asyncio.wait_for(rebuild_all(conn, [], batch=1, reader=reader), 10) == tip, "nothing to rebuild"
         before = await _snapshot(conn, projections)
         checkpoints = await conn.fetch("SELECT name, position FROM projection_checkpoints ORDER BY name")
         assert any(before.values()) and len(checkpoints) == len(projections)

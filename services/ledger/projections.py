@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import asyncpg
 
@@ -47,7 +47,7 @@ class Span:
 
 
 class Projection(Protocol):
-    """A read model."""
+    """A read model (which may also be a `HoldsBack`)."""
 
     name: str
     tables: tuple[str, ...]
@@ -64,6 +64,20 @@ class Projection(Protocol):
 
         The `data` dicts are shared by every projection of the batch: projections must not change them.
         """
+
+
+@runtime_checkable
+class HoldsBack(Protocol):
+    """A projection that may hold back writes from `apply` (to write each row once for many spans)."""
+
+    async def flush(self, conn: asyncpg.Connection) -> None:
+        """Write what `apply` held back; called in the same transaction before the checkpoint is saved."""
+
+
+async def flush(conn: asyncpg.Connection, projection: Projection) -> None:
+    """Let `projection` write what it held back, if it holds anything back."""
+    if isinstance(projection, HoldsBack):
+        await projection.flush(conn)
 
 
 def default_projections() -> list[Projection]:
@@ -164,6 +178,7 @@ async def step(conn: asyncpg.Connection, projection: Projection, batch: int, fet
             return 0
         if events or not projection.types or projection.sql_types:
             await projection.apply(conn, span, events)
+        await flush(conn, projection)
         await _save(conn, [projection.name], span.upto)
     return span.upto - after
 
@@ -207,7 +222,7 @@ async def rebuild_all(conn: asyncpg.Connection, projections: Sequence[Projection
     tip = await _tip(reader or conn)
     spans = [Span(after, min(after + batch, tip)) for after in range(0, tip, batch)]
     types = frozenset().union(*(p.types for p in ordered))
-    feed = _Feed(reader, spans, types, len(shares), progress) if reader is not None else None
+    feed = _Feed(reader, spans, types, len(shares), progress) if reader is not None and shares else None
 
     async def rebuild_share(c: asyncpg.Connection, share: list[Projection]) -> None:
         async with c.transaction():
@@ -226,6 +241,8 @@ async def rebuild_all(conn: asyncpg.Connection, projections: Sequence[Projection
                     feed.release(i)
                 elif progress:
                     progress(span.upto, tip)
+            for projection in share:
+                await flush(c, projection)
             if tip:
                 await _save(c, [p.name for p in share], tip)
 

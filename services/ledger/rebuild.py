@@ -17,6 +17,7 @@ import click
 
 from services.ledger.projections import Projection, rebuild_connected
 from services.ledger.read_models import all_projections
+from shared.collector import tune_collector
 from shared.service import writer_dsn
 from shared.settings import get_settings
 
@@ -47,6 +48,7 @@ def main(names: tuple[str, ...], dsn: str | None, list_only: bool) -> None:
         raise click.UsageError(f"no read model named {', '.join(unknown)} (无此读模型); the read models: "
                                f"{', '.join(sorted(projections))}")
     chosen = [projections[n] for n in dict.fromkeys(names)] or list(projections.values())
+    tune_collector()
     began = time.perf_counter()
     try:
         tip = asyncio.run(_rebuild(dsn or writer_dsn(get_settings()), chosen))

@@ -2,7 +2,8 @@
 
 One projection keeps both tables: for every cadre touched by a batch, it folds the cadre's posting
 events up to the batch's end with `shared.tenure` (the same fold the rotation service decides on)
-and rewrites that cadre's rows. `rotation_due.py` serves the second table.
+and rewrites that cadre's rows before the transaction commits (in a rebuild, once at its end rather than
+once per span). `rotation_due.py` serves the second table.
 """
 
 from __future__ import annotations
@@ -46,15 +47,18 @@ _DUES = bulk("""cadre_id text, post_id text, rule text, county text, post text, 
 
 FOLDED_LIMIT = 100_000
 """Cadres whose folded postings a rotation projection keeps between spans (about 1 KB each, so at most about
-100 MB); past it, it starts over."""
+100 MB); past it, it writes the rows it holds back and starts over."""
 _EARLIER = f"""SELECT {EVENT_COLUMNS} FROM ledger_events
                WHERE cadre_id = ANY($1::text[]) AND type = ANY($2::text[]) AND position > $3 AND position <= $4
                ORDER BY position"""
 _TENURE_TYPES = sorted(TENURE_EVENTS)
 
+Folded = tuple[TenureState, str, int]
+"""A cadre's fold, county and last position folded."""
+
 
 class RotationProjection:
-    """`rm_rotation_postings` and `rm_rotation_due`, rewritten per affected cadre."""
+    """`rm_rotation_postings` and `rm_rotation_due`, rewritten per affected cadre (a `HoldsBack` projection)."""
 
     name = "rotation"
     tables: tuple[str, ...] = ("rm_rotation_postings", "rm_rotation_due")
@@ -66,11 +70,14 @@ class RotationProjection:
         # reads and folds only what came since instead of each cadre's whole history again. Ledger events
         # never change, so the fold holds whether or not the rows written from it were committed; a span
         # starting before `_through` (a retry after a rollback, a rebuild from 0) starts over.
-        self._folded: dict[str, tuple[TenureState, str, int]] = {}
+        self._folded: dict[str, Folded] = {}
         self._through = 0
+        # Cadres folded since the last flush, whose rows are yet to be written: a rebuild writes each cadre's
+        # rows once, not once per span it has events in.
+        self._held: dict[str, Folded] = {}
 
     async def apply(self, conn: asyncpg.Connection, span: Span, events: Sequence[ProjectedEvent]) -> None:
-        """Re-fold each cadre with a posting event in the batch and replace its rows.
+        """Re-fold each cadre with a posting event in the batch; its rows are written by `flush`.
 
         The span's own events are the ones given; of the cadres' earlier posting events, only those after
         what this projection has already folded are read.
@@ -79,15 +86,20 @@ class RotationProjection:
         cadres = sorted({e.cadre_id for e in mine})
         if not cadres:
             return
-        if span.after < self._through or len(self._folded) > FOLDED_LIMIT:
-            self._folded, self._through = {}, 0
+        if span.after < self._through:
+            # What is held belongs to a transaction that rolled back: the replayed spans fold those cadres again.
+            self._folded, self._held, self._through = {}, {}, 0
+        elif len(self._folded) > FOLDED_LIMIT:
+            await self.flush(conn)
+            self._folded = {}
         states = {c: self._folded[c] for c in cadres if c in self._folded}
         new = [c for c in cadres if c not in states]
         # the two reads are of different cadres, so each cadre's events stay in position order one after the other
         earlier = decoded(await conn.fetch(_EARLIER, new, _TENURE_TYPES, 0, span.after)) if new else []
         if span.after > self._through:
             # Positions this projection did not see (spans without its events, or another runner's): what the
-            # folded cadres of this span did meanwhile is read; the others' folds are dropped, not brought up.
+            # folded cadres of this span and the held ones did meanwhile is read; the other folds are dropped.
+            states = {**self._held, **states}  # the held cadres are folded ones, so `new` has none of them
             if states:
                 earlier += decoded(await conn.fetch(_EARLIER, sorted(states), _TENURE_TYPES, self._through,
                                                     span.after))
@@ -96,9 +108,16 @@ class RotationProjection:
             state, _, _ = states.get(e.cadre_id, (TenureState(), "", 0))
             states[e.cadre_id] = (evolve_tenure(state, e.type, e.occurred_on, e.data), e.county, e.position)
         self._folded.update(states)
+        self._held.update(states)
         self._through = span.upto
+
+    async def flush(self, conn: asyncpg.Connection) -> None:
+        """Replace the rows of every cadre folded since the last flush."""
+        held, self._held = self._held, {}
+        if not held:
+            return
         postings, dues = [], []
-        for cadre_id, (state, county, position) in states.items():
+        for cadre_id, (state, county, position) in held.items():
             for p in state.posts.values():
                 stint = state.stints.get(p.township) if p.township else None
                 postings.append((cadre_id, p.post_id, county, p.post, p.unit, p.township, p.level, p.leadership,
@@ -108,6 +127,7 @@ class RotationProjection:
                 p = state.posts[d.post_id]
                 dues.append((cadre_id, d.post_id, d.rule, county, p.post, p.unit, p.township, d.since, d.years,
                              d.due_on, d.overdue_on, d.deferred_until, d.approval_reference, d.deferrals, position))
+        cadres = sorted(held)
         await conn.execute("DELETE FROM rm_rotation_postings WHERE cadre_id = ANY($1::text[])", cadres)
         await conn.execute("DELETE FROM rm_rotation_due WHERE cadre_id = ANY($1::text[])", cadres)
         for sql, rows in ((_POSTINGS, postings), (_DUES, dues)):
