@@ -22,44 +22,56 @@ from pydantic import BaseModel, Field
 from services.ledger.projections import ProjectedEvent, Span
 from services.ledger.read_models.assessment_common import TAGS, AssessmentQuery, working_days_left
 from services.ledger.read_models.recount import recounted_working_days
-from services.ledger.statements import Statements, day
+from services.ledger.statements import Statements, bulk, day
 from shared.clock import clock_from
 from shared.db import acquire
 from shared.events.types import ProvisionalCalendarYears
 from shared.http import Api
 from shared.settings import Settings
 
-_POSTED = """INSERT INTO rm_notices (cadre_id, notice_id, county, selection_id, proposed_post, posted_on, start_on,
-                                     end_on, working_days, channels, status, last_position,
-                                     provisional_calendar_years)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, 'open', $11, $12)
-             ON CONFLICT (cadre_id, notice_id) DO NOTHING"""
-_OBJECTION = """INSERT INTO rm_notice_objections (cadre_id, notice_id, report_id, county, channel, named, received_on,
-                                                  recorded_as)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, 'objection')
-                ON CONFLICT (cadre_id, notice_id, report_id) DO UPDATE SET channel = EXCLUDED.channel,
-                  named = EXCLUDED.named, recorded_as = 'objection'"""
-_CLOSED = """UPDATE rm_notices SET status = CASE WHEN $3 = 'deferred' THEN 'deferred' ELSE 'closed' END, outcome = $3,
-               closed_on = $4, last_position = $5
-             WHERE cadre_id = $1 AND notice_id = $2"""
-_DEFERRED = """UPDATE rm_notices SET deferred_on = $3, deferred_until = $4, last_position = $5
-               WHERE cadre_id = $1 AND notice_id = $2"""
-_CANCELLED = """UPDATE rm_notices SET status = 'cancelled', cancelled_on = $3, cancel_reason = $4, last_position = $5
-                WHERE cadre_id = $1 AND notice_id = $2"""
+# Every statement reads and writes only the rows of its first column's cadre, so each run of them goes as one
+# statement over all its rows (services.ledger.statements). Provisional years travel space-separated, as a
+# bulk column is a scalar.
+_POSTED = bulk("""cadre_id text, notice_id text, county text, selection_id text, proposed_post text, posted_on date,
+                  start_on date, end_on date, working_days integer, channels text, last_position bigint,
+                  provisional text""", """
+  INSERT INTO rm_notices (cadre_id, notice_id, county, selection_id, proposed_post, posted_on, start_on, end_on,
+                          working_days, channels, status, last_position, provisional_calendar_years)
+  SELECT cadre_id, notice_id, county, selection_id, proposed_post, posted_on, start_on, end_on, working_days,
+         channels::jsonb, 'open', last_position, string_to_array(provisional, ' ')::integer[] FROM {rows}
+  ON CONFLICT (cadre_id, notice_id) DO NOTHING""")
+_OBJECTION = bulk("""cadre_id text, notice_id text, report_id text, county text, channel text, named boolean,
+                     received_on date""", """
+  INSERT INTO rm_notice_objections (cadre_id, notice_id, report_id, county, channel, named, received_on, recorded_as)
+  SELECT *, 'objection' FROM {rows}
+  ON CONFLICT (cadre_id, notice_id, report_id) DO UPDATE SET channel = EXCLUDED.channel, named = EXCLUDED.named,
+    recorded_as = 'objection'""")
+_CLOSED = bulk("cadre_id text, notice_id text, outcome text, closed_on date, last_position bigint", """
+  UPDATE rm_notices n SET status = CASE WHEN v.outcome = 'deferred' THEN 'deferred' ELSE 'closed' END,
+    outcome = v.outcome, closed_on = v.closed_on, last_position = v.last_position
+  FROM {rows} WHERE n.cadre_id = v.cadre_id AND n.notice_id = v.notice_id""")
+_DEFERRED = bulk("cadre_id text, notice_id text, deferred_on date, deferred_until date, last_position bigint", """
+  UPDATE rm_notices n SET deferred_on = v.deferred_on, deferred_until = v.deferred_until,
+    last_position = v.last_position
+  FROM {rows} WHERE n.cadre_id = v.cadre_id AND n.notice_id = v.notice_id""")
+_CANCELLED = bulk("cadre_id text, notice_id text, cancelled_on date, cancel_reason text, last_position bigint", """
+  UPDATE rm_notices n SET status = 'cancelled', cancelled_on = v.cancelled_on, cancel_reason = v.cancel_reason,
+    last_position = v.last_position
+  FROM {rows} WHERE n.cadre_id = v.cadre_id AND n.notice_id = v.notice_id""")
 # a report received while a notice of the cadre is open is an objection to it, whichever service records it
-_REPORT = """WITH r AS (
-               INSERT INTO rm_assessment_reports (cadre_id, report_id, received_on, channel, named)
-               VALUES ($1, $2, $3, $4, $5)
-               ON CONFLICT (cadre_id, report_id) DO UPDATE SET received_on = EXCLUDED.received_on,
-                 channel = EXCLUDED.channel, named = EXCLUDED.named)
-             INSERT INTO rm_notice_objections (cadre_id, notice_id, report_id, county, channel, named, received_on,
-                                               recorded_as)
-             SELECT $1, n.notice_id, $2, n.county, $4, $5, $3, 'report' FROM rm_notices n
-             WHERE n.cadre_id = $1 AND n.status IN ('open', 'deferred') AND n.start_on <= $3
-             ON CONFLICT (cadre_id, notice_id, report_id) DO NOTHING"""
-_VERIFIED = """INSERT INTO rm_assessment_reports (cadre_id, report_id, verified_on, outcome) VALUES ($1, $2, $3, $4)
-               ON CONFLICT (cadre_id, report_id) DO UPDATE SET verified_on = EXCLUDED.verified_on,
-                 outcome = EXCLUDED.outcome"""
+_REPORT = bulk("cadre_id text, report_id text, received_on date, channel text, named boolean", """
+  WITH r AS (
+    INSERT INTO rm_assessment_reports (cadre_id, report_id, received_on, channel, named) SELECT * FROM {rows}
+    ON CONFLICT (cadre_id, report_id) DO UPDATE SET received_on = EXCLUDED.received_on, channel = EXCLUDED.channel,
+      named = EXCLUDED.named)
+  INSERT INTO rm_notice_objections (cadre_id, notice_id, report_id, county, channel, named, received_on, recorded_as)
+  SELECT v.cadre_id, n.notice_id, v.report_id, n.county, v.channel, v.named, v.received_on, 'report'
+  FROM {rows} JOIN rm_notices n ON n.cadre_id = v.cadre_id
+  WHERE n.status IN ('open', 'deferred') AND n.start_on <= v.received_on
+  ON CONFLICT (cadre_id, notice_id, report_id) DO NOTHING""")
+_VERIFIED = bulk("cadre_id text, report_id text, verified_on date, outcome text", """
+  INSERT INTO rm_assessment_reports (cadre_id, report_id, verified_on, outcome) SELECT * FROM {rows}
+  ON CONFLICT (cadre_id, report_id) DO UPDATE SET verified_on = EXCLUDED.verified_on, outcome = EXCLUDED.outcome""")
 
 
 class NoticesProjection:
@@ -81,9 +93,10 @@ class NoticesProjection:
             d = e.data
             key = (e.cadre_id, d.get("notice_id"))
             if e.type == "notice.posted":
+                years = d.get("provisional_calendar_years")
                 todo.add(_POSTED, *key, e.county, d["selection_id"], d["proposed_post"], e.occurred_on,
                          day(d["start"]), day(d["end"]), d["working_days"], orjson.dumps(d["channels"]).decode(),
-                         e.position, d.get("provisional_calendar_years"))
+                         e.position, None if years is None else " ".join(str(int(y)) for y in years))
             elif e.type == "notice.objection_received":
                 todo.add(_OBJECTION, *key, d["report_id"], e.county, d["channel"], d["named"], e.occurred_on)
             elif e.type == "notice.closed":

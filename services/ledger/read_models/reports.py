@@ -20,24 +20,30 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.ledger.projections import ProjectedEvent, Span
 from services.ledger.read_models.audit_common import TAGS
-from services.ledger.statements import Statements
+from services.ledger.statements import Statements, bulk
 from shared.db import acquire
 from shared.envelope import COUNTY_PATTERN
 from shared.http import Api
 from shared.settings import Settings
 
-_RECEIVED = """INSERT INTO rm_reports (cadre_id, report_id, county, channel, named, received_on)
-               VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (cadre_id, report_id) DO NOTHING"""
-_VERIFIED = """UPDATE rm_reports SET verified_on = $3, outcome = $4 WHERE cadre_id = $1 AND report_id = $2"""
-_FOLLOWED = {column: f"""UPDATE rm_reports SET {column} = coalesce({column}, $3)
-                         WHERE cadre_id = $1 AND report_id = $2"""
+# Every statement reads and writes only the rows of its first column's cadre, so each run of them goes as one
+# statement over all its rows (services.ledger.statements).
+_RECEIVED = bulk("cadre_id text, report_id text, county text, channel text, named boolean, received_on date", """
+  INSERT INTO rm_reports (cadre_id, report_id, county, channel, named, received_on) SELECT * FROM {rows}
+  ON CONFLICT (cadre_id, report_id) DO NOTHING""")
+_VERIFIED = bulk("cadre_id text, report_id text, verified_on date, outcome text", """
+  UPDATE rm_reports r SET verified_on = v.verified_on, outcome = v.outcome
+  FROM {rows} WHERE r.cadre_id = v.cadre_id AND r.report_id = v.report_id""")
+_FOLLOWED = {column: bulk("cadre_id text, report_id text, day date", f"""
+  UPDATE rm_reports r SET {column} = coalesce(r.{column}, v.day)
+  FROM {{rows}} WHERE r.cadre_id = v.cadre_id AND r.report_id = v.report_id""")
              for column in ("talk_on", "inquiry_on", "sanctioned_on")}
-_OBJECTION = """INSERT INTO rm_report_notices (cadre_id, notice_id, report_id) VALUES ($1, $2, $3)
-                ON CONFLICT DO NOTHING"""
-_NOTICE_OUTCOME = {column: f"""UPDATE rm_reports r SET {column} = coalesce(r.{column}, $3)
-                               FROM rm_report_notices n
-                               WHERE n.cadre_id = $1 AND n.notice_id = $2 AND r.cadre_id = n.cadre_id
-                                 AND r.report_id = n.report_id"""
+_OBJECTION = bulk("cadre_id text, notice_id text, report_id text", """
+  INSERT INTO rm_report_notices (cadre_id, notice_id, report_id) SELECT * FROM {rows} ON CONFLICT DO NOTHING""")
+_NOTICE_OUTCOME = {column: bulk("cadre_id text, notice_id text, day date", f"""
+  UPDATE rm_reports r SET {column} = coalesce(r.{column}, v.day)
+  FROM {{rows}} JOIN rm_report_notices n ON n.cadre_id = v.cadre_id AND n.notice_id = v.notice_id
+  WHERE r.cadre_id = n.cadre_id AND r.report_id = n.report_id""")
                    for column in ("deferred_on", "cancelled_on")}
 _FOLLOWING = {"supervision.talk_held": "talk_on", "supervision.inquiry_sent": "inquiry_on",
               "sanction.imposed": "sanctioned_on"}
