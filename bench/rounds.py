@@ -788,4 +788,75 @@ another process (the fourth round's experiment) shortens the writer's thread but
 both sides: with the machine already at 1.6 of its 2 cores, the total becomes the limit a few percent
 above today's rate, and every run with a publisher on the same machine (the live and latency steps)
 would lose what the drain gained.
+
+### Fifteenth round
+
+The county's mix, on a held stack of its replay (101,567 events, 31 types, the harness's `mixed_replay`
+with its servers kept), the whole replay through `bench.integrity.replay`, variants alternated in
+separate processes; "alone" is one read model rebuilt by itself, with PostgreSQL's CPU read from /proc.
+
+| what | before | after |
+|---|---:|---:|
+| the county's mix, whole replay, events/s (first to last item, a full run each) | 42,833 | 71,885 |
+| the rotation read model alone, s (PostgreSQL CPU s), item 1, 3 pairs | 1.24-1.38 (0.47-0.53) | 1.07-1.11 (0.32) |
+| the whole replay's Python CPU, s, item 2, two runs of three | 1.49-1.93 | 1.19-1.40 |
+| the tenure fold, us per posting event (29,068 events), item 3 | 7.9 | 4.7 |
+| the whole replay, events/s, item 3, medians of three alternations of three runs | 57,047 | 65,521 |
+| notices / report funnel alone, s, item 4, two alternations | 0.21-0.24 / 0.17-0.19 | 0.17-0.18 / 0.14-0.15 |
+
+1. **The rotation read model writes each cadre's rows once per transaction.** It rewrote the rows of
+   every cadre a span touched, so a rebuild wrote most cadres once per span they had events in (7,100 to
+   10,900 of the mix's 18,800 cadres a span). A projection may now hold its writes back (`projections.HoldsBack`): the
+   runner and rebuilds call its `flush` before saving the checkpoint, in the same transaction. The rotation
+   read model keeps what it folded since the last flush and writes those cadres' rows there; what it holds
+   is dropped when a transaction rolled back (the replayed spans fold those cadres again) and brought up to
+   date when another runner applied positions meanwhile. The equality test now also rolls a runner back
+   between its apply and its flush while another goes on; a mutant that does not bring the held cadres up
+   to date fails it.
+2. **Rebuilds tune the garbage collector** as the ledger service already did (`shared.collector`: what
+   start-up built frozen, the young generation collected every 50,000 allocations): a rebuild keeps spans
+   of decoded events and every cadre's fold alive, which the default thresholds walked again and again.
+   `python -m services.ledger.rebuild` and the harness's replay both do it. The whole replay went from
+   43,306-52,722 to 54,848-61,047 events/s with nothing else changed.
+3. **The tenure fold on NamedTuples** (`shared.tenure`: `Posting`, `Stint`, `Due`, `TenureState`):
+   immutable as the frozen dataclasses were, but built without a `object.__setattr__` per field, and the
+   state rebuilt by its constructor rather than `dataclasses.replace`. The rotation service decides on the
+   same fold, and its tests pass unchanged.
+4. **Notices and the report funnel send bulk statements**, one per run of keys, as every other read model
+   did: they sent one execution per event (pipelined `executemany`), about 16,000 of them in the mix.
+5. `rebuild_all` given no read model returned at once only when the ledger fit in four spans; past that its
+   read of the ledger waited forever for room. It now reads nothing (tested).
+
+Measured and not kept:
+
+- Skipping the read of earlier postings for cadres a rebuild from position 0 meets for the first time
+  (they can have none): the rotation read model alone 0.91-1.04 against 0.90-0.95 s, PostgreSQL 0.28-0.32
+  against 0.32-0.33 CPU seconds. The read is an index probe per cadre; it costs nothing worth a flag.
+- Two processes, each rebuilding part of the read models (the rotation read model with two small ones, the
+  other six), started together: 1.65-1.77 against 1.57-1.62 s in one process. The two cores are already
+  busy: the one process used 1.1 s of Python CPU and PostgreSQL 1.25-1.33 s in a 1.5-1.6 s replay.
+- The shared read eight spans ahead instead of four: 1.41-1.62 s either way. A timeline of the replay shows
+  the read itself, each span's fetch and then its decode on the one thread, running from the first span to
+  the last (about 0.2 s a span of 20,000 while the read models run, 50-85 ms alone); CPU use dips to
+  1.1-1.4 cores in the middle of the replay, when most read models wait for the next span.
+- Yielding to the event loop every 1,000 events of the rotation fold, so that the read is served sooner:
+  within the noise (60,579-68,650 against 60,492-68,054 events/s).
+- The cadre directory inserting without `ON CONFLICT` when a span starts at position 0 (its table is then
+  empty): 161-178 against 199-270 ms for the mix's one statement, about 40 ms of PostgreSQL per rebuild;
+  left as it is.
+- Opening the rebuild's connections together instead of one after another: 17-19 against 26-33 ms.
+
+The full run at the top of this file (09:03 UTC, 2026-12-06, items 1-5; a JetStream ceiling of 31,712/s)
+replayed the county's mix at 71,885 events/s (0.72x its target, 0.43x in the fourteenth round's last run)
+and met the one-type replay (111,091 events/s), verify (315,062 events/s) and both reads at 1,000,000
+events (p99 3.71 and 4.04 ms). It missed the drain by a hair (25,257 against 25,370 events/s), the growth of
+ingest (0.79x against 0.80x) and publish->commit p99 at half the drain rate (299 ms at 12,628 events/s; 70.9
+ms at half the live rate), on ingest code this round did not touch.
+
+Where the county's mix stands: the replay's Python and PostgreSQL together spend 2.2-2.4 core-seconds per
+100,000 of its events (Python 1.1, PostgreSQL 1.2-1.3; in pg_stat_statements the cadre directory's one
+statement, 0.2-0.3 s, comes first after the shared read, which mostly waits for Python to take its rows,
+then the rotation postings' insert), so even two fully used cores would allow 83,000-91,000 events/s.
+Reaching 100,000 needs less work on both sides: the decode (about 2.4 us an event alone), the tenure fold
+(4.7 us a posting event), and the read models' statements.
 """
