@@ -846,12 +846,15 @@ Measured and not kept:
   left as it is.
 - Opening the rebuild's connections together instead of one after another: 17-19 against 26-33 ms.
 
-The full run at the top of this file (09:03 UTC, 2026-12-06, items 1-5; a JetStream ceiling of 31,712/s)
-replayed the county's mix at 71,885 events/s (0.72x its target, 0.43x in the fourteenth round's last run)
-and met the one-type replay (111,091 events/s), verify (315,062 events/s) and both reads at 1,000,000
-events (p99 3.71 and 4.04 ms). It missed the drain by a hair (25,257 against 25,370 events/s), the growth of
-ingest (0.79x against 0.80x) and publish->commit p99 at half the drain rate (299 ms at 12,628 events/s; 70.9
-ms at half the live rate), on ingest code this round did not touch.
+The full run at the top of this file (09:19 UTC, 2026-12-06, items 1-5; a JetStream ceiling of 26,131/s)
+replayed the county's mix at 70,267 events/s (0.70x its target, 0.43x in the fourteenth round's last run)
+and met every other target but one: the drain (25,132 events/s, 1.20x), its growth (25,394 -> 25,057), the
+one-type replay (107,130 events/s), verify (329,116 events/s) and both reads at 1,000,000 events (p99 4.37
+and 3.32 ms). It missed publish->commit p99 at half the drain rate (288 ms at 12,564 events/s; 72.7 ms at
+half the live rate), on ingest code this round did not touch. The run before it (09:03 UTC, the same code,
+a JetStream ceiling of 31,712/s) gave the mix 71,885 events/s, the one-type replay 111,091, verify 315,062,
+reads p99 3.71 and 4.04 ms, and missed the drain by a hair (25,257 against 25,370 events/s), ingest growth
+(0.79x against 0.80x) and the latency p99 (299 ms at 12,628 events/s).
 
 Where the county's mix stands: the replay's Python and PostgreSQL together spend 2.2-2.4 core-seconds per
 100,000 of its events (Python 1.1, PostgreSQL 1.2-1.3; in pg_stat_statements the cadre directory's one
