@@ -31,6 +31,10 @@ _UPSERT = """
     last_type = EXCLUDED.last_type, last_position = EXCLUDED.last_position"""
 
 
+# from position 0 the table is empty (a rebuild empties it with its checkpoint): no conflict to look for
+_INSERT = _UPSERT[:_UPSERT.index("  ON CONFLICT")]
+
+
 class CadreDirectory:
     """`rm_cadres`: one row per cadre, computed in SQL from the ledger's own columns (no rows travel)."""
 
@@ -41,7 +45,7 @@ class CadreDirectory:
 
     async def apply(self, conn: asyncpg.Connection, span: Span, events: Sequence[ProjectedEvent]) -> None:
         """One upsert per cadre with events in the span (its last event there sets county and type)."""
-        await conn.execute(_UPSERT, span.after, span.upto)
+        await conn.execute(_INSERT if span.after == 0 else _UPSERT, span.after, span.upto)
 
 
 PROJECTIONS = [CadreDirectory()]
