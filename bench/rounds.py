@@ -826,6 +826,9 @@ separate processes; "alone" is one read model rebuilt by itself, with PostgreSQL
    did: they sent one execution per event (pipelined `executemany`), about 16,000 of them in the mix.
 5. `rebuild_all` given no read model returned at once only when the ledger fit in four spans; past that its
    read of the ledger waited forever for room. It now reads nothing (tested).
+6. **The cadre directory inserts without `ON CONFLICT` from position 0**, where its table is empty (a
+   rebuild empties it with its checkpoint): the mix's one statement 161-178 against 199-270 ms; rebuilt
+   alone, PostgreSQL 0.20-0.23 against 0.25-0.29 CPU seconds. (After the full runs below.)
 
 Measured and not kept:
 
@@ -843,9 +846,6 @@ Measured and not kept:
   decoded: 49,438-69,103 against 62,690-71,583 events/s (three alternations of three runs).
 - Yielding to the event loop every 1,000 events of the rotation fold, so that the read is served sooner:
   within the noise (60,579-68,650 against 60,492-68,054 events/s).
-- The cadre directory inserting without `ON CONFLICT` when a span starts at position 0 (its table is then
-  empty): 161-178 against 199-270 ms for the mix's one statement, about 40 ms of PostgreSQL per rebuild;
-  left as it is.
 - Opening the rebuild's connections together instead of one after another: 17-19 against 26-33 ms.
 
 The full run at the top of this file (09:19 UTC, 2026-12-06, items 1-5; a JetStream ceiling of 26,131/s)
