@@ -28,7 +28,7 @@ from shared import demo
 from shared.db import WRITER_ROLE, dsn_as, migrate
 from shared.envelope import CloudEvent, new_event
 from shared.events import audit
-from shared.tenure import Posting, applicable_rules
+from shared.tenure import TENURE_EVENTS, Posting, applicable_rules
 from tests import support
 from tests.support import System, new_cadre_id, publish, wait_committed, wait_until
 
@@ -218,11 +218,26 @@ async def test_read_models_are_the_same_event_by_event_in_batches_and_rebuilt(sy
         while await step(conn, late, 3):
             pass
         rotation_after_rollback = await _snapshot(conn, [late])
+        # Nor may a later step that applies nothing (no posting event in its span) write what it held.
+        quiet = await conn.fetchval("""SELECT min(position) FROM ledger_events
+                                       WHERE position > $1 AND NOT (type = ANY($2::text[]))""",
+                                    tip // 3, sorted(TENURE_EVENTS))
+        held = RotationProjection()
+        await _empty(conn, [held])
+        await step(conn, held, quiet - 1)
+        with contextlib.suppress(_RolledBack):
+            async with conn.transaction():
+                await held.apply(conn, Span(quiet - 1, tip), await fetch_events(conn, Span(quiet - 1, tip), held.types))
+                raise _RolledBack
+        before_quiet_step = await _snapshot(conn, [held])
+        assert await step(conn, held, 1) == 1
+        after_quiet_step = await _snapshot(conn, [held])
     finally:
         for c in (*others, reader, conn):
             await c.close()
     assert rotation_tables == {t: live[t] for t in turns[0].tables}, "two rotation runners taking turns"
     assert rotation_after_rollback == {t: live[t] for t in turns[0].tables}, "rows held back, then rolled back"
+    assert after_quiet_step == before_quiet_step, "a step that applied nothing wrote rows held by a rolled-back one"
     assert sum(map(len, live.values())) > 200, "the workload fills the read models"
     assert any(r[0].startswith("EQ") for r in live["rm_audit_findings"])
     repeated = {(r[0], r[1]): r[2:] for r in live["rm_audits"] if r[0] == twice}

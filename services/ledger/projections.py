@@ -178,7 +178,7 @@ async def step(conn: asyncpg.Connection, projection: Projection, batch: int, fet
             return 0
         if events or not projection.types or projection.sql_types:
             await projection.apply(conn, span, events)
-        await flush(conn, projection)
+            await flush(conn, projection)  # only after an apply: what a rolled-back one held must not be written
         await _save(conn, [projection.name], span.upto)
     return span.upto - after
 
