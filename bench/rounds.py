@@ -804,15 +804,15 @@ separate processes; "alone" is one read model rebuilt by itself, with PostgreSQL
 | the whole replay, events/s, item 3, medians of three alternations of three runs | 57,047 | 65,521 |
 | notices / report funnel alone, s, item 4, two alternations | 0.21-0.24 / 0.17-0.19 | 0.17-0.18 / 0.14-0.15 |
 
-1. **The rotation read model writes each cadre's rows once per transaction.** It rewrote the rows of
-   every cadre a span touched, so a rebuild wrote most cadres once per span they had events in (7,100 to
-   10,900 of the mix's 18,800 cadres a span). A projection may now hold its writes back (`projections.HoldsBack`): the
-   runner and rebuilds call its `flush` before saving the checkpoint, in the same transaction. The rotation
-   read model keeps what it folded since the last flush and writes those cadres' rows there; what it holds
-   is dropped when a transaction rolled back (the replayed spans fold those cadres again) and brought up to
-   date when another runner applied positions meanwhile. The equality test now also rolls a runner back
-   between its apply and its flush while another goes on; a mutant that does not bring the held cadres up
-   to date fails it.
+1. **The rotation read model writes each cadre's rows once per transaction.** It rewrote the rows of every
+   cadre a span touched, so a rebuild wrote most cadres once per span they had events in (7,100 to 10,900 of
+   the mix's 18,800 cadres a span). A projection may now hold its writes back (`projections.HoldsBack`): the
+   runner (after an apply) and rebuilds call its `flush` before saving the checkpoint, in the same
+   transaction. The rotation read model keeps what it folded since the last flush and writes those cadres'
+   rows there; what it holds is dropped when a transaction rolled back (the replayed spans fold those cadres
+   again) and brought up to date when another runner applied positions meanwhile. The equality test now also
+   rolls a runner back between its apply and its flush while another goes on (a mutant that does not bring
+   the held cadres up to date fails it), and checks that a later step applying nothing writes nothing held.
 2. **Rebuilds tune the garbage collector** as the ledger service already did (`shared.collector`: what
    start-up built frozen, the young generation collected every 50,000 allocations): a rebuild keeps spans
    of decoded events and every cadre's fold alive, which the default thresholds walked again and again.
