@@ -828,7 +828,7 @@ separate processes; "alone" is one read model rebuilt by itself, with PostgreSQL
    read of the ledger waited forever for room. It now reads nothing (tested).
 6. **The cadre directory inserts without `ON CONFLICT` from position 0**, where its table is empty (a
    rebuild empties it with its checkpoint): the mix's one statement 161-178 against 199-270 ms; rebuilt
-   alone, PostgreSQL 0.20-0.23 against 0.25-0.29 CPU seconds. (After the full runs below.)
+   alone, PostgreSQL 0.20-0.23 against 0.25-0.29 CPU seconds.
 
 Measured and not kept:
 
@@ -848,15 +848,17 @@ Measured and not kept:
   within the noise (60,579-68,650 against 60,492-68,054 events/s).
 - Opening the rebuild's connections together instead of one after another: 17-19 against 26-33 ms.
 
-The full run at the top of this file (09:19 UTC, 2026-12-06, items 1-5; a JetStream ceiling of 26,131/s)
-replayed the county's mix at 70,267 events/s (0.70x its target, 0.43x in the fourteenth round's last run)
-and met every other target but one: the drain (25,132 events/s, 1.20x), its growth (25,394 -> 25,057), the
-one-type replay (107,130 events/s), verify (329,116 events/s) and both reads at 1,000,000 events (p99 4.37
-and 3.32 ms). It missed publish->commit p99 at half the drain rate (288 ms at 12,564 events/s; 72.7 ms at
-half the live rate), on ingest code this round did not touch. The run before it (09:03 UTC, the same code,
-a JetStream ceiling of 31,712/s) gave the mix 71,885 events/s, the one-type replay 111,091, verify 315,062,
-reads p99 3.71 and 4.04 ms, and missed the drain by a hair (25,257 against 25,370 events/s), ingest growth
-(0.79x against 0.80x) and the latency p99 (299 ms at 12,628 events/s).
+The full run at the top of this file (09:43 UTC, 2026-12-06, the final code: items 1-6; a JetStream ceiling
+of 31,679/s, but a slow host: 15,313 events/s live against 17,146 in the run before) replayed the county's
+mix at 65,066 events/s (0.65x its target; 2.3 core-seconds per 100,000 events) and met the one-type replay
+(100,201 events/s), verify (312,330 events/s), both reads at 1,000,000 events (p99 4.37 and 4.86 ms) and
+the growth targets; it missed the drain (24,458 events/s, 0.97x) and publish->commit p99 at half the drain
+rate (352 ms at 12,224 events/s; 55.8 ms at half the live rate). Two runs before it on items 1-5: 09:19 UTC
+(JetStream 26,131/s) the mix 70,267 events/s, every other target met but the latency p99 (288 ms at 12,564
+events/s), the drain 1.20x of a lower target; 09:03 UTC (JetStream 31,712/s) the mix 71,885, the one-type
+replay 111,091, verify 315,062, reads p99 3.71 and 4.04 ms, the drain 1.00x (25,257 against 25,370),
+ingest growth 0.79x and the latency p99 299 ms. The latency and the drain are ingest code this round did
+not touch; they move with the host.
 
 Where the county's mix stands: the replay's Python and PostgreSQL together spend 2.2-2.4 core-seconds per
 100,000 of its events (Python 1.1, PostgreSQL 1.2-1.3; in pg_stat_statements the cadre directory's one
