@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,16 +50,18 @@ class _Timed:
         self.spent = spent
 
     async def apply(self, conn: asyncpg.Connection, span: Span, events: Sequence[ProjectedEvent]) -> None:
-        t0 = time.perf_counter()
-        try:
+        async with self._timed():
             await self.inner.apply(conn, span, events)
-        finally:
-            self.spent[self.name] = self.spent.get(self.name, 0.0) + time.perf_counter() - t0
 
     async def flush(self, conn: asyncpg.Connection) -> None:
+        async with self._timed():
+            await flush(conn, self.inner)
+
+    @contextlib.asynccontextmanager
+    async def _timed(self) -> AsyncIterator[None]:
         t0 = time.perf_counter()
         try:
-            await flush(conn, self.inner)
+            yield
         finally:
             self.spent[self.name] = self.spent.get(self.name, 0.0) + time.perf_counter() - t0
 

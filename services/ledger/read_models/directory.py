@@ -44,7 +44,8 @@ class CadreDirectory:
     types: frozenset[str] = frozenset()
 
     async def apply(self, conn: asyncpg.Connection, span: Span, events: Sequence[ProjectedEvent]) -> None:
-        """One upsert per cadre with events in the span (its last event there sets county and type)."""
+        """One upsert per cadre with events in the span (its last event there sets county and type); from
+        position 0, one insert."""
         await conn.execute(_INSERT if span.after == 0 else _UPSERT, span.after, span.upto)
 
 
