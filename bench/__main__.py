@@ -175,6 +175,8 @@ class Run:
         try:
             e = r.engines
             e.publish = await self.step("raw JetStream publish", engines.raw_publish(stack.nats_url, s.raw)) or 0.0
+            e.publish_inbox = await self.step("the harness's publisher",
+                                              engines.raw_publish_inbox(stack.nats_url, s.raw)) or 0.0
             e.fetch = await self.step("nats-py pull fetch", engines.raw_fetch(stack.nats_url, s.raw // 2)) or 0.0
             e.ordered = await self.step("nats-py ordered consumer",
                                         engines.raw_ordered(stack.nats_url, s.raw // 2)) or 0.0

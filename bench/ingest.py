@@ -14,8 +14,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bench import pgstats
 from bench.profile import Profile, record
+from bench.publisher import publish_all, publish_paced
 from bench.stack import BenchStack, CpuMeter
-from bench.workload import EventFactory, Layout, connect, publish_all, publish_paced
+from bench.workload import EventFactory, Layout
 from services.ledger.monitor import BATCH_PHASES
 from services.ledger.read_models import all_projections
 from services.ledger.store import COMMIT_CHANNEL
@@ -97,11 +98,7 @@ async def drain(stack: BenchStack, conn: asyncpg.Connection, layout: Layout, fac
                 stop: int, profile_to: Path | None = None, timeout: float = 900) -> Drain:
     """Publish events [start, stop) while the ledger is stopped, start it, time the drain."""
     stack.stop_service("ledger")
-    nc, js = await connect(stack.nats_url)
-    try:
-        count, seconds, last_seq = await publish_all(js, layout.events(start, stop, factory))
-    finally:
-        await nc.close()
+    count, seconds, last_seq = await publish_all(stack.nats_url, layout.events(start, stop, factory))
     _, base = await committed(conn)
     counting = await pgstats.reset(conn)
     checkpoints = await pgstats.checkpoints(conn)
@@ -143,13 +140,9 @@ async def live(stack: BenchStack, conn: asyncpg.Connection, layout: Layout, fact
                count: int) -> Live:
     """End-to-end rate: first publish to last commit, publisher and ledger sharing the machine."""
     meter = CpuMeter(stack)
-    nc, js = await connect(stack.nats_url)
-    try:
-        began = time.time()
-        meter.start()
-        n, seconds, last_seq = await publish_all(js, layout.events(start, start + count, factory))
-    finally:
-        await nc.close()
+    began = time.time()
+    meter.start()
+    n, seconds, last_seq = await publish_all(stack.nats_url, layout.events(start, start + count, factory))
     done_at = await wait_committed(conn, last_seq, 600, interval=0.02)
     return Live(n, n / seconds, n / (done_at - began), meter.stop(done_at - began))
 
@@ -219,16 +212,12 @@ async def latency(stack: BenchStack, conn: asyncpg.Connection, layout: Layout, f
     listener: asyncpg.Connection = await asyncpg.connect(stack.pg_dsn)
     await listener.add_listener(COMMIT_CHANNEL, on_commit)
     meter = CpuMeter(stack)
-    nc, js = await connect(stack.nats_url)
-    try:
-        _, first_position = await committed(conn)
-        checkpoints = await pgstats.checkpoints(conn)
-        histograms = await batch_histograms(stack.url("ledger"))
-        meter.start()
-        began = time.time()
-        acks = await publish_paced(js, layout, factory, start, rate, seconds)
-    finally:
-        await nc.close()
+    _, first_position = await committed(conn)
+    checkpoints = await pgstats.checkpoints(conn)
+    histograms = await batch_histograms(stack.url("ledger"))
+    meter.start()
+    began = time.time()
+    acks = await publish_paced(stack.nats_url, layout, factory, start, rate, seconds)
     done_at = await wait_committed(conn, max(s for _, s in acks), 120, interval=0.02)
     cpu = meter.stop(done_at - began)
     batches = batch_times(histograms, await batch_histograms(stack.url("ledger")))

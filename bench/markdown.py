@@ -90,7 +90,13 @@ def render(r: Results) -> str:
         out += ["Steps that failed in this run:", "", *[f"- {err}" for err in r.errors], ""]
     out += ["## 1. Engines' ceiling", "",
             f"- JetStream: `publish_async` of 300-byte messages with a `Nats-Msg-Id` (de-duplication, as events "
-            f"carry), file storage, 4000 in flight: {_n(e.publish)} acknowledged messages/s.",
+            f"carry), file storage, 4000 in flight: {_n(e.publish)} acknowledged messages/s. This is the ceiling "
+            f"issue 8 sets the ingest target by (\"acknowledged async publish from nats-py\").",
+            f"- The same messages by the harness's own publisher (`bench.publisher`, which publishes every event of "
+            f"the ingest steps: a reply subject per message under one inbox, answers taken by one subscription, "
+            f"no future per message): {_n(e.publish_inbox)} acknowledged messages/s. JetStream itself takes "
+            f"that much from a leaner Python client; the ledger's drain is "
+            f"{(r.rest.rate / e.publish_inbox if r.rest and e.publish_inbox else 0):.2f}x of it.",
             f"- nats-py consumers over the same messages: pull `fetch(1000)` {_n(e.fetch)} msg/s, ordered push "
             f"consumer {_n(e.ordered)} msg/s.",
             f"- PostgreSQL: binary COPY (asyncpg `copy_records_to_table`) of ledger-shaped rows "

@@ -22,8 +22,9 @@ import orjson
 
 from bench.ingest import read_models_caught_up, wait_committed
 from bench.integrity import Replay, replay
+from bench.publisher import publish_all
 from bench.stack import HARNESS, BenchStack, CpuMeter
-from bench.workload import Event, connect, publish_all
+from bench.workload import Event
 from services.ledger.main import MIGRATIONS
 from shared.db import migrate
 from shared.demo import load_demo
@@ -80,11 +81,7 @@ async def mixed_replay(root: Path, events: int, rotation_cadres: int, audit_cadr
             originals = [bytes(r["canonical"]) for r in
                          await conn.fetch("SELECT canonical FROM ledger_events ORDER BY position")]
             copies = max(math.ceil(events / len(originals)) - 1, 0)
-            nc, js = await connect(stack.nats_url)
-            try:
-                _, _, last_seq = await publish_all(js, clones(originals, copies))
-            finally:
-                await nc.close()
+            _, _, last_seq = await publish_all(stack.nats_url, clones(originals, copies))
             await wait_committed(conn, last_seq, timeout)
             quarantined = await conn.fetchval("SELECT count(*) FROM quarantine")
             if quarantined:

@@ -32,6 +32,7 @@ class Engines:
     """The engines' ceiling, measured in the same run."""
 
     publish: float = 0.0
+    publish_inbox: float = 0.0
     fetch: float = 0.0
     ordered: float = 0.0
     copy_bare: float = 0.0
@@ -168,6 +169,7 @@ def rows(r: Results) -> list[Row]:
     """The table: every figure with its target and verdict."""
     e = r.engines
     out = [Row("JetStream acked publish, 300 B (ceiling)", _n(e.publish, "ev/s"), "-", "-"),
+           Row("the same by the harness's publisher (reply inbox)", _n(e.publish_inbox, "ev/s"), "-", "-"),
            Row("PostgreSQL binary COPY, bare table (ceiling)", _n(e.copy_bare, "rows/s"), "-", "-"),
            Row("PostgreSQL binary COPY, ledger indexes", _n(e.copy_indexed, "rows/s"), "-", "-"),
            Row("nats-py pull fetch(1000)", _n(e.fetch, "msg/s"), "-", "-"),

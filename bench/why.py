@@ -111,7 +111,7 @@ def why(r: Results, row: Row) -> list[str]:
             lines.append(batch_line(lat.batches))
         if r.live:
             lines.append(f"- Half the drain rate is {lat.rate / r.live.rate:.0%} of what the machine sustains with "
-                         f"the publisher on it ({_n(r.live.rate)} ev/s live): the publisher (nats-py, "
+                         f"the publisher on it ({_n(r.live.rate)} ev/s live): the publisher (`bench.publisher`, "
                          f"{r.live.cpu_us.get(HARNESS, 0):.0f} us of CPU per event) competes "
                          "with the writer and PostgreSQL for the same 2 cores, so batches queue behind each other "
                          "and the tail grows.")

@@ -1,4 +1,4 @@
-"""Events for the benchmark, made fast, and published the fastest acknowledged way nats-py offers.
+"""Events for the benchmark, made fast (`bench.publisher` publishes them).
 
 Envelopes are built as the canonical JSON a command service would publish (a template from
 `new_event`, with id, cadre, time and dates replaced), so building a million costs seconds, not
@@ -8,15 +8,11 @@ stored bytes are the published bytes.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import functools
-import gc
 import itertools
 import os
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -145,102 +141,3 @@ async def connect(url: str) -> tuple[NATS, JetStreamContext]:
     settings = Settings()
     await ensure_stream(js, settings.stream, settings.duplicate_window_s)
     return nc, js
-
-
-class Acks:
-    """Counts acknowledgements and keeps the first error (every future's outcome is retrieved).
-
-    `sent`: where `stamped` callbacks put (publish time, stream sequence) of each acknowledged event.
-    """
-
-    def __init__(self, sent: list[tuple[float, int]] | None = None) -> None:
-        self.last_seq = 0
-        self.error: BaseException | None = None
-        self.sent = sent
-
-    def __call__(self, future: asyncio.Future[Any]) -> None:
-        self.record(None, future)
-
-    def stamped(self, at: float) -> Callable[[asyncio.Future[Any]], None]:
-        """A callback for the futures of events published at `at` (one for all of them: one call per ack)."""
-        return functools.partial(self.record, at)
-
-    def record(self, at: float | None, future: asyncio.Future[Any]) -> None:
-        """Take one publish's outcome; `at`: when it was published (None: not kept in `sent`)."""
-        if future.cancelled():
-            self.error = self.error or asyncio.CancelledError()
-        elif (exc := future.exception()) is not None:
-            self.error = self.error or exc
-        else:
-            seq = int(future.result().seq)
-            self.last_seq = max(self.last_seq, seq)
-            if self.sent is not None and at is not None:
-                self.sent.append((at, seq))
-
-    async def completed(self, js: JetStreamContext) -> None:
-        """Wait for every pending acknowledgement; raise the first error."""
-        await asyncio.wait_for(js.publish_async_completed(), 60)
-        if self.error is not None:
-            raise RuntimeError(f"a publish was not acknowledged: {self.error!r}") from self.error
-
-
-async def publish_all(js: JetStreamContext, events: Iterator[Event]) -> tuple[int, float, int]:
-    """Publish every event with acknowledgements (publish_async); returns (count, seconds, last stream seq)."""
-    acks = Acks()
-    started = time.perf_counter()
-    count = 0
-    for event in events:
-        future = await js.publish_async(event.subject, event.payload, headers=event.headers)
-        future.add_done_callback(acks)
-        count += 1
-    await acks.completed(js)
-    return count, time.perf_counter() - started, acks.last_seq
-
-
-async def publish_paced(js: JetStreamContext, layout: Layout, factory: EventFactory, start: int, rate: float,
-                        seconds: float) -> list[tuple[float, int]]:
-    """Publish at `rate` events/s for `seconds`, in 5 ms ticks; returns (publish time, stream sequence) per event.
-
-    This is the load generator, not the system under test, so it runs without CPython's cyclic
-    collector (reference counting still frees what it makes), and keeps only plain numbers per event:
-    the collector's pauses (50-160 ms, longer as the run went on) stalled the publisher, whose late
-    events then went out in bursts and came out as ledger latency.
-    """
-    with _collector_paused():
-        return await _paced(js, layout, factory, start, rate, seconds)
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
-async def _paced(js: JetStreamContext, layout: Layout, factory: EventFactory, start: int, rate: float,
-                 seconds: float) -> list[tuple[float, int]]:
-    sent: list[tuple[float, int]] = []
-    acks = Acks(sent)
-    index = start
-    began = time.time()
-    tick = 0.005
-    while True:
-        now = time.time()
-        elapsed = now - began
-        if elapsed >= seconds:
-            break
-        due = int(elapsed * rate) - (index - start)
-        if due > 0:
-            recorded, done = datetime.fromtimestamp(now, UTC), acks.stamped(now)
-            for _ in range(due):
-                cadre, k = layout.cadre(index)
-                event = factory.make(cadre, k, recorded)
-                future = await js.publish_async(event.subject, event.payload, headers=event.headers)
-                future.add_done_callback(done)
-                index += 1
-        await asyncio.sleep(tick)
-    await acks.completed(js)
-    return sent

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
-from types import SimpleNamespace
+
+import nats
+import pytest
+from nats.js.api import StreamConfig
 
 from bench.mixed import clones
-from bench.workload import Acks, EventFactory, Layout, check_factory
+from bench.publisher import Publisher
+from bench.workload import Event, EventFactory, Layout, check_factory
 from shared.envelope import parse_event
+from tests.support import System
 
 
 def test_events_are_valid_canonical_and_their_ids_unique_v4() -> None:
@@ -44,23 +48,29 @@ def test_a_cadres_kth_event_occurred_k_days_after_2015() -> None:
     assert parse_event(event.payload, event.subject).event.occurredon.isoformat() == "2015-02-10"
 
 
-async def test_stamped_acks_keep_publish_times_and_the_first_error() -> None:
-    loop = asyncio.get_running_loop()
-    sent: list[tuple[float, int]] = []
-    acks = Acks(sent)
-    outcomes = []
-    for at, seq in ((1.5, 7), (1.5, 8), (2.0, 9)):
-        future = loop.create_future()
-        future.add_done_callback(acks.stamped(at))
-        future.set_result(SimpleNamespace(seq=seq))
-        outcomes.append(future)
-    failed = loop.create_future()
-    failed.add_done_callback(acks.stamped(3.0))
-    failed.set_exception(TimeoutError("no ack"))
-    await asyncio.sleep(0)
-    assert sorted(sent) == [(1.5, 7), (1.5, 8), (2.0, 9)]
-    assert acks.last_seq == 9
-    assert isinstance(acks.error, TimeoutError)
+async def test_the_publisher_keeps_each_acknowledged_events_time_and_sequence(system: System) -> None:
+    """Through a real JetStream: every answer is matched to its event, and a refused publish is an error."""
+    nc = await nats.connect(system.nats_url)
+    js = nc.jetstream()
+    await js.add_stream(StreamConfig(name="BENCHPUB", subjects=["benchpub.>"], duplicate_window=60))
+    try:
+        publisher = await Publisher.open(system.nats_url, window=3)
+        try:
+            for i in range(10):
+                await publisher.publish(Event(f"benchpub.{i}", b"x", {"Nats-Msg-Id": f"m{i}"}), 100.0 + i // 4)
+            await publisher.publish(Event("benchpub.untimed", b"x", {"Nats-Msg-Id": "m10"}))
+            await publisher.completed(10)
+            stored = (await js.stream_info("BENCHPUB")).state.last_seq
+            assert sorted(publisher.sent) == [(100.0 + i // 4, stored - 10 + i) for i in range(10)]
+            assert publisher.last_seq == stored
+            await publisher.publish(Event("benchpub.1", b"y", {"Nats-Msg-Id": "m11", "Nats-Expected-Stream": "OTHER"}))
+            with pytest.raises(RuntimeError, match="not acknowledged"):
+                await publisher.completed(10)
+        finally:
+            await publisher.close()
+    finally:
+        await js.delete_stream("BENCHPUB")
+        await nc.close()
 
 
 def test_clones_of_a_countys_events_are_valid_events_of_other_cadres() -> None:
