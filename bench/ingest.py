@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bench import pgstats
 from bench.profile import Profile, record
 from bench.publisher import publish_all, publish_paced
-from bench.stack import BenchStack, CpuMeter
+from bench.stack import BenchStack, CpuMeter, cpu_seconds
 from bench.workload import EventFactory, Layout
 from services.ledger.monitor import BATCH_PHASES
 from services.ledger.read_models import all_projections
@@ -177,6 +178,62 @@ def batch_times(before: dict[str, float], after: dict[str, float]) -> BatchTimes
                       {field: added(f"{name}_sum") * 1000 / batches for field, name, _ in BATCH_PHASES})
 
 
+class BackendCpu:
+    """PostgreSQL's CPU per connection name (`application_name`; background processes by their type), over
+    the processes that were there when it started."""
+
+    def __init__(self) -> None:
+        self.names: dict[int, str] = {}
+        self.before: dict[int, float] = {}
+
+    async def start(self, conn: asyncpg.Connection) -> None:
+        """Note every PostgreSQL process's name and CPU time."""
+        rows = await conn.fetch("SELECT pid, coalesce(nullif(application_name, ''), backend_type) AS name "
+                                "FROM pg_stat_activity")
+        self.names = {int(r["pid"]): str(r["name"]) for r in rows}
+        self.before = {pid: cpu_seconds(pid) for pid in self.names}
+
+    def stop(self, wall: float) -> dict[str, float]:
+        """Cores used per name since `start` (a process gone meanwhile counts as none)."""
+        used: dict[str, float] = {}
+        for pid, name in self.names.items():
+            used[name] = used.get(name, 0.0) + max(cpu_seconds(pid) - self.before[pid], 0.0)
+        return {name: round(sec / wall, 2) for name, sec in used.items() if wall > 0 and sec / wall >= 0.005}
+
+
+@dataclass(frozen=True)
+class Episodes:
+    """How a latency step's slow commits were spread over time: windows of `width` seconds by publish time,
+    those in which some event committed more than `limit` ms after it was published, and runs of such windows
+    (episodes: the ledger fell behind, then caught up)."""
+
+    width: float
+    limit: float
+    windows: int
+    slow: int
+    episodes: int
+    longest: int  # windows in the longest episode
+
+
+def episodes(points: Sequence[tuple[float, float]], width: float = 0.25, limit: float = 100.0) -> Episodes:
+    """The episodes of (publish time s, latency ms) points."""
+    if not points:
+        return Episodes(width, limit, 0, 0, 0, 0)
+    first = min(t for t, _ in points)
+    worst: dict[int, float] = {}
+    for t, ms in points:
+        window = int((t - first) / width)
+        worst[window] = max(worst.get(window, 0.0), ms)
+    count = max(worst) + 1
+    slow = [worst.get(w, 0.0) > limit for w in range(count)]
+    runs, run, longest = 0, 0, 0
+    for is_slow in slow:
+        run = run + 1 if is_slow else 0
+        runs += run == 1
+        longest = max(longest, run)
+    return Episodes(width, limit, count, sum(slow), runs, longest)
+
+
 @dataclass
 class Latency:
     """Publish-to-committed latency at a fixed publish rate, ms."""
@@ -190,6 +247,9 @@ class Latency:
     cpu: dict[str, float] = field(default_factory=dict)
     checkpoints: int = 0
     batches: BatchTimes | None = None
+    episodes: Episodes | None = None
+    statements: list[pgstats.Statement] = field(default_factory=list)
+    pg_cpu: dict[str, float] = field(default_factory=dict)  # cores per PostgreSQL connection name
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -213,19 +273,24 @@ async def latency(stack: BenchStack, conn: asyncpg.Connection, layout: Layout, f
     await listener.add_listener(COMMIT_CHANNEL, on_commit)
     meter = CpuMeter(stack)
     _, first_position = await committed(conn)
+    counting = await pgstats.reset(conn)
     checkpoints = await pgstats.checkpoints(conn)
     histograms = await batch_histograms(stack.url("ledger"))
+    backends = BackendCpu()
+    await backends.start(conn)
     meter.start()
     began = time.time()
     acks = await publish_paced(stack.nats_url, layout, factory, start, rate, seconds)
     done_at = await wait_committed(conn, max(s for _, s in acks), 120, interval=0.02)
     cpu = meter.stop(done_at - began)
+    pg_cpu = backends.stop(done_at - began)
     batches = batch_times(histograms, await batch_histograms(stack.url("ledger")))
     await asyncio.sleep(0.2)
     await listener.close()
+    statements = await pgstats.top(conn) if counting else []
     rows = await conn.fetch(
-        """SELECT extract(epoch FROM committed_at - recorded_at) * 1000 AS ms FROM ledger_events
-           WHERE position > $1 AND stream_seq <= $2""", first_position, max(s for _, s in acks))
+        """SELECT extract(epoch FROM recorded_at) AS at, extract(epoch FROM committed_at - recorded_at) * 1000 AS ms
+           FROM ledger_events WHERE position > $1 AND stream_seq <= $2""", first_position, max(s for _, s in acks))
     by_commit = [float(r["ms"]) for r in rows]
     notes.sort()
     seqs = [s for s, _ in notes]
@@ -236,4 +301,5 @@ async def latency(stack: BenchStack, conn: asyncpg.Connection, layout: Layout, f
             visible.append((notes[i][1] - t) * 1000)
     return Latency(len(acks) / seconds, len(acks), percentile(by_commit, 0.5), percentile(by_commit, 0.99),
                    percentile(visible, 0.5), percentile(visible, 0.99), cpu,
-                   await pgstats.checkpoints(conn) - checkpoints, batches)
+                   await pgstats.checkpoints(conn) - checkpoints, batches,
+                   episodes([(float(r["at"]), float(r["ms"])) for r in rows]), statements, pg_cpu)

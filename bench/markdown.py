@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bench.pgstats import Statement
 from bench.profile import Profile
 from bench.report import FLAT, PROFILE, RECORD, Results, _n, machine, rows
 from bench.rounds import OPTIMISATIONS
@@ -28,6 +29,13 @@ def _profile(p: Profile | None, title: str) -> list[str]:
     out += ["", "| inclusive | function (ours) |", "|---:|---|"]
     out += [f"| {share:.1%} | `{name}` |" for name, share in p.inclusive]
     return [*out, ""]
+
+
+def _statements(title: str, intro: str, statements: list[Statement], events: int) -> list[str]:
+    return [title, "", intro, "",
+            "| share | ms | us/event | calls | rows | statement |", "|---:|---:|---:|---:|---:|---|",
+            *[f"| {st.share:.1%} | {st.ms:,.0f} | {st.ms * 1000 / events:.1f} | {st.calls:,} | {st.rows:,} | "
+              f"`{st.query.replace('|', '/')}` |" for st in statements], ""]
 
 
 def with_record(report: str) -> str:
@@ -207,12 +215,15 @@ def render(r: Results) -> str:
             "orjson, asyncpg's encoders, hashlib) counts as the Python function that called it.", ""]
     out += _profile(r.rest.profile if r.rest else None, "### Ingest: the ledger process during the sustained drain")
     if r.rest and r.rest.statements:
-        out += ["### Ingest: PostgreSQL during the sustained drain (pg_stat_statements)", "",
-                f"Execution time per statement over the drain of {r.rest.events:,} events (the ledger's writer, its "
-                "read models and the harness's polling):", "",
-                "| share | ms | us/event | calls | rows | statement |", "|---:|---:|---:|---:|---:|---|",
-                *[f"| {st.share:.1%} | {st.ms:,.0f} | {st.ms * 1000 / r.rest.events:.1f} | {st.calls:,} | "
-                  f"{st.rows:,} | `{st.query.replace('|', '/')}` |" for st in r.rest.statements], ""]
+        out += _statements("### Ingest: PostgreSQL during the sustained drain (pg_stat_statements)",
+                           f"Execution time per statement over the drain of {r.rest.events:,} events (the ledger's "
+                           "writer, its read models and the harness's polling):", r.rest.statements, r.rest.events)
+    if r.latency and r.latency.statements:
+        out += _statements("### Ingest: PostgreSQL during the latency step at half the drain rate "
+                           "(pg_stat_statements)",
+                           f"Execution time per statement while {r.latency.events:,} events were published at "
+                           f"{_n(r.latency.rate)} ev/s and committed (the read models keep up meanwhile; execution "
+                           "time includes waiting for a core):", r.latency.statements, r.latency.events)
     for label, profile in r.profiles.items():
         out += _profile(profile, f"### {label[0].upper()}{label[1:]}")
     if r.pure:

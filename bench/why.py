@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.ingest import BatchTimes
+from bench.ingest import BatchTimes, Episodes
 from bench.integrity import Replay
 from bench.profile import Profile
 from bench.report import MIXED_ROW, REPLAY, VERIFY, Results, Row, _n, machine
@@ -18,6 +18,14 @@ def us_text(cpu_us: dict[str, float]) -> str:
     """CPU microseconds per event per component, busiest first."""
     return ", ".join(f"{name} {us:.0f}" for name, us in sorted(cpu_us.items(), key=lambda kv: -kv[1])
                      if us >= 0.5) or "n/a"
+
+
+def episodes_line(e: Episodes) -> str:
+    """How the slow commits of a latency step were spread over it."""
+    return (f"- Over time: of the step's {e.windows} windows of {e.width * 1000:.0f} ms (by publish time), {e.slow} "
+            f"held an event committed more than {e.limit:.0f} ms after its publishing, in {e.episodes} episodes, the "
+            f"longest {e.longest * e.width:.2f} s: the tail comes from spells in which the ledger fell behind the "
+            "publisher and then caught up, not from every batch.")
 
 
 def _share(p: Profile | None, function: str) -> float:
@@ -109,6 +117,14 @@ def why(r: Results, row: Row) -> list[str]:
                      "the WAL, so commits wait longer).")
         if lat.batches:
             lines.append(batch_line(lat.batches))
+        if lat.episodes and lat.episodes.windows:
+            lines.append(episodes_line(lat.episodes))
+        if lat.pg_cpu:
+            lines.append(f"- PostgreSQL's CPU by connection (`application_name`), cores: {cpu_text(lat.pg_cpu)}.")
+        if lat.statements:
+            lines.append("- Where PostgreSQL's time went meanwhile (pg_stat_statements, the writer's and the read "
+                         "models' statements side by side): " + "; ".join(
+                             f"`{st.query[:40]}...` {st.share:.0%}" for st in lat.statements[:4]) + ".")
         if r.live:
             lines.append(f"- Half the drain rate is {lat.rate / r.live.rate:.0%} of what the machine sustains with "
                          f"the publisher on it ({_n(r.live.rate)} ev/s live): the publisher (`bench.publisher`, "

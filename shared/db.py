@@ -33,12 +33,19 @@ def dsn_as(dsn: str, role: str) -> str:
     return urlunsplit((parts.scheme, f"{role}@{host}", parts.path, parts.query, parts.fragment))
 
 
-async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10, command_timeout: float = 30.0,
-                      connect_timeout: float = 5.0) -> asyncpg.Pool:
-    """A connection pool; raises DatabaseUnavailable when PostgreSQL cannot be reached."""
+def named(application: str) -> dict[str, str]:
+    """Server settings that name a connection (`application_name`, shown in pg_stat_activity and the server's
+    logs), so that an operator, or the benchmark, can tell the ledger's writer from its read models."""
+    return {"application_name": application}
+
+
+async def create_pool(dsn: str, *, application: str, min_size: int = 1, max_size: int = 10,
+                      command_timeout: float = 30.0, connect_timeout: float = 5.0) -> asyncpg.Pool:
+    """A pool of connections named `application`; raises DatabaseUnavailable when PostgreSQL cannot be reached."""
     try:
         pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, reset=_no_session_reset,
-                                         command_timeout=command_timeout, timeout=connect_timeout)
+                                         command_timeout=command_timeout, timeout=connect_timeout,
+                                         server_settings=named(application))
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
         raise DatabaseUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc
     assert pool is not None

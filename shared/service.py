@@ -62,7 +62,8 @@ async def run_command_service(service: str, port: int, settings: Settings,
     nc = await connect(settings.nats_url, f"cadre-{service}", settings.nats_timeout_s)
     await ensure_stream(nc.jetstream(), settings.stream, settings.duplicate_window_s, settings.nats_timeout_s,
                         replicas=settings.stream_replicas)
-    pool = await create_pool(reader_dsn(settings), min_size=settings.pg_pool_min, max_size=settings.pg_pool_max,
+    pool = await create_pool(reader_dsn(settings), application=f"cadre-{service}",
+                             min_size=settings.pg_pool_min, max_size=settings.pg_pool_max,
                              command_timeout=settings.pg_command_timeout_s)
     bus = CommandBus(service, settings, pool, nc)
     app: web.Application = create_app(service, build_api(bus), guard=guard_from_settings(settings), readiness=[

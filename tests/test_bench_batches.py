@@ -1,11 +1,13 @@
-"""The benchmark reads where the writer's batches spent their time from the ledger's histograms."""
+"""The benchmark reads where the writer's batches spent their time, and how slow commits were spread over a run."""
 
 from __future__ import annotations
 
 import pytest
 
-from bench.ingest import batch_times
-from bench.why import batch_line
+from bench.ingest import Latency, batch_times, episodes
+from bench.pgstats import Statement
+from bench.report import Results, rows
+from bench.why import batch_line, episodes_line, why
 
 
 def test_batch_times_are_what_the_histograms_added_during_the_run() -> None:
@@ -25,3 +27,34 @@ def test_batch_times_are_what_the_histograms_added_during_the_run() -> None:
 def test_no_batch_committed_means_no_batch_times() -> None:
     reading = {"ledger_batch_size_count": 3, "ledger_batch_size_sum": 30}
     assert batch_times(reading, reading) is None and batch_times({}, {}) is None
+
+
+@pytest.mark.parametrize(("points", "expected"), [
+    ([], (0, 0, 0, 0)),
+    # every window fast
+    ([(10.0, 20.0), (10.3, 99.0), (10.6, 30.0)], (3, 0, 0, 0)),
+    # one slow event makes its window slow; windows count from the first publish, empty ones are fast
+    ([(10.0, 20.0), (10.3, 150.0), (11.1, 30.0)], (5, 1, 1, 1)),
+    # two episodes, the longest three windows long
+    ([(0.0, 120.0), (0.3, 20.0), (0.5, 101.0), (0.8, 300.0), (1.0, 200.0), (1.3, 10.0)], (6, 4, 2, 3)),
+])
+def test_episodes_are_runs_of_windows_with_a_commit_over_the_limit(
+        points: list[tuple[float, float]], expected: tuple[int, int, int, int]) -> None:
+    e = episodes(points, width=0.25, limit=100.0)
+    assert (e.windows, e.slow, e.episodes, e.longest) == expected
+    if e.windows:
+        assert "longest" in episodes_line(e) and f"{e.slow} held an event" in episodes_line(e)
+
+
+def test_a_latency_miss_is_explained_by_its_episodes_postgres_connections_and_statements() -> None:
+    latency = Latency(12_000.0, 240_000, 80.0, 300.0, 90.0, 350.0, cpu={"ledger": 0.6},
+                      episodes=episodes([(0.0, 20.0), (0.3, 250.0), (0.6, 180.0), (0.9, 30.0)]),
+                      statements=[Statement('COPY "ledger_events"', 600, 240_000, 5000.0, 0.6)],
+                      pg_cpu={"cadre-ledger writer": 0.21, "cadre-ledger read models": 0.23})
+    r = Results(quick=False, events=1_000_000, chunk=100_000, durable=True, latency=latency)
+    row = next(w for w in rows(r) if w.what.startswith("publish->committed"))
+    text = "\n".join(why(r, row))
+    assert "MISSED" in row.verdict
+    assert "of the step's 4 windows of 250 ms (by publish time), 2 held an event committed more than 100 ms" in text
+    assert "cadre-ledger read models 0.23, cadre-ledger writer 0.21" in text
+    assert '`COPY "ledger_events"...` 60%' in text

@@ -20,7 +20,9 @@ def test_quick_bench_run_writes_every_section(tmp_path: Path) -> None:
     assert "Steps that failed" not in text
     for figure in ("ingest, backlog drain", "history (100 events)", "replay", "replay of the demo county's mix",
                    "verify, full ledger",
-                   "command POST complete", "publish->committed", "at half the live rate"):
+                   "command POST complete", "publish->committed", "at half the live rate",
+                   "the same by the harness's publisher (reply inbox)"):
         assert figure in text, f"{figure!r} missing from the results table"
+    assert "### Ingest: PostgreSQL during the latency step at half the drain rate" in text
     assert "positions behind when it ended, caught up" in text, "each drain says how far the read models lagged"
     assert "- page-cache writeback: a page is written back once dirty for " in text, "the kernel's writeback is given"

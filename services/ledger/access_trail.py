@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from shared.access import ACCESS_STREAM, ACCESS_SUBJECTS, AccessRecord, publish_access
 from shared.auth import Principal
 from shared.bus import BusUnavailable
-from shared.db import acquire
+from shared.db import acquire, named
 from shared.envelope import NUL_ESCAPE
 from shared.events.types import Cursor
 from shared.http import Api
@@ -94,7 +94,8 @@ class AccessFiler:
                 durable_name=CONSUMER, ack_policy=AckPolicy.EXPLICIT, filter_subject=ACCESS_SUBJECTS,
                 max_deliver=-1, ack_wait=30)), self.timeout)
         sub = await self.js.pull_subscribe_bind(CONSUMER, ACCESS_STREAM)
-        conn: asyncpg.Connection = await asyncpg.connect(self.writer_dsn, timeout=self.timeout)
+        conn: asyncpg.Connection = await asyncpg.connect(self.writer_dsn, timeout=self.timeout,
+                                                         server_settings=named("cadre-ledger access trail"))
         try:
             while not stop.is_set():
                 try:

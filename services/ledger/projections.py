@@ -22,6 +22,7 @@ from typing import Any, NamedTuple, Protocol, runtime_checkable
 import asyncpg
 
 from services.ledger.backlog import Pacer
+from shared.db import named
 from shared.envelope import envelope_data
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,7 @@ async def _tip(conn: asyncpg.Connection) -> int:
     return int(await conn.fetchval("SELECT coalesce(max(position), 0) FROM ledger_events"))
 
 
+READ_MODELS = "cadre-ledger read models"  # the application_name of the runner's connection
 EVENT_COLUMNS = "position, cadre_id, county, type, occurred_on, canonical"
 """What a query selects from `ledger_events` for `decoded`."""
 
@@ -272,7 +274,7 @@ async def rebuild_connected(dsn: str, projections: Sequence[Projection],
     connections: list[asyncpg.Connection] = []
     try:
         for _ in range(len(projections) + 1):
-            connections.append(await asyncpg.connect(dsn))
+            connections.append(await asyncpg.connect(dsn, server_settings=named("cadre-ledger rebuild")))
         return await rebuild_all(connections[0], projections, batch, progress, reader=connections[-1],
                                  others=connections[1:-1])
     finally:
@@ -388,7 +390,7 @@ class ProjectionRunner:
                     await with_timeout
 
     async def _run_once(self, stop: asyncio.Event) -> None:
-        conn: asyncpg.Connection = await asyncpg.connect(self.dsn, timeout=5)
+        conn: asyncpg.Connection = await asyncpg.connect(self.dsn, timeout=5, server_settings=named(READ_MODELS))
         try:
             while not stop.is_set():
                 began = time.monotonic()

@@ -13,7 +13,7 @@ import asyncpg
 from services.ledger import tree
 from shared.bundle import BUNDLE_FORMAT
 from shared.cosignature import COSIGNATURE_V1_TYPE, CosignatureError, check_timestamp
-from shared.db import acquire
+from shared.db import acquire, named
 from shared.merkle import (
     consistency_proof_from_nodes,
     inclusion_proof_from_nodes,
@@ -51,7 +51,8 @@ class Prover:
 
     async def checkpoint_now(self) -> tree.StoredCheckpoint:
         """Sign a checkpoint of the log as it is now (the writer role stores it)."""
-        conn: asyncpg.Connection = await asyncpg.connect(self.writer_dsn, timeout=self.timeout)
+        conn: asyncpg.Connection = await asyncpg.connect(self.writer_dsn, timeout=self.timeout,
+                                     server_settings=named("cadre-ledger checkpoints"))
         try:
             size = await tree.tree_size(conn)
             latest = await tree.latest_checkpoint(conn)
@@ -236,7 +237,8 @@ class Prover:
 
     async def _store(self, checkpoint_id: int, witness: str, note: str, timestamp: int | None) -> dict[str, Any]:
         """Keep the witness's first cosignature of the checkpoint, and a later timestamped one as a renewal."""
-        conn = await asyncpg.connect(self.writer_dsn, timeout=self.timeout)
+        conn = await asyncpg.connect(self.writer_dsn, timeout=self.timeout,
+                                     server_settings=named("cadre-ledger checkpoints"))
         try:
             async with conn.transaction():
                 await conn.execute(

@@ -37,10 +37,12 @@ from services.ledger import store, tree
 from services.ledger.checkpointing import CheckpointPolicy
 from services.ledger.domain import BatchPlan, ChainHead, StreamMessage, cadres, classify, event_ids, plan_batch
 from services.ledger.tree import SignedCheckpoint
+from shared.db import named
 from shared.merkle import CompactRange
 
 log = logging.getLogger(__name__)
 
+WRITER = "cadre-ledger writer"  # the application_name of its connections
 HEAD_CACHE_LIMIT = 500_000
 # Messages validated between two yields to the event loop. The batch before this one commits meanwhile, and
 # each of its round trips waits for the next yield: with 100, a live batch (under 100 messages) was planned
@@ -205,7 +207,7 @@ class LedgerWriter:
                 await _sleep_or_stop(stop, 1.0)
 
     async def _lead(self, stop: asyncio.Event) -> None:
-        conn: asyncpg.Connection = await asyncpg.connect(self.dsn, timeout=5)
+        conn: asyncpg.Connection = await asyncpg.connect(self.dsn, timeout=5, server_settings=named(WRITER))
         try:
             while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", writer_lock_key(self.stream)):
                 if await _sleep_or_stop(stop, 1.0):
@@ -220,7 +222,8 @@ class LedgerWriter:
             await self.checkpoints.resume(conn)
             log.info("writer elected", extra={"stream_seq": checkpoint_seq, "position": position})
             # Lookups for the next batch run beside the current commit, so on their own connection.
-            reader: asyncpg.Connection = await asyncpg.connect(self.dsn, timeout=5)
+            reader: asyncpg.Connection = await asyncpg.connect(self.dsn, timeout=5,
+                                                               server_settings=named(f"{WRITER} lookups"))
             inbox = _Inbox()
             sub = await self._subscribe(checkpoint_seq, inbox)
             try:

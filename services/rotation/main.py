@@ -31,9 +31,11 @@ async def run_rotation(settings: Settings, stop: asyncio.Event | None = None) ->
     stop = stop or asyncio.Event()
     nc = await connect(settings.nats_url, "cadre-rotation", settings.nats_timeout_s)
     await ensure_stream(nc.jetstream(), settings.stream, settings.duplicate_window_s, settings.nats_timeout_s)
-    pool = await create_pool(reader_dsn(settings), min_size=settings.pg_pool_min, max_size=settings.pg_pool_max,
+    pool = await create_pool(reader_dsn(settings), application="cadre-rotation",
+                             min_size=settings.pg_pool_min, max_size=settings.pg_pool_max,
                              command_timeout=settings.pg_command_timeout_s)
-    person_pool = await create_pool(person_dsn(settings), min_size=1, max_size=settings.pg_pool_max,
+    person_pool = await create_pool(person_dsn(settings), application="cadre-rotation personal",
+                                    min_size=1, max_size=settings.pg_pool_max,
                                     command_timeout=settings.pg_command_timeout_s)
     bus = CommandBus("rotation", settings, pool, nc)
     clock = clock_from(settings)
