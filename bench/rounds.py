@@ -869,4 +869,69 @@ statement, 0.2-0.3 s, comes first after the shared read, which mostly waits for 
 then the rotation postings' insert), so even two fully used cores would allow 83,000-91,000 events/s.
 Reaching 100,000 needs less work on both sides: the decode (about 2.4 us an event alone), the tenure fold
 (4.7 us a posting event), and the read models' statements.
+
+### Sixteenth round
+
+The ingest steps with a publisher on the machine (the live run and the latency steps), full
+`--ingest-only` runs of 1,000,000 events on this host, and a loop of 100,000 events of 470 bytes published
+to a JetStream of its own for the publisher alone.
+
+| what | before | after |
+|---|---:|---:|
+| the harness's CPU per published event, us (the loop alone; events made included) | 46.5 | 25.2 |
+| the same loop, acknowledged events/s | 21,314 | 37,133 |
+| the harness's CPU per event in the live run, us (a full run each) | 52 | 20 |
+| live: first publish to last commit, events/s (the same runs) | 11,105 | 18,578 |
+| p50 / p99 publish->commit at half the drain rate, ms (the same) | 1,495 / 1,976 (12,827/s) | 85 / 365 (13,458/s) |
+
+The two full runs are one each, on a host whose speed varies by a fifth from run to run: in the run
+before, half the drain rate (12,827/s) was above what the machine sustained live (11,105/s), so its latency
+step was overloaded; the comparison shows the publisher's share, not a latency gain of that size.
+
+1. **The harness publishes through a publisher of its own** (`bench.publisher`): every event gets a reply
+   subject under one inbox, one subscription takes JetStream's answers, and each answer is checked (an
+   error or no stream answering fails the run), with at most 4,000 unacknowledged as before. nats-py's
+   `publish_async` gives each message a future, two callbacks, a random token (`os.urandom`) and a
+   semaphore permit, and builds a `PubAck` from each answer. The publisher stands in for the county
+   systems, which would not share the ledger's two cores; what it spent was taken from the system under
+   test, and in the run before this change the live run and the latency step had the load generator using
+   as much CPU per event as the ledger. Its rate is now in the engines' table beside the ceiling
+   (63,317-70,454 acknowledged messages/s of 300 bytes in five runs, against 28,790-34,462 by
+   `publish_async`). The ceiling the drain is held to stays nats-py's `publish_async`, as issue 8 defines
+   it ("acknowledged async publish from nats-py", about 40,000/s on its machine): JetStream takes about
+   twice that from the leaner client, and the ledger's drain (about 25,000 events/s) is well below that
+   rate, which the report says in its engines' section.
+2. **Every connection names itself** (`application_name`: `cadre-ledger writer`, `... writer lookups`,
+   `... read models`, `... access trail`, `... api`, `... checkpoints`, `... rebuild`, and each command
+   service's pool), for operators (pg_stat_activity, the server's logs) and for the harness, which now splits
+   PostgreSQL's CPU by connection during the latency step, lists that step's statements, and says how its
+   slow commits were spread over time (windows of 250 ms by publish time, and runs of slow windows).
+
+What the latency step showed with them (four `--ingest-only` runs, the load at half the drain rate being
+72-82% of the live capacity in each):
+
+- The read models, keeping up while the writer takes 10,000-13,000 events/s, cost PostgreSQL as much CPU
+  as the writer does: 0.20-0.22 cores against 0.20 (the audit-findings statement and the cadre directory's
+  upsert beside the writer's two COPYs). Rebuilt from position 0 they cost far less per event: in the steady
+  state each round is a span of about 2,000 events, and its statements' fixed costs and the contention with
+  the writer come with every round. EXPLAIN ANALYZE of the audit-findings statement over a span of 2,000
+  completions: 22 ms, of which 6.9 ms reading the rows and their `data` and the rest the insert into
+  `rm_audits` (speculative insertion for `ON CONFLICT`, two indexes); in the county's mix most completions
+  update a row their audit's start inserted, so a plain insert path would help the benchmark's events only.
+- The tail comes in episodes: 11 in one run's 80 windows, the longest 3.25 s, with the latency rising to
+  200-450 ms and falling back, rather than every batch being slow.
+
+Measured and not kept:
+
+- The read models yielding at a writer backlog of 2,000 messages instead of 20,000: p99 360 ms at 11,845
+  events/s, no better than the runs around it (308-572 ms). With them held off entirely during the step
+  (a share of 1%, for the experiment only) the p99 was 262 ms, from one episode in the first second, and
+  the rest of the step stayed under about 140 ms: the read models are part of the tail, not all of it.
+- Read-model rounds of up to 10,000 positions, one a second, instead of 2,000 after a rest of 0.2 s: their
+  PostgreSQL CPU per event fell by about a quarter (13.3 against 17.8 us), but each round became a burst
+  the writer's commits queued behind (latency peaks every 1-2 s, p99 308 ms at 11,596 events/s).
+
+The latency target stays missed: at half the drain rate the machine runs at three quarters or more of what
+it sustains with the publisher on it, and the episodes follow. A full run's figures are at the top of this
+file.
 """
