@@ -901,8 +901,8 @@ step was overloaded; the comparison shows the publisher's share, not a latency g
    it ("acknowledged async publish from nats-py", about 40,000/s on its machine): JetStream takes about
    twice that from the leaner client, and the ledger's drain (about 25,000 events/s) is well below that
    rate, which the report says in its engines' section.
-2. **Every connection names itself** (`application_name`: `cadre-ledger writer`, `... writer lookups`,
-   `... read models`, `... access trail`, `... api`, `... checkpoints`, `... rebuild`, and each command
+2. **Every connection names itself** (`application_name`: `cadre-ledger-writer`, `...-writer-lookups`,
+   `...-read-models`, `...-access-trail`, `...-api`, `...-checkpoints`, `...-rebuild`, and each command
    service's pool), for operators (pg_stat_activity, the server's logs) and for the harness, which now splits
    PostgreSQL's CPU by connection during the latency step, lists that step's statements, and says how its
    slow commits were spread over time (windows of 250 ms by publish time, and runs of slow windows).

@@ -50,11 +50,11 @@ def test_a_latency_miss_is_explained_by_its_episodes_postgres_connections_and_st
     latency = Latency(12_000.0, 240_000, 80.0, 300.0, 90.0, 350.0, cpu={"ledger": 0.6},
                       episodes=episodes([(0.0, 20.0), (0.3, 250.0), (0.6, 180.0), (0.9, 30.0)]),
                       statements=[Statement('COPY "ledger_events"', 600, 240_000, 5000.0, 0.6)],
-                      pg_cpu={"cadre-ledger writer": 0.21, "cadre-ledger read models": 0.23})
+                      pg_cpu={"cadre-ledger-writer": 0.21, "cadre-ledger-read-models": 0.23})
     r = Results(quick=False, events=1_000_000, chunk=100_000, durable=True, latency=latency)
     row = next(w for w in rows(r) if w.what.startswith("publish->committed"))
     text = "\n".join(why(r, row))
     assert "MISSED" in row.verdict
     assert "of the step's 4 windows of 250 ms (by publish time), 2 held an event committed more than 100 ms" in text
-    assert "cadre-ledger read models 0.23, cadre-ledger writer 0.21" in text
+    assert "cadre-ledger-read-models 0.23, cadre-ledger-writer 0.21" in text
     assert '`COPY "ledger_events"...` 60%' in text

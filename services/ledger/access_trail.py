@@ -95,7 +95,7 @@ class AccessFiler:
                 max_deliver=-1, ack_wait=30)), self.timeout)
         sub = await self.js.pull_subscribe_bind(CONSUMER, ACCESS_STREAM)
         conn: asyncpg.Connection = await asyncpg.connect(self.writer_dsn, timeout=self.timeout,
-                                                         server_settings=named("cadre-ledger access trail"))
+                                                         server_settings=named("cadre-ledger-access-trail"))
         try:
             while not stop.is_set():
                 try:

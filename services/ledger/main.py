@@ -73,7 +73,7 @@ async def run_ledger(settings: Settings, stop: asyncio.Event | None = None) -> N
     nc = await connect(settings.nats_url, "cadre-ledger", settings.nats_timeout_s)
     await ensure_stream(nc.jetstream(), settings.stream, settings.duplicate_window_s, settings.nats_timeout_s,
                         replicas=settings.stream_replicas)
-    pool = await create_pool(reader_dsn(settings), application="cadre-ledger api",
+    pool = await create_pool(reader_dsn(settings), application="cadre-ledger-api",
                              min_size=settings.pg_pool_min, max_size=settings.pg_pool_max,
                              command_timeout=settings.pg_command_timeout_s)
     js = nc.jetstream()

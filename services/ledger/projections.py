@@ -102,7 +102,7 @@ async def _tip(conn: asyncpg.Connection) -> int:
     return int(await conn.fetchval("SELECT coalesce(max(position), 0) FROM ledger_events"))
 
 
-READ_MODELS = "cadre-ledger read models"  # the application_name of the runner's connection
+READ_MODELS = "cadre-ledger-read-models"  # the application_name of the runner's connection
 EVENT_COLUMNS = "position, cadre_id, county, type, occurred_on, canonical"
 """What a query selects from `ledger_events` for `decoded`."""
 
@@ -274,7 +274,7 @@ async def rebuild_connected(dsn: str, projections: Sequence[Projection],
     connections: list[asyncpg.Connection] = []
     try:
         for _ in range(len(projections) + 1):
-            connections.append(await asyncpg.connect(dsn, server_settings=named("cadre-ledger rebuild")))
+            connections.append(await asyncpg.connect(dsn, server_settings=named("cadre-ledger-rebuild")))
         return await rebuild_all(connections[0], projections, batch, progress, reader=connections[-1],
                                  others=connections[1:-1])
     finally:

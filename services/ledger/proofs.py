@@ -52,7 +52,7 @@ class Prover:
     async def checkpoint_now(self) -> tree.StoredCheckpoint:
         """Sign a checkpoint of the log as it is now (the writer role stores it)."""
         conn: asyncpg.Connection = await asyncpg.connect(self.writer_dsn, timeout=self.timeout,
-                                     server_settings=named("cadre-ledger checkpoints"))
+                                     server_settings=named("cadre-ledger-checkpoints"))
         try:
             size = await tree.tree_size(conn)
             latest = await tree.latest_checkpoint(conn)
@@ -238,7 +238,7 @@ class Prover:
     async def _store(self, checkpoint_id: int, witness: str, note: str, timestamp: int | None) -> dict[str, Any]:
         """Keep the witness's first cosignature of the checkpoint, and a later timestamped one as a renewal."""
         conn = await asyncpg.connect(self.writer_dsn, timeout=self.timeout,
-                                     server_settings=named("cadre-ledger checkpoints"))
+                                     server_settings=named("cadre-ledger-checkpoints"))
         try:
             async with conn.transaction():
                 await conn.execute(

@@ -42,7 +42,7 @@ from shared.merkle import CompactRange
 
 log = logging.getLogger(__name__)
 
-WRITER = "cadre-ledger writer"  # the application_name of its connections
+WRITER = "cadre-ledger-writer"  # the application_name of its connections
 HEAD_CACHE_LIMIT = 500_000
 # Messages validated between two yields to the event loop. The batch before this one commits meanwhile, and
 # each of its round trips waits for the next yield: with 100, a live batch (under 100 messages) was planned
@@ -223,7 +223,7 @@ class LedgerWriter:
             log.info("writer elected", extra={"stream_seq": checkpoint_seq, "position": position})
             # Lookups for the next batch run beside the current commit, so on their own connection.
             reader: asyncpg.Connection = await asyncpg.connect(self.dsn, timeout=5,
-                                                               server_settings=named(f"{WRITER} lookups"))
+                                                               server_settings=named(f"{WRITER}-lookups"))
             inbox = _Inbox()
             sub = await self._subscribe(checkpoint_seq, inbox)
             try:

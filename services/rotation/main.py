@@ -34,7 +34,7 @@ async def run_rotation(settings: Settings, stop: asyncio.Event | None = None) ->
     pool = await create_pool(reader_dsn(settings), application="cadre-rotation",
                              min_size=settings.pg_pool_min, max_size=settings.pg_pool_max,
                              command_timeout=settings.pg_command_timeout_s)
-    person_pool = await create_pool(person_dsn(settings), application="cadre-rotation personal",
+    person_pool = await create_pool(person_dsn(settings), application="cadre-rotation-personal",
                                     min_size=1, max_size=settings.pg_pool_max,
                                     command_timeout=settings.pg_command_timeout_s)
     bus = CommandBus("rotation", settings, pool, nc)
