@@ -931,7 +931,14 @@ Measured and not kept:
   PostgreSQL CPU per event fell by about a quarter (13.3 against 17.8 us), but each round became a burst
   the writer's commits queued behind (latency peaks every 1-2 s, p99 308 ms at 11,596 events/s).
 
-The latency target stays missed: at half the drain rate the machine runs at three quarters or more of what
-it sustains with the publisher on it, and the episodes follow. A full run's figures are at the top of this
-file.
+Full runs on the final code, on a host that had slowed since the morning (the bare COPY ceiling 87,456 and
+123,246 rows/s against 109,000-142,000 earlier; the harness's publisher 44,129-61,382 against 63,000-70,000):
+the one at the top of this file (11:13 UTC) met the one-type replay (109,614 events/s), the history read
+(p99 4.81 ms) and both growth targets, and came closest yet to the latency target: p99 119 ms at 11,052
+events/s (`committed_at - time` 85.5 ms; 3 of 80 windows slow, in 2 episodes), half the drain rate being
+59% of the live capacity (18,787 events/s). It missed the drain (22,104 events/s, 0.87x), the state read
+(5.29 ms), verify (0.98x) and the county's mix (65,756 events/s, 0.66x). The run before it (10:55 UTC) gave
+p99 125 ms at 9,777 events/s and a drain of 19,556 events/s (0.80x); one at 10:38 UTC, 354 ms at 10,302
+events/s. The latency target stays missed: where half the drain rate is three quarters or more of what the
+machine sustains with the publisher on it, the episodes follow.
 """
