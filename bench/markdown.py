@@ -102,9 +102,9 @@ def render(r: Results) -> str:
             f"issue 8 sets the ingest target by (\"acknowledged async publish from nats-py\").",
             f"- The same messages by the harness's own publisher (`bench.publisher`, which publishes every event of "
             f"the ingest steps: a reply subject per message under one inbox, answers taken by one subscription, "
-            f"no future per message): {_n(e.publish_inbox)} acknowledged messages/s. JetStream itself takes "
-            f"that much from a leaner Python client; the ledger's drain is "
-            f"{(r.rest.rate / e.publish_inbox if r.rest and e.publish_inbox else 0):.2f}x of it.",
+            f"no future per message): {_n(e.publish_inbox)} acknowledged messages/s: JetStream itself takes that "
+            "much from a leaner Python client" + (f"; the ledger's drain is {r.rest.rate / e.publish_inbox:.2f}x of it."
+                                                  if r.rest and e.publish_inbox else "."),
             f"- nats-py consumers over the same messages: pull `fetch(1000)` {_n(e.fetch)} msg/s, ordered push "
             f"consumer {_n(e.ordered)} msg/s.",
             f"- PostgreSQL: binary COPY (asyncpg `copy_records_to_table`) of ledger-shaped rows "

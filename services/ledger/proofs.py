@@ -23,6 +23,8 @@ from shared.merkle import (
 from shared.problems import Conflict, InvalidInput, NotFound, NotWitnessed, RuleViolation
 from shared.signednote import KEY_TYPES, NoteError, Signer, Verifier, open_note, verify_note
 
+CHECKPOINTS = "cadre-ledger-checkpoints"  # the application_name of the connections that store checkpoints
+
 
 class Prover:
     """Answers proof requests from the stored tree; signs on-demand checkpoints with the log's key.
@@ -52,7 +54,7 @@ class Prover:
     async def checkpoint_now(self) -> tree.StoredCheckpoint:
         """Sign a checkpoint of the log as it is now (the writer role stores it)."""
         conn: asyncpg.Connection = await asyncpg.connect(self.writer_dsn, timeout=self.timeout,
-                                     server_settings=named("cadre-ledger-checkpoints"))
+                                                         server_settings=named(CHECKPOINTS))
         try:
             size = await tree.tree_size(conn)
             latest = await tree.latest_checkpoint(conn)
@@ -237,8 +239,7 @@ class Prover:
 
     async def _store(self, checkpoint_id: int, witness: str, note: str, timestamp: int | None) -> dict[str, Any]:
         """Keep the witness's first cosignature of the checkpoint, and a later timestamped one as a renewal."""
-        conn = await asyncpg.connect(self.writer_dsn, timeout=self.timeout,
-                                     server_settings=named("cadre-ledger-checkpoints"))
+        conn = await asyncpg.connect(self.writer_dsn, timeout=self.timeout, server_settings=named(CHECKPOINTS))
         try:
             async with conn.transaction():
                 await conn.execute(
