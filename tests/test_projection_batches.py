@@ -329,6 +329,37 @@ async def test_a_rebuild_on_several_connections_that_fails_leaves_every_read_mod
         for c in connections:
             await c.close()
 
+class _CommitProbe:
+    """A read model that notes how its step's transaction commits."""
+
+    name = "zz_commit_probe"
+    tables: tuple[str, ...] = ()
+    types = frozenset({"audit.completed"})
+    sql_types: frozenset[str] = frozenset()
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    async def apply(self, conn: asyncpg.Connection, span: Span, events: Any) -> None:
+        self.seen.append(await conn.fetchval("SELECT current_setting('synchronous_commit')"))
+
+
+async def test_a_runner_step_commits_asynchronously_and_only_its_own_transaction(system: System) -> None:
+    """Read models are derived and their checkpoint commits with them: a step need not wait for the WAL flush."""
+    cadre = new_cadre_id("AC")
+    await wait_committed(system.pg_dsn, max(await publish(system.nats_url, _completions_only(cadre))))
+    conn = await asyncpg.connect(dsn_as(await _copy_of_the_ledger(system, "projection_async_commit"), WRITER_ROLE))
+    try:
+        await conn.execute("SET synchronous_commit TO on")  # the session's own setting (the test server's is off)
+        probe = _CommitProbe()
+        assert await step(conn, probe, 1_000_000) > 0
+        assert probe.seen == ["off"]
+        assert await conn.fetchval("SELECT current_setting('synchronous_commit')") == "on", "SET LOCAL only"
+        assert await conn.fetchval("SELECT position FROM projection_checkpoints WHERE name = $1", probe.name) > 0
+    finally:
+        await conn.close()
+
+
 def test_runs_keep_each_keys_order_and_never_repeat_a_key_in_a_run() -> None:
     a, b = bulk("k text", "SELECT {rows}"), "UPDATE t SET x = $2 WHERE k = $1"
     todo = Statements()

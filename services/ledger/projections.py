@@ -158,6 +158,13 @@ class Fetched:
         return frozenset(e.type for e in self.events)
 
 
+# A step locks its projection and commits without waiting for the WAL to reach the disk: a read model is
+# derived data whose checkpoint commits with it, so a crash can only lose its last steps whole, which the
+# runner applies again from the checkpoint that survived. The writer's commits stay synchronous; the read
+# models' (up to one per read model per round) no longer each wait for, and queue at, a WAL flush of their own.
+_STEP_BEGINS = "SELECT set_config('synchronous_commit', 'off', true), pg_advisory_xact_lock($1)"
+
+
 async def step(conn: asyncpg.Connection, projection: Projection, batch: int, fetched: Fetched | None = None) -> int:
     """Bring one projection up to `fetched`'s end (or the next `batch` positions); returns positions advanced.
 
@@ -167,7 +174,7 @@ async def step(conn: asyncpg.Connection, projection: Projection, batch: int, fet
     the span only advances its checkpoint.
     """
     async with conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock($1)", _lock_key(projection.name))
+        await conn.execute(_STEP_BEGINS, _lock_key(projection.name))
         after = await _checkpoint(conn, projection.name)
         if (fetched is not None and fetched.span.after <= after < fetched.span.upto
                 and projection.types <= fetched.types):
