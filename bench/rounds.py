@@ -912,9 +912,10 @@ step was overloaded; the comparison shows the publisher's share, not a latency g
    and the runner applies them again; each of the nine read models' commits per round had waited for a WAL
    flush of its own. In the latency steps (`pg_stat_io`, WAL fsyncs by client backends against the writer's
    batches, 20 s each): 1,702 for 323 batches and 2,324 for 1,270 before; 918 for 914, 149 for 135 and 1,130
-   for 1,145 after: about a thousand fsyncs fewer per step, one per writer batch left. The latency itself
-   moved within the host's noise (p99 238 ms at 12,690 events/s after, 673 ms at 13,391 before, at 79-80%
-   of each run's live capacity; a third run, on a slower host, was overloaded).
+   for 1,145 after: about a thousand fsyncs fewer per step, one per writer batch left. The latency did not
+   move outside the host's noise: two interleaved pairs of full runs, before / after, p99 at half the drain
+   rate 340 / 378 and 371 / 788 ms (the last on a slower spell: its live capacity 14,642 against 17,994
+   events/s), at half the live rate 266 / 133 and 118 / 88 ms.
 
 What the latency step showed with them (four `--ingest-only` runs, the load at half the drain rate being
 72-82% of the live capacity in each):
@@ -940,9 +941,14 @@ Measured and not kept:
   PostgreSQL CPU per event fell by about a quarter (13.3 against 17.8 us), but each round became a burst
   the writer's commits queued behind (latency peaks every 1-2 s, p99 308 ms at 11,596 events/s).
 
-Full runs on the final code, on a host that had slowed since the morning (the bare COPY ceiling 87,456 and
+The run at the top of this file (11:35 UTC, the final code, items 1-3) met the one-type replay (104,728
+events/s) and verify (320,746 events/s), and missed the drain (23,820 events/s, 0.96x), publish->commit p99
+(446 ms at 11,906 events/s, 66% of the live capacity; 38 of 80 windows slow, the longest episode 4.75 s),
+both reads (p99 5.91 and 6.19 ms), history growth and the county's mix (60,791 events/s).
+
+Full runs before item 3, on a host that had slowed since the morning (the bare COPY ceiling 87,456 and
 123,246 rows/s against 109,000-142,000 earlier; the harness's publisher 44,129-61,382 against 63,000-70,000):
-the one at the top of this file (11:13 UTC) met the one-type replay (109,614 events/s), the history read
+the one of 11:13 UTC met the one-type replay (109,614 events/s), the history read
 (p99 4.81 ms) and both growth targets, and came closest yet to the latency target: p99 119 ms at 11,052
 events/s (`committed_at - time` 85.5 ms; 3 of 80 windows slow, in 2 episodes), half the drain rate being
 59% of the live capacity (18,787 events/s). It missed the drain (22,104 events/s, 0.87x), the state read
