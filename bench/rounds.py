@@ -954,6 +954,6 @@ events/s (`committed_at - time` 85.5 ms; 3 of 80 windows slow, in 2 episodes), h
 59% of the live capacity (18,787 events/s). It missed the drain (22,104 events/s, 0.87x), the state read
 (5.29 ms), verify (0.98x) and the county's mix (65,756 events/s, 0.66x). The run before it (10:55 UTC) gave
 p99 125 ms at 9,777 events/s and a drain of 19,556 events/s (0.80x); one at 10:38 UTC, 354 ms at 10,302
-events/s. The latency target stays missed: where half the drain rate is three quarters or more of what the
-machine sustains with the publisher on it, the episodes follow.
+events/s. The latency target stays missed: once half the drain rate is more than about 60% of what the
+machine sustains with the publisher on it, the host's slow spells become episodes of backlog.
 """
