@@ -70,18 +70,17 @@ class Publisher:
     async def _on_answer(self, msg: Msg) -> None:
         n = int(msg.subject[len(self._inbox):])
         at = self._times.pop(n, None)
-        answer: dict[str, Any]
         try:
-            answer = orjson.loads(msg.data) if msg.data else {"error": {"description": f"no stream: {msg.headers}"}}
+            answer: Any = orjson.loads(msg.data) if msg.data else {"error": f"no stream answered: {msg.headers}"}
         except orjson.JSONDecodeError:
-            answer = {"error": {"description": f"not a JetStream answer: {msg.data[:100]!r}"}}
-        if "error" in answer:
-            self.error = self.error or f"message {n}: {answer['error']}"
-        else:
-            seq = int(answer["seq"])
+            answer = None
+        seq = answer.get("seq") if isinstance(answer, dict) and "error" not in answer else None
+        if isinstance(seq, int):
             self.last_seq = max(self.last_seq, seq)
             if at is not None:
                 self.sent.append((at, seq))
+        else:  # an error, or not a JetStream answer at all: either way the event is not known to be stored
+            self.error = self.error or f"message {n}: {answer if answer is not None else msg.data[:100]!r}"
         self._pending -= 1
         if not self._pending:
             self._idle.set()

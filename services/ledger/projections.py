@@ -102,7 +102,6 @@ async def _tip(conn: asyncpg.Connection) -> int:
     return int(await conn.fetchval("SELECT coalesce(max(position), 0) FROM ledger_events"))
 
 
-READ_MODELS = "cadre-ledger-read-models"  # the application_name of the runner's connection
 EVENT_COLUMNS = "position, cadre_id, county, type, occurred_on, canonical"
 """What a query selects from `ledger_events` for `decoded`."""
 
@@ -371,6 +370,9 @@ async def catch_up(conn: asyncpg.Connection, projections: Sequence[Projection], 
         for projection in projections:
             await step(conn, projection, batch, fetched)
     return behind + batch >= tip
+
+
+READ_MODELS = "cadre-ledger-read-models"  # the application_name of the runner's connection
 
 
 class ProjectionRunner:
