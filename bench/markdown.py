@@ -145,7 +145,8 @@ def render(r: Results) -> str:
                    f"{_n(lat.committed_p50)} ms, p99 {_n(lat.committed_p99)} ms. CPU: {cpu_text(lat.cpu)}."
                    + (f" {batch_line(lat.batches)[2:]}" if lat.batches else ""))
     out += ["", "## 3. Reads", "",
-            "One client, sequential requests over a kept-alive connection, random cadres with 100 events each "
+            "One client (`bench.http_client`: one kept-alive HTTP/1.1 connection, no parsing while timed, as "
+            "wrk or hey would read), sequential requests, random cadres with 100 events each "
             "(their events interleaved with 99 other cadres' over the chunk they were written in). Each answer "
             "includes the bearer-token check and the access-trail record (an acknowledged JetStream publish) "
             "the ledger makes before answering; the per-client rate limit is off (`CADRE_RATE_PER_S=0`). Before "

@@ -6,9 +6,7 @@ import random
 import time
 from dataclasses import dataclass
 
-import aiohttp
-import orjson
-
+from bench.http_client import HttpConnection
 from bench.ingest import percentile
 from shared.merkle import verify_inclusion
 
@@ -30,20 +28,18 @@ async def read_latency(base: str, auth: dict[str, str], cadres: list[str], reque
     rng = random.Random(seed)
     times: list[float] = []
     sizes = 0
-    async with aiohttp.ClientSession(headers=auth) as session:
-        for cadre in rng.choices(cadres, k=min(20, requests)):  # warm the pool and the caches
-            async with session.get(base + path.format(cadre=cadre)) as resp:
-                await resp.read()
+    async with await HttpConnection.open(base, auth) as http:
+        for cadre in rng.choices(cadres, k=min(20, requests)):  # warm the caches
+            await http.request("GET", path.format(cadre=cadre))
         began = time.perf_counter()
         for cadre in rng.choices(cadres, k=requests):
             t0 = time.perf_counter()
-            async with session.get(base + path.format(cadre=cadre)) as resp:
-                raw = await resp.read()
+            answer = await http.request("GET", path.format(cadre=cadre))
             # The answer's latency ends with its last byte; checking it is the client's own work.
             times.append((time.perf_counter() - t0) * 1000)
-            body = orjson.loads(raw)
-            if resp.status != 200:
-                raise RuntimeError(f"GET {path} answered {resp.status}: {body}")
+            body = answer.json()
+            if answer.status != 200:
+                raise RuntimeError(f"GET {path} answered {answer.status}: {body}")
             sizes += len(body.get("events", [])) if isinstance(body.get("events"), list) else int(body["events"])
         elapsed = time.perf_counter() - began
     return ReadLatency(requests, percentile(times, 0.5), percentile(times, 0.99), requests / elapsed,
@@ -64,11 +60,11 @@ class Proofs:
 async def inclusion_proofs(base: str, auth: dict[str, str], count: int, seed: int = 2) -> Proofs:
     """GET /v1/proofs/inclusion for random positions under the latest checkpoint; verify each."""
     rng = random.Random(seed)
-    async with aiohttp.ClientSession(headers=auth) as session:
-        async with session.post(f"{base}/v1/checkpoints") as resp:
-            checkpoint = await resp.json()
-            if resp.status not in (200, 201):
-                raise RuntimeError(f"POST /v1/checkpoints answered {resp.status}: {checkpoint}")
+    async with await HttpConnection.open(base, auth) as http:
+        answer = await http.request("POST", "/v1/checkpoints")
+        checkpoint = answer.json()
+        if answer.status not in (200, 201):
+            raise RuntimeError(f"POST /v1/checkpoints answered {answer.status}: {checkpoint}")
         size, root = int(checkpoint["size"]), bytes.fromhex(checkpoint["root"])
         fetched: list[tuple[bytes, int, list[bytes]]] = []
         times: list[float] = []
@@ -76,10 +72,10 @@ async def inclusion_proofs(base: str, auth: dict[str, str], count: int, seed: in
         for _ in range(count):
             position = rng.randint(1, size)
             t0 = time.perf_counter()
-            async with session.get(f"{base}/v1/proofs/inclusion?position={position}&size={size}") as resp:
-                proof = await resp.json()
-                if resp.status != 200:
-                    raise RuntimeError(f"inclusion proof answered {resp.status}: {proof}")
+            answer = await http.request("GET", f"/v1/proofs/inclusion?position={position}&size={size}")
+            proof = answer.json()
+            if answer.status != 200:
+                raise RuntimeError(f"inclusion proof answered {answer.status}: {proof}")
             item = (bytes.fromhex(proof["leaf_hash"]), position - 1, [bytes.fromhex(h) for h in proof["proof"]])
             verify_inclusion(item[0], item[1], size, item[2], root)
             times.append((time.perf_counter() - t0) * 1000)
