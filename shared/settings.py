@@ -43,10 +43,6 @@ class Settings(BaseSettings):
                                    "CADRE_BATCH_SIZE gather once its first message has arrived: each batch costs a "
                                    "transaction, an fsync and an ack, so a trickle cut into batches of a few events "
                                    "keeps the cores busy for nothing; 0: take whatever has arrived at once.")
-    validation_workers: int = Field(1, ge=0, le=16, description="Worker processes that validate the ledger "
-                                    "writer's batches (校验进程) while its own thread commits the batch before: "
-                                    "validation is about a third of the writer's work per event; 0: the writer "
-                                    "validates on its own thread (a machine with one core).")
     projection_yield_backlog: int = Field(20000, ge=0, description="While the ledger writer has at least this many "
                                           "stream messages to commit (a backlog, e.g. after an outage), the read "
                                           "models (读模型) work only CADRE_PROJECTION_BACKLOG_SHARE of the time, so "

@@ -93,17 +93,3 @@ def test_batch_metrics_show_each_part_of_a_batchs_time() -> None:
         assert value(f"ledger_batch_{name}_seconds_count") == 2
         assert value(f"ledger_batch_{name}_seconds_sum") == pytest.approx(total)
     assert value("ledger_batch_commit_seconds_bucket", {"le": "0.01"}) == 1, "one commit under 10 ms, one over"
-
-
-async def test_a_ready_batch_is_taken_without_waiting_and_a_lingering_one_is_left() -> None:
-    """The writer looks ahead for the next batch (to validate it while planning this one) only when `take`
-    would hand it over at once."""
-    full = await _inbox_with(2500)
-    assert [len(full.take_ready(1000, 3000, linger=5.0)) for _ in range(4)] == [1000, 1000, 500, 0]
-    backlog = await _inbox_with(7000)
-    assert len(backlog.take_ready(1000, 3000, linger=5.0)) == 3000
-    short = await _inbox_with(3)
-    assert short.take_ready(1000, 3000, linger=0.05) == [], "a short batch still lingers"
-    await asyncio.sleep(0.06)
-    assert len(short.take_ready(1000, 3000, linger=0.05)) == 3 and short.waited >= 0.05
-    assert short.take_ready(1000, 3000) == []

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from shared.envelope import InvalidEvent, parse_event
+from shared.envelope import InvalidEvent, ParsedEvent, parse_event
 from shared.merkle import leaf_hash
 
 _SUBJECT = re.compile(r"^cadre\.([^.]+)\.([A-Za-z0-9_-]{1,64})$")
@@ -92,35 +92,11 @@ def cadre_of_subject(subject: str) -> str | None:
 
 
 @dataclass(slots=True)
-class CheckedEvent:
-    """What the ledger keeps of a valid event: the envelope fields its columns repeat, the canonical bytes, and
-    their leaf hash (computed where the event is validated, which may be a worker process)."""
-
-    id: uuid.UUID
-    cadre_id: str
-    county: str
-    type: str
-    occurred_on: date
-    recorded_at: datetime
-    ruleset: str
-    canonical: bytes
-    leaf_hash: bytes
-
-
-def check(data: bytes, subject: str) -> CheckedEvent:
-    """Validate one message's bytes as published on `subject`; raises InvalidEvent with the reason."""
-    parsed = parse_event(data, subject)
-    event = parsed.event
-    return CheckedEvent(event.id, event.subject, event.county, event.type, event.occurredon, event.time,
-                        event.ruleset, parsed.canonical, leaf_hash(parsed.canonical))
-
-
-@dataclass(slots=True)
 class Classified:
-    """A message with its validation outcome: a valid event, or the reason it is not one."""
+    """A message with its validation outcome: a parsed event, or the reason it is not one."""
 
     msg: StreamMessage
-    event: CheckedEvent | None
+    parsed: ParsedEvent | None
     rejection: InvalidEvent | None
 
 
@@ -129,7 +105,7 @@ def classify(messages: Sequence[StreamMessage]) -> list[Classified]:
     out = []
     for msg in sorted(messages, key=lambda m: m.stream_seq):
         try:
-            out.append(Classified(msg, check(msg.data, msg.subject), None))
+            out.append(Classified(msg, parse_event(msg.data, msg.subject), None))
         except InvalidEvent as exc:
             out.append(Classified(msg, None, exc))
     return out
@@ -137,12 +113,12 @@ def classify(messages: Sequence[StreamMessage]) -> list[Classified]:
 
 def event_ids(batch: Sequence[Classified]) -> list[uuid.UUID]:
     """Ids of the valid events in the batch, to look up among stored events before planning."""
-    return [c.event.id for c in batch if c.event is not None]
+    return [c.parsed.event.id for c in batch if c.parsed is not None]
 
 
 def cadres(batch: Sequence[Classified]) -> set[str]:
     """Cadres with valid events in the batch, whose chain heads the plan needs."""
-    return {c.event.cadre_id for c in batch if c.event is not None}
+    return {c.parsed.event.subject for c in batch if c.parsed is not None}
 
 
 def plan_batch(
@@ -173,25 +149,27 @@ def plan_batch(
             plan.gap_after = plan.last_stream_seq
             break
         plan.last_stream_seq = msg.stream_seq
-        event = item.event
-        if event is None:
+        if item.parsed is None:
             assert item.rejection is not None
             plan.quarantined.append(_quarantine(msg, item.rejection.reason, item.rejection.detail))
             continue
+        parsed = item.parsed
+        event = parsed.event
         first_seq = seen.get(event.id)
         if first_seq is not None:
             plan.quarantined.append(_quarantine(
                 msg, "duplicate", f"event {event.id} was already appended from stream sequence {first_seq}"))
             continue
         seen[event.id] = msg.stream_seq
-        head = plan.heads.get(event.cadre_id) or heads.get(event.cadre_id)
+        head = plan.heads.get(event.subject) or heads.get(event.subject)
         version = head.version + 1 if head else 1
+        leaf = leaf_hash(parsed.canonical)
         plan.events.append(EventRow(
-            position=plan.next_position, stream_seq=msg.stream_seq, event_id=event.id, cadre_id=event.cadre_id,
-            county=event.county, type=event.type, occurred_on=event.occurred_on, recorded_at=event.recorded_at,
+            position=plan.next_position, stream_seq=msg.stream_seq, event_id=event.id, cadre_id=event.subject,
+            county=event.county, type=event.type, occurred_on=event.occurredon, recorded_at=event.time,
             ruleset=event.ruleset, cadre_version=version, prev_hash=head.leaf_hash if head else None,
-            leaf_hash=event.leaf_hash, canonical=event.canonical))
-        plan.heads[event.cadre_id] = ChainHead(version, event.leaf_hash)
+            leaf_hash=leaf, canonical=parsed.canonical))
+        plan.heads[event.subject] = ChainHead(version, leaf)
         plan.next_position += 1
     return plan
 

@@ -16,7 +16,6 @@ from services.ledger.checkpointing import CheckpointPolicy
 from services.ledger.monitor import LedgerMonitor, batch_metrics
 from services.ledger.proofs import Prover
 from services.ledger.tree import StoredCheckpoint
-from services.ledger.validation import Validator
 from services.ledger.writer import LedgerWriter
 from shared.access import ACCESS_STREAM, access_stream_config
 from shared.bus import (
@@ -92,12 +91,10 @@ async def run_ledger(settings: Settings, stop: asyncio.Event | None = None) -> N
     monitor = LedgerMonitor(pool, js, settings.stream, settings.consumer, settings.pg_acquire_timeout_s,
                             witnesses=[w.name for w in witnesses])
     monitor.register(registry)
-    validator = Validator(settings.validation_workers)
-    validator.start()
     writer = LedgerWriter(dsn=writer_dsn(settings), nc=nc, stream=settings.stream, consumer=settings.consumer,
                           batch_size=settings.batch_size,
                           backlog_batch_size=settings.backlog_batch_size, linger=settings.batch_linger_ms / 1000,
-                          checkpoints=policy, validator=validator,
+                          checkpoints=policy,
                           exit_after_commits=settings.fault_exit_after_commits, on_batch=batch_metrics(registry))
     status = writer.status
     Gauge("ledger_position", "Last committed ledger position", registry=registry).set_function(
@@ -128,7 +125,6 @@ async def run_ledger(settings: Settings, stop: asyncio.Event | None = None) -> N
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.wait_for(task, 10)
-        validator.close()
         await close(nc)
         await pool.close()
 
