@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 
 import asyncpg
@@ -16,6 +17,10 @@ from shared.signednote import Signer
 log = logging.getLogger(__name__)
 
 Publish = Callable[[tree.StoredCheckpoint], Awaitable[None]]
+# Checkpoints stored but not yet published, at most: while JetStream is unreachable each publication waits out
+# its timeout, and the oldest are dropped past this many (they stand in the database, and witnesses also poll
+# the ledger over HTTP).
+UNPUBLISHED_LIMIT = 1000
 
 
 class CheckpointPolicy:
@@ -33,6 +38,8 @@ class CheckpointPolicy:
         self.publish = publish
         self.last_size = 0  # of the newest checkpoint signed (maybe still committing with its batch)
         self.last_at = time.monotonic()
+        self._unpublished: deque[tree.StoredCheckpoint] = deque()
+        self._publisher: asyncio.Task[None] | None = None
 
     async def resume(self, conn: asyncpg.Connection) -> None:
         """Continue from the newest stored checkpoint (after an election)."""
@@ -57,11 +64,27 @@ class CheckpointPolicy:
             return
         checkpoint = await tree.store_checkpoint(conn, self.signer, self.origin, log_tree.size, log_tree.root())
         self.last_size, self.last_at = checkpoint.size, time.monotonic()
-        await self.stored(checkpoint)
+        self.publish_soon(checkpoint)
 
-    async def stored(self, checkpoint: tree.StoredCheckpoint) -> None:
-        """Publish a stored checkpoint; a failure is logged (witnesses also poll it over HTTP)."""
-        try:
-            await asyncio.wait_for(self.publish(checkpoint), 5)
-        except Exception as exc:  # the stored checkpoint stands
-            log.warning("checkpoint not published: %s", exc, extra={"size": checkpoint.size})
+    def publish_soon(self, checkpoint: tree.StoredCheckpoint) -> None:
+        """Publish a stored checkpoint after those stored before it, without waiting for JetStream.
+
+        The writer stores a checkpoint in a batch's transaction, and the next batch commits only once that
+        one's commit has returned: waiting there for the stream's acknowledgement tied the ledger's intake
+        to the checkpoint stream, and a slow or failing one held every batch carrying a checkpoint for up
+        to the publication's timeout (5 s). Publications keep their signing order.
+        """
+        if len(self._unpublished) >= UNPUBLISHED_LIMIT:
+            dropped = self._unpublished.popleft()
+            log.warning("checkpoint not published: too many waiting", extra={"size": dropped.size})
+        self._unpublished.append(checkpoint)
+        if self._publisher is None or self._publisher.done():
+            self._publisher = asyncio.create_task(self._publish_waiting())
+
+    async def _publish_waiting(self) -> None:
+        while self._unpublished:
+            checkpoint = self._unpublished.popleft()
+            try:
+                await asyncio.wait_for(self.publish(checkpoint), 5)
+            except Exception as exc:  # the stored checkpoint stands, and witnesses also poll it over HTTP
+                log.warning("checkpoint not published: %s", exc, extra={"size": checkpoint.size})

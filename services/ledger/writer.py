@@ -375,7 +375,7 @@ class LedgerWriter:
         if plan.gap_after is None:
             await planned.last.ack()  # AckPolicy.ALL: acknowledges the whole batch, only after commit
         if planned.checkpoint is not None and checkpoint_id is not None:
-            await self.checkpoints.stored(planned.checkpoint.stored_as(checkpoint_id))
+            self.checkpoints.publish_soon(planned.checkpoint.stored_as(checkpoint_id))
         if plan.gap_after is not None:
             log.warning("stream delivered out of order; re-creating the consumer", extra={"after": plan.gap_after})
             return False
