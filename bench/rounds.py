@@ -956,4 +956,76 @@ events/s (`committed_at - time` 85.5 ms; 3 of 80 windows slow, in 2 episodes), h
 p99 125 ms at 9,777 events/s and a drain of 19,556 events/s (0.80x); one at 10:38 UTC, 354 ms at 10,302
 events/s. The latency target stays missed: once half the drain rate is more than about 60% of what the
 machine sustains with the publisher on it, the host's slow spells become episodes of backlog.
+
+### Seventeenth round
+
+History and state reads decomposed on a held 1,000,000-event ledger (the harness's servers, kept between
+measurements), the validation worker in interleaved `--ingest-only` runs, and drains of 300,000 events with
+the writer's batch histograms and a py-spy of every ledger thread.
+
+| 1,000,000 events, 2,000 sequential reads a pass | aiohttp's client | `bench.http_client` |
+|---|---:|---:|
+| history p50 / p99, ms (five interleaved passes) | 1.91-2.58 / 4.41-7.25 | 1.39-2.18 / 3.55-5.98 |
+| the same passes, answers/s | 292-406 | 347-684 |
+
+1. **Reads are timed by the harness's own HTTP/1.1 client** (`bench.http_client`: one kept-alive
+   connection, the request written and the answer's bytes read, nothing else while timed; the caller parses
+   and checks each answer after). aiohttp's client spent about a millisecond of CPU per 96 KB history
+   answer on the same two cores, and its parser and response objects counted in each read's latency; the
+   issue measures the ledger's reads, as wrk or hey would. In ten interleaved passes (five of each read)
+   aiohttp's p50 was higher in eight and its p99 in nine. An answer without a Content-Length (a chunked one) is refused
+   rather than misread, and a connection that ends mid-answer names the request (tested against a real
+   aiohttp server). The medians of the ten pairs' differences: 0.37 ms at p50, 0.84 ms at p99; in the
+   11:35 UTC run aiohttp's client used 0.34 cores at 319 answers/s, about a millisecond per answer.
+2. **A batch's signed checkpoint is published in the background**, in signing order, instead of inside the
+   batch's commit task. The next batch's commit waited for JetStream's acknowledgement of it there, so a
+   slow or failing checkpoint stream held every batch carrying a checkpoint for up to the publication's
+   timeout (5 s). Past 1,000 waiting, the oldest are dropped with a warning: they stand in the database, and
+   witnesses also poll over HTTP. This was done for the ledger's robustness, not for speed: a drain of
+   300,000 events with it ran at 22,323 events/s, within the spread of the drains before it (22,756-24,479).
+   The publication had no test; one now checks that every checkpoint signed while ingesting reaches the
+   stream once, in order.
+
+What a history read is made of, at 1,000,000 events on this host (2,000 random cadres of the first ten
+chunks):
+
+- PostgreSQL's part, timed alone over asyncpg: the page query 0.77-0.83 ms at p50 and 1.1-1.3 ms at p99
+  once its pages are in shared buffers; 1.39 / 4.67 ms when they come from the operating system's cache
+  (after a restart), against 1.10 / 2.29 ms at 100,000 events. Of the 0.77 ms, fetching the 100 rows is
+  about 0.15 ms (103 buffer hits); building the JSON array is the rest, about 5-7 us per row spread over
+  every expression (the hashes in hex, the times by `to_char`, the labels, the embedded bytes), none of
+  them dominant: `concat()` instead of `||` and a bytea array instead of text measured the same.
+- The ledger process: about 0.7 ms of Python per read (aiohttp's request and response handling, the
+  token and query checks, the asyncpg round trip, the access record's publication and acknowledgement),
+  none of it dominant either. The access record's JetStream publication alone: p50 0.21, p99 0.33 ms.
+- The background child's access-trail filer runs every 200 ms (`_GATHER_S`), and the slow reads of a pass
+  fell into windows about 200 ms apart; with the child stopped (SIGSTOP) for a pass, p99 was 3.9-4.2 ms
+  against 5.0-7.7 ms for the passes beside it. Filing with `synchronous_commit` off, or without acks (for
+  the experiment only), did not separate from the host's noise in twelve passes, so nothing was changed.
+- Growth: the 1,000,000-event stack holds `ledger_events` 890 MB (indexes included), `rm_audits` 134 MB,
+  `merkle_nodes` 111 MB and `access_trail` 50 MB, more than the 1GB of shared buffers: the drain evicts the
+  oldest chunks' pages, and the reads that follow fetch them from the operating system's cache, which is
+  what the history p99 at 1,000,000 events pays against 100,000 (whose 70 MB of rows stay in shared buffers).
+
+Measured and not kept:
+
+- **Validation in a worker process** (`CADRE_VALIDATION_WORKERS`, with the next batch validated while this
+  one was planned). The writer's thread went from 37-41 to 24-26 us per event, but the worker used 23 us
+  per event (a second interpreter and pickling both ways), 8-10 us more CPU per event in all. With the
+  worker, the writer, PostgreSQL and nats-server together using 1.6-1.7 of the 2 cores, the machine was the
+  bound, not the thread: interleaved drains of 900,000 events gave 23,418 and 24,419 events/s with it
+  against 23,735 and 25,097 without, and the latency steps were no better (p99 250 and 840 ms against 321
+  and 1,417 ms at half the drain rate, the host varying by a fifth). A timeline of the writer's loop showed
+  the commits running back to back, each longer than PostgreSQL's share of it because its round trips wait
+  for the loop between the planning of the next batch, which is the cost of one thread doing both. It was
+  reverted. On a machine with more cores the writer's one thread (about 40 us per event) would be the bound
+  again, and this is the change that would lift it.
+
+The run at the top of this file (13:04 UTC, the final code, items 1-2) met both reads (history p99 3.95 ms,
+state 3.89 ms, at 1,000,000 events), verify (319,111 events/s) and ingest growth, and missed the drain
+(24,113 events/s, 0.90x of a target set by a `publish_async` ceiling of 33,444 events/s, the highest of
+the day), publish->commit p99 (271 ms at 12,054 events/s, 74% of the live capacity; at half the live rate,
+8,175 events/s, it was 83.4 ms), history growth (3.00 -> 3.95 ms, 1.32x), the one-type replay (83,752
+events/s, 0.84x; 104,728 and 109,614 in the two runs before on the same replay code) and the county's mix
+(63,537 events/s, 0.64x).
 """
