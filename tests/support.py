@@ -9,7 +9,8 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -19,6 +20,7 @@ import aiohttp
 import asyncpg
 import nats
 import orjson
+from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
 from shared.bus import event_headers
@@ -92,6 +94,18 @@ class System:
             proc.stop()
         if self.stack:
             self.stack.stop()
+
+
+@asynccontextmanager
+async def served(app: web.Application) -> AsyncIterator[str]:
+    """Serve `app` on a free local port for the duration; yields its base URL."""
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()
 
 
 def new_cadre_id(prefix: str = "T") -> str:

@@ -8,6 +8,7 @@ import pytest
 from aiohttp import web
 
 from bench.http_client import HttpConnection, HttpError
+from tests.support import served
 
 BIG = {"events": [{"position": i, "event": "x" * 900} for i in range(100)]}  # about 96 KB, as a history page
 
@@ -47,14 +48,8 @@ async def server() -> AsyncIterator[tuple[str, list[tuple[str, str, str | None, 
     app.router.add_get("/missing", missing)
     app.router.add_post("/made", created)
     app.router.add_get("/streamed", streamed)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}", seen
-    finally:
-        await runner.cleanup()
+    async with served(app) as base:
+        yield base, seen
 
 
 async def test_answers_are_read_whole_in_sequence_over_one_connection(
@@ -92,16 +87,9 @@ async def test_a_closed_connection_is_an_error_naming_the_request() -> None:
 
     app = web.Application()
     app.router.add_get("/gone", close_at_once)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        async with await HttpConnection.open(f"http://127.0.0.1:{runner.addresses[0][1]}") as http:
-            with pytest.raises(HttpError, match="GET /gone: the connection ended mid-answer"):
-                await http.request("GET", "/gone")
-    finally:
-        await runner.cleanup()
+    async with served(app) as base, await HttpConnection.open(base) as http:
+        with pytest.raises(HttpError, match="GET /gone: the connection ended mid-answer"):
+            await http.request("GET", "/gone")
 
 
 async def test_only_plain_http_urls_with_a_port_are_taken() -> None:

@@ -8,9 +8,10 @@ import pytest
 from aiohttp import web
 
 from shared.demo import post
+from tests.support import served
 
 
-async def serve(statuses: list[int]) -> tuple[web.AppRunner, str, list[str]]:
+def app_answering(statuses: list[int]) -> tuple[web.Application, list[str]]:
     seen: list[str] = []
 
     async def handler(request: web.Request) -> web.Response:
@@ -22,30 +23,21 @@ async def serve(statuses: list[int]) -> tuple[web.AppRunner, str, list[str]]:
 
     app = web.Application()
     app.router.add_post("/x", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    return runner, f"http://127.0.0.1:{port}/x", seen
+    return app, seen
 
 
 async def test_a_rate_limited_post_is_retried_after_retry_after() -> None:
-    runner, url, seen = await serve([429, 429, 200])
-    try:
-        assert await asyncio.to_thread(post, url, {"a": 1}, "t") == {"ok": True}
+    app, seen = app_answering([429, 429, 200])
+    async with served(app) as base:
+        assert await asyncio.to_thread(post, f"{base}/x", {"a": 1}, "t") == {"ok": True}
         assert seen == ["Bearer t"] * 3
-    finally:
-        await runner.cleanup()
 
 
 async def test_other_errors_and_endless_429s_are_raised_with_the_status() -> None:
-    runner, url, seen = await serve([422, 429, 429])
-    try:
+    app, seen = app_answering([422, 429, 429])
+    async with served(app) as base:
         with pytest.raises(RuntimeError, match="422 from"):
-            await asyncio.to_thread(post, url, {}, "t")
+            await asyncio.to_thread(post, f"{base}/x", {}, "t")
         with pytest.raises(RuntimeError, match="429 from"):
-            await asyncio.to_thread(post, url, {}, "t", 2)
+            await asyncio.to_thread(post, f"{base}/x", {}, "t", 2)
         assert len(seen) == 3
-    finally:
-        await runner.cleanup()
