@@ -18,7 +18,7 @@ from typing import TypeVar
 
 import asyncpg
 
-from bench import engines
+from bench import engines, pgstats
 from bench.commands import command_path
 from bench.ingest import commit_rate, drain, latency, live, read_models_caught_up
 from bench.integrity import replay, verify
@@ -37,6 +37,7 @@ CATCH_UP_S = 600
 """Longest wait for the read models to apply the whole ledger before a step that should run on a quiet system."""
 HISTORY = "/v1/cadres/{cadre}/history?limit=100"
 STATE = "/v1/cadres/{cadre}/state?as_of=2015-03-01"
+HISTORY_STATEMENT = "FROM ledger_events WHERE cadre_id = $3 AND cadre_version > $1"  # the page query's text
 
 
 @dataclass(frozen=True)
@@ -145,16 +146,20 @@ class Run:
         r.latency_live = await self.step("latency at half the live rate", latency(
             self.stack, conn, layout, factory, start + int(rate * s.latency_s) + 1, r.live.rate / 2, s.latency_s))
 
-    async def reads(self, chunks: int, profile: bool = False) -> tuple[object, object]:
+    async def reads(self, conn: asyncpg.Connection, chunks: int, profile: bool = False) -> tuple[object, object]:
         layout = Layout(self.s.chunk)
         probes = layout.probes(chunks)
         base = self.stack.url("ledger")
         history_reads = read_latency(base, self.stack.auth(), probes, self.s.reads, HISTORY)
         state_reads = read_latency(base, self.stack.auth(), probes, self.s.reads, STATE)
-        if not profile:
-            return await history_reads, await state_reads
         labels = {HISTORY: "history reads (the ledger process)", STATE: "state reads (the ledger process)"}
-        history = await self.metered(labels[HISTORY], history_reads)
+        counting = await pgstats.reset(conn)
+        history = await (self.metered(labels[HISTORY], history_reads) if profile else history_reads)
+        pages = await pgstats.page_reads(conn, HISTORY_STATEMENT) if counting else None
+        if pages is not None:
+            self.r.history_pages[chunks * self.s.chunk] = pages
+        if not profile:
+            return history, await state_reads
         state = await self.metered(labels[STATE], state_reads)
         # py-spy gets passes of its own, untimed: its sampling would take CPU from the same 2 cores as the
         # timed requests and lengthen their tail.
@@ -198,7 +203,7 @@ class Run:
                 await self.latencies(conn, layout, factory)
                 return
             await self.step("read models catch up, vacuum", self.settled(conn))
-            small = await self.step(f"reads at {s.chunk:,}", self.reads(1))
+            small = await self.step(f"reads at {s.chunk:,}", self.reads(conn, 1))
             if small:
                 r.history_small, r.state_small = small  # type: ignore[assignment]
             # Replay runs on the first chunk: rebuilding is all-or-nothing from position 0, and at a million
@@ -211,7 +216,7 @@ class Run:
                                      drain(stack, conn, layout, factory, s.chunk, s.events, workdir / "spy.txt"))
             r.rate_large = await commit_rate(conn, s.events - s.chunk + 1, s.events)
             await self.step("read models catch up, vacuum", self.settled(conn))
-            large = await self.step(f"reads at {s.events:,}", self.reads(s.events // s.chunk, profile=True))
+            large = await self.step(f"reads at {s.events:,}", self.reads(conn, s.events // s.chunk, profile=True))
             if large:
                 r.history_large, r.state_large = large  # type: ignore[assignment]
             r.proofs = await self.step("inclusion proofs",

@@ -9,7 +9,7 @@ from bench.profile import Profile
 from bench.report import FLAT, PROFILE, RECORD, Results, _n, machine, rows
 from bench.rounds import OPTIMISATIONS
 from bench.stack import OTHERS, PG_SETTINGS
-from bench.why import batch_line, cpu_text, us_text, why
+from bench.why import batch_line, cpu_text, pages_line, us_text, why
 from services.ledger.backlog import YieldPolicy
 from shared.settings import Settings
 
@@ -162,6 +162,8 @@ def render(r: Results) -> str:
         if read:
             out.append(f"- {label} at {r.events:,} events: p50 {_n(read.p50)} ms, p99 {_n(read.p99)} ms, "
                        f"{_n(read.per_s)} answers/s ({read.requests} requests).")
+    if r.history_pages:
+        out.append(pages_line(r))
     if r.proofs:
         out.append(f"- inclusion proofs `GET /v1/proofs/inclusion` at tree size {r.proofs.tree_size:,}, each checked "
                    f"with `shared.merkle.verify_inclusion`: {_n(r.proofs.per_s)}/s, p99 {_n(r.proofs.p99_ms)} ms; "

@@ -54,6 +54,43 @@ async def top(conn: asyncpg.Connection, limit: int = 12) -> list[Statement]:
                       float(r["ms"]) / float(r["total"]) if r["total"] else 0.0) for r in rows]
 
 
+@dataclass(frozen=True)
+class PageReads:
+    """Where one statement's pages came from since `reset`: PostgreSQL's shared buffers, or outside them (the
+    operating system's cache or the disk, a read system call and a buffer to evict for each)."""
+
+    calls: int
+    ms: float  # execution time in all
+    hit: int
+    read: int
+
+    @property
+    def pages_per_call(self) -> float:
+        """Pages a call touched."""
+        return (self.hit + self.read) / self.calls if self.calls else 0.0
+
+    @property
+    def read_share(self) -> float:
+        """Share of those pages that were not in shared buffers."""
+        return self.read / (self.hit + self.read) if self.hit + self.read else 0.0
+
+
+async def page_reads(conn: asyncpg.Connection, fragment: str) -> PageReads | None:
+    """The summed page reads of the statements containing `fragment` since `reset` (None: none ran, or the
+    extension is not loaded)."""
+    try:
+        row = await conn.fetchrow(
+            """SELECT sum(calls) AS calls, sum(total_exec_time) AS ms, sum(shared_blks_hit) AS hit,
+                      sum(shared_blks_read) AS read
+               FROM pg_stat_statements WHERE strpos(query, $1) > 0 AND query NOT LIKE '%pg_stat_statements%'""",
+            fragment)
+    except asyncpg.PostgresError:
+        return None
+    if row is None or not row["calls"]:
+        return None
+    return PageReads(int(row["calls"]), float(row["ms"]), int(row["hit"]), int(row["read"]))
+
+
 async def checkpoints(conn: asyncpg.Connection) -> int:
     """Checkpoints PostgreSQL has completed so far (each writes out dirty pages and makes the next writes of
     every page carry a full-page image in the WAL: a burst of I/O that commits wait behind)."""

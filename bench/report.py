@@ -14,6 +14,7 @@ from bench.commands import CommandPath
 from bench.ingest import Drain, Latency, Live
 from bench.integrity import Replay, Verify
 from bench.mixed import MixedReplay
+from bench.pgstats import PageReads
 from bench.profile import Profile, PurePath
 from bench.reads import Proofs, ReadLatency
 
@@ -74,6 +75,7 @@ class Results:
     profiles: dict[str, Profile] = field(default_factory=dict)
     cpu: dict[str, dict[str, float]] = field(default_factory=dict)  # cores per component, by profiled step
     ledger_bytes: dict[int, tuple[int, int]] = field(default_factory=dict)  # events -> (heap, indexes) of ledger_events
+    history_pages: dict[int, PageReads] = field(default_factory=dict)  # events -> the timed history reads' page query
     errors: list[str] = field(default_factory=list)
 
 

@@ -90,6 +90,14 @@ def _ingest(r: Results) -> list[str]:
     return lines
 
 
+def pages_line(r: Results) -> str:
+    """Where the timed history reads' page query found its pages, at each ledger size measured."""
+    sizes = "; ".join(f"at {n:,} events {p.ms / p.calls:.2f} ms a query, {p.pages_per_call:.0f} pages an answer, "
+                      f"{p.read_share:.0%} of them from outside shared_buffers"
+                      for n, p in sorted(r.history_pages.items()))
+    return f"- The page query of the timed history reads, in PostgreSQL (pg_stat_statements): {sizes}."
+
+
 def batch_line(b: BatchTimes) -> str:
     """Where the writer's batches spent their time during the latency run (its `ledger_batch_*` histograms)."""
     ms = b.mean_ms
@@ -206,6 +214,8 @@ def why(r: Results, row: Row) -> list[str]:
                 + f"), against {PG_SETTINGS['shared_buffers']} of shared_buffers, and the access trail each read "
                 "appends to; the tail of sequential requests from one client on 2 busy cores is also the least "
                 "stable figure of a run.")
+        if r.history_pages:
+            lines.append(pages_line(r))
     elif row.what.startswith("growth") and r.first and r.rest:
         lines.append(f"- Ingest over the first chunk {_n(r.rate_small)} ev/s, over the last {_n(r.rate_large)} ev/s "
                      "(rates from the rows' commit stamps). Per-event CPU over the first chunk (us): "

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from bench.ingest import Latency, batch_times, episodes
-from bench.pgstats import Statement
+from bench.pgstats import PageReads, Statement
+from bench.reads import ReadLatency
 from bench.report import Results, rows
-from bench.why import batch_line, episodes_line, why
+from bench.why import batch_line, episodes_line, pages_line, why
 
 
 def test_batch_times_are_what_the_histograms_added_during_the_run() -> None:
@@ -58,3 +59,29 @@ def test_a_latency_miss_is_explained_by_its_episodes_postgres_connections_and_st
     assert "of the step's 4 windows of 250 ms (by publish time), 2 held an event committed more than 100 ms" in text
     assert "cadre-ledger-read-models 0.23, cadre-ledger-writer 0.21" in text
     assert '`COPY "ledger_events"...` 60%' in text
+
+
+@pytest.mark.parametrize(("hit", "read", "pages", "share"), [
+    (10_200, 0, 102, 0.0),  # every page in shared buffers
+    (6_120, 4_080, 102, 0.4),  # 40% of them read from outside
+    (0, 0, 0, 0.0),  # no pages at all (not a division by zero)
+])
+def test_page_reads_count_pages_per_answer_and_the_share_read_from_outside(
+        hit: int, read: int, pages: float, share: float) -> None:
+    reads = PageReads(calls=100, ms=80.0, hit=hit, read=read)
+    assert reads.pages_per_call == pytest.approx(pages) and reads.read_share == pytest.approx(share)
+
+
+def test_the_history_growth_miss_names_where_the_page_query_found_its_pages() -> None:
+    r = Results(quick=False, events=1_000_000, chunk=100_000, durable=True)
+    r.history_small = ReadLatency(2000, 1.5, 3.0, 500.0, 100.0)
+    r.history_large = ReadLatency(2000, 1.6, 4.5, 480.0, 100.0)
+    r.history_pages = {1_000_000: PageReads(2000, 2400.0, 122_400, 81_600),
+                       100_000: PageReads(2000, 1600.0, 204_000, 0)}
+    growth = next(row for row in rows(r) if row.what.startswith("growth: history"))
+    lines = why(r, growth)
+    assert pages_line(r) in lines
+    assert pages_line(r) == ("- The page query of the timed history reads, in PostgreSQL (pg_stat_statements): "
+                             "at 100,000 events 0.80 ms a query, 102 pages an answer, 0% of them from outside "
+                             "shared_buffers; at 1,000,000 events 1.20 ms a query, 102 pages an answer, 40% of them "
+                             "from outside shared_buffers.")

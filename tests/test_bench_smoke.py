@@ -25,4 +25,5 @@ def test_quick_bench_run_writes_every_section(tmp_path: Path) -> None:
         assert figure in text, f"{figure!r} missing from the results table"
     assert "### Ingest: PostgreSQL during the latency step at half the drain rate" in text
     assert "positions behind when it ended, caught up" in text, "each drain says how far the read models lagged"
+    assert "- The page query of the timed history reads, in PostgreSQL (pg_stat_statements): at " in text
     assert "- page-cache writeback: a page is written back once dirty for " in text, "the kernel's writeback is given"
