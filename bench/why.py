@@ -211,9 +211,9 @@ def why(r: Results, row: Row) -> list[str]:
         if r.ledger_bytes:
             lines.append("- What grows is the heap those pages come from (" + "; ".join(
                 f"{n:,} events: {heap / 2**30:.2f} GiB of rows" for n, (heap, _) in sorted(r.ledger_bytes.items()))
-                + f"), against {PG_SETTINGS['shared_buffers']} of shared_buffers, and the access trail each read "
-                "appends to; the tail of sequential requests from one client on 2 busy cores is also the least "
-                "stable figure of a run.")
+                + f"; {PG_SETTINGS['shared_buffers']} of shared_buffers), and the access trail each read appends to; "
+                "the tail of sequential requests from one client on 2 busy cores is also the least stable figure "
+                "of a run.")
         if r.history_pages:
             lines.append(pages_line(r))
     elif row.what.startswith("growth") and r.first and r.rest:
