@@ -24,15 +24,21 @@ def policy(publish: checkpointing.Publish) -> CheckpointPolicy:
     return CheckpointPolicy(Signer("test", Ed25519PrivateKey.generate()), "test", 1000, 5.0, publish)
 
 
-async def test_publication_does_not_hold_up_the_caller_and_keeps_signing_order() -> None:
+def held() -> tuple[CheckpointPolicy, asyncio.Event, list[int]]:
+    """A policy whose publications (sizes noted in order) wait until the event is set, as JetStream's answers
+    would while the stream is slow or unreachable."""
     release = asyncio.Event()
     published: list[int] = []
 
-    async def slow_publish(checkpoint: StoredCheckpoint) -> None:
+    async def publish(checkpoint: StoredCheckpoint) -> None:
         await release.wait()
         published.append(checkpoint.size)
 
-    checkpoints = policy(slow_publish)
+    return policy(publish), release, published
+
+
+async def test_publication_does_not_hold_up_the_caller_and_keeps_signing_order() -> None:
+    checkpoints, release, published = held()
     for size in (1000, 2000, 3000):
         checkpoints.publish_soon(stored(size))  # returns at once, though JetStream has not answered
     await asyncio.sleep(0.01)
@@ -44,14 +50,7 @@ async def test_publication_does_not_hold_up_the_caller_and_keeps_signing_order()
 
 async def test_an_unreachable_stream_drops_the_oldest_waiting_past_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(checkpointing, "UNPUBLISHED_LIMIT", 2)
-    release = asyncio.Event()
-    published: list[int] = []
-
-    async def stuck_publish(checkpoint: StoredCheckpoint) -> None:
-        await release.wait()
-        published.append(checkpoint.size)
-
-    checkpoints = policy(stuck_publish)
+    checkpoints, release, published = held()
     checkpoints.publish_soon(stored(1))
     await asyncio.sleep(0.01)  # 1 is being published; 2, 3 and 4 wait, and 2 is dropped for 4
     for size in (2, 3, 4):
