@@ -49,6 +49,10 @@ class Settings(BaseSettings):
                                           "the cores go to the ledger first; 0: they never yield.")
     projection_backlog_share: float = Field(0.2, gt=0, le=1, description="Share of the time the read models work "
                                             "while the writer drains a backlog (they catch up at full speed after).")
+    background_nice: int = Field(10, ge=0, le=19, description="How much lower the CPU priority (nice) of the "
+                                 "ledger's background process (read models 读模型, access-trail filing) is than the "
+                                 "ledger's own, so that answering reads and appending events come first where they "
+                                 "share cores; 0: the same priority.")
     nats_timeout_s: float = Field(5.0, gt=0, description="Timeout for every NATS request and publish.")
     pg_pool_min: int = Field(1, ge=0, description="Connections each service pool keeps open.")
     pg_pool_max: int = Field(10, ge=1, description="Most connections in each service pool.")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from shared.settings import Settings
 from tests.support import System, audit_event, call, fetch, publish, wait_committed, wait_until
 
 
@@ -92,6 +93,14 @@ def alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+async def test_the_background_process_runs_below_the_ledgers_cpu_priority(system: System) -> None:
+    ledger = system.procs["ledger"].proc.pid
+    [child] = await wait_until(lambda: asyncio.sleep(0, background_pids(ledger) or None))
+    lower = Settings.model_fields["background_nice"].default
+    assert lower > 0, "by default the read models and the access-trail filer yield the cores to the ledger"
+    assert os.getpriority(os.PRIO_PROCESS, child) == min(os.getpriority(os.PRIO_PROCESS, ledger) + lower, 19)
 
 
 async def test_the_background_process_is_restarted_and_never_outlives_the_ledger(own_system: System) -> None:

@@ -90,6 +90,10 @@ def main() -> None:
     the one argument (taken by the parent, since the parent may already be gone when the child starts)."""
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
+    # Background work yields the cores to the ledger's loop: a filing or projection round that runs beside a
+    # read otherwise lengthens it (held 1,000,000-event stack: history and state p99 4.75-5.69 ms at the same
+    # priority, 3.80-5.41 ms ten lower, eight alternations).
+    os.nice(settings.background_nice)
     tune_collector()
     asyncio.run(run_background(settings, int(sys.argv[1])))
 
