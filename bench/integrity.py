@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, ClassVar, Protocol, TypeVar
 
 import asyncpg
 
@@ -26,6 +28,8 @@ class Replay:
     seconds: float
     models: int
     apply_seconds: dict[str, float] = field(default_factory=dict)
+    passes: list[float] = field(default_factory=list)
+    """The rate of every pass, in the order run, when this is the median one of several (`median_pass`)."""
 
     @property
     def rate(self) -> float:
@@ -36,6 +40,36 @@ class Replay:
         """How long each read model's applies took, longest first (they overlap: each has a connection of its own,
         and the ledger is read and decoded meanwhile on another)."""
         return ", ".join(f"{name} {sec:.1f} s" for name, sec in self.apply_seconds.items())
+
+
+PASSES = 3
+"""Passes of each replay and verification: one of a second or two swings by a third from run to run on a
+shared 2-core host, so the report gives the median pass and every pass's rate."""
+
+
+class _Rated(Protocol):
+    """A dataclass of one pass's result, with its rate."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+    @property
+    def rate(self) -> float: ...
+
+    @property
+    def passes(self) -> list[float]: ...
+
+
+R = TypeVar("R", bound=_Rated)
+
+
+async def median_pass(passes: int, once: Callable[[], Awaitable[R]]) -> R:
+    """Run `once` `passes` times, one after another; the pass of median rate (the lower of the middle two for an
+    even count), with every pass's rate in `passes`."""
+    if passes < 1:
+        raise ValueError("at least one pass")
+    results = [await once() for _ in range(passes)]
+    median = sorted(results, key=lambda r: r.rate)[(passes - 1) // 2]
+    return dataclasses.replace(median, passes=[r.rate for r in results])
 
 
 class _Timed:
@@ -86,6 +120,8 @@ class Verify:
     rate: float
     ok: bool
     how: str
+    passes: list[float] = field(default_factory=list)
+    """The rate of every pass, in the order run, when this is the median one of several (`median_pass`)."""
 
 
 async def verify(pg_dsn: str, key_file: Path) -> Verify:

@@ -51,6 +51,13 @@ def with_record(report: str) -> str:
     return report[:start] + OPTIMISATIONS.rstrip("\n") + "\n\n" + (report[end:] if end >= 0 else "")
 
 
+def median_note(rates: list[float]) -> str:
+    """` (the median of N passes: a, b, c events/s)` for a figure that is the median of several passes."""
+    if len(rates) < 2:
+        return ""
+    return f" (the median of {len(rates)} passes: {', '.join(_n(x) for x in rates)} events/s)"
+
+
 def _heading(report: str, heading: str, start: int = 0) -> int:
     """Where the line that begins with `heading` starts (after `start`); -1: nowhere."""
     at = report.find("\n" + heading, start)
@@ -176,19 +183,20 @@ def render(r: Results) -> str:
                    f"of them on one more), over the first {r.replay.events:,} events (rebuilding is all or nothing "
                    f"from position 0; the whole {r.events:,}-event ledger would take about "
                    f"{r.events / max(r.replay.rate, 1):.0f} s at this rate): {_n(r.replay.rate)} ledger events/s "
-                   f"for all of them ({r.replay.seconds:.1f} s; per read model with events of its types, the time "
-                   f"its applies took: {r.replay.per_model()}).")
+                   f"for all of them{median_note(r.replay.passes)} ({r.replay.seconds:.1f} s; per read model with "
+                   f"events of its types, the time its applies took: {r.replay.per_model()}).")
     if r.mixed:
         mixed, rp = r.mixed, r.mixed.replay
         out += ["", "The same replay of a county's mix of events, on a stack of its own: the demo county recorded "
                 f"through every service's HTTP API ({mixed.recorded:,} events of {mixed.types} types: careers, "
                 "postings and rotations, selections and notices, assessments, audits, reports and inquiries), "
                 f"cloned {mixed.copies} times onto other cadres (new ids, each clone's cadre id suffixed), "
-                f"{rp.events:,} events in all: {_n(rp.rate)} ledger events/s ({rp.seconds:.1f} s; per read model, "
-                f"the time its applies took: {rp.per_model()})."]
+                f"{rp.events:,} events in all: {_n(rp.rate)} ledger events/s{median_note(rp.passes)} "
+                f"({rp.seconds:.1f} s; per read model, the time its applies took: {rp.per_model()})."]
     out += ["", "## 5. Verify", ""]
     if r.verify:
-        out.append(f"{r.verify.how}: {r.verify.events:,} events at {_n(r.verify.rate)} events/s; "
+        out.append(f"{r.verify.how}: {r.verify.events:,} events at {_n(r.verify.rate)} events/s"
+                   f"{median_note(r.verify.passes)}; "
                    f"{'the ledger verified' if r.verify.ok else 'PROBLEMS FOUND'}.")
     out += ["", "## 6. Command path", ""]
     if r.command:
