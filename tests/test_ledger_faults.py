@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from services.ledger.background import lower_priority
 from shared.settings import Settings
 from tests.support import System, audit_event, call, fetch, publish, wait_committed, wait_until
 
@@ -101,6 +102,16 @@ async def test_the_background_process_runs_below_the_ledgers_cpu_priority(system
     lower = Settings.model_fields["background_nice"].default
     assert lower > 0, "by default the read models and the access-trail filer yield the cores to the ledger"
     assert os.getpriority(os.PRIO_PROCESS, child) == min(os.getpriority(os.PRIO_PROCESS, ledger) + lower, 19)
+
+
+def test_a_refused_priority_change_is_logged_and_the_background_process_goes_on(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    def refused(by: int) -> int:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "nice", refused)
+    lower_priority(10)
+    assert "keeps the ledger's CPU priority" in caplog.text and "Operation not permitted" in caplog.text
 
 
 async def test_the_background_process_is_restarted_and_never_outlives_the_ledger(own_system: System) -> None:
