@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench.integrity import PASSES
 from bench.report import SECTIONS
 
 
@@ -23,7 +24,7 @@ def test_quick_bench_run_writes_every_section(tmp_path: Path) -> None:
                    "command POST complete", "publish->committed", "at half the live rate",
                    "the same by the harness's publisher (reply inbox)"):
         assert figure in text, f"{figure!r} missing from the results table"
-    assert text.count(" (the median of 3 passes: ") == 3, "replay, the county's mix and verify give every pass"
+    assert text.count(f" (the median of {PASSES} passes: ") == 3, "replay, the county's mix and verify give every pass"
     assert "### Ingest: PostgreSQL during the latency step at half the drain rate" in text
     assert "positions behind when it ended, caught up" in text, "each drain says how far the read models lagged"
     assert "- The page query of the timed history reads, in PostgreSQL (pg_stat_statements): at " in text
