@@ -23,7 +23,9 @@ import orjson
 from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
+from services.ledger.main import MIGRATIONS
 from shared.bus import event_headers
+from shared.db import migrate
 from shared.devstack import DevStack, free_port
 from shared.envelope import CloudEvent, new_event, parse_event
 from shared.events.audit import AuditCompleted, Finding
@@ -256,6 +258,20 @@ async def publish_raw(nats_url: str, subject: str, data: bytes, headers: dict[st
         return int(ack.seq)
     finally:
         await nc.close()
+
+
+async def scratch_database(system: System, name: str) -> str:
+    """A fresh database `name` in the system's PostgreSQL with the ledger's migrations; returns its DSN. For tests
+    that need rows of their own in tables the system's database must not hold (they are append-only)."""
+    admin = await asyncpg.connect(system.pg_dsn)
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {name}")
+        await admin.execute(f"CREATE DATABASE {name}")
+    finally:
+        await admin.close()
+    dsn = system.pg_dsn.rsplit("/", 1)[0] + f"/{name}"
+    await migrate(dsn, MIGRATIONS)
+    return dsn
 
 
 async def fetch(pg_dsn: str, sql: str, *args: Any) -> list[asyncpg.Record]:

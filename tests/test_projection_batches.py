@@ -18,14 +18,13 @@ from typing import Any
 import asyncpg
 import pytest
 
-from services.ledger.main import MIGRATIONS
 from services.ledger.projections import Projection, Span, catch_up, fetch_events, flush, rebuild_all, step
 from services.ledger.read_models import all_projections
 from services.ledger.read_models.audit_findings import AuditFindingsProjection
 from services.ledger.read_models.rotation_postings import RotationProjection
 from services.ledger.statements import Bulk, Statements, bulk
 from shared import demo
-from shared.db import WRITER_ROLE, dsn_as, migrate
+from shared.db import WRITER_ROLE, dsn_as
 from shared.envelope import CloudEvent, new_event
 from shared.events import audit
 from shared.tenure import TENURE_EVENTS, Posting, applicable_rules
@@ -130,14 +129,7 @@ async def _event_by_event(conn: asyncpg.Connection, projections: list[Projection
 
 async def _copy_of_the_ledger(system: System, name: str) -> str:
     """A scratch database with the system's migrations and a copy of its ledger rows (no read model rows)."""
-    admin = await asyncpg.connect(system.pg_dsn)
-    try:
-        await admin.execute(f"DROP DATABASE IF EXISTS {name}")
-        await admin.execute(f"CREATE DATABASE {name}")
-    finally:
-        await admin.close()
-    dsn = system.pg_dsn.rsplit("/", 1)[0] + f"/{name}"
-    await migrate(dsn, MIGRATIONS)
+    dsn = await support.scratch_database(system, name)
     source, target = await asyncpg.connect(system.pg_dsn), await asyncpg.connect(dsn)
     try:
         rows = await source.fetch("SELECT * FROM ledger_events ORDER BY position")

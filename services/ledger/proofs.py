@@ -276,10 +276,15 @@ _COSIGNATURES = f"""
   SELECT c.witness, c.note, c.created_at,
          ({_RENEWAL.format(checkpoint="c.checkpoint_id", witness="c.witness")}) AS latest_note
   FROM checkpoint_cosignatures c WHERE c.checkpoint_id = $1 AND NOT c.renewal ORDER BY c.id"""
-# The newest checkpoint of at least a size ($1) with a first cosignature by each of the witnesses named ($2).
+# The newest checkpoint of at least a size ($1) with a first cosignature by each of the witnesses named ($2). None
+# after the oldest of the witnesses' newest first cosignatures can have them all (0 when a witness has none): the
+# checkpoints past it are passed over inside the index on (size, id) rather than counted (migration 042).
 _WITNESSED_COVERING = """
   SELECT c.id, c.size, c.root, c.note FROM checkpoints c
-  WHERE c.size >= $1 AND (SELECT count(DISTINCT s.witness) FROM checkpoint_cosignatures s
-                          WHERE s.checkpoint_id = c.id AND NOT s.renewal AND s.witness = ANY($2::text[]))
-                         = cardinality($2::text[])
+  WHERE c.size >= $1
+    AND c.id <= (SELECT min(coalesce((SELECT max(s.checkpoint_id) FROM checkpoint_cosignatures s
+                                      WHERE s.witness = w.witness AND NOT s.renewal), 0))
+                 FROM unnest($2::text[]) AS w(witness))
+    AND (SELECT count(DISTINCT s.witness) FROM checkpoint_cosignatures s
+         WHERE s.checkpoint_id = c.id AND NOT s.renewal AND s.witness = ANY($2::text[])) = cardinality($2::text[])
   ORDER BY c.size DESC, c.id DESC LIMIT 1"""
