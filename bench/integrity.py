@@ -12,8 +12,9 @@ from typing import Any, ClassVar, Protocol, TypeVar
 
 import asyncpg
 
-from services.ledger.projections import ProjectedEvent, Projection, Span, flush, rebuild_connected
+from services.ledger.projections import ProjectedEvent, Projection, Span, flush
 from services.ledger.read_models import all_projections
+from services.ledger.rebuild import rebuild_connected
 from shared.collector import tune_collector
 from shared.db import WRITER_ROLE, dsn_as
 from shared.keys import load_verifier
@@ -22,7 +23,7 @@ from shared.verify import verify_ledger
 
 @dataclass
 class Replay:
-    """Rebuilding every read model from position 0 in one pass (`projections.rebuild_all`)."""
+    """Rebuilding every read model from position 0 in one pass (`rebuild.rebuild_all`)."""
 
     events: int
     seconds: float
@@ -101,7 +102,7 @@ class _Timed:
 
 
 async def replay(pg_dsn: str) -> Replay:
-    """projections.rebuild_connected over read_models.all_projections(), as the writer role, as the rebuild
+    """rebuild.rebuild_connected over read_models.all_projections(), as the writer role, as the rebuild
     command runs it: each read model on a connection of its own, the ledger read on one more."""
     projections = all_projections()
     spent: dict[str, float] = {}

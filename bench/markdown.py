@@ -178,7 +178,7 @@ def render(r: Results) -> str:
     out += ["", "## 4. Replay", ""]
     if r.replay:
         out.append(f"Every read model (`read_models.all_projections()`, {r.replay.models}) rebuilt from "
-                   f"position 0 with `projections.rebuild_all` as `python -m services.ledger.rebuild` runs it (each "
+                   f"position 0 with `rebuild.rebuild_all` as `python -m services.ledger.rebuild` runs it (each "
                    "read model in a transaction of its own on a connection of its own, the ledger read once for all "
                    f"of them on one more), over the first {r.replay.events:,} events (rebuilding is all or nothing "
                    f"from position 0; the whole {r.events:,}-event ledger would take about "

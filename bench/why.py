@@ -179,7 +179,7 @@ def why(r: Results, row: Row) -> list[str]:
                      "fetched and then decoded on that thread in turn, was the longest chain from first span to last.")
     elif row.what.startswith("replay") and r.replay:
         lines.append(_replay_split(r.replay))
-        lines.append("- `projections.rebuild_all` rebuilds each read model in a transaction of its own, on a "
+        lines.append("- `rebuild.rebuild_all` rebuilds each read model in a transaction of its own, on a "
                      "connection of its own: each read model declares the event types it consumes, one read per "
                      "span, shared by all, fetches only those and decodes their `data` from the canonical bytes "
                      "(reading ahead on one more connection), and statements go set-based (one statement per "

@@ -8,10 +8,11 @@ from typing import Any
 import asyncpg
 
 from services.ledger.main import writer_dsn
-from services.ledger.projections import Projection, rebuild
+from services.ledger.projections import Projection
 from services.ledger.read_models.assessment_watchlist import WatchlistProjection
 from services.ledger.read_models.compliance import ComplianceProjection
 from services.ledger.read_models.notices import NoticesProjection
+from services.ledger.rebuild import rebuild
 from shared.settings import Settings
 from tests.support import System, call, new_cadre_id, wait_until
 

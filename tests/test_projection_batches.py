@@ -18,10 +18,11 @@ from typing import Any
 import asyncpg
 import pytest
 
-from services.ledger.projections import Projection, Span, catch_up, fetch_events, flush, rebuild_all, step
+from services.ledger.projections import Projection, Span, catch_up, fetch_events, flush, step
 from services.ledger.read_models import all_projections
 from services.ledger.read_models.audit_findings import AuditFindingsProjection
 from services.ledger.read_models.rotation_postings import RotationProjection
+from services.ledger.rebuild import rebuild_all
 from services.ledger.statements import Bulk, Statements, bulk
 from shared import demo
 from shared.db import WRITER_ROLE, dsn_as

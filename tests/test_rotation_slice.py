@@ -15,8 +15,8 @@ import asyncpg
 import pytest
 
 from services.ledger.main import writer_dsn
-from services.ledger.projections import rebuild
 from services.ledger.read_models.rotation_postings import RotationProjection
+from services.ledger.rebuild import rebuild
 from shared.devstack import free_port
 from shared.processes import SERVICES, ServiceProcess
 from shared.settings import Settings

@@ -12,11 +12,12 @@ import pytest
 from pydantic import BaseModel
 
 from services.ledger.main import writer_dsn
-from services.ledger.projections import Projection, rebuild
+from services.ledger.projections import Projection
 from services.ledger.read_models.audit_departures import DepartureAuditsProjection
 from services.ledger.read_models.audit_findings import AuditFindingsProjection
 from services.ledger.read_models.inquiries import InquiriesProjection
 from services.ledger.read_models.reports import ReportFunnelProjection
+from services.ledger.rebuild import rebuild
 from shared.appointment_blockers import appointment_blockers
 from shared.envelope import CloudEvent, new_event
 from shared.events.assessment import AppointmentDeferred, ObjectionReceived, QualificationCancelled

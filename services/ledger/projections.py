@@ -1,8 +1,9 @@
-"""Read models: checkpointed projections fed from the ledger in position order, rebuildable from 0.
+"""Read models: checkpointed projections fed from the ledger in position order.
 
 A projection owns some `rm_*` tables, declares the event types it consumes and applies spans of the
 ledger; the runner commits each span together with the projection's checkpoint, so a crash replays
-at most the uncommitted span. SQL helpers for projections are in `services.ledger.statements`.
+at most the uncommitted span. Rebuilding from position 0 is `services.ledger.rebuild`; SQL helpers for
+projections are in `services.ledger.statements`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import functools
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple, Protocol, runtime_checkable
@@ -88,7 +89,8 @@ def default_projections() -> list[Projection]:
     return all_projections()
 
 
-def _lock_key(name: str) -> int:
+def lock_key(name: str) -> int:
+    """The advisory lock key of a projection: its steps, runners and rebuilds serialise on it."""
     return int.from_bytes(hashlib.sha256(f"cadre-ledger projection {name}".encode()).digest()[:8], "big", signed=True)
 
 
@@ -97,7 +99,8 @@ async def _checkpoint(conn: asyncpg.Connection, name: str) -> int:
     return int(value or 0)
 
 
-async def _tip(conn: asyncpg.Connection) -> int:
+async def ledger_tip(conn: asyncpg.Connection) -> int:
+    """The ledger's last position."""
     # positions are committed in order by the one writer, so every position up to the tip is visible
     return int(await conn.fetchval("SELECT coalesce(max(position), 0) FROM ledger_events"))
 
@@ -121,8 +124,8 @@ async def fetch_events(conn: asyncpg.Connection, span: Span, types: frozenset[st
         span.after, span.upto, sorted(types)))
 
 
-def _only(events: Sequence[ProjectedEvent], after: int, types: frozenset[str],
-          present: frozenset[str]) -> Sequence[ProjectedEvent]:
+def span_events(events: Sequence[ProjectedEvent], after: int, types: frozenset[str],
+                present: frozenset[str]) -> Sequence[ProjectedEvent]:
     """The events after `after` of these types; `present`: every type in `events`.
 
     The same list when none is left out.
@@ -136,7 +139,8 @@ def _only(events: Sequence[ProjectedEvent], after: int, types: frozenset[str],
     return [e for e in events if e.type in types]
 
 
-async def _save(conn: asyncpg.Connection, names: Sequence[str], position: int) -> None:
+async def save_checkpoints(conn: asyncpg.Connection, names: Sequence[str], position: int) -> None:
+    """Record that the named projections have applied the ledger up to `position` (in the caller's transaction)."""
     await conn.executemany(
         """INSERT INTO projection_checkpoints (name, position) VALUES ($1, $2)
            ON CONFLICT (name) DO UPDATE SET position = $2, updated_at = now()""",
@@ -173,184 +177,22 @@ async def step(conn: asyncpg.Connection, projection: Projection, batch: int, fet
     the span only advances its checkpoint.
     """
     async with conn.transaction():
-        await conn.execute(_STEP_BEGINS, _lock_key(projection.name))
+        await conn.execute(_STEP_BEGINS, lock_key(projection.name))
         after = await _checkpoint(conn, projection.name)
         if (fetched is not None and fetched.span.after <= after < fetched.span.upto
                 and projection.types <= fetched.types):
             span = Span(after, fetched.span.upto)
-            events = _only(fetched.events, after, projection.types, fetched.present)
+            events = span_events(fetched.events, after, projection.types, fetched.present)
         else:
-            span = Span(after, min(await _tip(conn), after + batch))
+            span = Span(after, min(await ledger_tip(conn), after + batch))
             events = await fetch_events(conn, span, projection.types)
         if span.upto <= after:
             return 0
         if events or not projection.types or projection.sql_types:
             await projection.apply(conn, span, events)
             await flush(conn, projection)  # only after an apply: what a rolled-back one held must not be written
-        await _save(conn, [projection.name], span.upto)
+        await save_checkpoints(conn, [projection.name], span.upto)
     return span.upto - after
-
-
-async def rebuild(conn: asyncpg.Connection, projection: Projection, batch: int = 5000,
-                  progress: Callable[[int, int], None] | None = None) -> int:
-    """Empty the projection's tables and replay it from position 0, in one transaction.
-
-    Queries of the read model wait until the rebuilt one commits; runners wait on the lock.
-    """
-    return await rebuild_all(conn, [projection], batch, progress)
-
-
-async def rebuild_all(conn: asyncpg.Connection, projections: Sequence[Projection], batch: int = 5000,
-                      progress: Callable[[int, int], None] | None = None,
-                      reader: asyncpg.Connection | None = None, others: Sequence[asyncpg.Connection] = ()) -> int:
-    """Rebuild several projections from position 0 in one pass over the ledger; returns positions replayed.
-
-    The ledger is read in spans of `batch` positions, once for every projection, fetching only the
-    event types some projection consumes (not its `sql_types`); a projection that reads the ledger
-    itself (neither `types` nor `sql_types`) is applied once over the whole ledger. `reader`: a
-    connection to read the ledger with, so that the next spans are read and decoded while this one is
-    applied (the ledger is append-only and read only up to the tip seen at the start, so every
-    connection sees the same rows).
-
-    The projections are rebuilt in one transaction on `conn`, or, with `others` (which needs `reader`),
-    dealt out by name over `conn` and `others`, each connection rebuilding its share in a transaction of
-    its own: one read model's statements then run in PostgreSQL while the next one's are built here.
-    Read models keep to their own tables, so each share commits on its own (the runner, too, commits
-    each read model separately); when one share fails, the others are cancelled and roll back unless
-    they have already committed.
-    Locks are taken in name order, so concurrent rebuilds cannot deadlock. The read models' tables are
-    emptied with TRUNCATE, which holds them exclusively: a query of them waits until their rebuild
-    commits (or rolls back, leaving them as they were).
-    """
-    if others and reader is None:
-        raise ValueError("a rebuild on several connections reads the ledger on a reader connection")
-    connections = [conn, *others]
-    ordered = sorted(projections, key=lambda p: p.name)
-    shares = [share for share in (ordered[i::len(connections)] for i in range(len(connections))) if share]
-    tip = await _tip(reader or conn)
-    spans = [Span(after, min(after + batch, tip)) for after in range(0, tip, batch)]
-    types = frozenset().union(*(p.types for p in ordered))
-    feed = _Feed(reader, spans, types, len(shares), progress) if reader is not None and shares else None
-
-    async def rebuild_share(c: asyncpg.Connection, share: list[Projection]) -> None:
-        async with c.transaction():
-            await _empty(c, share)
-            for projection in share:
-                if tip and not projection.types and not projection.sql_types:
-                    await projection.apply(c, Span(0, tip), [])
-            readers = [p for p in share if p.types or p.sql_types]
-            for i, span in enumerate(spans):
-                events, present = await feed.take(i) if feed else _with_types(await fetch_events(c, span, types))
-                for projection in readers:
-                    mine = _only(events, span.after, projection.types, present)
-                    if mine or projection.sql_types:
-                        await projection.apply(c, span, mine)
-                if feed:
-                    feed.release(i)
-                elif progress:
-                    progress(span.upto, tip)
-            for projection in share:
-                await flush(c, projection)
-            if tip:
-                await _save(c, [p.name for p in share], tip)
-
-    tasks = [asyncio.ensure_future(rebuild_share(c, share)) for c, share in zip(connections, shares, strict=False)]
-    if feed:
-        tasks.append(asyncio.ensure_future(feed.read()))
-    try:
-        await asyncio.gather(*tasks)
-    except BaseException:
-        for task in tasks:  # the shares still running roll back; the failure is the caller's to see
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
-    return tip
-
-
-async def rebuild_connected(dsn: str, projections: Sequence[Projection],
-                            progress: Callable[[int, int], None] | None = None, batch: int = 20_000) -> int:
-    """`rebuild_all` on connections of its own to `dsn`: one per read model, so that PostgreSQL applies one
-    while the next is prepared here, and one more to read the ledger with; returns positions replayed.
-
-    Spans of 20,000 positions by default: each read model sends a few statements per span whatever its
-    size; alternated with spans of 5,000, they replayed the demo county's mix (56,186 events) at a median
-    43.4k against 38.6k events/s over six pairs, and 100,000 `audit.completed` at 100k against 89k over
-    four (spans of 50,000 left too few to overlap). The read then holds at most five spans decoded.
-    """
-    connections: list[asyncpg.Connection] = []
-    try:
-        for _ in range(len(projections) + 1):
-            connections.append(await asyncpg.connect(dsn, server_settings=named("cadre-ledger-rebuild")))
-        return await rebuild_all(connections[0], projections, batch, progress, reader=connections[-1],
-                                 others=connections[1:-1])
-    finally:
-        for conn in connections:
-            await conn.close()
-
-
-async def _empty(conn: asyncpg.Connection, projections: Sequence[Projection]) -> None:
-    """Take the projections' locks (in name order), drop their checkpoints and TRUNCATE their tables."""
-    for projection in projections:
-        await conn.execute("SELECT pg_advisory_xact_lock($1)", _lock_key(projection.name))
-        await conn.execute("DELETE FROM projection_checkpoints WHERE name = $1", projection.name)
-    # TRUNCATE, not DELETE: the rebuild writes the same keys again, and every insert would meet the
-    # deleted row's index entry and visit its heap tuple (measured: 16 against 10 us per audit row).
-    tables = sorted({table for projection in projections for table in projection.tables})
-    if tables:
-        await conn.execute(f"TRUNCATE {', '.join(tables)}")
-
-
-SpanRead = tuple[list[ProjectedEvent], frozenset[str]]
-"""A span's events of the wanted types, and which of those types it holds."""
-
-
-def _with_types(events: list[ProjectedEvent]) -> SpanRead:
-    return events, frozenset(e.type for e in events)
-
-
-class _Feed:
-    """The spans of a rebuild, each read and decoded once and shared by every share of the projections.
-
-    Reading stays at most `window` spans ahead of the share furthest behind, so memory holds a few
-    spans, not the ledger; `progress` is told of a span once every share is done with it.
-    """
-
-    def __init__(self, reader: asyncpg.Connection, spans: Sequence[Span], types: frozenset[str], takers: int,
-                 progress: Callable[[int, int], None] | None, window: int = 4) -> None:
-        self.reader, self.spans, self.types, self.takers = reader, spans, types, takers
-        self.progress, self.window = progress, window
-        loop = asyncio.get_running_loop()
-        self.read_spans: list[asyncio.Future[SpanRead] | None] = [loop.create_future() for _ in spans]
-        self.done = [0] * len(spans)
-        self.released = 0  # spans every share is done with (shares go in order, so these are the first ones)
-        self.room = asyncio.Event()
-
-    async def read(self) -> None:
-        """Read every span in order, never more than `window` ahead of the slowest share."""
-        for i, span in enumerate(self.spans):
-            while i >= self.released + self.window:
-                self.room.clear()
-                await self.room.wait()
-            events = _with_types(await fetch_events(self.reader, span, self.types))
-            read = self.read_spans[i]
-            assert read is not None
-            read.set_result(events)
-
-    async def take(self, i: int) -> SpanRead:
-        """Span `i`'s events and their types (the same for every share: read only)."""
-        read = self.read_spans[i]
-        assert read is not None, "a share takes each span once, before it releases it"
-        return await read
-
-    def release(self, i: int) -> None:
-        """One share is done with span `i`."""
-        self.done[i] += 1
-        if self.done[i] == self.takers:
-            self.read_spans[i] = None  # drop the events
-            self.released = i + 1
-            self.room.set()
-            if self.progress:
-                self.progress(self.spans[i].upto, self.spans[-1].upto)
 
 
 async def catch_up(conn: asyncpg.Connection, projections: Sequence[Projection], batch: int) -> bool:
@@ -362,7 +204,7 @@ async def catch_up(conn: asyncpg.Connection, projections: Sequence[Projection], 
     at = dict(await conn.fetch(
         """SELECT p.name, coalesce(c.position, 0) FROM unnest($1::text[]) AS p(name)
            LEFT JOIN projection_checkpoints c ON c.name = p.name""", [p.name for p in projections]))
-    behind, tip = min(at.values(), default=0), await _tip(conn)
+    behind, tip = min(at.values(), default=0), await ledger_tip(conn)
     if behind < tip:
         span = Span(behind, min(tip, behind + batch))
         types = frozenset().union(*(p.types for p in projections if at[p.name] < span.upto))
