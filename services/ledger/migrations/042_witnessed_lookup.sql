@@ -8,4 +8,4 @@
 CREATE INDEX checkpoint_cosignatures_first_by_witness ON checkpoint_cosignatures (witness, checkpoint_id)
   WHERE NOT renewal;
 CREATE INDEX checkpoints_size_id ON checkpoints (size, id);
-DROP INDEX checkpoints_size;
+DROP INDEX IF EXISTS checkpoints_size;
