@@ -1,6 +1,7 @@
-"""The newest checkpoint every witness cosigned (a bundle's `witnessed` / `prefer_witnessed`), table-tested on the
-statement itself in a scratch database: given checkpoints and first cosignatures, when a position and the
-configured witnesses are asked for, then this checkpoint, or none."""
+"""The witness statements, table-tested on the statements themselves in a scratch database: given checkpoints,
+first cosignatures and renewals, when a position and the configured witnesses are asked for, then the newest
+checkpoint every witness cosigned (a bundle's `witnessed` / `prefer_witnessed`), or none; and how far each
+witness got, for the ledger's witness gauges."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 import asyncpg
 import pytest
 
+from services.ledger.monitor import _WITNESSED
 from services.ledger.proofs import _WITNESSED_COVERING
 from tests import support
 from tests.support import System
@@ -75,3 +77,35 @@ async def test_the_newest_checkpoint_every_witness_cosigned(scratch: asyncpg.Con
     row = await scratch.fetchrow(_WITNESSED_COVERING, case.position, [w + tag for w in case.witnesses])
     answer = None if row is None else ids.index(row["id"]) + 1
     assert answer == case.expected
+
+
+@dataclass(frozen=True)
+class Progress:
+    name: str
+    sizes: tuple[int, ...]
+    cosigned: tuple[tuple[int, bool], ...]  # (checkpoint, renewal), in the order stored
+    expected_size: int | None  # of the newest checkpoint the witness has a first cosignature of
+
+
+PROGRESS = [
+    Progress("renewals stored since do not hide how far it got", (10, 20, 30),
+             ((1, False), (2, False)) + ((2, True),) * 50, 20),
+    Progress("a first cosignature of an older checkpoint stored later", (10, 20, 30), ((3, False), (1, False)), 30),
+    Progress("only renewals", (10, 20), ((2, True),), None),
+    Progress("never cosigned", (10, 20), (), None),
+]
+
+
+@pytest.mark.parametrize("case", PROGRESS, ids=[c.name for c in PROGRESS])
+async def test_the_gauges_read_the_newest_checkpoint_a_witness_cosigned(scratch: asyncpg.Connection,
+                                                                        case: Progress) -> None:
+    witness = f"gauge-{PROGRESS.index(case)}"
+    ids = [await scratch.fetchval("INSERT INTO checkpoints (origin, size, root, note) VALUES ('g', $1, $2, 'note') "
+                                  "RETURNING id", size, bytes(32)) for size in case.sizes]
+    for stated_at, (n, renewal) in enumerate(case.cosigned):
+        await scratch.execute("INSERT INTO checkpoint_cosignatures (checkpoint_id, witness, note, renewal, stated_at) "
+                              "VALUES ($1, $2, 'cosigned', $3, $4)", ids[n - 1], witness, renewal,
+                              stated_at if renewal else None)
+    [row] = await scratch.fetch(_WITNESSED, [witness])
+    assert row["size"] == case.expected_size
+    assert (row["at"] is None) == (not case.cosigned), "when the latest cosignature or renewal was stored"
