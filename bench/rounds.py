@@ -1083,6 +1083,8 @@ county's mix replayed on a held stack of its 101,567 events.
    since. With 100,000 of them it took 8.8-15 ms a poll; it now reads the newest checkpoint the witness has
    a first cosignature of from the same new index, in 0.4-0.6 ms. A witness that first-cosigns an older
    checkpoint after a newer one no longer makes the gauge go back (table-tested).
+5. **Rebuilding from position 0 lives in `services/ledger/rebuild.py`**, beside its command, and
+   `services/ledger/projections.py` keeps the runner (it had grown to 414 lines). Nothing it does changed.
 
 Measured and not kept:
 
@@ -1111,7 +1113,16 @@ Measured and not kept:
   strings, where it returns lists). The writer spends about 6% of its thread there (about 2.5 us an event
   in a drain's profile): noticed, left.
 
-The full run at the top of this file (14:53 UTC, the final code; a fast host: a `publish_async` ceiling of
+The full run at the top of this file (15:48 UTC, the final code) found a slow host: a `publish_async` ceiling of
+22,258 messages/s and a bare COPY of 102,126 rows/s, against 33,264 and 151,932 an hour before. It met the
+drain (20,135 events/s, 1.13x of a target of 17,806), verify (329,004 events/s, the median of 317,878, 329,004
+and 337,800) and both growth targets. It missed publish->commit p99 at half the drain rate (177 ms at 10,065
+events/s, 52% of the live capacity; 17 of 80 windows slow, in 5 episodes, the longest 2.25 s), both reads by a
+hair (p99 5.06 and 5.07 ms), the one-type replay (77,365 events/s, the median of 78,931, 77,365 and 69,817) and
+the county's mix (53,250 events/s). Interleaved replays of the held mix on the code before and after item 5's
+move gave 45,477-67,483 and 45,894-60,014 events/s as the host slowed: the same code, moved.
+
+The full run before it (14:53 UTC, items 1 and 2; a fast host: a `publish_async` ceiling of
 33,264 messages/s and a bare COPY of 151,932 rows/s) met both reads (history p99 3.52 ms, state 3.56 ms at
 1,000,000 events), the one-type replay (105,302 events/s, the median of 105,302, 99,942 and 106,343), verify
 (303,131 events/s, the median of 301,601, 306,805 and 303,131) and both growth targets. It missed the drain
