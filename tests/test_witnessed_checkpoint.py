@@ -56,17 +56,27 @@ async def scratch(system: System) -> AsyncIterator[asyncpg.Connection]:
     await conn.close()
 
 
+async def _checkpoints(conn: asyncpg.Connection, origin: str, sizes: tuple[int, ...]) -> list[int]:
+    """Store checkpoints of these sizes, in this order; their ids."""
+    return [await conn.fetchval("INSERT INTO checkpoints (origin, size, root, note) VALUES ($1, $2, $3, 'note') "
+                                "RETURNING id", origin, size, bytes(32)) for size in sizes]
+
+
+async def _cosign(conn: asyncpg.Connection, checkpoint_id: int, witness: str, renewal: bool, stated_at: int) -> None:
+    """Store a witness's first cosignature of a checkpoint, or a renewal of it stating `stated_at`."""
+    await conn.execute("INSERT INTO checkpoint_cosignatures (checkpoint_id, witness, note, renewal, stated_at) "
+                       "VALUES ($1, $2, 'cosigned', $3, $4)", checkpoint_id, witness, renewal,
+                       stated_at if renewal else None)
+
+
 async def _given(conn: asyncpg.Connection, case: Case, tag: str) -> list[int]:
     """The case's checkpoints and cosignatures, under witness names of its own (the tables are append-only, so
     every case writes beside the others, and a checkpoint without its witnesses' cosignatures is never chosen)."""
-    ids = [await conn.fetchval("INSERT INTO checkpoints (origin, size, root, note) VALUES ($1, $2, $3, 'note') "
-                               "RETURNING id", tag, size, bytes(32)) for size in case.sizes]
+    ids = await _checkpoints(conn, tag, case.sizes)
     for renewal, cosigned in ((False, case.cosigned), (True, case.renewed or {})):
         for witness, which in cosigned.items():
             for n in which:
-                await conn.execute("INSERT INTO checkpoint_cosignatures (checkpoint_id, witness, note, renewal, "
-                                   "stated_at) VALUES ($1, $2, 'cosigned', $3, $4)", ids[n - 1], witness + tag,
-                                   renewal, 1 if renewal else None)
+                await _cosign(conn, ids[n - 1], witness + tag, renewal, 1)
     return ids
 
 
@@ -100,12 +110,9 @@ PROGRESS = [
 async def test_the_gauges_read_the_newest_checkpoint_a_witness_cosigned(scratch: asyncpg.Connection,
                                                                         case: Progress) -> None:
     witness = f"gauge-{PROGRESS.index(case)}"
-    ids = [await scratch.fetchval("INSERT INTO checkpoints (origin, size, root, note) VALUES ('g', $1, $2, 'note') "
-                                  "RETURNING id", size, bytes(32)) for size in case.sizes]
+    ids = await _checkpoints(scratch, "g", case.sizes)
     for stated_at, (n, renewal) in enumerate(case.cosigned):
-        await scratch.execute("INSERT INTO checkpoint_cosignatures (checkpoint_id, witness, note, renewal, stated_at) "
-                              "VALUES ($1, $2, 'cosigned', $3, $4)", ids[n - 1], witness, renewal,
-                              stated_at if renewal else None)
+        await _cosign(scratch, ids[n - 1], witness, renewal, stated_at)
     [row] = await scratch.fetch(_WITNESSED, [witness])
     assert row["size"] == case.expected_size
     assert (row["at"] is None) == (not case.cosigned), "when the latest cosignature or renewal was stored"
