@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
 import os
 import re
@@ -14,6 +16,8 @@ from typing import Any
 
 import orjson
 import pytest
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from playwright.async_api import Browser, Page, Route, async_playwright, expect
 
 import tests.support as support
@@ -104,7 +108,8 @@ async def test_auditor_finds_a_cadre_reads_the_timeline_and_sees_verified_proofs
     await expect(page.locator("#proof-summary")).to_contain_text("全部通过包含性证明核验")
     await expect(page.locator("#proof-summary")).to_contain_text("根哈希")
     await expect(page.locator("#proof-summary .witnesses")).to_contain_text("该检查点尚无见证方联署")
-    await expect(page.locator("#cadre")).to_contain_text("cadre-ledger verify bundle")  # signatures: the CLI
+    await expect(page.locator("#proof-summary [data-signature=unchecked]")).to_contain_text("账本公钥")  # none saved
+    await expect(page.locator("#cadre")).to_contain_text("cadre-ledger verify bundle")  # offline, the CLI
 
     await rows.nth(2).locator("summary").click()
     await expect(rows.nth(2).locator("details")).to_contain_text("桂审经责〔2023〕9号")
@@ -165,12 +170,23 @@ async def test_the_page_names_the_witnesses_who_cosigned_the_checkpoint_it_check
         page = await _open_page(browser, f"{witnessed.url}/", [])
         await page.fill("#token", witnessed.token())
         await page.click("#token-save")
+        _, absent = generate_key("county-archive", COSIGNATURE_V1_TYPE)  # a witness that never cosigned
+        ledger_vkey = await asyncio.to_thread(Path(witnessed.ledger_vkey).read_text)
+        await page.fill("#log-keys", ledger_vkey.strip())
+        await page.fill("#witness-keys", f"{vkey}\n\n{absent}\n")
+        await page.click("#keys-save")
+        await expect(page.locator("#keys-status")).to_have_text("已保存 1 个账本公钥、2 个见证方公钥。")
         await page.fill("#prefix", cadre[:10])
         await page.click("#search button[type=submit]")
         await page.locator("#results").get_by_role("link", name=cadre).click()
         await expect(page.locator("#timeline [data-proof=verified]")).to_have_count(3, timeout=15000)
         await expect(page.locator("#proof-summary .witnesses")).to_contain_text(
             f"见证方联署：audit-office ({stated.group(1)})")
+        summary = page.locator("#proof-summary")
+        await expect(summary.locator("[data-signature=verified].signature")).to_be_visible()
+        await expect(summary.locator("[data-signature=verified].witness")).to_have_text(
+            f"见证方 audit-office 的联署已核验（{stated.group(1)}）。")
+        await expect(summary.locator("[data-signature=missing]")).to_contain_text("缺少见证方 county-archive 的联署")
         await page.context.close()
 
 
@@ -218,3 +234,116 @@ async def test_swagger_ui_renders_offline_from_the_vendored_assets(system: Syste
     await expect(page.locator(".swagger-ui .title").first).to_contain_text("audit")
     assert outside == []  # the bundle, the stylesheet and the document all come from the service itself
     await page.context.close()
+
+
+_ORDER = 2**252 + 27742317777372353535851937790883648493  # Ed25519's group order L
+
+
+def _ed25519_cases() -> list[tuple[str, str, str, bool]]:
+    """(public key, signature, message, valid) in hex: signatures OpenSSL made, and broken copies of them."""
+    cases = []
+    other = Ed25519PrivateKey.from_private_bytes(b"\x07" * 32).public_key().public_bytes_raw()
+    for seed, message in ((b"\x01" * 32, b""), (b"\x02" * 32, b"r"), (bytes(range(32)), bytes(range(256)) * 4),
+                          (b"\x03" * 32, "检查点\n".encode() * 40)):
+        public = Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes_raw()
+        signature = Ed25519PrivateKey.from_private_bytes(seed).sign(message)
+        s = int.from_bytes(signature[32:], "little")
+        cases += [(public, signature, message, True),
+                  (public, signature, message + b"!", False),
+                  (public, bytes([signature[0] ^ 1]) + signature[1:], message, False),
+                  (public, signature[:63] + bytes([signature[63] ^ 0x08]), message, False),
+                  (public, signature[:32] + (s + _ORDER).to_bytes(32, "little"), message, False),  # S unreduced
+                  (other, signature, message, False),
+                  (b"\xff" * 31 + b"\x7f", signature, message, False)]  # y >= p: encodes no point
+    for public, signature, message, valid in cases:  # the table agrees with OpenSSL
+        try:
+            Ed25519PublicKey.from_public_bytes(public).verify(signature, message)
+            assert valid
+        except (InvalidSignature, ValueError):
+            assert not valid
+    return [(public.hex(), signature.hex(), message.hex(), valid) for public, signature, message, valid in cases]
+
+
+async def test_the_pages_ed25519_and_sha512_agree_with_openssl_in_webcrypto_and_in_plain_javascript(
+        system: System, browser: Browser) -> None:
+    """The plain-JavaScript path is what a browser without WebCrypto's Ed25519 (or over plain HTTP) runs."""
+    page = await _open_page(browser, f"{system.url('ledger')}/?lang=en", [])
+    cases = _ed25519_cases()
+    results = await page.evaluate("""async cases => {
+        const out = [];
+        for (const [key, sig, msg] of cases) {
+          const args = [unhex(key), unhex(sig), unhex(msg)];
+          out.push([await ed25519VerifyJs(...args), await ed25519Verify(...args)]);
+        }
+        return out;
+    }""", [list(case[:3]) for case in cases])
+    assert results == [[valid, valid] for *_, valid in cases]
+    messages = [bytes(range(256))[:n] * (1 + n // 256) for n in (0, 1, 111, 112, 127, 128, 129, 255)] + [b"x" * 1000]
+    digests = await page.evaluate("hexes => hexes.map(h => hex(sha512Js(unhex(h))))", [m.hex() for m in messages])
+    assert digests == [hashlib.sha512(m).hexdigest() for m in messages]
+    await page.context.close()
+
+
+def _flip_log_signature(note: str) -> str:
+    """The checkpoint note with one bit of the log's Ed25519 signature flipped (key name and key ID kept)."""
+    body, _, line = note.rstrip("\n").rpartition("\n")
+    name, encoded = line.removeprefix("\u2014 ").split(" ")
+    raw = bytearray(base64.b64decode(encoded))
+    raw[-1] ^= 1
+    return f"{body}\n\u2014 {name} {base64.b64encode(bytes(raw)).decode()}\n"
+
+
+@pytest.mark.parametrize("webcrypto", [True, False], ids=["webcrypto", "plain-javascript"])
+async def test_the_page_checks_the_checkpoint_signature_with_the_log_key_the_auditor_saved(
+        system: System, browser: Browser, webcrypto: bool) -> None:
+    cadre = new_cadre_id("PW")
+    await _record_audit(system, cadre)
+    vkey = (await asyncio.to_thread(
+        Path(system.env["CADRE_CHECKPOINT_KEY_FILE"]).with_suffix(".vkey").read_text)).strip()
+    name = vkey.split("+")[0]
+    context = await browser.new_context()
+    if not webcrypto:  # what an auditor's browser has over plain HTTP: no WebCrypto outside a secure context
+        await context.add_init_script("Object.defineProperty(Crypto.prototype, 'subtle', { get: () => undefined });")
+    page = await context.new_page()
+    tampered = False
+
+    async def bundle(route: Route) -> None:
+        response = await route.fetch()
+        document = orjson.loads(await response.body())
+        if tampered:
+            document["checkpoint"] = _flip_log_signature(document["checkpoint"])
+        await route.fulfill(response=response, body=orjson.dumps(document))
+
+    await page.route("**/bundle?*", bundle)
+    page_url = f"{system.url('ledger')}/?lang=en&cadre={cadre}"
+    await page.goto(f"{system.url('ledger')}/?lang=en")
+    assert await page.evaluate("Boolean(window.crypto.subtle)") is webcrypto
+    await page.fill("#token", support.DEFAULT_TOKEN or "")
+    await page.click("#token-save")
+    summary = page.locator("#proof-summary")
+
+    wrong_id = vkey.replace(vkey.split("+")[1], format(int(vkey.split("+")[1], 16) ^ 1, "08x"))
+    await page.fill("#log-keys", wrong_id)
+    await page.click("#keys-save")
+    await expect(page.locator("#keys-status.error")).to_contain_text("line 1")
+    await expect(page.locator("#keys-status.error")).to_contain_text("密钥编号与公钥不符")
+
+    await page.fill("#log-keys", vkey)
+    await page.click("#keys-save")
+    await expect(page.locator("#keys-status")).to_have_text("Saved 1 log key(s) and 0 witness key(s).")
+    await page.goto(page_url)  # the saved key outlives the page
+    await expect(page.locator("#timeline [data-proof=verified]")).to_have_count(3, timeout=15000)
+    await expect(summary.locator("[data-signature=verified]")).to_have_text(
+        f"The checkpoint's signature verifies with the log key you saved (Ed25519): {name}.")
+
+    tampered = True
+    await page.goto(page_url)
+    await expect(page.locator("#timeline [data-proof=verified]")).to_have_count(3, timeout=15000)  # hashes intact
+    await expect(summary.locator("[data-signature=failed]")).to_contain_text("does not verify with the log key")
+
+    tampered = False
+    _, impostor = generate_key(name)  # the same name, another key: it signed nothing here
+    await page.fill("#log-keys", impostor)
+    await page.click("#keys-save")
+    await expect(summary.locator("[data-signature=unsigned]")).to_contain_text("No log key you saved signed")
+    await context.close()

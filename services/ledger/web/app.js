@@ -1,7 +1,7 @@
 // The auditor page (干部履历审阅): plain JavaScript, no framework, nothing loaded from elsewhere.
-// It reads the ledger's HTTP API with the auditor's token and checks every event's inclusion proof
-// against the signed checkpoint in the browser (SHA-256); the checkpoint's Ed25519 signature is
-// verified offline with the CLI, which the page says.
+// It reads the ledger's HTTP API with the auditor's token and checks, in the browser, every event's hash,
+// hash chain and inclusion proof (proofs.js) and the checkpoint's signatures against the public keys the
+// auditor saved on the page (signatures.js).
 'use strict';
 
 const I18N = {
@@ -10,7 +10,11 @@ const I18N = {
     token: '访问令牌（审计员角色）', tokenSave: '使用此令牌', tokenHint: '令牌只保存在本浏览器标签页（sessionStorage）中。',
     tokenSaved: '令牌已设置。', find: '查找干部', prefixPlaceholder: '干部编号或其开头，例如 GY90', search: '查找',
     cadreId: '干部编号', county: '县（区）', eventCount: '事件数', lastEvent: '最近事件', cadre: '干部',
-    download: '下载可验证履历包', proofNote: '浏览器用 WebCrypto SHA-256 核验：每条记录的哈希、哈希链和到签名检查点根哈希的包含性证明。检查点签名（Ed25519）须用命令行离线核验：cadre-ledger verify bundle 文件 --key 公钥。',
+    download: '下载可验证履历包', proofNote: '浏览器核验：每条记录的哈希（SHA-256）、哈希链、到检查点根哈希的包含性证明，以及检查点的签名和见证方联署（Ed25519，用您保存的公钥）。下载的履历包可用命令行离线复核：cadre-ledger verify bundle 文件 --key 公钥。',
+    keys: '可信公钥', logKeys: '账本公钥（检查点签名公钥，每行一个；密钥轮换后新旧都保留）',
+    witnessKeys: '见证方公钥（每行一个；所列见证方都须已联署检查点）', keysSave: '保存公钥',
+    keysHint: '公钥保存在本浏览器（localStorage），请使用运维方线下交付的 .vkey 文件内容，不要使用本页或服务器提供的公钥。',
+    keysSaved: (logs, witnesses) => `已保存 ${logs} 个账本公钥、${witnesses} 个见证方公钥。`, keysBad: '公钥有误：',
     timeline: '履历时间线', occurredOn: '发生日期', event: '事件', service: '记录服务', details: '详情', proof: '证明',
     stateAsOf: '某日状态', asOf: '截至日期', show: '查看', actionLists: '待办清单',
     actionHint: '台账读模型中需要处理的事项；本台账未提供的清单显示为“暂不可用”。',
@@ -19,7 +23,14 @@ const I18N = {
     verified: '已验证', failed: '未通过', checking: '核验中', notCovered: '未纳入检查点',
     proofOk: (n, size, origin) => `${n} 条记录全部通过包含性证明核验，检查点：${origin}，树大小 ${size}。`,
     proofBad: n => `${n} 条记录未通过核验，请用命令行复核并报告。`,
-    witnessed: list => `见证方联署：${list}。联署签名须用命令行核验：cadre-ledger verify bundle 文件 --key 公钥 --witness-key 见证方公钥。`,
+    witnessed: list => `见证方联署：${list}。`,
+    signatureVerified: names => `检查点签名已用您保存的账本公钥核验（Ed25519）：${names}。`,
+    signatureFailed: '检查点签名与您保存的账本公钥不符：本页内容不可信，请报告。',
+    signatureUnsigned: '检查点未由您保存的任何账本公钥签名（密钥已轮换？请向运维方核实新公钥）。',
+    signatureUnchecked: '检查点签名未核验：请在“可信公钥”中保存账本公钥（运维方提供的 checkpoint.vkey）。',
+    witnessVerified: (name, time) => `见证方 ${name} 的联署已核验${time ? '（' + time + '）' : ''}。`,
+    witnessFailed: name => `见证方 ${name} 的联署未通过核验：请报告。`,
+    witnessMissing: name => `缺少见证方 ${name} 的联署：该见证方尚未联署覆盖此干部记录的检查点。`,
     notWitnessed: '该检查点尚无见证方联署（见证方按计划联署，稍后再看）。',
     proofUnavailable: '无法取得可验证履历包：', rootHash: '根哈希', recordedAt: '记录时间', position: '台账位置',
     ruleset: '规则集', eventId: '事件编号', notAvailable: '暂不可用（本台账未提供此清单）', total: '共',
@@ -31,7 +42,11 @@ const I18N = {
     token: 'Access token (auditor role)', tokenSave: 'Use this token', tokenHint: 'The token is kept in this browser tab only (sessionStorage).',
     tokenSaved: 'Token set.', find: 'Find a cadre', prefixPlaceholder: 'Cadre id or its beginning, e.g. GY90', search: 'Search',
     cadreId: 'Cadre id', county: 'County', eventCount: 'Events', lastEvent: 'Latest event', cadre: 'Cadre',
-    download: 'Download verifiable bundle', proofNote: 'Checked in the browser with WebCrypto SHA-256: each record\'s hash, the hash chain and the inclusion proof up to the signed checkpoint\'s root hash. The checkpoint\'s Ed25519 signature must be verified offline with the CLI: cadre-ledger verify bundle FILE --key PUBLIC_KEY.',
+    download: 'Download verifiable bundle', proofNote: 'Checked in your browser: each record\'s hash (SHA-256), the hash chain, the inclusion proof up to the checkpoint\'s root hash, and the checkpoint\'s signature and witness cosignatures (Ed25519, with the public keys you saved). The downloaded bundle re-checks offline: cadre-ledger verify bundle FILE --key PUBLIC_KEY.',
+    keys: 'Trusted public keys (可信公钥)', logKeys: 'Log keys (the checkpoint-signing public keys, one per line; keep the old one beside the new after a rotation)',
+    witnessKeys: 'Witness keys (one per line; each witness listed must have cosigned the checkpoint)', keysSave: 'Save keys',
+    keysHint: 'Keys are kept in this browser (localStorage). Paste the .vkey files the operator gave you out of band, never keys this page or a server offers.',
+    keysSaved: (logs, witnesses) => `Saved ${logs} log key(s) and ${witnesses} witness key(s).`, keysBad: 'Bad key: ',
     timeline: 'Timeline', occurredOn: 'Occurred on', event: 'Event', service: 'Recorded by', details: 'Details', proof: 'Proof',
     stateAsOf: 'State as of a date', asOf: 'As of', show: 'Show', actionLists: 'Lists that need action',
     actionHint: 'Items the ledger\'s read models flag for action; a list this ledger does not serve shows as "not available".',
@@ -40,7 +55,14 @@ const I18N = {
     verified: 'verified', failed: 'failed', checking: 'checking', notCovered: 'not in checkpoint',
     proofOk: (n, size, origin) => `All ${n} records pass their inclusion proofs; checkpoint ${origin}, tree size ${size}.`,
     proofBad: n => `${n} record(s) failed verification: re-check with the CLI and report it.`,
-    witnessed: list => `Cosigned by witnesses: ${list}. Their signatures are checked offline: cadre-ledger verify bundle FILE --key PUBLIC_KEY --witness-key WITNESS_KEY.`,
+    witnessed: list => `Cosigned by witnesses: ${list}.`,
+    signatureVerified: names => `The checkpoint's signature verifies with the log key you saved (Ed25519): ${names}.`,
+    signatureFailed: 'The checkpoint\'s signature does not verify with the log key you saved: do not rely on this page; report it.',
+    signatureUnsigned: 'No log key you saved signed this checkpoint (was the key rotated? check the new key with the operator).',
+    signatureUnchecked: 'The checkpoint\'s signature is not checked: save the log\'s key (the operator\'s checkpoint.vkey) under trusted public keys.',
+    witnessVerified: (name, time) => `Witness ${name}'s cosignature verifies${time ? ' (' + time + ')' : ''}.`,
+    witnessFailed: name => `Witness ${name}'s cosignature does not verify: report it.`,
+    witnessMissing: name => `No cosignature by witness ${name}: it has not cosigned a checkpoint that covers this cadre yet.`,
     notWitnessed: 'No witness has cosigned this checkpoint yet (witnesses cosign on a schedule: look again later).',
     proofUnavailable: 'Could not get the verifiable bundle: ', rootHash: 'root hash', recordedAt: 'Recorded at', position: 'Ledger position',
     ruleset: 'Rule set', eventId: 'Event id', notAvailable: 'not available (this ledger does not serve this list)', total: 'total',
@@ -76,6 +98,8 @@ function el(tag, attrs, ...children) {
 // --- HTTP -------------------------------------------------------------------------------------
 
 function token() { return sessionStorage.getItem('cadre-token') || ''; }
+// Public keys, not secrets: kept across sessions so that the auditor pins them once (trust on first paste).
+const savedKeys = () => ({ log: localStorage.getItem('cadre-log-keys') || '', witness: localStorage.getItem('cadre-witness-keys') || '' });
 
 async function api(path) {
   const headers = { Accept: 'application/json' };
@@ -90,126 +114,6 @@ async function api(path) {
     throw err;
   }
   return { json: JSON.parse(text), text };
-}
-
-// --- SHA-256 and RFC 9162 inclusion proofs ----------------------------------------------------------
-
-const K = new Uint32Array([
-  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
-  0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
-  0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8,
-  0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
-  0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819,
-  0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
-  0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
-  0xc67178f2]);
-
-// Fallback when WebCrypto is absent (it exists only in secure contexts: HTTPS or localhost).
-function sha256Js(bytes) {
-  const len = bytes.length, bitLen = len * 8;
-  const padded = new Uint8Array(((len + 9 + 63) >> 6) << 6);
-  padded.set(bytes); padded[len] = 0x80;
-  const dv = new DataView(padded.buffer);
-  dv.setUint32(padded.length - 8, Math.floor(bitLen / 0x100000000)); dv.setUint32(padded.length - 4, bitLen >>> 0);
-  const h = new Uint32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
-  const w = new Uint32Array(64);
-  const rotr = (x, n) => (x >>> n) | (x << (32 - n));
-  for (let off = 0; off < padded.length; off += 64) {
-    for (let i = 0; i < 16; i++) w[i] = dv.getUint32(off + i * 4);
-    for (let i = 16; i < 64; i++) {
-      const s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >>> 3);
-      const s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >>> 10);
-      w[i] = (w[i - 16] + s0 + w[i - 7] + s1) >>> 0;
-    }
-    let [a, b, c, d, e, f, g, hh] = h;
-    for (let i = 0; i < 64; i++) {
-      const t1 = (hh + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + w[i]) >>> 0;
-      const t2 = ((rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) >>> 0;
-      hh = g; g = f; f = e; e = (d + t1) >>> 0; d = c; c = b; b = a; a = (t1 + t2) >>> 0;
-    }
-    h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
-  }
-  const out = new Uint8Array(32);
-  h.forEach((v, i) => new DataView(out.buffer).setUint32(i * 4, v));
-  return out;
-}
-
-async function sha256(bytes) {
-  if (window.crypto && crypto.subtle) return new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
-  return sha256Js(bytes);
-}
-
-function concat(...parts) {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
-  return out;
-}
-const hex = bytes => Array.from(bytes, b => b.toString(16).padStart(2, '0')).join('');
-const unhex = text => new Uint8Array((text.match(/../g) || []).map(h => parseInt(h, 16)));
-const unb64 = text => Uint8Array.from(atob(text), ch => ch.charCodeAt(0));
-const leafHash = bytes => sha256(concat(new Uint8Array([0]), bytes));
-const nodeHash = (l, r) => sha256(concat(new Uint8Array([1]), l, r));
-
-// RFC 9162 section 2.1.3.2: verify an inclusion proof of leaf `index` in a tree of `size` leaves.
-async function rootFromInclusion(leaf, index, size, proof) {
-  if (index >= size) return null;
-  let fn = index, sn = size - 1, r = leaf;
-  for (const p of proof) {
-    if (sn === 0) return null;
-    if ((fn & 1) === 1 || fn === sn) {
-      r = await nodeHash(p, r);
-      if ((fn & 1) === 0) while ((fn & 1) === 0 && fn !== 0) { fn >>= 1; sn >>= 1; }
-    } else {
-      r = await nodeHash(r, p);
-    }
-    fn >>= 1; sn >>= 1;
-  }
-  return sn === 0 ? r : null;
-}
-
-function parseCheckpoint(note) {
-  const lines = note.split('\n');
-  return { origin: lines[0], size: parseInt(lines[1], 10), root: unb64(lines[2]) };
-}
-
-// Position -> 'verified' | 'failed' for every event of the bundle, plus the checkpoint it leads to.
-async function verifyBundle(bundle) {
-  const cp = parseCheckpoint(bundle.checkpoint);
-  const status = new Map();
-  let previous = null;
-  for (const item of bundle.events) {
-    const leaf = await leafHash(unb64(item.canonical));
-    const chained = (item.prev_hash === null ? null : item.prev_hash) === (previous === null ? null : hex(previous));
-    const root = await rootFromInclusion(leaf, item.position - 1, cp.size, item.inclusion_proof.map(unhex));
-    const ok = hex(leaf) === item.leaf_hash && chained && root !== null && hex(root) === hex(cp.root);
-    status.set(item.position, ok ? 'verified' : 'failed');
-    previous = leaf;
-  }
-  return { cp, status };
-}
-
-// The signature lines of a signed note: key name and, for a C2SP cosignature/v1 (key ID 4 bytes, big-endian
-// uint64 time 8, Ed25519 signature 64), the time it states. Names and times only: the page does not check
-// Ed25519 signatures, the CLI does (verify bundle --witness-key).
-function signatureLines(note) {
-  return note.slice(note.lastIndexOf('\n\n') + 2).split('\n').filter(l => l.startsWith('\u2014 ')).map(line => {
-    const [, name, encoded] = line.split(' ');
-    const raw = unb64(encoded);
-    const time = raw.length === 76 ? Number(new DataView(raw.buffer).getBigUint64(4)) : null;
-    return { name, time };
-  });
-}
-
-// Each witness whose cosignature of the bundle's checkpoint the bundle carries, with the time it states.
-function witnessesOf(bundle) {
-  const log = new Set(signatureLines(bundle.checkpoint).map(s => s.name));
-  const seen = new Map();
-  for (const note of bundle.cosignatures || []) {
-    for (const s of signatureLines(note)) if (!log.has(s.name)) seen.set(s.name, s.time);
-  }
-  return [...seen].map(([name, time]) => time === null ? name
-    : `${name} (${new Date(time * 1000).toISOString().replace('.000Z', 'Z')})`);
 }
 
 // The bundle to check: led to the newest checkpoint every witness cosigned where one covers the cadre, else
@@ -336,10 +240,60 @@ async function checkProofs() {
     summary.append(el('br'), el('span', { class: 'witnesses' },
       witnesses.length ? T.witnessed(witnesses.join(', ')) : T.notWitnessed));
     $('#download').disabled = false;
+    summary.append(...await signatureLines(json));
   } catch (err) {
     summary.textContent = T.proofUnavailable + err.message;
     $('#download').disabled = true;
   }
+}
+
+const isoTime = seconds => new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
+
+// Each witness whose cosignature of the bundle's checkpoint the bundle carries, with the time it states.
+function witnessesOf(bundle) {
+  const log = new Set(statedSignatures(bundle.checkpoint).map(s => s.name));
+  const seen = new Map();
+  for (const note of bundle.cosignatures || []) {
+    for (const s of statedSignatures(note)) if (!log.has(s.name)) seen.set(s.name, s.time);
+  }
+  return [...seen].map(([name, time]) => time === null ? name : `${name} (${isoTime(time)})`);
+}
+
+// The summary's lines on the checkpoint's signature and each saved witness's cosignature.
+async function signatureLines(bundle) {
+  const line = (cls, state, text) => [el('br'), el('span', { class: cls, 'data-signature': state }, text)];
+  let logKeys, witnessKeys;
+  try {
+    const saved = savedKeys();
+    [logKeys, witnessKeys] = [await parseVerifierKeys(saved.log), await parseVerifierKeys(saved.witness)];
+  } catch (err) {
+    return line('error', 'unchecked', T.keysBad + err.message);
+  }
+  const { log, signedBy, witnesses } = await checkSignatures(bundle, logKeys, witnessKeys);
+  const logText = { verified: T.signatureVerified(signedBy.join(', ')), failed: T.signatureFailed,
+    unsigned: T.signatureUnsigned, unchecked: T.signatureUnchecked }[log];
+  const lines = line({ verified: 'signature ok', unchecked: 'signature hint' }[log] || 'signature error', log, logText);
+  for (const w of witnesses) {
+    const text = { verified: T.witnessVerified(w.name, w.time === null ? '' : isoTime(w.time)),
+      failed: T.witnessFailed(w.name), missing: T.witnessMissing(w.name) }[w.state];
+    lines.push(...line(w.state === 'verified' ? 'witness ok' : 'witness error', w.state, text));
+  }
+  return lines;
+}
+
+function saveKeys() {
+  const status = $('#keys-status');
+  const [log, witness] = [$('#log-keys').value.trim(), $('#witness-keys').value.trim()];
+  Promise.all([parseVerifierKeys(log), parseVerifierKeys(witness)]).then(([logKeys, witnessKeys]) => {
+    localStorage.setItem('cadre-log-keys', log);
+    localStorage.setItem('cadre-witness-keys', witness);
+    status.textContent = T.keysSaved(logKeys.length, witnessKeys.length);
+    status.classList.remove('error');
+    if (current) checkProofs();
+  }, err => {
+    status.textContent = T.keysBad + err.message;
+    status.classList.add('error');
+  });
 }
 
 function downloadBundle() {
@@ -422,6 +376,9 @@ function applyLanguage() {
 function start() {
   applyLanguage();
   $('#token').value = token();
+  $('#log-keys').value = savedKeys().log;
+  $('#witness-keys').value = savedKeys().witness;
+  $('#keys-save').addEventListener('click', saveKeys);
   $('#token-save').addEventListener('click', () => {
     sessionStorage.setItem('cadre-token', $('#token').value.trim());
     $('#search-status').textContent = T.tokenSaved;
