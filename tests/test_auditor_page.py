@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 import json
 import os
@@ -26,7 +25,16 @@ from shared.envelope import new_event
 from shared.events.audit import AuditCompleted, AuditOpinionRequested, AuditStarted, Finding
 from shared.keys import load_verifier
 from shared.signednote import COSIGNATURE_V1_TYPE, generate_key
-from tests.support import System, call, new_cadre_id, publish, wait_committed, wait_until
+from tests.support import (
+    System,
+    call,
+    last_signature_bytes,
+    new_cadre_id,
+    publish,
+    wait_committed,
+    wait_until,
+    with_last_signature_bytes,
+)
 from tests.witness_support import ledger_with_witness
 
 CHROMIUM = os.environ.get("CADRE_CHROMIUM", "/usr/bin/chromium")
@@ -284,15 +292,6 @@ async def test_the_pages_ed25519_and_sha512_agree_with_openssl_in_webcrypto_and_
     await page.context.close()
 
 
-def _flip_log_signature(note: str) -> str:
-    """The checkpoint note with one bit of the log's Ed25519 signature flipped (key name and key ID kept)."""
-    body, _, line = note.rstrip("\n").rpartition("\n")
-    name, encoded = line.removeprefix("\u2014 ").split(" ")
-    raw = bytearray(base64.b64decode(encoded))
-    raw[-1] ^= 1
-    return f"{body}\n\u2014 {name} {base64.b64encode(bytes(raw)).decode()}\n"
-
-
 @pytest.mark.parametrize("webcrypto", [True, False], ids=["webcrypto", "plain-javascript"])
 async def test_the_page_checks_the_checkpoint_signature_with_the_log_key_the_auditor_saved(
         system: System, browser: Browser, webcrypto: bool) -> None:
@@ -311,7 +310,9 @@ async def test_the_page_checks_the_checkpoint_signature_with_the_log_key_the_aud
         response = await route.fetch()
         document = orjson.loads(await response.body())
         if tampered:
-            document["checkpoint"] = _flip_log_signature(document["checkpoint"])
+            raw = bytearray(last_signature_bytes(document["checkpoint"]))  # the log's: the only signature
+            raw[-1] ^= 1
+            document["checkpoint"] = with_last_signature_bytes(document["checkpoint"], bytes(raw))
         await route.fulfill(response=response, body=orjson.dumps(document))
 
     await page.route("**/bundle?*", bundle)
