@@ -1133,4 +1133,27 @@ county's mix (56,583 events/s, the median of 62,083, 56,583 and 50,277). The run
 1 only, single passes) met the reads (4.50 and 3.97 ms), the one-type replay (100,433 events/s), verify
 (329,382 events/s) and both growth targets, and missed the drain (0.95x), the latency (372 ms at 12,616
 events/s) and the county's mix (46,092 events/s).
+
+### Nineteenth round
+
+Two ways to spend less of the writer's thread, each in three interleaved pairs of `--ingest-only` runs of
+300,000 events on a host that sped up during the pairs; neither was kept.
+
+| 270,000-event drain, three interleaved pairs | before | after |
+|---|---:|---:|
+| uvloop as the ledger's event loop: drain, events/s | 22,481; 23,942; 25,400 | 22,490; 26,023; 24,092 |
+| the same: ledger CPU per drained event, us | 41; 39; 37 | 42; 36; 39 |
+| headers left unparsed: drain, events/s | 20,444; 26,665; 26,995 | 21,650; 26,672; 27,126 |
+| the same: ledger CPU per drained event, us | 46; 35; 35 | 42; 35; 34 |
+
+- uvloop as the ledger's event loop (`uvloop.run`): publish->commit p99 at half the drain rate 279, 192 and
+  121 ms on asyncio's loop against 223, 96.7 and 155 on uvloop. Nothing separates from the host's noise, as
+  for reads in the seventh round; uvloop stays out of the dependencies.
+- The writer on a NATS connection of its own whose messages keep their header block as bytes until read (a
+  nats-py `Client` subclass overriding its private `_process_headers`; the writer reads headers only to
+  quarantine a message). In process, a delivery cost 3.8-4.2 against 6.8-7.7 us (100,000 messages with
+  three headers), but in the drain's py-spy profile the parsing it removes was about 2-3% of the writer's
+  samples (`_parse_header_lines` 1.6% own), and the drain did not show it. A few percent of one thread does
+  not pay for overriding a private method of nats-py, which a release renaming it would silently undo or
+  break. Publish->commit p99: 112, 133 and 111 ms against 145, 124 and 95.4.
 """
