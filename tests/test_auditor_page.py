@@ -1,23 +1,17 @@
-"""The auditor page in a real browser: Debian's Chromium driven by Playwright (never a downloaded browser)."""
+"""The auditor page in a real browser (the `browser` fixture: Debian's Chromium driven by Playwright)."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
-import os
 import re
-import shutil
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from playwright.async_api import Browser, Page, Route, async_playwright, expect
+from playwright.async_api import Browser, Page, Route, expect
 
 import tests.support as support
 from shared.bundle import verify_bundle
@@ -37,18 +31,7 @@ from tests.support import (
 )
 from tests.witness_support import ledger_with_witness
 
-CHROMIUM = os.environ.get("CADRE_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "build" / "screenshots"
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    assert shutil.which(CHROMIUM), f"{CHROMIUM} missing: `make test` installs Debian's chromium"
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield chromium
-        await chromium.close()
 
 
 async def _record_audit(system: System, cadre: str) -> None:
@@ -229,7 +212,9 @@ async def test_page_and_assets_are_served_with_a_strict_policy(system: System) -
     assert status == 200 and headers["Content-Type"].startswith("text/html")
     assert "default-src 'self'" in headers["Content-Security-Policy"]
     assert "http://" not in html and "https://" not in html
-    for asset, kind in (("/web/app.js", "javascript"), ("/web/style.css", "text/css")):
+    scripts = re.findall(r'<script src="([^"]+)"></script>', html)
+    assert scripts == ["/web/i18n.js", "/web/proofs.js", "/web/signatures.js", "/web/app.js"]  # in load order
+    for asset, kind in [*((script, "javascript") for script in scripts), ("/web/style.css", "text/css")]:
         status, _, headers = await support.call("GET", f"{base}{asset}", token=support.ANONYMOUS)
         assert status == 200 and kind in headers["Content-Type"], asset
 
@@ -241,54 +226,6 @@ async def test_swagger_ui_renders_offline_from_the_vendored_assets(system: Syste
     assert await page.locator(".opblock").count() >= 5
     await expect(page.locator(".swagger-ui .title").first).to_contain_text("audit")
     assert outside == []  # the bundle, the stylesheet and the document all come from the service itself
-    await page.context.close()
-
-
-_ORDER = 2**252 + 27742317777372353535851937790883648493  # Ed25519's group order L
-
-
-def _ed25519_cases() -> list[tuple[str, str, str, bool]]:
-    """(public key, signature, message, valid) in hex: signatures OpenSSL made, and broken copies of them."""
-    cases = []
-    other = Ed25519PrivateKey.from_private_bytes(b"\x07" * 32).public_key().public_bytes_raw()
-    for seed, message in ((b"\x01" * 32, b""), (b"\x02" * 32, b"r"), (bytes(range(32)), bytes(range(256)) * 4),
-                          (b"\x03" * 32, "检查点\n".encode() * 40)):
-        public = Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes_raw()
-        signature = Ed25519PrivateKey.from_private_bytes(seed).sign(message)
-        s = int.from_bytes(signature[32:], "little")
-        cases += [(public, signature, message, True),
-                  (public, signature, message + b"!", False),
-                  (public, bytes([signature[0] ^ 1]) + signature[1:], message, False),
-                  (public, signature[:63] + bytes([signature[63] ^ 0x08]), message, False),
-                  (public, signature[:32] + (s + _ORDER).to_bytes(32, "little"), message, False),  # S unreduced
-                  (other, signature, message, False),
-                  (b"\xff" * 31 + b"\x7f", signature, message, False)]  # y >= p: encodes no point
-    for public, signature, message, valid in cases:  # the table agrees with OpenSSL
-        try:
-            Ed25519PublicKey.from_public_bytes(public).verify(signature, message)
-            assert valid
-        except (InvalidSignature, ValueError):
-            assert not valid
-    return [(public.hex(), signature.hex(), message.hex(), valid) for public, signature, message, valid in cases]
-
-
-async def test_the_pages_ed25519_and_sha512_agree_with_openssl_in_webcrypto_and_in_plain_javascript(
-        system: System, browser: Browser) -> None:
-    """The plain-JavaScript path is what a browser without WebCrypto's Ed25519 (or over plain HTTP) runs."""
-    page = await _open_page(browser, f"{system.url('ledger')}/?lang=en", [])
-    cases = _ed25519_cases()
-    results = await page.evaluate("""async cases => {
-        const out = [];
-        for (const [key, sig, msg] of cases) {
-          const args = [unhex(key), unhex(sig), unhex(msg)];
-          out.push([await ed25519VerifyJs(...args), await ed25519Verify(...args)]);
-        }
-        return out;
-    }""", [list(case[:3]) for case in cases])
-    assert results == [[valid, valid] for *_, valid in cases]
-    messages = [bytes(range(256))[:n] * (1 + n // 256) for n in (0, 1, 111, 112, 127, 128, 129, 255)] + [b"x" * 1000]
-    digests = await page.evaluate("hexes => hexes.map(h => hex(sha512Js(unhex(h))))", [m.hex() for m in messages])
-    assert digests == [hashlib.sha512(m).hexdigest() for m in messages]
     await page.context.close()
 
 
@@ -336,11 +273,31 @@ async def test_the_page_checks_the_checkpoint_signature_with_the_log_key_the_aud
     await expect(page.locator("#timeline [data-proof=verified]")).to_have_count(3, timeout=15000)
     await expect(summary.locator("[data-signature=verified]")).to_have_text(
         f"The checkpoint's signature verifies with the log key you saved (Ed25519): {name}.")
+    await expect(summary.locator("[data-consistency=first]")).to_contain_text("is now remembered in this browser")
+    remembered = await page.evaluate("Object.keys(localStorage).find(k => k.startsWith('cadre-seen-checkpoint:'))")
+    seen = json.loads(await page.evaluate("key => localStorage.getItem(key)", remembered))
+
+    later = new_cadre_id("PW")  # recorded after that checkpoint: its bundle leads to a larger one
+    await _record_audit(system, later)
+    await page.goto(f"{system.url('ledger')}/?lang=en&cadre={later}")
+    await expect(page.locator("#timeline [data-proof=verified]")).to_have_count(3, timeout=15000)
+    await expect(summary.locator("[data-consistency=consistent]")).to_have_text(
+        f"Consistent with the checkpoint you verified before (tree size {seen['size']}): the ledger only grew "
+        "(consistency proof verified).")
+    assert json.loads(await page.evaluate("key => localStorage.getItem(key)", remembered))["size"] > seen["size"]
+
+    # A split view: this browser was shown another tree of that size before.
+    forged = json.dumps({"size": seen["size"], "root": "00" * 32})
+    await page.evaluate("([key, value]) => localStorage.setItem(key, value)", [remembered, forged])
+    await page.reload()
+    await expect(summary.locator("[data-consistency=inconsistent]")).to_contain_text(
+        f"Not consistent with the checkpoint you verified before (tree size {seen['size']})")
 
     tampered = True
     await page.goto(page_url)
     await expect(page.locator("#timeline [data-proof=verified]")).to_have_count(3, timeout=15000)  # hashes intact
     await expect(summary.locator("[data-signature=failed]")).to_contain_text("does not verify with the log key")
+    await expect(summary.locator("[data-consistency]")).to_have_count(0)  # only a verified checkpoint is compared
 
     tampered = False
     _, impostor = generate_key(name)  # the same name, another key: it signed nothing here

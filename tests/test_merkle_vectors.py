@@ -17,7 +17,8 @@ EXPECTED_INCLUSION_CASES = 98
 EXPECTED_CONSISTENCY_CASES = 98
 
 
-def _cases(kind: str) -> list[Path]:
+def vector_files(kind: str) -> list[Path]:
+    """The vector files of `kind` ("inclusion" or "consistency"), in name order."""
     # Collected at test time, not import time, so a missing directory fails the tests instead of
     # collecting zero parametrised cases and passing vacuously.
     folder = VECTORS / kind
@@ -63,21 +64,21 @@ def _run_consistency(case: dict[str, Any]) -> None:
 
 def test_inclusion_vectors() -> None:
     """Every inclusion vector: valid ones verify, the wantErr ones raise ProofError."""
-    cases = _cases("inclusion")
+    cases = vector_files("inclusion")
     assert _failures(cases, _run_inclusion) == []
     assert len(cases) == EXPECTED_INCLUSION_CASES
 
 
 def test_consistency_vectors() -> None:
     """Every consistency vector: valid ones verify, the wantErr ones raise ProofError."""
-    cases = _cases("consistency")
+    cases = vector_files("consistency")
     assert _failures(cases, _run_consistency) == []
     assert len(cases) == EXPECTED_CONSISTENCY_CASES
 
 
 def test_vector_total() -> None:
     """All 196 cases are accounted for, split between valid and invalid as the files say."""
-    paths = [*_cases("inclusion"), *_cases("consistency")]
+    paths = [*vector_files("inclusion"), *vector_files("consistency")]
     assert len(paths) == 196
     wanted_errors = sum(json.loads(path.read_text(encoding="utf-8"))["wantErr"] for path in paths)
     assert 0 < wanted_errors < len(paths)

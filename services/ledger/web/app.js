@@ -1,75 +1,9 @@
 // The auditor page (干部履历审阅): plain JavaScript, no framework, nothing loaded from elsewhere.
 // It reads the ledger's HTTP API with the auditor's token and checks, in the browser, every event's hash,
-// hash chain and inclusion proof (proofs.js) and the checkpoint's signatures against the public keys the
-// auditor saved on the page (signatures.js).
+// hash chain and inclusion proof (proofs.js), the checkpoint's signatures against the public keys the
+// auditor saved on the page (signatures.js), and that each verified checkpoint is consistent with the
+// largest one this browser verified before. Its words are in i18n.js.
 'use strict';
-
-const I18N = {
-  zh: {
-    title: '干部履历审阅', subtitle: '只读：查看干部履历、某日状态、待办清单，并在浏览器中核验每条记录的包含性证明。',
-    token: '访问令牌（审计员角色）', tokenSave: '使用此令牌', tokenHint: '令牌只保存在本浏览器标签页（sessionStorage）中。',
-    tokenSaved: '令牌已设置。', find: '查找干部', prefixPlaceholder: '干部编号或其开头，例如 GY90', search: '查找',
-    cadreId: '干部编号', county: '县（区）', eventCount: '事件数', lastEvent: '最近事件', cadre: '干部',
-    download: '下载可验证履历包', proofNote: '浏览器核验：每条记录的哈希（SHA-256）、哈希链、到检查点根哈希的包含性证明，以及检查点的签名和见证方联署（Ed25519，用您保存的公钥）。下载的履历包可用命令行离线复核：cadre-ledger verify bundle 文件 --key 公钥。',
-    keys: '可信公钥', logKeys: '账本公钥（检查点签名公钥，每行一个；密钥轮换后新旧都保留）',
-    witnessKeys: '见证方公钥（每行一个；所列见证方都须已联署检查点）', keysSave: '保存公钥',
-    keysHint: '公钥保存在本浏览器（localStorage），请使用运维方线下交付的 .vkey 文件内容，不要使用本页或服务器提供的公钥。',
-    keysSaved: (logs, witnesses) => `已保存 ${logs} 个账本公钥、${witnesses} 个见证方公钥。`, keysBad: '公钥有误：',
-    timeline: '履历时间线', occurredOn: '发生日期', event: '事件', service: '记录服务', details: '详情', proof: '证明',
-    stateAsOf: '某日状态', asOf: '截至日期', show: '查看', actionLists: '待办清单',
-    actionHint: '台账读模型中需要处理的事项；本台账未提供的清单显示为“暂不可用”。',
-    footer: 'cadre-ledger：只可追加、可验证的干部任用监督台账。',
-    searching: '查找中…', found: n => `找到 ${n} 名干部。`, none: '没有匹配的干部。', loading: '加载中…',
-    verified: '已验证', failed: '未通过', checking: '核验中', notCovered: '未纳入检查点',
-    proofOk: (n, size, origin) => `${n} 条记录全部通过包含性证明核验，检查点：${origin}，树大小 ${size}。`,
-    proofBad: n => `${n} 条记录未通过核验，请用命令行复核并报告。`,
-    witnessed: list => `见证方联署：${list}。`,
-    signatureVerified: names => `检查点签名已用您保存的账本公钥核验（Ed25519）：${names}。`,
-    signatureFailed: '检查点签名与您保存的账本公钥不符：本页内容不可信，请报告。',
-    signatureUnsigned: '检查点未由您保存的任何账本公钥签名（密钥已轮换？请向运维方核实新公钥）。',
-    signatureUnchecked: '检查点签名未核验：请在“可信公钥”中保存账本公钥（运维方提供的 checkpoint.vkey）。',
-    witnessVerified: (name, time) => `见证方 ${name} 的联署已核验${time ? '（' + time + '）' : ''}。`,
-    witnessFailed: name => `见证方 ${name} 的联署未通过核验：请报告。`,
-    witnessMissing: name => `缺少见证方 ${name} 的联署：该见证方尚未联署覆盖此干部记录的检查点。`,
-    notWitnessed: '该检查点尚无见证方联署（见证方按计划联署，稍后再看）。',
-    proofUnavailable: '无法取得可验证履历包：', rootHash: '根哈希', recordedAt: '记录时间', position: '台账位置',
-    ruleset: '规则集', eventId: '事件编号', notAvailable: '暂不可用（本台账未提供此清单）', total: '共',
-    needToken: '需要有效的访问令牌（审计员角色）。', error: '出错：', stateAll: '全部事件（不限日期）',
-    noRows: '无待办事项。', more: '仅显示前 20 条。',
-  },
-  en: {
-    title: 'Cadre history review', subtitle: 'Read-only: a cadre\'s history, the state on a date, the lists that need action, and each record\'s inclusion proof checked in your browser.',
-    token: 'Access token (auditor role)', tokenSave: 'Use this token', tokenHint: 'The token is kept in this browser tab only (sessionStorage).',
-    tokenSaved: 'Token set.', find: 'Find a cadre', prefixPlaceholder: 'Cadre id or its beginning, e.g. GY90', search: 'Search',
-    cadreId: 'Cadre id', county: 'County', eventCount: 'Events', lastEvent: 'Latest event', cadre: 'Cadre',
-    download: 'Download verifiable bundle', proofNote: 'Checked in your browser: each record\'s hash (SHA-256), the hash chain, the inclusion proof up to the checkpoint\'s root hash, and the checkpoint\'s signature and witness cosignatures (Ed25519, with the public keys you saved). The downloaded bundle re-checks offline: cadre-ledger verify bundle FILE --key PUBLIC_KEY.',
-    keys: 'Trusted public keys (可信公钥)', logKeys: 'Log keys (the checkpoint-signing public keys, one per line; keep the old one beside the new after a rotation)',
-    witnessKeys: 'Witness keys (one per line; each witness listed must have cosigned the checkpoint)', keysSave: 'Save keys',
-    keysHint: 'Keys are kept in this browser (localStorage). Paste the .vkey files the operator gave you out of band, never keys this page or a server offers.',
-    keysSaved: (logs, witnesses) => `Saved ${logs} log key(s) and ${witnesses} witness key(s).`, keysBad: 'Bad key: ',
-    timeline: 'Timeline', occurredOn: 'Occurred on', event: 'Event', service: 'Recorded by', details: 'Details', proof: 'Proof',
-    stateAsOf: 'State as of a date', asOf: 'As of', show: 'Show', actionLists: 'Lists that need action',
-    actionHint: 'Items the ledger\'s read models flag for action; a list this ledger does not serve shows as "not available".',
-    footer: 'cadre-ledger: an append-only, verifiable ledger of cadres\' careers.',
-    searching: 'Searching…', found: n => `${n} cadre(s) found.`, none: 'No matching cadre.', loading: 'Loading…',
-    verified: 'verified', failed: 'failed', checking: 'checking', notCovered: 'not in checkpoint',
-    proofOk: (n, size, origin) => `All ${n} records pass their inclusion proofs; checkpoint ${origin}, tree size ${size}.`,
-    proofBad: n => `${n} record(s) failed verification: re-check with the CLI and report it.`,
-    witnessed: list => `Cosigned by witnesses: ${list}.`,
-    signatureVerified: names => `The checkpoint's signature verifies with the log key you saved (Ed25519): ${names}.`,
-    signatureFailed: 'The checkpoint\'s signature does not verify with the log key you saved: do not rely on this page; report it.',
-    signatureUnsigned: 'No log key you saved signed this checkpoint (was the key rotated? check the new key with the operator).',
-    signatureUnchecked: 'The checkpoint\'s signature is not checked: save the log\'s key (the operator\'s checkpoint.vkey) under trusted public keys.',
-    witnessVerified: (name, time) => `Witness ${name}'s cosignature verifies${time ? ' (' + time + ')' : ''}.`,
-    witnessFailed: name => `Witness ${name}'s cosignature does not verify: report it.`,
-    witnessMissing: name => `No cosignature by witness ${name}: it has not cosigned a checkpoint that covers this cadre yet.`,
-    notWitnessed: 'No witness has cosigned this checkpoint yet (witnesses cosign on a schedule: look again later).',
-    proofUnavailable: 'Could not get the verifiable bundle: ', rootHash: 'root hash', recordedAt: 'Recorded at', position: 'Ledger position',
-    ruleset: 'Rule set', eventId: 'Event id', notAvailable: 'not available (this ledger does not serve this list)', total: 'total',
-    needToken: 'A valid access token (auditor role) is required.', error: 'Error: ', stateAll: 'All events (no date limit)',
-    noRows: 'Nothing to act on.', more: 'First 20 shown.',
-  },
-};
 
 const ACTION_LISTS = [
   { path: '/v1/rotation/due', zh: '应交流与逾期未交流', en: 'Rotations due and overdue' },
@@ -273,12 +207,41 @@ async function signatureLines(bundle) {
   const logText = { verified: T.signatureVerified(signedBy.join(', ')), failed: T.signatureFailed,
     unsigned: T.signatureUnsigned, unchecked: T.signatureUnchecked }[log];
   const lines = line({ verified: 'signature ok', unchecked: 'signature hint' }[log] || 'signature error', log, logText);
+  if (log === 'verified') lines.push(...await consistencyLine(parseCheckpoint(bundle.checkpoint)));
   for (const w of witnesses) {
     const text = { verified: T.witnessVerified(w.name, w.time === null ? '' : isoTime(w.time)),
       failed: T.witnessFailed(w.name), missing: T.witnessMissing(w.name) }[w.state];
     lines.push(...line(w.state === 'verified' ? 'witness ok' : 'witness error', w.state, text));
   }
   return lines;
+}
+
+// The largest checkpoint of each log (by its origin line) this browser verified the signature of: every later
+// checkpoint must be consistent with it, as a witness checks, so a rewritten ledger or a split view (different
+// auditors shown different trees) shows here even before any witness sees it.
+const seenKey = origin => 'cadre-seen-checkpoint:' + origin;
+
+async function consistencyLine(cp) {
+  const line = (cls, state, text) => [el('br'), el('span', { class: cls, 'data-consistency': state }, text)];
+  const stored = JSON.parse(localStorage.getItem(seenKey(cp.origin)) || 'null');
+  const remember = () => localStorage.setItem(seenKey(cp.origin), JSON.stringify({ size: cp.size, root: hex(cp.root) }));
+  if (!stored) {
+    remember();
+    return line('consistency hint', 'first', T.consistencyFirst(cp.size));
+  }
+  const seen = { size: stored.size, root: unhex(stored.root) };
+  const [older, newer] = seen.size <= cp.size ? [seen, cp] : [cp, seen];
+  try {
+    const proof = older.size === newer.size ? []
+      : (await api(`/v1/proofs/consistency?first=${older.size}&second=${newer.size}`)).json.proof.map(unhex);
+    if (!await verifyConsistency(older.size, newer.size, older.root, newer.root, proof)) {
+      return line('consistency error', 'inconsistent', T.consistencyBad(seen.size));
+    }
+  } catch (err) {
+    return line('consistency error', 'unavailable', T.consistencyUnavailable + err.message);
+  }
+  if (cp.size > seen.size) remember();
+  return line('consistency ok', 'consistent', T.consistencyOk(seen.size));
 }
 
 function saveKeys() {

@@ -1,6 +1,7 @@
 // What the auditor page checks of a bundle's hashes in the browser, trusting no server: each event's leaf hash
 // (SHA-256 of 0x00 and its canonical bytes), the cadre's hash chain and each RFC 9162 inclusion proof up to the
-// checkpoint's root. The checkpoint's signatures are signatures.js's.
+// checkpoint's root, and RFC 9162 consistency proofs between checkpoints. The checkpoint's signatures are
+// signatures.js's.
 'use strict';
 
 const K = new Uint32Array([
@@ -60,21 +61,54 @@ const unb64 = text => Uint8Array.from(atob(text), ch => ch.charCodeAt(0));
 const leafHash = bytes => sha256(concat(new Uint8Array([0]), bytes));
 const nodeHash = (l, r) => sha256(concat(new Uint8Array([1]), l, r));
 
-// RFC 9162 section 2.1.3.2: verify an inclusion proof of leaf `index` in a tree of `size` leaves.
+// Tree sizes and indexes as plain numbers (exact up to 2^53): JavaScript's bit operators work on 32 bits.
+const odd = n => n % 2 === 1;
+const half = n => Math.floor(n / 2);
+const isPowerOfTwo = n => n > 0 && 2 ** Math.round(Math.log2(n)) === n;
+const sameBytes = (a, b) => a.length === b.length && hex(a) === hex(b);
+
+// RFC 9162 section 2.1.3.2: the root an inclusion proof of leaf `index` in a tree of `size` leaves leads to, or
+// null when the proof cannot be one (an index outside the tree, a hash not of 32 bytes, too few or too many).
 async function rootFromInclusion(leaf, index, size, proof) {
-  if (index >= size) return null;
+  if (!(index >= 0 && index < size) || [leaf, ...proof].some(h => h.length !== 32)) return null;
   let fn = index, sn = size - 1, r = leaf;
   for (const p of proof) {
     if (sn === 0) return null;
-    if ((fn & 1) === 1 || fn === sn) {
+    if (odd(fn) || fn === sn) {
       r = await nodeHash(p, r);
-      if ((fn & 1) === 0) while ((fn & 1) === 0 && fn !== 0) { fn >>= 1; sn >>= 1; }
+      while (!odd(fn) && fn !== 0) { fn = half(fn); sn = half(sn); }
     } else {
       r = await nodeHash(r, p);
     }
-    fn >>= 1; sn >>= 1;
+    fn = half(fn); sn = half(sn);
   }
   return sn === 0 ? r : null;
+}
+
+// RFC 9162 section 2.1.4.2: whether the tree of `size1` leaves with `root1` is a prefix of the tree of `size2`
+// leaves with `root2`, by `proof`. Equal sizes need an empty proof and equal roots (the empty tree's root being
+// SHA-256 of nothing); a proof from the empty tree proves nothing and is refused, as the CLI refuses it.
+async function verifyConsistency(size1, size2, root1, root2, proof) {
+  if (!(size1 >= 0 && size1 <= size2)) return false;
+  if (size1 === size2) {
+    return proof.length === 0 && sameBytes(root1, root2) && (size1 > 0 || sameBytes(root1, await sha256(new Uint8Array())));
+  }
+  if (size1 === 0 || !proof.length || [root1, root2, ...proof].some(h => h.length !== 32)) return false;
+  const path = isPowerOfTwo(size1) ? [root1, ...proof] : proof;  // a perfect old tree is its own first node
+  let fn = size1 - 1, sn = size2 - 1;
+  while (odd(fn)) { fn = half(fn); sn = half(sn); }
+  let fr = path[0], sr = path[0];
+  for (const c of path.slice(1)) {
+    if (sn === 0) return false;
+    if (odd(fn) || fn === sn) {
+      fr = await nodeHash(c, fr); sr = await nodeHash(c, sr);
+      while (!odd(fn) && fn !== 0) { fn = half(fn); sn = half(sn); }
+    } else {
+      sr = await nodeHash(sr, c);
+    }
+    fn = half(fn); sn = half(sn);
+  }
+  return sn === 0 && sameBytes(fr, root1) && sameBytes(sr, root2);
 }
 
 function parseCheckpoint(note) {
