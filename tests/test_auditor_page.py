@@ -305,3 +305,43 @@ async def test_the_page_checks_the_checkpoint_signature_with_the_log_key_the_aud
     await page.click("#keys-save")
     await expect(summary.locator("[data-signature=unsigned]")).to_contain_text("No log key you saved signed")
     await context.close()
+
+
+async def test_the_page_marks_what_it_shows_failed_unless_it_is_what_the_proofs_verified(
+        system: System, browser: Browser) -> None:
+    """A row passes only when the event it shows is the envelope the verified bytes hold, of the cadre asked for:
+    a history answer that differs from the bundle, or another cadre's bundle, fails."""
+    cadre, other = new_cadre_id("PW"), new_cadre_id("PW")
+    await _record_audit(system, cadre)
+    await _record_audit(system, other)
+    base = system.url("ledger")
+    page = await _open_page(browser, f"{base}/?lang=en", [])
+    await page.fill("#token", support.DEFAULT_TOKEN or "")
+    await page.click("#token-save")
+    rows, summary = page.locator("#timeline tbody tr[data-position]"), page.locator("#proof-summary")
+
+    async def edited_history(route: Route) -> None:
+        response = await route.fetch()
+        document = orjson.loads(await response.body())
+        document["events"][2]["event"]["data"]["report_number"] = "桂审经责〔2023〕99号"
+        await route.fulfill(response=response, body=orjson.dumps(document))
+
+    await page.route("**/history?*", edited_history)
+    await page.goto(f"{base}/?lang=en&cadre={cadre}")
+    await expect(rows.nth(2).locator("[data-proof=failed]")).to_be_visible(timeout=15000)
+    await expect(page.locator("#timeline [data-proof=verified]")).to_have_count(2)
+    await expect(summary.locator(".error")).to_have_text(
+        "1 record(s) failed verification: re-check with the CLI and report it.")
+    await page.unroute("**/history?*")
+
+    async def others_bundle(route: Route) -> None:  # proofs that verify, but of another cadre
+        response = await route.fetch(url=route.request.url.replace(cadre, other))
+        await route.fulfill(response=response)
+
+    await page.route(f"**/cadres/{cadre}/bundle?*", others_bundle)
+    await page.reload()
+    # The three rows shown are not in it, and its three events (another cadre's) are not shown.
+    await expect(summary.locator(".error")).to_have_text(
+        "6 record(s) failed verification: re-check with the CLI and report it.", timeout=15000)
+    await expect(page.locator("#timeline [data-proof=failed]")).to_have_count(3)
+    await page.context.close()

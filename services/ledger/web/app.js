@@ -158,17 +158,24 @@ async function checkProofs() {
   try {
     const { json, text } = await fetchBundle(current.id);
     current.bundleText = text;
-    const { cp, status } = await verifyBundle(json);
-    let failed = 0;
+    const { cp, checked } = await verifyBundle(json, current.id);
+    const shown = new Map(current.events.map(row => [row.position, row.event]));
+    // A failure is an event shown or proved that does not match: every bundle event must be shown, and every
+    // event shown within the checkpoint must be proved.
+    const failing = new Set([...checked].filter(([position, c]) => c.state === 'failed' || !shown.has(position))
+      .map(([position]) => position));
     for (const tr of document.querySelectorAll('#timeline tbody tr[data-position]')) {
-      const state = status.get(Number(tr.dataset.position)) || 'notCovered';
-      if (state === 'failed') failed++;
+      const position = Number(tr.dataset.position), proved = checked.get(position);
+      let state = proved ? proved.state : position <= cp.size ? 'failed' : 'notCovered';
+      // What the row shows must be the envelope the verified bytes hold, not merely sit at the same position.
+      if (state === 'verified' && stableJson(shown.get(position)) !== stableJson(proved.event)) state = 'failed';
+      if (state === 'failed') failing.add(position);
       const cell = tr.querySelector('.proof-cell');
       cell.textContent = '';
       cell.append(badge(state));
     }
     summary.textContent = '';
-    summary.append(failed ? el('span', { class: 'error' }, T.proofBad(failed)) : T.proofOk(status.size, cp.size, cp.origin),
+    summary.append(failing.size ? el('span', { class: 'error' }, T.proofBad(failing.size)) : T.proofOk(checked.size, cp.size, cp.origin),
       el('br'), `${T.rootHash}: `, el('code', {}, hex(cp.root)));
     const witnesses = witnessesOf(json);
     summary.append(el('br'), el('span', { class: 'witnesses' },

@@ -116,19 +116,29 @@ function parseCheckpoint(note) {
   return { origin: lines[0], size: parseInt(lines[1], 10), root: unb64(lines[2]) };
 }
 
-// Position -> 'verified' | 'failed' for every event of the bundle, plus the checkpoint it leads to.
-async function verifyBundle(bundle) {
+// JSON with every object's keys sorted: two parses of one envelope compare equal whatever their key order.
+const stableJson = value => JSON.stringify(value, (_, v) => (v && typeof v === 'object' && !Array.isArray(v)
+  ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v));
+
+// Position -> { state: 'verified' | 'failed', event } for every event of the bundle of cadre `cadreId`, and the
+// checkpoint its proofs lead to. An event passes when its bytes hash to its leaf hash, chain to the event before,
+// lead to the checkpoint's root, come in version order 1..n and are an envelope of that very cadre (`subject`);
+// `event` is the envelope those bytes hold, which the page compares with what it shows.
+async function verifyBundle(bundle, cadreId) {
   const cp = parseCheckpoint(bundle.checkpoint);
-  const status = new Map();
+  const checked = new Map();
   let previous = null;
-  for (const item of bundle.events) {
-    const leaf = await leafHash(unb64(item.canonical));
+  for (const [i, item] of bundle.events.entries()) {
+    const bytes = unb64(item.canonical);
+    let event = null;
+    try { event = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)); } catch (_) { /* fails below */ }
+    const leaf = await leafHash(bytes);
     const chained = (item.prev_hash === null ? null : item.prev_hash) === (previous === null ? null : hex(previous));
     const root = await rootFromInclusion(leaf, item.position - 1, cp.size, item.inclusion_proof.map(unhex));
-    const ok = hex(leaf) === item.leaf_hash && chained && root !== null && hex(root) === hex(cp.root);
-    status.set(item.position, ok ? 'verified' : 'failed');
+    const ok = hex(leaf) === item.leaf_hash && chained && root !== null && sameBytes(root, cp.root)
+      && item.cadre_version === i + 1 && event !== null && event.subject === cadreId;
+    checked.set(item.position, { state: ok ? 'verified' : 'failed', event });
     previous = leaf;
   }
-  return { cp, status };
+  return { cp, checked };
 }
-
