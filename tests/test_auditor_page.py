@@ -285,6 +285,9 @@ async def test_the_page_checks_the_checkpoint_signature_with_the_log_key_the_aud
         f"Consistent with the checkpoint you verified before (tree size {seen['size']}): the ledger only grew "
         "(consistency proof verified).")
     assert json.loads(await page.evaluate("key => localStorage.getItem(key)", remembered))["size"] > seen["size"]
+    if webcrypto:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(ARTIFACTS / "auditor-page-signatures.png"), full_page=True)
 
     # A split view: this browser was shown another tree of that size before.
     forged = json.dumps({"size": seen["size"], "root": "00" * 32})

@@ -3,7 +3,7 @@
 
 const I18N = {
   zh: {
-    title: '干部履历审阅', subtitle: '只读：查看干部履历、某日状态、待办清单，并在浏览器中核验每条记录的包含性证明。',
+    title: '干部履历审阅', subtitle: '只读：查看干部履历、某日状态、待办清单，并在浏览器中核验每条记录的证明和检查点签名。',
     token: '访问令牌（审计员角色）', tokenSave: '使用此令牌', tokenHint: '令牌只保存在本浏览器标签页（sessionStorage）中。',
     tokenSaved: '令牌已设置。', find: '查找干部', prefixPlaceholder: '干部编号或其开头，例如 GY90', search: '查找',
     cadreId: '干部编号', county: '县（区）', eventCount: '事件数', lastEvent: '最近事件', cadre: '干部',
@@ -39,7 +39,7 @@ const I18N = {
     noRows: '无待办事项。', more: '仅显示前 20 条。',
   },
   en: {
-    title: 'Cadre history review', subtitle: 'Read-only: a cadre\'s history, the state on a date, the lists that need action, and each record\'s inclusion proof checked in your browser.',
+    title: 'Cadre history review', subtitle: 'Read-only: a cadre\'s history, the state on a date, the lists that need action, and each record\'s proofs and the checkpoint\'s signatures checked in your browser.',
     token: 'Access token (auditor role)', tokenSave: 'Use this token', tokenHint: 'The token is kept in this browser tab only (sessionStorage).',
     tokenSaved: 'Token set.', find: 'Find a cadre', prefixPlaceholder: 'Cadre id or its beginning, e.g. GY90', search: 'Search',
     cadreId: 'Cadre id', county: 'County', eventCount: 'Events', lastEvent: 'Latest event', cadre: 'Cadre',
