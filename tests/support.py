@@ -118,6 +118,9 @@ def new_cadre_id(prefix: str = "T") -> str:
 DEFAULT_TOKEN: str | None = None
 """A token with every role over every county, issued by the running System's dev key."""
 ANONYMOUS = ""
+# A browser init script: what a page has over plain HTTP (no secure context), no WebCrypto, so that the auditor
+# page's plain-JavaScript hashing and Ed25519 run.
+WITHOUT_WEBCRYPTO = "Object.defineProperty(Crypto.prototype, 'subtle', { get: () => undefined });"
 
 
 async def call(method: str, url: str, json: Any = None, token: str | None = None,

@@ -239,7 +239,7 @@ async def test_the_page_checks_the_checkpoint_signature_with_the_log_key_the_aud
     name = vkey.split("+")[0]
     context = await browser.new_context()
     if not webcrypto:  # what an auditor's browser has over plain HTTP: no WebCrypto outside a secure context
-        await context.add_init_script("Object.defineProperty(Crypto.prototype, 'subtle', { get: () => undefined });")
+        await context.add_init_script(support.WITHOUT_WEBCRYPTO)
     page = await context.new_page()
     tampered = False
 

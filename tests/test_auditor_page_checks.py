@@ -15,11 +15,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from playwright.async_api import Browser, Page
 
 from services.ledger.auditor_page import add_auditor_page
-from tests.support import served
+from tests.support import WITHOUT_WEBCRYPTO, served
 from tests.test_merkle_vectors import EXPECTED_CONSISTENCY_CASES, EXPECTED_INCLUSION_CASES, VECTORS, vector_files
-
-# What a browser has over plain HTTP (no secure context): no WebCrypto, so the page's plain JavaScript runs.
-WITHOUT_WEBCRYPTO = "Object.defineProperty(Crypto.prototype, 'subtle', { get: () => undefined });"
 
 
 @pytest.fixture(scope="module")

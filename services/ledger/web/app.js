@@ -200,9 +200,12 @@ function witnessesOf(bundle) {
   return [...seen].map(([name, time]) => time === null ? name : `${name} (${isoTime(time)})`);
 }
 
+// One line of the proof summary, its verdict in a data attribute (`data-signature`, `data-consistency`).
+const summaryLine = (attribute, cls, state, text) => [el('br'), el('span', { class: cls, [attribute]: state }, text)];
+
 // The summary's lines on the checkpoint's signature and each saved witness's cosignature.
 async function signatureLines(bundle) {
-  const line = (cls, state, text) => [el('br'), el('span', { class: cls, 'data-signature': state }, text)];
+  const line = (cls, state, text) => summaryLine('data-signature', cls, state, text);
   let logKeys, witnessKeys;
   try {
     const saved = savedKeys();
@@ -229,7 +232,7 @@ async function signatureLines(bundle) {
 const seenKey = origin => 'cadre-seen-checkpoint:' + origin;
 
 async function consistencyLine(cp) {
-  const line = (cls, state, text) => [el('br'), el('span', { class: cls, 'data-consistency': state }, text)];
+  const line = (cls, state, text) => summaryLine('data-consistency', cls, state, text);
   const stored = JSON.parse(localStorage.getItem(seenKey(cp.origin)) || 'null');
   const remember = () => localStorage.setItem(seenKey(cp.origin), JSON.stringify({ size: cp.size, root: hex(cp.root) }));
   if (!stored) {
