@@ -60,6 +60,9 @@ def run(demo: bool, data_dir: Path | None) -> None:
             click.echo(f"    {role:<9} {data / 'tokens' / f'{role}.token'}")
         click.echo(f"  try: curl -H \"Authorization: Bearer $(cat {data / 'tokens' / 'auditor.token'})\" "
                    f"{procs[0].url}/v1/events?limit=5")
+        ledger = next(p.url for p in procs if p.spec.name == "ledger")
+        click.echo(f"  auditor page (审阅页面) {ledger}/  (paste the auditor token; save the log key "
+                   f"{stack.checkpoint_key_file().with_suffix('.vkey')} under 可信公钥 to check signatures)")
         click.echo(f"  logs in {data / 'logs'}; Ctrl-C to stop (按 Ctrl-C 停止)")
         _wait_for_interrupt(procs)
     finally:

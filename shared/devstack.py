@@ -250,19 +250,24 @@ class DevStack:
 
     def service_env(self, service: str | None = None) -> dict[str, str]:
         """Environment for a service process: server URLs (its own NATS user) and the keys it needs."""
-        from shared.keys import ensure_keypair
-
         assert self.nats_url and self.pg_dsn, "start() first"
         nats_url = self.nats_url
         if service is not None and any(s.name == "nats" for s in self.servers):
             nats_url = nats_url_as(self.nats_url, self.data_dir / "nats", service)
         env = {"CADRE_NATS_URL": nats_url, "CADRE_PG_DSN": self.pg_dsn}
         if not os.environ.get("CADRE_CHECKPOINT_KEY_FILE"):
-            skey, _ = ensure_keypair(self.keys, "cadre-ledger-dev")
-            env["CADRE_CHECKPOINT_KEY_FILE"] = str(skey)
+            env["CADRE_CHECKPOINT_KEY_FILE"] = str(self.checkpoint_key_file())
         if not os.environ.get("CADRE_AUTH_PUBLIC_KEY_FILE"):
             env["CADRE_AUTH_PUBLIC_KEY_FILE"] = str(ensure_token_keys(self.keys)[1])
         return env
+
+    def checkpoint_key_file(self) -> Path:
+        """The ledger's checkpoint signing key: CADRE_CHECKPOINT_KEY_FILE, else the dev key, made on first use
+        (its public key, for auditors and witnesses, is the `.vkey` beside it)."""
+        from shared.keys import ensure_keypair
+
+        configured = os.environ.get("CADRE_CHECKPOINT_KEY_FILE")
+        return Path(configured) if configured else ensure_keypair(self.keys, "cadre-ledger-dev")[0]
 
     def dev_token(self, roles: list[Role], counties: list[str] | None = None, ttl_s: int = 30 * 86400) -> str:
         """A token signed with the dev stack's issuer key (for `make run` and tests)."""

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from shared.signednote import ED25519_TYPE, Verifier
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -52,6 +54,9 @@ def test_run_prints_every_service_url(running: str) -> None:
     for name, port in [("ledger", 8100), ("assessment", 8101), ("audit", 8102), ("rotation", 8103)]:
         assert re.search(rf"{name}\s+http://127\.0\.0\.1:{port}", running)
     assert "demo county 431021 loaded" in running
+    page = re.search(r"auditor page \(审阅页面\) http://127\.0\.0\.1:8100/ .*save the log key (\S+\.vkey)", running)
+    assert page, running
+    assert Verifier.from_vkey(Path(page.group(1)).read_text().strip()).key_type == ED25519_TYPE
 
 
 def test_readme_first_example_works_as_printed(running: str, workdir: Path) -> None:
