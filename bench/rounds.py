@@ -1136,8 +1136,8 @@ events/s) and the county's mix (46,092 events/s).
 
 ### Nineteenth round
 
-Two ways to spend less of the writer's thread, each in three interleaved pairs of `--ingest-only` runs of
-300,000 events on a host that sped up during the pairs; neither was kept.
+Two ways to spend less of the writer's thread and a shorter linger, each in three interleaved pairs of
+`--ingest-only` runs of 300,000 events; none was kept.
 
 | 270,000-event drain, three interleaved pairs | before | after |
 |---|---:|---:|
@@ -1156,6 +1156,11 @@ Two ways to spend less of the writer's thread, each in three interleaved pairs o
   samples (`_parse_header_lines` 1.6% own), and the drain did not show it. A few percent of one thread does
   not pay for overriding a private method of nats-py, which a release renaming it would silently undo or
   break. Publish->commit p99: 112, 133 and 111 ms against 145, 124 and 95.4.
+- Batches lingering 4 ms instead of 10 (`CADRE_BATCH_LINGER_MS`, three more interleaved pairs): at
+  10,900-13,400 events/s the writer committed about twice the batches (2,308-2,343 of 79-90 messages against
+  1,107-1,317 of 149-174), publish->commit p50 went 28.2, 27.2 and 35.5 to 22.3, 28.1 and 17.7 ms, and p99
+  108, 134 and 179 to 112, 251 and 87.5 ms (11 slow windows in the worst run against 2-7). The median is
+  shorter, the tail no better; the default stays 10.
 
 The full run at the top of this file (17:12 UTC, with nothing on the ingest, read or replay paths changed since
 the eighteenth round) met both reads (history p99 3.47 ms, state 3.97 ms at 1,000,000 events), verify (315,933
