@@ -296,6 +296,13 @@ async def test_the_page_checks_the_checkpoint_signature_with_the_log_key_the_aud
     await expect(summary.locator("[data-consistency=inconsistent]")).to_contain_text(
         f"Not consistent with the checkpoint you verified before (tree size {seen['size']})")
 
+    # A rollback: this browser verified a checkpoint larger than the whole log is now.
+    beyond = json.dumps({"size": 2**40, "root": "00" * 32})
+    await page.evaluate("([key, value]) => localStorage.setItem(key, value)", [remembered, beyond])
+    await page.reload()
+    await expect(summary.locator("[data-consistency=rolled-back]")).to_contain_text(
+        f"The ledger is now smaller than the checkpoint you verified before (tree size {2**40})")
+
     tampered = True
     await page.goto(page_url)
     await expect(page.locator("#timeline [data-proof=verified]")).to_have_count(3, timeout=15000)  # hashes intact

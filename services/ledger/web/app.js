@@ -248,6 +248,8 @@ async function consistencyLine(cp) {
       return line('consistency error', 'inconsistent', T.consistencyBad(seen.size));
     }
   } catch (err) {
+    // A log now smaller than a checkpoint it signed has lost signed entries: rolled back, not merely unreachable.
+    if (err.status === 422 && seen.size > cp.size) return line('consistency error', 'rolled-back', T.consistencyRolledBack(seen.size));
     return line('consistency error', 'unavailable', T.consistencyUnavailable + err.message);
   }
   if (cp.size > seen.size) remember();
