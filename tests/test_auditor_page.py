@@ -355,3 +355,27 @@ async def test_the_page_marks_what_it_shows_failed_unless_it_is_what_the_proofs_
         "6 record(s) failed verification: re-check with the CLI and report it.", timeout=15000)
     await expect(page.locator("#timeline [data-proof=failed]")).to_have_count(3)
     await page.context.close()
+
+
+async def test_a_browser_refusing_local_storage_still_gets_every_check_it_can(
+        system: System, browser: Browser) -> None:
+    """No saved keys and no remembered checkpoint where storage is disabled: the proofs are still checked, and
+    saving keys says why it cannot."""
+    cadre = new_cadre_id("PW")
+    await _record_audit(system, cadre)
+    context = await browser.new_context()
+    await context.add_init_script("Object.defineProperty(window, 'localStorage', "
+                                  "{ get() { throw new DOMException('denied', 'SecurityError'); } });")
+    page = await context.new_page()
+    await page.goto(f"{system.url('ledger')}/?lang=en")
+    await page.fill("#token", support.DEFAULT_TOKEN or "")
+    await page.click("#token-save")
+    await page.goto(f"{system.url('ledger')}/?lang=en&cadre={cadre}")
+    await expect(page.locator("#timeline [data-proof=verified]")).to_have_count(3, timeout=15000)
+    await expect(page.locator("#proof-summary [data-signature=unchecked]")).to_be_visible()
+    vkey = await asyncio.to_thread(Path(system.env["CADRE_CHECKPOINT_KEY_FILE"]).with_suffix(".vkey").read_text)
+    await page.fill("#log-keys", vkey.strip())
+    await page.click("#keys-save")
+    await expect(page.locator("#keys-status.error")).to_have_text(
+        "local storage (localStorage) is refused by this browser: keys and verified checkpoints cannot be kept.")
+    await context.close()

@@ -32,8 +32,12 @@ function el(tag, attrs, ...children) {
 // --- HTTP -------------------------------------------------------------------------------------
 
 function token() { return sessionStorage.getItem('cadre-token') || ''; }
+// localStorage, where the browser allows it; where it refuses (storage disabled), the page checks all it can
+// without keys or a remembered checkpoint rather than failing.
+function stored(key) { try { return localStorage.getItem(key); } catch (_) { return null; } }
+function store(key, value) { try { localStorage.setItem(key, value); return true; } catch (_) { return false; } }
 // Public keys, not secrets: kept across sessions so that the auditor pins them once (trust on first paste).
-const savedKeys = () => ({ log: localStorage.getItem('cadre-log-keys') || '', witness: localStorage.getItem('cadre-witness-keys') || '' });
+const savedKeys = () => ({ log: stored('cadre-log-keys') || '', witness: stored('cadre-witness-keys') || '' });
 
 async function api(path) {
   const headers = { Accept: 'application/json' };
@@ -233,13 +237,13 @@ const seenKey = origin => 'cadre-seen-checkpoint:' + origin;
 
 async function consistencyLine(cp) {
   const line = (cls, state, text) => summaryLine('data-consistency', cls, state, text);
-  const stored = JSON.parse(localStorage.getItem(seenKey(cp.origin)) || 'null');
-  const remember = () => localStorage.setItem(seenKey(cp.origin), JSON.stringify({ size: cp.size, root: hex(cp.root) }));
-  if (!stored) {
-    remember();
-    return line('consistency hint', 'first', T.consistencyFirst(cp.size));
+  const remembered = JSON.parse(stored(seenKey(cp.origin)) || 'null');
+  const remember = () => store(seenKey(cp.origin), JSON.stringify({ size: cp.size, root: hex(cp.root) }));
+  if (!remembered) {
+    return remember() ? line('consistency hint', 'first', T.consistencyFirst(cp.size))
+      : line('consistency error', 'unavailable', T.consistencyUnavailable + T.storageRefused);
   }
-  const seen = { size: stored.size, root: unhex(stored.root) };
+  const seen = { size: remembered.size, root: unhex(remembered.root) };
   const [older, newer] = seen.size <= cp.size ? [seen, cp] : [cp, seen];
   try {
     const proof = older.size === newer.size ? []
@@ -256,19 +260,20 @@ async function consistencyLine(cp) {
   return line('consistency ok', 'consistent', T.consistencyOk(seen.size));
 }
 
-function saveKeys() {
+async function saveKeys() {
   const status = $('#keys-status');
   const [log, witness] = [$('#log-keys').value.trim(), $('#witness-keys').value.trim()];
-  Promise.all([parseVerifierKeys(log), parseVerifierKeys(witness)]).then(([logKeys, witnessKeys]) => {
-    localStorage.setItem('cadre-log-keys', log);
-    localStorage.setItem('cadre-witness-keys', witness);
-    status.textContent = T.keysSaved(logKeys.length, witnessKeys.length);
-    status.classList.remove('error');
-    if (current) checkProofs();
-  }, err => {
-    status.textContent = T.keysBad + err.message;
-    status.classList.add('error');
-  });
+  const fail = text => { status.textContent = text; status.classList.add('error'); };
+  let counts;
+  try {
+    counts = [(await parseVerifierKeys(log)).length, (await parseVerifierKeys(witness)).length];
+  } catch (err) {
+    return fail(T.keysBad + err.message);
+  }
+  if (!store('cadre-log-keys', log) || !store('cadre-witness-keys', witness)) return fail(T.storageRefused);
+  status.textContent = T.keysSaved(...counts);
+  status.classList.remove('error');
+  if (current) checkProofs();
 }
 
 function downloadBundle() {
