@@ -168,7 +168,7 @@ async function parseVerifierKey(text) {
   if (hex(computed) !== id) {
     throw new Error(`${name}：密钥编号与公钥不符 (the key ID ${id} is not the key's, ${hex(computed)})`);
   }
-  return { name, keyId: id, type: typed[0], key, vkey: text };
+  return { name, keyId: id, type: typed[0], key };
 }
 
 // Every key of a textarea, one per line (blank lines ignored); an error names the line.
