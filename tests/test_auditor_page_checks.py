@@ -4,10 +4,13 @@ OpenSSL, each through WebCrypto and through the plain JavaScript a browser witho
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
+import orjson
 import pytest
 from aiohttp import web
 from cryptography.exceptions import InvalidSignature
@@ -15,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from playwright.async_api import Browser, Page
 
 from services.ledger.auditor_page import add_auditor_page
+from shared.canonical import canonical_bytes
 from tests.support import WITHOUT_WEBCRYPTO, served
 from tests.test_merkle_vectors import EXPECTED_CONSISTENCY_CASES, EXPECTED_INCLUSION_CASES, VECTORS, vector_files
 
@@ -110,4 +114,42 @@ async def test_the_pages_ed25519_and_sha512_agree_with_openssl_in_webcrypto_and_
     messages = [bytes(range(256))[:n] * (1 + n // 256) for n in (0, 1, 111, 112, 127, 128, 129, 255)] + [b"x" * 1000]
     digests = await page.evaluate("hexes => hexes.map(h => hex(sha512Js(unhex(h))))", [m.hex() for m in messages])
     assert digests == [hashlib.sha512(m).hexdigest() for m in messages]
+    await page.context.close()
+
+
+def _one_event_bundle(raw: bytes, cadre_id: str, version: int = 1) -> dict[str, Any]:
+    """A bundle of one event in a tree of one leaf (its root is the leaf), as the page receives bundles."""
+    leaf = hashlib.sha256(b"\x00" + raw).digest()
+    return {"cadre_id": cadre_id, "checkpoint": f"cadre-ledger.test/log\n1\n{base64.b64encode(leaf).decode()}\n",
+            "events": [{"position": 1, "cadre_version": version, "prev_hash": None, "leaf_hash": leaf.hex(),
+                        "canonical": base64.b64encode(raw).decode(), "inclusion_proof": []}]}
+
+
+async def test_the_page_passes_only_an_envelope_in_rfc_8785_canonical_form_of_the_cadre_asked_for(
+        browser: Browser, page_url: str) -> None:
+    envelope = {"id": "e-1", "subject": "GY9001", "type": "audit.completed", "data": {
+        "amount": 1.0, "unit": "桂阳县审计局", "note": "é\u2028", "big": 1e21, "z": [1, {"b": 2, "a": 1}]}}
+    canonical = canonical_bytes(envelope)
+    cases = {
+        "canonical": (canonical, "GY9001", 1, "verified"),
+        "a space after a colon": (canonical.replace(b'"id":', b'"id": '), "GY9001", 1, "failed"),
+        "keys out of order": (orjson.dumps({"subject": "GY9001", **envelope}), "GY9001", 1, "failed"),
+        "an escaped letter": (canonical.replace("é".encode(), b"\\u00e9"), "GY9001", 1, "failed"),
+        "1.0 where JCS writes 1": (canonical.replace(b'"amount":1', b'"amount":1.0'), "GY9001", 1, "failed"),
+        "another cadre's envelope": (canonical, "GY9002", 1, "failed"),
+        "version 2 first": (canonical, "GY9001", 2, "failed"),
+        "not UTF-8": (canonical.replace("桂".encode(), b"\xff\xfe\xfd"), "GY9001", 1, "failed"),
+    }
+    # JCS: 1.0 is written 1, 1e21 is 1e+21, U+2028 stays literal
+    assert b'"amount":1,' in canonical and b'"big":1e+21' in canonical and b"\\u2028" not in canonical
+    page = await _page(browser, page_url, webcrypto=True)
+    states = await page.evaluate("""async cases => {
+        const out = {};
+        for (const [name, [bundle, cadre]] of Object.entries(cases)) {
+          out[name] = (await verifyBundle(bundle, cadre)).checked.get(1).state;
+        }
+        return out;
+    }""", {name: [_one_event_bundle(raw, "GY9001", version), cadre]
+           for name, (raw, cadre, version, _) in cases.items()})
+    assert states == {name: want for name, (*_, want) in cases.items()}
     await page.context.close()

@@ -116,14 +116,19 @@ function parseCheckpoint(note) {
   return { origin: lines[0], size: parseInt(lines[1], 10), root: unb64(lines[2]) };
 }
 
-// JSON with every object's keys sorted: two parses of one envelope compare equal whatever their key order.
+const utf8 = text => new TextEncoder().encode(text);
+
+// JSON with every object's keys sorted by UTF-16 code units: RFC 8785 (JCS) is by design what JavaScript's own
+// serialisation of numbers and strings gives with keys in that order, so this is an envelope's canonical form,
+// and two parses of one envelope compare equal whatever their key order.
 const stableJson = value => JSON.stringify(value, (_, v) => (v && typeof v === 'object' && !Array.isArray(v)
   ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v));
 
 // Position -> { state: 'verified' | 'failed', event } for every event of the bundle of cadre `cadreId`, and the
 // checkpoint its proofs lead to. An event passes when its bytes hash to its leaf hash, chain to the event before,
-// lead to the checkpoint's root, come in version order 1..n and are an envelope of that very cadre (`subject`);
-// `event` is the envelope those bytes hold, which the page compares with what it shows.
+// lead to the checkpoint's root, come in version order 1..n, are the RFC 8785 canonical form of what they hold
+// and are an envelope of that very cadre (`subject`); `event` is that envelope, which the page compares with
+// what it shows.
 async function verifyBundle(bundle, cadreId) {
   const cp = parseCheckpoint(bundle.checkpoint);
   const checked = new Map();
@@ -136,7 +141,8 @@ async function verifyBundle(bundle, cadreId) {
     const chained = (item.prev_hash === null ? null : item.prev_hash) === (previous === null ? null : hex(previous));
     const root = await rootFromInclusion(leaf, item.position - 1, cp.size, item.inclusion_proof.map(unhex));
     const ok = hex(leaf) === item.leaf_hash && chained && root !== null && sameBytes(root, cp.root)
-      && item.cadre_version === i + 1 && event !== null && event.subject === cadreId;
+      && item.cadre_version === i + 1 && event !== null && event.subject === cadreId
+      && sameBytes(utf8(stableJson(event)), bytes);
     checked.set(item.position, { state: ok ? 'verified' : 'failed', event });
     previous = leaf;
   }

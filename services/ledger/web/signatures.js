@@ -11,7 +11,6 @@
 const ED25519_TYPE = 1;
 const COSIGNATURE_V1_TYPE = 4;
 const KEY_ID_SIZE = 4;
-const utf8 = text => new TextEncoder().encode(text);
 
 // --- SHA-512 (what Ed25519 hashes with), for when WebCrypto is absent ----------------------------------------
 
