@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import re
 from datetime import date
@@ -213,7 +214,8 @@ async def test_page_and_assets_are_served_with_a_strict_policy(system: System) -
     assert "default-src 'self'" in headers["Content-Security-Policy"]
     assert "http://" not in html and "https://" not in html
     scripts = re.findall(r'<script src="([^"]+)"></script>', html)
-    assert scripts == ["/web/i18n.js", "/web/proofs.js", "/web/signatures.js", "/web/app.js"]  # in load order
+    assert scripts == ["/web/i18n.js", "/web/proofs.js", "/web/signatures.js", "/web/app.js",  # in load order
+                       "/web/bundle_file.js"]
     for asset, kind in [*((script, "javascript") for script in scripts), ("/web/style.css", "text/css")]:
         status, _, headers = await support.call("GET", f"{base}{asset}", token=support.ANONYMOUS)
         assert status == 200 and kind in headers["Content-Type"], asset
@@ -379,3 +381,53 @@ async def test_a_browser_refusing_local_storage_still_gets_every_check_it_can(
     await expect(page.locator("#keys-status.error")).to_have_text(
         "local storage (localStorage) is refused by this browser: keys and verified checkpoints cannot be kept.")
     await context.close()
+
+
+async def test_a_bundle_file_is_checked_in_the_browser_without_a_token(
+        system: System, browser: Browser, tmp_path: Path) -> None:
+    """A bundle file received from elsewhere: the page's checks and the saved keys, nothing sent to the server."""
+    cadre = new_cadre_id("PW")
+    await _record_audit(system, cadre)
+
+    async def covered() -> dict[str, Any] | None:
+        status, bundle, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/bundle",
+                                       token=support.DEFAULT_TOKEN)
+        return bundle if status == 200 and len(bundle["events"]) == 3 else None
+
+    bundle = await wait_until(covered)
+    good, forged, other = tmp_path / f"{cadre}.bundle.json", tmp_path / "forged.bundle.json", tmp_path / "x.json"
+    good.write_bytes(orjson.dumps(bundle))
+    raw = bytearray(base64.b64decode(bundle["events"][1]["canonical"]))
+    raw[raw.index(b"2023-05-24")] ^= 1  # one digit of the opinion's due date
+    forged.write_bytes(orjson.dumps({**bundle, "events": [
+        bundle["events"][0], {**bundle["events"][1], "canonical": base64.b64encode(bytes(raw)).decode()},
+        bundle["events"][2]]}))
+    other.write_text('{"format": "something-else"}')
+    vkey = (await asyncio.to_thread(
+        Path(system.env["CADRE_CHECKPOINT_KEY_FILE"]).with_suffix(".vkey").read_text)).strip()
+
+    requests: list[str] = []
+    page = await _open_page(browser, f"{system.url('ledger')}/?lang=en", [])
+    page.on("request", lambda r: requests.append(r.url) if "/v1/" in r.url else None)
+    await page.fill("#log-keys", vkey)
+    await page.click("#keys-save")
+    result = page.locator("#bundle-result")
+
+    await page.set_input_files("#bundle-input", str(good))
+    await expect(result.locator("[data-file=verified]")).to_contain_text("All 3 records pass their inclusion proofs")
+    await expect(result.locator("[data-signature=verified]")).to_be_visible()
+    await expect(result.locator("[data-proof=verified]")).to_have_count(3)
+
+    await page.set_input_files("#bundle-input", str(forged))
+    # Its own hash no longer matches, and the next event's chain no longer leads to it.
+    await expect(result.locator("[data-file=failed]")).to_have_text(
+        "2 record(s) failed verification: re-check with the CLI and report it.")
+    for row, state in enumerate(("verified", "failed", "failed")):
+        await expect(result.locator("tr").nth(row).locator(f"[data-proof={state}]")).to_be_visible()
+
+    await page.set_input_files("#bundle-input", str(other))
+    await expect(result.locator("[data-file=unreadable]")).to_have_text(
+        "Cannot check this file: not a cadre-ledger bundle (cadre-ledger-bundle/1)")
+    assert [url for url in requests if "/bundle" in url or "/proofs/" in url] == []  # the files stayed here
+    await page.context.close()
+

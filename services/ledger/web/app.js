@@ -207,8 +207,9 @@ function witnessesOf(bundle) {
 // One line of the proof summary, its verdict in a data attribute (`data-signature`, `data-consistency`).
 const summaryLine = (attribute, cls, state, text) => [el('br'), el('span', { class: cls, [attribute]: state }, text)];
 
-// The summary's lines on the checkpoint's signature and each saved witness's cosignature.
-async function signatureLines(bundle) {
+// The summary's lines on the checkpoint's signature and each saved witness's cosignature; `consistency`: also
+// check the verified checkpoint against the largest one remembered (this ledger's bundles, not files).
+async function signatureLines(bundle, consistency = true) {
   const line = (cls, state, text) => summaryLine('data-signature', cls, state, text);
   let logKeys, witnessKeys;
   try {
@@ -221,7 +222,7 @@ async function signatureLines(bundle) {
   const logText = { verified: T.signatureVerified(signedBy.join(', ')), failed: T.signatureFailed,
     unsigned: T.signatureUnsigned, unchecked: T.signatureUnchecked }[log];
   const lines = line({ verified: 'signature ok', unchecked: 'signature hint' }[log] || 'signature error', log, logText);
-  if (log === 'verified') lines.push(...await consistencyLine(parseCheckpoint(bundle.checkpoint)));
+  if (log === 'verified' && consistency) lines.push(...await consistencyLine(parseCheckpoint(bundle.checkpoint)));
   for (const w of witnesses) {
     const text = { verified: T.witnessVerified(w.name, w.time === null ? '' : isoTime(w.time)),
       failed: T.witnessFailed(w.name), missing: T.witnessMissing(w.name) }[w.state];

@@ -1,0 +1,33 @@
+// A bundle file the auditor holds (downloaded here, or received from another office) checked in this browser:
+// the checks of the page's own bundles and of `cadre-ledger verify bundle`, with the keys saved on the page.
+// The file is read locally and sent nowhere, so no token is needed.
+'use strict';
+
+const BUNDLE_FORMAT = 'cadre-ledger-bundle/1';
+
+async function checkBundleFile(file) {
+  const box = $('#bundle-result');
+  box.hidden = false;
+  box.textContent = T.checking + '…';
+  let bundle;
+  try {
+    bundle = JSON.parse(await file.text());
+    if (!bundle || bundle.format !== BUNDLE_FORMAT || typeof bundle.checkpoint !== 'string'
+        || !Array.isArray(bundle.events) || !bundle.events.length) throw new Error(T.notABundle);
+    const { cp, checked } = await verifyBundle(bundle, bundle.cadre_id);
+    const failed = [...checked.values()].filter(c => c.state !== 'verified').length;
+    box.textContent = '';
+    box.append(el('strong', {}, `${T.cadre} ${bundle.cadre_id}`), el('br'),
+      failed ? el('span', { class: 'error', 'data-file': 'failed' }, T.proofBad(failed))
+        : el('span', { 'data-file': 'verified' }, T.proofOk(checked.size, cp.size, cp.origin)),
+      ...await signatureLines(bundle, false),
+      el('table', { class: 'grid' }, el('tbody', {}, [...checked].map(([position, c]) => el('tr', {},
+        el('td', {}, position), el('td', { class: 'date' }, c.event ? c.event.occurredon : '—'),
+        el('td', {}, c.event ? c.event.type : '—'), el('td', {}, badge(c.state)))))));
+  } catch (err) {
+    box.textContent = '';
+    box.append(el('span', { class: 'error', 'data-file': 'unreadable' }, T.bundleUnreadable + err.message));
+  }
+}
+
+$('#bundle-input').addEventListener('change', ev => { if (ev.target.files.length) checkBundleFile(ev.target.files[0]); });
