@@ -70,7 +70,7 @@ const I18N = {
     consistencyFirst: size => `This checkpoint (tree size ${size}) is now remembered in this browser: from now on the ledger is checked to stay consistent with it (append-only, never rewritten).`,
     consistencyOk: size => `Consistent with the checkpoint you verified before (tree size ${size}): the ledger only grew (consistency proof verified).`,
     consistencyBad: size => `Not consistent with the checkpoint you verified before (tree size ${size}): the ledger may have been rewritten, or shown differently to different auditors. Report it at once.`,
-    bundleFile: 'Verify a bundle file', bundleFileHint: 'Choose a bundle file (a .bundle.json downloaded here or sent from elsewhere): it is checked in this browser with the trusted public keys saved on this page, never sent anywhere, no token needed.',
+    bundleFile: 'Verify a bundle file (核验履历包文件)', bundleFileHint: 'Choose a bundle file (a .bundle.json downloaded here or sent from elsewhere): it is checked in this browser with the trusted public keys saved on this page, never sent anywhere, no token needed.',
     bundleUnreadable: 'Cannot check this file: ', notABundle: 'not a cadre-ledger bundle (cadre-ledger-bundle/1)',
     consistencyUnavailable: 'Could not check consistency: ', storageRefused: 'local storage (localStorage) is refused by this browser: keys and verified checkpoints cannot be kept.',
     consistencyRolledBack: size => `The ledger is now smaller than the checkpoint you verified before (tree size ${size}): signed records are gone (the ledger was rolled back, e.g. restored from an old backup). Report it at once.`,
