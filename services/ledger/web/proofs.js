@@ -138,7 +138,7 @@ async function verifyBundle(bundle, cadreId) {
     let event = null;
     try { event = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)); } catch (_) { /* fails below */ }
     const leaf = await leafHash(bytes);
-    const chained = (item.prev_hash === null ? null : item.prev_hash) === (previous === null ? null : hex(previous));
+    const chained = item.prev_hash === (previous === null ? null : hex(previous));
     const root = await rootFromInclusion(leaf, item.position - 1, cp.size, item.inclusion_proof.map(unhex));
     const ok = hex(leaf) === item.leaf_hash && chained && root !== null && sameBytes(root, cp.root)
       && item.cadre_version === i + 1 && event !== null && event.subject === cadreId
