@@ -171,7 +171,9 @@ async def test_the_page_names_the_witnesses_who_cosigned_the_checkpoint_it_check
         await page.fill("#prefix", cadre[:10])
         await page.click("#search button[type=submit]")
         await page.locator("#results").get_by_role("link", name=cadre).click()
-        await expect(page.locator("#timeline [data-proof=verified]")).to_have_count(3, timeout=15000)
+        # A witness the auditor requires has not cosigned: the rows' proofs lead to a checkpoint not confirmed.
+        await expect(page.locator("#timeline [data-proof=untrusted]")).to_have_count(3, timeout=15000)
+        await expect(page.locator("#timeline [data-proof=verified]")).to_have_count(0)
         await expect(page.locator("#proof-summary .witnesses")).to_contain_text(
             f"见证方联署：audit-office ({stated.group(1)})")
         summary = page.locator("#proof-summary")
@@ -297,6 +299,7 @@ async def test_the_page_checks_the_checkpoint_signature_with_the_log_key_the_aud
     await page.reload()
     await expect(summary.locator("[data-consistency=inconsistent]")).to_contain_text(
         f"Not consistent with the checkpoint you verified before (tree size {seen['size']})")
+    await expect(page.locator("#timeline [data-proof=untrusted]")).to_have_count(3)
 
     # A rollback: this browser verified a checkpoint larger than the whole log is now.
     beyond = json.dumps({"size": 2**40, "root": "00" * 32})
@@ -304,11 +307,17 @@ async def test_the_page_checks_the_checkpoint_signature_with_the_log_key_the_aud
     await page.reload()
     await expect(summary.locator("[data-consistency=rolled-back]")).to_contain_text(
         f"The ledger is now smaller than the checkpoint you verified before (tree size {2**40})")
+    await expect(page.locator("#timeline [data-proof=untrusted]")).to_have_count(3)
 
     tampered = True
     await page.goto(page_url)
-    await expect(page.locator("#timeline [data-proof=verified]")).to_have_count(3, timeout=15000)  # hashes intact
-    await expect(summary.locator("[data-signature=failed]")).to_contain_text("does not verify with the log key")
+    await expect(summary.locator("[data-signature=failed]")).to_contain_text("does not verify with the log key",
+                                                                            timeout=15000)
+    # The hashes are intact, but the checkpoint they lead to is not the log's.
+    untrusted = page.locator("#timeline [data-proof=untrusted]")
+    await expect(untrusted).to_have_count(3)
+    await expect(untrusted.first).to_have_text("checkpoint not confirmed (检查点未获确认)")
+    await expect(untrusted.first).to_have_attribute("title", re.compile("not signed by a log key you saved"))
     await expect(summary.locator("[data-consistency]")).to_have_count(0)  # only a verified checkpoint is compared
 
     tampered = False
@@ -316,6 +325,7 @@ async def test_the_page_checks_the_checkpoint_signature_with_the_log_key_the_aud
     await page.fill("#log-keys", impostor)
     await page.click("#keys-save")
     await expect(summary.locator("[data-signature=unsigned]")).to_contain_text("No log key you saved signed")
+    await expect(page.locator("#timeline [data-proof=untrusted]")).to_have_count(3)
     await context.close()
 
 
@@ -424,6 +434,13 @@ async def test_a_bundle_file_is_checked_in_the_browser_without_a_token(
         "2 record(s) failed verification: re-check with the CLI and report it.")
     for row, state in enumerate(("verified", "failed", "failed")):
         await expect(result.locator("tr").nth(row).locator(f"[data-proof={state}]")).to_be_visible()
+
+    _, impostor = generate_key(vkey.split("+")[0])  # the log's name, another key: the file's checkpoint is not its
+    await page.fill("#log-keys", impostor)
+    await page.click("#keys-save")
+    await page.set_input_files("#bundle-input", str(good))
+    await expect(result.locator("[data-signature=unsigned]")).to_be_visible()
+    await expect(result.locator("[data-proof=untrusted]")).to_have_count(3)
 
     await page.set_input_files("#bundle-input", str(other))
     await expect(result.locator("[data-file=unreadable]")).to_have_text(

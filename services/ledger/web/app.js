@@ -76,9 +76,14 @@ function renderValue(value) {
 function serviceOf(source) { return (source || '').split('/')[3] || '?'; }
 
 function badge(state) {
-  const cls = { verified: 'ok', failed: 'bad', checking: 'pending', notCovered: 'pending' }[state];
-  return el('span', { class: 'badge ' + cls, 'data-proof': state }, T[state]);
+  const cls = { verified: 'ok', failed: 'bad', untrusted: 'bad', checking: 'pending', notCovered: 'pending' }[state];
+  const hint = T[state + 'Hint'];
+  return el('span', { class: 'badge ' + cls, 'data-proof': state, ...(hint && { title: hint }) }, T[state]);
 }
+
+// A record's hashes and inclusion proof say nothing once the checkpoint they lead to is not the log's (a failed
+// signature, a saved witness missing, a rewritten or rolled-back log): a verified record is then untrusted.
+const underCheckpoint = (state, trusted) => state === 'verified' && !trusted ? 'untrusted' : state;
 
 function cadreLink(id) {
   const url = new URLSearchParams(location.search);
@@ -163,6 +168,7 @@ async function checkProofs() {
     const { json, text } = await fetchBundle(current.id);
     current.bundleText = text;
     const { cp, checked } = await verifyBundle(json, current.id);
+    const { lines, trusted } = await signatureLines(json);
     const shown = new Map(current.events.map(row => [row.position, row.event]));
     // A failure is an event shown or proved that does not match: every bundle event must be shown, and every
     // event shown within the checkpoint must be proved.
@@ -176,7 +182,7 @@ async function checkProofs() {
       if (state === 'failed') failing.add(position);
       const cell = tr.querySelector('.proof-cell');
       cell.textContent = '';
-      cell.append(badge(state));
+      cell.append(badge(underCheckpoint(state, trusted)));
     }
     summary.textContent = '';
     summary.append(failing.size ? el('span', { class: 'error' }, T.proofBad(failing.size)) : T.proofOk(checked.size, cp.size, cp.origin),
@@ -185,7 +191,7 @@ async function checkProofs() {
     summary.append(el('br'), el('span', { class: 'witnesses' },
       witnesses.length ? T.witnessed(witnesses.join(', ')) : T.notWitnessed));
     $('#download').disabled = false;
-    summary.append(...await signatureLines(json));
+    summary.append(...lines);
   } catch (err) {
     summary.textContent = T.proofUnavailable + err.message;
     $('#download').disabled = true;
@@ -207,8 +213,12 @@ function witnessesOf(bundle) {
 // One line of the proof summary, its verdict in a data attribute (`data-signature`, `data-consistency`).
 const summaryLine = (attribute, cls, state, text) => [el('br'), el('span', { class: cls, [attribute]: state }, text)];
 
-// The summary's lines on the checkpoint's signature and each saved witness's cosignature; `consistency`: also
-// check the verified checkpoint against the largest one remembered (this ledger's bundles, not files).
+// States of the checkpoint's checks that show it is not the log's as the auditor's keys and memory know it.
+const DISTRUSTED = new Set(['failed', 'unsigned', 'missing', 'inconsistent', 'rolled-back']);
+
+// The summary's lines on the checkpoint's signature and each saved witness's cosignature, and whether the checkpoint
+// can be trusted (no saved key says otherwise); `consistency`: also check the verified checkpoint against the
+// largest one remembered (this ledger's bundles, not files).
 async function signatureLines(bundle, consistency = true) {
   const line = (cls, state, text) => summaryLine('data-signature', cls, state, text);
   let logKeys, witnessKeys;
@@ -216,7 +226,7 @@ async function signatureLines(bundle, consistency = true) {
     const saved = savedKeys();
     [logKeys, witnessKeys] = [await parseVerifierKeys(saved.log), await parseVerifierKeys(saved.witness)];
   } catch (err) {
-    return line('error', 'unchecked', T.keysBad + err.message);
+    return { lines: line('error', 'unchecked', T.keysBad + err.message), trusted: true };
   }
   const { log, signedBy, witnesses } = await checkSignatures(bundle, logKeys, witnessKeys);
   const logText = { verified: T.signatureVerified(signedBy.join(', ')), failed: T.signatureFailed,
@@ -228,7 +238,8 @@ async function signatureLines(bundle, consistency = true) {
       failed: T.witnessFailed(w.name), missing: T.witnessMissing(w.name) }[w.state];
     lines.push(...line(w.state === 'verified' ? 'witness ok' : 'witness error', w.state, text));
   }
-  return lines;
+  const verdicts = lines.map(node => node.dataset.signature || node.dataset.consistency);  // <br>s have neither
+  return { lines, trusted: !verdicts.some(verdict => DISTRUSTED.has(verdict)) };
 }
 
 // The largest checkpoint of each log (by its origin line) this browser verified the signature of: every later

@@ -16,14 +16,15 @@ async function checkBundleFile(file) {
         || !Array.isArray(bundle.events) || !bundle.events.length) throw new Error(T.notABundle);
     const { cp, checked } = await verifyBundle(bundle, bundle.cadre_id);
     const failed = [...checked.values()].filter(c => c.state !== 'verified').length;
+    const { lines, trusted } = await signatureLines(bundle, false);
     box.textContent = '';
     box.append(el('strong', {}, `${T.cadre} ${bundle.cadre_id}`), el('br'),
       failed ? el('span', { class: 'error', 'data-file': 'failed' }, T.proofBad(failed))
         : el('span', { 'data-file': 'verified' }, T.proofOk(checked.size, cp.size, cp.origin)),
-      ...await signatureLines(bundle, false),
+      ...lines,
       el('table', { class: 'grid' }, el('tbody', {}, [...checked].map(([position, c]) => el('tr', {},
         el('td', {}, position), el('td', { class: 'date' }, c.event ? c.event.occurredon : '—'),
-        el('td', {}, c.event ? c.event.type : '—'), el('td', {}, badge(c.state)))))));
+        el('td', {}, c.event ? c.event.type : '—'), el('td', {}, badge(underCheckpoint(c.state, trusted))))))));
   } catch (err) {
     box.textContent = '';
     box.append(el('span', { class: 'error', 'data-file': 'unreadable' }, T.bundleUnreadable + err.message));
