@@ -20,8 +20,8 @@ from shared.clock import clock_from, not_in_future
 from shared.db import DatabaseUnavailable
 from shared.decisions import Decider
 from shared.envelope import new_event
-from shared.ledger_reader import load_cadre, position_of, wait_for_seq
-from shared.problems import Conflict, Problem, RuleViolation, Unavailable
+from shared.ledger_reader import fate_of, load_cadre, wait_for_seq
+from shared.problems import Conflict, Problem, Quarantined, RuleViolation, Unavailable
 from shared.rulesets import NoRuleSet, RuleSet, ruleset_for
 from shared.settings import Settings
 
@@ -85,8 +85,10 @@ class CommandBus:
                                        warnings=[CommandWarning(**asdict(w)) for w in decision.warnings])
                 if wait_committed and await wait_for_seq(self.pool, s.consumer, published.stream_seq,
                                                          s.commit_wait_s):
+                    result.position, why = await fate_of(self.pool, published.stream_seq, s.pg_acquire_timeout_s)
+                    if why is not None:
+                        raise Quarantined(published.stream_seq, why)
                     result.committed = True
-                    result.position = await position_of(self.pool, published.stream_seq, s.pg_acquire_timeout_s)
                 return result
         except BusUnavailable as exc:
             raise Unavailable(f"NATS unavailable (消息总线不可用): {exc}") from exc

@@ -27,6 +27,15 @@ _EVENT_ID = re.compile(EVENT_ID_PATTERN)
 CONTENT_TYPE = "application/cloudevents+json"
 NUL_ESCAPE = b"\\u0000"
 """How U+0000 appears in JSON text (RFC 8785 and orjson both escape it this way)."""
+_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")  # an odd run of backslashes before u0000: the last one escapes it
+
+
+def holds_nul(json_text: bytes) -> bool:
+    """Whether JSON text holds U+0000 in a string: `\\u0000`, but not `\\\\u0000` (an escaped backslash, then the
+    letters u0000)."""
+    return NUL_ESCAPE in json_text and _NUL.search(json_text) is not None
+
+
 SUBJECT_PREFIX = "cadre"
 
 CadreId = Annotated[str, StringConstraints(pattern=CADRE_ID_PATTERN)]
@@ -248,7 +257,7 @@ def parse_event(raw: bytes, nats_subject: str) -> ParsedEvent:
         canonical = canonical_bytes(obj)
     except CanonicalisationError as exc:
         raise InvalidEvent("not_canonicalisable", str(exc)) from exc
-    if NUL_ESCAPE in canonical:
+    if holds_nul(canonical):
         # PostgreSQL text and jsonb cannot hold U+0000, and the read models and the auditors' view read the
         # stored bytes as jsonb: such an event would fail every projection of its span forever.
         raise InvalidEvent("schema", "strings must not contain U+0000 (NUL)")

@@ -25,7 +25,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from shared.auth import Role
 from shared.docs_page import STATIC_DIR, STATIC_PATH, docs_html
-from shared.envelope import NUL_ESCAPE, TRACEPARENT_PATTERN
+from shared.envelope import TRACEPARENT_PATTERN, holds_nul
 from shared.guard import Guard, require_counties, require_county_filter
 from shared.problems import InvalidInput, Problem
 
@@ -116,7 +116,7 @@ async def _parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel
     if not raw:
         raise InvalidInput("request body is empty; a JSON object is expected (请求体为空)",
                            errors=[{"field": "body", "in": "body", "message": "required"}])
-    if NUL_ESCAPE in raw:
+    if holds_nul(raw):
         raise InvalidInput("text must not contain U+0000 (NUL) (文本不能包含空字符)",
                            errors=[{"field": "body", "in": "body", "message": "U+0000 is not allowed"}])
     try:

@@ -64,8 +64,12 @@ async def wait_for_seq(pool: asyncpg.Pool, consumer: str, stream_seq: int, timeo
         delay = min(delay * 2, 0.1)
 
 
-async def position_of(pool: asyncpg.Pool, stream_seq: int, timeout: float) -> int | None:
-    """The ledger position of the event stored from `stream_seq`, if it was appended."""
+async def fate_of(pool: asyncpg.Pool, stream_seq: int, timeout: float) -> tuple[int | None, str | None]:
+    """What the ledger did with the committed message `stream_seq`: the position it was appended at, or why it
+    was quarantined (`reason: detail`)."""
     async with acquire(pool, timeout) as conn:
-        value = await conn.fetchval("SELECT position FROM ledger_events WHERE stream_seq = $1", stream_seq)
-    return int(value) if value is not None else None
+        row = await conn.fetchrow(
+            """SELECT (SELECT position FROM ledger_events WHERE stream_seq = $1) AS position,
+                      (SELECT reason || ': ' || detail FROM quarantine WHERE stream_seq = $1) AS why""", stream_seq)
+    assert row is not None  # a SELECT without FROM answers one row
+    return (int(row["position"]) if row["position"] is not None else None), row["why"]

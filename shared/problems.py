@@ -106,6 +106,19 @@ class Inconsistent(Problem):
     title = "Stored data inconsistent (存储数据不一致)"
 
 
+class Quarantined(Problem):
+    """The ledger quarantined the event a command published (its own checks are stricter than the service's):
+    nothing was recorded, and the message is kept with its reason (`GET /v1/quarantine`)."""
+
+    status = 422
+    type_slug = "quarantined"
+    title = "Not recorded: quarantined by the ledger (账本已隔离该事件)"
+
+    def __init__(self, stream_seq: int, why: str) -> None:
+        super().__init__(f"the ledger quarantined the event (账本已隔离该事件，未记录) at stream sequence "
+                         f"{stream_seq}: {why}", stream_seq=stream_seq)
+
+
 class RuleViolation(Problem):
     """A command breaks a domain rule: 422 naming the rule, its basis, in Chinese and English."""
 

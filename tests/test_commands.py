@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from tests.support import System, call, fetch, new_cadre_id, publish_raw, wait_committed
+import asyncpg
+import orjson
+import pytest
+
+from shared.envelope import holds_nul
+from shared.ledger_reader import fate_of
+from shared.problems import Quarantined
+from tests.support import System, audit_event, call, fetch, new_cadre_id, publish, publish_raw, wait_committed
 
 
 async def test_a_fact_dated_after_today_is_refused(system: System) -> None:
@@ -23,6 +30,45 @@ async def test_nul_characters_are_refused_at_the_edge(system: System) -> None:
     assert status == 422 and problem["errors"][0]["field"] == "body"
     status, problem, _ = await call("GET", f"{system.url('ledger')}/v1/cadres?prefix=a%00b")
     assert status == 422 and problem["errors"][0]["field"] == "prefix"
+
+
+@pytest.mark.parametrize(("text", "nul"), [
+    ("a\u0000b", True),
+    ("\\\u0000", True),  # an escaped backslash, then U+0000
+    ("C:\\u0000", False),  # a backslash, then the letters u0000: a Windows path, no NUL
+    ("C:\\\\u0000", False),
+    ("plain", False),
+])
+def test_only_an_escaped_nul_is_a_nul(text: str, nul: bool) -> None:
+    assert ("\u0000" in text) is nul, "the table itself"
+    assert holds_nul(orjson.dumps({"summary": text})) is nul
+
+
+async def test_text_spelling_a_nul_escape_is_recorded_and_committed(system: System) -> None:
+    body = {"cadre_id": new_cadre_id(), "county": "431021", "occurred_on": "2024-01-02", "audit_type": "in_office",
+            "period_from": "2020-01-01", "period_to": "2023-12-31", "auditing_body": "C:\\u0000 审计局"}
+    status, result, _ = await call("POST", f"{system.url('audit')}/v1/audits/NUL-2/start?wait=committed", body)
+    assert status == 202 and result["committed"] and result["position"], result
+    status, history, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{body['cadre_id']}/history")
+    assert history["events"][-1]["event"]["data"]["auditing_body"] == "C:\\u0000 审计局"
+
+
+async def test_a_committed_message_is_known_as_appended_or_quarantined_with_its_reason(system: System) -> None:
+    # `?wait=committed` answers from this: a quarantined event is an error naming why, never `committed: true`.
+    cadre = new_cadre_id()
+    junk = await publish_raw(system.nats_url, f"cadre.431021.{cadre}", b"not an event")
+    [good] = await publish(system.nats_url, [audit_event(cadre)])
+    await wait_committed(system.pg_dsn, good)
+    pool = await asyncpg.create_pool(system.pg_dsn, min_size=1, max_size=1)
+    try:
+        position, why = await fate_of(pool, junk, 5)
+        assert position is None and why is not None and why.startswith("not_json: ")
+        position, why = await fate_of(pool, good, 5)
+        assert position is not None and why is None
+    finally:
+        await pool.close()
+    problem = Quarantined(junk, "not_json: x").body()
+    assert problem["status"] == 422 and problem["stream_seq"] == junk and "账本已隔离" in problem["detail"]
 
 
 async def test_a_command_expects_the_cadres_last_message_even_when_it_was_quarantined(system: System) -> None:

@@ -125,6 +125,19 @@ async def test_invalid_messages_are_quarantined_and_do_not_block(system: System,
     assert any(e["stream_seq"] == bad_seq and e["reason"] == reason for e in page["entries"])
 
 
+async def test_a_message_with_a_nul_in_its_headers_is_quarantined_and_does_not_block(system: System) -> None:
+    # PostgreSQL's text and jsonb refuse U+0000: kept as it came, the quarantine row could never be stored, and
+    # the writer would retry its batch, and hold up every message behind it, for good.
+    cadre = new_cadre_id()
+    bad_seq = await publish_raw(system.nats_url, cadre_subject("431021", cadre), b"not json",
+                                {"X-Probe": "a\x00b"})
+    [good_seq] = await publish(system.nats_url, [audit_event(cadre)])
+    await wait_committed(system.pg_dsn, good_seq)
+    [q] = await fetch(system.pg_dsn, "SELECT reason, headers, raw FROM quarantine WHERE stream_seq = $1", bad_seq)
+    assert q["reason"] == "not_json" and bytes(q["raw"]) == b"not json"
+    assert orjson.loads(q["headers"])["X-Probe"] == "a\\u0000b"
+
+
 @pytest.mark.parametrize("statement", [
     "UPDATE ledger_events SET type = 'x' WHERE position = 1",
     "DELETE FROM ledger_events WHERE position = 1",

@@ -23,7 +23,7 @@ from shared.access import ACCESS_STREAM, ACCESS_SUBJECTS, AccessRecord, publish_
 from shared.auth import Principal
 from shared.bus import BusUnavailable
 from shared.db import acquire, named
-from shared.envelope import NUL_ESCAPE
+from shared.envelope import holds_nul
 from shared.events.types import Cursor
 from shared.http import Api
 from shared.problems import Unavailable
@@ -148,7 +148,7 @@ def _rows(msgs: list[Msg]) -> tuple[list[bytes], list[tuple[int, str, str, bytes
             why = str(exc)
         else:
             row = orjson.dumps({**record.model_dump(mode="json"), "stream_seq": seq})
-            if NUL_ESCAPE not in row:
+            if not holds_nul(row):
                 rows.append(row)
                 continue
             why = "text must not contain U+0000 (NUL) (文本不能包含空字符)"

@@ -175,5 +175,12 @@ def plan_batch(
 
 
 def _quarantine(msg: StreamMessage, reason: str, detail: str) -> QuarantineRow:
-    return QuarantineRow(stream_seq=msg.stream_seq, nats_subject=msg.subject, cadre_id=cadre_of_subject(msg.subject),
-                         reason=reason, detail=detail[:2000], headers=dict(msg.headers), raw=msg.data)
+    return QuarantineRow(stream_seq=msg.stream_seq, nats_subject=storable(msg.subject),
+                         cadre_id=cadre_of_subject(msg.subject), reason=reason, detail=storable(detail)[:2000],
+                         headers={storable(k): storable(v) for k, v in msg.headers.items()}, raw=msg.data)
+
+
+def storable(text: str) -> str:
+    """`text` as PostgreSQL text and jsonb can hold it: U+0000, which both refuse, written as the six characters
+    `\\u0000`. A quarantine row the writer could not store would hold up every message behind it, for good."""
+    return text.replace("\x00", "\\u0000")
