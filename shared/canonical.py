@@ -57,6 +57,21 @@ def _fast_path_applies(value: Any) -> bool:
     return True
 
 
+def unsafe_integers(value: Any, path: str = "") -> list[str]:
+    """Where `value` holds integers of 2**53 or more in size, as dotted paths (`counts.excellent`, `findings.0`):
+    RFC 8785 writes numbers as IEEE doubles, which hold no larger integer exactly, so no such value has a
+    canonical form."""
+    if type(value) is int:
+        return [] if -_SAFE_INT < value < _SAFE_INT else [path]
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return []
+    return [found for key, child in items for found in unsafe_integers(child, f"{path}.{key}" if path else str(key))]
+
+
 def canonical_bytes(value: Any) -> bytes:
     """The RFC 8785 canonical UTF-8 bytes of a JSON value."""
     if _fast_path_applies(value):

@@ -25,14 +25,14 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from shared.auth import Role
 from shared.docs_page import STATIC_DIR, STATIC_PATH, docs_html
-from shared.envelope import TRACEPARENT_PATTERN, holds_nul
+from shared.envelope import TRACEPARENT_PATTERN
 from shared.guard import Guard, require_counties, require_county_filter
 from shared.problems import InvalidInput, Problem
+from shared.request_input import MAX_BODY_BYTES, client_request_id, parse_body, parse_query
 
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
-MAX_BODY_BYTES = 256 * 1024
 ReadinessCheck = Callable[[], Awaitable[str | None]]
 """Returns None when healthy, else a short reason."""
 
@@ -50,14 +50,6 @@ def problem_response(problem: Problem, instance: str | None = None) -> web.Respo
     """The RFC 9457 response for a Problem."""
     return web.Response(body=orjson.dumps(problem.body(instance)), status=problem.status,
                         headers=problem.headers, content_type=PROBLEM_JSON)
-
-
-def validation_problem(exc: ValidationError, where: str) -> InvalidInput:
-    """422 naming every invalid field (`where` is body, query or path)."""
-    errors = [{"field": ".".join(str(p) for p in e["loc"]) or where, "in": where, "message": e["msg"],
-               "type": e["type"]} for e in exc.errors(include_url=False, include_context=False)]
-    fields = ", ".join(e["field"] for e in errors)
-    return InvalidInput(f"invalid {where} (字段无效): {fields}", errors=errors)
 
 
 @dataclass
@@ -109,50 +101,18 @@ class Api:
         return register
 
 
-async def _parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise Problem(f"request body over {MAX_BODY_BYTES} bytes (请求体过大)", status_override=413)
-    raw = await request.read()
-    if not raw:
-        raise InvalidInput("request body is empty; a JSON object is expected (请求体为空)",
-                           errors=[{"field": "body", "in": "body", "message": "required"}])
-    if holds_nul(raw):
-        raise InvalidInput("text must not contain U+0000 (NUL) (文本不能包含空字符)",
-                           errors=[{"field": "body", "in": "body", "message": "U+0000 is not allowed"}])
-    try:
-        obj = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise Problem(f"request body is not valid JSON (不是有效的 JSON): {exc}",
-                      errors=[{"field": "body", "in": "body", "message": str(exc)}]) from exc
-    try:
-        return model.model_validate(obj)
-    except ValidationError as exc:
-        raise validation_problem(exc, "body") from exc
-
-
-def _parse_query(request: web.Request, model: type[BaseModel]) -> BaseModel:
-    bad = sorted(k for k, v in request.query.items() if "\x00" in k or "\x00" in v)
-    if bad:
-        raise InvalidInput("text must not contain U+0000 (NUL) (文本不能包含空字符)",
-                           errors=[{"field": k, "in": "query", "message": "U+0000 is not allowed"} for k in bad])
-    try:
-        return model.model_validate(dict(request.query))
-    except ValidationError as exc:
-        raise validation_problem(exc, "query") from exc
-
-
 def _endpoint(route: Route, guard: Guard | None) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def endpoint(request: web.Request) -> web.StreamResponse:
         if guard is not None:
             request["principal"] = guard.authorize(request, route.role)
         kwargs: dict[str, Any] = {}
         if route.body is not None:
-            kwargs["body"] = await _parse_body(request, route.body)
+            kwargs["body"] = await parse_body(request, route.body)
             county = getattr(kwargs["body"], "county", None)
             if guard is not None and isinstance(county, str):
                 require_counties(request, [county])
         if route.query is not None:
-            kwargs["query"] = _parse_query(request, route.query)
+            kwargs["query"] = parse_query(request, route.query)
             if guard is not None and "county" in type(kwargs["query"]).model_fields:
                 require_county_filter(request, getattr(kwargs["query"], "county", None))
         result = await route.handler(request, **kwargs)
@@ -186,7 +146,7 @@ def create_app(service: str, api: Api, *, guard: Guard | None, readiness: list[R
 
     @web.middleware
     async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
-        request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+        request_id = client_request_id(request.headers.get("X-Request-Id")) or uuid.uuid4().hex
         request["request_id"] = request_id
         started = time.perf_counter()
         try:
@@ -260,13 +220,14 @@ def create_app(service: str, api: Api, *, guard: Guard | None, readiness: list[R
     return app
 
 
-_HTTP_TITLES = {404: "no such resource (资源不存在)", 405: "method not allowed (方法不允许)",
-                413: "request body too large (请求体过大)"}
+_HTTP_TITLES = {403: "forbidden (禁止访问)", 404: "no such resource (资源不存在)",
+                405: "method not allowed (方法不允许)", 413: "request body too large (请求体过大)"}
 
 
 def _http_problem(exc: web.HTTPException) -> Problem:
     detail = _HTTP_TITLES.get(exc.status, exc.reason)
-    return Problem(detail, status_override=exc.status)
+    # A 405 keeps its Allow header (RFC 9110 requires it); the rest of aiohttp's headers describe its own body.
+    return Problem(detail, status_override=exc.status, headers={k: v for k, v in exc.headers.items() if k == "Allow"})
 
 
 async def serve(app: web.Application, host: str, port: int, *, grace_s: float = 0.5,

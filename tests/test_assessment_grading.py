@@ -8,9 +8,9 @@ import pytest
 
 from services.assessment.domain import fold
 from services.assessment.domain import grading as g
-from services.assessment.domain.rules import add_months
 from shared.clock import not_in_future
 from shared.problems import RuleViolation
+from shared.tenure import add_months
 from tests.assessment_given import D, Expected, check, cmd, competency, evaluation, event, graded, rules
 
 # ---- rule 6: annual grade -------------------------------------------------------------------

@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from pydantic import Field
 
-from services.assessment.domain.rules import COMPETENCY_BASIS, GRADE_BASIS, add_months
+from services.assessment.domain.rules import COMPETENCY_BASIS, GRADE_BASIS
 from services.assessment.domain.state import AssessmentState, Evaluation
 from shared.decisions import CadreCommand, Decision
 from shared.events.assessment import (
@@ -38,6 +38,7 @@ from shared.events.assessment import (
 )
 from shared.problems import RuleViolation
 from shared.rulesets import RuleSet
+from shared.tenure import add_months
 
 # ---- commands -------------------------------------------------------------------------------
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 from datetime import date
 
 from services.assessment.domain.state import AssessmentState
@@ -14,13 +13,6 @@ NOTICE_BASIS = "党政领导干部选拔任用工作条例 (2019), 任职前公�
 GRADE_BASIS = "中华人民共和国公务员法 (2018); 党政领导干部考核工作条例 (2019); 公务员考核规定 (2020)"
 COMPETENCY_BASIS = "桂阳县行政管理能力测试 (S4): 不合格者自学3个月后补测, 补测不合格者逆向交流、降职、改任非领导职务"
 DEFERRAL_BASIS = "党政领导干部选拔任用工作条例 (2019); 桂阳县12380举报受理与核查: 缓任, 取消任职资格 (S1)"
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later; the month's last day when it is shorter (31 Jan + 1 -> 28/29 Feb)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def blockers(state: AssessmentState, on: date, *, promotion: bool) -> list[RuleViolation]:

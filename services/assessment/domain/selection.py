@@ -27,7 +27,6 @@ from services.assessment.domain.rules import (
     DEFERRAL_BASIS,
     NOTICE_BASIS,
     SELECTION_BASIS,
-    add_months,
     blockers,
     raise_blockers,
 )
@@ -47,6 +46,7 @@ from shared.events.assessment import (
 from shared.events.types import Identifier, LongText, ShortText
 from shared.problems import RuleViolation
 from shared.rulesets import RuleSet
+from shared.tenure import add_months
 from shared.workdays import CalendarGap, provisional_years, working_days_between
 
 # ---- commands (bodies; the id comes from the path) -----------------------------------------

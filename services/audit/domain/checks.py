@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from shared.decisions import DecisionWarning, provisional_calendar
 from shared.problems import RuleViolation
 from shared.rulesets import RuleSet
+from shared.tenure import add_months
 from shared.workdays import CalendarGap, add_working_days, provisional_years
 
 
@@ -41,13 +41,6 @@ def working_day_deadline(start: date, days: int, rules: RuleSet, what_en: str, w
                             basis=rules.basis) from gap
     years = provisional_years(start, due)
     return Deadline(due, years or None, provisional_calendar(years, f"{what_en}'s due day", what_zh))
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def period_end(start: date, months: int) -> date:

@@ -1,0 +1,112 @@
+"""A request's body and query read into their models, with the checks every route shares.
+
+What no model says and every route needs: a JSON body declared as such, no U+0000 (PostgreSQL's text cannot
+hold it), integers that JSON numbers hold exactly, days a calendar can count from, and each query
+parameter given once. Each failure is a problem naming the field, never a 500 further in.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date, datetime
+from typing import Any
+
+import orjson
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from shared.canonical import unsafe_integers
+from shared.envelope import holds_nul
+from shared.problems import InvalidInput, Problem
+
+MAX_BODY_BYTES = 256 * 1024
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2199, 12, 31)
+"""The days a request may name. No career, audit or deadline lies outside them, and every count the rules make
+from such a day (years of tenure, months of a sanction, working days) stays within the calendar."""
+_REQUEST_ID = re.compile(r"^[!-~]{1,128}$")
+
+
+def validation_problem(exc: ValidationError, where: str) -> InvalidInput:
+    """422 naming every invalid field (`where` is body, query or path)."""
+    errors = [{"field": ".".join(str(p) for p in e["loc"]) or where, "in": where, "message": e["msg"],
+               "type": e["type"]} for e in exc.errors(include_url=False, include_context=False)]
+    fields = ", ".join(e["field"] for e in errors)
+    return InvalidInput(f"invalid {where} (字段无效): {fields}", errors=errors)
+
+
+def client_request_id(header: str | None) -> str | None:
+    """The caller's `X-Request-Id` when it is 1-128 visible ASCII characters, else None (the service makes one):
+    it is logged, echoed and filed with the access record, so it must be plain text of a sane size."""
+    return header if header is not None and _REQUEST_ID.match(header) else None
+
+
+async def parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
+    """The JSON body as `model`: 415 unless declared JSON (UTF-8), 413 over MAX_BODY_BYTES, 422 naming the field."""
+    if request.content_type != "application/json" or request.charset not in (None, "utf-8"):
+        raise Problem(f"the body must be JSON, sent as Content-Type: application/json, not {request.content_type!r}"
+                      " (请求体须为 JSON)", status_override=415,
+                      errors=[{"field": "Content-Type", "in": "header", "message": "application/json expected"}])
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise Problem(f"request body over {MAX_BODY_BYTES} bytes (请求体过大)", status_override=413)
+    raw = await request.read()
+    if not raw:
+        raise InvalidInput("request body is empty; a JSON object is expected (请求体为空)",
+                           errors=[{"field": "body", "in": "body", "message": "required"}])
+    if holds_nul(raw):
+        raise InvalidInput("text must not contain U+0000 (NUL) (文本不能包含空字符)",
+                           errors=[{"field": "body", "in": "body", "message": "U+0000 is not allowed"}])
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise Problem(f"request body is not valid JSON (不是有效的 JSON): {exc}",
+                      errors=[{"field": "body", "in": "body", "message": str(exc)}]) from exc
+    if huge := unsafe_integers(obj):
+        raise InvalidInput(f"integers must lie within ±2^53, the exact range of JSON numbers (整数超出范围): "
+                           f"{', '.join(huge)}",
+                           errors=[{"field": field, "in": "body", "message": "integer beyond ±2^53"} for field in huge])
+    try:
+        parsed = model.model_validate(obj)
+    except ValidationError as exc:
+        raise validation_problem(exc, "body") from exc
+    _days_in_range(parsed, "body")
+    return parsed
+
+
+def parse_query(request: web.Request, model: type[BaseModel]) -> BaseModel:
+    """The query string as `model`: 422 naming a parameter given twice, holding U+0000 or invalid."""
+    bad = sorted(k for k, v in request.query.items() if "\x00" in k or "\x00" in v)
+    if bad:
+        raise InvalidInput("text must not contain U+0000 (NUL) (文本不能包含空字符)",
+                           errors=[{"field": k, "in": "query", "message": "U+0000 is not allowed"} for k in bad])
+    if repeated := sorted({k for k in request.query if len(request.query.getall(k)) > 1}):
+        raise InvalidInput(f"each query parameter may be given once (查询参数重复): {', '.join(repeated)}",
+                           errors=[{"field": k, "in": "query", "message": "given more than once"} for k in repeated])
+    try:
+        parsed = model.model_validate(dict(request.query))
+    except ValidationError as exc:
+        raise validation_problem(exc, "query") from exc
+    _days_in_range(parsed, "query")
+    return parsed
+
+
+def _days_in_range(model: BaseModel, where: str) -> None:
+    if outside := [field for field, day in _days(model, "") if not EARLIEST_DAY <= day <= LATEST_DAY]:
+        raise InvalidInput(f"days must lie between {EARLIEST_DAY} and {LATEST_DAY} (日期超出范围): "
+                           f"{', '.join(outside)}",
+                           errors=[{"field": field, "in": where, "message": f"not within {EARLIEST_DAY}..{LATEST_DAY}"}
+                                   for field in outside])
+
+
+def _days(value: Any, path: str) -> Iterator[tuple[str, date]]:
+    """Every date in a validated model, nested models and lists included, with its dotted path."""
+    if isinstance(value, datetime):
+        yield path, value.date()
+    elif isinstance(value, date):
+        yield path, value
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from _days(getattr(value, name), f"{path}.{name}" if path else name)
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            yield from _days(item, f"{path}.{i}")

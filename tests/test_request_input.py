@@ -1,0 +1,90 @@
+"""What every route checks of a request beyond its model (shared/request_input.py), through the services' HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+import orjson
+import pytest
+
+from tests import support
+from tests.support import System, call, new_cadre_id
+
+_REGISTER = {"county": "431021", "occurred_on": "2012-03-01", "name": "张三", "id_number": "431021198001010016",
+             "sex": "male", "birth_month": "1980-01", "work_start": "2002-07-01", "unit": "桂阳县审计局"}
+
+
+async def _post_raw(url: str, body: bytes, content_type: str | None) -> tuple[int, dict[str, Any]]:
+    headers = {"Authorization": f"Bearer {support.DEFAULT_TOKEN}"}
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    async with aiohttp.ClientSession() as session, session.post(url, data=body, headers=headers) as resp:
+        return resp.status, await resp.json(content_type=None)
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded",
+                                          "application/json; charset=latin-1"])
+async def test_a_body_not_declared_as_json_is_refused_with_415(system: System, content_type: str | None) -> None:
+    body = orjson.dumps({**_REGISTER, "cadre_id": new_cadre_id()})
+    status, problem = await _post_raw(f"{system.url('rotation')}/v1/cadres/register", body, content_type)
+    assert status == 415, problem
+    assert problem["errors"][0]["field"] == "Content-Type" and "请求体须为 JSON" in problem["detail"]
+    status, accepted = await _post_raw(f"{system.url('rotation')}/v1/cadres/register", body,
+                                       "application/json; charset=utf-8")
+    assert status == 202, accepted
+
+
+async def test_an_integer_beyond_what_json_numbers_hold_is_refused_naming_it(system: System) -> None:
+    body = {"cadre_id": new_cadre_id(), "county": "431021", "occurred_on": "2024-01-10", "year": 2023,
+            "scope": "county_wide", "ballots": 10,
+            "counts": {"excellent": 5, "competent": 5, "basically_competent": 0, "incompetent": 0},
+            "rank": 2**60, "of": -(2**60)}
+    status, problem, _ = await call("POST", f"{system.url('assessment')}/v1/evaluations", body)
+    assert status == 422, problem
+    assert [e["field"] for e in problem["errors"]] == ["rank", "of"] and "整数超出范围" in problem["detail"]
+
+
+@pytest.mark.parametrize(("field", "day"), [("effective_from", "9999-12-01"), ("effective_until", "1899-12-31")])
+async def test_a_day_no_calendar_counts_from_is_refused_naming_it(system: System, field: str, day: str) -> None:
+    body = {"cadre_id": new_cadre_id(), "county": "431021", "occurred_on": "2024-03-21", "category": "party",
+            "measure": "serious_warning", "effective_from": "2024-03-21", "effective_until": "2025-03-20",
+            field: day}
+    status, problem, _ = await call("POST", f"{system.url('audit')}/v1/sanctions/SAN-RANGE", body)
+    assert status == 422, problem
+    assert problem["errors"][0]["field"] == field and "日期超出范围" in problem["detail"]
+
+
+async def test_a_query_parameter_given_twice_is_refused_naming_it(system: System) -> None:
+    status, problem, _ = await call("GET", f"{system.url('ledger')}/v1/events?after=1&after=5&limit=1")
+    assert status == 422, problem
+    assert problem["errors"] == [{"field": "after", "in": "query", "message": "given more than once"}]
+    status, page, _ = await call("GET", f"{system.url('ledger')}/v1/events?after=1&limit=1")
+    assert status == 200, page
+
+
+async def test_a_request_id_that_is_not_plain_text_is_replaced(system: System) -> None:
+    # Raw bytes, as a client that does not encode its headers sends them (aiohttp's client would refuse to).
+    url = urlsplit(system.url("ledger"))
+    reader, writer = await asyncio.open_connection(url.hostname, url.port)
+    writer.write(b"GET /v1/cadres/NOBODY/state?purpose=x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                 b"Authorization: Bearer " + (support.DEFAULT_TOKEN or "").encode() + b"\r\n"
+                 b"X-Request-Id: \xff\xfe\r\n\r\n")
+    await writer.drain()
+    answer = await reader.read()
+    writer.close()
+    head = answer.partition(b"\r\n\r\n")[0]
+    assert head.split(b" ", 2)[1] in (b"200", b"404"), answer[:300]
+    assert b"application/problem+json" in head or b"application/json" in head
+    [request_id] = [line.split(b": ", 1)[1] for line in head.split(b"\r\n") if line.lower().startswith(b"x-request-id")]
+    assert request_id != b"\xff\xfe" and len(request_id) == 32, request_id
+    status, _, headers = await call("GET", f"{system.url('ledger')}/v1/tip", headers={"X-Request-Id": "trace-42"})
+    assert status == 200 and headers["X-Request-ID"] == "trace-42", headers
+
+
+async def test_a_method_not_allowed_names_the_allowed_ones(system: System) -> None:
+    status, problem, headers = await call("PUT", f"{system.url('ledger')}/v1/tip")
+    assert status == 405 and problem["status"] == 405
+    assert "GET" in headers["Allow"]
