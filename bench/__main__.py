@@ -233,7 +233,7 @@ class Run:
             await self.latencies(conn, layout, factory)
             await self.step("start audit service", asyncio.to_thread(stack.start_service, "audit"))
             r.command = await self.step("command path", command_path(
-                stack.url("audit"), stack.auth(), s.commands, s.concurrency, str(os.getpid())))
+                stack.url("audit"), stack.auth(), s.commands, s.concurrency, str(os.getpid()), stack.nats_url, conn))
         finally:
             await conn.close()
 

@@ -8,9 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+import asyncpg
 
-from bench.ingest import percentile
-from bench.workload import COUNTY
+from bench.ingest import percentile, wait_committed
+from bench.publisher import publish_all
+from bench.workload import COUNTY, Event, registration
+from shared.bus import event_headers
 
 _COMPLETE = {"county": COUNTY, "occurred_on": "2024-06-30", "audit_type": "in_office", "report_number": "R-1",
              "evaluation": "good", "findings": []}
@@ -40,11 +43,20 @@ async def _post(session: aiohttp.ClientSession, url: str, body: dict[str, Any]) 
         return resp.status, await resp.json(content_type=None)
 
 
+async def register(nats_url: str, conn: asyncpg.Connection, cadres: list[str]) -> None:
+    """Register every cadre, as the rotation service would (commands are only for registered cadres): their
+    `cadre.registered` events published straight to the stream, and committed by the ledger."""
+    events = [registration(cadre) for cadre in cadres]
+    _, _, last = await publish_all(nats_url, (Event(e.nats_subject, e.canonical(), event_headers(e, None))
+                                              for e in events))
+    await wait_committed(conn, last, 120)
+
+
 async def _prepare(session: aiohttp.ClientSession, base: str, cadres: list[str], concurrency: int) -> str:
-    """Bring every cadre's audit A1 to where it may complete; returns what that took."""
-    status, _ = await _post(session, f"{base}/v1/audits/A0/complete", {**_COMPLETE, "cadre_id": "PROBE0"})
+    """Bring every (registered) cadre's audit A1 to where it may complete; returns what that took."""
+    status, _ = await _post(session, f"{base}/v1/audits/A0/complete", {**_COMPLETE, "cadre_id": cadres[0]})
     if status == 202:
-        return "nothing (complete needs no earlier step)"
+        return "registration (nothing else: complete needs no earlier step)"
     gate = asyncio.Semaphore(concurrency)
 
     async def lifecycle(cadre: str) -> None:
@@ -56,12 +68,14 @@ async def _prepare(session: aiohttp.ClientSession, base: str, cadres: list[str],
                     raise RuntimeError(f"preparing {cadre}: {step} answered {status}: {answer}")
 
     await asyncio.gather(*(lifecycle(c) for c in cadres))
-    return "start, opinion-request, opinion (untimed, before the run)"
+    return "registration, start, opinion-request, opinion (untimed, before the run)"
 
 
-async def command_path(base: str, auth: dict[str, str], requests: int, concurrency: int, run_id: str) -> CommandPath:
+async def command_path(base: str, auth: dict[str, str], requests: int, concurrency: int, run_id: str,
+                       nats_url: str, conn: asyncpg.Connection) -> CommandPath:
     """Complete one audit per cadre, `concurrency` requests in flight; every answer must be 202."""
     cadres = [f"CMD{run_id}x{i}" for i in range(requests)]
+    await register(nats_url, conn, cadres)
     times: list[float] = []
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector, headers=auth) as session:

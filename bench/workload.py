@@ -23,8 +23,9 @@ from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
 from shared.bus import ensure_stream
-from shared.envelope import CONTENT_TYPE, new_event, parse_event
+from shared.envelope import CONTENT_TYPE, CloudEvent, new_event, parse_event
 from shared.events.audit import AuditCompleted
+from shared.events.rotation import CadreRegistered
 from shared.settings import Settings
 
 COUNTY = "431021"
@@ -33,6 +34,15 @@ PUBLISH_PENDING = 4000
 _EPOCH = date(2015, 1, 1)
 _ID_MASK = ~((0xF << 76) | (0x3 << 62)) & ((1 << 128) - 1)
 _ID_BITS = (0x4 << 76) | (0x2 << 62)
+
+
+def registration(cadre_id: str, county: str = COUNTY) -> CloudEvent:
+    """`cadre.registered` as the rotation service publishes it (commitments to no one in particular): what a
+    cadre needs before any service records a fact about them."""
+    data = CadreRegistered(name_commitment="a" * 64, id_number_commitment="b" * 64, sex="male",
+                           birth_month="1975-01", work_start=date(1997, 7, 1), unit="桂阳县审计局")
+    return new_event(event_type="cadre.registered", cadre_id=cadre_id, county=county, service="rotation", data=data,
+                     occurred_on=date(2010, 1, 4), ruleset=RULESET)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.envelope import CadreId, CloudEvent, CountyCode
 from shared.events.registry import EventData
+from shared.problems import RuleViolation
 
 
 @dataclass(frozen=True)
@@ -68,3 +69,28 @@ class CadreCommand(BaseModel):
     cadre_id: CadreId = Field(description="The cadre's id (干部编号), `[A-Za-z0-9_-]{1,64}`.")
     county: CountyCode = Field(description="6-digit GB/T 2260 county code (县级行政区划代码), e.g. 431021.")
     occurred_on: date = Field(description="The date the fact happened (发生日期), YYYY-MM-DD.")
+
+
+def not_registered(cadre_id: str) -> RuleViolation:
+    """422 `cadre.registered_first`: a fact about a cadre the ledger has no registration of."""
+    return RuleViolation("cadre.registered_first", f"cadre {cadre_id} is not registered; register first",
+                         f"干部 {cadre_id} 尚未登记 (干部登记), 请先登记", field="cadre_id")
+
+
+def on_record(events: Sequence[CloudEvent], cadre_id: str, county: str, *, registers: bool = False) -> None:
+    """What every command keeps to about whose record it writes, whatever its service: the cadre is registered
+    (unless the command registers them), and the command names the county the cadre is on record in.
+
+    The ledger is append-only, so a fact recorded under a mistyped cadre id or county stays in it for good;
+    and a token's county scope is checked against the county a command names, so that county must be the
+    cadre's own (a recorder of one county cannot write another county's cadres by naming their own county).
+    The cadre's county is its registration's (the catalogue has no move between counties), else its first
+    event's.
+    """
+    registration = next((e for e in events if e.type == "cadre.registered"), None)
+    if registration is None and not registers:
+        raise not_registered(cadre_id)
+    home = (registration or events[0]).county if events else county
+    if county != home:
+        raise RuleViolation("cadre.county", f"cadre {cadre_id} is not on record in county {county}",
+                            f"干部 {cadre_id} 不属于县 {county} (所属县不符)", field="county")

@@ -32,18 +32,22 @@ def post(url: str, body: dict[str, Any], token: str, attempts: int = 5) -> dict[
 
 def load_demo(urls: dict[str, str], token: str, cadres: int = 40, seed: int = 431021,
               rotation_cadres: int = 400) -> int:
-    """Record the demo county through every service's API; returns events recorded.
+    """Record the demo county through every service's API (`urls`: the rotation and audit services, and the
+    assessment service's too for its part); returns events recorded.
 
     `token` must carry the recorder role for county 431021. `cadres`: cadres with an audit;
-    `rotation_cadres`: cadres whose careers the rotation service records.
+    `rotation_cadres`: cadres whose careers the rotation service records. The cadres the audit and assessment
+    demos record facts about are registered first, as every service requires.
     """
-    from shared.demo_assessment import load_assessment_demo
-    from shared.demo_audit import load_audit_demo
-    from shared.demo_rotation import load_rotation_demo
+    from shared import demo_assessment, demo_audit
+    from shared.demo_rotation import load_rotation_demo, register_cadres
 
     def send(url: str, body: dict[str, Any]) -> dict[str, Any]:
         return post(url, body, token)
 
-    careers = load_rotation_demo(urls["rotation"], send, rotation_cadres, seed) if "rotation" in urls else 0
-    audits = load_audit_demo(urls["audit"], send, cadres=cadres, seed=seed)
-    return careers + audits + (load_assessment_demo(urls, send, seed=seed) if "assessment" in urls else 0)
+    careers = load_rotation_demo(urls["rotation"], send, rotation_cadres, seed)
+    others = demo_audit.cadre_ids(cadres) + (demo_assessment.cadre_ids() if "assessment" in urls else [])
+    registered = register_cadres(urls["rotation"], send, others, seed)
+    audits = demo_audit.load_audit_demo(urls["audit"], send, cadres=cadres, seed=seed)
+    assessments = demo_assessment.load_assessment_demo(urls, send, seed=seed) if "assessment" in urls else 0
+    return careers + registered + audits + assessments

@@ -23,6 +23,17 @@ from shared.workdays import add_working_days
 
 COUNTY = "431021"
 Post = Callable[[str, dict[str, Any]], dict[str, Any]]
+CADRES = 59
+"""The demo's cadres are GYX001..GYX059 (selections 1-30, grades 1-36, evaluations 40-47, competency 50-59)."""
+
+
+def _cadre(n: int) -> str:
+    return f"GYX{n:03d}"
+
+
+def cadre_ids() -> list[str]:
+    """Every cadre the assessment demo records facts about, to be registered first."""
+    return [_cadre(n) for n in range(1, CADRES + 1)]
 """POST a JSON body to a URL and return the JSON answer (raises RuntimeError with the problem on error)."""
 CHECKS = {"dossier_checked": True, "personal_matters_checked": True, "discipline_opinion_obtained": True,
           "petitions_checked": True}
@@ -46,7 +57,7 @@ class _Recorder:
 
 
 def _selection(rec: _Recorder, rng: random.Random, n: int) -> None:
-    cadre, sid, nid = f"GYX{n:03d}", f"XB-{n:03d}", f"GS-{n:03d}"
+    cadre, sid, nid = _cadre(n), f"XB-{n:03d}", f"GS-{n:03d}"
     story = STORIES.get(n, "clear")
     inspected = date(2023, 2, 6) + timedelta(days=23 * n + rng.randrange(5))
     voted = inspected + timedelta(days=10)
@@ -94,12 +105,12 @@ def _grades(rec: _Recorder, rng: random.Random) -> None:
     for n in range(1, 37):
         for year in (2022, 2023, 2024):
             grade = low.get((n, year), "excellent" if rng.random() < 0.2 else "competent")
-            rec("assessment", "/v1/annual-grades", f"GYX{n:03d}", date(year + 1, 1, 15), year=year, grade=grade)
+            rec("assessment", "/v1/annual-grades", _cadre(n), date(year + 1, 1, 15), year=year, grade=grade)
 
 
 def _evaluations(rec: _Recorder, rng: random.Random) -> None:
     for k, n in enumerate(range(40, 48)):
-        cadre, rank = f"GYX{n:03d}", 60 - k if k == 0 else 10 + 5 * k
+        cadre, rank = _cadre(n), 60 - k if k == 0 else 10 + 5 * k
         excellent = 30 if k == 0 else rng.randint(55, 90)
         rec("assessment", "/v1/evaluations", cadre, date(2024, 12, 20), year=2024, scope="county_wide", ballots=100,
             rank=rank, of=60, counts={"excellent": excellent, "competent": 90 - excellent, "basically_competent": 5,
@@ -111,7 +122,7 @@ def _evaluations(rec: _Recorder, rng: random.Random) -> None:
 
 def _competency(rec: _Recorder) -> None:
     for n in range(50, 60):
-        rec("assessment", "/v1/competency-tests", f"GYX{n:03d}", date(2024, 3, 15), attempt=1,
+        rec("assessment", "/v1/competency-tests", _cadre(n), date(2024, 3, 15), attempt=1,
             score="52.0" if n in (50, 51) else "78.5", passed=n not in (50, 51))
     rec("assessment", "/v1/competency-tests", "GYX050", date(2024, 6, 17), attempt=2, score="71.0", passed=True)
     rec("assessment", "/v1/competency-tests", "GYX051", date(2024, 6, 17), attempt=2, score="49.0", passed=False,
@@ -122,7 +133,7 @@ def _scores(rec: _Recorder, rng: random.Random) -> None:
     for n in range(1, 6):
         for quarter in range(1, 5):
             economy, other = rng.randint(500, 600), rng.randint(300, 380)
-            rec("assessment", "/v1/periodic-scores", f"GYX{n:03d}", date(2024, 3 * quarter, 28) + timedelta(days=7),
+            rec("assessment", "/v1/periodic-scores", _cadre(n), date(2024, 3 * quarter, 28) + timedelta(days=7),
                 period=f"2024-Q{quarter}", score=str(economy + other),
                 indicators=[{"name": "主要经济指标", "score": str(economy)},
                             {"name": "计生、政法综治、财政、组织工作", "score": str(other)}])

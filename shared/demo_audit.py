@@ -17,6 +17,14 @@ from typing import Any
 COUNTY = "431021"
 Post = Callable[[str, dict[str, Any]], dict[str, Any]]
 """POST a JSON body to a URL and return the JSON answer (raises RuntimeError with the problem on error)."""
+AUDITED, REPORTED, REPORTED_CADRES = "GY{:04d}", "GYJ{:03d}", 60
+INQUIRED = ("GYH001", "GYH002", "GYH003")
+
+
+def cadre_ids(cadres: int = 40) -> list[str]:
+    """Every cadre the audit demo records facts about (with `cadres` audits), to be registered first."""
+    return ([AUDITED.format(n) for n in range(1, cadres + 1)]
+            + [REPORTED.format(n) for n in range(1, REPORTED_CADRES + 1)] + list(INQUIRED))
 
 
 def _day(rng: random.Random, first: date, last: date) -> date:
@@ -26,7 +34,7 @@ def _day(rng: random.Random, first: date, last: date) -> date:
 def _audits(url: str, post: Post, rng: random.Random, cadres: int) -> int:
     count = 0
     for n in range(1, cadres + 1):
-        cadre, done = f"GY{n:04d}", _day(rng, date(2020, 6, 1), date(2025, 3, 1))
+        cadre, done = AUDITED.format(n), _day(rng, date(2020, 6, 1), date(2025, 3, 1))
         audit_type = rng.choice(["departure", "in_office", "pre_appointment"])
         base = {"cadre_id": cadre, "county": COUNTY}
         audit = f"{url}/v1/audits/SJ-{done.year}-{n:03d}"
@@ -65,7 +73,7 @@ def _report_funnel(url: str, post: Post, rng: random.Random) -> int:
     count = 0
     reports: list[tuple[str, str, date]] = []
     for n in range(1, 96):
-        cadre, day = f"GYJ{rng.randint(1, 60):03d}", _day(rng, date(2020, 1, 6), date(2022, 10, 1))
+        cadre, day = REPORTED.format(rng.randint(1, REPORTED_CADRES)), _day(rng, date(2020, 1, 6), date(2022, 10, 1))
         report_id = f"JB-{day.year}-{n:03d}"
         post(f"{url}/v1/reports/{report_id}/receive?wait=committed", {
             "cadre_id": cadre, "county": COUNTY, "occurred_on": day.isoformat(),
@@ -100,8 +108,8 @@ def _report_funnel(url: str, post: Post, rng: random.Random) -> int:
 
 def _inquiries(url: str, post: Post) -> int:
     base = {"county": COUNTY}
-    sends = [("GYH001", "HX-2024-001", "2024-03-01"), ("GYH002", "HX-2024-002", "2024-04-01"),
-             ("GYH003", "HX-2025-001", "2025-03-03")]
+    sends = list(zip(INQUIRED, ("HX-2024-001", "HX-2024-002", "HX-2025-001"), ("2024-03-01", "2024-04-01",
+                                                                                "2025-03-03"), strict=True))
     for cadre, inquiry, day in sends:
         post(f"{url}/v1/inquiries/{inquiry}/send?wait=committed",
              {**base, "cadre_id": cadre, "occurred_on": day, "summary": "就群众反映问题函询本人"})

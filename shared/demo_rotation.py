@@ -118,6 +118,37 @@ def _register(career: Career, rng: random.Random, today: date, unit: str) -> Per
     return Person(born, on, min(today, add_years(born, 60) - timedelta(days=1)))
 
 
+REGISTERED = START
+"""When the cadres the audit and assessment demos record facts about were registered: before any of those facts."""
+
+
+def register_cadres(url: str, post: Post, cadre_ids: list[str], seed: int = 431021) -> int:
+    """Register each cadre (as of REGISTERED, with a made-up person) through the rotation service at `url`, so
+    that the other services may record facts about them; returns how many were registered (0 on a rerun)."""
+    rng = random.Random(seed)
+    bodies = []
+    for cadre_id in cadre_ids:
+        female = rng.random() < 0.35
+        born = _between(rng, date(1962, 1, 1), date(1978, 12, 31))
+        name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.randint(1, 2)))
+        bodies.append({"cadre_id": cadre_id, "county": COUNTY, "occurred_on": REGISTERED.isoformat(), "name": name,
+                       "sex": "female" if female else "male", "birth_month": f"{born:%Y-%m}",
+                       "id_number": _id_number(rng, born, female),
+                       "work_start": min(add_years(born, 22), REGISTERED).isoformat(), "unit": "桂阳县直机关"})
+
+    def register(body: dict[str, Any]) -> int:
+        try:
+            post(f"{url}/v1/cadres/register?wait=committed", body)
+        except RuntimeError as exc:
+            if "cadre.register_once" in str(exc):
+                return 0
+            raise
+        return 1
+
+    with ThreadPoolExecutor(WORKERS) as pool:
+        return sum(pool.map(register, bodies))
+
+
 def _retire(career: Career, person: Person, today: date, pid: str) -> None:
     limit = add_years(person.born, 60)
     if limit <= today:

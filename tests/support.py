@@ -23,6 +23,7 @@ import orjson
 from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
+from bench.workload import registration
 from services.ledger.main import MIGRATIONS
 from shared.bus import event_headers
 from shared.db import migrate
@@ -113,6 +114,13 @@ async def served(app: web.Application) -> AsyncIterator[str]:
 def new_cadre_id(prefix: str = "T") -> str:
     """A cadre id no other test uses."""
     return f"{prefix}{uuid.uuid4().hex[:12]}"
+
+
+async def registered_cadre(system: System, prefix: str = "T", county: str = "431021") -> str:
+    """A new cadre id, registered in `county` (every service records facts only about registered cadres)."""
+    cadre = new_cadre_id(prefix)
+    await wait_committed(system.pg_dsn, (await publish(system.nats_url, [registration(cadre, county)]))[0])
+    return cadre
 
 
 DEFAULT_TOKEN: str | None = None

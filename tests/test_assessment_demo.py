@@ -6,7 +6,8 @@ import asyncio
 from typing import Any
 
 from shared import demo
-from shared.demo_assessment import load_assessment_demo
+from shared.demo_assessment import cadre_ids, load_assessment_demo
+from shared.demo_rotation import register_cadres
 from tests import support
 from tests.support import System, call, wait_until
 
@@ -19,6 +20,7 @@ async def test_the_assessment_demo_loads_once_and_fills_the_read_models(system: 
     def send(url: str, body: dict[str, Any]) -> dict[str, Any]:
         return demo.post(url, body, token)
 
+    await asyncio.to_thread(register_cadres, system.url("rotation"), send, cadre_ids())  # as load_demo does
     loaded = await asyncio.to_thread(load_assessment_demo, urls, send)
     assert loaded >= 250
     assert await asyncio.to_thread(load_assessment_demo, urls, send) == 0, "a second run records nothing"

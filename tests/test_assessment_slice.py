@@ -14,7 +14,7 @@ from services.ledger.read_models.compliance import ComplianceProjection
 from services.ledger.read_models.notices import NoticesProjection
 from services.ledger.rebuild import rebuild
 from shared.settings import Settings
-from tests.support import System, call, new_cadre_id, wait_until
+from tests.support import System, call, registered_cadre, wait_until
 
 COUNTY = "431021"
 
@@ -78,7 +78,7 @@ async def projected(system: System, path: str, key: str, ready: Any) -> Any:
 # ---- one cadre from inspection to closed notice ----------------------------------------------
 
 async def test_a_full_selection_is_in_the_history_and_the_compliance_read_model(system: System) -> None:
-    cadre = new_cadre_id("SEL")
+    cadre = await registered_cadre(system, "SEL")
     await select(system, cadre, "XB-2024-07", "2024-09-10", "2024-09-20")
     # over the National Day week: Thu 26 Sep to Tue 8 Oct is 5 working days (Sun 29 Sep is worked)
     await notice(system, cadre, "XB-2024-07", "GS-2024-031", "2024-09-26", "2024-10-08")
@@ -88,7 +88,8 @@ async def test_a_full_selection_is_in_the_history_and_the_compliance_read_model(
                         {**base(cadre, "2024-10-08"), "outcome": "clear"})
 
     history = await ledger_get(system, f"/v1/cadres/{cadre}/history")
-    rows = history["events"]
+    registration, *rows = history["events"]
+    assert registration["event"]["type"] == "cadre.registered"
     assert [r["event"]["type"] for r in rows] == ["selection.inspected", "appointment.voted", "notice.posted",
                                                   "notice.closed"]
     assert [r["label_zh"] for r in rows] == ["任前考察", "常委会票决", "任前公示", "公示结束"]
@@ -115,7 +116,7 @@ async def test_a_full_selection_is_in_the_history_and_the_compliance_read_model(
 
 
 async def test_a_notice_of_four_working_days_is_a_422_naming_the_rule(system: System) -> None:
-    cadre = new_cadre_id("SEL")
+    cadre = await registered_cadre(system, "SEL")
     await select(system, cadre, "XB-4", "2024-09-10", "2024-09-20")
     # Fri 27 Sep to Tue 8 Oct: 12 days, but only 27 Sep, Sun 29 Sep (worked), 30 Sep and 8 Oct are working days
     problem = await refused(system, "assessment", "/v1/selections/XB-4/notice",
@@ -127,11 +128,12 @@ async def test_a_notice_of_four_working_days_is_a_422_naming_the_rule(system: Sy
     assert "党政领导干部选拔任用工作条例 (2019)" in problem["basis"]
     assert problem["working_days"] == 4 and problem["required"] == 5
     history = await ledger_get(system, f"/v1/cadres/{cadre}/history")
-    assert [r["event"]["type"] for r in history["events"]] == ["selection.inspected", "appointment.voted"]
+    assert [r["event"]["type"] for r in history["events"]] == ["cadre.registered", "selection.inspected",
+                                                               "appointment.voted"]
 
 
 async def test_order_quorum_and_bad_input(system: System) -> None:
-    cadre = new_cadre_id("SEL")
+    cadre = await registered_cadre(system, "SEL")
     await refused(system, "assessment", "/v1/selections/XB-9/vote",
                   {**base(cadre, "2024-03-01"), "members_entitled": 11, "members_present": 10, "votes_for": 9,
                    "votes_against": 1}, "selection.order")
@@ -161,7 +163,7 @@ async def test_order_quorum_and_bad_input(system: System) -> None:
 # ---- the seed county's funnel (S1): objections, one deferred then cleared, one cancelled --------
 
 async def test_the_seed_county_funnel(system: System) -> None:
-    cleared, deferred, cancelled = new_cadre_id("FUN"), new_cadre_id("FUN"), new_cadre_id("FUN")
+    cleared, deferred, cancelled = [await registered_cadre(system, "FUN") for _ in range(3)]
     for cadre in (cleared, deferred, cancelled):
         await select(system, cadre, "XB-2024-03", "2024-03-01", "2024-03-08")
         await notice(system, cadre, "XB-2024-03", "GS-2024-012", "2024-03-11", "2024-03-15")
@@ -251,7 +253,7 @@ async def test_the_seed_county_funnel(system: System) -> None:
 # ---- the watchlist ----------------------------------------------------------------------------
 
 async def test_grades_evaluations_and_tests_reach_the_watchlist(system: System) -> None:
-    cadre = new_cadre_id("WL")
+    cadre = await registered_cadre(system, "WL")
     for year, grade in ((2021, "basically_competent"), (2022, "incompetent")):
         await post(system, "assessment", "/v1/annual-grades", {**base(cadre, f"{year + 1}-01-20"), "year": year,
                                                               "grade": grade})
@@ -288,8 +290,8 @@ async def test_grades_evaluations_and_tests_reach_the_watchlist(system: System) 
     history = await ledger_get(system, f"/v1/cadres/{cadre}/history")
     types = [r["event"]["type"] for r in history["events"]]
     assert types.count("assessment.threshold_breached") == 1
-    assert history["events"][2]["event"]["id"] == graded["event_id"]
-    assert history["events"][2]["event"]["data"]["dismissal_case"] is True
+    assert history["events"][3]["event"]["id"] == graded["event_id"]
+    assert history["events"][3]["event"]["data"]["dismissal_case"] is True
 
     async def items() -> list[dict[str, Any]] | None:
         page = await ledger_get(system, f"/v1/watchlist/assessment?cadre_id={cadre}&state=all&as_of=2024-07-01")

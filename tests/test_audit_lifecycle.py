@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support import System, call, new_cadre_id, wait_until
+from tests.support import System, call, registered_cadre, wait_until
 
 FINDINGS = [
     {"finding_id": "F1", "category": 3, "amount": "12000.50", "responsibility": "direct",
@@ -31,7 +31,7 @@ async def open_findings(system: System, cadre: str, as_of: str | None = None) ->
 
 async def test_departure_audit_with_three_findings_one_rectified_result_applied_as_admonishment(
         system: System) -> None:
-    cadre, audit = new_cadre_id("SJ"), "/v1/audits/SJ-2024-088"
+    cadre, audit = await registered_cadre(system, "SJ"), "/v1/audits/SJ-2024-088"
     await post(system, f"{audit}/start", cadre, {
         "occurred_on": "2024-05-06", "audit_type": "departure", "period_from": "2019-01-01",
         "period_to": "2024-03-31", "auditing_body": "桂阳县审计局经济责任审计室", "post_id": "P-TOWN-1"})
@@ -67,11 +67,11 @@ async def test_departure_audit_with_three_findings_one_rectified_result_applied_
     status, history, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/history")
     assert status == 200
     assert [r["event"]["type"] for r in history["events"]] == [
-        "audit.started", "audit.opinion_requested", "audit.opinion_received", "audit.completed",
+        "cadre.registered", "audit.started", "audit.opinion_requested", "audit.opinion_received", "audit.completed",
         "audit.finding_rectified", "audit.result_applied", "supervision.talk_held"]
-    assert history["events"][3]["event"]["data"]["findings"][2]["amount"] == "150000.00"
-    assert history["events"][1]["event"]["data"]["due"] == "2024-06-18"
-    assert history["events"][5]["event"]["data"]["result"] == "admonishment"
+    assert history["events"][4]["event"]["data"]["findings"][2]["amount"] == "150000.00"
+    assert history["events"][2]["event"]["data"]["due"] == "2024-06-18"
+    assert history["events"][6]["event"]["data"]["result"] == "admonishment"
 
     page = await wait_until(lambda: _with_open(system, cadre, 2, as_of="2024-08-01"))
     [entry] = page["audits"]
@@ -103,7 +103,7 @@ async def _with_open(system: System, cadre: str, n: int, as_of: str = "2024-06-3
 
 
 async def test_lifecycle_rules_answer_422_naming_the_rule(system: System) -> None:
-    cadre, audit = new_cadre_id("SJ"), "/v1/audits/SJ-R1"
+    cadre, audit = await registered_cadre(system, "SJ"), "/v1/audits/SJ-R1"
     start = {"occurred_on": "2024-03-01", "audit_type": "in_office", "period_from": "2021-01-01",
              "period_to": "2023-12-31", "auditing_body": "桂阳县审计局"}
     problem = await post(system, f"{audit}/opinion-request", cadre, {"occurred_on": "2024-03-04"}, expect=422)

@@ -6,11 +6,11 @@ window closed): `prepare_audit` records those steps first.
 
 from __future__ import annotations
 
-from tests.support import System, audit_body, call, new_cadre_id, prepare_audit
+from tests.support import System, audit_body, call, new_cadre_id, prepare_audit, registered_cadre
 
 
 async def test_completed_audit_appears_in_history_with_read_your_writes(system: System) -> None:
-    cadre = new_cadre_id()
+    cadre = await registered_cadre(system)
     await prepare_audit(system, cadre, "SJ-1")
     status, body, _ = await call("POST", f"{system.url('audit')}/v1/audits/SJ-1/complete?wait=committed",
                                  audit_body(cadre))
@@ -21,18 +21,18 @@ async def test_completed_audit_appears_in_history_with_read_your_writes(system: 
     status, history, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/history")
     assert status == 200
     assert [r["event"]["type"] for r in history["events"]] == [
-        "audit.started", "audit.opinion_requested", "audit.opinion_received", "audit.completed"]
+        "cadre.registered", "audit.started", "audit.opinion_requested", "audit.opinion_received", "audit.completed"]
     first, *_, row = history["events"]
     assert first["cadre_version"] == 1 and first["prev_hash"] is None
     assert row["event"]["id"] == body["event_id"]
     assert row["position"] == body["position"]
-    assert row["cadre_version"] == 4 and row["prev_hash"] == history["events"][-2]["leaf_hash"]
+    assert row["cadre_version"] == 5 and row["prev_hash"] == history["events"][-2]["leaf_hash"]
     assert row["event"]["data"]["findings"][0]["amount"] == "12000.50"
     assert (row["label_zh"], row["label_en"]) == ("经济责任审计完成", "Economic responsibility audit completed")
 
 
 async def test_completing_an_audit_twice_is_a_rule_violation(system: System) -> None:
-    cadre = new_cadre_id()
+    cadre = await registered_cadre(system)
     await prepare_audit(system, cadre, "SJ-2")
     url = f"{system.url('audit')}/v1/audits/SJ-2/complete?wait=committed"
     assert (await call("POST", url, audit_body(cadre)))[0] == 202
@@ -44,7 +44,7 @@ async def test_completing_an_audit_twice_is_a_rule_violation(system: System) -> 
 
 
 async def test_unknown_finding_category_names_the_rule_set(system: System) -> None:
-    cadre = new_cadre_id()
+    cadre = await registered_cadre(system)
     await prepare_audit(system, cadre, "SJ-3")
     body = audit_body(cadre, findings=[
         {"finding_id": "F1", "category": 21, "amount": "1.00", "responsibility": "direct"}])

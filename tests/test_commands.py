@@ -11,13 +11,24 @@ import pytest
 from shared.envelope import holds_nul
 from shared.ledger_reader import fate_of
 from shared.problems import Quarantined
-from tests.support import System, audit_event, call, fetch, new_cadre_id, publish, publish_raw, wait_committed
+from tests.support import (
+    System,
+    audit_event,
+    call,
+    fetch,
+    new_cadre_id,
+    publish,
+    publish_raw,
+    registered_cadre,
+    wait_committed,
+)
 
 
 async def test_a_fact_dated_after_today_is_refused(system: System) -> None:
     tomorrow = (date.today() + timedelta(days=1)).isoformat()
-    body = {"cadre_id": new_cadre_id(), "county": "431021", "occurred_on": tomorrow, "audit_type": "in_office",
-            "period_from": "2020-01-01", "period_to": "2023-12-31", "auditing_body": "桂阳县审计局"}
+    body = {"cadre_id": await registered_cadre(system), "county": "431021", "occurred_on": tomorrow,
+            "audit_type": "in_office", "period_from": "2020-01-01", "period_to": "2023-12-31",
+            "auditing_body": "桂阳县审计局"}
     status, problem, _ = await call("POST", f"{system.url('audit')}/v1/audits/FUT-1/start", body)
     assert status == 422, problem
     assert problem["rule"] == "command.not_in_future" and "不能记录尚未发生的事实" in problem["message_zh"]
@@ -45,8 +56,9 @@ def test_only_an_escaped_nul_is_a_nul(text: str, nul: bool) -> None:
 
 
 async def test_text_spelling_a_nul_escape_is_recorded_and_committed(system: System) -> None:
-    body = {"cadre_id": new_cadre_id(), "county": "431021", "occurred_on": "2024-01-02", "audit_type": "in_office",
-            "period_from": "2020-01-01", "period_to": "2023-12-31", "auditing_body": "C:\\u0000 审计局"}
+    body = {"cadre_id": await registered_cadre(system), "county": "431021", "occurred_on": "2024-01-02",
+            "audit_type": "in_office", "period_from": "2020-01-01", "period_to": "2023-12-31",
+            "auditing_body": "C:\\u0000 审计局"}
     status, result, _ = await call("POST", f"{system.url('audit')}/v1/audits/NUL-2/start?wait=committed", body)
     assert status == 202 and result["committed"] and result["position"], result
     status, history, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{body['cadre_id']}/history")
@@ -75,7 +87,7 @@ async def test_a_command_expects_the_cadres_last_message_even_when_it_was_quaran
     # The stream refuses a publish that does not expect the last sequence on the cadre's subjects, and a
     # message the ledger quarantined is on them too: the command's read must count it, or it conflicts
     # until it gives up (409).
-    cadre = new_cadre_id()
+    cadre = await registered_cadre(system)
     start = {"cadre_id": cadre, "county": "431021", "occurred_on": "2024-01-02", "audit_type": "in_office",
              "period_from": "2020-01-01", "period_to": "2023-12-31", "auditing_body": "桂阳县审计局"}
     status, first, _ = await call("POST", f"{system.url('audit')}/v1/audits/Q-1/start?wait=committed", start)
@@ -88,4 +100,31 @@ async def test_a_command_expects_the_cadres_last_message_even_when_it_was_quaran
     assert status == 202, second
     assert second["stream_seq"] > junk and second["committed"]
     status, history, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/history")
-    assert [e["event"]["data"]["audit_id"] for e in history["events"]] == ["Q-1", "Q-2"]
+    registration, *audits = history["events"]
+    assert registration["event"]["type"] == "cadre.registered"
+    assert [e["event"]["data"]["audit_id"] for e in audits] == ["Q-1", "Q-2"]
+
+
+async def test_a_command_is_for_a_registered_cadre_in_the_county_of_its_registration(system: System) -> None:
+    # Before any service's own rules (shared.decisions.on_record): a fact about a cadre nobody registered, or
+    # naming a county the cadre is not on record in, would stay in the append-only ledger for good.
+    url = f"{system.url('audit')}/v1/audits/REG-1/start?wait=committed"
+    start = {"county": "431021", "occurred_on": "2024-01-02", "audit_type": "in_office", "period_from": "2020-01-01",
+             "period_to": "2023-12-31", "auditing_body": "桂阳县审计局"}
+    status, problem, headers = await call("POST", url, {**start, "cadre_id": new_cadre_id()})
+    assert status == 422 and headers["Content-Type"].startswith("application/problem+json"), problem
+    assert problem["rule"] == "cadre.registered_first", problem
+    assert "尚未登记" in problem["message_zh"] and "尚未登记" in problem["detail"]
+
+    cadre = await registered_cadre(system)
+    assert system.stack is not None
+    other_county_recorder = system.stack.dev_token(["recorder"], ["110101"])
+    status, problem, _ = await call("POST", url, {**start, "cadre_id": cadre, "county": "110101"},
+                                    token=other_county_recorder)
+    assert status == 422 and problem["rule"] == "cadre.county", problem
+    assert "所属县不符" in problem["message_zh"]
+    status, history, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/history")
+    assert status == 200 and [r["event"]["type"] for r in history["events"]] == ["cadre.registered"], history
+
+    status, answer, _ = await call("POST", url, {**start, "cadre_id": cadre})
+    assert status == 202 and answer["committed"] and answer["type"] == "audit.started", answer

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support import System, call, new_cadre_id
+from tests.support import System, call, registered_cadre
 
 
 async def command(system: System, service: str, path: str, cadre: str, body: dict[str, Any],
@@ -17,7 +17,7 @@ async def command(system: System, service: str, path: str, cadre: str, body: dic
 
 
 async def test_a_report_verified_during_a_notice_blocks_the_appointment_in_assessment(system: System) -> None:
-    cadre, selection, notice = new_cadre_id("XS"), "/v1/selections/XS-1", "/v1/notices/GS-2024-17"
+    cadre, selection, notice = await registered_cadre(system, "XS"), "/v1/selections/XS-1", "/v1/notices/GS-2024-17"
     await command(system, "assessment", f"{selection}/inspection", cadre, {
         "occurred_on": "2024-04-08", "proposed_post": "某镇党委书记", "promotion": True, "dossier_checked": True,
         "personal_matters_checked": True, "discipline_opinion_obtained": True, "petitions_checked": True})
@@ -61,6 +61,6 @@ async def test_a_report_verified_during_a_notice_blocks_the_appointment_in_asses
     status, history, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/history")
     assert status == 200
     assert [r["event"]["type"] for r in history["events"]] == [
-        "selection.inspected", "appointment.voted", "notice.posted", "report.received", "notice.objection_received",
-        "report.verified",
+        "cadre.registered", "selection.inspected", "appointment.voted", "notice.posted", "report.received",
+        "notice.objection_received", "report.verified",
         "appointment.deferred", "notice.closed", "supervision.talk_held"]

@@ -8,7 +8,7 @@ from services.ledger.main import writer_dsn
 from services.ledger.read_models.directory import CadreDirectory
 from services.ledger.rebuild import rebuild
 from shared.settings import Settings
-from tests.support import System, audit_body, call, new_cadre_id, prepare_audit
+from tests.support import System, audit_body, call, new_cadre_id, prepare_audit, registered_cadre
 
 
 async def _complete(system: System, cadre: str, audit_id: str, day: str, evaluation: str) -> dict[str, object]:
@@ -21,17 +21,17 @@ async def _complete(system: System, cadre: str, audit_id: str, day: str, evaluat
 
 
 async def test_state_as_of_folds_only_what_had_happened(system: System) -> None:
-    cadre = new_cadre_id()
+    cadre = await registered_cadre(system)
     await _complete(system, cadre, "A1", "2021-03-01", "good")
     await _complete(system, cadre, "A2", "2023-09-30", "poor")
     base = f"{system.url('ledger')}/v1/cadres/{cadre}/state"
 
     status, before, _ = await call("GET", f"{base}?as_of=2021-01-01")
-    assert status == 200 and before["events"] == 0 and before["audits"] == {}
+    assert status == 200 and before["events"] == 1 and before["audits"] == {}  # the registration (2010)
     status, mid, _ = await call("GET", f"{base}?as_of=2022-01-01")
-    assert mid["events"] == 4 and set(mid["audits"]) == {"A1"}
+    assert mid["events"] == 5 and set(mid["audits"]) == {"A1"}
     status, now, _ = await call("GET", base)
-    assert now["events"] == 8 and now["audits"]["A2"]["evaluation"] == "poor"
+    assert now["events"] == 9 and now["audits"]["A2"]["evaluation"] == "poor"
 
     status, problem, _ = await call("GET", f"{base}?as_of=2020-02-30")
     assert status == 422 and problem["errors"][0]["field"] == "as_of"
@@ -40,7 +40,7 @@ async def test_state_as_of_folds_only_what_had_happened(system: System) -> None:
 
 
 async def test_event_feed_pages_in_position_order(system: System) -> None:
-    cadre = new_cadre_id()
+    cadre = await registered_cadre(system)
     first = await _complete(system, cadre, "F1", "2020-03-01", "good")
     await _complete(system, cadre, "F2", "2020-04-01", "good")
     status, page, _ = await call("GET", f"{system.url('ledger')}/v1/events?after={int(str(first['position'])) - 1}"
@@ -53,13 +53,13 @@ async def test_event_feed_pages_in_position_order(system: System) -> None:
 
 
 async def test_directory_read_model_is_projected_and_rebuildable(system: System) -> None:
-    cadre = new_cadre_id("DIR")
+    cadre = await registered_cadre(system, "DIR")
     await _complete(system, cadre, "D1", "2021-05-01", "good")
     await _complete(system, cadre, "D2", "2022-05-01", "average")
 
     async def listed() -> dict[str, object] | None:
         _, page, _ = await call("GET", f"{system.url('ledger')}/v1/cadres?prefix={cadre}")
-        return page["cadres"][0] if page["cadres"] and page["cadres"][0]["events"] == 8 else None
+        return page["cadres"][0] if page["cadres"] and page["cadres"][0]["events"] == 9 else None
 
     from tests.support import wait_until
 

@@ -11,13 +11,23 @@ from typing import Any
 import nats
 
 from services.ledger.monitor import Observed
-from tests.support import System, call, fetch, ledger_metrics, new_cadre_id, publish_raw, wait_committed, wait_until
+from tests.support import (
+    System,
+    call,
+    fetch,
+    ledger_metrics,
+    new_cadre_id,
+    publish_raw,
+    registered_cadre,
+    wait_committed,
+    wait_until,
+)
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
 
 async def test_traceparent_of_the_command_request_reaches_the_nats_header_and_the_ledger_row(system: System) -> None:
-    cadre = new_cadre_id()
+    cadre = await registered_cadre(system)
     body = {"cadre_id": cadre, "county": "431021", "audit_type": "in_office", "period_from": "2020-01-01",
             "period_to": "2022-12-31", "auditing_body": "桂阳县审计局", "occurred_on": "2023-03-01"}
     status, answer, _ = await call("POST", f"{system.url('audit')}/v1/audits/SJ-TRACE/start?wait=committed", body,
@@ -33,11 +43,11 @@ async def test_traceparent_of_the_command_request_reaches_the_nats_header_and_th
         await nc.close()
     assert (message.headers or {})["traceparent"] == TRACEPARENT
     status, history, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/history")
-    assert status == 200 and history["events"][0]["event"]["traceparent"] == TRACEPARENT
+    assert status == 200 and history["events"][1]["event"]["traceparent"] == TRACEPARENT
 
 
 async def test_a_malformed_traceparent_is_ignored_not_recorded(system: System) -> None:
-    cadre = new_cadre_id()
+    cadre = await registered_cadre(system)
     body = {"cadre_id": cadre, "county": "431021", "audit_type": "in_office", "period_from": "2020-01-01",
             "period_to": "2022-12-31", "auditing_body": "桂阳县审计局", "occurred_on": "2023-03-01"}
     status, answer, _ = await call("POST", f"{system.url('audit')}/v1/audits/SJ-TRACE2/start?wait=committed", body,

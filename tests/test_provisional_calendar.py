@@ -27,7 +27,7 @@ from shared.events.registry import spec_for
 from shared.rulesets import ruleset_for
 from tests.assessment_given import cmd, fold, inspected, rules, voted
 from tests.operator_calendar import write_calendar, year_entry
-from tests.support import System, call, new_cadre_id, publish, wait_committed, wait_until
+from tests.support import System, call, new_cadre_id, publish, registered_cadre, wait_committed, wait_until
 from tests.test_assessment_slice import ledger_get, projected, select
 
 COUNTY = "431021"
@@ -96,7 +96,7 @@ def test_counts_on_a_provisional_year_are_accepted_with_a_warning(
 
 async def test_the_command_answer_carries_the_warning_in_both_languages(system: System) -> None:
     first = min(y for y in workdays.covered_years() if workdays.is_provisional(y))
-    cadre = new_cadre_id("CAL")
+    cadre = await registered_cadre(system, "CAL")
     await select(system, cadre, "XB-CAL", "2026-11-02", "2026-11-09")
     body = {"cadre_id": cadre, "county": COUNTY, "occurred_on": "2026-11-30", "notice_id": "GS-CAL",
             "start": "2026-11-30", "end": f"{first}-01-08", "channels": ["县委组织部网站"]}
@@ -105,7 +105,7 @@ async def test_the_command_answer_carries_the_warning_in_both_languages(system: 
     [warning] = answer["warnings"]
     assert warning["code"] == "calendar.provisional"
     assert f"{first}年暂定工作日历" in warning["message_zh"] and str(first) in warning["message_en"]
-    other = new_cadre_id("CAL")
+    other = await registered_cadre(system, "CAL")
     await select(system, other, "XB-CAL2", "2024-03-01", "2024-03-10")
     status, answer, _ = await call("POST", f"{system.url('assessment')}/v1/selections/XB-CAL2/notice", {
         **body, "cadre_id": other, "occurred_on": "2024-03-11", "notice_id": "GS-CAL2", "start": "2024-03-11",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import System, audit_event, call, new_cadre_id, publish, wait_committed, wait_until
+from tests.support import System, audit_event, call, new_cadre_id, publish, registered_cadre, wait_committed, wait_until
 from tests.test_ledger_faults import assert_exactly_once
 
 
@@ -57,16 +57,18 @@ async def test_commands_answer_503_while_nats_is_down_and_recover(own_system: Sy
     url = f"{own_system.url('audit')}/v1/audits/F1/start"
     cadre = new_cadre_id()
     await wait_committed(own_system.pg_dsn, (await publish(own_system.nats_url, [audit_event(cadre)]))[0])
+    # registered while NATS is up: commands are refused (422) for a cadre nobody registered
+    while_down, after = await registered_cadre(own_system), await registered_cadre(own_system)
     own_system.stack.server("nats").stop()
     try:
         status, problem, _ = await call("GET", f"{own_system.url('ledger')}/v1/cadres/{cadre}/history")
         assert status == 503 and "查阅" in problem["detail"], "a read that cannot be put on record is refused"
-        status, problem, headers = await call("POST", url, start_body(new_cadre_id()))
+        status, problem, headers = await call("POST", url, start_body(while_down))
         assert status == 503 and headers.get("Retry-After"), problem
         assert problem["status"] == 503 and "NATS" in problem["detail"]
         assert not await ready(own_system, "audit")
     finally:
         await asyncio.to_thread(own_system.stack.restart, "nats")
     await wait_until(lambda: ready(own_system, "audit"), timeout=30)
-    status, body, _ = await call("POST", f"{url}?wait=committed", start_body(new_cadre_id()))
+    status, body, _ = await call("POST", f"{url}?wait=committed", start_body(after))
     assert status == 202 and body["committed"] is True, body

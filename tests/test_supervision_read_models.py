@@ -24,7 +24,7 @@ from shared.events.assessment import AppointmentDeferred, ObjectionReceived, Qua
 from shared.events.rotation import PostAssigned, PostVacated
 from shared.rulesets import ruleset_for
 from shared.settings import Settings
-from tests.support import System, call, new_cadre_id, publish, wait_committed, wait_until
+from tests.support import System, call, new_cadre_id, publish, registered_cadre, wait_committed, wait_until
 
 
 async def command(system: System, path: str, cadre: str, body: dict[str, Any], county: str = "431021",
@@ -56,7 +56,7 @@ def post_assigned(cadre: str, post_id: str, leadership: bool, on: str) -> CloudE
 
 
 async def test_a_leader_who_left_a_post_without_departure_audit_is_flagged_until_one_starts(system: System) -> None:
-    leader, clerk = new_cadre_id("LD"), new_cadre_id("LD")
+    leader, clerk = await registered_cadre(system, "LD"), new_cadre_id("LD")
     seqs = await publish(system.nats_url, [
         post_assigned(leader, "P-L1", True, "2018-03-01"),
         post_assigned(clerk, "P-C1", False, "2018-03-01"),
@@ -95,9 +95,10 @@ async def test_report_funnel_reproduces_seed_s1(system: System) -> None:
     """S1: 95 reports, 23 leaders' reports verified, 12 talked to, 1 deferred, 1 cancelled, 2 sanctioned."""
     county = f"49{random.randrange(10_000):04d}"  # a county of its own (national rule set), so counts are exact
     rng = random.Random(95)
+    cadres = [await registered_cadre(system, f"FN{county}", county=county) for _ in range(60)]
     reports: list[tuple[str, str, date]] = []
     for n in range(95):
-        cadre, day = f"FN{county}{n % 60:03d}", date(2020, 1, 6) + timedelta(days=rng.randrange(900))
+        cadre, day = cadres[n % 60], date(2020, 1, 6) + timedelta(days=rng.randrange(900))
         await command(system, f"/v1/reports/JB{n:03d}/receive", cadre, {
             "occurred_on": day.isoformat(), "channel": "12380" if n % 3 else "letter", "named": n % 4 == 0},
             county=county)
@@ -148,7 +149,7 @@ async def test_report_funnel_reproduces_seed_s1(system: System) -> None:
 
 
 async def test_overdue_inquiry_until_answered_and_a_late_answer_needs_its_reason(system: System) -> None:
-    cadre = new_cadre_id("HX")
+    cadre = await registered_cadre(system, "HX")
     sent = await command(system, "/v1/inquiries/HX-1/send", cadre, {"occurred_on": "2024-03-01"})
     assert sent["type"] == "supervision.inquiry_sent"
 
@@ -178,7 +179,7 @@ async def test_overdue_inquiry_until_answered_and_a_late_answer_needs_its_reason
 
 
 async def test_a_sanction_recorded_over_http_blocks_appointment_during_its_effect_period(system: System) -> None:
-    cadre = new_cadre_id("CF")
+    cadre = await registered_cadre(system, "CF")
     await command(system, "/v1/reports/JB-1/receive", cadre, {"occurred_on": "2024-01-08", "channel": "12380",
                                                              "named": True})
     await command(system, "/v1/reports/JB-1/verify", cadre, {"occurred_on": "2024-02-01", "outcome": "verified"})
@@ -204,7 +205,7 @@ async def test_a_sanction_recorded_over_http_blocks_appointment_during_its_effec
                                         ReportFunnelProjection(), InquiriesProjection()], ids=lambda p: p.name)
 async def test_audit_read_models_rebuild_from_position_zero_to_the_same_rows(system: System,
                                                                            projection: Projection) -> None:
-    cadre = new_cadre_id("RB")
+    cadre = await registered_cadre(system, "RB")
     await command(system, "/v1/inquiries/RB-1/send", cadre, {"occurred_on": "2024-05-06"})
     await command(system, "/v1/reports/RB-1/receive", cadre, {"occurred_on": "2024-05-06", "channel": "web",
                                                              "named": False})

@@ -32,7 +32,7 @@ from services.rotation.commands import (
 )
 from shared.appointment_blockers import appointment_blockers
 from shared.clock import not_in_future
-from shared.decisions import Decision
+from shared.decisions import Decision, not_registered
 from shared.envelope import CloudEvent
 from shared.events.rotation import (
     LEVEL_ORDER,
@@ -115,8 +115,7 @@ def fold(events: Iterable[CloudEvent]) -> RotationState:
 
 def _registered(state: RotationState, cadre_id: str) -> None:
     if not state.registered:
-        raise RuleViolation("cadre.registered_first", f"cadre {cadre_id} is not registered; register first",
-                            f"干部 {cadre_id} 尚未登记 (干部登记), 请先登记")
+        raise not_registered(cadre_id)
 
 
 def _held(state: RotationState, post_id: str) -> None:
