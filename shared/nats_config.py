@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 
+from shared.access import PERSON_SUBJECTS
+
 SERVICE_USERS = ("assessment", "audit", "rotation")
 """Command services: each may publish cadre events, and only touch the CADRE stream's info."""
 USERS = ("admin", "ledger", *SERVICE_USERS)
@@ -26,15 +28,19 @@ def permissions(user: str) -> dict[str, object] | None:
     """What each NATS user may do; None: everything (the admin, for operations and tests).
 
     Only the command services publish to `cadre.>`; the ledger consumes it (JetStream API, acks) and
-    publishes only checkpoints and access records. Which event types a service may publish is checked
-    by the ledger's intake (`source_mismatch`), as subjects name cadres, not types.
+    publishes only checkpoints and access records (as the rotation service does for reads of personal data).
+    Which event types a service may publish is checked by the ledger's intake (`source_mismatch`), as subjects
+    name cadres, not types.
     """
     if user == "ledger":
         return {"publish": {"allow": ["$JS.API.>", "$JS.ACK.>", "ledger.checkpoints", "access.>"],
                             "deny": ["cadre.>"]},
                 "subscribe": {"allow": ["_INBOX.>"]}}
     if user in SERVICE_USERS:
-        return {"publish": {"allow": ["cadre.>", "$JS.API.STREAM.INFO.CADRE", "$JS.API.STREAM.CREATE.CADRE"]},
+        # The rotation service serves clear personal data, and each read of it goes on record; it may not
+        # publish the ledger's access records (access.<cadre>).
+        reads = [PERSON_SUBJECTS] if user == "rotation" else []
+        return {"publish": {"allow": ["cadre.>", "$JS.API.STREAM.INFO.CADRE", "$JS.API.STREAM.CREATE.CADRE", *reads]},
                 "subscribe": {"allow": ["_INBOX.>"]}}
     return None
 

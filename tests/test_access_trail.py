@@ -96,3 +96,54 @@ async def test_a_message_that_is_no_access_record_is_kept_with_its_reason_and_fi
         return metrics if metrics.get("ledger_access_rejected_messages", 0) >= 3 else None
 
     assert (await wait_until(counted, timeout=20))["ledger_access_rejected_messages"] >= 3
+
+
+async def test_reads_of_personal_data_are_on_record_in_the_ledgers_trail(system: System) -> None:
+    """The rotation service serves the clear name and ID number: each read, answered or refused, is filed beside
+    the ledger's reads; it may publish only such records (access.person.>), not forge the ledger's."""
+    assert system.stack is not None
+    cadre = new_cadre_id()
+    rotation, ledger = system.url("rotation"), system.url("ledger")
+    status, body, _ = await call("POST", f"{rotation}/v1/cadres/register?wait=committed", {
+        "cadre_id": cadre, "county": "431021", "occurred_on": "2015-03-01", "name": "王五", "sex": "male",
+        "birth_month": "1980-01", "id_number": "431021198001010016", "work_start": "2002-07-01", "unit": "审计局"})
+    assert status == 202, body
+    reader = system.stack.dev_token(["auditor"], ["431021"])
+    outsider = system.stack.dev_token(["auditor"], ["430000"])
+    status, person, _ = await call("GET", f"{rotation}/v1/cadres/{cadre}/person?purpose=干部审核", token=reader)
+    assert status == 200 and person["name"] == "王五"
+    assert (await call("GET", f"{rotation}/v1/cadres/{cadre}/person", token=outsider))[0] == 403
+
+    async def filed() -> list[dict[str, object]] | None:
+        status, page, _ = await call("GET", f"{ledger}/v1/access?cadre_id={cadre}")
+        assert status == 200
+        return page["entries"] if len(page["entries"]) >= 2 else None
+
+    entries = await wait_until(filed, timeout=20)
+    assert [(e["what"], e["purpose"]) for e in entries] == [("person", "干部审核"), ("person", "(none given / 未说明)")]
+    assert [e["principal"] for e in entries] == ["dev-auditor", "dev-auditor"]
+
+
+async def test_a_county_scoped_operator_reads_only_its_countys_trail(system: System) -> None:
+    assert system.stack is not None
+    ours, theirs = new_cadre_id(), new_cadre_id()
+    await wait_committed(system.pg_dsn, (await publish(system.nats_url, [
+        audit_event(ours), audit_event(theirs, county="430000")]))[-1])
+    ledger = system.url("ledger")
+    for cadre in (ours, theirs):
+        assert (await call("GET", f"{ledger}/v1/cadres/{cadre}/history?purpose=scope"))[0] == 200
+    operator = system.stack.dev_token(["operator"], ["431021"])
+    status, problem, _ = await call("GET", f"{ledger}/v1/access", token=operator)
+    assert status == 403 and "须指定授权县域" in problem["detail"]
+    assert (await call("GET", f"{ledger}/v1/access?county=430000", token=operator))[0] == 403
+
+    async def filed() -> list[str] | None:
+        status, page, _ = await call("GET", f"{ledger}/v1/access?county=431021&limit=1000", token=operator)
+        assert status == 200
+        cadres = [e["cadre_id"] for e in page["entries"]]
+        return cadres if ours in cadres else None
+
+    cadres = await wait_until(filed, timeout=20)
+    assert theirs not in cadres
+    status, page, _ = await call("GET", f"{ledger}/v1/access?cadre_id={theirs}")  # an all-county operator
+    assert status == 200 and [e["cadre_id"] for e in page["entries"]] == [theirs]

@@ -66,6 +66,11 @@ async def test_command_services_cannot_forge_checkpoints_or_access_records(syste
     assert not await publish_ok(url(system, "rotation"), subject, b"forged")
 
 
+async def test_only_the_rotation_service_records_reads_of_personal_data(system: System) -> None:
+    assert await publish_ok(url(system, "rotation"), "access.person.X1", b"{}")
+    assert not await publish_ok(url(system, "audit"), "access.person.X1", b"{}")
+
+
 async def test_services_cannot_delete_the_stream(system: System) -> None:
     nc = await nats.connect(url(system, "assessment"), allow_reconnect=False)
     try:

@@ -1,11 +1,11 @@
-"""Files access records from the ACCESS stream into `access_trail`, and serves them to operators."""
+"""Files access records from the ACCESS stream into `access_trail`, and serves them to operators (the records
+are made by `shared.access.AccessTrail` in every service that reads a dossier)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
@@ -19,54 +19,17 @@ from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from shared.access import ACCESS_STREAM, ACCESS_SUBJECTS, AccessRecord, publish_access
-from shared.auth import Principal
-from shared.bus import BusUnavailable
+from shared.access import ACCESS_STREAM, ACCESS_SUBJECTS, AccessRecord
 from shared.db import acquire, named
-from shared.envelope import holds_nul
+from shared.envelope import COUNTY_PATTERN, holds_nul
 from shared.events.types import Cursor
 from shared.http import Api
-from shared.problems import Unavailable
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 CONSUMER = "access-trail"
 _FILE_BATCH = 500
 _GATHER_S = 0.2
-
-
-class AccessTrail:
-    """Records reads: published while the read runs, acknowledged before the answer leaves."""
-
-    def __init__(self, nc: NATS, timeout: float) -> None:
-        self.js = nc.jetstream()
-        self.timeout = timeout
-
-    @contextlib.asynccontextmanager
-    async def recording(self, request: web.Request, cadre_id: str, what: str,
-                        purpose: str | None) -> AsyncIterator[None]:
-        """Put a read on record while its body runs; the answer waits for the record's acknowledgement.
-
-        The record is published as the read starts, so the JetStream round trip overlaps the query
-        instead of following it. A read that ends in an error (no such cadre, a county outside the
-        token's scope) is therefore on record too: an attempt to read a dossier leaves a trace whether
-        or not it was answered. When the record cannot be stored the read is refused with 503 (无法记录查阅).
-        """
-        recorded = asyncio.ensure_future(self._record(request, cadre_id, what, purpose))
-        try:
-            yield
-        finally:
-            await recorded
-
-    async def _record(self, request: web.Request, cadre_id: str, what: str, purpose: str | None) -> None:
-        principal: Principal | None = request.get("principal")
-        record = AccessRecord(principal=principal.subject if principal else "anonymous (auth disabled)",
-                              roles=sorted(principal.roles) if principal else [], cadre_id=cadre_id, what=what,
-                              purpose=purpose or "(none given / 未说明)", request_id=request["request_id"])
-        try:
-            await publish_access(self.js, record, self.timeout)
-        except BusUnavailable as exc:
-            raise Unavailable(f"the read cannot be put on record, so it is refused (无法记录查阅): {exc}") from exc
 
 
 class AccessFiler:
@@ -160,6 +123,9 @@ def _rows(msgs: list[Msg]) -> tuple[list[bytes], list[tuple[int, str, str, bytes
 
 class AccessQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    county: str | None = Field(None, pattern=COUNTY_PATTERN, description=(
+        "Reads of cadres on record in this county (县); a county-scoped operator must name one of its counties "
+        "(reads of ids the ledger does not hold, e.g. answered 404, are listed to all-county operators only)."))
     cadre_id: str | None = Field(None, max_length=64, description="Reads of this cadre.")
     principal: str | None = Field(None, max_length=200, description="Reads by this token subject.")
     after: Cursor = Field(0, description="Continue after this stream sequence.")
@@ -193,8 +159,11 @@ def add_access_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
             rows = await conn.fetch(
                 """SELECT stream_seq, at, principal, roles, cadre_id, what, purpose, request_id FROM access_trail
                    WHERE stream_seq > $1 AND ($2::text IS NULL OR cadre_id = $2)
-                     AND ($3::text IS NULL OR principal = $3) ORDER BY stream_seq LIMIT $4""",
-                query.after, query.cadre_id, query.principal, query.limit + 1)
+                     AND ($3::text IS NULL OR principal = $3)
+                     AND ($5::text IS NULL OR EXISTS (SELECT 1 FROM ledger_events l
+                                                      WHERE l.cadre_id = access_trail.cadre_id AND l.county = $5))
+                   ORDER BY stream_seq LIMIT $4""",
+                query.after, query.cadre_id, query.principal, query.limit + 1, query.county)
         more = len(rows) > query.limit
         rows = rows[: query.limit]
         return {"entries": [dict(r) for r in rows], "next_after": rows[-1]["stream_seq"] if more else None}

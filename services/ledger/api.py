@@ -10,11 +10,12 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from services.ledger import queries
-from services.ledger.access_trail import AccessTrail, add_access_routes
+from services.ledger.access_trail import add_access_routes
 from services.ledger.dossier import Dossier, fold_dossier
 from services.ledger.proofs import Prover
 from services.ledger.proofs_api import add_proof_routes
 from services.ledger.read_models import add_all_routes
+from shared.access import PURPOSE, AccessTrail
 from shared.db import acquire
 from shared.envelope import COUNTY_PATTERN, CadreId, StoredEvent, envelope_data
 from shared.events.types import Cursor
@@ -79,9 +80,6 @@ class Tip(BaseModel):
     stream_seq: int
     position: int
     updated_at: str | None
-
-
-PURPOSE = Field(None, max_length=200, description="Why you read this dossier (查阅事由); kept in the access trail.")
 
 
 class HistoryQuery(BaseModel):

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Gauge
 
-from services.ledger.access_trail import AccessTrail
 from services.ledger.api import build_api
 from services.ledger.auditor_page import add_auditor_page
 from services.ledger.background import supervise
@@ -17,7 +16,7 @@ from services.ledger.monitor import LedgerMonitor, batch_metrics
 from services.ledger.proofs import Prover
 from services.ledger.tree import StoredCheckpoint
 from services.ledger.writer import LedgerWriter
-from shared.access import ACCESS_STREAM, access_stream_config
+from shared.access import ACCESS_STREAM, AccessTrail, access_stream_config
 from shared.bus import (
     CHECKPOINT_STREAM,
     CHECKPOINT_SUBJECT,

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from services.ledger.access_trail import AccessTrail
 from services.ledger.proofs import Prover
 from services.ledger.tree import StoredCheckpoint
+from shared.access import PURPOSE, AccessTrail
 from shared.envelope import CadreId
 from shared.events.types import PG_BIGINT_MAX
 from shared.guard import require_counties
@@ -125,7 +125,7 @@ def _out(cp: StoredCheckpoint, cosignatures: list[dict[str, Any]] | None = None)
 
 class BundleQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    purpose: str | None = Field(None, max_length=200, description="Why (查阅事由); kept in the access trail.")
+    purpose: str | None = PURPOSE
     witnessed: bool = Field(False, description=(
         "Lead the proofs to the newest checkpoint every configured witness cosigned (经见证的检查点), instead of "
         "the newest one; 409 `not-witnessed` when none covering the cadre's events is cosigned yet."))

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from services.rotation import commands as c
 from services.rotation import domain
 from services.rotation.persons import PersonStore
 from services.rotation.scheduler import ScanResult, Scheduler
+from shared.access import PERSON_READ, PURPOSE, AccessTrail
 from shared.clock import Clock
 from shared.commands import CommandBus, CommandResult, WaitQuery, rules_in_force
 from shared.decisions import CadreCommand, Decider
@@ -40,16 +41,23 @@ class PersonView(BaseModel):
         description="The stored values and salts reproduce the commitments in `cadre.registered` (null once erased).")
 
 
+class PersonQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    purpose: str | None = PURPOSE
+
+
 def build_api(bus: CommandBus, persons: PersonStore, clock: Clock, scheduler: Scheduler) -> Api:
     """The rotation service's routes."""
     api = Api("cadre-ledger rotation service (任用与交流)", "1.0",
               "The cadre registry, postings, probation and rotation rules, recorded as ledger events.")
+    trail = AccessTrail(bus.nc, bus.settings.nats_timeout_s)
 
     async def run(request: web.Request, cmd: CadreCommand, decide: Decider, wait: WaitQuery,
-                  ruleset: str | None = None) -> CommandResult:
+                  ruleset: str | None = None, registers: bool = False) -> CommandResult:
         rules = ruleset or rules_in_force(cmd.county, cmd.occurred_on).id
         return await bus.execute(cadre_id=cmd.cadre_id, county=cmd.county, ruleset=rules, decide=decide,
-                                 wait_committed=wait.wait == "committed", traceparent=traceparent_of(request))
+                                 wait_committed=wait.wait == "committed", traceparent=traceparent_of(request),
+                                 registers=registers)
 
     @api.route("POST", "/v1/cadres/register", summary="Register a cadre (干部登记)", body=c.Registration,
                query=WaitQuery, response=CommandResult, status=202, tags=REGISTRY, errors=(409, 503))
@@ -62,7 +70,8 @@ def build_api(bus: CommandBus, persons: PersonStore, clock: Clock, scheduler: Sc
                               id_number_commitment=commit_value(id_salt, body.id_number), **fields)
         today = clock.today()
         async with persons.reserve(cmd.cadre_id, body.name, body.id_number, name_salt, id_salt):
-            return await run(request, cmd, lambda h: domain.decide_register(domain.fold(h), cmd, today), query)
+            return await run(request, cmd, lambda h: domain.decide_register(domain.fold(h), cmd, today), query,
+                             registers=True)
 
     @api.route("POST", "/v1/cadres/erase-personal-data", summary="Erase personal data (删除个人信息)",
                body=c.Erasure, query=WaitQuery, response=CommandResult, status=202, tags=REGISTRY,
@@ -75,10 +84,15 @@ def build_api(bus: CommandBus, persons: PersonStore, clock: Clock, scheduler: Sc
             return await run(request, body, lambda h: domain.decide_erase(domain.fold(h), body, today), query)
 
     @api.route("GET", "/v1/cadres/{cadre_id}/person", summary="Personal data behind a registration (个人信息)",
-               response=PersonView, tags=REGISTRY, errors=(404, 503))
-    async def person(request: web.Request) -> PersonView:
-        """The name and masked ID number, and whether they still match the ledger's commitments."""
+               query=PersonQuery, response=PersonView, tags=REGISTRY, errors=(404, 503))
+    async def person(request: web.Request, *, query: PersonQuery) -> PersonView:
+        """The name and masked ID number, and whether they still match the ledger's commitments. Every read,
+        answered or refused, is filed in the ledger's access trail (查阅留痕); 503 when it cannot be."""
         cadre_id = path_param(request, "cadre_id", _CADRE_ID)
+        async with trail.recording(request, cadre_id, PERSON_READ, query.purpose):
+            return await _person(request, cadre_id)
+
+    async def _person(request: web.Request, cadre_id: str) -> PersonView:
         row = await persons.get(cadre_id)
         if row is None:
             raise NotFound(f"no personal data for cadre {cadre_id} (无此干部个人信息)", cadre_id=cadre_id)
