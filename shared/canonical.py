@@ -10,6 +10,7 @@ path. A property test holds the two to the same output.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -55,6 +56,20 @@ def _fast_path_applies(value: Any) -> bool:
                 continue
             return False  # floats (number formatting differs), tuples, other types
     return True
+
+
+def duplicate_keys(json_text: bytes) -> list[str]:
+    """The object keys JSON text gives more than once (RFC 8785 input must have unique names; parsers keep one
+    value, mostly the last, and drop the others without a word). Call it on text already known to parse."""
+    found: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        names = [name for name, _ in items]
+        found.extend(sorted({name for name in names if names.count(name) > 1}))
+        return dict(items)
+
+    json.loads(json_text, object_pairs_hook=pairs)
+    return found
 
 
 def unsafe_integers(value: Any, path: str = "") -> list[str]:

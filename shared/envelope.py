@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal, Protocol
 import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
-from shared.canonical import CanonicalisationError, canonical_bytes
+from shared.canonical import CanonicalisationError, canonical_bytes, duplicate_keys
 from shared.events.registry import UnknownEventType, spec_for
 
 CADRE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
@@ -257,6 +257,10 @@ def parse_event(raw: bytes, nats_subject: str) -> ParsedEvent:
         canonical = canonical_bytes(obj)
     except CanonicalisationError as exc:
         raise InvalidEvent("not_canonicalisable", str(exc)) from exc
+    # Canonical bytes as sent (what the services publish) cannot repeat a key; anything else is read again for
+    # keys given twice, whose dropped values the stored bytes would silently lack.
+    if canonical != raw and (twice := duplicate_keys(raw)):
+        raise InvalidEvent("not_json", f"keys given more than once (键重复): {', '.join(twice)}")
     if holds_nul(canonical):
         # PostgreSQL text and jsonb cannot hold U+0000, and the read models and the auditors' view read the
         # stored bytes as jsonb: such an event would fail every projection of its span forever.

@@ -1,7 +1,7 @@
 """A request's body and query read into their models, with the checks every route shares.
 
-What no model says and every route needs: a JSON body declared as such, no U+0000 (PostgreSQL's text cannot
-hold it), integers that JSON numbers hold exactly, days a calendar can count from, and each query
+What no model says and every route needs: a JSON body declared as such, each key once, no U+0000 (PostgreSQL's
+text cannot hold it), integers that JSON numbers hold exactly, days a calendar can count from, and each query
 parameter given once. Each failure is a problem naming the field, never a 500 further in.
 """
 
@@ -16,7 +16,7 @@ import orjson
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from shared.canonical import unsafe_integers
+from shared.canonical import duplicate_keys, unsafe_integers
 from shared.envelope import holds_nul
 from shared.problems import InvalidInput, Problem
 
@@ -61,6 +61,9 @@ async def parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
     except orjson.JSONDecodeError as exc:
         raise Problem(f"request body is not valid JSON (不是有效的 JSON): {exc}",
                       errors=[{"field": "body", "in": "body", "message": str(exc)}]) from exc
+    if twice := duplicate_keys(raw):
+        raise InvalidInput(f"each key may be given once (键重复): {', '.join(twice)}",
+                           errors=[{"field": key, "in": "body", "message": "given more than once"} for key in twice])
     if huge := unsafe_integers(obj):
         raise InvalidInput(f"integers must lie within ±2^53, the exact range of JSON numbers (整数超出范围): "
                            f"{', '.join(huge)}",

@@ -84,6 +84,7 @@ async def test_a_duplicate_inside_and_outside_the_window_appears_once(system: Sy
     ("subject", "OTHER", "subject_mismatch"),
     ("nul", None, "schema"),
     ("upper_id", None, "not_cloudevent"),
+    ("duplicate_key", None, "not_json"),
 ])
 async def test_invalid_messages_are_quarantined_and_do_not_block(system: System, payload: object,
                                                                  subject_cadre: str | None, reason: str) -> None:
@@ -103,6 +104,9 @@ async def test_invalid_messages_are_quarantined_and_do_not_block(system: System,
         obj["data"]["report_number"] = "R\u0000"
         obj["id"] = str(uuid.uuid4())
         data = orjson.dumps(obj)
+    elif payload == "duplicate_key":  # stored, the bytes would lack the value the parser dropped
+        obj["id"] = str(uuid.uuid4())
+        data = orjson.dumps(obj).replace(b'"evaluation":', b'"evaluation":"poor","evaluation":', 1)
     elif payload == "upper_id":  # the hashed bytes and the uuid column would disagree as text: verify would fail
         obj["id"] = str(uuid.uuid4()).upper()
         data = orjson.dumps(obj)

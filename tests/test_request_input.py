@@ -10,6 +10,7 @@ import aiohttp
 import orjson
 import pytest
 
+from shared.canonical import duplicate_keys
 from tests import support
 from tests.support import System, call, new_cadre_id
 
@@ -88,3 +89,44 @@ async def test_a_method_not_allowed_names_the_allowed_ones(system: System) -> No
     status, problem, headers = await call("PUT", f"{system.url('ledger')}/v1/tip")
     assert status == 405 and problem["status"] == 405
     assert "GET" in headers["Allow"]
+
+
+@pytest.mark.parametrize(("text", "twice"), [
+    (b'{"a": 1, "b": 2}', []),
+    (b'{"a": 1, "a": 2}', ["a"]),
+    (b'{"a": {"x": 1, "y": {"x": 2}}, "b": [{"k": 1, "k": 1}]}', ["k"]),
+    (b'{"\\u0061": 1, "a": 2}', ["a"]),  # the same name, escaped
+])
+def test_keys_given_twice_are_found(text: bytes, twice: list[str]) -> None:
+    assert duplicate_keys(text) == twice
+
+
+async def test_a_body_giving_a_key_twice_is_refused_naming_it(system: System) -> None:
+    cadre = new_cadre_id()
+    body = orjson.dumps({**_REGISTER, "cadre_id": cadre}).replace(b'"county":', b'"county":"999999","county":', 1)
+    status, problem = await _post_raw(f"{system.url('rotation')}/v1/cadres/register", body, "application/json")
+    assert status == 422, problem
+    assert problem["errors"] == [{"field": "county", "in": "body", "message": "given more than once"}]
+
+
+
+async def test_a_range_given_backwards_names_its_end(system: System) -> None:
+    url = f"{system.url('ledger')}/v1/reports/funnel?received_from=2024-12-31&received_to=2024-01-01"
+    status, problem, _ = await call("GET", url)
+    assert status == 422, problem
+    assert [e["field"] for e in problem["errors"]] == ["received_to"] and "截止日期早于起始日期" in str(problem)
+
+
+@pytest.mark.parametrize(("field", "value", "says"), [
+    ("name", "   ", "姓名为空"),
+    ("name", "张\u200b三", "姓名含不可见字符"),
+    ("name", "\u202e三张", "姓名含不可见字符"),
+    ("name", "a\u0007b", "姓名含不可见字符"),
+    ("work_start", "2012-03-02", "参加工作时间晚于登记日期"),
+])
+async def test_a_registration_refuses_an_unreadable_name_or_a_work_start_after_it(
+        system: System, field: str, value: str, says: str) -> None:
+    body = {**_REGISTER, "cadre_id": new_cadre_id(), field: value}
+    status, problem, _ = await call("POST", f"{system.url('rotation')}/v1/cadres/register", body)
+    assert status == 422, problem
+    assert problem["errors"][0]["field"] == field and says in problem["errors"][0]["message"]

@@ -81,7 +81,7 @@ class Prover:
         async with acquire(self.pool, self.timeout) as conn:
             size = await self._size_or_latest(conn, size)
             if position > size:
-                raise InvalidInput(f"position {position} is not in a tree of size {size}",
+                raise InvalidInput(f"position {position} is not in a tree of size {size} (位置超出树的大小)",
                                    errors=[{"field": "position", "in": "query", "message": f"at most {size}"}])
             leaf = (0, position - 1)  # fetched with the proof's nodes, one round trip for both
             nodes = await tree.fetch_nodes(conn, [leaf, *nodes_for_inclusion(position - 1, size)])
@@ -92,7 +92,7 @@ class Prover:
     async def consistency(self, first: int, second: int) -> dict[str, Any]:
         """Consistency proof between two tree sizes."""
         if not 0 < first <= second:
-            raise InvalidInput("sizes must satisfy 0 < first <= second",
+            raise InvalidInput("sizes must satisfy 0 < first <= second (树大小须满足 0 < first <= second)",
                                errors=[{"field": "first", "in": "query", "message": "0 < first <= second"}])
         async with acquire(self.pool, self.timeout) as conn:
             await self._size_or_latest(conn, second)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -34,6 +35,25 @@ class Registration(CadreCommand):
     id_number: str = Field(description="18-character resident ID (公民身份号码); kept outside the ledger, erasable.")
     work_start: date = Field(description="Date the cadre started work (参加工作时间).")
     unit: ShortText = Field(description="Unit at registration (所在单位).")
+
+    @field_validator("name")
+    @classmethod
+    def _readable_name(cls, value: str) -> str:
+        # Control and format characters (zero-width spaces, right-to-left overrides) would make the name that
+        # clerks see differ from the one committed to; a name of spaces is none.
+        if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in value):
+            raise ValueError("a name must not contain control or invisible formatting characters (姓名含不可见字符)")
+        if not value.strip():
+            raise ValueError("a name must have a visible character (姓名为空)")
+        return value
+
+    @field_validator("work_start")
+    @classmethod
+    def _started_before_registration(cls, value: date, info: ValidationInfo) -> date:
+        registered = info.data.get("occurred_on")
+        if registered is not None and value > registered:
+            raise ValueError(f"work start {value} is after the registration on {registered} (参加工作时间晚于登记日期)")
+        return value
 
     @field_validator("id_number")
     @classmethod

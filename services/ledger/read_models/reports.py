@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 import orjson
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from services.ledger.projections import ProjectedEvent, Span
 from services.ledger.read_models.audit_common import TAGS
@@ -86,11 +86,13 @@ class FunnelQuery(BaseModel):
     received_from: date | None = Field(None, description="Reports received on or after this day.")
     received_to: date | None = Field(None, description="Reports received on or before this day.")
 
-    @model_validator(mode="after")
-    def _ordered(self) -> FunnelQuery:
-        if self.received_from and self.received_to and self.received_from > self.received_to:
-            raise ValueError("received_from is after received_to")
-        return self
+    @field_validator("received_to")
+    @classmethod
+    def _ordered(cls, received_to: date | None, info: ValidationInfo) -> date | None:
+        received_from = info.data.get("received_from")
+        if received_from and received_to and received_from > received_to:
+            raise ValueError(f"received_to is before received_from {received_from} (截止日期早于起始日期)")
+        return received_to
 
 
 class ReportFunnel(BaseModel):
