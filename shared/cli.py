@@ -30,9 +30,12 @@ def main() -> None:
 def run(demo: bool, data_dir: Path | None) -> None:
     """Run the whole system in the foreground."""
     from shared.devstack import DevStack
-    from shared.processes import SERVICES, ServiceProcess
+    from shared.processes import SERVICES, PortInUse, ServiceProcess, port_in_use
 
     settings = get_settings()
+    for spec in SERVICES:  # before anything starts: a taken port would answer /readyz for the service
+        if port_in_use(port := getattr(settings, f"{spec.name}_port")):
+            raise click.ClickException(str(PortInUse(spec, port)))
     data = (data_dir or settings.data_dir).resolve()
     stack = DevStack(data, nats_url=settings.nats_url, pg_dsn=settings.pg_dsn).start()
     assert stack.nats_url and stack.pg_dsn
@@ -59,7 +62,7 @@ def run(demo: bool, data_dir: Path | None) -> None:
         for role in tokens:
             click.echo(f"    {role:<9} {data / 'tokens' / f'{role}.token'}")
         click.echo(f"  try: curl -H \"Authorization: Bearer $(cat {data / 'tokens' / 'auditor.token'})\" "
-                   f"{procs[0].url}/v1/events?limit=5")
+                   f"'{procs[0].url}/v1/events?limit=5'")
         ledger = next(p.url for p in procs if p.spec.name == "ledger")
         click.echo(f"  auditor page (审阅页面) {ledger}/  (paste the auditor token; save the log key "
                    f"{stack.checkpoint_key_file().with_suffix('.vkey')} under 可信公钥 to check signatures)")

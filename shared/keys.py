@@ -34,7 +34,9 @@ def load_signer(path: Path, key_types: Collection[int] = (ED25519_TYPE,)) -> Sig
 def load_verifier(text_or_path: str) -> Verifier:
     """A verifier from a vkey string (name+id+key) or a file holding one."""
     candidate = Path(text_or_path)
-    text = candidate.read_text().strip() if "+" not in text_or_path and candidate.exists() else text_or_path
+    if "+" not in text_or_path and not candidate.exists():  # a vkey always has "+": this was meant as a file
+        raise KeyFileError(f"no key file {text_or_path} (公钥文件不存在)")
+    text = candidate.read_text().strip() if "+" not in text_or_path else text_or_path
     try:
         return Verifier.from_vkey(text.strip())
     except (NoteError, ValueError) as exc:

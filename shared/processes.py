@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -29,10 +30,27 @@ SERVICES = (
 )
 
 
+def port_in_use(port: int) -> bool:
+    """Whether something already accepts connections on 127.0.0.1:`port`."""
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+class PortInUse(RuntimeError):
+    """A service's port is taken by another program: its /readyz would pass for the service's own."""
+
+    def __init__(self, spec: ServiceSpec, port: int) -> None:
+        super().__init__(f"port {port} of the {spec.name} service is in use by another program (端口被占用): stop "
+                         f"it, or give the service another port ({spec.port_setting}=...)")
+
+
 class ServiceProcess:
     """One running service process."""
 
     def __init__(self, spec: ServiceSpec, port: int, env: dict[str, str], log_dir: Path) -> None:
+        if port_in_use(port):
+            raise PortInUse(spec, port)
         self.spec = spec
         self.port = port
         self.url = f"http://127.0.0.1:{port}"

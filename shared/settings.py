@@ -6,7 +6,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -14,6 +14,12 @@ class Settings(BaseSettings):
     """Every knob of every service; each field is read from `CADRE_<FIELD>`."""
 
     model_config = SettingsConfigDict(env_prefix="CADRE_", extra="ignore")
+
+    @model_validator(mode="after")
+    def _ledger_url_follows_its_port(self) -> Settings:
+        if "ledger_url" not in self.model_fields_set:  # `make run` on a moved port, then the CLI: the same ledger
+            self.ledger_url = f"http://127.0.0.1:{self.ledger_port}"
+        return self
 
     nats_url: str | None = Field(None, description="NATS server URL; unset: the dev stack starts one.")
     pg_dsn: str | None = Field(None, description="PostgreSQL DSN; unset: the dev stack starts one.")
@@ -27,7 +33,8 @@ class Settings(BaseSettings):
     assessment_port: int = Field(8101, description="HTTP port of the assessment service (考核考察).")
     audit_port: int = Field(8102, description="HTTP port of the audit service (审计与监督).")
     rotation_port: int = Field(8103, description="HTTP port of the rotation service (任用与交流).")
-    ledger_url: str = Field("http://127.0.0.1:8100", description="Base URL of the ledger for clients.")
+    ledger_url: str = Field("http://127.0.0.1:8100", description="Base URL of the ledger for clients (the CLI); "
+                            "unset: http://127.0.0.1 on CADRE_LEDGER_PORT.")
     stream: str = Field("CADRE", description="JetStream stream holding every cadre event.")
     duplicate_window_s: float = Field(120.0, description="JetStream de-duplication window, seconds.")
     stream_replicas: int = Field(1, ge=1, le=5, description="Replicas of the streams when a service creates them "

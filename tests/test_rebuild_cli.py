@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 import asyncpg
+import pytest
 from click.testing import CliRunner
 
 from services.ledger.rebuild import main
@@ -14,6 +15,7 @@ from shared.db import WRITER_ROLE, dsn_as
 from shared.envelope import new_event
 from shared.events.audit import InquirySent
 from shared.rulesets import ruleset_for
+from shared.settings import get_settings
 from tests.support import System, new_cadre_id, publish, wait_committed, wait_until
 
 NAMES = ("inquiries", "notices")
@@ -63,3 +65,15 @@ def test_unknown_names_and_an_unreachable_database_are_refused_with_exit_2() -> 
     assert listed.exit_code == 0 and "inquiries" in listed.stdout.split()
     down = CliRunner().invoke(main, ["inquiries", "--dsn", "postgresql://cadre_writer@127.0.0.1:1/none"])
     assert down.exit_code == 2 and "cannot rebuild (无法重建)" in down.output
+
+
+def test_no_database_at_all_is_refused_with_exit_2_naming_how_to_give_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("CADRE_PG_DSN", "CADRE_PG_WRITER_DSN"):
+        monkeypatch.delenv(name, raising=False)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(main, ["inquiries"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2 and "pass --dsn or set CADRE_PG_WRITER_DSN or CADRE_PG_DSN" in result.output
+    assert not isinstance(result.exception, AssertionError), "a usage error, not a traceback"

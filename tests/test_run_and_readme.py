@@ -70,3 +70,15 @@ def test_readme_first_example_works_as_printed(running: str, workdir: Path) -> N
     [event] = history["events"]
     assert event["event"]["id"] == accepted["event_id"] and event["cadre_version"] == 1
     assert "张三" not in out.stdout and "431021198001010016" not in out.stdout, "personal data stays out"
+
+
+def test_a_second_run_is_refused_naming_the_taken_port(running: str, workdir: Path) -> None:
+    """Another program on a service's port would answer its /readyz and take the demo's data: refused first."""
+    env = {k: v for k, v in os.environ.items() if k not in ("CADRE_NATS_URL", "CADRE_PG_DSN")}
+    second = workdir / "second"
+    result = subprocess.run([sys.executable, "-m", "shared.cli", "run", "--data-dir", str(second)], cwd=ROOT,
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "port 8100 of the ledger service is in use by another program (端口被占用)" in result.stderr
+    assert "CADRE_LEDGER_PORT" in result.stderr and "Traceback" not in result.stderr
+    assert not second.exists(), "nothing was started"

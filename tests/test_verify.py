@@ -192,6 +192,8 @@ async def test_keygen_writes_a_working_pair_and_never_overwrites(tmp_path: Path)
     assert load_signer(tmp_path / "witness-office.skey", key_types=(COSIGNATURE_V1_TYPE,)).name == "witness-office"
     with pytest.raises(KeyFileError, match=r"is an Ed25519 cosignature/v1 .* a witness key"):
         load_signer(tmp_path / "witness-office.skey")
+    with pytest.raises(KeyFileError, match=r"no key file .*nowhere\.vkey \(公钥文件不存在\)"):
+        load_verifier(str(tmp_path / "nowhere.vkey"))
     assert "cosignature/v1" in (await cli("keygen", "--help")).output
 
     for command in (["verify"], ["verify", "bundle"], ["keygen"], ["export"], ["witness", "cosign"]):

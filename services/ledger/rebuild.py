@@ -222,10 +222,13 @@ def main(names: tuple[str, ...], dsn: str | None, list_only: bool) -> None:
         raise click.UsageError(f"no read model named {', '.join(unknown)} (无此读模型); the read models: "
                                f"{', '.join(sorted(projections))}")
     chosen = [projections[n] for n in dict.fromkeys(names)] or list(projections.values())
+    settings = get_settings()
+    if dsn is None and not (settings.pg_writer_dsn or settings.pg_dsn):
+        raise click.UsageError("no database: pass --dsn or set CADRE_PG_WRITER_DSN or CADRE_PG_DSN (需要数据库连接)")
     tune_collector()
     began = time.perf_counter()
     try:
-        tip = asyncio.run(_rebuild(dsn or writer_dsn(get_settings()), chosen))
+        tip = asyncio.run(_rebuild(dsn or writer_dsn(settings), chosen))
     except (OSError, asyncpg.PostgresError) as exc:
         click.echo(f"cannot rebuild (无法重建): {type(exc).__name__}: {exc}", err=True)
         sys.exit(2)
