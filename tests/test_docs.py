@@ -61,3 +61,27 @@ def test_guides_name_only_commands_and_settings_that_exist(guide: str) -> None:
     settings = set(re.findall(r"CADRE_([A-Z0-9_]+)", text)) - {"NAME"}
     nats_passwords = {password_variable(user).removeprefix("CADRE_") for user in USERS}  # nats-server's, in compose
     assert settings <= {name.upper() for name in Settings.model_fields} | nats_passwords
+
+
+_LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
+_PATH_IN_CODE = re.compile(r"`(\.\./[^`\s]+)`")
+
+
+@pytest.mark.parametrize("doc", ["README.md", *sorted(p.relative_to(ROOT).as_posix()
+                                                      for p in (ROOT / "docs").rglob("*.md"))])
+def test_the_docs_point_only_at_files_a_clone_has(doc: str) -> None:
+    """Relative links resolve inside the repository, and no path leads out of it (a stranger's clone has only it)."""
+    path = ROOT / doc
+    text = path.read_text()
+    links = [target for target in _LINK.findall(text) if "://" not in target and not target.startswith("mailto:")]
+    broken = [t for t in links if not (path.parent / t).resolve().is_relative_to(ROOT)
+              or not (path.parent / t).resolve().exists()]
+    assert broken == [], f"{doc} links to {broken}"
+    assert _PATH_IN_CODE.findall(text) == [], f"{doc} names paths outside the repository"
+
+
+def test_the_clis_ledger_url_follows_the_ledgers_port_unless_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CADRE_LEDGER_PORT", "28731")
+    assert Settings().ledger_url == "http://127.0.0.1:28731"
+    monkeypatch.setenv("CADRE_LEDGER_URL", "https://ledger.example")
+    assert Settings().ledger_url == "https://ledger.example"
