@@ -6,12 +6,15 @@ service's `domain` imports no adapter, not even by way of a shared module.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from typing import Any, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic.fields import FieldInfo
 
 from shared.envelope import CadreId, CloudEvent, CountyCode
 from shared.events.registry import EventData
@@ -69,6 +72,28 @@ class CadreCommand(BaseModel):
     cadre_id: CadreId = Field(description="The cadre's id (干部编号), `[A-Za-z0-9_-]{1,64}`.")
     county: CountyCode = Field(description="6-digit GB/T 2260 county code (县级行政区划代码), e.g. 431021.")
     occurred_on: date = Field(description="The date the fact happened (发生日期), YYYY-MM-DD.")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _days_written_as_days(cls, value: Any, info: ValidationInfo) -> Any:
+        # Left to itself pydantic also reads a number as a Unix time (0 is 1970-01-01) and a date-time at
+        # midnight as its day: a fact the ledger keeps for good is dated only as the clerk wrote a day.
+        if _is_day(cls.model_fields[str(info.field_name)]) and not _written_as_day(value):
+            raise ValueError("a day is written YYYY-MM-DD (日期须写作 YYYY-MM-DD)")
+        return value
+
+
+_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def _is_day(field: FieldInfo) -> bool:
+    return field.annotation is date or date in get_args(field.annotation)
+
+
+def _written_as_day(value: Any) -> bool:
+    if isinstance(value, str):
+        return _DAY.match(value) is not None
+    return value is None or (isinstance(value, date) and not isinstance(value, datetime))
 
 
 def not_registered(cadre_id: str) -> RuleViolation:

@@ -130,3 +130,12 @@ async def test_a_registration_refuses_an_unreadable_name_or_a_work_start_after_i
     status, problem, _ = await call("POST", f"{system.url('rotation')}/v1/cadres/register", body)
     assert status == 422, problem
     assert problem["errors"][0]["field"] == field and says in problem["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("written", [0, 1330560000.0, "2012-03-01T00:00:00", "2012-3-1"])
+async def test_a_day_is_taken_only_as_written_yyyy_mm_dd(system: System, written: object) -> None:
+    """Left lax, 0 was recorded as 1970-01-01 and a Unix time or a midnight date-time as its day."""
+    body = {**_REGISTER, "cadre_id": new_cadre_id(), "occurred_on": written}
+    status, problem, _ = await call("POST", f"{system.url('rotation')}/v1/cadres/register", body)
+    assert status == 422, problem
+    assert problem["errors"][0]["field"] == "occurred_on" and "日期须写作 YYYY-MM-DD" in problem["errors"][0]["message"]
