@@ -142,6 +142,9 @@ def schemas(mode: str, directory: Path) -> None:
             (directory / name).write_text(text)
         click.echo(f"wrote {len(rendered)} schemas to {directory}")
         return
+    if not directory.is_dir():
+        raise click.ClickException(f"no schemas directory {directory} (未找到事件模式目录): run it in the project's "
+                                   "directory, or pass --dir")
     drift = [name for name, text in rendered.items()
              if not (directory / name).exists() or (directory / name).read_text() != text]
     drift += [p.name for p in directory.glob("*.json") if p.name not in rendered]

@@ -32,6 +32,8 @@ def test_schema_check_command_fails_on_drift(tmp_path: Path) -> None:
     (tmp_path / "audit.completed.json").write_text("{}")
     result = runner.invoke(cli, ["schemas", "--check", "--dir", str(tmp_path)])
     assert result.exit_code != 0 and "audit.completed.json" in result.output
+    elsewhere = runner.invoke(cli, ["schemas", "--check", "--dir", str(tmp_path / "nowhere")])
+    assert elsewhere.exit_code != 0 and "no schemas directory" in elsewhere.output and "drifted" not in elsewhere.output
 
 
 def test_every_event_type_has_chinese_and_english_labels() -> None:
