@@ -209,6 +209,24 @@ async def test_a_list_the_ledger_does_not_serve_shows_as_not_available(system: S
     await context.close()
 
 
+async def test_without_a_token_the_page_asks_for_one_and_calls_nothing_that_would_refuse(
+        system: System, browser: Browser) -> None:
+    cadre = new_cadre_id("PW")
+    await _record_audit(system, cadre)
+    context = await browser.new_context()
+    page = await context.new_page()
+    refused: list[int] = []
+    page.on("response", lambda r: refused.append(r.status) if r.status in (401, 403) else None)
+    await page.goto(f"{system.url('ledger')}/?lang=en&cadre={cadre}")
+    await expect(page.locator("[data-list=token]")).to_contain_text("Paste an access token above first")
+    await page.fill("#token", support.DEFAULT_TOKEN or "")
+    await page.click("#token-save")  # the lists load, and the cadre the address names opens
+    await expect(page.locator("#timeline [data-proof=verified]")).to_have_count(3, timeout=15000)
+    await expect(page.locator("[data-list=token]")).to_have_count(0)
+    assert refused == []
+    await context.close()
+
+
 async def test_page_and_assets_are_served_with_a_strict_policy(system: System) -> None:
     base = system.url("ledger")
     status, html, headers = await support.call("GET", f"{base}/", token=support.ANONYMOUS)

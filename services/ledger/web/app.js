@@ -376,11 +376,16 @@ function start() {
     $('#search-status').textContent = T.tokenSaved;
     $('#action-lists').textContent = '';
     loadActionLists();
+    if (params.get('cadre') && !current) openCadre(params.get('cadre'));
   });
   $('#search').addEventListener('submit', ev => { ev.preventDefault(); search($('#prefix').value.trim()); });
   $('#state-form').addEventListener('submit', ev => { ev.preventDefault(); if (current) loadState(); });
   $('#download').addEventListener('click', downloadBundle);
   $('#download').disabled = true;
+  if (!token()) {  // every /v1 call would answer 401: ask for the token instead
+    $('#action-lists').append(el('p', { class: 'hint', 'data-list': 'token' }, T.tokenFirst));
+    return;
+  }
   loadActionLists();
   if (params.get('cadre')) openCadre(params.get('cadre'));
 }

@@ -5,7 +5,7 @@ const I18N = {
   zh: {
     title: '干部履历审阅', subtitle: '只读：查看干部履历、某日状态、待办清单，并在浏览器中核验每条记录的证明和检查点签名。',
     token: '访问令牌（审计员角色）', tokenSave: '使用此令牌', tokenHint: '令牌只保存在本浏览器标签页（sessionStorage）中。',
-    tokenSaved: '令牌已设置。', find: '查找干部', prefixPlaceholder: '干部编号或其开头，例如 GY90', search: '查找',
+    tokenSaved: '令牌已设置。', tokenFirst: '请先在上方填写访问令牌，再查看待办清单和干部履历。', find: '查找干部', prefixPlaceholder: '干部编号或其开头，例如 GY90', search: '查找',
     cadreId: '干部编号', county: '县（区）', eventCount: '事件数', lastEvent: '最近事件', cadre: '干部',
     download: '下载可验证履历包', proofNote: '浏览器核验：每条记录的哈希（SHA-256）、哈希链、到检查点根哈希的包含性证明，以及检查点的签名和见证方联署（Ed25519，用您保存的公钥）。下载的履历包可用命令行离线复核：cadre-ledger verify bundle 文件 --key 公钥。',
     keys: '可信公钥', logKeys: '账本公钥（检查点签名公钥，每行一个；密钥轮换后新旧都保留）',
@@ -45,7 +45,7 @@ const I18N = {
   en: {
     title: 'Cadre history review', subtitle: 'Read-only: a cadre\'s history, the state on a date, the lists that need action, and each record\'s proofs and the checkpoint\'s signatures checked in your browser.',
     token: 'Access token (auditor role)', tokenSave: 'Use this token', tokenHint: 'The token is kept in this browser tab only (sessionStorage).',
-    tokenSaved: 'Token set.', find: 'Find a cadre', prefixPlaceholder: 'Cadre id or its beginning, e.g. GY90', search: 'Search',
+    tokenSaved: 'Token set.', tokenFirst: 'Paste an access token above first (请先填写访问令牌) to see the lists and cadres\' histories.', find: 'Find a cadre', prefixPlaceholder: 'Cadre id or its beginning, e.g. GY90', search: 'Search',
     cadreId: 'Cadre id', county: 'County', eventCount: 'Events', lastEvent: 'Latest event', cadre: 'Cadre',
     download: 'Download verifiable bundle', proofNote: 'Checked in your browser: each record\'s hash (SHA-256), the hash chain, the inclusion proof up to the checkpoint\'s root hash, and the checkpoint\'s signature and witness cosignatures (Ed25519, with the public keys you saved). The downloaded bundle re-checks offline: cadre-ledger verify bundle FILE --key PUBLIC_KEY.',
     keys: 'Trusted public keys (可信公钥)', logKeys: 'Log keys (the checkpoint-signing public keys, one per line; keep the old one beside the new after a rotation)',
