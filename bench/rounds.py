@@ -1169,4 +1169,28 @@ events/s, the median of 315,933, 336,203 and 286,099) and both growth targets. I
 events/s, 68% of the live capacity of 17,091; 5 of 80 windows slow, in 3 episodes, the longest 0.75 s; 56.3 ms
 at half the live rate), the one-type replay (93,911 events/s, the median of 93,911, 100,204 and 92,843) and the
 county's mix (63,334 events/s).
+
+### Twentieth round
+
+Nothing on the ingest, read or replay paths changed; the session went to defects two reviews found (see the
+commit log). What changed for the harness: every command is now about a registered cadre, so the command path
+registers its cadres first (their `cadre.registered` published to the stream, untimed), and the demo county
+registers the cadres its audits and assessments are about (122 more events: 2,283 of 31 types, cloned to
+100,452). A command now costs its service about 32 us more CPU (measured in process on the benchmark's body:
+a second parse for keys given twice 12 us, the integer and day walks 13 us, the days-as-written validator 7 us),
+against about 1.1 ms of the service's CPU per command; quick runs alternating the code before and after gave
+1,398 and 790 against 687 and 918 requests/s, the host's noise.
+
+Where the county's mix stands, measured on a held stack of its replay (101,567 events): rebuilt all together,
+the replay's Python used 1.17-1.27 s of CPU and PostgreSQL 1.22 s in 1.58-1.70 s, so the two cores were about
+three quarters busy; the rotation read model rebuilt alone used 0.81-0.86 s of Python (the decode of its
+52,546 posting events and the tenure fold) and 0.38-0.40 s of PostgreSQL, the most of any read model. The
+Python thread, which reads, decodes and applies for every read model, is the replay's critical path.
+
+The full run at the top of this file (19:24 UTC, 2026-12-06) found a slow host: a bare COPY of 90,235 rows/s
+against 157,319 at 17:12. It met verify (301,098 events/s) and ingest growth, and missed the drain (22,360
+events/s, 0.93x of a target of 23,938), publish->commit p99 at half the drain rate (208 ms at 11,176 events/s;
+129 ms at half the live rate), both reads at 1,000,000 events by a hair (p99 5.03 and 5.74 ms), history growth
+(1.51x), the one-type replay (98,544 events/s, the median of 94,149, 98,544 and 103,740) and the county's mix
+(48,808 events/s).
 """
