@@ -72,19 +72,30 @@ def duplicate_keys(json_text: bytes) -> list[str]:
     return found
 
 
-def unsafe_integers(value: Any, path: str = "") -> list[str]:
+def unsafe_integers(value: Any) -> list[str]:
     """Where `value` holds integers of 2**53 or more in size, as dotted paths (`counts.excellent`, `findings.0`):
     RFC 8785 writes numbers as IEEE doubles, which hold no larger integer exactly, so no such value has a
-    canonical form."""
-    if type(value) is int:
-        return [] if -_SAFE_INT < value < _SAFE_INT else [path]
-    if isinstance(value, dict):
-        items: Any = value.items()
-    elif isinstance(value, list):
-        items = enumerate(value)
-    else:
-        return []
-    return [found for key, child in items for found in unsafe_integers(child, f"{path}.{key}" if path else str(key))]
+    canonical form. Iterative, as any depth orjson parses may reach it."""
+    found, stack = [], [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if type(item) is int and not -_SAFE_INT < item < _SAFE_INT:
+            found.append(path)
+        elif isinstance(item, dict | list):
+            children = item.items() if isinstance(item, dict) else enumerate(item)
+            stack.extend((f"{path}.{key}" if path else str(key), child) for key, child in children)
+    return sorted(found)
+
+
+def nesting_depth(value: Any) -> int:
+    """How deeply objects and arrays nest in a parsed JSON value (a scalar: 0). Iterative."""
+    deepest, stack = 0, [(0, value)]
+    while stack:
+        depth, item = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth + 1)
+            stack.extend((depth + 1, child) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def canonical_bytes(value: Any) -> bytes:

@@ -218,6 +218,13 @@ def _errors(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in exc.errors())
 
 
+def _keys_given_twice(raw: bytes) -> list[str]:
+    try:
+        return duplicate_keys(raw)
+    except RecursionError as exc:  # the models bound how deep an event nests; this is only a second line
+        raise InvalidEvent("not_json", "nested too deeply to read (嵌套过深)") from exc
+
+
 def parse_event(raw: bytes, nats_subject: str) -> ParsedEvent:
     """Validate raw NATS bytes as a catalogue event published on `nats_subject`.
 
@@ -259,7 +266,7 @@ def parse_event(raw: bytes, nats_subject: str) -> ParsedEvent:
         raise InvalidEvent("not_canonicalisable", str(exc)) from exc
     # Canonical bytes as sent (what the services publish) cannot repeat a key; anything else is read again for
     # keys given twice, whose dropped values the stored bytes would silently lack.
-    if canonical != raw and (twice := duplicate_keys(raw)):
+    if canonical != raw and (twice := _keys_given_twice(raw)):
         raise InvalidEvent("not_json", f"keys given more than once (键重复): {', '.join(twice)}")
     if holds_nul(canonical):
         # PostgreSQL text and jsonb cannot hold U+0000, and the read models and the auditors' view read the

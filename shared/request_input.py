@@ -16,11 +16,12 @@ import orjson
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from shared.canonical import duplicate_keys, unsafe_integers
+from shared.canonical import duplicate_keys, nesting_depth, unsafe_integers
 from shared.envelope import holds_nul
 from shared.problems import InvalidInput, Problem
 
 MAX_BODY_BYTES = 256 * 1024
+MAX_NESTING = 32
 EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2199, 12, 31)
 """The days a request may name. No career, audit or deadline lies outside them, and every count the rules make
 from such a day (years of tenure, months of a sanction, working days) stays within the calendar."""
@@ -61,6 +62,9 @@ async def parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
     except orjson.JSONDecodeError as exc:
         raise Problem(f"request body is not valid JSON (不是有效的 JSON): {exc}",
                       errors=[{"field": "body", "in": "body", "message": str(exc)}]) from exc
+    if nesting_depth(obj) > MAX_NESTING:  # before the checks that walk it, and far beyond any command's
+        raise InvalidInput(f"JSON nested deeper than {MAX_NESTING} levels (嵌套过深)",
+                           errors=[{"field": "body", "in": "body", "message": f"over {MAX_NESTING} levels"}])
     if twice := duplicate_keys(raw):
         raise InvalidInput(f"each key may be given once (键重复): {', '.join(twice)}",
                            errors=[{"field": key, "in": "body", "message": "given more than once"} for key in twice])

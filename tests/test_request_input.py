@@ -45,7 +45,17 @@ async def test_an_integer_beyond_what_json_numbers_hold_is_refused_naming_it(sys
             "rank": 2**60, "of": -(2**60)}
     status, problem, _ = await call("POST", f"{system.url('assessment')}/v1/evaluations", body)
     assert status == 422, problem
-    assert [e["field"] for e in problem["errors"]] == ["rank", "of"] and "整数超出范围" in problem["detail"]
+    assert [e["field"] for e in problem["errors"]] == ["of", "rank"] and "整数超出范围" in problem["detail"]
+
+
+@pytest.mark.parametrize("depth", [33, 1000])
+async def test_a_body_nested_too_deeply_is_refused(system: System, depth: int) -> None:
+    """orjson parses 1,024 levels; the checks that walk a body are bounded before they run (a 500 before)."""
+    body = orjson.dumps({**_REGISTER, "cadre_id": new_cadre_id()})[:-1] + b',"deep":' + b'{"a":' * depth + b"1"
+    body += b"}" * (depth + 1)
+    status, problem = await _post_raw(f"{system.url('rotation')}/v1/cadres/register", body, "application/json")
+    assert status == 422, problem
+    assert "嵌套过深" in problem["detail"]
 
 
 @pytest.mark.parametrize(("field", "day"), [("effective_from", "9999-12-01"), ("effective_until", "1899-12-31")])
