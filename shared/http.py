@@ -216,7 +216,10 @@ def create_app(service: str, api: Api, *, guard: Guard | None, readiness: list[R
     app.router.add_get("/docs", docs)
     app.router.add_static(STATIC_PATH, STATIC_DIR, append_version=False)
     for route in api.routes:
-        app.router.add_route(route.method, route.path, _endpoint(route, guard))
+        if route.method == "GET":  # and HEAD (RFC 9110): the same answer without its body
+            app.router.add_get(route.path, _endpoint(route, guard))
+        else:
+            app.router.add_route(route.method, route.path, _endpoint(route, guard))
     return app
 
 

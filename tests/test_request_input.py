@@ -95,10 +95,13 @@ async def test_a_request_id_that_is_not_plain_text_is_replaced(system: System) -
     assert status == 200 and headers["X-Request-ID"] == "trace-42", headers
 
 
-async def test_a_method_not_allowed_names_the_allowed_ones(system: System) -> None:
+async def test_a_method_not_allowed_names_the_allowed_ones_and_head_answers_as_get(system: System) -> None:
     status, problem, headers = await call("PUT", f"{system.url('ledger')}/v1/tip")
     assert status == 405 and problem["status"] == 405
-    assert "GET" in headers["Allow"]
+    assert "GET" in headers["Allow"] and "HEAD" in headers["Allow"]
+    status, body, headers = await call("HEAD", f"{system.url('ledger')}/v1/tip")
+    assert status == 200 and not body and headers["Content-Type"] == "application/json"
+    assert (await call("HEAD", f"{system.url('ledger')}/v1/tip", token=support.ANONYMOUS))[0] == 401
 
 
 @pytest.mark.parametrize(("text", "twice"), [
