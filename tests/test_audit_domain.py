@@ -27,6 +27,7 @@ from shared.events.audit import (
     Finding,
 )
 from shared.events.registry import CATALOGUE
+from shared.events.rotation import PostAssigned
 from shared.problems import RuleViolation
 from shared.rulesets import RuleSet, ruleset_for
 
@@ -211,3 +212,19 @@ def test_a_legacy_completion_without_start_still_counts_as_completed() -> None:
     state = fold([legacy])
     assert state.completed == {"A1"}
     assert a.decide_rectify(state, rectify(on="2020-02-01"), RULES).type == "audit.finding_rectified"
+
+
+def test_a_departure_audit_of_a_post_the_ledger_has_no_posting_of_is_recorded_with_a_warning() -> None:
+    """Not refused (a posting may predate the ledger), but the clerk is told to look again."""
+    unknown = a.decide_start(fold([]), start(), RULES)
+    assert unknown.type == "audit.started"
+    assert [w.code for w in unknown.warnings] == ["audit.post_not_on_record"]
+    assert "P1" in unknown.warnings[0].message_en and "台账中没有该干部担任岗位 P1" in unknown.warnings[0].message_zh
+    held = new_event(event_type="post.assigned", cadre_id="C1", county="431021", service="rotation",
+                     data=PostAssigned(post_id="P1", post="镇长", unit="龙潭镇人民政府", township="龙潭镇",
+                                       level="section", leadership=True, kind="promotion",
+                                       decision_date=date(2016, 3, 1), exemption_reason="历史任免记录补录"),
+                     occurred_on=date(2016, 3, 1), ruleset=RULES.id)
+    assert a.decide_start(fold([held]), start(), RULES).warnings == ()
+    assert a.decide_start(fold([]), start(audit_type="in_office", post_id=None), RULES).warnings == ()
+

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from services.audit.domain.checks import not_before, working_day_deadline
 from services.audit.domain.state import AuditRecord, AuditState
-from shared.decisions import CadreCommand, Decision
+from shared.decisions import CadreCommand, Decision, DecisionWarning
 from shared.events.audit import (
     AppliedResult,
     AuditCompleted,
@@ -148,7 +148,13 @@ def decide_start(state: AuditState, cmd: StartAudit, rules: RuleSet) -> Decision
                             "离任经济责任审计须写明所离开的岗位 (post_id)", basis=rules.basis)
     data = AuditStarted(audit_id=cmd.audit_id, audit_type=cmd.audit_type, period_from=cmd.period_from,
                         period_to=cmd.period_to, auditing_body=cmd.auditing_body, post_id=cmd.post_id)
-    return Decision("audit.started", data, cmd.occurred_on)
+    # Not refused: a posting may predate the ledger (records kept on paper), but the clerk should look again.
+    warnings = () if cmd.post_id is None or cmd.post_id in state.posts else (DecisionWarning(
+        "audit.post_not_on_record",
+        f"the ledger records no posting of the cadre to {cmd.post_id}: check the post id, or that the posting "
+        "predates the ledger",
+        f"台账中没有该干部担任岗位 {cmd.post_id} 的任职记录：请核对岗位编号，或确认该任职早于台账"),)
+    return Decision("audit.started", data, cmd.occurred_on, warnings=warnings)
 
 
 def decide_request_opinion(state: AuditState, cmd: RequestOpinion, rules: RuleSet) -> Decision:

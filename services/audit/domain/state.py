@@ -1,6 +1,7 @@
 """A cadre's audits and supervision records as the audit service's rules need them: state and evolve.
 
-Pure: folded from the cadre's ledger events; other services' events leave it unchanged.
+Pure: folded from the cadre's ledger events; of other services' events only the postings count (which posts the
+cadre held, for the departure audit's warning).
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ class AuditState:
     inquiries: dict[str, InquiryRecord] = field(default_factory=dict)
     talks: frozenset[str] = frozenset()
     sanctions: frozenset[str] = frozenset()
+    posts: frozenset[str] = frozenset()
+    """Every post the ledger records the cadre as holding, now or before (post.assigned, rotation.completed)."""
 
     @property
     def completed(self) -> frozenset[str]:
@@ -123,6 +126,10 @@ def evolve(state: AuditState, event: CloudEvent) -> AuditState:
         return replace(state, talks=state.talks | {str(data["talk_id"])})
     if event.type == "sanction.imposed":
         return replace(state, sanctions=state.sanctions | {str(data["sanction_id"])})
+    if event.type == "post.assigned":
+        return replace(state, posts=state.posts | {str(data["post_id"])})
+    if event.type == "rotation.completed":
+        return replace(state, posts=state.posts | {str(data["to"]["post_id"])})
     return state
 
 
