@@ -78,21 +78,23 @@ class CadreCommand(BaseModel):
     def _days_written_as_days(cls, value: Any, info: ValidationInfo) -> Any:
         # Left to itself pydantic also reads a number as a Unix time (0 is 1970-01-01) and a date-time at
         # midnight as its day: a fact the ledger keeps for good is dated only as the clerk wrote a day.
-        if _is_day(cls.model_fields[str(info.field_name)]) and not _written_as_day(value):
+        if is_day(cls.model_fields[str(info.field_name)]) and not _written_as_day(value):
             raise ValueError("a day is written YYYY-MM-DD (日期须写作 YYYY-MM-DD)")
         return value
 
 
-_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+"""How a day is written (YYYY-MM-DD); pydantic alone also reads Unix times and date-times as days."""
 
 
-def _is_day(field: FieldInfo) -> bool:
+def is_day(field: FieldInfo) -> bool:
+    """Whether a model field holds a day (`date`, or `date | None`)."""
     return field.annotation is date or date in get_args(field.annotation)
 
 
 def _written_as_day(value: Any) -> bool:
     if isinstance(value, str):
-        return _DAY.match(value) is not None
+        return DAY.match(value) is not None
     return value is None or (isinstance(value, date) and not isinstance(value, datetime))
 
 

@@ -17,6 +17,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from shared.canonical import duplicate_keys, nesting_depth, unsafe_integers
+from shared.decisions import DAY, is_day
 from shared.envelope import holds_nul
 from shared.problems import InvalidInput, Problem
 
@@ -86,6 +87,10 @@ def parse_query(request: web.Request, model: type[BaseModel]) -> BaseModel:
     if bad:
         raise InvalidInput("text must not contain U+0000 (NUL) (文本不能包含空字符)",
                            errors=[{"field": k, "in": "query", "message": "U+0000 is not allowed"} for k in bad])
+    if loose := sorted(k for k, field in model.model_fields.items()
+                       if is_day(field) and k in request.query and not DAY.match(request.query[k])):
+        raise InvalidInput(f"a day is written YYYY-MM-DD (日期须写作 YYYY-MM-DD): {', '.join(loose)}",
+                           errors=[{"field": k, "in": "query", "message": "YYYY-MM-DD expected"} for k in loose])
     if repeated := sorted({k for k in request.query if len(request.query.getall(k)) > 1}):
         raise InvalidInput(f"each query parameter may be given once (查询参数重复): {', '.join(repeated)}",
                            errors=[{"field": k, "in": "query", "message": "given more than once"} for k in repeated])

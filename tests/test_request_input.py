@@ -152,3 +152,12 @@ async def test_a_day_is_taken_only_as_written_yyyy_mm_dd(system: System, written
     status, problem, _ = await call("POST", f"{system.url('rotation')}/v1/cadres/register", body)
     assert status == 422, problem
     assert problem["errors"][0]["field"] == "occurred_on" and "日期须写作 YYYY-MM-DD" in problem["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("written", ["0", "1704067200", "2024-01-01T00:00:00"])
+async def test_a_day_in_a_query_is_taken_only_as_written_yyyy_mm_dd(system: System, written: str) -> None:
+    url = f"{system.url('ledger')}/v1/rotation/due?county=431021&as_of="
+    status, problem, _ = await call("GET", url + written)
+    assert status == 422, problem
+    assert problem["errors"] == [{"field": "as_of", "in": "query", "message": "YYYY-MM-DD expected"}]
+    assert (await call("GET", url + "2024-01-01"))[0] == 200
