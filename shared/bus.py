@@ -15,6 +15,7 @@ import nats
 import nats.errors
 import nats.js.errors
 from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 
@@ -39,6 +40,23 @@ class PublishRejected(RuntimeError):
     """JetStream refused the message for another reason."""
 
 
+class _Client(NATS):
+    """nats-py's client, taking delivered subjects that are not UTF-8.
+
+    NATS carries a subject's bytes as published, and nats-py decodes a delivered subject strictly, inside its
+    connection's read loop. A publisher that wrote other bytes into a subject (`cadre.431021.A\\xc3(`) made
+    that decode raise on every delivery of the message: JetStream redelivered it for good, and the ledger's
+    writer received nothing after it. Decoded with `surrogateescape` the subject keeps its bytes: no cadre's
+    subject matches it, so the writer quarantines the message and reads on.
+    """
+
+    def _build_message(self, sid: int, subject: bytes, reply: bytes, data: bytes,
+                       headers: dict[str, str] | None) -> Msg:
+        return self.msg_class(subject=subject.decode("utf-8", "surrogateescape"),
+                              reply=reply.decode("utf-8", "surrogateescape"), data=data, headers=headers,
+                              _client=self, _sid=sid)
+
+
 async def connect(url: str, name: str, timeout: float = 5.0) -> NATS:
     """Connect with unbounded reconnects; raises BusUnavailable when the first connect fails."""
 
@@ -51,14 +69,15 @@ async def connect(url: str, name: str, timeout: float = 5.0) -> NATS:
     async def on_error(exc: Exception) -> None:
         log.warning("nats error: %s", exc, extra={"service": name})
 
+    # nats-py annotates both timeouts as int, but takes (and documents) seconds as a float.
+    seconds: dict[str, Any] = {"connect_timeout": timeout, "reconnect_time_wait": 0.5}
+    nc = _Client()
     try:
-        return await nats.connect(
-            url, name=name, connect_timeout=timeout, max_reconnect_attempts=-1, reconnect_time_wait=0.5,
-            allow_reconnect=True, disconnected_cb=on_disconnect, reconnected_cb=on_reconnect,
-            error_cb=on_error,
-        )
+        await nc.connect(url, name=name, max_reconnect_attempts=-1, allow_reconnect=True, disconnected_cb=on_disconnect,
+                         reconnected_cb=on_reconnect, error_cb=on_error, **seconds)
     except (OSError, nats.errors.Error, TimeoutError) as exc:
         raise BusUnavailable(f"cannot connect to NATS at {url}: {exc}") from exc
+    return nc
 
 
 def stream_config(name: str, duplicate_window_s: float, replicas: int = 1) -> StreamConfig:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import asyncpg
@@ -269,6 +270,23 @@ async def publish_raw(nats_url: str, subject: str, data: bytes, headers: dict[st
         return int(ack.seq)
     finally:
         await nc.close()
+
+
+async def publish_wire(nats_url: str, subject: bytes, data: bytes) -> None:
+    """Publish with the NATS protocol written by hand, for subject bytes no client library would send (NATS
+    itself passes on any); returns once the server answered the PING after it (the publish was processed)."""
+    url = urlsplit(nats_url)
+    reader, writer = await asyncio.open_connection(url.hostname, url.port)
+    try:
+        await reader.readline()  # INFO
+        connect = {"verbose": False, "pedantic": False, "user": url.username, "pass": url.password}
+        writer.write(b"CONNECT " + orjson.dumps(connect) + b"\r\n"
+                     + b"PUB %s %d\r\n%s\r\nPING\r\n" % (subject, len(data), data))
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.readline(), 10)
+        assert answer == b"PONG\r\n", answer
+    finally:
+        writer.close()
 
 
 async def scratch_database(system: System, name: str) -> str:

@@ -97,3 +97,21 @@ def test_planning_stops_at_a_sequence_gap() -> None:
                       checkpoint_seq=4, next_position=1, heads={}, stored_ids={})
     assert [r.stream_seq for r in plan.events] == [5]
     assert plan.gap_after == 5 and plan.last_stream_seq == 5
+
+
+@pytest.mark.parametrize(("subject", "headers", "stored_subject", "stored_headers"), [
+    ("cadre.431021.C1", {"X-Probe": "a\x00b"}, "cadre.431021.C1", {"X-Probe": "a\\u0000b"}),
+    # a subject byte that was not UTF-8, as the bus hands it on (surrogateescape): kept as \xNN
+    ("cadre.431021.C1\udcc3(", {}, "cadre.431021.C1\\xc3(", {}),
+    ("cadre.431021.\ud800", {"X-\udcff": "\udcff"}, "cadre.431021.\\ud800", {"X-\\xff": "\\xff"}),
+    ("cadre.431021.岗位", {"X-Name": "张三"}, "cadre.431021.岗位", {"X-Name": "张三"}),
+])
+def test_a_quarantine_row_holds_only_what_postgresql_can_store(
+        subject: str, headers: dict[str, str], stored_subject: str, stored_headers: dict[str, str]) -> None:
+    plan = plan_batch(classify([StreamMessage(1, subject, b"not json", headers)]), checkpoint_seq=0, next_position=1,
+                      heads={}, stored_ids={})
+    [q] = plan.quarantined
+    assert (q.nats_subject, dict(q.headers)) == (stored_subject, stored_headers)
+    assert q.raw == b"not json"
+    stored = q.nats_subject + q.detail + orjson.dumps(dict(q.headers)).decode()
+    assert not any(c == "\x00" or 0xD800 <= ord(c) <= 0xDFFF for c in stored), "text PostgreSQL would refuse"

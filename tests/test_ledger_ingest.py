@@ -20,6 +20,7 @@ from tests.support import (
     new_cadre_id,
     publish,
     publish_raw,
+    publish_wire,
     wait_committed,
 )
 
@@ -140,6 +141,18 @@ async def test_a_message_with_a_nul_in_its_headers_is_quarantined_and_does_not_b
     [q] = await fetch(system.pg_dsn, "SELECT reason, headers, raw FROM quarantine WHERE stream_seq = $1", bad_seq)
     assert q["reason"] == "not_json" and bytes(q["raw"]) == b"not json"
     assert orjson.loads(q["headers"])["X-Probe"] == "a\\u0000b"
+
+
+async def test_a_subject_that_is_not_utf8_is_quarantined_and_does_not_block(system: System) -> None:
+    # NATS passes a subject's bytes on as published; nats-py decoded them strictly inside its read loop, which
+    # raised on every delivery of such a message, and the writer received nothing after it, for good.
+    cadre = new_cadre_id()
+    await publish_wire(system.nats_url, cadre_subject("431021", cadre).encode() + b"\xc3(", b"not json")
+    [good_seq] = await publish(system.nats_url, [audit_event(cadre)])
+    await wait_committed(system.pg_dsn, good_seq)
+    [q] = await fetch(system.pg_dsn, "SELECT stream_seq, reason, raw FROM quarantine WHERE nats_subject = $1",
+                      f"{cadre_subject('431021', cadre)}\\xc3(")
+    assert q["reason"] == "not_json" and bytes(q["raw"]) == b"not json" and q["stream_seq"] < good_seq
 
 
 @pytest.mark.parametrize("statement", [

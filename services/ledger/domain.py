@@ -182,5 +182,12 @@ def _quarantine(msg: StreamMessage, reason: str, detail: str) -> QuarantineRow:
 
 def storable(text: str) -> str:
     """`text` as PostgreSQL text and jsonb can hold it: U+0000, which both refuse, written as the six characters
-    `\\u0000`. A quarantine row the writer could not store would hold up every message behind it, for good."""
+    `\\u0000`, and a byte that was not UTF-8 (kept by the bus as a lone surrogate, which cannot be encoded for
+    PostgreSQL at all) written as `\\xNN`. A quarantine row the writer could not store would hold up every
+    message behind it, for good."""
+    if not text.isascii():
+        try:
+            text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:  # a surrogate that stands for no byte: written as `\\uDnnn`
+            text = text.encode("utf-8", "backslashreplace").decode()
     return text.replace("\x00", "\\u0000")
