@@ -1,8 +1,9 @@
 """Versioned rule sets: every threshold the services enforce, per county, with validity dates.
 
-Rule sets are data (`*.json` beside this module), never literals in code. The national rule set
-(county `000000`) applies wherever no county-specific one is valid; each event records the id of
-the rule set it was decided under (envelope extension `ruleset`).
+Rule sets are data (`*.json` beside this module), never literals in code: every threshold is written out in
+its file, and the models below have no defaults, so what a version id means cannot change with the code. The
+national rule set (county `000000`) applies wherever no county-specific one is valid; each event records the id
+of the rule set it was decided under (envelope extension `ruleset`).
 """
 
 from __future__ import annotations
@@ -24,58 +25,47 @@ class _Section(BaseModel):
 class RotationRules(_Section):
     """任用与交流: tenure limits and probation."""
 
-    township_years: int | None = Field(
-        8, ge=1, description="General cadres: years in one township before rotation (乡镇一般干部交流); a local "
-        "rule, None where the county has none (the national rules set no such limit).")
-    leader_same_post_years: int | None = Field(10, ge=1, description="Leaders: years in the same post (同一职位).")
-    internal_unit_years: int | None = Field(10, ge=1, description="Internal-unit leaders (内设机构领导).")
-    sensitive_post_years: int | None = Field(10, ge=1, description="Sensitive posts (重要岗位).")
-    probation_months: int = Field(12, ge=1, description="Probation of a newly promoted cadre (试用期).")
-    deferral_max_months: int = Field(3, description="Longest appointment deferral (缓任).")
+    township_years: int | None = Field(ge=1, description="General cadres: years in one township before rotation "
+                                       "(乡镇一般干部交流); a local rule, None where the county has none (the national "
+                                       "rules set no such limit).")
+    leader_same_post_years: int | None = Field(ge=1, description="Leaders: years in the same post (同一职位).")
+    internal_unit_years: int | None = Field(ge=1, description="Internal-unit leaders (内设机构领导).")
+    sensitive_post_years: int | None = Field(ge=1, description="Sensitive posts (重要岗位).")
+    probation_months: int = Field(ge=1, description="Probation of a newly promoted cadre (试用期).")
+    deferral_max_months: int = Field(ge=1, description="Longest appointment deferral (缓任).")
     rotation_deferral_max_months: int = Field(
-        12, ge=1, description="Longest single deferral of a due rotation (暂缓交流), each with an approval reference.")
+        ge=1, description="Longest single deferral of a due rotation (暂缓交流), each with an approval reference.")
     overdue_after_months: int = Field(
-        6, ge=0, description="A due rotation not carried out this many months after its due date (or after its "
+        ge=0, description="A due rotation not carried out this many months after its due date (or after its "
         "deferral ends) is overdue (逾期未交流).")
 
 
 class AssessmentRules(_Section):
     """考核: notice, vote, evaluation and competency thresholds."""
 
-    notice_min_working_days: int = Field(5, description="任前公示 at least this many working days.")
-    vote_quorum_num: int = Field(2, description="Quorum: present >= num/den of members entitled (到会).")
-    vote_quorum_den: int = 3
-    vote_majority_num: int = Field(1, description="Approved only with votes for > num/den of ALL members entitled "
-                                   "(应到会成员过半数同意).")
-    vote_majority_den: int = 2
-    promotion_block_years: int = Field(1, ge=0, description="基本称职: years after the graded year without promotion.")
-    dual_evaluation_rule: bool = Field(False, description="The county applies the dual democratic evaluation rule "
+    notice_min_working_days: int = Field(ge=1, description="任前公示 at least this many working days.")
+    vote_quorum_num: int = Field(ge=1, description="Quorum: present >= num/den of members entitled (到会).")
+    vote_quorum_den: int = Field(ge=1)
+    vote_majority_num: int = Field(ge=1, description="Approved only with votes for > num/den of ALL members "
+                                   "entitled (应到会成员过半数同意).")
+    vote_majority_den: int = Field(ge=1)
+    promotion_block_years: int = Field(ge=0, description="基本称职: years after the graded year without promotion.")
+    dual_evaluation_rule: bool = Field(description="The county applies the dual democratic evaluation rule "
                                        "(双重民主测评降免职, S4); a local rule, off in the national rule set.")
-    evaluation_last_n: int = Field(5, description="Ranked in the last N by excellent-vote rate (末位).")
-    evaluation_excellent_min_pct: int = Field(40, description="Excellent rate below this % breaches.")
-    evaluation_incompetent_max_pct: int = Field(20, description="Incompetent rate above this % breaches.")
-    retest_after_months: int = Field(3, description="Competency retest no earlier than this (补测).")
-    periodic_max_score: int = Field(1000, ge=1, description="Periodic (monthly/quarterly) score out of this (千分制).")
+    evaluation_last_n: int = Field(ge=1, description="Ranked in the last N by excellent-vote rate (末位).")
+    evaluation_excellent_min_pct: int = Field(ge=0, le=100, description="Excellent rate below this % breaches.")
+    evaluation_incompetent_max_pct: int = Field(ge=0, le=100, description="Incompetent rate above this % breaches.")
+    retest_after_months: int = Field(ge=0, description="Competency retest no earlier than this (补测).")
+    periodic_max_score: int = Field(ge=1, description="Periodic (monthly/quarterly) score out of this (千分制).")
 
 
 class AuditRules(_Section):
     """监督: audit and inquiry windows, finding categories."""
 
-    opinion_working_days: int = Field(10, description="Cadre's written opinion on an audit (书面意见).")
-    inquiry_answer_working_days: int = Field(15, description="Answer to a written inquiry (函询).")
-    finding_categories: dict[int, str] = Field(default_factory=dict,
-                                               description="Finding categories: number -> Chinese label.")
+    opinion_working_days: int = Field(ge=1, description="Cadre's written opinion on an audit (书面意见).")
+    inquiry_answer_working_days: int = Field(ge=1, description="Answer to a written inquiry (函询).")
+    finding_categories: dict[int, str] = Field(description="Finding categories: number -> Chinese label.")
     sanction_min_effect_months: dict[str, int] = Field(
-        default_factory=lambda: {
-            # periods during which promotion is barred: 政务处分法 (2020), 中国共产党纪律处分条例 (2023),
-            # 党政领导干部组织处理规定 (2021)
-            "party.warning": 12, "party.serious_warning": 18, "party.removal_from_party_post": 24,
-            "party.party_probation": 12,
-            "administrative.warning": 6, "administrative.demerit": 12, "administrative.major_demerit": 18,
-            "administrative.demotion_in_rank": 24, "administrative.dismissal_from_post": 24,
-            "organisational.job_adjustment": 12, "organisational.ordered_resignation": 24,
-            "organisational.removal": 24, "organisational.demotion": 24,
-        },
         description="Shortest effect period (影响期, months) per `category.measure`; a sanction recorded with a "
                     "shorter period is refused. Measures not listed have no minimum.")
 
@@ -87,10 +77,10 @@ class RuleSet(_Section):
     county: str = Field(pattern=r"^[0-9]{6}$")
     valid_from: date
     valid_to: date | None = None
-    basis: str = Field("", description="Documents the rules come from.")
-    rotation: RotationRules = RotationRules()
-    assessment: AssessmentRules = AssessmentRules()
-    audit: AuditRules = AuditRules()
+    basis: str = Field(min_length=1, description="Documents the rules come from.")
+    rotation: RotationRules
+    assessment: AssessmentRules
+    audit: AuditRules
 
     def valid_on(self, day: date) -> bool:
         """True when this version is in force on `day`."""

@@ -12,7 +12,7 @@ SELECTION_BASIS = "党政领导干部选拔任用工作条例 (2019)"
 NOTICE_BASIS = "党政领导干部选拔任用工作条例 (2019), 任职前公示制度; 桂阳县任前公示 (S4)"
 GRADE_BASIS = "中华人民共和国公务员法 (2018); 党政领导干部考核工作条例 (2019); 公务员考核规定 (2020)"
 COMPETENCY_BASIS = "桂阳县行政管理能力测试 (S4): 不合格者自学3个月后补测, 补测不合格者逆向交流、降职、改任非领导职务"
-DEFERRAL_BASIS = "党政领导干部选拔任用工作条例 (2019); 桂阳县12380举报受理与核查: 缓任, 取消任职资格 (S1)"
+DEFERRAL_BASIS = "党政领导干部选拔任用工作条例 (2019); 辽源市12380举报受理与查核 (S1): 缓任, 取消任职资格"
 
 
 def blockers(state: AssessmentState, on: date, *, promotion: bool) -> list[RuleViolation]:

@@ -1,0 +1,48 @@
+"""The shipped rule sets state every threshold themselves: what a version id means cannot change with the code."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from pydantic import ValidationError
+
+from shared.rulesets import RuleSet, all_rulesets
+
+FILES = sorted((Path(__file__).parents[1] / "shared" / "rulesets").glob("*.json"))
+
+
+def _paths(obj: dict[str, Any], prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    """Every key path of a rule set down to its thresholds (a finding category table is one threshold)."""
+    for key, value in obj.items():
+        yield (*prefix, key)
+        if isinstance(value, dict) and key not in {"finding_categories", "sanction_min_effect_months"}:
+            yield from _paths(value, (*prefix, key))
+
+
+def _without(obj: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
+    copy = orjson.loads(orjson.dumps(obj))
+    inner = copy
+    for key in path[:-1]:
+        inner = inner[key]
+    del inner[path[-1]]
+    return dict(copy)
+
+
+def test_every_shipped_file_is_a_rule_set() -> None:
+    assert FILES and [RuleSet.model_validate_json(f.read_bytes()).id for f in FILES] == [r.id for r in all_rulesets()]
+    assert all(f.stem == RuleSet.model_validate_json(f.read_bytes()).id for f in FILES)
+
+
+@pytest.mark.parametrize("path", [
+    (f.name, p) for f in FILES for p in _paths(orjson.loads(f.read_bytes())) if p != ("valid_to",)
+], ids=lambda case: f"{case[0]}:{'.'.join(case[1])}")
+def test_a_rule_set_missing_any_threshold_does_not_load(path: tuple[str, tuple[str, ...]]) -> None:
+    name, keys = path
+    shipped = orjson.loads((FILES[0].parent / name).read_bytes())
+    with pytest.raises(ValidationError) as refused:
+        RuleSet.model_validate(_without(shipped, keys))
+    assert refused.value.errors()[0]["loc"] == keys and refused.value.errors()[0]["type"] == "missing"
