@@ -2,7 +2,7 @@
 
 - 40 cadres (GY0001..) each with an economic responsibility audit through its whole lifecycle, some
   findings rectified, the result applied and filed;
-- the report funnel of seed S1 over 2020-2022: 95 reports, 23 verified, 12 cadres talked to, 2 sanctioned
+- the report funnel of seed S1 over 2020-2022: 95 reports, 23 cadres checked (查核), 12 talked to, 2 sanctioned
   (the 1 deferral and 1 cancelled qualification are the assessment service's to record);
 - written inquiries: answered in time, answered late with a reason, and one still unanswered (overdue).
 """
@@ -69,7 +69,7 @@ def _audits(url: str, post: Post, rng: random.Random, cadres: int) -> int:
 
 
 def _report_funnel(url: str, post: Post, rng: random.Random) -> int:
-    """Seed S1 (2020-2022): 95 reports, 23 cadres' reports verified, 12 talked to, 2 sanctioned."""
+    """Seed S1 (2020-2022): 95 reports, 23 cadres checked (查核), 12 talked to, 2 sanctioned."""
     count = 0
     reports: list[tuple[str, str, date]] = []
     for n in range(1, 96):

@@ -3,7 +3,7 @@
 One row per report. What followed is linked to the report by the events themselves: a talk, an
 inquiry or a sanction naming its `report_id`; a deferral (缓任) or a cancelled qualification (取消任职资格)
 of a notice to which the report was an objection (`notice.objection_received` names the report).
-Seed S1 over three years: 95 reports, 23 leaders' reports verified, 12 talked to, 1 deferred,
+Seed S1 over three years: 95 reports, 23 leaders checked (查核, whatever the outcome), 12 talked to, 1 deferred,
 1 cancelled, 2 sanctioned. Outcomes are counted in cadres (as S1 counts them), reports in reports.
 """
 
