@@ -3,6 +3,7 @@ watchlist, and the assessment read models rebuilt from position 0."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -13,8 +14,11 @@ from services.ledger.read_models.assessment_watchlist import WatchlistProjection
 from services.ledger.read_models.compliance import ComplianceProjection
 from services.ledger.read_models.notices import NoticesProjection
 from services.ledger.rebuild import rebuild
+from shared.envelope import new_event
+from shared.events.rotation import PostFields, RotationCompleted
+from shared.rulesets import ruleset_for
 from shared.settings import Settings
-from tests.support import System, call, registered_cadre, wait_until
+from tests.support import System, call, publish, registered_cadre, wait_committed, wait_until
 
 COUNTY = "431021"
 
@@ -309,6 +313,51 @@ async def test_grades_evaluations_and_tests_reach_the_watchlist(system: System) 
     assert state["assessment"]["annual_grades"]["2023"]["dismissal_case"] is True
     assert state["assessment"]["threshold_breaches"]["2024"]["required_decision"] == "demotion_or_removal"
     assert state["assessment"]["periodic_scores"] == {"2024-Q1": "912.5"}
+
+
+async def test_a_demotion_removal_or_rotation_another_service_records_resolves_the_watchlist_item(
+        system: System) -> None:
+    breached, failed = await registered_cadre(system, "WR"), await registered_cadre(system, "WR")
+    for year in (2022, 2023):
+        await post(system, "assessment", "/v1/annual-grades",
+                   {**base(breached, f"{year + 1}-01-20"), "year": year, "grade": "incompetent"})
+    for scope, extra in (("county_wide", {"ballots": 120, "rank": 58, "of": 60, "counts": {
+            "excellent": 36, "competent": 70, "basically_competent": 6, "incompetent": 8}}),
+                         ("own_unit", {"ballots": 40, "counts": {
+            "excellent": 12, "competent": 18, "basically_competent": 1, "incompetent": 9}})):
+        status, answer, _ = await call("POST", f"{system.url('assessment')}/v1/evaluations?wait=committed",
+                                       {**base(breached, "2024-12-20"), "year": 2024, "scope": scope, **extra})
+        assert status == 202, answer
+    sanction = {**base(breached, "2025-02-10"), "effective_from": "2025-02-10", "effective_until": "2027-02-09"}
+    # a party warning is not the decision a breach requires; an organisational removal (免职) is
+    await post(system, "audit", "/v1/sanctions/CF-WR-1", {**sanction, "category": "party", "measure": "warning"})
+    await post(system, "audit", "/v1/sanctions/CF-WR-2", {**sanction, "category": "organisational",
+                                                         "measure": "removal"})
+
+    await post(system, "assessment", "/v1/competency-tests", {**base(failed, "2024-03-15"), "attempt": 1,
+                                                             "score": "52.5", "passed": False})
+    await post(system, "assessment", "/v1/competency-tests", {**base(failed, "2024-06-20"), "attempt": 2,
+                                                             "score": "48", "passed": False,
+                                                             "action": "reverse_rotation"})
+    seqs = await publish(system.nats_url, [new_event(
+        event_type="rotation.completed", cadre_id=failed, county=COUNTY, service="rotation",
+        occurred_on=date(2024, 8, 1), ruleset=ruleset_for(COUNTY, date(2024, 8, 1)).id, data=RotationCompleted(
+            from_post_id="P-WR-1", from_post="县财政局副局长", decision_date=date(2024, 7, 25), years_in_old_post=3,
+            days_in_old_post=1200, trigger_rule="by_need", to=PostFields(
+                post_id="P-WR-2", post="某镇副镇长", unit="某镇人民政府", township="某镇", level="deputy_section",
+                leadership=True)))])
+    await wait_committed(system.pg_dsn, max(seqs))
+
+    async def resolved(cadre: str, count: int) -> dict[str, str] | None:
+        page = await ledger_get(system, f"/v1/watchlist/assessment?cadre_id={cadre}&state=all&as_of=2025-03-01")
+        done = {i["kind"]: i["resolution"] for i in page["items"] if i["status"] == "resolved"}
+        return done if len(done) == count else None
+
+    assert await wait_until(lambda: resolved(breached, 2)) == {
+        "threshold_breach": "removed (免职, 组织处理)", "dismissal_case": "removed (免职, 组织处理)"}
+    assert await wait_until(lambda: resolved(failed, 2)) == {
+        "retest_due": "retest failed (补测不合格)", "second_failure": "reverse rotation (逆向交流)"}
+    await _rebuilt_equal(system, [WatchlistProjection()])
 
 
 # ---- rebuild ----------------------------------------------------------------------------------

@@ -3,15 +3,19 @@
 Kinds of item, each from one event, each resolved by a later one (on or after the day it arose):
 
 - `threshold_breach` (民主测评触及降免职线, rule 7): resolved by a demotion (`post.assigned` kind demotion,
-  `post.vacated` reason demotion) or a removal (`post.vacated` reason dismissal);
+  `post.vacated` reason demotion, the organisational handling `sanction.imposed` organisational.demotion) or a
+  removal (`post.vacated` reason dismissal, `sanction.imposed` organisational.removal or
+  administrative.dismissal_from_post 撤职);
 - `basically_competent` (基本称职, rule 6): an admonishment talk is due (`supervision.talk_held` kind
   admonishment resolves it); promotion is barred in the years listed;
-- `dismissal_case` (连续两年不称职, rule 6): resolved by `post.vacated` reason dismissal;
+- `dismissal_case` (连续两年不称职, rule 6): resolved by a removal (`post.vacated` reason dismissal, or one of the
+  two sanctions above);
 - `consecutive_low_grades` (连续两年基本称职或不称职): two adjacent years graded basically competent or
   incompetent; resolved by a competent or excellent grade for a later year;
 - `retest_due` (补测, rule 8): due on the retest day; resolved by the retest;
 - `second_failure` (补测不合格, rule 8): the action named (逆向交流, 降职, 改任非领导职务) is due; resolved by a
-  `post.assigned` of kind rotation, demotion, or to a non-leadership post respectively.
+  `post.assigned` of kind rotation or a `rotation.completed`, a `post.assigned` of kind demotion or the sanction
+  organisational.demotion, or a `post.assigned` or `rotation.completed` to a non-leadership post, respectively.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ KIND_ZH = {"threshold_breach": "民主测评触及降免职线", "basically_comp
            "dismissal_case": "连续两年不称职 (免职程序)", "consecutive_low_grades": "连续两年考核等次偏低",
            "retest_due": "能力测试补测", "second_failure": "补测不合格 (组织处理)"}
 LOW = ("basically_competent", "incompetent")
+REMOVALS = {"organisational.removal": "removed (免职, 组织处理)",
+            "administrative.dismissal_from_post": "dismissed from post (撤职, 政务处分)"}
 
 _LOW_SQL = "ARRAY[" + ", ".join(f"'{grade}'" for grade in LOW) + "]"
 # every statement reads and writes only the rows of its first column's cadre, so each run of them goes
@@ -79,7 +85,8 @@ class WatchlistProjection:
     tables: tuple[str, ...] = ("rm_assessment_watch", "rm_assessment_grades")
     sql_types: frozenset[str] = frozenset()
     types = frozenset({"assessment.annual_graded", "assessment.threshold_breached", "assessment.competency_tested",
-                       "supervision.talk_held", "post.vacated", "post.assigned"})
+                       "supervision.talk_held", "post.vacated", "post.assigned", "rotation.completed",
+                       "sanction.imposed"})
 
     async def apply(self, conn: asyncpg.Connection, span: Span, events: Sequence[ProjectedEvent]) -> None:
         """Raise and resolve items with the effect of position order (every statement keeps to its cadre's rows)."""
@@ -135,6 +142,23 @@ class WatchlistProjection:
             if d.get("leadership") is False:
                 self._resolve(todo, e, ["second_failure"], "non-leadership post (改任非领导职务)",
                               "non_leadership_post")
+        elif e.type == "rotation.completed":
+            self._resolve(todo, e, ["second_failure"], "reverse rotation (逆向交流)", "reverse_rotation")
+            if d["to"].get("leadership") is False:
+                self._resolve(todo, e, ["second_failure"], "non-leadership post (改任非领导职务)",
+                              "non_leadership_post")
+        elif e.type == "sanction.imposed":
+            self._sanction(todo, e)
+
+    def _sanction(self, todo: Statements, e: ProjectedEvent) -> None:
+        """Organisational handling or a dismissal from post decided as a sanction is the demotion or removal an
+        item requires, whichever service recorded it."""
+        measure = f"{e.data['category']}.{e.data['measure']}"
+        if measure == "organisational.demotion":
+            self._resolve(todo, e, ["threshold_breach"], "demoted (降职, 组织处理)")
+            self._resolve(todo, e, ["second_failure"], "demoted (降职, 组织处理)", "demotion")
+        elif measure in REMOVALS:
+            self._resolve(todo, e, ["threshold_breach", "dismissal_case"], REMOVALS[measure])
 
     def _competency(self, todo: Statements, e: ProjectedEvent) -> None:
         d = e.data
