@@ -6,7 +6,9 @@ it depends on no service and on no event model: the four facts it looks for are
 
 - an unverified report (12380 举报 not yet verified): `report.received` without a `report.verified`
   for the same `report_id`;
-- a running deferral (缓任): `appointment.deferred` whose `until` is after the day;
+- a running deferral (缓任): `appointment.deferred` whose `until` (缓任至, the deferral's last day) is on or
+  after the day (`deferral_runs`: the day after `until` is the first free one, as with a sanction's
+  `effective_until`; the notices read model counts `deferral_overdue` from that day with the same function);
 - a cancelled qualification (取消任职资格): `appointment.qualification_cancelled`;
 - a running sanction period (处分影响期): `sanction.imposed` with effective_from <= day <= effective_until,
   or with no `effective_until` (open-ended).
@@ -31,6 +33,11 @@ def _day(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
+def deferral_runs(until: date, on: date) -> bool:
+    """An appointment deferral (缓任) runs on `on`: `until` is its last day, counted in (缓任至)."""
+    return on <= until
+
+
 def appointment_blockers(events: Sequence[CloudEvent], on: date) -> list[RuleViolation]:
     """Every reason the cadre cannot be appointed on `on`, in ledger order; empty when none.
 
@@ -52,12 +59,12 @@ def appointment_blockers(events: Sequence[CloudEvent], on: date) -> list[RuleVio
                 "an unverified report blocks appointment",
                 f"举报 {report_id} ({event.occurredon.isoformat()} 受理) 尚未核查 (未核查的举报), 不能任用",
                 basis=BASIS, report_id=report_id))
-        elif event.type == "appointment.deferred" and _day(data["until"]) > on:
+        elif event.type == "appointment.deferred" and deferral_runs(_day(data["until"]), on):
             until = _day(data["until"]).isoformat()
             blockers.append(RuleViolation(
                 "appointment.deferral_running",
-                f"the appointment is deferred until {until} (notice {data.get('notice_id', '-')})",
-                f"缓任期未满 (至 {until}), 不能任用",
+                f"the appointment is deferred until {until}, that day included (notice {data.get('notice_id', '-')})",
+                f"缓任期未满 (缓任至 {until}, 含当日), 不能任用",
                 basis=BASIS, notice_id=data.get("notice_id"), until=until))
         elif event.type == "appointment.qualification_cancelled":
             blockers.append(RuleViolation(

@@ -87,7 +87,9 @@ def _selection(rec: _Recorder, rng: random.Random, n: int) -> None:
         rec("assessment", f"/v1/notices/{nid}/deferral", cadre, end, until=until.isoformat(), reason="举报待核查")
         rec("assessment", f"/v1/notices/{nid}/close", cadre, end, outcome="deferred")
         rec("audit", f"/v1/reports/{report}/verify", cadre, end + timedelta(days=40), outcome="unfounded")
-        rec("assessment", f"/v1/notices/{nid}/close", cadre, until, outcome="clear", reason="缓任期满, 举报不属实")
+        # until is the deferral's last day (缓任至): the appointment is free from the day after
+        rec("assessment", f"/v1/notices/{nid}/close", cadre, until + timedelta(days=1), outcome="clear",
+            reason="缓任期满, 举报不属实")
         return
     outcome = {"unfounded": "unfounded", "partly": "partly", "cancelled": "verified"}[story]
     rec("audit", f"/v1/reports/{report}/verify", cadre, end, outcome=outcome)

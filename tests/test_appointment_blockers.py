@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from shared.appointment_blockers import appointment_blockers
+from shared.appointment_blockers import appointment_blockers, deferral_runs
 from shared.envelope import CloudEvent
 
 
@@ -47,7 +47,9 @@ CASES: list[tuple[str, list[CloudEvent], str, list[str]]] = [
      [RECEIVED, ev("report.verified", "2024-03-02", report_id="R2", outcome="verified")], "2024-03-05",
      ["appointment.unverified_report"]),
     ("running deferral blocks", [DEFERRED], "2024-06-04", ["appointment.deferral_running"]),
-    ("deferral ends on its until day", [DEFERRED], "2024-06-05", []),
+    ("a deferral still runs on its until day (缓任至: its last day)", [DEFERRED], "2024-06-05",
+     ["appointment.deferral_running"]),
+    ("a deferral is over the day after its until day", [DEFERRED], "2024-06-06", []),
     ("cancelled qualification blocks", [CANCELLED], "2025-01-01", ["appointment.qualification_cancelled"]),
     ("sanction blocks on its first day", [SANCTION], "2024-02-01", ["appointment.sanction_running"]),
     ("sanction blocks on its last day", [SANCTION], "2024-08-01", ["appointment.sanction_running"]),
@@ -79,3 +81,11 @@ def test_a_blocker_is_a_422_in_both_languages_naming_its_subject() -> None:
     assert sanction.body()["effective_until"] == "2024-08-01" and "影响期" in sanction.body()["message_zh"]
     [open_ended] = appointment_blockers([OPEN_SANCTION], date(2024, 5, 1))
     assert open_ended.body()["effective_until"] is None and "open-ended" in open_ended.body()["message_en"]
+
+
+@pytest.mark.parametrize(("until", "on", "runs"), [("2024-06-05", "2024-06-04", True),
+                                                   ("2024-06-05", "2024-06-05", True),
+                                                   ("2024-06-05", "2024-06-06", False)])
+def test_a_deferral_runs_through_its_until_day(until: str, on: str, runs: bool) -> None:
+    """The one count the blocker and the notices read model (deferral_overdue) share, like a sanction's end."""
+    assert deferral_runs(date.fromisoformat(until), date.fromisoformat(on)) is runs

@@ -204,12 +204,15 @@ async def test_the_seed_county_funnel(system: System) -> None:
                               lambda n: n["status"] == "deferred")
     assert waiting["deferred_until"] == "2024-05-15" and waiting["deferral_overdue"] is False
     assert waiting["objections"][0]["recorded_as"] == "report" and waiting["objections"][0]["channel"] == "letter"
-    late = await ledger_get(system, f"/v1/notices?cadre_id={deferred}&as_of=2024-05-15")
+    # until (缓任至) is the deferral's last day: not overdue on it, nor clear to close; both from the day after
+    last_day = await ledger_get(system, f"/v1/notices?cadre_id={deferred}&as_of=2024-05-15")
+    assert last_day["notices"][0]["deferral_overdue"] is False
+    late = await ledger_get(system, f"/v1/notices?cadre_id={deferred}&as_of=2024-05-16")
     assert late["notices"][0]["deferral_overdue"] is True
     await post(system, "audit", "/v1/reports/JB-102/verify", {**base(deferred, "2024-04-10"), "outcome": "unfounded"})
     await refused(system, "assessment", "/v1/notices/GS-2024-012/close",
-                  {**base(deferred, "2024-05-14"), "outcome": "clear"}, "appointment.deferral_running")
-    await post(system, "assessment", "/v1/notices/GS-2024-012/close", {**base(deferred, "2024-05-15"),
+                  {**base(deferred, "2024-05-15"), "outcome": "clear"}, "appointment.deferral_running")
+    await post(system, "assessment", "/v1/notices/GS-2024-012/close", {**base(deferred, "2024-05-16"),
                                                                        "outcome": "clear"})
 
     # 3. a named report found true: the notice cannot close clear; the qualification is cancelled

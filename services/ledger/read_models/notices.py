@@ -1,7 +1,8 @@
 """Open notices (未结束的任前公示) with their objections and the working days left.
 
 A notice is `open` from its posting until it is closed; `deferred` once closed as 缓任 until it is
-closed again (the deferral must then be resolved: `deferral_overdue` from its last day); `closed`
+closed again (the deferral must then be resolved: `deferral_overdue` from the day after its last day,
+`until`, which the deferral still covers: shared.appointment_blockers.deferral_runs); `closed`
 or `cancelled` (取消任职资格) when over. Its objections are the ones recorded against it and every
 report (举报) received about the cadre while it was open; each shows whether the audit service has
 verified it (unresolved objections stop a `clear` close). Working days are counted on the shipped
@@ -23,6 +24,7 @@ from services.ledger.projections import ProjectedEvent, Span
 from services.ledger.read_models.assessment_common import TAGS, AssessmentQuery, working_days_left
 from services.ledger.read_models.recount import recounted_working_days
 from services.ledger.statements import Statements, bulk, day
+from shared.appointment_blockers import deferral_runs
 from shared.clock import clock_from
 from shared.db import acquire
 from shared.events.types import ProvisionalCalendarYears
@@ -78,6 +80,7 @@ class NoticesProjection:
     """`rm_notices`, `rm_notice_objections` and the reports they refer to."""
 
     name = "notices"
+    version = 1
     tables: tuple[str, ...] = ("rm_notice_objections", "rm_notices", "rm_assessment_reports")
     sql_types: frozenset[str] = frozenset()
     types = frozenset({"notice.posted", "notice.objection_received", "notice.closed", "appointment.deferred",
@@ -161,7 +164,8 @@ class NoticeEntry(BaseModel):
                                                       "null when the calendar does not cover the period.")
     period_over: bool = Field(description="`as_of` is on or after the last day: the notice may close (公示期满).")
     deferred_until: date | None
-    deferral_overdue: bool = Field(description="Deferred and the deferral has run out: to be resolved (缓任期满).")
+    deferral_overdue: bool = Field(description="Deferred and the deferral has run out (`as_of` after its last day, "
+                                              "`deferred_until`): to be resolved (缓任期满).")
     cancelled_on: date | None
     objections: list[Objection]
     unresolved_objections: int
@@ -192,7 +196,7 @@ def _entry(row: asyncpg.Record, as_of: date) -> dict[str, Any]:
         "working_days_recounted": recounted_working_days(row["start_on"], row["end_on"],
                                                          row["provisional_calendar_years"]),
         "status_zh": STATUS_ZH[row["status"]], "working_days_left": left, "period_over": as_of >= row["end_on"],
-        "deferral_overdue": row["status"] == "deferred" and until is not None and as_of >= until,
+        "deferral_overdue": row["status"] == "deferred" and until is not None and not deferral_runs(until, as_of),
         "objections": objections, "unresolved_objections": sum(not o["resolved"] for o in objections)}
 
 
