@@ -79,6 +79,7 @@ class _Timed:
     def __init__(self, inner: Projection, spent: dict[str, float]) -> None:
         self.inner = inner
         self.name = inner.name
+        self.version = inner.version
         self.tables = inner.tables
         self.types = inner.types
         self.sql_types = inner.sql_types

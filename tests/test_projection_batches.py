@@ -290,6 +290,7 @@ class _Failing:
     """A read model whose apply fails on its first span."""
 
     name = "zz_failing"
+    version = 1
     tables: tuple[str, ...] = ()
     types = frozenset({"audit.completed"})
     sql_types: frozenset[str] = frozenset()
@@ -326,6 +327,7 @@ class _CommitProbe:
     """A read model that notes how its step's transaction commits."""
 
     name = "zz_commit_probe"
+    version = 1
     tables: tuple[str, ...] = ()
     types = frozenset({"audit.completed"})
     sql_types: frozenset[str] = frozenset()

@@ -19,9 +19,12 @@ import os
 import signal
 import sys
 
+import asyncpg
+
 from services.ledger.access_trail import AccessFiler
 from services.ledger.backlog import Pacer, WriterBacklog, YieldPolicy
-from services.ledger.projections import ProjectionRunner, default_projections
+from services.ledger.projections import Projection, ProjectionRunner, default_projections
+from services.ledger.rebuild import rebuild_outdated
 from shared.bus import close, connect
 from shared.collector import tune_collector
 from shared.logs import configure_logging
@@ -77,12 +80,28 @@ async def run_background(settings: Settings, parent: int) -> None:
     try:
         backlog = WriterBacklog(nc.jetstream(), settings.stream, settings.consumer, timeout=settings.nats_timeout_s)
         pacer = Pacer(YieldPolicy(settings.projection_yield_backlog, settings.projection_backlog_share), backlog)
-        runner = ProjectionRunner(writer_dsn(settings), default_projections(), pacer=pacer)
-        await asyncio.gather(runner.run(stop),
+        projections = default_projections()
+        runner = ProjectionRunner(writer_dsn(settings), projections, pacer=pacer)
+        await asyncio.gather(_current_then(runner, projections, writer_dsn(settings), stop),
                              AccessFiler(nc, writer_dsn(settings), settings.nats_timeout_s).run(stop))
     finally:
         await close(nc)
     await watchdog
+
+
+async def _current_then(runner: ProjectionRunner, projections: list[Projection], dsn: str,
+                        stop: asyncio.Event) -> None:
+    """Rebuild the read models whose rules changed since their rows were built, then keep them all projecting.
+    Retried while PostgreSQL is unreachable: the runner must not go on from rows made under the old rules."""
+    while not stop.is_set():
+        try:
+            await rebuild_outdated(dsn, projections)
+            break
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+            log.warning("cannot compare the read models' versions yet, retrying: %s", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 1.0)
+    await runner.run(stop)
 
 
 def lower_priority(by: int) -> None:

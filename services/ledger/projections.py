@@ -52,6 +52,9 @@ class Projection(Protocol):
     """A read model (which may also be a `HoldsBack`)."""
 
     name: str
+    version: int
+    """The version of its rules: raised whenever `apply` would make other rows from the same events. The ledger
+    rebuilds a read model whose stored version differs when it starts (`services.ledger.rebuild.rebuild_outdated`)."""
     tables: tuple[str, ...]
     types: frozenset[str]
     """The event types whose rows `apply` is given; empty: it reads `ledger_events` over the span itself."""
@@ -145,6 +148,14 @@ async def save_checkpoints(conn: asyncpg.Connection, names: Sequence[str], posit
         """INSERT INTO projection_checkpoints (name, position) VALUES ($1, $2)
            ON CONFLICT (name) DO UPDATE SET position = $2, updated_at = now()""",
         [(name, position) for name in names])
+
+
+async def save_versions(conn: asyncpg.Connection, projections: Sequence[Projection]) -> None:
+    """Record the version of their rules the projections' rows are now built under (in the caller's transaction)."""
+    await conn.executemany(
+        """INSERT INTO read_model_versions (name, version) VALUES ($1, $2)
+           ON CONFLICT (name) DO UPDATE SET version = $2, recorded_at = now()""",
+        [(p.name, p.version) for p in projections])
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Rebuild read models from position 0 (重建读模型): `python -m services.ledger.rebuild [NAME ...]`.
 
-For an operator: to repair a read model, or after an upgrade whose notes say a read model's rules changed.
+For an operator: to repair a read model. After an upgrade that changes a read model's rules (its `version`), the
+ledger rebuilds it by itself when it starts (`rebuild_outdated`).
 Each read model is emptied and replayed from the ledger in a transaction of its own, on a connection of its
 own, over one shared read of the ledger, so its queries wait for its rebuilt tables (they never see half of
 them) and the ledger's own projection runner waits on the same locks; the ledger may keep running meanwhile.
@@ -9,6 +10,7 @@ them) and the ledger's own projection runner waits on the same locks; the ledger
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -25,6 +27,7 @@ from services.ledger.projections import (
     ledger_tip,
     lock_key,
     save_checkpoints,
+    save_versions,
     span_events,
 )
 from services.ledger.read_models import all_projections
@@ -32,6 +35,8 @@ from shared.collector import tune_collector
 from shared.db import named
 from shared.service import writer_dsn
 from shared.settings import get_settings
+
+log = logging.getLogger(__name__)
 
 
 async def rebuild(conn: asyncpg.Connection, projection: Projection, batch: int = 5000,
@@ -96,6 +101,7 @@ async def rebuild_all(conn: asyncpg.Connection, projections: Sequence[Projection
                 await flush(c, projection)
             if tip:
                 await save_checkpoints(c, [p.name for p in share], tip)
+            await save_versions(c, share)
 
     tasks = [asyncio.ensure_future(rebuild_share(c, share)) for c, share in zip(connections, shares, strict=False)]
     if feed:
@@ -129,6 +135,35 @@ async def rebuild_connected(dsn: str, projections: Sequence[Projection],
     finally:
         for conn in connections:
             await conn.close()
+
+
+_OUTDATED_LOCK = lock_key("read model versions")  # one ledger process at a time compares and rebuilds
+
+
+async def rebuild_outdated(dsn: str, projections: Sequence[Projection]) -> list[str]:
+    """Rebuild from position 0 every read model whose rows were built under another version of its rules than
+    the code's (`Projection.version`); returns their names. A read model never built yet (no checkpoint, no
+    version) is only recorded at the code's version: the projection runner builds it from position 0 anyway.
+
+    Under a session lock, so that of several ledger processes starting together one rebuilds and the others
+    then find the versions current.
+    """
+    conn: asyncpg.Connection = await asyncpg.connect(dsn, server_settings=named("cadre-ledger-rebuild"))
+    try:
+        await conn.execute("SELECT pg_advisory_lock($1)", _OUTDATED_LOCK)
+        stored = dict(await conn.fetch("SELECT name, version FROM read_model_versions"))
+        built = {r["name"] for r in await conn.fetch("SELECT name FROM projection_checkpoints WHERE position > 0")}
+        unbuilt = [p for p in projections if p.name not in stored and p.name not in built]
+        outdated = [p for p in projections if p not in unbuilt and stored.get(p.name) != p.version]
+        await save_versions(conn, unbuilt)
+        if outdated:
+            log.warning("read models built under other rules; rebuilding them from position 0 (读模型规则已变更, "
+                        "正在重建)", extra={"read_models": [p.name for p in outdated],
+                               "versions": {p.name: [stored.get(p.name), p.version] for p in outdated}})
+            await rebuild_connected(dsn, outdated)
+        return [p.name for p in outdated]
+    finally:
+        await conn.close()
 
 
 async def _empty(conn: asyncpg.Connection, projections: Sequence[Projection]) -> None:

@@ -82,6 +82,7 @@ class WatchlistProjection:
     """`rm_assessment_watch` (and `rm_assessment_grades`, to see consecutive years)."""
 
     name = "assessment_watchlist"
+    version = 2
     tables: tuple[str, ...] = ("rm_assessment_watch", "rm_assessment_grades")
     sql_types: frozenset[str] = frozenset()
     types = frozenset({"assessment.annual_graded", "assessment.threshold_breached", "assessment.competency_tested",

@@ -41,6 +41,7 @@ class DepartureAuditsProjection:
     """`rm_leadership_posts` and `rm_departure_audits`."""
 
     name = "audit_departures"
+    version = 1
     tables: tuple[str, ...] = ("rm_leadership_posts", "rm_departure_audits")
     sql_types: frozenset[str] = frozenset()
     types = frozenset({"post.assigned", "post.vacated", "rotation.completed", "audit.started"})

@@ -127,6 +127,7 @@ class AuditFindingsProjection:
     """
 
     name = "audit_findings"
+    version = 1
     tables: tuple[str, ...] = ("rm_audit_findings", "rm_audits")
 
     def __init__(self, completed_in_sql: bool = True) -> None:

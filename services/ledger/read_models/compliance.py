@@ -84,6 +84,7 @@ class ComplianceProjection:
     """`rm_appointments`: one row per selection, step by step."""
 
     name = "appointment_compliance"
+    version = 1
     tables: tuple[str, ...] = ("rm_appointments",)
     sql_types: frozenset[str] = frozenset()
     types = _TYPES

@@ -39,6 +39,7 @@ class CadreDirectory:
     """`rm_cadres`: one row per cadre, computed in SQL from the ledger's own columns (no rows travel)."""
 
     name = "cadre_directory"
+    version = 1
     tables: tuple[str, ...] = ("rm_cadres",)
     sql_types: frozenset[str] = frozenset()
     types: frozenset[str] = frozenset()

@@ -36,6 +36,7 @@ class InquiriesProjection:
     """`rm_inquiries`."""
 
     name = "inquiries"
+    version = 1
     tables: tuple[str, ...] = ("rm_inquiries",)
     sql_types: frozenset[str] = frozenset()
     types = frozenset({"supervision.inquiry_sent", "supervision.inquiry_answered"})

@@ -54,6 +54,7 @@ class ReportFunnelProjection:
     """`rm_reports` and `rm_report_notices`."""
 
     name = "report_funnel"
+    version = 1
     tables: tuple[str, ...] = ("rm_reports", "rm_report_notices")
     sql_types: frozenset[str] = frozenset()
     types = frozenset({"report.received", "report.verified", "notice.objection_received", *_FOLLOWING,

@@ -61,6 +61,7 @@ class RotationProjection:
     """`rm_rotation_postings` and `rm_rotation_due`, rewritten per affected cadre (a `HoldsBack` projection)."""
 
     name = "rotation"
+    version = 1
     tables: tuple[str, ...] = ("rm_rotation_postings", "rm_rotation_due")
     sql_types: frozenset[str] = frozenset()
     types = frozenset(TENURE_EVENTS)
