@@ -9,9 +9,15 @@ it depends on no service and on no event model: the four facts it looks for are
 - a running deferral (缓任): `appointment.deferred` whose `until` (缓任至, the deferral's last day) is on or
   after the day (`deferral_runs`: the day after `until` is the first free one, as with a sanction's
   `effective_until`; the notices read model counts `deferral_overdue` from that day with the same function);
-- a cancelled qualification (取消任职资格): `appointment.qualification_cancelled`;
+- a cancelled qualification (取消任职资格): `appointment.qualification_cancelled`, for the appointment it
+  was cancelled for only (S1: 1名拟提拔人选被取消了任职资格, the proposed appointment): one under the
+  notice it names (`notice_id`), or one to the post that notice proposed (`proposed_post` of its
+  `notice.posted`, compared with the post's title as written), whatever notice or exemption it comes with.
+  The cadre's other appointments are not barred by it;
 - a running sanction period (处分影响期): `sanction.imposed` with effective_from <= day <= effective_until,
   or with no `effective_until` (open-ended).
+
+`FACT_TYPES` are the event types read; a caller that keeps only part of a cadre's events keeps these.
 
 Only events that occurred on or before the day count (`occurredon`), so the answer is the one the
 ledger gave on that day: a report received later does not block an appointment made earlier.
@@ -27,6 +33,8 @@ from shared.envelope import CloudEvent
 from shared.problems import RuleViolation
 
 BASIS = "干部选拔任用工作条例 (2019); 桂阳县12380举报受理与核查 (S1)"
+FACT_TYPES = frozenset({"report.received", "report.verified", "appointment.deferred", "notice.posted",
+                        "appointment.qualification_cancelled", "sanction.imposed"})
 
 
 def _day(value: Any) -> date:
@@ -38,16 +46,19 @@ def deferral_runs(until: date, on: date) -> bool:
     return on <= until
 
 
-def appointment_blockers(events: Sequence[CloudEvent], on: date) -> list[RuleViolation]:
+def appointment_blockers(events: Sequence[CloudEvent], on: date, *, notice_id: str | None = None,
+                        post: str | None = None) -> list[RuleViolation]:
     """Every reason the cadre cannot be appointed on `on`, in ledger order; empty when none.
 
-    `events` are the cadre's ledger events in ledger order. Each reason is a RuleViolation naming
-    its rule (`appointment.unverified_report`, `appointment.deferral_running`,
-    `appointment.qualification_cancelled`, `appointment.sanction_running`); callers raise the first
-    or report them all.
+    `events` are the cadre's ledger events in ledger order. The appointment is the one under notice
+    `notice_id` and to the post titled `post`, as far as the caller knows them (a cancelled qualification
+    bars only its own appointment). Each reason is a RuleViolation naming its rule
+    (`appointment.unverified_report`, `appointment.deferral_running`, `appointment.qualification_cancelled`,
+    `appointment.sanction_running`); callers raise the first or report them all.
     """
     known = [e for e in events if e.occurredon <= on]
     verified = {str(e.data["report_id"]) for e in known if e.type == "report.verified"}
+    proposed = {str(e.data["notice_id"]): str(e.data["proposed_post"]) for e in known if e.type == "notice.posted"}
     blockers: list[RuleViolation] = []
     for event in known:
         data = event.data
@@ -67,12 +78,18 @@ def appointment_blockers(events: Sequence[CloudEvent], on: date) -> list[RuleVio
                 f"缓任期未满 (缓任至 {until}, 含当日), 不能任用",
                 basis=BASIS, notice_id=data.get("notice_id"), until=until))
         elif event.type == "appointment.qualification_cancelled":
+            cancelled = str(data["notice_id"])
+            proposed_post = proposed.get(cancelled)
+            if cancelled != notice_id and (post is None or post != proposed_post):
+                continue
+            for_post = f" to {proposed_post}" if proposed_post else ""
             blockers.append(RuleViolation(
                 "appointment.qualification_cancelled",
-                f"the qualification for appointment was cancelled (notice {data.get('notice_id', '-')})"
-                + (f": {data['reason']}" if data.get("reason") else ""),
-                "已取消任职资格 (取消任职资格), 不能任用",
-                basis=BASIS, notice_id=data.get("notice_id")))
+                f"the qualification for the appointment{for_post} under notice {cancelled} was cancelled on "
+                f"{event.occurredon.isoformat()}" + (f": {data['reason']}" if data.get("reason") else ""),
+                f"{event.occurredon.isoformat()} 已取消该干部拟任{proposed_post or '职务'}的任职资格 "
+                f"(取消任职资格, 任前公示 {cancelled}), 不能任用",
+                basis=BASIS, notice_id=cancelled, proposed_post=proposed_post))
         elif event.type == "sanction.imposed":
             start = _day(data["effective_from"])
             end = _day(data["effective_until"]) if data.get("effective_until") else None

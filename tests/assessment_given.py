@@ -63,9 +63,9 @@ def competency(on: str, attempt: int, passed: bool, retest_due: str | None = Non
         {"attempt": attempt, "score": "55.0", "passed": passed, "retest_due": retest_due}))
 
 
-def inspected(on: str, sid: str = "S1", promotion: bool = True) -> CloudEvent:
+def inspected(on: str, sid: str = "S1", promotion: bool = True, post: str = "某镇党委书记") -> CloudEvent:
     return event("selection.inspected", on, ev.SelectionInspected(
-        selection_id=sid, proposed_post="某镇党委书记", promotion=promotion, dossier_checked=True,
+        selection_id=sid, proposed_post=post, promotion=promotion, dossier_checked=True,
         personal_matters_checked=True, discipline_opinion_obtained=True, petitions_checked=True))
 
 

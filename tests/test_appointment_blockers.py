@@ -27,6 +27,8 @@ def ev(type_: str, occurred: str, **data: Any) -> CloudEvent:
 RECEIVED = ev("report.received", "2024-03-01", report_id="R1", channel="12380", named=False, summary="收受礼金")
 VERIFIED = ev("report.verified", "2024-03-10", report_id="R1", outcome="unfounded")
 DEFERRED = ev("appointment.deferred", "2024-03-05", notice_id="N1", until="2024-06-05")
+POSTED = ev("notice.posted", "2024-02-26", notice_id="N1", selection_id="S1", proposed_post="樟市镇党委书记",
+            start="2024-02-26", end="2024-03-01", working_days=5, channels=["县委组织部网站"])
 CANCELLED = ev("appointment.qualification_cancelled", "2024-03-05", notice_id="N1", reason="举报查实")
 SANCTION = ev("sanction.imposed", "2024-02-01", sanction_id="S1", category="party", measure="警告",
               effective_from="2024-02-01", effective_until="2024-08-01")
@@ -50,7 +52,8 @@ CASES: list[tuple[str, list[CloudEvent], str, list[str]]] = [
     ("a deferral still runs on its until day (缓任至: its last day)", [DEFERRED], "2024-06-05",
      ["appointment.deferral_running"]),
     ("a deferral is over the day after its until day", [DEFERRED], "2024-06-06", []),
-    ("cancelled qualification blocks", [CANCELLED], "2025-01-01", ["appointment.qualification_cancelled"]),
+    ("a cancelled qualification does not bar the cadre's other appointments", [POSTED, CANCELLED], "2025-01-01",
+     []),
     ("sanction blocks on its first day", [SANCTION], "2024-02-01", ["appointment.sanction_running"]),
     ("sanction blocks on its last day", [SANCTION], "2024-08-01", ["appointment.sanction_running"]),
     ("sanction over after its period", [SANCTION], "2024-08-02", []),
@@ -58,9 +61,8 @@ CASES: list[tuple[str, list[CloudEvent], str, list[str]]] = [
      [ev("sanction.imposed", "2024-01-15", sanction_id="S3", category="administrative", measure="记过",
          effective_from="2024-02-01", effective_until="2024-12-31")], "2024-01-20", []),
     ("open-ended sanction blocks indefinitely", [OPEN_SANCTION], "2030-01-01", ["appointment.sanction_running"]),
-    ("every blocker, in ledger order", [SANCTION, RECEIVED, DEFERRED, CANCELLED], "2024-03-06",
-     ["appointment.sanction_running", "appointment.unverified_report", "appointment.deferral_running",
-      "appointment.qualification_cancelled"]),
+    ("every blocker of another appointment, in ledger order", [SANCTION, RECEIVED, DEFERRED, CANCELLED],
+     "2024-03-06", ["appointment.sanction_running", "appointment.unverified_report", "appointment.deferral_running"]),
 ]
 
 
@@ -68,6 +70,33 @@ CASES: list[tuple[str, list[CloudEvent], str, list[str]]] = [
                          ids=[name for name, *_ in CASES])
 def test_appointment_blockers(given: list[CloudEvent], on: str, then: list[str]) -> None:
     assert [v.rule for v in appointment_blockers(given, date.fromisoformat(on))] == then
+
+
+# A cancelled qualification (取消任职资格, S1) is for the appointment proposed: the notice it was cancelled under
+# and the post that notice proposed (拟任职务); the cadre's other appointments are not barred by it.
+FOR_CASES: list[tuple[str, list[CloudEvent], str, dict[str, Any], list[str]]] = [
+    ("an appointment under the cancelled notice", [POSTED, CANCELLED], "2025-01-01", {"notice_id": "N1"},
+     ["appointment.qualification_cancelled"]),
+    ("an appointment to the post the cancelled notice proposed", [POSTED, CANCELLED], "2025-01-01",
+     {"post": "樟市镇党委书记"}, ["appointment.qualification_cancelled"]),
+    ("... by a later selection and notice too", [POSTED, CANCELLED], "2025-01-01",
+     {"notice_id": "N2", "post": "樟市镇党委书记"}, ["appointment.qualification_cancelled"]),
+    ("an appointment under another notice to another post", [POSTED, CANCELLED], "2025-01-01",
+     {"notice_id": "N2", "post": "仁义镇镇长"}, []),
+    ("another post, no notice (an exemption)", [POSTED, CANCELLED], "2025-01-01", {"post": "仁义镇镇长"}, []),
+    ("a cancellation recorded after the day does not count", [POSTED, CANCELLED], "2024-03-04",
+     {"notice_id": "N1"}, []),
+    ("every blocker, in ledger order", [SANCTION, RECEIVED, DEFERRED, POSTED, CANCELLED], "2024-03-06",
+     {"notice_id": "N1"}, ["appointment.sanction_running", "appointment.unverified_report",
+                           "appointment.deferral_running", "appointment.qualification_cancelled"]),
+]
+
+
+@pytest.mark.parametrize(("given", "on", "appointment", "then"), [(g, o, a, t) for _, g, o, a, t in FOR_CASES],
+                         ids=[name for name, *_ in FOR_CASES])
+def test_a_cancelled_qualification_bars_the_appointment_it_was_cancelled_for(
+        given: list[CloudEvent], on: str, appointment: dict[str, Any], then: list[str]) -> None:
+    assert [v.rule for v in appointment_blockers(given, date.fromisoformat(on), **appointment)] == then
 
 
 def test_a_blocker_is_a_422_in_both_languages_naming_its_subject() -> None:
@@ -81,6 +110,10 @@ def test_a_blocker_is_a_422_in_both_languages_naming_its_subject() -> None:
     assert sanction.body()["effective_until"] == "2024-08-01" and "影响期" in sanction.body()["message_zh"]
     [open_ended] = appointment_blockers([OPEN_SANCTION], date(2024, 5, 1))
     assert open_ended.body()["effective_until"] is None and "open-ended" in open_ended.body()["message_en"]
+
+    [cancelled] = appointment_blockers([POSTED, CANCELLED], date(2024, 5, 1), post="樟市镇党委书记")
+    assert cancelled.body()["notice_id"] == "N1" and cancelled.body()["proposed_post"] == "樟市镇党委书记"
+    assert "取消任职资格" in cancelled.body()["message_zh"] and "樟市镇党委书记" in cancelled.body()["message_en"]
 
 
 @pytest.mark.parametrize(("until", "on", "runs"), [("2024-06-05", "2024-06-04", True),

@@ -61,6 +61,8 @@ def _vote(on: str, entitled: int, present: int, yes: int, no: int = 0, later: in
 
 
 INSPECTED = [inspected("2024-03-01")]
+CANCELLED_N1 = [inspected("2024-03-01"), voted("2024-03-10"), posted("2024-03-11", "2024-03-11", "2024-03-15"),
+                cancelled("2024-03-18")]
 VOTE_CASES: list[tuple[str, list[Any], Any, Expected]] = [
     ("approved: 9 of 11 entitled", INSPECTED, _vote("2024-03-10", 11, 10, 9, 1),
      {"type": "appointment.voted", "outcome": "approved", "proposed_post": "某镇党委书记", "members_present": 10}),
@@ -94,6 +96,12 @@ VOTE_CASES: list[tuple[str, list[Any], Any, Expected]] = [
      _vote("2024-03-10", 11, 10, 9), {"type": "appointment.voted", "outcome": "approved"}),
     ("... and not the year after", [graded(2023, "basically_competent"), inspected("2025-01-10")],
      _vote("2025-01-20", 11, 10, 9), {"type": "appointment.voted", "outcome": "approved"}),
+    ("a qualification cancelled for another post does not block this selection",
+     [*CANCELLED_N1, inspected("2024-09-02", "S2", post="某局副局长")], _vote("2024-09-10", 11, 10, 9, sid="S2"),
+     {"type": "appointment.voted", "outcome": "approved", "proposed_post": "某局副局长"}),
+    ("... but it blocks a new selection for the post it was cancelled for",
+     [*CANCELLED_N1, inspected("2024-09-02", "S2")], _vote("2024-09-10", 11, 10, 9, sid="S2"),
+     "appointment.qualification_cancelled"),
     ("a running sanction blocks an approval",
      [*INSPECTED, raw("sanction.imposed", "2024-02-01", sanction_id="X1", category="party", measure="warning",
                       effective_from="2024-02-01", effective_until="2025-01-31")],

@@ -227,11 +227,17 @@ async def test_the_seed_county_funnel(system: System) -> None:
                {**base(cancelled, "2024-03-18"), "reason": "举报查实, 取消任职资格"})
     await refused(system, "assessment", "/v1/notices/GS-2024-012/close",
                   {**base(cancelled, "2024-03-19"), "outcome": "clear"}, "notice.not_open")
+    # the qualification was cancelled for that appointment (某镇党委书记): a new selection for the same post is
+    # refused, one for another post is not barred by it
+    vote = {"members_entitled": 11, "members_present": 11, "votes_for": 10, "votes_against": 1}
+    await post(system, "assessment", "/v1/selections/XB-2024-08/inspection",
+               {**base(cancelled, "2024-09-02"), "proposed_post": "某镇党委书记", **CHECKS})
+    problem = await refused(system, "assessment", "/v1/selections/XB-2024-08/vote",
+                            {**base(cancelled, "2024-09-10"), **vote}, "appointment.qualification_cancelled")
+    assert problem["notice_id"] == "GS-2024-012" and "取消任职资格" in problem["message_zh"]
     await post(system, "assessment", "/v1/selections/XB-2024-09/inspection",
                {**base(cancelled, "2024-09-02"), "proposed_post": "某局副局长", **CHECKS})
-    await refused(system, "assessment", "/v1/selections/XB-2024-09/vote",
-                  {**base(cancelled, "2024-09-10"), "members_entitled": 11, "members_present": 11, "votes_for": 10,
-                   "votes_against": 1}, "appointment.qualification_cancelled")
+    await post(system, "assessment", "/v1/selections/XB-2024-09/vote", {**base(cancelled, "2024-09-10"), **vote})
 
     # the read models: each appointment step by step, then nothing left open
     finished = {}

@@ -73,6 +73,12 @@ PROMOTED = [REG, assigned("2020-03-01", "L2", kind="promotion", probation_end="2
                           post="副县长", unit="桂阳县人民政府", township=None, level="deputy_division",
                           leadership=True)]
 
+# a selection for 副县长 whose qualification was cancelled (取消任职资格) during its notice N0
+N0_POSTED = foreign("notice.posted", "2019-02-11", "assessment", notice_id="N0", selection_id="S0",
+                    proposed_post="副县长", start="2019-02-11", end="2019-02-15", working_days=5, channels=["网站"])
+N0_CANCELLED = foreign("appointment.qualification_cancelled", "2019-02-21", "assessment", notice_id="N0",
+                       reason="举报属实")
+
 REGISTRATION = [
     Case("a new cadre is registered with commitments only", [],
          lambda s: domain.decide_register(s, register_cmd(), TODAY), "cadre.registered",
@@ -156,12 +162,18 @@ POSTINGS = [
          [REG, notice_closed("2020-02-20"),
           foreign("appointment.deferred", "2019-12-01", "assessment", notice_id="N0", until="2020-02-29")],
          lambda s: domain.decide_assign(s, promote_cmd("2020-03-01"), LOCAL, TODAY), "post.assigned"),
-    Case("a cancelled qualification blocks a promotion",
-         [REG, notice_closed("2020-02-20"),
-          foreign("appointment.qualification_cancelled", "2019-02-21", "assessment", notice_id="N0",
-                  reason="举报属实")],
-         lambda s: domain.decide_assign(s, promote_cmd("2020-03-01"), LOCAL, TODAY),
+    Case("a qualification cancelled for another appointment does not block this one",
+         [REG, N0_POSTED, N0_CANCELLED, notice_closed("2020-02-20")],
+         lambda s: domain.decide_assign(s, promote_cmd("2020-03-01", post="县政府办公室主任"), LOCAL, TODAY),
+         "post.assigned", {"notice_id": "N1"}),
+    Case("a cancelled qualification blocks the appointment under its notice",
+         [REG, N0_POSTED, notice_closed("2019-02-20", "N0"), N0_CANCELLED],
+         lambda s: domain.decide_assign(s, promote_cmd("2020-03-01", notice_id="N0"), LOCAL, TODAY),
          "appointment.qualification_cancelled", violation=True),
+    Case("... and an appointment to the post its notice proposed, exempted from a notice",
+         [REG, N0_POSTED, N0_CANCELLED],
+         lambda s: domain.decide_assign(s, promote_cmd("2020-03-01", notice_id=None, exemption_reason="换届选举"),
+                                        LOCAL, TODAY), "appointment.qualification_cancelled", violation=True),
     Case("no promotion during probation", [*PROMOTED, notice_closed("2020-12-01", "N1")],
          lambda s: domain.decide_assign(s, promote_cmd("2021-01-01", "L3", level="division"), LOCAL, TODAY),
          "promotion.not_during_probation"),

@@ -30,7 +30,7 @@ from services.rotation.commands import (
     RegisterCadre,
     VacatePost,
 )
-from shared.appointment_blockers import appointment_blockers
+from shared.appointment_blockers import FACT_TYPES, appointment_blockers
 from shared.clock import not_in_future
 from shared.decisions import Decision, not_registered
 from shared.envelope import CloudEvent
@@ -54,8 +54,6 @@ from shared.tenure import TenureState, add_months, completed_years, due_date, ev
 
 CLEARED = frozenset({"clear", "minor_issue_reminded"})
 PROMOTIONS = frozenset({"promotion", "out_of_sequence"})
-BLOCKER_TYPES = frozenset({"report.received", "report.verified", "appointment.deferred",
-                           "appointment.qualification_cancelled", "sanction.imposed"})
 DUE_NAMESPACE = uuid.UUID("5b0f1e3c-93c4-4b53-9a52-2a6e0c1d4310")
 BASIS_APPOINTMENT = "党政领导干部选拔任用工作条例 (2019) 第五十二条 (任前公示), 第五十四条 (试用期)"
 BASIS_ROTATION = "党政领导干部交流工作规定 (2006); 桂阳县乡镇干部交流暂行办法 (2003, S4)"
@@ -81,7 +79,8 @@ class RotationState:
     cleared_notices: Mapping[str, Notice] = field(default_factory=dict)
     used_notices: frozenset[str] = frozenset()
     appointment_facts: tuple[CloudEvent, ...] = ()
-    """Events that may block an appointment (reports, deferrals, sanctions), for `appointment_blockers`."""
+    """Events that may block an appointment (reports, deferrals, notices and their cancellations, sanctions), for
+    `appointment_blockers` (its FACT_TYPES)."""
 
 
 def evolve(state: RotationState, event: CloudEvent) -> RotationState:
@@ -94,7 +93,7 @@ def evolve(state: RotationState, event: CloudEvent) -> RotationState:
     if event.type == "notice.closed" and data.get("outcome") in CLEARED:
         notice = Notice(str(data["notice_id"]), event.occurredon)
         return replace(state, cleared_notices={**state.cleared_notices, notice.notice_id: notice})
-    if event.type in BLOCKER_TYPES:
+    if event.type in FACT_TYPES:
         return replace(state, appointment_facts=(*state.appointment_facts, event))
     tenure = evolve_tenure(state.tenure, event.type, event.occurredon, data)
     if event.type == "post.assigned" and data.get("notice_id"):
@@ -176,7 +175,7 @@ def _check_promotion(state: RotationState, cmd: AssignPost) -> None:
                             "a promotion needs a pre-appointment notice closed as clear (notice_id) or a recorded "
                             "exemption reason", "提拔任职须经任前公示且无问题 (notice_id), 或记录免于公示的理由",
                             basis=BASIS_APPOINTMENT)
-    blockers = appointment_blockers(state.appointment_facts, cmd.occurred_on)
+    blockers = appointment_blockers(state.appointment_facts, cmd.occurred_on, notice_id=cmd.notice_id, post=cmd.post)
     if blockers:
         first = blockers[0]
         first.extra["blockers"] = [b.rule for b in blockers]

@@ -15,13 +15,14 @@ COMPETENCY_BASIS = "桂阳县行政管理能力测试 (S4): 不合格者自学3�
 DEFERRAL_BASIS = "党政领导干部选拔任用工作条例 (2019); 辽源市12380举报受理与查核 (S1): 缓任, 取消任职资格"
 
 
-def blockers(state: AssessmentState, on: date, *, promotion: bool) -> list[RuleViolation]:
-    """Everything that blocks appointing the cadre on `on` (DOMAIN.md rules 3 and 6).
+def blockers(state: AssessmentState, on: date, *, promotion: bool, post: str,
+             notice_id: str | None = None) -> list[RuleViolation]:
+    """Everything that blocks appointing the cadre on `on` to `post` (under `notice_id`) (DOMAIN.md rules 3 and 6).
 
-    The shared blockers (unverified report, running deferral, cancelled qualification, running
-    sanction) and, for a promotion, a year barred by a 基本称职 grade.
+    The shared blockers (unverified report, running deferral, a qualification cancelled for this
+    appointment, running sanction) and, for a promotion, a year barred by a 基本称职 grade.
     """
-    found = appointment_blockers(state.history, on)
+    found = appointment_blockers(state.history, on, notice_id=notice_id, post=post)
     if promotion and on.year in state.promotion_blocked_years:
         found.append(RuleViolation(
             "assessment.promotion_blocked",

@@ -200,7 +200,7 @@ def decide_vote(state: AssessmentState, cmd: Vote, rules: RuleSet) -> Decision:
             f"{a.vote_quorum_num}/{a.vote_quorum_den}, 不得票决", basis=SELECTION_BASIS)
     approved = cmd.votes_for * a.vote_majority_den > cmd.members_entitled * a.vote_majority_num
     if approved:
-        raise_blockers(blockers(state, cmd.occurred_on, promotion=sel.promotion),
+        raise_blockers(blockers(state, cmd.occurred_on, promotion=sel.promotion, post=sel.proposed_post),
                        f"the committee cannot approve selection {cmd.selection_id}",
                        f"不能票决通过选拔 {cmd.selection_id}")
     data = AppointmentVoted(selection_id=cmd.selection_id, proposed_post=sel.proposed_post,
@@ -331,7 +331,8 @@ def decide_close(state: AssessmentState, cmd: CloseNotice, rules: RuleSet) -> De
         _check_objections(state, notice, cmd)
         sel = state.selections.get(notice.selection_id)
         # a notice whose inspection is not on the ledger is held to the stricter, promotion, rules
-        raise_blockers(blockers(state, cmd.occurred_on, promotion=sel is None or sel.promotion),
+        raise_blockers(blockers(state, cmd.occurred_on, promotion=sel is None or sel.promotion,
+                                post=notice.proposed_post, notice_id=notice.notice_id),
                        f"notice {cmd.notice_id} cannot close as {cmd.outcome}",
                        f"任前公示 {cmd.notice_id} 不能结束并任用")
     data = NoticeClosed(notice_id=cmd.notice_id, outcome=cmd.outcome, reason=cmd.reason)
