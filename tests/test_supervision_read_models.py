@@ -92,7 +92,8 @@ async def test_a_leader_who_left_a_post_without_departure_audit_is_flagged_until
 
 
 async def test_report_funnel_reproduces_seed_s1(system: System) -> None:
-    """S1: 95 reports, 23 leaders' reports verified, 12 talked to, 1 deferred, 1 cancelled, 2 sanctioned."""
+    """S1: 95 reports, 23 leaders checked, 12 given a reminder or admonishment talk, 1 deferred, 1 cancelled, 2 given
+    a disciplinary sanction; besides, heart-to-heart talks and an organisational handling, which S1 does not count."""
     county = f"49{random.randrange(10_000):04d}"  # a county of its own (national rule set), so counts are exact
     rng = random.Random(95)
     cadres = [await registered_cadre(system, f"FN{county}", county=county) for _ in range(60)]
@@ -117,6 +118,14 @@ async def test_report_funnel_reproduces_seed_s1(system: System) -> None:
             await command(system, f"/v1/sanctions/S-{report}", cadre, {
                 "occurred_on": verified_on, "category": "administrative", "measure": "demerit",
                 "effective_from": verified_on, "effective_until": None, "report_id": report}, county=county)
+        if k in (15, 16):  # neither is a talk of S1's count (提醒和诫勉谈话)
+            kind = "heart_to_heart" if k == 15 else "integrity_before_appointment"
+            await command(system, f"/v1/talks/T-{report}", cadre, {
+                "occurred_on": verified_on, "kind": kind, "report_id": report}, county=county)
+        if k == 12:  # organisational handling (组织处理) is no disciplinary sanction (纪律处分)
+            await command(system, f"/v1/sanctions/S-{report}", cadre, {
+                "occurred_on": verified_on, "category": "organisational", "measure": "job_adjustment",
+                "effective_from": verified_on, "effective_until": None, "report_id": report}, county=county)
     # the 13th and 14th were objections to a pre-appointment notice: deferred, and cancelled
     (deferred, (r1, d1)), (cancelled, (r2, d2)) = checked[12], checked[13]
     seqs = await publish(system.nats_url, [
@@ -132,11 +141,12 @@ async def test_report_funnel_reproduces_seed_s1(system: System) -> None:
 
     async def funnel() -> dict[str, Any] | None:
         body = await read(system, f"/v1/reports/funnel?county={county}")
-        return body if body["sanctioned"] == 2 and body["deferred"] == 1 and body["qualification_cancelled"] else None
+        done = body["sanctioned"] == 2 and body["handled"] == 1 and body["deferred"] == 1
+        return body if done and body["qualification_cancelled"] else None
 
     f = await wait_until(funnel)
     assert (f["received"], f["verified"], f["cadres_verified"], f["talked_to"], f["deferred"],
-            f["qualification_cancelled"], f["sanctioned"]) == (95, 23, 23, 12, 1, 1, 2)
+            f["qualification_cancelled"], f["sanctioned"], f["handled"]) == (95, 23, 23, 12, 1, 1, 2, 1)
     assert f["pending"] == 72 and f["outcomes"] == {"unfounded": 9, "partly": 8, "verified": 6}
     assert f["named"] + f["anonymous"] == 95 and sum(f["by_channel"].values()) == 95
     assert f["cadres_reported"] == 60

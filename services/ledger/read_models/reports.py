@@ -3,8 +3,9 @@
 One row per report. What followed is linked to the report by the events themselves: a talk, an
 inquiry or a sanction naming its `report_id`; a deferral (缓任) or a cancelled qualification (取消任职资格)
 of a notice to which the report was an objection (`notice.objection_received` names the report).
-Seed S1 over three years: 95 reports, 23 leaders checked (查核, whatever the outcome), 12 talked to, 1 deferred,
-1 cancelled, 2 sanctioned. Outcomes are counted in cadres (as S1 counts them), reports in reports.
+Seed S1 over three years: 95 reports, 23 leaders checked (查核, whatever the outcome), 12 given a reminder or
+admonishment talk, 1 deferred, 1 cancelled, 2 given a disciplinary sanction (纪律处分; organisational handling,
+组织处理, is counted apart). Outcomes are counted in cadres (as S1 counts them), reports in reports.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ _VERIFIED = bulk("cadre_id text, report_id text, verified_on date, outcome text"
 _FOLLOWED = {column: bulk("cadre_id text, report_id text, day date", f"""
   UPDATE rm_reports r SET {column} = coalesce(r.{column}, v.day)
   FROM {{rows}} WHERE r.cadre_id = v.cadre_id AND r.report_id = v.report_id""")
-             for column in ("talk_on", "inquiry_on", "sanctioned_on")}
+             for column in ("talk_on", "inquiry_on", "sanctioned_on", "handled_on")}
 _OBJECTION = bulk("cadre_id text, notice_id text, report_id text", """
   INSERT INTO rm_report_notices (cadre_id, notice_id, report_id) SELECT * FROM {rows} ON CONFLICT DO NOTHING""")
 _NOTICE_OUTCOME = {column: bulk("cadre_id text, notice_id text, day date", f"""
@@ -47,6 +48,8 @@ _NOTICE_OUTCOME = {column: bulk("cadre_id text, notice_id text, day date", f"""
                    for column in ("deferred_on", "cancelled_on")}
 _FOLLOWING = {"supervision.talk_held": "talk_on", "supervision.inquiry_sent": "inquiry_on",
               "sanction.imposed": "sanctioned_on"}
+FUNNEL_TALKS = frozenset({"reminder", "admonishment"})
+"""The talks that follow from a report in S1's count (提醒和诫勉谈话): not a heart-to-heart or pre-appointment one."""
 _NOTICE_OUTCOMES = {"appointment.deferred": "deferred_on", "appointment.qualification_cancelled": "cancelled_on"}
 
 
@@ -54,7 +57,7 @@ class ReportFunnelProjection:
     """`rm_reports` and `rm_report_notices`."""
 
     name = "report_funnel"
-    version = 1
+    version = 2
     tables: tuple[str, ...] = ("rm_reports", "rm_report_notices")
     sql_types: frozenset[str] = frozenset()
     types = frozenset({"report.received", "report.verified", "notice.objection_received", *_FOLLOWING,
@@ -70,7 +73,12 @@ class ReportFunnelProjection:
             elif e.type == "report.verified":
                 todo.add(_VERIFIED, e.cadre_id, d["report_id"], e.occurred_on, d["outcome"])
             elif e.type in _FOLLOWING and d.get("report_id"):
-                todo.add(_FOLLOWED[_FOLLOWING[e.type]], e.cadre_id, d["report_id"], e.occurred_on)
+                column = _FOLLOWING[e.type]
+                if e.type == "supervision.talk_held" and d["kind"] not in FUNNEL_TALKS:
+                    continue
+                if e.type == "sanction.imposed" and d["category"] == "organisational":
+                    column = "handled_on"  # 组织处理 is no disciplinary sanction (纪律处分)
+                todo.add(_FOLLOWED[column], e.cadre_id, d["report_id"], e.occurred_on)
             elif e.type == "notice.objection_received" and d.get("report_id"):
                 todo.add(_OBJECTION, e.cadre_id, d["notice_id"], d["report_id"])
             elif e.type in _NOTICE_OUTCOMES:
@@ -110,11 +118,14 @@ class ReportFunnel(BaseModel):
     pending: int = Field(description="Reports not verified yet (待核查); each blocks the cadre's appointment.")
     outcomes: dict[str, int] = Field(description="Verified reports per outcome: unfounded 不属实, partly 部分属实, "
                                                  "verified 属实.")
-    talked_to: int = Field(description="Cadres talked to after a report (提醒 / 诫勉谈话, 人).")
+    talked_to: int = Field(description="Cadres given a reminder or admonishment talk after a report (提醒 / 诫勉谈话, "
+                                       "人); heart-to-heart and pre-appointment talks are not counted.")
     inquired: int = Field(description="Cadres sent a written inquiry after a report (函询, 人).")
     deferred: int = Field(description="Appointments deferred after a report during the notice (缓任, 人).")
     qualification_cancelled: int = Field(description="Qualifications cancelled (取消任职资格, 人).")
-    sanctioned: int = Field(description="Cadres sanctioned after a report (纪律处分 / 组织处理, 人).")
+    sanctioned: int = Field(description="Cadres given a disciplinary sanction after a report: party or administrative "
+                                        "(纪律处分, 人).")
+    handled: int = Field(description="Cadres given organisational handling after a report (组织处理, 人).")
 
 
 _FUNNEL_SQL = """
@@ -132,6 +143,7 @@ _FUNNEL_SQL = """
          count(DISTINCT cadre_id) FILTER (WHERE deferred_on IS NOT NULL) AS deferred,
          count(DISTINCT cadre_id) FILTER (WHERE cancelled_on IS NOT NULL) AS cancelled,
          count(DISTINCT cadre_id) FILTER (WHERE sanctioned_on IS NOT NULL) AS sanctioned,
+         count(DISTINCT cadre_id) FILTER (WHERE handled_on IS NOT NULL) AS handled,
          coalesce((SELECT jsonb_object_agg(channel, n) FROM (SELECT channel, count(*) AS n FROM r GROUP BY channel) c),
                   '{}'::jsonb)::text AS by_channel
   FROM r"""
@@ -155,4 +167,4 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
                 "pending": r["received"] - r["verified"],
                 "outcomes": {"unfounded": r["unfounded"], "partly": r["partly"], "verified": r["verified_outcome"]},
                 "talked_to": r["talked_to"], "inquired": r["inquired"], "deferred": r["deferred"],
-                "qualification_cancelled": r["cancelled"], "sanctioned": r["sanctioned"]}
+                "qualification_cancelled": r["cancelled"], "sanctioned": r["sanctioned"], "handled": r["handled"]}
