@@ -1,8 +1,8 @@
-"""What blocks a cadre's appointment on a given day (DOMAIN.md rule 3; S1). Pure: no I/O.
+"""What blocks a cadre's appointment on a given day (DOMAIN.md rules 3 and 6; S1). Pure: no I/O.
 
 Rotation (a promotion `post.assigned`) and assessment (closing a notice as clear, the committee's
 vote) call `appointment_blockers` on the cadre's ledger events. It reads events by type string, so
-it depends on no service and on no event model: the four facts it looks for are
+it depends on no service and on no event model: the four facts of rule 3 it looks for are
 
 - an unverified report (12380 举报 not yet verified): `report.received` without a `report.verified`
   for the same `report_id`;
@@ -16,6 +16,11 @@ it depends on no service and on no event model: the four facts it looks for are
   The cadre's other appointments are not barred by it;
 - a running sanction period (处分影响期): `sanction.imposed` with effective_from <= day <= effective_until,
   or with no `effective_until` (open-ended).
+
+and, for a promotion only (rule 6), a year barred by a 基本称职 grade (`assessment.promotion_blocked`): an
+`assessment.annual_graded` whose `promotion_blocked_years` holds the day's year (the assessment service
+lists them when it records the grade, from its rule set's `promotion_block_years`). Rule 3's blockers come
+first, in ledger order, then rule 6's.
 
 `FACT_TYPES` are the event types read; a caller that keeps only part of a cadre's events keeps these.
 
@@ -33,8 +38,9 @@ from shared.envelope import CloudEvent
 from shared.problems import RuleViolation
 
 BASIS = "干部选拔任用工作条例 (2019); 桂阳县12380举报受理与核查 (S1)"
+GRADE_BASIS = "中华人民共和国公务员法 (2018); 党政领导干部考核工作条例 (2019); 公务员考核规定 (2020)"
 FACT_TYPES = frozenset({"report.received", "report.verified", "appointment.deferred", "notice.posted",
-                        "appointment.qualification_cancelled", "sanction.imposed"})
+                        "appointment.qualification_cancelled", "sanction.imposed", "assessment.annual_graded"})
 
 
 def _day(value: Any) -> date:
@@ -47,14 +53,15 @@ def deferral_runs(until: date, on: date) -> bool:
 
 
 def appointment_blockers(events: Sequence[CloudEvent], on: date, *, notice_id: str | None = None,
-                        post: str | None = None) -> list[RuleViolation]:
-    """Every reason the cadre cannot be appointed on `on`, in ledger order; empty when none.
+                        post: str | None = None, promotion: bool = False) -> list[RuleViolation]:
+    """Every reason the cadre cannot be appointed on `on`: rule 3's in ledger order, then rule 6's; empty when none.
 
     `events` are the cadre's ledger events in ledger order. The appointment is the one under notice
     `notice_id` and to the post titled `post`, as far as the caller knows them (a cancelled qualification
-    bars only its own appointment). Each reason is a RuleViolation naming its rule
-    (`appointment.unverified_report`, `appointment.deferral_running`, `appointment.qualification_cancelled`,
-    `appointment.sanction_running`); callers raise the first or report them all.
+    bars only its own appointment); `promotion`: it raises the cadre's rank (提拔). Each reason is a
+    RuleViolation naming its rule (`appointment.unverified_report`, `appointment.deferral_running`,
+    `appointment.qualification_cancelled`, `appointment.sanction_running`, `assessment.promotion_blocked`);
+    callers raise the first or report them all.
     """
     known = [e for e in events if e.occurredon <= on]
     verified = {str(e.data["report_id"]) for e in known if e.type == "report.verified"}
@@ -102,4 +109,24 @@ def appointment_blockers(events: Sequence[CloudEvent], on: date, *, notice_id: s
                     f"处分 {data['sanction_id']} 在影响期内 (处分影响期 {period}), 不能提拔任用",
                     basis=BASIS, sanction_id=str(data["sanction_id"]), effective_from=start.isoformat(),
                     effective_until=end.isoformat() if end else None))
+    if promotion:
+        blockers.extend(_promotion_barred(known, on))
     return blockers
+
+
+def _promotion_barred(known: Sequence[CloudEvent], on: date) -> list[RuleViolation]:
+    """Rule 6: each 基本称职 grade recorded by `on` that bars promotion in `on`'s year."""
+    barred = []
+    for event in known:
+        if event.type != "assessment.annual_graded":
+            continue
+        years = [int(y) for y in event.data.get("promotion_blocked_years") or []]
+        if on.year in years:
+            graded = int(event.data["year"])
+            barred.append(RuleViolation(
+                "assessment.promotion_blocked",
+                f"the annual grade of {graded} is basically competent, which bars promotion in {on.year} "
+                f"(barred: {', '.join(map(str, years))})",
+                f"{graded}年度考核被确定为基本称职, {on.year}年不得提拔 (基本称职次年不得提拔)",
+                basis=GRADE_BASIS, year=on.year, graded_year=graded, promotion_blocked_years=years))
+    return barred

@@ -14,6 +14,7 @@ import pytest
 
 from shared.appointment_blockers import appointment_blockers, deferral_runs
 from shared.envelope import CloudEvent
+from shared.rulesets import ruleset_by_id
 
 
 def ev(type_: str, occurred: str, **data: Any) -> CloudEvent:
@@ -34,6 +35,12 @@ SANCTION = ev("sanction.imposed", "2024-02-01", sanction_id="S1", category="part
               effective_from="2024-02-01", effective_until="2024-08-01")
 OPEN_SANCTION = ev("sanction.imposed", "2024-02-01", sanction_id="S2", category="organisational",
                    measure="责令辞职", effective_from="2024-02-01")
+BLOCK_YEARS = ruleset_by_id("431021@2008.1").assessment.promotion_block_years
+BASICALLY = ev("assessment.annual_graded", "2024-01-15", year=2023, grade="basically_competent",
+               admonishment_required=True, promotion_blocked_years=[2023 + n for n in range(1, BLOCK_YEARS + 1)],
+               dismissal_case=False, consecutive_incompetent_years=[])
+COMPETENT = ev("assessment.annual_graded", "2024-01-15", year=2023, grade="competent", admonishment_required=False,
+               promotion_blocked_years=[], dismissal_case=False, consecutive_incompetent_years=[])
 UNRELATED = ev("audit.completed", "2024-01-01", audit_id="A1", audit_type="departure", report_number="R",
                evaluation="good", findings=[])
 
@@ -99,6 +106,27 @@ def test_a_cancelled_qualification_bars_the_appointment_it_was_cancelled_for(
     assert [v.rule for v in appointment_blockers(given, date.fromisoformat(on), **appointment)] == then
 
 
+# DOMAIN.md rule 6: a 基本称职 grade bars promotion in the years it lists (the rule set's promotion_block_years
+# after the graded year, decided when the grade was recorded); it bars promotions only, after rule 3's blockers.
+PROMOTION_CASES: list[tuple[str, list[CloudEvent], str, bool, list[str]]] = [
+    ("basically competent in 2023 bars a promotion in 2024", [BASICALLY], "2024-03-01", True,
+     ["assessment.promotion_blocked"]),
+    ("... but not an appointment that is no promotion", [BASICALLY], "2024-03-01", False, []),
+    ("... nor a promotion once the barred years are over", [BASICALLY], f"{2024 + BLOCK_YEARS}-01-02", True, []),
+    ("... nor one decided before the grade was recorded", [BASICALLY], "2024-01-14", True, []),
+    ("a competent grade bars nothing", [COMPETENT], "2024-03-01", True, []),
+    ("rule 3's blockers come first", [BASICALLY, RECEIVED], "2024-03-05", True,
+     ["appointment.unverified_report", "assessment.promotion_blocked"]),
+]
+
+
+@pytest.mark.parametrize(("given", "on", "promotion", "then"), [(g, o, p, t) for _, g, o, p, t in PROMOTION_CASES],
+                         ids=[name for name, *_ in PROMOTION_CASES])
+def test_a_basically_competent_grade_bars_promotion(given: list[CloudEvent], on: str, promotion: bool,
+                                                    then: list[str]) -> None:
+    assert [v.rule for v in appointment_blockers(given, date.fromisoformat(on), promotion=promotion)] == then
+
+
 def test_a_blocker_is_a_422_in_both_languages_naming_its_subject() -> None:
     [violation] = appointment_blockers([RECEIVED], date(2024, 3, 5))
     body = violation.body()
@@ -114,6 +142,11 @@ def test_a_blocker_is_a_422_in_both_languages_naming_its_subject() -> None:
     [cancelled] = appointment_blockers([POSTED, CANCELLED], date(2024, 5, 1), post="樟市镇党委书记")
     assert cancelled.body()["notice_id"] == "N1" and cancelled.body()["proposed_post"] == "樟市镇党委书记"
     assert "取消任职资格" in cancelled.body()["message_zh"] and "樟市镇党委书记" in cancelled.body()["message_en"]
+
+    [barred] = appointment_blockers([BASICALLY], date(2024, 3, 1), promotion=True)
+    assert barred.body()["rule"] == "assessment.promotion_blocked" and barred.body()["graded_year"] == 2023
+    assert "基本称职" in barred.body()["message_zh"] and "basically competent" in barred.body()["message_en"]
+    assert barred.body()["basis"]
 
 
 @pytest.mark.parametrize(("until", "on", "runs"), [("2024-06-05", "2024-06-04", True),

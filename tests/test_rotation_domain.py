@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from services.assessment.domain import AssessmentState, grading
 from services.rotation import commands as c
 from services.rotation import domain
 from services.rotation.domain import RotationState
@@ -78,6 +79,11 @@ N0_POSTED = foreign("notice.posted", "2019-02-11", "assessment", notice_id="N0",
                     proposed_post="副县长", start="2019-02-11", end="2019-02-15", working_days=5, channels=["网站"])
 N0_CANCELLED = foreign("appointment.qualification_cancelled", "2019-02-21", "assessment", notice_id="N0",
                        reason="举报属实")
+
+# the assessment service's 基本称职 grade of 2023, decided under the rule set (its promotion_block_years)
+BASICALLY_2023 = foreign("assessment.annual_graded", "2024-01-15", "assessment", **grading.decide_annual_grade(
+    AssessmentState(), grading.AnnualGrade(cadre_id=CADRE, county=COUNTY, occurred_on=D("2024-01-15"), year=2023,
+                                           grade="basically_competent"), LOCAL).data.model_dump(mode="json"))
 
 REGISTRATION = [
     Case("a new cadre is registered with commitments only", [],
@@ -174,6 +180,15 @@ POSTINGS = [
          [REG, N0_POSTED, N0_CANCELLED],
          lambda s: domain.decide_assign(s, promote_cmd("2020-03-01", notice_id=None, exemption_reason="换届选举"),
                                         LOCAL, TODAY), "appointment.qualification_cancelled", violation=True),
+    Case("basically competent last year bars a promotion this year (rule 6)", [REG, BASICALLY_2023],
+         lambda s: domain.decide_assign(s, promote_cmd("2024-03-01", notice_id=None, exemption_reason="换届选举"),
+                                        LOCAL, TODAY), "assessment.promotion_blocked"),
+    Case("... but not a lateral posting", [REG, BASICALLY_2023],
+         lambda s: domain.decide_assign(s, assign_cmd("2024-03-01"), LOCAL, TODAY), "post.assigned"),
+    Case("... and not a promotion once the rule set's barred years are over", [REG, BASICALLY_2023],
+         lambda s: domain.decide_assign(s, promote_cmd(f"{2024 + LOCAL.assessment.promotion_block_years}-01-02",
+                                                       notice_id=None, exemption_reason="换届选举"), LOCAL, TODAY),
+         "post.assigned"),
     Case("no promotion during probation", [*PROMOTED, notice_closed("2020-12-01", "N1")],
          lambda s: domain.decide_assign(s, promote_cmd("2021-01-01", "L3", level="division"), LOCAL, TODAY),
          "promotion.not_during_probation"),

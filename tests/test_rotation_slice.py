@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -19,6 +20,7 @@ from services.ledger.read_models.rotation_postings import RotationProjection
 from services.ledger.rebuild import rebuild
 from shared.devstack import free_port
 from shared.processes import SERVICES, ServiceProcess
+from shared.rulesets import ruleset_for
 from shared.settings import Settings
 from tests.support import System, call, new_cadre_id, wait_until
 
@@ -356,3 +358,29 @@ async def test_a_promotion_consumes_the_assessment_services_cleared_notice(syste
     assert status == 200
     assigned = [r["event"]["data"] for r in history["events"] if r["type"] == "post.assigned"]
     assert assigned[-1]["notice_id"] == "GS-2024-R1" and assigned[-1]["probation_end"] == "2025-10-15"
+
+
+async def test_a_basically_competent_grade_bars_the_rotation_services_promotions_in_the_barred_year(
+        system: System) -> None:
+    """DOMAIN.md rule 6 across services: the grade is the assessment service's, the promotion the rotation service's."""
+    rotation, assessment = system.url("rotation"), system.url("assessment")
+    cadre = new_cadre_id("R")
+    await post_ok(f"{rotation}/v1/cadres/register?wait=committed", registration(cadre, occurred_on="2016-01-04"))
+    await post_ok(f"{rotation}/v1/posts/ZS-KY-07/assign?wait=committed", township_post(cadre, "2016-03-01"))
+    await post_ok(f"{assessment}/v1/annual-grades?wait=committed", {
+        "cadre_id": cadre, "county": COUNTY, "occurred_on": "2024-01-15", "year": 2023,
+        "grade": "basically_competent"})
+    years = ruleset_for(COUNTY, date(2024, 1, 15)).assessment.promotion_block_years
+
+    promotion = township_post(cadre, "2024-06-03", post="副镇长", level="deputy_section", leadership=True,
+                              kind="promotion", exemption_reason="换届选举")
+    status, problem, _ = await call("POST", f"{rotation}/v1/posts/ZS-FZZ-07/assign", promotion)
+    assert status == 422 and problem["rule"] == "assessment.promotion_blocked", problem
+    assert problem["graded_year"] == 2023 and "基本称职" in problem["message_zh"] and problem["basis"]
+    assert "basically competent" in problem["message_en"]
+    # a posting that is no promotion is not barred; a promotion once the barred years are over is
+    await post_ok(f"{rotation}/v1/posts/ZS-KY-08/assign?wait=committed",
+                  township_post(cadre, "2024-06-03", post="镇政府办公室科员"))
+    done = await post_ok(f"{rotation}/v1/posts/ZS-FZZ-07/assign?wait=committed",
+                         {**promotion, "occurred_on": f"{2024 + years}-01-05"})
+    assert done["committed"] is True

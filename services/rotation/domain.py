@@ -5,7 +5,7 @@ Rules (ids as in the 422 answers):
 - `cadre.register_once`, `cadre.registered_first`.
 - `posting.already_held`, `posting.not_held`, `posting.kind_matches_level`.
 - `promotion.notice_cleared` (DOMAIN rule 1), the `appointment.*` blockers (rule 3, shared),
-  `promotion.not_during_probation` (rule 4).
+  `assessment.promotion_blocked` (rule 6, shared: a 基本称职 grade), `promotion.not_during_probation` (rule 4).
 - `probation.none`, `probation.before_end`, `probation.early_end_reason` (rule 4).
 - `rotation.rule_not_applicable`, `rotation.not_yet_due`, `rotation.due_once` (rule 5, the scheduler).
 - `rotation.deferral_approval_required`, `rotation.deferral_needs_due`, `rotation.deferral_until`.
@@ -79,8 +79,8 @@ class RotationState:
     cleared_notices: Mapping[str, Notice] = field(default_factory=dict)
     used_notices: frozenset[str] = frozenset()
     appointment_facts: tuple[CloudEvent, ...] = ()
-    """Events that may block an appointment (reports, deferrals, notices and their cancellations, sanctions), for
-    `appointment_blockers` (its FACT_TYPES)."""
+    """Events that may block an appointment (reports, deferrals, notices and their cancellations, sanctions, annual
+    grades), for `appointment_blockers` (its FACT_TYPES)."""
 
 
 def evolve(state: RotationState, event: CloudEvent) -> RotationState:
@@ -175,7 +175,8 @@ def _check_promotion(state: RotationState, cmd: AssignPost) -> None:
                             "a promotion needs a pre-appointment notice closed as clear (notice_id) or a recorded "
                             "exemption reason", "提拔任职须经任前公示且无问题 (notice_id), 或记录免于公示的理由",
                             basis=BASIS_APPOINTMENT)
-    blockers = appointment_blockers(state.appointment_facts, cmd.occurred_on, notice_id=cmd.notice_id, post=cmd.post)
+    blockers = appointment_blockers(state.appointment_facts, cmd.occurred_on, notice_id=cmd.notice_id, post=cmd.post,
+                                    promotion=True)
     if blockers:
         first = blockers[0]
         first.extra["blockers"] = [b.rule for b in blockers]

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 from services.assessment.domain.state import AssessmentState
+from shared.appointment_blockers import GRADE_BASIS as GRADE_BASIS  # one basis for rule 6, shared with the blocker
 from shared.appointment_blockers import appointment_blockers
 from shared.problems import RuleViolation
 
 SELECTION_BASIS = "党政领导干部选拔任用工作条例 (2019)"
 NOTICE_BASIS = "党政领导干部选拔任用工作条例 (2019), 任职前公示制度; 桂阳县任前公示 (S4)"
-GRADE_BASIS = "中华人民共和国公务员法 (2018); 党政领导干部考核工作条例 (2019); 公务员考核规定 (2020)"
 COMPETENCY_BASIS = "桂阳县行政管理能力测试 (S4): 不合格者自学3个月后补测, 补测不合格者逆向交流、降职、改任非领导职务"
 DEFERRAL_BASIS = "党政领导干部选拔任用工作条例 (2019); 辽源市12380举报受理与查核 (S1): 缓任, 取消任职资格"
 
@@ -19,17 +19,11 @@ def blockers(state: AssessmentState, on: date, *, promotion: bool, post: str,
              notice_id: str | None = None) -> list[RuleViolation]:
     """Everything that blocks appointing the cadre on `on` to `post` (under `notice_id`) (DOMAIN.md rules 3 and 6).
 
-    The shared blockers (unverified report, running deferral, a qualification cancelled for this
-    appointment, running sanction) and, for a promotion, a year barred by a 基本称职 grade.
+    The shared blockers: unverified report, running deferral, a qualification cancelled for this
+    appointment, running sanction and, for a promotion, a year barred by a 基本称职 grade (the rotation
+    service holds its promotions to the same function).
     """
-    found = appointment_blockers(state.history, on, notice_id=notice_id, post=post)
-    if promotion and on.year in state.promotion_blocked_years:
-        found.append(RuleViolation(
-            "assessment.promotion_blocked",
-            f"an annual grade of basically competent bars promotion in {on.year}",
-            f"年度考核被确定为基本称职, {on.year}年不得提拔 (基本称职次年不得提拔)",
-            basis=GRADE_BASIS, year=on.year))
-    return found
+    return appointment_blockers(state.history, on, notice_id=notice_id, post=post, promotion=promotion)
 
 
 def raise_blockers(found: list[RuleViolation], doing_en: str, doing_zh: str) -> None:

@@ -96,7 +96,6 @@ class AssessmentState:
     """One cadre's grades, evaluations, tests, scores, selections and notices."""
 
     grades: dict[int, str] = field(default_factory=dict)
-    promotion_blocked_years: frozenset[int] = frozenset()
     evaluations: dict[tuple[int, str], Evaluation] = field(default_factory=dict)
     breached_years: frozenset[int] = frozenset()
     competency: tuple[CompetencyRound, ...] = ()
@@ -125,9 +124,8 @@ def _with_selection(state: AssessmentState, selection_id: str, **changes: Any) -
 def _evolve_grading(state: AssessmentState, e: CloudEvent) -> AssessmentState:
     d = e.data
     if e.type == "assessment.annual_graded":
-        return replace(state, grades={**state.grades, int(d["year"]): str(d["grade"])},
-                       promotion_blocked_years=state.promotion_blocked_years
-                       | frozenset(int(y) for y in d.get("promotion_blocked_years", [])))
+        # the years it bars promotion in are read from the history by shared.appointment_blockers
+        return replace(state, grades={**state.grades, int(d["year"]): str(d["grade"])})
     if e.type == "assessment.evaluation_recorded":
         counts = d["counts"]
         ev = Evaluation(str(e.id), int(d["year"]), str(d["scope"]), int(d["ballots"]), int(counts["excellent"]),
