@@ -22,6 +22,7 @@ from shared.devstack import free_port
 from shared.processes import SERVICES, ServiceProcess
 from shared.rulesets import ruleset_for
 from shared.settings import Settings
+from shared.tenure import add_months
 from tests.support import System, call, new_cadre_id, wait_until
 
 COUNTY = "431021"
@@ -384,3 +385,35 @@ async def test_a_basically_competent_grade_bars_the_rotation_services_promotions
     done = await post_ok(f"{rotation}/v1/posts/ZS-FZZ-07/assign?wait=committed",
                          {**promotion, "occurred_on": f"{2024 + years}-01-05"})
     assert done["committed"] is True
+
+
+async def test_a_rise_in_rank_is_held_to_the_promotion_rules_whatever_the_posting_is_called(system: System) -> None:
+    """DOMAIN.md rules 1, 3, 4: a lateral posting or a rotation cannot raise the rank; an election that does is a
+    promotion (notice or exemption, blockers, probation)."""
+    rotation = system.url("rotation")
+    cadre = new_cadre_id("R")
+    await post_ok(f"{rotation}/v1/cadres/register?wait=committed", registration(cadre, occurred_on="2016-01-04"))
+    await post_ok(f"{rotation}/v1/posts/ZS-KY-09/assign?wait=committed", township_post(cadre, "2016-03-01"))
+
+    head = township_post(cadre, "2024-06-03", post="樟市镇镇长", level="section", leadership=True)
+    for kind in ("lateral", "rotation"):
+        status, problem, headers = await call("POST", f"{rotation}/v1/posts/ZS-ZZ-09/assign", {**head, "kind": kind})
+        assert status == 422 and headers["Content-Type"].startswith("application/problem+json"), problem
+        assert problem["rule"] == "posting.kind_matches_level" and problem["previous_level"] == "clerk", problem
+        assert "不能提高职级" in problem["message_zh"] and "cannot raise" in problem["message_en"]
+    status, problem, _ = await call("POST", f"{rotation}/v1/posts/ZS-ZZ-09/assign", {**head, "kind": "election"})
+    assert status == 422 and problem["rule"] == "promotion.notice_cleared", problem
+    assert "任前公示" in problem["message_zh"]
+
+    # with a recorded exemption (换届选举) the election goes through, and starts a probation like any promotion
+    elected = {**head, "kind": "election", "exemption_reason": "换届选举, 人大选举产生"}
+    await post_ok(f"{rotation}/v1/posts/ZS-ZZ-09/assign?wait=committed", elected)
+    status, history, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/history")
+    assert status == 200
+    data = [r["event"]["data"] for r in history["events"] if r["type"] == "post.assigned"][-1]
+    months = ruleset_for(COUNTY, date(2024, 6, 3)).rotation.probation_months
+    assert data["kind"] == "election" and data["probation_end"] == add_months(date(2024, 6, 3), months).isoformat()
+    status, problem, _ = await call("POST", f"{rotation}/v1/posts/XZ-FSJ-09/assign",
+                                    {**elected, "occurred_on": "2024-09-02", "post": "县委副书记",
+                                     "level": "deputy_division"})
+    assert status == 422 and problem["rule"] == "promotion.not_during_probation", problem

@@ -94,9 +94,12 @@ class Assignment(CadreCommand):
     internal_unit: bool = Field(False, description="A leader of an internal unit (内设机构领导).")
     sensitive: bool = Field(False, description="A sensitive post (重要岗位): personnel, finance, audit...")
     kind: PostKind = Field(description="promotion 提拔, lateral 平级转任, demotion 降职, rotation 交流, election 选举, "
-                           "out_of_sequence 破格提拔.")
-    notice_id: Identifier | None = Field(None, description="For a promotion: the notice closed as clear (任前公示).")
-    exemption_reason: ShortText | None = Field(None, description="For a promotion without a notice: why (免于公示).")
+                           "out_of_sequence 破格提拔. lateral and rotation may not raise the rank; an election that "
+                           "raises it is held to the promotion rules.")
+    notice_id: Identifier | None = Field(None, description="For a promotion (or an election that raises the rank): the "
+                                         "notice closed as clear (任前公示).")
+    exemption_reason: ShortText | None = Field(None, description="For a promotion (or an election that raises the "
+                                               "rank) without a notice: why (免于公示).")
 
 
 class AssignPost(Assignment):

@@ -3,9 +3,11 @@
 Rules (ids as in the 422 answers):
 - `command.not_in_future`: a fact is recorded on or after the day it happened.
 - `cadre.register_once`, `cadre.registered_first`.
-- `posting.already_held`, `posting.not_held`, `posting.kind_matches_level`.
-- `promotion.notice_cleared` (DOMAIN rule 1), the `appointment.*` blockers (rule 3, shared),
-  `assessment.promotion_blocked` (rule 6, shared: a 基本称职 grade), `promotion.not_during_probation` (rule 4).
+- `posting.already_held`, `posting.not_held`, `posting.kind_matches_level` (a promotion raises the rank, a
+  demotion lowers it, a lateral posting or a rotation does not raise it).
+- For a promotion, and an election that raises the rank: `promotion.notice_cleared` (DOMAIN rule 1), the
+  `appointment.*` blockers (rule 3, shared), `assessment.promotion_blocked` (rule 6, shared: a 基本称职 grade),
+  `promotion.not_during_probation` (rule 4).
 - `probation.none`, `probation.before_end`, `probation.early_end_reason` (rule 4).
 - `rotation.rule_not_applicable`, `rotation.not_yet_due`, `rotation.due_once` (rule 5, the scheduler).
 - `rotation.deferral_approval_required`, `rotation.deferral_needs_due`, `rotation.deferral_until`.
@@ -54,6 +56,9 @@ from shared.tenure import TenureState, add_months, completed_years, due_date, ev
 
 CLEARED = frozenset({"clear", "minor_issue_reminded"})
 PROMOTIONS = frozenset({"promotion", "out_of_sequence"})
+NOT_RAISING = frozenset({"lateral", "rotation"})
+KIND_ZH = {"promotion": "提拔", "lateral": "平级转任", "demotion": "降职", "rotation": "交流", "election": "选举",
+           "out_of_sequence": "破格提拔"}
 DUE_NAMESPACE = uuid.UUID("5b0f1e3c-93c4-4b53-9a52-2a6e0c1d4310")
 BASIS_APPOINTMENT = "党政领导干部选拔任用工作条例 (2019) 第五十二条 (任前公示), 第五十四条 (试用期)"
 BASIS_ROTATION = "党政领导干部交流工作规定 (2006); 桂阳县乡镇干部交流暂行办法 (2003, S4)"
@@ -183,27 +188,57 @@ def _check_promotion(state: RotationState, cmd: AssignPost) -> None:
         raise first
 
 
+def cadre_level(state: RotationState) -> str | None:
+    """The cadre's rank before a new posting: the highest of the posts held, else the last post's (None: none yet)."""
+    held = [p.level for p in state.tenure.posts.values()]
+    return max(held, key=_rank) if held else state.tenure.last_level
+
+
+def _check_kind(kind: str, before: str | None, level: str) -> None:
+    """posting.kind_matches_level: a promotion raises the rank, a demotion lowers it, a lateral posting or a
+    rotation does not raise it (a rise under their name would escape the promotion rules)."""
+    if before is None:
+        return
+    rise = _rank(level) - _rank(before)
+    if kind in PROMOTIONS and rise <= 0:
+        en, zh = "a promotion must raise it", "提拔须提高职级"
+    elif kind == "demotion" and rise >= 0:
+        en, zh = "a demotion must lower it", "降职须降低职级"
+    elif kind in NOT_RAISING and rise > 0:
+        en = f"a {kind} posting cannot raise it: record a promotion (with its notice)"
+        zh = f"{KIND_ZH[kind]}不能提高职级, 提高职级须按提拔任职 (经任前公示)"
+    else:
+        return
+    raise RuleViolation("posting.kind_matches_level",
+                        f"a {kind} from {before} to {level} does not match the change of rank: {en}",
+                        f"{zh}: 由{LEVEL_ZH[before]}到{LEVEL_ZH[level]}与任职方式 ({KIND_ZH[kind]}) 不符",
+                        basis=BASIS_APPOINTMENT, level=level, previous_level=before, kind=kind)
+
+
+def is_promotion(kind: str, before: str | None, level: str) -> bool:
+    """Held to the promotion rules (notice, blockers, probation): a promotion, or an election that raises the rank
+    (选举产生的职务 raising the rank is a 提拔 all the same)."""
+    return kind in PROMOTIONS or (kind == "election" and before is not None and _rank(level) > _rank(before))
+
+
 def decide_assign(state: RotationState, cmd: AssignPost, rules: RuleSet, today: date) -> Decision:
     """Take a post: registered cadre, a post not already held, rank consistent with the kind of posting;
-    a promotion needs a cleared notice (or an exemption), no appointment blocker and no running probation."""
+    a promotion (or an election that raises the rank) needs a cleared notice (or an exemption), no appointment
+    blocker and no running probation, and starts a probation in a leadership post."""
     not_in_future(cmd.occurred_on, today)
     _registered(state, cmd.cadre_id)
     if cmd.post_id in state.tenure.posts:
         raise RuleViolation("posting.already_held", f"the cadre already holds post {cmd.post_id}",
                             f"该干部已担任职位 {cmd.post_id}", post_id=cmd.post_id)
-    last = state.tenure.last_level
-    if last is not None and ((cmd.kind in PROMOTIONS and _rank(cmd.level) <= _rank(last))
-                             or (cmd.kind == "demotion" and _rank(cmd.level) >= _rank(last))):
-        raise RuleViolation("posting.kind_matches_level",
-                            f"a {cmd.kind} from {last} to {cmd.level} does not match the change of rank",
-                            f"{'降职须降低' if cmd.kind == 'demotion' else '提拔须提高'}职级: 由{LEVEL_ZH[last]}到"
-                            f"{LEVEL_ZH[cmd.level]}不符", level=cmd.level, previous_level=last)
-    if cmd.kind in PROMOTIONS:
+    before = cadre_level(state)
+    _check_kind(cmd.kind, before, cmd.level)
+    promotion = is_promotion(cmd.kind, before, cmd.level)
+    if promotion:
         _check_promotion(state, cmd)
     if cmd.kind == "rotation":
         _rotation_allowed(state, cmd.occurred_on)
     probation_end = (add_months(cmd.occurred_on, rules.rotation.probation_months)
-                     if cmd.kind in PROMOTIONS and cmd.leadership else None)
+                     if promotion and cmd.leadership else None)
     data = PostAssigned(post_id=cmd.post_id, post=cmd.post, unit=cmd.unit, township=cmd.township, level=cmd.level,
                         leadership=cmd.leadership, internal_unit=cmd.internal_unit, sensitive=cmd.sensitive,
                         kind=cmd.kind, decision_date=cmd.occurred_on, probation_end=probation_end,
