@@ -115,3 +115,14 @@ def test_a_quarantine_row_holds_only_what_postgresql_can_store(
     assert q.raw == b"not json"
     stored = q.nats_subject + q.detail + orjson.dumps(dict(q.headers)).decode()
     assert not any(c == "\x00" or 0xD800 <= ord(c) <= 0xDFFF for c in stored), "text PostgreSQL would refuse"
+
+
+def test_a_message_the_database_refused_alone_is_quarantined_as_unstorable() -> None:
+    given = [msg(1, audit_event("C1", 1).canonical()), msg(2, audit_event("C1", 2).canonical()),
+             msg(3, audit_event("C1", 3).canonical())]
+    plan = plan_batch(classify(given), checkpoint_seq=0, next_position=1, heads={}, stored_ids={},
+                      unstorable={2: "refused: DataError"})
+    [q] = plan.quarantined
+    assert (q.stream_seq, q.reason, q.detail, q.raw) == (2, "unstorable", "refused: DataError", given[1].data)
+    assert [(e.stream_seq, e.position, e.cadre_version) for e in plan.events] == [(1, 1, 1), (3, 2, 2)]
+    assert plan.events[1].prev_hash == plan.events[0].leaf_hash and plan.last_stream_seq == 3

@@ -143,3 +143,29 @@ async def test_the_background_process_is_restarted_and_never_outlives_the_ledger
         await asyncio.sleep(2.0)
         assert await wait_until(lambda pid=quick.proc.pid: asyncio.sleep(0, not background_pids(pid) or None),
                                 timeout=10)
+
+
+async def test_a_message_the_database_refuses_is_quarantined_as_unstorable_and_the_rest_appended(
+        own_system: System) -> None:
+    # The trigger stands for any refusal the checks before the database do not foresee (a NUL in a header and a
+    # subject that is not UTF-8 were two; each stopped the writer for good, retrying the batch that held it).
+    await fetch(own_system.pg_dsn, """
+        CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+          IF NEW.cadre_id LIKE 'POISON%' THEN RAISE EXCEPTION 'refused by the test' USING ERRCODE = '22023'; END IF;
+          RETURN NEW;
+        END $$""")
+    await fetch(own_system.pg_dsn, "CREATE TRIGGER refuse_poison BEFORE INSERT ON ledger_events FOR EACH ROW "
+                                   "EXECUTE FUNCTION refuse_poison()")
+    good, poison = [audit_event("GOOD", n) for n in range(1, 41)], audit_event("POISON1")
+    seqs = await publish(own_system.nats_url, [*good[:20], poison, *good[20:]])
+    await wait_committed(own_system.pg_dsn, max(seqs))
+
+    await assert_exactly_once(own_system, {str(e.id) for e in good})
+    [q] = await fetch(own_system.pg_dsn, "SELECT stream_seq, reason, detail, raw FROM quarantine")
+    assert (q["stream_seq"], q["reason"], bytes(q["raw"])) == (seqs[20], "unstorable", poison.canonical())
+    assert "refused by the test" in q["detail"] and "数据库拒绝存储" in q["detail"]
+
+    [later] = await publish(own_system.nats_url, [audit_event("GOOD", 41)])
+    await wait_committed(own_system.pg_dsn, later)
+    status, page, _ = await call("GET", f"{own_system.url('ledger')}/v1/quarantine?limit=10")
+    assert status == 200 and [e["reason"] for e in page["entries"]] == ["unstorable"]

@@ -63,7 +63,8 @@ class QuarantineEntry(BaseModel):
     subject: str
     cadre_id: str | None
     reason: str = Field(description="not_json | not_cloudevent | unknown_type | schema | source_mismatch | "
-                        "subject_mismatch | duplicate")
+                        "subject_mismatch | duplicate | unstorable (the database refused to store it: `detail` "
+                        "gives its error)")
     detail: str
     headers: dict[str, Any]
     raw_text: str | None

@@ -128,6 +128,7 @@ def plan_batch(
     next_position: int,
     heads: Mapping[str, ChainHead],
     stored_ids: Mapping[uuid.UUID, int],
+    unstorable: Mapping[int, str] | None = None,
 ) -> BatchPlan:
     """Decide each message: already committed (skip), appended, or quarantined with a reason.
 
@@ -136,7 +137,9 @@ def plan_batch(
     must be re-created from the checkpoint.
 
     `heads` must hold the chain head of every cadre in `cadres(batch)` that has events;
-    `stored_ids` maps the already-stored ids among `event_ids(batch)` to their stream sequences.
+    `stored_ids` maps the already-stored ids among `event_ids(batch)` to their stream sequences;
+    `unstorable` maps the stream sequences of messages the database refused to store, alone in a batch, to its
+    refusal: they are quarantined as `unstorable` (their raw bytes are kept like every quarantined message's).
     """
     plan = BatchPlan(last_stream_seq=checkpoint_seq, next_position=next_position)
     seen: dict[uuid.UUID, int] = dict(stored_ids)
@@ -149,6 +152,9 @@ def plan_batch(
             plan.gap_after = plan.last_stream_seq
             break
         plan.last_stream_seq = msg.stream_seq
+        if unstorable and msg.stream_seq in unstorable:
+            plan.quarantined.append(_quarantine(msg, "unstorable", unstorable[msg.stream_seq]))
+            continue
         if item.parsed is None:
             assert item.rejection is not None
             plan.quarantined.append(_quarantine(msg, item.rejection.reason, item.rejection.detail))

@@ -10,7 +10,9 @@ planned (positions, hashes, Merkle nodes, and the signed checkpoint when one is 
 the batch's transaction) on top of batch k's plan. Commits and acks stay strictly
 in order, one transaction per batch, and nothing is acked before its commit. A failed commit ends
 the leadership: everything planned but not committed is dropped and the next election starts over
-from the database. JetStream pushes messages to the writer (nats-py's pull `fetch` costs more per
+from the database. A batch PostgreSQL refuses for what it holds (a value it cannot store) is read again one
+message per batch, and the message it refuses alone is quarantined as `unstorable`: one bad message never holds
+up the ones behind it. JetStream pushes messages to the writer (nats-py's pull `fetch` costs more per
 message than validating it); `max_ack_pending` bounds how far delivery runs ahead of the commits.
 """
 
@@ -48,6 +50,9 @@ HEAD_CACHE_LIMIT = 500_000
 # each of its round trips waits for the next yield: with 100, a live batch (under 100 messages) was planned
 # without one, and its commit took 30 against 23-32 ms at 4,000 events/s (interleaved, ninth round).
 CLASSIFY_SLICE = 25
+UNSTORABLE = (asyncpg.DataError, UnicodeError, OverflowError)
+"""How a message's own content can make a batch's commit fail: PostgreSQL refusing a value (SQLSTATE class 22), or
+asyncpg unable to encode one for it."""
 
 
 def writer_lock_key(stream: str) -> int:
@@ -188,6 +193,10 @@ class LedgerWriter:
         # Batches look their event ids up among stored events only up to this stream sequence: a late duplicate
         # (outside JetStream's de-duplication window) is rare, and the unique event id catches it anyway.
         self._look_up_until = 0
+        # After a batch the database refused for its content, messages up to this sequence go one per batch, to
+        # find the one it refused; those it refused alone are quarantined as unstorable, with its refusal.
+        self._isolate_until = 0
+        self._unstorable: dict[int, str] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
         """Lead when elected, retry after any failure, return when `stop` is set."""
@@ -244,7 +253,9 @@ class LedgerWriter:
         idle = 0
         try:
             while not stop.is_set():
-                msgs = await inbox.take(self.batch_size, self.backlog_batch_size, self.fetch_timeout, self.linger)
+                one_by_one = self._planned_seq < self._isolate_until
+                msgs = await inbox.take(1 if one_by_one else self.batch_size,
+                                        1 if one_by_one else self.backlog_batch_size, self.fetch_timeout, self.linger)
                 if not msgs:
                     if committing is not None:
                         if not await committing:
@@ -318,7 +329,7 @@ class LedgerWriter:
         if in_flight is not None:  # not visible to the reader until it commits
             stored.update({e.event_id: e.stream_seq for e in in_flight.events})
         plan = plan_batch(batch, checkpoint_seq=self._planned_seq, next_position=self._planned_position + 1,
-                          heads=self._heads, stored_ids=stored)
+                          heads=self._heads, stored_ids=stored, unstorable=self._unstorable)
         grown = CompactRange.from_frontier(self._tree.size, self._tree.frontier)
         nodes = grown.extend((e.leaf_hash for e in plan.events), with_leaves=False)  # leaves are the rows'
         if len(self._heads) > HEAD_CACHE_LIMIT:
@@ -351,9 +362,13 @@ class LedgerWriter:
                 log.info("an event id already in the ledger arrived again; re-reading the batch with lookups",
                          extra={"stream_seq": plan.last_stream_seq})
                 return False
+            except UNSTORABLE as exc:
+                return self._refused(plan, exc)
             if self._exit_after_commits is not None and self.status.batches + 1 >= self._exit_after_commits:
                 os._exit(137)  # fault injection: die between commit and ack, as kill -9 would
         self._committed_tree = planned.tree
+        if self._unstorable:
+            self._unstorable = {seq: why for seq, why in self._unstorable.items() if seq > plan.last_stream_seq}
         self.status.last_stream_seq = plan.last_stream_seq
         self.status.last_position = plan.next_position - 1
         self.status.appended += len(plan.events)
@@ -380,6 +395,28 @@ class LedgerWriter:
             log.warning("stream delivered out of order; re-creating the consumer", extra={"after": plan.gap_after})
             return False
         return True
+
+
+    def _refused(self, plan: BatchPlan, exc: Exception) -> bool:
+        """The database refused to store a batch for what it holds (nothing of it was written or acked): read
+        the stream again from the committed checkpoint, one message per batch up to the batch's end, and
+        quarantine a message it refuses alone. Returns False (re-read), or raises when the message refused alone
+        is already planned as a quarantine row: then the refusal is not the message's doing, and the writer
+        retries, as after any other failure, without skipping anything."""
+        refusal = f"{type(exc).__name__}: {exc}"
+        seqs = sorted([e.stream_seq for e in plan.events] + [q.stream_seq for q in plan.quarantined])
+        if len(seqs) > 1:
+            self._isolate_until = max(self._isolate_until, plan.last_stream_seq)
+            log.warning("the database refused a batch for what it holds; reading it again one message at a time",
+                        extra={"after": seqs[0] - 1, "upto": plan.last_stream_seq, "error": refusal})
+            return False
+        seq = seqs[0]
+        if seq in self._unstorable:
+            raise exc
+        self._unstorable[seq] = f"the database refused to store it (数据库拒绝存储): {refusal}"
+        log.warning("the database refused a message; quarantining it as unstorable",
+                    extra={"stream_seq": seq, "error": refusal})
+        return False
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> bool:
