@@ -81,7 +81,6 @@ class NoticesProjection:
 
     name = "notices"
     version = 1
-    version = 1
     tables: tuple[str, ...] = ("rm_notice_objections", "rm_notices", "rm_assessment_reports")
     sql_types: frozenset[str] = frozenset()
     types = frozenset({"notice.posted", "notice.objection_received", "notice.closed", "appointment.deferred",
