@@ -37,7 +37,7 @@ from typing import Any
 from shared.envelope import CloudEvent
 from shared.problems import RuleViolation
 
-BASIS = "干部选拔任用工作条例 (2019); 桂阳县12380举报受理与核查 (S1)"
+BASIS = "党政领导干部选拔任用工作条例 (2019); 辽源市12380举报受理与查核 (S1)"
 GRADE_BASIS = "中华人民共和国公务员法 (2018); 党政领导干部考核工作条例 (2019); 公务员考核规定 (2020)"
 FACT_TYPES = frozenset({"report.received", "report.verified", "appointment.deferred", "notice.posted",
                         "appointment.qualification_cancelled", "sanction.imposed", "assessment.annual_graded"})
