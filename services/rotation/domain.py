@@ -216,15 +216,15 @@ def _check_kind(kind: str, before: str | None, level: str) -> None:
 
 
 def is_promotion(kind: str, before: str | None, level: str) -> bool:
-    """Held to the promotion rules (notice, blockers, probation): a promotion, or an election that raises the rank
-    (选举产生的职务 raising the rank is a 提拔 all the same)."""
+    """Held to the promotion rules (notice, blockers, no running probation): a promotion, or an election that raises
+    the rank (选举产生的职务 raising the rank is a 提拔 all the same, though it starts no probation)."""
     return kind in PROMOTIONS or (kind == "election" and before is not None and _rank(level) > _rank(before))
 
 
 def decide_assign(state: RotationState, cmd: AssignPost, rules: RuleSet, today: date) -> Decision:
     """Take a post: registered cadre, a post not already held, rank consistent with the kind of posting;
     a promotion (or an election that raises the rank) needs a cleared notice (or an exemption), no appointment
-    blocker and no running probation, and starts a probation in a leadership post."""
+    blocker and no running probation; a promotion to a leadership post, not an election, starts a probation."""
     not_in_future(cmd.occurred_on, today)
     _registered(state, cmd.cadre_id)
     if cmd.post_id in state.tenure.posts:
@@ -237,8 +237,10 @@ def decide_assign(state: RotationState, cmd: AssignPost, rules: RuleSet, today: 
         _check_promotion(state, cmd)
     if cmd.kind == "rotation":
         _rotation_allowed(state, cmd.occurred_on)
+    # 试用期 is for promotions to leadership posts that are not elected (提拔担任非选举产生的领导职务): an elected
+    # post's term comes from the vote, not from a trial (选拔任用工作条例 2019)
     probation_end = (add_months(cmd.occurred_on, rules.rotation.probation_months)
-                     if promotion and cmd.leadership else None)
+                     if promotion and cmd.leadership and cmd.kind != "election" else None)
     data = PostAssigned(post_id=cmd.post_id, post=cmd.post, unit=cmd.unit, township=cmd.township, level=cmd.level,
                         leadership=cmd.leadership, internal_unit=cmd.internal_unit, sensitive=cmd.sensitive,
                         kind=cmd.kind, decision_date=cmd.occurred_on, probation_end=probation_end,
