@@ -6,9 +6,12 @@ import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 
+from services.ledger.projections import catch_up
 from services.ledger.read_models import all_projections
+from services.ledger.read_models.audit_findings import AuditFindingsProjection
 from tests.support import System, audit_event, fetch, new_cadre_id, publish, wait_committed, wait_until
 
 VERSIONS = {p.name: p.version for p in all_projections()}
@@ -64,3 +67,32 @@ async def test_a_read_model_built_under_other_rules_is_rebuilt_at_start(own_syst
 async def _versions_if_all(system: System) -> dict[str, int] | None:
     versions = await _versions(system)
     return versions if versions.keys() >= VERSIONS.keys() else None
+
+
+class _OlderRules(AuditFindingsProjection):
+    """The audit findings read model as the release before declared it."""
+
+    version = AuditFindingsProjection.version - 1
+
+
+async def test_a_runner_of_older_rules_leaves_a_read_model_of_newer_ones_alone(own_system: System) -> None:
+    """During a rolling upgrade an older ledger process still projects: it must not add rows of its rules to a
+    read model a newer process rebuilt."""
+    cadre = new_cadre_id("RV")
+    seqs = await publish(own_system.nats_url, [audit_event(cadre, n) for n in range(1, 3)])
+    await wait_committed(own_system.pg_dsn, max(seqs))
+    await wait_until(lambda: _versions_if_all(own_system))
+    own_system.procs["ledger"].stop()  # only this test's runner projects from here on
+    await fetch(own_system.pg_dsn, "DELETE FROM projection_checkpoints WHERE name = 'audit_findings'")
+    await fetch(own_system.pg_dsn, "TRUNCATE rm_audits, rm_audit_findings")
+    current, older = AuditFindingsProjection(), _OlderRules()
+
+    conn = await asyncpg.connect(own_system.pg_dsn)
+    try:
+        await catch_up(conn, [older], 1000)
+        assert await _rows(own_system, "rm_audits", cadre) == 0, "rows of another version's rules"
+        await catch_up(conn, [current], 1000)
+        assert await _rows(own_system, "rm_audits", cadre) == 2
+    finally:
+        await conn.close()
+

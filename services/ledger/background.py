@@ -89,18 +89,39 @@ async def run_background(settings: Settings, parent: int) -> None:
     await watchdog
 
 
+_UNREACHABLE = (OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError,
+                asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError)
+
+
 async def _current_then(runner: ProjectionRunner, projections: list[Projection], dsn: str,
                         stop: asyncio.Event) -> None:
-    """Rebuild the read models whose rules changed since their rows were built, then keep them all projecting.
-    Retried while PostgreSQL is unreachable: the runner must not go on from rows made under the old rules."""
+    """Rebuild the read models whose rules changed since their rows were built, then keep them projecting.
+
+    Retried while PostgreSQL is unreachable. A rebuild PostgreSQL refuses is logged, and the runner starts all the
+    same: it leaves a read model of another version alone (`catch_up`), so the others go on. Stopping cancels a
+    rebuild in flight, which rolls back.
+    """
     while not stop.is_set():
+        rebuilding = asyncio.ensure_future(rebuild_outdated(dsn, projections))
+        stopping = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({rebuilding, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not rebuilding.done():
+            rebuilding.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await rebuilding
+            return
         try:
-            await rebuild_outdated(dsn, projections)
+            rebuilding.result()
             break
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+        except _UNREACHABLE as exc:
             log.warning("cannot compare the read models' versions yet, retrying: %s", exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 1.0)
+        except asyncpg.PostgresError as exc:
+            log.error("rebuilding read models of changed rules failed; they are not projected until rebuilt "
+                      "(python -m services.ledger.rebuild) (读模型重建失败): %s: %s", type(exc).__name__, exc)
+            break
     await runner.run(stop)
 
 

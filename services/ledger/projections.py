@@ -211,16 +211,25 @@ async def catch_up(conn: asyncpg.Connection, projections: Sequence[Projection], 
 
     One read of the ledger per round, of the types the projections still short of its end consume,
     shared by all. Returns whether the round reached the tip (nothing more to do right now).
+
+    A projection whose rows are recorded as built under another version of its rules is left alone: during a
+    rolling upgrade, an older ledger process must not add rows of its rules to a read model a newer one rebuilt.
     """
-    at = dict(await conn.fetch(
-        """SELECT p.name, coalesce(c.position, 0) FROM unnest($1::text[]) AS p(name)
-           LEFT JOIN projection_checkpoints c ON c.name = p.name""", [p.name for p in projections]))
+    rows = await conn.fetch(
+        """SELECT p.name, coalesce(c.position, 0) AS position, coalesce(v.version <> p.version, false) AS other_rules
+           FROM unnest($1::text[], $2::integer[]) AS p(name, version)
+           LEFT JOIN projection_checkpoints c ON c.name = p.name LEFT JOIN read_model_versions v ON v.name = p.name""",
+        [p.name for p in projections], [p.version for p in projections])
+    at = {r["name"]: r["position"] for r in rows if not r["other_rules"]}
+    current = [p for p in projections if p.name in at]
+    if not current:
+        return True
     behind, tip = min(at.values(), default=0), await ledger_tip(conn)
     if behind < tip:
         span = Span(behind, min(tip, behind + batch))
-        types = frozenset().union(*(p.types for p in projections if at[p.name] < span.upto))
+        types = frozenset().union(*(p.types for p in current if at[p.name] < span.upto))
         fetched = Fetched(span, types, await fetch_events(conn, span, types))
-        for projection in projections:
+        for projection in current:
             await step(conn, projection, batch, fetched)
     return behind + batch >= tip
 
