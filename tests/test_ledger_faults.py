@@ -7,14 +7,15 @@ import hashlib
 import os
 import random
 import signal
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from services.ledger.background import lower_priority
+from services.ledger.writer import UNSTORABLE_RUN
 from shared.settings import Settings
-from tests.support import System, audit_event, call, fetch, publish, wait_committed, wait_until
+from tests.support import System, audit_event, call, committed_seq, fetch, publish, wait_committed, wait_until
 
 
 @pytest.fixture
@@ -145,17 +146,22 @@ async def test_the_background_process_is_restarted_and_never_outlives_the_ledger
                                 timeout=10)
 
 
-async def test_a_message_the_database_refuses_is_quarantined_as_unstorable_and_the_rest_appended(
-        own_system: System) -> None:
-    # The trigger stands for any refusal the checks before the database do not foresee (a NUL in a header and a
-    # subject that is not UTF-8 were two; each stopped the writer for good, retrying the batch that held it).
-    await fetch(own_system.pg_dsn, """
+async def refuse_poison(system: System) -> None:
+    """A trigger refusing every row of a cadre whose id starts with POISON, as PostgreSQL refuses a value it cannot
+    store. It stands for any refusal the checks before the database do not foresee (a NUL in a header and a
+    subject that is not UTF-8 were two; each stopped the writer for good, retrying the batch that held it)."""
+    await fetch(system.pg_dsn, """
         CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
           IF NEW.cadre_id LIKE 'POISON%' THEN RAISE EXCEPTION 'refused by the test' USING ERRCODE = '22023'; END IF;
           RETURN NEW;
         END $$""")
-    await fetch(own_system.pg_dsn, "CREATE TRIGGER refuse_poison BEFORE INSERT ON ledger_events FOR EACH ROW "
-                                   "EXECUTE FUNCTION refuse_poison()")
+    await fetch(system.pg_dsn, "CREATE TRIGGER refuse_poison BEFORE INSERT ON ledger_events FOR EACH ROW "
+                               "EXECUTE FUNCTION refuse_poison()")
+
+
+async def test_a_message_the_database_refuses_is_quarantined_as_unstorable_and_the_rest_appended(
+        own_system: System) -> None:
+    await refuse_poison(own_system)
     good, poison = [audit_event("GOOD", n) for n in range(1, 41)], audit_event("POISON1")
     seqs = await publish(own_system.nats_url, [*good[:20], poison, *good[20:]])
     await wait_committed(own_system.pg_dsn, max(seqs))
@@ -169,3 +175,30 @@ async def test_a_message_the_database_refuses_is_quarantined_as_unstorable_and_t
     await wait_committed(own_system.pg_dsn, later)
     status, page, _ = await call("GET", f"{own_system.url('ledger')}/v1/quarantine?limit=10")
     assert status == 200 and [e["reason"] for e in page["entries"]] == ["unstorable"]
+
+
+async def test_refusals_in_a_row_stop_the_writer_instead_of_quarantining_everything(own_system: System) -> None:
+    """Refused message after message, with nothing appended between, is not the messages' doing (a column
+    narrowed, a codec broken): after UNSTORABLE_RUN the writer stops and retries, and once the cause is gone it
+    appends what it held back."""
+    await refuse_poison(own_system)
+    poison = [audit_event(f"POISON{n}") for n in range(UNSTORABLE_RUN + 3)]
+    good = audit_event("GOOD")
+    seqs = await publish(own_system.nats_url, [*poison, good])
+
+    async def quarantined() -> int:
+        [row] = await fetch(own_system.pg_dsn, "SELECT count(*) AS n FROM quarantine WHERE reason = 'unstorable'")
+        return int(row["n"])
+
+    await wait_until(lambda: _at_least(quarantined, UNSTORABLE_RUN))
+    await asyncio.sleep(3)
+    assert await quarantined() == UNSTORABLE_RUN, "no more than UNSTORABLE_RUN quarantined in a row"
+    assert await committed_seq(own_system.pg_dsn) == seqs[UNSTORABLE_RUN - 1], "the writer holds the rest back"
+
+    await fetch(own_system.pg_dsn, "DROP TRIGGER refuse_poison ON ledger_events")
+    await wait_committed(own_system.pg_dsn, max(seqs))
+    await assert_exactly_once(own_system, {str(e.id) for e in [*poison[UNSTORABLE_RUN:], good]})
+
+
+async def _at_least(count: Callable[[], Awaitable[int]], n: int) -> bool:
+    return await count() >= n

@@ -53,6 +53,10 @@ CLASSIFY_SLICE = 25
 UNSTORABLE = (asyncpg.DataError, UnicodeError, OverflowError)
 """How a message's own content can make a batch's commit fail: PostgreSQL refusing a value (SQLSTATE class 22), or
 asyncpg unable to encode one for it."""
+UNSTORABLE_RUN = 5
+"""Messages refused alone one after another, with no event appended between them, before the writer concludes
+that the refusals are not the messages' doing (a column narrowed, a codec broken): it then stops quarantining and
+retries, so lag grows and alerts, instead of quarantining everything that arrives."""
 
 
 def writer_lock_key(stream: str) -> int:
@@ -197,6 +201,8 @@ class LedgerWriter:
         # find the one it refused; those it refused alone are quarantined as unstorable, with its refusal.
         self._isolate_until = 0
         self._unstorable: dict[int, str] = {}
+        self._refused_in_a_row = 0
+        self._unsigned_until = 0  # batches up to this sequence store no signed checkpoint (one was refused with one)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Lead when elected, retry after any failure, return when `stop` is set."""
@@ -339,7 +345,8 @@ class LedgerWriter:
         self._heads.update(plan.heads)
         self._tree = grown
         self._planned_seq, self._planned_position = plan.last_stream_seq, plan.next_position - 1
-        checkpoint = self.checkpoints.plan(grown) if plan.events else None
+        signs = bool(plan.events) and plan.last_stream_seq > self._unsigned_until
+        checkpoint = self.checkpoints.plan(grown) if signs else None
         return _Planned(plan, nodes, grown, checkpoint, msgs[-1], len(msgs))
 
     async def _commit(self, conn: asyncpg.Connection, planned: _Planned) -> bool:
@@ -363,12 +370,14 @@ class LedgerWriter:
                          extra={"stream_seq": plan.last_stream_seq})
                 return False
             except UNSTORABLE as exc:
-                return self._refused(plan, exc)
+                return self._refused(planned, exc)
             if self._exit_after_commits is not None and self.status.batches + 1 >= self._exit_after_commits:
                 os._exit(137)  # fault injection: die between commit and ack, as kill -9 would
         self._committed_tree = planned.tree
         if self._unstorable:
             self._unstorable = {seq: why for seq, why in self._unstorable.items() if seq > plan.last_stream_seq}
+        if plan.events:
+            self._refused_in_a_row = 0
         self.status.last_stream_seq = plan.last_stream_seq
         self.status.last_position = plan.next_position - 1
         self.status.appended += len(plan.events)
@@ -396,13 +405,14 @@ class LedgerWriter:
             return False
         return True
 
-
-    def _refused(self, plan: BatchPlan, exc: Exception) -> bool:
+    def _refused(self, planned: _Planned, exc: Exception) -> bool:
         """The database refused to store a batch for what it holds (nothing of it was written or acked): read
         the stream again from the committed checkpoint, one message per batch up to the batch's end, and
-        quarantine a message it refuses alone. Returns False (re-read), or raises when the message refused alone
-        is already planned as a quarantine row: then the refusal is not the message's doing, and the writer
+        quarantine a message it refuses alone (a message refused with a signed checkpoint in its batch is first read
+        again without one). Returns False (re-read), or raises when the refusal cannot be the message's doing: it
+        is already planned as a quarantine row, or `UNSTORABLE_RUN` messages were refused in a row. The writer then
         retries, as after any other failure, without skipping anything."""
+        plan = planned.plan
         refusal = f"{type(exc).__name__}: {exc}"
         seqs = sorted([e.stream_seq for e in plan.events] + [q.stream_seq for q in plan.quarantined])
         if len(seqs) > 1:
@@ -411,8 +421,12 @@ class LedgerWriter:
                         extra={"after": seqs[0] - 1, "upto": plan.last_stream_seq, "error": refusal})
             return False
         seq = seqs[0]
-        if seq in self._unstorable:
+        if planned.checkpoint is not None:  # the checkpoint, not the message, may be what was refused: once without
+            self._unsigned_until = max(self._unsigned_until, seq)
+            return False
+        if seq in self._unstorable or self._refused_in_a_row >= UNSTORABLE_RUN:
             raise exc
+        self._refused_in_a_row += 1
         self._unstorable[seq] = f"the database refused to store it (数据库拒绝存储): {refusal}"
         log.warning("the database refused a message; quarantining it as unstorable",
                     extra={"stream_seq": seq, "error": refusal})
