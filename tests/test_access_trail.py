@@ -8,10 +8,12 @@ from tests.support import (
     System,
     audit_event,
     call,
+    fetch,
     ledger_metrics,
     new_cadre_id,
     publish,
     publish_raw,
+    publish_wire,
     wait_committed,
     wait_until,
 )
@@ -68,6 +70,7 @@ async def test_a_message_that_is_no_access_record_is_kept_with_its_reason_and_fi
            b'"request_id": "r"}')  # a record in every field, but PostgreSQL cannot store U+0000
     bogus = (b"not json", b'{"principal": "someone"}', nul)
     seqs = [await publish_raw(system.nats_url, f"access.bogus.{n}", raw) for n, raw in enumerate(bogus)]
+    await publish_wire(system.nats_url, b"access.bogus.\xc3(", b"not json")  # a subject that is not UTF-8
     cadre = new_cadre_id()
     await wait_committed(system.pg_dsn, (await publish(system.nats_url, [audit_event(cadre)]))[0])
     ledger = system.url("ledger")
@@ -90,6 +93,8 @@ async def test_a_message_that_is_no_access_record_is_kept_with_its_reason_and_fi
     assert all(r["reason"].startswith("not an access record (不是查阅记录)") for r in rows)
     assert "roles" in rows[1]["reason"], "the reason names a missing field"
     assert "U+0000" in rows[2]["reason"]
+    [row] = await fetch(system.pg_dsn, "SELECT raw FROM access_rejected WHERE subject = $1", "access.bogus.\\xc3(")
+    assert bytes(row["raw"]) == b"not json"
 
     async def counted() -> dict[str, float] | None:
         metrics = await ledger_metrics(system)

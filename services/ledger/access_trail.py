@@ -19,6 +19,7 @@ from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from services.ledger.domain import storable
 from shared.access import ACCESS_STREAM, ACCESS_SUBJECTS, AccessRecord
 from shared.db import acquire, named
 from shared.envelope import COUNTY_PATTERN, holds_nul
@@ -117,7 +118,7 @@ def _rows(msgs: list[Msg]) -> tuple[list[bytes], list[tuple[int, str, str, bytes
             why = "text must not contain U+0000 (NUL) (文本不能包含空字符)"
         reason = f"not an access record (不是查阅记录): {why}"[:2000]
         log.error("access message rejected", extra={"stream_seq": seq, "subject": msg.subject, "reason": reason})
-        rejected.append((seq, msg.subject, reason, msg.data))
+        rejected.append((seq, storable(msg.subject), storable(reason), msg.data))
     return rows, rejected
 
 
