@@ -105,6 +105,10 @@ def test_planning_stops_at_a_sequence_gap() -> None:
     ("cadre.431021.C1\udcc3(", {}, "cadre.431021.C1\\xc3(", {}),
     ("cadre.431021.\ud800", {"X-\udcff": "\udcff"}, "cadre.431021.\\ud800", {"X-\\xff": "\\xff"}),
     ("cadre.431021.岗位", {"X-Name": "张三"}, "cadre.431021.岗位", {"X-Name": "张三"}),
+    # text spelling an escape stays as it is, unless the text needs escaping: then its backslashes are doubled
+    ("cadre.431021.C1\\xc3", {"X-Probe": "a\\u0000"}, "cadre.431021.C1\\xc3", {"X-Probe": "a\\u0000"}),
+    ("cadre.431021.C1\\xc3\udcc3", {"X-Probe": "\\u0000\x00"}, "cadre.431021.C1\\\\xc3\\xc3",
+     {"X-Probe": "\\\\u0000\\u0000"}),
 ])
 def test_a_quarantine_row_holds_only_what_postgresql_can_store(
         subject: str, headers: dict[str, str], stored_subject: str, stored_headers: dict[str, str]) -> None:

@@ -189,8 +189,17 @@ def _quarantine(msg: StreamMessage, reason: str, detail: str) -> QuarantineRow:
 def storable(text: str) -> str:
     """`text` as PostgreSQL text and jsonb can hold it: U+0000, which both refuse, written as the six characters
     `\\u0000`, and a byte that was not UTF-8 (kept by the bus as a lone surrogate, which cannot be encoded for
-    PostgreSQL at all) written as `\\xNN`. A quarantine row the writer could not store would hold up every
+    PostgreSQL at all) written as `\\xNN`; in such text a backslash is doubled, so that an escape can be told
+    apart from text that spells one. A quarantine row the writer could not store would hold up every
     message behind it, for good."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        pass
+    else:
+        if "\x00" not in text:
+            return text
+    text = text.replace("\\", "\\\\")
     if not text.isascii():
         try:
             text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
