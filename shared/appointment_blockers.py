@@ -30,6 +30,7 @@ ledger gave on that day: a report received later does not block an appointment m
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -87,7 +88,8 @@ def appointment_blockers(events: Sequence[CloudEvent], on: date, *, notice_id: s
         elif event.type == "appointment.qualification_cancelled":
             cancelled = str(data["notice_id"])
             proposed_post = proposed.get(cancelled)
-            if cancelled != notice_id and (post is None or post != proposed_post):
+            if cancelled != notice_id and (post is None or proposed_post is None
+                                           or same_title(post) != same_title(proposed_post)):
                 continue
             for_post = f" to {proposed_post}" if proposed_post else ""
             blockers.append(RuleViolation(
@@ -112,6 +114,12 @@ def appointment_blockers(events: Sequence[CloudEvent], on: date, *, notice_id: s
     if promotion:
         blockers.extend(_promotion_barred(known, on))
     return blockers
+
+
+def same_title(title: str) -> str:
+    """A post title as compared with another: full-width and half-width forms alike (NFKC), no spaces around or
+    inside (a title typed "副 镇长 " in one service is "副镇长" in another)."""
+    return "".join(unicodedata.normalize("NFKC", title).split())
 
 
 def _promotion_barred(known: Sequence[CloudEvent], on: date) -> list[RuleViolation]:

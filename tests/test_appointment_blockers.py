@@ -86,6 +86,8 @@ FOR_CASES: list[tuple[str, list[CloudEvent], str, dict[str, Any], list[str]]] = 
      ["appointment.qualification_cancelled"]),
     ("an appointment to the post the cancelled notice proposed", [POSTED, CANCELLED], "2025-01-01",
      {"post": "樟市镇党委书记"}, ["appointment.qualification_cancelled"]),
+    ("... however the title is spaced, in full-width or half-width forms", [POSTED, CANCELLED], "2025-01-01",
+     {"post": " 樟市镇 党委书记\u3000"}, ["appointment.qualification_cancelled"]),
     ("... by a later selection and notice too", [POSTED, CANCELLED], "2025-01-01",
      {"notice_id": "N2", "post": "樟市镇党委书记"}, ["appointment.qualification_cancelled"]),
     ("an appointment under another notice to another post", [POSTED, CANCELLED], "2025-01-01",
