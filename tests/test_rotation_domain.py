@@ -384,6 +384,10 @@ ROTATION = [
     Case("a rotation is not a promotion", [*TOWNSHIP, DUE_P1],
          lambda s: domain.decide_complete(s, rotate_cmd("2024-05-01", level="section"), TODAY),
          "rotation.no_promotion"),
+    Case("... measured against the highest post held, as for any posting: from a concurrent lower post to the "
+         "rank the cadre holds", [*TOWNSHIP, leader("2018-01-01")],
+         lambda s: domain.decide_complete(s, rotate_cmd("2020-05-01", level="section"), TODAY), "rotation.completed",
+         {"from_post_id": "P1"}),
     Case("a rotation leads to another post", [*TOWNSHIP, DUE_P1],
          lambda s: domain.decide_complete(s, rotate_cmd("2024-05-01", to_post_id="P1"), TODAY), "rotation.same_post"),
     Case("no rotation during probation", [*PROMOTED, assigned("2016-01-01")],

@@ -371,11 +371,12 @@ def decide_complete(state: RotationState, cmd: CompleteRotation, today: date) ->
         raise RuleViolation("rotation.same_township",
                             f"a rotation after {trigger} leads out of township {old.township}",
                             f"乡镇任职满年限的交流须离开 {old.township}", basis=BASIS_ROTATION, township=old.township)
-    if _rank(to.level) > _rank(old.level):
+    before = cadre_level(state) or old.level  # as a posting of kind rotation compares (posting.kind_matches_level)
+    if _rank(to.level) > _rank(before):
         raise RuleViolation("rotation.no_promotion",
-                            f"a rotation keeps or lowers the rank ({old.level}); record a promotion as a post "
-                            "assignment with its notice", f"交流不能提高职级 ({LEVEL_ZH[old.level]}); 提拔须经任前公示",
-                            level=to.level, previous_level=old.level)
+                            f"a rotation keeps or lowers the rank ({before}); record a promotion as a post "
+                            "assignment with its notice", f"交流不能提高职级 ({LEVEL_ZH[before]}); 提拔须经任前公示",
+                            level=to.level, previous_level=before)
     years = completed_years(old.since, cmd.occurred_on)
     data = RotationCompleted(from_post_id=cmd.post_id, from_post=old.post, from_township=old.township, to=to,
                              decision_date=cmd.occurred_on, years_in_old_post=years,
