@@ -57,6 +57,10 @@ COMPLETED = ev("audit.completed", AuditCompleted(audit_id="A1", audit_type="depa
 RECTIFIED = ev("audit.finding_rectified", AuditFindingRectified(audit_id="A1", finding_id="F1"), "2024-07-01")
 APPLIED = ev("audit.result_applied", AuditResultApplied(audit_id="A1", result="admonishment", filed_to_dossier=True),
              "2024-07-05")
+APPLIED_UNFILED = ev("audit.result_applied", AuditResultApplied(audit_id="A1", result="admonishment",
+                                                                 filed_to_dossier=False), "2024-07-05")
+FILED_LATER = ev("audit.result_applied", AuditResultApplied(audit_id="A1", result="admonishment",
+                                                             filed_to_dossier=True), "2024-07-20")
 
 
 def start(on: str = "2024-05-06", **kw: Any) -> a.StartAudit:
@@ -87,9 +91,10 @@ def rectify(finding_id: str = "F1", on: str = "2024-07-01") -> a.RectifyFinding:
                                             "measures": "退回资金", "amount_recovered": "100.00"})
 
 
-def apply(on: str = "2024-07-05", audit_id: str = "A1") -> a.ApplyResult:
-    return a.ApplyResult.model_validate({**BASE, "occurred_on": on, "audit_id": audit_id, "result": "admonishment",
-                                         "filed_to_dossier": True})
+def apply(on: str = "2024-07-05", audit_id: str = "A1", result: str = "admonishment",
+          filed: bool = True) -> a.ApplyResult:
+    return a.ApplyResult.model_validate({**BASE, "occurred_on": on, "audit_id": audit_id, "result": result,
+                                         "filed_to_dossier": filed})
 
 
 When = Callable[[Any, Any, RuleSet], Decision]
@@ -162,6 +167,17 @@ CASES: list[tuple[str, list[CloudEvent], When, Any, str]] = [
      "audit.result_applied"),
     ("the result is applied once", [STARTED, REQUESTED, RECEIVED, COMPLETED, APPLIED], a.decide_apply_result,
      apply("2024-07-06"), "audit.result_apply_once"),
+    ("a result applied but not filed is filed later: the same result, filed (补充归档)",
+     [STARTED, REQUESTED, RECEIVED, COMPLETED, APPLIED_UNFILED], a.decide_apply_result, apply("2024-07-20"),
+     "audit.result_applied"),
+    ("... only the same result", [STARTED, REQUESTED, RECEIVED, COMPLETED, APPLIED_UNFILED], a.decide_apply_result,
+     apply("2024-07-20", result="talk"), "audit.result_apply_once"),
+    ("... only to file it", [STARTED, REQUESTED, RECEIVED, COMPLETED, APPLIED_UNFILED], a.decide_apply_result,
+     apply("2024-07-20", filed=False), "audit.result_apply_once"),
+    ("... not dated before the result was applied", [STARTED, REQUESTED, RECEIVED, COMPLETED, APPLIED_UNFILED],
+     a.decide_apply_result, apply("2024-07-04"), "audit.chronology"),
+    ("... and once", [STARTED, REQUESTED, RECEIVED, COMPLETED, APPLIED_UNFILED, FILED_LATER], a.decide_apply_result,
+     apply("2024-07-25"), "audit.result_apply_once"),
     ("no result before completion", [STARTED, REQUESTED], a.decide_apply_result, apply(), "audit.not_completed"),
     ("a result cannot predate the completion", [STARTED, REQUESTED, RECEIVED, COMPLETED], a.decide_apply_result,
      apply("2024-06-01"), "audit.chronology"),

@@ -130,3 +130,48 @@ async def test_lifecycle_rules_answer_422_naming_the_rule(system: System) -> Non
         "report_number": "R", "evaluation": "good",
         "findings": [{"finding_id": "F1", "category": 1, "amount": 12.5, "responsibility": "direct"}]})
     assert status == 422 and bad["errors"][0]["field"] == "findings.0.amount"
+
+
+async def results_pending(system: System, cadre: str, as_of: str) -> list[tuple[str, str | None]]:
+    status, page, _ = await call("GET", f"{system.url('ledger')}/v1/audits/results-pending?cadre_id={cadre}"
+                                        f"&as_of={as_of}")
+    assert status == 200, page
+    return [(a["pending"], a["result"]) for a in page["audits"]]
+
+
+async def test_a_completed_audit_is_listed_until_its_result_is_applied_and_filed(system: System) -> None:
+    """Rule 9: results are applied and filed (审计结果运用, 归档); a result applied unfiled is filed later."""
+    cadre, audit = await registered_cadre(system, "SJ"), "/v1/audits/SJ-P1"
+    await post(system, f"{audit}/start", cadre, {"occurred_on": "2024-03-01", "audit_type": "in_office",
+                                                 "period_from": "2021-01-01", "period_to": "2023-12-31",
+                                                 "auditing_body": "桂阳县审计局"})
+    await post(system, f"{audit}/opinion-request", cadre, {"occurred_on": "2024-03-04"})
+    await post(system, f"{audit}/complete", cadre, {"occurred_on": "2024-03-19", "audit_type": "in_office",
+                                                    "report_number": "R", "evaluation": "good", "findings": []})
+
+    async def listed() -> list[tuple[str, str | None]] | None:
+        return await results_pending(system, cadre, "2024-03-20") or None
+
+    assert await wait_until(listed) == [("not_applied", None)]
+    await post(system, f"{audit}/result", cadre, {"occurred_on": "2024-04-01", "result": "talk",
+                                                  "filed_to_dossier": False})
+    refused = await post(system, f"{audit}/result", cadre, {"occurred_on": "2024-04-10", "result": "admonishment",
+                                                            "filed_to_dossier": True}, expect=422)
+    assert refused["rule"] == "audit.result_apply_once" and "补记归档" in refused["message_zh"]
+    await post(system, f"{audit}/result", cadre, {"occurred_on": "2024-04-15", "result": "talk",
+                                                  "filed_to_dossier": True})
+
+    async def filed() -> bool:
+        return await results_pending(system, cadre, "2024-04-16") == []
+
+    await wait_until(filed)
+    assert await results_pending(system, cadre, "2024-04-02") == [("not_filed", "talk")]
+    assert await results_pending(system, cadre, "2024-03-25") == [("not_applied", None)]
+    assert await results_pending(system, cadre, "2024-03-18") == [], "not completed yet"
+    status, state, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/state")
+    assert status == 200
+    dossier = state["audits"]["SJ-P1"]
+    assert (dossier["result"], dossier["result_applied_on"], dossier["filed_on"]) == ("talk", "2024-04-01",
+                                                                                     "2024-04-15")
+    status, problem, _ = await call("GET", f"{system.url('ledger')}/v1/audits/results-pending?pending=lost")
+    assert status == 422 and problem["errors"][0]["field"] == "pending", problem

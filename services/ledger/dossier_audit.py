@@ -42,6 +42,8 @@ class AuditSummary(BaseModel):
     result: str | None = None
     result_applied_on: date | None = None
     filed_to_dossier: bool | None = None
+    filed_on: date | None = Field(None, description="When the result was filed to the dossier (归档): with its "
+                                                    "application or later.")
 
 
 class ReportSummary(BaseModel):
@@ -141,9 +143,12 @@ def _finding_rectified(d: Dossier, e: FoldedEvent) -> None:
 
 def _result_applied(d: Dossier, e: FoldedEvent) -> None:
     audit = _audit(d, e)
-    audit.result = e.data["result"]
-    audit.result_applied_on = e.occurredon
-    audit.filed_to_dossier = e.data["filed_to_dossier"]
+    if audit.result is None:
+        audit.result = e.data["result"]
+        audit.result_applied_on = e.occurredon
+    if e.data["filed_to_dossier"] and audit.filed_on is None:  # with its application, or later (补充归档)
+        audit.filed_on = e.occurredon
+    audit.filed_to_dossier = audit.filed_on is not None
 
 
 def _report_received(d: Dossier, e: FoldedEvent) -> None:

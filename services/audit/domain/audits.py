@@ -257,12 +257,20 @@ def decide_rectify(state: AuditState, cmd: RectifyFinding, rules: RuleSet) -> De
 
 
 def decide_apply_result(state: AuditState, cmd: ApplyResult, rules: RuleSet) -> Decision:
-    """The result of a completed audit is applied once, not before the audit completed."""
+    """The result of a completed audit is applied once, not before the audit completed (rule 9: applied and
+    filed). A result applied without being filed to the dossier may be recorded again, the same result with
+    `filed_to_dossier`, when it is filed (补充归档); nothing else follows an applied result."""
     audit = _completed(state, cmd.audit_id)
     if audit.result is not None:
-        raise RuleViolation("audit.result_apply_once", f"the result of audit {cmd.audit_id} was already applied "
-                                                       f"({audit.result}, {audit.result_applied_on})",
-                            f"审计 {cmd.audit_id} 的结果已于 {audit.result_applied_on} 运用 ({audit.result})")
+        filing = audit.filed_on is None and cmd.filed_to_dossier and cmd.result == audit.result
+        if not filing:
+            raise RuleViolation(
+                "audit.result_apply_once", f"the result of audit {cmd.audit_id} was already applied "
+                f"({audit.result}, {audit.result_applied_on})" + ("" if audit.filed_on else
+                                                                  "; only its filing to the dossier may follow"),
+                f"审计 {cmd.audit_id} 的结果已于 {audit.result_applied_on} 运用 ({audit.result})"
+                + ("" if audit.filed_on else "; 此后只能补记归档"))
+        not_before(cmd.occurred_on, audit.result_applied_on, "audit.chronology", "the filing", "归档")
     not_before(cmd.occurred_on, audit.completed_on, "audit.chronology", "the result", "结果运用")
     data = AuditResultApplied(audit_id=cmd.audit_id, result=cmd.result, filed_to_dossier=cmd.filed_to_dossier,
                               reference=cmd.reference, summary=cmd.summary)

@@ -28,12 +28,13 @@ class AuditRecord:
     rectified: frozenset[str] = frozenset()
     result: str | None = None
     result_applied_on: date | None = None
+    filed_on: date | None = None  # when the result went into the cadre's dossier (归档), with it or later
 
     @property
     def last_step_on(self) -> date | None:
         """The date of the latest recorded step (steps cannot be dated before it)."""
         days = [d for d in (self.started_on, self.opinion_requested_on, self.opinion_received_on, self.completed_on,
-                            self.result_applied_on) if d is not None]
+                            self.result_applied_on, self.filed_on) if d is not None]
         return max(days) if days else None
 
 
@@ -97,7 +98,11 @@ def _evolve_audit(state: AuditState, event: CloudEvent) -> AuditState:
     elif event.type == "audit.finding_rectified":
         audit = replace(audit, rectified=audit.rectified | {str(data["finding_id"])})
     elif event.type == "audit.result_applied":
-        audit = replace(audit, result=str(data["result"]), result_applied_on=on)
+        filed_on = audit.filed_on or (on if data["filed_to_dossier"] else None)
+        if audit.result is None:
+            audit = replace(audit, result=str(data["result"]), result_applied_on=on, filed_on=filed_on)
+        else:  # the filing of a result applied before (补充归档)
+            audit = replace(audit, filed_on=filed_on)
     return _with_audit(state, audit)
 
 

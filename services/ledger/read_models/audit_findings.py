@@ -59,8 +59,10 @@ _RECTIFIED = bulk(f"{_AUDIT}, finding_id text, rectified_on date, amount_recover
   FROM {rows} WHERE f.cadre_id = v.cadre_id AND f.audit_id = v.audit_id AND f.finding_id = v.finding_id
     AND f.rectified_on IS NULL""")
 _APPLIED = bulk(f"{_AUDIT}, result text, applied_on date, filed boolean, last_position bigint", """
-  UPDATE rm_audits a SET result = v.result, result_applied_on = v.applied_on, filed_to_dossier = v.filed,
-    last_position = v.last_position
+  UPDATE rm_audits a SET result = coalesce(a.result, v.result),
+    result_applied_on = coalesce(a.result_applied_on, v.applied_on),
+    filed_to_dossier = coalesce(a.filed_to_dossier, false) OR v.filed,
+    filed_on = coalesce(a.filed_on, CASE WHEN v.filed THEN v.applied_on END), last_position = v.last_position
   FROM {rows} WHERE a.cadre_id = v.cadre_id AND a.audit_id = v.audit_id""")
 
 
@@ -127,7 +129,7 @@ class AuditFindingsProjection:
     """
 
     name = "audit_findings"
-    version = 1
+    version = 2
     tables: tuple[str, ...] = ("rm_audit_findings", "rm_audits")
 
     def __init__(self, completed_in_sql: bool = True) -> None:
@@ -240,7 +242,7 @@ _PAGE_SQL = _OPEN + """,
                                         'found_on', found_on) ORDER BY finding_id) AS open
     FROM open GROUP BY cadre_id, audit_id)
   SELECT p.*, a.county, a.audit_type, a.report_number, a.evaluation, a.completed_on, a.result, a.result_applied_on,
-         a.filed_to_dossier,
+         a.filed_on,
          (SELECT count(*) FROM rm_audit_findings f WHERE f.cadre_id = a.cadre_id AND f.audit_id = a.audit_id)
            AS findings
   FROM per_audit p JOIN rm_audits a USING (cadre_id, audit_id)
@@ -264,7 +266,7 @@ def _entry(r: asyncpg.Record, as_of: date) -> dict[str, Any]:
             "open_amount": yuan(r["open_amount"]), "oldest_open_days": (as_of - r["found_on"]).days,
             "result_applied": applied, "result": r["result"] if applied else None,
             "result_applied_on": r["result_applied_on"] if applied else None,
-            "filed_to_dossier": bool(applied and r["filed_to_dossier"]), "open": open_}
+            "filed_to_dossier": r["filed_on"] is not None and r["filed_on"] <= as_of, "open": open_}
 
 
 def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
