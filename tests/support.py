@@ -171,7 +171,7 @@ async def ledger_metrics(system: System) -> dict[str, float]:
             for sample in family.samples if not sample.labels or sample.name.startswith("ledger_batch_size")}
 
 
-async def wait_until(predicate: Any, timeout: float = 15.0, interval: float = 0.05) -> Any:
+async def wait_until(predicate: Any, timeout: float = 30.0, interval: float = 0.05) -> Any:
     """Poll an async predicate until it returns something truthy; fail the test on timeout."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
