@@ -214,6 +214,17 @@ async def test_the_seed_county_funnel(system: System) -> None:
                   {**base(deferred, "2024-05-15"), "outcome": "clear"}, "appointment.deferral_running")
     await post(system, "assessment", "/v1/notices/GS-2024-012/close", {**base(deferred, "2024-05-16"),
                                                                        "outcome": "clear"})
+    # the list as it stood each day: nothing before the posting; during the deferral the report not verified yet
+    # (it was on 10 April); after the last close, closed clear with the verification
+    before = await ledger_get(system, f"/v1/notices?cadre_id={deferred}&status=all&as_of=2024-03-10")
+    assert before["notices"] == []
+    after = await projected(system, f"/v1/notices?cadre_id={deferred}&status=all&as_of=2024-05-20", "notices",
+                            lambda n: n["status"] == "closed")
+    assert after["outcome"] == "clear" and after["closed_on"] == "2024-05-16"
+    assert after["objections"][0]["verification"] == "unfounded" and after["unresolved_objections"] == 0
+    [then] = (await ledger_get(system, f"/v1/notices?cadre_id={deferred}&status=all&as_of=2024-04-01"))["notices"]
+    assert then["status"] == "deferred" and then["closed_on"] is None and then["outcome"] is None
+    assert then["objections"][0]["verification"] is None and then["unresolved_objections"] == 1
 
     # 3. a named report found true: the notice cannot close clear; the qualification is cancelled
     await post(system, "assessment", "/v1/notices/GS-2024-012/objections",
@@ -307,7 +318,7 @@ async def test_grades_evaluations_and_tests_reach_the_watchlist(system: System) 
     assert history["events"][3]["event"]["data"]["dismissal_case"] is True
 
     async def items() -> list[dict[str, Any]] | None:
-        page = await ledger_get(system, f"/v1/watchlist/assessment?cadre_id={cadre}&state=all&as_of=2024-07-01")
+        page = await ledger_get(system, f"/v1/watchlist/assessment?cadre_id={cadre}&state=all&as_of=2025-01-01")
         found = page["items"]
         return found if len(found) == 7 else None
 
@@ -316,6 +327,11 @@ async def test_grades_evaluations_and_tests_reach_the_watchlist(system: System) 
                       ("consecutive_low_grades", 2023, "open"), ("dismissal_case", 2023, "open"),
                       ("retest_due", None, "resolved"), ("second_failure", None, "open"),
                       ("threshold_breach", 2024, "open")]
+    # as it stood on 2024-06-16: the retest due since the day before, no second failure, no breach yet
+    earlier = await ledger_get(system, f"/v1/watchlist/assessment?cadre_id={cadre}&state=all&as_of=2024-06-16")
+    assert sorted((i["kind"], i["status"], i["resolved_on"]) for i in earlier["items"]) == [
+        ("basically_competent", "open", None), ("consecutive_low_grades", "open", None),
+        ("consecutive_low_grades", "open", None), ("dismissal_case", "open", None), ("retest_due", "due", None)]
     open_page = await ledger_get(system, f"/v1/watchlist/assessment?cadre_id={cadre}&kind=second_failure")
     assert open_page["items"][0]["detail"]["action"] == "demotion"
     state = await ledger_get(system, f"/v1/cadres/{cadre}/state")

@@ -181,7 +181,8 @@ PROJECTIONS = [WatchlistProjection()]
 class WatchFilter(AssessmentQuery):
     kind: Kind | None = Field(None, description="Only this kind of item.")
     state: Literal["open", "resolved", "all"] = Field("open", description="open (default), resolved, all.")
-    as_of: date | None = Field(None, description="The day statuses are for (default: today).")
+    as_of: date | None = Field(None, description="The day the list is for: the items raised by then, resolved only "
+                                                "if resolved by then (default: today).")
 
 
 class WatchItem(BaseModel):
@@ -208,13 +209,15 @@ class WatchPage(BaseModel):
 
 def _item(r: asyncpg.Record, as_of: date) -> dict[str, Any]:
     detail = orjson.loads(r["detail"])
-    if r["resolved_on"] is not None:
+    resolved = r["resolved_on"] is not None and r["resolved_on"] <= as_of
+    if resolved:
         status = "resolved"
     elif r["kind"] == "retest_due":
         status = "due" if r["due"] is not None and as_of >= r["due"] else "scheduled"
     else:
         status = "open"
-    return {**{k: r[k] for k in ("cadre_id", "county", "kind", "year", "since", "due", "resolved_on", "resolution")},
+    return {**{k: r[k] for k in ("cadre_id", "county", "kind", "year", "since", "due")},
+            "resolved_on": r["resolved_on"] if resolved else None, "resolution": r["resolution"] if resolved else None,
             "kind_zh": KIND_ZH[r["kind"]], "status": status, "detail": detail,
             "promotion_blocked": as_of.year in detail.get("promotion_blocked_years", [])}
 
@@ -228,13 +231,14 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
     async def watchlist(request: web.Request, *, query: WatchFilter) -> dict[str, Any]:
         """Threshold breaches, low grades, dismissal cases, retests and second failures, oldest first."""
         as_of = query.as_of or clock.today()
+        # as it stood on as_of: items raised by then, resolved only when resolved by then
         where = """($1::text IS NULL OR county = $1) AND ($2::text IS NULL OR cadre_id = $2)
-                   AND ($3::text IS NULL OR kind = $3)
-                   AND ($4 = 'all' OR ($4 = 'open') = (resolved_on IS NULL))"""
-        args = [query.county, query.cadre_id, query.kind, query.state]
+                   AND ($3::text IS NULL OR kind = $3) AND since <= $5
+                   AND ($4 = 'all' OR ($4 = 'open') = (resolved_on IS NULL OR resolved_on > $5))"""
+        args = [query.county, query.cadre_id, query.kind, query.state, as_of]
         async with acquire(pool, settings.pg_acquire_timeout_s) as conn:
             total = await conn.fetchval(f"SELECT count(*) FROM rm_assessment_watch WHERE {where}", *args)
             rows = await conn.fetch(f"""SELECT * FROM rm_assessment_watch WHERE {where}
-                                        ORDER BY since, cadre_id, kind, item_key OFFSET $5 LIMIT $6""",
+                                        ORDER BY since, cadre_id, kind, item_key OFFSET $6 LIMIT $7""",
                                     *args, query.offset, query.limit)
         return {"as_of": as_of, "total": total, "items": [_item(r, as_of) for r in rows]}

@@ -125,7 +125,9 @@ class NoticeFilter(AssessmentQuery):
     status: Literal["unresolved", "open", "deferred", "closed", "cancelled", "all"] = Field(
         "unresolved", description="unresolved (default: open and deferred), open 公示中, deferred 缓任, "
                                   "closed 已结束, cancelled 取消任职资格, all.")
-    as_of: date | None = Field(None, description="The day days left are counted on (default: today).")
+    as_of: date | None = Field(None, description="The day the list is for, as it stood then: the notices posted by "
+                                                "then, their status, objections and verifications of that day, and "
+                                                "the working days left counted from it (default: today).")
 
 
 class Objection(BaseModel):
@@ -178,25 +180,40 @@ class NoticePage(BaseModel):
 
 
 _STATUS_SQL = {"unresolved": ("open", "deferred"), "all": ("open", "deferred", "closed", "cancelled")}
+# The notices posted by $4 as they stood that day. A notice holds its latest status only, so its status on $4
+# is told from the days of its steps: cancelled, closed (its last close, when not a deferral), deferred (a
+# deferral decided, or a close as 缓任), else open; each step's fields show only once it had happened.
+_AS_OF = """
+  SELECT n.*, CASE WHEN n.cancelled_on <= $4 THEN 'cancelled'
+                   WHEN n.status = 'closed' AND n.closed_on <= $4 THEN 'closed'
+                   WHEN n.deferred_on <= $4 OR (n.status = 'deferred' AND n.closed_on <= $4) THEN 'deferred'
+                   ELSE 'open' END AS status_then,
+         n.closed_on <= $4 AS outcome_known, n.closed_on <= $4 AS closed_on_known,
+         n.deferred_on <= $4 AS deferred_until_known, n.cancelled_on <= $4 AS cancelled_on_known
+  FROM rm_notices n WHERE n.posted_on <= $4"""
 
 
 def _entry(row: asyncpg.Record, as_of: date) -> dict[str, Any]:
     objections = []
     for o in orjson.loads(row["objections"]):
         verified_on = day(o["verified_on"])
+        if verified_on is not None and verified_on > as_of:  # not known on as_of
+            verified_on, o["verification"] = None, None
         objections.append({**o, "received_on": day(o["received_on"]), "verified_on": verified_on,
-                           "resolved": verified_on is not None and verified_on <= as_of})
+                           "resolved": verified_on is not None})
     left = working_days_left(row["start_on"], row["end_on"], as_of)
     until = row["deferred_until"]
     return {
         **{k: row[k] for k in ("cadre_id", "county", "notice_id", "selection_id", "proposed_post", "posted_on",
-                               "working_days", "provisional_calendar_years", "status", "outcome", "closed_on",
-                               "deferred_until", "cancelled_on")},
+                               "working_days", "provisional_calendar_years")},
+        "status": row["status_then"],
+        **{k: row[k] if row[k] is not None and row[f"{k}_known"] else None
+           for k in ("outcome", "closed_on", "deferred_until", "cancelled_on")},
         "start": row["start_on"], "end": row["end_on"], "channels": orjson.loads(row["channels"]),
         "working_days_recounted": recounted_working_days(row["start_on"], row["end_on"],
                                                          row["provisional_calendar_years"]),
-        "status_zh": STATUS_ZH[row["status"]], "working_days_left": left, "period_over": as_of >= row["end_on"],
-        "deferral_overdue": row["status"] == "deferred" and until is not None and not deferral_runs(until, as_of),
+        "status_zh": STATUS_ZH[row["status_then"]], "working_days_left": left, "period_over": as_of >= row["end_on"],
+        "deferral_overdue": row["status_then"] == "deferred" and until is not None and not deferral_runs(until, as_of),
         "objections": objections, "unresolved_objections": sum(not o["resolved"] for o in objections)}
 
 
@@ -210,11 +227,11 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
         """Notices not yet resolved (default) or by status, ending soonest first, with objections and days left."""
         as_of = query.as_of or clock.today()
         statuses = list(_STATUS_SQL.get(query.status, (query.status,)))
-        where = """n.status = ANY($1::text[]) AND ($2::text IS NULL OR n.county = $2)
+        where = """n.status_then = ANY($1::text[]) AND ($2::text IS NULL OR n.county = $2)
                    AND ($3::text IS NULL OR n.cadre_id = $3)"""
-        args = [statuses, query.county, query.cadre_id]
+        args = [statuses, query.county, query.cadre_id, as_of]
         async with acquire(pool, settings.pg_acquire_timeout_s) as conn:
-            total = await conn.fetchval(f"SELECT count(*) FROM rm_notices n WHERE {where}", *args)
+            total = await conn.fetchval(f"SELECT count(*) FROM ({_AS_OF}) n WHERE {where}", *args)
             rows = await conn.fetch(
                 f"""SELECT n.*, coalesce((
                       SELECT jsonb_agg(jsonb_build_object(
@@ -224,8 +241,9 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
                              ORDER BY o.received_on, o.report_id)
                       FROM rm_notice_objections o
                       LEFT JOIN rm_assessment_reports r ON r.cadre_id = o.cadre_id AND r.report_id = o.report_id
-                      WHERE o.cadre_id = n.cadre_id AND o.notice_id = n.notice_id), '[]'::jsonb)::text AS objections
-                    FROM rm_notices n WHERE {where}
-                    ORDER BY n.end_on, n.cadre_id, n.notice_id OFFSET $4 LIMIT $5""",
+                      WHERE o.cadre_id = n.cadre_id AND o.notice_id = n.notice_id AND o.received_on <= $4),
+                      '[]'::jsonb)::text AS objections
+                    FROM ({_AS_OF}) n WHERE {where}
+                    ORDER BY n.end_on, n.cadre_id, n.notice_id OFFSET $5 LIMIT $6""",
                 *args, query.offset, query.limit)
         return {"as_of": as_of, "total": total, "notices": [_entry(r, as_of) for r in rows]}
