@@ -148,7 +148,11 @@ class RotationFilter(BaseModel):
     unit: str | None = Field(None, max_length=200, description="Only posts in this unit (单位).")
     rule: RotationRule | None = Field(None, description="Only posts under this rotation rule (交流规则).")
     cadre_id: str | None = Field(None, pattern=CADRE_ID_PATTERN, description="Only this cadre.")
-    as_of: date | None = Field(None, description="Count tenure up to this day (default: today).")
+    as_of: date | None = Field(None, description="Count tenure (and overdue rotations) up to this day, a future one "
+                                                "to plan (default: today). The lists hold what is current now: the "
+                                                "posts held now, the rotations due and not carried out now; a past "
+                                                "day's postings are in a cadre's state as of that day "
+                                                "(GET /v1/cadres/{id}/state?as_of=).")
     offset: int = Field(0, ge=0, le=1_000_000)
     limit: int = Field(100, ge=1, le=1000)
 
@@ -199,7 +203,8 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
     @api.route("GET", "/v1/rotation/postings", summary="Current postings and tenure (现任职务与任职年限)",
                query=RotationFilter, response=PostingPage, tags=("read models 查询",), errors=(503,))
     async def postings(request: web.Request, *, query: RotationFilter) -> dict[str, Any]:
-        """Posts held now, with tenure in the post and in the township as of `as_of`; filterable."""
+        """Posts held now, with tenure in the post and in the township counted to `as_of` (0 for a post taken
+        after it); filterable. A past day's postings are in the cadre's state as of that day."""
         as_of = query.as_of or clock.today()
         where = f"{FILTER_SQL} AND ($5::text IS NULL OR $5 = ANY(rules))"
         args = [*filter_args(query), query.rule]
