@@ -107,7 +107,7 @@ async def test_lifecycle_rules_answer_422_naming_the_rule(system: System) -> Non
     start = {"occurred_on": "2024-03-01", "audit_type": "in_office", "period_from": "2021-01-01",
              "period_to": "2023-12-31", "auditing_body": "桂阳县审计局"}
     problem = await post(system, f"{audit}/opinion-request", cadre, {"occurred_on": "2024-03-04"}, expect=422)
-    assert problem["rule"] == "audit.not_started"
+    assert problem["rule"] == "audit.not_started" and "经济责任审计规定" in problem["basis"]
     problem = await post(system, f"{audit}/start", cadre, {**start, "audit_type": "departure"}, expect=422)
     assert problem["rule"] == "audit.departure_post"
     await post(system, f"{audit}/start", cadre, start)

@@ -365,8 +365,13 @@ def decide_complete(state: RotationState, cmd: CompleteRotation, today: date) ->
                     key=lambda d: d.due_on)
     trigger = cmd.trigger_rule or (raised[0].rule if raised else "by_need")
     if trigger != "by_need" and all(d.rule != trigger for d in raised):
-        raise RuleViolation("rotation.trigger_not_due", f"no rotation is due under {trigger} for post {cmd.post_id}",
-                            f"职位 {cmd.post_id} 没有 {RULE_ZH.get(trigger, trigger)} 到期记录", rotation_rule=trigger)
+        raise RuleViolation("rotation.trigger_not_due",
+                            f"no rotation is due under {trigger} for post {cmd.post_id}: a due rotation is recorded "
+                            "by the scan (POST /v1/rotation/scan, or its timer) once the limit is reached; scan "
+                            "first, or leave trigger_rule out to record a rotation by need",
+                            f"职位 {cmd.post_id} 没有 {RULE_ZH.get(trigger, trigger)} 到期记录: 到期由交流扫描记录 "
+                            "(POST /v1/rotation/scan 或定时扫描); 请先扫描, 或不填 trigger_rule 按工作需要交流",
+                            basis=BASIS_ROTATION, rotation_rule=trigger)
     if trigger == "township_8y" and to.township is not None and to.township == old.township:
         raise RuleViolation("rotation.same_township",
                             f"a rotation after {trigger} leads out of township {old.township}",

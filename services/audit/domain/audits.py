@@ -30,6 +30,13 @@ from shared.events.types import AmountCNY, Identifier, LongText, ShortText
 from shared.problems import RuleViolation
 from shared.rulesets import RuleSet
 
+BASIS = "党政主要领导干部和国有企事业单位主要领导人员经济责任审计规定 (2019)"
+"""What every audit rule's 422 cites (`basis`)."""
+
+
+def _violation(rule: str, message_en: str, message_zh: str, **fields: object) -> RuleViolation:
+    return RuleViolation(rule, message_en, message_zh, basis=BASIS, **fields)
+
 # ---- commands (bodies over HTTP; the command adds the ids from the path) ---------------------
 
 
@@ -113,7 +120,7 @@ class ApplyResult(ResultApplication):
 def _started(state: AuditState, audit_id: str) -> AuditRecord:
     audit = state.audits.get(audit_id)
     if audit is None or audit.started_on is None:
-        raise RuleViolation("audit.not_started", f"audit {audit_id} has not been started",
+        raise _violation("audit.not_started", f"audit {audit_id} has not been started",
                             f"审计 {audit_id} 尚未开始 (未登记审计开始)")
     return audit
 
@@ -121,7 +128,7 @@ def _started(state: AuditState, audit_id: str) -> AuditRecord:
 def _open(state: AuditState, audit_id: str) -> AuditRecord:
     audit = _started(state, audit_id)
     if audit.completed_on is not None:
-        raise RuleViolation("audit.already_completed", f"audit {audit_id} is already completed",
+        raise _violation("audit.already_completed", f"audit {audit_id} is already completed",
                             f"审计 {audit_id} 已经完成")
     return audit
 
@@ -129,7 +136,7 @@ def _open(state: AuditState, audit_id: str) -> AuditRecord:
 def _completed(state: AuditState, audit_id: str) -> AuditRecord:
     audit = state.audits.get(audit_id)
     if audit is None or audit.completed_on is None:
-        raise RuleViolation("audit.not_completed", f"audit {audit_id} is not completed yet",
+        raise _violation("audit.not_completed", f"audit {audit_id} is not completed yet",
                             f"审计 {audit_id} 尚未完成")
     return audit
 
@@ -137,15 +144,15 @@ def _completed(state: AuditState, audit_id: str) -> AuditRecord:
 def decide_start(state: AuditState, cmd: StartAudit, rules: RuleSet) -> Decision:
     """An audit id starts once; its period is ordered; a departure audit names the post left."""
     if cmd.audit_id in state.audits:
-        raise RuleViolation("audit.start_once", f"audit {cmd.audit_id} already exists",
+        raise _violation("audit.start_once", f"audit {cmd.audit_id} already exists",
                             f"审计 {cmd.audit_id} 已经登记, 不能重复开始")
     if cmd.period_from > cmd.period_to:
-        raise RuleViolation("audit.period_order", f"the audited period {cmd.period_from}..{cmd.period_to} ends "
+        raise _violation("audit.period_order", f"the audited period {cmd.period_from}..{cmd.period_to} ends "
                                                   "before it starts",
                             f"审计期间 {cmd.period_from}..{cmd.period_to} 的止日早于起日")
     if cmd.audit_type == "departure" and cmd.post_id is None:
-        raise RuleViolation("audit.departure_post", "a departure audit names the post being left (post_id)",
-                            "离任经济责任审计须写明所离开的岗位 (post_id)", basis=rules.basis)
+        raise _violation("audit.departure_post", "a departure audit names the post being left (post_id)",
+                            "离任经济责任审计须写明所离开的岗位 (post_id)")
     data = AuditStarted(audit_id=cmd.audit_id, audit_type=cmd.audit_type, period_from=cmd.period_from,
                         period_to=cmd.period_to, auditing_body=cmd.auditing_body, post_id=cmd.post_id)
     # Not refused: a posting may predate the ledger (records kept on paper), but the clerk should look again.
@@ -161,7 +168,7 @@ def decide_request_opinion(state: AuditState, cmd: RequestOpinion, rules: RuleSe
     """Once per open audit; the answer is due on the rule set's n-th working day after the request."""
     audit = _open(state, cmd.audit_id)
     if audit.opinion_requested_on is not None:
-        raise RuleViolation("audit.opinion_request_once", f"the opinion on audit {cmd.audit_id} was already "
+        raise _violation("audit.opinion_request_once", f"the opinion on audit {cmd.audit_id} was already "
                                                           f"requested on {audit.opinion_requested_on}",
                             f"审计 {cmd.audit_id} 已于 {audit.opinion_requested_on} 征求过书面意见")
     not_before(cmd.occurred_on, audit.last_step_on, "audit.chronology", "the opinion request", "征求意见")
@@ -176,21 +183,21 @@ def decide_receive_opinion(state: AuditState, cmd: ReceiveOpinion, rules: RuleSe
     """Received once, after the request and no later than its due day (after it, silence counts as consent)."""
     audit = _open(state, cmd.audit_id)
     if audit.opinion_requested_on is None or audit.opinion_due is None:
-        raise RuleViolation("audit.opinion_not_requested", f"no opinion was requested on audit {cmd.audit_id}",
+        raise _violation("audit.opinion_not_requested", f"no opinion was requested on audit {cmd.audit_id}",
                             f"审计 {cmd.audit_id} 尚未征求书面意见")
     if audit.opinion_received_on is not None:
-        raise RuleViolation("audit.opinion_receive_once", f"the opinion on audit {cmd.audit_id} was already "
+        raise _violation("audit.opinion_receive_once", f"the opinion on audit {cmd.audit_id} was already "
                                                           f"received on {audit.opinion_received_on}",
                             f"审计 {cmd.audit_id} 的书面意见已于 {audit.opinion_received_on} 收到")
     not_before(cmd.occurred_on, audit.last_step_on, "audit.chronology", "the opinion", "收到书面意见")
     if cmd.occurred_on > audit.opinion_due:
         days = rules.audit.opinion_working_days
-        raise RuleViolation(
+        raise _violation(
             "audit.opinion_late",
             f"the opinion window of {days} working days closed on {audit.opinion_due}; an opinion received on "
             f"{cmd.occurred_on} is late and the audit proceeds as if there were no objection",
             f"书面意见期限 ({days} 个工作日) 已于 {audit.opinion_due} 届满; {cmd.occurred_on} 收到的意见逾期, "
-            "视同无异议", basis=rules.basis)
+            "视同无异议")
     data = AuditOpinionReceived(audit_id=cmd.audit_id, agrees=cmd.agrees, summary=cmd.summary)
     return Decision("audit.opinion_received", data, cmd.occurred_on)
 
@@ -198,42 +205,41 @@ def decide_receive_opinion(state: AuditState, cmd: ReceiveOpinion, rules: RuleSe
 def _check_findings(cmd: CompleteAudit, rules: RuleSet) -> None:
     ids = [f.finding_id for f in cmd.findings]
     if len(set(ids)) != len(ids):
-        raise RuleViolation("audit.finding_ids_unique", "finding ids must be unique within an audit",
+        raise _violation("audit.finding_ids_unique", "finding ids must be unique within an audit",
                             "同一审计的问题编号不能重复")
     categories = rules.audit.finding_categories
     for finding in cmd.findings:
         if categories and finding.category not in categories:
-            raise RuleViolation(
+            raise _violation(
                 "audit.finding_category",
                 f"finding {finding.finding_id}: category {finding.category} is not one of the "
                 f"{len(categories)} categories of rule set {rules.id}",
                 f"问题 {finding.finding_id} 的类别 {finding.category} 不在规则集 {rules.id} 的 "
-                f"{len(categories)} 种情形之内",
-                basis=rules.basis)
+                f"{len(categories)} 种情形之内")
 
 
 def decide_complete(state: AuditState, cmd: CompleteAudit, rules: RuleSet) -> Decision:
     """Completes once a started audit whose opinion arrived or whose opinion window has closed."""
     if cmd.audit_id in state.completed:
-        raise RuleViolation("audit.complete_once", f"audit {cmd.audit_id} is already completed",
+        raise _violation("audit.complete_once", f"audit {cmd.audit_id} is already completed",
                             f"审计 {cmd.audit_id} 已经完成, 不能重复完成")
     audit = _started(state, cmd.audit_id)
     if cmd.audit_type != audit.audit_type:
-        raise RuleViolation("audit.type_mismatch", f"audit {cmd.audit_id} was started as {audit.audit_type}, "
+        raise _violation("audit.type_mismatch", f"audit {cmd.audit_id} was started as {audit.audit_type}, "
                                                    f"not {cmd.audit_type}",
                             f"审计 {cmd.audit_id} 开始时登记为 {audit.audit_type}, 不是 {cmd.audit_type}")
     if audit.opinion_due is None:
-        raise RuleViolation("audit.opinion_not_requested", f"audit {cmd.audit_id} cannot complete before the "
+        raise _violation("audit.opinion_not_requested", f"audit {cmd.audit_id} cannot complete before the "
                                                            "cadre's written opinion has been requested",
-                            f"审计 {cmd.audit_id} 尚未征求被审计人书面意见, 不能完成", basis=rules.basis)
+                            f"审计 {cmd.audit_id} 尚未征求被审计人书面意见, 不能完成")
     not_before(cmd.occurred_on, audit.last_step_on, "audit.chronology", "the completion", "审计完成")
     if audit.opinion_received_on is None and cmd.occurred_on <= audit.opinion_due:
-        raise RuleViolation(
+        raise _violation(
             "audit.opinion_window_open",
             f"audit {cmd.audit_id} cannot complete on {cmd.occurred_on}: the cadre's opinion has not arrived and "
             f"the window of {rules.audit.opinion_working_days} working days runs until {audit.opinion_due}",
             f"审计 {cmd.audit_id} 不能于 {cmd.occurred_on} 完成: 被审计人书面意见未到, 且 "
-            f"{rules.audit.opinion_working_days} 个工作日的期限至 {audit.opinion_due} 才届满", basis=rules.basis)
+            f"{rules.audit.opinion_working_days} 个工作日的期限至 {audit.opinion_due} 才届满")
     _check_findings(cmd, rules)
     data = AuditCompleted(audit_id=cmd.audit_id, audit_type=cmd.audit_type, report_number=cmd.report_number,
                           evaluation=cmd.evaluation, findings=cmd.findings)
@@ -244,10 +250,10 @@ def decide_rectify(state: AuditState, cmd: RectifyFinding, rules: RuleSet) -> De
     """A finding of a completed audit is rectified once, not before the audit completed."""
     audit = _completed(state, cmd.audit_id)
     if cmd.finding_id not in audit.findings:
-        raise RuleViolation("audit.finding_unknown", f"audit {cmd.audit_id} has no finding {cmd.finding_id}",
+        raise _violation("audit.finding_unknown", f"audit {cmd.audit_id} has no finding {cmd.finding_id}",
                             f"审计 {cmd.audit_id} 没有问题 {cmd.finding_id}")
     if cmd.finding_id in audit.rectified:
-        raise RuleViolation("audit.rectify_once", f"finding {cmd.finding_id} of audit {cmd.audit_id} is already "
+        raise _violation("audit.rectify_once", f"finding {cmd.finding_id} of audit {cmd.audit_id} is already "
                                                   "rectified",
                             f"审计 {cmd.audit_id} 的问题 {cmd.finding_id} 已经整改")
     not_before(cmd.occurred_on, audit.completed_on, "audit.chronology", "the rectification", "整改")
@@ -264,7 +270,7 @@ def decide_apply_result(state: AuditState, cmd: ApplyResult, rules: RuleSet) -> 
     if audit.result is not None:
         filing = audit.filed_on is None and cmd.filed_to_dossier and cmd.result == audit.result
         if not filing:
-            raise RuleViolation(
+            raise _violation(
                 "audit.result_apply_once", f"the result of audit {cmd.audit_id} was already applied "
                 f"({audit.result}, {audit.result_applied_on})" + ("" if audit.filed_on else
                                                                   "; only its filing to the dossier may follow"),
