@@ -179,6 +179,8 @@ CASES: list[tuple[str, list[CloudEvent], When, Any, str]] = [
     ("... and once", [STARTED, REQUESTED, RECEIVED, COMPLETED, APPLIED_UNFILED, FILED_LATER], a.decide_apply_result,
      apply("2024-07-25"), "audit.result_apply_once"),
     ("no result before completion", [STARTED, REQUESTED], a.decide_apply_result, apply(), "audit.not_completed"),
+    ("an audit not on record is not started, not 'not completed'", [], a.decide_apply_result, apply(),
+     "audit.not_started"),
     ("a result cannot predate the completion", [STARTED, REQUESTED, RECEIVED, COMPLETED], a.decide_apply_result,
      apply("2024-06-01"), "audit.chronology"),
 ]

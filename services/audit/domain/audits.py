@@ -121,7 +121,7 @@ def _started(state: AuditState, audit_id: str) -> AuditRecord:
     audit = state.audits.get(audit_id)
     if audit is None or audit.started_on is None:
         raise _violation("audit.not_started", f"audit {audit_id} has not been started",
-                            f"审计 {audit_id} 尚未开始 (未登记审计开始)")
+                         f"审计 {audit_id} 尚未开始 (未登记审计开始)")
     return audit
 
 
@@ -129,15 +129,18 @@ def _open(state: AuditState, audit_id: str) -> AuditRecord:
     audit = _started(state, audit_id)
     if audit.completed_on is not None:
         raise _violation("audit.already_completed", f"audit {audit_id} is already completed",
-                            f"审计 {audit_id} 已经完成")
+                         f"审计 {audit_id} 已经完成")
     return audit
 
 
 def _completed(state: AuditState, audit_id: str) -> AuditRecord:
     audit = state.audits.get(audit_id)
-    if audit is None or audit.completed_on is None:
+    if audit is None:  # not even a completion on record (a completion without start still counts: older data)
+        raise _violation("audit.not_started", f"audit {audit_id} is not on record: it has not been started",
+                         f"审计 {audit_id} 无记录 (尚未开始)")
+    if audit.completed_on is None:
         raise _violation("audit.not_completed", f"audit {audit_id} is not completed yet",
-                            f"审计 {audit_id} 尚未完成")
+                         f"审计 {audit_id} 尚未完成")
     return audit
 
 
@@ -145,14 +148,14 @@ def decide_start(state: AuditState, cmd: StartAudit, rules: RuleSet) -> Decision
     """An audit id starts once; its period is ordered; a departure audit names the post left."""
     if cmd.audit_id in state.audits:
         raise _violation("audit.start_once", f"audit {cmd.audit_id} already exists",
-                            f"审计 {cmd.audit_id} 已经登记, 不能重复开始")
+                         f"审计 {cmd.audit_id} 已经登记, 不能重复开始")
     if cmd.period_from > cmd.period_to:
         raise _violation("audit.period_order", f"the audited period {cmd.period_from}..{cmd.period_to} ends "
-                                                  "before it starts",
-                            f"审计期间 {cmd.period_from}..{cmd.period_to} 的止日早于起日")
+                                               "before it starts",
+                         f"审计期间 {cmd.period_from}..{cmd.period_to} 的止日早于起日")
     if cmd.audit_type == "departure" and cmd.post_id is None:
         raise _violation("audit.departure_post", "a departure audit names the post being left (post_id)",
-                            "离任经济责任审计须写明所离开的岗位 (post_id)")
+                         "离任经济责任审计须写明所离开的岗位 (post_id)")
     data = AuditStarted(audit_id=cmd.audit_id, audit_type=cmd.audit_type, period_from=cmd.period_from,
                         period_to=cmd.period_to, auditing_body=cmd.auditing_body, post_id=cmd.post_id)
     # Not refused: a posting may predate the ledger (records kept on paper), but the clerk should look again.
@@ -169,8 +172,8 @@ def decide_request_opinion(state: AuditState, cmd: RequestOpinion, rules: RuleSe
     audit = _open(state, cmd.audit_id)
     if audit.opinion_requested_on is not None:
         raise _violation("audit.opinion_request_once", f"the opinion on audit {cmd.audit_id} was already "
-                                                          f"requested on {audit.opinion_requested_on}",
-                            f"审计 {cmd.audit_id} 已于 {audit.opinion_requested_on} 征求过书面意见")
+                                                       f"requested on {audit.opinion_requested_on}",
+                         f"审计 {cmd.audit_id} 已于 {audit.opinion_requested_on} 征求过书面意见")
     not_before(cmd.occurred_on, audit.last_step_on, "audit.chronology", "the opinion request", "征求意见")
     days = rules.audit.opinion_working_days
     deadline = working_day_deadline(cmd.occurred_on, days, rules, "opinion window", "书面意见期限")
@@ -184,11 +187,11 @@ def decide_receive_opinion(state: AuditState, cmd: ReceiveOpinion, rules: RuleSe
     audit = _open(state, cmd.audit_id)
     if audit.opinion_requested_on is None or audit.opinion_due is None:
         raise _violation("audit.opinion_not_requested", f"no opinion was requested on audit {cmd.audit_id}",
-                            f"审计 {cmd.audit_id} 尚未征求书面意见")
+                         f"审计 {cmd.audit_id} 尚未征求书面意见")
     if audit.opinion_received_on is not None:
         raise _violation("audit.opinion_receive_once", f"the opinion on audit {cmd.audit_id} was already "
-                                                          f"received on {audit.opinion_received_on}",
-                            f"审计 {cmd.audit_id} 的书面意见已于 {audit.opinion_received_on} 收到")
+                                                       f"received on {audit.opinion_received_on}",
+                         f"审计 {cmd.audit_id} 的书面意见已于 {audit.opinion_received_on} 收到")
     not_before(cmd.occurred_on, audit.last_step_on, "audit.chronology", "the opinion", "收到书面意见")
     if cmd.occurred_on > audit.opinion_due:
         days = rules.audit.opinion_working_days
@@ -206,7 +209,7 @@ def _check_findings(cmd: CompleteAudit, rules: RuleSet) -> None:
     ids = [f.finding_id for f in cmd.findings]
     if len(set(ids)) != len(ids):
         raise _violation("audit.finding_ids_unique", "finding ids must be unique within an audit",
-                            "同一审计的问题编号不能重复")
+                         "同一审计的问题编号不能重复")
     categories = rules.audit.finding_categories
     for finding in cmd.findings:
         if categories and finding.category not in categories:
@@ -222,16 +225,16 @@ def decide_complete(state: AuditState, cmd: CompleteAudit, rules: RuleSet) -> De
     """Completes once a started audit whose opinion arrived or whose opinion window has closed."""
     if cmd.audit_id in state.completed:
         raise _violation("audit.complete_once", f"audit {cmd.audit_id} is already completed",
-                            f"审计 {cmd.audit_id} 已经完成, 不能重复完成")
+                         f"审计 {cmd.audit_id} 已经完成, 不能重复完成")
     audit = _started(state, cmd.audit_id)
     if cmd.audit_type != audit.audit_type:
         raise _violation("audit.type_mismatch", f"audit {cmd.audit_id} was started as {audit.audit_type}, "
-                                                   f"not {cmd.audit_type}",
-                            f"审计 {cmd.audit_id} 开始时登记为 {audit.audit_type}, 不是 {cmd.audit_type}")
+                                                f"not {cmd.audit_type}",
+                         f"审计 {cmd.audit_id} 开始时登记为 {audit.audit_type}, 不是 {cmd.audit_type}")
     if audit.opinion_due is None:
         raise _violation("audit.opinion_not_requested", f"audit {cmd.audit_id} cannot complete before the "
-                                                           "cadre's written opinion has been requested",
-                            f"审计 {cmd.audit_id} 尚未征求被审计人书面意见, 不能完成")
+                                                        "cadre's written opinion has been requested",
+                         f"审计 {cmd.audit_id} 尚未征求被审计人书面意见, 不能完成")
     not_before(cmd.occurred_on, audit.last_step_on, "audit.chronology", "the completion", "审计完成")
     if audit.opinion_received_on is None and cmd.occurred_on <= audit.opinion_due:
         raise _violation(
@@ -251,11 +254,11 @@ def decide_rectify(state: AuditState, cmd: RectifyFinding, rules: RuleSet) -> De
     audit = _completed(state, cmd.audit_id)
     if cmd.finding_id not in audit.findings:
         raise _violation("audit.finding_unknown", f"audit {cmd.audit_id} has no finding {cmd.finding_id}",
-                            f"审计 {cmd.audit_id} 没有问题 {cmd.finding_id}")
+                         f"审计 {cmd.audit_id} 没有问题 {cmd.finding_id}")
     if cmd.finding_id in audit.rectified:
         raise _violation("audit.rectify_once", f"finding {cmd.finding_id} of audit {cmd.audit_id} is already "
-                                                  "rectified",
-                            f"审计 {cmd.audit_id} 的问题 {cmd.finding_id} 已经整改")
+                                               "rectified",
+                         f"审计 {cmd.audit_id} 的问题 {cmd.finding_id} 已经整改")
     not_before(cmd.occurred_on, audit.completed_on, "audit.chronology", "the rectification", "整改")
     data = AuditFindingRectified(audit_id=cmd.audit_id, finding_id=cmd.finding_id, measures=cmd.measures,
                                  amount_recovered=cmd.amount_recovered)
@@ -273,7 +276,7 @@ def decide_apply_result(state: AuditState, cmd: ApplyResult, rules: RuleSet) -> 
             raise _violation(
                 "audit.result_apply_once", f"the result of audit {cmd.audit_id} was already applied "
                 f"({audit.result}, {audit.result_applied_on})" + ("" if audit.filed_on else
-                                                                  "; only its filing to the dossier may follow"),
+                                                               "; only its filing to the dossier may follow"),
                 f"审计 {cmd.audit_id} 的结果已于 {audit.result_applied_on} 运用 ({audit.result})"
                 + ("" if audit.filed_on else "; 此后只能补记归档"))
         not_before(cmd.occurred_on, audit.result_applied_on, "audit.chronology", "the filing", "归档")
