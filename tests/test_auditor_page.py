@@ -205,6 +205,9 @@ async def test_a_list_the_ledger_does_not_serve_shows_as_not_available(system: S
     # the other lists still render (a table, or the line saying there is nothing to act on)
     await expect(page.locator("[data-list='/v1/rotation/due'] table, [data-list='/v1/rotation/due'] .hint")
                  ).to_be_visible()
+    results = page.locator("[data-list='/v1/audits/results-pending']")
+    await expect(results.locator("h3")).to_contain_text("Audit results to apply or file (审计结果待运用、待归档)")
+    await expect(results.locator("table, .hint")).to_be_visible()
     assert outside == []
     await context.close()
 

@@ -9,6 +9,7 @@ const ACTION_LISTS = [
   { path: '/v1/rotation/due', zh: '应交流与逾期未交流', en: 'Rotations due and overdue' },
   { path: '/v1/notices', zh: '未办结的任前公示与反映', en: 'Open pre-appointment notices and objections' },
   { path: '/v1/audits/open-findings', zh: '未整改的审计问题', en: 'Unresolved audit findings' },
+  { path: '/v1/audits/results-pending', zh: '审计结果待运用、待归档', en: 'Audit results to apply or file' },
   { path: '/v1/audits/departures-unaudited', zh: '离任未审计', en: 'Departures without an audit' },
   { path: '/v1/inquiries/overdue', zh: '逾期未回复的函询', en: 'Overdue written inquiries' },
   { path: '/v1/watchlist/assessment', zh: '考核预警名单', en: 'Assessment watchlist' },
