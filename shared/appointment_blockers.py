@@ -12,7 +12,8 @@ it depends on no service and on no event model: the four facts of rule 3 it look
 - a cancelled qualification (取消任职资格): `appointment.qualification_cancelled`, for the appointment it
   was cancelled for only (S1: 1名拟提拔人选被取消了任职资格, the proposed appointment): one under the
   notice it names (`notice_id`), or one to the post that notice proposed (`proposed_post` of its
-  `notice.posted`, compared with the post's title as written), whatever notice or exemption it comes with.
+  `notice.posted`, titles compared without spaces and with full- and half-width forms alike, `same_title`),
+  whatever notice or exemption it comes with.
   The cadre's other appointments are not barred by it;
 - a running sanction period (处分影响期): `sanction.imposed` with effective_from <= day <= effective_until,
   or with no `effective_until` (open-ended).

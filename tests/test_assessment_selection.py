@@ -217,6 +217,19 @@ def test_objection(name: str, given: list[Any], command: Any, expected: Expected
     check(given, s.decide_objection, command, expected)
 
 
+@pytest.mark.parametrize(("given", "warned"), [
+    (POSTED, ["notice.report_not_on_record"]),
+    ([*POSTED, report("2024-03-12", "R2")], ["notice.report_not_on_record"]),
+    ([*POSTED, report("2024-03-12", "R1")], []),
+], ids=["no report on record", "another report on record", "its report on record"])
+def test_an_objection_naming_a_report_not_on_record_is_recorded_with_a_warning(given: list[Any],
+                                                                               warned: list[str]) -> None:
+    """Not refused (the audit service may receive the report later), but a mistyped id would hold the notice open
+    until a report of that id is received and verified: the clerk is told to look again."""
+    decision = s.decide_objection(fold(given), _objection("2024-03-12"), rules())
+    assert decision.type == "notice.objection_received" and [w.code for w in decision.warnings] == warned
+
+
 def _defer(on: str, until: str) -> Any:
     return cmd(s.Defer, on, notice_id="N1", until=until)
 

@@ -173,8 +173,11 @@ async def test_the_seed_county_funnel(system: System) -> None:
         await notice(system, cadre, "XB-2024-03", "GS-2024-012", "2024-03-11", "2024-03-15")
 
     # 1. an objection through 12380, verified unfounded: the notice closes clear
-    await post(system, "assessment", "/v1/notices/GS-2024-012/objections",
-               {**base(cleared, "2024-03-12"), "report_id": "JB-101", "channel": "12380", "named": False})
+    objected = await post(system, "assessment", "/v1/notices/GS-2024-012/objections",
+                          {**base(cleared, "2024-03-12"), "report_id": "JB-101", "channel": "12380", "named": False})
+    # the audit service receives the report just after: recorded, with a word to check the id meanwhile
+    assert [w["code"] for w in objected["warnings"]] == ["notice.report_not_on_record"]
+    assert "受理记录" in objected["warnings"][0]["message_zh"]
     await post(system, "audit", "/v1/reports/JB-101/receive",
                {**base(cleared, "2024-03-12"), "channel": "12380", "named": False, "summary": "反映其收受礼金"})
     mid = await projected(system, f"/v1/notices?cadre_id={cleared}&as_of=2024-03-13", "notices",

@@ -31,7 +31,7 @@ from services.assessment.domain.rules import (
     raise_blockers,
 )
 from services.assessment.domain.state import AssessmentState, Notice
-from shared.decisions import CadreCommand, Decision, provisional_calendar
+from shared.decisions import CadreCommand, Decision, DecisionWarning, provisional_calendar
 from shared.events.assessment import (
     AppointmentDeferred,
     AppointmentVoted,
@@ -281,7 +281,16 @@ def decide_objection(state: AssessmentState, cmd: ReceiveObjection, rules: RuleS
         raise RuleViolation("notice.objection_once", f"report {cmd.report_id} is already an objection to "
                             f"{cmd.notice_id}", f"举报 {cmd.report_id} 已登记为该公示的反映", field="report_id")
     data = ObjectionReceived(notice_id=cmd.notice_id, report_id=cmd.report_id, channel=cmd.channel, named=cmd.named)
-    return Decision("notice.objection_received", data, cmd.occurred_on)
+    # Not refused: the objection may come in before the audit service receives its report; but a mistyped id would
+    # hold the notice open until a report of that id is received and verified, so the clerk should look again.
+    report = state.reports.get(cmd.report_id)
+    warnings = () if report is not None and report.received_on is not None else (DecisionWarning(
+        "notice.report_not_on_record",
+        f"the ledger records no report {cmd.report_id} about the cadre yet: check the id; the notice closes clear "
+        "only once a report of that id is received and verified (audit service)",
+        f"台账中尚无该干部的举报 {cmd.report_id} 的受理记录：请核对编号；该编号的举报受理并核查完毕后，"
+        "公示才能以无异议结束"),)
+    return Decision("notice.objection_received", data, cmd.occurred_on, warnings=warnings)
 
 
 def objections_of(state: AssessmentState, notice: Notice, on: date) -> list[str]:
