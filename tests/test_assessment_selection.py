@@ -6,12 +6,14 @@ run on the shipped holiday calendar (shared.workdays): National Day weeks, make-
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from services.assessment.domain import fold
 from services.assessment.domain import selection as s
+from shared.events import assessment as ev
 from shared.problems import RuleViolation
 from tests.assessment_given import (
     Expected,
@@ -20,6 +22,7 @@ from tests.assessment_given import (
     closed,
     cmd,
     deferred,
+    event,
     graded,
     inspected,
     objection,
@@ -185,6 +188,39 @@ def test_the_four_day_notice_names_the_rule_in_both_languages() -> None:
     assert "任前公示期不少于5个工作日" in body["message_zh"]
     assert "notice period must be at least 5 working days" in body["message_en"]
     assert "党政领导干部选拔任用工作条例" in body["basis"] and body["working_days"] == 4
+
+
+# ---- ending a selection before its notice (终止选拔) --------------------------------------------
+
+def _withdraw(on: str, sid: str = "S1") -> Any:
+    return cmd(s.WithdrawSelection, on, selection_id=sid, reason="考察发现不宜提拔")
+
+
+WITHDRAWN = event("selection.withdrawn", "2024-03-12",
+                  ev.SelectionWithdrawn(selection_id="S1", reason="考察发现不宜提拔"))
+
+WITHDRAWAL_CASES: list[tuple[str, list[Any], Callable[..., Any], Any, Expected]] = [
+    ("after the inspection", INSPECTED, s.decide_withdrawal, _withdraw("2024-03-05"),
+     {"type": "selection.withdrawn", "selection_id": "S1", "reason": "考察发现不宜提拔"}),
+    ("after the vote", APPROVED, s.decide_withdrawal, _withdraw("2024-03-12"), {"type": "selection.withdrawn"}),
+    ("not dated before its last step", APPROVED, s.decide_withdrawal, _withdraw("2024-03-09"), "selection.order"),
+    ("not a selection never inspected", [], s.decide_withdrawal, _withdraw("2024-03-05"), "selection.order"),
+    ("once", [*APPROVED, WITHDRAWN], s.decide_withdrawal, _withdraw("2024-03-13"), "selection.withdrawn"),
+    ("not after its notice: the notice's close or a cancellation ends it",
+     [*APPROVED, posted("2024-03-11", "2024-03-11", "2024-03-15")], s.decide_withdrawal, _withdraw("2024-03-12"),
+     "selection.withdraw_after_notice"),
+    ("no vote on a withdrawn selection", [*INSPECTED, WITHDRAWN], s.decide_vote, _vote("2024-03-13", 11, 10, 9),
+     "selection.withdrawn"),
+    ("no notice of a withdrawn selection", [*APPROVED, WITHDRAWN], s.decide_notice,
+     _notice("2024-03-13", "2024-03-13", "2024-03-19"), "selection.withdrawn"),
+]
+
+
+@pytest.mark.parametrize(("name", "given", "decide", "command", "expected"), WITHDRAWAL_CASES,
+                         ids=[c[0] for c in WITHDRAWAL_CASES])
+def test_withdrawal(name: str, given: list[Any], decide: Callable[..., Any], command: Any,
+                    expected: Expected) -> None:
+    check(given, decide, command, expected)
 
 
 # ---- objections, deferral, cancellation, close ----------------------------------------------

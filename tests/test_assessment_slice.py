@@ -277,6 +277,27 @@ async def test_the_seed_county_funnel(system: System) -> None:
     await _rebuilt_equal(system, [NoticesProjection(), ComplianceProjection(), WatchlistProjection()])
 
 
+async def test_a_selection_ended_before_its_notice_is_withdrawn_and_goes_no_further(system: System) -> None:
+    cadre = await registered_cadre(system, "WD")
+    await post(system, "assessment", "/v1/selections/XB-WD-1/inspection",
+               {**base(cadre, "2024-04-01"), "proposed_post": "某镇副镇长", **CHECKS})
+    await post(system, "assessment", "/v1/selections/XB-WD-1/withdrawal",
+               {**base(cadre, "2024-04-08"), "reason": "考察发现不宜提拔, 终止选拔"})
+    await refused(system, "assessment", "/v1/selections/XB-WD-1/vote",
+                  {**base(cadre, "2024-04-10"), "members_entitled": 11, "members_present": 10, "votes_for": 9,
+                   "votes_against": 1}, "selection.withdrawn")
+    await refused(system, "assessment", "/v1/selections/XB-WD-1/withdrawal",
+                  {**base(cadre, "2024-04-12"), "reason": "再次终止"}, "selection.withdrawn")
+
+    entry = await projected(system, f"/v1/appointments?cadre_id={cadre}", "appointments",
+                            lambda a: a["stage"] == "withdrawn")
+    assert [(st["step"], st["label_zh"], st["on"]) for st in entry["steps"]] == [
+        ("inspected", "任前考察", "2024-04-01"), ("withdrawn", "终止选拔", "2024-04-08")]
+    assert entry["compliant"] is True and entry["steps"][-1]["detail"] == "考察发现不宜提拔, 终止选拔"
+    state = await ledger_get(system, f"/v1/cadres/{cadre}/state")
+    assert state["assessment"]["selections"]["XB-WD-1"]["withdrawn_on"] == "2024-04-08"
+
+
 # ---- the watchlist ----------------------------------------------------------------------------
 
 async def test_grades_evaluations_and_tests_reach_the_watchlist(system: System) -> None:

@@ -139,6 +139,16 @@ def build_api(bus: CommandBus) -> Api:
         command = _with_id(request, "selection_id", body, selection.Vote)
         return await execute(request, command, selection.decide_vote, query)
 
+    @api.route("POST", "/v1/selections/{selection_id}/withdrawal", summary="End the selection (终止选拔)",
+               body=selection.WithdrawalBody, query=WaitQuery, response=CommandResult, status=202, tags=SELECTION,
+               errors=ERRORS)
+    async def withdrawal(request: web.Request, *, body: selection.WithdrawalBody, query: WaitQuery) -> CommandResult:
+        """Publishes `selection.withdrawn`: the selection ends before its notice is posted (an inspection or a vote
+        that should not go on, a proposal dropped); nothing more is recorded for it. After a notice, close the
+        notice as not_appointed or cancel the qualification instead (422 `selection.withdraw_after_notice`)."""
+        command = _with_id(request, "selection_id", body, selection.WithdrawSelection)
+        return await execute(request, command, selection.decide_withdrawal, query)
+
     @api.route("POST", "/v1/selections/{selection_id}/notice", summary="Post the notice (任前公示)",
                body=selection.NoticeBody, query=WaitQuery, response=CommandResult, status=202, tags=SELECTION,
                errors=ERRORS)

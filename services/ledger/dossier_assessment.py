@@ -38,6 +38,8 @@ class SelectionSummary(BaseModel):
     voted_on: date | None = None
     vote: dict[str, Any] | None = Field(None, description="Tally and outcome (票决结果).")
     notice_id: str | None = None
+    withdrawn_on: date | None = Field(None, description="Ended before a notice (终止选拔).")
+    withdraw_reason: str | None = None
 
 
 class NoticeSummary(BaseModel):
@@ -110,6 +112,13 @@ def _voted(d: Dossier, e: FoldedEvent) -> None:
         selection.vote = {k: v for k, v in e.data.items() if k not in ("selection_id", "proposed_post")}
 
 
+def _withdrawn(d: Dossier, e: FoldedEvent) -> None:
+    selection = d.assessment.selections.get(e.data["selection_id"])
+    if selection is not None:
+        selection.withdrawn_on = e.occurredon
+        selection.withdraw_reason = e.data["reason"]
+
+
 def _posted(d: Dossier, e: FoldedEvent) -> None:
     x = e.data
     d.assessment.notices[x["notice_id"]] = NoticeSummary(
@@ -152,6 +161,6 @@ REDUCERS: dict[str, Reducer] = {
     "assessment.annual_graded": _graded, "assessment.evaluation_recorded": _evaluated,
     "assessment.threshold_breached": _breached, "assessment.competency_tested": _tested,
     "assessment.periodic_scored": _scored, "selection.inspected": _inspected, "appointment.voted": _voted,
-    "notice.posted": _posted, "notice.objection_received": _objection, "notice.closed": _closed,
-    "appointment.deferred": _deferred, "appointment.qualification_cancelled": _cancelled,
+    "selection.withdrawn": _withdrawn, "notice.posted": _posted, "notice.objection_received": _objection,
+    "notice.closed": _closed, "appointment.deferred": _deferred, "appointment.qualification_cancelled": _cancelled,
 }

@@ -134,6 +134,16 @@ class AppointmentVoted(EventData):
     outcome: VoteOutcome = Field(description="approved (通过): more than half of all members entitled voted for.")
 
 
+@event_type("selection.withdrawn", "assessment", "终止选拔", "Selection withdrawn")
+class SelectionWithdrawn(EventData):
+    """A selection ended before its notice was posted (终止): the inspection or the vote found it should not go on,
+    or the proposal was dropped. After a notice, a selection ends with the notice's close (不予任用) or a cancelled
+    qualification instead."""
+
+    selection_id: Identifier
+    reason: Reason
+
+
 @event_type("notice.posted", "assessment", "任前公示", "Pre-appointment notice posted")
 class NoticePosted(EventData):
     notice_id: Identifier

@@ -30,7 +30,7 @@ from services.assessment.domain.rules import (
     blockers,
     raise_blockers,
 )
-from services.assessment.domain.state import AssessmentState, Notice
+from services.assessment.domain.state import AssessmentState, Notice, Selection
 from shared.decisions import CadreCommand, Decision, DecisionWarning, provisional_calendar
 from shared.events.assessment import (
     AppointmentDeferred,
@@ -42,6 +42,7 @@ from shared.events.assessment import (
     QualificationCancelled,
     Reason,
     SelectionInspected,
+    SelectionWithdrawn,
 )
 from shared.events.types import Identifier, LongText, ShortText
 from shared.problems import RuleViolation
@@ -140,6 +141,16 @@ class CancelQualification(CancellationBody):
     notice_id: Identifier
 
 
+class WithdrawalBody(CadreCommand):
+    """End the selection before its notice is posted (终止选拔), with the reason."""
+
+    reason: Reason
+
+
+class WithdrawSelection(WithdrawalBody):
+    selection_id: Identifier
+
+
 # ---- inspection and vote (rule 2) -----------------------------------------------------------
 
 _CHECKS = {"dossier_checked": ("dossier", "干部档案审核"),
@@ -177,6 +188,7 @@ def decide_vote(state: AssessmentState, cmd: Vote, rules: RuleSet) -> Decision:
     if sel is None:
         raise _order(f"selection {cmd.selection_id} has no inspection: the vote follows the inspection",
                      f"选拔 {cmd.selection_id} 尚未考察, 不能票决")
+    _not_withdrawn(sel)
     if sel.voted_on is not None:
         raise RuleViolation("selection.vote_once", f"selection {cmd.selection_id} was voted on "
                             f"{sel.voted_on.isoformat()}", f"选拔 {cmd.selection_id} 已经票决", basis=SELECTION_BASIS)
@@ -210,6 +222,35 @@ def decide_vote(state: AssessmentState, cmd: Vote, rules: RuleSet) -> Decision:
     return Decision("appointment.voted", data, cmd.occurred_on)
 
 
+def decide_withdrawal(state: AssessmentState, cmd: WithdrawSelection, rules: RuleSet) -> Decision:
+    """End a selection before its notice is posted (终止选拔), once, not dated before its last step."""
+    sel = state.selections.get(cmd.selection_id)
+    if sel is None:
+        raise _order(f"selection {cmd.selection_id} has no inspection: there is no selection to end",
+                     f"选拔 {cmd.selection_id} 尚未考察, 无可终止")
+    _not_withdrawn(sel)
+    if sel.notice_id is not None:
+        raise RuleViolation(
+            "selection.withdraw_after_notice",
+            f"selection {cmd.selection_id} has notice {sel.notice_id}: end it by closing the notice as not_appointed "
+            "or by cancelling the qualification",
+            f"选拔 {cmd.selection_id} 已经公示 ({sel.notice_id}): 请以不予任用结束公示, 或取消任职资格",
+            basis=SELECTION_BASIS, notice_id=sel.notice_id)
+    last = sel.voted_on or sel.inspected_on
+    if cmd.occurred_on < last:
+        raise _order(f"the withdrawal ({cmd.occurred_on.isoformat()}) cannot precede the selection's last step "
+                     f"({last.isoformat()})", "终止日期不能早于选拔的上一环节")
+    data = SelectionWithdrawn(selection_id=cmd.selection_id, reason=cmd.reason)
+    return Decision("selection.withdrawn", data, cmd.occurred_on)
+
+
+def _not_withdrawn(sel: Selection) -> None:
+    if sel.withdrawn_on is not None:
+        raise RuleViolation("selection.withdrawn", f"selection {sel.selection_id} was withdrawn on "
+                            f"{sel.withdrawn_on.isoformat()}", f"选拔 {sel.selection_id} 已于 "
+                            f"{sel.withdrawn_on.isoformat()} 终止", basis=SELECTION_BASIS)
+
+
 # ---- notice (rule 1) ------------------------------------------------------------------------
 
 
@@ -220,6 +261,7 @@ def decide_notice(state: AssessmentState, cmd: PostNotice, rules: RuleSet) -> De
         why = "has no inspection" if sel is None else "has no approved vote"
         raise _order(f"selection {cmd.selection_id} {why}: a notice follows an approved committee vote",
                      f"选拔 {cmd.selection_id} 未经票决通过, 不能公示")
+    _not_withdrawn(sel)
     if sel.notice_id is not None:
         raise RuleViolation("notice.once_per_selection", f"selection {cmd.selection_id} already has notice "
                             f"{sel.notice_id}", f"选拔 {cmd.selection_id} 已经公示 ({sel.notice_id})",

@@ -64,6 +64,7 @@ class Selection:
     voted_on: date | None = None
     vote_outcome: str | None = None
     notice_id: str | None = None
+    withdrawn_on: date | None = None  # ended before a notice (终止选拔)
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,8 @@ def _evolve_selection(state: AssessmentState, e: CloudEvent) -> AssessmentState:
         return replace(state, selections={**state.selections, sel.selection_id: sel})
     if e.type == "appointment.voted":
         return _with_selection(state, str(d["selection_id"]), voted_on=e.occurredon, vote_outcome=str(d["outcome"]))
+    if e.type == "selection.withdrawn":
+        return _with_selection(state, str(d["selection_id"]), withdrawn_on=e.occurredon)
     if e.type == "notice.posted":
         notice = Notice(str(d["notice_id"]), str(d["selection_id"]), str(d["proposed_post"]), e.occurredon,
                         as_date(d["start"]), as_date(d["end"]))

@@ -71,12 +71,17 @@ _APPOINTED = bulk(f"{_NOTICE}, appointed_on date, kind text, post_id text, last_
   UPDATE rm_appointments a SET appointed_on = v.appointed_on, appointed_kind = v.kind, appointed_post_id = v.post_id,
     last_position = v.last_position
   FROM {rows} WHERE a.cadre_id = v.cadre_id AND a.notice_id = v.notice_id AND a.appointed_on IS NULL""")
+_WITHDRAWN = bulk(f"{_SELECTION}, withdrawn_on date, reason text, last_position bigint", """
+  UPDATE rm_appointments a SET withdrawn_on = v.withdrawn_on, withdraw_reason = v.reason,
+    last_position = v.last_position
+  FROM {rows} WHERE a.cadre_id = v.cadre_id AND a.selection_id = v.selection_id""")
 _ISSUES = bulk("cadre_id text, selection_id text, issues text", """
   UPDATE rm_appointments a SET issues = v.issues::jsonb
   FROM {rows} WHERE a.cadre_id = v.cadre_id AND a.selection_id = v.selection_id""")
 
 _TYPES = frozenset({"selection.inspected", "appointment.voted", "notice.posted", "notice.objection_received",
-                    "appointment.deferred", "notice.closed", "appointment.qualification_cancelled", "post.assigned"})
+                    "appointment.deferred", "notice.closed", "appointment.qualification_cancelled", "post.assigned",
+                    "selection.withdrawn"})
 CHECKS = ("dossier_checked", "personal_matters_checked", "discipline_opinion_obtained", "petitions_checked")
 
 
@@ -84,7 +89,7 @@ class ComplianceProjection:
     """`rm_appointments`: one row per selection, step by step."""
 
     name = "appointment_compliance"
-    version = 1
+    version = 2
     tables: tuple[str, ...] = ("rm_appointments",)
     sql_types: frozenset[str] = frozenset()
     types = _TYPES
@@ -101,6 +106,8 @@ class ComplianceProjection:
                 checks = orjson.dumps({k: bool(d.get(k)) for k in CHECKS}).decode()
                 todo.add(_INSPECTED, e.cadre_id, d["selection_id"], e.county, d["proposed_post"], d["promotion"],
                          e.occurred_on, checks, e.position)
+            elif e.type == "selection.withdrawn":
+                todo.add(_WITHDRAWN, e.cadre_id, d["selection_id"], e.occurred_on, d["reason"], e.position)
             elif e.type == "appointment.voted":
                 todo.add(_VOTED, e.cadre_id, d["selection_id"], e.occurred_on, d["members_entitled"],
                          d["members_present"], d["votes_for"], d["votes_against"], d["votes_deferred"], d["outcome"],
@@ -135,8 +142,8 @@ PROJECTIONS = [ComplianceProjection()]
 
 
 class Step(BaseModel):
-    step: str = Field(description="inspected, voted, notice_posted, deferred, closed_deferred, notice_closed, "
-                                  "qualification_cancelled, appointed.")
+    step: str = Field(description="inspected, voted, withdrawn (终止选拔, ended before a notice), notice_posted, "
+                                  "deferred, closed_deferred, notice_closed, qualification_cancelled, appointed.")
     label_zh: str
     on: date
     detail: str | None = None
@@ -191,7 +198,7 @@ class AppointmentFilter(AssessmentQuery):
 
 _LABELS = {"inspected": "任前考察", "voted": "常委会票决", "notice_posted": "任前公示", "deferred": "缓任",
            "closed_deferred": "公示结束: 缓任", "notice_closed": "公示结束", "qualification_cancelled": "取消任职资格",
-           "appointed": "任职"}
+           "appointed": "任职", "withdrawn": "终止选拔"}
 
 
 def _steps(r: asyncpg.Record) -> list[dict[str, Any]]:
@@ -201,7 +208,8 @@ def _steps(r: asyncpg.Record) -> list[dict[str, Any]]:
              ("closed_deferred", r["closed_deferred_on"], "deferred"),
              ("notice_closed", r["closed_on"], r["outcome"] if r["closed_on"] else None),
              ("qualification_cancelled", r["cancelled_on"], None),
-             ("appointed", r["appointed_on"], r["appointed_kind"])]
+             ("appointed", r["appointed_on"], r["appointed_kind"]),
+             ("withdrawn", r["withdrawn_on"], r["withdraw_reason"])]
     return [{"step": s, "label_zh": _LABELS[s], "on": on, "detail": detail} for s, on, detail in found if on]
 
 
@@ -249,6 +257,9 @@ def issues(r: asyncpg.Record, steps: list[dict[str, Any]]) -> list[dict[str, str
                 f"只有{now}个，少于{least}个"))
     if r["outcome"] in ("clear", "minor_issue_reminded") and r["closed_on"] < r["notice_end"]:
         found.append(_issue("notice.period_not_over", "closed before the notice's last day", "公示期未满即结束"))
+    if r["withdrawn_on"] is not None and (r["notice_posted_on"] is not None or r["appointed_on"] is not None):
+        found.append(_issue("selection.withdrawn", "a notice or an appointment recorded for a withdrawn selection",
+                            "已终止的选拔又有公示或任职记录"))
     if r["appointed_on"] is not None and r["outcome"] not in ("clear", "minor_issue_reminded"):
         found.append(_issue("selection.order", "appointed without a notice closed as clear or minor_issue_reminded",
                             "任职前公示未以无异议或提醒后任用结束"))
