@@ -26,3 +26,15 @@ class ListQuery(BaseModel):
     as_of: date | None = Field(None, description="The day the list is for (default: today).")
     offset: int = Field(0, ge=0, le=1_000_000)
     limit: int = Field(100, ge=1, le=1000)
+
+
+class CompletedAudit(BaseModel):
+    """What every list of completed audits shows of one (经济责任审计)."""
+
+    cadre_id: str
+    county: str
+    audit_id: str
+    audit_type: str
+    report_number: str | None
+    evaluation: str | None
+    completed_on: date

@@ -19,7 +19,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from services.ledger.projections import EVENT_COLUMNS, ProjectedEvent, Span, decoded
-from services.ledger.read_models.audit_common import TAGS, ListQuery, yuan
+from services.ledger.read_models.audit_common import TAGS, CompletedAudit, ListQuery, yuan
 from services.ledger.statements import Statements, bulk, day
 from shared.clock import clock_from
 from shared.db import acquire
@@ -197,14 +197,7 @@ class OpenFinding(BaseModel):
     age_days: int = Field(description="Days open on as_of (未整改天数).")
 
 
-class AuditWithOpenFindings(BaseModel):
-    cadre_id: str
-    county: str
-    audit_id: str
-    audit_type: str
-    report_number: str | None
-    evaluation: str | None
-    completed_on: date
+class AuditWithOpenFindings(CompletedAudit):
     findings: int = Field(description="Findings the audit recorded (问题总数).")
     open_findings: int = Field(description="Still open on as_of (未整改).")
     open_amount: str = Field(description="Amount of the open findings, CNY (未整改金额).")

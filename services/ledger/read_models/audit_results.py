@@ -16,7 +16,7 @@ import asyncpg
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from services.ledger.read_models.audit_common import TAGS, ListQuery
+from services.ledger.read_models.audit_common import TAGS, CompletedAudit, ListQuery
 from shared.clock import clock_from
 from shared.db import acquire
 from shared.http import Api
@@ -31,14 +31,7 @@ class ResultsPendingQuery(ListQuery):
                                                       "not_filed (已运用, 待归档).")
 
 
-class AuditResultPending(BaseModel):
-    cadre_id: str
-    county: str
-    audit_id: str
-    audit_type: str
-    report_number: str | None
-    evaluation: str | None
-    completed_on: date
+class AuditResultPending(CompletedAudit):
     days_since_completed: int = Field(description="Days from the completion to as_of (完成后天数).")
     pending: Pending
     pending_zh: str
