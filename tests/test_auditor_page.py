@@ -105,6 +105,10 @@ async def test_auditor_finds_a_cadre_reads_the_timeline_and_sees_verified_proofs
 
     await rows.nth(2).locator("summary").click()
     await expect(rows.nth(2).locator("details")).to_contain_text("桂审经责〔2023〕9号")
+    # codes read in Chinese on the Chinese page, the code kept in the tooltip
+    await expect(rows.nth(2).locator("summary")).to_contain_text("audit_type: 离任审计")
+    await expect(rows.nth(2).locator("details [data-code=good]")).to_have_text("好")
+    await expect(rows.nth(2).locator("details [data-code=direct]")).to_have_attribute("title", "direct")
 
     await page.fill("#as-of", "2023-04-01")
     await page.click("#state-form button")

@@ -61,8 +61,16 @@ const fetchBundle = id => api(`/v1/cadres/${encodeURIComponent(id)}/bundle?prefe
 
 // --- rendering -------------------------------------------------------------------------------------
 
+// On the Chinese page a catalogue code shows as its Chinese name, the code in the tooltip (i18n.js CODES_ZH).
+function shownCode(value) {
+  if (lang !== 'zh' || typeof value !== 'string' || !Object.hasOwn(CODES_ZH, value)) return null;
+  return el('span', { class: 'code', title: value, 'data-code': value }, CODES_ZH[value]);
+}
+
 function renderValue(value) {
   if (value === null || value === undefined) return '—';
+  const named = shownCode(value);
+  if (named) return named;
   if (Array.isArray(value)) {
     if (!value.length) return '—';
     return el('ol', {}, value.map(v => el('li', {}, renderValue(v))));
@@ -152,7 +160,7 @@ function renderTimeline() {
     const e = row.event;
     const label = lang === 'zh' ? row.label_zh : `${row.label_en} (${row.label_zh})`;
     const short = Object.entries(e.data).filter(([, v]) => typeof v !== 'object').slice(0, 3)
-      .map(([k, v]) => `${k}: ${v}`).join(' · ');
+      .map(([k, v]) => `${k}: ${shownCode(v)?.textContent ?? v}`).join(' · ');
     const meta = { [T.eventId]: e.id, [T.position]: row.position, [T.recordedAt]: row.recorded_at, [T.ruleset]: e.ruleset };
     body.append(el('tr', { 'data-position': row.position },
       el('td', { class: 'date' }, row.occurred_on),
@@ -345,7 +353,7 @@ function renderList(page) {
   const cell = (k, v) => {
     if (k === 'cadre_id' && typeof v === 'string') return cadreLink(v);
     if (Array.isArray(v)) return String(v.length);
-    return v === null || v === undefined ? '—' : String(v);
+    return v === null || v === undefined ? '—' : shownCode(v) || String(v);
   };
   return el('div', {},
     el('p', { class: 'count' }, `${T.total} ${total}${rows.length > 20 ? ' · ' + T.more : ''}`),

@@ -84,3 +84,31 @@ const I18N = {
     noRows: 'Nothing to act on.', more: 'First 20 shown.',
   },
 };
+
+// The Chinese names of the codes events and lists carry (等次, 任职方式, 处分种类...), shown on the Chinese page in place
+// of the code (which stays in the tooltip). A test checks that every code of the event catalogue has one.
+const CODES_ZH = {
+  // annual grades, evaluation scopes, vote and notice outcomes, second-failure actions
+  excellent: '优秀', competent: '称职', basically_competent: '基本称职', incompetent: '不称职', not_graded: '不定等次',
+  county_wide: '全县统一测评', own_unit: '本单位测评', approved: '通过', rejected: '未通过',
+  clear: '无异议', minor_issue_reminded: '提醒后任用', deferred: '缓任', not_appointed: '不予任用',
+  reverse_rotation: '逆向交流', non_leadership_post: '改任非领导职务',
+  // audits, reports, talks, sanctions
+  pre_appointment: '任前审计', in_office: '任中审计', departure: '离任审计', direct: '直接责任', leadership: '领导责任',
+  good: '好', fairly_good: '较好', average: '一般', poor: '较差',
+  none: '无', talk: '谈话', admonishment: '诫勉', organisational_handling: '组织处理', referral: '移送纪检监察',
+  unfounded: '不属实', partly: '部分属实', verified: '属实',
+  reminder: '提醒谈话', heart_to_heart: '谈心谈话', integrity_before_appointment: '任前廉政谈话',
+  party: '党纪处分', administrative: '政务处分', organisational: '组织处理',
+  warning: '警告', serious_warning: '严重警告', removal_from_party_post: '撤销党内职务', party_probation: '留党察看',
+  expulsion_from_party: '开除党籍', demerit: '记过', major_demerit: '记大过', demotion_in_rank: '降级',
+  dismissal_from_post: '撤职', expulsion: '开除', suspension: '停职检查', job_adjustment: '调整职务',
+  ordered_resignation: '责令辞职', removal: '免职', demotion: '降职',
+  // cadres, ranks, postings, probation, rotation
+  male: '男', female: '女', clerk: '科员', deputy_section: '副科级', section: '正科级', deputy_division: '副处级',
+  division: '正处级', promotion: '提拔', lateral: '平级转任', rotation: '交流', election: '选举', out_of_sequence: '破格提拔',
+  age_limit: '到龄', term_end: '任期届满', dismissal: '免职', resignation: '辞职', probation_failed: '试用期不合格',
+  death: '去世', confirmed: '试用期满正式任职', removed: '试用不合格免职', ended_early: '提前结束试用',
+  township_8y: '乡镇任职满8年', leader_same_post_10y: '同一职位任职满10年', internal_unit_10y: '内设机构领导任职满10年',
+  sensitive_post_10y: '重要岗位任职满10年', by_need: '工作需要',
+};

@@ -1,0 +1,32 @@
+"""Every code of the event catalogue has its Chinese name on the auditor page (services/ledger/web/i18n.js)."""
+
+from __future__ import annotations
+
+import re
+import typing
+from pathlib import Path
+
+from shared.events import assessment, audit, rotation
+
+I18N = Path(__file__).parents[1] / "services" / "ledger" / "web" / "i18n.js"
+
+
+def _catalogue_codes() -> set[str]:
+    codes: set[str] = set()
+    for module in (assessment, audit, rotation):
+        for value in vars(module).values():
+            if typing.get_origin(value) is typing.Literal:
+                codes.update(str(arg) for arg in typing.get_args(value))
+    return codes
+
+
+def _labelled() -> dict[str, str]:
+    block = I18N.read_text(encoding="utf-8").split("const CODES_ZH = {", 1)[1].split("};", 1)[0]
+    return dict(re.findall(r"(\w+): '([^']+)'", block))
+
+
+def test_every_catalogue_code_has_a_chinese_name() -> None:
+    codes, labels = _catalogue_codes(), _labelled()
+    assert len(codes) > 60, "the catalogue's codes were found"
+    assert sorted(codes - labels.keys()) == []
+    assert all(re.search(r"[\u4e00-\u9fff]", label) for label in labels.values())
