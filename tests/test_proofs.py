@@ -35,6 +35,9 @@ async def test_checkpoint_is_a_signed_note_over_the_log(system: System) -> None:
     assert signers == ["cadre-ledger-dev"]
     status, latest, _ = await call("GET", f"{system.url('ledger')}/v1/checkpoints/latest")
     assert status == 200 and latest["size"] >= cp["size"]
+    # nothing appended since: nothing new to sign, the latest checkpoint answers with 200
+    status, again, _ = await call("POST", f"{system.url('ledger')}/v1/checkpoints")
+    assert (status, again["size"], again["note"]) == (200, latest["size"], latest["note"])
 
 
 async def test_inclusion_and_consistency_proofs_verify(system: System) -> None:

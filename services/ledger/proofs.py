@@ -51,16 +51,18 @@ class Prover:
             raise NotFound("no checkpoint yet (尚无检查点)")
         return checkpoint
 
-    async def checkpoint_now(self) -> tree.StoredCheckpoint:
-        """Sign a checkpoint of the log as it is now (the writer role stores it)."""
+    async def checkpoint_now(self) -> tuple[tree.StoredCheckpoint, bool]:
+        """A checkpoint of the log as it is now, and whether it was signed now (the writer role stores it): the
+        latest one when the log has not grown since."""
         conn: asyncpg.Connection = await asyncpg.connect(self.writer_dsn, timeout=self.timeout,
                                                          server_settings=named(CHECKPOINTS))
         try:
             size = await tree.tree_size(conn)
             latest = await tree.latest_checkpoint(conn)
             if latest is not None and latest.size == size:
-                return latest
-            return await tree.store_checkpoint(conn, self.signer, self.origin, size, await tree.root_at(conn, size))
+                return latest, False
+            root = await tree.root_at(conn, size)
+            return await tree.store_checkpoint(conn, self.signer, self.origin, size, root), True
         finally:
             await conn.close()
 
@@ -169,7 +171,7 @@ class Prover:
             checkpoint = await tree.latest_checkpoint(conn)
         if checkpoint is not None and checkpoint.size >= position:
             return checkpoint
-        return await self.checkpoint_now()
+        return (await self.checkpoint_now())[0]
 
     async def cosignatures(self, checkpoint_id: int) -> list[dict[str, Any]]:
         """The witnesses' first cosignatures of a checkpoint, oldest first, each with its cosignature/v1 timestamp

@@ -13,7 +13,7 @@ from shared.access import PURPOSE, AccessTrail
 from shared.envelope import CadreId
 from shared.events.types import PG_BIGINT_MAX
 from shared.guard import require_counties
-from shared.http import Api, path_param
+from shared.http import Api, json_response, path_param
 
 _CADRE_ID: TypeAdapter[Any] = TypeAdapter(CadreId)
 _CHECKPOINT_ID: TypeAdapter[Any] = TypeAdapter(Annotated[int, Field(ge=1, le=2**63 - 1)])
@@ -146,9 +146,11 @@ def add_proof_routes(api: Api, prover: Prover, trail: AccessTrail) -> None:
 
     @api.route("POST", "/v1/checkpoints", summary="Sign a checkpoint now (立即签署检查点)", response=CheckpointOut,
                status=201, tags=TAGS, errors=(503,), access="operator")
-    async def sign_now(request: web.Request) -> dict[str, Any]:
-        """Checkpoint the log as it is now (returns the latest one when the log has not grown)."""
-        return _out(await prover.checkpoint_now())
+    async def sign_now(request: web.Request) -> dict[str, Any] | web.Response:
+        """Checkpoint the log as it is now: 201 with the checkpoint signed; 200 with the latest one when the log has
+        not grown since it was signed (nothing new to sign)."""
+        checkpoint, signed = await prover.checkpoint_now()
+        return _out(checkpoint) if signed else json_response(_out(checkpoint))
 
     @api.route("POST", "/v1/checkpoints/{checkpoint_id}/cosignatures", summary="Add a witness cosignature (见证方联署)",
                body=CosignatureIn, response=CosignatureStored, status=201, tags=TAGS, errors=(404, 409, 422, 503),
