@@ -68,6 +68,8 @@ class Route:
     description: str = ""
     errors: tuple[int, ...] = ()
     access: Role | None = None
+    also_ok: tuple[int, ...] = ()
+    """Other success statuses the handler may answer with (returning its own response), e.g. 200 beside 201."""
 
     @property
     def role(self) -> Role:
@@ -87,7 +89,7 @@ class Api:
     def route(self, method: str, path: str, *, summary: str, body: type[BaseModel] | None = None,
               query: type[BaseModel] | None = None, response: type[BaseModel] | None = None, status: int = 200,
               tags: tuple[str, ...] = (), description: str = "", errors: tuple[int, ...] = (),
-              access: Role | None = None) -> Callable[[Handler], Handler]:
+              access: Role | None = None, also_ok: tuple[int, ...] = ()) -> Callable[[Handler], Handler]:
         """Declare a handler `async def h(request, *, body=..., query=...)`.
 
         `access` is the role the caller needs (default: `recorder` for commands, `auditor` for reads).
@@ -95,7 +97,7 @@ class Api:
 
         def register(handler: Handler) -> Handler:
             self.routes.append(Route(method.upper(), path, handler, summary, body, query, response, status, tags,
-                                     description or (handler.__doc__ or "").strip(), errors, access))
+                                     description or (handler.__doc__ or "").strip(), errors, access, also_ok))
             return handler
 
         return register

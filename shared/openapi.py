@@ -70,7 +70,7 @@ def build_openapi(api: Api) -> dict[str, Any]:
         ok: dict[str, Any] = {"description": "OK"}
         if r.response is not None:
             ok["content"] = {"application/json": {"schema": ref(r.response)}}
-        responses: dict[str, Any] = {str(r.status): ok}
+        responses: dict[str, Any] = {str(code): ok for code in sorted({r.status, *r.also_ok})}
         codes = set(r.errors) | {401, 403} | ({422} if r.body or r.query else set())
         for code in sorted(codes):
             responses[str(code)] = {"description": _ERROR_TEXT.get(code, "Error"),

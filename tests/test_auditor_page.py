@@ -189,6 +189,14 @@ async def test_the_page_names_the_witnesses_who_cosigned_the_checkpoint_it_check
 
 
 async def test_a_list_the_ledger_does_not_serve_shows_as_not_available(system: System, browser: Browser) -> None:
+    cadre = new_cadre_id("PW")
+    await _record_audit(system, cadre)  # an audit completed, its result not applied: a pending row
+
+    async def pending() -> bool:
+        _, page, _ = await call("GET", f"{system.url('ledger')}/v1/audits/results-pending?cadre_id={cadre}")
+        return bool(page["audits"])
+
+    await wait_until(pending)
     base = system.url("ledger")
 
     async def without_notices(route: Route) -> None:
@@ -212,6 +220,9 @@ async def test_a_list_the_ledger_does_not_serve_shows_as_not_available(system: S
     results = page.locator("[data-list='/v1/audits/results-pending']")
     await expect(results.locator("h3")).to_contain_text("Audit results to apply or file (审计结果待运用、待归档)")
     await expect(results.locator("table, .hint")).to_be_visible()
+    # what each row is pending for comes right after the cadre
+    await expect(results.locator("thead th").nth(1)).to_have_text("pending_zh")
+    await expect(results.locator("tbody")).to_contain_text("结果待运用")
     assert outside == []
     await context.close()
 

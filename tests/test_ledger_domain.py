@@ -105,8 +105,8 @@ def test_planning_stops_at_a_sequence_gap() -> None:
     ("cadre.431021.C1\udcc3(", {}, "cadre.431021.C1\\xc3(", {}),
     ("cadre.431021.\ud800", {"X-\udcff": "\udcff"}, "cadre.431021.\\ud800", {"X-\\xff": "\\xff"}),
     ("cadre.431021.岗位", {"X-Name": "张三"}, "cadre.431021.岗位", {"X-Name": "张三"}),
-    # text spelling an escape stays as it is, unless the text needs escaping: then its backslashes are doubled
-    ("cadre.431021.C1\\xc3", {"X-Probe": "a\\u0000"}, "cadre.431021.C1\\xc3", {"X-Probe": "a\\u0000"}),
+    # what the message carried keeps its backslashes doubled, so an escape is never mistaken for text spelling one
+    ("cadre.431021.C1\\xc3", {"X-Probe": "a\\u0000"}, "cadre.431021.C1\\\\xc3", {"X-Probe": "a\\\\u0000"}),
     ("cadre.431021.C1\\xc3\udcc3", {"X-Probe": "\\u0000\x00"}, "cadre.431021.C1\\\\xc3\\xc3",
      {"X-Probe": "\\\\u0000\\u0000"}),
 ])

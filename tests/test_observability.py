@@ -64,7 +64,7 @@ async def test_metrics_show_lag_batch_sizes_and_times_quarantine_and_checkpoint_
                             {"Nats-Msg-Id": str(uuid.uuid4())})
     await wait_committed(system.pg_dsn, seq)
     status, _, _ = await call("POST", f"{system.url('ledger')}/v1/checkpoints")
-    assert status == 201
+    assert status in (200, 201)  # 200: a checkpoint the ledger signed by itself covers the log
 
     async def caught_up() -> dict[str, float] | None:
         metrics = await ledger_metrics(system)

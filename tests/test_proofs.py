@@ -28,7 +28,7 @@ async def record(system: System, cadre: str, n: int) -> None:
 async def test_checkpoint_is_a_signed_note_over_the_log(system: System) -> None:
     await record(system, new_cadre_id(), 2)
     status, cp, _ = await call("POST", f"{system.url('ledger')}/v1/checkpoints")
-    assert status == 201
+    assert status in (200, 201)  # 200: a checkpoint the ledger signed by itself covers the log already
     body, signers = open_note(cp["note"], [load_verifier(ledger_key(system))])
     parsed = Checkpoint.parse(body)
     assert parsed.size == cp["size"] and parsed.root.hex() == cp["root"]

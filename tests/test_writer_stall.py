@@ -71,7 +71,7 @@ async def test_a_stalled_commit_holds_back_the_batches_behind_it_and_loses_nothi
     assert report.ok, report.reason
     assert report.covered_size >= rows[-1]["position"] - 3, "the batches behind the stall stored their checkpoints"
     status, checkpoint, _ = await call("POST", f"{system.url('ledger')}/v1/checkpoints")
-    assert status == 201
+    assert status in (200, 201)  # 200: a checkpoint the ledger signed by itself covers the log
     for row in (rows[1], rows[-1]):
         status, inclusion, _ = await call("GET", f"{system.url('ledger')}/v1/proofs/inclusion?position="
                                                  f"{row['position']}&size={checkpoint['size']}")

@@ -117,8 +117,9 @@ def _rows(msgs: list[Msg]) -> tuple[list[bytes], list[tuple[int, str, str, bytes
                 continue
             why = "text must not contain U+0000 (NUL) (文本不能包含空字符)"
         reason = f"not an access record (不是查阅记录): {why}"[:2000]
-        log.error("access message rejected", extra={"stream_seq": seq, "subject": msg.subject, "reason": reason})
-        rejected.append((seq, storable(msg.subject), storable(reason), msg.data))
+        subject = storable(msg.subject, exact=True)
+        log.error("access message rejected", extra={"stream_seq": seq, "subject": subject, "reason": storable(reason)})
+        rejected.append((seq, subject, storable(reason), msg.data))
     return rows, rejected
 
 

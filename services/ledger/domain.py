@@ -181,24 +181,30 @@ def plan_batch(
 
 
 def _quarantine(msg: StreamMessage, reason: str, detail: str) -> QuarantineRow:
-    return QuarantineRow(stream_seq=msg.stream_seq, nats_subject=storable(msg.subject),
+    return QuarantineRow(stream_seq=msg.stream_seq, nats_subject=storable(msg.subject, exact=True),
                          cadre_id=cadre_of_subject(msg.subject), reason=reason, detail=storable(detail)[:2000],
-                         headers={storable(k): storable(v) for k, v in msg.headers.items()}, raw=msg.data)
+                         headers={storable(k, exact=True): storable(v, exact=True) for k, v in msg.headers.items()},
+                         raw=msg.data)
 
 
-def storable(text: str) -> str:
+def storable(text: str, *, exact: bool = False) -> str:
     """`text` as PostgreSQL text and jsonb can hold it: U+0000, which both refuse, written as the six characters
     `\\u0000`, and a byte that was not UTF-8 (kept by the bus as a lone surrogate, which cannot be encoded for
-    PostgreSQL at all) written as `\\xNN`; in such text a backslash is doubled, so that an escape can be told
-    apart from text that spells one. A quarantine row the writer could not store would hold up every
-    message behind it, for good."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        pass
-    else:
-        if "\x00" not in text:
-            return text
+    PostgreSQL at all) written as `\\xNN`. A quarantine row the writer could not store would hold up every
+    message behind it, for good.
+
+    `exact`: what the message itself carried (its subject, its headers), kept so that the bytes can be told back:
+    every backslash is doubled, so an escape is never mistaken for text that spells one. Without it (a reason
+    written for people) text that needs no escape is kept as it is.
+    """
+    if not exact:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            pass
+        else:
+            if "\x00" not in text:
+                return text
     text = text.replace("\\", "\\\\")
     if not text.isascii():
         try:

@@ -145,7 +145,7 @@ def add_proof_routes(api: Api, prover: Prover, trail: AccessTrail) -> None:
         return _out(checkpoint, await prover.cosignatures(checkpoint.id))
 
     @api.route("POST", "/v1/checkpoints", summary="Sign a checkpoint now (立即签署检查点)", response=CheckpointOut,
-               status=201, tags=TAGS, errors=(503,), access="operator")
+               status=201, also_ok=(200,), tags=TAGS, errors=(503,), access="operator")
     async def sign_now(request: web.Request) -> dict[str, Any] | web.Response:
         """Checkpoint the log as it is now: 201 with the checkpoint signed; 200 with the latest one when the log has
         not grown since it was signed (nothing new to sign)."""

@@ -54,9 +54,9 @@ UNSTORABLE = (asyncpg.DataError, UnicodeError, OverflowError)
 """How a message's own content can make a batch's commit fail: PostgreSQL refusing a value (SQLSTATE class 22), or
 asyncpg unable to encode one for it."""
 UNSTORABLE_RUN = 5
-"""Messages refused alone one after another, with no event appended between them, before the writer concludes
-that the refusals are not the messages' doing (a column narrowed, a codec broken): it then stops quarantining and
-retries, so lag grows and alerts, instead of quarantining everything that arrives."""
+"""Messages refused alone one after another with the same error, no event appended between them, before the
+writer concludes that the refusals are not the messages' doing (a column narrowed, a codec broken): it then stops
+quarantining and retries, so lag grows and alerts, instead of quarantining everything that arrives."""
 
 
 def writer_lock_key(stream: str) -> int:
@@ -202,6 +202,7 @@ class LedgerWriter:
         self._isolate_until = 0
         self._unstorable: dict[int, str] = {}
         self._refused_in_a_row = 0
+        self._last_refusal = ""
         self._unsigned_until = 0  # batches up to this sequence store no signed checkpoint (one was refused with one)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -410,8 +411,8 @@ class LedgerWriter:
         the stream again from the committed checkpoint, one message per batch up to the batch's end, and
         quarantine a message it refuses alone (a message refused with a signed checkpoint in its batch is first read
         again without one). Returns False (re-read), or raises when the refusal cannot be the message's doing: it
-        is already planned as a quarantine row, or `UNSTORABLE_RUN` messages were refused in a row. The writer then
-        retries, as after any other failure, without skipping anything."""
+        is already planned as a quarantine row, or `UNSTORABLE_RUN` messages were refused in a row with this error.
+        The writer then retries, as after any other failure, without skipping anything."""
         plan = planned.plan
         refusal = f"{type(exc).__name__}: {exc}"
         seqs = sorted([e.stream_seq for e in plan.events] + [q.stream_seq for q in plan.quarantined])
@@ -424,6 +425,8 @@ class LedgerWriter:
         if planned.checkpoint is not None:  # the checkpoint, not the message, may be what was refused: once without
             self._unsigned_until = max(self._unsigned_until, seq)
             return False
+        if refusal != self._last_refusal:
+            self._refused_in_a_row, self._last_refusal = 0, refusal
         if seq in self._unstorable or self._refused_in_a_row >= UNSTORABLE_RUN:
             raise exc
         self._refused_in_a_row += 1

@@ -88,7 +88,9 @@ class AuditResultApplied(EventData):
     audit_id: Identifier
     result: AppliedResult = Field(description="none (无), talk (谈话), admonishment (诫勉), organisational_handling "
                                               "(组织处理), referral (移送纪检监察).")
-    filed_to_dossier: bool = Field(description="The report and its use are filed in the cadre's dossier (归档).")
+    filed_to_dossier: bool = Field(description="The report and its use are filed in the cadre's dossier (归档). A "
+                                               "result applied unfiled is filed later by a second event with the "
+                                               "same result and true (补充归档): one result, not two.")
     reference: ShortText | None = Field(None, description="Decision document number (文号).")
     summary: LongText = ""
 

@@ -174,7 +174,7 @@ def decide_request_opinion(state: AuditState, cmd: RequestOpinion, rules: RuleSe
         raise _violation("audit.opinion_request_once", f"the opinion on audit {cmd.audit_id} was already "
                                                        f"requested on {audit.opinion_requested_on}",
                          f"审计 {cmd.audit_id} 已于 {audit.opinion_requested_on} 征求过书面意见")
-    not_before(cmd.occurred_on, audit.last_step_on, "audit.chronology", "the opinion request", "征求意见")
+    not_before(cmd.occurred_on, audit.last_step_on, "audit.chronology", "the opinion request", "征求意见", BASIS)
     days = rules.audit.opinion_working_days
     deadline = working_day_deadline(cmd.occurred_on, days, rules, "opinion window", "书面意见期限")
     data = AuditOpinionRequested(audit_id=cmd.audit_id, due=deadline.due,
@@ -192,7 +192,7 @@ def decide_receive_opinion(state: AuditState, cmd: ReceiveOpinion, rules: RuleSe
         raise _violation("audit.opinion_receive_once", f"the opinion on audit {cmd.audit_id} was already "
                                                        f"received on {audit.opinion_received_on}",
                          f"审计 {cmd.audit_id} 的书面意见已于 {audit.opinion_received_on} 收到")
-    not_before(cmd.occurred_on, audit.last_step_on, "audit.chronology", "the opinion", "收到书面意见")
+    not_before(cmd.occurred_on, audit.last_step_on, "audit.chronology", "the opinion", "收到书面意见", BASIS)
     if cmd.occurred_on > audit.opinion_due:
         days = rules.audit.opinion_working_days
         raise _violation(
@@ -235,7 +235,7 @@ def decide_complete(state: AuditState, cmd: CompleteAudit, rules: RuleSet) -> De
         raise _violation("audit.opinion_not_requested", f"audit {cmd.audit_id} cannot complete before the "
                                                         "cadre's written opinion has been requested",
                          f"审计 {cmd.audit_id} 尚未征求被审计人书面意见, 不能完成")
-    not_before(cmd.occurred_on, audit.last_step_on, "audit.chronology", "the completion", "审计完成")
+    not_before(cmd.occurred_on, audit.last_step_on, "audit.chronology", "the completion", "审计完成", BASIS)
     if audit.opinion_received_on is None and cmd.occurred_on <= audit.opinion_due:
         raise _violation(
             "audit.opinion_window_open",
@@ -259,7 +259,7 @@ def decide_rectify(state: AuditState, cmd: RectifyFinding, rules: RuleSet) -> De
         raise _violation("audit.rectify_once", f"finding {cmd.finding_id} of audit {cmd.audit_id} is already "
                                                "rectified",
                          f"审计 {cmd.audit_id} 的问题 {cmd.finding_id} 已经整改")
-    not_before(cmd.occurred_on, audit.completed_on, "audit.chronology", "the rectification", "整改")
+    not_before(cmd.occurred_on, audit.completed_on, "audit.chronology", "the rectification", "整改", BASIS)
     data = AuditFindingRectified(audit_id=cmd.audit_id, finding_id=cmd.finding_id, measures=cmd.measures,
                                  amount_recovered=cmd.amount_recovered)
     return Decision("audit.finding_rectified", data, cmd.occurred_on)
@@ -279,8 +279,8 @@ def decide_apply_result(state: AuditState, cmd: ApplyResult, rules: RuleSet) -> 
                                                                "; only its filing to the dossier may follow"),
                 f"审计 {cmd.audit_id} 的结果已于 {audit.result_applied_on} 运用 ({audit.result})"
                 + ("" if audit.filed_on else "; 此后只能补记归档"))
-        not_before(cmd.occurred_on, audit.result_applied_on, "audit.chronology", "the filing", "归档")
-    not_before(cmd.occurred_on, audit.completed_on, "audit.chronology", "the result", "结果运用")
+        not_before(cmd.occurred_on, audit.result_applied_on, "audit.chronology", "the filing", "归档", BASIS)
+    not_before(cmd.occurred_on, audit.completed_on, "audit.chronology", "the result", "结果运用", BASIS)
     data = AuditResultApplied(audit_id=cmd.audit_id, result=cmd.result, filed_to_dossier=cmd.filed_to_dossier,
                               reference=cmd.reference, summary=cmd.summary)
     return Decision("audit.result_applied", data, cmd.occurred_on)

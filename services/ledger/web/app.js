@@ -346,10 +346,14 @@ function renderList(page) {
   const rows = Object.values(page).find(Array.isArray) || [];
   const total = page.total ?? page.total_audits ?? rows.length;
   if (!rows.length) return el('p', { class: 'hint' }, T.noRows);
-  const columns = [];
+  // Seven columns at most: the cadre, what the row is about in Chinese (the `*_zh` fields), then the rest in order.
+  const keys = [];
   for (const r of rows.slice(0, 20)) for (const [k, v] of Object.entries(r)) {
-    if (!columns.includes(k) && columns.length < 7 && (typeof v !== 'object' || Array.isArray(v))) columns.push(k);
+    if (!keys.includes(k) && (typeof v !== 'object' || Array.isArray(v))) keys.push(k);
   }
+  const rank = k => k === 'cadre_id' ? 0 : k.endsWith('_zh') ? 1 : 2;
+  const columns = keys.map((k, i) => [rank(k), i, k]).sort((a, b) => a[0] - b[0] || a[1] - b[1]).slice(0, 7)
+    .map(([, , k]) => k);
   const cell = (k, v) => {
     if (k === 'cadre_id' && typeof v === 'string') return cadreLink(v);
     if (Array.isArray(v)) return String(v.length);
