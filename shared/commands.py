@@ -22,7 +22,7 @@ from shared.decisions import Decider, on_record
 from shared.envelope import new_event
 from shared.ledger_reader import fate_of, load_cadre, wait_for_seq
 from shared.problems import Conflict, Problem, Quarantined, RuleViolation, Unavailable
-from shared.rulesets import NoRuleSet, RuleSet, ruleset_for
+from shared.rulesets import NATIONAL, NoRuleSet, RuleSet, all_rulesets, ruleset_for
 from shared.settings import Settings
 
 MAX_ATTEMPTS = 4
@@ -121,8 +121,16 @@ class WaitQuery(BaseModel):
 
 
 def rules_in_force(county: str, day: date) -> RuleSet:
-    """The rule set for a command; 422 naming the missing rule set when none is in force."""
+    """The rule set for a command; 422 naming the missing rule set, and the first day one is in force, when none is."""
     try:
         return ruleset_for(county, day)
     except NoRuleSet as exc:
-        raise RuleViolation("ruleset.in_force", str(exc), f"县 {county} 在 {day.isoformat()} 没有生效的规则集") from exc
+        starts = [rs.valid_from for rs in all_rulesets() if rs.county in (county, NATIONAL)]
+        first = min(starts).isoformat() if starts else None
+        raise RuleViolation(
+            "ruleset.in_force",
+            f"{exc}: facts are decided under the rules of their day, and the first rule set for this county is in "
+            f"force from {first}; a fact dated earlier needs a rule set that covers it (docs/operating-guide.md, "
+            "Rule sets)",
+            f"县 {county} 在 {day.isoformat()} 没有生效的规则集: 事实按其发生日的规则判断, 本县最早的规则集自 {first} "
+            "起生效; 更早的事实须先增加涵盖该日期的规则集版本", first_in_force=first) from exc

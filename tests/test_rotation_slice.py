@@ -386,6 +386,13 @@ async def test_a_basically_competent_grade_bars_the_rotation_services_promotions
     assert done["committed"] is True
 
 
+async def test_a_fact_dated_before_any_rule_set_says_from_when_one_is_in_force(system: System) -> None:
+    status, problem, _ = await call("POST", f"{system.url('rotation')}/v1/cadres/register",
+                                    registration(new_cadre_id("R"), occurred_on="2005-06-01", work_start="2003-07-01"))
+    assert status == 422 and problem.get("rule") == "ruleset.in_force", problem
+    assert problem["first_in_force"] == "2008-01-01" and "2008-01-01" in problem["message_zh"]
+
+
 async def test_a_rise_in_rank_is_held_to_the_promotion_rules_whatever_the_posting_is_called(system: System) -> None:
     """DOMAIN.md rules 1, 3, 4: a lateral posting or a rotation cannot raise the rank; an election that does is a
     promotion (notice or exemption, blockers, probation)."""
