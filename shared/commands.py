@@ -18,7 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.bus import BusUnavailable, PublishRejected, WrongLastSequence, publish_event, stream_last_seq
 from shared.clock import clock_from, not_in_future
 from shared.db import DatabaseUnavailable
-from shared.decisions import Decider, on_record
+from shared.corrections import as_correction, before_target, effective
+from shared.decisions import Correcting, Decider, on_record
 from shared.envelope import new_event
 from shared.ledger_reader import fate_of, load_cadre, wait_for_seq
 from shared.problems import Conflict, Problem, Quarantined, RuleViolation, Unavailable
@@ -63,18 +64,24 @@ class CommandBus:
 
     async def execute(self, *, cadre_id: str, county: str, ruleset: str, decide: Decider,
                       wait_committed: bool = False, traceparent: str | None = None,
-                      registers: bool = False) -> CommandResult:
+                      registers: bool = False, correction: Correcting | None = None) -> CommandResult:
         """Decide and publish; raise 409 after repeated conflicts, 503 when NATS or PostgreSQL is down.
 
         Before any service's own rules: 422 unless the cadre is registered (or `registers`: this command
-        registers them) and `county` is the county the cadre is on record in (`decisions.on_record`)."""
+        registers them) and `county` is the county the cadre is on record in (`decisions.on_record`).
+        `decide` sees the cadre's effective history (`shared.corrections.effective`); with `correction`, the
+        history before the event it corrects, and its decision is recorded as that event's correction."""
         s = self.settings
         js = self.nc.jetstream()
         try:
             for _ in range(MAX_ATTEMPTS):
                 history = await load_cadre(self.pool, cadre_id, s.pg_acquire_timeout_s)
                 on_record(history.events, cadre_id, county, registers=registers)
-                decision = decide(history.events)
+                if correction is None:
+                    decision = decide(effective(history.events))
+                else:
+                    before, target = before_target(history.events, correction, self.service)
+                    decision = as_correction(target, decide(before), correction)
                 not_in_future(decision.occurred_on, clock_from(s).today())
                 event = new_event(event_type=decision.type, cadre_id=cadre_id, county=county, service=self.service,
                                   data=decision.data, occurred_on=decision.occurred_on, ruleset=ruleset,

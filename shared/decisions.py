@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from pydantic.fields import FieldInfo
 
 from shared.envelope import CadreId, CloudEvent, CountyCode
-from shared.events.registry import EventData
+from shared.events.registry import CorrectionReason, EventData
 from shared.problems import RuleViolation
 
 
@@ -64,6 +64,16 @@ Decider = Callable[[list[CloudEvent]], Decision]
 """Given the cadre's history, decide (pure; raises RuleViolation)."""
 
 
+class Correcting(BaseModel):
+    """Which recorded event a command corrects (更正), and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event_id: uuid.UUID = Field(description="The id of the event recorded wrongly (被更正事件的标识), as the "
+                                            "command's answer or the cadre's history gave it.")
+    reason: CorrectionReason = Field(description="Why (更正理由), e.g. 录入错误: the grade was typed wrongly.")
+
+
 class CadreCommand(BaseModel):
     """Fields every command body carries: whose record, which county, when the fact happened."""
 
@@ -72,6 +82,10 @@ class CadreCommand(BaseModel):
     cadre_id: CadreId = Field(description="The cadre's id (干部编号), `[A-Za-z0-9_-]{1,64}`.")
     county: CountyCode = Field(description="6-digit GB/T 2260 county code (县级行政区划代码), e.g. 431021.")
     occurred_on: date = Field(description="The date the fact happened (发生日期), YYYY-MM-DD.")
+    correction: Correcting | None = Field(
+        None, description="Set to record this command as the correction (更正) of an event recorded wrongly: the "
+        "command is decided again on the cadre's history before that event, and the ledger records "
+        "`<type>.corrected` pointing at it (the wrong event stays, marked corrected). Absent: a new fact.")
 
     @field_validator("*", mode="before")
     @classmethod

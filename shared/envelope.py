@@ -7,11 +7,12 @@ recorded), `ruleset` (the rule-set version the event was decided under), `tracep
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol, Self
 
 import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
@@ -90,6 +91,10 @@ class CloudEvent(BaseModel):
         """RFC 8785 bytes of the envelope: the bytes published, stored and hashed."""
         return canonical_bytes(self.json_obj())
 
+    def with_fact(self, data: dict[str, Any], occurredon: date) -> CloudEvent:
+        """This event as a correction says it should have read (`shared.corrections`); never published."""
+        return self.model_copy(update={"data": data, "occurredon": occurredon})
+
 
 def cadre_subject(county: str, cadre_id: str) -> str:
     """NATS subject of one cadre's events in one county."""
@@ -150,6 +155,7 @@ class FoldedEvent(Protocol):
     def occurredon(self) -> date: ...
     @property
     def data(self) -> dict[str, Any]: ...
+    def with_fact(self, data: dict[str, Any], occurredon: date) -> Self: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +171,10 @@ class StoredEvent:
     county: str
     occurredon: date
     data: dict[str, Any]
+
+    def with_fact(self, data: dict[str, Any], occurredon: date) -> StoredEvent:
+        """This event as a correction says it should have read (`shared.corrections`)."""
+        return dataclasses.replace(self, data=data, occurredon=occurredon)
 
 
 _OPENING = b'{"county":"'

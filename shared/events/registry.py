@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import builtins
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 
 SCHEMA_BASE = "https://cadre-ledger.dev/schemas/events/v1"
 
@@ -27,6 +28,8 @@ class EventSpec:
     model: builtins.type[EventData]
     label_zh: str
     label_en: str
+    corrects: str | None = None
+    """For a correction (`<type>.corrected`) or revocation (`<type>.revoked`): the type of the event it points at."""
 
     @property
     def dataschema(self) -> str:
@@ -57,13 +60,49 @@ class UnknownEventType(KeyError):
 M = TypeVar("M", bound=type[EventData])
 
 
-def event_type(type_: str, service: str, label_zh: str, label_en: str) -> Callable[[M], M]:
-    """Class decorator registering a data model as the catalogue entry for `type_`."""
+CORRECTED = ".corrected"
+REVOKED = ".revoked"
+CorrectionReason = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+def _register(spec: EventSpec) -> None:
+    if spec.type in CATALOGUE:
+        raise ValueError(f"event type {spec.type} registered twice")
+    CATALOGUE[spec.type] = spec
+
+
+def _corrections(type_: str, service: str, model: builtins.type[EventData], label_zh: str,
+                 label_en: str) -> tuple[EventSpec, EventSpec]:
+    """The `<type>.corrected` and `<type>.revoked` entries of a correctable type (DOMAIN.md: corrections are new
+    events that point at the event they correct; the ledger itself stays append-only)."""
+    name = model.__name__
+    points_at = Field(description="The id of the event this one corrects (被更正事件的标识); it stays in the ledger.")
+    reason = Field(description="Why (更正/撤销理由), e.g. 录入错误: the grade was typed wrongly.")
+    corrected: builtins.type[EventData] = create_model(
+        f"{name}Corrected", __base__=EventData, __doc__=f"{type_} as it should have been recorded (更正).",
+        corrects=(uuid.UUID, points_at), reason=(CorrectionReason, reason),
+        fact=(model, Field(description=f"The whole fact as it should have read: the `data` of {type_}, decided again "
+                                       "by the service's rules on the history before it (更正后的记录).")))
+    revoked: builtins.type[EventData] = create_model(
+        f"{name}Revoked", __base__=EventData, __doc__=f"{type_} should never have been recorded (撤销).",
+        revokes=(uuid.UUID, Field(description="The id of the event this one revokes (被撤销事件的标识); it stays "
+                                              "in the ledger.")), reason=(CorrectionReason, reason))
+    return (EventSpec(type_ + CORRECTED, service, corrected, f"{label_zh}（更正）", f"{label_en} (corrected)",
+                      corrects=type_),
+            EventSpec(type_ + REVOKED, service, revoked, f"{label_zh}（撤销）", f"{label_en} (revoked)",
+                      corrects=type_))
+
+
+def event_type(type_: str, service: str, label_zh: str, label_en: str, *,
+               correctable: bool = True) -> Callable[[M], M]:
+    """Class decorator registering a data model as the catalogue entry for `type_`, and unless not `correctable`
+    its correction and revocation (`<type>.corrected`, `<type>.revoked`)."""
 
     def register(model: M) -> M:
-        if type_ in CATALOGUE:
-            raise ValueError(f"event type {type_} registered twice")
-        CATALOGUE[type_] = EventSpec(type_, service, model, label_zh, label_en)
+        _register(EventSpec(type_, service, model, label_zh, label_en))
+        if correctable:
+            for spec in _corrections(type_, service, model, label_zh, label_en):
+                _register(spec)
         return model
 
     return register

@@ -35,7 +35,7 @@ Trigger = Literal["township_8y", "leader_same_post_10y", "internal_unit_10y", "s
 BirthMonth = Annotated[str, StringConstraints(pattern=r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$")]
 
 
-@event_type("cadre.registered", "rotation", "干部登记", "Cadre registered")
+@event_type("cadre.registered", "rotation", "干部登记", "Cadre registered", correctable=False)
 class CadreRegistered(EventData):
     name_commitment: Commitment = Field(description="Salted commitment to the name (姓名承诺值); clear value "
                                         "kept outside the ledger, erasable.")
@@ -48,7 +48,7 @@ class CadreRegistered(EventData):
     unit: ShortText = Field(description="Unit at registration (所在单位).")
 
 
-@event_type("person.erased", "rotation", "个人信息删除", "Personal data erased")
+@event_type("person.erased", "rotation", "个人信息删除", "Personal data erased", correctable=False)
 class PersonErased(EventData):
     """The clear name and ID number behind `cadre.registered` were erased; the commitments stay."""
 

@@ -1,0 +1,159 @@
+"""Corrections (更正) and revocations (撤销): how a cadre's history reads once they are applied. Pure.
+
+The ledger is append-only: an event recorded wrongly stays where it was recorded, and a later
+`<type>.corrected` (the fact as it should have read) or `<type>.revoked` (it should never have been
+recorded) points at it (DOMAIN.md). Whatever decides or reports on a cadre reads the *effective*
+history: each corrected event at its own place with its last correction's fact and date, revoked events
+left out, the corrections themselves folded away. The history API still shows every event as recorded.
+
+A correction is made through the command that records its type, decided again on the effective history
+before the event it corrects (`before_target`, `as_correction`), so the fact's derived fields and the
+rules of its day are those of the command; the facts recorded after it are not decided again.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Sequence
+from typing import TypeVar
+
+from pydantic import Field
+
+from shared.decisions import CadreCommand, Correcting, Decision
+from shared.envelope import FoldedEvent
+from shared.events.registry import CATALOGUE, CORRECTED, REVOKED, CorrectionReason, spec_for
+from shared.problems import RuleViolation
+
+E = TypeVar("E", bound=FoldedEvent)
+
+BASIS = "DOMAIN.md: corrections are new events that point at the event they correct (更正、撤销以新事件记录)"
+
+
+@functools.cache
+def correction_types() -> frozenset[str]:
+    """Every `<type>.corrected` and `<type>.revoked` of the catalogue."""
+    return frozenset(t for t, spec in CATALOGUE.items() if spec.corrects is not None)
+
+
+def _target_id(event: FoldedEvent) -> uuid.UUID | None:
+    data = event.data
+    raw = data.get("corrects", data.get("revokes"))
+    try:
+        return uuid.UUID(str(raw))
+    except ValueError:
+        return None
+
+
+def effective(events: Sequence[E]) -> list[E]:
+    """The history as corrections and revocations say it should read, in ledger order.
+
+    A correction or revocation counts only when it points at an earlier event of the type it is named
+    for (a producer that bypassed the services cannot correct what is not there); a revoked event stays
+    out whatever corrects it, and of several corrections the last one counts.
+    """
+    kinds = correction_types()
+    if not any(e.type in kinds for e in events):
+        return list(events)
+    seen: dict[uuid.UUID, str] = {}
+    latest: dict[uuid.UUID, E] = {}
+    revoked: set[uuid.UUID] = set()
+    for e in events:
+        if e.type not in kinds:
+            seen[e.id] = e.type
+            continue
+        target = _target_id(e)
+        if target is None or seen.get(target) != CATALOGUE[e.type].corrects:
+            continue
+        if e.type.endswith(REVOKED):
+            revoked.add(target)
+        else:
+            latest[target] = e
+    out: list[E] = []
+    for e in events:
+        if e.type in kinds or e.id in revoked:
+            continue
+        correction = latest.get(e.id)
+        out.append(e if correction is None else e.with_fact(correction.data["fact"], correction.occurredon))
+    return out
+
+
+def _violation_at(field: str, rule: str, message_en: str, message_zh: str, **extra: object) -> RuleViolation:
+    return RuleViolation(rule, message_en, message_zh, basis=BASIS, field=field, **extra)
+
+
+def target_of(events: Sequence[E], event_id: uuid.UUID, service: str, field: str = "correction.event_id") -> E:
+    """The event `event_id` of this cadre's history that `service` may correct or revoke; 422 naming why not
+    (`field`: where the command names it)."""
+    recorded = next((e for e in events if e.id == event_id), None)
+    if recorded is None:
+        raise _violation_at(field, "correction.target_unknown", f"event {event_id} is not in this cadre's history",
+                            f"该干部的记录中没有事件 {event_id}")
+    spec = spec_for(recorded.type)
+    if spec.corrects is not None:
+        raise _violation_at(field, "correction.target_is_correction",
+                            f"event {event_id} is itself a {recorded.type}: correct or revoke the event it points at",
+                            f"事件 {event_id} 本身是更正或撤销记录, 请更正或撤销原事件")
+    if spec.type + CORRECTED not in CATALOGUE:
+        raise _violation_at(field, "correction.not_correctable", f"{spec.type} cannot be corrected or revoked",
+                            f"{spec.label_zh}记录不能更正或撤销", type=spec.type)
+    if spec.service != service:
+        raise _violation_at(field, "correction.other_service",
+                            f"{spec.type} is recorded by the {spec.service} service: correct or revoke it there",
+                            f"{spec.label_zh}由 {spec.service} 服务记录, 请向该服务提交更正或撤销",
+                            service=spec.service)
+    if all(e.id != event_id for e in effective(events)):
+        raise _violation_at(field, "correction.revoked",
+                            f"event {event_id} was revoked: record the fact anew instead",
+                            f"事件 {event_id} 已撤销, 请重新录入")
+    return recorded
+
+
+def before_target(events: Sequence[E], correcting: Correcting, service: str) -> tuple[list[E], E]:
+    """The effective history before the event `correcting` names, and that event as it now reads.
+
+    What the correcting command is decided on: the facts the wrong event was recorded after, as corrected.
+    """
+    target_of(events, correcting.event_id, service)
+    now = effective(events)
+    at = next(i for i, e in enumerate(now) if e.id == correcting.event_id)
+    return now[:at], now[at]
+
+
+def as_correction(target: FoldedEvent, decision: Decision, correcting: Correcting) -> Decision:
+    """The correcting command's decision recorded as `<type>.corrected`; 422 when it records another type of
+    fact or the same fact again."""
+    if decision.type != target.type:
+        raise _violation_at("correction.event_id", "correction.other_type",
+                            f"this command records {decision.type}, but event {target.id} is a {target.type}: "
+                            "correct it through the command that records its type",
+                            f"此命令记录的是 {decision.type}, 而事件 {target.id} 是 {target.type}: "
+                            "请通过记录该类事件的命令更正")
+    fact = decision.data.model_dump(mode="json", exclude_none=True)
+    if fact == target.data and decision.occurred_on == target.occurredon:
+        raise _violation_at("correction", "correction.no_change",
+                            f"event {target.id} already reads so: nothing to correct",
+                            f"事件 {target.id} 的记录与更正内容相同, 无需更正")
+    model = spec_for(target.type + CORRECTED).model
+    return Decision(target.type + CORRECTED,
+                    model.model_validate({"corrects": target.id, "reason": correcting.reason, "fact": decision.data}),
+                    decision.occurred_on, warnings=decision.warnings)
+
+
+class Revocation(CadreCommand):
+    """Revoke (撤销) an event recorded wrongly: it should never have been recorded. `occurred_on`: the day the
+    revocation was decided."""
+
+    event_id: uuid.UUID = Field(description="The id of the event to revoke (被撤销事件的标识).")
+    reason: CorrectionReason = Field(description="Why (撤销理由), e.g. 重复录入: recorded twice.")
+
+
+def decide_revocation(events: Sequence[FoldedEvent], command: Revocation, service: str) -> Decision:
+    """`<type>.revoked` for the command's event; 422 when this service may not revoke it, or it is revoked already."""
+    if command.correction is not None:
+        raise _violation_at("correction", "correction.revocation", "a revocation is not corrected: revoke or "
+                            "correct the original event", "撤销记录不能更正, 请直接撤销或更正原事件")
+    target = target_of(events, command.event_id, service, field="event_id")
+    model = spec_for(target.type + REVOKED).model
+    data = model.model_validate({"revokes": target.id, "reason": command.reason})
+    return Decision(target.type + REVOKED, data, command.occurred_on)
