@@ -17,6 +17,7 @@ from playwright.async_api import Browser, Page, Route, expect
 import tests.support as support
 from shared.bundle import verify_bundle
 from shared.envelope import new_event
+from shared.events import CATALOGUE
 from shared.events.audit import AuditCompleted, AuditOpinionRequested, AuditStarted, Finding
 from shared.keys import load_verifier
 from shared.signednote import COSIGNATURE_V1_TYPE, generate_key
@@ -225,6 +226,40 @@ async def test_a_list_the_ledger_does_not_serve_shows_as_not_available(system: S
     await expect(results.locator("tbody")).to_contain_text("结果待运用")
     assert outside == []
     await context.close()
+
+
+async def test_the_timeline_marks_corrected_and_revoked_events_where_they_were_recorded(
+        system: System, browser: Browser) -> None:
+    cadre = new_cadre_id("PW")
+    await _record_audit(system, cadre)
+    _, history, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/history")
+    requested, completed = history["events"][1]["event"], history["events"][2]["event"]
+    common: dict[str, Any] = {"cadre_id": cadre, "county": "431021", "service": "audit", "ruleset": "431021@2008.1"}
+    fact = AuditCompleted(audit_id="SJ-PW-1", audit_type="departure", report_number="桂审经责〔2023〕10号",
+                          evaluation="good", findings=[])
+    fixes = [
+        new_event(event_type="audit.completed.corrected", occurred_on=date(2023, 6, 30), **common,
+                  data=CATALOGUE["audit.completed.corrected"].model.model_validate(
+                      {"corrects": completed["id"], "reason": "报告文号录错", "fact": fact})),
+        new_event(event_type="audit.opinion_requested.revoked", occurred_on=date(2023, 7, 3), **common,
+                  data=CATALOGUE["audit.opinion_requested.revoked"].model.model_validate(
+                      {"revokes": requested["id"], "reason": "重复录入"})),
+    ]
+    await wait_committed(system.pg_dsn, max(await publish(system.nats_url, fixes)))
+
+    outside: list[str] = []
+    page = await _open_page(browser, f"{system.url('ledger')}/?cadre={cadre}", outside)
+    await page.fill("#token", support.DEFAULT_TOKEN or "")
+    await page.click("#token-save")
+    await page.goto(f"{system.url('ledger')}/?cadre={cadre}")
+    rows = page.locator("#timeline tbody tr[data-position]")
+    await expect(rows).to_have_count(5)
+    positions = [await rows.nth(i).get_attribute("data-position") for i in range(5)]
+    await expect(rows.nth(1).locator(".corrected")).to_have_text(f"已撤销（见位置 {positions[4]}）")
+    await expect(rows.nth(2).locator(".corrected")).to_have_text(f"已更正（见位置 {positions[3]}）")
+    await expect(rows.nth(3)).to_contain_text("经济责任审计完成（更正）")
+    await expect(rows.nth(0).locator(".corrected")).to_have_count(0)
+    assert outside == []
 
 
 async def test_without_a_token_the_page_asks_for_one_and_calls_nothing_that_would_refuse(

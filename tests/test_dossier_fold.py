@@ -6,7 +6,7 @@ from datetime import date
 
 from services.ledger.dossier import fold_dossier
 from shared.envelope import CloudEvent, StoredEvent, envelope_data, new_event
-from shared.events import audit
+from shared.events import CATALOGUE, audit
 
 
 def _completed(audit_id: str, on: date) -> CloudEvent:
@@ -44,3 +44,36 @@ def test_events_read_back_from_the_ledger_fold_as_their_envelopes_do() -> None:
     stored = [StoredEvent(e.id, e.type, e.county, e.occurredon, envelope_data(e.canonical())) for e in EVENTS]
     for as_of in (None, date(2021, 1, 1)):
         assert fold_dossier("FOLD1", stored, as_of) == fold_dossier("FOLD1", EVENTS, as_of)
+
+
+def _correction(target: CloudEvent, fact: audit.AuditCompleted, on: date) -> CloudEvent:
+    model = CATALOGUE["audit.completed.corrected"].model
+    data = model.model_validate({"corrects": target.id, "reason": "录入错误", "fact": fact})
+    return new_event(event_type="audit.completed.corrected", cadre_id="FOLD1", county="431021", service="audit",
+                     data=data, occurred_on=on, ruleset="431021@2008.1")
+
+
+def _revocation(target: CloudEvent) -> CloudEvent:
+    model = CATALOGUE["audit.completed.revoked"].model
+    return new_event(event_type="audit.completed.revoked", cadre_id="FOLD1", county="431021", service="audit",
+                     data=model.model_validate({"revokes": target.id, "reason": "重复录入"}),
+                     occurred_on=date(2023, 1, 5), ruleset="431021@2008.1")
+
+
+def test_the_dossier_reads_corrected_facts_leaves_revoked_ones_out_and_lists_both() -> None:
+    fixed = audit.AuditCompleted(audit_id="A1", audit_type="in_office", report_number="R-A1-fixed",
+                                 evaluation="good", findings=[])
+    corrected, revoked = _correction(EVENTS[0], fixed, date(2020, 5, 3)), _revocation(EVENTS[1])
+    d = fold_dossier("FOLD1", [*EVENTS, corrected, revoked])
+    assert set(d.audits) == {"A0", "A1"} and d.events == 2 and d.event_counts == {"audit.completed": 2}
+    assert d.audits["A1"].report_number == "R-A1-fixed" and d.audits["A1"].completed_on == date(2020, 5, 3)
+    assert [(c.kind, c.target_id, c.reason) for c in d.corrections] == [
+        ("corrected", str(EVENTS[0].id), "录入错误"), ("revoked", str(EVENTS[1].id), "重复录入")]
+
+
+def test_a_corrected_date_moves_the_fact_across_as_of() -> None:
+    fixed = audit.AuditCompleted(audit_id="A2", audit_type="in_office", report_number="R-A2", evaluation="good",
+                                 findings=[])
+    history = [*EVENTS, _correction(EVENTS[1], fixed, date(2020, 12, 1))]
+    assert set(fold_dossier("FOLD1", history, as_of=date(2021, 1, 1)).audits) == {"A0", "A1", "A2"}
+    assert set(fold_dossier("FOLD1", EVENTS, as_of=date(2021, 1, 1)).audits) == {"A0", "A1"}

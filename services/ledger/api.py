@@ -134,6 +134,8 @@ def build_api(pool: asyncpg.Pool, settings: Settings, prover: Prover, trail: Acc
         what = f"state as_of={query.as_of or 'now'}"
         async with trail.recording(request, cadre_id, what, query.purpose), acquire(pool, timeout) as conn:
             rows = await queries.all_of_cadre(conn, cadre_id, query.as_of)
+            if query.as_of is not None and queries.corrected_after(rows):
+                rows = await queries.all_of_cadre(conn, cadre_id, None)
         if not rows:
             raise NotFound(f"no events for cadre {cadre_id} (无此干部记录)", cadre_id=cadre_id)
         require_counties(request, {r["county"] for r in rows})

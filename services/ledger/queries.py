@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import asyncpg
 import orjson
 
+from shared.corrections import correction_types
 from shared.events.registry import CATALOGUE
 
 # PostgreSQL writes each answer's JSON array, so the ledger's Python never touches the rows of a page:
@@ -88,6 +90,13 @@ async def all_of_cadre(conn: asyncpg.Connection, cadre_id: str, as_of: date | No
         """SELECT event_id, type, county, occurred_on,
                   CASE WHEN $2::date IS NULL OR occurred_on <= $2 THEN canonical END AS canonical
            FROM ledger_events WHERE cadre_id = $1 ORDER BY position""", cadre_id, as_of))
+
+
+def corrected_after(rows: Sequence[asyncpg.Record]) -> bool:
+    """Whether rows of `all_of_cadre` as of a date hold a correction while leaving some event's bytes out: a
+    correction may move a fact's date across `as_of` either way, so the fold needs every event then."""
+    kinds = correction_types()
+    return any(r["type"] in kinds for r in rows) and any(r["canonical"] is None for r in rows)
 
 
 async def quarantine_after(conn: asyncpg.Connection, after: int, limit: int) -> list[dict[str, Any]]:

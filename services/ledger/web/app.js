@@ -153,9 +153,26 @@ async function openCadre(id) {
   checkProofs();
 }
 
+// A corrected or revoked event stays in the history where it was recorded; its row says so and where the
+// correction (更正) or revocation (撤销) is, whose own row follows later.
+function correctionsOf(rows) {
+  const marks = new Map(), revoked = new Set();
+  for (const row of rows) {
+    const d = row.event.data;
+    if (row.type.endsWith('.revoked')) {
+      revoked.add(d.revokes);
+      marks.set(d.revokes, T.revokedAt(row.position));
+    } else if (row.type.endsWith('.corrected') && !revoked.has(d.corrects)) {
+      marks.set(d.corrects, T.correctedAt(row.position));
+    }
+  }
+  return marks;
+}
+
 function renderTimeline() {
   const body = $('#timeline tbody');
   body.textContent = '';
+  const marks = correctionsOf(current.events);
   for (const row of current.events) {
     const e = row.event;
     const label = lang === 'zh' ? row.label_zh : `${row.label_en} (${row.label_zh})`;
@@ -164,7 +181,8 @@ function renderTimeline() {
     const meta = { [T.eventId]: e.id, [T.position]: row.position, [T.recordedAt]: row.recorded_at, [T.ruleset]: e.ruleset };
     body.append(el('tr', { 'data-position': row.position },
       el('td', { class: 'date' }, row.occurred_on),
-      el('td', {}, el('strong', {}, label), el('span', { class: 'type' }, row.type)),
+      el('td', {}, el('strong', {}, label), el('span', { class: 'type' }, row.type),
+        marks.has(e.id) ? el('span', { class: 'corrected' }, marks.get(e.id)) : ''),
       el('td', {}, el('span', { class: 'svc' }, serviceOf(e.source))),
       el('td', {}, el('details', {}, el('summary', {}, short || T.details), renderValue(e.data), renderValue(meta))),
       el('td', { class: 'proof-cell' }, badge('checking'))));
