@@ -96,7 +96,9 @@ class ProbationConcluded(EventData):
     reason: LongText | None = Field(None, description="Why (理由); required when ended early.")
 
 
-@event_type("rotation.due", "rotation", "到期应交流", "Rotation due")
+# Not correctable: the scheduler raises it from the postings under a deterministic id, so a revoked one would be
+# raised again (as a duplicate id); a wrong posting is what to correct.
+@event_type("rotation.due", "rotation", "到期应交流", "Rotation due", correctable=False)
 class RotationDue(EventData):
     post_id: Identifier
     rule: RotationRule
