@@ -17,10 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.bus import BusUnavailable, PublishRejected, WrongLastSequence, publish_event, stream_last_seq
 from shared.clock import clock_from, not_in_future
+from shared.corrections import Revocation, as_correction, before_target, decide_revocation, effective
 from shared.db import DatabaseUnavailable
-from shared.corrections import as_correction, before_target, effective
-from shared.decisions import Correcting, Decider, on_record
-from shared.envelope import new_event
+from shared.decisions import Correcting, Decider, Decision, on_record
+from shared.envelope import CloudEvent, new_event
 from shared.ledger_reader import fate_of, load_cadre, wait_for_seq
 from shared.problems import Conflict, Problem, Quarantined, RuleViolation, Unavailable
 from shared.rulesets import NATIONAL, NoRuleSet, RuleSet, all_rulesets, ruleset_for
@@ -71,17 +71,38 @@ class CommandBus:
         registers them) and `county` is the county the cadre is on record in (`decisions.on_record`).
         `decide` sees the cadre's effective history (`shared.corrections.effective`); with `correction`, the
         history before the event it corrects, and its decision is recorded as that event's correction."""
+
+        def on_effective(recorded: list[CloudEvent]) -> Decision:
+            if correction is None:
+                return decide(effective(recorded))
+            before, target = before_target(recorded, correction, self.service)
+            return as_correction(target, decide(before), correction)
+
+        return await self._record(cadre_id=cadre_id, county=county, ruleset=ruleset, decide=on_effective,
+                                  wait_committed=wait_committed, traceparent=traceparent, registers=registers)
+
+    async def revoke(self, command: Revocation, *, ruleset: str, wait_committed: bool = False,
+                     traceparent: str | None = None) -> CommandResult:
+        """Record `<type>.revoked` (撤销) for the command's event, which this service must have recorded.
+
+        Decided on the history *as recorded*, not the effective one: a revoked event is still found there
+        (422 `correction.revoked`, not `correction.target_unknown`), and so is a correction or revocation
+        (422 `correction.target_is_correction`); the same 409 and 503 as `execute`."""
+        return await self._record(cadre_id=command.cadre_id, county=command.county, ruleset=ruleset,
+                                  decide=lambda recorded: decide_revocation(recorded, command, self.service),
+                                  wait_committed=wait_committed, traceparent=traceparent)
+
+    async def _record(self, *, cadre_id: str, county: str, ruleset: str, decide: Decider, wait_committed: bool,
+                      traceparent: str | None, registers: bool = False) -> CommandResult:
+        """The one write loop: load the cadre's history as recorded, `decide` on it, publish expecting its last
+        sequence; on a conflict catch up and decide again (at most MAX_ATTEMPTS times)."""
         s = self.settings
         js = self.nc.jetstream()
         try:
             for _ in range(MAX_ATTEMPTS):
                 history = await load_cadre(self.pool, cadre_id, s.pg_acquire_timeout_s)
                 on_record(history.events, cadre_id, county, registers=registers)
-                if correction is None:
-                    decision = decide(effective(history.events))
-                else:
-                    before, target = before_target(history.events, correction, self.service)
-                    decision = as_correction(target, decide(before), correction)
+                decision = decide(history.events)
                 not_in_future(decision.occurred_on, clock_from(s).today())
                 event = new_event(event_type=decision.type, cadre_id=cadre_id, county=county, service=self.service,
                                   data=decision.data, occurred_on=decision.occurred_on, ruleset=ruleset,

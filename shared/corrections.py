@@ -82,6 +82,15 @@ def _violation_at(field: str, rule: str, message_en: str, message_zh: str, **ext
     return RuleViolation(rule, message_en, message_zh, basis=BASIS, field=field, **extra)
 
 
+def not_correctable(event_type: str, field: str = "correction") -> RuleViolation:
+    """422 `correction.not_correctable`: `event_type` (a registration, an erasure, a `rotation.due`) has no
+    correction or revocation in the catalogue; what names it is `field`."""
+    label = spec_for(event_type).label_zh
+    # `event_type`, not `type`: the extra fields join the problem document, whose `type` is the problem's
+    return _violation_at(field, "correction.not_correctable", f"{event_type} cannot be corrected or revoked",
+                         f"{label}记录不能更正或撤销", event_type=event_type)
+
+
 def target_of(events: Sequence[E], event_id: uuid.UUID, service: str, field: str = "correction.event_id") -> E:
     """The event `event_id` of this cadre's history that `service` may correct or revoke; 422 naming why not
     (`field`: where the command names it)."""
@@ -95,8 +104,7 @@ def target_of(events: Sequence[E], event_id: uuid.UUID, service: str, field: str
                             f"event {event_id} is itself a {recorded.type}: correct or revoke the event it points at",
                             f"事件 {event_id} 本身是更正或撤销记录, 请更正或撤销原事件")
     if spec.type + CORRECTED not in CATALOGUE:
-        raise _violation_at(field, "correction.not_correctable", f"{spec.type} cannot be corrected or revoked",
-                            f"{spec.label_zh}记录不能更正或撤销", type=spec.type)
+        raise not_correctable(spec.type, field)
     if spec.service != service:
         raise _violation_at(field, "correction.other_service",
                             f"{spec.type} is recorded by the {spec.service} service: correct or revoke it there",
@@ -146,6 +154,9 @@ class Revocation(CadreCommand):
 
     event_id: uuid.UUID = Field(description="The id of the event to revoke (被撤销事件的标识).")
     reason: CorrectionReason = Field(description="Why (撤销理由), e.g. 重复录入: recorded twice.")
+    correction: Correcting | None = Field(
+        None, description="Leave out: a revocation is not itself corrected (422 `correction.revocation`); to undo "
+        "a revocation, record the fact anew (撤销记录不能更正, 请重新录入).")
 
 
 def decide_revocation(events: Sequence[FoldedEvent], command: Revocation, service: str) -> Decision:

@@ -16,6 +16,7 @@ from shared.envelope import CloudEvent
 from shared.events.types import Identifier
 from shared.http import Api, path_param, traceparent_of
 from shared.problems import Problem
+from shared.revocations import revocation_route
 from shared.rulesets import RuleSet
 
 _ID: TypeAdapter[Any] = TypeAdapter(Identifier)
@@ -31,9 +32,11 @@ class EvaluationResult(BaseModel):
     """Answer to a recorded evaluation, and to the threshold check it may have triggered."""
 
     evaluation: CommandResult
-    threshold_check: Literal["not_applicable", "recorded", "failed"] = Field(
+    threshold_check: Literal["not_applicable", "recorded", "failed", "not_checked"] = Field(
         description="not_applicable: no breach with this evaluation; recorded: `assessment.threshold_breached` was "
-                    "published too; failed: the breach could not be recorded now, POST /v1/threshold-checks again.")
+                    "published too; failed: the breach could not be recorded now, POST /v1/threshold-checks again; "
+                    "not_checked: the evaluation was a correction (更正), after which no check runs by itself "
+                    "(POST /v1/threshold-checks, or revoke a breach the corrected figures no longer support).")
     threshold_breached: CommandResult | None = None
     threshold_problem: dict[str, Any] | None = Field(None, description="Why the check failed (problem document).")
 
@@ -62,7 +65,8 @@ def build_api(bus: CommandBus) -> Api:
             return decision
 
         return await bus.execute(cadre_id=command.cadre_id, county=command.county, ruleset=rules.id, decide=decider,
-                                 wait_committed=query.wait == "committed", traceparent=traceparent_of(request))
+                                 wait_committed=query.wait == "committed", traceparent=traceparent_of(request),
+                                 correction=command.correction)
 
     # ---- grades -----------------------------------------------------------------------------
 
@@ -70,7 +74,9 @@ def build_api(bus: CommandBus) -> Api:
                query=WaitQuery, response=CommandResult, status=202, tags=GRADES, errors=ERRORS)
     async def annual_grade(request: web.Request, *, body: grading.AnnualGrade, query: WaitQuery) -> CommandResult:
         """Publishes `assessment.annual_graded` with its consequences: 基本称职 -> admonishment and no promotion
-        next year; a second consecutive 不称职 -> dismissal case."""
+        next year; a second consecutive 不称职 -> dismissal case. With `correction` (更正), the grade and its
+        consequences are decided again on the grades recorded before the one corrected; a grade recorded after it
+        keeps what was decided for it, and the grades recorded from then on are decided on the corrected one."""
         return await execute(request, body, grading.decide_annual_grade, query)
 
     @api.route("POST", "/v1/evaluations", summary="Record a democratic evaluation (民主测评)",
@@ -78,7 +84,20 @@ def build_api(bus: CommandBus) -> Api:
                errors=ERRORS)
     async def evaluation(request: web.Request, *, body: grading.EvaluationRecord, query: WaitQuery) -> EvaluationResult:
         """Publishes `assessment.evaluation_recorded`. When it is the second evaluation of the year and the pair
-        breaches the county's dual rule, a threshold check follows as its own command (`threshold_breached`)."""
+        breaches the county's dual rule, a threshold check follows as its own command (`threshold_breached`).
+
+        With `correction` (更正) it publishes `assessment.evaluation_recorded.corrected` and runs no threshold
+        check (`threshold_check: not_checked`): the correction is decided on the history before the evaluation
+        it corrects, which may lack the year's other evaluation, and the breach already recorded for the year
+        rests on the figures as they were. So the clerk decides: `POST /v1/threshold-checks` records a breach the
+        corrected figures now make (it reads the corrected history); the same command with `correction` naming
+        the recorded breach restates its figures; `POST /v1/revocations` revokes a breach they no longer support.
+
+        附 `correction` 时记录更正（`assessment.evaluation_recorded.corrected`），不自动检查降免职线：由经办人
+        按更正后的测评结果另行检查、更正或撤销已记录的触线事件。"""
+        if body.correction is not None:
+            corrected = await execute(request, body, grading.decide_evaluation, query)
+            return EvaluationResult(evaluation=corrected, threshold_check="not_checked")
         breach = False
 
         def observe(state: AssessmentState, decision: Decision, rules: RuleSet) -> None:
@@ -191,4 +210,5 @@ def build_api(bus: CommandBus) -> Api:
         command = _with_id(request, "notice_id", body, selection.CancelQualification)
         return await execute(request, command, selection.decide_cancellation, query)
 
+    revocation_route(api, bus)  # 撤销: POST /v1/revocations, this service's own types only
     return api

@@ -13,6 +13,7 @@ from shared.commands import CommandBus, CommandResult, WaitQuery, rules_in_force
 from shared.decisions import CadreCommand, Decision
 from shared.events.types import Identifier
 from shared.http import Api, path_param, traceparent_of
+from shared.revocations import revocation_route
 from shared.rulesets import RuleSet
 
 _ID: TypeAdapter[Any] = TypeAdapter(Identifier)
@@ -23,7 +24,8 @@ Decide = Callable[[AuditState, Any, RuleSet], Decision]
 
 def _command_route(api: Api, bus: CommandBus, path: str, *, summary: str, body: type[CadreCommand],
                    command: type[CadreCommand], decide: Decide, event: str, tags: tuple[str, ...]) -> None:
-    """Declare `POST path`: body + path ids -> command -> decide on the cadre's ledger history -> `event`."""
+    """Declare `POST path`: body + path ids -> command -> decide on the cadre's ledger history -> `event` (or,
+    with the body's `correction`, `<event>.corrected`)."""
     ids = [part[1:-1] for part in path.split("/") if part.startswith("{")]
 
     async def handler(request: web.Request, *, body: CadreCommand, query: WaitQuery) -> CommandResult:
@@ -32,10 +34,11 @@ def _command_route(api: Api, bus: CommandBus, path: str, *, summary: str, body: 
         return await bus.execute(
             cadre_id=cmd.cadre_id, county=cmd.county, ruleset=rules.id,
             decide=lambda history: decide(fold(history), cmd, rules),
-            wait_committed=query.wait == "committed", traceparent=traceparent_of(request))
+            wait_committed=query.wait == "committed", traceparent=traceparent_of(request), correction=cmd.correction)
 
-    description = (f"Publishes `{event}`. {(decide.__doc__ or '').strip()} With `?wait=committed` the answer "
-                   "comes once the ledger holds the event.")
+    description = (f"Publishes `{event}`. {(decide.__doc__ or '').strip()} With `correction`, publishes "
+                   f"`{event}.corrected` instead (更正): the command decided again on the history before the event it "
+                   "corrects. With `?wait=committed` the answer comes once the ledger holds the event.")
     api.route("POST", path, summary=summary, body=body, query=WaitQuery, response=CommandResult, status=202,
               tags=tags, description=description, errors=(409, 503))(handler)
 
@@ -74,4 +77,5 @@ def build_api(bus: CommandBus) -> Api:
     for path, summary, body, command, decide, event, tags in routes:
         _command_route(api, bus, path, summary=summary, body=body, command=command, decide=decide, event=event,
                        tags=tags)
+    revocation_route(api, bus)
     return api

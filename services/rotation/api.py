@@ -14,6 +14,7 @@ from services.rotation.scheduler import ScanResult, Scheduler
 from shared.access import PERSON_READ, PURPOSE, AccessTrail
 from shared.clock import Clock
 from shared.commands import CommandBus, CommandResult, WaitQuery, rules_in_force
+from shared.corrections import not_correctable
 from shared.decisions import CadreCommand, Decider
 from shared.envelope import CadreId
 from shared.events.types import Identifier
@@ -22,6 +23,7 @@ from shared.http import Api, path_param, traceparent_of
 from shared.ledger_reader import load_cadre
 from shared.personal import commit_value, mask_resident_id, new_salt, verify_commitment
 from shared.problems import NotFound
+from shared.revocations import revocation_route
 
 _POST_ID: TypeAdapter[Any] = TypeAdapter(Identifier)
 _CADRE_ID: TypeAdapter[Any] = TypeAdapter(CadreId)
@@ -57,13 +59,16 @@ def build_api(bus: CommandBus, persons: PersonStore, clock: Clock, scheduler: Sc
         rules = ruleset or rules_in_force(cmd.county, cmd.occurred_on).id
         return await bus.execute(cadre_id=cmd.cadre_id, county=cmd.county, ruleset=rules, decide=decide,
                                  wait_committed=wait.wait == "committed", traceparent=traceparent_of(request),
-                                 registers=registers)
+                                 registers=registers, correction=cmd.correction)
 
     @api.route("POST", "/v1/cadres/register", summary="Register a cadre (干部登记)", body=c.Registration,
                query=WaitQuery, response=CommandResult, status=202, tags=REGISTRY, errors=(409, 503))
     async def register(request: web.Request, *, body: c.Registration, query: WaitQuery) -> CommandResult:
         """Publishes `cadre.registered` with salted commitments; the clear name and ID number go to the
-        erasable person table, committed only if the event was published."""
+        erasable person table, committed only if the event was published. A registration is neither corrected nor
+        revoked (422 `correction.not_correctable`): every other fact of the cadre rests on it."""
+        if body.correction is not None:  # refused before a person row is reserved for it
+            raise not_correctable("cadre.registered")
         name_salt, id_salt = new_salt(), new_salt()
         fields = body.model_dump(exclude={"name", "id_number"})
         cmd = c.RegisterCadre(name_commitment=commit_value(name_salt, body.name),
@@ -78,7 +83,10 @@ def build_api(bus: CommandBus, persons: PersonStore, clock: Clock, scheduler: Sc
                errors=(409, 503))
     async def erase(request: web.Request, *, body: c.Erasure, query: WaitQuery) -> CommandResult:
         """Publishes `person.erased` and erases the clear name, ID number and salts in one step: the erasure
-        commits only if the event was published. Every proof stays valid: only commitments were hashed."""
+        commits only if the event was published. Every proof stays valid: only commitments were hashed. An
+        erasure is not corrected (422 `correction.not_correctable`): the clear values it erased are gone."""
+        if body.correction is not None:
+            raise not_correctable("person.erased")
         today = clock.today()
         async with persons.erase(body.cadre_id):
             return await run(request, body, lambda h: domain.decide_erase(domain.fold(h), body, today), query)
@@ -161,4 +169,5 @@ def build_api(bus: CommandBus, persons: PersonStore, clock: Clock, scheduler: Sc
         not yet recorded (exactly once, also when instances race). Answers what it recorded."""
         return await scheduler.scan()
 
+    revocation_route(api, bus)  # 撤销: POST /v1/revocations, this service's own types only
     return api
