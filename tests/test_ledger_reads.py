@@ -75,3 +75,26 @@ async def test_directory_read_model_is_projected_and_rebuildable(system: System)
         await conn.close()
     assert replayed >= 2
     assert [dict(r) for r in after] == [dict(r) for r in before], "rebuilt from position 0, same read model"
+
+
+async def test_state_reads_a_correction_that_moves_a_fact_across_as_of(system: System) -> None:
+    cadre = await registered_cadre(system)
+    wrong = await _complete(system, cadre, "C1", "2023-09-30", "good")
+    base = f"{system.url('ledger')}/v1/cadres/{cadre}/state"
+    status, before, _ = await call("GET", f"{base}?as_of=2023-09-29")
+    assert status == 200 and before["audits"]["C1"]["completed_on"] is None and before["corrections"] == []
+
+    correction = {"event_id": wrong["event_id"], "reason": "录入错误: 审计报告日期与评价录错"}
+    status, fixed, _ = await call("POST", f"{system.url('audit')}/v1/audits/C1/complete?wait=committed",
+                                  audit_body(cadre, occurred_on="2023-09-28", evaluation="poor",
+                                             correction=correction))
+    assert status == 202 and fixed["type"] == "audit.completed.corrected", fixed
+
+    status, after, _ = await call("GET", f"{base}?as_of=2023-09-29")
+    assert after["audits"]["C1"]["completed_on"] == "2023-09-28" and after["audits"]["C1"]["evaluation"] == "poor"
+    assert after["events"] == before["events"] + 1  # the completion, now dated before as_of; not the correction
+    [listed] = after["corrections"]
+    assert (listed["kind"], listed["target_id"], listed["event_id"]) == ("corrected", wrong["event_id"],
+                                                                         fixed["event_id"])
+    status, history, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/history")
+    assert [e["event"]["type"] for e in history["events"]][-2:] == ["audit.completed", "audit.completed.corrected"]
