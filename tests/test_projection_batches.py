@@ -18,6 +18,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from services.ledger import corrected
 from services.ledger.projections import Projection, Span, catch_up, fetch_events, flush, step
 from services.ledger.read_models import all_projections
 from services.ledger.read_models.audit_findings import AuditFindingsProjection
@@ -115,11 +116,13 @@ async def _empty(conn: asyncpg.Connection, projections: list[Projection]) -> Non
 
 
 async def _event_by_event(conn: asyncpg.Connection, projections: list[Projection], tip: int) -> None:
-    """Every projection applied to one event at a time, in position order: the reference."""
+    """Every projection applied to one event at a time, in position order, as the ledger's corrections say the
+    events read: the reference."""
+    corrections = await corrected.load(conn, tip)
     everything = frozenset().union(*(p.types for p in projections))
-    events = {e.position: e for e in await fetch_events(conn, Span(0, tip), everything)}
+    events = {e.position: e for e in await fetch_events(conn, Span(0, tip, corrections), everything)}
     for position in range(1, tip + 1):
-        span, e = Span(position - 1, position), events.get(position)
+        span, e = Span(position - 1, position, corrections), events.get(position)
         for p in projections:
             if not p.types:
                 await p.apply(conn, span, [])

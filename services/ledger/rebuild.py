@@ -5,6 +5,8 @@ ledger rebuilds it by itself when it starts (`rebuild_outdated`).
 Each read model is emptied and replayed from the ledger in a transaction of its own, on a connection of its
 own, over one shared read of the ledger, so its queries wait for its rebuilt tables (they never see half of
 them) and the ledger's own projection runner waits on the same locks; the ledger may keep running meanwhile.
+A rebuild applies the corrections recorded up to the tip it replays to (`services.ledger.corrected`), as the
+runner does; the runner itself rebuilds the read models when a correction changes events they have applied.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from collections.abc import Callable, Sequence
 import asyncpg
 import click
 
+from services.ledger import corrected
+from services.ledger.corrected import Corrections
 from services.ledger.projections import (
     ProjectedEvent,
     Projection,
@@ -50,7 +54,8 @@ async def rebuild(conn: asyncpg.Connection, projection: Projection, batch: int =
 
 async def rebuild_all(conn: asyncpg.Connection, projections: Sequence[Projection], batch: int = 5000,
                       progress: Callable[[int, int], None] | None = None,
-                      reader: asyncpg.Connection | None = None, others: Sequence[asyncpg.Connection] = ()) -> int:
+                      reader: asyncpg.Connection | None = None, others: Sequence[asyncpg.Connection] = (),
+                      corrections: Corrections | None = None) -> int:
     """Rebuild several projections from position 0 in one pass over the ledger; returns positions replayed.
 
     The ledger is read in spans of `batch` positions, once for every projection, fetching only the
@@ -66,6 +71,8 @@ async def rebuild_all(conn: asyncpg.Connection, projections: Sequence[Projection
     Read models keep to their own tables, so each share commits on its own (the runner, too, commits
     each read model separately); when one share fails, the others are cancelled and roll back unless
     they have already committed.
+    The rows read as the corrections recorded up to the tip say (`corrections`: those read already, up to
+    the tip to replay to; by default read here up to the ledger's tip).
     Locks are taken in name order, so concurrent rebuilds cannot deadlock. The read models' tables are
     emptied with TRUNCATE, which holds them exclusively: a query of them waits until their rebuild
     commits (or rolls back, leaving them as they were).
@@ -75,8 +82,10 @@ async def rebuild_all(conn: asyncpg.Connection, projections: Sequence[Projection
     connections = [conn, *others]
     ordered = sorted(projections, key=lambda p: p.name)
     shares = [share for share in (ordered[i::len(connections)] for i in range(len(connections))) if share]
-    tip = await ledger_tip(reader or conn)
-    spans = [Span(after, min(after + batch, tip)) for after in range(0, tip, batch)]
+    if corrections is None:
+        corrections = await corrected.load(reader or conn, await ledger_tip(reader or conn))
+    tip = corrections.upto
+    spans = [Span(after, min(after + batch, tip), corrections) for after in range(0, tip, batch)]
     types = frozenset().union(*(p.types for p in ordered))
     feed = _Feed(reader, spans, types, len(shares), progress) if reader is not None and shares else None
 
@@ -85,7 +94,7 @@ async def rebuild_all(conn: asyncpg.Connection, projections: Sequence[Projection
             await _empty(c, share)
             for projection in share:
                 if tip and not projection.types and not projection.sql_types:
-                    await projection.apply(c, Span(0, tip), [])
+                    await projection.apply(c, Span(0, tip, corrections), [])
             readers = [p for p in share if p.types or p.sql_types]
             for i, span in enumerate(spans):
                 events, present = await feed.take(i) if feed else _with_types(await fetch_events(c, span, types))
@@ -117,7 +126,8 @@ async def rebuild_all(conn: asyncpg.Connection, projections: Sequence[Projection
 
 
 async def rebuild_connected(dsn: str, projections: Sequence[Projection],
-                            progress: Callable[[int, int], None] | None = None, batch: int = 20_000) -> int:
+                            progress: Callable[[int, int], None] | None = None, batch: int = 20_000,
+                            corrections: Corrections | None = None) -> int:
     """`rebuild_all` on connections of its own to `dsn`: one per read model, so that PostgreSQL applies one
     while the next is prepared here, and one more to read the ledger with; returns positions replayed.
 
@@ -131,7 +141,7 @@ async def rebuild_connected(dsn: str, projections: Sequence[Projection],
         for _ in range(len(projections) + 1):
             connections.append(await asyncpg.connect(dsn, server_settings=named("cadre-ledger-rebuild")))
         return await rebuild_all(connections[0], projections, batch, progress, reader=connections[-1],
-                                 others=connections[1:-1])
+                                 others=connections[1:-1], corrections=corrections)
     finally:
         for conn in connections:
             await conn.close()

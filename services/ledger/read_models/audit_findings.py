@@ -111,6 +111,13 @@ _COMPLETED_IN_SQL = """
     jsonb_array_elements(done.findings) WITH ORDINALITY AS f(value, n)
   ORDER BY done.cadre_id, done.audit_id, f.value ->> 'finding_id', done.position, f.n
   ON CONFLICT (cadre_id, audit_id, finding_id) DO NOTHING"""
+# the same leaving out the positions $5 (completions a correction changed or revoked: applied as they now read,
+# in Python, with the audits they now name); an anti-join rather than `<> ALL` per row, so that a rebuild over
+# many corrections hashes them once
+_COMPLETED_IN_SQL_SKIPPING = _COMPLETED_IN_SQL.replace(
+    "AND l.type = 'audit.completed'\n", "AND l.type = 'audit.completed'\n      AND NOT EXISTS (SELECT 1 FROM "
+    "unnest($5::bigint[]) AS s(position) WHERE s.position = l.position)\n", 1)
+assert _COMPLETED_IN_SQL_SKIPPING != _COMPLETED_IN_SQL
 _COMPLETED_OF = f"""
   SELECT {EVENT_COLUMNS} FROM ledger_events l
   WHERE l.position > $1 AND l.position <= $2 AND l.type = 'audit.completed'
@@ -126,6 +133,9 @@ class AuditFindingsProjection:
     `completed_in_sql`: audit.completed rows are applied straight from the ledger in SQL (they are most
     of the audit events, and a replay then moves none of their data through Python), except those of
     audits another event of the same span touches, which join the span's events in position order.
+    A completion a correction changed or revoked is never applied in SQL: a corrected one joins the span's
+    events as it now reads, and the audit it now names counts as touched (its other completions of the span
+    join them too, so they keep their order); a revoked one is left out (`decoded`).
     """
 
     name = "audit_findings"
@@ -138,13 +148,22 @@ class AuditFindingsProjection:
 
     async def _completed_in_sql(self, conn: asyncpg.Connection, span: Span,
                                 events: Sequence[ProjectedEvent]) -> Sequence[ProjectedEvent]:
-        """Apply the span's completions in SQL but for audits `events` touch; `events` with those added."""
-        touched = {(e.cadre_id, e.data.get("audit_id")) for e in events}
+        """Apply the span's completions in SQL but for audits `events` touch and completions corrections
+        changed; `events` with those added."""
+        fixed = span.corrections.within(span.after, span.upto)  # empty but where corrections touch the span
+        redone = [ProjectedEvent(p, *f) for p, f in fixed.items() if f is not None and f.type == _DONE]
+        touched = {(e.cadre_id, e.data.get("audit_id")) for e in (*events, *redone)}
         cadres, audits = [c for c, _ in touched], [a for _, a in touched]
-        await conn.execute(_COMPLETED_IN_SQL, span.after, span.upto, cadres, audits)
+        if fixed:
+            await conn.execute(_COMPLETED_IN_SQL_SKIPPING, span.after, span.upto, cadres, audits, sorted(fixed))
+        else:
+            await conn.execute(_COMPLETED_IN_SQL, span.after, span.upto, cadres, audits)
         if not touched:
             return events
-        also = decoded(await conn.fetch(_COMPLETED_OF, span.after, span.upto, cadres, audits))
+        also = decoded(await conn.fetch(_COMPLETED_OF, span.after, span.upto, cadres, audits), span.corrections)
+        if redone:  # the corrected completions that named another audit before
+            have = {e.position for e in also}
+            also = sorted([*also, *(e for e in redone if e.position not in have)], key=lambda e: e.position)
         return list(heapq.merge(events, also, key=lambda e: e.position)) if also else events
 
     async def apply(self, conn: asyncpg.Connection, span: Span, events: Sequence[ProjectedEvent]) -> None:

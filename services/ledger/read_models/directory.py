@@ -18,25 +18,43 @@ from shared.http import Api
 from shared.settings import Settings
 
 # per cadre of the span: its events counted and dated in SQL, county and type from its last event of the span
+_GROUPED = """(SELECT cadre_id, count(*)::int AS events, min(occurred_on) AS first_on, max(occurred_on) AS last_on,
+               max(position) AS last_position
+        FROM ledger_events WHERE position > $1 AND position <= $2 GROUP BY cadre_id) g"""
+# the same over the effective history, where corrections touch the span: $3/$4 the corrected events' positions
+# and dates, $5 the positions left out (revoked events, the corrections and revocations themselves); joined,
+# not compared with `= ANY` per row, so that a rebuild over the whole ledger hashes them once
+_EFFECTIVE = """(SELECT e.cadre_id, count(*)::int AS events, min(coalesce(f.occurred_on, e.occurred_on)) AS first_on,
+               max(coalesce(f.occurred_on, e.occurred_on)) AS last_on, max(e.position) AS last_position
+        FROM ledger_events e LEFT JOIN unnest($3::bigint[], $4::date[]) AS f(position, occurred_on)
+          ON f.position = e.position
+        WHERE e.position > $1 AND e.position <= $2
+          AND NOT EXISTS (SELECT 1 FROM unnest($5::bigint[]) AS x(position) WHERE x.position = e.position)
+        GROUP BY e.cadre_id) g"""
 _UPSERT = """
   INSERT INTO rm_cadres AS c (cadre_id, county, events, first_occurred_on, last_occurred_on, last_type, last_position)
   SELECT g.cadre_id, l.county, g.events, g.first_on, g.last_on, l.type, g.last_position
-  FROM (SELECT cadre_id, count(*)::int AS events, min(occurred_on) AS first_on, max(occurred_on) AS last_on,
-               max(position) AS last_position
-        FROM ledger_events WHERE position > $1 AND position <= $2 GROUP BY cadre_id) g
+  FROM {grouped}
   JOIN ledger_events l ON l.position = g.last_position
   ON CONFLICT (cadre_id) DO UPDATE SET county = EXCLUDED.county, events = c.events + EXCLUDED.events,
     first_occurred_on = least(c.first_occurred_on, EXCLUDED.first_occurred_on),
     last_occurred_on = greatest(c.last_occurred_on, EXCLUDED.last_occurred_on),
     last_type = EXCLUDED.last_type, last_position = EXCLUDED.last_position"""
-
-
 # from position 0 the table is empty (a rebuild empties it with its checkpoint): no conflict to look for
 _INSERT = _UPSERT[:_UPSERT.index("  ON CONFLICT")]
+_STATEMENTS = {(False, False): _UPSERT.format(grouped=_GROUPED), (True, False): _INSERT.format(grouped=_GROUPED),
+               (False, True): _UPSERT.format(grouped=_EFFECTIVE), (True, True): _INSERT.format(grouped=_EFFECTIVE)}
 
 
 class CadreDirectory:
-    """`rm_cadres`: one row per cadre, computed in SQL from the ledger's own columns (no rows travel)."""
+    """`rm_cadres`: one row per cadre, computed in SQL from the ledger's own columns (no rows travel).
+
+    Over the effective history (`services.ledger.corrected`): a correction or revocation is not one of the
+    cadre's events (it is folded into the event it corrects, which keeps its place), so it is neither counted
+    nor the cadre's last event; a revoked event is not counted either, and a corrected one counts at its own
+    place with its corrected date. The rows are those of a ledger that recorded the corrected facts in the first
+    place; a cadre every event of which was revoked has none.
+    """
 
     name = "cadre_directory"
     version = 1
@@ -47,7 +65,14 @@ class CadreDirectory:
     async def apply(self, conn: asyncpg.Connection, span: Span, events: Sequence[ProjectedEvent]) -> None:
         """One upsert per cadre with events in the span (its last event there sets county and type); from
         position 0, one insert."""
-        await conn.execute(_INSERT if span.after == 0 else _UPSERT, span.after, span.upto)
+        fixed = span.corrections.within(span.after, span.upto)
+        skipped = span.corrections.rows_within(span.after, span.upto)
+        if not fixed and not skipped:
+            await conn.execute(_STATEMENTS[span.after == 0, False], span.after, span.upto)
+            return
+        dated = [(p, f.occurred_on) for p, f in fixed.items() if f is not None]
+        await conn.execute(_STATEMENTS[span.after == 0, True], span.after, span.upto, [p for p, _ in dated],
+                           [d for _, d in dated], [*skipped, *(p for p, f in fixed.items() if f is None)])
 
 
 PROJECTIONS = [CadreDirectory()]

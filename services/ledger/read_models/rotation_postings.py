@@ -70,9 +70,13 @@ class RotationProjection:
         # The cadres touched so far, folded through position `_through` of the ledger, so that a later span
         # reads and folds only what came since instead of each cadre's whole history again. Ledger events
         # never change, so the fold holds whether or not the rows written from it were committed; a span
-        # starting before `_through` (a retry after a rollback, a rebuild from 0) starts over.
+        # starting before `_through` (a retry after a rollback, a rebuild from 0) starts over. What an event
+        # reads changes with a correction recorded after it: the fold holds only under the corrections it was
+        # folded under (`_corrected`, the last that changed a posting event), and starts over with a span that
+        # carries a later one (another runner, say, rebuilt the read model after it).
         self._folded: dict[str, Folded] = {}
         self._through = 0
+        self._corrected = 0
         # Cadres folded since the last flush, whose rows are yet to be written: a rebuild writes each cadre's
         # rows once, not once per span it has events in.
         self._held: dict[str, Folded] = {}
@@ -87,23 +91,27 @@ class RotationProjection:
         cadres = sorted({e.cadre_id for e in mine})
         if not cadres:
             return
-        if span.after < self._through:
-            # What is held belongs to a transaction that rolled back: the replayed spans fold those cadres again.
-            self._folded, self._held, self._through = {}, {}, 0
+        corrected = span.corrections.last_change(self.types)
+        if span.after < self._through or corrected != self._corrected:
+            # What is held belongs to a transaction that rolled back (the replayed spans fold those cadres again),
+            # or was folded as events read before a correction (the rows another runner rebuilt since are current).
+            self._folded, self._held, self._through, self._corrected = {}, {}, 0, corrected
         elif len(self._folded) > FOLDED_LIMIT:
             await self.flush(conn)
             self._folded = {}
         states = {c: self._folded[c] for c in cadres if c in self._folded}
         new = [c for c in cadres if c not in states]
         # the two reads are of different cadres, so each cadre's events stay in position order one after the other
-        earlier = decoded(await conn.fetch(_EARLIER, new, _TENURE_TYPES, 0, span.after)) if new else []
+        # earlier events as the span's corrections say they read (they were applied so: `projections.catch_up`)
+        earlier = (decoded(await conn.fetch(_EARLIER, new, _TENURE_TYPES, 0, span.after), span.corrections)
+                   if new else [])
         if span.after > self._through:
             # Positions this projection did not see (spans without its events, or another runner's): what the
             # folded cadres of this span and the held ones did meanwhile is read; the other folds are dropped.
             states = {**self._held, **states}  # the held cadres are folded ones, so `new` has none of them
             if states:
                 earlier += decoded(await conn.fetch(_EARLIER, sorted(states), _TENURE_TYPES, self._through,
-                                                    span.after))
+                                                    span.after), span.corrections)
             self._folded = {}
         for e in itertools.chain(earlier, mine):
             state, _, _ = states.get(e.cadre_id, (TenureState(), "", 0))
