@@ -6,7 +6,8 @@ Shaped by the seeds (S1, S4), scaled down:
   rejected; objections through 12380 (recorded by the audit service too, and verified there): unfounded
   ones closed clear, a partly true one closed with a reminder, one deferred (缓任) then cleared, one
   cancelled (取消任职资格, S1: 1 deferred, 1 cancelled), and one notice still waiting on its objection;
-- annual grades 2022-2024, a few 基本称职 and one cadre 不称职 twice (dismissal case);
+- annual grades 2022-2024, a few 基本称职 and one cadre 不称职 twice (dismissal case); one 2024 grade typed
+  wrongly as 基本称职 and corrected (更正) to 称职 (GYX037);
 - the dual democratic evaluation of 2024 for 8 unit principals, one breaching (S4: 末位5名, 40 %/20 %);
 - competency tests (S4: 自学3个月后补测): two failures, one retest passed, one failed with a demotion;
 - quarterly scores (千分制) for 2024.
@@ -24,7 +25,7 @@ from shared.workdays import add_working_days
 COUNTY = "431021"
 Post = Callable[[str, dict[str, Any]], dict[str, Any]]
 CADRES = 59
-"""The demo's cadres are GYX001..GYX059 (selections 1-30, grades 1-36, evaluations 40-47, competency 50-59)."""
+"""The demo's cadres are GYX001..GYX059 (selections 1-30, grades 1-37, evaluations 40-47, competency 50-59)."""
 
 
 def _cadre(n: int) -> str:
@@ -50,10 +51,11 @@ class _Recorder:
     def __init__(self, urls: dict[str, str], post: Post) -> None:
         self.urls, self.post, self.count = urls, post, 0
 
-    def __call__(self, service: str, path: str, cadre: str, on: date, **body: Any) -> None:
-        self.post(f"{self.urls[service]}{path}?wait=committed",
-                  {"cadre_id": cadre, "county": COUNTY, "occurred_on": on.isoformat(), **body})
+    def __call__(self, service: str, path: str, cadre: str, on: date, **body: Any) -> dict[str, Any]:
+        answer = self.post(f"{self.urls[service]}{path}?wait=committed",
+                           {"cadre_id": cadre, "county": COUNTY, "occurred_on": on.isoformat(), **body})
         self.count += 1
+        return answer
 
 
 def _selection(rec: _Recorder, rng: random.Random, n: int) -> None:
@@ -108,6 +110,11 @@ def _grades(rec: _Recorder, rng: random.Random) -> None:
         for year in (2022, 2023, 2024):
             grade = low.get((n, year), "excellent" if rng.random() < 0.2 else "competent")
             rec("assessment", "/v1/annual-grades", _cadre(n), date(year + 1, 1, 15), year=year, grade=grade)
+    # A grade typed wrongly and corrected (更正): the ledger keeps both, the lists read the corrected one.
+    wrong = rec("assessment", "/v1/annual-grades", _cadre(37), date(2025, 1, 15), year=2024,
+                grade="basically_competent")
+    rec("assessment", "/v1/annual-grades", _cadre(37), date(2025, 1, 15), year=2024, grade="competent",
+        correction={"event_id": wrong["event_id"], "reason": "录入错误: 考核等次选错, 据考核委员会确定的等次更正"})
 
 
 def _evaluations(rec: _Recorder, rng: random.Random) -> None:

@@ -49,3 +49,17 @@ async def test_the_assessment_demo_loads_once_and_fills_the_read_models(system: 
 
     [item] = await wait_until(breach)
     assert item["year"] == 2024 and item["status"] == "open"
+
+    # GYX037's 2024 grade was typed as 基本称职 and corrected to 称职: the state and the watchlist read the correction
+    _, state, _ = await call("GET", f"{ledger}/v1/cadres/GYX037/state")
+    grade = state["assessment"]["annual_grades"]["2024"]
+    assert (grade["grade"], grade["admonishment_required"]) == ("competent", False)
+    assert [c["kind"] for c in state["corrections"]] == ["corrected"]
+
+    async def low_grades_of(cadre: str) -> Any:
+        _, page, _ = await call("GET", f"{ledger}/v1/watchlist/assessment?county=431021&kind=basically_competent"
+                                       f"&cadre_id={cadre}")
+        return page["items"]
+
+    # the watchlist has applied GYX040's breach, recorded after the correction; GYX031's 基本称职 shows the query works
+    assert await low_grades_of("GYX031") and await low_grades_of("GYX037") == []
