@@ -402,12 +402,13 @@ async def test_the_runner_reads_corrections_again_only_when_one_came(system: Sys
 def test_corrections_answer_by_position() -> None:
     fact = Fact("C1", COUNTY, "audit.completed", date(2024, 1, 1), {"audit_id": "A1"})
     c = Corrections(20, {3: None, 7: fact}, changes=(9, 12), changed_types=("report.received", "audit.completed"),
-                    rows=(9, 11, 12), targets=(3, 7))
+                    changed_targets=(3, 7), rows=(9, 11, 12), targets=(3, 7))
     assert [c.changed(a, b) for a, b in ((0, 8), (8, 9), (9, 11), (11, 20), (12, 20))] == [False, True, False,
                                                                                           True, False]
     audits, reports = frozenset({"audit.completed", "audit.started"}), frozenset({"report.received"})
-    assert [c.changed(0, 20, audits), c.changed(0, 11, audits), c.changed(0, 20, reports), c.changed(9, 20, reports)] \
+    assert [c.changed(8, 20, audits), c.changed(8, 11, audits), c.changed(8, 20, reports), c.changed(9, 20, reports)] \
         == [True, False, True, False], "only corrections of the types a read model reads"
+    assert not c.changed(0, 20) and not c.changed(5, 20, audits), "an event not yet applied is read corrected"
     assert c.within(0, 3) == {3: None} and c.within(3, 20) == {7: fact} and c.within(7, 20) == {}
     assert c.rows_within(9, 12) == (11, 12) and c.rows_within(0, 8) == ()
     assert c.reaching(30).upto == 30 and c.reaching(30).facts is c.facts

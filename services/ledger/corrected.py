@@ -16,15 +16,15 @@ cadre that name it, in ledger order) is read by `effective` itself, so a correct
 it counts for the services (an earlier event of the same cadre, of the type the correction is named for; the
 last correction wins; a revocation wins over any correction).
 
-A read model at checkpoint c reads as the corrections recorded up to c say. Corrections point backwards, so
-the events of a later span are never changed by corrections at or before it: a span applied live needs the
-map only for what it reads of earlier positions. A correction inside the span changes events the read models
-have already applied, and their rows hold folded state (counts, first and last dates, resolutions) that no
-rule can undo; the runner then rebuilds them from position 0 (`projections.catch_up`), which reuses the one
-path tested to give the same rows as event-by-event application, rather than an inverse for each read model's
-rules. `changes` says where that is needed: positions of correction rows that changed what some event reads
-(a correction naming nothing, another cadre's event or an event of another type changes nothing), and the
-type of that event: only the read models that consume it are rebuilt (a corrected grade leaves the rotation
+A span is read with the corrections known when it is applied, so an event is applied as corrected whenever
+its correction came, if it came before the event was applied. A correction of an event a read model has
+already applied (at or before its checkpoint) is another matter: the rows hold folded state (counts, first and
+last dates, resolutions) that no rule can undo; the runner then rebuilds the read model from position 0
+(`projections.catch_up`), which reuses the one path tested to give the same rows as event-by-event
+application, rather than an inverse for each read model's rules. `changes` says where that is needed:
+positions of correction rows that changed what some event reads (a correction naming nothing, another cadre's
+event or an event of another type changes nothing), with that event's position and type: only the read models
+that have applied it and consume its type are rebuilt (a corrected grade leaves the rotation
 and audit read models as they are; the directory, which counts every event, is always rebuilt).
 
 Costs. A runner keeps what it read between rounds; each round reads the ledger's tip together with whether a
@@ -77,18 +77,22 @@ class Corrections:
     """Positions (ascending) of the correction rows that changed what an earlier event reads."""
     changed_types: tuple[str, ...] = ()
     """The type of the event each of `changes` changed (a correction leaves an event's type as it was)."""
+    changed_targets: tuple[int, ...] = ()
+    """The position of the event each of `changes` changed."""
     rows: tuple[int, ...] = ()
     """Positions (ascending) of every correction and revocation row, whether it counts or not."""
     targets: tuple[int, ...] = ()
     """The keys of `facts`, ascending."""
 
     def changed(self, after: int, upto: int, types: frozenset[str] | None = None) -> bool:
-        """Whether a correction at a position in (after, upto] changed what an event before it reads (one of
-        these `types`; None: of any type)."""
+        """Whether a correction at a position in (after, upto] changed what an event at or before `after` reads
+        (one of these `types`; None: of any type): what a read model at checkpoint `after` has applied. An event
+        after `after` is read corrected when it is applied, whenever its correction came."""
         if not self.changes:
             return False
         first, last = bisect.bisect_right(self.changes, after), bisect.bisect_right(self.changes, upto)
-        return first < last and (types is None or not types.isdisjoint(self.changed_types[first:last]))
+        return any(self.changed_targets[i] <= after and (types is None or self.changed_types[i] in types)
+                   for i in range(first, last))
 
     def last_change(self, types: frozenset[str]) -> int:
         """The position of the last correction that changed an event of one of these types (0: none did)."""
@@ -175,7 +179,7 @@ async def load(conn: asyncpg.Connection, upto: int) -> Corrections:
                                    StoredEvent(r["event_id"], r["type"], r["county"], r["occurred_on"], data)))
     kinds = correction_types()
     facts: dict[int, Fact | None] = {}
-    changes: list[tuple[int, str]] = []
+    changes: list[tuple[int, str, int]] = []
     for t in await conn.fetch(_TARGETS, list(naming), upto):
         if t["type"] in kinds:
             continue  # a correction of a correction counts for nothing (`effective` would fold the target away)
@@ -190,10 +194,10 @@ async def load(conn: asyncpg.Connection, upto: int) -> Corrections:
             now = effective([e for _, e in history[:i + 1]])
             reads: Reading = (now[0].data, now[0].occurredon) if now else None
             if reads != was:
-                changes.append((position, t["type"]))
+                changes.append((position, t["type"], t["position"]))
                 was = reads
         if was != (target.data, target.occurredon):
             facts[t["position"]] = None if was is None else Fact(t["cadre_id"], t["county"], t["type"], was[1], was[0])
     changes.sort()
-    return Corrections(upto, facts, tuple(p for p, _ in changes), tuple(t for _, t in changes),
-                       tuple(r["position"] for r in rows), tuple(sorted(facts)))
+    return Corrections(upto, facts, tuple(p for p, _, _ in changes), tuple(t for _, t, _ in changes),
+                       tuple(at for _, _, at in changes), tuple(r["position"] for r in rows), tuple(sorted(facts)))
