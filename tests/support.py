@@ -25,7 +25,9 @@ from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.workload import registration
+from services.ledger import corrected
 from services.ledger.main import MIGRATIONS
+from services.ledger.projections import Projection, Span, fetch_events, flush
 from shared.bus import event_headers
 from shared.db import migrate
 from shared.devstack import DevStack, free_port
@@ -324,3 +326,19 @@ async def wait_committed(pg_dsn: str, stream_seq: int, timeout: float = 60.0) ->
         return await committed_seq(pg_dsn) >= stream_seq
 
     await wait_until(done, timeout)
+
+
+async def event_by_event(conn: asyncpg.Connection, projections: Sequence[Projection], tip: int) -> None:
+    """Every projection applied to one event at a time, in position order, as the ledger's corrections say the
+    events read: the reference the read models' batched, rebuilt and live rows are compared with."""
+    corrections = await corrected.load(conn, tip)
+    everything = frozenset().union(*(p.types for p in projections))
+    events = {e.position: e for e in await fetch_events(conn, Span(0, tip, corrections), everything)}
+    for position in range(1, tip + 1):
+        span, e = Span(position - 1, position, corrections), events.get(position)
+        for p in projections:
+            if not p.types:
+                await p.apply(conn, span, [])
+            elif e is not None and e.type in p.types:
+                await p.apply(conn, span, [e])
+            await flush(conn, p)

@@ -18,8 +18,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from services.ledger import corrected
-from services.ledger.projections import Projection, Span, catch_up, fetch_events, flush, step
+from services.ledger.projections import Projection, Span, catch_up, fetch_events, step
 from services.ledger.read_models import all_projections
 from services.ledger.read_models.audit_findings import AuditFindingsProjection
 from services.ledger.read_models.rotation_postings import RotationProjection
@@ -31,7 +30,7 @@ from shared.envelope import CloudEvent, new_event
 from shared.events import audit
 from shared.tenure import TENURE_EVENTS, Posting, applicable_rules
 from tests import support
-from tests.support import System, new_cadre_id, publish, wait_committed, wait_until
+from tests.support import System, event_by_event, new_cadre_id, publish, wait_committed, wait_until
 
 Snapshot = dict[str, list[tuple[Any, ...]]]
 
@@ -115,22 +114,6 @@ async def _empty(conn: asyncpg.Connection, projections: list[Projection]) -> Non
     await conn.execute("DELETE FROM projection_checkpoints WHERE name = ANY($1::text[])", [p.name for p in projections])
 
 
-async def _event_by_event(conn: asyncpg.Connection, projections: list[Projection], tip: int) -> None:
-    """Every projection applied to one event at a time, in position order, as the ledger's corrections say the
-    events read: the reference."""
-    corrections = await corrected.load(conn, tip)
-    everything = frozenset().union(*(p.types for p in projections))
-    events = {e.position: e for e in await fetch_events(conn, Span(0, tip, corrections), everything)}
-    for position in range(1, tip + 1):
-        span, e = Span(position - 1, position, corrections), events.get(position)
-        for p in projections:
-            if not p.types:
-                await p.apply(conn, span, [])
-            elif e is not None and e.type in p.types:
-                await p.apply(conn, span, [e])
-            await flush(conn, p)
-
-
 async def _copy_of_the_ledger(system: System, name: str) -> str:
     """A scratch database with the system's migrations and a copy of its ledger rows (no read model rows)."""
     dsn = await support.scratch_database(system, name)
@@ -175,7 +158,7 @@ async def test_read_models_are_the_same_event_by_event_in_batches_and_rebuilt(sy
     conn, reader = await asyncpg.connect(writer), await asyncpg.connect(writer)
     others = [await asyncpg.connect(writer) for _ in range(len(projections) - 1)]
     try:
-        await _event_by_event(conn, _reference(projections), tip)
+        await event_by_event(conn, _reference(projections), tip)
         found["event by event"] = await _snapshot(conn, projections)
         assert await rebuild_all(conn, projections, batch=400) == tip
         found["rebuilt"] = await _snapshot(conn, projections)

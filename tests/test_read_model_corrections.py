@@ -46,7 +46,7 @@ from shared.db import WRITER_ROLE, dsn_as
 from shared.envelope import CloudEvent, StoredEvent, envelope_data, new_event
 from shared.events.registry import CATALOGUE, CORRECTED, REVOKED, spec_for
 from tests import support
-from tests.support import System, new_cadre_id, publish, wait_committed, wait_until
+from tests.support import System, event_by_event, new_cadre_id, publish, wait_committed, wait_until
 
 COUNTY, RULESET = "431021", "431021@2008.1"
 Rows = dict[str, list[tuple[Any, ...]]]
@@ -234,23 +234,6 @@ async def _empty(conn: asyncpg.Connection, projections: list[Projection]) -> Non
     await conn.execute("DELETE FROM projection_checkpoints")
 
 
-async def _event_by_event(conn: asyncpg.Connection, projections: list[Projection], tip: int) -> None:
-    """Every projection applied to one position at a time with the ledger's corrections (audit completions in
-    Python): the reference."""
-    corrections = await corrected.load(conn, tip)
-    everything = frozenset().union(*(p.types for p in projections))
-    events = {e.position: e for e in await fetch_events(conn, Span(0, tip, corrections), everything)}
-    for position in range(1, tip + 1):
-        span, e = Span(position - 1, position, corrections), events.get(position)
-        for p in projections:
-            if not p.types:
-                await p.apply(conn, span, [])
-            elif e is not None and e.type in p.types:
-                await p.apply(conn, span, [e])
-            await flush(conn, p)
-    await save_checkpoints(conn, [p.name for p in projections], tip)
-
-
 async def _effective_agrees(conn: asyncpg.Connection, cadres: list[str]) -> None:
     """What the read models decode of each cadre's events is `shared.corrections.effective` of its history."""
     corrections = await corrected.load(conn, await conn.fetchval("SELECT max(position) FROM ledger_events"))
@@ -345,8 +328,9 @@ async def test_read_models_read_as_if_the_corrected_facts_had_been_recorded_so(s
         found["one projection at a time, step by step across the corrections"] = await _rows(work, projections,
                                                                                             cadres)
         await _empty(work, projections)
-        await _event_by_event(work, [AuditFindingsProjection(completed_in_sql=False) if p.name == "audit_findings"
-                                     else p for p in projections], tip)
+        await event_by_event(work, [AuditFindingsProjection(completed_in_sql=False) if p.name == "audit_findings"
+                                    else p for p in projections], tip)
+        await save_checkpoints(work, [p.name for p in projections], tip)
         found["event by event, audit completions in Python"] = await _rows(work, projections, cadres)
         await _copy(source, work, tip, last)
         fresh = [RotationProjection() if p.name == "rotation" else p for p in projections]
