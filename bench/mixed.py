@@ -46,9 +46,19 @@ class MixedReplay:
     """Cores per component while the replay ran (this process: the read models' Python)."""
 
 
+_CLONES = uuid.UUID("5b0c52a1-7d1e-4c55-9a53-0f6c2f3b8e11")
+_POINTERS = frozenset({"corrects", "revokes"})
+
+
+def _clone_id(event_id: str, k: int) -> str:
+    # derived, not random: a correction's k-th clone must point at its target's k-th clone
+    return str(uuid.uuid5(_CLONES, f"{event_id}/{k}"))
+
+
 def clones(originals: list[bytes], copies: int) -> Iterator[Event]:
     """`copies` clones of every event in `originals` (canonical envelopes): the k-th clone of an event is
-    the same fact about cadre `<cadre>x<k>`, with an event id of its own.
+    the same fact about cadre `<cadre>x<k>`, with an event id of its own (derived from the original's and k,
+    so that a correction's clone corrects its target's clone).
 
     An event's clones follow one another, event after event, so every cloned career spreads over the whole
     ledger among the others, as a county's careers do over the years (not one copy of the county after
@@ -57,7 +67,9 @@ def clones(originals: list[bytes], copies: int) -> Iterator[Event]:
     envelopes = [orjson.loads(raw) for raw in originals]
     for envelope in envelopes:
         for k in range(1, copies + 1):
-            clone = {**envelope, "id": str(uuid.uuid4()), "subject": f"{envelope['subject']}x{k}"}
+            clone = {**envelope, "id": _clone_id(envelope["id"], k), "subject": f"{envelope['subject']}x{k}"}
+            if points_at := _POINTERS & envelope["data"].keys():  # a correction (更正/撤销): its clone's target
+                clone["data"] = {**envelope["data"], **{key: _clone_id(envelope["data"][key], k) for key in points_at}}
             yield Event(cadre_subject(clone["county"], clone["subject"]),
                         orjson.dumps(clone, option=orjson.OPT_SORT_KEYS),
                         {"Content-Type": CONTENT_TYPE, "Nats-Msg-Id": clone["id"]})

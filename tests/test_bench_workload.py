@@ -13,7 +13,8 @@ from nats.js.api import StreamConfig
 from bench.mixed import clones
 from bench.publisher import Publisher
 from bench.workload import Event, EventFactory, Layout, check_factory
-from shared.envelope import parse_event
+from shared.envelope import new_event, parse_event
+from shared.events import CATALOGUE
 from tests.support import System
 
 
@@ -85,3 +86,17 @@ def test_clones_of_a_countys_events_are_valid_events_of_other_cadres() -> None:
     assert [p.event.data for p in parsed] == [p.event.data for p in originals for _ in (1, 2, 3)]
     assert all(e.headers["Nats-Msg-Id"] == str(p.event.id) for e, p in zip(copied, parsed, strict=True))
     assert all(p.canonical == e.payload for e, p in zip(copied, parsed, strict=True)), "published canonical"
+
+
+def test_a_corrections_clones_correct_the_clones_of_its_target() -> None:
+    """The demo county corrects a grade: each clone of the correction points at the same clone of the grade."""
+    factory = EventFactory()
+    target = parse_event(factory.make("GY0002", 1).payload, factory.make("GY0002", 1).subject).event
+    revocation = new_event(event_type="audit.completed.revoked", cadre_id="GY0002", county=target.county,
+                           service="audit", occurred_on=target.occurredon, ruleset=target.ruleset,
+                           data=CATALOGUE["audit.completed.revoked"].model.model_validate(
+                               {"revokes": target.id, "reason": "重复录入"}))
+    copied = [parse_event(e.payload, e.subject).event for e in clones([target.canonical(), revocation.canonical()], 2)]
+    targets, revocations = copied[:2], copied[2:]
+    assert [r.data["revokes"] for r in revocations] == [str(t.id) for t in targets]
+    assert [r.subject for r in revocations] == [t.subject for t in targets] == ["GY0002x1", "GY0002x2"]
