@@ -1212,4 +1212,25 @@ missed the drain (21,452 events/s, 0.92x of a target of 23,277), publish->commit
 (575 ms at 10,723 events/s; 131 ms at half the live rate), the one-type replay (80,035 events/s, the median of
 73,836, 86,923 and 80,035; its path, `audit.completed` applied in SQL, is unchanged, and the last runs gave
 93,911-98,544) and the county's mix (71,367 events/s, against 48,808 in the run before).
+### Twenty-second round
+
+Nothing was optimised; the session built corrections (更正, 撤销: `<type>.corrected` and `<type>.revoked`,
+DOMAIN.md). What touched the measured paths: a command decides on the cadre's effective history (one pass over
+its events, which returns them as they are when none is a correction); a state read folds the effective
+history and reads the cadre's events a second time only when a correction lies among them and `as_of` left some
+out; the projection runner's tip query also asks whether a correction came since the last round (an EXISTS over
+the index on (type, position), the correction types written into the SQL: 0.1 ms on a 1,000,000-row ledger);
+decoding a span looks nothing up unless a corrected event lies in it. The writer is unchanged. The demo county
+now corrects one grade, so the county's mix has 32 event types and each of its 44 copies a correction, which the
+replay reads as corrections (one more indexed query per rebuild, and the directory's and audit completions'
+correction-aware statements for the spans holding a corrected event).
+
+The full run at the top of this file (23:20 UTC, 2026-12-06) met history at 1,000,000 events (p99 4.86 ms) and
+verify (300,118 events/s) and missed the rest: the drain (17,913 events/s, 0.77x of a target of 23,116),
+publish->commit p99 at half the drain rate (186 ms at 8,955 events/s), state (p99 5.08 ms), the one-type replay
+(89,265 events/s), the county's mix (60,399 events/s), and both growth figures (ingest 27,448 -> 20,673
+events/s, history p99 3.61 -> 4.86 ms). The same run measured the command path at 927 requests/s against 1,236
+in the run before, and the writer's pure path at 19.6 against 34.0 us per event: the host, not the code, moved
+these. Interleaved `--ingest-only --events 300000` runs of f478aa1 (before this session) and of this round's
+code, on the same host just after, drained 15,561 and 19,397 events/s before against 17,947 and 24,402 after.
 """
