@@ -75,8 +75,8 @@ class CommandBus:
         def on_effective(recorded: list[CloudEvent]) -> Decision:
             if correction is None:
                 return decide(effective(recorded))
-            before, target = before_target(recorded, correction, self.service)
-            return as_correction(target, decide(before), correction)
+            target = before_target(recorded, correction, self.service)
+            return as_correction(target, decide(target.before), correction)
 
         return await self._record(cadre_id=cadre_id, county=county, ruleset=ruleset, decide=on_effective,
                                   wait_committed=wait_committed, traceparent=traceparent, registers=registers)

@@ -8,7 +8,8 @@ left out, the corrections themselves folded away. The history API still shows ev
 
 A correction is made through the command that records its type, decided again on the effective history
 before the event it corrects (`before_target`, `as_correction`), so the fact's derived fields and the
-rules of its day are those of the command; the facts recorded after it are not decided again.
+rules of its day are those of the command; the facts recorded after it are not decided again, and the answer
+warns of them (`correction.later_facts`).
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Sequence
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from pydantic import Field
 
-from shared.decisions import CadreCommand, Correcting, Decision
+from shared.decisions import CadreCommand, Correcting, Decision, DecisionWarning
 from shared.envelope import FoldedEvent
 from shared.events.registry import CATALOGUE, CORRECTED, REVOKED, CorrectionReason, spec_for
 from shared.problems import RuleViolation
@@ -117,20 +119,44 @@ def target_of(events: Sequence[E], event_id: uuid.UUID, service: str, field: str
     return recorded
 
 
-def before_target(events: Sequence[E], correcting: Correcting, service: str) -> tuple[list[E], E]:
-    """The effective history before the event `correcting` names, and that event as it now reads.
+@dataclass(frozen=True)
+class Target(Generic[E]):
+    """The event a correction names, as it now reads, and the effective history around it."""
 
-    What the correcting command is decided on: the facts the wrong event was recorded after, as corrected.
-    """
+    before: list[E]
+    """What the correcting command is decided on: the facts the event was recorded after, as corrected."""
+    event: E
+    later: list[E]
+    """The facts recorded after it, which the correction does not decide again."""
+
+
+def before_target(events: Sequence[E], correcting: Correcting, service: str) -> Target[E]:
+    """The event `correcting` names, as it now reads, between the effective history before and after it."""
     target_of(events, correcting.event_id, service)
     now = effective(events)
     at = next(i for i, e in enumerate(now) if e.id == correcting.event_id)
-    return now[:at], now[at]
+    return Target(now[:at], now[at], now[at + 1:])
 
 
-def as_correction(target: FoldedEvent, decision: Decision, correcting: Correcting) -> Decision:
-    """The correcting command's decision recorded as `<type>.corrected`; 422 when it records another type of
-    fact or the same fact again."""
+def later_facts(later: Sequence[FoldedEvent]) -> tuple[DecisionWarning, ...]:
+    """A warning when facts were recorded after the corrected event: they were decided on it as it read then."""
+    if not later:
+        return ()
+    types = sorted({e.type for e in later})
+    labels = "、".join(dict.fromkeys(spec_for(t).label_zh for t in types))
+    return (DecisionWarning(
+        "correction.later_facts",
+        f"the corrected event has {len(later)} later fact{'s' if len(later) > 1 else ''} on record "
+        f"({', '.join(types)}), decided on it as it read then and not decided again: correct or revoke any the "
+        "correction makes wrong",
+        f"被更正事件之后已记录 {len(later)} 项事实（{labels}）, 系按原记录判定, 不随本次更正重新判定; "
+        "如受影响, 请逐项更正或撤销"),)
+
+
+def as_correction(named: Target[E], decision: Decision, correcting: Correcting) -> Decision:
+    """The correcting command's decision recorded as `<type>.corrected`, warning of the facts recorded after the
+    event (`later_facts`); 422 when it records another type of fact or the same fact again."""
+    target = named.event
     if decision.type != target.type:
         raise _violation_at("correction.event_id", "correction.other_type",
                             f"this command records {decision.type}, but event {target.id} is a {target.type}: "
@@ -145,7 +171,7 @@ def as_correction(target: FoldedEvent, decision: Decision, correcting: Correctin
     model = spec_for(target.type + CORRECTED).model
     return Decision(target.type + CORRECTED,
                     model.model_validate({"corrects": target.id, "reason": correcting.reason, "fact": decision.data}),
-                    decision.occurred_on, warnings=decision.warnings)
+                    decision.occurred_on, warnings=(*decision.warnings, *later_facts(named.later)))
 
 
 class Revocation(CadreCommand):

@@ -88,6 +88,13 @@ async def test_a_corrected_grade_is_what_the_next_grade_is_decided_on(system: Sy
     second = await accepted(system, "assessment", "/v1/annual-grades", grade(other, 2021, "incompetent", "2022-01-15"))
     assert (await history(system, other))[-1]["id"] == second["event_id"]
     assert (await history(system, other))[-1]["data"]["dismissal_case"] is True
+    assert fixed["warnings"] == [], "nothing was recorded after the first cadre's 2020 grade when it was corrected"
+    first = (await history(system, other))[1]["id"]
+    late = await accepted(system, "assessment", "/v1/annual-grades",
+                          {**grade(other, 2020, "competent", "2021-01-15"), **fixing(first)})
+    [warning] = late["warnings"]
+    assert warning["code"] == "correction.later_facts" and "年度考核定等" in warning["message_zh"], warning
+    assert "1 later fact on record" in warning["message_en"], "2021's grade, decided on the wrong 2020 one"
 
 
 async def test_corrections_the_assessment_service_refuses(system: System) -> None:

@@ -121,8 +121,8 @@ def correct(command: Any, decide: Callable[..., Decision], target: uuid.UUID, se
     correcting = Correcting(event_id=target, reason="录入错误")
 
     def when(recorded: list[CloudEvent]) -> Decision:
-        before, recorded_target = before_target(recorded, correcting, service)
-        return as_correction(recorded_target, decide(fold(before), command, rules()), correcting)
+        target = before_target(recorded, correcting, service)
+        return as_correction(target, decide(fold(target.before), command, rules()), correcting)
 
     return when
 
@@ -165,10 +165,12 @@ CASES: list[tuple[str, list[CloudEvent], When, Then]] = [
                                                             "admonishment_required": False,
                                                             "promotion_blocked_years": [], "dismissal_case": False,
                                                             "consecutive_incompetent_years": []}}),
-    ("... the facts recorded after it are not decided again: 2021's grade does not count for 2020's correction",
+    ("... the facts recorded after it are not decided again: 2021's grade does not count for 2020's correction, "
+     "and the answer warns of them",
      [REGISTERED, G2020, graded(2021, "incompetent")],
      correct(grade(2020, "incompetent", "2021-01-16"), g.decide_annual_grade, G2020.id),
-     {"type": "assessment.annual_graded.corrected", "fact": {"year": 2020, "grade": "incompetent",
+     {"type": "assessment.annual_graded.corrected", "warnings": ["correction.later_facts"],
+      "fact": {"year": 2020, "grade": "incompetent",
                                                             "admonishment_required": False,
                                                             "promotion_blocked_years": [], "dismissal_case": False,
                                                             "consecutive_incompetent_years": []}}),
@@ -253,8 +255,9 @@ def test_corrections_and_revocations(given: list[CloudEvent], when: When, then: 
     data = decision.data.model_dump(mode="json", exclude_none=True)
     assert decision.type == then["type"], decision
     assert spec_for(decision.type).model is type(decision.data)
+    assert [w.code for w in decision.warnings] == then.get("warnings", []), decision.warnings
     for key, value in then.items():
-        if key != "type":
+        if key not in ("type", "warnings"):
             assert data[key] == value, (key, data)
 
 
