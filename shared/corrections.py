@@ -18,7 +18,7 @@ import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import Field
 
@@ -38,35 +38,44 @@ def correction_types() -> frozenset[str]:
     return frozenset(t for t, spec in CATALOGUE.items() if spec.corrects is not None)
 
 
-def _target_id(event: FoldedEvent) -> uuid.UUID | None:
-    data = event.data
-    raw = data.get("corrects", data.get("revokes"))
+def points_at(data: dict[str, Any]) -> uuid.UUID | None:
+    """The id a correction's or revocation's `data` names (None when it names none); whether it counts is
+    `counted`'s to say."""
     try:
-        return uuid.UUID(str(raw))
+        return uuid.UUID(str(data.get("corrects", data.get("revokes"))))
     except ValueError:
         return None
+
+
+def counted(events: Sequence[E]) -> list[tuple[E, uuid.UUID]]:
+    """The corrections and revocations among `events` that count, each with the id of the event it points at.
+
+    One counts only when it points at an earlier event of the type it is named for: a producer that bypassed
+    the services cannot correct what is not there.
+    """
+    kinds = correction_types()
+    seen: dict[uuid.UUID, str] = {}
+    out: list[tuple[E, uuid.UUID]] = []
+    for e in events:
+        if e.type not in kinds:
+            seen[e.id] = e.type
+        elif (target := points_at(e.data)) is not None and seen.get(target) == CATALOGUE[e.type].corrects:
+            out.append((e, target))
+    return out
 
 
 def effective(events: Sequence[E]) -> list[E]:
     """The history as corrections and revocations say it should read, in ledger order.
 
-    A correction or revocation counts only when it points at an earlier event of the type it is named
-    for (a producer that bypassed the services cannot correct what is not there); a revoked event stays
-    out whatever corrects it, and of several corrections the last one counts.
+    Only the corrections that count (`counted`) apply; a revoked event stays out whatever corrects it, and of
+    several corrections the last one counts.
     """
     kinds = correction_types()
     if not any(e.type in kinds for e in events):
         return list(events)
-    seen: dict[uuid.UUID, str] = {}
     latest: dict[uuid.UUID, E] = {}
     revoked: set[uuid.UUID] = set()
-    for e in events:
-        if e.type not in kinds:
-            seen[e.id] = e.type
-            continue
-        target = _target_id(e)
-        if target is None or seen.get(target) != CATALOGUE[e.type].corrects:
-            continue
+    for e, target in counted(events):
         if e.type.endswith(REVOKED):
             revoked.add(target)
         else:

@@ -77,3 +77,11 @@ def test_a_corrected_date_moves_the_fact_across_as_of() -> None:
     history = [*EVENTS, _correction(EVENTS[1], fixed, date(2020, 12, 1))]
     assert set(fold_dossier("FOLD1", history, as_of=date(2021, 1, 1)).audits) == {"A0", "A1", "A2"}
     assert set(fold_dossier("FOLD1", EVENTS, as_of=date(2021, 1, 1)).audits) == {"A0", "A1"}
+
+
+def test_a_correction_that_counts_for_nothing_is_not_listed() -> None:
+    fixed = audit.AuditCompleted(audit_id="A9", audit_type="in_office", report_number="R-A9", evaluation="good",
+                                 findings=[])
+    stray = _correction(_completed("A9", date(2020, 1, 1)), fixed, date(2020, 1, 2))  # its target is not on record
+    d = fold_dossier("FOLD1", [*EVENTS, stray])
+    assert d.corrections == [] and set(d.audits) == {"A0", "A1", "A2"}

@@ -51,7 +51,7 @@ from typing import Any, NamedTuple
 
 import asyncpg
 
-from shared.corrections import correction_types, effective
+from shared.corrections import correction_types, effective, points_at
 from shared.envelope import StoredEvent, envelope_data
 
 
@@ -152,14 +152,6 @@ async def tip_and_news(conn: asyncpg.Connection, known: Corrections) -> tuple[in
     return tip, bool(row["news"]) or tip < known.upto  # a tip that went back: another ledger, read it afresh
 
 
-def _points_at(data: dict[str, Any]) -> uuid.UUID | None:
-    # only to find the candidates; whether the correction counts is `effective`'s to say
-    try:
-        return uuid.UUID(str(data.get("corrects", data.get("revokes"))))
-    except ValueError:
-        return None
-
-
 Reading = tuple[dict[str, Any], date] | None
 """What an event reads: its data and date; None once revoked."""
 
@@ -173,7 +165,7 @@ async def load(conn: asyncpg.Connection, upto: int) -> Corrections:
     naming: dict[uuid.UUID, list[tuple[int, str, StoredEvent]]] = defaultdict(list)
     for r in rows:
         data = envelope_data(r["canonical"])
-        named = _points_at(data)
+        named = points_at(data)
         if named is not None:
             naming[named].append((r["position"], r["cadre_id"],
                                    StoredEvent(r["event_id"], r["type"], r["county"], r["occurred_on"], data)))

@@ -17,7 +17,7 @@ from services.ledger import dossier_assessment, dossier_audit, dossier_rotation
 from services.ledger.dossier_assessment import AssessmentPart
 from services.ledger.dossier_audit import AuditSummary, InquirySummary, ReportSummary, SanctionSummary, TalkSummary
 from services.ledger.dossier_rotation import RotationPart
-from shared.corrections import correction_types, effective
+from shared.corrections import counted, effective
 from shared.envelope import FoldedEvent
 from shared.events.registry import CATALOGUE, REVOKED
 
@@ -66,16 +66,13 @@ REDUCERS: dict[str, Reducer] = {**dossier_audit.REDUCERS, **dossier_assessment.R
 
 
 def _corrections(events: list[FoldedEvent]) -> list[CorrectionSummary]:
-    kinds = correction_types()
     out = []
-    for e in events:
-        if e.type in kinds:
-            spec = CATALOGUE[e.type]
-            target = str(e.data.get("corrects", e.data.get("revokes")))
-            kind: Literal["corrected", "revoked"] = "revoked" if e.type.endswith(REVOKED) else "corrected"
-            out.append(CorrectionSummary(event_id=str(e.id), kind=kind, target_id=target,
-                                         target_type=str(spec.corrects), label_zh=spec.label_zh,
-                                         reason=e.data["reason"], occurred_on=e.occurredon))
+    for e, target in counted(events):
+        spec = CATALOGUE[e.type]
+        kind: Literal["corrected", "revoked"] = "revoked" if e.type.endswith(REVOKED) else "corrected"
+        out.append(CorrectionSummary(event_id=str(e.id), kind=kind, target_id=str(target),
+                                     target_type=str(spec.corrects), label_zh=spec.label_zh,
+                                     reason=e.data["reason"], occurred_on=e.occurredon))
     return out
 
 
