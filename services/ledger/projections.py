@@ -304,7 +304,7 @@ async def _positions(conn: asyncpg.Connection, projections: Sequence[Projection]
 
 
 def _stale(projections: Sequence[Projection], at: dict[str, int], known: Corrections) -> list[Projection]:
-    # a read model never built (checkpoint 0) counts too: from position 0 a rebuild is the same as catching up
+    # a read model never built (checkpoint 0) has applied nothing a correction could change: it catches up instead
     return [p for p in projections if p.name in at and known.changed(at[p.name], known.upto, corrected_by(p))]
 
 
