@@ -80,6 +80,11 @@ _DONE = "audit.completed"
 # per completion). The keys are sorted in the "C" collation (byte order): grouping needs only their equality,
 # which every deterministic collation takes from the bytes, while the database's own (C.UTF-8 in the dev stack)
 # sorts through strcoll without abbreviated keys (5,000 completions: the sorts 5.9 ms in "C", 7.1 ms without).
+# The audits go in by MERGE, not INSERT ... ON CONFLICT: only the read models' runner or a rebuild writes
+# rm_audits, each holding the read model's lock, so no insert can race this one, and MERGE inserts a new audit
+# without a speculative insertion (one WAL record fewer a row; 100,000 completions replayed into emptied
+# tables: 0.79 against 0.89 s, medians of eight alternated passes). PostgreSQL plans its join by the tables'
+# sizes: a hash join over a small rm_audits, index probes into a large one.
 _COMPLETED_IN_SQL = """
   WITH done AS (
     SELECT l.position, l.cadre_id COLLATE "C" AS cadre_id, l.county, l.occurred_on,
@@ -92,25 +97,29 @@ _COMPLETED_IN_SQL = """
     WHERE l.position > $1 AND l.position <= $2 AND l.type = 'audit.completed'
       AND NOT EXISTS (SELECT 1 FROM unnest($3::text[], $4::text[]) AS t(cadre_id, audit_id)
                       WHERE t.cadre_id = l.cadre_id AND t.audit_id = d.audit_id)),
-  audits AS (
-    INSERT INTO rm_audits AS a (cadre_id, audit_id, county, audit_type, completed_on, report_number, evaluation,
+  findings AS (
+    INSERT INTO rm_audit_findings (cadre_id, audit_id, finding_id, county, category, amount, responsibility,
+                                   description, found_on)
+    SELECT DISTINCT ON (done.cadre_id, done.audit_id, f.value ->> 'finding_id') done.cadre_id, done.audit_id,
+           f.value ->> 'finding_id', done.county, (f.value ->> 'category')::integer,
+           (f.value ->> 'amount')::numeric, f.value ->> 'responsibility', coalesce(f.value ->> 'description', ''),
+           done.occurred_on
+    FROM (SELECT * FROM done WHERE jsonb_typeof(done.findings) = 'array' AND done.findings <> '[]'::jsonb) AS done,
+      jsonb_array_elements(done.findings) WITH ORDINALITY AS f(value, n)
+    ORDER BY done.cadre_id, done.audit_id, f.value ->> 'finding_id', done.position, f.n
+    ON CONFLICT (cadre_id, audit_id, finding_id) DO NOTHING)
+  MERGE INTO rm_audits AS a
+  USING (SELECT DISTINCT ON (cadre_id, audit_id) cadre_id, audit_id, first_value(county) OVER first AS county,
+                first_value(audit_type) OVER first AS audit_type, occurred_on, report_number, evaluation, position
+         FROM done WINDOW first AS (PARTITION BY cadre_id, audit_id ORDER BY position)
+         ORDER BY cadre_id, audit_id, position DESC) AS v
+  ON a.cadre_id = v.cadre_id AND a.audit_id = v.audit_id
+  WHEN MATCHED THEN UPDATE SET completed_on = v.occurred_on, report_number = v.report_number,
+    evaluation = v.evaluation, last_position = v.position
+  WHEN NOT MATCHED THEN INSERT (cadre_id, audit_id, county, audit_type, completed_on, report_number, evaluation,
                                 last_position)
-    SELECT DISTINCT ON (cadre_id, audit_id) cadre_id, audit_id, first_value(county) OVER first,
-           first_value(audit_type) OVER first, occurred_on, report_number, evaluation, position
-    FROM done WINDOW first AS (PARTITION BY cadre_id, audit_id ORDER BY position)
-    ORDER BY cadre_id, audit_id, position DESC
-    ON CONFLICT (cadre_id, audit_id) DO UPDATE SET completed_on = EXCLUDED.completed_on,
-      report_number = EXCLUDED.report_number, evaluation = EXCLUDED.evaluation,
-      last_position = EXCLUDED.last_position)
-  INSERT INTO rm_audit_findings (cadre_id, audit_id, finding_id, county, category, amount, responsibility,
-                                 description, found_on)
-  SELECT DISTINCT ON (done.cadre_id, done.audit_id, f.value ->> 'finding_id') done.cadre_id, done.audit_id,
-         f.value ->> 'finding_id', done.county, (f.value ->> 'category')::integer, (f.value ->> 'amount')::numeric,
-         f.value ->> 'responsibility', coalesce(f.value ->> 'description', ''), done.occurred_on
-  FROM (SELECT * FROM done WHERE jsonb_typeof(done.findings) = 'array' AND done.findings <> '[]'::jsonb) AS done,
-    jsonb_array_elements(done.findings) WITH ORDINALITY AS f(value, n)
-  ORDER BY done.cadre_id, done.audit_id, f.value ->> 'finding_id', done.position, f.n
-  ON CONFLICT (cadre_id, audit_id, finding_id) DO NOTHING"""
+    VALUES (v.cadre_id, v.audit_id, v.county, v.audit_type, v.occurred_on, v.report_number, v.evaluation,
+            v.position)"""
 # the same leaving out the positions $5 (completions a correction changed or revoked: applied as they now read,
 # in Python, with the audits they now name); an anti-join rather than `<> ALL` per row, so that a rebuild over
 # many corrections hashes them once
