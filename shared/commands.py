@@ -75,7 +75,7 @@ class CommandBus:
         def on_effective(recorded: list[CloudEvent]) -> Decision:
             if correction is None:
                 return decide(effective(recorded))
-            target = before_target(recorded, correction, self.service)
+            target = before_target(recorded, correction.event_id, self.service)
             return as_correction(target, decide(target.before), correction)
 
         return await self._record(cadre_id=cadre_id, county=county, ruleset=ruleset, decide=on_effective,

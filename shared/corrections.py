@@ -102,9 +102,8 @@ def not_correctable(event_type: str, field: str = "correction") -> RuleViolation
                          f"{label}记录不能更正或撤销", event_type=event_type)
 
 
-def target_of(events: Sequence[E], event_id: uuid.UUID, service: str, field: str = "correction.event_id") -> E:
-    """The event `event_id` of this cadre's history that `service` may correct or revoke; 422 naming why not
-    (`field`: where the command names it)."""
+def _correctable(events: Sequence[E], event_id: uuid.UUID, service: str, field: str) -> None:
+    """422 unless `event_id` is an event of this cadre's history, of a type `service` may correct or revoke."""
     recorded = next((e for e in events if e.id == event_id), None)
     if recorded is None:
         raise _violation_at(field, "correction.target_unknown", f"event {event_id} is not in this cadre's history",
@@ -121,11 +120,6 @@ def target_of(events: Sequence[E], event_id: uuid.UUID, service: str, field: str
                             f"{spec.type} is recorded by the {spec.service} service: correct or revoke it there",
                             f"{spec.label_zh}由 {spec.service} 服务记录, 请向该服务提交更正或撤销",
                             service=spec.service)
-    if all(e.id != event_id for e in effective(events)):
-        raise _violation_at(field, "correction.revoked",
-                            f"event {event_id} was revoked: record the fact anew instead",
-                            f"事件 {event_id} 已撤销, 请重新录入")
-    return recorded
 
 
 @dataclass(frozen=True)
@@ -139,26 +133,33 @@ class Target(Generic[E]):
     """The facts recorded after it, which the correction does not decide again."""
 
 
-def before_target(events: Sequence[E], correcting: Correcting, service: str) -> Target[E]:
-    """The event `correcting` names, as it now reads, between the effective history before and after it."""
-    target_of(events, correcting.event_id, service)
+def before_target(events: Sequence[E], event_id: uuid.UUID, service: str,
+                  field: str = "correction.event_id") -> Target[E]:
+    """The event `event_id` of this cadre's history that `service` may correct or revoke, as it now reads,
+    between the effective history before and after it; 422 naming why not (`field`: where the command names it)."""
+    _correctable(events, event_id, service, field)
     now = effective(events)
-    at = next(i for i, e in enumerate(now) if e.id == correcting.event_id)
+    at = next((i for i, e in enumerate(now) if e.id == event_id), None)
+    if at is None:
+        raise _violation_at(field, "correction.revoked", f"event {event_id} was revoked: record the fact anew instead",
+                            f"事件 {event_id} 已撤销, 请重新录入")
     return Target(now[:at], now[at], now[at + 1:])
 
 
-def later_facts(later: Sequence[FoldedEvent]) -> tuple[DecisionWarning, ...]:
-    """A warning when facts were recorded after the corrected event: they were decided on it as it read then."""
+def later_facts(later: Sequence[FoldedEvent], revoking: bool = False) -> tuple[DecisionWarning, ...]:
+    """A warning when facts were recorded after the corrected (or revoked) event: they were decided on it as it
+    read then."""
     if not later:
         return ()
     types = sorted({e.type for e in later})
     labels = "、".join(dict.fromkeys(spec_for(t).label_zh for t in types))
+    done, done_zh = ("revoked", "撤销") if revoking else ("corrected", "更正")
     return (DecisionWarning(
         "correction.later_facts",
-        f"the corrected event has {len(later)} later fact{'s' if len(later) > 1 else ''} on record "
+        f"the {done} event has {len(later)} later fact{'s' if len(later) > 1 else ''} on record "
         f"({', '.join(types)}), decided on it as it read then and not decided again: correct or revoke any the "
-        "correction makes wrong",
-        f"被更正事件之后已记录 {len(later)} 项事实（{labels}）, 系按原记录判定, 不随本次更正重新判定; "
+        f"{'revocation' if revoking else 'correction'} makes wrong",
+        f"被{done_zh}事件之后已记录 {len(later)} 项事实（{labels}）, 系按原记录判定, 不随本次{done_zh}重新判定; "
         "如受影响, 请逐项更正或撤销"),)
 
 
@@ -195,11 +196,19 @@ class Revocation(CadreCommand):
 
 
 def decide_revocation(events: Sequence[FoldedEvent], command: Revocation, service: str) -> Decision:
-    """`<type>.revoked` for the command's event; 422 when this service may not revoke it, or it is revoked already."""
+    """`<type>.revoked` for the command's event, warning of the facts recorded after it (`later_facts`); 422 when
+    this service may not revoke it, it is revoked already, or the revocation is dated before the event."""
     if command.correction is not None:
         raise _violation_at("correction", "correction.revocation", "a revocation is not corrected: revoke or "
                             "correct the original event", "撤销记录不能更正, 请直接撤销或更正原事件")
-    target = target_of(events, command.event_id, service, field="event_id")
+    named = before_target(events, command.event_id, service, field="event_id")
+    target = named.event
+    if command.occurred_on < target.occurredon:
+        raise _violation_at("occurred_on", "correction.revocation_before_event",
+                            f"a revocation is decided on or after the day of the event it revokes "
+                            f"({target.occurredon})",
+                            f"撤销决定日期不能早于被撤销事件的发生日期（{target.occurredon}）",
+                            event_occurred_on=target.occurredon.isoformat())
     model = spec_for(target.type + REVOKED).model
     data = model.model_validate({"revokes": target.id, "reason": command.reason})
-    return Decision(target.type + REVOKED, data, command.occurred_on)
+    return Decision(target.type + REVOKED, data, command.occurred_on, warnings=later_facts(named.later, revoking=True))

@@ -129,8 +129,11 @@ async def test_a_revoked_grade_is_no_longer_there_for_the_next_command(system: S
                                     grade(cadre, 2022, "competent", "2023-01-12"))
     assert status == 422 and problem["rule"] == "assessment.annual_grade_once", problem
 
+    await refused(system, "assessment", "/v1/revocations", revocation(cadre, stray["event_id"], "2023-01-09"),
+                  "correction.revocation_before_event", "occurred_on")
     revoked = await accepted(system, "assessment", "/v1/revocations",
                              revocation(cadre, stray["event_id"], "2023-01-11", "录入了其他干部的等次"))
+    assert revoked["warnings"] == [], revoked
     assert revoked["type"] == "assessment.annual_graded.revoked" and revoked["ruleset"] == "431021@2008.1"
     regraded = await accepted(system, "assessment", "/v1/annual-grades", grade(cadre, 2022, "competent", "2023-01-12"))
 
@@ -240,9 +243,17 @@ async def test_a_posting_is_corrected_and_revoked_through_the_rotation_service(s
                   {**base(cadre, "2016-01-20"), "reason": "本人申请", "reference": "桂组〔2016〕1号",
                    **fixing((await history(system, cadre))[0]["id"])}, "correction.not_correctable", "correction")
 
+    # a revocation is decided on or after the day of the event, as corrected (2015-04-01)
+    problem = await refused(system, "rotation", "/v1/revocations",
+                            revocation(cadre, assigned["event_id"], "2015-03-15"),
+                            "correction.revocation_before_event", "occurred_on")
+    assert problem["event_occurred_on"] == "2015-04-01"
     revoked = await accepted(system, "rotation", "/v1/revocations", revocation(cadre, assigned["event_id"],
                                                                                "2016-02-01", "任职未实际发生"))
     assert revoked["type"] == "post.assigned.revoked"
+    # the grade recorded after the posting was decided with it on record: the answer says so
+    assert [w["code"] for w in revoked["warnings"]] == ["correction.later_facts"], revoked
+    assert "assessment.annual_graded" in revoked["warnings"][0]["message_en"]
     # the post is no longer held: vacating it is refused, assigning it again is not
     status, problem, _ = await call("POST", f"{system.url('rotation')}/v1/posts/P-COR-1/vacate",
                                     {**base(cadre, "2016-03-01"), "reason": "term_end"})

@@ -121,7 +121,7 @@ def correct(command: Any, decide: Callable[..., Decision], target: uuid.UUID, se
     correcting = Correcting(event_id=target, reason="录入错误")
 
     def when(recorded: list[CloudEvent]) -> Decision:
-        target = before_target(recorded, correcting, service)
+        target = before_target(recorded, correcting.event_id, service)
         return as_correction(target, decide(fold(target.before), command, rules()), correcting)
 
     return when
@@ -233,6 +233,15 @@ CASES: list[tuple[str, list[CloudEvent], When, Then]] = [
      "correction.other_service@event_id"),
     ("... the service that records it may", [REGISTERED, POSTING], revoke(POSTING.id, service="rotation"),
      {"type": "post.assigned.revoked", "revokes": str(POSTING.id)}),
+    ("a revocation warns of the facts recorded after the event: they were decided with it on record",
+     [REGISTERED, G2020, G2021], revoke(G2020.id),
+     {"type": "assessment.annual_graded.revoked", "warnings": ["correction.later_facts"]}),
+    ("a revocation may be decided on the day of the event", [REGISTERED, G2020], revoke(G2020.id, on="2021-01-15"),
+     {"type": "assessment.annual_graded.revoked", "revokes": str(G2020.id)}),
+    ("... not before it", [REGISTERED, G2020], revoke(G2020.id, on="2021-01-14"),
+     "correction.revocation_before_event@occurred_on"),
+    ("... nor before the day a correction gave it", [REGISTERED, G2020, FIX_2020], revoke(G2020.id, on="2021-01-19"),
+     "correction.revocation_before_event@occurred_on"),
     ("a revocation is not itself a correction", [REGISTERED, G2020],
      revoke(G2020.id, correction={"event_id": str(G2020.id), "reason": "x"}), "correction.revocation@correction"),
 ]
