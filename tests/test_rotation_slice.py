@@ -172,7 +172,9 @@ async def test_eight_years_in_a_township_fall_due_then_a_deferral_and_a_rotation
     assert [r["type"] for r in rows] == ["cadre.registered", "post.assigned", "rotation.due", "rotation.deferred",
                                          "rotation.completed"]
     assert [r["cadre_version"] for r in rows] == [1, 2, 3, 4, 5]
-    assert {r["event"]["ruleset"] for r in rows} == {"431021@2008.1"}
+    assert [r["event"]["ruleset"] for r in rows] == [
+        ruleset_for("431021", date.fromisoformat(r["event"]["occurredon"])).id for r in rows]
+    assert {r["event"]["ruleset"].partition("@")[0] for r in rows} == {"431021"}
     assert rows[2]["event"]["id"] == emitted["event_id"] and rows[2]["occurred_on"] == "2038-03-01"
     completed = rows[4]["event"]["data"]
     assert completed["trigger_rule"] == "township_8y" and completed["years_in_old_post"] == 8

@@ -46,3 +46,14 @@ def test_a_rule_set_missing_any_threshold_does_not_load(path: tuple[str, tuple[s
     with pytest.raises(ValidationError) as refused:
         RuleSet.model_validate(_without(shipped, keys))
     assert refused.value.errors()[0]["loc"] == keys and refused.value.errors()[0]["type"] == "missing"
+
+
+def test_a_county_has_one_rule_set_in_force_on_any_day() -> None:
+    by_county: dict[str, list[RuleSet]] = {}
+    for rs in all_rulesets():
+        by_county.setdefault(rs.county, []).append(rs)
+    for county, versions in by_county.items():
+        versions.sort(key=lambda rs: rs.valid_from)
+        # each version ends the day the next begins; only the newest is open-ended
+        assert [rs.valid_to for rs in versions[:-1]] == [rs.valid_from for rs in versions[1:]], county
+        assert versions[-1].valid_to is None, county

@@ -198,3 +198,22 @@ def test_add_months_clamps_to_month_end(start: str, months: int, then: str) -> N
 
 def test_a_period_of_months_ends_the_day_before_the_same_date() -> None:
     assert period_end(date(2024, 4, 1), 12) == date(2025, 3, 31)
+
+
+@pytest.mark.parametrize(("on", "until", "then"), [
+    # 2008.1's 12 months, the rule of a sanction's day before 2024
+    ("2023-06-01", "2024-05-31", "sanction.imposed"),
+    # 2024.1: a year's probation and two years after it (纪律处分条例 2023), 36 months at least
+    ("2024-06-01", "2026-05-31", "sanction.effect_period_short"),
+    ("2024-06-01", "2027-05-31", "sanction.imposed"),
+])
+def test_party_probation_bars_promotion_for_the_probation_and_two_years_after(on: str, until: str, then: str) -> None:
+    rules = ruleset_for("431021", date.fromisoformat(on))
+    command = sanction(on, measure="party_probation", effective_from=on, effective_until=until)
+    if then == "sanction.imposed":
+        assert s.decide_impose_sanction(fold([]), command, rules).type == then
+        return
+    with pytest.raises(RuleViolation) as caught:
+        s.decide_impose_sanction(fold([]), command, rules)
+    assert caught.value.rule == then and rules.id == "431021@2024.1"
+    assert caught.value.body()["shortest_until"] == "2027-05-31"
