@@ -202,3 +202,35 @@ async def test_refusals_in_a_row_stop_the_writer_instead_of_quarantining_everyth
 
 async def _at_least(count: Callable[[], Awaitable[int]], n: int) -> bool:
     return await count() >= n
+
+
+async def test_a_refused_signed_checkpoint_does_not_cost_its_message(own_system: System) -> None:
+    """When the database refuses a batch of one message that carries a signed checkpoint, the checkpoint may be what
+    it refused: the message is read again without one and appended, not quarantined, and the next batch signs."""
+    own_system.procs["ledger"].kill()
+    # every batch carries a checkpoint, and batches of 7 make one of them the checkpoint of size 21
+    own_system.extra_env.update({"CADRE_CHECKPOINT_EVERY_N": "1", "CADRE_BATCH_SIZE": "7",
+                                 "CADRE_BACKLOG_BATCH_SIZE": "7"})
+    await fetch(own_system.pg_dsn, """
+        CREATE FUNCTION refuse_checkpoint() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+          IF NEW.size = 21 THEN RAISE EXCEPTION 'checkpoint refused by the test' USING ERRCODE = '22023'; END IF;
+          RETURN NEW;
+        END $$""")
+    await fetch(own_system.pg_dsn, "CREATE TRIGGER refuse_checkpoint BEFORE INSERT ON checkpoints FOR EACH ROW "
+                                   "EXECUTE FUNCTION refuse_checkpoint()")
+    events = [audit_event("SIGNED", n) for n in range(1, 41)]
+    seqs = await publish(own_system.nats_url, events)
+    await asyncio.to_thread(own_system.start_service, "ledger")
+    await wait_committed(own_system.pg_dsn, max(seqs))
+
+    await assert_exactly_once(own_system, {str(e.id) for e in events})
+    assert await fetch(own_system.pg_dsn, "SELECT 1 FROM quarantine") == [], "nothing quarantined"
+    sizes = [r["size"] for r in await fetch(own_system.pg_dsn, "SELECT size FROM checkpoints ORDER BY id")]
+    # the refused batch was read again a message at a time, each signed, but 21's message without its checkpoint
+    assert 21 not in sizes and {7, 14, 15, 20} <= set(sizes), sizes
+
+    async def signed_to_the_end() -> bool | None:
+        [row] = await fetch(own_system.pg_dsn, "SELECT max(size) AS size FROM checkpoints")
+        return row["size"] == len(events) or None
+
+    assert await wait_until(signed_to_the_end), "the log is signed up to its end"
