@@ -1233,4 +1233,28 @@ events/s, history p99 3.61 -> 4.86 ms). The same run measured the command path a
 in the run before, and the writer's pure path at 19.6 against 34.0 us per event: the host, not the code, moved
 these. Interleaved `--ingest-only --events 300000` runs of f478aa1 (before this session) and of this round's
 code, on the same host just after, drained 15,561 and 19,397 events/s before against 17,947 and 24,402 after.
+
+### Twenty-third round
+
+1. **Completions into `rm_audits` by MERGE.** The SQL path of `audit.completed` (the one-type replay is all of
+   it) wrote each audit with `INSERT ... ON CONFLICT DO UPDATE`, a speculative insertion: an index check, the
+   insert, and a WAL record confirming it. It now writes them with `MERGE`, which joins the span's audits to
+   `rm_audits` and inserts the new ones plainly (only the runner or a rebuild writes the table, each under the read
+   model's lock, so no insert races it). EXPLAIN of one span of 20,000 completions into emptied tables: 80,579
+   against 60,749 WAL records and 158,710 against 123,750 buffer hits, 243 against 212 ms. On a held stack of
+   100,000 completions, the statement over five spans took a median of 0.89 s before and 0.79 s after (eight
+   alternated passes), and `rebuild_connected` replayed at a median of about 97k before and 102k events/s after
+   (eight alternated passes of each, from a worktree of the code before and this code, against the same database).
+
+The session's other changes (a revocation dated before its event is refused; rule sets `431021@2024.1` and
+`000000@2024.1`; tests) do not touch the measured paths.
+
+The full run at the top of this file (01:06 UTC, 2026-12-07) ran on a slower host than the run before: the raw
+publish ceiling measured 22,062 against 28,895 events/s and the writer's pure path 26.1 against 19.6 us per
+event. The one-type replay rose to 94,808 events/s (the median of 99,164, 94,808 and 92,943; 89,265 in the run
+before) and the county's mix to 62,067 (60,399). The drain (18,320 events/s) met its target of 0.8x the raw
+publish rate only because that rate measured lower; its own figure barely moved. Verify met (307,294 events/s).
+Missed: publish->commit p99 at half the drain rate (145 ms at 9,158 events/s), history and state at 1,000,000
+events (p99 6.27 and 6.37 ms, against 4.86 and 5.08 in the run before, on the faster host), both replays, and
+both growth figures (ingest 24,725 -> 17,144 events/s, history p99 4.67 -> 6.27 ms).
 """
