@@ -178,10 +178,31 @@ def as_correction(named: Target[E], decision: Decision, correcting: Correcting) 
         raise _violation_at("correction", "correction.no_change",
                             f"event {target.id} already reads so: nothing to correct",
                             f"事件 {target.id} 的记录与更正内容相同, 无需更正")
+    _not_recorded_later(named, fact)
     model = spec_for(target.type + CORRECTED).model
     return Decision(target.type + CORRECTED,
                     model.model_validate({"corrects": target.id, "reason": correcting.reason, "fact": decision.data}),
                     decision.occurred_on, warnings=(*decision.warnings, *later_facts(named.later)))
+
+
+def _not_recorded_later(named: Target[E], fact: dict[str, Any]) -> None:
+    """422 when the corrected fact takes the identity (`EventSpec.once_per`) of a fact recorded after the event:
+    the correcting command was decided on the history before the event, where its service's `*_once` rule does
+    not see that one, and the history would then hold the fact twice (two grades of one year, say)."""
+    target = named.event
+    for fields in spec_for(target.type).once_per:
+        key = {f: fact.get(f) for f in fields}
+        if key == {f: target.data.get(f) for f in fields}:
+            continue
+        clash = next((e for e in named.later if e.type == target.type
+                      and all(e.data.get(f) == v for f, v in key.items())), None)
+        if clash is not None:
+            shown = ", ".join(f"{f} {v}" for f, v in key.items())
+            raise _violation_at("correction", "correction.recorded_later",
+                                f"{shown} is already recorded by event {clash.id}, after event {target.id}: correct "
+                                "or revoke that one instead",
+                                f"{shown} 已由其后的事件 {clash.id} 记录, 不能重复记录; 请更正或撤销该事件",
+                                event_id=str(clash.id), key=key)
 
 
 class Revocation(CadreCommand):

@@ -42,6 +42,15 @@ def test_every_event_type_has_chinese_and_english_labels() -> None:
         assert any("\u4e00" <= ch <= "\u9fff" for ch in spec.label_zh)
 
 
+def test_the_fields_that_identify_a_fact_are_fields_of_its_type() -> None:
+    identified = {t: spec.once_per for t, spec in CATALOGUE.items() if spec.once_per}
+    assert {"assessment.annual_graded", "audit.started", "sanction.imposed"} <= set(identified)
+    for type_, keys in identified.items():
+        fields = CATALOGUE[type_].model.model_fields
+        for key in keys:
+            assert key and all(f in fields and fields[f].is_required() for f in key), (type_, key)
+
+
 @pytest.mark.parametrize("service", [s.name for s in SERVICES])
 async def test_openapi_document_is_valid_and_docs_are_served(system: System, service: str) -> None:
     if service not in system.procs:

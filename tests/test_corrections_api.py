@@ -117,8 +117,15 @@ async def test_corrections_the_assessment_service_refuses(system: System) -> Non
     await refused(system, "assessment", grades, {**grade(cadre, 2020, "competent", "2021-01-15"),
                                                  **fixing(registration["id"])},
                   "correction.not_correctable", "correction.event_id")
+    # a year graded after the event is not graded again by correcting the event's year
+    later = await accepted(system, "assessment", grades, grade(cadre, 2021, "competent", "2022-01-15"))
+    problem = await refused(system, "assessment", grades, {**grade(cadre, 2021, "excellent", "2022-01-10"),
+                                                           **fixing(graded["event_id"])},
+                            "correction.recorded_later", "correction")
+    assert problem["event_id"] == later["event_id"] and problem["key"] == {"year": 2021}, problem
     # nothing was recorded by any of them
-    assert [e["type"] for e in await history(system, cadre)] == ["cadre.registered", "assessment.annual_graded"]
+    assert [e["type"] for e in await history(system, cadre)] == ["cadre.registered", "assessment.annual_graded",
+                                                                 "assessment.annual_graded"]
 
 
 async def test_a_revoked_grade_is_no_longer_there_for_the_next_command(system: System) -> None:

@@ -210,6 +210,24 @@ CASES: list[tuple[str, list[CloudEvent], When, Then]] = [
     ("... nothing as it now reads, after an earlier correction", [REGISTERED, G2020, FIX_2020],
      correct(grade(2020, "competent", "2021-01-20"), g.decide_annual_grade, G2020.id),
      "correction.no_change@correction"),
+    ("a correction may not record again a fact recorded after the event: 2021 is graded already",
+     [REGISTERED, G2020, G2021], correct(grade(2021, "competent", "2022-01-20"), g.decide_annual_grade, G2020.id),
+     "correction.recorded_later@correction"),
+    ("... unless that one was revoked", [REGISTERED, G2020, G2021, REVOKE_2021],
+     correct(grade(2021, "competent", "2022-01-20"), g.decide_annual_grade, G2020.id),
+     {"type": "assessment.annual_graded.corrected", "fact": {"year": 2021, "grade": "competent",
+                                                            "admonishment_required": False,
+                                                            "promotion_blocked_years": [], "dismissal_case": False,
+                                                            "consecutive_incompetent_years": []}}),
+    ("... or a correction gave it another year", [REGISTERED, G2020, G2021,
+                                                  corrected(G2021, "2023-01-15", graded(2022, "competent"))],
+     correct(grade(2021, "competent", "2022-01-20"), g.decide_annual_grade, G2020.id),
+     {"type": "assessment.annual_graded.corrected", "warnings": ["correction.later_facts"],
+      "fact": {"year": 2021, "grade": "competent", "admonishment_required": False, "promotion_blocked_years": [],
+               "dismissal_case": False, "consecutive_incompetent_years": []}}),
+    ("the year kept, a later grade of another year is no clash", [REGISTERED, G2020, G2021],
+     correct(grade(2020, "competent", "2021-01-20"), g.decide_annual_grade, G2020.id),
+     {"type": "assessment.annual_graded.corrected", "warnings": ["correction.later_facts"]}),
     ("the correcting command keeps to its own rules", [REGISTERED, G2020],
      correct(grade(2022, "competent", "2021-01-20"), g.decide_annual_grade, G2020.id),
      "assessment.grade_year_not_begun"),
@@ -281,3 +299,11 @@ def test_other_service_names_the_service_to_ask() -> None:
         revoke(POSTING.id)([REGISTERED, POSTING])
     assert caught.value.body()["service"] == "rotation"
     assert "rotation" in caught.value.body()["message_zh"]
+
+
+def test_a_correction_that_records_a_later_fact_again_names_it() -> None:
+    with pytest.raises(RuleViolation) as caught:
+        correct(grade(2021, "competent", "2022-01-20"), g.decide_annual_grade, G2020.id)([REGISTERED, G2020, G2021])
+    problem = caught.value.body()
+    assert problem["event_id"] == str(G2021.id) and problem["key"] == {"year": 2021}, problem
+    assert str(G2021.id) in problem["message_zh"] and str(G2021.id) in problem["message_en"]

@@ -39,7 +39,8 @@ class GradeCounts(EventData):
     incompetent: int = Field(ge=0, description="不称职票.")
 
 
-@event_type("assessment.annual_graded", "assessment", "年度考核定等", "Annual assessment graded")
+@event_type("assessment.annual_graded", "assessment", "年度考核定等", "Annual assessment graded",
+            once_per=(("year",),))
 class AnnualGraded(EventData):
     year: Year
     grade: Grade = Field(description="excellent 优秀, competent 称职, basically_competent 基本称职, "
@@ -52,7 +53,8 @@ class AnnualGraded(EventData):
         default_factory=list, description="The consecutive 不称职 years the dismissal case rests on.")
 
 
-@event_type("assessment.evaluation_recorded", "assessment", "民主测评", "Democratic evaluation recorded")
+@event_type("assessment.evaluation_recorded", "assessment", "民主测评", "Democratic evaluation recorded",
+            once_per=(("year", "scope"),))
 class EvaluationRecorded(EventData):
     year: Year
     scope: Scope = Field(description="county_wide (全县统一测评) or own_unit (本单位测评).")
@@ -75,7 +77,8 @@ class EvaluationFigures(EventData):
 
 
 @event_type("assessment.threshold_breached", "assessment", "民主测评触及降免职线",
-            "Evaluation threshold breached")
+            "Evaluation threshold breached",
+            once_per=(("year",),))
 class ThresholdBreached(EventData):
     rule: Literal["dual_evaluation"] = Field(description="双重民主测评: 末位 N 名, 优秀率 < 40 % or 不称职率 > 20 % "
                                                          "in both evaluations.")
@@ -103,14 +106,16 @@ class Indicator(EventData):
     score: Score
 
 
-@event_type("assessment.periodic_scored", "assessment", "平时考核计分", "Periodic score recorded")
+@event_type("assessment.periodic_scored", "assessment", "平时考核计分", "Periodic score recorded",
+            once_per=(("period",),))
 class PeriodicScored(EventData):
     period: Period = Field(description="Month `YYYY-MM` (按月) or quarter `YYYY-Qn` (按季度).")
     score: Score = Field(description="Points out of the rule set's maximum (千分制).")
     indicators: list[Indicator] = Field(default_factory=list, max_length=100)
 
 
-@event_type("selection.inspected", "assessment", "任前考察", "Pre-appointment inspection")
+@event_type("selection.inspected", "assessment", "任前考察", "Pre-appointment inspection",
+            once_per=(("selection_id",),))
 class SelectionInspected(EventData):
     selection_id: Identifier
     proposed_post: ShortText = Field(description="拟任职务.")
@@ -122,7 +127,8 @@ class SelectionInspected(EventData):
     summary: LongText = ""
 
 
-@event_type("appointment.voted", "assessment", "常委会票决", "Appointment voted")
+@event_type("appointment.voted", "assessment", "常委会票决", "Appointment voted",
+            once_per=(("selection_id",),))
 class AppointmentVoted(EventData):
     selection_id: Identifier
     proposed_post: ShortText
@@ -144,7 +150,8 @@ class SelectionWithdrawn(EventData):
     reason: Reason
 
 
-@event_type("notice.posted", "assessment", "任前公示", "Pre-appointment notice posted")
+@event_type("notice.posted", "assessment", "任前公示", "Pre-appointment notice posted",
+            once_per=(("selection_id",), ("notice_id",)))
 class NoticePosted(EventData):
     notice_id: Identifier
     selection_id: Identifier = Field(description="The selection whose approved vote the notice follows.")
@@ -156,7 +163,8 @@ class NoticePosted(EventData):
     channels: list[ShortText] = Field(min_length=1, max_length=20, description="Where it is posted (公示渠道).")
 
 
-@event_type("notice.objection_received", "assessment", "公示期间收到反映", "Objection to a notice received")
+@event_type("notice.objection_received", "assessment", "公示期间收到反映", "Objection to a notice received",
+            once_per=(("notice_id", "report_id"),))
 class ObjectionReceived(EventData):
     notice_id: Identifier
     report_id: Identifier = Field(description="The report (举报) as the audit service records it.")
@@ -172,7 +180,8 @@ class NoticeClosed(EventData):
     reason: LongText = ""
 
 
-@event_type("appointment.deferred", "assessment", "缓任", "Appointment deferred")
+@event_type("appointment.deferred", "assessment", "缓任", "Appointment deferred",
+            once_per=(("notice_id",),))
 class AppointmentDeferred(EventData):
     notice_id: Identifier
     until: date = Field(description="The deferral ends on this day (缓任至), at most the rule set's months.")

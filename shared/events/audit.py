@@ -42,7 +42,8 @@ class Finding(EventData):
     description: LongText = ""
 
 
-@event_type("audit.started", "audit", "经济责任审计开始", "Economic responsibility audit started")
+@event_type("audit.started", "audit", "经济责任审计开始", "Economic responsibility audit started",
+            once_per=(("audit_id",),))
 class AuditStarted(EventData):
     audit_id: Identifier
     audit_type: AuditType = Field(description="pre_appointment (任前), in_office (任中), departure (离任).")
@@ -52,21 +53,24 @@ class AuditStarted(EventData):
     post_id: Identifier | None = Field(None, description="The post the audit covers (离任审计: the post left).")
 
 
-@event_type("audit.opinion_requested", "audit", "征求被审计人书面意见", "Audited cadre's written opinion requested")
+@event_type("audit.opinion_requested", "audit", "征求被审计人书面意见", "Audited cadre's written opinion requested",
+            once_per=(("audit_id",),))
 class AuditOpinionRequested(EventData):
     audit_id: Identifier
     due: date = Field(description="Last day for the written opinion (书面意见截止日), counted in working days.")
     provisional_calendar_years: ProvisionalCalendarYears = None
 
 
-@event_type("audit.opinion_received", "audit", "收到被审计人书面意见", "Audited cadre's written opinion received")
+@event_type("audit.opinion_received", "audit", "收到被审计人书面意见", "Audited cadre's written opinion received",
+            once_per=(("audit_id",),))
 class AuditOpinionReceived(EventData):
     audit_id: Identifier
     agrees: bool = Field(description="True when the cadre raises no objection (无异议).")
     summary: LongText = ""
 
 
-@event_type("audit.completed", "audit", "经济责任审计完成", "Economic responsibility audit completed")
+@event_type("audit.completed", "audit", "经济责任审计完成", "Economic responsibility audit completed",
+            once_per=(("audit_id",),))
 class AuditCompleted(EventData):
     audit_id: Identifier
     audit_type: AuditType
@@ -75,7 +79,8 @@ class AuditCompleted(EventData):
     findings: list[Finding] = Field(default_factory=list, max_length=500)
 
 
-@event_type("audit.finding_rectified", "audit", "审计发现问题已整改", "Audit finding rectified")
+@event_type("audit.finding_rectified", "audit", "审计发现问题已整改", "Audit finding rectified",
+            once_per=(("audit_id", "finding_id"),))
 class AuditFindingRectified(EventData):
     audit_id: Identifier
     finding_id: Identifier
@@ -95,7 +100,8 @@ class AuditResultApplied(EventData):
     summary: LongText = ""
 
 
-@event_type("report.received", "audit", "受理举报", "Report received")
+@event_type("report.received", "audit", "受理举报", "Report received",
+            once_per=(("report_id",),))
 class ReportReceived(EventData):
     report_id: Identifier
     channel: ShortText = Field(description='Reporting channel (举报渠道), e.g. "12380", "letter", "web".')
@@ -103,14 +109,16 @@ class ReportReceived(EventData):
     summary: LongText = ""
 
 
-@event_type("report.verified", "audit", "举报核查完毕", "Report verified")
+@event_type("report.verified", "audit", "举报核查完毕", "Report verified",
+            once_per=(("report_id",),))
 class ReportVerified(EventData):
     report_id: Identifier
     outcome: ReportOutcome = Field(description="unfounded (不属实), partly (部分属实), verified (属实).")
     summary: LongText = ""
 
 
-@event_type("supervision.talk_held", "audit", "谈话", "Supervision talk held")
+@event_type("supervision.talk_held", "audit", "谈话", "Supervision talk held",
+            once_per=(("talk_id",),))
 class TalkHeld(EventData):
     talk_id: Identifier
     kind: TalkKind = Field(description="reminder (提醒谈话), admonishment (诫勉谈话), heart_to_heart (谈心谈话), "
@@ -120,7 +128,8 @@ class TalkHeld(EventData):
     summary: LongText = ""
 
 
-@event_type("supervision.inquiry_sent", "audit", "函询", "Written inquiry sent")
+@event_type("supervision.inquiry_sent", "audit", "函询", "Written inquiry sent",
+            once_per=(("inquiry_id",),))
 class InquirySent(EventData):
     inquiry_id: Identifier
     due: date = Field(description="Last day for the answer (函询回复截止日), counted in working days.")
@@ -129,7 +138,8 @@ class InquirySent(EventData):
     summary: LongText = ""
 
 
-@event_type("supervision.inquiry_answered", "audit", "函询回复", "Written inquiry answered")
+@event_type("supervision.inquiry_answered", "audit", "函询回复", "Written inquiry answered",
+            once_per=(("inquiry_id",),))
 class InquiryAnswered(EventData):
     inquiry_id: Identifier
     late: bool = Field(description="True when answered after the due day (逾期回复).")
@@ -137,7 +147,8 @@ class InquiryAnswered(EventData):
     summary: LongText = ""
 
 
-@event_type("sanction.imposed", "audit", "处分 / 组织处理", "Sanction imposed")
+@event_type("sanction.imposed", "audit", "处分 / 组织处理", "Sanction imposed",
+            once_per=(("sanction_id",),))
 class SanctionImposed(EventData):
     sanction_id: Identifier
     category: SanctionCategory = Field(description="party (党纪处分), administrative (政务处分), organisational "

@@ -30,6 +30,10 @@ class EventSpec:
     label_en: str
     corrects: str | None = None
     """For a correction (`<type>.corrected`) or revocation (`<type>.revoked`): the type of the event it points at."""
+    once_per: tuple[tuple[str, ...], ...] = ()
+    """The fields that identify the fact: a cadre has at most one event of this type per value of each (the
+    services' `*_once` rules, e.g. one annual grade per `year`), so a correction may not give a fact the value of
+    one recorded after it (`shared.corrections`)."""
 
     @property
     def dataschema(self) -> str:
@@ -93,13 +97,14 @@ def _corrections(type_: str, service: str, model: builtins.type[EventData], labe
                       corrects=type_))
 
 
-def event_type(type_: str, service: str, label_zh: str, label_en: str, *,
-               correctable: bool = True) -> Callable[[M], M]:
-    """Class decorator registering a data model as the catalogue entry for `type_`, and unless not `correctable`
-    its correction and revocation (`<type>.corrected`, `<type>.revoked`)."""
+def event_type(type_: str, service: str, label_zh: str, label_en: str, *, correctable: bool = True,
+               once_per: tuple[tuple[str, ...], ...] = ()) -> Callable[[M], M]:
+    """Class decorator registering a data model as the catalogue entry for `type_` (`once_per`: the fields that
+    identify its facts, `EventSpec.once_per`), and unless not `correctable` its correction and revocation
+    (`<type>.corrected`, `<type>.revoked`)."""
 
     def register(model: M) -> M:
-        _register(EventSpec(type_, service, model, label_zh, label_en))
+        _register(EventSpec(type_, service, model, label_zh, label_en, once_per=once_per))
         if correctable:
             for spec in _corrections(type_, service, model, label_zh, label_en):
                 _register(spec)
