@@ -85,7 +85,9 @@ class CadreCommand(BaseModel):
     correction: Correcting | None = Field(
         None, description="Set to record this command as the correction (更正) of an event recorded wrongly: the "
         "command is decided again on the cadre's history before that event, and the ledger records "
-        "`<type>.corrected` pointing at it (the wrong event stays, marked corrected). Absent: a new fact.")
+        "`<type>.corrected` pointing at it (the wrong event stays, marked corrected). Refused with 422 by the "
+        "`correction.*` rules (docs/integrator-guide.md, section 6): e.g. `correction.recorded_later` when the "
+        "corrected fact is one recorded after that event. Absent: a new fact.")
 
     @field_validator("*", mode="before")
     @classmethod
