@@ -1246,8 +1246,17 @@ code, on the same host just after, drained 15,561 and 19,397 events/s before aga
    alternated passes), and `rebuild_connected` replayed at a median of about 97k before and 102k events/s after
    (eight alternated passes of each, from a worktree of the code before and this code, against the same database).
 
-The session's other changes (a revocation dated before its event is refused; rule sets `431021@2024.1` and
-`000000@2024.1`; tests) do not touch the measured paths.
+Tried and dropped: parsing the completions in parallel. During the one-type replay one core idles (no event
+reaches Python), and PostgreSQL parses each completion's `data` on the one backend. A `CREATE TEMP TABLE ... AS`
+of the span's rows with `ledger_event_data(canonical)` gets a parallel plan (two workers, with
+`parallel_setup_cost` and `parallel_tuple_cost` set to 0 for it; an INSERT or MERGE never does): 100,000
+completions in 0.16-0.17 s against 0.22-0.27 s serially, on the same held stack. At most a tenth of the
+statement's time, for a temporary table created and dropped per span (catalogue churn in the live runner, and
+the writer role's TEMP privilege), planner settings changed per transaction and a second SQL path to keep equal
+to the first: not worth it.
+
+The session's other changes (a revocation dated before its event is refused; a correction may not record again a
+fact recorded after it; rule sets `431021@2024.1` and `000000@2024.1`; tests) do not touch the measured paths.
 
 The full run at the top of this file (01:06 UTC, 2026-12-07) ran on a slower host than the run before: the raw
 publish ceiling measured 22,062 against 28,895 events/s and the writer's pure path 26.1 against 19.6 us per
