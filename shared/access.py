@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.auth import Principal
 from shared.bus import BusUnavailable, publish_raw
+from shared.ids import time_ordered_id
 from shared.problems import Unavailable
 
 ACCESS_STREAM = "ACCESS"
@@ -40,7 +41,7 @@ class AccessRecord(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    id: uuid.UUID = Field(default_factory=time_ordered_id)
     at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     principal: str = Field(description="The token's subject (查阅人).")
     roles: list[str]

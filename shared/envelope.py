@@ -19,6 +19,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 
 from shared.canonical import CanonicalisationError, canonical_bytes, duplicate_keys
 from shared.events.registry import UnknownEventType, spec_for
+from shared.ids import time_ordered_id
 
 CADRE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 COUNTY_PATTERN = r"^[0-9]{6}$"
@@ -121,14 +122,14 @@ def new_event(
 ) -> CloudEvent:
     """Build an envelope for a catalogue event; `data` must be that type's model.
 
-    `event_id` defaults to a random UUID; a deterministic one lets racing publishers of the same fact
-    be de-duplicated by JetStream (it is also the `Nats-Msg-Id`).
+    `event_id` defaults to a new time-ordered UUID (`shared.ids`); a deterministic one lets racing publishers of
+    the same fact be de-duplicated by JetStream (it is also the `Nats-Msg-Id`).
     """
     spec = spec_for(event_type)
     if not isinstance(data, spec.model):
         raise TypeError(f"{event_type} carries {spec.model.__name__}, not {data.__class__.__name__}")
     return CloudEvent(
-        id=event_id or uuid.uuid4(),
+        id=event_id or time_ordered_id(),
         source=f"/counties/{county}/{service}",
         type=event_type,
         subject=cadre_id,

@@ -39,6 +39,8 @@ async def test_reads_of_history_state_and_bundle_are_recorded(system: System) ->
     assert [e["purpose"] for e in entries] == ["巡视抽查", "(none given / 未说明)", "offline check"]
     assert all(e["principal"] == "dev-auditor" and e["roles"] == ["auditor"] for e in entries)
     assert "as_of=2024-01-01" in entries[1]["what"]
+    ids = [row["id"] for row in await fetch(system.pg_dsn, "SELECT id FROM access_trail WHERE cadre_id = $1", cadre)]
+    assert len(ids) == 3 and all(i.version == 7 for i in ids), "records get time-ordered ids (shared.ids)"
 
     status, problem, _ = await call("GET", f"{ledger}/v1/access", token=reader)
     assert status == 403 and problem["required_role"] == "operator", "only operators read the trail"

@@ -6,6 +6,8 @@ window closed): `prepare_audit` records those steps first.
 
 from __future__ import annotations
 
+import uuid
+
 from tests.support import System, audit_body, call, new_cadre_id, prepare_audit, registered_cadre
 
 
@@ -17,6 +19,7 @@ async def test_completed_audit_appears_in_history_with_read_your_writes(system: 
     assert status == 202, body
     assert body["committed"] is True and body["position"] >= 1
     assert body["ruleset"] == "431021@2024.1"
+    assert uuid.UUID(body["event_id"]).version == 7, "the service gives the event a time-ordered id (shared.ids)"
 
     status, history, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/history")
     assert status == 200
