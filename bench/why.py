@@ -221,6 +221,8 @@ def why(r: Results, row: Row) -> list[str]:
                      "(rates from the rows' commit stamps). Per-event CPU over the first chunk (us): "
                      f"{us_text(r.first.cpu_us)}; over the sustained drain: {us_text(r.rest.cpu_us)}.")
         lines.append("- What grows with the ledger: the B-tree indexes of `ledger_events` (six) and "
-                     "`merkle_nodes`, whose random-key inserts (event ids are UUIDs) touch more pages as they "
-                     "grow, and the heap a history read visits; nothing in the writer walks the ledger.")
+                     "`merkle_nodes`, and the heap a history read visits; nothing in the writer walks the ledger. "
+                     "Of the indexes only the one on (cadre_id, cadre_version) takes its keys out of order (a "
+                     "cadre's next event goes in among the other cadres' keys), so its inserts touch more pages "
+                     "as it grows; the harness's event ids, like the services' (UUIDv7), grow in order.")
     return [*lines, ""]
