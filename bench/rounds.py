@@ -1267,12 +1267,18 @@ to the first: not worth it.
 The session's other changes (a revocation dated before its event is refused; a correction may not record again a
 fact recorded after it; rule sets `431021@2024.1` and `000000@2024.1`; tests) do not touch the measured paths.
 
-The full run at the top of this file (01:06 UTC, 2026-12-07) ran on a slower host than the run before: the raw
-publish ceiling measured 22,062 against 28,895 events/s and the writer's pure path 26.1 against 19.6 us per
-event. The one-type replay rose to 94,808 events/s (the median of 99,164, 94,808 and 92,943; 89,265 in the run
-before) and the county's mix to 62,067 (60,399). The drain (18,320 events/s) met its target of 0.8x the raw
-publish rate only because that rate measured lower; its own figure barely moved. Verify met (307,294 events/s).
-Missed: publish->commit p99 at half the drain rate (145 ms at 9,158 events/s), history and state at 1,000,000
-events (p99 6.27 and 6.37 ms, against 4.86 and 5.08 in the run before, on the faster host), both replays, and
-both growth figures (ingest 24,725 -> 17,144 events/s, history p99 4.67 -> 6.27 ms).
+Two full runs on this round's code. At 01:06 UTC (before the time-ordered ids) the host was slower than the
+run before: the raw publish ceiling measured 22,062 against 28,895 events/s and the writer's pure path 26.1
+against 19.6 us per event. The one-type replay rose to 94,808 events/s (the median of 99,164, 94,808 and
+92,943; 89,265 in the run before) and the county's mix to 62,067 (60,399); the drain (18,320 events/s) met 0.8x
+of a raw publish rate that itself measured low; verify met (307,294); publish->commit p99 at half the drain
+rate (145 ms), history and state (p99 6.27 and 6.37 ms) and both growth figures missed.
+
+The full run at the top of this file (01:49 UTC, with the time-ordered ids) met the one-type replay (101,497
+events/s, the median of 101,497, 104,039 and 83,825), publish->commit p99 at half the drain rate (73.7 ms at
+8,746 events/s), state at 1,000,000 events (p99 4.47 ms), verify (315,664 events/s) and both growth figures
+(ingest 25,113 -> 21,041 events/s, history p99 5.16 -> 5.19 ms). It missed the drain (17,498 events/s, 0.69x
+of a target of 25,388 set by a raw publish rate of 31,735), history at 1,000,000 events by a hair (p99 5.19
+ms) and the county's mix (60,906 events/s). Between the two runs only the ids changed, which the harness's
+ordered ids do not exercise: what moved the other figures is the host.
 """
