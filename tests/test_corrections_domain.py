@@ -146,13 +146,19 @@ DUE = due("P1", "township_8y", "2016-03-01", 8, "2024-03-01", "2025-03-01")
 Then = str | dict[str, Any]
 """A rule id (and the field it names, after `@`), or what the decision's data must carry (with `type`)."""
 
+
+def unflagged(year: int, grade_: str) -> dict[str, Any]:
+    """The fact of a grade that raises nothing: no admonishment, no blocked year, no dismissal case."""
+    return {"year": year, "grade": grade_, "admonishment_required": False, "promotion_blocked_years": [],
+            "dismissal_case": False, "consecutive_incompetent_years": []}
+
+
 CASES: list[tuple[str, list[CloudEvent], When, Then]] = [
     # corrections
     ("a correction records <type>.corrected, pointing at the event, with the whole fact decided again",
      [REGISTERED, G2020], correct(grade(2020, "competent", "2021-01-20"), g.decide_annual_grade, G2020.id),
      {"type": "assessment.annual_graded.corrected", "corrects": str(G2020.id), "reason": "录入错误",
-      "fact": {"year": 2020, "grade": "competent", "admonishment_required": False, "promotion_blocked_years": [],
-               "dismissal_case": False, "consecutive_incompetent_years": []}}),
+      "fact": unflagged(2020, "competent")}),
     ("... decided on the history before it: the year is graded once, but not by the grade corrected",
      [REGISTERED, G2020, G2021], correct(grade(2021, "incompetent", "2022-01-16"), g.decide_annual_grade, G2021.id),
      {"type": "assessment.annual_graded.corrected",
@@ -161,25 +167,16 @@ CASES: list[tuple[str, list[CloudEvent], When, Then]] = [
     ("... and on the corrections before it: 2019 was not 不称职 after all, so 2020's 不称职 opens no case",
      [REGISTERED, G2019, corrected(G2019, "2020-02-01", graded(2019, "competent")), G2020],
      correct(grade(2020, "incompetent", "2021-01-16"), g.decide_annual_grade, G2020.id),
-     {"type": "assessment.annual_graded.corrected", "fact": {"year": 2020, "grade": "incompetent",
-                                                            "admonishment_required": False,
-                                                            "promotion_blocked_years": [], "dismissal_case": False,
-                                                            "consecutive_incompetent_years": []}}),
+     {"type": "assessment.annual_graded.corrected", "fact": unflagged(2020, "incompetent")}),
     ("... the facts recorded after it are not decided again: 2021's grade does not count for 2020's correction, "
      "and the answer warns of them",
      [REGISTERED, G2020, graded(2021, "incompetent")],
      correct(grade(2020, "incompetent", "2021-01-16"), g.decide_annual_grade, G2020.id),
      {"type": "assessment.annual_graded.corrected", "warnings": ["correction.later_facts"],
-      "fact": {"year": 2020, "grade": "incompetent",
-                                                            "admonishment_required": False,
-                                                            "promotion_blocked_years": [], "dismissal_case": False,
-                                                            "consecutive_incompetent_years": []}}),
+      "fact": unflagged(2020, "incompetent")}),
     ("the date alone may be corrected", [REGISTERED, G2020],
      correct(grade(2020, "incompetent", "2021-01-16"), g.decide_annual_grade, G2020.id),
-     {"type": "assessment.annual_graded.corrected", "fact": {"year": 2020, "grade": "incompetent",
-                                                            "admonishment_required": False,
-                                                            "promotion_blocked_years": [], "dismissal_case": False,
-                                                            "consecutive_incompetent_years": []}}),
+     {"type": "assessment.annual_graded.corrected", "fact": unflagged(2020, "incompetent")}),
     ("a corrected event may be corrected again", [REGISTERED, G2020, FIX_2020],
      correct(grade(2020, "excellent", "2021-02-01"), g.decide_annual_grade, G2020.id),
      {"type": "assessment.annual_graded.corrected", "corrects": str(G2020.id)}),
@@ -215,16 +212,12 @@ CASES: list[tuple[str, list[CloudEvent], When, Then]] = [
      "correction.recorded_later@correction"),
     ("... unless that one was revoked", [REGISTERED, G2020, G2021, REVOKE_2021],
      correct(grade(2021, "competent", "2022-01-20"), g.decide_annual_grade, G2020.id),
-     {"type": "assessment.annual_graded.corrected", "fact": {"year": 2021, "grade": "competent",
-                                                            "admonishment_required": False,
-                                                            "promotion_blocked_years": [], "dismissal_case": False,
-                                                            "consecutive_incompetent_years": []}}),
+     {"type": "assessment.annual_graded.corrected", "fact": unflagged(2021, "competent")}),
     ("... or a correction gave it another year", [REGISTERED, G2020, G2021,
                                                   corrected(G2021, "2023-01-15", graded(2022, "competent"))],
      correct(grade(2021, "competent", "2022-01-20"), g.decide_annual_grade, G2020.id),
      {"type": "assessment.annual_graded.corrected", "warnings": ["correction.later_facts"],
-      "fact": {"year": 2021, "grade": "competent", "admonishment_required": False, "promotion_blocked_years": [],
-               "dismissal_case": False, "consecutive_incompetent_years": []}}),
+      "fact": unflagged(2021, "competent")}),
     ("the year kept, a later grade of another year is no clash", [REGISTERED, G2020, G2021],
      correct(grade(2020, "competent", "2021-01-20"), g.decide_annual_grade, G2020.id),
      {"type": "assessment.annual_graded.corrected", "warnings": ["correction.later_facts"]}),
