@@ -20,6 +20,8 @@ from typing import Any
 
 import orjson
 from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_request import BaseRequest
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -235,10 +237,64 @@ def _http_problem(exc: web.HTTPException) -> Problem:
     return Problem(detail, status_override=exc.status, headers={k: v for k, v in exc.headers.items() if k == "Allow"})
 
 
+UNREADABLE_DETAIL_LIMIT = 200
+"""aiohttp's message on a request it could not read quotes the request's own bytes: only their start is told back."""
+
+
+def unreadable_request(status: int, message: str | None) -> Problem:
+    """The problem of a request aiohttp could not read as HTTP/1.1, from its status and its message's first line."""
+    lines = (message or "").strip().splitlines()
+    detail = "the request could not be read as HTTP/1.1 (请求无法解析)"
+    if lines:
+        detail += f": {lines[0][:UNREADABLE_DETAIL_LIMIT]}"
+    return Problem(detail, status_override=None if status == 400 else status)
+
+
+class _ProblemProtocol(RequestHandler):
+    """aiohttp's connection handler, answering in problem+json what it answers itself.
+
+    A request aiohttp cannot read (a header line over 8190 bytes, a bad method, a Content-Length that is not a
+    number, a malformed chunk) never reaches the application or its middleware: the connection handler answers
+    it, in text/plain unless told otherwise.
+    """
+
+    def handle_error(self, request: BaseRequest, status: int = 500, exc: BaseException | None = None,
+                     message: str | None = None) -> web.StreamResponse:
+        if status >= 500:  # a failure of ours: aiohttp logs it with its traceback
+            super().handle_error(request, status, exc, message)
+            problem = Problem("internal error (内部错误)", status_override=status)
+        else:  # a client's malformed request: one line in the log, not an error with a traceback
+            if request.writer.output_size > 0:
+                raise ConnectionError("a response was sent already; cannot send the error")
+            problem = unreadable_request(status, message)
+            log.warning("unreadable request", extra={"status": status, "detail": problem.detail})
+        response = problem_response(problem)
+        response.force_close()
+        return response
+
+
+class _ProblemServer(web.Server):
+    """aiohttp's low-level server, making `_ProblemProtocol` connection handlers."""
+
+    def __call__(self) -> RequestHandler:
+        return _ProblemProtocol(self, loop=self._loop, **self._kwargs)
+
+
+class _ProblemRunner(web.AppRunner):
+    """`web.AppRunner` whose server answers unreadable requests in problem+json; aiohttp has no setting for it."""
+
+    async def _make_server(self) -> web.Server:
+        server = await super()._make_server()
+        # The application builds its server (its handler, request factory and settings); only the connection
+        # handlers the server makes are to differ, and that is all `_ProblemServer` changes.
+        server.__class__ = _ProblemServer
+        return server
+
+
 async def serve(app: web.Application, host: str, port: int, *, grace_s: float = 0.5,
                 stop: asyncio.Event | None = None) -> None:
     """Serve until SIGTERM/SIGINT (or `stop`): readiness fails at once, connections drain, then exit."""
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=10.0)
+    runner = _ProblemRunner(app, access_log=None, shutdown_timeout=10.0)
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_address=True)
     await site.start()

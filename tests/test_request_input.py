@@ -95,6 +95,40 @@ async def test_a_request_id_that_is_not_plain_text_is_replaced(system: System) -
     assert status == 200 and headers["X-Request-ID"] == "trace-42", headers
 
 
+async def _raw_exchange(base_url: str, request: bytes) -> tuple[bytes, bytes]:
+    """Send bytes as they are (aiohttp's client would refuse to send most of these) and read the whole answer."""
+    url = urlsplit(base_url)
+    reader, writer = await asyncio.open_connection(url.hostname, url.port)
+    writer.write(request)
+    await writer.drain()
+    answer = await asyncio.wait_for(reader.read(), 10)
+    writer.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return head, body
+
+
+@pytest.mark.parametrize(("service", "request_bytes", "said"), [
+    ("ledger", b"GET /v1/tip HTTP/1.1\r\nHost: x\r\nX-Padding: " + b"a" * 9000 + b"\r\n\r\n", "8190 bytes"),
+    ("ledger", b"G@T /v1/tip HTTP/1.1\r\nHost: x\r\n\r\n", "Invalid method"),
+    ("ledger", b"GET /v1/tip HTTP/9.Z\r\nHost: x\r\n\r\n", "status line"),
+    ("audit", b"POST /v1/audits/A1/complete HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", "Content-Length"),
+    ("rotation", b"POST /v1/cadres/register HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+     "chunk size"),
+])
+async def test_a_request_that_is_not_readable_http_is_answered_with_problem_json(
+        system: System, service: str, request_bytes: bytes, said: str) -> None:
+    # aiohttp answers these itself, before any handler or middleware runs.
+    head, body = await _raw_exchange(system.url(service), request_bytes)
+    assert head.split(b" ", 2)[1] == b"400", head
+    assert b"content-type: application/problem+json" in head.lower(), head
+    problem = orjson.loads(body)
+    assert problem["status"] == 400 and problem["type"].endswith("/bad-request"), problem
+    assert "请求无法解析" in problem["detail"] and said in problem["detail"], problem
+    assert len(problem["detail"]) < 300, "the request's own bytes are not told back in full"
+    status, _, _ = await call("GET", f"{system.url(service)}/livez")
+    assert status == 200, "the server goes on serving"
+
+
 async def test_a_method_not_allowed_names_the_allowed_ones_and_head_answers_as_get(system: System) -> None:
     status, problem, headers = await call("PUT", f"{system.url('ledger')}/v1/tip")
     assert status == 405 and problem["status"] == 405
