@@ -8,12 +8,13 @@ import pytest
 from nats.aio.msg import Msg
 from prometheus_client import CollectorRegistry
 
+from services.ledger.inbox import Inbox
 from services.ledger.monitor import batch_metrics
-from services.ledger.writer import BatchTiming, _Inbox
+from services.ledger.writer import BatchTiming
 
 
-async def _inbox_with(count: int) -> _Inbox:
-    inbox = _Inbox()
+async def _inbox_with(count: int) -> Inbox:
+    inbox = Inbox()
     for seq in range(1, count + 1):
         await inbox.on_msg(Msg(_client=None, subject="cadre.431021.C1",  # type: ignore[arg-type]
                                reply=f"$JS.ACK.CADRE.ledger.1.{seq}.{seq}.0.0", data=b"{}"))
@@ -32,7 +33,7 @@ async def test_batches_are_latency_sized_unless_a_backlog_waits(waiting: int, si
 
 
 async def test_status_messages_without_an_ack_subject_are_not_batched() -> None:
-    inbox = _Inbox()
+    inbox = Inbox()
     await inbox.on_msg(Msg(_client=None, subject="_INBOX.x", reply="", data=b""))  # type: ignore[arg-type]
     assert await asyncio.wait_for(inbox.take(1000, 3000, 0.01), 1) == []
 

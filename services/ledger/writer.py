@@ -38,6 +38,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from services.ledger import store, tree
 from services.ledger.checkpointing import CheckpointPolicy
 from services.ledger.domain import BatchPlan, ChainHead, StreamMessage, cadres, classify, event_ids, plan_batch
+from services.ledger.inbox import Inbox, stream_seq
 from services.ledger.tree import SignedCheckpoint
 from shared.db import named
 from shared.merkle import CompactRange
@@ -89,67 +90,6 @@ class BatchTiming:
     planned: float  # validating, looking up and planning it (the commit before it runs meanwhile)
     queued: float  # then waiting for the batch before it to commit
     committed: float  # its transaction
-
-
-class _Inbox:
-    """Messages JetStream pushed to the writer, in delivery order, until a batch takes them."""
-
-    def __init__(self) -> None:
-        self.msgs: list[Msg] = []
-        self.ready = asyncio.Event()
-        self.enough = asyncio.Event()
-        self.wanted = 1  # how many messages make `enough` (a lingering take waits for a full batch)
-        self.first_at = 0.0  # when the oldest waiting message arrived (event loop time)
-        self.leftover = False  # the waiting messages are what a full batch left: they are taken at once
-        self.waited = 0.0  # how long the oldest message of the last batch taken had waited for it
-
-    async def on_msg(self, msg: Msg) -> None:
-        """Subscription callback: keep stream messages (status messages carry no ack subject)."""
-        if msg.reply and msg.reply.startswith("$JS.ACK."):
-            self.msgs.append(msg)
-            if len(self.msgs) == 1:
-                self.first_at = asyncio.get_running_loop().time()
-                self.leftover = False
-                self.ready.set()
-            if len(self.msgs) >= self.wanted:
-                self.enough.set()
-
-    async def take(self, limit: int, backlog_limit: int, timeout: float, linger: float = 0.0) -> list[Msg]:
-        """Whatever has arrived, waiting up to `timeout` for the first: up to `limit` messages, or `backlog_limit`
-        when at least that many are waiting.
-
-        `linger`: a batch short of `limit` is taken only once its oldest message has waited that long (or the
-        batch fills). A batch has a fixed cost (a transaction, its fsync and round trips, an ack); taking
-        whatever has arrived the moment the previous one is planned cut a trickle into batches of a few events,
-        and that cost, paid hundreds of times a second, took the cores the writer and PostgreSQL needed.
-        """
-        if not self.msgs:
-            self.ready.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.ready.wait(), timeout)
-        loop = asyncio.get_running_loop()
-        rest = self.first_at + linger - loop.time()
-        if self.msgs and len(self.msgs) < limit and rest > 0 and not self.leftover:
-            self.wanted = limit
-            self.enough.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.enough.wait(), rest)
-            self.wanted = 1
-        if len(self.msgs) >= backlog_limit:
-            limit = backlog_limit
-        batch, self.msgs = self.msgs[:limit], self.msgs[limit:]
-        if batch:
-            self.waited = loop.time() - self.first_at
-        # What is left waited already (it arrived after `first_at`, which stays as the bound of its wait), so the
-        # next take does not linger for it.
-        self.leftover = bool(self.msgs)
-        return batch
-
-
-def _stream_seq(reply: str) -> int:
-    """The stream sequence in a JetStream ack subject (both the v1 and the v2 token layouts)."""
-    tokens = reply.split(".")
-    return int(tokens[5] if len(tokens) == 9 else tokens[Msg.Ack.StreamSeq])
 
 
 @dataclass
@@ -240,7 +180,7 @@ class LedgerWriter:
             # Lookups for the next batch run beside the current commit, so on their own connection.
             reader: asyncpg.Connection = await asyncpg.connect(self.dsn, timeout=5,
                                                                server_settings=named(f"{WRITER}-lookups"))
-            inbox = _Inbox()
+            inbox = Inbox()
             sub = await self._subscribe(checkpoint_seq, inbox)
             try:
                 await self._consume(conn, reader, inbox, stop)
@@ -251,7 +191,7 @@ class LedgerWriter:
         finally:
             await conn.close(timeout=5)
 
-    async def _consume(self, conn: asyncpg.Connection, reader: asyncpg.Connection, inbox: _Inbox,
+    async def _consume(self, conn: asyncpg.Connection, reader: asyncpg.Connection, inbox: Inbox,
                        stop: asyncio.Event) -> None:
         """Plan batch k+1 while batch k commits; return to re-create the consumer after a sequence gap or a
         batch that held a stored event id."""
@@ -295,7 +235,7 @@ class LedgerWriter:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await committing
 
-    async def _subscribe(self, checkpoint_seq: int, inbox: _Inbox) -> Subscription:
+    async def _subscribe(self, checkpoint_seq: int, inbox: Inbox) -> Subscription:
         """(Re)create the durable consumer to push from right after the committed checkpoint.
 
         The database, not the consumer's ack floor, is the truth: a previous writer's unacked
@@ -322,7 +262,7 @@ class LedgerWriter:
 
     async def _plan(self, reader: asyncpg.Connection, msgs: list[Msg], in_flight: BatchPlan | None) -> _Planned:
         """Validate, look up and plan a batch on top of the planned (maybe not yet committed) one."""
-        messages = sorted((StreamMessage(_stream_seq(m.reply), m.subject, m.data, m.headers or {}) for m in msgs),
+        messages = sorted((StreamMessage(stream_seq(m.reply), m.subject, m.data, m.headers or {}) for m in msgs),
                           key=lambda m: m.stream_seq)
         batch = []
         for i in range(0, len(messages), CLASSIFY_SLICE):
