@@ -28,6 +28,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from shared.auth import Role
 from shared.docs_page import STATIC_DIR, STATIC_PATH, docs_html
 from shared.envelope import TRACEPARENT_PATTERN
+from shared.field_errors import from_pydantic
 from shared.guard import Guard, require_counties, require_county_filter
 from shared.problems import InvalidInput, Problem
 from shared.request_input import MAX_BODY_BYTES, client_request_id, parse_body, parse_query
@@ -322,7 +323,7 @@ def path_param(request: web.Request, name: str, adapter: TypeAdapter[Any]) -> An
     try:
         return adapter.validate_python(request.match_info[name])
     except ValidationError as exc:
-        errors = [{"field": name, "in": "path", "message": e["msg"]} for e in exc.errors(include_url=False)]
+        errors = [from_pydantic(e, "path", name) for e in exc.errors(include_url=False)]
         raise InvalidInput(f"invalid path parameter {name} (路径参数无效)", errors=errors) from exc
 
 

@@ -19,7 +19,11 @@ _PROBLEM_SCHEMA: dict[str, Any] = {
         "detail": {"type": "string"}, "instance": {"type": "string"},
         "rule": {"type": "string"}, "basis": {"type": "string"},
         "message_en": {"type": "string"}, "message_zh": {"type": "string"},
-        "errors": {"type": "array", "items": {"type": "object"}},
+        "errors": {"type": "array", "description": "Each invalid field (字段无效).", "items": {
+            "type": "object", "required": ["field", "in", "message", "message_zh"],
+            "properties": {"field": {"type": "string"}, "in": {"enum": ["body", "query", "path", "header"]},
+                           "message": {"type": "string"}, "message_zh": {"type": "string"},
+                           "type": {"type": "string", "description": "pydantic's kind of error, e.g. missing"}}}},
         "missing": {"type": "array", "items": {"type": "array", "items": {"type": "integer"}},
                     "description": "(level, index) of Merkle nodes a proof needs and the database lacks"},
     },

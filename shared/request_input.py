@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from shared.canonical import duplicate_keys, nesting_depth, unsafe_integers
 from shared.decisions import DAY, is_day
 from shared.envelope import holds_nul
+from shared.field_errors import field_error, from_pydantic
 from shared.problems import InvalidInput, Problem
 
 MAX_BODY_BYTES = 256 * 1024
@@ -31,8 +32,7 @@ _REQUEST_ID = re.compile(r"^[!-~]{1,128}$")
 
 def validation_problem(exc: ValidationError, where: str) -> InvalidInput:
     """422 naming every invalid field (`where` is body, query or path)."""
-    errors = [{"field": ".".join(str(p) for p in e["loc"]) or where, "in": where, "message": e["msg"],
-               "type": e["type"]} for e in exc.errors(include_url=False, include_context=False)]
+    errors = [from_pydantic(e, where) for e in exc.errors(include_url=False)]
     fields = ", ".join(e["field"] for e in errors)
     return InvalidInput(f"invalid {where} (字段无效): {fields}", errors=errors)
 
@@ -48,31 +48,34 @@ async def parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
     if request.content_type != "application/json" or request.charset not in (None, "utf-8"):
         raise Problem(f"the body must be JSON, sent as Content-Type: application/json, not {request.content_type!r}"
                       " (请求体须为 JSON)", status_override=415,
-                      errors=[{"field": "Content-Type", "in": "header", "message": "application/json expected"}])
+                      errors=[field_error("Content-Type", "header", "application/json expected",
+                                          "须为 application/json")])
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         raise Problem(f"request body over {MAX_BODY_BYTES} bytes (请求体过大)", status_override=413)
     raw = await request.read()
     if not raw:
         raise InvalidInput("request body is empty; a JSON object is expected (请求体为空)",
-                           errors=[{"field": "body", "in": "body", "message": "required"}])
+                           errors=[field_error("body", "body", "required", "请求体为空")])
     if holds_nul(raw):
         raise InvalidInput("text must not contain U+0000 (NUL) (文本不能包含空字符)",
-                           errors=[{"field": "body", "in": "body", "message": "U+0000 is not allowed"}])
+                           errors=[field_error("body", "body", "U+0000 is not allowed", "不能包含空字符")])
     try:
         obj = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise Problem(f"request body is not valid JSON (不是有效的 JSON): {exc}",
-                      errors=[{"field": "body", "in": "body", "message": str(exc)}]) from exc
+                      errors=[field_error("body", "body", str(exc), "不是有效的 JSON")]) from exc
     if nesting_depth(obj) > MAX_NESTING:  # before the checks that walk it, and far beyond any command's
         raise InvalidInput(f"JSON nested deeper than {MAX_NESTING} levels (嵌套过深)",
-                           errors=[{"field": "body", "in": "body", "message": f"over {MAX_NESTING} levels"}])
+                           errors=[field_error("body", "body", f"over {MAX_NESTING} levels",
+                                               f"嵌套超过 {MAX_NESTING} 层")])
     if twice := duplicate_keys(raw):
         raise InvalidInput(f"each key may be given once (键重复): {', '.join(twice)}",
-                           errors=[{"field": key, "in": "body", "message": "given more than once"} for key in twice])
+                           errors=[field_error(key, "body", "given more than once", "键重复") for key in twice])
     if huge := unsafe_integers(obj):
         raise InvalidInput(f"integers must lie within ±2^53, the exact range of JSON numbers (整数超出范围): "
                            f"{', '.join(huge)}",
-                           errors=[{"field": field, "in": "body", "message": "integer beyond ±2^53"} for field in huge])
+                           errors=[field_error(field, "body", "integer beyond ±2^53", "整数超出 ±2^53")
+                                   for field in huge])
     try:
         parsed = model.model_validate(obj)
     except ValidationError as exc:
@@ -86,14 +89,15 @@ def parse_query(request: web.Request, model: type[BaseModel]) -> BaseModel:
     bad = sorted(k for k, v in request.query.items() if "\x00" in k or "\x00" in v)
     if bad:
         raise InvalidInput("text must not contain U+0000 (NUL) (文本不能包含空字符)",
-                           errors=[{"field": k, "in": "query", "message": "U+0000 is not allowed"} for k in bad])
+                           errors=[field_error(k, "query", "U+0000 is not allowed", "不能包含空字符") for k in bad])
     if loose := sorted(k for k, field in model.model_fields.items()
                        if is_day(field) and k in request.query and not DAY.match(request.query[k])):
         raise InvalidInput(f"a day is written YYYY-MM-DD (日期须写作 YYYY-MM-DD): {', '.join(loose)}",
-                           errors=[{"field": k, "in": "query", "message": "YYYY-MM-DD expected"} for k in loose])
+                           errors=[field_error(k, "query", "YYYY-MM-DD expected", "日期须写作 YYYY-MM-DD")
+                                   for k in loose])
     if repeated := sorted({k for k in request.query if len(request.query.getall(k)) > 1}):
         raise InvalidInput(f"each query parameter may be given once (查询参数重复): {', '.join(repeated)}",
-                           errors=[{"field": k, "in": "query", "message": "given more than once"} for k in repeated])
+                           errors=[field_error(k, "query", "given more than once", "查询参数重复") for k in repeated])
     try:
         parsed = model.model_validate(dict(request.query))
     except ValidationError as exc:
@@ -106,7 +110,8 @@ def _days_in_range(model: BaseModel, where: str) -> None:
     if outside := [field for field, day in _days(model, "") if not EARLIEST_DAY <= day <= LATEST_DAY]:
         raise InvalidInput(f"days must lie between {EARLIEST_DAY} and {LATEST_DAY} (日期超出范围): "
                            f"{', '.join(outside)}",
-                           errors=[{"field": field, "in": where, "message": f"not within {EARLIEST_DAY}..{LATEST_DAY}"}
+                           errors=[field_error(field, where, f"not within {EARLIEST_DAY}..{LATEST_DAY}",
+                                               f"日期须在 {EARLIEST_DAY} 至 {LATEST_DAY} 之间")
                                    for field in outside])
 
 

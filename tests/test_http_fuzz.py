@@ -1,6 +1,7 @@
 """Fuzz every HTTP endpoint of every service from its own OpenAPI document (schemathesis).
 
-Whatever the input, no service answers 5xx: bad input gets a problem+json 4xx naming the problem.
+Whatever the input, no service answers 5xx: bad input gets a problem+json 4xx naming the problem, and each field it
+names in English and Chinese.
 (schemathesis' pytest plugin does not run under pytest 9, so the operations are driven here.)
 """
 
@@ -39,6 +40,8 @@ def test_no_input_makes_a_service_fail(system: System, service: str) -> None:
                 value = found[0] if isinstance(found, list) else found
                 if not value.startswith("application/problem+json"):
                     failures.append(f"{case.method} {case.formatted_path} -> {response.status_code} as {value}")
+                elif unsaid := [e for e in response.json().get("errors", []) if not e.get("message_zh")]:
+                    failures.append(f"{case.method} {case.formatted_path}: fields not named in Chinese: {unsaid}")
 
         exercise()
     assert operations > 0

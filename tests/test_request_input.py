@@ -58,6 +58,21 @@ async def test_a_body_nested_too_deeply_is_refused(system: System, depth: int) -
     assert "嵌套过深" in problem["detail"]
 
 
+async def test_every_invalid_field_is_named_in_english_and_chinese(system: System) -> None:
+    body = {**_REGISTER, "cadre_id": new_cadre_id(), "sex": "x", "birth_month": "1980-13", "nickname": "小张"}
+    del body["unit"]
+    status, problem, _ = await call("POST", f"{system.url('rotation')}/v1/cadres/register", body)
+    assert status == 422, problem
+    said = {e["field"]: (e["type"], e["message_zh"]) for e in problem["errors"]}
+    assert said == {"sex": ("literal_error", "取值须为 'male', 'female' 之一"),
+                    "birth_month": ("string_pattern_mismatch", "格式不符, 须匹配 ^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$"),
+                    "unit": ("missing", "必填字段缺失"),
+                    "nickname": ("extra_forbidden", "本接口没有此字段")}, problem
+    assert all(e["message"] and e["in"] == "body" for e in problem["errors"])
+    status, problem, _ = await call("GET", f"{system.url('ledger')}/v1/events?limit=0")
+    assert status == 422 and problem["errors"][0]["message_zh"] == "须不小于 1", problem
+
+
 @pytest.mark.parametrize(("field", "day"), [("effective_from", "9999-12-01"), ("effective_until", "1899-12-31")])
 async def test_a_day_no_calendar_counts_from_is_refused_naming_it(system: System, field: str, day: str) -> None:
     body = {"cadre_id": new_cadre_id(), "county": "431021", "occurred_on": "2024-03-21", "category": "party",
@@ -71,7 +86,8 @@ async def test_a_day_no_calendar_counts_from_is_refused_naming_it(system: System
 async def test_a_query_parameter_given_twice_is_refused_naming_it(system: System) -> None:
     status, problem, _ = await call("GET", f"{system.url('ledger')}/v1/events?after=1&after=5&limit=1")
     assert status == 422, problem
-    assert problem["errors"] == [{"field": "after", "in": "query", "message": "given more than once"}]
+    assert problem["errors"] == [{"field": "after", "in": "query", "message": "given more than once",
+                                  "message_zh": "查询参数重复"}]
     status, page, _ = await call("GET", f"{system.url('ledger')}/v1/events?after=1&limit=1")
     assert status == 200, page
 
@@ -153,7 +169,8 @@ async def test_a_body_giving_a_key_twice_is_refused_naming_it(system: System) ->
     body = orjson.dumps({**_REGISTER, "cadre_id": cadre}).replace(b'"county":', b'"county":"999999","county":', 1)
     status, problem = await _post_raw(f"{system.url('rotation')}/v1/cadres/register", body, "application/json")
     assert status == 422, problem
-    assert problem["errors"] == [{"field": "county", "in": "body", "message": "given more than once"}]
+    assert problem["errors"] == [{"field": "county", "in": "body", "message": "given more than once",
+                                  "message_zh": "键重复"}]
 
 
 
@@ -193,5 +210,6 @@ async def test_a_day_in_a_query_is_taken_only_as_written_yyyy_mm_dd(system: Syst
     url = f"{system.url('ledger')}/v1/rotation/due?county=431021&as_of="
     status, problem, _ = await call("GET", url + written)
     assert status == 422, problem
-    assert problem["errors"] == [{"field": "as_of", "in": "query", "message": "YYYY-MM-DD expected"}]
+    assert problem["errors"] == [{"field": "as_of", "in": "query", "message": "YYYY-MM-DD expected",
+                                  "message_zh": "日期须写作 YYYY-MM-DD"}]
     assert (await call("GET", url + "2024-01-01"))[0] == 200

@@ -14,6 +14,7 @@ from services.ledger import tree
 from shared.bundle import BUNDLE_FORMAT
 from shared.cosignature import COSIGNATURE_V1_TYPE, CosignatureError, check_timestamp
 from shared.db import acquire, named
+from shared.field_errors import field_error
 from shared.merkle import (
     consistency_proof_from_nodes,
     inclusion_proof_from_nodes,
@@ -75,7 +76,7 @@ class Prover:
         current = await tree.tree_size(conn)
         if size > current:
             raise InvalidInput(f"tree size {size} is beyond the log's size {current} (超出日志大小)",
-                               errors=[{"field": "size", "in": "query", "message": f"at most {current}"}])
+                               errors=[field_error("size", "query", f"at most {current}", f"不能大于 {current}")])
         return size
 
     async def inclusion(self, position: int, size: int | None) -> dict[str, Any]:
@@ -84,7 +85,7 @@ class Prover:
             size = await self._size_or_latest(conn, size)
             if position > size:
                 raise InvalidInput(f"position {position} is not in a tree of size {size} (位置超出树的大小)",
-                                   errors=[{"field": "position", "in": "query", "message": f"at most {size}"}])
+                                   errors=[field_error("position", "query", f"at most {size}", f"不能大于 {size}")])
             leaf = (0, position - 1)  # fetched with the proof's nodes, one round trip for both
             nodes = await tree.fetch_nodes(conn, [leaf, *nodes_for_inclusion(position - 1, size)])
         return {"position": position, "leaf_index": position - 1, "tree_size": size,
@@ -95,7 +96,8 @@ class Prover:
         """Consistency proof between two tree sizes."""
         if not 0 < first <= second:
             raise InvalidInput("sizes must satisfy 0 < first <= second (树大小须满足 0 < first <= second)",
-                               errors=[{"field": "first", "in": "query", "message": "0 < first <= second"}])
+                               errors=[field_error("first", "query", "0 < first <= second",
+                                                   "须满足 0 < first <= second")])
         async with acquire(self.pool, self.timeout) as conn:
             await self._size_or_latest(conn, second)
             nodes = await tree.fetch_nodes(conn, nodes_for_consistency(first, second))

@@ -1,0 +1,82 @@
+"""One invalid field of a request, as the `errors[]` of a 422 name it: in English (pydantic's words) and Chinese.
+
+Clerks read these messages: a problem's `detail` already carries Chinese, and each field's entry does too
+(`message_zh`), from the kind of error pydantic reports (`type`) and the bound it names.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic_core import ErrorDetails
+
+_ZH_BY_TYPE: dict[str, str] = {
+    "missing": "必填字段缺失",
+    "extra_forbidden": "本接口没有此字段",
+    "string_type": "须为文本",
+    "string_too_short": "文本过短, 至少 {min_length} 个字符",
+    "string_too_long": "文本过长, 至多 {max_length} 个字符",
+    "string_pattern_mismatch": "格式不符, 须匹配 {pattern}",
+    "int_type": "须为整数",
+    "int_parsing": "须为整数",
+    "int_from_float": "须为整数",
+    "float_type": "须为数字",
+    "float_parsing": "须为数字",
+    "bool_type": "须为 true 或 false",
+    "bool_parsing": "须为 true 或 false",
+    "literal_error": "取值须为 {expected} 之一",
+    "enum": "取值须为 {expected} 之一",
+    "date_type": "须为日期 YYYY-MM-DD",
+    "date_parsing": "须为日期 YYYY-MM-DD",
+    "date_from_datetime_parsing": "须为日期 YYYY-MM-DD",
+    "date_from_datetime_inexact": "须为日期 YYYY-MM-DD",
+    "datetime_type": "须为日期时间 (RFC 3339)",
+    "datetime_parsing": "须为日期时间 (RFC 3339)",
+    "timezone_aware": "日期时间须带时区",
+    "greater_than": "须大于 {gt}",
+    "greater_than_equal": "须不小于 {ge}",
+    "less_than": "须小于 {lt}",
+    "less_than_equal": "须不大于 {le}",
+    "too_short": "至少 {min_length} 项",
+    "too_long": "至多 {max_length} 项",
+    "list_type": "须为数组",
+    "dict_type": "须为 JSON 对象",
+    "model_type": "须为 JSON 对象",
+    "model_attributes_type": "须为 JSON 对象",
+    "uuid_type": "须为 UUID",
+    "uuid_parsing": "须为 UUID",
+}
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def message_zh(error_type: str, message: str, ctx: dict[str, Any] | None = None) -> str:
+    """The Chinese message for one pydantic error. A validator's own message (`value_error`) names its rule in
+    Chinese already and is kept as it is; an error kind without a translation keeps the English beside 字段无效."""
+    template = _ZH_BY_TYPE.get(error_type)
+    if template is not None:
+        bounds = dict(ctx or {})
+        if isinstance(bounds.get("expected"), str):  # pydantic lists choices as "'a', 'b' or 'c'"
+            bounds["expected"] = bounds["expected"].replace(" or ", ", ")
+        try:
+            return template.format(**bounds)
+        except (KeyError, IndexError):  # a bound pydantic did not report: the message without it
+            return template.split(",")[0]
+    if _CJK.search(message):
+        return message
+    return f"字段无效: {message}"
+
+
+def field_error(field: str, where: str, message: str, zh: str, error_type: str | None = None) -> dict[str, str]:
+    """One entry of a 422's `errors[]`: the field, where it was (body, query, path, header) and what is wrong."""
+    entry = {"field": field, "in": where, "message": message, "message_zh": zh}
+    if error_type is not None:
+        entry["type"] = error_type
+    return entry
+
+
+def from_pydantic(error: ErrorDetails, where: str, field: str | None = None) -> dict[str, str]:
+    """The entry for one pydantic error; `field` defaults to its dotted location (`where` when it has none)."""
+    name = field or ".".join(str(p) for p in error["loc"]) or where
+    return field_error(name, where, error["msg"], message_zh(error["type"], error["msg"], error.get("ctx")),
+                       error["type"])
