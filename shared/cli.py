@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from shared.cli_args import cadre_id as cadre_id_arg
 from shared.settings import get_settings
 
 SCHEMA_DIR = Path("schemas") / "events"
@@ -97,7 +98,7 @@ def _wait_for_interrupt(procs: list[Any]) -> None:
 
 
 @main.command(help="Print a cadre's history from the ledger (干部履历).")
-@click.argument("cadre_id")
+@click.argument("cadre_id", callback=cadre_id_arg)
 @click.option("--url", default=None, help="Ledger base URL (default: CADRE_LEDGER_URL).")
 @click.option("--token", envvar="CADRE_TOKEN", required=True, help="Auditor token (or CADRE_TOKEN).")
 def history(cadre_id: str, url: str | None, token: str) -> None:

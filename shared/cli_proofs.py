@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 import orjson
 
+from shared.cli_args import cadre_id as cadre_id_arg
 from shared.settings import get_settings
 from shared.signednote import Verifier
 
@@ -176,7 +177,7 @@ def keygen(name: str, directory: Path, cosignature: bool) -> None:
 
 @click.command(help="Download a cadre's verifiable history bundle (导出履历包) from the ledger over HTTP and write "
                "it to a file; check it offline with `cadre-ledger verify bundle FILE --key PUB`.")
-@click.argument("cadre_id")
+@click.argument("cadre_id", callback=cadre_id_arg)
 @click.option("--url", default=None, help="Ledger base URL (账本地址); default: CADRE_LEDGER_URL.")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Bundle file to write (输出文件).")

@@ -1,0 +1,53 @@
+"""`cadre-ledger history` through the real CLI entry point, against a real ledger."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from click.testing import CliRunner, Result
+
+from shared.cli import main
+from tests.support import System, audit_event, new_cadre_id, publish, wait_committed
+
+
+async def cli(*args: str) -> Result:
+    """Invoke `cadre-ledger` as a user would (in a thread, as commands may run event loops of their own)."""
+    return await asyncio.to_thread(CliRunner().invoke, main, list(args))
+
+
+def auditor(system: System) -> str:
+    assert system.stack
+    return system.stack.dev_token(["auditor"])
+
+
+async def test_history_prints_every_event_of_the_cadre_in_chain_order(system: System) -> None:
+    cadre = new_cadre_id()
+    seqs = await publish(system.nats_url, [audit_event(cadre, k) for k in range(3)])
+    await wait_committed(system.pg_dsn, max(seqs))
+    result = await cli("history", cadre, "--url", system.url("ledger"), "--token", auditor(system))
+    assert result.exit_code == 0, result.output
+    events = [json.loads(line) for line in result.output.splitlines()]
+    assert [e["cadre_version"] for e in events] == [1, 2, 3]
+    assert {e["cadre_id"] for e in events} == {cadre} and all(len(e["leaf_hash"]) == 64 for e in events)
+
+
+async def test_history_of_an_unknown_cadre_says_so(system: System) -> None:
+    result = await cli("history", new_cadre_id(), "--url", system.url("ledger"), "--token", auditor(system))
+    assert result.exit_code == 1 and "404" in result.output and "无此干部记录" in result.output
+
+
+@pytest.mark.parametrize("command", ["history", "export"])
+@pytest.mark.parametrize("cadre_id", ["bad id", "a/../../v1/tip", "张三", "x" * 65, "GY1\n"])
+async def test_a_malformed_cadre_id_is_a_usage_error_before_anything_is_sent(command: str, cadre_id: str) -> None:
+    # The URL names a port nothing listens on: were anything sent, the command would fail to connect instead.
+    extra = ["--out", "/nonexistent/bundle.json"] if command == "export" else []
+    result = await cli(command, cadre_id, "--url", "http://127.0.0.1:9", "--token", "t", *extra)
+    assert result.exit_code == 2, result.output
+    assert "干部编号格式不符" in result.output and "cannot reach" not in result.output
+
+
+async def test_history_says_when_the_ledger_cannot_be_reached() -> None:
+    result = await cli("history", "GY0001", "--url", "http://127.0.0.1:9", "--token", "t")
+    assert result.exit_code == 1 and "cannot reach" in result.output
