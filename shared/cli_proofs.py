@@ -55,7 +55,8 @@ def _verifiers(keys: tuple[str, ...]) -> list[Verifier]:
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A checkpoint note kept outside the database (外部检查点), or a witness state file; the rows "
               "must match it too. Catches a truncation that also deleted the stored checkpoints.")
-@click.option("--max-problems", default=50, show_default=True, help="Stop after this many problems (问题上限).")
+@click.option("--max-problems", default=50, show_default=True, type=click.IntRange(min=1),
+              help="Stop after this many problems (问题上限), at least 1.")
 @click.pass_context
 def verify(ctx: click.Context, dsn: str | None, keys: tuple[str, ...], witness_keys: tuple[str, ...],
            checkpoints: tuple[Path, ...], max_problems: int) -> None:

@@ -199,3 +199,15 @@ async def test_keygen_writes_a_working_pair_and_never_overwrites(tmp_path: Path)
     for command in (["verify"], ["verify", "bundle"], ["keygen"], ["export"], ["witness", "cosign"]):
         helped = await cli(*command, "--help")
         assert helped.exit_code == 0 and any("\u4e00" <= ch <= "\u9fff" for ch in helped.output), command
+
+
+@pytest.mark.parametrize("limit", [0, -1])
+async def test_a_problem_limit_below_one_is_refused_not_taken_as_nothing_to_check(quiet: System, limit: int) -> None:
+    """A limit of 0 stopped the scan before its first row, and the ledger was reported verified."""
+    await append(quiet, new_cadre_id(), 3)
+    result = await cli("verify", "--dsn", quiet.pg_dsn, "--key", vkey_file(quiet), "--max-problems", str(limit))
+    assert result.exit_code == 2 and "--max-problems" in result.output and "verified" not in result.output
+    with pytest.raises(ValueError, match="at least 1"):
+        await verify_ledger(quiet.pg_dsn, [load_verifier(vkey_file(quiet))], max_problems=limit)
+    report = await verify_ledger(quiet.pg_dsn, [load_verifier(vkey_file(quiet))], max_problems=1)
+    assert report.ok and report.count >= 3

@@ -86,7 +86,7 @@ async def verify_ledger(dsn: str, verifiers: Sequence[Verifier], *, witnesses: S
     `witnesses` are keys whose cosignatures must verify when present; `external` holds (label, note)
     checkpoints obtained elsewhere (a witness's state, the NATS feed) that the rows must also match,
     which catches a truncation that also deleted the stored checkpoints. The scan stops after
-    `max_problems` findings. `workers` (worker processes; 0 checks in this process) and `range_size`
+    `max_problems` findings (at least 1). `workers` (worker processes; 0 checks in this process) and `range_size`
     (positions per range, a power of two) are chosen from the ledger's size and the CPUs unless given.
     """
     if range_size is not None and (range_size < 1 or range_size & (range_size - 1)):

@@ -83,6 +83,8 @@ class Collector:
     """Adds findings to a report until `limit` of them are there."""
 
     def __init__(self, report: VerifyReport, limit: int) -> None:
+        if limit < 1:  # a collector full from the start stops the scan before its first row, and nothing is found
+            raise ValueError(f"the number of problems to stop at must be at least 1, not {limit}")
         self.report = report
         self.limit = limit
 
