@@ -22,9 +22,12 @@ _HEADER = """# Configuration reference (配置参考)
 <!-- Generated from shared/settings.py by `cadre-ledger config-doc --write`; a test fails when it drifts. -->
 
 Every setting is an environment variable named `CADRE_<NAME>`, read once when a service starts
-(pydantic-settings). Unset variables take the default. Lists are JSON (`["a", "b"]`).
+(pydantic-settings). Unset variables take the default. Lists are JSON (`["a", "b"]`). A value outside its type or
+bounds stops the service (and the CLI) at start with exit code 2 and one line per variable: its name, its value and
+what it must be.
 
 每个设置都是名为 `CADRE_<名称>` 的环境变量，服务启动时读取一次；未设置时取默认值；列表用 JSON 书写。
+取值不符合类型或范围时，服务（及命令行）启动即退出（退出码 2），逐行列出变量名、取值和要求（配置无效）。
 Which service reads which setting: the dev stack and the CLI read the `data_dir` and URL settings;
 the ledger reads the checkpoint, batch and writer settings; every service reads the NATS,
 PostgreSQL, HTTP, authentication and log settings. Production deployments set them through
@@ -43,6 +46,8 @@ def _type_name(annotation: Any) -> str:
         return " or ".join(names) + (", optional" if optional else "")
     if typing.get_origin(annotation) is list:
         return f"JSON list of {_type_name(args[0])}s"
+    if typing.get_origin(annotation) is typing.Literal:
+        return "one of " + ", ".join(f"`{a}`" for a in args)
     return _TYPES.get(annotation, getattr(annotation, "__name__", str(annotation)))
 
 

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.field_errors import message_zh
+
+Port = Annotated[int, Field(ge=1, le=65535)]
 
 
 class Settings(BaseSettings):
     """Every knob of every service; each field is read from `CADRE_<FIELD>`."""
 
     model_config = SettingsConfigDict(env_prefix="CADRE_", extra="ignore")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_in_any_case(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _ledger_url_follows_its_port(self) -> Settings:
@@ -29,14 +40,14 @@ class Settings(BaseSettings):
                                       "user cadre_reader.")
     data_dir: Path = Field(Path("var"), description="Where the dev stack keeps its servers' data.")
     host: str = Field("127.0.0.1", description="Address the HTTP services listen on.")
-    ledger_port: int = Field(8100, description="HTTP port of the ledger (台账服务).")
-    assessment_port: int = Field(8101, description="HTTP port of the assessment service (考核考察).")
-    audit_port: int = Field(8102, description="HTTP port of the audit service (审计与监督).")
-    rotation_port: int = Field(8103, description="HTTP port of the rotation service (任用与交流).")
+    ledger_port: Port = Field(8100, description="HTTP port of the ledger (台账服务).")
+    assessment_port: Port = Field(8101, description="HTTP port of the assessment service (考核考察).")
+    audit_port: Port = Field(8102, description="HTTP port of the audit service (审计与监督).")
+    rotation_port: Port = Field(8103, description="HTTP port of the rotation service (任用与交流).")
     ledger_url: str = Field("http://127.0.0.1:8100", description="Base URL of the ledger for clients (the CLI); "
                             "unset: http://127.0.0.1 on CADRE_LEDGER_PORT.")
     stream: str = Field("CADRE", description="JetStream stream holding every cadre event.")
-    duplicate_window_s: float = Field(120.0, description="JetStream de-duplication window, seconds.")
+    duplicate_window_s: float = Field(120.0, gt=0, description="JetStream de-duplication window, seconds.")
     stream_replicas: int = Field(1, ge=1, le=5, description="Replicas of the streams when a service creates them "
                                  "(3 on a 3-node JetStream cluster); an existing stream is left as it is.")
     consumer: str = Field("ledger", description="Durable consumer name of the ledger writer.")
@@ -92,11 +103,30 @@ class Settings(BaseSettings):
                                "system date.")
     rotation_scan_interval_s: float = Field(60.0, ge=0, description="Seconds between rotation-due scans; 0: only "
                                             "on POST /v1/rotation/scan.")
-    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR; DEBUG logs every appended event.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="DEBUG, INFO, WARNING or ERROR (in any case); DEBUG logs every appended event.")
     log_json: bool = Field(True, description="One JSON object per log line on stderr; false: plain text.")
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings, read once from the environment."""
-    return Settings()
+    """The process-wide settings, read once from the environment.
+
+    A variable that does not fit ends the process (exit 2) with one line per variable naming it, its value and what
+    it must be, in English and Chinese: read at start, a configuration error would otherwise be a traceback.
+    """
+    try:
+        return Settings()
+    except ValidationError as exc:
+        print(invalid_configuration(exc), file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def invalid_configuration(exc: ValidationError) -> str:
+    """What is wrong with the environment, one `CADRE_*` variable a line."""
+    lines = ["invalid configuration (配置无效):"]
+    for error in exc.errors(include_url=False):
+        name = "CADRE_" + "_".join(str(p) for p in error["loc"][:1]).upper()
+        zh = message_zh(error["type"], error["msg"], error.get("ctx"))
+        lines.append(f"  {name}={error['input']!r}: {error['msg']} ({zh})")
+    return "\n".join(lines)
