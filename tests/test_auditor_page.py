@@ -280,6 +280,21 @@ async def test_without_a_token_the_page_asks_for_one_and_calls_nothing_that_woul
     await context.close()
 
 
+@pytest.mark.parametrize(("lang", "says"), [("zh", "cadre_id: 格式不符, 须匹配"),
+                                            ("en", "cadre_id: String should match pattern")])
+async def test_a_refused_request_shows_each_field_it_names_in_the_page_language(
+        system: System, browser: Browser, lang: str, says: str) -> None:
+    context = await browser.new_context()
+    page = await context.new_page()
+    await page.goto(f"{system.url('ledger')}/?lang={lang}&cadre=%E5%BC%A0%E4%B8%89")  # a name, not a cadre id
+    await page.fill("#token", support.DEFAULT_TOKEN or "")
+    await page.click("#token-save")
+    error = page.locator("#timeline td.error")
+    await expect(error).to_contain_text("路径参数无效")  # the problem's detail, then the field
+    await expect(error).to_contain_text(says)
+    await context.close()
+
+
 async def test_page_and_assets_are_served_with_a_strict_policy(system: System) -> None:
     base = system.url("ledger")
     status, html, headers = await support.call("GET", f"{base}/", token=support.ANONYMOUS)

@@ -40,14 +40,21 @@ function store(key, value) { try { localStorage.setItem(key, value); return true
 // Public keys, not secrets: kept across sessions so that the auditor pins them once (trust on first paste).
 const savedKeys = () => ({ log: stored('cadre-log-keys') || '', witness: stored('cadre-witness-keys') || '' });
 
+// A problem's detail, then each field it names with what is wrong, in the page's language.
+function problemMessage(text) {
+  let problem;
+  try { problem = JSON.parse(text); } catch (_) { return text; }  // not problem+json
+  const fields = (problem.errors || []).map(e => `${e.field}: ${lang === 'zh' ? e.message_zh || e.message : e.message}`);
+  return [problem.detail || text, ...fields].join(' · ');
+}
+
 async function api(path) {
   const headers = { Accept: 'application/json' };
   if (token()) headers.Authorization = 'Bearer ' + token();
   const resp = await fetch(path, { headers });
   const text = await resp.text();
   if (!resp.ok) {
-    let detail = text;
-    try { detail = JSON.parse(text).detail || text; } catch (_) { /* not problem+json */ }
+    const detail = problemMessage(text);
     const err = new Error(resp.status === 401 || resp.status === 403 ? T.needToken + ' (' + detail + ')' : detail);
     err.status = resp.status;
     throw err;
