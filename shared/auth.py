@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 import orjson
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -59,9 +59,23 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+SUBJECT_RULE = ("1-128 printable characters, not only spaces: who the token is for (令牌持有者), as the access trail "
+                "names it")
+
+
+def valid_subject(subject: str) -> bool:
+    """Whether `subject` may name a token's holder (`SUBJECT_RULE`)."""
+    return 0 < len(subject) <= 128 and subject.isprintable() and not subject.isspace()
+
+
 def issue_token(key: Ed25519PrivateKey, subject: str, roles: list[Role], counties: list[str],
                 ttl_s: int, now: float | None = None) -> str:
-    """A token for `subject` with `roles` over `counties` (`*`: all), valid for `ttl_s` seconds."""
+    """A token for `subject` with `roles` over `counties` (`*`: all), valid for `ttl_s` seconds.
+
+    The subject is who the access trail will name for every read made with the token: `SUBJECT_RULE`.
+    """
+    if not valid_subject(subject):
+        raise ValueError(f"subject {subject!r}: {SUBJECT_RULE}")
     issued = int(now if now is not None else time.time())
     payload = _b64(orjson.dumps({"sub": subject, "roles": sorted(set(roles)), "counties": sorted(set(counties)),
                                  "iat": issued, "exp": issued + ttl_s}))
@@ -97,19 +111,30 @@ def _signed_principal(public_key: bytes, token: str) -> Principal:
 
 
 def load_private_key(path: Path) -> Ed25519PrivateKey:
-    """The token-issuing key (PEM, PKCS#8)."""
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    """The token-issuing key (PEM, PKCS#8); TokenError naming the file when it cannot be read as one."""
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except (OSError, ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise TokenError(f"{path} is not a readable PEM private key (无法读取私钥): {_first_line(exc)}") from exc
     if not isinstance(key, Ed25519PrivateKey):
-        raise TokenError(f"{path} is not an Ed25519 private key")
+        raise TokenError(f"{path} is not an Ed25519 private key (不是 Ed25519 私钥)")
     return key
 
 
 def load_public_key(path: Path) -> Ed25519PublicKey:
-    """The token-verifying key (PEM, SubjectPublicKeyInfo)."""
-    key = serialization.load_pem_public_key(path.read_bytes())
+    """The token-verifying key (PEM, SubjectPublicKeyInfo); TokenError naming the file when it cannot be read as one."""
+    try:
+        key = serialization.load_pem_public_key(path.read_bytes())
+    except (OSError, ValueError, UnsupportedAlgorithm) as exc:
+        raise TokenError(f"{path} is not a readable PEM public key (无法读取公钥): {_first_line(exc)}") from exc
     if not isinstance(key, Ed25519PublicKey):
-        raise TokenError(f"{path} is not an Ed25519 public key")
+        raise TokenError(f"{path} is not an Ed25519 public key (不是 Ed25519 公钥)")
     return key
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
 
 
 def ensure_token_keys(directory: Path) -> tuple[Path, Path]:

@@ -6,7 +6,16 @@ from pathlib import Path
 
 import click
 
-from shared.auth import ROLES, Role, ensure_token_keys, issue_token, load_private_key
+from shared.auth import (
+    ROLES,
+    SUBJECT_RULE,
+    Role,
+    TokenError,
+    ensure_token_keys,
+    issue_token,
+    load_private_key,
+    valid_subject,
+)
 
 
 @click.group(help="Bearer tokens for the HTTP APIs (访问令牌).")
@@ -26,7 +35,8 @@ def keygen(directory: Path) -> None:
 @token.command(help="Issue a token: roles recorder (记录员), auditor (审计员), operator (运维员).")
 @click.option("--key", "key_path", type=click.Path(exists=True, path_type=Path), required=True,
               help="The issuer's private key (token-issuer.pem).")
-@click.option("--subject", required=True, help="Who the token is for, e.g. a county system's name.")
+@click.option("--subject", required=True, help="Who the token is for, e.g. a county system's name: the access "
+              "trail (查阅记录) names it for every read; 1-128 printable characters.")
 @click.option("--role", "roles", type=click.Choice(ROLES), multiple=True, required=True, help="Repeatable.")
 @click.option("--county", "counties", multiple=True, required=True,
               help="6-digit county code the token covers, repeatable; '*' for all (县域范围).")
@@ -38,5 +48,11 @@ def issue(key_path: Path, subject: str, roles: tuple[str, ...], counties: tuple[
         if county != "*" and not (len(county) == 6 and county.isdigit()):
             raise click.BadParameter(f"{county!r} is not a 6-digit county code or '*' (县级代码)",
                                      param_hint="--county")
+    if not valid_subject(subject):
+        raise click.BadParameter(f"{subject!r}: {SUBJECT_RULE}", param_hint="--subject")
+    try:
+        key = load_private_key(key_path)
+    except TokenError as exc:
+        raise click.BadParameter(str(exc), param_hint="--key") from exc
     role_list: list[Role] = [r for r in ROLES if r in roles]
-    click.echo(issue_token(load_private_key(key_path), subject, role_list, list(counties), ttl_s))
+    click.echo(issue_token(key, subject, role_list, list(counties), ttl_s))

@@ -100,7 +100,7 @@ def require_county_filter(request: web.Request, county: str | None) -> None:
 
 
 def guard_from_settings(settings: Settings) -> Guard | None:
-    """The guard the settings ask for; exits with a clear message when no key is configured."""
+    """The guard the settings ask for; exits with a clear message when no key is configured or it cannot be read."""
     if settings.auth_disabled:
         log.warning("authentication is DISABLED (CADRE_AUTH_DISABLED=true)")
         return None
@@ -108,4 +108,8 @@ def guard_from_settings(settings: Settings) -> Guard | None:
         raise SystemExit("CADRE_AUTH_PUBLIC_KEY_FILE is not set: every endpoint needs a token verified with it "
                          "(create keys with `cadre-ledger token keygen`), or set CADRE_AUTH_DISABLED=true")
     limiter = RateLimiter(settings.rate_per_s, settings.rate_burst) if settings.rate_per_s > 0 else None
-    return Guard(load_public_key(settings.auth_public_key_file), limiter)
+    try:
+        key = load_public_key(settings.auth_public_key_file)
+    except TokenError as exc:
+        raise SystemExit(f"CADRE_AUTH_PUBLIC_KEY_FILE: {exc}") from None
+    return Guard(key, limiter)

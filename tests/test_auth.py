@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -132,6 +136,38 @@ def test_token_cli_issues_tokens_the_services_accept(tmp_path: Path) -> None:
     bad = runner.invoke(cli, ["token", "issue", "--key", str(tmp_path / "token-issuer.pem"), "--subject", "x",
                               "--role", "recorder", "--county", "4310"])
     assert bad.exit_code != 0 and "county" in bad.output
+
+
+@pytest.mark.parametrize(("subject", "key", "option", "says"), [
+    ("", "token-issuer.pem", "--subject", "令牌持有者"),
+    ("   ", "token-issuer.pem", "--subject", "令牌持有者"),
+    ("a\nb", "token-issuer.pem", "--subject", "令牌持有者"),
+    ("x" * 129, "token-issuer.pem", "--subject", "令牌持有者"),
+    ("gy-zzb", "token-verify.pem", "--key", "无法读取私钥"),  # the public half
+    ("gy-zzb", "notes.txt", "--key", "无法读取私钥"),
+])
+def test_token_cli_refuses_a_subject_the_trail_could_not_name_and_a_key_that_is_not_one(
+        tmp_path: Path, subject: str, key: str, option: str, says: str) -> None:
+    runner = CliRunner()
+    assert runner.invoke(cli, ["token", "keygen", str(tmp_path)]).exit_code == 0
+    (tmp_path / "notes.txt").write_text("not a key\n")
+    result = runner.invoke(cli, ["token", "issue", "--key", str(tmp_path / key), "--subject", subject,
+                                 "--role", "auditor", "--county", "*"])
+    assert result.exit_code == 2 and option in result.output and says in result.output, result.output
+    assert "Traceback" not in result.output and "cadre1." not in result.output
+    with pytest.raises(ValueError, match="令牌持有者"):
+        issue_token(Ed25519PrivateKey.generate(), "", ["auditor"], ["*"], 600)
+
+
+async def test_a_service_whose_token_key_file_is_not_a_key_stops_naming_it(system: System, tmp_path: Path) -> None:
+    (tmp_path / "not-a-key.pem").write_text("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")
+    env = {**os.environ, **system.env_for("audit"), "CADRE_AUTH_PUBLIC_KEY_FILE": str(tmp_path / "not-a-key.pem"),
+           "CADRE_AUDIT_PORT": "9"}
+    started = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "services.audit.main"], env=env,
+                                      capture_output=True, text=True, timeout=60, check=False)
+    assert started.returncode == 1, started.stderr
+    assert "CADRE_AUTH_PUBLIC_KEY_FILE" in started.stderr and "无法读取公钥" in started.stderr, started.stderr
+    assert "Traceback" not in started.stderr
 
 
 def test_rate_limiter_allows_a_burst_then_the_rate() -> None:
