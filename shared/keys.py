@@ -36,7 +36,10 @@ def load_verifier(text_or_path: str) -> Verifier:
     candidate = Path(text_or_path)
     if "+" not in text_or_path and not candidate.exists():  # a vkey always has "+": this was meant as a file
         raise KeyFileError(f"no key file {text_or_path} (公钥文件不存在)")
-    text = candidate.read_text().strip() if "+" not in text_or_path else text_or_path
+    try:
+        text = candidate.read_text().strip() if "+" not in text_or_path else text_or_path
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KeyFileError(f"cannot read public key file {text_or_path} (无法读取公钥文件): {exc}") from exc
     try:
         return Verifier.from_vkey(text.strip())
     except (NoteError, ValueError) as exc:

@@ -45,21 +45,18 @@ def pool_check(pool: asyncpg.Pool, timeout: float) -> ReadinessCheck:
 
 def reader_dsn(settings: Settings) -> str:
     """DSN of the read-only role the command services use (derived from CADRE_PG_DSN)."""
-    assert settings.pg_dsn, "CADRE_PG_DSN must be set"
-    return settings.pg_reader_dsn or dsn_as(settings.pg_dsn, READER_ROLE)
+    return settings.pg_reader_dsn or dsn_as(settings.required("pg_dsn"), READER_ROLE)
 
 
 def writer_dsn(settings: Settings) -> str:
     """DSN of the ledger's writer role (INSERT and SELECT on the ledger, the read models' tables)."""
-    assert settings.pg_dsn, "CADRE_PG_DSN must be set"
-    return settings.pg_writer_dsn or dsn_as(settings.pg_dsn, WRITER_ROLE)
+    return settings.pg_writer_dsn or dsn_as(settings.required("pg_dsn"), WRITER_ROLE)
 
 
 async def run_command_service(service: str, port: int, settings: Settings,
                               build_api: Callable[[CommandBus], Api], stop: asyncio.Event | None = None) -> None:
     """Connect to NATS and the ledger (read-only), then serve the service's API."""
-    assert settings.nats_url, "CADRE_NATS_URL must be set"
-    nc = await connect(settings.nats_url, f"cadre-{service}", settings.nats_timeout_s)
+    nc = await connect(settings.required("nats_url"), f"cadre-{service}", settings.nats_timeout_s)
     await ensure_stream(nc.jetstream(), settings.stream, settings.duplicate_window_s, settings.nats_timeout_s,
                         replicas=settings.stream_replicas)
     pool = await create_pool(reader_dsn(settings), application=f"cadre-{service}",

@@ -26,6 +26,14 @@ class Settings(BaseSettings):
     def _level_in_any_case(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
+    def required(self, name: Literal["nats_url", "pg_dsn"]) -> str:
+        """A setting a service cannot start without; unset, the process ends (exit 1) naming its variable."""
+        value: str | None = getattr(self, name)
+        if not value:
+            raise SystemExit(f"CADRE_{name.upper()} is not set (未设置): the services need NATS (CADRE_NATS_URL) and "
+                             "PostgreSQL (CADRE_PG_DSN); `make run` starts both and sets them")
+        return value
+
     @model_validator(mode="after")
     def _ledger_url_follows_its_port(self) -> Settings:
         if "ledger_url" not in self.model_fields_set:  # `make run` on a moved port, then the CLI: the same ledger

@@ -6,9 +6,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from shared.keys import ensure_keypair
 from shared.settings import Settings
 
 
@@ -34,3 +36,29 @@ def test_a_setting_that_does_not_fit_ends_the_start_naming_each_variable(argv: l
 def test_the_log_level_is_taken_in_any_case(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CADRE_LOG_LEVEL", "warning")
     assert Settings().log_level == "WARNING"
+
+
+@pytest.mark.parametrize("module", ["services.ledger.main", "services.audit.main", "services.rotation.main",
+                                    "services.assessment.main"])
+def test_a_service_without_nats_or_postgresql_says_which_variable_to_set(module: str) -> None:
+    started = _start([sys.executable, "-m", module], CADRE_AUTH_DISABLED="true")
+    assert started.returncode == 1, started.stderr
+    assert "Traceback" not in started.stderr, started.stderr
+    assert "CADRE_NATS_URL is not set (未设置)" in started.stderr, started.stderr
+
+
+@pytest.mark.parametrize(("variable", "value", "says"), [
+    ("CADRE_CHECKPOINT_KEY_FILE", "/nonexistent/ledger.skey", "cannot read signing key"),
+    ("CADRE_WITNESS_KEYS", '["/"]', "无法读取公钥文件"),
+    ("CADRE_WITNESS_KEYS", '["not-a-key"]', "公钥文件不存在"),
+])
+def test_the_ledger_with_a_key_it_cannot_read_stops_naming_the_variable(
+        tmp_path: Path, variable: str, value: str, says: str) -> None:
+    keys = ensure_keypair(tmp_path, "test-log")[0]
+    # Servers nothing listens on: the keys are read before anything is connected to.
+    env = {"CADRE_NATS_URL": "nats://127.0.0.1:9", "CADRE_PG_DSN": "postgresql://x@127.0.0.1:9/x",
+           "CADRE_AUTH_DISABLED": "true", "CADRE_CHECKPOINT_KEY_FILE": str(keys), variable: value}
+    started = _start([sys.executable, "-m", "services.ledger.main"], **env)
+    assert started.returncode == 1, started.stderr
+    assert "Traceback" not in started.stderr, started.stderr
+    assert f"{variable}: " in started.stderr and says in started.stderr, started.stderr

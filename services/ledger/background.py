@@ -70,13 +70,13 @@ async def _orphaned(stop: asyncio.Event, parent: int) -> None:
 
 async def run_background(settings: Settings, parent: int) -> None:
     """Project every read model and file access records until SIGTERM or the exit of the process `parent`."""
-    assert settings.nats_url, "CADRE_NATS_URL must be set"
+    nats_url = settings.required("nats_url")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     watchdog = asyncio.create_task(_orphaned(stop, parent))
-    nc = await connect(settings.nats_url, "cadre-ledger-background", settings.nats_timeout_s)
+    nc = await connect(nats_url, "cadre-ledger-background", settings.nats_timeout_s)
     try:
         backlog = WriterBacklog(nc.jetstream(), settings.stream, settings.consumer, timeout=settings.nats_timeout_s)
         pacer = Pacer(YieldPolicy(settings.projection_yield_backlog, settings.projection_backlog_share), backlog)

@@ -30,11 +30,11 @@ from shared.collector import tune_collector
 from shared.db import create_pool, migrate
 from shared.guard import guard_from_settings
 from shared.http import create_app, serve
-from shared.keys import load_signer, load_verifier
+from shared.keys import KeyFileError, load_signer, load_verifier
 from shared.logs import configure_logging
 from shared.service import nats_check, pool_check, reader_dsn, writer_dsn
 from shared.settings import Settings, get_settings
-from shared.signednote import Verifier
+from shared.signednote import Signer, Verifier
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -58,18 +58,30 @@ def witness_keys(keys: list[Verifier], log: Verifier) -> list[Verifier]:
     return keys
 
 
-async def run_ledger(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """Run the ledger service until SIGTERM (or `stop`)."""
-    assert settings.nats_url and settings.pg_dsn, "CADRE_NATS_URL and CADRE_PG_DSN must be set"
-    stop = stop or asyncio.Event()
+def checkpoint_keys(settings: Settings) -> tuple[Signer, list[Verifier]]:
+    """The key the ledger signs checkpoints with and the witnesses' keys, or SystemExit naming the variable at fault."""
     if settings.checkpoint_key_file is None:
         raise SystemExit("CADRE_CHECKPOINT_KEY_FILE is not set: the ledger signs its checkpoints with a key kept "
                          "outside the database (make one with `cadre-ledger keygen`)")
-    signer = load_signer(settings.checkpoint_key_file)
-    witnesses = witness_keys([load_verifier(key) for key in settings.witness_keys], signer.verifier())
+    try:
+        signer = load_signer(settings.checkpoint_key_file)
+    except KeyFileError as exc:
+        raise SystemExit(f"CADRE_CHECKPOINT_KEY_FILE: {exc}") from None
+    try:
+        verifiers = [load_verifier(key) for key in settings.witness_keys]
+    except KeyFileError as exc:
+        raise SystemExit(f"CADRE_WITNESS_KEYS: {exc}") from None
+    return signer, witness_keys(verifiers, signer.verifier())
+
+
+async def run_ledger(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Run the ledger service until SIGTERM (or `stop`)."""
+    nats_url, pg_dsn = settings.required("nats_url"), settings.required("pg_dsn")
+    stop = stop or asyncio.Event()
+    signer, witnesses = checkpoint_keys(settings)
     guard = guard_from_settings(settings)
-    await migrate(settings.pg_dsn, MIGRATIONS)
-    nc = await connect(settings.nats_url, "cadre-ledger", settings.nats_timeout_s)
+    await migrate(pg_dsn, MIGRATIONS)
+    nc = await connect(nats_url, "cadre-ledger", settings.nats_timeout_s)
     await ensure_stream(nc.jetstream(), settings.stream, settings.duplicate_window_s, settings.nats_timeout_s,
                         replicas=settings.stream_replicas)
     pool = await create_pool(reader_dsn(settings), application="cadre-ledger-api",

@@ -21,15 +21,14 @@ from shared.settings import Settings, get_settings
 
 def person_dsn(settings: Settings) -> str:
     """DSN of the role that may read and write the erasable personal data (and nothing else)."""
-    assert settings.pg_dsn, "CADRE_PG_DSN must be set"
-    return settings.pg_rotation_dsn or dsn_as(settings.pg_dsn, ROLE)
+    return settings.pg_rotation_dsn or dsn_as(settings.required("pg_dsn"), ROLE)
 
 
 async def run_rotation(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Connect to NATS, the ledger (read-only) and the person table; serve; scan for due rotations."""
-    assert settings.nats_url, "CADRE_NATS_URL must be set"
+    nats_url = settings.required("nats_url")
     stop = stop or asyncio.Event()
-    nc = await connect(settings.nats_url, "cadre-rotation", settings.nats_timeout_s)
+    nc = await connect(nats_url, "cadre-rotation", settings.nats_timeout_s)
     await ensure_stream(nc.jetstream(), settings.stream, settings.duplicate_window_s, settings.nats_timeout_s)
     pool = await create_pool(reader_dsn(settings), application="cadre-rotation",
                              min_size=settings.pg_pool_min, max_size=settings.pg_pool_max,
