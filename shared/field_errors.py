@@ -60,9 +60,9 @@ def message_zh(error_type: str, message: str, ctx: dict[str, Any] | None = None)
             bounds["expected"] = bounds["expected"].replace(" or ", ", ")
         try:
             return template.format(**bounds)
-        except (KeyError, IndexError):  # a bound pydantic did not report: the message without it
-            return template.split(",")[0]
-    if _CJK.search(message):
+        except (KeyError, IndexError):  # a bound pydantic did not report: said as an untranslated kind is
+            pass
+    elif _CJK.search(message):
         return message
     return f"字段无效: {message}"
 

@@ -17,8 +17,8 @@ from shared.field_errors import message_zh
     ("greater_than_equal", "Input should be greater than or equal to 1", {"ge": 1}, "须不小于 1"),
     ("string_too_long", "String should have at most 64 characters", {"max_length": 64}, "文本过长, 至多 64 个字符"),
     ("too_long", "List should have at most 20 items", {"max_length": 20, "actual_length": 21}, "至多 20 项"),
-    # a bound pydantic did not report: the message without it, never a KeyError
-    ("string_too_long", "String too long", {}, "文本过长"),
+    # a bound pydantic did not report: the English kept, never a KeyError
+    ("string_too_long", "String too long", {}, "字段无效: String too long"),
     # a validator's own message names its rule in Chinese already
     ("value_error", "Value error, 姓名含不可见字符 (name holds an invisible character)", {"error": "x"},
      "Value error, 姓名含不可见字符 (name holds an invisible character)"),
