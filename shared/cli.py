@@ -52,7 +52,8 @@ def run(demo: bool, data_dir: Path | None) -> None:
             from shared.demo import load_demo
 
             count = load_demo({p.spec.name: p.url for p in procs}, tokens["recorder"])
-            click.echo(f"demo county 431021 loaded: {count} events (演示数据已加载)")
+            click.echo(f"demo county 431021 loaded: {count} events (演示数据已加载)" if count else
+                       "demo county 431021 already in the ledger, nothing to add (演示数据已存在)")
         click.echo("cadre-ledger is running (已启动):")
         click.echo(f"  NATS        {stack.nats_url.split('@')[-1]}  (users and passwords: "
                    f"{data / 'nats' / 'users.json'})")
