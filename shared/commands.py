@@ -19,7 +19,7 @@ from shared.bus import BusUnavailable, PublishRejected, WrongLastSequence, publi
 from shared.clock import clock_from, not_in_future
 from shared.corrections import Revocation, as_correction, before_target, decide_revocation, effective
 from shared.db import DatabaseUnavailable
-from shared.decisions import Correcting, Decider, Decision, on_record
+from shared.decisions import Correcting, Decider, Decision, not_before_work_start, on_record
 from shared.envelope import CloudEvent, new_event
 from shared.ledger_reader import fate_of, load_cadre, wait_for_seq
 from shared.problems import Conflict, Problem, Quarantined, RuleViolation, Unavailable
@@ -104,6 +104,7 @@ class CommandBus:
                 on_record(history.events, cadre_id, county, registers=registers)
                 decision = decide(history.events)
                 not_in_future(decision.occurred_on, clock_from(s).today())
+                not_before_work_start(decision, history.events)
                 event = new_event(event_type=decision.type, cadre_id=cadre_id, county=county, service=self.service,
                                   data=decision.data, occurred_on=decision.occurred_on, ruleset=ruleset,
                                   traceparent=traceparent, event_id=decision.event_id)

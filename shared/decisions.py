@@ -120,6 +120,30 @@ def not_registered(cadre_id: str) -> RuleViolation:
                          f"干部 {cadre_id} 尚未登记 (干部登记), 请先登记", field="cadre_id")
 
 
+AT_ANY_TIME = frozenset({"cadre.registered", "person.erased"})
+"""Facts not held to the cadre's working life: the registration (its command checks its own dates, against the
+work start it states) and the erasure of personal data, which may come at any time."""
+
+
+def not_before_work_start(decision: Decision, events: Sequence[CloudEvent]) -> None:
+    """422 `cadre.before_work_start`: a fact about a cadre dated before the day they started work (参加工作时间),
+    as their registration states it. Every fact the catalogue records of a cadre (a posting, a grade, an audit, a
+    talk, a sanction...) falls in their working life, so such a date is a mistyped one."""
+    if decision.type in AT_ANY_TIME:
+        return
+    registration = next((e for e in events if e.type == "cadre.registered"), None)
+    if registration is None:
+        return
+    work_start = date.fromisoformat(registration.data["work_start"])
+    if decision.occurred_on < work_start:
+        raise RuleViolation(
+            "cadre.before_work_start",
+            f"occurred_on {decision.occurred_on.isoformat()} is before the cadre started work "
+            f"({work_start.isoformat()})",
+            f"发生日期 {decision.occurred_on.isoformat()} 早于该干部参加工作时间 ({work_start.isoformat()})",
+            field="occurred_on", work_start=work_start.isoformat())
+
+
 def on_record(events: Sequence[CloudEvent], cadre_id: str, county: str, *, registers: bool = False) -> None:
     """What every command keeps to about whose record it writes, whatever its service: the cadre is registered
     (unless the command registers them), and the command names the county the cadre is on record in.

@@ -8,9 +8,11 @@ import asyncpg
 import orjson
 import pytest
 
+from shared.decisions import Decision, not_before_work_start
 from shared.envelope import holds_nul
+from shared.events.registry import EventData
 from shared.ledger_reader import fate_of
-from shared.problems import Quarantined
+from shared.problems import Quarantined, RuleViolation
 from tests.support import (
     System,
     audit_event,
@@ -20,6 +22,7 @@ from tests.support import (
     publish,
     publish_raw,
     registered_cadre,
+    registration,
     wait_committed,
 )
 
@@ -32,6 +35,46 @@ async def test_a_fact_dated_after_today_is_refused(system: System) -> None:
     status, problem, _ = await call("POST", f"{system.url('audit')}/v1/audits/FUT-1/start", body)
     assert status == 422, problem
     assert problem["rule"] == "command.not_in_future" and "不能记录尚未发生的事实" in problem["message_zh"]
+
+
+async def test_a_fact_dated_before_the_cadre_started_work_is_refused(system: System) -> None:
+    cadre = new_cadre_id()
+    status, answer, _ = await call("POST", f"{system.url('rotation')}/v1/cadres/register?wait=committed", {
+        "cadre_id": cadre, "county": "431021", "occurred_on": "2012-03-01", "name": "张三",
+        "id_number": "431021198801010014", "sex": "male", "birth_month": "1988-01", "work_start": "2010-07-01",
+        "unit": "桂阳县审计局"})
+    assert status == 202, answer
+    body = {"cadre_id": cadre, "county": "431021", "occurred_on": "2010-06-30", "audit_type": "in_office",
+            "period_from": "2009-01-01", "period_to": "2009-12-31", "auditing_body": "桂阳县审计局"}
+    status, problem, _ = await call("POST", f"{system.url('audit')}/v1/audits/WS-1/start", body)
+    assert status == 422, problem
+    assert problem["rule"] == "cadre.before_work_start" and problem["work_start"] == "2010-07-01", problem
+    assert "早于该干部参加工作时间" in problem["message_zh"]
+    status, answer, _ = await call("POST", f"{system.url('audit')}/v1/audits/WS-1/start",
+                                   {**body, "occurred_on": "2010-07-01"})
+    assert status == 202, answer
+
+
+@pytest.mark.parametrize(("event_type", "occurred_on", "refused"), [
+    ("post.assigned", date(1997, 6, 30), True),
+    ("post.assigned", date(1997, 7, 1), False),
+    ("sanction.imposed", date(1990, 1, 1), True),
+    ("person.erased", date(1990, 1, 1), False),  # an erasure is not a fact of the cadre's working life
+])
+def test_facts_fall_in_the_cadres_working_life(event_type: str, occurred_on: date, refused: bool) -> None:
+    given = [registration("WL1")]  # started work 1997-07-01
+    decision = Decision(event_type, _Nothing(), occurred_on)
+    if refused:
+        with pytest.raises(RuleViolation) as caught:
+            not_before_work_start(decision, given)
+        assert caught.value.rule == "cadre.before_work_start"
+    else:
+        not_before_work_start(decision, given)
+    not_before_work_start(decision, [])  # no registration: on_record answers for that, not this rule
+
+
+class _Nothing(EventData):
+    """Data no rule here reads."""
 
 
 async def test_nul_characters_are_refused_at_the_edge(system: System) -> None:

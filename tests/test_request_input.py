@@ -187,6 +187,8 @@ async def test_a_range_given_backwards_names_its_end(system: System) -> None:
     ("name", "\u202e三张", "姓名含不可见字符"),
     ("name", "a\u0007b", "姓名含不可见字符"),
     ("work_start", "2012-03-02", "参加工作时间晚于登记日期"),
+    ("work_start", "1979-12-31", "参加工作时间早于出生年月"),
+    ("work_start", "1980-01-20", "参加工作时间早于出生年月"),
 ])
 async def test_a_registration_refuses_an_unreadable_name_or_a_work_start_after_it(
         system: System, field: str, value: str, says: str) -> None:

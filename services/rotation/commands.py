@@ -53,6 +53,9 @@ class Registration(CadreCommand):
         registered = info.data.get("occurred_on")
         if registered is not None and value > registered:
             raise ValueError(f"work start {value} is after the registration on {registered} (参加工作时间晚于登记日期)")
+        born = info.data.get("birth_month")
+        if born is not None and value.isoformat()[:7] <= born:
+            raise ValueError(f"work start {value} is not after the birth month {born} (参加工作时间早于出生年月)")
         return value
 
     @field_validator("id_number")
