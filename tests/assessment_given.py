@@ -15,6 +15,7 @@ from shared.envelope import CloudEvent, new_event
 from shared.events import assessment as ev
 from shared.events.audit import ReportReceived, ReportVerified
 from shared.events.registry import SCHEMA_BASE
+from shared.events.rotation import CadreRegistered
 from shared.problems import RuleViolation
 from shared.rulesets import RuleSet, ruleset_for
 
@@ -41,6 +42,13 @@ def event(type_: str, on: str, data: BaseModel, service: str = "assessment") -> 
 def cmd(model: type[BaseModel], on: str, **fields: Any) -> Any:
     """A command of the cadre, occurred on `on`."""
     return model(cadre_id=CADRE, county=COUNTY, occurred_on=D(on), **fields)
+
+
+def registered(work_start: str, on: str = "2012-03-01") -> CloudEvent:
+    """The cadre's registration (the rotation service's), stating when they started work."""
+    return event("cadre.registered", on, CadreRegistered(
+        name_commitment="0" * 64, id_number_commitment="1" * 64, sex="female", birth_month="1988-05",
+        work_start=D(work_start), unit="桂阳县直机关"), service="rotation")
 
 
 def graded(year: int, grade: ev.Grade, on: str | None = None) -> CloudEvent:

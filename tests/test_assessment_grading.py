@@ -11,7 +11,7 @@ from services.assessment.domain import grading as g
 from shared.clock import not_in_future
 from shared.problems import RuleViolation
 from shared.tenure import add_months
-from tests.assessment_given import D, Expected, check, cmd, competency, evaluation, event, graded, rules
+from tests.assessment_given import D, Expected, check, cmd, competency, evaluation, event, graded, registered, rules
 
 # ---- rule 6: annual grade -------------------------------------------------------------------
 
@@ -46,6 +46,11 @@ GRADE_CASES: list[tuple[str, list[Any], Any, Expected]] = [
     ("basically competent then incompetent is no dismissal case", [graded(2022, "basically_competent")],
      cmd(g.AnnualGrade, "2024-01-10", year=2023, grade="incompetent"),
      {"type": "assessment.annual_graded", "dismissal_case": False, "admonishment_required": False}),
+    ("a year that ended before the cadre started work has nothing to grade", [registered("2010-07-01")],
+     cmd(g.AnnualGrade, "2024-01-10", year=2009, grade="competent"), "assessment.before_work_start"),
+    ("the year the cadre started work is graded", [registered("2010-07-01")],
+     cmd(g.AnnualGrade, "2011-01-10", year=2010, grade="competent"),
+     {"type": "assessment.annual_graded", "year": 2010}),
 ]
 
 
@@ -76,6 +81,8 @@ EVALUATION_CASES: list[tuple[str, list[Any], Any, Expected]] = [
      "assessment.evaluation_rank"),
     ("rank within those ranked", [], _eval_cmd("county_wide", 100, 30, 10, rank=61, of=60),
      "assessment.evaluation_rank"),
+    ("no evaluation of a year before the cadre started work", [registered("2010-07-01")],
+     _eval_cmd("own_unit", 40, 20, 2, year=2009), "assessment.before_work_start"),
 ]
 
 
@@ -218,6 +225,12 @@ PERIODIC_CASES: list[tuple[str, list[Any], Any, Expected]] = [
         "2024-04-05", "2024-Q1", "900", [{"name": "经济指标", "score": "600"}]), "assessment.indicator_sum"),
     ("over 1000 points", [], _score_cmd("2024-04-05", "2024-03", "1000.5"), "assessment.periodic_max_score"),
     ("a period not begun", [], _score_cmd("2024-03-31", "2024-Q2", "900"), "assessment.period_not_begun"),
+    ("a quarter that ended before the cadre started work", [registered("2010-07-01")],
+     _score_cmd("2024-04-05", "2010-Q2", "900"), "assessment.before_work_start"),
+    ("a month that ended before the cadre started work", [registered("2010-07-01")],
+     _score_cmd("2024-04-05", "2010-06", "900"), "assessment.before_work_start"),
+    ("the quarter the cadre started work in", [registered("2010-07-01")],
+     _score_cmd("2010-10-05", "2010-Q3", "900"), {"type": "assessment.periodic_scored", "period": "2010-Q3"}),
 ]
 
 

@@ -53,6 +53,12 @@ async def test_a_fact_dated_before_the_cadre_started_work_is_refused(system: Sys
     status, answer, _ = await call("POST", f"{system.url('audit')}/v1/audits/WS-1/start",
                                    {**body, "occurred_on": "2010-07-01"})
     assert status == 202, answer
+    # A year that ended before, graded on a later day (a mistyped year): the assessment service's own rule.
+    grade = {"cadre_id": cadre, "county": "431021", "occurred_on": "2024-01-10", "year": 2009, "grade": "competent"}
+    status, problem, _ = await call("POST", f"{system.url('assessment')}/v1/annual-grades", grade)
+    assert status == 422 and problem["rule"] == "assessment.before_work_start" and problem["field"] == "year", problem
+    status, answer, _ = await call("POST", f"{system.url('assessment')}/v1/annual-grades", {**grade, "year": 2010})
+    assert status == 202, answer
 
 
 @pytest.mark.parametrize(("event_type", "occurred_on", "refused"), [

@@ -11,7 +11,7 @@ any time (at most one breach per year), so a crash between the two commands lose
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from pydantic import Field
@@ -88,6 +88,20 @@ class PeriodicScore(CadreCommand):
                                         description="Score lines (指标得分); when given they add up to `score`.")
 
 
+# ---- the years a cadre worked ----------------------------------------------------------------
+
+
+def _worked_by(state: AssessmentState, last_day: date, what_en: str, what_zh: str, field: str) -> None:
+    """`assessment.before_work_start`: a year or period that ended before the cadre started work has nothing to
+    assess (a mistyped year: the fact's own date may well be later, so `cadre.before_work_start` lets it pass)."""
+    if state.work_start is not None and last_day < state.work_start:
+        raise RuleViolation(
+            "assessment.before_work_start",
+            f"{what_en} ended before the cadre started work ({state.work_start.isoformat()})",
+            f"{what_zh}在该干部参加工作 ({state.work_start.isoformat()}) 之前已结束, 无可考核",
+            basis=GRADE_BASIS, field=field, work_start=state.work_start.isoformat())
+
+
 # ---- annual grade (rule 6) ------------------------------------------------------------------
 
 
@@ -99,6 +113,7 @@ def decide_annual_grade(state: AssessmentState, cmd: AnnualGrade, rules: RuleSet
             f"{cmd.year} is already graded {state.grades[cmd.year]}; one annual grade per cadre and year",
             f"{cmd.year}年度已确定为{GRADE_ZH[state.grades[cmd.year]]}, 每人每年只确定一个年度考核等次",
             basis=GRADE_BASIS, year=cmd.year)
+    _worked_by(state, date(cmd.year, 12, 31), f"year {cmd.year}", f"{cmd.year}年度", "year")
     if cmd.year > cmd.occurred_on.year:
         raise RuleViolation(
             "assessment.grade_year_not_begun", f"cannot grade {cmd.year} on {cmd.occurred_on.isoformat()}",
@@ -125,6 +140,7 @@ def decide_evaluation(state: AssessmentState, cmd: EvaluationRecord, rules: Rule
         raise RuleViolation(
             "assessment.evaluation_once", f"the {cmd.scope} evaluation of {cmd.year} is already recorded",
             f"{cmd.year}年度{_scope_zh(cmd.scope)}已经记录, 不能重复记录", basis=rules.basis)
+    _worked_by(state, date(cmd.year, 12, 31), f"year {cmd.year}", f"{cmd.year}年度", "year")
     c = cmd.counts
     votes = c.excellent + c.competent + c.basically_competent + c.incompetent
     if votes > cmd.ballots:
@@ -278,7 +294,10 @@ def decide_periodic_score(state: AssessmentState, cmd: PeriodicScore, rules: Rul
     if cmd.period in state.periods:
         raise RuleViolation("assessment.period_once", f"period {cmd.period} is already scored",
                             f"{cmd.period} 已经计分, 不能重复计分", basis=rules.basis)
-    if period_start(cmd.period) > cmd.occurred_on:
+    start = period_start(cmd.period)
+    _worked_by(state, add_months(start, 3 if "Q" in cmd.period else 1) - timedelta(days=1), f"period {cmd.period}",
+               cmd.period, "period")
+    if start > cmd.occurred_on:
         raise RuleViolation("assessment.period_not_begun", f"period {cmd.period} has not begun on "
                             f"{cmd.occurred_on.isoformat()}", f"{cmd.period} 尚未开始, 不能计分", field="period")
     if cmd.score > top:

@@ -106,6 +106,8 @@ class AssessmentState:
     reports: dict[str, Report] = field(default_factory=dict)
     history: tuple[CloudEvent, ...] = ()
     """The cadre's events in ledger order, as `fold` got them (shared.appointment_blockers reads them)."""
+    work_start: date | None = None
+    """When the cadre started work (参加工作时间), as their registration states it."""
 
 
 def _with_notice(state: AssessmentState, notice_id: str, **changes: Any) -> AssessmentState:
@@ -192,6 +194,8 @@ def _evolve_reports(state: AssessmentState, e: CloudEvent) -> AssessmentState:
 def evolve(state: AssessmentState, event: CloudEvent) -> AssessmentState:
     """Fold one ledger event into the state (`history` is left to `fold`)."""
     prefix = event.type.split(".", 1)[0]
+    if event.type == "cadre.registered":
+        return replace(state, work_start=date.fromisoformat(event.data["work_start"]))
     if prefix == "assessment":
         return _evolve_grading(state, event)
     if prefix in ("selection", "appointment", "notice"):
