@@ -22,6 +22,7 @@ import asyncpg
 import nats
 import orjson
 from aiohttp import web
+from click.testing import CliRunner, Result
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.workload import registration
@@ -29,6 +30,7 @@ from services.ledger import corrected
 from services.ledger.main import MIGRATIONS
 from services.ledger.projections import Projection, Span, fetch_events, flush
 from shared.bus import event_headers
+from shared.cli import main as cli_main
 from shared.db import migrate
 from shared.devstack import DevStack, free_port
 from shared.envelope import CloudEvent, new_event, parse_event
@@ -124,6 +126,17 @@ async def registered_cadre(system: System, prefix: str = "T", county: str = "431
     cadre = new_cadre_id(prefix)
     await wait_committed(system.pg_dsn, (await publish(system.nats_url, [registration(cadre, county)]))[0])
     return cadre
+
+
+async def cli(*args: str) -> Result:
+    """Invoke `cadre-ledger` as a user would (in a thread: commands run event loops of their own)."""
+    return await asyncio.to_thread(CliRunner().invoke, cli_main, list(args))
+
+
+def auditor(system: System) -> str:
+    """A token of `system` with only the auditor role: what reading a history or exporting a bundle needs."""
+    assert system.stack
+    return system.stack.dev_token(["auditor"])
 
 
 DEFAULT_TOKEN: str | None = None

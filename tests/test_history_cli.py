@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
-from click.testing import CliRunner, Result
 
-from shared.cli import main
-from tests.support import System, audit_event, new_cadre_id, publish, wait_committed
-
-
-async def cli(*args: str) -> Result:
-    """Invoke `cadre-ledger` as a user would (in a thread, as commands may run event loops of their own)."""
-    return await asyncio.to_thread(CliRunner().invoke, main, list(args))
-
-
-def auditor(system: System) -> str:
-    assert system.stack
-    return system.stack.dev_token(["auditor"])
+from tests.support import System, audit_event, auditor, cli, new_cadre_id, publish, wait_committed
 
 
 async def test_history_prints_every_event_of_the_cadre_in_chain_order(system: System) -> None:

@@ -11,16 +11,14 @@ from pathlib import Path
 import asyncpg
 import orjson
 import pytest
-from click.testing import CliRunner, Result
 
 from shared.bundle import BundleError
 from shared.bundle_file import verify_bundle_file
-from shared.cli import main
 from shared.db import READER_ROLE, dsn_as
 from shared.keys import KeyFileError, load_signer, load_verifier
 from shared.signednote import COSIGNATURE_V1_TYPE, open_note, sign_note
 from shared.verify import verify_ledger
-from tests.support import System, audit_event, call, new_cadre_id, publish, wait_committed
+from tests.support import System, audit_event, auditor, call, cli, new_cadre_id, publish, wait_committed
 
 QUIET = {"CADRE_CHECKPOINT_EVERY_S": "3600", "CADRE_CHECKPOINT_EVERY_N": "100000"}
 """Checkpoints only on demand, so a test decides what is covered."""
@@ -45,12 +43,6 @@ async def tampered(tmp_path: Path) -> AsyncIterator[System]:
         await asyncio.to_thread(sys_.stop)
 
 
-def auditor(system: System) -> str:
-    """A token with only the auditor role: enough to export a bundle."""
-    assert system.stack
-    return system.stack.dev_token(["auditor"])
-
-
 def vkey_file(system: System) -> str:
     return str(Path(system.env["CADRE_CHECKPOINT_KEY_FILE"]).with_suffix(".vkey"))
 
@@ -61,11 +53,6 @@ async def append(system: System, cadre: str, n: int, checkpoint: bool = True) ->
     if checkpoint:
         status, _, _ = await call("POST", f"{system.url('ledger')}/v1/checkpoints")
         assert status == 201
-
-
-async def cli(*args: str) -> Result:
-    """Invoke `cadre-ledger` as a user would (in a thread: commands run their own event loop)."""
-    return await asyncio.to_thread(CliRunner().invoke, main, list(args))
 
 
 async def test_clean_ledger_verifies_and_names_rows_not_yet_covered(quiet: System) -> None:
