@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from datetime import date
 from functools import lru_cache
@@ -9,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from shared.field_errors import message_zh
 
@@ -127,6 +128,12 @@ def get_settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         print(invalid_configuration(exc), file=sys.stderr)
+        raise SystemExit(2) from None
+    except SettingsError as exc:  # a list (or other complex value) that is not JSON: pydantic-settings names the field
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = f"CADRE_{field[1].upper()}" if field else "a CADRE_* variable"
+        print(f"invalid configuration (配置无效):\n  {name} is not JSON ({exc.__cause__ or exc}); a list is written "
+              f'as JSON, e.g. ["a", "b"]', file=sys.stderr)
         raise SystemExit(2) from None
 
 

@@ -33,6 +33,12 @@ def test_a_setting_that_does_not_fit_ends_the_start_naming_each_variable(argv: l
     assert any(line.startswith("  CADRE_LOG_LEVEL='VERBOSE'") and "'INFO'" in line for line in lines), lines
 
 
+def test_a_list_that_is_not_json_ends_the_start_naming_its_variable() -> None:
+    started = _start([sys.executable, "-m", "services.ledger.main"], CADRE_WITNESS_KEYS="gy-audit+1234+abc")
+    assert started.returncode == 2 and "Traceback" not in started.stderr, started.stderr
+    assert "CADRE_WITNESS_KEYS is not JSON" in started.stderr and '["a", "b"]' in started.stderr, started.stderr
+
+
 def test_the_log_level_is_taken_in_any_case(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CADRE_LOG_LEVEL", "warning")
     assert Settings().log_level == "WARNING"
