@@ -40,6 +40,9 @@ ReadinessCheck = Callable[[], Awaitable[str | None]]
 """Returns None when healthy, else a short reason."""
 
 Handler = Callable[..., Awaitable[Any]]
+COMMON_HEADERS = {"Server": "cadre-ledger", "X-Content-Type-Options": "nosniff"}
+"""On every answer: no guessing a JSON answer's type as something a browser would run, and no Python and aiohttp
+versions for a scanner to match against known flaws (aiohttp's own Server header names both)."""
 
 
 def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None,
@@ -171,6 +174,7 @@ def create_app(service: str, api: Api, *, guard: Guard | None, readiness: list[R
             response = problem_response(Problem("internal error; it has been logged (内部错误)",
                                                 status_override=500, request_id=request_id), request.path)
         response.headers["X-Request-Id"] = request_id
+        response.headers.update(COMMON_HEADERS)
         resource = request.match_info.route.resource
         route_name = resource.canonical if resource is not None else "unmatched"
         metrics.latency.labels(service, request.method, route_name, str(response.status)).observe(
@@ -270,6 +274,7 @@ class _ProblemProtocol(RequestHandler):
             problem = unreadable_request(status, message)
             log.warning("unreadable request", extra={"status": status, "detail": problem.detail})
         response = problem_response(problem)
+        response.headers.update(COMMON_HEADERS)
         response.force_close()
         return response
 

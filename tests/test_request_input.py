@@ -141,8 +141,16 @@ async def test_a_request_that_is_not_readable_http_is_answered_with_problem_json
     assert problem["status"] == 400 and problem["type"].endswith("/bad-request"), problem
     assert "请求无法解析" in problem["detail"] and said in problem["detail"], problem
     assert len(problem["detail"]) < 300, "the request's own bytes are not told back in full"
+    assert b"server: cadre-ledger\r\n" in head.lower() and b"aiohttp" not in head.lower(), head
     status, _, _ = await call("GET", f"{system.url(service)}/livez")
     assert status == 200, "the server goes on serving"
+
+
+@pytest.mark.parametrize("path", ["/livez", "/v1/tip", "/v1/nowhere", "/docs"])
+async def test_every_answer_names_no_versions_and_forbids_type_sniffing(system: System, path: str) -> None:
+    status, _, headers = await call("GET", f"{system.url('ledger')}{path}")
+    assert status in (200, 404)
+    assert headers["Server"] == "cadre-ledger" and headers["X-Content-Type-Options"] == "nosniff", headers
 
 
 async def test_a_method_not_allowed_names_the_allowed_ones_and_head_answers_as_get(system: System) -> None:
