@@ -101,10 +101,10 @@ class CommandBus:
         try:
             for _ in range(MAX_ATTEMPTS):
                 history = await load_cadre(self.pool, cadre_id, s.pg_acquire_timeout_s)
-                on_record(history.events, cadre_id, county, registers=registers)
+                registration = on_record(history.events, cadre_id, county, registers=registers)
                 decision = decide(history.events)
                 not_in_future(decision.occurred_on, clock_from(s).today())
-                not_before_work_start(decision, history.events)
+                not_before_work_start(decision, registration)
                 event = new_event(event_type=decision.type, cadre_id=cadre_id, county=county, service=self.service,
                                   data=decision.data, occurred_on=decision.occurred_on, ruleset=ruleset,
                                   traceparent=traceparent, event_id=decision.event_id)

@@ -125,14 +125,12 @@ AT_ANY_TIME = frozenset({"cadre.registered", "person.erased"})
 work start it states) and the erasure of personal data, which may come at any time."""
 
 
-def not_before_work_start(decision: Decision, events: Sequence[CloudEvent]) -> None:
+def not_before_work_start(decision: Decision, registration: CloudEvent | None) -> None:
     """422 `cadre.before_work_start`: a fact about a cadre dated before the day they started work (参加工作时间),
-    as their registration states it. Every fact the catalogue records of a cadre (a posting, a grade, an audit, a
-    talk, a sanction...) falls in their working life, so such a date is a mistyped one."""
-    if decision.type in AT_ANY_TIME:
-        return
-    registration = next((e for e in events if e.type == "cadre.registered"), None)
-    if registration is None:
+    as their `registration` (what `on_record` found) states it. Every fact the catalogue records of a cadre (a
+    posting, a grade, an audit, a talk, a sanction...) falls in their working life, so such a date is a mistyped
+    one."""
+    if decision.type in AT_ANY_TIME or registration is None:
         return
     work_start = date.fromisoformat(registration.data["work_start"])
     if decision.occurred_on < work_start:
@@ -144,9 +142,11 @@ def not_before_work_start(decision: Decision, events: Sequence[CloudEvent]) -> N
             field="occurred_on", work_start=work_start.isoformat())
 
 
-def on_record(events: Sequence[CloudEvent], cadre_id: str, county: str, *, registers: bool = False) -> None:
+def on_record(events: Sequence[CloudEvent], cadre_id: str, county: str, *,
+              registers: bool = False) -> CloudEvent | None:
     """What every command keeps to about whose record it writes, whatever its service: the cadre is registered
-    (unless the command registers them), and the command names the county the cadre is on record in.
+    (unless the command registers them), and the command names the county the cadre is on record in. Returns the
+    registration (None only for a command that registers).
 
     The ledger is append-only, so a fact recorded under a mistyped cadre id or county stays in it for good;
     and a token's county scope is checked against the county a command names, so that county must be the
@@ -161,3 +161,4 @@ def on_record(events: Sequence[CloudEvent], cadre_id: str, county: str, *, regis
     if county != home:
         raise RuleViolation("cadre.county", f"cadre {cadre_id} is not on record in county {county}",
                             f"干部 {cadre_id} 不属于县 {county} (所属县不符)", field="county")
+    return registration

@@ -8,7 +8,7 @@ import asyncpg
 import orjson
 import pytest
 
-from shared.decisions import Decision, not_before_work_start
+from shared.decisions import Decision, not_before_work_start, on_record
 from shared.envelope import holds_nul
 from shared.events.registry import EventData
 from shared.ledger_reader import fate_of
@@ -69,14 +69,15 @@ async def test_a_fact_dated_before_the_cadre_started_work_is_refused(system: Sys
 ])
 def test_facts_fall_in_the_cadres_working_life(event_type: str, occurred_on: date, refused: bool) -> None:
     given = [registration("WL1")]  # started work 1997-07-01
+    registered = on_record(given, "WL1", "431021")
     decision = Decision(event_type, _Nothing(), occurred_on)
     if refused:
         with pytest.raises(RuleViolation) as caught:
-            not_before_work_start(decision, given)
+            not_before_work_start(decision, registered)
         assert caught.value.rule == "cadre.before_work_start"
     else:
-        not_before_work_start(decision, given)
-    not_before_work_start(decision, [])  # no registration: on_record answers for that, not this rule
+        not_before_work_start(decision, registered)
+    not_before_work_start(decision, None)  # no registration: on_record answers for that, not this rule
 
 
 class _Nothing(EventData):
