@@ -27,7 +27,7 @@ from shared.events.audit import (
     Finding,
 )
 from shared.events.registry import CATALOGUE
-from shared.events.rotation import PostAssigned
+from shared.events.rotation import CadreRegistered, PostAssigned
 from shared.problems import RuleViolation
 from shared.rulesets import RuleSet, ruleset_for
 
@@ -61,6 +61,12 @@ APPLIED_UNFILED = ev("audit.result_applied", AuditResultApplied(audit_id="A1", r
                                                                  filed_to_dossier=False), "2024-07-05")
 FILED_LATER = ev("audit.result_applied", AuditResultApplied(audit_id="A1", result="admonishment",
                                                              filed_to_dossier=True), "2024-07-20")
+
+
+REGISTERED = new_event(event_type="cadre.registered", cadre_id="C1", county="431021", service="rotation",
+                       data=CadreRegistered(name_commitment="0" * 64, id_number_commitment="1" * 64, sex="male",
+                                            birth_month="1990-02", work_start=date(2012, 7, 1), unit="桂阳县审计局"),
+                       occurred_on=date(2013, 1, 2), ruleset=RULES.id)
 
 
 def start(on: str = "2024-05-06", **kw: Any) -> a.StartAudit:
@@ -103,6 +109,10 @@ CASES: list[tuple[str, list[CloudEvent], When, Any, str]] = [
     ("start an audit", [], a.decide_start, start(), "audit.started"),
     ("an audit id starts once", [STARTED], a.decide_start, start(), "audit.start_once"),
     ("audited period must be ordered", [], a.decide_start, start(period_from="2025-01-01"), "audit.period_order"),
+    ("the audited period lies in the cadre's working life", [REGISTERED], a.decide_start,
+     start(period_from="2012-06-30"), "audit.period_before_work_start"),
+    ("a period from the day the cadre started work", [REGISTERED], a.decide_start, start(period_from="2012-07-01"),
+     "audit.started"),
     ("a departure audit names the post left", [], a.decide_start, start(post_id=None), "audit.departure_post"),
     ("an in-office audit needs no post", [], a.decide_start, start(audit_type="in_office", post_id=None),
      "audit.started"),

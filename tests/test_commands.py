@@ -45,7 +45,7 @@ async def test_a_fact_dated_before_the_cadre_started_work_is_refused(system: Sys
         "unit": "桂阳县审计局"})
     assert status == 202, answer
     body = {"cadre_id": cadre, "county": "431021", "occurred_on": "2010-06-30", "audit_type": "in_office",
-            "period_from": "2009-01-01", "period_to": "2009-12-31", "auditing_body": "桂阳县审计局"}
+            "period_from": "2010-07-01", "period_to": "2010-12-31", "auditing_body": "桂阳县审计局"}
     status, problem, _ = await call("POST", f"{system.url('audit')}/v1/audits/WS-1/start", body)
     assert status == 422, problem
     assert problem["rule"] == "cadre.before_work_start" and problem["work_start"] == "2010-07-01", problem
@@ -53,6 +53,11 @@ async def test_a_fact_dated_before_the_cadre_started_work_is_refused(system: Sys
     status, answer, _ = await call("POST", f"{system.url('audit')}/v1/audits/WS-1/start",
                                    {**body, "occurred_on": "2010-07-01"})
     assert status == 202, answer
+    # An audited period that begins before the cadre worked, started on a later day: the audit service's own rule.
+    status, problem, _ = await call("POST", f"{system.url('audit')}/v1/audits/WS-2/start",
+                                    {**body, "occurred_on": "2011-01-10", "period_from": "2009-01-01"})
+    assert status == 422 and problem["rule"] == "audit.period_before_work_start", problem
+    assert problem["field"] == "period_from" and "早于该干部参加工作时间" in problem["message_zh"]
     # A year that ended before, graded on a later day (a mistyped year): the assessment service's own rule.
     grade = {"cadre_id": cadre, "county": "431021", "occurred_on": "2024-01-10", "year": 2009, "grade": "competent"}
     status, problem, _ = await call("POST", f"{system.url('assessment')}/v1/annual-grades", grade)

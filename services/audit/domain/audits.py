@@ -153,6 +153,13 @@ def decide_start(state: AuditState, cmd: StartAudit, rules: RuleSet) -> Decision
         raise _violation("audit.period_order", f"the audited period {cmd.period_from}..{cmd.period_to} ends "
                                                "before it starts",
                          f"审计期间 {cmd.period_from}..{cmd.period_to} 的止日早于起日")
+    if state.work_start is not None and cmd.period_from < state.work_start:
+        raise _violation("audit.period_before_work_start",
+                         f"the audited period begins on {cmd.period_from}, before the cadre started work "
+                         f"({state.work_start})",
+                         f"审计期间起日 {cmd.period_from} 早于该干部参加工作时间 ({state.work_start}), "
+                         "经济责任审计只涵盖其任职期间",
+                         field="period_from", work_start=state.work_start.isoformat())
     if cmd.audit_type == "departure" and cmd.post_id is None:
         raise _violation("audit.departure_post", "a departure audit names the post being left (post_id)",
                          "离任经济责任审计须写明所离开的岗位 (post_id)")

@@ -67,6 +67,8 @@ class AuditState:
     sanctions: frozenset[str] = frozenset()
     posts: frozenset[str] = frozenset()
     """Every post the ledger records the cadre as holding, now or before (post.assigned, rotation.completed)."""
+    work_start: date | None = None
+    """When the cadre started work (参加工作时间), as their registration states it."""
 
     @property
     def completed(self) -> frozenset[str]:
@@ -111,6 +113,8 @@ def evolve(state: AuditState, event: CloudEvent) -> AuditState:
     data, on = event.data, event.occurredon
     if event.type.startswith("audit."):
         return _evolve_audit(state, event)
+    if event.type == "cadre.registered":
+        return replace(state, work_start=_day(data["work_start"]))
     if event.type == "report.received":
         return replace(state, reports={**state.reports, str(data["report_id"]): ReportRecord(received_on=on)})
     if event.type == "report.verified":
