@@ -63,7 +63,7 @@ SUBJECT_RULE = ("1-128 printable characters, not only spaces: who the token is f
                 "names it")
 
 
-def valid_subject(subject: str) -> bool:
+def _valid_subject(subject: str) -> bool:
     """Whether `subject` may name a token's holder (`SUBJECT_RULE`)."""
     return 0 < len(subject) <= 128 and subject.isprintable() and not subject.isspace()
 
@@ -74,7 +74,7 @@ def issue_token(key: Ed25519PrivateKey, subject: str, roles: list[Role], countie
 
     The subject is who the access trail will name for every read made with the token: `SUBJECT_RULE`.
     """
-    if not valid_subject(subject):
+    if not _valid_subject(subject):
         raise ValueError(f"subject {subject!r}: {SUBJECT_RULE}")
     issued = int(now if now is not None else time.time())
     payload = _b64(orjson.dumps({"sub": subject, "roles": sorted(set(roles)), "counties": sorted(set(counties)),

@@ -125,6 +125,11 @@ AT_ANY_TIME = frozenset({"cadre.registered", "person.erased"})
 work start it states) and the erasure of personal data, which may come at any time."""
 
 
+def work_start_of(registration: CloudEvent) -> date:
+    """The day a cadre started work (参加工作时间), as their `cadre.registered` event states it."""
+    return date.fromisoformat(str(registration.data["work_start"]))
+
+
 def not_before_work_start(decision: Decision, registration: CloudEvent | None) -> None:
     """422 `cadre.before_work_start`: a fact about a cadre dated before the day they started work (参加工作时间),
     as their `registration` (what `on_record` found) states it. Every fact the catalogue records of a cadre (a
@@ -132,7 +137,7 @@ def not_before_work_start(decision: Decision, registration: CloudEvent | None) -
     one."""
     if decision.type in AT_ANY_TIME or registration is None:
         return
-    work_start = date.fromisoformat(registration.data["work_start"])
+    work_start = work_start_of(registration)
     if decision.occurred_on < work_start:
         raise RuleViolation(
             "cadre.before_work_start",

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Literal
 
+from shared.decisions import work_start_of
 from shared.envelope import CloudEvent
 
 NoticeStatus = Literal["open", "deferred", "closed", "cancelled"]
@@ -195,7 +196,7 @@ def evolve(state: AssessmentState, event: CloudEvent) -> AssessmentState:
     """Fold one ledger event into the state (`history` is left to `fold`)."""
     prefix = event.type.split(".", 1)[0]
     if event.type == "cadre.registered":
-        return replace(state, work_start=date.fromisoformat(event.data["work_start"]))
+        return replace(state, work_start=work_start_of(event))
     if prefix == "assessment":
         return _evolve_grading(state, event)
     if prefix in ("selection", "appointment", "notice"):

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
+from shared.decisions import work_start_of
 from shared.envelope import CloudEvent
 
 
@@ -114,7 +115,7 @@ def evolve(state: AuditState, event: CloudEvent) -> AuditState:
     if event.type.startswith("audit."):
         return _evolve_audit(state, event)
     if event.type == "cadre.registered":
-        return replace(state, work_start=_day(data["work_start"]))
+        return replace(state, work_start=work_start_of(event))
     if event.type == "report.received":
         return replace(state, reports={**state.reports, str(data["report_id"]): ReportRecord(received_on=on)})
     if event.type == "report.verified":
