@@ -107,6 +107,7 @@ def _message(spec: EventSpec) -> dict[str, Any]:
         "x-service": spec.service,
         "x-label-zh": spec.label_zh,
         "x-label-en": spec.label_en,
+        **({"x-rests-on": [p.as_json() for p in spec.rests_on]} if spec.rests_on else {}),
     }
 
 

@@ -9,7 +9,8 @@ left out, the corrections themselves folded away. The history API still shows ev
 A correction is made through the command that records its type, decided again on the effective history
 before the event it corrects (`before_target`, `as_correction`), so the fact's derived fields and the
 rules of its day are those of the command; the facts recorded after it are not decided again, and the answer
-warns of them (`correction.later_facts`).
+warns of them (`correction.later_facts`). What they rest on is kept, though: a correction or revocation that would
+leave one of them without its premise (`shared.premises`) is refused (`correction.removes_premise`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pydantic import Field
 from shared.decisions import CadreCommand, Correcting, Decision, DecisionWarning
 from shared.envelope import FoldedEvent
 from shared.events.registry import CATALOGUE, CORRECTED, REVOKED, CorrectionReason, spec_for
+from shared.premises import unsupported
 from shared.problems import RuleViolation
 
 E = TypeVar("E", bound=FoldedEvent)
@@ -179,6 +181,7 @@ def as_correction(named: Target[E], decision: Decision, correcting: Correcting) 
                             f"event {target.id} already reads so: nothing to correct",
                             f"事件 {target.id} 的记录与更正内容相同, 无需更正")
     _not_recorded_later(named, fact)
+    _keeps_premises(named, [target.with_fact(fact, decision.occurred_on)], "correction.event_id")
     model = spec_for(target.type + CORRECTED).model
     return Decision(target.type + CORRECTED,
                     model.model_validate({"corrects": target.id, "reason": correcting.reason, "fact": decision.data}),
@@ -203,6 +206,31 @@ def _not_recorded_later(named: Target[E], fact: dict[str, Any]) -> None:
                                 "or revoke that one instead",
                                 f"{shown} 已由其后的事件 {clash.id} 记录, 不能重复记录; 请更正或撤销该事件",
                                 event_id=str(clash.id), key=key)
+
+
+def _keeps_premises(named: Target[E], replaced_by: list[E], field: str) -> None:
+    """422 `correction.removes_premise` when the event read as `replaced_by` (as corrected, or nothing when revoked)
+    would leave a fact recorded after it without the premise it rests on, which it had (`shared.premises`); each
+    such fact is named, to be revoked or corrected first (`field`: where the command names the event)."""
+    target = named.event
+    had = {(u.event.id, u.premise, u.key) for u in unsupported([*named.before, target, *named.later])}
+    later = {e.id for e in named.later}
+    lost = [u for u in unsupported([*named.before, *replaced_by, *named.later])
+            if u.event.id in later and (u.event.id, u.premise, u.key) not in had]
+    if not lost:
+        return
+    facts = list({u.event.id: u for u in lost}.values())
+    shown = "; ".join(f"{u.event.type} {u.event.id} ({u.shown})" for u in facts)
+    shown_zh = "; ".join(f"{spec_for(u.event.type).label_zh} {u.event.id}（{u.shown}）" for u in facts)
+    done, done_zh = ("revoking", "撤销") if not replaced_by else ("correcting", "更正")
+    raise _violation_at(
+        field, "correction.removes_premise",
+        f"{done} event {target.id} would leave later facts ({len(facts)}) without the fact they rest on: {shown}. "
+        "Revoke or correct these first, each at the service that records it",
+        f"{done_zh}事件 {target.id} 将使其后 {len(facts)} 项事实失去所依据的记录: {shown_zh}。请先撤销或更正这些事实"
+        "（各向记录该类事件的服务提交）",
+        later_events=[{"event_id": str(u.event.id), "type": u.event.type, "service": spec_for(u.event.type).service,
+                       "names": u.names} for u in facts])
 
 
 class Revocation(CadreCommand):
@@ -230,6 +258,7 @@ def decide_revocation(events: Sequence[FoldedEvent], command: Revocation, servic
                             f"({target.occurredon})",
                             f"撤销决定日期不能早于被撤销事件的发生日期（{target.occurredon}）",
                             event_occurred_on=target.occurredon.isoformat())
+    _keeps_premises(named, [], "event_id")
     model = spec_for(target.type + REVOKED).model
     data = model.model_validate({"revokes": target.id, "reason": command.reason})
     return Decision(target.type + REVOKED, data, command.occurred_on, warnings=later_facts(named.later, revoking=True))

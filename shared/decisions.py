@@ -87,7 +87,8 @@ class CadreCommand(BaseModel):
         "command is decided again on the cadre's history before that event, and the ledger records "
         "`<type>.corrected` pointing at it (the wrong event stays, marked corrected). Refused with 422 by the "
         "`correction.*` rules (docs/integrator-guide.md, section 6): e.g. `correction.recorded_later` when the "
-        "corrected fact is one recorded after that event. Absent: a new fact.")
+        "corrected fact is one recorded after that event, `correction.removes_premise` when a later fact rests on "
+        "what the correction changes. Absent: a new fact.")
 
     @field_validator("*", mode="before")
     @classmethod

@@ -25,13 +25,15 @@ DESCRIPTION = (
     "(`correction.target_is_correction`); not twice (`correction.revoked`); an id not in the cadre's history is "
     "`correction.target_unknown`. `occurred_on` is the day the revocation was decided, under the rule set in force "
     "then, on or after the day of the event it revokes (`correction.revocation_before_event`, which gives "
-    "`event_occurred_on`); the answer warns `correction.later_facts` when facts were recorded after it. To "
+    "`event_occurred_on`); the answer warns `correction.later_facts` when facts were recorded after it, and a "
+    "later fact that rests on it (a vacate on its posting, an audit's completion on its start) must go first: "
+    "`correction.removes_premise` lists each in `later_events`. To "
     "correct an event instead, send the command that records its type with `correction: {event_id, reason}`. "
     "With `?wait=committed` the answer comes once the ledger holds the event.\n\n"
     "发布 `<类型>.revoked`（撤销），指向被撤销的事件：该事件本不应记录（如重复录入、录错干部）。原事件仍保留在台账中，"
     "判断与报表按撤销后的履历进行；其后记录的事实不重新判断。每个服务只能撤销本服务记录的事件类型；干部登记、"
     "个人信息删除、到期应交流不能撤销；更正、撤销记录本身不能撤销；同一事件不能撤销两次；"
-    "撤销决定日期不能早于被撤销事件的发生日期。"
+    "撤销决定日期不能早于被撤销事件的发生日期；其后事实以其为前提的（如免职之于任职），须先撤销其后事实。"
     "更正请用记录该类事件的命令并附 `correction`。")
 
 

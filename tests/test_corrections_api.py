@@ -268,6 +268,38 @@ async def test_a_posting_is_corrected_and_revoked_through_the_rotation_service(s
     await accepted(system, "rotation", "/v1/posts/P-COR-1/assign", {**posting, "occurred_on": "2016-03-01"})
 
 
+async def test_a_fact_later_facts_rest_on_stays_until_they_go(system: System) -> None:
+    """A correction or revocation that would leave a later fact without its premise is refused, naming that fact
+    (correction.removes_premise); once that fact is revoked, it goes through."""
+    cadre = await registered_cadre(system, "COR")
+    await prepare_audit(system, cadre, "SJ-PRE-1")
+    findings = [{"finding_id": f, "category": 3, "amount": "100.00", "responsibility": "direct"} for f in ("F1", "F2")]
+    body = {**base(cadre, "2024-06-30"), "audit_type": "departure", "report_number": "桂审经责〔2024〕9号",
+            "evaluation": "good", "findings": findings}
+    completed = await accepted(system, "audit", "/v1/audits/SJ-PRE-1/complete", body)
+    rectified = await accepted(system, "audit", "/v1/audits/SJ-PRE-1/findings/F2/rectify",
+                               {**base(cadre, "2024-07-10"), "measures": "已整改"})
+    recorded = len(await history(system, cadre))
+
+    # F2 was listed by mistake, but its rectification is on record
+    fix = {**body, "findings": findings[:1], **fixing(completed["event_id"], "审计发现问题录入重复")}
+    problem = await refused(system, "audit", "/v1/audits/SJ-PRE-1/complete", fix, "correction.removes_premise",
+                            "correction.event_id")
+    assert problem["later_events"] == [{"event_id": rectified["event_id"], "type": "audit.finding_rectified",
+                                        "service": "audit", "names": {"audit_id": "SJ-PRE-1", "finding_id": "F2"}}]
+    assert "审计发现问题已整改" in problem["message_zh"], problem
+    # the audit's start carries every later step of it
+    start = (await history(system, cadre))[1]
+    problem = await refused(system, "audit", "/v1/revocations", revocation(cadre, start["id"], "2024-08-01"),
+                            "correction.removes_premise", "event_id")
+    assert {e["type"] for e in problem["later_events"]} == {"audit.opinion_requested", "audit.completed"}, problem
+    assert len(await history(system, cadre)) == recorded, "a refused correction records nothing"
+
+    await accepted(system, "audit", "/v1/revocations", revocation(cadre, rectified["event_id"], "2024-08-01"))
+    fixed = await accepted(system, "audit", "/v1/audits/SJ-PRE-1/complete", fix)
+    assert fixed["type"] == "audit.completed.corrected"
+
+
 async def test_revocations_are_documented_on_every_command_service(system: System) -> None:
     for service in ("assessment", "audit", "rotation"):
         status, document, _ = await call("GET", f"{system.url(service)}/openapi.json")
@@ -275,3 +307,4 @@ async def test_revocations_are_documented_on_every_command_service(system: Syste
         operation = document["paths"]["/v1/revocations"]["post"]
         assert "撤销" in operation["summary"] and "202" in operation["responses"]
         assert "correction.other_service" in operation["description"]
+        assert "correction.removes_premise" in operation["description"]

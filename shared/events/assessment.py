@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from shared.events.registry import EventData, event_type
+from shared.events.registry import EventData, event_type, premise
 from shared.events.types import Identifier, LongText, ProvisionalCalendarYears, ShortText
 
 Grade = Literal["excellent", "competent", "basically_competent", "incompetent", "not_graded"]
@@ -77,8 +77,8 @@ class EvaluationFigures(EventData):
 
 
 @event_type("assessment.threshold_breached", "assessment", "民主测评触及降免职线",
-            "Evaluation threshold breached",
-            once_per=(("year",),))
+            "Evaluation threshold breached", once_per=(("year",),),
+            rests_on=(premise("evaluations.event_id", ("assessment.evaluation_recorded", "@id")),))
 class ThresholdBreached(EventData):
     rule: Literal["dual_evaluation"] = Field(description="双重民主测评: 末位 N 名, 优秀率 < 40 % or 不称职率 > 20 % "
                                                          "in both evaluations.")
@@ -114,6 +114,11 @@ class PeriodicScored(EventData):
     indicators: list[Indicator] = Field(default_factory=list, max_length=100)
 
 
+# The earlier facts the events below rest on (EventSpec.rests_on): a selection's inspection, a notice's posting.
+_INSPECTED = premise("selection_id", ("selection.inspected", "selection_id"))
+_POSTED = premise("notice_id", ("notice.posted", "notice_id"))
+
+
 @event_type("selection.inspected", "assessment", "任前考察", "Pre-appointment inspection",
             once_per=(("selection_id",),))
 class SelectionInspected(EventData):
@@ -128,7 +133,7 @@ class SelectionInspected(EventData):
 
 
 @event_type("appointment.voted", "assessment", "常委会票决", "Appointment voted",
-            once_per=(("selection_id",),))
+            once_per=(("selection_id",),), rests_on=(_INSPECTED,))
 class AppointmentVoted(EventData):
     selection_id: Identifier
     proposed_post: ShortText
@@ -140,7 +145,7 @@ class AppointmentVoted(EventData):
     outcome: VoteOutcome = Field(description="approved (通过): more than half of all members entitled voted for.")
 
 
-@event_type("selection.withdrawn", "assessment", "终止选拔", "Selection withdrawn")
+@event_type("selection.withdrawn", "assessment", "终止选拔", "Selection withdrawn", rests_on=(_INSPECTED,))
 class SelectionWithdrawn(EventData):
     """A selection ended before its notice was posted (终止): the inspection or the vote found it should not go on,
     or the proposal was dropped. After a notice, a selection ends with the notice's close (不予任用) or a cancelled
@@ -151,7 +156,8 @@ class SelectionWithdrawn(EventData):
 
 
 @event_type("notice.posted", "assessment", "任前公示", "Pre-appointment notice posted",
-            once_per=(("selection_id",), ("notice_id",)))
+            once_per=(("selection_id",), ("notice_id",)),
+            rests_on=(premise("selection_id", ("appointment.voted", "selection_id")),))
 class NoticePosted(EventData):
     notice_id: Identifier
     selection_id: Identifier = Field(description="The selection whose approved vote the notice follows.")
@@ -164,7 +170,7 @@ class NoticePosted(EventData):
 
 
 @event_type("notice.objection_received", "assessment", "公示期间收到反映", "Objection to a notice received",
-            once_per=(("notice_id", "report_id"),))
+            once_per=(("notice_id", "report_id"),), rests_on=(_POSTED,))
 class ObjectionReceived(EventData):
     notice_id: Identifier
     report_id: Identifier = Field(description="The report (举报) as the audit service records it.")
@@ -172,7 +178,7 @@ class ObjectionReceived(EventData):
     named: bool = Field(description="实名 (true) or 匿名 (false).")
 
 
-@event_type("notice.closed", "assessment", "公示结束", "Notice closed")
+@event_type("notice.closed", "assessment", "公示结束", "Notice closed", rests_on=(_POSTED,))
 class NoticeClosed(EventData):
     notice_id: Identifier
     outcome: NoticeOutcome = Field(description="clear 无异议, minor_issue_reminded 提醒后任用, deferred 缓任, "
@@ -181,14 +187,15 @@ class NoticeClosed(EventData):
 
 
 @event_type("appointment.deferred", "assessment", "缓任", "Appointment deferred",
-            once_per=(("notice_id",),))
+            once_per=(("notice_id",),), rests_on=(_POSTED,))
 class AppointmentDeferred(EventData):
     notice_id: Identifier
     until: date = Field(description="The deferral ends on this day (缓任至), at most the rule set's months.")
     reason: LongText = ""
 
 
-@event_type("appointment.qualification_cancelled", "assessment", "取消任职资格", "Qualification cancelled")
+@event_type("appointment.qualification_cancelled", "assessment", "取消任职资格", "Qualification cancelled",
+            rests_on=(_POSTED,))
 class QualificationCancelled(EventData):
     notice_id: Identifier
     reason: Reason

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from shared.events.registry import EventData, event_type
+from shared.events.registry import EventData, event_type, premise
 from shared.events.types import AmountCNY, Identifier, LongText, ProvisionalCalendarYears, ShortText
 
 AuditType = Literal["pre_appointment", "in_office", "departure"]
@@ -30,6 +30,13 @@ SanctionMeasure = Literal[
     # organisational handling (组织处理)
     "suspension", "job_adjustment", "ordered_resignation", "removal", "demotion",
 ]
+
+
+# The earlier facts the events below rest on (EventSpec.rests_on): the steps of an audit and of a report.
+_STARTED = premise("audit_id", ("audit.started", "audit_id"))
+_COMPLETED = premise("audit_id", ("audit.completed", "audit_id"))
+_RECEIVED = premise("report_id", ("report.received", "report_id"))
+_VERIFIED = premise("report_id", ("report.verified", "report_id"))
 
 
 class Finding(EventData):
@@ -54,7 +61,7 @@ class AuditStarted(EventData):
 
 
 @event_type("audit.opinion_requested", "audit", "征求被审计人书面意见", "Audited cadre's written opinion requested",
-            once_per=(("audit_id",),))
+            once_per=(("audit_id",),), rests_on=(_STARTED,))
 class AuditOpinionRequested(EventData):
     audit_id: Identifier
     due: date = Field(description="Last day for the written opinion (书面意见截止日), counted in working days.")
@@ -62,7 +69,7 @@ class AuditOpinionRequested(EventData):
 
 
 @event_type("audit.opinion_received", "audit", "收到被审计人书面意见", "Audited cadre's written opinion received",
-            once_per=(("audit_id",),))
+            once_per=(("audit_id",),), rests_on=(premise("audit_id", ("audit.opinion_requested", "audit_id")),))
 class AuditOpinionReceived(EventData):
     audit_id: Identifier
     agrees: bool = Field(description="True when the cadre raises no objection (无异议).")
@@ -70,7 +77,7 @@ class AuditOpinionReceived(EventData):
 
 
 @event_type("audit.completed", "audit", "经济责任审计完成", "Economic responsibility audit completed",
-            once_per=(("audit_id",),))
+            once_per=(("audit_id",),), rests_on=(_STARTED,))
 class AuditCompleted(EventData):
     audit_id: Identifier
     audit_type: AuditType
@@ -80,7 +87,8 @@ class AuditCompleted(EventData):
 
 
 @event_type("audit.finding_rectified", "audit", "审计发现问题已整改", "Audit finding rectified",
-            once_per=(("audit_id", "finding_id"),))
+            once_per=(("audit_id", "finding_id"),),
+            rests_on=(premise(("audit_id", "finding_id"), ("audit.completed", ("audit_id", "findings.finding_id"))),))
 class AuditFindingRectified(EventData):
     audit_id: Identifier
     finding_id: Identifier
@@ -88,7 +96,7 @@ class AuditFindingRectified(EventData):
     amount_recovered: AmountCNY | None = Field(None, description="Funds recovered, CNY (追回资金, 元).")
 
 
-@event_type("audit.result_applied", "audit", "审计结果运用", "Audit result applied")
+@event_type("audit.result_applied", "audit", "审计结果运用", "Audit result applied", rests_on=(_COMPLETED,))
 class AuditResultApplied(EventData):
     audit_id: Identifier
     result: AppliedResult = Field(description="none (无), talk (谈话), admonishment (诫勉), organisational_handling "
@@ -110,7 +118,7 @@ class ReportReceived(EventData):
 
 
 @event_type("report.verified", "audit", "举报核查完毕", "Report verified",
-            once_per=(("report_id",),))
+            once_per=(("report_id",),), rests_on=(_RECEIVED,))
 class ReportVerified(EventData):
     report_id: Identifier
     outcome: ReportOutcome = Field(description="unfounded (不属实), partly (部分属实), verified (属实).")
@@ -118,7 +126,7 @@ class ReportVerified(EventData):
 
 
 @event_type("supervision.talk_held", "audit", "谈话", "Supervision talk held",
-            once_per=(("talk_id",),))
+            once_per=(("talk_id",),), rests_on=(_VERIFIED, _COMPLETED))
 class TalkHeld(EventData):
     talk_id: Identifier
     kind: TalkKind = Field(description="reminder (提醒谈话), admonishment (诫勉谈话), heart_to_heart (谈心谈话), "
@@ -129,7 +137,7 @@ class TalkHeld(EventData):
 
 
 @event_type("supervision.inquiry_sent", "audit", "函询", "Written inquiry sent",
-            once_per=(("inquiry_id",),))
+            once_per=(("inquiry_id",),), rests_on=(_RECEIVED,))
 class InquirySent(EventData):
     inquiry_id: Identifier
     due: date = Field(description="Last day for the answer (函询回复截止日), counted in working days.")
@@ -139,7 +147,7 @@ class InquirySent(EventData):
 
 
 @event_type("supervision.inquiry_answered", "audit", "函询回复", "Written inquiry answered",
-            once_per=(("inquiry_id",),))
+            once_per=(("inquiry_id",),), rests_on=(premise("inquiry_id", ("supervision.inquiry_sent", "inquiry_id")),))
 class InquiryAnswered(EventData):
     inquiry_id: Identifier
     late: bool = Field(description="True when answered after the due day (逾期回复).")
@@ -148,7 +156,7 @@ class InquiryAnswered(EventData):
 
 
 @event_type("sanction.imposed", "audit", "处分 / 组织处理", "Sanction imposed",
-            once_per=(("sanction_id",),))
+            once_per=(("sanction_id",),), rests_on=(_VERIFIED,))
 class SanctionImposed(EventData):
     sanction_id: Identifier
     category: SanctionCategory = Field(description="party (党纪处分), administrative (政务处分), organisational "

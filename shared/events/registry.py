@@ -20,6 +20,33 @@ class EventData(BaseModel):
 
 
 @dataclass(frozen=True)
+class Premise:
+    """An earlier fact that an event of a type rests on (前提事实): the service refuses the event unless such a fact is
+    on record by its day, so a correction or a revocation may not take it away from under a fact recorded after it
+    (`shared.premises`).
+
+    `fields`: where the event names it, as dotted paths into its `data` (a list along the way names one premise per
+    item; an absent or null field names none). `sources`: each type that provides it, with the dotted paths of the
+    matching values in that type's `data`, one per field (`@id`: the event's own id)."""
+
+    fields: tuple[str, ...]
+    sources: tuple[tuple[str, tuple[str, ...]], ...]
+
+    def as_json(self) -> dict[str, Any]:
+        """How the catalogue's JSON Schemas and AsyncAPI document show it (`x-rests-on`)."""
+        return {"fields": list(self.fields), "sources": [{"type": t, "paths": list(p)} for t, p in self.sources]}
+
+
+def premise(fields: str | tuple[str, ...], *sources: tuple[str, str | tuple[str, ...]]) -> Premise:
+    """A `Premise` written briefly: `premise("post_id", ("post.assigned", "post_id"), ("rotation.completed",
+    "to.post_id"))`; several fields as a tuple, with a tuple of paths per source."""
+    def paths(p: str | tuple[str, ...]) -> tuple[str, ...]:
+        return (p,) if isinstance(p, str) else p
+
+    return Premise(paths(fields), tuple((type_, paths(p)) for type_, p in sources))
+
+
+@dataclass(frozen=True)
 class EventSpec:
     """One catalogue entry."""
 
@@ -34,6 +61,8 @@ class EventSpec:
     """The fields that identify the fact: a cadre has at most one event of this type per value of each (the
     services' `*_once` rules, e.g. one annual grade per `year`), so a correction may not give a fact the value of
     one recorded after it (`shared.corrections`)."""
+    rests_on: tuple[Premise, ...] = ()
+    """The earlier facts an event of this type rests on (`Premise`)."""
 
     @property
     def dataschema(self) -> str:
@@ -41,13 +70,15 @@ class EventSpec:
         return f"{SCHEMA_BASE}/{self.type}.json"
 
     def json_schema(self) -> dict[str, Any]:
-        """The committed JSON Schema (2020-12) of this type's `data`."""
+        """The committed JSON Schema (2020-12) of this type's `data`; `x-rests-on` lists its premises (`Premise`)."""
         schema = self.model.model_json_schema()
+        rests_on = {"x-rests-on": [p.as_json() for p in self.rests_on]} if self.rests_on else {}
         return {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "$id": self.dataschema,
             "title": f"{self.type}: {self.label_en} ({self.label_zh})",
             **{k: v for k, v in schema.items() if k != "title"},
+            **rests_on,
         }
 
 
@@ -98,13 +129,13 @@ def _corrections(type_: str, service: str, model: builtins.type[EventData], labe
 
 
 def event_type(type_: str, service: str, label_zh: str, label_en: str, *, correctable: bool = True,
-               once_per: tuple[tuple[str, ...], ...] = ()) -> Callable[[M], M]:
+               once_per: tuple[tuple[str, ...], ...] = (), rests_on: tuple[Premise, ...] = ()) -> Callable[[M], M]:
     """Class decorator registering a data model as the catalogue entry for `type_` (`once_per`: the fields that
-    identify its facts, `EventSpec.once_per`), and unless not `correctable` its correction and revocation
-    (`<type>.corrected`, `<type>.revoked`)."""
+    identify its facts, `EventSpec.once_per`; `rests_on`: the earlier facts it presupposes, `EventSpec.rests_on`),
+    and unless not `correctable` its correction and revocation (`<type>.corrected`, `<type>.revoked`)."""
 
     def register(model: M) -> M:
-        _register(EventSpec(type_, service, model, label_zh, label_en, once_per=once_per))
+        _register(EventSpec(type_, service, model, label_zh, label_en, once_per=once_per, rests_on=rests_on))
         if correctable:
             for spec in _corrections(type_, service, model, label_zh, label_en):
                 _register(spec)

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from shared.events.registry import EventData, event_type
+from shared.events.registry import EventData, event_type, premise
 from shared.events.types import Identifier, LongText, ShortText
 
 Commitment = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
@@ -71,7 +71,12 @@ class PostFields(EventData):
     sensitive: bool = Field(False, description="A sensitive post: personnel, finance, audit... (重要岗位).")
 
 
-@event_type("post.assigned", "rotation", "任职", "Post assigned")
+# A post is held from its posting or from the rotation that led to it.
+_HELD = (("post.assigned", "post_id"), ("rotation.completed", "to.post_id"))
+
+
+@event_type("post.assigned", "rotation", "任职", "Post assigned",
+            rests_on=(premise("notice_id", ("notice.closed", "notice_id")),))
 class PostAssigned(PostFields):
     kind: PostKind = Field(description="promotion 提拔, lateral 平级转任, demotion 降职, rotation 交流, "
                            "election 选举, out_of_sequence 破格提拔.")
@@ -81,7 +86,7 @@ class PostAssigned(PostFields):
     exemption_reason: ShortText | None = Field(None, description="Why a promotion had no notice (免于公示的理由).")
 
 
-@event_type("post.vacated", "rotation", "免职", "Post vacated")
+@event_type("post.vacated", "rotation", "免职", "Post vacated", rests_on=(premise("post_id", *_HELD),))
 class PostVacated(EventData):
     post_id: Identifier
     reason: VacateReason = Field(description="rotation 交流, promotion 提拔, age_limit 到龄, term_end 任期届满, "
@@ -89,7 +94,8 @@ class PostVacated(EventData):
                                  "death 去世.")
 
 
-@event_type("probation.concluded", "rotation", "试用期满考核", "Probation concluded")
+@event_type("probation.concluded", "rotation", "试用期满考核", "Probation concluded",
+            rests_on=(premise("post_id", ("post.assigned", "post_id")),))
 class ProbationConcluded(EventData):
     post_id: Identifier
     outcome: ProbationOutcome = Field(description="confirmed 正式任职, removed 免去试任职务, ended_early 提前结束.")
@@ -108,7 +114,8 @@ class RotationDue(EventData):
     overdue_on: date = Field(description="From this day on, an undeferred rotation is overdue (逾期日).")
 
 
-@event_type("rotation.deferred", "rotation", "暂缓交流", "Rotation deferred")
+@event_type("rotation.deferred", "rotation", "暂缓交流", "Rotation deferred",
+            rests_on=(premise("post_id", *_HELD),))
 class RotationDeferred(EventData):
     post_id: Identifier
     rule: RotationRule
@@ -117,7 +124,8 @@ class RotationDeferred(EventData):
     reason: LongText = ""
 
 
-@event_type("rotation.completed", "rotation", "交流完成", "Rotation completed")
+@event_type("rotation.completed", "rotation", "交流完成", "Rotation completed",
+            rests_on=(premise("from_post_id", *_HELD),))
 class RotationCompleted(EventData):
     from_post_id: Identifier
     from_post: ShortText = Field(description="Title of the post left (原职务).")
