@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -41,46 +41,65 @@ class Unsupported:
         return ", ".join(f"{f} {v}" for f, v in self.names.items())
 
 
-def _values(data: Mapping[str, Any], path: str) -> list[str]:
-    """The values at a dotted path of `data`, as text: none when a field is absent or null, one per item of a list
-    along the way."""
+Path = tuple[str, ...]
+"""A dotted path, split into its steps; `(ID_PATH,)`: the event's own id."""
+
+
+def _values(data: dict[str, Any], path: Path) -> list[str]:
+    """The values at a path of `data`, as text: none when a field is absent or null, one per item of a list along
+    the way."""
     found: list[Any] = [data]
-    for step in path.split("."):
-        found = [item for node in found if isinstance(node, Mapping) and (value := node.get(step)) is not None
+    for step in path:
+        found = [item for node in found if isinstance(node, dict) and (value := node.get(step)) is not None
                  for item in (value if isinstance(value, list) else [value])]
     return [str(v) for v in found]
 
 
-def _keys(event: FoldedEvent, paths: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
-    """Every combination of the values at `paths` of the event (its id at `ID_PATH`); none when a path has none."""
-    return itertools.product(*([str(event.id)] if p == ID_PATH else _values(event.data, p) for p in paths))
+def _keys(event: FoldedEvent, paths: tuple[Path, ...]) -> Iterator[tuple[str, ...]]:
+    """Every combination of the values at `paths` of the event; none when a path has none."""
+    return itertools.product(*([str(event.id)] if p == (ID_PATH,) else _values(event.data, p) for p in paths))
+
+
+def _split(paths: tuple[str, ...]) -> tuple[Path, ...]:
+    return tuple(tuple(p.split(".")) for p in paths)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What `unsupported` reads of one type: the premises its events rest on and those they provide."""
+
+    rests_on: tuple[tuple[Premise, tuple[Path, ...]], ...]
+    provides: tuple[tuple[Premise, tuple[Path, ...]], ...]
 
 
 @functools.cache
-def _provides() -> dict[str, list[tuple[Premise, tuple[str, ...]]]]:
-    """Per type, the premises its events provide, with the paths of the values they provide them under."""
-    out: dict[str, list[tuple[Premise, tuple[str, ...]]]] = {}
+def _plans() -> dict[str, _Plan]:
+    """Per type of the catalogue, its `_Plan` (the paths split once)."""
+    provides: dict[str, dict[tuple[Premise, tuple[Path, ...]], None]] = {}
     for spec in CATALOGUE.values():
-        for premise in spec.rests_on:
+        for premise in spec.rests_on:  # several types may share one premise (an audit's completion): once each
             for type_, paths in premise.sources:
-                out.setdefault(type_, []).append((premise, paths))
-    return out
+                provides.setdefault(type_, {})[(premise, _split(paths))] = None
+    return {type_: _Plan(tuple((p, _split(p.fields)) for p in spec.rests_on), tuple(provides.get(type_, ())))
+            for type_, spec in CATALOGUE.items()}
 
 
 def unsupported(history: Sequence[FoldedEvent]) -> list[Unsupported]:
     """The facts of `history` (in ledger order, as corrections say it reads) that name a premise no earlier fact
     provides on or before their day."""
-    provides = _provides()
+    plans = _plans()
     earliest: dict[tuple[Premise, tuple[str, ...]], date] = {}
     out: list[Unsupported] = []
     for event in history:
-        spec = CATALOGUE.get(event.type)
-        for premise in spec.rests_on if spec is not None else ():
-            for key in _keys(event, premise.fields):
+        plan = plans.get(event.type)
+        if plan is None:
+            continue
+        for premise, fields in plan.rests_on:
+            for key in _keys(event, fields):
                 since = earliest.get((premise, key))
                 if since is None or since > event.occurredon:
                     out.append(Unsupported(event, premise, key))
-        for premise, paths in provides.get(event.type, ()):
+        for premise, paths in plan.provides:
             for key in _keys(event, paths):
                 since = earliest.get((premise, key))
                 if since is None or event.occurredon < since:
