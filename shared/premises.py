@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 
 from shared.envelope import FoldedEvent
-from shared.events.registry import CATALOGUE, Premise
+from shared.events.registry import CATALOGUE, Premise, Source
 
 ID_PATH = "@id"
 """The path of an event's own id in a `Premise` source."""
@@ -64,22 +64,28 @@ def _split(paths: tuple[str, ...]) -> tuple[Path, ...]:
     return tuple(tuple(p.split(".")) for p in paths)
 
 
+def _counts(event: FoldedEvent, source: Source) -> bool:
+    """Whether the event holds the values `source` requires of it to provide its premise."""
+    return all(str(event.data.get(f)) in values for f, values in source.only_if)
+
+
 @dataclass(frozen=True)
 class _Plan:
-    """What `unsupported` reads of one type: the premises its events rest on and those they provide."""
+    """What `unsupported` reads of one type: the premises its events rest on and those they provide (as which
+    source)."""
 
     rests_on: tuple[tuple[Premise, tuple[Path, ...]], ...]
-    provides: tuple[tuple[Premise, tuple[Path, ...]], ...]
+    provides: tuple[tuple[Premise, Source, tuple[Path, ...]], ...]
 
 
 @functools.cache
 def _plans() -> dict[str, _Plan]:
     """Per type of the catalogue, its `_Plan` (the paths split once)."""
-    provides: dict[str, dict[tuple[Premise, tuple[Path, ...]], None]] = {}
+    provides: dict[str, dict[tuple[Premise, Source, tuple[Path, ...]], None]] = {}
     for spec in CATALOGUE.values():
         for premise in spec.rests_on:  # several types may share one premise (an audit's completion): once each
-            for type_, paths in premise.sources:
-                provides.setdefault(type_, {})[(premise, _split(paths))] = None
+            for source in premise.sources:
+                provides.setdefault(source.type, {})[(premise, source, _split(source.paths))] = None
     return {type_: _Plan(tuple((p, _split(p.fields)) for p in spec.rests_on), tuple(provides.get(type_, ())))
             for type_, spec in CATALOGUE.items()}
 
@@ -99,7 +105,9 @@ def unsupported(history: Sequence[FoldedEvent]) -> list[Unsupported]:
                 since = earliest.get((premise, key))
                 if since is None or since > event.occurredon:
                     out.append(Unsupported(event, premise, key))
-        for premise, paths in plan.provides:
+        for premise, source, paths in plan.provides:
+            if not _counts(event, source):
+                continue
             for key in _keys(event, paths):
                 since = earliest.get((premise, key))
                 if since is None or event.occurredon < since:

@@ -64,3 +64,36 @@ async def test_a_report_verified_during_a_notice_blocks_the_appointment_in_asses
         "cadre.registered", "selection.inspected", "appointment.voted", "notice.posted", "report.received",
         "notice.objection_received", "report.verified",
         "appointment.deferred", "notice.closed", "supervision.talk_held"]
+
+
+async def test_a_notice_a_promotion_rests_on_is_not_corrected_away_under_it(system: System) -> None:
+    """A promotion (rotation service) rests on the notice it names, closed as clear (assessment service): correcting
+    the close to not_appointed is refused while the promotion stands (correction.removes_premise, naming it and
+    its service); once the rotation service revokes the promotion, the correction goes through."""
+    cadre, selection, notice = await registered_cadre(system, "XP"), "/v1/selections/XP-1", "/v1/notices/GS-2024-31"
+    await command(system, "assessment", f"{selection}/inspection", cadre, {
+        "occurred_on": "2024-04-08", "proposed_post": "某镇党委书记", "promotion": True, "dossier_checked": True,
+        "personal_matters_checked": True, "discipline_opinion_obtained": True, "petitions_checked": True})
+    await command(system, "assessment", f"{selection}/vote", cadre, {
+        "occurred_on": "2024-04-15", "members_entitled": 11, "members_present": 10, "votes_for": 9,
+        "votes_against": 1})
+    await command(system, "assessment", f"{selection}/notice", cadre, {
+        "occurred_on": "2024-04-16", "notice_id": "GS-2024-31", "start": "2024-04-16", "end": "2024-04-22",
+        "channels": ["桂阳县人民政府网"]})
+    closed = await command(system, "assessment", f"{notice}/close", cadre, {"occurred_on": "2024-04-23",
+                                                                            "outcome": "clear"})
+    promoted = await command(system, "rotation", "/v1/posts/P-XP-1/assign", cadre, {
+        "occurred_on": "2024-04-26", "post": "某镇党委书记", "unit": "樟市镇党委", "township": "樟市镇",
+        "level": "section", "leadership": True, "kind": "promotion", "notice_id": "GS-2024-31"})
+
+    fix = {"occurred_on": "2024-04-23", "outcome": "not_appointed", "reason": "公示结果录错",
+           "correction": {"event_id": closed["event_id"], "reason": "公示结果录错"}}
+    problem = await command(system, "assessment", f"{notice}/close", cadre, fix, expect=422)
+    assert (problem["rule"], problem["field"]) == ("correction.removes_premise", "correction.event_id"), problem
+    assert problem["later_events"] == [{"event_id": promoted["event_id"], "type": "post.assigned",
+                                        "service": "rotation", "names": {"notice_id": "GS-2024-31"}}], problem
+
+    await command(system, "rotation", "/v1/revocations", cadre, {
+        "occurred_on": "2024-05-06", "event_id": promoted["event_id"], "reason": "公示未通过, 任职未生效"})
+    fixed = await command(system, "assessment", f"{notice}/close", cadre, fix)
+    assert fixed["type"] == "notice.closed.corrected"

@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
+from services.audit.domain import fold as audit_fold
+from services.audit.domain import supervision
 from services.rotation import domain
 from shared.corrections import Revocation, as_correction, before_target, decide_revocation
 from shared.decisions import Correcting, Decision
@@ -103,6 +105,13 @@ UNSUPPORTED: list[tuple[str, list[CloudEvent], list[tuple[CloudEvent, dict[str, 
      [REGISTERED, closed := notice_closed("2015-06-01"),
       promoted := assigned("2015-06-10", "L1", "promotion", notice_id="N2", level="deputy_section")],
      [(closed, {"notice_id": "N1"}), (promoted, {"notice_id": "N2"})]),
+    ("a source counts only with the values it must hold: a sanction follows from a report verified as founded",
+     [REGISTERED, report_received("2023-03-01"), report_verified("2023-04-01", outcome="partly"),
+      audit("sanction.imposed", "2023-05-01", sanction_id="S1", report_id="R1")], []),
+    ("... not from one found unfounded", [REGISTERED, report_received("2023-03-01"), report_verified("2023-04-01"),
+                                          baseless := audit("sanction.imposed", "2023-05-01", sanction_id="S1",
+                                                            report_id="R1")],
+     [(baseless, {"report_id": "R1"})]),
 ]
 
 
@@ -130,11 +139,15 @@ def test_every_premise_names_fields_and_types_of_the_catalogue() -> None:
     for spec, premise in declared:
         for path in premise.fields:
             assert _field_at(spec.model, path), (spec.type, path)
-        for type_, paths in premise.sources:
-            assert type_ in CATALOGUE and CATALOGUE[type_].corrects is None, (spec.type, type_)
-            assert len(paths) == len(premise.fields), (spec.type, type_)
-            for path in paths:
-                assert path == ID_PATH or _field_at(CATALOGUE[type_].model, path), (spec.type, type_, path)
+        for source in premise.sources:
+            provider = CATALOGUE.get(source.type)
+            assert provider is not None and provider.corrects is None, (spec.type, source)
+            assert len(source.paths) == len(premise.fields), (spec.type, source)
+            for path in source.paths:
+                assert path == ID_PATH or _field_at(provider.model, path), (spec.type, source, path)
+            for field, values in source.only_if:
+                allowed = typing.get_args(provider.model.model_fields[field].annotation)
+                assert values and set(values) <= set(allowed), (spec.type, source, allowed)
 
 
 # ---- when a correction or a revocation would take a premise away --------------------------------
@@ -155,6 +168,20 @@ def correct_posting(target: CloudEvent, on: str = "2010-03-01", post_id: str = "
         named = before_target(recorded, target.id, "rotation")
         return as_correction(named, domain.decide_assign(domain.fold(named.before),
                                                          assign_cmd(on, post_id, **fields), LOCAL, TODAY), correcting)
+
+    return when
+
+
+def correct_verification(target: CloudEvent, outcome: str) -> When:
+    """The report verification `target` corrected through the audit service's verify command."""
+    correcting = Correcting(event_id=target.id, reason="录入错误")
+    command = supervision.VerifyReport(cadre_id=CADRE, county=COUNTY, occurred_on=target.occurredon, report_id="R1",
+                                       outcome=outcome)
+
+    def when(recorded: list[CloudEvent]) -> Decision:
+        named = before_target(recorded, target.id, "audit")
+        return as_correction(named, supervision.decide_verify_report(audit_fold(named.before), command, LOCAL),
+                             correcting)
 
     return when
 
@@ -192,6 +219,12 @@ CASES: list[tuple[str, list[CloudEvent], When, str | dict[str, Any]]] = [
     ("an evaluation a breach rests on",
      [REGISTERED, COUNTY_WIDE, OWN_UNIT, breach("2024-01-15", COUNTY_WIDE, OWN_UNIT)],
      revoke(OWN_UNIT, "assessment"), "correction.removes_premise@event_id"),
+    ("a report verified as founded, corrected to unfounded, would leave the sanction that followed from it "
+     "without its premise", [REGISTERED, REPORT, VERIFIED, SANCTION], correct_verification(VERIFIED, "unfounded"),
+     "correction.removes_premise@correction.event_id"),
+    ("... corrected to partly founded, it still carries it", [REGISTERED, REPORT, VERIFIED, SANCTION],
+     correct_verification(VERIFIED, "partly"), {"type": "report.verified.corrected",
+                                                "warnings": ["correction.later_facts"]}),
     ("a fact no later fact rests on is revoked as before", [REGISTERED, REPORT, VERIFIED, SANCTION],
      revoke(SANCTION, "audit"), {"type": "sanction.imposed.revoked"}),
 ]
@@ -241,6 +274,6 @@ def test_the_event_catalogue_shows_what_each_type_rests_on() -> None:
         {"type": "post.assigned", "paths": ["post_id"]}, {"type": "rotation.completed", "paths": ["to.post_id"]}]}]
     messages = json.loads((ROOT / "docs/asyncapi.json").read_text(encoding="utf-8"))["components"]["messages"]
     rests_on = {m["name"]: m.get("x-rests-on") for m in messages.values()}
-    assert rests_on["sanction.imposed"] == [{"fields": ["report_id"],
-                                             "sources": [{"type": "report.verified", "paths": ["report_id"]}]}]
+    assert rests_on["sanction.imposed"] == [{"fields": ["report_id"], "sources": [
+        {"type": "report.verified", "paths": ["report_id"], "only_if": {"outcome": ["partly", "verified"]}}]}]
     assert rests_on["cadre.registered"] is None

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from shared.events.registry import EventData, event_type, premise
+from shared.events.registry import EventData, event_type, premise, source
 from shared.events.types import Identifier, LongText, ProvisionalCalendarYears, ShortText
 
 Grade = Literal["excellent", "competent", "basically_competent", "incompetent", "not_graded"]
@@ -157,7 +157,7 @@ class SelectionWithdrawn(EventData):
 
 @event_type("notice.posted", "assessment", "任前公示", "Pre-appointment notice posted",
             once_per=(("selection_id",), ("notice_id",)),
-            rests_on=(premise("selection_id", ("appointment.voted", "selection_id")),))
+            rests_on=(premise("selection_id", source("appointment.voted", "selection_id", outcome=("approved",))),))
 class NoticePosted(EventData):
     notice_id: Identifier
     selection_id: Identifier = Field(description="The selection whose approved vote the notice follows.")

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from shared.events.registry import EventData, event_type, premise
+from shared.events.registry import EventData, event_type, premise, source
 from shared.events.types import AmountCNY, Identifier, LongText, ProvisionalCalendarYears, ShortText
 
 AuditType = Literal["pre_appointment", "in_office", "departure"]
@@ -37,6 +37,7 @@ _STARTED = premise("audit_id", ("audit.started", "audit_id"))
 _COMPLETED = premise("audit_id", ("audit.completed", "audit_id"))
 _RECEIVED = premise("report_id", ("report.received", "report_id"))
 _VERIFIED = premise("report_id", ("report.verified", "report_id"))
+_FOUNDED = premise("report_id", source("report.verified", "report_id", outcome=("partly", "verified")))
 
 
 class Finding(EventData):
@@ -156,7 +157,7 @@ class InquiryAnswered(EventData):
 
 
 @event_type("sanction.imposed", "audit", "处分 / 组织处理", "Sanction imposed",
-            once_per=(("sanction_id",),), rests_on=(_VERIFIED,))
+            once_per=(("sanction_id",),), rests_on=(_FOUNDED,))
 class SanctionImposed(EventData):
     sanction_id: Identifier
     category: SanctionCategory = Field(description="party (党纪处分), administrative (政务处分), organisational "

@@ -20,30 +20,52 @@ class EventData(BaseModel):
 
 
 @dataclass(frozen=True)
+class Source:
+    """A type whose events provide a premise: the dotted paths of the matching values in its `data`, one per field
+    of the premise (`@id`: the event's own id), and the values a field of it must hold to count (`only_if`: a
+    notice closed as clear, a report verified as founded)."""
+
+    type: str
+    paths: tuple[str, ...]
+    only_if: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        """How the catalogue's JSON Schemas and AsyncAPI document show it."""
+        only_if = {"only_if": {f: list(v) for f, v in self.only_if}} if self.only_if else {}
+        return {"type": self.type, "paths": list(self.paths), **only_if}
+
+
+@dataclass(frozen=True)
 class Premise:
     """An earlier fact that an event of a type rests on (前提事实): the service refuses the event unless such a fact is
     on record by its day, so a correction or a revocation may not take it away from under a fact recorded after it
     (`shared.premises`).
 
     `fields`: where the event names it, as dotted paths into its `data` (a list along the way names one premise per
-    item; an absent or null field names none). `sources`: each type that provides it, with the dotted paths of the
-    matching values in that type's `data`, one per field (`@id`: the event's own id)."""
+    item; an absent or null field names none). `sources`: the types that provide it."""
 
     fields: tuple[str, ...]
-    sources: tuple[tuple[str, tuple[str, ...]], ...]
+    sources: tuple[Source, ...]
 
     def as_json(self) -> dict[str, Any]:
         """How the catalogue's JSON Schemas and AsyncAPI document show it (`x-rests-on`)."""
-        return {"fields": list(self.fields), "sources": [{"type": t, "paths": list(p)} for t, p in self.sources]}
+        return {"fields": list(self.fields), "sources": [s.as_json() for s in self.sources]}
 
 
-def premise(fields: str | tuple[str, ...], *sources: tuple[str, str | tuple[str, ...]]) -> Premise:
+def _paths(p: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (p,) if isinstance(p, str) else p
+
+
+def source(type_: str, paths: str | tuple[str, ...], **only_if: tuple[str, ...]) -> Source:
+    """A `Source` written briefly: `source("notice.closed", "notice_id", outcome=("clear", "minor_issue_reminded"))`."""
+    return Source(type_, _paths(paths), tuple(only_if.items()))
+
+
+def premise(fields: str | tuple[str, ...], *sources: Source | tuple[str, str | tuple[str, ...]]) -> Premise:
     """A `Premise` written briefly: `premise("post_id", ("post.assigned", "post_id"), ("rotation.completed",
-    "to.post_id"))`; several fields as a tuple, with a tuple of paths per source."""
-    def paths(p: str | tuple[str, ...]) -> tuple[str, ...]:
-        return (p,) if isinstance(p, str) else p
-
-    return Premise(paths(fields), tuple((type_, paths(p)) for type_, p in sources))
+    "to.post_id"))`; several fields as a tuple, with a tuple of paths per source; a `Source` where it counts only
+    with certain values."""
+    return Premise(_paths(fields), tuple(s if isinstance(s, Source) else source(*s) for s in sources))
 
 
 @dataclass(frozen=True)

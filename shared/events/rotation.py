@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from shared.events.registry import EventData, event_type, premise
+from shared.events.registry import EventData, event_type, premise, source
 from shared.events.types import Identifier, LongText, ShortText
 
 Commitment = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
@@ -76,7 +76,8 @@ _HELD = (("post.assigned", "post_id"), ("rotation.completed", "to.post_id"))
 
 
 @event_type("post.assigned", "rotation", "任职", "Post assigned",
-            rests_on=(premise("notice_id", ("notice.closed", "notice_id")),))
+            rests_on=(premise("notice_id", source("notice.closed", "notice_id",
+                                                  outcome=("clear", "minor_issue_reminded"))),))
 class PostAssigned(PostFields):
     kind: PostKind = Field(description="promotion 提拔, lateral 平级转任, demotion 降职, rotation 交流, "
                            "election 选举, out_of_sequence 破格提拔.")
