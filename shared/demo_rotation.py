@@ -189,7 +189,7 @@ def _general(career: Career, rng: random.Random, today: date, rules: RotationRul
             day = _between(rng, add_years(since, 2), min(due - timedelta(days=30), person.horizon))
             lead = f"T{t:02d}-FZZ-{career.cadre_id}"
             _assign(career, day, _post(lead, "副乡镇长", f"{township}人民政府", township,
-                                                                "deputy_section", True),
+                                                                "deputy_section", True, principal=False),
                        kind="promotion", exemption_reason=EXEMPTION)
             career.add(f"/v1/posts/{pid}/vacate", day, reason="promotion")
             pid = lead
@@ -215,7 +215,7 @@ def _leader(career: Career, rng: random.Random, today: date, rules: RotationRule
     since = _between(rng, max(person.registered, add_years(person.born, 30)), add_months(person.horizon, -3))
     pid = f"T{t:02d}-FSJ-{career.cadre_id}"
     _assign(career, since, _post(pid, "乡镇党委副书记", f"中共{township}委员会", township,
-                                                          "deputy_section", True),
+                                                          "deputy_section", True, principal=False),
                kind="promotion", exemption_reason=EXEMPTION)
     end = add_months(since, rules.probation_months)
     if end <= person.horizon:
@@ -224,7 +224,7 @@ def _leader(career: Career, rng: random.Random, today: date, rules: RotationRule
         if rng.random() < 0.5 and add_months(step_up, rules.probation_months) <= person.horizon:
             top = f"T{t:02d}-SJ-{career.cadre_id}"
             _assign(career, step_up, _post(top, "乡镇党委书记", f"中共{township}委员会",
-                                                                    township, "section", True),
+                                                                    township, "section", True, principal=True),
                        kind="promotion", exemption_reason=EXEMPTION)
             career.add(f"/v1/posts/{pid}/vacate", step_up, reason="promotion")
             career.add(f"/v1/posts/{top}/probation/conclude", add_months(step_up, rules.probation_months),
@@ -235,7 +235,8 @@ def _leader(career: Career, rng: random.Random, today: date, rules: RotationRule
             t2, town2 = _township(rng, other_than=township)
             role = pid.split("-")[1]
             to = _post(f"T{t2:02d}-{role}-{career.cadre_id}", "乡镇党委书记" if role == "SJ" else "乡镇党委副书记",
-                       f"中共{town2}委员会", town2, "section" if role == "SJ" else "deputy_section", True)
+                       f"中共{town2}委员会", town2, "section" if role == "SJ" else "deputy_section", True,
+                       principal=role == "SJ")
             if _rotate_or_leave(career, rng, pid, due, person.horizon, "leader_same_post_10y", to):
                 pid = to["post_id"]
     _retire(career, person, today, pid)
@@ -249,12 +250,13 @@ def _department(career: Career, rng: random.Random, today: date, rules: Rotation
     pid = f"D{d}-{'CW' if sensitive else 'BG'}-{career.cadre_id}"
     _assign(career, since, _post(pid, "财务股股长" if sensitive else "办公室主任",
                                                           DEPARTMENTS[d], None, "deputy_section", True,
-                                                          internal_unit=True, sensitive=sensitive), kind="lateral")
+                                                          internal_unit=True, sensitive=sensitive, principal=False),
+            kind="lateral")
     due = add_years(since, rules.internal_unit_years or 10)
     if due <= person.horizon:
         d2 = rng.choice([k for k in range(len(DEPARTMENTS)) if k != d])
         to = _post(f"D{d2}-BG-{career.cadre_id}", "办公室主任", DEPARTMENTS[d2], None, "deputy_section", True,
-                   internal_unit=True)
+                   internal_unit=True, principal=False)
         if _rotate_or_leave(career, rng, pid, due, person.horizon, "internal_unit_10y", to):
             pid = to["post_id"]
     _retire(career, person, today, pid)

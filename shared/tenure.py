@@ -79,6 +79,8 @@ class Posting(NamedTuple):
     probation_end: date | None = None
     probation: str = "none"
     """none | running | confirmed | removed | ended_early"""
+    principal: bool | None = None
+    """A principal's post (正职); None: not stated."""
 
     @property
     def in_probation(self) -> bool:
@@ -124,7 +126,7 @@ def posting_from(data: Mapping[str, Any], kind: str, since: date) -> Posting:
                    township=data.get("township"), level=str(data["level"]), leadership=bool(data["leadership"]),
                    internal_unit=bool(data.get("internal_unit", False)), sensitive=bool(data.get("sensitive", False)),
                    kind=kind, since=since, probation_end=_day(probation_end) if probation_end else None,
-                   probation="running" if probation_end else "none")
+                   probation="running" if probation_end else "none", principal=data.get("principal"))
 
 
 def _enter(state: TenureState, posting: Posting) -> TenureState:

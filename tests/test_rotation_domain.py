@@ -116,6 +116,16 @@ ERASURE = [
 ]
 
 POSTINGS = [
+    Case("a principal's post (正职) is recorded as one", [REG],
+         lambda s: domain.decide_assign(s, assign_cmd("2010-01-01", **SECTION_LEAD, principal=True), LOCAL, TODAY),
+         "post.assigned", {"post": "镇长", "principal": True, "leadership": True}),
+    Case("... a deputy's (副职) as one", [REG],
+         lambda s: domain.decide_assign(s, assign_cmd("2010-01-01", post="副镇长", level="deputy_section",
+                                                      leadership=True, principal=False), LOCAL, TODAY),
+         "post.assigned", {"principal": False}),
+    Case("only a leadership post is a principal's", [REG],
+         lambda s: domain.decide_assign(s, assign_cmd("2010-01-01", principal=True), LOCAL, TODAY),
+         "posting.principal_needs_leadership"),
     Case("an unregistered cadre takes no post", [], lambda s: domain.decide_assign(s, assign_cmd("2010-01-01"),
                                                                                    LOCAL, TODAY),
          "cadre.registered_first"),
@@ -368,6 +378,9 @@ DEFERRAL = [
 ]
 
 ROTATION = [
+    Case("a rotation's new post is a principal's only if it is a leadership post", [*TOWNSHIP, DUE_P1],
+         lambda s: domain.decide_complete(s, rotate_cmd("2024-05-01", principal=True), TODAY),
+         "posting.principal_needs_leadership"),
     Case("a due township rotation completes: old post left, new one taken, trigger the due rule",
          [*TOWNSHIP, DUE_P1], lambda s: domain.decide_complete(s, rotate_cmd("2024-05-01"), TODAY),
          "rotation.completed", {"from_post_id": "P1", "trigger_rule": "township_8y", "years_in_old_post": 8,

@@ -91,6 +91,41 @@ async def test_a_leader_who_left_a_post_without_departure_audit_is_flagged_until
     assert page["total"] == 1, "flagged on the days before the departure audit started"
 
 
+async def test_only_a_principals_departure_needs_an_audit(system: System) -> None:
+    """Rule 9 (离任经济责任审计) is for principals (正职): a deputy's post left is not listed, a leadership post not
+    stated either way is; the dossier shows which is which, and only a leadership post is a principal's."""
+    cadre = await registered_cadre(system, "ZZ")
+    rotation = system.url("rotation")
+    base = {"cadre_id": cadre, "county": "431021"}
+    posts = {"P-ZZ-1": ("镇长", {"principal": True}), "P-ZZ-2": ("镇党委副书记", {"principal": False}),
+             "P-ZZ-3": ("镇人大主席团主席", {})}
+    for post_id, (post, flag) in posts.items():
+        status, answer, _ = await call("POST", f"{rotation}/v1/posts/{post_id}/assign?wait=committed", {
+            **base, "occurred_on": "2018-03-01", "post": post, "unit": "樟市镇", "township": "樟市镇",
+            "level": "section", "leadership": True, "kind": "lateral", **flag})
+        assert status == 202, answer
+    state = await read(system, f"/v1/cadres/{cadre}/state?as_of=2020-01-01")
+    assert {p: v.get("principal") for p, v in state["rotation"]["posts"].items()} == {
+        "P-ZZ-1": True, "P-ZZ-2": False, "P-ZZ-3": None}
+    for post_id in posts:
+        status, answer, _ = await call("POST", f"{rotation}/v1/posts/{post_id}/vacate?wait=committed",
+                                       {**base, "occurred_on": "2024-04-01", "reason": "term_end"})
+        assert status == 202, answer
+
+    async def listed() -> dict[str, Any] | None:
+        page = await read(system, f"/v1/audits/departures-unaudited?cadre_id={cadre}&as_of=2024-05-01")
+        return page if page["total"] == 2 else None
+
+    page = await wait_until(listed)
+    assert [d["post_id"] for d in page["departures"]] == ["P-ZZ-1", "P-ZZ-3"], page
+
+    status, problem, _ = await call("POST", f"{rotation}/v1/posts/P-ZZ-4/assign", {
+        **base, "occurred_on": "2024-05-01", "post": "镇政府科员", "unit": "樟市镇", "level": "clerk",
+        "leadership": False, "kind": "lateral", "principal": True})
+    assert status == 422 and problem["rule"] == "posting.principal_needs_leadership", problem
+    assert problem["field"] == "principal" and "正职" in problem["message_zh"], problem
+
+
 async def test_report_funnel_reproduces_seed_s1(system: System) -> None:
     """S1: 95 reports, 23 leaders checked, 12 given a reminder or admonishment talk, 1 deferred, 1 cancelled, 2 given
     a disciplinary sanction; besides, heart-to-heart talks and an organisational handling, which S1 does not count."""

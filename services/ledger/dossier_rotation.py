@@ -29,6 +29,7 @@ class PostView(BaseModel):
     township: str | None
     level: str
     leadership: bool
+    principal: bool | None = Field(None, description="A principal's post (正职); null: not stated.")
     kind: str
     since: date = Field(description="Decision date (任职决定日期).")
     township_since: date | None = Field(None, description="Start of continuous presence in the township.")
@@ -92,7 +93,8 @@ def _tenure_event(d: Dossier, e: FoldedEvent) -> None:
                                "years_in_old_post": e.data["years_in_old_post"]})
     part.posts = {p.post_id: PostView(
         post_id=p.post_id, post=p.post, unit=p.unit, township=p.township, level=p.level, leadership=p.leadership,
-        kind=p.kind, since=p.since, probation_end=p.probation_end, probation=p.probation, rules=applicable_rules(p),
+        principal=p.principal, kind=p.kind, since=p.since, probation_end=p.probation_end, probation=p.probation,
+        rules=applicable_rules(p),
         township_since=after.stints[p.township].since if p.township is not None and p.township in after.stints
         else None)
         for p in after.posts.values()}

@@ -215,6 +215,14 @@ def _check_kind(kind: str, before: str | None, level: str) -> None:
                         basis=BASIS_APPOINTMENT, level=level, previous_level=before, kind=kind)
 
 
+def _principal_leads(leadership: bool, principal: bool | None, field: str) -> None:
+    """posting.principal_needs_leadership: a principal's post (正职) is a leadership post."""
+    if principal and not leadership:
+        raise RuleViolation("posting.principal_needs_leadership",
+                            "a principal's post (principal: true) is a leadership post (leadership: true)",
+                            "正职须为领导职务 (principal 为 true 时 leadership 须为 true)", field=field)
+
+
 def is_promotion(kind: str, before: str | None, level: str) -> bool:
     """Held to the promotion rules (notice, blockers, no running probation): a promotion, or an election that raises
     the rank (选举产生的职务 raising the rank is a 提拔 all the same, though it starts no probation)."""
@@ -230,6 +238,7 @@ def decide_assign(state: RotationState, cmd: AssignPost, rules: RuleSet, today: 
     if cmd.post_id in state.tenure.posts:
         raise RuleViolation("posting.already_held", f"the cadre already holds post {cmd.post_id}",
                             f"该干部已担任职位 {cmd.post_id}", post_id=cmd.post_id)
+    _principal_leads(cmd.leadership, cmd.principal, "principal")
     before = cadre_level(state)
     _check_kind(cmd.kind, before, cmd.level)
     promotion = is_promotion(cmd.kind, before, cmd.level)
@@ -243,8 +252,8 @@ def decide_assign(state: RotationState, cmd: AssignPost, rules: RuleSet, today: 
                      if promotion and cmd.leadership and cmd.kind != "election" else None)
     data = PostAssigned(post_id=cmd.post_id, post=cmd.post, unit=cmd.unit, township=cmd.township, level=cmd.level,
                         leadership=cmd.leadership, internal_unit=cmd.internal_unit, sensitive=cmd.sensitive,
-                        kind=cmd.kind, decision_date=cmd.occurred_on, probation_end=probation_end,
-                        notice_id=cmd.notice_id, exemption_reason=cmd.exemption_reason)
+                        principal=cmd.principal, kind=cmd.kind, decision_date=cmd.occurred_on,
+                        probation_end=probation_end, notice_id=cmd.notice_id, exemption_reason=cmd.exemption_reason)
     return Decision("post.assigned", data, cmd.occurred_on)
 
 
@@ -358,6 +367,7 @@ def decide_complete(state: RotationState, cmd: CompleteRotation, today: date) ->
     _rotation_allowed(state, cmd.occurred_on)
     old = state.tenure.posts[cmd.post_id]
     to: PostFields = cmd.to
+    _principal_leads(to.leadership, to.principal, "to.principal")
     if to.post_id == cmd.post_id or to.post_id in state.tenure.posts:
         raise RuleViolation("rotation.same_post", f"a rotation leads to another post than {to.post_id}",
                             f"交流须到其他职位, 不能是 {to.post_id}", post_id=to.post_id)

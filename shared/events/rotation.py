@@ -57,6 +57,12 @@ class PersonErased(EventData):
     reference: ShortText = Field(description="The decision or request reference (批准文号/申请编号).")
 
 
+Principal = Annotated[bool | None, Field(
+    description="For a leadership post: the unit's principal leader (正职, 主要领导), whose departure needs an "
+                "economic responsibility audit (离任经济责任审计, DOMAIN rule 9); false: a deputy's or another "
+                "leadership post (副职). Left out: not stated, and counted as a principal's (older records).")]
+
+
 class PostFields(EventData):
     """What a post is: the fields a posting and a rotation's destination share."""
 
@@ -69,6 +75,7 @@ class PostFields(EventData):
     leadership: bool = Field(description="A leadership post (领导职务).")
     internal_unit: bool = Field(False, description="A leader of an internal unit (内设机构领导).")
     sensitive: bool = Field(False, description="A sensitive post: personnel, finance, audit... (重要岗位).")
+    principal: Principal = None
 
 
 # A post is held from its posting or from the rotation that led to it.

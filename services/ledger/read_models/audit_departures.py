@@ -1,6 +1,7 @@
-"""Leaders who left a post without a departure audit (离任未审计): DOMAIN.md rule 9.
+"""Principal leaders who left a post without a departure audit (离任未审计): DOMAIN.md rule 9.
 
-Fed by the rotation service's events (`post.assigned` with `leadership: true`, `post.vacated`, and
+Fed by the rotation service's events (`post.assigned` with `leadership: true` and not `principal: false`: a
+deputy's post (副职) needs no departure audit, an unstated one is counted as a principal's; `post.vacated`; and
 `rotation.completed`, which leaves one post and takes another) and the audit service's `audit.started`
 of type departure naming the post. A post vacated on or before `as_of` is flagged until a departure
 audit of it (started on or after the cadre took the post) has been started by `as_of`.
@@ -37,24 +38,29 @@ _AUDIT = bulk("cadre_id text, audit_id text, post_id text, started_on date", """
   ON CONFLICT (cadre_id, audit_id) DO NOTHING""")
 
 
+def _principals(post: dict[str, Any]) -> bool:
+    """Whether leaving the post needs a departure audit: a leadership post not stated to be a deputy's."""
+    return bool(post.get("leadership")) and post.get("principal") is not False
+
+
 class DepartureAuditsProjection:
     """`rm_leadership_posts` and `rm_departure_audits`."""
 
     name = "audit_departures"
-    version = 1
+    version = 2
     tables: tuple[str, ...] = ("rm_leadership_posts", "rm_departure_audits")
     sql_types: frozenset[str] = frozenset()
     types = frozenset({"post.assigned", "post.vacated", "rotation.completed", "audit.started"})
 
     async def apply(self, conn: asyncpg.Connection, span: Span, events: Sequence[ProjectedEvent]) -> None:
-        """Record leadership posts taken and left, and departure audits started, with the effect of position order.
+        """Record principals' posts taken and left, and departure audits started, with the effect of position order.
 
         Every statement keeps to its cadre's rows.
         """
         todo = Statements()
         for e in events:
             d = e.data
-            if e.type == "post.assigned" and d.get("leadership"):
+            if e.type == "post.assigned" and _principals(d):
                 todo.add(_ASSIGNED, e.cadre_id, d["post_id"], e.county, d["post"], d["unit"],
                          day(d.get("decision_date")) or e.occurred_on)
             elif e.type == "post.vacated":
@@ -62,7 +68,7 @@ class DepartureAuditsProjection:
             elif e.type == "rotation.completed":
                 todo.add(_VACATED, e.cadre_id, d["from_post_id"], e.occurred_on, "rotation")
                 to = d["to"]
-                if to.get("leadership"):
+                if _principals(to):
                     todo.add(_ASSIGNED, e.cadre_id, to["post_id"], e.county, to["post"], to["unit"],
                              day(d.get("decision_date")) or e.occurred_on)
             elif e.type == "audit.started" and d["audit_type"] == "departure" and d.get("post_id"):
@@ -104,11 +110,11 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
     clock = clock_from(settings)
 
     @api.route("GET", "/v1/audits/departures-unaudited",
-               summary="Leaders who left a post without a departure audit (离任未审计)", query=ListQuery,
+               summary="Principal leaders who left a post without a departure audit (离任未审计)", query=ListQuery,
                response=UnauditedDeparturesPage, tags=TAGS, errors=(503,))
     async def unaudited(request: web.Request, *, query: ListQuery) -> dict[str, Any]:
-        """Leadership posts vacated by `as_of` with no departure audit of the post started by then, the
-        longest-standing first."""
+        """Principals' posts (leadership posts not stated to be a deputy's, 正职) vacated by `as_of` with no
+        departure audit of the post started by then, the longest-standing first."""
         as_of = query.as_of or clock.today()
         args = (as_of, query.county, query.cadre_id)
         async with acquire(pool, settings.pg_acquire_timeout_s) as conn:
