@@ -105,8 +105,14 @@ async def test_only_a_principals_departure_needs_an_audit(system: System) -> Non
             "level": "section", "leadership": True, "kind": "lateral", **flag})
         assert status == 202, answer
     state = await read(system, f"/v1/cadres/{cadre}/state?as_of=2020-01-01")
-    assert {p: v.get("principal") for p, v in state["rotation"]["posts"].items()} == {
-        "P-ZZ-1": True, "P-ZZ-2": False, "P-ZZ-3": None}
+    stated = {"P-ZZ-1": True, "P-ZZ-2": False, "P-ZZ-3": None}
+    assert {p: v.get("principal") for p, v in state["rotation"]["posts"].items()} == stated
+
+    async def held() -> dict[str, Any] | None:
+        page = await read(system, f"/v1/rotation/postings?cadre_id={cadre}")
+        return page if page["total"] == 3 else None
+
+    assert {p["post_id"]: p["principal"] for p in (await wait_until(held))["postings"]} == stated
     for post_id in posts:
         status, answer, _ = await call("POST", f"{rotation}/v1/posts/{post_id}/vacate?wait=committed",
                                        {**base, "occurred_on": "2024-04-01", "reason": "term_end"})

@@ -30,13 +30,15 @@ from shared.tenure import TENURE_EVENTS, TenureState, applicable_rules, complete
 # a posting's rules travel as one space-separated string (rule names have no spaces), as a bulk column is a
 # scalar
 _POSTINGS = bulk("""cadre_id text, post_id text, county text, post text, unit text, township text, level text,
-                    leadership boolean, internal_unit boolean, sensitive boolean, kind text, since date,
-                    township_since date, probation_end date, probation text, rules text, last_position bigint""", """
+                    leadership boolean, internal_unit boolean, sensitive boolean, principal boolean, kind text,
+                    since date, township_since date, probation_end date, probation text, rules text,
+                    last_position bigint""", """
   INSERT INTO rm_rotation_postings (cadre_id, post_id, county, post, unit, township, level, leadership, internal_unit,
-                                    sensitive, kind, since, township_since, probation_end, probation, rules,
-                                    last_position)
-  SELECT cadre_id, post_id, county, post, unit, township, level, leadership, internal_unit, sensitive, kind, since,
-         township_since, probation_end, probation, string_to_array(rules, ' '), last_position FROM {rows}""")
+                                    sensitive, principal, kind, since, township_since, probation_end, probation,
+                                    rules, last_position)
+  SELECT cadre_id, post_id, county, post, unit, township, level, leadership, internal_unit, sensitive, principal,
+         kind, since, township_since, probation_end, probation, string_to_array(rules, ' '), last_position
+  FROM {rows}""")
 _DUES = bulk("""cadre_id text, post_id text, rule text, county text, post text, unit text, township text, since date,
                 years integer, due_on date, overdue_on date, deferred_until date, approval_reference text,
                 deferrals integer, last_position bigint""", """
@@ -61,7 +63,7 @@ class RotationProjection:
     """`rm_rotation_postings` and `rm_rotation_due`, rewritten per affected cadre (a `HoldsBack` projection)."""
 
     name = "rotation"
-    version = 1
+    version = 2
     tables: tuple[str, ...] = ("rm_rotation_postings", "rm_rotation_due")
     sql_types: frozenset[str] = frozenset()
     types = frozenset(TENURE_EVENTS)
@@ -130,8 +132,9 @@ class RotationProjection:
             for p in state.posts.values():
                 stint = state.stints.get(p.township) if p.township else None
                 postings.append((cadre_id, p.post_id, county, p.post, p.unit, p.township, p.level, p.leadership,
-                                 p.internal_unit, p.sensitive, p.kind, p.since, stint.since if stint else None,
-                                 p.probation_end, p.probation, " ".join(applicable_rules(p)), position))
+                                 p.internal_unit, p.sensitive, p.principal, p.kind, p.since,
+                                 stint.since if stint else None, p.probation_end, p.probation,
+                                 " ".join(applicable_rules(p)), position))
             for d in state.dues.values():
                 p = state.posts[d.post_id]
                 dues.append((cadre_id, d.post_id, d.rule, county, p.post, p.unit, p.township, d.since, d.years,
@@ -176,6 +179,8 @@ class PostingEntry(BaseModel):
     leadership: bool
     internal_unit: bool
     sensitive: bool
+    principal: bool | None = Field(description="A principal's post (正职): true; a deputy's (副职): false; null: not "
+                                               "stated.")
     kind: str
     since: date = Field(description="Decision date of the posting (任职决定日期).")
     tenure_years: int = Field(description="Completed years in the post on as_of (本职任职年限).")
