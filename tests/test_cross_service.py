@@ -16,8 +16,10 @@ async def command(system: System, service: str, path: str, cadre: str, body: dic
     return dict(answer)
 
 
-async def test_a_report_verified_during_a_notice_blocks_the_appointment_in_assessment(system: System) -> None:
-    cadre, selection, notice = await registered_cadre(system, "XS"), "/v1/selections/XS-1", "/v1/notices/GS-2024-17"
+async def notice_posted(system: System, cadre: str, selection_id: str, notice_id: str) -> str:
+    """A promotion to 某镇党委书记 inspected (2024-04-08), voted (04-15) and noticed from 04-16 to 04-22; the
+    notice's path."""
+    selection = f"/v1/selections/{selection_id}"
     await command(system, "assessment", f"{selection}/inspection", cadre, {
         "occurred_on": "2024-04-08", "proposed_post": "某镇党委书记", "promotion": True, "dossier_checked": True,
         "personal_matters_checked": True, "discipline_opinion_obtained": True, "petitions_checked": True})
@@ -25,8 +27,14 @@ async def test_a_report_verified_during_a_notice_blocks_the_appointment_in_asses
         "occurred_on": "2024-04-15", "members_entitled": 11, "members_present": 10, "votes_for": 9,
         "votes_against": 1})
     await command(system, "assessment", f"{selection}/notice", cadre, {
-        "occurred_on": "2024-04-16", "notice_id": "GS-2024-17", "start": "2024-04-16", "end": "2024-04-22",
+        "occurred_on": "2024-04-16", "notice_id": notice_id, "start": "2024-04-16", "end": "2024-04-22",
         "channels": ["桂阳县人民政府网", "12380举报网站"]})
+    return f"/v1/notices/{notice_id}"
+
+
+async def test_a_report_verified_during_a_notice_blocks_the_appointment_in_assessment(system: System) -> None:
+    cadre = await registered_cadre(system, "XS")
+    notice = await notice_posted(system, cadre, "XS-1", "GS-2024-17")
 
     # during the notice a 12380 report arrives; discipline staff record it in the audit service
     await command(system, "audit", "/v1/reports/JB-2024-301/receive", cadre, {
@@ -70,16 +78,8 @@ async def test_a_notice_a_promotion_rests_on_is_not_corrected_away_under_it(syst
     """A promotion (rotation service) rests on the notice it names, closed as clear (assessment service): correcting
     the close to not_appointed is refused while the promotion stands (correction.removes_premise, naming it and
     its service); once the rotation service revokes the promotion, the correction goes through."""
-    cadre, selection, notice = await registered_cadre(system, "XP"), "/v1/selections/XP-1", "/v1/notices/GS-2024-31"
-    await command(system, "assessment", f"{selection}/inspection", cadre, {
-        "occurred_on": "2024-04-08", "proposed_post": "某镇党委书记", "promotion": True, "dossier_checked": True,
-        "personal_matters_checked": True, "discipline_opinion_obtained": True, "petitions_checked": True})
-    await command(system, "assessment", f"{selection}/vote", cadre, {
-        "occurred_on": "2024-04-15", "members_entitled": 11, "members_present": 10, "votes_for": 9,
-        "votes_against": 1})
-    await command(system, "assessment", f"{selection}/notice", cadre, {
-        "occurred_on": "2024-04-16", "notice_id": "GS-2024-31", "start": "2024-04-16", "end": "2024-04-22",
-        "channels": ["桂阳县人民政府网"]})
+    cadre = await registered_cadre(system, "XP")
+    notice = await notice_posted(system, cadre, "XP-1", "GS-2024-31")
     closed = await command(system, "assessment", f"{notice}/close", cadre, {"occurred_on": "2024-04-23",
                                                                             "outcome": "clear"})
     promoted = await command(system, "rotation", "/v1/posts/P-XP-1/assign", cadre, {
