@@ -16,10 +16,7 @@ from datetime import date
 from typing import Any
 
 from shared.envelope import FoldedEvent
-from shared.events.registry import CATALOGUE, Premise, Source
-
-ID_PATH = "@id"
-"""The path of an event's own id in a `Premise` source."""
+from shared.events.registry import CATALOGUE, ID_PATH, Premise, Source
 
 
 @dataclass(frozen=True)

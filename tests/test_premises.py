@@ -21,8 +21,8 @@ from services.rotation import domain
 from shared.corrections import Revocation, as_correction, before_target, decide_revocation
 from shared.decisions import Correcting, Decision
 from shared.envelope import CloudEvent
-from shared.events.registry import CATALOGUE
-from shared.premises import ID_PATH, unsupported
+from shared.events.registry import CATALOGUE, ID_PATH
+from shared.premises import unsupported
 from shared.problems import RuleViolation
 from shared.rulesets import ruleset_by_id
 from tests.rotation_support import (

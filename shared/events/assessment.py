@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from shared.events.registry import EventData, event_type, premise, source
+from shared.events.registry import ID_PATH, EventData, event_type, premise, source
 from shared.events.types import Identifier, LongText, ProvisionalCalendarYears, ShortText
 
 Grade = Literal["excellent", "competent", "basically_competent", "incompetent", "not_graded"]
@@ -78,7 +78,7 @@ class EvaluationFigures(EventData):
 
 @event_type("assessment.threshold_breached", "assessment", "民主测评触及降免职线",
             "Evaluation threshold breached", once_per=(("year",),),
-            rests_on=(premise("evaluations.event_id", ("assessment.evaluation_recorded", "@id")),))
+            rests_on=(premise("evaluations.event_id", ("assessment.evaluation_recorded", ID_PATH)),))
 class ThresholdBreached(EventData):
     rule: Literal["dual_evaluation"] = Field(description="双重民主测评: 末位 N 名, 优秀率 < 40 % or 不称职率 > 20 % "
                                                          "in both evaluations.")

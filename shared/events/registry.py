@@ -19,10 +19,14 @@ class EventData(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+ID_PATH = "@id"
+"""The path of an event's own id in a premise's `Source` (the events it provides are named by their ids)."""
+
+
 @dataclass(frozen=True)
 class Source:
     """A type whose events provide a premise: the dotted paths of the matching values in its `data`, one per field
-    of the premise (`@id`: the event's own id), and the values a field of it must hold to count (`only_if`: a
+    of the premise (`ID_PATH`: the event's own id), and the values a field of it must hold to count (`only_if`: a
     notice closed as clear, a report verified as founded)."""
 
     type: str
