@@ -38,7 +38,7 @@ _AUDIT = bulk("cadre_id text, audit_id text, post_id text, started_on date", """
   ON CONFLICT (cadre_id, audit_id) DO NOTHING""")
 
 
-def _principals(post: dict[str, Any]) -> bool:
+def _needs_departure_audit(post: dict[str, Any]) -> bool:
     """Whether leaving the post needs a departure audit: a leadership post not stated to be a deputy's."""
     return bool(post.get("leadership")) and post.get("principal") is not False
 
@@ -60,7 +60,7 @@ class DepartureAuditsProjection:
         todo = Statements()
         for e in events:
             d = e.data
-            if e.type == "post.assigned" and _principals(d):
+            if e.type == "post.assigned" and _needs_departure_audit(d):
                 todo.add(_ASSIGNED, e.cadre_id, d["post_id"], e.county, d["post"], d["unit"],
                          day(d.get("decision_date")) or e.occurred_on)
             elif e.type == "post.vacated":
@@ -68,7 +68,7 @@ class DepartureAuditsProjection:
             elif e.type == "rotation.completed":
                 todo.add(_VACATED, e.cadre_id, d["from_post_id"], e.occurred_on, "rotation")
                 to = d["to"]
-                if _principals(to):
+                if _needs_departure_audit(to):
                     todo.add(_ASSIGNED, e.cadre_id, to["post_id"], e.county, to["post"], to["unit"],
                              day(d.get("decision_date")) or e.occurred_on)
             elif e.type == "audit.started" and d["audit_type"] == "departure" and d.get("post_id"):
