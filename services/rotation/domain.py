@@ -52,7 +52,7 @@ from shared.events.rotation import (
 )
 from shared.problems import RuleViolation
 from shared.rulesets import RuleSet
-from shared.tenure import TenureState, add_months, completed_years, due_date, evolve_tenure
+from shared.tenure import Posting, TenureState, add_months, completed_years, due_date, evolve_tenure
 
 CLEARED = frozenset({"clear", "minor_issue_reminded"})
 PROMOTIONS = frozenset({"promotion", "out_of_sequence"})
@@ -122,10 +122,18 @@ def _registered(state: RotationState, cadre_id: str) -> None:
         raise not_registered(cadre_id)
 
 
-def _held(state: RotationState, post_id: str) -> None:
-    if post_id not in state.tenure.posts:
+def _held(state: RotationState, post_id: str, on: date) -> Posting:
+    """The posting of a post the cadre holds, taken on or before `on` (posting.not_held otherwise)."""
+    posting = state.tenure.posts.get(post_id)
+    if posting is None:
         raise RuleViolation("posting.not_held", f"the cadre does not hold post {post_id}",
                             f"该干部未担任职位 {post_id} (未任该职)", post_id=post_id)
+    if on < posting.since:
+        raise RuleViolation("posting.not_held", f"post {post_id} was taken on {posting.since.isoformat()}, after "
+                            f"{on.isoformat()}: a step of the posting is not dated before it",
+                            f"职位 {post_id} 任职于 {posting.since.isoformat()}, 该职位的后续事项日期不能早于任职日期",
+                            post_id=post_id, since=posting.since.isoformat())
+    return posting
 
 
 def _no_probation(state: RotationState, rule: str, what_en: str, what_zh: str) -> None:
@@ -260,20 +268,14 @@ def decide_assign(state: RotationState, cmd: AssignPost, rules: RuleSet, today: 
 def decide_vacate(state: RotationState, cmd: VacatePost, today: date) -> Decision:
     """Leave a held post, not before taking it."""
     not_in_future(cmd.occurred_on, today)
-    _held(state, cmd.post_id)
-    posting = state.tenure.posts[cmd.post_id]
-    if cmd.occurred_on < posting.since:
-        raise RuleViolation("posting.not_held", f"post {cmd.post_id} was taken on {posting.since.isoformat()}, "
-                            "after the vacating date", f"职位 {cmd.post_id} 任职于 {posting.since.isoformat()}, "
-                            "免职日期不能早于任职日期", post_id=cmd.post_id)
+    _held(state, cmd.post_id, cmd.occurred_on)
     return Decision("post.vacated", PostVacated(post_id=cmd.post_id, reason=cmd.reason), cmd.occurred_on)
 
 
 def decide_conclude_probation(state: RotationState, cmd: ConcludeProbation, today: date) -> Decision:
     """Conclude a running probation: on or after its end, unless ended early (with a reason)."""
     not_in_future(cmd.occurred_on, today)
-    _held(state, cmd.post_id)
-    posting = state.tenure.posts[cmd.post_id]
+    posting = _held(state, cmd.post_id, cmd.occurred_on)
     if not posting.in_probation or posting.probation_end is None:
         raise RuleViolation("probation.none", f"post {cmd.post_id} has no running probation",
                             f"职位 {cmd.post_id} 没有进行中的试用期", post_id=cmd.post_id)
@@ -301,7 +303,7 @@ def due_event_id(cadre_id: str, post_id: str, rule: str, since: date) -> uuid.UU
 
 def decide_due(state: RotationState, cmd: RaiseDue, rules: RuleSet, today: date) -> Decision:
     """Record that a rule fell due: once per held post and rule, only once the day has come."""
-    _held(state, cmd.post_id)
+    _held(state, cmd.post_id, today)
     due = due_date(state.tenure, cmd.post_id, cmd.rule, rules.rotation)
     if due is None:
         raise RuleViolation("rotation.rule_not_applicable",
@@ -329,7 +331,7 @@ def decide_defer(state: RotationState, cmd: DeferRotation, rules: RuleSet, today
                             f"deferring the rotation due under {cmd.rule} needs an approval reference",
                             f"暂缓交流 ({RULE_ZH[cmd.rule]}) 须有批准文号", basis=BASIS_ROTATION,
                             rotation_rule=cmd.rule)
-    _held(state, cmd.post_id)
+    _held(state, cmd.post_id, cmd.occurred_on)
     if (cmd.post_id, cmd.rule) not in state.tenure.dues:
         raise RuleViolation("rotation.deferral_needs_due",
                             f"no rotation is due under {cmd.rule} for post {cmd.post_id}; nothing to defer",
@@ -363,9 +365,8 @@ def decide_complete(state: RotationState, cmd: CompleteRotation, today: date) ->
     """Rotate: leave the post and take another in one event; not in probation nor under investigation;
     to another post (another township for township_8y), not a promotion."""
     not_in_future(cmd.occurred_on, today)
-    _held(state, cmd.post_id)
+    old = _held(state, cmd.post_id, cmd.occurred_on)
     _rotation_allowed(state, cmd.occurred_on)
-    old = state.tenure.posts[cmd.post_id]
     to: PostFields = cmd.to
     _principal_leads(to.leadership, to.principal, "to.principal")
     if to.post_id == cmd.post_id or to.post_id in state.tenure.posts:

@@ -186,7 +186,7 @@ def completes_breach(state: AssessmentState, decision: Decision, rules: RuleSet)
     data = decision.data
     assert isinstance(data, EvaluationRecorded)
     new = Evaluation("", data.year, data.scope, data.ballots, data.counts.excellent, data.counts.incompetent,
-                     data.rank, data.of)
+                     data.rank, data.of, decision.occurred_on)
     other = state.evaluations.get((data.year, "own_unit" if data.scope == "county_wide" else "county_wide"))
     if other is None or data.year in state.breached_years:
         return False
@@ -214,14 +214,17 @@ def decide_threshold_check(state: AssessmentState, cmd: ThresholdCheck, rules: R
     if cmd.year in state.breached_years:
         raise RuleViolation("assessment.breach_once", f"the breach of {cmd.year} is already recorded",
                             f"{cmd.year}年度民主测评触线已经记录", basis=rules.basis)
-    county, own = state.evaluations.get((cmd.year, "county_wide")), state.evaluations.get((cmd.year, "own_unit"))
+    # an evaluation recorded as of a later day than the check's is not yet there for it
+    county, own = (ev if ev is not None and ev.on <= cmd.occurred_on else None
+                   for ev in (state.evaluations.get((cmd.year, s)) for s in ("county_wide", "own_unit")))
     if county is None or own is None:
         missing = [s for s, e in (("county_wide", county), ("own_unit", own)) if e is None]
         raise RuleViolation(
             "assessment.evaluations_incomplete",
-            f"the dual rule needs both evaluations of {cmd.year}; missing: {', '.join(missing)}",
-            f"双重民主测评须有{cmd.year}年度两次测评结果, 缺少: {'、'.join(_scope_zh(s) for s in missing)}",
-            basis=rules.basis, missing=missing)
+            f"the dual rule needs both evaluations of {cmd.year} recorded by {cmd.occurred_on.isoformat()}; "
+            f"missing: {', '.join(missing)}",
+            f"双重民主测评须有{cmd.year}年度两次测评结果 (截至 {cmd.occurred_on.isoformat()}), 缺少: "
+            f"{'、'.join(_scope_zh(s) for s in missing)}", basis=rules.basis, missing=missing)
     figures = [_figures(county), _figures(own)]
     if not dual_breach(county, own, rules):
         raise RuleViolation(

@@ -36,6 +36,8 @@ class Evaluation:
     incompetent: int
     rank: int | None
     of: int | None
+    on: date
+    """The day it was recorded as of (the event's `occurredon`)."""
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,7 @@ def _evolve_grading(state: AssessmentState, e: CloudEvent) -> AssessmentState:
     if e.type == "assessment.evaluation_recorded":
         counts = d["counts"]
         ev = Evaluation(str(e.id), int(d["year"]), str(d["scope"]), int(d["ballots"]), int(counts["excellent"]),
-                        int(counts["incompetent"]), d.get("rank"), d.get("of"))
+                        int(counts["incompetent"]), d.get("rank"), d.get("of"), e.occurredon)
         return replace(state, evaluations={**state.evaluations, (ev.year, ev.scope): ev})
     if e.type == "assessment.threshold_breached":
         return replace(state, breached_years=state.breached_years | {int(d["year"])})
