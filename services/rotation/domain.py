@@ -173,16 +173,22 @@ def decide_erase(state: RotationState, cmd: Erasure, today: date) -> Decision:
     return Decision("person.erased", PersonErased(reason=cmd.reason, reference=cmd.reference), cmd.occurred_on)
 
 
+def _check_notice(state: RotationState, notice_id: str, on: date, rule: str) -> None:
+    """`rule` unless the notice a posting names closed as clear or minor_issue_reminded by its day `on` and was not
+    used for another appointment."""
+    notice = state.cleared_notices.get(notice_id)
+    if notice is None or notice.closed_on > on or notice_id in state.used_notices:
+        why = ("was already used for another appointment" if notice_id in state.used_notices else
+               "is not closed as clear or minor_issue_reminded before the decision")
+        raise RuleViolation(rule, f"notice {notice_id} {why}",
+                            f"任前公示 {notice_id} 未在任职决定前以无问题或提醒结束, 或已用于其他任职",
+                            basis=BASIS_APPOINTMENT, notice_id=notice_id)
+
+
 def _check_promotion(state: RotationState, cmd: AssignPost) -> None:
     _no_probation(state, "promotion.not_during_probation", "promotion", "提拔")
     if cmd.notice_id is not None:
-        notice = state.cleared_notices.get(cmd.notice_id)
-        if notice is None or notice.closed_on > cmd.occurred_on or cmd.notice_id in state.used_notices:
-            why = ("was already used for another appointment" if cmd.notice_id in state.used_notices else
-                   "is not closed as clear or minor_issue_reminded before the decision")
-            raise RuleViolation("promotion.notice_cleared", f"notice {cmd.notice_id} {why}",
-                                f"任前公示 {cmd.notice_id} 未在任职决定前以无问题或提醒结束, 或已用于其他任职",
-                                basis=BASIS_APPOINTMENT, notice_id=cmd.notice_id)
+        _check_notice(state, cmd.notice_id, cmd.occurred_on, "promotion.notice_cleared")
     elif cmd.exemption_reason is None:
         raise RuleViolation("promotion.notice_cleared",
                             "a promotion needs a pre-appointment notice closed as clear (notice_id) or a recorded "
@@ -252,6 +258,8 @@ def decide_assign(state: RotationState, cmd: AssignPost, rules: RuleSet, today: 
     promotion = is_promotion(cmd.kind, before, cmd.level)
     if promotion:
         _check_promotion(state, cmd)
+    elif cmd.notice_id is not None:  # a posting that needs no notice may still name one: it is the real one
+        _check_notice(state, cmd.notice_id, cmd.occurred_on, "posting.notice_cleared")
     if cmd.kind == "rotation":
         _rotation_allowed(state, cmd.occurred_on)
     # 试用期 is for promotions to leadership posts that are not elected (提拔担任非选举产生的领导职务): an elected
