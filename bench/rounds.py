@@ -1282,4 +1282,15 @@ of a target of 25,388 set by a raw publish rate of 31,735), history at 1,000,000
 ms) and the county's mix (60,906 events/s). Between the two runs only the ids changed: the harness's events had
 ordered ids already, and the access records of its reads, now ordered too, are filed in the background; what
 moved the figures is mostly the host.
+
+A later session (06:04 UTC, 2026-12-07) changed nothing on the ingest, read or verify paths: it added premises
+checked on corrections only, a `principal` column to the postings read model and a filter to the departures one.
+Its full run found the host at about half the speed of the 01:49 run on the same code paths: the raw publish
+ceiling 15,578 events/s (31,735), a bare COPY 64,917 rows/s (79,838), the writer's pure path 38.6 us per event
+(25.4), verify 185,464 events/s (315,664), with other processes idle (0.02 cores). It met the drain against that
+ceiling (13,997 events/s, 0.9x) and both growth figures (ingest 15,157 -> 12,853 events/s, history p99 5.87 ->
+7.10 ms), and missed the rest: publish->commit p99 350 ms at 6,995 events/s, history and state p99 7.10 and
+7.46 ms, the one-type replay 77,593 events/s (the median of 69,805, 78,421, 77,593), the county's mix 46,790,
+verify. The replay fell by about as much as verify, whose code did not change, so the read models' new column and
+filter are not what moved it. The figures above stay those of the 01:49 run, the faster host's.
 """
