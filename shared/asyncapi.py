@@ -14,7 +14,7 @@ from typing import Any
 from shared.bus import CHECKPOINT_STREAM, CHECKPOINT_SUBJECT
 from shared.envelope import CONTENT_TYPE, COUNTY_PATTERN, TRACEPARENT_PATTERN, CloudEvent
 from shared.events import CATALOGUE
-from shared.events.registry import EventSpec
+from shared.events.registry import HOLDINGS, EventSpec
 
 STREAM = "CADRE"
 _SCHEMAS = "#/components/schemas/"
@@ -189,6 +189,7 @@ def build_asyncapi(version: str = "1.0") -> dict[str, Any]:
             },
         },
         "components": {"schemas": dict(sorted(schemas.items())), "messages": messages},
+        "x-holdings": [h.as_json() for h in HOLDINGS],
     }
 
 

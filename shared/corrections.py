@@ -10,14 +10,15 @@ A correction is made through the command that records its type, decided again on
 before the event it corrects (`before_target`, `as_correction`), so the fact's derived fields and the
 rules of its day are those of the command; the facts recorded after it are not decided again, and the answer
 warns of them (`correction.later_facts`). What they rest on is kept, though: a correction or revocation that would
-leave one of them without its premise (`shared.premises`) is refused (`correction.removes_premise`).
+leave one of them without its premise, or make one take a post the cadre would still hold (`shared.premises`), is
+refused (`correction.removes_premise`, `correction.held_twice`).
 """
 
 from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -26,7 +27,7 @@ from pydantic import Field
 from shared.decisions import CadreCommand, Correcting, Decision, DecisionWarning
 from shared.envelope import FoldedEvent
 from shared.events.registry import CATALOGUE, CORRECTED, REVOKED, CorrectionReason, spec_for
-from shared.premises import unsupported
+from shared.premises import Retaken, Unsupported, taken_while_held, unsupported
 from shared.problems import RuleViolation
 
 E = TypeVar("E", bound=FoldedEvent)
@@ -181,7 +182,7 @@ def as_correction(named: Target[E], decision: Decision, correcting: Correcting) 
                             f"event {target.id} already reads so: nothing to correct",
                             f"事件 {target.id} 的记录与更正内容相同, 无需更正")
     _not_recorded_later(named, fact)
-    _keeps_premises(named, [target.with_fact(fact, decision.occurred_on)], "correction.event_id")
+    _keeps_later_facts(named, [target.with_fact(fact, decision.occurred_on)], "correction.event_id")
     model = spec_for(target.type + CORRECTED).model
     return Decision(target.type + CORRECTED,
                     model.model_validate({"corrects": target.id, "reason": correcting.reason, "fact": decision.data}),
@@ -208,26 +209,42 @@ def _not_recorded_later(named: Target[E], fact: dict[str, Any]) -> None:
                                 event_id=str(clash.id), key=key)
 
 
-def _keeps_premises(named: Target[E], replaced_by: list[E], field: str) -> None:
-    """422 `correction.removes_premise` when the event read as `replaced_by` (as corrected, or nothing when revoked)
-    would leave a fact recorded after it without the premise it rests on, which it had (`shared.premises`); each
-    such fact is named, to be revoked or corrected first (`field`: where the command names the event)."""
-    target = named.event
-    had = {(u.event.id, u.premise, u.key) for u in unsupported([*named.before, target, *named.later])}
+F = TypeVar("F", Unsupported, Retaken)
+
+
+def _made_by(find: Callable[[list[E]], list[F]], named: Target[E], replaced_by: list[E]) -> list[F]:
+    """What `find` sees wrong with the facts recorded after the event once it reads as `replaced_by` (as corrected,
+    or nothing when revoked) that it did not see before: one per fact."""
+    had = {flaw.ident for flaw in find([*named.before, named.event, *named.later])}
     later = {e.id for e in named.later}
-    lost = [u for u in unsupported([*named.before, *replaced_by, *named.later])
-            if u.event.id in later and (u.event.id, u.premise, u.key) not in had]
-    if not lost:
+    return list({flaw.event.id: flaw for flaw in find([*named.before, *replaced_by, *named.later])
+                 if flaw.event.id in later and flaw.ident not in had}.values())
+
+
+def _keeps_later_facts(named: Target[E], replaced_by: list[E], field: str) -> None:
+    """422 when the event read as `replaced_by` (as corrected, or nothing when revoked) would leave a fact recorded
+    after it without the premise it rests on (`correction.removes_premise`), or make one take a post the cadre still
+    holds (`correction.held_twice`), which it did not before (`shared.premises`); each such fact is named, to be
+    revoked or corrected first (`field`: where the command names the event)."""
+    target = named.event
+    done, done_zh = ("revoking", "撤销") if not replaced_by else ("correcting", "更正")
+    lost = _made_by(unsupported, named, replaced_by)
+    twice = _made_by(taken_while_held, named, replaced_by)
+    if lost:
+        rule, what, what_zh = ("correction.removes_premise", "without the fact they rest on", "失去所依据的记录")
+    elif twice:
+        rule, what, what_zh = ("correction.held_twice", "taking what the cadre would still hold",
+                               "在该干部仍担任该职时再次任职")
+    else:
         return
-    facts = list({u.event.id: u for u in lost}.values())
+    facts: list[Unsupported] | list[Retaken] = lost or twice
     shown = "; ".join(f"{u.event.type} {u.event.id} ({u.shown})" for u in facts)
     shown_zh = "; ".join(f"{spec_for(u.event.type).label_zh} {u.event.id}（{u.shown}）" for u in facts)
-    done, done_zh = ("revoking", "撤销") if not replaced_by else ("correcting", "更正")
     raise _violation_at(
-        field, "correction.removes_premise",
-        f"{done} event {target.id} would leave later facts ({len(facts)}) without the fact they rest on: {shown}. "
+        field, rule,
+        f"{done} event {target.id} would leave later facts ({len(facts)}) {what}: {shown}. "
         "Revoke or correct these first, each at the service that records it",
-        f"{done_zh}事件 {target.id} 将使其后 {len(facts)} 项事实失去所依据的记录: {shown_zh}。请先撤销或更正这些事实"
+        f"{done_zh}事件 {target.id} 将使其后 {len(facts)} 项事实{what_zh}: {shown_zh}。请先撤销或更正这些事实"
         "（各向记录该类事件的服务提交）",
         later_events=[{"event_id": str(u.event.id), "type": u.event.type, "service": spec_for(u.event.type).service,
                        "names": u.names} for u in facts])
@@ -258,7 +275,7 @@ def decide_revocation(events: Sequence[FoldedEvent], command: Revocation, servic
                             f"({target.occurredon})",
                             f"撤销决定日期不能早于被撤销事件的发生日期（{target.occurredon}）",
                             event_occurred_on=target.occurredon.isoformat())
-    _keeps_premises(named, [], "event_id")
+    _keeps_later_facts(named, [], "event_id")
     model = spec_for(target.type + REVOKED).model
     data = model.model_validate({"revokes": target.id, "reason": command.reason})
     return Decision(target.type + REVOKED, data, command.occurred_on, warnings=later_facts(named.later, revoking=True))

@@ -1,9 +1,11 @@
-"""Premises (前提事实): which facts of a cadre's history lack the earlier fact they rest on. Pure.
+"""Premises (前提事实) and holdings (在任): which facts of a cadre's history lack the earlier fact they rest on, and
+which take what the cadre still holds. Pure.
 
 The catalogue says what each type rests on (`EventSpec.rests_on`): a post left rests on its posting, an audit's
-completion on its start, a sanction on the verified report it follows from. The services refuse a fact without
-its premise on record by its day; a correction or a revocation could still take the premise away afterwards,
-and `shared.corrections` refuses one that would (`unsupported` before and after it).
+completion on its start, a sanction on the verified report it follows from. It also says what a cadre holds once at
+a time (`HOLDINGS`: a post, from its taking to its leaving). The services refuse a fact without its premise on
+record by its day, and a taking of what is held; a correction or a revocation could still bring either about
+afterwards, and `shared.corrections` refuses one that would (`unsupported`, `taken_while_held`, before and after).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from datetime import date
 from typing import Any
 
 from shared.envelope import FoldedEvent
-from shared.events.registry import CATALOGUE, ID_PATH, Premise, Source
+from shared.events.registry import CATALOGUE, HOLDINGS, ID_PATH, Holding, Premise, Source
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,36 @@ class Unsupported:
     def shown(self) -> str:
         """What the fact names, for a message: `post_id P-1`."""
         return ", ".join(f"{f} {v}" for f, v in self.names.items())
+
+    @property
+    def ident(self) -> tuple[Any, ...]:
+        """The same lack in another reading of the history (before and after a correction) has the same ident."""
+        return (self.event.id, self.premise, self.key)
+
+
+@dataclass(frozen=True)
+class Retaken:
+    """A fact that takes what the cadre holds already (a post taken again before it was left)."""
+
+    event: FoldedEvent
+    holding: Holding
+    source: Source
+    key: str
+
+    @property
+    def names(self) -> dict[str, str]:
+        """What the fact names: `{"post_id": "P-1"}` (`{"to.post_id": ...}` for a rotation's new post)."""
+        return {self.source.paths[0]: self.key}
+
+    @property
+    def shown(self) -> str:
+        """What the fact names, for a message: `post_id P-1`."""
+        return f"{self.source.paths[0]} {self.key}"
+
+    @property
+    def ident(self) -> tuple[Any, ...]:
+        """As `Unsupported.ident`."""
+        return (self.event.id, self.holding.name, self.key)
 
 
 Path = tuple[str, ...]
@@ -109,4 +141,30 @@ def unsupported(history: Sequence[FoldedEvent]) -> list[Unsupported]:
                 since = earliest.get((premise, key))
                 if since is None or event.occurredon < since:
                     earliest[(premise, key)] = event.occurredon
+    return out
+
+
+@functools.cache
+def _holding_steps(type_: str) -> tuple[tuple[tuple[Holding, Source], ...], tuple[tuple[Holding, Source], ...]]:
+    """What an event of `type_` leaves and takes, of the catalogue's holdings."""
+    leaves = tuple((h, s) for h in HOLDINGS for s in h.left_by if s.type == type_)
+    takes = tuple((h, s) for h in HOLDINGS for s in h.taken_by if s.type == type_)
+    return leaves, takes
+
+
+def taken_while_held(history: Sequence[FoldedEvent]) -> list[Retaken]:
+    """The facts of `history` (in ledger order, as corrections say it reads) that take what the cadre holds already,
+    taken by an earlier fact and not left since (an event that both leaves and takes leaves first)."""
+    held: set[tuple[str, str]] = set()
+    out: list[Retaken] = []
+    for event in history:
+        leaves, takes = _holding_steps(event.type)
+        for h, source in leaves:
+            for (key,) in _keys(event, _split(source.paths)):
+                held.discard((h.name, key))
+        for h, source in takes:
+            for (key,) in _keys(event, _split(source.paths)):
+                if (h.name, key) in held:
+                    out.append(Retaken(event, h, source, key))
+                held.add((h.name, key))
     return out

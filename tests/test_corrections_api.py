@@ -300,6 +300,21 @@ async def test_a_fact_later_facts_rest_on_stays_until_they_go(system: System) ->
     assert fixed["type"] == "audit.completed.corrected"
 
 
+async def test_a_posting_is_not_corrected_onto_a_post_the_cadre_takes_later(system: System) -> None:
+    """The first posting's post id was typed as the one the cadre took a year later, never leaving the first:
+    the correction would have the cadre hold that post twice (correction.held_twice)."""
+    cadre = await registered_cadre(system, "COR")
+    posting = {**base(cadre, "2015-03-01"), "post": "审计局科员", "unit": "桂阳县审计局", "level": "clerk",
+               "leadership": False, "kind": "lateral"}
+    first = await accepted(system, "rotation", "/v1/posts/P-HT-1/assign", posting)
+    later = await accepted(system, "rotation", "/v1/posts/P-HT-2/assign", {**posting, "occurred_on": "2016-03-01"})
+    problem = await refused(system, "rotation", "/v1/posts/P-HT-2/assign",
+                            {**posting, **fixing(first["event_id"], "职位编号录错")}, "correction.held_twice",
+                            "correction.event_id")
+    assert problem["later_events"] == [{"event_id": later["event_id"], "type": "post.assigned", "service": "rotation",
+                                        "names": {"post_id": "P-HT-2"}}], problem
+
+
 async def test_revocations_are_documented_on_every_command_service(system: System) -> None:
     for service in ("assessment", "audit", "rotation"):
         status, document, _ = await call("GET", f"{system.url(service)}/openapi.json")

@@ -21,8 +21,8 @@ from services.rotation import domain
 from shared.corrections import Revocation, as_correction, before_target, decide_revocation
 from shared.decisions import Correcting, Decision
 from shared.envelope import CloudEvent
-from shared.events.registry import CATALOGUE, ID_PATH
-from shared.premises import unsupported
+from shared.events.registry import CATALOGUE, HOLDINGS, ID_PATH
+from shared.premises import taken_while_held, unsupported
 from shared.problems import RuleViolation
 from shared.rulesets import ruleset_by_id
 from tests.rotation_support import (
@@ -120,6 +120,23 @@ def test_unsupported_facts(given: list[CloudEvent], then: list[tuple[CloudEvent,
     assert [(u.event.id, u.names) for u in unsupported(given)] == [(e.id, names) for e, names in then]
 
 
+TAKEN_AGAIN = assigned("2016-03-01")  # P1 once more
+
+RETAKEN: list[tuple[str, list[CloudEvent], list[tuple[CloudEvent, dict[str, str]]]]] = [
+    ("a post taken again while held", [REGISTERED, POSTING, TAKEN_AGAIN], [(TAKEN_AGAIN, {"post_id": "P1"})]),
+    ("... not once it was left", [REGISTERED, POSTING, LEFT, TAKEN_AGAIN], []),
+    ("... nor once a rotation led away from it", [REGISTERED, POSTING, ROTATED, TAKEN_AGAIN], []),
+    ("a rotation to a post held already", [REGISTERED, assigned("2011-01-01", "P9"), POSTING, ROTATED],
+     [(ROTATED, {"to.post_id": "P9"})]),
+    ("other posts are other holdings", [REGISTERED, POSTING, assigned("2011-01-01", "P2")], []),
+]
+
+
+@pytest.mark.parametrize(("given", "then"), [c[1:] for c in RETAKEN], ids=[c[0] for c in RETAKEN])
+def test_taken_while_held(given: list[CloudEvent], then: list[tuple[CloudEvent, dict[str, str]]]) -> None:
+    assert [(r.event.id, r.names) for r in taken_while_held(given)] == [(e.id, names) for e, names in then]
+
+
 def _field_at(model: type[BaseModel], path: str) -> bool:
     """Whether a dotted path leads through `model`'s fields (into nested models and lists of them)."""
     step, _, rest = path.partition(".")
@@ -148,6 +165,16 @@ def test_every_premise_names_fields_and_types_of_the_catalogue() -> None:
             for field, values in source.only_if:
                 allowed = typing.get_args(provider.model.model_fields[field].annotation)
                 assert values and set(values) <= set(allowed), (spec.type, source, allowed)
+
+
+def test_every_holding_is_taken_and_left_by_one_field_of_catalogue_types() -> None:
+    assert HOLDINGS, "a post is held once at a time (posting.already_held)"
+    for held in HOLDINGS:
+        for source in (*held.taken_by, *held.left_by):
+            spec = CATALOGUE.get(source.type)
+            assert spec is not None and spec.corrects is None, (held.name, source)
+            assert len(source.paths) == 1 and _field_at(spec.model, source.paths[0]), (held.name, source)
+            assert not source.only_if, (held.name, source)
 
 
 # ---- when a correction or a revocation would take a premise away --------------------------------
@@ -225,6 +252,13 @@ CASES: list[tuple[str, list[CloudEvent], When, str | dict[str, Any]]] = [
     ("... corrected to partly founded, it still carries it", [REGISTERED, REPORT, VERIFIED, SANCTION],
      correct_verification(VERIFIED, "partly"), {"type": "report.verified.corrected",
                                                 "warnings": ["correction.later_facts"]}),
+    ("a posting corrected to a post the cadre takes later, never leaving the first, would hold it twice",
+     [REGISTERED, POSTING, P2 := assigned("2011-01-01", "P2")], correct_posting(POSTING, post_id="P2"),
+     "correction.held_twice@correction.event_id"),
+    ("... once the later posting is revoked, it may be", [REGISTERED, POSTING, P2, revoked(P2)],
+     correct_posting(POSTING, post_id="P2"), {"type": "post.assigned.corrected"}),
+    ("the vacate between two postings of a post is not revoked while the second stands",
+     [REGISTERED, POSTING, LEFT, TAKEN_AGAIN], revoke(LEFT), "correction.held_twice@event_id"),
     ("a fact no later fact rests on is revoked as before", [REGISTERED, REPORT, VERIFIED, SANCTION],
      revoke(SANCTION, "audit"), {"type": "sanction.imposed.revoked"}),
 ]
@@ -277,3 +311,17 @@ def test_the_event_catalogue_shows_what_each_type_rests_on() -> None:
     assert rests_on["sanction.imposed"] == [{"fields": ["report_id"], "sources": [
         {"type": "report.verified", "paths": ["report_id"], "only_if": {"outcome": ["partly", "verified"]}}]}]
     assert rests_on["cadre.registered"] is None
+    holdings = json.loads((ROOT / "docs/asyncapi.json").read_text(encoding="utf-8"))["x-holdings"]
+    assert holdings == [{"name": "post", "taken_by": [{"type": "post.assigned", "paths": ["post_id"]},
+                                                      {"type": "rotation.completed", "paths": ["to.post_id"]}],
+                         "left_by": [{"type": "post.vacated", "paths": ["post_id"]},
+                                     {"type": "rotation.completed", "paths": ["from_post_id"]}]}]
+
+
+def test_a_taking_while_held_is_named_with_what_it_takes() -> None:
+    with pytest.raises(RuleViolation) as caught:
+        revoke(LEFT)([REGISTERED, POSTING, LEFT, TAKEN_AGAIN])
+    problem = caught.value.body()
+    assert problem["later_events"] == [{"event_id": str(TAKEN_AGAIN.id), "type": "post.assigned",
+                                        "service": "rotation", "names": {"post_id": "P1"}}], problem
+    assert "仍担任该职" in problem["message_zh"] and "post_id P1" in problem["message_en"], problem

@@ -73,6 +73,34 @@ def premise(fields: str | tuple[str, ...], *sources: Source | tuple[str, str | t
 
 
 @dataclass(frozen=True)
+class Holding:
+    """Something a cadre takes and leaves again, and holds at most once at a time per key (在任: a post): the service
+    refuses taking it while it is held, so a correction or a revocation may not make a later taking fall while it is
+    held (`shared.premises.taken_while_held`). `taken_by` and `left_by`: the types that take and leave it, with the
+    path of the key in each; an event that does both (a rotation) leaves before it takes."""
+
+    name: str
+    taken_by: tuple[Source, ...]
+    left_by: tuple[Source, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        """How the AsyncAPI document shows it (`x-holdings`)."""
+        return {"name": self.name, "taken_by": [s.as_json() for s in self.taken_by],
+                "left_by": [s.as_json() for s in self.left_by]}
+
+
+HOLDINGS: list[Holding] = []
+"""Every `Holding` the catalogue declares (`holding`)."""
+
+
+def holding(name: str, *, taken_by: tuple[Source, ...], left_by: tuple[Source, ...]) -> Holding:
+    """Declare a `Holding` of the catalogue."""
+    declared = Holding(name, taken_by, left_by)
+    HOLDINGS.append(declared)
+    return declared
+
+
+@dataclass(frozen=True)
 class EventSpec:
     """One catalogue entry."""
 

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from shared.events.registry import EventData, event_type, premise, source
+from shared.events.registry import EventData, event_type, holding, premise, source
 from shared.events.types import Identifier, LongText, ShortText
 
 Commitment = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
@@ -78,8 +78,10 @@ class PostFields(EventData):
     principal: Principal = None
 
 
-# A post is held from its posting or from the rotation that led to it.
-_HELD = (("post.assigned", "post_id"), ("rotation.completed", "to.post_id"))
+# A post is held from its posting or from the rotation that led to it until a vacate of it or a rotation from it,
+# and held once at a time (posting.already_held, rotation.same_post).
+POST_HELD = holding("post", taken_by=(source("post.assigned", "post_id"), source("rotation.completed", "to.post_id")),
+                    left_by=(source("post.vacated", "post_id"), source("rotation.completed", "from_post_id")))
 
 
 @event_type("post.assigned", "rotation", "任职", "Post assigned",
@@ -94,7 +96,7 @@ class PostAssigned(PostFields):
     exemption_reason: ShortText | None = Field(None, description="Why a promotion had no notice (免于公示的理由).")
 
 
-@event_type("post.vacated", "rotation", "免职", "Post vacated", rests_on=(premise("post_id", *_HELD),))
+@event_type("post.vacated", "rotation", "免职", "Post vacated", rests_on=(premise("post_id", *POST_HELD.taken_by),))
 class PostVacated(EventData):
     post_id: Identifier
     reason: VacateReason = Field(description="rotation 交流, promotion 提拔, age_limit 到龄, term_end 任期届满, "
@@ -123,7 +125,7 @@ class RotationDue(EventData):
 
 
 @event_type("rotation.deferred", "rotation", "暂缓交流", "Rotation deferred",
-            rests_on=(premise("post_id", *_HELD),))
+            rests_on=(premise("post_id", *POST_HELD.taken_by),))
 class RotationDeferred(EventData):
     post_id: Identifier
     rule: RotationRule
@@ -133,7 +135,7 @@ class RotationDeferred(EventData):
 
 
 @event_type("rotation.completed", "rotation", "交流完成", "Rotation completed",
-            rests_on=(premise("from_post_id", *_HELD),))
+            rests_on=(premise("from_post_id", *POST_HELD.taken_by),))
 class RotationCompleted(EventData):
     from_post_id: Identifier
     from_post: ShortText = Field(description="Title of the post left (原职务).")
