@@ -1,6 +1,6 @@
 """Table tests of the rotation rules: given events / when a command / then an event or a violation.
 
-No servers: the pure decide functions of services/rotation/domain.py on events built like the ledger's.
+No servers: the pure decide functions of services/rotation/domain/ on events built like the ledger's.
 """
 
 from __future__ import annotations

@@ -1,0 +1,175 @@
+"""Registration and postings (登记与任职): register, erase, assign, vacate, conclude a probation."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from services.rotation.commands import AssignPost, ConcludeProbation, Erasure, RegisterCadre, VacatePost
+from services.rotation.domain.checks import (
+    BASIS_APPOINTMENT,
+    cadre_level,
+    held,
+    no_probation,
+    principal_leads,
+    rank,
+    registered,
+    rotation_allowed,
+)
+from services.rotation.domain.state import RotationState
+from shared.appointment_blockers import appointment_blockers
+from shared.clock import not_in_future
+from shared.decisions import Decision
+from shared.events.rotation import (
+    LEVEL_ZH,
+    CadreRegistered,
+    PersonErased,
+    PostAssigned,
+    PostVacated,
+    ProbationConcluded,
+)
+from shared.problems import RuleViolation
+from shared.rulesets import RuleSet
+from shared.tenure import add_months
+
+PROMOTIONS = frozenset({"promotion", "out_of_sequence"})
+
+NOT_RAISING = frozenset({"lateral", "rotation"})
+
+KIND_ZH = {"promotion": "提拔", "lateral": "平级转任", "demotion": "降职", "rotation": "交流", "election": "选举",
+           "out_of_sequence": "破格提拔"}
+
+
+def decide_register(state: RotationState, cmd: RegisterCadre, today: date) -> Decision:
+    """A cadre is registered once; the person enters the ledger only as commitments."""
+    not_in_future(cmd.occurred_on, today)
+    if state.registered:
+        raise RuleViolation("cadre.register_once", f"cadre {cmd.cadre_id} is already registered",
+                            f"干部 {cmd.cadre_id} 已经登记, 不能重复登记")
+    data = CadreRegistered(name_commitment=cmd.name_commitment, id_number_commitment=cmd.id_number_commitment,
+                           sex=cmd.sex, birth_month=cmd.birth_month, work_start=cmd.work_start, unit=cmd.unit)
+    return Decision("cadre.registered", data, cmd.occurred_on)
+
+
+def decide_erase(state: RotationState, cmd: Erasure, today: date) -> Decision:
+    """A registered cadre's clear personal data is erased once, with a reason and a reference."""
+    not_in_future(cmd.occurred_on, today)
+    registered(state, cmd.cadre_id)
+    if state.erased:
+        raise RuleViolation("person.erase_once", f"the personal data of cadre {cmd.cadre_id} is already erased",
+                            f"干部 {cmd.cadre_id} 的个人信息已经删除")
+    return Decision("person.erased", PersonErased(reason=cmd.reason, reference=cmd.reference), cmd.occurred_on)
+
+
+def _check_notice(state: RotationState, notice_id: str, on: date, rule: str) -> None:
+    """`rule` unless the notice a posting names closed as clear or minor_issue_reminded by its day `on` and was not
+    used for another appointment."""
+    notice = state.cleared_notices.get(notice_id)
+    if notice is None or notice.closed_on > on or notice_id in state.used_notices:
+        why = ("was already used for another appointment" if notice_id in state.used_notices else
+               "is not closed as clear or minor_issue_reminded before the decision")
+        raise RuleViolation(rule, f"notice {notice_id} {why}",
+                            f"任前公示 {notice_id} 未在任职决定前以无问题或提醒结束, 或已用于其他任职",
+                            basis=BASIS_APPOINTMENT, notice_id=notice_id)
+
+
+def _check_promotion(state: RotationState, cmd: AssignPost) -> None:
+    no_probation(state, "promotion.not_during_probation", "promotion", "提拔")
+    if cmd.notice_id is not None:
+        _check_notice(state, cmd.notice_id, cmd.occurred_on, "promotion.notice_cleared")
+    elif cmd.exemption_reason is None:
+        raise RuleViolation("promotion.notice_cleared",
+                            "a promotion needs a pre-appointment notice closed as clear (notice_id) or a recorded "
+                            "exemption reason", "提拔任职须经任前公示且无问题 (notice_id), 或记录免于公示的理由",
+                            basis=BASIS_APPOINTMENT)
+    blockers = appointment_blockers(state.appointment_facts, cmd.occurred_on, notice_id=cmd.notice_id, post=cmd.post,
+                                    promotion=True)
+    if blockers:
+        first = blockers[0]
+        first.extra["blockers"] = [b.rule for b in blockers]
+        raise first
+
+
+def _check_kind(kind: str, before: str | None, level: str) -> None:
+    """posting.kind_matches_level: a promotion raises the rank, a demotion lowers it, a lateral posting or a
+    rotation does not raise it (a rise under their name would escape the promotion rules)."""
+    if before is None:
+        return
+    rise = rank(level) - rank(before)
+    if kind in PROMOTIONS and rise <= 0:
+        en, zh = "a promotion must raise it", "提拔须提高职级"
+    elif kind == "demotion" and rise >= 0:
+        en, zh = "a demotion must lower it", "降职须降低职级"
+    elif kind in NOT_RAISING and rise > 0:
+        en = f"a {kind} posting cannot raise it: record a promotion (with its notice)"
+        zh = f"{KIND_ZH[kind]}不能提高职级, 提高职级须按提拔任职 (经任前公示)"
+    else:
+        return
+    raise RuleViolation("posting.kind_matches_level",
+                        f"a {kind} from {before} to {level} does not match the change of rank: {en}",
+                        f"{zh}: 由{LEVEL_ZH[before]}到{LEVEL_ZH[level]}与任职方式 ({KIND_ZH[kind]}) 不符",
+                        basis=BASIS_APPOINTMENT, level=level, previous_level=before, kind=kind)
+
+
+def is_promotion(kind: str, before: str | None, level: str) -> bool:
+    """Held to the promotion rules (notice, blockers, no running probation): a promotion, or an election that raises
+    the rank (选举产生的职务 raising the rank is a 提拔 all the same, though it starts no probation)."""
+    return kind in PROMOTIONS or (kind == "election" and before is not None and rank(level) > rank(before))
+
+
+def decide_assign(state: RotationState, cmd: AssignPost, rules: RuleSet, today: date) -> Decision:
+    """Take a post: registered cadre, a post not already held, rank consistent with the kind of posting;
+    a promotion (or an election that raises the rank) needs a cleared notice (or an exemption), no appointment
+    blocker and no running probation; a promotion to a leadership post, not an election, starts a probation."""
+    not_in_future(cmd.occurred_on, today)
+    registered(state, cmd.cadre_id)
+    if cmd.post_id in state.tenure.posts:
+        raise RuleViolation("posting.already_held", f"the cadre already holds post {cmd.post_id}",
+                            f"该干部已担任职位 {cmd.post_id}", post_id=cmd.post_id)
+    principal_leads(cmd.leadership, cmd.principal, "principal")
+    before = cadre_level(state)
+    _check_kind(cmd.kind, before, cmd.level)
+    promotion = is_promotion(cmd.kind, before, cmd.level)
+    if promotion:
+        _check_promotion(state, cmd)
+    elif cmd.notice_id is not None:  # a posting that needs no notice may still name one: it is the real one
+        _check_notice(state, cmd.notice_id, cmd.occurred_on, "posting.notice_cleared")
+    if cmd.kind == "rotation":
+        rotation_allowed(state, cmd.occurred_on)
+    # 试用期 is for promotions to leadership posts that are not elected (提拔担任非选举产生的领导职务): an elected
+    # post's term comes from the vote, not from a trial (选拔任用工作条例 2019)
+    probation_end = (add_months(cmd.occurred_on, rules.rotation.probation_months)
+                     if promotion and cmd.leadership and cmd.kind != "election" else None)
+    data = PostAssigned(post_id=cmd.post_id, post=cmd.post, unit=cmd.unit, township=cmd.township, level=cmd.level,
+                        leadership=cmd.leadership, internal_unit=cmd.internal_unit, sensitive=cmd.sensitive,
+                        principal=cmd.principal, kind=cmd.kind, decision_date=cmd.occurred_on,
+                        probation_end=probation_end, notice_id=cmd.notice_id, exemption_reason=cmd.exemption_reason)
+    return Decision("post.assigned", data, cmd.occurred_on)
+
+
+def decide_vacate(state: RotationState, cmd: VacatePost, today: date) -> Decision:
+    """Leave a held post, not before taking it."""
+    not_in_future(cmd.occurred_on, today)
+    held(state, cmd.post_id, cmd.occurred_on)
+    return Decision("post.vacated", PostVacated(post_id=cmd.post_id, reason=cmd.reason), cmd.occurred_on)
+
+
+def decide_conclude_probation(state: RotationState, cmd: ConcludeProbation, today: date) -> Decision:
+    """Conclude a running probation: on or after its end, unless ended early (with a reason)."""
+    not_in_future(cmd.occurred_on, today)
+    posting = held(state, cmd.post_id, cmd.occurred_on)
+    if not posting.in_probation or posting.probation_end is None:
+        raise RuleViolation("probation.none", f"post {cmd.post_id} has no running probation",
+                            f"职位 {cmd.post_id} 没有进行中的试用期", post_id=cmd.post_id)
+    end = posting.probation_end
+    if cmd.outcome == "ended_early":
+        if not (cmd.reason or "").strip():
+            raise RuleViolation("probation.early_end_reason", "ending a probation early needs a reason",
+                                "提前结束试用期须说明理由", basis=BASIS_APPOINTMENT)
+    elif cmd.occurred_on < end:
+        raise RuleViolation("probation.before_end",
+                            f"the probation of post {cmd.post_id} ends on {end.isoformat()}; it can be concluded "
+                            f"({cmd.outcome}) only from that day, unless ended early",
+                            f"职位 {cmd.post_id} 试用期至 {end.isoformat()} 届满, 届满前不能作出试用期满结论"
+                            "(提前结束除外)", basis=BASIS_APPOINTMENT, probation_end=end.isoformat())
+    data = ProbationConcluded(post_id=cmd.post_id, outcome=cmd.outcome, reason=cmd.reason)
+    return Decision("probation.concluded", data, cmd.occurred_on)
