@@ -22,6 +22,8 @@ HandlingAction = Literal["reverse_rotation", "demotion", "non_leadership_post"]
 VoteOutcome = Literal["approved", "rejected"]
 NoticeOutcome = Literal["clear", "minor_issue_reminded", "deferred", "not_appointed"]
 """How a notice ends: 无异议 (clear), 有问题但不影响任职, 提醒 (minor_issue_reminded), 缓任 (deferred), 不予任用."""
+CLEARING: tuple[NoticeOutcome, ...] = ("clear", "minor_issue_reminded")
+"""The outcomes of a notice after which the appointment may be made (公示无异议或提醒后任用)."""
 Period = Annotated[str, StringConstraints(pattern=r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2]|Q[1-4])$")]
 """A month `YYYY-MM` or a quarter `YYYY-Qn`."""
 Year = Annotated[int, Field(ge=1949, le=2100)]

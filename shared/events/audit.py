@@ -20,6 +20,8 @@ Responsibility = Literal["direct", "leadership"]
 Evaluation = Literal["good", "fairly_good", "average", "poor"]
 AppliedResult = Literal["none", "talk", "admonishment", "organisational_handling", "referral"]
 ReportOutcome = Literal["unfounded", "partly", "verified"]
+FOUNDED: tuple[ReportOutcome, ...] = ("partly", "verified")
+"""The outcomes of a report's verification that find it wholly or partly true (属实, 部分属实)."""
 TalkKind = Literal["reminder", "admonishment", "heart_to_heart", "integrity_before_appointment"]
 SanctionCategory = Literal["party", "administrative", "organisational"]
 SanctionMeasure = Literal[
@@ -37,7 +39,7 @@ _STARTED = premise("audit_id", ("audit.started", "audit_id"))
 _COMPLETED = premise("audit_id", ("audit.completed", "audit_id"))
 _RECEIVED = premise("report_id", ("report.received", "report_id"))
 _VERIFIED = premise("report_id", ("report.verified", "report_id"))
-_FOUNDED = premise("report_id", source("report.verified", "report_id", outcome=("partly", "verified")))
+_FOUNDED = premise("report_id", source("report.verified", "report_id", outcome=FOUNDED))
 
 
 class Finding(EventData):

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
+from shared.events.assessment import CLEARING
 from shared.events.registry import EventData, event_type, holding, premise, source
 from shared.events.types import Identifier, LongText, ShortText
 
@@ -86,7 +87,7 @@ POST_HELD = holding("post", taken_by=(source("post.assigned", "post_id"), source
 
 @event_type("post.assigned", "rotation", "任职", "Post assigned",
             rests_on=(premise("notice_id", source("notice.closed", "notice_id",
-                                                  outcome=("clear", "minor_issue_reminded"))),))
+                                                  outcome=CLEARING)),))
 class PostAssigned(PostFields):
     kind: PostKind = Field(description="promotion 提拔, lateral 平级转任, demotion 降职, rotation 交流, "
                            "election 选举, out_of_sequence 破格提拔.")

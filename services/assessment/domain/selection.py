@@ -33,6 +33,7 @@ from services.assessment.domain.rules import (
 from services.assessment.domain.state import AssessmentState, Notice, Selection
 from shared.decisions import CadreCommand, Decision, DecisionWarning, provisional_calendar
 from shared.events.assessment import (
+    CLEARING,
     AppointmentDeferred,
     AppointmentVoted,
     NoticeClosed,
@@ -44,6 +45,7 @@ from shared.events.assessment import (
     SelectionInspected,
     SelectionWithdrawn,
 )
+from shared.events.audit import FOUNDED
 from shared.events.types import Identifier, LongText, ShortText
 from shared.problems import RuleViolation
 from shared.rulesets import RuleSet
@@ -354,7 +356,7 @@ def _check_objections(state: AssessmentState, notice: Notice, cmd: CloseNotice) 
             f"{cmd.outcome} before they are verified",
             f"任前公示 {notice.notice_id} 有未核查完毕的反映 ({', '.join(unresolved)}), 不能以"
             f"{'无异议' if cmd.outcome == 'clear' else '提醒后任用'}结束", basis=NOTICE_BASIS, reports=unresolved)
-    founded = [r for r in reports if state.reports[r].outcome in ("partly", "verified")]
+    founded = [r for r in reports if state.reports[r].outcome in FOUNDED]
     if cmd.outcome == "clear" and founded:
         raise RuleViolation(
             "notice.founded_objection",
@@ -373,7 +375,7 @@ def decide_close(state: AssessmentState, cmd: CloseNotice, rules: RuleSet) -> De
             raise RuleViolation(
                 "notice.deferral_missing", "record the deferral (appointment.deferred, with its end) first",
                 "以缓任结束公示前须先作出缓任决定 (缓任期限)", basis=DEFERRAL_BASIS)
-    elif cmd.outcome in ("clear", "minor_issue_reminded"):
+    elif cmd.outcome in CLEARING:
         if cmd.occurred_on < notice.end:
             raise RuleViolation(
                 "notice.period_not_over",

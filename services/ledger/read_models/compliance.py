@@ -24,6 +24,7 @@ from services.ledger.read_models.assessment_common import TAGS, AssessmentQuery
 from services.ledger.read_models.recount import recounted_working_days
 from services.ledger.statements import Statements, bulk, day, execute_bulk
 from shared.db import acquire
+from shared.events.assessment import CLEARING
 from shared.events.types import ProvisionalCalendarYears
 from shared.http import Api
 from shared.rulesets import ruleset_or_none
@@ -255,12 +256,12 @@ def issues(r: asyncpg.Record, steps: list[dict[str, Any]]) -> list[dict[str, str
                 f"{', '.join(map(str, years))}; counted on the calendar now it has {now}, fewer than {least}",
                 f"公示期按{'、'.join(map(str, years))}年暂定日历计为{r['notice_working_days']}个工作日，按现行日历复核"
                 f"只有{now}个，少于{least}个"))
-    if r["outcome"] in ("clear", "minor_issue_reminded") and r["closed_on"] < r["notice_end"]:
+    if r["outcome"] in CLEARING and r["closed_on"] < r["notice_end"]:
         found.append(_issue("notice.period_not_over", "closed before the notice's last day", "公示期未满即结束"))
     if r["withdrawn_on"] is not None and (r["notice_posted_on"] is not None or r["appointed_on"] is not None):
         found.append(_issue("selection.withdrawn", "a notice or an appointment recorded for a withdrawn selection",
                             "已终止的选拔又有公示或任职记录"))
-    if r["appointed_on"] is not None and r["outcome"] not in ("clear", "minor_issue_reminded"):
+    if r["appointed_on"] is not None and r["outcome"] not in CLEARING:
         found.append(_issue("selection.order", "appointed without a notice closed as clear or minor_issue_reminded",
                             "任职前公示未以无异议或提醒后任用结束"))
     return found

@@ -9,9 +9,8 @@ from datetime import date
 
 from shared.appointment_blockers import FACT_TYPES
 from shared.envelope import CloudEvent
+from shared.events.assessment import CLEARING
 from shared.tenure import TenureState, evolve_tenure
-
-CLEARED = frozenset({"clear", "minor_issue_reminded"})
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,7 @@ def evolve(state: RotationState, event: CloudEvent) -> RotationState:
         return replace(state, registered=True)
     if event.type == "person.erased":
         return replace(state, erased=True)
-    if event.type == "notice.closed" and data.get("outcome") in CLEARED:
+    if event.type == "notice.closed" and data.get("outcome") in CLEARING:
         notice = Notice(str(data["notice_id"]), event.occurredon)
         return replace(state, cleared_notices={**state.cleared_notices, notice.notice_id: notice})
     if event.type in FACT_TYPES:
