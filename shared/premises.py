@@ -144,11 +144,15 @@ def unsupported(history: Sequence[FoldedEvent]) -> list[Unsupported]:
     return out
 
 
+Step = tuple[Holding, Source, tuple[Path, ...]]
+"""A holding an event leaves or takes, as which source, with the source's path split."""
+
+
 @functools.cache
-def _holding_steps(type_: str) -> tuple[tuple[tuple[Holding, Source], ...], tuple[tuple[Holding, Source], ...]]:
+def _holding_steps(type_: str) -> tuple[tuple[Step, ...], tuple[Step, ...]]:
     """What an event of `type_` leaves and takes, of the catalogue's holdings."""
-    leaves = tuple((h, s) for h in HOLDINGS for s in h.left_by if s.type == type_)
-    takes = tuple((h, s) for h in HOLDINGS for s in h.taken_by if s.type == type_)
+    leaves = tuple((h, s, _split(s.paths)) for h in HOLDINGS for s in h.left_by if s.type == type_)
+    takes = tuple((h, s, _split(s.paths)) for h in HOLDINGS for s in h.taken_by if s.type == type_)
     return leaves, takes
 
 
@@ -159,11 +163,11 @@ def taken_while_held(history: Sequence[FoldedEvent]) -> list[Retaken]:
     out: list[Retaken] = []
     for event in history:
         leaves, takes = _holding_steps(event.type)
-        for h, source in leaves:
-            for (key,) in _keys(event, _split(source.paths)):
+        for h, _, paths in leaves:
+            for (key,) in _keys(event, paths):
                 held.discard((h.name, key))
-        for h, source in takes:
-            for (key,) in _keys(event, _split(source.paths)):
+        for h, source, paths in takes:
+            for (key,) in _keys(event, paths):
                 if (h.name, key) in held:
                     out.append(Retaken(event, h, source, key))
                 held.add((h.name, key))
