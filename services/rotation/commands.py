@@ -102,7 +102,8 @@ class Assignment(CadreCommand):
                            "out_of_sequence 破格提拔. lateral and rotation may not raise the rank; an election that "
                            "raises it is held to the promotion rules.")
     notice_id: Identifier | None = Field(None, description="For a promotion (or an election that raises the rank): the "
-                                         "notice closed as clear (任前公示).")
+                                         "notice closed as clear (任前公示). Another posting may name one too; it "
+                                         "is then held to the same check (posting.notice_cleared).")
     exemption_reason: ShortText | None = Field(None, description="For a promotion (or an election that raises the "
                                                "rank) without a notice: why (免于公示).")
 
