@@ -119,14 +119,24 @@ class Quarantined(Problem):
                          f"{stream_seq}: {why}", stream_seq=stream_seq)
 
 
+RECORD_KEEPING = ("记录规则: 台账自身的一致性要求, 非法规条文 (record-keeping rule: the ledger's own consistency, "
+                  "e.g. a fact recorded once and in order; no regulation is cited)")
+"""The basis of a rule that keeps the record consistent rather than applying a regulation (依据: 记录规则)."""
+
+
 class RuleViolation(Problem):
-    """A command breaks a domain rule: 422 naming the rule, its basis, in Chinese and English."""
+    """A command breaks a domain rule: 422 naming the rule, its basis, in Chinese and English.
+
+    `basis` names the regulation or source document (S0..S4) the rule applies; a rule that only keeps the
+    record consistent (an id recorded once, a step after the one it follows) has `RECORD_KEEPING`.
+    """
 
     status = 422
     type_slug = "rule-violation"
     title = "Rule violated (违反规则)"
 
-    def __init__(self, rule: str, message_en: str, message_zh: str, basis: str = "", **extra: Any) -> None:
+    def __init__(self, rule: str, message_en: str, message_zh: str, basis: str = RECORD_KEEPING,
+                 **extra: Any) -> None:
         super().__init__(f"{message_zh} / {message_en}", rule=rule, basis=basis, message_en=message_en,
                          message_zh=message_zh, **extra)
         self.rule = rule

@@ -9,7 +9,7 @@ import pytest
 from services.assessment.domain import fold
 from services.assessment.domain import grading as g
 from shared.clock import not_in_future
-from shared.problems import RuleViolation
+from shared.problems import RECORD_KEEPING, RuleViolation
 from shared.tenure import add_months
 from tests.assessment_given import D, Expected, check, cmd, competency, evaluation, event, graded, registered, rules
 
@@ -90,6 +90,21 @@ EVALUATION_CASES: list[tuple[str, list[Any], Any, Expected]] = [
                          ids=[c[0] for c in EVALUATION_CASES])
 def test_evaluation(name: str, given: list[Any], command: Any, expected: Expected) -> None:
     check(given, g.decide_evaluation, command, expected)
+
+
+@pytest.mark.parametrize(("command", "rule", "cites_rule_set"), [
+    (_eval_cmd("county_wide", 100, 30, 10), "assessment.evaluation_rank", True),
+    (cmd(g.EvaluationRecord, "2024-12-20", year=2024, scope="own_unit", ballots=10,
+         counts={"excellent": 6, "competent": 5, "basically_competent": 0, "incompetent": 0}),
+     "assessment.evaluation_counts", False),
+])
+def test_a_refusal_cites_its_basis(command: Any, rule: str, cites_rule_set: bool) -> None:
+    """The rank rule 7 reads cites the rule set's documents; counts that do not add up break a record-keeping
+    rule (记录规则)."""
+    with pytest.raises(RuleViolation) as caught:
+        g.decide_evaluation(fold([]), command, rules())
+    assert caught.value.rule == rule
+    assert caught.value.extra["basis"] == (rules().basis if cites_rule_set else RECORD_KEEPING)
 
 
 BREACHING_COUNTY = evaluation(2024, "county_wide", 100, 30, 10, rank=56, of=60)   # last 5, excellent 30 %

@@ -19,7 +19,7 @@ from services.rotation.domain import RotationState
 from shared.decisions import Decision
 from shared.envelope import CloudEvent
 from shared.events.registry import CATALOGUE
-from shared.problems import RuleViolation
+from shared.problems import RECORD_KEEPING, RuleViolation
 from shared.rulesets import ruleset_by_id
 from tests.rotation_support import (
     CADRE,
@@ -415,6 +415,13 @@ ROTATION = [
 ]
 
 
+RECORD_KEEPING_RULES = frozenset({
+    "cadre.register_once", "cadre.registered_first", "command.not_in_future", "person.erase_once",
+    "posting.already_held", "posting.not_held", "posting.principal_needs_leadership", "probation.none",
+    "rotation.deferral_needs_due", "rotation.due_once"})
+"""Rules that keep the record consistent; every other refusal cites a regulation or source document (依据)."""
+
+
 @pytest.mark.parametrize("case", [*REGISTRATION, *ERASURE, *POSTINGS, *PROBATION, *DUE, *DEFERRAL, *ROTATION],
                          ids=lambda c: c.name)
 def test_rule(case: Case) -> None:
@@ -434,6 +441,8 @@ def test_rule(case: Case) -> None:
         assert violation.rule == case.then
         assert violation.status == 422
         assert violation.extra["message_en"] and violation.extra["message_zh"]
+        assert (violation.extra["basis"] == RECORD_KEEPING) == (case.then in RECORD_KEEPING_RULES)
+        assert violation.extra["basis"]
 
 
 def test_due_event_id_is_deterministic_per_cadre_post_rule_and_tenure() -> None:

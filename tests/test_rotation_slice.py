@@ -19,6 +19,7 @@ from services.ledger.main import writer_dsn
 from services.ledger.read_models.rotation_postings import RotationProjection
 from services.ledger.rebuild import rebuild
 from shared.devstack import free_port
+from shared.problems import RECORD_KEEPING
 from shared.processes import SERVICES, ServiceProcess
 from shared.rulesets import ruleset_for
 from shared.settings import Settings
@@ -257,7 +258,7 @@ async def test_registration_guards_personal_data_and_the_calendar(system: System
 
     await post_ok(f"{url}/v1/cadres/register?wait=committed", registration(cadre, occurred_on="2020-01-02"))
     status, problem, _ = await call("POST", f"{url}/v1/cadres/register", registration(cadre, occurred_on="2020-01-02"))
-    assert status == 422 and problem["rule"] == "cadre.register_once"
+    assert status == 422 and problem["rule"] == "cadre.register_once" and problem["basis"] == RECORD_KEEPING
 
     status, problem, _ = await call("POST", f"{url}/v1/posts/P-future/assign",
                                     township_post(cadre, "2099-01-01"))

@@ -27,7 +27,7 @@ from shared.events.audit import (
     TalkHeld,
 )
 from shared.events.registry import CATALOGUE
-from shared.problems import RuleViolation
+from shared.problems import RECORD_KEEPING, RuleViolation
 from shared.rulesets import RuleSet, ruleset_for
 
 RULES = ruleset_for("431021", date(2024, 1, 1))
@@ -155,6 +155,14 @@ CASES: list[tuple[str, list[CloudEvent], When, Any, str]] = [
 ]
 
 
+BASES = {
+    "supervision.report_unverified": s.REPORT_BASIS, "sanction.report_unfounded": s.REPORT_BASIS,
+    "sanction.measure_category": s.SANCTION_BASIS, "sanction.effect_period_short": RULES.basis,
+    "supervision.inquiry_answer_late": RULES.basis, "calendar.gap": RULES.basis,
+}
+"""The basis (依据) a refusal cites: the regulation a rule applies; every other rule is a record-keeping rule."""
+
+
 @pytest.mark.parametrize(("given", "decide", "command", "then"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_supervision_rules(given: list[CloudEvent], decide: When, command: Any, then: str) -> None:
     state = fold(given)
@@ -166,6 +174,7 @@ def test_supervision_rules(given: list[CloudEvent], decide: When, command: Any, 
             decide(state, command, RULES)
         assert caught.value.rule == then
         assert caught.value.status == 422 and caught.value.body()["message_zh"]
+        assert caught.value.body()["basis"] == BASES.get(then, RECORD_KEEPING)
 
 
 def test_inquiry_due_is_the_fifteenth_working_day() -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from services.ledger.proofs import WITNESS_BASIS
 from shared.devstack import free_port
 from shared.keys import load_signer, load_verifier
 from shared.merkle import CompactRange, consistency_proof
@@ -193,6 +194,7 @@ async def test_ledger_checks_every_cosignature(witnessed: Witnessed) -> None:
     stranger = Signer.from_skey(generate_key("stranger")[0])
     status, problem, _ = await call("POST", url, {"witness": "stranger", "note": add_signature(note, stranger)})
     assert status == 422 and problem["rule"] == "witness.unknown_key" and problem["message_zh"]
+    assert problem["basis"] == WITNESS_BASIS
 
     status, problem, _ = await call("POST", f"{witnessed.url}/v1/checkpoints/999999/cosignatures",
                                     {"witness": "audit-office", "note": good})

@@ -26,6 +26,9 @@ from shared.signednote import KEY_TYPES, NoteError, Signer, Verifier, open_note,
 
 CHECKPOINTS = "cadre-ledger-checkpoints"  # the application_name of the connections that store checkpoints
 
+WITNESS_BASIS = "C2SP signed-note, tlog-checkpoint, tlog-cosignature (c2sp.org): 见证方联署协议"
+"""What a witness's cosignature must be for the ledger to keep it."""
+
 
 class Prover:
     """Answers proof requests from the stored tree; signs on-demand checkpoints with the log's key.
@@ -212,7 +215,8 @@ class Prover:
         verifier = self.witnesses.get(witness)
         if verifier is None:
             raise RuleViolation("witness.unknown_key", f"{witness!r} is not a witness this ledger is configured with "
-                                "(CADRE_WITNESS_KEYS)", f"{witness!r} 不是本账本登记的见证方", field="witness")
+                                "(CADRE_WITNESS_KEYS)", f"{witness!r} 不是本账本登记的见证方", basis=WITNESS_BASIS,
+                                field="witness")
         async with acquire(self.pool, self.timeout) as conn:
             checkpoint = await conn.fetchrow("SELECT note, created_at FROM checkpoints WHERE id = $1", checkpoint_id)
         if checkpoint is None:
@@ -222,23 +226,23 @@ class Prover:
             opened = verify_note(note, [self.signer.verifier(), verifier])
         except NoteError as exc:
             raise RuleViolation("witness.signature", f"the note does not verify: {exc}",
-                                f"联署签名验证失败: {exc}", field="note") from exc
+                                f"联署签名验证失败: {exc}", basis=WITNESS_BASIS, field="note") from exc
         if opened.body != body:
             raise RuleViolation("witness.same_text", f"the note's text is not the text of checkpoint {checkpoint_id}",
-                                f"联署内容与检查点 {checkpoint_id} 的文本不一致", field="note")
+                                f"联署内容与检查点 {checkpoint_id} 的文本不一致", basis=WITNESS_BASIS, field="note")
         cosigned = opened.by(verifier)
         if cosigned is None or opened.by(self.signer.verifier()) is None:
             # Name the configured key: a witness that made a new key but was not reconfigured sees why.
             expected = f"{witness!r} (key ID {verifier.key_id.hex()}, {KEY_TYPES[verifier.key_type]})"
             raise RuleViolation("witness.signature", f"the note must carry signatures by the log and by {expected}",
-                                f"联署须同时带有账本与见证方 {expected} 的签名", field="note")
+                                f"联署须同时带有账本与见证方 {expected} 的签名", basis=WITNESS_BASIS, field="note")
         if cosigned.timestamp is not None:
             try:
                 check_timestamp(cosigned.timestamp, self.clock(), checkpoint["created_at"].timestamp())
             except CosignatureError as exc:
                 raise RuleViolation("witness.timestamp", f"the cosignature's {exc}: check the witness's clock",
                                     f"联署时间戳超前于账本时钟或早于检查点签署时间 ({exc})，请检查见证方时钟",
-                                    field="note") from exc
+                                    basis=WITNESS_BASIS, field="note") from exc
         return await self._store(checkpoint_id, witness, note, cosigned.timestamp)
 
     async def _store(self, checkpoint_id: int, witness: str, note: str, timestamp: int | None) -> dict[str, Any]:

@@ -150,7 +150,7 @@ def decide_evaluation(state: AssessmentState, cmd: EvaluationRecord, rules: Rule
     if cmd.scope == "county_wide" and (cmd.rank is None or cmd.of is None):
         raise RuleViolation(
             "assessment.evaluation_rank", "a county-wide evaluation needs rank and of (the ranking by excellent rate)",
-            "全县统一测评须填写按优秀票率的排名 (rank) 和参加排队人数 (of)", field="rank")
+            "全县统一测评须填写按优秀票率的排名 (rank) 和参加排队人数 (of)", basis=rules.basis, field="rank")
     if cmd.rank is not None and cmd.of is not None and cmd.rank > cmd.of:
         raise RuleViolation("assessment.evaluation_rank", f"rank {cmd.rank} is beyond the {cmd.of} ranked",
                             f"排名 {cmd.rank} 超出参加排队人数 {cmd.of}", field="rank")

@@ -40,6 +40,12 @@ MEASURES: dict[str, frozenset[str]] = {
 }
 """The measures of each category (党纪处分 / 政务处分 / 组织处理), as the regulations list them."""
 
+SANCTION_BASIS = ("中国共产党纪律处分条例 (2023); 中华人民共和国公职人员政务处分法 (2020); "
+                  "党政领导干部组织处理规定 (2021)")
+"""Where the measures of each category (`MEASURES`) are listed."""
+REPORT_BASIS = "辽源市12380举报受理与查核 (S1): 举报经核查后方可据此谈话、处分, 不属实的不予处分"
+"""Talks and sanctions follow a report once it is verified, and only a founded one leads to a sanction (S1)."""
+
 # ---- commands -------------------------------------------------------------------------------------
 
 
@@ -135,7 +141,7 @@ def _verified_report(state: AuditState, report_id: str, what_en: str, what_zh: s
     if report.verified_on is None:
         raise RuleViolation("supervision.report_unverified",
                             f"{what_en} cannot follow from report {report_id} before it is verified",
-                            f"举报 {report_id} 尚未核查完毕, 不能据此{what_zh}")
+                            f"举报 {report_id} 尚未核查完毕, 不能据此{what_zh}", basis=REPORT_BASIS)
     return report
 
 
@@ -228,7 +234,7 @@ def decide_impose_sanction(state: AuditState, cmd: ImposeSanction, rules: RuleSe
     if cmd.measure not in MEASURES[cmd.category]:
         raise RuleViolation("sanction.measure_category", f"{cmd.measure} is not a {cmd.category} measure; "
                                                          f"those are {', '.join(sorted(MEASURES[cmd.category]))}",
-                            f"{cmd.measure} 不属于 {cmd.category} 类处分 (处分种类与类别不符)")
+                            f"{cmd.measure} 不属于 {cmd.category} 类处分 (处分种类与类别不符)", basis=SANCTION_BASIS)
     if cmd.effective_until is not None and cmd.effective_until < cmd.effective_from:
         raise RuleViolation("sanction.period_order", f"the effect period {cmd.effective_from}..{cmd.effective_until}"
                                                      " ends before it starts",
@@ -248,7 +254,7 @@ def decide_impose_sanction(state: AuditState, cmd: ImposeSanction, rules: RuleSe
         if report.outcome == "unfounded":
             raise RuleViolation("sanction.report_unfounded", f"report {cmd.report_id} was verified as unfounded; "
                                                              "no sanction can follow from it",
-                                f"举报 {cmd.report_id} 经核查不属实, 不能据此处分")
+                                f"举报 {cmd.report_id} 经核查不属实, 不能据此处分", basis=REPORT_BASIS)
         not_before(cmd.occurred_on, report.verified_on, "supervision.chronology", "the sanction", "处分")
     data = SanctionImposed(sanction_id=cmd.sanction_id, category=cmd.category, measure=cmd.measure,
                            effective_from=cmd.effective_from, effective_until=cmd.effective_until,

@@ -6,7 +6,15 @@ import uuid
 from datetime import date
 
 from services.rotation.commands import CompleteRotation, DeferRotation, RaiseDue
-from services.rotation.domain.checks import BASIS_ROTATION, cadre_level, held, principal_leads, rank, rotation_allowed
+from services.rotation.domain.checks import (
+    BASIS_APPOINTMENT,
+    BASIS_ROTATION,
+    cadre_level,
+    held,
+    principal_leads,
+    rank,
+    rotation_allowed,
+)
 from services.rotation.domain.state import RotationState
 from shared.clock import not_in_future
 from shared.decisions import Decision
@@ -33,14 +41,14 @@ def decide_due(state: RotationState, cmd: RaiseDue, rules: RuleSet, today: date)
         raise RuleViolation("rotation.rule_not_applicable",
                             f"rule {cmd.rule} does not apply to post {cmd.post_id} under rule set {rules.id}",
                             f"规则 {RULE_ZH[cmd.rule]} 不适用于职位 {cmd.post_id} (规则集 {rules.id})",
-                            rotation_rule=cmd.rule)
+                            basis=rules.basis, rotation_rule=cmd.rule)
     if (cmd.post_id, cmd.rule) in state.tenure.dues:
         raise RuleViolation("rotation.due_once", f"rotation under {cmd.rule} is already due for post {cmd.post_id}",
                             f"职位 {cmd.post_id} 的{RULE_ZH[cmd.rule]}到期已记录", post_id=cmd.post_id)
     if due.due_on > today:
         raise RuleViolation("rotation.not_yet_due", f"{cmd.rule} falls due on {due.due_on.isoformat()}",
                             f"{RULE_ZH[cmd.rule]}于 {due.due_on.isoformat()} 到期, 尚未到期",
-                            due_on=due.due_on.isoformat())
+                            basis=rules.basis, due_on=due.due_on.isoformat())
     data = RotationDue(post_id=cmd.post_id, rule=cmd.rule, since=due.since, years=due.years, due_on=due.due_on,
                        overdue_on=due.overdue_on)
     return Decision("rotation.due", data, due.due_on, event_id=due_event_id(cmd.cadre_id, cmd.post_id, cmd.rule,
@@ -84,7 +92,7 @@ def decide_complete(state: RotationState, cmd: CompleteRotation, today: date) ->
     principal_leads(to.leadership, to.principal, "to.principal")
     if to.post_id == cmd.post_id or to.post_id in state.tenure.posts:
         raise RuleViolation("rotation.same_post", f"a rotation leads to another post than {to.post_id}",
-                            f"交流须到其他职位, 不能是 {to.post_id}", post_id=to.post_id)
+                            f"交流须到其他职位, 不能是 {to.post_id}", basis=BASIS_ROTATION, post_id=to.post_id)
     raised = sorted((d for (post_id, _), d in state.tenure.dues.items() if post_id == cmd.post_id),
                     key=lambda d: d.due_on)
     trigger = cmd.trigger_rule or (raised[0].rule if raised else "by_need")
@@ -105,7 +113,7 @@ def decide_complete(state: RotationState, cmd: CompleteRotation, today: date) ->
         raise RuleViolation("rotation.no_promotion",
                             f"a rotation keeps or lowers the rank ({before}); record a promotion as a post "
                             "assignment with its notice", f"交流不能提高职级 ({LEVEL_ZH[before]}); 提拔须经任前公示",
-                            level=to.level, previous_level=before)
+                            basis=BASIS_APPOINTMENT, level=to.level, previous_level=before)
     years = completed_years(old.since, cmd.occurred_on)
     data = RotationCompleted(from_post_id=cmd.post_id, from_post=old.post, from_township=old.township, to=to,
                              decision_date=cmd.occurred_on, years_in_old_post=years,
