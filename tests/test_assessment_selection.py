@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from services.assessment.domain import fold
+from services.assessment.domain import notices as n
 from services.assessment.domain import selection as s
 from shared.events import assessment as ev
 from shared.problems import RuleViolation
@@ -131,7 +132,7 @@ def test_a_blocked_approval_lists_every_blocker() -> None:
 # ---- notice: order and at least 5 working days on the holiday calendar -----------------------
 
 def _notice(on: str, start: str, end: str, nid: str = "N1", sid: str = "S1") -> Any:
-    return cmd(s.PostNotice, on, selection_id=sid, notice_id=nid, start=start, end=end, channels=["县委组织部网站"])
+    return cmd(n.PostNotice, on, selection_id=sid, notice_id=nid, start=start, end=end, channels=["县委组织部网站"])
 
 
 APPROVED = [inspected("2024-03-01"), voted("2024-03-10")]
@@ -177,12 +178,12 @@ NOTICE_CASES: list[tuple[str, list[Any], Any, Expected]] = [
 
 @pytest.mark.parametrize(("name", "given", "command", "expected"), NOTICE_CASES, ids=[c[0] for c in NOTICE_CASES])
 def test_notice(name: str, given: list[Any], command: Any, expected: Expected) -> None:
-    check(given, s.decide_notice, command, expected)
+    check(given, n.decide_notice, command, expected)
 
 
 def test_the_four_day_notice_names_the_rule_in_both_languages() -> None:
     with pytest.raises(RuleViolation) as caught:
-        s.decide_notice(fold(APPROVED), _notice("2024-03-11", "2024-03-11", "2024-03-14"), rules())
+        n.decide_notice(fold(APPROVED), _notice("2024-03-11", "2024-03-11", "2024-03-14"), rules())
     body = caught.value.body()
     assert body["status"] == 422 and body["rule"] == "notice.min_working_days"
     assert "任前公示期不少于5个工作日" in body["message_zh"]
@@ -211,7 +212,7 @@ WITHDRAWAL_CASES: list[tuple[str, list[Any], Callable[..., Any], Any, Expected]]
      "selection.withdraw_after_notice"),
     ("no vote on a withdrawn selection", [*INSPECTED, WITHDRAWN], s.decide_vote, _vote("2024-03-13", 11, 10, 9),
      "selection.withdrawn"),
-    ("no notice of a withdrawn selection", [*APPROVED, WITHDRAWN], s.decide_notice,
+    ("no notice of a withdrawn selection", [*APPROVED, WITHDRAWN], n.decide_notice,
      _notice("2024-03-13", "2024-03-13", "2024-03-19"), "selection.withdrawn"),
 ]
 
@@ -229,7 +230,7 @@ POSTED = [*APPROVED, posted("2024-03-11", "2024-03-11", "2024-03-15")]
 
 
 def _objection(on: str, report_id: str = "R1", nid: str = "N1") -> Any:
-    return cmd(s.ReceiveObjection, on, notice_id=nid, report_id=report_id, channel="12380", named=False)
+    return cmd(n.ReceiveObjection, on, notice_id=nid, report_id=report_id, channel="12380", named=False)
 
 
 OBJECTION_CASES: list[tuple[str, list[Any], Any, Expected]] = [
@@ -250,7 +251,7 @@ OBJECTION_CASES: list[tuple[str, list[Any], Any, Expected]] = [
 @pytest.mark.parametrize(("name", "given", "command", "expected"), OBJECTION_CASES,
                          ids=[c[0] for c in OBJECTION_CASES])
 def test_objection(name: str, given: list[Any], command: Any, expected: Expected) -> None:
-    check(given, s.decide_objection, command, expected)
+    check(given, n.decide_objection, command, expected)
 
 
 @pytest.mark.parametrize(("given", "warned"), [
@@ -262,12 +263,12 @@ def test_an_objection_naming_a_report_not_on_record_is_recorded_with_a_warning(g
                                                                                warned: list[str]) -> None:
     """Not refused (the audit service may receive the report later), but a mistyped id would hold the notice open
     until a report of that id is received and verified: the clerk is told to look again."""
-    decision = s.decide_objection(fold(given), _objection("2024-03-12"), rules())
+    decision = n.decide_objection(fold(given), _objection("2024-03-12"), rules())
     assert decision.type == "notice.objection_received" and [w.code for w in decision.warnings] == warned
 
 
 def _defer(on: str, until: str) -> Any:
-    return cmd(s.Defer, on, notice_id="N1", until=until)
+    return cmd(n.Defer, on, notice_id="N1", until=until)
 
 
 DEFERRAL_CASES: list[tuple[str, list[Any], Any, Expected]] = [
@@ -289,7 +290,7 @@ DEFERRAL_CASES: list[tuple[str, list[Any], Any, Expected]] = [
 
 @pytest.mark.parametrize(("name", "given", "command", "expected"), DEFERRAL_CASES, ids=[c[0] for c in DEFERRAL_CASES])
 def test_deferral(name: str, given: list[Any], command: Any, expected: Expected) -> None:
-    check(given, s.decide_deferral, command, expected)
+    check(given, n.decide_deferral, command, expected)
 
 
 def test_deferral_limit_is_the_rule_sets() -> None:
@@ -297,7 +298,7 @@ def test_deferral_limit_is_the_rule_sets() -> None:
 
 
 def _cancel(on: str) -> Any:
-    return cmd(s.CancelQualification, on, notice_id="N1", reason="举报查实, 取消任职资格")
+    return cmd(n.CancelQualification, on, notice_id="N1", reason="举报查实, 取消任职资格")
 
 
 CANCEL_CASES: list[tuple[str, list[Any], Any, Expected]] = [
@@ -312,11 +313,11 @@ CANCEL_CASES: list[tuple[str, list[Any], Any, Expected]] = [
 
 @pytest.mark.parametrize(("name", "given", "command", "expected"), CANCEL_CASES, ids=[c[0] for c in CANCEL_CASES])
 def test_cancellation(name: str, given: list[Any], command: Any, expected: Expected) -> None:
-    check(given, s.decide_cancellation, command, expected)
+    check(given, n.decide_cancellation, command, expected)
 
 
 def _close(on: str, outcome: str) -> Any:
-    return cmd(s.CloseNotice, on, notice_id="N1", outcome=outcome)
+    return cmd(n.CloseNotice, on, notice_id="N1", outcome=outcome)
 
 
 DEFERRED = [*POSTED, objection("2024-03-12", "R1"), deferred("2024-03-14", "2024-05-14"),
@@ -378,11 +379,11 @@ CLOSE_CASES: list[tuple[str, list[Any], Any, Expected]] = [
     ("a notice without its inspection on the ledger is held to the promotion rules",
      [graded(2023, "basically_competent"), posted("2024-03-11", "2024-03-11", "2024-03-15")],
      _close("2024-03-15", "clear"), "assessment.promotion_blocked"),
-    ("closing an unknown notice", POSTED, cmd(s.CloseNotice, "2024-03-15", notice_id="N2", outcome="clear"),
+    ("closing an unknown notice", POSTED, cmd(n.CloseNotice, "2024-03-15", notice_id="N2", outcome="clear"),
      "notice.unknown"),
 ]
 
 
 @pytest.mark.parametrize(("name", "given", "command", "expected"), CLOSE_CASES, ids=[c[0] for c in CLOSE_CASES])
 def test_close(name: str, given: list[Any], command: Any, expected: Expected) -> None:
-    check(given, s.decide_close, command, expected)
+    check(given, n.decide_close, command, expected)

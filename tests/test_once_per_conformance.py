@@ -29,6 +29,7 @@ from typing import Any
 import pytest
 
 from services.assessment.domain import grading
+from services.assessment.domain import notices as nt
 from services.assessment.domain import selection as sel
 from services.audit.domain import audits
 from services.audit.domain import supervision as sup
@@ -89,7 +90,7 @@ def evaluate(year: int, scope: str) -> When:
 
 
 def post(selection_id: str, notice_id: str) -> When:
-    return assessment(sel.decide_notice, cmd(sel.PostNotice, "2024-03-25", selection_id=selection_id,
+    return assessment(nt.decide_notice, cmd(nt.PostNotice, "2024-03-25", selection_id=selection_id,
                                              notice_id=notice_id, start="2024-03-25", end="2024-03-29",
                                              channels=["政府网站"]))
 
@@ -130,13 +131,13 @@ ASSESSMENT = [
         {"notice_id": "N1"}, "notice.id_taken",
         (({"notice_id": "N2"}, None), ({"notice_id": "N2", "selection_id": "S1"}, "notice.once_per_selection"))),
     Row("notice.objection_received", ("notice_id", "report_id"), [*POSTED, objection("2024-03-12", "R1"), *N2_POSTED],
-        lambda notice_id, report_id: assessment(sel.decide_objection, cmd(
-            sel.ReceiveObjection, "2024-03-19", notice_id=notice_id, report_id=report_id, channel="letter",
+        lambda notice_id, report_id: assessment(nt.decide_objection, cmd(
+            nt.ReceiveObjection, "2024-03-19", notice_id=notice_id, report_id=report_id, channel="letter",
             named=False)),
         {"notice_id": "N1", "report_id": "R1"}, "notice.objection_once",
         (({"report_id": "R2"}, None), ({"notice_id": "N2"}, None))),
     Row("appointment.deferred", ("notice_id",), [*POSTED, deferred("2024-03-14", "2024-05-14"), *N2_POSTED],
-        lambda notice_id: assessment(sel.decide_deferral, cmd(sel.Defer, "2024-03-20", notice_id=notice_id,
+        lambda notice_id: assessment(nt.decide_deferral, cmd(nt.Defer, "2024-03-20", notice_id=notice_id,
                                                               until="2024-05-20", reason="待核查")),
         {"notice_id": "N1"}, "appointment.deferral_once", (({"notice_id": "N2"}, None),)),
 ]

@@ -28,6 +28,7 @@ import pytest
 
 from services.assessment.domain import AssessmentState, grading
 from services.assessment.domain import fold as assessment_fold
+from services.assessment.domain import notices as nt
 from services.assessment.domain import selection as sel
 from services.audit.domain import AuditState, audits
 from services.audit.domain import fold as audit_fold
@@ -180,7 +181,7 @@ ASSESSMENT = [
     Row("selection.withdrawn", 0, assessment(sel.decide_withdrawal, cmd(sel.WithdrawSelection, "2024-03-05",
                                                                          selection_id="S1", reason="考察发现不宜提拔")),
         (("selection.inspected", INSPECTED),), NOT_INSPECTED),
-    Row("notice.posted", 0, assessment(sel.decide_notice, cmd(sel.PostNotice, "2024-03-11", selection_id="S1",
+    Row("notice.posted", 0, assessment(nt.decide_notice, cmd(nt.PostNotice, "2024-03-11", selection_id="S1",
                                                               notice_id="N1", start="2024-03-11", end="2024-03-15",
                                                               channels=["县委组织部网站"])),
         (("appointment.voted", APPROVED),),
@@ -191,12 +192,12 @@ ASSESSMENT = [
          ("voted after the day", [*INSPECTED, voted("2024-03-12")], "selection.order"))),
     *(Row(type_, 0, assessment(decide, command), (("notice.posted", POSTED),), NOT_POSTED)
       for type_, decide, command in (
-        ("notice.objection_received", sel.decide_objection,
-         cmd(sel.ReceiveObjection, "2024-03-12", notice_id="N1", report_id="R1", channel="12380", named=False)),
-        ("notice.closed", sel.decide_close, cmd(sel.CloseNotice, "2024-03-15", notice_id="N1", outcome="clear")),
-        ("appointment.deferred", sel.decide_deferral, cmd(sel.Defer, "2024-03-14", notice_id="N1", until="2024-06-14")),
-        ("appointment.qualification_cancelled", sel.decide_cancellation,
-         cmd(sel.CancelQualification, "2024-03-14", notice_id="N1", reason="举报查实, 取消任职资格")))),
+        ("notice.objection_received", nt.decide_objection,
+         cmd(nt.ReceiveObjection, "2024-03-12", notice_id="N1", report_id="R1", channel="12380", named=False)),
+        ("notice.closed", nt.decide_close, cmd(nt.CloseNotice, "2024-03-15", notice_id="N1", outcome="clear")),
+        ("appointment.deferred", nt.decide_deferral, cmd(nt.Defer, "2024-03-14", notice_id="N1", until="2024-06-14")),
+        ("appointment.qualification_cancelled", nt.decide_cancellation,
+         cmd(nt.CancelQualification, "2024-03-14", notice_id="N1", reason="举报查实, 取消任职资格")))),
 ]
 
 # ---- audit --------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from services.assessment.domain import selection
+from services.assessment.domain import notices
 from services.audit.domain import audits, supervision
 from services.audit.domain import fold as audit_fold
 from shared import workdays
@@ -52,7 +52,7 @@ def _started(on: str) -> CloudEvent:
 
 
 def _notice(on: str, end: str) -> Any:
-    return cmd(selection.PostNotice, on, selection_id="S1", notice_id="N1", start=on, end=end,
+    return cmd(notices.PostNotice, on, selection_id="S1", notice_id="N1", start=on, end=end,
                channels=["县委组织部网站"])
 
 
@@ -66,9 +66,9 @@ def _audit(decide: Callable[..., Decision]) -> Callable[[list[CloudEvent], Any],
 
 SELECTED = [inspected("2030-11-01"), voted("2030-11-08")]
 CASES: list[tuple[str, Callable[[list[CloudEvent], Any], Decision], list[CloudEvent], Any, list[int]]] = [
-    ("a notice within an official year", _assessment(selection.decide_notice), SELECTED,
+    ("a notice within an official year", _assessment(notices.decide_notice), SELECTED,
      _notice("2030-12-16", "2030-12-20"), []),
-    ("a notice running into a provisional year", _assessment(selection.decide_notice), SELECTED,
+    ("a notice running into a provisional year", _assessment(notices.decide_notice), SELECTED,
      _notice("2030-12-27", "2031-01-08"), [2031]),
     ("an opinion window due within an official year", _audit(audits.decide_request_opinion),
      [_started("2030-05-06")], cmd(audits.RequestOpinion, "2030-06-03", audit_id="A1"), []),
@@ -155,13 +155,13 @@ async def test_once_the_year_is_official_the_read_models_recount_what_was_counte
     official = write_calendar(tmp_path / "official", {
         "2030": year_entry(2030), "2031": year_entry(2031, holidays=["2031-01-01", "2031-01-02"])})
     cadre, sent_on = new_cadre_id("CAL"), "2030-12-20"
-    notice = _assessment(selection.decide_notice)(SELECTED, _notice("2030-12-27", "2031-01-08"))
+    notice = _assessment(notices.decide_notice)(SELECTED, _notice("2030-12-27", "2031-01-08"))
     inquiry = _audit(supervision.decide_send_inquiry)([], cmd(supervision.SendInquiry, sent_on, inquiry_id="HX-R"))
     plain = _audit(supervision.decide_send_inquiry)([], cmd(supervision.SendInquiry, "2030-03-01", inquiry_id="HX-P"))
     # 30 Dec to 6 Jan: 5 working days while 2 January was worked, the least a notice may have; 4 once it is off
     short_on = [inspected("2030-11-01", "S2"), voted("2030-11-08", "S2")]
-    short = _assessment(selection.decide_notice)(short_on, cmd(
-        selection.PostNotice, "2030-12-30", selection_id="S2", notice_id="N2", start="2030-12-30", end="2031-01-06",
+    short = _assessment(notices.decide_notice)(short_on, cmd(
+        notices.PostNotice, "2030-12-30", selection_id="S2", notice_id="N2", start="2030-12-30", end="2031-01-06",
         channels=["县委组织部网站"]))
     assert notice.data.model_dump()["provisional_calendar_years"] == [2031] and not plain.warnings
     assert short.data.model_dump()["working_days"] == rules().assessment.notice_min_working_days

@@ -8,7 +8,7 @@ from typing import Any, Literal, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, Field, TypeAdapter
 
-from services.assessment.domain import AssessmentState, fold, grading, selection
+from services.assessment.domain import AssessmentState, fold, grading, notices, selection
 from shared.clock import clock_from, not_in_future
 from shared.commands import CommandBus, CommandResult, WaitQuery, rules_in_force
 from shared.decisions import CadreCommand, Decision
@@ -169,46 +169,46 @@ def build_api(bus: CommandBus) -> Api:
         return await execute(request, command, selection.decide_withdrawal, query)
 
     @api.route("POST", "/v1/selections/{selection_id}/notice", summary="Post the notice (任前公示)",
-               body=selection.NoticeBody, query=WaitQuery, response=CommandResult, status=202, tags=SELECTION,
+               body=notices.NoticeBody, query=WaitQuery, response=CommandResult, status=202, tags=SELECTION,
                errors=ERRORS)
-    async def notice(request: web.Request, *, body: selection.NoticeBody, query: WaitQuery) -> CommandResult:
+    async def notice(request: web.Request, *, body: notices.NoticeBody, query: WaitQuery) -> CommandResult:
         """Publishes `notice.posted`; the period is counted in working days on the shipped calendar."""
-        command = _with_id(request, "selection_id", body, selection.PostNotice)
-        return await execute(request, command, selection.decide_notice, query)
+        command = _with_id(request, "selection_id", body, notices.PostNotice)
+        return await execute(request, command, notices.decide_notice, query)
 
     @api.route("POST", "/v1/notices/{notice_id}/objections", summary="Record an objection (公示期间收到反映)",
-               body=selection.ObjectionBody, query=WaitQuery, response=CommandResult, status=202, tags=SELECTION,
+               body=notices.ObjectionBody, query=WaitQuery, response=CommandResult, status=202, tags=SELECTION,
                errors=ERRORS)
-    async def objection(request: web.Request, *, body: selection.ObjectionBody, query: WaitQuery) -> CommandResult:
+    async def objection(request: web.Request, *, body: notices.ObjectionBody, query: WaitQuery) -> CommandResult:
         """Publishes `notice.objection_received`; it stays unresolved until the audit service verifies the report."""
-        command = _with_id(request, "notice_id", body, selection.ReceiveObjection)
-        return await execute(request, command, selection.decide_objection, query)
+        command = _with_id(request, "notice_id", body, notices.ReceiveObjection)
+        return await execute(request, command, notices.decide_objection, query)
 
     @api.route("POST", "/v1/notices/{notice_id}/close", summary="Close the notice (公示结束)",
-               body=selection.CloseBody, query=WaitQuery, response=CommandResult, status=202, tags=SELECTION,
+               body=notices.CloseBody, query=WaitQuery, response=CommandResult, status=202, tags=SELECTION,
                errors=ERRORS)
-    async def close(request: web.Request, *, body: selection.CloseBody, query: WaitQuery) -> CommandResult:
+    async def close(request: web.Request, *, body: notices.CloseBody, query: WaitQuery) -> CommandResult:
         """Publishes `notice.closed`; `clear` needs the period over, every objection verified unfounded, and no
         blocker."""
-        command = _with_id(request, "notice_id", body, selection.CloseNotice)
-        return await execute(request, command, selection.decide_close, query)
+        command = _with_id(request, "notice_id", body, notices.CloseNotice)
+        return await execute(request, command, notices.decide_close, query)
 
     @api.route("POST", "/v1/notices/{notice_id}/deferral", summary="Defer the appointment (缓任)",
-               body=selection.DeferralBody, query=WaitQuery, response=CommandResult, status=202, tags=SELECTION,
+               body=notices.DeferralBody, query=WaitQuery, response=CommandResult, status=202, tags=SELECTION,
                errors=ERRORS)
-    async def deferral(request: web.Request, *, body: selection.DeferralBody, query: WaitQuery) -> CommandResult:
+    async def deferral(request: web.Request, *, body: notices.DeferralBody, query: WaitQuery) -> CommandResult:
         """Publishes `appointment.deferred`, at most the rule set's months."""
-        command = _with_id(request, "notice_id", body, selection.Defer)
-        return await execute(request, command, selection.decide_deferral, query)
+        command = _with_id(request, "notice_id", body, notices.Defer)
+        return await execute(request, command, notices.decide_deferral, query)
 
     @api.route("POST", "/v1/notices/{notice_id}/cancellation", summary="Cancel the qualification (取消任职资格)",
-               body=selection.CancellationBody, query=WaitQuery, response=CommandResult, status=202, tags=SELECTION,
+               body=notices.CancellationBody, query=WaitQuery, response=CommandResult, status=202, tags=SELECTION,
                errors=ERRORS)
-    async def cancellation(request: web.Request, *, body: selection.CancellationBody,
+    async def cancellation(request: web.Request, *, body: notices.CancellationBody,
                            query: WaitQuery) -> CommandResult:
         """Publishes `appointment.qualification_cancelled`; it ends the notice."""
-        command = _with_id(request, "notice_id", body, selection.CancelQualification)
-        return await execute(request, command, selection.decide_cancellation, query)
+        command = _with_id(request, "notice_id", body, notices.CancelQualification)
+        return await execute(request, command, notices.decide_cancellation, query)
 
     revocation_route(api, bus)  # 撤销: POST /v1/revocations, this service's own types only
     return api
