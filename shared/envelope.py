@@ -19,6 +19,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 
 from shared.canonical import CanonicalisationError, canonical_bytes, duplicate_keys
 from shared.events.registry import UnknownEventType, spec_for
+from shared.field_errors import from_pydantic
 from shared.ids import time_ordered_id
 
 CADRE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
@@ -226,7 +227,8 @@ class ParsedEvent:
 
 
 def _errors(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in exc.errors())
+    return "; ".join(f"{entry['field']}: {entry['message']}" for entry in (from_pydantic(e, "(root)")
+                                                                         for e in exc.errors()))
 
 
 def _keys_given_twice(raw: bytes) -> list[str]:

@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic_core import ErrorDetails
 
+from shared.events.types import ONE_LINE, PARAGRAPHS
+
 _ZH_BY_TYPE: dict[str, str] = {
     "missing": "必填字段缺失",
     "extra_forbidden": "本接口没有此字段",
@@ -75,8 +77,21 @@ def field_error(field: str, where: str, message: str, zh: str, error_type: str |
     return entry
 
 
+_TEXT_RULES = {
+    ONE_LINE: ("text of one line must not contain line breaks, control characters, bidirectional controls or "
+               "invisible characters (zero-width space, soft hyphen...)",
+               "单行文本不能含换行、控制字符、双向控制符或不可见字符"),
+    PARAGRAPHS: ("text must not contain control characters (line breaks and tabs aside) or bidirectional controls",
+                 "文本不能含控制字符 (换行、制表符除外) 或双向控制符"),
+}
+"""What the catalogue's text patterns forbid, said instead of the pattern itself."""
+
+
 def from_pydantic(error: ErrorDetails, where: str, field: str | None = None) -> dict[str, str]:
     """The entry for one pydantic error; `field` defaults to its dotted location (`where` when it has none)."""
     name = field or ".".join(str(p) for p in error["loc"]) or where
+    text_rule = _TEXT_RULES.get(str((error.get("ctx") or {}).get("pattern")))
+    if error["type"] == "string_pattern_mismatch" and text_rule is not None:
+        return field_error(name, where, text_rule[0], text_rule[1], error["type"])
     return field_error(name, where, error["msg"], message_zh(error["type"], error["msg"], error.get("ctx")),
                        error["type"])

@@ -45,6 +45,11 @@ async def test_reads_of_history_state_and_bundle_are_recorded(system: System) ->
     status, problem, _ = await call("GET", f"{ledger}/v1/access", token=reader)
     assert status == 403 and problem["required_role"] == "operator", "only operators read the trail"
 
+    # a purpose that would show operators other words than were given (a right-to-left override) is refused
+    status, problem, _ = await call("GET", f"{ledger}/v1/cadres/{cadre}/history?purpose=%E2%80%AEprobe", token=reader)
+    assert status == 422 and [(e["field"], e["in"]) for e in problem["errors"]] == [("purpose", "query")]
+    assert problem["errors"][0]["message_zh"] == "单行文本不能含换行、控制字符、双向控制符或不可见字符"
+
 
 async def test_refused_and_missing_reads_are_on_record_too(system: System) -> None:
     assert system.stack is not None

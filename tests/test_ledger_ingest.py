@@ -84,6 +84,7 @@ async def test_a_duplicate_inside_and_outside_the_window_appears_once(system: Sy
     ("schema", None, "schema"),
     ("subject", "OTHER", "subject_mismatch"),
     ("nul", None, "schema"),
+    ("bidi", None, "schema"),
     ("upper_id", None, "not_cloudevent"),
     ("duplicate_key", None, "not_json"),
 ])
@@ -105,6 +106,10 @@ async def test_invalid_messages_are_quarantined_and_do_not_block(system: System,
         obj["data"]["report_number"] = "R\u0000"
         obj["id"] = str(uuid.uuid4())
         data = orjson.dumps(obj)
+    elif payload == "bidi":  # a right-to-left override would show auditors another report number than stored
+        obj["data"]["report_number"] = "R-2024-\u202e10"
+        obj["id"] = str(uuid.uuid4())
+        data = orjson.dumps(obj)
     elif payload == "duplicate_key":  # stored, the bytes would lack the value the parser dropped
         obj["id"] = str(uuid.uuid4())
         data = orjson.dumps(obj).replace(b'"evaluation":', b'"evaluation":"poor","evaluation":', 1)
@@ -119,9 +124,11 @@ async def test_invalid_messages_are_quarantined_and_do_not_block(system: System,
     [good_seq] = await publish(system.nats_url, [after])
     await wait_committed(system.pg_dsn, good_seq)
 
-    [q] = await fetch(system.pg_dsn, "SELECT reason, raw FROM quarantine WHERE stream_seq = $1", bad_seq)
+    [q] = await fetch(system.pg_dsn, "SELECT reason, detail, raw FROM quarantine WHERE stream_seq = $1", bad_seq)
     assert q["reason"] == reason
     assert bytes(q["raw"]) == data, "the raw bytes are kept as received"
+    if payload == "bidi":
+        assert "report_number: text of one line must not contain" in q["detail"], q["detail"]
     [row] = await fetch(system.pg_dsn, "SELECT cadre_version FROM ledger_events WHERE stream_seq = $1", good_seq)
     assert row["cadre_version"] == 1
 

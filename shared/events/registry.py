@@ -10,6 +10,8 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 
+from shared.events.types import PARAGRAPHS
+
 SCHEMA_BASE = "https://cadre-ledger.dev/schemas/events/v1"
 
 
@@ -151,7 +153,7 @@ M = TypeVar("M", bound=type[EventData])
 
 CORRECTED = ".corrected"
 REVOKED = ".revoked"
-CorrectionReason = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+CorrectionReason = Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=PARAGRAPHS)]
 
 
 def _register(spec: EventSpec) -> None:

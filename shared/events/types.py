@@ -10,8 +10,23 @@ from pydantic import BeforeValidator, Field, StringConstraints, WithJsonSchema
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:/-]{1,64}$")]
 """An id chosen by the recording system (audit id, notice id, report id...)."""
 
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-LongText = Annotated[str, StringConstraints(max_length=4000)]
+# What makes text read otherwise than it is stored: control characters, the bidirectional controls that reorder
+# what a clerk or an auditor sees (U+202E shows "cba" for "abc"), and invisible marks that let two titles look
+# alike and differ (a notice's proposed post is matched to a posting by its title). Line breaks and tabs are text
+# in a paragraph, not in a title. Written as patterns, so the JSON Schemas state them and pydantic-core checks
+# them without a Python call per field on the ledger's intake.
+_BIDI = "\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069"
+_INVISIBLE = "\\u00ad\\u200b-\\u200d\\u2060-\\u2064\\ufeff"
+ONE_LINE = f"^[^\\u0000-\\u001f\\u007f-\\u009f{_BIDI}{_INVISIBLE}]*$"
+"""Text of one line: no control character (line breaks and tabs included), no bidirectional control, no invisible
+mark (zero-width space, soft hyphen, BOM...)."""
+PARAGRAPHS = f"^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f{_BIDI}]*$"
+"""Free text: line breaks and tabs allowed; no other control character, no bidirectional control."""
+
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=ONE_LINE)]
+"""A title, a unit, a channel: one line of visible text (`ONE_LINE`)."""
+LongText = Annotated[str, StringConstraints(max_length=4000, pattern=PARAGRAPHS)]
+"""A summary or a note: free text (`PARAGRAPHS`)."""
 
 
 def _amount_is_text(value: Any) -> Any:
