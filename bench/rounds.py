@@ -1293,4 +1293,21 @@ ceiling (13,997 events/s, 0.9x) and both growth figures (ingest 15,157 -> 12,853
 7.46 ms, the one-type replay 77,593 events/s (the median of 69,805, 78,421, 77,593), the county's mix 46,790,
 verify. The replay fell by about as much as verify, whose code did not change, so the read models' new column and
 filter are not what moved it. The figures above stay those of the 01:49 run, the faster host's.
+
+The next session (08:29 UTC, 2026-12-07) added patterns to the catalogue's text types: one field of the
+benchmark's event, checked in pydantic-core. The writer's pure path measured the same before and after, in
+alternated runs of three passes each: 25.1-28.8 us per event before, 25.1-26.8 after (one outlier at 40.6).
+Its full run found the engines slower than at 01:49 (raw publish ceiling 21,961 events/s against 31,735, bare
+COPY 66,375 rows/s against 79,838, pure path 29.8 us per event against 25.4, verify 254,815 events/s against
+315,664), with other processes idle (0.01 cores). Against its own ceiling:
+- the drain (17,425 events/s) came to 0.99x of its target;
+- both growth figures were met (ingest 19,929 -> 18,277 events/s, history p99 5.82 -> 5.02 ms);
+- state p99 was met (4.81 ms);
+- history p99 missed by a hair (5.02 ms), the one-type replay reached 85,677 events/s, the county's mix 45,436,
+  verify 0.85x.
+Publish->commit at half the drain rate (8,711 events/s) missed badly: p99 1,379 ms. The live rate of that run
+(11,957 events/s with the publisher on the machine) put half the drain rate at 73% of what the machine sustained
+live; the writer fell behind in two spells (the longest 18.75 s), its batches grew to the 1,000-message cap and
+their planning to 106 ms each. At half the live rate (5,978 events/s) p99 was 158 ms, as in earlier runs. The
+figures above stay those of the 01:49 run.
 """
