@@ -28,7 +28,7 @@ from shared.events.audit import (
 )
 from shared.events.registry import CATALOGUE
 from shared.events.rotation import CadreRegistered, PostAssigned
-from shared.problems import RuleViolation
+from shared.problems import RECORD_KEEPING, RuleViolation
 from shared.rulesets import RuleSet, ruleset_for
 
 RULES = ruleset_for("431021", date(2024, 1, 1))
@@ -196,6 +196,16 @@ CASES: list[tuple[str, list[CloudEvent], When, Any, str]] = [
 ]
 
 
+REGULATION = frozenset({"audit.departure_post", "audit.finding_category", "audit.not_completed", "audit.opinion_late",
+                        "audit.opinion_not_requested", "audit.opinion_window_open"})
+"""The rules that apply the audit regulation (`audits.BASIS`); `calendar.gap` cites the rule set, every other rule is a
+record-keeping rule (记录规则: an id once, a step after the one it follows)."""
+
+
+def _basis(rule: str) -> str:
+    return a.BASIS if rule in REGULATION else RULES.basis if rule == "calendar.gap" else RECORD_KEEPING
+
+
 @pytest.mark.parametrize(("given", "decide", "command", "then"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_audit_rules(given: list[CloudEvent], decide: When, command: Any, then: str) -> None:
     state = fold(given)
@@ -208,6 +218,7 @@ def test_audit_rules(given: list[CloudEvent], decide: When, command: Any, then: 
             decide(state, command, RULES)
         assert caught.value.rule == then
         assert caught.value.status == 422 and caught.value.body()["message_zh"]
+        assert caught.value.body()["basis"] == _basis(then)
 
 
 def test_opinion_due_is_the_tenth_working_day_on_the_holiday_calendar() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.problems import RECORD_KEEPING
 from tests.support import System, call, registered_cadre, wait_until
 
 FINDINGS = [
@@ -107,9 +108,9 @@ async def test_lifecycle_rules_answer_422_naming_the_rule(system: System) -> Non
     start = {"occurred_on": "2024-03-01", "audit_type": "in_office", "period_from": "2021-01-01",
              "period_to": "2023-12-31", "auditing_body": "桂阳县审计局"}
     problem = await post(system, f"{audit}/opinion-request", cadre, {"occurred_on": "2024-03-04"}, expect=422)
-    assert problem["rule"] == "audit.not_started" and "经济责任审计规定" in problem["basis"]
+    assert problem["rule"] == "audit.not_started" and problem["basis"] == RECORD_KEEPING
     problem = await post(system, f"{audit}/start", cadre, {**start, "audit_type": "departure"}, expect=422)
-    assert problem["rule"] == "audit.departure_post"
+    assert problem["rule"] == "audit.departure_post" and "经济责任审计规定" in problem["basis"]
     await post(system, f"{audit}/start", cadre, start)
     problem = await post(system, f"{audit}/complete", cadre, {
         "occurred_on": "2024-05-01", "audit_type": "in_office", "report_number": "R", "evaluation": "good"},

@@ -8,6 +8,7 @@ applied (and filed to the dossier) once.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from pydantic import Field
 
@@ -31,11 +32,17 @@ from shared.problems import RuleViolation
 from shared.rulesets import RuleSet
 
 BASIS = "党政主要领导干部和国有企事业单位主要领导人员经济责任审计规定 (2019)"
-"""What every audit rule's 422 cites (`basis`)."""
+"""What the audit rules that apply the regulation cite (`basis`)."""
 
 
 def _violation(rule: str, message_en: str, message_zh: str, **fields: object) -> RuleViolation:
+    """A rule of the audit regulation (`BASIS`)."""
     return RuleViolation(rule, message_en, message_zh, basis=BASIS, **fields)
+
+
+def _record_keeping(rule: str, message_en: str, message_zh: str, **fields: Any) -> RuleViolation:
+    """A rule that keeps the audit's record consistent (an id once, a step of an audit on record): `RECORD_KEEPING`."""
+    return RuleViolation(rule, message_en, message_zh, **fields)
 
 # ---- commands (bodies over HTTP; the command adds the ids from the path) ---------------------
 
@@ -120,24 +127,24 @@ class ApplyResult(ResultApplication):
 def _started(state: AuditState, audit_id: str) -> AuditRecord:
     audit = state.audits.get(audit_id)
     if audit is None or audit.started_on is None:
-        raise _violation("audit.not_started", f"audit {audit_id} has not been started",
-                         f"审计 {audit_id} 尚未开始 (未登记审计开始)")
+        raise _record_keeping("audit.not_started", f"audit {audit_id} has not been started",
+                              f"审计 {audit_id} 尚未开始 (未登记审计开始)")
     return audit
 
 
 def _open(state: AuditState, audit_id: str) -> AuditRecord:
     audit = _started(state, audit_id)
     if audit.completed_on is not None:
-        raise _violation("audit.already_completed", f"audit {audit_id} is already completed",
-                         f"审计 {audit_id} 已经完成")
+        raise _record_keeping("audit.already_completed", f"audit {audit_id} is already completed",
+                              f"审计 {audit_id} 已经完成")
     return audit
 
 
 def _completed(state: AuditState, audit_id: str) -> AuditRecord:
     audit = state.audits.get(audit_id)
     if audit is None:  # not even a completion on record (a completion without start still counts: older data)
-        raise _violation("audit.not_started", f"audit {audit_id} is not on record: it has not been started",
-                         f"审计 {audit_id} 无记录 (尚未开始)")
+        raise _record_keeping("audit.not_started", f"audit {audit_id} is not on record: it has not been started",
+                              f"审计 {audit_id} 无记录 (尚未开始)")
     if audit.completed_on is None:
         raise _violation("audit.not_completed", f"audit {audit_id} is not completed yet",
                          f"审计 {audit_id} 尚未完成")
@@ -147,19 +154,19 @@ def _completed(state: AuditState, audit_id: str) -> AuditRecord:
 def decide_start(state: AuditState, cmd: StartAudit, rules: RuleSet) -> Decision:
     """An audit id starts once; its period is ordered; a departure audit names the post left."""
     if cmd.audit_id in state.audits:
-        raise _violation("audit.start_once", f"audit {cmd.audit_id} already exists",
-                         f"审计 {cmd.audit_id} 已经登记, 不能重复开始")
+        raise _record_keeping("audit.start_once", f"audit {cmd.audit_id} already exists",
+                              f"审计 {cmd.audit_id} 已经登记, 不能重复开始")
     if cmd.period_from > cmd.period_to:
-        raise _violation("audit.period_order", f"the audited period {cmd.period_from}..{cmd.period_to} ends "
-                                               "before it starts",
-                         f"审计期间 {cmd.period_from}..{cmd.period_to} 的止日早于起日")
+        raise _record_keeping("audit.period_order", f"the audited period {cmd.period_from}..{cmd.period_to} ends "
+                                                    "before it starts",
+                              f"审计期间 {cmd.period_from}..{cmd.period_to} 的止日早于起日")
     if state.work_start is not None and cmd.period_from < state.work_start:
-        raise _violation("audit.period_before_work_start",
-                         f"the audited period begins on {cmd.period_from}, before the cadre started work "
-                         f"({state.work_start})",
-                         f"审计期间起日 {cmd.period_from} 早于该干部参加工作时间 ({state.work_start}), "
-                         "经济责任审计只涵盖其任职期间",
-                         field="period_from", work_start=state.work_start.isoformat())
+        raise _record_keeping("audit.period_before_work_start",
+                              f"the audited period begins on {cmd.period_from}, before the cadre started work "
+                              f"({state.work_start})",
+                              f"审计期间起日 {cmd.period_from} 早于该干部参加工作时间 ({state.work_start}), "
+                              "经济责任审计只涵盖其任职期间",
+                              field="period_from", work_start=state.work_start.isoformat())
     if cmd.audit_type == "departure" and cmd.post_id is None:
         raise _violation("audit.departure_post", "a departure audit names the post being left (post_id)",
                          "离任经济责任审计须写明所离开的岗位 (post_id)")
@@ -178,10 +185,10 @@ def decide_request_opinion(state: AuditState, cmd: RequestOpinion, rules: RuleSe
     """Once per open audit; the answer is due on the rule set's n-th working day after the request."""
     audit = _open(state, cmd.audit_id)
     if audit.opinion_requested_on is not None:
-        raise _violation("audit.opinion_request_once", f"the opinion on audit {cmd.audit_id} was already "
-                                                       f"requested on {audit.opinion_requested_on}",
-                         f"审计 {cmd.audit_id} 已于 {audit.opinion_requested_on} 征求过书面意见")
-    not_before(cmd.occurred_on, audit.last_step_on, "audit.chronology", "the opinion request", "征求意见", BASIS)
+        raise _record_keeping("audit.opinion_request_once", f"the opinion on audit {cmd.audit_id} was already "
+                                                            f"requested on {audit.opinion_requested_on}",
+                              f"审计 {cmd.audit_id} 已于 {audit.opinion_requested_on} 征求过书面意见")
+    not_before(cmd.occurred_on, audit.last_step_on, "audit.chronology", "the opinion request", "征求意见")
     days = rules.audit.opinion_working_days
     deadline = working_day_deadline(cmd.occurred_on, days, rules, "opinion window", "书面意见期限")
     data = AuditOpinionRequested(audit_id=cmd.audit_id, due=deadline.due,
@@ -196,10 +203,10 @@ def decide_receive_opinion(state: AuditState, cmd: ReceiveOpinion, rules: RuleSe
         raise _violation("audit.opinion_not_requested", f"no opinion was requested on audit {cmd.audit_id}",
                          f"审计 {cmd.audit_id} 尚未征求书面意见")
     if audit.opinion_received_on is not None:
-        raise _violation("audit.opinion_receive_once", f"the opinion on audit {cmd.audit_id} was already "
-                                                       f"received on {audit.opinion_received_on}",
-                         f"审计 {cmd.audit_id} 的书面意见已于 {audit.opinion_received_on} 收到")
-    not_before(cmd.occurred_on, audit.last_step_on, "audit.chronology", "the opinion", "收到书面意见", BASIS)
+        raise _record_keeping("audit.opinion_receive_once", f"the opinion on audit {cmd.audit_id} was already "
+                                                            f"received on {audit.opinion_received_on}",
+                              f"审计 {cmd.audit_id} 的书面意见已于 {audit.opinion_received_on} 收到")
+    not_before(cmd.occurred_on, audit.last_step_on, "audit.chronology", "the opinion", "收到书面意见")
     if cmd.occurred_on > audit.opinion_due:
         days = rules.audit.opinion_working_days
         raise _violation(
@@ -215,8 +222,8 @@ def decide_receive_opinion(state: AuditState, cmd: ReceiveOpinion, rules: RuleSe
 def _check_findings(cmd: CompleteAudit, rules: RuleSet) -> None:
     ids = [f.finding_id for f in cmd.findings]
     if len(set(ids)) != len(ids):
-        raise _violation("audit.finding_ids_unique", "finding ids must be unique within an audit",
-                         "同一审计的问题编号不能重复")
+        raise _record_keeping("audit.finding_ids_unique", "finding ids must be unique within an audit",
+                              "同一审计的问题编号不能重复")
     categories = rules.audit.finding_categories
     for finding in cmd.findings:
         if categories and finding.category not in categories:
@@ -231,18 +238,18 @@ def _check_findings(cmd: CompleteAudit, rules: RuleSet) -> None:
 def decide_complete(state: AuditState, cmd: CompleteAudit, rules: RuleSet) -> Decision:
     """Completes once a started audit whose opinion arrived or whose opinion window has closed."""
     if cmd.audit_id in state.completed:
-        raise _violation("audit.complete_once", f"audit {cmd.audit_id} is already completed",
-                         f"审计 {cmd.audit_id} 已经完成, 不能重复完成")
+        raise _record_keeping("audit.complete_once", f"audit {cmd.audit_id} is already completed",
+                              f"审计 {cmd.audit_id} 已经完成, 不能重复完成")
     audit = _started(state, cmd.audit_id)
     if cmd.audit_type != audit.audit_type:
-        raise _violation("audit.type_mismatch", f"audit {cmd.audit_id} was started as {audit.audit_type}, "
-                                                f"not {cmd.audit_type}",
-                         f"审计 {cmd.audit_id} 开始时登记为 {audit.audit_type}, 不是 {cmd.audit_type}")
+        raise _record_keeping("audit.type_mismatch", f"audit {cmd.audit_id} was started as {audit.audit_type}, "
+                                                     f"not {cmd.audit_type}",
+                              f"审计 {cmd.audit_id} 开始时登记为 {audit.audit_type}, 不是 {cmd.audit_type}")
     if audit.opinion_due is None:
         raise _violation("audit.opinion_not_requested", f"audit {cmd.audit_id} cannot complete before the "
                                                         "cadre's written opinion has been requested",
                          f"审计 {cmd.audit_id} 尚未征求被审计人书面意见, 不能完成")
-    not_before(cmd.occurred_on, audit.last_step_on, "audit.chronology", "the completion", "审计完成", BASIS)
+    not_before(cmd.occurred_on, audit.last_step_on, "audit.chronology", "the completion", "审计完成")
     if audit.opinion_received_on is None and cmd.occurred_on <= audit.opinion_due:
         raise _violation(
             "audit.opinion_window_open",
@@ -260,13 +267,13 @@ def decide_rectify(state: AuditState, cmd: RectifyFinding, rules: RuleSet) -> De
     """A finding of a completed audit is rectified once, not before the audit completed."""
     audit = _completed(state, cmd.audit_id)
     if cmd.finding_id not in audit.findings:
-        raise _violation("audit.finding_unknown", f"audit {cmd.audit_id} has no finding {cmd.finding_id}",
-                         f"审计 {cmd.audit_id} 没有问题 {cmd.finding_id}")
+        raise _record_keeping("audit.finding_unknown", f"audit {cmd.audit_id} has no finding {cmd.finding_id}",
+                              f"审计 {cmd.audit_id} 没有问题 {cmd.finding_id}")
     if cmd.finding_id in audit.rectified:
-        raise _violation("audit.rectify_once", f"finding {cmd.finding_id} of audit {cmd.audit_id} is already "
-                                               "rectified",
-                         f"审计 {cmd.audit_id} 的问题 {cmd.finding_id} 已经整改")
-    not_before(cmd.occurred_on, audit.completed_on, "audit.chronology", "the rectification", "整改", BASIS)
+        raise _record_keeping("audit.rectify_once", f"finding {cmd.finding_id} of audit {cmd.audit_id} is already "
+                                                    "rectified",
+                              f"审计 {cmd.audit_id} 的问题 {cmd.finding_id} 已经整改")
+    not_before(cmd.occurred_on, audit.completed_on, "audit.chronology", "the rectification", "整改")
     data = AuditFindingRectified(audit_id=cmd.audit_id, finding_id=cmd.finding_id, measures=cmd.measures,
                                  amount_recovered=cmd.amount_recovered)
     return Decision("audit.finding_rectified", data, cmd.occurred_on)
@@ -280,14 +287,14 @@ def decide_apply_result(state: AuditState, cmd: ApplyResult, rules: RuleSet) -> 
     if audit.result is not None:
         filing = audit.filed_on is None and cmd.filed_to_dossier and cmd.result == audit.result
         if not filing:
-            raise _violation(
+            raise _record_keeping(
                 "audit.result_apply_once", f"the result of audit {cmd.audit_id} was already applied "
                 f"({audit.result}, {audit.result_applied_on})" + ("" if audit.filed_on else
                                                                "; only its filing to the dossier may follow"),
                 f"审计 {cmd.audit_id} 的结果已于 {audit.result_applied_on} 运用 ({audit.result})"
                 + ("" if audit.filed_on else "; 此后只能补记归档"))
-        not_before(cmd.occurred_on, audit.result_applied_on, "audit.chronology", "the filing", "归档", BASIS)
-    not_before(cmd.occurred_on, audit.completed_on, "audit.chronology", "the result", "结果运用", BASIS)
+        not_before(cmd.occurred_on, audit.result_applied_on, "audit.chronology", "the filing", "归档")
+    not_before(cmd.occurred_on, audit.completed_on, "audit.chronology", "the result", "结果运用")
     data = AuditResultApplied(audit_id=cmd.audit_id, result=cmd.result, filed_to_dossier=cmd.filed_to_dossier,
                               reference=cmd.reference, summary=cmd.summary)
     return Decision("audit.result_applied", data, cmd.occurred_on)

@@ -6,19 +6,18 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from shared.decisions import DecisionWarning, provisional_calendar
-from shared.problems import RECORD_KEEPING, RuleViolation
+from shared.problems import RuleViolation
 from shared.rulesets import RuleSet
 from shared.tenure import add_months
 from shared.workdays import CalendarGap, add_working_days, provisional_years
 
 
-def not_before(day: date, earlier: date | None, rule: str, what_en: str, what_zh: str,
-               basis: str = RECORD_KEEPING) -> None:
-    """A step cannot be dated before the step it follows (`earlier`), else `rule` (citing `basis`)."""
+def not_before(day: date, earlier: date | None, rule: str, what_en: str, what_zh: str) -> None:
+    """A step cannot be dated before the step it follows (`earlier`), else `rule` (a record-keeping rule)."""
     if earlier is not None and day < earlier:
         raise RuleViolation(rule, f"{what_en} on {day.isoformat()} is dated before {earlier.isoformat()}, "
                                   "the step it follows",
-                            f"{what_zh}日期 {day.isoformat()} 早于前一环节的日期 {earlier.isoformat()}", basis=basis)
+                            f"{what_zh}日期 {day.isoformat()} 早于前一环节的日期 {earlier.isoformat()}")
 
 
 @dataclass(frozen=True)
