@@ -16,7 +16,7 @@ from shared.events import assessment as ev
 from shared.events.audit import ReportReceived, ReportVerified
 from shared.events.registry import SCHEMA_BASE
 from shared.events.rotation import CadreRegistered
-from shared.problems import RuleViolation
+from shared.problems import RECORD_KEEPING, RuleViolation
 from shared.rulesets import RuleSet, ruleset_for
 
 COUNTY = "431021"
@@ -127,6 +127,15 @@ Expected = str | dict[str, Any]
 """A rule id the command must violate, or the fields the one event's data must carry (with `type`)."""
 
 
+RECORD_KEEPING_RULES = frozenset({
+    "appointment.vote_tally", "assessment.before_work_start", "assessment.breach_once", "assessment.evaluation_counts",
+    "assessment.evaluation_once", "assessment.indicator_sum", "assessment.period_not_begun", "assessment.period_once",
+    "notice.id_taken", "notice.not_open", "notice.objection_once", "notice.period", "notice.unknown", "selection.once",
+    "selection.vote_once"})
+"""The assessment rules that keep the record consistent (an id once, figures that add up, a fact after the cadre
+started work); every other refusal cites a regulation or source document (依据)."""
+
+
 def check(given: list[CloudEvent], decide: Callable[..., Decision], command: Any, expected: Expected,
           ruleset: RuleSet | None = None) -> None:
     """Given events, when the command, then the event (fields) or the violation (rule id)."""
@@ -138,6 +147,7 @@ def check(given: list[CloudEvent], decide: Callable[..., Decision], command: Any
         except RuleViolation as violation:
             assert violation.rule == expected, violation.body()
             assert violation.extra["message_en"] and violation.extra["message_zh"]
+            assert (violation.extra["basis"] == RECORD_KEEPING) == (expected in RECORD_KEEPING_RULES), expected
             return
         raise AssertionError(f"expected {expected}, got {decision.type} {decision.data}")
     decision = decide(state, command, rs)

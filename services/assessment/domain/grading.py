@@ -99,7 +99,7 @@ def _worked_by(state: AssessmentState, last_day: date, what_en: str, what_zh: st
             "assessment.before_work_start",
             f"{what_en} ended before the cadre started work ({state.work_start.isoformat()})",
             f"{what_zh}在该干部参加工作 ({state.work_start.isoformat()}) 之前已结束, 无可考核",
-            basis=GRADE_BASIS, field=field, work_start=state.work_start.isoformat())
+            field=field, work_start=state.work_start.isoformat())
 
 
 # ---- annual grade (rule 6) ------------------------------------------------------------------
@@ -139,7 +139,7 @@ def decide_evaluation(state: AssessmentState, cmd: EvaluationRecord, rules: Rule
     if (cmd.year, cmd.scope) in state.evaluations:
         raise RuleViolation(
             "assessment.evaluation_once", f"the {cmd.scope} evaluation of {cmd.year} is already recorded",
-            f"{cmd.year}年度{_scope_zh(cmd.scope)}已经记录, 不能重复记录", basis=rules.basis)
+            f"{cmd.year}年度{_scope_zh(cmd.scope)}已经记录, 不能重复记录")
     _worked_by(state, date(cmd.year, 12, 31), f"year {cmd.year}", f"{cmd.year}年度", "year")
     c = cmd.counts
     votes = c.excellent + c.competent + c.basically_competent + c.incompetent
@@ -153,7 +153,7 @@ def decide_evaluation(state: AssessmentState, cmd: EvaluationRecord, rules: Rule
             "全县统一测评须填写按优秀票率的排名 (rank) 和参加排队人数 (of)", basis=rules.basis, field="rank")
     if cmd.rank is not None and cmd.of is not None and cmd.rank > cmd.of:
         raise RuleViolation("assessment.evaluation_rank", f"rank {cmd.rank} is beyond the {cmd.of} ranked",
-                            f"排名 {cmd.rank} 超出参加排队人数 {cmd.of}", field="rank")
+                            f"排名 {cmd.rank} 超出参加排队人数 {cmd.of}", basis=rules.basis, field="rank")
     data = EvaluationRecorded(year=cmd.year, scope=cmd.scope, ballots=cmd.ballots, counts=cmd.counts, rank=cmd.rank,
                               of=cmd.of)
     return Decision("assessment.evaluation_recorded", data, cmd.occurred_on)
@@ -213,7 +213,7 @@ def decide_threshold_check(state: AssessmentState, cmd: ThresholdCheck, rules: R
             f"规则集 {rules.id} 未规定双重民主测评降免职", basis=rules.basis)
     if cmd.year in state.breached_years:
         raise RuleViolation("assessment.breach_once", f"the breach of {cmd.year} is already recorded",
-                            f"{cmd.year}年度民主测评触线已经记录", basis=rules.basis)
+                            f"{cmd.year}年度民主测评触线已经记录")
     # an evaluation recorded as of a later day than the check's is not yet there for it
     county, own = (ev if ev is not None and ev.on <= cmd.occurred_on else None
                    for ev in (state.evaluations.get((cmd.year, s)) for s in ("county_wide", "own_unit")))
@@ -296,7 +296,7 @@ def decide_periodic_score(state: AssessmentState, cmd: PeriodicScore, rules: Rul
     top = rules.assessment.periodic_max_score
     if cmd.period in state.periods:
         raise RuleViolation("assessment.period_once", f"period {cmd.period} is already scored",
-                            f"{cmd.period} 已经计分, 不能重复计分", basis=rules.basis)
+                            f"{cmd.period} 已经计分, 不能重复计分")
     start = period_start(cmd.period)
     _worked_by(state, add_months(start, 3 if "Q" in cmd.period else 1) - timedelta(days=1), f"period {cmd.period}",
                cmd.period, "period")

@@ -86,7 +86,7 @@ def decide_inspection(state: AssessmentState, cmd: Inspect, rules: RuleSet) -> D
     """A selection is inspected once, with all four checks done."""
     if cmd.selection_id in state.selections:
         raise RuleViolation("selection.once", f"selection {cmd.selection_id} is already inspected",
-                            f"选拔 {cmd.selection_id} 已经考察", basis=SELECTION_BASIS)
+                            f"选拔 {cmd.selection_id} 已经考察")
     missing = [k for k in _CHECKS if not getattr(cmd, k)]
     if missing:
         raise RuleViolation(
@@ -109,7 +109,7 @@ def decide_vote(state: AssessmentState, cmd: Vote, rules: RuleSet) -> Decision:
     not_withdrawn(sel)
     if sel.voted_on is not None:
         raise RuleViolation("selection.vote_once", f"selection {cmd.selection_id} was voted on "
-                            f"{sel.voted_on.isoformat()}", f"选拔 {cmd.selection_id} 已经票决", basis=SELECTION_BASIS)
+                            f"{sel.voted_on.isoformat()}", f"选拔 {cmd.selection_id} 已经票决")
     if cmd.occurred_on < sel.inspected_on:
         raise out_of_order(f"the vote ({cmd.occurred_on.isoformat()}) cannot precede the inspection "
                            f"({sel.inspected_on.isoformat()})", "票决日期不能早于考察日期")
