@@ -227,8 +227,8 @@ class ParsedEvent:
 
 
 def _errors(exc: ValidationError) -> str:
-    return "; ".join(f"{entry['field']}: {entry['message']}" for entry in (from_pydantic(e, "(root)")
-                                                                         for e in exc.errors()))
+    entries = [from_pydantic(error, "(root)") for error in exc.errors()]
+    return "; ".join(f"{entry['field']}: {entry['message']}" for entry in entries)
 
 
 def _keys_given_twice(raw: bytes) -> list[str]:

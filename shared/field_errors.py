@@ -90,8 +90,7 @@ _TEXT_RULES = {
 def from_pydantic(error: ErrorDetails, where: str, field: str | None = None) -> dict[str, str]:
     """The entry for one pydantic error; `field` defaults to its dotted location (`where` when it has none)."""
     name = field or ".".join(str(p) for p in error["loc"]) or where
-    text_rule = _TEXT_RULES.get(str((error.get("ctx") or {}).get("pattern")))
-    if error["type"] == "string_pattern_mismatch" and text_rule is not None:
-        return field_error(name, where, text_rule[0], text_rule[1], error["type"])
+    if error["type"] == "string_pattern_mismatch" and (said := _TEXT_RULES.get(str(error.get("ctx", {})["pattern"]))):
+        return field_error(name, where, *said, error["type"])
     return field_error(name, where, error["msg"], message_zh(error["type"], error["msg"], error.get("ctx")),
                        error["type"])
