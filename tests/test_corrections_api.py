@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.support import System, call, prepare_audit, registered_cadre
+from tests.support import System, call, prepare_audit, registered_cadre, wait_until
 
 COUNTY = "431021"
 
@@ -89,12 +89,25 @@ async def test_a_corrected_grade_is_what_the_next_grade_is_decided_on(system: Sy
     assert (await history(system, other))[-1]["id"] == second["event_id"]
     assert (await history(system, other))[-1]["data"]["dismissal_case"] is True
     assert fixed["warnings"] == [], "nothing was recorded after the first cadre's 2020 grade when it was corrected"
+    both = [("consecutive_low_grades", 2021), ("dismissal_case", 2021)]
+    assert await wait_until(lambda: watched(system, other, both), timeout=20)
     first = (await history(system, other))[1]["id"]
     late = await accepted(system, "assessment", "/v1/annual-grades",
                           {**grade(other, 2020, "competent", "2021-01-15"), **fixing(first)})
     [warning] = late["warnings"]
     assert warning["code"] == "correction.later_facts" and "年度考核定等" in warning["message_zh"], warning
     assert "1 later fact on record" in warning["message_en"], "2021's grade, decided on the wrong 2020 one"
+    # 2021's grade still says dismissal_case (later facts are not decided again), but the watchlist reads the
+    # grades as corrected: one 不称职 year is no dismissal case, nor two low years in a row
+    assert (await history(system, other))[2]["data"]["dismissal_case"] is True
+    assert await wait_until(lambda: watched(system, other, []), timeout=20)
+
+
+async def watched(system: System, cadre: str, items: list[tuple[str, int]]) -> bool | None:
+    """True once the assessment watchlist lists exactly these (kind, year) items of the cadre, open or not."""
+    status, page, _ = await call("GET", f"{system.url('ledger')}/v1/watchlist/assessment?cadre_id={cadre}&state=all")
+    assert status == 200, page
+    return sorted((i["kind"], i["year"]) for i in page["items"]) == items or None
 
 
 async def test_corrections_the_assessment_service_refuses(system: System) -> None:

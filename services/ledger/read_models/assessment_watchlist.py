@@ -8,8 +8,10 @@ Kinds of item, each from one event, each resolved by a later one (on or after th
   administrative.dismissal_from_post 撤职);
 - `basically_competent` (基本称职, rule 6): an admonishment talk is due (`supervision.talk_held` kind
   admonishment resolves it); promotion is barred in the years listed;
-- `dismissal_case` (连续两年不称职, rule 6): resolved by a removal (`post.vacated` reason dismissal, or one of the
-  two sanctions above);
+- `dismissal_case` (连续两年不称职, rule 6): two adjacent years graded incompetent, read from the grades on record
+  (as `consecutive_low_grades` is), not from the flag the grade's event carries, which a later correction of the
+  other year's grade leaves as it was; keyed by the later year; resolved by a removal (`post.vacated` reason
+  dismissal, or one of the two sanctions above);
 - `consecutive_low_grades` (连续两年基本称职或不称职): two adjacent years graded basically competent or
   incompetent; resolved by a competent or excellent grade for a later year;
 - `retest_due` (补测, rule 8): due on the retest day; resolved by the retest;
@@ -63,6 +65,13 @@ _GRADE = bulk("cadre_id text, year integer, grade text, county text, since date,
          jsonb_build_object('grades', jsonb_build_object(o.year::text, o.grade, v.year::text, v.grade)), v.last_position
   FROM {rows} JOIN rm_assessment_grades o ON o.cadre_id = v.cadre_id AND o.year IN (v.year - 1, v.year + 1)
   WHERE v.grade = ANY(""" + _LOW_SQL + ") AND o.grade = ANY(" + _LOW_SQL + """)
+  UNION ALL
+  SELECT v.cadre_id, 'dismissal_case', greatest(o.year, v.year)::text, v.county, greatest(o.year, v.year), v.since,
+         jsonb_build_object('consecutive_incompetent_years', jsonb_build_array(least(o.year, v.year),
+                                                                               greatest(o.year, v.year))),
+         v.last_position
+  FROM {rows} JOIN rm_assessment_grades o ON o.cadre_id = v.cadre_id AND o.year IN (v.year - 1, v.year + 1)
+  WHERE v.grade = 'incompetent' AND o.grade = 'incompetent'
   ON CONFLICT (cadre_id, kind, item_key) DO NOTHING""")
 _IMPROVED = bulk("cadre_id text, year integer, resolved_on date, resolution text, last_position bigint", """
   UPDATE rm_assessment_watch w SET resolved_on = v.resolved_on, resolution = v.resolution,
@@ -82,7 +91,7 @@ class WatchlistProjection:
     """`rm_assessment_watch` (and `rm_assessment_grades`, to see consecutive years)."""
 
     name = "assessment_watchlist"
-    version = 2
+    version = 3  # 3: dismissal cases read from the grades on record
     tables: tuple[str, ...] = ("rm_assessment_watch", "rm_assessment_grades")
     sql_types: frozenset[str] = frozenset()
     types = frozenset({"assessment.annual_graded", "assessment.threshold_breached", "assessment.competency_tested",
@@ -119,9 +128,6 @@ class WatchlistProjection:
                 self._item(todo, e, "basically_competent", str(year), year, {
                     "admonishment_required": d.get("admonishment_required", False),
                     "promotion_blocked_years": d.get("promotion_blocked_years", [])})
-            if d.get("dismissal_case"):
-                self._item(todo, e, "dismissal_case", str(year), year,
-                           {"consecutive_incompetent_years": d.get("consecutive_incompetent_years", [])})
         elif e.type == "assessment.threshold_breached":
             self._item(todo, e, "threshold_breach", str(d["year"]), int(d["year"]),
                        {"rule": d["rule"], "evaluations": d["evaluations"],
