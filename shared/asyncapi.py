@@ -150,7 +150,8 @@ def build_asyncapi(version: str = "1.0") -> dict[str, Any]:
             "cadreEvents": {
                 "address": "cadre.{county}.{cadre_id}",
                 "title": "Cadre events (干部事件)",
-                "description": (f"Stream `{STREAM}` (subjects `cadre.>`, file storage, no deletes or purges, "
+                "description": (f"Stream `{STREAM}` (subjects `cadre.>`, or `cadre.<county>.>` for each county of "
+                                "a partition's `CADRE_COUNTIES`; file storage, no deletes or purges, "
                                 "de-duplication on `Nats-Msg-Id`). One subject per cadre and county."),
                 "parameters": {
                     "county": {"description": f"County code, GB/T 2260, six digits ({COUNTY_PATTERN}).",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 
-from shared.envelope import CONTENT_TYPE, CloudEvent, cadre_wildcard
+from shared.envelope import CONTENT_TYPE, SUBJECT_PREFIX, CloudEvent, cadre_subject, cadre_wildcard
 
 log = logging.getLogger(__name__)
 
@@ -80,15 +81,22 @@ async def connect(url: str, name: str, timeout: float = 5.0) -> NATS:
     return nc
 
 
-def stream_config(name: str, duplicate_window_s: float, replicas: int = 1) -> StreamConfig:
+def stream_subjects(counties: Sequence[str] = ()) -> list[str]:
+    """The CADRE stream's subjects: every cadre's (`cadre.>`), or only those of `counties` (a partition, 分区)."""
+    return [cadre_subject(county, ">") for county in counties] or [f"{SUBJECT_PREFIX}.>"]
+
+
+def stream_config(name: str, duplicate_window_s: float, replicas: int = 1,
+                  counties: Sequence[str] = ()) -> StreamConfig:
     """The CADRE stream: file storage, de-duplication window, no deletes or purges, kept forever.
 
-    `replicas` > 1 needs a JetStream cluster (3 for R3: survives the loss of one server).
+    `replicas` > 1 needs a JetStream cluster (3 for R3: survives the loss of one server). `counties`: a
+    partition's counties (`Settings.counties`), whose subjects alone the stream takes; empty: every county.
     """
     return StreamConfig(
         name=name,
         num_replicas=replicas,
-        subjects=["cadre.>"],
+        subjects=stream_subjects(counties),
         retention=RetentionPolicy.LIMITS,
         storage=StorageType.FILE,
         discard=DiscardPolicy.NEW,
@@ -101,8 +109,8 @@ def stream_config(name: str, duplicate_window_s: float, replicas: int = 1) -> St
 
 
 async def ensure_stream(js: JetStreamContext, name: str, duplicate_window_s: float, timeout: float = 5.0,
-                        config: StreamConfig | None = None, replicas: int = 1) -> None:
-    """Create the stream if missing (default: the CADRE stream); leave an existing one as it is."""
+                        config: StreamConfig | None = None, replicas: int = 1, counties: Sequence[str] = ()) -> None:
+    """Create the stream if missing (default: the CADRE stream, of `counties`); leave an existing one as it is."""
     try:
         await asyncio.wait_for(js.stream_info(name), timeout)
         return
@@ -111,7 +119,8 @@ async def ensure_stream(js: JetStreamContext, name: str, duplicate_window_s: flo
     except (TimeoutError, nats.errors.Error) as exc:
         raise BusUnavailable(f"stream_info({name}) failed: {exc}") from exc
     try:
-        await asyncio.wait_for(js.add_stream(config or stream_config(name, duplicate_window_s, replicas)), timeout)
+        await asyncio.wait_for(js.add_stream(config or stream_config(name, duplicate_window_s, replicas, counties)),
+                               timeout)
     except nats.js.errors.BadRequestError as exc:
         if exc.err_code != 10058:  # stream name already in use: created concurrently, fine
             raise

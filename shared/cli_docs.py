@@ -48,15 +48,39 @@ def _render_config_doc() -> str:
     return render_config_doc()
 
 
-def _render_nats_config() -> str:
+def _partition_names(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    from shared.nats_config import PARTITION_NAME
+
+    for name in value:
+        if not PARTITION_NAME.match(name):
+            raise click.BadParameter(f"{name!r}: a partition's name is a lower-case letter, then up to 15 lower-case "
+                                     "letters or digits (分区名: 小写字母开头, 至多16个小写字母或数字)")
+    if len(set(value)) < len(value):
+        raise click.BadParameter("a partition is named more than once (分区重复)")
+    return value
+
+
+@click.command(name="nats-config", help="Write or check deploy/nats/nats.conf, one NATS user per service "
+               "(消息总线权限配置). With --partition: one NATS account per partition (分区) of a larger ledger, "
+               "on one shared nats-server; write it to a file of your own with --file.")
+@click.option("--write", "mode", flag_value="write", help=f"Regenerate the file (default {NATS_CONFIG_FILE}).")
+@click.option("--check", "mode", flag_value="check", default=True, help="Fail when the file drifts (default).")
+@click.option("--file", "path", type=click.Path(path_type=Path), default=NATS_CONFIG_FILE, show_default=True)
+@click.option("--partition", "partitions", multiple=True, callback=_partition_names,
+              help="A partition's name (e.g. a province: hn); repeat for each. Each gets an account of its own "
+              "with the users <partition>-admin, -ledger, -assessment, -audit and -rotation, their passwords from "
+              "CADRE_NATS_<PARTITION>_<USER>_PASSWORD.")
+def nats_config(mode: str, path: Path, partitions: tuple[str, ...]) -> None:
+    """Write or check a nats-server configuration rendered from shared/nats_config.py."""
     from shared.nats_config import deploy_config
 
-    return deploy_config()
+    options = "".join(f" --partition {p}" for p in partitions)
+    write_or_check(path, deploy_config(partitions), mode, "NATS permissions", f"nats-config{options} --file {path}"
+                   if partitions else "nats-config")
 
 
 COMMANDS = [
-    _generated("nats-config", NATS_CONFIG_FILE, "NATS permissions", _render_nats_config,
-               "Write or check deploy/nats/nats.conf, one NATS user per service (消息总线权限配置)."),
+    nats_config,
     _generated("asyncapi", ASYNCAPI_FILE, "event catalogue", _render_asyncapi,
                "Write or check the AsyncAPI 3.0 document of the NATS side (消息接口文档)."),
     _generated("config-doc", CONFIG_DOC_FILE, "settings", _render_config_doc,

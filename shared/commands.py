@@ -7,6 +7,7 @@ sequence; a conflict waits for the ledger to catch up and decides again, then an
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Literal
@@ -97,6 +98,7 @@ class CommandBus:
         """The one write loop: load the cadre's history as recorded, `decide` on it, publish expecting its last
         sequence; on a conflict catch up and decide again (at most MAX_ATTEMPTS times)."""
         s = self.settings
+        served(county, s.counties)
         js = self.nc.jetstream()
         try:
             for _ in range(MAX_ATTEMPTS):
@@ -138,6 +140,23 @@ class CommandBus:
         s = self.settings
         target = await stream_last_seq(self.nc.jetstream(), s.stream, s.nats_timeout_s)
         await wait_for_seq(self.pool, s.consumer, target, s.commit_wait_s)
+
+
+PARTITION_BASIS = ("部署配置: 本部署所辖县 (CADRE_COUNTIES, 分区) / deployment configuration: the counties this "
+                   "partition of the ledger records")
+
+
+def served(county: str, counties: Sequence[str]) -> None:
+    """county.not_served: a deployment that is one partition of a larger ledger (`Settings.counties`) records only
+    its own counties; another county's facts belong in the partition that holds that county's cadres."""
+    if counties and county not in counties:
+        raise RuleViolation("county.not_served",
+                            f"county {county} is recorded by another partition of the ledger, not by this "
+                            f"deployment (its counties: {', '.join(counties)}); send the command to that county's "
+                            "services",
+                            f"县 {county} 不由本部署记录 (本部署所辖县: {', '.join(counties)}); "
+                            "请向该县所在分区的服务提交",
+                            basis=PARTITION_BASIS, field="county", county=county, counties=list(counties))
 
 
 class WaitQuery(BaseModel):

@@ -19,12 +19,13 @@ import subprocess
 import sys
 import sysconfig
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
 from shared.auth import Role, ensure_token_keys, issue_token, load_private_key
-from shared.nats_config import USERS, dev_config
+from shared.nats_config import USERS, dev_config, partition_user, users_of
 
 log = logging.getLogger(__name__)
 
@@ -100,36 +101,43 @@ class ManagedServer:
         self.proc.wait(10)
 
 
-def nats_credentials(data_dir: Path) -> dict[str, str]:
-    """Passwords of the dev stack's NATS users, made once per data directory."""
+def nats_credentials(data_dir: Path, users: Sequence[str] = USERS) -> dict[str, str]:
+    """Passwords of the dev stack's NATS users, each made once per data directory."""
     path = data_dir / "users.json"
-    if path.exists():
-        return dict(json.loads(path.read_text()))
-    creds = {user: secrets.token_urlsafe(18) for user in USERS}
-    path.write_text(json.dumps(creds))
-    path.chmod(0o600)
+    stored = dict(json.loads(path.read_text())) if path.exists() else {}
+    creds = {user: stored.get(user) or secrets.token_urlsafe(18) for user in dict.fromkeys([*stored, *users])}
+    if creds != stored:
+        path.write_text(json.dumps(creds))
+        path.chmod(0o600)
     return creds
 
 
-def start_nats(data_dir: Path, port: int | None = None, timeout: float = 20.0) -> ManagedServer:
-    """Start nats-server with JetStream storing under `data_dir`, one user per service (shared.nats_config)."""
+def start_nats(data_dir: Path, port: int | None = None, timeout: float = 20.0,
+               partitions: Sequence[str] = ()) -> ManagedServer:
+    """Start nats-server with JetStream storing under `data_dir`, one user per service (shared.nats_config).
+
+    With `partitions`: one account per partition (`shared.nats_config.render`); the server's URL is then the first
+    partition's admin's (`nats_url_as` gives any other user's).
+    """
     data_dir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     logfile = data_dir / "nats-server.log"
-    creds = nats_credentials(data_dir)
+    users = users_of(partitions)
+    creds = nats_credentials(data_dir, users)
     config = data_dir / "nats.conf"
-    config.write_text(dev_config(port, creds))
+    config.write_text(dev_config(port, creds, partitions))
     config.chmod(0o600)
     cmd = [nats_server_binary(), "-c", str(config), "-js", "-sd", str(data_dir / "jetstream"), "-l", str(logfile)]
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     _wait_for_port(port, proc, "nats-server", logfile, timeout)
-    return ManagedServer("nats", f"nats://admin:{creds['admin']}@127.0.0.1:{port}", proc, logfile, port)
+    admin = partition_user(partitions[0], "admin") if partitions else "admin"
+    return ManagedServer("nats", f"nats://{admin}:{creds[admin]}@127.0.0.1:{port}", proc, logfile, port)
 
 
 def nats_url_as(admin_url: str, data_dir: Path, user: str) -> str:
-    """The embedded NATS URL with `user`'s credentials instead of the admin's."""
-    creds = nats_credentials(data_dir)
+    """The embedded NATS URL with `user`'s credentials (a user the server was started with) instead of the admin's."""
+    creds = nats_credentials(data_dir, users=())
     host = admin_url.rsplit("@", 1)[1]
     return f"nats://{user}:{creds[user]}@{host}"
 

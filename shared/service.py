@@ -58,7 +58,7 @@ async def run_command_service(service: str, port: int, settings: Settings,
     """Connect to NATS and the ledger (read-only), then serve the service's API."""
     nc = await connect(settings.required("nats_url"), f"cadre-{service}", settings.nats_timeout_s)
     await ensure_stream(nc.jetstream(), settings.stream, settings.duplicate_window_s, settings.nats_timeout_s,
-                        replicas=settings.stream_replicas)
+                        replicas=settings.stream_replicas, counties=settings.counties)
     pool = await create_pool(reader_dsn(settings), application=f"cadre-{service}",
                              min_size=settings.pg_pool_min, max_size=settings.pg_pool_max,
                              command_timeout=settings.pg_command_timeout_s)

@@ -9,12 +9,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, StringConstraints, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
+from shared.envelope import COUNTY_PATTERN
 from shared.field_errors import message_zh
 
 Port = Annotated[int, Field(ge=1, le=65535)]
+County = Annotated[str, StringConstraints(pattern=COUNTY_PATTERN)]
 
 
 class Settings(BaseSettings):
@@ -26,6 +28,13 @@ class Settings(BaseSettings):
     @classmethod
     def _level_in_any_case(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("counties")
+    @classmethod
+    def _counties_once(cls, value: list[str]) -> list[str]:
+        if twice := sorted({c for c in value if value.count(c) > 1}):
+            raise ValueError(f"counties given more than once (县重复): {', '.join(twice)}")
+        return value
 
     def required(self, name: Literal["nats_url", "pg_dsn"]) -> str:
         """A setting a service cannot start without; unset, the process ends (exit 1) naming its variable."""
@@ -60,6 +69,11 @@ class Settings(BaseSettings):
     stream_replicas: int = Field(1, ge=1, le=5, description="Replicas of the streams when a service creates them "
                                  "(3 on a 3-node JetStream cluster); an existing stream is left as it is.")
     consumer: str = Field("ledger", description="Durable consumer name of the ledger writer.")
+    counties: list[County] = Field(default_factory=list, description="The counties (GB/T 2260 codes) this "
+                                   "deployment records, as a JSON list, when it is one partition (分区) of a larger "
+                                   "ledger: the stream a service creates takes only their subjects "
+                                   "(cadre.<county>.>), and the command services refuse commands for any other "
+                                   "county (422 county.not_served); empty: every county.")
     batch_size: int = Field(1000, ge=1, le=10000, description="Most messages the ledger appends at once while it "
                             "keeps up (below it a batch is what has arrived; larger batches lengthen the wait of "
                             "every event in them).")

@@ -68,3 +68,13 @@ def test_the_ledger_with_a_key_it_cannot_read_stops_naming_the_variable(
     assert started.returncode == 1, started.stderr
     assert "Traceback" not in started.stderr, started.stderr
     assert f"{variable}: " in started.stderr and says in started.stderr, started.stderr
+
+
+@pytest.mark.parametrize(("value", "says"), [
+    ('["431021", "4310"]', "String should match pattern '^[0-9]{6}$'"),
+    ('["431021", "431021"]', "counties given more than once (县重复): 431021"),
+])
+def test_a_partitions_counties_are_county_codes_each_given_once(value: str, says: str) -> None:
+    started = _start([sys.executable, "-m", "services.rotation.main"], CADRE_COUNTIES=value)
+    assert started.returncode == 2 and "Traceback" not in started.stderr, started.stderr
+    assert "CADRE_COUNTIES" in started.stderr and says in started.stderr, started.stderr

@@ -83,7 +83,7 @@ async def run_ledger(settings: Settings, stop: asyncio.Event | None = None) -> N
     await migrate(pg_dsn, MIGRATIONS)
     nc = await connect(nats_url, "cadre-ledger", settings.nats_timeout_s)
     await ensure_stream(nc.jetstream(), settings.stream, settings.duplicate_window_s, settings.nats_timeout_s,
-                        replicas=settings.stream_replicas)
+                        replicas=settings.stream_replicas, counties=settings.counties)
     pool = await create_pool(reader_dsn(settings), application="cadre-ledger-api",
                              min_size=settings.pg_pool_min, max_size=settings.pg_pool_max,
                              command_timeout=settings.pg_command_timeout_s)

@@ -248,7 +248,7 @@ class LedgerWriter:
         sub = await self.nc.subscribe(deliver, cb=inbox.on_msg)
         await asyncio.wait_for(self.js.add_consumer(self.stream, ConsumerConfig(
             durable_name=self.consumer, deliver_subject=deliver, ack_policy=AckPolicy.ALL, ack_wait=30,
-            max_deliver=-1, max_ack_pending=3 * self.backlog_batch_size, filter_subject="cadre.>",
+            max_deliver=-1, max_ack_pending=3 * self.backlog_batch_size,
             deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=checkpoint_seq + 1,
             description="cadre-ledger writer")), 5)
         return sub

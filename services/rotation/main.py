@@ -29,7 +29,8 @@ async def run_rotation(settings: Settings, stop: asyncio.Event | None = None) ->
     nats_url = settings.required("nats_url")
     stop = stop or asyncio.Event()
     nc = await connect(nats_url, "cadre-rotation", settings.nats_timeout_s)
-    await ensure_stream(nc.jetstream(), settings.stream, settings.duplicate_window_s, settings.nats_timeout_s)
+    await ensure_stream(nc.jetstream(), settings.stream, settings.duplicate_window_s, settings.nats_timeout_s,
+                        replicas=settings.stream_replicas, counties=settings.counties)
     pool = await create_pool(reader_dsn(settings), application="cadre-rotation",
                              min_size=settings.pg_pool_min, max_size=settings.pg_pool_max,
                              command_timeout=settings.pg_command_timeout_s)

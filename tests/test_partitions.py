@@ -1,0 +1,134 @@
+"""Partitions (分区) on shared servers: one NATS account and one database per partition, on one nats-server and
+one PostgreSQL cluster, each partition's services limited to its counties (`CADRE_COUNTIES`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nats
+import nats.js.errors
+import pytest
+
+import tests.support as support
+from shared.bus import stream_subjects
+from shared.devstack import ManagedServer, free_port, nats_url_as, start_nats
+from shared.nats_config import partition_user
+from shared.processes import SERVICES, ServiceProcess
+from tests.support import System, call, new_cadre_id
+
+COUNTIES = {"hn": "431021", "gd": "440103"}
+
+
+def _person(cadre: str, county: str) -> dict[str, str]:
+    return {"cadre_id": cadre, "county": county, "occurred_on": "2021-03-01", "name": "李四",
+            "id_number": "431021198801010014", "sex": "male", "birth_month": "1988-01", "work_start": "2010-07-01",
+            "unit": "县审计局"}
+
+
+class Partition:
+    """One partition's ledger and rotation service: its own account on the shared nats-server, its own database."""
+
+    def __init__(self, name: str, system: System, nats_server: ManagedServer, nats_dir: Path, pg_dsn: str,
+                 logs: Path) -> None:
+        self.name, self.county, self.pg_dsn = name, COUNTIES[name], pg_dsn
+        self.admin_url = nats_url_as(nats_server.url, nats_dir, partition_user(name, "admin"))
+        self.procs: dict[str, ServiceProcess] = {}
+        for service in ("ledger", "rotation"):
+            env = {**system.env_for(service), "CADRE_PG_DSN": pg_dsn, "CADRE_COUNTIES": f'["{self.county}"]',
+                   "CADRE_NATS_URL": nats_url_as(nats_server.url, nats_dir, partition_user(name, service)),
+                   "CADRE_LOG_ORIGIN": f"cadre-ledger.test/log/{name}", "CADRE_CHECKPOINT_EVERY_S": "0.2"}
+            spec = next(s for s in SERVICES if s.name == service)
+            self.procs[service] = ServiceProcess(spec, free_port(), env, logs / name)
+        for proc in self.procs.values():
+            proc.wait_ready()
+
+    def url(self, service: str) -> str:
+        return self.procs[service].url
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            proc.stop()
+
+
+async def test_two_partitions_share_a_nats_server_and_a_postgresql_cluster_and_keep_apart(
+        system: System, tmp_path: Path) -> None:
+    nats_dir = tmp_path / "nats"
+    server = start_nats(nats_dir, partitions=tuple(COUNTIES))
+    parts: dict[str, Partition] = {}
+    try:
+        for name in COUNTIES:
+            dsn = await support.scratch_database(system, f"partition_{name}")
+            parts[name] = Partition(name, system, server, nats_dir, dsn, tmp_path / "logs")
+        hn, gd = parts["hn"], parts["gd"]
+        cadres = {name: new_cadre_id(name.upper()) for name in parts}
+        for name, part in parts.items():
+            status, answer, _ = await call("POST", f"{part.url('rotation')}/v1/cadres/register?wait=committed",
+                                           _person(cadres[name], part.county))
+            assert status == 202 and answer["committed"], answer
+
+        # Each database holds its own partition's events only, at positions of its own log.
+        for name, part in parts.items():
+            rows = await support.fetch(part.pg_dsn, "SELECT position, cadre_id, county FROM ledger_events")
+            assert [tuple(r) for r in rows] == [(1, cadres[name], part.county)], rows
+
+        # A county of another partition is refused by name, before anything is published.
+        status, problem, _ = await call("POST", f"{hn.url('rotation')}/v1/cadres/register?wait=committed",
+                                        _person(new_cadre_id("X"), gd.county))
+        assert status == 422 and problem["rule"] == "county.not_served", problem
+        assert problem["field"] == "county" and problem["counties"] == [hn.county], problem
+        assert "不由本部署记录" in problem["message_zh"] and "分区" in problem["basis"], problem
+
+        # Each account's CADRE stream takes its counties' subjects only: even a client that skips the services
+        # cannot put another county's event in it.
+        for name, part in parts.items():
+            nc = await nats.connect(part.admin_url)
+            try:
+                js = nc.jetstream()
+                info = await js.stream_info("CADRE")
+                assert info.config.subjects == stream_subjects([part.county]) == [f"cadre.{part.county}.>"]
+                assert info.state.messages == 1, info.state
+                other = next(c for c in COUNTIES.values() if c != part.county)
+                with pytest.raises(nats.js.errors.NoStreamResponseError):
+                    await js.publish(f"cadre.{other}.{cadres[name]}", b"{}", timeout=2)
+            finally:
+                await nc.close()
+
+        # Each ledger signs checkpoints of its own log, under its own origin.
+        for name, part in parts.items():
+            async def signed(p: Partition = part) -> dict[str, object] | None:
+                status, cp, _ = await call("GET", f"{p.url('ledger')}/v1/checkpoints/latest")
+                return cp if status == 200 and cp["size"] == 1 else None
+
+            checkpoint = await support.wait_until(signed, timeout=20)
+            assert str(checkpoint["note"]).splitlines()[0] == f"cadre-ledger.test/log/{name}", checkpoint
+            status, history, _ = await call("GET", f"{part.url('ledger')}/v1/cadres/{cadres[name]}/history")
+            assert status == 200 and [e["type"] for e in history["events"]] == ["cadre.registered"], history
+        status, _, _ = await call("GET", f"{hn.url('ledger')}/v1/cadres/{cadres['gd']}/history")
+        assert status == 404
+    finally:
+        for part in parts.values():
+            part.stop()
+        server.stop()
+
+
+def test_an_account_per_partition_in_the_generated_configuration(tmp_path: Path) -> None:
+    """What `cadre-ledger nats-config --partition` writes: the users of each partition inside its own account."""
+    from click.testing import CliRunner
+
+    from shared.cli import main
+
+    target = tmp_path / "nats.conf"
+    result = CliRunner().invoke(main, ["nats-config", "--partition", "hn", "--partition", "gd", "--write",
+                                       "--file", str(target)])
+    assert result.exit_code == 0, result.output
+    text = target.read_text()
+    hn, gd = text.index("  HN: {"), text.index("  GD: {")
+    assert "authorization {" not in text and hn < gd
+    assert '"hn-ledger", password: $CADRE_NATS_HN_LEDGER_PASSWORD' in text[hn:gd]
+    assert '"gd-rotation", password: $CADRE_NATS_GD_ROTATION_PASSWORD' in text[gd:]
+    assert "--partition hn --partition gd" in text.splitlines()[0]
+    check = CliRunner().invoke(main, ["nats-config", "--partition", "gd", "--file", str(target)])
+    assert check.exit_code != 0 and "--partition gd --file" in check.output
+    refused = CliRunner().invoke(main, ["nats-config", "--partition", "Hunan", "--file", str(target)])
+    assert refused.exit_code == 2 and "分区名" in refused.output
+    assert text.count("jetstream: enabled") == 2
