@@ -110,9 +110,19 @@ def stream_config(name: str, duplicate_window_s: float, replicas: int = 1,
 
 async def ensure_stream(js: JetStreamContext, name: str, duplicate_window_s: float, timeout: float = 5.0,
                         config: StreamConfig | None = None, replicas: int = 1, counties: Sequence[str] = ()) -> None:
-    """Create the stream if missing (default: the CADRE stream, of `counties`); leave an existing one as it is."""
+    """Create the stream if missing (default: the CADRE stream, of `counties`); leave an existing one as it is.
+
+    An existing CADRE stream whose subjects are not those `counties` give is logged as a warning: its subjects
+    were set when it was created, and a county it lacks cannot be published to (`nats stream edit` adds it).
+    """
     try:
-        await asyncio.wait_for(js.stream_info(name), timeout)
+        info = await asyncio.wait_for(js.stream_info(name), timeout)
+        wanted = stream_subjects(counties)
+        if config is None and sorted(info.config.subjects or []) != sorted(wanted):
+            log.warning("stream %s takes subjects %s, not the %s that CADRE_COUNTIES gives (流主题与 CADRE_COUNTIES "
+                        "不符): commands for a county it lacks cannot be published; edit the stream's subjects",
+                        name, info.config.subjects, wanted,
+                        extra={"stream": name, "subjects": info.config.subjects, "configured": wanted})
         return
     except nats.js.errors.NotFoundError:
         pass

@@ -72,11 +72,10 @@ def _partition_names(_ctx: click.Context, _param: click.Parameter, value: tuple[
               "CADRE_NATS_<PARTITION>_<USER>_PASSWORD.")
 def nats_config(mode: str, path: Path, partitions: tuple[str, ...]) -> None:
     """Write or check a nats-server configuration rendered from shared/nats_config.py."""
-    from shared.nats_config import deploy_config
+    from shared.nats_config import deploy_config, partition_options
 
-    options = "".join(f" --partition {p}" for p in partitions)
-    write_or_check(path, deploy_config(partitions), mode, "NATS permissions", f"nats-config{options} --file {path}"
-                   if partitions else "nats-config")
+    command = f"nats-config{partition_options(partitions)} --file {path}" if partitions else "nats-config"
+    write_or_check(path, deploy_config(partitions), mode, "NATS permissions", command)
 
 
 COMMANDS = [

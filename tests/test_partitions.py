@@ -3,6 +3,7 @@ one PostgreSQL cluster, each partition's services limited to its counties (`CADR
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import nats
@@ -10,7 +11,7 @@ import nats.js.errors
 import pytest
 
 import tests.support as support
-from shared.bus import stream_subjects
+from shared.bus import ensure_stream, stream_subjects
 from shared.devstack import ManagedServer, free_port, nats_url_as, start_nats
 from shared.nats_config import partition_user
 from shared.processes import SERVICES, ServiceProcess
@@ -132,3 +133,26 @@ def test_an_account_per_partition_in_the_generated_configuration(tmp_path: Path)
     refused = CliRunner().invoke(main, ["nats-config", "--partition", "Hunan", "--file", str(target)])
     assert refused.exit_code == 2 and "分区名" in refused.output
     assert text.count("jetstream: enabled") == 2
+
+
+async def test_a_stream_created_for_other_counties_is_named_in_a_warning(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """CADRE_COUNTIES changed after the stream was created: the stream keeps its subjects, and the start says so."""
+    server = start_nats(tmp_path / "nats")
+    try:
+        nc = await nats.connect(server.url)
+        try:
+            js = nc.jetstream()
+            await ensure_stream(js, "CADRE", 120, counties=["431021"])
+            with caplog.at_level(logging.WARNING, logger="shared.bus"):
+                await ensure_stream(js, "CADRE", 120, counties=["431021"])
+                assert caplog.records == []
+                await ensure_stream(js, "CADRE", 120, counties=["431021", "440103"])
+            [warning] = caplog.records
+            assert "流主题与 CADRE_COUNTIES 不符" in warning.getMessage()
+            assert warning.__dict__["configured"] == ["cadre.431021.>", "cadre.440103.>"]
+            assert (await js.stream_info("CADRE")).config.subjects == ["cadre.431021.>"]
+        finally:
+            await nc.close()
+    finally:
+        server.stop()
