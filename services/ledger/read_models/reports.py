@@ -20,7 +20,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from services.ledger.projections import ProjectedEvent, Span
-from services.ledger.read_models.audit_common import TAGS
+from services.ledger.read_models.audit_common import TAGS, period_end
 from services.ledger.statements import Statements, bulk
 from shared.db import acquire
 from shared.envelope import COUNTY_PATTERN
@@ -98,10 +98,7 @@ class FunnelQuery(BaseModel):
     @field_validator("received_to")
     @classmethod
     def _ordered(cls, received_to: date | None, info: ValidationInfo) -> date | None:
-        received_from = info.data.get("received_from")
-        if received_from and received_to and received_from > received_to:
-            raise ValueError(f"received_to is before received_from {received_from} (截止日期早于起始日期)")
-        return received_to
+        return period_end(info.data.get("received_from"), received_to, "received_from", "received_to")
 
 
 class ReportFunnel(BaseModel):
