@@ -81,6 +81,13 @@ def _leader(on: str, unit: str = "樟市镇人民政府") -> dict[str, Any]:
             "kind": "lateral", "decision_date": on}
 
 
+def _rotation(on: str, township: str) -> dict[str, Any]:
+    return {"from_post_id": "L1", "from_post": "镇长", "from_township": "樟市镇", "decision_date": on,
+            "to": {"post_id": "L2", "post": "党委书记", "unit": f"{township}党委", "township": township,
+                   "level": "section", "leadership": True},
+            "years_in_old_post": 1, "days_in_old_post": 550, "trigger_rule": "by_need"}
+
+
 def _graded(year: int, grade: str) -> dict[str, Any]:
     low = grade == "basically_competent"
     return {"year": year, "grade": grade, "admonishment_required": low,
@@ -137,6 +144,9 @@ CAREER = [
     Recorded("supervision.talk_held", "2024-07-01", {"talk_id": "T1", "kind": "admonishment", "report_id": "R-2"}),
     Recorded("report.received", "2024-08-01", _report("R-3", "12380"),
              (REVOKE, (CORRECT, "2024-08-01", _report("R-3", "web")))),
+    # a rotation to the wrong township on the wrong day: the postings, the rotations carried out
+    Recorded("rotation.completed", "2024-09-01", _rotation("2024-09-01", "樟市镇"),
+             ((CORRECT, "2024-09-03", _rotation("2024-09-03", "流峰镇")),)),
 ]
 ALL_REVOKED = [Recorded("audit.completed", "2024-05-08", _completed("A1", "in_office", "R9", "good"), (REVOKE,))]
 """A cadre (never registered) whose one fact is revoked: no read model has a row of it."""

@@ -17,13 +17,6 @@ def yuan(amount: Decimal | None) -> str | None:
     return None if amount is None else f"{amount:.2f}"
 
 
-def period_end(start: date | None, end: date | None, start_name: str, end_name: str) -> date | None:
-    """A period's last day, refused when it comes before its first (a query's `..._from` and `..._to`)."""
-    if start and end and start > end:
-        raise ValueError(f"{end_name} is before {start_name} {start} (截止日期早于起始日期)")
-    return end
-
-
 class ListQuery(BaseModel):
     """Filters and paging common to the audit and supervision lists."""
 

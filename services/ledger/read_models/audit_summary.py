@@ -16,11 +16,11 @@ from datetime import date
 from typing import Any, get_args
 
 import asyncpg
-import orjson
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from services.ledger.read_models.audit_common import TAGS, period_end, yuan
+from services.ledger.read_models.audit_common import TAGS, yuan
+from services.ledger.read_models.summaries import counts_of, period_end
 from shared.db import acquire
 from shared.envelope import COUNTY_PATTERN
 from shared.events.audit import AppliedResult, AuditType, Evaluation, Responsibility
@@ -94,12 +94,6 @@ _SUMMARY_SQL = """
          (SELECT coalesce(sum(amount_recovered), 0) FROM f) AS recovered"""
 
 
-def _per(values: tuple[str, ...], counted: str) -> dict[str, int]:
-    """Every value of a closed set with its count (0 where none), from a JSON object of the counted ones."""
-    found = orjson.loads(counted)
-    return {value: int(found.get(value, 0)) for value in values}
-
-
 def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
     """`GET /v1/audits/summary`."""
 
@@ -115,11 +109,11 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
         assert r is not None
         return {"county": query.county, "completed_from": query.completed_from, "completed_to": query.completed_to,
                 "audits": r["audits"], "cadres_audited": r["cadres_audited"],
-                "by_type": _per(get_args(AuditType), r["by_type"]),
-                "by_evaluation": _per(get_args(Evaluation), r["by_evaluation"]),
+                "by_type": counts_of(get_args(AuditType), r["by_type"]),
+                "by_evaluation": counts_of(get_args(Evaluation), r["by_evaluation"]),
                 "findings": r["findings"], "findings_amount": yuan(r["findings_amount"]),
-                "findings_by_responsibility": _per(get_args(Responsibility), r["by_responsibility"]),
+                "findings_by_responsibility": counts_of(get_args(Responsibility), r["by_responsibility"]),
                 "findings_rectified": r["rectified"], "amount_recovered": yuan(r["recovered"]),
-                "results": _per(get_args(AppliedResult), r["results"]), "results_pending": r["results_pending"],
+                "results": counts_of(get_args(AppliedResult), r["results"]), "results_pending": r["results_pending"],
                 "filed_to_dossier": r["filed"], "cadres_talked_to": r["talked_to"],
                 "cadres_handled_or_disciplined": r["handled_or_disciplined"]}

@@ -20,7 +20,8 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from services.ledger.projections import ProjectedEvent, Span
-from services.ledger.read_models.audit_common import TAGS, period_end
+from services.ledger.read_models.audit_common import TAGS
+from services.ledger.read_models.summaries import period_end
 from services.ledger.statements import Statements, bulk
 from shared.db import acquire
 from shared.envelope import COUNTY_PATTERN
