@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import random
 import re
 from datetime import date
 from pathlib import Path
@@ -15,10 +16,12 @@ import pytest
 from playwright.async_api import Browser, Page, Route, expect
 
 import tests.support as support
+from bench.workload import registration
 from shared.bundle import verify_bundle
 from shared.envelope import new_event
 from shared.events import CATALOGUE
 from shared.events.audit import AuditCompleted, AuditOpinionRequested, AuditStarted, Finding
+from shared.events.rotation import PostAssigned, PostFields, RotationCompleted
 from shared.keys import load_verifier
 from shared.signednote import COSIGNATURE_V1_TYPE, generate_key
 from tests.support import (
@@ -303,7 +306,7 @@ async def test_page_and_assets_are_served_with_a_strict_policy(system: System) -
     assert "http://" not in html and "https://" not in html
     scripts = re.findall(r'<script src="([^"]+)"></script>', html)
     assert scripts == ["/web/i18n.js", "/web/proofs.js", "/web/signatures.js", "/web/app.js",  # in load order
-                       "/web/bundle_file.js"]
+                       "/web/bundle_file.js", "/web/figures.js"]
     for asset, kind in [*((script, "javascript") for script in scripts), ("/web/style.css", "text/css")]:
         status, _, headers = await support.call("GET", f"{base}{asset}", token=support.ANONYMOUS)
         assert status == 200 and kind in headers["Content-Type"], asset
@@ -534,3 +537,62 @@ async def test_a_bundle_file_is_checked_in_the_browser_without_a_token(
     assert [url for url in requests if "/bundle" in url or "/proofs/" in url] == []  # the files stayed here
     await page.context.close()
 
+
+
+async def test_the_page_shows_a_countys_figures_for_the_period_the_auditor_chooses(
+        system: System, browser: Browser) -> None:
+    county = f"44{random.randrange(10_000):04d}"  # a county of its own, so the figures are exact
+    cadre = new_cadre_id("FG")
+    common: dict[str, Any] = {"cadre_id": cadre, "county": county, "ruleset": "000000@2019.1"}
+    assigned = PostAssigned(post_id="P1", post="某镇党政办科员", unit="某镇党政办", township="某镇", level="clerk",
+                            leadership=False, kind="lateral", decision_date=date(2012, 3, 1))
+    to = PostFields(post_id="P2", post="另镇党政办科员", unit="另镇党政办", township="另镇", level="clerk",
+                    leadership=False)
+    events = [registration(cadre, county),
+              new_event(event_type="post.assigned", occurred_on=date(2012, 3, 1), service="rotation", **common,
+                        data=assigned),
+              new_event(event_type="rotation.completed", occurred_on=date(2021, 4, 1), service="rotation", **common,
+                        data=RotationCompleted(from_post_id="P1", from_post=assigned.post, from_township="某镇", to=to,
+                                               decision_date=date(2021, 4, 1), years_in_old_post=9,
+                                               days_in_old_post=3318, trigger_rule="township_8y")),
+              new_event(event_type="audit.completed", occurred_on=date(2021, 6, 30), service="audit", **common,
+                        data=AuditCompleted(audit_id="A1", audit_type="departure", report_number="审〔2021〕1号",
+                                            evaluation="good"))]
+    await wait_committed(system.pg_dsn, max(await publish(system.nats_url, events)))
+
+    async def summarised() -> bool:
+        _, body, _ = await call("GET", f"{system.url('ledger')}/v1/rotation/summary?county={county}")
+        return bool(body["rotations"])
+
+    await wait_until(summarised)
+    page = await _open_page(browser, f"{system.url('ledger')}/", [])
+    await page.fill("#token", support.DEFAULT_TOKEN or "")
+    await page.click("#token-save")
+    await page.fill("#figures-county", county)
+    await page.fill("#figures-from", "2021-01-01")
+    await page.click("#figures-form button")
+    rotations = page.locator("[data-summary='/v1/rotation/summary']")
+    await expect(rotations.locator("h3")).to_have_text("干部交流情况")
+    await expect(rotations.locator("[data-figure=rotations]")).to_have_text("1")
+    # each count per kind under its Chinese name, the code in the tooltip
+    await expect(rotations.locator("[data-figure=by_rule] [data-code=township_8y]")).to_have_text("乡镇任职满8年")
+    audits = page.locator("[data-summary='/v1/audits/summary']")
+    await expect(audits.locator("[data-figure=audits]")).to_have_text("1")
+    await expect(audits.locator("[data-figure=by_type] [data-code=departure]")).to_have_text("离任审计")
+    # each figure under the Chinese term of its meaning, which the tooltip gives in full (the OpenAPI description)
+    name = audits.locator("[data-figure-name=cadres_audited]")
+    await expect(name).to_have_text("审计对象")
+    await expect(name).to_have_attribute("title", re.compile(r"^Cadres those audits were of"))
+    await expect(page.locator("[data-summary='/v1/notices/summary'] [data-figure=notices]")).to_have_text("0")
+    await expect(page.locator("[data-summary='/v1/reports/funnel'] [data-figure=received]")).to_have_text("0")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.locator("#figures").screenshot(path=str(ARTIFACTS / "auditor-figures.png"))
+    # the period bounds the figures: nothing was completed from 2022 on
+    await page.fill("#figures-from", "2022-01-01")
+    await page.click("#figures-form button")
+    await expect(rotations.locator("[data-figure=rotations]")).to_have_text("0")
+    # a refusal shows in its block, in words naming the field
+    await page.fill("#figures-to", "2021-01-01")
+    await page.click("#figures-form button")
+    await expect(page.locator("[data-summary='/v1/notices/summary'] .error")).to_contain_text("posted_to")
+    await page.context.close()

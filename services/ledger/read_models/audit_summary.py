@@ -51,18 +51,18 @@ class AuditSummary(BaseModel):
     completed_to: date | None
     audits: int = Field(description="Audits completed in the period (完成审计, 项).")
     cadres_audited: int = Field(description="Cadres those audits were of (审计对象, 人).")
-    by_type: dict[str, int] = Field(description="Audits per type: pre_appointment 任前, in_office 任中 (任期), "
-                                                "departure 离任.")
-    by_evaluation: dict[str, int] = Field(description="Audits per evaluation: good 好, fairly_good 较好, average "
-                                                      "一般, poor 较差.")
+    by_type: dict[str, int] = Field(description="Audits per type (审计类型): pre_appointment 任前, in_office 任中 "
+                                                "(任期), departure 离任.")
+    by_evaluation: dict[str, int] = Field(description="Audits per evaluation (审计评价): good 好, fairly_good 较好, "
+                                                      "average 一般, poor 较差.")
     findings: int = Field(description="Findings of those audits (发现问题, 个).")
     findings_amount: str = Field(description="Their amount, CNY (问题金额, 元).")
-    findings_by_responsibility: dict[str, int] = Field(description="Findings per responsibility: direct 直接责任, "
-                                                                   "leadership 领导责任.")
+    findings_by_responsibility: dict[str, int] = Field(description="Findings per responsibility (责任类型): direct "
+                                                                   "直接责任, leadership 领导责任.")
     findings_rectified: int = Field(description="Findings rectified so far (已整改).")
     amount_recovered: str = Field(description="Amount recovered in rectifying them, CNY (整改挽回金额, 元).")
-    results: dict[str, int] = Field(description="Audits per result applied so far: none 无, talk 谈话, admonishment "
-                                                "诫勉, organisational_handling 组织处理, referral 移送.")
+    results: dict[str, int] = Field(description="Audits per result applied so far (结果运用): none 无, talk 谈话, "
+                                                "admonishment 诫勉, organisational_handling 组织处理, referral 移送.")
     results_pending: int = Field(description="Audits whose result is not applied yet (结果待运用).")
     filed_to_dossier: int = Field(description="Audits whose result is filed to the cadre's dossier (已归档).")
     cadres_talked_to: int = Field(description="Cadres given a talk or an admonishment on an audit's result (谈话处理, "

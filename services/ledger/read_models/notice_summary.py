@@ -43,10 +43,11 @@ class NoticeSummary(BaseModel):
     posted_to: date | None
     notices: int = Field(description="Notices posted in the period (任前公示, 次).")
     cadres_noticed: int = Field(description="Cadres noticed (公示干部, 人): S4's count.")
-    by_status: dict[str, int] = Field(description="Notices per status now: open 公示中, deferred 缓任, closed 已结束, "
-                                                  "cancelled 取消任职资格.")
-    outcomes: dict[str, int] = Field(description="Closed notices per outcome: clear 无异议, minor_issue_reminded "
-                                                 "提醒后任用, deferred 缓任, not_appointed 不予任用.")
+    by_status: dict[str, int] = Field(description="Notices per status now (公示状态): open 公示中, deferred 缓任, "
+                                                  "closed 已结束, cancelled 取消任职资格.")
+    outcomes: dict[str, int] = Field(description="Closed notices per outcome (公示结果): clear 无异议, "
+                                                 "minor_issue_reminded 提醒后任用, deferred 缓任, not_appointed "
+                                                 "不予任用.")
     objections: int = Field(description="Objections to those notices (公示期间反映, 件).")
     notices_objected_to: int = Field(description="Notices that drew at least one objection (有反映的公示).")
     deferred: int = Field(description="Notices whose appointment was deferred at some point (缓任).")

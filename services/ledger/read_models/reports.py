@@ -114,8 +114,8 @@ class ReportFunnel(BaseModel):
     verified: int = Field(description="Reports verified (核查完毕, 件).")
     cadres_verified: int = Field(description="Cadres whose reports were verified (查核, 人).")
     pending: int = Field(description="Reports not verified yet (待核查); each blocks the cadre's appointment.")
-    outcomes: dict[str, int] = Field(description="Verified reports per outcome: unfounded 不属实, partly 部分属实, "
-                                                 "verified 属实.")
+    outcomes: dict[str, int] = Field(description="Verified reports per outcome (核查结果): unfounded 不属实, partly "
+                                                 "部分属实, verified 属实.")
     talked_to: int = Field(description="Cadres given a reminder or admonishment talk after a report (提醒 / 诫勉谈话, "
                                        "人); heart-to-heart and pre-appointment talks are not counted.")
     inquired: int = Field(description="Cadres sent a written inquiry after a report (函询, 人).")

@@ -1,0 +1,59 @@
+// The figures a county reports for a period (统计): the ledger's summaries, for the county and the period the auditor
+// chooses, counted as the seed documents count them (audited, rotated, noticed: cadres). Each summary renders on its
+// own: one that fails shows its error and leaves the others.
+'use strict';
+
+const SUMMARIES = [
+  { path: '/v1/audits/summary', from: 'completed_from', to: 'completed_to', zh: '经济责任审计及结果运用', en: 'Audits and their results' },
+  { path: '/v1/reports/funnel', from: 'received_from', to: 'received_to', zh: '举报受理、核查与处理', en: 'Reports received, verified and followed up' },
+  { path: '/v1/rotation/summary', from: 'completed_from', to: 'completed_to', zh: '干部交流情况', en: 'Rotations carried out' },
+  { path: '/v1/notices/summary', from: 'posted_from', to: 'posted_to', zh: '任前公示情况', en: 'Pre-appointment notices' },
+];
+
+// What each figure means, from the ledger's OpenAPI document (read once): the description of its response field.
+let figureSchemas = null;
+async function figureMeanings(path) {
+  if (!figureSchemas) figureSchemas = (await api('/openapi.json')).json;
+  const ref = figureSchemas.paths?.[path]?.get?.responses?.['200']?.content?.['application/json']?.schema?.$ref || '';
+  return figureSchemas.components?.schemas?.[ref.split('/').pop()]?.properties || {};
+}
+
+// A figure's name: on the Chinese page its Chinese term, the first one its description gives in brackets
+// ("Audits completed in the period (完成审计, 项)": 完成审计), else its field name; the description in the tooltip.
+function figureName(key, meaning) {
+  const description = meaning?.description || '';
+  const term = lang === 'zh' && (description.match(/\(([^()]*\p{Script=Han}[^()]*)\)/u) || [])[1];
+  return el('dt', { 'data-figure-name': key, title: description || key }, term ? term.split(/[,;]/)[0].trim() : key);
+}
+
+// A summary's figures: its counts, and each count per kind with the kind's Chinese name on the Chinese page.
+function renderFigures(summary, query, meanings) {
+  const shown = Object.entries(summary).filter(([k]) => !['county', query.from, query.to].includes(k));
+  const value = v => v !== null && typeof v === 'object'
+    ? el('dl', { class: 'kv per' }, Object.entries(v).flatMap(([k, n]) => [el('dt', {}, shownCode(k) || k), el('dd', {}, n)]))
+    : renderValue(v);
+  return el('dl', { class: 'kv' }, shown.flatMap(([k, v]) => [figureName(k, meanings[k]), el('dd', { 'data-figure': k }, value(v))]));
+}
+
+async function loadFigures() {
+  const root = $('#figure-tables');
+  root.textContent = '';
+  const county = $('#figures-county').value.trim(), from = $('#figures-from').value, to = $('#figures-to').value;
+  for (const summary of SUMMARIES) {
+    const block = el('div', { class: 'list-block', 'data-summary': summary.path },
+      el('h3', {}, lang === 'zh' ? summary.zh : `${summary.en} (${summary.zh})`));
+    root.append(block);
+    const q = new URLSearchParams();
+    if (county) q.set('county', county);
+    if (from) q.set(summary.from, from);
+    if (to) q.set(summary.to, to);
+    try {
+      const { json } = await api(`${summary.path}?${q}`);
+      block.append(renderFigures(json, summary, await figureMeanings(summary.path).catch(() => ({}))));
+    } catch (err) {
+      block.append(el('p', { class: 'error' }, T.error + err.message));
+    }
+  }
+}
+
+$('#figures-form').addEventListener('submit', ev => { ev.preventDefault(); loadFigures(); });
