@@ -17,12 +17,11 @@ from typing import Any, get_args
 
 import asyncpg
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, Field
 
 from services.ledger.read_models.audit_common import TAGS, yuan
-from services.ledger.read_models.summaries import counts_of, period_end
+from services.ledger.read_models.summaries import PeriodQuery, counts_of
 from shared.db import acquire
-from shared.envelope import COUNTY_PATTERN
 from shared.events.audit import AppliedResult, AuditType, Evaluation, Responsibility
 from shared.http import Api
 from shared.settings import Settings
@@ -33,16 +32,9 @@ HANDLED_OR_DISCIPLINED = ("organisational_handling", "referral")
 """Results S1 counts as 降职、免职处理和纪律处分: organisational handling, or a referral to the discipline organs."""
 
 
-class SummaryQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    county: str | None = Field(None, pattern=COUNTY_PATTERN, description="Only this county (县).")
+class SummaryQuery(PeriodQuery):
     completed_from: date | None = Field(None, description="Audits completed on or after this day.")
     completed_to: date | None = Field(None, description="Audits completed on or before this day.")
-
-    @field_validator("completed_to")
-    @classmethod
-    def _ordered(cls, completed_to: date | None, info: ValidationInfo) -> date | None:
-        return period_end(info.data.get("completed_from"), completed_to, "completed_from", "completed_to")
 
 
 class AuditSummary(BaseModel):

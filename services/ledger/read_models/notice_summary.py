@@ -14,27 +14,19 @@ from typing import Any, get_args
 
 import asyncpg
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, Field
 
 from services.ledger.read_models.notices import Status
-from services.ledger.read_models.summaries import counts_of, period_end
+from services.ledger.read_models.summaries import PeriodQuery, counts_of
 from shared.db import acquire
-from shared.envelope import COUNTY_PATTERN
 from shared.events.assessment import NoticeOutcome
 from shared.http import Api
 from shared.settings import Settings
 
 
-class NoticeSummaryQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    county: str | None = Field(None, pattern=COUNTY_PATTERN, description="Only this county (县).")
+class NoticeSummaryQuery(PeriodQuery):
     posted_from: date | None = Field(None, description="Notices posted on or after this day.")
     posted_to: date | None = Field(None, description="Notices posted on or before this day.")
-
-    @field_validator("posted_to")
-    @classmethod
-    def _ordered(cls, posted_to: date | None, info: ValidationInfo) -> date | None:
-        return period_end(info.data.get("posted_from"), posted_to, "posted_from", "posted_to")
 
 
 class NoticeSummary(BaseModel):

@@ -17,14 +17,13 @@ from typing import Any
 import asyncpg
 import orjson
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, Field
 
 from services.ledger.projections import ProjectedEvent, Span
 from services.ledger.read_models.audit_common import TAGS
-from services.ledger.read_models.summaries import period_end
+from services.ledger.read_models.summaries import PeriodQuery
 from services.ledger.statements import Statements, bulk
 from shared.db import acquire
-from shared.envelope import COUNTY_PATTERN
 from shared.http import Api
 from shared.settings import Settings
 
@@ -90,16 +89,9 @@ class ReportFunnelProjection:
 PROJECTIONS = [ReportFunnelProjection()]
 
 
-class FunnelQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    county: str | None = Field(None, pattern=COUNTY_PATTERN, description="Only this county (县).")
+class FunnelQuery(PeriodQuery):
     received_from: date | None = Field(None, description="Reports received on or after this day.")
     received_to: date | None = Field(None, description="Reports received on or before this day.")
-
-    @field_validator("received_to")
-    @classmethod
-    def _ordered(cls, received_to: date | None, info: ValidationInfo) -> date | None:
-        return period_end(info.data.get("received_from"), received_to, "received_from", "received_to")
 
 
 class ReportFunnel(BaseModel):

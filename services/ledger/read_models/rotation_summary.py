@@ -14,13 +14,12 @@ from typing import Any, get_args
 
 import asyncpg
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, Field
 
 from services.ledger.projections import ProjectedEvent, Span
-from services.ledger.read_models.summaries import counts_of, period_end
+from services.ledger.read_models.summaries import PeriodQuery, counts_of
 from services.ledger.statements import bulk, execute_bulk
 from shared.db import acquire
-from shared.envelope import COUNTY_PATTERN
 from shared.events.rotation import Trigger
 from shared.http import Api
 from shared.settings import Settings
@@ -53,16 +52,9 @@ class RotationsProjection:
 PROJECTIONS = [RotationsProjection()]
 
 
-class RotationSummaryQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    county: str | None = Field(None, pattern=COUNTY_PATTERN, description="Only this county (县).")
+class RotationSummaryQuery(PeriodQuery):
     completed_from: date | None = Field(None, description="Rotations decided on or after this day.")
     completed_to: date | None = Field(None, description="Rotations decided on or before this day.")
-
-    @field_validator("completed_to")
-    @classmethod
-    def _ordered(cls, completed_to: date | None, info: ValidationInfo) -> date | None:
-        return period_end(info.data.get("completed_from"), completed_to, "completed_from", "completed_to")
 
 
 class RotationSummary(BaseModel):
