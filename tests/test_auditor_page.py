@@ -585,6 +585,14 @@ async def test_the_page_shows_a_countys_figures_for_the_period_the_auditor_choos
     await expect(name).to_have_attribute("title", re.compile(r"^Cadres those audits were of"))
     await expect(page.locator("[data-summary='/v1/notices/summary'] [data-figure=notices]")).to_have_text("0")
     await expect(page.locator("[data-summary='/v1/reports/funnel'] [data-figure=received]")).to_have_text("0")
+    # the annual assessment is a year's: it asks for the year, then shows it
+    assessment = page.locator("[data-summary='/v1/assessment/summary']")
+    await expect(assessment.locator(".hint")).to_have_text("请填写考核年度。")
+    await page.fill("#figures-year", "2021")
+    await page.click("#figures-form button")
+    await expect(assessment.locator("[data-figure=graded]")).to_have_text("0")
+    await expect(assessment.locator("[data-figure=by_grade] [data-code=excellent]")).to_have_text("优秀")
+    await expect(assessment.locator("[data-figure=watch_items] [data-code=dismissal_case]")).to_have_text("连续两年不称职")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     await page.locator("#figures").screenshot(path=str(ARTIFACTS / "auditor-figures.png"))
     # the period bounds the figures: nothing was completed from 2022 on

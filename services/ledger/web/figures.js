@@ -1,5 +1,5 @@
-// The figures a county reports for a period (统计): the ledger's summaries, for the county and the period the auditor
-// chooses, counted as the seed documents count them (audited, rotated, noticed: cadres). Each summary renders on its
+// The figures a county reports for a period or a year (统计): the ledger's summaries, for the county, the period and
+// the assessment year the auditor chooses, counted as the seed documents count them (audited, rotated, noticed: cadres). Each summary renders on its
 // own: one that fails shows its error and leaves the others.
 'use strict';
 
@@ -8,6 +8,7 @@ const SUMMARIES = [
   { path: '/v1/reports/funnel', from: 'received_from', to: 'received_to', zh: '举报受理、核查与处理', en: 'Reports received, verified and followed up' },
   { path: '/v1/rotation/summary', from: 'completed_from', to: 'completed_to', zh: '干部交流情况', en: 'Rotations carried out' },
   { path: '/v1/notices/summary', from: 'posted_from', to: 'posted_to', zh: '任前公示情况', en: 'Pre-appointment notices' },
+  { path: '/v1/assessment/summary', year: true, zh: '年度考核情况', en: 'Annual assessment of the year' },
 ];
 
 // What each figure means, from the ledger's OpenAPI document (read once): the description of its response field.
@@ -28,7 +29,7 @@ function figureName(key, meaning) {
 
 // A summary's figures: its counts, and each count per kind with the kind's Chinese name on the Chinese page.
 function renderFigures(summary, query, meanings) {
-  const shown = Object.entries(summary).filter(([k]) => !['county', query.from, query.to].includes(k));
+  const shown = Object.entries(summary).filter(([k]) => !['county', 'year', query.from, query.to].includes(k));
   const value = v => v !== null && typeof v === 'object'
     ? el('dl', { class: 'kv per' }, Object.entries(v).flatMap(([k, n]) => [el('dt', {}, shownCode(k) || k), el('dd', {}, n)]))
     : renderValue(v);
@@ -39,14 +40,19 @@ async function loadFigures() {
   const root = $('#figure-tables');
   root.textContent = '';
   const county = $('#figures-county').value.trim(), from = $('#figures-from').value, to = $('#figures-to').value;
+  const year = $('#figures-year').value.trim();
   for (const summary of SUMMARIES) {
     const block = el('div', { class: 'list-block', 'data-summary': summary.path },
       el('h3', {}, lang === 'zh' ? summary.zh : `${summary.en} (${summary.zh})`));
     root.append(block);
     const q = new URLSearchParams();
     if (county) q.set('county', county);
-    if (from) q.set(summary.from, from);
-    if (to) q.set(summary.to, to);
+    if (summary.year) {  // a year's figures, not a period's
+      if (!year) { block.append(el('p', { class: 'hint' }, T.figuresYearFirst)); continue; }
+      q.set('year', year);
+    }
+    if (from && summary.from) q.set(summary.from, from);
+    if (to && summary.to) q.set(summary.to, to);
     try {
       const { json } = await api(`${summary.path}?${q}`);
       block.append(renderFigures(json, summary, await figureMeanings(summary.path).catch(() => ({}))));
