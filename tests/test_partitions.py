@@ -104,8 +104,11 @@ async def test_two_partitions_share_a_nats_server_and_a_postgresql_cluster_and_k
             assert str(checkpoint["note"]).splitlines()[0] == f"cadre-ledger.test/log/{name}", checkpoint
             status, history, _ = await call("GET", f"{part.url('ledger')}/v1/cadres/{cadres[name]}/history")
             assert status == 200 and [e["type"] for e in history["events"]] == ["cadre.registered"], history
-        status, _, _ = await call("GET", f"{hn.url('ledger')}/v1/cadres/{cadres['gd']}/history")
-        assert status == 404
+        # Another partition's cadre is not found here, and the answer says which counties this partition holds.
+        for path in ("history", "state", "bundle"):
+            status, problem, _ = await call("GET", f"{hn.url('ledger')}/v1/cadres/{cadres['gd']}/{path}")
+            assert status == 404, (path, problem)
+            assert problem["counties"] == [COUNTIES["hn"]] and "CADRE_COUNTIES" in problem["detail"], problem
     finally:
         for part in parts.values():
             part.stop()

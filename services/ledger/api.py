@@ -21,7 +21,6 @@ from shared.envelope import COUNTY_PATTERN, CadreId, StoredEvent, envelope_data
 from shared.events.types import Cursor
 from shared.guard import require_counties
 from shared.http import Api, path_param
-from shared.problems import NotFound
 from shared.settings import Settings
 
 _CADRE_ID: TypeAdapter[Any] = TypeAdapter(CadreId)
@@ -121,7 +120,7 @@ def build_api(pool: asyncpg.Pool, settings: Settings, prover: Prover, trail: Acc
         async with trail.recording(request, cadre_id, what, query.purpose), acquire(pool, timeout) as conn:
             page = await queries.history(conn, cadre_id, query.after_version, query.limit)
         if not page.count and query.after_version == 0:
-            raise NotFound(f"no events for cadre {cadre_id} (无此干部记录)", cadre_id=cadre_id)
+            raise queries.unknown_cadre(cadre_id, settings.counties)
         require_counties(request, page.counties)
         return {"cadre_id": cadre_id, "events": page.events,
                 "next_after_version": page.last_key if page.more else None}
@@ -137,7 +136,7 @@ def build_api(pool: asyncpg.Pool, settings: Settings, prover: Prover, trail: Acc
             if query.as_of is not None and queries.corrected_after(rows):
                 rows = await queries.all_of_cadre(conn, cadre_id, None)
         if not rows:
-            raise NotFound(f"no events for cadre {cadre_id} (无此干部记录)", cadre_id=cadre_id)
+            raise queries.unknown_cadre(cadre_id, settings.counties)
         require_counties(request, {r["county"] for r in rows})
         events = [StoredEvent(i, t, c, o, envelope_data(b)) for i, t, c, o, b in rows if b is not None]
         return fold_dossier(cadre_id, events, query.as_of)

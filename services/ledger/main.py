@@ -121,7 +121,7 @@ async def run_ledger(settings: Settings, stop: asyncio.Event | None = None) -> N
     Gauge("ledger_is_writer", "1 when this process is the elected writer", registry=registry).set_function(
         lambda: int(status.is_leader))
     prover = Prover(pool, writer_dsn(settings), signer, settings.log_origin, settings.pg_acquire_timeout_s,
-                    witnesses=witnesses)
+                    witnesses=witnesses, counties=settings.counties)
     await ensure_stream(js, ACCESS_STREAM, 120, settings.nats_timeout_s, config=access_stream_config())
     trail = AccessTrail(nc, settings.nats_timeout_s)
     app = create_app("ledger", build_api(pool, settings, prover, trail), guard=guard, registry=registry,

@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 
 from services.ledger import tree
+from services.ledger.queries import unknown_cadre
 from shared.bundle import BUNDLE_FORMAT
 from shared.cosignature import COSIGNATURE_V1_TYPE, CosignatureError, check_timestamp
 from shared.db import acquire, named
@@ -34,11 +35,13 @@ class Prover:
     """Answers proof requests from the stored tree; signs on-demand checkpoints with the log's key.
 
     `witnesses` are the public keys allowed to cosign checkpoints (CADRE_WITNESS_KEYS), of type 0x01 or
-    cosignature/v1; `clock` gives the POSIX time cosignature timestamps are checked against.
+    cosignature/v1; `clock` gives the POSIX time cosignature timestamps are checked against; `counties`: those
+    of a partition (CADRE_COUNTIES), named when a cadre is not found.
     """
 
     def __init__(self, pool: asyncpg.Pool, writer_dsn: str, signer: Signer, origin: str, timeout: float,
-                 witnesses: Sequence[Verifier] = (), clock: Callable[[], float] = time.time) -> None:
+                 witnesses: Sequence[Verifier] = (), clock: Callable[[], float] = time.time,
+                 counties: Sequence[str] = ()) -> None:
         self.pool = pool
         self.writer_dsn = writer_dsn
         self.signer = signer
@@ -46,6 +49,7 @@ class Prover:
         self.timeout = timeout
         self.witnesses = {w.name: w for w in witnesses}
         self.clock = clock
+        self.counties = counties
 
     async def latest(self) -> tree.StoredCheckpoint:
         """The newest checkpoint; 404 when the log has none yet."""
@@ -112,7 +116,7 @@ class Prover:
         async with acquire(self.pool, self.timeout) as conn:
             rows = await conn.fetch("SELECT DISTINCT county FROM ledger_events WHERE cadre_id = $1", cadre_id)
         if not rows:
-            raise NotFound(f"no events for cadre {cadre_id} (无此干部记录)", cadre_id=cadre_id)
+            raise unknown_cadre(cadre_id, self.counties)
         return {r["county"] for r in rows}
 
     async def bundle(self, cadre_id: str, witnessed: bool = False, prefer_witnessed: bool = False) -> dict[str, Any]:
@@ -122,7 +126,7 @@ class Prover:
         async with acquire(self.pool, self.timeout) as conn:
             last = await conn.fetchval("SELECT max(position) FROM ledger_events WHERE cadre_id = $1", cadre_id)
         if last is None:
-            raise NotFound(f"no events for cadre {cadre_id} (无此干部记录)", cadre_id=cadre_id)
+            raise unknown_cadre(cadre_id, self.counties)
         checkpoint = await self._bundle_checkpoint(int(last), witnessed, prefer_witnessed)
         cosigned = [c["latest_note"] or c["note"] for c in await self.cosignatures(checkpoint.id)]
         async with acquire(self.pool, self.timeout) as conn:

@@ -12,6 +12,7 @@ import orjson
 
 from shared.corrections import correction_types
 from shared.events.registry import CATALOGUE
+from shared.problems import NotFound
 
 # PostgreSQL writes each answer's JSON array, so the ledger's Python never touches the rows of a page:
 # hashes in hex, times in UTC with microseconds, labels from the catalogue (a constant, below), and
@@ -36,6 +37,19 @@ _EVENT_JSON = f"""'{{"position":' || position || ',"stream_seq":' || stream_seq
     || '","committed_at":"' || to_char(committed_at AT TIME ZONE 'UTC', {_TIME})
     || '","prev_hash":' || coalesce('"' || encode(prev_hash, 'hex') || '"', 'null')
     || ',"leaf_hash":"' || encode(leaf_hash, 'hex') || '","event":' || convert_from(canonical, 'UTF8') || '}}'"""
+
+
+def unknown_cadre(cadre_id: str, counties: Sequence[str]) -> NotFound:
+    """The 404 for a cadre this ledger holds no events of.
+
+    A deployment that is one partition (`Settings.counties`) says which counties it holds: the cadre may be
+    recorded in the partition of another county, whose ledger is another deployment.
+    """
+    if not counties:
+        return NotFound(f"no events for cadre {cadre_id} (无此干部记录)", cadre_id=cadre_id)
+    return NotFound(f"no events for cadre {cadre_id} in this partition, which holds counties {', '.join(counties)} "
+                    "(本分区无此干部记录; CADRE_COUNTIES): a cadre of another county is in its partition's ledger",
+                    cadre_id=cadre_id, counties=list(counties))
 
 
 @dataclass(frozen=True)
