@@ -189,6 +189,18 @@ async def publish_raw(js: JetStreamContext, stream: str, subject: str, payload: 
     return Published(stream_seq=ack.seq, duplicate=bool(ack.duplicate))
 
 
+async def cadre_last_seq(js: JetStreamContext, stream: str, cadre_id: str, timeout: float) -> int:
+    """The stream's last sequence on the cadre's subjects, in every county (0 when it holds none of them)."""
+    try:
+        message = await asyncio.wait_for(js.get_last_msg(stream, cadre_wildcard(cadre_id)), timeout)
+    except nats.js.errors.NotFoundError:
+        return 0
+    except (TimeoutError, nats.errors.Error) as exc:
+        raise BusUnavailable(f"reading the last message of cadre {cadre_id} from {stream} failed: "
+                             f"{type(exc).__name__} {exc}") from exc
+    return int(message.seq or 0)
+
+
 async def stream_last_seq(js: JetStreamContext, stream: str, timeout: float) -> int:
     """The stream's last sequence number (0 when empty)."""
     try:

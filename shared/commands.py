@@ -2,7 +2,9 @@
 
 1. load the cadre's events from the ledger (read-only), 2. a pure decide turns them and the
 command into one new event or a rule violation, 3. publish it expecting the cadre's last stream
-sequence; a conflict waits for the ledger to catch up and decides again, then answers 409.
+sequence; a conflict waits for the ledger to catch up and decides again, then answers 409. A refusal is
+checked the same way: when the stream holds an event of the cadre the ledger had not committed, the
+command waits for it and is decided again.
 """
 
 from __future__ import annotations
@@ -16,7 +18,14 @@ import asyncpg
 from nats.aio.client import Client as NATS
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.bus import BusUnavailable, PublishRejected, WrongLastSequence, publish_event, stream_last_seq
+from shared.bus import (
+    BusUnavailable,
+    PublishRejected,
+    WrongLastSequence,
+    cadre_last_seq,
+    publish_event,
+    stream_last_seq,
+)
 from shared.clock import clock_from, not_in_future
 from shared.corrections import Revocation, as_correction, before_target, decide_revocation, effective
 from shared.db import DatabaseUnavailable
@@ -103,8 +112,13 @@ class CommandBus:
         try:
             for _ in range(MAX_ATTEMPTS):
                 history = await load_cadre(self.pool, cadre_id, s.pg_acquire_timeout_s)
-                registration = on_record(history.events, cadre_id, county, registers=registers)
-                decision = decide(history.events)
+                try:
+                    registration = on_record(history.events, cadre_id, county, registers=registers)
+                    decision = decide(history.events)
+                except RuleViolation:
+                    if await self._caught_up_with(cadre_id, history.last_subject_seq):
+                        continue
+                    raise
                 not_in_future(decision.occurred_on, clock_from(s).today())
                 not_before_work_start(decision, registration)
                 event = new_event(event_type=decision.type, cadre_id=cadre_id, county=county, service=self.service,
@@ -134,6 +148,22 @@ class CommandBus:
             raise Problem(f"event rejected by the stream: {exc}", status_override=500) from exc
         raise Conflict(f"cadre {cadre_id} changed concurrently {MAX_ATTEMPTS} times; reload and retry "
                        "(干部记录被并发修改)", cadre_id=cadre_id)
+
+    async def _caught_up_with(self, cadre_id: str, loaded: int) -> bool:
+        """After a refusal: whether the stream held a newer event of the cadre than the history decided on
+        (`loaded`, its last stream sequence), which the ledger has now committed, so that deciding again may
+        answer otherwise. A refusal is final only on the cadre's whole history, as an acceptance is (the
+        publish expects that sequence); a client that records facts without `?wait=committed` meets this.
+        503 when the ledger does not commit it within `commit_wait_s`."""
+        s = self.settings
+        last = await cadre_last_seq(self.nc.jetstream(), s.stream, cadre_id, s.nats_timeout_s)
+        if last <= loaded:
+            return False
+        if not await wait_for_seq(self.pool, s.consumer, last, s.commit_wait_s):
+            raise Unavailable(f"the ledger has not yet recorded the latest event of cadre {cadre_id} (stream "
+                              f"sequence {last}), which the decision must see (台账尚未写入该干部的最新事件); retry",
+                              cadre_id=cadre_id, stream_seq=last)
+        return True
 
     async def _catch_up(self) -> None:
         """After a conflict, wait (bounded) until the ledger holds everything the stream has now."""

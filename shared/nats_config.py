@@ -66,8 +66,11 @@ def permissions(user: str) -> dict[str, object] | None:
     if user in SERVICE_USERS:
         # The rotation service serves clear personal data, and each read of it goes on record; it may not
         # publish the ledger's access records (access.<cadre>).
+        # STREAM.MSG.GET: after refusing a command, a service asks for the cadre's last event in the stream
+        # (`shared.commands`), which the ledger may not have committed yet.
         reads = [PERSON_SUBJECTS] if user == "rotation" else []
-        return {"publish": {"allow": ["cadre.>", "$JS.API.STREAM.INFO.CADRE", "$JS.API.STREAM.CREATE.CADRE", *reads]},
+        return {"publish": {"allow": ["cadre.>", "$JS.API.STREAM.INFO.CADRE", "$JS.API.STREAM.CREATE.CADRE",
+                                      "$JS.API.STREAM.MSG.GET.CADRE", *reads]},
                 "subscribe": {"allow": ["_INBOX.>"]}}
     return None
 

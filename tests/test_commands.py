@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
+import signal
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
+from pathlib import Path
 
 import asyncpg
 import orjson
 import pytest
 
 from shared.decisions import Decision, not_before_work_start, on_record
+from shared.devstack import free_port
 from shared.envelope import holds_nul
 from shared.events.registry import EventData
 from shared.ledger_reader import fate_of
 from shared.problems import Quarantined, RuleViolation
+from shared.processes import SERVICES, ServiceProcess
 from tests.support import (
     System,
     audit_event,
@@ -183,3 +191,82 @@ async def test_a_command_is_for_a_registered_cadre_in_the_county_of_its_registra
 
     status, answer, _ = await call("POST", url, {**start, "cadre_id": cadre})
     assert status == 202 and answer["committed"] and answer["type"] == "audit.started", answer
+
+
+# ---- a refusal is decided on the cadre's whole history, as an acceptance is ----------------------------------
+
+@contextlib.contextmanager
+def ledger_paused(system: System) -> Iterator[Callable[[], None]]:
+    """Hold the ledger process (SIGSTOP): events reach the stream, and the ledger commits none of them until
+    the function yielded (or the end of the block) lets it go on."""
+    pid = system.procs["ledger"].proc.pid
+
+    def resume() -> None:
+        os.kill(pid, signal.SIGCONT)
+
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield resume
+    finally:
+        resume()
+
+
+async def later(seconds: float, action: Callable[[], None]) -> None:
+    await asyncio.sleep(seconds)
+    action()
+
+
+START = {"county": "431021", "occurred_on": "2024-05-06", "audit_type": "in_office", "period_from": "2020-01-01",
+         "period_to": "2023-12-31", "auditing_body": "桂阳县审计局"}
+
+
+async def test_a_command_refused_on_a_history_the_ledger_has_not_caught_up_with_waits_for_it(system: System) -> None:
+    """The registration is in the stream, not yet in the ledger: the audit service does not refuse the cadre as
+    unregistered (cadre.registered_first) but waits for the ledger and decides again."""
+    cadre = new_cadre_id("LAG")
+    with ledger_paused(system) as resume:
+        await publish(system.nats_url, [registration(cadre, "431021")])
+        resuming = asyncio.create_task(later(1.0, resume))
+        status, answer, _ = await call("POST", f"{system.url('audit')}/v1/audits/LAG-1/start?wait=committed",
+                                       {"cadre_id": cadre, **START})
+        await resuming
+    assert status == 202 and answer["committed"] is True, answer
+
+
+async def test_the_automatic_threshold_check_sees_the_evaluation_it_follows(system: System) -> None:
+    """Two evaluations recorded without `?wait=committed` while the ledger lags: the second one's threshold check
+    is decided once the ledger holds it, and the breach is recorded."""
+    cadre = await registered_cadre(system, "LAGE")
+    base = {"cadre_id": cadre, "county": "431021", "year": 2024}
+    with ledger_paused(system) as resume:
+        status, first, _ = await call("POST", f"{system.url('assessment')}/v1/evaluations", {
+            **base, "occurred_on": "2024-12-20", "scope": "county_wide", "ballots": 120, "rank": 58, "of": 60,
+            "counts": {"excellent": 36, "competent": 70, "basically_competent": 6, "incompetent": 8}})
+        assert status == 202 and first["evaluation"]["committed"] is False, first
+        resuming = asyncio.create_task(later(1.0, resume))
+        status, second, _ = await call("POST", f"{system.url('assessment')}/v1/evaluations", {
+            **base, "occurred_on": "2024-12-22", "scope": "own_unit", "ballots": 40,
+            "counts": {"excellent": 12, "competent": 18, "basically_competent": 1, "incompetent": 9}})
+        await resuming
+    assert status == 202 and second["threshold_check"] == "recorded", second
+    assert second["threshold_breached"]["type"] == "assessment.threshold_breached"
+
+
+async def test_a_refusal_the_ledger_cannot_confirm_in_time_is_503(system: System, tmp_path: Path) -> None:
+    """The ledger stays behind past CADRE_COMMIT_WAIT_S: no refusal on a history known to be incomplete."""
+    spec = next(s for s in SERVICES if s.name == "audit")
+    audit = ServiceProcess(spec, free_port(), {**system.env_for("audit"), "CADRE_COMMIT_WAIT_S": "0.5"}, tmp_path)
+    try:
+        await asyncio.to_thread(audit.wait_ready)
+        cadre = new_cadre_id("LAGU")
+        with ledger_paused(system):
+            seq = (await publish(system.nats_url, [registration(cadre, "431021")]))[0]
+            status, problem, headers = await call("POST", f"{audit.url}/v1/audits/LAGU-1/start",
+                                                  {"cadre_id": cadre, **START})
+        assert status == 503 and problem["cadre_id"] == cadre, problem
+        assert "台账尚未写入该干部的最新事件" in problem["detail"] and headers["Retry-After"], problem
+        await wait_committed(system.pg_dsn, seq)
+        status, answer, _ = await call("POST", f"{audit.url}/v1/audits/LAGU-1/start", {"cadre_id": cadre, **START})
+        assert status == 202, answer
+    finally:
+        audit.stop()
