@@ -12,8 +12,7 @@ it depends on no service and on no event model: the four facts of rule 3 it look
 - a cancelled qualification (取消任职资格): `appointment.qualification_cancelled`, for the appointment it
   was cancelled for only (S1: 1名拟提拔人选被取消了任职资格, the proposed appointment): one under the
   notice it names (`notice_id`), or one to the post that notice proposed (`proposed_post` of its
-  `notice.posted`, titles compared without spaces and with full- and half-width forms alike, `same_title`),
-  whatever notice or exemption it comes with.
+  `notice.posted`, which `names_post` the post), whatever notice or exemption it comes with.
   The cadre's other appointments are not barred by it;
 - a running sanction period (处分影响期): `sanction.imposed` with effective_from <= day <= effective_until,
   or with no `effective_until` (open-ended).
@@ -55,19 +54,21 @@ def deferral_runs(until: date, on: date) -> bool:
 
 
 def appointment_blockers(events: Sequence[CloudEvent], on: date, *, notice_id: str | None = None,
-                        post: str | None = None, promotion: bool = False) -> list[RuleViolation]:
+                        post: str | None = None, places: Sequence[str | None] = (),
+                        promotion: bool = False) -> list[RuleViolation]:
     """Every reason the cadre cannot be appointed on `on`: rule 3's in ledger order, then rule 6's; empty when none.
 
     `events` are the cadre's ledger events in ledger order. The appointment is the one under notice
-    `notice_id` and to the post titled `post`, as far as the caller knows them (a cancelled qualification
-    bars only its own appointment); `promotion`: it raises the cadre's rank (提拔). Each reason is a
+    `notice_id` and to the post titled `post` (of the unit and township `places`, see `names_post`), as far as the
+    caller knows them (a cancelled qualification bars only its own appointment); `promotion`: it raises the
+    cadre's rank (提拔). Each reason is a
     RuleViolation naming its rule (`appointment.unverified_report`, `appointment.deferral_running`,
     `appointment.qualification_cancelled`, `appointment.sanction_running`, `assessment.promotion_blocked`);
     callers raise the first or report them all.
     """
     known = [e for e in events if e.occurredon <= on]
     verified = {str(e.data["report_id"]) for e in known if e.type == "report.verified"}
-    proposed = {str(e.data["notice_id"]): str(e.data["proposed_post"]) for e in known if e.type == "notice.posted"}
+    proposed = proposed_posts(known)
     blockers: list[RuleViolation] = []
     for event in known:
         data = event.data
@@ -90,7 +91,7 @@ def appointment_blockers(events: Sequence[CloudEvent], on: date, *, notice_id: s
             cancelled = str(data["notice_id"])
             proposed_post = proposed.get(cancelled)
             if cancelled != notice_id and (post is None or proposed_post is None
-                                           or same_title(post) != same_title(proposed_post)):
+                                           or not names_post(proposed_post, post, places)):
                 continue
             for_post = f" to {proposed_post}" if proposed_post else ""
             blockers.append(RuleViolation(
@@ -117,10 +118,33 @@ def appointment_blockers(events: Sequence[CloudEvent], on: date, *, notice_id: s
     return blockers
 
 
+def proposed_posts(events: Sequence[CloudEvent]) -> dict[str, str]:
+    """The post each notice among `events` proposed (`proposed_post` of its `notice.posted`), by notice id."""
+    return {str(e.data["notice_id"]): str(e.data["proposed_post"]) for e in events if e.type == "notice.posted"}
+
+
 def same_title(title: str) -> str:
     """A post title as compared with another: full-width and half-width forms alike (NFKC), no spaces around or
     inside (a title typed "副 镇长 " in one service is "副镇长" in another)."""
     return "".join(unicodedata.normalize("NFKC", title).split())
+
+
+def names_post(proposed: str, post: str, places: Sequence[str | None] = ()) -> bool:
+    """Whether the title a notice proposed (拟任职务) names the post titled `post`, of the unit and township `places`.
+
+    A notice writes the post with its place (樟市镇副镇长), a posting records the title and the place apart (副镇长
+    of 樟市镇人民政府, in 樟市镇). So the two name one post when their titles are the same (`same_title`), or when
+    one is the other preceded by a place: the whole or the end of one of `places` (樟市镇副镇长 and 副镇长 in 樟市镇;
+    县审计局局长 and 局长 of 桂阳县审计局). 副县长 does not name 县长, nor 仁义镇镇长 the 镇长 of 樟市镇.
+    """
+    a, b = same_title(proposed), same_title(post)
+    if a == b:
+        return True
+    longer, shorter = (a, b) if len(a) > len(b) else (b, a)
+    if not shorter or not longer.endswith(shorter):
+        return False
+    place = longer[:-len(shorter)]
+    return any(p is not None and same_title(p).endswith(place) for p in places)
 
 
 def _promotion_barred(known: Sequence[CloudEvent], on: date) -> list[RuleViolation]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from shared.appointment_blockers import appointment_blockers, deferral_runs
+from shared.appointment_blockers import appointment_blockers, deferral_runs, names_post
 from shared.envelope import CloudEvent
 from shared.rulesets import ruleset_by_id
 
@@ -90,6 +90,10 @@ FOR_CASES: list[tuple[str, list[CloudEvent], str, dict[str, Any], list[str]]] = 
      {"post": " 樟市镇 党委书记\u3000"}, ["appointment.qualification_cancelled"]),
     ("... by a later selection and notice too", [POSTED, CANCELLED], "2025-01-01",
      {"notice_id": "N2", "post": "樟市镇党委书记"}, ["appointment.qualification_cancelled"]),
+    ("... or the post's title with its township or unit apart", [POSTED, CANCELLED], "2025-01-01",
+     {"post": "党委书记", "places": ("樟市镇", "樟市镇党委")}, ["appointment.qualification_cancelled"]),
+    ("... but not the same title in another township", [POSTED, CANCELLED], "2025-01-01",
+     {"post": "党委书记", "places": ("仁义镇", "仁义镇党委")}, []),
     ("an appointment under another notice to another post", [POSTED, CANCELLED], "2025-01-01",
      {"notice_id": "N2", "post": "仁义镇镇长"}, []),
     ("another post, no notice (an exemption)", [POSTED, CANCELLED], "2025-01-01", {"post": "仁义镇镇长"}, []),
@@ -157,3 +161,21 @@ def test_a_blocker_is_a_422_in_both_languages_naming_its_subject() -> None:
 def test_a_deferral_runs_through_its_until_day(until: str, on: str, runs: bool) -> None:
     """The one count the blocker and the notices read model (deferral_overdue) share, like a sanction's end."""
     assert deferral_runs(date.fromisoformat(until), date.fromisoformat(on)) is runs
+
+
+NAMES = [
+    ("the same title", "副镇长", "副镇长", (), True),
+    ("spaced and full-width alike", "樟市镇 副镇长", "樟市镇副镇长\u3000", (), True),
+    ("the notice's title with the township before it", "樟市镇副镇长", "副镇长", ("樟市镇", "樟市镇人民政府"), True),
+    ("... or the end of the unit", "县审计局局长", "局长", (None, "桂阳县审计局"), True),
+    ("... or the posting's title with the place in it", "副镇长", "樟市镇副镇长", ("樟市镇", None), True),
+    ("a deputy's title does not name the principal's", "副县长", "县长", (None, "桂阳县人民政府"), False),
+    ("another township's post", "仁义镇镇长", "镇长", ("樟市镇", "樟市镇人民政府"), False),
+    ("another post", "某镇党委书记", "某镇镇长", ("某镇", None), False),
+    ("no place given", "樟市镇副镇长", "副镇长", (), False),
+]
+
+
+@pytest.mark.parametrize(("proposed", "post", "places", "then"), [n[1:] for n in NAMES], ids=[n[0] for n in NAMES])
+def test_which_post_a_notice_names(proposed: str, post: str, places: tuple[str | None, ...], then: bool) -> None:
+    assert names_post(proposed, post, places) is then

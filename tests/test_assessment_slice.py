@@ -15,7 +15,7 @@ from services.ledger.read_models.compliance import ComplianceProjection
 from services.ledger.read_models.notices import NoticesProjection
 from services.ledger.rebuild import rebuild
 from shared.envelope import new_event
-from shared.events.rotation import PostFields, RotationCompleted
+from shared.events.rotation import PostAssigned, PostFields, RotationCompleted
 from shared.rulesets import ruleset_for
 from shared.settings import Settings
 from tests.support import System, call, publish, registered_cadre, wait_committed, wait_until
@@ -117,6 +117,37 @@ async def test_a_full_selection_is_in_the_history_and_the_compliance_read_model(
     assert state["assessment"]["selections"]["XB-2024-07"]["vote"]["outcome"] == "approved"
     earlier = await ledger_get(system, f"/v1/cadres/{cadre}/state?as_of=2024-10-01")
     assert earlier["assessment"]["notices"]["GS-2024-031"]["status"] == "open"
+
+
+async def test_the_compliance_read_model_checks_the_post_taken_against_the_post_proposed(system: System) -> None:
+    """Two selections for 樟市镇党委书记: one appointment through the rotation service to 党委书记 of 樟市镇党委
+    (the same post, its place written apart), one recorded by an older producer to another post under its notice,
+    which the rotation service now refuses (posting.notice_post_matches) and the read model shows as an issue."""
+    sound, other = await registered_cadre(system, "APS"), await registered_cadre(system, "APO")
+    for cadre in (sound, other):
+        await select(system, cadre, "XB-AP", "2024-09-10", "2024-09-20", "樟市镇党委书记")
+        await notice(system, cadre, "XB-AP", "GS-AP", "2024-09-26", "2024-10-08")
+        await post(system, "assessment", "/v1/notices/GS-AP/close", {**base(cadre, "2024-10-08"), "outcome": "clear"})
+    taken = {"post": "党委书记", "unit": "樟市镇党委", "township": "樟市镇", "level": "section", "leadership": True,
+             "kind": "lateral", "notice_id": "GS-AP"}
+    await post(system, "rotation", "/v1/posts/ZS-SJ/assign", {**base(sound, "2024-10-15"), **taken})
+    elsewhere = {**taken, "post": "镇长", "unit": "仁义镇人民政府", "township": "仁义镇"}
+    await refused(system, "rotation", "/v1/posts/RY-ZZ/assign", {**base(other, "2024-10-15"), **elsewhere},
+                  "posting.notice_post_matches")
+    on = date(2024, 10, 15)
+    data = PostAssigned(**{**elsewhere, "post_id": "RY-ZZ", "decision_date": on})
+    await wait_committed(system.pg_dsn, (await publish(system.nats_url, [new_event(
+        event_type="post.assigned", cadre_id=other, county=COUNTY, service="rotation", data=data, occurred_on=on,
+        ruleset=ruleset_for(COUNTY, on).id)]))[0])
+
+    entry = await projected(system, f"/v1/appointments?cadre_id={sound}", "appointments",
+                            lambda e: e["stage"] == "appointed")
+    assert entry["appointed_post"] == "党委书记" and entry["compliant"] is True, entry
+    entry = await projected(system, f"/v1/appointments?cadre_id={other}", "appointments",
+                            lambda e: e["stage"] == "appointed")
+    assert entry["appointed_post"] == "镇长" and entry["compliant"] is False, entry
+    [issue] = entry["issues"]
+    assert issue["rule"] == "posting.notice_post_matches" and "樟市镇党委书记" in issue["message_zh"], issue
 
 
 async def test_a_notice_of_four_working_days_is_a_422_naming_the_rule(system: System) -> None:

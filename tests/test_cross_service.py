@@ -97,3 +97,20 @@ async def test_a_notice_a_promotion_rests_on_is_not_corrected_away_under_it(syst
         "occurred_on": "2024-05-06", "event_id": promoted["event_id"], "reason": "公示未通过, 任职未生效"})
     fixed = await command(system, "assessment", f"{notice}/close", cadre, fix)
     assert fixed["type"] == "notice.closed.corrected"
+
+
+async def test_a_notice_clears_the_post_it_made_public_and_no_other(system: System) -> None:
+    """The assessment service's notice proposed 某镇党委书记: the rotation service refuses a promotion under it to
+    another post (posting.notice_post_matches, naming the post and the one proposed), and takes the one proposed."""
+    cadre = await registered_cadre(system, "XN")
+    notice = await notice_posted(system, cadre, "XN-1", "GS-2024-41")
+    await command(system, "assessment", f"{notice}/close", cadre, {"occurred_on": "2024-04-23", "outcome": "clear"})
+    post = {"occurred_on": "2024-04-26", "unit": "樟市镇党委", "township": "樟市镇", "level": "section",
+            "leadership": True, "kind": "promotion", "notice_id": "GS-2024-41"}
+    problem = await command(system, "rotation", "/v1/posts/P-XN-1/assign", cadre, {**post, "post": "某镇镇长"},
+                            expect=422)
+    assert (problem["rule"], problem["field"], problem["proposed_post"]) == (
+        "posting.notice_post_matches", "post", "某镇党委书记"), problem
+    assert "公示拟任职务与任职不符" in problem["message_zh"]
+    promoted = await command(system, "rotation", "/v1/posts/P-XN-1/assign", cadre, {**post, "post": "某镇党委书记"})
+    assert promoted["type"] == "post.assigned"

@@ -77,6 +77,8 @@ PROMOTED = [REG, assigned("2020-03-01", "L2", kind="promotion", probation_end="2
 # a selection for 副县长 whose qualification was cancelled (取消任职资格) during its notice N0
 N0_POSTED = foreign("notice.posted", "2019-02-11", "assessment", notice_id="N0", selection_id="S0",
                     proposed_post="副县长", start="2019-02-11", end="2019-02-15", working_days=5, channels=["网站"])
+N1_POSTED = foreign("notice.posted", "2020-02-10", "assessment", notice_id="N1", selection_id="S1",
+                    proposed_post="副县长", start="2020-02-10", end="2020-02-14", working_days=5, channels=["网站"])
 N0_CANCELLED = foreign("appointment.qualification_cancelled", "2019-02-21", "assessment", notice_id="N0",
                        reason="举报属实")
 
@@ -193,6 +195,21 @@ POSTINGS = [
          [REG, N0_POSTED, N0_CANCELLED],
          lambda s: domain.decide_assign(s, promote_cmd("2020-03-01", notice_id=None, exemption_reason="换届选举"),
                                         LOCAL, TODAY), "appointment.qualification_cancelled", violation=True),
+    # rule 1: a notice makes one appointment public, to the post it proposed
+    Case("a promotion under its notice to the post it proposed (title spaced and full-width alike)",
+         [REG, N1_POSTED, notice_closed("2020-02-20")],
+         lambda s: domain.decide_assign(s, promote_cmd("2020-03-01", post=" 副 县长"), LOCAL, TODAY),
+         "post.assigned", {"notice_id": "N1"}),
+    Case("a notice does not clear a promotion to another post", [REG, N1_POSTED, notice_closed("2020-02-20")],
+         lambda s: domain.decide_assign(s, promote_cmd("2020-03-01", post="县长"), LOCAL, TODAY),
+         "posting.notice_post_matches"),
+    Case("... nor a lateral posting to another post that names it",
+         [REG, assigned("2015-01-01", "L1", post="县政府办公室主任", unit="桂阳县人民政府", township=None,
+                        level="deputy_division", leadership=True), N1_POSTED, notice_closed("2020-02-20")],
+         lambda s: domain.decide_assign(s, assign_cmd("2020-03-01", "L2", notice_id="N1", post="县发改局局长",
+                                                      unit="桂阳县发改局", township=None, level="deputy_division",
+                                                      leadership=True), LOCAL, TODAY),
+         "posting.notice_post_matches"),
     Case("basically competent last year bars a promotion this year (rule 6)", [REG, BASICALLY_2023],
          lambda s: domain.decide_assign(s, promote_cmd("2024-03-01", notice_id=None, exemption_reason="换届选举"),
                                         LOCAL, TODAY), "assessment.promotion_blocked"),

@@ -23,6 +23,7 @@ from services.ledger.projections import ProjectedEvent, Span
 from services.ledger.read_models.assessment_common import TAGS, AssessmentQuery
 from services.ledger.read_models.recount import recounted_working_days
 from services.ledger.statements import Statements, bulk, day, execute_bulk
+from shared.appointment_blockers import names_post
 from shared.db import acquire
 from shared.events.assessment import CLEARING
 from shared.events.types import ProvisionalCalendarYears
@@ -68,9 +69,10 @@ _CLOSED = bulk(f"{_NOTICE}, closed_on date, outcome text, last_position bigint",
 _CANCELLED = bulk(f"{_NOTICE}, cancelled_on date, last_position bigint", """
   UPDATE rm_appointments a SET cancelled_on = v.cancelled_on, last_position = v.last_position
   FROM {rows} WHERE a.cadre_id = v.cadre_id AND a.notice_id = v.notice_id""")
-_APPOINTED = bulk(f"{_NOTICE}, appointed_on date, kind text, post_id text, last_position bigint", """
+_APPOINTED = bulk(f"""{_NOTICE}, appointed_on date, kind text, post_id text, post text, unit text, township text,
+                     last_position bigint""", """
   UPDATE rm_appointments a SET appointed_on = v.appointed_on, appointed_kind = v.kind, appointed_post_id = v.post_id,
-    last_position = v.last_position
+    appointed_post = v.post, appointed_unit = v.unit, appointed_township = v.township, last_position = v.last_position
   FROM {rows} WHERE a.cadre_id = v.cadre_id AND a.notice_id = v.notice_id AND a.appointed_on IS NULL""")
 _WITHDRAWN = bulk(f"{_SELECTION}, withdrawn_on date, reason text, last_position bigint", """
   UPDATE rm_appointments a SET withdrawn_on = v.withdrawn_on, withdraw_reason = v.reason,
@@ -90,7 +92,7 @@ class ComplianceProjection:
     """`rm_appointments`: one row per selection, step by step."""
 
     name = "appointment_compliance"
-    version = 2
+    version = 3  # 3: the post taken, checked against the post proposed
     tables: tuple[str, ...] = ("rm_appointments",)
     sql_types: frozenset[str] = frozenset()
     types = _TYPES
@@ -127,7 +129,8 @@ class ComplianceProjection:
             elif e.type == "appointment.qualification_cancelled":
                 todo.add(_CANCELLED, e.cadre_id, d["notice_id"], e.occurred_on, e.position)
             elif e.type == "post.assigned" and d.get("notice_id"):
-                todo.add(_APPOINTED, e.cadre_id, d["notice_id"], e.occurred_on, d["kind"], d["post_id"], e.position)
+                todo.add(_APPOINTED, e.cadre_id, d["notice_id"], e.occurred_on, d["kind"], d["post_id"], d["post"],
+                         d["unit"], d.get("township"), e.position)
         await todo.run(conn)
         # the checks read whole rows, so they run once the batch is in, for the cadres whose rows a statement
         # may have changed (issues depend on nothing but the row)
@@ -171,6 +174,7 @@ class AppointmentEntry(BaseModel):
     selection_id: str
     proposed_post: str
     promotion: bool
+    appointed_post: str | None = Field(description="The post taken under the notice (所任职务), once appointed.")
     stage: str = Field(description="The latest step reached (当前环节).")
     steps: list[Step]
     checks: dict[str, bool] = Field(description="The inspection's four checks (考察四项查核).")
@@ -264,6 +268,13 @@ def issues(r: asyncpg.Record, steps: list[dict[str, Any]]) -> list[dict[str, str
     if r["appointed_on"] is not None and r["outcome"] not in CLEARING:
         found.append(_issue("selection.order", "appointed without a notice closed as clear or minor_issue_reminded",
                             "任职前公示未以无异议或提醒后任用结束"))
+    if r["appointed_post"] is not None and not names_post(r["proposed_post"], r["appointed_post"],
+                                                          (r["appointed_township"], r["appointed_unit"])):
+        found.append(_issue("posting.notice_post_matches",
+                            f"appointed to {r['appointed_post']} ({r['appointed_unit']}), not to the post the notice "
+                            f"made public ({r['proposed_post']})",
+                            f"所任职务{r['appointed_post']} ({r['appointed_unit']}) 与公示的拟任职务"
+                            f"{r['proposed_post']}不符"))
     return found
 
 
@@ -274,7 +285,8 @@ def _entry(r: asyncpg.Record) -> dict[str, Any]:
         "members_entitled": r["members_entitled"], "members_present": r["members_present"],
         "votes_for": r["votes_for"], "votes_against": r["votes_against"], "votes_deferred": r["votes_deferred"],
         "outcome": r["vote_outcome"]}
-    return {**{k: r[k] for k in ("cadre_id", "county", "selection_id", "proposed_post", "promotion", "notice_id",
+    return {**{k: r[k] for k in ("cadre_id", "county", "selection_id", "proposed_post", "promotion", "appointed_post",
+                                 "notice_id",
                                  "notice_start", "notice_end", "notice_working_days", "notice_provisional_years",
                                  "objections", "deferred_until", "outcome")},
             "stage": steps[-1]["step"], "steps": steps, "checks": orjson.loads(r["checks"]), "tally": tally,

@@ -10,7 +10,8 @@ Rules (ids as in the 422 answers):
 - `posting.already_held`, `posting.not_held` (also a step dated before the post was taken),
   `posting.kind_matches_level` (a promotion raises the rank, a demotion lowers it, a lateral posting or a rotation
   does not raise it), `posting.principal_needs_leadership` (正职 only on a leadership post),
-  `posting.notice_cleared` (a notice named by a posting that is no promotion closed as clear).
+  `posting.notice_cleared` (a notice named by a posting that is no promotion closed as clear),
+  `posting.notice_post_matches` (a notice named by a posting proposed the post taken).
 - For a promotion, and an election that raises the rank: `promotion.notice_cleared` (DOMAIN rule 1), the
   `appointment.*` blockers (rule 3, shared), `assessment.promotion_blocked` (rule 6, shared: a 基本称职 grade),
   `promotion.not_during_probation` (rule 4).

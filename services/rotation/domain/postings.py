@@ -16,7 +16,7 @@ from services.rotation.domain.checks import (
     rotation_allowed,
 )
 from services.rotation.domain.state import RotationState
-from shared.appointment_blockers import appointment_blockers
+from shared.appointment_blockers import appointment_blockers, names_post, proposed_posts
 from shared.clock import not_in_future
 from shared.decisions import Decision
 from shared.events.rotation import (
@@ -60,29 +60,37 @@ def decide_erase(state: RotationState, cmd: Erasure, today: date) -> Decision:
     return Decision("person.erased", PersonErased(reason=cmd.reason, reference=cmd.reference), cmd.occurred_on)
 
 
-def _check_notice(state: RotationState, notice_id: str, on: date, rule: str) -> None:
-    """`rule` unless the notice a posting names closed as clear or minor_issue_reminded by its day `on` and was not
-    used for another appointment."""
+def _check_notice(state: RotationState, cmd: AssignPost, notice_id: str, rule: str) -> None:
+    """`rule` unless the notice a posting names closed as clear or minor_issue_reminded by its day and was not
+    used for another appointment; `posting.notice_post_matches` unless it proposed the post taken (公示的拟任职务):
+    a notice clears the appointment it made public, not another post."""
     notice = state.cleared_notices.get(notice_id)
-    if notice is None or notice.closed_on > on or notice_id in state.used_notices:
+    if notice is None or notice.closed_on > cmd.occurred_on or notice_id in state.used_notices:
         why = ("was already used for another appointment" if notice_id in state.used_notices else
                "is not closed as clear or minor_issue_reminded before the decision")
         raise RuleViolation(rule, f"notice {notice_id} {why}",
                             f"任前公示 {notice_id} 未在任职决定前以无问题或提醒结束, 或已用于其他任职",
                             basis=BASIS_APPOINTMENT, notice_id=notice_id)
+    proposed = proposed_posts(state.appointment_facts).get(notice_id)
+    if proposed is not None and not names_post(proposed, cmd.post, (cmd.township, cmd.unit)):
+        raise RuleViolation("posting.notice_post_matches",
+                            f"notice {notice_id} made public the appointment to {proposed}, not to {cmd.post}",
+                            f"任前公示 {notice_id} 的拟任职务为{proposed}, 与所任职务{cmd.post}不符 "
+                            "(公示拟任职务与任职不符)",
+                            basis=BASIS_APPOINTMENT, field="post", notice_id=notice_id, proposed_post=proposed)
 
 
 def _check_promotion(state: RotationState, cmd: AssignPost) -> None:
     no_probation(state, "promotion.not_during_probation", "promotion", "提拔")
     if cmd.notice_id is not None:
-        _check_notice(state, cmd.notice_id, cmd.occurred_on, "promotion.notice_cleared")
+        _check_notice(state, cmd, cmd.notice_id, "promotion.notice_cleared")
     elif cmd.exemption_reason is None:
         raise RuleViolation("promotion.notice_cleared",
                             "a promotion needs a pre-appointment notice closed as clear (notice_id) or a recorded "
                             "exemption reason", "提拔任职须经任前公示且无问题 (notice_id), 或记录免于公示的理由",
                             basis=BASIS_APPOINTMENT)
     blockers = appointment_blockers(state.appointment_facts, cmd.occurred_on, notice_id=cmd.notice_id, post=cmd.post,
-                                    promotion=True)
+                                    places=(cmd.township, cmd.unit), promotion=True)
     if blockers:
         first = blockers[0]
         first.extra["blockers"] = [b.rule for b in blockers]
@@ -132,7 +140,7 @@ def decide_assign(state: RotationState, cmd: AssignPost, rules: RuleSet, today: 
     if promotion:
         _check_promotion(state, cmd)
     elif cmd.notice_id is not None:  # a posting that needs no notice may still name one: it is the real one
-        _check_notice(state, cmd.notice_id, cmd.occurred_on, "posting.notice_cleared")
+        _check_notice(state, cmd, cmd.notice_id, "posting.notice_cleared")
     if cmd.kind == "rotation":
         rotation_allowed(state, cmd.occurred_on)
     # 试用期 is for promotions to leadership posts that are not elected (提拔担任非选举产生的领导职务): an elected
