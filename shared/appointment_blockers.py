@@ -55,13 +55,15 @@ def deferral_runs(until: date, on: date) -> bool:
 
 def appointment_blockers(events: Sequence[CloudEvent], on: date, *, notice_id: str | None = None,
                         post: str | None = None, places: Sequence[str | None] = (),
-                        promotion: bool = False) -> list[RuleViolation]:
+                        promotion: bool = False, bound_only: bool = False) -> list[RuleViolation]:
     """Every reason the cadre cannot be appointed on `on`: rule 3's in ledger order, then rule 6's; empty when none.
 
     `events` are the cadre's ledger events in ledger order. The appointment is the one under notice
     `notice_id` and to the post titled `post` (of the unit and township `places`, see `names_post`), as far as the
     caller knows them (a cancelled qualification bars only its own appointment); `promotion`: it raises the
-    cadre's rank (提拔). Each reason is a
+    cadre's rank (提拔). `bound_only`: only the reasons bound to this appointment, a qualification cancelled for it
+    and a running deferral of it (under its notice, or of a notice that proposed its post), for a posting that is
+    neither a promotion nor made through a selection (see docs/rotation.md). Each reason is a
     RuleViolation naming its rule (`appointment.unverified_report`, `appointment.deferral_running`,
     `appointment.qualification_cancelled`, `appointment.sanction_running`, `assessment.promotion_blocked`);
     callers raise the first or report them all.
@@ -72,7 +74,7 @@ def appointment_blockers(events: Sequence[CloudEvent], on: date, *, notice_id: s
     blockers: list[RuleViolation] = []
     for event in known:
         data = event.data
-        if event.type == "report.received" and str(data["report_id"]) not in verified:
+        if event.type == "report.received" and str(data["report_id"]) not in verified and not bound_only:
             report_id = str(data["report_id"])
             blockers.append(RuleViolation(
                 "appointment.unverified_report",
@@ -80,7 +82,8 @@ def appointment_blockers(events: Sequence[CloudEvent], on: date, *, notice_id: s
                 "an unverified report blocks appointment",
                 f"举报 {report_id} ({event.occurredon.isoformat()} 受理) 尚未核查 (未核查的举报), 不能任用",
                 basis=BASIS, report_id=report_id))
-        elif event.type == "appointment.deferred" and deferral_runs(_day(data["until"]), on):
+        elif event.type == "appointment.deferred" and deferral_runs(_day(data["until"]), on) and (
+                not bound_only or _for_this(str(data["notice_id"]), proposed, notice_id, post, places)):
             until = _day(data["until"]).isoformat()
             blockers.append(RuleViolation(
                 "appointment.deferral_running",
@@ -89,10 +92,9 @@ def appointment_blockers(events: Sequence[CloudEvent], on: date, *, notice_id: s
                 basis=BASIS, notice_id=data.get("notice_id"), until=until))
         elif event.type == "appointment.qualification_cancelled":
             cancelled = str(data["notice_id"])
-            proposed_post = proposed.get(cancelled)
-            if cancelled != notice_id and (post is None or proposed_post is None
-                                           or not names_post(proposed_post, post, places)):
+            if not _for_this(cancelled, proposed, notice_id, post, places):
                 continue
+            proposed_post = proposed.get(cancelled)
             for_post = f" to {proposed_post}" if proposed_post else ""
             blockers.append(RuleViolation(
                 "appointment.qualification_cancelled",
@@ -101,7 +103,7 @@ def appointment_blockers(events: Sequence[CloudEvent], on: date, *, notice_id: s
                 f"{event.occurredon.isoformat()} 已取消该干部拟任{proposed_post or '职务'}的任职资格 "
                 f"(取消任职资格, 任前公示 {cancelled}), 不能任用",
                 basis=BASIS, notice_id=cancelled, proposed_post=proposed_post))
-        elif event.type == "sanction.imposed":
+        elif event.type == "sanction.imposed" and not bound_only:
             start = _day(data["effective_from"])
             end = _day(data["effective_until"]) if data.get("effective_until") else None
             if start <= on and (end is None or on <= end):
@@ -116,6 +118,15 @@ def appointment_blockers(events: Sequence[CloudEvent], on: date, *, notice_id: s
     if promotion:
         blockers.extend(_promotion_barred(known, on))
     return blockers
+
+
+def _for_this(notice: str, proposed: dict[str, str], notice_id: str | None, post: str | None,
+              places: Sequence[str | None]) -> bool:
+    """Whether a fact about the appointment under `notice` is about this one: the same notice, or the post it
+    proposed named by this one's."""
+    proposed_post = proposed.get(notice)
+    return notice == notice_id or (post is not None and proposed_post is not None
+                                   and names_post(proposed_post, post, places))
 
 
 def proposed_posts(events: Sequence[CloudEvent]) -> dict[str, str]:

@@ -102,6 +102,15 @@ FOR_CASES: list[tuple[str, list[CloudEvent], str, dict[str, Any], list[str]]] = 
     ("every blocker, in ledger order", [SANCTION, RECEIVED, DEFERRED, POSTED, CANCELLED], "2024-03-06",
      {"notice_id": "N1"}, ["appointment.sanction_running", "appointment.unverified_report",
                            "appointment.deferral_running", "appointment.qualification_cancelled"]),
+    # A posting that is neither a promotion nor made through a selection (bound_only): only what binds its post.
+    ("a lateral posting: no sanction, no unverified report", [SANCTION, RECEIVED], "2024-03-06",
+     {"post": "仁义镇镇长", "bound_only": True}, []),
+    ("... but the deferral and the cancelled qualification of the appointment to its post",
+     [SANCTION, RECEIVED, POSTED, DEFERRED, CANCELLED], "2024-03-06",
+     {"post": "党委书记", "places": ("樟市镇", "樟市镇党委"), "bound_only": True},
+     ["appointment.deferral_running", "appointment.qualification_cancelled"]),
+    ("... not those of another post", [POSTED, DEFERRED, CANCELLED], "2024-03-06",
+     {"post": "镇长", "places": ("樟市镇", "樟市镇人民政府"), "bound_only": True}, []),
 ]
 
 

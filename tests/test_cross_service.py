@@ -114,3 +114,25 @@ async def test_a_notice_clears_the_post_it_made_public_and_no_other(system: Syst
     assert "公示拟任职务与任职不符" in problem["message_zh"]
     promoted = await command(system, "rotation", "/v1/posts/P-XN-1/assign", cadre, {**post, "post": "某镇党委书记"})
     assert promoted["type"] == "post.assigned"
+
+
+async def test_a_cancelled_qualification_bars_the_post_to_a_lateral_posting_and_a_sanction_does_not(
+        system: System) -> None:
+    """Rule 3 beyond promotions: the qualification for 某镇党委书记 cancelled in the assessment service bars a lateral
+    posting to that post in the rotation service (written 党委书记 of 某镇党委, in 某镇), though it names no notice; a
+    running sanction (audit service) bars no lateral posting, only one made through a selection."""
+    cadre = await registered_cadre(system, "XL")
+    notice = await notice_posted(system, cadre, "XL-1", "GS-2024-51")
+    await command(system, "assessment", f"{notice}/cancellation", cadre, {"occurred_on": "2024-04-23",
+                                                                          "reason": "经核查举报属实"})
+    await command(system, "audit", "/v1/sanctions/CF-XL-1", cadre, {
+        "occurred_on": "2024-04-24", "category": "party", "measure": "warning", "effective_from": "2024-04-24",
+        "effective_until": "2025-04-23"})
+    lateral = {"occurred_on": "2024-04-26", "unit": "某镇党委", "township": "某镇", "level": "section",
+               "leadership": True, "kind": "lateral"}
+    problem = await command(system, "rotation", "/v1/posts/P-XL-1/assign", cadre, {**lateral, "post": "党委书记"},
+                            expect=422)
+    assert (problem["rule"], problem["notice_id"]) == ("appointment.qualification_cancelled", "GS-2024-51"), problem
+    assert problem["blockers"] == ["appointment.qualification_cancelled"], problem
+    moved = await command(system, "rotation", "/v1/posts/P-XL-2/assign", cadre, {**lateral, "post": "镇长"})
+    assert moved["type"] == "post.assigned"

@@ -79,6 +79,8 @@ N0_POSTED = foreign("notice.posted", "2019-02-11", "assessment", notice_id="N0",
                     proposed_post="副县长", start="2019-02-11", end="2019-02-15", working_days=5, channels=["网站"])
 N1_POSTED = foreign("notice.posted", "2020-02-10", "assessment", notice_id="N1", selection_id="S1",
                     proposed_post="副县长", start="2020-02-10", end="2020-02-14", working_days=5, channels=["网站"])
+SANCTION_2020 = foreign("sanction.imposed", "2019-06-01", "audit", sanction_id="S1", category="party", measure="警告",
+                        effective_from="2019-06-01", effective_until="2020-06-01")
 N0_CANCELLED = foreign("appointment.qualification_cancelled", "2019-02-21", "assessment", notice_id="N0",
                        reason="举报属实")
 
@@ -210,6 +212,21 @@ POSTINGS = [
                                                       unit="桂阳县发改局", township=None, level="deputy_division",
                                                       leadership=True), LOCAL, TODAY),
          "posting.notice_post_matches"),
+    # rule 3 beyond promotions: a posting made through a selection meets every blocker, any other posting those
+    # bound to its post
+    Case("a running sanction does not bar a lateral posting (受处分期间不得晋升职务)",
+         [REG, assigned("2015-01-01"), SANCTION_2020],
+         lambda s: domain.decide_assign(s, assign_cmd("2020-03-01"), LOCAL, TODAY), "post.assigned"),
+    Case("... but it bars one made through a selection (its notice named: 进一步使用)",
+         [REG, N1_POSTED, notice_closed("2020-02-20"), SANCTION_2020],
+         lambda s: domain.decide_assign(s, assign_cmd("2020-03-01", "L2", notice_id="N1", post="副县长",
+                                                      unit="桂阳县人民政府", township=None), LOCAL, TODAY),
+         "appointment.sanction_running"),
+    Case("a lateral posting to the post whose qualification was cancelled, without a notice",
+         [REG, N0_POSTED, N0_CANCELLED],
+         lambda s: domain.decide_assign(s, assign_cmd("2020-03-01", "L2", post="副县长", unit="桂阳县人民政府",
+                                                      township=None), LOCAL, TODAY),
+         "appointment.qualification_cancelled", violation=True),
     Case("basically competent last year bars a promotion this year (rule 6)", [REG, BASICALLY_2023],
          lambda s: domain.decide_assign(s, promote_cmd("2024-03-01", notice_id=None, exemption_reason="换届选举"),
                                         LOCAL, TODAY), "assessment.promotion_blocked"),
@@ -405,6 +422,10 @@ ROTATION = [
     Case("a rotation without a due rule is by need", TOWNSHIP,
          lambda s: domain.decide_complete(s, rotate_cmd("2020-05-01"), TODAY), "rotation.completed",
          {"trigger_rule": "by_need", "years_in_old_post": 4}),
+    Case("a rotation to the post whose qualification was cancelled", [*TOWNSHIP, N0_POSTED, N0_CANCELLED],
+         lambda s: domain.decide_complete(s, rotate_cmd("2020-05-01", post="副县长", unit="桂阳县人民政府",
+                                                        township=None), TODAY),
+         "appointment.qualification_cancelled", violation=True),
     Case("a named trigger must be due", TOWNSHIP,
          lambda s: domain.decide_complete(s, rotate_cmd("2020-05-01", trigger="township_8y"), TODAY),
          "rotation.trigger_not_due"),

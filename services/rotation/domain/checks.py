@@ -1,8 +1,9 @@
 """Checks several rotation commands share: registered, the post held, no probation running, the cadre's rank,
-a principal's post, a rotation allowed. Each raises the 422 of its rule."""
+a principal's post, a rotation allowed, no appointment blocker. Each raises the 422 of its rule."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from services.rotation.domain.state import RotationState
@@ -76,3 +77,15 @@ def rotation_allowed(state: RotationState, on: date) -> None:
         raise RuleViolation("rotation.under_investigation",
                             f"no rotation while under investigation: report {report} is not verified",
                             f"核查期间不得交流: 举报 {report} 尚未核查", basis=BASIS_ROTATION, report_id=report)
+
+
+def no_blockers(state: RotationState, on: date, *, post: str, places: Sequence[str | None],
+                notice_id: str | None = None, promotion: bool = False, bound_only: bool = False) -> None:
+    """The first appointment blocker of taking `post` on `on` (`shared.appointment_blockers`, with its arguments),
+    as the 422, which lists every blocker's rule in `blockers`."""
+    found = appointment_blockers(state.appointment_facts, on, notice_id=notice_id, post=post, places=places,
+                                 promotion=promotion, bound_only=bound_only)
+    if found:
+        first = found[0]
+        first.extra["blockers"] = [b.rule for b in found]
+        raise first

@@ -9,6 +9,7 @@ from services.rotation.domain.checks import (
     BASIS_APPOINTMENT,
     cadre_level,
     held,
+    no_blockers,
     no_probation,
     principal_leads,
     rank,
@@ -16,7 +17,7 @@ from services.rotation.domain.checks import (
     rotation_allowed,
 )
 from services.rotation.domain.state import RotationState
-from shared.appointment_blockers import appointment_blockers, names_post, proposed_posts
+from shared.appointment_blockers import names_post, proposed_posts
 from shared.clock import not_in_future
 from shared.decisions import Decision
 from shared.events.rotation import (
@@ -89,12 +90,6 @@ def _check_promotion(state: RotationState, cmd: AssignPost) -> None:
                             "a promotion needs a pre-appointment notice closed as clear (notice_id) or a recorded "
                             "exemption reason", "提拔任职须经任前公示且无问题 (notice_id), 或记录免于公示的理由",
                             basis=BASIS_APPOINTMENT)
-    blockers = appointment_blockers(state.appointment_facts, cmd.occurred_on, notice_id=cmd.notice_id, post=cmd.post,
-                                    places=(cmd.township, cmd.unit), promotion=True)
-    if blockers:
-        first = blockers[0]
-        first.extra["blockers"] = [b.rule for b in blockers]
-        raise first
 
 
 def _check_kind(kind: str, before: str | None, level: str) -> None:
@@ -141,6 +136,10 @@ def decide_assign(state: RotationState, cmd: AssignPost, rules: RuleSet, today: 
         _check_promotion(state, cmd)
     elif cmd.notice_id is not None:  # a posting that needs no notice may still name one: it is the real one
         _check_notice(state, cmd, cmd.notice_id, "posting.notice_cleared")
+    # Rule 3: a promotion, or an appointment made through a selection (its notice named: 提拔或者进一步使用),
+    # meets every blocker; any other posting only those bound to the post it takes (appointment_blockers' bound_only).
+    no_blockers(state, cmd.occurred_on, post=cmd.post, places=(cmd.township, cmd.unit), notice_id=cmd.notice_id,
+                promotion=promotion, bound_only=not promotion and cmd.notice_id is None)
     if cmd.kind == "rotation":
         rotation_allowed(state, cmd.occurred_on)
     # 试用期 is for promotions to leadership posts that are not elected (提拔担任非选举产生的领导职务): an elected

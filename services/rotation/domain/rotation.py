@@ -11,6 +11,7 @@ from services.rotation.domain.checks import (
     BASIS_ROTATION,
     cadre_level,
     held,
+    no_blockers,
     principal_leads,
     rank,
     rotation_allowed,
@@ -90,6 +91,7 @@ def decide_complete(state: RotationState, cmd: CompleteRotation, today: date) ->
     rotation_allowed(state, cmd.occurred_on)
     to: PostFields = cmd.to
     principal_leads(to.leadership, to.principal, "to.principal")
+    no_blockers(state, cmd.occurred_on, post=to.post, places=(to.township, to.unit), bound_only=True)
     if to.post_id == cmd.post_id or to.post_id in state.tenure.posts:
         raise RuleViolation("rotation.same_post", f"a rotation leads to another post than {to.post_id}",
                             f"交流须到其他职位, 不能是 {to.post_id}", basis=BASIS_ROTATION, post_id=to.post_id)
