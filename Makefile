@@ -20,9 +20,14 @@ lint: $(STAMP)
 	$(BIN)/ruff check shared services bench tests
 	$(BIN)/mypy
 
-# The browser tests drive Debian's Chromium (never a browser Playwright downloads).
+# The browser tests drive Chromium (never a browser Playwright downloads): CADRE_CHROMIUM, by default Debian's,
+# which apt-get installs when it is missing (as root). Elsewhere, install Chromium and point CADRE_CHROMIUM at it.
+CADRE_CHROMIUM ?= /usr/bin/chromium
+export CADRE_CHROMIUM
+CHROMIUM_HINT := make test needs Chromium for its browser tests: install it (Debian: apt-get install chromium), or set CADRE_CHROMIUM=/path/to/chromium
 chromium:
-	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	@test -x "$(CADRE_CHROMIUM)" || ! command -v apt-get >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium) || true
+	@test -x "$(CADRE_CHROMIUM)" || { echo "$(CHROMIUM_HINT)" >&2; exit 1; }
 
 test: $(STAMP) lint chromium
 	$(BIN)/python -m pytest

@@ -42,8 +42,8 @@ def shipped_calendar(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 # --- the shipped data ---------------------------------------------------------------------------
 
 def test_covered_years_official_and_provisional() -> None:
-    assert covered_years() == tuple(range(2020, 2031))
-    assert [y for y in covered_years() if not is_provisional(y)] == list(range(2020, 2027))
+    assert covered_years() == tuple(range(2008, 2031))
+    assert [y for y in covered_years() if not is_provisional(y)] == list(range(2008, 2027))
     assert [y for y in covered_years() if is_provisional(y)] == [2027, 2028, 2029, 2030]
 
 
@@ -148,7 +148,16 @@ def test_is_working_day(day: str, working: bool) -> None:
     ("2024-12-31", 1, "2025-01-02"),   # 1 Jan 2025 off
     ("2025-12-30", 3, "2026-01-05"),   # Wed 31 Dec, Sun 4 Jan (worked), Mon 5 Jan
     ("2022-12-29", 2, "2023-01-03"),   # Fri 30 Dec, then 31 Dec - 2 Jan off
-    ("2019-12-31", 1, "2020-01-02"),   # the start itself is never looked up
+    ("2019-12-31", 1, "2020-01-02"),
+    ("2007-12-31", 1, "2008-01-02"),   # the start itself is never looked up
+    # The older notices (2008-2019): National Day 2008 with Sat 27 and Sun 28 Sep worked; the 2015 anniversary
+    # (3-5 Sep off, Sun 6 Sep worked, a notice of its own); the 2019 New Year break from Sun 30 Dec 2018, Sat
+    # 29 Dec worked; 2012's New Year with Sat 31 Dec 2011 worked.
+    ("2008-09-26", 1, "2008-09-27"),
+    ("2008-09-28", 1, "2008-10-06"),
+    ("2015-09-02", 1, "2015-09-06"),
+    ("2018-12-28", 2, "2019-01-02"),
+    ("2011-12-30", 1, "2011-12-31"),
     ("2026-12-31", 1, "2027-01-04"),   # into a provisional year: Fri 1 Jan 2027 off, then the weekend
     ("2023-10-06", 1, "2023-10-07"),   # start on a holiday
 ])
@@ -177,7 +186,7 @@ def test_bad_arguments() -> None:
         is_working_day(datetime(2023, 10, 1, 9, 0))
 
 
-@given(st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 10, 31)), st.integers(1, 40))
+@given(st.dates(min_value=date(2008, 1, 1), max_value=date(2030, 10, 31)), st.integers(1, 40))
 def test_add_working_days_property(start: date, n: int) -> None:
     end = add_working_days(start, n)
     assert end > start
@@ -189,10 +198,10 @@ def test_add_working_days_property(start: date, n: int) -> None:
 # --- years without data -------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("call", "year"), [
-    (lambda: is_working_day(D("2019-12-31")), 2019),
+    (lambda: is_working_day(D("2007-12-31")), 2007),
     (lambda: is_working_day(D("2031-01-01")), 2031),
     (lambda: add_working_days(D("2030-12-30"), 5), 2031),
-    (lambda: working_days_between(D("2019-12-30"), D("2020-01-03")), 2019),
+    (lambda: working_days_between(D("2007-12-30"), D("2008-01-03")), 2007),
     (lambda: is_provisional(2031), 2031),
 ])
 def test_calendar_gap(call: Any, year: int) -> None:
@@ -220,7 +229,7 @@ def test_operator_file_extends_and_overrides(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setenv(workdays.ENV_FILE, str(path))
     assert is_working_day(D("2027-02-09"))  # cached until cleared
     workdays.clear_cache()
-    assert covered_years() == tuple(range(2020, 2032))
+    assert covered_years() == tuple(range(2008, 2032))
     assert not is_provisional(2027)
     assert is_provisional(2031)
     assert not is_working_day(D("2027-02-09"))
@@ -306,7 +315,7 @@ def test_validation_reports_every_problem_at_once() -> None:
 def test_validation_accepts_the_shipped_format() -> None:
     shipped = json.loads(workdays.SHIPPED_FILE.read_text(encoding="utf-8"))
     years = validate_calendar(copy.deepcopy(shipped), "copy")
-    assert sorted(years) == list(range(2020, 2031))
+    assert sorted(years) == list(range(2008, 2031))
     assert years[2024].makeup_workdays == {D(s) for s in shipped["years"]["2024"]["makeup_workdays"]}
 
 
