@@ -8,6 +8,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +114,20 @@ def history(cadre_id: str, url: str | None, token: str) -> None:
         if page["next_after_version"] is None:
             return
         after = page["next_after_version"]
+
+
+@main.command(help="Print a cadre's state on a day from the ledger (某日状态): posts, assessment, audits, supervision, "
+                   "as the ledger's events up to that day make them.")
+@click.argument("cadre_id", callback=cadre_id_arg)
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The day, YYYY-MM-DD (截至日期); default: every event recorded.")
+@click.option("--url", default=None, help="Ledger base URL (default: CADRE_LEDGER_URL).")
+@click.option("--token", envvar="CADRE_TOKEN", required=True, help="Auditor token (or CADRE_TOKEN).")
+def state(cadre_id: str, as_of: datetime | None, url: str | None, token: str) -> None:
+    """Fetch the cadre's dossier folded up to `as_of` and print it as JSON."""
+    base = (url or get_settings().ledger_url).rstrip("/")
+    query = f"?as_of={as_of.date().isoformat()}" if as_of else ""
+    click.echo(json.dumps(_get_json(f"{base}/v1/cadres/{cadre_id}/state{query}", token), ensure_ascii=False, indent=2))
 
 
 def _get_json(url: str, token: str) -> Any:

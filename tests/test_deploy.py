@@ -146,10 +146,12 @@ def test_postgres_cluster_and_nats_values_describe_replicated_servers() -> None:
     assert cluster["spec"]["instances"] == 3
     assert cluster["spec"]["imageName"].endswith(":18")
     roles = {r["name"]: r["passwordSecret"]["name"] for r in cluster["spec"]["managed"]["roles"]}
-    assert set(roles) == {"cadre_writer", "cadre_reader", "cadre_rotation"}
+    assert set(roles) == {"cadre_writer", "cadre_reader", "cadre_rotation", "cadre_auditor"}
     referenced = {e["valueFrom"]["secretKeyRef"]["name"] for r in _k8s_resources() if r["kind"] == "Deployment"
                   for e in r["spec"]["template"]["spec"]["containers"][0]["env"] if "valueFrom" in e}
-    assert set(roles.values()) <= referenced  # every role the services log in as is declared
+    # every role the services log in as is declared; cadre_auditor is the auditors' own SQL login
+    assert {v for k, v in roles.items() if k != "cadre_auditor"} <= referenced
+    assert roles["cadre_auditor"] == "cadre-pg-auditor" not in referenced
     values = yaml.safe_load((K8S / "nats-values.yaml").read_text())
     assert values["config"]["cluster"] == {"enabled": True, "replicas": 3}
     assert values["config"]["jetstream"]["enabled"] is True

@@ -38,3 +38,24 @@ async def test_a_malformed_cadre_id_is_a_usage_error_before_anything_is_sent(com
 async def test_history_says_when_the_ledger_cannot_be_reached() -> None:
     result = await cli("history", "GY0001", "--url", "http://127.0.0.1:9", "--token", "t")
     assert result.exit_code == 1 and "cannot reach" in result.output
+
+
+async def test_state_prints_the_dossier_as_of_a_day(system: System) -> None:
+    """`cadre-ledger state --as-of`: the audits completed by that day, not those after."""
+    cadre = new_cadre_id()
+    events = [audit_event(cadre, k) for k in range(2)]
+    await wait_committed(system.pg_dsn, max(await publish(system.nats_url, events)))
+    first, second = (e.occurredon.isoformat() for e in events)
+    assert first < second, (first, second)
+    result = await cli("state", cadre, "--as-of", first, "--url", system.url("ledger"), "--token", auditor(system))
+    assert result.exit_code == 0, result.output
+    dossier = json.loads(result.output)
+    assert dossier["cadre_id"] == cadre and dossier["as_of"] == first, dossier
+    whole = json.loads((await cli("state", cadre, "--url", system.url("ledger"), "--token", auditor(system))).output)
+    assert (dossier["events"], set(dossier["audits"])) == (1, {"A0"}), dossier
+    assert (whole["events"], set(whole["audits"])) == (2, {"A0", "A1"}), whole
+
+
+async def test_state_refuses_a_day_that_is_not_one() -> None:
+    result = await cli("state", "GY0001", "--as-of", "2015-02-30", "--url", "http://127.0.0.1:9", "--token", "t")
+    assert result.exit_code == 2 and "cannot reach" not in result.output, result.output
