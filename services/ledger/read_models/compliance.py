@@ -287,8 +287,7 @@ def _entry(r: asyncpg.Record) -> dict[str, Any]:
         "outcome": r["vote_outcome"]}
     return {**{k: r[k] for k in ("cadre_id", "county", "selection_id", "proposed_post", "promotion", "appointed_post",
                                  "notice_id", "notice_start", "notice_end", "notice_working_days",
-                                 "notice_provisional_years",
-                                 "objections", "deferred_until", "outcome")},
+                                 "notice_provisional_years", "objections", "deferred_until", "outcome")},
             "stage": steps[-1]["step"], "steps": steps, "checks": orjson.loads(r["checks"]), "tally": tally,
             "compliant": not found, "issues": found}
 
