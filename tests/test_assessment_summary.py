@@ -63,6 +63,15 @@ async def test_a_years_grades_and_what_they_required(system: System) -> None:
                                 "not_graded": 1}, body
     assert body["watch_items"] == {"threshold_breach": 0, "basically_competent": 2, "dismissal_case": 1,
                                    "consecutive_low_grades": 1, "retest_due": 1, "second_failure": 0}, body
+    assert body["as_of"] is None, body
+    # As it stood on 2024-02-01: the grades (recorded 2024-01-20) in, the admonishment (2024-03-01) not yet held,
+    # so the basically competent grade's item still open; on 2023-12-31, no grade yet, the retest due only.
+    status, before_talk = await _summary(system, f"county={county}&year=2023&as_of=2024-02-01")
+    assert status == 200 and before_talk["as_of"] == "2024-02-01" and before_talk["graded"] == 20, before_talk
+    assert before_talk["watch_items"] == body["watch_items"] and before_talk["watch_items_open"] == 5, before_talk
+    status, year_end = await _summary(system, f"county={county}&year=2023&as_of=2023-12-31")
+    assert status == 200 and year_end["graded"] == 0 and year_end["watch_items_open"] == 1, year_end
+    assert year_end["watch_items"]["retest_due"] == 1 and sum(year_end["watch_items"].values()) == 1, year_end
     # 2022: the one grade recorded, no item of that year
     status, earlier = await _summary(system, f"county={county}&year=2022")
     assert status == 200 and earlier["graded"] == 1 and earlier["by_grade"]["incompetent"] == 1, earlier

@@ -90,6 +90,23 @@ async def test_the_audit_summary_reproduces_seed_s1(system: System) -> None:
     assert status == 200 and narrow["audits"] == 21 and narrow["cadres_audited"] == 21, narrow
     assert narrow["results"]["talk"] == 2 and narrow["cadres_talked_to"] == 2, narrow  # k == 2 and the second
     assert narrow["completed_from"] == "2023-01-01" and narrow["completed_to"] == "2023-12-31", narrow
+    assert body["as_of"] is None and narrow["as_of"] is None, narrow
+
+    # As it stood on a report's day: audits completed by then, results applied (20 days after completion), filed
+    # and findings rectified (30 days after) by then. 2021-06-11: audits 0, 3, 6 and 9, nothing applied yet.
+    status, early = await _summary(system, f"county={county}&as_of=2021-06-11")
+    assert status == 200 and early["as_of"] == "2021-06-11" and early["audits"] == 4, early
+    assert early["results_pending"] == 4 and sum(early["results"].values()) == 0, early
+    assert early["findings"] == 8 and early["findings_rectified"] == 0 and early["amount_recovered"] == "0.00", early
+    # 2021-07-01: audits 0, 3, ..., 30; results of 0 (talk), 3 (admonishment), 6 and 9 (organisational handling)
+    # applied, 0 and 6 filed; audit 0's first finding rectified.
+    status, later = await _summary(system, f"county={county}&as_of=2021-07-01")
+    assert status == 200 and later["audits"] == 11 and later["results_pending"] == 7, later
+    assert later["results"] == {"none": 0, "talk": 1, "admonishment": 1, "organisational_handling": 2,
+                                "referral": 0}, later
+    assert later["cadres_talked_to"] == 2 and later["cadres_handled_or_disciplined"] == 2, later
+    assert later["filed_to_dossier"] == 2, later
+    assert later["findings_rectified"] == 1 and later["amount_recovered"] == "800.00", later
 
 
 async def test_an_empty_county_and_a_reversed_period(system: System) -> None:

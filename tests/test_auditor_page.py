@@ -596,6 +596,12 @@ async def test_the_page_shows_a_countys_figures_for_the_period_the_auditor_choos
     await expect(kinds.locator("[data-code=dismissal_case]")).to_have_text("连续两年不称职")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     await page.locator("#figures").screenshot(path=str(ARTIFACTS / "auditor-figures.png"))
+    # as it stood on 2021-05-01 (截至): the rotation of 1 April in, the audit of 30 June not yet
+    await page.fill("#figures-as-of", "2021-05-01")
+    await page.click("#figures-form button")
+    await expect(audits.locator("[data-figure=audits]")).to_have_text("0")
+    await expect(rotations.locator("[data-figure=rotations]")).to_have_text("1")
+    await page.fill("#figures-as-of", "")
     # the period bounds the figures: nothing was completed from 2022 on
     await page.fill("#figures-from", "2022-01-01")
     await page.click("#figures-form button")

@@ -74,5 +74,10 @@ async def test_the_rotation_summary_reproduces_seed_s4(system: System) -> None:
 
     status, narrow = await _summary(system, f"county={county}&completed_from=2022-01-01")
     assert status == 200 and narrow["rotations"] == 1 and narrow["by_rule"]["by_need"] == 1, narrow
+    # As it stood on 2021-04-10: the first by-need move (2019) and the first ten township rotations (one a day from
+    # 2021-04-01).
+    status, then = await _summary(system, f"county={county}&as_of=2021-04-10")
+    assert status == 200 and then["as_of"] == "2021-04-10" and then["rotations"] == 11, then
+    assert then["by_rule"]["township_8y"] == 10 and then["by_rule"]["by_need"] == 1, then
     status, problem = await _summary(system, "completed_from=2024-12-31&completed_to=2024-01-01")
     assert status == 422 and [e["field"] for e in problem["errors"]] == ["completed_to"], problem

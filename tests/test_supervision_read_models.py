@@ -192,6 +192,20 @@ async def test_report_funnel_reproduces_seed_s1(system: System) -> None:
     assert f["named"] + f["anonymous"] == 95 and sum(f["by_channel"].values()) == 95
     assert f["cadres_reported"] == 60
 
+    assert f["as_of"] is None
+
+    # As it stood on a report's day: reports received by then, verified (20 days after the first report) and
+    # followed by a talk or a sanction (the day of the verification) by then.
+    as_of = date(2021, 3, 1)
+    then = await read(system, f"/v1/reports/funnel?county={county}&as_of={as_of}")
+    verified_by = [k for k, (_, (_, day)) in enumerate(checked) if day + timedelta(days=20) <= as_of]
+    assert then["as_of"] == as_of.isoformat(), then
+    assert then["received"] == sum(day <= as_of for _, _, day in reports), then
+    assert then["verified"] == then["cadres_verified"] == len(verified_by) > 0, then
+    assert then["talked_to"] == sum(k < 12 for k in verified_by) and then["sanctioned"] == sum(
+        k < 2 for k in verified_by), then
+    assert sum(then["outcomes"].values()) == len(verified_by) < 23, then
+
     narrow = await read(system, f"/v1/reports/funnel?county={county}&received_from=2030-01-01")
     assert narrow["received"] == 0
     status, problem, _ = await call("GET", f"{system.url('ledger')}/v1/reports/funnel?received_from=2024-02-01"

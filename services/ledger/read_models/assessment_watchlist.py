@@ -57,8 +57,9 @@ _ITEM = bulk("""cadre_id text, kind text, item_key text, county text, year integ
   SELECT cadre_id, kind, item_key, county, year, since, due, detail::jsonb, last_position FROM {rows}
   ON CONFLICT (cadre_id, kind, item_key) DO NOTHING""")
 _GRADE = bulk("cadre_id text, year integer, grade text, county text, since date, last_position bigint", """
-  WITH g AS (INSERT INTO rm_assessment_grades (cadre_id, year, grade) SELECT cadre_id, year, grade FROM {rows}
-             ON CONFLICT (cadre_id, year) DO UPDATE SET grade = EXCLUDED.grade)
+  WITH g AS (INSERT INTO rm_assessment_grades (cadre_id, year, grade, graded_on)
+             SELECT cadre_id, year, grade, since FROM {rows}
+             ON CONFLICT (cadre_id, year) DO UPDATE SET grade = EXCLUDED.grade, graded_on = EXCLUDED.graded_on)
   INSERT INTO rm_assessment_watch (cadre_id, kind, item_key, county, year, since, detail, last_position)
   SELECT v.cadre_id, 'consecutive_low_grades', least(o.year, v.year) || '-' || greatest(o.year, v.year), v.county,
          greatest(o.year, v.year), v.since,
@@ -91,7 +92,7 @@ class WatchlistProjection:
     """`rm_assessment_watch` (and `rm_assessment_grades`, to see consecutive years)."""
 
     name = "assessment_watchlist"
-    version = 3  # 3: dismissal cases read from the grades on record
+    version = 4  # 3: dismissal cases read from the grades on record; 4: the day of each grade
     tables: tuple[str, ...] = ("rm_assessment_watch", "rm_assessment_grades")
     sql_types: frozenset[str] = frozenset()
     types = frozenset({"assessment.annual_graded", "assessment.threshold_breached", "assessment.competency_tested",

@@ -7,7 +7,8 @@ office, departure), 8 demoted, removed (organisational handling, 组织处理) o
 监察), 5 talked to (a talk or an admonishment, 谈话 / 诫勉). Counted in cadres, as S1 counts them; audits and
 findings in audits and findings.
 It reads the rows the audit findings read model keeps (`rm_audits`, `rm_audit_findings`, `audit_findings.py`):
-the audits completed in the period, and what followed from them up to now.
+the audits completed in the period, and what followed from them up to now, or up to `as_of` (a report's day: the
+figures as they stood then, results applied, filed and findings rectified by that day).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class AuditSummary(BaseModel):
     county: str | None
     completed_from: date | None
     completed_to: date | None
+    as_of: date | None
     audits: int = Field(description="Audits completed in the period (完成审计, 项).")
     cadres_audited: int = Field(description="Cadres those audits were of (审计对象, 人).")
     by_type: dict[str, int] = Field(description="Audits per type (审计类型): pre_appointment 任前, in_office 任中 "
@@ -51,10 +53,11 @@ class AuditSummary(BaseModel):
     findings_amount: str = Field(description="Their amount, CNY (问题金额, 元).")
     findings_by_responsibility: dict[str, int] = Field(description="Findings per responsibility (责任类型): direct "
                                                                    "直接责任, leadership 领导责任.")
-    findings_rectified: int = Field(description="Findings rectified so far (已整改).")
+    findings_rectified: int = Field(description="Findings rectified so far, or by `as_of` (已整改).")
     amount_recovered: str = Field(description="Amount recovered in rectifying them, CNY (整改挽回金额, 元).")
-    results: dict[str, int] = Field(description="Audits per result applied so far (结果运用): none 无, talk 谈话, "
-                                                "admonishment 诫勉, organisational_handling 组织处理, referral 移送.")
+    results: dict[str, int] = Field(description="Audits per result applied so far, or by `as_of` (结果运用): none 无, "
+                                                "talk 谈话, admonishment 诫勉, organisational_handling 组织处理, "
+                                                "referral 移送.")
     results_pending: int = Field(description="Audits whose result is not applied yet (结果待运用).")
     filed_to_dossier: int = Field(description="Audits whose result is filed to the cadre's dossier (已归档).")
     cadres_talked_to: int = Field(description="Cadres given a talk or an admonishment on an audit's result (谈话处理, "
@@ -64,26 +67,30 @@ class AuditSummary(BaseModel):
                                                            "纪律处分, 人): S1's count.")
 
 
+# $6: the day the figures are for (date.max: everything recorded); a step taken after it has not happened yet.
 _SUMMARY_SQL = """
   WITH a AS (SELECT * FROM rm_audits WHERE completed_on IS NOT NULL AND ($1::text IS NULL OR county = $1)
-               AND ($2::date IS NULL OR completed_on >= $2) AND ($3::date IS NULL OR completed_on <= $3)),
-       f AS (SELECT f.* FROM rm_audit_findings f JOIN a USING (cadre_id, audit_id))
+               AND ($2::date IS NULL OR completed_on >= $2) AND ($3::date IS NULL OR completed_on <= $3)
+               AND completed_on <= $6),
+       applied AS (SELECT * FROM a WHERE result IS NOT NULL AND result_applied_on <= $6),
+       f AS (SELECT f.* FROM rm_audit_findings f JOIN a USING (cadre_id, audit_id)),
+       fixed AS (SELECT * FROM f WHERE rectified_on <= $6)
   SELECT (SELECT count(*) FROM a) AS audits, (SELECT count(DISTINCT cadre_id) FROM a) AS cadres_audited,
          (SELECT coalesce(jsonb_object_agg(audit_type, n), '{}') FROM
             (SELECT audit_type, count(*) AS n FROM a GROUP BY audit_type) t)::text AS by_type,
          (SELECT coalesce(jsonb_object_agg(evaluation, n), '{}') FROM
             (SELECT evaluation, count(*) AS n FROM a GROUP BY evaluation) t)::text AS by_evaluation,
          (SELECT coalesce(jsonb_object_agg(result, n), '{}') FROM
-            (SELECT result, count(*) AS n FROM a WHERE result IS NOT NULL GROUP BY result) t)::text AS results,
-         (SELECT count(*) FROM a WHERE result IS NULL) AS results_pending,
-         (SELECT count(*) FROM a WHERE filed_on IS NOT NULL) AS filed,
-         (SELECT count(DISTINCT cadre_id) FROM a WHERE result = ANY($4::text[])) AS talked_to,
-         (SELECT count(DISTINCT cadre_id) FROM a WHERE result = ANY($5::text[])) AS handled_or_disciplined,
+            (SELECT result, count(*) AS n FROM applied GROUP BY result) t)::text AS results,
+         (SELECT count(*) FROM a) - (SELECT count(*) FROM applied) AS results_pending,
+         (SELECT count(*) FROM a WHERE filed_on <= $6) AS filed,
+         (SELECT count(DISTINCT cadre_id) FROM applied WHERE result = ANY($4::text[])) AS talked_to,
+         (SELECT count(DISTINCT cadre_id) FROM applied WHERE result = ANY($5::text[])) AS handled_or_disciplined,
          (SELECT count(*) FROM f) AS findings, (SELECT coalesce(sum(amount), 0) FROM f) AS findings_amount,
          (SELECT coalesce(jsonb_object_agg(responsibility, n), '{}') FROM
             (SELECT responsibility, count(*) AS n FROM f GROUP BY responsibility) t)::text AS by_responsibility,
-         (SELECT count(*) FROM f WHERE rectified_on IS NOT NULL) AS rectified,
-         (SELECT coalesce(sum(amount_recovered), 0) FROM f) AS recovered"""
+         (SELECT count(*) FROM fixed) AS rectified,
+         (SELECT coalesce(sum(amount_recovered), 0) FROM fixed) AS recovered"""
 
 
 def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
@@ -94,13 +101,13 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
     async def summary(request: web.Request, *, query: SummaryQuery) -> dict[str, Any]:
         """Audits completed in the period (per type and evaluation), their findings (amount, responsibility,
         rectified, recovered), and the results applied on them so far, with the cadres talked to and the cadres
-        handled or disciplined, as seed S1 counts them."""
+        handled or disciplined, as seed S1 counts them; with `as_of`, as all of it stood at the end of that day."""
         async with acquire(pool, settings.pg_acquire_timeout_s) as conn:
             r = await conn.fetchrow(_SUMMARY_SQL, query.county, query.completed_from, query.completed_to,
-                                    list(TALKS), list(HANDLED_OR_DISCIPLINED))
+                                    list(TALKS), list(HANDLED_OR_DISCIPLINED), query.as_of or date.max)
         assert r is not None
         return {"county": query.county, "completed_from": query.completed_from, "completed_to": query.completed_to,
-                "audits": r["audits"], "cadres_audited": r["cadres_audited"],
+                "as_of": query.as_of, "audits": r["audits"], "cadres_audited": r["cadres_audited"],
                 "by_type": counts_of(get_args(AuditType), r["by_type"]),
                 "by_evaluation": counts_of(get_args(Evaluation), r["by_evaluation"]),
                 "findings": r["findings"], "findings_amount": yuan(r["findings_amount"]),

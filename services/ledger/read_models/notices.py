@@ -180,17 +180,24 @@ class NoticePage(BaseModel):
 
 
 _STATUS_SQL = {"unresolved": ("open", "deferred"), "all": ("open", "deferred", "closed", "cancelled")}
-# The notices posted by $4 as they stood that day. A notice holds its latest status only, so its status on $4
-# is told from the days of its steps: cancelled, closed (its last close, when not a deferral), deferred (a
-# deferral decided, or a close as 缓任), else open; each step's fields show only once it had happened.
-_AS_OF = """
-  SELECT n.*, CASE WHEN n.cancelled_on <= $4 THEN 'cancelled'
-                   WHEN n.status = 'closed' AND n.closed_on <= $4 THEN 'closed'
-                   WHEN n.deferred_on <= $4 OR (n.status = 'deferred' AND n.closed_on <= $4) THEN 'deferred'
+def notices_on(day: str) -> str:
+    """SQL of the notices posted by `day` (a parameter, e.g. "$4") as they stood that day.
+
+    A notice holds its latest status only, so its status on the day (`status_then`) is told from the days of its
+    steps: cancelled, closed (its last close, when not a deferral), deferred (a deferral decided, or a close as
+    缓任), else open; each step's fields show only once it had happened (`<field>_known`).
+    """
+    return f"""
+  SELECT n.*, CASE WHEN n.cancelled_on <= {day} THEN 'cancelled'
+                   WHEN n.status = 'closed' AND n.closed_on <= {day} THEN 'closed'
+                   WHEN n.deferred_on <= {day} OR (n.status = 'deferred' AND n.closed_on <= {day}) THEN 'deferred'
                    ELSE 'open' END AS status_then,
-         n.closed_on <= $4 AS outcome_known, n.closed_on <= $4 AS closed_on_known,
-         n.deferred_on <= $4 AS deferred_until_known, n.cancelled_on <= $4 AS cancelled_on_known
-  FROM rm_notices n WHERE n.posted_on <= $4"""
+         n.closed_on <= {day} AS outcome_known, n.closed_on <= {day} AS closed_on_known,
+         n.deferred_on <= {day} AS deferred_until_known, n.cancelled_on <= {day} AS cancelled_on_known
+  FROM rm_notices n WHERE n.posted_on <= {day}"""
+
+
+_AS_OF = notices_on("$4")
 
 
 def _entry(row: asyncpg.Record, as_of: date) -> dict[str, Any]:

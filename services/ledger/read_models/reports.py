@@ -98,6 +98,7 @@ class ReportFunnel(BaseModel):
     county: str | None
     received_from: date | None
     received_to: date | None
+    as_of: date | None
     received: int = Field(description="Reports received (受理举报, 件).")
     named: int = Field(description="Named reports (实名).")
     anonymous: int = Field(description="Anonymous reports (匿名).")
@@ -118,22 +119,24 @@ class ReportFunnel(BaseModel):
     handled: int = Field(description="Cadres given organisational handling after a report (组织处理, 人).")
 
 
+# $4: the day the funnel is for (date.max: everything recorded); a step taken after it has not happened yet.
 _FUNNEL_SQL = """
   WITH r AS (SELECT * FROM rm_reports WHERE ($1::text IS NULL OR county = $1)
-               AND ($2::date IS NULL OR received_on >= $2) AND ($3::date IS NULL OR received_on <= $3))
+               AND ($2::date IS NULL OR received_on >= $2) AND ($3::date IS NULL OR received_on <= $3)
+               AND received_on <= $4)
   SELECT count(*) AS received, count(*) FILTER (WHERE named) AS named,
          count(DISTINCT cadre_id) AS cadres_reported,
-         count(*) FILTER (WHERE verified_on IS NOT NULL) AS verified,
-         count(DISTINCT cadre_id) FILTER (WHERE verified_on IS NOT NULL) AS cadres_verified,
-         count(*) FILTER (WHERE outcome = 'unfounded') AS unfounded,
-         count(*) FILTER (WHERE outcome = 'partly') AS partly,
-         count(*) FILTER (WHERE outcome = 'verified') AS verified_outcome,
-         count(DISTINCT cadre_id) FILTER (WHERE talk_on IS NOT NULL) AS talked_to,
-         count(DISTINCT cadre_id) FILTER (WHERE inquiry_on IS NOT NULL) AS inquired,
-         count(DISTINCT cadre_id) FILTER (WHERE deferred_on IS NOT NULL) AS deferred,
-         count(DISTINCT cadre_id) FILTER (WHERE cancelled_on IS NOT NULL) AS cancelled,
-         count(DISTINCT cadre_id) FILTER (WHERE sanctioned_on IS NOT NULL) AS sanctioned,
-         count(DISTINCT cadre_id) FILTER (WHERE handled_on IS NOT NULL) AS handled,
+         count(*) FILTER (WHERE verified_on <= $4) AS verified,
+         count(DISTINCT cadre_id) FILTER (WHERE verified_on <= $4) AS cadres_verified,
+         count(*) FILTER (WHERE verified_on <= $4 AND outcome = 'unfounded') AS unfounded,
+         count(*) FILTER (WHERE verified_on <= $4 AND outcome = 'partly') AS partly,
+         count(*) FILTER (WHERE verified_on <= $4 AND outcome = 'verified') AS verified_outcome,
+         count(DISTINCT cadre_id) FILTER (WHERE talk_on <= $4) AS talked_to,
+         count(DISTINCT cadre_id) FILTER (WHERE inquiry_on <= $4) AS inquired,
+         count(DISTINCT cadre_id) FILTER (WHERE deferred_on <= $4) AS deferred,
+         count(DISTINCT cadre_id) FILTER (WHERE cancelled_on <= $4) AS cancelled,
+         count(DISTINCT cadre_id) FILTER (WHERE sanctioned_on <= $4) AS sanctioned,
+         count(DISTINCT cadre_id) FILTER (WHERE handled_on <= $4) AS handled,
          coalesce((SELECT jsonb_object_agg(channel, n) FROM (SELECT channel, count(*) AS n FROM r GROUP BY channel) c),
                   '{}'::jsonb)::text AS by_channel
   FROM r"""
@@ -146,11 +149,14 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
                response=ReportFunnel, tags=TAGS, errors=(503,))
     async def funnel(request: web.Request, *, query: FunnelQuery) -> dict[str, Any]:
         """Reports received in the period -> verified (by outcome) -> talks, inquiries, deferrals, cancelled
-        qualifications and sanctions that followed from them."""
+        qualifications and sanctions that followed from them; with `as_of`, as the funnel stood at the end of that
+        day."""
         async with acquire(pool, settings.pg_acquire_timeout_s) as conn:
-            r = await conn.fetchrow(_FUNNEL_SQL, query.county, query.received_from, query.received_to)
+            r = await conn.fetchrow(_FUNNEL_SQL, query.county, query.received_from, query.received_to,
+                                    query.as_of or date.max)
         assert r is not None
         return {"county": query.county, "received_from": query.received_from, "received_to": query.received_to,
+                "as_of": query.as_of,
                 "received": r["received"], "named": r["named"], "anonymous": r["received"] - r["named"],
                 "by_channel": orjson.loads(r["by_channel"]), "cadres_reported": r["cadres_reported"],
                 "verified": r["verified"], "cadres_verified": r["cadres_verified"],

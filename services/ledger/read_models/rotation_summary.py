@@ -61,6 +61,7 @@ class RotationSummary(BaseModel):
     county: str | None
     completed_from: date | None
     completed_to: date | None
+    as_of: date | None
     rotations: int = Field(description="Rotations carried out in the period (交流, 次).")
     cadres_rotated: int = Field(description="Cadres rotated (交流干部, 人).")
     by_rule: dict[str, int] = Field(description="Rotations per the rule that made them due (交流事由): township_8y "
@@ -73,9 +74,11 @@ class RotationSummary(BaseModel):
                                              "(交流出原乡镇).")
 
 
+# $4: the day the figures are for (date.max: everything recorded).
 _SUMMARY_SQL = """
   WITH r AS (SELECT * FROM rm_rotations WHERE ($1::text IS NULL OR county = $1)
-               AND ($2::date IS NULL OR completed_on >= $2) AND ($3::date IS NULL OR completed_on <= $3))
+               AND ($2::date IS NULL OR completed_on >= $2) AND ($3::date IS NULL OR completed_on <= $3)
+               AND completed_on <= $4)
   SELECT count(*) AS rotations, count(DISTINCT cadre_id) AS cadres,
          count(*) FILTER (WHERE from_township IS NOT NULL AND to_township IS DISTINCT FROM from_township) AS out,
          (SELECT coalesce(jsonb_object_agg(trigger_rule, n), '{}') FROM
@@ -94,9 +97,11 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
         """Rotations decided in the period, and the cadres rotated, per the rule that made them due; those that led
         out of the township."""
         async with acquire(pool, settings.pg_acquire_timeout_s) as conn:
-            r = await conn.fetchrow(_SUMMARY_SQL, query.county, query.completed_from, query.completed_to)
+            r = await conn.fetchrow(_SUMMARY_SQL, query.county, query.completed_from, query.completed_to,
+                                    query.as_of or date.max)
         assert r is not None
         rules = get_args(Trigger)
         return {"county": query.county, "completed_from": query.completed_from, "completed_to": query.completed_to,
+                "as_of": query.as_of,
                 "rotations": r["rotations"], "cadres_rotated": r["cadres"], "out_of_township": r["out"],
                 "by_rule": counts_of(rules, r["by_rule"]), "cadres_by_rule": counts_of(rules, r["cadres_by_rule"])}

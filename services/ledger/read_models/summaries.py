@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 import orjson
@@ -13,11 +14,14 @@ from shared.envelope import COUNTY_PATTERN
 
 
 class PeriodQuery(BaseModel):
-    """A county and a period: a subclass names the period's bounds `<what>_from` and `<what>_to`, in that order, and
-    a `_to` before its `_from` is refused naming the `_to`."""
+    """A county, a period and the day the figures are for: a subclass names the period's bounds `<what>_from` and
+    `<what>_to`, in that order, and a `_to` before its `_from` is refused naming the `_to`."""
 
     model_config = ConfigDict(extra="forbid")
     county: str | None = Field(None, pattern=COUNTY_PATTERN, description="Only this county (县).")
+    as_of: date | None = Field(None, description="The figures as they stood at the end of this day (截至, e.g. a "
+                                                 "report's day): only what happened by then counts; default: "
+                                                 "everything recorded.")
 
     @field_validator("*")
     @classmethod

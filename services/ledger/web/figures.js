@@ -1,6 +1,7 @@
-// The figures a county reports for a period or a year (统计): the ledger's summaries, for the county, the period and
-// the assessment year the auditor chooses, counted as the seed documents count them (audited, rotated, noticed: cadres). Each summary renders on its
-// own: one that fails shows its error and leaves the others.
+// The figures a county reports for a period or a year (统计): the ledger's summaries, for the county, the period, the
+// assessment year and the day (截至: as they stood then) the auditor chooses, counted as the seed documents count them
+// (audited, rotated, noticed: cadres). Each summary renders on its own: one that fails shows its error and leaves the
+// others.
 'use strict';
 
 const SUMMARIES = [
@@ -29,7 +30,7 @@ function figureName(key, meaning) {
 
 // A summary's figures: its counts, and each count per kind with the kind's Chinese name on the Chinese page.
 function renderFigures(summary, query, meanings) {
-  const shown = Object.entries(summary).filter(([k]) => !['county', 'year', query.from, query.to].includes(k));
+  const shown = Object.entries(summary).filter(([k]) => !['county', 'year', 'as_of', query.from, query.to].includes(k));
   const value = v => v !== null && typeof v === 'object'
     ? el('dl', { class: 'kv per' }, Object.entries(v).flatMap(([k, n]) => [el('dt', {}, shownCode(k) || k), el('dd', {}, n)]))
     : renderValue(v);
@@ -40,7 +41,7 @@ async function loadFigures() {
   const root = $('#figure-tables');
   root.textContent = '';
   const county = $('#figures-county').value.trim(), from = $('#figures-from').value, to = $('#figures-to').value;
-  const year = $('#figures-year').value.trim();
+  const year = $('#figures-year').value.trim(), asOf = $('#figures-as-of').value;
   for (const summary of SUMMARIES) {
     const block = el('div', { class: 'list-block', 'data-summary': summary.path },
       el('h3', {}, lang === 'zh' ? summary.zh : `${summary.en} (${summary.zh})`));
@@ -53,6 +54,7 @@ async function loadFigures() {
     }
     if (from && summary.from) q.set(summary.from, from);
     if (to && summary.to) q.set(summary.to, to);
+    if (asOf) q.set('as_of', asOf);
     try {
       const { json } = await api(`${summary.path}?${q}`);
       block.append(renderFigures(json, summary, await figureMeanings(summary.path).catch(() => ({}))));
