@@ -18,6 +18,16 @@ log = logging.getLogger(__name__)
 MIGRATION_LOCK = 0x6361_6472_6501  # advisory lock key: one migrator at a time
 WRITER_ROLE = "cadre_writer"
 READER_ROLE = "cadre_reader"
+ROTATION_ROLE = "cadre_rotation"
+AUDITOR_ROLE = "cadre_auditor"
+# The roles the migrations name: roles belong to a PostgreSQL cluster, not to a database, so partitions (分区)
+# sharing a cluster each give theirs a prefix (Settings.pg_role_prefix) that the migrations are applied with.
+_ROLE_NAMES = re.compile(rf"\b({'|'.join((WRITER_ROLE, READER_ROLE, ROTATION_ROLE, AUDITOR_ROLE))})\b")
+
+
+def with_role_prefix(sql: str, prefix: str) -> str:
+    """`sql` with each of the ledger's role names given `prefix` (unchanged when it is empty)."""
+    return _ROLE_NAMES.sub(lambda m: prefix + m[1], sql) if prefix else sql
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -105,8 +115,11 @@ def load_migrations(directory: Path) -> list[Migration]:
     return migrations
 
 
-async def migrate(dsn: str, directory: Path) -> list[int]:
-    """Apply pending migrations in order, each in its own transaction; returns versions applied."""
+async def migrate(dsn: str, directory: Path, role_prefix: str = "") -> list[int]:
+    """Apply pending migrations in order, each in its own transaction; returns versions applied.
+
+    The roles they create and grant to carry `role_prefix` (`with_role_prefix`); the checksum that keeps an applied
+    migration from changing is the file's."""
     conn = await asyncpg.connect(dsn)
     applied_now: list[int] = []
     try:
@@ -123,7 +136,7 @@ async def migrate(dsn: str, directory: Path) -> list[int]:
                     raise RuntimeError(f"migration {m.version}_{m.name} changed after it was applied")
                 continue
             async with conn.transaction():
-                await conn.execute(m.sql)
+                await conn.execute(with_role_prefix(m.sql, role_prefix))
                 await conn.execute("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
                                    m.version, m.name, m.checksum)
             applied_now.append(m.version)

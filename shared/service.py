@@ -45,12 +45,12 @@ def pool_check(pool: asyncpg.Pool, timeout: float) -> ReadinessCheck:
 
 def reader_dsn(settings: Settings) -> str:
     """DSN of the read-only role the command services use (derived from CADRE_PG_DSN)."""
-    return settings.pg_reader_dsn or dsn_as(settings.required("pg_dsn"), READER_ROLE)
+    return settings.pg_reader_dsn or dsn_as(settings.required("pg_dsn"), settings.pg_role_prefix + READER_ROLE)
 
 
 def writer_dsn(settings: Settings) -> str:
     """DSN of the ledger's writer role (INSERT and SELECT on the ledger, the read models' tables)."""
-    return settings.pg_writer_dsn or dsn_as(settings.required("pg_dsn"), WRITER_ROLE)
+    return settings.pg_writer_dsn or dsn_as(settings.required("pg_dsn"), settings.pg_role_prefix + WRITER_ROLE)
 
 
 async def run_command_service(service: str, port: int, settings: Settings,

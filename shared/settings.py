@@ -53,9 +53,15 @@ class Settings(BaseSettings):
     nats_url: str | None = Field(None, description="NATS server URL; unset: the dev stack starts one.")
     pg_dsn: str | None = Field(None, description="PostgreSQL DSN; unset: the dev stack starts one.")
     pg_writer_dsn: str | None = Field(None, description="DSN of the ledger writer role; default: CADRE_PG_DSN "
-                                      "with user cadre_writer.")
+                                      "with user cadre_writer (prefixed by CADRE_PG_ROLE_PREFIX).")
     pg_reader_dsn: str | None = Field(None, description="DSN of the read-only role; default: CADRE_PG_DSN with "
-                                      "user cadre_reader.")
+                                      "user cadre_reader (prefixed by CADRE_PG_ROLE_PREFIX).")
+    pg_role_prefix: str = Field("", pattern=r"^([a-z][a-z0-9]{0,15}_)?$", description="Prefix of this "
+                                "deployment's PostgreSQL roles, e.g. hn_ for hn_cadre_writer, hn_cadre_reader, "
+                                "hn_cadre_rotation and hn_cadre_auditor: partitions (分区) whose databases share a "
+                                "cluster give each its own, since roles belong to the cluster, and a partition's "
+                                "roles then reach its database only. Set it before the ledger's first start (the "
+                                "migrations create and grant to the prefixed roles); empty: the plain names.")
     data_dir: Path = Field(Path("var"), description="Where the dev stack keeps its servers' data.")
     host: str = Field("127.0.0.1", description="Address the HTTP services listen on.")
     ledger_port: Port = Field(8100, description="HTTP port of the ledger (台账服务).")
@@ -121,7 +127,8 @@ class Settings(BaseSettings):
         None, description="Fault injection for tests: the ledger writer exits (like kill -9) right after its N-th "
         "commit, before acknowledging; never set in production.")
     pg_rotation_dsn: str | None = Field(None, description="DSN of the rotation service's personal-data role; "
-                                        "default: CADRE_PG_DSN with user cadre_rotation.")
+                                        "default: CADRE_PG_DSN with user cadre_rotation (prefixed by "
+                                        "CADRE_PG_ROLE_PREFIX).")
     today: date | None = Field(None, description="Fixed date for tests and demos (CADRE_TODAY); unset: the "
                                "system date.")
     rotation_scan_interval_s: float = Field(60.0, ge=0, description="Seconds between rotation-due scans; 0: only "

@@ -304,9 +304,10 @@ async def publish_wire(nats_url: str, subject: bytes, data: bytes) -> None:
         writer.close()
 
 
-async def scratch_database(system: System, name: str) -> str:
-    """A fresh database `name` in the system's PostgreSQL with the ledger's migrations; returns its DSN. For tests
-    that need rows of their own in tables the system's database must not hold (they are append-only)."""
+async def scratch_database(system: System, name: str, role_prefix: str = "") -> str:
+    """A fresh database `name` in the system's PostgreSQL with the ledger's migrations (granting to the roles of
+    `role_prefix`); returns its DSN. For tests that need rows of their own in tables the system's database must not
+    hold (they are append-only)."""
     admin = await asyncpg.connect(system.pg_dsn)
     try:
         await admin.execute(f"DROP DATABASE IF EXISTS {name}")
@@ -314,7 +315,7 @@ async def scratch_database(system: System, name: str) -> str:
     finally:
         await admin.close()
     dsn = system.pg_dsn.rsplit("/", 1)[0] + f"/{name}"
-    await migrate(dsn, MIGRATIONS)
+    await migrate(dsn, MIGRATIONS, role_prefix)
     return dsn
 
 

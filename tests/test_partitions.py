@@ -1,17 +1,20 @@
 """Partitions (分区) on shared servers: one NATS account and one database per partition, on one nats-server and
-one PostgreSQL cluster, each partition's services limited to its counties (`CADRE_COUNTIES`)."""
+one PostgreSQL cluster, each partition's services limited to its counties (`CADRE_COUNTIES`) and its PostgreSQL
+roles named apart (`CADRE_PG_ROLE_PREFIX`)."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
 
+import asyncpg
 import nats
 import nats.js.errors
 import pytest
 
 import tests.support as support
 from shared.bus import ensure_stream, stream_subjects
+from shared.db import dsn_as
 from shared.devstack import ManagedServer, free_port, nats_url_as, start_nats
 from shared.nats_config import partition_user
 from shared.processes import SERVICES, ServiceProcess
@@ -36,6 +39,7 @@ class Partition:
         self.procs: dict[str, ServiceProcess] = {}
         for service in ("ledger", "rotation"):
             env = {**system.env_for(service), "CADRE_PG_DSN": pg_dsn, "CADRE_COUNTIES": f'["{self.county}"]',
+                   "CADRE_PG_ROLE_PREFIX": f"{name}_",
                    "CADRE_NATS_URL": nats_url_as(nats_server.url, nats_dir, partition_user(name, service)),
                    "CADRE_LOG_ORIGIN": f"cadre-ledger.test/log/{name}", "CADRE_CHECKPOINT_EVERY_S": "0.2"}
             spec = next(s for s in SERVICES if s.name == service)
@@ -58,7 +62,7 @@ async def test_two_partitions_share_a_nats_server_and_a_postgresql_cluster_and_k
     parts: dict[str, Partition] = {}
     try:
         for name in COUNTIES:
-            dsn = await support.scratch_database(system, f"partition_{name}")
+            dsn = await support.scratch_database(system, f"partition_{name}", role_prefix=f"{name}_")
             parts[name] = Partition(name, system, server, nats_dir, dsn, tmp_path / "logs")
         hn, gd = parts["hn"], parts["gd"]
         cadres = {name: new_cadre_id(name.upper()) for name in parts}
@@ -71,6 +75,29 @@ async def test_two_partitions_share_a_nats_server_and_a_postgresql_cluster_and_k
         for name, part in parts.items():
             rows = await support.fetch(part.pg_dsn, "SELECT position, cadre_id, county FROM ledger_events")
             assert [tuple(r) for r in rows] == [(1, cadres[name], part.county)], rows
+
+        # Each partition's services log in as roles of its own (hn_cadre_writer...), which reach its database only:
+        # roles belong to the cluster, so one partition's password opens nothing of the other's.
+        for name, part in parts.items():
+            other = next(p for p in parts.values() if p is not part)
+            mine = await asyncpg.connect(dsn_as(part.pg_dsn, f"{name}_cadre_reader"))
+            try:
+                assert await mine.fetchval("SELECT count(*) FROM ledger_events") == 1
+            finally:
+                await mine.close()
+            for role, sql in ((f"{name}_cadre_reader", "SELECT count(*) FROM ledger_events"),
+                              (f"{name}_cadre_writer", "SELECT count(*) FROM ledger_events"),
+                              (f"{name}_cadre_rotation", "SELECT count(*) FROM person_data"),
+                              (f"{name}_cadre_auditor", "SELECT count(*) FROM v_events")):
+                theirs = await asyncpg.connect(dsn_as(other.pg_dsn, role))
+                try:
+                    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                        await theirs.fetchval(sql)
+                finally:
+                    await theirs.close()
+        rows = await support.fetch(hn.pg_dsn, """SELECT DISTINCT grantee FROM information_schema.role_table_grants
+                                                 WHERE table_name = 'ledger_events' AND grantee LIKE '%cadre%'""")
+        assert {r["grantee"] for r in rows} == {"hn_cadre_writer", "hn_cadre_reader"}, rows
 
         # A county of another partition is refused by name, before anything is published.
         status, problem, _ = await call("POST", f"{hn.url('rotation')}/v1/cadres/register?wait=committed",

@@ -78,3 +78,11 @@ def test_a_partitions_counties_are_county_codes_each_given_once(value: str, says
     started = _start([sys.executable, "-m", "services.rotation.main"], CADRE_COUNTIES=value)
     assert started.returncode == 2 and "Traceback" not in started.stderr, started.stderr
     assert "CADRE_COUNTIES" in started.stderr and says in started.stderr, started.stderr
+
+
+@pytest.mark.parametrize("value", ["hn", "HN_", "hn-", "1hn_", "hn; DROP ROLE x;_"])
+def test_a_role_prefix_is_lowercase_letters_and_digits_ending_in_an_underscore(value: str) -> None:
+    """CADRE_PG_ROLE_PREFIX goes into role names and SQL: anything but `[a-z][a-z0-9]*_` ends the start."""
+    started = _start([sys.executable, "-m", "services.ledger.main"], CADRE_PG_ROLE_PREFIX=value)
+    assert started.returncode == 2 and "Traceback" not in started.stderr, started.stderr
+    assert "CADRE_PG_ROLE_PREFIX" in started.stderr and "String should match pattern" in started.stderr, started.stderr

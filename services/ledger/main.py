@@ -80,7 +80,7 @@ async def run_ledger(settings: Settings, stop: asyncio.Event | None = None) -> N
     stop = stop or asyncio.Event()
     signer, witnesses = checkpoint_keys(settings)
     guard = guard_from_settings(settings)
-    await migrate(pg_dsn, MIGRATIONS)
+    await migrate(pg_dsn, MIGRATIONS, settings.pg_role_prefix)
     nc = await connect(nats_url, "cadre-ledger", settings.nats_timeout_s)
     await ensure_stream(nc.jetstream(), settings.stream, settings.duplicate_window_s, settings.nats_timeout_s,
                         replicas=settings.stream_replicas, counties=settings.counties)

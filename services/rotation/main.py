@@ -6,12 +6,12 @@ import asyncio
 import contextlib
 
 from services.rotation.api import build_api
-from services.rotation.persons import ROLE, PersonStore
+from services.rotation.persons import PersonStore
 from services.rotation.scheduler import Scheduler
 from shared.bus import close, connect, ensure_stream
 from shared.clock import clock_from
 from shared.commands import CommandBus
-from shared.db import create_pool, dsn_as
+from shared.db import ROTATION_ROLE, create_pool, dsn_as
 from shared.guard import guard_from_settings
 from shared.http import create_app, serve
 from shared.logs import configure_logging
@@ -21,7 +21,7 @@ from shared.settings import Settings, get_settings
 
 def person_dsn(settings: Settings) -> str:
     """DSN of the role that may read and write the erasable personal data (and nothing else)."""
-    return settings.pg_rotation_dsn or dsn_as(settings.required("pg_dsn"), ROLE)
+    return settings.pg_rotation_dsn or dsn_as(settings.required("pg_dsn"), settings.pg_role_prefix + ROTATION_ROLE)
 
 
 async def run_rotation(settings: Settings, stop: asyncio.Event | None = None) -> None:

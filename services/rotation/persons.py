@@ -17,8 +17,6 @@ import asyncpg
 from shared.db import DatabaseUnavailable, acquire
 from shared.problems import RuleViolation
 
-ROLE = "cadre_rotation"
-
 
 @dataclass(frozen=True)
 class Person:
