@@ -30,6 +30,7 @@ ledger gave on that day: a report received later does not block an appointment m
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from datetime import date
@@ -146,9 +147,18 @@ def names_post(proposed: str, post: str, places: Sequence[str | None] = ()) -> b
     A notice writes the post with its place (樟市镇副镇长), a posting records the title and the place apart (副镇长
     of 樟市镇人民政府, in 樟市镇). So the two name one post when their titles are the same (`same_title`), or when
     one is the other preceded by a place: the whole or the end of one of `places` (樟市镇副镇长 and 副镇长 in 樟市镇;
-    县审计局局长 and 局长 of 桂阳县审计局). 副县长 does not name 县长, nor 仁义镇镇长 the 镇长 of 樟市镇.
+    县审计局局长 and 局长 of 桂阳县审计局). 副县长 does not name 县长, nor 仁义镇镇长 the 镇长 of 樟市镇. A notice
+    that proposes several posts (樟市镇党委副书记、镇长) names each of them.
     """
-    a, b = same_title(proposed), same_title(post)
+    b = same_title(post)
+    return any(_names(same_title(part), b, places) for part in _SEVERAL.split(proposed) if part.strip())
+
+
+_SEVERAL = re.compile(r"[、，,；;]")
+"""What separates the posts a notice proposes together (樟市镇党委副书记、镇长)."""
+
+
+def _names(a: str, b: str, places: Sequence[str | None]) -> bool:
     if a == b:
         return True
     longer, shorter = (a, b) if len(a) > len(b) else (b, a)

@@ -182,6 +182,9 @@ NAMES = [
     ("another township's post", "仁义镇镇长", "镇长", ("樟市镇", "樟市镇人民政府"), False),
     ("another post", "某镇党委书记", "某镇镇长", ("某镇", None), False),
     ("no place given", "樟市镇副镇长", "副镇长", (), False),
+    ("a notice of two posts names the first", "樟市镇党委副书记、镇长", "党委副书记", ("樟市镇", "樟市镇党委"), True),
+    ("... and the second", "樟市镇党委副书记、镇长", "镇长", ("樟市镇", "樟市镇人民政府"), True),
+    ("... and no third", "樟市镇党委副书记、镇长", "副镇长", ("樟市镇", "樟市镇人民政府"), False),
 ]
 
 
