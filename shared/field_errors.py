@@ -48,6 +48,12 @@ _ZH_BY_TYPE: dict[str, str] = {
     "model_attributes_type": "须为 JSON 对象",
     "uuid_type": "须为 UUID",
     "uuid_parsing": "须为 UUID",
+    "decimal_type": "须为十进制数",
+    "decimal_parsing": "须为十进制数",
+    "decimal_max_digits": "数字至多 {max_digits} 位",
+    "decimal_max_places": "小数至多 {decimal_places} 位",
+    "decimal_whole_digits": "整数部分至多 {whole_digits} 位",
+    "finite_number": "须为有限数值",
 }
 _CJK = re.compile(r"[\u3400-\u9fff]")
 

@@ -72,3 +72,24 @@ async def test_bad_input_is_a_problem_naming_the_fields(system: System) -> None:
 
     status, problem, _ = await call("POST", f"{url}?wait=soon", audit_body(new_cadre_id()))
     assert status == 422 and problem["errors"][0]["field"] == "wait"
+
+
+async def test_an_amount_is_plain_digits_as_the_catalogue_writes_it(system: System) -> None:
+    """Decimal would read an exponent, full-width digits, a separator or a sign, and the event would carry "1E+5":
+    each is a 422 naming the amount, in Chinese too; plain digits with up to two decimals are recorded as sent."""
+    cadre = await registered_cadre(system)
+    await prepare_audit(system, cadre, "SJ-AMT")
+    url = f"{system.url('audit')}/v1/audits/SJ-AMT/complete"
+    for amount in ("1e5", "1E+2", "１００", "1_000", "+5", " 10", "100.555", "NaN", "-1"):
+        body = audit_body(cadre, findings=[
+            {"finding_id": "F1", "category": 3, "amount": amount, "responsibility": "direct"}])
+        status, problem, _ = await call("POST", url, body)
+        assert status == 422, (amount, problem)
+        [error] = problem["errors"]
+        assert error["field"] == "findings.0.amount" and "金额须写作数字" in error["message_zh"], (amount, problem)
+    body = audit_body(cadre, findings=[
+        {"finding_id": "F1", "category": 3, "amount": "100000", "responsibility": "direct"}])
+    status, answer, _ = await call("POST", f"{url}?wait=committed", body)
+    assert status == 202, answer
+    status, history, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/history")
+    assert history["events"][-1]["event"]["data"]["findings"][0]["amount"] == "100000", history

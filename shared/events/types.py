@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, StringConstraints, WithJsonSchema
+from pydantic import BeforeValidator, Field, PlainSerializer, StringConstraints, WithJsonSchema
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:/-]{1,64}$")]
 """An id chosen by the recording system (audit id, notice id, report id...)."""
@@ -29,17 +30,27 @@ LongText = Annotated[str, StringConstraints(max_length=4000, pattern=PARAGRAPHS)
 """A summary or a note: free text (`PARAGRAPHS`)."""
 
 
+AMOUNT_PATTERN = r"^[0-9]{1,14}(\.[0-9]{1,2})?$"
+_AMOUNT = re.compile(AMOUNT_PATTERN)
+
+
 def _amount_is_text(value: Any) -> Any:
-    # A JSON number is a binary float in most clients: 0.1 + 0.2 is not 0.3. Money crosses the wire as text.
+    # A JSON number is a binary float in most clients: 0.1 + 0.2 is not 0.3. Money crosses the wire as text, and as
+    # the catalogue's schema writes it: Decimal would also read "1e5", "１００" or "1_000" and store "1E+5", "100"...
+    if isinstance(value, str) and not _AMOUNT.match(value):
+        raise ValueError('an amount is written in digits with at most two decimals, e.g. "12000.50", no sign, '
+                         'exponent or separator (金额须写作数字, 最多两位小数, 如 "12000.50")')
     if isinstance(value, float | int) and not isinstance(value, bool):
-        raise ValueError('an amount is a decimal string such as "12000.50", never a JSON number')
+        raise ValueError('an amount is a decimal string such as "12000.50", never a JSON number '
+                         '(金额须写作字符串, 如 "12000.50")')
     return value
 
 
 AmountCNY = Annotated[Decimal, BeforeValidator(_amount_is_text), Field(ge=0, max_digits=16, decimal_places=2),
-                      WithJsonSchema({"type": "string", "pattern": r"^[0-9]{1,14}(\.[0-9]{1,2})?$",
+                      PlainSerializer(lambda amount: format(amount, "f"), return_type=str, when_used="json"),
+                      WithJsonSchema({"type": "string", "pattern": AMOUNT_PATTERN,
                                       "description": "Decimal yuan as a string (元, 保留到分), e.g. \"12000.50\"."})]
-"""An amount in yuan with fen precision; a JSON string in and out, never a float."""
+"""An amount in yuan with fen precision; a JSON string in and out (always in plain digits), never a float."""
 
 ProvisionalCalendarYears = Annotated[
     list[Annotated[int, Field(ge=1900, le=9999)]] | None,
