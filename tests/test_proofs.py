@@ -66,6 +66,8 @@ async def test_inclusion_and_consistency_proofs_verify(system: System) -> None:
 
     status, problem, _ = await call("GET", f"{system.url('ledger')}/v1/proofs/inclusion?position=1&size=999999999")
     assert status == 422 and problem["errors"][0]["field"] == "size"
+    status, problem, _ = await call("GET", f"{system.url('ledger')}/v1/proofs/consistency?first=1&second=999999999")
+    assert status == 422 and problem["errors"][0]["field"] == "second", problem  # the parameter asked with
 
     # without a size: the tree of the latest checkpoint (the log may have grown past it since). The writer signs
     # one with any batch once CADRE_CHECKPOINT_EVERY_S has passed, so "the latest" is read on either side of

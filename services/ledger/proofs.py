@@ -74,7 +74,9 @@ class Prover:
         finally:
             await conn.close()
 
-    async def _size_or_latest(self, conn: asyncpg.Connection, size: int | None) -> int:
+    async def _size_or_latest(self, conn: asyncpg.Connection, size: int | None, field: str = "size") -> int:
+        """`size`, refused naming the query parameter `field` when it is beyond the stored tree; else the size of
+        the latest checkpoint."""
         if size is None:  # a checkpoint's size is never beyond the stored tree: no need to read the tree's size
             checkpoint = await tree.latest_checkpoint(conn)
             if checkpoint is None:
@@ -83,7 +85,7 @@ class Prover:
         current = await tree.tree_size(conn)
         if size > current:
             raise InvalidInput(f"tree size {size} is beyond the log's size {current} (超出日志大小)",
-                               errors=[field_error("size", "query", f"at most {current}", f"不能大于 {current}")])
+                               errors=[field_error(field, "query", f"at most {current}", f"不能大于 {current}")])
         return size
 
     async def inclusion(self, position: int, size: int | None) -> dict[str, Any]:
@@ -106,7 +108,7 @@ class Prover:
                                errors=[field_error("first", "query", "0 < first <= second",
                                                    "须满足 0 < first <= second")])
         async with acquire(self.pool, self.timeout) as conn:
-            await self._size_or_latest(conn, second)
+            await self._size_or_latest(conn, second, "second")
             nodes = await tree.fetch_nodes(conn, nodes_for_consistency(first, second))
         return {"first": first, "second": second,
                 "proof": [h.hex() for h in consistency_proof_from_nodes(first, second, nodes)]}
