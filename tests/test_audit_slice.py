@@ -93,3 +93,17 @@ async def test_an_amount_is_plain_digits_as_the_catalogue_writes_it(system: Syst
     assert status == 202, answer
     status, history, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/history")
     assert history["events"][-1]["event"]["data"]["findings"][0]["amount"] == "100000", history
+
+
+async def test_a_whole_number_is_a_json_integer_not_a_boolean_or_a_string(system: System) -> None:
+    """pydantic's lax mode read true as 1 and "3" as 3, and the event carried the integer: a 422 naming the field."""
+    cadre = await registered_cadre(system)
+    await prepare_audit(system, cadre, "SJ-INT")
+    url = f"{system.url('audit')}/v1/audits/SJ-INT/complete"
+    for category in (True, "3", 3.0):
+        body = audit_body(cadre, findings=[
+            {"finding_id": "F1", "category": category, "amount": "1.00", "responsibility": "direct"}])
+        status, problem, _ = await call("POST", url, body)
+        assert status == 422, (category, problem)
+        [error] = problem["errors"]
+        assert (error["field"], error["message_zh"]) == ("findings.0.category", "须为整数"), (category, problem)

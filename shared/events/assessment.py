@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StrictInt, StringConstraints
 
 from shared.events.registry import ID_PATH, EventData, event_type, premise, source
 from shared.events.types import PARAGRAPHS, Identifier, LongText, ProvisionalCalendarYears, ShortText
@@ -26,7 +26,7 @@ CLEARING: tuple[NoticeOutcome, ...] = ("clear", "minor_issue_reminded")
 """The outcomes of a notice after which the appointment may be made (公示无异议或提醒后任用)."""
 Period = Annotated[str, StringConstraints(pattern=r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2]|Q[1-4])$")]
 """A month `YYYY-MM` or a quarter `YYYY-Qn`."""
-Year = Annotated[int, Field(ge=1949, le=2100)]
+Year = Annotated[StrictInt, Field(ge=1949, le=2100)]
 Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
 Score = Annotated[Decimal, Field(ge=0, max_digits=6, decimal_places=1)]
 Reason = Annotated[str, StringConstraints(min_length=1, max_length=4000, pattern=PARAGRAPHS)]
@@ -35,10 +35,10 @@ Reason = Annotated[str, StringConstraints(min_length=1, max_length=4000, pattern
 class GradeCounts(EventData):
     """Votes per grade in a democratic evaluation (民主测评票数)."""
 
-    excellent: int = Field(ge=0, description="优秀票.")
-    competent: int = Field(ge=0, description="称职票.")
-    basically_competent: int = Field(ge=0, description="基本称职票.")
-    incompetent: int = Field(ge=0, description="不称职票.")
+    excellent: StrictInt = Field(ge=0, description="优秀票.")
+    competent: StrictInt = Field(ge=0, description="称职票.")
+    basically_competent: StrictInt = Field(ge=0, description="基本称职票.")
+    incompetent: StrictInt = Field(ge=0, description="不称职票.")
 
 
 @event_type("assessment.annual_graded", "assessment", "年度考核定等", "Annual assessment graded",
@@ -60,10 +60,10 @@ class AnnualGraded(EventData):
 class EvaluationRecorded(EventData):
     year: Year
     scope: Scope = Field(description="county_wide (全县统一测评) or own_unit (本单位测评).")
-    ballots: int = Field(ge=1, description="Valid ballots (有效票).")
+    ballots: StrictInt = Field(ge=1, description="Valid ballots (有效票).")
     counts: GradeCounts
-    rank: int | None = Field(None, ge=1, description="Rank by excellent-vote rate (按优秀票率排名), county_wide.")
-    of: int | None = Field(None, ge=1, description="Number of principals ranked (参加排队人数), county_wide.")
+    rank: StrictInt | None = Field(None, ge=1, description="Rank by excellent-vote rate (按优秀票率排名), county_wide.")
+    of: StrictInt | None = Field(None, ge=1, description="Number of principals ranked (参加排队人数), county_wide.")
 
 
 class EvaluationFigures(EventData):
@@ -71,11 +71,11 @@ class EvaluationFigures(EventData):
 
     event_id: str = Field(description="The `assessment.evaluation_recorded` event.")
     scope: Scope
-    ballots: int
+    ballots: StrictInt
     excellent_pct: Percent = Field(description="优秀票率 %.")
     incompetent_pct: Percent = Field(description="不称职票率 %.")
-    rank: int | None = None
-    of: int | None = None
+    rank: StrictInt | None = None
+    of: StrictInt | None = None
 
 
 @event_type("assessment.threshold_breached", "assessment", "民主测评触及降免职线",
@@ -139,11 +139,11 @@ class SelectionInspected(EventData):
 class AppointmentVoted(EventData):
     selection_id: Identifier
     proposed_post: ShortText
-    members_entitled: int = Field(ge=1, description="应到会成员.")
-    members_present: int = Field(ge=0, description="实到会成员.")
-    votes_for: int = Field(ge=0, description="同意.")
-    votes_against: int = Field(ge=0, description="不同意.")
-    votes_deferred: int = Field(ge=0, description="缓议.")
+    members_entitled: StrictInt = Field(ge=1, description="应到会成员.")
+    members_present: StrictInt = Field(ge=0, description="实到会成员.")
+    votes_for: StrictInt = Field(ge=0, description="同意.")
+    votes_against: StrictInt = Field(ge=0, description="不同意.")
+    votes_deferred: StrictInt = Field(ge=0, description="缓议.")
     outcome: VoteOutcome = Field(description="approved (通过): more than half of all members entitled voted for.")
 
 
@@ -166,7 +166,7 @@ class NoticePosted(EventData):
     proposed_post: ShortText
     start: date = Field(description="First day of the notice (公示开始).")
     end: date = Field(description="Last day of the notice (公示截止).")
-    working_days: int = Field(ge=0, description="Working days in [start, end] on the shipped calendar (工作日).")
+    working_days: StrictInt = Field(ge=0, description="Working days in [start, end] on the shipped calendar (工作日).")
     provisional_calendar_years: ProvisionalCalendarYears = None
     channels: list[ShortText] = Field(min_length=1, max_length=20, description="Where it is posted (公示渠道).")
 

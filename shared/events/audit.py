@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from shared.events.registry import EventData, event_type, premise, source
 from shared.events.types import AmountCNY, Identifier, LongText, ProvisionalCalendarYears, ShortText
@@ -46,7 +46,7 @@ class Finding(EventData):
     """One audit finding (审计发现问题)."""
 
     finding_id: Identifier
-    category: int = Field(ge=1, le=99, description="Category number in the county's rule set (问题类别).")
+    category: StrictInt = Field(ge=1, le=99, description="Category number in the county's rule set (问题类别).")
     amount: AmountCNY = Field(description="Amount involved, CNY (涉及金额, 元), a decimal string.")
     responsibility: Responsibility = Field(description="direct (直接责任) or leadership (领导责任).")
     description: LongText = ""

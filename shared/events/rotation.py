@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StrictInt, StringConstraints
 
 from shared.events.assessment import CLEARING
 from shared.events.registry import EventData, event_type, holding, premise, source
@@ -120,7 +120,7 @@ class RotationDue(EventData):
     post_id: Identifier
     rule: RotationRule
     since: date = Field(description="Start of the tenure the rule counts (任职起算日).")
-    years: int = Field(ge=1, description="The rule's limit in years under the rule set (年限).")
+    years: StrictInt = Field(ge=1, description="The rule's limit in years under the rule set (年限).")
     due_on: date = Field(description="The day the limit was reached (到期日).")
     overdue_on: date = Field(description="From this day on, an undeferred rotation is overdue (逾期日).")
 
@@ -143,6 +143,6 @@ class RotationCompleted(EventData):
     from_township: ShortText | None = None
     to: PostFields = Field(description="The post taken (新职务).")
     decision_date: date = Field(description="Date of the rotation decision (交流决定日期).")
-    years_in_old_post: int = Field(ge=0, description="Completed years in the old post (原岗位任职年限).")
-    days_in_old_post: int = Field(ge=0, description="Days in the old post (原岗位任职天数).")
+    years_in_old_post: StrictInt = Field(ge=0, description="Completed years in the old post (原岗位任职年限).")
+    days_in_old_post: StrictInt = Field(ge=0, description="Days in the old post (原岗位任职天数).")
     trigger_rule: Trigger = Field(description="The rule that made it due, or by_need (工作需要).")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from services.assessment.domain.rules import COMPETENCY_BASIS, GRADE_BASIS
 from services.assessment.domain.state import AssessmentState, Evaluation
@@ -56,10 +56,10 @@ class EvaluationRecord(CadreCommand):
 
     year: Year
     scope: Scope = Field(description="county_wide (全县统一测评) or own_unit (本单位测评).")
-    ballots: int = Field(ge=1, le=1_000_000, description="Valid ballots (有效票).")
+    ballots: StrictInt = Field(ge=1, le=1_000_000, description="Valid ballots (有效票).")
     counts: GradeCounts = Field(description="Votes per grade (各等次票数).")
-    rank: int | None = Field(None, ge=1, description="Rank by excellent-vote rate (优秀票率排名); county_wide.")
-    of: int | None = Field(None, ge=1, description="Principals ranked (参加排队人数); county_wide.")
+    rank: StrictInt | None = Field(None, ge=1, description="Rank by excellent-vote rate (优秀票率排名); county_wide.")
+    of: StrictInt | None = Field(None, ge=1, description="Principals ranked (参加排队人数); county_wide.")
 
 
 class ThresholdCheck(CadreCommand):
@@ -71,7 +71,7 @@ class ThresholdCheck(CadreCommand):
 class CompetencyTest(CadreCommand):
     """Record a competency test (行政管理能力测试) or its retest (补测)."""
 
-    attempt: int = Field(ge=1, le=2, description="1: the test; 2: the retest after a failure (补测).")
+    attempt: StrictInt = Field(ge=1, le=2, description="1: the test; 2: the retest after a failure (补测).")
     score: Score
     passed: bool
     action: HandlingAction | None = Field(

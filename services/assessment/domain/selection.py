@@ -6,7 +6,7 @@ blocker exists (shared.appointment_blockers); a rejected vote is always possible
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from services.assessment.domain.rules import (
     SELECTION_BASIS,
@@ -47,11 +47,11 @@ class Inspect(InspectionBody):
 class VoteBody(CadreCommand):
     """The Party committee's vote (常委会票决) on the selection."""
 
-    members_entitled: int = Field(ge=1, le=1000, description="Members entitled to attend (应到会成员).")
-    members_present: int = Field(ge=0, le=1000, description="Members present (实到会成员).")
-    votes_for: int = Field(ge=0, le=1000, description="For (同意).")
-    votes_against: int = Field(ge=0, le=1000, description="Against (不同意).")
-    votes_deferred: int = Field(0, ge=0, le=1000, description="Deferred (缓议).")
+    members_entitled: StrictInt = Field(ge=1, le=1000, description="Members entitled to attend (应到会成员).")
+    members_present: StrictInt = Field(ge=0, le=1000, description="Members present (实到会成员).")
+    votes_for: StrictInt = Field(ge=0, le=1000, description="For (同意).")
+    votes_against: StrictInt = Field(ge=0, le=1000, description="Against (不同意).")
+    votes_deferred: StrictInt = Field(0, ge=0, le=1000, description="Deferred (缓议).")
 
 
 class Vote(VoteBody):
