@@ -45,11 +45,16 @@ def client_request_id(header: str | None) -> str | None:
 
 async def parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
     """The JSON body as `model`: 415 unless declared JSON (UTF-8), 413 over MAX_BODY_BYTES, 422 naming the field."""
-    if request.content_type != "application/json" or request.charset not in (None, "utf-8"):
+    if request.content_type != "application/json":
         raise Problem(f"the body must be JSON, sent as Content-Type: application/json, not {request.content_type!r}"
                       " (请求体须为 JSON)", status_override=415,
                       errors=[field_error("Content-Type", "header", "application/json expected",
                                           "须为 application/json")])
+    if request.charset not in (None, "utf-8"):
+        raise Problem(f"the body must be JSON in UTF-8, not charset {request.charset!r} (请求体须为 JSON, UTF-8 编码)",
+                      status_override=415,
+                      errors=[field_error("Content-Type", "header", "charset utf-8 (or none) expected",
+                                          "字符集须为 utf-8 (或不写)")])
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         raise Problem(f"request body over {MAX_BODY_BYTES} bytes (请求体过大)", status_override=413)
     raw = await request.read()

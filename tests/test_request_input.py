@@ -33,6 +33,8 @@ async def test_a_body_not_declared_as_json_is_refused_with_415(system: System, c
     status, problem = await _post_raw(f"{system.url('rotation')}/v1/cadres/register", body, content_type)
     assert status == 415, problem
     assert problem["errors"][0]["field"] == "Content-Type" and "请求体须为 JSON" in problem["detail"]
+    if content_type and "charset" in content_type:  # the charset is what is wrong, and the answer says so
+        assert "'latin-1'" in problem["detail"] and "utf-8" in problem["errors"][0]["message"], problem
     status, accepted = await _post_raw(f"{system.url('rotation')}/v1/cadres/register", body,
                                        "application/json; charset=utf-8")
     assert status == 202, accepted
