@@ -89,6 +89,32 @@ def require_counties(request: web.Request, counties: Iterable[str]) -> None:
                         counties=outside)
 
 
+def in_scope(request: web.Request, counties: Iterable[str]) -> bool:
+    """Whether the caller may read what was recorded in every one of `counties` (always, when auth is disabled)."""
+    principal: Principal | None = request.get("principal")
+    return principal is None or all(principal.covers(c) for c in counties)
+
+
+def require_cadre_in_scope(request: web.Request, counties: Iterable[str], unknown: Problem,
+                           answered: Iterable[str] | None = None) -> None:
+    """A read of one cadre recorded in `counties`: `unknown` (the 404 of a cadre with no record) when the
+    caller's scope covers none of them, else 403 unless it covers every county of what the answer shows
+    (`answered`, when it shows part of the cadre's record, as a history page does; else all of `counties`).
+
+    A scoped token answered 403 for another county's cadre and 404 for an unknown one could learn which
+    cadre ids exist elsewhere, and where. The attempt stays in the access trail and the log.
+    """
+    principal: Principal | None = request.get("principal")
+    if principal is None:
+        return
+    counties = set(counties)
+    if not any(principal.covers(c) for c in counties):
+        log.info("%s read a cadre of county %s outside its scope: answered as no record", principal.subject,
+                 ", ".join(sorted(counties)))
+        raise unknown
+    require_counties(request, counties if answered is None else answered)
+
+
 def require_county_filter(request: web.Request, county: str | None) -> None:
     """A list filtered by county: a county-scoped caller must name one of its counties."""
     principal: Principal = request["principal"]

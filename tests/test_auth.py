@@ -114,15 +114,39 @@ async def test_a_county_scoped_auditor_reads_only_its_counties(system: System) -
     await wait_committed(system.pg_dsn, seqs[0])
     ledger = system.url("ledger")
     mine, other = system.stack.dev_token(["auditor"], ["431021"]), system.stack.dev_token(["auditor"], ["430000"])
-    for path in (f"/v1/cadres/{cadre}/history", f"/v1/cadres/{cadre}/state", f"/v1/cadres/{cadre}/bundle"):
-        assert (await call("GET", ledger + path, token=mine))[0] == 200, path
-        status, problem, _ = await call("GET", ledger + path, token=other)
-        assert status == 403 and problem["counties"] == ["431021"], path
+    missing = new_cadre_id()
+    for path in ("/history", "/history?after_version=1", "/history?after_version=9", "/state", "/bundle"):
+        status, _, _ = await call("GET", f"{ledger}/v1/cadres/{cadre}{path}", token=mine)
+        assert status == 200, path
+        # Another county's cadre answers exactly as a cadre with no record: no 403 telling that it exists.
+        status, problem, _ = await call("GET", f"{ledger}/v1/cadres/{cadre}{path}", token=other)
+        m_status, m_problem, _ = await call("GET", f"{ledger}/v1/cadres/{missing}{path}", token=other)
+        assert (status, m_status) == (404, 404), path
+        assert {k: str(v).replace(cadre, "?") for k, v in problem.items() if k != "instance"} == {
+            k: str(v).replace(missing, "?") for k, v in m_problem.items() if k != "instance"}, path
     status, problem, _ = await call("GET", f"{ledger}/v1/events", token=mine)
     assert status == 403, "a scoped auditor must filter the feed by county"
     status, page, _ = await call("GET", f"{ledger}/v1/events?county=431021&limit=5", token=mine)
     assert status == 200 and all(e["event"]["county"] == "431021" for e in page["events"])
     assert (await call("GET", f"{ledger}/v1/events?county=430000", token=mine))[0] == 403
+
+
+async def test_a_cadre_recorded_in_two_counties_is_refused_by_page_to_a_token_of_one(system: System) -> None:
+    """A cadre with events in a county outside the scope, and some inside: its existence is no secret to the
+    token, so what it may not read is a 403 naming the county; a history page of its own county's events reads."""
+    assert system.stack is not None
+    cadre = new_cadre_id()
+    seqs = await publish(system.nats_url, [audit_event(cadre, 1), audit_event(cadre, 2, county="430000")])
+    await wait_committed(system.pg_dsn, seqs[-1])
+    ledger = system.url("ledger")
+    mine = system.stack.dev_token(["auditor"], ["431021"])
+    status, page, _ = await call("GET", f"{ledger}/v1/cadres/{cadre}/history?limit=1", token=mine)
+    assert status == 200 and [e["event"]["county"] for e in page["events"]] == ["431021"]
+    for path in ("/history", "/history?after_version=1", "/state", "/bundle"):
+        status, problem, _ = await call("GET", f"{ledger}/v1/cadres/{cadre}{path}", token=mine)
+        assert status == 403 and problem["counties"] == ["430000"], path
+    status, page, _ = await call("GET", f"{ledger}/v1/cadres/{cadre}/history?after_version=2", token=mine)
+    assert status == 200 and page["events"] == [], "a page past the end of a cadre the token may see"
 
 
 def test_token_cli_issues_tokens_the_services_accept(tmp_path: Path) -> None:

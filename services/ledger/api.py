@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 from typing import Any
 
@@ -19,7 +20,7 @@ from shared.access import PURPOSE, AccessTrail
 from shared.db import acquire
 from shared.envelope import COUNTY_PATTERN, CadreId, StoredEvent, envelope_data
 from shared.events.types import Cursor
-from shared.guard import require_counties
+from shared.guard import in_scope, require_cadre_in_scope
 from shared.http import Api, path_param
 from shared.settings import Settings
 
@@ -119,9 +120,15 @@ def build_api(pool: asyncpg.Pool, settings: Settings, prover: Prover, trail: Acc
         what = f"history after_version={query.after_version}"
         async with trail.recording(request, cadre_id, what, query.purpose), acquire(pool, timeout) as conn:
             page = await queries.history(conn, cadre_id, query.after_version, query.limit)
-        if not page.count and query.after_version == 0:
-            raise queries.unknown_cadre(cadre_id, settings.counties)
-        require_counties(request, page.counties)
+            counties: Collection[str] = page.counties
+            # A page past the end, or one the caller may not read, is answered as the cadre's whole record
+            # would be: a cadre of another county answers as no cadre at all, whatever page is asked for.
+            if not page.count or not in_scope(request, counties):
+                counties = await queries.cadre_counties(conn, cadre_id)
+        unknown = queries.unknown_cadre(cadre_id, settings.counties)
+        if not counties:
+            raise unknown
+        require_cadre_in_scope(request, counties, unknown, answered=page.counties)
         return {"cadre_id": cadre_id, "events": page.events,
                 "next_after_version": page.last_key if page.more else None}
 
@@ -137,7 +144,8 @@ def build_api(pool: asyncpg.Pool, settings: Settings, prover: Prover, trail: Acc
                 rows = await queries.all_of_cadre(conn, cadre_id, None)
         if not rows:
             raise queries.unknown_cadre(cadre_id, settings.counties)
-        require_counties(request, {r["county"] for r in rows})
+        require_cadre_in_scope(request, {r["county"] for r in rows},
+                               queries.unknown_cadre(cadre_id, settings.counties))
         events = [StoredEvent(i, t, c, o, envelope_data(b)) for i, t, c, o, b in rows if b is not None]
         return fold_dossier(cadre_id, events, query.as_of)
 

@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 
 from services.ledger import tree
-from services.ledger.queries import unknown_cadre
+from services.ledger.queries import cadre_counties, unknown_cadre
 from shared.bundle import BUNDLE_FORMAT
 from shared.cosignature import COSIGNATURE_V1_TYPE, CosignatureError, check_timestamp
 from shared.db import acquire, named
@@ -116,10 +116,10 @@ class Prover:
     async def counties_of(self, cadre_id: str) -> set[str]:
         """Counties the cadre's events were recorded in; 404 when the cadre has none."""
         async with acquire(self.pool, self.timeout) as conn:
-            rows = await conn.fetch("SELECT DISTINCT county FROM ledger_events WHERE cadre_id = $1", cadre_id)
-        if not rows:
+            counties = await cadre_counties(conn, cadre_id)
+        if not counties:
             raise unknown_cadre(cadre_id, self.counties)
-        return {r["county"] for r in rows}
+        return counties
 
     async def bundle(self, cadre_id: str, witnessed: bool = False, prefer_witnessed: bool = False) -> dict[str, Any]:
         """The cadre's events with canonical bytes and inclusion proofs against one signed checkpoint, with the

@@ -8,11 +8,12 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from services.ledger.proofs import Prover
+from services.ledger.queries import unknown_cadre
 from services.ledger.tree import StoredCheckpoint
 from shared.access import PURPOSE, AccessTrail
 from shared.envelope import CadreId
 from shared.events.types import PG_BIGINT_MAX
-from shared.guard import require_counties
+from shared.guard import require_cadre_in_scope
 from shared.http import Api, json_response, path_param
 
 _CADRE_ID: TypeAdapter[Any] = TypeAdapter(CadreId)
@@ -192,5 +193,6 @@ def add_proof_routes(api: Api, prover: Prover, trail: AccessTrail) -> None:
         """
         cadre_id = path_param(request, "cadre_id", _CADRE_ID)
         async with trail.recording(request, cadre_id, "bundle", query.purpose):
-            require_counties(request, await prover.counties_of(cadre_id))
+            counties = await prover.counties_of(cadre_id)
+            require_cadre_in_scope(request, counties, unknown_cadre(cadre_id, prover.counties))
         return await prover.bundle(cadre_id, query.witnessed, query.prefer_witnessed)

@@ -18,7 +18,7 @@ from shared.corrections import not_correctable
 from shared.decisions import CadreCommand, Decider
 from shared.envelope import CadreId
 from shared.events.types import Identifier
-from shared.guard import require_counties
+from shared.guard import require_cadre_in_scope
 from shared.http import Api, path_param, traceparent_of
 from shared.ledger_reader import load_cadre
 from shared.personal import commit_value, mask_resident_id, new_salt, verify_commitment
@@ -102,10 +102,11 @@ def build_api(bus: CommandBus, persons: PersonStore, clock: Clock, scheduler: Sc
 
     async def _person(request: web.Request, cadre_id: str) -> PersonView:
         row = await persons.get(cadre_id)
+        missing = NotFound(f"no personal data for cadre {cadre_id} (无此干部个人信息)", cadre_id=cadre_id)
         if row is None:
-            raise NotFound(f"no personal data for cadre {cadre_id} (无此干部个人信息)", cadre_id=cadre_id)
+            raise missing
         history = await load_cadre(bus.pool, cadre_id, bus.settings.pg_acquire_timeout_s)
-        require_counties(request, {e.county for e in history.events})
+        require_cadre_in_scope(request, {e.county for e in history.events}, missing)
         registered = next((e for e in history.events if e.type == "cadre.registered"), None)
         match = None
         if row.name is not None and row.name_salt and row.id_number and row.id_number_salt and registered:
