@@ -75,7 +75,7 @@ class CloudEvent(BaseModel):
         """
         if isinstance(value, str) and not _EVENT_ID.match(value):
             raise ValueError("event id (事件标识) must be a UUID written in lowercase 8-4-4-4-12 form, "
-                             "e.g. 0b9c2f7e-3c1a-4d2b-9e8f-1a2b3c4d5e6f")
+                             "e.g. 0b9c2f7e-3c1a-4d2b-9e8f-1a2b3c4d5e6f (事件标识须为小写 8-4-4-4-12 形式的 UUID)")
         return value
 
     @property

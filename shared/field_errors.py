@@ -56,11 +56,14 @@ _ZH_BY_TYPE: dict[str, str] = {
     "finite_number": "须为有限数值",
 }
 _CJK = re.compile(r"[\u3400-\u9fff]")
+_CHINESE_AFTER = re.compile(r"\(([^()]*[\u3400-\u9fff][^()]*)\)\s*$")
+"""A validator's message written the house way, `English (中文)`: the Chinese is what closes it in brackets."""
 
 
 def message_zh(error_type: str, message: str, ctx: dict[str, Any] | None = None) -> str:
     """The Chinese message for one pydantic error. A validator's own message (`value_error`) names its rule in
-    Chinese already and is kept as it is; an error kind without a translation keeps the English beside 字段无效."""
+    Chinese already: the Chinese that closes it in brackets (`English (中文)`), else the message as it is; an
+    error kind without a translation keeps the English beside 字段无效."""
     template = _ZH_BY_TYPE.get(error_type)
     if template is not None:
         bounds = dict(ctx or {})
@@ -71,7 +74,8 @@ def message_zh(error_type: str, message: str, ctx: dict[str, Any] | None = None)
         except (KeyError, IndexError):  # a bound pydantic did not report: said as an untranslated kind is
             pass
     elif _CJK.search(message):
-        return message
+        said = _CHINESE_AFTER.search(message)
+        return said.group(1) if said else message
     return f"字段无效: {message}"
 
 

@@ -24,6 +24,13 @@ from shared.field_errors import from_pydantic, message_zh
     # a validator's own message names its rule in Chinese already
     ("value_error", "Value error, 姓名含不可见字符 (name holds an invisible character)", {"error": "x"},
      "Value error, 姓名含不可见字符 (name holds an invisible character)"),
+    # ... and when written English first, the Chinese closing it is the Chinese message, not both languages
+    ("value_error", "Value error, a day is written YYYY-MM-DD (日期须写作 YYYY-MM-DD)", {"error": "x"},
+     "日期须写作 YYYY-MM-DD"),
+    ("value_error", 'Value error, an amount is written in digits (金额须写作数字, 如 "12000.50")', {"error": "x"},
+     '金额须写作数字, 如 "12000.50"'),
+    ("value_error", "Value error, event id (事件标识) must be a UUID", {"error": "x"},
+     "Value error, event id (事件标识) must be a UUID"),
     # an error kind with no translation keeps the English
     ("url_parsing", "Input should be a valid URL", None, "字段无效: Input should be a valid URL"),
 ])

@@ -215,6 +215,7 @@ async def test_a_day_is_taken_only_as_written_yyyy_mm_dd(system: System, written
     status, problem, _ = await call("POST", f"{system.url('rotation')}/v1/cadres/register", body)
     assert status == 422, problem
     assert problem["errors"][0]["field"] == "occurred_on" and "日期须写作 YYYY-MM-DD" in problem["errors"][0]["message"]
+    assert problem["errors"][0]["message_zh"] == "日期须写作 YYYY-MM-DD", "the Chinese alone, not both languages"
 
 
 @pytest.mark.parametrize("written", ["0", "1704067200", "2024-01-01T00:00:00"])
