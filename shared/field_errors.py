@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic_core import ErrorDetails
 
-from shared.events.types import ONE_LINE, PARAGRAPHS
+from shared.events.types import ONE_LINE, PARAGRAPHS, VISIBLE_LINE, VISIBLE_PARAGRAPHS
 
 _ZH_BY_TYPE: dict[str, str] = {
     "missing": "必填字段缺失",
@@ -93,6 +93,12 @@ _TEXT_RULES = {
                "单行文本不能含换行、控制字符、双向控制符或不可见字符"),
     PARAGRAPHS: ("text must not contain control characters (line breaks and tabs aside) or bidirectional controls",
                  "文本不能含控制字符 (换行、制表符除外) 或双向控制符"),
+    VISIBLE_LINE: ("one line of visible text: not blank, and no line breaks, control characters, bidirectional "
+                   "controls or invisible characters (zero-width space, soft hyphen...)",
+                   "须为一行可见文字: 不能全是空白, 不能含换行、控制字符、双向控制符或不可见字符"),
+    VISIBLE_PARAGRAPHS: ("text with a visible character: not blank, and no control characters (line breaks and "
+                         "tabs aside) or bidirectional controls",
+                         "须有可见文字: 不能全是空白, 不能含控制字符 (换行、制表符除外) 或双向控制符"),
 }
 """What the catalogue's text patterns forbid, said instead of the pattern itself."""
 

@@ -33,6 +33,9 @@ async def test_erasure_then_full_verify_passes(system: System) -> None:
 
     status, problem, _ = await call("POST", f"{rotation}/v1/cadres/erase-personal-data", erasure)
     assert status == 422 and problem["rule"] == "person.erase_once"
+    blank = {**erasure, "reason": "  ", "reference": "\u3000"}
+    status, problem, _ = await call("POST", f"{rotation}/v1/cadres/erase-personal-data", blank)
+    assert status == 422 and sorted(e["field"] for e in problem["errors"]) == ["reason", "reference"], problem
 
     _, after, _ = await call("GET", f"{ledger}/v1/cadres/{cadre}/history")
     assert after["events"][0] == before["events"][0], "the registration, with its commitments, is unchanged"

@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
+from shared.events.assessment import Reason
+from shared.events.registry import CorrectionReason
 from shared.events.types import LongText, ShortText
 from shared.field_errors import from_pydantic, message_zh
 
@@ -39,14 +41,20 @@ def test_a_field_error_is_said_in_chinese_too(error_type: str, message: str, ctx
     assert message_zh(error_type, message, ctx) == zh
 
 
-ONE_LINE_ZH = "单行文本不能含换行、控制字符、双向控制符或不可见字符"
+VISIBLE_LINE_ZH = "须为一行可见文字: 不能全是空白, 不能含换行、控制字符、双向控制符或不可见字符"
 PARAGRAPHS_ZH = "文本不能含控制字符 (换行、制表符除外) 或双向控制符"
+VISIBLE_PARAGRAPHS_ZH = "须有可见文字: 不能全是空白, 不能含控制字符 (换行、制表符除外) 或双向控制符"
 
 
 @pytest.mark.parametrize(("kind", "text", "said"), [
-    (ShortText, "乡镇党委\u202e记书", ONE_LINE_ZH),  # shows as 乡镇党委书记
-    (ShortText, "乡镇党委\u200b书记", ONE_LINE_ZH),  # looks like 乡镇党委书记, and differs
-    (ShortText, "乡镇党委书记\n副镇长", ONE_LINE_ZH),
+    (ShortText, "乡镇党委\u202e记书", VISIBLE_LINE_ZH),  # shows as 乡镇党委书记
+    (ShortText, "乡镇党委\u200b书记", VISIBLE_LINE_ZH),  # looks like 乡镇党委书记, and differs
+    (ShortText, "乡镇党委书记\n副镇长", VISIBLE_LINE_ZH),
+    # blank says nothing: a reason of spaces, or of an ideographic space (U+3000), is no reason
+    (ShortText, "   ", VISIBLE_LINE_ZH),
+    (ShortText, "\u3000", VISIBLE_LINE_ZH),
+    (Reason, " \n\t ", VISIBLE_PARAGRAPHS_ZH),
+    (CorrectionReason, "\u3000\u3000", VISIBLE_PARAGRAPHS_ZH),
     (LongText, "经查\x1b[2J属实", PARAGRAPHS_ZH),  # a terminal escape: clears the screen of whoever prints it
     (LongText, "经查\u2066不\u2069属实", PARAGRAPHS_ZH),
 ])
@@ -59,7 +67,8 @@ def test_text_that_reads_otherwise_than_stored_is_refused_in_words(kind: Any, te
 
 @pytest.mark.parametrize(("kind", "text"), [
     (ShortText, "乡镇党委书记 (正科级)"), (ShortText, "Ａ县 “十四五” 审计 — 第1号"),
-    (LongText, "第一段。\n\t第二段：属实。\r\n"), (LongText, ""),
+    (LongText, "第一段。\n\t第二段：属实。\r\n"), (LongText, ""), (LongText, "  "),
+    (ShortText, " 副镇长 "), (Reason, "\n录入错误"),
 ])
 def test_visible_text_and_a_paragraph_s_line_breaks_pass(kind: Any, text: str) -> None:
     assert TypeAdapter(kind).validate_python(text) == text

@@ -270,11 +270,16 @@ async def test_registration_guards_personal_data_and_the_calendar(system: System
                                     township_post(cadre, "2020-03-01", kind="promotion", level="deputy_section"))
     assert status == 422 and problem["rule"] == "promotion.notice_cleared"
     assert "任前公示" in problem["message_zh"] and problem["basis"]
+    # an exemption of blanks (spaces, an ideographic space) gives no reason: refused naming the field
+    for blank in ("   ", "\u3000"):
+        status, problem, _ = await call("POST", f"{url}/v1/posts/P-X/assign", township_post(
+            cadre, "2020-03-01", kind="promotion", level="deputy_section", exemption_reason=blank))
+        assert status == 422 and [e["field"] for e in problem["errors"]] == ["exemption_reason"], problem
     # a title that shows otherwise than it is stored (a right-to-left override) is refused, naming the field
     status, problem, _ = await call("POST", f"{url}/v1/posts/P-X/assign",
                                     township_post(cadre, "2020-03-01", post="镇政府\u202e员科"))
     assert status == 422 and [(e["field"], e["message_zh"]) for e in problem["errors"]] == [
-        ("post", "单行文本不能含换行、控制字符、双向控制符或不可见字符")]
+        ("post", "须为一行可见文字: 不能全是空白, 不能含换行、控制字符、双向控制符或不可见字符")]
 
     status, problem, _ = await call("GET", f"{url}/v1/cadres/{new_cadre_id('R')}/person")
     assert status == 404

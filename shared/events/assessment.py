@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StrictInt, StringConstraints
 
 from shared.events.registry import ID_PATH, EventData, event_type, premise, source
-from shared.events.types import PARAGRAPHS, Identifier, LongText, ProvisionalCalendarYears, ShortText
+from shared.events.types import VISIBLE_PARAGRAPHS, Identifier, LongText, ProvisionalCalendarYears, ShortText
 
 Grade = Literal["excellent", "competent", "basically_competent", "incompetent", "not_graded"]
 """Annual grade: 优秀, 称职, 基本称职, 不称职, 不定等次."""
@@ -29,7 +29,7 @@ Period = Annotated[str, StringConstraints(pattern=r"^(19|20)[0-9]{2}-(0[1-9]|1[0
 Year = Annotated[StrictInt, Field(ge=1949, le=2100)]
 Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
 Score = Annotated[Decimal, Field(ge=0, max_digits=6, decimal_places=1)]
-Reason = Annotated[str, StringConstraints(min_length=1, max_length=4000, pattern=PARAGRAPHS)]
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=4000, pattern=VISIBLE_PARAGRAPHS)]
 
 
 class GradeCounts(EventData):

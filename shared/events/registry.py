@@ -10,7 +10,7 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 
-from shared.events.types import PARAGRAPHS
+from shared.events.types import VISIBLE_PARAGRAPHS
 
 SCHEMA_BASE = "https://cadre-ledger.dev/schemas/events/v1"
 
@@ -153,7 +153,7 @@ M = TypeVar("M", bound=type[EventData])
 
 CORRECTED = ".corrected"
 REVOKED = ".revoked"
-CorrectionReason = Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=PARAGRAPHS)]
+CorrectionReason = Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=VISIBLE_PARAGRAPHS)]
 
 
 def _register(spec: EventSpec) -> None:

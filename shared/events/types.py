@@ -18,14 +18,28 @@ Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:/-]{1,64}$
 # them without a Python call per field on the ledger's intake.
 _BIDI = "\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069"
 _INVISIBLE = "\\u00ad\\u200b-\\u200d\\u2060-\\u2064\\ufeff"
-ONE_LINE = f"^[^\\u0000-\\u001f\\u007f-\\u009f{_BIDI}{_INVISIBLE}]*$"
+_NOT_IN_LINE = f"\\u0000-\\u001f\\u007f-\\u009f{_BIDI}{_INVISIBLE}"
+_NOT_IN_PARAGRAPHS = f"\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f{_BIDI}"
+ONE_LINE = f"^[^{_NOT_IN_LINE}]*$"
 """Text of one line: no control character (line breaks and tabs included), no bidirectional control, no invisible
 mark (zero-width space, soft hyphen, BOM...)."""
-PARAGRAPHS = f"^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f{_BIDI}]*$"
+PARAGRAPHS = f"^[^{_NOT_IN_PARAGRAPHS}]*$"
 """Free text: line breaks and tabs allowed; no other control character, no bidirectional control."""
 
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=ONE_LINE)]
-"""A title, a unit, a channel: one line of visible text (`ONE_LINE`)."""
+
+def _visible(excluded: str) -> str:
+    # Blanks first, then one character that is not blank: read left to right without backtracking, in
+    # pydantic-core's engine, in Python's and in a JSON Schema validator's alike (no lookahead needed).
+    return f"^[^{excluded}\\S]*[^{excluded}\\s][^{excluded}]*$"
+
+
+VISIBLE_LINE = _visible(_NOT_IN_LINE)
+"""`ONE_LINE` with at least one character that is not blank: "   " or an ideographic space (U+3000) says nothing."""
+VISIBLE_PARAGRAPHS = _visible(_NOT_IN_PARAGRAPHS)
+"""`PARAGRAPHS` with at least one character that is not blank."""
+
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=VISIBLE_LINE)]
+"""A title, a unit, a channel, a reason: one line of visible text (`VISIBLE_LINE`)."""
 LongText = Annotated[str, StringConstraints(max_length=4000, pattern=PARAGRAPHS)]
 """A summary or a note: free text (`PARAGRAPHS`)."""
 
