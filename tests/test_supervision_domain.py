@@ -138,6 +138,10 @@ CASES: list[tuple[str, list[CloudEvent], When, Any, str]] = [
      sanction(category="organisational", measure="serious_warning"), "sanction.measure_category"),
     ("the effect period is ordered", [], s.decide_impose_sanction, sanction(effective_until="2024-03-01"),
      "sanction.period_order"),
+    ("a backdated effect period is refused: it runs from the decision", [], s.decide_impose_sanction,
+     sanction("2024-05-01"), "sanction.effect_from_decision"),
+    ("an effect period may start after the decision", [], s.decide_impose_sanction, sanction("2024-03-25"),
+     "sanction.imposed"),
     ("a party warning bars promotion for 12 months", [], s.decide_impose_sanction,
      sanction(effective_until="2025-03-30"), "sanction.effect_period_short"),
     ("an administrative warning needs only 6 months", [], s.decide_impose_sanction,
@@ -158,6 +162,7 @@ CASES: list[tuple[str, list[CloudEvent], When, Any, str]] = [
 BASES = {
     "supervision.report_unverified": s.REPORT_BASIS, "sanction.report_unfounded": s.REPORT_BASIS,
     "sanction.measure_category": s.SANCTION_BASIS, "sanction.effect_period_short": RULES.basis,
+    "sanction.effect_from_decision": s.EFFECT_BASIS,
     "supervision.inquiry_answer_late": RULES.basis, "calendar.gap": RULES.basis,
 }
 """The basis (依据) a refusal cites: the regulation a rule applies; every other rule is a record-keeping rule."""

@@ -252,6 +252,10 @@ async def test_a_sanction_recorded_over_http_blocks_appointment_during_its_effec
         "occurred_on": "2024-02-05", "category": "party", "measure": "serious_warning", "effective_from": "2024-02-05",
         "effective_until": "2025-02-04", "report_id": "JB-1"}, expect=422)
     assert problem["rule"] == "sanction.effect_period_short" and problem["shortest_until"] == "2025-08-04"
+    backdated = await command(system, "/v1/sanctions/CF-1", cadre, {
+        "occurred_on": "2024-02-05", "category": "party", "measure": "serious_warning", "effective_from": "2022-01-01",
+        "effective_until": "2023-06-30", "report_id": "JB-1"}, expect=422)
+    assert backdated["rule"] == "sanction.effect_from_decision" and backdated["field"] == "effective_from"
     await command(system, "/v1/sanctions/CF-1", cadre, {
         "occurred_on": "2024-02-05", "category": "party", "measure": "serious_warning", "effective_from": "2024-02-05",
         "effective_until": "2025-08-04", "report_id": "JB-1", "reference": "桂纪〔2024〕5号"})

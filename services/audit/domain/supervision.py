@@ -43,6 +43,9 @@ MEASURES: dict[str, frozenset[str]] = {
 SANCTION_BASIS = ("中国共产党纪律处分条例 (2023); 中华人民共和国公职人员政务处分法 (2020); "
                   "党政领导干部组织处理规定 (2021)")
 """Where the measures of each category (`MEASURES`) are listed."""
+EFFECT_BASIS = ("中华人民共和国公职人员政务处分法 (2020) 第八条: 政务处分决定自作出之日起生效, 政务处分期自政务处分决定"
+                "生效之日起计算; 中国共产党纪律处分条例 (2023)")
+"""Why a sanction's effect period starts no earlier than its decision."""
 REPORT_BASIS = "辽源市12380举报受理与查核 (S1): 举报经核查后方可据此谈话、处分, 不属实的不予处分"
 """Talks and sanctions follow a report once it is verified, and only a founded one leads to a sanction (S1)."""
 
@@ -235,6 +238,13 @@ def decide_impose_sanction(state: AuditState, cmd: ImposeSanction, rules: RuleSe
         raise RuleViolation("sanction.measure_category", f"{cmd.measure} is not a {cmd.category} measure; "
                                                          f"those are {', '.join(sorted(MEASURES[cmd.category]))}",
                             f"{cmd.measure} 不属于 {cmd.category} 类处分 (处分种类与类别不符)", basis=SANCTION_BASIS)
+    if cmd.effective_from < cmd.occurred_on:
+        # backdated, a sanction's period could end before it was imposed and so bar nothing it should
+        raise RuleViolation("sanction.effect_from_decision",
+                            f"the effect period cannot start ({cmd.effective_from}) before the sanction was decided "
+                            f"({cmd.occurred_on}): it runs from the day the decision takes effect",
+                            f"影响期起日 {cmd.effective_from} 不能早于处分决定日 {cmd.occurred_on}: "
+                            "处分期自处分决定生效之日起计算", basis=EFFECT_BASIS, field="effective_from")
     if cmd.effective_until is not None and cmd.effective_until < cmd.effective_from:
         raise RuleViolation("sanction.period_order", f"the effect period {cmd.effective_from}..{cmd.effective_until}"
                                                      " ends before it starts",
