@@ -149,6 +149,10 @@ async def test_eight_years_in_a_township_fall_due_then_a_deferral_and_a_rotation
     assert status == 422 and headers["Content-Type"].startswith("application/problem+json")
     assert problem["rule"] == "rotation.deferral_approval_required"
     assert "approval reference" in problem["message_en"] and "批准文号" in problem["message_zh"]
+    # ... and one dated before the rotation fell due defers nothing
+    status, problem, _ = await call("POST", f"{day}/v1/posts/{post_id}/rotation/defer", {
+        **deferral, "occurred_on": "2038-02-28", "until": "2038-06-30", "approval_reference": "桂组干〔2038〕11号"})
+    assert status == 422 and problem["rule"] == "rotation.deferral_needs_due" and problem["due_on"] == "2038-03-01"
     await post_ok(f"{day}/v1/posts/{post_id}/rotation/defer?wait=committed",
                   {**deferral, "approval_reference": "桂组干〔2038〕12号", "reason": "防汛任务"})
     listed = await projected(system, f"/v1/rotation/due?cadre_id={cadre}&as_of=2038-03-02", "entries",

@@ -65,11 +65,22 @@ def decide_defer(state: RotationState, cmd: DeferRotation, rules: RuleSet, today
                             f"暂缓交流 ({RULE_ZH[cmd.rule]}) 须有批准文号", basis=BASIS_ROTATION,
                             rotation_rule=cmd.rule)
     held(state, cmd.post_id, cmd.occurred_on)
-    if (cmd.post_id, cmd.rule) not in state.tenure.dues:
+    raised = state.tenure.dues.get((cmd.post_id, cmd.rule))
+    if raised is None:
         raise RuleViolation("rotation.deferral_needs_due",
                             f"no rotation is due under {cmd.rule} for post {cmd.post_id}; nothing to defer",
                             f"职位 {cmd.post_id} 没有到期应交流记录 ({RULE_ZH[cmd.rule]}), 无需暂缓",
                             rotation_rule=cmd.rule)
+    if cmd.occurred_on < raised.due_on:
+        # the scan records a due on its due day, possibly later: a deferral dated before that day deferred a
+        # rotation that was not yet due, and its `until` could lie before the due day itself
+        raise RuleViolation("rotation.deferral_needs_due",
+                            f"the rotation under {cmd.rule} for post {cmd.post_id} fell due on "
+                            f"{raised.due_on.isoformat()}; a deferral dated {cmd.occurred_on.isoformat()} came "
+                            "before it and defers nothing",
+                            f"职位 {cmd.post_id} 的{RULE_ZH[cmd.rule]}于 {raised.due_on.isoformat()} 到期, "
+                            f"{cmd.occurred_on.isoformat()} 尚未到期, 不能暂缓", rotation_rule=cmd.rule,
+                            due_on=raised.due_on.isoformat(), field="occurred_on")
     latest = add_months(cmd.occurred_on, rules.rotation.rotation_deferral_max_months)
     if not cmd.occurred_on < cmd.until <= latest:
         raise RuleViolation("rotation.deferral_until",
