@@ -21,7 +21,7 @@ from shared.signednote import Verifier
 
 _HEX = re.compile(r"(?:[0-9a-f]{2})*")
 # `cosignatures` may be absent: bundles exported before witnesses' cosignatures travelled with them
-_MEMBERS = frozenset({"format", "cadre_id", "checkpoint", "cosignatures", "events"})
+_MEMBERS = frozenset({"format", "cadre_id", "checkpoint", "cosignatures", "head", "events"})
 
 
 def load_bundle_file(path: Path) -> dict[str, Any]:

@@ -150,6 +150,11 @@ def verify_note(text: str | bytes, verifiers: Sequence[Verifier]) -> OpenedNote:
     return OpenedNote(body, tuple(verified))
 
 
+def note_text(note: str) -> str:
+    """The text a signed note signs, read strictly but its signatures not checked (for one's own stored notes)."""
+    return _split_note(note)[0]
+
+
 def _split_note(note: str) -> tuple[str, list[tuple[str, bytes]]]:
     """Split a signed note into its text and its (key name, key ID || signature) pairs, strictly."""
     _check_text(note, "note")

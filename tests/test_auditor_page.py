@@ -186,6 +186,7 @@ async def test_the_page_names_the_witnesses_who_cosigned_the_checkpoint_it_check
             f"见证方联署：audit-office ({stated.group(1)})")
         summary = page.locator("#proof-summary")
         await expect(summary.locator("[data-signature=verified].signature")).to_be_visible()
+        await expect(summary.locator("[data-head=verified]")).to_contain_text("履历完整")
         await expect(summary.locator("[data-signature=verified].witness")).to_have_text(
             f"见证方 audit-office 的联署已核验（{stated.group(1)}）。")
         await expect(summary.locator("[data-signature=missing]")).to_contain_text("缺少见证方 county-archive 的联署")
@@ -502,6 +503,10 @@ async def test_a_bundle_file_is_checked_in_the_browser_without_a_token(
         bundle["events"][0], {**bundle["events"][1], "canonical": base64.b64encode(bytes(raw)).decode()},
         bundle["events"][2]]}))
     other.write_text('{"format": "something-else"}')
+    cut = tmp_path / "cut.bundle.json"  # its newest record cut off: every remaining proof and link still holds
+    cut.write_bytes(orjson.dumps({**bundle, "events": bundle["events"][:2]}))
+    old = tmp_path / "old.bundle.json"
+    old.write_bytes(orjson.dumps({**bundle, "format": "cadre-ledger-bundle/1"}))
     vkey = (await asyncio.to_thread(
         Path(system.env["CADRE_CHECKPOINT_KEY_FILE"]).with_suffix(".vkey").read_text)).strip()
 
@@ -515,7 +520,14 @@ async def test_a_bundle_file_is_checked_in_the_browser_without_a_token(
     await page.set_input_files("#bundle-input", str(good))
     await expect(result.locator("[data-file=verified]")).to_contain_text("All 3 records pass their inclusion proofs")
     await expect(result.locator("[data-signature=verified]")).to_be_visible()
+    await expect(result.locator("[data-head=verified]")).to_contain_text("up to this checkpoint the cadre has 3")
     await expect(result.locator("[data-proof=verified]")).to_have_count(3)
+
+    await page.set_input_files("#bundle-input", str(cut))
+    await expect(result.locator("[data-head=incomplete]")).to_contain_text("Incomplete (履历不完整)")
+    await expect(result.locator("[data-proof=untrusted]")).to_have_count(2)
+    await page.set_input_files("#bundle-input", str(old))
+    await expect(result.locator("[data-file=unreadable]")).to_contain_text("export it again")
 
     await page.set_input_files("#bundle-input", str(forged))
     # Its own hash no longer matches, and the next event's chain no longer leads to it.
@@ -533,7 +545,7 @@ async def test_a_bundle_file_is_checked_in_the_browser_without_a_token(
 
     await page.set_input_files("#bundle-input", str(other))
     await expect(result.locator("[data-file=unreadable]")).to_have_text(
-        "Cannot check this file: not a cadre-ledger bundle (cadre-ledger-bundle/1)")
+        "Cannot check this file: not a cadre-ledger bundle (cadre-ledger-bundle/2)")
     assert [url for url in requests if "/bundle" in url or "/proofs/" in url] == []  # the files stayed here
     await page.context.close()
 

@@ -110,5 +110,22 @@ async def test_bundle_verifies_offline_and_one_changed_byte_fails(system: System
     with pytest.raises(BundleError):
         verify_bundle(rehashed, key)
 
+    # The newest events cut off: every remaining proof and link holds, the ledger's signed head does not.
+    for kept in (3, 1):
+        with pytest.raises(BundleError, match=f"ledger states 4 events .* the bundle holds {kept} events"):
+            verify_bundle({**bundle, "events": bundle["events"][:kept]}, key)
+    with pytest.raises(BundleError, match="no signed head"):
+        verify_bundle({k: v for k, v in bundle.items() if k != "head"}, key)
+    with pytest.raises(BundleError, match="export it again"):
+        verify_bundle({**bundle, "format": "cadre-ledger-bundle/1"}, key)
+    other = new_cadre_id()
+    await record(system, other, 1)
+    _, others, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{other}/bundle")
+    with pytest.raises(BundleError, match=f"cadre {other} .* cadre {cadre}"):
+        verify_bundle({**bundle, "head": others["head"]}, key)
+    forged_head = bundle["head"].replace("events 4", "events 5")
+    with pytest.raises(BundleError, match="head does not verify"):
+        verify_bundle({**bundle, "head": forged_head}, key)
+
     status, _, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{new_cadre_id()}/bundle")
     assert status == 404

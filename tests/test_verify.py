@@ -137,6 +137,12 @@ async def test_exported_bundle_verifies_offline_and_every_changed_byte_fails(qui
         survivors.append(at)
     assert survivors == [], [original[max(0, i - 20):i + 20] for i in survivors[:5]]
 
+    # The newest event cut off, the file otherwise as exported: refused on the ledger's signed head.
+    whole = orjson.loads(original)
+    out.write_bytes(orjson.dumps({**whole, "events": whole["events"][:2]}))
+    cut = await cli("verify", "bundle", str(out), "--key", key)
+    assert cut.exit_code == 1 and "履历不完整" in cut.output and "ledger states 3 events" in cut.output, cut.output
+
     status, _, _ = await call("GET", f"{quiet.url('ledger')}/v1/cadres/{new_cadre_id()}/bundle")
     assert status == 404
     missing = await cli("export", new_cadre_id(), "--url", quiet.url("ledger"), "--out", str(tmp_path / "x.json"),

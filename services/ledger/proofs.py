@@ -12,7 +12,7 @@ import asyncpg
 
 from services.ledger import tree
 from services.ledger.queries import cadre_counties, unknown_cadre
-from shared.bundle import BUNDLE_FORMAT
+from shared.bundle import BUNDLE_FORMAT, head_text
 from shared.cosignature import COSIGNATURE_V1_TYPE, CosignatureError, check_timestamp
 from shared.db import acquire, named
 from shared.field_errors import field_error
@@ -23,7 +23,17 @@ from shared.merkle import (
     nodes_for_inclusion,
 )
 from shared.problems import Conflict, InvalidInput, NotFound, NotWitnessed, RuleViolation
-from shared.signednote import KEY_TYPES, NoteError, Signer, Verifier, open_note, verify_note
+from shared.signednote import (
+    KEY_TYPES,
+    Checkpoint,
+    NoteError,
+    Signer,
+    Verifier,
+    note_text,
+    open_note,
+    sign_note,
+    verify_note,
+)
 
 CHECKPOINTS = "cadre-ledger-checkpoints"  # the application_name of the connections that store checkpoints
 
@@ -137,11 +147,14 @@ class Prover:
                    WHERE cadre_id = $1 AND position <= $2 ORDER BY cadre_version""", cadre_id, checkpoint.size)
             wanted = [n for r in rows for n in nodes_for_inclusion(r["position"] - 1, checkpoint.size)]
             nodes = await tree.fetch_nodes(conn, wanted)
+        head = head_text(Checkpoint.parse(note_text(checkpoint.note)), cadre_id, len(rows),
+                         bytes(rows[-1]["leaf_hash"]))
         return {
             "format": BUNDLE_FORMAT,
             "cadre_id": cadre_id,
             "checkpoint": checkpoint.note,
             "cosignatures": cosigned,
+            "head": sign_note(head, [self.signer]),
             "events": [{
                 "position": r["position"],
                 "cadre_version": r["cadre_version"],

@@ -117,6 +117,10 @@ class Bundle(BaseModel):
         "That checkpoint's note as each witness cosigned it (见证方联署; its latest renewal where there is one): "
         "`cadre-ledger verify bundle FILE --key LOG_KEY --witness-key WITNESS_KEY` requires that witness's "
         "cosignature, so the bundle cannot come from a view of the log no witness saw."))
+    head: str = Field(description=(
+        "The ledger's signed head (履历完整性声明), a signed note by the checkpoint's key: `cadre-ledger bundle head "
+        "v1`, the checkpoint's origin, size and root, then `cadre <id>`, `events <n>` and `last <leaf hash>`: up to "
+        "that checkpoint the cadre has exactly these n events, so a bundle with its newest events cut off fails."))
     events: list[BundleEvent]
 
 

@@ -248,7 +248,7 @@ function witnessesOf(bundle) {
 const summaryLine = (attribute, cls, state, text) => [el('br'), el('span', { class: cls, [attribute]: state }, text)];
 
 // States of the checkpoint's checks that show it is not the log's as the auditor's keys and memory know it.
-const DISTRUSTED = new Set(['failed', 'unsigned', 'missing', 'inconsistent', 'rolled-back']);
+const DISTRUSTED = new Set(['failed', 'unsigned', 'missing', 'inconsistent', 'rolled-back', 'incomplete']);
 
 // The summary's lines on the checkpoint's signature and each saved witness's cosignature, and whether the checkpoint
 // can be trusted (no saved key says otherwise); `consistency`: also check the verified checkpoint against the
@@ -262,17 +262,22 @@ async function signatureLines(bundle, consistency = true) {
   } catch (err) {
     return { lines: line('error', 'unchecked', T.keysBad + err.message), trusted: true };
   }
-  const { log, signedBy, witnesses } = await checkSignatures(bundle, logKeys, witnessKeys);
+  const { log, signedBy, witnesses, head } = await checkSignatures(bundle, logKeys, witnessKeys);
   const logText = { verified: T.signatureVerified(signedBy.join(', ')), failed: T.signatureFailed,
     unsigned: T.signatureUnsigned, unchecked: T.signatureUnchecked }[log];
   const lines = line({ verified: 'signature ok', unchecked: 'signature hint' }[log] || 'signature error', log, logText);
+  if (head !== 'unchecked') {
+    const headLine = { verified: T.headVerified(bundle.events.length), incomplete: T.headIncomplete,
+      failed: T.headFailed, missing: T.headMissing }[head];
+    lines.push(...summaryLine('data-head', head === 'verified' ? 'head ok' : 'head error', head, headLine));
+  }
   if (log === 'verified' && consistency) lines.push(...await consistencyLine(parseCheckpoint(bundle.checkpoint)));
   for (const w of witnesses) {
     const text = { verified: T.witnessVerified(w.name, w.time === null ? '' : isoTime(w.time)),
       failed: T.witnessFailed(w.name), missing: T.witnessMissing(w.name) }[w.state];
     lines.push(...line(w.state === 'verified' ? 'witness ok' : 'witness error', w.state, text));
   }
-  const verdicts = lines.map(node => node.dataset.signature || node.dataset.consistency);  // <br>s have neither
+  const verdicts = lines.map(node => node.dataset.signature || node.dataset.consistency || node.dataset.head);  // <br>s have none
   return { lines, trusted: !verdicts.some(verdict => DISTRUSTED.has(verdict)) };
 }
 

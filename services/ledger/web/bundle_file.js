@@ -3,7 +3,8 @@
 // The file is read locally and sent nowhere, so no token is needed.
 'use strict';
 
-const BUNDLE_FORMAT = 'cadre-ledger-bundle/1';
+const BUNDLE_FORMAT = 'cadre-ledger-bundle/2';
+const UNSIGNED_HEAD_FORMAT = 'cadre-ledger-bundle/1';  // exported before bundles carried the ledger's signed head
 
 async function checkBundleFile(file) {
   const box = $('#bundle-result');
@@ -12,6 +13,7 @@ async function checkBundleFile(file) {
   let bundle;
   try {
     bundle = JSON.parse(await file.text());
+    if (bundle && bundle.format === UNSIGNED_HEAD_FORMAT) throw new Error(T.oldBundle);
     if (!bundle || bundle.format !== BUNDLE_FORMAT || typeof bundle.checkpoint !== 'string'
         || !Array.isArray(bundle.events) || !bundle.events.length) throw new Error(T.notABundle);
     const { cp, checked } = await verifyBundle(bundle, bundle.cadre_id);

@@ -213,10 +213,22 @@ async function signaturesBy(note, keys) {
   return { body, found };
 }
 
+// The text the ledger signs with a bundle (履历完整性声明, shared/bundle.py's head_text): in the log up to the
+// checkpoint, the cadre has exactly the bundle's events, the last with the bundle's last leaf hash. Inclusion
+// proofs and the chain cannot show that no newer event was cut off; this signed statement does.
+function headText(bundle) {
+  const [origin, size, root] = noteParts(bundle.checkpoint).body.split('\n');
+  const last = bundle.events[bundle.events.length - 1];
+  return ['cadre-ledger bundle head v1', origin, size, root, `cadre ${bundle.cadre_id}`,
+    `events ${bundle.events.length}`, `last ${last.leaf_hash}`].join('\n') + '\n';
+}
+
 // The bundle's signatures against the saved keys. `log`: 'verified' (every signature by a saved log key verifies,
 // and there is one), 'failed' (one does not), 'unsigned' (none of the saved keys signed it) or 'unchecked' (no
 // log key saved); `signedBy`: the key names that verified. `witnesses`: for each saved witness key, its
-// cosignature of the checkpoint's text, { name, state: 'verified' | 'failed' | 'missing', time }.
+// cosignature of the checkpoint's text, { name, state: 'verified' | 'failed' | 'missing', time }. `head`: the
+// ledger's signed head, 'verified' (by a saved log key, stating exactly these events), 'incomplete' (it states
+// other events: some were cut off or changed), 'failed', 'missing' or 'unchecked' (no log key saved).
 async function checkSignatures(bundle, logKeys, witnessKeys) {
   const checkpoint = await signaturesBy(bundle.checkpoint, logKeys);
   let log = 'unchecked';
@@ -234,7 +246,13 @@ async function checkSignatures(bundle, logKeys, witnessKeys) {
     }
     witnesses.push(entry);
   }
-  return { log, signedBy, witnesses };
+  let head = 'unchecked';
+  if (logKeys.length) {
+    const signed = typeof bundle.head === 'string' ? await signaturesBy(bundle.head, logKeys) : { found: [] };
+    head = !signed.found.length ? 'missing' : !signed.found.every(s => s.ok) ? 'failed'
+      : signed.body === headText(bundle) ? 'verified' : 'incomplete';
+  }
+  return { log, signedBy, witnesses, head };
 }
 
 // The signature lines of a signed note: key name and, for a C2SP cosignature/v1 (key ID 4 bytes, big-endian
