@@ -8,7 +8,10 @@ Shaped by the seeds (S1, S4), scaled down:
   cancelled (取消任职资格, S1: 1 deferred, 1 cancelled), and one notice still waiting on its objection;
 - annual grades 2022-2024, a few 基本称职 and one cadre 不称职 twice (dismissal case); one 2024 grade typed
   wrongly as 基本称职 and corrected (更正) to 称职 (GYX037);
-- the dual democratic evaluation of 2024 for 8 unit principals, one breaching (S4: 末位5名, 40 %/20 %);
+- the dual democratic evaluation of 2024 for 8 unit principals (each holding a bureau chief's post, 局长,
+  `principal: true`, recorded through the rotation service), one breaching (S4: 末位5名, 40 %/20 %); and for a
+  deputy (副局长, `principal: false`) with breaching figures, for whom no breach is recorded (the rule is for
+  党政正职: the answer says `threshold_check: not_principal`);
 - competency tests (S4: 自学3个月后补测): two failures, one retest passed, one failed with a demotion;
 - quarterly scores (千分制) for 2024.
 """
@@ -25,7 +28,10 @@ from shared.workdays import add_working_days
 COUNTY = "431021"
 Post = Callable[[str, dict[str, Any]], dict[str, Any]]
 CADRES = 59
-"""The demo's cadres are GYX001..GYX059 (selections 1-30, grades 1-37, evaluations 40-47, competency 50-59)."""
+"""The demo's cadres are GYX001..GYX059 (selections 1-30, grades 1-37, evaluations 40-48, competency 50-59)."""
+UNITS = ("县财政局", "县教育局", "县交通运输局", "县农业农村局", "县水利局", "县住房和城乡建设局", "县自然资源局",
+         "县商务局")
+"""The bureaus whose chiefs (局长) GYX040..GYX047 are; GYX048 is a deputy chief (副局长) of the first."""
 
 
 def _cadre(n: int) -> str:
@@ -118,15 +124,26 @@ def _grades(rec: _Recorder, rng: random.Random) -> None:
 
 
 def _evaluations(rec: _Recorder, rng: random.Random) -> None:
-    for k, n in enumerate(range(40, 48)):
-        cadre, rank = _cadre(n), 60 - k if k == 0 else 10 + 5 * k
-        excellent = 30 if k == 0 else rng.randint(55, 90)
+    # Rule 7 is for unit principals (党政正职): the posts come first, so that the check knows who is one.
+    for k, unit in enumerate(UNITS):
+        rec("rotation", f"/v1/posts/GY-PA-{k + 1:02d}/assign", _cadre(40 + k), date(2022, 3, 1), post="局长",
+            unit=f"桂阳{unit}", level="section", leadership=True, principal=True, kind="lateral")
+    rec("rotation", "/v1/posts/GY-PA-01-F/assign", _cadre(48), date(2022, 3, 1), post="副局长",
+        unit=f"桂阳{UNITS[0]}", level="deputy_section", leadership=True, principal=False, kind="lateral")
+    for k, n in enumerate(range(40, 49)):
+        breaching = k in (0, 8)  # GYX040, a principal, and GYX048, a deputy
+        cadre, rank = _cadre(n), 60 - k if k == 0 else 57 if k == 8 else 10 + 5 * k
+        excellent = 30 if breaching else rng.randint(55, 90)
         rec("assessment", "/v1/evaluations", cadre, date(2024, 12, 20), year=2024, scope="county_wide", ballots=100,
             rank=rank, of=60, counts={"excellent": excellent, "competent": 90 - excellent, "basically_competent": 5,
                                       "incompetent": 5})
-        own = 12 if k == 0 else rng.randint(20, 35)
-        rec("assessment", "/v1/evaluations", cadre, date(2024, 12, 27), year=2024, scope="own_unit", ballots=40,
-            counts={"excellent": own, "competent": 40 - own - 1, "basically_competent": 0, "incompetent": 1})
+        own = 12 if breaching else rng.randint(20, 35)
+        answer = rec("assessment", "/v1/evaluations", cadre, date(2024, 12, 27), year=2024, scope="own_unit",
+                     ballots=40, counts={"excellent": own, "competent": 40 - own - 1, "basically_competent": 0,
+                                         "incompetent": 1})
+        expected = "recorded" if k == 0 else "not_principal" if k == 8 else "not_applicable"
+        if answer["threshold_check"] != expected:  # the demo shows the rule: say so when it does not
+            raise RuntimeError(f"{cadre}'s threshold check: {answer['threshold_check']}, expected {expected}")
 
 
 def _competency(rec: _Recorder) -> None:
@@ -151,7 +168,8 @@ def _scores(rec: _Recorder, rng: random.Random) -> None:
 def load_assessment_demo(urls: dict[str, str], post: Post, seed: int = 431021) -> int:
     """Record the demo county's assessments and selections; returns how many events were recorded.
 
-    Needs the assessment and the audit service (reports are the audit service's). A second run against
+    Needs the assessment, the audit and the rotation service (reports are the audit service's, the evaluated
+    principals' posts the rotation service's). A second run against
     the same data finds the first selection already inspected and records nothing.
     """
     rng = random.Random(seed)

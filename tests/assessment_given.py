@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -15,7 +15,7 @@ from shared.envelope import CloudEvent, new_event
 from shared.events import assessment as ev
 from shared.events.audit import ReportReceived, ReportVerified
 from shared.events.registry import SCHEMA_BASE
-from shared.events.rotation import CadreRegistered
+from shared.events.rotation import CadreRegistered, PostAssigned, PostFields, PostVacated, RotationCompleted
 from shared.problems import RECORD_KEEPING, RuleViolation
 from shared.rulesets import RuleSet, ruleset_for
 
@@ -49,6 +49,33 @@ def registered(work_start: str, on: str = "2012-03-01") -> CloudEvent:
     return event("cadre.registered", on, CadreRegistered(
         name_commitment="0" * 64, id_number_commitment="1" * 64, sex="female", birth_month="1988-05",
         work_start=D(work_start), unit="桂阳县直机关"), service="rotation")
+
+
+def _post(post_id: str, principal: bool | None, leadership: bool) -> dict[str, Any]:
+    """A post's fields: a bureau chief (局长, principal: true), a deputy (副局长, principal: false), one whose
+    `principal` is not stated (None), or a clerk's (leadership: false)."""
+    title = "科员" if not leadership else "局长" if principal is not False else "副局长"
+    return {"post_id": post_id, "post": title, "unit": "桂阳县财政局", "level": "section" if leadership else "clerk",
+            "leadership": leadership, "principal": principal}
+
+
+def assigned(on: str, post_id: str, principal: bool | None, leadership: bool = True) -> CloudEvent:
+    """The rotation service's `post.assigned` (a lateral posting decided on `on`)."""
+    return event("post.assigned", on, PostAssigned(**_post(post_id, principal, leadership), kind="lateral",
+                                                   decision_date=D(on)), service="rotation")
+
+
+def vacated(on: str, post_id: str) -> CloudEvent:
+    """The rotation service's `post.vacated` on `on`."""
+    return event("post.vacated", on, PostVacated(post_id=post_id, reason="term_end"), service="rotation")
+
+
+def rotated(on: str, from_post_id: str, to_post_id: str, principal: bool | None) -> CloudEvent:
+    """The rotation service's `rotation.completed` decided on `on` (recorded a week later)."""
+    recorded = (D(on) + timedelta(days=7)).isoformat()
+    return event("rotation.completed", recorded, RotationCompleted(
+        from_post_id=from_post_id, from_post="局长", to=PostFields(**_post(to_post_id, principal, True)),
+        decision_date=D(on), years_in_old_post=3, days_in_old_post=1100, trigger_rule="by_need"), service="rotation")
 
 
 def graded(year: int, grade: ev.Grade, on: str | None = None) -> CloudEvent:

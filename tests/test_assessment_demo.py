@@ -15,7 +15,7 @@ from tests.support import System, call, wait_until
 async def test_the_assessment_demo_loads_once_and_fills_the_read_models(system: System) -> None:
     assert support.DEFAULT_TOKEN
     token = support.DEFAULT_TOKEN
-    urls = {name: system.url(name) for name in ("assessment", "audit")}
+    urls = {name: system.url(name) for name in ("assessment", "audit", "rotation")}
 
     def send(url: str, body: dict[str, Any]) -> dict[str, Any]:
         return demo.post(url, body, token)
@@ -49,6 +49,13 @@ async def test_the_assessment_demo_loads_once_and_fills_the_read_models(system: 
 
     [item] = await wait_until(breach)
     assert item["year"] == 2024 and item["status"] == "open"
+    # GYX048, a deputy chief (副局长, principal: false), has the same kind of figures but no breach: rule 7 is for
+    # 党政正职; its evaluations are recorded all the same
+    _, deputy, _ = await call("GET", f"{ledger}/v1/cadres/GYX048/history")
+    types = [r["event"]["type"] for r in deputy["events"]]
+    assert types.count("assessment.evaluation_recorded") == 2 and "assessment.threshold_breached" not in types
+    _, page, _ = await call("GET", f"{ledger}/v1/watchlist/assessment?county=431021&cadre_id=GYX048&state=all")
+    assert page["items"] == []
 
     # GYX037's 2024 grade was typed as 基本称职 and corrected to 称职: the state and the watchlist read the correction
     _, state, _ = await call("GET", f"{ledger}/v1/cadres/GYX037/state")

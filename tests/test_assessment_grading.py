@@ -11,7 +11,21 @@ from services.assessment.domain import grading as g
 from shared.clock import not_in_future
 from shared.problems import RECORD_KEEPING, RuleViolation
 from shared.tenure import add_months
-from tests.assessment_given import D, Expected, check, cmd, competency, evaluation, event, graded, registered, rules
+from tests.assessment_given import (
+    D,
+    Expected,
+    assigned,
+    check,
+    cmd,
+    competency,
+    evaluation,
+    event,
+    graded,
+    registered,
+    rotated,
+    rules,
+    vacated,
+)
 
 # ---- rule 6: annual grade -------------------------------------------------------------------
 
@@ -172,6 +186,92 @@ def test_the_second_evaluation_says_when_a_breach_follows(given: list[Any], comm
     rs = rules(county)
     decision = g.decide_evaluation(state, command, rs)
     assert g.completes_breach(state, decision, rs) is expected
+
+
+# ---- rule 7 is for unit principals (党政正职, S4) ----------------------------------------------------
+
+BREACHED: Expected = {"type": "assessment.threshold_breached", "rule": "dual_evaluation", "year": 2024}
+PRINCIPALS_ONLY = "assessment.dual_evaluation_principals_only"
+
+PRINCIPAL_CASES: list[tuple[str, list[Any], Expected]] = [
+    ("a deputy (principal: false) all year: the rule is not for them", [assigned("2021-03-01", "P1", False)],
+     PRINCIPALS_ONLY),
+    ("a principal (principal: true)", [assigned("2021-03-01", "P1", True)], BREACHED),
+    ("a leadership post whose principal is not stated counts as a principal's (older records)",
+     [assigned("2021-03-01", "P1", None)], BREACHED),
+    ("a non-leadership post is no principal's", [assigned("2021-03-01", "P1", None, leadership=False)],
+     PRINCIPALS_ONLY),
+    ("a deputy's and a principal's post at once", [assigned("2021-03-01", "P1", False),
+                                                   assigned("2022-03-01", "P2", True)], BREACHED),
+    ("no post on record: the evaluations stand, as with a principal not stated", [], BREACHED),
+    ("no post on record for the year (the deputy's post ended in 2023): the record says nothing of 2024",
+     [assigned("2020-03-01", "P1", False), vacated("2023-06-30", "P1")], BREACHED),
+    ("a principal until 30 June, then a deputy: held a principal's post in the year",
+     [assigned("2020-03-01", "P1", True), vacated("2024-06-30", "P1"), assigned("2024-06-30", "P2", False)],
+     BREACHED),
+    ("a principal's post left on 1 January was not held in the year (the day left is the next post's)",
+     [assigned("2020-03-01", "P1", True), vacated("2024-01-01", "P1"), assigned("2024-01-01", "P2", False)],
+     PRINCIPALS_ONLY),
+    ("a principal's post left on 2 January was held on 1 January",
+     [assigned("2020-03-01", "P1", True), vacated("2024-01-02", "P1"), assigned("2024-01-02", "P2", False)],
+     BREACHED),
+    ("a principal's post left in 2023 does not count for 2024",
+     [assigned("2020-03-01", "P1", True), vacated("2023-12-31", "P1"), assigned("2023-12-31", "P2", False)],
+     PRINCIPALS_ONLY),
+    ("a deputy made principal in December held a principal's post in the year",
+     [assigned("2020-03-01", "P1", False), vacated("2024-12-15", "P1"), assigned("2024-12-15", "P2", True)],
+     BREACHED),
+    ("a principal's post recorded after the check's day is not known to it",
+     [assigned("2020-03-01", "P1", False), assigned("2024-12-30", "P2", True)], PRINCIPALS_ONLY),
+    ("rotated from a principal's post to a deputy's in May", [assigned("2020-03-01", "P1", True),
+                                                              rotated("2024-05-10", "P1", "P2", False)], BREACHED),
+    ("rotated from a principal's post to a deputy's on 1 January", [assigned("2020-03-01", "P1", True),
+                                                                    rotated("2024-01-01", "P1", "P2", False)],
+     PRINCIPALS_ONLY),
+]
+
+
+@pytest.mark.parametrize(("name", "given", "expected"), PRINCIPAL_CASES, ids=[c[0] for c in PRINCIPAL_CASES])
+def test_the_dual_threshold_is_for_principals(name: str, given: list[Any], expected: Expected) -> None:
+    check([*given, BREACHING_COUNTY, BREACHING_OWN], g.decide_threshold_check, CHECK, expected)
+
+
+def test_a_deputy_is_refused_before_the_figures_are_read() -> None:
+    """Whatever the figures, or with one evaluation missing, the answer to a deputy is that the rule is not for them."""
+    deputy = assigned("2021-03-01", "P1", False)
+    check([deputy, BREACHING_COUNTY, evaluation(2024, "own_unit", 40, 20, 2)], g.decide_threshold_check, CHECK,
+          PRINCIPALS_ONLY)
+    check([deputy, BREACHING_COUNTY], g.decide_threshold_check, CHECK, PRINCIPALS_ONLY)
+
+
+def test_the_refusal_names_the_posts_and_cites_s4() -> None:
+    given = [assigned("2020-03-01", "P1", False), vacated("2024-03-01", "P1"),
+             assigned("2024-03-01", "P2", None, leadership=False), BREACHING_COUNTY, BREACHING_OWN]
+    with pytest.raises(RuleViolation) as caught:
+        g.decide_threshold_check(fold(given), CHECK, rules())
+    extra = caught.value.extra
+    assert caught.value.rule == PRINCIPALS_ONLY and extra["year"] == 2024
+    assert extra["basis"] == rules().basis and "党政正职双重民主测评" in extra["basis"]
+    assert "党政正职" in extra["message_zh"] and "principals (正职) only" in extra["message_en"]
+    assert [(p["post_id"], p["principal"], p["leadership"], p["since"], p["left_on"]) for p in extra["posts"]] == [
+        ("P1", False, True, "2020-03-01", "2024-03-01"), ("P2", None, False, "2024-03-01", None)]
+
+
+@pytest.mark.parametrize(("given", "applies"), [
+    ([assigned("2021-03-01", "P1", False)], False),
+    ([assigned("2021-03-01", "P1", True)], True),
+    ([], True),
+])
+def test_the_automatic_check_learns_when_the_rule_is_not_for_the_cadre(given: list[Any], applies: bool) -> None:
+    """After the second evaluation the service runs the check only when it applies (else `not_principal`)."""
+    state = fold([*given, BREACHING_COUNTY])
+    command = _eval_cmd("own_unit", 40, 20, 9)
+    decision = g.decide_evaluation(state, command, rules())
+    assert g.completes_breach(state, decision, rules()) is True
+    refusal = g.not_a_principal(state, 2024, command.occurred_on, rules())
+    assert (refusal is None) is applies
+    if refusal is not None:
+        assert refusal.rule == PRINCIPALS_ONLY and refusal.status == 422
 
 
 # ---- rule 8: competency test ----------------------------------------------------------------

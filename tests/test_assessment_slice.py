@@ -395,6 +395,60 @@ async def test_grades_evaluations_and_tests_reach_the_watchlist(system: System) 
     assert state["assessment"]["periodic_scores"] == {"2024-Q1": "912.5"}
 
 
+COUNTY_WIDE = {"scope": "county_wide", "ballots": 120, "rank": 58, "of": 60,
+               "counts": {"excellent": 36, "competent": 70, "basically_competent": 6, "incompetent": 8}}
+OWN_UNIT = {"scope": "own_unit", "ballots": 40,
+            "counts": {"excellent": 12, "competent": 18, "basically_competent": 1, "incompetent": 9}}
+
+
+async def test_the_dual_threshold_is_for_unit_principals(system: System) -> None:
+    """Rule 7's demotion or removal is for 党政正职 (S4): a deputy (副职, `principal: false`) with the same figures as
+    a principal has both evaluations recorded, but no breach: the automatic check answers `not_principal` and the
+    explicit one is a 422 naming `assessment.dual_evaluation_principals_only`."""
+    deputy, principal = await registered_cadre(system, "DP"), await registered_cadre(system, "PR")
+    post_fields = {"unit": "桂阳县财政局", "level": "section", "leadership": True, "kind": "lateral"}
+    await post(system, "rotation", "/v1/posts/CZJ-FJZ/assign",
+               {**base(deputy, "2021-03-01"), **post_fields, "post": "副局长", "principal": False})
+    await post(system, "rotation", "/v1/posts/CZJ-JZ/assign",
+               {**base(principal, "2021-03-01"), **post_fields, "post": "局长", "principal": True})
+    answers = {}
+    for cadre in (deputy, principal):
+        for on, scope in (("2024-12-20", COUNTY_WIDE), ("2024-12-22", OWN_UNIT)):
+            status, answers[cadre], _ = await call("POST", f"{system.url('assessment')}/v1/evaluations?wait=committed",
+                                                   {**base(cadre, on), "year": 2024, **scope})
+            assert status == 202, answers[cadre]
+            if scope is COUNTY_WIDE:
+                assert answers[cadre]["threshold_check"] == "not_applicable", answers[cadre]
+
+    told = answers[deputy]
+    assert told["evaluation"]["type"] == "assessment.evaluation_recorded" and told["evaluation"]["committed"]
+    assert told["threshold_check"] == "not_principal" and told["threshold_breached"] is None, told
+    problem = told["threshold_problem"]
+    assert problem["rule"] == "assessment.dual_evaluation_principals_only" and problem["status"] == 422
+    assert [p["post_id"] for p in problem["posts"]] == ["CZJ-FJZ"] and "党政正职" in problem["message_zh"]
+    refusal = await refused(system, "assessment", "/v1/threshold-checks", {**base(deputy, "2024-12-23"), "year": 2024},
+                            "assessment.dual_evaluation_principals_only")
+    assert "副局长" in refusal["message_zh"] and "principals (正职) only" in refusal["message_en"]
+    assert "党政正职双重民主测评" in refusal["basis"] and refusal["year"] == 2024
+    assert answers[principal]["threshold_check"] == "recorded", answers[principal]
+
+    for cadre, breaches in ((deputy, 0), (principal, 1)):
+        history = await ledger_get(system, f"/v1/cadres/{cadre}/history")
+        types = [r["event"]["type"] for r in history["events"]]
+        assert types.count("assessment.evaluation_recorded") == 2
+        assert types.count("assessment.threshold_breached") == breaches, types
+
+    # moved on 2024-12-27 (平级转任) to the principal's post of another bureau: from then on the cadre held a
+    # principal's post in 2024, which a check dated before the move does not know of
+    await post(system, "rotation", "/v1/posts/CZJ-FJZ/vacate", {**base(deputy, "2024-12-27"), "reason": "rotation"})
+    await post(system, "rotation", "/v1/posts/SJJ-JZ/assign",
+               {**base(deputy, "2024-12-27"), **post_fields, "unit": "桂阳县审计局", "post": "局长", "principal": True})
+    await refused(system, "assessment", "/v1/threshold-checks", {**base(deputy, "2024-12-26"), "year": 2024},
+                  "assessment.dual_evaluation_principals_only")
+    breached = await post(system, "assessment", "/v1/threshold-checks", {**base(deputy, "2024-12-28"), "year": 2024})
+    assert breached["type"] == "assessment.threshold_breached"
+
+
 async def test_a_demotion_removal_or_rotation_another_service_records_resolves_the_watchlist_item(
         system: System) -> None:
     breached, failed = await registered_cadre(system, "WR"), await registered_cadre(system, "WR")

@@ -32,13 +32,20 @@ class EvaluationResult(BaseModel):
     """Answer to a recorded evaluation, and to the threshold check it may have triggered."""
 
     evaluation: CommandResult
-    threshold_check: Literal["not_applicable", "recorded", "failed", "not_checked"] = Field(
-        description="not_applicable: no breach with this evaluation; recorded: `assessment.threshold_breached` was "
-                    "published too; failed: the breach could not be recorded now, POST /v1/threshold-checks again; "
-                    "not_checked: the evaluation was a correction (更正), after which no check runs by itself "
-                    "(POST /v1/threshold-checks, or revoke a breach the corrected figures no longer support).")
+    threshold_check: Literal["not_applicable", "not_principal", "recorded", "failed", "not_checked"] = Field(
+        description="not_applicable: no breach with this evaluation; not_principal: the year's two evaluations "
+                    "reach the threshold, but the rule is for unit principals (党政正职, S4) and the posts recorded "
+                    "for the cadre in that year are all a deputy's (副职) or non-leadership ones, so no check runs "
+                    "and nothing more is recorded (`threshold_problem` is the refusal POST /v1/threshold-checks "
+                    "would give, rule `assessment.dual_evaluation_principals_only`, naming those posts; record the "
+                    "principal's post if one is missing, then check again); recorded: "
+                    "`assessment.threshold_breached` was published too; failed: the breach could not be recorded "
+                    "now, POST /v1/threshold-checks again; not_checked: the evaluation was a correction (更正), after "
+                    "which no check runs by itself (POST /v1/threshold-checks, or revoke a breach the corrected "
+                    "figures no longer support).")
     threshold_breached: CommandResult | None = None
-    threshold_problem: dict[str, Any] | None = Field(None, description="Why the check failed (problem document).")
+    threshold_problem: dict[str, Any] | None = Field(
+        None, description="Why the check failed (`failed`) or does not apply (`not_principal`): a problem document.")
 
 
 def _with_id(request: web.Request, name: str, body: BaseModel, command: type[C]) -> C:
@@ -84,7 +91,9 @@ def build_api(bus: CommandBus) -> Api:
                errors=ERRORS)
     async def evaluation(request: web.Request, *, body: grading.EvaluationRecord, query: WaitQuery) -> EvaluationResult:
         """Publishes `assessment.evaluation_recorded`. When it is the second evaluation of the year and the pair
-        breaches the county's dual rule, a threshold check follows as its own command (`threshold_breached`).
+        breaches the county's dual rule, a threshold check follows as its own command (`threshold_breached`),
+        unless the posts recorded for the cadre in that year are all a deputy's (副职) or non-leadership ones: the
+        rule is for unit principals (党政正职), and the answer says `threshold_check: not_principal`.
 
         With `correction` (更正) it publishes `assessment.evaluation_recorded.corrected` and runs no threshold
         check (`threshold_check: not_checked`): the correction is decided on the history before the evaluation
@@ -99,14 +108,21 @@ def build_api(bus: CommandBus) -> Api:
             corrected = await execute(request, body, grading.decide_evaluation, query)
             return EvaluationResult(evaluation=corrected, threshold_check="not_checked")
         breach = False
+        refusal: Problem | None = None
 
         def observe(state: AssessmentState, decision: Decision, rules: RuleSet) -> None:
-            nonlocal breach
+            # read on the history the evaluation was decided on; the check's command is dated the same day
+            nonlocal breach, refusal
             breach = grading.completes_breach(state, decision, rules)
+            refusal = grading.not_a_principal(state, body.year, body.occurred_on, rules) if breach else None
 
         recorded = await execute(request, body, grading.decide_evaluation, query, observe)
         if not breach:
             return EvaluationResult(evaluation=recorded, threshold_check="not_applicable")
+        if refusal is not None:
+            # not a failure to retry: the rule does not apply to a deputy (副职), so no check is run
+            return EvaluationResult(evaluation=recorded, threshold_check="not_principal",
+                                    threshold_problem=refusal.body())
         check = grading.ThresholdCheck(cadre_id=body.cadre_id, county=body.county, occurred_on=body.occurred_on,
                                        year=body.year)
         try:
@@ -120,8 +136,10 @@ def build_api(bus: CommandBus) -> Api:
                errors=ERRORS)
     async def threshold_check(request: web.Request, *, body: grading.ThresholdCheck,
                               query: WaitQuery) -> CommandResult:
-        """Publishes `assessment.threshold_breached` when the year's two evaluations breach the rule; 422 naming
-        the rule otherwise. Safe to repeat: a year's breach is recorded once."""
+        """Publishes `assessment.threshold_breached` when the year's two evaluations breach the rule and the cadre
+        held a principal's post (正职) in the year; 422 naming the rule otherwise
+        (`assessment.dual_evaluation_principals_only` when the posts recorded for the year are all a deputy's or
+        non-leadership ones). Safe to repeat: a year's breach is recorded once."""
         return await execute(request, body, grading.decide_threshold_check, query)
 
     @api.route("POST", "/v1/competency-tests", summary="Record a competency test (能力测试, 补测)",

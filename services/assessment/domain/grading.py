@@ -7,6 +7,9 @@ year yields only `assessment.evaluation_recorded`; `decide_threshold_check` then
 evaluations from the ledger and yields `assessment.threshold_breached`. The service runs the check
 right after an evaluation that completes a breach (`completes_breach`), and it can be run again at
 any time (at most one breach per year), so a crash between the two commands loses nothing.
+
+The breach is for unit principals (党政正职, S4) only: `not_a_principal` says when the ledger shows that the
+cadre held no principal's post in the evaluated year (docs/assessment.md gives the reading and why).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from pydantic import Field, StrictInt
 
+from services.assessment.domain.posts import posts_held_in
 from services.assessment.domain.rules import COMPETENCY_BASIS, GRADE_BASIS
 from services.assessment.domain.state import AssessmentState, Evaluation
 from shared.decisions import CadreCommand, Decision
@@ -194,6 +198,28 @@ def completes_breach(state: AssessmentState, decision: Decision, rules: RuleSet)
     return dual_breach(county, own, rules)
 
 
+def not_a_principal(state: AssessmentState, year: int, known_on: date, rules: RuleSet) -> RuleViolation | None:
+    """`assessment.dual_evaluation_principals_only` when the rule does not apply to the cadre for `year`, else None.
+
+    S4's demotion or removal is for 党政正职 (对党政正职优秀票率排在最后5位…给予降免职处理). It applies when a
+    post the cadre held on some day of the year, as recorded by `known_on`, is a principal's (`principal` true,
+    or not stated on a leadership post). It does not when the posts recorded for the year are all a deputy's or
+    non-leadership ones. When the ledger records no post held in the year (a career kept before the rotation
+    service, or elsewhere), it says nothing against the evaluations, which rank the cadre among the principals:
+    the rule applies, as it does to a post whose `principal` is not stated.
+    """
+    held = posts_held_in(state.history, year, known_on)
+    if not held or any(h.principal for h in held):
+        return None
+    titles = [f"{h.posting.unit} {h.posting.post}" for h in held]
+    return RuleViolation(
+        "assessment.dual_evaluation_principals_only",
+        f"the dual evaluation's demotion or removal applies to unit principals (正职) only: in {year} the cadre "
+        f"held {'; '.join(titles)}, none of them a principal's post (principal: false, or not a leadership post)",
+        f"双重民主测评降免职仅适用于党政正职: 该干部{year}年度所任职务 ({'、'.join(titles)}) 均非正职",
+        basis=rules.basis, year=year, posts=[h.as_json() for h in held])
+
+
 def _pct(part: int, whole: int) -> Decimal:
     return (Decimal(part * 100) / Decimal(whole)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
@@ -205,7 +231,8 @@ def _figures(ev: Evaluation) -> EvaluationFigures:
 
 
 def decide_threshold_check(state: AssessmentState, cmd: ThresholdCheck, rules: RuleSet) -> Decision:
-    """Both evaluations of the year recorded and breaching -> `assessment.threshold_breached` (once a year)."""
+    """Both evaluations of the year recorded and breaching, for a cadre who held a principal's post in the year ->
+    `assessment.threshold_breached` (once a year)."""
     a = rules.assessment
     if not a.dual_evaluation_rule:
         raise RuleViolation(
@@ -214,6 +241,10 @@ def decide_threshold_check(state: AssessmentState, cmd: ThresholdCheck, rules: R
     if cmd.year in state.breached_years:
         raise RuleViolation("assessment.breach_once", f"the breach of {cmd.year} is already recorded",
                             f"{cmd.year}年度民主测评触线已经记录")
+    # before the figures: whatever they are, the rule does not apply to a deputy (副职)
+    refusal = not_a_principal(state, cmd.year, cmd.occurred_on, rules)
+    if refusal is not None:
+        raise refusal
     # an evaluation recorded as of a later day than the check's is not yet there for it
     county, own = (ev if ev is not None and ev.on <= cmd.occurred_on else None
                    for ev in (state.evaluations.get((cmd.year, s)) for s in ("county_wide", "own_unit")))
