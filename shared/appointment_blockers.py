@@ -17,10 +17,19 @@ it depends on no service and on no event model: the four facts of rule 3 it look
 - a running sanction period (处分影响期): `sanction.imposed` with effective_from <= day <= effective_until,
   or with no `effective_until` (open-ended).
 
-and, for a promotion only (rule 6), a year barred by a 基本称职 grade (`assessment.promotion_blocked`): an
-`assessment.annual_graded` whose `promotion_blocked_years` holds the day's year (the assessment service
-lists them when it records the grade, from its rule set's `promotion_block_years`). Rule 3's blockers come
-first, in ledger order, then rule 6's.
+and, for a promotion only:
+
+- (rule 6) a year barred by a 基本称职 grade (`assessment.promotion_blocked`): an `assessment.annual_graded`
+  whose `promotion_blocked_years` holds the day's year (the assessment service lists them when it records the
+  grade, from its rule set's `promotion_block_years`);
+- (rules 6 and 7) a demotion or removal the assessments require and no decision has yet answered
+  (`assessment.demotion_pending`, 待降免职): an `assessment.threshold_breached` with no demotion or removal
+  recorded on or after its day, or two adjacent years graded incompetent (a dismissal case) with no removal
+  after the later grade. What answers them is what resolves them on the assessment watchlist: a demotion
+  (`post.assigned` kind demotion, `post.vacated` reason demotion, the sanction organisational.demotion) or a
+  removal (`post.vacated` reason dismissal, `REMOVALS`). A cadre awaiting a demotion is not promoted meanwhile.
+
+Rule 3's blockers come first, in ledger order, then the promotion's.
 
 `FACT_TYPES` are the event types read; a caller that keeps only part of a cadre's events keeps these.
 
@@ -42,7 +51,11 @@ from shared.problems import RuleViolation
 BASIS = "党政领导干部选拔任用工作条例 (2019); 辽源市12380举报受理与查核 (S1)"
 GRADE_BASIS = "中华人民共和国公务员法 (2018); 党政领导干部考核工作条例 (2019); 公务员考核规定 (2020)"
 FACT_TYPES = frozenset({"report.received", "report.verified", "appointment.deferred", "notice.posted",
-                        "appointment.qualification_cancelled", "sanction.imposed", "assessment.annual_graded"})
+                        "appointment.qualification_cancelled", "sanction.imposed", "assessment.annual_graded",
+                        "assessment.threshold_breached", "post.assigned", "post.vacated"})
+REMOVALS = {"organisational.removal": "removed (免职, 组织处理)",
+            "administrative.dismissal_from_post": "dismissed from post (撤职, 政务处分)"}
+"""Sanctions (category.measure) that remove the cadre from their post, as a removal the assessments require."""
 
 
 def _day(value: Any) -> date:
@@ -118,6 +131,7 @@ def appointment_blockers(events: Sequence[CloudEvent], on: date, *, notice_id: s
                     effective_until=end.isoformat() if end else None))
     if promotion:
         blockers.extend(_promotion_barred(known, on))
+        blockers.extend(_demotion_pending(known))
     return blockers
 
 
@@ -184,3 +198,54 @@ def _promotion_barred(known: Sequence[CloudEvent], on: date) -> list[RuleViolati
                 f"{graded}年度考核被确定为基本称职, {on.year}年不得提拔 (基本称职次年不得提拔)",
                 basis=GRADE_BASIS, year=on.year, graded_year=graded, promotion_blocked_years=years))
     return barred
+
+
+def _measure(event: CloudEvent) -> str:
+    return f"{event.data.get('category')}.{event.data.get('measure')}"
+
+
+def _demotes(event: CloudEvent) -> bool:
+    d = event.data
+    return (event.type == "post.assigned" and d.get("kind") == "demotion") or (
+        event.type == "post.vacated" and d.get("reason") == "demotion") or (
+        event.type == "sanction.imposed" and _measure(event) == "organisational.demotion")
+
+
+def _removes(event: CloudEvent) -> bool:
+    return (event.type == "post.vacated" and event.data.get("reason") == "dismissal") or (
+        event.type == "sanction.imposed" and _measure(event) in REMOVALS)
+
+
+def _demotion_pending(known: Sequence[CloudEvent]) -> list[RuleViolation]:
+    """Rules 6 and 7: each breach, and each dismissal case, that no demotion or removal recorded since answers."""
+    removed = [e.occurredon for e in known if _removes(e)]
+    demoted = [e.occurredon for e in known if _demotes(e)] + removed
+    pending = []
+    for event in known:
+        if event.type == "assessment.threshold_breached" and not any(d >= event.occurredon for d in demoted):
+            year = int(event.data["year"])
+            pending.append(RuleViolation(
+                "assessment.demotion_pending",
+                f"the democratic evaluation of {year} breached the dual threshold (recorded "
+                f"{event.occurredon.isoformat()}), which requires a demotion or removal decision; none is recorded, "
+                "so the cadre cannot be promoted",
+                f"{year}年度民主测评触及降免职线 ({event.occurredon.isoformat()} 记录), 应作降职或免职处理, "
+                "尚无处理决定, 不得提拔", basis=GRADE_BASIS, year=year, item="threshold_breach"))
+    grades: dict[int, tuple[str, date]] = {}
+    for event in known:  # a later grade of a year (a correction's effect) replaces the earlier
+        if event.type == "assessment.annual_graded":
+            grades[int(event.data["year"])] = (str(event.data["grade"]), event.occurredon)
+    for year, (grade, graded_on) in sorted(grades.items()):
+        following = grades.get(year + 1)
+        if grade != "incompetent" or following is None or following[0] != "incompetent":
+            continue
+        since = max(graded_on, following[1])
+        if not any(r >= since for r in removed):
+            pending.append(RuleViolation(
+                "assessment.demotion_pending",
+                f"graded incompetent in {year} and {year + 1}: the dismissal case opened on {since.isoformat()} "
+                "has no removal decision, so the cadre cannot be promoted",
+                f"{year}、{year + 1}年度连续两年考核不称职, 应予免职 ({since.isoformat()} 起), 尚无处理决定, 不得提拔",
+                basis=GRADE_BASIS, year=year + 1, item="dismissal_case",
+                consecutive_incompetent_years=[year, year + 1]))
+    return pending

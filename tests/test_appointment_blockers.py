@@ -41,6 +41,10 @@ BASICALLY = ev("assessment.annual_graded", "2024-01-15", year=2023, grade="basic
                dismissal_case=False, consecutive_incompetent_years=[])
 COMPETENT = ev("assessment.annual_graded", "2024-01-15", year=2023, grade="competent", admonishment_required=False,
                promotion_blocked_years=[], dismissal_case=False, consecutive_incompetent_years=[])
+BREACH = ev("assessment.threshold_breached", "2025-03-10", rule="dual_evaluation", year=2024, evaluations=[])
+INCOMPETENT = [ev("assessment.annual_graded", on, year=year, grade="incompetent", admonishment_required=False,
+                  promotion_blocked_years=[], dismissal_case=year == 2024, consecutive_incompetent_years=[])
+               for on, year in (("2024-01-20", 2023), ("2025-01-20", 2024))]
 UNRELATED = ev("audit.completed", "2024-01-01", audit_id="A1", audit_type="departure", report_number="R",
                evaluation="good", findings=[])
 
@@ -132,6 +136,33 @@ PROMOTION_CASES: list[tuple[str, list[CloudEvent], str, bool, list[str]]] = [
     ("a competent grade bars nothing", [COMPETENT], "2024-03-01", True, []),
     ("rule 3's blockers come first", [BASICALLY, RECEIVED], "2024-03-05", True,
      ["appointment.unverified_report", "assessment.promotion_blocked"]),
+    # rules 6 and 7: a demotion or removal the assessments require bars promotion until a decision answers it
+    ("a breach awaiting its demotion or removal bars a promotion", [BREACH], "2025-06-01", True,
+     ["assessment.demotion_pending"]),
+    ("... but not an appointment that is no promotion", [BREACH], "2025-06-01", False, []),
+    ("... nor a promotion decided before the breach was recorded", [BREACH], "2025-03-09", True, []),
+    ("a demotion answers the breach", [BREACH, ev("post.assigned", "2025-04-01", post_id="P2", kind="demotion")],
+     "2025-06-01", True, []),
+    ("... as does a removal (post vacated, dismissal)", [BREACH, ev("post.vacated", "2025-04-01", post_id="P1",
+                                                                      reason="dismissal")], "2025-06-01", True, []),
+    ("... or the sanction organisational.demotion",
+     [BREACH, ev("sanction.imposed", "2025-04-01", sanction_id="S9", category="organisational", measure="demotion",
+                 effective_from="2025-04-01", effective_until="2025-04-02")], "2025-06-01", True, []),
+    ("a demotion before the breach answers nothing",
+     [ev("post.assigned", "2025-01-01", post_id="P2", kind="demotion"), BREACH], "2025-06-01", True,
+     ["assessment.demotion_pending"]),
+    ("two years graded incompetent: the dismissal case bars a promotion", [*INCOMPETENT], "2025-06-01", True,
+     ["assessment.demotion_pending"]),
+    ("... a demotion does not answer a dismissal case",
+     [*INCOMPETENT, ev("post.assigned", "2025-04-01", post_id="P2", kind="demotion")], "2025-06-01", True,
+     ["assessment.demotion_pending"]),
+    ("... a removal does", [*INCOMPETENT, ev("sanction.imposed", "2025-04-01", sanction_id="S9",
+                                              category="administrative", measure="dismissal_from_post",
+                                              effective_from="2025-04-01", effective_until="2027-03-31")],
+     "2025-06-01", True, ["appointment.sanction_running"]),
+    ("incompetent in two years apart is no dismissal case", [INCOMPETENT[0], ev(
+        "assessment.annual_graded", "2025-01-20", year=2024, grade="competent", admonishment_required=False,
+        promotion_blocked_years=[], dismissal_case=False, consecutive_incompetent_years=[])], "2025-06-01", True, []),
 ]
 
 
@@ -162,6 +193,11 @@ def test_a_blocker_is_a_422_in_both_languages_naming_its_subject() -> None:
     assert barred.body()["rule"] == "assessment.promotion_blocked" and barred.body()["graded_year"] == 2023
     assert "基本称职" in barred.body()["message_zh"] and "basically competent" in barred.body()["message_en"]
     assert barred.body()["basis"]
+
+    [pending] = appointment_blockers(INCOMPETENT, date(2025, 6, 1), promotion=True)
+    body = pending.body()
+    assert body["item"] == "dismissal_case" and body["consecutive_incompetent_years"] == [2023, 2024]
+    assert "连续两年考核不称职" in body["message_zh"] and "2025-01-20" in body["message_en"]
 
 
 @pytest.mark.parametrize(("until", "on", "runs"), [("2024-06-05", "2024-06-04", True),

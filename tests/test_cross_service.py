@@ -136,3 +136,32 @@ async def test_a_cancelled_qualification_bars_the_post_to_a_lateral_posting_and_
     assert problem["blockers"] == ["appointment.qualification_cancelled"], problem
     moved = await command(system, "rotation", "/v1/posts/P-XL-2/assign", cadre, {**lateral, "post": "镇长"})
     assert moved["type"] == "post.assigned"
+
+
+async def test_a_breach_awaiting_its_demotion_bars_a_promotion_until_the_demotion(system: System) -> None:
+    """Rule 7 across services: the assessment service records the breach, the rotation service refuses a promotion
+    while no demotion or removal answers it (assessment.demotion_pending), and takes one after the demotion."""
+    cadre = await registered_cadre(system, "DM")
+    head = {"unit": "桂阳县统计局", "leadership": True, "principal": True}
+    await command(system, "rotation", "/v1/posts/TJJ-JZ/assign", cadre, {
+        **head, "occurred_on": "2021-03-01", "post": "局长", "level": "section", "kind": "lateral"})
+    for on, figures in (("2024-12-20", {"scope": "county_wide", "ballots": 120, "rank": 58, "of": 60, "counts": {
+            "excellent": 36, "competent": 70, "basically_competent": 6, "incompetent": 8}}),
+                        ("2024-12-22", {"scope": "own_unit", "ballots": 40, "counts": {
+                            "excellent": 12, "competent": 18, "basically_competent": 1, "incompetent": 9}})):
+        answer = await command(system, "assessment", "/v1/evaluations", cadre, {
+            "occurred_on": on, "year": 2024, **figures})
+    assert answer["threshold_check"] == "recorded", answer
+
+    promotion = {**head, "unit": "桂阳县人民政府", "post": "副县长", "level": "deputy_division", "kind": "promotion",
+                 "exemption_reason": "补录历史任职"}
+    problem = await command(system, "rotation", "/v1/posts/XZF-FXZ/assign", cadre,
+                            {**promotion, "occurred_on": "2025-02-01"}, expect=422)
+    assert problem["rule"] == "assessment.demotion_pending" and problem["year"] == 2024, problem
+    assert "降免职" in problem["message_zh"]
+
+    await command(system, "rotation", "/v1/posts/TJJ-JZ/vacate", cadre, {"occurred_on": "2025-02-10",
+                                                                          "reason": "demotion"})
+    promoted = await command(system, "rotation", "/v1/posts/XZF-FXZ/assign", cadre,
+                             {**promotion, "occurred_on": "2025-03-01"})
+    assert promoted["type"] == "post.assigned"

@@ -34,6 +34,7 @@ from pydantic import BaseModel, Field
 from services.ledger.projections import ProjectedEvent, Span
 from services.ledger.read_models.assessment_common import TAGS, AssessmentQuery
 from services.ledger.statements import Statements, bulk, day
+from shared.appointment_blockers import REMOVALS
 from shared.clock import clock_from
 from shared.db import acquire
 from shared.http import Api
@@ -45,8 +46,6 @@ KIND_ZH = {"threshold_breach": "民主测评触及降免职线", "basically_comp
            "dismissal_case": "连续两年不称职 (免职程序)", "consecutive_low_grades": "连续两年考核等次偏低",
            "retest_due": "能力测试补测", "second_failure": "补测不合格 (组织处理)"}
 LOW = ("basically_competent", "incompetent")
-REMOVALS = {"organisational.removal": "removed (免职, 组织处理)",
-            "administrative.dismissal_from_post": "dismissed from post (撤职, 政务处分)"}
 
 _LOW_SQL = "ARRAY[" + ", ".join(f"'{grade}'" for grade in LOW) + "]"
 # every statement reads and writes only the rows of its first column's cadre, so each run of them goes

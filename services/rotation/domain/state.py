@@ -32,7 +32,7 @@ class RotationState:
     used_notices: frozenset[str] = frozenset()
     appointment_facts: tuple[CloudEvent, ...] = ()
     """Events that may block an appointment (reports, deferrals, notices and their cancellations, sanctions, annual
-    grades), for `appointment_blockers` (its FACT_TYPES)."""
+    grades, breaches, and the postings that answer them), for `appointment_blockers` (its FACT_TYPES)."""
 
 
 def evolve(state: RotationState, event: CloudEvent) -> RotationState:
@@ -45,8 +45,8 @@ def evolve(state: RotationState, event: CloudEvent) -> RotationState:
     if event.type == "notice.closed" and data.get("outcome") in CLEARING:
         notice = Notice(str(data["notice_id"]), event.occurredon)
         return replace(state, cleared_notices={**state.cleared_notices, notice.notice_id: notice})
-    if event.type in FACT_TYPES:
-        return replace(state, appointment_facts=(*state.appointment_facts, event))
+    if event.type in FACT_TYPES:  # postings among them, which the tenure folds too
+        state = replace(state, appointment_facts=(*state.appointment_facts, event))
     tenure = evolve_tenure(state.tenure, event.type, event.occurredon, data)
     if event.type == "post.assigned" and data.get("notice_id"):
         return replace(state, tenure=tenure, used_notices=state.used_notices | {str(data["notice_id"])})
