@@ -164,7 +164,10 @@ def evolve_tenure(state: TenureState, type_: str, occurred_on: date, data: Mappi
         return state._replace(posts={**state.posts, posting.post_id: posting._replace(probation=str(data["outcome"]))})
     if type_ == "rotation.due":
         key = (str(data["post_id"]), str(data["rule"]))
-        if key[0] not in state.posts:
+        posting = state.posts.get(key[0])
+        if posting is None or _day(data["since"]) != tenure_since(state, posting, key[1]):
+            # a due rests on where its tenure started: once the posting's date is corrected, the due recorded
+            # from the old one is void, and the scan records the rule's due anew from the corrected start
             return state
         due = Due(key[0], key[1], _day(data["since"]), int(data["years"]), _day(data["due_on"]),
                   _day(data["overdue_on"]))

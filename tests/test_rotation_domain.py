@@ -416,6 +416,21 @@ DEFERRAL = [
          "rotation.deferral_until"),
 ]
 
+# The posting's day corrected from 2016-03-01 to 2017-03-01 after the scan recorded its due: the effective
+# history holds the corrected posting where the first stood, then the due, which rests on the old start.
+CORRECTED_START = [REG, assigned("2017-03-01"), DUE_P1]
+STALE_DUE = [
+    Case("a due whose tenure start was corrected away is no due: nothing to defer", CORRECTED_START,
+         lambda s: domain.decide_defer(s, defer_cmd("2024-03-10", "2024-12-31"), LOCAL, TODAY),
+         "rotation.deferral_needs_due"),
+    Case("... nor a trigger for a rotation", CORRECTED_START,
+         lambda s: domain.decide_complete(s, rotate_cmd("2024-05-01", trigger="township_8y"), TODAY),
+         "rotation.trigger_not_due"),
+    Case("... and the scan records the due of the corrected start when it comes", CORRECTED_START,
+         lambda s: domain.decide_due(s, raise_cmd(), LOCAL, at("2025-03-01")), "rotation.due",
+         {"since": "2017-03-01", "due_on": "2025-03-01"}),
+]
+
 ROTATION = [
     Case("a rotation's new post is a principal's only if it is a leadership post", [*TOWNSHIP, DUE_P1],
          lambda s: domain.decide_complete(s, rotate_cmd("2024-05-01", principal=True), TODAY),
@@ -465,7 +480,8 @@ RECORD_KEEPING_RULES = frozenset({
 """Rules that keep the record consistent; every other refusal cites a regulation or source document (依据)."""
 
 
-@pytest.mark.parametrize("case", [*REGISTRATION, *ERASURE, *POSTINGS, *PROBATION, *DUE, *DEFERRAL, *ROTATION],
+@pytest.mark.parametrize("case", [*REGISTRATION, *ERASURE, *POSTINGS, *PROBATION, *DUE, *DEFERRAL, *STALE_DUE,
+                                  *ROTATION],
                          ids=lambda c: c.name)
 def test_rule(case: Case) -> None:
     state = domain.fold(case.given)

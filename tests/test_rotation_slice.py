@@ -19,13 +19,16 @@ from services.ledger.main import writer_dsn
 from services.ledger.read_models.rotation_postings import RotationProjection
 from services.ledger.rebuild import rebuild
 from shared.devstack import free_port
+from shared.envelope import new_event
+from shared.events.rotation import RotationDue
 from shared.problems import RECORD_KEEPING
 from shared.processes import SERVICES, ServiceProcess
 from shared.rulesets import ruleset_for
 from shared.settings import Settings
-from tests.support import System, call, new_cadre_id, wait_until
+from tests.support import System, call, new_cadre_id, publish, wait_committed, wait_until
 
 COUNTY = "431021"
+RULESET = "431021@2008.1"
 ID_NUMBER = "431021198503150027"  # valid check digit; born 1985-03; female
 Clocks = Callable[..., str]
 
@@ -435,3 +438,35 @@ async def test_a_rise_in_rank_is_held_to_the_promotion_rules_whatever_the_postin
     assert status == 200
     data = [r["event"]["data"] for r in history["events"] if r["type"] == "post.assigned"][-1]
     assert data["kind"] == "election" and "probation_end" not in data, data
+
+
+async def test_a_due_follows_the_corrected_day_of_its_posting(system: System) -> None:
+    """The scan recorded a leader's due from the posting's day; the day was typed a year early and corrected: the
+    due rested on the old start, so the due list, a deferral and a rotation's trigger no longer see it."""
+    url, cadre = system.url("rotation"), new_cadre_id("RC")
+    await post_ok(f"{url}/v1/cadres/register?wait=committed", registration(cadre, occurred_on="2010-01-04"))
+    leader = {"cadre_id": cadre, "county": COUNTY, "occurred_on": "2014-03-01", "post": "局长", "unit": "桂阳县林业局",
+              "level": "section", "leadership": True, "kind": "lateral"}
+    posted = await post_ok(f"{url}/v1/posts/LY-JZ/assign?wait=committed", leader)
+    # as the scan records it on 2024-03-01 (published here: the scan would record every cadre's dues of the day)
+    [seq] = await publish(system.nats_url, [new_event(
+        event_type="rotation.due", cadre_id=cadre, county=COUNTY, service="rotation", occurred_on=date(2024, 3, 1),
+        ruleset=RULESET, data=RotationDue(post_id="LY-JZ", rule="leader_same_post_10y", since=date(2014, 3, 1),
+                                          years=10, due_on=date(2024, 3, 1), overdue_on=date(2024, 9, 1)))])
+    await wait_committed(system.pg_dsn, seq)
+    listed = f"/v1/rotation/due?cadre_id={cadre}&as_of=2024-06-01"
+    await projected(system, listed, "entries", lambda rows: len(rows) == 1)
+
+    await post_ok(f"{url}/v1/posts/LY-JZ/assign?wait=committed", {
+        **leader, "occurred_on": "2015-03-01",
+        "correction": {"event_id": posted["event_id"], "reason": "录入错误: 任职日期早录一年"}})
+    await projected(system, listed, "entries", lambda rows: not rows)
+    to = {"post_id": "SL-JZ", "post": "局长", "unit": "桂阳县水利局", "level": "section", "leadership": True}
+    rotation = {"cadre_id": cadre, "county": COUNTY, "occurred_on": "2024-06-01",
+                "trigger_rule": "leader_same_post_10y", "to": to}
+    status, problem, _ = await call("POST", f"{url}/v1/posts/LY-JZ/rotation/complete", rotation)
+    assert status == 422 and problem["rule"] == "rotation.trigger_not_due", problem
+    status, problem, _ = await call("POST", f"{url}/v1/posts/LY-JZ/rotation/defer", {
+        "cadre_id": cadre, "county": COUNTY, "occurred_on": "2024-06-01", "rule": "leader_same_post_10y",
+        "until": "2024-12-31", "approval_reference": "桂组干〔2024〕9号"})
+    assert status == 422 and problem["rule"] == "rotation.deferral_needs_due", problem

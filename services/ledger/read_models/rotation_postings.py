@@ -63,7 +63,7 @@ class RotationProjection:
     """`rm_rotation_postings` and `rm_rotation_due`, rewritten per affected cadre (a `HoldsBack` projection)."""
 
     name = "rotation"
-    version = 2
+    version = 3  # 3: a due whose tenure start a correction moved is void (shared.tenure)
     tables: tuple[str, ...] = ("rm_rotation_postings", "rm_rotation_due")
     sql_types: frozenset[str] = frozenset()
     types = frozenset(TENURE_EVENTS)
