@@ -92,9 +92,9 @@ def complete(on: str = "2024-06-20", findings: list[dict[str, Any]] | None = Non
     return a.CompleteAudit.model_validate({**BASE, "occurred_on": on, **fields, **kw})
 
 
-def rectify(finding_id: str = "F1", on: str = "2024-07-01") -> a.RectifyFinding:
+def rectify(finding_id: str = "F1", on: str = "2024-07-01", recovered: str = "100.00") -> a.RectifyFinding:
     return a.RectifyFinding.model_validate({**BASE, "occurred_on": on, "audit_id": "A1", "finding_id": finding_id,
-                                            "measures": "退回资金", "amount_recovered": "100.00"})
+                                            "measures": "退回资金", "amount_recovered": recovered})
 
 
 def apply(on: str = "2024-07-05", audit_id: str = "A1", result: str = "admonishment",
@@ -267,3 +267,13 @@ def test_a_departure_audit_of_a_post_the_ledger_has_no_posting_of_is_recorded_wi
     assert a.decide_start(fold([held]), start(), RULES).warnings == ()
     assert a.decide_start(fold([]), start(audit_type="in_office", post_id=None), RULES).warnings == ()
 
+
+
+@pytest.mark.parametrize(("recovered", "warned"), [("100.00", []), ("99.99", []),
+                                                  ("100.01", ["audit.recovered_beyond_amount"])])
+def test_recovering_more_than_a_finding_involved_is_recorded_with_a_warning(recovered: str, warned: list[str]) -> None:
+    """Not refused (interest or fines may be recovered with the funds), but a figure most likely typed wrongly."""
+    decision = a.decide_rectify(fold([STARTED, REQUESTED, RECEIVED, COMPLETED]), rectify(recovered=recovered), RULES)
+    assert decision.type == "audit.finding_rectified" and [w.code for w in decision.warnings] == warned
+    if warned:
+        assert "100.01" in decision.warnings[0].message_en and "涉及金额 (100.00 元)" in decision.warnings[0].message_zh

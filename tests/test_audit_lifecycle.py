@@ -58,8 +58,9 @@ async def test_departure_audit_with_three_findings_one_rectified_result_applied_
     f1 = next(f for f in entry["open"] if f["finding_id"] == "F1")
     assert f1["amount"] == "12000.50" and f1["responsibility"] == "direct" and f1["category_label"] == "第3种情形"
 
-    await post(system, f"{audit}/findings/F2/rectify", cadre, {"occurred_on": "2024-07-10",
-                                                               "measures": "已追回资金", "amount_recovered": "3000.00"})
+    rectified = await post(system, f"{audit}/findings/F2/rectify", cadre, {
+        "occurred_on": "2024-07-10", "measures": "已追回资金", "amount_recovered": "3000.00"})
+    assert rectified["warnings"] == [], "exactly what the finding involved"
     await post(system, f"{audit}/result", cadre, {"occurred_on": "2024-07-15", "result": "admonishment",
                                                   "filed_to_dossier": True, "reference": "桂组干〔2024〕31号"})
     await post(system, "/v1/talks/TH-2024-088", cadre, {"occurred_on": "2024-07-18", "kind": "admonishment",
@@ -90,8 +91,12 @@ async def test_departure_audit_with_three_findings_one_rectified_result_applied_
     assert dossier_audit["opinion_due"] == "2024-06-18" and dossier_audit["opinion_agrees"] is False
     assert [t["kind"] for t in state["talks"]] == ["admonishment"]
 
-    for finding_id, day in (("F1", "2024-08-20"), ("F3", "2024-09-02")):
-        await post(system, f"{audit}/findings/{finding_id}/rectify", cadre, {"occurred_on": day})
+    await post(system, f"{audit}/findings/F3/rectify", cadre, {"occurred_on": "2024-09-02"})
+    # F1 involved 12000.50: recovering 99999.00 is recorded, with a warning that the figure is likely mistyped
+    beyond = await post(system, f"{audit}/findings/F1/rectify", cadre, {"occurred_on": "2024-08-20",
+                                                                        "amount_recovered": "99999.00"})
+    assert [w["code"] for w in beyond["warnings"]] == ["audit.recovered_beyond_amount"], beyond
+    assert "12000.50" in beyond["warnings"][0]["message_zh"]
     await wait_until(lambda: _with_open(system, cadre, 0, as_of="2024-09-02"))
     [still] = (await open_findings(system, cadre, "2024-09-01"))["audits"]
     assert [f["finding_id"] for f in still["open"]] == ["F3"]

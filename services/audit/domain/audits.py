@@ -276,7 +276,16 @@ def decide_rectify(state: AuditState, cmd: RectifyFinding, rules: RuleSet) -> De
     not_before(cmd.occurred_on, audit.completed_on, "audit.chronology", "the rectification", "整改")
     data = AuditFindingRectified(audit_id=cmd.audit_id, finding_id=cmd.finding_id, measures=cmd.measures,
                                  amount_recovered=cmd.amount_recovered)
-    return Decision("audit.finding_rectified", data, cmd.occurred_on)
+    involved = audit.findings[cmd.finding_id]
+    # Recovered funds may exceed what a finding involved (interest, fines), so this is no refusal; but far more
+    # often it is a figure typed wrongly, and the audit summary would add it up as recovered
+    warnings = () if cmd.amount_recovered is None or cmd.amount_recovered <= involved else (DecisionWarning(
+        "audit.recovered_beyond_amount",
+        f"the amount recovered ({cmd.amount_recovered}) is more than finding {cmd.finding_id} involved ({involved}): "
+        "check the figure, and correct the rectification if it was typed wrongly",
+        f"追回资金 ({cmd.amount_recovered} 元) 超过问题 {cmd.finding_id} 的涉及金额 ({involved} 元): "
+        "请核对, 录入有误的请更正"),)
+    return Decision("audit.finding_rectified", data, cmd.occurred_on, warnings=warnings)
 
 
 def decide_apply_result(state: AuditState, cmd: ApplyResult, rules: RuleSet) -> Decision:

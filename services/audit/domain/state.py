@@ -6,8 +6,10 @@ cadre held, for the departure audit's warning).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from shared.decisions import work_start_of
@@ -25,7 +27,8 @@ class AuditRecord:
     opinion_due: date | None = None
     opinion_received_on: date | None = None
     completed_on: date | None = None
-    findings: frozenset[str] = frozenset()
+    findings: Mapping[str, Decimal] = field(default_factory=dict)
+    """Each finding's id and the amount it involves (涉及金额)."""
     rectified: frozenset[str] = frozenset()
     result: str | None = None
     result_applied_on: date | None = None
@@ -97,7 +100,8 @@ def _evolve_audit(state: AuditState, event: CloudEvent) -> AuditState:
     elif event.type == "audit.opinion_received":
         audit = replace(audit, opinion_received_on=on)
     elif event.type == "audit.completed":
-        audit = replace(audit, completed_on=on, findings=frozenset(str(f["finding_id"]) for f in data["findings"]))
+        amounts = {str(f["finding_id"]): Decimal(str(f["amount"])) for f in data["findings"]}
+        audit = replace(audit, completed_on=on, findings=amounts)
     elif event.type == "audit.finding_rectified":
         audit = replace(audit, rectified=audit.rectified | {str(data["finding_id"])})
     elif event.type == "audit.result_applied":
