@@ -151,7 +151,7 @@ async def _request(session: aiohttp.ClientSession, method: str, url: str, body: 
         async with session.request(method, url, json=body) as resp:
             text = await resp.text()
             if resp.status >= 400:
-                raise WitnessError(f"{resp.status} from {method} {url}: {text}")
+                raise _refusal_or_error(resp.status, method, url, text)
             answer = orjson.loads(text)
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise WitnessError(f"cannot reach the ledger at {url} (无法连接账本): {exc}") from exc
@@ -160,3 +160,16 @@ async def _request(session: aiohttp.ClientSession, method: str, url: str, body: 
     if not isinstance(answer, dict):
         raise WitnessError(f"unexpected answer from {url}")
     return answer
+
+
+def _refusal_or_error(status: int, method: str, url: str, text: str) -> WitnessError:
+    """A 4xx problem naming a rule is the ledger refusing the cosignature (witness.unknown_key, witness.timestamp...):
+    the round ran and was told no. Any other error answer (a bad token, a server error) kept it from running."""
+    try:
+        problem = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        problem = None
+    if 400 <= status < 500 and isinstance(problem, dict) and isinstance(problem.get("rule"), str):
+        detail = problem.get("detail") or problem.get("message_en") or text
+        return WitnessRefusal(f"refused by the ledger (账本拒绝联署): {status} {problem['rule']}: {detail}")
+    return WitnessError(f"{status} from {method} {url}: {text}")

@@ -33,6 +33,7 @@ from tests.support import (
     ANONYMOUS,
     System,
     call,
+    cli,
 )
 from tests.witness_support import Witnessed, ledger_with_witness
 
@@ -137,6 +138,22 @@ async def test_witness_cosigns_consistent_checkpoints(witnessed: Witnessed) -> N
                                  external=[external_checkpoint(witnessed.state)])
     assert report.ok, report.problems
     assert report.cosignatures == 2 and report.checkpoints >= 3
+
+
+async def test_a_cosignature_the_ledger_refuses_by_a_rule_exits_1_and_a_bad_token_exits_2(
+        witnessed: Witnessed, tmp_path: Path) -> None:
+    """The auditor guide's `witness cosign` codes: 1 refused, 2 could not run; the ledger's 422 naming a rule is a
+    refusal, a 401 kept the round from running."""
+    await witnessed.grow_to(2)
+    stranger = tmp_path / "stranger.skey"
+    stranger.write_text(generate_key("stranger")[0] + "\n")
+    args = ["witness", "cosign", "--key", str(stranger), "--ledger-key", witnessed.ledger_vkey, "--url", witnessed.url,
+            "--state", str(tmp_path / "stranger-state.json")]
+    refused = await cli(*args, "--token", witnessed.token())
+    assert refused.exit_code == 1, refused.output
+    assert "refused by the ledger (账本拒绝联署): 422 witness.unknown_key" in refused.output, refused.output
+    unauthenticated = await cli(*args, "--token", "not-a-token")
+    assert unauthenticated.exit_code == 2 and "401" in unauthenticated.output, unauthenticated.output
 
 
 async def test_each_checkpoint_commits_in_the_transaction_of_the_batch_it_signs(witnessed: Witnessed) -> None:
