@@ -6,15 +6,15 @@ import json
 import signal
 import sys
 import time
-import urllib.error
-import urllib.request
-from datetime import datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import click
 
+from shared.cli_args import Day
 from shared.cli_args import cadre_id as cadre_id_arg
+from shared.cli_io import CannotRun, get_json, ledger_answer, ledger_base, ledger_url_option
 from shared.settings import get_settings
 
 SCHEMA_DIR = Path("schemas") / "events"
@@ -101,14 +101,15 @@ def _wait_for_interrupt(procs: list[Any]) -> None:
 
 @main.command(help="Print a cadre's history from the ledger (干部履历).")
 @click.argument("cadre_id", callback=cadre_id_arg)
-@click.option("--url", default=None, help="Ledger base URL (default: CADRE_LEDGER_URL).")
+@click.option("--url", default=None, callback=ledger_url_option, help="Ledger base URL (default: CADRE_LEDGER_URL).")
 @click.option("--token", envvar="CADRE_TOKEN", required=True, help="Auditor token (or CADRE_TOKEN).")
 def history(cadre_id: str, url: str | None, token: str) -> None:
     """Fetch every page of a cadre's history and print it as JSON lines."""
-    base = (url or get_settings().ledger_url).rstrip("/")
+    base = ledger_base(url)
     after = 0
     while True:
-        page = _get_json(f"{base}/v1/cadres/{cadre_id}/history?after_version={after}&limit=1000", token)
+        target = f"{base}/v1/cadres/{cadre_id}/history?after_version={after}&limit=1000"
+        page = ledger_answer(get_json(target, token), target, "events", "next_after_version")
         for event in page["events"]:
             click.echo(json.dumps(event, ensure_ascii=False))
         if page["next_after_version"] is None:
@@ -119,27 +120,15 @@ def history(cadre_id: str, url: str | None, token: str) -> None:
 @main.command(help="Print a cadre's state on a day from the ledger (某日状态): posts, assessment, audits, supervision, "
                    "as the ledger's events up to that day make them.")
 @click.argument("cadre_id", callback=cadre_id_arg)
-@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+@click.option("--as-of", "as_of", type=Day(), default=None,
               help="The day, YYYY-MM-DD (截至日期); default: every event recorded.")
-@click.option("--url", default=None, help="Ledger base URL (default: CADRE_LEDGER_URL).")
+@click.option("--url", default=None, callback=ledger_url_option, help="Ledger base URL (default: CADRE_LEDGER_URL).")
 @click.option("--token", envvar="CADRE_TOKEN", required=True, help="Auditor token (or CADRE_TOKEN).")
-def state(cadre_id: str, as_of: datetime | None, url: str | None, token: str) -> None:
+def state(cadre_id: str, as_of: date | None, url: str | None, token: str) -> None:
     """Fetch the cadre's dossier folded up to `as_of` and print it as JSON."""
-    base = (url or get_settings().ledger_url).rstrip("/")
-    query = f"?as_of={as_of.date().isoformat()}" if as_of else ""
-    click.echo(json.dumps(_get_json(f"{base}/v1/cadres/{cadre_id}/state{query}", token), ensure_ascii=False, indent=2))
-
-
-def _get_json(url: str, token: str) -> Any:
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as resp:
-            return json.loads(resp.read())
-    except urllib.error.HTTPError as exc:
-        body = exc.read().decode(errors="replace")
-        raise click.ClickException(f"{exc.code} from {url}: {body}") from exc
-    except urllib.error.URLError as exc:
-        raise click.ClickException(f"cannot reach {url}: {exc.reason}") from exc
+    base = ledger_base(url)
+    query = f"?as_of={as_of.isoformat()}" if as_of else ""
+    click.echo(json.dumps(get_json(f"{base}/v1/cadres/{cadre_id}/state{query}", token), ensure_ascii=False, indent=2))
 
 
 @main.command(help="Write or check the committed JSON Schemas of the event catalogue (事件目录).")
@@ -160,8 +149,8 @@ def schemas(mode: str, directory: Path) -> None:
         click.echo(f"wrote {len(rendered)} schemas to {directory}")
         return
     if not directory.is_dir():
-        raise click.ClickException(f"no schemas directory {directory} (未找到事件模式目录): run it in the project's "
-                                   "directory, or pass --dir")
+        raise CannotRun(f"no schemas directory {directory} (未找到事件模式目录): run it in the project's "
+                        "directory, or pass --dir")
     drift = [name for name, text in rendered.items()
              if not (directory / name).exists() or (directory / name).read_text() != text]
     drift += [p.name for p in directory.glob("*.json") if p.name not in rendered]

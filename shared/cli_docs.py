@@ -7,19 +7,31 @@ from pathlib import Path
 
 import click
 
+from shared.cli_io import CannotRun, cannot_write, read_text
+
 ASYNCAPI_FILE = Path("docs") / "asyncapi.json"
 CONFIG_DOC_FILE = Path("docs") / "configuration.md"
 NATS_CONFIG_FILE = Path("deploy") / "nats" / "nats.conf"
 
 
 def write_or_check(path: Path, rendered: str, mode: str, what: str, command: str) -> None:
-    """Write `rendered` to `path`, or fail (exit 1) when the committed file differs from it."""
+    """Write `rendered` to `path`, or fail (exit 1) when the committed file differs from it.
+
+    A file that is missing or cannot be read was not checked (exit 2): "drifted, run --write" would have the user
+    write a file where none belongs, when the command most likely ran outside the project's directory.
+    """
     if mode == "write":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(rendered)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(rendered)
+        except OSError as exc:
+            raise cannot_write(path, exc) from exc
         click.echo(f"wrote {what} to {path}")
         return
-    if not path.exists() or path.read_text() != rendered:
+    if not path.exists():
+        raise CannotRun(f"{path} is missing (文件不存在): run it in the project's directory, pass --file, or "
+                        f"create it with `cadre-ledger {command} --write`")
+    if read_text(path) != rendered:
         raise click.ClickException(f"{path} drifted from the {what}; run `cadre-ledger {command} --write`")
     click.echo(f"{path} matches the {what}")
 

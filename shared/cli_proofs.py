@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import click
 import orjson
 
 from shared.cli_args import cadre_id as cadre_id_arg
+from shared.cli_io import (
+    CannotRun,
+    Failed,
+    cannot_write,
+    get_json,
+    ledger_answer,
+    ledger_base,
+    ledger_url_option,
+    make_directory,
+    write_bytes,
+)
 from shared.settings import get_settings
 from shared.signednote import Verifier
 
@@ -19,25 +27,35 @@ KEY_HELP = "The ledger's public key (账本公钥): a vkey string or a file hold
 TOKEN_HELP = "Bearer token with the auditor role (审计员令牌); default: CADRE_TOKEN."
 
 
-class CannotRun(click.ClickException):
-    """The check could not run at all (bad key, unreachable database or ledger): exit code 2."""
-
-    exit_code = 2
-
-
-class Failed(click.ClickException):
-    """The check ran and failed (tampering, fork, refusal): exit code 1."""
-
-    exit_code = 1
+EXPORT_TIMEOUT_S = 60.0
+"""A bundle carries a proof per event: a long history takes the ledger longer than a page of it."""
 
 
 def _verifiers(keys: tuple[str, ...]) -> list[Verifier]:
+    """The keys, each once: a key given twice (a file and its string, or a repeated option) means it once, and two
+    verifiers of one name and key ID would make every note check refuse to run."""
     from shared.keys import KeyFileError, load_verifier
 
     try:
-        return [load_verifier(key) for key in keys]
+        loaded = [load_verifier(key) for key in keys]
     except (KeyFileError, OSError) as exc:
         raise CannotRun(f"bad public key (公钥无效): {exc}") from exc
+    return list({(v.name, v.key_id): v for v in loaded}.values())
+
+
+def _ledger_and_witnesses(keys: tuple[str, ...], witness_keys: tuple[str, ...]) -> tuple[list[Verifier],
+                                                                                        list[Verifier]]:
+    """The ledger's keys and the witnesses', refusing one key given as both: a witness vouches that the log's key
+    holder showed everyone one log, which the key holder cannot vouch for itself (the ledger refuses its own key in
+    CADRE_WITNESS_KEYS likewise)."""
+    verifiers, witnesses = _verifiers(keys), _verifiers(witness_keys)
+    ledger_ids = {(v.name, v.key_id) for v in verifiers}
+    for witness in witnesses:
+        if (witness.name, witness.key_id) in ledger_ids:
+            raise click.BadParameter(f"the key {witness.name!r} is given both as --key and as --witness-key: a "
+                                     "ledger's key cannot be its own witness (见证方不能是账本自身)",
+                                     param_hint="--witness-key")
+    return verifiers, witnesses
 
 
 @click.group(name="verify", invoke_without_command=True,
@@ -74,7 +92,7 @@ def verify(ctx: click.Context, dsn: str | None, keys: tuple[str, ...], witness_k
     dsn = dsn or get_settings().pg_dsn
     if not dsn:
         raise click.UsageError("no database: pass --dsn or set CADRE_PG_DSN (需要数据库连接)")
-    verifiers, witnesses = _verifiers(keys), _verifiers(witness_keys)
+    verifiers, witnesses = _ledger_and_witnesses(keys, witness_keys)
     try:
         external = [external_checkpoint(path) for path in checkpoints]
     except (OSError, ValueError) as exc:
@@ -131,7 +149,7 @@ def verify_bundle_command(file: Path, keys: tuple[str, ...], witness_keys: tuple
     from shared.bundle_file import verify_bundle_file
     from shared.cosignature import format_time
 
-    verifiers, witnesses = _verifiers(keys), _verifiers(witness_keys)
+    verifiers, witnesses = _ledger_and_witnesses(keys, witness_keys)
     try:
         report = verify_bundle_file(file, verifiers, witnesses)
     except BundleError as exc:
@@ -149,7 +167,7 @@ def verify_bundle_command(file: Path, keys: tuple[str, ...], witness_keys: tuple
                "witness key (见证方密钥) for `cadre-ledger witness cosign`.")
 @click.argument("name")
 @click.option("--out", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-              show_default=True, help="Directory for the key files (密钥目录).")
+              show_default=True, help="Directory for the key files (密钥目录); created if its parent exists.")
 @click.option("--cosignature", is_flag=True,
               help="Make a witness key for timestamped C2SP tlog-cosignature cosignatures (联署, cosignature/v1, "
               "type 0x04): each cosignature states when (时间戳 timestamp) the witness saw the checkpoint. Give "
@@ -162,15 +180,24 @@ def keygen(name: str, directory: Path, cosignature: bool) -> None:
         skey, vkey = generate_key(name, COSIGNATURE_V1_TYPE if cosignature else ED25519_TYPE)
     except NoteError as exc:
         raise click.BadParameter(str(exc), param_hint="NAME") from exc
-    directory.mkdir(parents=True, exist_ok=True)
+    if "/" in name or name in (".", ".."):  # a key name may hold "/", but NAME.skey must be a file in --out
+        raise click.BadParameter(f"{name!r} names the files NAME.skey and NAME.vkey: no '/' (密钥名称不能含 /)",
+                                 param_hint="NAME")
+    make_directory(directory)
     skey_path, vkey_path = directory / f"{name}.skey", directory / f"{name}.vkey"
     for path in (skey_path, vkey_path):
-        if path.exists():
+        try:
+            exists = path.exists()
+        except OSError as exc:  # a name too long for the file system fails here first
+            raise cannot_write(path, exc) from exc
+        if exists:
             raise CannotRun(f"{path} exists; not overwriting a key (密钥已存在)")
-    fd = os.open(skey_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(skey + "\n")
-    vkey_path.write_text(vkey + "\n")
+    write_bytes(skey_path, (skey + "\n").encode(), mode=0o600, exclusive=True)
+    try:
+        write_bytes(vkey_path, (vkey + "\n").encode(), exclusive=True)
+    except CannotRun:
+        skey_path.unlink()  # half a pair is no key: a second run would refuse to overwrite it
+        raise
     click.echo(f"private key (私钥): {skey_path}")
     click.echo(f"public key (公钥):  {vkey_path}")
     click.echo(vkey)
@@ -179,7 +206,8 @@ def keygen(name: str, directory: Path, cosignature: bool) -> None:
 @click.command(help="Download a cadre's verifiable history bundle (导出履历包) from the ledger over HTTP and write "
                "it to a file; check it offline with `cadre-ledger verify bundle FILE --key PUB`.")
 @click.argument("cadre_id", callback=cadre_id_arg)
-@click.option("--url", default=None, help="Ledger base URL (账本地址); default: CADRE_LEDGER_URL.")
+@click.option("--url", default=None, callback=ledger_url_option,
+              help="Ledger base URL (账本地址); default: CADRE_LEDGER_URL.")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Bundle file to write (输出文件).")
 @click.option("--token", envvar="CADRE_TOKEN", required=True, help=TOKEN_HELP)
@@ -187,19 +215,9 @@ def keygen(name: str, directory: Path, cosignature: bool) -> None:
               "(经见证的检查点), for `verify bundle --witness-key`; fails while none covering the cadre is cosigned.")
 def export(cadre_id: str, url: str | None, out: Path, token: str, witnessed: bool) -> None:
     """Fetch the bundle and write it as compact JSON (every byte matters to the offline check)."""
-    base = (url or get_settings().ledger_url).rstrip("/")
-    target = f"{base}/v1/cadres/{cadre_id}/bundle" + ("?witnessed=true" if witnessed else "")
-    request = urllib.request.Request(target, headers={"Authorization": f"Bearer {token}"})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as resp:
-            bundle = orjson.loads(resp.read())
-    except urllib.error.HTTPError as exc:
-        raise Failed(f"{exc.code} from {target}: {exc.read().decode(errors='replace')}") from exc
-    except (urllib.error.URLError, OSError) as exc:
-        raise CannotRun(f"cannot reach the ledger at {target} (无法连接账本): {exc}") from exc
-    except orjson.JSONDecodeError as exc:
-        raise CannotRun(f"not JSON from {target}: {exc}") from exc
-    out.write_bytes(orjson.dumps(bundle))
+    target = f"{ledger_base(url)}/v1/cadres/{cadre_id}/bundle" + ("?witnessed=true" if witnessed else "")
+    bundle = ledger_answer(get_json(target, token, timeout=EXPORT_TIMEOUT_S), target, "events")
+    write_bytes(out, orjson.dumps(bundle))
     click.echo(f"wrote {out}: cadre {cadre_id}, {len(bundle.get('events', []))} events (已导出履历包)")
 
 
@@ -211,13 +229,15 @@ def witness() -> None:
 @witness.command(help="Cosign the ledger's latest checkpoint (联署检查点) as a witness, e.g. the audit office: "
                  "check the ledger's signature, check an RFC 9162 consistency proof (一致性证明) from the last "
                  "checkpoint this witness cosigned (kept in --state), add the witness's signature and post it. "
-                 "Exit 0: cosigned; 1: refused (a fork 分叉, a rollback, another log); 2: could not run.")
+                 "Exit 0: cosigned; 1: refused (a fork 分叉, a rollback, another log, or the ledger refusing the "
+                 "cosignature by a rule, 账本拒绝); 2: could not run.")
 @click.option("--key", "skey", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
               help="The witness's private key file (见证方私钥, NAME.skey from `cadre-ledger keygen --cosignature "
               "NAME`): its cosignatures are C2SP cosignature/v1 with a timestamp (时间戳). An older key made "
               "without --cosignature still works and adds a plain signature without a time.")
 @click.option("--ledger-key", "ledger_keys", multiple=True, required=True, help=KEY_HELP)
-@click.option("--url", default=None, help="Ledger base URL (账本地址); default: CADRE_LEDGER_URL.")
+@click.option("--url", default=None, callback=ledger_url_option,
+              help="Ledger base URL (账本地址); default: CADRE_LEDGER_URL.")
 @click.option("--state", "state", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="The witness's state file (见证状态): the last checkpoint it cosigned; created on first use.")
 @click.option("--token", envvar="CADRE_TOKEN", required=True, help=TOKEN_HELP)
@@ -239,7 +259,7 @@ def cosign(skey: Path, ledger_keys: tuple[str, ...], url: str | None, state: Pat
                    "ledger operator add its .vkey to CADRE_WITNESS_KEYS.", err=True)
     verifiers = _verifiers(ledger_keys)
     try:
-        result = asyncio.run(cosign_latest(url or get_settings().ledger_url, signer, verifiers, state, token))
+        result = asyncio.run(cosign_latest(ledger_base(url), signer, verifiers, state, token))
     except WitnessRefusal as exc:
         raise Failed(str(exc)) from exc
     except WitnessError as exc:

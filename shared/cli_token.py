@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from shared.auth import ROLES, Role, TokenError, ensure_token_keys, issue_token, load_private_key
+from shared.cli_io import CannotRun, cannot_write, make_directory
 
 
 @click.group(help="Bearer tokens for the HTTP APIs (访问令牌).")
@@ -14,11 +15,20 @@ def token() -> None:
     """The token command group."""
 
 
-@token.command(help="Create the issuer key pair (token-issuer.pem, token-verify.pem) in DIR (生成密钥).")
+@token.command(help="Create the issuer key pair (token-issuer.pem, token-verify.pem) in DIR (生成密钥); DIR is "
+               "created if its parent exists. An existing pair is never overwritten (exit 2).")
 @click.argument("directory", type=click.Path(path_type=Path))
 def keygen(directory: Path) -> None:
-    """Generate the key pair unless it exists; services need only token-verify.pem."""
-    private_path, public_path = ensure_token_keys(directory)
+    """Generate the key pair; never overwrite one (tokens issued with it would stop verifying)."""
+    make_directory(directory)
+    private_path, public_path = directory / "token-issuer.pem", directory / "token-verify.pem"
+    for path in (private_path, public_path):
+        if path.exists():
+            raise CannotRun(f"{path} exists; not overwriting a key (密钥已存在)")
+    try:
+        ensure_token_keys(directory)
+    except OSError as exc:
+        raise cannot_write(Path(exc.filename or directory), exc) from exc
     click.echo(f"issuer key (keep secret): {private_path}")
     click.echo(f"verify key (CADRE_AUTH_PUBLIC_KEY_FILE): {public_path}")
 

@@ -32,12 +32,20 @@ def load_signer(path: Path, key_types: Collection[int] = (ED25519_TYPE,)) -> Sig
 
 
 def load_verifier(text_or_path: str) -> Verifier:
-    """A verifier from a vkey string (name+id+key) or a file holding one."""
+    """A verifier from a vkey string (name+id+key) or a file holding one.
+
+    An existing file wins: a path may hold "+" too (keys+2026/dev.vkey), and a vkey string, which always has "+", is
+    no file anyone keeps by that name.
+    """
     candidate = Path(text_or_path)
-    if "+" not in text_or_path and not candidate.exists():  # a vkey always has "+": this was meant as a file
+    try:
+        on_disk = candidate.exists()
+    except (OSError, ValueError):  # a vkey string is too long or odd to be a path on some systems
+        on_disk = False
+    if "+" not in text_or_path and not on_disk:  # a vkey always has "+": this was meant as a file
         raise KeyFileError(f"no key file {text_or_path} (公钥文件不存在)")
     try:
-        text = candidate.read_text().strip() if "+" not in text_or_path else text_or_path
+        text = candidate.read_text().strip() if on_disk else text_or_path
     except (OSError, UnicodeDecodeError) as exc:
         raise KeyFileError(f"cannot read public key file {text_or_path} (无法读取公钥文件): {exc}") from exc
     try:

@@ -37,7 +37,7 @@ async def test_a_malformed_cadre_id_is_a_usage_error_before_anything_is_sent(com
 
 async def test_history_says_when_the_ledger_cannot_be_reached() -> None:
     result = await cli("history", "GY0001", "--url", "http://127.0.0.1:9", "--token", "t")
-    assert result.exit_code == 1 and "cannot reach" in result.output
+    assert result.exit_code == 2 and "cannot reach" in result.output and "(无法连接账本)" in result.output
 
 
 async def test_state_prints_the_dossier_as_of_a_day(system: System) -> None:
@@ -59,3 +59,4 @@ async def test_state_prints_the_dossier_as_of_a_day(system: System) -> None:
 async def test_state_refuses_a_day_that_is_not_one() -> None:
     result = await cli("state", "GY0001", "--as-of", "2015-02-30", "--url", "http://127.0.0.1:9", "--token", "t")
     assert result.exit_code == 2 and "cannot reach" not in result.output, result.output
+    assert "not a valid day (日期无效)" in result.output, result.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -148,6 +149,28 @@ async def test_exported_bundle_verifies_offline_and_every_changed_byte_fails(qui
     missing = await cli("export", new_cadre_id(), "--url", quiet.url("ledger"), "--out", str(tmp_path / "x.json"),
                         "--token", auditor(quiet))
     assert missing.exit_code == 1 and "404" in missing.output
+
+
+async def test_a_key_given_twice_counts_once_and_a_key_path_may_hold_a_plus(quiet: System, tmp_path: Path) -> None:
+    """Two verifiers of one name and key ID made every note check raise ValueError: a repeated key is the same key."""
+    cadre = new_cadre_id()
+    await append(quiet, cadre, 2)
+    out = tmp_path / "bundle.json"
+    exported = await cli("export", cadre, "--url", quiet.url("ledger"), "--out", str(out), "--token", auditor(quiet))
+    assert exported.exit_code == 0, exported.output
+    plus = tmp_path / "keys+2026" / "dev.vkey"
+    plus.parent.mkdir()
+    shutil.copyfile(vkey_file(quiet), plus)
+    witness = await cli("keygen", "--cosignature", "audit-office", "--out", str(tmp_path / "witness"))
+    assert witness.exit_code == 0, witness.output
+    w = str(tmp_path / "witness" / "audit-office.vkey")
+
+    twice = await cli("verify", "bundle", str(out), "--key", str(plus), "--key", plus.read_text().strip())
+    assert twice.exit_code == 0 and f"cadre {cadre}" in twice.stdout, twice.output
+    whole = await cli("verify", "--dsn", quiet.pg_dsn, "--key", str(plus), "--key", str(plus),
+                      "--witness-key", w, "--witness-key", w)
+    assert whole.exit_code == 0 and "verified (验证通过)" in whole.stdout, whole.output
+    assert whole.stdout.count("witness audit-office (见证方)") == 1, whole.output
 
 
 async def test_bundle_with_a_rehashed_event_fails_offline(quiet: System, tmp_path: Path) -> None:

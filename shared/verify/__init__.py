@@ -53,7 +53,7 @@ from pathlib import Path
 import asyncpg
 import orjson
 
-from shared.signednote import Verifier
+from shared.signednote import SIGNATURE_PREFIX, Checkpoint, NoteError, Verifier
 from shared.verify.checkpoints import load_checkpoints
 from shared.verify.merge import Merge, plan
 from shared.verify.parallel import Workers, in_process
@@ -161,8 +161,20 @@ async def _by_ranges(conn: asyncpg.Connection, dsn: str, signed: list[Signed], t
 
 
 def external_checkpoint(path: Path) -> tuple[str, str]:
-    """A checkpoint note kept outside the database: a note file, or a witness state file holding one."""
+    """A checkpoint note kept outside the database: a note file, or a witness state file holding one.
+
+    Raises ValueError when the file holds no checkpoint note at all: that is a wrong file given, not a ledger
+    that fails its check. A note of the right shape whose signature does not verify is left to the check.
+    """
     text = path.read_text()
     if text.lstrip().startswith("{"):
-        text = str(orjson.loads(text).get("note", ""))
+        data = orjson.loads(text)
+        text = str(data.get("note", "")) if isinstance(data, dict) else ""
+    separator = text.rfind("\n\n")  # a signed note's text ends at its last blank line, its signatures follow
+    try:
+        if separator < 0 or not text[separator + 2:].startswith(SIGNATURE_PREFIX):
+            raise NoteError("no signature lines after a blank line")
+        Checkpoint.parse(text[: separator + 1])
+    except ValueError as exc:  # NoteError, or a size or root Checkpoint.parse cannot read
+        raise ValueError(f"{path} holds no checkpoint note (不是检查点): {exc}") from exc
     return f"external checkpoint {path}", text
