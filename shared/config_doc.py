@@ -23,11 +23,16 @@ _HEADER = """# Configuration reference (配置参考)
 
 Every setting is an environment variable named `CADRE_<NAME>`, read once when a service starts
 (pydantic-settings). Unset variables take the default. Lists are JSON (`["a", "b"]`). A value outside its type or
-bounds stops the service (and the CLI) at start with exit code 2 and one line per variable: its name, its value and
-what it must be.
+bounds stops the service at start with exit code 2 and one line per variable: its name, its value and what it must
+be. The CLI reads the settings only when a command needs one it was not given as an option (`run`; `history`,
+`state`, `export` and `witness cosign` without `--url`; `verify` without `--dsn`), and then stops the same way on
+any value that does not fit; a command given what it needs does not read them, so a variable meant for a service
+cannot stop it.
 
 每个设置都是名为 `CADRE_<名称>` 的环境变量，服务启动时读取一次；未设置时取默认值；列表用 JSON 书写。
-取值不符合类型或范围时，服务（及命令行）启动即退出（退出码 2），逐行列出变量名、取值和要求（配置无效）。
+取值不符合类型或范围时，服务启动即退出（退出码 2），逐行列出变量名、取值和要求（配置无效）。命令行只在命令需要某项设置
+而未以选项给出时才读取设置（`run`；未给 `--url` 的 `history`、`state`、`export`、`witness cosign`；未给 `--dsn` 的
+`verify`），此时任一取值不符同样退出；已给出所需选项的命令不读取设置。
 Which service reads which setting: the dev stack and the CLI read the `data_dir` and URL settings;
 the ledger reads the checkpoint, batch and writer settings; every service reads the NATS,
 PostgreSQL, HTTP, authentication and log settings. Production deployments set them through

@@ -39,6 +39,19 @@ def test_a_list_that_is_not_json_ends_the_start_naming_its_variable() -> None:
     assert "CADRE_WITNESS_KEYS is not JSON" in started.stderr and '["a", "b"]' in started.stderr, started.stderr
 
 
+def test_the_cli_reads_the_settings_only_for_what_it_was_not_given() -> None:
+    """As docs/configuration.md says: a variable meant for a service cannot stop a command given what it needs."""
+    given = _start([sys.executable, "-m", "shared.cli", "history", "GY0001", "--url", "http://127.0.0.1:9",
+                    "--token", "t"], CADRE_COUNTIES="not json")
+    assert given.returncode == 2 and "无法连接账本" in given.stderr and "配置无效" not in given.stderr, given.stderr
+    needed = _start([sys.executable, "-m", "shared.cli", "history", "GY0001", "--token", "t"],
+                    CADRE_COUNTIES="not json")
+    assert needed.returncode == 2 and "CADRE_COUNTIES is not JSON" in needed.stderr, needed.stderr
+    doc = " ".join((Path(__file__).parents[1] / "docs" / "configuration.md").read_text().split())
+    assert "stops the service (and the CLI)" not in doc
+    assert "The CLI reads the settings only when a command needs one it was not given as an option" in doc
+
+
 def test_the_log_level_is_taken_in_any_case(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CADRE_LOG_LEVEL", "warning")
     assert Settings().log_level == "WARNING"
