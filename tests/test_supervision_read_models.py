@@ -20,7 +20,7 @@ from services.ledger.read_models.reports import ReportFunnelProjection
 from services.ledger.rebuild import rebuild
 from shared.appointment_blockers import appointment_blockers
 from shared.envelope import CloudEvent, new_event
-from shared.events.assessment import AppointmentDeferred, ObjectionReceived, QualificationCancelled
+from shared.events.assessment import AppointmentDeferred, NoticePosted, ObjectionReceived, QualificationCancelled
 from shared.events.rotation import PostAssigned, PostVacated
 from shared.rulesets import ruleset_for
 from shared.settings import Settings
@@ -300,3 +300,37 @@ async def test_audit_read_models_rebuild_from_position_zero_to_the_same_rows(sys
         await conn.close()
     assert replayed > 0 and after == before
     assert any(before.values()), "the read model had rows to rebuild"
+
+
+async def test_a_report_received_during_a_notice_follows_the_notice_s_deferral_in_the_funnel(system: System) -> None:
+    """A report about the cadre received while the notice is open is one of its objections (docs/assessment.md), filed
+    against it or not: the notice's deferral follows from it in the funnel as in the notices list. One recorded late
+    (after the deferral, dated during the notice) follows it too; one received before the notice does not."""
+    county = f"48{random.randrange(10_000):04d}"  # a county of its own, so counts are exact
+    cadre = await registered_cadre(system, f"FD{county}", county=county)
+    async def received(report: str, day: str) -> None:
+        await command(system, f"/v1/reports/{report}/receive", cadre, {
+            "occurred_on": day, "channel": "12380", "named": True}, county=county)
+
+    async def recorded(event: CloudEvent) -> None:
+        await wait_committed(system.pg_dsn, (await publish(system.nats_url, [event]))[0])
+
+    await received("JB-before", "2024-04-01")
+    await recorded(other_service_event("notice.posted", cadre, NoticePosted(
+        notice_id="N1", selection_id="S1", proposed_post="某镇党委书记", start=date(2024, 4, 16),
+        end=date(2024, 4, 22), working_days=5, channels=["12380举报网站"]), "2024-04-16", county))
+    await received("JB-during", "2024-04-17")
+    await recorded(other_service_event("appointment.deferred", cadre, AppointmentDeferred(
+        notice_id="N1", until=date(2024, 7, 22)), "2024-04-23", county))
+    await received("JB-late", "2024-04-20")
+
+    async def funnel() -> dict[str, Any] | None:
+        body = await read(system, f"/v1/reports/funnel?county={county}")
+        return body if body["received"] == 3 else None
+
+    f = await wait_until(funnel)
+    assert f["deferred"] == 1, f  # in cadres: the one cadre, for the two reports received during the notice
+    async with asyncpg.create_pool(system.pg_dsn, min_size=1, max_size=1) as pool:
+        rows = await pool.fetch("SELECT report_id, deferred_on FROM rm_reports WHERE cadre_id = $1 ORDER BY 1", cadre)
+    assert [(r["report_id"], r["deferred_on"]) for r in rows] == [
+        ("JB-before", None), ("JB-during", date(2024, 4, 23)), ("JB-late", date(2024, 4, 23))]

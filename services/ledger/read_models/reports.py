@@ -2,7 +2,9 @@
 
 One row per report. What followed is linked to the report by the events themselves: a talk, an
 inquiry or a sanction naming its `report_id`; a deferral (缓任) or a cancelled qualification (取消任职资格)
-of a notice to which the report was an objection (`notice.objection_received` names the report).
+of a notice to which the report was an objection: one filed against it (`notice.objection_received` names
+the report), or any report about the cadre received from the notice's first day while it was still open, as
+the notices read model counts its objections (`rm_report_notice_periods` keeps the notices for that).
 Seed S1 over three years: 95 reports, 23 leaders checked (查核, whatever the outcome), 12 given a reminder or
 admonishment talk, 1 deferred, 1 cancelled, 2 given a disciplinary sanction (纪律处分; organisational handling,
 组织处理, is counted apart). Outcomes are counted in cadres (as S1 counts them), reports in reports.
@@ -46,6 +48,32 @@ _NOTICE_OUTCOME = {column: bulk("cadre_id text, notice_id text, day date", f"""
   FROM {{rows}} JOIN rm_report_notices n ON n.cadre_id = v.cadre_id AND n.notice_id = v.notice_id
   WHERE r.cadre_id = n.cadre_id AND r.report_id = n.report_id""")
                    for column in ("deferred_on", "cancelled_on")}
+_NOTICE_POSTED = bulk("cadre_id text, notice_id text, start_on date", """
+  INSERT INTO rm_report_notice_periods (cadre_id, notice_id, start_on) SELECT * FROM {rows} ON CONFLICT DO NOTHING""")
+# a close as deferred (缓任) keeps the notice open for reports, as the notices read model does; any other ends it
+_NOTICE_CLOSED = bulk("cadre_id text, notice_id text, still_open boolean", """
+  UPDATE rm_report_notice_periods p SET open = v.still_open
+  FROM {rows} WHERE p.cadre_id = v.cadre_id AND p.notice_id = v.notice_id""")
+_PERIOD_OUTCOME = {column: bulk("cadre_id text, notice_id text, day date", f"""
+  UPDATE rm_report_notice_periods p SET {column} = coalesce(p.{column}, v.day)
+    {", open = false" if column == "cancelled_on" else ""}
+  FROM {{rows}} WHERE p.cadre_id = v.cadre_id AND p.notice_id = v.notice_id""")
+                   for column in ("deferred_on", "cancelled_on")}
+_RECEIVED_DURING = bulk("cadre_id text, report_id text, received_on date", """
+  INSERT INTO rm_report_notices (cadre_id, notice_id, report_id)
+  SELECT v.cadre_id, p.notice_id, v.report_id
+  FROM {rows} JOIN rm_report_notice_periods p ON p.cadre_id = v.cadre_id
+  WHERE p.open AND p.start_on <= v.received_on
+  ON CONFLICT DO NOTHING""")
+# a report linked to a notice after that notice's deferral or cancellation (a report recorded late) takes it too
+_LINKED_OUTCOMES = bulk("cadre_id text, report_id text", """
+  UPDATE rm_reports r SET deferred_on = coalesce(r.deferred_on, o.deferred_on),
+                          cancelled_on = coalesce(r.cancelled_on, o.cancelled_on)
+  FROM (SELECT v.cadre_id, v.report_id, min(p.deferred_on) AS deferred_on, min(p.cancelled_on) AS cancelled_on
+        FROM {rows} JOIN rm_report_notices n ON n.cadre_id = v.cadre_id AND n.report_id = v.report_id
+        JOIN rm_report_notice_periods p ON p.cadre_id = n.cadre_id AND p.notice_id = n.notice_id
+        GROUP BY v.cadre_id, v.report_id) AS o
+  WHERE r.cadre_id = o.cadre_id AND r.report_id = o.report_id""")
 _FOLLOWING = {"supervision.talk_held": "talk_on", "supervision.inquiry_sent": "inquiry_on",
               "sanction.imposed": "sanctioned_on"}
 FUNNEL_TALKS = frozenset({"reminder", "admonishment"})
@@ -57,11 +85,11 @@ class ReportFunnelProjection:
     """`rm_reports` and `rm_report_notices`."""
 
     name = "report_funnel"
-    version = 2
-    tables: tuple[str, ...] = ("rm_reports", "rm_report_notices")
+    version = 3  # 3: a report received while a notice was open follows that notice's outcome
+    tables: tuple[str, ...] = ("rm_reports", "rm_report_notices", "rm_report_notice_periods")
     sql_types: frozenset[str] = frozenset()
-    types = frozenset({"report.received", "report.verified", "notice.objection_received", *_FOLLOWING,
-                       *_NOTICE_OUTCOMES})
+    types = frozenset({"report.received", "report.verified", "notice.objection_received", "notice.posted",
+                       "notice.closed", *_FOLLOWING, *_NOTICE_OUTCOMES})
 
     async def apply(self, conn: asyncpg.Connection, span: Span, events: Sequence[ProjectedEvent]) -> None:
         """Follow each report through the batch, with the effect of position order (per cadre)."""
@@ -70,6 +98,8 @@ class ReportFunnelProjection:
             d = e.data
             if e.type == "report.received":
                 todo.add(_RECEIVED, e.cadre_id, d["report_id"], e.county, d["channel"], d["named"], e.occurred_on)
+                todo.add(_RECEIVED_DURING, e.cadre_id, d["report_id"], e.occurred_on)
+                todo.add(_LINKED_OUTCOMES, e.cadre_id, d["report_id"])
             elif e.type == "report.verified":
                 todo.add(_VERIFIED, e.cadre_id, d["report_id"], e.occurred_on, d["outcome"])
             elif e.type in _FOLLOWING and d.get("report_id"):
@@ -81,8 +111,15 @@ class ReportFunnelProjection:
                 todo.add(_FOLLOWED[column], e.cadre_id, d["report_id"], e.occurred_on)
             elif e.type == "notice.objection_received" and d.get("report_id"):
                 todo.add(_OBJECTION, e.cadre_id, d["notice_id"], d["report_id"])
+                todo.add(_LINKED_OUTCOMES, e.cadre_id, d["report_id"])
+            elif e.type == "notice.posted":
+                todo.add(_NOTICE_POSTED, e.cadre_id, d["notice_id"], d["start"])
+            elif e.type == "notice.closed":
+                todo.add(_NOTICE_CLOSED, e.cadre_id, d["notice_id"], d["outcome"] == "deferred")
             elif e.type in _NOTICE_OUTCOMES:
-                todo.add(_NOTICE_OUTCOME[_NOTICE_OUTCOMES[e.type]], e.cadre_id, d["notice_id"], e.occurred_on)
+                column = _NOTICE_OUTCOMES[e.type]
+                todo.add(_NOTICE_OUTCOME[column], e.cadre_id, d["notice_id"], e.occurred_on)
+                todo.add(_PERIOD_OUTCOME[column], e.cadre_id, d["notice_id"], e.occurred_on)
         await todo.run(conn)
 
 
