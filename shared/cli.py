@@ -31,7 +31,7 @@ def main() -> None:
               help="Where the embedded servers keep data (default: CADRE_DATA_DIR or ./var).")
 def run(demo: bool, data_dir: Path | None) -> None:
     """Run the whole system in the foreground."""
-    from shared.devstack import DevStack
+    from shared.devstack import DevStack, DevStackError
     from shared.processes import SERVICES, PortInUse, ServiceProcess, port_in_use
 
     settings = get_settings()
@@ -39,7 +39,10 @@ def run(demo: bool, data_dir: Path | None) -> None:
         if port_in_use(port := getattr(settings, f"{spec.name}_port")):
             raise click.ClickException(str(PortInUse(spec, port)))
     data = (data_dir or settings.data_dir).resolve()
-    stack = DevStack(data, nats_url=settings.nats_url, pg_dsn=settings.pg_dsn).start()
+    try:
+        stack = DevStack(data, nats_url=settings.nats_url, pg_dsn=settings.pg_dsn).start()
+    except DevStackError as exc:
+        raise CannotRun(str(exc)) from exc
     assert stack.nats_url and stack.pg_dsn
     procs: list[ServiceProcess] = []
     try:

@@ -8,6 +8,7 @@ servers are used instead and nothing is started.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -23,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import IO
 
 from shared.auth import Role, ensure_token_keys, issue_token, load_private_key
 from shared.nats_config import USERS, dev_config, partition_user, users_of
@@ -238,6 +240,7 @@ class DevStack:
     keys_dir: Path | None = None
     pg_settings: dict[str, str] = field(default_factory=dict)
     servers: list[ManagedServer] = field(default_factory=list)
+    _lock: IO[bytes] | None = field(default=None, init=False, repr=False)
 
     @property
     def keys(self) -> Path:
@@ -245,16 +248,40 @@ class DevStack:
         return self.keys_dir or self.data_dir / "keys"
 
     def start(self) -> DevStack:
-        """Start whatever is not configured externally; fill in `nats_url` and `pg_dsn`."""
-        if self.nats_url is None:
-            nats = start_nats(self.data_dir / "nats")
-            self.servers.append(nats)
-            self.nats_url = nats.url
-        if self.pg_dsn is None:
-            pg = start_postgres(self.data_dir / "postgres", fast=self.fast, settings=self.pg_settings)
-            self.servers.append(pg)
-            self.pg_dsn = pg.url
+        """Start whatever is not configured externally; fill in `nats_url` and `pg_dsn`.
+
+        The data directory is held for as long as the stack runs: a second stack on it is refused before it
+        touches anything (two nats-servers on one JetStream store corrupt it). A server that fails to start
+        stops those started before it.
+        """
+        if self.nats_url is not None and self.pg_dsn is not None:
+            return self
+        self._hold_data_dir()
+        try:
+            if self.nats_url is None:
+                nats = start_nats(self.data_dir / "nats")
+                self.servers.append(nats)
+                self.nats_url = nats.url
+            if self.pg_dsn is None:
+                pg = start_postgres(self.data_dir / "postgres", fast=self.fast, settings=self.pg_settings)
+                self.servers.append(pg)
+                self.pg_dsn = pg.url
+        except BaseException:
+            self.stop()
+            raise
         return self
+
+    def _hold_data_dir(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        lock = (self.data_dir / ".lock").open("wb")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            raise DevStackError(f"data directory {self.data_dir} is in use by another running cadre-ledger stack "
+                                "(数据目录正被占用): stop it first, or give this one another --data-dir "
+                                "(CADRE_DATA_DIR)") from None
+        self._lock = lock
 
     def service_env(self, service: str | None = None) -> dict[str, str]:
         """Environment for a service process: server URLs (its own NATS user) and the keys it needs."""
@@ -305,6 +332,9 @@ class DevStack:
         for srv in reversed(self.servers):
             srv.stop()
         self.servers.clear()
+        if self._lock is not None:
+            self._lock.close()  # closing the file releases its lock
+            self._lock = None
 
     def __enter__(self) -> DevStack:
         return self.start()

@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -82,3 +83,20 @@ def test_a_second_run_is_refused_naming_the_taken_port(running: str, workdir: Pa
     assert "port 8100 of the ledger service is in use by another program (端口被占用)" in result.stderr
     assert "CADRE_LEDGER_PORT" in result.stderr and "Traceback" not in result.stderr
     assert not second.exists(), "nothing was started"
+
+
+def test_a_second_run_on_a_data_dir_in_use_is_refused_before_it_touches_it(running: str, workdir: Path) -> None:
+    """Two nats-servers on one JetStream store corrupt it: the second run stops before starting anything."""
+    env = {k: v for k, v in os.environ.items() if k not in ("CADRE_NATS_URL", "CADRE_PG_DSN")}
+    env.update({f"CADRE_{name.upper()}_PORT": str(port) for name, port in
+                [("ledger", 8110), ("assessment", 8111), ("audit", 8112), ("rotation", 8113)]})
+    config = workdir / "var" / "nats" / "nats.conf"
+    before = config.read_bytes()
+    result = subprocess.run([sys.executable, "-m", "shared.cli", "run", "--data-dir", str(workdir / "var")], cwd=ROOT,
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "is in use by another running cadre-ledger stack (数据目录正被占用)" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert config.read_bytes() == before, "the running stack's NATS configuration was left as it was"
+    with urllib.request.urlopen("http://127.0.0.1:8100/readyz", timeout=10) as answer:
+        assert answer.status == 200, "the running stack still serves"
