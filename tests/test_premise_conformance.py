@@ -143,7 +143,9 @@ ROTATION = [
          ("posted after the day", [REG, assigned("2021-06-01", "L2", kind="promotion", probation_end="2022-06-01",
                                                  level="deputy_division", leadership=True)], "posting.not_held"))),
     Row("rotation.deferred", 0, rotation_ruled(rd.decide_defer, defer_cmd("2020-05-10", "2020-12-31", "P9")),
-        (("post.assigned", [*P9_BY_POSTING, DUE_P9]), ("rotation.completed", [*P9_BY_ROTATION, DUE_P9])),
+        # the due counts from the day the posting or the rotation took P9 (2012-05-01), or it is no due of it
+        (("post.assigned", [REG, assigned("2012-05-01", "P9"), DUE_P9]),
+         ("rotation.completed", [*P9_BY_ROTATION, DUE_P9])),
         (("no posting", [REG, DUE_P9], "posting.not_held"),
          ("another post", [*NOT_P9, DUE_P9], "posting.not_held"),
          ("posted after the day", [REG, assigned("2021-01-01", "P9"), DUE_P9], "posting.not_held"))),
