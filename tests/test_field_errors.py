@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -9,7 +10,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from shared.events.assessment import Reason
 from shared.events.registry import CorrectionReason
-from shared.events.types import LongText, ShortText
+from shared.events.types import VISIBLE_LINE, VISIBLE_PARAGRAPHS, LongText, ShortText
 from shared.field_errors import from_pydantic, message_zh
 
 
@@ -55,6 +56,11 @@ VISIBLE_PARAGRAPHS_ZH = "须有可见文字: 不能全是空白, 不能含控制
     (ShortText, "\u3000", VISIBLE_LINE_ZH),
     (Reason, " \n\t ", VISIBLE_PARAGRAPHS_ZH),
     (CorrectionReason, "\u3000\u3000", VISIBLE_PARAGRAPHS_ZH),
+    # ... nor do marks that show nothing: a zero-width space, a BOM, a Hangul filler, the blank Braille pattern
+    (CorrectionReason, "\u200b", VISIBLE_PARAGRAPHS_ZH),
+    (Reason, "\ufeff\n", VISIBLE_PARAGRAPHS_ZH),
+    (ShortText, "\u3164", VISIBLE_LINE_ZH),
+    (ShortText, "\u2800 ", VISIBLE_LINE_ZH),
     (LongText, "经查\x1b[2J属实", PARAGRAPHS_ZH),  # a terminal escape: clears the screen of whoever prints it
     (LongText, "经查\u2066不\u2069属实", PARAGRAPHS_ZH),
 ])
@@ -72,3 +78,17 @@ def test_text_that_reads_otherwise_than_stored_is_refused_in_words(kind: Any, te
 ])
 def test_visible_text_and_a_paragraph_s_line_breaks_pass(kind: Any, text: str) -> None:
     assert TypeAdapter(kind).validate_python(text) == text
+
+
+@pytest.mark.parametrize("text", ["", " ", "\u3000", "\ufeff", "\u200b", "\u3164", "\u2800", " a ", "副镇长", "a\nb",
+                                  "\n\t录入错误", "x\ufeff", "\u00a0镇长", "a\u2028b"])
+def test_the_visible_text_patterns_mean_the_same_to_pydantic_and_to_a_json_schema_validator(text: str) -> None:
+    """pydantic-core checks the patterns on intake, the published JSON Schemas state them for other validators
+    (Python's re here): a character class like `\\s` differs between engines, so the patterns list their blanks."""
+    for kind, pattern in ((ShortText, VISIBLE_LINE), (Reason, VISIBLE_PARAGRAPHS)):
+        try:
+            TypeAdapter(kind).validate_python(text)
+            accepted = True
+        except ValidationError:
+            accepted = False
+        assert accepted == bool(re.fullmatch(pattern, text)), (kind, text)

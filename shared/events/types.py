@@ -27,16 +27,24 @@ PARAGRAPHS = f"^[^{_NOT_IN_PARAGRAPHS}]*$"
 """Free text: line breaks and tabs allowed; no other control character, no bidirectional control."""
 
 
-def _visible(excluded: str) -> str:
-    # Blanks first, then one character that is not blank: read left to right without backtracking, in
-    # pydantic-core's engine, in Python's and in a JSON Schema validator's alike (no lookahead needed).
-    return f"^[^{excluded}\\S]*[^{excluded}\\s][^{excluded}]*$"
+# What shows nothing: the spaces (Unicode's space separators, the line and paragraph separators) and the fillers
+# that render as blank (Hangul fillers, the blank Braille pattern). Listed rather than written `\s`, whose members
+# differ between pydantic-core's engine, Python's and ECMA-262's (which counts U+FEFF as a space).
+_BLANK = "\\u0020\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\u115f\\u1160\\u2800\\u3164\\uffa0"
 
 
-VISIBLE_LINE = _visible(_NOT_IN_LINE)
+def _visible(excluded: str, blank: str) -> str:
+    # Blanks (those the text may hold) first, then one character that is neither excluded nor blank: the two
+    # classes are disjoint, so the pattern reads left to right without backtracking, and means the same in
+    # pydantic-core's engine, Python's and a JSON Schema validator's (no lookahead, no `\s`).
+    return f"^[{blank}]*[^{excluded}{blank}][^{excluded}]*$"
+
+
+VISIBLE_LINE = _visible(_NOT_IN_LINE, _BLANK)
 """`ONE_LINE` with at least one character that is not blank: "   " or an ideographic space (U+3000) says nothing."""
-VISIBLE_PARAGRAPHS = _visible(_NOT_IN_PARAGRAPHS)
-"""`PARAGRAPHS` with at least one character that is not blank."""
+VISIBLE_PARAGRAPHS = _visible(_NOT_IN_PARAGRAPHS, f"{_BLANK}\\t\\n\\r{_INVISIBLE}")
+"""`PARAGRAPHS` with at least one character that is neither blank nor an invisible mark (a zero-width space alone
+says nothing either)."""
 
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=VISIBLE_LINE)]
 """A title, a unit, a channel, a reason: one line of visible text (`VISIBLE_LINE`)."""
