@@ -305,7 +305,8 @@ async def test_audit_read_models_rebuild_from_position_zero_to_the_same_rows(sys
 async def test_a_report_received_during_a_notice_follows_the_notice_s_deferral_in_the_funnel(system: System) -> None:
     """A report about the cadre received while the notice is open is one of its objections (docs/assessment.md), filed
     against it or not: the notice's deferral follows from it in the funnel as in the notices list. One recorded late
-    (after the deferral, dated during the notice) follows it too; one received before the notice does not."""
+    (after the deferral, dated during the notice) follows it too; one received before the notice, or during the
+    deferral, does not."""
     county = f"48{random.randrange(10_000):04d}"  # a county of its own, so counts are exact
     cadre = await registered_cadre(system, f"FD{county}", county=county)
     async def received(report: str, day: str) -> None:
@@ -323,14 +324,15 @@ async def test_a_report_received_during_a_notice_follows_the_notice_s_deferral_i
     await recorded(other_service_event("appointment.deferred", cadre, AppointmentDeferred(
         notice_id="N1", until=date(2024, 7, 22)), "2024-04-23", county))
     await received("JB-late", "2024-04-20")
+    await received("JB-after", "2024-05-10")  # during the deferral: the deferral did not follow from it
 
     async def funnel() -> dict[str, Any] | None:
         body = await read(system, f"/v1/reports/funnel?county={county}")
-        return body if body["received"] == 3 else None
+        return body if body["received"] == 4 else None
 
     f = await wait_until(funnel)
     assert f["deferred"] == 1, f  # in cadres: the one cadre, for the two reports received during the notice
     async with asyncpg.create_pool(system.pg_dsn, min_size=1, max_size=1) as pool:
         rows = await pool.fetch("SELECT report_id, deferred_on FROM rm_reports WHERE cadre_id = $1 ORDER BY 1", cadre)
     assert [(r["report_id"], r["deferred_on"]) for r in rows] == [
-        ("JB-before", None), ("JB-during", date(2024, 4, 23)), ("JB-late", date(2024, 4, 23))]
+        ("JB-after", None), ("JB-before", None), ("JB-during", date(2024, 4, 23)), ("JB-late", date(2024, 4, 23))]

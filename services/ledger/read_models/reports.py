@@ -43,10 +43,11 @@ _FOLLOWED = {column: bulk("cadre_id text, report_id text, day date", f"""
              for column in ("talk_on", "inquiry_on", "sanctioned_on", "handled_on")}
 _OBJECTION = bulk("cadre_id text, notice_id text, report_id text", """
   INSERT INTO rm_report_notices (cadre_id, notice_id, report_id) SELECT * FROM {rows} ON CONFLICT DO NOTHING""")
+# what followed a notice followed from the reports received by then, not from one received during a deferral
 _NOTICE_OUTCOME = {column: bulk("cadre_id text, notice_id text, day date", f"""
   UPDATE rm_reports r SET {column} = coalesce(r.{column}, v.day)
   FROM {{rows}} JOIN rm_report_notices n ON n.cadre_id = v.cadre_id AND n.notice_id = v.notice_id
-  WHERE r.cadre_id = n.cadre_id AND r.report_id = n.report_id""")
+  WHERE r.cadre_id = n.cadre_id AND r.report_id = n.report_id AND r.received_on <= v.day""")
                    for column in ("deferred_on", "cancelled_on")}
 _NOTICE_POSTED = bulk("cadre_id text, notice_id text, start_on date", """
   INSERT INTO rm_report_notice_periods (cadre_id, notice_id, start_on) SELECT * FROM {rows} ON CONFLICT DO NOTHING""")
@@ -69,10 +70,13 @@ _RECEIVED_DURING = bulk("cadre_id text, report_id text, received_on date", """
 _LINKED_OUTCOMES = bulk("cadre_id text, report_id text", """
   UPDATE rm_reports r SET deferred_on = coalesce(r.deferred_on, o.deferred_on),
                           cancelled_on = coalesce(r.cancelled_on, o.cancelled_on)
-  FROM (SELECT v.cadre_id, v.report_id, min(p.deferred_on) AS deferred_on, min(p.cancelled_on) AS cancelled_on
-        FROM {rows} JOIN rm_report_notices n ON n.cadre_id = v.cadre_id AND n.report_id = v.report_id
+  FROM (SELECT x.cadre_id, x.report_id,
+               min(p.deferred_on) FILTER (WHERE p.deferred_on >= x.received_on) AS deferred_on,
+               min(p.cancelled_on) FILTER (WHERE p.cancelled_on >= x.received_on) AS cancelled_on
+        FROM {rows} JOIN rm_reports x ON x.cadre_id = v.cadre_id AND x.report_id = v.report_id
+        JOIN rm_report_notices n ON n.cadre_id = x.cadre_id AND n.report_id = x.report_id
         JOIN rm_report_notice_periods p ON p.cadre_id = n.cadre_id AND p.notice_id = n.notice_id
-        GROUP BY v.cadre_id, v.report_id) AS o
+        GROUP BY x.cadre_id, x.report_id) AS o
   WHERE r.cadre_id = o.cadre_id AND r.report_id = o.report_id""")
 _FOLLOWING = {"supervision.talk_held": "talk_on", "supervision.inquiry_sent": "inquiry_on",
               "sanction.imposed": "sanctioned_on"}
@@ -85,7 +89,7 @@ class ReportFunnelProjection:
     """`rm_reports` and `rm_report_notices`."""
 
     name = "report_funnel"
-    version = 3  # 3: a report received while a notice was open follows that notice's outcome
+    version = 4  # 3: a report received while a notice was open follows that notice's outcome; 4: if received by then
     tables: tuple[str, ...] = ("rm_reports", "rm_report_notices", "rm_report_notice_periods")
     sql_types: frozenset[str] = frozenset()
     types = frozenset({"report.received", "report.verified", "notice.objection_received", "notice.posted",
