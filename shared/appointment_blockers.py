@@ -217,35 +217,38 @@ def _removes(event: CloudEvent) -> bool:
 
 
 def _demotion_pending(known: Sequence[CloudEvent]) -> list[RuleViolation]:
-    """Rules 6 and 7: each breach, and each dismissal case, that no demotion or removal recorded since answers."""
-    removed = [e.occurredon for e in known if _removes(e)]
-    demoted = [e.occurredon for e in known if _demotes(e)] + removed
-    pending = []
+    """Rules 6 and 7: each breach, and each dismissal case, that no demotion or removal answers.
+
+    Read in ledger order, as the assessment watchlist reads them: an item arises on its event's day (a dismissal
+    case on the day of the grade that completes it), and a demotion or removal recorded after it and dated on or
+    after that day answers it.
+    """
+    pending: dict[tuple[str, int], tuple[date, RuleViolation]] = {}
+    grades: dict[int, str] = {}
     for event in known:
-        if event.type == "assessment.threshold_breached" and not any(d >= event.occurredon for d in demoted):
+        day = event.occurredon
+        if event.type == "assessment.threshold_breached":
             year = int(event.data["year"])
-            pending.append(RuleViolation(
+            pending.setdefault(("threshold_breach", year), (day, RuleViolation(
                 "assessment.demotion_pending",
-                f"the democratic evaluation of {year} breached the dual threshold (recorded "
-                f"{event.occurredon.isoformat()}), which requires a demotion or removal decision; none is recorded, "
-                "so the cadre cannot be promoted",
-                f"{year}年度民主测评触及降免职线 ({event.occurredon.isoformat()} 记录), 应作降职或免职处理, "
-                "尚无处理决定, 不得提拔", basis=GRADE_BASIS, year=year, item="threshold_breach"))
-    grades: dict[int, tuple[str, date]] = {}
-    for event in known:  # a later grade of a year (a correction's effect) replaces the earlier
-        if event.type == "assessment.annual_graded":
-            grades[int(event.data["year"])] = (str(event.data["grade"]), event.occurredon)
-    for year, (grade, graded_on) in sorted(grades.items()):
-        following = grades.get(year + 1)
-        if grade != "incompetent" or following is None or following[0] != "incompetent":
-            continue
-        since = max(graded_on, following[1])
-        if not any(r >= since for r in removed):
-            pending.append(RuleViolation(
-                "assessment.demotion_pending",
-                f"graded incompetent in {year} and {year + 1}: the dismissal case opened on {since.isoformat()} "
-                "has no removal decision, so the cadre cannot be promoted",
-                f"{year}、{year + 1}年度连续两年考核不称职, 应予免职 ({since.isoformat()} 起), 尚无处理决定, 不得提拔",
-                basis=GRADE_BASIS, year=year + 1, item="dismissal_case",
-                consecutive_incompetent_years=[year, year + 1]))
-    return pending
+                f"the democratic evaluation of {year} breached the dual threshold (recorded {day.isoformat()}), "
+                "which requires a demotion or removal decision; none is recorded, so the cadre cannot be promoted",
+                f"{year}年度民主测评触及降免职线 ({day.isoformat()} 记录), 应作降职或免职处理, 尚无处理决定, 不得提拔",
+                basis=GRADE_BASIS, year=year, item="threshold_breach")))
+        elif event.type == "assessment.annual_graded":
+            year = int(event.data["year"])
+            grades[year] = str(event.data["grade"])  # a later grade of a year (a correction's effect) replaces it
+            for first in (year - 1, year):
+                if grades.get(first) == grades.get(first + 1) == "incompetent":
+                    pending.setdefault(("dismissal_case", first + 1), (day, RuleViolation(
+                        "assessment.demotion_pending",
+                        f"graded incompetent in {first} and {first + 1}: the dismissal case opened on "
+                        f"{day.isoformat()} has no removal decision, so the cadre cannot be promoted",
+                        f"{first}、{first + 1}年度连续两年考核不称职, 应予免职 ({day.isoformat()} 起), 尚无处理决定, "
+                        "不得提拔", basis=GRADE_BASIS, year=first + 1, item="dismissal_case",
+                        consecutive_incompetent_years=[first, first + 1])))
+        answered = ("threshold_breach", "dismissal_case") if _removes(event) else (
+            ("threshold_breach",) if _demotes(event) else ())
+        for key in [k for k, (since, _) in pending.items() if k[0] in answered and since <= day]:
+            del pending[key]
+    return [violation for _, violation in pending.values()]
