@@ -61,12 +61,17 @@ class WitnessState:
             raise WitnessError(f"witness state {path} is unreadable (见证状态文件损坏): {exc}") from exc
 
     def save(self, path: Path) -> None:
-        """Write the state atomically: a crash leaves the old state or the new one, never half of each."""
-        path.parent.mkdir(parents=True, exist_ok=True)
+        """Write the state atomically: a crash leaves the old state or the new one, never half of each. A state
+        that cannot be written stops the round before the cosignature is sent (a witness must remember what it
+        vouched for); a directory that does not exist is not made, as a mistyped path would be."""
         temporary = path.with_name(path.name + ".tmp")
-        temporary.write_bytes(orjson.dumps({"origin": self.origin, "size": self.size, "root": self.root.hex(),
-                                            "note": self.note}, option=orjson.OPT_INDENT_2))
-        os.replace(temporary, path)
+        try:
+            temporary.write_bytes(orjson.dumps({"origin": self.origin, "size": self.size, "root": self.root.hex(),
+                                                "note": self.note}, option=orjson.OPT_INDENT_2))
+            os.replace(temporary, path)
+        except OSError as exc:
+            raise WitnessError(f"cannot write the witness state {path} (无法写入见证状态): "
+                               f"{exc.strerror or exc}") from exc
 
 
 @dataclass(frozen=True)

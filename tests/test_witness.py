@@ -154,6 +154,10 @@ async def test_a_cosignature_the_ledger_refuses_by_a_rule_exits_1_and_a_bad_toke
     assert "refused by the ledger (账本拒绝联署): 422 witness.unknown_key" in refused.output, refused.output
     unauthenticated = await cli(*args, "--token", "not-a-token")
     assert unauthenticated.exit_code == 2 and "401" in unauthenticated.output, unauthenticated.output
+    nowhere = [*args[:-1], str(tmp_path / "no-such-dir" / "state.json"), "--token", witnessed.token()]
+    unwritable = await cli(*nowhere)
+    assert unwritable.exit_code == 2 and "无法写入见证状态" in unwritable.output, unwritable.output
+    assert not (tmp_path / "no-such-dir").exists() and "Traceback" not in unwritable.output
 
 
 async def test_each_checkpoint_commits_in_the_transaction_of_the_batch_it_signs(witnessed: Witnessed) -> None:
