@@ -56,8 +56,6 @@ _ZH_BY_TYPE: dict[str, str] = {
     "finite_number": "须为有限数值",
 }
 _CJK = re.compile(r"[\u3400-\u9fff]")
-_CHINESE_AFTER = re.compile(r"\(([^()]*[\u3400-\u9fff][^()]*)\)\s*$")
-"""A validator's message written the house way, `English (中文)`: the Chinese is what closes it in brackets."""
 
 
 def message_zh(error_type: str, message: str, ctx: dict[str, Any] | None = None) -> str:
@@ -74,9 +72,19 @@ def message_zh(error_type: str, message: str, ctx: dict[str, Any] | None = None)
         except (KeyError, IndexError):  # a bound pydantic did not report: said as an untranslated kind is
             pass
     elif _CJK.search(message):
-        said = _CHINESE_AFTER.search(message)
-        return said.group(1) if said else message
+        return _chinese_after(message) or message
     return f"字段无效: {message}"
+
+
+def _chinese_after(message: str) -> str | None:
+    """The Chinese that closes a validator's message written the house way, `English (中文)`; None otherwise.
+    Read from the last bracket back, in one pass (a pattern searched over a long message would not be)."""
+    text = message.rstrip()
+    opening = text.rfind("(")
+    inner = text[opening + 1:-1]
+    if opening < 0 or not text.endswith(")") or ")" in inner or not _CJK.search(inner):
+        return None
+    return inner
 
 
 def field_error(field: str, where: str, message: str, zh: str, error_type: str | None = None) -> dict[str, str]:
