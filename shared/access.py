@@ -59,10 +59,13 @@ class AccessRecord(BaseModel):
         return f"access.person.{self.cadre_id}" if self.what == PERSON_READ else f"access.{self.cadre_id}"
 
 
-def access_stream_config() -> StreamConfig:
-    """The stream holding access records, kept like the ledger: no deletes, no purges."""
+def access_stream_config(replicas: int = 1) -> StreamConfig:
+    """The stream holding access records, kept like the ledger: no deletes, no purges, as many copies as the
+    ledger's own stream (`CADRE_STREAM_REPLICAS`): every dossier read waits for its record, so a stream on one
+    node would stop the reads, and lose the trail, with that node."""
     return StreamConfig(name=ACCESS_STREAM, subjects=[ACCESS_SUBJECTS], storage=StorageType.FILE,
                         retention=RetentionPolicy.LIMITS, deny_delete=True, deny_purge=True, duplicate_window=120,
+                        num_replicas=replicas,
                         description="Access trail: who read which cadre's dossier, when and why.")
 
 

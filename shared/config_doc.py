@@ -45,6 +45,8 @@ deploy/compose.yaml or the ConfigMap in deploy/k8s/configmap.yaml (secrets throu
 
 def _type_name(annotation: Any) -> str:
     args = typing.get_args(annotation)
+    if typing.get_origin(annotation) is typing.Annotated:  # a constrained type (a county code): its base type
+        return _type_name(args[0])
     if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
         names = [_type_name(a) for a in args if a is not type(None)]
         optional = type(None) in args

@@ -70,7 +70,9 @@ class Settings(BaseSettings):
     rotation_port: Port = Field(8103, description="HTTP port of the rotation service (任用与交流).")
     ledger_url: str = Field("http://127.0.0.1:8100", description="Base URL of the ledger for clients (the CLI); "
                             "unset: http://127.0.0.1 on CADRE_LEDGER_PORT.")
-    stream: str = Field("CADRE", description="JetStream stream holding every cadre event.")
+    stream: str = Field("CADRE", description="JetStream stream holding every cadre event. Leave it CADRE: the NATS "
+                                             "permissions of the services (deploy/nats/nats.conf, "
+                                             "deploy/k8s/nats-values.yaml) name that stream.")
     duplicate_window_s: float = Field(120.0, gt=0, description="JetStream de-duplication window, seconds.")
     stream_replicas: int = Field(1, ge=1, le=5, description="Replicas of the streams when a service creates them "
                                  "(3 on a 3-node JetStream cluster); an existing stream is left as it is.")

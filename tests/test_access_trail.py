@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncpg
 
+from shared.access import access_stream_config
+from shared.bus import checkpoint_stream_config, stream_config
 from tests.support import (
     System,
     audit_event,
@@ -160,3 +162,12 @@ async def test_a_county_scoped_operator_reads_only_its_countys_trail(system: Sys
     assert theirs not in cadres
     status, page, _ = await call("GET", f"{ledger}/v1/access?cadre_id={theirs}")  # an all-county operator
     assert status == 200 and [e["cadre_id"] for e in page["entries"]] == [theirs]
+
+
+def test_the_access_trail_is_kept_in_as_many_copies_as_the_ledger_s_events() -> None:
+    """CADRE_STREAM_REPLICAS applies to every stream the ledger creates: a dossier read waits for its access
+    record, so an ACCESS stream on one node of three would stop the reads, and lose the trail, with that node."""
+    for replicas in (1, 3):
+        configs = [stream_config("CADRE", 120, replicas), checkpoint_stream_config(replicas),
+                   access_stream_config(replicas)]
+        assert [c.num_replicas for c in configs] == [replicas] * 3

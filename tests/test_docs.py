@@ -24,6 +24,13 @@ def test_configuration_reference_matches_the_settings() -> None:
         "run `cadre-ledger config-doc --write`"
 
 
+def test_the_configuration_reference_names_each_type_as_an_operator_writes_it() -> None:
+    """A constrained type (a county code) is named by what it holds, not by how the code spells it."""
+    text = render_config_doc()
+    assert "Annotated" not in text
+    assert "| `CADRE_COUNTIES` | JSON list of strings |" in text
+
+
 def test_config_doc_check_fails_on_drift(tmp_path: Path) -> None:
     target = tmp_path / "configuration.md"
     runner = CliRunner()

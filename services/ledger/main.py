@@ -122,7 +122,8 @@ async def run_ledger(settings: Settings, stop: asyncio.Event | None = None) -> N
         lambda: int(status.is_leader))
     prover = Prover(pool, writer_dsn(settings), signer, settings.log_origin, settings.pg_acquire_timeout_s,
                     witnesses=witnesses, counties=settings.counties)
-    await ensure_stream(js, ACCESS_STREAM, 120, settings.nats_timeout_s, config=access_stream_config())
+    await ensure_stream(js, ACCESS_STREAM, 120, settings.nats_timeout_s,
+                        config=access_stream_config(settings.stream_replicas))
     trail = AccessTrail(nc, settings.nats_timeout_s)
     app = create_app("ledger", build_api(pool, settings, prover, trail), guard=guard, registry=registry,
                      readiness=[nats_check(nc), pool_check(pool, settings.pg_acquire_timeout_s)])
