@@ -33,6 +33,24 @@ function el(tag, attrs, ...children) {
 // --- HTTP -------------------------------------------------------------------------------------
 
 function token() { return sessionStorage.getItem('cadre-token') || ''; }
+
+// The counties a county-scoped token covers, read from its claims (the server checks them; [] for an all-county
+// token or one the page cannot read): a scoped token must name one of its counties in a list or search, so the
+// page names the county under Figures if it is one of them, else the token's first.
+function tokenCounties() {
+  try {
+    const part = token().split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    const counties = JSON.parse(atob(part)).counties;
+    return Array.isArray(counties) && !counties.includes('*') ? counties : [];
+  } catch (_) { return []; }
+}
+
+function countyFilter(separator) {
+  const counties = tokenCounties();
+  if (!counties.length) return '';
+  const chosen = $('#figures-county').value.trim();
+  return `${separator}county=${encodeURIComponent(counties.includes(chosen) ? chosen : counties[0])}`;
+}
 // localStorage, where the browser allows it; where it refuses (storage disabled), the page checks all it can
 // without keys or a remembered checkpoint rather than failing.
 function stored(key) { try { return localStorage.getItem(key); } catch (_) { return null; } }
@@ -55,7 +73,8 @@ async function api(path) {
   const text = await resp.text();
   if (!resp.ok) {
     const detail = problemMessage(text);
-    const err = new Error(resp.status === 401 || resp.status === 403 ? T.needToken + ' (' + detail + ')' : detail);
+    const lead = { 401: T.needToken, 403: T.forbidden }[resp.status];
+    const err = new Error(lead ? `${lead} (${detail})` : detail);
     err.status = resp.status;
     throw err;
   }
@@ -112,8 +131,9 @@ async function search(prefix) {
   status.textContent = T.searching; status.classList.remove('error');
   body.textContent = ''; table.hidden = true;
   try {
-    const { json } = await api('/v1/cadres?limit=50&prefix=' + encodeURIComponent(prefix));
-    status.textContent = json.cadres.length ? T.found(json.cadres.length) : T.none;
+    const { json } = await api('/v1/cadres?limit=50&prefix=' + encodeURIComponent(prefix) + countyFilter('&'));
+    status.textContent = !json.cadres.length ? T.none : json.next_after ? T.foundMore(json.cadres.length)
+      : T.found(json.cadres.length);
     for (const c of json.cadres) {
       const last = lang === 'zh' ? c.last_label_zh : c.last_type;
       body.append(el('tr', {}, el('td', {}, cadreLink(c.cadre_id)), el('td', {}, c.county), el('td', {}, c.events),
@@ -128,7 +148,7 @@ async function search(prefix) {
 let current = null;
 
 async function openCadre(id) {
-  current = { id, events: [], bundleText: null };
+  const view = current = { id, events: [], bundleText: null };
   const url = new URLSearchParams(location.search);
   url.set('cadre', id);
   history.replaceState(null, '', '?' + url.toString());
@@ -141,15 +161,19 @@ async function openCadre(id) {
   body.textContent = '';
   body.append(el('tr', {}, el('td', { colspan: 5 }, T.loading)));
   $('#proof-summary').textContent = T.checking + '…';
+  $('#state').textContent = '';
+  $('#download').disabled = true;
   try {
     let after = 0;
     for (;;) {
       const { json } = await api(`/v1/cadres/${encodeURIComponent(id)}/history?limit=1000&after_version=${after}`);
+      if (view !== current) return;  // the auditor opened another cadre meanwhile
       current.events.push(...json.events);
       if (json.next_after_version === null) break;
       after = json.next_after_version;
     }
   } catch (err) {
+    if (view !== current) return;
     body.textContent = '';
     body.append(el('tr', {}, el('td', { colspan: 5, class: 'error' }, T.error + err.message)));
     $('#proof-summary').textContent = '';
@@ -196,13 +220,16 @@ function renderTimeline() {
   }
 }
 
+// Each await may end after the auditor opened another cadre: what comes back for one no longer shown is dropped,
+// never shown under the other's rows nor downloaded as its bundle.
 async function checkProofs() {
-  const summary = $('#proof-summary');
+  const summary = $('#proof-summary'), view = current;
   try {
-    const { json, text } = await fetchBundle(current.id);
-    current.bundleText = text;
-    const { cp, checked } = await verifyBundle(json, current.id);
+    const { json, text } = await fetchBundle(view.id);
+    const { cp, checked } = await verifyBundle(json, view.id);
     const { lines, trusted } = await signatureLines(json);
+    if (view !== current) return;
+    current.bundleText = text;
     const shown = new Map(current.events.map(row => [row.position, row.event]));
     // A failure is an event shown or proved that does not match: every bundle event must be shown, and every
     // event shown within the checkpoint must be proved.
@@ -227,6 +254,13 @@ async function checkProofs() {
     $('#download').disabled = false;
     summary.append(...lines);
   } catch (err) {
+    if (view !== current) return;
+    // a check that could not be made confirms nothing: rows verified by an earlier check say so no longer
+    for (const cell of document.querySelectorAll('#timeline .proof-cell')) {
+      cell.textContent = '';
+      cell.append(badge('untrusted'));
+    }
+    current.bundleText = null;
     summary.textContent = T.proofUnavailable + err.message;
     $('#download').disabled = true;
   }
@@ -325,6 +359,7 @@ async function saveKeys() {
   status.textContent = T.keysSaved(...counts);
   status.classList.remove('error');
   if (current) checkProofs();
+  recheckBundleFile();
 }
 
 function downloadBundle() {
@@ -337,16 +372,17 @@ function downloadBundle() {
 }
 
 async function loadState() {
-  const box = $('#state');
+  const box = $('#state'), view = current;
   const asOf = $('#as-of').value;
   box.textContent = T.loading;
   try {
     const q = asOf ? '?as_of=' + asOf : '';
-    const { json } = await api(`/v1/cadres/${encodeURIComponent(current.id)}/state${q}`);
+    const { json } = await api(`/v1/cadres/${encodeURIComponent(view.id)}/state${q}`);
+    if (view !== current) return;
     box.textContent = '';
     box.append(el('p', { class: 'hint' }, asOf ? `${T.asOf} ${asOf}` : T.stateAll), renderValue(json));
   } catch (err) {
-    box.textContent = T.error + err.message;
+    if (view === current) box.textContent = T.error + err.message;
   }
 }
 
@@ -364,7 +400,7 @@ async function loadActionLists() {
       continue;
     }
     try {
-      const { json } = await api(list.path);
+      const { json } = await api(list.path + countyFilter('?'));
       block.append(renderList(json));
     } catch (err) {
       block.append(el('p', { class: 'error' }, T.error + err.message));
@@ -421,6 +457,7 @@ function start() {
     loadActionLists();
     if (params.get('cadre') && !current) openCadre(params.get('cadre'));
   });
+  $('#token').addEventListener('keydown', ev => { if (ev.key === 'Enter') $('#token-save').click(); });
   $('#search').addEventListener('submit', ev => { ev.preventDefault(); search($('#prefix').value.trim()); });
   $('#state-form').addEventListener('submit', ev => { ev.preventDefault(); if (current) loadState(); });
   $('#download').addEventListener('click', downloadBundle);

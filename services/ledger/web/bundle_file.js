@@ -6,7 +6,12 @@
 const BUNDLE_FORMAT = 'cadre-ledger-bundle/2';
 const UNSIGNED_HEAD_FORMAT = 'cadre-ledger-bundle/1';  // exported before bundles carried the ledger's signed head
 
+let lastFile = null;  // checked again when the auditor saves other keys: its verdict depends on them
+
+function recheckBundleFile() { if (lastFile) checkBundleFile(lastFile); }
+
 async function checkBundleFile(file) {
+  lastFile = file;
   const box = $('#bundle-result');
   box.hidden = false;
   box.textContent = T.checking + '…';
@@ -29,7 +34,9 @@ async function checkBundleFile(file) {
         el('td', {}, c.event ? c.event.type : '—'), el('td', {}, badge(underCheckpoint(c.state, trusted))))))));
   } catch (err) {
     box.textContent = '';
-    box.append(el('span', { class: 'error', 'data-file': 'unreadable' }, T.bundleUnreadable + err.message));
+    // the browser's own words (JSON.parse, atob) are English whatever the page's language
+    const said = err instanceof SyntaxError ? T.notJson : err.name === 'InvalidCharacterError' ? T.badEncoding : err.message;
+    box.append(el('span', { class: 'error', 'data-file': 'unreadable' }, T.bundleUnreadable + said));
   }
 }
 

@@ -17,6 +17,7 @@ const I18N = {
     actionHint: '台账读模型中需要处理的事项；本台账未提供的清单显示为“暂不可用”。',
     footer: 'cadre-ledger：只可追加、可验证的干部任用监督台账。',
     searching: '查找中…', found: n => `找到 ${n} 名干部。`, none: '没有匹配的干部。', loading: '加载中…',
+    foundMore: n => `显示前 ${n} 名干部，另有更多：请输入更长的编号前缀。`,
     verified: '已验证', failed: '未通过', checking: '核验中', notCovered: '未纳入检查点', untrusted: '检查点未获确认',
     untrustedHint: '此记录的哈希和包含性证明无误，但所指向的检查点未通过您保存的公钥的签名核验、缺少所需见证方联署，或与此前核验的检查点不一致，不能据此认定记录属于本账本。',
     proofOk: (n, size, origin) => `${n} 条记录全部通过包含性证明核验，检查点：${origin}，树大小 ${size}。`,
@@ -47,7 +48,8 @@ const I18N = {
     notWitnessed: '该检查点尚无见证方联署（见证方按计划联署，稍后再看）。',
     proofUnavailable: '无法取得可验证履历包：', rootHash: '根哈希', recordedAt: '记录时间', position: '台账位置',
     ruleset: '规则集', eventId: '事件编号', correctedAt: p => `已更正（见位置 ${p}）`, revokedAt: p => `已撤销（见位置 ${p}）`, notAvailable: '暂不可用（本台账未提供此清单）', total: '共',
-    needToken: '需要有效的访问令牌（审计员角色）。', error: '出错：', stateAll: '全部事件（不限日期）',
+    needToken: '需要有效的访问令牌（审计员角色）。', forbidden: '此令牌无权访问（角色或县域不符）。', error: '出错：',
+    notJson: '不是 JSON 文件', badEncoding: '文件中的编码（base64）无效', stateAll: '全部事件（不限日期）',
     noRows: '无待办事项。', more: '仅显示前 20 条。',
   },
   en: {
@@ -65,6 +67,7 @@ const I18N = {
     actionHint: 'Items the ledger\'s read models flag for action; a list this ledger does not serve shows as "not available".',
     footer: 'cadre-ledger: an append-only, verifiable ledger of cadres\' careers.',
     searching: 'Searching…', found: n => `${n} cadre(s) found.`, none: 'No matching cadre.', loading: 'Loading…',
+    foundMore: n => `The first ${n} cadres are shown and there are more: type a longer id prefix.`,
     verified: 'verified', failed: 'failed', checking: 'checking', notCovered: 'not in checkpoint',
     untrusted: 'checkpoint not confirmed (检查点未获确认)',
     untrustedHint: 'The record\'s hashes and inclusion proof check out, but the checkpoint they lead to is not signed by a log key you saved, lacks a witness cosignature you require, or is not consistent with a checkpoint you verified before: they do not show that the record is the log\'s.',
@@ -96,7 +99,9 @@ const I18N = {
     notWitnessed: 'No witness has cosigned this checkpoint yet (witnesses cosign on a schedule: look again later).',
     proofUnavailable: 'Could not get the verifiable bundle: ', rootHash: 'root hash', recordedAt: 'Recorded at', position: 'Ledger position',
     ruleset: 'Rule set', eventId: 'Event id', correctedAt: p => `corrected (see position ${p})`, revokedAt: p => `revoked (see position ${p})`, notAvailable: 'not available (this ledger does not serve this list)', total: 'total',
-    needToken: 'A valid access token (auditor role) is required.', error: 'Error: ', stateAll: 'All events (no date limit)',
+    needToken: 'A valid access token (auditor role) is required.',
+    forbidden: 'The token does not allow this (its role or counties do not cover it).', error: 'Error: ',
+    notJson: 'not a JSON file', badEncoding: 'its base64 encoding is invalid', stateAll: 'All events (no date limit)',
     noRows: 'Nothing to act on.', more: 'First 20 shown.',
   },
 };
@@ -120,6 +125,8 @@ const CODES_ZH = {
   expulsion_from_party: '开除党籍', demerit: '记过', major_demerit: '记大过', demotion_in_rank: '降级',
   dismissal_from_post: '撤职', expulsion: '开除', suspension: '停职检查', job_adjustment: '调整职务',
   ordered_resignation: '责令辞职', removal: '免职', demotion: '降职',
+  // what a breach requires and by which rule; the state of a notice or a watchlist item
+  demotion_or_removal: '降职或免职', dual_evaluation: '双重民主测评', open: '未办结', closed: '已办结', cancelled: '已取消',
   // cadres, ranks, postings, probation, rotation
   male: '男', female: '女', clerk: '科员', deputy_section: '副科级', section: '正科级', deputy_division: '副处级',
   division: '正处级', promotion: '提拔', lateral: '平级转任', rotation: '交流', election: '选举', out_of_sequence: '破格提拔',

@@ -1,0 +1,140 @@
+"""The auditor page as an auditor uses it out of order (found by a helper driving it): a second cadre opened before
+the first's bundle came back, a check that fails after one that passed, keys saved after a file was checked, a
+county-scoped token, a search with more matches than one page."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import orjson
+from playwright.async_api import Browser, Route, expect
+
+import tests.support as support
+from shared.envelope import new_event
+from shared.events.audit import AuditStarted
+from shared.signednote import generate_key
+from tests.support import System, call, new_cadre_id, publish, wait_committed, wait_until
+from tests.test_auditor_page import _open_page, _record_audit
+
+
+async def _log_key(system: System) -> str:
+    path = Path(system.env["CADRE_CHECKPOINT_KEY_FILE"]).with_suffix(".vkey")
+    return (await asyncio.to_thread(path.read_text)).strip()
+
+
+async def test_a_late_bundle_of_a_cadre_left_is_dropped_and_a_failed_check_confirms_nothing(
+        system: System, browser: Browser) -> None:
+    first, second = new_cadre_id("PR"), new_cadre_id("PR")
+    await _record_audit(system, first)
+    await _record_audit(system, second)
+    base = system.url("ledger")
+    page = await _open_page(browser, f"{base}/?lang=en", [])
+    await page.fill("#token", support.DEFAULT_TOKEN or "")
+    await page.click("#token-save")
+    await page.fill("#log-keys", await _log_key(system))
+    await page.click("#keys-save")
+    failing = False
+
+    async def bundle(route: Route) -> None:
+        if failing:
+            await route.fulfill(status=503, content_type="application/problem+json",
+                                body=orjson.dumps({"title": "Unavailable", "status": 503, "detail": "down"}))
+            return
+        if first in route.request.url:
+            await asyncio.sleep(2)  # the first cadre's bundle comes back after the auditor moved on
+        await route.continue_()
+
+    await page.route("**/bundle?*", bundle)
+    await page.evaluate("id => openCadre(id)", first)
+    await expect(page.locator("#timeline tbody tr[data-position]")).to_have_count(3)
+    await page.evaluate("id => openCadre(id)", second)
+    rows = page.locator("#timeline [data-proof=verified]")
+    await expect(rows).to_have_count(3, timeout=15000)
+    await asyncio.sleep(2.5)  # the first's bundle has come back meanwhile: dropped
+    await expect(rows).to_have_count(3)
+    await expect(page.locator("#proof-summary")).not_to_contain_text("failed")
+    async with page.expect_download() as download:
+        await page.click("#download")
+    saved = orjson.loads(await asyncio.to_thread(Path(await (await download.value).path()).read_bytes))
+    assert saved["cadre_id"] == second
+
+    failing = True  # saving the keys checks again: the ledger cannot answer, so nothing is confirmed
+    await page.click("#keys-save")
+    await expect(page.locator("#proof-summary")).to_contain_text("Could not get the verifiable bundle")
+    await expect(page.locator("#timeline [data-proof=untrusted]")).to_have_count(3)
+    await expect(page.locator("#download")).to_be_disabled()
+    await page.context.close()
+
+
+async def test_a_county_scoped_token_searches_and_lists_its_own_county(system: System, browser: Browser) -> None:
+    assert system.stack is not None
+    cadre = new_cadre_id("PS")
+    await _record_audit(system, cadre)
+    page = await _open_page(browser, f"{system.url('ledger')}/?lang=en", [])
+    await page.fill("#token", system.stack.dev_token(["auditor"], ["431021"]))
+    await page.locator("#token").press("Enter")  # Enter in the token field uses it, as the button does
+    await page.fill("#prefix", cadre)
+    await page.click("#search button[type=submit]")
+    await expect(page.locator("#search-status")).to_have_text("1 cadre(s) found.")
+    await expect(page.locator("#results").get_by_role("link", name=cadre)).to_be_visible()
+    lists = page.locator("#action-lists .list-block")
+    await expect(lists).to_have_count(7)
+    await expect(page.locator("#action-lists .error")).to_have_count(0)
+    await page.context.close()
+
+
+async def test_a_search_with_more_matches_than_a_page_says_there_are_more(system: System, browser: Browser) -> None:
+    prefix = new_cadre_id("PM")
+    common: dict[str, Any] = {"county": "431021", "service": "audit", "ruleset": "431021@2008.1"}
+    events = [new_event(event_type="audit.started", cadre_id=f"{prefix}{n:02d}", occurred_on=date(2023, 3, 1),
+                        **common, data=AuditStarted(audit_id="A1", audit_type="departure",
+                                                    period_from=date(2020, 1, 1), period_to=date(2022, 12, 31),
+                                                    auditing_body="桂阳县审计局"))
+              for n in range(51)]
+    await wait_committed(system.pg_dsn, max(await publish(system.nats_url, events)))
+
+    async def listed() -> bool:
+        status, page_, _ = await call("GET", f"{system.url('ledger')}/v1/cadres?prefix={prefix}&limit=100")
+        return status == 200 and len(page_["cadres"]) == 51
+
+    await wait_until(listed)
+    page = await _open_page(browser, f"{system.url('ledger')}/?lang=en", [])
+    await page.fill("#token", support.DEFAULT_TOKEN or "")
+    await page.click("#token-save")
+    await page.fill("#prefix", prefix)
+    await page.click("#search button[type=submit]")
+    await expect(page.locator("#search-status")).to_have_text(
+        "The first 50 cadres are shown and there are more: type a longer id prefix.")
+    await page.context.close()
+
+
+async def test_a_checked_bundle_file_is_checked_again_when_the_auditor_saves_other_keys(
+        system: System, browser: Browser, tmp_path: Path) -> None:
+    cadre = new_cadre_id("PF")
+    await _record_audit(system, cadre)
+
+    async def covered() -> dict[str, Any] | None:
+        status, bundle, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/bundle",
+                                       token=support.DEFAULT_TOKEN)
+        return bundle if status == 200 and len(bundle["events"]) == 3 else None
+
+    file = tmp_path / f"{cadre}.bundle.json"
+    file.write_bytes(orjson.dumps(await wait_until(covered)))
+    notjson = tmp_path / "notes.json"
+    notjson.write_text("hello")
+    vkey = await _log_key(system)
+    page = await _open_page(browser, f"{system.url('ledger')}/", [])  # the Chinese page
+    result = page.locator("#bundle-result")
+    await page.set_input_files("#bundle-input", str(notjson))
+    await expect(result.locator("[data-file=unreadable]")).to_have_text("无法核验此文件：不是 JSON 文件")
+    await page.set_input_files("#bundle-input", str(file))
+    await expect(result.locator("[data-signature=unchecked]")).to_be_visible()
+    _, impostor = generate_key(vkey.split("+")[0])  # the log's name, another key
+    await page.fill("#log-keys", impostor)
+    await page.click("#keys-save")  # no new file chosen: the same one is checked with the keys now saved
+    await expect(result.locator("[data-signature=unsigned]")).to_be_visible()
+    await expect(result.locator("[data-proof=untrusted]")).to_have_count(3)
+    await page.context.close()
