@@ -225,8 +225,8 @@ async def test_a_list_the_ledger_does_not_serve_shows_as_not_available(system: S
     results = page.locator("[data-list='/v1/audits/results-pending']")
     await expect(results.locator("h3")).to_contain_text("Audit results to apply or file (审计结果待运用、待归档)")
     await expect(results.locator("table, .hint")).to_be_visible()
-    # what each row is pending for comes right after the cadre
-    await expect(results.locator("thead th").nth(1)).to_have_text("pending_zh")
+    # what each row is pending for comes right after the cadre: the code, its Chinese beside it
+    await expect(results.locator("thead th").nth(1)).to_have_text("pending")
     await expect(results.locator("tbody")).to_contain_text("结果待运用")
     assert outside == []
     await context.close()

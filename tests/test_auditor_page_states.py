@@ -138,3 +138,22 @@ async def test_a_checked_bundle_file_is_checked_again_when_the_auditor_saves_oth
     await expect(result.locator("[data-signature=unsigned]")).to_be_visible()
     await expect(result.locator("[data-proof=untrusted]")).to_have_count(3)
     await page.context.close()
+
+
+async def test_list_columns_and_figures_are_named_as_the_api_describes_them(system: System, browser: Browser) -> None:
+    """Columns were the API's field names in both languages; two figures of the rotation summary shared one name."""
+    await _record_audit(system, new_cadre_id("PC"))  # an open finding, so the open-findings list has rows
+    for lang, audit_type, cadre in (("zh", "审计类型", "干部编号"), ("en", "audit type", "cadre id")):
+        page = await _open_page(browser, f"{system.url('ledger')}/?lang={lang}", [])
+        await page.fill("#token", support.DEFAULT_TOKEN or "")
+        await page.click("#token-save")
+        block = page.locator('[data-list="/v1/audits/open-findings"]')
+        await expect(block.locator("th[data-field=audit_type]")).to_have_text(audit_type)
+        await expect(block.locator("th[data-field=cadre_id]")).to_have_text(cadre)
+        if lang == "zh":
+            await page.fill("#figures-county", "431021")
+            await page.click("#figures-form button[type=submit]")
+            rotated = page.locator('[data-summary="/v1/rotation/summary"]')
+            await expect(rotated.locator("[data-figure-name=cadres_rotated]")).to_have_text("交流干部")
+            await expect(rotated.locator("[data-figure-name=cadres_by_rule]")).to_have_text("按规则交流干部")
+        await page.context.close()

@@ -31,10 +31,10 @@ class ListQuery(BaseModel):
 class CompletedAudit(BaseModel):
     """What every list of completed audits shows of one (经济责任审计)."""
 
-    cadre_id: str
-    county: str
-    audit_id: str
-    audit_type: str
-    report_number: str | None
-    evaluation: str | None
-    completed_on: date
+    cadre_id: str = Field(description="The cadre (干部编号).")
+    county: str = Field(description="The county's GB/T 2260 code (县).")
+    audit_id: str = Field(description="The audit's id (审计编号).")
+    audit_type: str = Field(description="pre_appointment, in_office or departure (审计类型).")
+    report_number: str | None = Field(description="The audit report's number (审计报告文号).")
+    evaluation: str | None = Field(description="good, fairly_good, average or poor (审计评价).")
+    completed_on: date = Field(description="The day the audit completed (审计完成日期).")

@@ -68,7 +68,7 @@ class RotationSummary(BaseModel):
                                                 "乡镇一般干部满8年, leader_same_post_10y 领导干部同一职位满10年, "
                                                 "internal_unit_10y 内设机构领导满10年, sensitive_post_10y 重要岗位"
                                                 "满10年, by_need 工作需要.")
-    cadres_by_rule: dict[str, int] = Field(description="Cadres rotated per rule (交流干部, 人): S4's count for "
+    cadres_by_rule: dict[str, int] = Field(description="Cadres rotated per rule (按规则交流干部, 人): S4's count for "
                                                        "township_8y.")
     out_of_township: int = Field(description="Rotations from a township post to a post outside that township "
                                              "(交流出原乡镇).")

@@ -12,20 +12,9 @@ const SUMMARIES = [
   { path: '/v1/assessment/summary', year: true, zh: '年度考核情况', en: 'Annual assessment of the year' },
 ];
 
-// What each figure means, from the ledger's OpenAPI document (read once): the description of its response field.
-let figureSchemas = null;
-async function figureMeanings(path) {
-  if (!figureSchemas) figureSchemas = (await api('/openapi.json')).json;
-  const ref = figureSchemas.paths?.[path]?.get?.responses?.['200']?.content?.['application/json']?.schema?.$ref || '';
-  return figureSchemas.components?.schemas?.[ref.split('/').pop()]?.properties || {};
-}
-
-// A figure's name: on the Chinese page its Chinese term, the first one its description gives in brackets
-// ("Audits completed in the period (完成审计, 项)": 完成审计), else its field name; the description in the tooltip.
+// A figure's name (app.js fieldName), the description in the tooltip.
 function figureName(key, meaning) {
-  const description = meaning?.description || '';
-  const term = lang === 'zh' && (description.match(/\(([^()]*\p{Script=Han}[^()]*)\)/u) || [])[1];
-  return el('dt', { 'data-figure-name': key, title: description || key }, term ? term.split(/[,;]/)[0].trim() : key);
+  return el('dt', { 'data-figure-name': key, title: meaning?.description || key }, fieldName(key, meaning));
 }
 
 // A summary's figures: its counts, and each count per kind with the kind's Chinese name on the Chinese page.
@@ -57,7 +46,7 @@ async function loadFigures() {
     if (asOf) q.set('as_of', asOf);
     try {
       const { json } = await api(`${summary.path}?${q}`);
-      block.append(renderFigures(json, summary, await figureMeanings(summary.path).catch(() => ({}))));
+      block.append(renderFigures(json, summary, await responseFields(summary.path).catch(() => ({}))));
     } catch (err) {
       block.append(el('p', { class: 'error' }, T.error + err.message));
     }

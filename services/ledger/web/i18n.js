@@ -138,3 +138,6 @@ const CODES_ZH = {
   threshold_breach: '民主测评触及降免职线', dismissal_case: '连续两年不称职', consecutive_low_grades: '连续两年考核等次偏低',
   retest_due: '能力测试补测', second_failure: '补测不合格',
 };
+
+// The names of fields every list has, on the Chinese page, where an answer's schema describes them without a term.
+const FIELDS_ZH = { cadre_id: '干部编号', county: '县', post_id: '职位编号', post: '职务', unit: '单位', township: '乡镇' };
