@@ -14,7 +14,7 @@ from playwright.async_api import Browser, Route, expect
 
 import tests.support as support
 from shared.envelope import new_event
-from shared.events.audit import AuditStarted
+from shared.events.audit import AuditStarted, ReportReceived
 from shared.signednote import generate_key
 from tests.support import System, call, new_cadre_id, publish, wait_committed, wait_until
 from tests.test_auditor_page import _open_page, _record_audit
@@ -157,3 +157,18 @@ async def test_list_columns_and_figures_are_named_as_the_api_describes_them(syst
             await expect(rotated.locator("[data-figure-name=cadres_rotated]")).to_have_text("交流干部")
             await expect(rotated.locator("[data-figure-name=cadres_by_rule]")).to_have_text("按规则交流干部")
         await page.context.close()
+
+
+async def test_a_timeline_row_says_yes_or_no_as_its_details_do(system: System, browser: Browser) -> None:
+    """A row's short summary showed a flag as true/false, its details as ✓/✗."""
+    cadre = new_cadre_id("PB")
+    event = new_event(event_type="report.received", cadre_id=cadre, county="431021", service="audit",
+                      occurred_on=date(2023, 3, 1), ruleset="431021@2008.1",
+                      data=ReportReceived(report_id="JB-1", channel="12380", named=True))
+    await wait_committed(system.pg_dsn, (await publish(system.nats_url, [event]))[0])
+    page = await _open_page(browser, f"{system.url('ledger')}/?lang=en&cadre={cadre}", [])
+    await page.fill("#token", support.DEFAULT_TOKEN or "")
+    await page.click("#token-save")
+    summary = page.locator("#timeline tbody tr[data-position] summary")
+    await expect(summary).to_have_text("channel: 12380 · named: ✓ · report_id: JB-1")
+    await page.context.close()

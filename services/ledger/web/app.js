@@ -208,7 +208,7 @@ function renderTimeline() {
     const e = row.event;
     const label = lang === 'zh' ? row.label_zh : `${row.label_en} (${row.label_zh})`;
     const short = Object.entries(e.data).filter(([, v]) => typeof v !== 'object').slice(0, 3)
-      .map(([k, v]) => `${k}: ${shownCode(v)?.textContent ?? v}`).join(' · ');
+      .map(([k, v]) => `${k}: ${typeof v === 'boolean' ? renderValue(v) : shownCode(v)?.textContent ?? v}`).join(' · ');
     const meta = { [T.eventId]: e.id, [T.position]: row.position, [T.recordedAt]: row.recorded_at, [T.ruleset]: e.ruleset };
     body.append(el('tr', { 'data-position': row.position },
       el('td', { class: 'date' }, row.occurred_on),
