@@ -24,6 +24,9 @@ async function checkBundleFile(file) {
     const { cp, checked } = await verifyBundle(bundle, bundle.cadre_id);
     const failed = [...checked.values()].filter(c => c.state !== 'verified').length;
     const { lines, trusted } = await signatureLines(bundle, false);
+    // complete up to its own checkpoint only: a larger checkpoint of the log verified here may hold newer records
+    const seen = JSON.parse(stored(seenKey(cp.origin)) || 'null');
+    if (seen && seen.size > cp.size) lines.push(...summaryLine('data-freshness', 'hint', 'older', T.fileOlder(cp.size, seen.size)));
     box.textContent = '';
     box.append(el('strong', {}, `${T.cadre} ${bundle.cadre_id}`), el('br'),
       failed ? el('span', { class: 'error', 'data-file': 'failed' }, T.proofBad(failed))
