@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 
 import nats
 import pytest
@@ -12,8 +15,9 @@ from services.ledger import checkpointing
 from services.ledger.checkpointing import CheckpointPolicy
 from services.ledger.tree import StoredCheckpoint
 from shared.bus import CHECKPOINT_STREAM
+from shared.devstack import free_port
 from shared.notekeys import Signer
-from tests.support import System, audit_event, fetch, new_cadre_id, publish, wait_committed, wait_until
+from tests.support import System, audit_event, call, fetch, new_cadre_id, publish, wait_committed, wait_until
 
 
 def stored(size: int) -> StoredCheckpoint:
@@ -101,3 +105,25 @@ async def test_a_failed_publication_is_logged_and_the_next_one_still_goes(caplog
         checkpoints.publish_soon(stored(size))
     await wait_until(lambda: asyncio.sleep(0.01, published == [2]), timeout=2)
     assert any("checkpoint not published" in r.getMessage() and getattr(r, "size", None) == 1 for r in caplog.records)
+
+
+async def test_a_ledger_refuses_to_start_under_another_origin_than_its_log_s(system: System) -> None:
+    """A log keeps its origin for good: witnesses would refuse its checkpoints as another log's, and an auditor's
+    browser remembers the log by it."""
+    await wait_committed(system.pg_dsn, (await publish(system.nats_url, [audit_event(new_cadre_id())]))[0])
+    status, latest, _ = await call("POST", f"{system.url('ledger')}/v1/checkpoints")
+    assert status in (200, 201), latest
+    env = {**os.environ, **system.env_for("ledger"), "CADRE_LEDGER_PORT": str(free_port()),
+           "CADRE_LOG_ORIGIN": "another.example/log/CADRE"}
+    started = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "services.ledger.main"], env=env,
+                                      capture_output=True, text=True, timeout=120)
+    assert started.returncode != 0
+    assert "CADRE_LOG_ORIGIN='another.example/log/CADRE' is not this log's origin" in started.stderr, started.stderr
+    assert "日志名称不符" in started.stderr and "Traceback" not in started.stderr
+
+
+def test_the_same_origin_or_a_log_without_checkpoints_starts() -> None:
+    checkpointing.same_origin("gy.example/log/CADRE", "gy.example/log/CADRE")
+    checkpointing.same_origin("gy.example/log/CADRE", None)
+    with pytest.raises(SystemExit, match="日志名称不符"):
+        checkpointing.same_origin("gy.example/log/CADRE", "cadre-ledger.example/log/CADRE")

@@ -216,11 +216,11 @@ def _interpolate(value: str, variables: dict[str, str]) -> str:
     """Compose's `${VAR}`, `${VAR:-default}` and `${VAR:?error}`."""
     def one(match: re.Match[str]) -> str:
         name, op, arg = match[1], match[2], match[3]
-        if name in variables:
+        if variables.get(name):  # compose's `:-` and `:?` take an empty value as none
             return variables[name]
         if op == ":-":
             return arg
-        raise AssertionError(f"{name} is required by compose.yaml and missing from .env.example: {arg}")
+        raise AssertionError(f"{name} is required by compose.yaml and not set: {arg}")
 
     return re.sub(r"\$\{([A-Z0-9_]+)(?:(:-|:\?)([^}]*))?\}", one, value)
 
@@ -242,8 +242,9 @@ def _container_env(name: str, stack: DevStack, keys: Path, port: int) -> tuple[l
     local = {"@postgres:5432/": f"@{pg_host}/",
              "/run/secrets/checkpoint_key": str(skey), "/etc/cadre/token-verify.pem": str(token_public)}
     env: dict[str, str] = {}
+    variables = {**_dotenv(), "CADRE_LOG_ORIGIN": "deploy-test.example/log/CADRE"}  # what the operator sets once
     for key, raw in spec["environment"].items():
-        value = _interpolate(str(raw), _dotenv())
+        value = _interpolate(str(raw), variables)
         for container_value, here in local.items():
             value = value.replace(container_value, here)
         if key == "CADRE_NATS_URL":  # the same NATS user as in the container, with the dev stack's password
@@ -309,3 +310,11 @@ def test_each_service_starts_as_its_container_command_does(stack: DevStack, tmp_
                 proc.kill()
                 proc.wait(5)
     assert [p.returncode for p in procs] == [0] * len(procs)  # SIGTERM drains and exits cleanly
+
+
+def test_compose_will_not_start_the_ledger_until_the_operator_names_the_log() -> None:
+    """The example shipped an origin, and a log keeps its origin for good: the example now leaves it to be set."""
+    ledger = str(_compose()["services"]["ledger"]["environment"]["CADRE_LOG_ORIGIN"])
+    with pytest.raises(AssertionError, match=r"CADRE_LOG_ORIGIN is required by compose\.yaml and not set"):
+        _interpolate(ledger, _dotenv())
+    assert _interpolate(ledger, {"CADRE_LOG_ORIGIN": "gy.example.gov.cn/log/CADRE"}) == "gy.example.gov.cn/log/CADRE"

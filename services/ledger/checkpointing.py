@@ -23,6 +23,24 @@ Publish = Callable[[tree.StoredCheckpoint], Awaitable[None]]
 UNPUBLISHED_LIMIT = 1000
 
 
+async def origin_of_log(conn: asyncpg.Connection) -> str | None:
+    """The origin the log's newest checkpoint names (None before the first): the name it keeps for good."""
+    origin: str | None = await conn.fetchval("SELECT origin FROM checkpoints ORDER BY size DESC, id DESC LIMIT 1")
+    return origin
+
+
+def same_origin(configured: str, named: str | None) -> None:
+    """SystemExit when `CADRE_LOG_ORIGIN` is not the origin the log's checkpoints name.
+
+    Witnesses refuse a checkpoint of another origin as another log's, and an auditor's browser remembers the log by
+    it: a changed origin would stop every witness and let a rewritten log pass as first seen.
+    """
+    if named is not None and named != configured:
+        raise SystemExit(f"CADRE_LOG_ORIGIN={configured!r} is not this log's origin: its checkpoints name {named!r} "
+                         "(日志名称不符). A log keeps its origin for good (witnesses and auditors know it by that "
+                         "name): set CADRE_LOG_ORIGIN back to it")
+
+
 class CheckpointPolicy:
     """Sign after `every_n` new leaves, or after `every_s` seconds when the log grew.
 

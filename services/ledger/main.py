@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry, Gauge
 from services.ledger.api import build_api
 from services.ledger.auditor_page import add_auditor_page
 from services.ledger.background import supervise
-from services.ledger.checkpointing import CheckpointPolicy
+from services.ledger.checkpointing import CheckpointPolicy, origin_of_log, same_origin
 from services.ledger.monitor import LedgerMonitor, batch_metrics
 from services.ledger.proofs import Prover
 from services.ledger.tree import StoredCheckpoint
@@ -27,7 +27,7 @@ from shared.bus import (
     publish_raw,
 )
 from shared.collector import tune_collector
-from shared.db import create_pool, migrate
+from shared.db import acquire, create_pool, migrate
 from shared.guard import guard_from_settings
 from shared.http import create_app, serve
 from shared.keys import KeyFileError, load_signer, load_verifier
@@ -87,6 +87,8 @@ async def run_ledger(settings: Settings, stop: asyncio.Event | None = None) -> N
     pool = await create_pool(reader_dsn(settings), application="cadre-ledger-api",
                              min_size=settings.pg_pool_min, max_size=settings.pg_pool_max,
                              command_timeout=settings.pg_command_timeout_s)
+    async with acquire(pool, settings.pg_acquire_timeout_s) as conn:
+        same_origin(settings.log_origin, await origin_of_log(conn))
     js = nc.jetstream()
     await ensure_stream(js, CHECKPOINT_STREAM, 120, settings.nats_timeout_s,
                         config=checkpoint_stream_config(settings.stream_replicas))
