@@ -64,7 +64,7 @@ async def test_a_late_bundle_of_a_cadre_left_is_dropped_and_a_failed_check_confi
     failing = True  # saving the keys checks again: the ledger cannot answer, so nothing is confirmed
     await page.click("#keys-save")
     await expect(page.locator("#proof-summary")).to_contain_text("Could not get the verifiable bundle")
-    await expect(page.locator("#timeline [data-proof=untrusted]")).to_have_count(3)
+    await expect(page.locator("#timeline [data-proof=unchecked]")).to_have_count(3)
     await expect(page.locator("#download")).to_be_disabled()
     await page.context.close()
 
@@ -76,11 +76,15 @@ async def test_a_county_scoped_token_searches_and_lists_its_own_county(system: S
     page = await _open_page(browser, f"{system.url('ledger')}/?lang=en", [])
     await page.fill("#token", system.stack.dev_token(["auditor"], ["431021"]))
     await page.locator("#token").press("Enter")  # Enter in the token field uses it, as the button does
+    await page.locator("#token").press("Enter")  # twice, before the first lists came: each list once
     await page.fill("#prefix", cadre)
     await page.click("#search button[type=submit]")
     await expect(page.locator("#search-status")).to_have_text("1 cadre(s) found.")
     await expect(page.locator("#results").get_by_role("link", name=cadre)).to_be_visible()
     lists = page.locator("#action-lists .list-block")
+    await expect(lists).to_have_count(7)
+    await expect(page.locator("#action-lists table, #action-lists .hint")).to_have_count(7, timeout=15000)
+    await asyncio.sleep(1)  # every list has come back: none was added twice meanwhile
     await expect(lists).to_have_count(7)
     await expect(page.locator("#action-lists .error")).to_have_count(0)
     await page.context.close()
@@ -161,6 +165,8 @@ async def test_list_columns_and_figures_are_named_as_the_api_describes_them(syst
         block = page.locator('[data-list="/v1/audits/open-findings"]')
         await expect(block.locator("th[data-field=audit_type]")).to_have_text(audit_type)
         await expect(block.locator("th[data-field=cadre_id]")).to_have_text(cadre)
+        pending = page.locator('[data-list="/v1/audits/results-pending"] thead th').nth(1)
+        await expect(pending).to_have_text("待办事项" if lang == "zh" else "pending")
         if lang == "zh":
             await page.fill("#figures-county", "431021")
             await page.click("#figures-form button[type=submit]")

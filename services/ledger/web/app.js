@@ -111,7 +111,8 @@ function renderValue(value) {
 function serviceOf(source) { return (source || '').split('/')[3] || '?'; }
 
 function badge(state) {
-  const cls = { verified: 'ok', failed: 'bad', untrusted: 'bad', checking: 'pending', notCovered: 'pending' }[state];
+  const cls = { verified: 'ok', failed: 'bad', untrusted: 'bad', unchecked: 'bad', checking: 'pending',
+    notCovered: 'pending' }[state];
   const hint = T[state + 'Hint'];
   return el('span', { class: 'badge ' + cls, 'data-proof': state, ...(hint && { title: hint }) }, T[state]);
 }
@@ -126,12 +127,19 @@ function cadreLink(id) {
   return el('a', { href: '?' + url.toString(), class: 'cadre-link', onclick: ev => { ev.preventDefault(); openCadre(id); } }, id);
 }
 
+// Searches, lists and figures may be asked for again before the last answer came (Enter held down, a click
+// after Enter): only the newest asking fills the page (`latest`).
+const asked = { search: 0, lists: 0, figures: 0, file: 0 };
+const latest = (what, run) => run === asked[what];
+
 async function search(prefix) {
+  const run = ++asked.search;
   const status = $('#search-status'), table = $('#results'), body = table.querySelector('tbody');
   status.textContent = T.searching; status.classList.remove('error');
   body.textContent = ''; table.hidden = true;
   try {
     const { json } = await api('/v1/cadres?limit=50&prefix=' + encodeURIComponent(prefix) + countyFilter('&'));
+    if (!latest('search', run)) return;
     status.textContent = !json.cadres.length ? T.none : json.next_after ? T.foundMore(json.cadres.length)
       : T.found(json.cadres.length);
     for (const c of json.cadres) {
@@ -141,7 +149,7 @@ async function search(prefix) {
     }
     table.hidden = !json.cadres.length;
   } catch (err) {
-    status.textContent = T.error + err.message; status.classList.add('error');
+    if (latest('search', run)) { status.textContent = T.error + err.message; status.classList.add('error'); }
   }
 }
 
@@ -179,6 +187,7 @@ async function openCadre(id) {
     $('#proof-summary').textContent = '';
     return;
   }
+  current.loaded = true;  // its records are all shown: a check of the bundle now compares with every one
   renderTimeline();
   loadState();
   checkProofs();
@@ -258,7 +267,7 @@ async function checkProofs() {
     // a check that could not be made confirms nothing: rows verified by an earlier check say so no longer
     for (const cell of document.querySelectorAll('#timeline .proof-cell')) {
       cell.textContent = '';
-      cell.append(badge('untrusted'));
+      cell.append(badge('unchecked'));
     }
     current.bundleText = null;
     summary.textContent = T.proofUnavailable + err.message;
@@ -358,7 +367,7 @@ async function saveKeys() {
   if (!store('cadre-log-keys', log) || !store('cadre-witness-keys', witness)) return fail(T.storageRefused);
   status.textContent = T.keysSaved(...counts);
   status.classList.remove('error');
-  if (current) checkProofs();
+  if (current && current.loaded) checkProofs();
   recheckBundleFile();
 }
 
@@ -408,13 +417,16 @@ function fieldName(key, meaning) {
 
 // Each list renders on its own: a list the ledger does not serve, or one that fails, never breaks the page.
 async function loadActionLists() {
+  const run = ++asked.lists;
   const root = $('#action-lists');
+  root.textContent = '';
   let paths = {};
   try {
     openApi = openApi || (await api('/openapi.json')).json;
     paths = openApi.paths || {};
   } catch (_) { /* every list shows as unavailable */ }
   for (const list of ACTION_LISTS) {
+    if (!latest('lists', run)) return;
     const block = el('div', { class: 'list-block', 'data-list': list.path },
       el('h3', {}, lang === 'zh' ? list.zh : `${list.en} (${list.zh})`));
     root.append(block);
@@ -424,7 +436,8 @@ async function loadActionLists() {
     }
     try {
       const { json } = await api(list.path + countyFilter('?'));
-      block.append(renderList(json, await responseFields(list.path, true).catch(() => ({}))));
+      const meanings = await responseFields(list.path, true).catch(() => ({}));
+      if (latest('lists', run)) block.append(renderList(json, meanings));
     } catch (err) {
       block.append(el('p', { class: 'error' }, T.error + err.message));
     }

@@ -12,6 +12,7 @@ function recheckBundleFile() { if (lastFile) checkBundleFile(lastFile); }
 
 async function checkBundleFile(file) {
   lastFile = file;
+  const run = ++asked.file;
   const box = $('#bundle-result');
   box.hidden = false;
   box.textContent = T.checking + '…';
@@ -27,6 +28,7 @@ async function checkBundleFile(file) {
     // complete up to its own checkpoint only: a larger checkpoint of the log verified here may hold newer records
     const seen = JSON.parse(stored(seenKey(cp.origin)) || 'null');
     if (seen && seen.size > cp.size) lines.push(...summaryLine('data-freshness', 'hint', 'older', T.fileOlder(cp.size, seen.size)));
+    if (!latest('file', run)) return;  // another file, or other keys, were chosen meanwhile
     box.textContent = '';
     box.append(el('strong', {}, `${T.cadre} ${bundle.cadre_id}`), el('br'),
       failed ? el('span', { class: 'error', 'data-file': 'failed' }, T.proofBad(failed))
@@ -36,9 +38,11 @@ async function checkBundleFile(file) {
         el('td', {}, position), el('td', { class: 'date' }, c.event ? c.event.occurredon : '—'),
         el('td', {}, c.event ? c.event.type : '—'), el('td', {}, badge(underCheckpoint(c.state, trusted))))))));
   } catch (err) {
+    if (!latest('file', run)) return;
     box.textContent = '';
     // the browser's own words (JSON.parse, atob) are English whatever the page's language
-    const said = err instanceof SyntaxError ? T.notJson : err.name === 'InvalidCharacterError' ? T.badEncoding : err.message;
+    const said = err instanceof SyntaxError ? T.notJson : err.name === 'InvalidCharacterError' ? T.badEncoding
+      : err.name === 'NotReadableError' ? T.fileUnreadable : err.message;
     box.append(el('span', { class: 'error', 'data-file': 'unreadable' }, T.bundleUnreadable + said));
   }
 }

@@ -27,11 +27,13 @@ function renderFigures(summary, query, meanings) {
 }
 
 async function loadFigures() {
+  const run = ++asked.figures;
   const root = $('#figure-tables');
   root.textContent = '';
   const county = $('#figures-county').value.trim(), from = $('#figures-from').value, to = $('#figures-to').value;
   const year = $('#figures-year').value.trim(), asOf = $('#figures-as-of').value;
   for (const summary of SUMMARIES) {
+    if (!latest('figures', run)) return;
     const block = el('div', { class: 'list-block', 'data-summary': summary.path },
       el('h3', {}, lang === 'zh' ? summary.zh : `${summary.en} (${summary.zh})`));
     root.append(block);

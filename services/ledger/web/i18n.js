@@ -19,6 +19,7 @@ const I18N = {
     searching: '查找中…', found: n => `找到 ${n} 名干部。`, none: '没有匹配的干部。', loading: '加载中…',
     foundMore: n => `显示前 ${n} 名干部，另有更多：请输入更长的编号前缀。`,
     verified: '已验证', failed: '未通过', checking: '核验中', notCovered: '未纳入检查点', untrusted: '检查点未获确认',
+    unchecked: '未能核验', uncheckedHint: '未能取得可验证履历包，此记录此次未经任何核验。',
     untrustedHint: '此记录的哈希和包含性证明无误，但所指向的检查点未通过您保存的公钥的签名核验、缺少所需见证方联署，或与此前核验的检查点不一致，不能据此认定记录属于本账本。',
     proofOk: (n, size, origin) => `${n} 条记录全部通过包含性证明核验，检查点：${origin}，树大小 ${size}。`,
     proofBad: n => `${n} 条记录未通过核验，请用命令行复核并报告。`,
@@ -50,7 +51,7 @@ const I18N = {
     proofUnavailable: '无法取得可验证履历包：', rootHash: '根哈希', recordedAt: '记录时间', position: '台账位置',
     ruleset: '规则集', eventId: '事件编号', correctedAt: p => `已更正（见位置 ${p}）`, revokedAt: p => `已撤销（见位置 ${p}）`, notAvailable: '暂不可用（本台账未提供此清单）', total: '共',
     needToken: '需要有效的访问令牌（审计员角色）。', forbidden: '此令牌无权访问（角色或县域不符）。', error: '出错：',
-    notJson: '不是 JSON 文件', badEncoding: '文件中的编码（base64）无效', stateAll: '全部事件（不限日期）',
+    notJson: '不是 JSON 文件', badEncoding: '文件中的编码（base64）无效', fileUnreadable: '无法读取文件（是否已被改动或移走？）', stateAll: '全部事件（不限日期）',
     noRows: '无待办事项。', more: '仅显示前 20 条。',
   },
   en: {
@@ -71,6 +72,7 @@ const I18N = {
     foundMore: n => `The first ${n} cadres are shown and there are more: type a longer id prefix.`,
     verified: 'verified', failed: 'failed', checking: 'checking', notCovered: 'not in checkpoint',
     untrusted: 'checkpoint not confirmed (检查点未获确认)',
+    unchecked: 'not checked (未能核验)', uncheckedHint: 'The verifiable bundle could not be had: nothing of this record was checked this time.',
     untrustedHint: 'The record\'s hashes and inclusion proof check out, but the checkpoint they lead to is not signed by a log key you saved, lacks a witness cosignature you require, or is not consistent with a checkpoint you verified before: they do not show that the record is the log\'s.',
     proofOk: (n, size, origin) => `All ${n} records pass their inclusion proofs; checkpoint ${origin}, tree size ${size}.`,
     proofBad: n => `${n} record(s) failed verification: re-check with the CLI and report it.`,
@@ -103,7 +105,8 @@ const I18N = {
     ruleset: 'Rule set', eventId: 'Event id', correctedAt: p => `corrected (see position ${p})`, revokedAt: p => `revoked (see position ${p})`, notAvailable: 'not available (this ledger does not serve this list)', total: 'total',
     needToken: 'A valid access token (auditor role) is required.',
     forbidden: 'The token does not allow this (its role or counties do not cover it).', error: 'Error: ',
-    notJson: 'not a JSON file', badEncoding: 'its base64 encoding is invalid', stateAll: 'All events (no date limit)',
+    notJson: 'not a JSON file', badEncoding: 'its base64 encoding is invalid',
+    fileUnreadable: 'the file cannot be read (was it changed or moved?)', stateAll: 'All events (no date limit)',
     noRows: 'Nothing to act on.', more: 'First 20 shown.',
   },
 };
@@ -142,4 +145,9 @@ const CODES_ZH = {
 };
 
 // The names of fields every list has, on the Chinese page, where an answer's schema describes them without a term.
-const FIELDS_ZH = { cadre_id: '干部编号', county: '县', post_id: '职位编号', post: '职务', unit: '单位', township: '乡镇' };
+const FIELDS_ZH = {
+  cadre_id: '干部编号', county: '县', post_id: '职位编号', post: '职务', unit: '单位', township: '乡镇',
+  rule_zh: '交流规则', status_zh: '状态', kind_zh: '预警类别', pending_zh: '待办事项', rule: '交流规则', status: '状态',
+  due_on: '到期日', overdue_on: '逾期日', days_since_due: '到期天数', days_overdue: '逾期天数',
+  working_days_overdue: '逾期工作日', posted_on: '公示发布日', year: '年度', since: '起算日', notice_id: '公示编号',
+};
