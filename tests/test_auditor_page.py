@@ -57,6 +57,19 @@ async def _record_audit(system: System, cadre: str) -> None:
     await wait_committed(system.pg_dsn, max(seqs))
 
 
+async def _recorded_bundle(system: System, prefix: str) -> tuple[str, dict[str, Any]]:
+    """A cadre with `_record_audit`'s three events, and its bundle once a checkpoint covers all three."""
+    cadre = new_cadre_id(prefix)
+    await _record_audit(system, cadre)
+
+    async def covered() -> dict[str, Any] | None:
+        status, bundle, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/bundle",
+                                       token=support.DEFAULT_TOKEN)
+        return bundle if status == 200 and len(bundle["events"]) == 3 else None
+
+    return cadre, await wait_until(covered)
+
+
 async def _dossier_events(page: Page) -> str:
     text: str = await page.evaluate("""() => {
         const dt = [...document.querySelectorAll('#state dt')].find(d => d.textContent === 'events');
@@ -486,15 +499,7 @@ async def test_a_browser_refusing_local_storage_still_gets_every_check_it_can(
 async def test_a_bundle_file_is_checked_in_the_browser_without_a_token(
         system: System, browser: Browser, tmp_path: Path) -> None:
     """A bundle file received from elsewhere: the page's checks and the saved keys, nothing sent to the server."""
-    cadre = new_cadre_id("PW")
-    await _record_audit(system, cadre)
-
-    async def covered() -> dict[str, Any] | None:
-        status, bundle, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/bundle",
-                                       token=support.DEFAULT_TOKEN)
-        return bundle if status == 200 and len(bundle["events"]) == 3 else None
-
-    bundle = await wait_until(covered)
+    cadre, bundle = await _recorded_bundle(system, "PW")
     good, forged, other = tmp_path / f"{cadre}.bundle.json", tmp_path / "forged.bundle.json", tmp_path / "x.json"
     good.write_bytes(orjson.dumps(bundle))
     raw = bytearray(base64.b64decode(bundle["events"][1]["canonical"]))

@@ -17,7 +17,7 @@ from shared.envelope import new_event
 from shared.events.audit import AuditStarted, ReportReceived
 from shared.signednote import generate_key
 from tests.support import System, call, new_cadre_id, publish, wait_committed, wait_until
-from tests.test_auditor_page import _open_page, _record_audit
+from tests.test_auditor_page import _open_page, _record_audit, _recorded_bundle
 
 
 async def _log_key(system: System) -> str:
@@ -117,16 +117,9 @@ async def test_a_search_with_more_matches_than_a_page_says_there_are_more(system
 
 async def test_a_checked_bundle_file_is_checked_again_when_the_auditor_saves_other_keys(
         system: System, browser: Browser, tmp_path: Path) -> None:
-    cadre = new_cadre_id("PF")
-    await _record_audit(system, cadre)
-
-    async def covered() -> dict[str, Any] | None:
-        status, bundle, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/bundle",
-                                       token=support.DEFAULT_TOKEN)
-        return bundle if status == 200 and len(bundle["events"]) == 3 else None
-
+    cadre, bundle = await _recorded_bundle(system, "PF")
     file = tmp_path / f"{cadre}.bundle.json"
-    file.write_bytes(orjson.dumps(await wait_until(covered)))
+    file.write_bytes(orjson.dumps(bundle))
     notjson = tmp_path / "notes.json"
     notjson.write_text("hello")
     vkey = await _log_key(system)
@@ -144,7 +137,6 @@ async def test_a_checked_bundle_file_is_checked_again_when_the_auditor_saves_oth
     await expect(result.locator("[data-freshness]")).to_have_count(0)
 
     # a larger checkpoint of this log verified in this browser before: the file is complete only up to its own
-    bundle = orjson.loads(file.read_bytes())
     origin, size = bundle["checkpoint"].split("\n")[:2]
     larger = orjson.dumps({"size": int(size) + 5, "root": "00"}).decode()
     remembered = f"cadre-seen-checkpoint:{origin}"
