@@ -65,13 +65,34 @@ class WitnessState:
         that cannot be written stops the round before the cosignature is sent (a witness must remember what it
         vouched for); a directory that does not exist is not made, as a mistyped path would be."""
         temporary = path.with_name(path.name + ".tmp")
+        data = orjson.dumps({"origin": self.origin, "size": self.size, "root": self.root.hex(), "note": self.note},
+                            option=orjson.OPT_INDENT_2)
         try:
-            temporary.write_bytes(orjson.dumps({"origin": self.origin, "size": self.size, "root": self.root.hex(),
-                                                "note": self.note}, option=orjson.OPT_INDENT_2))
+            _write_durably(temporary, data)
             os.replace(temporary, path)
+            _sync_directory(path.parent)
         except OSError as exc:
             raise WitnessError(f"cannot write the witness state {path} (无法写入见证状态): "
                                f"{exc.strerror or exc}") from exc
+
+
+def _write_durably(path: Path, data: bytes) -> None:
+    """Write `data` and wait for the disk: the cosignature goes out only after the state is stored, so a power cut
+    after it must not bring back the state before (the witness would then judge the next checkpoint against a
+    checkpoint older than the one it vouched for)."""
+    with path.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make a rename in `directory` durable (POSIX keeps the new name only once the directory is synced)."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,23 @@ def test_witness_decision(given: WitnessState | None, then_size: int, then_root_
             check_extends(given, new, path)
 
 
+def test_the_witness_state_is_on_disk_before_save_returns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cosignature is sent after `save`: the new state and its name must survive a power cut by then."""
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd: int) -> None:
+        real_fsync(fd)
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    path = tmp_path / "witness.json"
+    state_at(5).save(path)
+    assert synced == [str(path) + ".tmp", str(tmp_path)]
+    assert WitnessState.load(path) == state_at(5)
+    assert not (tmp_path / "witness.json.tmp").exists()
+
+
 # --- through the real ledger and CLI ---------------------------------------------------------------
 
 @pytest.fixture
