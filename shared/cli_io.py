@@ -41,6 +41,9 @@ def url_problem(value: str) -> str | None:
     parts = urllib.parse.urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return "it needs http:// or https:// and a host, e.g. http://127.0.0.1:8100"
+    if parts.query or parts.fragment or value.endswith(("?", "#")):
+        # The commands append their paths to the base: after a query they would land in it, unsent.
+        return "a base URL takes no query (?...) or fragment (#...)"
     try:
         parts.port  # noqa: B018 - urlsplit checks the port only when it is read
     except ValueError as exc:

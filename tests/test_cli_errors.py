@@ -121,7 +121,8 @@ def _with_url(command: str, url: str, tmp_path: Path) -> list[str]:
 
 @pytest.mark.parametrize("command", ["history", "state", "export", "witness"])
 @pytest.mark.parametrize("url", ["notaurl", "ftp://ledger.example", "http://", "http://host:99999",
-                                 "http://host/a b", "127.0.0.1:8100"])
+                                 "http://host/a b", "127.0.0.1:8100", "http://host/?x=1", "http://host#top",
+                                 "http://host?"])
 def test_a_url_that_names_no_http_server_is_bad_input(command: str, url: str, tmp_path: Path) -> None:
     clean(run(*_with_url(command, url, tmp_path)), CANNOT_RUN, "--url", "账本地址无效")
 
@@ -129,8 +130,8 @@ def test_a_url_that_names_no_http_server_is_bad_input(command: str, url: str, tm
 @pytest.mark.parametrize("command", ["history", "state"])
 def test_an_answer_that_is_not_the_ledgers_json_names_the_url_and_the_status(
         command: str, html_server: str, html_404_server: str) -> None:
-    ok = run(command, "GY0002", "--url", f"{html_server}/?x=", "--token", "t")
-    clean(ok, CANNOT_RUN, "不是账本的应答", "HTTP 200", f"{html_server}/?x=", "router's login page")
+    ok = run(command, "GY0002", "--url", f"{html_server}/login", "--token", "t")
+    clean(ok, CANNOT_RUN, "不是账本的应答", "HTTP 200", f"{html_server}/login", "router's login page")
     missing = run(command, "GY0002", "--url", html_404_server, "--token", "t")
     clean(missing, CANNOT_RUN, "不是账本的应答", "HTTP 404", html_404_server)
 
