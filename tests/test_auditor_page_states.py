@@ -181,3 +181,45 @@ async def test_a_timeline_row_says_yes_or_no_as_its_details_do(system: System, b
     summary = page.locator("#timeline tbody tr[data-position] summary")
     await expect(summary).to_have_text("channel: 12380 · named: ✓ · report_id: JB-1")
     await page.context.close()
+
+
+async def test_a_state_or_check_asked_for_again_shows_only_the_newest_answer(system: System, browser: Browser) -> None:
+    """The page dropped answers for another cadre only: of two state reads, or two checks, of the one cadre shown,
+    the slower answer won though asked for first (a date changed, keys saved twice)."""
+    cadre = new_cadre_id("PQ")
+    await _record_audit(system, cadre)
+    page = await _open_page(browser, f"{system.url('ledger')}/?lang=en", [])
+    await page.fill("#token", support.DEFAULT_TOKEN or "")
+    await page.click("#token-save")
+    bundles = 0
+
+    async def late(route: Route) -> None:
+        nonlocal bundles
+        url = route.request.url
+        if "/bundle" in url:
+            bundles += 1
+            if bundles == 1:  # the first check comes back late, and failed
+                await asyncio.sleep(2)
+                await route.fulfill(status=503, content_type="application/problem+json",
+                                    body=orjson.dumps({"title": "Unavailable", "status": 503, "detail": "down"}))
+                return
+        if "/state" in url and "as_of=2023-04-01" in url:
+            await asyncio.sleep(2)
+        await route.continue_()
+
+    await page.route("**/v1/cadres/**", late)
+    await page.evaluate("id => openCadre(id)", cadre)
+    await expect(page.locator("#timeline tbody tr[data-position]")).to_have_count(3)
+    await page.fill("#log-keys", await _log_key(system))
+    await page.click("#keys-save")  # a second check, answered at once
+    await page.fill("#as-of", "2023-04-01")
+    await page.click("#state-form button")
+    await page.fill("#as-of", "2023-12-31")
+    await page.click("#state-form button")
+    await expect(page.locator("#state .hint")).to_contain_text("2023-12-31")
+    await expect(page.locator("#timeline [data-proof=verified]")).to_have_count(3, timeout=15000)
+    await asyncio.sleep(2.5)  # the first check's failure and the first date's state have come back meanwhile
+    await expect(page.locator("#state .hint")).to_contain_text("2023-12-31")
+    await expect(page.locator("#timeline [data-proof=verified]")).to_have_count(3)
+    await expect(page.locator("#download")).to_be_enabled()
+    await page.context.close()

@@ -127,9 +127,9 @@ function cadreLink(id) {
   return el('a', { href: '?' + url.toString(), class: 'cadre-link', onclick: ev => { ev.preventDefault(); openCadre(id); } }, id);
 }
 
-// Searches, lists and figures may be asked for again before the last answer came (Enter held down, a click
-// after Enter): only the newest asking fills the page (`latest`).
-const asked = { search: 0, lists: 0, figures: 0, file: 0 };
+// Searches, lists, figures, a cadre's state and its check may be asked for again before the last answer came (Enter
+// held down, a click after Enter, keys saved twice, another date): only the newest asking fills the page (`latest`).
+const asked = { search: 0, lists: 0, figures: 0, file: 0, state: 0, check: 0 };
 const latest = (what, run) => run === asked[what];
 
 async function search(prefix) {
@@ -232,12 +232,13 @@ function renderTimeline() {
 // Each await may end after the auditor opened another cadre: what comes back for one no longer shown is dropped,
 // never shown under the other's rows nor downloaded as its bundle.
 async function checkProofs() {
-  const summary = $('#proof-summary'), view = current;
+  const summary = $('#proof-summary'), view = current, run = ++asked.check;
+  const superseded = () => view !== current || !latest('check', run);
   try {
     const { json, text } = await fetchBundle(view.id);
     const { cp, checked } = await verifyBundle(json, view.id);
     const { lines, trusted } = await signatureLines(json);
-    if (view !== current) return;
+    if (superseded()) return;
     current.bundleText = text;
     const shown = new Map(current.events.map(row => [row.position, row.event]));
     // A failure is an event shown or proved that does not match: every bundle event must be shown, and every
@@ -263,7 +264,7 @@ async function checkProofs() {
     $('#download').disabled = false;
     summary.append(...lines);
   } catch (err) {
-    if (view !== current) return;
+    if (superseded()) return;
     // a check that could not be made confirms nothing: rows verified by an earlier check say so no longer
     for (const cell of document.querySelectorAll('#timeline .proof-cell')) {
       cell.textContent = '';
@@ -381,17 +382,18 @@ function downloadBundle() {
 }
 
 async function loadState() {
-  const box = $('#state'), view = current;
+  const box = $('#state'), view = current, run = ++asked.state;
+  const superseded = () => view !== current || !latest('state', run);
   const asOf = $('#as-of').value;
   box.textContent = T.loading;
   try {
     const q = asOf ? '?as_of=' + asOf : '';
     const { json } = await api(`/v1/cadres/${encodeURIComponent(view.id)}/state${q}`);
-    if (view !== current) return;
+    if (superseded()) return;
     box.textContent = '';
     box.append(el('p', { class: 'hint' }, asOf ? `${T.asOf} ${asOf}` : T.stateAll), renderValue(json));
   } catch (err) {
-    if (view === current) box.textContent = T.error + err.message;
+    if (!superseded()) box.textContent = T.error + err.message;
   }
 }
 
