@@ -12,7 +12,7 @@ const SUMMARIES = [
   { path: '/v1/assessment/summary', year: true, zh: '年度考核情况', en: 'Annual assessment of the year' },
 ];
 
-// A figure's name (app.js fieldName), the description in the tooltip.
+// A figure's name (lists.js fieldName), the description in the tooltip.
 function figureName(key, meaning) {
   return el('dt', { 'data-figure-name': key, title: meaning?.description || key }, fieldName(key, meaning));
 }
