@@ -17,7 +17,16 @@ from shared.auth import Principal, TokenError, issue_token, load_public_key, ver
 from shared.cli import main as cli
 from shared.guard import RateLimiter
 from shared.processes import SERVICES
-from tests.support import ANONYMOUS, System, audit_event, call, new_cadre_id, publish, wait_committed
+from tests.support import (
+    ANONYMOUS,
+    System,
+    audit_event,
+    call,
+    new_cadre_id,
+    publish,
+    publish_raw,
+    wait_committed,
+)
 
 KEY = Ed25519PrivateKey.generate()
 
@@ -147,6 +156,28 @@ async def test_a_cadre_recorded_in_two_counties_is_refused_by_page_to_a_token_of
         assert status == 403 and problem["counties"] == ["430000"], path
     status, page, _ = await call("GET", f"{ledger}/v1/cadres/{cadre}/history?after_version=2", token=mine)
     assert status == 200 and page["events"] == [], "a page past the end of a cadre the token may see"
+
+
+async def test_a_county_scoped_operator_reads_the_quarantine_of_its_counties_only(system: System) -> None:
+    """A message quarantined on another county's subject (its raw bytes may name that county's cadres) is not
+    shown to an operator of one county; one on its own county's subject is."""
+    assert system.stack is not None
+    ours, theirs = new_cadre_id(), new_cadre_id()
+    await publish_raw(system.nats_url, f"cadre.431021.{ours}", b"not json: ours")
+    await wait_committed(system.pg_dsn, await publish_raw(system.nats_url, f"cadre.430000.{theirs}",
+                                                          b"not json: theirs"))
+    ledger = system.url("ledger")
+    operator = system.stack.dev_token(["operator"], ["431021"])
+    status, problem, _ = await call("GET", f"{ledger}/v1/quarantine?limit=1000", token=operator)
+    assert status == 403 and "须指定授权县域" in problem["detail"], "a scoped operator must filter by county"
+    status, problem, _ = await call("GET", f"{ledger}/v1/quarantine?county=430000&limit=1000", token=operator)
+    assert status == 403 and problem["counties"] == ["430000"]
+    status, page, _ = await call("GET", f"{ledger}/v1/quarantine?county=431021&limit=1000", token=operator)
+    assert status == 200
+    assert ours in {e["cadre_id"] for e in page["entries"]}
+    assert all(e["subject"].startswith("cadre.431021.") for e in page["entries"]), page["entries"]
+    status, page, _ = await call("GET", f"{ledger}/v1/quarantine?limit=1000")
+    assert status == 200 and {ours, theirs} <= {e["cadre_id"] for e in page["entries"]}, "all-county operators"
 
 
 def test_token_cli_issues_tokens_the_services_accept(tmp_path: Path) -> None:

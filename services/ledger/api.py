@@ -103,6 +103,12 @@ class FeedQuery(BaseModel):
     limit: int = Field(100, ge=1, le=MAX_PAGE)
 
 
+class QuarantineQuery(FeedQuery):
+    county: str | None = Field(None, pattern=COUNTY_PATTERN, description=(
+        "Only messages published on this county's subjects (`cadre.<county>.<cadre_id>`); a county-scoped operator "
+        "must name one of its counties (messages on other subjects are listed to all-county operators only)."))
+
+
 TAGS = ("ledger 台账",)
 
 
@@ -157,12 +163,12 @@ def build_api(pool: asyncpg.Pool, settings: Settings, prover: Prover, trail: Acc
             page = await queries.events_after(conn, query.after, query.limit, query.county)
         return {"events": page.events, "next_after": page.last_key if page.more else None}
 
-    @api.route("GET", "/v1/quarantine", summary="Quarantined messages (隔离消息)", query=FeedQuery,
+    @api.route("GET", "/v1/quarantine", summary="Quarantined messages (隔离消息)", query=QuarantineQuery,
                response=QuarantinePage, tags=("operators 运维",), errors=(503,), access="operator")
-    async def quarantine(request: web.Request, *, query: FeedQuery) -> dict[str, Any]:
+    async def quarantine(request: web.Request, *, query: QuarantineQuery) -> dict[str, Any]:
         """Messages that were not valid events, with their raw bytes and reason."""
         async with acquire(pool, timeout) as conn:
-            entries = await queries.quarantine_after(conn, query.after, query.limit + 1)
+            entries = await queries.quarantine_after(conn, query.after, query.limit + 1, query.county)
         more = len(entries) > query.limit
         entries = entries[: query.limit]
         return {"entries": entries, "next_after": entries[-1]["id"] if more else None}

@@ -119,11 +119,14 @@ def corrected_after(rows: Sequence[asyncpg.Record]) -> bool:
     return any(r["type"] in kinds for r in rows) and any(r["canonical"] is None for r in rows)
 
 
-async def quarantine_after(conn: asyncpg.Connection, after: int, limit: int) -> list[dict[str, Any]]:
-    """A page of quarantined messages (raw bytes as text when UTF-8, else hex)."""
+async def quarantine_after(conn: asyncpg.Connection, after: int, limit: int,
+                           county: str | None = None) -> list[dict[str, Any]]:
+    """A page of quarantined messages (raw bytes as text when UTF-8, else hex); with `county`, only those published
+    on that county's subjects (`cadre.<county>.…`, a 6-digit code: no LIKE wildcard in it)."""
     rows = await conn.fetch(
         """SELECT id, stream_seq, nats_subject, cadre_id, reason, detail, headers, raw, received_at
-           FROM quarantine WHERE id > $1 ORDER BY id LIMIT $2""", after, limit)
+           FROM quarantine WHERE id > $1 AND ($3::text IS NULL OR nats_subject LIKE 'cadre.' || $3 || '.%')
+           ORDER BY id LIMIT $2""", after, limit, county)
     out = []
     for r in rows:
         raw = bytes(r["raw"])
