@@ -227,6 +227,30 @@ async def test_two_scans_racing_on_two_instances_record_rotation_due_once(system
     assert [r["cadre_version"] for r in history["events"]] == [1, 2, 3]
 
 
+async def test_a_county_scoped_recorder_scans_only_its_counties(system: System, clocks: Clocks) -> None:
+    """A scan records facts and answers with cadre ids and posts: a recorder of another county neither records
+    this county's dues nor learns of its cadres; a recorder of this county, naming it, records them."""
+    assert system.stack is not None
+    cadre, post_id = new_cadre_id("R"), "ZS-KY-05"
+    await recorded_cadre_in_township(clocks("2030-05-01"), cadre, post_id, on="2030-05-01")
+    await projected(system, f"/v1/rotation/postings?cadre_id={cadre}", "postings", lambda rows: len(rows) == 1)
+    url = clocks("2038-05-01")
+    elsewhere = system.stack.dev_token(["recorder"], ["430000"])
+    status, problem, _ = await call("POST", f"{url}/v1/rotation/scan", token=elsewhere)
+    assert status == 403 and "须指定授权县域" in problem["detail"], problem
+    status, problem, _ = await call("POST", f"{url}/v1/rotation/scan?county={COUNTY}", token=elsewhere)
+    assert status == 403 and problem["counties"] == [COUNTY], problem
+    status, answer, _ = await call("POST", f"{url}/v1/rotation/scan?county=430000", token=elsewhere)
+    assert status == 200, answer
+    assert all(e["cadre_id"] != cadre for e in answer["emitted"] + answer["skipped"]), answer
+    status, history, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/history")
+    assert status == 200 and "rotation.due" not in [e["type"] for e in history["events"]]
+
+    here = system.stack.dev_token(["recorder"], [COUNTY])
+    status, answer, _ = await call("POST", f"{url}/v1/rotation/scan?county={COUNTY}", token=here)
+    assert status == 200 and [e["rule"] for e in mine(answer, cadre)] == ["township_8y"], answer
+
+
 async def test_two_conflicting_rotations_of_one_cadre_one_wins(system: System) -> None:
     url = system.url("rotation")
     cadre, post_id = new_cadre_id("R"), "ZS-KY-04"

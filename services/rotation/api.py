@@ -16,7 +16,7 @@ from shared.clock import Clock
 from shared.commands import CommandBus, CommandResult, WaitQuery, rules_in_force
 from shared.corrections import not_correctable
 from shared.decisions import CadreCommand, Decider
-from shared.envelope import CadreId
+from shared.envelope import COUNTY_PATTERN, CadreId
 from shared.events.types import Identifier
 from shared.guard import require_cadre_in_scope
 from shared.http import Api, path_param, traceparent_of
@@ -41,6 +41,13 @@ class PersonView(BaseModel):
     erased: bool = Field(description="The clear values were erased (已删除); the ledger's proofs stay valid.")
     commitments_match: bool | None = Field(
         description="The stored values and salts reproduce the commitments in `cadre.registered` (null once erased).")
+
+
+class ScanQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    county: str | None = Field(None, pattern=COUNTY_PATTERN, description=(
+        "Only this county's postings (县); a county-scoped recorder must name one of its counties: the answer "
+        "names the cadres and posts it recorded or skipped."))
 
 
 class PersonQuery(BaseModel):
@@ -163,12 +170,13 @@ def build_api(bus: CommandBus, persons: PersonStore, clock: Clock, scheduler: Sc
         today = clock.today()
         return await run(request, cmd, lambda h: domain.decide_complete(domain.fold(h), cmd, today), query)
 
-    @api.route("POST", "/v1/rotation/scan", summary="Record rotations that fell due (到期扫描)", response=ScanResult,
-               tags=ROTATION, errors=(503,))
-    async def scan(request: web.Request) -> ScanResult:
+    @api.route("POST", "/v1/rotation/scan", summary="Record rotations that fell due (到期扫描)", query=ScanQuery,
+               response=ScanResult, tags=ROTATION, errors=(503,))
+    async def scan(request: web.Request, *, query: ScanQuery) -> ScanResult:
         """Runs the scheduler now: records `rotation.due` for every tenure limit reached by today and
-        not yet recorded (exactly once, also when instances race). Answers what it recorded."""
-        return await scheduler.scan()
+        not yet recorded (exactly once, also when instances race), of one county with `?county=`. Answers what
+        it recorded."""
+        return await scheduler.scan(query.county)
 
     revocation_route(api, bus)  # 撤销: POST /v1/revocations, this service's own types only
     return api

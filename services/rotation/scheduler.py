@@ -83,15 +83,17 @@ class Scheduler:
     bus: CommandBus
     clock: Clock
 
-    async def candidates(self, today: date) -> list[Candidate]:
-        """Held posts whose rule limit is reached under today's rules and has no `rotation.due` yet."""
+    async def candidates(self, today: date, county: str | None = None) -> list[Candidate]:
+        """Held posts (of `county`, when given) whose rule limit is reached under today's rules and has no
+        `rotation.due` yet."""
         s = self.bus.settings
         async with acquire(self.bus.pool, s.pg_acquire_timeout_s) as conn:
             rows = await conn.fetch(
                 """SELECT p.*, ARRAY(SELECT d.rule FROM rm_rotation_due d
                                      WHERE d.cadre_id = p.cadre_id AND d.post_id = p.post_id) AS raised
                    FROM rm_rotation_postings p WHERE least(p.since, p.township_since) <= $1
-                   ORDER BY p.cadre_id, p.post_id""", add_years(today, -shortest_limit()))
+                     AND ($2::text IS NULL OR p.county = $2)
+                   ORDER BY p.cadre_id, p.post_id""", add_years(today, -shortest_limit()), county)
         found = []
         for r in rows:
             rules = ruleset_or_none(r["county"], today)
@@ -107,10 +109,11 @@ class Scheduler:
                     found.append(Candidate(r["cadre_id"], r["county"], posting.post_id, rule, due.due_on, rules))
         return found
 
-    async def scan(self) -> ScanResult:
-        """One pass: record every reached, unrecorded limit; cadres in parallel, each cadre's in order."""
+    async def scan(self, county: str | None = None) -> ScanResult:
+        """One pass: record every reached, unrecorded limit (of `county`, when given); cadres in parallel, each
+        cadre's in order."""
         today = self.clock.today()
-        found = await self.candidates(today)
+        found = await self.candidates(today, county)
         by_cadre: dict[str, list[Candidate]] = {}
         for c in found:
             by_cadre.setdefault(c.cadre_id, []).append(c)
