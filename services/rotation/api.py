@@ -108,12 +108,14 @@ def build_api(bus: CommandBus, persons: PersonStore, clock: Clock, scheduler: Sc
             return await _person(request, cadre_id)
 
     async def _person(request: web.Request, cadre_id: str) -> PersonView:
-        row = await persons.get(cadre_id)
+        # The scope is decided on the ledger before personal data is looked up: a cadre of another county then
+        # costs what an unknown id does (no reply slower by a query to tell it exists), and is never fetched.
         missing = NotFound(f"no personal data for cadre {cadre_id} (无此干部个人信息)", cadre_id=cadre_id)
-        if row is None:
-            raise missing
         history = await load_cadre(bus.pool, cadre_id, bus.settings.pg_acquire_timeout_s)
         require_cadre_in_scope(request, {e.county for e in history.events}, missing)
+        row = await persons.get(cadre_id)
+        if row is None:
+            raise missing
         registered = next((e for e in history.events if e.type == "cadre.registered"), None)
         match = None
         if row.name is not None and row.name_salt and row.id_number and row.id_number_salt and registered:
