@@ -14,7 +14,7 @@ import click
 
 from shared.cli_args import Day
 from shared.cli_args import cadre_id as cadre_id_arg
-from shared.cli_io import CannotRun, get_json, ledger_answer, ledger_base, ledger_url_option
+from shared.cli_io import CannotRun, get_json, ledger_answer, ledger_base, ledger_url_option, write_bytes
 from shared.settings import get_settings
 
 SCHEMA_DIR = Path("schemas") / "events"
@@ -81,11 +81,14 @@ def run(demo: bool, data_dir: Path | None) -> None:
 
 
 def _write_dev_tokens(stack: Any, directory: Path) -> dict[str, str]:
-    """One dev token per role (all counties), written to `directory/<role>.token`."""
+    """One dev token per role (all counties), written to `directory/<role>.token`, readable by its owner only:
+    each opens every county's records for 30 days."""
     directory.mkdir(parents=True, exist_ok=True)
     tokens = {role: stack.dev_token([role]) for role in ("recorder", "auditor", "operator")}
     for role, token in tokens.items():
-        (directory / f"{role}.token").write_text(token + "\n")
+        path = directory / f"{role}.token"
+        write_bytes(path, (token + "\n").encode(), mode=0o600)
+        path.chmod(0o600)  # a token file of an earlier run keeps the mode it was made with
     return tokens
 
 

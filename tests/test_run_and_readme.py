@@ -60,6 +60,15 @@ def test_run_prints_every_service_url(running: str) -> None:
     assert Verifier.from_vkey(Path(page.group(1)).read_text().strip()).key_type == ED25519_TYPE
 
 
+def test_run_keeps_tokens_and_secret_keys_to_their_owner(running: str, workdir: Path) -> None:
+    """A dev token opens every county's records: like the signing keys, no other user may read it."""
+    secrets = [*(workdir / "var" / "tokens").glob("*.token"), *(workdir / "var" / "keys").glob("*.skey"),
+               workdir / "var" / "keys" / "token-issuer.pem"]
+    assert len(secrets) == 5, secrets
+    assert {path.name: oct(path.stat().st_mode & 0o777) for path in secrets} == {
+        path.name: oct(0o600) for path in secrets}
+
+
 def test_readme_first_example_works_as_printed(running: str, workdir: Path) -> None:
     out = subprocess.run(["bash", "-c", readme_example()], capture_output=True, text=True, timeout=60, check=True,
                          cwd=workdir)
