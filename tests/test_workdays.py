@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -317,6 +319,15 @@ def test_validation_accepts_the_shipped_format() -> None:
     years = validate_calendar(copy.deepcopy(shipped), "copy")
     assert sorted(years) == list(range(2008, 2031))
     assert years[2024].makeup_workdays == {D(s) for s in shipped["years"]["2024"]["makeup_workdays"]}
+
+
+def test_check_command_help_is_help_not_a_file_name() -> None:
+    """`python -m shared.workdays --help` explains the command (it read `--help` as a calendar file and failed)."""
+    result = subprocess.run([sys.executable, "-m", "shared.workdays", "--help"], capture_output=True, text=True,
+                            cwd=Path(__file__).resolve().parents[1], timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Usage: python -m shared.workdays [FILE ...]")
+    assert "CADRE_CALENDAR_FILE" in result.stdout and result.stderr == ""
 
 
 def test_check_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,6 +12,14 @@ from datetime import date, timedelta
 
 from shared.workdays import ENV_FILE, SHIPPED_FILE, CalendarDataError, YearCalendar, load_calendar_file
 
+USAGE = """Usage: python -m shared.workdays [FILE ...]
+
+  Check working-day calendar files (校验工作日历文件) before deploying them (docs/calendar.md).
+  Without FILE: the shipped shared/workdays/cn.json and the file named by CADRE_CALENDAR_FILE, if any.
+  Prints each year (official 正式 or provisional 暂定, holidays, make-up days, working days).
+  Exit 0: every file valid; 1: a file is invalid, every problem listed.
+"""
+
 
 def _working_days(cal: YearCalendar) -> int:
     first = date(cal.year, 1, 1)
@@ -21,6 +29,9 @@ def _working_days(cal: YearCalendar) -> int:
 
 def main(argv: list[str]) -> int:
     """Validate each file and summarise its years; return the process exit status."""
+    if any(arg in ("-h", "--help") for arg in argv):
+        print(USAGE, end="")
+        return 0
     paths = argv or [str(SHIPPED_FILE), *filter(None, [os.environ.get(ENV_FILE, "").strip()])]
     status = 0
     for path in paths:
