@@ -137,7 +137,7 @@ def verify(ctx: click.Context, dsn: str | None, keys: tuple[str, ...], witness_k
 @verify.command(name="bundle", help="Verify a cadre's history bundle (履历包) offline: no database, no network. "
                 "Checks the checkpoint's signature, every event's bytes, hash chain and inclusion proof "
                 "(包含性证明), and with --witness-key that the witness cosigned the checkpoint (见证方联署). Exit 0: "
-                "verified; 1: the bundle fails; 2: bad key.")
+                "verified; 1: the bundle fails; 2: a bad key, or no such bundle file.")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--key", "keys", multiple=True, required=True, help=KEY_HELP)
 @click.option("--witness-key", "witness_keys", multiple=True,
