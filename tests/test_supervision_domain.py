@@ -168,6 +168,12 @@ BASES = {
 """The basis (依据) a refusal cites: the regulation a rule applies; every other rule is a record-keeping rule."""
 
 
+def test_every_category_and_measure_has_its_chinese_name() -> None:
+    """The Chinese messages name categories and measures in Chinese (党纪处分, 严重警告), never by the API's code."""
+    assert set(s.CATEGORY_ZH) == set(s.MEASURES)
+    assert set(s.MEASURE_ZH) == set().union(*s.MEASURES.values())
+
+
 @pytest.mark.parametrize(("given", "decide", "command", "then"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_supervision_rules(given: list[CloudEvent], decide: When, command: Any, then: str) -> None:
     state = fold(given)

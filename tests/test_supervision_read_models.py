@@ -252,6 +252,13 @@ async def test_a_sanction_recorded_over_http_blocks_appointment_during_its_effec
         "occurred_on": "2024-02-05", "category": "party", "measure": "serious_warning", "effective_from": "2024-02-05",
         "effective_until": "2025-02-04", "report_id": "JB-1"}, expect=422)
     assert problem["rule"] == "sanction.effect_period_short" and problem["shortest_until"] == "2025-08-04"
+    # the clerk reads the measure in Chinese, not the API's code (it said "party serious_warning 的影响期")
+    assert problem["message_zh"].startswith("党纪处分严重警告的影响期为 18 个月"), problem["message_zh"]
+    mismatched = await command(system, "/v1/sanctions/CF-1", cadre, {
+        "occurred_on": "2024-02-05", "category": "organisational", "measure": "serious_warning",
+        "effective_from": "2024-02-05", "effective_until": "2025-08-04", "report_id": "JB-1"}, expect=422)
+    assert mismatched["rule"] == "sanction.measure_category"
+    assert mismatched["message_zh"].startswith("严重警告 (serious_warning) 不属于组织处理 (organisational)")
     backdated = await command(system, "/v1/sanctions/CF-1", cadre, {
         "occurred_on": "2024-02-05", "category": "party", "measure": "serious_warning", "effective_from": "2022-01-01",
         "effective_until": "2023-06-30", "report_id": "JB-1"}, expect=422)

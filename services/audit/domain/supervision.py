@@ -39,6 +39,15 @@ MEASURES: dict[str, frozenset[str]] = {
     "organisational": frozenset({"suspension", "job_adjustment", "ordered_resignation", "removal", "demotion"}),
 }
 """The measures of each category (党纪处分 / 政务处分 / 组织处理), as the regulations list them."""
+CATEGORY_ZH = {"party": "党纪处分", "administrative": "政务处分", "organisational": "组织处理"}
+"""Each category's name in the Chinese messages (a clerk reads 党纪处分, not `party`)."""
+MEASURE_ZH = {
+    "warning": "警告", "serious_warning": "严重警告", "removal_from_party_post": "撤销党内职务",
+    "party_probation": "留党察看", "expulsion_from_party": "开除党籍", "demerit": "记过", "major_demerit": "记大过",
+    "demotion_in_rank": "降级", "dismissal_from_post": "撤职", "expulsion": "开除", "suspension": "停职检查",
+    "job_adjustment": "调整职务", "ordered_resignation": "责令辞职", "removal": "免职", "demotion": "降职",
+}
+"""Each measure's name in the Chinese messages, as the auditor page shows it (services/ledger/web/i18n.js)."""
 
 SANCTION_BASIS = ("中国共产党纪律处分条例 (2023); 中华人民共和国公职人员政务处分法 (2020); "
                   "党政领导干部组织处理规定 (2021)")
@@ -237,7 +246,8 @@ def decide_impose_sanction(state: AuditState, cmd: ImposeSanction, rules: RuleSe
     if cmd.measure not in MEASURES[cmd.category]:
         raise RuleViolation("sanction.measure_category", f"{cmd.measure} is not a {cmd.category} measure; "
                                                          f"those are {', '.join(sorted(MEASURES[cmd.category]))}",
-                            f"{cmd.measure} 不属于 {cmd.category} 类处分 (处分种类与类别不符)", basis=SANCTION_BASIS)
+                            f"{MEASURE_ZH[cmd.measure]} ({cmd.measure}) 不属于{CATEGORY_ZH[cmd.category]} "
+                            f"({cmd.category}) 的处分种类 (处分种类与类别不符)", basis=SANCTION_BASIS)
     if cmd.effective_from < cmd.occurred_on:
         # backdated, a sanction's period could end before it was imposed and so bar nothing it should
         raise RuleViolation("sanction.effect_from_decision",
@@ -257,7 +267,8 @@ def decide_impose_sanction(state: AuditState, cmd: ImposeSanction, rules: RuleSe
                 "sanction.effect_period_short",
                 f"a {cmd.category} {cmd.measure} bars promotion for {months} months: the effect period from "
                 f"{cmd.effective_from} runs at least until {shortest}, not {cmd.effective_until}",
-                f"{cmd.category} {cmd.measure} 的影响期为 {months} 个月: 自 {cmd.effective_from} 起至少至 {shortest}, "
+                f"{CATEGORY_ZH[cmd.category]}{MEASURE_ZH[cmd.measure]}的影响期为 {months} 个月: "
+                f"自 {cmd.effective_from} 起至少至 {shortest}, "
                 f"不能止于 {cmd.effective_until}", basis=rules.basis, shortest_until=shortest.isoformat())
     if cmd.report_id is not None:
         report = _verified_report(state, cmd.report_id, "a sanction", "处分")
