@@ -38,6 +38,10 @@ async def test_completing_an_audit_twice_is_a_rule_violation(system: System) -> 
     cadre = await registered_cadre(system)
     await prepare_audit(system, cadre, "SJ-2")
     url = f"{system.url('audit')}/v1/audits/SJ-2/complete?wait=committed"
+    status, problem, _ = await call("POST", url, audit_body(cadre, audit_type="in_office"))
+    assert status == 422 and problem["rule"] == "audit.type_mismatch"
+    # the clerk reads the audit types in Chinese (it said "开始时登记为 departure, 不是 in_office")
+    assert "开始时登记为离任审计 (departure), 不是任中审计 (in_office)" in problem["message_zh"], problem["message_zh"]
     assert (await call("POST", url, audit_body(cadre)))[0] == 202
     status, problem, headers = await call("POST", url, audit_body(cadre))
     assert status == 422

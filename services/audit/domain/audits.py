@@ -35,6 +35,9 @@ BASIS = "党政主要领导干部和国有企事业单位主要领导人员经�
 """What the audit rules that apply the regulation cite (`basis`)."""
 
 
+AUDIT_TYPE_ZH = {"pre_appointment": "任前审计", "in_office": "任中审计", "departure": "离任审计"}
+"""Each audit type's name in the Chinese messages (a clerk reads 离任审计, not `departure`)."""
+
 def _violation(rule: str, message_en: str, message_zh: str, **fields: object) -> RuleViolation:
     """A rule of the audit regulation (`BASIS`)."""
     return RuleViolation(rule, message_en, message_zh, basis=BASIS, **fields)
@@ -244,7 +247,8 @@ def decide_complete(state: AuditState, cmd: CompleteAudit, rules: RuleSet) -> De
     if cmd.audit_type != audit.audit_type:
         raise _record_keeping("audit.type_mismatch", f"audit {cmd.audit_id} was started as {audit.audit_type}, "
                                                      f"not {cmd.audit_type}",
-                              f"审计 {cmd.audit_id} 开始时登记为 {audit.audit_type}, 不是 {cmd.audit_type}")
+                              f"审计 {cmd.audit_id} 开始时登记为{AUDIT_TYPE_ZH[audit.audit_type]} "
+                              f"({audit.audit_type}), 不是{AUDIT_TYPE_ZH[cmd.audit_type]} ({cmd.audit_type})")
     if audit.opinion_due is None:
         raise _violation("audit.opinion_not_requested", f"audit {cmd.audit_id} cannot complete before the "
                                                         "cadre's written opinion has been requested",
