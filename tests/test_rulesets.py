@@ -38,7 +38,7 @@ def test_every_shipped_file_is_a_rule_set() -> None:
 
 
 @pytest.mark.parametrize("path", [
-    (f.name, p) for f in FILES for p in _paths(orjson.loads(f.read_bytes())) if p != ("valid_to",)
+    (f.name, p) for f in FILES for p in _paths(orjson.loads(f.read_bytes())) if p not in {("valid_to",), ("notes",)}
 ], ids=lambda case: f"{case[0]}:{'.'.join(case[1])}")
 def test_a_rule_set_missing_any_threshold_does_not_load(path: tuple[str, tuple[str, ...]]) -> None:
     name, keys = path
@@ -57,3 +57,13 @@ def test_a_county_has_one_rule_set_in_force_on_any_day() -> None:
         # each version ends the day the next begins; only the newest is open-ended
         assert [rs.valid_to for rs in versions[:-1]] == [rs.valid_from for rs in versions[1:]], county
         assert versions[-1].valid_to is None, county
+
+
+@pytest.mark.parametrize("ruleset", all_rulesets(), ids=lambda rs: rs.id)
+def test_a_basis_cites_documents_and_the_notes_say_how_the_version_came_about(ruleset: RuleSet) -> None:
+    """A refusal quotes `basis` as the regulation it applies: under a 2024 version it quoted a paragraph on how that
+    version differs from the one before ("As 431021@2008.1, but for ...") instead."""
+    others = {rs.id for rs in all_rulesets()}
+    assert not any(other in ruleset.basis for other in others), ruleset.basis
+    assert "条例" in ruleset.basis or "规定" in ruleset.basis or "办法" in ruleset.basis, ruleset.basis
+    assert ruleset.notes, "each shipped version says how it came about"

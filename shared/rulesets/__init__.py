@@ -77,7 +77,10 @@ class RuleSet(_Section):
     county: str = Field(pattern=r"^[0-9]{6}$")
     valid_from: date
     valid_to: date | None = None
-    basis: str = Field(min_length=1, description="Documents the rules come from.")
+    basis: str = Field(min_length=1, description="Documents the rules come from: what a refusal under this version "
+                                                 "cites as its `basis` (依据).")
+    notes: str | None = Field(None, description="How this version came about (修订说明): what it changes from the one "
+                                                "before and why, choices no document makes. Never cited by a rule.")
     rotation: RotationRules
     assessment: AssessmentRules
     audit: AuditRules
