@@ -31,6 +31,9 @@ def main() -> None:
               help="Where the embedded servers keep data (default: CADRE_DATA_DIR or ./var).")
 def run(demo: bool, data_dir: Path | None) -> None:
     """Run the whole system in the foreground."""
+    # A shell script's background job starts with SIGINT ignored, which Python then leaves so: `kill -INT` (what
+    # Ctrl-C sends) would not stop it. Asked to stop, it stops.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from shared.devstack import DevStack, DevStackError
     from shared.processes import SERVICES, PortInUse, ServiceProcess, port_in_use
 

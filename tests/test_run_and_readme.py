@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -36,8 +37,10 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def running(workdir: Path) -> Iterator[str]:
     data = workdir / "var"
     env = {k: v for k, v in os.environ.items() if k not in ("CADRE_NATS_URL", "CADRE_PG_DSN")}
+    # started as a shell script's background job is: with SIGINT ignored, which Ctrl-C (SIGINT) must stop anyway
     proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "run", "--demo", "--data-dir", str(data)],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     assert proc.stdout is not None
     output = []
     deadline = time.monotonic() + 240
@@ -47,8 +50,14 @@ def running(workdir: Path) -> Iterator[str]:
             break
     assert any("is running" in line for line in output), "".join(output)
     yield "".join(output)
-    proc.terminate()
-    proc.wait(60)
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(60)
+    except subprocess.TimeoutExpired:
+        proc.terminate()
+        proc.wait(60)
+        pytest.fail("cadre-ledger run did not stop on SIGINT (Ctrl-C)")
+    assert "stopping" in proc.stdout.read()
 
 
 def test_run_prints_every_service_url(running: str) -> None:
