@@ -46,6 +46,16 @@ VISIBLE_PARAGRAPHS = _visible(_NOT_IN_PARAGRAPHS, f"{_BLANK}\\t\\n\\r{_INVISIBLE
 """`PARAGRAPHS` with at least one character that is neither blank nor an invisible mark (a zero-width space alone
 says nothing either)."""
 
+_SHOWS = {False: re.compile(VISIBLE_LINE), True: re.compile(VISIBLE_PARAGRAPHS)}
+
+
+def shows_something(text: str | None, *, paragraphs: bool = False) -> bool:
+    """Whether `text` has a character that shows (`VISIBLE_LINE`, or `VISIBLE_PARAGRAPHS` for free text): what a
+    rule asking for a reason or a reference must check. `str.strip()` leaves a zero-width space, a Braille blank or
+    a Hangul filler, which show nothing, and a text the catalogue's visible types refuse when the event is made."""
+    return text is not None and _SHOWS[paragraphs].fullmatch(text) is not None
+
+
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=VISIBLE_LINE)]
 """A title, a unit, a channel, a reason: one line of visible text (`VISIBLE_LINE`)."""
 LongText = Annotated[str, StringConstraints(max_length=4000, pattern=PARAGRAPHS)]

@@ -20,6 +20,7 @@ from services.rotation.domain.state import RotationState
 from shared.clock import not_in_future
 from shared.decisions import Decision
 from shared.events.rotation import LEVEL_ZH, RULE_ZH, PostFields, RotationCompleted, RotationDeferred, RotationDue
+from shared.events.types import shows_something
 from shared.problems import RuleViolation
 from shared.rulesets import RuleSet
 from shared.tenure import add_months, completed_years, due_date
@@ -59,7 +60,7 @@ def decide_due(state: RotationState, cmd: RaiseDue, rules: RuleSet, today: date)
 def decide_defer(state: RotationState, cmd: DeferRotation, rules: RuleSet, today: date) -> Decision:
     """Defer a due rotation: an approval reference is mandatory; bounded by the rule set."""
     not_in_future(cmd.occurred_on, today)
-    if not (cmd.approval_reference or "").strip():
+    if not shows_something(cmd.approval_reference):
         raise RuleViolation("rotation.deferral_approval_required",
                             f"deferring the rotation due under {cmd.rule} needs an approval reference",
                             f"暂缓交流 ({RULE_ZH[cmd.rule]}) 须有批准文号", basis=BASIS_ROTATION,
