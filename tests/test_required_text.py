@@ -72,3 +72,34 @@ async def test_an_approval_reference_that_shows_nothing_is_no_approval(system: S
     status, answer, _ = await call("POST", url, _deferral(cadre, " 桂组干〔2018〕1号 "))
     assert status == 202, answer
 
+
+@pytest.mark.parametrize("reason", ["\u200b", *SHOWS_NOTHING])
+async def test_a_late_answer_whose_reason_shows_nothing_gives_no_reason(system: System, reason: str) -> None:
+    """A zero-width space or a filler passed `str.strip()`, so a late answer was recorded with a reason no one can
+    read."""
+    cadre = await _recorded(system, ("supervision.inquiry_sent", "2020-03-02", "audit",
+                                     {"inquiry_id": "Q1", "due": "2020-03-20"}))
+    answer = {"cadre_id": cadre, "county": COUNTY, "occurred_on": "2020-04-01", "late_reason": reason}
+    status, problem, _ = await call("POST", f"{system.url('audit')}/v1/inquiries/Q1/answer", answer)
+    assert status == 422 and problem["rule"] == "supervision.inquiry_answer_late", problem
+
+
+@pytest.mark.parametrize("reason", ["\u200b", *SHOWS_NOTHING])
+async def test_a_probation_ended_early_for_a_reason_that_shows_nothing_is_refused(system: System,
+                                                                                  reason: str) -> None:
+    cadre = await _recorded(system, ("post.assigned", "2010-03-01", "rotation", {
+        **_TOWNSHIP_POST, "kind": "promotion", "decision_date": "2010-03-01", "probation_end": "2011-03-01"}))
+    conclusion = {"cadre_id": cadre, "county": COUNTY, "occurred_on": "2010-09-01", "outcome": "ended_early",
+                  "reason": reason}
+    status, problem, _ = await call("POST", f"{system.url('rotation')}/v1/posts/P1/probation/conclude", conclusion)
+    assert status == 422 and problem["rule"] == "probation.early_end_reason", problem
+
+
+@pytest.mark.parametrize("name", ["\u3164", "\u2800\u2800"])
+async def test_a_name_that_shows_nothing_is_refused(system: System, name: str) -> None:
+    body = {"cadre_id": new_cadre_id("RT"), "county": COUNTY, "occurred_on": "2012-03-01", "name": name,
+            "id_number": "431021198001010016", "sex": "male", "birth_month": "1980-01", "work_start": "2002-07-01",
+            "unit": "桂阳县审计局"}
+    status, problem, _ = await call("POST", f"{system.url('rotation')}/v1/cadres/register", body)
+    assert status == 422, problem
+    assert problem["errors"][0]["field"] == "name" and "姓名为空" in problem["errors"][0]["message_zh"], problem

@@ -21,7 +21,7 @@ from shared.events.rotation import (
     Trigger,
     VacateReason,
 )
-from shared.events.types import ONE_LINE, Identifier, LongText, ShortText
+from shared.events.types import ONE_LINE, Identifier, LongText, ShortText, shows_something
 from shared.personal import resident_id_birth_month, resident_id_problem, resident_id_sex
 
 # ---- registration ---------------------------------------------------------------------------
@@ -44,7 +44,7 @@ class Registration(CadreCommand):
         # clerks see differ from the one committed to; a name of spaces is none.
         if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in value):
             raise ValueError("a name must not contain control or invisible formatting characters (姓名含不可见字符)")
-        if not value.strip():
+        if not shows_something(value):
             raise ValueError("a name must have a visible character (姓名为空)")
         return value
 

@@ -27,7 +27,7 @@ from shared.events.audit import (
     TalkHeld,
     TalkKind,
 )
-from shared.events.types import Identifier, LongText, ShortText
+from shared.events.types import Identifier, LongText, ShortText, shows_something
 from shared.problems import RuleViolation
 from shared.rulesets import RuleSet
 
@@ -225,7 +225,7 @@ def decide_answer_inquiry(state: AuditState, cmd: AnswerInquiry, rules: RuleSet)
                             f"函询 {cmd.inquiry_id} 已于 {inquiry.answered_on} 回复")
     not_before(cmd.occurred_on, inquiry.sent_on, "supervision.chronology", "the answer", "函询回复")
     late = cmd.occurred_on > inquiry.due
-    if late and not (cmd.late_reason or "").strip():
+    if late and not shows_something(cmd.late_reason, paragraphs=True):
         days = rules.audit.inquiry_answer_working_days
         raise RuleViolation(
             "supervision.inquiry_answer_late",

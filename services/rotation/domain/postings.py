@@ -28,6 +28,7 @@ from shared.events.rotation import (
     PostVacated,
     ProbationConcluded,
 )
+from shared.events.types import shows_something
 from shared.problems import RuleViolation
 from shared.rulesets import RuleSet
 from shared.tenure import add_months
@@ -169,7 +170,7 @@ def decide_conclude_probation(state: RotationState, cmd: ConcludeProbation, toda
                             f"职位 {cmd.post_id} 没有进行中的试用期", post_id=cmd.post_id)
     end = posting.probation_end
     if cmd.outcome == "ended_early":
-        if not (cmd.reason or "").strip():
+        if not shows_something(cmd.reason, paragraphs=True):
             raise RuleViolation("probation.early_end_reason", "ending a probation early needs a reason",
                                 "提前结束试用期须说明理由", basis=BASIS_APPOINTMENT)
     elif cmd.occurred_on < end:
