@@ -23,7 +23,7 @@ from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from shared.auth import Role
 from shared.docs_page import STATIC_DIR, STATIC_PATH, docs_html
@@ -109,6 +109,14 @@ class Api:
         return register
 
 
+class _Nothing(BaseModel):
+    """The body or query of a route that declares none: nothing. A field sent to it anyway (`?wait=committed` on
+    a scan, `{"as_of": ...}`) is refused naming it (本接口没有此字段), not dropped while the route answers as if it had
+    been heeded; an empty JSON object stays accepted as no body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 def _endpoint(route: Route, guard: Guard | None) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def endpoint(request: web.Request) -> web.StreamResponse:
         if guard is not None:
@@ -119,10 +127,14 @@ def _endpoint(route: Route, guard: Guard | None) -> Callable[[web.Request], Awai
             county = getattr(kwargs["body"], "county", None)
             if guard is not None and isinstance(county, str):
                 require_counties(request, [county])
+        elif request.body_exists:
+            await parse_body(request, _Nothing)
         if route.query is not None:
             kwargs["query"] = parse_query(request, route.query)
             if guard is not None and "county" in type(kwargs["query"]).model_fields:
                 require_county_filter(request, getattr(kwargs["query"], "county", None))
+        elif request.query:
+            parse_query(request, _Nothing)
         result = await route.handler(request, **kwargs)
         if isinstance(result, web.StreamResponse):
             return result

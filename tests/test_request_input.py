@@ -226,3 +226,29 @@ async def test_a_day_in_a_query_is_taken_only_as_written_yyyy_mm_dd(system: Syst
     assert problem["errors"] == [{"field": "as_of", "in": "query", "message": "YYYY-MM-DD expected",
                                   "message_zh": "日期须写作 YYYY-MM-DD"}]
     assert (await call("GET", url + "2024-01-01"))[0] == 200
+
+
+@pytest.mark.parametrize(("method", "path", "name"), [("GET", "/v1/checkpoints/latest?witnessed=true", "witnessed"),
+                                                      ("GET", "/v1/tip?county=431021", "county"),
+                                                      ("POST", "/v1/checkpoints?wait=committed", "wait")])
+async def test_a_query_parameter_a_route_does_not_take_is_refused_naming_it(system: System, method: str, path: str,
+                                                                            name: str) -> None:
+    """Routes that declare no query answered as if a parameter they never read had been heeded (the latest
+    checkpoint, witnessed or not, for `?witnessed=true`)."""
+    status, problem, _ = await call(method, f"{system.url('ledger')}{path}")
+    assert status == 422, problem
+    assert [(e["field"], e["in"], e["message_zh"]) for e in problem["errors"]] == [(name, "query", "本接口没有此字段")]
+    without = (await call(method, f"{system.url('ledger')}{path.partition('?')[0]}"))[0]
+    assert without in (200, 201, 404), without  # 404: no checkpoint signed yet in this session
+
+
+async def test_a_body_sent_to_a_route_that_takes_none_is_refused_naming_its_fields(system: System) -> None:
+    url = f"{system.url('ledger')}/v1/checkpoints"
+    status, problem, _ = await call("POST", url, {"size": 5})
+    assert status == 422, problem
+    assert [(e["field"], e["in"], e["message_zh"]) for e in problem["errors"]] == [("size", "body", "本接口没有此字段")]
+    status, problem = await _post_raw(url, b"size=5", "application/x-www-form-urlencoded")
+    assert status == 415 and problem["errors"][0]["field"] == "Content-Type", problem
+    for nothing in (None, {}):  # no body, or an empty object as many clients send with every POST
+        status, checkpoint, _ = await call("POST", url, nothing)
+        assert status in (200, 201) and checkpoint["size"] >= 0, checkpoint
