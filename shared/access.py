@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.auth import Principal
 from shared.bus import BusUnavailable, publish_raw
-from shared.events.types import ONE_LINE
+from shared.events.types import VISIBLE_LINE
 from shared.ids import time_ordered_id
 from shared.problems import Unavailable
 
@@ -34,8 +34,11 @@ ACCESS_SUBJECTS = "access.>"
 PERSON_READ = "person"
 """`what` of a read of a cadre's clear personal data (the rotation service's `GET /v1/cadres/{id}/person`)."""
 PERSON_SUBJECTS = "access.person.>"
-PURPOSE = Field(None, max_length=200, pattern=ONE_LINE,
-                description="Why you read this dossier (查阅事由); kept in the access trail. One line of visible text.")
+PURPOSE = Field(None, max_length=200, pattern=VISIBLE_LINE,
+                description="Why you read this dossier (查阅事由); kept in the access trail. One line of visible text; "
+                            "leave it out when there is none (the trail says 未说明).")
+"""Visible text, as the description says: a purpose of spaces or fillers (ONE_LINE took them) was filed as if given,
+where the trail says "(none given / 未说明)" for a read without one."""
 
 
 class AccessRecord(BaseModel):
