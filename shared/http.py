@@ -110,9 +110,9 @@ class Api:
 
 
 class _Nothing(BaseModel):
-    """The body or query of a route that declares none: nothing. A field sent to it anyway (`?wait=committed` on
-    a scan, `{"as_of": ...}`) is refused naming it (本接口没有此字段), not dropped while the route answers as if it had
-    been heeded; an empty JSON object stays accepted as no body."""
+    """The body or query of a route that declares none: nothing. A field sent to it anyway (`?witnessed=true` on
+    the latest checkpoint, `{"as_of": ...}` to a scan) is refused naming it (本接口没有此字段), not dropped while the
+    route answers as if it had been heeded; an empty JSON object stays accepted as no body."""
 
     model_config = ConfigDict(extra="forbid")
 
