@@ -19,6 +19,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 
 from shared.canonical import CanonicalisationError, canonical_bytes, duplicate_keys
 from shared.events.registry import UnknownEventType, spec_for
+from shared.events.types import Day
 from shared.field_errors import from_pydantic
 from shared.ids import time_ordered_id
 
@@ -59,7 +60,7 @@ class CloudEvent(BaseModel):
     datacontenttype: Literal["application/json"] = "application/json"
     dataschema: str
     county: CountyCode
-    occurredon: date
+    occurredon: Day  # verify compares the occurred_on column with this field's text: only YYYY-MM-DD
     ruleset: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     traceparent: Annotated[str, StringConstraints(pattern=TRACEPARENT_PATTERN)] | None = None
     data: dict[str, Any]

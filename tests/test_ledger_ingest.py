@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from datetime import date
 
 import asyncpg
 import orjson
 import pytest
 
 from shared.bus import event_headers
-from shared.envelope import cadre_subject
+from shared.envelope import CloudEvent, cadre_subject, new_event
+from shared.events.audit import AuditStarted, ReportReceived
+from shared.events.registry import EventData
 from tests.support import (
     System,
     audit_event,
@@ -142,6 +145,45 @@ async def test_invalid_messages_are_quarantined_and_do_not_block(system: System,
     status, page, _ = await call("GET", f"{system.url('ledger')}/v1/quarantine?limit=1000")
     assert status == 200
     assert any(e["stream_seq"] == bad_seq and e["reason"] == reason for e in page["entries"])
+
+
+def _audit(cadre: str, event_type: str, data: EventData, **envelope: object) -> tuple[CloudEvent, bytes]:
+    """An audit event and its bytes with envelope fields, or `data` fields (keys in `data.`), written otherwise."""
+    event = new_event(event_type=event_type, cadre_id=cadre, county="431021", service="audit", data=data,
+                      occurred_on=date(2024, 7, 1), ruleset="431021@2008.1")
+    obj = orjson.loads(event.canonical())
+    for key, value in envelope.items():
+        if key.startswith("data."):
+            obj["data"][key.removeprefix("data.")] = value
+        else:
+            obj[key] = value
+    return event, orjson.dumps(obj)
+
+
+async def test_values_the_schema_does_not_allow_are_quarantined_not_read_as_something_else(system: System) -> None:
+    # The ledger hashes the bytes as they came and every reader parses them, not what pydantic's lax mode made of
+    # them: such a day made verify fail (the occurred_on column disagreed with the envelope's text) and answered
+    # 500 to every read of the cadre's state; "false" was read as true by every fold.
+    cadre = new_cadre_id()
+    started = AuditStarted(audit_id="A1", audit_type="in_office", period_from=date(2020, 1, 1),
+                           period_to=date(2023, 12, 31), auditing_body="审计局")
+    report = ReportReceived(report_id="R1", channel="12380", named=True)
+    bad = [_audit(cadre, "audit.started", started, occurredon=1719792000),
+           _audit(cadre, "audit.started", started, occurredon="2024-07-01T00:00:00Z"),
+           _audit(cadre, "audit.started", started, **{"data.period_from": "1577836800"}),
+           _audit(cadre, "report.received", report, **{"data.named": "false"})]
+    seqs = [await publish_raw(system.nats_url, event.nats_subject, raw, event_headers(event, None))
+            for event, raw in bad]
+    [good] = await publish(system.nats_url, [audit_event(cadre)])
+    await wait_committed(system.pg_dsn, good)
+    rows = await fetch(system.pg_dsn, "SELECT stream_seq, reason, detail FROM quarantine WHERE stream_seq = ANY($1) "
+                                      "ORDER BY stream_seq", seqs)
+    assert [(r["stream_seq"], r["reason"]) for r in rows] == [
+        (seqs[0], "not_cloudevent"), (seqs[1], "not_cloudevent"), (seqs[2], "schema"), (seqs[3], "schema")]
+    assert all("日期须写作 YYYY-MM-DD" in r["detail"] for r in rows[:3]), rows
+    assert "named" in rows[3]["detail"], rows[3]
+    status, _, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/state")
+    assert status == 200
 
 
 async def test_a_message_with_a_nul_in_its_headers_is_quarantined_and_does_not_block(system: System) -> None:

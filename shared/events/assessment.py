@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import Field, StrictInt, StringConstraints
+from pydantic import Field, StrictBool, StrictInt, StringConstraints
 
 from shared.events.registry import ID_PATH, EventData, event_type, premise, source
-from shared.events.types import VISIBLE_PARAGRAPHS, Identifier, LongText, ProvisionalCalendarYears, ShortText
+from shared.events.types import VISIBLE_PARAGRAPHS, Day, Identifier, LongText, ProvisionalCalendarYears, ShortText
 
 Grade = Literal["excellent", "competent", "basically_competent", "incompetent", "not_graded"]
 """Annual grade: 优秀, 称职, 基本称职, 不称职, 不定等次."""
@@ -47,10 +46,11 @@ class AnnualGraded(EventData):
     year: Year
     grade: Grade = Field(description="excellent 优秀, competent 称职, basically_competent 基本称职, "
                                      "incompetent 不称职, not_graded 不定等次.")
-    admonishment_required: bool = Field(description="基本称职: an admonishment talk is due (诫勉谈话).")
+    admonishment_required: StrictBool = Field(description="基本称职: an admonishment talk is due (诫勉谈话).")
     promotion_blocked_years: list[Year] = Field(
         default_factory=list, description="基本称职: the years without promotion (次年不得提拔).")
-    dismissal_case: bool = Field(description="Second consecutive 不称职: a dismissal case is opened (启动免职程序).")
+    dismissal_case: StrictBool = Field(
+        description="Second consecutive 不称职: a dismissal case is opened (启动免职程序).")
     consecutive_incompetent_years: list[Year] = Field(
         default_factory=list, description="The consecutive 不称职 years the dismissal case rests on.")
 
@@ -94,8 +94,8 @@ class ThresholdBreached(EventData):
 class CompetencyTested(EventData):
     attempt: Literal[1, 2] = Field(description="1: the test, 2: the retest (补测).")
     score: Score
-    passed: bool
-    retest_due: date | None = Field(None, description="Failed first attempt: earliest retest day (补测日期).")
+    passed: StrictBool
+    retest_due: Day | None = Field(None, description="Failed first attempt: earliest retest day (补测日期).")
     action: HandlingAction | None = Field(
         None, description="Failed retest, one of: reverse_rotation 逆向交流, demotion 降职, "
                           "non_leadership_post 改任非领导职务.")
@@ -126,11 +126,11 @@ _POSTED = premise("notice_id", ("notice.posted", "notice_id"))
 class SelectionInspected(EventData):
     selection_id: Identifier
     proposed_post: ShortText = Field(description="拟任职务.")
-    promotion: bool = Field(description="The appointment is a promotion (提拔).")
-    dossier_checked: bool = Field(description="干部档案审核.")
-    personal_matters_checked: bool = Field(description="个人有关事项报告查核.")
-    discipline_opinion_obtained: bool = Field(description="纪检监察机关意见.")
-    petitions_checked: bool = Field(description="信访举报核查.")
+    promotion: StrictBool = Field(description="The appointment is a promotion (提拔).")
+    dossier_checked: StrictBool = Field(description="干部档案审核.")
+    personal_matters_checked: StrictBool = Field(description="个人有关事项报告查核.")
+    discipline_opinion_obtained: StrictBool = Field(description="纪检监察机关意见.")
+    petitions_checked: StrictBool = Field(description="信访举报核查.")
     summary: LongText = ""
 
 
@@ -164,8 +164,8 @@ class NoticePosted(EventData):
     notice_id: Identifier
     selection_id: Identifier = Field(description="The selection whose approved vote the notice follows.")
     proposed_post: ShortText
-    start: date = Field(description="First day of the notice (公示开始).")
-    end: date = Field(description="Last day of the notice (公示截止).")
+    start: Day = Field(description="First day of the notice (公示开始).")
+    end: Day = Field(description="Last day of the notice (公示截止).")
     working_days: StrictInt = Field(ge=0, description="Working days in [start, end] on the shipped calendar (工作日).")
     provisional_calendar_years: ProvisionalCalendarYears = None
     channels: list[ShortText] = Field(min_length=1, max_length=20, description="Where it is posted (公示渠道).")
@@ -177,7 +177,7 @@ class ObjectionReceived(EventData):
     notice_id: Identifier
     report_id: Identifier = Field(description="The report (举报) as the audit service records it.")
     channel: ShortText = Field(description='e.g. "12380", "letter", "visit".')
-    named: bool = Field(description="实名 (true) or 匿名 (false).")
+    named: StrictBool = Field(description="实名 (true) or 匿名 (false).")
 
 
 @event_type("notice.closed", "assessment", "公示结束", "Notice closed", rests_on=(_POSTED,))
@@ -192,7 +192,7 @@ class NoticeClosed(EventData):
             once_per=(("notice_id",),), rests_on=(_POSTED,))
 class AppointmentDeferred(EventData):
     notice_id: Identifier
-    until: date = Field(description="The deferral ends on this day (缓任至), at most the rule set's months.")
+    until: Day = Field(description="The deferral ends on this day (缓任至), at most the rule set's months.")
     reason: LongText = ""
 
 

@@ -7,13 +7,12 @@ received and verified, talks, written inquiries (函询) and sanctions (处分 /
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Literal
 
-from pydantic import Field, StrictInt
+from pydantic import Field, StrictBool, StrictInt
 
 from shared.events.registry import EventData, event_type, premise, source
-from shared.events.types import AmountCNY, Identifier, LongText, ProvisionalCalendarYears, ShortText
+from shared.events.types import AmountCNY, Day, Identifier, LongText, ProvisionalCalendarYears, ShortText
 
 AuditType = Literal["pre_appointment", "in_office", "departure"]
 Responsibility = Literal["direct", "leadership"]
@@ -57,8 +56,8 @@ class Finding(EventData):
 class AuditStarted(EventData):
     audit_id: Identifier
     audit_type: AuditType = Field(description="pre_appointment (任前), in_office (任中), departure (离任).")
-    period_from: date = Field(description="First day of the period audited (审计期间起).")
-    period_to: date = Field(description="Last day of the period audited (审计期间止).")
+    period_from: Day = Field(description="First day of the period audited (审计期间起).")
+    period_to: Day = Field(description="Last day of the period audited (审计期间止).")
     auditing_body: ShortText = Field(description="Who audits (审计机关), e.g. 桂阳县审计局经济责任审计室.")
     post_id: Identifier | None = Field(None, description="The post the audit covers (离任审计: the post left).")
 
@@ -67,7 +66,7 @@ class AuditStarted(EventData):
             once_per=(("audit_id",),), rests_on=(_STARTED,))
 class AuditOpinionRequested(EventData):
     audit_id: Identifier
-    due: date = Field(description="Last day for the written opinion (书面意见截止日), counted in working days.")
+    due: Day = Field(description="Last day for the written opinion (书面意见截止日), counted in working days.")
     provisional_calendar_years: ProvisionalCalendarYears = None
 
 
@@ -75,7 +74,7 @@ class AuditOpinionRequested(EventData):
             once_per=(("audit_id",),), rests_on=(premise("audit_id", ("audit.opinion_requested", "audit_id")),))
 class AuditOpinionReceived(EventData):
     audit_id: Identifier
-    agrees: bool = Field(description="True when the cadre raises no objection (无异议).")
+    agrees: StrictBool = Field(description="True when the cadre raises no objection (无异议).")
     summary: LongText = ""
 
 
@@ -104,9 +103,9 @@ class AuditResultApplied(EventData):
     audit_id: Identifier
     result: AppliedResult = Field(description="none (无), talk (谈话), admonishment (诫勉), organisational_handling "
                                               "(组织处理), referral (移送纪检监察).")
-    filed_to_dossier: bool = Field(description="The report and its use are filed in the cadre's dossier (归档). A "
-                                               "result applied unfiled is filed later by a second event with the "
-                                               "same result and true (补充归档): one result, not two.")
+    filed_to_dossier: StrictBool = Field(description="The report and its use are filed in the cadre's dossier (归档). "
+                                         "A result applied unfiled is filed later by a second event with the same "
+                                         "result and true (补充归档): one result, not two.")
     reference: ShortText | None = Field(None, description="Decision document number (文号).")
     summary: LongText = ""
 
@@ -116,7 +115,7 @@ class AuditResultApplied(EventData):
 class ReportReceived(EventData):
     report_id: Identifier
     channel: ShortText = Field(description='Reporting channel (举报渠道), e.g. "12380", "letter", "web".')
-    named: bool = Field(description="True for a named report (实名举报), false for anonymous (匿名).")
+    named: StrictBool = Field(description="True for a named report (实名举报), false for anonymous (匿名).")
     summary: LongText = ""
 
 
@@ -143,7 +142,7 @@ class TalkHeld(EventData):
             once_per=(("inquiry_id",),), rests_on=(_RECEIVED,))
 class InquirySent(EventData):
     inquiry_id: Identifier
-    due: date = Field(description="Last day for the answer (函询回复截止日), counted in working days.")
+    due: Day = Field(description="Last day for the answer (函询回复截止日), counted in working days.")
     provisional_calendar_years: ProvisionalCalendarYears = None
     report_id: Identifier | None = Field(None, description="The report the inquiry follows from, if any.")
     summary: LongText = ""
@@ -153,7 +152,7 @@ class InquirySent(EventData):
             once_per=(("inquiry_id",),), rests_on=(premise("inquiry_id", ("supervision.inquiry_sent", "inquiry_id")),))
 class InquiryAnswered(EventData):
     inquiry_id: Identifier
-    late: bool = Field(description="True when answered after the due day (逾期回复).")
+    late: StrictBool = Field(description="True when answered after the due day (逾期回复).")
     late_reason: LongText | None = Field(None, description="Why the answer came late (逾期原因); set when late.")
     summary: LongText = ""
 
@@ -165,8 +164,8 @@ class SanctionImposed(EventData):
     category: SanctionCategory = Field(description="party (党纪处分), administrative (政务处分), organisational "
                                                    "(组织处理).")
     measure: SanctionMeasure = Field(description="The measure within its category (处分种类).")
-    effective_from: date = Field(description="First day of the effect period (影响期起).")
-    effective_until: date | None = Field(None, description="Last day of the effect period (影响期止); null when "
+    effective_from: Day = Field(description="First day of the effect period (影响期起).")
+    effective_until: Day | None = Field(None, description="Last day of the effect period (影响期止); null when "
                                                            "open-ended.")
     report_id: Identifier | None = Field(None, description="The report the sanction follows from, if any.")
     reference: ShortText | None = Field(None, description="Decision document number (处分决定文号).")

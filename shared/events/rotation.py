@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import Field, StrictInt, StringConstraints
+from pydantic import Field, StrictBool, StrictInt, StringConstraints
 
 from shared.events.assessment import CLEARING
 from shared.events.registry import EventData, event_type, holding, premise, source
-from shared.events.types import Identifier, LongText, ShortText
+from shared.events.types import Day, Identifier, LongText, ShortText
 
 Commitment = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 """A salted SHA-256 commitment, hex (see shared.personal)."""
@@ -45,7 +44,7 @@ class CadreRegistered(EventData):
         "sha256-salted-v1", description="SHA-256(32-byte salt || UTF-8 NFC value), hex.")
     sex: Sex
     birth_month: BirthMonth = Field(description="YYYY-MM (出生年月).")
-    work_start: date = Field(description="Date the cadre started work (参加工作时间).")
+    work_start: Day = Field(description="Date the cadre started work (参加工作时间).")
     unit: ShortText = Field(description="Unit at registration (所在单位).")
 
 
@@ -58,7 +57,7 @@ class PersonErased(EventData):
     reference: ShortText = Field(description="The decision or request reference (批准文号/申请编号).")
 
 
-Principal = Annotated[bool | None, Field(
+Principal = Annotated[StrictBool | None, Field(
     description="For a leadership post: the unit's principal leader (正职, 主要领导), whose departure needs an "
                 "economic responsibility audit (离任经济责任审计, DOMAIN rule 9); false: a deputy's or another "
                 "leadership post (副职). Left out: not stated, and counted as a principal's (older records).")]
@@ -73,9 +72,9 @@ class PostFields(EventData):
     township: ShortText | None = Field(None, description="Township (乡镇) when the post is in one.")
     level: Level = Field(description="Rank (职级): clerk 科员, deputy_section 副科级, section 正科级, "
                          "deputy_division 副处级, division 正处级.")
-    leadership: bool = Field(description="A leadership post (领导职务).")
-    internal_unit: bool = Field(False, description="A leader of an internal unit (内设机构领导).")
-    sensitive: bool = Field(False, description="A sensitive post: personnel, finance, audit... (重要岗位).")
+    leadership: StrictBool = Field(description="A leadership post (领导职务).")
+    internal_unit: StrictBool = Field(False, description="A leader of an internal unit (内设机构领导).")
+    sensitive: StrictBool = Field(False, description="A sensitive post: personnel, finance, audit... (重要岗位).")
     principal: Principal = None
 
 
@@ -91,8 +90,8 @@ POST_HELD = holding("post", taken_by=(source("post.assigned", "post_id"), source
 class PostAssigned(PostFields):
     kind: PostKind = Field(description="promotion 提拔, lateral 平级转任, demotion 降职, rotation 交流, "
                            "election 选举, out_of_sequence 破格提拔.")
-    decision_date: date = Field(description="Date of the appointment decision (任职决定日期); tenure counts from it.")
-    probation_end: date | None = Field(None, description="End of probation (试用期满), for promotions.")
+    decision_date: Day = Field(description="Date of the appointment decision (任职决定日期); tenure counts from it.")
+    probation_end: Day | None = Field(None, description="End of probation (试用期满), for promotions.")
     notice_id: Identifier | None = Field(None, description="The pre-appointment notice cleared for it (任前公示).")
     exemption_reason: ShortText | None = Field(None, description="Why a promotion had no notice (免于公示的理由).")
 
@@ -119,10 +118,10 @@ class ProbationConcluded(EventData):
 class RotationDue(EventData):
     post_id: Identifier
     rule: RotationRule
-    since: date = Field(description="Start of the tenure the rule counts (任职起算日).")
+    since: Day = Field(description="Start of the tenure the rule counts (任职起算日).")
     years: StrictInt = Field(ge=1, description="The rule's limit in years under the rule set (年限).")
-    due_on: date = Field(description="The day the limit was reached (到期日).")
-    overdue_on: date = Field(description="From this day on, an undeferred rotation is overdue (逾期日).")
+    due_on: Day = Field(description="The day the limit was reached (到期日).")
+    overdue_on: Day = Field(description="From this day on, an undeferred rotation is overdue (逾期日).")
 
 
 @event_type("rotation.deferred", "rotation", "暂缓交流", "Rotation deferred",
@@ -130,7 +129,7 @@ class RotationDue(EventData):
 class RotationDeferred(EventData):
     post_id: Identifier
     rule: RotationRule
-    until: date = Field(description="Deferred until (暂缓至).")
+    until: Day = Field(description="Deferred until (暂缓至).")
     approval_reference: ShortText = Field(description="Approval document reference (批准文号); mandatory.")
     reason: LongText = ""
 
@@ -142,7 +141,7 @@ class RotationCompleted(EventData):
     from_post: ShortText = Field(description="Title of the post left (原职务).")
     from_township: ShortText | None = None
     to: PostFields = Field(description="The post taken (新职务).")
-    decision_date: date = Field(description="Date of the rotation decision (交流决定日期).")
+    decision_date: Day = Field(description="Date of the rotation decision (交流决定日期).")
     years_in_old_post: StrictInt = Field(ge=0, description="Completed years in the old post (原岗位任职年限).")
     days_in_old_post: StrictInt = Field(ge=0, description="Days in the old post (原岗位任职天数).")
     trigger_rule: Trigger = Field(description="The rule that made it due, or by_need (工作需要).")

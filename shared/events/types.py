@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, PlainSerializer, StringConstraints, WithJsonSchema
+from pydantic import BeforeValidator, Field, PlainSerializer, StrictInt, StringConstraints, WithJsonSchema
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:/-]{1,64}$")]
 """An id chosen by the recording system (audit id, notice id, report id...)."""
@@ -84,8 +85,25 @@ AmountCNY = Annotated[Decimal, BeforeValidator(_amount_is_text), Field(ge=0, max
                                       "description": "Decimal yuan as a string (元, 保留到分), e.g. \"12000.50\"."})]
 """An amount in yuan with fen precision; a JSON string in and out (always in plain digits), never a float."""
 
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _day_as_written(value: Any) -> Any:
+    # The ledger stores and hashes an event's bytes as they came, and every reader parses those bytes, not what the
+    # model made of them: the folds (date.fromisoformat), the read models' SQL, verify (which compares a date column
+    # with the envelope's text). pydantic alone also reads 1704067200, "1704067200" and "2024-01-01T00:00:00Z" as a
+    # day, so the ledger appended events that answered 500 to every read of the cadre, or failed verification.
+    written = _DAY.fullmatch(value) if isinstance(value, str) else isinstance(value, date)
+    if not written or isinstance(value, datetime):
+        raise ValueError("a day is written YYYY-MM-DD, e.g. \"2024-06-30\" (日期须写作 YYYY-MM-DD, 如 \"2024-06-30\")")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_day_as_written)]
+"""A calendar day, on the wire as its JSON Schema says (`format: date`, YYYY-MM-DD) and nothing else."""
+
 ProvisionalCalendarYears = Annotated[
-    list[Annotated[int, Field(ge=1900, le=9999)]] | None,
+    list[Annotated[StrictInt, Field(ge=1900, le=9999)]] | None,
     Field(min_length=1, max_length=10, description=(
         "Years whose working-day calendar was provisional when this was counted (日历暂定): only their statutory "
         "holidays were known, and the State Council's holiday notice may still move the count. Absent when every "
