@@ -6,11 +6,10 @@ service's `domain` imports no adapter, not even by way of a shared module.
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -18,6 +17,7 @@ from pydantic.fields import FieldInfo
 
 from shared.envelope import CadreId, CloudEvent, CountyCode
 from shared.events.registry import CorrectionReason, EventData
+from shared.events.types import written_as_day
 from shared.problems import RuleViolation
 
 
@@ -95,24 +95,14 @@ class CadreCommand(BaseModel):
     def _days_written_as_days(cls, value: Any, info: ValidationInfo) -> Any:
         # Left to itself pydantic also reads a number as a Unix time (0 is 1970-01-01) and a date-time at
         # midnight as its day: a fact the ledger keeps for good is dated only as the clerk wrote a day.
-        if is_day(cls.model_fields[str(info.field_name)]) and not _written_as_day(value):
+        if is_day(cls.model_fields[str(info.field_name)]) and not written_as_day(value):
             raise ValueError("a day is written YYYY-MM-DD (日期须写作 YYYY-MM-DD)")
         return value
-
-
-DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-"""How a day is written (YYYY-MM-DD); pydantic alone also reads Unix times and date-times as days."""
 
 
 def is_day(field: FieldInfo) -> bool:
     """Whether a model field holds a day (`date`, or `date | None`)."""
     return field.annotation is date or date in get_args(field.annotation)
-
-
-def _written_as_day(value: Any) -> bool:
-    if isinstance(value, str):
-        return DAY.match(value) is not None
-    return value is None or (isinstance(value, date) and not isinstance(value, datetime))
 
 
 def not_registered(cadre_id: str) -> RuleViolation:

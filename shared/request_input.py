@@ -17,8 +17,9 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from shared.canonical import duplicate_keys, nesting_depth, unsafe_integers
-from shared.decisions import DAY, is_day
+from shared.decisions import is_day
 from shared.envelope import holds_nul
+from shared.events.types import DAY
 from shared.field_errors import field_error, from_pydantic
 from shared.problems import InvalidInput, Problem
 
@@ -96,7 +97,7 @@ def parse_query(request: web.Request, model: type[BaseModel]) -> BaseModel:
         raise InvalidInput("text must not contain U+0000 (NUL) (文本不能包含空字符)",
                            errors=[field_error(k, "query", "U+0000 is not allowed", "不能包含空字符") for k in bad])
     if loose := sorted(k for k, field in model.model_fields.items()
-                       if is_day(field) and k in request.query and not DAY.match(request.query[k])):
+                       if is_day(field) and k in request.query and not DAY.fullmatch(request.query[k])):
         raise InvalidInput(f"a day is written YYYY-MM-DD (日期须写作 YYYY-MM-DD): {', '.join(loose)}",
                            errors=[field_error(k, "query", "YYYY-MM-DD expected", "日期须写作 YYYY-MM-DD")
                                    for k in loose])

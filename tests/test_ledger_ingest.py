@@ -91,6 +91,7 @@ async def test_a_duplicate_inside_and_outside_the_window_appears_once(system: Sy
     ("upper_id", None, "not_cloudevent"),
     ("duplicate_key", None, "not_json"),
     ("exponent", None, "schema"),
+    ("amount_line_break", None, "schema"),
 ])
 async def test_invalid_messages_are_quarantined_and_do_not_block(system: System, payload: object,
                                                                  subject_cadre: str | None, reason: str) -> None:
@@ -114,8 +115,9 @@ async def test_invalid_messages_are_quarantined_and_do_not_block(system: System,
         obj["data"]["report_number"] = "R-2024-\u202e10"
         obj["id"] = str(uuid.uuid4())
         data = orjson.dumps(obj)
-    elif payload == "exponent":  # the catalogue's schema writes amounts in plain digits: "1E+5" would break it
-        obj["data"]["findings"] = [{"finding_id": "F1", "category": 3, "amount": "1E+5", "responsibility": "direct"}]
+    elif payload in ("exponent", "amount_line_break"):  # the catalogue's schema writes amounts in plain digits
+        amount = "1E+5" if payload == "exponent" else "12.50\n"
+        obj["data"]["findings"] = [{"finding_id": "F1", "category": 3, "amount": amount, "responsibility": "direct"}]
         obj["id"] = str(uuid.uuid4())
         data = orjson.dumps(obj)
     elif payload == "duplicate_key":  # stored, the bytes would lack the value the parser dropped
@@ -137,7 +139,7 @@ async def test_invalid_messages_are_quarantined_and_do_not_block(system: System,
     assert bytes(q["raw"]) == data, "the raw bytes are kept as received"
     if payload == "bidi":
         assert "report_number: one line of visible text" in q["detail"], q["detail"]
-    if payload == "exponent":
+    if payload in ("exponent", "amount_line_break"):
         assert "amount" in q["detail"] and "at most two decimals" in q["detail"], q["detail"]
     [row] = await fetch(system.pg_dsn, "SELECT cadre_version FROM ledger_events WHERE stream_seq = $1", good_seq)
     assert row["cadre_version"] == 1

@@ -70,7 +70,7 @@ _AMOUNT = re.compile(AMOUNT_PATTERN)
 def _amount_is_text(value: Any) -> Any:
     # A JSON number is a binary float in most clients: 0.1 + 0.2 is not 0.3. Money crosses the wire as text, and as
     # the catalogue's schema writes it: Decimal would also read "1e5", "１００" or "1_000" and store "1E+5", "100"...
-    if isinstance(value, str) and not _AMOUNT.match(value):
+    if isinstance(value, str) and not _AMOUNT.fullmatch(value):  # match's `$` also passes "12.50\n"
         raise ValueError('an amount is written in digits with at most two decimals, e.g. "12000.50", no sign, '
                          'exponent or separator (金额须写作数字, 最多两位小数, 如 "12000.50")')
     if isinstance(value, float | int) and not isinstance(value, bool):
@@ -85,16 +85,23 @@ AmountCNY = Annotated[Decimal, BeforeValidator(_amount_is_text), Field(ge=0, max
                                       "description": "Decimal yuan as a string (元, 保留到分), e.g. \"12000.50\"."})]
 """An amount in yuan with fen precision; a JSON string in and out (always in plain digits), never a float."""
 
-_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+"""How a day is written (YYYY-MM-DD); pydantic alone also reads Unix times and date-times as days."""
+
+
+def written_as_day(value: Any) -> bool:
+    """Whether `value` is a day as the wire writes one (YYYY-MM-DD), a date, or None."""
+    if isinstance(value, str):
+        return DAY.fullmatch(value) is not None
+    return value is None or (isinstance(value, date) and not isinstance(value, datetime))
 
 
 def _day_as_written(value: Any) -> Any:
     # The ledger stores and hashes an event's bytes as they came, and every reader parses those bytes, not what the
     # model made of them: the folds (date.fromisoformat), the read models' SQL, verify (which compares a date column
-    # with the envelope's text). pydantic alone also reads 1704067200, "1704067200" and "2024-01-01T00:00:00Z" as a
-    # day, so the ledger appended events that answered 500 to every read of the cadre, or failed verification.
-    written = _DAY.fullmatch(value) if isinstance(value, str) else isinstance(value, date)
-    if not written or isinstance(value, datetime):
+    # with the envelope's text). Left to pydantic, 1704067200, "1704067200" and "2024-01-01T00:00:00Z" were days, and
+    # the ledger appended events that answered 500 to every read of the cadre, or failed verification for good.
+    if value is None or not written_as_day(value):
         raise ValueError("a day is written YYYY-MM-DD, e.g. \"2024-06-30\" (日期须写作 YYYY-MM-DD, 如 \"2024-06-30\")")
     return value
 
