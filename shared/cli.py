@@ -126,6 +126,24 @@ def history(cadre_id: str, url: str | None, token: str) -> None:
         after = page["next_after_version"]
 
 
+@main.command(help="Print the messages the ledger quarantined (隔离消息) with their reasons, one JSON line each: "
+                   "stream sequence, subject, reason and what it means, detail, headers, raw bytes.")
+@click.option("--after", type=click.IntRange(min=0), default=0, help="Only entries after this quarantine id.")
+@click.option("--url", default=None, callback=ledger_url_option, help="Ledger base URL (default: CADRE_LEDGER_URL).")
+@click.option("--token", envvar="CADRE_TOKEN", required=True, help="Operator token (or CADRE_TOKEN).")
+def quarantine(after: int, url: str | None, token: str) -> None:
+    """Fetch every page of the quarantine after `after` and print it as JSON lines."""
+    base = ledger_base(url)
+    while True:
+        target = f"{base}/v1/quarantine?after={after}&limit=1000"
+        page = ledger_answer(get_json(target, token), target, "entries", "next_after")
+        for entry in page["entries"]:
+            click.echo(json.dumps(entry, ensure_ascii=False))
+        if page["next_after"] is None:
+            return
+        after = page["next_after"]
+
+
 @main.command(help="Print a cadre's state on a day from the ledger (某日状态): posts, assessment, audits, supervision, "
                    "as the ledger's events up to that day make them.")
 @click.argument("cadre_id", callback=cadre_id_arg)

@@ -1,12 +1,23 @@
-"""`cadre-ledger history` through the real CLI entry point, against a real ledger."""
+"""`cadre-ledger history` and `quarantine` through the real CLI entry point, against a real ledger."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
-from tests.support import System, audit_event, auditor, cli, new_cadre_id, publish, wait_committed
+from shared.envelope import cadre_subject
+from tests.support import (
+    System,
+    audit_event,
+    auditor,
+    cli,
+    new_cadre_id,
+    publish,
+    publish_raw,
+    wait_committed,
+)
 
 
 async def test_history_prints_every_event_of_the_cadre_in_chain_order(system: System) -> None:
@@ -60,3 +71,27 @@ async def test_state_refuses_a_day_that_is_not_one() -> None:
     result = await cli("state", "GY0001", "--as-of", "2015-02-30", "--url", "http://127.0.0.1:9", "--token", "t")
     assert result.exit_code == 2 and "cannot reach" not in result.output, result.output
     assert "not a valid day (日期无效)" in result.output, result.output
+
+
+async def test_quarantine_prints_each_message_with_its_reason_in_english_and_chinese(system: System) -> None:
+    # An operator reads the quarantine from a terminal as well as over HTTP; the reason code alone, and a parser's
+    # English detail ("unexpected character: line 1 column 1"), said nothing to a reader of Chinese.
+    cadre = new_cadre_id()
+    subject = cadre_subject("431021", cadre)
+    seqs = [await publish_raw(system.nats_url, subject, b"\xff not json"),
+            await publish_raw(system.nats_url, subject, b"[1, 2]")]
+    [good] = await publish(system.nats_url, [audit_event(cadre)])
+    await wait_committed(system.pg_dsn, good)
+    assert system.stack
+    operator = system.stack.dev_token(["operator"])
+    result = await cli("quarantine", "--url", system.url("ledger"), "--token", operator)
+    assert result.exit_code == 0, result.output
+    entries = {e["stream_seq"]: e for e in map(json.loads, result.output.splitlines())}
+    assert [entries[s]["reason"] for s in seqs] == ["not_json", "not_cloudevent"]
+    for seq in seqs:
+        entry = entries[seq]
+        assert entry["subject"] == subject and entry["detail"] and re.search(r"[\u4e00-\u9fff]", entry["reason_text"])
+    assert entries[seqs[0]]["raw_hex"] == b"\xff not json".hex() and entries[seqs[1]]["raw_text"] == "[1, 2]"
+    after = await cli("quarantine", "--after", str(entries[seqs[0]]["id"]), "--url", system.url("ledger"), "--token",
+                      operator)
+    assert seqs[0] not in {json.loads(line)["stream_seq"] for line in after.output.splitlines()}

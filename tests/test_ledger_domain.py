@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
+import re
 from collections.abc import Callable
 
 import orjson
 import pytest
 
-from services.ledger.domain import ChainHead, StreamMessage, cadres, classify, event_ids, plan_batch
+import services.ledger.domain
+import shared.envelope
+from services.ledger.domain import (
+    QUARANTINE_REASONS,
+    ChainHead,
+    StreamMessage,
+    cadres,
+    classify,
+    event_ids,
+    plan_batch,
+)
 from tests.support import audit_event
 
 
@@ -130,3 +142,12 @@ def test_a_message_the_database_refused_alone_is_quarantined_as_unstorable() -> 
     assert (q.stream_seq, q.reason, q.detail, q.raw) == (2, "unstorable", "refused: DataError", given[1].data)
     assert [(e.stream_seq, e.position, e.cadre_version) for e in plan.events] == [(1, 1, 1), (3, 2, 2)]
     assert plan.events[1].prev_hash == plan.events[0].leaf_hash and plan.last_stream_seq == 3
+
+
+def test_every_quarantine_reason_says_what_it_means_in_english_and_chinese() -> None:
+    sources = inspect.getsource(shared.envelope) + inspect.getsource(services.ledger.domain)
+    given = {*re.findall(r'InvalidEvent\(\s*"(\w+)"', sources), *re.findall(r'_quarantine\(\s*msg, "(\w+)"', sources)}
+    assert {"not_json", "schema", "duplicate", "unstorable"} <= given
+    assert sorted(given - QUARANTINE_REASONS.keys()) == []
+    assert all(re.search(r"[a-z]", text) and re.search(r"[\u4e00-\u9fff]", text)
+               for text in QUARANTINE_REASONS.values())

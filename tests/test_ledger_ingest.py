@@ -146,7 +146,8 @@ async def test_invalid_messages_are_quarantined_and_do_not_block(system: System,
 
     status, page, _ = await call("GET", f"{system.url('ledger')}/v1/quarantine?limit=1000")
     assert status == 200
-    assert any(e["stream_seq"] == bad_seq and e["reason"] == reason for e in page["entries"])
+    [entry] = [e for e in page["entries"] if e["stream_seq"] == bad_seq]
+    assert entry["reason"] == reason and entry["reason_text"] != reason, "its meaning, in English and Chinese"
 
 
 def _audit(cadre: str, event_type: str, data: EventData, **envelope: object) -> tuple[CloudEvent, bytes]:

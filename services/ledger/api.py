@@ -63,8 +63,9 @@ class QuarantineEntry(BaseModel):
     subject: str
     cadre_id: str | None
     reason: str = Field(description="not_json | not_cloudevent | unknown_type | schema | source_mismatch | "
-                        "subject_mismatch | duplicate | unstorable (the database refused to store it: `detail` "
-                        "gives its error)")
+                        "subject_mismatch | not_canonicalisable | duplicate | unstorable (the database refused to "
+                        "store it: `detail` gives its error)")
+    reason_text: str = Field(description="What the reason means, in English and Chinese (隔离原因说明).")
     detail: str
     headers: dict[str, Any]
     raw_text: str | None

@@ -71,6 +71,25 @@ class QuarantineRow:
     raw: bytes
 
 
+QUARANTINE_REASONS = {
+    "not_json": "not JSON, or not UTF-8 (不是 JSON 或非 UTF-8 编码)",
+    "not_cloudevent": "not a CloudEvents envelope as the contract writes one (不是符合约定的 CloudEvents 事件信封)",
+    "unknown_type": "an event type the catalogue does not have (事件目录中没有此事件类型)",
+    "schema": "its data breaks the event type's schema (事件数据不符合该类型的模式)",
+    "source_mismatch": "published by another service than the one owning its type (发布来源不是该事件类型的所属服务)",
+    "subject_mismatch": "the NATS subject names another county or cadre than the envelope (主题与信封中的县或干部不符)",
+    "not_canonicalisable": "it has no RFC 8785 canonical form (无法转换为 RFC 8785 规范形式)",
+    "duplicate": "its event id is already in the ledger (事件标识已在台账中: 重复事件)",
+    "unstorable": "the database refused to store it (数据库拒绝存储)",
+}
+"""What each quarantine reason means, in English and Chinese: the `detail` beside it is often the parser's own words."""
+
+
+def reason_text(reason: str) -> str:
+    """The meaning of a quarantine reason (the code itself for a reason this version does not know)."""
+    return QUARANTINE_REASONS.get(reason, reason)
+
+
 @dataclass
 class BatchPlan:
     """What one transaction appends, and the writer state after it."""

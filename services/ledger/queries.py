@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 import orjson
 
+from services.ledger.domain import reason_text
 from shared.corrections import correction_types
 from shared.events.registry import CATALOGUE
 from shared.problems import NotFound
@@ -135,7 +136,8 @@ async def quarantine_after(conn: asyncpg.Connection, after: int, limit: int,
         except UnicodeDecodeError:
             raw_text, raw_hex = None, raw.hex()
         out.append({"id": r["id"], "stream_seq": r["stream_seq"], "subject": r["nats_subject"],
-                    "cadre_id": r["cadre_id"], "reason": r["reason"], "detail": r["detail"],
+                    "cadre_id": r["cadre_id"], "reason": r["reason"], "reason_text": reason_text(r["reason"]),
+                    "detail": r["detail"],
                     "headers": orjson.loads(r["headers"]), "raw_text": raw_text, "raw_hex": raw_hex,
                     "received_at": r["received_at"].isoformat()})
     return out
