@@ -5,10 +5,21 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.support import System, audit_event, call, new_cadre_id, publish, registered_cadre, wait_committed, wait_until
+from tests.support import (
+    System,
+    audit_event,
+    call,
+    fetch,
+    new_cadre_id,
+    publish,
+    registered_cadre,
+    wait_committed,
+    wait_until,
+)
 from tests.test_ledger_faults import assert_exactly_once
 
 
@@ -72,3 +83,24 @@ async def test_commands_answer_503_while_nats_is_down_and_recover(own_system: Sy
     await wait_until(lambda: ready(own_system, "audit"), timeout=30)
     status, body, _ = await call("POST", f"{url}?wait=committed", start_body(after))
     assert status == 202 and body["committed"] is True, body
+
+
+async def test_a_writer_whose_connection_is_cut_while_idle_stands_down_and_is_elected_again(
+        own_system: System) -> None:
+    # The writer's session holds the advisory lock that elects it. Cut while the writer idled, it went on reporting
+    # itself the writer (ledger_is_writer 1) with no lock, beside the standby that took over, until a batch failed.
+    async def writer_pids() -> list[int]:
+        rows = await fetch(own_system.pg_dsn, "SELECT pid FROM pg_stat_activity "
+                                              "WHERE application_name = 'cadre-ledger-writer'")
+        return [r["pid"] for r in rows]
+
+    [first] = await wait_until(writer_pids)
+    await fetch(own_system.pg_dsn, "SELECT pg_terminate_backend($1)", first)
+    pids = await wait_until(lambda: _other_than(writer_pids, first), timeout=20)
+    assert pids and first not in pids
+    [seq] = await publish(own_system.nats_url, [audit_event(new_cadre_id())])
+    await wait_committed(own_system.pg_dsn, seq)
+
+
+async def _other_than(pids: Any, gone: int) -> list[int]:
+    return [p for p in await pids() if p != gone]

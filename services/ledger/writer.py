@@ -208,6 +208,10 @@ class LedgerWriter:
                         if not await committing:
                             return
                         committing, in_flight = None, None
+                    if conn.is_closed():
+                        # The session held the advisory lock: without it another writer may lead already, and this
+                        # one, idle, would go on calling itself the writer (ledger_is_writer) until a batch failed.
+                        raise ConnectionError("the writer's PostgreSQL connection, and its lock, are gone")
                     await self.checkpoints.maybe_sign(conn, self._committed_tree)
                     idle += 1
                     if idle % 10 == 0:
