@@ -174,7 +174,9 @@ async def test_values_the_schema_does_not_allow_are_quarantined_not_read_as_some
     bad = [_audit(cadre, "audit.started", started, occurredon=1719792000),
            _audit(cadre, "audit.started", started, occurredon="2024-07-01T00:00:00Z"),
            _audit(cadre, "audit.started", started, **{"data.period_from": "1577836800"}),
-           _audit(cadre, "report.received", report, **{"data.named": "false"})]
+           _audit(cadre, "report.received", report, **{"data.named": "false"}),
+           _audit(cadre, "audit.started", started, time=1719792000),
+           _audit(cadre, "audit.started", started, time="2024-07-01 08:00:00Z")]
     seqs = [await publish_raw(system.nats_url, event.nats_subject, raw, event_headers(event, None))
             for event, raw in bad]
     [good] = await publish(system.nats_url, [audit_event(cadre)])
@@ -182,9 +184,11 @@ async def test_values_the_schema_does_not_allow_are_quarantined_not_read_as_some
     rows = await fetch(system.pg_dsn, "SELECT stream_seq, reason, detail FROM quarantine WHERE stream_seq = ANY($1) "
                                       "ORDER BY stream_seq", seqs)
     assert [(r["stream_seq"], r["reason"]) for r in rows] == [
-        (seqs[0], "not_cloudevent"), (seqs[1], "not_cloudevent"), (seqs[2], "schema"), (seqs[3], "schema")]
+        (seqs[0], "not_cloudevent"), (seqs[1], "not_cloudevent"), (seqs[2], "schema"), (seqs[3], "schema"),
+        (seqs[4], "not_cloudevent"), (seqs[5], "not_cloudevent")]
     assert all("日期须写作 YYYY-MM-DD" in r["detail"] for r in rows[:3]), rows
     assert "named" in rows[3]["detail"], rows[3]
+    assert all("RFC 3339" in r["detail"] and "time" in r["detail"] for r in rows[4:]), rows
     status, _, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/state")
     assert status == 200
 
