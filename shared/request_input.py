@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import date, datetime
-from typing import Any
+from typing import Any, get_args
 
 import orjson
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 
 from shared.canonical import duplicate_keys, nesting_depth, unsafe_integers
 from shared.decisions import is_day
@@ -90,6 +91,15 @@ async def parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
     return parsed
 
 
+INTEGER = re.compile(r"-?[0-9]+")
+"""A whole number as a query or path parameter writes one: pydantic alone also reads "2_024", "+2024" and "2024.0"."""
+
+
+def is_integer(field: FieldInfo) -> bool:
+    """Whether a model field holds a whole number (`int`, or `int | None`)."""
+    return field.annotation is int or int in get_args(field.annotation)
+
+
 def parse_query(request: web.Request, model: type[BaseModel]) -> BaseModel:
     """The query string as `model`: 422 naming a parameter given twice, holding U+0000 or invalid."""
     bad = sorted(k for k, v in request.query.items() if "\x00" in k or "\x00" in v)
@@ -100,6 +110,11 @@ def parse_query(request: web.Request, model: type[BaseModel]) -> BaseModel:
                        if is_day(field) and k in request.query and not DAY.fullmatch(request.query[k])):
         raise InvalidInput(f"a day is written YYYY-MM-DD (日期须写作 YYYY-MM-DD): {', '.join(loose)}",
                            errors=[field_error(k, "query", "YYYY-MM-DD expected", "日期须写作 YYYY-MM-DD")
+                                   for k in loose])
+    if loose := sorted(k for k, field in model.model_fields.items()
+                       if is_integer(field) and k in request.query and not INTEGER.fullmatch(request.query[k])):
+        raise InvalidInput(f"a whole number is written in digits (整数须以数字书写): {', '.join(loose)}",
+                           errors=[field_error(k, "query", "digits expected, e.g. 100", "整数须以数字书写, 如 100")
                                    for k in loose])
     if repeated := sorted({k for k in request.query if len(request.query.getall(k)) > 1}):
         raise InvalidInput(f"each query parameter may be given once (查询参数重复): {', '.join(repeated)}",

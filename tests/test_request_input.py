@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 import orjson
@@ -226,6 +226,20 @@ async def test_a_day_in_a_query_is_taken_only_as_written_yyyy_mm_dd(system: Syst
     assert problem["errors"] == [{"field": "as_of", "in": "query", "message": "YYYY-MM-DD expected",
                                   "message_zh": "日期须写作 YYYY-MM-DD"}]
     assert (await call("GET", url + "2024-01-01"))[0] == 200
+
+
+@pytest.mark.parametrize("written", ["1_0", "+10", "10.0", " 10", "1e1"])
+async def test_a_whole_number_in_a_query_or_path_is_taken_only_in_digits(system: System, written: str) -> None:
+    """pydantic alone read "1_0", "+10" and "10.0" as 10: a client's mistake answered as if it were meant."""
+    feed = f"{system.url('ledger')}/v1/events?limit="
+    status, problem, _ = await call("GET", feed + quote(written))
+    assert status == 422, problem
+    assert problem["errors"] == [{"field": "limit", "in": "query", "message": "digits expected, e.g. 100",
+                                  "message_zh": "整数须以数字书写, 如 100"}]
+    assert (await call("GET", feed + "10"))[0] == 200
+    path = f"{system.url('ledger')}/v1/checkpoints/{quote(written)}/cosignatures"
+    status, problem, _ = await call("POST", path, {"witness": "w", "note": "n"})
+    assert status == 422 and problem["errors"][0]["field"] == "checkpoint_id", problem
 
 
 @pytest.mark.parametrize(("method", "path", "name"), [("GET", "/v1/checkpoints/latest?witnessed=true", "witnessed"),
