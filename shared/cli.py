@@ -14,6 +14,7 @@ import click
 
 from shared.cli_args import Day
 from shared.cli_args import cadre_id as cadre_id_arg
+from shared.cli_args import county as county_arg
 from shared.cli_io import CannotRun, get_json, ledger_answer, ledger_base, ledger_url_option, write_bytes
 from shared.settings import get_settings
 
@@ -114,34 +115,33 @@ def _wait_for_interrupt(procs: list[Any]) -> None:
 @click.option("--token", envvar="CADRE_TOKEN", required=True, help="Auditor token (or CADRE_TOKEN).")
 def history(cadre_id: str, url: str | None, token: str) -> None:
     """Fetch every page of a cadre's history and print it as JSON lines."""
-    base = ledger_base(url)
-    after = 0
+    _print_pages(f"{ledger_base(url)}/v1/cadres/{cadre_id}/history?limit=1000&after_version=", 0, token,
+                 "events", "next_after_version")
+
+
+def _print_pages(url: str, after: int, token: str, items: str, cursor: str) -> None:
+    """Print each item of every page from `after` on, one JSON line each; `url` ends where the cursor goes."""
     while True:
-        target = f"{base}/v1/cadres/{cadre_id}/history?after_version={after}&limit=1000"
-        page = ledger_answer(get_json(target, token), target, "events", "next_after_version")
-        for event in page["events"]:
-            click.echo(json.dumps(event, ensure_ascii=False))
-        if page["next_after_version"] is None:
+        target = f"{url}{after}"
+        page = ledger_answer(get_json(target, token), target, items, cursor)
+        for item in page[items]:
+            click.echo(json.dumps(item, ensure_ascii=False))
+        if page[cursor] is None:
             return
-        after = page["next_after_version"]
+        after = page[cursor]
 
 
 @main.command(help="Print the messages the ledger quarantined (隔离消息) with their reasons, one JSON line each: "
                    "stream sequence, subject, reason and what it means, detail, headers, raw bytes.")
 @click.option("--after", type=click.IntRange(min=0), default=0, help="Only entries after this quarantine id.")
+@click.option("--county", default=None, callback=county_arg,
+              help="Only messages published on this county's subjects (县); a county-scoped token must name one.")
 @click.option("--url", default=None, callback=ledger_url_option, help="Ledger base URL (default: CADRE_LEDGER_URL).")
 @click.option("--token", envvar="CADRE_TOKEN", required=True, help="Operator token (or CADRE_TOKEN).")
-def quarantine(after: int, url: str | None, token: str) -> None:
+def quarantine(after: int, county: str | None, url: str | None, token: str) -> None:
     """Fetch every page of the quarantine after `after` and print it as JSON lines."""
-    base = ledger_base(url)
-    while True:
-        target = f"{base}/v1/quarantine?after={after}&limit=1000"
-        page = ledger_answer(get_json(target, token), target, "entries", "next_after")
-        for entry in page["entries"]:
-            click.echo(json.dumps(entry, ensure_ascii=False))
-        if page["next_after"] is None:
-            return
-        after = page["next_after"]
+    only = f"county={county}&" if county else ""
+    _print_pages(f"{ledger_base(url)}/v1/quarantine?{only}limit=1000&after=", after, token, "entries", "next_after")
 
 
 @main.command(help="Print a cadre's state on a day from the ledger (某日状态): posts, assessment, audits, supervision, "

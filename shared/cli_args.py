@@ -18,6 +18,15 @@ def cadre_id(ctx: click.Context, param: click.Parameter, value: str) -> str:
     return value
 
 
+def county(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A county code (GB/T 2260, six digits), or None when not given; anything else is a usage error."""
+    from shared.envelope import COUNTY_PATTERN  # here, not above: `--help` need not load the event catalogue
+
+    if value is not None and not re.fullmatch(COUNTY_PATTERN, value):
+        raise click.BadParameter(f"{value!r}: a county is its six-digit code, e.g. 431021 (县级行政区划代码为六位数字)")
+    return value
+
+
 class Day(click.ParamType[date]):
     """A day written YYYY-MM-DD; a well-written day the calendar lacks (2015-02-30) is named as such, not as a
     format mismatch that would send the user looking for a typo in the digits' layout."""

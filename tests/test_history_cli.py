@@ -95,3 +95,19 @@ async def test_quarantine_prints_each_message_with_its_reason_in_english_and_chi
     after = await cli("quarantine", "--after", str(entries[seqs[0]]["id"]), "--url", system.url("ledger"), "--token",
                       operator)
     assert seqs[0] not in {json.loads(line)["stream_seq"] for line in after.output.splitlines()}
+
+
+async def test_a_county_scoped_operator_reads_its_countys_quarantine_with_county(system: System) -> None:
+    cadre = new_cadre_id()
+    seq = await publish_raw(system.nats_url, cadre_subject("431021", cadre), b"not json")
+    [good] = await publish(system.nats_url, [audit_event(cadre)])
+    await wait_committed(system.pg_dsn, good)
+    assert system.stack
+    scoped = system.stack.dev_token(["operator"], counties=["431021"])
+    listed = await cli("quarantine", "--county", "431021", "--url", system.url("ledger"), "--token", scoped)
+    assert listed.exit_code == 0, listed.output
+    assert seq in {json.loads(line)["stream_seq"] for line in listed.output.splitlines()}
+    refused = await cli("quarantine", "--url", system.url("ledger"), "--token", scoped)
+    assert refused.exit_code != 0 and "须指定授权县域" in refused.output, refused.output
+    bad = await cli("quarantine", "--county", "4310", "--url", system.url("ledger"), "--token", scoped)
+    assert bad.exit_code == 2 and "六位数字" in bad.output, bad.output
