@@ -11,6 +11,7 @@ import orjson
 
 from shared.db import DatabaseUnavailable, acquire
 from shared.envelope import CloudEvent
+from shared.events.types import STORED
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,8 @@ async def load_cadre(pool: asyncpg.Pool, cadre_id: str, timeout: float) -> Cadre
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         raise DatabaseUnavailable(f"ledger read failed: {exc}") from exc
     assert row is not None  # an aggregate without GROUP BY answers one row
-    events = [CloudEvent.model_validate(orjson.loads(b)) for b in row["events"] or ()]
+    # As stored: an event the ledger appended before its intake grew stricter must not stop every command on the cadre.
+    events = [CloudEvent.model_validate(orjson.loads(b), context=STORED) for b in row["events"] or ()]
     return CadreHistory(events, int(row["last"]))
 
 

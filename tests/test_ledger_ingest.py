@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
-from datetime import date
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 import asyncpg
 import orjson
 import pytest
 
+from bench.workload import registration
 from shared.bus import event_headers
 from shared.envelope import CloudEvent, cadre_subject, new_event
 from shared.events.audit import AuditStarted, ReportReceived
@@ -244,3 +248,43 @@ async def test_ledger_tables_are_append_only(system: System, statement: str, rol
         await conn.close()
     after = await fetch(system.pg_dsn, "SELECT count(*) AS n FROM ledger_events")
     assert after[0]["n"] >= before[0]["n"]
+
+
+@pytest.fixture
+async def own_system(tmp_path: Path) -> AsyncIterator[System]:
+    """A private system: a test here rewrites a stored row, which a shared ledger's verification would notice."""
+    sys_ = await asyncio.to_thread(System(tmp_path, services=("ledger", "audit")).start)
+    try:
+        yield sys_
+    finally:
+        await asyncio.to_thread(sys_.stop)
+
+
+async def test_an_event_appended_before_days_were_checked_still_reads(own_system: System) -> None:
+    # Until the intake checked how a day is written, the ledger appended an envelope whose occurredon was a Unix time
+    # (pydantic's lax mode read it as the day). Those bytes are in the ledger for good, and the command services
+    # decide on them: read back with the intake's stricter check, every command about the cadre answered 500.
+    cadre = new_cadre_id()
+    event = registration(cadre)
+    [seq] = await publish(own_system.nats_url, [event])
+    await wait_committed(own_system.pg_dsn, seq)
+    midnight = int(datetime(2010, 1, 4, tzinfo=UTC).timestamp())
+    conn = await asyncpg.connect(own_system.pg_dsn)
+    try:  # the row as the ledger appended such a message: its bytes, and the leaf hash of those bytes
+        async with conn.transaction():
+            await conn.execute("ALTER TABLE ledger_events DISABLE TRIGGER USER")
+            await conn.execute("""UPDATE ledger_events SET canonical = convert_to(replace(convert_from(canonical,
+                                    'UTF8'), '"occurredon":"2010-01-04"', '"occurredon":' || $2), 'UTF8')
+                                  WHERE event_id = $1""", event.id, str(midnight))
+            await conn.execute("UPDATE ledger_events SET leaf_hash = sha256('\\x00'::bytea || canonical) "
+                               "WHERE event_id = $1", event.id)
+            await conn.execute("ALTER TABLE ledger_events ENABLE TRIGGER USER")
+        stored = await conn.fetchval("SELECT convert_from(canonical, 'UTF8') FROM ledger_events WHERE event_id = $1",
+                                     event.id)
+    finally:
+        await conn.close()
+    assert f'"occurredon":{midnight}' in stored
+    status, answer, _ = await call("POST", f"{own_system.url('audit')}/v1/audits/A1/start?wait=committed", {
+        "cadre_id": cadre, "county": "431021", "occurred_on": "2024-03-01", "audit_type": "in_office",
+        "period_from": "2021-01-01", "period_to": "2023-12-31", "auditing_body": "桂阳县审计局"})
+    assert status == 202 and answer["committed"], answer
