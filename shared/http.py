@@ -127,7 +127,7 @@ def _endpoint(route: Route, guard: Guard | None) -> Callable[[web.Request], Awai
             county = getattr(kwargs["body"], "county", None)
             if guard is not None and isinstance(county, str):
                 require_counties(request, [county])
-        elif request.body_exists:
+        elif request.body_exists and await request.read():  # an empty chunked body holds nothing, as an absent one
             await parse_body(request, _Nothing)
         if route.query is not None:
             kwargs["query"] = parse_query(request, route.query)

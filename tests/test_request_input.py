@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -266,3 +267,18 @@ async def test_a_body_sent_to_a_route_that_takes_none_is_refused_naming_its_fiel
     for nothing in (None, {}):  # no body, or an empty object as many clients send with every POST
         status, checkpoint, _ = await call("POST", url, nothing)
         assert status in (200, 201) and checkpoint["size"] >= 0, checkpoint
+
+
+async def test_an_empty_body_sent_in_chunks_is_no_body(system: System) -> None:
+    """A client that streams its body sends an empty one as a single last chunk (Transfer-Encoding: chunked, no
+    Content-Length, often no Content-Type): it holds nothing, as an absent body does, and was refused with 415
+    (请求体须为 JSON) by a route that takes no body."""
+    async def nothing() -> AsyncIterator[bytes]:
+        return
+        yield b""
+
+    headers = {"Authorization": f"Bearer {support.DEFAULT_TOKEN}"}
+    async with aiohttp.ClientSession() as session, session.post(f"{system.url('ledger')}/v1/checkpoints",
+                                                                data=nothing(), headers=headers) as resp:
+        assert resp.request_info.headers.get("Transfer-Encoding") == "chunked"
+        assert resp.status in (200, 201), await resp.text()
