@@ -23,12 +23,13 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
 
 from shared.canonical import CanonicalisationError, canonical_bytes, duplicate_keys
 from shared.events.registry import UnknownEventType, spec_for
-from shared.events.types import Day
+from shared.events.types import STORED, Day
 from shared.field_errors import from_pydantic
 from shared.ids import time_ordered_id
 
@@ -56,10 +57,11 @@ _INSTANT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}
                       r"([Zz]|[+-][0-9]{2}:[0-9]{2})")
 
 
-def _instant_as_written(value: Any) -> Any:
+def _instant_as_written(value: Any, info: ValidationInfo) -> Any:
     # The stored envelope is the bytes as published: left to pydantic, 1719792000 and "1719792000" were instants,
-    # and the ledger kept a number where its schema, and every reader of the envelope, expects RFC 3339 text.
-    if isinstance(value, datetime) or (isinstance(value, str) and _INSTANT.fullmatch(value)):
+    # and the ledger kept a number where its schema, and every reader of the envelope, expects RFC 3339 text. What it
+    # kept before it checked is read as it was (STORED).
+    if info.context == STORED or isinstance(value, datetime) or (isinstance(value, str) and _INSTANT.fullmatch(value)):
         return value
     raise ValueError("time is an RFC 3339 date-time with its offset, e.g. \"2024-06-30T08:00:00Z\" "
                      "(时间须写作带时区的 RFC 3339 格式, 如 \"2024-06-30T08:00:00Z\")")

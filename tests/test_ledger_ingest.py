@@ -261,9 +261,10 @@ async def own_system(tmp_path: Path) -> AsyncIterator[System]:
 
 
 async def test_an_event_appended_before_days_were_checked_still_reads(own_system: System) -> None:
-    # Until the intake checked how a day is written, the ledger appended an envelope whose occurredon was a Unix time
-    # (pydantic's lax mode read it as the day). Those bytes are in the ledger for good, and the command services
-    # decide on them: read back with the intake's stricter check, every command about the cadre answered 500.
+    # Until the intake checked how a day and a time are written, the ledger appended an envelope whose occurredon and
+    # time were Unix times (pydantic's lax mode read them as the day and the instant). Those bytes are in the ledger
+    # for good, and the command services decide on them: read back with the intake's stricter checks, every command
+    # about the cadre answered 500.
     cadre = new_cadre_id()
     event = registration(cadre)
     [seq] = await publish(own_system.nats_url, [event])
@@ -273,8 +274,9 @@ async def test_an_event_appended_before_days_were_checked_still_reads(own_system
     try:  # the row as the ledger appended such a message: its bytes, and the leaf hash of those bytes
         async with conn.transaction():
             await conn.execute("ALTER TABLE ledger_events DISABLE TRIGGER USER")
-            await conn.execute("""UPDATE ledger_events SET canonical = convert_to(replace(convert_from(canonical,
-                                    'UTF8'), '"occurredon":"2010-01-04"', '"occurredon":' || $2), 'UTF8')
+            await conn.execute("""UPDATE ledger_events SET canonical = convert_to(regexp_replace(replace(
+                                    convert_from(canonical, 'UTF8'), '"occurredon":"2010-01-04"',
+                                    '"occurredon":' || $2), '"time":"[^"]*"', '"time":' || $2), 'UTF8')
                                   WHERE event_id = $1""", event.id, str(midnight))
             await conn.execute("UPDATE ledger_events SET leaf_hash = sha256('\\x00'::bytea || canonical) "
                                "WHERE event_id = $1", event.id)
@@ -283,7 +285,7 @@ async def test_an_event_appended_before_days_were_checked_still_reads(own_system
                                      event.id)
     finally:
         await conn.close()
-    assert f'"occurredon":{midnight}' in stored
+    assert f'"occurredon":{midnight}' in stored and f'"time":{midnight}' in stored
     status, answer, _ = await call("POST", f"{own_system.url('audit')}/v1/audits/A1/start?wait=committed", {
         "cadre_id": cadre, "county": "431021", "occurred_on": "2024-03-01", "audit_type": "in_office",
         "period_from": "2021-01-01", "period_to": "2023-12-31", "auditing_body": "桂阳县审计局"})
