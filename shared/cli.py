@@ -91,8 +91,9 @@ def _write_dev_tokens(stack: Any, directory: Path) -> dict[str, str]:
     tokens = {role: stack.dev_token([role]) for role in ("recorder", "auditor", "operator")}
     for role, token in tokens.items():
         path = directory / f"{role}.token"
+        # made anew: a file of an earlier run keeps its mode, and whoever holds it open would read the new token
+        path.unlink(missing_ok=True)
         write_bytes(path, (token + "\n").encode(), mode=0o600)
-        path.chmod(0o600)  # a token file of an earlier run keeps the mode it was made with
     return tokens
 
 

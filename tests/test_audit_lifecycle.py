@@ -164,6 +164,7 @@ async def test_a_completed_audit_is_listed_until_its_result_is_applied_and_filed
     refused = await post(system, f"{audit}/result", cadre, {"occurred_on": "2024-04-10", "result": "admonishment",
                                                             "filed_to_dossier": True}, expect=422)
     assert refused["rule"] == "audit.result_apply_once" and "补记归档" in refused["message_zh"]
+    assert "运用 (谈话 (talk))" in refused["message_zh"], "the result by its Chinese name, not its code alone"
     await post(system, f"{audit}/result", cadre, {"occurred_on": "2024-04-15", "result": "talk",
                                                   "filed_to_dossier": True})
 

@@ -6,6 +6,7 @@ import re
 import typing
 from pathlib import Path
 
+from services.audit.domain import names
 from shared.events import assessment, audit, rotation
 
 I18N = Path(__file__).parents[1] / "services" / "ledger" / "web" / "i18n.js"
@@ -30,3 +31,10 @@ def test_every_catalogue_code_has_a_chinese_name() -> None:
     assert len(codes) > 60, "the catalogue's codes were found"
     assert sorted(codes - labels.keys()) == []
     assert all(re.search(r"[\u4e00-\u9fff]", label) for label in labels.values())
+
+
+def test_the_audit_services_messages_name_codes_as_the_page_does() -> None:
+    """A clerk reads one name for a code, in a refusal and on the auditor page."""
+    labels = _labelled()
+    maps = [names.AUDIT_TYPE_ZH, names.CATEGORY_ZH, names.MEASURE_ZH, names.RESULT_ZH, names.OUTCOME_ZH]
+    assert [{code: labels.get(code) for code in m} for m in maps] == maps

@@ -188,6 +188,12 @@ def test_supervision_rules(given: list[CloudEvent], decide: When, command: Any, 
         assert caught.value.body()["basis"] == BASES.get(then, RECORD_KEEPING)
 
 
+def test_a_second_verification_names_the_first_ones_outcome_in_chinese() -> None:
+    with pytest.raises(RuleViolation) as caught:
+        s.decide_verify_report(fold([RECEIVED, VERIFIED]), verify("2024-03-21"), RULES)
+    assert "结论为部分属实 (partly)" in caught.value.body()["message_zh"], caught.value.body()
+
+
 def test_inquiry_due_is_the_fifteenth_working_day() -> None:
     decision = s.decide_send_inquiry(fold([]), send("2024-03-01"), RULES)
     assert decision.data.model_dump()["due"] == date(2024, 3, 22)

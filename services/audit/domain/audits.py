@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import Field
 
 from services.audit.domain.checks import not_before, working_day_deadline
+from services.audit.domain.names import AUDIT_TYPE_ZH, RESULT_ZH, named_zh
 from services.audit.domain.state import AuditRecord, AuditState
 from shared.decisions import CadreCommand, Decision, DecisionWarning
 from shared.events.audit import (
@@ -35,8 +36,6 @@ BASIS = "党政主要领导干部和国有企事业单位主要领导人员经�
 """What the audit rules that apply the regulation cite (`basis`)."""
 
 
-AUDIT_TYPE_ZH = {"pre_appointment": "任前审计", "in_office": "任中审计", "departure": "离任审计"}
-"""Each audit type's name in the Chinese messages (a clerk reads 离任审计, not `departure`)."""
 
 def _violation(rule: str, message_en: str, message_zh: str, **fields: object) -> RuleViolation:
     """A rule of the audit regulation (`BASIS`)."""
@@ -247,8 +246,8 @@ def decide_complete(state: AuditState, cmd: CompleteAudit, rules: RuleSet) -> De
     if cmd.audit_type != audit.audit_type:
         raise _record_keeping("audit.type_mismatch", f"audit {cmd.audit_id} was started as {audit.audit_type}, "
                                                      f"not {cmd.audit_type}",
-                              f"审计 {cmd.audit_id} 开始时登记为{AUDIT_TYPE_ZH[audit.audit_type]} "
-                              f"({audit.audit_type}), 不是{AUDIT_TYPE_ZH[cmd.audit_type]} ({cmd.audit_type})")
+                              f"审计 {cmd.audit_id} 开始时登记为{named_zh(AUDIT_TYPE_ZH, audit.audit_type)}, "
+                              f"不是{named_zh(AUDIT_TYPE_ZH, cmd.audit_type)}")
     if audit.opinion_due is None:
         raise _violation("audit.opinion_not_requested", f"audit {cmd.audit_id} cannot complete before the "
                                                         "cadre's written opinion has been requested",
@@ -304,7 +303,8 @@ def decide_apply_result(state: AuditState, cmd: ApplyResult, rules: RuleSet) -> 
                 "audit.result_apply_once", f"the result of audit {cmd.audit_id} was already applied "
                 f"({audit.result}, {audit.result_applied_on})" + ("" if audit.filed_on else
                                                                "; only its filing to the dossier may follow"),
-                f"审计 {cmd.audit_id} 的结果已于 {audit.result_applied_on} 运用 ({audit.result})"
+                f"审计 {cmd.audit_id} 的结果已于 {audit.result_applied_on} 运用 "
+                f"({named_zh(RESULT_ZH, str(audit.result))})"
                 + ("" if audit.filed_on else "; 此后只能补记归档"))
         not_before(cmd.occurred_on, audit.result_applied_on, "audit.chronology", "the filing", "归档")
     not_before(cmd.occurred_on, audit.completed_on, "audit.chronology", "the result", "结果运用")

@@ -13,6 +13,7 @@ from datetime import date
 from pydantic import Field
 
 from services.audit.domain.checks import not_before, period_end, working_day_deadline
+from services.audit.domain.names import CATEGORY_ZH, MEASURE_ZH, OUTCOME_ZH, named_zh
 from services.audit.domain.state import AuditState, ReportRecord
 from shared.decisions import CadreCommand, Decision
 from shared.events.audit import (
@@ -39,15 +40,6 @@ MEASURES: dict[str, frozenset[str]] = {
     "organisational": frozenset({"suspension", "job_adjustment", "ordered_resignation", "removal", "demotion"}),
 }
 """The measures of each category (党纪处分 / 政务处分 / 组织处理), as the regulations list them."""
-CATEGORY_ZH = {"party": "党纪处分", "administrative": "政务处分", "organisational": "组织处理"}
-"""Each category's name in the Chinese messages (a clerk reads 党纪处分, not `party`)."""
-MEASURE_ZH = {
-    "warning": "警告", "serious_warning": "严重警告", "removal_from_party_post": "撤销党内职务",
-    "party_probation": "留党察看", "expulsion_from_party": "开除党籍", "demerit": "记过", "major_demerit": "记大过",
-    "demotion_in_rank": "降级", "dismissal_from_post": "撤职", "expulsion": "开除", "suspension": "停职检查",
-    "job_adjustment": "调整职务", "ordered_resignation": "责令辞职", "removal": "免职", "demotion": "降职",
-}
-"""Each measure's name in the Chinese messages, as the auditor page shows it (services/ledger/web/i18n.js)."""
 
 SANCTION_BASIS = ("中国共产党纪律处分条例 (2023); 中华人民共和国公职人员政务处分法 (2020); "
                   "党政领导干部组织处理规定 (2021)")
@@ -172,7 +164,8 @@ def decide_verify_report(state: AuditState, cmd: VerifyReport, rules: RuleSet) -
     if report.verified_on is not None:
         raise RuleViolation("report.verify_once", f"report {cmd.report_id} was already verified on "
                                                   f"{report.verified_on} ({report.outcome})",
-                            f"举报 {cmd.report_id} 已于 {report.verified_on} 核查完毕 ({report.outcome})")
+                            f"举报 {cmd.report_id} 已于 {report.verified_on} 核查完毕, 结论为"
+                            f"{named_zh(OUTCOME_ZH, str(report.outcome))}")
     not_before(cmd.occurred_on, report.received_on, "report.chronology", "the verification", "核查")
     data = ReportVerified(report_id=cmd.report_id, outcome=cmd.outcome, summary=cmd.summary)
     return Decision("report.verified", data, cmd.occurred_on)
@@ -246,8 +239,8 @@ def decide_impose_sanction(state: AuditState, cmd: ImposeSanction, rules: RuleSe
     if cmd.measure not in MEASURES[cmd.category]:
         raise RuleViolation("sanction.measure_category", f"{cmd.measure} is not a {cmd.category} measure; "
                                                          f"those are {', '.join(sorted(MEASURES[cmd.category]))}",
-                            f"{MEASURE_ZH[cmd.measure]} ({cmd.measure}) 不属于{CATEGORY_ZH[cmd.category]} "
-                            f"({cmd.category}) 的处分种类 (处分种类与类别不符)", basis=SANCTION_BASIS)
+                            f"{named_zh(MEASURE_ZH, cmd.measure)} 不属于{named_zh(CATEGORY_ZH, cmd.category)} "
+                            f"的处分种类 (处分种类与类别不符)", basis=SANCTION_BASIS)
     if cmd.effective_from < cmd.occurred_on:
         # backdated, a sanction's period could end before it was imposed and so bar nothing it should
         raise RuleViolation("sanction.effect_from_decision",
