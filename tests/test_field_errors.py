@@ -51,6 +51,8 @@ VISIBLE_PARAGRAPHS_ZH = "须有可见文字: 不能全是空白, 不能含控制
     (ShortText, "乡镇党委\u202e记书", VISIBLE_LINE_ZH),  # shows as 乡镇党委书记
     (ShortText, "乡镇党委\u200b书记", VISIBLE_LINE_ZH),  # looks like 乡镇党委书记, and differs
     (ShortText, "乡镇党委书记\n副镇长", VISIBLE_LINE_ZH),
+    (ShortText, "乡镇党委书记\u2028副镇长", VISIBLE_LINE_ZH),  # a line separator breaks the line where it shows
+    (ShortText, "\u2029镇长", VISIBLE_LINE_ZH),
     # blank says nothing: a reason of spaces, or of an ideographic space (U+3000), is no reason
     (ShortText, "   ", VISIBLE_LINE_ZH),
     (ShortText, "\u3000", VISIBLE_LINE_ZH),
@@ -74,14 +76,14 @@ def test_text_that_reads_otherwise_than_stored_is_refused_in_words(kind: Any, te
 @pytest.mark.parametrize(("kind", "text"), [
     (ShortText, "乡镇党委书记 (正科级)"), (ShortText, "Ａ县 “十四五” 审计 — 第1号"),
     (LongText, "第一段。\n\t第二段：属实。\r\n"), (LongText, ""), (LongText, "  "),
-    (ShortText, " 副镇长 "), (Reason, "\n录入错误"),
+    (ShortText, " 副镇长 "), (Reason, "\n录入错误"), (Reason, "第一段\u2029第二段"),
 ])
 def test_visible_text_and_a_paragraph_s_line_breaks_pass(kind: Any, text: str) -> None:
     assert TypeAdapter(kind).validate_python(text) == text
 
 
 @pytest.mark.parametrize("text", ["", " ", "\u3000", "\ufeff", "\u200b", "\u3164", "\u2800", " a ", "副镇长", "a\nb",
-                                  "\n\t录入错误", "x\ufeff", "\u00a0镇长", "a\u2028b"])
+                                  "\n\t录入错误", "x\ufeff", "\u00a0镇长", "a\u2028b", "\u2028", "\u2029a"])
 def test_the_visible_text_patterns_mean_the_same_to_pydantic_and_to_a_json_schema_validator(text: str) -> None:
     """pydantic-core checks the patterns on intake, the published JSON Schemas state them for other validators
     (Python's re here): a character class like `\\s` differs between engines, so the patterns list their blanks."""

@@ -27,11 +27,11 @@ Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:/-]{1,64}$
 # them without a Python call per field on the ledger's intake.
 _BIDI = "\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069"
 _INVISIBLE = "\\u00ad\\u200b-\\u200d\\u2060-\\u2064\\ufeff"
-_NOT_IN_LINE = f"\\u0000-\\u001f\\u007f-\\u009f{_BIDI}{_INVISIBLE}"
+_NOT_IN_LINE = f"\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029{_BIDI}{_INVISIBLE}"  # U+2028/9: line, paragraph breaks
 _NOT_IN_PARAGRAPHS = f"\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f{_BIDI}"
 ONE_LINE = f"^[^{_NOT_IN_LINE}]*$"
-"""Text of one line: no control character (line breaks and tabs included), no bidirectional control, no invisible
-mark (zero-width space, soft hyphen, BOM...)."""
+"""Text of one line: no control character (line breaks, U+2028/U+2029 and tabs included), no bidirectional control,
+no invisible mark (zero-width space, soft hyphen, BOM...)."""
 PARAGRAPHS = f"^[^{_NOT_IN_PARAGRAPHS}]*$"
 """Free text: line breaks and tabs allowed; no other control character, no bidirectional control."""
 
@@ -39,7 +39,7 @@ PARAGRAPHS = f"^[^{_NOT_IN_PARAGRAPHS}]*$"
 # What shows nothing: the spaces (Unicode's space separators, the line and paragraph separators) and the fillers
 # that render as blank (Hangul fillers, the blank Braille pattern). Listed rather than written `\s`, whose members
 # differ between pydantic-core's engine, Python's and ECMA-262's (which counts U+FEFF as a space).
-_BLANK = "\\u0020\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\u115f\\u1160\\u2800\\u3164\\uffa0"
+_BLANK = "\\u0020\\u00a0\\u1680\\u2000-\\u200a\\u202f\\u205f\\u3000\\u115f\\u1160\\u2800\\u3164\\uffa0"
 
 
 def _visible(excluded: str, blank: str) -> str:
@@ -51,7 +51,7 @@ def _visible(excluded: str, blank: str) -> str:
 
 VISIBLE_LINE = _visible(_NOT_IN_LINE, _BLANK)
 """`ONE_LINE` with at least one character that is not blank: "   " or an ideographic space (U+3000) says nothing."""
-VISIBLE_PARAGRAPHS = _visible(_NOT_IN_PARAGRAPHS, f"{_BLANK}\\t\\n\\r{_INVISIBLE}")
+VISIBLE_PARAGRAPHS = _visible(_NOT_IN_PARAGRAPHS, f"{_BLANK}\\t\\n\\r\\u2028\\u2029{_INVISIBLE}")
 """`PARAGRAPHS` with at least one character that is neither blank nor an invisible mark (a zero-width space alone
 says nothing either)."""
 
