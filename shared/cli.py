@@ -188,10 +188,6 @@ def schemas(mode: str, directory: Path) -> None:
     click.echo(f"{len(rendered)} schemas match the catalogue")
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 def _register_subcommands() -> None:
     from shared.cli_docs import COMMANDS as DOC_COMMANDS
     from shared.cli_proofs import COMMANDS as PROOF_COMMANDS
@@ -205,3 +201,6 @@ def _register_subcommands() -> None:
 
 
 _register_subcommands()
+
+if __name__ == "__main__":  # after every command is registered: `python -m shared.cli asyncapi` must find it
+    sys.exit(main())

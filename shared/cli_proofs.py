@@ -137,7 +137,8 @@ def verify(ctx: click.Context, dsn: str | None, keys: tuple[str, ...], witness_k
 @verify.command(name="bundle", help="Verify a cadre's history bundle (履历包) offline: no database, no network. "
                 "Checks the checkpoint's signature, every event's bytes, hash chain and inclusion proof "
                 "(包含性证明), and with --witness-key that the witness cosigned the checkpoint (见证方联署). Exit 0: "
-                "verified; 1: the bundle fails; 2: a bad key, or no such bundle file.")
+                "verified (验证通过); 1: the bundle fails (验证失败); 2: a bad key, or no such bundle file "
+                "(公钥无效或文件不存在).")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--key", "keys", multiple=True, required=True, help=KEY_HELP)
 @click.option("--witness-key", "witness_keys", multiple=True,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import http.server
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -245,3 +247,11 @@ def test_the_ledgers_key_given_as_a_witness_is_bad_input_not_a_failed_bundle(led
     whole = run("verify", "--dsn", "postgresql://postgres@127.0.0.1:1/cadre", "--key", str(ledger_key),
                 "--witness-key", ledger_key.read_text().strip())
     clean(whole, CANNOT_RUN, "--witness-key", "见证方不能是账本自身")
+
+
+@pytest.mark.parametrize("command", ["asyncapi", "token", "verify", "witness"])
+def test_python_m_shared_cli_knows_every_command(command: str) -> None:
+    """`python -m shared.cli` (what make run calls) ran before the commands of other modules were registered."""
+    done = subprocess.run([sys.executable, "-m", "shared.cli", command, "--help"], capture_output=True, text=True,
+                          timeout=60, cwd=Path(__file__).parents[1])
+    assert done.returncode == 0 and "Usage: python -m shared.cli " + command in done.stdout, done.stderr
