@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
+from shared.db import WRITER_ROLE, dsn_as
 from tests.support import (
     System,
     audit_event,
     call,
     fetch,
+    ledger_metrics,
     new_cadre_id,
     publish,
     registered_cadre,
@@ -104,3 +108,71 @@ async def test_a_writer_whose_connection_is_cut_while_idle_stands_down_and_is_el
 
 async def _other_than(pids: Any, gone: int) -> list[int]:
     return [p for p in await pids() if p != gone]
+
+
+class _Proxy:
+    """A TCP relay to PostgreSQL whose connections can be frozen: they stay open and pass nothing more, as a session
+    cut on the way (a failover, a network partition) looks to a client that is not sending."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.flowing: list[asyncio.Event] = []
+        self.server: asyncio.Server | None = None
+
+    async def start(self) -> int:
+        self.server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        return int(self.server.sockets[0].getsockname()[1])
+
+    def freeze(self) -> None:
+        for flowing in self.flowing:
+            flowing.clear()
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        flowing = asyncio.Event()
+        flowing.set()
+        self.flowing.append(flowing)
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+
+        async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(OSError):
+                while data := await src.read(65536):
+                    await flowing.wait()
+                    dst.write(data)
+                    await dst.drain()
+
+        await asyncio.gather(pump(reader, up_writer), pump(up_reader, writer))
+
+    async def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+
+
+async def test_a_writer_whose_session_is_cut_on_the_way_stands_down(own_system: System) -> None:
+    # A session closed by the server is seen at once; one cut on the way (a failover, a partition) tells the client
+    # nothing, and the idle writer went on reporting itself the writer (ledger_is_writer 1) until a batch failed.
+    proxy = _Proxy(urlsplit(own_system.pg_dsn).port or 5432)
+    port = await proxy.start()
+    try:
+        own_system.procs["ledger"].stop()
+        own_system.extra_env["CADRE_PG_WRITER_DSN"] = dsn_as(
+            own_system.pg_dsn.replace(f":{urlsplit(own_system.pg_dsn).port}/", f":{port}/"), WRITER_ROLE)
+        await asyncio.to_thread(own_system.start_service, "ledger")
+
+        async def is_writer() -> float:
+            return (await ledger_metrics(own_system))["ledger_is_writer"]
+
+        assert await wait_until(is_writer, timeout=60) == 1
+        [held] = await fetch(own_system.pg_dsn, "SELECT pid FROM pg_stat_activity "
+                                                "WHERE application_name = 'cadre-ledger-writer'")
+        proxy.freeze()
+        assert await wait_until(lambda: _is_zero(is_writer), timeout=60), "the cut writer still calls itself one"
+        await fetch(own_system.pg_dsn, "SELECT pg_terminate_backend($1)", held["pid"])  # the server's own timeout
+        assert await wait_until(is_writer, timeout=60) == 1
+        [seq] = await publish(own_system.nats_url, [audit_event(new_cadre_id())])
+        await wait_committed(own_system.pg_dsn, seq)
+    finally:
+        await proxy.close()
+
+
+async def _is_zero(value: Any) -> bool:
+    return await value() == 0

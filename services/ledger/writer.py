@@ -208,14 +208,11 @@ class LedgerWriter:
                         if not await committing:
                             return
                         committing, in_flight = None, None
-                    if conn.is_closed():
-                        # The session held the advisory lock: without it another writer may lead already, and this
-                        # one, idle, would go on calling itself the writer (ledger_is_writer) until a batch failed.
-                        raise ConnectionError("the writer's PostgreSQL connection, and its lock, are gone")
                     await self.checkpoints.maybe_sign(conn, self._committed_tree)
                     idle += 1
                     if idle % 10 == 0:
                         await self._check_consumer()
+                        await self._check_session(conn)
                     continue
                 idle = 0
                 taken_at = time.perf_counter()
@@ -256,6 +253,19 @@ class LedgerWriter:
             deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=checkpoint_seq + 1,
             description="cadre-ledger writer")), 5)
         return sub
+
+    async def _check_session(self, conn: asyncpg.Connection) -> None:
+        """While idle: the session that holds the advisory lock must still answer. Closed by the server, or cut on the
+        way (a failover, a network partition: nothing tells the client), it holds no lock any more, and another writer
+        may lead already while this one, idle, would go on calling itself the writer (`ledger_is_writer`) until a
+        batch failed. Raising ends this leadership; the next election takes the lock again or waits behind the
+        writer that has it."""
+        if conn.is_closed():
+            raise ConnectionError("the writer's PostgreSQL connection, and its lock, are gone")
+        try:
+            await conn.fetchval("SELECT 1", timeout=5)
+        except TimeoutError as exc:
+            raise ConnectionError("the writer's PostgreSQL session no longer answers: its lock may be gone") from exc
 
     async def _check_consumer(self) -> None:
         """While idle: the consumer must still exist (else raise, and the next election re-creates it)."""
