@@ -31,9 +31,13 @@ def day(value: Any) -> date | None:
 _COLUMN = re.compile(r"^\s*([a-z_][a-z0-9_]*)\s+([a-z0-9_ ()]+?)\s*$")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Bulk:
-    """One statement applied to many rows at once; `sql` reads them from the relation `v`."""
+    """One statement applied to many rows at once; `sql` reads them from the relation `v`.
+
+    Compared and hashed by identity (each is a module constant): `Statements` looks one up per execution queued,
+    and a generated `__hash__` over the text cost a Python call each time.
+    """
 
     sql: str
 
@@ -74,19 +78,25 @@ class Statements:
 
     def add(self, sql: str | Bulk, *args: Any) -> None:
         """Queue one execution of `sql` that reads and writes only rows of its first argument (e.g. a cadre id)."""
-        self.add_for(args[0], sql, *args)
+        self._queue(args[0], sql, args)
 
     def add_for(self, key: Hashable, sql: str | Bulk, *args: Any) -> None:
         """Queue one execution of `sql` that reads and writes only rows of `key`."""
+        self._queue(key, sql, args)
+
+    def _queue(self, key: Hashable, sql: str | Bulk, args: tuple[Any, ...]) -> None:
+        # the first run of `sql` after the key's last run, else a new run at the end
         after = self._last_run.get(key, -1)
-        indexes = self._runs_of.setdefault(sql, [])
-        at = bisect.bisect_right(indexes, after)
-        if at < len(indexes):
-            run = indexes[at]
+        indexes = self._runs_of.get(sql)
+        if indexes is not None and indexes[-1] > after:
+            run = indexes[bisect.bisect_right(indexes, after)]
         else:
             run = len(self.runs)
             self.runs.append((sql, []))
-            indexes.append(run)
+            if indexes is None:
+                self._runs_of[sql] = [run]
+            else:
+                indexes.append(run)
         self.runs[run][1].append(args)
         self._last_run[key] = run
 
