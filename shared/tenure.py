@@ -60,6 +60,8 @@ def completed_years(since: date, on: date) -> int:
 
 
 def _day(value: Any) -> date:
+    if type(value) is str:  # event data from JSON: the one case a fold meets, per date field of every event
+        return date.fromisoformat(value)
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
@@ -129,13 +131,13 @@ def posting_from(data: Mapping[str, Any], kind: str, since: date) -> Posting:
                    probation="running" if probation_end else "none", principal=data.get("principal"))
 
 
-def _enter(state: TenureState, posting: Posting) -> TenureState:
-    stints = dict(state.stints)
+def _enter(state: TenureState, posting: Posting, rotations: int) -> TenureState:
+    stints = state.stints
     if posting.township is not None:
         current = stints.get(posting.township)
         continues = current is not None and (current.left_on is None or current.left_on >= posting.since)
-        stints[posting.township] = Stint(current.since) if continues and current else Stint(posting.since)
-    return TenureState({**state.posts, posting.post_id: posting}, stints, state.dues, posting.level, state.rotations)
+        stints = {**stints, posting.township: Stint(current.since) if continues and current else Stint(posting.since)}
+    return TenureState({**state.posts, posting.post_id: posting}, stints, state.dues, posting.level, rotations)
 
 
 def _leave(state: TenureState, post_id: str, day: date) -> TenureState:
@@ -146,7 +148,7 @@ def _leave(state: TenureState, post_id: str, day: date) -> TenureState:
     stints = dict(state.stints)
     township = posting.township
     if township is not None and township in stints and not any(p.township == township for p in posts.values()):
-        stints[township] = stints[township]._replace(left_on=day)
+        stints[township] = Stint(stints[township].since, day)
     dues = {k: v for k, v in state.dues.items() if k[0] != post_id}
     return TenureState(posts, stints, dues, state.last_level, state.rotations)
 
@@ -154,14 +156,15 @@ def _leave(state: TenureState, post_id: str, day: date) -> TenureState:
 def evolve_tenure(state: TenureState, type_: str, occurred_on: date, data: Mapping[str, Any]) -> TenureState:
     """Fold one event (by type string; others leave the state as it is) into the tenure state."""
     if type_ == "post.assigned":
-        return _enter(state, posting_from(data, str(data["kind"]), _day(data["decision_date"])))
+        return _enter(state, posting_from(data, str(data["kind"]), _day(data["decision_date"])), state.rotations)
     if type_ == "post.vacated":
         return _leave(state, str(data["post_id"]), occurred_on)
     if type_ == "probation.concluded":
         posting = state.posts.get(str(data["post_id"]))
         if posting is None:
             return state
-        return state._replace(posts={**state.posts, posting.post_id: posting._replace(probation=str(data["outcome"]))})
+        posts = {**state.posts, posting.post_id: posting._replace(probation=str(data["outcome"]))}
+        return TenureState(posts, state.stints, state.dues, state.last_level, state.rotations)
     if type_ == "rotation.due":
         key = (str(data["post_id"]), str(data["rule"]))
         posting = state.posts.get(key[0])
@@ -171,7 +174,7 @@ def evolve_tenure(state: TenureState, type_: str, occurred_on: date, data: Mappi
             return state
         due = Due(key[0], key[1], _day(data["since"]), int(data["years"]), _day(data["due_on"]),
                   _day(data["overdue_on"]))
-        return state._replace(dues={**state.dues, key: due})
+        return TenureState(state.posts, state.stints, {**state.dues, key: due}, state.last_level, state.rotations)
     if type_ == "rotation.deferred":
         key = (str(data["post_id"]), str(data["rule"]))
         raised = state.dues.get(key)
@@ -179,11 +182,11 @@ def evolve_tenure(state: TenureState, type_: str, occurred_on: date, data: Mappi
             return state
         deferred = raised._replace(deferred_until=_day(data["until"]),
                                    approval_reference=str(data["approval_reference"]), deferrals=raised.deferrals + 1)
-        return state._replace(dues={**state.dues, key: deferred})
+        return TenureState(state.posts, state.stints, {**state.dues, key: deferred}, state.last_level, state.rotations)
     if type_ == "rotation.completed":
         day = _day(data["decision_date"])
         left = _leave(state, str(data["from_post_id"]), day)
-        return _enter(left, posting_from(data["to"], "rotation", day))._replace(rotations=state.rotations + 1)
+        return _enter(left, posting_from(data["to"], "rotation", day), state.rotations + 1)
     return state
 
 

@@ -57,6 +57,7 @@ _TENURE_TYPES = sorted(TENURE_EVENTS)
 
 Folded = tuple[TenureState, str, int]
 """A cadre's fold, county and last position folded."""
+_UNFOLDED: Folded = (TenureState(), "", 0)  # immutable, so one for every cadre met first (not one per event folded)
 
 
 class RotationProjection:
@@ -116,7 +117,7 @@ class RotationProjection:
                                                     span.after), span.corrections)
             self._folded = {}
         for e in itertools.chain(earlier, mine):
-            state, _, _ = states.get(e.cadre_id, (TenureState(), "", 0))
+            state, _, _ = states.get(e.cadre_id, _UNFOLDED)
             states[e.cadre_id] = (evolve_tenure(state, e.type, e.occurred_on, e.data), e.county, e.position)
         self._folded.update(states)
         self._held.update(states)
