@@ -1316,4 +1316,65 @@ The session after it (09:26 UTC, 2026-12-07) added a read model (`rotations_comp
 of the county's mix (100,326 events), passes with and without it alternated gave 51,946 and 54,855, 56,920 and
 58,397, 48,692 and 34,660, 42,212 and 42,204, 42,177 and 36,453 events/s: no difference the host's drift does not
 swamp (it slowed by a quarter over the ten passes). The writer's path, reads and verify did not change.
+
+### Twenty-fourth round
+
+The county's mix, on a held stack of its replay (101,024 events, 32 types), its Python measured in process: each
+read model's `apply` and `flush` over the mix's spans as the replay decodes them, against a connection that
+does nothing (so the host's load, which swung the whole replay by a fifth from run to run all session, costs
+less than a run's minimum of fifteen passes shows).
+
+| the county's mix, in process, min of 15 passes, two alternations | before (efea8be) | after |
+|---|---:|---:|
+| every read model's Python apply and flush, ms (the decode, 221-232 ms, included) | 957-1,029 | 814-825 |
+| the rotation read model, ms | 482-526 | 386-390 |
+| the assessment watchlist / report funnel / audit departures, ms | 86-94 / 33-34 / 42 | 64-71 / 21 / 32 |
+| the tenure fold, us per posting event (49,588, best of nine, three alternations) | 5.5-6.3 | 5.2-5.7 |
+| one execution queued by `Statements` (20,000, best of five, five alternations), us | 1.43-2.46 | 0.79-1.14 |
+
+1. **Queueing a statement execution costs half as much.** `Statements.add` called `add_for` (a second call, its
+   arguments packed again), `setdefault` built a list per execution, and each lookup of a `Bulk` called the
+   dataclass's generated `__hash__` over its text. `add` and `add_for` now hand the packed arguments to one
+   `_queue`, and a `Bulk` (a module constant) compares and hashes by identity. The replay queues about 95,000
+   executions; the runs are the same.
+2. **The tenure fold builds its states by their constructors.** `NamedTuple._replace` is a Python function mapping
+   over every field, called about 39,000 times a replay (a probation concluded, a due, a deferral, a rotation, a
+   stint's end); those states are now built as `_enter` and `_leave` already built theirs, a rotation builds its
+   state once instead of twice, the stints are copied only for a post in a township, and a date given as text
+   (every date in event data) is parsed before anything else is tried. The rotation read model's fold loop no
+   longer builds an empty state per event as the default of a `dict.get`. The fold of the whole mix gives the same
+   states as before (a digest of every cadre's posts, stints and dues).
+
+The whole replay did not show it through the host's noise: with autovacuum off on the held stack and the order
+alternated, the replay's Python used a median of 1.84 and 1.76 s of CPU before against 1.82 and 1.82 after (ten
+pairs each, single runs ranging 1.42-2.31 s), PostgreSQL 2.26 and 2.16 s against 2.35 and 2.25 s, at 11,800-46,900
+events/s on a host running other sessions' stacks (load average 3-3.7 on the 2 cores). A saving of about 0.14 s of
+the replay's Python is a twelfth of a run and a third of the spread between runs of the same code. Measuring
+across back-to-back replays has a trap of its own: with autovacuum on, the second replay of each pair was the
+slower (it ran while the tables the first rebuilt were analysed, and the autovacuum workers' CPU counts as
+PostgreSQL's): eight pairs with the code before first had the code after use more Python in seven, six pairs the
+other way round the reverse.
+
+Measured and not kept:
+
+- The cadre directory's one insert (22,968 rows from the whole ledger, 0.34-0.62 s of its statement) ordered by
+  cadre id, so that the primary key's inserts go in key order: 136,209 against 135,896 buffer hits and 69,164
+  against 69,101 WAL records (EXPLAIN ANALYZE, BUFFERS, WAL, after a TRUNCATE in the transaction), times 238-430
+  against 249-445 ms over five alternations. The inserts descend both indexes either way.
+- `rm_cadres`' keys collated "C" (as migration 041 did for the audit read models): copies in temporary tables (no
+  WAL), 22,968 rows in random order, eight alternations, medians 159 against 127 ms, about 1.4 us a row. About 30 ms
+  of PostgreSQL's 2.2 s a replay does not pay for a migration of one more read model's keys; the fourteenth round
+  could not see the audit tables' collation in whole replays either.
+- Cadre lists sent as one space-joined text read with `string_to_array` instead of a `text[]`: asyncpg encodes an
+  array of 20,000 ids in 9.2-9.8 ms of Python (an abstract-class check per element) against 0.4-0.6 ms for the
+  text. The rotation read model sends about 60,000 ids a replay (the read of new cadres' earlier postings, the two
+  deletes of its flush), about 28 ms: not worth a second way of passing ids that rests on their pattern.
+
+Where the county's mix stands: of the read models' Python in process (about 0.82 s a replay on this host), the
+decode is 0.22-0.23 s (2.9-3.1 us an event, `envelope_data` and the projected event), the rotation read model's fold
+and flush 0.39 s (its fold about 5.4 us a posting event), the eight others together 0.2 s; the rest of the
+replay's Python (about 1.0 s more in a whole replay here) is asyncpg's protocol, the event loop and the rows' and
+statements' travel. PostgreSQL's largest statements are the cadre directory's insert (about 13 us a row, two
+indexes) and the shared read (which mostly waits for Python to take its rows); each read model's inserts and
+updates cost 10-25 us a row through their indexes.
 """
