@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import inspect
 import re
+import sys
 from collections.abc import Callable
 
 import orjson
@@ -26,6 +28,36 @@ from tests.support import audit_event
 
 def msg(seq: int, data: bytes, subject: str = "cadre.431021.C1") -> StreamMessage:
     return StreamMessage(seq, subject, data)
+
+
+def _not_a_cloudevent() -> bytes:
+    return orjson.dumps({"specversion": "1.0", "pad": "x" * 100_000})
+
+
+def _breaking_its_schema() -> bytes:
+    envelope = orjson.loads(audit_event("C1").canonical())
+    envelope["data"] = {"pad": "x" * 100_000}
+    return orjson.dumps(envelope)
+
+
+@pytest.mark.parametrize("payload", [
+    lambda: b"\xff not json" * 10_000, _not_a_cloudevent, _breaking_its_schema, lambda: audit_event("C1").canonical(),
+], ids=["not_json", "not_cloudevent", "schema", "valid"])
+def test_a_planned_batch_is_freed_without_the_cycle_collector(payload: Callable[[], bytes]) -> None:
+    """A rejection kept its exception's traceback, whose frames held the batch: a reference cycle that only the
+    cyclic collector breaks, and payload bytes do not count towards when it runs. The ledger quarantining 800
+    messages of 1 MB grew to 1.7 GB."""
+    data = payload()
+    alone = sys.getrefcount(data)
+    gc.disable()
+    try:
+        plan = plan_batch(classify([msg(1, data), msg(2, data)]), checkpoint_seq=0, next_position=1, heads={},
+                          stored_ids={})
+        assert len(plan.quarantined) + len(plan.events) == 2
+        del plan
+        assert sys.getrefcount(data) == alone, "the batch's messages are freed as soon as it is"
+    finally:
+        gc.enable()
 
 
 def test_new_cadre_starts_a_chain_and_positions_follow_the_writer() -> None:

@@ -120,13 +120,19 @@ class Classified:
 
 
 def classify(messages: Sequence[StreamMessage]) -> list[Classified]:
-    """Validate every message, in stream order."""
+    """Validate every message, in stream order.
+
+    A rejection is kept as a new exception, without the raised one's traceback and causes: their frames (this
+    one's, holding `out` and every message of the batch, and the parser's) made a reference cycle with `out`, which
+    only the cyclic garbage collector breaks. Payload bytes do not count towards its thresholds, so a backlog of
+    large invalid messages stayed in memory long after it was quarantined (1.7 GB for 800 messages of 1 MB).
+    """
     out = []
     for msg in sorted(messages, key=lambda m: m.stream_seq):
         try:
             out.append(Classified(msg, parse_event(msg.data, msg.subject), None))
         except InvalidEvent as exc:
-            out.append(Classified(msg, None, exc))
+            out.append(Classified(msg, None, InvalidEvent(exc.reason, exc.detail)))
     return out
 
 
