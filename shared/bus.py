@@ -68,6 +68,11 @@ async def connect(url: str, name: str, timeout: float = 5.0) -> NATS:
         log.info("nats reconnected", extra={"service": name})
 
     async def on_error(exc: Exception) -> None:
+        if "$js.fc." in str(exc).lower():  # NATS reports the subject lowercased
+            log.error("nats error: %s: the ledger's NATS user may not answer JetStream flow control ($JS.FC.>), so "
+                      "its consumer stalls; update the NATS permissions (cadre-ledger nats-config) (NATS 权限缺少 "
+                      "$JS.FC.>)", exc, extra={"service": name})
+            return
         log.warning("nats error: %s", exc, extra={"service": name})
 
     # nats-py annotates both timeouts as int, but takes (and documents) seconds as a float.

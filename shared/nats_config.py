@@ -54,13 +54,13 @@ def role_of(user: str) -> str:
 def permissions(user: str) -> dict[str, object] | None:
     """What each NATS user may do; None: everything (the admin, for operations and tests).
 
-    Only the command services publish to `cadre.>`; the ledger consumes it (JetStream API, acks) and
+    Only the command services publish to `cadre.>`; the ledger consumes it (JetStream API, acks, flow control) and
     publishes only checkpoints and access records (as the rotation service does for reads of personal data).
     Which event types a service may publish is checked by the ledger's intake (`source_mismatch`), as subjects
     name cadres, not types.
     """
     if user == "ledger":
-        return {"publish": {"allow": ["$JS.API.>", "$JS.ACK.>", "ledger.checkpoints", "access.>"],
+        return {"publish": {"allow": ["$JS.API.>", "$JS.ACK.>", "$JS.FC.>", "ledger.checkpoints", "access.>"],
                             "deny": ["cadre.>"]},
                 "subscribe": {"allow": ["_INBOX.>"]}}
     if user in SERVICE_USERS:

@@ -38,6 +38,36 @@ async def test_status_messages_without_an_ack_subject_are_not_batched() -> None:
     assert await asyncio.wait_for(inbox.take(1000, 3000, 0.01), 1) == []
 
 
+def _status(description: str, reply: str = "", **headers: str) -> Msg:
+    return Msg(_client=None, subject="_INBOX.x", reply=reply, data=b"",  # type: ignore[arg-type]
+               headers={"Status": "100", "Description": description, **headers})
+
+
+async def test_flow_control_is_answered_once_the_messages_before_it_are_taken() -> None:
+    """JetStream pushes no more than a window of bytes until its flow control request is answered: answered when
+    a batch has taken what came before it, what waits in the inbox stays within the window."""
+    answered: list[str] = []
+
+    async def answer(subject: str) -> None:
+        answered.append(subject)
+
+    inbox = Inbox(answer)
+    for seq in range(1, 6):
+        await inbox.on_msg(Msg(_client=None, subject="cadre.431021.C1",  # type: ignore[arg-type]
+                               reply=f"$JS.ACK.CADRE.ledger.1.{seq}.{seq}.0.0", data=b"{}"))
+    await inbox.on_msg(_status("FlowControl Request", reply="$JS.FC.CADRE.ledger.a1"))
+    await inbox.on_msg(_status("Idle Heartbeat"))
+    assert answered == [] and len(await inbox.take(3, 3, 0.01)) == 3
+    assert answered == [], "two messages before the request still wait"
+    assert len(await inbox.take(3, 3, 0.01)) == 2 and answered == ["$JS.FC.CADRE.ledger.a1"]
+    await inbox.on_msg(_status("FlowControl Request", reply="$JS.FC.CADRE.ledger.a2"))
+    assert answered[-1] == "$JS.FC.CADRE.ledger.a2", "nothing waits before it: answered at once"
+    await inbox.on_msg(_status("Idle Heartbeat", **{"Nats-Consumer-Stalled": "$JS.FC.CADRE.ledger.a2"}))
+    assert answered[-1:] == ["$JS.FC.CADRE.ledger.a2"] and len(answered) == 3, \
+        "a heartbeat naming the request the consumer is stalled on is answered (the first answer was lost)"
+    assert await inbox.take(3, 3, 0.01) == [], "status messages are never batched"
+
+
 async def test_a_short_batch_lingers_until_its_oldest_message_has_waited() -> None:
     inbox = await _inbox_with(3)
     loop = asyncio.get_running_loop()

@@ -8,15 +8,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 
 from nats.aio.msg import Msg
 
+FLOW_CONTROL_REQUEST = "FlowControl Request"
+CONSUMER_STALLED = "Nats-Consumer-Stalled"
+
 
 class Inbox:
-    """Messages JetStream pushed to the writer, in delivery order, until a batch takes them."""
+    """Messages JetStream pushed to the writer, in delivery order, until a batch takes them.
 
-    def __init__(self) -> None:
+    The consumer pushes with flow control: once it has sent a window of bytes (up to 32 MiB) it asks for an answer
+    and sends no more until it has one. The inbox answers when a batch has taken every message that came before
+    the request, so what waits here and on the wire stays within that window, however large the messages are.
+    Without it JetStream pushed up to `max_ack_pending` messages at once: with messages of 1 MB, more than NATS
+    lets wait for one connection (64 MiB), which NATS then closed as a slow consumer, the messages coming back
+    only after `ack_wait`. `answer(subject)` publishes the answer (an empty message).
+    """
+
+    def __init__(self, answer: Callable[[str], Awaitable[None]] | None = None) -> None:
         self.msgs: list[Msg] = []
+        self.answer = answer
+        self.held: list[tuple[int, str]] = []  # flow control requests: (messages before it still here, subject)
         self.ready = asyncio.Event()
         self.enough = asyncio.Event()
         self.wanted = 1  # how many messages make `enough` (a lingering take waits for a full batch)
@@ -34,6 +48,14 @@ class Inbox:
                 self.ready.set()
             if len(self.msgs) >= self.wanted:
                 self.enough.set()
+        elif msg.headers and msg.headers.get("Status") == "100":
+            # A flow control request, or an idle heartbeat naming the request the consumer is stalled on (the
+            # request itself was lost): answered once the messages before it are taken.
+            request = msg.reply if msg.headers.get("Description") == FLOW_CONTROL_REQUEST else \
+                msg.headers.get(CONSUMER_STALLED)
+            if request:
+                self.held.append((len(self.msgs), request))
+                await self._answer(0)
 
     async def take(self, limit: int, backlog_limit: int, timeout: float, linger: float = 0.0) -> list[Msg]:
         """Whatever has arrived, waiting up to `timeout` for the first: up to `limit` messages, or `backlog_limit`
@@ -64,7 +86,18 @@ class Inbox:
         # What is left waited already (it arrived after `first_at`, which stays as the bound of its wait), so the
         # next take does not linger for it.
         self.leftover = bool(self.msgs)
+        if self.held:
+            await self._answer(len(batch))
         return batch
+
+    async def _answer(self, taken: int) -> None:
+        """Answer the flow control requests whose messages before them are all taken (`taken` more just now)."""
+        held, self.held = self.held, []
+        for before, subject in held:
+            if before > taken:
+                self.held.append((before - taken, subject))
+            elif self.answer is not None:
+                await self.answer(subject)
 
 
 def stream_seq(reply: str) -> int:

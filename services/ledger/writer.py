@@ -51,6 +51,9 @@ HEAD_CACHE_LIMIT = 500_000
 # each of its round trips waits for the next yield: with 100, a live batch (under 100 messages) was planned
 # without one, and its commit took 30 against 23-32 ms at 4,000 events/s (interleaved, ninth round).
 CLASSIFY_SLICE = 25
+FLOW_CONTROL_HEARTBEAT_S = 5.0
+"""How long the consumer stays silent before it sends a heartbeat, which names a flow control request still
+unanswered (JetStream requires heartbeats with flow control)."""
 UNSTORABLE = (asyncpg.DataError, UnicodeError, OverflowError)
 """How a message's own content can make a batch's commit fail: PostgreSQL refusing a value (SQLSTATE class 22), or
 asyncpg unable to encode one for it."""
@@ -180,7 +183,7 @@ class LedgerWriter:
             # Lookups for the next batch run beside the current commit, so on their own connection.
             reader: asyncpg.Connection = await asyncpg.connect(self.dsn, timeout=5,
                                                                server_settings=named(f"{WRITER}-lookups"))
-            inbox = Inbox()
+            inbox = Inbox(self._answer_flow_control)
             sub = await self._subscribe(checkpoint_seq, inbox)
             try:
                 await self._consume(conn, reader, inbox, stop)
@@ -251,7 +254,7 @@ class LedgerWriter:
             durable_name=self.consumer, deliver_subject=deliver, ack_policy=AckPolicy.ALL, ack_wait=30,
             max_deliver=-1, max_ack_pending=3 * self.backlog_batch_size,
             deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=checkpoint_seq + 1,
-            description="cadre-ledger writer")), 5)
+            flow_control=True, idle_heartbeat=FLOW_CONTROL_HEARTBEAT_S, description="cadre-ledger writer")), 5)
         return sub
 
     async def _check_session(self, conn: asyncpg.Connection) -> None:
@@ -266,6 +269,11 @@ class LedgerWriter:
             await conn.fetchval("SELECT 1", timeout=5)
         except TimeoutError as exc:
             raise ConnectionError("the writer's PostgreSQL session no longer answers: its lock may be gone") from exc
+
+    async def _answer_flow_control(self, subject: str) -> None:
+        """Let the consumer push its next window (`Inbox`); a lost answer is asked again by the next heartbeat."""
+        with contextlib.suppress(nats.errors.Error):
+            await self.nc.publish(subject, b"")
 
     async def _check_consumer(self) -> None:
         """While idle: the consumer must still exist (else raise, and the next election re-creates it)."""
