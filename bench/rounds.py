@@ -1377,4 +1377,17 @@ replay's Python (about 1.0 s more in a whole replay here) is asyncpg's protocol,
 statements' travel. PostgreSQL's largest statements are the cadre directory's insert (about 13 us a row, two
 indexes) and the shared read (which mostly waits for Python to take its rows); each read model's inserts and
 updates cost 10-25 us a row through their indexes.
+
+The same session changed the writer's intake too (outside this round's measurements): the ledger's push consumer
+now runs with JetStream's flow control, so a backlog of large messages (800 of 1 MB, garbage to quarantine) no
+longer has NATS cut the writer off as a slow consumer every 30 s (351 s and 953 MiB before, 19 s and 136 MiB
+after), and a rejected message no longer holds its batch in a reference cycle; days and the envelope's time are
+checked as written (a Python validator each, about 0.1 and 0.5 us). Its full run (17:36 UTC, 2026-12-07, other
+processes idle: 0.02 cores) found the engines slower than at 01:49 (raw publish ceiling 23,713 against 31,735
+events/s, verify 268,711 against 315,664, the writer's pure path 28.6 against 25.4 us per event). Against its own
+ceiling it drained 900,000 events at 17,793 events/s (0.94x of a target of 18,970; 17,498 at 01:49 on the faster
+host), met both growth figures (ingest 19,639 -> 17,547 events/s, history p99 4.30 -> 5.13 ms), and missed
+publish->commit p99 at half the drain rate (109 ms at 8,894 events/s; 72.2 ms at half the live rate), history and
+state at 1,000,000 events by a hair (p99 5.13 and 5.35 ms), the one-type replay (91,148 events/s), the county's mix
+(59,348) and verify (0.90x). The figures above stay those of the 01:49 run, the faster host's.
 """
