@@ -15,21 +15,11 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal, Protocol, Self
 
 import orjson
-from pydantic import (
-    AwareDatetime,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from shared.canonical import CanonicalisationError, canonical_bytes, duplicate_keys
 from shared.events.registry import UnknownEventType, spec_for
-from shared.events.types import STORED, Day
+from shared.events.types import Day, Instant
 from shared.field_errors import from_pydantic
 from shared.ids import time_ordered_id
 
@@ -51,24 +41,6 @@ def holds_nul(json_text: bytes) -> bool:
 
 
 SUBJECT_PREFIX = "cadre"
-
-# RFC 3339's date-time, the form the schema (JSON Schema `format: date-time`) and CloudEvents give `time`.
-_INSTANT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
-                      r"([Zz]|[+-][0-9]{2}:[0-9]{2})")
-
-
-def _instant_as_written(value: Any, info: ValidationInfo) -> Any:
-    # The stored envelope is the bytes as published: left to pydantic, 1719792000 and "1719792000" were instants,
-    # and the ledger kept a number where its schema, and every reader of the envelope, expects RFC 3339 text. What it
-    # kept before it checked is read as it was (STORED).
-    if info.context == STORED or isinstance(value, datetime) or (isinstance(value, str) and _INSTANT.fullmatch(value)):
-        return value
-    raise ValueError("time is an RFC 3339 date-time with its offset, e.g. \"2024-06-30T08:00:00Z\" "
-                     "(时间须写作带时区的 RFC 3339 格式, 如 \"2024-06-30T08:00:00Z\")")
-
-
-Instant = Annotated[AwareDatetime, BeforeValidator(_instant_as_written)]
-"""When an event was recorded (`time`), on the wire as RFC 3339 text with its offset and nothing else."""
 
 CadreId = Annotated[str, StringConstraints(pattern=CADRE_ID_PATTERN)]
 CountyCode = Annotated[str, StringConstraints(pattern=COUNTY_PATTERN)]

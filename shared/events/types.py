@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import (
+    AwareDatetime,
     BeforeValidator,
     Field,
     PlainSerializer,
@@ -124,6 +125,24 @@ def _day_as_written(value: Any, info: ValidationInfo) -> Any:
 
 Day = Annotated[date, BeforeValidator(_day_as_written)]
 """A calendar day, on the wire as its JSON Schema says (`format: date`, YYYY-MM-DD) and nothing else."""
+
+# RFC 3339's date-time, the form the schema (JSON Schema `format: date-time`) and CloudEvents give `time`.
+_INSTANT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
+                      r"([Zz]|[+-][0-9]{2}:[0-9]{2})")
+
+
+def _instant_as_written(value: Any, info: ValidationInfo) -> Any:
+    # The stored envelope is the bytes as published: left to pydantic, 1719792000 and "1719792000" were instants,
+    # and the ledger kept a number where its schema, and every reader of the envelope, expects RFC 3339 text. What it
+    # kept before it checked is read as it was (STORED).
+    if info.context == STORED or isinstance(value, datetime) or (isinstance(value, str) and _INSTANT.fullmatch(value)):
+        return value
+    raise ValueError("time is an RFC 3339 date-time with its offset, e.g. \"2024-06-30T08:00:00Z\" "
+                     "(时间须写作带时区的 RFC 3339 格式, 如 \"2024-06-30T08:00:00Z\")")
+
+
+Instant = Annotated[AwareDatetime, BeforeValidator(_instant_as_written)]
+"""When an event was recorded (`time`), on the wire as RFC 3339 text with its offset and nothing else."""
 
 ProvisionalCalendarYears = Annotated[
     list[Annotated[StrictInt, Field(ge=1900, le=9999)]] | None,
