@@ -107,8 +107,9 @@ def written_as_day(value: Any) -> bool:
 
 STORED = {"stored": True}
 """The validation context of an envelope read back from the ledger (`CloudEvent.model_validate(obj, context=STORED)`):
-its days are taken as pydantic reads them. The ledger appended days written otherwise (a Unix time) before its intake
-checked them; those bytes stay for good, and the command services must still decide on the cadre's history."""
+its days and its time are taken as pydantic reads them. The ledger appended them written otherwise (a Unix time)
+before its intake checked them; those bytes stay for good, and the command services must still decide on the cadre's
+history."""
 
 
 def _day_as_written(value: Any, info: ValidationInfo) -> Any:
