@@ -28,10 +28,10 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from shared.auth import Role
 from shared.docs_page import STATIC_DIR, STATIC_PATH, docs_html
 from shared.envelope import TRACEPARENT_PATTERN
-from shared.field_errors import field_error, from_pydantic
+from shared.field_errors import from_pydantic
 from shared.guard import Guard, require_counties, require_county_filter
 from shared.problems import InvalidInput, Problem
-from shared.request_input import INTEGER, MAX_BODY_BYTES, client_request_id, parse_body, parse_query
+from shared.request_input import INTEGER, MAX_BODY_BYTES, client_request_id, not_digits, parse_body, parse_query
 
 log = logging.getLogger(__name__)
 
@@ -340,8 +340,7 @@ def path_param(request: web.Request, name: str, adapter: TypeAdapter[Any]) -> An
     written in digits)."""
     value = request.match_info[name]
     if adapter.core_schema.get("type") == "int" and not INTEGER.fullmatch(value):
-        raise InvalidInput(f"invalid path parameter {name} (路径参数无效)", errors=[
-            field_error(name, "path", "digits expected, e.g. 100", "整数须以数字书写, 如 100")])
+        raise InvalidInput(f"invalid path parameter {name} (路径参数无效)", errors=[not_digits(name, "path")])
     try:
         return adapter.validate_python(value)
     except ValidationError as exc:

@@ -100,6 +100,11 @@ def is_integer(field: FieldInfo) -> bool:
     return field.annotation is int or int in get_args(field.annotation)
 
 
+def not_digits(name: str, where: str) -> dict[str, str]:
+    """The field error of a whole number not written in digits (`where`: query or path)."""
+    return field_error(name, where, "digits expected, e.g. 100", "整数须以数字书写, 如 100")
+
+
 def parse_query(request: web.Request, model: type[BaseModel]) -> BaseModel:
     """The query string as `model`: 422 naming a parameter given twice, holding U+0000 or invalid."""
     bad = sorted(k for k, v in request.query.items() if "\x00" in k or "\x00" in v)
@@ -114,8 +119,7 @@ def parse_query(request: web.Request, model: type[BaseModel]) -> BaseModel:
     if loose := sorted(k for k, field in model.model_fields.items()
                        if is_integer(field) and k in request.query and not INTEGER.fullmatch(request.query[k])):
         raise InvalidInput(f"a whole number is written in digits (整数须以数字书写): {', '.join(loose)}",
-                           errors=[field_error(k, "query", "digits expected, e.g. 100", "整数须以数字书写, 如 100")
-                                   for k in loose])
+                           errors=[not_digits(k, "query") for k in loose])
     if repeated := sorted({k for k in request.query if len(request.query.getall(k)) > 1}):
         raise InvalidInput(f"each query parameter may be given once (查询参数重复): {', '.join(repeated)}",
                            errors=[field_error(k, "query", "given more than once", "查询参数重复") for k in repeated])
