@@ -514,6 +514,18 @@ def test_due_event_id_is_deterministic_per_cadre_post_rule_and_tenure() -> None:
     assert domain.due_event_id(CADRE, "P1", "township_8y", D("2016-03-01")) == first.event_id
 
 
+def test_appointment_refusals_cite_the_articles_of_notice_and_probation() -> None:
+    """选拔任用工作条例 (2019): 第四十二条 任职前公示制度, 第四十三条 任职试用期制度 (not 第五十二条, 第五十四条)."""
+    with pytest.raises(RuleViolation) as no_notice:
+        domain.decide_assign(domain.fold([REG]), promote_cmd("2020-03-01", notice_id=None), LOCAL, TODAY)
+    with pytest.raises(RuleViolation) as early:
+        domain.decide_conclude_probation(domain.fold(PROMOTED), conclude_cmd("2021-02-28"), TODAY)
+    for caught in (no_notice, early):
+        basis = caught.value.extra["basis"]
+        assert "第四十二条 (任职前公示制度)" in basis and "第四十三条 (任职试用期制度)" in basis, basis
+        assert "第五十" not in basis
+
+
 def test_promotion_blockers_are_all_named() -> None:
     state = domain.fold([REG, notice_closed("2020-02-20"), report_received("2020-02-01", "R1"),
                          report_received("2020-02-02", "R2")])

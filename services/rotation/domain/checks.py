@@ -13,7 +13,7 @@ from shared.events.rotation import LEVEL_ORDER
 from shared.problems import RuleViolation
 from shared.tenure import Posting
 
-BASIS_APPOINTMENT = "党政领导干部选拔任用工作条例 (2019) 第五十二条 (任前公示), 第五十四条 (试用期)"
+BASIS_APPOINTMENT = "党政领导干部选拔任用工作条例 (2019) 第四十二条 (任职前公示制度), 第四十三条 (任职试用期制度)"
 BASIS_ROTATION = "党政领导干部交流工作规定 (2006); 桂阳县乡镇干部交流暂行办法 (2003, S4)"
 
 
