@@ -4,8 +4,8 @@ Shaped like the seed county (S4): 39 townships in three classes (一类/二类/�
 a few hundred cadres with careers from 2008 (the county rule set's start) to today:
 - general township cadres (乡镇一般干部): rotated to another township after 8 years there (the 2003
   乡镇干部交流暂行办法; S4: 86 rotated), some deferred with an approval reference, some still due;
-- township leaders (乡镇领导): promoted with probation (试用期) and its conclusion, in the same post up
-  to 10 years, then rotated or still due;
+- township leaders (乡镇领导): promoted to deputy secretary with probation (试用期) and its conclusion, some
+  later to secretary (正职, no probation), in the same post up to 10 years, then rotated or still due;
 - county-department internal-unit leaders and sensitive posts (内设机构领导, 重要岗位): 10 years;
 - retirements at the age limit (到龄免职).
 Promotions carry an exemption reason (legacy records: the notices are on paper), not a notice id.
@@ -221,14 +221,13 @@ def _leader(career: Career, rng: random.Random, today: date, rules: RotationRule
     if end <= person.horizon:
         career.add(f"/v1/posts/{pid}/probation/conclude", end, outcome="confirmed")
         step_up = add_years(since, rng.randint(3, 7))
-        if rng.random() < 0.5 and add_months(step_up, rules.probation_months) <= person.horizon:
+        if rng.random() < 0.5 and step_up <= person.horizon:
+            # a principal's post (正职): it starts no probation (试用期 is for 副职 and internal units' posts)
             top = f"T{t:02d}-SJ-{career.cadre_id}"
             _assign(career, step_up, _post(top, "乡镇党委书记", f"中共{township}委员会",
                                                                     township, "section", True, principal=True),
                        kind="promotion", exemption_reason=EXEMPTION)
             career.add(f"/v1/posts/{pid}/vacate", step_up, reason="promotion")
-            career.add(f"/v1/posts/{top}/probation/conclude", add_months(step_up, rules.probation_months),
-                       outcome="confirmed")
             pid, since = top, step_up
         due = add_years(since, rules.leader_same_post_years or 10)
         if due <= person.horizon:

@@ -404,6 +404,44 @@ async def test_a_promotion_consumes_the_assessment_services_cleared_notice(syste
     assert assigned[-1]["notice_id"] == "GS-2024-R1" and assigned[-1]["probation_end"] == "2025-10-15"
 
 
+async def test_a_departments_principal_is_promoted_without_probation_a_deputy_with_one(system: System) -> None:
+    """DOMAIN.md rule 4 as 选拔任用工作条例 (2019) 第四十三条 lists the posts with a probation (试用期):
+    工作部门副职 and 内设机构领导职务, not a department's principal (局长, 正职); the refusals cite 第四十二条 and
+    第四十三条."""
+    rotation = system.url("rotation")
+    chief, deputy = new_cadre_id("R"), new_cadre_id("R")
+    for cadre in (chief, deputy):
+        await post_ok(f"{rotation}/v1/cadres/register?wait=committed",
+                      registration(cadre, occurred_on="2016-01-04", unit="桂阳县审计局"))
+
+    def post(cadre: str, **fields: Any) -> dict[str, Any]:
+        return {"cadre_id": cadre, "county": COUNTY, "occurred_on": "2024-06-03", "unit": "桂阳县审计局",
+                "level": "section", "leadership": True, "kind": "promotion", **fields}
+
+    status, problem, _ = await call("POST", f"{rotation}/v1/posts/SJJ-JZ/assign",
+                                    post(chief, post="局长", principal=True))
+    assert status == 422 and problem["rule"] == "promotion.notice_cleared", problem
+    assert "第四十二条" in problem["basis"] and "第五十二条" not in problem["basis"], problem
+    await post_ok(f"{rotation}/v1/posts/SJJ-JZ/assign?wait=committed",
+                  post(chief, post="局长", principal=True, exemption_reason="县人大常委会任命"))
+    await post_ok(f"{rotation}/v1/posts/SJJ-FJZ/assign?wait=committed",
+                  post(deputy, post="副局长", principal=False, exemption_reason="换届"))
+
+    status, history, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{chief}/history")
+    assert status == 200
+    assigned = [r["event"]["data"] for r in history["events"] if r["type"] == "post.assigned"]
+    assert assigned[-1]["principal"] is True and "probation_end" not in assigned[-1], assigned[-1]
+    status, problem, _ = await call("POST", f"{rotation}/v1/posts/SJJ-JZ/probation/conclude",
+                                    {"cadre_id": chief, "county": COUNTY, "occurred_on": "2025-06-03",
+                                     "outcome": "confirmed"})
+    assert status == 422 and problem["rule"] == "probation.none", problem
+
+    early = {"cadre_id": deputy, "county": COUNTY, "occurred_on": "2025-06-02", "outcome": "confirmed"}
+    status, problem, _ = await call("POST", f"{rotation}/v1/posts/SJJ-FJZ/probation/conclude", early)
+    assert status == 422 and problem["rule"] == "probation.before_end" and problem["probation_end"] == "2025-06-03"
+    assert "第四十三条 (任职试用期制度)" in problem["basis"], problem
+
+
 async def test_a_basically_competent_grade_bars_the_rotation_services_promotions_in_the_barred_year(
         system: System) -> None:
     """DOMAIN.md rule 6 across services: the grade is the assessment service's, the promotion the rotation service's."""

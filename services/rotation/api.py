@@ -128,7 +128,8 @@ def build_api(bus: CommandBus, persons: PersonStore, clock: Clock, scheduler: Sc
                query=WaitQuery, response=CommandResult, status=202, tags=POSTINGS, errors=(409, 503))
     async def assign(request: web.Request, *, body: c.Assignment, query: WaitQuery) -> CommandResult:
         """Publishes `post.assigned`. A promotion needs a notice closed as clear (or an exemption reason),
-        no appointment blocker and no running probation; it starts a probation."""
+        no appointment blocker and no running probation; to a leadership post that is not elected it starts a
+        probation (试用期), unless the post is a principal's (正职) and no internal unit's."""
         cmd = c.AssignPost(post_id=path_param(request, "post_id", _POST_ID), **dict(body))
         rules = rules_in_force(cmd.county, cmd.occurred_on)
         today = clock.today()

@@ -120,10 +120,24 @@ def is_promotion(kind: str, before: str | None, level: str) -> bool:
     return kind in PROMOTIONS or (kind == "election" and before is not None and rank(level) > rank(before))
 
 
+def starts_probation(kind: str, leadership: bool, principal: bool | None, internal_unit: bool) -> bool:
+    """Whether a promotion to this post starts a probation (试用期, DOMAIN rule 4).
+
+    选拔任用工作条例 (2019) 第四十三条 sets the year's trial for promotions to the non-elected (非选举产生) leadership
+    posts it lists: 工作部门副职 and 内设机构领导职务 (an internal unit's principal or deputy). An elected post's term
+    comes from the vote; a principal's post (正职) that is no internal unit's, the 局长 of a 工作部门 or the 书记 of a
+    township, is not on the list. A post whose `principal` is not stated keeps the probation: each rule reads a post
+    it is not told about in the stricter way (the departure audit counts it as a principal's)."""
+    if not leadership or kind == "election":
+        return False
+    return internal_unit or principal is not True
+
+
 def decide_assign(state: RotationState, cmd: AssignPost, rules: RuleSet, today: date) -> Decision:
     """Take a post: registered cadre, a post not already held, rank consistent with the kind of posting;
     a promotion (or an election that raises the rank) needs a cleared notice (or an exemption), no appointment
-    blocker and no running probation; a promotion to a leadership post, not an election, starts a probation."""
+    blocker and no running probation; a promotion to a leadership post on the list of `starts_probation` starts a
+    probation."""
     not_in_future(cmd.occurred_on, today)
     registered(state, cmd.cadre_id)
     if cmd.post_id in state.tenure.posts:
@@ -143,10 +157,9 @@ def decide_assign(state: RotationState, cmd: AssignPost, rules: RuleSet, today: 
                 promotion=promotion, bound_only=not promotion and cmd.notice_id is None)
     if cmd.kind == "rotation":
         rotation_allowed(state, cmd.occurred_on)
-    # 试用期 is for promotions to leadership posts that are not elected (提拔担任非选举产生的领导职务): an elected
-    # post's term comes from the vote, not from a trial (选拔任用工作条例 2019)
     probation_end = (add_months(cmd.occurred_on, rules.rotation.probation_months)
-                     if promotion and cmd.leadership and cmd.kind != "election" else None)
+                     if promotion and starts_probation(cmd.kind, cmd.leadership, cmd.principal, cmd.internal_unit)
+                     else None)
     data = PostAssigned(post_id=cmd.post_id, post=cmd.post, unit=cmd.unit, township=cmd.township, level=cmd.level,
                         leadership=cmd.leadership, internal_unit=cmd.internal_unit, sensitive=cmd.sensitive,
                         principal=cmd.principal, kind=cmd.kind, decision_date=cmd.occurred_on,
