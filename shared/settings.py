@@ -107,6 +107,15 @@ class Settings(BaseSettings):
     pg_pool_max: int = Field(10, ge=1, description="Most connections in each service pool.")
     pg_acquire_timeout_s: float = Field(5.0, gt=0, description="Longest wait for a pooled connection.")
     pg_command_timeout_s: float = Field(30.0, gt=0, description="Longest a single SQL statement may run.")
+    writer_pg_timeout_s: float = Field(30.0, gt=0, description="Longest the ledger writer waits for PostgreSQL to "
+                                       "answer one statement (a batch's COPY or COMMIT, a lookup, an election query) "
+                                       "before it takes its session for cut (a failover, a network that drops "
+                                       "packets without a word) and stands down: the batch's transaction rolls back "
+                                       "unacked, and the writer is elected again (写入者数据库超时). PostgreSQL also "
+                                       "ends a writer session left that long inside a transaction, which releases the "
+                                       "writer lock for the next writer. A batch's longest statement took 0.5 s "
+                                       "(10,000 events, or 1 MB messages), so the default leaves a wide margin for a "
+                                       "slow disk.")
     commit_wait_s: float = Field(5.0, gt=0, description="Longest wait of `?wait=committed`.")
     checkpoint_key_file: Path | None = Field(
         None, description="File holding the ledger's Ed25519 signing key (signed-note skey format). Kept out of "

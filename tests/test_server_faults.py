@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from shared.db import WRITER_ROLE, dsn_as
+from tests.pg_proxy import PgProxy
 from tests.support import (
     System,
     audit_event,
@@ -110,47 +110,10 @@ async def _other_than(pids: Any, gone: int) -> list[int]:
     return [p for p in await pids() if p != gone]
 
 
-class _Proxy:
-    """A TCP relay to PostgreSQL whose connections can be frozen: they stay open and pass nothing more, as a session
-    cut on the way (a failover, a network partition) looks to a client that is not sending."""
-
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
-        self.flowing: list[asyncio.Event] = []
-        self.server: asyncio.Server | None = None
-
-    async def start(self) -> int:
-        self.server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
-        return int(self.server.sockets[0].getsockname()[1])
-
-    def freeze(self) -> None:
-        for flowing in self.flowing:
-            flowing.clear()
-
-    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        flowing = asyncio.Event()
-        flowing.set()
-        self.flowing.append(flowing)
-        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
-
-        async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
-            with contextlib.suppress(OSError):
-                while data := await src.read(65536):
-                    await flowing.wait()
-                    dst.write(data)
-                    await dst.drain()
-
-        await asyncio.gather(pump(reader, up_writer), pump(up_reader, writer))
-
-    async def close(self) -> None:
-        if self.server is not None:
-            self.server.close()
-
-
 async def test_a_writer_whose_session_is_cut_on_the_way_stands_down(own_system: System) -> None:
     # A session closed by the server is seen at once; one cut on the way (a failover, a partition) tells the client
     # nothing, and the idle writer went on reporting itself the writer (ledger_is_writer 1) until a batch failed.
-    proxy = _Proxy(urlsplit(own_system.pg_dsn).port or 5432)
+    proxy = PgProxy(urlsplit(own_system.pg_dsn).port or 5432)
     port = await proxy.start()
     try:
         own_system.procs["ledger"].stop()

@@ -107,7 +107,7 @@ async def run_ledger(settings: Settings, stop: asyncio.Event | None = None) -> N
     writer = LedgerWriter(dsn=writer_dsn(settings), nc=nc, stream=settings.stream, consumer=settings.consumer,
                           batch_size=settings.batch_size,
                           backlog_batch_size=settings.backlog_batch_size, linger=settings.batch_linger_ms / 1000,
-                          checkpoints=policy,
+                          checkpoints=policy, pg_timeout=settings.writer_pg_timeout_s,
                           exit_after_commits=settings.fault_exit_after_commits, on_batch=batch_metrics(registry))
     status = writer.status
     Gauge("ledger_position", "Last committed ledger position", registry=registry).set_function(

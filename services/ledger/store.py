@@ -49,8 +49,15 @@ async def load_stored_ids(conn: asyncpg.Connection, ids: list[uuid.UUID]) -> dic
 async def append(conn: asyncpg.Connection, consumer: str, plan: BatchPlan, nodes: list[tuple[int, int, bytes]],
                  checkpoint: SignedCheckpoint | None = None) -> int | None:
     """Write the plan, its Merkle nodes, the consumer checkpoint and (when one is due) the signed checkpoint
-    of the log it grows to, in one transaction; the stored checkpoint's id."""
-    async with conn.transaction():
+    of the log it grows to, in one transaction; the stored checkpoint's id.
+
+    A statement PostgreSQL does not answer within the connection's command timeout raises TimeoutError with the
+    session ended (`conn.terminate()`): asked to roll back, a session cut on the way would keep the caller waiting
+    as long again, and PostgreSQL rolls back the transaction itself when the session ends."""
+    transaction = conn.transaction()
+    await transaction.start()
+    committing = False  # a COMMIT that fails ends the transaction: nothing is left to roll back
+    try:
         if nodes:
             await conn.copy_records_to_table("merkle_nodes", columns=("level", "idx", "hash"), records=nodes)
         if plan.events:
@@ -76,4 +83,13 @@ async def append(conn: asyncpg.Connection, consumer: str, plan: BatchPlan, nodes
                SELECT (SELECT id FROM signed) FROM moved, pg_notify($4, $5)""",
             consumer, plan.last_stream_seq, plan.next_position - 1, COMMIT_CHANNEL,
             f"{plan.next_position - 1} {plan.last_stream_seq}", *signed)
+        committing = True
+        await transaction.commit()
+    except TimeoutError:
+        conn.terminate()
+        raise
+    except BaseException:
+        if not committing:
+            await transaction.rollback()
+        raise
     return None if row_id is None else int(row_id)

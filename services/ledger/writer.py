@@ -10,10 +10,13 @@ planned (positions, hashes, Merkle nodes, and the signed checkpoint when one is 
 the batch's transaction) on top of batch k's plan. Commits and acks stay strictly
 in order, one transaction per batch, and nothing is acked before its commit. A failed commit ends
 the leadership: everything planned but not committed is dropped and the next election starts over
-from the database. A batch PostgreSQL refuses for what it holds (a value it cannot store) is read again one
-message per batch, and the message it refuses alone is quarantined as `unstorable`: one bad message never holds
-up the ones behind it. JetStream pushes messages to the writer (nats-py's pull `fetch` costs more per
-message than validating it); `max_ack_pending` bounds how far delivery runs ahead of the commits.
+from the database. PostgreSQL silent for longer than `pg_timeout` (CADRE_WRITER_PG_TIMEOUT_S) on any statement
+ends it too (`sessions.SessionCut`): a session cut on the way (a failover, a network that drops packets) otherwise held
+the writer inside its batch until TCP gave up, many minutes later. A batch PostgreSQL refuses for what it holds
+(a value it cannot store) is read again one message per batch, and the message it refuses alone is
+quarantined as `unstorable`: one bad message never holds up the ones behind it. JetStream pushes messages to
+the writer (nats-py's pull `fetch` costs more per message than validating it); `max_ack_pending` bounds how far
+delivery runs ahead of the commits.
 """
 
 from __future__ import annotations
@@ -35,12 +38,11 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from services.ledger import store, tree
+from services.ledger import sessions, store, tree
 from services.ledger.checkpointing import CheckpointPolicy
 from services.ledger.domain import BatchPlan, ChainHead, StreamMessage, cadres, classify, event_ids, plan_batch
 from services.ledger.inbox import Inbox, stream_seq
 from services.ledger.tree import SignedCheckpoint
-from shared.db import named
 from shared.merkle import CompactRange
 
 log = logging.getLogger(__name__)
@@ -115,8 +117,10 @@ class LedgerWriter:
 
     def __init__(self, *, dsn: str, nc: NATS, stream: str, consumer: str, batch_size: int, backlog_batch_size: int,
                  checkpoints: CheckpointPolicy, fetch_timeout: float = 1.0, linger: float = 0.0,
-                 exit_after_commits: int | None = None, on_batch: Callable[[BatchTiming], None] | None = None) -> None:
+                 pg_timeout: float = 30.0, exit_after_commits: int | None = None,
+                 on_batch: Callable[[BatchTiming], None] | None = None) -> None:
         self.dsn = dsn
+        self.pg_timeout = pg_timeout
         self.nc = nc
         self.js = nc.jetstream()
         self.stream = stream
@@ -166,11 +170,35 @@ class LedgerWriter:
                 await _sleep_or_stop(stop, 1.0)
 
     async def _lead(self, stop: asyncio.Event) -> None:
-        conn: asyncpg.Connection = await asyncpg.connect(self.dsn, timeout=5, server_settings=named(WRITER))
+        conn = await sessions.connect(self.dsn, WRITER, self.pg_timeout,
+                                      **sessions.ended_when_left_in_a_transaction(self.pg_timeout))
+        reader: asyncpg.Connection | None = None
         try:
+            checkpoint_seq = await self._elect(conn, stop)
+            if checkpoint_seq is not None:
+                # Lookups for the next batch run beside the current commit, so on their own connection.
+                reader = await sessions.connect(self.dsn, f"{WRITER}-lookups", self.pg_timeout)
+                inbox = Inbox(self._answer_flow_control)
+                sub = await self._subscribe(checkpoint_seq, inbox)
+                try:
+                    await self._consume(conn, reader, inbox, stop)
+                finally:
+                    with contextlib.suppress(nats.errors.Error):
+                        await sub.unsubscribe()
+        except BaseException:
+            sessions.end([reader, conn])
+            raise
+        for session in (reader, conn):
+            if session is not None:
+                await session.close(timeout=5)
+
+    async def _elect(self, conn: asyncpg.Connection, stop: asyncio.Event) -> int | None:
+        """Wait for the writer lock, then load where the ledger stands; the committed stream sequence to consume
+        after, or None when `stop` was set first."""
+        with sessions.answered(self.pg_timeout):
             while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", writer_lock_key(self.stream)):
                 if await _sleep_or_stop(stop, 1.0):
-                    return
+                    return None
             self.status.is_leader = True
             self._heads.clear()
             checkpoint_seq, position = await store.load_checkpoint(conn, self.consumer)
@@ -179,20 +207,8 @@ class LedgerWriter:
             self._tree = await tree.backfill(conn, position)
             self._committed_tree = self._tree
             await self.checkpoints.resume(conn)
-            log.info("writer elected", extra={"stream_seq": checkpoint_seq, "position": position})
-            # Lookups for the next batch run beside the current commit, so on their own connection.
-            reader: asyncpg.Connection = await asyncpg.connect(self.dsn, timeout=5,
-                                                               server_settings=named(f"{WRITER}-lookups"))
-            inbox = Inbox(self._answer_flow_control)
-            sub = await self._subscribe(checkpoint_seq, inbox)
-            try:
-                await self._consume(conn, reader, inbox, stop)
-            finally:
-                with contextlib.suppress(nats.errors.Error):
-                    await sub.unsubscribe()
-                await reader.close(timeout=5)
-        finally:
-            await conn.close(timeout=5)
+        log.info("writer elected", extra={"stream_seq": checkpoint_seq, "position": position})
+        return checkpoint_seq
 
     async def _consume(self, conn: asyncpg.Connection, reader: asyncpg.Connection, inbox: Inbox,
                        stop: asyncio.Event) -> None:
@@ -211,11 +227,12 @@ class LedgerWriter:
                         if not await committing:
                             return
                         committing, in_flight = None, None
-                    await self.checkpoints.maybe_sign(conn, self._committed_tree)
+                    with sessions.answered(self.pg_timeout):
+                        await self.checkpoints.maybe_sign(conn, self._committed_tree)
                     idle += 1
                     if idle % 10 == 0:
                         await self._check_consumer()
-                        await self._check_session(conn)
+                        await sessions.check(conn)
                     continue
                 idle = 0
                 taken_at = time.perf_counter()
@@ -235,6 +252,9 @@ class LedgerWriter:
                 await committing
         finally:
             if committing is not None and not committing.done():
+                # Only a failure leaves a commit running. Its session is ended rather than asked to roll back, which
+                # on a session cut on the way would wait `pg_timeout` again; the server rolls back what it began.
+                conn.terminate()
                 committing.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await committing
@@ -257,19 +277,6 @@ class LedgerWriter:
             flow_control=True, idle_heartbeat=FLOW_CONTROL_HEARTBEAT_S, description="cadre-ledger writer")), 5)
         return sub
 
-    async def _check_session(self, conn: asyncpg.Connection) -> None:
-        """While idle: the session that holds the advisory lock must still answer. Closed by the server, or cut on the
-        way (a failover, a network partition: nothing tells the client), it holds no lock any more, and another writer
-        may lead already while this one, idle, would go on calling itself the writer (`ledger_is_writer`) until a
-        batch failed. Raising ends this leadership; the next election takes the lock again or waits behind the
-        writer that has it."""
-        if conn.is_closed():
-            raise ConnectionError("the writer's PostgreSQL connection, and its lock, are gone")
-        try:
-            await conn.fetchval("SELECT 1", timeout=5)
-        except TimeoutError as exc:
-            raise ConnectionError("the writer's PostgreSQL session no longer answers: its lock may be gone") from exc
-
     async def _answer_flow_control(self, subject: str) -> None:
         """Let the consumer push its next window (`Inbox`); a lost answer is asked again by the next heartbeat."""
         with contextlib.suppress(nats.errors.Error):
@@ -291,10 +298,11 @@ class LedgerWriter:
             batch += classify(messages[i:i + CLASSIFY_SLICE])
             await asyncio.sleep(0)  # let the commit in flight answer PostgreSQL, ack and sign meanwhile
         missing = cadres(batch) - self._heads.keys()
-        if missing:
-            self._heads.update(await store.load_heads(reader, missing))
         looked_up = bool(messages) and messages[0].stream_seq <= self._look_up_until
-        stored = await store.load_stored_ids(reader, event_ids(batch)) if looked_up else {}
+        with sessions.answered(self.pg_timeout):
+            if missing:
+                self._heads.update(await store.load_heads(reader, missing))
+            stored = await store.load_stored_ids(reader, event_ids(batch)) if looked_up else {}
         if in_flight is not None:  # not visible to the reader until it commits
             stored.update({e.event_id: e.stream_seq for e in in_flight.events})
         plan = plan_batch(batch, checkpoint_seq=self._planned_seq, next_position=self._planned_position + 1,
@@ -321,7 +329,8 @@ class LedgerWriter:
         began = time.perf_counter()
         if plan.events or plan.quarantined:
             try:
-                checkpoint_id = await store.append(conn, self.consumer, plan, planned.nodes, planned.checkpoint)
+                with sessions.answered(self.pg_timeout):
+                    checkpoint_id = await store.append(conn, self.consumer, plan, planned.nodes, planned.checkpoint)
             except asyncpg.UniqueViolationError as exc:
                 if exc.constraint_name != store.EVENT_ID_KEY:
                     raise

@@ -1,0 +1,78 @@
+"""A TCP relay to PostgreSQL whose connections can be frozen: they stay open and pass nothing more, as a session cut
+on the way (a failover, a network that drops packets) looks to its client: no FIN, no RST, no answer."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+
+
+@dataclass
+class Cut:
+    """Freeze every relayed connection once a client sends `marker` (a statement's text): with `deliver`, after the
+    message that holds it reaches PostgreSQL (the server runs it, its answer is lost); else before."""
+
+    marker: bytes
+    deliver: bool
+
+
+class PgProxy:
+    """Relays to PostgreSQL on `target_port`; `freeze()` now, or `cut_at(Cut)` when a client sends a statement.
+
+    Connections opened after a freeze flow: a client that reconnects reaches the server, as after a failover."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.flowing: list[asyncio.Event] = []
+        self.server: asyncio.Server | None = None
+        self.cut: Cut | None = None
+        self.frozen = asyncio.Event()
+        self.frozen_at = 0.0  # event loop time of the freeze
+
+    async def start(self) -> int:
+        self.server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        return int(self.server.sockets[0].getsockname()[1])
+
+    def freeze(self) -> None:
+        # the events stay listed: a frozen relay's task waits on its own, which nothing else would keep from the
+        # garbage collector (a collected task closes its sockets, which is no cut at all)
+        for flowing in self.flowing:
+            flowing.clear()
+        self.frozen_at = asyncio.get_running_loop().time()
+        self.frozen.set()
+
+    def cut_at(self, cut: Cut) -> None:
+        self.cut = cut
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        flowing = asyncio.Event()
+        flowing.set()
+        self.flowing.append(flowing)
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+
+        async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter, upstream: bool) -> None:
+            tail = b""  # the end of what was read before, where a marker may begin
+            with contextlib.suppress(OSError):
+                while data := await src.read(65536):
+                    await flowing.wait()
+                    cut, seen = self.cut, tail + data
+                    if upstream and cut is not None and (at := seen.find(cut.marker)) >= 0:
+                        self.cut = None
+                        while (end := seen.find(b"\0", at)) < 0 and (more := await src.read(65536)):
+                            data, seen = data + more, seen + more
+                        if cut.deliver:  # a simple query's text ends with a NUL: it passes, nothing after it
+                            dst.write(data[:max(0, end + 1 - len(tail))])
+                            await dst.drain()
+                        self.freeze()
+                        await flowing.wait()  # for good: this connection is cut
+                    tail = seen[-len(cut.marker) + 1:] if cut is not None else b""
+                    dst.write(data)
+                    await dst.drain()
+
+        await asyncio.gather(pump(reader, up_writer, True), pump(up_reader, writer, False))
+
+    async def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+

@@ -1,0 +1,108 @@
+"""A writer whose PostgreSQL session is cut in the middle of a batch stands down within CADRE_WRITER_PG_TIMEOUT_S,
+leaving nothing half-appended: the next writer appends every event once and the ledger verifies.
+
+Found by the last session: cut on the way (a failover, a network that drops packets: no FIN, no RST), the session
+held the writer inside its batch until TCP gave up, many minutes later; lag grew, and the writer neither failed over
+nor stood down. Here a relay between the writer and PostgreSQL stops passing anything at chosen points of a batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from shared.db import READER_ROLE, WRITER_ROLE, dsn_as
+from shared.keys import load_verifier
+from shared.verify import verify_ledger
+from tests.pg_proxy import Cut, PgProxy
+from tests.support import System, audit_event, fetch, ledger_metrics, publish, wait_committed, wait_until
+from tests.test_ledger_faults import assert_exactly_once
+
+TIMEOUT_S = 3.0
+SLACK_S = 4.0  # the metric is polled; the writer notices at the timeout, then ends its sessions at once
+
+
+@pytest.fixture
+def own_system(tmp_path: Path) -> Iterator[System]:
+    """A private ledger with a short writer timeout (the test cuts its sessions)."""
+    sys_ = System(tmp_path, services=("ledger",), extra_env={"CADRE_WRITER_PG_TIMEOUT_S": str(TIMEOUT_S)}).start()
+    yield sys_
+    sys_.stop()
+
+
+async def through(system: System, proxy: PgProxy) -> None:
+    """Restart the ledger with its writer's sessions relayed by `proxy`."""
+    port = await proxy.start()
+    pg_port = urlsplit(system.pg_dsn).port
+    system.procs["ledger"].stop()
+    system.extra_env["CADRE_PG_WRITER_DSN"] = dsn_as(system.pg_dsn.replace(f":{pg_port}/", f":{port}/"), WRITER_ROLE)
+    await asyncio.to_thread(system.start_service, "ledger")
+
+
+async def is_writer(system: System) -> float:
+    return (await ledger_metrics(system))["ledger_is_writer"]
+
+
+async def writer_backend(system: System) -> int:
+    [row] = await fetch(system.pg_dsn, "SELECT pid FROM pg_stat_activity "
+                                       "WHERE application_name = 'cadre-ledger-writer'")
+    return int(row["pid"])
+
+
+@pytest.mark.parametrize(("cut", "server_ends_it"), [
+    # COPY sent, its rows never arrive: PostgreSQL waits for them (no timeout of its own ends that; its TCP does,
+    # which the relay, still answering, never lets happen: the test ends the session as the server's TCP would)
+    (Cut(b'COPY "ledger_events"', deliver=True), False),
+    # everything written, COMMIT never arrives: idle in the batch's transaction, which PostgreSQL ends itself
+    (Cut(b"COMMIT", deliver=False), True),
+    # COMMIT arrives and commits, its answer never comes back: the writer cannot know, so it acks nothing
+    (Cut(b"COMMIT", deliver=True), False),
+], ids=["rows-never-arrive", "commit-never-arrives", "commit-answer-lost"])
+async def test_a_writer_cut_in_the_middle_of_a_batch_stands_down_and_the_next_appends_everything_once(
+        own_system: System, cut: Cut, server_ends_it: bool) -> None:
+    proxy = PgProxy(urlsplit(own_system.pg_dsn).port or 5432)
+    try:
+        await through(own_system, proxy)
+        assert await wait_until(lambda: is_writer(own_system), timeout=30) == 1
+        held = await writer_backend(own_system)
+
+        first = [audit_event(f"C{n % 40:02d}", n) for n in range(4000)]
+        proxy.cut_at(cut)
+        await publish(own_system.nats_url, first)
+        await asyncio.wait_for(proxy.frozen.wait(), 30)
+        if not cut.deliver or cut.marker != b"COMMIT":
+            [batch] = await fetch(own_system.pg_dsn, "SELECT xact_start IS NOT NULL AS open FROM pg_stat_activity "
+                                                     "WHERE pid = $1", held)
+            assert batch["open"], "cut in the middle of a batch's transaction"
+
+        await wait_until(lambda: not_writer(own_system), timeout=TIMEOUT_S + SLACK_S, interval=0.1)
+        stood_down = asyncio.get_running_loop().time() - proxy.frozen_at
+        assert stood_down < TIMEOUT_S + SLACK_S, f"stood down {stood_down:.1f} s after the cut"
+
+        if server_ends_it:
+            await wait_until(lambda: _gone(own_system, held), timeout=TIMEOUT_S + SLACK_S, interval=0.1)
+        else:  # what the server's TCP keepalives do once the partition has lasted long enough
+            await fetch(own_system.pg_dsn, "SELECT pg_terminate_backend($1)", held)
+        assert await wait_until(lambda: is_writer(own_system), timeout=30) == 1, "elected again"
+
+        second = [audit_event(f"C{n % 40:02d}", n) for n in range(4000, 5000)]
+        seqs = await publish(own_system.nats_url, second)
+        await wait_committed(own_system.pg_dsn, max(seqs), timeout=60)
+    finally:
+        await proxy.close()
+    await assert_exactly_once(own_system, {str(e.id) for e in first + second})
+    key = load_verifier(Path(own_system.env["CADRE_CHECKPOINT_KEY_FILE"]).with_suffix(".vkey").read_text().strip())
+    report = await verify_ledger(dsn_as(own_system.pg_dsn, READER_ROLE), [key])
+    assert report.ok, report.reason
+
+
+async def not_writer(system: System) -> bool:
+    return await is_writer(system) == 0
+
+
+async def _gone(system: System, pid: int) -> bool:
+    return not await fetch(system.pg_dsn, "SELECT 1 FROM pg_stat_activity WHERE pid = $1", pid)
