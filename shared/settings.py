@@ -112,10 +112,11 @@ class Settings(BaseSettings):
                                        "before it takes its session for cut (a failover, a network that drops "
                                        "packets without a word) and stands down: the batch's transaction rolls back "
                                        "unacked, and the writer is elected again (写入者数据库超时). PostgreSQL also "
-                                       "ends a writer session left that long inside a transaction, which releases the "
-                                       "writer lock for the next writer. A batch's longest statement took 0.5 s "
-                                       "(10,000 events, or 1 MB messages), so the default leaves a wide margin for a "
-                                       "slow disk.")
+                                       "ends a writer session left that long inside a transaction, and (by TCP "
+                                       "keepalives) one whose client fell silent within about twice that, which "
+                                       "releases the writer lock for the next writer. A batch's longest statement "
+                                       "took 0.5 s (10,000 events, or 1 MB messages), so the default leaves a wide "
+                                       "margin for a slow disk.")
     commit_wait_s: float = Field(5.0, gt=0, description="Longest wait of `?wait=committed`.")
     checkpoint_key_file: Path | None = Field(
         None, description="File holding the ledger's Ed25519 signing key (signed-note skey format). Kept out of "

@@ -9,6 +9,8 @@ nor stood down. Here a relay between the writer and PostgreSQL stops passing any
 from __future__ import annotations
 
 import asyncio
+import re
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -106,3 +108,25 @@ async def not_writer(system: System) -> bool:
 
 async def _gone(system: System, pid: int) -> bool:
     return not await fetch(system.pg_dsn, "SELECT 1 FROM pg_stat_activity WHERE pid = $1", pid)
+
+
+async def test_postgresql_gives_up_on_a_silent_writer_session_within_about_twice_the_timeout(
+        own_system: System) -> None:
+    # Until PostgreSQL ends the session of a writer gone silent (idle, or in the middle of a COPY: the server waits
+    # for the rows with no timeout of its own), the session keeps the writer lock and no other writer is elected.
+    # Only TCP keepalives end it; PostgreSQL's socket kept the kernel's, whose first probe comes after two hours.
+    assert await wait_until(lambda: is_writer(own_system), timeout=30) == 1
+    [session] = await fetch(own_system.pg_dsn, "SELECT client_port FROM pg_stat_activity "
+                                                "WHERE application_name = 'cadre-ledger-writer'")
+    server_side = f"( sport = :{urlsplit(own_system.pg_dsn).port} and dport = :{session['client_port']} )"
+
+    async def keepalive_due_in() -> list[float]:
+        shown = (await asyncio.to_thread(subprocess.run, ["ss", "-tno", "state", "established", server_side],
+                                         capture_output=True, text=True, check=True)).stdout
+        timer = re.search(r"timer:\(keepalive,([^,]*),", shown)  # e.g. 119min, 2.4sec, 036ms, or empty (now)
+        units = {"min": 60.0, "sec": 1.0, "ms": 0.001}
+        return [] if timer is None else [sum(float(n) * units[u] for n, u in re.findall(r"([\d.]+)(min|sec|ms)",
+                                                                                       timer[1]))]
+
+    [due] = await wait_until(keepalive_due_in, timeout=10, interval=0.2)
+    assert due <= TIMEOUT_S, f"PostgreSQL probes a silent writer only after {due:.0f} s"

@@ -2,9 +2,10 @@
 
 A session cut on the way (a failover, a network that drops packets without a word: no FIN, no RST) tells the client
 nothing: a statement sent on it waits until TCP gives up, many minutes later. The writer takes PostgreSQL's silence
-past its timeout (CADRE_WRITER_PG_TIMEOUT_S) for such a cut and stands down; the batch it was appending rolls back
-(PostgreSQL ends a session left inside a transaction that long) and nothing of it was acked, so JetStream delivers
-it again to the next writer.
+past its timeout (CADRE_WRITER_PG_TIMEOUT_S) for such a cut and stands down. Nothing of the batch it was appending
+was acked, so JetStream delivers it again to the next writer, which the server lets take the writer lock once it has
+ended the old session (`server_gives_up`): the batch then rolls back, or stays committed if only its COMMIT's answer
+was lost, and the next writer resumes from the consumer checkpoint committed with it.
 """
 
 from __future__ import annotations
@@ -29,12 +30,22 @@ async def connect(dsn: str, application: str, timeout: float, **settings: str) -
     return conn
 
 
-def ended_when_left_in_a_transaction(timeout: float) -> dict[str, str]:
-    """Server settings of the session that appends: PostgreSQL ends it when it has waited `timeout` seconds inside a
-    transaction for the writer's next statement (the writer itself never pauses there that long). Cut on the way
-    in the middle of a batch, the session would otherwise hold the writer lock, and the batch's row locks, until
-    the server's own TCP gave up on it, and no other writer could be elected meanwhile."""
-    return {"idle_in_transaction_session_timeout": str(int(timeout * 1000))}
+def server_gives_up(timeout: float) -> dict[str, str]:
+    """Server settings of the session that appends and holds the writer lock, so that PostgreSQL, too, ends it once
+    the writer is gone silent for about as long as the writer waits for PostgreSQL (`timeout` seconds).
+
+    Until the server ends it, the session keeps the lock (and a batch's row locks), and no other writer can be
+    elected. Left inside a transaction, it is ended after `timeout` (the writer never pauses there that long).
+    Otherwise only the server's TCP notices that the client is gone: an idle session, or one in the middle of a COPY
+    (the server waits for its rows with no timeout of its own), after the kernel's keepalive time, two hours by
+    default on Linux; an answer the client never acknowledges, after some fifteen minutes of retransmissions. Here
+    keepalives start after `timeout` of silence and three probes `timeout`/3 apart go unanswered, and unacknowledged
+    data is given up after 2 × `timeout`: the server ends the session about 2 × `timeout` after the client fell
+    silent. (Ignored on a Unix socket, where the client's end is known at once.)"""
+    seconds = max(1, round(timeout))
+    return {"idle_in_transaction_session_timeout": str(int(timeout * 1000)),
+            "tcp_keepalives_idle": str(seconds), "tcp_keepalives_interval": str(max(1, round(timeout / 3))),
+            "tcp_keepalives_count": "3", "tcp_user_timeout": str(int(2 * timeout * 1000))}
 
 
 @contextlib.contextmanager

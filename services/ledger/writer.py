@@ -171,7 +171,7 @@ class LedgerWriter:
 
     async def _lead(self, stop: asyncio.Event) -> None:
         conn = await sessions.connect(self.dsn, WRITER, self.pg_timeout,
-                                      **sessions.ended_when_left_in_a_transaction(self.pg_timeout))
+                                      **sessions.server_gives_up(self.pg_timeout))
         reader: asyncpg.Connection | None = None
         try:
             checkpoint_seq = await self._elect(conn, stop)
