@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,8 @@ from shared.envelope import CONTENT_TYPE, SUBJECT_PREFIX, CloudEvent, cadre_subj
 log = logging.getLogger(__name__)
 
 ERR_WRONG_LAST_SEQUENCE = 10071
+_REFUSED = re.compile(r'permissions violation for publish to "([^"]+)"')
+"""How nats-py reports a publication the server refused (lowercased)."""
 CHECKPOINT_SUBJECT = "ledger.checkpoints"
 CHECKPOINT_STREAM = "LEDGER_CHECKPOINTS"
 
@@ -49,7 +52,13 @@ class _Client(NATS):
     that decode raise on every delivery of the message: JetStream redelivered it for good, and the ledger's
     writer received nothing after it. Decoded with `surrogateescape` the subject keeps its bytes: no cadre's
     subject matches it, so the writer quarantines the message and reads on.
+
+    `refused`: the subjects (lowercased) the server refused a publication to, for `may_publish`.
     """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refused: set[str] = set()
 
     def _build_message(self, sid: int, subject: bytes, reply: bytes, data: bytes,
                        headers: dict[str, str] | None) -> Msg:
@@ -68,6 +77,8 @@ async def connect(url: str, name: str, timeout: float = 5.0) -> NATS:
         log.info("nats reconnected", extra={"service": name})
 
     async def on_error(exc: Exception) -> None:
+        if refused := _REFUSED.search(str(exc).lower()):
+            nc.refused.add(refused[1])
         if "$js.fc." in str(exc).lower():  # NATS reports the subject lowercased
             log.error("nats error: %s: the ledger's NATS user may not answer JetStream flow control ($JS.FC.>), so "
                       "its consumer stalls; update the NATS permissions (cadre-ledger nats-config) (NATS 权限缺少 "
@@ -84,6 +95,19 @@ async def connect(url: str, name: str, timeout: float = 5.0) -> NATS:
     except (OSError, nats.errors.Error, TimeoutError) as exc:
         raise BusUnavailable(f"cannot connect to NATS at {url}: {exc}") from exc
     return nc
+
+
+async def may_publish(nc: NATS, subject: str, timeout: float) -> bool:
+    """Whether the server lets this connection (made by `connect`) publish to `subject`: it is sent an empty message,
+    then a PING, and the server refuses a publication before it answers what came after it. BusUnavailable when it
+    does not answer within `timeout`."""
+    assert isinstance(nc, _Client), "a connection made by shared.bus.connect"
+    try:
+        await nc.publish(subject, b"")
+        await asyncio.wait_for(nc.flush(), timeout)
+    except (TimeoutError, nats.errors.Error) as exc:
+        raise BusUnavailable(f"NATS did not answer whether {subject} may be published to: {exc}") from exc
+    return subject.lower() not in nc.refused
 
 
 def stream_subjects(counties: Sequence[str] = ()) -> list[str]:

@@ -100,6 +100,13 @@ class Inbox:
                 await self.answer(subject)
 
 
+def flow_control_probe(stream: str, consumer: str) -> str:
+    """A subject of the consumer's flow control answers (`$JS.FC.<stream>.<consumer>.<token>`) that answers nothing:
+    JetStream ignores an answer to a request it did not send, so publishing to it only shows whether the server lets
+    the writer answer at all."""
+    return f"$JS.FC.{stream}.{consumer}.probe"
+
+
 def stream_seq(reply: str) -> int:
     """The stream sequence in a JetStream ack subject (both the v1 and the v2 token layouts)."""
     tokens = reply.split(".")

@@ -6,12 +6,14 @@ import asyncio
 import contextlib
 from pathlib import Path
 
+from nats.aio.client import Client as NATS
 from prometheus_client import CollectorRegistry, Gauge
 
 from services.ledger.api import build_api
 from services.ledger.auditor_page import add_auditor_page
 from services.ledger.background import supervise
 from services.ledger.checkpointing import CheckpointPolicy, origin_of_log, same_origin
+from services.ledger.inbox import flow_control_probe
 from services.ledger.monitor import LedgerMonitor, batch_metrics
 from services.ledger.proofs import Prover
 from services.ledger.tree import StoredCheckpoint
@@ -24,6 +26,7 @@ from shared.bus import (
     close,
     connect,
     ensure_stream,
+    may_publish,
     publish_raw,
 )
 from shared.collector import tune_collector
@@ -74,6 +77,23 @@ def checkpoint_keys(settings: Settings) -> tuple[Signer, list[Verifier]]:
     return signer, witness_keys(verifiers, signer.verifier())
 
 
+async def answers_flow_control(nc: NATS, settings: Settings) -> None:
+    """SystemExit unless the ledger's NATS user may answer JetStream's flow control (publish to `$JS.FC.>`).
+
+    Without it the writer's consumer pushes one window (a few MB) and then waits for good for an answer the server
+    refuses to pass on: the ledger stays ready while the lag grows. Refused at start, a rollout stops at its first
+    replica, with the permission named, while the replicas before it keep writing. Falling back to a consumer
+    without flow control would run, but brings back what flow control ended (a backlog of large messages cutting
+    the writer off as a slow consumer, its memory past a gigabyte), unseen until a backlog comes.
+    """
+    if not await may_publish(nc, flow_control_probe(settings.stream, settings.consumer), settings.nats_timeout_s):
+        await close(nc)
+        raise SystemExit("the ledger's NATS user may not publish to $JS.FC.>, the subjects that answer JetStream's "
+                         "flow control: its writer would stall after the first few megabytes. Grant it as "
+                         "`cadre-ledger nats-config` writes the permissions (deploy/nats/nats.conf, "
+                         "deploy/k8s/nats-values.yaml) (台账的 NATS 用户缺少 $JS.FC.> 的发布权限，写入者会停滞)")
+
+
 async def run_ledger(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Run the ledger service until SIGTERM (or `stop`)."""
     nats_url, pg_dsn = settings.required("nats_url"), settings.required("pg_dsn")
@@ -82,6 +102,7 @@ async def run_ledger(settings: Settings, stop: asyncio.Event | None = None) -> N
     guard = guard_from_settings(settings)
     await migrate(pg_dsn, MIGRATIONS, settings.pg_role_prefix)
     nc = await connect(nats_url, "cadre-ledger", settings.nats_timeout_s)
+    await answers_flow_control(nc, settings)
     await ensure_stream(nc.jetstream(), settings.stream, settings.duplicate_window_s, settings.nats_timeout_s,
                         replicas=settings.stream_replicas, counties=settings.counties)
     pool = await create_pool(reader_dsn(settings), application="cadre-ledger-api",
