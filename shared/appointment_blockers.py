@@ -19,9 +19,10 @@ it depends on no service and on no event model: the four facts of rule 3 it look
 
 and, for a promotion only:
 
-- (rule 6) a year barred by a 基本称职 grade (`assessment.promotion_blocked`): an `assessment.annual_graded`
-  whose `promotion_blocked_years` holds the day's year (the assessment service lists them when it records the
-  grade, from its rule set's `promotion_block_years`);
+- (rule 6) a year barred by a 基本称职 or 不称职 grade (`assessment.promotion_blocked`): an
+  `assessment.annual_graded` whose `promotion_blocked_years` holds the day's year (the assessment service lists
+  them when it records the grade, from its rule set's `promotion_block_years` and
+  `incompetent_promotion_block_years`);
 - (rules 6 and 7) a demotion or removal the assessments require and no decision has yet answered
   (`assessment.demotion_pending`, 待降免职): an `assessment.threshold_breached` with no demotion or removal
   recorded on or after its day, or two adjacent years graded incompetent (a dismissal case) with no removal
@@ -56,6 +57,10 @@ FACT_TYPES = frozenset({"report.received", "report.verified", "appointment.defer
 REMOVALS = {"organisational.removal": "removed (免职, 组织处理)",
             "administrative.dismissal_from_post": "dismissed from post (撤职, 政务处分)"}
 """Sanctions (category.measure) that remove the cadre from their post, as a removal the assessments require."""
+
+
+_BARRING_GRADES = {"basically_competent": ("basically competent", "基本称职"), "incompetent": ("incompetent", "不称职")}
+"""The grades whose event lists years without promotion (`promotion_blocked_years`), in English and Chinese."""
 
 
 def _day(value: Any) -> date:
@@ -183,7 +188,7 @@ def _names(a: str, b: str, places: Sequence[str | None]) -> bool:
 
 
 def _promotion_barred(known: Sequence[CloudEvent], on: date) -> list[RuleViolation]:
-    """Rule 6: each 基本称职 grade recorded by `on` that bars promotion in `on`'s year."""
+    """Rule 6: each 基本称职 or 不称职 grade recorded by `on` that bars promotion in `on`'s year."""
     barred = []
     for event in known:
         if event.type != "assessment.annual_graded":
@@ -191,11 +196,12 @@ def _promotion_barred(known: Sequence[CloudEvent], on: date) -> list[RuleViolati
         years = [int(y) for y in event.data.get("promotion_blocked_years") or []]
         if on.year in years:
             graded = int(event.data["year"])
+            en, zh = _BARRING_GRADES.get(str(event.data.get("grade")), ("low", "较低等次"))
             barred.append(RuleViolation(
                 "assessment.promotion_blocked",
-                f"the annual grade of {graded} is basically competent, which bars promotion in {on.year} "
+                f"the annual grade of {graded} is {en}, which bars promotion in {on.year} "
                 f"(barred: {', '.join(map(str, years))})",
-                f"{graded}年度考核被确定为基本称职, {on.year}年不得提拔 (基本称职次年不得提拔)",
+                f"{graded}年度考核被确定为{zh}, {on.year}年不得提拔 ({zh}次年不得提拔)",
                 basis=GRADE_BASIS, year=on.year, graded_year=graded, promotion_blocked_years=years))
     return barred
 

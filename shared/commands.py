@@ -33,7 +33,7 @@ from shared.decisions import Correcting, Decider, Decision, not_before_work_star
 from shared.envelope import CloudEvent, new_event
 from shared.ledger_reader import fate_of, load_cadre, wait_for_seq
 from shared.problems import Conflict, Problem, Quarantined, RuleViolation, Unavailable
-from shared.rulesets import NATIONAL, NoRuleSet, RuleSet, all_rulesets, ruleset_for
+from shared.rulesets import NATIONAL, NoRuleSet, RuleSet, current_rulesets, ruleset_for
 from shared.settings import Settings
 
 MAX_ATTEMPTS = 4
@@ -203,7 +203,7 @@ def rules_in_force(county: str, day: date) -> RuleSet:
     try:
         return ruleset_for(county, day)
     except NoRuleSet as exc:
-        starts = [rs.valid_from for rs in all_rulesets() if rs.county in (county, NATIONAL)]
+        starts = [rs.valid_from for rs in current_rulesets() if rs.county in (county, NATIONAL)]
         first = min(starts).isoformat() if starts else None
         raise RuleViolation(
             "ruleset.in_force",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,15 @@ import orjson
 import pytest
 from pydantic import ValidationError
 
-from shared.rulesets import RuleSet, all_rulesets
+from shared.rulesets import (
+    NATIONAL,
+    RuleSet,
+    all_rulesets,
+    check_supersessions,
+    current_rulesets,
+    ruleset_by_id,
+    ruleset_for,
+)
 
 FILES = sorted((Path(__file__).parents[1] / "shared" / "rulesets").glob("*.json"))
 
@@ -38,7 +47,7 @@ def test_every_shipped_file_is_a_rule_set() -> None:
 
 
 @pytest.mark.parametrize("path", [
-    (f.name, p) for f in FILES for p in _paths(orjson.loads(f.read_bytes())) if p not in {("valid_to",), ("notes",)}
+    (f.name, p) for f in FILES for p in _paths(orjson.loads(f.read_bytes())) if p != ("notes",)
 ], ids=lambda case: f"{case[0]}:{'.'.join(case[1])}")
 def test_a_rule_set_missing_any_threshold_does_not_load(path: tuple[str, tuple[str, ...]]) -> None:
     name, keys = path
@@ -48,15 +57,60 @@ def test_a_rule_set_missing_any_threshold_does_not_load(path: tuple[str, tuple[s
     assert refused.value.errors()[0]["loc"] == keys and refused.value.errors()[0]["type"] == "missing"
 
 
-def test_a_county_has_one_rule_set_in_force_on_any_day() -> None:
-    by_county: dict[str, list[RuleSet]] = {}
-    for rs in all_rulesets():
-        by_county.setdefault(rs.county, []).append(rs)
-    for county, versions in by_county.items():
-        versions.sort(key=lambda rs: rs.valid_from)
-        # each version ends the day the next begins; only the newest is open-ended
-        assert [rs.valid_to for rs in versions[:-1]] == [rs.valid_from for rs in versions[1:]], county
-        assert versions[-1].valid_to is None, county
+def _days(versions: list[RuleSet], last: date) -> set[date]:
+    """Every day the versions cover, up to `last` for an open-ended one."""
+    out: set[date] = set()
+    for rs in versions:
+        day, end = rs.valid_from, rs.valid_to or last
+        while day < end:
+            out.add(day)
+            day += timedelta(days=1)
+    return out
+
+
+@pytest.mark.parametrize("county", sorted({rs.county for rs in all_rulesets()}))
+def test_a_county_has_exactly_one_rule_set_in_force_on_every_day_it_covers(county: str) -> None:
+    """Corrections neither leave a gap nor overlap: every day any version of the county ever covered (a superseded
+    one included) has exactly one version in force, which `ruleset_for` answers, and it is never a superseded one."""
+    versions = [rs for rs in all_rulesets() if rs.county == county]
+    superseded = {old for rs in all_rulesets() for old in rs.supersedes}
+    last = max(rs.valid_from for rs in versions) + timedelta(days=3 * 366)
+    current = [rs for rs in versions if rs.id not in superseded]
+    assert [rs.id for rs in current] == [rs.id for rs in current_rulesets() if rs.county == county]
+    for day in sorted(_days(versions, last)):
+        in_force = [rs.id for rs in current if rs.valid_on(day)]
+        assert len(in_force) == 1, (day, in_force)
+        assert ruleset_for(county, day).id == in_force[0]
+    assert sum(rs.valid_to is None for rs in current) == 1, "only the newest version is open-ended"
+
+
+@pytest.mark.parametrize("old", sorted({old for rs in all_rulesets() for old in rs.supersedes}))
+def test_a_superseded_version_is_covered_exactly_by_its_corrections_and_still_resolves(old: str) -> None:
+    """Its correcting versions cover its days, no more (a correction changes the rules of those days only), and its
+    id still answers, as recorded in the events decided under it."""
+    superseded = ruleset_by_id(old)
+    correctors = [rs for rs in all_rulesets() if old in rs.supersedes]
+    last = superseded.valid_from + timedelta(days=20 * 366)
+    assert _days(correctors, last) == _days([superseded], last)
+    assert all(rs.county == superseded.county and rs.id != old for rs in correctors)
+    assert superseded.id == old
+
+
+@pytest.mark.parametrize("wrong", ["unknown", "other_county", "itself"])
+def test_a_version_corrects_only_another_known_version_of_its_county(wrong: str) -> None:
+    shipped = next(rs for rs in all_rulesets() if rs.county != NATIONAL)
+    other = next(rs for rs in all_rulesets() if rs.county == NATIONAL)
+    target = {"unknown": f"{shipped.county}@1999.1", "other_county": other.id, "itself": shipped.id}[wrong]
+    others = tuple(rs for rs in all_rulesets() if rs.id != shipped.id)
+    with pytest.raises(ValueError, match="supersedes"):
+        check_supersessions((*others, shipped.model_copy(update={"supersedes": [target]})))
+
+
+def test_a_rule_set_without_a_notice_minimum_does_not_load() -> None:
+    shipped = orjson.loads(FILES[0].read_bytes())
+    shipped["assessment"]["notice_min_working_days"] = shipped["assessment"]["notice_min_calendar_days"] = None
+    with pytest.raises(ValidationError, match="a notice needs a minimum"):
+        RuleSet.model_validate(shipped)
 
 
 @pytest.mark.parametrize("ruleset", all_rulesets(), ids=lambda rs: rs.id)

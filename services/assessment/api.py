@@ -81,9 +81,10 @@ def build_api(bus: CommandBus) -> Api:
                query=WaitQuery, response=CommandResult, status=202, tags=GRADES, errors=ERRORS)
     async def annual_grade(request: web.Request, *, body: grading.AnnualGrade, query: WaitQuery) -> CommandResult:
         """Publishes `assessment.annual_graded` with its consequences: 基本称职 -> admonishment and no promotion
-        next year; a second consecutive 不称职 -> dismissal case. With `correction` (更正), the grade and its
-        consequences are decided again on the grades recorded before the one corrected; a grade recorded after it
-        keeps what was decided for it, and the grades recorded from then on are decided on the corrected one."""
+        next year; 不称职 -> no promotion next year either; a second consecutive 不称职 -> dismissal case. With
+        `correction` (更正), the grade and its consequences are decided again on the grades recorded before the one
+        corrected; a grade recorded after it keeps what was decided for it, and the grades recorded from then on
+        are decided on the corrected one."""
         return await execute(request, body, grading.decide_annual_grade, query)
 
     @api.route("POST", "/v1/evaluations", summary="Record a democratic evaluation (民主测评)",
@@ -190,7 +191,9 @@ def build_api(bus: CommandBus) -> Api:
                body=notices.NoticeBody, query=WaitQuery, response=CommandResult, status=202, tags=SELECTION,
                errors=ERRORS)
     async def notice(request: web.Request, *, body: notices.NoticeBody, query: WaitQuery) -> CommandResult:
-        """Publishes `notice.posted`; the period is counted in working days on the shipped calendar."""
+        """Publishes `notice.posted`; the period is counted in working days on the shipped calendar (at least 5,
+        `notice.min_working_days`) or, before 2014-01-14 (2002 条例: 公示期一般为七至十五天), in calendar days, first
+        and last counted (at least 7, `notice.min_calendar_days`), as the rule set of its day says."""
         command = _with_id(request, "selection_id", body, notices.PostNotice)
         return await execute(request, command, notices.decide_notice, query)
 

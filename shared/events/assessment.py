@@ -48,7 +48,7 @@ class AnnualGraded(EventData):
                                      "incompetent 不称职, not_graded 不定等次.")
     admonishment_required: StrictBool = Field(description="基本称职: an admonishment talk is due (诫勉谈话).")
     promotion_blocked_years: list[Year] = Field(
-        default_factory=list, description="基本称职: the years without promotion (次年不得提拔).")
+        default_factory=list, description="基本称职 or 不称职: the years without promotion (次年不得提拔).")
     dismissal_case: StrictBool = Field(
         description="Second consecutive 不称职: a dismissal case is opened (启动免职程序).")
     consecutive_incompetent_years: list[Year] = Field(

@@ -4,6 +4,13 @@ Rule sets are data (`*.json` beside this module), never literals in code: every 
 its file, and the models below have no defaults, so what a version id means cannot change with the code. The
 national rule set (county `000000`) applies wherever no county-specific one is valid; each event records the id
 of the rule set it was decided under (envelope extension `ruleset`).
+
+A version found wrong is never edited, since events already recorded under it say what it meant: it is corrected
+(更正) by new versions that name it in their `supersedes` and, together, cover exactly its days (split where the
+documents in force change). `ruleset_for` never answers a superseded version, so every new decision takes the
+correction; `ruleset_by_id` still answers it, for the events recorded under it. The correcting version carries
+the claim and the reason (its `notes`), so correcting adds files and changes none: the list lives in the new
+version rather than as a `corrected_by` in the old one, whose file would otherwise have to change.
 """
 
 from __future__ import annotations
@@ -11,8 +18,9 @@ from __future__ import annotations
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 NATIONAL = "000000"
 _DIR = Path(__file__).parent
@@ -40,23 +48,52 @@ class RotationRules(_Section):
         "deferral ends) is overdue (逾期未交流).")
 
 
+Comparison = Literal["below", "at_or_below"]
+"""How an excellent-vote rate is compared with the threshold: `below` (未达, < threshold) or `at_or_below`
+(未过, <= threshold)."""
+
+
+class ExcellentBreach(_Section):
+    """Per evaluation (S4: 优秀票率未达40% county-wide, 优秀率未过40% in the own unit), how its excellent rate
+    breaches `evaluation_excellent_min_pct`: the two wordings differ at exactly the threshold."""
+
+    county_wide: Comparison = Field(description="The county-wide evaluation (全县统一民主测评).")
+    own_unit: Comparison = Field(description="The own unit's evaluation (本单位民主测评).")
+
+
 class AssessmentRules(_Section):
     """考核: notice, vote, evaluation and competency thresholds."""
 
-    notice_min_working_days: int = Field(ge=1, description="任前公示 at least this many working days.")
+    notice_min_working_days: int | None = Field(ge=1, description="任前公示 at least this many working days on the "
+                                                "shipped calendar; None where the rules of the time count the "
+                                                "notice in calendar days only.")
+    notice_min_calendar_days: int | None = Field(ge=1, description="任前公示 at least this many calendar days, first "
+                                                 "and last counted (2002 条例: 公示期一般为七至十五天); None where "
+                                                 "the rules count working days only.")
     vote_quorum_num: int = Field(ge=1, description="Quorum: present >= num/den of members entitled (到会).")
     vote_quorum_den: int = Field(ge=1)
     vote_majority_num: int = Field(ge=1, description="Approved only with votes for > num/den of ALL members "
                                    "entitled (应到会成员过半数同意).")
     vote_majority_den: int = Field(ge=1)
     promotion_block_years: int = Field(ge=0, description="基本称职: years after the graded year without promotion.")
+    incompetent_promotion_block_years: int = Field(
+        ge=0, description="不称职: years after the graded year without promotion (the grade demotes: "
+                          "降低一个职务层次任职).")
     dual_evaluation_rule: bool = Field(description="The county applies the dual democratic evaluation rule "
                                        "(双重民主测评降免职, S4); a local rule, off in the national rule set.")
     evaluation_last_n: int = Field(ge=1, description="Ranked in the last N by excellent-vote rate (末位).")
-    evaluation_excellent_min_pct: int = Field(ge=0, le=100, description="Excellent rate below this % breaches.")
+    evaluation_excellent_min_pct: int = Field(ge=0, le=100, description="Excellent rate under this % breaches, "
+                                              "compared as `evaluation_excellent_breach` says.")
+    evaluation_excellent_breach: ExcellentBreach
     evaluation_incompetent_max_pct: int = Field(ge=0, le=100, description="Incompetent rate above this % breaches.")
     retest_after_months: int = Field(ge=0, description="Competency retest no earlier than this (补测).")
     periodic_max_score: int = Field(ge=1, description="Periodic (monthly/quarterly) score out of this (千分制).")
+
+    @model_validator(mode="after")
+    def _a_notice_has_a_minimum(self) -> AssessmentRules:
+        if self.notice_min_working_days is None and self.notice_min_calendar_days is None:
+            raise ValueError("notice_min_working_days or notice_min_calendar_days: a notice needs a minimum")
+        return self
 
 
 class AuditRules(_Section):
@@ -76,7 +113,10 @@ class RuleSet(_Section):
     id: str = Field(description="Recorded in every event as the `ruleset` extension, e.g. `431021@2024.1`.")
     county: str = Field(pattern=r"^[0-9]{6}$")
     valid_from: date
-    valid_to: date | None = None
+    valid_to: date | None
+    supersedes: list[str] = Field(description="Ids of the versions this one corrects (更正): they are no longer in "
+                                              "force for any day, and this version with the others naming them "
+                                              "covers their days. Empty for a version that corrects none.")
     basis: str = Field(min_length=1, description="Documents the rules come from: what a refusal under this version "
                                                  "cites as its `basis` (依据).")
     notes: str | None = Field(None, description="How this version came about (修订说明): what it changes from the one "
@@ -94,16 +134,36 @@ class NoRuleSet(LookupError):
     """No rule set is in force for the county on the date."""
 
 
+def check_supersessions(versions: tuple[RuleSet, ...]) -> None:
+    """A version corrects only known versions of its own county, never itself."""
+    by_id = {rs.id: rs for rs in versions}
+    for rs in versions:
+        for old in rs.supersedes:
+            target = by_id.get(old)
+            if target is None or target.county != rs.county or old == rs.id:
+                raise ValueError(f"rule set {rs.id}: supersedes {old!r}, which is no other version of county "
+                                 f"{rs.county}")
+
+
 @lru_cache(maxsize=1)
 def all_rulesets() -> tuple[RuleSet, ...]:
-    """Every shipped rule set."""
-    return tuple(RuleSet.model_validate_json(p.read_bytes()) for p in sorted(_DIR.glob("*.json")))
+    """Every shipped rule set, superseded ones included (events recorded under them name them)."""
+    versions = tuple(RuleSet.model_validate_json(p.read_bytes()) for p in sorted(_DIR.glob("*.json")))
+    check_supersessions(versions)
+    return versions
+
+
+@lru_cache(maxsize=1)
+def current_rulesets() -> tuple[RuleSet, ...]:
+    """The versions no other version supersedes: the ones new decisions are taken under."""
+    superseded = {old for rs in all_rulesets() for old in rs.supersedes}
+    return tuple(rs for rs in all_rulesets() if rs.id not in superseded)
 
 
 def ruleset_for(county: str, day: date) -> RuleSet:
-    """The rule set in force in `county` on `day`: the county's own, else the national one."""
+    """The rule set in force in `county` on `day`: the county's own, else the national one; never a superseded one."""
     for scope in (county, NATIONAL):
-        for rs in all_rulesets():
+        for rs in current_rulesets():
             if rs.county == scope and rs.valid_on(day):
                 return rs
     raise NoRuleSet(f"no rule set in force for county {county} on {day.isoformat()}")
@@ -118,7 +178,7 @@ def ruleset_or_none(county: str, day: date) -> RuleSet | None:
 
 
 def ruleset_by_id(ruleset_id: str) -> RuleSet:
-    """The rule set with this id (as recorded in an event)."""
+    """The rule set with this id (as recorded in an event), superseded or not."""
     for rs in all_rulesets():
         if rs.id == ruleset_id:
             return rs

@@ -110,7 +110,8 @@ def _worked_by(state: AssessmentState, last_day: date, what_en: str, what_zh: st
 
 
 def decide_annual_grade(state: AssessmentState, cmd: AnnualGrade, rules: RuleSet) -> Decision:
-    """One grade per year; 基本称职 requires an admonishment and bars promotion; 2 x 不称职 opens a dismissal case."""
+    """One grade per year; 基本称职 requires an admonishment and bars promotion, as 不称职 does (for the rule set's
+    years of each); 2 x 不称职 opens a dismissal case."""
     if cmd.year in state.grades:
         raise RuleViolation(
             "assessment.annual_grade_once",
@@ -128,7 +129,10 @@ def decide_annual_grade(state: AssessmentState, cmd: AnnualGrade, rules: RuleSet
         neighbours = [y for y in (cmd.year - 1, cmd.year + 1) if state.grades.get(y) == "incompetent"]
         if neighbours:
             consecutive = sorted([cmd.year, *neighbours])
-    blocked = [cmd.year + n for n in range(1, rules.assessment.promotion_block_years + 1)] if basically else []
+    # 基本称职 bars promotion (一年内不得晋升职务); 不称职 demotes (降低一个职务层次任职), so it bars it too
+    years = {"basically_competent": rules.assessment.promotion_block_years,
+             "incompetent": rules.assessment.incompetent_promotion_block_years}.get(cmd.grade, 0)
+    blocked = [cmd.year + n for n in range(1, years + 1)]
     data = AnnualGraded(year=cmd.year, grade=cmd.grade, admonishment_required=basically,
                         promotion_blocked_years=blocked, dismissal_case=bool(consecutive),
                         consecutive_incompetent_years=consecutive)
@@ -168,10 +172,14 @@ def _scope_zh(scope: str) -> str:
 
 
 def _rates_breach(ev: Evaluation, rules: RuleSet) -> bool:
-    # Exact integer comparisons: a rate of exactly 40 % does not breach "below 40 %".
+    # Exact integer comparisons: a rate of exactly 40 % breaches "at or below 40 %" (S4's own unit: 未过40%), not
+    # "below 40 %" (county-wide: 未达40%); the rule set says which applies to which evaluation.
     a = rules.assessment
-    return ev.excellent * 100 < a.evaluation_excellent_min_pct * ev.ballots or \
-        ev.incompetent * 100 > a.evaluation_incompetent_max_pct * ev.ballots
+    excellent, threshold = ev.excellent * 100, a.evaluation_excellent_min_pct * ev.ballots
+    comparison = a.evaluation_excellent_breach.county_wide if ev.scope == "county_wide" else \
+        a.evaluation_excellent_breach.own_unit
+    low = excellent <= threshold if comparison == "at_or_below" else excellent < threshold
+    return low or ev.incompetent * 100 > a.evaluation_incompetent_max_pct * ev.ballots
 
 
 def _in_last_n(ev: Evaluation, rules: RuleSet) -> bool:
@@ -179,7 +187,8 @@ def _in_last_n(ev: Evaluation, rules: RuleSet) -> bool:
 
 
 def dual_breach(county: Evaluation, own: Evaluation, rules: RuleSet) -> bool:
-    """S4: last N county-wide by excellent rate, and in both evaluations excellent < 40 % or incompetent > 20 %."""
+    """S4: last N county-wide by excellent rate, and in both evaluations a low excellent rate (county-wide < 40 %,
+    own unit <= 40 %, as the rule set compares them) or incompetent > 20 %."""
     return _in_last_n(county, rules) and _rates_breach(county, rules) and _rates_breach(own, rules)
 
 
@@ -258,13 +267,17 @@ def decide_threshold_check(state: AssessmentState, cmd: ThresholdCheck, rules: R
             f"{'、'.join(_scope_zh(s) for s in missing)}", basis=rules.basis, missing=missing)
     figures = [_figures(county), _figures(own)]
     if not dual_breach(county, own, rules):
+        pct, most = a.evaluation_excellent_min_pct, a.evaluation_incompetent_max_pct
+        en = {"below": "<", "at_or_below": "<="}
+        zh = {"below": "未达", "at_or_below": "未过"}
+        wide, unit = a.evaluation_excellent_breach.county_wide, a.evaluation_excellent_breach.own_unit
         raise RuleViolation(
             "assessment.threshold_not_breached",
-            f"{cmd.year}: not breached (needs rank in the last {a.evaluation_last_n} county-wide and, in both "
-            f"evaluations, excellent < {a.evaluation_excellent_min_pct} % or incompetent > "
-            f"{a.evaluation_incompetent_max_pct} %)",
-            f"{cmd.year}年度未触及降免职线 (须全县排名末{a.evaluation_last_n}位, 且两次测评均优秀率未达"
-            f"{a.evaluation_excellent_min_pct}%或不称职率超过{a.evaluation_incompetent_max_pct}%)",
+            f"{cmd.year}: not breached (needs rank in the last {a.evaluation_last_n} county-wide and, county-wide, "
+            f"excellent {en[wide]} {pct} % or incompetent > {most} %, and, in the own unit, excellent {en[unit]} "
+            f"{pct} % or incompetent > {most} %)",
+            f"{cmd.year}年度未触及降免职线 (须全县排名末{a.evaluation_last_n}位, 且全县测评优秀票率{zh[wide]}{pct}%"
+            f"或不称职率超过{most}%, 且本单位测评优秀率{zh[unit]}{pct}%或不称职率超过{most}%)",
             basis=rules.basis, evaluations=[f.model_dump(mode="json") for f in figures])
     data = ThresholdBreached(rule="dual_evaluation", year=cmd.year, evaluations=figures)
     return Decision("assessment.threshold_breached", data, cmd.occurred_on)

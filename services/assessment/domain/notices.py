@@ -1,5 +1,6 @@
 """The pre-appointment notice (任前公示, DOMAIN.md rules 1 and 3): posted after an approved committee vote
-(`selection`), for at least N working days on the shipped calendar; objections received meanwhile; then one end:
+(`selection`), for at least N working days on the shipped calendar, or N calendar days where the rule set of
+its day says so (before 2014: 公示期一般为七至十五天); objections received meanwhile; then one end:
 
 - `clear` / `minor_issue_reminded`: only once its last day is reached, with every objection resolved
   (the report it names verified by the audit service; for `clear`, none found true or partly true)
@@ -105,7 +106,8 @@ class CancelQualification(CancellationBody):
 
 
 def decide_notice(state: AssessmentState, cmd: PostNotice, rules: RuleSet) -> Decision:
-    """After an approved vote, once per selection, at least N working days on the shipped calendar."""
+    """After an approved vote, once per selection, at least the rule set's working days on the shipped calendar
+    and calendar days (whichever it states)."""
     sel = state.selections.get(cmd.selection_id)
     if sel is None or sel.vote_outcome != "approved" or sel.voted_on is None:
         why = "has no inspection" if sel is None else "has no approved vote"
@@ -133,20 +135,41 @@ def decide_notice(state: AssessmentState, cmd: PostNotice, rules: RuleSet) -> De
     except CalendarGap as gap:
         raise RuleViolation("notice.calendar_gap", gap.message_en, gap.message_zh, basis=NOTICE_BASIS,
                             year=gap.year) from gap
-    least = rules.assessment.notice_min_working_days
-    if days < least:
-        raise RuleViolation(
-            "notice.min_working_days",
-            f"notice period must be at least {least} working days: {cmd.start.isoformat()} to "
-            f"{cmd.end.isoformat()} has {days}",
-            f"任前公示期不少于{least}个工作日: {cmd.start.isoformat()} 至 {cmd.end.isoformat()} 只有 {days} 个工作日",
-            basis=NOTICE_BASIS, working_days=days, required=least)
+    short = notice_too_short(cmd.start, cmd.end, days, rules)
+    if short is not None:
+        raise short
     provisional = provisional_years(cmd.start, cmd.end)
     data = NoticePosted(notice_id=cmd.notice_id, selection_id=cmd.selection_id, proposed_post=sel.proposed_post,
                         start=cmd.start, end=cmd.end, working_days=days, channels=cmd.channels,
                         provisional_calendar_years=provisional or None)
     return Decision("notice.posted", data, cmd.occurred_on,
                     warnings=provisional_calendar(provisional, "notice period", "公示期"))
+
+
+def notice_too_short(start: date, end: date, working_days: int, rules: RuleSet) -> RuleViolation | None:
+    """The notice period against the rule set's minimum, in the kind of day its documents count (the 2002 条例 in
+    calendar days, 一般为七至十五天; the 2014 and 2019 条例 in working days, 不少于五个工作日); None when long enough.
+    The refusal quotes the rule set's `basis`: the 条例 in force on the notice's day, not today's."""
+    a = rules.assessment
+    span = f"{start.isoformat()} 至 {end.isoformat()}"
+    if a.notice_min_working_days is not None and working_days < a.notice_min_working_days:
+        least = a.notice_min_working_days
+        return RuleViolation(
+            "notice.min_working_days",
+            f"notice period must be at least {least} working days: {start.isoformat()} to {end.isoformat()} has "
+            f"{working_days}",
+            f"任前公示期不少于{least}个工作日: {span} 只有 {working_days} 个工作日",
+            basis=rules.basis, working_days=working_days, required=least, ruleset=rules.id)
+    calendar_days = (end - start).days + 1
+    if a.notice_min_calendar_days is not None and calendar_days < a.notice_min_calendar_days:
+        least = a.notice_min_calendar_days
+        return RuleViolation(
+            "notice.min_calendar_days",
+            f"notice period must be at least {least} calendar days, first and last counted: {start.isoformat()} to "
+            f"{end.isoformat()} has {calendar_days}",
+            f"任前公示期不少于{least}天 (首尾两日均计入): {span} 只有 {calendar_days} 天",
+            basis=rules.basis, calendar_days=calendar_days, required=least, ruleset=rules.id)
+    return None
 
 
 def _notice(state: AssessmentState, notice_id: str, day: date, *, allow: tuple[str, ...]) -> Notice:

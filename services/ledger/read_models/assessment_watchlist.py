@@ -124,7 +124,9 @@ class WatchlistProjection:
             if d["grade"] in ("competent", "excellent"):
                 todo.add(_IMPROVED, e.cadre_id, year, e.occurred_on, f"graded {d['grade']} for {year} ({year}年度考核"
                          f"{'优秀' if d['grade'] == 'excellent' else '称职'})", e.position)
-            if d.get("admonishment_required") or d.get("promotion_blocked_years"):
+            # a 不称职 grade lists years without promotion too, but is no 基本称职 item (dismissal_case is its own)
+            basically = d["grade"] == "basically_competent"
+            if basically and (d.get("admonishment_required") or d.get("promotion_blocked_years")):
                 self._item(todo, e, "basically_competent", str(year), year, {
                     "admonishment_required": d.get("admonishment_required", False),
                     "promotion_blocked_years": d.get("promotion_blocked_years", [])})

@@ -246,6 +246,12 @@ def issues(r: asyncpg.Record, steps: list[dict[str, Any]]) -> list[dict[str, str
             found.append(_issue("selection.order", "notice posted without an approved vote", "未经票决通过即公示"))
         rs = ruleset_or_none(r["county"], r["notice_posted_on"])
         least = None if rs is None else rs.assessment.notice_min_working_days
+        # before 2014 the 条例 counted the notice in calendar days (一般为七至十五天), first and last counted
+        least_days = None if rs is None else rs.assessment.notice_min_calendar_days
+        days = (r["notice_end"] - r["notice_start"]).days + 1
+        if least_days is not None and days < least_days:
+            found.append(_issue("notice.min_calendar_days", f"notice period must be at least {least_days} calendar "
+                                f"days: {days}", f"任前公示期不少于{least_days}天: 只有{days}天"))
         # counted again on the calendar this projection runs with, when the notice's count was provisional
         now = recounted_working_days(r["notice_start"], r["notice_end"], r["notice_provisional_years"])
         if least is not None and r["notice_working_days"] < least:
