@@ -45,6 +45,9 @@ BREACH = ev("assessment.threshold_breached", "2025-03-10", rule="dual_evaluation
 INCOMPETENT = [ev("assessment.annual_graded", on, year=year, grade="incompetent", admonishment_required=False,
                   promotion_blocked_years=[], dismissal_case=year == 2024, consecutive_incompetent_years=[])
                for on, year in (("2024-01-20", 2023), ("2025-01-20", 2024))]
+INCOMPETENT_BARRING = ev("assessment.annual_graded", "2024-01-20", year=2023, grade="incompetent",
+                         admonishment_required=False, promotion_blocked_years=[2024], dismissal_case=False,
+                         consecutive_incompetent_years=[])
 UNRELATED = ev("audit.completed", "2024-01-01", audit_id="A1", audit_type="departure", report_number="R",
                evaluation="good", findings=[])
 
@@ -125,8 +128,9 @@ def test_a_cancelled_qualification_bars_the_appointment_it_was_cancelled_for(
     assert [v.rule for v in appointment_blockers(given, date.fromisoformat(on), **appointment)] == then
 
 
-# DOMAIN.md rule 6: a 基本称职 grade bars promotion in the years it lists (the rule set's promotion_block_years
-# after the graded year, decided when the grade was recorded); it bars promotions only, after rule 3's blockers.
+# DOMAIN.md rule 6: a 基本称职 (or, under the corrected rule sets, 不称职) grade bars promotion in the years it lists
+# (the rule set's promotion_block_years, or incompetent_promotion_block_years, after the graded year, decided when the
+# grade was recorded); it bars promotions only, after rule 3's blockers.
 PROMOTION_CASES: list[tuple[str, list[CloudEvent], str, bool, list[str]]] = [
     ("basically competent in 2023 bars a promotion in 2024", [BASICALLY], "2024-03-01", True,
      ["assessment.promotion_blocked"]),
@@ -134,6 +138,11 @@ PROMOTION_CASES: list[tuple[str, list[CloudEvent], str, bool, list[str]]] = [
     ("... nor a promotion once the barred years are over", [BASICALLY], f"{2024 + BLOCK_YEARS}-01-02", True, []),
     ("... nor one decided before the grade was recorded", [BASICALLY], "2024-01-14", True, []),
     ("a competent grade bars nothing", [COMPETENT], "2024-03-01", True, []),
+    ("incompetent in 2023, recorded with the year it bars (corrected rule sets), bars a promotion in 2024",
+     [INCOMPETENT_BARRING], "2024-03-01", True, ["assessment.promotion_blocked"]),
+    ("... but not an appointment that is no promotion", [INCOMPETENT_BARRING], "2024-03-01", False, []),
+    ("... an incompetent grade recorded under 431021@2008.1 listed no year, and bars none", [INCOMPETENT[0]],
+     "2024-03-01", True, []),
     ("rule 3's blockers come first", [BASICALLY, RECEIVED], "2024-03-05", True,
      ["appointment.unverified_report", "assessment.promotion_blocked"]),
     # rules 6 and 7: a demotion or removal the assessments require bars promotion until a decision answers it
@@ -176,9 +185,16 @@ PROMOTION_CASES: list[tuple[str, list[CloudEvent], str, bool, list[str]]] = [
 
 @pytest.mark.parametrize(("given", "on", "promotion", "then"), [(g, o, p, t) for _, g, o, p, t in PROMOTION_CASES],
                          ids=[name for name, *_ in PROMOTION_CASES])
-def test_a_basically_competent_grade_bars_promotion(given: list[CloudEvent], on: str, promotion: bool,
-                                                    then: list[str]) -> None:
+def test_a_low_grade_bars_promotion(given: list[CloudEvent], on: str, promotion: bool, then: list[str]) -> None:
     assert [v.rule for v in appointment_blockers(given, date.fromisoformat(on), promotion=promotion)] == then
+
+
+@pytest.mark.parametrize(("grade", "en", "zh"), [(BASICALLY, "basically competent", "基本称职"),
+                                                 (INCOMPETENT_BARRING, "incompetent", "不称职")])
+def test_the_barred_promotion_names_the_grade(grade: CloudEvent, en: str, zh: str) -> None:
+    [barred] = appointment_blockers([grade], date(2024, 3, 1), promotion=True)
+    assert f"the annual grade of 2023 is {en}" in barred.body()["message_en"]
+    assert f"2023年度考核被确定为{zh}" in barred.body()["message_zh"]
 
 
 def test_a_blocker_is_a_422_in_both_languages_naming_its_subject() -> None:

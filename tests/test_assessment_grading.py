@@ -10,8 +10,10 @@ from services.assessment.domain import fold
 from services.assessment.domain import grading as g
 from shared.clock import not_in_future
 from shared.problems import RECORD_KEEPING, RuleViolation
+from shared.rulesets import ruleset_by_id
 from shared.tenure import add_months
 from tests.assessment_given import (
+    COUNTY,
     D,
     Expected,
     assigned,
@@ -65,12 +67,34 @@ GRADE_CASES: list[tuple[str, list[Any], Any, Expected]] = [
     ("the year the cadre started work is graded", [registered("2010-07-01")],
      cmd(g.AnnualGrade, "2011-01-10", year=2010, grade="competent"),
      {"type": "assessment.annual_graded", "year": 2010}),
+    # 不称职 demotes (降低一个职务层次任职): it bars the next year's promotion, as 基本称职 does
+    ("incompetent: no promotion next year either", [], cmd(g.AnnualGrade, "2024-01-10", year=2023, grade="incompetent"),
+     {"type": "assessment.annual_graded", "admonishment_required": False, "promotion_blocked_years": [2024],
+      "dismissal_case": False}),
 ]
 
 
 @pytest.mark.parametrize(("name", "given", "command", "expected"), GRADE_CASES, ids=[c[0] for c in GRADE_CASES])
 def test_annual_grade(name: str, given: list[Any], command: Any, expected: Expected) -> None:
     check(given, g.decide_annual_grade, command, expected)
+
+
+# 不称职 under each version: the corrections bar the next year; the versions they correct (as recorded) did not
+@pytest.mark.parametrize(("graded_on", "year", "ruleset", "blocked"), [
+    ("2013-01-10", 2012, "431021@2008.2", [2013]),
+    ("2013-01-10", 2012, "431021@2008.1", []),
+    ("2017-01-10", 2016, "431021@2014.1", [2017]),
+    ("2021-01-10", 2020, "431021@2019.1", [2021]),
+    ("2021-01-10", 2020, "000000@2019.2", [2021]),
+    ("2024-01-10", 2023, "431021@2024.2", [2024]),
+    ("2024-01-10", 2023, "431021@2024.1", []),
+])
+def test_an_incompetent_grade_bars_promotion_under_the_corrected_versions(graded_on: str, year: int, ruleset: str,
+                                                                         blocked: list[int]) -> None:
+    check([], g.decide_annual_grade, cmd(g.AnnualGrade, graded_on, year=year, grade="incompetent"),
+          {"type": "assessment.annual_graded", "promotion_blocked_years": blocked}, ruleset=ruleset_by_id(ruleset))
+    if ruleset_by_id(ruleset).county == COUNTY and blocked:
+        assert rules(on=graded_on).id == ruleset, "the corrected version is the one in force on the day"
 
 
 # ---- rule 7: democratic evaluation and the dual threshold -------------------------------------
@@ -145,6 +169,11 @@ THRESHOLD_CASES: list[tuple[str, list[Any], Expected]] = [
      [BREACHING_COUNTY, evaluation(2024, "own_unit", 40, 20, 2)], "assessment.threshold_not_breached"),
     ("own unit excellent 39 % breaches", [BREACHING_COUNTY, evaluation(2024, "own_unit", 100, 39, 0)],
      {"type": "assessment.threshold_breached"}),
+    # S4: county-wide 优秀票票率未达40% (below), own unit 优秀率未过40% (not above): exactly 40.00 % breaches there
+    ("own unit excellent exactly 40 % breaches (未过40%)", [BREACHING_COUNTY, evaluation(2024, "own_unit", 100, 40, 0)],
+     {"type": "assessment.threshold_breached"}),
+    ("own unit excellent 41 % does not", [BREACHING_COUNTY, evaluation(2024, "own_unit", 100, 41, 0)],
+     "assessment.threshold_not_breached"),
     ("evaluations of another year do not count",
      [evaluation(2023, "county_wide", 100, 30, 10, rank=60, of=60), BREACHING_OWN],
      "assessment.evaluations_incomplete"),
@@ -166,6 +195,17 @@ def test_breach_figures_point_at_both_evaluations() -> None:
     figures = decision.data.model_dump(mode="json")["evaluations"]
     assert [f["event_id"] for f in figures] == [str(BREACHING_COUNTY.id), str(BREACHING_OWN.id)]
     assert figures[0]["excellent_pct"] == "30.00" and figures[1]["incompetent_pct"] == "22.50"
+
+
+def test_the_version_corrected_compared_the_own_unit_as_below() -> None:
+    """Events recorded under 431021@2024.1 keep its meaning: there, an own unit at exactly 40 % did not breach."""
+    exactly = [BREACHING_COUNTY, evaluation(2024, "own_unit", 100, 40, 0)]
+    check(exactly, g.decide_threshold_check, CHECK, "assessment.threshold_not_breached",
+          ruleset=ruleset_by_id("431021@2024.1"))
+    with pytest.raises(RuleViolation) as caught:
+        g.decide_threshold_check(fold([BREACHING_COUNTY, evaluation(2024, "own_unit", 100, 41, 0)]), CHECK, rules())
+    assert "本单位测评优秀率未过40%" in caught.value.extra["message_zh"] and "excellent <= 40 %" in \
+        caught.value.extra["message_en"]
 
 
 def test_dual_rule_is_local_to_the_seed_county() -> None:
@@ -251,7 +291,7 @@ def test_the_refusal_names_the_posts_and_cites_s4() -> None:
         g.decide_threshold_check(fold(given), CHECK, rules())
     extra = caught.value.extra
     assert caught.value.rule == PRINCIPALS_ONLY and extra["year"] == 2024
-    assert extra["basis"] == rules().basis and "党政正职双重民主测评" in extra["basis"]
+    assert extra["basis"] == rules().basis and "对党政正职优秀票率排在最后5位" in extra["basis"]
     assert "党政正职" in extra["message_zh"] and "principals (正职) only" in extra["message_en"]
     assert [(p["post_id"], p["principal"], p["leadership"], p["since"], p["left_on"]) for p in extra["posts"]] == [
         ("P1", False, True, "2020-03-01", "2024-03-01"), ("P2", None, False, "2024-03-01", None)]

@@ -16,6 +16,7 @@ from services.assessment.domain import notices as n
 from services.assessment.domain import selection as s
 from shared.events import assessment as ev
 from shared.problems import RuleViolation
+from shared.rulesets import ruleset_by_id
 from tests.assessment_given import (
     Expected,
     cancelled,
@@ -179,6 +180,50 @@ NOTICE_CASES: list[tuple[str, list[Any], Any, Expected]] = [
 @pytest.mark.parametrize(("name", "given", "command", "expected"), NOTICE_CASES, ids=[c[0] for c in NOTICE_CASES])
 def test_notice(name: str, given: list[Any], command: Any, expected: Expected) -> None:
     check(given, n.decide_notice, command, expected)
+
+
+# The notice under the rules of its day: the 2002 条例 (to 2014-01-13) 公示期一般为七至十五天, calendar days; the 2014
+# and 2019 条例 不少于五个工作日 (431021@2008.1 asked 5 working days throughout, and is corrected for it).
+APPROVED_2010 = [inspected("2010-04-20"), voted("2010-05-04")]
+NOTICE_PERIOD_CASES: list[tuple[str, str, list[Any], Any, Expected]] = [
+    ("2010, Mon 10 to Fri 14 May: 5 working days, but 5 calendar days of the 7", "431021", APPROVED_2010,
+     _notice("2010-05-10", "2010-05-10", "2010-05-14"), "notice.min_calendar_days"),
+    ("2010, Mon 10 to Sun 16 May: 7 calendar days (5 working)", "431021", APPROVED_2010,
+     _notice("2010-05-10", "2010-05-10", "2010-05-16"), {"type": "notice.posted", "working_days": 5}),
+    ("2013, Mon 2 to Sat 7 Dec: 6 calendar days", "431021", [inspected("2013-11-01"), voted("2013-11-20")],
+     _notice("2013-12-02", "2013-12-02", "2013-12-07"), "notice.min_calendar_days"),
+    ("2014 条例 from 14 Jan 2014: Mon 20 to Fri 24 Jan is 5 working days", "431021",
+     [inspected("2014-01-06"), voted("2014-01-15")], _notice("2014-01-20", "2014-01-20", "2014-01-24"),
+     {"type": "notice.posted", "working_days": 5}),
+    ("2016: Mon 7 to Thu 10 Mar is 4 working days", "431021", [inspected("2016-02-01"), voted("2016-03-01")],
+     _notice("2016-03-07", "2016-03-07", "2016-03-10"), "notice.min_working_days"),
+    ("national rules, 2020: Mon 9 to Fri 13 Mar is 5 working days", "110101",
+     [inspected("2020-02-01"), voted("2020-03-02")], _notice("2020-03-09", "2020-03-09", "2020-03-13"),
+     {"type": "notice.posted", "working_days": 5}),
+]
+
+
+@pytest.mark.parametrize(("name", "county", "given", "command", "expected"), NOTICE_PERIOD_CASES,
+                         ids=[c[0] for c in NOTICE_PERIOD_CASES])
+def test_a_notice_is_counted_as_the_rules_of_its_day_count_it(name: str, county: str, given: list[Any], command: Any,
+                                                              expected: Expected) -> None:
+    check(given, n.decide_notice, command, expected, ruleset=rules(county, command.occurred_on.isoformat()))
+
+
+def test_a_2010_notice_of_five_working_days_cites_the_2002_regulation() -> None:
+    with pytest.raises(RuleViolation) as caught:
+        n.decide_notice(fold(APPROVED_2010), _notice("2010-05-10", "2010-05-10", "2010-05-14"),
+                        rules(on="2010-05-10"))
+    body = caught.value.body()
+    assert body["rule"] == "notice.min_calendar_days" and body["ruleset"] == "431021@2008.2"
+    assert body["calendar_days"] == 5 and body["required"] == 7
+    assert "公示期一般为七至十五天" in body["basis"] and "(2002)" in body["basis"]
+    assert "(2019)" not in body["basis"] and "(2023" not in body["basis"]
+    assert "任前公示期不少于7天" in body["message_zh"] and "at least 7 calendar days" in body["message_en"]
+    # under the version it corrects (as the events recorded under it were decided), the same notice passed
+    decision = n.decide_notice(fold(APPROVED_2010), _notice("2010-05-10", "2010-05-10", "2010-05-14"),
+                               ruleset_by_id("431021@2008.1"))
+    assert decision.type == "notice.posted"
 
 
 def test_the_four_day_notice_names_the_rule_in_both_languages() -> None:

@@ -99,7 +99,7 @@ async def test_a_full_selection_is_in_the_history_and_the_compliance_read_model(
     assert [r["label_zh"] for r in rows] == ["任前考察", "常委会票决", "任前公示", "公示结束"]
     assert [r["event"]["occurredon"] for r in rows] == ["2024-09-10", "2024-09-20", "2024-09-26", "2024-10-08"]
     assert rows[2]["event"]["data"]["working_days"] == 5 and rows[3]["event"]["id"] == closed["event_id"]
-    assert {r["event"]["ruleset"] for r in rows} == {"431021@2024.1"}  # the county's, in force on their days
+    assert {r["event"]["ruleset"] for r in rows} == {"431021@2024.2"}  # the county's, in force on their days
 
     entry = await projected(system, f"/v1/appointments?cadre_id={cadre}", "appointments",
                             lambda e: e["stage"] == "notice_closed")
@@ -429,7 +429,7 @@ async def test_the_dual_threshold_is_for_unit_principals(system: System) -> None
     refusal = await refused(system, "assessment", "/v1/threshold-checks", {**base(deputy, "2024-12-23"), "year": 2024},
                             "assessment.dual_evaluation_principals_only")
     assert "副局长" in refusal["message_zh"] and "principals (正职) only" in refusal["message_en"]
-    assert "党政正职双重民主测评" in refusal["basis"] and refusal["year"] == 2024
+    assert "对党政正职优秀票率排在最后5位" in refusal["basis"] and refusal["year"] == 2024
     assert answers[principal]["threshold_check"] == "recorded", answers[principal]
 
     for cadre, breaches in ((deputy, 0), (principal, 1)):

@@ -148,8 +148,10 @@ Then = str | dict[str, Any]
 
 
 def unflagged(year: int, grade_: str) -> dict[str, Any]:
-    """The fact of a grade that raises nothing: no admonishment, no blocked year, no dismissal case."""
-    return {"year": year, "grade": grade_, "admonishment_required": False, "promotion_blocked_years": [],
+    """The fact of a grade that raises no admonishment and no dismissal case (不称职 still bars next year's
+    promotion)."""
+    return {"year": year, "grade": grade_, "admonishment_required": False,
+            "promotion_blocked_years": [year + 1] if grade_ == "incompetent" else [],
             "dismissal_case": False, "consecutive_incompetent_years": []}
 
 
@@ -162,7 +164,7 @@ CASES: list[tuple[str, list[CloudEvent], When, Then]] = [
     ("... decided on the history before it: the year is graded once, but not by the grade corrected",
      [REGISTERED, G2020, G2021], correct(grade(2021, "incompetent", "2022-01-16"), g.decide_annual_grade, G2021.id),
      {"type": "assessment.annual_graded.corrected",
-      "fact": {"year": 2021, "grade": "incompetent", "admonishment_required": False, "promotion_blocked_years": [],
+      "fact": {"year": 2021, "grade": "incompetent", "admonishment_required": False, "promotion_blocked_years": [2022],
                "dismissal_case": True, "consecutive_incompetent_years": [2020, 2021]}}),
     ("... and on the corrections before it: 2019 was not 不称职 after all, so 2020's 不称职 opens no case",
      [REGISTERED, G2019, corrected(G2019, "2020-02-01", graded(2019, "competent")), G2020],

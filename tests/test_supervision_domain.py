@@ -28,7 +28,7 @@ from shared.events.audit import (
 )
 from shared.events.registry import CATALOGUE
 from shared.problems import RECORD_KEEPING, RuleViolation
-from shared.rulesets import RuleSet, ruleset_for
+from shared.rulesets import RuleSet, ruleset_by_id, ruleset_for
 
 RULES = ruleset_for("431021", date(2024, 1, 1))
 BASE: dict[str, Any] = {"cadre_id": "C1", "county": "431021"}
@@ -226,20 +226,35 @@ def test_a_period_of_months_ends_the_day_before_the_same_date() -> None:
     assert period_end(date(2024, 4, 1), 12) == date(2025, 3, 31)
 
 
-@pytest.mark.parametrize(("on", "until", "then"), [
-    # 2008.1's 12 months, the rule of a sanction's day before 2024
-    ("2023-06-01", "2024-05-31", "sanction.imposed"),
-    # 2024.1: a year's probation and two years after it (纪律处分条例 2023), 36 months at least
-    ("2024-06-01", "2026-05-31", "sanction.effect_period_short"),
-    ("2024-06-01", "2027-05-31", "sanction.imposed"),
+# A year's probation and two years after it: 36 months at least, in every 纪律处分条例 since 2004 (2003, 2015,
+# 2018, 2023); the versions that said 12 (431021@2008.1, 000000@2019.1) are corrected for the days they covered.
+@pytest.mark.parametrize(("county", "on", "until", "then", "ruleset"), [
+    ("431021", "2010-06-01", "2011-05-31", "sanction.effect_period_short", "431021@2008.2"),
+    ("431021", "2016-06-01", "2018-05-31", "sanction.effect_period_short", "431021@2014.1"),
+    ("431021", "2023-06-01", "2024-05-31", "sanction.effect_period_short", "431021@2019.1"),
+    ("110101", "2020-06-01", "2021-05-31", "sanction.effect_period_short", "000000@2019.2"),
+    ("431021", "2024-06-01", "2026-05-31", "sanction.effect_period_short", "431021@2024.2"),
+    ("431021", "2010-06-01", "2013-05-31", "sanction.imposed", "431021@2008.2"),
+    ("110101", "2020-06-01", "2023-05-31", "sanction.imposed", "000000@2019.2"),
+    ("431021", "2024-06-01", "2027-05-31", "sanction.imposed", "431021@2024.2"),
 ])
-def test_party_probation_bars_promotion_for_the_probation_and_two_years_after(on: str, until: str, then: str) -> None:
-    rules = ruleset_for("431021", date.fromisoformat(on))
+def test_party_probation_bars_promotion_for_the_probation_and_two_years_after(
+        county: str, on: str, until: str, then: str, ruleset: str) -> None:
+    rules = ruleset_for(county, date.fromisoformat(on))
+    assert rules.id == ruleset
     command = sanction(on, measure="party_probation", effective_from=on, effective_until=until)
+    command = command.model_copy(update={"county": county})
     if then == "sanction.imposed":
         assert s.decide_impose_sanction(fold([]), command, rules).type == then
         return
     with pytest.raises(RuleViolation) as caught:
         s.decide_impose_sanction(fold([]), command, rules)
-    assert caught.value.rule == then and rules.id == "431021@2024.1"
-    assert caught.value.body()["shortest_until"] == "2027-05-31"
+    assert caught.value.rule == then
+    assert caught.value.body()["shortest_until"] == period_end(date.fromisoformat(on), 36).isoformat()
+    assert "恢复党员权利后二年内" in caught.value.body()["basis"]
+
+
+def test_the_superseded_versions_still_say_what_they_said() -> None:
+    """Events recorded under 431021@2008.1 and 000000@2019.1 keep their meaning: 12 months, as they were decided."""
+    for old in ("431021@2008.1", "000000@2019.1"):
+        assert ruleset_by_id(old).audit.sanction_min_effect_months["party.party_probation"] == 12
