@@ -1,4 +1,4 @@
-"""`cadre-ledger`: run the dev stack, read histories, manage the event catalogue's schemas."""
+"""`cadre-ledger`: run the dev stack, read histories and the access trail, manage the event catalogue's schemas."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import time
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import click
 
@@ -143,6 +144,28 @@ def quarantine(after: int, county: str | None, url: str | None, token: str) -> N
     """Fetch every page of the quarantine after `after` and print it as JSON lines."""
     only = f"county={county}&" if county else ""
     _print_pages(f"{ledger_base(url)}/v1/quarantine?{only}limit=1000&after=", after, token, "entries", "next_after")
+
+
+@main.command(help="Print the access trail (查阅记录), one JSON line each: who read which cadre's dossier, when and "
+                   "why, and who read the event feed or a list (批量读取: route, county, filters, rows and cadres "
+                   "answered, the feed's positions).")
+@click.option("--after", type=click.IntRange(min=0), default=0, help="Only entries after this stream sequence.")
+@click.option("--county", default=None, callback=county_arg,
+              help="Reads of this county's cadres, and bulk reads filtered by it (县); a county-scoped token must "
+                   "name one.")
+@click.option("--cadre-id", "cadre_id", default=None, help="Reads of this cadre's dossier.")
+@click.option("--principal", default=None, help="Reads by this token subject (查阅人).")
+@click.option("--kind", type=click.Choice(["cadre", "bulk"]), default=None,
+              help="cadre: dossier reads (逐人查阅); bulk: reads of the event feed and of lists (批量读取).")
+@click.option("--route", default=None, help="Bulk reads of this route, e.g. /v1/events (接口).")
+@click.option("--url", default=None, callback=ledger_url_option, help="Ledger base URL (default: CADRE_LEDGER_URL).")
+@click.option("--token", envvar="CADRE_TOKEN", required=True, help="Operator token (or CADRE_TOKEN).")
+def access(after: int, county: str | None, cadre_id: str | None, principal: str | None, kind: str | None,
+           route: str | None, url: str | None, token: str) -> None:
+    """Fetch every page of the access trail after `after` and print it as JSON lines."""
+    given = {"county": county, "cadre_id": cadre_id, "principal": principal, "kind": kind, "route": route}
+    only = "".join(f"{urlencode({k: v})}&" for k, v in given.items() if v is not None)
+    _print_pages(f"{ledger_base(url)}/v1/access?{only}limit=1000&after=", after, token, "entries", "next_after")
 
 
 @main.command(help="Print a cadre's state on a day from the ledger (某日状态): posts, assessment, audits, supervision, "

@@ -15,8 +15,9 @@ import signal
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from aiohttp import web
@@ -40,6 +41,10 @@ ReadinessCheck = Callable[[], Awaitable[str | None]]
 """Returns None when healthy, else a short reason."""
 
 Handler = Callable[..., Awaitable[Any]]
+BulkRead = Literal["feed", "list"]
+"""What the access trail calls a bulk read: the event feed, or a list that names cadres."""
+ReadRecorder = Callable[[web.Request, BulkRead, str, BaseModel | None], AbstractAsyncContextManager[None]]
+"""Puts a bulk read on record around its county check and handler (`shared.access.AccessTrail.bulk`)."""
 COMMON_HEADERS = {"Server": "cadre-ledger", "X-Content-Type-Options": "nosniff"}
 """On every answer: no guessing a JSON answer's type as something a browser would run, and no Python and aiohttp
 versions for a scanner to match against known flaws (aiohttp's own Server header names both)."""
@@ -76,6 +81,9 @@ class Route:
     access: Role | None = None
     also_ok: tuple[int, ...] = ()
     """Other success statuses the handler may answer with (returning its own response), e.g. 200 beside 201."""
+    recorded: BulkRead | None = None
+    """A read of many cadres' records that the access trail (查阅记录) keeps, one entry per request: the API's
+    `recorder` wraps the county check and the handler, which tells what it answered (`shared.access.answered`)."""
 
     @property
     def role(self) -> Role:
@@ -91,19 +99,24 @@ class Api:
     version: str
     description: str = ""
     routes: list[Route] = field(default_factory=list)
+    recorder: ReadRecorder | None = None
+    """What puts the `recorded` routes' reads on record; an app with such a route and no recorder does not start."""
 
     def route(self, method: str, path: str, *, summary: str, body: type[BaseModel] | None = None,
               query: type[BaseModel] | None = None, response: type[BaseModel] | None = None, status: int = 200,
               tags: tuple[str, ...] = (), description: str = "", errors: tuple[int, ...] = (),
-              access: Role | None = None, also_ok: tuple[int, ...] = ()) -> Callable[[Handler], Handler]:
+              access: Role | None = None, also_ok: tuple[int, ...] = (),
+              recorded: BulkRead | None = None) -> Callable[[Handler], Handler]:
         """Declare a handler `async def h(request, *, body=..., query=...)`.
 
-        `access` is the role the caller needs (default: `recorder` for commands, `auditor` for reads).
+        `access` is the role the caller needs (default: `recorder` for commands, `auditor` for reads);
+        `recorded` makes each request a bulk read in the access trail (`Route.recorded`).
         """
 
         def register(handler: Handler) -> Handler:
             self.routes.append(Route(method.upper(), path, handler, summary, body, query, response, status, tags,
-                                     description or (handler.__doc__ or "").strip(), errors, access, also_ok))
+                                     description or (handler.__doc__ or "").strip(), errors, access, also_ok,
+                                     recorded))
             return handler
 
         return register
@@ -117,7 +130,11 @@ class _Nothing(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def _endpoint(route: Route, guard: Guard | None) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+def _endpoint(route: Route, guard: Guard | None,
+              recorder: ReadRecorder | None) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    if route.recorded and recorder is None:
+        raise RuntimeError(f"{route.path} is declared recorded but the API has no recorder")
+
     async def endpoint(request: web.Request) -> web.StreamResponse:
         if guard is not None:
             request["principal"] = guard.authorize(request, route.role)
@@ -131,11 +148,16 @@ def _endpoint(route: Route, guard: Guard | None) -> Callable[[web.Request], Awai
             await parse_body(request, _Nothing)
         if route.query is not None:
             kwargs["query"] = parse_query(request, route.query)
-            if guard is not None and "county" in type(kwargs["query"]).model_fields:
-                require_county_filter(request, getattr(kwargs["query"], "county", None))
         elif request.query:
             parse_query(request, _Nothing)
-        result = await route.handler(request, **kwargs)
+        # A bulk read refused for its county is on record, as a dossier read refused for its cadre's is;
+        # one refused for its token or its input (401, 403 for the role, 422) reached no data and is not.
+        recording = (recorder(request, route.recorded, route.path, kwargs.get("query"))
+                     if route.recorded and recorder is not None else contextlib.nullcontext())
+        async with recording:
+            if guard is not None and route.query is not None and "county" in route.query.model_fields:
+                require_county_filter(request, getattr(kwargs["query"], "county", None))
+            result = await route.handler(request, **kwargs)
         if isinstance(result, web.StreamResponse):
             return result
         return json_response(result, status=route.status)
@@ -238,9 +260,9 @@ def create_app(service: str, api: Api, *, guard: Guard | None, readiness: list[R
     app.router.add_static(STATIC_PATH, STATIC_DIR, append_version=False)
     for route in api.routes:
         if route.method == "GET":  # and HEAD (RFC 9110): the same answer without its body
-            app.router.add_get(route.path, _endpoint(route, guard))
+            app.router.add_get(route.path, _endpoint(route, guard, api.recorder))
         else:
-            app.router.add_route(route.method, route.path, _endpoint(route, guard))
+            app.router.add_route(route.method, route.path, _endpoint(route, guard, api.recorder))
     return app
 
 

@@ -85,6 +85,11 @@ def build_openapi(api: Api) -> dict[str, Any]:
         op["responses"] = responses
         op["security"] = [{"bearer": []}]
         op["x-required-role"] = r.role
+        if r.recorded:  # integrators and reviewers learn from the contract that such a read leaves a trace
+            op["x-access-trail"] = r.recorded
+            op["description"] = (op.get("description", "") + "\n\nEach request is filed in the access trail "
+                                 "(查阅记录) as one entry: who, when, the county and filters, how many rows and "
+                                 "cadres it answered (批量读取留痕).").strip()
         paths.setdefault(r.path, {})[r.method.lower()] = op
     return {
         "openapi": "3.1.0",

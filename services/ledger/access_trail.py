@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 import nats.errors
@@ -87,11 +87,12 @@ class AccessFiler:
 
 
 # A batch of records in one statement (one parse of one JSON array, instead of a Bind and an Execute per row).
-_FILE = """
-  INSERT INTO access_trail (id, stream_seq, at, principal, roles, cadre_id, what, purpose, request_id)
-  SELECT id, stream_seq, at, principal, roles, cadre_id, what, purpose, request_id
-  FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, stream_seq bigint, at timestamptz, principal text, roles text[],
-                                          cadre_id text, what text, purpose text, request_id text)
+_COLUMNS = """id uuid, stream_seq bigint, at timestamptz, principal text, roles text[], cadre_id text, what text,
+  purpose text, request_id text, route text, county text, filters jsonb, returned integer, cadres integer,
+  first_position bigint, last_position bigint"""
+_NAMES = ", ".join(c.split()[0] for c in _COLUMNS.split(","))
+_FILE = f"""
+  INSERT INTO access_trail ({_NAMES}) SELECT {_NAMES} FROM jsonb_to_recordset($1::jsonb) AS r({_COLUMNS})
   ON CONFLICT DO NOTHING"""
 
 
@@ -126,10 +127,15 @@ def _rows(msgs: list[Msg]) -> tuple[list[bytes], list[tuple[int, str, str, bytes
 class AccessQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     county: str | None = Field(None, pattern=COUNTY_PATTERN, description=(
-        "Reads of cadres on record in this county (县); a county-scoped operator must name one of its counties "
-        "(reads of ids the ledger does not hold, e.g. answered 404, are listed to all-county operators only)."))
+        "Reads of cadres on record in this county (县), and bulk reads filtered by it; a county-scoped operator "
+        "must name one of its counties (reads of ids the ledger does not hold, e.g. answered 404, and bulk reads "
+        "of every county are listed to all-county operators only)."))
     cadre_id: str | None = Field(None, max_length=64, description="Reads of this cadre.")
     principal: str | None = Field(None, max_length=200, description="Reads by this token subject.")
+    kind: Literal["cadre", "bulk"] | None = Field(None, description=(
+        "cadre: reads of one cadre's dossier (逐人查阅); bulk: reads of the event feed and of lists (批量读取)."))
+    route: str | None = Field(None, pattern=r"^/[A-Za-z0-9/_{}-]{1,199}$", description=(
+        "Bulk reads of this route (接口), e.g. /v1/events or /v1/rotation/due."))
     after: Cursor = Field(0, description="Continue after this stream sequence.")
     limit: int = Field(100, ge=1, le=1000)
 
@@ -137,12 +143,19 @@ class AccessQuery(BaseModel):
 class AccessEntry(BaseModel):
     stream_seq: int
     at: datetime
-    principal: str
+    principal: str = Field(description="Who read (查阅人): the token's subject.")
     roles: list[str]
-    cadre_id: str
-    what: str
-    purpose: str
+    cadre_id: str | None = Field(description="The cadre read (被查阅干部); null for a bulk read.")
+    what: str = Field(description="history | state | bundle | person with parameters; feed | list (批量读取).")
+    purpose: str = Field(description="Why (查阅事由); a bulk read is not asked one.")
     request_id: str
+    route: str | None = Field(description="A bulk read's route (接口).")
+    county: str | None = Field(description="The county a bulk read was filtered by (县); null: every county.")
+    filters: dict[str, Any] | None = Field(description="A bulk read's other query parameters, as given (筛选条件).")
+    returned: int | None = Field(description="Rows a bulk read answered (返回条数); null: none (refused, failed).")
+    cadres: int | None = Field(description="Distinct cadres those rows name (涉及干部人数).")
+    first_position: int | None = Field(description="A feed read's first ledger position answered (起始账本位置).")
+    last_position: int | None = Field(description="... and its last (截止账本位置): the events read, to list again.")
 
 
 class AccessPage(BaseModel):
@@ -156,16 +169,24 @@ def add_access_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
     @api.route("GET", "/v1/access", summary="Access trail (查阅记录)", query=AccessQuery, response=AccessPage,
                tags=("operators 运维",), errors=(503,), access="operator")
     async def access(request: web.Request, *, query: AccessQuery) -> dict[str, Any]:
-        """Who read which cadre's dossier, when and why, in the order the reads were recorded."""
+        """Who read which cadre's dossier, when and why, and who read the event feed or a list (one entry per
+        request: the county and filters, how many rows and cadres it answered), in the order the reads were
+        recorded."""
         async with acquire(pool, settings.pg_acquire_timeout_s) as conn:
             rows = await conn.fetch(
-                """SELECT stream_seq, at, principal, roles, cadre_id, what, purpose, request_id FROM access_trail
+                """SELECT stream_seq, at, principal, roles, cadre_id, what, purpose, request_id, route, county,
+                          filters::text, returned, cadres, first_position, last_position FROM access_trail
                    WHERE stream_seq > $1 AND ($2::text IS NULL OR cadre_id = $2)
                      AND ($3::text IS NULL OR principal = $3)
-                     AND ($5::text IS NULL OR EXISTS (SELECT 1 FROM ledger_events l
-                                                      WHERE l.cadre_id = access_trail.cadre_id AND l.county = $5))
+                     AND ($5::text IS NULL OR access_trail.county = $5
+                          OR EXISTS (SELECT 1 FROM ledger_events l
+                                     WHERE l.cadre_id = access_trail.cadre_id AND l.county = $5))
+                     AND ($6::text IS NULL OR ($6 = 'bulk') = (cadre_id IS NULL))
+                     AND ($7::text IS NULL OR route = $7)
                    ORDER BY stream_seq LIMIT $4""",
-                query.after, query.cadre_id, query.principal, query.limit + 1, query.county)
+                query.after, query.cadre_id, query.principal, query.limit + 1, query.county, query.kind, query.route)
         more = len(rows) > query.limit
         rows = rows[: query.limit]
-        return {"entries": [dict(r) for r in rows], "next_after": rows[-1]["stream_seq"] if more else None}
+        entries = [{**dict(r), "filters": orjson.loads(r["filters"]) if r["filters"] is not None else None}
+                   for r in rows]
+        return {"entries": entries, "next_after": rows[-1]["stream_seq"] if more else None}

@@ -16,7 +16,7 @@ from services.ledger.dossier import Dossier, fold_dossier
 from services.ledger.proofs import Prover
 from services.ledger.proofs_api import add_proof_routes
 from services.ledger.read_models import add_all_routes
-from shared.access import PURPOSE, AccessTrail
+from shared.access import PURPOSE, AccessTrail, Answered, answered
 from shared.db import acquire
 from shared.envelope import COUNTY_PATTERN, CadreId, StoredEvent, envelope_data
 from shared.events.types import Cursor
@@ -116,7 +116,7 @@ TAGS = ("ledger 台账",)
 def build_api(pool: asyncpg.Pool, settings: Settings, prover: Prover, trail: AccessTrail) -> Api:
     """The ledger's read routes."""
     api = Api("cadre-ledger ledger (干部任用监督台账)", "1.0",
-              "Reads of the append-only, hash-chained ledger of cadre events.")
+              "Reads of the append-only, hash-chained ledger of cadre events.", recorder=trail.bulk)
     timeout = settings.pg_acquire_timeout_s
 
     @api.route("GET", "/v1/cadres/{cadre_id}/history", summary="A cadre's history (干部履历)",
@@ -157,11 +157,12 @@ def build_api(pool: asyncpg.Pool, settings: Settings, prover: Prover, trail: Acc
         return fold_dossier(cadre_id, events, query.as_of)
 
     @api.route("GET", "/v1/events", summary="The ledger feed (全部事件)", query=FeedQuery, response=EventsPage,
-               tags=TAGS, errors=(503,))
+               tags=TAGS, errors=(503,), recorded="feed")
     async def events(request: web.Request, *, query: FeedQuery) -> dict[str, Any]:
         """Every event in position order after `after`."""
         async with acquire(pool, timeout) as conn:
             page = await queries.events_after(conn, query.after, query.limit, query.county)
+        answered(request, Answered(page.count, page.cadres, page.first_key, page.last_key))
         return {"events": page.events, "next_after": page.last_key if page.more else None}
 
     @api.route("GET", "/v1/quarantine", summary="Quarantined messages (隔离消息)", query=QuarantineQuery,

@@ -62,6 +62,8 @@ class EventPage:
     counties: frozenset[str]
     last_key: int | None  # cadre version (history) or position (feed) of the page's last row
     more: bool  # rows follow the page
+    first_key: int | None  # ... and of its first row
+    cadres: int  # distinct cadres of the page (what the access trail files of a feed read)
 
 
 def _page_sql(where: str, key: str) -> str:
@@ -69,7 +71,8 @@ def _page_sql(where: str, key: str) -> str:
     return f"""
       WITH page AS (
         SELECT * FROM ledger_events WHERE {where} AND {key} > $1 ORDER BY {key} LIMIT $2)
-      SELECT count(*) AS n, max({key}) AS last, coalesce(array_agg(DISTINCT county), '{{}}') AS counties,
+      SELECT count(*) AS n, min({key}) AS first, max({key}) AS last, count(DISTINCT cadre_id) AS cadres,
+             coalesce(array_agg(DISTINCT county), '{{}}') AS counties,
              convert_to('[' || coalesce(string_agg({_EVENT_JSON}, ',' ORDER BY {key}), '') || ']', 'UTF8') AS events,
              EXISTS (SELECT 1 FROM ledger_events WHERE {where} AND {key} > (SELECT max({key}) FROM page)) AS more
       FROM page"""
@@ -83,7 +86,8 @@ _FEED_OF_COUNTY = _page_sql("county = $3", "position")
 async def _page(conn: asyncpg.Connection, sql: str, *args: Any) -> EventPage:
     row = await conn.fetchrow(sql, *args)
     assert row is not None  # an aggregate always answers one row
-    return EventPage(orjson.Fragment(row["events"]), row["n"], frozenset(row["counties"]), row["last"], row["more"])
+    return EventPage(orjson.Fragment(row["events"]), row["n"], frozenset(row["counties"]), row["last"], row["more"],
+                     row["first"], row["cadres"])
 
 
 async def history(conn: asyncpg.Connection, cadre_id: str, after_version: int, limit: int) -> EventPage:

@@ -34,6 +34,7 @@ from pydantic import BaseModel, Field
 from services.ledger.projections import ProjectedEvent, Span
 from services.ledger.read_models.assessment_common import TAGS, AssessmentQuery
 from services.ledger.statements import Statements, bulk, day
+from shared.access import answered_rows
 from shared.appointment_blockers import REMOVALS
 from shared.clock import clock_from
 from shared.db import acquire
@@ -235,7 +236,7 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
     clock = clock_from(settings)
 
     @api.route("GET", "/v1/watchlist/assessment", summary="Assessment watchlist (考核预警名单)", query=WatchFilter,
-               response=WatchPage, tags=TAGS, errors=(503,))
+               response=WatchPage, tags=TAGS, errors=(503,), recorded="list")
     async def watchlist(request: web.Request, *, query: WatchFilter) -> dict[str, Any]:
         """Threshold breaches, low grades, dismissal cases, retests and second failures, oldest first."""
         as_of = query.as_of or clock.today()
@@ -249,4 +250,5 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
             rows = await conn.fetch(f"""SELECT * FROM rm_assessment_watch WHERE {where}
                                         ORDER BY since, cadre_id, kind, item_key OFFSET $6 LIMIT $7""",
                                     *args, query.offset, query.limit)
+        answered_rows(request, rows)
         return {"as_of": as_of, "total": total, "items": [_item(r, as_of) for r in rows]}

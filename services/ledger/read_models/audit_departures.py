@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from services.ledger.projections import ProjectedEvent, Span
 from services.ledger.read_models.audit_common import TAGS, ListQuery
 from services.ledger.statements import Statements, bulk, day
+from shared.access import answered_rows
 from shared.clock import clock_from
 from shared.db import acquire
 from shared.http import Api
@@ -111,7 +112,7 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
 
     @api.route("GET", "/v1/audits/departures-unaudited",
                summary="Principal leaders who left a post without a departure audit (离任未审计)", query=ListQuery,
-               response=UnauditedDeparturesPage, tags=TAGS, errors=(503,))
+               response=UnauditedDeparturesPage, tags=TAGS, errors=(503,), recorded="list")
     async def unaudited(request: web.Request, *, query: ListQuery) -> dict[str, Any]:
         """Principals' posts (leadership posts not stated to be a deputy's, 正职) vacated by `as_of` with no
         departure audit of the post started by then, the longest-standing first."""
@@ -122,6 +123,7 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
             rows = await conn.fetch(f"""SELECT * FROM rm_leadership_posts p WHERE {_WHERE}
                                        ORDER BY p.vacated_on, p.cadre_id, p.post_id OFFSET $4 LIMIT $5""",
                                     *args, query.offset, query.limit)
+        answered_rows(request, rows)
         departures = [{**dict(r), "days_since_vacated": (as_of - r["vacated_on"]).days} for r in rows]
         more = query.offset + len(rows) < total
         return {"as_of": as_of, "total": total, "departures": departures,

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 from services.ledger.projections import EVENT_COLUMNS, ProjectedEvent, Span, decoded
 from services.ledger.read_models.audit_common import TAGS, CompletedAudit, ListQuery, yuan
 from services.ledger.statements import Statements, bulk, day
+from shared.access import answered_rows
 from shared.clock import clock_from
 from shared.db import acquire
 from shared.http import Api
@@ -295,7 +296,7 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
     clock = clock_from(settings)
 
     @api.route("GET", "/v1/audits/open-findings", summary="Audits with unresolved findings (未整改的审计问题)",
-               query=OpenFindingsQuery, response=OpenFindingsPage, tags=TAGS, errors=(503,))
+               query=OpenFindingsQuery, response=OpenFindingsPage, tags=TAGS, errors=(503,), recorded="list")
     async def open_findings(request: web.Request, *, query: OpenFindingsQuery) -> dict[str, Any]:
         """Audits with findings open on `as_of`, oldest completion first, each open finding with its age and
         amount, and whether the audit's result had been applied and filed by then."""
@@ -304,6 +305,7 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
         async with acquire(pool, settings.pg_acquire_timeout_s) as conn:
             totals = await conn.fetchrow(_TOTALS_SQL, *args)
             rows = await conn.fetch(_PAGE_SQL, *args, query.offset, query.limit)
+        answered_rows(request, rows)
         assert totals is not None
         more = query.offset + len(rows) < totals["audits"]
         return {"as_of": as_of, "total_audits": totals["audits"], "total_open_findings": totals["findings"],

@@ -17,6 +17,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from services.ledger.read_models.audit_common import TAGS, CompletedAudit, ListQuery
+from shared.access import answered_rows
 from shared.clock import clock_from
 from shared.db import acquire
 from shared.http import Api
@@ -75,7 +76,7 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
 
     @api.route("GET", "/v1/audits/results-pending", summary="Audits whose result is to be applied or filed "
                "(审计结果待运用、待归档)", query=ResultsPendingQuery, response=ResultsPendingPage, tags=TAGS,
-               errors=(503,))
+               errors=(503,), recorded="list")
     async def results_pending(request: web.Request, *, query: ResultsPendingQuery) -> dict[str, Any]:
         """Audits completed by `as_of` whose result had not been applied by then, or had been applied but not
         filed to the cadre's dossier; oldest completion first."""
@@ -84,6 +85,7 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
         async with acquire(pool, settings.pg_acquire_timeout_s) as conn:
             total = await conn.fetchval(_TOTAL_SQL, *args)
             rows = await conn.fetch(_PAGE_SQL, *args, query.offset, query.limit)
+        answered_rows(request, rows)
         more = query.offset + len(rows) < total
         return {"as_of": as_of, "total": total, "audits": [_entry(r, as_of) for r in rows],
                 "next_offset": query.offset + len(rows) if more else None}

@@ -23,6 +23,7 @@ from services.ledger.projections import ProjectedEvent, Span
 from services.ledger.read_models.assessment_common import TAGS, AssessmentQuery
 from services.ledger.read_models.recount import recounted_working_days
 from services.ledger.statements import Statements, bulk, day, execute_bulk
+from shared.access import answered_rows
 from shared.appointment_blockers import names_post
 from shared.db import acquire
 from shared.events.assessment import CLEARING
@@ -302,7 +303,7 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
     """`GET /v1/appointments`: each selection's steps and issues."""
 
     @api.route("GET", "/v1/appointments", summary="Appointment compliance (选拔任用程序合规)", query=AppointmentFilter,
-               response=AppointmentPage, tags=TAGS, errors=(503,))
+               response=AppointmentPage, tags=TAGS, errors=(503,), recorded="list")
     async def appointments(request: web.Request, *, query: AppointmentFilter) -> dict[str, Any]:
         """Selections, latest inspection first, each with its steps, dates, vote tally, notice and issues."""
         where = """($1::text IS NULL OR county = $1) AND ($2::text IS NULL OR cadre_id = $2)
@@ -313,4 +314,5 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
             rows = await conn.fetch(f"""SELECT * FROM rm_appointments WHERE {where}
                                         ORDER BY inspected_on DESC, cadre_id, selection_id OFFSET $5 LIMIT $6""",
                                     *args, query.offset, query.limit)
+        answered_rows(request, rows)
         return {"total": total, "appointments": [_entry(r) for r in rows]}

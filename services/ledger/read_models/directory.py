@@ -11,6 +11,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.ledger.projections import ProjectedEvent, Span
+from shared.access import answered_rows
 from shared.db import acquire
 from shared.envelope import COUNTY_PATTERN
 from shared.events.registry import CATALOGUE
@@ -106,7 +107,7 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
     """`GET /v1/cadres`: find a cadre."""
 
     @api.route("GET", "/v1/cadres", summary="Find cadres (干部名录)", query=DirectoryQuery, response=DirectoryPage,
-               tags=("read models 查询",), errors=(503,))
+               tags=("read models 查询",), errors=(503,), recorded="list")
     async def directory(request: web.Request, *, query: DirectoryQuery) -> dict[str, Any]:
         """Cadres in id order, filtered by county and id prefix."""
         async with acquire(pool, settings.pg_acquire_timeout_s) as conn:
@@ -116,6 +117,7 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
                 query.after, query.county, query.prefix, query.limit + 1)
         more = len(rows) > query.limit
         rows = rows[: query.limit]
+        answered_rows(request, rows)
         cadres = [{**dict(r), "last_label_zh": CATALOGUE[r["last_type"]].label_zh if r["last_type"] in CATALOGUE
                    else r["last_type"]} for r in rows]
         return {"cadres": cadres, "next_after": rows[-1]["cadre_id"] if more else None}

@@ -19,6 +19,7 @@ from services.ledger.projections import ProjectedEvent, Span
 from services.ledger.read_models.audit_common import TAGS, ListQuery
 from services.ledger.read_models.recount import recounted_deadline, working_days_now
 from services.ledger.statements import Statements, day
+from shared.access import answered_rows
 from shared.clock import clock_from
 from shared.db import acquire
 from shared.events.types import ProvisionalCalendarYears
@@ -95,7 +96,7 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
     clock = clock_from(settings)
 
     @api.route("GET", "/v1/inquiries/overdue", summary="Overdue written inquiries (逾期未回复的函询)",
-               query=ListQuery, response=OverdueInquiriesPage, tags=TAGS, errors=(503,))
+               query=ListQuery, response=OverdueInquiriesPage, tags=TAGS, errors=(503,), recorded="list")
     async def overdue(request: web.Request, *, query: ListQuery) -> dict[str, Any]:
         """Inquiries past their due day and unanswered on `as_of`, the longest overdue first."""
         as_of = query.as_of or clock.today()
@@ -106,6 +107,7 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
                                               provisional_calendar_years FROM rm_inquiries
                                        WHERE {_WHERE} ORDER BY due, cadre_id, inquiry_id OFFSET $4 LIMIT $5""",
                                     *args, query.offset, query.limit)
+        answered_rows(request, rows)
         inquiries = [{**dict(r), "days_overdue": (as_of - r["due"]).days,
                       "working_days_overdue": working_days_now(r["due"] + timedelta(days=1), as_of),
                       "due_recounted": recounted_deadline(r["sent_on"], _answer_days(r["county"], r["sent_on"]),

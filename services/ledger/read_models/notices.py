@@ -24,6 +24,7 @@ from services.ledger.projections import ProjectedEvent, Span
 from services.ledger.read_models.assessment_common import TAGS, AssessmentQuery, working_days_left
 from services.ledger.read_models.recount import recounted_working_days
 from services.ledger.statements import Statements, bulk, day
+from shared.access import answered_rows
 from shared.appointment_blockers import deferral_runs
 from shared.clock import clock_from
 from shared.db import acquire
@@ -229,7 +230,7 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
     clock = clock_from(settings)
 
     @api.route("GET", "/v1/notices", summary="Notices and their objections (任前公示与反映)", query=NoticeFilter,
-               response=NoticePage, tags=TAGS, errors=(503,))
+               response=NoticePage, tags=TAGS, errors=(503,), recorded="list")
     async def notices(request: web.Request, *, query: NoticeFilter) -> dict[str, Any]:
         """Notices not yet resolved (default) or by status, ending soonest first, with objections and days left."""
         as_of = query.as_of or clock.today()
@@ -253,4 +254,5 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
                     FROM ({_AS_OF}) n WHERE {where}
                     ORDER BY n.end_on, n.cadre_id, n.notice_id OFFSET $5 LIMIT $6""",
                 *args, query.offset, query.limit)
+        answered_rows(request, rows)
         return {"as_of": as_of, "total": total, "notices": [_entry(r, as_of) for r in rows]}

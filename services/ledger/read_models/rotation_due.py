@@ -16,6 +16,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from services.ledger.read_models.rotation_postings import FILTER_SQL, RotationFilter, filter_args
+from shared.access import answered_rows
 from shared.clock import clock_from
 from shared.db import acquire
 from shared.events.rotation import RULE_ZH
@@ -66,7 +67,7 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
     clock = clock_from(settings)
 
     @api.route("GET", "/v1/rotation/due", summary="Rotations due and overdue (应交流与逾期未交流)", query=DueFilter,
-               response=DuePage, tags=("read models 查询",), errors=(503,))
+               response=DuePage, tags=("read models 查询",), errors=(503,), recorded="list")
     async def due(request: web.Request, *, query: DueFilter) -> dict[str, Any]:
         """Rotations due on `as_of` (default today) and not carried out, earliest due first; filterable."""
         as_of = query.as_of or clock.today()
@@ -78,6 +79,7 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
             rows = await conn.fetch(f"""SELECT *, {STATUS_SQL} AS status FROM rm_rotation_due WHERE {where}
                                        ORDER BY due_on, cadre_id, post_id, rule OFFSET $8 LIMIT $9""",
                                     *args, query.offset, query.limit)
+        answered_rows(request, rows)
         entries = []
         for r in rows:
             row = dict(r)

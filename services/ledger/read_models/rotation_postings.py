@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.ledger.projections import EVENT_COLUMNS, ProjectedEvent, Span, decoded
 from services.ledger.statements import bulk, execute_bulk
+from shared.access import answered_rows
 from shared.clock import clock_from
 from shared.db import acquire
 from shared.envelope import CADRE_ID_PATTERN, COUNTY_PATTERN
@@ -215,7 +216,7 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
     clock = clock_from(settings)
 
     @api.route("GET", "/v1/rotation/postings", summary="Current postings and tenure (现任职务与任职年限)",
-               query=RotationFilter, response=PostingPage, tags=("read models 查询",), errors=(503,))
+               query=RotationFilter, response=PostingPage, tags=("read models 查询",), errors=(503,), recorded="list")
     async def postings(request: web.Request, *, query: RotationFilter) -> dict[str, Any]:
         """Posts held now, with tenure in the post and in the township counted to `as_of` (0 for a post taken
         after it); filterable. A past day's postings are in the cadre's state as of that day."""
@@ -227,6 +228,7 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
             rows = await conn.fetch(f"""SELECT * FROM rm_rotation_postings WHERE {where}
                                        ORDER BY cadre_id, post_id OFFSET $6 LIMIT $7""",
                                     *args, query.offset, query.limit)
+        answered_rows(request, rows)
         entries = []
         for r in rows:
             row = dict(r)
