@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncpg
+import orjson
 
 from shared.access import access_stream_config
 from shared.bus import checkpoint_stream_config, stream_config
@@ -176,3 +177,30 @@ def test_the_access_trail_is_kept_in_as_many_copies_as_the_ledger_s_events() -> 
         configs = [stream_config("CADRE", 120, replicas), checkpoint_stream_config(replicas),
                    access_stream_config(replicas)]
         assert [c.num_replicas for c in configs] == [replicas] * 3
+
+
+async def test_a_record_on_another_kind_s_subject_is_rejected_not_filed(system: System) -> None:
+    """The rotation service may publish only on `access.person.>`: a record it sent there as a ledger read (a
+    history, a feed read) would otherwise be filed as one, forged beside the ledger's own."""
+    cadre = new_cadre_id()
+    forged = [{"principal": "forger", "roles": ["auditor"], "cadre_id": cadre, "what": "history after_version=0",
+               "purpose": "p", "request_id": "r"},
+              {"principal": "forger", "roles": ["auditor"], "what": "feed", "route": "/v1/events", "purpose": "p",
+               "request_id": "r", "returned": 0}]
+    seqs = [await publish_raw(system.nats_url, f"access.person.{cadre}", orjson.dumps(record)) for record in forged]
+    # a genuine personal-data record of the same cadre, on its subject, is filed: the filer has passed the others
+    await publish_raw(system.nats_url, f"access.person.{cadre}", orjson.dumps({
+        "principal": "rotation-reader", "roles": ["auditor"], "cadre_id": cadre, "what": "person", "purpose": "p",
+        "request_id": "r"}))
+    ledger = system.url("ledger")
+
+    async def filed() -> list[dict[str, object]] | None:
+        status, page, _ = await call("GET", f"{ledger}/v1/access?cadre_id={cadre}")
+        assert status == 200
+        return page["entries"] or None
+
+    assert [e["principal"] for e in await wait_until(filed, timeout=20)] == ["rotation-reader"]
+    status, page, _ = await call("GET", f"{ledger}/v1/access?principal=forger")
+    assert status == 200 and page["entries"] == []
+    rows = await fetch(system.pg_dsn, "SELECT reason FROM access_rejected WHERE stream_seq = ANY($1)", seqs)
+    assert len(rows) == 2 and all("subject" in r["reason"] and "主题" in r["reason"] for r in rows), rows

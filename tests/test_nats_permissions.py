@@ -61,7 +61,7 @@ async def test_only_command_services_publish_cadre_events(system: System) -> Non
         "the ledger only consumes cadre events"
 
 
-@pytest.mark.parametrize("subject", ["ledger.checkpoints", "access.X1"])
+@pytest.mark.parametrize("subject", ["ledger.checkpoints", "access.X1", "access.bulk.431021"])
 async def test_command_services_cannot_forge_checkpoints_or_access_records(system: System, subject: str) -> None:
     assert not await publish_ok(url(system, "rotation"), subject, b"forged")
 

@@ -113,10 +113,15 @@ def _rows(msgs: list[Msg]) -> tuple[list[bytes], list[tuple[int, str, str, bytes
             why = str(exc)
         else:
             row = orjson.dumps({**record.model_dump(mode="json"), "stream_seq": seq})
-            if not holds_nul(row):
+            if holds_nul(row):
+                why = "text must not contain U+0000 (NUL) (文本不能包含空字符)"
+            elif msg.subject != record.subject:
+                # NATS lets the rotation service publish on access.person.> only; that is a guard only if a
+                # record is filed as the kind its subject says (a ledger read sent there would be forged).
+                why = f"a record of this kind belongs on {record.subject}, not this subject (主题与记录不符)"
+            else:
                 rows.append(row)
                 continue
-            why = "text must not contain U+0000 (NUL) (文本不能包含空字符)"
         reason = f"not an access record (不是查阅记录): {why}"[:2000]
         subject = storable(msg.subject, exact=True)
         log.error("access message rejected", extra={"stream_seq": seq, "subject": subject, "reason": storable(reason)})
