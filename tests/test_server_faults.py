@@ -78,6 +78,9 @@ async def test_commands_answer_503_while_nats_is_down_and_recover(own_system: Sy
     try:
         status, problem, _ = await call("GET", f"{own_system.url('ledger')}/v1/cadres/{cadre}/history")
         assert status == 503 and "查阅" in problem["detail"], "a read that cannot be put on record is refused"
+        for bulk in ("/v1/events?county=431021", "/v1/rotation/due"):  # ... and so is a read of many cadres
+            status, problem, _ = await call("GET", f"{own_system.url('ledger')}{bulk}")
+            assert status == 503 and "查阅" in problem["detail"], (bulk, problem)
         status, problem, headers = await call("POST", url, start_body(while_down))
         assert status == 503 and headers.get("Retry-After"), problem
         assert problem["status"] == 503 and "NATS" in problem["detail"]
