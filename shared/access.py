@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -92,8 +92,8 @@ class AccessRecord(BaseModel):
 
 def access_stream_config(replicas: int = 1) -> StreamConfig:
     """The stream holding access records, kept like the ledger: no deletes, no purges, as many copies as the
-    ledger's own stream (`CADRE_STREAM_REPLICAS`): every dossier read waits for its record, so a stream on one
-    node would stop the reads, and lose the trail, with that node."""
+    ledger's own stream (`CADRE_STREAM_REPLICAS`): every dossier read and bulk read waits for its record, so a
+    stream on one node would stop the reads, and lose the trail, with that node."""
     return StreamConfig(name=ACCESS_STREAM, subjects=[ACCESS_SUBJECTS], storage=StorageType.FILE,
                         retention=RetentionPolicy.LIMITS, deny_delete=True, deny_purge=True, duplicate_window=120,
                         num_replicas=replicas,
@@ -182,10 +182,7 @@ class AccessTrail:
             tally: Answered | None = request[_ANSWERED]
             given = query.model_dump(mode="json", exclude_unset=True) if query is not None else {}
             await self._publish(request, route=route, what=what, purpose=NO_PURPOSE_ASKED,
-                                county=given.pop("county", None), filters=given,
-                                returned=tally.returned if tally else None, cadres=tally.cadres if tally else None,
-                                first_position=tally.first_position if tally else None,
-                                last_position=tally.last_position if tally else None)
+                                county=given.pop("county", None), filters=given, **(asdict(tally) if tally else {}))
 
     async def _record(self, request: web.Request, cadre_id: str, what: str, purpose: str | None) -> None:
         await self._publish(request, cadre_id=cadre_id, what=what, purpose=purpose or "(none given / 未说明)")

@@ -91,12 +91,13 @@ Besides the settings, three variables are read where they are used, not by the s
 `CADRE_CALENDAR_FILE`, an operator's working-day calendar file, read wherever working days are counted
 (the command services, the ledger's read models, `python -m shared.workdays`; [calendar.md](calendar.md),
 "Operator file"); `CADRE_TOKEN`, the bearer token of the CLI's `history`, `state`, `quarantine`,
-`export` and `witness cosign` when `--token` is not given; and `CADRE_CHROMIUM`, the Chromium that `make test`'s
-browser tests drive (default `/usr/bin/chromium`).
+`access`, `export` and `witness cosign` when `--token` is not given; and `CADRE_CHROMIUM`, the Chromium that
+`make test`'s browser tests drive (default `/usr/bin/chromium`).
 
 设置之外另有三个变量，由使用处直接读取：`CADRE_CALENDAR_FILE`（运维覆盖的工作日历文件，
 凡计算工作日处均读取：命令服务、台账读模型、`python -m shared.workdays`，见 [calendar.md](calendar.md)）、
-`CADRE_TOKEN`（命令行 `history`、`state`、`quarantine`、`export`、`witness cosign` 未给 `--token` 时使用的令牌）、
+`CADRE_TOKEN`（命令行 `history`、`state`、`quarantine`、`access`、`export`、`witness cosign` 未给 `--token`
+时使用的令牌）、
 `CADRE_CHROMIUM`（`make test` 浏览器测试使用的 Chromium，默认 `/usr/bin/chromium`）。
 """
 
