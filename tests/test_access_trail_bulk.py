@@ -77,6 +77,7 @@ async def test_a_feed_read_and_a_list_read_each_leave_one_entry(system: System) 
 
 
 async def test_a_read_refused_for_its_county_is_on_record_with_nothing_answered(system: System) -> None:
+    assert system.stack is not None
     ledger = system.url("ledger")
     who, token = _reader(system, ["auditor"], ["431021"])
     status, problem, _ = await call("GET", f"{ledger}/v1/events?county=430000", token=token)
@@ -88,7 +89,7 @@ async def test_a_read_refused_for_its_county_is_on_record_with_nothing_answered(
     assert [(e["route"], e["county"], e["returned"], e["cadres"]) for e in entries] == [
         ("/v1/events", "430000", None, None), ("/v1/rotation/due", None, None, None)]
     # a county-scoped operator finds the read aimed at its county, and not the one that named none
-    operator = system.stack.dev_token(["operator"], ["430000"]) if system.stack else ""
+    operator = system.stack.dev_token(["operator"], ["430000"])
     status, page, _ = await call("GET", f"{ledger}/v1/access?county=430000&principal={who}", token=operator)
     assert status == 200 and [e["route"] for e in page["entries"]] == ["/v1/events"]
 
