@@ -333,6 +333,12 @@ ONE_CHANGE = [
     ("INSERT INTO merkle_nodes (level, idx, hash) VALUES (5, 0, sha256('x'))",
      "DELETE FROM merkle_nodes WHERE level = 5",
      "position 13: missing: merkle_nodes holds node (level 5, index 0) over positions 1..32"),
+    # Below every range: only the probe for indices under 0 finds it on the ranges' path.
+    ("ALTER TABLE merkle_nodes DROP CONSTRAINT merkle_nodes_idx_check; "
+     "INSERT INTO merkle_nodes (level, idx, hash) VALUES (1, -1, sha256('x'))",
+     "DELETE FROM merkle_nodes WHERE idx < 0; "
+     "ALTER TABLE merkle_nodes ADD CONSTRAINT merkle_nodes_idx_check CHECK (idx >= 0)",
+     "positions -1..0: merkle_nodes holds node (level 1, index -1) that is not in the stored tree"),
 ]
 
 

@@ -51,7 +51,8 @@ def repeated_fields(raw: bytes) -> tuple[str, ...]:
 def repeated_fields_of(raws: Sequence[bytes]) -> list[tuple[str, ...]] | None:
     """`repeated_fields` of every envelope in `raws`, or None if any one is not an envelope."""
     try:
-        deque(map(bytes.decode, raws), maxlen=0)
+        if not all(map(bytes.isascii, raws)):  # ASCII is UTF-8, and checking it builds no string
+            deque(map(bytes.decode, raws), maxlen=0)
         return list(map(_AS_TUPLE, map(_DECODE, raws)))
     except _UNREADABLE:
         return None

@@ -19,13 +19,17 @@ from shared.verify.report import Collector, Progress, Signed, VerifyReport
 from shared.verify.rowscan import scan
 
 # Rows and nodes that no range asks for: positions below 1 (max(position) is the end), and nodes whose
-# (level, idx) is not a complete subtree of a tree of $1 leaves. Index probes, not a count of everything.
+# (level, idx) is not a complete subtree of a tree of $1 leaves. Index probes, not a count of everything:
+# each level's two bounds are probed apart, since `idx < 0 OR idx >= n` is no index condition and walked
+# every stored node of the level instead (0.1-0.2 s of PostgreSQL at 1,000,000 events, against 1 ms).
 _OUTSIDE = """
 SELECT (SELECT count(*) FROM ledger_events WHERE position < 1 OR position IS NULL)
      + (SELECT count(*) FROM merkle_nodes WHERE level < 0 OR level > 62 OR level IS NULL OR idx IS NULL)
      + (SELECT count(*) FROM generate_series(0, 62) AS l(level), LATERAL (
-          SELECT 1 FROM merkle_nodes n WHERE n.level = l.level AND (n.idx < 0 OR n.idx >= ($1::bigint >> l.level))
-          LIMIT 1) AS outside)"""
+          (SELECT 1 FROM merkle_nodes n WHERE n.level = l.level AND n.idx < 0 LIMIT 1)
+          UNION ALL
+          (SELECT 1 FROM merkle_nodes n WHERE n.level = l.level AND n.idx >= ($1::bigint >> l.level) LIMIT 1))
+        AS outside)"""
 _MIN_LEVEL, _MAX_LEVEL = 10, 13
 _PER_WORKER = 8
 """Ranges per worker at least, so that one slow range does not leave the other workers idle for long."""

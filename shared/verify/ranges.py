@@ -28,10 +28,11 @@ from shared.verify.fields import repeated_fields_of
 # (padded, as the row-by-row scan compares it), dates as ISO 8601, as the envelope writes them (DateStyle
 # ISO, see SETTINGS; to_char cost PostgreSQL a third more per row). Rows come as rows: PostgreSQL builds
 # no array of them (aggregating and sending the envelopes as one array cost it three times what sending
-# them as rows does), and asyncpg decodes them in C.
+# them as rows does), and asyncpg decodes them in C. The repeated columns come last, in `COLUMN_FIELDS` order, so
+# that a row's are one slice of its record (one subscript instead of six).
 ROWS_QUERY = """
-SELECT position, cadre_id, cadre_version, prev_hash, leaf_hash, canonical,
-       event_id::text, county, type, occurred_on::text, ruleset
+SELECT position, cadre_version, prev_hash, leaf_hash, canonical,
+       event_id::text, cadre_id, county, type, occurred_on::text, ruleset
 FROM ledger_events WHERE position > $1::bigint AND position <= $2::bigint ORDER BY position"""
 """Parameters: start, end (leaf indices, [start, end))."""
 
@@ -60,9 +61,9 @@ SETTINGS = "SET LOCAL enable_bitmapscan = off; SET LOCAL DateStyle = 'ISO'"
 no bitmap scans: the planner guesses a sixth of a level's nodes in a range and takes a bitmap scan,
 whose rows then need sorting, where the index scan brings them in order (a third less of PostgreSQL's
 time for the nodes, measured on a 300,000-event ledger)."""
-_POSITION, _CHAIN, _LEAF, _CANONICAL = (operator.itemgetter(0), operator.itemgetter(1, 2, 3), operator.itemgetter(4),
-                                        operator.itemgetter(5))
-_COLUMNS = operator.itemgetter(6, 1, 7, 8, 9, 10)
+_POSITION, _CHAIN, _LEAF, _CANONICAL = (operator.itemgetter(0), operator.itemgetter(6, 1, 2), operator.itemgetter(3),
+                                        operator.itemgetter(4))
+_COLUMNS = operator.itemgetter(slice(5, 11))
 """A row's `COLUMN_FIELDS` columns, in that order (cadre_id is also a chain column, so it comes once)."""
 
 ChainEnds = dict[str, tuple[int, bytes | None, int, bytes]]
