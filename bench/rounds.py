@@ -1390,4 +1390,79 @@ host), met both growth figures (ingest 19,639 -> 17,547 events/s, history p99 4.
 publish->commit p99 at half the drain rate (109 ms at 8,894 events/s; 72.2 ms at half the live rate), history and
 state at 1,000,000 events by a hair (p99 5.13 and 5.35 ms), the one-type replay (91,148 events/s), the county's mix
 (59,348) and verify (0.90x). The figures above stay those of the 01:49 run, the faster host's.
+
+### Twenty-fifth round
+
+Verification and the two reads, on a held stack of this harness (1,000,000 events, filled as a full run fills it,
+servers kept between measurements), on a host other sessions' test suites kept busy all along (load average 3-9
+on the 2 cores; other processes used 8-37 us of CPU per verified row beside verification's own 8-10). Wall-clock
+rates meant nothing there (the same code verified at 41k-121k events/s), so what is compared is CPU: each
+component's CPU per verified row, old (07a765e) and new code alternated pass by pass on the same ledger, and
+in-process timings (the minimum or median of many repetitions) for the parts.
+
+| verify, 1,000,000 events, five alternated pairs, CPU per row | before (07a765e) | after |
+|---|---:|---:|
+| worker processes, us | 6.55, 6.82, 7.60, 6.35, 6.12 (median 6.55) | 5.78, 6.14, 5.71, 5.60, 5.69 (median 5.71) |
+| PostgreSQL, us | 2.52, 2.58, 2.93, 2.56, 2.29 (median 2.56) | 2.38, 2.51, 2.34, 2.31, 2.32 (median 2.34) |
+| coordinator, us | 0.28-0.33 | 0.25-0.31 |
+| the check for rows and nodes outside the ranges, PostgreSQL, ms | 103-213 | 0.6-0.9 |
+| a worker's imports, CPU ms (twelve alternations, medians) | 207 | 129 |
+
+The new code used less worker CPU in all five pairs, and about 12% less CPU in all (8.3 against 9.4 us per row,
+medians). Verification is CPU-bound on the two cores (both workers and their PostgreSQL backends run
+throughout), so on a quiet host the rate should rise by about as much: 268,711-315,664 events/s in the last full
+runs. The full run will tell.
+
+1. **The check for rows and nodes outside the ranges by index** (`shared.verify.ledger._OUTSIDE`). It asked, for
+   each level, for a stored node with `idx < 0 OR idx >= n`: no index condition, so PostgreSQL walked every stored
+   node of every level (EXPLAIN: 4,044 buffers, 175 ms on the loaded host; 103 ms at best), while the workers
+   checked their first ranges and the coordinator, waiting for it, took none of their outcomes. Each bound is now
+   probed apart (0.6-0.9 ms); the answer is the same. A tamper case now stores a node at index -1 (the schema's
+   check dropped, as an attacker would): only the lower probe finds it on the ranges' path, and the case fails with
+   that probe left out.
+2. **Range workers start without the coordinator's modules.** `python -m shared.verify.worker` imports the
+   package first, whose `__init__` imported signed notes and their keys (cryptography), checkpoints, the merge and
+   the row-by-row scan: none of them a worker's. The coordinator's code moved, as it was, to
+   `shared.verify.ledger`; the package gives the same names on first use (PEP 562). A worker's imports went from
+   207 to 129 ms of CPU (medians of twelve alternations), paid twice at the start of every verification, while
+   the coordinator verifies the checkpoints on the same cores. (Where no bytecode is cached, as here with
+   `PYTHONDONTWRITEBYTECODE`, each worker also compiles every module it imports.)
+3. **A row's repeated columns as one slice.** The range query lists them last, in `COLUMN_FIELDS` order, so one
+   subscript of the record takes all six (0.24 against 0.17 us a row, the minimum of fifteen passes over four
+   ranges); envelopes that are all ASCII, which is UTF-8, are checked without decoding them into strings (0.11
+   against 0.07 us a row). The findings and their wording do not change (the tamper tests pass unchanged).
+
+Where a verified row's CPU goes now (in process, minimum of many passes, loaded host): the worker reads and decodes
+the rows 1.9-2.2 us (asyncpg: eleven columns into a record); checks them 3.3-3.8 us: the envelopes' repeated fields
+(msgspec) 0.8-1.3, the leaf hashes 0.8-1.3, the tree 0.7-0.8, the chains 0.4. A SHA-256 from `hashlib` costs
+about 0.4 us before it hashes a byte (OpenSSL 3's context set-up per object: `sha256(b"")` alone measured 0.40 us),
+and a row needs two (its leaf and, on average, one node above it): half of the hashing is that fixed cost, which
+no stdlib call avoids (a copied context 1.02 against 0.84 us; `cryptography`'s hash 2.5 us; the built-in
+`_sha256`, without SHA-NI, 4.2 us). PostgreSQL spends 1.7-2.3 us a row on the rows (the text casts of the event id
+and the date 0.07 of it: sending them as uuid and date costs the worker more to decode, 2.7 against 1.9 us) and
+0.3-0.5 on the nodes.
+
+Measured and not kept:
+
+- History pages built as bytea (each row's JSON converted once and its canonical bytes appended without
+  `convert_from`, the array joined as bytea) instead of text converted at the end: the same bytes, and PostgreSQL
+  CPU per page query 1.00 / 1.20 / 1.40 ms (minimum / first quartile / median of ten rounds of 400 queries)
+  against 1.03 / 1.13 / 1.38: nothing.
+- The state read's fold, `audit.completed` creating its audit with the completion's fields in one constructor
+  call instead of five assignments after it: 300-412 against 347-357 us a fold of the benchmark's 59-event
+  dossier (three alternations, noisy), and it would validate fields that are assigned unvalidated today (a
+  stored value pydantic refuses would become a failed read). An `AuditSummary` costs 3-5 us to build (22 fields),
+  an assignment 0.3 us; most of a state fold (about 350 us here) is building one per audit, which is the
+  benchmark's workload (every completion a new audit).
+- The access record serialised by pydantic in one call (`model_dump_json`) instead of a dict through orjson: the
+  same bytes, about 3 us a read.
+
+History and state reads, decomposed on the held stack (py-spy of the ledger, 3,000 reads): of the ledger's main
+thread, the socket write of the answer (96 KB for a history, 27 KB for a state; on loopback the sender's system
+call carries the receiver's TCP work too) is the largest single item (30% for history, 16% for state), aiohttp's
+request and response handling, asyncpg's round trip and the access record's JetStream publication (the flusher's
+socket write about 9%) most of the rest, none of them code of this project's that a change could halve; a state
+read adds its fold (about 12% of the thread), the dossier's serialisation (12%) and reading `data` from the bytes
+(6%). Their latency could not be measured on this host this session (history p99 10-31 ms under the load), and
+nothing on their path changed.
 """
