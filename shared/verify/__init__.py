@@ -19,11 +19,11 @@ the roots are recomputed from the rows and compared with notes only the key hold
 appended after the last checkpoint are reported as not yet covered: they are checked, but no
 signature vouches for them yet.
 
-How (two paths, one answer). First the ledger is checked by ranges (`ranges`, `merge`): runs of 2**k
-positions aligned on subtree boundaries, each fetched in two queries (its rows; its stored nodes,
-one byte string per level) and checked in bulk, in worker processes (`parallel`, `worker`) that
-import the coordinator's exported snapshot so all of them read one ledger, then joined in position
-order (chains across ranges, the tree above them, roots against checkpoints). Each range's
+How (two paths, one answer; the coordinator is `ledger`). First the ledger is checked by ranges
+(`ranges`, `merge`): runs of 2**k positions aligned on subtree boundaries, each fetched in two queries
+(its rows; its stored nodes, one byte string per level) and checked in bulk, in worker processes
+(`parallel`, `worker`) that import the coordinator's exported snapshot so all of them read one ledger,
+then joined in position order (chains across ranges, the tree above them, roots against checkpoints). Each range's
 positions, and its stored nodes level by level, must be exactly the expected ones (counted, not just
 compared as a concatenation); index probes find any row or node outside all ranges, so no extra one
 is left unread. If that finds everything as a sound ledger has it, the ledger verifies. If anything
