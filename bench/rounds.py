@@ -1400,18 +1400,20 @@ rates meant nothing there (the same code verified at 41k-121k events/s), so what
 component's CPU per verified row, old (07a765e) and new code alternated pass by pass on the same ledger, and
 in-process timings (the minimum or median of many repetitions) for the parts.
 
-| verify, 1,000,000 events, five alternated pairs, CPU per row | before (07a765e) | after |
+| verify, 1,000,000 events, nine alternated pairs, CPU per row | before (07a765e) | after |
 |---|---:|---:|
-| worker processes, us | 6.55, 6.82, 7.60, 6.35, 6.12 (median 6.55) | 5.78, 6.14, 5.71, 5.60, 5.69 (median 5.71) |
-| PostgreSQL, us | 2.52, 2.58, 2.93, 2.56, 2.29 (median 2.56) | 2.38, 2.51, 2.34, 2.31, 2.32 (median 2.34) |
-| coordinator, us | 0.28-0.33 | 0.25-0.31 |
+| worker processes, us | 6.12-7.60 (median 6.55) | 5.56-7.61 (median 5.78) |
+| PostgreSQL, us | 2.29-2.93 (median 2.56) | 2.24-2.83 (median 2.38) |
+| coordinator, us | 0.27-0.33 (median 0.29) | 0.25-0.33 (median 0.28) |
+| all three, us | 8.71-10.86 (median 9.35) | 8.05-10.77 (median 8.44) |
 | the check for rows and nodes outside the ranges, PostgreSQL, ms | 103-213 | 0.6-0.9 |
 | a worker's imports, CPU ms (twelve alternations, medians) | 207 | 129 |
 
-The new code used less worker CPU in all five pairs, and about 12% less CPU in all (8.3 against 9.4 us per row,
-medians). Verification is CPU-bound on the two cores (both workers and their PostgreSQL backends run
-throughout), so on a quiet host the rate should rise by about as much: 268,711-315,664 events/s in the last full
-runs. The full run will tell.
+The new code used less CPU in seven of the nine pairs (one lost, one even), about 10% less at the medians.
+Verification is CPU-bound on the two cores (both workers and their PostgreSQL backends run throughout), so on a
+quiet host the rate should rise by about as much as the CPU per row falls, from the 268,711-315,664 events/s of
+the last full runs; the parts below account for about 0.4 us of the 0.9 (the rest is within this host's noise,
+which moved single passes by a microsecond). The full run will tell.
 
 1. **The check for rows and nodes outside the ranges by index** (`shared.verify.ledger._OUTSIDE`). It asked, for
    each level, for a stored node with `idx < 0 OR idx >= n`: no index condition, so PostgreSQL walked every stored
