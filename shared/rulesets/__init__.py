@@ -11,6 +11,11 @@ documents in force change). `ruleset_for` never answers a superseded version, so
 correction; `ruleset_by_id` still answers it, for the events recorded under it. The correcting version carries
 the claim and the reason (its `notes`), so correcting adds files and changes none: the list lives in the new
 version rather than as a `corrected_by` in the old one, whose file would otherwise have to change.
+
+A refusal cites the entry of its topic in `bases` (依据) of the rule set the decision is taken under, the one in
+force on the fact's day, so it names what was in force then and no document's article is written in code. A field
+the model gains is stated by every version, a shipped one with what the code did until then (for `bases`: the fixed
+strings its refusals cited), so no id changes meaning.
 """
 
 from __future__ import annotations
@@ -107,6 +112,38 @@ class AuditRules(_Section):
                     "shorter period is refused. Measures not listed have no minimum.")
 
 
+class Bases(_Section):
+    """What a refusal cites as its `basis` (依据), per topic: the documents, and where known the articles, in force
+    in the version's period. A rule quotes the entry of its topic from the rule set the decision is taken under (the
+    one in force on the fact's day), so a refusal about a fact of 2010 cites what applied in 2010, not today's
+    documents, and no document's article is written in code."""
+
+    selection: str = Field(min_length=1, description="讨论决定: the inspection (考察), the committee vote (到会, "
+                                                     "过半数) and the order of a selection's steps.")
+    notice: str = Field(min_length=1, description="任前公示: the notice's period and length, objections, closing.")
+    deferral: str = Field(min_length=1, description="缓任 and 取消任职资格: deferring an appointment or cancelling "
+                                                    "the qualification after a notice.")
+    blockers: str = Field(min_length=1, description="What blocks an appointment (DOMAIN rule 3): an unverified "
+                                                    "report, a running deferral, a cancelled qualification, a running "
+                                                    "sanction period.")
+    appointment: str = Field(min_length=1, description="任职: the notice a posting names, the kind of posting against "
+                                                       "the rank, probation (试用期).")
+    rotation: str = Field(min_length=1, description="交流: tenure limits, deferral of a due rotation, the rotation.")
+    grading: str = Field(min_length=1, description="年度考核: one grade a year, years without promotion after "
+                                                   "基本称职 or 不称职, a demotion or removal the assessments require.")
+    evaluation: str = Field(min_length=1, description="民主测评: the dual democratic evaluation rule "
+                                                      "(双重民主测评降免职) and its figures.")
+    competency: str = Field(min_length=1, description="能力测试: retest (补测) and the handling of a second failure.")
+    periodic: str = Field(min_length=1, description="平时考核: the scale of periodic scores (千分制).")
+    audit: str = Field(min_length=1, description="经济责任审计: departure audits, the cadre's written opinion and its "
+                                                 "window.")
+    inquiry: str = Field(min_length=1, description="函询: the answer window and a late answer.")
+    sanction: str = Field(min_length=1, description="处分种类: the measures of each category (党纪处分, 政务处分, "
+                                                    "组织处理).")
+    effect_period: str = Field(min_length=1, description="处分影响期: when a sanction's period starts and its shortest "
+                                                         "length per measure.")
+
+
 class RuleSet(_Section):
     """One version of one county's rules."""
 
@@ -117,8 +154,10 @@ class RuleSet(_Section):
     supersedes: list[str] = Field(description="Ids of the versions this one corrects (更正): they are no longer in "
                                               "force for any day, and this version with the others naming them "
                                               "covers their days. Empty for a version that corrects none.")
-    basis: str = Field(min_length=1, description="Documents the rules come from: what a refusal under this version "
-                                                 "cites as its `basis` (依据).")
+    basis: str = Field(min_length=1, description="Documents the version's rules come from, as a whole (its sources). "
+                                                 "A refusal cites the entry of its topic in `bases`, not this.")
+    bases: Bases = Field(description="What a refusal under this version cites as its `basis` (依据), per topic: "
+                                     "the documents in force in the version's period.")
     notes: str | None = Field(None, description="How this version came about (修订说明): what it changes from the one "
                                                 "before and why, choices no document makes. Never cited by a rule.")
     rotation: RotationRules
