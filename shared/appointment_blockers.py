@@ -36,6 +36,9 @@ Rule 3's blockers come first, in ledger order, then the promotion's.
 
 Only events that occurred on or before the day count (`occurredon`), so the answer is the one the
 ledger gave on that day: a report received later does not block an appointment made earlier.
+
+Each reason cites (`basis`) the `bases` of the rule set the caller decides under, the one in force on the day:
+rule 3's reasons its `blockers` entry, rule 6's its `grading` entry.
 """
 
 from __future__ import annotations
@@ -48,9 +51,8 @@ from typing import Any
 
 from shared.envelope import CloudEvent
 from shared.problems import RuleViolation
+from shared.rulesets import Bases
 
-BASIS = "党政领导干部选拔任用工作条例 (2019); 辽源市12380举报受理与查核 (S1)"
-GRADE_BASIS = "中华人民共和国公务员法 (2018); 党政领导干部考核工作条例 (2019); 公务员考核规定 (2020)"
 FACT_TYPES = frozenset({"report.received", "report.verified", "appointment.deferred", "notice.posted",
                         "appointment.qualification_cancelled", "sanction.imposed", "assessment.annual_graded",
                         "assessment.threshold_breached", "post.assigned", "post.vacated"})
@@ -72,12 +74,13 @@ def deferral_runs(until: date, on: date) -> bool:
     return on <= until
 
 
-def appointment_blockers(events: Sequence[CloudEvent], on: date, *, notice_id: str | None = None,
+def appointment_blockers(events: Sequence[CloudEvent], on: date, bases: Bases, *, notice_id: str | None = None,
                         post: str | None = None, places: Sequence[str | None] = (),
                         promotion: bool = False, bound_only: bool = False) -> list[RuleViolation]:
     """Every reason the cadre cannot be appointed on `on`: rule 3's in ledger order, then rule 6's; empty when none.
 
-    `events` are the cadre's ledger events in ledger order. The appointment is the one under notice
+    `events` are the cadre's ledger events in ledger order; `bases` those of the rule set in force on `on`, which
+    each reason cites. The appointment is the one under notice
     `notice_id` and to the post titled `post` (of the unit and township `places`, see `names_post`), as far as the
     caller knows them (a cancelled qualification bars only its own appointment); `promotion`: it raises the
     cadre's rank (提拔). `bound_only`: only the reasons bound to this appointment, a qualification cancelled for it
@@ -100,7 +103,7 @@ def appointment_blockers(events: Sequence[CloudEvent], on: date, *, notice_id: s
                 f"report {report_id} (received {event.occurredon.isoformat()}) is not verified yet; "
                 "an unverified report blocks appointment",
                 f"举报 {report_id} ({event.occurredon.isoformat()} 受理) 尚未核查 (未核查的举报), 不能任用",
-                basis=BASIS, report_id=report_id))
+                basis=bases.blockers, report_id=report_id))
         elif event.type == "appointment.deferred" and deferral_runs(_day(data["until"]), on) and (
                 not bound_only or _for_this(str(data["notice_id"]), proposed, notice_id, post, places)):
             until = _day(data["until"]).isoformat()
@@ -108,7 +111,7 @@ def appointment_blockers(events: Sequence[CloudEvent], on: date, *, notice_id: s
                 "appointment.deferral_running",
                 f"the appointment is deferred until {until}, that day included (notice {data.get('notice_id', '-')})",
                 f"缓任期未满 (缓任至 {until}, 含当日), 不能任用",
-                basis=BASIS, notice_id=data.get("notice_id"), until=until))
+                basis=bases.blockers, notice_id=data.get("notice_id"), until=until))
         elif event.type == "appointment.qualification_cancelled":
             cancelled = str(data["notice_id"])
             if not _for_this(cancelled, proposed, notice_id, post, places):
@@ -121,7 +124,7 @@ def appointment_blockers(events: Sequence[CloudEvent], on: date, *, notice_id: s
                 f"{event.occurredon.isoformat()}" + (f": {data['reason']}" if data.get("reason") else ""),
                 f"{event.occurredon.isoformat()} 已取消该干部拟任{proposed_post or '职务'}的任职资格 "
                 f"(取消任职资格, 任前公示 {cancelled}), 不能任用",
-                basis=BASIS, notice_id=cancelled, proposed_post=proposed_post))
+                basis=bases.blockers, notice_id=cancelled, proposed_post=proposed_post))
         elif event.type == "sanction.imposed" and not bound_only:
             start = _day(data["effective_from"])
             end = _day(data["effective_until"]) if data.get("effective_until") else None
@@ -132,11 +135,11 @@ def appointment_blockers(events: Sequence[CloudEvent], on: date, *, notice_id: s
                     f"sanction {data['sanction_id']} ({data.get('measure', '')}) is in its effect period "
                     f"{period}" + ("" if end else " (open-ended)"),
                     f"处分 {data['sanction_id']} 在影响期内 (处分影响期 {period}), 不能提拔任用",
-                    basis=BASIS, sanction_id=str(data["sanction_id"]), effective_from=start.isoformat(),
+                    basis=bases.blockers, sanction_id=str(data["sanction_id"]), effective_from=start.isoformat(),
                     effective_until=end.isoformat() if end else None))
     if promotion:
-        blockers.extend(_promotion_barred(known, on))
-        blockers.extend(_demotion_pending(known))
+        blockers.extend(_promotion_barred(known, on, bases))
+        blockers.extend(_demotion_pending(known, bases))
     return blockers
 
 
@@ -187,7 +190,7 @@ def _names(a: str, b: str, places: Sequence[str | None]) -> bool:
     return any(p is not None and same_title(p).endswith(place) for p in places)
 
 
-def _promotion_barred(known: Sequence[CloudEvent], on: date) -> list[RuleViolation]:
+def _promotion_barred(known: Sequence[CloudEvent], on: date, bases: Bases) -> list[RuleViolation]:
     """Rule 6: each 基本称职 or 不称职 grade recorded by `on` that bars promotion in `on`'s year."""
     barred = []
     for event in known:
@@ -202,7 +205,7 @@ def _promotion_barred(known: Sequence[CloudEvent], on: date) -> list[RuleViolati
                 f"the annual grade of {graded} is {en}, which bars promotion in {on.year} "
                 f"(barred: {', '.join(map(str, years))})",
                 f"{graded}年度考核被确定为{zh}, {on.year}年不得提拔 ({zh}次年不得提拔)",
-                basis=GRADE_BASIS, year=on.year, graded_year=graded, promotion_blocked_years=years))
+                basis=bases.grading, year=on.year, graded_year=graded, promotion_blocked_years=years))
     return barred
 
 
@@ -222,7 +225,7 @@ def _removes(event: CloudEvent) -> bool:
         event.type == "sanction.imposed" and _measure(event) in REMOVALS)
 
 
-def _demotion_pending(known: Sequence[CloudEvent]) -> list[RuleViolation]:
+def _demotion_pending(known: Sequence[CloudEvent], bases: Bases) -> list[RuleViolation]:
     """Rules 6 and 7: each breach, and each dismissal case, that no demotion or removal answers.
 
     Read in ledger order, as the assessment watchlist reads them: an item arises on its event's day (a dismissal
@@ -240,7 +243,7 @@ def _demotion_pending(known: Sequence[CloudEvent]) -> list[RuleViolation]:
                 f"the democratic evaluation of {year} breached the dual threshold (recorded {day.isoformat()}), "
                 "which requires a demotion or removal decision; none is recorded, so the cadre cannot be promoted",
                 f"{year}年度民主测评触及降免职线 ({day.isoformat()} 记录), 应作降职或免职处理, 尚无处理决定, 不得提拔",
-                basis=GRADE_BASIS, year=year, item="threshold_breach")))
+                basis=bases.grading, year=year, item="threshold_breach")))
         elif event.type == "assessment.annual_graded":
             year = int(event.data["year"])
             grades[year] = str(event.data["grade"])  # a later grade of a year (a correction's effect) replaces it
@@ -251,7 +254,7 @@ def _demotion_pending(known: Sequence[CloudEvent]) -> list[RuleViolation]:
                         f"graded incompetent in {first} and {first + 1}: the dismissal case opened on "
                         f"{day.isoformat()} has no removal decision, so the cadre cannot be promoted",
                         f"{first}、{first + 1}年度连续两年考核不称职, 应予免职 ({day.isoformat()} 起), 尚无处理决定, "
-                        "不得提拔", basis=GRADE_BASIS, year=first + 1, item="dismissal_case",
+                        "不得提拔", basis=bases.grading, year=first + 1, item="dismissal_case",
                         consecutive_incompetent_years=[first, first + 1])))
         answered = ("threshold_breach", "dismissal_case") if _removes(event) else (
             ("threshold_breach",) if _demotes(event) else ())

@@ -14,7 +14,7 @@ import pytest
 
 from shared.appointment_blockers import appointment_blockers, deferral_runs, names_post
 from shared.envelope import CloudEvent
-from shared.rulesets import ruleset_by_id
+from shared.rulesets import ruleset_by_id, ruleset_for
 
 
 def ev(type_: str, occurred: str, **data: Any) -> CloudEvent:
@@ -36,6 +36,8 @@ SANCTION = ev("sanction.imposed", "2024-02-01", sanction_id="S1", category="part
 OPEN_SANCTION = ev("sanction.imposed", "2024-02-01", sanction_id="S2", category="organisational",
                    measure="责令辞职", effective_from="2024-02-01")
 BLOCK_YEARS = ruleset_by_id("431021@2008.1").assessment.promotion_block_years
+BASES = ruleset_for("431021", date(2024, 3, 1)).bases
+"""What the blockers of these 2024-2025 days cite: the rule set in force then, as a caller passes it."""
 BASICALLY = ev("assessment.annual_graded", "2024-01-15", year=2023, grade="basically_competent",
                admonishment_required=True, promotion_blocked_years=[2023 + n for n in range(1, BLOCK_YEARS + 1)],
                dismissal_case=False, consecutive_incompetent_years=[])
@@ -83,7 +85,7 @@ CASES: list[tuple[str, list[CloudEvent], str, list[str]]] = [
 @pytest.mark.parametrize(("given", "on", "then"), [(g, o, t) for _, g, o, t in CASES],
                          ids=[name for name, *_ in CASES])
 def test_appointment_blockers(given: list[CloudEvent], on: str, then: list[str]) -> None:
-    assert [v.rule for v in appointment_blockers(given, date.fromisoformat(on))] == then
+    assert [v.rule for v in appointment_blockers(given, date.fromisoformat(on), BASES)] == then
 
 
 # A cancelled qualification (取消任职资格, S1) is for the appointment proposed: the notice it was cancelled under
@@ -125,7 +127,7 @@ FOR_CASES: list[tuple[str, list[CloudEvent], str, dict[str, Any], list[str]]] = 
                          ids=[name for name, *_ in FOR_CASES])
 def test_a_cancelled_qualification_bars_the_appointment_it_was_cancelled_for(
         given: list[CloudEvent], on: str, appointment: dict[str, Any], then: list[str]) -> None:
-    assert [v.rule for v in appointment_blockers(given, date.fromisoformat(on), **appointment)] == then
+    assert [v.rule for v in appointment_blockers(given, date.fromisoformat(on), BASES, **appointment)] == then
 
 
 # DOMAIN.md rule 6: a 基本称职 (or, under the corrected rule sets, 不称职) grade bars promotion in the years it lists
@@ -186,39 +188,39 @@ PROMOTION_CASES: list[tuple[str, list[CloudEvent], str, bool, list[str]]] = [
 @pytest.mark.parametrize(("given", "on", "promotion", "then"), [(g, o, p, t) for _, g, o, p, t in PROMOTION_CASES],
                          ids=[name for name, *_ in PROMOTION_CASES])
 def test_a_low_grade_bars_promotion(given: list[CloudEvent], on: str, promotion: bool, then: list[str]) -> None:
-    assert [v.rule for v in appointment_blockers(given, date.fromisoformat(on), promotion=promotion)] == then
+    assert [v.rule for v in appointment_blockers(given, date.fromisoformat(on), BASES, promotion=promotion)] == then
 
 
 @pytest.mark.parametrize(("grade", "en", "zh"), [(BASICALLY, "basically competent", "基本称职"),
                                                  (INCOMPETENT_BARRING, "incompetent", "不称职")])
 def test_the_barred_promotion_names_the_grade(grade: CloudEvent, en: str, zh: str) -> None:
-    [barred] = appointment_blockers([grade], date(2024, 3, 1), promotion=True)
+    [barred] = appointment_blockers([grade], date(2024, 3, 1), BASES, promotion=True)
     assert f"the annual grade of 2023 is {en}" in barred.body()["message_en"]
     assert f"2023年度考核被确定为{zh}" in barred.body()["message_zh"]
 
 
 def test_a_blocker_is_a_422_in_both_languages_naming_its_subject() -> None:
-    [violation] = appointment_blockers([RECEIVED], date(2024, 3, 5))
+    [violation] = appointment_blockers([RECEIVED], date(2024, 3, 5), BASES)
     body = violation.body()
     assert violation.status == 422 and body["rule"] == "appointment.unverified_report"
     assert body["report_id"] == "R1" and "R1" in body["message_en"] and "未核查" in body["message_zh"]
     assert body["basis"]
 
-    [sanction] = appointment_blockers([SANCTION], date(2024, 5, 1))
+    [sanction] = appointment_blockers([SANCTION], date(2024, 5, 1), BASES)
     assert sanction.body()["effective_until"] == "2024-08-01" and "影响期" in sanction.body()["message_zh"]
-    [open_ended] = appointment_blockers([OPEN_SANCTION], date(2024, 5, 1))
+    [open_ended] = appointment_blockers([OPEN_SANCTION], date(2024, 5, 1), BASES)
     assert open_ended.body()["effective_until"] is None and "open-ended" in open_ended.body()["message_en"]
 
-    [cancelled] = appointment_blockers([POSTED, CANCELLED], date(2024, 5, 1), post="樟市镇党委书记")
+    [cancelled] = appointment_blockers([POSTED, CANCELLED], date(2024, 5, 1), BASES, post="樟市镇党委书记")
     assert cancelled.body()["notice_id"] == "N1" and cancelled.body()["proposed_post"] == "樟市镇党委书记"
     assert "取消任职资格" in cancelled.body()["message_zh"] and "樟市镇党委书记" in cancelled.body()["message_en"]
 
-    [barred] = appointment_blockers([BASICALLY], date(2024, 3, 1), promotion=True)
+    [barred] = appointment_blockers([BASICALLY], date(2024, 3, 1), BASES, promotion=True)
     assert barred.body()["rule"] == "assessment.promotion_blocked" and barred.body()["graded_year"] == 2023
     assert "基本称职" in barred.body()["message_zh"] and "basically competent" in barred.body()["message_en"]
     assert barred.body()["basis"]
 
-    [pending] = appointment_blockers(INCOMPETENT, date(2025, 6, 1), promotion=True)
+    [pending] = appointment_blockers(INCOMPETENT, date(2025, 6, 1), BASES, promotion=True)
     body = pending.body()
     assert body["item"] == "dismissal_case" and body["consecutive_incompetent_years"] == [2023, 2024]
     assert "连续两年考核不称职" in body["message_zh"] and "2025-01-20" in body["message_en"]

@@ -137,12 +137,12 @@ def test_evaluation(name: str, given: list[Any], command: Any, expected: Expecte
      "assessment.evaluation_counts", False),
 ])
 def test_a_refusal_cites_its_basis(command: Any, rule: str, cites_rule_set: bool) -> None:
-    """The rank rule 7 reads cites the rule set's documents; counts that do not add up break a record-keeping
-    rule (记录规则)."""
+    """The rank rule 7 reads cites the rule set's documents on the evaluation (`bases.evaluation`); counts that do
+    not add up break a record-keeping rule (记录规则)."""
     with pytest.raises(RuleViolation) as caught:
         g.decide_evaluation(fold([]), command, rules())
     assert caught.value.rule == rule
-    assert caught.value.extra["basis"] == (rules().basis if cites_rule_set else RECORD_KEEPING)
+    assert caught.value.extra["basis"] == (rules().bases.evaluation if cites_rule_set else RECORD_KEEPING)
 
 
 BREACHING_COUNTY = evaluation(2024, "county_wide", 100, 30, 10, rank=56, of=60)   # last 5, excellent 30 %
@@ -291,7 +291,7 @@ def test_the_refusal_names_the_posts_and_cites_s4() -> None:
         g.decide_threshold_check(fold(given), CHECK, rules())
     extra = caught.value.extra
     assert caught.value.rule == PRINCIPALS_ONLY and extra["year"] == 2024
-    assert extra["basis"] == rules().basis and "对党政正职优秀票率排在最后5位" in extra["basis"]
+    assert extra["basis"] == rules().bases.evaluation and "对党政正职优秀票率排在最后5位" in extra["basis"]
     assert "党政正职" in extra["message_zh"] and "principals (正职) only" in extra["message_en"]
     assert [(p["post_id"], p["principal"], p["leadership"], p["since"], p["left_on"]) for p in extra["posts"]] == [
         ("P1", False, True, "2020-03-01", "2024-03-01"), ("P2", None, False, "2024-03-01", None)]

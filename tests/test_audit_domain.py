@@ -198,12 +198,12 @@ CASES: list[tuple[str, list[CloudEvent], When, Any, str]] = [
 
 REGULATION = frozenset({"audit.departure_post", "audit.finding_category", "audit.not_completed", "audit.opinion_late",
                         "audit.opinion_not_requested", "audit.opinion_window_open"})
-"""The rules that apply the audit regulation (`audits.BASIS`); `calendar.gap` cites the rule set, every other rule is a
-record-keeping rule (记录规则: an id once, a step after the one it follows)."""
+"""The rules that apply the audit regulation, as does `calendar.gap` of the opinion window: they cite the rule set's
+`bases.audit`; every other rule is a record-keeping rule (记录规则: an id once, a step after the one it follows)."""
 
 
 def _basis(rule: str) -> str:
-    return a.BASIS if rule in REGULATION else RULES.basis if rule == "calendar.gap" else RECORD_KEEPING
+    return RULES.bases.audit if rule in REGULATION or rule == "calendar.gap" else RECORD_KEEPING
 
 
 @pytest.mark.parametrize(("given", "decide", "command", "then"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])

@@ -137,7 +137,7 @@ ROTATION = [
         (("post.assigned", P9_BY_POSTING), ("rotation.completed", P9_BY_ROTATION)),
         (("no posting", [REG], "posting.not_held"), ("another post", NOT_P9, "posting.not_held"),
          ("posted after the day", [REG, assigned("2014-06-01", "P9")], "posting.not_held"))),
-    Row("probation.concluded", 0, rotation(rd.decide_conclude_probation, conclude_cmd("2021-03-01")),  # L2
+    Row("probation.concluded", 0, rotation_ruled(rd.decide_conclude_probation, conclude_cmd("2021-03-01")),  # L2
         (("post.assigned", PROMOTED),),
         (("no posting", [REG], "posting.not_held"), ("another post", [REG, POSTING], "posting.not_held"),
          ("posted after the day", [REG, assigned("2021-06-01", "L2", kind="promotion", probation_end="2022-06-01",
@@ -149,7 +149,7 @@ ROTATION = [
         (("no posting", [REG, DUE_P9], "posting.not_held"),
          ("another post", [*NOT_P9, DUE_P9], "posting.not_held"),
          ("posted after the day", [REG, assigned("2021-01-01", "P9"), DUE_P9], "posting.not_held"))),
-    Row("rotation.completed", 0, rotation(rd.decide_complete, rotate_cmd("2014-05-01", "P9", to_post_id="P10")),
+    Row("rotation.completed", 0, rotation_ruled(rd.decide_complete, rotate_cmd("2014-05-01", "P9", to_post_id="P10")),
         (("post.assigned", P9_BY_POSTING), ("rotation.completed", P9_BY_ROTATION)),
         (("no posting", [REG], "posting.not_held"), ("another post", NOT_P9, "posting.not_held"),
          ("posted after the day", [REG, assigned("2015-01-01", "P9")], "posting.not_held"))),

@@ -329,22 +329,23 @@ POSTINGS = [
 
 PROBATION = [
     Case("probation is not concluded the day before its end", PROMOTED,
-         lambda s: domain.decide_conclude_probation(s, conclude_cmd("2021-02-28"), TODAY), "probation.before_end"),
+         lambda s: domain.decide_conclude_probation(s, conclude_cmd("2021-02-28"), LOCAL, TODAY),
+         "probation.before_end"),
     Case("probation is concluded on the day it ends", PROMOTED,
-         lambda s: domain.decide_conclude_probation(s, conclude_cmd("2021-03-01"), TODAY), "probation.concluded",
+         lambda s: domain.decide_conclude_probation(s, conclude_cmd("2021-03-01"), LOCAL, TODAY), "probation.concluded",
          {"outcome": "confirmed"}),
     Case("removal also waits for the end", PROMOTED,
-         lambda s: domain.decide_conclude_probation(s, conclude_cmd("2020-09-01", outcome="removed"), TODAY),
+         lambda s: domain.decide_conclude_probation(s, conclude_cmd("2020-09-01", outcome="removed"), LOCAL, TODAY),
          "probation.before_end"),
     Case("probation ended early, with a reason", PROMOTED,
          lambda s: domain.decide_conclude_probation(
-             s, conclude_cmd("2020-09-01", outcome="ended_early", reason="机构改革, 职位撤销"), TODAY),
+             s, conclude_cmd("2020-09-01", outcome="ended_early", reason="机构改革, 职位撤销"), LOCAL, TODAY),
          "probation.concluded", {"outcome": "ended_early"}),
     Case("probation ended early needs a reason", PROMOTED,
-         lambda s: domain.decide_conclude_probation(s, conclude_cmd("2020-09-01", outcome="ended_early"), TODAY),
+         lambda s: domain.decide_conclude_probation(s, conclude_cmd("2020-09-01", outcome="ended_early"), LOCAL, TODAY),
          "probation.early_end_reason"),
     Case("a post without probation has none to conclude", [REG, assigned("2010-01-01", "L2")],
-         lambda s: domain.decide_conclude_probation(s, conclude_cmd("2011-01-01"), TODAY), "probation.none"),
+         lambda s: domain.decide_conclude_probation(s, conclude_cmd("2011-01-01"), LOCAL, TODAY), "probation.none"),
 ]
 
 TOWNSHIP = [REG, assigned("2016-03-01")]
@@ -444,7 +445,7 @@ STALE_DUE = [
          lambda s: domain.decide_defer(s, defer_cmd("2024-03-10", "2024-12-31"), LOCAL, TODAY),
          "rotation.deferral_needs_due"),
     Case("... nor a trigger for a rotation", CORRECTED_START,
-         lambda s: domain.decide_complete(s, rotate_cmd("2024-05-01", trigger="township_8y"), TODAY),
+         lambda s: domain.decide_complete(s, rotate_cmd("2024-05-01", trigger="township_8y"), LOCAL, TODAY),
          "rotation.trigger_not_due"),
     Case("... and the scan records the due of the corrected start when it comes", CORRECTED_START,
          lambda s: domain.decide_due(s, raise_cmd(), LOCAL, at("2025-03-01")), "rotation.due",
@@ -453,42 +454,45 @@ STALE_DUE = [
 
 ROTATION = [
     Case("a rotation's new post is a principal's only if it is a leadership post", [*TOWNSHIP, DUE_P1],
-         lambda s: domain.decide_complete(s, rotate_cmd("2024-05-01", principal=True), TODAY),
+         lambda s: domain.decide_complete(s, rotate_cmd("2024-05-01", principal=True), LOCAL, TODAY),
          "posting.principal_needs_leadership"),
     Case("a due township rotation completes: old post left, new one taken, trigger the due rule",
-         [*TOWNSHIP, DUE_P1], lambda s: domain.decide_complete(s, rotate_cmd("2024-05-01"), TODAY),
+         [*TOWNSHIP, DUE_P1], lambda s: domain.decide_complete(s, rotate_cmd("2024-05-01"), LOCAL, TODAY),
          "rotation.completed", {"from_post_id": "P1", "trigger_rule": "township_8y", "years_in_old_post": 8,
                                 "decision_date": "2024-05-01", "from_township": "樟市镇"}),
     Case("a rotation without a due rule is by need", TOWNSHIP,
-         lambda s: domain.decide_complete(s, rotate_cmd("2020-05-01"), TODAY), "rotation.completed",
+         lambda s: domain.decide_complete(s, rotate_cmd("2020-05-01"), LOCAL, TODAY), "rotation.completed",
          {"trigger_rule": "by_need", "years_in_old_post": 4}),
     Case("a rotation to the post whose qualification was cancelled", [*TOWNSHIP, N0_POSTED, N0_CANCELLED],
          lambda s: domain.decide_complete(s, rotate_cmd("2020-05-01", post="副县长", unit="桂阳县人民政府",
-                                                        township=None), TODAY),
+                                                        township=None), LOCAL, TODAY),
          "appointment.qualification_cancelled", violation=True),
     Case("a named trigger must be due", TOWNSHIP,
-         lambda s: domain.decide_complete(s, rotate_cmd("2020-05-01", trigger="township_8y"), TODAY),
+         lambda s: domain.decide_complete(s, rotate_cmd("2020-05-01", trigger="township_8y"), LOCAL, TODAY),
          "rotation.trigger_not_due"),
     Case("after 8 years in a township the rotation leaves it", [*TOWNSHIP, DUE_P1],
-         lambda s: domain.decide_complete(s, rotate_cmd("2024-05-01", township="樟市镇"), TODAY),
+         lambda s: domain.decide_complete(s, rotate_cmd("2024-05-01", township="樟市镇"), LOCAL, TODAY),
          "rotation.same_township"),
     Case("a rotation is not a promotion", [*TOWNSHIP, DUE_P1],
-         lambda s: domain.decide_complete(s, rotate_cmd("2024-05-01", level="section"), TODAY),
+         lambda s: domain.decide_complete(s, rotate_cmd("2024-05-01", level="section"), LOCAL, TODAY),
          "rotation.no_promotion"),
     Case("... measured against the highest post held, as for any posting: from a concurrent lower post to the "
          "rank the cadre holds", [*TOWNSHIP, leader("2018-01-01")],
-         lambda s: domain.decide_complete(s, rotate_cmd("2020-05-01", level="section"), TODAY), "rotation.completed",
+         lambda s: domain.decide_complete(s, rotate_cmd("2020-05-01", level="section"), LOCAL, TODAY),
+         "rotation.completed",
          {"from_post_id": "P1"}),
     Case("a rotation leads to another post", [*TOWNSHIP, DUE_P1],
-         lambda s: domain.decide_complete(s, rotate_cmd("2024-05-01", to_post_id="P1"), TODAY), "rotation.same_post"),
+         lambda s: domain.decide_complete(s, rotate_cmd("2024-05-01", to_post_id="P1"), LOCAL, TODAY),
+         "rotation.same_post"),
     Case("no rotation during probation", [*PROMOTED, assigned("2016-01-01")],
-         lambda s: domain.decide_complete(s, rotate_cmd("2020-06-01"), TODAY), "rotation.not_during_probation"),
+         lambda s: domain.decide_complete(s, rotate_cmd("2020-06-01"), LOCAL, TODAY), "rotation.not_during_probation"),
     Case("no rotation while under investigation", [*TOWNSHIP, DUE_P1, report_received("2024-04-01")],
-         lambda s: domain.decide_complete(s, rotate_cmd("2024-05-01"), TODAY), "rotation.under_investigation"),
+         lambda s: domain.decide_complete(s, rotate_cmd("2024-05-01"), LOCAL, TODAY), "rotation.under_investigation"),
     Case("a verified report ends the investigation", [*TOWNSHIP, DUE_P1, report_received("2024-04-01"),
                                                       report_verified("2024-04-20", outcome="partly")],
-         lambda s: domain.decide_complete(s, rotate_cmd("2024-05-01"), TODAY), "rotation.completed"),
-    Case("a rotation of a post not held", [REG], lambda s: domain.decide_complete(s, rotate_cmd("2024-05-01"), TODAY),
+         lambda s: domain.decide_complete(s, rotate_cmd("2024-05-01"), LOCAL, TODAY), "rotation.completed"),
+    Case("a rotation of a post not held", [REG],
+         lambda s: domain.decide_complete(s, rotate_cmd("2024-05-01"), LOCAL, TODAY),
          "posting.not_held"),
 ]
 
@@ -539,7 +543,7 @@ def test_appointment_refusals_cite_the_articles_of_notice_and_probation() -> Non
     with pytest.raises(RuleViolation) as no_notice:
         domain.decide_assign(domain.fold([REG]), promote_cmd("2020-03-01", notice_id=None), LOCAL, TODAY)
     with pytest.raises(RuleViolation) as early:
-        domain.decide_conclude_probation(domain.fold(PROMOTED), conclude_cmd("2021-02-28"), TODAY)
+        domain.decide_conclude_probation(domain.fold(PROMOTED), conclude_cmd("2021-02-28"), LOCAL, TODAY)
     for caught in (no_notice, early):
         basis = caught.value.extra["basis"]
         assert "第四十二条 (任职前公示制度)" in basis and "第四十三条 (任职试用期制度)" in basis, basis
@@ -558,7 +562,7 @@ def test_promotion_blockers_are_all_named() -> None:
 
 
 def test_evolve_a_completed_rotation_moves_the_cadre() -> None:
-    decision = domain.decide_complete(domain.fold([*TOWNSHIP, DUE_P1]), rotate_cmd("2024-05-01"), TODAY)
+    decision = domain.decide_complete(domain.fold([*TOWNSHIP, DUE_P1]), rotate_cmd("2024-05-01"), LOCAL, TODAY)
     completed = foreign("rotation.completed", "2024-05-01", "rotation",
                         **decision.data.model_dump(mode="json", exclude_none=True))
     state = domain.fold([*TOWNSHIP, DUE_P1, completed])

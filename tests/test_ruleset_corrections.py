@@ -24,7 +24,7 @@ async def test_a_2010_notice_of_five_working_days_is_refused_under_the_2002_regu
                             {**base(cadre, "2010-05-10"), "notice_id": "GS-2010", "start": "2010-05-10",
                              "end": "2010-05-14", "channels": ["县委组织部公示栏"]}, "notice.min_calendar_days")
     assert problem["ruleset"] == "431021@2008.2" and problem["calendar_days"] == 5 and problem["required"] == 7
-    assert problem["basis"] == ruleset_by_id("431021@2008.2").basis
+    assert problem["basis"] == ruleset_by_id("431021@2008.2").bases.notice
     assert "党政领导干部选拔任用工作条例 (2002)" in problem["basis"] and "公示期一般为七至十五天" in problem["basis"]
     assert "(2019)" not in problem["basis"]
     assert problem["detail"].startswith("任前公示期不少于7天")

@@ -161,11 +161,12 @@ CASES: list[tuple[str, list[CloudEvent], When, Any, str]] = [
 
 BASES = {
     "supervision.report_unverified": s.REPORT_BASIS, "sanction.report_unfounded": s.REPORT_BASIS,
-    "sanction.measure_category": s.SANCTION_BASIS, "sanction.effect_period_short": RULES.basis,
-    "sanction.effect_from_decision": s.EFFECT_BASIS,
-    "supervision.inquiry_answer_late": RULES.basis, "calendar.gap": RULES.basis,
+    "sanction.measure_category": RULES.bases.sanction, "sanction.effect_period_short": RULES.bases.effect_period,
+    "sanction.effect_from_decision": RULES.bases.effect_period,
+    "supervision.inquiry_answer_late": RULES.bases.inquiry, "calendar.gap": RULES.bases.inquiry,
 }
-"""The basis (依据) a refusal cites: the regulation a rule applies; every other rule is a record-keeping rule."""
+"""The basis (依据) a refusal cites: the regulation a rule applies, from the rule set decided under (the report rules
+cite the seed S1 practice, the same in every period); every other rule is a record-keeping rule."""
 
 
 def test_every_category_and_measure_has_its_chinese_name() -> None:

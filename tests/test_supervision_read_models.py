@@ -269,9 +269,13 @@ async def test_a_sanction_recorded_over_http_blocks_appointment_during_its_effec
 
     history = await read(system, f"/v1/cadres/{cadre}/history")
     events = [CloudEvent.model_validate(r["event"]) for r in history["events"]]
-    assert [v.rule for v in appointment_blockers(events, date(2024, 1, 20))] == ["appointment.unverified_report"]
-    assert [v.rule for v in appointment_blockers(events, date(2025, 8, 4))] == ["appointment.sanction_running"]
-    assert appointment_blockers(events, date(2025, 8, 5)) == []
+
+    def blocking(on: date) -> list[str]:
+        return [v.rule for v in appointment_blockers(events, on, ruleset_for("431021", on).bases)]
+
+    assert blocking(date(2024, 1, 20)) == ["appointment.unverified_report"]
+    assert blocking(date(2025, 8, 4)) == ["appointment.sanction_running"]
+    assert blocking(date(2025, 8, 5)) == []
     state = await read(system, f"/v1/cadres/{cadre}/state")
     assert state["sanctions"]["CF-1"]["effective_until"] == "2025-08-04"
     assert state["reports"]["JB-1"]["outcome"] == "verified"

@@ -150,8 +150,10 @@ def build_api(bus: CommandBus, persons: PersonStore, clock: Clock, scheduler: Sc
     async def conclude(request: web.Request, *, body: c.ProbationConclusion, query: WaitQuery) -> CommandResult:
         """Publishes `probation.concluded`: from the probation's end on, or earlier when ended early."""
         cmd = c.ConcludeProbation(post_id=path_param(request, "post_id", _POST_ID), **dict(body))
+        rules = rules_in_force(cmd.county, cmd.occurred_on)
         today = clock.today()
-        return await run(request, cmd, lambda h: domain.decide_conclude_probation(domain.fold(h), cmd, today), query)
+        return await run(request, cmd, lambda h: domain.decide_conclude_probation(domain.fold(h), cmd, rules, today),
+                         query, rules.id)
 
     @api.route("POST", "/v1/posts/{post_id}/rotation/defer", summary="Defer a due rotation (暂缓交流)",
                body=c.Deferral, query=WaitQuery, response=CommandResult, status=202, tags=ROTATION,
@@ -170,8 +172,10 @@ def build_api(bus: CommandBus, persons: PersonStore, clock: Clock, scheduler: Sc
     async def complete(request: web.Request, *, body: c.RotationCompletion, query: WaitQuery) -> CommandResult:
         """Publishes `rotation.completed`: leaves post `post_id` and takes `to`, in one event."""
         cmd = c.CompleteRotation(post_id=path_param(request, "post_id", _POST_ID), **dict(body))
+        rules = rules_in_force(cmd.county, cmd.occurred_on)
         today = clock.today()
-        return await run(request, cmd, lambda h: domain.decide_complete(domain.fold(h), cmd, today), query)
+        return await run(request, cmd, lambda h: domain.decide_complete(domain.fold(h), cmd, rules, today), query,
+                         rules.id)
 
     @api.route("POST", "/v1/rotation/scan", summary="Record rotations that fell due (到期扫描)", query=ScanQuery,
                response=ScanResult, tags=ROTATION, errors=(503,))

@@ -20,7 +20,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from pydantic import Field, StrictInt
 
 from services.assessment.domain.posts import posts_held_in
-from services.assessment.domain.rules import COMPETENCY_BASIS, GRADE_BASIS
 from services.assessment.domain.state import AssessmentState, Evaluation
 from shared.decisions import CadreCommand, Decision
 from shared.events.assessment import (
@@ -117,12 +116,13 @@ def decide_annual_grade(state: AssessmentState, cmd: AnnualGrade, rules: RuleSet
             "assessment.annual_grade_once",
             f"{cmd.year} is already graded {state.grades[cmd.year]}; one annual grade per cadre and year",
             f"{cmd.year}年度已确定为{GRADE_ZH[state.grades[cmd.year]]}, 每人每年只确定一个年度考核等次",
-            basis=GRADE_BASIS, year=cmd.year)
+            basis=rules.bases.grading, year=cmd.year)
     _worked_by(state, date(cmd.year, 12, 31), f"year {cmd.year}", f"{cmd.year}年度", "year")
     if cmd.year > cmd.occurred_on.year:
         raise RuleViolation(
             "assessment.grade_year_not_begun", f"cannot grade {cmd.year} on {cmd.occurred_on.isoformat()}",
-            f"{cmd.occurred_on.isoformat()} 不能确定 {cmd.year} 年度的考核等次 (考核年度尚未开始)", basis=GRADE_BASIS)
+            f"{cmd.occurred_on.isoformat()} 不能确定 {cmd.year} 年度的考核等次 (考核年度尚未开始)",
+            basis=rules.bases.grading)
     basically = cmd.grade == "basically_competent"
     consecutive: list[int] = []
     if cmd.grade == "incompetent":
@@ -158,10 +158,10 @@ def decide_evaluation(state: AssessmentState, cmd: EvaluationRecord, rules: Rule
     if cmd.scope == "county_wide" and (cmd.rank is None or cmd.of is None):
         raise RuleViolation(
             "assessment.evaluation_rank", "a county-wide evaluation needs rank and of (the ranking by excellent rate)",
-            "全县统一测评须填写按优秀票率的排名 (rank) 和参加排队人数 (of)", basis=rules.basis, field="rank")
+            "全县统一测评须填写按优秀票率的排名 (rank) 和参加排队人数 (of)", basis=rules.bases.evaluation, field="rank")
     if cmd.rank is not None and cmd.of is not None and cmd.rank > cmd.of:
         raise RuleViolation("assessment.evaluation_rank", f"rank {cmd.rank} is beyond the {cmd.of} ranked",
-                            f"排名 {cmd.rank} 超出参加排队人数 {cmd.of}", basis=rules.basis, field="rank")
+                            f"排名 {cmd.rank} 超出参加排队人数 {cmd.of}", basis=rules.bases.evaluation, field="rank")
     data = EvaluationRecorded(year=cmd.year, scope=cmd.scope, ballots=cmd.ballots, counts=cmd.counts, rank=cmd.rank,
                               of=cmd.of)
     return Decision("assessment.evaluation_recorded", data, cmd.occurred_on)
@@ -226,7 +226,7 @@ def not_a_principal(state: AssessmentState, year: int, known_on: date, rules: Ru
         f"the dual evaluation's demotion or removal applies to unit principals (正职) only: in {year} the cadre "
         f"held {'; '.join(titles)}, none of them a principal's post (principal: false, or not a leadership post)",
         f"双重民主测评降免职仅适用于党政正职: 该干部{year}年度所任职务 ({'、'.join(titles)}) 均非正职",
-        basis=rules.basis, year=year, posts=[h.as_json() for h in held])
+        basis=rules.bases.evaluation, year=year, posts=[h.as_json() for h in held])
 
 
 def _pct(part: int, whole: int) -> Decimal:
@@ -246,7 +246,7 @@ def decide_threshold_check(state: AssessmentState, cmd: ThresholdCheck, rules: R
     if not a.dual_evaluation_rule:
         raise RuleViolation(
             "assessment.dual_evaluation_not_in_force", f"rule set {rules.id} has no dual evaluation rule",
-            f"规则集 {rules.id} 未规定双重民主测评降免职", basis=rules.basis)
+            f"规则集 {rules.id} 未规定双重民主测评降免职", basis=rules.bases.evaluation)
     if cmd.year in state.breached_years:
         raise RuleViolation("assessment.breach_once", f"the breach of {cmd.year} is already recorded",
                             f"{cmd.year}年度民主测评触线已经记录")
@@ -264,7 +264,7 @@ def decide_threshold_check(state: AssessmentState, cmd: ThresholdCheck, rules: R
             f"the dual rule needs both evaluations of {cmd.year} recorded by {cmd.occurred_on.isoformat()}; "
             f"missing: {', '.join(missing)}",
             f"双重民主测评须有{cmd.year}年度两次测评结果 (截至 {cmd.occurred_on.isoformat()}), 缺少: "
-            f"{'、'.join(_scope_zh(s) for s in missing)}", basis=rules.basis, missing=missing)
+            f"{'、'.join(_scope_zh(s) for s in missing)}", basis=rules.bases.evaluation, missing=missing)
     figures = [_figures(county), _figures(own)]
     if not dual_breach(county, own, rules):
         pct, most = a.evaluation_excellent_min_pct, a.evaluation_incompetent_max_pct
@@ -278,7 +278,7 @@ def decide_threshold_check(state: AssessmentState, cmd: ThresholdCheck, rules: R
             f"{pct} % or incompetent > {most} %)",
             f"{cmd.year}年度未触及降免职线 (须全县排名末{a.evaluation_last_n}位, 且全县测评优秀票率{zh[wide]}{pct}%"
             f"或不称职率超过{most}%, 且本单位测评优秀率{zh[unit]}{pct}%或不称职率超过{most}%)",
-            basis=rules.basis, evaluations=[f.model_dump(mode="json") for f in figures])
+            basis=rules.bases.evaluation, evaluations=[f.model_dump(mode="json") for f in figures])
     data = ThresholdBreached(rule="dual_evaluation", year=cmd.year, evaluations=figures)
     return Decision("assessment.threshold_breached", data, cmd.occurred_on)
 
@@ -294,19 +294,19 @@ def decide_competency_test(state: AssessmentState, cmd: CompetencyTest, rules: R
         raise RuleViolation(
             "assessment.action_only_after_second_failure",
             "an organisational action is recorded only with a failed retest",
-            "只有补测不合格时才记录组织处理方式", basis=COMPETENCY_BASIS, field="action")
+            "只有补测不合格时才记录组织处理方式", basis=rules.bases.competency, field="action")
     if cmd.attempt == 1:
         if last is not None and last.awaiting_retest:
             raise RuleViolation(
                 "assessment.retest_pending",
                 f"the test of {last.first_on.isoformat()} failed and its retest is not recorded yet",
-                f"{last.first_on.isoformat()} 的测试不合格, 尚未补测", basis=COMPETENCY_BASIS)
+                f"{last.first_on.isoformat()} 的测试不合格, 尚未补测", basis=rules.bases.competency)
         due = None if cmd.passed else add_months(cmd.occurred_on, rules.assessment.retest_after_months)
         data = CompetencyTested(attempt=1, score=cmd.score, passed=cmd.passed, retest_due=due)
         return Decision("assessment.competency_tested", data, cmd.occurred_on)
     if last is None or not last.awaiting_retest:
         raise RuleViolation("assessment.retest_without_failure", "a retest follows a failed test only",
-                            "只有测试不合格才能补测", basis=COMPETENCY_BASIS)
+                            "只有测试不合格才能补测", basis=rules.bases.competency)
     assert last.retest_due is not None
     if cmd.occurred_on < last.retest_due:
         months = rules.assessment.retest_after_months
@@ -314,12 +314,12 @@ def decide_competency_test(state: AssessmentState, cmd: CompetencyTest, rules: R
             "assessment.retest_too_early",
             f"retest no earlier than {months} months after the failed test: not before {last.retest_due.isoformat()}",
             f"测试不合格者自学{months}个月后补测, 补测不得早于 {last.retest_due.isoformat()}",
-            basis=COMPETENCY_BASIS, retest_due=last.retest_due.isoformat())
+            basis=rules.bases.competency, retest_due=last.retest_due.isoformat())
     if failed_retest and cmd.action is None:
         raise RuleViolation(
             "assessment.second_failure_action",
             "a failed retest requires exactly one of reverse_rotation, demotion, non_leadership_post",
-            "补测不合格者须采取逆向交流、降职、改任非领导职务中的一种方式组织处理", basis=COMPETENCY_BASIS,
+            "补测不合格者须采取逆向交流、降职、改任非领导职务中的一种方式组织处理", basis=rules.bases.competency,
             field="action")
     data = CompetencyTested(attempt=2, score=cmd.score, passed=cmd.passed, action=cmd.action)
     return Decision("assessment.competency_tested", data, cmd.occurred_on)
@@ -349,7 +349,7 @@ def decide_periodic_score(state: AssessmentState, cmd: PeriodicScore, rules: Rul
                             f"{cmd.occurred_on.isoformat()}", f"{cmd.period} 尚未开始, 不能计分", field="period")
     if cmd.score > top:
         raise RuleViolation("assessment.periodic_max_score", f"score {cmd.score} is over the maximum {top}",
-                            f"得分 {cmd.score} 超过满分 {top} 分", basis=rules.basis, field="score")
+                            f"得分 {cmd.score} 超过满分 {top} 分", basis=rules.bases.periodic, field="score")
     total = sum((i.score for i in cmd.indicators), Decimal(0))
     if cmd.indicators and total != cmd.score:
         raise RuleViolation("assessment.indicator_sum", f"indicators add up to {total}, not {cmd.score}",

@@ -20,7 +20,7 @@ from datetime import date
 
 from pydantic import Field
 
-from services.assessment.domain.rules import DEFERRAL_BASIS, NOTICE_BASIS, blockers, raise_blockers
+from services.assessment.domain.rules import blockers, raise_blockers
 from services.assessment.domain.selection import not_withdrawn, out_of_order
 from services.assessment.domain.state import AssessmentState, Notice
 from shared.decisions import CadreCommand, Decision, DecisionWarning, provisional_calendar
@@ -111,18 +111,18 @@ def decide_notice(state: AssessmentState, cmd: PostNotice, rules: RuleSet) -> De
     sel = state.selections.get(cmd.selection_id)
     if sel is None or sel.vote_outcome != "approved" or sel.voted_on is None:
         why = "has no inspection" if sel is None else "has no approved vote"
-        raise out_of_order(f"selection {cmd.selection_id} {why}: a notice follows an approved committee vote",
+        raise out_of_order(rules, f"selection {cmd.selection_id} {why}: a notice follows an approved committee vote",
                            f"选拔 {cmd.selection_id} 未经票决通过, 不能公示")
-    not_withdrawn(sel)
+    not_withdrawn(sel, rules)
     if sel.notice_id is not None:
         raise RuleViolation("notice.once_per_selection", f"selection {cmd.selection_id} already has notice "
                             f"{sel.notice_id}", f"选拔 {cmd.selection_id} 已经公示 ({sel.notice_id})",
-                            basis=NOTICE_BASIS)
+                            basis=rules.bases.notice)
     if cmd.notice_id in state.notices:
         raise RuleViolation("notice.id_taken", f"notice {cmd.notice_id} already exists",
                             f"公示编号 {cmd.notice_id} 已被使用", field="notice_id")
     if cmd.occurred_on < sel.voted_on:
-        raise out_of_order(f"the notice ({cmd.occurred_on.isoformat()}) cannot precede the vote "
+        raise out_of_order(rules, f"the notice ({cmd.occurred_on.isoformat()}) cannot precede the vote "
                            f"({sel.voted_on.isoformat()})", "公示日期不能早于票决日期")
     if cmd.start < cmd.occurred_on or cmd.end < cmd.start:
         raise RuleViolation(
@@ -133,7 +133,7 @@ def decide_notice(state: AssessmentState, cmd: PostNotice, rules: RuleSet) -> De
     try:
         days = working_days_between(cmd.start, cmd.end)
     except CalendarGap as gap:
-        raise RuleViolation("notice.calendar_gap", gap.message_en, gap.message_zh, basis=NOTICE_BASIS,
+        raise RuleViolation("notice.calendar_gap", gap.message_en, gap.message_zh, basis=rules.bases.notice,
                             year=gap.year) from gap
     short = notice_too_short(cmd.start, cmd.end, days, rules)
     if short is not None:
@@ -149,7 +149,8 @@ def decide_notice(state: AssessmentState, cmd: PostNotice, rules: RuleSet) -> De
 def notice_too_short(start: date, end: date, working_days: int, rules: RuleSet) -> RuleViolation | None:
     """The notice period against the rule set's minimum, in the kind of day its documents count (the 2002 条例 in
     calendar days, 一般为七至十五天; the 2014 and 2019 条例 in working days, 不少于五个工作日); None when long enough.
-    The refusal quotes the rule set's `basis`: the 条例 in force on the notice's day, not today's."""
+    The refusal quotes the rule set's notice basis (`bases.notice`): the 条例 in force on the notice's day, not
+    today's."""
     a = rules.assessment
     span = f"{start.isoformat()} 至 {end.isoformat()}"
     if a.notice_min_working_days is not None and working_days < a.notice_min_working_days:
@@ -159,7 +160,7 @@ def notice_too_short(start: date, end: date, working_days: int, rules: RuleSet) 
             f"notice period must be at least {least} working days: {start.isoformat()} to {end.isoformat()} has "
             f"{working_days}",
             f"任前公示期不少于{least}个工作日: {span} 只有 {working_days} 个工作日",
-            basis=rules.basis, working_days=working_days, required=least, ruleset=rules.id)
+            basis=rules.bases.notice, working_days=working_days, required=least, ruleset=rules.id)
     calendar_days = (end - start).days + 1
     if a.notice_min_calendar_days is not None and calendar_days < a.notice_min_calendar_days:
         least = a.notice_min_calendar_days
@@ -168,11 +169,11 @@ def notice_too_short(start: date, end: date, working_days: int, rules: RuleSet) 
             f"notice period must be at least {least} calendar days, first and last counted: {start.isoformat()} to "
             f"{end.isoformat()} has {calendar_days}",
             f"任前公示期不少于{least}天 (首尾两日均计入): {span} 只有 {calendar_days} 天",
-            basis=rules.basis, calendar_days=calendar_days, required=least, ruleset=rules.id)
+            basis=rules.bases.notice, calendar_days=calendar_days, required=least, ruleset=rules.id)
     return None
 
 
-def _notice(state: AssessmentState, notice_id: str, day: date, *, allow: tuple[str, ...]) -> Notice:
+def _notice(state: AssessmentState, notice_id: str, day: date, rules: RuleSet, *, allow: tuple[str, ...]) -> Notice:
     notice = state.notices.get(notice_id)
     if notice is None:
         raise RuleViolation("notice.unknown", f"no notice {notice_id} for this cadre",
@@ -184,14 +185,14 @@ def _notice(state: AssessmentState, notice_id: str, day: date, *, allow: tuple[s
                             + (f" ({notice.outcome})" if notice.status == "closed" else ""),
                             f"任前公示 {notice_id} {state_zh}", status=notice.status)
     if day < notice.posted_on:
-        raise out_of_order(f"{day.isoformat()} is before notice {notice_id} was posted "
+        raise out_of_order(rules, f"{day.isoformat()} is before notice {notice_id} was posted "
                            f"({notice.posted_on.isoformat()})", "日期不能早于公示发布日期")
     return notice
 
 
 def decide_objection(state: AssessmentState, cmd: ReceiveObjection, rules: RuleSet) -> Decision:
     """An objection to a notice that is not finally closed, once per report."""
-    notice = _notice(state, cmd.notice_id, cmd.occurred_on, allow=("open", "deferred"))
+    notice = _notice(state, cmd.notice_id, cmd.occurred_on, rules, allow=("open", "deferred"))
     if cmd.report_id in notice.objections:
         raise RuleViolation("notice.objection_once", f"report {cmd.report_id} is already an objection to "
                             f"{cmd.notice_id}", f"举报 {cmd.report_id} 已登记为该公示的反映", field="report_id")
@@ -215,7 +216,7 @@ def objections_of(state: AssessmentState, notice: Notice, on: date) -> list[str]
     return list(dict.fromkeys([*notice.objections, *during]))
 
 
-def _check_objections(state: AssessmentState, notice: Notice, cmd: CloseNotice) -> None:
+def _check_objections(state: AssessmentState, notice: Notice, cmd: CloseNotice, rules: RuleSet) -> None:
     on = cmd.occurred_on
     reports = objections_of(state, notice, on)
     unresolved = [r for r in reports if (rep := state.reports.get(r)) is None or rep.verified_on is None
@@ -226,18 +227,20 @@ def _check_objections(state: AssessmentState, notice: Notice, cmd: CloseNotice) 
             f"notice {notice.notice_id} has unresolved objections ({', '.join(unresolved)}): it cannot close as "
             f"{cmd.outcome} before they are verified",
             f"任前公示 {notice.notice_id} 有未核查完毕的反映 ({', '.join(unresolved)}), 不能以"
-            f"{'无异议' if cmd.outcome == 'clear' else '提醒后任用'}结束", basis=NOTICE_BASIS, reports=unresolved)
+            f"{'无异议' if cmd.outcome == 'clear' else '提醒后任用'}结束", basis=rules.bases.notice,
+            reports=unresolved)
     founded = [r for r in reports if state.reports[r].outcome in FOUNDED]
     if cmd.outcome == "clear" and founded:
         raise RuleViolation(
             "notice.founded_objection",
             f"objections {', '.join(founded)} were found true or partly true: the notice cannot close as clear",
-            f"反映 {', '.join(founded)} 经查属实或部分属实, 公示不能以无异议结束", basis=NOTICE_BASIS, reports=founded)
+            f"反映 {', '.join(founded)} 经查属实或部分属实, 公示不能以无异议结束", basis=rules.bases.notice,
+            reports=founded)
 
 
 def decide_close(state: AssessmentState, cmd: CloseNotice, rules: RuleSet) -> Decision:
     """End the notice; `clear` and `minor_issue_reminded` only when nothing stands in the appointment's way."""
-    notice = _notice(state, cmd.notice_id, cmd.occurred_on, allow=("open", "deferred"))
+    notice = _notice(state, cmd.notice_id, cmd.occurred_on, rules, allow=("open", "deferred"))
     if cmd.outcome == "deferred":
         if notice.status == "deferred":
             raise RuleViolation("notice.not_open", f"notice {cmd.notice_id} is already closed as deferred",
@@ -245,17 +248,18 @@ def decide_close(state: AssessmentState, cmd: CloseNotice, rules: RuleSet) -> De
         if notice.deferred_until is None:
             raise RuleViolation(
                 "notice.deferral_missing", "record the deferral (appointment.deferred, with its end) first",
-                "以缓任结束公示前须先作出缓任决定 (缓任期限)", basis=DEFERRAL_BASIS)
+                "以缓任结束公示前须先作出缓任决定 (缓任期限)", basis=rules.bases.deferral)
     elif cmd.outcome in CLEARING:
         if cmd.occurred_on < notice.end:
             raise RuleViolation(
                 "notice.period_not_over",
                 f"notice {cmd.notice_id} runs until {notice.end.isoformat()}: it cannot close as {cmd.outcome} earlier",
-                f"任前公示 {cmd.notice_id} 公示期至 {notice.end.isoformat()}, 公示期未满不能结束", basis=NOTICE_BASIS)
-        _check_objections(state, notice, cmd)
+                f"任前公示 {cmd.notice_id} 公示期至 {notice.end.isoformat()}, 公示期未满不能结束",
+                basis=rules.bases.notice)
+        _check_objections(state, notice, cmd, rules)
         sel = state.selections.get(notice.selection_id)
         # a notice whose inspection is not on the ledger is held to the stricter, promotion, rules
-        raise_blockers(blockers(state, cmd.occurred_on, promotion=sel is None or sel.promotion,
+        raise_blockers(blockers(state, cmd.occurred_on, rules, promotion=sel is None or sel.promotion,
                                 post=notice.proposed_post, notice_id=notice.notice_id),
                        f"notice {cmd.notice_id} cannot close as {cmd.outcome}",
                        f"任前公示 {cmd.notice_id} 不能结束并任用")
@@ -265,11 +269,11 @@ def decide_close(state: AssessmentState, cmd: CloseNotice, rules: RuleSet) -> De
 
 def decide_deferral(state: AssessmentState, cmd: Defer, rules: RuleSet) -> Decision:
     """Defer the appointment under an open notice, once, for at most the rule set's months."""
-    notice = _notice(state, cmd.notice_id, cmd.occurred_on, allow=("open",))
+    notice = _notice(state, cmd.notice_id, cmd.occurred_on, rules, allow=("open",))
     if notice.deferred_until is not None:
         raise RuleViolation("appointment.deferral_once", f"the appointment under {cmd.notice_id} is already "
                             f"deferred until {notice.deferred_until.isoformat()}",
-                            f"已缓任至 {notice.deferred_until.isoformat()}, 缓任不能延长", basis=DEFERRAL_BASIS)
+                            f"已缓任至 {notice.deferred_until.isoformat()}, 缓任不能延长", basis=rules.bases.deferral)
     months = rules.rotation.deferral_max_months
     latest = add_months(cmd.occurred_on, months)
     if cmd.until <= cmd.occurred_on or cmd.until > latest:
@@ -278,13 +282,13 @@ def decide_deferral(state: AssessmentState, cmd: Defer, rules: RuleSet) -> Decis
             f"a deferral lasts at most {months} months: until must be after {cmd.occurred_on.isoformat()} and "
             f"no later than {latest.isoformat()}",
             f"缓任期限最长{months}个月: 缓任至须晚于 {cmd.occurred_on.isoformat()} 且不晚于 {latest.isoformat()}",
-            basis=DEFERRAL_BASIS, field="until", latest=latest.isoformat())
+            basis=rules.bases.deferral, field="until", latest=latest.isoformat())
     data = AppointmentDeferred(notice_id=cmd.notice_id, until=cmd.until, reason=cmd.reason)
     return Decision("appointment.deferred", data, cmd.occurred_on)
 
 
 def decide_cancellation(state: AssessmentState, cmd: CancelQualification, rules: RuleSet) -> Decision:
     """Cancel the qualification while the notice is open or deferred; it ends the notice."""
-    _notice(state, cmd.notice_id, cmd.occurred_on, allow=("open", "deferred"))
+    _notice(state, cmd.notice_id, cmd.occurred_on, rules, allow=("open", "deferred"))
     data = QualificationCancelled(notice_id=cmd.notice_id, reason=cmd.reason)
     return Decision("appointment.qualification_cancelled", data, cmd.occurred_on)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from pydantic import Field, StrictInt
 
 from services.assessment.domain.rules import (
-    SELECTION_BASIS,
     blockers,
     raise_blockers,
 )
@@ -76,10 +75,10 @@ _CHECKS = {"dossier_checked": ("dossier", "干部档案审核"),
            "petitions_checked": ("petitions and reports", "信访举报核查")}
 
 
-def out_of_order(message_en: str, message_zh: str) -> RuleViolation:
-    """`selection.order`: a step of the selection before the one it follows."""
+def out_of_order(rules: RuleSet, message_en: str, message_zh: str) -> RuleViolation:
+    """`selection.order`: a step of the selection before the one it follows (citing `rules`' selection basis)."""
     return RuleViolation("selection.order", message_en, f"{message_zh} (选拔任用程序: 考察 -> 票决 -> 公示 -> 任职)",
-                         basis=SELECTION_BASIS)
+                         basis=rules.bases.selection)
 
 
 def decide_inspection(state: AssessmentState, cmd: Inspect, rules: RuleSet) -> Decision:
@@ -93,7 +92,7 @@ def decide_inspection(state: AssessmentState, cmd: Inspect, rules: RuleSet) -> D
             "selection.inspection_incomplete",
             f"the inspection must check all four: missing {', '.join(_CHECKS[k][0] for k in missing)}",
             f"任前考察须完成四项查核, 缺少: {'、'.join(_CHECKS[k][1] for k in missing)}",
-            basis=SELECTION_BASIS, missing=missing)
+            basis=rules.bases.selection, missing=missing)
     data = SelectionInspected(selection_id=cmd.selection_id, proposed_post=cmd.proposed_post, promotion=cmd.promotion,
                               dossier_checked=True, personal_matters_checked=True, discipline_opinion_obtained=True,
                               petitions_checked=True, summary=cmd.summary)
@@ -104,14 +103,14 @@ def decide_vote(state: AssessmentState, cmd: Vote, rules: RuleSet) -> Decision:
     """After the inspection; quorum num/den present; approved with votes for > half of ALL members entitled."""
     sel = state.selections.get(cmd.selection_id)
     if sel is None:
-        raise out_of_order(f"selection {cmd.selection_id} has no inspection: the vote follows the inspection",
+        raise out_of_order(rules, f"selection {cmd.selection_id} has no inspection: the vote follows the inspection",
                            f"选拔 {cmd.selection_id} 尚未考察, 不能票决")
-    not_withdrawn(sel)
+    not_withdrawn(sel, rules)
     if sel.voted_on is not None:
         raise RuleViolation("selection.vote_once", f"selection {cmd.selection_id} was voted on "
                             f"{sel.voted_on.isoformat()}", f"选拔 {cmd.selection_id} 已经票决")
     if cmd.occurred_on < sel.inspected_on:
-        raise out_of_order(f"the vote ({cmd.occurred_on.isoformat()}) cannot precede the inspection "
+        raise out_of_order(rules, f"the vote ({cmd.occurred_on.isoformat()}) cannot precede the inspection "
                            f"({sel.inspected_on.isoformat()})", "票决日期不能早于考察日期")
     cast = cmd.votes_for + cmd.votes_against + cmd.votes_deferred
     if cmd.members_present > cmd.members_entitled or cast > cmd.members_present:
@@ -127,10 +126,10 @@ def decide_vote(state: AssessmentState, cmd: Vote, rules: RuleSet) -> Decision:
             f"{cmd.members_present} of {cmd.members_entitled} present: a vote needs at least "
             f"{a.vote_quorum_num}/{a.vote_quorum_den} of the members present",
             f"到会成员 {cmd.members_present} 人, 不足应到会成员 {cmd.members_entitled} 人的"
-            f"{a.vote_quorum_num}/{a.vote_quorum_den}, 不得票决", basis=SELECTION_BASIS)
+            f"{a.vote_quorum_num}/{a.vote_quorum_den}, 不得票决", basis=rules.bases.selection)
     approved = cmd.votes_for * a.vote_majority_den > cmd.members_entitled * a.vote_majority_num
     if approved:
-        raise_blockers(blockers(state, cmd.occurred_on, promotion=sel.promotion, post=sel.proposed_post),
+        raise_blockers(blockers(state, cmd.occurred_on, rules, promotion=sel.promotion, post=sel.proposed_post),
                        f"the committee cannot approve selection {cmd.selection_id}",
                        f"不能票决通过选拔 {cmd.selection_id}")
     data = AppointmentVoted(selection_id=cmd.selection_id, proposed_post=sel.proposed_post,
@@ -144,27 +143,27 @@ def decide_withdrawal(state: AssessmentState, cmd: WithdrawSelection, rules: Rul
     """End a selection before its notice is posted (终止选拔), once, not dated before its last step."""
     sel = state.selections.get(cmd.selection_id)
     if sel is None:
-        raise out_of_order(f"selection {cmd.selection_id} has no inspection: there is no selection to end",
+        raise out_of_order(rules, f"selection {cmd.selection_id} has no inspection: there is no selection to end",
                            f"选拔 {cmd.selection_id} 尚未考察, 无可终止")
-    not_withdrawn(sel)
+    not_withdrawn(sel, rules)
     if sel.notice_id is not None:
         raise RuleViolation(
             "selection.withdraw_after_notice",
             f"selection {cmd.selection_id} has notice {sel.notice_id}: end it by closing the notice as not_appointed "
             "or by cancelling the qualification",
             f"选拔 {cmd.selection_id} 已经公示 ({sel.notice_id}): 请以不予任用结束公示, 或取消任职资格",
-            basis=SELECTION_BASIS, notice_id=sel.notice_id)
+            basis=rules.bases.selection, notice_id=sel.notice_id)
     last = sel.voted_on or sel.inspected_on
     if cmd.occurred_on < last:
-        raise out_of_order(f"the withdrawal ({cmd.occurred_on.isoformat()}) cannot precede the selection's last "
+        raise out_of_order(rules, f"the withdrawal ({cmd.occurred_on.isoformat()}) cannot precede the selection's last "
                            f"step ({last.isoformat()})", "终止日期不能早于选拔的上一环节")
     data = SelectionWithdrawn(selection_id=cmd.selection_id, reason=cmd.reason)
     return Decision("selection.withdrawn", data, cmd.occurred_on)
 
 
-def not_withdrawn(sel: Selection) -> None:
+def not_withdrawn(sel: Selection, rules: RuleSet) -> None:
     """`selection.withdrawn`: no step follows a withdrawn selection."""
     if sel.withdrawn_on is not None:
         raise RuleViolation("selection.withdrawn", f"selection {sel.selection_id} was withdrawn on "
                             f"{sel.withdrawn_on.isoformat()}", f"选拔 {sel.selection_id} 已于 "
-                            f"{sel.withdrawn_on.isoformat()} 终止", basis=SELECTION_BASIS)
+                            f"{sel.withdrawn_on.isoformat()} 终止", basis=rules.bases.selection)

@@ -32,14 +32,10 @@ from shared.events.types import AmountCNY, Identifier, LongText, ShortText
 from shared.problems import RuleViolation
 from shared.rulesets import RuleSet
 
-BASIS = "党政主要领导干部和国有企事业单位主要领导人员经济责任审计规定 (2019)"
-"""What the audit rules that apply the regulation cite (`basis`)."""
 
-
-
-def _violation(rule: str, message_en: str, message_zh: str, **fields: object) -> RuleViolation:
-    """A rule of the audit regulation (`BASIS`)."""
-    return RuleViolation(rule, message_en, message_zh, basis=BASIS, **fields)
+def _violation(rules: RuleSet, rule: str, message_en: str, message_zh: str, **fields: object) -> RuleViolation:
+    """A rule of the audit regulation, citing the one in force on the fact's day (`rules.bases.audit`)."""
+    return RuleViolation(rule, message_en, message_zh, basis=rules.bases.audit, **fields)
 
 
 def _record_keeping(rule: str, message_en: str, message_zh: str, **fields: Any) -> RuleViolation:
@@ -142,13 +138,13 @@ def _open(state: AuditState, audit_id: str) -> AuditRecord:
     return audit
 
 
-def _completed(state: AuditState, audit_id: str) -> AuditRecord:
+def _completed(state: AuditState, audit_id: str, rules: RuleSet) -> AuditRecord:
     audit = state.audits.get(audit_id)
     if audit is None:  # not even a completion on record (a completion without start still counts: older data)
         raise _record_keeping("audit.not_started", f"audit {audit_id} is not on record: it has not been started",
                               f"审计 {audit_id} 无记录 (尚未开始)")
     if audit.completed_on is None:
-        raise _violation("audit.not_completed", f"audit {audit_id} is not completed yet",
+        raise _violation(rules, "audit.not_completed", f"audit {audit_id} is not completed yet",
                          f"审计 {audit_id} 尚未完成")
     return audit
 
@@ -170,7 +166,7 @@ def decide_start(state: AuditState, cmd: StartAudit, rules: RuleSet) -> Decision
                               "经济责任审计只涵盖其任职期间",
                               field="period_from", work_start=state.work_start.isoformat())
     if cmd.audit_type == "departure" and cmd.post_id is None:
-        raise _violation("audit.departure_post", "a departure audit names the post being left (post_id)",
+        raise _violation(rules, "audit.departure_post", "a departure audit names the post being left (post_id)",
                          "离任经济责任审计须写明所离开的岗位 (post_id)")
     data = AuditStarted(audit_id=cmd.audit_id, audit_type=cmd.audit_type, period_from=cmd.period_from,
                         period_to=cmd.period_to, auditing_body=cmd.auditing_body, post_id=cmd.post_id)
@@ -192,7 +188,7 @@ def decide_request_opinion(state: AuditState, cmd: RequestOpinion, rules: RuleSe
                               f"审计 {cmd.audit_id} 已于 {audit.opinion_requested_on} 征求过书面意见")
     not_before(cmd.occurred_on, audit.last_step_on, "audit.chronology", "the opinion request", "征求意见")
     days = rules.audit.opinion_working_days
-    deadline = working_day_deadline(cmd.occurred_on, days, rules, "opinion window", "书面意见期限")
+    deadline = working_day_deadline(cmd.occurred_on, days, rules.bases.audit, "opinion window", "书面意见期限")
     data = AuditOpinionRequested(audit_id=cmd.audit_id, due=deadline.due,
                                  provisional_calendar_years=deadline.provisional_years)
     return Decision("audit.opinion_requested", data, cmd.occurred_on, warnings=deadline.warnings)
@@ -202,7 +198,7 @@ def decide_receive_opinion(state: AuditState, cmd: ReceiveOpinion, rules: RuleSe
     """Received once, after the request and no later than its due day (after it, silence counts as consent)."""
     audit = _open(state, cmd.audit_id)
     if audit.opinion_requested_on is None or audit.opinion_due is None:
-        raise _violation("audit.opinion_not_requested", f"no opinion was requested on audit {cmd.audit_id}",
+        raise _violation(rules, "audit.opinion_not_requested", f"no opinion was requested on audit {cmd.audit_id}",
                          f"审计 {cmd.audit_id} 尚未征求书面意见")
     if audit.opinion_received_on is not None:
         raise _record_keeping("audit.opinion_receive_once", f"the opinion on audit {cmd.audit_id} was already "
@@ -212,7 +208,7 @@ def decide_receive_opinion(state: AuditState, cmd: ReceiveOpinion, rules: RuleSe
     if cmd.occurred_on > audit.opinion_due:
         days = rules.audit.opinion_working_days
         raise _violation(
-            "audit.opinion_late",
+            rules, "audit.opinion_late",
             f"the opinion window of {days} working days closed on {audit.opinion_due}; an opinion received on "
             f"{cmd.occurred_on} is late and the audit proceeds as if there were no objection",
             f"书面意见期限 ({days} 个工作日) 已于 {audit.opinion_due} 届满; {cmd.occurred_on} 收到的意见逾期, "
@@ -230,7 +226,7 @@ def _check_findings(cmd: CompleteAudit, rules: RuleSet) -> None:
     for finding in cmd.findings:
         if categories and finding.category not in categories:
             raise _violation(
-                "audit.finding_category",
+                rules, "audit.finding_category",
                 f"finding {finding.finding_id}: category {finding.category} is not one of the "
                 f"{len(categories)} categories of rule set {rules.id}",
                 f"问题 {finding.finding_id} 的类别 {finding.category} 不在规则集 {rules.id} 的 "
@@ -249,13 +245,13 @@ def decide_complete(state: AuditState, cmd: CompleteAudit, rules: RuleSet) -> De
                               f"审计 {cmd.audit_id} 开始时登记为{named_zh(AUDIT_TYPE_ZH, audit.audit_type)}, "
                               f"不是{named_zh(AUDIT_TYPE_ZH, cmd.audit_type)}")
     if audit.opinion_due is None:
-        raise _violation("audit.opinion_not_requested", f"audit {cmd.audit_id} cannot complete before the "
+        raise _violation(rules, "audit.opinion_not_requested", f"audit {cmd.audit_id} cannot complete before the "
                                                         "cadre's written opinion has been requested",
                          f"审计 {cmd.audit_id} 尚未征求被审计人书面意见, 不能完成")
     not_before(cmd.occurred_on, audit.last_step_on, "audit.chronology", "the completion", "审计完成")
     if audit.opinion_received_on is None and cmd.occurred_on <= audit.opinion_due:
         raise _violation(
-            "audit.opinion_window_open",
+            rules, "audit.opinion_window_open",
             f"audit {cmd.audit_id} cannot complete on {cmd.occurred_on}: the cadre's opinion has not arrived and "
             f"the window of {rules.audit.opinion_working_days} working days runs until {audit.opinion_due}",
             f"审计 {cmd.audit_id} 不能于 {cmd.occurred_on} 完成: 被审计人书面意见未到, 且 "
@@ -268,7 +264,7 @@ def decide_complete(state: AuditState, cmd: CompleteAudit, rules: RuleSet) -> De
 
 def decide_rectify(state: AuditState, cmd: RectifyFinding, rules: RuleSet) -> Decision:
     """A finding of a completed audit is rectified once, not before the audit completed."""
-    audit = _completed(state, cmd.audit_id)
+    audit = _completed(state, cmd.audit_id, rules)
     if cmd.finding_id not in audit.findings:
         raise _record_keeping("audit.finding_unknown", f"audit {cmd.audit_id} has no finding {cmd.finding_id}",
                               f"审计 {cmd.audit_id} 没有问题 {cmd.finding_id}")
@@ -295,7 +291,7 @@ def decide_apply_result(state: AuditState, cmd: ApplyResult, rules: RuleSet) -> 
     """The result of a completed audit is applied once, not before the audit completed (rule 9: applied and
     filed). A result applied without being filed to the dossier may be recorded again, the same result with
     `filed_to_dossier`, when it is filed (补充归档); nothing else follows an applied result."""
-    audit = _completed(state, cmd.audit_id)
+    audit = _completed(state, cmd.audit_id, rules)
     if audit.result is not None:
         filing = audit.filed_on is None and cmd.filed_to_dossier and cmd.result == audit.result
         if not filing:

@@ -7,7 +7,6 @@ from datetime import date, timedelta
 
 from shared.decisions import DecisionWarning, provisional_calendar
 from shared.problems import RuleViolation
-from shared.rulesets import RuleSet
 from shared.tenure import add_months
 from shared.workdays import CalendarGap, add_working_days, provisional_years
 
@@ -30,15 +29,16 @@ class Deadline:
     warnings: tuple[DecisionWarning, ...]
 
 
-def working_day_deadline(start: date, days: int, rules: RuleSet, what_en: str, what_zh: str) -> Deadline:
-    """The `days`-th working day after `start` (the last day allowed); 422 `calendar.gap` when not covered."""
+def working_day_deadline(start: date, days: int, basis: str, what_en: str, what_zh: str) -> Deadline:
+    """The `days`-th working day after `start` (the last day allowed); 422 `calendar.gap` when not covered, citing
+    `basis` (the rule set's basis of the window counted)."""
     try:
         due = add_working_days(start, days)
     except CalendarGap as gap:
         raise RuleViolation("calendar.gap", f"cannot count the {what_en} ({days} working days from "
                                             f"{start.isoformat()}): {gap.message_en}",
                             f"无法计算{what_zh} (自 {start.isoformat()} 起 {days} 个工作日): {gap.message_zh}",
-                            basis=rules.basis) from gap
+                            basis=basis) from gap
     years = provisional_years(start, due)
     return Deadline(due, years or None, provisional_calendar(years, f"{what_en}'s due day", what_zh))
 

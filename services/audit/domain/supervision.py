@@ -41,14 +41,9 @@ MEASURES: dict[str, frozenset[str]] = {
 }
 """The measures of each category (党纪处分 / 政务处分 / 组织处理), as the regulations list them."""
 
-SANCTION_BASIS = ("中国共产党纪律处分条例 (2023); 中华人民共和国公职人员政务处分法 (2020); "
-                  "党政领导干部组织处理规定 (2021)")
-"""Where the measures of each category (`MEASURES`) are listed."""
-EFFECT_BASIS = ("中华人民共和国公职人员政务处分法 (2020) 第八条: 政务处分决定自作出之日起生效, 政务处分期自政务处分决定"
-                "生效之日起计算; 中国共产党纪律处分条例 (2023)")
-"""Why a sanction's effect period starts no earlier than its decision."""
 REPORT_BASIS = "辽源市12380举报受理与查核 (S1): 举报经核查后方可据此谈话、处分, 不属实的不予处分"
-"""Talks and sanctions follow a report once it is verified, and only a founded one leads to a sanction (S1)."""
+"""Talks and sanctions follow a report once it is verified, and only a founded one leads to a sanction (S1). Not in
+the rule sets' `bases`: its only source is the seed S1 practice, undated and the same for every period covered."""
 
 # ---- commands -------------------------------------------------------------------------------------
 
@@ -200,7 +195,7 @@ def decide_send_inquiry(state: AuditState, cmd: SendInquiry, rules: RuleSet) -> 
         report = _report(state, cmd.report_id)
         not_before(cmd.occurred_on, report.received_on, "supervision.chronology", "the inquiry", "函询")
     days = rules.audit.inquiry_answer_working_days
-    deadline = working_day_deadline(cmd.occurred_on, days, rules, "answer window", "函询回复期限")
+    deadline = working_day_deadline(cmd.occurred_on, days, rules.bases.inquiry, "answer window", "函询回复期限")
     data = InquirySent(inquiry_id=cmd.inquiry_id, due=deadline.due, report_id=cmd.report_id, summary=cmd.summary,
                        provisional_calendar_years=deadline.provisional_years)
     return Decision("supervision.inquiry_sent", data, cmd.occurred_on, warnings=deadline.warnings)
@@ -225,7 +220,7 @@ def decide_answer_inquiry(state: AuditState, cmd: AnswerInquiry, rules: RuleSet)
             f"inquiry {cmd.inquiry_id} was due within {days} working days, by {inquiry.due}; an answer on "
             f"{cmd.occurred_on} is late and must give late_reason",
             f"函询 {cmd.inquiry_id} 应在 {days} 个工作日内 (至 {inquiry.due}) 回复; {cmd.occurred_on} 回复已逾期, "
-            "须说明逾期原因 (late_reason)", basis=rules.basis)
+            "须说明逾期原因 (late_reason)", basis=rules.bases.inquiry)
     data = InquiryAnswered(inquiry_id=cmd.inquiry_id, late=late, late_reason=cmd.late_reason if late else None,
                            summary=cmd.summary)
     return Decision("supervision.inquiry_answered", data, cmd.occurred_on)
@@ -240,14 +235,14 @@ def decide_impose_sanction(state: AuditState, cmd: ImposeSanction, rules: RuleSe
         raise RuleViolation("sanction.measure_category", f"{cmd.measure} is not a {cmd.category} measure; "
                                                          f"those are {', '.join(sorted(MEASURES[cmd.category]))}",
                             f"{named_zh(MEASURE_ZH, cmd.measure)} 不属于{named_zh(CATEGORY_ZH, cmd.category)} "
-                            f"的处分种类 (处分种类与类别不符)", basis=SANCTION_BASIS)
+                            f"的处分种类 (处分种类与类别不符)", basis=rules.bases.sanction)
     if cmd.effective_from < cmd.occurred_on:
         # backdated, a sanction's period could end before it was imposed and so bar nothing it should
         raise RuleViolation("sanction.effect_from_decision",
                             f"the effect period cannot start ({cmd.effective_from}) before the sanction was decided "
                             f"({cmd.occurred_on}): it runs from the day the decision takes effect",
                             f"影响期起日 {cmd.effective_from} 不能早于处分决定日 {cmd.occurred_on}: "
-                            "处分期自处分决定生效之日起计算", basis=EFFECT_BASIS, field="effective_from")
+                            "处分期自处分决定生效之日起计算", basis=rules.bases.effect_period, field="effective_from")
     if cmd.effective_until is not None and cmd.effective_until < cmd.effective_from:
         raise RuleViolation("sanction.period_order", f"the effect period {cmd.effective_from}..{cmd.effective_until}"
                                                      " ends before it starts",
@@ -262,7 +257,7 @@ def decide_impose_sanction(state: AuditState, cmd: ImposeSanction, rules: RuleSe
                 f"{cmd.effective_from} runs at least until {shortest}, not {cmd.effective_until}",
                 f"{CATEGORY_ZH[cmd.category]}{MEASURE_ZH[cmd.measure]}的影响期为 {months} 个月: "
                 f"自 {cmd.effective_from} 起至少至 {shortest}, "
-                f"不能止于 {cmd.effective_until}", basis=rules.basis, shortest_until=shortest.isoformat())
+                f"不能止于 {cmd.effective_until}", basis=rules.bases.effect_period, shortest_until=shortest.isoformat())
     if cmd.report_id is not None:
         report = _verified_report(state, cmd.report_id, "a sanction", "处分")
         if report.outcome == "unfounded":

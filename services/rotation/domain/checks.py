@@ -1,5 +1,6 @@
 """Checks several rotation commands share: registered, the post held, no probation running, the cadre's rank,
-a principal's post, a rotation allowed, no appointment blocker. Each raises the 422 of its rule."""
+a principal's post, a rotation allowed, no appointment blocker. Each raises the 422 of its rule, citing the `bases`
+of the rule set the command is decided under (the one in force on the fact's day)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,8 @@ from shared.appointment_blockers import appointment_blockers
 from shared.decisions import not_registered
 from shared.events.rotation import LEVEL_ORDER
 from shared.problems import RuleViolation
+from shared.rulesets import RuleSet
 from shared.tenure import Posting
-
-BASIS_APPOINTMENT = "党政领导干部选拔任用工作条例 (2019) 第四十二条 (任职前公示制度), 第四十三条 (任职试用期制度)"
-BASIS_ROTATION = "党政领导干部交流工作规定 (2006); 桂阳县乡镇干部交流暂行办法 (2003, S4)"
 
 
 def registered(state: RotationState, cadre_id: str) -> None:
@@ -37,14 +36,14 @@ def held(state: RotationState, post_id: str, on: date) -> Posting:
     return posting
 
 
-def no_probation(state: RotationState, rule: str, what_en: str, what_zh: str) -> None:
+def no_probation(state: RotationState, rules: RuleSet, rule: str, what_en: str, what_zh: str) -> None:
     """`rule` while a probation of a post the cadre holds runs (no promotion or rotation then, DOMAIN rule 4)."""
     for posting in state.tenure.posts.values():
         if posting.in_probation:
             end = posting.probation_end.isoformat() if posting.probation_end else "?"
             raise RuleViolation(rule, f"no {what_en} during probation: post {posting.post_id} is on probation "
                                 f"until {end} and not concluded", f"试用期内不得{what_zh}: 职位 {posting.post_id} "
-                                f"试用期至 {end}, 尚未考核转正", basis=BASIS_APPOINTMENT, post_id=posting.post_id)
+                                f"试用期至 {end}, 尚未考核转正", basis=rules.bases.appointment, post_id=posting.post_id)
 
 
 def rank(level: str) -> int:
@@ -66,25 +65,25 @@ def principal_leads(leadership: bool, principal: bool | None, field: str) -> Non
                             "正职须为领导职务 (principal 为 true 时 leadership 须为 true)", field=field)
 
 
-def rotation_allowed(state: RotationState, on: date) -> None:
+def rotation_allowed(state: RotationState, on: date, rules: RuleSet) -> None:
     """A rotation is not made during a probation (rotation.not_during_probation) nor while a report about the cadre
     is unverified (rotation.under_investigation)."""
-    no_probation(state, "rotation.not_during_probation", "rotation", "交流")
-    investigations = [b for b in appointment_blockers(state.appointment_facts, on)
+    no_probation(state, rules, "rotation.not_during_probation", "rotation", "交流")
+    investigations = [b for b in appointment_blockers(state.appointment_facts, on, rules.bases)
                       if b.rule == "appointment.unverified_report"]
     if investigations:
         report = investigations[0].extra.get("report_id")
         raise RuleViolation("rotation.under_investigation",
                             f"no rotation while under investigation: report {report} is not verified",
-                            f"核查期间不得交流: 举报 {report} 尚未核查", basis=BASIS_ROTATION, report_id=report)
+                            f"核查期间不得交流: 举报 {report} 尚未核查", basis=rules.bases.rotation, report_id=report)
 
 
-def no_blockers(state: RotationState, on: date, *, post: str, places: Sequence[str | None],
+def no_blockers(state: RotationState, on: date, rules: RuleSet, *, post: str, places: Sequence[str | None],
                 notice_id: str | None = None, promotion: bool = False, bound_only: bool = False) -> None:
     """The first appointment blocker of taking `post` on `on` (`shared.appointment_blockers`, with its arguments),
     as the 422, which lists every blocker's rule in `blockers`."""
-    found = appointment_blockers(state.appointment_facts, on, notice_id=notice_id, post=post, places=places,
-                                 promotion=promotion, bound_only=bound_only)
+    found = appointment_blockers(state.appointment_facts, on, rules.bases, notice_id=notice_id, post=post,
+                                 places=places, promotion=promotion, bound_only=bound_only)
     if found:
         first = found[0]
         first.extra["blockers"] = [b.rule for b in found]

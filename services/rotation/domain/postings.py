@@ -6,7 +6,6 @@ from datetime import date
 
 from services.rotation.commands import AssignPost, ConcludeProbation, Erasure, RegisterCadre, VacatePost
 from services.rotation.domain.checks import (
-    BASIS_APPOINTMENT,
     cadre_level,
     held,
     no_blockers,
@@ -62,7 +61,7 @@ def decide_erase(state: RotationState, cmd: Erasure, today: date) -> Decision:
     return Decision("person.erased", PersonErased(reason=cmd.reason, reference=cmd.reference), cmd.occurred_on)
 
 
-def _check_notice(state: RotationState, cmd: AssignPost, notice_id: str, rule: str) -> None:
+def _check_notice(state: RotationState, cmd: AssignPost, rules: RuleSet, notice_id: str, rule: str) -> None:
     """`rule` unless the notice a posting names closed as clear or minor_issue_reminded by its day and was not
     used for another appointment; `posting.notice_post_matches` unless it proposed the post taken (公示的拟任职务):
     a notice clears the appointment it made public, not another post."""
@@ -72,28 +71,28 @@ def _check_notice(state: RotationState, cmd: AssignPost, notice_id: str, rule: s
                "is not closed as clear or minor_issue_reminded before the decision")
         raise RuleViolation(rule, f"notice {notice_id} {why}",
                             f"任前公示 {notice_id} 未在任职决定前以无问题或提醒结束, 或已用于其他任职",
-                            basis=BASIS_APPOINTMENT, notice_id=notice_id)
+                            basis=rules.bases.appointment, notice_id=notice_id)
     proposed = proposed_posts(state.appointment_facts).get(notice_id)
     if proposed is not None and not names_post(proposed, cmd.post, (cmd.township, cmd.unit)):
         raise RuleViolation("posting.notice_post_matches",
                             f"notice {notice_id} made public the appointment to {proposed}, not to {cmd.post}",
                             f"任前公示 {notice_id} 的拟任职务为{proposed}, 与所任职务{cmd.post}不符 "
                             "(公示拟任职务与任职不符)",
-                            basis=BASIS_APPOINTMENT, field="post", notice_id=notice_id, proposed_post=proposed)
+                            basis=rules.bases.appointment, field="post", notice_id=notice_id, proposed_post=proposed)
 
 
-def _check_promotion(state: RotationState, cmd: AssignPost) -> None:
-    no_probation(state, "promotion.not_during_probation", "promotion", "提拔")
+def _check_promotion(state: RotationState, cmd: AssignPost, rules: RuleSet) -> None:
+    no_probation(state, rules, "promotion.not_during_probation", "promotion", "提拔")
     if cmd.notice_id is not None:
-        _check_notice(state, cmd, cmd.notice_id, "promotion.notice_cleared")
+        _check_notice(state, cmd, rules, cmd.notice_id, "promotion.notice_cleared")
     elif cmd.exemption_reason is None:
         raise RuleViolation("promotion.notice_cleared",
                             "a promotion needs a pre-appointment notice closed as clear (notice_id) or a recorded "
                             "exemption reason", "提拔任职须经任前公示且无问题 (notice_id), 或记录免于公示的理由",
-                            basis=BASIS_APPOINTMENT)
+                            basis=rules.bases.appointment)
 
 
-def _check_kind(kind: str, before: str | None, level: str) -> None:
+def _check_kind(kind: str, before: str | None, level: str, rules: RuleSet) -> None:
     """posting.kind_matches_level: a promotion raises the rank, a demotion lowers it, a lateral posting or a
     rotation does not raise it (a rise under their name would escape the promotion rules)."""
     if before is None:
@@ -111,7 +110,7 @@ def _check_kind(kind: str, before: str | None, level: str) -> None:
     raise RuleViolation("posting.kind_matches_level",
                         f"a {kind} from {before} to {level} does not match the change of rank: {en}",
                         f"{zh}: 由{LEVEL_ZH[before]}到{LEVEL_ZH[level]}与任职方式 ({KIND_ZH[kind]}) 不符",
-                        basis=BASIS_APPOINTMENT, level=level, previous_level=before, kind=kind)
+                        basis=rules.bases.appointment, level=level, previous_level=before, kind=kind)
 
 
 def is_promotion(kind: str, before: str | None, level: str) -> bool:
@@ -145,18 +144,18 @@ def decide_assign(state: RotationState, cmd: AssignPost, rules: RuleSet, today: 
                             f"该干部已担任职位 {cmd.post_id}", post_id=cmd.post_id)
     principal_leads(cmd.leadership, cmd.principal, "principal")
     before = cadre_level(state)
-    _check_kind(cmd.kind, before, cmd.level)
+    _check_kind(cmd.kind, before, cmd.level, rules)
     promotion = is_promotion(cmd.kind, before, cmd.level)
     if promotion:
-        _check_promotion(state, cmd)
+        _check_promotion(state, cmd, rules)
     elif cmd.notice_id is not None:  # a posting that needs no notice may still name one: it is the real one
-        _check_notice(state, cmd, cmd.notice_id, "posting.notice_cleared")
+        _check_notice(state, cmd, rules, cmd.notice_id, "posting.notice_cleared")
     # Rule 3: a promotion, or an appointment made through a selection (its notice named: 提拔或者进一步使用),
     # meets every blocker; any other posting only those bound to the post it takes (appointment_blockers' bound_only).
-    no_blockers(state, cmd.occurred_on, post=cmd.post, places=(cmd.township, cmd.unit), notice_id=cmd.notice_id,
+    no_blockers(state, cmd.occurred_on, rules, post=cmd.post, places=(cmd.township, cmd.unit), notice_id=cmd.notice_id,
                 promotion=promotion, bound_only=not promotion and cmd.notice_id is None)
     if cmd.kind == "rotation":
-        rotation_allowed(state, cmd.occurred_on)
+        rotation_allowed(state, cmd.occurred_on, rules)
     probation_end = (add_months(cmd.occurred_on, rules.rotation.probation_months)
                      if promotion and starts_probation(cmd.kind, cmd.leadership, cmd.principal, cmd.internal_unit)
                      else None)
@@ -174,7 +173,7 @@ def decide_vacate(state: RotationState, cmd: VacatePost, today: date) -> Decisio
     return Decision("post.vacated", PostVacated(post_id=cmd.post_id, reason=cmd.reason), cmd.occurred_on)
 
 
-def decide_conclude_probation(state: RotationState, cmd: ConcludeProbation, today: date) -> Decision:
+def decide_conclude_probation(state: RotationState, cmd: ConcludeProbation, rules: RuleSet, today: date) -> Decision:
     """Conclude a running probation: on or after its end, unless ended early (with a reason)."""
     not_in_future(cmd.occurred_on, today)
     posting = held(state, cmd.post_id, cmd.occurred_on)
@@ -185,12 +184,12 @@ def decide_conclude_probation(state: RotationState, cmd: ConcludeProbation, toda
     if cmd.outcome == "ended_early":
         if not shows_something(cmd.reason, paragraphs=True):
             raise RuleViolation("probation.early_end_reason", "ending a probation early needs a reason",
-                                "提前结束试用期须说明理由", basis=BASIS_APPOINTMENT)
+                                "提前结束试用期须说明理由", basis=rules.bases.appointment)
     elif cmd.occurred_on < end:
         raise RuleViolation("probation.before_end",
                             f"the probation of post {cmd.post_id} ends on {end.isoformat()}; it can be concluded "
                             f"({cmd.outcome}) only from that day, unless ended early",
                             f"职位 {cmd.post_id} 试用期至 {end.isoformat()} 届满, 届满前不能作出试用期满结论"
-                            "(提前结束除外)", basis=BASIS_APPOINTMENT, probation_end=end.isoformat())
+                            "(提前结束除外)", basis=rules.bases.appointment, probation_end=end.isoformat())
     data = ProbationConcluded(post_id=cmd.post_id, outcome=cmd.outcome, reason=cmd.reason)
     return Decision("probation.concluded", data, cmd.occurred_on)
