@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ from pydantic import ValidationError
 
 from shared.rulesets import (
     NATIONAL,
+    Bases,
     RuleSet,
     all_rulesets,
     check_supersessions,
@@ -121,3 +123,39 @@ def test_a_basis_cites_documents_and_the_notes_say_how_the_version_came_about(ru
     assert not any(other in ruleset.basis for other in others), ruleset.basis
     assert "条例" in ruleset.basis or "规定" in ruleset.basis or "办法" in ruleset.basis, ruleset.basis
     assert ruleset.notes, "each shipped version says how it came about"
+
+
+TOPICS = tuple(Bases.model_fields)
+_YEAR = re.compile(r"\((\d{4})\b")
+"""A document's year as the bases write it: 条例 (2002), 条例 (2014, 2014-01-14 起施行)."""
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_every_version_states_the_basis_of_every_topic(path: Path) -> None:
+    """Every version states what each topic's refusals cite (`bases`; a version missing one does not load, see
+    test_a_rule_set_missing_any_threshold_does_not_load), and never an empty text: none falls back to code."""
+    shipped = orjson.loads(path.read_bytes())
+    assert set(shipped["bases"]) == set(TOPICS)
+    shipped["bases"]["notice"] = ""
+    with pytest.raises(ValidationError, match="at least 1 character"):
+        RuleSet.model_validate(shipped)
+
+
+@pytest.mark.parametrize("ruleset", all_rulesets(), ids=lambda rs: rs.id)
+def test_each_topic_cites_documents(ruleset: RuleSet) -> None:
+    """A topic's basis names documents (a regulation, or a seed's practice), never a rule set version."""
+    others = {rs.id for rs in all_rulesets()}
+    for topic in TOPICS:
+        text = getattr(ruleset.bases, topic)
+        assert not any(other in text for other in others), (topic, text)
+        assert re.search(r"条例|规定|办法|法|seed S\d|\(S\d\)", text), (topic, text)
+
+
+@pytest.mark.parametrize("ruleset", current_rulesets(), ids=lambda rs: rs.id)
+def test_a_version_in_force_cites_no_document_issued_after_its_period(ruleset: RuleSet) -> None:
+    """431021@2008.1 had a refusal about a 2010 fact quote documents of 2019-2023: a version new decisions are taken
+    under cites, for every topic, only documents of years up to its last day."""
+    last = (ruleset.valid_to - timedelta(days=1)).year if ruleset.valid_to else date.today().year
+    for topic in TOPICS:
+        text = getattr(ruleset.bases, topic)
+        assert all(int(year) <= last for year in _YEAR.findall(text)), (topic, text)
