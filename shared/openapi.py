@@ -18,8 +18,9 @@ _PROBLEM_SCHEMA: dict[str, Any] = {
         "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
         "detail": {"type": "string"}, "instance": {"type": "string"},
         "rule": {"type": "string"},
-        "basis": {"type": "string", "description": "The regulation or source document the rule applies (依据), or "
-                  "a record-keeping rule (记录规则) that keeps the ledger consistent."},
+        "basis": {"type": "string", "description": "The regulation or source document the rule applies (依据), as "
+                  "the rule set in force on the fact's day quotes it (its `bases`), or a record-keeping rule "
+                  "(记录规则) that keeps the ledger consistent."},
         "message_en": {"type": "string"}, "message_zh": {"type": "string"},
         "errors": {"type": "array", "description": "Each invalid field (字段无效).", "items": {
             "type": "object", "required": ["field", "in", "message", "message_zh"],
