@@ -89,21 +89,18 @@ def require_counties(request: web.Request, counties: Iterable[str]) -> None:
                         counties=outside)
 
 
-def in_scope(request: web.Request, counties: Iterable[str]) -> bool:
-    """Whether the caller may read what was recorded in every one of `counties` (always, when auth is disabled)."""
+def county_scoped(request: web.Request) -> bool:
+    """Whether the caller may read some counties only (a county-scoped token): a read of one cadre must then find
+    where the cadre is on record, and decide on it, before it reads anything more of the cadre."""
     principal: Principal | None = request.get("principal")
-    return principal is None or all(principal.covers(c) for c in counties)
+    return principal is not None and not principal.covers(ALL_COUNTIES)
 
 
-def require_cadre_in_scope(request: web.Request, counties: Iterable[str], unknown: Problem,
-                           answered: Iterable[str] | None = None) -> None:
-    """A read of one cadre recorded in `counties`: `unknown` (the 404 of a cadre with no record) when the
-    caller's scope covers none of them, else 403 unless it covers every county of what the answer shows
-    (`answered`, when it shows part of the cadre's record, as a history page does; else all of `counties`).
-
-    A scoped token answered 403 for another county's cadre and 404 for an unknown one could learn which
-    cadre ids exist elsewhere, and where. The attempt stays in the access trail and the log.
-    """
+def require_cadre_visible(request: web.Request, counties: Iterable[str], unknown: Problem) -> None:
+    """A read of one cadre recorded in `counties`: `unknown` (the 404 of a cadre with no record) when the caller's
+    scope covers none of them. A scoped token answered 403 for another county's cadre and 404 for an unknown one
+    could learn which cadre ids exist elsewhere, and where; so could one answered later for it, which is why a read
+    decides this before it reads the cadre's events. The attempt stays in the access trail and the log."""
     principal: Principal | None = request.get("principal")
     if principal is None:
         return
@@ -112,7 +109,14 @@ def require_cadre_in_scope(request: web.Request, counties: Iterable[str], unknow
         log.info("%s read a cadre of county %s outside its scope: answered as no record", principal.subject,
                  ", ".join(sorted(counties)))
         raise unknown
-    require_counties(request, counties if answered is None else answered)
+
+
+def require_cadre_in_scope(request: web.Request, counties: Iterable[str], unknown: Problem) -> None:
+    """`require_cadre_visible`, then 403 unless the caller's scope covers every one of `counties` (a cadre with
+    events in a county outside it: its existence is no secret to the token, what it may not read is)."""
+    counties = set(counties)
+    require_cadre_visible(request, counties, unknown)
+    require_counties(request, counties)
 
 
 def require_county_filter(request: web.Request, county: str | None) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from datetime import date
 from typing import Any
 
@@ -20,8 +19,9 @@ from shared.access import PURPOSE, AccessTrail, Answered, answered
 from shared.db import acquire
 from shared.envelope import COUNTY_PATTERN, CadreId, StoredEvent, envelope_data
 from shared.events.types import Cursor
-from shared.guard import in_scope, require_cadre_in_scope
+from shared.guard import county_scoped, require_cadre_visible, require_counties
 from shared.http import Api, path_param
+from shared.problems import Problem
 from shared.settings import Settings
 
 _CADRE_ID: TypeAdapter[Any] = TypeAdapter(CadreId)
@@ -113,6 +113,20 @@ class QuarantineQuery(FeedQuery):
 TAGS = ("ledger 台账",)
 
 
+async def _placed(request: web.Request, conn: asyncpg.Connection, cadre_id: str, unknown: Problem) -> set[str] | None:
+    """For a county-scoped caller, the counties the cadre is on record in, `unknown` when it may read none of them.
+
+    Decided before anything else of the cadre is read, as for personal data and bundles: a history page built first
+    made another county's 404 slower than an unknown id's (by the page: 1.4 ms for 100 events, measured), telling
+    that the id exists. None for a caller of every county, which has no scope to decide.
+    """
+    if not county_scoped(request):
+        return None
+    counties = await queries.cadre_counties(conn, cadre_id)
+    require_cadre_visible(request, counties, unknown)
+    return counties
+
+
 def build_api(pool: asyncpg.Pool, settings: Settings, prover: Prover, trail: AccessTrail) -> Api:
     """The ledger's read routes."""
     api = Api("cadre-ledger ledger (干部任用监督台账)", "1.0",
@@ -122,37 +136,43 @@ def build_api(pool: asyncpg.Pool, settings: Settings, prover: Prover, trail: Acc
     @api.route("GET", "/v1/cadres/{cadre_id}/history", summary="A cadre's history (干部履历)",
                query=HistoryQuery, response=HistoryPage, tags=TAGS, errors=(404, 503))
     async def history(request: web.Request, *, query: HistoryQuery) -> dict[str, Any]:
-        """The cadre's events in chain order (versions 1..n), paginated by `after_version`."""
+        """The cadre's events in chain order (versions 1..n), paginated by `after_version`.
+
+        A county-scoped token gets for a cadre of another county the 404 of an id never recorded, decided before
+        any of the cadre's events is read (先定查阅范围, 再读履历); 403 naming the county when the page would show
+        events of a county outside its scope."""
         cadre_id = path_param(request, "cadre_id", _CADRE_ID)
         what = f"history after_version={query.after_version}"
-        async with trail.recording(request, cadre_id, what, query.purpose), acquire(pool, timeout) as conn:
-            page = await queries.history(conn, cadre_id, query.after_version, query.limit)
-            counties: Collection[str] = page.counties
-            # A page past the end, or one the caller may not read, is answered as the cadre's whole record
-            # would be: a cadre of another county answers as no cadre at all, whatever page is asked for.
-            if not page.count or not in_scope(request, counties):
-                counties = await queries.cadre_counties(conn, cadre_id)
         unknown = queries.unknown_cadre(cadre_id, settings.counties)
-        if not counties:
-            raise unknown
-        require_cadre_in_scope(request, counties, unknown, answered=page.counties)
+        async with trail.recording(request, cadre_id, what, query.purpose), acquire(pool, timeout) as conn:
+            counties = await _placed(request, conn, cadre_id, unknown)
+            page = await queries.history(conn, cadre_id, query.after_version, query.limit)
+            # A page past the end is answered as the cadre's whole record would be: 404 for a cadre with none.
+            if not page.count and not (counties or await queries.cadre_counties(conn, cadre_id)):
+                raise unknown
+        require_counties(request, page.counties)
         return {"cadre_id": cadre_id, "events": page.events,
                 "next_after_version": page.last_key if page.more else None}
 
     @api.route("GET", "/v1/cadres/{cadre_id}/state", summary="A cadre's state on a date (某日状态)",
                query=StateQuery, response=Dossier, tags=TAGS, errors=(404, 503))
     async def state(request: web.Request, *, query: StateQuery) -> Dossier:
-        """The dossier folded from events whose occurred-on date is on or before `as_of`."""
+        """The dossier folded from events whose occurred-on date is on or before `as_of`.
+
+        A county-scoped token gets for a cadre of another county the 404 of an id never recorded, decided before
+        any of the cadre's events is read (先定查阅范围, 再读履历); 403 naming the county when the cadre has events
+        of a county outside its scope."""
         cadre_id = path_param(request, "cadre_id", _CADRE_ID)
         what = f"state as_of={query.as_of or 'now'}"
+        unknown = queries.unknown_cadre(cadre_id, settings.counties)
         async with trail.recording(request, cadre_id, what, query.purpose), acquire(pool, timeout) as conn:
+            await _placed(request, conn, cadre_id, unknown)
             rows = await queries.all_of_cadre(conn, cadre_id, query.as_of)
             if query.as_of is not None and queries.corrected_after(rows):
                 rows = await queries.all_of_cadre(conn, cadre_id, None)
         if not rows:
-            raise queries.unknown_cadre(cadre_id, settings.counties)
-        require_cadre_in_scope(request, {r["county"] for r in rows},
-                               queries.unknown_cadre(cadre_id, settings.counties))
+            raise unknown
+        require_counties(request, {r["county"] for r in rows})
         events = [StoredEvent(i, t, c, o, envelope_data(b)) for i, t, c, o, b in rows if b is not None]
         return fold_dossier(cadre_id, events, query.as_of)
 
