@@ -24,15 +24,15 @@ from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, create_model
 
 from shared.auth import Role
 from shared.docs_page import STATIC_DIR, STATIC_PATH, docs_html
-from shared.envelope import TRACEPARENT_PATTERN
-from shared.field_errors import from_pydantic
+from shared.envelope import TRACEPARENT_PATTERN, CadreId
+from shared.events.types import Identifier
 from shared.guard import Guard, require_counties, require_county_filter
-from shared.problems import InvalidInput, Problem
-from shared.request_input import INTEGER, MAX_BODY_BYTES, client_request_id, not_digits, parse_body, parse_query
+from shared.problems import Problem
+from shared.request_input import MAX_BODY_BYTES, client_request_id, parse_body, parse_path, parse_query
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,8 @@ class Route:
     recorded: BulkRead | None = None
     """A read of many cadres' records that the access trail (查阅记录) keeps, one entry per request: the API's
     `recorder` wraps the county check and the handler, which tells what it answered (`shared.access.answered`)."""
+    path_params: type[BaseModel] | None = None
+    """The path's `{parameters}`, checked before the body and the query (the handler gets them as `path`)."""
 
     @property
     def role(self) -> Role:
@@ -106,17 +108,23 @@ class Api:
               query: type[BaseModel] | None = None, response: type[BaseModel] | None = None, status: int = 200,
               tags: tuple[str, ...] = (), description: str = "", errors: tuple[int, ...] = (),
               access: Role | None = None, also_ok: tuple[int, ...] = (),
-              recorded: BulkRead | None = None) -> Callable[[Handler], Handler]:
-        """Declare a handler `async def h(request, *, body=..., query=...)`.
+              recorded: BulkRead | None = None,
+              path_params: type[BaseModel] | None = None) -> Callable[[Handler], Handler]:
+        """Declare a handler `async def h(request, *, path=..., body=..., query=...)`.
 
+        `path_params` types the path's `{parameters}`, every one of them (`CadrePath`, `ids_in(path)`...).
         `access` is the role the caller needs (default: `recorder` for commands, `auditor` for reads);
         `recorded` makes each request a bulk read in the access trail (`Route.recorded`).
         """
+        named = set(re.findall(r"{(\w+)}", path))
+        declared = set(path_params.model_fields) if path_params is not None else set()
+        if named != declared:
+            raise TypeError(f"{method} {path}: path parameters {sorted(named)} declared as {sorted(declared)}")
 
         def register(handler: Handler) -> Handler:
             self.routes.append(Route(method.upper(), path, handler, summary, body, query, response, status, tags,
                                      description or (handler.__doc__ or "").strip(), errors, access, also_ok,
-                                     recorded))
+                                     recorded, path_params))
             return handler
 
         return register
@@ -139,6 +147,8 @@ def _endpoint(route: Route, guard: Guard | None,
         if guard is not None:
             request["principal"] = guard.authorize(request, route.role)
         kwargs: dict[str, Any] = {}
+        if route.path_params is not None:
+            kwargs["path"] = parse_path(request, route.path_params)
         if route.body is not None:
             kwargs["body"] = await parse_body(request, route.body)
             county = getattr(kwargs["body"], "county", None)
@@ -357,17 +367,17 @@ def openapi_document(api: Api) -> dict[str, Any]:
     return build_openapi(api)
 
 
-def path_param(request: web.Request, name: str, adapter: TypeAdapter[Any]) -> Any:
-    """A path parameter validated by `adapter`; 422 naming the parameter when it does not fit (a whole number is
-    written in digits)."""
-    value = request.match_info[name]
-    if adapter.core_schema.get("type") == "int" and not INTEGER.fullmatch(value):
-        raise InvalidInput(f"invalid path parameter {name} (路径参数无效)", errors=[not_digits(name, "path")])
-    try:
-        return adapter.validate_python(value)
-    except ValidationError as exc:
-        errors = [from_pydantic(e, "path", name) for e in exc.errors(include_url=False)]
-        raise InvalidInput(f"invalid path parameter {name} (路径参数无效)", errors=errors) from exc
+class CadrePath(BaseModel):
+    """The path of a route about one cadre."""
+
+    cadre_id: CadreId
+
+
+def ids_in(path: str) -> type[BaseModel]:
+    """The path parameters of a command's `path`, each an id (`Identifier`: a post, an audit, a notice...)."""
+    names = re.findall(r"{(\w+)}", path)
+    fields: dict[str, Any] = {name: (Identifier, ...) for name in names}
+    return create_model("Path_" + "_".join(names), **fields)
 
 
 _TRACEPARENT = re.compile(TRACEPARENT_PATTERN)

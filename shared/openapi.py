@@ -22,7 +22,9 @@ _PROBLEM_SCHEMA: dict[str, Any] = {
                   "the rule set in force on the fact's day quotes it (its `bases`), or a record-keeping rule "
                   "(记录规则) that keeps the ledger consistent."},
         "message_en": {"type": "string"}, "message_zh": {"type": "string"},
-        "errors": {"type": "array", "description": "Each invalid field (字段无效).", "items": {
+        "errors": {"type": "array", "description": (
+            "Each invalid field (字段无效). The path is checked first: a malformed path parameter is answered with "
+            "the path's fields alone, before the body and the query are read (先校验路径参数)."), "items": {
             "type": "object", "required": ["field", "in", "message", "message_zh"],
             "properties": {"field": {"type": "string"}, "in": {"enum": ["body", "query", "path", "header"]},
                            "message": {"type": "string"}, "message_zh": {"type": "string"},
@@ -61,13 +63,14 @@ def build_openapi(api: Api) -> dict[str, Any]:
                               "tags": list(r.tags)}
         if r.description:
             op["description"] = r.description
-        params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-                  for name in re.findall(r"{(\w+)}", r.path)]
-        if r.query is not None:
-            qschema = r.query.model_json_schema()
-            required = set(qschema.get("required", []))
-            for name, prop in qschema.get("properties", {}).items():
-                params.append({"name": name, "in": "query", "required": name in required,
+        params: list[dict[str, Any]] = []
+        for where, model in (("path", r.path_params), ("query", r.query)):
+            if model is None:
+                continue
+            schema = model.model_json_schema()
+            required = set(schema.get("required", []))
+            for name, prop in schema.get("properties", {}).items():
+                params.append({"name": name, "in": where, "required": where == "path" or name in required,
                                "description": prop.get("description", ""),
                                "schema": {k: v for k, v in prop.items() if k not in ("title", "description")}})
         if params:
@@ -78,7 +81,7 @@ def build_openapi(api: Api) -> dict[str, Any]:
         if r.response is not None:
             ok["content"] = {"application/json": {"schema": ref(r.response)}}
         responses: dict[str, Any] = {str(code): ok for code in sorted({r.status, *r.also_ok})}
-        codes = set(r.errors) | {401, 403} | ({422} if r.body or r.query else set())
+        codes = set(r.errors) | {401, 403} | ({422} if r.body or r.query or r.path_params else set())
         for code in sorted(codes):
             responses[str(code)] = {"description": _ERROR_TEXT.get(code, "Error"),
                                     "content": {"application/problem+json": {

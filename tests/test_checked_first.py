@@ -13,6 +13,31 @@ import pytest
 from shared.db import READER_ROLE
 from tests.support import System, audit_event, call, new_cadre_id, publish, wait_committed
 
+# ---- the path before the body --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("service", "path", "fields"), [
+    ("audit", "/v1/audits/bad%20id/complete", ["audit_id"]),
+    ("audit", "/v1/audits/bad%20id/findings/F%201/rectify", ["audit_id", "finding_id"]),
+    ("assessment", "/v1/notices/bad%20id/close", ["notice_id"]),
+    ("rotation", "/v1/posts/bad%20id/assign", ["post_id"]),
+])
+async def test_a_malformed_path_id_is_named_whatever_the_body(system: System, service: str, path: str,
+                                                              fields: list[str]) -> None:
+    """The path names what the command is about: a malformed id there is the answer even to a body that is
+    invalid too (it was named only once the body was valid), and every path parameter is named at once."""
+    for body in ({}, {"cadre_id": "not a valid id!", "county": "431021"}):
+        status, problem, _ = await call("POST", f"{system.url(service)}{path}", body)
+        assert status == 422, problem
+        assert [(e["field"], e["in"]) for e in problem["errors"]] == [(f, "path") for f in fields], problem
+        assert "路径参数无效" in problem["detail"], problem
+
+
+async def test_a_read_names_its_malformed_path_before_its_query(system: System) -> None:
+    status, problem, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/bad%20id/history?limit=0")
+    assert status == 422 and [(e["field"], e["in"]) for e in problem["errors"]] == [("cadre_id", "path")], problem
+
+
 # ---- the scope of a history or state read before the read ----------------------------------------------------
 
 @pytest.fixture(scope="module")

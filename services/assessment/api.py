@@ -6,20 +6,19 @@ from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
 from aiohttp import web
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import BaseModel, Field
 
 from services.assessment.domain import AssessmentState, fold, grading, notices, selection
 from shared.clock import clock_from, not_in_future
 from shared.commands import CommandBus, CommandResult, WaitQuery, rules_in_force
 from shared.decisions import CadreCommand, Decision
 from shared.envelope import CloudEvent
-from shared.events.types import Identifier
-from shared.http import Api, path_param, traceparent_of
+from shared.http import Api, ids_in, traceparent_of
 from shared.problems import Problem
 from shared.revocations import revocation_route
 from shared.rulesets import RuleSet
 
-_ID: TypeAdapter[Any] = TypeAdapter(Identifier)
+_SELECTION, _NOTICE = ids_in("{selection_id}"), ids_in("{notice_id}")
 GRADES = ("grades 考核",)
 SELECTION = ("selection 选拔任用",)
 ERRORS = (409, 503)
@@ -48,8 +47,8 @@ class EvaluationResult(BaseModel):
         None, description="Why the check failed (`failed`) or does not apply (`not_principal`): a problem document.")
 
 
-def _with_id(request: web.Request, name: str, body: BaseModel, command: type[C]) -> C:
-    return command(**{name: path_param(request, name, _ID)}, **dict(body))
+def _with_id(path: BaseModel, body: BaseModel, command: type[C]) -> C:
+    return command(**dict(path), **dict(body))
 
 
 def build_api(bus: CommandBus) -> Api:
@@ -161,74 +160,81 @@ def build_api(bus: CommandBus) -> Api:
     # ---- selection --------------------------------------------------------------------------
 
     @api.route("POST", "/v1/selections/{selection_id}/inspection", summary="Record the inspection (任前考察)",
-               body=selection.InspectionBody, query=WaitQuery, response=CommandResult, status=202, tags=SELECTION,
-               errors=ERRORS)
-    async def inspection(request: web.Request, *, body: selection.InspectionBody, query: WaitQuery) -> CommandResult:
+               path_params=_SELECTION, body=selection.InspectionBody, query=WaitQuery, response=CommandResult,
+               status=202, tags=SELECTION, errors=ERRORS)
+    async def inspection(request: web.Request, *, path: BaseModel, body: selection.InspectionBody,
+                         query: WaitQuery) -> CommandResult:
         """Publishes `selection.inspected`: starts a selection; all four checks must be done."""
-        command = _with_id(request, "selection_id", body, selection.Inspect)
+        command = _with_id(path, body, selection.Inspect)
         return await execute(request, command, selection.decide_inspection, query)
 
     @api.route("POST", "/v1/selections/{selection_id}/vote", summary="Record the committee vote (常委会票决)",
-               body=selection.VoteBody, query=WaitQuery, response=CommandResult, status=202, tags=SELECTION,
-               errors=ERRORS)
-    async def vote(request: web.Request, *, body: selection.VoteBody, query: WaitQuery) -> CommandResult:
+               path_params=_SELECTION, body=selection.VoteBody, query=WaitQuery, response=CommandResult, status=202,
+               tags=SELECTION, errors=ERRORS)
+    async def vote(request: web.Request, *, path: BaseModel, body: selection.VoteBody,
+                   query: WaitQuery) -> CommandResult:
         """Publishes `appointment.voted` with the outcome the tally gives; 422 without quorum, and when an
         approval meets a blocker (unverified report, deferral, cancelled qualification, sanction)."""
-        command = _with_id(request, "selection_id", body, selection.Vote)
+        command = _with_id(path, body, selection.Vote)
         return await execute(request, command, selection.decide_vote, query)
 
     @api.route("POST", "/v1/selections/{selection_id}/withdrawal", summary="End the selection (终止选拔)",
-               body=selection.WithdrawalBody, query=WaitQuery, response=CommandResult, status=202, tags=SELECTION,
-               errors=ERRORS)
-    async def withdrawal(request: web.Request, *, body: selection.WithdrawalBody, query: WaitQuery) -> CommandResult:
+               path_params=_SELECTION, body=selection.WithdrawalBody, query=WaitQuery, response=CommandResult,
+               status=202, tags=SELECTION, errors=ERRORS)
+    async def withdrawal(request: web.Request, *, path: BaseModel, body: selection.WithdrawalBody,
+                         query: WaitQuery) -> CommandResult:
         """Publishes `selection.withdrawn`: the selection ends before its notice is posted (an inspection or a vote
         that should not go on, a proposal dropped); nothing more is recorded for it. After a notice, close the
         notice as not_appointed or cancel the qualification instead (422 `selection.withdraw_after_notice`)."""
-        command = _with_id(request, "selection_id", body, selection.WithdrawSelection)
+        command = _with_id(path, body, selection.WithdrawSelection)
         return await execute(request, command, selection.decide_withdrawal, query)
 
     @api.route("POST", "/v1/selections/{selection_id}/notice", summary="Post the notice (任前公示)",
-               body=notices.NoticeBody, query=WaitQuery, response=CommandResult, status=202, tags=SELECTION,
-               errors=ERRORS)
-    async def notice(request: web.Request, *, body: notices.NoticeBody, query: WaitQuery) -> CommandResult:
+               path_params=_SELECTION, body=notices.NoticeBody, query=WaitQuery, response=CommandResult, status=202,
+               tags=SELECTION, errors=ERRORS)
+    async def notice(request: web.Request, *, path: BaseModel, body: notices.NoticeBody,
+                     query: WaitQuery) -> CommandResult:
         """Publishes `notice.posted`; the period is counted in working days on the shipped calendar (at least 5,
         `notice.min_working_days`) or, before 2014-01-14 (2002 条例: 公示期一般为七至十五天), in calendar days, first
         and last counted (at least 7, `notice.min_calendar_days`), as the rule set of its day says."""
-        command = _with_id(request, "selection_id", body, notices.PostNotice)
+        command = _with_id(path, body, notices.PostNotice)
         return await execute(request, command, notices.decide_notice, query)
 
     @api.route("POST", "/v1/notices/{notice_id}/objections", summary="Record an objection (公示期间收到反映)",
-               body=notices.ObjectionBody, query=WaitQuery, response=CommandResult, status=202, tags=SELECTION,
-               errors=ERRORS)
-    async def objection(request: web.Request, *, body: notices.ObjectionBody, query: WaitQuery) -> CommandResult:
+               path_params=_NOTICE, body=notices.ObjectionBody, query=WaitQuery, response=CommandResult, status=202,
+               tags=SELECTION, errors=ERRORS)
+    async def objection(request: web.Request, *, path: BaseModel, body: notices.ObjectionBody,
+                        query: WaitQuery) -> CommandResult:
         """Publishes `notice.objection_received`; it stays unresolved until the audit service verifies the report."""
-        command = _with_id(request, "notice_id", body, notices.ReceiveObjection)
+        command = _with_id(path, body, notices.ReceiveObjection)
         return await execute(request, command, notices.decide_objection, query)
 
     @api.route("POST", "/v1/notices/{notice_id}/close", summary="Close the notice (公示结束)",
-               body=notices.CloseBody, query=WaitQuery, response=CommandResult, status=202, tags=SELECTION,
-               errors=ERRORS)
-    async def close(request: web.Request, *, body: notices.CloseBody, query: WaitQuery) -> CommandResult:
+               path_params=_NOTICE, body=notices.CloseBody, query=WaitQuery, response=CommandResult, status=202,
+               tags=SELECTION, errors=ERRORS)
+    async def close(request: web.Request, *, path: BaseModel, body: notices.CloseBody,
+                    query: WaitQuery) -> CommandResult:
         """Publishes `notice.closed`; `clear` needs the period over, every objection verified unfounded, and no
         blocker."""
-        command = _with_id(request, "notice_id", body, notices.CloseNotice)
+        command = _with_id(path, body, notices.CloseNotice)
         return await execute(request, command, notices.decide_close, query)
 
     @api.route("POST", "/v1/notices/{notice_id}/deferral", summary="Defer the appointment (缓任)",
-               body=notices.DeferralBody, query=WaitQuery, response=CommandResult, status=202, tags=SELECTION,
-               errors=ERRORS)
-    async def deferral(request: web.Request, *, body: notices.DeferralBody, query: WaitQuery) -> CommandResult:
+               path_params=_NOTICE, body=notices.DeferralBody, query=WaitQuery, response=CommandResult, status=202,
+               tags=SELECTION, errors=ERRORS)
+    async def deferral(request: web.Request, *, path: BaseModel, body: notices.DeferralBody,
+                       query: WaitQuery) -> CommandResult:
         """Publishes `appointment.deferred`, at most the rule set's months."""
-        command = _with_id(request, "notice_id", body, notices.Defer)
+        command = _with_id(path, body, notices.Defer)
         return await execute(request, command, notices.decide_deferral, query)
 
     @api.route("POST", "/v1/notices/{notice_id}/cancellation", summary="Cancel the qualification (取消任职资格)",
-               body=notices.CancellationBody, query=WaitQuery, response=CommandResult, status=202, tags=SELECTION,
-               errors=ERRORS)
-    async def cancellation(request: web.Request, *, body: notices.CancellationBody,
+               path_params=_NOTICE, body=notices.CancellationBody, query=WaitQuery, response=CommandResult, status=202,
+               tags=SELECTION, errors=ERRORS)
+    async def cancellation(request: web.Request, *, path: BaseModel, body: notices.CancellationBody,
                            query: WaitQuery) -> CommandResult:
         """Publishes `appointment.qualification_cancelled`; it ends the notice."""
-        command = _with_id(request, "notice_id", body, notices.CancelQualification)
+        command = _with_id(path, body, notices.CancelQualification)
         return await execute(request, command, notices.decide_cancellation, query)
 
     revocation_route(api, bus)  # 撤销: POST /v1/revocations, this service's own types only

@@ -6,17 +6,15 @@ from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
-from pydantic import TypeAdapter
+from pydantic import BaseModel
 
 from services.audit.domain import AuditState, audits, fold, supervision
 from shared.commands import CommandBus, CommandResult, WaitQuery, rules_in_force
 from shared.decisions import CadreCommand, Decision
-from shared.events.types import Identifier
-from shared.http import Api, path_param, traceparent_of
+from shared.http import Api, ids_in, traceparent_of
 from shared.revocations import revocation_route
 from shared.rulesets import RuleSet
 
-_ID: TypeAdapter[Any] = TypeAdapter(Identifier)
 AUDITS = ("audits 经济责任审计",)
 SUPERVISION = ("supervision 监督",)
 Decide = Callable[[AuditState, Any, RuleSet], Decision]
@@ -26,10 +24,9 @@ def _command_route(api: Api, bus: CommandBus, path: str, *, summary: str, body: 
                    command: type[CadreCommand], decide: Decide, event: str, tags: tuple[str, ...]) -> None:
     """Declare `POST path`: body + path ids -> command -> decide on the cadre's ledger history -> `event` (or,
     with the body's `correction`, `<event>.corrected`)."""
-    ids = [part[1:-1] for part in path.split("/") if part.startswith("{")]
 
-    async def handler(request: web.Request, *, body: CadreCommand, query: WaitQuery) -> CommandResult:
-        cmd = command(**{name: path_param(request, name, _ID) for name in ids}, **dict(body))
+    async def handler(request: web.Request, *, path: BaseModel, body: CadreCommand, query: WaitQuery) -> CommandResult:
+        cmd = command(**dict(path), **dict(body))
         rules = rules_in_force(cmd.county, cmd.occurred_on)
         return await bus.execute(
             cadre_id=cmd.cadre_id, county=cmd.county, ruleset=rules.id,
@@ -39,8 +36,8 @@ def _command_route(api: Api, bus: CommandBus, path: str, *, summary: str, body: 
     description = (f"Publishes `{event}`. {(decide.__doc__ or '').strip()} With `correction`, publishes "
                    f"`{event}.corrected` instead (更正): the command decided again on the history before the event it "
                    "corrects. With `?wait=committed` the answer comes once the ledger holds the event.")
-    api.route("POST", path, summary=summary, body=body, query=WaitQuery, response=CommandResult, status=202,
-              tags=tags, description=description, errors=(409, 503))(handler)
+    api.route("POST", path, summary=summary, path_params=ids_in(path), body=body, query=WaitQuery,
+              response=CommandResult, status=202, tags=tags, description=description, errors=(409, 503))(handler)
 
 
 def build_api(bus: CommandBus) -> Api:

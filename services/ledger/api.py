@@ -7,7 +7,7 @@ from typing import Any
 
 import asyncpg
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.ledger import queries
 from services.ledger.access_trail import add_access_routes
@@ -17,14 +17,13 @@ from services.ledger.proofs_api import add_proof_routes
 from services.ledger.read_models import add_all_routes
 from shared.access import PURPOSE, AccessTrail, Answered, answered
 from shared.db import acquire
-from shared.envelope import COUNTY_PATTERN, CadreId, StoredEvent, envelope_data
+from shared.envelope import COUNTY_PATTERN, StoredEvent, envelope_data
 from shared.events.types import Cursor
 from shared.guard import county_scoped, require_cadre_visible, require_counties
-from shared.http import Api, path_param
+from shared.http import Api, CadrePath
 from shared.problems import Problem
 from shared.settings import Settings
 
-_CADRE_ID: TypeAdapter[Any] = TypeAdapter(CadreId)
 MAX_PAGE = 1000
 
 
@@ -134,14 +133,14 @@ def build_api(pool: asyncpg.Pool, settings: Settings, prover: Prover, trail: Acc
     timeout = settings.pg_acquire_timeout_s
 
     @api.route("GET", "/v1/cadres/{cadre_id}/history", summary="A cadre's history (干部履历)",
-               query=HistoryQuery, response=HistoryPage, tags=TAGS, errors=(404, 503))
-    async def history(request: web.Request, *, query: HistoryQuery) -> dict[str, Any]:
+               path_params=CadrePath, query=HistoryQuery, response=HistoryPage, tags=TAGS, errors=(404, 503))
+    async def history(request: web.Request, *, path: CadrePath, query: HistoryQuery) -> dict[str, Any]:
         """The cadre's events in chain order (versions 1..n), paginated by `after_version`.
 
         A county-scoped token gets for a cadre of another county the 404 of an id never recorded, decided before
         any of the cadre's events is read (先定查阅范围, 再读履历); 403 naming the county when the page would show
         events of a county outside its scope."""
-        cadre_id = path_param(request, "cadre_id", _CADRE_ID)
+        cadre_id = path.cadre_id
         what = f"history after_version={query.after_version}"
         unknown = queries.unknown_cadre(cadre_id, settings.counties)
         async with trail.recording(request, cadre_id, what, query.purpose), acquire(pool, timeout) as conn:
@@ -155,14 +154,14 @@ def build_api(pool: asyncpg.Pool, settings: Settings, prover: Prover, trail: Acc
                 "next_after_version": page.last_key if page.more else None}
 
     @api.route("GET", "/v1/cadres/{cadre_id}/state", summary="A cadre's state on a date (某日状态)",
-               query=StateQuery, response=Dossier, tags=TAGS, errors=(404, 503))
-    async def state(request: web.Request, *, query: StateQuery) -> Dossier:
+               path_params=CadrePath, query=StateQuery, response=Dossier, tags=TAGS, errors=(404, 503))
+    async def state(request: web.Request, *, path: CadrePath, query: StateQuery) -> Dossier:
         """The dossier folded from events whose occurred-on date is on or before `as_of`.
 
         A county-scoped token gets for a cadre of another county the 404 of an id never recorded, decided before
         any of the cadre's events is read (先定查阅范围, 再读履历); 403 naming the county when the cadre has events
         of a county outside its scope."""
-        cadre_id = path_param(request, "cadre_id", _CADRE_ID)
+        cadre_id = path.cadre_id
         what = f"state as_of={query.as_of or 'now'}"
         unknown = queries.unknown_cadre(cadre_id, settings.counties)
         async with trail.recording(request, cadre_id, what, query.purpose), acquire(pool, timeout) as conn:

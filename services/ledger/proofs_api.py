@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.ledger.proofs import Prover
 from services.ledger.queries import unknown_cadre
 from services.ledger.tree import StoredCheckpoint
 from shared.access import PURPOSE, AccessTrail
-from shared.envelope import CadreId
 from shared.events.types import PG_BIGINT_MAX
 from shared.guard import require_cadre_in_scope
-from shared.http import Api, json_response, path_param
+from shared.http import Api, CadrePath, json_response
 
-_CADRE_ID: TypeAdapter[Any] = TypeAdapter(CadreId)
-_CHECKPOINT_ID: TypeAdapter[Any] = TypeAdapter(Annotated[int, Field(ge=1, le=2**63 - 1)])
 TAGS = ("proofs 证明",)
 
 
@@ -128,6 +125,10 @@ def _out(cp: StoredCheckpoint, cosignatures: list[dict[str, Any]] | None = None)
     return {"id": cp.id, "size": cp.size, "root": cp.root.hex(), "note": cp.note, "cosignatures": cosignatures or []}
 
 
+class CheckpointPath(BaseModel):
+    checkpoint_id: int = Field(ge=1, le=2**63 - 1, description="The checkpoint's id (检查点编号).")
+
+
 class BundleQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     purpose: str | None = PURPOSE
@@ -158,9 +159,9 @@ def add_proof_routes(api: Api, prover: Prover, trail: AccessTrail) -> None:
         return _out(checkpoint) if signed else json_response(_out(checkpoint))
 
     @api.route("POST", "/v1/checkpoints/{checkpoint_id}/cosignatures", summary="Add a witness cosignature (见证方联署)",
-               body=CosignatureIn, response=CosignatureStored, status=201, tags=TAGS, errors=(404, 409, 422, 503),
-               access="auditor")
-    async def cosign(request: web.Request, *, body: CosignatureIn) -> dict[str, Any]:
+               path_params=CheckpointPath, body=CosignatureIn, response=CosignatureStored, status=201, tags=TAGS,
+               errors=(404, 409, 422, 503), access="auditor")
+    async def cosign(request: web.Request, *, path: CheckpointPath, body: CosignatureIn) -> dict[str, Any]:
         """Store a witness's cosignature of a checkpoint.
 
         The note must be the checkpoint's own text signed by the log and by the named witness, whose
@@ -172,8 +173,7 @@ def add_proof_routes(api: Api, prover: Prover, trail: AccessTrail) -> None:
         checkpoint is consistent with the last one it cosigned: run `cadre-ledger witness cosign`. Needs
         the auditor role (审计员): the audit office is the usual witness.
         """
-        checkpoint_id = path_param(request, "checkpoint_id", _CHECKPOINT_ID)
-        return await prover.cosign(checkpoint_id, body.witness, body.note)
+        return await prover.cosign(path.checkpoint_id, body.witness, body.note)
 
     @api.route("GET", "/v1/proofs/inclusion", summary="Inclusion proof (包含性证明)", query=InclusionQuery,
                response=InclusionProof, tags=TAGS, errors=(404, 500, 503))
@@ -188,14 +188,14 @@ def add_proof_routes(api: Api, prover: Prover, trail: AccessTrail) -> None:
         return await prover.consistency(query.first, query.second)
 
     @api.route("GET", "/v1/cadres/{cadre_id}/bundle", summary="Verifiable history bundle (可验证履历包)",
-               query=BundleQuery, response=Bundle, tags=TAGS, errors=(404, 409, 500, 503))
-    async def bundle(request: web.Request, *, query: BundleQuery) -> dict[str, Any]:
+               path_params=CadrePath, query=BundleQuery, response=Bundle, tags=TAGS, errors=(404, 409, 500, 503))
+    async def bundle(request: web.Request, *, path: CadrePath, query: BundleQuery) -> dict[str, Any]:
         """The cadre's events, canonical bytes and inclusion proofs against one signed checkpoint, with the
         witnesses' cosignatures of it (`witnessed=true`: a checkpoint every witness cosigned).
 
         Verify offline with `cadre-ledger verify bundle FILE --key PUBLIC_KEY [--witness-key WITNESS_KEY]`.
         """
-        cadre_id = path_param(request, "cadre_id", _CADRE_ID)
+        cadre_id = path.cadre_id
         async with trail.recording(request, cadre_id, "bundle", query.purpose):
             counties = await prover.counties_of(cadre_id)
             require_cadre_in_scope(request, counties, unknown_cadre(cadre_id, prover.counties))

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.rotation import commands as c
 from services.rotation import domain
@@ -16,17 +14,15 @@ from shared.clock import Clock
 from shared.commands import CommandBus, CommandResult, WaitQuery, rules_in_force
 from shared.corrections import not_correctable
 from shared.decisions import CadreCommand, Decider
-from shared.envelope import COUNTY_PATTERN, CadreId
-from shared.events.types import Identifier
+from shared.envelope import COUNTY_PATTERN
 from shared.guard import require_cadre_in_scope
-from shared.http import Api, path_param, traceparent_of
+from shared.http import Api, CadrePath, ids_in, traceparent_of
 from shared.ledger_reader import load_cadre
 from shared.personal import commit_value, mask_resident_id, new_salt, verify_commitment
 from shared.problems import NotFound
 from shared.revocations import revocation_route
 
-_POST_ID: TypeAdapter[Any] = TypeAdapter(Identifier)
-_CADRE_ID: TypeAdapter[Any] = TypeAdapter(CadreId)
+_POST = ids_in("{post_id}")
 REGISTRY = ("registry 干部登记",)
 POSTINGS = ("postings 任免",)
 ROTATION = ("rotation 交流",)
@@ -99,11 +95,11 @@ def build_api(bus: CommandBus, persons: PersonStore, clock: Clock, scheduler: Sc
             return await run(request, body, lambda h: domain.decide_erase(domain.fold(h), body, today), query)
 
     @api.route("GET", "/v1/cadres/{cadre_id}/person", summary="Personal data behind a registration (个人信息)",
-               query=PersonQuery, response=PersonView, tags=REGISTRY, errors=(404, 503))
-    async def person(request: web.Request, *, query: PersonQuery) -> PersonView:
+               path_params=CadrePath, query=PersonQuery, response=PersonView, tags=REGISTRY, errors=(404, 503))
+    async def person(request: web.Request, *, path: CadrePath, query: PersonQuery) -> PersonView:
         """The name and masked ID number, and whether they still match the ledger's commitments. Every read,
         answered or refused, is filed in the ledger's access trail (查阅留痕); 503 when it cannot be."""
-        cadre_id = path_param(request, "cadre_id", _CADRE_ID)
+        cadre_id = path.cadre_id
         async with trail.recording(request, cadre_id, PERSON_READ, query.purpose):
             return await _person(request, cadre_id)
 
@@ -124,54 +120,56 @@ def build_api(bus: CommandBus, persons: PersonStore, clock: Clock, scheduler: Sc
         return PersonView(cadre_id=cadre_id, name=row.name, erased=row.erased_at is not None, commitments_match=match,
                           id_number_masked=mask_resident_id(row.id_number) if row.id_number else None)
 
-    @api.route("POST", "/v1/posts/{post_id}/assign", summary="Assign a post (任职)", body=c.Assignment,
-               query=WaitQuery, response=CommandResult, status=202, tags=POSTINGS, errors=(409, 503))
-    async def assign(request: web.Request, *, body: c.Assignment, query: WaitQuery) -> CommandResult:
+    @api.route("POST", "/v1/posts/{post_id}/assign", summary="Assign a post (任职)", path_params=_POST,
+               body=c.Assignment, query=WaitQuery, response=CommandResult, status=202, tags=POSTINGS, errors=(409, 503))
+    async def assign(request: web.Request, *, path: BaseModel, body: c.Assignment, query: WaitQuery) -> CommandResult:
         """Publishes `post.assigned`. A promotion needs a notice closed as clear (or an exemption reason),
         no appointment blocker and no running probation; to a leadership post that is not elected it starts a
         probation (试用期), unless the post is a principal's (正职) and no internal unit's."""
-        cmd = c.AssignPost(post_id=path_param(request, "post_id", _POST_ID), **dict(body))
+        cmd = c.AssignPost(**dict(path), **dict(body))
         rules = rules_in_force(cmd.county, cmd.occurred_on)
         today = clock.today()
         return await run(request, cmd, lambda h: domain.decide_assign(domain.fold(h), cmd, rules, today), query,
                          rules.id)
 
-    @api.route("POST", "/v1/posts/{post_id}/vacate", summary="Vacate a post (免职)", body=c.Vacation,
-               query=WaitQuery, response=CommandResult, status=202, tags=POSTINGS, errors=(409, 503))
-    async def vacate(request: web.Request, *, body: c.Vacation, query: WaitQuery) -> CommandResult:
+    @api.route("POST", "/v1/posts/{post_id}/vacate", summary="Vacate a post (免职)", path_params=_POST,
+               body=c.Vacation, query=WaitQuery, response=CommandResult, status=202, tags=POSTINGS, errors=(409, 503))
+    async def vacate(request: web.Request, *, path: BaseModel, body: c.Vacation, query: WaitQuery) -> CommandResult:
         """Publishes `post.vacated`."""
-        cmd = c.VacatePost(post_id=path_param(request, "post_id", _POST_ID), **dict(body))
+        cmd = c.VacatePost(**dict(path), **dict(body))
         today = clock.today()
         return await run(request, cmd, lambda h: domain.decide_vacate(domain.fold(h), cmd, today), query)
 
     @api.route("POST", "/v1/posts/{post_id}/probation/conclude", summary="Conclude a probation (试用期满考核)",
-               body=c.ProbationConclusion, query=WaitQuery, response=CommandResult, status=202, tags=POSTINGS,
-               errors=(409, 503))
-    async def conclude(request: web.Request, *, body: c.ProbationConclusion, query: WaitQuery) -> CommandResult:
+               path_params=_POST, body=c.ProbationConclusion, query=WaitQuery, response=CommandResult, status=202,
+               tags=POSTINGS, errors=(409, 503))
+    async def conclude(request: web.Request, *, path: BaseModel, body: c.ProbationConclusion,
+                       query: WaitQuery) -> CommandResult:
         """Publishes `probation.concluded`: from the probation's end on, or earlier when ended early."""
-        cmd = c.ConcludeProbation(post_id=path_param(request, "post_id", _POST_ID), **dict(body))
+        cmd = c.ConcludeProbation(**dict(path), **dict(body))
         rules = rules_in_force(cmd.county, cmd.occurred_on)
         today = clock.today()
         return await run(request, cmd, lambda h: domain.decide_conclude_probation(domain.fold(h), cmd, rules, today),
                          query, rules.id)
 
     @api.route("POST", "/v1/posts/{post_id}/rotation/defer", summary="Defer a due rotation (暂缓交流)",
-               body=c.Deferral, query=WaitQuery, response=CommandResult, status=202, tags=ROTATION,
-               errors=(409, 503))
-    async def defer(request: web.Request, *, body: c.Deferral, query: WaitQuery) -> CommandResult:
+               path_params=_POST, body=c.Deferral, query=WaitQuery, response=CommandResult, status=202,
+               tags=ROTATION, errors=(409, 503))
+    async def defer(request: web.Request, *, path: BaseModel, body: c.Deferral, query: WaitQuery) -> CommandResult:
         """Publishes `rotation.deferred`; the approval reference is mandatory."""
-        cmd = c.DeferRotation(post_id=path_param(request, "post_id", _POST_ID), **dict(body))
+        cmd = c.DeferRotation(**dict(path), **dict(body))
         rules = rules_in_force(cmd.county, cmd.occurred_on)
         today = clock.today()
         return await run(request, cmd, lambda h: domain.decide_defer(domain.fold(h), cmd, rules, today), query,
                          rules.id)
 
     @api.route("POST", "/v1/posts/{post_id}/rotation/complete", summary="Complete a rotation (交流)",
-               body=c.RotationCompletion, query=WaitQuery, response=CommandResult, status=202, tags=ROTATION,
-               errors=(409, 503))
-    async def complete(request: web.Request, *, body: c.RotationCompletion, query: WaitQuery) -> CommandResult:
+               path_params=_POST, body=c.RotationCompletion, query=WaitQuery, response=CommandResult, status=202,
+               tags=ROTATION, errors=(409, 503))
+    async def complete(request: web.Request, *, path: BaseModel, body: c.RotationCompletion,
+                       query: WaitQuery) -> CommandResult:
         """Publishes `rotation.completed`: leaves post `post_id` and takes `to`, in one event."""
-        cmd = c.CompleteRotation(post_id=path_param(request, "post_id", _POST_ID), **dict(body))
+        cmd = c.CompleteRotation(**dict(path), **dict(body))
         rules = rules_in_force(cmd.county, cmd.occurred_on)
         today = clock.today()
         return await run(request, cmd, lambda h: domain.decide_complete(domain.fold(h), cmd, rules, today), query,
