@@ -38,6 +38,16 @@ async def test_a_read_names_its_malformed_path_before_its_query(system: System) 
     assert status == 422 and [(e["field"], e["in"]) for e in problem["errors"]] == [("cadre_id", "path")], problem
 
 
+# ---- the access trail's cadre filter is an id ----------------------------------------------------------------
+
+@pytest.mark.parametrize("cadre_id", ["bad%20id", "%E5%BC%A0%E4%B8%89", "x" * 65, "T1%25"])
+async def test_the_access_trail_filter_by_cadre_is_an_id(system: System, cadre_id: str) -> None:
+    """A cadre id no cadre can have listed nothing, as if nobody had read it: now it is a 422 naming the filter."""
+    status, problem, _ = await call("GET", f"{system.url('ledger')}/v1/access?cadre_id={cadre_id}")
+    assert status == 422, problem
+    assert [(e["field"], e["in"]) for e in problem["errors"]] == [("cadre_id", "query")], problem
+
+
 # ---- the scope of a history or state read before the read ----------------------------------------------------
 
 @pytest.fixture(scope="module")

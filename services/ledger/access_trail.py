@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from services.ledger.domain import storable
 from shared.access import ACCESS_STREAM, ACCESS_SUBJECTS, AccessRecord
 from shared.db import acquire, named
-from shared.envelope import COUNTY_PATTERN, holds_nul
+from shared.envelope import CADRE_ID_PATTERN, COUNTY_PATTERN, holds_nul
 from shared.events.types import Cursor
 from shared.http import Api
 from shared.settings import Settings
@@ -135,7 +135,8 @@ class AccessQuery(BaseModel):
         "Reads of cadres on record in this county (县), and bulk reads filtered by it; a county-scoped operator "
         "must name one of its counties (reads of ids the ledger does not hold, e.g. answered 404, and bulk reads "
         "of every county are listed to all-county operators only)."))
-    cadre_id: str | None = Field(None, max_length=64, description="Reads of this cadre.")
+    cadre_id: str | None = Field(None, pattern=CADRE_ID_PATTERN, description=(
+        "Reads of this cadre (干部编号); an id no cadre can have is a 422 naming it, not an empty list."))
     principal: str | None = Field(None, max_length=200, description="Reads by this token subject.")
     kind: Literal["cadre", "bulk"] | None = Field(None, description=(
         "cadre: reads of one cadre's dossier (逐人查阅); bulk: reads of the event feed and of lists (批量读取)."))
