@@ -72,40 +72,47 @@ class CommandBus:
     pool: asyncpg.Pool
     nc: NATS
 
-    async def execute(self, *, cadre_id: str, county: str, ruleset: str, decide: Decider,
+    async def execute(self, *, cadre_id: str, county: str, rules_on: date, decide: Decider,
                       wait_committed: bool = False, traceparent: str | None = None,
                       registers: bool = False, correction: Correcting | None = None) -> CommandResult:
         """Decide and publish; raise 409 after repeated conflicts, 503 when NATS or PostgreSQL is down.
 
         Before any service's own rules: 422 unless the cadre is registered (or `registers`: this command
-        registers them) and `county` is the county the cadre is on record in (`decisions.on_record`).
-        `decide` sees the cadre's effective history (`shared.corrections.effective`); with `correction`, the
-        history before the event it corrects, and its decision is recorded as that event's correction."""
+        registers them) and `county` is the county the cadre is on record in (`decisions.on_record`); then
+        the rule set in force in `county` on `rules_on` (the command's day), 422 `ruleset.in_force` when none is.
+        `decide` sees the cadre's effective history (`shared.corrections.effective`) and that rule set; with
+        `correction`, the history before the event it corrects, and its decision is recorded as that event's
+        correction."""
 
-        def on_effective(recorded: list[CloudEvent]) -> Decision:
+        def on_effective(recorded: list[CloudEvent], rules: RuleSet) -> Decision:
             if correction is None:
-                return decide(effective(recorded))
+                return decide(effective(recorded), rules)
             target = before_target(recorded, correction.event_id, self.service)
-            return as_correction(target, decide(target.before), correction)
+            return as_correction(target, decide(target.before, rules), correction)
 
-        return await self._record(cadre_id=cadre_id, county=county, ruleset=ruleset, decide=on_effective,
+        return await self._record(cadre_id=cadre_id, county=county, rules_on=rules_on, decide=on_effective,
                                   wait_committed=wait_committed, traceparent=traceparent, registers=registers)
 
-    async def revoke(self, command: Revocation, *, ruleset: str, wait_committed: bool = False,
+    async def revoke(self, command: Revocation, *, wait_committed: bool = False,
                      traceparent: str | None = None) -> CommandResult:
-        """Record `<type>.revoked` (撤销) for the command's event, which this service must have recorded.
+        """Record `<type>.revoked` (撤销) for the command's event, which this service must have recorded, under
+        the rule set in force on the day the revocation was decided.
 
         Decided on the history *as recorded*, not the effective one: a revoked event is still found there
         (422 `correction.revoked`, not `correction.target_unknown`), and so is a correction or revocation
         (422 `correction.target_is_correction`); the same 409 and 503 as `execute`."""
-        return await self._record(cadre_id=command.cadre_id, county=command.county, ruleset=ruleset,
-                                  decide=lambda recorded: decide_revocation(recorded, command, self.service),
+        return await self._record(cadre_id=command.cadre_id, county=command.county, rules_on=command.occurred_on,
+                                  decide=lambda recorded, _: decide_revocation(recorded, command, self.service),
                                   wait_committed=wait_committed, traceparent=traceparent)
 
-    async def _record(self, *, cadre_id: str, county: str, ruleset: str, decide: Decider, wait_committed: bool,
+    async def _record(self, *, cadre_id: str, county: str, rules_on: date, decide: Decider, wait_committed: bool,
                       traceparent: str | None, registers: bool = False) -> CommandResult:
         """The one write loop: load the cadre's history as recorded, `decide` on it, publish expecting its last
-        sequence; on a conflict catch up and decide again (at most MAX_ATTEMPTS times)."""
+        sequence; on a conflict catch up and decide again (at most MAX_ATTEMPTS times).
+
+        Whose record it is comes first (`on_record`), then the rules of the command's day: a recorder naming its
+        own county for another county's cadre is refused for the cadre's county (`cadre.county`) whatever the
+        day, not for a rule set of a fact about a cadre it may not write."""
         s = self.settings
         served(county, s.counties)
         js = self.nc.jetstream()
@@ -114,7 +121,8 @@ class CommandBus:
                 history = await load_cadre(self.pool, cadre_id, s.pg_acquire_timeout_s)
                 try:
                     registration = on_record(history.events, cadre_id, county, registers=registers)
-                    decision = decide(history.events)
+                    rules = rules_in_force(county, rules_on)
+                    decision = decide(history.events, rules)
                 except RuleViolation:
                     if await self._caught_up_with(cadre_id, history.last_subject_seq):
                         continue
@@ -122,7 +130,7 @@ class CommandBus:
                 not_in_future(decision.occurred_on, clock_from(s).today())
                 not_before_work_start(decision, registration)
                 event = new_event(event_type=decision.type, cadre_id=cadre_id, county=county, service=self.service,
-                                  data=decision.data, occurred_on=decision.occurred_on, ruleset=ruleset,
+                                  data=decision.data, occurred_on=decision.occurred_on, ruleset=rules.id,
                                   traceparent=traceparent, event_id=decision.event_id)
                 try:
                     published = await publish_event(js, s.stream, event, history.last_subject_seq, s.nats_timeout_s)
@@ -130,7 +138,7 @@ class CommandBus:
                     await self._catch_up()
                     continue
                 result = CommandResult(event_id=str(event.id), type=event.type, cadre_id=cadre_id,
-                                       stream_seq=published.stream_seq, committed=False, ruleset=ruleset,
+                                       stream_seq=published.stream_seq, committed=False, ruleset=rules.id,
                                        duplicate=published.duplicate,
                                        warnings=[CommandWarning(**asdict(w)) for w in decision.warnings])
                 if wait_committed and await wait_for_seq(self.pool, s.consumer, published.stream_seq,

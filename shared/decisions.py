@@ -19,6 +19,7 @@ from shared.envelope import CadreId, CloudEvent, CountyCode
 from shared.events.registry import CorrectionReason, EventData
 from shared.events.types import written_as_day
 from shared.problems import RuleViolation
+from shared.rulesets import RuleSet
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,8 @@ def provisional_calendar(years: Sequence[int], what_en: str, what_zh: str) -> tu
         f"{what_zh}按{listed_zh}年暂定工作日历（仅含法定节假日）计算：国务院办公厅发布该年节假日安排后请复核"),)
 
 
-Decider = Callable[[list[CloudEvent]], Decision]
-"""Given the cadre's history, decide (pure; raises RuleViolation)."""
+Decider = Callable[[list[CloudEvent], RuleSet], Decision]
+"""Given the cadre's history and the rule set in force for the command, decide (pure; raises RuleViolation)."""
 
 
 class Correcting(BaseModel):

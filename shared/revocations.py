@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from shared.commands import CommandBus, CommandResult, WaitQuery, rules_in_force
+from shared.commands import CommandBus, CommandResult, WaitQuery
 from shared.corrections import Revocation
 from shared.http import Api, traceparent_of
 
@@ -43,9 +43,7 @@ def revocation_route(api: Api, bus: CommandBus) -> None:
     `<type>.revoked` published through `bus` (202 with the CommandResult, `?wait=committed` like every command)."""
 
     async def revoke(request: web.Request, *, body: Revocation, query: WaitQuery) -> CommandResult:
-        rules = rules_in_force(body.county, body.occurred_on)
-        return await bus.revoke(body, ruleset=rules.id, wait_committed=query.wait == "committed",
-                                traceparent=traceparent_of(request))
+        return await bus.revoke(body, wait_committed=query.wait == "committed", traceparent=traceparent_of(request))
 
     api.route("POST", PATH, summary="Revoke an event recorded wrongly (撤销)", body=Revocation, query=WaitQuery,
               response=CommandResult, status=202, tags=CORRECTIONS, description=DESCRIPTION,

@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
 
 from shared.db import READER_ROLE
-from tests.support import System, audit_event, call, new_cadre_id, publish, wait_committed
+from tests.support import System, audit_event, call, new_cadre_id, publish, registered_cadre, wait_committed
 
 # ---- the path before the body --------------------------------------------------------------------------------
 
@@ -46,6 +47,36 @@ async def test_the_access_trail_filter_by_cadre_is_an_id(system: System, cadre_i
     status, problem, _ = await call("GET", f"{system.url('ledger')}/v1/access?cadre_id={cadre_id}")
     assert status == 422, problem
     assert [(e["field"], e["in"]) for e in problem["errors"]] == [("cadre_id", "query")], problem
+
+
+# ---- the cadre's county before the rules of the day ----------------------------------------------------------
+
+_EARLY = "2015-06-01"  # before any rule set of county 110101 is in force (the national one starts 2019-03-01)
+
+
+@pytest.mark.parametrize(("service", "path", "body"), [
+    ("audit", "/v1/audits/ORDER-1/start", {"audit_type": "in_office", "period_from": "2012-01-01",
+                                           "period_to": "2014-12-31", "auditing_body": "审计局"}),
+    ("assessment", "/v1/annual-grades", {"year": 2014, "grade": "competent"}),
+    ("rotation", "/v1/posts/ORDER-P/vacate", {"reason": "rotation"}),
+    ("audit", "/v1/revocations", {"event_id": "0190f0d4-43a3-7000-8000-000000000000", "reason": "录错干部"}),
+])
+async def test_another_countys_cadre_is_refused_for_its_county_before_the_rules_of_the_day(
+        system: System, service: str, path: str, body: dict[str, Any]) -> None:
+    """A county-scoped recorder naming its own county for another county's cadre is refused for the cadre's county
+    (`cadre.county`) whatever the day; a day no rule set of its county covers was answered `ruleset.in_force`
+    first, a refusal about a fact on a cadre the recorder may not touch."""
+    assert system.stack is not None
+    cadre = await registered_cadre(system)  # registered in 431021
+    elsewhere = system.stack.dev_token(["recorder"], ["110101"])
+    command = {**body, "cadre_id": cadre, "county": "110101", "occurred_on": _EARLY}
+    status, problem, _ = await call("POST", f"{system.url(service)}{path}", command, token=elsewhere)
+    assert status == 422 and problem["rule"] == "cadre.county", problem
+    # the same command about the recorder's own cadre is refused for the rules of the day, as before
+    own = await registered_cadre(system, county="110101")
+    status, problem, _ = await call("POST", f"{system.url(service)}{path}", {**command, "cadre_id": own},
+                                    token=elsewhere)
+    assert status == 422 and problem["rule"] in ("ruleset.in_force", "cadre.before_work_start"), problem
 
 
 # ---- the scope of a history or state read before the read ----------------------------------------------------

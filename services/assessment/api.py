@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from services.assessment.domain import AssessmentState, fold, grading, notices, selection
 from shared.clock import clock_from, not_in_future
-from shared.commands import CommandBus, CommandResult, WaitQuery, rules_in_force
+from shared.commands import CommandBus, CommandResult, WaitQuery
 from shared.decisions import CadreCommand, Decision
 from shared.envelope import CloudEvent
 from shared.http import Api, ids_in, traceparent_of
@@ -61,16 +61,16 @@ def build_api(bus: CommandBus) -> Api:
     async def execute(request: web.Request, command: C, decide: Decide[C], query: WaitQuery,
                       observe: Callable[[AssessmentState, Decision, RuleSet], None] | None = None) -> CommandResult:
         not_in_future(command.occurred_on, clock.today())
-        rules = rules_in_force(command.county, command.occurred_on)
 
-        def decider(history: list[CloudEvent]) -> Decision:
+        def decider(history: list[CloudEvent], rules: RuleSet) -> Decision:
             state = fold(history)
             decision = decide(state, command, rules)
             if observe is not None:
                 observe(state, decision, rules)
             return decision
 
-        return await bus.execute(cadre_id=command.cadre_id, county=command.county, ruleset=rules.id, decide=decider,
+        return await bus.execute(cadre_id=command.cadre_id, county=command.county, rules_on=command.occurred_on,
+                                 decide=decider,
                                  wait_committed=query.wait == "committed", traceparent=traceparent_of(request),
                                  correction=command.correction)
 

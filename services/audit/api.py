@@ -9,7 +9,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from services.audit.domain import AuditState, audits, fold, supervision
-from shared.commands import CommandBus, CommandResult, WaitQuery, rules_in_force
+from shared.commands import CommandBus, CommandResult, WaitQuery
 from shared.decisions import CadreCommand, Decision
 from shared.http import Api, ids_in, traceparent_of
 from shared.revocations import revocation_route
@@ -27,10 +27,9 @@ def _command_route(api: Api, bus: CommandBus, path: str, *, summary: str, body: 
 
     async def handler(request: web.Request, *, path: BaseModel, body: CadreCommand, query: WaitQuery) -> CommandResult:
         cmd = command(**dict(path), **dict(body))
-        rules = rules_in_force(cmd.county, cmd.occurred_on)
         return await bus.execute(
-            cadre_id=cmd.cadre_id, county=cmd.county, ruleset=rules.id,
-            decide=lambda history: decide(fold(history), cmd, rules),
+            cadre_id=cmd.cadre_id, county=cmd.county, rules_on=cmd.occurred_on,
+            decide=lambda history, rules: decide(fold(history), cmd, rules),
             wait_committed=query.wait == "committed", traceparent=traceparent_of(request), correction=cmd.correction)
 
     description = (f"Publishes `{event}`. {(decide.__doc__ or '').strip()} With `correction`, publishes "

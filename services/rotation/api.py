@@ -11,7 +11,7 @@ from services.rotation.persons import PersonStore
 from services.rotation.scheduler import ScanResult, Scheduler
 from shared.access import PERSON_READ, PURPOSE, AccessTrail
 from shared.clock import Clock
-from shared.commands import CommandBus, CommandResult, WaitQuery, rules_in_force
+from shared.commands import CommandBus, CommandResult, WaitQuery
 from shared.corrections import not_correctable
 from shared.decisions import CadreCommand, Decider
 from shared.envelope import COUNTY_PATTERN
@@ -58,9 +58,8 @@ def build_api(bus: CommandBus, persons: PersonStore, clock: Clock, scheduler: Sc
     trail = AccessTrail(bus.nc, bus.settings.nats_timeout_s)
 
     async def run(request: web.Request, cmd: CadreCommand, decide: Decider, wait: WaitQuery,
-                  ruleset: str | None = None, registers: bool = False) -> CommandResult:
-        rules = ruleset or rules_in_force(cmd.county, cmd.occurred_on).id
-        return await bus.execute(cadre_id=cmd.cadre_id, county=cmd.county, ruleset=rules, decide=decide,
+                  registers: bool = False) -> CommandResult:
+        return await bus.execute(cadre_id=cmd.cadre_id, county=cmd.county, rules_on=cmd.occurred_on, decide=decide,
                                  wait_committed=wait.wait == "committed", traceparent=traceparent_of(request),
                                  registers=registers, correction=cmd.correction)
 
@@ -78,7 +77,7 @@ def build_api(bus: CommandBus, persons: PersonStore, clock: Clock, scheduler: Sc
                               id_number_commitment=commit_value(id_salt, body.id_number), **fields)
         today = clock.today()
         async with persons.reserve(cmd.cadre_id, body.name, body.id_number, name_salt, id_salt):
-            return await run(request, cmd, lambda h: domain.decide_register(domain.fold(h), cmd, today), query,
+            return await run(request, cmd, lambda h, _: domain.decide_register(domain.fold(h), cmd, today), query,
                              registers=True)
 
     @api.route("POST", "/v1/cadres/erase-personal-data", summary="Erase personal data (删除个人信息)",
@@ -92,7 +91,7 @@ def build_api(bus: CommandBus, persons: PersonStore, clock: Clock, scheduler: Sc
             raise not_correctable("person.erased")
         today = clock.today()
         async with persons.erase(body.cadre_id):
-            return await run(request, body, lambda h: domain.decide_erase(domain.fold(h), body, today), query)
+            return await run(request, body, lambda h, _: domain.decide_erase(domain.fold(h), body, today), query)
 
     @api.route("GET", "/v1/cadres/{cadre_id}/person", summary="Personal data behind a registration (个人信息)",
                path_params=CadrePath, query=PersonQuery, response=PersonView, tags=REGISTRY, errors=(404, 503))
@@ -127,10 +126,8 @@ def build_api(bus: CommandBus, persons: PersonStore, clock: Clock, scheduler: Sc
         no appointment blocker and no running probation; to a leadership post that is not elected it starts a
         probation (试用期), unless the post is a principal's (正职) and no internal unit's."""
         cmd = c.AssignPost(**dict(path), **dict(body))
-        rules = rules_in_force(cmd.county, cmd.occurred_on)
         today = clock.today()
-        return await run(request, cmd, lambda h: domain.decide_assign(domain.fold(h), cmd, rules, today), query,
-                         rules.id)
+        return await run(request, cmd, lambda h, rules: domain.decide_assign(domain.fold(h), cmd, rules, today), query)
 
     @api.route("POST", "/v1/posts/{post_id}/vacate", summary="Vacate a post (免职)", path_params=_POST,
                body=c.Vacation, query=WaitQuery, response=CommandResult, status=202, tags=POSTINGS, errors=(409, 503))
@@ -138,7 +135,7 @@ def build_api(bus: CommandBus, persons: PersonStore, clock: Clock, scheduler: Sc
         """Publishes `post.vacated`."""
         cmd = c.VacatePost(**dict(path), **dict(body))
         today = clock.today()
-        return await run(request, cmd, lambda h: domain.decide_vacate(domain.fold(h), cmd, today), query)
+        return await run(request, cmd, lambda h, _: domain.decide_vacate(domain.fold(h), cmd, today), query)
 
     @api.route("POST", "/v1/posts/{post_id}/probation/conclude", summary="Conclude a probation (试用期满考核)",
                path_params=_POST, body=c.ProbationConclusion, query=WaitQuery, response=CommandResult, status=202,
@@ -147,10 +144,9 @@ def build_api(bus: CommandBus, persons: PersonStore, clock: Clock, scheduler: Sc
                        query: WaitQuery) -> CommandResult:
         """Publishes `probation.concluded`: from the probation's end on, or earlier when ended early."""
         cmd = c.ConcludeProbation(**dict(path), **dict(body))
-        rules = rules_in_force(cmd.county, cmd.occurred_on)
         today = clock.today()
-        return await run(request, cmd, lambda h: domain.decide_conclude_probation(domain.fold(h), cmd, rules, today),
-                         query, rules.id)
+        return await run(request, cmd,
+                         lambda h, rules: domain.decide_conclude_probation(domain.fold(h), cmd, rules, today), query)
 
     @api.route("POST", "/v1/posts/{post_id}/rotation/defer", summary="Defer a due rotation (暂缓交流)",
                path_params=_POST, body=c.Deferral, query=WaitQuery, response=CommandResult, status=202,
@@ -158,10 +154,8 @@ def build_api(bus: CommandBus, persons: PersonStore, clock: Clock, scheduler: Sc
     async def defer(request: web.Request, *, path: BaseModel, body: c.Deferral, query: WaitQuery) -> CommandResult:
         """Publishes `rotation.deferred`; the approval reference is mandatory."""
         cmd = c.DeferRotation(**dict(path), **dict(body))
-        rules = rules_in_force(cmd.county, cmd.occurred_on)
         today = clock.today()
-        return await run(request, cmd, lambda h: domain.decide_defer(domain.fold(h), cmd, rules, today), query,
-                         rules.id)
+        return await run(request, cmd, lambda h, rules: domain.decide_defer(domain.fold(h), cmd, rules, today), query)
 
     @api.route("POST", "/v1/posts/{post_id}/rotation/complete", summary="Complete a rotation (交流)",
                path_params=_POST, body=c.RotationCompletion, query=WaitQuery, response=CommandResult, status=202,
@@ -170,10 +164,9 @@ def build_api(bus: CommandBus, persons: PersonStore, clock: Clock, scheduler: Sc
                        query: WaitQuery) -> CommandResult:
         """Publishes `rotation.completed`: leaves post `post_id` and takes `to`, in one event."""
         cmd = c.CompleteRotation(**dict(path), **dict(body))
-        rules = rules_in_force(cmd.county, cmd.occurred_on)
         today = clock.today()
-        return await run(request, cmd, lambda h: domain.decide_complete(domain.fold(h), cmd, rules, today), query,
-                         rules.id)
+        return await run(request, cmd, lambda h, rules: domain.decide_complete(domain.fold(h), cmd, rules, today),
+                         query)
 
     @api.route("POST", "/v1/rotation/scan", summary="Record rotations that fell due (到期扫描)", query=ScanQuery,
                response=ScanResult, tags=ROTATION, errors=(503,))

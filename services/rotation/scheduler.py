@@ -132,8 +132,8 @@ class Scheduler:
         cmd = RaiseDue.model_validate({"cadre_id": c.cadre_id, "post_id": c.post_id, "rule": c.rule})
         try:
             done = await self.bus.execute(
-                cadre_id=c.cadre_id, county=c.county, ruleset=c.rules.id, wait_committed=True,
-                decide=lambda history: domain.decide_due(domain.fold(history), cmd, c.rules, today))
+                cadre_id=c.cadre_id, county=c.county, rules_on=today, wait_committed=True,
+                decide=lambda history, rules: domain.decide_due(domain.fold(history), cmd, rules, today))
         except RuleViolation as violation:
             result.skipped.append(Skipped(cadre_id=c.cadre_id, post_id=c.post_id, rule=c.rule, reason=violation.rule))
             return
