@@ -43,6 +43,22 @@ async def load_cadre(pool: asyncpg.Pool, cadre_id: str, timeout: float) -> Cadre
     return CadreHistory(events, int(row["last"]))
 
 
+async def counties_of(conn: asyncpg.Connection, cadre_id: str) -> set[str]:
+    """The counties a cadre's events were recorded in (none for a cadre the ledger does not hold): what a read for
+    a county-scoped token decides on before it reads anything more of the cadre."""
+    rows = await conn.fetch("SELECT DISTINCT county FROM ledger_events WHERE cadre_id = $1", cadre_id)
+    return {r["county"] for r in rows}
+
+
+async def load_counties(pool: asyncpg.Pool, cadre_id: str, timeout: float) -> set[str]:
+    """`counties_of` on a pooled connection; DatabaseUnavailable when the ledger cannot be read."""
+    try:
+        async with acquire(pool, timeout) as conn:
+            return await counties_of(conn, cadre_id)
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        raise DatabaseUnavailable(f"ledger read failed: {exc}") from exc
+
+
 async def committed_seq(pool: asyncpg.Pool, consumer: str, timeout: float) -> int:
     """The last stream sequence the ledger writer has committed."""
     try:

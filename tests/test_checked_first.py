@@ -95,7 +95,7 @@ async def test_another_countys_cadre_is_refused_for_its_county_before_the_rules_
 async def own_system(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[System]:
     """A private system: a test here narrows the ledger's read role, which every other test's reads need."""
     root: Path = tmp_path_factory.mktemp("checked-first")
-    sys_ = await asyncio.to_thread(System(root, services=("ledger",)).start)
+    sys_ = await asyncio.to_thread(System(root, services=("ledger", "rotation")).start)
     try:
         yield sys_
     finally:
@@ -103,32 +103,36 @@ async def own_system(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
 
 
 async def test_a_refused_read_reads_nothing_of_the_cadre_but_its_counties(own_system: System) -> None:
-    """A county-scoped reader asking for another county's cadre is answered as for an unknown id without a page
-    being built: the history page (or the state's events) was read first, making that 404 slower than an unknown
-    id's and so telling that the id exists. Shown with the ledger's read role narrowed to the two columns the
-    scope needs: a refused read still answers its 404, one that builds the page cannot."""
+    """A county-scoped reader asking for another county's cadre is answered as for an unknown id without reading the
+    cadre's events: the history page, the state's events or (for personal data) the whole history were read first,
+    making that 404 slower than an unknown id's and so telling that the id exists. Shown with the ledger's read role
+    narrowed to the two columns the scope needs: a refused read still answers its 404, one that reads events cannot."""
     assert own_system.stack is not None
     cadre, missing = new_cadre_id(), new_cadre_id()
     await wait_committed(own_system.pg_dsn, (await publish(own_system.nats_url, [audit_event(cadre)]))[0])
-    ledger = own_system.url("ledger")
+    ledger, rotation = own_system.url("ledger"), own_system.url("rotation")
+    reads = [f"{ledger}/v1/cadres/{{}}{path}" for path in (
+        "/history", "/history?after_version=1", "/state", "/state?as_of=2024-01-01", "/bundle")]
+    reads.append(f"{rotation}/v1/cadres/{{}}/person")
     outsider = own_system.stack.dev_token(["auditor"], ["430000"])
-    paths = ("/history", "/history?after_version=1", "/state", "/state?as_of=2024-01-01", "/bundle")
     conn = await asyncpg.connect(own_system.pg_dsn)
     try:
         await conn.execute(f"REVOKE SELECT ON ledger_events FROM {READER_ROLE}")
         await conn.execute(f"GRANT SELECT (cadre_id, county) ON ledger_events TO {READER_ROLE}")
         try:
-            for path in paths:
-                status, problem, _ = await call("GET", f"{ledger}/v1/cadres/{cadre}{path}", token=outsider)
-                m_status, m_problem, _ = await call("GET", f"{ledger}/v1/cadres/{missing}{path}", token=outsider)
-                assert (status, m_status) == (404, 404), (path, problem)
-                assert problem["detail"].replace(cadre, "?") == m_problem["detail"].replace(missing, "?"), path
-            status, _, _ = await call("GET", f"{ledger}/v1/cadres/{cadre}/history")
-            assert status == 500, "a read that builds the page cannot, with the role narrowed"
+            for read in reads:
+                status, problem, _ = await call("GET", read.format(cadre), token=outsider)
+                m_status, m_problem, _ = await call("GET", read.format(missing), token=outsider)
+                assert (status, m_status) == (404, 404), (read, problem)
+                assert problem["detail"].replace(cadre, "?") == m_problem["detail"].replace(missing, "?"), read
+            for read in (reads[0], reads[-1]):
+                status, _, _ = await call("GET", read.format(cadre))
+                assert status >= 500, f"a read of the cadre's events cannot, with the role narrowed: {read}"
         finally:
             await conn.execute(f"GRANT SELECT ON ledger_events TO {READER_ROLE}")
     finally:
         await conn.close()
-    for path in paths:
-        status, _, _ = await call("GET", f"{ledger}/v1/cadres/{cadre}{path}")
-        assert status == 200, path
+    for read in reads[:-1]:
+        assert (await call("GET", read.format(cadre)))[0] == 200, read
+    status, problem, _ = await call("GET", reads[-1].format(cadre))
+    assert status == 404 and "无此干部个人信息" in problem["detail"], "recorded by the ledger only: no personal data"

@@ -21,6 +21,7 @@ from shared.envelope import COUNTY_PATTERN, StoredEvent, envelope_data
 from shared.events.types import Cursor
 from shared.guard import county_scoped, require_cadre_visible, require_counties
 from shared.http import Api, CadrePath
+from shared.ledger_reader import counties_of
 from shared.problems import Problem
 from shared.settings import Settings
 
@@ -121,7 +122,7 @@ async def _placed(request: web.Request, conn: asyncpg.Connection, cadre_id: str,
     """
     if not county_scoped(request):
         return None
-    counties = await queries.cadre_counties(conn, cadre_id)
+    counties = await counties_of(conn, cadre_id)
     require_cadre_visible(request, counties, unknown)
     return counties
 
@@ -147,7 +148,7 @@ def build_api(pool: asyncpg.Pool, settings: Settings, prover: Prover, trail: Acc
             counties = await _placed(request, conn, cadre_id, unknown)
             page = await queries.history(conn, cadre_id, query.after_version, query.limit)
             # A page past the end is answered as the cadre's whole record would be: 404 for a cadre with none.
-            if not page.count and not (counties or await queries.cadre_counties(conn, cadre_id)):
+            if not page.count and not (counties or await counties_of(conn, cadre_id)):
                 raise unknown
         require_counties(request, page.counties)
         return {"cadre_id": cadre_id, "events": page.events,

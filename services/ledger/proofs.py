@@ -11,11 +11,12 @@ from typing import Any
 import asyncpg
 
 from services.ledger import tree
-from services.ledger.queries import cadre_counties, unknown_cadre
+from services.ledger.queries import unknown_cadre
 from shared.bundle import BUNDLE_FORMAT, head_text
 from shared.cosignature import COSIGNATURE_V1_TYPE, CosignatureError, check_timestamp
 from shared.db import acquire, named
 from shared.field_errors import field_error
+from shared.ledger_reader import counties_of
 from shared.merkle import (
     consistency_proof_from_nodes,
     inclusion_proof_from_nodes,
@@ -126,7 +127,7 @@ class Prover:
     async def counties_of(self, cadre_id: str) -> set[str]:
         """Counties the cadre's events were recorded in; 404 when the cadre has none."""
         async with acquire(self.pool, self.timeout) as conn:
-            counties = await cadre_counties(conn, cadre_id)
+            counties = await counties_of(conn, cadre_id)
         if not counties:
             raise unknown_cadre(cadre_id, self.counties)
         return counties

@@ -95,12 +95,6 @@ async def history(conn: asyncpg.Connection, cadre_id: str, after_version: int, l
     return await _page(conn, _HISTORY, after_version, limit, cadre_id)
 
 
-async def cadre_counties(conn: asyncpg.Connection, cadre_id: str) -> set[str]:
-    """The counties a cadre's events were recorded in (none for a cadre this ledger does not hold)."""
-    rows = await conn.fetch("SELECT DISTINCT county FROM ledger_events WHERE cadre_id = $1", cadre_id)
-    return {r["county"] for r in rows}
-
-
 async def events_after(conn: asyncpg.Connection, after: int, limit: int, county: str | None = None) -> EventPage:
     """A page of the ledger (or of one county) in position order."""
     if county is None:

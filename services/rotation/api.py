@@ -15,9 +15,9 @@ from shared.commands import CommandBus, CommandResult, WaitQuery
 from shared.corrections import not_correctable
 from shared.decisions import CadreCommand, Decider
 from shared.envelope import COUNTY_PATTERN
-from shared.guard import require_cadre_in_scope
+from shared.guard import county_scoped, require_cadre_in_scope, require_cadre_visible
 from shared.http import Api, CadrePath, ids_in, traceparent_of
-from shared.ledger_reader import load_cadre
+from shared.ledger_reader import load_cadre, load_counties
 from shared.personal import commit_value, mask_resident_id, new_salt, verify_commitment
 from shared.problems import NotFound
 from shared.revocations import revocation_route
@@ -103,10 +103,14 @@ def build_api(bus: CommandBus, persons: PersonStore, clock: Clock, scheduler: Sc
             return await _person(request, cadre_id)
 
     async def _person(request: web.Request, cadre_id: str) -> PersonView:
-        # The scope is decided on the ledger before personal data is looked up: a cadre of another county then
-        # costs what an unknown id does (no reply slower by a query to tell it exists), and is never fetched.
+        # The scope is decided on the cadre's counties before its history or personal data is read: a cadre of
+        # another county then costs what an unknown id does (no reply slower by the history, or by a query, to
+        # tell it exists), and nothing of it is fetched.
         missing = NotFound(f"no personal data for cadre {cadre_id} (无此干部个人信息)", cadre_id=cadre_id)
-        history = await load_cadre(bus.pool, cadre_id, bus.settings.pg_acquire_timeout_s)
+        timeout = bus.settings.pg_acquire_timeout_s
+        if county_scoped(request):
+            require_cadre_visible(request, await load_counties(bus.pool, cadre_id, timeout), missing)
+        history = await load_cadre(bus.pool, cadre_id, timeout)
         require_cadre_in_scope(request, {e.county for e in history.events}, missing)
         row = await persons.get(cadre_id)
         if row is None:
