@@ -97,7 +97,9 @@ def build_api(bus: CommandBus, persons: PersonStore, clock: Clock, scheduler: Sc
                path_params=CadrePath, query=PersonQuery, response=PersonView, tags=REGISTRY, errors=(404, 503))
     async def person(request: web.Request, *, path: CadrePath, query: PersonQuery) -> PersonView:
         """The name and masked ID number, and whether they still match the ledger's commitments. Every read,
-        answered or refused, is filed in the ledger's access trail (查阅留痕); 503 when it cannot be."""
+        answered or refused, is filed in the ledger's access trail (查阅留痕); 503 when it cannot be. A
+        county-scoped token gets for a cadre of another county the 404 of an id with no personal data, decided
+        before anything of the cadre is read (先定查阅范围)."""
         cadre_id = path.cadre_id
         async with trail.recording(request, cadre_id, PERSON_READ, query.purpose):
             return await _person(request, cadre_id)
