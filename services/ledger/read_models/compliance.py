@@ -93,7 +93,9 @@ class ComplianceProjection:
     """`rm_appointments`: one row per selection, step by step."""
 
     name = "appointment_compliance"
-    version = 3  # 3: the post taken, checked against the post proposed
+    # 3: the post taken, checked against the post proposed; 4: notices checked under the corrected rule sets (the
+    # 2002 条例's calendar days before 2014-01-14), which rebuilds the rows the version corrected had checked
+    version = 4
     tables: tuple[str, ...] = ("rm_appointments",)
     sql_types: frozenset[str] = frozenset()
     types = _TYPES
