@@ -51,6 +51,10 @@ PURPOSE = Field(None, max_length=200, pattern=VISIBLE_LINE,
 where the trail says "(none given / 未说明)" for a read without one."""
 
 
+_BULK_ONLY = ("county", "filters", "returned", "cadres", "first_position", "last_position")
+"""`AccessRecord` fields a bulk read's record has and a dossier read's never does."""
+
+
 class AccessRecord(BaseModel):
     """Who read what, when and why."""
 
@@ -79,6 +83,11 @@ class AccessRecord(BaseModel):
     def _one_kind(self) -> AccessRecord:
         if (self.cadre_id is None) == (self.route is None):
             raise ValueError("a record names either the cadre read (cadre_id) or, for a bulk read, the route")
+        # a county-scoped operator's listing matches a bulk read by its county: on a dossier read's record one
+        # would list the read to that county whatever the cadre's (the rotation service's subjects are not trusted)
+        if self.cadre_id is not None and (given := [f for f in _BULK_ONLY if getattr(self, f) is not None]):
+            raise ValueError(f"a read of one cadre's dossier has no bulk read's fields: {', '.join(given)} "
+                             "(逐人查阅记录不含批量读取字段)")
         return self
 
     @property

@@ -17,6 +17,7 @@ from tests.support import (
     publish,
     publish_raw,
     publish_wire,
+    registered_cadre,
     wait_committed,
     wait_until,
 )
@@ -204,3 +205,35 @@ async def test_a_record_on_another_kind_s_subject_is_rejected_not_filed(system: 
     assert status == 200 and page["entries"] == []
     rows = await fetch(system.pg_dsn, "SELECT reason FROM access_rejected WHERE stream_seq = ANY($1)", seqs)
     assert len(rows) == 2 and all("subject" in r["reason"] and "主题" in r["reason"] for r in rows), rows
+
+
+async def test_a_dossier_record_carrying_a_bulk_read_s_county_is_rejected_not_shown_to_that_county(
+        system: System) -> None:
+    """A bulk read's county is what a county-scoped operator's listing matches it by: a record of one cadre's read
+    that carries one (sent on `access.person.>`, the only subjects the rotation service may publish on) would be
+    listed to that county's operators, whatever county the cadre is of; and a count past PostgreSQL's integer
+    failed the filer's whole batch, again at every redelivery, neither filed nor kept with its reason."""
+    assert system.stack is not None
+    cadre = await registered_cadre(system, "TRL", county="431021")
+    forged = {"principal": "forger-of-county", "roles": ["auditor"], "cadre_id": cadre, "what": "person",
+              "purpose": "p", "request_id": "r", "county": "430000", "returned": 1, "cadres": 1}
+    seqs = [await publish_raw(system.nats_url, f"access.person.{cadre}", orjson.dumps(record))
+            for record in (forged, {**forged, "county": None, "returned": 3_000_000_000})]
+    # a genuine record after it: once it is filed, the filer has passed the forged one
+    await publish_raw(system.nats_url, f"access.person.{cadre}", orjson.dumps({
+        "principal": "rotation-reader", "roles": ["auditor"], "cadre_id": cadre, "what": "person", "purpose": "p",
+        "request_id": "r"}))
+    ledger = system.url("ledger")
+
+    async def filed() -> list[dict[str, object]] | None:
+        status, page, _ = await call("GET", f"{ledger}/v1/access?cadre_id={cadre}&principal=rotation-reader")
+        assert status == 200
+        return page["entries"] or None
+
+    await wait_until(filed, timeout=20)
+    other_county = system.stack.dev_token(["operator"], ["430000"])
+    status, page, _ = await call("GET", f"{ledger}/v1/access?county=430000&cadre_id={cadre}", token=other_county)
+    assert status == 200 and page["entries"] == [], "a 431021 cadre's read listed to a 430000 operator"
+    rows = await fetch(system.pg_dsn, "SELECT reason FROM access_rejected WHERE stream_seq = ANY($1) "
+                                      "ORDER BY stream_seq", seqs)
+    assert [("county" in r["reason"], "returned" in r["reason"]) for r in rows] == [(True, True), (False, True)], rows
