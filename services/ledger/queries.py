@@ -66,19 +66,20 @@ class EventPage:
     cadres: int  # distinct cadres of the page (what the access trail files of a feed read)
 
 
-def _page_sql(where: str, key: str) -> str:
-    """The page of rows matching `where` in `key` order after `$1`, at most `$2` of them."""
+def _page_sql(where: str, key: str, cadres: str = "count(DISTINCT cadre_id)") -> str:
+    """The page of rows matching `where` in `key` order after `$1`, at most `$2` of them; `cadres` counts the
+    page's cadres (a history page's one cadre needs no DISTINCT over its rows)."""
     return f"""
       WITH page AS (
         SELECT * FROM ledger_events WHERE {where} AND {key} > $1 ORDER BY {key} LIMIT $2)
-      SELECT count(*) AS n, min({key}) AS first, max({key}) AS last, count(DISTINCT cadre_id) AS cadres,
+      SELECT count(*) AS n, min({key}) AS first, max({key}) AS last, {cadres} AS cadres,
              coalesce(array_agg(DISTINCT county), '{{}}') AS counties,
              convert_to('[' || coalesce(string_agg({_EVENT_JSON}, ',' ORDER BY {key}), '') || ']', 'UTF8') AS events,
              EXISTS (SELECT 1 FROM ledger_events WHERE {where} AND {key} > (SELECT max({key}) FROM page)) AS more
       FROM page"""
 
 
-_HISTORY = _page_sql("cadre_id = $3", "cadre_version")
+_HISTORY = _page_sql("cadre_id = $3", "cadre_version", cadres="least(count(*), 1)")
 _FEED = _page_sql("true", "position")
 _FEED_OF_COUNTY = _page_sql("county = $3", "position")
 
