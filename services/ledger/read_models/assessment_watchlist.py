@@ -92,7 +92,8 @@ class WatchlistProjection:
     """`rm_assessment_watch` (and `rm_assessment_grades`, to see consecutive years)."""
 
     name = "assessment_watchlist"
-    version = 4  # 3: dismissal cases read from the grades on record; 4: the day of each grade
+    version = 5  # 3: dismissal cases read from the grades on record; 4: the day of each grade; 5: a 不称职
+    # grade, now listing years without promotion, is no 基本称职 item
     tables: tuple[str, ...] = ("rm_assessment_watch", "rm_assessment_grades")
     sql_types: frozenset[str] = frozenset()
     types = frozenset({"assessment.annual_graded", "assessment.threshold_breached", "assessment.competency_tested",
