@@ -63,6 +63,16 @@ class CommandResult(BaseModel):
         "`calendar.provisional`: a count of working days on a year whose holidays are not yet official (日历暂定).")
 
 
+def decided_under(rules: RuleSet, decide: Decider, history: list[CloudEvent]) -> Decision:
+    """`decide` on `history` under `rules`; its refusal names that rule set (`ruleset`), as an accepted command's
+    answer does, so that a refusal's `basis` can be read with the version it was quoted from."""
+    try:
+        return decide(history, rules)
+    except RuleViolation as exc:
+        exc.extra.setdefault("ruleset", rules.id)
+        raise
+
+
 @dataclass
 class CommandBus:
     """What a command service needs to record facts."""
@@ -122,7 +132,7 @@ class CommandBus:
                 try:
                     registration = on_record(history.events, cadre_id, county, registers=registers)
                     rules = rules_in_force(county, rules_on)
-                    decision = decide(history.events, rules)
+                    decision = decided_under(rules, decide, history.events)
                 except RuleViolation:
                     if await self._caught_up_with(cadre_id, history.last_subject_seq):
                         continue

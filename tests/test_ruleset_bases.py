@@ -101,7 +101,7 @@ async def test_over_http_a_sanction_of_2010_cites_the_2003_regulation_and_one_of
         system: System) -> None:
     """The audit service decides each command under the rule set of its day and quotes that version's documents: a
     2010 sanction whose measure is not of its category cites the 纪律处分条例 of 2003, a 2020 one that of 2018, and
-    neither the 2023 one in force today."""
+    neither the 2023 one in force today; the refusal names the version it quotes (`ruleset`)."""
     cadre = await registered_cadre(system, "BAS")
     for day, version, cited, other in (("2010-06-01", "431021@2008.2", "中国共产党纪律处分条例 (2003)", "(2018)"),
                                        ("2020-06-01", "431021@2019.1", "中国共产党纪律处分条例 (2018)", "(2003)")):
@@ -109,5 +109,5 @@ async def test_over_http_a_sanction_of_2010_cites_the_2003_regulation_and_one_of
             "cadre_id": cadre, "county": COUNTY, "occurred_on": day, "category": "organisational",
             "measure": "serious_warning", "effective_from": day, "effective_until": _later(day, 600)})
         assert status == 422 and problem["rule"] == "sanction.measure_category", problem
-        assert problem["basis"] == ruleset_by_id(version).bases.sanction
+        assert problem["ruleset"] == version and problem["basis"] == ruleset_by_id(version).bases.sanction
         assert cited in problem["basis"] and other not in problem["basis"] and "(2023" not in problem["basis"]

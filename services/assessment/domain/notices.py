@@ -160,7 +160,7 @@ def notice_too_short(start: date, end: date, working_days: int, rules: RuleSet) 
             f"notice period must be at least {least} working days: {start.isoformat()} to {end.isoformat()} has "
             f"{working_days}",
             f"任前公示期不少于{least}个工作日: {span} 只有 {working_days} 个工作日",
-            basis=rules.bases.notice, working_days=working_days, required=least, ruleset=rules.id)
+            basis=rules.bases.notice, working_days=working_days, required=least)
     calendar_days = (end - start).days + 1
     if a.notice_min_calendar_days is not None and calendar_days < a.notice_min_calendar_days:
         least = a.notice_min_calendar_days
@@ -169,7 +169,7 @@ def notice_too_short(start: date, end: date, working_days: int, rules: RuleSet) 
             f"notice period must be at least {least} calendar days, first and last counted: {start.isoformat()} to "
             f"{end.isoformat()} has {calendar_days}",
             f"任前公示期不少于{least}天 (首尾两日均计入): {span} 只有 {calendar_days} 天",
-            basis=rules.bases.notice, calendar_days=calendar_days, required=least, ruleset=rules.id)
+            basis=rules.bases.notice, calendar_days=calendar_days, required=least)
     return None
 
 
