@@ -32,7 +32,7 @@ from shared.db import DatabaseUnavailable
 from shared.decisions import Correcting, Decider, Decision, not_before_work_start, on_record
 from shared.envelope import CloudEvent, new_event
 from shared.ledger_reader import fate_of, load_cadre, wait_for_seq
-from shared.problems import Conflict, Problem, Quarantined, RuleViolation, Unavailable
+from shared.problems import Conflict, Problem, Quarantined, RuleViolation, Unavailable, database_unavailable
 from shared.rulesets import NATIONAL, NoRuleSet, RuleSet, current_rulesets, ruleset_for
 from shared.settings import Settings
 
@@ -161,7 +161,7 @@ class CommandBus:
         except BusUnavailable as exc:
             raise Unavailable(f"NATS unavailable (消息总线不可用): {exc}") from exc
         except DatabaseUnavailable as exc:
-            raise Unavailable(f"ledger database unavailable (数据库不可用): {exc}") from exc
+            raise database_unavailable(exc) from exc
         except PublishRejected as exc:
             raise Problem(f"event rejected by the stream: {exc}", status_override=500) from exc
         raise Conflict(f"cadre {cadre_id} changed concurrently {MAX_ATTEMPTS} times; reload and retry "

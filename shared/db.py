@@ -31,7 +31,16 @@ def with_role_prefix(sql: str, prefix: str) -> str:
 
 
 class DatabaseUnavailable(RuntimeError):
-    """PostgreSQL did not answer or no pooled connection was free in time."""
+    """PostgreSQL did not answer or no pooled connection was free in time: the HTTP layer answers 503 for it
+    (`shared.http`), as for any dependency that is down, not 500 as for a fault of ours."""
+
+
+SESSION_LOST = (asyncpg.PostgresConnectionError, TimeoutError)
+"""What a statement raises when PostgreSQL is gone rather than the statement wrong: the session closed under it (a
+server shutting down, a terminated backend, a reset connection: ConnectionDoesNotExistError and the rest of class 08),
+or no answer within the command timeout (a server or network gone silent; a block's TimeoutError is PostgreSQL's, as
+`shared.bus` raises NATS's as BusUnavailable). Other errors, a syntax error or a missing privilege, are faults of ours
+and stay what they are."""
 
 
 def dsn_as(dsn: str, role: str) -> str:
@@ -73,15 +82,40 @@ async def _no_session_reset(conn: asyncpg.Connection) -> None:
 
 @asynccontextmanager
 async def acquire(pool: asyncpg.Pool, timeout: float) -> AsyncIterator[asyncpg.Connection]:
-    """A pooled connection within `timeout` seconds, or DatabaseUnavailable."""
+    """A pooled connection within `timeout` seconds, or DatabaseUnavailable; so is the session lost while the block
+    uses it (`SESSION_LOST`)."""
     try:
         conn = await pool.acquire(timeout=timeout)
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
         raise DatabaseUnavailable(f"no database connection: {type(exc).__name__} {exc}") from exc
     try:
         yield conn
+    except SESSION_LOST as exc:
+        raise _lost(exc) from exc
     finally:
         await pool.release(conn)
+
+
+@asynccontextmanager
+async def session(dsn: str, *, application: str, timeout: float) -> AsyncIterator[asyncpg.Connection]:
+    """A connection of its own named `application` (a role no pool serves), closed after the block: connected within
+    `timeout` seconds, else DatabaseUnavailable, as is the session lost while the block uses it."""
+    try:
+        conn: asyncpg.Connection = await asyncpg.connect(dsn, timeout=timeout, server_settings=named(application))
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+        raise DatabaseUnavailable(f"cannot connect to PostgreSQL: {type(exc).__name__} {exc}") from exc
+    try:
+        yield conn
+    except SESSION_LOST as exc:
+        raise _lost(exc) from exc
+    finally:
+        await conn.close()
+
+
+def _lost(exc: BaseException) -> DatabaseUnavailable:
+    if isinstance(exc, TimeoutError):
+        return DatabaseUnavailable("PostgreSQL did not answer within the command timeout")
+    return DatabaseUnavailable(f"database session lost: {type(exc).__name__} {exc}")
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,12 @@ class Unavailable(Problem):
         super().__init__(detail, headers={"Retry-After": str(retry_after)}, **extra)
 
 
+def database_unavailable(cause: Exception) -> Unavailable:
+    """The 503 of PostgreSQL unreachable, silent, or without a pooled connection free in time (`DatabaseUnavailable`),
+    whichever route met it: a read (`shared.http`) or a command (`shared.commands`)."""
+    return Unavailable(f"ledger database unavailable (数据库不可用): {cause}")
+
+
 class Inconsistent(Problem):
     """Stored data contradicts itself (a damaged database): 500 naming what is missing, never a bare error."""
 

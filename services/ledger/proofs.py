@@ -14,7 +14,7 @@ from services.ledger import tree
 from services.ledger.queries import unknown_cadre
 from shared.bundle import BUNDLE_FORMAT, head_text
 from shared.cosignature import COSIGNATURE_V1_TYPE, CosignatureError, check_timestamp
-from shared.db import acquire, named
+from shared.db import acquire, session
 from shared.field_errors import field_error
 from shared.ledger_reader import counties_of
 from shared.merkle import (
@@ -73,17 +73,13 @@ class Prover:
     async def checkpoint_now(self) -> tuple[tree.StoredCheckpoint, bool]:
         """A checkpoint of the log as it is now, and whether it was signed now (the writer role stores it): the
         latest one when the log has not grown since."""
-        conn: asyncpg.Connection = await asyncpg.connect(self.writer_dsn, timeout=self.timeout,
-                                                         server_settings=named(CHECKPOINTS))
-        try:
+        async with session(self.writer_dsn, application=CHECKPOINTS, timeout=self.timeout) as conn:
             size = await tree.tree_size(conn)
             latest = await tree.latest_checkpoint(conn)
             if latest is not None and latest.size == size:
                 return latest, False
             root = await tree.root_at(conn, size)
             return await tree.store_checkpoint(conn, self.signer, self.origin, size, root), True
-        finally:
-            await conn.close()
 
     async def _size_or_latest(self, conn: asyncpg.Connection, size: int | None, field: str = "size") -> int:
         """`size`, refused naming the query parameter `field` when it is beyond the stored tree; else the size of
@@ -267,31 +263,28 @@ class Prover:
 
     async def _store(self, checkpoint_id: int, witness: str, note: str, timestamp: int | None) -> dict[str, Any]:
         """Keep the witness's first cosignature of the checkpoint, and a later timestamped one as a renewal."""
-        conn = await asyncpg.connect(self.writer_dsn, timeout=self.timeout, server_settings=named(CHECKPOINTS))
-        try:
-            async with conn.transaction():
-                await conn.execute(
-                    """INSERT INTO checkpoint_cosignatures (checkpoint_id, witness, note, stated_at)
-                       VALUES ($1, $2, $3, $4) ON CONFLICT (checkpoint_id, witness) WHERE NOT renewal DO NOTHING""",
-                    checkpoint_id, witness, note, timestamp)
-                first = await conn.fetchrow("SELECT note, created_at FROM checkpoint_cosignatures "
-                                            "WHERE checkpoint_id = $1 AND witness = $2 AND NOT renewal",
-                                            checkpoint_id, witness)
-                earlier = self._timestamp(witness, first["note"])
-                if first["note"] != note:
-                    if timestamp is None:
-                        raise Conflict(f"witness {witness} already cosigned checkpoint {checkpoint_id} with another "
-                                       "note (见证方已联署此检查点)")
-                    # Vouched for again later: still the largest checkpoint this witness has seen. A first
-                    # cosignature without a time to compare was made with the witness's previous key.
-                    if earlier is None or timestamp > earlier:
-                        await conn.execute(
-                            """INSERT INTO checkpoint_cosignatures (checkpoint_id, witness, note, stated_at, renewal)
-                               VALUES ($1, $2, $3, $4, true) ON CONFLICT DO NOTHING""",
-                            checkpoint_id, witness, note, timestamp)
-                latest = await conn.fetchval(_LATEST_RENEWAL, checkpoint_id, witness)
-        finally:
-            await conn.close()
+        async with session(self.writer_dsn, application=CHECKPOINTS, timeout=self.timeout) as conn, \
+                conn.transaction():
+            await conn.execute(
+                """INSERT INTO checkpoint_cosignatures (checkpoint_id, witness, note, stated_at)
+                   VALUES ($1, $2, $3, $4) ON CONFLICT (checkpoint_id, witness) WHERE NOT renewal DO NOTHING""",
+                checkpoint_id, witness, note, timestamp)
+            first = await conn.fetchrow("SELECT note, created_at FROM checkpoint_cosignatures "
+                                        "WHERE checkpoint_id = $1 AND witness = $2 AND NOT renewal",
+                                        checkpoint_id, witness)
+            earlier = self._timestamp(witness, first["note"])
+            if first["note"] != note:
+                if timestamp is None:
+                    raise Conflict(f"witness {witness} already cosigned checkpoint {checkpoint_id} with another "
+                                   "note (见证方已联署此检查点)")
+                # Vouched for again later: still the largest checkpoint this witness has seen. A first
+                # cosignature without a time to compare was made with the witness's previous key.
+                if earlier is None or timestamp > earlier:
+                    await conn.execute(
+                        """INSERT INTO checkpoint_cosignatures (checkpoint_id, witness, note, stated_at, renewal)
+                           VALUES ($1, $2, $3, $4, true) ON CONFLICT DO NOTHING""",
+                        checkpoint_id, witness, note, timestamp)
+            latest = await conn.fetchval(_LATEST_RENEWAL, checkpoint_id, witness)
         return {"checkpoint_id": checkpoint_id, **self._answer(witness, first["note"], first["created_at"], latest)}
 
 

@@ -1,0 +1,199 @@
+"""PostgreSQL down, or a session lost under a read: every route answers 503 problem+json (数据库不可用) with
+Retry-After, as OpenAPI says, not 500; readiness says not ready; reads answer again once PostgreSQL is back. A
+statement that is wrong stays a 500: only "the database is unavailable" is an outage."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from aiohttp import web
+
+from shared.db import acquire, create_pool
+from shared.http import Api, create_app
+from tests.support import System, call, fetch, new_cadre_id, served, wait_until
+
+READS = [
+    ("ledger", "/v1/cadres/{cadre}/history"), ("ledger", "/v1/cadres/{cadre}/state"),
+    ("ledger", "/v1/cadres/{cadre}/bundle"), ("ledger", "/v1/events"), ("ledger", "/v1/quarantine"),
+    ("ledger", "/v1/tip"), ("ledger", "/v1/checkpoints/latest"), ("ledger", "/v1/proofs/inclusion?position=1"),
+    ("ledger", "/v1/proofs/consistency?first=1&second=1"), ("ledger", "/v1/access"),
+    ("ledger", "/v1/assessment/summary?year=2024"), ("ledger", "/v1/watchlist/assessment"),
+    ("ledger", "/v1/audits/departures-unaudited"), ("ledger", "/v1/audits/open-findings"),
+    ("ledger", "/v1/audits/results-pending"), ("ledger", "/v1/audits/summary"), ("ledger", "/v1/appointments"),
+    ("ledger", "/v1/cadres"), ("ledger", "/v1/inquiries/overdue"), ("ledger", "/v1/notices/summary"),
+    ("ledger", "/v1/notices"), ("ledger", "/v1/reports/funnel"), ("ledger", "/v1/rotation/due"),
+    ("ledger", "/v1/rotation/postings"), ("ledger", "/v1/rotation/summary"),
+    ("rotation", "/v1/cadres/{cadre}/person"),
+]
+"""Every read route of the ledger and of the command services (`test_every_read_route_is_listed`)."""
+
+REGISTRATION = {"county": "431021", "occurred_on": "2015-03-01", "name": "王五", "sex": "male",
+                "birth_month": "1980-01", "id_number": "431021198001010016", "work_start": "2002-07-01",
+                "unit": "桂阳县审计局"}
+WRITES: list[tuple[str, str, dict[str, Any] | None]] = [
+    ("ledger", "/v1/checkpoints", None),  # its own connection as the writer role, not the pool
+    ("rotation", "/v1/cadres/register", {"cadre_id": "PGDOWN1", **REGISTRATION}),  # person_data before the bus
+    ("rotation", "/v1/cadres/erase-personal-data",
+     {"cadre_id": "{cadre}", "county": "431021", "occurred_on": "2024-01-02", "reason": "本人申请", "reference": "R1"}),
+]
+"""Commands that reach PostgreSQL before (or beside) the command bus, which maps its own 503."""
+COMMAND_TIMEOUT_S = 3
+
+
+@dataclass
+class Outage:
+    """One system for the module, and PostgreSQL stopped or running as a test needs it (stopped once, started once
+    again, when the tests run in file order)."""
+
+    system: System
+    cadre: str
+    down_now: bool = False
+
+    async def down(self) -> None:
+        if not self.down_now:
+            assert self.system.stack is not None
+            await asyncio.to_thread(self.system.stack.server("postgres").stop)
+            self.down_now = True
+
+    async def up(self) -> None:
+        if self.down_now:
+            assert self.system.stack is not None
+            await asyncio.to_thread(self.system.stack.restart, "postgres")
+            self.down_now = False
+        for service in ("ledger", "rotation"):
+            await wait_until(lambda s=service: _ready(self.system, s), timeout=60)
+
+
+async def _ready(system: System, service: str) -> bool:
+    return (await call("GET", f"{system.url(service)}/readyz"))[0] == 200
+
+
+@pytest.fixture(scope="module")
+def outage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outage]:
+    root: Path = tmp_path_factory.mktemp("database-down")
+    system = System(root, services=("ledger", "rotation"),
+                    extra_env={"CADRE_PG_COMMAND_TIMEOUT_S": str(COMMAND_TIMEOUT_S)}).start()
+    try:
+        yield Outage(system, asyncio.run(_seeded(system)))
+    finally:
+        system.stop()
+
+
+async def _seeded(system: System) -> str:
+    """A cadre registered with personal data, and a checkpoint: every read answers 200 while PostgreSQL is up."""
+    cadre = new_cadre_id()
+    status, body, _ = await call("POST", f"{system.url('rotation')}/v1/cadres/register?wait=committed",
+                                 {"cadre_id": cadre, **REGISTRATION})
+    assert status == 202 and body["committed"], body
+    status, body, _ = await call("POST", f"{system.url('ledger')}/v1/checkpoints")
+    assert status == 201, body
+    return cadre
+
+
+def _url(outage: Outage, service: str, path: str) -> str:
+    return outage.system.url(service) + path.format(cadre=outage.cadre)
+
+
+async def test_every_read_route_is_listed(outage: Outage) -> None:
+    """A read route added later is in READS, or this fails: each must answer 503 while PostgreSQL is down, as its
+    OpenAPI operation says."""
+    await outage.up()
+    listed = {(service, path.split("?")[0].replace("{cadre}", "{cadre_id}")) for service, path in READS}
+    for service in ("ledger", "rotation"):
+        _, document, _ = await call("GET", f"{outage.system.url(service)}/openapi.json")
+        reads = {p: ops["get"] for p, ops in document["paths"].items() if "get" in ops}
+        assert {(service, p) for p in reads} <= listed, sorted({(service, p) for p in reads} - listed)
+        assert [p for p, op in reads.items() if "503" not in op["responses"]] == []
+
+
+async def test_a_wrong_statement_is_still_a_fault(outage: Outage) -> None:
+    """Only an unavailable database is a 503: a statement PostgreSQL refuses (here a table that does not exist) is
+    our fault, logged and answered 500."""
+    await outage.up()
+    pool = await create_pool(outage.system.pg_dsn, application="database-down-test", min_size=1, max_size=1)
+    api = Api("probe", "1")
+
+    @api.route("GET", "/wrong", summary="A statement PostgreSQL refuses")
+    async def wrong(request: web.Request) -> None:
+        async with acquire(pool, 5) as conn:
+            await conn.fetch("SELECT * FROM no_such_table")
+
+    try:
+        async with served(create_app("probe", api, guard=None)) as url:
+            status, problem, headers = await call("GET", f"{url}/wrong")
+    finally:
+        await pool.close()
+    assert status == 500 and headers["Content-Type"].startswith("application/problem+json"), problem
+    assert "Retry-After" not in headers and "内部错误" in problem["detail"], problem
+
+
+@pytest.fixture
+async def tip_locked(outage: Outage) -> AsyncIterator[None]:
+    """The table GET /v1/tip reads locked by another session: the read waits on the lock until released."""
+    await outage.up()
+    admin = await asyncpg.connect(outage.system.pg_dsn)
+    try:
+        async with admin.transaction():
+            await admin.execute("LOCK TABLE consumer_checkpoint IN ACCESS EXCLUSIVE MODE")
+            yield
+    finally:
+        await admin.close()
+
+
+async def _waiting_tip_reads(outage: Outage) -> list[asyncpg.Record]:
+    # by the statement's text: the ledger's monitor polls consumer_checkpoint through the same pool
+    return await fetch(outage.system.pg_dsn, "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                             "AND query LIKE 'SELECT stream_seq, position, updated_at FROM%'")
+
+
+@pytest.mark.parametrize("loss", ["terminated", "silent"])
+async def test_a_read_whose_session_is_lost_answers_503(outage: Outage, tip_locked: None, loss: str) -> None:
+    """The session closed under the statement (ConnectionDoesNotExistError, as when PostgreSQL stops or an
+    operator ends the backend), or no answer within the command timeout (TimeoutError): both escaped raw, as 500."""
+    read = asyncio.create_task(call("GET", f"{outage.system.url('ledger')}/v1/tip"))
+    for waiting in await wait_until(lambda: _waiting_tip_reads(outage), timeout=10):
+        if loss == "terminated":
+            await fetch(outage.system.pg_dsn, "SELECT pg_terminate_backend($1)", waiting["pid"])
+    status, problem, headers = await asyncio.wait_for(read, COMMAND_TIMEOUT_S + 10)
+    assert status == 503 and headers.get("Retry-After"), problem
+    assert problem["status"] == 503 and "数据库不可用" in problem["detail"], problem
+
+
+@pytest.mark.parametrize(("service", "path"), READS, ids=[f"{s}:{p.split('?')[0]}" for s, p in READS])
+async def test_a_read_answers_503_while_postgres_is_down(outage: Outage, service: str, path: str) -> None:
+    await outage.down()
+    status, problem, headers = await asyncio.wait_for(call("GET", _url(outage, service, path)), 20)
+    assert status == 503, problem
+    assert headers["Content-Type"].startswith("application/problem+json") and headers.get("Retry-After"), headers
+    assert problem["status"] == 503 and "数据库不可用" in problem["detail"], problem
+
+
+@pytest.mark.parametrize(("service", "path", "body"), WRITES, ids=[f"{s}:{p}" for s, p, _ in WRITES])
+async def test_a_command_answers_503_while_postgres_is_down(outage: Outage, service: str, path: str,
+                                                           body: dict[str, Any] | None) -> None:
+    await outage.down()
+    given = {k: v.format(cadre=outage.cadre) if isinstance(v, str) else v for k, v in (body or {}).items()}
+    status, problem, headers = await call("POST", _url(outage, service, path), given if body else None)
+    assert status == 503 and headers.get("Retry-After"), problem
+    assert "数据库不可用" in problem["detail"], problem
+
+
+async def test_readiness_says_not_ready_while_postgres_is_down(outage: Outage) -> None:
+    await outage.down()
+    for service in ("ledger", "rotation"):
+        status, body, headers = await call("GET", f"{outage.system.url(service)}/readyz")
+        assert status == 503 and headers.get("Retry-After"), body
+        assert any("PostgreSQL" in reason for reason in body["reasons"]), body
+
+
+async def test_reads_answer_again_once_postgres_is_back(outage: Outage) -> None:
+    await outage.up()
+    answers = await asyncio.gather(*(call("GET", _url(outage, service, path)) for service, path in READS))
+    assert [status for status, _, _ in answers] == [200] * len(READS), [
+        (path, status, body) for (_, path), (status, body, _) in zip(READS, answers, strict=True) if status != 200]
