@@ -105,8 +105,10 @@ class Settings(BaseSettings):
     nats_timeout_s: float = Field(5.0, gt=0, description="Timeout for every NATS request and publish.")
     pg_pool_min: int = Field(1, ge=0, description="Connections each service pool keeps open.")
     pg_pool_max: int = Field(10, ge=1, description="Most connections in each service pool.")
-    pg_acquire_timeout_s: float = Field(5.0, gt=0, description="Longest wait for a pooled connection.")
-    pg_command_timeout_s: float = Field(30.0, gt=0, description="Longest a single SQL statement may run.")
+    pg_acquire_timeout_s: float = Field(5.0, gt=0, description=(
+        "Longest wait for a pooled connection; a request that waits longer answers 503 (数据库不可用)."))
+    pg_command_timeout_s: float = Field(30.0, gt=0, description=(
+        "Longest a single SQL statement may run; a request whose statement runs longer answers 503 (数据库不可用)."))
     writer_pg_timeout_s: float = Field(30.0, gt=0, description="Longest the ledger writer waits for PostgreSQL to "
                                        "answer one statement (a batch's COPY or COMMIT, a lookup, an election query) "
                                        "before it takes its session for cut (a failover, a network that drops "
