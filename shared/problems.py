@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 _BY_STATUS = {
     413: ("too-large", "Request too large (请求过大)"),
@@ -98,10 +102,22 @@ class Unavailable(Problem):
         super().__init__(detail, headers={"Retry-After": str(retry_after)}, **extra)
 
 
+_OUTAGE_LOG_EVERY_S = 10.0
+_outage_logged_at = -_OUTAGE_LOG_EVERY_S
+
+
 def database_unavailable(cause: Exception) -> Unavailable:
     """The 503 of PostgreSQL unreachable, silent, or without a pooled connection free in time (`DatabaseUnavailable`),
-    whichever route met it: a read (`shared.http`) or a command (`shared.commands`)."""
-    return Unavailable(f"ledger database unavailable (数据库不可用): {cause}")
+    whichever route met it: a read (`shared.http`) or a command (`shared.commands`).
+
+    The cause names the database's address and the driver's words: it goes to the log, at most once every ten
+    seconds (an outage fails every request), and never to the client, who can only retry."""
+    global _outage_logged_at
+    now = time.monotonic()
+    if now - _outage_logged_at >= _OUTAGE_LOG_EVERY_S:
+        _outage_logged_at = now
+        log.warning("ledger database unavailable (数据库不可用): %s", cause)
+    return Unavailable("ledger database unavailable, retry after Retry-After (数据库不可用，请稍后重试)")
 
 
 class Inconsistent(Problem):

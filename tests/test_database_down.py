@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
@@ -172,6 +173,8 @@ async def test_a_read_answers_503_while_postgres_is_down(outage: Outage, service
     assert status == 503, problem
     assert headers["Content-Type"].startswith("application/problem+json") and headers.get("Retry-After"), headers
     assert problem["status"] == 503 and "数据库不可用" in problem["detail"], problem
+    port = urlsplit(outage.system.pg_dsn).port
+    assert port and str(port) not in problem["detail"], problem  # the database's address stays in the log
 
 
 @pytest.mark.parametrize(("service", "path", "body"), WRITES, ids=[f"{s}:{p}" for s, p, _ in WRITES])
