@@ -25,10 +25,12 @@ and, for a promotion only:
   `incompetent_promotion_block_years`);
 - (rules 6 and 7) a demotion or removal the assessments require and no decision has yet answered
   (`assessment.demotion_pending`, 待降免职): an `assessment.threshold_breached` with no demotion or removal
+  recorded on or after its day, a 不称职 grade that demotes (`grade_demotes`, 待降职) with no demotion or removal
   recorded on or after its day, or two adjacent years graded incompetent (a dismissal case) with no removal
   after the later grade. What answers them is what resolves them on the assessment watchlist: a demotion
   (`post.assigned` kind demotion, `post.vacated` reason demotion, the sanction organisational.demotion) or a
-  removal (`post.vacated` reason dismissal, `REMOVALS`). A cadre awaiting a demotion is not promoted meanwhile.
+  removal (`post.vacated` reason dismissal, `REMOVALS`), each the items `DEMOTION_ITEMS` and `REMOVAL_ITEMS` name.
+  A cadre awaiting a demotion is not promoted meanwhile.
 
 Rule 3's blockers come first, in ledger order, then the promotion's.
 
@@ -45,7 +47,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -59,6 +61,13 @@ FACT_TYPES = frozenset({"report.received", "report.verified", "appointment.defer
 REMOVALS = {"organisational.removal": "removed (免职, 组织处理)",
             "administrative.dismissal_from_post": "dismissed from post (撤职, 政务处分)"}
 """Sanctions (category.measure) that remove the cadre from their post, as a removal the assessments require."""
+
+
+DEMOTION_ITEMS = ("threshold_breach", "incompetent_demotion")
+"""The items (assessment watchlist kinds, `item` of `assessment.demotion_pending`) a demotion answers: a breach
+requires a demotion or removal, a 不称职 grade a demotion (a removal is more than one)."""
+REMOVAL_ITEMS = (*DEMOTION_ITEMS, "dismissal_case")
+"""The items a removal answers: those a demotion answers, and a dismissal case, which only a removal does."""
 
 
 _BARRING_GRADES = {"basically_competent": ("basically competent", "基本称职"), "incompetent": ("incompetent", "不称职")}
@@ -225,12 +234,21 @@ def _removes(event: CloudEvent) -> bool:
         event.type == "sanction.imposed" and _measure(event) in REMOVALS)
 
 
+def grade_demotes(data: Mapping[str, Any]) -> bool:
+    """Whether an `assessment.annual_graded` (its `data`) requires a demotion (不称职, 降低一个职务或者职级层次任职).
+
+    The grade states it (`demotion_required`); a grade recorded before it did is read as the regulation reads every
+    不称职 grade, one that demotes (whether the cadre's rank could be lowered was not checked then)."""
+    stated = data.get("demotion_required")
+    return bool(stated) if stated is not None else data.get("grade") == "incompetent"
+
+
 def _demotion_pending(known: Sequence[CloudEvent], bases: Bases) -> list[RuleViolation]:
-    """Rules 6 and 7: each breach, and each dismissal case, that no demotion or removal answers.
+    """Rules 6 and 7: each breach, 不称职 grade and dismissal case that no demotion or removal answers.
 
     Read in ledger order, as the assessment watchlist reads them: an item arises on its event's day (a dismissal
     case on the day of the grade that completes it), and a demotion or removal recorded after it and dated on or
-    after that day answers it.
+    after that day answers it (`DEMOTION_ITEMS`, `REMOVAL_ITEMS`).
     """
     pending: dict[tuple[str, int], tuple[date, RuleViolation]] = {}
     grades: dict[int, str] = {}
@@ -246,6 +264,13 @@ def _demotion_pending(known: Sequence[CloudEvent], bases: Bases) -> list[RuleVio
                 basis=bases.grading, year=year, item="threshold_breach")))
         elif event.type == "assessment.annual_graded":
             year = int(event.data["year"])
+            if grade_demotes(event.data):
+                pending.setdefault(("incompetent_demotion", year), (day, RuleViolation(
+                    "assessment.demotion_pending",
+                    f"graded incompetent for {year} (recorded {day.isoformat()}), which demotes one level; no "
+                    "demotion or removal is recorded since, so the cadre cannot be promoted",
+                    f"{year}年度考核被确定为不称职 ({day.isoformat()} 记录), 应降低一个职务或者职级层次任职, "
+                    "尚无降职决定, 不得提拔", basis=bases.grading, year=year, item="incompetent_demotion")))
             grades[year] = str(event.data["grade"])  # a later grade of a year (a correction's effect) replaces it
             for first in (year - 1, year):
                 if grades.get(first) == grades.get(first + 1) == "incompetent":
@@ -256,8 +281,7 @@ def _demotion_pending(known: Sequence[CloudEvent], bases: Bases) -> list[RuleVio
                         f"{first}、{first + 1}年度连续两年考核不称职, 应予免职 ({day.isoformat()} 起), 尚无处理决定, "
                         "不得提拔", basis=bases.grading, year=first + 1, item="dismissal_case",
                         consecutive_incompetent_years=[first, first + 1])))
-        answered = ("threshold_breach", "dismissal_case") if _removes(event) else (
-            ("threshold_breach",) if _demotes(event) else ())
+        answered = REMOVAL_ITEMS if _removes(event) else DEMOTION_ITEMS if _demotes(event) else ()
         for key in [k for k, (since, _) in pending.items() if k[0] in answered and since <= day]:
             del pending[key]
     return [violation for _, violation in pending.values()]

@@ -79,11 +79,12 @@ def rotated(on: str, from_post_id: str, to_post_id: str, principal: bool | None)
 
 
 def graded(year: int, grade: ev.Grade, on: str | None = None) -> CloudEvent:
-    """The grade as the service records it now: 基本称职 and 不称职 bar the next year's promotion."""
+    """The grade as the service records it now, opening no dismissal case: 基本称职 and 不称职 bar the next year's
+    promotion, and 不称职 demotes (as for a cadre whose rank can be lowered, or who has no post on record)."""
     return event("assessment.annual_graded", on or f"{year + 1}-01-15", ev.AnnualGraded(
         year=year, grade=grade, admonishment_required=grade == "basically_competent",
         promotion_blocked_years=[year + 1] if grade in ("basically_competent", "incompetent") else [],
-        dismissal_case=False))
+        dismissal_case=False, demotion_required=grade == "incompetent"))
 
 
 def evaluation(year: int, scope: ev.Scope, ballots: int, excellent: int, incompetent: int,

@@ -45,11 +45,17 @@ COMPETENT = ev("assessment.annual_graded", "2024-01-15", year=2023, grade="compe
                promotion_blocked_years=[], dismissal_case=False, consecutive_incompetent_years=[])
 BREACH = ev("assessment.threshold_breached", "2025-03-10", rule="dual_evaluation", year=2024, evaluations=[])
 INCOMPETENT = [ev("assessment.annual_graded", on, year=year, grade="incompetent", admonishment_required=False,
-                  promotion_blocked_years=[], dismissal_case=year == 2024, consecutive_incompetent_years=[])
+                  promotion_blocked_years=[], dismissal_case=year == 2024, consecutive_incompetent_years=[],
+                  demotion_required=True)
                for on, year in (("2024-01-20", 2023), ("2025-01-20", 2024))]
+"""Two adjacent years graded 不称职: each demotes, and 2024's opens the dismissal case too."""
 INCOMPETENT_BARRING = ev("assessment.annual_graded", "2024-01-20", year=2023, grade="incompetent",
                          admonishment_required=False, promotion_blocked_years=[2024], dismissal_case=False,
-                         consecutive_incompetent_years=[])
+                         consecutive_incompetent_years=[], demotion_required=False)
+"""不称职 of a cadre whose rank the ledger cannot lower (科员, 非领导职务): years without promotion, no demotion."""
+UNSTATED = ev("assessment.annual_graded", "2024-01-20", year=2023, grade="incompetent", admonishment_required=False,
+              promotion_blocked_years=[], dismissal_case=False, consecutive_incompetent_years=[])
+"""不称职 recorded before a grade listed years without promotion or said whether it demotes (431021@2008.1)."""
 UNRELATED = ev("audit.completed", "2024-01-01", audit_id="A1", audit_type="departure", report_number="R",
                evaluation="good", findings=[])
 
@@ -143,8 +149,8 @@ PROMOTION_CASES: list[tuple[str, list[CloudEvent], str, bool, list[str]]] = [
     ("incompetent in 2023, recorded with the year it bars (corrected rule sets), bars a promotion in 2024",
      [INCOMPETENT_BARRING], "2024-03-01", True, ["assessment.promotion_blocked"]),
     ("... but not an appointment that is no promotion", [INCOMPETENT_BARRING], "2024-03-01", False, []),
-    ("... an incompetent grade recorded under 431021@2008.1 listed no year, and bars none", [INCOMPETENT[0]],
-     "2024-03-01", True, []),
+    ("... an incompetent grade recorded under 431021@2008.1 listed no year, and bars none as a grade", [UNSTATED],
+     "2024-03-01", True, ["assessment.demotion_pending"]),
     ("rule 3's blockers come first", [BASICALLY, RECEIVED], "2024-03-05", True,
      ["appointment.unverified_report", "assessment.promotion_blocked"]),
     # rules 6 and 7: a demotion or removal the assessments require bars promotion until a decision answers it
@@ -162,8 +168,8 @@ PROMOTION_CASES: list[tuple[str, list[CloudEvent], str, bool, list[str]]] = [
     ("a demotion before the breach answers nothing",
      [ev("post.assigned", "2025-01-01", post_id="P2", kind="demotion"), BREACH], "2025-06-01", True,
      ["assessment.demotion_pending"]),
-    ("two years graded incompetent: the dismissal case bars a promotion", [*INCOMPETENT], "2025-06-01", True,
-     ["assessment.demotion_pending"]),
+    ("two years graded incompetent: the dismissal case bars a promotion, beside each year's demotion",
+     [*INCOMPETENT], "2025-06-01", True, ["assessment.demotion_pending"] * 3),
     ("... a demotion does not answer a dismissal case",
      [*INCOMPETENT, ev("post.assigned", "2025-04-01", post_id="P2", kind="demotion")], "2025-06-01", True,
      ["assessment.demotion_pending"]),
@@ -174,12 +180,14 @@ PROMOTION_CASES: list[tuple[str, list[CloudEvent], str, bool, list[str]]] = [
     ("a demotion recorded before the breach answers nothing, whatever its date (as on the watchlist)",
      [ev("post.assigned", "2025-04-01", post_id="P2", kind="demotion"), BREACH], "2025-06-01", True,
      ["assessment.demotion_pending"]),
-    ("a dismissal case arises on the day of the grade that completes it, recorded second (as on the watchlist)",
+    ("a dismissal case arises on the day of the grade that completes it, recorded second (as on the watchlist); "
+     "the 2024 grade's demotion arose on its own day, after the removal",
      [INCOMPETENT[1], ev("assessment.annual_graded", "2024-01-20", year=2023, grade="incompetent",
                          admonishment_required=False, promotion_blocked_years=[], dismissal_case=True,
                          consecutive_incompetent_years=[2023, 2024]),
-      ev("post.vacated", "2024-06-01", post_id="P1", reason="dismissal")], "2025-06-01", True, []),
-    ("incompetent in two years apart is no dismissal case", [INCOMPETENT[0], ev(
+      ev("post.vacated", "2024-06-01", post_id="P1", reason="dismissal")], "2025-06-01", True,
+     ["assessment.demotion_pending"]),
+    ("incompetent in two years apart is no dismissal case", [INCOMPETENT_BARRING, ev(
         "assessment.annual_graded", "2025-01-20", year=2024, grade="competent", admonishment_required=False,
         promotion_blocked_years=[], dismissal_case=False, consecutive_incompetent_years=[])], "2025-06-01", True, []),
 ]
@@ -189,6 +197,54 @@ PROMOTION_CASES: list[tuple[str, list[CloudEvent], str, bool, list[str]]] = [
                          ids=[name for name, *_ in PROMOTION_CASES])
 def test_a_low_grade_bars_promotion(given: list[CloudEvent], on: str, promotion: bool, then: list[str]) -> None:
     assert [v.rule for v in appointment_blockers(given, date.fromisoformat(on), BASES, promotion=promotion)] == then
+
+
+DEMOTES = ev("assessment.annual_graded", "2024-01-20", year=2023, grade="incompetent", admonishment_required=False,
+             promotion_blocked_years=[2024], dismissal_case=False, consecutive_incompetent_years=[],
+             demotion_required=True)
+"""不称职 of a cadre whose rank can be lowered, as the assessment service records it now."""
+PENDING = ("assessment.demotion_pending", "incompetent_demotion")
+BARRED = ("assessment.promotion_blocked", None)
+
+# rule 6: a 不称职 grade that demotes (降低一个职务或者职级层次任职) awaits its demotion as a breach does, answered
+# by what answers a breach (a demotion or a removal), and bars promotion meanwhile, beside the years it lists
+DEMOTION_CASES: list[tuple[str, list[CloudEvent], str, bool, list[tuple[str, str | None]]]] = [
+    ("in the year it bars: the year and the demotion", [DEMOTES], "2024-03-01", True, [BARRED, PENDING]),
+    ("after it: the demotion still awaited", [DEMOTES], "2025-06-01", True, [PENDING]),
+    ("... not for an appointment that is no promotion", [DEMOTES], "2025-06-01", False, []),
+    ("... nor a promotion decided before the grade was recorded", [DEMOTES], "2024-01-19", True, []),
+    ("a demotion posting answers it", [DEMOTES, ev("post.assigned", "2024-04-01", post_id="P2", kind="demotion")],
+     "2025-06-01", True, []),
+    ("... as does a post vacated for demotion", [DEMOTES, ev("post.vacated", "2024-04-01", post_id="P1",
+                                                              reason="demotion")], "2025-06-01", True, []),
+    ("... the sanction organisational.demotion",
+     [DEMOTES, ev("sanction.imposed", "2024-04-01", sanction_id="S9", category="organisational", measure="demotion",
+                  effective_from="2024-04-01", effective_until="2024-04-02")], "2025-06-01", True, []),
+    ("... or a removal (post vacated, dismissal)", [DEMOTES, ev("post.vacated", "2024-04-01", post_id="P1",
+                                                                 reason="dismissal")], "2025-06-01", True, []),
+    ("a demotion on the grade's day answers it", [DEMOTES, ev("post.vacated", "2024-01-20", post_id="P1",
+                                                               reason="demotion")], "2025-06-01", True, []),
+    ("a lateral posting answers nothing", [DEMOTES, ev("post.assigned", "2024-04-01", post_id="P2", kind="lateral")],
+     "2025-06-01", True, [PENDING]),
+    ("a demotion recorded before the grade answers nothing",
+     [ev("post.assigned", "2023-10-01", post_id="P2", kind="demotion"), DEMOTES], "2025-06-01", True, [PENDING]),
+    ("a grade that demotes no one (科员, 非领导职务) awaits nothing", [INCOMPETENT_BARRING], "2025-06-01", True, []),
+    ("a grade recorded before it said: 不称职 without a dismissal case demotes", [UNSTATED], "2025-06-01", True,
+     [PENDING]),
+    ("one demotion answers the grade and a breach alike",
+     [DEMOTES, BREACH, ev("post.vacated", "2025-04-01", post_id="P1", reason="demotion")], "2025-06-01", True, []),
+    ("a demotion answers both years' grades, not the dismissal case",
+     [*INCOMPETENT, ev("post.assigned", "2025-04-01", post_id="P2", kind="demotion")], "2025-06-01", True,
+     [("assessment.demotion_pending", "dismissal_case")]),
+]
+
+
+@pytest.mark.parametrize(("given", "on", "promotion", "then"), [(g, o, p, t) for _, g, o, p, t in DEMOTION_CASES],
+                         ids=[name for name, *_ in DEMOTION_CASES])
+def test_an_incompetent_grade_awaits_its_demotion(given: list[CloudEvent], on: str, promotion: bool,
+                                                  then: list[tuple[str, str | None]]) -> None:
+    blockers = appointment_blockers(given, date.fromisoformat(on), BASES, promotion=promotion)
+    assert [(v.rule, v.extra.get("item")) for v in blockers] == then
 
 
 @pytest.mark.parametrize(("grade", "en", "zh"), [(BASICALLY, "basically competent", "基本称职"),
@@ -220,10 +276,15 @@ def test_a_blocker_is_a_422_in_both_languages_naming_its_subject() -> None:
     assert "基本称职" in barred.body()["message_zh"] and "basically competent" in barred.body()["message_en"]
     assert barred.body()["basis"]
 
-    [pending] = appointment_blockers(INCOMPETENT, date(2025, 6, 1), BASES, promotion=True)
-    body = pending.body()
+    demotion, _, case = appointment_blockers(INCOMPETENT, date(2025, 6, 1), BASES, promotion=True)
+    body = case.body()
     assert body["item"] == "dismissal_case" and body["consecutive_incompetent_years"] == [2023, 2024]
     assert "连续两年考核不称职" in body["message_zh"] and "2025-01-20" in body["message_en"]
+    body = demotion.body()
+    assert body["rule"] == "assessment.demotion_pending" and body["item"] == "incompetent_demotion"
+    assert body["year"] == 2023 and body["basis"] == BASES.grading
+    assert "2023年度考核被确定为不称职" in body["message_zh"] and "降低一个职务或者职级层次任职" in body["message_zh"]
+    assert "graded incompetent for 2023 (recorded 2024-01-20)" in body["message_en"]
 
 
 @pytest.mark.parametrize(("until", "on", "runs"), [("2024-06-05", "2024-06-04", True),

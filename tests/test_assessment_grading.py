@@ -9,6 +9,7 @@ import pytest
 from services.assessment.domain import fold
 from services.assessment.domain import grading as g
 from shared.clock import not_in_future
+from shared.events.rotation import PostAssigned
 from shared.problems import RECORD_KEEPING, RuleViolation
 from shared.rulesets import ruleset_by_id
 from shared.tenure import add_months
@@ -76,6 +77,50 @@ GRADE_CASES: list[tuple[str, list[Any], Any, Expected]] = [
 
 @pytest.mark.parametrize(("name", "given", "command", "expected"), GRADE_CASES, ids=[c[0] for c in GRADE_CASES])
 def test_annual_grade(name: str, given: list[Any], command: Any, expected: Expected) -> None:
+    check(given, g.decide_annual_grade, command, expected)
+
+
+def _posted(on: str, post_id: str, level: str, leadership: bool) -> Any:
+    """The rotation service's lateral `post.assigned` of a post of `level` (非领导职务 when not `leadership`)."""
+    return event("post.assigned", on, PostAssigned(
+        post_id=post_id, post="股长" if leadership else "科员", unit="桂阳县财政局", level=level, leadership=leadership,
+        kind="lateral", decision_date=D(on)), service="rotation")
+
+
+CLERK = _posted("2019-03-01", "P-KY", "clerk", False)               # 科员, 非领导职务: the lowest rank on record
+INCOMPETENT_2023 = cmd(g.AnnualGrade, "2024-01-10", year=2023, grade="incompetent")
+DEMOTES = {"type": "assessment.annual_graded", "demotion_required": True}
+STAYS = {"type": "assessment.annual_graded", "demotion_required": False}
+
+# 不称职 demotes one level (降低一个职务或者职级层次任职, 公务员考核规定): whom the posts held on the grade's day let
+# the ledger lower (a leadership post, or a rank above 科员), or whom it knows no post of
+DEMOTION_CASES: list[tuple[str, list[Any], Any, Expected]] = [
+    ("a principal's post: demoted", [assigned("2021-03-01", "P1", True)], INCOMPETENT_2023, DEMOTES),
+    ("a deputy's post (a leadership post): demoted", [assigned("2021-03-01", "P1", False)], INCOMPETENT_2023,
+     DEMOTES),
+    ("a leadership post at 科员 (股长) can be lowered to a non-leadership one",
+     [_posted("2021-03-01", "P1", "clerk", True)], INCOMPETENT_2023, DEMOTES),
+    ("a non-leadership post above 科员 (主任科员, 正科级): demoted", [_posted("2021-03-01", "P1", "section", False)],
+     INCOMPETENT_2023, DEMOTES),
+    ("a non-leadership post at 科员: no lower rank on record, no demotion", [CLERK], INCOMPETENT_2023, STAYS),
+    ("... unless a leadership post is held beside it", [CLERK, assigned("2022-03-01", "P1", False)],
+     INCOMPETENT_2023, DEMOTES),
+    ("... a leadership post left before the grade's day does not count", [
+        assigned("2019-03-01", "P1", True), vacated("2023-06-30", "P1"), CLERK], INCOMPETENT_2023, STAYS),
+    ("... nor one recorded as taken after it", [CLERK, assigned("2024-02-01", "P1", True)], INCOMPETENT_2023, STAYS),
+    ("no post on record: demoted (the record may begin later than the career)", [], INCOMPETENT_2023, DEMOTES),
+    ("no post held on the grade's day: demoted", [CLERK, vacated("2023-12-31", "P-KY")], INCOMPETENT_2023, DEMOTES),
+    ("the second of two adjacent 不称职 opens a dismissal case beside its demotion (辞退 is listed with 降职)",
+     [assigned("2021-03-01", "P1", True), graded(2022, "incompetent")], INCOMPETENT_2023,
+     {**DEMOTES, "dismissal_case": True}),
+    ("basically competent demotes no one", [assigned("2021-03-01", "P1", True)],
+     cmd(g.AnnualGrade, "2024-01-10", year=2023, grade="basically_competent"), STAYS),
+    ("nor does competent", [], cmd(g.AnnualGrade, "2024-01-10", year=2023, grade="competent"), STAYS),
+]
+
+
+@pytest.mark.parametrize(("name", "given", "command", "expected"), DEMOTION_CASES, ids=[c[0] for c in DEMOTION_CASES])
+def test_an_incompetent_grade_demotes(name: str, given: list[Any], command: Any, expected: Expected) -> None:
     check(given, g.decide_annual_grade, command, expected)
 
 

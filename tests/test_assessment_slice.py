@@ -375,18 +375,22 @@ async def test_grades_evaluations_and_tests_reach_the_watchlist(system: System) 
     async def items() -> list[dict[str, Any]] | None:
         page = await ledger_get(system, f"/v1/watchlist/assessment?cadre_id={cadre}&state=all&as_of=2025-01-01")
         found = page["items"]
-        return found if len(found) == 7 else None
+        return found if len(found) == 9 else None
 
+    # each 不称职 awaits its demotion (the cadre has no post on record to say it cannot be lowered); 2023's opens
+    # the dismissal case too
     listed = sorted((i["kind"], i["year"], i["status"]) for i in await wait_until(items))
     assert listed == [("basically_competent", 2021, "open"), ("consecutive_low_grades", 2022, "open"),
                       ("consecutive_low_grades", 2023, "open"), ("dismissal_case", 2023, "open"),
+                      ("incompetent_demotion", 2022, "open"), ("incompetent_demotion", 2023, "open"),
                       ("retest_due", None, "resolved"), ("second_failure", None, "open"),
                       ("threshold_breach", 2024, "open")]
     # as it stood on 2024-06-16: the retest due since the day before, no second failure, no breach yet
     earlier = await ledger_get(system, f"/v1/watchlist/assessment?cadre_id={cadre}&state=all&as_of=2024-06-16")
     assert sorted((i["kind"], i["status"], i["resolved_on"]) for i in earlier["items"]) == [
         ("basically_competent", "open", None), ("consecutive_low_grades", "open", None),
-        ("consecutive_low_grades", "open", None), ("dismissal_case", "open", None), ("retest_due", "due", None)]
+        ("consecutive_low_grades", "open", None), ("dismissal_case", "open", None),
+        ("incompetent_demotion", "open", None), ("incompetent_demotion", "open", None), ("retest_due", "due", None)]
     open_page = await ledger_get(system, f"/v1/watchlist/assessment?cadre_id={cadre}&kind=second_failure")
     assert open_page["items"][0]["detail"]["action"] == "demotion"
     state = await ledger_get(system, f"/v1/cadres/{cadre}/state")
@@ -487,8 +491,9 @@ async def test_a_demotion_removal_or_rotation_another_service_records_resolves_t
         done = {i["kind"]: i["resolution"] for i in page["items"] if i["status"] == "resolved"}
         return done if len(done) == count else None
 
-    assert await wait_until(lambda: resolved(breached, 2)) == {
-        "threshold_breach": "removed (免职, 组织处理)", "dismissal_case": "removed (免职, 组织处理)"}
+    assert await wait_until(lambda: resolved(breached, 3)) == {
+        "threshold_breach": "removed (免职, 组织处理)", "dismissal_case": "removed (免职, 组织处理)",
+        "incompetent_demotion": "removed (免职, 组织处理)"}
     assert await wait_until(lambda: resolved(failed, 2)) == {
         "retest_due": "retest failed (补测不合格)", "second_failure": "reverse rotation (逆向交流)"}
     await _rebuilt_equal(system, [WatchlistProjection()])

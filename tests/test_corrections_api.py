@@ -79,7 +79,7 @@ async def test_a_corrected_grade_is_what_the_next_grade_is_decided_on(system: Sy
     assert correction["data"]["corrects"] == wrong["event_id"] and correction["data"]["reason"] == "录入错误: 等次录错"
     assert correction["data"]["fact"] == {"year": 2020, "grade": "competent", "admonishment_required": False,
                                           "promotion_blocked_years": [], "dismissal_case": False,
-                                          "consecutive_incompetent_years": []}
+                                          "consecutive_incompetent_years": [], "demotion_required": False}
     assert later["data"]["dismissal_case"] is False and later["data"]["consecutive_incompetent_years"] == []
 
     # the same grades without the correction: the second 不称职 opens the case (the check above can fail)
@@ -89,7 +89,8 @@ async def test_a_corrected_grade_is_what_the_next_grade_is_decided_on(system: Sy
     assert (await history(system, other))[-1]["id"] == second["event_id"]
     assert (await history(system, other))[-1]["data"]["dismissal_case"] is True
     assert fixed["warnings"] == [], "nothing was recorded after the first cadre's 2020 grade when it was corrected"
-    both = [("consecutive_low_grades", 2021), ("dismissal_case", 2021)]
+    both = [("consecutive_low_grades", 2021), ("dismissal_case", 2021), ("incompetent_demotion", 2020),
+            ("incompetent_demotion", 2021)]
     assert await wait_until(lambda: watched(system, other, both), timeout=20)
     first = (await history(system, other))[1]["id"]
     late = await accepted(system, "assessment", "/v1/annual-grades",
@@ -98,9 +99,9 @@ async def test_a_corrected_grade_is_what_the_next_grade_is_decided_on(system: Sy
     assert warning["code"] == "correction.later_facts" and "年度考核定等" in warning["message_zh"], warning
     assert "1 later fact on record" in warning["message_en"], "2021's grade, decided on the wrong 2020 one"
     # 2021's grade still says dismissal_case (later facts are not decided again), but the watchlist reads the
-    # grades as corrected: one 不称职 year is no dismissal case, nor two low years in a row
+    # grades as corrected: one 不称职 year is no dismissal case, nor two low years in a row; it still demotes
     assert (await history(system, other))[2]["data"]["dismissal_case"] is True
-    assert await wait_until(lambda: watched(system, other, []), timeout=20)
+    assert await wait_until(lambda: watched(system, other, [("incompetent_demotion", 2021)]), timeout=20)
 
 
 async def watched(system: System, cadre: str, items: list[tuple[str, int]]) -> bool | None:

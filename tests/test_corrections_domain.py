@@ -149,10 +149,10 @@ Then = str | dict[str, Any]
 
 def unflagged(year: int, grade_: str) -> dict[str, Any]:
     """The fact of a grade that raises no admonishment and no dismissal case (不称职 still bars next year's
-    promotion)."""
+    promotion, and demotes the cadre, who has no post on record)."""
     return {"year": year, "grade": grade_, "admonishment_required": False,
             "promotion_blocked_years": [year + 1] if grade_ == "incompetent" else [],
-            "dismissal_case": False, "consecutive_incompetent_years": []}
+            "dismissal_case": False, "consecutive_incompetent_years": [], "demotion_required": grade_ == "incompetent"}
 
 
 CASES: list[tuple[str, list[CloudEvent], When, Then]] = [
@@ -165,7 +165,7 @@ CASES: list[tuple[str, list[CloudEvent], When, Then]] = [
      [REGISTERED, G2020, G2021], correct(grade(2021, "incompetent", "2022-01-16"), g.decide_annual_grade, G2021.id),
      {"type": "assessment.annual_graded.corrected",
       "fact": {"year": 2021, "grade": "incompetent", "admonishment_required": False, "promotion_blocked_years": [2022],
-               "dismissal_case": True, "consecutive_incompetent_years": [2020, 2021]}}),
+               "dismissal_case": True, "consecutive_incompetent_years": [2020, 2021], "demotion_required": True}}),
     ("... and on the corrections before it: 2019 was not 不称职 after all, so 2020's 不称职 opens no case",
      [REGISTERED, G2019, corrected(G2019, "2020-02-01", graded(2019, "competent")), G2020],
      correct(grade(2020, "incompetent", "2021-01-16"), g.decide_annual_grade, G2020.id),

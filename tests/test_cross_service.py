@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support import System, call, registered_cadre
+from tests.support import System, call, registered_cadre, wait_until
 
 
 async def command(system: System, service: str, path: str, cadre: str, body: dict[str, Any],
@@ -165,3 +165,65 @@ async def test_a_breach_awaiting_its_demotion_bars_a_promotion_until_the_demotio
     promoted = await command(system, "rotation", "/v1/posts/XZF-FXZ/assign", cadre,
                              {**promotion, "occurred_on": "2025-03-01"})
     assert promoted["type"] == "post.assigned"
+
+
+async def test_an_incompetent_grade_awaits_its_demotion_and_bars_a_promotion_until_it(system: System) -> None:
+    """Rule 6 across services: a bureau chief graded 不称职 is to be demoted one level (降低一个职务或者职级层次任职).
+    The assessment service records the grade, the watchlist lists it as awaiting its demotion (待降职), the rotation
+    service refuses a promotion once the year the grade bars is over while no demotion answers it
+    (assessment.demotion_pending), and the demotion posting resolves both. A 科员 in a non-leadership post, whom no
+    demotion can lower, awaits none and is promoted."""
+    chief, clerk = await registered_cadre(system, "ID"), await registered_cadre(system, "ID")
+    bureau = {"unit": "桂阳县统计局", "kind": "lateral", "occurred_on": "2021-03-01"}
+    await command(system, "rotation", "/v1/posts/TJJ-JZ-ID/assign", chief, {
+        **bureau, "post": "局长", "level": "section", "leadership": True, "principal": True})
+    await command(system, "rotation", "/v1/posts/TJJ-KY-ID/assign", clerk, {
+        **bureau, "post": "科员", "level": "clerk", "leadership": False})
+    for cadre in (chief, clerk):
+        await command(system, "assessment", "/v1/annual-grades", cadre, {
+            "occurred_on": "2024-01-20", "year": 2023, "grade": "incompetent"})
+
+    async def watched(cadre: str, as_of: str) -> list[dict[str, Any]]:
+        status, page, _ = await call("GET", f"{system.url('ledger')}/v1/watchlist/assessment?cadre_id={cadre}"
+                                            f"&kind=incompetent_demotion&state=all&as_of={as_of}")
+        assert status == 200, page
+        return list(page["items"])
+
+    [item] = await wait_until(lambda: watched(chief, "2025-02-01"))
+    assert (item["year"], item["since"], item["status"]) == (2023, "2024-01-20", "open"), item
+    assert item["kind_zh"] == "不称职 (降低一个职务或者职级层次, 待降职)" and item["promotion_blocked"] is True
+    assert item["detail"]["required_decision"] == "demotion"
+    for cadre, demotes in ((chief, True), (clerk, False)):
+        status, history, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/history")
+        assert status == 200 and history["events"][-1]["event"]["data"]["demotion_required"] is demotes, history
+
+    promotion = {"unit": "桂阳县人民政府", "post": "副县长", "level": "deputy_division", "leadership": True,
+                 "kind": "promotion", "exemption_reason": "补录历史任职", "occurred_on": "2025-02-01"}
+    problem = await command(system, "rotation", "/v1/posts/XZF-FXZ-ID/assign", chief, promotion, expect=422)
+    assert problem["rule"] == "assessment.demotion_pending" and problem["item"] == "incompetent_demotion", problem
+    assert problem["blockers"] == ["assessment.demotion_pending"] and problem["year"] == 2023
+    assert "2023年度考核被确定为不称职" in problem["message_zh"] and "降低一个职务或者职级层次任职" in problem["basis"]
+    promoted = await command(system, "rotation", "/v1/posts/TJJ-FKZ-ID/assign", clerk, {
+        **promotion, "unit": "桂阳县统计局", "post": "综合股股长", "level": "deputy_section"})
+    assert promoted["type"] == "post.assigned"
+
+    # demoted to deputy chief (降职), then the promotion is no longer refused for the grade
+    await command(system, "rotation", "/v1/posts/TJJ-FJZ-ID/assign", chief, {
+        **bureau, "occurred_on": "2025-02-10", "post": "副局长", "level": "deputy_section", "leadership": True,
+        "principal": False, "kind": "demotion"})
+    await command(system, "rotation", "/v1/posts/TJJ-JZ-ID/vacate", chief, {"occurred_on": "2025-02-10",
+                                                                             "reason": "demotion"})
+    promoted = await command(system, "rotation", "/v1/posts/XZF-FXZ-ID/assign", chief,
+                             {**promotion, "occurred_on": "2025-03-01"})
+    assert promoted["type"] == "post.assigned"
+
+    async def resolved() -> dict[str, Any] | None:
+        [item] = await watched(chief, "2025-03-01")
+        return item if item["status"] == "resolved" else None
+
+    item = await wait_until(resolved)
+    assert (item["resolved_on"], item["resolution"]) == ("2025-02-10", "demoted (降职)")
+    assert item["promotion_blocked"] is False
+    [before] = await watched(chief, "2025-02-09")
+    assert before["status"] == "open" and before["resolved_on"] is None
+    assert await watched(clerk, "2025-03-01") == []

@@ -80,7 +80,10 @@ def build_api(bus: CommandBus) -> Api:
                query=WaitQuery, response=CommandResult, status=202, tags=GRADES, errors=ERRORS)
     async def annual_grade(request: web.Request, *, body: grading.AnnualGrade, query: WaitQuery) -> CommandResult:
         """Publishes `assessment.annual_graded` with its consequences: 基本称职 -> admonishment and no promotion
-        next year; 不称职 -> no promotion next year either; a second consecutive 不称职 -> dismissal case. With
+        next year; 不称职 -> no promotion next year either, and a demotion one level (`demotion_required`, 待降职;
+        not for a cadre whose posts held that day are all non-leadership ones at 科员, the lowest rank on record),
+        which bars promotion until a demotion or removal is recorded; a second consecutive 不称职 -> dismissal case
+        too. With
         `correction` (更正), the grade and its consequences are decided again on the grades recorded before the one
         corrected; a grade recorded after it keeps what was decided for it, and the grades recorded from then on
         are decided on the corrected one."""

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
+from shared.appointment_blockers import grade_demotes
 from shared.envelope import FoldedEvent
 from shared.events.types import ProvisionalCalendarYears
 
@@ -27,6 +28,9 @@ class GradeSummary(BaseModel):
     admonishment_required: bool = False
     promotion_blocked_years: list[int] = Field(default_factory=list)
     dismissal_case: bool = False
+    demotion_required: bool = Field(False, description="不称职: the cadre is to be demoted one level (待降职), as the "
+                                                       "grade states it or, recorded before it did, as the "
+                                                       "regulation reads it (shared.appointment_blockers).")
 
 
 class SelectionSummary(BaseModel):
@@ -80,7 +84,8 @@ def _graded(d: Dossier, e: FoldedEvent) -> None:
     x = e.data
     d.assessment.annual_grades[int(x["year"])] = GradeSummary(
         grade=x["grade"], graded_on=e.occurredon, admonishment_required=x.get("admonishment_required", False),
-        promotion_blocked_years=x.get("promotion_blocked_years", []), dismissal_case=x.get("dismissal_case", False))
+        promotion_blocked_years=x.get("promotion_blocked_years", []), dismissal_case=x.get("dismissal_case", False),
+        demotion_required=grade_demotes(x))
 
 
 def _evaluated(d: Dossier, e: FoldedEvent) -> None:

@@ -53,6 +53,12 @@ class AnnualGraded(EventData):
         description="Second consecutive 不称职: a dismissal case is opened (启动免职程序).")
     consecutive_incompetent_years: list[Year] = Field(
         default_factory=list, description="The consecutive 不称职 years the dismissal case rests on.")
+    demotion_required: StrictBool | None = Field(
+        None, description="不称职: the cadre is to be demoted one level (降低一个职务或者职级层次任职, 待降职), "
+                          "unless the posts the cadre holds on the grade's day are all non-leadership posts of the "
+                          "lowest rank (科员), which no demotion can lower; a dismissal case the grade opens is "
+                          "beside it. Left out: not stated (a grade recorded before the field existed), read as "
+                          "true of every 不称职 grade (shared.appointment_blockers.grade_demotes).")
 
 
 @event_type("assessment.evaluation_recorded", "assessment", "民主测评", "Democratic evaluation recorded",

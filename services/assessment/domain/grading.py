@@ -9,7 +9,9 @@ right after an evaluation that completes a breach (`completes_breach`), and it c
 any time (at most one breach per year), so a crash between the two commands loses nothing.
 
 The breach is for unit principals (党政正职, S4) only: `not_a_principal` says when the ledger shows that the
-cadre held no principal's post in the evaluated year (docs/assessment.md gives the reading and why).
+cadre held no principal's post in the evaluated year (docs/assessment.md gives the reading and why). A 不称职
+grade states whether it demotes the cadre (`demotion_required`, `can_be_demoted`), which the watchlist and the
+promotion blockers read until a demotion or removal answers it.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from pydantic import Field, StrictInt
 
-from services.assessment.domain.posts import posts_held_in
+from services.assessment.domain.posts import posts_held_in, posts_held_on
 from services.assessment.domain.state import AssessmentState, Evaluation
 from shared.decisions import CadreCommand, Decision
 from shared.events.assessment import (
@@ -39,6 +41,7 @@ from shared.events.assessment import (
     ThresholdBreached,
     Year,
 )
+from shared.events.rotation import LEVEL_ORDER
 from shared.problems import RuleViolation
 from shared.rulesets import RuleSet
 from shared.tenure import add_months
@@ -133,10 +136,26 @@ def decide_annual_grade(state: AssessmentState, cmd: AnnualGrade, rules: RuleSet
     years = {"basically_competent": rules.assessment.promotion_block_years,
              "incompetent": rules.assessment.incompetent_promotion_block_years}.get(cmd.grade, 0)
     blocked = [cmd.year + n for n in range(1, years + 1)]
+    # 不称职 demotes one level (降低一个职务层次任职), the second of two adjacent ones too: the regulation lists the
+    # dismissal (辞退) beside the demotion, and a correction of the other year may leave this one alone
+    demotion = cmd.grade == "incompetent" and can_be_demoted(state, cmd.occurred_on)
     data = AnnualGraded(year=cmd.year, grade=cmd.grade, admonishment_required=basically,
                         promotion_blocked_years=blocked, dismissal_case=bool(consecutive),
-                        consecutive_incompetent_years=consecutive)
+                        consecutive_incompetent_years=consecutive, demotion_required=demotion)
     return Decision("assessment.annual_graded", data, cmd.occurred_on)
+
+
+def can_be_demoted(state: AssessmentState, day: date) -> bool:
+    """Whether a 不称职 grade recorded on `day` can lower the cadre one level (降低一个职务或者职级层次任职).
+
+    A leadership post can always be lowered (to a deputy's or a non-leadership post, 改任非领导职务), and so can any
+    rank above the lowest the ledger records (科员及以下). A cadre whose posts held on that day, as recorded by then,
+    are all non-leadership posts at 科员 has no lower rank on record: no demotion is required of the ledger. A cadre
+    with no post on record that day is demoted all the same: the ledger keeps a career only from when the rotation
+    service recorded it, and a gap in the record is not a rank that cannot be lowered.
+    """
+    held = posts_held_on(state.history, day)
+    return not held or any(h.posting.leadership or h.posting.level != LEVEL_ORDER[0] for h in held)
 
 
 # ---- democratic evaluation (rule 7) ---------------------------------------------------------

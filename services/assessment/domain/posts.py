@@ -1,7 +1,8 @@
-"""The posts a cadre held in a year, read from the rotation service's events in the cadre's history. Pure.
+"""The posts a cadre held in a year or on a day, read from the rotation service's events in the cadre's history. Pure.
 
 Rule 7's demotion or removal applies to unit principals (党政正职, S4) only, so the dual evaluation check needs
-to know whether the cadre held a principal's post in the evaluated year. The postings are folded by
+to know whether the cadre held a principal's post in the evaluated year; a 不称职 grade demotes a cadre whose post
+on the grade's day can be lowered (rule 6), so the grade needs the posts held on that day. The postings are folded by
 `shared.tenure.evolve_tenure`, as the rotation service and the read models fold them, so a post counts as held
 from its decision date (任职决定日期) until the day it is left (`post.vacated`'s day, or a rotation's decision
 date): held on every day from `since` up to the day before `left_on`, the day it is left belonging to the next post.
@@ -23,6 +24,10 @@ class HeldPost(NamedTuple):
     posting: Posting
     left_on: date | None = None
     """The day the post was left (not held on it); None: still held."""
+
+    def held_on(self, day: date) -> bool:
+        """Held on `day` (from its decision date up to the day before it was left)."""
+        return self.posting.since <= day and (self.left_on is None or self.left_on > day)
 
     def held_in(self, year: int) -> bool:
         """Held on at least one day of `year`."""
@@ -77,3 +82,8 @@ def posts_on_record(history: Sequence[CloudEvent], known_on: date) -> list[HeldP
 def posts_held_in(history: Sequence[CloudEvent], year: int, known_on: date) -> list[HeldPost]:
     """The postings known on `known_on` that were held on some day of `year`."""
     return [h for h in posts_on_record(history, known_on) if h.held_in(year)]
+
+
+def posts_held_on(history: Sequence[CloudEvent], day: date) -> list[HeldPost]:
+    """The postings known on `day` that were held on it."""
+    return [h for h in posts_on_record(history, day) if h.held_on(day)]

@@ -3,8 +3,8 @@
 The figures a county reports after its annual assessment (年度考核结果): how many cadres were graded, how many at
 each grade (优秀, 称职, 基本称职, 不称职, 不定等次), and what the year's grades and evaluations required (the
 watchlist's items keyed by that year: threshold breaches, admonishments after a basically competent grade,
-dismissal cases, consecutive low grades; and the competency tests' retests and second failures that arose in it),
-with how many of those are still open. It reads the grades and items the
+demotions after an incompetent one, dismissal cases, consecutive low grades; and the competency tests' retests and
+second failures that arose in it), with how many of those are still open. It reads the grades and items the
 assessment watchlist read model keeps (`rm_assessment_grades`, `rm_assessment_watch`), and the cadres' county
 from the directory (`rm_cadres`): grades as corrections leave them. With `as_of` (a report's day), as it all stood
 at the end of that day: the grades and items recorded by then, and those items not resolved by then.
@@ -48,7 +48,8 @@ class AssessmentSummary(BaseModel):
                                                  "不定等次.")
     watch_items: dict[str, int] = Field(description="Watchlist items of the year, per kind (考核预警事项): those a "
                                                     "grade or an evaluation of the year gave (threshold_breach, "
-                                                    "basically_competent, dismissal_case, consecutive_low_grades), "
+                                                    "basically_competent, incompetent_demotion, dismissal_case, "
+                                                    "consecutive_low_grades), "
                                                     "and the competency tests' that arose in it (retest_due, "
                                                     "second_failure).")
     watch_items_open: int = Field(description="Of those, the ones not resolved yet, or by `as_of` (尚未处理).")

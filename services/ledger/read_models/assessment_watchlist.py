@@ -8,6 +8,10 @@ Kinds of item, each from one event, each resolved by a later one (on or after th
   administrative.dismissal_from_post 撤职);
 - `basically_competent` (基本称职, rule 6): an admonishment talk is due (`supervision.talk_held` kind
   admonishment resolves it); promotion is barred in the years listed;
+- `incompetent_demotion` (不称职待降职, rule 6): a 不称职 grade that demotes the cadre one level (降低一个职务或者
+  职级层次任职; `shared.appointment_blockers.grade_demotes`: not one of a cadre whose posts on record are all
+  non-leadership ones at 科员); resolved as a breach is, by a demotion or a removal (which answers a dismissal case
+  the grade opens beside it too);
 - `dismissal_case` (连续两年不称职, rule 6): two adjacent years graded incompetent, read from the grades on record
   (as `consecutive_low_grades` is), not from the flag the grade's event carries, which a later correction of the
   other year's grade leaves as it was; keyed by the later year; resolved by a removal (`post.vacated` reason
@@ -35,15 +39,16 @@ from services.ledger.projections import ProjectedEvent, Span
 from services.ledger.read_models.assessment_common import TAGS, AssessmentQuery
 from services.ledger.statements import Statements, bulk, day
 from shared.access import answered_rows
-from shared.appointment_blockers import REMOVALS
+from shared.appointment_blockers import DEMOTION_ITEMS, REMOVAL_ITEMS, REMOVALS, grade_demotes
 from shared.clock import clock_from
 from shared.db import acquire
 from shared.http import Api
 from shared.settings import Settings
 
-Kind = Literal["threshold_breach", "basically_competent", "dismissal_case", "consecutive_low_grades", "retest_due",
-               "second_failure"]
+Kind = Literal["threshold_breach", "basically_competent", "incompetent_demotion", "dismissal_case",
+               "consecutive_low_grades", "retest_due", "second_failure"]
 KIND_ZH = {"threshold_breach": "民主测评触及降免职线", "basically_competent": "基本称职 (诫勉, 次年不得提拔)",
+           "incompetent_demotion": "不称职 (降低一个职务或者职级层次, 待降职)",
            "dismissal_case": "连续两年不称职 (免职程序)", "consecutive_low_grades": "连续两年考核等次偏低",
            "retest_due": "能力测试补测", "second_failure": "补测不合格 (组织处理)"}
 LOW = ("basically_competent", "incompetent")
@@ -92,8 +97,9 @@ class WatchlistProjection:
     """`rm_assessment_watch` (and `rm_assessment_grades`, to see consecutive years)."""
 
     name = "assessment_watchlist"
-    version = 5  # 3: dismissal cases read from the grades on record; 4: the day of each grade; 5: a 不称职
-    # grade, now listing years without promotion, is no 基本称职 item
+    version = 6  # 3: dismissal cases read from the grades on record; 4: the day of each grade; 5: a 不称职
+    # grade, now listing years without promotion, is no 基本称职 item; 6: a 不称职 grade that demotes is an
+    # incompetent_demotion item, resolved by a demotion or removal
     tables: tuple[str, ...] = ("rm_assessment_watch", "rm_assessment_grades")
     sql_types: frozenset[str] = frozenset()
     types = frozenset({"assessment.annual_graded", "assessment.threshold_breached", "assessment.competency_tested",
@@ -114,7 +120,7 @@ class WatchlistProjection:
                  e.position)
 
     @staticmethod
-    def _resolve(todo: Statements, e: ProjectedEvent, kinds: list[str], resolution: str,
+    def _resolve(todo: Statements, e: ProjectedEvent, kinds: Sequence[str], resolution: str,
                  action: str | None = None) -> None:
         todo.add(_RESOLVE, e.cadre_id, " ".join(kinds), action, e.occurred_on, resolution, e.position)
 
@@ -132,6 +138,9 @@ class WatchlistProjection:
                 self._item(todo, e, "basically_competent", str(year), year, {
                     "admonishment_required": d.get("admonishment_required", False),
                     "promotion_blocked_years": d.get("promotion_blocked_years", [])})
+            if grade_demotes(d):
+                self._item(todo, e, "incompetent_demotion", str(year), year, {
+                    "required_decision": "demotion", "promotion_blocked_years": d.get("promotion_blocked_years", [])})
         elif e.type == "assessment.threshold_breached":
             self._item(todo, e, "threshold_breach", str(d["year"]), int(d["year"]),
                        {"rule": d["rule"], "evaluations": d["evaluations"],
@@ -142,11 +151,10 @@ class WatchlistProjection:
             self._resolve(todo, e, ["basically_competent"], "admonishment talk held (已诫勉谈话)")
         elif e.type == "post.vacated" and d.get("reason") in ("dismissal", "demotion"):
             resolution = "removed (免职)" if d["reason"] == "dismissal" else "demoted (降职)"
-            kinds = ["threshold_breach", "dismissal_case"] if d["reason"] == "dismissal" else ["threshold_breach"]
-            self._resolve(todo, e, kinds, resolution)
+            self._resolve(todo, e, REMOVAL_ITEMS if d["reason"] == "dismissal" else DEMOTION_ITEMS, resolution)
         elif e.type == "post.assigned":
             if d.get("kind") == "demotion":
-                self._resolve(todo, e, ["threshold_breach"], "demoted (降职)")
+                self._resolve(todo, e, DEMOTION_ITEMS, "demoted (降职)")
                 self._resolve(todo, e, ["second_failure"], "demoted (降职)", "demotion")
             if d.get("kind") == "rotation":
                 self._resolve(todo, e, ["second_failure"], "reverse rotation (逆向交流)", "reverse_rotation")
@@ -166,10 +174,10 @@ class WatchlistProjection:
         item requires, whichever service recorded it."""
         measure = f"{e.data['category']}.{e.data['measure']}"
         if measure == "organisational.demotion":
-            self._resolve(todo, e, ["threshold_breach"], "demoted (降职, 组织处理)")
+            self._resolve(todo, e, DEMOTION_ITEMS, "demoted (降职, 组织处理)")
             self._resolve(todo, e, ["second_failure"], "demoted (降职, 组织处理)", "demotion")
         elif measure in REMOVALS:
-            self._resolve(todo, e, ["threshold_breach", "dismissal_case"], REMOVALS[measure])
+            self._resolve(todo, e, REMOVAL_ITEMS, REMOVALS[measure])
 
     def _competency(self, todo: Statements, e: ProjectedEvent) -> None:
         d = e.data
@@ -205,7 +213,10 @@ class WatchItem(BaseModel):
     due: date | None
     status: Literal["open", "due", "scheduled", "resolved"] = Field(
         description="resolved; a retest: scheduled before its day, due from it; otherwise open.")
-    promotion_blocked: bool = Field(description="基本称职: promotion is barred in the year of `as_of`.")
+    promotion_blocked: bool = Field(description="Promotion is barred on `as_of` by the item (不得提拔): a 基本称职 "
+                                                "or 不称职 grade in the years it lists, and a breach, a 不称职 grade "
+                                                "awaiting its demotion or a dismissal case while open "
+                                                "(assessment.demotion_pending).")
     detail: dict[str, Any]
     resolved_on: date | None
     resolution: str | None
@@ -229,7 +240,9 @@ def _item(r: asyncpg.Record, as_of: date) -> dict[str, Any]:
     return {**{k: r[k] for k in ("cadre_id", "county", "kind", "year", "since", "due")},
             "resolved_on": r["resolved_on"] if resolved else None, "resolution": r["resolution"] if resolved else None,
             "kind_zh": KIND_ZH[r["kind"]], "status": status, "detail": detail,
-            "promotion_blocked": as_of.year in detail.get("promotion_blocked_years", [])}
+            # REMOVAL_ITEMS: every item assessment.demotion_pending bars promotion for while it is open
+            "promotion_blocked": (r["kind"] in REMOVAL_ITEMS and not resolved)
+            or as_of.year in detail.get("promotion_blocked_years", [])}
 
 
 def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:

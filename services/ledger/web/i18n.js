@@ -140,8 +140,8 @@ const CODES_ZH = {
   township_8y: '乡镇任职满8年', leader_same_post_10y: '同一职位任职满10年', internal_unit_10y: '内设机构领导任职满10年',
   sensitive_post_10y: '重要岗位任职满10年', by_need: '工作需要',
   // the assessment watchlist's kinds of item
-  threshold_breach: '民主测评触及降免职线', dismissal_case: '连续两年不称职', consecutive_low_grades: '连续两年考核等次偏低',
-  retest_due: '能力测试补测', second_failure: '补测不合格',
+  threshold_breach: '民主测评触及降免职线', incompetent_demotion: '不称职待降职', dismissal_case: '连续两年不称职',
+  consecutive_low_grades: '连续两年考核等次偏低', retest_due: '能力测试补测', second_failure: '补测不合格',
 };
 
 // The names of fields every list has, on the Chinese page, where an answer's schema describes them without a term.

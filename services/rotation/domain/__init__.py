@@ -13,8 +13,9 @@ Rules (ids as in the 422 answers):
   `posting.notice_cleared` (a notice named by a posting that is no promotion closed as clear),
   `posting.notice_post_matches` (a notice named by a posting proposed the post taken).
 - For a promotion, and an election that raises the rank: `promotion.notice_cleared` (DOMAIN rule 1), the
-  `appointment.*` blockers (rule 3, shared), `assessment.promotion_blocked` (rule 6, shared: a 基本称职 grade),
-  `promotion.not_during_probation` (rule 4).
+  `appointment.*` blockers (rule 3, shared), `assessment.promotion_blocked` (rule 6, shared: a 基本称职 or 不称职
+  grade), `assessment.demotion_pending` (rules 6 and 7, shared: a breach, a 不称职 grade or a dismissal case with no
+  demotion or removal since), `promotion.not_during_probation` (rule 4).
 - `probation.none`, `probation.before_end`, `probation.early_end_reason` (rule 4).
 - `rotation.rule_not_applicable`, `rotation.not_yet_due`, `rotation.due_once` (rule 5, the scheduler).
 - `rotation.deferral_approval_required`, `rotation.deferral_needs_due`, `rotation.deferral_until`.
