@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -26,6 +27,7 @@ from tests.test_ledger_faults import assert_exactly_once
 
 TIMEOUT_S = 3.0
 SLACK_S = 4.0  # the metric is polled; the writer notices at the timeout, then ends its sessions at once
+SHUTDOWN_BOUND_S = 20.0  # the ledger's 10 s of grace for the writer, its HTTP and NATS goodbyes, the interpreter
 
 
 @pytest.fixture
@@ -130,3 +132,34 @@ async def test_postgresql_gives_up_on_a_silent_writer_session_within_about_twice
 
     [due] = await wait_until(keepalive_due_in, timeout=10, interval=0.2)
     assert due <= TIMEOUT_S, f"PostgreSQL probes a silent writer only after {due:.0f} s"
+
+
+async def test_a_ledger_stopped_while_its_writer_session_is_cut_exits_within_a_bound_and_cleanly(
+        own_system: System) -> None:
+    """Found by the review of the day's commits: the shutdown waited 10 s for the writer, then cancelled it, and the
+    cancelled batch asked the cut session to roll back, waiting CADRE_WRITER_PG_TIMEOUT_S more (exit after 70.6 s
+    here); with the rollback not asked, the wait's TimeoutError ended the process with a traceback instead."""
+    # The writer waits for PostgreSQL far longer than the shutdown may take: the cut is not noticed before it.
+    own_system.extra_env["CADRE_WRITER_PG_TIMEOUT_S"] = "60"
+    proxy = PgProxy(urlsplit(own_system.pg_dsn).port or 5432)
+    try:
+        await through(own_system, proxy)
+        ledger = own_system.procs["ledger"]
+        logged_before = ledger.log_path.stat().st_size
+        assert await wait_until(lambda: is_writer(own_system), timeout=30) == 1
+        held = await writer_backend(own_system)
+        proxy.cut_at(Cut(b'COPY "ledger_events"', deliver=True))
+        await publish(own_system.nats_url, [audit_event(f"S{n % 40:02d}", n) for n in range(4000)])
+        await asyncio.wait_for(proxy.frozen.wait(), 30)
+
+        began = time.monotonic()
+        ledger.proc.terminate()
+        code = await asyncio.to_thread(ledger.proc.wait, 90)
+        took = time.monotonic() - began
+        await fetch(own_system.pg_dsn, "SELECT pg_terminate_backend($1)", held)
+    finally:
+        await proxy.close()
+    logged = ledger.log_path.read_bytes()[logged_before:].decode(errors="replace")
+    assert took < SHUTDOWN_BOUND_S, f"exited {took:.1f} s after SIGTERM:\n{logged[-3000:]}"
+    assert code == 0 and "Traceback" not in logged and "did not end" not in logged, logged[-3000:]
+    assert "writer did not stop within 10 s of the shutdown: cancelled" in logged

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 from nats.aio.client import Client as NATS
@@ -40,6 +41,13 @@ from shared.settings import Settings, get_settings
 from shared.signednote import Signer, Verifier
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+STOP_GRACE_S = 10.0
+"""How long a shutdown waits for the writer (a commit in flight finishes and is acked) and the other tasks to stop
+before it cancels them: a writer whose PostgreSQL session was cut on the way would otherwise wait for it as long as
+CADRE_WRITER_PG_TIMEOUT_S (30 s by default) and hold the shutdown that long."""
+CANCELLED_WITHIN_S = 5.0
+"""How long a cancelled task may take to end (the writer ends its sessions without asking PostgreSQL anything)."""
+log = logging.getLogger("services.ledger.main")  # by name: run as __main__
 
 
 def witness_keys(keys: list[Verifier], log: Verifier) -> list[Verifier]:
@@ -151,17 +159,34 @@ async def run_ledger(settings: Settings, stop: asyncio.Event | None = None) -> N
     app = create_app("ledger", build_api(pool, settings, prover, trail), guard=guard, registry=registry,
                      readiness=[nats_check(nc), pool_check(pool, settings.pg_acquire_timeout_s)])
     add_auditor_page(app)
-    tasks = [asyncio.create_task(writer.run(stop)), asyncio.create_task(supervise(stop)),
-             asyncio.create_task(monitor.run(stop))]
+    tasks = [asyncio.create_task(writer.run(stop), name="writer"),
+             asyncio.create_task(supervise(stop), name="background process"),
+             asyncio.create_task(monitor.run(stop), name="monitor")]
     try:
         await serve(app, settings.host, settings.ledger_port, stop=stop)
     finally:
         stop.set()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(task, 10)
+        await stopped(tasks, STOP_GRACE_S)
         await close(nc)
         await pool.close()
+
+
+async def stopped(tasks: Sequence[asyncio.Task[None]], grace: float) -> None:
+    """Wait up to `grace` seconds for `tasks` (`stop` is set), then cancel those still running; every outcome is
+    logged as one line, never raised, so that the shutdown goes on to close NATS and the pool."""
+    _, running = await asyncio.wait(tasks, timeout=grace)
+    for task in running:
+        log.warning("the ledger's %s did not stop within %g s of the shutdown: cancelled, its PostgreSQL sessions "
+                    "ended without waiting for them (停止超时，已取消)", task.get_name(), grace)
+        task.cancel()
+    if running:
+        _, lingering = await asyncio.wait(running, timeout=CANCELLED_WITHIN_S)
+        for task in lingering:
+            log.error("the ledger's %s did not end within %g s of its cancellation; exiting without it",
+                      task.get_name(), CANCELLED_WITHIN_S)
+    for task in tasks:
+        if task.done() and not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("the ledger's %s failed: %s: %s", task.get_name(), type(exc).__name__, exc, exc_info=exc)
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterable
 
@@ -53,7 +54,9 @@ async def append(conn: asyncpg.Connection, consumer: str, plan: BatchPlan, nodes
 
     A statement PostgreSQL does not answer within the connection's command timeout raises TimeoutError with the
     session ended (`conn.terminate()`): asked to roll back, a session cut on the way would keep the caller waiting
-    as long again, and PostgreSQL rolls back the transaction itself when the session ends."""
+    as long again, and PostgreSQL rolls back the transaction itself when the session ends. Cancelled (a shutdown
+    that stopped waiting for the batch), the session is ended likewise: the cancellation may be what a cut session
+    never answered."""
     transaction = conn.transaction()
     await transaction.start()
     committing = False  # a COMMIT that fails ends the transaction: nothing is left to roll back
@@ -85,7 +88,7 @@ async def append(conn: asyncpg.Connection, consumer: str, plan: BatchPlan, nodes
             f"{plan.next_position - 1} {plan.last_stream_seq}", *signed)
         committing = True
         await transaction.commit()
-    except TimeoutError:
+    except (TimeoutError, asyncio.CancelledError):
         conn.terminate()
         raise
     except BaseException:
