@@ -53,11 +53,14 @@ class _Client(NATS):
     writer received nothing after it. Decoded with `surrogateescape` the subject keeps its bytes: no cadre's
     subject matches it, so the writer quarantines the message and reads on.
 
-    `refused`: the subjects (lowercased) the server refused a publication to, for `may_publish`.
+    `asking`: the subjects (lowercased) `may_publish` is asking about, with how many calls ask; `refused`: those of
+    them the server refused a publication to. Only those: a refusal of any other publication kept here would stay for
+    good, one subject each (and without `$JS.FC.>`, one per flow control request, each of its own subject).
     """
 
     def __init__(self) -> None:
         super().__init__()
+        self.asking: dict[str, int] = {}
         self.refused: set[str] = set()
 
     def _build_message(self, sid: int, subject: bytes, reply: bytes, data: bytes,
@@ -77,7 +80,7 @@ async def connect(url: str, name: str, timeout: float = 5.0) -> NATS:
         log.info("nats reconnected", extra={"service": name})
 
     async def on_error(exc: Exception) -> None:
-        if refused := _REFUSED.search(str(exc).lower()):
+        if (refused := _REFUSED.search(str(exc).lower())) and refused[1] in nc.asking:
             nc.refused.add(refused[1])
         if "$js.fc." in str(exc).lower():  # NATS reports the subject lowercased
             log.error("nats error: %s: the ledger's NATS user may not answer JetStream flow control ($JS.FC.>), so "
@@ -102,12 +105,19 @@ async def may_publish(nc: NATS, subject: str, timeout: float) -> bool:
     then a PING, and the server refuses a publication before it answers what came after it. BusUnavailable when it
     does not answer within `timeout`."""
     assert isinstance(nc, _Client), "a connection made by shared.bus.connect"
+    asked = subject.lower()
+    nc.asking[asked] = nc.asking.get(asked, 0) + 1
     try:
         await nc.publish(subject, b"")
         await asyncio.wait_for(nc.flush(), timeout)
+        return asked not in nc.refused
     except (TimeoutError, nats.errors.Error) as exc:
         raise BusUnavailable(f"NATS did not answer whether {subject} may be published to: {exc}") from exc
-    return subject.lower() not in nc.refused
+    finally:
+        nc.asking[asked] -= 1
+        if not nc.asking[asked]:
+            del nc.asking[asked]
+            nc.refused.discard(asked)
 
 
 def stream_subjects(counties: Sequence[str] = ()) -> list[str]:

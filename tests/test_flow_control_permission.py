@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from shared.bus import _Client, close, connect, may_publish
 from shared.devstack import free_port, nats_server_binary
 from shared.nats_config import permissions
 from tests.support import System
@@ -57,3 +58,21 @@ async def test_a_ledger_whose_nats_user_may_not_answer_flow_control_refuses_to_s
         await asyncio.to_thread(database_only.start_service, "ledger")
     assert "ledger exited with 1" in str(refused.value), "it stops, rather than run ready and stalled"
     assert "may not publish to $JS.FC.>" in str(refused.value) and "cadre-ledger nats-config" in str(refused.value)
+
+
+async def test_refusals_are_kept_only_for_what_may_publish_asks(without_flow_control: str) -> None:
+    """Found by the review of the day's commits: every publication the server refused left its subject in the
+    connection's `refused` for good, so a user lacking `$JS.FC.>` grew it by one subject per flow control request
+    (`$JS.FC.<stream>.<consumer>.<token>`, a token of its own each time), without bound."""
+    nc = await connect(without_flow_control, "cadre-test", 5)
+    try:
+        for n in range(300):  # what a writer answering flow control without the permission sends
+            await nc.publish(f"$JS.FC.CADRE.ledger-writer.{n}token", b"")
+        await nc.flush(5)
+        assert await may_publish(nc, "$JS.FC.CADRE.ledger-writer.probe", 5) is False, "a refusal is still seen"
+        assert await may_publish(nc, "access.probe", 5) is True
+        await nc.flush(5)
+        assert isinstance(nc, _Client)
+        assert nc.refused == set() and nc.asking == {}, f"{len(nc.refused)} refusals kept"
+    finally:
+        await close(nc)
