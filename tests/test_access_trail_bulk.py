@@ -160,3 +160,39 @@ async def test_the_cli_lists_bulk_reads_with_their_filters(system: System) -> No
     [line] = result.output.splitlines()
     entry = json.loads(line)
     assert (entry["route"], entry["county"], entry["filters"]) == ("/v1/notices", "431021", {"status": "all"})
+
+
+async def test_a_countys_listing_is_its_bulk_reads_and_its_cadres_reads_in_order_page_by_page(system: System) -> None:
+    """A county's entries are found by two indexes, one per kind, and merged: in the order recorded, page after page,
+    a cadre who moved between counties listed under both, and either kind alone when asked."""
+    ours, moved, theirs = (f"TM{uuid.uuid4().hex[:10]}" for _ in range(3))
+    await wait_committed(system.pg_dsn, (await publish(system.nats_url, [
+        audit_event(ours, 1), audit_event(moved, 1, county="430000"), audit_event(moved, 2),
+        audit_event(theirs, 1, county="430000")]))[-1])
+    ledger = system.url("ledger")
+    who, token = _reader(system, ["auditor"], ["431021", "430000"])
+    for path in (f"/v1/cadres/{ours}/history", "/v1/events?county=431021&limit=1", f"/v1/cadres/{moved}/history",
+                 f"/v1/cadres/{theirs}/history", "/v1/events?county=430000&limit=1", f"/v1/cadres/{ours}/state"):
+        assert (await call("GET", f"{ledger}{path}", token=token))[0] == 200, path
+    everything = await _entries(system, who, 6)
+
+    async def listed(query: str) -> list[int]:
+        seqs: list[int] = []
+        after = 0
+        while True:
+            status, page, _ = await call("GET", f"{ledger}/v1/access?principal={who}&limit=1&after={after}{query}")
+            assert status == 200, page
+            seqs += [e["stream_seq"] for e in page["entries"]]
+            if page["next_after"] is None:
+                return seqs
+            after = page["next_after"]
+
+    def seqs(*which: tuple[str | None, str | None]) -> list[int]:
+        return [e["stream_seq"] for e in everything if (e["cadre_id"], e["county"]) in which]
+
+    ours_read, moved_read, theirs_read = (ours, None), (moved, None), (theirs, None)
+    assert await listed("&county=431021") == seqs(ours_read, (None, "431021"), moved_read)
+    assert await listed("&county=430000") == seqs(moved_read, theirs_read, (None, "430000"))
+    assert await listed("&county=431021&kind=bulk") == seqs((None, "431021"))
+    assert await listed("&county=430000&kind=cadre") == seqs(moved_read, theirs_read)
+    assert len(seqs(ours_read)) == 2 and len(everything) == 6

@@ -169,6 +169,38 @@ class AccessPage(BaseModel):
     next_after: int | None
 
 
+_ENTRY = """SELECT stream_seq, at, principal, roles, cadre_id, what, purpose, request_id, route, county, filters::text,
+  returned, cadres, first_position, last_position FROM access_trail"""
+_FILTERS = """stream_seq > $1 AND ($2::text IS NULL OR cadre_id = $2) AND ($3::text IS NULL OR principal = $3)
+  AND ($4::text IS NULL OR route = $4)"""
+_KIND = {"bulk": "cadre_id IS NULL", "cadre": "cadre_id IS NOT NULL"}
+_OF_COUNTY = {
+    "bulk": "cadre_id IS NULL AND county = $6",  # access_trail_bulk_county, in stream order
+    # the county's cadres by ledger_events_county (a char(6) column: compared with text, the index is not used), then
+    # their reads by access_trail_cadre
+    "cadre": "cadre_id = ANY (ARRAY(SELECT DISTINCT l.cadre_id FROM ledger_events l WHERE l.county = $6::char(6)))",
+}
+
+
+def listing(query: AccessQuery) -> tuple[str, list[Any]]:
+    """The statement listing `query`'s page, and its arguments.
+
+    A county's entries are its bulk reads and the reads of its cadres, each kind found by indexes of its own and
+    the two merged in stream order. One condition `county = $5 OR EXISTS (an event of the read cadre in the county)`
+    could use neither: it read the trail in stream order, testing every row against the county's cadres (gathered
+    by a scan of the whole ledger), so listing a county read little or not at all read the whole trail. One
+    statement per shape (a county or not, a kind or both), not conditions that switch a part off."""
+    args: list[Any] = [query.after, query.cadre_id, query.principal, query.route, query.limit + 1]
+    if query.county is None:
+        kind = f" AND {_KIND[query.kind]}" if query.kind else ""
+        return f"{_ENTRY} WHERE {_FILTERS}{kind} ORDER BY stream_seq LIMIT $5", args
+    args.append(query.county)
+    if query.kind:
+        return f"{_ENTRY} WHERE {_FILTERS} AND {_OF_COUNTY[query.kind]} ORDER BY stream_seq LIMIT $5", args
+    pages = [f"({_ENTRY} WHERE {_FILTERS} AND {_OF_COUNTY[kind]} ORDER BY stream_seq LIMIT $5)" for kind in _KIND]
+    return "\nUNION ALL\n".join(pages) + " ORDER BY stream_seq LIMIT $5", args
+
+
 def add_access_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
     """`GET /v1/access`: the access trail, for operators."""
 
@@ -178,19 +210,9 @@ def add_access_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
         """Who read which cadre's dossier, when and why, and who read the event feed or a list (one entry per
         request: the county and filters, how many rows and cadres it answered), in the order the reads were
         recorded."""
+        sql, args = listing(query)
         async with acquire(pool, settings.pg_acquire_timeout_s) as conn:
-            rows = await conn.fetch(
-                """SELECT stream_seq, at, principal, roles, cadre_id, what, purpose, request_id, route, county,
-                          filters::text, returned, cadres, first_position, last_position FROM access_trail
-                   WHERE stream_seq > $1 AND ($2::text IS NULL OR cadre_id = $2)
-                     AND ($3::text IS NULL OR principal = $3)
-                     AND ($5::text IS NULL OR access_trail.county = $5
-                          OR EXISTS (SELECT 1 FROM ledger_events l
-                                     WHERE l.cadre_id = access_trail.cadre_id AND l.county = $5))
-                     AND ($6::text IS NULL OR ($6 = 'bulk') = (cadre_id IS NULL))
-                     AND ($7::text IS NULL OR route = $7)
-                   ORDER BY stream_seq LIMIT $4""",
-                query.after, query.cadre_id, query.principal, query.limit + 1, query.county, query.kind, query.route)
+            rows = await conn.fetch(sql, *args)
         more = len(rows) > query.limit
         rows = rows[: query.limit]
         entries = [{**dict(r), "filters": orjson.loads(r["filters"]) if r["filters"] is not None else None}
