@@ -15,6 +15,9 @@ class Cut:
 
     marker: bytes
     deliver: bool
+    session: bytes | None = None
+    """Only on a connection whose opening (its startup message) holds these bytes, e.g. an application_name, and
+    only that connection frozen; None: the first connection that sends `marker`, and every connection frozen."""
 
 
 class PgProxy:
@@ -34,10 +37,10 @@ class PgProxy:
         self.server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
         return int(self.server.sockets[0].getsockname()[1])
 
-    def freeze(self) -> None:
+    def freeze(self, only: asyncio.Event | None = None) -> None:
         # the events stay listed: a frozen relay's task waits on its own, which nothing else would keep from the
         # garbage collector (a collected task closes its sockets, which is no cut at all)
-        for flowing in self.flowing:
+        for flowing in self.flowing if only is None else [only]:
             flowing.clear()
         self.frozen_at = asyncio.get_running_loop().time()
         self.frozen.set()
@@ -51,12 +54,19 @@ class PgProxy:
         self.flowing.append(flowing)
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
 
+        opening = b""  # the client's first bytes: its startup message
+
         async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter, upstream: bool) -> None:
+            nonlocal opening
             tail = b""  # the end of what was read before, where a marker may begin
             with contextlib.suppress(OSError):
                 while data := await src.read(65536):
                     await flowing.wait()
                     cut, seen = self.cut, tail + data
+                    if upstream and len(opening) < 4096:
+                        opening += data
+                    if cut is not None and cut.session is not None and cut.session not in opening:
+                        cut = None  # not this connection's cut
                     if upstream and cut is not None and (at := seen.find(cut.marker)) >= 0:
                         self.cut = None
                         while (end := seen.find(b"\0", at)) < 0 and (more := await src.read(65536)):
@@ -64,11 +74,12 @@ class PgProxy:
                         if cut.deliver:  # a simple query's text ends with a NUL: it passes, nothing after it
                             dst.write(data[:max(0, end + 1 - len(tail))])
                             await dst.drain()
-                        self.freeze()
+                        self.freeze(flowing if cut.session is not None else None)
                         await flowing.wait()  # for good: this connection is cut
                     tail = seen[-len(cut.marker) + 1:] if cut is not None else b""
                     dst.write(data)
                     await dst.drain()
+                dst.close()  # a side that closes closes the other: a session ends as it would without the relay
 
         await asyncio.gather(pump(reader, up_writer, True), pump(up_reader, writer, False))
 

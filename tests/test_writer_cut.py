@@ -12,21 +12,33 @@ import asyncio
 import re
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
+from shared.bus import event_headers
 from shared.db import READER_ROLE, WRITER_ROLE, dsn_as
 from shared.keys import load_verifier
 from shared.verify import verify_ledger
 from tests.pg_proxy import Cut, PgProxy
-from tests.support import System, audit_event, fetch, ledger_metrics, publish, wait_committed, wait_until
+from tests.support import (
+    System,
+    audit_event,
+    fetch,
+    ledger_metrics,
+    publish,
+    publish_raw,
+    wait_committed,
+    wait_until,
+)
 from tests.test_ledger_faults import assert_exactly_once
 
 TIMEOUT_S = 3.0
 SLACK_S = 4.0  # the metric is polled; the writer notices at the timeout, then ends its sessions at once
+LOOKUP_CLOSE_S = 5.0  # how long the writer waits for a session to close
 SHUTDOWN_BOUND_S = 20.0  # the ledger's 10 s of grace for the writer, its HTTP and NATS goodbyes, the interpreter
 
 
@@ -163,3 +175,32 @@ async def test_a_ledger_stopped_while_its_writer_session_is_cut_exits_within_a_b
     assert took < SHUTDOWN_BOUND_S, f"exited {took:.1f} s after SIGTERM:\n{logged[-3000:]}"
     assert code == 0 and "Traceback" not in logged and "did not end" not in logged, logged[-3000:]
     assert "writer did not stop within 10 s of the shutdown: cancelled" in logged
+
+
+async def test_a_writer_whose_lookup_session_will_not_close_still_ends_the_session_holding_the_lock(
+        own_system: System) -> None:
+    """Found by the review of the day's commits: leaving after a batch that held a stored event id (or a gap), the
+    writer closed its lookup session first, and when that close timed out the session holding the writer lock was
+    left to the garbage collector, keeping the lock from the next election (this process's own included)."""
+    proxy = PgProxy(urlsplit(own_system.pg_dsn).port or 5432)
+    try:
+        await through(own_system, proxy)
+        assert await wait_until(lambda: is_writer(own_system), timeout=30) == 1
+        held = await writer_backend(own_system)
+        event = audit_event("LATE01")
+        await wait_committed(own_system.pg_dsn, (await publish(own_system.nats_url, [event]))[0])
+        await wait_committed(own_system.pg_dsn, (await publish(own_system.nats_url, [audit_event("LATE02")]))[0])
+
+        # the lookup session's Terminate never reaches PostgreSQL, and its socket stays open: its close times out
+        proxy.cut_at(Cut(b"X\0\0\0\4", deliver=False, session=b"cadre-ledger-writer-lookups\0"))
+        # the event again outside JetStream's de-duplication window: the writer re-reads from the checkpoint
+        late = await publish_raw(own_system.nats_url, event.nats_subject, event.canonical(),
+                                 {**event_headers(event, None), "Nats-Msg-Id": str(uuid.uuid4())})
+        await asyncio.wait_for(proxy.frozen.wait(), 30)
+        await wait_until(lambda: _gone(own_system, held), timeout=2, interval=0.1)  # not after the lookups' 5 s
+        assert await wait_until(lambda: is_writer(own_system), timeout=LOOKUP_CLOSE_S + SLACK_S) == 1
+        await wait_committed(own_system.pg_dsn, late)
+    finally:
+        await proxy.close()
+    [q] = await fetch(own_system.pg_dsn, "SELECT reason FROM quarantine WHERE stream_seq = $1", late)
+    assert q["reason"] == "duplicate"

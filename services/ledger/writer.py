@@ -188,9 +188,13 @@ class LedgerWriter:
         except BaseException:
             sessions.end([reader, conn])
             raise
-        for session in (reader, conn):
-            if session is not None:
-                await session.close(timeout=5)
+        # The session holding the writer lock first: a close that fails ends its session all the same (asyncpg aborts
+        # it), but raises, and a lock left to the garbage collector would keep the next election waiting.
+        try:
+            await conn.close(timeout=5)
+        finally:
+            if reader is not None:
+                await reader.close(timeout=5)
 
     async def _elect(self, conn: asyncpg.Connection, stop: asyncio.Event) -> int | None:
         """Wait for the writer lock, then load where the ledger stands; the committed stream sequence to consume
