@@ -29,8 +29,11 @@ chromium:
 	@test -x "$(CADRE_CHROMIUM)" || ! command -v apt-get >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium) || true
 	@test -x "$(CADRE_CHROMIUM)" || { echo "$(CHROMIUM_HINT)" >&2; exit 1; }
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist), each with its own servers; a module stays on one
+# worker, so its fixtures (a browser, a private system, fixed ports) are never shared across processes.
+TEST_WORKERS ?= 2
 test: $(STAMP) lint chromium
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -196,7 +196,9 @@ def start_postgres(data_dir: Path, port: int | None = None, fast: bool = False,
                        stderr=subprocess.PIPE, **run_as)  # type: ignore[call-overload]
     port = port or free_port()
     logfile = data_dir / "postgres.log"
-    opts = ["-h", "127.0.0.1", "-p", str(port), "-k", str(data_dir), "-c", "max_connections=200",
+    # TCP only, no unix socket: every client here connects to 127.0.0.1, and a socket path longer than 107 bytes
+    # (a deep --data-dir, a pytest worker's tmp dir) would stop PostgreSQL from starting at all.
+    opts = ["-h", "127.0.0.1", "-p", str(port), "-k", "", "-c", "max_connections=200",
             "-c", "shared_buffers=256MB"]
     if fast:
         opts += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
