@@ -35,12 +35,33 @@ class DatabaseUnavailable(RuntimeError):
     (`shared.http`), as for any dependency that is down, not 500 as for a fault of ours."""
 
 
-SESSION_LOST = (asyncpg.PostgresConnectionError, TimeoutError)
-"""What a statement raises when PostgreSQL is gone rather than the statement wrong: the session closed under it (a
-server shutting down, a terminated backend, a reset connection: ConnectionDoesNotExistError and the rest of class 08),
-or no answer within the command timeout (a server or network gone silent; a block's TimeoutError is PostgreSQL's, as
-`shared.bus` raises NATS's as BusUnavailable). Other errors, a syntax error or a missing privilege, are faults of ours
-and stay what they are."""
+OUTAGE_ERRORS = (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.AdminShutdownError,
+                 asyncpg.CrashShutdownError, asyncpg.CannotConnectNowError, asyncpg.IdleSessionTimeoutError,
+                 asyncpg.QueryCanceledError, asyncpg.InsufficientResourcesError)
+"""What PostgreSQL raises when it is gone, going or overwhelmed rather than the statement wrong: no connection (refused,
+reset: OSError), no answer within the command or acquire timeout (TimeoutError; a block's TimeoutError is
+PostgreSQL's, as `shared.bus` raises NATS's as BusUnavailable), the session closed under a statement (a terminated
+backend, a server stopping: ConnectionDoesNotExistError and the rest of class 08), a server shutting down, crashed or
+starting up (57P01-57P03), a session ended as idle (57P05), a statement cancelled by `statement_timeout` or an
+operator (57014, as the command timeout is), and too many connections, memory or disk (class 53). Waiting may end
+each of them, so a client is told 503 and when to retry."""
+DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError)
+"""Everything asyncpg raises of its own: what the HTTP layer sorts with `is_outage` when it reaches it raw."""
+_CLOSED = ("connection is closed", "pool is closing", "pool is closed")
+"""asyncpg's InterfaceError messages for a session already lost (a backend terminated while the connection was idle)
+or a pool closed by a shutdown; its other InterfaceErrors are misuse (an operation already in progress, a value it
+cannot encode)."""
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether `exc`, met while using PostgreSQL, means the database is unavailable (503 with Retry-After: retry) rather
+    than that it refused what was asked: a missing privilege (42501), a table or column a migration did not create
+    (42P01, 42703), a syntax error (42601), a wrong password or role. Those are deployment or programming faults that
+    no retry mends: they stay what they are and reach the HTTP layer as a 500 logged with the cause (`shared.http`).
+    The one classification of database errors, for every route (`acquire`, `session`, the HTTP middleware)."""
+    if isinstance(exc, asyncpg.InterfaceError):
+        return str(exc).endswith(_CLOSED)
+    return isinstance(exc, OUTAGE_ERRORS)
 
 
 def dsn_as(dsn: str, role: str) -> str:
@@ -83,15 +104,20 @@ async def _no_session_reset(conn: asyncpg.Connection) -> None:
 @asynccontextmanager
 async def acquire(pool: asyncpg.Pool, timeout: float) -> AsyncIterator[asyncpg.Connection]:
     """A pooled connection within `timeout` seconds, or DatabaseUnavailable; so is the session lost while the block
-    uses it (`SESSION_LOST`)."""
+    uses it. Only an outage (`is_outage`) becomes DatabaseUnavailable: a statement PostgreSQL refuses, or a connection
+    it refuses for a wrong password, is raised as it is."""
     try:
         conn = await pool.acquire(timeout=timeout)
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
-        raise DatabaseUnavailable(f"no database connection: {type(exc).__name__} {exc}") from exc
+    except Exception as exc:
+        if is_outage(exc):
+            raise DatabaseUnavailable(f"no database connection: {type(exc).__name__} {exc}") from exc
+        raise
     try:
         yield conn
-    except SESSION_LOST as exc:
-        raise _lost(exc) from exc
+    except Exception as exc:
+        if is_outage(exc):
+            raise _lost(exc) from exc
+        raise
     finally:
         await pool.release(conn)
 
@@ -102,12 +128,16 @@ async def session(dsn: str, *, application: str, timeout: float) -> AsyncIterato
     `timeout` seconds, else DatabaseUnavailable, as is the session lost while the block uses it."""
     try:
         conn: asyncpg.Connection = await asyncpg.connect(dsn, timeout=timeout, server_settings=named(application))
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
-        raise DatabaseUnavailable(f"cannot connect to PostgreSQL: {type(exc).__name__} {exc}") from exc
+    except Exception as exc:
+        if is_outage(exc):
+            raise DatabaseUnavailable(f"cannot connect to PostgreSQL: {type(exc).__name__} {exc}") from exc
+        raise
     try:
         yield conn
-    except SESSION_LOST as exc:
-        raise _lost(exc) from exc
+    except Exception as exc:
+        if is_outage(exc):
+            raise _lost(exc) from exc
+        raise
     finally:
         await conn.close()
 

@@ -27,12 +27,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from pydantic import BaseModel, ConfigDict, create_model
 
 from shared.auth import Role
-from shared.db import DatabaseUnavailable
+from shared.db import DRIVER_ERRORS, DatabaseUnavailable, is_outage
 from shared.docs_page import STATIC_DIR, STATIC_PATH, docs_html
 from shared.envelope import TRACEPARENT_PATTERN, CadreId
 from shared.events.types import Identifier
 from shared.guard import Guard, require_counties, require_county_filter
-from shared.problems import Problem, database_unavailable
+from shared.problems import Problem, database_fault, database_unavailable
 from shared.request_input import MAX_BODY_BYTES, client_request_id, parse_body, parse_path, parse_query
 
 log = logging.getLogger(__name__)
@@ -214,6 +214,9 @@ def create_app(service: str, api: Api, *, guard: Guard | None, readiness: list[R
             response = problem_response(_http_problem(exc), request.path)
         except DatabaseUnavailable as exc:  # an outage, as a 503 Problem is: told to the client, not logged per request
             response = problem_response(database_unavailable(exc), request.path)
+        except DRIVER_ERRORS as exc:  # outside `shared.db.acquire`, or a statement refused: a fault unless an outage
+            response = problem_response(database_unavailable(exc) if is_outage(exc)
+                                        else database_fault(exc, request_id, request.path), request.path)
         except asyncio.CancelledError:
             raise
         except Exception:

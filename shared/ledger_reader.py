@@ -1,4 +1,7 @@
-"""Read-only access to the ledger for the command services (their write path decides on it)."""
+"""Read-only access to the ledger for the command services (their write path decides on it).
+
+An unavailable database raises DatabaseUnavailable (`shared.db.acquire` tells an outage from a fault); a statement
+PostgreSQL refuses (a privilege revoked from the reader role) is raised as it is: a 500, not a 503."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from dataclasses import dataclass
 import asyncpg
 import orjson
 
-from shared.db import DatabaseUnavailable, acquire
+from shared.db import acquire
 from shared.envelope import CloudEvent
 from shared.events.types import STORED
 
@@ -32,11 +35,8 @@ _CADRE = """
 
 async def load_cadre(pool: asyncpg.Pool, cadre_id: str, timeout: float) -> CadreHistory:
     """Every event of the cadre, plus the last stream sequence on its subjects (quarantine included)."""
-    try:
-        async with acquire(pool, timeout) as conn:
-            row = await conn.fetchrow(_CADRE, cadre_id)
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-        raise DatabaseUnavailable(f"ledger read failed: {exc}") from exc
+    async with acquire(pool, timeout) as conn:
+        row = await conn.fetchrow(_CADRE, cadre_id)
     assert row is not None  # an aggregate without GROUP BY answers one row
     # As stored: an event the ledger appended before its intake grew stricter must not stop every command on the cadre.
     events = [CloudEvent.model_validate(orjson.loads(b), context=STORED) for b in row["events"] or ()]
@@ -52,20 +52,14 @@ async def counties_of(conn: asyncpg.Connection, cadre_id: str) -> set[str]:
 
 async def load_counties(pool: asyncpg.Pool, cadre_id: str, timeout: float) -> set[str]:
     """`counties_of` on a pooled connection; DatabaseUnavailable when the ledger cannot be read."""
-    try:
-        async with acquire(pool, timeout) as conn:
-            return await counties_of(conn, cadre_id)
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-        raise DatabaseUnavailable(f"ledger read failed: {exc}") from exc
+    async with acquire(pool, timeout) as conn:
+        return await counties_of(conn, cadre_id)
 
 
 async def committed_seq(pool: asyncpg.Pool, consumer: str, timeout: float) -> int:
     """The last stream sequence the ledger writer has committed."""
-    try:
-        async with acquire(pool, timeout) as conn:
-            value = await conn.fetchval("SELECT stream_seq FROM consumer_checkpoint WHERE consumer = $1", consumer)
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-        raise DatabaseUnavailable(f"ledger read failed: {exc}") from exc
+    async with acquire(pool, timeout) as conn:
+        value = await conn.fetchval("SELECT stream_seq FROM consumer_checkpoint WHERE consumer = $1", consumer)
     return int(value or 0)
 
 

@@ -1,10 +1,12 @@
 """PostgreSQL down, or a session lost under a read: every route answers 503 problem+json (数据库不可用) with
 Retry-After, as OpenAPI says, not 500; readiness says not ready; reads answer again once PostgreSQL is back. A
-statement that is wrong stays a 500: only "the database is unavailable" is an outage."""
+statement that is wrong, or refused for a privilege the role lacks, stays a 500 logged with its cause: only "the
+database is unavailable" is an outage (`shared.db.is_outage`)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +17,7 @@ import asyncpg
 import pytest
 from aiohttp import web
 
-from shared.db import acquire, create_pool
+from shared.db import acquire, create_pool, is_outage
 from shared.http import Api, create_app
 from tests.support import System, call, fetch, new_cadre_id, served, wait_until
 
@@ -132,6 +134,65 @@ async def test_a_wrong_statement_is_still_a_fault(outage: Outage) -> None:
         await pool.close()
     assert status == 500 and headers["Content-Type"].startswith("application/problem+json"), problem
     assert "Retry-After" not in headers and "内部错误" in problem["detail"], problem
+
+
+@pytest.fixture
+async def reader_without_ledger(outage: Outage) -> AsyncIterator[None]:
+    """SELECT on ledger_events revoked from the reader role (a grant a deployment lost), granted again after."""
+    await outage.up()
+    await fetch(outage.system.pg_dsn, "REVOKE SELECT ON ledger_events FROM cadre_reader")
+    try:
+        yield
+    finally:
+        await fetch(outage.system.pg_dsn, "GRANT SELECT ON ledger_events TO cadre_reader")
+
+
+async def _logged(outage: Outage, service: str, request_id: str) -> list[dict[str, Any]]:
+    text = await asyncio.to_thread(outage.system.procs[service].log_path.read_text, errors="replace")
+    lines = text.splitlines()
+    return [record for line in lines if line.startswith("{")
+            and (record := json.loads(line)).get("request_id") == request_id]
+
+
+async def test_a_privilege_the_role_lacks_is_a_fault_not_an_outage(outage: Outage, reader_without_ledger: None) -> None:
+    """Found by review: the command services' reads of the ledger (shared.ledger_reader: a cadre's counties, its
+    history before a command) and the rotation service's person_data store turned every PostgreSQL error into
+    DatabaseUnavailable, so a privilege revoked from the reader role answered 503 with Retry-After, and was logged as
+    an outage once every ten seconds at most: clients retried for good a fault no retry mends. It is a 500 like any
+    internal error, naming no table, and each one is logged as an error naming the privilege."""
+    requests = [("ledger", "GET", f"/v1/cadres/{outage.cadre}/history", None),
+                ("rotation", "GET", f"/v1/cadres/{outage.cadre}/person", None),
+                ("rotation", "POST", "/v1/cadres/register", {"cadre_id": new_cadre_id(), **REGISTRATION})]
+    answers = [await call(method, outage.system.url(service) + path, body) for service, method, path, body in requests]
+    assert [(status, headers.get("Retry-After")) for status, _, headers in answers] == [(500, None)] * 3, answers
+    for (service, _, path, _), (_, problem, headers) in zip(requests, answers, strict=True):
+        assert headers["Content-Type"].startswith("application/problem+json"), (path, problem)
+        assert problem["detail"] == "internal error; it has been logged (内部错误)", problem
+        assert "ledger_events" not in json.dumps(problem), problem
+        logged = await wait_until(lambda s=service, p=problem: _logged(outage, s, p["request_id"]), timeout=5)
+        assert logged[0]["level"] == "error" and logged[0].get("sqlstate") == "42501", logged
+        assert "permission denied for table ledger_events" in logged[0]["msg"], logged
+
+
+@pytest.mark.parametrize(("error", "outage_"), [
+    (asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation"), True),
+    (asyncpg.InterfaceError("connection is closed"), True),  # a pooled session ended while idle
+    (asyncpg.InterfaceError("pool is closing"), True),
+    (asyncpg.AdminShutdownError("terminating connection due to administrator command"), True),
+    (asyncpg.CannotConnectNowError("the database system is starting up"), True),
+    (asyncpg.TooManyConnectionsError("sorry, too many clients already"), True),
+    (asyncpg.QueryCanceledError("canceling statement due to statement timeout"), True),
+    (ConnectionRefusedError(111, "Connect call failed"), True), (TimeoutError(), True),
+    (asyncpg.InsufficientPrivilegeError("permission denied for table ledger_events"), False),
+    (asyncpg.UndefinedTableError('relation "rm_directory" does not exist'), False),
+    (asyncpg.UndefinedColumnError('column "filed_on" does not exist'), False),
+    (asyncpg.PostgresSyntaxError('syntax error at or near "SELEC"'), False),
+    (asyncpg.InvalidPasswordError('password authentication failed for user "cadre_reader"'), False),
+    (asyncpg.InterfaceError("cannot perform operation: another operation is in progress"), False),
+], ids=lambda v: type(v).__name__ if isinstance(v, BaseException) else str(v))
+def test_what_is_an_outage(error: BaseException, outage_: bool) -> None:
+    """The one classification every route uses: 503 with Retry-After for these outages, a 500 for the rest."""
+    assert is_outage(error) is outage_
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from datetime import datetime
 
 import asyncpg
 
-from shared.db import DatabaseUnavailable, acquire
+from shared.db import acquire
 from shared.problems import RuleViolation
 
 
@@ -45,42 +45,33 @@ class PersonStore:
         A second registration of the same cadre waits on the first one's row and then fails with
         `cadre.register_once`; a failed publish leaves no row behind.
         """
-        try:
-            async with acquire(self.pool, self.timeout) as conn, conn.transaction():
-                inserted = await conn.fetchval(
-                    """INSERT INTO person_data (cadre_id, name, id_number, name_salt, id_number_salt)
-                       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (cadre_id) DO NOTHING RETURNING cadre_id""",
-                    cadre_id, name, id_number, name_salt, id_number_salt)
-                if inserted is None:
-                    raise RuleViolation("cadre.register_once", f"cadre {cadre_id} is already registered",
-                                        f"干部 {cadre_id} 已经登记, 不能重复登记")
-                yield
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            raise DatabaseUnavailable(f"person_data: {exc}") from exc
+        async with acquire(self.pool, self.timeout) as conn, conn.transaction():
+            inserted = await conn.fetchval(
+                """INSERT INTO person_data (cadre_id, name, id_number, name_salt, id_number_salt)
+                   VALUES ($1, $2, $3, $4, $5) ON CONFLICT (cadre_id) DO NOTHING RETURNING cadre_id""",
+                cadre_id, name, id_number, name_salt, id_number_salt)
+            if inserted is None:
+                raise RuleViolation("cadre.register_once", f"cadre {cadre_id} is already registered",
+                                    f"干部 {cadre_id} 已经登记, 不能重复登记")
+            yield
 
     @asynccontextmanager
     async def erase(self, cadre_id: str) -> AsyncIterator[None]:
         """Null the clear values and salts in a transaction that commits only if the block (the publish)
         succeeds; a cadre with no stored values (never registered here, or erased) yields nothing to do."""
-        try:
-            async with acquire(self.pool, self.timeout) as conn, conn.transaction():
-                await conn.execute(
-                    """UPDATE person_data SET name = NULL, id_number = NULL, name_salt = NULL,
-                       id_number_salt = NULL, erased_at = now() WHERE cadre_id = $1 AND erased_at IS NULL""",
-                    cadre_id)
-                yield
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            raise DatabaseUnavailable(f"person_data: {exc}") from exc
+        async with acquire(self.pool, self.timeout) as conn, conn.transaction():
+            await conn.execute(
+                """UPDATE person_data SET name = NULL, id_number = NULL, name_salt = NULL,
+                   id_number_salt = NULL, erased_at = now() WHERE cadre_id = $1 AND erased_at IS NULL""",
+                cadre_id)
+            yield
 
     async def get(self, cadre_id: str) -> Person | None:
         """The person's row, or None."""
-        try:
-            async with acquire(self.pool, self.timeout) as conn:
-                row = await conn.fetchrow(
-                    """SELECT cadre_id, name, id_number, name_salt, id_number_salt, erased_at FROM person_data
-                       WHERE cadre_id = $1""", cadre_id)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            raise DatabaseUnavailable(f"person_data: {exc}") from exc
+        async with acquire(self.pool, self.timeout) as conn:
+            row = await conn.fetchrow(
+                """SELECT cadre_id, name, id_number, name_salt, id_number_salt, erased_at FROM person_data
+                   WHERE cadre_id = $1""", cadre_id)
         if row is None:
             return None
         return Person(row["cadre_id"], row["name"], row["id_number"],
