@@ -56,12 +56,15 @@ class _Client(NATS):
     `asking`: the subjects (lowercased) `may_publish` is asking about, with how many calls ask; `refused`: those of
     them the server refused a publication to. Only those: a refusal of any other publication kept here would stay for
     good, one subject each (and without `$JS.FC.>`, one per flow control request, each of its own subject).
+    `flow_control_refused`: the server refused an answer to JetStream's flow control, and no probe has passed since
+    (`refusing_flow_control`): the permission was withdrawn while the connection was up (a configuration reloaded).
     """
 
     def __init__(self) -> None:
         super().__init__()
         self.asking: dict[str, int] = {}
         self.refused: set[str] = set()
+        self.flow_control_refused = False
 
     def _build_message(self, sid: int, subject: bytes, reply: bytes, data: bytes,
                        headers: dict[str, str] | None) -> Msg:
@@ -82,10 +85,12 @@ async def connect(url: str, name: str, timeout: float = 5.0) -> NATS:
     async def on_error(exc: Exception) -> None:
         if (refused := _REFUSED.search(str(exc).lower())) and refused[1] in nc.asking:
             nc.refused.add(refused[1])
+            return  # `may_publish` answers it to its caller, which says what it means
         if "$js.fc." in str(exc).lower():  # NATS reports the subject lowercased
+            nc.flow_control_refused = True
             log.error("nats error: %s: the ledger's NATS user may not answer JetStream flow control ($JS.FC.>), so "
-                      "its consumer stalls; update the NATS permissions (cadre-ledger nats-config) (NATS 权限缺少 "
-                      "$JS.FC.>)", exc, extra={"service": name})
+                      "its consumer stalls, and the ledger is not ready until it may; update the NATS permissions "
+                      "(cadre-ledger nats-config) (NATS 权限缺少 $JS.FC.>，写入者停滞)", exc, extra={"service": name})
             return
         log.warning("nats error: %s", exc, extra={"service": name})
 
@@ -118,6 +123,17 @@ async def may_publish(nc: NATS, subject: str, timeout: float) -> bool:
         if not nc.asking[asked]:
             del nc.asking[asked]
             nc.refused.discard(asked)
+
+
+async def refusing_flow_control(nc: NATS, probe: str, timeout: float) -> bool:
+    """Whether the server refuses this connection's answers to JetStream's flow control: it refused one (`on_error`)
+    and still refuses a publication to `probe`, a subject under `$JS.FC.>` that answers nothing. Asks the server only
+    after a refusal; once `probe` passes, the refusal is forgotten. BusUnavailable when it does not answer."""
+    assert isinstance(nc, _Client), "a connection made by shared.bus.connect"
+    if nc.flow_control_refused and await may_publish(nc, probe, timeout):
+        nc.flow_control_refused = False
+        log.info("the ledger's NATS user may answer JetStream flow control ($JS.FC.>) again (流控权限已恢复)")
+    return nc.flow_control_refused
 
 
 def stream_subjects(counties: Sequence[str] = ()) -> list[str]:

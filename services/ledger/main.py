@@ -7,14 +7,13 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from nats.aio.client import Client as NATS
 from prometheus_client import CollectorRegistry, Gauge
 
 from services.ledger.api import build_api
 from services.ledger.auditor_page import add_auditor_page
 from services.ledger.background import supervise
 from services.ledger.checkpointing import CheckpointPolicy, origin_of_log, same_origin
-from services.ledger.inbox import flow_control_probe
+from services.ledger.flow_control import FlowControlWatch, answers_flow_control
 from services.ledger.monitor import LedgerMonitor, batch_metrics
 from services.ledger.proofs import Prover
 from services.ledger.tree import StoredCheckpoint
@@ -27,7 +26,6 @@ from shared.bus import (
     close,
     connect,
     ensure_stream,
-    may_publish,
     publish_raw,
 )
 from shared.collector import tune_collector
@@ -85,23 +83,6 @@ def checkpoint_keys(settings: Settings) -> tuple[Signer, list[Verifier]]:
     return signer, witness_keys(verifiers, signer.verifier())
 
 
-async def answers_flow_control(nc: NATS, settings: Settings) -> None:
-    """SystemExit unless the ledger's NATS user may answer JetStream's flow control (publish to `$JS.FC.>`).
-
-    Without it the writer's consumer pushes one window (a few MB) and then waits for good for an answer the server
-    refuses to pass on: the ledger stays ready while the lag grows. Refused at start, a rollout stops at its first
-    replica, with the permission named, while the replicas before it keep writing. Falling back to a consumer
-    without flow control would run, but brings back what flow control ended (a backlog of large messages cutting
-    the writer off as a slow consumer, its memory past a gigabyte), unseen until a backlog comes.
-    """
-    if not await may_publish(nc, flow_control_probe(settings.stream, settings.consumer), settings.nats_timeout_s):
-        await close(nc)
-        raise SystemExit("the ledger's NATS user may not publish to $JS.FC.>, the subjects that answer JetStream's "
-                         "flow control: its writer would stall after the first few megabytes. Grant it as "
-                         "`cadre-ledger nats-config` writes the permissions (deploy/nats/nats.conf, "
-                         "deploy/k8s/nats-values.yaml) (台账的 NATS 用户缺少 $JS.FC.> 的发布权限，写入者会停滞)")
-
-
 async def run_ledger(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Run the ledger service until SIGTERM (or `stop`)."""
     nats_url, pg_dsn = settings.required("nats_url"), settings.required("pg_dsn")
@@ -133,6 +114,8 @@ async def run_ledger(settings: Settings, stop: asyncio.Event | None = None) -> N
     monitor = LedgerMonitor(pool, js, settings.stream, settings.consumer, settings.pg_acquire_timeout_s,
                             witnesses=[w.name for w in witnesses])
     monitor.register(registry)
+    flow_control = FlowControlWatch(nc, settings)
+    flow_control.register(registry)
     writer = LedgerWriter(dsn=writer_dsn(settings), nc=nc, stream=settings.stream, consumer=settings.consumer,
                           batch_size=settings.batch_size,
                           backlog_batch_size=settings.backlog_batch_size, linger=settings.batch_linger_ms / 1000,
@@ -157,11 +140,13 @@ async def run_ledger(settings: Settings, stop: asyncio.Event | None = None) -> N
                         config=access_stream_config(settings.stream_replicas))
     trail = AccessTrail(nc, settings.nats_timeout_s)
     app = create_app("ledger", build_api(pool, settings, prover, trail), guard=guard, registry=registry,
-                     readiness=[nats_check(nc), pool_check(pool, settings.pg_acquire_timeout_s)])
+                     readiness=[nats_check(nc), pool_check(pool, settings.pg_acquire_timeout_s),
+                                flow_control.readiness])
     add_auditor_page(app)
     tasks = [asyncio.create_task(writer.run(stop), name="writer"),
              asyncio.create_task(supervise(stop), name="background process"),
-             asyncio.create_task(monitor.run(stop), name="monitor")]
+             asyncio.create_task(monitor.run(stop), name="monitor"),
+             asyncio.create_task(flow_control.run(stop), name="flow control watch")]
     try:
         await serve(app, settings.host, settings.ledger_port, stop=stop)
     finally:
