@@ -91,6 +91,8 @@ BASICALLY_2023 = foreign("assessment.annual_graded", "2024-01-15", "assessment",
 
 CLERK = [REG, assigned("2010-01-01")]
 SECTION_LEAD = {"post": "镇长", "level": "section", "leadership": True}
+TOWNSHIP_DEPUTY = {"post": "副镇长", "unit": "樟市镇人民政府", "township": "樟市镇", "level": "deputy_section",
+                   "principal": False}
 
 REGISTRATION = [
     Case("a new cadre is registered with commitments only", [],
@@ -313,6 +315,39 @@ POSTINGS = [
                                                        principal=False, notice_id=None, exemption_reason="换届"),
                                         LOCAL, TODAY),
          "post.assigned", {"principal": False, "probation_end": "2021-03-01"}),
+    Case("a promotion to an elected township deputy's post (副镇长, 选举产生) starts no probation: 第四十三条 is for "
+         "非选举产生的领导职务", [REG, notice_closed("2020-02-20")],
+         lambda s: domain.decide_assign(s, promote_cmd("2020-03-01", **TOWNSHIP_DEPUTY, elected=True), LOCAL, TODAY),
+         "post.assigned", {"kind": "promotion", "elected": True, "principal": False, "notice_id": "N1",
+                           "probation_end": None}),
+    Case("... nor to a township Party committee's deputy secretary (乡镇党委副书记), elected", [REG],
+         lambda s: domain.decide_assign(s, promote_cmd("2020-03-01", **{**TOWNSHIP_DEPUTY, "post": "党委副书记",
+                                                                        "unit": "中共樟市镇委员会"},
+                                                       elected=True, notice_id=None, exemption_reason="换届"),
+                                        LOCAL, TODAY),
+         "post.assigned", {"elected": True, "probation_end": None}),
+    Case("the same post not stated to be elected keeps the probation (the stricter reading)",
+         [REG, notice_closed("2020-02-20")],
+         lambda s: domain.decide_assign(s, promote_cmd("2020-03-01", **TOWNSHIP_DEPUTY), LOCAL, TODAY),
+         "post.assigned", {"elected": None, "probation_end": "2021-03-01"}),
+    Case("... and so does one stated to be filled by appointment (elected: false, 委任)",
+         [REG, notice_closed("2020-02-20")],
+         lambda s: domain.decide_assign(s, promote_cmd("2020-03-01", **TOWNSHIP_DEPUTY, elected=False), LOCAL, TODAY),
+         "post.assigned", {"elected": False, "probation_end": "2021-03-01"}),
+    Case("a promotion to an elected post is still a promotion: a cleared notice or an exemption", [REG],
+         lambda s: domain.decide_assign(s, promote_cmd("2020-03-01", **TOWNSHIP_DEPUTY, elected=True, notice_id=None),
+                                        LOCAL, TODAY), "promotion.notice_cleared"),
+    Case("... and not during a probation", [*PROMOTED, notice_closed("2020-12-01")],
+         lambda s: domain.decide_assign(s, promote_cmd("2021-01-01", "L6", **{**TOWNSHIP_DEPUTY, "post": "镇长",
+                                                                              "level": "division"}, elected=True),
+                                        LOCAL, TODAY), "promotion.not_during_probation"),
+    Case("an election records its post as elected", [REG, leader("2015-01-01")],
+         lambda s: domain.decide_assign(s, assign_cmd("2020-03-01", "L5", kind="election", **SECTION_LEAD), LOCAL,
+                                        TODAY), "post.assigned", {"kind": "election", "elected": True}),
+    Case("an election to a post stated not to be elected is refused", [REG, leader("2015-01-01")],
+         lambda s: domain.decide_assign(s, assign_cmd("2020-03-01", "L5", kind="election", elected=False,
+                                                      **SECTION_LEAD), LOCAL, TODAY),
+         "posting.election_to_elected_post"),
     Case("a promotion to a non-leadership rank has no probation", [REG, notice_closed("2020-02-20")],
          lambda s: domain.decide_assign(s, promote_cmd("2020-03-01", leadership=False, level="deputy_section"),
                                         LOCAL, TODAY), "post.assigned", {"kind": "promotion"}),
@@ -500,6 +535,7 @@ ROTATION = [
 RECORD_KEEPING_RULES = frozenset({
     "cadre.register_once", "cadre.registered_first", "command.not_in_future", "person.erase_once",
     "posting.already_held", "posting.not_held", "posting.principal_needs_leadership", "probation.none",
+    "posting.election_to_elected_post",
     "rotation.deferral_needs_due", "rotation.due_once"})
 """Rules that keep the record consistent; every other refusal cites a regulation or source document (依据)."""
 

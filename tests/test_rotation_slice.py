@@ -502,6 +502,44 @@ async def test_a_rise_in_rank_is_held_to_the_promotion_rules_whatever_the_postin
     assert data["kind"] == "election" and "probation_end" not in data, data
 
 
+async def test_a_promotion_to_an_elected_post_starts_no_probation(system: System) -> None:
+    """选拔任用工作条例 (2019) 第四十三条: 任职试用期 is for promotions to 非选举产生的领导职务. A 副镇长 (elected by
+    the township people's congress) promoted to and recorded as a promotion with `elected: true` keeps every
+    promotion rule but has no probation to conclude; the same promotion not stated to be elected starts one."""
+    rotation = system.url("rotation")
+    elected_cadre, other = new_cadre_id("RE"), new_cadre_id("RE")
+    for cadre in (elected_cadre, other):
+        await post_ok(f"{rotation}/v1/cadres/register?wait=committed", registration(cadre, occurred_on="2016-01-04"))
+        await post_ok(f"{rotation}/v1/posts/ZS-KY-{cadre}/assign?wait=committed", township_post(cadre, "2016-03-01"))
+    deputy = {"post": "副镇长", "level": "deputy_section", "leadership": True, "principal": False,
+              "kind": "promotion", "exemption_reason": "换届选举, 镇人民代表大会选举产生"}
+    await post_ok(f"{rotation}/v1/posts/ZS-FZZ-{elected_cadre}/assign?wait=committed",
+                  township_post(elected_cadre, "2024-06-03", **deputy, elected=True))
+    await post_ok(f"{rotation}/v1/posts/ZS-FZZ-{other}/assign?wait=committed",
+                  township_post(other, "2024-06-03", **deputy))
+
+    data = {}
+    for cadre in (elected_cadre, other):
+        status, history, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/history")
+        assert status == 200, history
+        data[cadre] = [r["event"]["data"] for r in history["events"] if r["type"] == "post.assigned"][-1]
+    assert data[elected_cadre]["elected"] is True and data[elected_cadre]["kind"] == "promotion", data
+    assert "probation_end" not in data[elected_cadre], data
+    assert "elected" not in data[other] and data[other]["probation_end"] == "2025-06-03", data
+
+    conclusion = {"cadre_id": elected_cadre, "county": COUNTY, "occurred_on": "2025-06-03", "outcome": "confirmed"}
+    status, problem, headers = await call("POST", f"{rotation}/v1/posts/ZS-FZZ-{elected_cadre}/probation/conclude",
+                                          conclusion)
+    assert status == 422 and headers["Content-Type"].startswith("application/problem+json"), problem
+    assert problem["rule"] == "probation.none" and "试用期" in problem["message_zh"], problem
+
+    # a posting of kind election is to an elected post: stating otherwise is refused, naming the field
+    status, problem, _ = await call("POST", f"{rotation}/v1/posts/ZS-ZZ-{other}/assign", township_post(
+        other, "2024-06-04", post="镇长", level="deputy_section", leadership=True, kind="election", elected=False))
+    assert status == 422 and problem["rule"] == "posting.election_to_elected_post", problem
+    assert problem["field"] == "elected" and "选举产生" in problem["message_zh"], problem
+
+
 async def test_a_due_follows_the_corrected_day_of_its_posting(system: System) -> None:
     """The scan recorded a leader's due from the posting's day; the day was typed a year early and corrected: the
     due rested on the old start, so the due list, a deferral and a rotation's trigger no longer see it."""

@@ -11,6 +11,7 @@ from shared.decisions import CadreCommand
 from shared.events.rotation import (
     BirthMonth,
     Commitment,
+    Elected,
     Level,
     PostFields,
     PostKind,
@@ -98,6 +99,7 @@ class Assignment(CadreCommand):
     internal_unit: bool = Field(False, description="A leader of an internal unit (内设机构领导).")
     sensitive: bool = Field(False, description="A sensitive post (重要岗位): personnel, finance, audit...")
     principal: Principal = None
+    elected: Elected = None
     kind: PostKind = Field(description="promotion 提拔, lateral 平级转任, demotion 降职, rotation 交流, election 选举, "
                            "out_of_sequence 破格提拔. lateral and rotation may not raise the rank; an election that "
                            "raises it is held to the promotion rules.")

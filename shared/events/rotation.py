@@ -62,6 +62,13 @@ Principal = Annotated[StrictBool | None, Field(
                 "economic responsibility audit (离任经济责任审计, DOMAIN rule 9); false: a deputy's or another "
                 "leadership post (副职). Left out: not stated, and counted as a principal's (older records).")]
 
+Elected = Annotated[StrictBool | None, Field(
+    description="A post filled by election (选举产生的职务): e.g. 乡镇长 and 副乡镇长, elected by the township "
+                "people's congress, or 乡镇党委书记 and 副书记, elected by the Party committee. A promotion to it "
+                "starts no probation: the 任职试用期 of 选拔任用工作条例 (2019) 第四十三条 is for 非选举产生的领导职务 "
+                "only. false: filled by appointment (委任). Left out: not stated, read as not elected (a promotion "
+                "keeps its probation; older records). A posting of kind election is to an elected post.")]
+
 
 class PostFields(EventData):
     """What a post is: the fields a posting and a rotation's destination share."""
@@ -76,6 +83,7 @@ class PostFields(EventData):
     internal_unit: StrictBool = Field(False, description="A leader of an internal unit (内设机构领导).")
     sensitive: StrictBool = Field(False, description="A sensitive post: personnel, finance, audit... (重要岗位).")
     principal: Principal = None
+    elected: Elected = None
 
 
 # A post is held from its posting or from the rotation that led to it until a vacate of it or a rotation from it,
@@ -91,7 +99,8 @@ class PostAssigned(PostFields):
     kind: PostKind = Field(description="promotion 提拔, lateral 平级转任, demotion 降职, rotation 交流, "
                            "election 选举, out_of_sequence 破格提拔.")
     decision_date: Day = Field(description="Date of the appointment decision (任职决定日期); tenure counts from it.")
-    probation_end: Day | None = Field(None, description="End of probation (试用期满), for promotions.")
+    probation_end: Day | None = Field(None, description="End of probation (试用期满), for a promotion to a "
+                                      "non-elected leadership post (非选举产生的领导职务).")
     notice_id: Identifier | None = Field(None, description="The pre-appointment notice cleared for it (任前公示).")
     exemption_reason: ShortText | None = Field(None, description="Why a promotion had no notice (免于公示的理由).")
 

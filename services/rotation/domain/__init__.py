@@ -10,6 +10,7 @@ Rules (ids as in the 422 answers):
 - `posting.already_held`, `posting.not_held` (also a step dated before the post was taken),
   `posting.kind_matches_level` (a promotion raises the rank, a demotion lowers it, a lateral posting or a rotation
   does not raise it), `posting.principal_needs_leadership` (正职 only on a leadership post),
+  `posting.election_to_elected_post` (a posting of kind election is to a post filled by election, 选举产生),
   `posting.notice_cleared` (a notice named by a posting that is no promotion closed as clear),
   `posting.notice_post_matches` (a notice named by a posting proposed the post taken).
 - For a promotion, and an election that raises the rank: `promotion.notice_cleared` (DOMAIN rule 1), the

@@ -119,30 +119,50 @@ def is_promotion(kind: str, before: str | None, level: str) -> bool:
     return kind in PROMOTIONS or (kind == "election" and before is not None and rank(level) > rank(before))
 
 
-def starts_probation(kind: str, leadership: bool, principal: bool | None, internal_unit: bool) -> bool:
+def starts_probation(kind: str, leadership: bool, principal: bool | None, internal_unit: bool,
+                     elected: bool | None) -> bool:
     """Whether a promotion to this post starts a probation (试用期, DOMAIN rule 4).
 
     选拔任用工作条例 (2019) 第四十三条 sets the year's trial for promotions to the non-elected (非选举产生) leadership
     posts it lists: 工作部门副职 and 内设机构领导职务 (an internal unit's principal or deputy). An elected post's term
-    comes from the vote; a principal's post (正职) that is no internal unit's, the 局长 of a 工作部门 or the 书记 of a
-    township, is not on the list. A post whose `principal` is not stated keeps the probation: each rule reads a post
-    it is not told about in the stricter way (the departure audit counts it as a principal's)."""
-    if not leadership or kind == "election":
+    comes from the vote, whether the posting is recorded as the election or as the promotion that put the cadre up
+    for it (a 副镇长 recommended and then elected, `elected: true`); a principal's post (正职) that is no internal
+    unit's, the 局长 of a 工作部门 or the 书记 of a township, is not on the list. A post whose `principal` or
+    `elected` is not stated keeps the probation: each rule reads a post it is not told about in the stricter way
+    (the departure audit counts it as a principal's)."""
+    if not leadership or kind == "election" or elected:
         return False
     return internal_unit or principal is not True
+
+
+def _elected(cmd: AssignPost) -> bool | None:
+    """Whether the post is filled by election (选举产生), as the posting records it: an election fills an elected
+    post, so a posting of kind election says so (`elected` true) and one stating the post is not elected is refused
+    (`posting.election_to_elected_post`) rather than recorded with the contradiction."""
+    if cmd.kind != "election":
+        return cmd.elected
+    if cmd.elected is False:
+        raise RuleViolation("posting.election_to_elected_post",
+                            "a posting of kind election fills a post by election: elected cannot be false (record "
+                            "an appointment to a non-elected post as a promotion, lateral posting or rotation)",
+                            "选举任职的职务是选举产生的职务 (elected 不能为 false); "
+                            "非选举产生的职务按提拔、平级转任或交流任职",
+                            field="elected")
+    return True
 
 
 def decide_assign(state: RotationState, cmd: AssignPost, rules: RuleSet, today: date) -> Decision:
     """Take a post: registered cadre, a post not already held, rank consistent with the kind of posting;
     a promotion (or an election that raises the rank) needs a cleared notice (or an exemption), no appointment
-    blocker and no running probation; a promotion to a leadership post on the list of `starts_probation` starts a
-    probation."""
+    blocker and no running probation; a promotion to a leadership post on the list of `starts_probation` (not filled
+    by election, 非选举产生) starts a probation."""
     not_in_future(cmd.occurred_on, today)
     registered(state, cmd.cadre_id)
     if cmd.post_id in state.tenure.posts:
         raise RuleViolation("posting.already_held", f"the cadre already holds post {cmd.post_id}",
                             f"该干部已担任职位 {cmd.post_id}", post_id=cmd.post_id)
     principal_leads(cmd.leadership, cmd.principal, "principal")
+    elected = _elected(cmd)
     before = cadre_level(state)
     _check_kind(cmd.kind, before, cmd.level, rules)
     promotion = is_promotion(cmd.kind, before, cmd.level)
@@ -157,11 +177,12 @@ def decide_assign(state: RotationState, cmd: AssignPost, rules: RuleSet, today: 
     if cmd.kind == "rotation":
         rotation_allowed(state, cmd.occurred_on, rules)
     probation_end = (add_months(cmd.occurred_on, rules.rotation.probation_months)
-                     if promotion and starts_probation(cmd.kind, cmd.leadership, cmd.principal, cmd.internal_unit)
+                     if promotion and starts_probation(cmd.kind, cmd.leadership, cmd.principal, cmd.internal_unit,
+                                                       elected)
                      else None)
     data = PostAssigned(post_id=cmd.post_id, post=cmd.post, unit=cmd.unit, township=cmd.township, level=cmd.level,
                         leadership=cmd.leadership, internal_unit=cmd.internal_unit, sensitive=cmd.sensitive,
-                        principal=cmd.principal, kind=cmd.kind, decision_date=cmd.occurred_on,
+                        principal=cmd.principal, elected=elected, kind=cmd.kind, decision_date=cmd.occurred_on,
                         probation_end=probation_end, notice_id=cmd.notice_id, exemption_reason=cmd.exemption_reason)
     return Decision("post.assigned", data, cmd.occurred_on)
 
