@@ -80,8 +80,9 @@ def _selection(rec: _Recorder, rng: random.Random, n: int) -> None:
         return
     rec("assessment", f"/v1/selections/{sid}/notice", cadre, start, notice_id=nid, start=start.isoformat(),
         end=end.isoformat(), channels=["桂阳县人民政府网", "县委组织部公示栏"])
+    closable = end + timedelta(days=1)  # the period counts its last day: it has run the day after (公示期满)
     if story == "clear":
-        rec("assessment", f"/v1/notices/{nid}/close", cadre, end, outcome="clear")
+        rec("assessment", f"/v1/notices/{nid}/close", cadre, closable, outcome="clear")
         return
     report, received = f"JB-GS-{n:03d}", start + timedelta(days=1)
     rec("audit", f"/v1/reports/{report}/receive", cadre, received, channel="12380", named=story == "cancelled",
@@ -105,7 +106,7 @@ def _selection(rec: _Recorder, rng: random.Random, n: int) -> None:
         rec("assessment", f"/v1/notices/{nid}/cancellation", cadre, end + timedelta(days=3),
             reason="举报查实, 取消任职资格")
     else:
-        rec("assessment", f"/v1/notices/{nid}/close", cadre, end,
+        rec("assessment", f"/v1/notices/{nid}/close", cadre, closable,
             outcome="clear" if story == "unfounded" else "minor_issue_reminded")
 
 

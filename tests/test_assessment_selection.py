@@ -7,6 +7,7 @@ run on the shipped holiday calendar (shared.workdays): National Day weeks, make-
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from shared.events import assessment as ev
 from shared.problems import RuleViolation
 from shared.rulesets import ruleset_by_id
 from tests.assessment_given import (
+    D,
     Expected,
     cancelled,
     check,
@@ -284,7 +286,7 @@ OBJECTION_CASES: list[tuple[str, list[Any], Any, Expected]] = [
     ("to an unknown notice", POSTED, _objection("2024-03-12", nid="N9"), "notice.unknown"),
     ("once per report", [*POSTED, objection("2024-03-12", "R1")], _objection("2024-03-13"),
      "notice.objection_once"),
-    ("not after the notice is closed", [*POSTED, closed("2024-03-15", "clear")], _objection("2024-03-18"),
+    ("not after the notice is closed", [*POSTED, closed("2024-03-16", "clear")], _objection("2024-03-18"),
      "notice.not_open"),
     ("not dated before the notice was posted", POSTED, _objection("2024-03-10"), "selection.order"),
     ("while the appointment is deferred", [*POSTED, deferred("2024-03-14", "2024-05-14"),
@@ -327,7 +329,7 @@ DEFERRAL_CASES: list[tuple[str, list[Any], Any, Expected]] = [
     ("a deferral is not extended", [*POSTED, deferred("2024-03-14", "2024-04-14")], _defer("2024-04-10",
                                                                                             "2024-06-10"),
      "appointment.deferral_once"),
-    ("not on a closed notice", [*POSTED, closed("2024-03-15", "clear")], _defer("2024-03-16", "2024-04-16"),
+    ("not on a closed notice", [*POSTED, closed("2024-03-16", "clear")], _defer("2024-03-17", "2024-04-17"),
      "notice.not_open"),
     ("not on an unknown notice", APPROVED, _defer("2024-03-16", "2024-04-16"), "notice.unknown"),
 ]
@@ -352,7 +354,7 @@ CANCEL_CASES: list[tuple[str, list[Any], Any, Expected]] = [
     ("while deferred", [*POSTED, deferred("2024-03-14", "2024-05-14"), closed("2024-03-15", "deferred")],
      _cancel("2024-04-01"), {"type": "appointment.qualification_cancelled"}),
     ("not twice", [*POSTED, cancelled("2024-03-14")], _cancel("2024-03-15"), "notice.not_open"),
-    ("not after a final close", [*POSTED, closed("2024-03-15", "clear")], _cancel("2024-03-16"), "notice.not_open"),
+    ("not after a final close", [*POSTED, closed("2024-03-16", "clear")], _cancel("2024-03-17"), "notice.not_open"),
 ]
 
 
@@ -368,37 +370,43 @@ def _close(on: str, outcome: str) -> Any:
 DEFERRED = [*POSTED, objection("2024-03-12", "R1"), deferred("2024-03-14", "2024-05-14"),
             closed("2024-03-15", "deferred")]
 CLOSE_CASES: list[tuple[str, list[Any], Any, Expected]] = [
-    ("clear on the last day", POSTED, _close("2024-03-15", "clear"),
+    # POSTED runs from Mon 11 to Fri 15 March 2024, both counted: 5 working days, not over before the 15th has run
+    ("clear the day after the last day", POSTED, _close("2024-03-16", "clear"),
      {"type": "notice.closed", "outcome": "clear", "notice_id": "N1"}),
+    ("not clear on the last day: the period runs through it (公示期含截止日)", POSTED, _close("2024-03-15", "clear"),
+     "notice.period_not_over"),
+    ("nor minor_issue_reminded on the last day", POSTED, _close("2024-03-15", "minor_issue_reminded"),
+     "notice.period_not_over"),
     ("not clear before the last day", POSTED, _close("2024-03-14", "clear"), "notice.period_not_over"),
     ("not minor_issue_reminded before the last day either", POSTED, _close("2024-03-14", "minor_issue_reminded"),
      "notice.period_not_over"),
     ("an objection not yet verified: not clear", [*POSTED, objection("2024-03-12", "R1")],
-     _close("2024-03-15", "clear"), "notice.unresolved_objection"),
+     _close("2024-03-16", "clear"), "notice.unresolved_objection"),
     ("... nor minor_issue_reminded", [*POSTED, objection("2024-03-12", "R1")],
-     _close("2024-03-15", "minor_issue_reminded"), "notice.unresolved_objection"),
+     _close("2024-03-16", "minor_issue_reminded"), "notice.unresolved_objection"),
     ("a report received by the audit service during the notice is an objection too",
-     [*POSTED, report("2024-03-13", "R7")], _close("2024-03-15", "clear"), "notice.unresolved_objection"),
+     [*POSTED, report("2024-03-13", "R7")], _close("2024-03-16", "clear"), "notice.unresolved_objection"),
     ("an objection verified unfounded: clear", [*POSTED, objection("2024-03-12", "R1"),
                                                 report("2024-03-12", "R1"), verified("2024-03-15", "R1")],
-     _close("2024-03-15", "clear"), {"type": "notice.closed", "outcome": "clear"}),
+     _close("2024-03-16", "clear"), {"type": "notice.closed", "outcome": "clear"}),
     ("a verification dated after the close does not count",
-     [*POSTED, objection("2024-03-12", "R1"), verified("2024-03-20", "R1")], _close("2024-03-15", "clear"),
+     [*POSTED, objection("2024-03-12", "R1"), verified("2024-03-20", "R1")], _close("2024-03-16", "clear"),
      "notice.unresolved_objection"),
     ("an objection found true: not clear", [*POSTED, objection("2024-03-12", "R1"),
                                             verified("2024-03-14", "R1", "verified")],
-     _close("2024-03-15", "clear"), "notice.founded_objection"),
+     _close("2024-03-16", "clear"), "notice.founded_objection"),
     ("... partly true: not clear", [*POSTED, objection("2024-03-12", "R1"), verified("2024-03-14", "R1", "partly")],
-     _close("2024-03-15", "clear"), "notice.founded_objection"),
+     _close("2024-03-16", "clear"), "notice.founded_objection"),
     ("... but minor_issue_reminded", [*POSTED, objection("2024-03-12", "R1"),
                                       verified("2024-03-14", "R1", "partly")],
-     _close("2024-03-15", "minor_issue_reminded"), {"type": "notice.closed", "outcome": "minor_issue_reminded"}),
+     _close("2024-03-16", "minor_issue_reminded"), {"type": "notice.closed", "outcome": "minor_issue_reminded"}),
     ("a report from before the notice, unverified, blocks the appointment", [report("2024-02-01", "R0"), *POSTED],
-     _close("2024-03-15", "clear"), "appointment.unverified_report"),
+     _close("2024-03-16", "clear"), "appointment.unverified_report"),
     ("not_appointed at any time, objections or not", [*POSTED, objection("2024-03-12", "R1")],
      _close("2024-03-12", "not_appointed"), {"type": "notice.closed", "outcome": "not_appointed"}),
     ("deferred needs the deferral first", POSTED, _close("2024-03-15", "deferred"), "notice.deferral_missing"),
-    ("deferred after the deferral", [*POSTED, deferred("2024-03-14", "2024-05-14")], _close("2024-03-15", "deferred"),
+    ("deferred after the deferral, on the last day too", [*POSTED, deferred("2024-03-14", "2024-05-14")],
+     _close("2024-03-15", "deferred"),
      {"type": "notice.closed", "outcome": "deferred"}),
     ("not deferred twice", DEFERRED, _close("2024-04-01", "deferred"), "notice.not_open"),
     ("deferred then cleared, but not while the deferral runs",
@@ -411,20 +419,20 @@ CLOSE_CASES: list[tuple[str, list[Any], Any, Expected]] = [
      "notice.unresolved_objection"),
     ("deferred then not appointed", DEFERRED, _close("2024-04-01", "not_appointed"),
      {"type": "notice.closed", "outcome": "not_appointed"}),
-    ("a final close is final", [*POSTED, closed("2024-03-15", "clear")], _close("2024-03-16", "not_appointed"),
+    ("a final close is final", [*POSTED, closed("2024-03-16", "clear")], _close("2024-03-17", "not_appointed"),
      "notice.not_open"),
-    ("a cancelled qualification ends the notice", [*POSTED, cancelled("2024-03-14")], _close("2024-03-15", "clear"),
+    ("a cancelled qualification ends the notice", [*POSTED, cancelled("2024-03-14")], _close("2024-03-16", "clear"),
      "notice.not_open"),
     ("a running sanction blocks a clear close",
      [*POSTED, raw("sanction.imposed", "2024-03-13", sanction_id="X1", category="administrative", measure="demerit",
                    effective_from="2024-03-13", effective_until="2025-03-12")],
-     _close("2024-03-15", "clear"), "appointment.sanction_running"),
+     _close("2024-03-16", "clear"), "appointment.sanction_running"),
     ("basically competent in 2023 bars the promotion in 2024", [graded(2023, "basically_competent"), *POSTED],
-     _close("2024-03-15", "clear"), "assessment.promotion_blocked"),
+     _close("2024-03-16", "clear"), "assessment.promotion_blocked"),
     ("a notice without its inspection on the ledger is held to the promotion rules",
      [graded(2023, "basically_competent"), posted("2024-03-11", "2024-03-11", "2024-03-15")],
-     _close("2024-03-15", "clear"), "assessment.promotion_blocked"),
-    ("closing an unknown notice", POSTED, cmd(n.CloseNotice, "2024-03-15", notice_id="N2", outcome="clear"),
+     _close("2024-03-16", "clear"), "assessment.promotion_blocked"),
+    ("closing an unknown notice", POSTED, cmd(n.CloseNotice, "2024-03-16", notice_id="N2", outcome="clear"),
      "notice.unknown"),
 ]
 
@@ -432,3 +440,27 @@ CLOSE_CASES: list[tuple[str, list[Any], Any, Expected]] = [
 @pytest.mark.parametrize(("name", "given", "command", "expected"), CLOSE_CASES, ids=[c[0] for c in CLOSE_CASES])
 def test_close(name: str, given: list[Any], command: Any, expected: Expected) -> None:
     check(given, n.decide_close, command, expected)
+
+
+@pytest.mark.parametrize(("ruleset_day", "start", "end", "cited"), [
+    ("2024-03-11", "2024-03-11", "2024-03-15", "公示期不少于五个工作日"),  # 2019 条例: Mon to Fri, 5 working days
+    ("2010-03-08", "2010-03-08", "2010-03-14", "公示期一般为七至十五天"),  # 2002 条例: Mon to Sun, 7 calendar days
+])
+def test_a_notice_closes_only_once_its_last_day_has_run(ruleset_day: str, start: str, end: str, cited: str) -> None:
+    """The notice period counts its last day (its minimum is met only with it), so a clear close on that day would
+    end the notice before its period has run: refused naming the rule, 公示期未满, the rule set's notice basis and
+    the first day a close is possible; the day after, it closes."""
+    given = [inspected(start, promotion=False), voted(start), posted(start, start, end)]
+    in_force = rules(on=ruleset_day)
+    last = cmd(n.CloseNotice, end, notice_id="N1", outcome="clear")
+    with pytest.raises(RuleViolation) as caught:
+        n.decide_close(fold(given), last, in_force)
+    problem = caught.value
+    assert problem.rule == "notice.period_not_over" and problem.status == 422
+    assert "公示期未满" in problem.extra["message_zh"] and end in problem.extra["message_zh"]
+    assert "runs through" in problem.extra["message_en"], problem.extra
+    assert problem.extra["basis"] == in_force.bases.notice and cited in problem.extra["basis"]
+    after = (D(end) + timedelta(days=1)).isoformat()
+    assert problem.extra["closable_from"] == after
+    closed_after = n.decide_close(fold(given), cmd(n.CloseNotice, after, notice_id="N1", outcome="clear"), in_force)
+    assert closed_after.type == "notice.closed" and closed_after.occurred_on == D(after)

@@ -15,6 +15,7 @@ from services.ledger.read_models.compliance import ComplianceProjection
 from services.ledger.read_models.notices import NoticesProjection
 from services.ledger.rebuild import rebuild
 from shared.envelope import new_event
+from shared.events.assessment import NoticeClosed
 from shared.events.rotation import PostAssigned, PostFields, RotationCompleted
 from shared.rulesets import ruleset_for
 from shared.settings import Settings
@@ -88,8 +89,14 @@ async def test_a_full_selection_is_in_the_history_and_the_compliance_read_model(
     await notice(system, cadre, "XB-2024-07", "GS-2024-031", "2024-09-26", "2024-10-08")
     await refused(system, "assessment", "/v1/notices/GS-2024-031/close",
                   {**base(cadre, "2024-10-07"), "outcome": "clear"}, "notice.period_not_over")
+    # the period counts its last day: on Tue 8 Oct the notice is still up, and closes from the day after
+    last_day = await refused(system, "assessment", "/v1/notices/GS-2024-031/close",
+                             {**base(cadre, "2024-10-08"), "outcome": "clear"}, "notice.period_not_over")
+    assert "公示期未满" in last_day["message_zh"] and "2024-10-08" in last_day["message_zh"], last_day
+    assert "公示期不少于五个工作日" in last_day["basis"] and "第四十二条" in last_day["basis"], last_day
+    assert last_day["closable_from"] == "2024-10-09" and last_day["field"] == "occurred_on", last_day
     closed = await post(system, "assessment", "/v1/notices/GS-2024-031/close",
-                        {**base(cadre, "2024-10-08"), "outcome": "clear"})
+                        {**base(cadre, "2024-10-09"), "outcome": "clear"})
 
     history = await ledger_get(system, f"/v1/cadres/{cadre}/history")
     registration, *rows = history["events"]
@@ -97,7 +104,7 @@ async def test_a_full_selection_is_in_the_history_and_the_compliance_read_model(
     assert [r["event"]["type"] for r in rows] == ["selection.inspected", "appointment.voted", "notice.posted",
                                                   "notice.closed"]
     assert [r["label_zh"] for r in rows] == ["任前考察", "常委会票决", "任前公示", "公示结束"]
-    assert [r["event"]["occurredon"] for r in rows] == ["2024-09-10", "2024-09-20", "2024-09-26", "2024-10-08"]
+    assert [r["event"]["occurredon"] for r in rows] == ["2024-09-10", "2024-09-20", "2024-09-26", "2024-10-09"]
     assert rows[2]["event"]["data"]["working_days"] == 5 and rows[3]["event"]["id"] == closed["event_id"]
     assert {r["event"]["ruleset"] for r in rows} == {"431021@2024.2"}  # the county's, in force on their days
 
@@ -105,7 +112,7 @@ async def test_a_full_selection_is_in_the_history_and_the_compliance_read_model(
                             lambda e: e["stage"] == "notice_closed")
     assert [(s["step"], s["on"]) for s in entry["steps"]] == [
         ("inspected", "2024-09-10"), ("voted", "2024-09-20"), ("notice_posted", "2024-09-26"),
-        ("notice_closed", "2024-10-08")]
+        ("notice_closed", "2024-10-09")]
     assert entry["tally"] == {"members_entitled": 11, "members_present": 10, "votes_for": 9, "votes_against": 1,
                               "votes_deferred": 0, "outcome": "approved"}
     assert entry["notice_working_days"] == 5 and entry["notice_id"] == "GS-2024-031"
@@ -117,6 +124,10 @@ async def test_a_full_selection_is_in_the_history_and_the_compliance_read_model(
     assert state["assessment"]["selections"]["XB-2024-07"]["vote"]["outcome"] == "approved"
     earlier = await ledger_get(system, f"/v1/cadres/{cadre}/state?as_of=2024-10-01")
     assert earlier["assessment"]["notices"]["GS-2024-031"]["status"] == "open"
+    # the notices list says the same: the period is over (公示期满) only once its last day has run
+    for as_of, over in (("2024-10-08", False), ("2024-10-09", True)):
+        [entry] = (await ledger_get(system, f"/v1/notices?cadre_id={cadre}&status=all&as_of={as_of}"))["notices"]
+        assert entry["period_over"] is over, (as_of, entry)
 
 
 async def test_the_compliance_read_model_checks_the_post_taken_against_the_post_proposed(system: System) -> None:
@@ -127,7 +138,7 @@ async def test_the_compliance_read_model_checks_the_post_taken_against_the_post_
     for cadre in (sound, other):
         await select(system, cadre, "XB-AP", "2024-09-10", "2024-09-20", "樟市镇党委书记")
         await notice(system, cadre, "XB-AP", "GS-AP", "2024-09-26", "2024-10-08")
-        await post(system, "assessment", "/v1/notices/GS-AP/close", {**base(cadre, "2024-10-08"), "outcome": "clear"})
+        await post(system, "assessment", "/v1/notices/GS-AP/close", {**base(cadre, "2024-10-09"), "outcome": "clear"})
     taken = {"post": "党委书记", "unit": "樟市镇党委", "township": "樟市镇", "level": "section", "leadership": True,
              "kind": "lateral", "notice_id": "GS-AP"}
     await post(system, "rotation", "/v1/posts/ZS-SJ/assign", {**base(sound, "2024-10-15"), **taken})
@@ -148,6 +159,30 @@ async def test_the_compliance_read_model_checks_the_post_taken_against_the_post_
     assert entry["appointed_post"] == "镇长" and entry["compliant"] is False, entry
     [issue] = entry["issues"]
     assert issue["rule"] == "posting.notice_post_matches" and "樟市镇党委书记" in issue["message_zh"], issue
+
+
+async def test_the_compliance_read_model_flags_a_notice_closed_on_its_last_day(system: System) -> None:
+    """A clear close dated on the notice's last day, as an older producer recorded it (the service now refuses it):
+    the period had not run (公示期未满), and the compliance read model shows the issue; a close the day after has
+    none."""
+    early, sound = await registered_cadre(system, "LDE"), await registered_cadre(system, "LDS")
+    for cadre in (early, sound):
+        await select(system, cadre, "XB-LD", "2024-09-10", "2024-09-20")
+        await notice(system, cadre, "XB-LD", "GS-LD", "2024-09-26", "2024-10-08")
+    await post(system, "assessment", "/v1/notices/GS-LD/close", {**base(sound, "2024-10-09"), "outcome": "clear"})
+    on = date(2024, 10, 8)
+    await wait_committed(system.pg_dsn, (await publish(system.nats_url, [new_event(
+        event_type="notice.closed", cadre_id=early, county=COUNTY, service="assessment",
+        data=NoticeClosed(notice_id="GS-LD", outcome="clear"), occurred_on=on,
+        ruleset=ruleset_for(COUNTY, on).id)]))[0])
+
+    entry = await projected(system, f"/v1/appointments?cadre_id={early}", "appointments",
+                            lambda e: e["stage"] == "notice_closed")
+    assert entry["compliant"] is False and [i["rule"] for i in entry["issues"]] == ["notice.period_not_over"], entry
+    assert "公示期未满" in entry["issues"][0]["message_zh"], entry
+    entry = await projected(system, f"/v1/appointments?cadre_id={sound}", "appointments",
+                            lambda e: e["stage"] == "notice_closed")
+    assert entry["compliant"] is True and entry["issues"] == [], entry
 
 
 async def test_a_notice_of_four_working_days_is_a_422_naming_the_rule(system: System) -> None:
@@ -217,16 +252,16 @@ async def test_the_seed_county_funnel(system: System) -> None:
     assert mid["objections"][0]["report_id"] == "JB-101" and mid["objections"][0]["resolved"] is False
     assert mid["unresolved_objections"] == 1
     await refused(system, "assessment", "/v1/notices/GS-2024-012/close",
-                  {**base(cleared, "2024-03-15"), "outcome": "clear"}, "notice.unresolved_objection")
+                  {**base(cleared, "2024-03-16"), "outcome": "clear"}, "notice.unresolved_objection")
     await post(system, "audit", "/v1/reports/JB-101/verify", {**base(cleared, "2024-03-15"), "outcome": "unfounded"})
-    await post(system, "assessment", "/v1/notices/GS-2024-012/close", {**base(cleared, "2024-03-15"),
+    await post(system, "assessment", "/v1/notices/GS-2024-012/close", {**base(cleared, "2024-03-16"),
                                                                        "outcome": "clear"})
 
     # 2. a report received by the audit service during the notice: deferred (缓任), then cleared
     await post(system, "audit", "/v1/reports/JB-102/receive",
                {**base(deferred, "2024-03-13"), "channel": "letter", "named": True})
     problem = await refused(system, "assessment", "/v1/notices/GS-2024-012/close",
-                            {**base(deferred, "2024-03-15"), "outcome": "clear"}, "notice.unresolved_objection")
+                            {**base(deferred, "2024-03-16"), "outcome": "clear"}, "notice.unresolved_objection")
     assert problem["reports"] == ["JB-102"]
     await refused(system, "assessment", "/v1/notices/GS-2024-012/deferral",
                   {**base(deferred, "2024-03-15"), "until": "2024-06-16"}, "appointment.deferral_max")
@@ -267,7 +302,7 @@ async def test_the_seed_county_funnel(system: System) -> None:
                {**base(cancelled, "2024-03-12"), "channel": "visit", "named": True})
     await post(system, "audit", "/v1/reports/JB-103/verify", {**base(cancelled, "2024-03-14"), "outcome": "verified"})
     await refused(system, "assessment", "/v1/notices/GS-2024-012/close",
-                  {**base(cancelled, "2024-03-15"), "outcome": "clear"}, "notice.founded_objection")
+                  {**base(cancelled, "2024-03-16"), "outcome": "clear"}, "notice.founded_objection")
     await post(system, "assessment", "/v1/notices/GS-2024-012/cancellation",
                {**base(cancelled, "2024-03-18"), "reason": "举报查实, 取消任职资格"})
     await refused(system, "assessment", "/v1/notices/GS-2024-012/close",

@@ -374,7 +374,7 @@ async def test_a_promotion_consumes_the_assessment_services_cleared_notice(syste
         "2024-09-20", members_entitled=11, members_present=10, votes_for=9, votes_against=1))
     await post_ok(f"{assessment}/v1/selections/XB-R1/notice?wait=committed", at(
         "2024-09-26", notice_id="GS-2024-R1", start="2024-09-26", end="2024-10-08", channels=["县委组织部网站"]))
-    await post_ok(f"{assessment}/v1/notices/GS-2024-R1/close?wait=committed", at("2024-10-08", outcome="clear"))
+    await post_ok(f"{assessment}/v1/notices/GS-2024-R1/close?wait=committed", at("2024-10-09", outcome="clear"))
 
     # an unverified report (audit service) blocks it; once verified, the promotion goes through
     await post_ok(f"{system.url('audit')}/v1/reports/JB-R1/receive?wait=committed",

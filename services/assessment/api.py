@@ -217,8 +217,8 @@ def build_api(bus: CommandBus) -> Api:
                tags=SELECTION, errors=ERRORS)
     async def close(request: web.Request, *, path: BaseModel, body: notices.CloseBody,
                     query: WaitQuery) -> CommandResult:
-        """Publishes `notice.closed`; `clear` needs the period over, every objection verified unfounded, and no
-        blocker."""
+        """Publishes `notice.closed`; `clear` needs the period over (from the day after its last day, which the
+        period counts: 公示期满), every objection verified unfounded, and no blocker."""
         command = _with_id(path, body, notices.CloseNotice)
         return await execute(request, command, notices.decide_close, query)
 

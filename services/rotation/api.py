@@ -129,8 +129,9 @@ def build_api(bus: CommandBus, persons: PersonStore, clock: Clock, scheduler: Sc
                body=c.Assignment, query=WaitQuery, response=CommandResult, status=202, tags=POSTINGS, errors=(409, 503))
     async def assign(request: web.Request, *, path: BaseModel, body: c.Assignment, query: WaitQuery) -> CommandResult:
         """Publishes `post.assigned`. A promotion needs a notice closed as clear (or an exemption reason),
-        no appointment blocker and no running probation; to a leadership post that is not elected it starts a
-        probation (试用期), unless the post is a principal's (正职) and no internal unit's."""
+        no appointment blocker and no running probation; to a leadership post not filled by election (`elected` not
+        true and `kind` not election: 非选举产生的职务) it starts a probation (试用期), unless the post is a principal's
+        (正职) and no internal unit's."""
         cmd = c.AssignPost(**dict(path), **dict(body))
         today = clock.today()
         return await run(request, cmd, lambda h, rules: domain.decide_assign(domain.fold(h), cmd, rules, today), query)

@@ -2,7 +2,8 @@
 (`selection`), for at least N working days on the shipped calendar, or N calendar days where the rule set of
 its day says so (before 2014: 公示期一般为七至十五天); objections received meanwhile; then one end:
 
-- `clear` / `minor_issue_reminded`: only once its last day is reached, with every objection resolved
+- `clear` / `minor_issue_reminded`: only once its period has run, from the day after its last day (the period
+  counts its last day), with every objection resolved
   (the report it names verified by the audit service; for `clear`, none found true or partly true)
   and nothing blocking the appointment (shared.appointment_blockers, and a promotion barred by a
   基本称职 grade);
@@ -16,7 +17,7 @@ A `clear` or `minor_issue_reminded` close is refused while an appointment blocke
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from pydantic import Field
 
@@ -238,6 +239,25 @@ def _check_objections(state: AssessmentState, notice: Notice, cmd: CloseNotice, 
             reports=founded)
 
 
+def period_not_over(notice: Notice, cmd: CloseNotice, rules: RuleSet) -> None:
+    """`notice.period_not_over` (公示期未满) unless the notice's period has run in full by the close's day.
+
+    The period counts its last day: the minimum (不少于五个工作日 in the 2014 and 2019 条例, 七至十五天 in the 2002
+    条例) is met only with it (`notice_too_short` counts first and last). A close is recorded by its day, not its
+    hour, so one dated on the last day would end the notice while it is still up and an objection could still
+    come in that day; the notice closes from the day after its last day."""
+    closable_from = notice.end + timedelta(days=1)
+    if cmd.occurred_on < closable_from:
+        end = notice.end.isoformat()
+        raise RuleViolation(
+            "notice.period_not_over",
+            f"notice {cmd.notice_id} runs through {end}, its last day counted: it can close as {cmd.outcome} only "
+            f"once the period has run, from {closable_from.isoformat()}",
+            f"任前公示 {cmd.notice_id} 公示期至 {end} (含截止日), 公示期未满不能结束; "
+            f"公示期满后 ({closable_from.isoformat()} 起) 方可结束",
+            basis=rules.bases.notice, field="occurred_on", notice_end=end, closable_from=closable_from.isoformat())
+
+
 def decide_close(state: AssessmentState, cmd: CloseNotice, rules: RuleSet) -> Decision:
     """End the notice; `clear` and `minor_issue_reminded` only when nothing stands in the appointment's way."""
     notice = _notice(state, cmd.notice_id, cmd.occurred_on, rules, allow=("open", "deferred"))
@@ -250,12 +270,7 @@ def decide_close(state: AssessmentState, cmd: CloseNotice, rules: RuleSet) -> De
                 "notice.deferral_missing", "record the deferral (appointment.deferred, with its end) first",
                 "以缓任结束公示前须先作出缓任决定 (缓任期限)", basis=rules.bases.deferral)
     elif cmd.outcome in CLEARING:
-        if cmd.occurred_on < notice.end:
-            raise RuleViolation(
-                "notice.period_not_over",
-                f"notice {cmd.notice_id} runs until {notice.end.isoformat()}: it cannot close as {cmd.outcome} earlier",
-                f"任前公示 {cmd.notice_id} 公示期至 {notice.end.isoformat()}, 公示期未满不能结束",
-                basis=rules.bases.notice)
+        period_not_over(notice, cmd, rules)
         _check_objections(state, notice, cmd, rules)
         sel = state.selections.get(notice.selection_id)
         # a notice whose inspection is not on the ledger is held to the stricter, promotion, rules

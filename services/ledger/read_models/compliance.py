@@ -94,8 +94,9 @@ class ComplianceProjection:
 
     name = "appointment_compliance"
     # 3: the post taken, checked against the post proposed; 4: notices checked under the corrected rule sets (the
-    # 2002 条例's calendar days before 2014-01-14), which rebuilds the rows the version corrected had checked
-    version = 4
+    # 2002 条例's calendar days before 2014-01-14), which rebuilds the rows the version corrected had checked; 5: a
+    # clear close on the notice's last day is an issue (notice.period_not_over: the period counts that day)
+    version = 5
     tables: tuple[str, ...] = ("rm_appointments",)
     sql_types: frozenset[str] = frozenset()
     types = _TYPES
@@ -269,8 +270,10 @@ def issues(r: asyncpg.Record, steps: list[dict[str, Any]]) -> list[dict[str, str
                 f"{', '.join(map(str, years))}; counted on the calendar now it has {now}, fewer than {least}",
                 f"公示期按{'、'.join(map(str, years))}年暂定日历计为{r['notice_working_days']}个工作日，按现行日历复核"
                 f"只有{now}个，少于{least}个"))
-    if r["outcome"] in CLEARING and r["closed_on"] < r["notice_end"]:
-        found.append(_issue("notice.period_not_over", "closed before the notice's last day", "公示期未满即结束"))
+    # the period counts its last day: a clear close dated on it ended the notice before the period had run
+    if r["outcome"] in CLEARING and r["closed_on"] <= r["notice_end"]:
+        found.append(_issue("notice.period_not_over", "closed on or before the notice's last day, before its period "
+                            "had run", "公示期未满即结束 (截止日当天或之前结束)"))
     if r["withdrawn_on"] is not None and (r["notice_posted_on"] is not None or r["appointed_on"] is not None):
         found.append(_issue("selection.withdrawn", "a notice or an appointment recorded for a withdrawn selection",
                             "已终止的选拔又有公示或任职记录"))

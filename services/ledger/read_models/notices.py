@@ -165,7 +165,8 @@ class NoticeEntry(BaseModel):
     closed_on: date | None
     working_days_left: int | None = Field(description="Working days from `as_of` (counted) to the end; 0 when over, "
                                                       "null when the calendar does not cover the period.")
-    period_over: bool = Field(description="`as_of` is on or after the last day: the notice may close (公示期满).")
+    period_over: bool = Field(description="`as_of` is after the last day, so the period, which counts that day, has "
+                                          "run: the notice may close (公示期满).")
     deferred_until: date | None
     deferral_overdue: bool = Field(description="Deferred and the deferral has run out (`as_of` after its last day, "
                                               "`deferred_until`): to be resolved (缓任期满).")
@@ -220,7 +221,7 @@ def _entry(row: asyncpg.Record, as_of: date) -> dict[str, Any]:
         "start": row["start_on"], "end": row["end_on"], "channels": orjson.loads(row["channels"]),
         "working_days_recounted": recounted_working_days(row["start_on"], row["end_on"],
                                                          row["provisional_calendar_years"]),
-        "status_zh": STATUS_ZH[row["status_then"]], "working_days_left": left, "period_over": as_of >= row["end_on"],
+        "status_zh": STATUS_ZH[row["status_then"]], "working_days_left": left, "period_over": as_of > row["end_on"],
         "deferral_overdue": row["status_then"] == "deferred" and until is not None and not deferral_runs(until, as_of),
         "objections": objections, "unresolved_objections": sum(not o["resolved"] for o in objections)}
 
