@@ -539,6 +539,17 @@ async def test_a_promotion_to_an_elected_post_starts_no_probation(system: System
     assert status == 422 and problem["rule"] == "posting.election_to_elected_post", problem
     assert problem["field"] == "elected" and "选举产生" in problem["message_zh"], problem
 
+    # a posting recorded without `elected` and so put on probation is corrected (更正) with it: no probation then
+    status, history, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{other}/history")
+    other_assigned = [r for r in history["events"] if r["type"] == "post.assigned"][-1]
+    assert other_assigned["event"]["data"]["post_id"] == f"ZS-FZZ-{other}", other_assigned
+    await post_ok(f"{rotation}/v1/posts/ZS-FZZ-{other}/assign?wait=committed", {
+        **township_post(other, "2024-06-03", **deputy, elected=True),
+        "correction": {"event_id": other_assigned["event"]["id"], "reason": "录入遗漏: 副镇长为选举产生的职务"}})
+    status, problem, _ = await call("POST", f"{rotation}/v1/posts/ZS-FZZ-{other}/probation/conclude",
+                                    {**conclusion, "cadre_id": other})
+    assert status == 422 and problem["rule"] == "probation.none", problem
+
 
 async def test_a_due_follows_the_corrected_day_of_its_posting(system: System) -> None:
     """The scan recorded a leader's due from the posting's day; the day was typed a year early and corrected: the
