@@ -22,7 +22,7 @@ _PROBLEM_SCHEMA: dict[str, Any] = {
                   "the rule set in force on the fact's day quotes it (its `bases`), or a record-keeping rule "
                   "(记录规则) that keeps the ledger consistent."},
         "ruleset": {"type": "string", "description": "The rule-set version a refused command was decided under "
-                    "(规则集版本), e.g. `431021@2024.2`: the version whose `bases` the `basis` quotes."},
+                    "(规则集版本), e.g. `431021@2024.3`: the version whose `bases` the `basis` quotes."},
         "message_en": {"type": "string"}, "message_zh": {"type": "string"},
         "errors": {"type": "array", "description": (
             "Each invalid field (字段无效). The path is checked first: a malformed path parameter is answered with "

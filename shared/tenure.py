@@ -12,6 +12,13 @@ Counting (documented choices):
   on 2024-03-01 and is not due on 2024-02-29.
 - Months: the same day N months later, or the month's last day when it is shorter (31 Jan + 1 month =
   28/29 Feb).
+- A period of N months (处分影响期, 缓任期) whose first day is D covers D .. the day before D + N months, and what
+  it bars is free again on D + N months (`period_end`): a 6-month period from 2024-01-15 ends on 2024-07-14.
+  The day a bar takes effect is a day of the bar, so it is counted: 政务处分法 第八条 counts the period 自政务处分
+  决定生效之日起, and a deferral (缓任) bars the appointment on the day it is decided. 民法典 第二百零一条 does
+  not count the day of the event a period is counted from (开始的当日不计入) and 第二百零二条 ends it on the
+  corresponding day (对应日); for a period whose first day is the day after that event this is the same N
+  months. Counting the day of effect AND ending on the corresponding day would bar for N months and a day.
 - Township tenure (`township_8y`) is continuous presence in one township across postings: moving
   between posts of the same township (leaving and entering on the same day, or holding another post
   there meanwhile) keeps the count; a gap restarts it. The other rules count time in the same post.
@@ -25,7 +32,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -49,6 +56,17 @@ def add_months(day: date, months: int) -> date:
     index = day.month - 1 + months
     year, month = day.year + index // 12, index % 12 + 1
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def period_end(first_day: date, months: int, *, first_day_counted: bool = True) -> date:
+    """The last day of a period of `months` starting on `first_day` (see the module's counting): the day before
+    its month-day (12 months from 1 Feb end on 31 Jan; a bar so counted lifts on `add_months(first_day, months)`).
+
+    `first_day_counted=False` is the count of 民法典 第二百零一条/第二百零二条 taken from the day of an event that is
+    not itself counted (开始的当日不计入): the period ends on the month-day. Only the rule sets that counted a
+    deferral that way ask for it (`RotationRules.deferral_counts_decision_day` false: superseded versions)."""
+    end = add_months(first_day, months)
+    return end - timedelta(days=1) if first_day_counted else end
 
 
 def completed_years(since: date, on: date) -> int:

@@ -44,6 +44,14 @@ GRADE_CASES: list[tuple[str, list[Any], Any, Expected]] = [
     ("the year in progress can be graded (year-end assessment)", [],
      cmd(g.AnnualGrade, "2024-12-20", year=2024, grade="excellent"),
      {"type": "assessment.annual_graded", "grade": "excellent"}),
+    # 年度考核一般每年年末或者翌年年初进行: a year's grade is determined at its end, from December (the rule set's
+    # annual_grade_open_months), never in its spring
+    ("a year's grade is not recorded in its spring", [], cmd(g.AnnualGrade, "2024-03-01", year=2024, grade="competent"),
+     "assessment.grade_before_year_end"),
+    ("nor on the eve of its last month", [], cmd(g.AnnualGrade, "2024-11-30", year=2024, grade="competent"),
+     "assessment.grade_before_year_end"),
+    ("its year-end assessment opens on 1 December", [], cmd(g.AnnualGrade, "2024-12-01", year=2024, grade="competent"),
+     {"type": "assessment.annual_graded", "year": 2024}),
     ("basically competent: admonishment and no promotion next year", [],
      cmd(g.AnnualGrade, "2024-01-10", year=2023, grade="basically_competent"),
      {"type": "assessment.annual_graded", "admonishment_required": True, "promotion_blocked_years": [2024],
@@ -78,6 +86,24 @@ GRADE_CASES: list[tuple[str, list[Any], Any, Expected]] = [
 @pytest.mark.parametrize(("name", "given", "command", "expected"), GRADE_CASES, ids=[c[0] for c in GRADE_CASES])
 def test_annual_grade(name: str, given: list[Any], command: Any, expected: Expected) -> None:
     check(given, g.decide_annual_grade, command, expected)
+
+
+def test_an_early_grade_names_the_first_day_and_cites_the_assessment_regulation() -> None:
+    with pytest.raises(RuleViolation) as refused:
+        g.decide_annual_grade(fold([]), cmd(g.AnnualGrade, "2024-03-01", year=2024, grade="competent"), rules())
+    body = refused.value.body()
+    assert body["earliest"] == "2024-12-01" and body["year"] == 2024 and body["field"] == "year"
+    assert "考核年度未到年末" in body["message_zh"] and "年度考核一般每年年末或者翌年年初进行" in body["basis"]
+    assert "公务员考核规定" in body["basis"]
+
+
+@pytest.mark.parametrize("version", ["431021@2008.1", "431021@2024.2", "000000@2024.2"])
+def test_a_superseded_version_still_took_a_grade_on_any_day_of_its_year(version: str) -> None:
+    """Grades recorded under the versions first shipped keep their meaning: those took one on any day of the year."""
+    old = ruleset_by_id(version)
+    assert old.assessment.annual_grade_open_months == 12
+    check([], g.decide_annual_grade, cmd(g.AnnualGrade, "2024-03-01", year=2024, grade="competent"),
+          {"type": "assessment.annual_graded", "year": 2024}, ruleset=old)
 
 
 def _posted(on: str, post_id: str, level: str, leadership: bool) -> Any:
@@ -126,12 +152,12 @@ def test_an_incompetent_grade_demotes(name: str, given: list[Any], command: Any,
 
 # 不称职 under each version: the corrections bar the next year; the versions they correct (as recorded) did not
 @pytest.mark.parametrize(("graded_on", "year", "ruleset", "blocked"), [
-    ("2013-01-10", 2012, "431021@2008.2", [2013]),
+    ("2013-01-10", 2012, "431021@2008.3", [2013]),
     ("2013-01-10", 2012, "431021@2008.1", []),
-    ("2017-01-10", 2016, "431021@2014.1", [2017]),
-    ("2021-01-10", 2020, "431021@2019.1", [2021]),
-    ("2021-01-10", 2020, "000000@2019.2", [2021]),
-    ("2024-01-10", 2023, "431021@2024.2", [2024]),
+    ("2017-01-10", 2016, "431021@2014.2", [2017]),
+    ("2021-01-10", 2020, "431021@2019.2", [2021]),
+    ("2021-01-10", 2020, "000000@2019.3", [2021]),
+    ("2024-01-10", 2023, "431021@2024.3", [2024]),
     ("2024-01-10", 2023, "431021@2024.1", []),
 ])
 def test_an_incompetent_grade_bars_promotion_under_the_corrected_versions(graded_on: str, year: int, ruleset: str,

@@ -18,6 +18,7 @@ from services.assessment.domain import selection as s
 from shared.events import assessment as ev
 from shared.problems import RuleViolation
 from shared.rulesets import ruleset_by_id
+from shared.tenure import period_end
 from tests.assessment_given import (
     D,
     Expected,
@@ -318,13 +319,19 @@ def _defer(on: str, until: str) -> Any:
     return cmd(n.Defer, on, notice_id="N1", until=until)
 
 
+NOV_POSTED = [inspected("2023-11-01"), voted("2023-11-10"), posted("2023-11-13", "2023-11-13", "2023-11-17")]
+# A deferral bars the appointment from the day it is decided, so that day is its first (counted): 3 months decided on
+# 14 March cover 14 March .. 13 June and the appointment is free on 14 June, as a sanction's effect period is counted
+# (shared.tenure.period_end: 6 months from 2024-01-15 end on 2024-07-14).
 DEFERRAL_CASES: list[tuple[str, list[Any], Any, Expected]] = [
-    ("exactly 3 months", POSTED, _defer("2024-03-14", "2024-06-14"),
-     {"type": "appointment.deferred", "until": "2024-06-14", "notice_id": "N1"}),
-    ("one day over 3 months", POSTED, _defer("2024-03-14", "2024-06-15"), "appointment.deferral_max"),
-    ("3 months from 30 Nov ends on 28 Feb", [inspected("2023-11-01"), voted("2023-11-10"),
-                                             posted("2023-11-13", "2023-11-13", "2023-11-17")],
-     _defer("2023-11-30", "2024-02-29"), {"type": "appointment.deferred", "until": "2024-02-29"}),
+    ("exactly 3 months: until the day before the month-day", POSTED, _defer("2024-03-14", "2024-06-13"),
+     {"type": "appointment.deferred", "until": "2024-06-13", "notice_id": "N1"}),
+    ("one day over 3 months: until the month-day itself", POSTED, _defer("2024-03-14", "2024-06-14"),
+     "appointment.deferral_max"),
+    ("3 months from 30 Nov 2023 end on 28 Feb 2024", NOV_POSTED, _defer("2023-11-30", "2024-02-28"),
+     {"type": "appointment.deferred", "until": "2024-02-28"}),
+    ("3 months from 30 Nov 2023 do not reach 29 Feb 2024", NOV_POSTED, _defer("2023-11-30", "2024-02-29"),
+     "appointment.deferral_max"),
     ("until must be after the decision", POSTED, _defer("2024-03-14", "2024-03-14"), "appointment.deferral_max"),
     ("a deferral is not extended", [*POSTED, deferred("2024-03-14", "2024-04-14")], _defer("2024-04-10",
                                                                                             "2024-06-10"),
@@ -342,6 +349,25 @@ def test_deferral(name: str, given: list[Any], command: Any, expected: Expected)
 
 def test_deferral_limit_is_the_rule_sets() -> None:
     assert rules().rotation.deferral_max_months == 3
+
+
+def test_a_deferral_ends_as_a_sanctions_effect_period_of_the_same_months_does() -> None:
+    """One count for both bars: the latest 缓任至 a refusal names is `period_end` of the decision day, the helper the
+    sanction's shortest 影响期止 comes from (the day before the month-day)."""
+    with pytest.raises(RuleViolation) as refused:
+        n.decide_deferral(fold(POSTED), _defer("2024-03-14", "2024-06-14"), rules())
+    assert refused.value.extra["latest"] == period_end(D("2024-03-14"), 3).isoformat() == "2024-06-13"
+    assert "不晚于 2024-06-13" in refused.value.extra["message_zh"]
+
+
+@pytest.mark.parametrize("version", ["431021@2008.1", "431021@2024.2", "000000@2024.2"])
+def test_a_superseded_version_still_counts_the_deferral_as_it_did(version: str) -> None:
+    """Deferrals recorded under the versions first shipped keep their meaning: they did not count the decision day
+    and let a deferral run until the month-day itself."""
+    old = ruleset_by_id(version)
+    assert old.rotation.deferral_counts_decision_day is False
+    decision = n.decide_deferral(fold(POSTED), _defer("2024-03-14", "2024-06-14"), old)
+    assert decision.data.model_dump(mode="json")["until"] == "2024-06-14"
 
 
 def _cancel(on: str) -> Any:

@@ -106,7 +106,7 @@ async def test_a_full_selection_is_in_the_history_and_the_compliance_read_model(
     assert [r["label_zh"] for r in rows] == ["任前考察", "常委会票决", "任前公示", "公示结束"]
     assert [r["event"]["occurredon"] for r in rows] == ["2024-09-10", "2024-09-20", "2024-09-26", "2024-10-09"]
     assert rows[2]["event"]["data"]["working_days"] == 5 and rows[3]["event"]["id"] == closed["event_id"]
-    assert {r["event"]["ruleset"] for r in rows} == {"431021@2024.2"}  # the county's, in force on their days
+    assert {r["event"]["ruleset"] for r in rows} == {"431021@2024.3"}  # the county's, in force on their days
 
     entry = await projected(system, f"/v1/appointments?cadre_id={cadre}", "appointments",
                             lambda e: e["stage"] == "notice_closed")

@@ -18,7 +18,7 @@ async def test_completed_audit_appears_in_history_with_read_your_writes(system: 
                                  audit_body(cadre))
     assert status == 202, body
     assert body["committed"] is True and body["position"] >= 1
-    assert body["ruleset"] == "431021@2024.2"
+    assert body["ruleset"] == "431021@2024.3"
     assert uuid.UUID(body["event_id"]).version == 7, "the service gives the event a time-ordered id (shared.ids)"
 
     status, history, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/history")
@@ -58,7 +58,7 @@ async def test_unknown_finding_category_names_the_rule_set(system: System) -> No
     status, problem, _ = await call("POST", f"{system.url('audit')}/v1/audits/SJ-3/complete", body)
     assert status == 422
     assert problem["rule"] == "audit.finding_category"
-    assert "431021@2024.2" in problem["message_en"]
+    assert "431021@2024.3" in problem["message_en"]
 
 
 async def test_bad_input_is_a_problem_naming_the_fields(system: System) -> None:

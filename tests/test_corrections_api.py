@@ -155,8 +155,8 @@ async def test_a_revoked_grade_is_no_longer_there_for_the_next_command(system: S
     revoked = await accepted(system, "assessment", "/v1/revocations",
                              revocation(cadre, stray["event_id"], "2023-01-11", "录入了其他干部的等次"))
     assert revoked["warnings"] == [], revoked
-    # decided under the rules of its day: 431021@2019.1, which corrects 431021@2008.1 for 2019-03-03 .. 2023-12-31
-    assert revoked["type"] == "assessment.annual_graded.revoked" and revoked["ruleset"] == "431021@2019.1"
+    # decided under the rules of its day: 431021@2019.2 (correcting 431021@2019.1, itself correcting 431021@2008.1)
+    assert revoked["type"] == "assessment.annual_graded.revoked" and revoked["ruleset"] == "431021@2019.2"
     regraded = await accepted(system, "assessment", "/v1/annual-grades", grade(cadre, 2022, "competent", "2023-01-12"))
 
     events = await history(system, cadre)

@@ -60,7 +60,7 @@ async def test_a_report_verified_during_a_notice_blocks_the_appointment_in_asses
 
     # the organisation department defers the appointment; the deferral now blocks it in turn
     await command(system, "assessment", f"{notice}/deferral", cadre, {"occurred_on": "2024-04-29",
-                                                                      "until": "2024-07-29", "reason": "举报属实"})
+                                                                      "until": "2024-07-28", "reason": "举报属实"})
     await command(system, "assessment", f"{notice}/close", cadre, {"occurred_on": "2024-04-29",
                                                                    "outcome": "deferred"})
     await command(system, "audit", "/v1/talks/TH-2024-301", cadre, {

@@ -197,7 +197,7 @@ ASSESSMENT = [
         ("notice.objection_received", nt.decide_objection,
          cmd(nt.ReceiveObjection, "2024-03-12", notice_id="N1", report_id="R1", channel="12380", named=False)),
         ("notice.closed", nt.decide_close, cmd(nt.CloseNotice, "2024-03-16", notice_id="N1", outcome="clear")),
-        ("appointment.deferred", nt.decide_deferral, cmd(nt.Defer, "2024-03-14", notice_id="N1", until="2024-06-14")),
+        ("appointment.deferred", nt.decide_deferral, cmd(nt.Defer, "2024-03-14", notice_id="N1", until="2024-06-13")),
         ("appointment.qualification_cancelled", nt.decide_cancellation,
          cmd(nt.CancelQualification, "2024-03-14", notice_id="N1", reason="举报查实, 取消任职资格")))),
 ]

@@ -79,7 +79,7 @@ def test_rule_sets_scope_the_township_rule() -> None:
     assert ruleset_for("431021", D("2020-01-01")).rotation.township_years == 8
     national = ruleset_by_id("000000@2019.1").rotation
     assert national.township_years is None and national.leader_same_post_years == 10
-    assert ruleset_for("110101", D("2020-01-01")).id == "000000@2019.2"  # 000000@2019.1 as corrected
+    assert ruleset_for("110101", D("2020-01-01")).id == "000000@2019.3"  # 000000@2019.1 as corrected (2019.2, 2019.3)
 
 
 # ---- personal data ------------------------------------------------------------------------------

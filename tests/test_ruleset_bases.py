@@ -1,6 +1,6 @@
 """A refusal cites (`basis`, 依据) the documents of the rule set it is decided under, the one in force on the fact's
-day: about a 2010 fact the 2002-period documents (431021@2008.2), about a 2020 fact the 2019 条例 and the documents of
-2019-2023 (431021@2019.1), never those of today. Given a fact's day, when a rule refuses, then its basis is that
+day: about a 2010 fact the 2002-period documents (431021@2008.3), about a 2020 fact the 2019 条例 and the documents of
+2019-2023 (431021@2019.2), never those of today. Given a fact's day, when a rule refuses, then its basis is that
 version's `bases` entry of the rule's topic."""
 
 from __future__ import annotations
@@ -63,12 +63,12 @@ WHEN: list[tuple[str, str, Refuse]] = [
 
 PERIODS = {
     # day: (version in force, what each topic's basis names in that period)
-    "2010-06-01": ("431021@2008.2", {
+    "2010-06-01": ("431021@2008.3", {
         "selection": "党政领导干部选拔任用工作条例 (2002)", "appointment": "党政领导干部选拔任用工作条例 (2002)",
         "blockers": "党政领导干部选拔任用工作条例 (2002)", "grading": "公务员考核规定（试行）(2007)",
         "audit": "县级以下党政领导干部任期经济责任审计暂行规定 (1999)", "sanction": "中国共产党纪律处分条例 (2003)",
         "effect_period": "行政机关公务员处分条例 (2007) 第七条"}),
-    "2020-06-01": ("431021@2019.1", {
+    "2020-06-01": ("431021@2019.2", {
         "selection": "党政领导干部选拔任用工作条例 (2019", "appointment": "党政领导干部选拔任用工作条例 (2019",
         "blockers": "党政领导干部选拔任用工作条例 (2019", "grading": "党政领导干部考核工作条例 (2019)",
         "audit": "经济责任审计规定 (2019)", "sanction": "中国共产党纪律处分条例 (2018)",
@@ -103,8 +103,8 @@ async def test_over_http_a_sanction_of_2010_cites_the_2003_regulation_and_one_of
     2010 sanction whose measure is not of its category cites the 纪律处分条例 of 2003, a 2020 one that of 2018, and
     neither the 2023 one in force today; the refusal names the version it quotes (`ruleset`)."""
     cadre = await registered_cadre(system, "BAS")
-    for day, version, cited, other in (("2010-06-01", "431021@2008.2", "中国共产党纪律处分条例 (2003)", "(2018)"),
-                                       ("2020-06-01", "431021@2019.1", "中国共产党纪律处分条例 (2018)", "(2003)")):
+    for day, version, cited, other in (("2010-06-01", "431021@2008.3", "中国共产党纪律处分条例 (2003)", "(2018)"),
+                                       ("2020-06-01", "431021@2019.2", "中国共产党纪律处分条例 (2018)", "(2003)")):
         status, problem, _ = await call("POST", f"{system.url('audit')}/v1/sanctions/CF-{day[:4]}?wait=committed", {
             "cadre_id": cadre, "county": COUNTY, "occurred_on": day, "category": "organisational",
             "measure": "serious_warning", "effective_from": day, "effective_until": _later(day, 600)})

@@ -21,14 +21,15 @@ from tests.test_assessment_slice import CHECKS, COUNTY, base, post, projected, r
 
 async def test_a_2010_notice_of_five_working_days_is_refused_under_the_2002_regulation(system: System) -> None:
     """431021@2008.1 asked 5 working days from 2008; until 2014-01-14 the 2002 条例 applied, 公示期一般为七至十五天,
-    in calendar days: its correction 431021@2008.2 refuses Mon 10 to Fri 14 May 2010 and cites the 2002 条例."""
+    in calendar days: its correction (431021@2008.2, now 431021@2008.3) refuses Mon 10 to Fri 14 May 2010 and cites
+    the 2002 条例."""
     cadre = await registered_cadre(system, "SEL")
     await select(system, cadre, "XB-2010", "2010-04-20", "2010-05-04")
     problem = await refused(system, "assessment", "/v1/selections/XB-2010/notice",
                             {**base(cadre, "2010-05-10"), "notice_id": "GS-2010", "start": "2010-05-10",
                              "end": "2010-05-14", "channels": ["县委组织部公示栏"]}, "notice.min_calendar_days")
-    assert problem["ruleset"] == "431021@2008.2" and problem["calendar_days"] == 5 and problem["required"] == 7
-    assert problem["basis"] == ruleset_by_id("431021@2008.2").bases.notice
+    assert problem["ruleset"] == "431021@2008.3" and problem["calendar_days"] == 5 and problem["required"] == 7
+    assert problem["basis"] == ruleset_by_id("431021@2008.3").bases.notice
     assert "党政领导干部选拔任用工作条例 (2002)" in problem["basis"] and "公示期一般为七至十五天" in problem["basis"]
     assert "(2019)" not in problem["basis"]
     assert problem["detail"].startswith("任前公示期不少于7天")
@@ -36,7 +37,7 @@ async def test_a_2010_notice_of_five_working_days_is_refused_under_the_2002_regu
     answer = await post(system, "assessment", "/v1/selections/XB-2010/notice",
                         {**base(cadre, "2010-05-10"), "notice_id": "GS-2010", "start": "2010-05-10",
                          "end": "2010-05-16", "channels": ["县委组织部公示栏"]})
-    assert answer["ruleset"] == "431021@2008.2"
+    assert answer["ruleset"] == "431021@2008.3"
 
 
 def _recorded_under_the_version_corrected(cadre: str) -> list[CloudEvent]:

@@ -14,7 +14,6 @@ from pydantic import BaseModel
 
 from services.audit.domain import fold
 from services.audit.domain import supervision as s
-from services.audit.domain.checks import add_months, period_end
 from shared.decisions import Decision
 from shared.envelope import CloudEvent, new_event
 from shared.events.audit import (
@@ -29,6 +28,7 @@ from shared.events.audit import (
 from shared.events.registry import CATALOGUE
 from shared.problems import RECORD_KEEPING, RuleViolation
 from shared.rulesets import RuleSet, ruleset_by_id, ruleset_for
+from shared.tenure import add_months, period_end
 
 RULES = ruleset_for("431021", date(2024, 1, 1))
 BASE: dict[str, Any] = {"cadre_id": "C1", "county": "431021"}
@@ -230,14 +230,14 @@ def test_a_period_of_months_ends_the_day_before_the_same_date() -> None:
 # A year's probation and two years after it: 36 months at least, in every 纪律处分条例 since 2004 (2003, 2015,
 # 2018, 2023); the versions that said 12 (431021@2008.1, 000000@2019.1) are corrected for the days they covered.
 @pytest.mark.parametrize(("county", "on", "until", "then", "ruleset"), [
-    ("431021", "2010-06-01", "2011-05-31", "sanction.effect_period_short", "431021@2008.2"),
-    ("431021", "2016-06-01", "2018-05-31", "sanction.effect_period_short", "431021@2014.1"),
-    ("431021", "2023-06-01", "2024-05-31", "sanction.effect_period_short", "431021@2019.1"),
-    ("110101", "2020-06-01", "2021-05-31", "sanction.effect_period_short", "000000@2019.2"),
-    ("431021", "2024-06-01", "2026-05-31", "sanction.effect_period_short", "431021@2024.2"),
-    ("431021", "2010-06-01", "2013-05-31", "sanction.imposed", "431021@2008.2"),
-    ("110101", "2020-06-01", "2023-05-31", "sanction.imposed", "000000@2019.2"),
-    ("431021", "2024-06-01", "2027-05-31", "sanction.imposed", "431021@2024.2"),
+    ("431021", "2010-06-01", "2011-05-31", "sanction.effect_period_short", "431021@2008.3"),
+    ("431021", "2016-06-01", "2018-05-31", "sanction.effect_period_short", "431021@2014.2"),
+    ("431021", "2023-06-01", "2024-05-31", "sanction.effect_period_short", "431021@2019.2"),
+    ("110101", "2020-06-01", "2021-05-31", "sanction.effect_period_short", "000000@2019.3"),
+    ("431021", "2024-06-01", "2026-05-31", "sanction.effect_period_short", "431021@2024.3"),
+    ("431021", "2010-06-01", "2013-05-31", "sanction.imposed", "431021@2008.3"),
+    ("110101", "2020-06-01", "2023-05-31", "sanction.imposed", "000000@2019.3"),
+    ("431021", "2024-06-01", "2027-05-31", "sanction.imposed", "431021@2024.3"),
 ])
 def test_party_probation_bars_promotion_for_the_probation_and_two_years_after(
         county: str, on: str, until: str, then: str, ruleset: str) -> None:

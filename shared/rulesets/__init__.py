@@ -46,6 +46,12 @@ class RotationRules(_Section):
     sensitive_post_years: int | None = Field(ge=1, description="Sensitive posts (重要岗位).")
     probation_months: int = Field(ge=1, description="Probation of a newly promoted cadre (试用期).")
     deferral_max_months: int = Field(ge=1, description="Longest appointment deferral (缓任).")
+    deferral_counts_decision_day: bool = Field(
+        description="The day a deferral (缓任) is decided is its first day, counted: decided on D, it runs at most "
+        "until the day before D + deferral_max_months (the appointment is free on D + deferral_max_months), counted "
+        "as a sanction's effect period is (shared.tenure.period_end). False in the versions first shipped, which "
+        "did not count the decision day (民法典 第二百零一条, 开始的当日不计入) and let a deferral run until D + "
+        "deferral_max_months itself, barring the appointment from D for the months and a day.")
     rotation_deferral_max_months: int = Field(
         ge=1, description="Longest single deferral of a due rotation (暂缓交流), each with an approval reference.")
     overdue_after_months: int = Field(
@@ -81,6 +87,10 @@ class AssessmentRules(_Section):
                                    "entitled (应到会成员过半数同意).")
     vote_majority_den: int = Field(ge=1)
     promotion_block_years: int = Field(ge=0, description="基本称职: years after the graded year without promotion.")
+    annual_grade_open_months: int = Field(
+        ge=0, le=12, description="A year's annual grade (年度考核等次) is recorded no earlier than this many months "
+        "before the year ends: 1 from 1 December (年度考核一般每年年末或者翌年年初进行), 0 only once the year is over; "
+        "12 (any day of the year itself) in the versions first shipped.")
     incompetent_promotion_block_years: int = Field(
         ge=0, description="不称职: years after the graded year without promotion (the grade demotes: "
                           "降低一个职务层次任职).")

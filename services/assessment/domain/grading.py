@@ -52,7 +52,9 @@ from shared.tenure import add_months
 class AnnualGrade(CadreCommand):
     """Record the annual assessment grade (年度考核等次) of a year."""
 
-    year: Year = Field(description="The assessed year (考核年度).")
+    year: Year = Field(description="The assessed year (考核年度). Its grade is recorded at its end or early the next "
+                                   "year (年度考核一般每年年末或者翌年年初进行): from 1 December of the year under the "
+                                   "rule sets in force (`assessment.grade_before_year_end`).")
     grade: Grade = Field(description="excellent 优秀, competent 称职, basically_competent 基本称职, "
                                      "incompetent 不称职, not_graded 不定等次.")
 
@@ -112,8 +114,9 @@ def _worked_by(state: AssessmentState, last_day: date, what_en: str, what_zh: st
 
 
 def decide_annual_grade(state: AssessmentState, cmd: AnnualGrade, rules: RuleSet) -> Decision:
-    """One grade per year; 基本称职 requires an admonishment and bars promotion, as 不称职 does (for the rule set's
-    years of each); 2 x 不称职 opens a dismissal case."""
+    """One grade per year, recorded at the year's end or after (from the rule set's `annual_grade_open_months` before
+    it ends); 基本称职 requires an admonishment and bars promotion, as 不称职 does (for the rule set's years of each);
+    2 x 不称职 opens a dismissal case."""
     if cmd.year in state.grades:
         raise RuleViolation(
             "assessment.annual_grade_once",
@@ -126,6 +129,16 @@ def decide_annual_grade(state: AssessmentState, cmd: AnnualGrade, rules: RuleSet
             "assessment.grade_year_not_begun", f"cannot grade {cmd.year} on {cmd.occurred_on.isoformat()}",
             f"{cmd.occurred_on.isoformat()} 不能确定 {cmd.year} 年度的考核等次 (考核年度尚未开始)",
             basis=rules.bases.grading)
+    # annual assessment is held at the year's end or early the next (年末或者翌年年初): not in the year's spring
+    earliest = add_months(date(cmd.year + 1, 1, 1), -rules.assessment.annual_grade_open_months)
+    if cmd.occurred_on < earliest:
+        raise RuleViolation(
+            "assessment.grade_before_year_end",
+            f"the {cmd.year} grade cannot be recorded on {cmd.occurred_on.isoformat()}: a year's annual assessment "
+            f"is held at its end or early the next year, so its grade is recorded from {earliest.isoformat()} on",
+            f"{cmd.occurred_on.isoformat()} 不能确定 {cmd.year} 年度的考核等次 (考核年度未到年末): 年度考核在年末或者"
+            f"翌年年初进行, 自 {earliest.isoformat()} 起方可确定",
+            basis=rules.bases.grading, field="year", year=cmd.year, earliest=earliest.isoformat())
     basically = cmd.grade == "basically_competent"
     consecutive: list[int] = []
     if cmd.grade == "incompetent":

@@ -39,7 +39,7 @@ from shared.events.audit import FOUNDED
 from shared.events.types import Identifier, LongText, ShortText
 from shared.problems import RuleViolation
 from shared.rulesets import RuleSet
-from shared.tenure import add_months
+from shared.tenure import period_end
 from shared.workdays import CalendarGap, provisional_years, working_days_between
 
 # ---- commands (bodies; the id comes from the path) -----------------------------------------
@@ -85,7 +85,10 @@ class CloseNotice(CloseBody):
 class DeferralBody(CadreCommand):
     """Defer the appointment (缓任) until a day."""
 
-    until: date = Field(description="Last day of the deferral (缓任至).")
+    until: date = Field(description="Last day of the deferral (缓任至), that day included; the appointment is free "
+                                    "from the day after. The decision day is the deferral's first: N months decided "
+                                    "on D run at most until the day before D + N months (a sanction's effect period "
+                                    "is counted alike).")
     reason: LongText = ""
 
 
@@ -283,14 +286,16 @@ def decide_close(state: AssessmentState, cmd: CloseNotice, rules: RuleSet) -> De
 
 
 def decide_deferral(state: AssessmentState, cmd: Defer, rules: RuleSet) -> Decision:
-    """Defer the appointment under an open notice, once, for at most the rule set's months."""
+    """Defer the appointment under an open notice, once, for at most the rule set's months counted from the decision
+    day, that day included (`appointment.deferral_max` names the latest 缓任至)."""
     notice = _notice(state, cmd.notice_id, cmd.occurred_on, rules, allow=("open",))
     if notice.deferred_until is not None:
         raise RuleViolation("appointment.deferral_once", f"the appointment under {cmd.notice_id} is already "
                             f"deferred until {notice.deferred_until.isoformat()}",
                             f"已缓任至 {notice.deferred_until.isoformat()}, 缓任不能延长", basis=rules.bases.deferral)
     months = rules.rotation.deferral_max_months
-    latest = add_months(cmd.occurred_on, months)
+    # the deferral bars the appointment from the day it is decided: counted as a sanction's effect period is
+    latest = period_end(cmd.occurred_on, months, first_day_counted=rules.rotation.deferral_counts_decision_day)
     if cmd.until <= cmd.occurred_on or cmd.until > latest:
         raise RuleViolation(
             "appointment.deferral_max",

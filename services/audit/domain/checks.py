@@ -1,13 +1,12 @@
-"""Checks several audit and supervision rules share: chronology, working-day deadlines, months."""
+"""Checks several audit and supervision rules share: chronology, working-day deadlines."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from shared.decisions import DecisionWarning, provisional_calendar
 from shared.problems import RuleViolation
-from shared.tenure import add_months
 from shared.workdays import CalendarGap, add_working_days, provisional_years
 
 
@@ -41,8 +40,3 @@ def working_day_deadline(start: date, days: int, basis: str, what_en: str, what_
                             basis=basis) from gap
     years = provisional_years(start, due)
     return Deadline(due, years or None, provisional_calendar(years, f"{what_en}'s due day", what_zh))
-
-
-def period_end(start: date, months: int) -> date:
-    """The last day of a period of `months` starting on `start` (12 months from 1 Feb end on 31 Jan)."""
-    return add_months(start, months) - timedelta(days=1)

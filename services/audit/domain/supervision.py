@@ -12,7 +12,7 @@ from datetime import date
 
 from pydantic import Field
 
-from services.audit.domain.checks import not_before, period_end, working_day_deadline
+from services.audit.domain.checks import not_before, working_day_deadline
 from services.audit.domain.names import CATEGORY_ZH, MEASURE_ZH, OUTCOME_ZH, named_zh
 from services.audit.domain.state import AuditState, ReportRecord
 from shared.decisions import CadreCommand, Decision
@@ -31,6 +31,7 @@ from shared.events.audit import (
 from shared.events.types import Identifier, LongText, ShortText, shows_something
 from shared.problems import RuleViolation
 from shared.rulesets import RuleSet
+from shared.tenure import period_end
 
 MEASURES: dict[str, frozenset[str]] = {
     "party": frozenset({"warning", "serious_warning", "removal_from_party_post", "party_probation",
