@@ -46,12 +46,13 @@ def clock_from(settings: Settings) -> Clock:
     return FixedClock(settings.today) if settings.today is not None else SystemClock()
 
 
-def not_in_future(occurred_on: date, today: date) -> None:
-    """`command.not_in_future`: a fact is recorded on or after the day it happened, never before."""
+def not_in_future(occurred_on: date, today: date, field: str = "occurred_on", field_zh: str = "发生日期") -> None:
+    """`command.not_in_future`: a fact is recorded on or after the day it happened, never before; `field` (in Chinese
+    `field_zh`) names another day the command states as past (a receipt, `received_on`)."""
     if occurred_on > today:
         raise RuleViolation("command.not_in_future",
-                            f"occurred_on {occurred_on.isoformat()} is after today ({today.isoformat()}): facts are "
+                            f"{field} {occurred_on.isoformat()} is after today ({today.isoformat()}): facts are "
                             "recorded once they happened",
-                            f"发生日期 {occurred_on.isoformat()} 晚于今天 ({today.isoformat()}), "
+                            f"{field_zh} {occurred_on.isoformat()} 晚于今天 ({today.isoformat()}), "
                             "不能记录尚未发生的事实",
-                            field="occurred_on")
+                            field=field)

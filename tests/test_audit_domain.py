@@ -229,6 +229,41 @@ def test_opinion_due_is_the_tenth_working_day_on_the_holiday_calendar() -> None:
     assert decision.data.model_dump()["due"] == date(2024, 10, 18)
 
 
+# 被审计领导干部 ... 自收到征求意见稿之日起 10 个工作日内提出书面意见: the window counts from the day the cadre
+# received the draft (received_on) when it is known, else from the day it was sent (the request's occurred_on)
+OPINION_WINDOWS: list[tuple[str, dict[str, Any], str]] = [
+    ("counted from the day sent when the receipt is not known", {}, "2024-06-18"),
+    ("counted from the receipt (Thu 6 June, across the Dragon Boat Festival)", {"received_on": "2024-06-06"},
+     "2024-06-21"),
+    ("received the day it was sent", {"received_on": "2024-06-03"}, "2024-06-18"),
+]
+
+
+@pytest.mark.parametrize(("name", "receipt", "due"), OPINION_WINDOWS, ids=[c[0] for c in OPINION_WINDOWS])
+def test_the_opinion_window_counts_from_the_receipt(name: str, receipt: dict[str, Any], due: str) -> None:
+    command = a.RequestOpinion.model_validate({**BASE, "occurred_on": "2024-06-03", "audit_id": "A1", **receipt})
+    data = a.decide_request_opinion(fold([STARTED]), command, RULES).data.model_dump(mode="json")
+    assert data["due"] == due and data["received_on"] == receipt.get("received_on")
+
+
+def test_an_opinion_within_the_window_counted_from_the_receipt_is_not_late() -> None:
+    """Given the request received on 6 June (due 21 June), when the opinion comes on 20 June, then it is received:
+    counted from the sending (due 18 June) it was refused as late."""
+    requested = ev("audit.opinion_requested", AuditOpinionRequested(
+        audit_id="A1", due=date(2024, 6, 21), received_on=date(2024, 6, 6)), "2024-06-03")
+    assert a.decide_receive_opinion(fold([STARTED, requested]), receive("2024-06-20"), RULES).type == \
+        "audit.opinion_received"
+
+
+def test_a_receipt_before_the_request_was_sent_is_refused_naming_the_field() -> None:
+    command = a.RequestOpinion.model_validate({**BASE, "occurred_on": "2024-06-03", "audit_id": "A1",
+                                               "received_on": "2024-06-02"})
+    with pytest.raises(RuleViolation) as refused:
+        a.decide_request_opinion(fold([STARTED]), command, RULES)
+    assert refused.value.rule == "audit.chronology" and refused.value.extra["field"] == "received_on"
+    assert "收到征求意见稿" in refused.value.extra["message_zh"]
+
+
 def test_completed_event_carries_findings_with_decimal_amounts() -> None:
     decision = a.decide_complete(fold([STARTED, REQUESTED, RECEIVED]), complete("2024-06-13"), RULES)
     data = decision.data.model_dump(mode="json")

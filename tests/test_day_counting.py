@@ -1,13 +1,13 @@
 """Day counting through HTTP and the ledger: a deferral (缓任) ends as a sanction's effect period of the same months
-does, the day before its month-day; a year's annual grade (年度考核等次) is recorded from its end (年末) on, never in
-its spring."""
+does, the day before its month-day; the audit opinion and inquiry windows count from the receipt (自收到之日起) when
+it is recorded; a year's annual grade (年度考核等次) is recorded from its end (年末) on, never in its spring."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from tests.support import System, call, registered_cadre
-from tests.test_assessment_slice import base, notice, post, refused, select
+from tests.support import System, call, registered_cadre, wait_until
+from tests.test_assessment_slice import base, ledger_get, notice, post, refused, select
 
 CURRENT = "431021@2024.3"
 """The seed county's rule set of 2024 as corrected for these counts (it supersedes 431021@2024.2)."""
@@ -55,3 +55,53 @@ async def test_a_years_grade_is_refused_before_the_years_end(system: System) -> 
                         {**base(cadre, "2025-01-10"), "year": 2024, "grade": "competent"})
     assert graded["type"] == "assessment.annual_graded"
 
+
+async def test_the_opinion_window_counts_from_the_day_the_cadre_received_the_request(system: System) -> None:
+    """Sent Mon 3 June 2024, received Thu 6 June: ten working days end on 21 June (10 June is the Dragon Boat
+    holiday), not on 18 June as counted from the sending."""
+    cadre, path = await registered_cadre(system, "SJ"), "/v1/audits/SJ-DC-1"
+    who = {"cadre_id": cadre, "county": "431021"}
+    await audit(system, f"{path}/start", {**who, "occurred_on": "2024-05-06", "audit_type": "in_office",
+                                          "period_from": "2021-01-01", "period_to": "2023-12-31",
+                                          "auditing_body": "桂阳县审计局经济责任审计室"})
+    sent = {**who, "occurred_on": "2024-06-03"}
+    future = await audit(system, f"{path}/opinion-request", {**sent, "received_on": "2099-06-06"}, expect=422)
+    assert future["rule"] == "command.not_in_future" and future["field"] == "received_on"
+    assert "收到日期" in future["message_zh"]
+    early = await audit(system, f"{path}/opinion-request", {**sent, "received_on": "2024-06-02"}, expect=422)
+    assert early["rule"] == "audit.chronology" and early["field"] == "received_on"
+    await audit(system, f"{path}/opinion-request", {**sent, "received_on": "2024-06-06"})
+    completion = {**who, "occurred_on": "2024-06-20", "audit_type": "in_office", "report_number": "桂审经责〔2024〕9号",
+                  "evaluation": "good"}
+    still_open = await audit(system, f"{path}/complete", completion, expect=422)
+    assert still_open["rule"] == "audit.opinion_window_open" and "2024-06-21" in still_open["message_en"]
+    opinion = await audit(system, f"{path}/opinion", {**who, "occurred_on": "2024-06-20", "agrees": True})
+    assert opinion["type"] == "audit.opinion_received"
+    state = await ledger_get(system, f"/v1/cadres/{cadre}/state")
+    recorded = state["audits"]["SJ-DC-1"]
+    assert recorded["opinion_request_received_on"] == "2024-06-06" and recorded["opinion_due"] == "2024-06-21"
+
+
+async def test_an_inquiry_is_due_fifteen_working_days_after_its_receipt(system: System) -> None:
+    """Sent Fri 1 March 2024 and received Tue 5 March: due Tue 26 March (from the sending it was Fri 22 March), so
+    it is not overdue on 25 March and an answer on 26 March is on time."""
+    cadre = await registered_cadre(system, "HX")
+    who = {"cadre_id": cadre, "county": "431021"}
+    sent = await audit(system, "/v1/inquiries/HX-DC/send", {**who, "occurred_on": "2024-03-01",
+                                                             "received_on": "2024-03-05"})
+    assert sent["type"] == "supervision.inquiry_sent"
+
+    async def overdue(as_of: str) -> dict[str, Any]:
+        return dict(await ledger_get(system, f"/v1/inquiries/overdue?cadre_id={cadre}&as_of={as_of}"))
+
+    async def listed() -> dict[str, Any] | None:
+        page = await overdue("2024-03-27")
+        return page if page["total"] == 1 else None
+
+    [row] = (await wait_until(listed))["inquiries"]
+    assert row["received_on"] == "2024-03-05" and row["due"] == "2024-03-26" and row["days_overdue"] == 1
+    assert (await overdue("2024-03-25"))["total"] == 0, "not overdue before its due day counted from the receipt"
+    answered = await audit(system, "/v1/inquiries/HX-DC/answer", {**who, "occurred_on": "2024-03-26"})
+    assert answered["type"] == "supervision.inquiry_answered"
+    state = await ledger_get(system, f"/v1/cadres/{cadre}/state")
+    assert state["inquiries"]["HX-DC"]["late"] is False and state["inquiries"]["HX-DC"]["received_on"] == "2024-03-05"

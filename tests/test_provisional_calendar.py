@@ -158,6 +158,9 @@ async def test_once_the_year_is_official_the_read_models_recount_what_was_counte
     notice = _assessment(notices.decide_notice)(SELECTED, _notice("2030-12-27", "2031-01-08"))
     inquiry = _audit(supervision.decide_send_inquiry)([], cmd(supervision.SendInquiry, sent_on, inquiry_id="HX-R"))
     plain = _audit(supervision.decide_send_inquiry)([], cmd(supervision.SendInquiry, "2030-03-01", inquiry_id="HX-P"))
+    # sent two days earlier and received on the day HX-R was sent: counted again from the receipt, as HX-R is
+    received = _audit(supervision.decide_send_inquiry)([], cmd(supervision.SendInquiry, "2030-12-18",
+                                                               inquiry_id="HX-RR", received_on=sent_on))
     # 30 Dec to 6 Jan: 5 working days while 2 January was worked, the least a notice may have; 4 once it is off
     short_on = [inspected("2030-11-01", "S2"), voted("2030-11-08", "S2")]
     short = _assessment(notices.decide_notice)(short_on, cmd(
@@ -170,7 +173,8 @@ async def test_once_the_year_is_official_the_read_models_recount_what_was_counte
     events += [new_event(event_type=d.type, cadre_id=c, county=COUNTY, service=service, data=d.data,
                          occurred_on=d.occurred_on, ruleset=rules().id)
                for d, c, service in ((notice, cadre, "assessment"), (inquiry, cadre, "audit"),
-                                     (plain, cadre, "audit"), (short, short_cadre, "assessment"))]
+                                     (plain, cadre, "audit"), (received, cadre, "audit"),
+                                     (short, short_cadre, "assessment"))]
     system = await asyncio.to_thread(System(tmp_path / "sys", services=("ledger",),
                                             extra_env={workdays.ENV_FILE: str(official)}).start)
     try:
@@ -182,7 +186,7 @@ async def test_once_the_year_is_official_the_read_models_recount_what_was_counte
 
         def overdue(page: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
             rows = {i["inquiry_id"]: i for i in page["inquiries"]}
-            return rows if len(rows) == 2 else None
+            return rows if len(rows) == 3 else None
 
         rows = await wait_until(lambda: _page(system, f"/v1/inquiries/overdue?cadre_id={cadre}&as_of=2031-06-01",
                                               overdue))
@@ -195,6 +199,8 @@ async def test_once_the_year_is_official_the_read_models_recount_what_was_counte
         assert rows["HX-R"]["due"] == inquiry.data.model_dump(mode="json")["due"]
         assert rows["HX-R"]["due_recounted"] == expected.isoformat() != rows["HX-R"]["due"]
         assert rows["HX-P"]["provisional_calendar_years"] is None and rows["HX-P"]["due_recounted"] is None
+        assert rows["HX-RR"]["received_on"] == sent_on and rows["HX-RR"]["due"] == rows["HX-R"]["due"]
+        assert rows["HX-RR"]["due_recounted"] == expected.isoformat()
 
         flagged = await projected(system, f"/v1/appointments?cadre_id={short_cadre}", "appointments",
                                   lambda a: a["notice_id"] == "N2")

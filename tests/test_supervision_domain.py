@@ -203,6 +203,33 @@ def test_inquiry_due_is_the_fifteenth_working_day() -> None:
     assert decision.data.model_dump()["due"] == date(2024, 2, 28)
 
 
+# 被函询人应当在收到函件后十五个工作日内 ... 回复: counted from the receipt (received_on) when it is known, else from
+# the day the letter was sent (the inquiry's occurred_on)
+INQUIRY_WINDOWS: list[tuple[str, dict[str, Any], str]] = [
+    ("counted from the day sent when the receipt is not known", {}, "2024-03-22"),
+    ("counted from the receipt (Tue 5 March)", {"received_on": "2024-03-05"}, "2024-03-26"),
+]
+
+
+@pytest.mark.parametrize(("name", "receipt", "due"), INQUIRY_WINDOWS, ids=[c[0] for c in INQUIRY_WINDOWS])
+def test_the_answer_window_counts_from_the_receipt(name: str, receipt: dict[str, Any], due: str) -> None:
+    data = s.decide_send_inquiry(fold([]), send("2024-03-01", **receipt), RULES).data.model_dump(mode="json")
+    assert data["due"] == due and data["received_on"] == receipt.get("received_on")
+
+
+def test_an_answer_within_the_window_counted_from_the_receipt_is_not_late() -> None:
+    received = ev("supervision.inquiry_sent", InquirySent(inquiry_id="Q1", due=date(2024, 3, 26), report_id="R1",
+                                                          received_on=date(2024, 3, 5)), "2024-03-01")
+    assert s.decide_answer_inquiry(fold([received]), answer("2024-03-25"), RULES).data.model_dump()["late"] is False
+
+
+def test_a_letter_received_before_it_was_sent_is_refused_naming_the_field() -> None:
+    with pytest.raises(RuleViolation) as refused:
+        s.decide_send_inquiry(fold([]), send("2024-03-01", received_on="2024-02-29"), RULES)
+    assert refused.value.rule == "supervision.chronology" and refused.value.extra["field"] == "received_on"
+    assert "收到函询" in refused.value.extra["message_zh"]
+
+
 def test_a_late_answer_is_marked_late_with_its_reason_and_a_timely_one_is_not() -> None:
     late = s.decide_answer_inquiry(fold([SENT]), answer("2024-03-25", late_reason="出差在外"), RULES)
     assert late.data.model_dump()["late"] is True and late.data.model_dump()["late_reason"] == "出差在外"

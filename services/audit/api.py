@@ -9,6 +9,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from services.audit.domain import AuditState, audits, fold, supervision
+from shared.clock import clock_from, not_in_future
 from shared.commands import CommandBus, CommandResult, WaitQuery
 from shared.decisions import CadreCommand, Decision
 from shared.http import Api, ids_in, traceparent_of
@@ -18,15 +19,22 @@ from shared.rulesets import RuleSet
 AUDITS = ("audits 经济责任审计",)
 SUPERVISION = ("supervision 监督",)
 Decide = Callable[[AuditState, Any, RuleSet], Decision]
+PAST_DAYS = {"received_on": "收到日期"}
+"""Days a body states as past besides occurred_on (the receipt of an opinion request or an inquiry, which its window
+counts from): refused as occurred_on is when after today (`command.not_in_future`, naming the field)."""
 
 
 def _command_route(api: Api, bus: CommandBus, path: str, *, summary: str, body: type[CadreCommand],
                    command: type[CadreCommand], decide: Decide, event: str, tags: tuple[str, ...]) -> None:
     """Declare `POST path`: body + path ids -> command -> decide on the cadre's ledger history -> `event` (or,
     with the body's `correction`, `<event>.corrected`)."""
+    clock = clock_from(bus.settings)
 
     async def handler(request: web.Request, *, path: BaseModel, body: CadreCommand, query: WaitQuery) -> CommandResult:
         cmd = command(**dict(path), **dict(body))
+        for field, field_zh in PAST_DAYS.items():
+            if (day := getattr(cmd, field, None)) is not None:
+                not_in_future(day, clock.today(), field, field_zh)
         return await bus.execute(
             cadre_id=cmd.cadre_id, county=cmd.county, rules_on=cmd.occurred_on,
             decide=lambda history, rules: decide(fold(history), cmd, rules),

@@ -29,6 +29,9 @@ class AuditSummary(BaseModel):
     auditing_body: str | None = None
     post_id: str | None = None
     opinion_requested_on: date | None = None
+    opinion_request_received_on: date | None = Field(None, description="When the cadre received the request "
+                                                                       "(收到征求意见稿之日), if recorded: the "
+                                                                       "window counts from it.")
     opinion_due: date | None = None
     opinion_due_provisional_years: ProvisionalCalendarYears = None
     opinion_received_on: date | None = None
@@ -72,6 +75,8 @@ class InquirySummary(BaseModel):
 
     inquiry_id: str
     sent_on: date
+    received_on: date | None = Field(None, description="When the cadre received the letter (收到函件之日), if "
+                                                       "recorded: the answer window counts from it.")
     due: date
     due_provisional_years: ProvisionalCalendarYears = None
     answered_on: date | None = None
@@ -114,6 +119,7 @@ def _audit_started(d: Dossier, e: FoldedEvent) -> None:
 def _opinion_requested(d: Dossier, e: FoldedEvent) -> None:
     audit = _audit(d, e)
     audit.opinion_requested_on = e.occurredon
+    audit.opinion_request_received_on = _day(e.data["received_on"]) if e.data.get("received_on") else None
     audit.opinion_due = _day(e.data["due"])
     audit.opinion_due_provisional_years = e.data.get("provisional_calendar_years")
 
@@ -170,7 +176,7 @@ def _talk_held(d: Dossier, e: FoldedEvent) -> None:
 
 def _inquiry_sent(d: Dossier, e: FoldedEvent) -> None:
     d.inquiries[e.data["inquiry_id"]] = InquirySummary(inquiry_id=e.data["inquiry_id"], sent_on=e.occurredon,
-                                                       due=e.data["due"],
+                                                       received_on=e.data.get("received_on"), due=e.data["due"],
                                                        due_provisional_years=e.data.get("provisional_calendar_years"))
 
 

@@ -66,8 +66,12 @@ class AuditStarted(EventData):
             once_per=(("audit_id",),), rests_on=(_STARTED,))
 class AuditOpinionRequested(EventData):
     audit_id: Identifier
-    due: Day = Field(description="Last day for the written opinion (书面意见截止日), counted in working days.")
+    due: Day = Field(description="Last day for the written opinion (书面意见截止日), counted in working days from "
+                                 "`received_on` when present, else from the day the request was sent (occurred_on).")
     provisional_calendar_years: ProvisionalCalendarYears = None
+    received_on: Day | None = Field(None, description="The day the cadre received the request (收到征求意见稿之日), "
+                                                       "from which the window counts (自收到之日起); absent when not "
+                                                       "known, and the window counts from the day it was sent.")
 
 
 @event_type("audit.opinion_received", "audit", "收到被审计人书面意见", "Audited cadre's written opinion received",
@@ -142,10 +146,14 @@ class TalkHeld(EventData):
             once_per=(("inquiry_id",),), rests_on=(_RECEIVED,))
 class InquirySent(EventData):
     inquiry_id: Identifier
-    due: Day = Field(description="Last day for the answer (函询回复截止日), counted in working days.")
+    due: Day = Field(description="Last day for the answer (函询回复截止日), counted in working days from "
+                                 "`received_on` when present, else from the day the letter was sent (occurred_on).")
     provisional_calendar_years: ProvisionalCalendarYears = None
     report_id: Identifier | None = Field(None, description="The report the inquiry follows from, if any.")
     summary: LongText = ""
+    received_on: Day | None = Field(None, description="The day the cadre received the letter (收到函件之日), from "
+                                                       "which the answer window counts; absent when not known, and "
+                                                       "the window counts from the day it was sent.")
 
 
 @event_type("supervision.inquiry_answered", "audit", "函询回复", "Written inquiry answered",

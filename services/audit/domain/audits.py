@@ -61,7 +61,13 @@ class StartAudit(AuditStart):
 
 
 class OpinionRequest(CadreCommand):
-    """Body of `request the cadre's written opinion` (征求书面意见); the due day is counted by the service."""
+    """Body of `request the cadre's written opinion` (征求书面意见), sent on occurred_on; the due day is counted by
+    the service, from `received_on` when given."""
+
+    received_on: date | None = Field(None, description="The day the cadre received the request (收到征求意见稿之日), "
+                                                       "on or after the day it was sent: the window counts from it "
+                                                       "(自收到之日起). Absent when not known: the window counts from "
+                                                       "the day the request was sent.")
 
 
 class RequestOpinion(OpinionRequest):
@@ -180,17 +186,22 @@ def decide_start(state: AuditState, cmd: StartAudit, rules: RuleSet) -> Decision
 
 
 def decide_request_opinion(state: AuditState, cmd: RequestOpinion, rules: RuleSet) -> Decision:
-    """Once per open audit; the answer is due on the rule set's n-th working day after the request."""
+    """Once per open audit; the answer is due on the rule set's n-th working day after the cadre received the
+    request (`received_on`), or after it was sent when the receipt is not known."""
     audit = _open(state, cmd.audit_id)
     if audit.opinion_requested_on is not None:
         raise _record_keeping("audit.opinion_request_once", f"the opinion on audit {cmd.audit_id} was already "
                                                             f"requested on {audit.opinion_requested_on}",
                               f"审计 {cmd.audit_id} 已于 {audit.opinion_requested_on} 征求过书面意见")
     not_before(cmd.occurred_on, audit.last_step_on, "audit.chronology", "the opinion request", "征求意见")
+    not_before(cmd.received_on or cmd.occurred_on, cmd.occurred_on, "audit.chronology",
+               "the receipt of the opinion request", "收到征求意见稿", field="received_on")
     days = rules.audit.opinion_working_days
-    deadline = working_day_deadline(cmd.occurred_on, days, rules.bases.audit, "opinion window", "书面意见期限")
+    # 自收到之日起: from the receipt when known, else (as before receipts were recorded) from the sending
+    deadline = working_day_deadline(cmd.received_on or cmd.occurred_on, days, rules.bases.audit, "opinion window",
+                                    "书面意见期限")
     data = AuditOpinionRequested(audit_id=cmd.audit_id, due=deadline.due,
-                                 provisional_calendar_years=deadline.provisional_years)
+                                 provisional_calendar_years=deadline.provisional_years, received_on=cmd.received_on)
     return Decision("audit.opinion_requested", data, cmd.occurred_on, warnings=deadline.warnings)
 
 

@@ -10,12 +10,15 @@ from shared.problems import RuleViolation
 from shared.workdays import CalendarGap, add_working_days, provisional_years
 
 
-def not_before(day: date, earlier: date | None, rule: str, what_en: str, what_zh: str) -> None:
-    """A step cannot be dated before the step it follows (`earlier`), else `rule` (a record-keeping rule)."""
+def not_before(day: date, earlier: date | None, rule: str, what_en: str, what_zh: str,
+               field: str | None = None) -> None:
+    """A step cannot be dated before the step it follows (`earlier`), else `rule` (a record-keeping rule), naming
+    `field` when the day is not the command's occurred_on."""
     if earlier is not None and day < earlier:
+        named = {} if field is None else {"field": field}
         raise RuleViolation(rule, f"{what_en} on {day.isoformat()} is dated before {earlier.isoformat()}, "
                                   "the step it follows",
-                            f"{what_zh}日期 {day.isoformat()} 早于前一环节的日期 {earlier.isoformat()}")
+                            f"{what_zh}日期 {day.isoformat()} 早于前一环节的日期 {earlier.isoformat()}", **named)
 
 
 @dataclass(frozen=True)

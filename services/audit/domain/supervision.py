@@ -87,10 +87,15 @@ class HoldTalk(Talk):
 
 
 class InquiryLetter(CadreCommand):
-    """Body of `inquiry sent` (函询); the answer's due day is counted by the service."""
+    """Body of `inquiry sent` (函询), sent on occurred_on; the answer's due day is counted by the service, from
+    `received_on` when given."""
 
     report_id: Identifier | None = Field(None, description="The report it follows from.")
     summary: LongText = ""
+    received_on: date | None = Field(None, description="The day the cadre received the letter (收到函件之日), on or "
+                                                       "after the day it was sent: the answer window counts from it. "
+                                                       "Absent when not known: the window counts from the day the "
+                                                       "letter was sent.")
 
 
 class SendInquiry(InquiryLetter):
@@ -188,17 +193,22 @@ def decide_hold_talk(state: AuditState, cmd: HoldTalk, rules: RuleSet) -> Decisi
 
 
 def decide_send_inquiry(state: AuditState, cmd: SendInquiry, rules: RuleSet) -> Decision:
-    """An inquiry id is sent once; the answer is due on the rule set's n-th working day after sending."""
+    """An inquiry id is sent once; the answer is due on the rule set's n-th working day after the cadre received the
+    letter (`received_on`), or after it was sent when the receipt is not known."""
     if cmd.inquiry_id in state.inquiries:
         raise RuleViolation("supervision.inquiry_send_once", f"inquiry {cmd.inquiry_id} was already sent",
                             f"函询 {cmd.inquiry_id} 已经发出")
     if cmd.report_id is not None:
         report = _report(state, cmd.report_id)
         not_before(cmd.occurred_on, report.received_on, "supervision.chronology", "the inquiry", "函询")
+    not_before(cmd.received_on or cmd.occurred_on, cmd.occurred_on, "supervision.chronology",
+               "the receipt of the inquiry", "收到函询", field="received_on")
     days = rules.audit.inquiry_answer_working_days
-    deadline = working_day_deadline(cmd.occurred_on, days, rules.bases.inquiry, "answer window", "函询回复期限")
+    # 收到函件后 ... 工作日内: from the receipt when known, else (as before receipts were recorded) from the sending
+    deadline = working_day_deadline(cmd.received_on or cmd.occurred_on, days, rules.bases.inquiry, "answer window",
+                                    "函询回复期限")
     data = InquirySent(inquiry_id=cmd.inquiry_id, due=deadline.due, report_id=cmd.report_id, summary=cmd.summary,
-                       provisional_calendar_years=deadline.provisional_years)
+                       provisional_calendar_years=deadline.provisional_years, received_on=cmd.received_on)
     return Decision("supervision.inquiry_sent", data, cmd.occurred_on, warnings=deadline.warnings)
 
 
