@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from services.ledger.background import lower_priority
-from services.ledger.writer import UNSTORABLE_RUN
+from services.ledger.refusals import UNSTORABLE_RUN
 from shared.settings import Settings
 from tests.support import System, audit_event, call, committed_seq, fetch, publish, wait_committed, wait_until
 

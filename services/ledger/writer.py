@@ -14,9 +14,9 @@ from the database. PostgreSQL silent for longer than `pg_timeout` (CADRE_WRITER_
 ends it too (`sessions.SessionCut`): a session cut on the way (a failover, a network that drops packets) otherwise held
 the writer inside its batch until TCP gave up, many minutes later. A batch PostgreSQL refuses for what it holds
 (a value it cannot store) is read again one message per batch, and the message it refuses alone is
-quarantined as `unstorable`: one bad message never holds up the ones behind it. JetStream pushes messages to
-the writer (nats-py's pull `fetch` costs more per message than validating it); `max_ack_pending` bounds how far
-delivery runs ahead of the commits.
+quarantined as `unstorable` (`refusals`): one bad message never holds up the ones behind it. JetStream pushes
+messages to the writer (nats-py's pull `fetch` costs more per message than validating it); `max_ack_pending` bounds
+how far delivery runs ahead of the commits.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from services.ledger import sessions, store, tree
 from services.ledger.checkpointing import CheckpointPolicy
 from services.ledger.domain import BatchPlan, ChainHead, StreamMessage, cadres, classify, event_ids, plan_batch
 from services.ledger.inbox import Inbox, stream_seq
+from services.ledger.refusals import UNSTORABLE, Refusals
 from services.ledger.tree import SignedCheckpoint
 from shared.merkle import CompactRange
 
@@ -56,13 +57,6 @@ CLASSIFY_SLICE = 25
 FLOW_CONTROL_HEARTBEAT_S = 5.0
 """How long the consumer stays silent before it sends a heartbeat, which names a flow control request still
 unanswered (JetStream requires heartbeats with flow control)."""
-UNSTORABLE = (asyncpg.DataError, UnicodeError, OverflowError)
-"""How a message's own content can make a batch's commit fail: PostgreSQL refusing a value (SQLSTATE class 22), or
-asyncpg unable to encode one for it."""
-UNSTORABLE_RUN = 5
-"""Messages refused alone one after another with the same error, no event appended between them, before the
-writer concludes that the refusals are not the messages' doing (a column narrowed, a codec broken): it then stops
-quarantining and retries, so lag grows and alerts, instead of quarantining everything that arrives."""
 
 
 def writer_lock_key(stream: str) -> int:
@@ -144,13 +138,7 @@ class LedgerWriter:
         # Batches look their event ids up among stored events only up to this stream sequence: a late duplicate
         # (outside JetStream's de-duplication window) is rare, and the unique event id catches it anyway.
         self._look_up_until = 0
-        # After a batch the database refused for its content, messages up to this sequence go one per batch, to
-        # find the one it refused; those it refused alone are quarantined as unstorable, with its refusal.
-        self._isolate_until = 0
-        self._unstorable: dict[int, str] = {}
-        self._refused_in_a_row = 0
-        self._last_refusal = ""
-        self._unsigned_until = 0  # batches up to this sequence store no signed checkpoint (one was refused with one)
+        self._refusals = Refusals()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Lead when elected, retry after any failure, return when `stop` is set."""
@@ -223,7 +211,7 @@ class LedgerWriter:
         idle = 0
         try:
             while not stop.is_set():
-                one_by_one = self._planned_seq < self._isolate_until
+                one_by_one = self._refusals.one_by_one(self._planned_seq)
                 msgs = await inbox.take(1 if one_by_one else self.batch_size,
                                         1 if one_by_one else self.backlog_batch_size, self.fetch_timeout, self.linger)
                 if not msgs:
@@ -310,7 +298,7 @@ class LedgerWriter:
         if in_flight is not None:  # not visible to the reader until it commits
             stored.update({e.event_id: e.stream_seq for e in in_flight.events})
         plan = plan_batch(batch, checkpoint_seq=self._planned_seq, next_position=self._planned_position + 1,
-                          heads=self._heads, stored_ids=stored, unstorable=self._unstorable)
+                          heads=self._heads, stored_ids=stored, unstorable=self._refusals.unstorable)
         grown = CompactRange.from_frontier(self._tree.size, self._tree.frontier)
         nodes = grown.extend((e.leaf_hash for e in plan.events), with_leaves=False)  # leaves are the rows'
         if len(self._heads) > HEAD_CACHE_LIMIT:
@@ -320,7 +308,7 @@ class LedgerWriter:
         self._heads.update(plan.heads)
         self._tree = grown
         self._planned_seq, self._planned_position = plan.last_stream_seq, plan.next_position - 1
-        signs = bool(plan.events) and plan.last_stream_seq > self._unsigned_until
+        signs = bool(plan.events) and self._refusals.may_sign(plan.last_stream_seq)
         checkpoint = self.checkpoints.plan(grown) if signs else None
         return _Planned(plan, nodes, grown, checkpoint, msgs[-1], len(msgs))
 
@@ -346,14 +334,13 @@ class LedgerWriter:
                          extra={"stream_seq": plan.last_stream_seq})
                 return False
             except UNSTORABLE as exc:
-                return self._refused(planned, exc)
+                self._refusals.refused([e.stream_seq for e in plan.events] + [q.stream_seq for q in plan.quarantined],
+                                       plan.last_stream_seq, planned.checkpoint is not None, exc)
+                return False
             if self._exit_after_commits is not None and self.status.batches + 1 >= self._exit_after_commits:
                 os._exit(137)  # fault injection: die between commit and ack, as kill -9 would
         self._committed_tree = planned.tree
-        if self._unstorable:
-            self._unstorable = {seq: why for seq, why in self._unstorable.items() if seq > plan.last_stream_seq}
-        if plan.events:
-            self._refused_in_a_row = 0
+        self._refusals.committed(plan.last_stream_seq, appended=bool(plan.events))
         self.status.last_stream_seq = plan.last_stream_seq
         self.status.last_position = plan.next_position - 1
         self.status.appended += len(plan.events)
@@ -380,35 +367,6 @@ class LedgerWriter:
             log.warning("stream delivered out of order; re-creating the consumer", extra={"after": plan.gap_after})
             return False
         return True
-
-    def _refused(self, planned: _Planned, exc: Exception) -> bool:
-        """The database refused to store a batch for what it holds (nothing of it was written or acked): read
-        the stream again from the committed checkpoint, one message per batch up to the batch's end, and
-        quarantine a message it refuses alone (a message refused with a signed checkpoint in its batch is first read
-        again without one). Returns False (re-read), or raises when the refusal cannot be the message's doing: it
-        is already planned as a quarantine row, or `UNSTORABLE_RUN` messages were refused in a row with this error.
-        The writer then retries, as after any other failure, without skipping anything."""
-        plan = planned.plan
-        refusal = f"{type(exc).__name__}: {exc}"
-        seqs = sorted([e.stream_seq for e in plan.events] + [q.stream_seq for q in plan.quarantined])
-        if len(seqs) > 1:
-            self._isolate_until = max(self._isolate_until, plan.last_stream_seq)
-            log.warning("the database refused a batch for what it holds; reading it again one message at a time",
-                        extra={"after": seqs[0] - 1, "upto": plan.last_stream_seq, "error": refusal})
-            return False
-        seq = seqs[0]
-        if planned.checkpoint is not None:  # the checkpoint, not the message, may be what was refused: once without
-            self._unsigned_until = max(self._unsigned_until, seq)
-            return False
-        if refusal != self._last_refusal:
-            self._refused_in_a_row, self._last_refusal = 0, refusal
-        if seq in self._unstorable or self._refused_in_a_row >= UNSTORABLE_RUN:
-            raise exc
-        self._refused_in_a_row += 1
-        self._unstorable[seq] = f"the database refused to store it (数据库拒绝存储): {refusal}"
-        log.warning("the database refused a message; quarantining it as unstorable",
-                    extra={"stream_seq": seq, "error": refusal})
-        return False
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> bool:
