@@ -115,6 +115,16 @@ def test_a_rule_set_without_a_notice_minimum_does_not_load() -> None:
         RuleSet.model_validate(shipped)
 
 
+@pytest.mark.parametrize("both", [True, False], ids=["both-units", "no-unit"])
+def test_an_opinion_window_is_counted_in_one_unit(both: bool) -> None:
+    """Working days (as every version first shipped) or days (10日内, 2010 规定 第二十七条), never both or neither."""
+    shipped = orjson.loads(FILES[0].read_bytes())
+    shipped["audit"]["opinion_calendar_days"] = 10 if both else None
+    shipped["audit"]["opinion_working_days"] = 10 if both else None
+    with pytest.raises(ValidationError, match="the opinion window is counted in one unit"):
+        RuleSet.model_validate(shipped)
+
+
 @pytest.mark.parametrize("ruleset", all_rulesets(), ids=lambda rs: rs.id)
 def test_a_basis_cites_documents_and_the_notes_say_how_the_version_came_about(ruleset: RuleSet) -> None:
     """A refusal quotes `basis` as the regulation it applies: under a 2024 version it quoted a paragraph on how that

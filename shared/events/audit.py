@@ -66,7 +66,8 @@ class AuditStarted(EventData):
             once_per=(("audit_id",),), rests_on=(_STARTED,))
 class AuditOpinionRequested(EventData):
     audit_id: Identifier
-    due: Day = Field(description="Last day for the written opinion (书面意见截止日), counted in working days from "
+    due: Day = Field(description="Last day for the written opinion (书面意见截止日), counted in working days (or in "
+                                 "days, where the rule set's regulation counts days: 10日内, 2010 规定) from "
                                  "`received_on` when present, else from the day the request was sent (occurred_on).")
     provisional_calendar_years: ProvisionalCalendarYears = None
     received_on: Day | None = Field(None, description="The day the cadre received the request (收到征求意见稿之日), "

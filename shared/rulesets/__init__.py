@@ -114,12 +114,27 @@ class AssessmentRules(_Section):
 class AuditRules(_Section):
     """监督: audit and inquiry windows, finding categories."""
 
-    opinion_working_days: int = Field(ge=1, description="Cadre's written opinion on an audit (书面意见).")
+    opinion_working_days: int | None = Field(
+        ge=1, description="Cadre's written opinion on an audit (书面意见), due on this working day after the receipt "
+        "(10 in the versions first shipped, in every period); None where the regulation of the time counts days "
+        "(`opinion_calendar_days`).")
+    opinion_calendar_days: int | None = Field(
+        ge=1, description="The same window in days, the day of receipt not counted (2010 规定 第二十七条: "
+        "自接到审计组的审计报告之日起10日内提出书面意见; 10日内未提出书面意见的, 视同无异议); None in the versions "
+        "first shipped, "
+        "which counted working days in every period.")
     inquiry_answer_working_days: int = Field(ge=1, description="Answer to a written inquiry (函询).")
     finding_categories: dict[int, str] = Field(description="Finding categories: number -> Chinese label.")
     sanction_min_effect_months: dict[str, int] = Field(
         description="Shortest effect period (影响期, months) per `category.measure`; a sanction recorded with a "
                     "shorter period is refused. Measures not listed have no minimum.")
+
+    @model_validator(mode="after")
+    def _an_opinion_window_in_one_unit(self) -> AuditRules:
+        if (self.opinion_working_days is None) == (self.opinion_calendar_days is None):
+            raise ValueError("opinion_working_days or opinion_calendar_days: the opinion window is counted in one "
+                             "unit, working days or days")
+        return self
 
 
 class Bases(_Section):

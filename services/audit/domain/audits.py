@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import Field
 
-from services.audit.domain.checks import not_before, working_day_deadline
+from services.audit.domain.checks import Deadline, day_deadline, not_before, working_day_deadline
 from services.audit.domain.names import AUDIT_TYPE_ZH, RESULT_ZH, named_zh
 from services.audit.domain.state import AuditRecord, AuditState
 from shared.decisions import CadreCommand, Decision, DecisionWarning
@@ -185,9 +185,28 @@ def decide_start(state: AuditState, cmd: StartAudit, rules: RuleSet) -> Decision
     return Decision("audit.started", data, cmd.occurred_on, warnings=warnings)
 
 
+def _opinion_deadline(start: date, rules: RuleSet) -> Deadline:
+    """The opinion's last day, in the unit the rule set's regulation counts: working days (on the holiday calendar),
+    or days (2010 规定 第二十七条: 自接到审计组的审计报告之日起10日内)."""
+    if rules.audit.opinion_calendar_days is not None:
+        return day_deadline(start, rules.audit.opinion_calendar_days)
+    assert rules.audit.opinion_working_days is not None  # the rule set's validator: one unit is stated
+    return working_day_deadline(start, rules.audit.opinion_working_days, rules.bases.audit, "opinion window",
+                                "书面意见期限")
+
+
+def _opinion_window(rules: RuleSet) -> tuple[str, str]:
+    """The window as messages name it, English and Chinese: "10 working days" / "10 个工作日", or "10 days" /
+    "10 日"."""
+    if rules.audit.opinion_calendar_days is not None:
+        return f"{rules.audit.opinion_calendar_days} days", f"{rules.audit.opinion_calendar_days} 日"
+    return f"{rules.audit.opinion_working_days} working days", f"{rules.audit.opinion_working_days} 个工作日"
+
+
 def decide_request_opinion(state: AuditState, cmd: RequestOpinion, rules: RuleSet) -> Decision:
-    """Once per open audit; the answer is due on the rule set's n-th working day after the cadre received the
-    request (`received_on`), or after it was sent when the receipt is not known."""
+    """Once per open audit; the answer is due on the rule set's n-th working day (or n-th day, where its regulation
+    counts days) after the cadre received the request (`received_on`), or after it was sent when the receipt is not
+    known."""
     audit = _open(state, cmd.audit_id)
     if audit.opinion_requested_on is not None:
         raise _record_keeping("audit.opinion_request_once", f"the opinion on audit {cmd.audit_id} was already "
@@ -196,10 +215,8 @@ def decide_request_opinion(state: AuditState, cmd: RequestOpinion, rules: RuleSe
     not_before(cmd.occurred_on, audit.last_step_on, "audit.chronology", "the opinion request", "征求意见")
     not_before(cmd.received_on or cmd.occurred_on, cmd.occurred_on, "audit.chronology",
                "the receipt of the opinion request", "收到征求意见稿", field="received_on")
-    days = rules.audit.opinion_working_days
     # 自收到之日起: from the receipt when known, else (as before receipts were recorded) from the sending
-    deadline = working_day_deadline(cmd.received_on or cmd.occurred_on, days, rules.bases.audit, "opinion window",
-                                    "书面意见期限")
+    deadline = _opinion_deadline(cmd.received_on or cmd.occurred_on, rules)
     data = AuditOpinionRequested(audit_id=cmd.audit_id, due=deadline.due,
                                  provisional_calendar_years=deadline.provisional_years, received_on=cmd.received_on)
     return Decision("audit.opinion_requested", data, cmd.occurred_on, warnings=deadline.warnings)
@@ -217,12 +234,12 @@ def decide_receive_opinion(state: AuditState, cmd: ReceiveOpinion, rules: RuleSe
                               f"审计 {cmd.audit_id} 的书面意见已于 {audit.opinion_received_on} 收到")
     not_before(cmd.occurred_on, audit.last_step_on, "audit.chronology", "the opinion", "收到书面意见")
     if cmd.occurred_on > audit.opinion_due:
-        days = rules.audit.opinion_working_days
+        window_en, window_zh = _opinion_window(rules)
         raise _violation(
             rules, "audit.opinion_late",
-            f"the opinion window of {days} working days closed on {audit.opinion_due}; an opinion received on "
+            f"the opinion window of {window_en} closed on {audit.opinion_due}; an opinion received on "
             f"{cmd.occurred_on} is late and the audit proceeds as if there were no objection",
-            f"书面意见期限 ({days} 个工作日) 已于 {audit.opinion_due} 届满; {cmd.occurred_on} 收到的意见逾期, "
+            f"书面意见期限 ({window_zh}) 已于 {audit.opinion_due} 届满; {cmd.occurred_on} 收到的意见逾期, "
             "视同无异议")
     data = AuditOpinionReceived(audit_id=cmd.audit_id, agrees=cmd.agrees, summary=cmd.summary)
     return Decision("audit.opinion_received", data, cmd.occurred_on)
@@ -261,12 +278,13 @@ def decide_complete(state: AuditState, cmd: CompleteAudit, rules: RuleSet) -> De
                          f"审计 {cmd.audit_id} 尚未征求被审计人书面意见, 不能完成")
     not_before(cmd.occurred_on, audit.last_step_on, "audit.chronology", "the completion", "审计完成")
     if audit.opinion_received_on is None and cmd.occurred_on <= audit.opinion_due:
+        window_en, window_zh = _opinion_window(rules)
         raise _violation(
             rules, "audit.opinion_window_open",
             f"audit {cmd.audit_id} cannot complete on {cmd.occurred_on}: the cadre's opinion has not arrived and "
-            f"the window of {rules.audit.opinion_working_days} working days runs until {audit.opinion_due}",
+            f"the window of {window_en} runs until {audit.opinion_due}",
             f"审计 {cmd.audit_id} 不能于 {cmd.occurred_on} 完成: 被审计人书面意见未到, 且 "
-            f"{rules.audit.opinion_working_days} 个工作日的期限至 {audit.opinion_due} 才届满")
+            f"{window_zh}的期限至 {audit.opinion_due} 才届满")
     _check_findings(cmd, rules)
     data = AuditCompleted(audit_id=cmd.audit_id, audit_type=cmd.audit_type, report_number=cmd.report_number,
                           evaluation=cmd.evaluation, findings=cmd.findings)

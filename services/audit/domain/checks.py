@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from shared.decisions import DecisionWarning, provisional_calendar
 from shared.problems import RuleViolation
@@ -43,3 +43,9 @@ def working_day_deadline(start: date, days: int, basis: str, what_en: str, what_
                             basis=basis) from gap
     years = provisional_years(start, due)
     return Deadline(due, years or None, provisional_calendar(years, f"{what_en}'s due day", what_zh))
+
+
+def day_deadline(start: date, days: int) -> Deadline:
+    """The `days`-th day after `start`, the day of `start` not counted (自接到之日起N日内; 民法典 第二百零一条:
+    开始的当日不计入): no calendar is read, so no year is provisional and no count falls outside the calendar."""
+    return Deadline(start + timedelta(days=days), None, ())
