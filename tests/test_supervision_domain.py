@@ -258,7 +258,7 @@ def test_a_period_of_months_ends_the_day_before_the_same_date() -> None:
 # 2018, 2023); the versions that said 12 (431021@2008.1, 000000@2019.1) are corrected for the days they covered.
 @pytest.mark.parametrize(("county", "on", "until", "then", "ruleset"), [
     ("431021", "2010-06-01", "2011-05-31", "sanction.effect_period_short", "431021@2008.3"),
-    ("431021", "2016-06-01", "2018-05-31", "sanction.effect_period_short", "431021@2014.2"),
+    ("431021", "2016-06-01", "2018-05-31", "sanction.effect_period_short", "431021@2014.3"),
     ("431021", "2023-06-01", "2024-05-31", "sanction.effect_period_short", "431021@2019.2"),
     ("110101", "2020-06-01", "2021-05-31", "sanction.effect_period_short", "000000@2019.3"),
     ("431021", "2024-06-01", "2026-05-31", "sanction.effect_period_short", "431021@2024.3"),
