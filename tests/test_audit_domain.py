@@ -255,6 +255,18 @@ def test_an_opinion_within_the_window_counted_from_the_receipt_is_not_late() -> 
         "audit.opinion_received"
 
 
+def test_an_opinion_dated_before_the_request_was_received_is_refused() -> None:
+    """Given the request sent on 3 June and received on 6 June, when an opinion dated 5 June is recorded, then
+    audit.chronology: the cadre answers what reached them (found by review: it was checked against the sending)."""
+    requested = ev("audit.opinion_requested", AuditOpinionRequested(
+        audit_id="A1", due=date(2024, 6, 21), received_on=date(2024, 6, 6)), "2024-06-03")
+    with pytest.raises(RuleViolation) as refused:
+        a.decide_receive_opinion(fold([STARTED, requested]), receive("2024-06-05"), RULES)
+    assert refused.value.rule == "audit.chronology" and "2024-06-06" in str(refused.value.extra["message_en"])
+    assert a.decide_receive_opinion(fold([STARTED, requested]), receive("2024-06-06"), RULES).type == \
+        "audit.opinion_received", "on the day of the receipt"
+
+
 def test_a_receipt_before_the_request_was_sent_is_refused_naming_the_field() -> None:
     command = a.RequestOpinion.model_validate({**BASE, "occurred_on": "2024-06-03", "audit_id": "A1",
                                                "received_on": "2024-06-02"})

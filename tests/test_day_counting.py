@@ -75,6 +75,9 @@ async def test_the_opinion_window_counts_from_the_day_the_cadre_received_the_req
                   "evaluation": "good"}
     still_open = await audit(system, f"{path}/complete", completion, expect=422)
     assert still_open["rule"] == "audit.opinion_window_open" and "2024-06-21" in still_open["message_en"]
+    # found by review: the cadre cannot answer a request before receiving it; the answer was accepted from the sending
+    unread = await audit(system, f"{path}/opinion", {**who, "occurred_on": "2024-06-05", "agrees": True}, expect=422)
+    assert unread["rule"] == "audit.chronology" and "2024-06-06" in unread["message_en"], unread
     opinion = await audit(system, f"{path}/opinion", {**who, "occurred_on": "2024-06-20", "agrees": True})
     assert opinion["type"] == "audit.opinion_received"
     state = await ledger_get(system, f"/v1/cadres/{cadre}/state")
@@ -101,6 +104,9 @@ async def test_an_inquiry_is_due_fifteen_working_days_after_its_receipt(system: 
     [row] = (await wait_until(listed))["inquiries"]
     assert row["received_on"] == "2024-03-05" and row["due"] == "2024-03-26" and row["days_overdue"] == 1
     assert (await overdue("2024-03-25"))["total"] == 0, "not overdue before its due day counted from the receipt"
+    # found by review: an answer dated before the letter was received was accepted (it was checked against the sending)
+    unread = await audit(system, "/v1/inquiries/HX-DC/answer", {**who, "occurred_on": "2024-03-04"}, expect=422)
+    assert unread["rule"] == "supervision.chronology" and "2024-03-05" in unread["message_en"], unread
     answered = await audit(system, "/v1/inquiries/HX-DC/answer", {**who, "occurred_on": "2024-03-26"})
     assert answered["type"] == "supervision.inquiry_answered"
     state = await ledger_get(system, f"/v1/cadres/{cadre}/state")

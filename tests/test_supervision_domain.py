@@ -223,6 +223,17 @@ def test_an_answer_within_the_window_counted_from_the_receipt_is_not_late() -> N
     assert s.decide_answer_inquiry(fold([received]), answer("2024-03-25"), RULES).data.model_dump()["late"] is False
 
 
+def test_an_answer_dated_before_the_letter_was_received_is_refused() -> None:
+    """Found by review: the answer was checked against the sending only, so one dated between the sending and the
+    receipt was recorded as on time."""
+    received = ev("supervision.inquiry_sent", InquirySent(inquiry_id="Q1", due=date(2024, 3, 26), report_id="R1",
+                                                          received_on=date(2024, 3, 5)), "2024-03-01")
+    with pytest.raises(RuleViolation) as refused:
+        s.decide_answer_inquiry(fold([received]), answer("2024-03-04"), RULES)
+    assert refused.value.rule == "supervision.chronology" and "2024-03-05" in str(refused.value.extra["message_en"])
+    assert s.decide_answer_inquiry(fold([received]), answer("2024-03-05"), RULES).data.model_dump()["late"] is False
+
+
 def test_a_letter_received_before_it_was_sent_is_refused_naming_the_field() -> None:
     with pytest.raises(RuleViolation) as refused:
         s.decide_send_inquiry(fold([]), send("2024-03-01", received_on="2024-02-29"), RULES)

@@ -66,8 +66,9 @@ class OpinionRequest(CadreCommand):
 
     received_on: date | None = Field(None, description="The day the cadre received the request (收到征求意见稿之日), "
                                                        "on or after the day it was sent: the window counts from it "
-                                                       "(自收到之日起). Absent when not known: the window counts from "
-                                                       "the day the request was sent.")
+                                                       "(自收到之日起), and the opinion cannot be dated before it. "
+                                                       "Absent when not known: the window counts from the day the "
+                                                       "request was sent.")
 
 
 class RequestOpinion(OpinionRequest):

@@ -25,6 +25,8 @@ class AuditRecord:
     started_on: date | None = None
     opinion_requested_on: date | None = None
     opinion_due: date | None = None
+    opinion_request_received_on: date | None = None
+    """When the cadre received the request (收到征求意见稿之日), if recorded: the opinion cannot come before it."""
     opinion_received_on: date | None = None
     completed_on: date | None = None
     findings: Mapping[str, Decimal] = field(default_factory=dict)
@@ -37,8 +39,9 @@ class AuditRecord:
     @property
     def last_step_on(self) -> date | None:
         """The date of the latest recorded step (steps cannot be dated before it)."""
-        days = [d for d in (self.started_on, self.opinion_requested_on, self.opinion_received_on, self.completed_on,
-                            self.result_applied_on, self.filed_on) if d is not None]
+        days = [d for d in (self.started_on, self.opinion_requested_on, self.opinion_request_received_on,
+                            self.opinion_received_on, self.completed_on, self.result_applied_on, self.filed_on)
+                if d is not None]
         return max(days) if days else None
 
 
@@ -57,6 +60,8 @@ class InquiryRecord:
 
     sent_on: date
     due: date
+    received_on: date | None = None
+    """When the cadre received the letter (收到函件之日), if recorded: the answer cannot come before it."""
     answered_on: date | None = None
 
 
@@ -84,6 +89,11 @@ def _day(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
+def _optional_day(value: Any) -> date | None:
+    """A day an event may leave out (older events, a receipt not known)."""
+    return None if value is None else _day(value)
+
+
 def _with_audit(state: AuditState, audit: AuditRecord) -> AuditState:
     return replace(state, audits={**state.audits, audit.audit_id: audit})
 
@@ -96,7 +106,8 @@ def _evolve_audit(state: AuditState, event: CloudEvent) -> AuditState:
     if event.type == "audit.started":
         audit = replace(audit, audit_type=str(data["audit_type"]), started_on=on)
     elif event.type == "audit.opinion_requested":
-        audit = replace(audit, opinion_requested_on=on, opinion_due=_day(data["due"]))
+        audit = replace(audit, opinion_requested_on=on, opinion_due=_day(data["due"]),
+                        opinion_request_received_on=_optional_day(data.get("received_on")))
     elif event.type == "audit.opinion_received":
         audit = replace(audit, opinion_received_on=on)
     elif event.type == "audit.completed":
@@ -128,7 +139,7 @@ def evolve(state: AuditState, event: CloudEvent) -> AuditState:
                          outcome=str(data["outcome"]))
         return replace(state, reports={**state.reports, report_id: report})
     if event.type == "supervision.inquiry_sent":
-        inquiry = InquiryRecord(sent_on=on, due=_day(data["due"]))
+        inquiry = InquiryRecord(sent_on=on, due=_day(data["due"]), received_on=_optional_day(data.get("received_on")))
         return replace(state, inquiries={**state.inquiries, str(data["inquiry_id"]): inquiry})
     if event.type == "supervision.inquiry_answered":
         inquiry_id = str(data["inquiry_id"])

@@ -93,7 +93,8 @@ class InquiryLetter(CadreCommand):
     report_id: Identifier | None = Field(None, description="The report it follows from.")
     summary: LongText = ""
     received_on: date | None = Field(None, description="The day the cadre received the letter (收到函件之日), on or "
-                                                       "after the day it was sent: the answer window counts from it. "
+                                                       "after the day it was sent: the answer window counts from it, "
+                                                       "and the answer cannot be dated before it. "
                                                        "Absent when not known: the window counts from the day the "
                                                        "letter was sent.")
 
@@ -222,7 +223,9 @@ def decide_answer_inquiry(state: AuditState, cmd: AnswerInquiry, rules: RuleSet)
         raise RuleViolation("supervision.inquiry_answer_once", f"inquiry {cmd.inquiry_id} was already answered on "
                                                                f"{inquiry.answered_on}",
                             f"函询 {cmd.inquiry_id} 已于 {inquiry.answered_on} 回复")
-    not_before(cmd.occurred_on, inquiry.sent_on, "supervision.chronology", "the answer", "函询回复")
+    # answered once the letter was received (收到函件后), when the receipt is on record; else once it was sent
+    not_before(cmd.occurred_on, inquiry.received_on or inquiry.sent_on, "supervision.chronology", "the answer",
+               "函询回复")
     late = cmd.occurred_on > inquiry.due
     if late and not shows_something(cmd.late_reason, paragraphs=True):
         days = rules.audit.inquiry_answer_working_days
