@@ -38,7 +38,9 @@ _PROBLEM_SCHEMA: dict[str, Any] = {
 }
 _ERROR_TEXT = {400: "Malformed request", 401: "Not authenticated", 403: "Out of scope", 404: "Not found",
                409: "Concurrent change", 413: "Too large", 422: "Invalid input or rule violated",
-               500: "Stored data inconsistent (a damaged database): `missing` names what is lacking",
+               500: "Stored data inconsistent (存储数据不一致, a damaged database): `missing` names what is lacking; "
+                    "or an internal fault (内部错误, `internal`), e.g. a statement the database refused (a privilege "
+                    "missing, a migration not applied): no Retry-After, `request_id` finds the logged cause",
                503: "A dependency is unavailable; retry after Retry-After"}
 
 

@@ -136,6 +136,21 @@ async def test_a_wrong_statement_is_still_a_fault(outage: Outage) -> None:
     assert "Retry-After" not in headers and "内部错误" in problem["detail"], problem
 
 
+async def test_the_openapi_500_says_it_may_be_an_internal_fault() -> None:
+    """Found by review: a route's documented 500 said only "Stored data inconsistent", while a statement PostgreSQL
+    refuses is now a 500 `internal` on every route, told apart from an outage (503) by the absent Retry-After."""
+    api = Api("probe", "1")
+
+    @api.route("GET", "/proof", summary="A route that documents its 500", errors=(500, 503))
+    async def proof(request: web.Request) -> None:
+        return None
+
+    async with served(create_app("probe", api, guard=None)) as url:
+        _, document, _ = await call("GET", f"{url}/openapi.json")
+    described = document["paths"]["/proof"]["get"]["responses"]["500"]["description"]
+    assert "存储数据不一致" in described and "内部错误" in described and "request_id" in described, described
+
+
 @pytest.fixture
 async def reader_without_ledger(outage: Outage) -> AsyncIterator[None]:
     """SELECT on ledger_events revoked from the reader role (a grant a deployment lost), granted again after."""
