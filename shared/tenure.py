@@ -12,8 +12,10 @@ Counting (documented choices):
   on 2024-03-01 and is not due on 2024-02-29.
 - Months: the same day N months later, or the month's last day when it is shorter (31 Jan + 1 month =
   28/29 Feb).
-- A period of N months (处分影响期, 缓任期) whose first day is D covers D .. the day before D + N months, and what
-  it bars is free again on D + N months (`period_end`): a 6-month period from 2024-01-15 ends on 2024-07-14.
+- A period of N months (处分影响期, 缓任期) whose first day is D covers D .. the day before D's month-day N months
+  later, and what it bars is free again on that month-day (`period_end`): a 6-month period from 2024-01-15 ends
+  on 2024-07-14. When that month has no such day, the period runs to its last day (民法典 第二百零二条: 没有对应日的,
+  月末日为期间的最后一日): 3 months from 2023-11-30 end on 2024-02-29, 6 months from 2024-05-31 on 2024-11-30.
   The day a bar takes effect is a day of the bar, so it is counted: 政务处分法 第八条 counts the period 自政务处分
   决定生效之日起, and a deferral (缓任) bars the appointment on the day it is decided. 民法典 第二百零一条 does
   not count the day of the event a period is counted from (开始的当日不计入) and 第二百零二条 ends it on the
@@ -60,13 +62,18 @@ def add_months(day: date, months: int) -> date:
 
 def period_end(first_day: date, months: int, *, first_day_counted: bool = True) -> date:
     """The last day of a period of `months` starting on `first_day` (see the module's counting): the day before
-    its month-day (12 months from 1 Feb end on 31 Jan; a bar so counted lifts on `add_months(first_day, months)`).
+    its month-day (12 months from 1 Feb end on 31 Jan), or the last day of a month that has no such day (1 month
+    from 31 Jan 2024 ends on 29 Feb); a bar so counted lifts the day after.
 
     `first_day_counted=False` is the count of 民法典 第二百零一条/第二百零二条 taken from the day of an event that is
     not itself counted (开始的当日不计入): the period ends on the month-day. Only the rule sets that counted a
     deferral that way ask for it (`RotationRules.deferral_counts_decision_day` false: superseded versions)."""
     end = add_months(first_day, months)
-    return end - timedelta(days=1) if first_day_counted else end
+    if not first_day_counted:
+        return end
+    # clamped: the last month has no month-day of first_day, and the period runs to its last day, as 民法典 第二百零二条
+    # ends the same period counted from the day before (3 months from 30 Nov end on 28/29 Feb, not the day before)
+    return end if end.day < first_day.day else end - timedelta(days=1)
 
 
 def completed_years(since: date, on: date) -> int:

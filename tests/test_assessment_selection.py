@@ -328,9 +328,10 @@ DEFERRAL_CASES: list[tuple[str, list[Any], Any, Expected]] = [
      {"type": "appointment.deferred", "until": "2024-06-13", "notice_id": "N1"}),
     ("one day over 3 months: until the month-day itself", POSTED, _defer("2024-03-14", "2024-06-14"),
      "appointment.deferral_max"),
-    ("3 months from 30 Nov 2023 end on 28 Feb 2024", NOV_POSTED, _defer("2023-11-30", "2024-02-28"),
-     {"type": "appointment.deferred", "until": "2024-02-28"}),
-    ("3 months from 30 Nov 2023 do not reach 29 Feb 2024", NOV_POSTED, _defer("2023-11-30", "2024-02-29"),
+    # February has no 30th: the period runs to its last day (民法典 第二百零二条, 月末日为期间的最后一日)
+    ("3 months from 30 Nov 2023 end on 29 Feb 2024", NOV_POSTED, _defer("2023-11-30", "2024-02-29"),
+     {"type": "appointment.deferred", "until": "2024-02-29"}),
+    ("3 months from 30 Nov 2023 do not reach 1 Mar 2024", NOV_POSTED, _defer("2023-11-30", "2024-03-01"),
      "appointment.deferral_max"),
     ("until must be after the decision", POSTED, _defer("2024-03-14", "2024-03-14"), "appointment.deferral_max"),
     ("a deferral is not extended", [*POSTED, deferred("2024-03-14", "2024-04-14")], _defer("2024-04-10",

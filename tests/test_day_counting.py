@@ -43,6 +43,28 @@ async def test_a_deferral_and_a_sanction_end_the_day_before_their_month_day(syst
     await audit(system, "/v1/sanctions/CF-DC", {**sanction, "effective_until": "2024-09-13"})
 
 
+async def test_at_a_month_end_a_period_runs_to_the_last_day_of_the_month_that_has_no_such_day(system: System) -> None:
+    """Found by review: a period whose first day has no month-day in its last month ended a day too early. Decided on
+    30 Nov 2023, a 3-month deferral was refused until 29 Feb 2024, and a 6-month 政务警告 effective from 31 May 2024
+    was accepted until 29 Nov, while 民法典 第二百零二条 (the count period_end says it equals, from the day before)
+    ends them on 29 Feb and 30 Nov: a month with no such day ends on its last day (月末日为期间的最后一日)."""
+    cadre = await registered_cadre(system, "ME")
+    await select(system, cadre, "XB-ME", "2023-11-01", "2023-11-10")
+    await notice(system, cadre, "XB-ME", "GS-ME", "2023-11-13", "2023-11-17")
+    over = await refused(system, "assessment", "/v1/notices/GS-ME/deferral",
+                         {**base(cadre, "2023-11-30"), "until": "2024-03-01"}, "appointment.deferral_max")
+    assert over["latest"] == "2024-02-29", over
+    deferred = await post(system, "assessment", "/v1/notices/GS-ME/deferral",
+                          {**base(cadre, "2023-11-30"), "until": "2024-02-29", "reason": "举报待核查"})
+    assert deferred["type"] == "appointment.deferred"
+
+    sanction = {**base(cadre, "2024-05-31"), "category": "administrative", "measure": "warning",
+                "effective_from": "2024-05-31"}
+    short = await audit(system, "/v1/sanctions/CF-ME", {**sanction, "effective_until": "2024-11-29"}, expect=422)
+    assert short["rule"] == "sanction.effect_period_short" and short["shortest_until"] == "2024-11-30", short
+    await audit(system, "/v1/sanctions/CF-ME", {**sanction, "effective_until": "2024-11-30"})
+
+
 async def test_a_years_grade_is_refused_before_the_years_end(system: System) -> None:
     cadre = await registered_cadre(system, "KH")
     problem = await refused(system, "assessment", "/v1/annual-grades",

@@ -265,6 +265,18 @@ def test_a_period_of_months_ends_the_day_before_the_same_date() -> None:
     assert period_end(date(2024, 4, 1), 12) == date(2025, 3, 31)
 
 
+# A month with no such day ends the period on its last day (民法典 第二百零二条, counted from the day before: found by
+# review, the day before the clamped month-day was a day short), leap years included; the 1st keeps its full months.
+@pytest.mark.parametrize(("first", "months", "last"), [
+    ("2024-01-31", 1, "2024-02-29"), ("2023-01-31", 1, "2023-02-28"), ("2024-01-30", 1, "2024-02-29"),
+    ("2024-01-29", 1, "2024-02-28"), ("2023-11-30", 3, "2024-02-29"), ("2024-11-30", 3, "2025-02-28"),
+    ("2024-05-31", 6, "2024-11-30"), ("2023-08-31", 6, "2024-02-29"), ("2024-02-29", 12, "2025-02-28"),
+    ("2024-02-29", 48, "2028-02-28"), ("2024-03-01", 1, "2024-03-31"), ("2023-03-01", 1, "2023-03-31"),
+    ("2024-12-31", 2, "2025-02-28"), ("2024-03-31", 1, "2024-04-30"), ("2024-04-30", 1, "2024-05-29")])
+def test_a_period_ends_on_the_last_day_of_a_month_without_its_month_day(first: str, months: int, last: str) -> None:
+    assert period_end(date.fromisoformat(first), months) == date.fromisoformat(last)
+
+
 # A year's probation and two years after it: 36 months at least, in every 纪律处分条例 since 2004 (2003, 2015,
 # 2018, 2023); the versions that said 12 (431021@2008.1, 000000@2019.1) are corrected for the days they covered.
 @pytest.mark.parametrize(("county", "on", "until", "then", "ruleset"), [

@@ -48,7 +48,8 @@ class RotationRules(_Section):
     deferral_max_months: int = Field(ge=1, description="Longest appointment deferral (缓任).")
     deferral_counts_decision_day: bool = Field(
         description="The day a deferral (缓任) is decided is its first day, counted: decided on D, it runs at most "
-        "until the day before D + deferral_max_months (the appointment is free on D + deferral_max_months), counted "
+        "until the day before D's month-day deferral_max_months later, or that month's last day when it has no such "
+        "day (the appointment is free the day after), counted "
         "as a sanction's effect period is (shared.tenure.period_end). False in the versions first shipped, which "
         "did not count the decision day (民法典 第二百零一条, 开始的当日不计入) and let a deferral run until D + "
         "deferral_max_months itself, barring the appointment from D for the months and a day.")

@@ -87,7 +87,8 @@ class DeferralBody(CadreCommand):
 
     until: date = Field(description="Last day of the deferral (缓任至), that day included; the appointment is free "
                                     "from the day after. The decision day is the deferral's first: N months decided "
-                                    "on D run at most until the day before D + N months (a sanction's effect period "
+                                    "on D run at most until the day before D's month-day N months later, or to the "
+                                    "last day of a month without it (a sanction's effect period "
                                     "is counted alike).")
     reason: LongText = ""
 
