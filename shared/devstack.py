@@ -12,6 +12,7 @@ import fcntl
 import json
 import logging
 import os
+import random
 import secrets
 import shutil
 import signal
@@ -39,11 +40,36 @@ class DevStackError(RuntimeError):
     """A dev-stack server could not be started."""
 
 
+PORTS_BELOW = 1024
+"""Ports under this need privileges; `free_port` never offers them."""
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    """The ports the kernel hands out to outgoing connections and to bind(0) (Linux's defaults elsewhere)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A TCP port on 127.0.0.1 that nothing listens on right now, for a server started a moment later.
+
+    Taken at random below the kernel's ephemeral range: a port of that range, free when asked, could be taken by
+    any outgoing connection (every test worker makes thousands) before the server binds it, and the server then
+    fails to start, or a readiness probe reaches another process.
+    """
+    low, _ = _ephemeral_range()
+    candidates = range(max(PORTS_BELOW, low // 2), low) if low > 2 * PORTS_BELOW else range(PORTS_BELOW, 65536)
+    for port in random.sample(candidates, min(200, len(candidates))):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise DevStackError(f"no free TCP port on 127.0.0.1 between {candidates.start} and {candidates.stop - 1}")
 
 
 def _wait_for_port(port: int, proc: subprocess.Popen[bytes], what: str, logfile: Path, timeout: float) -> None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
-from shared.devstack import start_postgres
+import pytest
+
+from shared import devstack
+from shared.devstack import PORTS_BELOW, _ephemeral_range, free_port, start_postgres
 from tests.support import fetch
 
 
@@ -19,3 +23,17 @@ async def test_postgresql_starts_in_a_data_directory_too_deep_for_a_unix_socket(
         assert row["dirs"] == "", "every client connects over TCP to 127.0.0.1"
     finally:
         server.stop()
+
+
+def test_free_ports_are_offered_outside_the_range_outgoing_connections_take(monkeypatch: pytest.MonkeyPatch) -> None:
+    low, high = _ephemeral_range()
+    ports = {free_port() for _ in range(200)}
+    assert all(PORTS_BELOW <= p < low for p in ports), "never a port an outgoing connection could take meanwhile"
+    assert len(ports) > 150, "taken at random, so two workers asking at once do not get the same one"
+    with socket.socket() as taken:  # one that something listens on is never offered
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        monkeypatch.setattr(devstack, "_ephemeral_range", lambda: (busy + 1, high))
+        monkeypatch.setattr(devstack.random, "sample", lambda population, k: [busy, *population[:k - 1]])
+        assert free_port() != busy
