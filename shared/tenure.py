@@ -76,6 +76,14 @@ def period_end(first_day: date, months: int, *, first_day_counted: bool = True) 
     return end if end.day < first_day.day else end - timedelta(days=1)
 
 
+def deferral_latest(decided_on: date, rules: RotationRules) -> date:
+    """The last day (缓任至) a deferral of an appointment decided on `decided_on` may run until under `rules`: the
+    rule set's longest deferral counted as a sanction's effect period is (`period_end`), from the decision day or,
+    under the superseded versions that said so, from the day after. The assessment service refuses a deferral past
+    it and the ledger's compliance read model flags one recorded past it, so both count it here."""
+    return period_end(decided_on, rules.deferral_max_months, first_day_counted=rules.deferral_counts_decision_day)
+
+
 def completed_years(since: date, on: date) -> int:
     """Whole years of tenure on `on` for a tenure that began on `since` (0 before the first anniversary)."""
     years = on.year - since.year

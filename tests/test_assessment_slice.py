@@ -15,7 +15,7 @@ from services.ledger.read_models.compliance import ComplianceProjection
 from services.ledger.read_models.notices import NoticesProjection
 from services.ledger.rebuild import rebuild
 from shared.envelope import new_event
-from shared.events.assessment import NoticeClosed
+from shared.events.assessment import AppointmentDeferred, NoticeClosed
 from shared.events.rotation import PostAssigned, PostFields, RotationCompleted
 from shared.rulesets import ruleset_for
 from shared.settings import Settings
@@ -182,6 +182,34 @@ async def test_the_compliance_read_model_flags_a_notice_closed_on_its_last_day(s
     assert "公示期未满" in entry["issues"][0]["message_zh"], entry
     entry = await projected(system, f"/v1/appointments?cadre_id={sound}", "appointments",
                             lambda e: e["stage"] == "notice_closed")
+    assert entry["compliant"] is True and entry["issues"] == [], entry
+
+
+async def test_the_compliance_read_model_flags_a_deferral_longer_than_the_rule_set_allows(system: System) -> None:
+    """A deferral (缓任) decided on 2024-10-08 runs at most 3 months counted from that day, until 2025-01-07 (431021
+    rule set of the day; shared.tenure.deferral_latest). One until 2025-01-08, as an older producer recorded it
+    counting from the day after (the service refuses it), is an issue of the compliance read model; one until the
+    last day allowed, taken by the service, is none."""
+    late, sound = await registered_cadre(system, "DFL"), await registered_cadre(system, "DFS")
+    for cadre in (late, sound):
+        await select(system, cadre, "XB-DF", "2024-09-10", "2024-09-20")
+        await notice(system, cadre, "XB-DF", "GS-DF", "2024-09-26", "2024-10-08")
+    await refused(system, "assessment", "/v1/notices/GS-DF/deferral",
+                  {**base(late, "2024-10-08"), "until": "2025-01-08"}, "appointment.deferral_max")
+    await post(system, "assessment", "/v1/notices/GS-DF/deferral",
+               {**base(sound, "2024-10-08"), "until": "2025-01-07", "reason": "举报待核查"})
+    on = date(2024, 10, 8)
+    await wait_committed(system.pg_dsn, (await publish(system.nats_url, [new_event(
+        event_type="appointment.deferred", cadre_id=late, county=COUNTY, service="assessment",
+        data=AppointmentDeferred(notice_id="GS-DF", until=date(2025, 1, 8), reason="举报待核查"), occurred_on=on,
+        ruleset=ruleset_for(COUNTY, on).id)]))[0])
+
+    entry = await projected(system, f"/v1/appointments?cadre_id={late}", "appointments",
+                            lambda e: e["stage"] == "deferred")
+    assert entry["compliant"] is False and [i["rule"] for i in entry["issues"]] == ["appointment.deferral_max"], entry
+    assert "2025-01-07" in entry["issues"][0]["message_en"] and "缓任期限最长3个月" in entry["issues"][0]["message_zh"]
+    entry = await projected(system, f"/v1/appointments?cadre_id={sound}", "appointments",
+                            lambda e: e["stage"] == "deferred")
     assert entry["compliant"] is True and entry["issues"] == [], entry
 
 

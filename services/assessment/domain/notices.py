@@ -39,7 +39,7 @@ from shared.events.audit import FOUNDED
 from shared.events.types import Identifier, LongText, ShortText
 from shared.problems import RuleViolation
 from shared.rulesets import RuleSet
-from shared.tenure import period_end
+from shared.tenure import deferral_latest
 from shared.workdays import CalendarGap, provisional_years, working_days_between
 
 # ---- commands (bodies; the id comes from the path) -----------------------------------------
@@ -296,7 +296,7 @@ def decide_deferral(state: AssessmentState, cmd: Defer, rules: RuleSet) -> Decis
                             f"已缓任至 {notice.deferred_until.isoformat()}, 缓任不能延长", basis=rules.bases.deferral)
     months = rules.rotation.deferral_max_months
     # the deferral bars the appointment from the day it is decided: counted as a sanction's effect period is
-    latest = period_end(cmd.occurred_on, months, first_day_counted=rules.rotation.deferral_counts_decision_day)
+    latest = deferral_latest(cmd.occurred_on, rules.rotation)
     if cmd.until <= cmd.occurred_on or cmd.until > latest:
         raise RuleViolation(
             "appointment.deferral_max",

@@ -31,6 +31,7 @@ from shared.events.types import ProvisionalCalendarYears
 from shared.http import Api
 from shared.rulesets import ruleset_or_none
 from shared.settings import Settings
+from shared.tenure import deferral_latest
 
 # every statement reads and writes only its first column's cadre's rows: each run goes as one statement
 _SELECTION = "cadre_id text, selection_id text"
@@ -95,8 +96,9 @@ class ComplianceProjection:
     name = "appointment_compliance"
     # 3: the post taken, checked against the post proposed; 4: notices checked under the corrected rule sets (the
     # 2002 条例's calendar days before 2014-01-14), which rebuilds the rows the version corrected had checked; 5: a
-    # clear close on the notice's last day is an issue (notice.period_not_over: the period counts that day)
-    version = 5
+    # clear close on the notice's last day is an issue (notice.period_not_over: the period counts that day); 6: a
+    # deferral past the longest the rule set of its day allows is an issue (appointment.deferral_max)
+    version = 6
     tables: tuple[str, ...] = ("rm_appointments",)
     sql_types: frozenset[str] = frozenset()
     types = _TYPES
@@ -270,6 +272,18 @@ def issues(r: asyncpg.Record, steps: list[dict[str, Any]]) -> list[dict[str, str
                 f"{', '.join(map(str, years))}; counted on the calendar now it has {now}, fewer than {least}",
                 f"公示期按{'、'.join(map(str, years))}年暂定日历计为{r['notice_working_days']}个工作日，按现行日历复核"
                 f"只有{now}个，少于{least}个"))
+    # a deferral recorded past the longest the rule set of its day allows, counted as the assessment service counts
+    # it (shared.tenure.deferral_latest), e.g. by a producer that let it run a day longer (431021@2019.1)
+    if r["deferred_on"] is not None and (rs := ruleset_or_none(r["county"], r["deferred_on"])) is not None:
+        latest = deferral_latest(r["deferred_on"], rs.rotation)
+        if r["deferred_until"] > latest:
+            months = rs.rotation.deferral_max_months
+            found.append(_issue("appointment.deferral_max",
+                                f"deferred until {r['deferred_until'].isoformat()}: a deferral decided on "
+                                f"{r['deferred_on'].isoformat()} lasts at most {months} months, until "
+                                f"{latest.isoformat()}",
+                                f"缓任至{r['deferred_until'].isoformat()}: 缓任期限最长{months}个月, "
+                                f"{r['deferred_on'].isoformat()}决定的缓任至迟至{latest.isoformat()}"))
     # the period counts its last day: a clear close dated on it ended the notice before the period had run
     if r["outcome"] in CLEARING and r["closed_on"] <= r["notice_end"]:
         found.append(_issue("notice.period_not_over", "closed on or before the notice's last day, before its period "
