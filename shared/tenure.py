@@ -116,6 +116,8 @@ class Posting(NamedTuple):
     """none | running | confirmed | removed | ended_early"""
     principal: bool | None = None
     """A principal's post (正职); None: not stated."""
+    elected: bool | None = None
+    """A post filled by election (选举产生); False: by appointment (委任); None: not stated."""
 
     @property
     def in_probation(self) -> bool:
@@ -161,7 +163,8 @@ def posting_from(data: Mapping[str, Any], kind: str, since: date) -> Posting:
                    township=data.get("township"), level=str(data["level"]), leadership=bool(data["leadership"]),
                    internal_unit=bool(data.get("internal_unit", False)), sensitive=bool(data.get("sensitive", False)),
                    kind=kind, since=since, probation_end=_day(probation_end) if probation_end else None,
-                   probation="running" if probation_end else "none", principal=data.get("principal"))
+                   probation="running" if probation_end else "none", principal=data.get("principal"),
+                   elected=data.get("elected"))
 
 
 def _enter(state: TenureState, posting: Posting, rotations: int) -> TenureState:

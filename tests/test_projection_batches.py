@@ -30,6 +30,8 @@ from shared import demo
 from shared.db import WRITER_ROLE, dsn_as
 from shared.envelope import CloudEvent, new_event
 from shared.events import audit
+from shared.events.rotation import PostAssigned
+from shared.rulesets import ruleset_for
 from shared.tenure import TENURE_EVENTS, Posting, applicable_rules
 from tests import support
 from tests.support import System, event_by_event, new_cadre_id, publish, wait_committed, wait_until
@@ -98,6 +100,17 @@ def _completions_only(cadre: str) -> list[CloudEvent]:
             for i, d in enumerate(steps)]
 
 
+def _elected_or_not(cadre: str) -> list[CloudEvent]:
+    """Postings that say whether their post is filled by election (选举产生), both ways (the demo's do not say)."""
+    on = date(2016, 3, 1)
+    return [new_event(event_type="post.assigned", cadre_id=cadre, county="431021", service="rotation", occurred_on=on,
+                      data=PostAssigned(post_id=f"EL-{elected}", post="副镇长", unit="樟市镇人民政府",
+                                        township="樟市镇", level="deputy_section", leadership=True, principal=False,
+                                        elected=elected, kind="election" if elected else "lateral",
+                                        decision_date=on), ruleset=ruleset_for("431021", on).id)
+            for elected in (True, False)]
+
+
 def _reference(projections: list[Projection]) -> list[Projection]:
     """The projections, audit findings applying audit.completed in Python like every other event."""
     return [AuditFindingsProjection(completed_in_sql=False) if p.name == "audit_findings" else p
@@ -147,7 +160,8 @@ async def test_read_models_are_the_same_event_by_event_in_batches_and_rebuilt(de
     await asyncio.to_thread(demo.load_demo, urls, token, 12)
     twice = new_cadre_id("EQ")
     seqs = await publish(system.nats_url, _repeated_keys(new_cadre_id("EQ")) + _repeated_keys(twice)
-                         + _completions_only(new_cadre_id("EQ")) + _completions_only(twice))
+                         + _completions_only(new_cadre_id("EQ")) + _completions_only(twice)
+                         + _elected_or_not(await support.registered_cadre(system, "EQ")))
     await wait_committed(system.pg_dsn, max(seqs))
     projections = all_projections()
     assert {p.name for p in projections if "audit.completed" in p.sql_types} == {"audit_findings"}
@@ -162,6 +176,8 @@ async def test_read_models_are_the_same_event_by_event_in_batches_and_rebuilt(de
 
         await wait_until(live_caught_up, 30)
         live = await _snapshot(conn, projections)  # as the ledger process's runner keeps them
+        assert {r["elected"] for r in await conn.fetch("SELECT elected FROM rm_rotation_postings")} == {
+            True, False, None}, "postings elected, not elected and not saying so are compared"
     finally:
         await conn.close()
     dsn = await _copy_of_the_ledger(system, "projection_batches")

@@ -551,6 +551,29 @@ async def test_a_promotion_to_an_elected_post_starts_no_probation(system: System
     assert status == 422 and problem["rule"] == "probation.none", problem
 
 
+async def test_postings_and_the_dossier_show_whether_a_post_is_elected(system: System) -> None:
+    """An auditor reads elected (选举产生) where a cadre's postings are: the postings read model and the dossier's
+    posts, with its words (elected_zh). A posting of kind election is to an elected post, one may state it is not
+    (委任), and one that does not say shows null (未说明), not false."""
+    rotation = system.url("rotation")
+    cadres = {new_cadre_id("RE"): True, new_cadre_id("RE"): False, new_cadre_id("RE"): None}
+    postings = {True: {"post": "副镇长", "level": "deputy_section", "leadership": True, "principal": False,
+                       "kind": "election"},
+                False: {"elected": False}, None: {}}
+    for cadre, elected in cadres.items():
+        await post_ok(f"{rotation}/v1/cadres/register?wait=committed", registration(cadre, occurred_on="2016-01-04"))
+        await post_ok(f"{rotation}/v1/posts/ZS-{cadre}/assign?wait=committed",
+                      township_post(cadre, "2016-03-01", **postings[elected]))
+    words = {True: "选举产生", False: "委任", None: "未说明"}
+    for cadre, elected in cadres.items():
+        [row] = await projected(system, f"/v1/rotation/postings?cadre_id={cadre}", "postings", lambda rows: rows != [])
+        assert row["elected"] is elected and row["elected_zh"] == words[elected], row
+        status, state, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/state")
+        assert status == 200, state
+        held = state["rotation"]["posts"][f"ZS-{cadre}"]
+        assert held["elected"] is elected and held["elected_zh"] == words[elected], held
+
+
 async def test_a_due_follows_the_corrected_day_of_its_posting(system: System) -> None:
     """The scan recorded a leader's due from the posting's day; the day was typed a year early and corrected: the
     due rested on the old start, so the due list, a deferral and a rotation's trigger no longer see it."""

@@ -47,9 +47,17 @@ async def test_every_read_model_is_a_view_the_auditor_role_reads(system: System)
         used = {r["table_name"]: r["view_name"] for r in await owner.fetch(
             "SELECT view_name, table_name FROM information_schema.view_table_usage WHERE view_name LIKE 'v\\_%'")}
         views = [r["viewname"] for r in await owner.fetch("SELECT viewname FROM pg_views WHERE viewname LIKE 'v\\_%'")]
+        columns: dict[str, list[str]] = {}
+        for r in await owner.fetch("""SELECT table_name, column_name FROM information_schema.columns
+                                      WHERE table_schema = 'public' ORDER BY table_name, ordinal_position"""):
+            columns.setdefault(r["table_name"], []).append(r["column_name"])
     finally:
         await owner.close()
     assert tables and tables <= set(used), f"read models without a view: {sorted(tables - set(used))}"
+    # a view lists its table's columns as they were when it was made: one a migration did not make again after
+    # adding a column hides that column from the auditors
+    over = {t: v for t, v in used.items() if t in tables}
+    assert {v: columns[v] for v in over.values()} == {v: columns[t] for t, v in over.items()}, "views behind tables"
     conn = await asyncpg.connect(dsn_as(system.pg_dsn, "cadre_auditor"))
     try:
         for view in views:

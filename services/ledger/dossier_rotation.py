@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field, PrivateAttr
 
 from shared.envelope import FoldedEvent
+from shared.events.rotation import ELECTED_ZH
 from shared.tenure import TenureState, applicable_rules, evolve_tenure
 
 if TYPE_CHECKING:
@@ -30,6 +31,9 @@ class PostView(BaseModel):
     level: str
     leadership: bool
     principal: bool | None = Field(None, description="A principal's post (正职); null: not stated.")
+    elected: bool | None = Field(None, description="A post filled by election (选举产生): true; by appointment (委任): "
+                                                   "false; null: not stated (未说明).")
+    elected_zh: str = Field(ELECTED_ZH[None], description="elected in words: 选举产生, 委任 or 未说明.")
     kind: str
     since: date = Field(description="Decision date (任职决定日期).")
     township_since: date | None = Field(None, description="Start of continuous presence in the township.")
@@ -93,8 +97,8 @@ def _tenure_event(d: Dossier, e: FoldedEvent) -> None:
                                "years_in_old_post": e.data["years_in_old_post"]})
     part.posts = {p.post_id: PostView(
         post_id=p.post_id, post=p.post, unit=p.unit, township=p.township, level=p.level, leadership=p.leadership,
-        principal=p.principal, kind=p.kind, since=p.since, probation_end=p.probation_end, probation=p.probation,
-        rules=applicable_rules(p),
+        principal=p.principal, elected=p.elected, elected_zh=ELECTED_ZH[p.elected], kind=p.kind, since=p.since,
+        probation_end=p.probation_end, probation=p.probation, rules=applicable_rules(p),
         township_since=after.stints[p.township].since if p.township is not None and p.township in after.stints
         else None)
         for p in after.posts.values()}

@@ -69,6 +69,9 @@ Elected = Annotated[StrictBool | None, Field(
                 "only. false: filled by appointment (委任). Left out: not stated, read as not elected (a promotion "
                 "keeps its probation; older records). A posting of kind election is to an elected post.")]
 
+ELECTED_ZH: dict[bool | None, str] = {True: "选举产生", False: "委任", None: "未说明"}
+"""How a post is filled, as read models show `elected`: 选举产生 (true), 委任 (false), 未说明 (not stated)."""
+
 
 class PostFields(EventData):
     """What a post is: the fields a posting and a rotation's destination share."""

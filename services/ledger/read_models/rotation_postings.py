@@ -23,7 +23,7 @@ from shared.access import answered_rows
 from shared.clock import clock_from
 from shared.db import acquire
 from shared.envelope import CADRE_ID_PATTERN, COUNTY_PATTERN
-from shared.events.rotation import RULE_ZH, RotationRule
+from shared.events.rotation import ELECTED_ZH, RULE_ZH, RotationRule
 from shared.http import Api
 from shared.settings import Settings
 from shared.tenure import TENURE_EVENTS, TenureState, applicable_rules, completed_years, evolve_tenure
@@ -31,14 +31,15 @@ from shared.tenure import TENURE_EVENTS, TenureState, applicable_rules, complete
 # a posting's rules travel as one space-separated string (rule names have no spaces), as a bulk column is a
 # scalar
 _POSTINGS = bulk("""cadre_id text, post_id text, county text, post text, unit text, township text, level text,
-                    leadership boolean, internal_unit boolean, sensitive boolean, principal boolean, kind text,
+                    leadership boolean, internal_unit boolean, sensitive boolean, principal boolean,
+                    elected boolean, kind text,
                     since date, township_since date, probation_end date, probation text, rules text,
                     last_position bigint""", """
   INSERT INTO rm_rotation_postings (cadre_id, post_id, county, post, unit, township, level, leadership, internal_unit,
-                                    sensitive, principal, kind, since, township_since, probation_end, probation,
-                                    rules, last_position)
+                                    sensitive, principal, elected, kind, since, township_since, probation_end,
+                                    probation, rules, last_position)
   SELECT cadre_id, post_id, county, post, unit, township, level, leadership, internal_unit, sensitive, principal,
-         kind, since, township_since, probation_end, probation, string_to_array(rules, ' '), last_position
+         elected, kind, since, township_since, probation_end, probation, string_to_array(rules, ' '), last_position
   FROM {rows}""")
 _DUES = bulk("""cadre_id text, post_id text, rule text, county text, post text, unit text, township text, since date,
                 years integer, due_on date, overdue_on date, deferred_until date, approval_reference text,
@@ -65,7 +66,8 @@ class RotationProjection:
     """`rm_rotation_postings` and `rm_rotation_due`, rewritten per affected cadre (a `HoldsBack` projection)."""
 
     name = "rotation"
-    version = 3  # 3: a due whose tenure start a correction moved is void (shared.tenure)
+    # 3: a due whose tenure start a correction moved is void (shared.tenure); 4: a posting's elected (选举产生)
+    version = 4
     tables: tuple[str, ...] = ("rm_rotation_postings", "rm_rotation_due")
     sql_types: frozenset[str] = frozenset()
     types = frozenset(TENURE_EVENTS)
@@ -134,7 +136,7 @@ class RotationProjection:
             for p in state.posts.values():
                 stint = state.stints.get(p.township) if p.township else None
                 postings.append((cadre_id, p.post_id, county, p.post, p.unit, p.township, p.level, p.leadership,
-                                 p.internal_unit, p.sensitive, p.principal, p.kind, p.since,
+                                 p.internal_unit, p.sensitive, p.principal, p.elected, p.kind, p.since,
                                  stint.since if stint else None, p.probation_end, p.probation,
                                  " ".join(applicable_rules(p)), position))
             for d in state.dues.values():
@@ -183,6 +185,10 @@ class PostingEntry(BaseModel):
     sensitive: bool
     principal: bool | None = Field(description="A principal's post (正职): true; a deputy's (副职): false; null: not "
                                                "stated.")
+    elected: bool | None = Field(description="A post filled by election (选举产生; a promotion to it starts no "
+                                             "probation): true; by appointment (委任): false; null: not stated "
+                                             "(未说明, as in postings recorded before the field existed).")
+    elected_zh: str = Field(description="elected in words: 选举产生, 委任 or 未说明.")
     kind: str
     since: date = Field(description="Decision date of the posting (任职决定日期).")
     tenure_years: int = Field(description="Completed years in the post on as_of (本职任职年限).")
@@ -237,7 +243,8 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
             entries.append({**row, "tenure_years": completed_years(row["since"], as_of),
                             "tenure_days": max((as_of - row["since"]).days, 0),
                             "township_years": completed_years(township_since, as_of) if township_since else None,
-                            "rules": list(row["rules"]), "rules_zh": [RULE_ZH[x] for x in row["rules"]]})
+                            "rules": list(row["rules"]), "rules_zh": [RULE_ZH[x] for x in row["rules"]],
+                            "elected_zh": ELECTED_ZH[row["elected"]]})
         more = query.offset + len(rows) < total
         return {"as_of": as_of, "total": total, "postings": entries,
                 "next_offset": query.offset + len(rows) if more else None}
