@@ -32,7 +32,8 @@ from shared.auth import Principal
 from shared.bus import BusUnavailable, publish_raw
 from shared.envelope import COUNTY_PATTERN
 from shared.events.types import VISIBLE_LINE
-from shared.http import BulkRead
+from shared.guard import PRINCIPAL
+from shared.http import REQUEST_ID, BulkRead
 from shared.ids import time_ordered_id
 from shared.problems import Unavailable
 
@@ -197,9 +198,9 @@ class AccessTrail:
         await self._publish(request, cadre_id=cadre_id, what=what, purpose=purpose or "(none given / 未说明)")
 
     async def _publish(self, request: web.Request, **fields: Any) -> None:
-        principal: Principal | None = request.get("principal")
+        principal: Principal | None = request.get(PRINCIPAL)
         record = AccessRecord(principal=principal.subject if principal else "anonymous (auth disabled)",
-                              roles=sorted(principal.roles) if principal else [], request_id=request["request_id"],
+                              roles=sorted(principal.roles) if principal else [], request_id=request[REQUEST_ID],
                               **fields)
         try:
             await publish_access(self.js, record, self.timeout)

@@ -74,13 +74,16 @@ class Guard:
         return principal
 
 
+PRINCIPAL = web.RequestKey("principal", Principal)
+"""Who made the request, set once its route's role is authorised (absent while auth is disabled)."""
+
 _ROLE_ZH = {"recorder": "记录员", "auditor": "审计员", "operator": "运维员"}
 assert set(_ROLE_ZH) == set(ROLES)
 
 
 def require_counties(request: web.Request, counties: Iterable[str]) -> None:
     """403 unless the caller's scope covers every county (no-op when auth is disabled)."""
-    principal: Principal | None = request.get("principal")
+    principal: Principal | None = request.get(PRINCIPAL)
     if principal is None:
         return
     outside = sorted(c for c in set(counties) if not principal.covers(c))
@@ -92,7 +95,7 @@ def require_counties(request: web.Request, counties: Iterable[str]) -> None:
 def county_scoped(request: web.Request) -> bool:
     """Whether the caller may read some counties only (a county-scoped token): a read of one cadre must then find
     where the cadre is on record, and decide on it, before it reads anything more of the cadre."""
-    principal: Principal | None = request.get("principal")
+    principal: Principal | None = request.get(PRINCIPAL)
     return principal is not None and not principal.covers(ALL_COUNTIES)
 
 
@@ -101,7 +104,7 @@ def require_cadre_visible(request: web.Request, counties: Iterable[str], unknown
     scope covers none of them. A scoped token answered 403 for another county's cadre and 404 for an unknown one
     could learn which cadre ids exist elsewhere, and where; so could one answered later for it, which is why a read
     decides this before it reads the cadre's events. The attempt stays in the access trail and the log."""
-    principal: Principal | None = request.get("principal")
+    principal: Principal | None = request.get(PRINCIPAL)
     if principal is None:
         return
     counties = set(counties)
@@ -121,7 +124,7 @@ def require_cadre_in_scope(request: web.Request, counties: Iterable[str], unknow
 
 def require_county_filter(request: web.Request, county: str | None) -> None:
     """A list filtered by county: a county-scoped caller must name one of its counties."""
-    principal: Principal = request["principal"]
+    principal: Principal = request[PRINCIPAL]
     if county is not None:
         require_counties(request, [county])
     elif not principal.covers(ALL_COUNTIES):

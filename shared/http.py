@@ -31,11 +31,18 @@ from shared.db import DRIVER_ERRORS, DatabaseUnavailable, is_outage
 from shared.docs_page import STATIC_DIR, STATIC_PATH, docs_html
 from shared.envelope import TRACEPARENT_PATTERN, CadreId
 from shared.events.types import Identifier
-from shared.guard import Guard, require_counties, require_county_filter
+from shared.guard import PRINCIPAL, Guard, require_counties, require_county_filter
 from shared.problems import Problem, database_fault, database_unavailable
 from shared.request_input import MAX_BODY_BYTES, client_request_id, parse_body, parse_path, parse_query
 
 log = logging.getLogger(__name__)
+
+SERVICE = web.AppKey("service", str)
+"""The name of the service an application serves."""
+SHUTTING_DOWN = web.AppKey("shutting_down", bool)
+"""Set when SIGTERM arrives: readiness fails at once while connections drain."""
+REQUEST_ID = web.RequestKey("request_id", str)
+"""The request's id (the client's X-Request-Id when usable), in its log lines, problems and access records."""
 
 PROBLEM_JSON = "application/problem+json"
 ReadinessCheck = Callable[[], Awaitable[str | None]]
@@ -146,7 +153,7 @@ def _endpoint(route: Route, guard: Guard | None,
 
     async def endpoint(request: web.Request) -> web.StreamResponse:
         if guard is not None:
-            request["principal"] = guard.authorize(request, route.role)
+            request[PRINCIPAL] = guard.authorize(request, route.role)
         kwargs: dict[str, Any] = {}
         if route.path_params is not None:
             kwargs["path"] = parse_path(request, route.path_params)
@@ -200,7 +207,7 @@ def create_app(service: str, api: Api, *, guard: Guard | None, readiness: list[R
     @web.middleware
     async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
         request_id = client_request_id(request.headers.get("X-Request-Id")) or uuid.uuid4().hex
-        request["request_id"] = request_id
+        request[REQUEST_ID] = request_id
         started = time.perf_counter()
         try:
             response: web.StreamResponse = await handler(request)
@@ -234,16 +241,15 @@ def create_app(service: str, api: Api, *, guard: Guard | None, readiness: list[R
         return response
 
     app = web.Application(middlewares=[middleware], client_max_size=MAX_BODY_BYTES)
-    app["service"] = service
-    app["shutting_down"] = False
-    app["metrics_registry"] = metrics.registry
-    app["extra_registries"] = [registry] if registry else []
+    app[SERVICE] = service
+    app[SHUTTING_DOWN] = False
+    extra_registries = [registry] if registry else []
 
     async def livez(request: web.Request) -> web.Response:
         return json_response({"status": "ok", "service": service})
 
     async def readyz(request: web.Request) -> web.Response:
-        reasons = ["shutting down"] if app["shutting_down"] else []
+        reasons = ["shutting down"] if app[SHUTTING_DOWN] else []
         for check in checks:
             try:
                 reason = await asyncio.wait_for(check(), 2.0)
@@ -257,7 +263,7 @@ def create_app(service: str, api: Api, *, guard: Guard | None, readiness: list[R
         return json_response({"status": "ready", "service": service})
 
     async def metrics_endpoint(request: web.Request) -> web.Response:
-        body = b"".join(generate_latest(r) for r in [metrics.registry, *app["extra_registries"]])
+        body = b"".join(generate_latest(r) for r in [metrics.registry, *extra_registries])
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     document = openapi_document(api)
@@ -354,14 +360,14 @@ async def serve(app: web.Application, host: str, port: int, *, grace_s: float = 
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_address=True)
     await site.start()
-    log.info("listening", extra={"service": app["service"], "url": f"http://{host}:{port}"})
+    log.info("listening", extra={"service": app[SERVICE], "url": f"http://{host}:{port}"})
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     await stop.wait()
-    app["shutting_down"] = True
+    app[SHUTTING_DOWN] = True
     await asyncio.sleep(grace_s)
     await runner.cleanup()
 
