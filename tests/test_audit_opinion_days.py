@@ -107,8 +107,9 @@ def test_the_opinion_window_under_each_version(name: str, rules: RuleSet, when: 
             when(state, command, rules)
         assert refused.value.rule == then
         assert refused.value.extra["basis"] == rules.bases.audit
-        window = "10 日" if rules is NEW else "10 个工作日"
-        assert window in refused.value.extra["message_zh"], refused.value.extra["message_zh"]
+        # the due day the request recorded, in whichever unit its version counted
+        due = "2015-06-11" if rules is NEW else "2015-06-15"
+        assert due in refused.value.extra["message_zh"] and due in refused.value.extra["message_en"], refused.value
     else:
         assert when(state, command, rules).type == then
 
@@ -135,3 +136,31 @@ async def test_over_http_an_opinion_on_the_11th_day_of_2015_is_late(system: Syst
         **base, "occurred_on": "2015-06-12", "audit_type": "departure", "report_number": "桂审〔2015〕3号",
         "evaluation": "good", "findings": []})
     assert status == 202, answer
+
+
+async def test_a_window_counted_under_one_version_is_not_named_in_the_units_of_the_next(system: System) -> None:
+    """Found by review: requested and received on Mon 25 Feb 2019 under 431021@2014.3, the opinion is due on 7 March
+    (10 days). A completion on 5 March and an opinion on 8 March are decided under 431021@2019.2, which counts
+    working days: the refusals named the window as "10 working days" (10 个工作日), which it never was. They name
+    the due day recorded when the opinion was requested, not a count the rule set of a later day would make."""
+    cadre = await registered_cadre(system, "SJB")
+    base = {"cadre_id": cadre, "county": "431021"}
+    url = f"{system.url('audit')}/v1/audits/SJ-2019"
+    status, answer, _ = await call("POST", f"{url}/start?wait=committed", {
+        **base, "occurred_on": "2019-01-07", "audit_type": "departure", "period_from": "2016-01-01",
+        "period_to": "2018-12-31", "auditing_body": "桂阳县审计局", "post_id": f"P-{cadre}"})
+    assert status == 202, answer
+    status, answer, _ = await call("POST", f"{url}/opinion-request?wait=committed",
+                                   {**base, "occurred_on": "2019-02-25", "received_on": "2019-02-25"})
+    assert status == 202 and answer["ruleset"] == "431021@2014.3", answer
+    status, problem, _ = await call("POST", f"{url}/complete?wait=committed", {
+        **base, "occurred_on": "2019-03-05", "audit_type": "departure", "report_number": "桂审〔2019〕3号",
+        "evaluation": "good", "findings": []})
+    assert status == 422 and problem["rule"] == "audit.opinion_window_open", problem
+    assert problem["ruleset"] == "431021@2019.2" and "2019-03-07" in problem["detail"], problem
+    assert "working days" not in problem["detail"] and "工作日" not in problem["message_zh"], problem
+    status, problem, _ = await call("POST", f"{url}/opinion?wait=committed",
+                                    {**base, "occurred_on": "2019-03-08", "agrees": False, "summary": "有异议"})
+    assert status == 422 and problem["rule"] == "audit.opinion_late", problem
+    assert "2019-03-07" in problem["detail"] and "2019-03-07" in problem["message_zh"], problem
+    assert "working days" not in problem["detail"] and "工作日" not in problem["message_zh"], problem

@@ -196,12 +196,14 @@ def _opinion_deadline(start: date, rules: RuleSet) -> Deadline:
                                 "书面意见期限")
 
 
-def _opinion_window(rules: RuleSet) -> tuple[str, str]:
-    """The window as messages name it, English and Chinese: "10 working days" / "10 个工作日", or "10 days" /
-    "10 日"."""
-    if rules.audit.opinion_calendar_days is not None:
-        return f"{rules.audit.opinion_calendar_days} days", f"{rules.audit.opinion_calendar_days} 日"
-    return f"{rules.audit.opinion_working_days} working days", f"{rules.audit.opinion_working_days} 个工作日"
+def _window_counted(audit: AuditRecord) -> tuple[str, str]:
+    """The opinion window as refusals name it, English and Chinese: by the day it counts from, its last day being the
+    `due` the request recorded. Not by a count of the rule set of the refusal's day: that version may count other
+    units than the one the request was decided under (10 days requested under 431021@2014.3, refused under @2019.2,
+    which counts working days), and a version since corrected counted differently again (state keeps no rule set)."""
+    start = audit.opinion_request_received_on or audit.opinion_requested_on
+    return (f"the opinion window counted from {start} (its last day as recorded when the opinion was requested)",
+            f"自 {start} 起算的书面意见期限 (截止日以征求意见时的记录为准)")
 
 
 def decide_request_opinion(state: AuditState, cmd: RequestOpinion, rules: RuleSet) -> Decision:
@@ -235,13 +237,12 @@ def decide_receive_opinion(state: AuditState, cmd: ReceiveOpinion, rules: RuleSe
                               f"审计 {cmd.audit_id} 的书面意见已于 {audit.opinion_received_on} 收到")
     not_before(cmd.occurred_on, audit.last_step_on, "audit.chronology", "the opinion", "收到书面意见")
     if cmd.occurred_on > audit.opinion_due:
-        window_en, window_zh = _opinion_window(rules)
+        window_en, window_zh = _window_counted(audit)
         raise _violation(
             rules, "audit.opinion_late",
-            f"the opinion window of {window_en} closed on {audit.opinion_due}; an opinion received on "
-            f"{cmd.occurred_on} is late and the audit proceeds as if there were no objection",
-            f"书面意见期限 ({window_zh}) 已于 {audit.opinion_due} 届满; {cmd.occurred_on} 收到的意见逾期, "
-            "视同无异议")
+            f"{window_en} closed on {audit.opinion_due}; an opinion received on {cmd.occurred_on} is late and the "
+            "audit proceeds as if there were no objection",
+            f"{window_zh}已于 {audit.opinion_due} 届满; {cmd.occurred_on} 收到的意见逾期, 视同无异议")
     data = AuditOpinionReceived(audit_id=cmd.audit_id, agrees=cmd.agrees, summary=cmd.summary)
     return Decision("audit.opinion_received", data, cmd.occurred_on)
 
@@ -279,13 +280,13 @@ def decide_complete(state: AuditState, cmd: CompleteAudit, rules: RuleSet) -> De
                          f"审计 {cmd.audit_id} 尚未征求被审计人书面意见, 不能完成")
     not_before(cmd.occurred_on, audit.last_step_on, "audit.chronology", "the completion", "审计完成")
     if audit.opinion_received_on is None and cmd.occurred_on <= audit.opinion_due:
-        window_en, window_zh = _opinion_window(rules)
+        window_en, window_zh = _window_counted(audit)
         raise _violation(
             rules, "audit.opinion_window_open",
             f"audit {cmd.audit_id} cannot complete on {cmd.occurred_on}: the cadre's opinion has not arrived and "
-            f"the window of {window_en} runs until {audit.opinion_due}",
-            f"审计 {cmd.audit_id} 不能于 {cmd.occurred_on} 完成: 被审计人书面意见未到, 且 "
-            f"{window_zh}的期限至 {audit.opinion_due} 才届满")
+            f"{window_en} runs until {audit.opinion_due}",
+            f"审计 {cmd.audit_id} 不能于 {cmd.occurred_on} 完成: 被审计人书面意见未到, 且{window_zh}至 "
+            f"{audit.opinion_due} 才届满")
     _check_findings(cmd, rules)
     data = AuditCompleted(audit_id=cmd.audit_id, audit_type=cmd.audit_type, report_number=cmd.report_number,
                           evaluation=cmd.evaluation, findings=cmd.findings)
