@@ -114,19 +114,27 @@ def test_the_opinion_window_under_each_version(name: str, rules: RuleSet, when: 
         assert when(state, command, rules).type == then
 
 
+async def requested_over_http(system: System, audit_id: str, started_on: str, requested_on: str,
+                              period: tuple[str, str]) -> tuple[str, dict[str, str]]:
+    """A cadre's audit started and its opinion requested (and received) on `requested_on` under 431021@2014.3: the
+    audit's url and the body fields naming the cadre."""
+    cadre = await registered_cadre(system, "SJD")
+    base = {"cadre_id": cadre, "county": "431021"}
+    url = f"{system.url('audit')}/v1/audits/{audit_id}"
+    status, answer, _ = await call("POST", f"{url}/start?wait=committed", {
+        **base, "occurred_on": started_on, "audit_type": "departure", "period_from": period[0],
+        "period_to": period[1], "auditing_body": "桂阳县审计局", "post_id": f"P-{cadre}"})
+    assert status == 202, answer
+    status, answer, _ = await call("POST", f"{url}/opinion-request?wait=committed",
+                                   {**base, "occurred_on": requested_on, "received_on": requested_on})
+    assert status == 202 and answer["ruleset"] == "431021@2014.3", answer
+    return url, base
+
+
 async def test_over_http_an_opinion_on_the_11th_day_of_2015_is_late(system: System) -> None:
     """Requested and received on Mon 1 June 2015: 431021@2014.2 took an opinion up to the 10th working day (15 June);
     under the 2010 规定 it is due by the 10th day (11 June), so the one of 12 June is refused, citing 第二十七条."""
-    cadre = await registered_cadre(system, "SJD")
-    base = {"cadre_id": cadre, "county": "431021"}
-    url = f"{system.url('audit')}/v1/audits/SJ-2015"
-    status, answer, _ = await call("POST", f"{url}/start?wait=committed", {
-        **base, "occurred_on": "2015-05-04", "audit_type": "departure", "period_from": "2012-01-01",
-        "period_to": "2015-03-31", "auditing_body": "桂阳县审计局", "post_id": f"P-{cadre}"})
-    assert status == 202, answer
-    status, answer, _ = await call("POST", f"{url}/opinion-request?wait=committed",
-                                   {**base, "occurred_on": "2015-06-01", "received_on": "2015-06-01"})
-    assert status == 202 and answer["ruleset"] == "431021@2014.3", answer
+    url, base = await requested_over_http(system, "SJ-2015", "2015-05-04", "2015-06-01", ("2012-01-01", "2015-03-31"))
     status, problem, _ = await call("POST", f"{url}/opinion?wait=committed",
                                     {**base, "occurred_on": "2015-06-12", "agrees": False, "summary": "有异议"})
     assert status == 422 and problem["rule"] == "audit.opinion_late", problem
@@ -143,16 +151,7 @@ async def test_a_window_counted_under_one_version_is_not_named_in_the_units_of_t
     (10 days). A completion on 5 March and an opinion on 8 March are decided under 431021@2019.2, which counts
     working days: the refusals named the window as "10 working days" (10 个工作日), which it never was. They name
     the due day recorded when the opinion was requested, not a count the rule set of a later day would make."""
-    cadre = await registered_cadre(system, "SJB")
-    base = {"cadre_id": cadre, "county": "431021"}
-    url = f"{system.url('audit')}/v1/audits/SJ-2019"
-    status, answer, _ = await call("POST", f"{url}/start?wait=committed", {
-        **base, "occurred_on": "2019-01-07", "audit_type": "departure", "period_from": "2016-01-01",
-        "period_to": "2018-12-31", "auditing_body": "桂阳县审计局", "post_id": f"P-{cadre}"})
-    assert status == 202, answer
-    status, answer, _ = await call("POST", f"{url}/opinion-request?wait=committed",
-                                   {**base, "occurred_on": "2019-02-25", "received_on": "2019-02-25"})
-    assert status == 202 and answer["ruleset"] == "431021@2014.3", answer
+    url, base = await requested_over_http(system, "SJ-2019", "2019-01-07", "2019-02-25", ("2016-01-01", "2018-12-31"))
     status, problem, _ = await call("POST", f"{url}/complete?wait=committed", {
         **base, "occurred_on": "2019-03-05", "audit_type": "departure", "report_number": "桂审〔2019〕3号",
         "evaluation": "good", "findings": []})
