@@ -1,7 +1,8 @@
 """Working days in China (工作日): public holidays (放假) and make-up working days (调休上班) as data.
 
 Deadlines counted in working days use this calendar: the pre-appointment notice (任前公示, at least
-5 working days), a cadre's written opinion on an audit (10) and the answer to an inquiry (函询, 15).
+5 working days), a cadre's written opinion on an audit (10; not where a rule set counts it in days,
+`audit.opinion_calendar_days`) and the answer to an inquiry (函询, 15).
 A day is a working day when it is a make-up working day, or a Monday to Friday that is not a holiday.
 
 The data is `cn.json` beside this module, one entry per calendar year:

@@ -1,8 +1,8 @@
 """The economic responsibility audit (经济责任审计) lifecycle: commands and decide functions. Pure.
 
-started -> opinion requested (due in the rule set's working days) -> opinion received within the
-window, or the window closes -> completed with findings -> each finding rectified; the result
-applied (and filed to the dossier) once.
+started -> opinion requested (due in the rule set's working days, or days where its regulation counts days) ->
+opinion received within the window, or the window closes -> completed with findings -> each finding rectified;
+the result applied (and filed to the dossier) once.
 """
 
 from __future__ import annotations
