@@ -159,12 +159,17 @@ class TenureState(NamedTuple):
 def posting_from(data: Mapping[str, Any], kind: str, since: date) -> Posting:
     """A Posting from the post fields of `post.assigned` data or a rotation's `to`."""
     probation_end = data.get("probation_end")
+    # an election fills an elected post (the catalogue's `Elected`): one recorded without the field (before it
+    # existed, or by a producer that left it out) is not "not stated" (未说明)
+    elected = data.get("elected")
+    if elected is None and kind == "election":
+        elected = True
     return Posting(post_id=str(data["post_id"]), post=str(data["post"]), unit=str(data["unit"]),
                    township=data.get("township"), level=str(data["level"]), leadership=bool(data["leadership"]),
                    internal_unit=bool(data.get("internal_unit", False)), sensitive=bool(data.get("sensitive", False)),
                    kind=kind, since=since, probation_end=_day(probation_end) if probation_end else None,
                    probation="running" if probation_end else "none", principal=data.get("principal"),
-                   elected=data.get("elected"))
+                   elected=elected)
 
 
 def _enter(state: TenureState, posting: Posting, rotations: int) -> TenureState:

@@ -31,8 +31,9 @@ class PostView(BaseModel):
     level: str
     leadership: bool
     principal: bool | None = Field(None, description="A principal's post (正职); null: not stated.")
-    elected: bool | None = Field(None, description="A post filled by election (选举产生): true; by appointment (委任): "
-                                                   "false; null: not stated (未说明).")
+    elected: bool | None = Field(None, description="A post filled by election (选举产生): true, as every posting of "
+                                                   "kind election, stated or not; by appointment (委任): false; null: "
+                                                   "not stated (未说明).")
     elected_zh: str = Field(ELECTED_ZH[None], description="elected in words: 选举产生, 委任 or 未说明.")
     kind: str
     since: date = Field(description="Decision date (任职决定日期).")

@@ -66,8 +66,9 @@ class RotationProjection:
     """`rm_rotation_postings` and `rm_rotation_due`, rewritten per affected cadre (a `HoldsBack` projection)."""
 
     name = "rotation"
-    # 3: a due whose tenure start a correction moved is void (shared.tenure); 4: a posting's elected (选举产生)
-    version = 4
+    # 3: a due whose tenure start a correction moved is void (shared.tenure); 4: a posting's elected (选举产生); 5: a
+    # posting of kind election is elected, stated or not
+    version = 5
     tables: tuple[str, ...] = ("rm_rotation_postings", "rm_rotation_due")
     sql_types: frozenset[str] = frozenset()
     types = frozenset(TENURE_EVENTS)
@@ -186,8 +187,9 @@ class PostingEntry(BaseModel):
     principal: bool | None = Field(description="A principal's post (正职): true; a deputy's (副职): false; null: not "
                                                "stated.")
     elected: bool | None = Field(description="A post filled by election (选举产生; a promotion to it starts no "
-                                             "probation): true; by appointment (委任): false; null: not stated "
-                                             "(未说明, as in postings recorded before the field existed).")
+                                             "probation): true, as every posting of kind election, stated or "
+                                             "not; by appointment (委任): false; null: not stated (未说明, as in "
+                                             "other postings recorded before the field existed).")
     elected_zh: str = Field(description="elected in words: 选举产生, 委任 or 未说明.")
     kind: str
     since: date = Field(description="Decision date of the posting (任职决定日期).")
