@@ -23,7 +23,7 @@ def not_before(day: date, earlier: date | None, rule: str, what_en: str, what_zh
 
 @dataclass(frozen=True)
 class Deadline:
-    """A due day counted in working days, with what the event and the answer say about its calendar."""
+    """A due day (counted in working days, or in days), with what the event and the answer say about its calendar."""
 
     due: date
     provisional_years: list[int] | None
