@@ -4,10 +4,14 @@ it is recorded; a year's annual grade (年度考核等次) is recorded from its 
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from tests.support import System, call, registered_cadre, wait_until
-from tests.test_assessment_slice import base, ledger_get, notice, post, refused, select
+from shared.envelope import new_event
+from shared.events.assessment import AppointmentDeferred
+from shared.rulesets import ruleset_for
+from tests.support import System, call, publish, registered_cadre, wait_committed, wait_until
+from tests.test_assessment_slice import base, ledger_get, notice, post, projected, refused, select
 
 CURRENT = "431021@2024.3"
 """The seed county's rule set of 2024 as corrected for these counts (it supersedes 431021@2024.2)."""
@@ -133,3 +137,24 @@ async def test_an_inquiry_is_due_fifteen_working_days_after_its_receipt(system: 
     assert answered["type"] == "supervision.inquiry_answered"
     state = await ledger_get(system, f"/v1/cadres/{cadre}/state")
     assert state["inquiries"]["HX-DC"]["late"] is False and state["inquiries"]["HX-DC"]["received_on"] == "2024-03-05"
+
+
+async def test_the_compliance_read_model_flags_a_deferral_that_ends_before_it_begins(system: System) -> None:
+    """Found by review: the compliance read model's `appointment.deferral_max` checked only the longest deferral, while
+    the service's rule also refuses one not ending after its decision day (until must be after the decision). A
+    deferral decided on 2024-10-08 until that same day, recorded by a producer that bypassed the service, showed as
+    compliant."""
+    cadre = await registered_cadre(system, "DFB")
+    await select(system, cadre, "XB-DB", "2024-09-10", "2024-09-20")
+    await notice(system, cadre, "XB-DB", "GS-DB", "2024-09-26", "2024-10-08")
+    same_day = {**base(cadre, "2024-10-08"), "until": "2024-10-08"}
+    await refused(system, "assessment", "/v1/notices/GS-DB/deferral", same_day, "appointment.deferral_max")
+    on = date(2024, 10, 8)
+    await wait_committed(system.pg_dsn, (await publish(system.nats_url, [new_event(
+        event_type="appointment.deferred", cadre_id=cadre, county="431021", service="assessment",
+        data=AppointmentDeferred(notice_id="GS-DB", until=on, reason="举报待核查"), occurred_on=on,
+        ruleset=ruleset_for("431021", on).id)]))[0])
+    entry = await projected(system, f"/v1/appointments?cadre_id={cadre}", "appointments",
+                            lambda e: e["stage"] == "deferred")
+    assert entry["compliant"] is False and [i["rule"] for i in entry["issues"]] == ["appointment.deferral_max"], entry
+    assert "2024-10-08" in entry["issues"][0]["message_en"] and "决定日" in entry["issues"][0]["message_zh"], entry

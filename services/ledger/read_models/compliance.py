@@ -97,8 +97,9 @@ class ComplianceProjection:
     # 3: the post taken, checked against the post proposed; 4: notices checked under the corrected rule sets (the
     # 2002 条例's calendar days before 2014-01-14), which rebuilds the rows the version corrected had checked; 5: a
     # clear close on the notice's last day is an issue (notice.period_not_over: the period counts that day); 6: a
-    # deferral past the longest the rule set of its day allows is an issue (appointment.deferral_max)
-    version = 6
+    # deferral past the longest the rule set of its day allows is an issue (appointment.deferral_max); 7: so is one not
+    # ending after its decision day
+    version = 7
     tables: tuple[str, ...] = ("rm_appointments",)
     sql_types: frozenset[str] = frozenset()
     types = _TYPES
@@ -272,9 +273,15 @@ def issues(r: asyncpg.Record, steps: list[dict[str, Any]]) -> list[dict[str, str
                 f"{', '.join(map(str, years))}; counted on the calendar now it has {now}, fewer than {least}",
                 f"公示期按{'、'.join(map(str, years))}年暂定日历计为{r['notice_working_days']}个工作日，按现行日历复核"
                 f"只有{now}个，少于{least}个"))
-    # a deferral recorded past the longest the rule set of its day allows, counted as the assessment service counts
-    # it (shared.tenure.deferral_latest), e.g. by a producer that let it run a day longer (431021@2019.1)
-    if r["deferred_on"] is not None and (rs := ruleset_or_none(r["county"], r["deferred_on"])) is not None:
+    # a deferral the assessment service's appointment.deferral_max refuses: one not ending after its decision day, or
+    # recorded past the longest the rule set of its day allows, counted as the service counts it
+    # (shared.tenure.deferral_latest), e.g. by a producer that let it run a day longer (431021@2019.1)
+    if r["deferred_on"] is not None and r["deferred_until"] <= r["deferred_on"]:
+        found.append(_issue("appointment.deferral_max",
+                            f"deferred until {r['deferred_until'].isoformat()}, not after the day it was decided "
+                            f"({r['deferred_on'].isoformat()})",
+                            f"缓任至{r['deferred_until'].isoformat()}, 不晚于缓任决定日{r['deferred_on'].isoformat()}"))
+    elif r["deferred_on"] is not None and (rs := ruleset_or_none(r["county"], r["deferred_on"])) is not None:
         latest = deferral_latest(r["deferred_on"], rs.rotation)
         if r["deferred_until"] > latest:
             months = rs.rotation.deferral_max_months
