@@ -125,12 +125,16 @@ def _grades(rec: _Recorder, rng: random.Random) -> None:
 
 
 def _evaluations(rec: _Recorder, rng: random.Random) -> None:
-    # Rule 7 is for unit principals (党政正职): the posts come first, so that the check knows who is one.
+    # Rule 7 is for unit principals (党政正职): the posts come first, so that the check knows who is one. A bureau's
+    # chief and deputies are appointed (委任: the county people's congress standing committee decides the 局长,
+    # 第四十三条 counts 政府工作部门副职 among the non-elected posts), so the postings say elected: false.
     for k, unit in enumerate(UNITS):
         rec("rotation", f"/v1/posts/GY-PA-{k + 1:02d}/assign", _cadre(40 + k), date(2022, 3, 1), post="局长",
-            unit=f"桂阳{unit}", level="section", leadership=True, principal=True, kind="lateral")
+            unit=f"桂阳{unit}", level="section", leadership=True, principal=True, elected=False,
+            kind="lateral")
     rec("rotation", "/v1/posts/GY-PA-01-F/assign", _cadre(48), date(2022, 3, 1), post="副局长",
-        unit=f"桂阳{UNITS[0]}", level="deputy_section", leadership=True, principal=False, kind="lateral")
+        unit=f"桂阳{UNITS[0]}", level="deputy_section", leadership=True, principal=False, elected=False,
+        kind="lateral")
     for k, n in enumerate(range(40, 49)):
         breaching = k in (0, 8)  # GYX040, a principal, and GYX048, a deputy
         cadre, rank = _cadre(n), 60 - k if k == 0 else 57 if k == 8 else 10 + 5 * k

@@ -4,11 +4,16 @@ Shaped like the seed county (S4): 39 townships in three classes (一类/二类/�
 a few hundred cadres with careers from 2008 (the county rule set's start) to today:
 - general township cadres (乡镇一般干部): rotated to another township after 8 years there (the 2003
   乡镇干部交流暂行办法; S4: 86 rotated), some deferred with an approval reference, some still due;
-- township leaders (乡镇领导): promoted to deputy secretary with probation (试用期) and its conclusion, some
-  later to secretary (正职, no probation), in the same post up to 10 years, then rotated or still due;
-- county-department internal-unit leaders and sensitive posts (内设机构领导, 重要岗位): 10 years;
+- township leaders (乡镇领导): promoted to deputy secretary, some later to secretary (正职), in the same post up
+  to 10 years, then rotated or still due;
+- county-department internal-unit leaders and sensitive posts (内设机构领导, 重要岗位): promoted with probation
+  (试用期) and its conclusion, rotated after 10 years;
 - retirements at the age limit (到龄免职).
 Promotions carry an exemption reason (legacy records: the notices are on paper), not a notice id.
+Every posting states `elected`, as its title tells: the township's 副乡镇长 (elected by the people's congress) and
+its Party committee's 书记 and 副书记 (elected by the committee) are elected posts, so promoting a cadre to one
+starts no probation (选拔任用工作条例 2019 第四十三条 tries 非选举产生的领导职务 only); township clerks and the
+departments' internal-unit posts (内设机构领导职务, on 第四十三条's list) are appointed (委任, `elected: false`).
 
 Rotations need the `rotation.due` the scheduler records, so the careers are loaded in phases: the
 steps up to a cadre's first rotation, a scan (`POST /v1/rotation/scan`), the steps up to the second,
@@ -85,10 +90,15 @@ def _township(rng: random.Random, other_than: str | None = None) -> tuple[int, s
     return rng.choice(choices)
 
 
+ELECTED = {"副乡镇长": True, "乡镇党委副书记": True, "乡镇党委书记": True,
+           "乡镇机关干部": False, "办公室主任": False, "财务股股长": False}
+"""Whether each of the demo's post titles is filled by election (选举产生) or by appointment (委任)."""
+
+
 def _post(pid: str, post: str, unit: str, township: str | None, level: str, leadership: bool,
           **flags: bool) -> dict[str, Any]:
     return {"post_id": pid, "post": post, "unit": unit, "township": township, "level": level,
-            "leadership": leadership, **flags}
+            "leadership": leadership, "elected": ELECTED[post], **flags}
 
 
 @dataclass(frozen=True)
@@ -185,7 +195,8 @@ def _general(career: Career, rng: random.Random, today: date, rules: RotationRul
     while True:
         due = add_years(since, years)
         if rng.random() < 0.15 and add_years(since, 3) < min(due, person.horizon):
-            # promoted to a deputy head of the township before the limit (提拔为副乡镇长)
+            # promoted to a deputy head of the township before the limit (提拔为副乡镇长): an elected post, so no
+            # probation
             day = _between(rng, add_years(since, 2), min(due - timedelta(days=30), person.horizon))
             lead = f"T{t:02d}-FZZ-{career.cadre_id}"
             _assign(career, day, _post(lead, "副乡镇长", f"{township}人民政府", township,
@@ -193,9 +204,6 @@ def _general(career: Career, rng: random.Random, today: date, rules: RotationRul
                        kind="promotion", exemption_reason=EXEMPTION)
             career.add(f"/v1/posts/{pid}/vacate", day, reason="promotion")
             pid = lead
-            if add_months(day, rules.probation_months) <= person.horizon:
-                career.add(f"/v1/posts/{lead}/probation/conclude", add_months(day, rules.probation_months),
-                           outcome="confirmed")
             break
         if due > person.horizon:
             break
@@ -217,27 +225,23 @@ def _leader(career: Career, rng: random.Random, today: date, rules: RotationRule
     _assign(career, since, _post(pid, "乡镇党委副书记", f"中共{township}委员会", township,
                                                           "deputy_section", True, principal=False),
                kind="promotion", exemption_reason=EXEMPTION)
-    end = add_months(since, rules.probation_months)
-    if end <= person.horizon:
-        career.add(f"/v1/posts/{pid}/probation/conclude", end, outcome="confirmed")
-        step_up = add_years(since, rng.randint(3, 7))
-        if rng.random() < 0.5 and step_up <= person.horizon:
-            # a principal's post (正职): it starts no probation (试用期 is for 副职 and internal units' posts)
-            top = f"T{t:02d}-SJ-{career.cadre_id}"
-            _assign(career, step_up, _post(top, "乡镇党委书记", f"中共{township}委员会",
-                                                                    township, "section", True, principal=True),
-                       kind="promotion", exemption_reason=EXEMPTION)
-            career.add(f"/v1/posts/{pid}/vacate", step_up, reason="promotion")
-            pid, since = top, step_up
-        due = add_years(since, rules.leader_same_post_years or 10)
-        if due <= person.horizon:
-            t2, town2 = _township(rng, other_than=township)
-            role = pid.split("-")[1]
-            to = _post(f"T{t2:02d}-{role}-{career.cadre_id}", "乡镇党委书记" if role == "SJ" else "乡镇党委副书记",
-                       f"中共{town2}委员会", town2, "section" if role == "SJ" else "deputy_section", True,
-                       principal=role == "SJ")
-            if _rotate_or_leave(career, rng, pid, due, person.horizon, "leader_same_post_10y", to):
-                pid = to["post_id"]
+    step_up = add_years(since, rng.randint(3, 7))
+    if rng.random() < 0.5 and step_up <= person.horizon:
+        top = f"T{t:02d}-SJ-{career.cadre_id}"
+        _assign(career, step_up, _post(top, "乡镇党委书记", f"中共{township}委员会",
+                                                                township, "section", True, principal=True),
+                   kind="promotion", exemption_reason=EXEMPTION)
+        career.add(f"/v1/posts/{pid}/vacate", step_up, reason="promotion")
+        pid, since = top, step_up
+    due = add_years(since, rules.leader_same_post_years or 10)
+    if due <= person.horizon:
+        t2, town2 = _township(rng, other_than=township)
+        role = pid.split("-")[1]
+        to = _post(f"T{t2:02d}-{role}-{career.cadre_id}", "乡镇党委书记" if role == "SJ" else "乡镇党委副书记",
+                   f"中共{town2}委员会", town2, "section" if role == "SJ" else "deputy_section", True,
+                   principal=role == "SJ")
+        if _rotate_or_leave(career, rng, pid, due, person.horizon, "leader_same_post_10y", to):
+            pid = to["post_id"]
     _retire(career, person, today, pid)
 
 
@@ -250,7 +254,11 @@ def _department(career: Career, rng: random.Random, today: date, rules: Rotation
     _assign(career, since, _post(pid, "财务股股长" if sensitive else "办公室主任",
                                                           DEPARTMENTS[d], None, "deputy_section", True,
                                                           internal_unit=True, sensitive=sensitive, principal=False),
-            kind="lateral")
+            kind="promotion", exemption_reason=EXEMPTION)
+    # an internal unit's leadership post (内设机构领导职务) is on 第四十三条's list: the year's trial applies
+    end = add_months(since, rules.probation_months)
+    if end <= person.horizon:
+        career.add(f"/v1/posts/{pid}/probation/conclude", end, outcome="confirmed")
     due = add_years(since, rules.internal_unit_years or 10)
     if due <= person.horizon:
         d2 = rng.choice([k for k in range(len(DEPARTMENTS)) if k != d])

@@ -56,6 +56,10 @@ async def test_the_assessment_demo_loads_once_and_fills_the_read_models(system: 
     assert types.count("assessment.evaluation_recorded") == 2 and "assessment.threshold_breached" not in types
     _, page, _ = await call("GET", f"{ledger}/v1/watchlist/assessment?county=431021&cadre_id=GYX048&state=all")
     assert page["items"] == []
+    # a bureau's deputy chief is appointed (委任, 第四十三条's 政府工作部门副职), as the demo's posting says
+    _, state, _ = await call("GET", f"{ledger}/v1/cadres/GYX048/state")
+    deputy_post = state["rotation"]["posts"]["GY-PA-01-F"]
+    assert (deputy_post["elected"], deputy_post["elected_zh"]) == (False, "委任")
 
     # GYX037's 2024 grade was typed as 基本称职 and corrected to 称职: the state and the watchlist read the correction
     _, state, _ = await call("GET", f"{ledger}/v1/cadres/GYX037/state")
