@@ -101,14 +101,15 @@ def _completions_only(cadre: str) -> list[CloudEvent]:
 
 
 def _elected_or_not(cadre: str) -> list[CloudEvent]:
-    """Postings that say whether their post is filled by election (选举产生), both ways (the demo's do not say)."""
+    """Postings that say their post is filled by election (选举产生), by appointment, or do not say (the demo states
+    it on every posting, so the null an older posting leaves comes from here)."""
     on = date(2016, 3, 1)
     return [new_event(event_type="post.assigned", cadre_id=cadre, county="431021", service="rotation", occurred_on=on,
                       data=PostAssigned(post_id=f"EL-{elected}", post="副镇长", unit="樟市镇人民政府",
                                         township="樟市镇", level="deputy_section", leadership=True, principal=False,
                                         elected=elected, kind="election" if elected else "lateral",
                                         decision_date=on), ruleset=ruleset_for("431021", on).id)
-            for elected in (True, False)]
+            for elected in (True, False, None)]
 
 
 def _reference(projections: list[Projection]) -> list[Projection]:
