@@ -199,8 +199,9 @@ async def test_eight_years_in_a_township_fall_due_then_a_deferral_and_a_rotation
     status, now_state, _ = await call("GET", f"{ledger}/v1/cadres/{cadre}/state")
     part = now_state["rotation"]
     assert list(part["posts"]) == ["RY-KY-02"] and part["posts"]["RY-KY-02"]["township_since"] == "2038-03-01"
-    assert part["former_posts"] == [{"post_id": post_id, "post": "镇政府科员", "township": "樟市镇",
-                                     "since": "2030-03-01", "left_on": "2038-03-01", "reason": "rotation"}]
+    assert part["former_posts"] == [{"post_id": post_id, "post": "镇政府科员", "township": "樟市镇", "principal": None,
+                                     "elected": None, "elected_zh": "未说明", "since": "2030-03-01",
+                                     "left_on": "2038-03-01", "reason": "rotation"}]
     assert part["rotations"][0]["trigger_rule"] == "township_8y" and part["rotations_due"] == []
 
 
@@ -553,8 +554,9 @@ async def test_a_promotion_to_an_elected_post_starts_no_probation(system: System
 
 async def test_postings_and_the_dossier_show_whether_a_post_is_elected(system: System) -> None:
     """An auditor reads elected (选举产生) where a cadre's postings are: the postings read model and the dossier's
-    posts, with its words (elected_zh). A posting of kind election is to an elected post, one may state it is not
-    (委任), and one that does not say shows null (未说明), not false."""
+    posts, held and left, with its words (elected_zh). A posting of kind election is to an elected post, one may
+    state it is not (委任), and one that does not say shows null (未说明), not false. A post left keeps principal
+    (正职) too, as it was recorded."""
     rotation = system.url("rotation")
     cadres = {new_cadre_id("RE"): True, new_cadre_id("RE"): False, new_cadre_id("RE"): None}
     postings = {True: {"post": "副镇长", "level": "deputy_section", "leadership": True, "principal": False,
@@ -572,6 +574,12 @@ async def test_postings_and_the_dossier_show_whether_a_post_is_elected(system: S
         assert status == 200, state
         held = state["rotation"]["posts"][f"ZS-{cadre}"]
         assert held["elected"] is elected and held["elected_zh"] == words[elected], held
+        await post_ok(f"{rotation}/v1/posts/ZS-{cadre}/vacate?wait=committed",
+                      {"cadre_id": cadre, "county": COUNTY, "occurred_on": "2019-03-01", "reason": "term_end"})
+        status, state, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/state")
+        [left] = state["rotation"]["former_posts"]
+        assert (left["post_id"], left["left_on"], left["principal"], left["elected"], left["elected_zh"]) == (
+            f"ZS-{cadre}", "2019-03-01", False if elected else None, elected, words[elected]), left
 
 
 async def test_a_due_follows_the_corrected_day_of_its_posting(system: System) -> None:

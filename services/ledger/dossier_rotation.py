@@ -49,6 +49,10 @@ class FormerPost(BaseModel):
     post_id: str
     post: str
     township: str | None
+    principal: bool | None = Field(None, description="A principal's post (正职); null: not stated.")
+    elected: bool | None = Field(None, description="A post filled by election (选举产生): true; by appointment (委任): "
+                                                   "false; null: not stated (未说明).")
+    elected_zh: str = Field(ELECTED_ZH[None], description="elected in words: 选举产生, 委任 or 未说明.")
     since: date
     left_on: date
     reason: str
@@ -90,7 +94,9 @@ def _tenure_event(d: Dossier, e: FoldedEvent) -> None:
     for post_id, p in before.posts.items():
         if post_id not in after.posts:
             reason = str(e.data.get("reason", "rotation"))
-            part.former_posts.append(FormerPost(post_id=post_id, post=p.post, township=p.township, since=p.since,
+            part.former_posts.append(FormerPost(post_id=post_id, post=p.post, township=p.township,
+                                                principal=p.principal, elected=p.elected,
+                                                elected_zh=ELECTED_ZH[p.elected], since=p.since,
                                                 left_on=e.occurredon, reason=reason))
     if e.type == "rotation.completed":
         part.rotations.append({"on": e.occurredon.isoformat(), "from_post_id": e.data["from_post_id"],
