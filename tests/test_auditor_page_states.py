@@ -15,6 +15,8 @@ from playwright.async_api import Browser, Route, expect
 import tests.support as support
 from shared.envelope import new_event
 from shared.events.audit import AuditStarted, ReportReceived
+from shared.events.rotation import PostAssigned
+from shared.rulesets import ruleset_for
 from shared.signednote import generate_key
 from tests.support import System, call, new_cadre_id, publish, wait_committed, wait_until
 from tests.test_auditor_page import _open_page, _record_audit, _recorded_bundle
@@ -181,6 +183,37 @@ async def test_a_timeline_row_says_yes_or_no_as_its_details_do(system: System, b
     summary = page.locator("#timeline tbody tr[data-position] summary")
     await expect(summary).to_have_text("channel: 12380 · named: ✓ · report_id: JB-1")
     await page.context.close()
+
+
+async def test_a_posts_elected_and_principal_flags_are_named_in_chinese(system: System, browser: Browser) -> None:
+    """elected and principal showed under their raw keys as ✓/✗/—, which says nothing to a reader of Chinese: the
+    state and a posting's details name them (选举产生, 正职), beside the key on the English page."""
+    cadre, on = new_cadre_id("PL"), date(2016, 3, 1)
+    events = [new_event(event_type="post.assigned", cadre_id=cadre, county="431021", service="rotation",
+                        occurred_on=on, ruleset=ruleset_for("431021", on).id,
+                        data=PostAssigned(post_id=f"EL-{elected}", post="副镇长", unit="樟市镇人民政府",
+                                          township="樟市镇", level="deputy_section", leadership=True, principal=False,
+                                          elected=elected, kind="election" if elected else "lateral",
+                                          decision_date=on))
+              for elected in (True, False)]
+    for position in await publish(system.nats_url, events):
+        await wait_committed(system.pg_dsn, position)
+    for lang, elected, principal in (("zh", "选举产生", "正职"), ("en", "elected (选举产生)", "principal (正职)")):
+        page = await _open_page(browser, f"{system.url('ledger')}/?lang={lang}&cadre={cadre}", [])
+        await page.fill("#token", support.DEFAULT_TOKEN or "")
+        await page.click("#token-save")
+        rows = page.locator("#timeline tbody tr[data-position]")
+        await expect(rows).to_have_count(2)
+        await expect(rows.first.locator("summary")).to_contain_text(f"{elected}: ✓")
+        await expect(rows.nth(1).locator("dt[data-key=elected] + dd")).to_have_text("✗")
+        await page.click("#state-form button")
+        held = page.locator("#state dt[data-key=posts] + dd")
+        await expect(held.locator("dt[data-key=elected]")).to_have_text([elected, elected])
+        await expect(held.locator("dt[data-key=elected] + dd")).to_have_text(["✓", "✗"])
+        await expect(held.locator("dt[data-key=principal]")).to_have_text([principal, principal])
+        if lang == "zh":
+            await expect(held.locator("dt[data-key=elected]").first).to_have_attribute("title", "elected")
+        await page.context.close()
 
 
 async def test_a_state_or_check_asked_for_again_shows_only_the_newest_answer(system: System, browser: Browser) -> None:

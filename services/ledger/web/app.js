@@ -83,6 +83,15 @@ function shownCode(value) {
   return el('span', { class: 'code', title: value, 'data-code': value }, CODES_ZH[value]);
 }
 
+// A field's name in a record's details and the state: a flag of FLAGS_ZH by its Chinese name (the key in the
+// tooltip) on the Chinese page, the key with the Chinese beside it on the English one, as event types show.
+function keyName(key) {
+  if (!Object.hasOwn(FLAGS_ZH, key)) return key;
+  return lang === 'zh' ? FLAGS_ZH[key] : `${key} (${FLAGS_ZH[key]})`;
+}
+
+const keyTerm = key => el('dt', { 'data-key': key, ...(keyName(key) !== key && { title: key }) }, keyName(key));
+
 function renderValue(value) {
   if (value === null || value === undefined) return '—';
   const named = shownCode(value);
@@ -92,7 +101,7 @@ function renderValue(value) {
     return el('ol', {}, value.map(v => el('li', {}, renderValue(v))));
   }
   if (typeof value === 'object') {
-    return el('dl', { class: 'kv' }, Object.entries(value).flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, renderValue(v))]));
+    return el('dl', { class: 'kv' }, Object.entries(value).flatMap(([k, v]) => [keyTerm(k), el('dd', {}, renderValue(v))]));
   }
   if (typeof value === 'boolean') return value ? '✓' : '✗';
   return String(value);
@@ -207,7 +216,7 @@ function renderTimeline() {
     const e = row.event;
     const label = lang === 'zh' ? row.label_zh : `${row.label_en} (${row.label_zh})`;
     const short = Object.entries(e.data).filter(([, v]) => typeof v !== 'object').slice(0, 3)
-      .map(([k, v]) => `${k}: ${typeof v === 'boolean' ? renderValue(v) : shownCode(v)?.textContent ?? v}`).join(' · ');
+      .map(([k, v]) => `${keyName(k)}: ${typeof v === 'boolean' ? renderValue(v) : shownCode(v)?.textContent ?? v}`).join(' · ');
     const meta = { [T.eventId]: e.id, [T.position]: row.position, [T.recordedAt]: row.recorded_at, [T.ruleset]: e.ruleset };
     body.append(el('tr', { 'data-position': row.position },
       el('td', { class: 'date' }, row.occurred_on),

@@ -144,6 +144,10 @@ const CODES_ZH = {
   consecutive_low_grades: '连续两年考核等次偏低', retest_due: '能力测试补测', second_failure: '补测不合格',
 };
 
+// The yes/no fields a record's details and the state show as ✓/✗/— (null: not stated): the mark says nothing
+// without the field's name, so the page names them in Chinese (app.js keyName), beside the key on the English page.
+const FLAGS_ZH = { elected: '选举产生', principal: '正职' };
+
 // The names of fields every list has, on the Chinese page, where an answer's schema describes them without a term.
 const FIELDS_ZH = {
   cadre_id: '干部编号', county: '县', post_id: '职位编号', post: '职务', unit: '单位', township: '乡镇',
