@@ -31,17 +31,30 @@ _PROBLEM_SCHEMA: dict[str, Any] = {
             "properties": {"field": {"type": "string"}, "in": {"enum": ["body", "query", "path", "header"]},
                            "message": {"type": "string"}, "message_zh": {"type": "string"},
                            "type": {"type": "string", "description": "pydantic's kind of error, e.g. missing"}}}},
+        "request_id": {"type": "string", "description": "The request's id (请求编号), on a 500 `internal`: the log "
+                       "line of its cause carries the same id (also the X-Request-Id header of every answer)."},
         "missing": {"type": "array", "items": {"type": "array", "items": {"type": "integer"}},
                     "description": "(level, index) of Merkle nodes a proof needs and the database lacks"},
     },
     "required": ["type", "title", "status", "detail"],
 }
 _ERROR_TEXT = {400: "Malformed request", 401: "Not authenticated", 403: "Out of scope", 404: "Not found",
-               409: "Concurrent change", 413: "Too large", 422: "Invalid input or rule violated",
-               500: "Stored data inconsistent (存储数据不一致, a damaged database): `missing` names what is lacking; "
-                    "or an internal fault (内部错误, `internal`), e.g. a statement the database refused (a privilege "
-                    "missing, a migration not applied): no Retry-After, `request_id` finds the logged cause",
-               503: "A dependency is unavailable; retry after Retry-After"}
+               409: "Concurrent change", 413: "Too large", 422: "Invalid input or rule violated"}
+_INCONSISTENT = ("Stored data inconsistent (存储数据不一致, a damaged database): `missing` names what is lacking; or ")
+"""The start of the 500 of a route that declares 500 among its `errors`: one that reads stored data a damaged
+database could lack (a proof's Merkle nodes)."""
+_FAULT = ("An internal fault (内部错误, `internal`), e.g. a statement the database refused (a privilege missing, a "
+          "migration not applied): no Retry-After; `request_id` finds the logged cause (按请求编号查日志)")
+_PROBLEM_CONTENT = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+_UNAVAILABLE = {
+    "description": "A dependency is unavailable (依赖不可用): PostgreSQL or NATS is down, or did not answer in time "
+                   "(数据库不可用 / 消息总线不可用); retry after Retry-After (请稍后重试)",
+    "headers": {"Retry-After": {"required": True, "schema": {"type": "integer", "minimum": 0},
+                                "description": "Seconds to wait before retrying (重试前等待的秒数)"}},
+    "content": _PROBLEM_CONTENT}
+"""Every declared route reads PostgreSQL or publishes to NATS (the only routes that touch neither, /livez, /docs
+and the like, are not declared), and the middleware in `shared.http` answers an outage 503 and any fault 500 on
+every route: so both are documented here, once, rather than on each route that could forget them."""
 
 
 def _operation_id(method: str, path: str) -> str:
@@ -85,11 +98,12 @@ def build_openapi(api: Api) -> dict[str, Any]:
         if r.response is not None:
             ok["content"] = {"application/json": {"schema": ref(r.response)}}
         responses: dict[str, Any] = {str(code): ok for code in sorted({r.status, *r.also_ok})}
-        codes = set(r.errors) | {401, 403} | ({422} if r.body or r.query or r.path_params else set())
+        codes = set(r.errors) - {500, 503} | {401, 403} | ({422} if r.body or r.query or r.path_params else set())
         for code in sorted(codes):
-            responses[str(code)] = {"description": _ERROR_TEXT.get(code, "Error"),
-                                    "content": {"application/problem+json": {
-                                        "schema": {"$ref": "#/components/schemas/Problem"}}}}
+            responses[str(code)] = {"description": _ERROR_TEXT.get(code, "Error"), "content": _PROBLEM_CONTENT}
+        responses["500"] = {"description": (_INCONSISTENT if 500 in r.errors else "") + _FAULT,
+                            "content": _PROBLEM_CONTENT}
+        responses["503"] = _UNAVAILABLE
         op["responses"] = responses
         op["security"] = [{"bearer": []}]
         op["x-required-role"] = r.role

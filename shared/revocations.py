@@ -47,4 +47,4 @@ def revocation_route(api: Api, bus: CommandBus) -> None:
 
     api.route("POST", PATH, summary="Revoke an event recorded wrongly (撤销)", body=Revocation, query=WaitQuery,
               response=CommandResult, status=202, tags=CORRECTIONS, description=DESCRIPTION,
-              errors=(409, 503))(revoke)
+              errors=(409,))(revoke)

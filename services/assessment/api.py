@@ -21,7 +21,7 @@ from shared.rulesets import RuleSet
 _SELECTION, _NOTICE = ids_in("{selection_id}"), ids_in("{notice_id}")
 GRADES = ("grades 考核",)
 SELECTION = ("selection 选拔任用",)
-ERRORS = (409, 503)
+ERRORS = (409,)
 
 C = TypeVar("C", bound=CadreCommand)
 Decide = Callable[[AssessmentState, C, RuleSet], Decision]

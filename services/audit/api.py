@@ -44,7 +44,7 @@ def _command_route(api: Api, bus: CommandBus, path: str, *, summary: str, body: 
                    f"`{event}.corrected` instead (更正): the command decided again on the history before the event it "
                    "corrects. With `?wait=committed` the answer comes once the ledger holds the event.")
     api.route("POST", path, summary=summary, path_params=ids_in(path), body=body, query=WaitQuery,
-              response=CommandResult, status=202, tags=tags, description=description, errors=(409, 503))(handler)
+              response=CommandResult, status=202, tags=tags, description=description, errors=(409,))(handler)
 
 
 def build_api(bus: CommandBus) -> Api:

@@ -205,7 +205,7 @@ def add_access_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
     """`GET /v1/access`: the access trail, for operators."""
 
     @api.route("GET", "/v1/access", summary="Access trail (查阅记录)", query=AccessQuery, response=AccessPage,
-               tags=("operators 运维",), errors=(503,), access="operator")
+               tags=("operators 运维",), access="operator")
     async def access(request: web.Request, *, query: AccessQuery) -> dict[str, Any]:
         """Who read which cadre's dossier, when and why, and who read the event feed or a list (one entry per
         request: the county and filters, how many rows and cadres it answered), in the order the reads were

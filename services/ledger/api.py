@@ -134,7 +134,7 @@ def build_api(pool: asyncpg.Pool, settings: Settings, prover: Prover, trail: Acc
     timeout = settings.pg_acquire_timeout_s
 
     @api.route("GET", "/v1/cadres/{cadre_id}/history", summary="A cadre's history (干部履历)",
-               path_params=CadrePath, query=HistoryQuery, response=HistoryPage, tags=TAGS, errors=(404, 503))
+               path_params=CadrePath, query=HistoryQuery, response=HistoryPage, tags=TAGS, errors=(404,))
     async def history(request: web.Request, *, path: CadrePath, query: HistoryQuery) -> dict[str, Any]:
         """The cadre's events in chain order (versions 1..n), paginated by `after_version`.
 
@@ -155,7 +155,7 @@ def build_api(pool: asyncpg.Pool, settings: Settings, prover: Prover, trail: Acc
                 "next_after_version": page.last_key if page.more else None}
 
     @api.route("GET", "/v1/cadres/{cadre_id}/state", summary="A cadre's state on a date (某日状态)",
-               path_params=CadrePath, query=StateQuery, response=Dossier, tags=TAGS, errors=(404, 503))
+               path_params=CadrePath, query=StateQuery, response=Dossier, tags=TAGS, errors=(404,))
     async def state(request: web.Request, *, path: CadrePath, query: StateQuery) -> Dossier:
         """The dossier folded from events whose occurred-on date is on or before `as_of`.
 
@@ -177,7 +177,7 @@ def build_api(pool: asyncpg.Pool, settings: Settings, prover: Prover, trail: Acc
         return fold_dossier(cadre_id, events, query.as_of)
 
     @api.route("GET", "/v1/events", summary="The ledger feed (全部事件)", query=FeedQuery, response=EventsPage,
-               tags=TAGS, errors=(503,), recorded="feed")
+               tags=TAGS, recorded="feed")
     async def events(request: web.Request, *, query: FeedQuery) -> dict[str, Any]:
         """Every event in position order after `after`."""
         async with acquire(pool, timeout) as conn:
@@ -186,7 +186,7 @@ def build_api(pool: asyncpg.Pool, settings: Settings, prover: Prover, trail: Acc
         return {"events": page.events, "next_after": page.last_key if page.more else None}
 
     @api.route("GET", "/v1/quarantine", summary="Quarantined messages (隔离消息)", query=QuarantineQuery,
-               response=QuarantinePage, tags=("operators 运维",), errors=(503,), access="operator")
+               response=QuarantinePage, tags=("operators 运维",), access="operator")
     async def quarantine(request: web.Request, *, query: QuarantineQuery) -> dict[str, Any]:
         """Messages that were not valid events, with their raw bytes and reason."""
         async with acquire(pool, timeout) as conn:
@@ -196,7 +196,7 @@ def build_api(pool: asyncpg.Pool, settings: Settings, prover: Prover, trail: Acc
         return {"entries": entries, "next_after": entries[-1]["id"] if more else None}
 
     @api.route("GET", "/v1/tip", summary="What the ledger has committed (已提交位置)", response=Tip,
-               tags=TAGS, errors=(503,))
+               tags=TAGS)
     async def tip(request: web.Request) -> dict[str, Any]:
         """The writer's checkpoint: last stream sequence and ledger position committed."""
         async with acquire(pool, timeout) as conn:

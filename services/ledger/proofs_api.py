@@ -144,14 +144,14 @@ def add_proof_routes(api: Api, prover: Prover, trail: AccessTrail) -> None:
     """Checkpoints, inclusion and consistency proofs, cadre bundles."""
 
     @api.route("GET", "/v1/checkpoints/latest", summary="Latest signed checkpoint (最新检查点)",
-               response=CheckpointOut, tags=TAGS, errors=(404, 503))
+               response=CheckpointOut, tags=TAGS, errors=(404,))
     async def latest(request: web.Request) -> dict[str, Any]:
         """The newest signed checkpoint of the Merkle log, with the witnesses' cosignatures."""
         checkpoint = await prover.latest()
         return _out(checkpoint, await prover.cosignatures(checkpoint.id))
 
     @api.route("POST", "/v1/checkpoints", summary="Sign a checkpoint now (立即签署检查点)", response=CheckpointOut,
-               status=201, also_ok=(200,), tags=TAGS, errors=(503,), access="operator")
+               status=201, also_ok=(200,), tags=TAGS, access="operator")
     async def sign_now(request: web.Request) -> dict[str, Any] | web.Response:
         """Checkpoint the log as it is now: 201 with the checkpoint signed; 200 with the latest one when the log has
         not grown since it was signed (nothing new to sign)."""
@@ -160,7 +160,7 @@ def add_proof_routes(api: Api, prover: Prover, trail: AccessTrail) -> None:
 
     @api.route("POST", "/v1/checkpoints/{checkpoint_id}/cosignatures", summary="Add a witness cosignature (见证方联署)",
                path_params=CheckpointPath, body=CosignatureIn, response=CosignatureStored, status=201, tags=TAGS,
-               errors=(404, 409, 422, 503), access="auditor")
+               errors=(404, 409, 422), access="auditor")
     async def cosign(request: web.Request, *, path: CheckpointPath, body: CosignatureIn) -> dict[str, Any]:
         """Store a witness's cosignature of a checkpoint.
 
@@ -176,19 +176,19 @@ def add_proof_routes(api: Api, prover: Prover, trail: AccessTrail) -> None:
         return await prover.cosign(path.checkpoint_id, body.witness, body.note)
 
     @api.route("GET", "/v1/proofs/inclusion", summary="Inclusion proof (包含性证明)", query=InclusionQuery,
-               response=InclusionProof, tags=TAGS, errors=(404, 500, 503))
+               response=InclusionProof, tags=TAGS, errors=(404, 500))
     async def inclusion(request: web.Request, *, query: InclusionQuery) -> dict[str, Any]:
         """RFC 9162 inclusion proof of a position in a tree size."""
         return await prover.inclusion(query.position, query.size)
 
     @api.route("GET", "/v1/proofs/consistency", summary="Consistency proof (一致性证明)", query=ConsistencyQuery,
-               response=ConsistencyProof, tags=TAGS, errors=(500, 503))
+               response=ConsistencyProof, tags=TAGS, errors=(500,))
     async def consistency(request: web.Request, *, query: ConsistencyQuery) -> dict[str, Any]:
         """RFC 9162 consistency proof between two tree sizes."""
         return await prover.consistency(query.first, query.second)
 
     @api.route("GET", "/v1/cadres/{cadre_id}/bundle", summary="Verifiable history bundle (可验证履历包)",
-               path_params=CadrePath, query=BundleQuery, response=Bundle, tags=TAGS, errors=(404, 409, 500, 503))
+               path_params=CadrePath, query=BundleQuery, response=Bundle, tags=TAGS, errors=(404, 409, 500))
     async def bundle(request: web.Request, *, path: CadrePath, query: BundleQuery) -> dict[str, Any]:
         """The cadre's events, canonical bytes and inclusion proofs against one signed checkpoint, with the
         witnesses' cosignatures of it (`witnessed=true`: a checkpoint every witness cosigned).

@@ -64,7 +64,7 @@ def build_api(bus: CommandBus, persons: PersonStore, clock: Clock, scheduler: Sc
                                  registers=registers, correction=cmd.correction)
 
     @api.route("POST", "/v1/cadres/register", summary="Register a cadre (干部登记)", body=c.Registration,
-               query=WaitQuery, response=CommandResult, status=202, tags=REGISTRY, errors=(409, 503))
+               query=WaitQuery, response=CommandResult, status=202, tags=REGISTRY, errors=(409,))
     async def register(request: web.Request, *, body: c.Registration, query: WaitQuery) -> CommandResult:
         """Publishes `cadre.registered` with salted commitments; the clear name and ID number go to the
         erasable person table, committed only if the event was published. A registration is neither corrected nor
@@ -82,7 +82,7 @@ def build_api(bus: CommandBus, persons: PersonStore, clock: Clock, scheduler: Sc
 
     @api.route("POST", "/v1/cadres/erase-personal-data", summary="Erase personal data (删除个人信息)",
                body=c.Erasure, query=WaitQuery, response=CommandResult, status=202, tags=REGISTRY,
-               errors=(409, 503))
+               errors=(409,))
     async def erase(request: web.Request, *, body: c.Erasure, query: WaitQuery) -> CommandResult:
         """Publishes `person.erased` and erases the clear name, ID number and salts in one step: the erasure
         commits only if the event was published. Every proof stays valid: only commitments were hashed. An
@@ -94,7 +94,7 @@ def build_api(bus: CommandBus, persons: PersonStore, clock: Clock, scheduler: Sc
             return await run(request, body, lambda h, _: domain.decide_erase(domain.fold(h), body, today), query)
 
     @api.route("GET", "/v1/cadres/{cadre_id}/person", summary="Personal data behind a registration (个人信息)",
-               path_params=CadrePath, query=PersonQuery, response=PersonView, tags=REGISTRY, errors=(404, 503))
+               path_params=CadrePath, query=PersonQuery, response=PersonView, tags=REGISTRY, errors=(404,))
     async def person(request: web.Request, *, path: CadrePath, query: PersonQuery) -> PersonView:
         """The name and masked ID number, and whether they still match the ledger's commitments. Every read,
         answered or refused, is filed in the ledger's access trail (查阅留痕); 503 when it cannot be. A
@@ -126,7 +126,7 @@ def build_api(bus: CommandBus, persons: PersonStore, clock: Clock, scheduler: Sc
                           id_number_masked=mask_resident_id(row.id_number) if row.id_number else None)
 
     @api.route("POST", "/v1/posts/{post_id}/assign", summary="Assign a post (任职)", path_params=_POST,
-               body=c.Assignment, query=WaitQuery, response=CommandResult, status=202, tags=POSTINGS, errors=(409, 503))
+               body=c.Assignment, query=WaitQuery, response=CommandResult, status=202, tags=POSTINGS, errors=(409,))
     async def assign(request: web.Request, *, path: BaseModel, body: c.Assignment, query: WaitQuery) -> CommandResult:
         """Publishes `post.assigned`. A promotion needs a notice closed as clear (or an exemption reason),
         no appointment blocker and no running probation; to a leadership post not filled by election (`elected` not
@@ -137,7 +137,7 @@ def build_api(bus: CommandBus, persons: PersonStore, clock: Clock, scheduler: Sc
         return await run(request, cmd, lambda h, rules: domain.decide_assign(domain.fold(h), cmd, rules, today), query)
 
     @api.route("POST", "/v1/posts/{post_id}/vacate", summary="Vacate a post (免职)", path_params=_POST,
-               body=c.Vacation, query=WaitQuery, response=CommandResult, status=202, tags=POSTINGS, errors=(409, 503))
+               body=c.Vacation, query=WaitQuery, response=CommandResult, status=202, tags=POSTINGS, errors=(409,))
     async def vacate(request: web.Request, *, path: BaseModel, body: c.Vacation, query: WaitQuery) -> CommandResult:
         """Publishes `post.vacated`."""
         cmd = c.VacatePost(**dict(path), **dict(body))
@@ -146,7 +146,7 @@ def build_api(bus: CommandBus, persons: PersonStore, clock: Clock, scheduler: Sc
 
     @api.route("POST", "/v1/posts/{post_id}/probation/conclude", summary="Conclude a probation (试用期满考核)",
                path_params=_POST, body=c.ProbationConclusion, query=WaitQuery, response=CommandResult, status=202,
-               tags=POSTINGS, errors=(409, 503))
+               tags=POSTINGS, errors=(409,))
     async def conclude(request: web.Request, *, path: BaseModel, body: c.ProbationConclusion,
                        query: WaitQuery) -> CommandResult:
         """Publishes `probation.concluded`: from the probation's end on, or earlier when ended early."""
@@ -157,7 +157,7 @@ def build_api(bus: CommandBus, persons: PersonStore, clock: Clock, scheduler: Sc
 
     @api.route("POST", "/v1/posts/{post_id}/rotation/defer", summary="Defer a due rotation (暂缓交流)",
                path_params=_POST, body=c.Deferral, query=WaitQuery, response=CommandResult, status=202,
-               tags=ROTATION, errors=(409, 503))
+               tags=ROTATION, errors=(409,))
     async def defer(request: web.Request, *, path: BaseModel, body: c.Deferral, query: WaitQuery) -> CommandResult:
         """Publishes `rotation.deferred`; the approval reference is mandatory."""
         cmd = c.DeferRotation(**dict(path), **dict(body))
@@ -166,7 +166,7 @@ def build_api(bus: CommandBus, persons: PersonStore, clock: Clock, scheduler: Sc
 
     @api.route("POST", "/v1/posts/{post_id}/rotation/complete", summary="Complete a rotation (交流)",
                path_params=_POST, body=c.RotationCompletion, query=WaitQuery, response=CommandResult, status=202,
-               tags=ROTATION, errors=(409, 503))
+               tags=ROTATION, errors=(409,))
     async def complete(request: web.Request, *, path: BaseModel, body: c.RotationCompletion,
                        query: WaitQuery) -> CommandResult:
         """Publishes `rotation.completed`: leaves post `post_id` and takes `to`, in one event."""
@@ -176,7 +176,7 @@ def build_api(bus: CommandBus, persons: PersonStore, clock: Clock, scheduler: Sc
                          query)
 
     @api.route("POST", "/v1/rotation/scan", summary="Record rotations that fell due (到期扫描)", query=ScanQuery,
-               response=ScanResult, tags=ROTATION, errors=(503,))
+               response=ScanResult, tags=ROTATION)
     async def scan(request: web.Request, *, query: ScanQuery) -> ScanResult:
         """Runs the scheduler now: records `rotation.due` for every tenure limit reached by today and
         not yet recorded (exactly once, also when instances race), of one county with `?county=`. Answers what

@@ -73,7 +73,7 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
     """`GET /v1/assessment/summary`."""
 
     @api.route("GET", "/v1/assessment/summary", summary="A year's annual assessment (年度考核情况)", query=YearQuery,
-               response=AssessmentSummary, tags=TAGS, errors=(503,))
+               response=AssessmentSummary, tags=TAGS)
     async def summary(request: web.Request, *, query: YearQuery) -> dict[str, Any]:
         """The cadres graded for the year, per grade; the watchlist items that arose in it, per kind, and how many
         are still open; with `as_of`, as all of it stood at the end of that day."""

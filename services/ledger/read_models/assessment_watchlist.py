@@ -250,7 +250,7 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
     clock = clock_from(settings)
 
     @api.route("GET", "/v1/watchlist/assessment", summary="Assessment watchlist (考核预警名单)", query=WatchFilter,
-               response=WatchPage, tags=TAGS, errors=(503,), recorded="list")
+               response=WatchPage, tags=TAGS, recorded="list")
     async def watchlist(request: web.Request, *, query: WatchFilter) -> dict[str, Any]:
         """Threshold breaches, low grades, dismissal cases, retests and second failures, oldest first."""
         as_of = query.as_of or clock.today()

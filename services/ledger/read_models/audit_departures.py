@@ -112,7 +112,7 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
 
     @api.route("GET", "/v1/audits/departures-unaudited",
                summary="Principal leaders who left a post without a departure audit (离任未审计)", query=ListQuery,
-               response=UnauditedDeparturesPage, tags=TAGS, errors=(503,), recorded="list")
+               response=UnauditedDeparturesPage, tags=TAGS, recorded="list")
     async def unaudited(request: web.Request, *, query: ListQuery) -> dict[str, Any]:
         """Principals' posts (leadership posts not stated to be a deputy's, 正职) vacated by `as_of` with no
         departure audit of the post started by then, the longest-standing first."""

@@ -296,7 +296,7 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
     clock = clock_from(settings)
 
     @api.route("GET", "/v1/audits/open-findings", summary="Audits with unresolved findings (未整改的审计问题)",
-               query=OpenFindingsQuery, response=OpenFindingsPage, tags=TAGS, errors=(503,), recorded="list")
+               query=OpenFindingsQuery, response=OpenFindingsPage, tags=TAGS, recorded="list")
     async def open_findings(request: web.Request, *, query: OpenFindingsQuery) -> dict[str, Any]:
         """Audits with findings open on `as_of`, oldest completion first, each open finding with its age and
         amount, and whether the audit's result had been applied and filed by then."""

@@ -76,7 +76,7 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
 
     @api.route("GET", "/v1/audits/results-pending", summary="Audits whose result is to be applied or filed "
                "(审计结果待运用、待归档)", query=ResultsPendingQuery, response=ResultsPendingPage, tags=TAGS,
-               errors=(503,), recorded="list")
+               recorded="list")
     async def results_pending(request: web.Request, *, query: ResultsPendingQuery) -> dict[str, Any]:
         """Audits completed by `as_of` whose result had not been applied by then, or had been applied but not
         filed to the cadre's dossier; oldest completion first."""

@@ -97,7 +97,7 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
     """`GET /v1/audits/summary`."""
 
     @api.route("GET", "/v1/audits/summary", summary="Audits and how their results were applied (经济责任审计及"
-               "结果运用)", query=SummaryQuery, response=AuditSummary, tags=TAGS, errors=(503,))
+               "结果运用)", query=SummaryQuery, response=AuditSummary, tags=TAGS)
     async def summary(request: web.Request, *, query: SummaryQuery) -> dict[str, Any]:
         """Audits completed in the period (per type and evaluation), their findings (amount, responsibility,
         rectified, recovered), and the results applied on them so far, with the cadres talked to and the cadres

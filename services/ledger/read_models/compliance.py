@@ -329,7 +329,7 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
     """`GET /v1/appointments`: each selection's steps and issues."""
 
     @api.route("GET", "/v1/appointments", summary="Appointment compliance (选拔任用程序合规)", query=AppointmentFilter,
-               response=AppointmentPage, tags=TAGS, errors=(503,), recorded="list")
+               response=AppointmentPage, tags=TAGS, recorded="list")
     async def appointments(request: web.Request, *, query: AppointmentFilter) -> dict[str, Any]:
         """Selections, latest inspection first, each with its steps, dates, vote tally, notice and issues."""
         where = """($1::text IS NULL OR county = $1) AND ($2::text IS NULL OR cadre_id = $2)

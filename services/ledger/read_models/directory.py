@@ -107,7 +107,7 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
     """`GET /v1/cadres`: find a cadre."""
 
     @api.route("GET", "/v1/cadres", summary="Find cadres (干部名录)", query=DirectoryQuery, response=DirectoryPage,
-               tags=("read models 查询",), errors=(503,), recorded="list")
+               tags=("read models 查询",), recorded="list")
     async def directory(request: web.Request, *, query: DirectoryQuery) -> dict[str, Any]:
         """Cadres in id order, filtered by county and id prefix."""
         async with acquire(pool, settings.pg_acquire_timeout_s) as conn:

@@ -102,7 +102,7 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
     clock = clock_from(settings)
 
     @api.route("GET", "/v1/inquiries/overdue", summary="Overdue written inquiries (逾期未回复的函询)",
-               query=ListQuery, response=OverdueInquiriesPage, tags=TAGS, errors=(503,), recorded="list")
+               query=ListQuery, response=OverdueInquiriesPage, tags=TAGS, recorded="list")
     async def overdue(request: web.Request, *, query: ListQuery) -> dict[str, Any]:
         """Inquiries past their due day and unanswered on `as_of`, the longest overdue first."""
         as_of = query.as_of or clock.today()

@@ -70,7 +70,7 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
     """`GET /v1/notices/summary`."""
 
     @api.route("GET", "/v1/notices/summary", summary="Pre-appointment notices posted (任前公示情况)",
-               query=NoticeSummaryQuery, response=NoticeSummary, tags=("read models 查询",), errors=(503,))
+               query=NoticeSummaryQuery, response=NoticeSummary, tags=("read models 查询",))
     async def summary(request: web.Request, *, query: NoticeSummaryQuery) -> dict[str, Any]:
         """Notices posted in the period and the cadres noticed; where they stand now (status, outcome), the
         objections they drew, the deferrals and the cancelled qualifications; with `as_of`, as all of it stood at

@@ -231,7 +231,7 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
     clock = clock_from(settings)
 
     @api.route("GET", "/v1/notices", summary="Notices and their objections (任前公示与反映)", query=NoticeFilter,
-               response=NoticePage, tags=TAGS, errors=(503,), recorded="list")
+               response=NoticePage, tags=TAGS, recorded="list")
     async def notices(request: web.Request, *, query: NoticeFilter) -> dict[str, Any]:
         """Notices not yet resolved (default) or by status, ending soonest first, with objections and days left."""
         as_of = query.as_of or clock.today()

@@ -187,7 +187,7 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
     """`GET /v1/reports/funnel`."""
 
     @api.route("GET", "/v1/reports/funnel", summary="The report funnel (举报受理、核查与处理)", query=FunnelQuery,
-               response=ReportFunnel, tags=TAGS, errors=(503,))
+               response=ReportFunnel, tags=TAGS)
     async def funnel(request: web.Request, *, query: FunnelQuery) -> dict[str, Any]:
         """Reports received in the period -> verified (by outcome) -> talks, inquiries, deferrals, cancelled
         qualifications and sanctions that followed from them; with `as_of`, as the funnel stood at the end of that

@@ -67,7 +67,7 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
     clock = clock_from(settings)
 
     @api.route("GET", "/v1/rotation/due", summary="Rotations due and overdue (应交流与逾期未交流)", query=DueFilter,
-               response=DuePage, tags=("read models 查询",), errors=(503,), recorded="list")
+               response=DuePage, tags=("read models 查询",), recorded="list")
     async def due(request: web.Request, *, query: DueFilter) -> dict[str, Any]:
         """Rotations due on `as_of` (default today) and not carried out, earliest due first; filterable."""
         as_of = query.as_of or clock.today()

@@ -224,7 +224,7 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
     clock = clock_from(settings)
 
     @api.route("GET", "/v1/rotation/postings", summary="Current postings and tenure (现任职务与任职年限)",
-               query=RotationFilter, response=PostingPage, tags=("read models 查询",), errors=(503,), recorded="list")
+               query=RotationFilter, response=PostingPage, tags=("read models 查询",), recorded="list")
     async def postings(request: web.Request, *, query: RotationFilter) -> dict[str, Any]:
         """Posts held now, with tenure in the post and in the township counted to `as_of` (0 for a post taken
         after it); filterable. A past day's postings are in the cadre's state as of that day."""

@@ -92,7 +92,7 @@ def add_routes(api: Api, pool: asyncpg.Pool, settings: Settings) -> None:
     """`GET /v1/rotation/summary`."""
 
     @api.route("GET", "/v1/rotation/summary", summary="Rotations carried out (干部交流情况)",
-               query=RotationSummaryQuery, response=RotationSummary, tags=("read models 查询",), errors=(503,))
+               query=RotationSummaryQuery, response=RotationSummary, tags=("read models 查询",))
     async def summary(request: web.Request, *, query: RotationSummaryQuery) -> dict[str, Any]:
         """Rotations decided in the period, and the cadres rotated, per the rule that made them due; those that led
         out of the township."""
