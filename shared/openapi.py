@@ -38,8 +38,10 @@ _PROBLEM_SCHEMA: dict[str, Any] = {
     },
     "required": ["type", "title", "status", "detail"],
 }
-_ERROR_TEXT = {400: "Malformed request", 401: "Not authenticated", 403: "Out of scope", 404: "Not found",
-               409: "Concurrent change", 413: "Too large", 422: "Invalid input or rule violated"}
+_ERROR_TEXT = {400: "Malformed request (请求格式错误)", 401: "Not authenticated (未认证)",
+               403: "Out of the token's scope (超出授权范围)", 404: "Not found (未找到)",
+               409: "Concurrent change (并发修改冲突)", 413: "Too large (请求体过大)",
+               422: "Invalid input or rule violated (输入无效或违反规则): `errors` name the fields, `rule` the rule"}
 _INCONSISTENT = ("Stored data inconsistent (存储数据不一致, a damaged database): `missing` names what is lacking; or ")
 """The start of the 500 of a route that declares 500 among its `errors`: one that reads stored data a damaged
 database could lack (a proof's Merkle nodes)."""

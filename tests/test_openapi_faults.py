@@ -1,4 +1,5 @@
-"""Every operation's OpenAPI responses include the 500 and 503 any route can answer.
+"""Every operation's OpenAPI responses include the 500 and 503 any route can answer, and name each error in Chinese
+too.
 
 Found by review: the middleware (`shared.http`) answers a database or NATS outage 503 with Retry-After, and a statement
 PostgreSQL refuses (or any fault) 500 `internal` with the request id, on every route; the documents listed a 500 on 3
@@ -7,6 +8,7 @@ of the routes and the 503's Retry-After on none, so a client generated from them
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -15,6 +17,7 @@ from shared.processes import SERVICES
 from tests.support import System, call
 
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def _undocumented(document: dict[str, Any]) -> list[str]:
@@ -32,6 +35,8 @@ def _undocumented(document: dict[str, Any]) -> list[str]:
             described = responses.get("500", {}).get("description", "")
             if not ("内部错误" in described and "request_id" in described):
                 found.append(f"{method.upper()} {path}: 500 not described as an internal fault (内部错误)")
+            found += [f"{method.upper()} {path}: {code} described without Chinese ({r['description']!r})"
+                      for code, r in responses.items() if code.startswith("4") and not _CJK.search(r["description"])]
     return found
 
 
