@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from shared.request_input import MAX_BODY_BYTES
+
 if TYPE_CHECKING:
     from shared.http import Api
 
@@ -40,7 +42,9 @@ _PROBLEM_SCHEMA: dict[str, Any] = {
 }
 _ERROR_TEXT = {400: "Malformed request (请求格式错误)", 401: "Not authenticated (未认证)",
                403: "Out of the token's scope (超出授权范围)", 404: "Not found (未找到)",
-               409: "Concurrent change (并发修改冲突)", 413: "Too large (请求体过大)",
+               409: "Concurrent change (并发修改冲突)",
+               413: f"Body over {MAX_BODY_BYTES:,} bytes (请求体过大)",
+               415: "Body not declared as JSON in UTF-8 (不支持的媒体类型: Content-Type application/json)",
                422: "Invalid input or rule violated (输入无效或违反规则): `errors` name the fields, `rule` the rule"}
 _INCONSISTENT = ("Stored data inconsistent (存储数据不一致, a damaged database): `missing` names what is lacking; or ")
 """The start of the 500 of a route that declares 500 among its `errors`: one that reads stored data a damaged
@@ -100,7 +104,8 @@ def build_openapi(api: Api) -> dict[str, Any]:
         if r.response is not None:
             ok["content"] = {"application/json": {"schema": ref(r.response)}}
         responses: dict[str, Any] = {str(code): ok for code in sorted({r.status, *r.also_ok})}
-        codes = set(r.errors) - {500, 503} | {401, 403} | ({422} if r.body or r.query or r.path_params else set())
+        codes = (set(r.errors) - {500, 503} | {401, 403} | ({422} if r.body or r.query or r.path_params else set())
+                 | ({413, 415} if r.body is not None else set()))
         for code in sorted(codes):
             responses[str(code)] = {"description": _ERROR_TEXT.get(code, "Error"), "content": _PROBLEM_CONTENT}
         responses["500"] = {"description": (_INCONSISTENT if 500 in r.errors else "") + _FAULT,

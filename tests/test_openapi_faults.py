@@ -35,6 +35,9 @@ def _undocumented(document: dict[str, Any]) -> list[str]:
             described = responses.get("500", {}).get("description", "")
             if not ("内部错误" in described and "request_id" in described):
                 found.append(f"{method.upper()} {path}: 500 not described as an internal fault (内部错误)")
+            if "requestBody" in operation:  # every body is read by one parser (shared.request_input)
+                found += [f"{method.upper()} {path}: {code} not documented" for code in ("413", "415")
+                          if code not in responses]
             found += [f"{method.upper()} {path}: {code} described without Chinese ({r['description']!r})"
                       for code, r in responses.items() if code.startswith("4") and not _CJK.search(r["description"])]
     return found
