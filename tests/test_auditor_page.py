@@ -320,7 +320,8 @@ async def test_page_and_assets_are_served_with_a_strict_policy(system: System) -
     assert "http://" not in html and "https://" not in html
     scripts = re.findall(r'<script src="([^"]+)"></script>', html)
     assert scripts == ["/web/i18n.js", "/web/proofs.js", "/web/signatures.js",  # in load order
-                       "/web/app.js", "/web/lists.js", "/web/bundle_file.js", "/web/figures.js"]
+                       "/web/app.js", "/web/checkpoint_lines.js", "/web/lists.js", "/web/bundle_file.js",
+                       "/web/figures.js"]
     for asset, kind in [*((script, "javascript") for script in scripts), ("/web/style.css", "text/css")]:
         status, _, headers = await support.call("GET", f"{base}{asset}", token=support.ANONYMOUS)
         assert status == 200 and kind in headers["Content-Type"], asset
