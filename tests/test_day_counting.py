@@ -10,8 +10,8 @@ from typing import Any
 from shared.envelope import new_event
 from shared.events.assessment import AppointmentDeferred
 from shared.rulesets import ruleset_for
+from tests.assessment_slice_support import base, ledger_get, notice, post, projected, refused, select
 from tests.support import System, call, publish, registered_cadre, wait_committed, wait_until
-from tests.test_assessment_slice import base, ledger_get, notice, post, projected, refused, select
 
 CURRENT = "431021@2024.3"
 """The seed county's rule set of 2024 as corrected for these counts (it supersedes 431021@2024.2)."""

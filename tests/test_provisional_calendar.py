@@ -26,9 +26,9 @@ from shared.events.audit import AuditStarted
 from shared.events.registry import spec_for
 from shared.rulesets import ruleset_for
 from tests.assessment_given import cmd, fold, inspected, rules, voted
+from tests.assessment_slice_support import ledger_get, projected, select
 from tests.operator_calendar import write_calendar, year_entry
 from tests.support import System, call, new_cadre_id, publish, registered_cadre, wait_committed, wait_until
-from tests.test_assessment_slice import ledger_get, projected, select
 
 COUNTY = "431021"
 

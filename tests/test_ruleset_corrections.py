@@ -15,8 +15,8 @@ from pydantic import BaseModel
 from shared.envelope import CloudEvent, new_event
 from shared.events import assessment as ev
 from shared.rulesets import ruleset_by_id, ruleset_for
+from tests.assessment_slice_support import CHECKS, COUNTY, base, post, projected, refused, select
 from tests.support import System, fetch, publish, registered_cadre, wait_committed
-from tests.test_assessment_slice import CHECKS, COUNTY, base, post, projected, refused, select
 
 
 async def test_a_2010_notice_of_five_working_days_is_refused_under_the_2002_regulation(system: System) -> None:
