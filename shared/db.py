@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MIGRATION_LOCK = 0x6361_6472_6501  # advisory lock key: one migrator at a time
 WRITER_ROLE = "cadre_writer"
@@ -79,15 +82,65 @@ def named(application: str) -> dict[str, str]:
     return {"application_name": application}
 
 
+class DatabaseRefused(SystemExit):
+    """PostgreSQL answered and refused the connection itself: a wrong password, a role or database that does not
+    exist, a role without CONNECT. A configuration fault that no retry mends, so a service met with it at start-up
+    ends (status 1) with this one line, as for a setting that is missing, rather than wait for a fix that only a
+    changed DSN brings."""
+
+
+START_RETRY_S = (0.5, 5.0)
+"""The first and the longest wait between attempts to reach PostgreSQL at start-up (doubling in between)."""
+
+
+def _where(dsn: str) -> tuple[str, str, str]:
+    """The role, server and database a DSN names, for messages (never its password)."""
+    parts = urlsplit(dsn)
+    server = f"{parts.hostname or 'localhost'}:{parts.port or 5432}"
+    return parts.username or "(default)", server, parts.path.lstrip("/") or "(default)"
+
+
+def refused(exc: asyncpg.PostgresError, dsn: str) -> DatabaseRefused:
+    """The one line that says what PostgreSQL refused (`DatabaseRefused`) and which DSN to correct."""
+    role, server, database = _where(dsn)
+    if isinstance(exc, asyncpg.InvalidAuthorizationSpecificationError):  # class 28: a password, a role, pg_hba.conf
+        what = f"PostgreSQL at {server} refused the login of role {role}: {exc} (数据库拒绝登录)"
+    else:
+        what = f"PostgreSQL at {server} refused role {role} the database {database}: {exc} (数据库拒绝连接)"
+    return DatabaseRefused(f"{what}; correct the role, password or database in the DSN (CADRE_PG_DSN, or "
+                           "CADRE_PG_READER_DSN / CADRE_PG_WRITER_DSN / CADRE_PG_ROTATION_DSN where set)")
+
+
+async def connected(dsn: str, connect: Callable[[], Awaitable[T]]) -> T:
+    """`connect()`, at start-up: retried while PostgreSQL is unreachable (`is_outage`), with a warning per attempt,
+    as a service waits for NATS at start (`shared.bus.connect`), so that a database that comes up after the service,
+    or is restarted as it starts, is waited for; DatabaseRefused when PostgreSQL refuses the connection."""
+    delay, longest = START_RETRY_S
+    while True:
+        try:
+            return await connect()
+        except asyncpg.PostgresError as exc:
+            if not is_outage(exc):
+                raise refused(exc, dsn) from None
+            cause: Exception = exc
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            cause = exc
+        role, server, database = _where(dsn)
+        log.warning("PostgreSQL at %s is unreachable (数据库不可达); database %s as role %s, trying again in %g s: "
+                    "%s: %s", server, database, role, delay, type(cause).__name__, cause)
+        await asyncio.sleep(delay)
+        delay = min(2 * delay, longest)
+
+
 async def create_pool(dsn: str, *, application: str, min_size: int = 1, max_size: int = 10,
                       command_timeout: float = 30.0, connect_timeout: float = 5.0) -> asyncpg.Pool:
-    """A pool of connections named `application`; raises DatabaseUnavailable when PostgreSQL cannot be reached."""
-    try:
-        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, reset=_no_session_reset,
-                                         command_timeout=command_timeout, timeout=connect_timeout,
-                                         server_settings=named(application))
-    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-        raise DatabaseUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc
+    """A pool of connections named `application`, made at start-up (`connected`: waits while PostgreSQL is
+    unreachable, DatabaseRefused when it refuses the DSN)."""
+    pool = await connected(dsn, lambda: asyncpg.create_pool(
+        dsn, min_size=min_size, max_size=max_size, reset=_no_session_reset, command_timeout=command_timeout,
+        timeout=connect_timeout, server_settings=named(application)))
     assert pool is not None
     return pool
 
@@ -183,8 +236,8 @@ async def migrate(dsn: str, directory: Path, role_prefix: str = "") -> list[int]
     """Apply pending migrations in order, each in its own transaction; returns versions applied.
 
     The roles they create and grant to carry `role_prefix` (`with_role_prefix`); the checksum that keeps an applied
-    migration from changing is the file's."""
-    conn = await asyncpg.connect(dsn)
+    migration from changing is the file's. Connects as a service starts (`connected`)."""
+    conn: asyncpg.Connection = await connected(dsn, lambda: asyncpg.connect(dsn))
     applied_now: list[int] = []
     try:
         await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
