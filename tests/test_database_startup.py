@@ -14,7 +14,10 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import pytest
 
+from services.ledger.background import _retried
+from services.ledger.rebuild import _OUTDATED_LOCK
 from shared.devstack import free_port
 from shared.processes import SERVICES, ServiceProcess
 from tests.support import System, call, wait_until
@@ -112,3 +115,46 @@ async def test_an_unreachable_database_is_waited_for_at_start(system: System, tm
         proc.stop()
     assert "Traceback" not in proc.log_tail(400), proc.log_tail()
 
+
+async def test_the_ledgers_rebuild_is_tried_again_when_its_session_is_ended_not_when_cancelled(
+        system: System, tmp_path: Path) -> None:
+    """The background process of a ledger starting compares (and rebuilds) the read models under a lock; here the
+    test holds it. Its session terminated (pg_terminate_backend, as by a server restart) is an outage: tried again.
+    Its statement cancelled (57014, an operator's pg_cancel_backend) is not: logged as failed, not started over."""
+    holder = await asyncpg.connect(system.pg_dsn)
+    await holder.execute("SELECT pg_advisory_lock($1)", _OUTDATED_LOCK)
+    spec = next(s for s in SERVICES if s.name == "ledger")
+    proc = ServiceProcess(spec, free_port(), system.env_for("ledger"), tmp_path)
+
+    async def waiting(other_than: int = 0) -> int | None:
+        pid: int | None = await holder.fetchval(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = 'cadre-ledger-rebuild' "
+            "AND wait_event_type = 'Lock' AND pid <> $1", other_than)
+        return pid
+
+    try:
+        first = await wait_until(waiting, timeout=60)
+        await holder.execute("SELECT pg_terminate_backend($1)", first)
+        second = await wait_until(lambda: waiting(first), timeout=30)
+        assert "cannot compare the read models' versions yet, retrying: ConnectionDoesNotExistError" in \
+            proc.log_tail(400)
+        await holder.execute("SELECT pg_cancel_backend($1)", second)
+        await wait_until(lambda: asyncio.sleep(0, "(读模型重建失败): QueryCanceledError" in proc.log_tail(400)))
+        await asyncio.sleep(2)
+        assert await waiting() is None, "a cancelled rebuild is not started over"
+        assert proc.proc.poll() is None, proc.log_tail()
+    finally:
+        await holder.close()
+        proc.stop()
+
+
+@pytest.mark.parametrize(("error", "retried"), [
+    (asyncpg.ConnectionDoesNotExistError("closed"), True), (asyncpg.AdminShutdownError("57P01"), True),
+    (asyncpg.DiskFullError("53100"), True), (asyncpg.OutOfMemoryError("53200"), True),
+    (asyncpg.TooManyConnectionsError("53300"), True), (OSError("refused"), True),
+    (asyncpg.QueryCanceledError("57014"), False), (asyncpg.InsufficientPrivilegeError("42501"), False),
+    (asyncpg.InterfaceError("cannot perform operation: another operation is in progress"), False),
+])
+def test_which_failed_rebuilds_are_tried_again(error: BaseException, retried: bool) -> None:
+    """`is_outage`, but for a cancelled statement (`services.ledger.background._retried`)."""
+    assert _retried(error) is retried

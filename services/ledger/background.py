@@ -27,6 +27,7 @@ from services.ledger.projections import Projection, ProjectionRunner, default_pr
 from services.ledger.rebuild import rebuild_outdated
 from shared.bus import close, connect
 from shared.collector import tune_collector
+from shared.db import DRIVER_ERRORS, is_outage
 from shared.logs import configure_logging
 from shared.service import writer_dsn
 from shared.settings import Settings, get_settings
@@ -89,17 +90,22 @@ async def run_background(settings: Settings, parent: int) -> None:
     await watchdog
 
 
-_UNREACHABLE = (OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError,
-                asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError)
+def _retried(exc: BaseException) -> bool:
+    """Whether a rebuild that failed with `exc` is tried again: when PostgreSQL is unavailable (`is_outage`: gone,
+    restarting, a session terminated, too many connections, out of memory or disk), but not when its statement was
+    cancelled (57014). Nothing in the ledger times a rebuild out, so a cancellation is an operator's
+    (pg_cancel_backend) or a statement_timeout set for the writer role: tried again, the rebuild would start over,
+    every time to the same end, and an operator could not stop it short of stopping the ledger."""
+    return is_outage(exc) and not isinstance(exc, asyncpg.QueryCanceledError)
 
 
 async def _current_then(runner: ProjectionRunner, projections: list[Projection], dsn: str,
                         stop: asyncio.Event) -> None:
     """Rebuild the read models whose rules changed since their rows were built, then keep them projecting.
 
-    Retried while PostgreSQL is unreachable. A rebuild PostgreSQL refuses is logged, and the runner starts all the
-    same: it leaves a read model of another version alone (`catch_up`), so the others go on. Stopping cancels a
-    rebuild in flight, which rolls back.
+    Retried while PostgreSQL is unavailable (`_retried`). A rebuild PostgreSQL refuses, or that is cancelled, is
+    logged, and the runner starts all the same: it leaves a read model of another version alone (`catch_up`), so the
+    others go on. Stopping cancels a rebuild in flight, which rolls back.
     """
     while not stop.is_set():
         rebuilding = asyncio.ensure_future(rebuild_outdated(dsn, projections))
@@ -114,11 +120,12 @@ async def _current_then(runner: ProjectionRunner, projections: list[Projection],
         try:
             rebuilding.result()
             break
-        except _UNREACHABLE as exc:
-            log.warning("cannot compare the read models' versions yet, retrying: %s", exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), 1.0)
-        except asyncpg.PostgresError as exc:
+        except DRIVER_ERRORS as exc:
+            if _retried(exc):
+                log.warning("cannot compare the read models' versions yet, retrying: %s: %s", type(exc).__name__, exc)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 1.0)
+                continue
             log.error("rebuilding read models of changed rules failed; they are not projected until rebuilt "
                       "(python -m services.ledger.rebuild) (读模型重建失败): %s: %s", type(exc).__name__, exc)
             break
