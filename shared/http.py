@@ -29,11 +29,12 @@ from pydantic import BaseModel, ConfigDict, create_model
 from shared.auth import Role
 from shared.db import DRIVER_ERRORS, DatabaseUnavailable, is_outage
 from shared.docs_page import STATIC_DIR, STATIC_PATH, docs_html
-from shared.envelope import TRACEPARENT_PATTERN, CadreId
+from shared.envelope import CadreId
 from shared.events.types import Identifier
 from shared.guard import PRINCIPAL, Guard, require_counties, require_county_filter
 from shared.problems import Problem, database_fault, database_unavailable
 from shared.request_input import MAX_BODY_BYTES, client_request_id, parse_body, parse_path, parse_query
+from shared.trace import TRACEPARENT, continue_or_start, trace_id
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,11 @@ class Route:
         """The role the route needs: commands need `recorder`, reads `auditor`, unless declared."""
         return self.access or ("auditor" if self.method == "GET" else "recorder")
 
+    @property
+    def command(self) -> bool:
+        """A command: it answers 202 with the event it recorded, and carries a trace context (`shared.trace`)."""
+        return self.status == 202
+
 
 @dataclass
 class Api:
@@ -155,6 +161,8 @@ def _endpoint(route: Route, guard: Guard | None,
         raise RuntimeError(f"{route.path} is declared recorded but the API has no recorder")
 
     async def endpoint(request: web.Request) -> web.StreamResponse:
+        if route.command:  # first, so that a refused command's answer and log lines carry it too
+            request[TRACEPARENT] = continue_or_start(request.headers.get("traceparent"))
         if guard is not None:
             request[PRINCIPAL] = guard.authorize(request, route.role)
         kwargs: dict[str, Any] = {}
@@ -184,6 +192,14 @@ def _endpoint(route: Route, guard: Guard | None,
         return json_response(result, status=route.status)
 
     return endpoint
+
+
+def _log_context(request: web.Request) -> dict[str, str]:
+    """The fields a request's log lines carry: its id and path, and a command's trace id (joins it to its event)."""
+    context = {"request_id": request[REQUEST_ID], "path": request.path}
+    if TRACEPARENT in request:
+        context["trace_id"] = trace_id(request[TRACEPARENT])
+    return context
 
 
 class _Metrics:
@@ -216,7 +232,7 @@ def create_app(service: str, api: Api, *, guard: Guard | None, readiness: list[R
             response: web.StreamResponse = await handler(request)
         except Problem as problem:
             if problem.status == 500:  # a fault to look into; a 503 (an outage) would log once per request
-                log.error("request failed: %s", problem.detail, extra={"request_id": request_id, "path": request.path})
+                log.error("request failed: %s", problem.detail, extra=_log_context(request))
             response = problem_response(problem, request.path)
         except web.HTTPException as exc:
             if exc.status < 400:
@@ -226,14 +242,16 @@ def create_app(service: str, api: Api, *, guard: Guard | None, readiness: list[R
             response = problem_response(database_unavailable(exc), request.path)
         except DRIVER_ERRORS as exc:  # outside `shared.db.acquire`, or a statement refused: a fault unless an outage
             response = problem_response(database_unavailable(exc) if is_outage(exc)
-                                        else database_fault(exc, request_id, request.path), request.path)
+                                        else database_fault(exc, _log_context(request)), request.path)
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.exception("unhandled error", extra={"request_id": request_id, "path": request.path})
+            log.exception("unhandled error", extra=_log_context(request))
             response = problem_response(Problem("internal error; it has been logged (内部错误)",
                                                 status_override=500, request_id=request_id), request.path)
         response.headers["X-Request-Id"] = request_id
+        if TRACEPARENT in request:  # a command's, sent or started: the client finds its event by it
+            response.headers["traceparent"] = request[TRACEPARENT]
         response.headers.update(COMMON_HEADERS)
         resource = request.match_info.route.resource
         route_name = resource.canonical if resource is not None else "unmatched"
@@ -394,11 +412,3 @@ def ids_in(path: str) -> type[BaseModel]:
     fields: dict[str, Any] = {name: (Identifier, ...) for name in names}
     return create_model("Path_" + "_".join(names), **fields)
 
-
-_TRACEPARENT = re.compile(TRACEPARENT_PATTERN)
-
-
-def traceparent_of(request: web.Request) -> str | None:
-    """The request's W3C traceparent, or None when absent or malformed (the spec says: ignore it)."""
-    value = request.headers.get("traceparent", "").strip().lower()
-    return value if _TRACEPARENT.match(value) else None

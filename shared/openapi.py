@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from shared.envelope import TRACEPARENT_PATTERN
 from shared.request_input import MAX_BODY_BYTES
 
 if TYPE_CHECKING:
@@ -63,6 +64,18 @@ and the like, are not declared), and the middleware in `shared.http` answers an 
 every route: so both are documented here, once, rather than on each route that could forget them."""
 
 
+_TRACEPARENT_SCHEMA = {"type": "string", "pattern": TRACEPARENT_PATTERN}
+_TRACEPARENT_IN = {
+    "name": "traceparent", "in": "header", "required": False, "schema": _TRACEPARENT_SCHEMA,
+    "description": "W3C trace context (链路追踪): kept unchanged in the event (hashed in the ledger row) and its NATS "
+                   "header. Absent or invalid, the service starts a new trace (version 00, random ids, sampled 01)."}
+_TRACEPARENT_OUT = {
+    "required": True, "schema": _TRACEPARENT_SCHEMA,
+    "description": "The command's traceparent, the client's or the one started for it (链路追踪): the event recorded "
+                   "carries it, and its trace id is the `trace_id` of the request's log lines."}
+"""A command route (one answering 202) takes a traceparent and returns it on every answer (`shared.trace`)."""
+
+
 def _operation_id(method: str, path: str) -> str:
     return method.lower() + "_" + re.sub(r"[^a-zA-Z0-9]+", "_", path).strip("_")
 
@@ -96,6 +109,8 @@ def build_openapi(api: Api) -> dict[str, Any]:
                 params.append({"name": name, "in": where, "required": where == "path" or name in required,
                                "description": prop.get("description", ""),
                                "schema": {k: v for k, v in prop.items() if k not in ("title", "description")}})
+        if r.command:
+            params.append(_TRACEPARENT_IN)
         if params:
             op["parameters"] = params
         if r.body is not None:
@@ -111,6 +126,9 @@ def build_openapi(api: Api) -> dict[str, Any]:
         responses["500"] = {"description": (_INCONSISTENT if 500 in r.errors else "") + _FAULT,
                             "content": _PROBLEM_CONTENT}
         responses["503"] = _UNAVAILABLE
+        if r.command:
+            responses = {code: {**answer, "headers": {**answer.get("headers", {}), "traceparent": _TRACEPARENT_OUT}}
+                         for code, answer in responses.items()}
         op["responses"] = responses
         op["security"] = [{"bearer": []}]
         op["x-required-role"] = r.role

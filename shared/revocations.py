@@ -11,7 +11,8 @@ from aiohttp import web
 
 from shared.commands import CommandBus, CommandResult, WaitQuery
 from shared.corrections import Revocation
-from shared.http import Api, traceparent_of
+from shared.http import Api
+from shared.trace import traceparent_of
 
 CORRECTIONS = ("corrections 更正与撤销",)
 PATH = "/v1/revocations"

@@ -13,10 +13,11 @@ from shared.clock import clock_from, not_in_future
 from shared.commands import CommandBus, CommandResult, WaitQuery
 from shared.decisions import CadreCommand, Decision
 from shared.envelope import CloudEvent
-from shared.http import Api, ids_in, traceparent_of
+from shared.http import Api, ids_in
 from shared.problems import Problem
 from shared.revocations import revocation_route
 from shared.rulesets import RuleSet
+from shared.trace import traceparent_of
 
 _SELECTION, _NOTICE = ids_in("{selection_id}"), ids_in("{notice_id}")
 GRADES = ("grades 考核",)

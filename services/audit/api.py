@@ -12,9 +12,10 @@ from services.audit.domain import AuditState, audits, fold, supervision
 from shared.clock import clock_from, not_in_future
 from shared.commands import CommandBus, CommandResult, WaitQuery
 from shared.decisions import CadreCommand, Decision
-from shared.http import Api, ids_in, traceparent_of
+from shared.http import Api, ids_in
 from shared.revocations import revocation_route
 from shared.rulesets import RuleSet
+from shared.trace import traceparent_of
 
 AUDITS = ("audits 经济责任审计",)
 SUPERVISION = ("supervision 监督",)
