@@ -24,13 +24,11 @@ from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from pydantic import BaseModel, ConfigDict, create_model
+from pydantic import BaseModel, ConfigDict
 
 from shared.auth import Role
 from shared.db import DRIVER_ERRORS, DatabaseUnavailable, is_outage
 from shared.docs_page import STATIC_DIR, STATIC_PATH, docs_html
-from shared.envelope import CadreId
-from shared.events.types import Identifier
 from shared.guard import PRINCIPAL, Guard, require_counties, require_county_filter
 from shared.problems import Problem, database_fault, database_unavailable
 from shared.request_input import MAX_BODY_BYTES, client_request_id, parse_body, parse_path, parse_query
@@ -398,17 +396,3 @@ def openapi_document(api: Api) -> dict[str, Any]:
     from shared.openapi import build_openapi
 
     return build_openapi(api)
-
-
-class CadrePath(BaseModel):
-    """The path of a route about one cadre."""
-
-    cadre_id: CadreId
-
-
-def ids_in(path: str) -> type[BaseModel]:
-    """The path parameters of a command's `path`, each an id (`Identifier`: a post, an audit, a notice...)."""
-    names = re.findall(r"{(\w+)}", path)
-    fields: dict[str, Any] = {name: (Identifier, ...) for name in names}
-    return create_model("Path_" + "_".join(names), **fields)
-

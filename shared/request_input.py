@@ -14,13 +14,13 @@ from typing import Any, get_args
 
 import orjson
 from aiohttp import web
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError, create_model
 from pydantic.fields import FieldInfo
 
 from shared.canonical import duplicate_keys, nesting_depth, unsafe_integers
 from shared.decisions import is_day
-from shared.envelope import holds_nul
-from shared.events.types import DAY
+from shared.envelope import CadreId, holds_nul
+from shared.events.types import DAY, Identifier
 from shared.field_errors import field_error, from_pydantic
 from shared.problems import InvalidInput, Problem
 
@@ -172,3 +172,16 @@ def _days(value: Any, path: str) -> Iterator[tuple[str, date]]:
     elif isinstance(value, (list, tuple)):
         for i, item in enumerate(value):
             yield from _days(item, f"{path}.{i}")
+
+
+class CadrePath(BaseModel):
+    """The path of a route about one cadre."""
+
+    cadre_id: CadreId
+
+
+def ids_in(path: str) -> type[BaseModel]:
+    """The path parameters of a command's `path`, each an id (`Identifier`: a post, an audit, a notice...)."""
+    names = re.findall(r"{(\w+)}", path)
+    fields: dict[str, Any] = {name: (Identifier, ...) for name in names}
+    return create_model("Path_" + "_".join(names), **fields)

@@ -12,7 +12,8 @@ import asyncpg
 import pytest
 
 from shared.db import READER_ROLE
-from shared.http import Api, CadrePath
+from shared.http import Api
+from shared.request_input import CadrePath
 from tests.support import System, audit_event, call, new_cadre_id, publish, registered_cadre, wait_committed
 
 # ---- the path before the body --------------------------------------------------------------------------------

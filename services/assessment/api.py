@@ -13,8 +13,9 @@ from shared.clock import clock_from, not_in_future
 from shared.commands import CommandBus, CommandResult, WaitQuery
 from shared.decisions import CadreCommand, Decision
 from shared.envelope import CloudEvent
-from shared.http import Api, ids_in
+from shared.http import Api
 from shared.problems import Problem
+from shared.request_input import ids_in
 from shared.revocations import revocation_route
 from shared.rulesets import RuleSet
 from shared.trace import traceparent_of

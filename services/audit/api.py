@@ -12,7 +12,8 @@ from services.audit.domain import AuditState, audits, fold, supervision
 from shared.clock import clock_from, not_in_future
 from shared.commands import CommandBus, CommandResult, WaitQuery
 from shared.decisions import CadreCommand, Decision
-from shared.http import Api, ids_in
+from shared.http import Api
+from shared.request_input import ids_in
 from shared.revocations import revocation_route
 from shared.rulesets import RuleSet
 from shared.trace import traceparent_of

@@ -20,9 +20,10 @@ from shared.db import acquire
 from shared.envelope import COUNTY_PATTERN, StoredEvent, envelope_data
 from shared.events.types import Cursor
 from shared.guard import county_scoped, require_cadre_visible, require_counties
-from shared.http import Api, CadrePath
+from shared.http import Api
 from shared.ledger_reader import counties_of
 from shared.problems import Problem
+from shared.request_input import CadrePath
 from shared.settings import Settings
 
 MAX_PAGE = 1000

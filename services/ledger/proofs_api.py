@@ -13,7 +13,8 @@ from services.ledger.tree import StoredCheckpoint
 from shared.access import PURPOSE, AccessTrail
 from shared.events.types import PG_BIGINT_MAX
 from shared.guard import require_cadre_in_scope
-from shared.http import Api, CadrePath, json_response
+from shared.http import Api, json_response
+from shared.request_input import CadrePath
 
 TAGS = ("proofs 证明",)
 

@@ -16,10 +16,11 @@ from shared.corrections import not_correctable
 from shared.decisions import CadreCommand, Decider
 from shared.envelope import COUNTY_PATTERN
 from shared.guard import county_scoped, require_cadre_in_scope, require_cadre_visible
-from shared.http import Api, CadrePath, ids_in
+from shared.http import Api
 from shared.ledger_reader import load_cadre, load_counties
 from shared.personal import commit_value, mask_resident_id, new_salt, verify_commitment
 from shared.problems import NotFound
+from shared.request_input import CadrePath, ids_in
 from shared.revocations import revocation_route
 from shared.trace import traceparent_of
 
