@@ -6,8 +6,8 @@ import asyncio
 import hashlib
 import logging
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -159,18 +159,11 @@ async def acquire(pool: asyncpg.Pool, timeout: float) -> AsyncIterator[asyncpg.C
     """A pooled connection within `timeout` seconds, or DatabaseUnavailable; so is the session lost while the block
     uses it. Only an outage (`is_outage`) becomes DatabaseUnavailable: a statement PostgreSQL refuses, or a connection
     it refuses for a wrong password, is raised as it is."""
-    try:
+    with _outage_as(lambda exc: DatabaseUnavailable(f"no database connection: {type(exc).__name__} {exc}")):
         conn = await pool.acquire(timeout=timeout)
-    except Exception as exc:
-        if is_outage(exc):
-            raise DatabaseUnavailable(f"no database connection: {type(exc).__name__} {exc}") from exc
-        raise
     try:
-        yield conn
-    except Exception as exc:
-        if is_outage(exc):
-            raise _lost(exc) from exc
-        raise
+        with _outage_as(_lost):
+            yield conn
     finally:
         await pool.release(conn)
 
@@ -179,23 +172,27 @@ async def acquire(pool: asyncpg.Pool, timeout: float) -> AsyncIterator[asyncpg.C
 async def session(dsn: str, *, application: str, timeout: float) -> AsyncIterator[asyncpg.Connection]:
     """A connection of its own named `application` (a role no pool serves), closed after the block: connected within
     `timeout` seconds, else DatabaseUnavailable, as is the session lost while the block uses it."""
-    try:
+    with _outage_as(lambda exc: DatabaseUnavailable(f"cannot connect to PostgreSQL: {type(exc).__name__} {exc}")):
         conn: asyncpg.Connection = await asyncpg.connect(dsn, timeout=timeout, server_settings=named(application))
-    except Exception as exc:
-        if is_outage(exc):
-            raise DatabaseUnavailable(f"cannot connect to PostgreSQL: {type(exc).__name__} {exc}") from exc
-        raise
     try:
-        yield conn
-    except Exception as exc:
-        if is_outage(exc):
-            raise _lost(exc) from exc
-        raise
+        with _outage_as(_lost):
+            yield conn
     finally:
         await conn.close()
 
 
-def _lost(exc: BaseException) -> DatabaseUnavailable:
+@contextmanager
+def _outage_as(unavailable: Callable[[Exception], DatabaseUnavailable]) -> Iterator[None]:
+    """An outage (`is_outage`) met in the block raised as `unavailable(exc)`; anything else as it is."""
+    try:
+        yield
+    except Exception as exc:
+        if is_outage(exc):
+            raise unavailable(exc) from exc
+        raise
+
+
+def _lost(exc: Exception) -> DatabaseUnavailable:
     if isinstance(exc, TimeoutError):
         return DatabaseUnavailable("PostgreSQL did not answer within the command timeout")
     return DatabaseUnavailable(f"database session lost: {type(exc).__name__} {exc}")

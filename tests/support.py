@@ -198,6 +198,13 @@ async def wait_until(predicate: Any, timeout: float = 30.0, interval: float = 0.
         await asyncio.sleep(interval)
 
 
+async def projection_caught_up(conn: asyncpg.Connection, name: str) -> bool:
+    """Whether the read model `name` has applied every position of the ledger."""
+    last = await conn.fetchval("SELECT max(position) FROM ledger_events")
+    mine = await conn.fetchval("SELECT position FROM projection_checkpoints WHERE name = $1", name)
+    return bool(mine is not None and mine >= last)
+
+
 def audit_body(cadre_id: str, **overrides: Any) -> dict[str, Any]:
     """A valid `complete audit` body for the seed county."""
     body = {"cadre_id": cadre_id, "county": "431021", "occurred_on": "2024-06-30", "audit_type": "departure",

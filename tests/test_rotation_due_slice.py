@@ -29,7 +29,7 @@ from shared.processes import SERVICES, ServiceProcess
 from shared.rulesets import ruleset_for
 from shared.settings import Settings
 from tests.rotation_slice_support import COUNTY, ID_NUMBER, post_ok, projected, registration, township_post
-from tests.support import System, call, new_cadre_id, publish, wait_committed, wait_until
+from tests.support import System, call, new_cadre_id, projection_caught_up, publish, wait_committed, wait_until
 
 RULESET = "431021@2008.1"
 Clocks = Callable[..., str]
@@ -254,13 +254,7 @@ async def test_rotation_read_models_rebuild_from_position_zero_to_the_same_rows(
     projection = RotationProjection()
     conn = await asyncpg.connect(writer_dsn(Settings(pg_dsn=system.pg_dsn)))
     try:
-        async def caught_up() -> bool:
-            last = await conn.fetchval("SELECT max(position) FROM ledger_events")
-            mine = await conn.fetchval("SELECT position FROM projection_checkpoints WHERE name = $1",
-                                       projection.name)
-            return bool(mine is not None and mine >= last)
-
-        await wait_until(caught_up)
+        await wait_until(lambda: projection_caught_up(conn, projection.name))
         order = {"rm_rotation_postings": "cadre_id, post_id", "rm_rotation_due": "cadre_id, post_id, rule"}
         before = {t: [dict(r) for r in await conn.fetch(f"SELECT * FROM {t} ORDER BY {order[t]}")]
                   for t in projection.tables}

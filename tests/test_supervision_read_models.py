@@ -24,7 +24,16 @@ from shared.events.assessment import AppointmentDeferred, NoticePosted, Objectio
 from shared.events.rotation import PostAssigned, PostVacated
 from shared.rulesets import ruleset_for
 from shared.settings import Settings
-from tests.support import System, call, new_cadre_id, publish, registered_cadre, wait_committed, wait_until
+from tests.support import (
+    System,
+    call,
+    new_cadre_id,
+    projection_caught_up,
+    publish,
+    registered_cadre,
+    wait_committed,
+    wait_until,
+)
 
 
 async def command(system: System, path: str, cadre: str, body: dict[str, Any], county: str = "431021",
@@ -291,13 +300,7 @@ async def test_audit_read_models_rebuild_from_position_zero_to_the_same_rows(sys
                                                              "named": False})
     conn = await asyncpg.connect(writer_dsn(Settings(pg_dsn=system.pg_dsn)))
     try:
-        async def caught_up() -> bool:
-            last = await conn.fetchval("SELECT max(position) FROM ledger_events")
-            mine = await conn.fetchval("SELECT position FROM projection_checkpoints WHERE name = $1",
-                                       projection.name)
-            return bool(mine is not None and mine >= last)
-
-        await wait_until(caught_up)
+        await wait_until(lambda: projection_caught_up(conn, projection.name))
         order = {t: await conn.fetchval(
             """SELECT string_agg(a.attname, ', ' ORDER BY a.attnum) FROM pg_index i
                JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
