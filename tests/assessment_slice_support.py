@@ -6,13 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import asyncpg
-
-from services.ledger.main import writer_dsn
 from services.ledger.projections import Projection
-from services.ledger.rebuild import rebuild
-from shared.settings import Settings
-from tests.support import System, call, wait_until
+from tests.support import System, call, rebuilt, wait_until
 
 COUNTY = "431021"
 
@@ -75,20 +70,8 @@ async def projected(system: System, path: str, key: str, ready: Any) -> Any:
 
 async def _rebuilt_equal(system: System, projections: list[Projection]) -> None:
     """Each projection, rebuilt from position 0, gives the tables it had (once caught up)."""
-    conn = await asyncpg.connect(writer_dsn(Settings(pg_dsn=system.pg_dsn)))
-    try:
-        async def caught_up() -> bool:
-            top = await conn.fetchval("SELECT coalesce(max(position), 0) FROM ledger_events")
-            done = await conn.fetch("SELECT name, position FROM projection_checkpoints")
-            at = {r["name"]: r["position"] for r in done}
-            return all(at.get(p.name, 0) >= top for p in projections)
-
-        await wait_until(caught_up, timeout=30)
-        for projection in projections:
-            before = {t: await conn.fetch(f"SELECT * FROM {t} ORDER BY 1, 2, 3") for t in projection.tables}
-            assert await rebuild(conn, projection) > 0
-            after = {t: await conn.fetch(f"SELECT * FROM {t} ORDER BY 1, 2, 3") for t in projection.tables}
-            for table in projection.tables:
-                assert [dict(r) for r in after[table]] == [dict(r) for r in before[table]], table
-    finally:
-        await conn.close()
+    for projection in projections:
+        before, after, replayed = await rebuilt(system, projection)
+        assert replayed > 0
+        for table in projection.tables:
+            assert after[table] == before[table], table

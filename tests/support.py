@@ -29,6 +29,7 @@ from bench.workload import registration
 from services.ledger import corrected
 from services.ledger.main import MIGRATIONS
 from services.ledger.projections import Projection, Span, fetch_events, flush
+from services.ledger.rebuild import rebuild
 from shared.bus import event_headers
 from shared.cli import main as cli_main
 from shared.db import migrate
@@ -36,6 +37,8 @@ from shared.devstack import DevStack, free_port
 from shared.envelope import CloudEvent, new_event, parse_event
 from shared.events.audit import AuditCompleted, Finding
 from shared.processes import SERVICES, ServiceProcess
+from shared.service import writer_dsn
+from shared.settings import Settings
 
 KEYS_DIR = Path(tempfile.mkdtemp(prefix="cadre-test-keys-"))
 """One set of keys for every System of a test session, so DEFAULT_TOKEN works on all of them."""
@@ -203,6 +206,31 @@ async def projection_caught_up(conn: asyncpg.Connection, name: str) -> bool:
     last = await conn.fetchval("SELECT max(position) FROM ledger_events")
     mine = await conn.fetchval("SELECT position FROM projection_checkpoints WHERE name = $1", name)
     return bool(mine is not None and mine >= last)
+
+
+Tables = dict[str, list[dict[str, Any]]]
+
+
+async def rebuilt(system: System, projection: Projection) -> tuple[Tables, Tables, int]:
+    """A read model's tables once it has caught up, the positions a rebuild from position 0 replayed, and its tables
+    after that rebuild; each table's rows in primary key order (run as the ledger rebuilds: its writer role)."""
+    conn = await asyncpg.connect(writer_dsn(Settings(pg_dsn=system.pg_dsn)))
+    try:
+        await wait_until(lambda: projection_caught_up(conn, projection.name))
+        order = {t: await conn.fetchval(
+            """SELECT string_agg(a.attname, ', ' ORDER BY a.attnum) FROM pg_index i
+               JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+               WHERE i.indrelid = $1::regclass AND i.indisprimary""", t) for t in projection.tables}
+
+        async def tables() -> Tables:
+            return {t: [dict(r) for r in await conn.fetch(f"SELECT * FROM {t} ORDER BY {order[t]}")]
+                    for t in projection.tables}
+
+        before = await tables()
+        replayed = await rebuild(conn, projection)
+        return before, await tables(), replayed
+    finally:
+        await conn.close()
 
 
 def audit_body(cadre_id: str, **overrides: Any) -> dict[str, Any]:

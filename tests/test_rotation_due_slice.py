@@ -16,20 +16,16 @@ from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
-import asyncpg
 import pytest
 
-from services.ledger.main import writer_dsn
 from services.ledger.read_models.rotation_postings import RotationProjection
-from services.ledger.rebuild import rebuild
 from shared.devstack import free_port
 from shared.envelope import new_event
 from shared.events.rotation import RotationDue
 from shared.processes import SERVICES, ServiceProcess
 from shared.rulesets import ruleset_for
-from shared.settings import Settings
 from tests.rotation_slice_support import COUNTY, ID_NUMBER, post_ok, projected, registration, township_post
-from tests.support import System, call, new_cadre_id, projection_caught_up, publish, wait_committed, wait_until
+from tests.support import System, call, new_cadre_id, publish, rebuilt, wait_committed
 
 RULESET = "431021@2008.1"
 Clocks = Callable[..., str]
@@ -252,17 +248,7 @@ async def test_rotation_read_models_rebuild_from_position_zero_to_the_same_rows(
     await projected(system, f"/v1/rotation/postings?cadre_id={cadre}", "postings", lambda rows: len(rows) == 1)
     assert [e["cadre_id"] for e in (await scan(url))["emitted"]].count(cadre) == 1
     projection = RotationProjection()
-    conn = await asyncpg.connect(writer_dsn(Settings(pg_dsn=system.pg_dsn)))
-    try:
-        await wait_until(lambda: projection_caught_up(conn, projection.name))
-        order = {"rm_rotation_postings": "cadre_id, post_id", "rm_rotation_due": "cadre_id, post_id, rule"}
-        before = {t: [dict(r) for r in await conn.fetch(f"SELECT * FROM {t} ORDER BY {order[t]}")]
-                  for t in projection.tables}
-        replayed = await rebuild(conn, projection)
-        after = {t: [dict(r) for r in await conn.fetch(f"SELECT * FROM {t} ORDER BY {order[t]}")]
-                 for t in projection.tables}
-    finally:
-        await conn.close()
+    before, after, replayed = await rebuilt(system, projection)
     assert replayed > 0 and after == before
     assert any(r["cadre_id"] == cadre for r in before["rm_rotation_due"])
 

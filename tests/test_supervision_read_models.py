@@ -11,25 +11,22 @@ import asyncpg
 import pytest
 from pydantic import BaseModel
 
-from services.ledger.main import writer_dsn
 from services.ledger.projections import Projection
 from services.ledger.read_models.audit_departures import DepartureAuditsProjection
 from services.ledger.read_models.audit_findings import AuditFindingsProjection
 from services.ledger.read_models.inquiries import InquiriesProjection
 from services.ledger.read_models.reports import ReportFunnelProjection
-from services.ledger.rebuild import rebuild
 from shared.appointment_blockers import appointment_blockers
 from shared.envelope import CloudEvent, new_event
 from shared.events.assessment import AppointmentDeferred, NoticePosted, ObjectionReceived, QualificationCancelled
 from shared.events.rotation import PostAssigned, PostVacated
 from shared.rulesets import ruleset_for
-from shared.settings import Settings
 from tests.support import (
     System,
     call,
     new_cadre_id,
-    projection_caught_up,
     publish,
+    rebuilt,
     registered_cadre,
     wait_committed,
     wait_until,
@@ -298,20 +295,7 @@ async def test_audit_read_models_rebuild_from_position_zero_to_the_same_rows(sys
     await command(system, "/v1/inquiries/RB-1/send", cadre, {"occurred_on": "2024-05-06"})
     await command(system, "/v1/reports/RB-1/receive", cadre, {"occurred_on": "2024-05-06", "channel": "web",
                                                              "named": False})
-    conn = await asyncpg.connect(writer_dsn(Settings(pg_dsn=system.pg_dsn)))
-    try:
-        await wait_until(lambda: projection_caught_up(conn, projection.name))
-        order = {t: await conn.fetchval(
-            """SELECT string_agg(a.attname, ', ' ORDER BY a.attnum) FROM pg_index i
-               JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
-               WHERE i.indrelid = $1::regclass AND i.indisprimary""", t) for t in projection.tables}
-        before = {t: [dict(r) for r in await conn.fetch(f"SELECT * FROM {t} ORDER BY {order[t]}")]
-                  for t in projection.tables}
-        replayed = await rebuild(conn, projection)
-        after = {t: [dict(r) for r in await conn.fetch(f"SELECT * FROM {t} ORDER BY {order[t]}")]
-                 for t in projection.tables}
-    finally:
-        await conn.close()
+    before, after, replayed = await rebuilt(system, projection)
     assert replayed > 0 and after == before
     assert any(before.values()), "the read model had rows to rebuild"
 
