@@ -53,22 +53,30 @@ def _ephemeral_range() -> tuple[int, int]:
         return 32768, 60999
 
 
+_offered: set[int] = set()
+"""The ports `free_port` offered in this process: each is free when asked but not bound until its server starts, so
+two asks before either server binds must not get the same one."""
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now, for a server started a moment later.
 
     Taken at random below the kernel's ephemeral range: a port of that range, free when asked, could be taken by
     any outgoing connection (every test worker makes thousands) before the server binds it, and the server then
-    fails to start, or a readiness probe reaches another process.
+    fails to start, or a readiness probe reaches another process. Never the same port twice in one process.
     """
     low, _ = _ephemeral_range()
     candidates = range(max(PORTS_BELOW, low // 2), low) if low > 2 * PORTS_BELOW else range(PORTS_BELOW, 65536)
     for port in random.sample(candidates, min(200, len(candidates))):
+        if port in _offered:
+            continue
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", port))
             except OSError:
                 continue
-            return port
+        _offered.add(port)
+        return port
     raise DevStackError(f"no free TCP port on 127.0.0.1 between {candidates.start} and {candidates.stop - 1}")
 
 
