@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import nats
 import nats.errors
@@ -30,6 +31,8 @@ _REFUSED = re.compile(r'permissions violation for publish to "([^"]+)"')
 """How nats-py reports a publication the server refused (lowercased)."""
 CHECKPOINT_SUBJECT = "ledger.checkpoints"
 CHECKPOINT_STREAM = "LEDGER_CHECKPOINTS"
+RECONNECT_WAIT_S = 0.5
+"""How long a connection waits between attempts to reach NATS, at start-up and after losing it."""
 
 
 class BusUnavailable(RuntimeError):
@@ -42,6 +45,35 @@ class WrongLastSequence(RuntimeError):
 
 class PublishRejected(RuntimeError):
     """JetStream refused the message for another reason."""
+
+
+class NatsRefused(SystemExit):
+    """NATS answered and refused the login itself: a wrong user, password or token in CADRE_NATS_URL, a user the server
+    does not know. A configuration fault that no retry mends, so a service met with it at start-up ends (status 1) with
+    this one line, as when PostgreSQL refuses its DSN (`shared.db.DatabaseRefused`), rather than retry for good."""
+
+
+def _login_refused(exc: BaseException | None) -> bool:
+    """Whether nats-py's `exc` is the server refusing the credentials: `nats: 'Authorization Violation'` when it answers
+    a CONNECT, AuthorizationError when it ends a connection it had accepted (its configuration reloaded)."""
+    return isinstance(exc, nats.errors.AuthorizationError) or "authorization violation" in str(exc).lower()
+
+
+def _login(url: str, exc: BaseException | None) -> str:
+    """Which server refused whose login, and why, for messages: never a password or a token."""
+    parts = urlsplit(url if "://" in url else f"nats://{url}")
+    if parts.password is not None:
+        who = f"the login of user {parts.username}"
+    elif parts.username:  # nats-py sends a URL's user part without a password as a token
+        who = "the login with the token in CADRE_NATS_URL"
+    else:
+        who = "a login without credentials (CADRE_NATS_URL names no user)"
+    cause = str(exc).removeprefix("nats: ").strip("'")
+    return f"NATS at {parts.hostname or 'localhost'}:{parts.port or 4222} refused {who}: {cause} (NATS 拒绝登录)"
+
+
+_CORRECT = ("correct the user and password (or token) in CADRE_NATS_URL, or the server's users "
+            "(cadre-ledger nats-config)")
 
 
 class _Client(NATS):
@@ -74,15 +106,28 @@ class _Client(NATS):
 
 
 async def connect(url: str, name: str, timeout: float = 5.0) -> NATS:
-    """Connect with unbounded reconnects; raises BusUnavailable when the first connect fails."""
+    """Connect with unbounded reconnects, waiting while NATS is unreachable; NatsRefused when it refuses the login.
+
+    A login refused later is logged as an error: while reconnecting, nats-py keeps trying (a server restarted with
+    other users); when the server ends the connection for it (its configuration reloaded), nats-py closes it for good.
+    BusUnavailable when the first connect fails otherwise (nats-py raises no such error while it may reconnect)."""
 
     async def on_disconnect() -> None:
-        log.warning("nats disconnected", extra={"service": name})
+        if connected:  # not the close of a connection whose login was refused at start-up
+            log.warning("nats disconnected", extra={"service": name})
 
     async def on_reconnect() -> None:
         log.info("nats reconnected", extra={"service": name})
 
     async def on_error(exc: Exception) -> None:
+        if _login_refused(exc):
+            if not connected:
+                # nats-py's first connect retries every error, a refused login too, for as long as reconnects are
+                # unbounded, and awaits this callback after each: raised here, the refusal ends it.
+                raise NatsRefused(f"{_login(url, exc)}; {_CORRECT}")
+            log.error("%s; trying again every %g s; %s", _login(url, exc), RECONNECT_WAIT_S, _CORRECT,
+                      extra={"service": name})
+            return
         if (refused := _REFUSED.search(str(exc).lower())) and refused[1] in nc.asking:
             nc.refused.add(refused[1])
             return  # `may_publish` answers it to its caller, which says what it means
@@ -94,14 +139,23 @@ async def connect(url: str, name: str, timeout: float = 5.0) -> NATS:
             return
         log.warning("nats error: %s", exc, extra={"service": name})
 
+    async def on_closed() -> None:
+        if connected and _login_refused(nc.last_error):  # a configuration reloaded: nats-py does not reconnect
+            log.error("%s, and the connection is closed for good (连接已关闭): this service is not ready until it is "
+                      "restarted; %s", _login(url, nc.last_error), _CORRECT, extra={"service": name})
+
     # nats-py annotates both timeouts as int, but takes (and documents) seconds as a float.
-    seconds: dict[str, Any] = {"connect_timeout": timeout, "reconnect_time_wait": 0.5}
-    nc = _Client()
+    seconds: dict[str, Any] = {"connect_timeout": timeout, "reconnect_time_wait": RECONNECT_WAIT_S}
+    nc, connected = _Client(), False
     try:
         await nc.connect(url, name=name, max_reconnect_attempts=-1, allow_reconnect=True, disconnected_cb=on_disconnect,
-                         reconnected_cb=on_reconnect, error_cb=on_error, **seconds)
+                         reconnected_cb=on_reconnect, error_cb=on_error, closed_cb=on_closed, **seconds)
+    except NatsRefused:
+        await nc.close()
+        raise
     except (OSError, nats.errors.Error, TimeoutError) as exc:
         raise BusUnavailable(f"cannot connect to NATS at {url}: {exc}") from exc
+    connected = True
     return nc
 
 
