@@ -12,7 +12,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import nats
 import nats.errors
@@ -23,6 +22,7 @@ from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 
 from shared.envelope import CONTENT_TYPE, SUBJECT_PREFIX, CloudEvent, cadre_subject, cadre_wildcard
+from shared.urls import nats_server, redacted
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def _login_refused(exc: BaseException | None) -> bool:
 
 def _login(url: str, exc: BaseException | None) -> str:
     """Which server refused whose login, and why, for messages: never a password or a token."""
-    parts = urlsplit(url if "://" in url else f"nats://{url}")
+    parts = nats_server(url)
     if parts.password is not None:
         who = f"the login of user {parts.username}"
     elif parts.username:  # nats-py sends a URL's user part without a password as a token
@@ -154,7 +154,7 @@ async def connect(url: str, name: str, timeout: float = 5.0) -> NATS:
         await nc.close()
         raise
     except (OSError, nats.errors.Error, TimeoutError) as exc:
-        raise BusUnavailable(f"cannot connect to NATS at {url}: {exc}") from exc
+        raise BusUnavailable(f"cannot connect to NATS at {redacted(url, user_alone_is_token=True)}: {exc}") from exc
     connected = True
     return nc
 

@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from shared.envelope import COUNTY_PATTERN
 from shared.field_errors import message_zh
+from shared.urls import nats_server, redacted
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 County = Annotated[str, StringConstraints(pattern=COUNTY_PATTERN)]
@@ -28,6 +29,15 @@ class Settings(BaseSettings):
     @classmethod
     def _level_in_any_case(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("nats_url")
+    @classmethod
+    def _nats_url_reads(cls, value: str | None) -> str | None:
+        # Read at start, not at the first connect: nats-py's refusal of a URL was a traceback that printed it whole,
+        # password and all.
+        if value:
+            nats_server(value)
+        return value
 
     @field_validator("counties")
     @classmethod
@@ -50,7 +60,8 @@ class Settings(BaseSettings):
             self.ledger_url = f"http://127.0.0.1:{self.ledger_port}"
         return self
 
-    nats_url: str | None = Field(None, description="NATS server URL; unset: the dev stack starts one.")
+    nats_url: str | None = Field(None, description="NATS server URL, nats://[user:password@]host[:port] (or tls://, "
+                                  "ws://, wss://), checked at start; unset: the dev stack starts one.")
     pg_dsn: str | None = Field(None, description="PostgreSQL DSN; unset: the dev stack starts one.")
     pg_writer_dsn: str | None = Field(None, description="DSN of the ledger writer role; default: CADRE_PG_DSN "
                                       "with user cadre_writer (prefixed by CADRE_PG_ROLE_PREFIX).")
@@ -178,5 +189,9 @@ def invalid_configuration(exc: ValidationError) -> str:
     for error in exc.errors(include_url=False):
         name = "CADRE_" + "_".join(str(p) for p in error["loc"][:1]).upper()
         zh = message_zh(error["type"], error["msg"], error.get("ctx"))
-        lines.append(f"  {name}={error['input']!r}: {error['msg']} ({zh})")
+        given = error["input"]
+        if isinstance(given, str):  # a URL's password (and a NATS token) is not repeated on the console
+            given = redacted(given, user_alone_is_token=name == "CADRE_NATS_URL")
+        said = "" if zh in error["msg"] else f" ({zh})"  # a validator's own message carries its Chinese already
+        lines.append(f"  {name}={given!r}: {error['msg']}{said}")
     return "\n".join(lines)

@@ -33,6 +33,17 @@ def test_a_setting_that_does_not_fit_ends_the_start_naming_each_variable(argv: l
     assert any(line.startswith("  CADRE_LOG_LEVEL='VERBOSE'") and "'INFO'" in line for line in lines), lines
 
 
+@pytest.mark.parametrize(("url", "shown"), [("nats://cadre:s3cret-pw@127.0.0.1:notaport", "nats://cadre:***@127.0.0.1:notaport"),
+                                           ("http://s3cret-pw@127.0.0.1:4222", "http://***@127.0.0.1:4222")])
+def test_a_nats_url_nats_cannot_read_ends_the_start_without_showing_its_secret(url: str, shown: str) -> None:
+    # nats-py refused it only at the first connect, with a traceback that printed the URL whole, password and all
+    started = _start([sys.executable, "-m", "services.audit.main"], CADRE_NATS_URL=url)
+    assert started.returncode == 2 and "Traceback" not in started.stderr, started.stderr
+    assert "s3cret-pw" not in started.stderr, started.stderr
+    assert f"  CADRE_NATS_URL='{shown}': Value error, a NATS URL is nats://" in started.stderr, started.stderr
+    assert started.stderr.count("NATS 地址格式无效") == 1, "the Chinese is said once"
+
+
 def test_a_list_that_is_not_json_ends_the_start_naming_its_variable() -> None:
     started = _start([sys.executable, "-m", "services.ledger.main"], CADRE_WITNESS_KEYS="gy-audit+1234+abc")
     assert started.returncode == 2 and "Traceback" not in started.stderr, started.stderr
