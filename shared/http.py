@@ -30,6 +30,7 @@ from shared.auth import Role
 from shared.db import DRIVER_ERRORS, DatabaseUnavailable, is_outage
 from shared.docs_page import STATIC_DIR, STATIC_PATH, docs_html
 from shared.guard import PRINCIPAL, Guard, require_counties, require_county_filter
+from shared.logs import LogContext, add_to_log_context
 from shared.problems import Problem, database_fault, database_unavailable
 from shared.request_input import MAX_BODY_BYTES, client_request_id, parse_body, parse_path, parse_query
 from shared.trace import TRACEPARENT, continue_or_start, trace_id
@@ -161,6 +162,7 @@ def _endpoint(route: Route, guard: Guard | None,
     async def endpoint(request: web.Request) -> web.StreamResponse:
         if route.command:  # first, so that a refused command's answer and log lines carry it too
             request[TRACEPARENT] = continue_or_start(request.headers.get("traceparent"))
+            add_to_log_context(trace_id=trace_id(request[TRACEPARENT]))
         if guard is not None:
             request[PRINCIPAL] = guard.authorize(request, route.role)
         kwargs: dict[str, Any] = {}
@@ -192,14 +194,6 @@ def _endpoint(route: Route, guard: Guard | None,
     return endpoint
 
 
-def _log_context(request: web.Request) -> dict[str, str]:
-    """The fields a request's log lines carry: its id and path, and a command's trace id (joins it to its event)."""
-    context = {"request_id": request[REQUEST_ID], "path": request.path}
-    if TRACEPARENT in request:
-        context["trace_id"] = trace_id(request[TRACEPARENT])
-    return context
-
-
 class _Metrics:
     def __init__(self, service: str) -> None:
         self.registry = CollectorRegistry()
@@ -226,27 +220,30 @@ def create_app(service: str, api: Api, *, guard: Guard | None, readiness: list[R
         request_id = client_request_id(request.headers.get("X-Request-Id")) or uuid.uuid4().hex
         request[REQUEST_ID] = request_id
         started = time.perf_counter()
-        try:
-            response: web.StreamResponse = await handler(request)
-        except Problem as problem:
-            if problem.status == 500:  # a fault to look into; a 503 (an outage) would log once per request
-                log.error("request failed: %s", problem.detail, extra=_log_context(request))
-            response = problem_response(problem, request.path)
-        except web.HTTPException as exc:
-            if exc.status < 400:
+        # every line logged while serving it, here or in the code it calls, carries its id and path; a command's
+        # route adds its trace id (`_endpoint`)
+        with LogContext(request_id=request_id, path=request.path):
+            try:
+                response: web.StreamResponse = await handler(request)
+            except Problem as problem:
+                if problem.status == 500:  # a fault to look into; a 503 (an outage) would log once per request
+                    log.error("request failed: %s", problem.detail)
+                response = problem_response(problem, request.path)
+            except web.HTTPException as exc:
+                if exc.status < 400:
+                    raise
+                response = problem_response(_http_problem(exc), request.path)
+            except DatabaseUnavailable as exc:  # an outage, as a 503 Problem is: told the client, logged once in 10 s
+                response = problem_response(database_unavailable(exc), request.path)
+            except DRIVER_ERRORS as exc:  # outside `shared.db.acquire`, or a statement refused: an outage or a fault
+                response = problem_response(database_unavailable(exc) if is_outage(exc)
+                                            else database_fault(exc, request_id), request.path)
+            except asyncio.CancelledError:
                 raise
-            response = problem_response(_http_problem(exc), request.path)
-        except DatabaseUnavailable as exc:  # an outage, as a 503 Problem is: told to the client, not logged per request
-            response = problem_response(database_unavailable(exc), request.path)
-        except DRIVER_ERRORS as exc:  # outside `shared.db.acquire`, or a statement refused: a fault unless an outage
-            response = problem_response(database_unavailable(exc) if is_outage(exc)
-                                        else database_fault(exc, _log_context(request)), request.path)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("unhandled error", extra=_log_context(request))
-            response = problem_response(Problem("internal error; it has been logged (内部错误)",
-                                                status_override=500, request_id=request_id), request.path)
+            except Exception:
+                log.exception("unhandled error")
+                response = problem_response(Problem("internal error; it has been logged (内部错误)",
+                                                    status_override=500, request_id=request_id), request.path)
         response.headers["X-Request-Id"] = request_id
         if TRACEPARENT in request:  # a command's, sent or started: the client finds its event by it
             response.headers["traceparent"] = request[TRACEPARENT]
