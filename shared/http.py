@@ -94,6 +94,8 @@ class Route:
     `recorder` wraps the county check and the handler, which tells what it answered (`shared.access.answered`)."""
     path_params: type[BaseModel] | None = None
     """The path's `{parameters}`, checked before the body and the query (the handler gets them as `path`)."""
+    records: bool = False
+    """It records events though it answers 200 with an account of them (the rotation scan): a command all the same."""
 
     @property
     def role(self) -> Role:
@@ -102,8 +104,9 @@ class Route:
 
     @property
     def command(self) -> bool:
-        """A command: it answers 202 with the event it recorded, and carries a trace context (`shared.trace`)."""
-        return self.status == 202
+        """A command: it answers 202 with the event it recorded (or is declared `records`), and carries a trace
+        context (`shared.trace`) into what it records and its log lines."""
+        return self.status == 202 or self.records
 
 
 @dataclass
@@ -121,13 +124,14 @@ class Api:
               query: type[BaseModel] | None = None, response: type[BaseModel] | None = None, status: int = 200,
               tags: tuple[str, ...] = (), description: str = "", errors: tuple[int, ...] = (),
               access: Role | None = None, also_ok: tuple[int, ...] = (),
-              recorded: BulkRead | None = None,
-              path_params: type[BaseModel] | None = None) -> Callable[[Handler], Handler]:
+              recorded: BulkRead | None = None, path_params: type[BaseModel] | None = None,
+              records: bool = False) -> Callable[[Handler], Handler]:
         """Declare a handler `async def h(request, *, path=..., body=..., query=...)`.
 
         `path_params` types the path's `{parameters}`, every one of them (`CadrePath`, `ids_in(path)`...).
         `access` is the role the caller needs (default: `recorder` for commands, `auditor` for reads);
-        `recorded` makes each request a bulk read in the access trail (`Route.recorded`).
+        `recorded` makes each request a bulk read in the access trail (`Route.recorded`); `records` makes a route
+        answering 200 a command (`Route.records`).
         `errors` are the statuses the route answers beyond every route's 401, 403, 422 (when it takes input), 500
         and 503, which the OpenAPI document adds itself (`shared.openapi`); a 500 declared here says the route
         reads stored data a damaged database could lack (存储数据不一致).
@@ -140,7 +144,7 @@ class Api:
         def register(handler: Handler) -> Handler:
             self.routes.append(Route(method.upper(), path, handler, summary, body, query, response, status, tags,
                                      description or (handler.__doc__ or "").strip(), errors, access, also_ok,
-                                     recorded, path_params))
+                                     recorded, path_params, records))
             return handler
 
         return register
