@@ -30,6 +30,7 @@ from shared.auth import Role
 from shared.db import DRIVER_ERRORS, DatabaseUnavailable, is_outage
 from shared.docs_page import STATIC_DIR, STATIC_PATH, docs_html
 from shared.guard import PRINCIPAL, Guard, require_counties, require_county_filter
+from shared.logs import LogContext, add_to_log_context
 from shared.problems import Problem, database_fault, database_unavailable
 from shared.request_input import MAX_BODY_BYTES, client_request_id, parse_body, parse_path, parse_query
 from shared.trace import TRACEPARENT, continue_or_start, trace_id
@@ -93,6 +94,8 @@ class Route:
     `recorder` wraps the county check and the handler, which tells what it answered (`shared.access.answered`)."""
     path_params: type[BaseModel] | None = None
     """The path's `{parameters}`, checked before the body and the query (the handler gets them as `path`)."""
+    records: bool = False
+    """It records events though it answers 200 with an account of them (the rotation scan): a command all the same."""
 
     @property
     def role(self) -> Role:
@@ -101,8 +104,9 @@ class Route:
 
     @property
     def command(self) -> bool:
-        """A command: it answers 202 with the event it recorded, and carries a trace context (`shared.trace`)."""
-        return self.status == 202
+        """A command: it answers 202 with the event it recorded (or is declared `records`), and carries a trace
+        context (`shared.trace`) into what it records and its log lines."""
+        return self.status == 202 or self.records
 
 
 @dataclass
@@ -120,13 +124,14 @@ class Api:
               query: type[BaseModel] | None = None, response: type[BaseModel] | None = None, status: int = 200,
               tags: tuple[str, ...] = (), description: str = "", errors: tuple[int, ...] = (),
               access: Role | None = None, also_ok: tuple[int, ...] = (),
-              recorded: BulkRead | None = None,
-              path_params: type[BaseModel] | None = None) -> Callable[[Handler], Handler]:
+              recorded: BulkRead | None = None, path_params: type[BaseModel] | None = None,
+              records: bool = False) -> Callable[[Handler], Handler]:
         """Declare a handler `async def h(request, *, path=..., body=..., query=...)`.
 
         `path_params` types the path's `{parameters}`, every one of them (`CadrePath`, `ids_in(path)`...).
         `access` is the role the caller needs (default: `recorder` for commands, `auditor` for reads);
-        `recorded` makes each request a bulk read in the access trail (`Route.recorded`).
+        `recorded` makes each request a bulk read in the access trail (`Route.recorded`); `records` makes a route
+        answering 200 a command (`Route.records`).
         `errors` are the statuses the route answers beyond every route's 401, 403, 422 (when it takes input), 500
         and 503, which the OpenAPI document adds itself (`shared.openapi`); a 500 declared here says the route
         reads stored data a damaged database could lack (存储数据不一致).
@@ -139,7 +144,7 @@ class Api:
         def register(handler: Handler) -> Handler:
             self.routes.append(Route(method.upper(), path, handler, summary, body, query, response, status, tags,
                                      description or (handler.__doc__ or "").strip(), errors, access, also_ok,
-                                     recorded, path_params))
+                                     recorded, path_params, records))
             return handler
 
         return register
@@ -161,6 +166,7 @@ def _endpoint(route: Route, guard: Guard | None,
     async def endpoint(request: web.Request) -> web.StreamResponse:
         if route.command:  # first, so that a refused command's answer and log lines carry it too
             request[TRACEPARENT] = continue_or_start(request.headers.get("traceparent"))
+            add_to_log_context(trace_id=trace_id(request[TRACEPARENT]))
         if guard is not None:
             request[PRINCIPAL] = guard.authorize(request, route.role)
         kwargs: dict[str, Any] = {}
@@ -192,14 +198,6 @@ def _endpoint(route: Route, guard: Guard | None,
     return endpoint
 
 
-def _log_context(request: web.Request) -> dict[str, str]:
-    """The fields a request's log lines carry: its id and path, and a command's trace id (joins it to its event)."""
-    context = {"request_id": request[REQUEST_ID], "path": request.path}
-    if TRACEPARENT in request:
-        context["trace_id"] = trace_id(request[TRACEPARENT])
-    return context
-
-
 class _Metrics:
     def __init__(self, service: str) -> None:
         self.registry = CollectorRegistry()
@@ -226,27 +224,30 @@ def create_app(service: str, api: Api, *, guard: Guard | None, readiness: list[R
         request_id = client_request_id(request.headers.get("X-Request-Id")) or uuid.uuid4().hex
         request[REQUEST_ID] = request_id
         started = time.perf_counter()
-        try:
-            response: web.StreamResponse = await handler(request)
-        except Problem as problem:
-            if problem.status == 500:  # a fault to look into; a 503 (an outage) would log once per request
-                log.error("request failed: %s", problem.detail, extra=_log_context(request))
-            response = problem_response(problem, request.path)
-        except web.HTTPException as exc:
-            if exc.status < 400:
+        # every line logged while serving it, here or in the code it calls, carries its id and path; a command's
+        # route adds its trace id (`_endpoint`)
+        with LogContext(request_id=request_id, path=request.path):
+            try:
+                response: web.StreamResponse = await handler(request)
+            except Problem as problem:
+                if problem.status == 500:  # a fault to look into; a 503 (an outage) would log once per request
+                    log.error("request failed: %s", problem.detail)
+                response = problem_response(problem, request.path)
+            except web.HTTPException as exc:
+                if exc.status < 400:
+                    raise
+                response = problem_response(_http_problem(exc), request.path)
+            except DatabaseUnavailable as exc:  # an outage, as a 503 Problem is: told the client, logged once in 10 s
+                response = problem_response(database_unavailable(exc), request.path)
+            except DRIVER_ERRORS as exc:  # outside `shared.db.acquire`, or a statement refused: an outage or a fault
+                response = problem_response(database_unavailable(exc) if is_outage(exc)
+                                            else database_fault(exc, request_id), request.path)
+            except asyncio.CancelledError:
                 raise
-            response = problem_response(_http_problem(exc), request.path)
-        except DatabaseUnavailable as exc:  # an outage, as a 503 Problem is: told to the client, not logged per request
-            response = problem_response(database_unavailable(exc), request.path)
-        except DRIVER_ERRORS as exc:  # outside `shared.db.acquire`, or a statement refused: a fault unless an outage
-            response = problem_response(database_unavailable(exc) if is_outage(exc)
-                                        else database_fault(exc, _log_context(request)), request.path)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("unhandled error", extra=_log_context(request))
-            response = problem_response(Problem("internal error; it has been logged (内部错误)",
-                                                status_override=500, request_id=request_id), request.path)
+            except Exception:
+                log.exception("unhandled error")
+                response = problem_response(Problem("internal error; it has been logged (内部错误)",
+                                                    status_override=500, request_id=request_id), request.path)
         response.headers["X-Request-Id"] = request_id
         if TRACEPARENT in request:  # a command's, sent or started: the client finds its event by it
             response.headers["traceparent"] = request[TRACEPARENT]

@@ -1,19 +1,56 @@
-"""Structured JSON logs on stderr, one object per line, with contextual fields."""
+"""Structured JSON logs on stderr, one object per line, with contextual fields.
+
+A line logged while a request is served carries the request's fields (`request_id`, `path`, a command's `trace_id`)
+whichever code logs it: the HTTP middleware enters a `LogContext` of them for the request's task, which the tasks it
+starts inherit, and the formatter adds them to every line. No call site has to pass them."""
 
 from __future__ import annotations
 
 import logging
 import sys
 import time
+from contextvars import ContextVar
 from typing import Any
 
 import orjson
 
 _RESERVED = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+_CONTEXT: ContextVar[dict[str, str] | None] = ContextVar("log_context", default=None)
+"""The fields of the work in hand (a request, a scan), one dict per unit of work: `add_to_log_context` adds to it."""
+
+
+class LogContext:
+    """Every line logged within the block, by this task or a task it starts, carries `fields` (beside those of an
+    enclosing block), unless the logging call's `extra=` names the field itself.
+
+    A class rather than a generator under `contextlib.contextmanager`: it runs on every request, and costs a third."""
+
+    __slots__ = ("_fields", "_token")
+
+    def __init__(self, **fields: str) -> None:
+        self._fields = fields
+
+    def __enter__(self) -> None:
+        outer = _CONTEXT.get()
+        self._token = _CONTEXT.set({**outer, **self._fields} if outer else self._fields)
+
+    def __exit__(self, *_: object) -> None:
+        _CONTEXT.reset(self._token)
+
+
+def add_to_log_context(**fields: str) -> None:
+    """Adds `fields` to the enclosing `LogContext` for the rest of its block, where a nested block could not reach:
+    what is learnt once the work has begun (a command's trace id, known once its route is) is then on the lines
+    logged after the inner code returns too, as the middleware's own are. Outside any block, nothing: there is no
+    work to describe."""
+    context = _CONTEXT.get()
+    if context is not None:
+        context.update(fields)
 
 
 class JsonFormatter(logging.Formatter):
-    """Formats a record as one JSON object; `extra=` fields become top-level keys."""
+    """Formats a record as one JSON object: the `LogContext` fields, then the `extra=` fields (which win), as
+    top-level keys."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -23,6 +60,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
+        context = _CONTEXT.get()
+        if context:
+            entry.update(context)
         for key, value in record.__dict__.items():
             if key not in _RESERVED and not key.startswith("_"):
                 entry[key] = value

@@ -71,9 +71,10 @@ _TRACEPARENT_IN = {
                    "header. Absent or invalid, the service starts a new trace (version 00, random ids, sampled 01)."}
 _TRACEPARENT_OUT = {
     "required": True, "schema": _TRACEPARENT_SCHEMA,
-    "description": "The command's traceparent, the client's or the one started for it (链路追踪): the event recorded "
-                   "carries it, and its trace id is the `trace_id` of the request's log lines."}
-"""A command route (one answering 202) takes a traceparent and returns it on every answer (`shared.trace`)."""
+    "description": "The command's traceparent, the client's or the one started for it (链路追踪): the events recorded "
+                   "carry it, and its trace id is the `trace_id` of the request's log lines."}
+"""A command route (one answering 202, or declared `records`) takes a traceparent and returns it on every answer
+(`shared.trace`)."""
 
 
 def _operation_id(method: str, path: str) -> str:

@@ -120,19 +120,18 @@ def database_unavailable(cause: Exception) -> Unavailable:
     return Unavailable("ledger database unavailable, retry after Retry-After (数据库不可用，请稍后重试)")
 
 
-def database_fault(cause: Exception, context: dict[str, str]) -> Problem:
+def database_fault(cause: Exception, request_id: str) -> Problem:
     """The 500 of a statement PostgreSQL refused (a privilege revoked, a table or column a migration did not create, a
     syntax error): a deployment or programming fault, which a 503 and its Retry-After would hide behind clients'
     retries while nothing changes. Logged as an error on every request with the cause (its class and SQLSTATE, the
     server's words, the traceback), and told to the client as any internal error is: without the database's words,
-    with the request id that finds the log line (docs/operating-guide.md, "Database errors"). `context` is the
-    request's log fields: `request_id`, `path`, and a command's `trace_id`."""
+    with the request id that finds the log line (docs/operating-guide.md, "Database errors"): the line carries it, as
+    every line logged while serving a request does (`shared.logs.LogContext`)."""
     log.error("PostgreSQL refused a statement, a deployment or programming fault rather than an outage (数据库拒绝执行"
               "语句：部署或程序错误，非数据库不可用): %s (SQLSTATE %s): %s", type(cause).__name__,
               getattr(cause, "sqlstate", None), cause, exc_info=cause,
-              extra={**context, "sqlstate": getattr(cause, "sqlstate", None)})
-    return Problem("internal error; it has been logged (内部错误)", status_override=500,
-                   request_id=context["request_id"])
+              extra={"sqlstate": getattr(cause, "sqlstate", None)})
+    return Problem("internal error; it has been logged (内部错误)", status_override=500, request_id=request_id)
 
 
 class Inconsistent(Problem):

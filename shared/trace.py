@@ -54,6 +54,7 @@ def trace_id(traceparent: str) -> str:
 
 
 def traceparent_of(request: web.Request) -> str:
-    """The command request's traceparent, for its event. Only a command route (declared answering 202) has one: a
-    handler of another route that records an event fails here, in its tests, rather than record it untraced."""
+    """The command request's traceparent, for its events. Only a command route (declared answering 202, or
+    `records`) has one: a handler of another route that records an event fails here, in its tests, rather than
+    record it untraced."""
     return request[TRACEPARENT]

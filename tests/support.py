@@ -201,6 +201,13 @@ async def wait_until(predicate: Any, timeout: float = 30.0, interval: float = 0.
         await asyncio.sleep(interval)
 
 
+async def log_records(log_path: Path, msg_contains: str) -> list[dict[str, Any]]:
+    """The JSON lines a service process wrote to its log (stderr) whose `msg` contains `msg_contains`."""
+    text = await asyncio.to_thread(log_path.read_text, errors="replace")
+    return [record for line in text.splitlines() if line.startswith("{")
+            and msg_contains in (record := orjson.loads(line)).get("msg", "")]
+
+
 async def projection_caught_up(conn: asyncpg.Connection, name: str) -> bool:
     """Whether the read model `name` has applied every position of the ledger."""
     last = await conn.fetchval("SELECT max(position) FROM ledger_events")

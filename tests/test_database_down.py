@@ -19,7 +19,7 @@ from aiohttp import web
 
 from shared.db import acquire, create_pool, is_outage
 from shared.http import Api, create_app
-from tests.support import System, call, fetch, new_cadre_id, served, wait_until
+from tests.support import System, call, fetch, log_records, new_cadre_id, served, wait_until
 
 READS = [
     ("ledger", "/v1/cadres/{cadre}/history"), ("ledger", "/v1/cadres/{cadre}/state"),
@@ -163,10 +163,8 @@ async def reader_without_ledger(outage: Outage) -> AsyncIterator[None]:
 
 
 async def _logged(outage: Outage, service: str, request_id: str) -> list[dict[str, Any]]:
-    text = await asyncio.to_thread(outage.system.procs[service].log_path.read_text, errors="replace")
-    lines = text.splitlines()
-    return [record for line in lines if line.startswith("{")
-            and (record := json.loads(line)).get("request_id") == request_id]
+    lines = await log_records(outage.system.procs[service].log_path, "")
+    return [line for line in lines if line.get("request_id") == request_id]
 
 
 async def test_a_privilege_the_role_lacks_is_a_fault_not_an_outage(outage: Outage, reader_without_ledger: None) -> None:
@@ -261,6 +259,29 @@ async def test_a_command_answers_503_while_postgres_is_down(outage: Outage, serv
     status, problem, headers = await call("POST", _url(outage, service, path), given if body else None)
     assert status == 503 and headers.get("Retry-After"), problem
     assert "数据库不可用" in problem["detail"], problem
+
+
+async def test_a_commands_outage_line_carries_its_request_and_trace_id(outage: Outage) -> None:
+    """Found by review: the command bus logs the outage it meets (`ledger database unavailable`) while serving the
+    request, outside the middleware, and the line carried neither the request's id nor its trace id. The line is
+    written at most once every ten seconds, so commands are sent until one of them writes it."""
+    await outage.down()
+    sent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    assign = {"cadre_id": outage.cadre, "county": "431021", "occurred_on": "2021-03-01", "post": "科员",
+              "unit": "桂阳县审计局", "level": "clerk", "leadership": False, "kind": "lateral"}
+    answered: set[str] = set()
+
+    async def logged() -> list[dict[str, Any]]:
+        status, problem, headers = await call("POST", _url(outage, "rotation", "/v1/posts/P-LOG/assign"), assign,
+                                              headers={"traceparent": sent})
+        assert status == 503 and headers["traceparent"] == sent, problem
+        answered.add(headers["X-Request-ID"])
+        lines = await log_records(outage.system.procs["rotation"].log_path, "ledger database unavailable")
+        return [line for line in lines if line.get("request_id") in answered]
+
+    [line, *_] = await wait_until(logged, timeout=3 * 10, interval=1)
+    assert line["logger"] == "shared.problems" and line["trace_id"] == sent.split("-")[1], line
+    assert line["path"] == "/v1/posts/P-LOG/assign", line
 
 
 async def test_readiness_says_not_ready_while_postgres_is_down(outage: Outage) -> None:

@@ -12,6 +12,7 @@ the days the tenure limit is or is not yet reached.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
@@ -25,7 +26,7 @@ from shared.events.rotation import RotationDue
 from shared.processes import SERVICES, ServiceProcess
 from shared.rulesets import ruleset_for
 from tests.rotation_slice_support import COUNTY, ID_NUMBER, post_ok, projected, registration, township_post
-from tests.support import System, call, new_cadre_id, publish, rebuilt, wait_committed
+from tests.support import System, call, log_records, new_cadre_id, publish, rebuilt, wait_committed, wait_until
 
 RULESET = "431021@2008.1"
 Clocks = Callable[..., str]
@@ -283,3 +284,44 @@ async def test_a_due_follows_the_corrected_day_of_its_posting(system: System) ->
         "cadre_id": cadre, "county": COUNTY, "occurred_on": "2024-06-01", "rule": "leader_same_post_10y",
         "until": "2024-12-31", "approval_reference": "桂组干〔2024〕9号"})
     assert status == 422 and problem["rule"] == "rotation.deferral_needs_due", problem
+
+
+async def _recorded_due(system: System, cadre: str) -> dict[str, Any] | None:
+    """The cadre's `rotation.due` event as the ledger's history serves it, once recorded."""
+    status, history, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/history")
+    assert status == 200, history
+    return next((r["event"] for r in history["events"] if r["type"] == "rotation.due"), None)
+
+
+async def test_a_scan_over_http_records_its_dues_under_the_requests_trace(system: System, clocks: Clocks) -> None:
+    """Found by review: the scan's `rotation.due` events had no `traceparent`, while every other command's event
+    carries its request's, so nothing joined a scan's request (its log lines) to the facts it recorded."""
+    url = clocks("2038-05-01")
+    cadre, post_id = new_cadre_id("R"), "ZS-KY-06"
+    await recorded_cadre_in_township(url, cadre, post_id, on="2030-05-01")
+    await projected(system, f"/v1/rotation/postings?cadre_id={cadre}", "postings", lambda rows: len(rows) == 1)
+    sent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    status, answer, headers = await call("POST", f"{url}/v1/rotation/scan", headers={"traceparent": sent})
+    assert status == 200 and headers.get("traceparent") == sent, (answer, headers)
+    [emitted] = mine(answer, cadre)
+    due = await _recorded_due(system, cadre)
+    assert due is not None and due["id"] == emitted["event_id"] and due.get("traceparent") == sent, due
+
+
+async def test_the_periodic_scan_records_its_dues_under_a_trace_of_its_own(system: System, clocks: Clocks) -> None:
+    """The scheduler's own scan, which no request started, starts a trace per scan: its dues carry it, and so do
+    its log lines (`rotation scan`), as a command's do."""
+    cadre, post_id = new_cadre_id("R"), "ZS-KY-07"
+    await recorded_cadre_in_township(clocks("2038-05-01"), cadre, post_id, on="2030-05-01")
+    await projected(system, f"/v1/rotation/postings?cadre_id={cadre}", "postings", lambda rows: len(rows) == 1)
+    spec = next(s for s in SERVICES if s.name == "rotation")
+    env = {**system.env, "CADRE_TODAY": "2038-05-01", "CADRE_ROTATION_SCAN_INTERVAL_S": "0.2"}
+    timer = ServiceProcess(spec, free_port(), env, system.root / "logs-rotation-timer")
+    try:
+        timer.wait_ready()
+        due = await wait_until(lambda: _recorded_due(system, cadre), timeout=30)
+    finally:
+        timer.stop()
+    assert re.match(r"^00-[0-9a-f]{32}-[0-9a-f]{16}-01$", due.get("traceparent") or ""), due
+    lines = await log_records(timer.log_path, "rotation scan")
+    assert due["traceparent"].split("-")[1] in [line.get("trace_id") for line in lines], lines

@@ -3,6 +3,8 @@ event carries it, the answer returns it, and the request's log lines carry its t
 
 from __future__ import annotations
 
+import io
+import json
 import logging
 import re
 
@@ -11,7 +13,8 @@ from aiohttp import web
 
 from shared.envelope import TRACEPARENT_PATTERN
 from shared.http import Api, create_app
-from tests.support import System, call, registered_cadre, served
+from shared.logs import JsonFormatter
+from tests.support import System, call, log_records, registered_cadre, served, wait_until
 
 STARTED = re.compile(r"^00-[0-9a-f]{32}-[0-9a-f]{16}-01$")
 """A trace started by the service: version 00, sampled (`shared.trace.SAMPLED`)."""
@@ -77,8 +80,7 @@ async def test_a_refused_command_returns_its_traceparent_and_a_read_none(system:
     assert status == 200 and "traceparent" not in headers
 
 
-async def test_a_commands_log_lines_carry_its_trace_id_and_openapi_documents_the_header(
-        caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_commands_log_lines_carry_its_trace_id_and_openapi_documents_the_header() -> None:
     api = Api("probe", "1")
 
     @api.route("POST", "/command", summary="A command that fails", status=202)
@@ -86,16 +88,41 @@ async def test_a_commands_log_lines_carry_its_trace_id_and_openapi_documents_the
         raise RuntimeError("a fault")
 
     sent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
-    with caplog.at_level(logging.ERROR, logger="shared.http"):
+    written = io.StringIO()
+    handler = logging.StreamHandler(written)  # formatted as it is logged, within the request, as a service's are
+    handler.setFormatter(JsonFormatter())
+    logging.getLogger("shared.http").addHandler(handler)
+    try:
         async with served(create_app("probe", api, guard=None)) as url:
             status, _, headers = await call("POST", f"{url}/command", headers={"traceparent": sent})
             _, document, _ = await call("GET", f"{url}/openapi.json")
+    finally:
+        logging.getLogger("shared.http").removeHandler(handler)
     assert status == 500 and headers["traceparent"] == sent, headers
-    [record] = [r for r in caplog.records if r.getMessage() == "unhandled error"]
-    assert getattr(record, "trace_id", None) == "0af7651916cd43dd8448eb211c80319c"
-    assert getattr(record, "request_id", None) == headers["X-Request-ID"]
+    [line] = [json.loads(line) for line in written.getvalue().splitlines() if '"unhandled error"' in line]
+    assert line["trace_id"] == "0af7651916cd43dd8448eb211c80319c" and line["path"] == "/command", line
+    assert line["request_id"] == headers["X-Request-ID"], line
     operation = document["paths"]["/command"]["post"]
     [parameter] = [p for p in operation["parameters"] if p["name"] == "traceparent"]
     assert parameter["in"] == "header" and parameter["schema"]["pattern"] == TRACEPARENT_PATTERN
     for code, answer in operation["responses"].items():
         assert "traceparent" in answer["headers"], code
+
+
+async def test_a_line_logged_while_serving_a_read_carries_its_request_id(system: System) -> None:
+    """Found by review: only the middleware's own lines carried `request_id`; a line logged by the code serving the
+    request (here the guard's note of a read outside the token's counties) carried neither it nor the path, so an
+    operator could not find a request's lines by the id its client got. A read has no trace: no `trace_id`."""
+    assert system.stack is not None
+    cadre = await registered_cadre(system)
+    elsewhere = system.stack.dev_token(["auditor"], ["430000"])
+    path = f"/v1/cadres/{cadre}/history"
+    status, problem, headers = await call("GET", system.url("ledger") + path, token=elsewhere)
+    assert status == 404, problem
+
+    async def logged() -> list[dict[str, object]]:
+        lines = await log_records(system.procs["ledger"].log_path, "outside its scope")
+        return [line for line in lines if line.get("request_id") == headers["X-Request-ID"]]
+
+    [line] = await wait_until(logged, timeout=5)
+    assert line["logger"] == "shared.guard" and line["path"] == path and "trace_id" not in line, line

@@ -178,12 +178,12 @@ def build_api(bus: CommandBus, persons: PersonStore, clock: Clock, scheduler: Sc
                          query)
 
     @api.route("POST", "/v1/rotation/scan", summary="Record rotations that fell due (到期扫描)", query=ScanQuery,
-               response=ScanResult, tags=ROTATION)
+               response=ScanResult, tags=ROTATION, records=True)
     async def scan(request: web.Request, *, query: ScanQuery) -> ScanResult:
         """Runs the scheduler now: records `rotation.due` for every tenure limit reached by today and
         not yet recorded (exactly once, also when instances race), of one county with `?county=`. Answers what
-        it recorded."""
-        return await scheduler.scan(query.county)
+        it recorded; each `rotation.due` carries the request's `traceparent`, as a command's event does."""
+        return await scheduler.scan(traceparent_of(request), query.county)
 
     revocation_route(api, bus)  # 撤销: POST /v1/revocations, this service's own types only
     return api

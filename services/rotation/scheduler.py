@@ -25,9 +25,11 @@ from services.rotation.commands import RaiseDue
 from shared.clock import Clock
 from shared.commands import CommandBus
 from shared.db import acquire
+from shared.logs import LogContext
 from shared.problems import Conflict, RuleViolation
 from shared.rulesets import RuleSet, all_rulesets, ruleset_or_none
 from shared.tenure import RULES, Posting, Stint, TenureState, add_years, due_date, rule_years
+from shared.trace import new_traceparent, trace_id
 
 log = logging.getLogger(__name__)
 CONCURRENCY = 8
@@ -109,9 +111,9 @@ class Scheduler:
                     found.append(Candidate(r["cadre_id"], r["county"], posting.post_id, rule, due.due_on, rules))
         return found
 
-    async def scan(self, county: str | None = None) -> ScanResult:
-        """One pass: record every reached, unrecorded limit (of `county`, when given); cadres in parallel, each
-        cadre's in order."""
+    async def scan(self, traceparent: str, county: str | None = None) -> ScanResult:
+        """One pass: record every reached, unrecorded limit (of `county`, when given) under one trace, the scan's
+        request's or the one the timer started (`run`); cadres in parallel, each cadre's in order."""
         today = self.clock.today()
         found = await self.candidates(today, county)
         by_cadre: dict[str, list[Candidate]] = {}
@@ -123,16 +125,16 @@ class Scheduler:
         async def one_cadre(items: list[Candidate]) -> None:
             async with gate:
                 for c in items:
-                    await self._raise(c, today, result)
+                    await self._raise(c, today, result, traceparent)
 
         await asyncio.gather(*(one_cadre(items) for items in by_cadre.values()))
         return result
 
-    async def _raise(self, c: Candidate, today: date, result: ScanResult) -> None:
+    async def _raise(self, c: Candidate, today: date, result: ScanResult, traceparent: str) -> None:
         cmd = RaiseDue.model_validate({"cadre_id": c.cadre_id, "post_id": c.post_id, "rule": c.rule})
         try:
             done = await self.bus.execute(
-                cadre_id=c.cadre_id, county=c.county, rules_on=today, wait_committed=True,
+                cadre_id=c.cadre_id, county=c.county, rules_on=today, wait_committed=True, traceparent=traceparent,
                 decide=lambda history, rules: domain.decide_due(domain.fold(history), cmd, rules, today))
         except RuleViolation as violation:
             result.skipped.append(Skipped(cadre_id=c.cadre_id, post_id=c.post_id, rule=c.rule, reason=violation.rule))
@@ -147,13 +149,19 @@ class Scheduler:
                                       event_id=done.event_id, position=done.position))
 
     async def run(self, interval_s: float, stop: asyncio.Event) -> None:
-        """Scan every `interval_s` seconds until `stop`; a failed scan is logged and retried next time."""
+        """Scan every `interval_s` seconds until `stop`; a failed scan is logged and retried next time.
+
+        Each scan starts a trace of its own, as a command sent without one gets (`shared.trace`): its dues and its
+        log lines share the scan's trace id, and no two scans share one (a trace of the whole process's life would
+        join unrelated scans, days apart, and never end)."""
         while not stop.is_set():
-            try:
-                result = await self.scan()
-                if result.emitted:
-                    log.info("rotation scan", extra={"emitted": len(result.emitted), "today": str(result.today)})
-            except Exception:
-                log.exception("rotation scan failed; retrying after the interval")
+            traceparent = new_traceparent()
+            with LogContext(trace_id=trace_id(traceparent)):
+                try:
+                    result = await self.scan(traceparent)
+                    if result.emitted:
+                        log.info("rotation scan", extra={"emitted": len(result.emitted), "today": str(result.today)})
+                except Exception:
+                    log.exception("rotation scan failed; retrying after the interval")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), interval_s)
