@@ -28,8 +28,9 @@ _ZERO_TRACE_ID, _ZERO_PARENT_ID = "0" * 32, "0" * 16
 
 def valid_traceparent(header: str | None) -> str | None:
     """The header as a W3C traceparent, or None when absent or invalid: not four dash-separated lowercase hex fields
-    of 2, 32, 16 and 2 digits (uppercase is taken as lowercase), version ff, or an all-zero trace or parent id."""
-    value = (header or "").strip().lower()
+    of 2, 32, 16 and 2 digits (W3C's HEXDIGLC: an uppercase digit is a character the field does not allow, and the
+    vendor MUST ignore the header), version ff, or an all-zero trace or parent id."""
+    value = (header or "").strip()
     if not _TRACEPARENT.match(value):
         return None
     version, trace_id, parent_id, _ = value.split("-")

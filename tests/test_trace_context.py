@@ -62,6 +62,7 @@ async def test_a_clients_traceparent_is_kept_returned_and_recorded(system: Syste
     "00-00000000000000000000000000000000-b7ad6b7169203331-01",  # all-zero trace id: invalid (W3C)
     "00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01",  # all-zero parent id: invalid
     "ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",  # version ff: invalid
+    "00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01",  # uppercase: not the lowercase hex W3C allows
 ])
 async def test_an_invalid_traceparent_is_ignored_and_a_new_one_started(system: System, sent: str) -> None:
     cadre = await registered_cadre(system)
