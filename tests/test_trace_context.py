@@ -70,6 +70,7 @@ async def test_an_invalid_traceparent_is_ignored_and_a_new_one_started(system: S
                                          {"cadre_id": cadre, **AUDIT}, headers={"traceparent": sent})
     assert status == 202, answer
     assert STARTED.match(headers["traceparent"]) and headers["traceparent"] != sent, headers
+    assert headers["traceparent"].split("-")[1] != sent.split("-")[1].lower(), "a new trace, not the sent one"
     assert await _recorded_traceparent(system, cadre, answer["event_id"]) == headers["traceparent"]
 
 
