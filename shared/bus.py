@@ -141,7 +141,7 @@ async def connect(url: str, name: str, timeout: float = 5.0) -> NATS:
 
     async def on_closed() -> None:
         if connected and _login_refused(nc.last_error):  # a configuration reloaded: nats-py does not reconnect
-            log.error("%s, and the connection is closed for good (连接已关闭): this service is not ready until it is "
+            log.error("%s, and the connection is closed for good (连接已关闭): its /livez fails, so that it is "
                       "restarted; %s", _login(url, nc.last_error), _CORRECT, extra={"service": name})
 
     # nats-py annotates both timeouts as int, but takes (and documents) seconds as a float.

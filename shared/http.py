@@ -14,7 +14,7 @@ import re
 import signal
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -30,6 +30,7 @@ from shared.auth import Role
 from shared.db import DRIVER_ERRORS, DatabaseUnavailable, is_outage
 from shared.docs_page import STATIC_DIR, STATIC_PATH, docs_html
 from shared.guard import PRINCIPAL, Guard, require_counties, require_county_filter
+from shared.health import HealthCheck, add_health_routes
 from shared.logs import LogContext, add_to_log_context
 from shared.problems import Problem, database_fault, database_unavailable
 from shared.request_input import MAX_BODY_BYTES, client_request_id, parse_body, parse_path, parse_query
@@ -45,8 +46,6 @@ REQUEST_ID = web.RequestKey("request_id", str)
 """The request's id (the client's X-Request-Id when usable), in its log lines, problems and access records."""
 
 PROBLEM_JSON = "application/problem+json"
-ReadinessCheck = Callable[[], Awaitable[str | None]]
-"""Returns None when healthy, else a short reason."""
 
 Handler = Callable[..., Awaitable[Any]]
 BulkRead = Literal["feed", "list"]
@@ -209,15 +208,14 @@ class _Metrics:
         self.service = service
 
 
-def create_app(service: str, api: Api, *, guard: Guard | None, readiness: list[ReadinessCheck] | None = None,
-               registry: CollectorRegistry | None = None) -> web.Application:
+def create_app(service: str, api: Api, *, guard: Guard | None, readiness: Sequence[HealthCheck] = (),
+               liveness: Sequence[HealthCheck] = (), registry: CollectorRegistry | None = None) -> web.Application:
     """The service's aiohttp application with the common endpoints and middlewares.
 
     `guard` authenticates every declared route (None only when auth is explicitly disabled);
-    /livez, /readyz, /metrics and the API documentation stay open.
+    /livez, /readyz (`shared.health`), /metrics and the API documentation stay open.
     """
     metrics = _Metrics(service)
-    checks = list(readiness or [])
 
     @web.middleware
     async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
@@ -265,23 +263,6 @@ def create_app(service: str, api: Api, *, guard: Guard | None, readiness: list[R
     app[SHUTTING_DOWN] = False
     extra_registries = [registry] if registry else []
 
-    async def livez(request: web.Request) -> web.Response:
-        return json_response({"status": "ok", "service": service})
-
-    async def readyz(request: web.Request) -> web.Response:
-        reasons = ["shutting down"] if app[SHUTTING_DOWN] else []
-        for check in checks:
-            try:
-                reason = await asyncio.wait_for(check(), 2.0)
-            except Exception as exc:
-                reason = f"{type(exc).__name__}: {exc}"
-            if reason:
-                reasons.append(reason)
-        if reasons:
-            return json_response({"status": "unavailable", "reasons": reasons}, status=503,
-                                 headers={"Retry-After": "2"})
-        return json_response({"status": "ready", "service": service})
-
     async def metrics_endpoint(request: web.Request) -> web.Response:
         body = b"".join(generate_latest(r) for r in [metrics.registry, *extra_registries])
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
@@ -294,8 +275,7 @@ def create_app(service: str, api: Api, *, guard: Guard | None, readiness: list[R
     async def docs(request: web.Request) -> web.Response:
         return web.Response(text=docs_html(api.title), content_type="text/html")
 
-    app.router.add_get("/livez", livez)
-    app.router.add_get("/readyz", readyz)
+    add_health_routes(app, service, shutting_down=lambda: app[SHUTTING_DOWN], readiness=readiness, liveness=liveness)
     app.router.add_get("/metrics", metrics_endpoint)
     app.router.add_get("/openapi.json", openapi)
     app.router.add_get("/docs", docs)

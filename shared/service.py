@@ -14,22 +14,35 @@ from shared.bus import close, connect, ensure_stream
 from shared.commands import CommandBus
 from shared.db import READER_ROLE, WRITER_ROLE, create_pool, dsn_as
 from shared.guard import guard_from_settings
-from shared.http import Api, ReadinessCheck, create_app, serve
+from shared.health import HealthCheck
+from shared.http import Api, create_app, serve
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-def nats_check(nc: NATS) -> ReadinessCheck:
-    """Readiness: NATS connected."""
+def nats_check(nc: NATS) -> HealthCheck:
+    """Readiness: NATS connected (while it reconnects, the service is not ready)."""
 
     async def check() -> str | None:
-        return None if nc.is_connected else "NATS disconnected"
+        return None if nc.is_connected or nc.is_closed else "NATS disconnected"
 
     return check
 
 
-def pool_check(pool: asyncpg.Pool, timeout: float) -> ReadinessCheck:
+def nats_alive(nc: NATS) -> HealthCheck:
+    """Liveness: the NATS connection is not closed for good. nats-py gives up on it when the server ends it for a
+    login it now refuses (its configuration reloaded), and nothing but a restart opens it again."""
+
+    async def check() -> str | None:
+        if nc.is_closed:
+            return "NATS connection closed for good: restart the service (NATS 连接已永久关闭，须重启服务)"
+        return None
+
+    return check
+
+
+def pool_check(pool: asyncpg.Pool, timeout: float) -> HealthCheck:
     """Readiness: PostgreSQL answers through the pool."""
 
     async def check() -> str | None:
@@ -64,7 +77,7 @@ async def run_command_service(service: str, port: int, settings: Settings,
                              command_timeout=settings.pg_command_timeout_s)
     bus = CommandBus(service, settings, pool, nc)
     app: web.Application = create_app(service, build_api(bus), guard=guard_from_settings(settings), readiness=[
-        nats_check(nc), pool_check(pool, settings.pg_acquire_timeout_s)])
+        nats_check(nc), pool_check(pool, settings.pg_acquire_timeout_s)], liveness=[nats_alive(nc)])
     try:
         await serve(app, settings.host, port, stop=stop)
     finally:

@@ -22,15 +22,16 @@ import pytest
 
 from shared.bus import close, connect
 from shared.devstack import free_port, nats_server_binary
-from shared.processes import SERVICES
-from tests.support import wait_until
+from shared.processes import SERVICES, ServiceProcess
+from tests.support import System, call, wait_until
 
 PASSWORD = "right-secret"
 
 
 def _configure(config: Path, port: int, password: str) -> Path:
-    """A nats-server configuration with one user, audit, and its password."""
+    """A nats-server configuration with one user, audit, and its password; JetStream beside it, for a service."""
     config.write_text(f'listen: "127.0.0.1:{port}"\n'
+                      f'jetstream {{ store_dir: "{config.parent / "jetstream"}" }}\n'
                       f'authorization {{ users: [ {{ user: audit, password: "{password}" }} ] }}\n')
     return config
 
@@ -88,7 +89,7 @@ async def test_a_login_refused_by_a_reloaded_configuration_is_logged_as_an_error
         refused = [r.getMessage() for r in caplog.records if "NATS 拒绝登录" in r.getMessage()]
         assert refused and refused[0].startswith(
             f"NATS at 127.0.0.1:{port} refused the login of user audit: authorization failed (NATS 拒绝登录), and the "
-            "connection is closed for good (连接已关闭): this service is not ready until it is restarted"), refused
+            "connection is closed for good (连接已关闭): its /livez fails, so that it is restarted"), refused
         assert PASSWORD not in caplog.text
     finally:
         await close(nc, 1)
@@ -122,3 +123,30 @@ async def test_a_login_refused_on_reconnecting_is_logged_as_an_error_and_tried_a
         for proc in restarted[1:]:
             proc.terminate()
             proc.wait(10)
+
+
+async def test_a_service_whose_connection_is_closed_for_good_fails_liveness(
+        system: System, nats_server: tuple[int, Path, subprocess.Popen[bytes]], tmp_path: Path) -> None:
+    """Found by the reload test above: the service then stayed alive (its /livez 200) and never ready, so no
+    orchestrator restarted it. Its /livez now fails, saying why, and so does /readyz."""
+    port, config, server = nats_server
+    spec = next(s for s in SERVICES if s.name == "audit")
+    proc = ServiceProcess(spec, free_port(), {**system.env_for("audit"),
+                                              "CADRE_NATS_URL": f"nats://audit:{PASSWORD}@127.0.0.1:{port}"},
+                          tmp_path / "logs")
+    try:
+        proc.wait_ready()
+        assert (await call("GET", f"{proc.url}/livez"))[0] == 200
+        _configure(config, port, "another")
+        server.send_signal(signal.SIGHUP)
+
+        async def failing() -> dict[str, list[str]] | None:
+            status, body, headers = await call("GET", f"{proc.url}/livez")
+            return body if status == 503 and headers.get("Retry-After") else None
+
+        said = "NATS connection closed for good: restart the service (NATS 连接已永久关闭，须重启服务)"
+        assert (await wait_until(failing, timeout=10))["reasons"] == [said]
+        status, ready, _ = await call("GET", f"{proc.url}/readyz")
+        assert status == 503 and ready["reasons"] == [said], ready
+    finally:
+        proc.stop()

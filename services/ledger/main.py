@@ -34,7 +34,7 @@ from shared.guard import guard_from_settings
 from shared.http import create_app, serve
 from shared.keys import KeyFileError, load_signer, load_verifier
 from shared.logs import configure_logging
-from shared.service import nats_check, pool_check, reader_dsn, writer_dsn
+from shared.service import nats_alive, nats_check, pool_check, reader_dsn, writer_dsn
 from shared.settings import Settings, get_settings
 from shared.signednote import Signer, Verifier
 
@@ -141,7 +141,7 @@ async def run_ledger(settings: Settings, stop: asyncio.Event | None = None) -> N
     trail = AccessTrail(nc, settings.nats_timeout_s)
     app = create_app("ledger", build_api(pool, settings, prover, trail), guard=guard, registry=registry,
                      readiness=[nats_check(nc), pool_check(pool, settings.pg_acquire_timeout_s),
-                                flow_control.readiness])
+                                flow_control.readiness], liveness=[nats_alive(nc)])
     add_auditor_page(app)
     tasks = [asyncio.create_task(writer.run(stop), name="writer"),
              asyncio.create_task(supervise(stop), name="background process"),

@@ -15,7 +15,7 @@ from shared.db import ROTATION_ROLE, create_pool, dsn_as
 from shared.guard import guard_from_settings
 from shared.http import create_app, serve
 from shared.logs import configure_logging
-from shared.service import nats_check, pool_check, reader_dsn
+from shared.service import nats_alive, nats_check, pool_check, reader_dsn
 from shared.settings import Settings, get_settings
 
 
@@ -44,7 +44,7 @@ async def run_rotation(settings: Settings, stop: asyncio.Event | None = None) ->
     app = create_app("rotation", build_api(bus, persons, clock, scheduler), guard=guard_from_settings(settings),
                      readiness=[
                          nats_check(nc), pool_check(pool, settings.pg_acquire_timeout_s),
-                         pool_check(person_pool, settings.pg_acquire_timeout_s)])
+                         pool_check(person_pool, settings.pg_acquire_timeout_s)], liveness=[nats_alive(nc)])
     tasks = []
     if settings.rotation_scan_interval_s > 0:
         tasks.append(asyncio.create_task(scheduler.run(settings.rotation_scan_interval_s, stop)))
