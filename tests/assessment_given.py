@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from services.assessment.domain import fold
+from services.assessment.domain import fold, grading
 from shared.decisions import Decision
 from shared.envelope import CloudEvent, new_event
 from shared.events import assessment as ev
@@ -186,3 +186,16 @@ def check(given: list[CloudEvent], decide: Callable[..., Decision], command: Any
     for key, value in expected.items():
         if key != "type":
             assert data[key] == value, (key, data)
+
+
+# Given events and histories shared by the grading, selection and catalogue-conformance tests.
+BREACHING_COUNTY = evaluation(2024, "county_wide", 100, 30, 10, rank=56, of=60)   # last 5, excellent 30 %
+BREACHING_OWN = evaluation(2024, "own_unit", 40, 20, 9)                            # incompetent 22.5 %
+CHECK = cmd(grading.ThresholdCheck, "2024-12-28", year=2024)
+
+CHECKS = {"dossier_checked": True, "personal_matters_checked": True, "discipline_opinion_obtained": True,
+          "petitions_checked": True}
+"""The four checks of an inspection (考察), all done."""
+INSPECTED = [inspected("2024-03-01")]  # selection S1
+APPROVED = [inspected("2024-03-01"), voted("2024-03-10")]
+POSTED = [*APPROVED, posted("2024-03-11", "2024-03-11", "2024-03-15")]  # notice N1

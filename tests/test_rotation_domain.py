@@ -24,6 +24,7 @@ from shared.rulesets import ruleset_by_id
 from tests.rotation_support import (
     CADRE,
     COUNTY,
+    PROMOTED,
     D,
     assign_cmd,
     assigned,
@@ -70,9 +71,6 @@ def at(day: str) -> date:
 
 
 REG = registered()
-PROMOTED = [REG, assigned("2020-03-01", "L2", kind="promotion", probation_end="2021-03-01", notice_id="N0",
-                          post="副县长", unit="桂阳县人民政府", township=None, level="deputy_division",
-                          leadership=True)]
 
 # a selection for 副县长 whose qualification was cancelled (取消任职资格) during its notice N0
 N0_POSTED = foreign("notice.posted", "2019-02-11", "assessment", notice_id="N0", selection_id="S0",

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from shared.db import WRITER_ROLE, dsn_as
+from tests.exactly_once_support import assert_exactly_once
 from tests.pg_proxy import PgProxy
 from tests.support import (
     System,
@@ -24,7 +25,6 @@ from tests.support import (
     wait_committed,
     wait_until,
 )
-from tests.test_ledger_faults import assert_exactly_once
 
 
 @pytest.fixture
