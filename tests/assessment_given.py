@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -21,6 +21,7 @@ from shared.rulesets import RuleSet, ruleset_for
 
 COUNTY = "431021"
 CADRE = "C1"
+Command = TypeVar("Command", bound=BaseModel)
 
 
 def D(text: str) -> date:
@@ -39,7 +40,7 @@ def event(type_: str, on: str, data: BaseModel, service: str = "assessment") -> 
                      occurred_on=D(on), ruleset="431021@2008.1")
 
 
-def cmd(model: type[BaseModel], on: str, **fields: Any) -> Any:
+def cmd(model: type[Command], on: str, **fields: Any) -> Command:
     """A command of the cadre, occurred on `on`."""
     return model(cadre_id=CADRE, county=COUNTY, occurred_on=D(on), **fields)
 

@@ -5,7 +5,7 @@ and the catalogue-conformance tests."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -24,6 +24,7 @@ from shared.rulesets import ruleset_for
 
 RULES = ruleset_for("431021", date(2024, 1, 1))
 BASE: dict[str, Any] = {"cadre_id": "C1", "county": "431021"}
+Command = TypeVar("Command", bound=BaseModel)
 
 
 def ev(type_: str, data: BaseModel, on: str) -> CloudEvent:
@@ -46,31 +47,31 @@ AUDITED = ev("audit.completed", AuditCompleted(audit_id="A1", audit_type="in_off
                                                evaluation="average", findings=[]), "2024-02-01")
 
 
-def cmd(model: type[BaseModel], on: str, **fields: Any) -> Any:
+def cmd(model: type[Command], on: str, **fields: Any) -> Command:
     return model.model_validate({**BASE, "occurred_on": on, **fields})
 
 
-def receive(on: str = "2024-03-01") -> Any:
+def receive(on: str = "2024-03-01") -> s.ReceiveReport:
     return cmd(s.ReceiveReport, on, report_id="R1", channel="12380", named=True, summary="违规收受礼金")
 
 
-def verify(on: str = "2024-03-20", outcome: str = "verified") -> Any:
+def verify(on: str = "2024-03-20", outcome: str = "verified") -> s.VerifyReport:
     return cmd(s.VerifyReport, on, report_id="R1", outcome=outcome)
 
 
-def talk(on: str = "2024-03-25", **kw: Any) -> Any:
+def talk(on: str = "2024-03-25", **kw: Any) -> s.HoldTalk:
     return cmd(s.HoldTalk, on, **{"talk_id": "T1", "kind": "reminder", **kw})
 
 
-def send(on: str = "2024-03-01", **kw: Any) -> Any:
+def send(on: str = "2024-03-01", **kw: Any) -> s.SendInquiry:
     return cmd(s.SendInquiry, on, **{"inquiry_id": "Q1", **kw})
 
 
-def answer(on: str = "2024-03-10", **kw: Any) -> Any:
+def answer(on: str = "2024-03-10", **kw: Any) -> s.AnswerInquiry:
     return cmd(s.AnswerInquiry, on, **{"inquiry_id": "Q1", **kw})
 
 
-def sanction(on: str = "2024-04-01", **kw: Any) -> Any:
+def sanction(on: str = "2024-04-01", **kw: Any) -> s.ImposeSanction:
     fields = {"sanction_id": "S1", "category": "party", "measure": "warning", "effective_from": "2024-04-01",
               "effective_until": "2025-03-31", **kw}
     return cmd(s.ImposeSanction, on, **fields)

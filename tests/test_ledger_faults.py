@@ -7,6 +7,7 @@ import os
 import random
 import signal
 from collections.abc import Awaitable, Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,11 @@ def background_pids(ledger_pid: int) -> list[int]:
     return pids
 
 
+async def _none_left(ledger_pid: int) -> bool:
+    """No background process of the ledger `ledger_pid` runs (a predicate for wait_until)."""
+    return not background_pids(ledger_pid)
+
+
 def alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -125,8 +131,7 @@ async def test_the_background_process_is_restarted_and_never_outlives_the_ledger
         quick = await asyncio.to_thread(own_system.start_service, "ledger")
         quick.kill()
         await asyncio.sleep(2.0)
-        assert await wait_until(lambda pid=quick.proc.pid: asyncio.sleep(0, not background_pids(pid) or None),
-                                timeout=10)
+        assert await wait_until(partial(_none_left, quick.proc.pid), timeout=10)
 
 
 async def refuse_poison(system: System) -> None:
