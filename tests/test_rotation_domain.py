@@ -88,9 +88,9 @@ BASICALLY_2023 = foreign("assessment.annual_graded", "2024-01-15", "assessment",
                                            grade="basically_competent"), LOCAL).data.model_dump(mode="json"))
 
 CLERK = [REG, assigned("2010-01-01")]
-SECTION_LEAD = {"post": "镇长", "level": "section", "leadership": True}
-TOWNSHIP_DEPUTY = {"post": "副镇长", "unit": "樟市镇人民政府", "township": "樟市镇", "level": "deputy_section",
-                   "principal": False}
+SECTION_LEAD: dict[str, Any] = {"post": "镇长", "level": "section", "leadership": True}
+TOWNSHIP_DEPUTY: dict[str, Any] = {"post": "副镇长", "unit": "樟市镇人民政府", "township": "樟市镇",
+                                   "level": "deputy_section", "principal": False}
 
 REGISTRATION = [
     Case("a new cadre is registered with commitments only", [],

@@ -13,6 +13,7 @@ import pytest
 
 from services.audit.domain import fold
 from services.audit.domain import supervision as s
+from services.audit.domain.names import CATEGORY_ZH, MEASURE_ZH
 from shared.decisions import Decision
 from shared.envelope import CloudEvent
 from shared.events.audit import InquirySent
@@ -126,8 +127,8 @@ cite the seed S1 practice, the same in every period); every other rule is a reco
 
 def test_every_category_and_measure_has_its_chinese_name() -> None:
     """The Chinese messages name categories and measures in Chinese (党纪处分, 严重警告), never by the API's code."""
-    assert set(s.CATEGORY_ZH) == set(s.MEASURES)
-    assert set(s.MEASURE_ZH) == set().union(*s.MEASURES.values())
+    assert set(CATEGORY_ZH) == set(s.MEASURES)
+    assert set(MEASURE_ZH) == set().union(*s.MEASURES.values())
 
 
 @pytest.mark.parametrize(("given", "decide", "command", "then"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
