@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from services.assessment.domain import fold
+from services.assessment.domain import fold, grading
 from shared.decisions import Decision
 from shared.envelope import CloudEvent, new_event
 from shared.events import assessment as ev
@@ -21,6 +21,7 @@ from shared.rulesets import RuleSet, ruleset_for
 
 COUNTY = "431021"
 CADRE = "C1"
+Command = TypeVar("Command", bound=BaseModel)
 
 
 def D(text: str) -> date:
@@ -39,7 +40,7 @@ def event(type_: str, on: str, data: BaseModel, service: str = "assessment") -> 
                      occurred_on=D(on), ruleset="431021@2008.1")
 
 
-def cmd(model: type[BaseModel], on: str, **fields: Any) -> Any:
+def cmd(model: type[Command], on: str, **fields: Any) -> Command:
     """A command of the cadre, occurred on `on`."""
     return model(cadre_id=CADRE, county=COUNTY, occurred_on=D(on), **fields)
 
@@ -186,3 +187,16 @@ def check(given: list[CloudEvent], decide: Callable[..., Decision], command: Any
     for key, value in expected.items():
         if key != "type":
             assert data[key] == value, (key, data)
+
+
+# Given events and histories shared by the grading, selection and catalogue-conformance tests.
+BREACHING_COUNTY = evaluation(2024, "county_wide", 100, 30, 10, rank=56, of=60)   # last 5, excellent 30 %
+BREACHING_OWN = evaluation(2024, "own_unit", 40, 20, 9)                            # incompetent 22.5 %
+CHECK = cmd(grading.ThresholdCheck, "2024-12-28", year=2024)
+
+CHECKS = {"dossier_checked": True, "personal_matters_checked": True, "discipline_opinion_obtained": True,
+          "petitions_checked": True}
+"""The four checks of an inspection (考察), all done."""
+INSPECTED = [inspected("2024-03-01")]  # selection S1
+APPROVED = [inspected("2024-03-01"), voted("2024-03-10")]
+POSTED = [*APPROVED, posted("2024-03-11", "2024-03-11", "2024-03-15")]  # notice N1

@@ -126,3 +126,15 @@ def rotate_cmd(on: str, post_id: str = "P1", trigger: str | None = None, to_post
                **to: Any) -> c.CompleteRotation:
     dest = post(to_post_id, **{"post": "镇政府科员", "unit": "仁义镇人民政府", "township": "仁义镇", **to})
     return c.CompleteRotation.model_validate({**base(on), "post_id": post_id, "to": dest, "trigger_rule": trigger})
+
+
+# Histories shared by the rotation, premise and premise-conformance tests.
+POSTING = assigned("2010-03-01")  # P1, a clerk in 樟市镇
+ROTATED = ev("rotation.completed", "2012-05-01", from_post_id="P1", from_post="镇政府科员", from_township="樟市镇",
+             to={"post_id": "P9", "post": "镇政府科员", "unit": "仁义镇人民政府", "township": "仁义镇",
+                 "level": "clerk", "leadership": False}, decision_date="2012-05-01", years_in_old_post=2,
+             days_in_old_post=792, trigger_rule="by_need")
+PROMOTED = [registered(), assigned("2020-03-01", "L2", kind="promotion", probation_end="2021-03-01", notice_id="N0",
+                                   post="副县长", unit="桂阳县人民政府", township=None, level="deputy_division",
+                                   leadership=True)]
+"""Registered, then promoted to 副县长 (L2) on 2020-03-01 after notice N0, on probation until 2021-03-01."""

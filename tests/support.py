@@ -9,12 +9,12 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -189,8 +189,11 @@ async def ledger_metrics(system: System) -> dict[str, float]:
             for sample in family.samples if not sample.labels or sample.name.startswith("ledger_batch_size")}
 
 
-async def wait_until(predicate: Any, timeout: float = 30.0, interval: float = 0.05) -> Any:
-    """Poll an async predicate until it returns something truthy; fail the test on timeout."""
+T = TypeVar("T")
+
+
+async def wait_until(predicate: Callable[[], Awaitable[T | None]], timeout: float = 30.0, interval: float = 0.05) -> T:
+    """Poll an async predicate until it returns something truthy, and return that; fail the test on timeout."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         result = await predicate()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 import orjson
 
@@ -33,7 +35,7 @@ async def test_reads_of_history_state_and_bundle_are_recorded(system: System) ->
                  f"/v1/cadres/{cadre}/bundle?purpose=offline%20check"):
         assert (await call("GET", ledger + path, token=reader))[0] == 200
 
-    async def filed() -> list[dict[str, object]] | None:
+    async def filed() -> list[dict[str, Any]] | None:
         status, page, _ = await call("GET", f"{ledger}/v1/access?cadre_id={cadre}")
         assert status == 200
         return page["entries"] if len(page["entries"]) >= 3 else None

@@ -7,16 +7,16 @@ import json
 import uuid
 from typing import Any
 
-from shared.auth import ensure_token_keys, issue_token, load_private_key
+from shared.auth import Role, ensure_token_keys, issue_token, load_private_key
 from tests.support import System, audit_event, call, cli, publish, wait_committed, wait_until
 
 
-def _reader(system: System, roles: list[str], counties: list[str]) -> tuple[str, str]:
+def _reader(system: System, roles: list[Role], counties: list[str]) -> tuple[str, str]:
     """A token of a subject no other test uses, so that its trail entries are this test's alone."""
     assert system.stack is not None
     subject = f"trail-{uuid.uuid4().hex[:10]}"
     key = load_private_key(ensure_token_keys(system.stack.keys)[0])
-    return subject, issue_token(key, subject, roles, counties, 600)  # type: ignore[arg-type]
+    return subject, issue_token(key, subject, roles, counties, 600)
 
 
 async def _entries(system: System, principal: str, count: int, query: str = "") -> list[dict[str, Any]]:

@@ -14,6 +14,9 @@ from shared.problems import RECORD_KEEPING, RuleViolation
 from shared.rulesets import ruleset_by_id
 from shared.tenure import add_months
 from tests.assessment_given import (
+    BREACHING_COUNTY,
+    BREACHING_OWN,
+    CHECK,
     COUNTY,
     D,
     Expected,
@@ -215,10 +218,6 @@ def test_a_refusal_cites_its_basis(command: Any, rule: str, cites_rule_set: bool
     assert caught.value.rule == rule
     assert caught.value.extra["basis"] == (rules().bases.evaluation if cites_rule_set else RECORD_KEEPING)
 
-
-BREACHING_COUNTY = evaluation(2024, "county_wide", 100, 30, 10, rank=56, of=60)   # last 5, excellent 30 %
-BREACHING_OWN = evaluation(2024, "own_unit", 40, 20, 9)                            # incompetent 22.5 %
-CHECK = cmd(g.ThresholdCheck, "2024-12-28", year=2024)
 
 THRESHOLD_CASES: list[tuple[str, list[Any], Expected]] = [
     ("both evaluations breach: last 5, excellent < 40 % county-wide, incompetent > 20 % in own unit",

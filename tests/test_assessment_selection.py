@@ -20,6 +20,10 @@ from shared.problems import RuleViolation
 from shared.rulesets import ruleset_by_id
 from shared.tenure import period_end
 from tests.assessment_given import (
+    APPROVED,
+    CHECKS,
+    INSPECTED,
+    POSTED,
     D,
     Expected,
     cancelled,
@@ -38,9 +42,6 @@ from tests.assessment_given import (
     verified,
     voted,
 )
-
-CHECKS = {"dossier_checked": True, "personal_matters_checked": True, "discipline_opinion_obtained": True,
-          "petitions_checked": True}
 
 # ---- inspection -----------------------------------------------------------------------------
 
@@ -68,7 +69,6 @@ def _vote(on: str, entitled: int, present: int, yes: int, no: int = 0, later: in
                votes_against=no, votes_deferred=later)
 
 
-INSPECTED = [inspected("2024-03-01")]
 CANCELLED_N1 = [inspected("2024-03-01"), voted("2024-03-10"), posted("2024-03-11", "2024-03-11", "2024-03-15"),
                 cancelled("2024-03-18")]
 VOTE_CASES: list[tuple[str, list[Any], Any, Expected]] = [
@@ -139,7 +139,6 @@ def _notice(on: str, start: str, end: str, nid: str = "N1", sid: str = "S1") -> 
     return cmd(n.PostNotice, on, selection_id=sid, notice_id=nid, start=start, end=end, channels=["县委组织部网站"])
 
 
-APPROVED = [inspected("2024-03-01"), voted("2024-03-10")]
 NOTICE_CASES: list[tuple[str, list[Any], Any, Expected]] = [
     ("Monday to Friday is 5 working days", APPROVED, _notice("2024-03-11", "2024-03-11", "2024-03-15"),
      {"type": "notice.posted", "working_days": 5, "proposed_post": "某镇党委书记", "selection_id": "S1"}),
@@ -273,9 +272,6 @@ def test_withdrawal(name: str, given: list[Any], decide: Callable[..., Any], com
 
 
 # ---- objections, deferral, cancellation, close ----------------------------------------------
-
-POSTED = [*APPROVED, posted("2024-03-11", "2024-03-11", "2024-03-15")]
-
 
 def _objection(on: str, report_id: str = "R1", nid: str = "N1") -> Any:
     return cmd(n.ReceiveObjection, on, notice_id=nid, report_id=report_id, channel="12380", named=False)

@@ -20,10 +20,11 @@ from bench.workload import registration
 from shared.bundle import verify_bundle
 from shared.envelope import new_event
 from shared.events import CATALOGUE
-from shared.events.audit import AuditCompleted, AuditOpinionRequested, AuditStarted, Finding
+from shared.events.audit import AuditCompleted
 from shared.events.rotation import PostAssigned, PostFields, RotationCompleted
 from shared.keys import load_verifier
 from shared.signednote import COSIGNATURE_V1_TYPE, generate_key
+from tests.auditor_page_support import open_page, record_audit, recorded_bundle
 from tests.support import (
     System,
     call,
@@ -39,37 +40,6 @@ from tests.witness_support import ledger_with_witness
 ARTIFACTS = Path(__file__).resolve().parents[1] / "build" / "screenshots"
 
 
-async def _record_audit(system: System, cadre: str) -> None:
-    """Three audit events with known dates, published as the audit service publishes them."""
-    audit = "SJ-PW-1"
-    common: dict[str, Any] = {"cadre_id": cadre, "county": "431021", "service": "audit", "ruleset": "431021@2008.1"}
-    events = [
-        new_event(event_type="audit.started", occurred_on=date(2023, 3, 1), **common, data=AuditStarted(
-            audit_id=audit, audit_type="departure", period_from=date(2020, 1, 1), period_to=date(2022, 12, 31),
-            auditing_body="桂阳县审计局", post_id="P-1")),
-        new_event(event_type="audit.opinion_requested", occurred_on=date(2023, 5, 10), **common,
-                  data=AuditOpinionRequested(audit_id=audit, due=date(2023, 5, 24))),
-        new_event(event_type="audit.completed", occurred_on=date(2023, 6, 30), **common, data=AuditCompleted(
-            audit_id=audit, audit_type="departure", report_number="桂审经责〔2023〕9号", evaluation="good",
-            findings=[Finding(finding_id="F1", category=3, amount="1200.00", responsibility="direct")])),
-    ]
-    seqs = await publish(system.nats_url, events)
-    await wait_committed(system.pg_dsn, max(seqs))
-
-
-async def _recorded_bundle(system: System, prefix: str) -> tuple[str, dict[str, Any]]:
-    """A cadre with `_record_audit`'s three events, and its bundle once a checkpoint covers all three."""
-    cadre = new_cadre_id(prefix)
-    await _record_audit(system, cadre)
-
-    async def covered() -> dict[str, Any] | None:
-        status, bundle, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/bundle",
-                                       token=support.DEFAULT_TOKEN)
-        return bundle if status == 200 and len(bundle["events"]) == 3 else None
-
-    return cadre, await wait_until(covered)
-
-
 async def _dossier_events(page: Page) -> str:
     text: str = await page.evaluate("""() => {
         const dt = [...document.querySelectorAll('#state dt')].find(d => d.textContent === 'events');
@@ -78,23 +48,13 @@ async def _dossier_events(page: Page) -> str:
     return text
 
 
-async def _open_page(browser: Browser, url: str, outside: list[str]) -> Page:
-    context = await browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 1000})
-    page = await context.new_page()
-    origin = url.split("/", 3)[:3]
-    page.on("request", lambda r: None if r.url.split("/", 3)[:3] == origin or r.url.startswith(("blob:", "data:"))
-            else outside.append(r.url))
-    await page.goto(url)
-    return page
-
-
 async def test_auditor_finds_a_cadre_reads_the_timeline_and_sees_verified_proofs(
         system: System, browser: Browser, tmp_path: Path) -> None:
     cadre = new_cadre_id("PW")
-    await _record_audit(system, cadre)
+    await record_audit(system, cadre)
     base = system.url("ledger")
     outside: list[str] = []
-    page = await _open_page(browser, f"{base}/", outside)
+    page = await open_page(browser, f"{base}/", outside)
     await expect(page.locator("h1")).to_have_text("干部履历审阅")  # Chinese first
 
     assert support.DEFAULT_TOKEN
@@ -168,7 +128,7 @@ async def test_the_page_names_the_witnesses_who_cosigned_the_checkpoint_it_check
     skey_path.write_text(skey + "\n")
     async with ledger_with_witness(tmp_path, skey_path, vkey) as witnessed:
         cadre = new_cadre_id("PW")
-        await _record_audit(witnessed.system, cadre)
+        await record_audit(witnessed.system, cadre)
         cosigned = await witnessed.cosign()
         assert cosigned.exit_code == 0, cosigned.output
         stated = re.search(r"timestamp \(时间戳\) \d+ \((\S+)\)", cosigned.stdout)
@@ -180,7 +140,7 @@ async def test_the_page_names_the_witnesses_who_cosigned_the_checkpoint_it_check
             return status == 200 and any(c["cadre_id"] == cadre for c in found["cadres"])
 
         await wait_until(listed)
-        page = await _open_page(browser, f"{witnessed.url}/", [])
+        page = await open_page(browser, f"{witnessed.url}/", [])
         await page.fill("#token", witnessed.token())
         await page.click("#token-save")
         _, absent = generate_key("county-archive", COSIGNATURE_V1_TYPE)  # a witness that never cosigned
@@ -208,7 +168,7 @@ async def test_the_page_names_the_witnesses_who_cosigned_the_checkpoint_it_check
 
 async def test_a_list_the_ledger_does_not_serve_shows_as_not_available(system: System, browser: Browser) -> None:
     cadre = new_cadre_id("PW")
-    await _record_audit(system, cadre)  # an audit completed, its result not applied: a pending row
+    await record_audit(system, cadre)  # an audit completed, its result not applied: a pending row
 
     async def pending() -> bool:
         _, page, _ = await call("GET", f"{system.url('ledger')}/v1/audits/results-pending?cadre_id={cadre}")
@@ -248,7 +208,7 @@ async def test_a_list_the_ledger_does_not_serve_shows_as_not_available(system: S
 async def test_the_timeline_marks_corrected_and_revoked_events_where_they_were_recorded(
         system: System, browser: Browser) -> None:
     cadre = new_cadre_id("PW")
-    await _record_audit(system, cadre)
+    await record_audit(system, cadre)
     _, history, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/history")
     requested, completed = history["events"][1]["event"], history["events"][2]["event"]
     common: dict[str, Any] = {"cadre_id": cadre, "county": "431021", "service": "audit", "ruleset": "431021@2008.1"}
@@ -265,7 +225,7 @@ async def test_the_timeline_marks_corrected_and_revoked_events_where_they_were_r
     await wait_committed(system.pg_dsn, max(await publish(system.nats_url, fixes)))
 
     outside: list[str] = []
-    page = await _open_page(browser, f"{system.url('ledger')}/?cadre={cadre}", outside)
+    page = await open_page(browser, f"{system.url('ledger')}/?cadre={cadre}", outside)
     await page.fill("#token", support.DEFAULT_TOKEN or "")
     await page.click("#token-save")
     await page.goto(f"{system.url('ledger')}/?cadre={cadre}")
@@ -282,7 +242,7 @@ async def test_the_timeline_marks_corrected_and_revoked_events_where_they_were_r
 async def test_without_a_token_the_page_asks_for_one_and_calls_nothing_that_would_refuse(
         system: System, browser: Browser) -> None:
     cadre = new_cadre_id("PW")
-    await _record_audit(system, cadre)
+    await record_audit(system, cadre)
     context = await browser.new_context()
     page = await context.new_page()
     refused: list[int] = []
@@ -329,7 +289,7 @@ async def test_page_and_assets_are_served_with_a_strict_policy(system: System) -
 
 async def test_swagger_ui_renders_offline_from_the_vendored_assets(system: System, browser: Browser) -> None:
     outside: list[str] = []
-    page = await _open_page(browser, f"{system.url('audit')}/docs", outside)
+    page = await open_page(browser, f"{system.url('audit')}/docs", outside)
     await expect(page.locator(".opblock").first).to_be_visible(timeout=15000)
     assert await page.locator(".opblock").count() >= 5
     await expect(page.locator(".swagger-ui .title").first).to_contain_text("audit")
@@ -341,7 +301,7 @@ async def test_swagger_ui_renders_offline_from_the_vendored_assets(system: Syste
 async def test_the_page_checks_the_checkpoint_signature_with_the_log_key_the_auditor_saved(
         system: System, browser: Browser, webcrypto: bool) -> None:
     cadre = new_cadre_id("PW")
-    await _record_audit(system, cadre)
+    await record_audit(system, cadre)
     vkey = (await asyncio.to_thread(
         Path(system.env["CADRE_CHECKPOINT_KEY_FILE"]).with_suffix(".vkey").read_text)).strip()
     name = vkey.split("+")[0]
@@ -386,7 +346,7 @@ async def test_the_page_checks_the_checkpoint_signature_with_the_log_key_the_aud
     seen = json.loads(await page.evaluate("key => localStorage.getItem(key)", remembered))
 
     later = new_cadre_id("PW")  # recorded after that checkpoint: its bundle leads to a larger one
-    await _record_audit(system, later)
+    await record_audit(system, later)
     await page.goto(f"{system.url('ledger')}/?lang=en&cadre={later}")
     await expect(page.locator("#timeline [data-proof=verified]")).to_have_count(3, timeout=15000)
     await expect(summary.locator("[data-consistency=consistent]")).to_have_text(
@@ -438,10 +398,10 @@ async def test_the_page_marks_what_it_shows_failed_unless_it_is_what_the_proofs_
     """A row passes only when the event it shows is the envelope the verified bytes hold, of the cadre asked for:
     a history answer that differs from the bundle, or another cadre's bundle, fails."""
     cadre, other = new_cadre_id("PW"), new_cadre_id("PW")
-    await _record_audit(system, cadre)
-    await _record_audit(system, other)
+    await record_audit(system, cadre)
+    await record_audit(system, other)
     base = system.url("ledger")
-    page = await _open_page(browser, f"{base}/?lang=en", [])
+    page = await open_page(browser, f"{base}/?lang=en", [])
     await page.fill("#token", support.DEFAULT_TOKEN or "")
     await page.click("#token-save")
     rows, summary = page.locator("#timeline tbody tr[data-position]"), page.locator("#proof-summary")
@@ -478,7 +438,7 @@ async def test_a_browser_refusing_local_storage_still_gets_every_check_it_can(
     """No saved keys and no remembered checkpoint where storage is disabled: the proofs are still checked, and
     saving keys says why it cannot."""
     cadre = new_cadre_id("PW")
-    await _record_audit(system, cadre)
+    await record_audit(system, cadre)
     context = await browser.new_context()
     await context.add_init_script("Object.defineProperty(window, 'localStorage', "
                                   "{ get() { throw new DOMException('denied', 'SecurityError'); } });")
@@ -500,7 +460,7 @@ async def test_a_browser_refusing_local_storage_still_gets_every_check_it_can(
 async def test_a_bundle_file_is_checked_in_the_browser_without_a_token(
         system: System, browser: Browser, tmp_path: Path) -> None:
     """A bundle file received from elsewhere: the page's checks and the saved keys, nothing sent to the server."""
-    cadre, bundle = await _recorded_bundle(system, "PW")
+    cadre, bundle = await recorded_bundle(system, "PW")
     good, forged, other = tmp_path / f"{cadre}.bundle.json", tmp_path / "forged.bundle.json", tmp_path / "x.json"
     good.write_bytes(orjson.dumps(bundle))
     raw = bytearray(base64.b64decode(bundle["events"][1]["canonical"]))
@@ -517,7 +477,7 @@ async def test_a_bundle_file_is_checked_in_the_browser_without_a_token(
         Path(system.env["CADRE_CHECKPOINT_KEY_FILE"]).with_suffix(".vkey").read_text)).strip()
 
     requests: list[str] = []
-    page = await _open_page(browser, f"{system.url('ledger')}/?lang=en", [])
+    page = await open_page(browser, f"{system.url('ledger')}/?lang=en", [])
     page.on("request", lambda r: requests.append(r.url) if "/v1/" in r.url else None)
     await page.fill("#log-keys", vkey)
     await page.click("#keys-save")
@@ -583,7 +543,7 @@ async def test_the_page_shows_a_countys_figures_for_the_period_the_auditor_choos
         return bool(body["rotations"])
 
     await wait_until(summarised)
-    page = await _open_page(browser, f"{system.url('ledger')}/", [])
+    page = await open_page(browser, f"{system.url('ledger')}/", [])
     await page.fill("#token", support.DEFAULT_TOKEN or "")
     await page.click("#token-save")
     await page.fill("#figures-county", county)

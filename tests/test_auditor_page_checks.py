@@ -19,8 +19,8 @@ from playwright.async_api import Browser, Page
 
 from services.ledger.auditor_page import add_auditor_page
 from shared.canonical import canonical_bytes
+from tests.merkle_vectors_support import EXPECTED_CONSISTENCY_CASES, EXPECTED_INCLUSION_CASES, VECTORS, vector_files
 from tests.support import WITHOUT_WEBCRYPTO, served
-from tests.test_merkle_vectors import EXPECTED_CONSISTENCY_CASES, EXPECTED_INCLUSION_CASES, VECTORS, vector_files
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,8 @@ from shared.events.audit import AuditStarted, ReportReceived
 from shared.events.rotation import PostAssigned
 from shared.rulesets import ruleset_for
 from shared.signednote import generate_key
+from tests.auditor_page_support import open_page, record_audit, recorded_bundle
 from tests.support import System, call, new_cadre_id, publish, wait_committed, wait_until
-from tests.test_auditor_page import _open_page, _record_audit, _recorded_bundle
 
 
 async def _log_key(system: System) -> str:
@@ -30,10 +30,10 @@ async def _log_key(system: System) -> str:
 async def test_a_late_bundle_of_a_cadre_left_is_dropped_and_a_failed_check_confirms_nothing(
         system: System, browser: Browser) -> None:
     first, second = new_cadre_id("PR"), new_cadre_id("PR")
-    await _record_audit(system, first)
-    await _record_audit(system, second)
+    await record_audit(system, first)
+    await record_audit(system, second)
     base = system.url("ledger")
-    page = await _open_page(browser, f"{base}/?lang=en", [])
+    page = await open_page(browser, f"{base}/?lang=en", [])
     await page.fill("#token", support.DEFAULT_TOKEN or "")
     await page.click("#token-save")
     await page.fill("#log-keys", await _log_key(system))
@@ -74,8 +74,8 @@ async def test_a_late_bundle_of_a_cadre_left_is_dropped_and_a_failed_check_confi
 async def test_a_county_scoped_token_searches_and_lists_its_own_county(system: System, browser: Browser) -> None:
     assert system.stack is not None
     cadre = new_cadre_id("PS")
-    await _record_audit(system, cadre)
-    page = await _open_page(browser, f"{system.url('ledger')}/?lang=en", [])
+    await record_audit(system, cadre)
+    page = await open_page(browser, f"{system.url('ledger')}/?lang=en", [])
     await page.fill("#token", system.stack.dev_token(["auditor"], ["431021"]))
     await page.locator("#token").press("Enter")  # Enter in the token field uses it, as the button does
     await page.locator("#token").press("Enter")  # twice, before the first lists came: each list once
@@ -107,7 +107,7 @@ async def test_a_search_with_more_matches_than_a_page_says_there_are_more(system
         return status == 200 and len(page_["cadres"]) == 51
 
     await wait_until(listed)
-    page = await _open_page(browser, f"{system.url('ledger')}/?lang=en", [])
+    page = await open_page(browser, f"{system.url('ledger')}/?lang=en", [])
     await page.fill("#token", support.DEFAULT_TOKEN or "")
     await page.click("#token-save")
     await page.fill("#prefix", prefix)
@@ -119,13 +119,13 @@ async def test_a_search_with_more_matches_than_a_page_says_there_are_more(system
 
 async def test_a_checked_bundle_file_is_checked_again_when_the_auditor_saves_other_keys(
         system: System, browser: Browser, tmp_path: Path) -> None:
-    cadre, bundle = await _recorded_bundle(system, "PF")
+    cadre, bundle = await recorded_bundle(system, "PF")
     file = tmp_path / f"{cadre}.bundle.json"
     file.write_bytes(orjson.dumps(bundle))
     notjson = tmp_path / "notes.json"
     notjson.write_text("hello")
     vkey = await _log_key(system)
-    page = await _open_page(browser, f"{system.url('ledger')}/", [])  # the Chinese page
+    page = await open_page(browser, f"{system.url('ledger')}/", [])  # the Chinese page
     result = page.locator("#bundle-result")
     await page.set_input_files("#bundle-input", str(notjson))
     await expect(result.locator("[data-file=unreadable]")).to_have_text("无法核验此文件：不是 JSON 文件")
@@ -151,9 +151,9 @@ async def test_a_checked_bundle_file_is_checked_again_when_the_auditor_saves_oth
 
 async def test_list_columns_and_figures_are_named_as_the_api_describes_them(system: System, browser: Browser) -> None:
     """Columns were the API's field names in both languages; two figures of the rotation summary shared one name."""
-    await _record_audit(system, new_cadre_id("PC"))  # an open finding, so the open-findings list has rows
+    await record_audit(system, new_cadre_id("PC"))  # an open finding, so the open-findings list has rows
     for lang, audit_type, cadre in (("zh", "审计类型", "干部编号"), ("en", "audit type", "cadre id")):
-        page = await _open_page(browser, f"{system.url('ledger')}/?lang={lang}", [])
+        page = await open_page(browser, f"{system.url('ledger')}/?lang={lang}", [])
         await page.fill("#token", support.DEFAULT_TOKEN or "")
         await page.click("#token-save")
         block = page.locator('[data-list="/v1/audits/open-findings"]')
@@ -177,7 +177,7 @@ async def test_a_timeline_row_says_yes_or_no_as_its_details_do(system: System, b
                       occurred_on=date(2023, 3, 1), ruleset="431021@2008.1",
                       data=ReportReceived(report_id="JB-1", channel="12380", named=True))
     await wait_committed(system.pg_dsn, (await publish(system.nats_url, [event]))[0])
-    page = await _open_page(browser, f"{system.url('ledger')}/?lang=en&cadre={cadre}", [])
+    page = await open_page(browser, f"{system.url('ledger')}/?lang=en&cadre={cadre}", [])
     await page.fill("#token", support.DEFAULT_TOKEN or "")
     await page.click("#token-save")
     summary = page.locator("#timeline tbody tr[data-position] summary")
@@ -199,7 +199,7 @@ async def test_a_posts_elected_and_principal_flags_are_named_in_chinese(system: 
     for position in await publish(system.nats_url, events):
         await wait_committed(system.pg_dsn, position)
     for lang, elected, principal in (("zh", "选举产生", "正职"), ("en", "elected (选举产生)", "principal (正职)")):
-        page = await _open_page(browser, f"{system.url('ledger')}/?lang={lang}&cadre={cadre}", [])
+        page = await open_page(browser, f"{system.url('ledger')}/?lang={lang}&cadre={cadre}", [])
         await page.fill("#token", support.DEFAULT_TOKEN or "")
         await page.click("#token-save")
         rows = page.locator("#timeline tbody tr[data-position]")
@@ -220,8 +220,8 @@ async def test_a_state_or_check_asked_for_again_shows_only_the_newest_answer(sys
     """The page dropped answers for another cadre only: of two state reads, or two checks, of the one cadre shown,
     the slower answer won though asked for first (a date changed, keys saved twice)."""
     cadre = new_cadre_id("PQ")
-    await _record_audit(system, cadre)
-    page = await _open_page(browser, f"{system.url('ledger')}/?lang=en", [])
+    await record_audit(system, cadre)
+    page = await open_page(browser, f"{system.url('ledger')}/?lang=en", [])
     await page.fill("#token", support.DEFAULT_TOKEN or "")
     await page.click("#token-save")
     bundles = 0

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import asyncpg
@@ -70,8 +71,8 @@ def test_a_token_seen_before_still_expires_and_other_keys_still_refuse_it() -> N
     with pytest.raises(TokenError, match="signature"):
         verify_token(Ed25519PrivateKey.generate().public_key(), token, now=issued)
 
-def first_get_route(doc: dict[str, object]) -> str:
-    paths = doc["paths"]
+def first_get_route(doc: dict[str, Any]) -> str:
+    paths: dict[str, Any] = doc["paths"]
     assert isinstance(paths, dict)
     for path, ops in paths.items():
         if "get" in ops:

@@ -26,7 +26,7 @@ def test_batch_times_are_what_the_histograms_added_during_the_run() -> None:
 
 
 def test_no_batch_committed_means_no_batch_times() -> None:
-    reading = {"ledger_batch_size_count": 3, "ledger_batch_size_sum": 30}
+    reading: dict[str, float] = {"ledger_batch_size_count": 3, "ledger_batch_size_sum": 30}
     assert batch_times(reading, reading) is None and batch_times({}, {}) is None
 
 

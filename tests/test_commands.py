@@ -14,6 +14,7 @@ import asyncpg
 import orjson
 import pytest
 
+from bench.workload import registration
 from shared.decisions import Decision, not_before_work_start, on_record
 from shared.devstack import free_port
 from shared.envelope import holds_nul
@@ -30,7 +31,6 @@ from tests.support import (
     publish,
     publish_raw,
     registered_cadre,
-    registration,
     wait_committed,
 )
 

@@ -9,6 +9,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -70,7 +71,7 @@ class Outage:
             await asyncio.to_thread(self.system.stack.restart, "postgres")
             self.down_now = False
         for service in ("ledger", "rotation"):
-            await wait_until(lambda s=service: _ready(self.system, s), timeout=60)
+            await wait_until(partial(_ready, self.system, service), timeout=60)
 
 
 async def _ready(system: System, service: str) -> bool:
@@ -182,7 +183,7 @@ async def test_a_privilege_the_role_lacks_is_a_fault_not_an_outage(outage: Outag
         assert headers["Content-Type"].startswith("application/problem+json"), (path, problem)
         assert problem["detail"] == "internal error; it has been logged (内部错误)", problem
         assert "ledger_events" not in json.dumps(problem), problem
-        logged = await wait_until(lambda s=service, p=problem: _logged(outage, s, p["request_id"]), timeout=5)
+        logged = await wait_until(partial(_logged, outage, service, problem["request_id"]), timeout=5)
         assert logged[0]["level"] == "error" and logged[0].get("sqlstate") == "42501", logged
         assert "permission denied for table ledger_events" in logged[0]["msg"], logged
 

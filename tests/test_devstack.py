@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import socket
 from pathlib import Path
 
@@ -35,7 +36,8 @@ def test_free_ports_are_offered_outside_the_range_outgoing_connections_take(monk
         taken.listen()
         busy = taken.getsockname()[1]
         monkeypatch.setattr(devstack, "_ephemeral_range", lambda: (busy + 1, high))
-        monkeypatch.setattr(devstack.random, "sample", lambda population, k: [busy, *population[:k - 1]])
+        # free_port draws its candidates with random.sample: the busy port comes first
+        monkeypatch.setattr(random, "sample", lambda population, k: [busy, *population[:k - 1]])
         assert free_port() != busy
 
 

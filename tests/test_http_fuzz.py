@@ -7,9 +7,12 @@ names in English and Chinese.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis.core.result import Err
 
 from shared.processes import SERVICES
 from tests import support
@@ -25,12 +28,15 @@ def test_no_input_makes_a_service_fail(system: System, service: str) -> None:
     failures: list[str] = []
     operations = 0
     for result in schema.get_all_operations():
+        if isinstance(result, Err):  # an operation its own document describes so that no request can be made
+            failures.append(f"unusable operation in {service}'s OpenAPI document: {result.err()}")
+            continue
         operation = result.ok()
         operations += 1
 
         @given(case=operation.as_strategy())
         @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-        def exercise(case: schemathesis.Case) -> None:
+        def exercise(case: schemathesis.Case[Any]) -> None:
             response = case.call(headers=headers, timeout=30)
             if response.status_code >= 500:
                 failures.append(f"{case.as_curl_command()} -> {response.status_code}: "

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import os
 import random
 import signal
 from collections.abc import Awaitable, Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ import pytest
 from services.ledger.background import lower_priority
 from services.ledger.refusals import UNSTORABLE_RUN
 from shared.settings import Settings
+from tests.exactly_once_support import assert_exactly_once
 from tests.support import System, audit_event, call, committed_seq, fetch, publish, wait_committed, wait_until
 
 
@@ -24,23 +25,6 @@ def own_system(tmp_path: Path) -> Iterator[System]:
     sys_ = System(tmp_path, services=("ledger",)).start()
     yield sys_
     sys_.stop()
-
-
-async def assert_exactly_once(system: System, expected_ids: set[str]) -> None:
-    """Every published event is in the ledger once; positions gap-free; every chain unbroken."""
-    rows = await fetch(system.pg_dsn, """SELECT position, event_id::text AS id, cadre_id, cadre_version, prev_hash,
-                                                leaf_hash, canonical FROM ledger_events ORDER BY position""")
-    ids = [r["id"] for r in rows]
-    assert len(ids) == len(set(ids)), "no event appended twice"
-    assert set(ids) == expected_ids, "every published event appended"
-    assert [r["position"] for r in rows] == list(range(1, len(rows) + 1)), "positions gap-free"
-    heads: dict[str, tuple[int, bytes]] = {}
-    for r in rows:
-        assert bytes(r["leaf_hash"]) == hashlib.sha256(b"\x00" + bytes(r["canonical"])).digest()
-        version, prev = heads.get(r["cadre_id"], (0, None))
-        assert r["cadre_version"] == version + 1
-        assert (bytes(r["prev_hash"]) if r["prev_hash"] is not None else None) == prev
-        heads[r["cadre_id"]] = (r["cadre_version"], bytes(r["leaf_hash"]))
 
 
 @pytest.mark.parametrize(("events", "kills"), [(10_000, 3), (50_000, 20)])
@@ -87,6 +71,11 @@ def background_pids(ledger_pid: int) -> list[int]:
             except OSError:
                 continue  # gone meanwhile
     return pids
+
+
+async def _none_left(ledger_pid: int) -> bool:
+    """No background process of the ledger `ledger_pid` runs (a predicate for wait_until)."""
+    return not background_pids(ledger_pid)
 
 
 def alive(pid: int) -> bool:
@@ -142,8 +131,7 @@ async def test_the_background_process_is_restarted_and_never_outlives_the_ledger
         quick = await asyncio.to_thread(own_system.start_service, "ledger")
         quick.kill()
         await asyncio.sleep(2.0)
-        assert await wait_until(lambda pid=quick.proc.pid: asyncio.sleep(0, not background_pids(pid) or None),
-                                timeout=10)
+        assert await wait_until(partial(_none_left, quick.proc.pid), timeout=10)
 
 
 async def refuse_poison(system: System) -> None:

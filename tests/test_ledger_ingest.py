@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import orjson
@@ -38,7 +39,7 @@ async def test_history_is_in_order_with_versions_and_an_unbroken_chain(system: S
     seqs = await publish(system.nats_url, events)
     await wait_committed(system.pg_dsn, max(seqs))
 
-    rows: list[dict[str, object]] = []
+    rows: list[dict[str, Any]] = []
     after = 0
     while True:  # paginate, to exercise the cursor too
         status, page, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/history?after_version={after}"

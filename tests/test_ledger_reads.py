@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncpg
 
-from services.ledger.main import writer_dsn
 from services.ledger.read_models.directory import CadreDirectory
 from services.ledger.rebuild import rebuild
+from shared.service import writer_dsn
 from shared.settings import Settings
 from tests.support import System, audit_body, call, new_cadre_id, prepare_audit, registered_cadre
 

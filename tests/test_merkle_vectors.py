@@ -9,21 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.merkle import ProofError, verify_consistency, verify_inclusion
-
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "merkle"
-
-# Counted in the vector directory; a change means vectors were added or lost, which must be noticed.
-EXPECTED_INCLUSION_CASES = 98
-EXPECTED_CONSISTENCY_CASES = 98
-
-
-def vector_files(kind: str) -> list[Path]:
-    """The vector files of `kind` ("inclusion" or "consistency"), in name order."""
-    # Collected at test time, not import time, so a missing directory fails the tests instead of
-    # collecting zero parametrised cases and passing vacuously.
-    folder = VECTORS / kind
-    assert folder.is_dir(), f"Merkle test vectors not found at {folder}"
-    return sorted(folder.rglob("*.json"))
+from tests.merkle_vectors_support import EXPECTED_CONSISTENCY_CASES, EXPECTED_INCLUSION_CASES, VECTORS, vector_files
 
 
 def _b64(value: str) -> bytes:

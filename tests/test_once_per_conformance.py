@@ -38,12 +38,26 @@ from shared.envelope import CloudEvent, new_event
 from shared.events import CATALOGUE
 from shared.events.assessment import PeriodicScored
 from shared.problems import RuleViolation
-from tests import test_audit_domain as ad
-from tests import test_supervision_domain as sd
-from tests.assessment_given import cmd, deferred, event, graded, inspected, objection, posted, voted
-from tests.test_assessment_grading import BREACHING_COUNTY, BREACHING_OWN, CHECK
-from tests.test_assessment_selection import APPROVED, CHECKS, POSTED
-from tests.test_premise_conformance import AUDIT_DONE, UP_TO_OPINION, When, as_event, assessment, audit
+from tests import audit_support as ad
+from tests import supervision_support as sd
+from tests.assessment_given import (
+    APPROVED,
+    BREACHING_COUNTY,
+    BREACHING_OWN,
+    CHECK,
+    CHECKS,
+    POSTED,
+    cmd,
+    deferred,
+    event,
+    graded,
+    inspected,
+    objection,
+    posted,
+    voted,
+)
+from tests.audit_support import AUDIT_DONE, UP_TO_OPINION
+from tests.conformance_support import When, as_event, assessment, audit
 
 Command = Callable[..., When]
 """The command naming these values of the key fields (and, with defaults, of the other ids it needs)."""

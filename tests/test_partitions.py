@@ -115,9 +115,9 @@ async def test_two_partitions_share_a_nats_server_and_a_postgresql_cluster_and_k
                 info = await js.stream_info("CADRE")
                 assert info.config.subjects == stream_subjects([part.county]) == [f"cadre.{part.county}.>"]
                 assert info.state.messages == 1, info.state
-                other = next(c for c in COUNTIES.values() if c != part.county)
+                other_county = next(c for c in COUNTIES.values() if c != part.county)
                 with pytest.raises(nats.js.errors.NoStreamResponseError):
-                    await js.publish(f"cadre.{other}.{cadres[name]}", b"{}", timeout=2)
+                    await js.publish(f"cadre.{other_county}.{cadres[name]}", b"{}", timeout=2)
             finally:
                 await nc.close()
 

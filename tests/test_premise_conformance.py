@@ -26,27 +26,40 @@ from typing import Any
 
 import pytest
 
-from services.assessment.domain import AssessmentState, grading
-from services.assessment.domain import fold as assessment_fold
+from services.assessment.domain import grading
 from services.assessment.domain import notices as nt
 from services.assessment.domain import selection as sel
-from services.audit.domain import AuditState, audits
-from services.audit.domain import fold as audit_fold
+from services.audit.domain import audits
 from services.audit.domain import supervision as sup
 from services.rotation import domain as rd
 from services.rotation.domain import RotationState
 from shared.decisions import Decision
-from shared.envelope import CloudEvent, new_event
+from shared.envelope import CloudEvent
 from shared.events import CATALOGUE
 from shared.premises import unsupported
 from shared.problems import RuleViolation
 from shared.rulesets import RuleSet, ruleset_by_id
-from tests import test_audit_domain as ad
-from tests import test_supervision_domain as sd
-from tests.assessment_given import cmd, evaluation, inspected, posted, rules, voted
+from tests import audit_support as ad
+from tests import supervision_support as sd
+from tests.assessment_given import (
+    APPROVED,
+    BREACHING_COUNTY,
+    BREACHING_OWN,
+    CHECK,
+    INSPECTED,
+    POSTED,
+    cmd,
+    evaluation,
+    inspected,
+    posted,
+    voted,
+)
+from tests.audit_support import AUDIT_DONE, UP_TO_OPINION
+from tests.conformance_support import When, as_event, assessment, audit
 from tests.rotation_support import (
-    CADRE,
-    COUNTY,
+    POSTING,
+    PROMOTED,
+    ROTATED,
     D,
     assign_cmd,
     assigned,
@@ -59,17 +72,11 @@ from tests.rotation_support import (
     rotate_cmd,
     vacate_cmd,
 )
-from tests.test_assessment_grading import BREACHING_COUNTY, BREACHING_OWN, CHECK
-from tests.test_assessment_selection import APPROVED, INSPECTED, POSTED
-from tests.test_premises import POSTING, ROTATED
-from tests.test_rotation_domain import PROMOTED
 
 LOCAL = ruleset_by_id("431021@2008.1")  # the rotation tests' rule set
-RULES = rules()  # the assessment and audit tests' (431021@2024.1)
 TODAY = D("2030-01-01")
 REG = registered()
 
-When = Callable[[list[CloudEvent]], Decision]
 Present = tuple[str, list[CloudEvent]]
 """The source type that provides the premise, and a history with it."""
 Absent = tuple[str, list[CloudEvent], str]
@@ -82,14 +89,6 @@ def rotation(decide: Callable[[RotationState, Any, date], Decision], command: An
 
 def rotation_ruled(decide: Callable[[RotationState, Any, RuleSet, date], Decision], command: Any) -> When:
     return lambda given: decide(rd.fold(given), command, LOCAL, TODAY)
-
-
-def assessment(decide: Callable[[AssessmentState, Any, RuleSet], Decision], command: Any) -> When:
-    return lambda given: decide(assessment_fold(given), command, RULES)
-
-
-def audit(decide: Callable[[AuditState, Any, RuleSet], Decision], command: Any) -> When:
-    return lambda given: decide(audit_fold(given), command, RULES)
 
 
 def moved(event: CloudEvent, on: str | None = None, **data: Any) -> CloudEvent:
@@ -204,8 +203,6 @@ ASSESSMENT = [
 
 # ---- audit --------------------------------------------------------------------------------------
 
-UP_TO_OPINION = [ad.STARTED, ad.REQUESTED, ad.RECEIVED]  # A1, opinion received 12 June 2024
-AUDIT_DONE = [*UP_TO_OPINION, ad.COMPLETED]  # completed 20 June 2024 with findings F1-F3
 NOT_COMPLETED: tuple[Absent, ...] = (  # the commands below are dated July 2024
     ("nothing of the audit", [], "audit.not_started"),
     ("not completed", UP_TO_OPINION, "audit.not_completed"),
@@ -278,13 +275,6 @@ AUDIT = [
 ]
 
 PREMISES = [*ROTATION, *ASSESSMENT, *AUDIT]
-
-
-def as_event(decision: Decision) -> CloudEvent:
-    """The event a decision would publish."""
-    return new_event(event_type=decision.type, cadre_id=CADRE, county=COUNTY, service=CATALOGUE[decision.type].service,
-                     data=decision.data, occurred_on=decision.occurred_on, ruleset=RULES.id,
-                     event_id=decision.event_id)
 
 
 def lacks(given: list[CloudEvent], fact: CloudEvent, type_: str, premise: int) -> bool:

@@ -28,6 +28,8 @@ from shared.rulesets import ruleset_by_id
 from tests.rotation_support import (
     CADRE,
     COUNTY,
+    POSTING,
+    ROTATED,
     D,
     assign_cmd,
     assigned,
@@ -45,12 +47,7 @@ LOCAL = ruleset_by_id("431021@2008.1")
 TODAY = D("2030-01-01")
 
 REGISTERED = registered()
-POSTING = assigned("2010-03-01")
 LEFT = vacated("2014-03-01")
-ROTATED = ev("rotation.completed", "2012-05-01", from_post_id="P1", from_post="镇政府科员", from_township="樟市镇",
-             to={"post_id": "P9", "post": "镇政府科员", "unit": "仁义镇人民政府", "township": "仁义镇",
-                 "level": "clerk", "leadership": False}, decision_date="2012-05-01", years_in_old_post=2,
-             days_in_old_post=792, trigger_rule="by_need")
 
 
 def audit(type_: str, on: str, **data: Any) -> CloudEvent:

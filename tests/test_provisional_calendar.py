@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from services.assessment.domain import notices
+from services.assessment.domain import fold, notices
 from services.audit.domain import audits, supervision
 from services.audit.domain import fold as audit_fold
 from shared import workdays
@@ -25,7 +25,7 @@ from shared.envelope import CloudEvent, new_event
 from shared.events.audit import AuditStarted
 from shared.events.registry import spec_for
 from shared.rulesets import ruleset_for
-from tests.assessment_given import cmd, fold, inspected, rules, voted
+from tests.assessment_given import cmd, inspected, rules, voted
 from tests.assessment_slice_support import ledger_get, projected, select
 from tests.operator_calendar import write_calendar, year_entry
 from tests.support import System, call, new_cadre_id, publish, registered_cadre, wait_committed, wait_until

@@ -24,6 +24,7 @@ from shared.rulesets import ruleset_by_id
 from tests.rotation_support import (
     CADRE,
     COUNTY,
+    PROMOTED,
     D,
     assign_cmd,
     assigned,
@@ -70,9 +71,6 @@ def at(day: str) -> date:
 
 
 REG = registered()
-PROMOTED = [REG, assigned("2020-03-01", "L2", kind="promotion", probation_end="2021-03-01", notice_id="N0",
-                          post="副县长", unit="桂阳县人民政府", township=None, level="deputy_division",
-                          leadership=True)]
 
 # a selection for 副县长 whose qualification was cancelled (取消任职资格) during its notice N0
 N0_POSTED = foreign("notice.posted", "2019-02-11", "assessment", notice_id="N0", selection_id="S0",
@@ -90,9 +88,9 @@ BASICALLY_2023 = foreign("assessment.annual_graded", "2024-01-15", "assessment",
                                            grade="basically_competent"), LOCAL).data.model_dump(mode="json"))
 
 CLERK = [REG, assigned("2010-01-01")]
-SECTION_LEAD = {"post": "镇长", "level": "section", "leadership": True}
-TOWNSHIP_DEPUTY = {"post": "副镇长", "unit": "樟市镇人民政府", "township": "樟市镇", "level": "deputy_section",
-                   "principal": False}
+SECTION_LEAD: dict[str, Any] = {"post": "镇长", "level": "section", "leadership": True}
+TOWNSHIP_DEPUTY: dict[str, Any] = {"post": "副镇长", "unit": "樟市镇人民政府", "township": "樟市镇",
+                                   "level": "deputy_section", "principal": False}
 
 REGISTRATION = [
     Case("a new cadre is registered with commitments only", [],

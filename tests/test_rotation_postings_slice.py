@@ -219,8 +219,8 @@ async def test_a_promotion_to_an_elected_post_starts_no_probation(system: System
     for cadre in (elected_cadre, other):
         await post_ok(f"{rotation}/v1/cadres/register?wait=committed", registration(cadre, occurred_on="2016-01-04"))
         await post_ok(f"{rotation}/v1/posts/ZS-KY-{cadre}/assign?wait=committed", township_post(cadre, "2016-03-01"))
-    deputy = {"post": "副镇长", "level": "deputy_section", "leadership": True, "principal": False,
-              "kind": "promotion", "exemption_reason": "换届选举, 镇人民代表大会选举产生"}
+    deputy: dict[str, Any] = {"post": "副镇长", "level": "deputy_section", "leadership": True, "principal": False,
+                              "kind": "promotion", "exemption_reason": "换届选举, 镇人民代表大会选举产生"}
     await post_ok(f"{rotation}/v1/posts/ZS-FZZ-{elected_cadre}/assign?wait=committed",
                   township_post(elected_cadre, "2024-06-03", **deputy, elected=True))
     await post_ok(f"{rotation}/v1/posts/ZS-FZZ-{other}/assign?wait=committed",
@@ -266,9 +266,9 @@ async def test_postings_and_the_dossier_show_whether_a_post_is_elected(system: S
     (正职) too, as it was recorded."""
     rotation = system.url("rotation")
     cadres = {new_cadre_id("RE"): True, new_cadre_id("RE"): False, new_cadre_id("RE"): None}
-    postings = {True: {"post": "副镇长", "level": "deputy_section", "leadership": True, "principal": False,
-                       "kind": "election"},
-                False: {"elected": False}, None: {}}
+    postings: dict[bool | None, dict[str, Any]] = {
+        True: {"post": "副镇长", "level": "deputy_section", "leadership": True, "principal": False, "kind": "election"},
+        False: {"elected": False}, None: {}}
     for cadre, elected in cadres.items():
         await post_ok(f"{rotation}/v1/cadres/register?wait=committed", registration(cadre, occurred_on="2016-01-04"))
         await post_ok(f"{rotation}/v1/posts/ZS-{cadre}/assign?wait=committed",

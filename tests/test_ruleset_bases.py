@@ -21,8 +21,8 @@ from services.rotation import domain as rd
 from shared.appointment_blockers import appointment_blockers
 from shared.problems import RuleViolation
 from shared.rulesets import RuleSet, ruleset_by_id, ruleset_for
-from tests import test_audit_domain as ad
-from tests import test_supervision_domain as sd
+from tests import audit_support as ad
+from tests import supervision_support as sd
 from tests.assessment_given import cmd
 from tests.rotation_support import promote_cmd, registered, report_received
 from tests.support import System, call, registered_cadre

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
 from shared.db import WRITER_ROLE, dsn_as
+from tests.exactly_once_support import assert_exactly_once
 from tests.pg_proxy import PgProxy
 from tests.support import (
     System,
@@ -24,7 +24,6 @@ from tests.support import (
     wait_committed,
     wait_until,
 )
-from tests.test_ledger_faults import assert_exactly_once
 
 
 @pytest.fixture
@@ -109,7 +108,7 @@ async def test_a_writer_whose_connection_is_cut_while_idle_stands_down_and_is_el
     await wait_committed(own_system.pg_dsn, seq)
 
 
-async def _other_than(pids: Any, gone: int) -> list[int]:
+async def _other_than(pids: Callable[[], Awaitable[list[int]]], gone: int) -> list[int]:
     return [p for p in await pids() if p != gone]
 
 
@@ -140,5 +139,5 @@ async def test_a_writer_whose_session_is_cut_on_the_way_stands_down(own_system: 
         await proxy.close()
 
 
-async def _is_zero(value: Any) -> bool:
+async def _is_zero(value: Callable[[], Awaitable[float]]) -> bool:
     return await value() == 0

@@ -9,13 +9,14 @@ import asyncpg
 import orjson
 import pytest
 
+from bench.workload import registration
 from shared.canonical import canonical_bytes
 from shared.db import dsn_as
 from shared.envelope import CloudEvent, new_event
 from shared.events.registry import EventData
 from shared.events.rotation import PostAssigned, RotationDue
 from shared.rulesets import ruleset_for
-from tests.support import System, audit_event, new_cadre_id, publish, registration, wait_committed, wait_until
+from tests.support import System, audit_event, new_cadre_id, publish, wait_committed, wait_until
 
 
 async def test_auditor_role_reads_views_and_nothing_else(system: System) -> None:

@@ -10,79 +10,35 @@ from datetime import date
 from typing import Any
 
 import pytest
-from pydantic import BaseModel
 
 from services.audit.domain import fold
 from services.audit.domain import supervision as s
+from services.audit.domain.names import CATEGORY_ZH, MEASURE_ZH
 from shared.decisions import Decision
-from shared.envelope import CloudEvent, new_event
-from shared.events.audit import (
-    AuditCompleted,
-    InquiryAnswered,
-    InquirySent,
-    ReportReceived,
-    ReportVerified,
-    SanctionImposed,
-    TalkHeld,
-)
+from shared.envelope import CloudEvent
+from shared.events.audit import InquirySent
 from shared.events.registry import CATALOGUE
 from shared.problems import RECORD_KEEPING, RuleViolation
 from shared.rulesets import RuleSet, ruleset_by_id, ruleset_for
 from shared.tenure import add_months, period_end
-
-RULES = ruleset_for("431021", date(2024, 1, 1))
-BASE: dict[str, Any] = {"cadre_id": "C1", "county": "431021"}
-
-
-def ev(type_: str, data: BaseModel, on: str) -> CloudEvent:
-    return new_event(event_type=type_, cadre_id="C1", county="431021", service="audit", data=data,
-                     occurred_on=date.fromisoformat(on), ruleset=RULES.id)
-
-
-RECEIVED = ev("report.received", ReportReceived(report_id="R1", channel="12380", named=False), "2024-03-01")
-VERIFIED = ev("report.verified", ReportVerified(report_id="R1", outcome="partly"), "2024-03-20")
-UNFOUNDED = ev("report.verified", ReportVerified(report_id="R1", outcome="unfounded"), "2024-03-20")
-TALKED = ev("supervision.talk_held", TalkHeld(talk_id="T1", kind="reminder"), "2024-03-25")
-# sent Fri 1 March 2024: the 15th working day is Fri 22 March
-SENT = ev("supervision.inquiry_sent", InquirySent(inquiry_id="Q1", due=date(2024, 3, 22), report_id="R1"),
-          "2024-03-01")
-ANSWERED = ev("supervision.inquiry_answered", InquiryAnswered(inquiry_id="Q1", late=False), "2024-03-10")
-SANCTIONED = ev("sanction.imposed", SanctionImposed(sanction_id="S1", category="party", measure="warning",
-                                                    effective_from=date(2024, 4, 1),
-                                                    effective_until=date(2025, 3, 31)), "2024-04-01")
-AUDITED = ev("audit.completed", AuditCompleted(audit_id="A1", audit_type="in_office", report_number="R",
-                                               evaluation="average", findings=[]), "2024-02-01")
-
-
-def cmd(model: type[BaseModel], on: str, **fields: Any) -> Any:
-    return model.model_validate({**BASE, "occurred_on": on, **fields})
-
-
-def receive(on: str = "2024-03-01") -> Any:
-    return cmd(s.ReceiveReport, on, report_id="R1", channel="12380", named=True, summary="违规收受礼金")
-
-
-def verify(on: str = "2024-03-20", outcome: str = "verified") -> Any:
-    return cmd(s.VerifyReport, on, report_id="R1", outcome=outcome)
-
-
-def talk(on: str = "2024-03-25", **kw: Any) -> Any:
-    return cmd(s.HoldTalk, on, **{"talk_id": "T1", "kind": "reminder", **kw})
-
-
-def send(on: str = "2024-03-01", **kw: Any) -> Any:
-    return cmd(s.SendInquiry, on, **{"inquiry_id": "Q1", **kw})
-
-
-def answer(on: str = "2024-03-10", **kw: Any) -> Any:
-    return cmd(s.AnswerInquiry, on, **{"inquiry_id": "Q1", **kw})
-
-
-def sanction(on: str = "2024-04-01", **kw: Any) -> Any:
-    fields = {"sanction_id": "S1", "category": "party", "measure": "warning", "effective_from": "2024-04-01",
-              "effective_until": "2025-03-31", **kw}
-    return cmd(s.ImposeSanction, on, **fields)
-
+from tests.supervision_support import (
+    ANSWERED,
+    AUDITED,
+    RECEIVED,
+    RULES,
+    SANCTIONED,
+    SENT,
+    TALKED,
+    UNFOUNDED,
+    VERIFIED,
+    answer,
+    ev,
+    receive,
+    sanction,
+    send,
+    talk,
+    verify,
+)
 
 When = Callable[[Any, Any, RuleSet], Decision]
 CASES: list[tuple[str, list[CloudEvent], When, Any, str]] = [
@@ -171,8 +127,8 @@ cite the seed S1 practice, the same in every period); every other rule is a reco
 
 def test_every_category_and_measure_has_its_chinese_name() -> None:
     """The Chinese messages name categories and measures in Chinese (党纪处分, 严重警告), never by the API's code."""
-    assert set(s.CATEGORY_ZH) == set(s.MEASURES)
-    assert set(s.MEASURE_ZH) == set().union(*s.MEASURES.values())
+    assert set(CATEGORY_ZH) == set(s.MEASURES)
+    assert set(MEASURE_ZH) == set().union(*s.MEASURES.values())
 
 
 @pytest.mark.parametrize(("given", "decide", "command", "then"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])

@@ -27,7 +27,8 @@ async def _recorded_traceparent(system: System, cadre: str, event_id: str) -> st
     status, history, _ = await call("GET", f"{system.url('ledger')}/v1/cadres/{cadre}/history")
     assert status == 200, history
     [event] = [e["event"] for e in history["events"] if e["event"]["id"] == event_id]
-    return event.get("traceparent")
+    traceparent: str | None = event.get("traceparent")
+    return traceparent
 
 
 async def test_a_command_without_traceparent_starts_one_returns_it_and_records_it(system: System) -> None:

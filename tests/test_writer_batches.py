@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from nats.aio.client import Client
 from nats.aio.msg import Msg
 from prometheus_client import CollectorRegistry
 
@@ -12,11 +13,13 @@ from services.ledger.inbox import Inbox
 from services.ledger.monitor import batch_metrics
 from services.ledger.writer import BatchTiming
 
+UNCONNECTED = Client()  # the messages' client: the inbox only reads them, never acks (the writer does)
+
 
 async def _inbox_with(count: int) -> Inbox:
     inbox = Inbox()
     for seq in range(1, count + 1):
-        await inbox.on_msg(Msg(_client=None, subject="cadre.431021.C1",  # type: ignore[arg-type]
+        await inbox.on_msg(Msg(_client=UNCONNECTED, subject="cadre.431021.C1",
                                reply=f"$JS.ACK.CADRE.ledger.1.{seq}.{seq}.0.0", data=b"{}"))
     return inbox
 
@@ -34,12 +37,12 @@ async def test_batches_are_latency_sized_unless_a_backlog_waits(waiting: int, si
 
 async def test_status_messages_without_an_ack_subject_are_not_batched() -> None:
     inbox = Inbox()
-    await inbox.on_msg(Msg(_client=None, subject="_INBOX.x", reply="", data=b""))  # type: ignore[arg-type]
+    await inbox.on_msg(Msg(_client=UNCONNECTED, subject="_INBOX.x", reply="", data=b""))
     assert await asyncio.wait_for(inbox.take(1000, 3000, 0.01), 1) == []
 
 
 def _status(description: str, reply: str = "", **headers: str) -> Msg:
-    return Msg(_client=None, subject="_INBOX.x", reply=reply, data=b"",  # type: ignore[arg-type]
+    return Msg(_client=UNCONNECTED, subject="_INBOX.x", reply=reply, data=b"",
                headers={"Status": "100", "Description": description, **headers})
 
 
@@ -53,7 +56,7 @@ async def test_flow_control_is_answered_once_the_messages_before_it_are_taken() 
 
     inbox = Inbox(answer)
     for seq in range(1, 6):
-        await inbox.on_msg(Msg(_client=None, subject="cadre.431021.C1",  # type: ignore[arg-type]
+        await inbox.on_msg(Msg(_client=UNCONNECTED, subject="cadre.431021.C1",
                                reply=f"$JS.ACK.CADRE.ledger.1.{seq}.{seq}.0.0", data=b"{}"))
     await inbox.on_msg(_status("FlowControl Request", reply="$JS.FC.CADRE.ledger.a1"))
     await inbox.on_msg(_status("Idle Heartbeat"))
@@ -83,7 +86,7 @@ async def test_a_batch_that_fills_while_lingering_is_taken_at_once() -> None:
     async def trickle() -> None:
         for seq in range(4, 11):
             await asyncio.sleep(0.001)
-            await inbox.on_msg(Msg(_client=None, subject="cadre.431021.C1",  # type: ignore[arg-type]
+            await inbox.on_msg(Msg(_client=UNCONNECTED, subject="cadre.431021.C1",
                                    reply=f"$JS.ACK.CADRE.ledger.1.{seq}.{seq}.0.0", data=b"{}"))
 
     feeding = asyncio.create_task(trickle())
@@ -106,7 +109,7 @@ async def test_a_new_message_after_the_leftovers_are_taken_lingers_again() -> No
     inbox = await _inbox_with(1005)
     await inbox.take(1000, 3000, 1.0)
     await inbox.take(1000, 3000, 1.0, linger=5.0)
-    await inbox.on_msg(Msg(_client=None, subject="cadre.431021.C1",  # type: ignore[arg-type]
+    await inbox.on_msg(Msg(_client=UNCONNECTED, subject="cadre.431021.C1",
                            reply="$JS.ACK.CADRE.ledger.1.2000.2000.0.0", data=b"{}"))
     loop = asyncio.get_running_loop()
     began = loop.time()

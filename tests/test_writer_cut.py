@@ -23,6 +23,7 @@ from shared.bus import event_headers
 from shared.db import READER_ROLE, WRITER_ROLE, dsn_as
 from shared.keys import load_verifier
 from shared.verify import verify_ledger
+from tests.exactly_once_support import assert_exactly_once
 from tests.pg_proxy import Cut, PgProxy
 from tests.support import (
     System,
@@ -34,7 +35,6 @@ from tests.support import (
     wait_committed,
     wait_until,
 )
-from tests.test_ledger_faults import assert_exactly_once
 
 TIMEOUT_S = 3.0
 SLACK_S = 4.0  # the metric is polled; the writer notices at the timeout, then ends its sessions at once
