@@ -44,6 +44,6 @@ def test_free_ports_are_offered_outside_the_range_outgoing_connections_take(monk
 def test_a_port_offered_once_is_not_offered_again_before_its_server_binds(monkeypatch: pytest.MonkeyPatch) -> None:
     # Servers bind their ports a moment after asking; a stack asks for several at once (NATS, its monitor, each
     # service). The same order of candidates every time: a port offered and not yet bound must be passed over.
-    monkeypatch.setattr(devstack.random, "sample", lambda population, k: list(population[:k]))
+    monkeypatch.setattr(random, "sample", lambda population, k: list(population[:k]))
     ports = [free_port() for _ in range(20)]
     assert len(set(ports)) == len(ports), f"offered twice: {sorted(p for p in ports if ports.count(p) > 1)}"
