@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "merkle"
+VECTORS = Path(__file__).resolve().parent / "vectors" / "merkle"
+"""A copy of the vectors the project brief gives in ../shared/testdata/merkle (tests/vectors/merkle/SOURCE.md)."""
 
 # Counted in the vector directory; a change means vectors were added or lost, which must be noticed.
 EXPECTED_INCLUSION_CASES = 98
