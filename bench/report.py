@@ -134,7 +134,7 @@ def _pg_version() -> str:
     return out.strip() or "unknown"
 
 
-def _n(value: float, unit: str = "") -> str:
+def _n(value: float | None, unit: str = "") -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
     if abs(value) >= 100:
