@@ -10,6 +10,8 @@ the paths that take one, so that the reads answer a record to check, not only 40
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -89,4 +91,29 @@ def test_input_an_operation_does_not_take_is_answered_as_documented(system: Syst
             if response.status_code not in expected | {422}:  # 422: a path parameter refused before the rest is read
                 found.append(f"{operation.label} with {extra or case.query}: {response.status_code}, not {expected}")
             found += undocumented(case, response, headers)
+    assert not found, "\n".join(found)
+
+
+async def test_an_accepted_command_is_answered_as_documented(system: System) -> None:
+    """The generator's commands are refused by the rules (a cadre not on record): these are accepted, their 202 (the
+    command's result, an evaluation's with its threshold check) checked against the document."""
+    headers = {"Authorization": f"Bearer {support.DEFAULT_TOKEN}"}
+    cadre = support.new_cadre_id("FZ")
+    day = {"county": "431021", "occurred_on": "2024-01-20"}
+    sent = [("rotation", "POST /v1/cadres/register", {"cadre_id": cadre, **day, "name": "王五", "sex": "male",
+                                                      "birth_month": "1980-01", "id_number": "431021198001010016",
+                                                      "work_start": "2002-07-01", "unit": "桂阳县审计局"}),
+            ("assessment", "POST /v1/annual-grades", {"cadre_id": cadre, **day, "year": 2023, "grade": "competent"}),
+            ("assessment", "POST /v1/evaluations", {
+                "cadre_id": cadre, **day, "occurred_on": "2024-12-20", "year": 2024, "scope": "county_wide",
+                "ballots": 120, "rank": 8, "of": 60,
+                "counts": {"excellent": 36, "competent": 70, "basically_competent": 6, "incompetent": 8}})]
+    found: list[str] = []
+    for service, label, body in sent:
+        operation = schema_of(system.url(service)).find_operation_by_label(label)
+        assert operation is not None, label
+        case = operation.Case(body=body, query={"wait": "committed"}, media_type="application/json")
+        response = await asyncio.to_thread(case.call, headers=headers, timeout=30)
+        assert response.status_code == 202, response.text
+        found += undocumented(case, response, headers)
     assert not found, "\n".join(found)
