@@ -131,9 +131,9 @@ class Api:
         `access` is the role the caller needs (default: `recorder` for commands, `auditor` for reads);
         `recorded` makes each request a bulk read in the access trail (`Route.recorded`); `records` makes a route
         answering 200 a command (`Route.records`).
-        `errors` are the statuses the route answers beyond every route's 401, 403, 422 (when it takes input), 500
-        and 503, which the OpenAPI document adds itself (`shared.openapi`); a 500 declared here says the route
-        reads stored data a damaged database could lack (存储数据不一致).
+        `errors` are the statuses the route answers beyond every route's 400, 401, 403, 413, 415, 422, 429, 500 and
+        503, which the OpenAPI document adds itself (`shared.openapi`); a 500 declared here says the route reads
+        stored data a damaged database could lack (存储数据不一致).
         """
         named = set(re.findall(r"{(\w+)}", path))
         declared = set(path_params.model_fields) if path_params is not None else set()

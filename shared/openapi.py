@@ -41,12 +41,19 @@ _PROBLEM_SCHEMA: dict[str, Any] = {
     },
     "required": ["type", "title", "status", "detail"],
 }
-_ERROR_TEXT = {400: "Malformed request (请求格式错误)", 401: "Not authenticated (未认证)",
+_ERROR_TEXT = {400: "Malformed request (请求格式错误): a body that is not JSON (不是有效的 JSON), or a request not "
+                    "readable as HTTP/1.1, e.g. a request line or a header over 8190 bytes (请求无法解析)",
+               401: "Not authenticated (未认证)",
                403: "Out of the token's scope (超出授权范围)", 404: "Not found (未找到)",
                409: "Concurrent change (并发修改冲突)",
                413: f"Body over {MAX_BODY_BYTES:,} bytes (请求体过大)",
                415: "Body not declared as JSON in UTF-8 (不支持的媒体类型: Content-Type application/json)",
-               422: "Invalid input or rule violated (输入无效或违反规则): `errors` name the fields, `rule` the rule"}
+               422: "Invalid input or rule violated (输入无效或违反规则): `errors` name the fields, `rule` the rule; a "
+                    "query or body field the operation does not take is named too (本接口没有此字段)"}
+_ANY_INPUT = {400, 401, 403, 413, 415, 422}
+"""What every declared route can answer whatever it declares: `shared.http` checks the token of each, and reads
+any body and query sent, refusing one an operation takes none of rather than answering as if it had been heeded;
+and aiohttp answers 400 to a request it cannot read, before any route."""
 _INCONSISTENT = ("Stored data inconsistent (存储数据不一致, a damaged database): `missing` names what is lacking; or ")
 """The start of the 500 of a route that declares 500 among its `errors`: one that reads stored data a damaged
 database could lack (a proof's Merkle nodes)."""
@@ -62,6 +69,13 @@ _UNAVAILABLE = {
 """Every declared route reads PostgreSQL or publishes to NATS (the only routes that touch neither, /livez, /docs
 and the like, are not declared), and the middleware in `shared.http` answers an outage 503 and any fault 500 on
 every route: so both are documented here, once, rather than on each route that could forget them."""
+_RATE_LIMITED = {
+    "description": "Too many requests (请求过于频繁): the token's principal is over its rate (CADRE_RATE_PER_S, "
+                   "CADRE_RATE_BURST); retry after Retry-After (请稍后重试)",
+    "headers": {"Retry-After": {"required": True, "schema": {"type": "integer", "minimum": 1},
+                                "description": "Seconds to wait before retrying (重试前等待的秒数)"}},
+    "content": _PROBLEM_CONTENT}
+"""The guard (`shared.guard`) limits each principal's rate on every route it authorises."""
 
 
 _TRACEPARENT_SCHEMA = {"type": "string", "pattern": TRACEPARENT_PATTERN}
@@ -69,12 +83,16 @@ _TRACEPARENT_IN = {
     "name": "traceparent", "in": "header", "required": False, "schema": _TRACEPARENT_SCHEMA,
     "description": "W3C trace context (链路追踪): kept unchanged in the event (hashed in the ledger row) and its NATS "
                    "header. Absent or invalid, the service starts a new trace (version 00, random ids, sampled 01)."}
-_TRACEPARENT_OUT = {
+_TRACEPARENT_OUT: dict[str, Any] = {
     "required": True, "schema": _TRACEPARENT_SCHEMA,
     "description": "The command's traceparent, the client's or the one started for it (链路追踪): the events recorded "
                    "carry it, and its trace id is the `trace_id` of the request's log lines."}
 """A command route (one answering 202, or declared `records`) takes a traceparent and returns it on every answer
-(`shared.trace`)."""
+(`shared.trace`)..."""
+_TRACEPARENT_UNREAD = {**_TRACEPARENT_OUT, "required": False, "description": _TRACEPARENT_OUT["description"] + (
+    " Absent from the 400 of a request not readable as HTTP/1.1 (请求无法解析), answered before any route.")}
+"""...but a request aiohttp cannot read is answered before any route (`shared.http._ProblemProtocol`), not knowing
+it was a command's."""
 
 
 def _operation_id(method: str, path: str) -> str:
@@ -120,15 +138,15 @@ def build_openapi(api: Api) -> dict[str, Any]:
         if r.response is not None:
             ok["content"] = {"application/json": {"schema": ref(r.response)}}
         responses: dict[str, Any] = {str(code): ok for code in sorted({r.status, *r.also_ok})}
-        codes = (set(r.errors) - {500, 503} | {401, 403} | ({422} if r.body or r.query or r.path_params else set())
-                 | ({413, 415} if r.body is not None else set()))
-        for code in sorted(codes):
+        for code in sorted(set(r.errors) - {500, 503} | _ANY_INPUT):
             responses[str(code)] = {"description": _ERROR_TEXT.get(code, "Error"), "content": _PROBLEM_CONTENT}
+        responses["429"] = _RATE_LIMITED
         responses["500"] = {"description": (_INCONSISTENT if 500 in r.errors else "") + _FAULT,
                             "content": _PROBLEM_CONTENT}
         responses["503"] = _UNAVAILABLE
         if r.command:
-            responses = {code: {**answer, "headers": {**answer.get("headers", {}), "traceparent": _TRACEPARENT_OUT}}
+            responses = {code: {**answer, "headers": {**answer.get("headers", {}), "traceparent":
+                                                      _TRACEPARENT_UNREAD if code == "400" else _TRACEPARENT_OUT}}
                          for code, answer in responses.items()}
         op["responses"] = responses
         op["security"] = [{"bearer": []}]

@@ -20,6 +20,7 @@ from shared.auth import Principal, TokenError, issue_token, load_public_key, ver
 from shared.cli import main as cli
 from shared.guard import RateLimiter
 from shared.processes import SERVICES
+from tests.documented import schema_of, undocumented
 from tests.support import (
     ANONYMOUS,
     System,
@@ -274,6 +275,16 @@ async def test_a_principal_over_its_rate_gets_429(tmp_path: Path) -> None:
         status, problem, headers = statuses[4]
         assert status == 429 and int(headers["Retry-After"]) >= 1
         assert problem["type"].endswith("rate-limited") and "频率" in problem["detail"]
+        # and the document says so: every operation answered 429 where its document listed no such status
+        operation = schema_of(limited.url("ledger")).find_operation_by_label("GET /v1/events")
+        assert operation is not None
+        case = operation.Case()
+        for _ in range(5):  # over the rate again, whatever the bucket refilled meanwhile
+            answer = await asyncio.to_thread(case.call, headers={"Authorization": f"Bearer {token}"})
+            if answer.status_code == 429:
+                break
+        assert answer.status_code == 429
+        assert undocumented(case, answer, {}) == []
     finally:
         limited.stop()
 
