@@ -48,6 +48,29 @@ def add_to_log_context(**fields: str) -> None:
         context.update(fields)
 
 
+def fields_of(record: logging.LogRecord) -> dict[str, Any]:
+    """The contextual fields of a line: its `LogContext`'s, then its `extra=` ones (which win)."""
+    fields = dict(_CONTEXT.get() or {})
+    for key, value in record.__dict__.items():
+        if key not in _RESERVED and not key.startswith("_"):
+            fields[key] = value
+    return fields
+
+
+class TextFormatter(logging.Formatter):
+    """Plain text for a person at a terminal: time, level, logger and message, then the contextual fields as
+    key=value, so that a line can be tied to its request (`request_id`) as the JSON lines can."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # the message's line, before any traceback
+        line = super().formatMessage(record)
+        if fields := fields_of(record):
+            line += " " + " ".join(f"{key}={value}" for key, value in fields.items())
+        return line
+
+
 class JsonFormatter(logging.Formatter):
     """Formats a record as one JSON object: the `LogContext` fields, then the `extra=` fields (which win), as
     top-level keys."""
@@ -60,12 +83,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        context = _CONTEXT.get()
-        if context:
-            entry.update(context)
-        for key, value in record.__dict__.items():
-            if key not in _RESERVED and not key.startswith("_"):
-                entry[key] = value
+        entry.update(fields_of(record))
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return orjson.dumps(entry, default=str).decode()
@@ -77,7 +95,7 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
     if json:
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -160,7 +160,8 @@ class Settings(BaseSettings):
                                             "on POST /v1/rotation/scan.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="DEBUG, INFO, WARNING or ERROR (in any case); DEBUG logs every appended event.")
-    log_json: bool = Field(True, description="One JSON object per log line on stderr; false: plain text.")
+    log_json: bool = Field(True, description="One JSON object per log line on stderr; false: plain text, the context "
+                           "fields (request_id...) after the message as key=value.")
 
 
 @lru_cache(maxsize=1)

@@ -3,17 +3,21 @@ event carries it, the answer returns it, and the request's log lines carry its t
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
 import re
+from pathlib import Path
 
 import pytest
 from aiohttp import web
 
+from shared.devstack import free_port
 from shared.envelope import TRACEPARENT_PATTERN
 from shared.http import Api, create_app
 from shared.logs import JsonFormatter
+from shared.processes import SERVICES, ServiceProcess
 from tests.support import System, call, log_records, registered_cadre, served, wait_until
 
 STARTED = re.compile(r"^00-[0-9a-f]{32}-[0-9a-f]{16}-01$")
@@ -129,3 +133,29 @@ async def test_a_line_logged_while_serving_a_read_carries_its_request_id(system:
 
     [line] = await wait_until(logged, timeout=5)
     assert line["logger"] == "shared.guard" and line["path"] == path and "trace_id" not in line, line
+
+
+async def test_a_plain_text_line_carries_its_requests_fields_too(system: System, tmp_path: Path) -> None:
+    """Found by review: with CADRE_LOG_JSON=false (plain text, for a person at a terminal) no line carried its
+    request's id, nor any other field given beside the message; a second ledger process (a standby, which serves
+    reads) logs in plain text here."""
+    assert system.stack is not None
+    cadre = await registered_cadre(system)
+    spec = next(s for s in SERVICES if s.name == "ledger")
+    standby = ServiceProcess(spec, free_port(), {**system.env_for("ledger"), "CADRE_LOG_JSON": "false"}, tmp_path)
+    try:
+        standby.wait_ready()
+        path = f"/v1/cadres/{cadre}/history"
+        elsewhere = system.stack.dev_token(["auditor"], ["430000"])
+        status, _, headers = await call("GET", standby.url + path, token=elsewhere)
+        assert status == 404
+
+        async def logged() -> list[str]:
+            text = await asyncio.to_thread(standby.log_path.read_text, errors="replace")
+            return [line for line in text.splitlines() if "outside its scope" in line]
+
+        [line] = await wait_until(logged, timeout=5)
+        assert " INFO shared.guard: " in line and f"request_id={headers['X-Request-ID']}" in line, line
+        assert f"path={path}" in line, line
+    finally:
+        standby.stop()
