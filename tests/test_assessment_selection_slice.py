@@ -74,7 +74,9 @@ async def test_a_full_selection_is_in_the_history_and_the_compliance_read_model(
     assert state["assessment"]["selections"]["XB-2024-07"]["vote"]["outcome"] == "approved"
     earlier = await ledger_get(system, f"/v1/cadres/{cadre}/state?as_of=2024-10-01")
     assert earlier["assessment"]["notices"]["GS-2024-031"]["status"] == "open"
-    # the notices list says the same: the period is over (公示期满) only once its last day has run
+    # the notices list says the same: the period is over (公示期满) only once its last day has run. Its read model runs
+    # apart from the compliance one waited for above: first waited for until it holds the close.
+    await projected(system, f"/v1/notices?cadre_id={cadre}&status=all", "notices", lambda e: e["closed_on"])
     for as_of, over in (("2024-10-08", False), ("2024-10-09", True)):
         [entry] = (await ledger_get(system, f"/v1/notices?cadre_id={cadre}&status=all&as_of={as_of}"))["notices"]
         assert entry["period_over"] is over, (as_of, entry)
