@@ -57,12 +57,11 @@ class Guard:
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthenticated("a bearer token is required (需要持有令牌): Authorization: Bearer <token>",
-                                  headers={"WWW-Authenticate": 'Bearer realm="cadre-ledger"'})
+            raise Unauthenticated("a bearer token is required (需要持有令牌): Authorization: Bearer <token>")
         try:
             principal = verify_token(self.public_key, token.strip())
         except TokenError as exc:
-            raise Unauthenticated(str(exc), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from exc
+            raise Unauthenticated(str(exc), challenge='Bearer error="invalid_token"') from exc
         if not principal.has(role):
             raise Forbidden(f"role {role} required (需要 {_ROLE_ZH[role]} 角色); token has "
                             f"{', '.join(sorted(principal.roles)) or 'none'}", required_role=role)

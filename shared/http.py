@@ -308,7 +308,7 @@ def unreadable_request(status: int, message: str | None) -> Problem:
     detail = "the request could not be read as HTTP/1.1 (请求无法解析)"
     if lines:
         detail += f": {lines[0][:UNREADABLE_DETAIL_LIMIT]}"
-    return Problem(detail, status_override=None if status == 400 else status)
+    return Problem(detail, status_override=status)
 
 
 class _ProblemProtocol(RequestHandler):

@@ -9,11 +9,18 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 _BY_STATUS = {
-    413: ("too-large", "Request too large (请求过大)"),
+    400: ("bad-request", "Bad request (请求有误)"),
+    403: ("forbidden", "Forbidden (无权访问)"),
     404: ("not-found", "Not found (未找到)"),
     405: ("method-not-allowed", "Method not allowed (方法不允许)"),
+    413: ("too-large", "Request too large (请求过大)"),
+    415: ("unsupported-media-type", "Unsupported media type (不支持的内容类型)"),
     500: ("internal", "Internal error (内部错误)"),
 }
+"""The type and title of each status a problem is made for by its number (`status_override`): a body not declared
+JSON (415), what aiohttp refuses itself (a static file's 403, 404, 405, 413) and faults (500). Another status would
+be told as `http-error`, which says nothing a client can act on."""
+_STANDARD_MEMBERS = frozenset({"type", "title", "status", "detail", "instance"})
 
 
 class Problem(Exception):
@@ -26,6 +33,8 @@ class Problem(Exception):
     def __init__(self, detail: str, *, headers: dict[str, str] | None = None,
                  status_override: int | None = None, **extra: Any) -> None:
         super().__init__(detail)
+        if clash := _STANDARD_MEMBERS & extra.keys():  # `body` would put them over RFC 9457's, e.g. a text `status`
+            raise TypeError(f"a problem's extension members cannot be named {sorted(clash)}")
         self.detail = detail
         self.headers = headers or {}
         self.extra = extra
@@ -56,11 +65,14 @@ class InvalidInput(Problem):
 
 
 class Unauthenticated(Problem):
-    """No valid bearer token."""
+    """No valid bearer token: answered with `WWW-Authenticate: Bearer ...` (RFC 6750), as every 401 must be."""
 
     status = 401
     type_slug = "unauthenticated"
     title = "Not authenticated (未认证)"
+
+    def __init__(self, detail: str, *, challenge: str = 'Bearer realm="cadre-ledger"', **extra: Any) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": challenge}, **extra)
 
 
 class Forbidden(Problem):

@@ -29,6 +29,9 @@ MAX_NESTING = 32
 EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2199, 12, 31)
 """The days a request may name. No career, audit or deadline lies outside them, and every count the rules make
 from such a day (years of tenure, months of a sanction, working days) stays within the calendar."""
+DAY_IN_RANGE = r"^(19|20|21)[0-9]{2}-[0-9]{2}-[0-9]{2}$"
+"""A day as a request writes one (`DAY`) within EARLIEST_DAY..LATEST_DAY, whole years 1900-2199: the pattern the
+OpenAPI documents give every day a request takes (`shared.openapi`), beside `format: date` (a day of the calendar)."""
 _REQUEST_ID = re.compile(r"^[!-~]{1,128}$")
 
 

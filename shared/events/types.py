@@ -149,8 +149,8 @@ ProvisionalCalendarYears = Annotated[
     list[Annotated[StrictInt, Field(ge=1900, le=9999)]] | None,
     Field(min_length=1, max_length=10, description=(
         "Years whose working-day calendar was provisional when this was counted (日历暂定): only their statutory "
-        "holidays were known, and the State Council's holiday notice may still move the count. Absent when every "
-        "year counted was official."))]
+        "holidays were known, and the State Council's holiday notice may still move the count. Absent (in an "
+        "event) or null (in an answer) when every year counted was official."))]
 """The provisional calendar years a count of working days touched (`shared.workdays.provisional_years`)."""
 
 PG_BIGINT_MAX = 2**63 - 1

@@ -188,7 +188,7 @@ def _notice(state: AssessmentState, notice_id: str, day: date, rules: RuleSet, *
                     "cancelled": "已取消任职资格"}[notice.status]
         raise RuleViolation("notice.not_open", f"notice {notice_id} is {notice.status}"
                             + (f" ({notice.outcome})" if notice.status == "closed" else ""),
-                            f"任前公示 {notice_id} {state_zh}", status=notice.status)
+                            f"任前公示 {notice_id} {state_zh}", notice_status=notice.status)
     if day < notice.posted_on:
         raise out_of_order(rules, f"{day.isoformat()} is before notice {notice_id} was posted "
                            f"({notice.posted_on.isoformat()})", "日期不能早于公示发布日期")
@@ -268,7 +268,7 @@ def decide_close(state: AssessmentState, cmd: CloseNotice, rules: RuleSet) -> De
     if cmd.outcome == "deferred":
         if notice.status == "deferred":
             raise RuleViolation("notice.not_open", f"notice {cmd.notice_id} is already closed as deferred",
-                                f"任前公示 {cmd.notice_id} 已以缓任结束", status=notice.status)
+                                f"任前公示 {cmd.notice_id} 已以缓任结束", notice_status=notice.status)
         if notice.deferred_until is None:
             raise RuleViolation(
                 "notice.deferral_missing", "record the deferral (appointment.deferred, with its end) first",
