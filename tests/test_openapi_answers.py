@@ -203,3 +203,15 @@ async def test_a_request_day_is_documented_within_the_days_accepted(system: Syst
     registration = document["components"]["schemas"]["Registration"]["properties"]
     assert registration["occurred_on"]["$ref"] == "#/components/schemas/Day", registration["occurred_on"]
     assert registration["occurred_on"]["description"], "a field's own description is kept beside the reference"
+
+
+@pytest.mark.parametrize("service", [s.name for s in SERVICES])
+async def test_every_component_has_a_name_a_generated_client_can_use(system: System, service: str) -> None:
+    """Found by review: two models of one name (the dossier's audit and notice, and the read models' summaries) made
+    pydantic name both by their modules (`services__ledger__dossier_audit__AuditSummary`), the type names a
+    generated client took."""
+    if service not in system.procs:
+        system.start_service(service)
+    status, document, _ = await call("GET", f"{system.url(service)}/openapi.json")
+    assert status == 200
+    assert [n for n in document["components"]["schemas"] if not re.fullmatch(r"[A-Z][A-Za-z0-9]*", n)] == []

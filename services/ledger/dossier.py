@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from services.ledger import dossier_assessment, dossier_audit, dossier_rotation
 from services.ledger.dossier_assessment import AssessmentPart
-from services.ledger.dossier_audit import AuditSummary, InquirySummary, ReportSummary, SanctionSummary, TalkSummary
+from services.ledger.dossier_audit import AuditView, InquirySummary, ReportSummary, SanctionSummary, TalkSummary
 from services.ledger.dossier_rotation import RotationPart
 from shared.corrections import counted, effective
 from shared.envelope import FoldedEvent
@@ -43,7 +43,7 @@ class Dossier(BaseModel):
     first_occurred_on: date | None = None
     last_occurred_on: date | None = None
     counties: list[str] = Field(default_factory=list)
-    audits: dict[str, AuditSummary] = Field(default_factory=dict)
+    audits: dict[str, AuditView] = Field(default_factory=dict)
     reports: dict[str, ReportSummary] = Field(default_factory=dict, description="Reports (举报) and their outcome.")
     talks: list[TalkSummary] = Field(default_factory=list, description="Supervision talks (谈话).")
     inquiries: dict[str, InquirySummary] = Field(default_factory=dict, description="Written inquiries (函询).")

@@ -46,7 +46,7 @@ class SelectionSummary(BaseModel):
     withdraw_reason: str | None = None
 
 
-class NoticeSummary(BaseModel):
+class NoticeView(BaseModel):
     """A pre-appointment notice (任前公示)."""
 
     selection_id: str
@@ -74,7 +74,7 @@ class AssessmentPart(BaseModel):
     competency_tests: list[dict[str, Any]] = Field(default_factory=list, description="Tests and retests (能力测试).")
     periodic_scores: dict[str, str] = Field(default_factory=dict, description="Period -> score (平时考核计分).")
     selections: dict[str, SelectionSummary] = Field(default_factory=dict, description="Selections (选拔任用).")
-    notices: dict[str, NoticeSummary] = Field(default_factory=dict, description="Notices (任前公示).")
+    notices: dict[str, NoticeView] = Field(default_factory=dict, description="Notices (任前公示).")
 
 
 Reducer = Callable[["Dossier", FoldedEvent], None]
@@ -126,7 +126,7 @@ def _withdrawn(d: Dossier, e: FoldedEvent) -> None:
 
 def _posted(d: Dossier, e: FoldedEvent) -> None:
     x = e.data
-    d.assessment.notices[x["notice_id"]] = NoticeSummary(
+    d.assessment.notices[x["notice_id"]] = NoticeView(
         selection_id=x["selection_id"], proposed_post=x["proposed_post"], posted_on=e.occurredon,
         start=x["start"], end=x["end"], working_days=x["working_days"],
         provisional_calendar_years=x.get("provisional_calendar_years"))

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from services.ledger.dossier import Dossier
 
 
-class AuditSummary(BaseModel):
+class AuditView(BaseModel):
     """An audit as the dossier shows it, step by step."""
 
     audit_id: str
@@ -99,10 +99,10 @@ def _day(value: Any) -> date:
     return date.fromisoformat(str(value))
 
 
-def _audit(d: Dossier, e: FoldedEvent) -> AuditSummary:
+def _audit(d: Dossier, e: FoldedEvent) -> AuditView:
     audit_id = str(e.data["audit_id"])
     if audit_id not in d.audits:
-        d.audits[audit_id] = AuditSummary(audit_id=audit_id, audit_type=str(e.data.get("audit_type", "")))
+        d.audits[audit_id] = AuditView(audit_id=audit_id, audit_type=str(e.data.get("audit_type", "")))
     return d.audits[audit_id]
 
 
