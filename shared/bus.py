@@ -140,7 +140,10 @@ async def connect(url: str, name: str, timeout: float = 5.0) -> NATS:
         log.warning("nats error: %s", exc, extra={"service": name})
 
     async def on_closed() -> None:
-        if connected and _login_refused(nc.last_error):  # a configuration reloaded: nats-py does not reconnect
+        # AuthorizationError alone: nats-py's error when the server ends a connection it had accepted (a configuration
+        # reloaded), after which it does not reconnect. A refused reconnect is another error, which stays its last one
+        # once the login is accepted again: taken for this, a close on shutdown after it said the connection was lost.
+        if connected and isinstance(nc.last_error, nats.errors.AuthorizationError):
             log.error("%s, and the connection is closed for good (连接已关闭): its /livez fails, so that it is "
                       "restarted; %s", _login(url, nc.last_error), _CORRECT, extra={"service": name})
 

@@ -23,7 +23,7 @@ import pytest
 from shared.bus import close, connect
 from shared.devstack import free_port, nats_server_binary
 from shared.processes import SERVICES, ServiceProcess
-from tests.support import System, call, wait_until
+from tests.support import System, call, log_records, wait_until
 
 PASSWORD = "right-secret"
 
@@ -150,3 +150,39 @@ async def test_a_service_whose_connection_is_closed_for_good_fails_liveness(
         assert status == 503 and ready["reasons"] == [said], ready
     finally:
         proc.stop()
+
+
+async def test_a_service_stopped_after_its_login_is_accepted_again_logs_no_closed_for_good_error(
+        system: System, nats_server: tuple[int, Path, subprocess.Popen[bytes]], tmp_path: Path) -> None:
+    """Found by review: nats-py keeps the last reconnect's `Authorization Violation` as its last error once the login
+    is accepted again, so a service stopped normally afterwards logged, as it stopped, that NATS had refused its login
+    and closed the connection for good, that its /livez failed and it must be restarted: none of which was so."""
+    port, config, server = nats_server
+    spec = next(s for s in SERVICES if s.name == "audit")
+    proc = ServiceProcess(spec, free_port(), {**system.env_for("audit"),
+                                              "CADRE_NATS_URL": f"nats://audit:{PASSWORD}@127.0.0.1:{port}"},
+                          tmp_path / "logs")
+    restarted = [server]
+
+    def restart(password: str) -> None:
+        restarted[-1].terminate()
+        restarted[-1].wait(10)
+        restarted.append(_start(_configure(config, port, password)))
+
+    async def ready() -> bool:
+        return (await call("GET", f"{proc.url}/readyz"))[0] == 200
+
+    try:
+        proc.wait_ready()
+        restart("another")
+        await wait_until(lambda: log_records(proc.log_path, "NATS 拒绝登录"), timeout=10)
+        restart(PASSWORD)
+        await wait_until(ready, timeout=10)
+        assert (await call("GET", f"{proc.url}/livez"))[0] == 200
+    finally:
+        proc.stop()
+        for started in restarted[1:]:
+            started.terminate()
+            started.wait(10)
+    said = [line["msg"] for line in await log_records(proc.log_path, "closed for good")]
+    assert not said, said
