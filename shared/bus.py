@@ -157,7 +157,7 @@ async def connect(url: str, name: str, timeout: float = 5.0) -> NATS:
         await nc.close()
         raise
     except (OSError, nats.errors.Error, TimeoutError) as exc:
-        raise BusUnavailable(f"cannot connect to NATS at {redacted(url, user_alone_is_token=True)}: {exc}") from exc
+        raise BusUnavailable(f"cannot connect to NATS at {redacted(url, nats=True)}: {exc}") from exc
     connected = True
     return nc
 

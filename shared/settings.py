@@ -192,7 +192,7 @@ def invalid_configuration(exc: ValidationError) -> str:
         zh = message_zh(error["type"], error["msg"], error.get("ctx"))
         given = error["input"]
         if isinstance(given, str):  # a URL's password (and a NATS token) is not repeated on the console
-            given = redacted(given, user_alone_is_token=name == "CADRE_NATS_URL")
+            given = redacted(given, nats=name == "CADRE_NATS_URL")
         said = "" if zh in error["msg"] else f" ({zh})"  # a validator's own message carries its Chinese already
         lines.append(f"  {name}={given!r}: {error['msg']}{said}")
     return "\n".join(lines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import SplitResult, urlsplit
 
 NATS_SCHEMES = ("nats", "tls", "ws", "wss")
@@ -25,18 +26,29 @@ def nats_server(url: str) -> SplitResult:
     return parts
 
 
-def redacted(text: str, *, user_alone_is_token: bool = False) -> str:
-    """`text`, a URL, with its password replaced by ***, for messages and logs; its user part too when it comes alone
-    and is a token (`user_alone_is_token`: NATS sends a user part without a password as a token)."""
-    if "://" not in text or "@" not in text:
-        return text
-    try:
-        parts = urlsplit(text)
-    except ValueError:  # not a URL after all (an unclosed IPv6 bracket): hide everything before the host
-        return f"{text.partition('://')[0]}://{_HIDDEN}@{text.rpartition('@')[2]}"
-    userinfo, at, host = parts.netloc.rpartition("@")
+_NEXT_URL = re.compile(r",(?=\s*[A-Za-z][A-Za-z0-9+.-]*://)")
+"""Where a list of URLs (nats://a,nats://b, as other NATS clients take several servers) starts its next one."""
+
+
+def redacted(text: str, *, nats: bool = False) -> str:
+    """`text`, a URL (or a list of them, comma-separated), with each password replaced by ***, for messages and logs.
+
+    The user part is everything up to the last @ after the scheme, not what `urlsplit` takes for it: the URL shown is
+    often one refused as unreadable, because its password holds a / ? or # it would need percent-encoded, where
+    `urlsplit` ends the host early and finds no password to hide. `nats`: a NATS URL, whose scheme nats-py lets be
+    left out, and whose user part without a password is a token (hidden too)."""
+    return ",".join(_without_secret(url, nats) for url in _NEXT_URL.split(text))
+
+
+def _without_secret(url: str, nats: bool) -> str:
+    scheme, separated, rest = url.partition("://")
+    if not separated:
+        if not nats:
+            return url
+        scheme, rest = "", url
+    userinfo, at, host = rest.rpartition("@")
     if not at:
-        return text
+        return url
     user, colon, _ = userinfo.partition(":")
-    shown = f"{user}:{_HIDDEN}" if colon else _HIDDEN if user_alone_is_token else user
-    return parts._replace(netloc=f"{shown}@{host}").geturl()
+    shown = f"{user}:{_HIDDEN}" if colon else _HIDDEN if nats else user
+    return f"{scheme}{separated}{shown}@{host}"

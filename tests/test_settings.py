@@ -33,8 +33,16 @@ def test_a_setting_that_does_not_fit_ends_the_start_naming_each_variable(argv: l
     assert any(line.startswith("  CADRE_LOG_LEVEL='VERBOSE'") and "'INFO'" in line for line in lines), lines
 
 
-@pytest.mark.parametrize(("url", "shown"), [("nats://cadre:s3cret-pw@127.0.0.1:notaport", "nats://cadre:***@127.0.0.1:notaport"),
-                                           ("http://s3cret-pw@127.0.0.1:4222", "http://***@127.0.0.1:4222")])
+@pytest.mark.parametrize(("url", "shown"), [
+    ("nats://cadre:s3cret-pw@127.0.0.1:notaport", "nats://cadre:***@127.0.0.1:notaport"),
+    ("http://s3cret-pw@127.0.0.1:4222", "http://***@127.0.0.1:4222"),
+    # found by review: each shown whole, password and all
+    ("cadre:s3cret-pw@127.0.0.1:notaport", "cadre:***@127.0.0.1:notaport"),  # no scheme, which nats-py allows
+    ("nats://cadre:one@10.0.0.1:4222,nats://cadre:s3cret-pw@10.0.0.2:4222",  # several servers, as nats.go takes them
+     "nats://cadre:***@10.0.0.1:4222,nats://cadre:***@10.0.0.2:4222"),
+    ("nats://cadre:s3cret/pw+b64==@127.0.0.1:4222", "nats://cadre:***@127.0.0.1:4222"),  # / ? # not percent-encoded
+    ("nats://cadre:s3cret?pw@127.0.0.1:4222", "nats://cadre:***@127.0.0.1:4222"),
+    ("nats://cadre:s3cret#pw@127.0.0.1:4222", "nats://cadre:***@127.0.0.1:4222")])
 def test_a_nats_url_nats_cannot_read_ends_the_start_without_showing_its_secret(url: str, shown: str) -> None:
     # nats-py refused it only at the first connect, with a traceback that printed the URL whole, password and all
     started = _start([sys.executable, "-m", "services.audit.main"], CADRE_NATS_URL=url)
