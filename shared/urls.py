@@ -7,22 +7,23 @@ from urllib.parse import SplitResult, urlsplit
 
 NATS_SCHEMES = ("nats", "tls", "ws", "wss")
 _HIDDEN = "***"
+_NOT_A_NATS_URL = ("a NATS URL is nats://[user:password@]host[:port] (or tls://, ws://, wss://), "
+                   "e.g. nats://127.0.0.1:4222 (NATS 地址格式无效)")
 
 
 def nats_server(url: str) -> SplitResult:
     """`url` as nats-py reads one server's URL (no scheme: nats://; no port: 4222 but for websockets).
 
     ValueError, saying what a NATS URL looks like, when nats-py could not connect to it: a scheme it does not speak, a
-    port that is not a number, no host.
+    port that is not a number (or 0), no host or an unreadable one.
     """
-    parts = urlsplit(url if "://" in url else f"nats://{url}")
     try:
-        port = parts.port
-    except ValueError:
-        port = -1
-    if parts.scheme not in NATS_SCHEMES or port == -1 or not parts.hostname:
-        raise ValueError("a NATS URL is nats://[user:password@]host[:port] (or tls://, ws://, wss://), "
-                         "e.g. nats://127.0.0.1:4222 (NATS 地址格式无效)")
+        parts = urlsplit(url if "://" in url else f"nats://{url}")
+        readable = parts.scheme in NATS_SCHEMES and bool(parts.hostname) and parts.port != 0
+    except ValueError:  # a port that is not a number (read by .port), an IPv6 host its ] does not close
+        readable = False
+    if not readable:
+        raise ValueError(_NOT_A_NATS_URL)
     return parts
 
 
