@@ -59,12 +59,22 @@ def _login_refused(exc: BaseException | None) -> bool:
     return isinstance(exc, nats.errors.AuthorizationError) or "authorization violation" in str(exc).lower()
 
 
-def _login(url: str, exc: BaseException | None) -> str:
-    """Which server refused whose login, and why, for messages: never a password or a token."""
+def _credentials(url: str) -> dict[str, Any]:
+    """The login `url` holds, as nats-py's connect options, which it sends to every server it connects to. Left in the
+    URL alone, it went only to the URL's server: the other servers of its cluster, which nats-py learns of from it
+    (INFO connect_urls) and moves to when it goes down, were sent none and refused the connection."""
     parts = nats_server(url)
     if parts.password is not None:
-        who = f"the login of user {parts.username}"
-    elif parts.username:  # nats-py sends a URL's user part without a password as a token
+        return {"user": parts.username or "", "password": parts.password}
+    return {"token": parts.username} if parts.username else {}  # nats-py's reading of a user part alone
+
+
+def _login(url: str, exc: BaseException | None) -> str:
+    """Which server refused whose login, and why, for messages: never a password or a token."""
+    parts, login = nats_server(url), _credentials(url)
+    if "user" in login:
+        who = f"the login of user {login['user']}"
+    elif login:
         who = "the login with the token in CADRE_NATS_URL"
     else:
         who = "a login without credentials (CADRE_NATS_URL names no user)"
@@ -152,7 +162,8 @@ async def connect(url: str, name: str, timeout: float = 5.0) -> NATS:
     nc, connected = _Client(), False
     try:
         await nc.connect(url, name=name, max_reconnect_attempts=-1, allow_reconnect=True, disconnected_cb=on_disconnect,
-                         reconnected_cb=on_reconnect, error_cb=on_error, closed_cb=on_closed, **seconds)
+                         reconnected_cb=on_reconnect, error_cb=on_error, closed_cb=on_closed, **seconds,
+                         **_credentials(url))
     except NatsRefused:
         await nc.close()
         raise
