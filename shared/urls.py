@@ -1,4 +1,4 @@
-"""Server addresses in configuration: read as NATS reads them, and shown without their secrets."""
+"""Server addresses in configuration: read as NATS and asyncpg read them, and shown without their secrets."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import re
 from urllib.parse import SplitResult, urlsplit
 
 NATS_SCHEMES = ("nats", "tls", "ws", "wss")
+POSTGRES_SCHEMES = ("postgresql", "postgres")
 _HIDDEN = "***"
 _NOT_A_NATS_URL = ("a NATS URL is nats://[user:password@]host[:port] (or tls://, ws://, wss://), "
                    "e.g. nats://127.0.0.1:4222 (NATS 地址格式无效)")
@@ -25,6 +26,23 @@ def nats_server(url: str) -> SplitResult:
     if not readable:
         raise ValueError(_NOT_A_NATS_URL)
     return parts
+
+
+def postgres_dsn(dsn: str) -> str:
+    """`dsn`, when asyncpg reads it as the DSN it means.
+
+    ValueError, saying what a DSN looks like, when not: a scheme asyncpg does not take, or an @ after the host. A / ?
+    or # in a password that is not percent-encoded ends the host there: asyncpg then read part of the password as the
+    port or the database, and its error printed it (`invalid literal for int() with base 10: 's3cret'`)."""
+    try:
+        parts = urlsplit(dsn)
+    except ValueError:  # an IPv6 host its ] does not close
+        parts = urlsplit("")
+    if parts.scheme not in POSTGRES_SCHEMES or "@" in f"{parts.path}{parts.query}{parts.fragment}":
+        raise ValueError("a PostgreSQL DSN is postgresql://user:password@host[:port]/database, a / ? or # in the "
+                         "password percent-encoded (%2F %3F %23), e.g. postgresql://cadre:secret@db:5432/cadre "
+                         "(数据库连接串格式无效)")
+    return dsn
 
 
 _NEXT_URL = re.compile(r",(?=\s*[A-Za-z][A-Za-z0-9+.-]*://)")

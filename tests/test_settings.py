@@ -55,6 +55,26 @@ def test_a_nats_url_nats_cannot_read_ends_the_start_without_showing_its_secret(u
     assert started.stderr.count("NATS 地址格式无效") == 1, "the Chinese is said once"
 
 
+@pytest.mark.parametrize(("variable", "dsn", "shown"), [
+    ("CADRE_PG_DSN", "postgresql://cadre:s3cret#pw@127.0.0.1:9/cadre", "postgresql://cadre:***@127.0.0.1:9/cadre"),
+    ("CADRE_PG_DSN", "postgresql://cadre:s3cret/pw@127.0.0.1:9/cadre", "postgresql://cadre:***@127.0.0.1:9/cadre"),
+    ("CADRE_PG_DSN", "postgresql://cadre:pw?s3cret@127.0.0.1:9/cadre", "postgresql://cadre:***@127.0.0.1:9/cadre"),
+    ("CADRE_PG_WRITER_DSN", "postgresql://w:s3cret/pw@127.0.0.1:9/cadre", "postgresql://w:***@127.0.0.1:9/cadre"),
+])
+def test_a_dsn_asyncpg_cannot_read_ends_the_start_without_showing_its_password(
+        tmp_path: Path, variable: str, dsn: str, shown: str) -> None:
+    """Found by review: a password holding / ? or # (not percent-encoded) ended the host early, and the start ended
+    in asyncpg's traceback, which quoted part of it: `ValueError: invalid literal for int() with base 10: 's3cret'`
+    (or the start waited for a PostgreSQL at the wrong address)."""
+    keys = ensure_keypair(tmp_path, "test-log")[0]
+    env = {"CADRE_NATS_URL": "nats://127.0.0.1:9", "CADRE_PG_DSN": "postgresql://x@127.0.0.1:9/x",
+           "CADRE_AUTH_DISABLED": "true", "CADRE_CHECKPOINT_KEY_FILE": str(keys), variable: dsn}
+    started = _start([sys.executable, "-m", "services.ledger.main"], **env)
+    assert started.returncode == 2 and "Traceback" not in started.stderr, started.stderr
+    assert "s3cret" not in started.stderr, started.stderr
+    assert f"  {variable}='{shown}': Value error, a PostgreSQL DSN is postgresql://" in started.stderr, started.stderr
+
+
 def test_a_list_that_is_not_json_ends_the_start_naming_its_variable() -> None:
     started = _start([sys.executable, "-m", "services.ledger.main"], CADRE_WITNESS_KEYS="gy-audit+1234+abc")
     assert started.returncode == 2 and "Traceback" not in started.stderr, started.stderr
