@@ -59,12 +59,22 @@ def _login_refused(exc: BaseException | None) -> bool:
     return isinstance(exc, nats.errors.AuthorizationError) or "authorization violation" in str(exc).lower()
 
 
-def _login(url: str, exc: BaseException | None) -> str:
-    """Which server refused whose login, and why, for messages: never a password or a token."""
+def _credentials(url: str) -> dict[str, Any]:
+    """The login `url` holds, as nats-py's connect options, which it sends to every server it connects to. Left in the
+    URL alone, it went only to the URL's server: the other servers of its cluster, which nats-py learns of from it
+    (INFO connect_urls) and moves to when it goes down, were sent none and refused the connection."""
     parts = nats_server(url)
     if parts.password is not None:
-        who = f"the login of user {parts.username}"
-    elif parts.username:  # nats-py sends a URL's user part without a password as a token
+        return {"user": parts.username or "", "password": parts.password}
+    return {"token": parts.username} if parts.username else {}  # nats-py's reading of a user part alone
+
+
+def _login(url: str, exc: BaseException | None) -> str:
+    """Which server refused whose login, and why, for messages: never a password or a token."""
+    parts, login = nats_server(url), _credentials(url)
+    if "user" in login:
+        who = f"the login of user {login['user']}"
+    elif login:
         who = "the login with the token in CADRE_NATS_URL"
     else:
         who = "a login without credentials (CADRE_NATS_URL names no user)"
@@ -140,7 +150,10 @@ async def connect(url: str, name: str, timeout: float = 5.0) -> NATS:
         log.warning("nats error: %s", exc, extra={"service": name})
 
     async def on_closed() -> None:
-        if connected and _login_refused(nc.last_error):  # a configuration reloaded: nats-py does not reconnect
+        # AuthorizationError alone: nats-py's error when the server ends a connection it had accepted (a configuration
+        # reloaded), after which it does not reconnect. A refused reconnect is another error, which stays its last one
+        # once the login is accepted again: taken for this, a close on shutdown after it said the connection was lost.
+        if connected and isinstance(nc.last_error, nats.errors.AuthorizationError):
             log.error("%s, and the connection is closed for good (连接已关闭): its /livez fails, so that it is "
                       "restarted; %s", _login(url, nc.last_error), _CORRECT, extra={"service": name})
 
@@ -149,12 +162,13 @@ async def connect(url: str, name: str, timeout: float = 5.0) -> NATS:
     nc, connected = _Client(), False
     try:
         await nc.connect(url, name=name, max_reconnect_attempts=-1, allow_reconnect=True, disconnected_cb=on_disconnect,
-                         reconnected_cb=on_reconnect, error_cb=on_error, closed_cb=on_closed, **seconds)
+                         reconnected_cb=on_reconnect, error_cb=on_error, closed_cb=on_closed, **seconds,
+                         **_credentials(url))
     except NatsRefused:
         await nc.close()
         raise
     except (OSError, nats.errors.Error, TimeoutError) as exc:
-        raise BusUnavailable(f"cannot connect to NATS at {redacted(url, user_alone_is_token=True)}: {exc}") from exc
+        raise BusUnavailable(f"cannot connect to NATS at {redacted(url, nats=True)}: {exc}") from exc
     connected = True
     return nc
 

@@ -18,6 +18,7 @@ from shared.cli_args import cadre_id as cadre_id_arg
 from shared.cli_args import county as county_arg
 from shared.cli_io import CannotRun, get_json, ledger_answer, ledger_base, ledger_url_option, write_bytes
 from shared.settings import get_settings
+from shared.urls import redacted
 
 SCHEMA_DIR = Path("schemas") / "events"
 
@@ -66,7 +67,7 @@ def run(demo: bool, data_dir: Path | None) -> None:
         click.echo("cadre-ledger is running (已启动):")
         click.echo(f"  NATS        {stack.nats_url.split('@')[-1]}  (users and passwords: "
                    f"{data / 'nats' / 'users.json'})")
-        click.echo(f"  PostgreSQL  {stack.pg_dsn}")
+        click.echo(f"  PostgreSQL  {redacted(stack.pg_dsn)}")  # without the password CADRE_PG_DSN may hold
         for p in procs:
             click.echo(f"  {p.spec.name:<11} {p.url}  (docs: {p.url}/docs)")
         click.echo("  tokens (令牌), one per role, valid 30 days:")

@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from shared.envelope import COUNTY_PATTERN
 from shared.field_errors import message_zh
-from shared.urls import nats_server, redacted
+from shared.urls import nats_server, postgres_dsn, redacted
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 County = Annotated[str, StringConstraints(pattern=COUNTY_PATTERN)]
@@ -37,6 +37,14 @@ class Settings(BaseSettings):
         # password and all.
         if value:
             nats_server(value)
+        return value
+
+    @field_validator("pg_dsn", "pg_writer_dsn", "pg_reader_dsn", "pg_rotation_dsn")
+    @classmethod
+    def _dsn_reads(cls, value: str | None) -> str | None:
+        # Read at start: asyncpg's refusal of a DSN was a traceback that could quote part of its password.
+        if value:
+            postgres_dsn(value)
         return value
 
     @field_validator("counties")
@@ -62,7 +70,9 @@ class Settings(BaseSettings):
 
     nats_url: str | None = Field(None, description="NATS server URL, nats://[user:password@]host[:port] (or tls://, "
                                   "ws://, wss://), checked at start; unset: the dev stack starts one.")
-    pg_dsn: str | None = Field(None, description="PostgreSQL DSN; unset: the dev stack starts one.")
+    pg_dsn: str | None = Field(None, description="PostgreSQL DSN, postgresql://user:password@host[:port]/database "
+                               "(a / ? or # in the password percent-encoded), checked at start, as every *_DSN is; "
+                               "unset: the dev stack starts one.")
     pg_writer_dsn: str | None = Field(None, description="DSN of the ledger writer role; default: CADRE_PG_DSN "
                                       "with user cadre_writer (prefixed by CADRE_PG_ROLE_PREFIX).")
     pg_reader_dsn: str | None = Field(None, description="DSN of the read-only role; default: CADRE_PG_DSN with "
@@ -192,7 +202,7 @@ def invalid_configuration(exc: ValidationError) -> str:
         zh = message_zh(error["type"], error["msg"], error.get("ctx"))
         given = error["input"]
         if isinstance(given, str):  # a URL's password (and a NATS token) is not repeated on the console
-            given = redacted(given, user_alone_is_token=name == "CADRE_NATS_URL")
+            given = redacted(given, nats=name == "CADRE_NATS_URL")
         said = "" if zh in error["msg"] else f" ({zh})"  # a validator's own message carries its Chinese already
         lines.append(f"  {name}={given!r}: {error['msg']}{said}")
     return "\n".join(lines)

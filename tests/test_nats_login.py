@@ -23,7 +23,7 @@ import pytest
 from shared.bus import close, connect
 from shared.devstack import free_port, nats_server_binary
 from shared.processes import SERVICES, ServiceProcess
-from tests.support import System, call, wait_until
+from tests.support import System, call, log_records, wait_until
 
 PASSWORD = "right-secret"
 
@@ -150,3 +150,83 @@ async def test_a_service_whose_connection_is_closed_for_good_fails_liveness(
         assert status == 503 and ready["reasons"] == [said], ready
     finally:
         proc.stop()
+
+
+async def test_a_service_stopped_after_its_login_is_accepted_again_logs_no_closed_for_good_error(
+        system: System, nats_server: tuple[int, Path, subprocess.Popen[bytes]], tmp_path: Path) -> None:
+    """Found by review: nats-py keeps the last reconnect's `Authorization Violation` as its last error once the login
+    is accepted again, so a service stopped normally afterwards logged, as it stopped, that NATS had refused its login
+    and closed the connection for good, that its /livez failed and it must be restarted: none of which was so."""
+    port, config, server = nats_server
+    spec = next(s for s in SERVICES if s.name == "audit")
+    proc = ServiceProcess(spec, free_port(), {**system.env_for("audit"),
+                                              "CADRE_NATS_URL": f"nats://audit:{PASSWORD}@127.0.0.1:{port}"},
+                          tmp_path / "logs")
+    restarted = [server]
+
+    def restart(password: str) -> None:
+        restarted[-1].terminate()
+        restarted[-1].wait(10)
+        restarted.append(_start(_configure(config, port, password)))
+
+    async def ready() -> bool:
+        return (await call("GET", f"{proc.url}/readyz"))[0] == 200
+
+    try:
+        proc.wait_ready()
+        restart("another")
+        await wait_until(lambda: log_records(proc.log_path, "NATS 拒绝登录"), timeout=10)
+        restart(PASSWORD)
+        await wait_until(ready, timeout=10)
+        assert (await call("GET", f"{proc.url}/livez"))[0] == 200
+    finally:
+        proc.stop()
+        for started in restarted[1:]:
+            started.terminate()
+            started.wait(10)
+    said = [line["msg"] for line in await log_records(proc.log_path, "closed for good")]
+    assert not said, said
+
+
+@pytest.fixture
+def nats_cluster(tmp_path: Path) -> Iterator[list[tuple[int, subprocess.Popen[bytes]]]]:
+    """Two nats-servers routed into one cluster, each with the user audit and its password PASSWORD, as a cluster's
+    servers share their users (deploy/k8s/nats-values.yaml): each one's client port and process."""
+    ports, routes = [free_port(), free_port()], [free_port(), free_port()]
+    servers = []
+    for i, (port, route) in enumerate(zip(ports, routes, strict=True)):
+        config = tmp_path / f"nats-{i}.conf"
+        config.write_text(f'server_name: n{i}\nlisten: "127.0.0.1:{port}"\n'
+                          f'cluster {{ name: cadre, listen: "127.0.0.1:{route}", '
+                          f'routes: ["nats-route://127.0.0.1:{routes[1 - i]}"] }}\n'
+                          f'authorization {{ users: [ {{ user: audit, password: "{PASSWORD}" }} ] }}\n')
+        servers.append((port, _start(config)))
+    try:
+        yield servers
+    finally:
+        for _, server in servers:
+            server.terminate()
+            server.wait(10)
+
+
+async def test_a_connection_moves_to_another_server_of_the_cluster_with_its_login(
+        nats_cluster: list[tuple[int, subprocess.Popen[bytes]]], caplog: pytest.LogCaptureFixture) -> None:
+    """Found by review: nats-py sends the URL's user and password only to the URL's server, none to the servers of
+    its cluster that it learns of (INFO connect_urls). When the server it was connected to stopped (a rolling
+    restart), each other server refused the login without credentials: the service stayed disconnected while they
+    ran, and logged that NATS at the stopped server refused the login of user audit, to correct the password."""
+    (first, first_server), (second, _) = nats_cluster
+    caplog.set_level(logging.WARNING, "shared.bus")
+    nc = await connect(f"nats://audit:{PASSWORD}@127.0.0.1:{first}", "cadre-test", 5)
+    try:
+        await wait_until(lambda: asyncio.sleep(0, any(u.port == second for u in nc.discovered_servers)), timeout=10)
+        first_server.terminate()
+        first_server.wait(10)
+
+        async def moved() -> bool:
+            return nc.is_connected and nc.connected_url is not None and nc.connected_url.port == second
+
+        await wait_until(moved, timeout=10)
+        assert "NATS 拒绝登录" not in caplog.text, caplog.text
+    finally:
+        await close(nc, 1)

@@ -33,8 +33,19 @@ def test_a_setting_that_does_not_fit_ends_the_start_naming_each_variable(argv: l
     assert any(line.startswith("  CADRE_LOG_LEVEL='VERBOSE'") and "'INFO'" in line for line in lines), lines
 
 
-@pytest.mark.parametrize(("url", "shown"), [("nats://cadre:s3cret-pw@127.0.0.1:notaport", "nats://cadre:***@127.0.0.1:notaport"),
-                                           ("http://s3cret-pw@127.0.0.1:4222", "http://***@127.0.0.1:4222")])
+@pytest.mark.parametrize(("url", "shown"), [
+    ("nats://cadre:s3cret-pw@127.0.0.1:notaport", "nats://cadre:***@127.0.0.1:notaport"),
+    ("http://s3cret-pw@127.0.0.1:4222", "http://***@127.0.0.1:4222"),
+    # found by review: each shown whole, password and all
+    ("cadre:s3cret-pw@127.0.0.1:notaport", "cadre:***@127.0.0.1:notaport"),  # no scheme, which nats-py allows
+    ("nats://cadre:one@10.0.0.1:4222,nats://cadre:s3cret-pw@10.0.0.2:4222",  # several servers, as nats.go takes them
+     "nats://cadre:***@10.0.0.1:4222,nats://cadre:***@10.0.0.2:4222"),
+    ("nats://cadre:s3cret/pw+b64==@127.0.0.1:4222", "nats://cadre:***@127.0.0.1:4222"),  # / ? # not percent-encoded
+    ("nats://cadre:s3cret?pw@127.0.0.1:4222", "nats://cadre:***@127.0.0.1:4222"),
+    ("nats://cadre:s3cret#pw@127.0.0.1:4222", "nats://cadre:***@127.0.0.1:4222"),
+    # found by review: refused as "Invalid IPv6 URL (字段无效: Value error, Invalid IPv6 URL)", no word of a NATS URL
+    ("nats://cadre:s3cret-pw@[::1:4222", "nats://cadre:***@[::1:4222"),
+    ("nats://cadre:s3cret-pw@127.0.0.1:0", "nats://cadre:***@127.0.0.1:0")])  # was tried every 0.5 s for good
 def test_a_nats_url_nats_cannot_read_ends_the_start_without_showing_its_secret(url: str, shown: str) -> None:
     # nats-py refused it only at the first connect, with a traceback that printed the URL whole, password and all
     started = _start([sys.executable, "-m", "services.audit.main"], CADRE_NATS_URL=url)
@@ -42,6 +53,26 @@ def test_a_nats_url_nats_cannot_read_ends_the_start_without_showing_its_secret(u
     assert "s3cret-pw" not in started.stderr, started.stderr
     assert f"  CADRE_NATS_URL='{shown}': Value error, a NATS URL is nats://" in started.stderr, started.stderr
     assert started.stderr.count("NATS 地址格式无效") == 1, "the Chinese is said once"
+
+
+@pytest.mark.parametrize(("variable", "dsn", "shown"), [
+    ("CADRE_PG_DSN", "postgresql://cadre:s3cret#pw@127.0.0.1:9/cadre", "postgresql://cadre:***@127.0.0.1:9/cadre"),
+    ("CADRE_PG_DSN", "postgresql://cadre:s3cret/pw@127.0.0.1:9/cadre", "postgresql://cadre:***@127.0.0.1:9/cadre"),
+    ("CADRE_PG_DSN", "postgresql://cadre:pw?s3cret@127.0.0.1:9/cadre", "postgresql://cadre:***@127.0.0.1:9/cadre"),
+    ("CADRE_PG_WRITER_DSN", "postgresql://w:s3cret/pw@127.0.0.1:9/cadre", "postgresql://w:***@127.0.0.1:9/cadre"),
+])
+def test_a_dsn_asyncpg_cannot_read_ends_the_start_without_showing_its_password(
+        tmp_path: Path, variable: str, dsn: str, shown: str) -> None:
+    """Found by review: a password holding / ? or # (not percent-encoded) ended the host early, and the start ended
+    in asyncpg's traceback, which quoted part of it: `ValueError: invalid literal for int() with base 10: 's3cret'`
+    (or the start waited for a PostgreSQL at the wrong address)."""
+    keys = ensure_keypair(tmp_path, "test-log")[0]
+    env = {"CADRE_NATS_URL": "nats://127.0.0.1:9", "CADRE_PG_DSN": "postgresql://x@127.0.0.1:9/x",
+           "CADRE_AUTH_DISABLED": "true", "CADRE_CHECKPOINT_KEY_FILE": str(keys), variable: dsn}
+    started = _start([sys.executable, "-m", "services.ledger.main"], **env)
+    assert started.returncode == 2 and "Traceback" not in started.stderr, started.stderr
+    assert "s3cret" not in started.stderr, started.stderr
+    assert f"  {variable}='{shown}': Value error, a PostgreSQL DSN is postgresql://" in started.stderr, started.stderr
 
 
 def test_a_list_that_is_not_json_ends_the_start_naming_its_variable() -> None:
