@@ -97,21 +97,23 @@ _UNAUTHENTICATED = {
                        "`Bearer error=\"invalid_token\"` with one that is not valid"}},
     "content": _PROBLEM_CONTENT}
 """Every route needs a token (`shared.guard`), and `shared.problems.Unauthenticated` always carries its challenge."""
+def _retry_after(minimum: int) -> dict[str, Any]:
+    """The Retry-After header of an answer telling the client to come back (at least `minimum` seconds)."""
+    return {"Retry-After": {"required": True, "schema": {"type": "integer", "minimum": minimum},
+                            "description": "Seconds to wait before retrying (重试前等待的秒数)"}}
+
+
 _UNAVAILABLE = {
     "description": "A dependency is unavailable (依赖不可用): PostgreSQL or NATS is down, or did not answer in time "
                    "(数据库不可用 / 消息总线不可用); retry after Retry-After (请稍后重试)",
-    "headers": {"Retry-After": {"required": True, "schema": {"type": "integer", "minimum": 0},
-                                "description": "Seconds to wait before retrying (重试前等待的秒数)"}},
-    "content": _PROBLEM_CONTENT}
+    "headers": _retry_after(0), "content": _PROBLEM_CONTENT}
 """Every declared route reads PostgreSQL or publishes to NATS (the only routes that touch neither, /livez, /docs
 and the like, are not declared), and the middleware in `shared.http` answers an outage 503 and any fault 500 on
 every route: so both are documented here, once, rather than on each route that could forget them."""
 _RATE_LIMITED = {
     "description": "Too many requests (请求过于频繁): the token's principal is over its rate (CADRE_RATE_PER_S, "
                    "CADRE_RATE_BURST); retry after Retry-After (请稍后重试)",
-    "headers": {"Retry-After": {"required": True, "schema": {"type": "integer", "minimum": 1},
-                                "description": "Seconds to wait before retrying (重试前等待的秒数)"}},
-    "content": _PROBLEM_CONTENT}
+    "headers": _retry_after(1), "content": _PROBLEM_CONTENT}
 """The guard (`shared.guard`) limits each principal's rate on every route it authorises."""
 
 

@@ -131,6 +131,15 @@ async def registered_cadre(system: System, prefix: str = "T", county: str = "431
     return cadre
 
 
+async def openapi_document(system: System, service: str) -> dict[str, Any]:
+    """The service's /openapi.json as it serves it (the service started first when it is not running)."""
+    if service not in system.procs:
+        system.start_service(service)
+    status, document, _ = await call("GET", f"{system.url(service)}/openapi.json")
+    assert status == 200, document
+    return dict(document)
+
+
 async def cli(*args: str) -> Result:
     """Invoke `cadre-ledger` as a user would (in a thread: commands run event loops of their own)."""
     return await asyncio.to_thread(CliRunner().invoke, cli_main, list(args))

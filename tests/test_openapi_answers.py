@@ -28,7 +28,7 @@ from shared.processes import SERVICES
 from tests import support
 from tests.assessment_slice_support import CHECKS, base, notice, post, select
 from tests.documented import schema_of, undocumented
-from tests.support import System, call, registered_cadre, served
+from tests.support import System, call, openapi_document, registered_cadre, served
 
 _PROBLEM_TYPES = "https://cadre-ledger.dev/problems/"
 
@@ -54,10 +54,7 @@ def _answer_components(document: dict[str, Any]) -> set[str]:
 
 @pytest.mark.parametrize("service", [s.name for s in SERVICES])
 async def test_every_field_of_an_answer_is_documented_as_always_there(system: System, service: str) -> None:
-    if service not in system.procs:
-        system.start_service(service)
-    status, document, _ = await call("GET", f"{system.url(service)}/openapi.json")
-    assert status == 200
+    document = await openapi_document(system, service)
     schemas = document["components"]["schemas"]
     optional = {name: sorted(set(schemas[name].get("properties", {})) - set(schemas[name].get("required", [])))
                 for name in _answer_components(document)}
@@ -73,7 +70,7 @@ async def test_an_accepted_command_answers_every_field_its_document_requires(sys
             "unit": "桂阳县审计局"}
     status, answer, _ = await call("POST", f"{system.url('rotation')}/v1/cadres/register?wait=committed", body)
     assert status == 202, answer
-    _, document, _ = await call("GET", f"{system.url('rotation')}/openapi.json")
+    document = await openapi_document(system, "rotation")
     required = document["components"]["schemas"]["CommandResult"]["required"]
     assert {"duplicate", "warnings", "position"} <= set(required) == set(answer), answer
 
@@ -121,7 +118,7 @@ def _members_declared(problem: dict[str, Any], declared: dict[str, Any]) -> list
 
 async def test_every_member_of_a_problem_is_in_the_problem_schema(system: System) -> None:
     assert system.stack
-    _, document, _ = await call("GET", f"{system.url('audit')}/openapi.json")
+    document = await openapi_document(system, "audit")
     declared = document["components"]["schemas"]["Problem"]
     cadre = await registered_cadre(system, "OA")
     start = {"cadre_id": cadre, "county": "431021", "occurred_on": "2024-01-02", "audit_type": "in_office",
@@ -190,7 +187,7 @@ def test_every_401_documents_and_carries_its_bearer_challenge(system: System, se
 
 
 async def test_a_request_day_is_documented_within_the_days_accepted(system: System) -> None:
-    _, document, _ = await call("GET", f"{system.url('ledger')}/openapi.json")
+    document = await openapi_document(system, "ledger")
     day = document["components"]["schemas"]["Day"]
     assert day["format"] == "date" and "1900-01-01" in day["description"] and "2199-12-31" in day["description"]
     [as_of] = [p for p in document["paths"]["/v1/notices"]["get"]["parameters"] if p["name"] == "as_of"]
@@ -199,7 +196,7 @@ async def test_a_request_day_is_documented_within_the_days_accepted(system: Syst
         status, answer, _ = await call("GET", f"{system.url('ledger')}/v1/notices?as_of={given}")
         assert status in (200, 422), answer
         assert (status == 200) == bool(re.fullmatch(day["pattern"], given)), (given, answer)
-    _, document, _ = await call("GET", f"{system.url('rotation')}/openapi.json")
+    document = await openapi_document(system, "rotation")
     registration = document["components"]["schemas"]["Registration"]["properties"]
     assert registration["occurred_on"]["$ref"] == "#/components/schemas/Day", registration["occurred_on"]
     assert registration["occurred_on"]["description"], "a field's own description is kept beside the reference"
@@ -210,8 +207,5 @@ async def test_every_component_has_a_name_a_generated_client_can_use(system: Sys
     """Found by review: two models of one name (the dossier's audit and notice, and the read models' summaries) made
     pydantic name both by their modules (`services__ledger__dossier_audit__AuditSummary`), the type names a
     generated client took."""
-    if service not in system.procs:
-        system.start_service(service)
-    status, document, _ = await call("GET", f"{system.url(service)}/openapi.json")
-    assert status == 200
+    document = await openapi_document(system, service)
     assert [n for n in document["components"]["schemas"] if not re.fullmatch(r"[A-Z][A-Za-z0-9]*", n)] == []

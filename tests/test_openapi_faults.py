@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from shared.processes import SERVICES
-from tests.support import System, call
+from tests.support import System, openapi_document
 
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -45,10 +45,8 @@ def _undocumented(document: dict[str, Any]) -> list[str]:
 
 @pytest.mark.parametrize("service", [s.name for s in SERVICES])
 async def test_every_operation_documents_the_outage_and_the_fault(system: System, service: str) -> None:
-    if service not in system.procs:
-        system.start_service(service)
-    status, document, _ = await call("GET", f"{system.url(service)}/openapi.json")
-    assert status == 200 and document["paths"]
+    document = await openapi_document(system, service)
+    assert document["paths"]
     assert _undocumented(document) == []
     request_id = document["components"]["schemas"]["Problem"]["properties"]["request_id"]
     assert "请求编号" in request_id["description"], request_id
