@@ -1467,4 +1467,15 @@ socket write about 9%) most of the rest, none of them code of this project's tha
 read adds its fold (about 12% of the thread), the dossier's serialisation (12%) and reading `data` from the bytes
 (6%). Their latency could not be measured on this host this session (history p99 10-31 ms under the load), and
 nothing on their path changed.
+
+The session after it (23:46 UTC, 2026-12-07, to 01:30 the next day) changed nothing on the ingest, replay or verify
+paths: every request now enters a log context (`shared.logs.LogContext`, a contextvar set and reset, about 2 us a
+request) and the health endpoints moved to a module of their own. Its full run (01:16 UTC, 2026-12-08, other processes
+idle: 0.00-0.05 cores) found the host at about half the speed of the 01:49 run: the raw publish ceiling 14,395 events/s
+(31,735), checking an inclusion proof, pure Python, 13,674 a second (27,469), the writer's pure path 30.0 us per event
+(25.4), verify 197,147 events/s (315,664). Against its own ceiling it drained 900,000 events at 11,147 events/s (0.97x
+of a target of 11,516) and met history growth (p99 11.7 -> 6.85 ms); it missed publish->commit p99 at half the drain
+rate by a little (107 ms at 5,572 events/s), history and state at 1,000,000 events (p99 6.85 and 6.31 ms), the
+one-type replay (61,264 events/s), the county's mix (45,497), verify, and ingest growth (13,810 -> 9,444 events/s).
+The figures above stay those of the 01:49 run, the faster host's.
 """
