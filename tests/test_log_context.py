@@ -60,8 +60,9 @@ def test_a_field_given_with_extra_wins_and_none_outlives_its_block(written: io.S
 
 
 async def test_requests_on_one_connection_each_log_their_own_id(written: io.StringIO) -> None:
-    """Keep-alive requests are served one after another by the connection's task: each line carries the id of the
-    request it was logged for, never the previous one's."""
+    """Keep-alive requests on one connection, one after another: each line carries the id of the request it was
+    logged for, never the previous one's. (aiohttp serves each request in a task of its own, with a copy of the
+    context, so this holds as long as the middleware sets the context inside the request's task.)"""
     api = Api("probe", "1")
 
     @api.route("GET", "/read", summary="A read that logs a line")
