@@ -41,11 +41,12 @@ class LogContext:
 def add_to_log_context(**fields: str) -> None:
     """Adds `fields` to the enclosing `LogContext` for the rest of its block, where a nested block could not reach:
     what is learnt once the work has begun (a command's trace id, known once its route is) is then on the lines
-    logged after the inner code returns too, as the middleware's own are. Outside any block, nothing: there is no
-    work to describe."""
+    logged after the inner code returns too, as the middleware's own are (the block's exit restores what was before
+    it). Outside any block, nothing: there is no work to describe. A new dict, never the one in use: tasks started
+    earlier, and an enclosing block, keep the fields they had."""
     context = _CONTEXT.get()
     if context is not None:
-        context.update(fields)
+        _CONTEXT.set({**context, **fields})
 
 
 def fields_of(record: logging.LogRecord) -> dict[str, Any]:
